@@ -1,0 +1,4 @@
+export * from './types.js';
+export * from './decode.js';
+export * from './encode.js';
+export * from './access.js';

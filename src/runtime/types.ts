@@ -1,0 +1,94 @@
+/**
+ * The runtime seam. Protocol cores receive a `Runtime` instead of reaching for Node's
+ * globals, so the same code runs over real sockets (`runtime/node`) and over the
+ * discrete-event simulator (`sim/`), where virtual time and a seeded random source make
+ * a run replay exactly.
+ */
+
+/** A transport address. `host` is an IPv4 / IPv6 literal (the simulator uses IPv4 literals). */
+export interface Address {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface TimerHandle {
+  /** Cancels the timer; calling it after the timer fired or twice is harmless. */
+  cancel(): void;
+}
+
+export interface Clock {
+  /** Monotonic milliseconds (may be fractional). Only differences are meaningful. */
+  now(): number;
+  /** Calls `fn` once after `ms` milliseconds (virtual ones in the simulator). */
+  setTimer(ms: number, fn: () => void): TimerHandle;
+}
+
+/** A seedable pseudo-random source: with the same seed it yields the same sequence. */
+export interface Random {
+  /** A float in [0, 1). */
+  next(): number;
+  /** An integer in [0, n). */
+  int(n: number): number;
+  /** `n` random bytes. */
+  bytes(n: number): Uint8Array;
+}
+
+export type DatagramHandler = (data: Uint8Array, from: Address) => void;
+
+export interface UdpEndpoint {
+  /** The bound address (with the real port when 0 was asked for). */
+  readonly address: Address;
+  /**
+   * Sends one datagram. Fire-and-forget, like UDP: loss is silent.
+   * The caller must not mutate `data` afterwards.
+   */
+  send(data: Uint8Array, to: Address): void;
+  /** Sets the handler for incoming datagrams (one handler; a later call replaces it). */
+  onMessage(handler: DatagramHandler): void;
+  close(): void;
+}
+
+export interface Udp {
+  /** Binds a datagram endpoint. Port 0 picks a free port. */
+  bind(address: Address): Promise<UdpEndpoint>;
+}
+
+/** An ordered, reliable byte duplex (TCP today; uTP later). */
+export interface ByteStream {
+  readonly local: Address;
+  readonly remote: Address;
+  /** Queues bytes for sending. Returns false when the caller should wait for `onDrain`. */
+  write(data: Uint8Array): boolean;
+  /** Half-closes: no more writes; the peer sees end-of-stream after the queued bytes. */
+  end(): void;
+  /** Closes at once in both directions; queued bytes may be dropped. */
+  destroy(error?: Error): void;
+  onData(handler: (data: Uint8Array) => void): void;
+  /** The peer ended its side. */
+  onEnd(handler: () => void): void;
+  /** Called once when the stream is fully closed; `error` when it closed because of one. */
+  onClose(handler: (error?: Error) => void): void;
+  onDrain(handler: () => void): void;
+}
+
+export interface StreamListener {
+  readonly address: Address;
+  close(): void;
+}
+
+export interface Streams {
+  listen(address: Address, onConnection: (stream: ByteStream) => void): Promise<StreamListener>;
+  /** Resolves once connected; rejects when refused, unreachable or timed out. */
+  connect(address: Address, options?: { timeoutMs?: number }): Promise<ByteStream>;
+}
+
+export interface Runtime {
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly udp: Udp;
+  readonly stream: Streams;
+}
+
+export function formatAddress(a: Address): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
