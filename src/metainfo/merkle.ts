@@ -9,12 +9,17 @@ export const HASH_SIZE = 32;
 
 const ZERO_LEAF = new Uint8Array(HASH_SIZE);
 
+/** A plain Uint8Array view of a digest (Buffers compare unequal to Uint8Arrays in strict asserts). */
+function plain(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
 export function sha256(data: Uint8Array): Uint8Array {
-  return createHash('sha256').update(data).digest();
+  return plain(createHash('sha256').update(data).digest());
 }
 
 function hashPair(a: Uint8Array, b: Uint8Array): Uint8Array {
-  return createHash('sha256').update(a).update(b).digest();
+  return plain(createHash('sha256').update(a).update(b).digest());
 }
 
 export function isPowerOfTwo(n: number): boolean {
