@@ -67,7 +67,10 @@ export class FileReader {
 
 export function hashUnit(unit: HashUnit, buffer: Uint8Array, reader: FileReader): HashUnitResult {
   const buf = buffer.subarray(0, unit.length);
-  buf.fill(0);
+  let covered = 0;
+  for (const r of unit.reads) covered += r.length;
+  // Pad ranges must read as zeros; skip the fill when the files cover the whole unit.
+  if (covered < unit.length) buf.fill(0);
   for (const r of unit.reads) reader.read(r, buf);
   const sha1 = new Uint8Array(unit.v1 ? unit.pieces.length * 20 : 0);
   const v2 = new Uint8Array(unit.v2 ? unit.pieces.length * HASH_SIZE : 0);
