@@ -17,7 +17,7 @@ function buildProgram(): Command {
     .version('0.1.0')
     .option('--verbose', 'print stack traces on errors')
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(text.trimEnd().split('\n')[0] + '\n') })
+    .configureOutput({ outputError: (text, write) => write(`shoal: ${text.trimEnd().split('\n')[0].replace(/^error: /, '')} (see shoal --help)\n`) })
     .showHelpAfterError(false);
   registerCreate(program);
   registerInfo(program);
