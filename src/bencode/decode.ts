@@ -19,7 +19,7 @@ export interface DecodeOptions {
   maxSize?: number;
   /** Copy byte strings out of the input instead of returning views into it (default false). */
   copy?: boolean;
-  /** Accept bytes after the first value (default false); `decodePrefix` reports where it ended. */
+  /** Accept bytes after the first value (default false); `decodeWithSpans(...).end` reports where it ended. */
   allowTrailing?: boolean;
 }
 
@@ -117,7 +117,8 @@ class Decoder {
     if (this.pos + len > this.buf.length) this.fail('byte string runs past end of input', start);
     const s = this.buf.subarray(this.pos, this.pos + len);
     this.pos += len;
-    const out = this.o.copy ? s.slice() : s;
+    // Not `s.slice()`: on a Buffer input that returns a view, not a copy.
+    const out = this.o.copy ? new Uint8Array(s) : s;
     this.spans?.set(out, { start, end: this.pos });
     return out;
   }
