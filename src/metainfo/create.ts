@@ -105,7 +105,7 @@ interface Plan {
 }
 
 /** Lays out the piece space and cuts it into hashing units. */
-export function planHashing(files: readonly SourceFile[], pieceLength: number, version: TorrentVersion, multiFile = files.length > 1): Plan {
+export function planHashing(files: readonly SourceFile[], pieceLength: number, version: TorrentVersion): Plan {
   const v1 = version !== 'v2', v2 = version !== 'v1';
   const entries: Omit<TorrentFile, 'offset'>[] = [];
   const sources: (SourceFile | null)[] = [];
@@ -115,8 +115,9 @@ export function planHashing(files: readonly SourceFile[], pieceLength: number, v
     const gap = (pieceLength - (f.length % pieceLength)) % pieceLength;
     // v2 needs every file on a piece boundary: hybrid writes the gap as a pad file (BEP 47);
     // v2 alone keeps it implicit, but the piece space is the same. Like libtorrent, a
-    // multi-file hybrid pads its last file too (so its last v1 piece is full length).
-    const padLast = version === 'hybrid' && multiFile;
+    // hybrid of two or more files pads its last file too (its last v1 piece is full
+    // length), and one of a single file has no pads at all.
+    const padLast = version === 'hybrid' && files.length > 1;
     if (v2 && gap > 0 && (i < files.length - 1 || padLast)) {
       entries.push({ path: ['.pad', String(gap)], length: gap, pad: true, attr: 'p' });
       sources.push(null);
@@ -169,7 +170,7 @@ export async function createTorrent(path: string, options: CreateTorrentOptions 
   if (version === 'v1' && total === 0) throw new CreateTorrentError('cannot create a torrent of empty files only');
   const files = scanned.multiFile ? scanned.files : [{ ...scanned.files[0], path: [name] }];
 
-  const plan = planHashing(files, pieceLength, version, scanned.multiFile);
+  const plan = planHashing(files, pieceLength, version);
   const results = await hashUnits(plan.units, options);
   const info = new Map<string, Encodable>();
   info.set('name', name);
