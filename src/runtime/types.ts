@@ -4,6 +4,7 @@
  * discrete-event simulator (`sim/`), where virtual time and a seeded random source make
  * a run replay exactly.
  */
+import { ShoalError } from '../errors.js';
 
 /** A transport address. `host` is an IPv4 / IPv6 literal (the simulator uses IPv4 literals). */
 export interface Address {
@@ -91,4 +92,17 @@ export interface Runtime {
 
 export function formatAddress(a: Address): string {
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+/**
+ * A network failure, raised the same way by both runtimes. `code` is the POSIX-style name
+ * (`ECONNREFUSED`, `ETIMEDOUT`, `ECONNRESET`, `EADDRINUSE`, `EADDRNOTAVAIL`, `ENETDOWN`, ...)
+ * so callers can branch on it without knowing which runtime they run on.
+ */
+export class NetworkError extends ShoalError {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
 }

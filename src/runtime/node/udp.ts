@@ -1,0 +1,83 @@
+/** Datagrams over `node:dgram`, IPv4 or IPv6 depending on the bind address. */
+import dgram from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import type { Address, DatagramHandler, Udp, UdpEndpoint } from '../types.js';
+import { formatAddress } from '../types.js';
+import { toNetworkError } from './errors.js';
+import type { ResourceTracker } from './resources.js';
+
+class NodeUdpEndpoint implements UdpEndpoint {
+  readonly address: Address;
+  private handler: DatagramHandler | null = null;
+  private closed = false;
+  private readonly socket: dgram.Socket;
+  private readonly tracker: ResourceTracker;
+
+  constructor(socket: dgram.Socket, tracker: ResourceTracker) {
+    this.socket = socket;
+    this.tracker = tracker;
+    const a = socket.address();
+    this.address = { host: a.address, port: a.port };
+    socket.on('message', (msg, rinfo) => {
+      const h = this.handler;
+      if (h !== null) h(msg, { host: rinfo.address, port: rinfo.port });
+    });
+    // Errors after binding (e.g. ICMP-induced ones on some platforms) are treated as loss.
+    socket.on('error', () => {});
+    tracker.add(this);
+  }
+
+  send(data: Uint8Array, to: Address): void {
+    if (this.closed) return;
+    try {
+      // Fire-and-forget: a send error (unreachable, wrong family, too large) is loss.
+      this.socket.send(data, to.port, to.host, ignoreError);
+    } catch {
+      // Invalid arguments (e.g. a bad port) are also treated as a lost datagram.
+    }
+  }
+
+  onMessage(handler: DatagramHandler): void {
+    this.handler = handler;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.handler = null;
+    this.tracker.delete(this);
+    try {
+      this.socket.close();
+    } catch {
+      // Already closed by Node.
+    }
+  }
+}
+
+function ignoreError(): void {}
+
+export class NodeUdp implements Udp {
+  private readonly tracker: ResourceTracker;
+  constructor(tracker: ResourceTracker) {
+    this.tracker = tracker;
+  }
+
+  bind(address: Address): Promise<UdpEndpoint> {
+    return new Promise((resolve, reject) => {
+      const socket = dgram.createSocket({ type: isIPv6(address.host) ? 'udp6' : 'udp4' });
+      const onError = (err: Error): void => {
+        try {
+          socket.close();
+        } catch {
+          // Never bound.
+        }
+        reject(toNetworkError(err, `cannot bind UDP ${formatAddress(address)}`));
+      };
+      socket.once('error', onError);
+      socket.bind(address.port, address.host, () => {
+        socket.off('error', onError);
+        resolve(new NodeUdpEndpoint(socket, this.tracker));
+      });
+    });
+  }
+}

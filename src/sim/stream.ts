@@ -1,0 +1,306 @@
+/**
+ * One side of a simulated ordered, reliable byte stream.
+ *
+ * Sending: with an unlimited uplink a write leaves at once as one segment. With a limited
+ * uplink, writes queue in the stream and leave one segment (up to 16 KiB) at a time: each
+ * segment reserves the host's uplink when the previous one has left, so several streams on
+ * one host interleave instead of one large write hogging the link. `write` returns false
+ * while more than the high-water mark is queued; `onDrain` fires when the queue empties.
+ *
+ * Receiving: segments arrive after the pair's one-way latency (never before an earlier
+ * segment of the same stream), then pass the receiver's downlink if it is limited. Data
+ * that arrives before `onData` is set waits in an inbox, and end-of-stream waits behind it.
+ *
+ * Closing: `end()` sends FIN after the queued data; a side closes once it has sent its FIN
+ * and received the peer's. `destroy()` closes at once and sends a reset, which closes the
+ * peer with ECONNRESET. A host going offline closes its streams with ENETDOWN and, after
+ * the one-way delay plus the network's failure-detection time, its peers' with ETIMEDOUT.
+ */
+import type { Address, ByteStream } from '../runtime/types.js';
+import { NetworkError } from '../runtime/types.js';
+import type { SimHost } from './host.js';
+import { TCP_OVERHEAD_BYTES } from './network.js';
+
+export const SEGMENT_BYTES = 16 * 1024;
+export const HIGH_WATER_MARK_BYTES = 64 * 1024;
+
+/** Control markers travel the same path as data, compared by identity. */
+const FIN = new Uint8Array(0);
+const RST = new Uint8Array(0);
+
+export class SimByteStream implements ByteStream {
+  readonly local: Address;
+  readonly remote: Address;
+  readonly host: SimHost;
+  /** The other side; set right after both sides are created. */
+  peer!: SimByteStream;
+  /** One-way latency towards the peer, ms. */
+  readonly oneWayMs: number;
+
+  closed = false;
+  private closeError: Error | undefined;
+  private lastArrival = 0;
+  // Sending.
+  private readonly sendQueue: Uint8Array[] = [];
+  private sendOffset = 0;
+  private queuedBytes = 0;
+  private pumping = false;
+  private needDrain = false;
+  private endRequested = false;
+  private finSent = false;
+  // Receiving.
+  private inbox: Uint8Array[] = [];
+  private flushScheduled = false;
+  private remoteEnded = false;
+  private endNotified = false;
+  private closeNotified = false;
+  private dataHandler: ((data: Uint8Array) => void) | null = null;
+  private endHandler: (() => void) | null = null;
+  private closeHandler: ((error?: Error) => void) | null = null;
+  private drainHandler: (() => void) | null = null;
+
+  constructor(host: SimHost, local: Address, remote: Address, oneWayMs: number) {
+    this.host = host;
+    this.local = local;
+    this.remote = remote;
+    this.oneWayMs = oneWayMs;
+    host.streams.add(this);
+  }
+
+  write(data: Uint8Array): boolean {
+    if (this.closed) return false;
+    if (this.endRequested) {
+      this.destroy(new NetworkError('ERR_STREAM_WRITE_AFTER_END', 'write after end'));
+      return false;
+    }
+    if (data.byteLength === 0) return this.queuedBytes < HIGH_WATER_MARK_BYTES;
+    if (this.host.upMsPerByte <= 0 && this.queuedBytes === 0) {
+      this.transmit(data);
+      return true;
+    }
+    this.sendQueue.push(data);
+    this.queuedBytes += data.byteLength;
+    this.pump();
+    if (this.queuedBytes >= HIGH_WATER_MARK_BYTES) {
+      this.needDrain = true;
+      return false;
+    }
+    return true;
+  }
+
+  end(): void {
+    if (this.closed || this.endRequested) return;
+    this.endRequested = true;
+    if (this.host.upMsPerByte <= 0 && this.queuedBytes === 0) {
+      this.transmit(FIN);
+      this.finSent = true;
+      this.maybeClose();
+    } else {
+      this.pump();
+    }
+  }
+
+  destroy(error?: Error): void {
+    if (this.closed) return;
+    this.transmit(RST);
+    this.close(error);
+  }
+
+  onData(handler: (data: Uint8Array) => void): void {
+    this.dataHandler = handler;
+    if (this.inbox.length > 0) this.scheduleFlush();
+  }
+
+  onEnd(handler: () => void): void {
+    this.endHandler = handler;
+    if (this.remoteEnded && !this.endNotified) this.scheduleFlush();
+  }
+
+  onClose(handler: (error?: Error) => void): void {
+    this.closeHandler = handler;
+    if (this.closed && !this.closeNotified) this.scheduleFlush();
+  }
+
+  onDrain(handler: () => void): void {
+    this.drainHandler = handler;
+  }
+
+  // ---- internals, driven by the event functions below ----
+
+  /** Puts the next queued segment (or the FIN) on the uplink. */
+  private pump(): void {
+    if (this.pumping || this.closed) return;
+    let seg: Uint8Array;
+    const head = this.sendQueue[0];
+    if (head !== undefined) {
+      const left = head.byteLength - this.sendOffset;
+      if (left <= SEGMENT_BYTES) {
+        seg = this.sendOffset === 0 ? head : head.subarray(this.sendOffset);
+        this.sendQueue.shift();
+        this.sendOffset = 0;
+      } else {
+        seg = head.subarray(this.sendOffset, this.sendOffset + SEGMENT_BYTES);
+        this.sendOffset += SEGMENT_BYTES;
+      }
+    } else if (this.endRequested && !this.finSent) {
+      seg = FIN;
+    } else {
+      return;
+    }
+    const host = this.host;
+    const q = host.network.queue;
+    let start = host.upBusy;
+    if (start < q.now) start = q.now;
+    const depart = start + (seg.byteLength + TCP_OVERHEAD_BYTES) * host.upMsPerByte;
+    host.upBusy = depart;
+    this.pumping = true;
+    q.push(depart, segmentDeparted, this, seg, undefined);
+  }
+
+  /** Called when a segment has left the uplink. */
+  departed(seg: Uint8Array): void {
+    this.pumping = false;
+    if (this.closed) return;
+    if (seg === FIN) this.finSent = true;
+    else this.queuedBytes -= seg.byteLength;
+    this.transmit(seg);
+    this.pump();
+    if (this.needDrain && this.queuedBytes === 0) {
+      this.needDrain = false;
+      const h = this.drainHandler;
+      if (h !== null) h();
+    }
+    if (seg === FIN) this.maybeClose();
+  }
+
+  /** Sends a segment that has left the uplink towards the peer. */
+  private transmit(seg: Uint8Array): void {
+    const peer = this.peer;
+    const q = this.host.network.queue;
+    let arrival = q.now + this.oneWayMs;
+    if (arrival < this.lastArrival) arrival = this.lastArrival;
+    this.lastArrival = arrival;
+    if (peer.host.downMsPerByte > 0 && seg !== RST) q.push(arrival, segmentArrived, peer, seg, undefined);
+    else q.push(arrival, segmentDelivered, peer, seg, undefined);
+  }
+
+  /** A segment from the peer has fully arrived. */
+  received(seg: Uint8Array): void {
+    if (this.closed) return;
+    if (seg === RST) {
+      this.inbox.length = 0;
+      this.close(new NetworkError('ECONNRESET', `connection reset by ${this.remote.host}:${this.remote.port}`));
+      return;
+    }
+    if (seg !== FIN) this.host.network.stats.streamBytesDelivered += seg.byteLength;
+    if (this.inbox.length === 0 && !this.flushScheduled) this.accept(seg);
+    else this.inbox.push(seg);
+  }
+
+  /** Processes one received item in order; returns false when it has to wait for a handler. */
+  private accept(seg: Uint8Array): boolean {
+    if (seg === FIN) {
+      this.remoteEnded = true;
+      if (this.endHandler !== null && !this.endNotified) {
+        this.endNotified = true;
+        this.endHandler();
+      }
+      this.maybeClose();
+      return true;
+    }
+    const h = this.dataHandler;
+    if (h === null) {
+      this.inbox.push(seg);
+      return false;
+    }
+    h(seg);
+    return true;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    const q = this.host.network.queue;
+    q.push(q.now, flushStream, this, undefined, undefined);
+  }
+
+  /** Delivers what waited for a handler: data, then end, then close. */
+  flush(): void {
+    this.flushScheduled = false;
+    if (!this.closed && this.inbox.length > 0) {
+      const items = this.inbox;
+      this.inbox = [];
+      for (let i = 0; i < items.length; i++) {
+        if (this.closed) return;
+        if (!this.accept(items[i])) {
+          // No handler yet: keep the rest, in order, behind the one just re-queued.
+          for (let j = i + 1; j < items.length; j++) this.inbox.push(items[j]);
+          return;
+        }
+      }
+    }
+    if (this.remoteEnded && !this.endNotified && this.endHandler !== null) {
+      this.endNotified = true;
+      this.endHandler();
+    }
+    if (this.closed) this.notifyClose();
+  }
+
+  private maybeClose(): void {
+    if (this.finSent && this.remoteEnded && !this.closed) this.close(undefined);
+  }
+
+  /** Closes this side now; the close handler runs as an event at the current time. */
+  close(error: Error | undefined): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeError = error;
+    this.sendQueue.length = 0;
+    this.queuedBytes = 0;
+    this.host.streams.delete(this);
+    if (this.closeHandler !== null) this.scheduleFlush();
+  }
+
+  private notifyClose(): void {
+    const h = this.closeHandler;
+    if (h === null || this.closeNotified) return;
+    this.closeNotified = true;
+    h(this.closeError);
+  }
+
+  /** The host went offline: close here now, and the peer once it could notice. */
+  fail(): void {
+    if (this.closed) return;
+    const peer = this.peer;
+    const net = this.host.network;
+    this.close(new NetworkError('ENETDOWN', `host ${this.host.address} went offline`));
+    net.queue.push(net.queue.now + this.oneWayMs + net.linkFailureDetectMs, failPeer, peer, this.local, undefined);
+  }
+}
+
+function segmentDeparted(stream: SimByteStream, seg: Uint8Array): void {
+  stream.departed(seg);
+}
+
+function segmentArrived(stream: SimByteStream, seg: Uint8Array): void {
+  if (stream.closed) return;
+  const host = stream.host;
+  const q = host.network.queue;
+  let start = host.downBusy;
+  if (start < q.now) start = q.now;
+  const t = start + (seg.byteLength + TCP_OVERHEAD_BYTES) * host.downMsPerByte;
+  host.downBusy = t;
+  q.push(t, segmentDelivered, stream, seg, undefined);
+}
+
+function segmentDelivered(stream: SimByteStream, seg: Uint8Array): void {
+  stream.received(seg);
+}
+
+function flushStream(stream: SimByteStream): void {
+  stream.flush();
+}
+
+function failPeer(stream: SimByteStream, gone: Address): void {
+  stream.close(new NetworkError('ETIMEDOUT', `connection to ${gone.host}:${gone.port} timed out (peer went offline)`));
+}
