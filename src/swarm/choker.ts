@@ -1,0 +1,108 @@
+/**
+ * The choker (BEP 3 tit-for-tat): which peers we upload to.
+ *
+ * - Downloading: `regularSlots` (4) unchoke slots go to the interested, non-snubbed peers
+ *   that upload to us fastest.
+ * - Seeding: slots go to the peers we upload to fastest, but a peer that has held a slot
+ *   for `seedRotationMs` makes way (round robin), so every leecher gets a turn.
+ * - One optimistic unchoke, rotated every `optimisticIntervalMs` (30 s), picks a random
+ *   choked interested peer; newly connected peers are three times as likely (they have
+ *   nothing to trade yet).
+ * - Anti-snubbing: a peer that unchoked us but sent no block for `snubTimeoutMs` (60 s) is
+ *   snubbed: it loses its regular slot and can only be unchoked optimistically.
+ *
+ * A pure decision: the caller measures rates and applies the result.
+ */
+import type { Random } from '../runtime/types.js';
+
+export interface ChokerOptions {
+  regularSlots?: number;
+  optimisticIntervalMs?: number;
+  snubTimeoutMs?: number;
+  /** A peer connected more recently than this counts as new for the optimistic draw. */
+  newPeerMs?: number;
+  seedRotationMs?: number;
+}
+
+export const CHOKER_DEFAULTS: Required<ChokerOptions> = {
+  regularSlots: 4,
+  optimisticIntervalMs: 30_000,
+  snubTimeoutMs: 60_000,
+  newPeerMs: 60_000,
+  seedRotationMs: 60_000,
+};
+
+export interface ChokerPeer<P> {
+  readonly peer: P;
+  readonly interested: boolean;
+  /** Bytes/s the peer sends us (recent average). */
+  readonly downloadRate: number;
+  /** Bytes/s we send the peer (recent average). */
+  readonly uploadRate: number;
+  readonly connectedAt: number;
+  /** When we last received a block from it while it unchoked us and we wanted data; undefined if never. */
+  readonly lastBlockAt?: number;
+  /** True while the peer unchokes us and we are interested in it. */
+  readonly expectingData: boolean;
+  /** When it was given its current unchoke slot (undefined while choked). */
+  readonly unchokedSince?: number;
+}
+
+export interface ChokeDecision<P> {
+  readonly unchoke: Set<P>;
+  readonly optimistic: P | undefined;
+}
+
+export class Choker<P> {
+  private readonly o: Required<ChokerOptions>;
+  private optimistic: P | undefined;
+  private optimisticAt = -Infinity;
+
+  constructor(private readonly random: Random, options: ChokerOptions = {}) {
+    this.o = { ...CHOKER_DEFAULTS, ...options };
+  }
+
+  isSnubbed(p: ChokerPeer<P>, now: number): boolean {
+    if (!p.expectingData) return false;
+    const since = p.lastBlockAt ?? p.connectedAt;
+    return now - since > this.o.snubTimeoutMs;
+  }
+
+  /** Recomputes who is unchoked; call every ~10 s and when peers come or go. */
+  rechoke(peers: readonly ChokerPeer<P>[], now: number, seeding: boolean): ChokeDecision<P> {
+    const candidates = peers.filter((p) => p.interested && !this.isSnubbed(p, now));
+    if (seeding) {
+      // Round robin: peers that held a slot too long go to the back.
+      const expired = (p: ChokerPeer<P>) => p.unchokedSince !== undefined && now - p.unchokedSince >= this.o.seedRotationMs;
+      candidates.sort((a, b) => Number(expired(a)) - Number(expired(b)) || b.uploadRate - a.uploadRate || a.connectedAt - b.connectedAt);
+    } else {
+      candidates.sort((a, b) => b.downloadRate - a.downloadRate || b.uploadRate - a.uploadRate || a.connectedAt - b.connectedAt);
+    }
+    const unchoke = new Set<P>(candidates.slice(0, this.o.regularSlots).map((p) => p.peer));
+
+    const stillThere = this.optimistic !== undefined && peers.some((p) => p.peer === this.optimistic && p.interested);
+    if (!stillThere || now - this.optimisticAt >= this.o.optimisticIntervalMs) {
+      this.optimistic = this.drawOptimistic(peers.filter((p) => p.interested && !unchoke.has(p.peer)), now);
+      this.optimisticAt = now;
+    }
+    if (this.optimistic !== undefined && unchoke.has(this.optimistic)) {
+      // It earned a regular slot: draw another for the optimistic one next round.
+      this.optimisticAt = -Infinity;
+    }
+    if (this.optimistic !== undefined) unchoke.add(this.optimistic);
+    return { unchoke, optimistic: this.optimistic };
+  }
+
+  private drawOptimistic(pool: readonly ChokerPeer<P>[], now: number): P | undefined {
+    if (pool.length === 0) return undefined;
+    const weight = (p: ChokerPeer<P>) => (now - p.connectedAt < this.o.newPeerMs ? 3 : 1);
+    let total = 0;
+    for (const p of pool) total += weight(p);
+    let r = this.random.next() * total;
+    for (const p of pool) {
+      r -= weight(p);
+      if (r < 0) return p.peer;
+    }
+    return pool[pool.length - 1].peer;
+  }
+}

@@ -1,0 +1,66 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRandom } from '../../src/runtime/random.js';
+import { Choker, type ChokerPeer } from '../../src/swarm/choker.js';
+
+const peer = (name: string, over: Partial<ChokerPeer<string>> = {}): ChokerPeer<string> => ({
+  peer: name, interested: true, downloadRate: 0, uploadRate: 0, connectedAt: 0, expectingData: false, ...over,
+});
+
+describe('Choker', () => {
+  it('gives the four regular slots to the fastest uploaders to us, plus one optimistic', () => {
+    const c = new Choker<string>(createRandom(1));
+    const peers = ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((n, i) => peer(n, { downloadRate: (i + 1) * 100, connectedAt: -1e6 }));
+    const d = c.rechoke(peers, 0, false);
+    for (const n of ['g', 'f', 'e', 'd']) assert.ok(d.unchoke.has(n), n);
+    assert.equal(d.unchoke.size, 5);
+    assert.ok(d.optimistic && ['a', 'b', 'c'].includes(d.optimistic));
+  });
+
+  it('keeps the optimistic unchoke for 30 s, then rotates it', () => {
+    const c = new Choker<string>(createRandom(2), { regularSlots: 1 });
+    const peers = Array.from({ length: 20 }, (_, i) => peer(`p${i}`, { downloadRate: i === 0 ? 1000 : 0, connectedAt: -1e6 }));
+    const first = c.rechoke(peers, 0, false).optimistic;
+    assert.equal(c.rechoke(peers, 10_000, false).optimistic, first);
+    const seen = new Set<string | undefined>();
+    for (let t = 30_000; t < 30_000 * 20; t += 30_000) seen.add(c.rechoke(peers, t, false).optimistic);
+    assert.ok(seen.size > 3, 'rotates among peers');
+  });
+
+  it('does not unchoke uninterested peers and drops snubbing peers from regular slots', () => {
+    const c = new Choker<string>(createRandom(3), { regularSlots: 2 });
+    const now = 200_000;
+    const peers = [
+      peer('fast-snubber', { downloadRate: 9999, expectingData: true, lastBlockAt: now - 61_000 }),
+      peer('uninterested', { interested: false, downloadRate: 5000 }),
+      peer('ok1', { downloadRate: 10 }),
+      peer('ok2', { downloadRate: 20 }),
+    ];
+    const d = c.rechoke(peers, now, false);
+    assert.ok(d.unchoke.has('ok1') && d.unchoke.has('ok2'));
+    assert.ok(!d.unchoke.has('uninterested'));
+    assert.ok(c.isSnubbed(peers[0], now));
+  });
+
+  it('rotates seeding slots so every leecher gets a turn', () => {
+    const c = new Choker<string>(createRandom(4), { regularSlots: 2, seedRotationMs: 60_000 });
+    const peers = [
+      peer('a', { uploadRate: 900, unchokedSince: 0 }),
+      peer('b', { uploadRate: 800, unchokedSince: 0 }),
+      peer('c', { uploadRate: 10 }),
+      peer('d', { uploadRate: 5 }),
+    ];
+    const d = c.rechoke(peers, 70_000, true);
+    assert.ok(d.unchoke.has('c') && d.unchoke.has('d'), 'waiting peers get the slots after the rotation time');
+  });
+
+  it('weights new peers three times in the optimistic draw', () => {
+    const counts = { fresh: 0, old: 0 };
+    for (let seed = 0; seed < 400; seed++) {
+      const c = new Choker<string>(createRandom(seed), { regularSlots: 0 });
+      const d = c.rechoke([peer('fresh', { connectedAt: 100_000 }), peer('old', { connectedAt: 0 })], 120_000, false);
+      counts[d.optimistic as 'fresh' | 'old']++;
+    }
+    assert.ok(counts.fresh > 2 * counts.old, JSON.stringify(counts));
+  });
+});
