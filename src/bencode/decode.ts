@@ -53,9 +53,10 @@ const D0 = 0x30, D9 = 0x39, MINUS = 0x2d, COLON = 0x3a, E = 0x65, I = 0x69, L = 
 class Decoder {
   pos = 0;
   depth = 0;
-  readonly spans: WeakMap<object, Span> | undefined;
+  readonly spans: Map<object, Span> | undefined;
   constructor(readonly buf: Uint8Array, readonly o: Required<DecodeOptions>, keepSpans: boolean) {
-    this.spans = keepSpans ? new WeakMap() : undefined;
+    // A Map, not a WeakMap: the decoder is short-lived, and WeakMaps slow down badly with millions of keys.
+    this.spans = keepSpans ? new Map() : undefined;
   }
 
   fail(message: string, at = this.pos): never {
@@ -205,7 +206,7 @@ export function decode(buf: Uint8Array, options?: DecodeOptions): BValue {
 /** Decodes and remembers where every list, dict and byte string came from. */
 export function decodeWithSpans(buf: Uint8Array, options?: DecodeOptions): DecodeResult {
   const { d, value } = run(buf, options, true);
-  const spans = d.spans as WeakMap<object, Span>;
+  const spans = d.spans as Map<object, Span>;
   const span = (v: BValue): Span | undefined => (typeof v === 'object' ? spans.get(v) : undefined);
   return {
     value,

@@ -13,10 +13,15 @@ export interface TreeFile {
 
 const err = (m: string): Error => new TorrentParseError(m);
 
-/** Walks the tree depth-first in key order (dict order), which is the files' piece-space order. */
+/**
+ * Walks the tree depth-first in key order (dict order), which is the files' piece-space order.
+ * Iterative (an explicit stack), so a caller's large `maxPathDepth` cannot overflow the call stack.
+ */
 export function parseFileTree(tree: BDict, limits: { maxFiles: number; maxPathDepth: number }): TreeFile[] {
   const out: TreeFile[] = [];
-  const walk = (node: BDict, path: string[]): void => {
+  const stack: { node: BDict; path: string[] }[] = [{ node: tree, path: [] }];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const { node, path } = next;
     if (path.length > limits.maxPathDepth) throw err(`file tree deeper than maxPathDepth (${limits.maxPathDepth})`);
     const leaf = node.get('');
     if (leaf !== undefined) {
@@ -32,15 +37,17 @@ export function parseFileTree(tree: BDict, limits: { maxFiles: number; maxPathDe
       const attr = isBytes(attrBytes) ? Buffer.from(attrBytes).toString('latin1') : '';
       if (out.length >= limits.maxFiles) throw err(`more than maxFiles (${limits.maxFiles}) files`);
       out.push({ path, length, piecesRoot: length > 0 ? piecesRoot : undefined, attr });
-      return;
+      continue;
     }
     if (node.size === 0 && path.length > 0) throw err(`file tree: directory '${path.join('/')}' is empty`);
+    const children: { node: BDict; path: string[] }[] = [];
     for (const [key, child] of node) {
       if (!isDict(child)) throw err(`file tree: entry '${[...path, keyText(key)].join('/')}' is not a dictionary`);
-      walk(child, [...path, keyText(key)]);
+      children.push({ node: child, path: [...path, keyText(key)] });
     }
-  };
-  walk(tree, []);
+    // Pushed last to first, so the first key is walked first.
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+  }
   if (out.length === 0) throw err('file tree holds no files');
   return out;
 }

@@ -23,7 +23,8 @@ function hashPair(a: Uint8Array, b: Uint8Array): Uint8Array {
 }
 
 export function isPowerOfTwo(n: number): boolean {
-  return n >= 1 && Number.isInteger(Math.log2(n));
+  // Not `Number.isInteger(Math.log2(n))`: log2 rounds, so it called 2^50 + 1 a power of two.
+  return Number.isSafeInteger(n) && n >= 1 && 2 ** Math.round(Math.log2(n)) === n;
 }
 
 export function nextPowerOfTwo(n: number): number {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import {
   bytesField, dictField, isBytes, isDict, isList, optDictField, optListField, optUintField, uintField,
 } from '../bencode/access.js';
-import { BencodeError, decodeWithSpans } from '../bencode/decode.js';
+import { BencodeError, decode } from '../bencode/decode.js';
 import type { BDict, BValue } from '../bencode/types.js';
 import { validatePathComponents } from '../storage/path-safety.js';
 import { TorrentParseError } from './errors.js';
@@ -52,6 +52,12 @@ export interface ParseTorrentOptions {
   maxPieces?: number;
   /** Deepest file path accepted (default 32). */
   maxPathDepth?: number;
+  /**
+   * Most bencode values accepted, a dictionary counting as two (default 10,000,000: enough for
+   * 1,000,000 v1 files with paths of up to 3 components). Bounds the memory and time of decoding,
+   * which the size alone does not: `de` is 2 bytes of input but a whole Map once decoded.
+   */
+  maxTokens?: number;
 }
 
 export const PARSE_TORRENT_DEFAULTS: Required<ParseTorrentOptions> = {
@@ -59,6 +65,7 @@ export const PARSE_TORRENT_DEFAULTS: Required<ParseTorrentOptions> = {
   maxFiles: 1_000_000,
   maxPieces: 16_000_000,
   maxPathDepth: 32,
+  maxTokens: 10_000_000,
 };
 
 const err = (m: string): Error => new TorrentParseError(m);
@@ -157,6 +164,15 @@ function checkHybridAgrees(v1: Omit<TorrentFile, 'offset'>[], v2: Omit<TorrentFi
   if (!same) throw err("hybrid torrent: the v1 'files' and the v2 'file tree' describe different files");
 }
 
+/** A hybrid's v1 pad files must put every file where v2 puts it (on a piece boundary), or the two disagree on pieces. */
+function checkHybridAligned(layout: PieceLayout, v2: { entries: Omit<TorrentFile, 'offset'>[]; pieceCount: number }, pieceLength: number): void {
+  const v2Layout = PieceLayout.fromEntries(v2.entries, pieceLength);
+  const a = layout.files.filter((f) => !f.pad && f.length > 0), b = v2Layout.files.filter((f) => !f.pad && f.length > 0);
+  if (layout.pieceCount !== v2.pieceCount || a.some((f, i) => f.offset !== b[i].offset)) {
+    throw err("hybrid torrent: the v1 'files' do not start every file on the piece boundary v2 puts it at (missing or wrong pad files)");
+  }
+}
+
 function trackersOf(outer: BDict): string[][] {
   const list = outer.get('announce-list');
   const tiers: string[][] = [];
@@ -178,22 +194,84 @@ function webSeedsOf(outer: BDict): string[] {
   return isList(u) ? u.filter(isBytes).map((x) => lenientUtf8.decode(x)) : [];
 }
 
+const D0 = 0x30, D9 = 0x39, COLON = 0x3a, E = 0x65, I = 0x69, L = 0x6c, D = 0x64;
+const INFO_KEY = [0x34, 0x3a, 0x69, 0x6e, 0x66, 0x6f]; // '4:info'
+
+/**
+ * One pass over the raw bytes before they are decoded: counts the values against `maxTokens`
+ * and finds the byte range of the outer dict's first 'info' value (the info hash is taken over
+ * those bytes; like the lenient decoder, the first of duplicate keys wins). Iterative, linear,
+ * allocation-free. Malformed input is left for the decoder to report: the range is only used
+ * once the same bytes have decoded.
+ */
+function prescan(b: Uint8Array, maxTokens: number): { start: number; end: number } | undefined {
+  let tokens = 0;
+  /** Skips the value at `pos`: where it ends, or -1 if it is malformed. */
+  const skip = (pos: number): number => {
+    let depth = 0;
+    do {
+      if (pos >= b.length) return -1;
+      const c = b[pos];
+      if (c === E) {
+        if (depth === 0) return -1;
+        depth--;
+        pos++;
+        continue;
+      }
+      tokens += c === D ? 2 : 1;
+      if (tokens > maxTokens) throw err(`more than maxTokens (${maxTokens}) bencode values`);
+      if (c === L || c === D) {
+        depth++;
+        pos++;
+      } else if (c === I) {
+        const end = b.indexOf(E, pos);
+        if (end < 0) return -1;
+        pos = end + 1;
+      } else if (c >= D0 && c <= D9) {
+        let n = 0, p = pos;
+        while (p < b.length && b[p] >= D0 && b[p] <= D9 && p - pos < 16) n = n * 10 + b[p++] - D0;
+        if (b[p] !== COLON) return -1;
+        pos = p + 1 + n;
+      } else {
+        return -1;
+      }
+    } while (depth > 0);
+    return pos <= b.length ? pos : -1;
+  };
+  if (b[0] !== D) {
+    skip(0);
+    return undefined;
+  }
+  tokens = 2;
+  let info: { start: number; end: number } | undefined;
+  for (let pos = 1; pos < b.length && b[pos] !== E;) {
+    const valueAt = skip(pos);
+    const end = valueAt < 0 ? -1 : skip(valueAt);
+    if (end < 0) return undefined;
+    if (!info && valueAt - pos === INFO_KEY.length && INFO_KEY.every((x, i) => b[pos + i] === x)) info = { start: valueAt, end };
+    pos = end;
+  }
+  return info;
+}
+
 /** Parses a .torrent file's bytes. Throws `TorrentParseError` naming the problem. */
 export function parseTorrent(bytes: Uint8Array, options?: ParseTorrentOptions): Torrent {
   const o = { ...PARSE_TORRENT_DEFAULTS, ...options };
   if (bytes.length > o.maxSize) throw err(`file larger than maxSize (${o.maxSize} bytes)`);
-  let decoded;
+  // Not `decodeWithSpans`: its span per value made large torrents super-linearly slow.
+  const infoSpan = prescan(bytes, o.maxTokens);
+  let outer;
   try {
     // Lenient on key order as libtorrent is; the info hash is taken over the original bytes anyway.
-    decoded = decodeWithSpans(bytes, { strict: false, maxSize: o.maxSize, maxDepth: o.maxPathDepth + 8, maxStringLength: o.maxSize });
+    outer = decode(bytes, { strict: false, maxSize: o.maxSize, maxDepth: o.maxPathDepth + 8, maxStringLength: o.maxSize });
   } catch (e) {
     if (e instanceof BencodeError) throw new TorrentParseError(e.message, { cause: e });
     throw e;
   }
-  const outer = decoded.value;
   if (!isDict(outer)) throw err('not a bencoded dictionary');
   const info = dictField(outer, 'info', 'torrent', err);
-  return parseInfo(info, decoded.raw(info), outer, o);
+  if (!infoSpan) throw err("could not locate the 'info' dictionary's bytes");
+  return parseInfo(info, bytes.subarray(infoSpan.start, infoSpan.end), outer, o);
 }
 
 /** Parses an info dict (e.g. fetched with ut_metadata) given its raw bytes and the outer dict, if any. */
@@ -210,11 +288,11 @@ export function parseInfo(info: BDict, infoBytes: Uint8Array, outer: BDict, o: R
   const version: TorrentVersion = hasV1 && hasV2 ? 'hybrid' : hasV2 ? 'v2' : 'v1';
   if (hasV2 && (!isPowerOfTwo(pieceLength) || pieceLength < BLOCK_SIZE)) throw err("v2 'piece length' must be a power of two of at least 16 KiB");
 
+  // A single-file torrent's name is its file name; a multi-file one's is its directory (v2 too).
+  const safeName = safePath([name], "info 'name'")[0];
   let v1: V1Files | undefined;
   let pieces: Uint8Array | undefined;
   if (hasV1) {
-    // A single-file torrent's name is its file name; a multi-file one's is its directory.
-    const safeName = safePath([name], "info 'name'")[0];
     v1 = parseV1Files(info, safeName, o);
     pieces = bytesField(info, 'pieces', 'info', err);
     if (pieces.length % 20 !== 0) throw err("'pieces' length is not a multiple of 20");
@@ -248,7 +326,10 @@ export function parseInfo(info: BDict, infoBytes: Uint8Array, outer: BDict, o: R
     multiFile = !(t.length === 1 && t[0].path.length === 1);
   }
   const layout = PieceLayout.fromEntries(entries, pieceLength);
+  // Beyond 2^53 offsets and lengths are no longer exact.
+  if (!Number.isSafeInteger(layout.totalLength)) throw err('total length is more than 2^53 - 1 bytes');
   if (layout.pieceCount > o.maxPieces) throw err(`more than maxPieces (${o.maxPieces}) pieces`);
+  if (v1 && v2) checkHybridAligned(layout, v2, pieceLength);
   if (pieces && pieces.length / 20 !== layout.pieceCount) {
     throw err(`'pieces' holds ${pieces.length / 20} hashes but the files need ${layout.pieceCount}`);
   }
