@@ -1,0 +1,186 @@
+/**
+ * BEP 10 extension protocol: the extended handshake (extended message id 0) and the mapping
+ * of extension names to message ids.
+ *
+ * Frame: <len=2+n><id=20><extended_id=0><bencoded dict:n>
+ * The dict's `m` maps extension names to the ids the *sender* wants to receive them under;
+ * 0 disables one. Later handshakes update `m` additively. Unknown keys are ignored, and so
+ * are known keys of the wrong type (as libtorrent does), so odd clients still interoperate.
+ */
+import { isBytes, isDict } from '../bencode/access.js';
+import { BencodeError, decode } from '../bencode/decode.js';
+import { encode } from '../bencode/encode.js';
+import { keyText, textKey, type BDict, type BValue, type Encodable } from '../bencode/types.js';
+import { PeerProtocolError } from './errors.js';
+
+export const EXTENDED_HANDSHAKE_ID = 0;
+
+/** Extension names this layer implements. */
+export const UT_METADATA = 'ut_metadata'; // BEP 9
+export const UT_PEX = 'ut_pex'; // BEP 11
+
+/** The ids we ask peers to use when sending to us (libtorrent's numbering). */
+export const DEFAULT_LOCAL_EXTENSIONS: ReadonlyMap<string, number> = new Map([
+  [UT_PEX, 1],
+  [UT_METADATA, 2],
+]);
+
+export interface ExtendedHandshake {
+  /** Extension name -> id (0 = disabled). */
+  readonly m: ReadonlyMap<string, number>;
+  /** Client name and version. */
+  readonly v?: string;
+  /** The sender's TCP listen port. */
+  readonly p?: number;
+  /** How the sender sees the receiver's IP: 4 or 16 bytes. */
+  readonly yourip?: Uint8Array;
+  readonly ipv4?: Uint8Array;
+  readonly ipv6?: Uint8Array;
+  /** Requests the sender queues without dropping (libtorrent: 250). */
+  readonly reqq?: number;
+  /** BEP 9: size of the info dict in bytes. */
+  readonly metadataSize?: number;
+  /** BEP 21: the sender only uploads (a seed or partial seed). */
+  readonly uploadOnly?: boolean;
+  /** Every key as decoded (unknown ones included), for extensions built above this layer. */
+  readonly raw?: BDict;
+}
+
+export interface ExtendedHandshakeLimits {
+  /** Largest handshake payload accepted (default 64 KiB; libtorrent sends a few hundred bytes). */
+  maxHandshakeSize?: number;
+  /** Most entries of `m` kept (default 128); the rest are ignored. */
+  maxExtensions?: number;
+  /** Longest extension name and `v` kept, in bytes (default 256). */
+  maxNameLength?: number;
+}
+
+export const EXTENDED_HANDSHAKE_LIMITS: Required<ExtendedHandshakeLimits> = {
+  maxHandshakeSize: 64 * 1024,
+  maxExtensions: 128,
+  maxNameLength: 256,
+};
+
+export function encodeExtendedHandshake(h: ExtendedHandshake): Uint8Array {
+  const m = new Map<string, Encodable>();
+  for (const [name, id] of h.m) {
+    if (!Number.isInteger(id) || id < 0 || id > 255) throw new RangeError(`extension id for ${name} must be 0..255, got ${id}`);
+    m.set(textKey(name), id);
+  }
+  const out = new Map<string, Encodable | undefined>(h.raw ? [...h.raw] : []);
+  out.set('m', m);
+  out.set('v', h.v);
+  out.set('p', h.p);
+  out.set('yourip', h.yourip);
+  out.set('ipv4', h.ipv4);
+  out.set('ipv6', h.ipv6);
+  out.set('reqq', h.reqq);
+  out.set('metadata_size', h.metadataSize);
+  out.set('upload_only', h.uploadOnly === undefined ? undefined : h.uploadOnly ? 1 : 0);
+  return encode(out);
+}
+
+const utf8 = new TextDecoder('utf-8');
+
+function uint(v: BValue | undefined, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  return typeof v === 'number' && v >= 0 && v <= max ? v : undefined;
+}
+
+/**
+ * Decodes an extended handshake payload. Throws `PeerProtocolError`
+ * ('bad_extension_message') when it is not a bencoded dict or is over the size limit.
+ */
+export function decodeExtendedHandshake(payload: Uint8Array, limits?: ExtendedHandshakeLimits): ExtendedHandshake {
+  const o = { ...EXTENDED_HANDSHAKE_LIMITS, ...limits };
+  if (payload.length > o.maxHandshakeSize) {
+    throw new PeerProtocolError('bad_extension_message', `extended handshake of ${payload.length} bytes is over the limit of ${o.maxHandshakeSize}`);
+  }
+  let d: BValue;
+  try {
+    // Lenient on key order: several clients write unsorted dicts.
+    d = decode(payload, { strict: false, maxDepth: 16, copy: true });
+  } catch (e) {
+    if (e instanceof BencodeError) throw new PeerProtocolError('bad_extension_message', `extended handshake: ${e.message}`, { cause: e });
+    throw e;
+  }
+  if (!isDict(d)) throw new PeerProtocolError('bad_extension_message', 'extended handshake is not a dictionary');
+  const m = new Map<string, number>();
+  const md = d.get('m');
+  if (isDict(md)) {
+    for (const [key, id] of md) {
+      if (m.size >= o.maxExtensions) break;
+      if (key.length > o.maxNameLength) continue;
+      const n = uint(id, 255);
+      if (n !== undefined) m.set(keyText(key), n);
+    }
+  }
+  const v = d.get('v');
+  const yourip = d.get('yourip');
+  const ipv4 = d.get('ipv4');
+  const ipv6 = d.get('ipv6');
+  const uploadOnly = uint(d.get('upload_only'));
+  return {
+    m,
+    v: isBytes(v) && v.length <= o.maxNameLength ? utf8.decode(v) : undefined,
+    p: uint(d.get('p'), 65535),
+    yourip: isBytes(yourip) && (yourip.length === 4 || yourip.length === 16) ? yourip : undefined,
+    ipv4: isBytes(ipv4) && ipv4.length === 4 ? ipv4 : undefined,
+    ipv6: isBytes(ipv6) && ipv6.length === 16 ? ipv6 : undefined,
+    reqq: uint(d.get('reqq')),
+    metadataSize: uint(d.get('metadata_size')),
+    uploadOnly: uploadOnly === undefined ? undefined : uploadOnly !== 0,
+    raw: d,
+  };
+}
+
+/**
+ * Extension names <-> message ids for one connection. Incoming extended messages carry *our*
+ * ids (those we put in our handshake's `m`); outgoing ones must carry the *peer's* ids.
+ */
+export class ExtensionRegistry {
+  private readonly localByName: ReadonlyMap<string, number>;
+  private readonly localById = new Map<number, string>();
+  private readonly remote = new Map<string, number>();
+
+  /** `local`: the extensions we support and the ids we want them under (1..255, distinct). */
+  constructor(local: ReadonlyMap<string, number> = DEFAULT_LOCAL_EXTENSIONS) {
+    for (const [name, id] of local) {
+      if (!Number.isInteger(id) || id < 1 || id > 255) throw new RangeError(`local extension id for ${name} must be 1..255, got ${id}`);
+      if (this.localById.has(id)) throw new RangeError(`local extension id ${id} used twice`);
+      this.localById.set(id, name);
+    }
+    this.localByName = local;
+  }
+
+  /** The `m` dict for our handshake. */
+  get localMap(): ReadonlyMap<string, number> {
+    return this.localByName;
+  }
+
+  /** Which extension an incoming extended message id names, if any. */
+  localName(id: number): string | undefined {
+    return this.localById.get(id);
+  }
+
+  localId(name: string): number | undefined {
+    return this.localByName.get(name);
+  }
+
+  /** Applies a peer's handshake `m` (additive; 0 disables). */
+  applyRemote(m: ReadonlyMap<string, number>): void {
+    for (const [name, id] of m) {
+      if (id === 0) this.remote.delete(name);
+      else this.remote.set(name, id);
+    }
+  }
+
+  /** The id to send `name` under, or undefined when the peer does not support it. */
+  remoteId(name: string): number | undefined {
+    return this.remote.get(name);
+  }
+
+  /** Whether both sides support `name`. */
+  supports(name: string): boolean {
+    return this.remote.has(name) && this.localByName.has(name);
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * The bytes a connection wants sent, drained by whoever does the I/O. Small messages are
+ * packed back to back into a shared scratch buffer (one write for a burst of haves and
+ * requests); a piece's block is queued as the caller's own view after its 13-byte header,
+ * never copied. Chunks handed out are never written to again.
+ *
+ * In 'messages' framing (the simulator's typed streams) the outbox keeps the typed frames
+ * instead of bytes.
+ */
+import { ShoalError } from '../errors.js';
+import type { Handshake } from './handshake.js';
+import { encodeHandshake } from './handshake.js';
+import { PIECE_HEADER_LENGTH, encodedLength, writeMessage, writePieceHeader, type WireMessage } from './messages.js';
+
+/** What a typed transport carries: the handshake, then wire messages. */
+export type OutgoingFrame = { readonly type: 'handshake'; readonly handshake: Handshake } | WireMessage;
+
+export type Framing = 'bytes' | 'messages';
+
+const SCRATCH_SIZE = 16 * 1024;
+
+export class Outbox {
+  readonly framing: Framing;
+  private parts: Uint8Array[] = [];
+  private frames: OutgoingFrame[] = [];
+  private scratch = new Uint8Array(SCRATCH_SIZE);
+  /** Bytes [start, end) of `scratch` are queued but not yet in `parts`. */
+  private start = 0;
+  private end = 0;
+  private queued = 0;
+
+  constructor(framing: Framing = 'bytes') {
+    this.framing = framing;
+  }
+
+  /** Bytes queued (in 'messages' framing: their encoded size). */
+  get queuedBytes(): number {
+    return this.queued;
+  }
+
+  get empty(): boolean {
+    return this.queued === 0 && this.frames.length === 0;
+  }
+
+  handshake(h: Handshake): void {
+    if (this.framing === 'messages') {
+      this.frames.push({ type: 'handshake', handshake: h });
+      this.queued += 68;
+      return;
+    }
+    this.flush();
+    this.parts.push(encodeHandshake(h));
+    this.queued += 68;
+  }
+
+  message(m: WireMessage): void {
+    const n = encodedLength(m);
+    this.queued += n;
+    if (this.framing === 'messages') {
+      this.frames.push(m);
+      return;
+    }
+    if (m.type === 'piece') {
+      this.piece(m.index, m.begin, m.block, false);
+      return;
+    }
+    if (n > SCRATCH_SIZE / 2) {
+      // Big (a bitfield, an extended message): its own buffer.
+      this.flush();
+      const out = new Uint8Array(n);
+      writeMessage(m, out, 0);
+      this.parts.push(out);
+      return;
+    }
+    this.reserve(n);
+    this.end = writeMessage(m, this.scratch, this.end);
+  }
+
+  /** A piece message whose block is queued as is (the caller must not modify it afterwards). */
+  piece(index: number, begin: number, block: Uint8Array, count = true): void {
+    if (count) this.queued += PIECE_HEADER_LENGTH + block.length;
+    if (this.framing === 'messages') {
+      this.frames.push({ type: 'piece', index, begin, block });
+      return;
+    }
+    this.reserve(PIECE_HEADER_LENGTH);
+    writePieceHeader(this.scratch, this.end, index, begin, block.length);
+    this.end += PIECE_HEADER_LENGTH;
+    this.flush();
+    if (block.length > 0) this.parts.push(block);
+  }
+
+  /** Everything queued, in order, as chunks to write. */
+  take(): Uint8Array[] {
+    if (this.framing !== 'bytes') throw new ShoalError("takeOutgoing() is for 'bytes' framing; use takeOutgoingFrames()");
+    this.flush();
+    const out = this.parts;
+    this.parts = [];
+    this.queued = 0;
+    return out;
+  }
+
+  /** Everything queued as typed frames ('messages' framing). */
+  takeFrames(): OutgoingFrame[] {
+    if (this.framing !== 'messages') throw new ShoalError("takeOutgoingFrames() is for 'messages' framing; use takeOutgoing()");
+    const out = this.frames;
+    this.frames = [];
+    this.queued = 0;
+    return out;
+  }
+
+  private reserve(n: number): void {
+    if (this.scratch.length - this.end >= n) return;
+    this.flush();
+    this.scratch = new Uint8Array(SCRATCH_SIZE);
+    this.start = this.end = 0;
+  }
+
+  private flush(): void {
+    if (this.end > this.start) {
+      this.parts.push(this.scratch.subarray(this.start, this.end));
+      this.start = this.end;
+    }
+  }
+}

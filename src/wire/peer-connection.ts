@@ -1,0 +1,472 @@
+/**
+ * One peer connection as a state machine (sans I/O): fed `receive(bytes, now)` it returns
+ * typed events; `poll(now)` handles keep-alives and timeouts; `nextDeadline()` says when to
+ * poll next; the send methods queue bytes that the caller drains with `takeOutgoing()`.
+ *
+ * It enforces BEP 3 (handshake, choke/interest, bitfield, requests), BEP 6 (fast extension:
+ * have_all/none, reject, allowed fast, suggest), BEP 10 (extended messages, decoding
+ * ut_metadata and ut_pex) and BEP 52 (hash request correlation). A violation closes the
+ * connection with an `error` event carrying a `PeerProtocolError`.
+ *
+ * Lifecycle: handshaking -> (incoming without an info hash: awaiting_accept) -> open -> closed.
+ * The rules live in `peer-handshake.ts`, `peer-inbound.ts` and `peer-outbound.ts`; this class
+ * holds the lifecycle, the input loop, the timers and the public API.
+ */
+import { ShoalError } from '../errors.js';
+import type { Bitfield } from './bitfield.js';
+import { MessageDecoder } from './decoder.js';
+import { PeerProtocolError } from './errors.js';
+import { ExtensionRegistry, UT_METADATA, UT_PEX, type ExtendedHandshake } from './extension.js';
+import { PEER_ID_LENGTH, featuresOf, makeReserved, type Handshake, type HandshakeHeader, type WireFeatures } from './handshake.js';
+import type { HashRequest } from './hash-messages.js';
+import { HandshakeStage } from './peer-handshake.js';
+import { PeerInbound } from './peer-inbound.js';
+import { PeerOutbound } from './peer-outbound.js';
+import { WireState, type ResolvedPeerLimits } from './peer-state.js';
+import { encodedLength, type BlockRef, type WireMessage } from './messages.js';
+import { Outbox, type OutgoingFrame } from './outbox.js';
+import {
+  PEER_LIMIT_DEFAULTS, type ConnectionState, type PeerConnectionOptions, type PeerCounters, type PeerEvent, type PieceGeometry,
+} from './peer-types.js';
+import { encodeMetadataMessage, type MetadataMessage } from './ut-metadata.js';
+import { encodePex, type PexMessage } from './ut-pex.js';
+
+const DEFAULT_FEATURES: WireFeatures = { extensionProtocol: true, fast: true, dht: false, v2Upgrade: false };
+
+export class PeerConnection {
+  readonly role: 'outgoing' | 'incoming';
+  readonly limits: ResolvedPeerLimits;
+  readonly extensions: ExtensionRegistry;
+  readonly counters: PeerCounters = { bytesReceived: 0, bytesSent: 0, payloadReceived: 0, payloadSent: 0 };
+  private readonly s: WireState;
+  private readonly outbox: Outbox;
+  private readonly decoder: MessageDecoder;
+  private readonly inbound: PeerInbound;
+  private readonly out: PeerOutbound;
+  private readonly ourReserved: Uint8Array;
+  private readonly ourPeerId: Uint8Array;
+  private readonly hs: HandshakeStage;
+  private _state: ConnectionState = 'handshaking';
+  private typedHandshake: Handshake | undefined;
+  private typedInbox: WireMessage[] = [];
+  private typedHead = 0;
+  private lastReceivedAt: number;
+  private readonly handshakeDeadline: number;
+
+  constructor(options: PeerConnectionOptions) {
+    const { role, peerId, now, infoHash, acceptInfoHashes, expectedPeerId, features, geometry, extensions, framing, ...limits } = options;
+    this.limits = { ...PEER_LIMIT_DEFAULTS, ...limits };
+    if (peerId.length !== PEER_ID_LENGTH) throw new RangeError('peer id must be 20 bytes');
+    if (role === 'outgoing' && !infoHash) throw new RangeError('an outgoing connection needs the info hash');
+    // BEP 52: a peer answering the upgrade bit replies with the truncated v2 hash (libtorrent does).
+    if (role === 'outgoing' && features?.v2Upgrade && (acceptInfoHashes?.length ?? 0) < 2) {
+      throw new RangeError('announcing the v2 upgrade needs acceptInfoHashes with both the v1 and the truncated v2 info hash');
+    }
+    this.role = role;
+    this.ourPeerId = peerId;
+    this.hs = new HandshakeStage(role, infoHash, acceptInfoHashes ?? (infoHash ? [infoHash] : []), expectedPeerId);
+    this.ourReserved = makeReserved({ ...DEFAULT_FEATURES, ...features });
+    this.extensions = new ExtensionRegistry(extensions);
+    this.outbox = new Outbox(framing);
+    this.decoder = new MessageDecoder({ maxMessageLength: this.limits.maxMessageLength, maxBlockLength: this.limits.maxBlockLength });
+    this.s = new WireState(this.limits);
+    this.out = new PeerOutbound(this.s, this.outbox, this.extensions, this.counters);
+    this.inbound = new PeerInbound(this.s, this.extensions, this.counters, this.out);
+    if (geometry) this.applyGeometry(geometry);
+    this.s.now = this.s.lastSentAt = this.lastReceivedAt = now;
+    this.handshakeDeadline = now + this.limits.handshakeTimeoutMs;
+    if (role === 'outgoing') this.sendHandshake();
+  }
+
+  // ---- state -------------------------------------------------------------------------------
+
+  get state(): ConnectionState {
+    return this._state;
+  }
+  /** The info hash the peer's handshake carried (20 bytes), once read. */
+  get remoteInfoHash(): Uint8Array | undefined {
+    return this.hs.header?.infoHash;
+  }
+  get remotePeerId(): Uint8Array | undefined {
+    return this.hs.peerId;
+  }
+  /** Reserved bits the peer announced. */
+  get remoteFeatures(): WireFeatures {
+    return this.hs.remote;
+  }
+  /** Features both sides announced: the ones in use. */
+  get negotiated(): WireFeatures {
+    return this.s.negotiated;
+  }
+  get geometry(): PieceGeometry | undefined {
+    return this.s.geometry;
+  }
+  get amChoking(): boolean {
+    return this.s.amChoking;
+  }
+  get amInterested(): boolean {
+    return this.s.amInterested;
+  }
+  get peerChoking(): boolean {
+    return this.s.peerChoking;
+  }
+  get peerInterested(): boolean {
+    return this.s.peerInterested;
+  }
+  /** The peer's pieces (once the piece count is known). */
+  get peerPieces(): Bitfield | undefined {
+    return this.s.availability.peer;
+  }
+  peerHas(index: number): boolean {
+    return this.s.availability.peerHas(index);
+  }
+  /** Pieces the peer lets us request while it chokes us (BEP 6). */
+  get allowedFast(): ReadonlySet<number> {
+    return this.s.peerFast;
+  }
+  /** Our requests the peer has not answered yet. */
+  get outstandingRequests(): ReadonlyMap<string, BlockRef> {
+    return this.s.book.ours;
+  }
+  /** The peer's requests we accepted and have not answered (serve them with `sendPiece`). */
+  get peerRequests(): ReadonlyMap<string, BlockRef> {
+    return this.s.book.theirs;
+  }
+  /** How many more requests `request()` would take now. */
+  get requestSlots(): number {
+    return this.out.requestSlots();
+  }
+  /** The peer's latest extended handshake. */
+  get remoteExtendedHandshake(): ExtendedHandshake | undefined {
+    return this.s.remoteExtended;
+  }
+  /** Bytes queued and not yet taken. */
+  get outgoingBytes(): number {
+    return this.outbox.queuedBytes;
+  }
+
+  // ---- input -------------------------------------------------------------------------------
+
+  /** Bytes from the socket. Do not modify `bytes` afterwards: blocks are views into it. */
+  receive(bytes: Uint8Array, now: number): PeerEvent[] {
+    const events: PeerEvent[] = [];
+    if (this._state === 'closed') return events;
+    if (this.outbox.framing !== 'bytes') throw new ShoalError("receive() is for 'bytes' framing; use receiveHandshake()/receiveMessage()");
+    this.s.now = this.lastReceivedAt = now;
+    this.counters.bytesReceived += bytes.length;
+    this.decoder.push(bytes);
+    if (this._state === 'awaiting_accept' && this.decoder.bufferedBytes > 2 * this.limits.maxMessageLength) {
+      // Only a greeting (bitfield, extended handshake) may come before we answer.
+      this.fail(new PeerProtocolError('unexpected_message', `${this.decoder.bufferedBytes} bytes sent before we answered the handshake`), events);
+      return events;
+    }
+    this.run(events);
+    return events;
+  }
+
+  /** The peer's handshake, on a typed transport ('messages' framing). */
+  receiveHandshake(h: Handshake, now: number): PeerEvent[] {
+    const events: PeerEvent[] = [];
+    if (!this.typedInput(now, 68)) return events;
+    this.typedHandshake = h;
+    this.run(events);
+    return events;
+  }
+
+  /** A message, on a typed transport ('messages' framing). */
+  receiveMessage(m: WireMessage, now: number): PeerEvent[] {
+    const events: PeerEvent[] = [];
+    if (!this.typedInput(now, encodedLength(m))) return events;
+    this.typedInbox.push(m);
+    this.run(events);
+    return events;
+  }
+
+  private typedInput(now: number, bytes: number): boolean {
+    if (this._state === 'closed') return false;
+    if (this.outbox.framing !== 'messages') throw new ShoalError("receiveHandshake()/receiveMessage() are for 'messages' framing; use receive()");
+    this.s.now = this.lastReceivedAt = now;
+    this.counters.bytesReceived += bytes;
+    return true;
+  }
+
+  /**
+   * Answers an incoming connection after the `info_hash` event: `infoHash` is what our
+   * handshake carries (the same bytes, or for a hybrid torrent the truncated v2 hash to
+   * upgrade, BEP 52).
+   */
+  accept(params: { infoHash: Uint8Array; geometry?: PieceGeometry; now: number }): PeerEvent[] {
+    if (this._state !== 'awaiting_accept') throw new ShoalError(`peer connection: accept() in state ${this._state}`);
+    this.s.now = params.now;
+    this.hs.ourInfoHash = params.infoHash;
+    if (params.geometry) this.applyGeometry(params.geometry);
+    this._state = 'handshaking';
+    const events: PeerEvent[] = [];
+    this.run(events);
+    return events;
+  }
+
+  /** The piece space became known (metadata fetched). May report a violation found in held announcements. */
+  setGeometry(g: PieceGeometry): PeerEvent[] {
+    const events: PeerEvent[] = [];
+    if (this._state === 'closed') return events;
+    try {
+      this.applyGeometry(g);
+    } catch (e) {
+      if (!(e instanceof PeerProtocolError)) throw e;
+      this.fail(e, events);
+    }
+    return events;
+  }
+
+  private applyGeometry(g: PieceGeometry): void {
+    if (this.s.geometry) throw new ShoalError('peer connection: geometry already set');
+    if (!(g.pieceCount >= 1 && g.pieceLength >= 1 && g.lastPieceLength >= 1 && g.lastPieceLength <= g.pieceLength)) throw new RangeError('bad piece geometry');
+    this.s.geometry = g;
+    this.decoder.setMaxMessageLength(Math.max(this.limits.maxMessageLength, 1 + Math.ceil(g.pieceCount / 8)));
+    this.s.availability.setPieceCount(g.pieceCount);
+  }
+
+  /** Bytes of piece `index` (0 when out of range or unknown). */
+  pieceLength(index: number): number {
+    return this.s.pieceLength(index);
+  }
+
+  private run(events: PeerEvent[]): void {
+    try {
+      while (this._state === 'handshaking' || this._state === 'open') {
+        if (this._state === 'handshaking') {
+          const step = this.hs.advance(this.outbox.framing === 'bytes' ? this.decoder : undefined, this.typedHandshake);
+          if (step === 'more') return;
+          if (step === 'ask') {
+            const h = this.hs.header as HandshakeHeader;
+            this._state = 'awaiting_accept';
+            events.push({ type: 'info_hash', infoHash: h.infoHash, reserved: h.reserved });
+            return;
+          }
+          if (step === 'answer') this.sendHandshake();
+          else this.open(events);
+          continue;
+        }
+        const m = this.outbox.framing === 'bytes' ? this.decoder.next() : this.nextTyped();
+        if (!m) return;
+        this.inbound.handle(m, events);
+      }
+    } catch (e) {
+      if (!(e instanceof PeerProtocolError)) throw e;
+      this.fail(e, events);
+    }
+  }
+
+  private open(events: PeerEvent[]): void {
+    const ours = featuresOf(this.ourReserved), r = this.hs.remote;
+    this.s.negotiated = {
+      extensionProtocol: ours.extensionProtocol && r.extensionProtocol,
+      fast: ours.fast && r.fast,
+      dht: ours.dht && r.dht,
+      v2Upgrade: ours.v2Upgrade && r.v2Upgrade,
+    };
+    this._state = 'open';
+    const h = this.hs.header as HandshakeHeader;
+    events.push({ type: 'handshake', infoHash: h.infoHash, peerId: this.hs.peerId as Uint8Array, remote: r, negotiated: this.s.negotiated });
+  }
+
+  private nextTyped(): WireMessage | undefined {
+    if (this.typedHead >= this.typedInbox.length) {
+      this.typedInbox = [];
+      this.typedHead = 0;
+      return undefined;
+    }
+    return this.typedInbox[this.typedHead++];
+  }
+
+  private fail(error: PeerProtocolError, events: PeerEvent[]): void {
+    this.close();
+    events.push({ type: 'error', error });
+  }
+
+  /** Stops the connection: later input is ignored and sends return false. The caller closes the socket. */
+  close(): void {
+    this._state = 'closed';
+    this.typedInbox = [];
+    this.typedHead = 0;
+  }
+
+  // ---- time --------------------------------------------------------------------------------
+
+  /** Queues a keep-alive after `keepAliveIntervalMs` of our silence; times out a slow handshake or a silent peer. */
+  poll(now: number): PeerEvent[] {
+    const events: PeerEvent[] = [];
+    if (this._state === 'closed') return events;
+    this.s.now = now;
+    if (this._state !== 'open') {
+      if (now >= this.handshakeDeadline) {
+        this.close();
+        events.push({ type: 'timeout', reason: 'handshake' });
+      }
+    } else if (now - this.lastReceivedAt >= this.limits.idleTimeoutMs) {
+      this.close();
+      events.push({ type: 'timeout', reason: 'idle' });
+    } else if (now - this.s.lastSentAt >= this.limits.keepAliveIntervalMs) {
+      this.out.queue({ type: 'keep_alive' });
+    }
+    return events;
+  }
+
+  /** When `poll` must next be called (Infinity once closed). */
+  nextDeadline(): number {
+    if (this._state === 'closed') return Infinity;
+    if (this._state !== 'open') return this.handshakeDeadline;
+    return Math.min(this.lastReceivedAt + this.limits.idleTimeoutMs, this.s.lastSentAt + this.limits.keepAliveIntervalMs);
+  }
+
+  // ---- output ------------------------------------------------------------------------------
+
+  /** Queued bytes, in order ('bytes' framing). Write them all; the chunks are never modified later. */
+  takeOutgoing(): Uint8Array[] {
+    this.counters.bytesSent += this.outbox.queuedBytes;
+    return this.outbox.take();
+  }
+
+  /** Queued frames ('messages' framing). */
+  takeOutgoingFrames(): OutgoingFrame[] {
+    this.counters.bytesSent += this.outbox.queuedBytes;
+    return this.outbox.takeFrames();
+  }
+
+  private sendHandshake(): void {
+    this.outbox.handshake({ reserved: this.ourReserved, infoHash: this.hs.ourInfoHash as Uint8Array, peerId: this.ourPeerId });
+    this.s.lastSentAt = this.s.now;
+  }
+
+  /** True when messages may be sent; false once closed; throws before the handshake completes (a bug of ours). */
+  private ready(): boolean {
+    if (this._state === 'closed') return false;
+    if (this._state !== 'open') throw new ShoalError(`peer connection: cannot send before the handshake completes (state ${this._state})`);
+    this.out.ensureAnnounced();
+    return true;
+  }
+
+  /**
+   * Announces our pieces; call it first, right after the `handshake` event (BEP 3, 6). Uses
+   * have_all / have_none with the fast extension, and sends nothing for no pieces without it.
+   * If anything else is sent first, have_none (with fast) goes out instead and this throws.
+   */
+  sendAvailability(have: Bitfield | 'all' | 'none'): void {
+    if (this._state === 'closed') return;
+    if (this._state !== 'open') throw new ShoalError('peer connection: sendAvailability() before the handshake completes');
+    if (this.s.availability.ourAnnounced) throw new ShoalError('peer connection: sendAvailability() must be the first message sent');
+    this.out.availability(have);
+  }
+
+  /** Announces a piece we completed (and verified). */
+  sendHave(index: number): void {
+    if (this.ready()) this.out.have(index);
+  }
+
+  /** Chokes the peer. Returns its requests we will no longer serve (with fast they are rejected, except allowed-fast pieces). */
+  choke(): BlockRef[] {
+    return this.ready() ? this.out.choke() : [];
+  }
+
+  unchoke(): void {
+    if (this.ready()) this.out.unchoke();
+  }
+
+  interested(): void {
+    if (this.ready()) this.out.interest(true);
+  }
+
+  notInterested(): void {
+    if (this.ready()) this.out.interest(false);
+  }
+
+  /**
+   * Requests a block. False (nothing sent) when the peer lacks the piece, chokes us (unless
+   * the piece is allowed fast), the request is outstanding already, or no slot is free.
+   * Throws RangeError for a block outside the piece or over `maxBlockLength`.
+   */
+  request(index: number, begin: number, length: number): boolean {
+    return this.ready() && this.out.request(index, begin, length);
+  }
+
+  /**
+   * Cancels one of our requests. With fast the peer still answers (piece or reject) and the
+   * request stays outstanding until then; without it, a block that arrives anyway is accepted.
+   */
+  cancel(index: number, begin: number, length: number): boolean {
+    return this.ready() && this.out.cancel(index, begin, length);
+  }
+
+  /**
+   * Stops waiting for one of our requests without telling the peer (the engine's request
+   * timeout): the slot is freed, and a block or reject that still arrives is accepted.
+   */
+  abandonRequest(index: number, begin: number, length: number): boolean {
+    return this._state !== 'closed' && this.out.abandon(index, begin, length);
+  }
+
+  /**
+   * Sends a block the peer requested, without copying it (do not modify `block` afterwards).
+   * False (nothing sent) when the request was cancelled, choked away or never made.
+   */
+  sendPiece(index: number, begin: number, block: Uint8Array): boolean {
+    return this.ready() && this.out.piece(index, begin, block);
+  }
+
+  /** Refuses a request we accepted (e.g. the disk failed): a reject with fast, silence without. */
+  reject(index: number, begin: number, length: number): boolean {
+    return this.ready() && this.out.reject(index, begin, length);
+  }
+
+  /** Lets the peer request `index` while choked (BEP 6; needs fast). See `allowedFastSet`. */
+  allowFast(index: number): boolean {
+    return this.ready() && this.out.allowFast(index);
+  }
+
+  /** Suggests a piece (BEP 6; needs fast). */
+  suggest(index: number): boolean {
+    return this.ready() && this.out.suggest(index);
+  }
+
+  /** Tells the peer our DHT port (BEP 5). */
+  sendPort(port: number): boolean {
+    if (!this.ready()) return false;
+    this.out.queue({ type: 'port', port });
+    return true;
+  }
+
+  /** Sends our extended handshake (BEP 10): `m` from the registry, `reqq` defaulting to `maxPeerRequests`. */
+  sendExtendedHandshake(fields: Omit<ExtendedHandshake, 'm'> = {}): boolean {
+    return this.ready() && this.out.extendedHandshake(fields);
+  }
+
+  /** Sends an extension message under the peer's id for `name`; false when the peer does not support it. */
+  sendExtension(name: string, payload: Uint8Array): boolean {
+    return this.ready() && this.out.extension(name, payload);
+  }
+
+  /** A ut_metadata message (BEP 9); false when the peer does not support it. */
+  sendMetadata(m: MetadataMessage): boolean {
+    return this.sendExtension(UT_METADATA, encodeMetadataMessage(m));
+  }
+
+  /** A ut_pex message (BEP 11); false when the peer does not support it. */
+  sendPex(m: PexMessage): boolean {
+    return this.sendExtension(UT_PEX, encodePex(m));
+  }
+
+  /** Asks for merkle hashes (BEP 52); false when `maxHashRequests` are outstanding or it is outstanding already. */
+  requestHashes(r: HashRequest): boolean {
+    return this.ready() && this.out.requestHashes(r);
+  }
+
+  /** Answers a hash request of the peer's (`buildHashes` makes `hashes`); false when there is no such request. */
+  sendHashes(r: HashRequest, hashes: Uint8Array): boolean {
+    return this.ready() && this.out.hashes(r, hashes);
+  }
+
+  rejectHashes(r: HashRequest): boolean {
+    return this.ready() && this.out.rejectHashes(r);
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * BEP 11 peer exchange (`ut_pex`, an extension message of BEP 10).
+ *
+ * Payload: a bencoded dict
+ *   added:    compact IPv4 peers <ip:4><port:2>...     added.f:  one flags byte per added peer
+ *   added6:   compact IPv6 peers <ip:16><port:2>...    added6.f: one flags byte per added6 peer
+ *   dropped:  compact IPv4 peers                       dropped6: compact IPv6 peers
+ *
+ * We send at most 50 added and 50 dropped per message and at most one message a minute
+ * (BEP 11); we accept larger messages (the initial one may be) but keep only `maxPeers`.
+ */
+import { isBytes, isDict } from '../bencode/access.js';
+import { BencodeError, decode } from '../bencode/decode.js';
+import { encode } from '../bencode/encode.js';
+import type { BDict, BValue } from '../bencode/types.js';
+import type { Address } from '../runtime/types.js';
+import { ipToBytes, readCompactPeers, writeCompactPeer } from './compact.js';
+import { PeerProtocolError } from './errors.js';
+
+/** Flag bits of `added.f` / `added6.f`. */
+export const PEX_FLAG_ENCRYPTION = 0x01; // prefers encryption (the `e` field of the extended handshake)
+export const PEX_FLAG_SEED = 0x02; // seed / upload only
+export const PEX_FLAG_UTP = 0x04; // supports uTP
+export const PEX_FLAG_HOLEPUNCH = 0x08; // supports ut_holepunch
+export const PEX_FLAG_REACHABLE = 0x10; // we connected out to it: it accepts connections
+
+/** BEP 11: "the combined amount of added v4/v6 contacts should not exceed 50 entries"; same for dropped. */
+export const PEX_MAX_PEERS_PER_MESSAGE = 50;
+/** BEP 11: "Clients must batch updates to send no more than 1 PEX message per minute." */
+export const PEX_INTERVAL_MS = 60_000;
+
+export interface PexPeer extends Address {
+  readonly flags: number;
+}
+
+export interface PexMessage {
+  /** IPv4 and IPv6 peers together; the host literal tells the family. */
+  readonly added: readonly PexPeer[];
+  readonly dropped: readonly Address[];
+}
+
+export interface DecodedPex extends PexMessage {
+  /** Entries were left out because the message was over `maxPeers`. */
+  readonly truncated: boolean;
+}
+
+export interface PexLimits {
+  /** Largest payload accepted (default 64 KiB); larger is a violation. */
+  maxMessageSize?: number;
+  /** Most added, and most dropped, peers kept from one message (default 200); the rest are ignored. */
+  maxPeers?: number;
+}
+
+export const PEX_LIMITS: Required<PexLimits> = { maxMessageSize: 64 * 1024, maxPeers: 200 };
+
+function compactList(peers: readonly Address[], family: 4 | 16): { bytes: Uint8Array; flags: Uint8Array; count: number } {
+  const size = family + 2;
+  const selected: [Address, Uint8Array][] = [];
+  for (const p of peers) {
+    const ip = ipToBytes(p.host);
+    if (!ip) throw new RangeError(`pex: ${p.host} is not an IP literal`);
+    if (ip.length === family) selected.push([p, ip]);
+  }
+  const bytes = new Uint8Array(selected.length * size);
+  const flags = new Uint8Array(selected.length);
+  selected.forEach(([p, ip], i) => {
+    writeCompactPeer(p, ip, bytes, i * size);
+    flags[i] = 'flags' in p ? (p as PexPeer).flags & 0xff : 0;
+  });
+  return { bytes, flags, count: selected.length };
+}
+
+export function encodePex(m: PexMessage): Uint8Array {
+  const a4 = compactList(m.added, 4), a6 = compactList(m.added, 16);
+  const d4 = compactList(m.dropped, 4), d6 = compactList(m.dropped, 16);
+  return encode({
+    added: a4.bytes,
+    'added.f': a4.flags,
+    added6: a6.bytes,
+    'added6.f': a6.flags,
+    dropped: d4.bytes,
+    dropped6: d6.bytes,
+  });
+}
+
+function field(d: BDict, key: string, size: number): { bytes: Uint8Array; count: number } {
+  const v: BValue | undefined = d.get(key);
+  if (v === undefined) return { bytes: new Uint8Array(0), count: 0 };
+  if (!isBytes(v)) throw new PeerProtocolError('bad_pex', `ut_pex '${key}' is not a byte string`);
+  if (v.length % size !== 0) throw new PeerProtocolError('bad_pex', `ut_pex '${key}' is ${v.length} bytes, not a multiple of ${size}`);
+  return { bytes: v, count: v.length / size };
+}
+
+/** Decodes a ut_pex payload. Throws `PeerProtocolError` ('bad_pex') when malformed or over `maxMessageSize`. */
+export function decodePex(payload: Uint8Array, limits?: PexLimits): DecodedPex {
+  const o = { ...PEX_LIMITS, ...limits };
+  if (payload.length > o.maxMessageSize) throw new PeerProtocolError('bad_pex', `ut_pex message of ${payload.length} bytes is over the limit of ${o.maxMessageSize}`);
+  let d: BValue;
+  try {
+    d = decode(payload, { strict: false, maxDepth: 8 });
+  } catch (e) {
+    if (e instanceof BencodeError) throw new PeerProtocolError('bad_pex', `ut_pex: ${e.message}`, { cause: e });
+    throw e;
+  }
+  if (!isDict(d)) throw new PeerProtocolError('bad_pex', 'ut_pex message is not a dictionary');
+  let truncated = false;
+  const added: PexPeer[] = [];
+  const dropped: Address[] = [];
+  for (const [key, ipLength] of [['added', 4], ['added6', 16]] as const) {
+    const f = field(d, key, ipLength + 2);
+    const flagsValue = d.get(`${key}.f`);
+    const flags = isBytes(flagsValue) && flagsValue.length === f.count ? flagsValue : undefined;
+    const room = Math.min(f.count, o.maxPeers - added.length);
+    if (room < f.count) truncated = true;
+    readCompactPeers(f.bytes, ipLength, room).forEach((a, i) => {
+      if (a.port !== 0) added.push({ host: a.host, port: a.port, flags: flags ? flags[i] : 0 });
+    });
+  }
+  for (const [key, ipLength] of [['dropped', 4], ['dropped6', 16]] as const) {
+    const f = field(d, key, ipLength + 2);
+    const room = Math.min(f.count, o.maxPeers - dropped.length);
+    if (room < f.count) truncated = true;
+    for (const a of readCompactPeers(f.bytes, ipLength, room)) if (a.port !== 0) dropped.push(a);
+  }
+  return { added, dropped, truncated };
+}
+
+export interface PexStateOptions {
+  /** Most added peers per message (default 50, BEP 11). */
+  maxAdded?: number;
+  /** Most dropped peers per message (default 50, BEP 11). */
+  maxDropped?: number;
+  /** Least time between two messages (default 60 s, BEP 11). */
+  intervalMs?: number;
+}
+
+export const PEX_STATE_DEFAULTS: Required<PexStateOptions> = {
+  maxAdded: PEX_MAX_PEERS_PER_MESSAGE,
+  maxDropped: PEX_MAX_PEERS_PER_MESSAGE,
+  intervalMs: PEX_INTERVAL_MS,
+};
+
+const keyOf = (a: Address): string => `${a.host}|${a.port}`;
+
+/**
+ * What we have told one peer about our connections, and the next diff to send it. Feed it the
+ * peers we are connected to now (without the recipient itself); it answers with the added
+ * and dropped peers since the last message, at most once per `intervalMs`. A peer left over
+ * by the per-message caps goes out in a later message.
+ */
+export class PexState {
+  private readonly o: Required<PexStateOptions>;
+  private readonly told = new Map<string, PexPeer>();
+  private lastSentAt = -Infinity;
+
+  constructor(options?: PexStateOptions) {
+    this.o = { ...PEX_STATE_DEFAULTS, ...options };
+  }
+
+  /** When the next message may go out. */
+  nextDeadline(): number {
+    return this.lastSentAt + this.o.intervalMs;
+  }
+
+  /** The message to send now, or undefined when it is too early or nothing changed. */
+  poll(connected: Iterable<PexPeer>, now: number): PexMessage | undefined {
+    if (now < this.nextDeadline()) return undefined;
+    const current = new Map<string, PexPeer>();
+    for (const p of connected) current.set(keyOf(p), p);
+    const added: PexPeer[] = [];
+    for (const [k, p] of current) {
+      if (added.length >= this.o.maxAdded) break;
+      if (!this.told.has(k)) added.push(p);
+    }
+    const dropped: Address[] = [];
+    for (const [k, p] of this.told) {
+      if (dropped.length >= this.o.maxDropped) break;
+      if (!current.has(k)) dropped.push({ host: p.host, port: p.port });
+    }
+    if (added.length === 0 && dropped.length === 0) return undefined;
+    for (const p of added) this.told.set(keyOf(p), p);
+    for (const p of dropped) this.told.delete(keyOf(p));
+    this.lastSentAt = now;
+    return { added, dropped };
+  }
+}

@@ -1,0 +1,96 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { encode } from '../../src/bencode/encode.js';
+import { PeerProtocolError } from '../../src/wire/errors.js';
+import {
+  DEFAULT_LOCAL_EXTENSIONS, ExtensionRegistry, UT_METADATA, UT_PEX, decodeExtendedHandshake, encodeExtendedHandshake,
+} from '../../src/wire/extension.js';
+
+const text = (s: string) => Uint8Array.from(Buffer.from(s, 'latin1'));
+
+describe('wire extended handshake (BEP 10)', () => {
+  it('round-trips m, v, p, yourip, reqq, metadata_size and upload_only', () => {
+    const h = {
+      m: new Map([[UT_METADATA, 2], [UT_PEX, 1]]),
+      v: 'Shoal 0.1.0',
+      p: 6881,
+      yourip: Uint8Array.from([10, 0, 0, 1]),
+      reqq: 250,
+      metadataSize: 31235,
+      uploadOnly: true,
+    };
+    const d = decodeExtendedHandshake(encodeExtendedHandshake(h));
+    assert.deepEqual(d.m, h.m);
+    assert.equal(d.v, h.v);
+    assert.equal(d.p, 6881);
+    assert.deepEqual(d.yourip, h.yourip);
+    assert.equal(d.reqq, 250);
+    assert.equal(d.metadataSize, 31235);
+    assert.equal(d.uploadOnly, true);
+  });
+
+  it('reads the BEP 10 example and ignores unknown keys', () => {
+    const d = decodeExtendedHandshake(text('d1:md11:LT_metadatai1e6:\xb5T_PEXi2ee1:pi6881e1:v13:\xc2\xb5Torrent 1.21:xi9ee'));
+    assert.equal(d.m.get('LT_metadata'), 1);
+    assert.equal(d.p, 6881);
+    assert.equal(d.v, 'µTorrent 1.2');
+    assert.equal(d.raw?.has('x'), true);
+  });
+
+  it('tolerates unsorted keys and wrongly typed known keys (as libtorrent does)', () => {
+    const d = decodeExtendedHandshake(text('d1:v3:abc1:md1:zi1e1:ai300e1:b3:xyze1:pi-5e4:reqq3:lot6:yourip3:abce'));
+    assert.equal(d.v, 'abc');
+    assert.deepEqual([...d.m], [['z', 1]], 'ids over 255 and non-integers are dropped');
+    assert.equal(d.p, undefined);
+    assert.equal(d.reqq, undefined);
+    assert.equal(d.yourip, undefined);
+  });
+
+  it('rejects a payload that is not a dictionary or not bencode', () => {
+    for (const s of ['i1e', 'le', 'd1:m', 'garbage']) {
+      assert.throws(() => decodeExtendedHandshake(text(s)), (e: unknown) => e instanceof PeerProtocolError && e.violation === 'bad_extension_message', s);
+    }
+  });
+
+  it('rejects a handshake over maxHandshakeSize', () => {
+    const big = encode({ m: {}, pad: new Uint8Array(2000) });
+    assert.throws(() => decodeExtendedHandshake(big, { maxHandshakeSize: 1000 }), PeerProtocolError);
+    assert.ok(decodeExtendedHandshake(big, { maxHandshakeSize: 4000 }));
+  });
+
+  it('keeps at most maxExtensions names and drops names over maxNameLength', () => {
+    const m: Record<string, number> = {};
+    for (let i = 0; i < 50; i++) m[`ext${String(i).padStart(2, '0')}`] = i + 1;
+    m['x'.repeat(300)] = 200;
+    const d = decodeExtendedHandshake(encode({ m }), { maxExtensions: 10 });
+    assert.equal(d.m.size, 10);
+    const e = decodeExtendedHandshake(encode({ m }), { maxNameLength: 256 });
+    assert.equal(e.m.has('x'.repeat(300)), false);
+  });
+});
+
+describe('wire extension registry (BEP 10 ids)', () => {
+  it('maps incoming ids by our table and outgoing ids by the peer table', () => {
+    const r = new ExtensionRegistry();
+    assert.equal(r.localName(DEFAULT_LOCAL_EXTENSIONS.get(UT_METADATA) as number), UT_METADATA);
+    assert.equal(r.remoteId(UT_METADATA), undefined);
+    r.applyRemote(new Map([[UT_METADATA, 3], ['lt_donthave', 7]]));
+    assert.equal(r.remoteId(UT_METADATA), 3);
+    assert.equal(r.supports(UT_METADATA), true);
+    assert.equal(r.supports('lt_donthave'), false, 'we do not speak it');
+  });
+
+  it('applies later handshakes additively; id 0 disables', () => {
+    const r = new ExtensionRegistry();
+    r.applyRemote(new Map([[UT_METADATA, 3], [UT_PEX, 4]]));
+    r.applyRemote(new Map([[UT_PEX, 0]]));
+    assert.equal(r.remoteId(UT_METADATA), 3);
+    assert.equal(r.remoteId(UT_PEX), undefined);
+  });
+
+  it('refuses local tables with id 0, ids over 255 or duplicates', () => {
+    assert.throws(() => new ExtensionRegistry(new Map([['a', 0]])), RangeError);
+    assert.throws(() => new ExtensionRegistry(new Map([['a', 256]])), RangeError);
+    assert.throws(() => new ExtensionRegistry(new Map([['a', 1], ['b', 1]])), RangeError);
+  });
+});

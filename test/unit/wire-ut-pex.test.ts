@@ -1,0 +1,108 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { encode } from '../../src/bencode/encode.js';
+import { bytesToIp, ipToBytes } from '../../src/wire/compact.js';
+import { PeerProtocolError } from '../../src/wire/errors.js';
+import {
+  PEX_FLAG_REACHABLE, PEX_FLAG_SEED, PEX_FLAG_UTP, PexState, decodePex, encodePex, type PexPeer,
+} from '../../src/wire/ut-pex.js';
+
+const peer = (i: number, flags = 0): PexPeer => ({ host: `10.0.${i >> 8}.${i & 255}`, port: 6881, flags });
+
+describe('wire compact addresses', () => {
+  it('converts IPv4 and IPv6 literals to bytes and back canonically', () => {
+    assert.deepEqual(ipToBytes('1.2.3.4'), Uint8Array.from([1, 2, 3, 4]));
+    for (const [inp, out] of [['2001:db8::1', '2001:db8::1'], ['::', '::'], ['::1', '::1'], ['2001:DB8:0:0:1:0:0:1', '2001:db8::1:0:0:1'], ['fe80::1:2', 'fe80::1:2'], ['::ffff:1.2.3.4', '::ffff:102:304']]) {
+      const b = ipToBytes(inp);
+      assert.ok(b && b.length === 16, inp);
+      assert.equal(bytesToIp(b), out);
+    }
+    assert.equal(ipToBytes('example.org'), undefined);
+  });
+});
+
+describe('wire ut_pex (BEP 11)', () => {
+  it('round-trips IPv4 and IPv6 peers with their flags', () => {
+    const m = {
+      added: [{ host: '1.2.3.4', port: 6881, flags: PEX_FLAG_SEED | PEX_FLAG_UTP }, { host: '2001:db8::5', port: 51413, flags: PEX_FLAG_REACHABLE }],
+      dropped: [{ host: '5.6.7.8', port: 1 }, { host: 'fe80::9', port: 2 }],
+    };
+    const d = decodePex(encodePex(m));
+    assert.deepEqual(d.added, m.added);
+    assert.deepEqual(d.dropped, m.dropped);
+    assert.equal(d.truncated, false);
+  });
+
+  it('writes the BEP 11 keys: added, added.f, added6, added6.f, dropped, dropped6', () => {
+    const b = Buffer.from(encodePex({ added: [peer(1)], dropped: [] })).toString('latin1');
+    assert.match(b, /^d5:added6:.{6}7:added\.f1:.6:added60:8:added6\.f0:7:dropped0:8:dropped60:e$/s);
+  });
+
+  it('treats missing or mismatched flags as zero', () => {
+    const compact = Uint8Array.from([1, 2, 3, 4, 0x1a, 0xe1, 5, 6, 7, 8, 0, 80]);
+    const d = decodePex(encode({ added: compact, 'added.f': Uint8Array.from([2]) }));
+    assert.deepEqual(d.added.map((p) => p.flags), [0, 0]);
+  });
+
+  it('rejects compact strings that are not whole entries', () => {
+    for (const payload of [encode({ added: new Uint8Array(7) }), encode({ dropped6: new Uint8Array(17) }), encode({ added: 5 }), encode([1]), Uint8Array.from([0x64])]) {
+      assert.throws(() => decodePex(payload), (e: unknown) => e instanceof PeerProtocolError && e.violation === 'bad_pex');
+    }
+  });
+
+  it('keeps at most maxPeers added and dropped, and says so', () => {
+    const added = Array.from({ length: 300 }, (_, i) => peer(i));
+    const d = decodePex(encodePex({ added, dropped: added }), { maxPeers: 200 });
+    assert.equal(d.added.length, 200);
+    assert.equal(d.dropped.length, 200);
+    assert.equal(d.truncated, true);
+  });
+
+  it('rejects a message over maxMessageSize', () => {
+    const payload = encodePex({ added: Array.from({ length: 100 }, (_, i) => peer(i)), dropped: [] });
+    assert.throws(() => decodePex(payload, { maxMessageSize: 100 }), PeerProtocolError);
+  });
+
+  it('skips entries with port 0', () => {
+    const d = decodePex(encode({ added: Uint8Array.from([1, 2, 3, 4, 0, 0]) }));
+    assert.equal(d.added.length, 0);
+  });
+});
+
+describe('wire PexState', () => {
+  it('sends the diff of connected peers since the last message', () => {
+    const s = new PexState();
+    const first = s.poll([peer(1), peer(2)], 0);
+    assert.deepEqual(first?.added.map((p) => p.host), ['10.0.0.1', '10.0.0.2']);
+    assert.deepEqual(first?.dropped, []);
+    const second = s.poll([peer(2), peer(3)], 60_000);
+    assert.deepEqual(second?.added.map((p) => p.host), ['10.0.0.3']);
+    assert.deepEqual(second?.dropped, [{ host: '10.0.0.1', port: 6881 }]);
+  });
+
+  it('sends at most one message per interval and nothing when nothing changed', () => {
+    const s = new PexState({ intervalMs: 60_000 });
+    assert.ok(s.poll([peer(1)], 1000));
+    assert.equal(s.poll([peer(1), peer(2)], 30_000), undefined, 'too early');
+    assert.equal(s.nextDeadline(), 61_000);
+    assert.ok(s.poll([peer(1), peer(2)], 61_000));
+    assert.equal(s.poll([peer(1), peer(2)], 200_000), undefined, 'no change');
+  });
+
+  it('caps added and dropped at 50 per message and sends the rest later', () => {
+    const s = new PexState();
+    const many = Array.from({ length: 120 }, (_, i) => peer(i));
+    assert.equal(s.poll(many, 0)?.added.length, 50);
+    assert.equal(s.poll(many, 60_000)?.added.length, 50);
+    assert.equal(s.poll(many, 120_000)?.added.length, 20);
+    const gone = s.poll([], 180_000);
+    assert.equal(gone?.dropped.length, 50);
+  });
+
+  it('never drops a peer it did not add', () => {
+    const s = new PexState({ maxAdded: 1 });
+    s.poll([peer(1), peer(2)], 0); // only peer 1 told
+    const m = s.poll([], 60_000);
+    assert.deepEqual(m?.dropped, [{ host: '10.0.0.1', port: 6881 }]);
+  });
+});
