@@ -60,6 +60,8 @@ export interface ByteStream {
   readonly remote: Address;
   /** Queues bytes for sending. Returns false when the caller should wait for `onDrain`. */
   write(data: Uint8Array): boolean;
+  /** Queues several chunks as one gathered write (fewer syscalls than one write each). */
+  writev(chunks: readonly Uint8Array[]): boolean;
   /** Half-closes: no more writes; the peer sees end-of-stream after the queued bytes. */
   end(): void;
   /** Closes at once in both directions; queued bytes may be dropped. */

@@ -88,6 +88,12 @@ export class SimByteStream implements ByteStream {
     return true;
   }
 
+  writev(chunks: readonly Uint8Array[]): boolean {
+    let ok = true;
+    for (const c of chunks) ok = this.write(c) && ok;
+    return ok;
+  }
+
   end(): void {
     if (this.closed || this.endRequested) return;
     this.endRequested = true;

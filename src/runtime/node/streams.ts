@@ -56,6 +56,16 @@ class NodeByteStream implements ByteStream {
     return this.socket.write(data);
   }
 
+  writev(chunks: readonly Uint8Array[]): boolean {
+    if (this.socket.destroyed) return false;
+    // Corked writes leave as one writev(2) when uncorked.
+    this.socket.cork();
+    let ok = true;
+    for (const c of chunks) ok = this.socket.write(c) && ok;
+    this.socket.uncork();
+    return ok;
+  }
+
   end(): void {
     this.socket.end();
   }
