@@ -16,7 +16,7 @@
 import { BencodeError, decode } from '../bencode/decode.js';
 import { encode } from '../bencode/encode.js';
 import type { BValue } from '../bencode/types.js';
-import { Bitfield } from './bitfield.js';
+import { Bitfield, bitfieldFromStored } from './bitfield.js';
 import { ResumeDataError } from './errors.js';
 import type { FileState } from './file-io.js';
 
@@ -84,7 +84,7 @@ export function decodeResume(bytes: Uint8Array, limits: ResumeLimits = {}): Resu
   if (!(pieces instanceof Uint8Array)) throw new ResumeDataError("'pieces' must be a byte string");
   let have: Bitfield;
   try {
-    have = new Bitfield(pieceCount, pieces);
+    have = bitfieldFromStored(pieceCount, pieces);
   } catch (e) {
     throw new ResumeDataError(`'pieces': ${(e as Error).message}`, { cause: e });
   }

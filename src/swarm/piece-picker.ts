@@ -12,7 +12,7 @@
  * A pure data structure: no I/O, no clock; randomness comes from the caller.
  */
 import type { Random } from '../runtime/types.js';
-import { Bitfield } from './bitfield.js';
+import { Bitfield } from '../util/bitfield.js';
 
 export const BLOCK_LENGTH = 16 * 1024;
 export const MAX_PRIORITY = 7;
@@ -32,7 +32,7 @@ export interface BlockRef {
 export interface PickContext<P> {
   readonly peer: P;
   /** The peer's pieces. */
-  readonly has: { get(i: number): boolean };
+  readonly has: { has(i: number): boolean };
   /** True when the peer has every piece (a seed): skips the per-piece check. */
   readonly isSeed?: boolean;
 }
@@ -90,7 +90,7 @@ export class PiecePicker<P> {
 
   /** True when every wanted piece is verified. */
   get done(): boolean {
-    for (let i = 0; i < this.pieceCount; i++) if (this.priority[i] > 0 && !this.have.get(i)) return false;
+    for (let i = 0; i < this.pieceCount; i++) if (this.priority[i] > 0 && !this.have.has(i)) return false;
     return true;
   }
 
@@ -106,9 +106,9 @@ export class PiecePicker<P> {
   peerLost(piece: number): void {
     if (this.availability[piece] > 0) this.availability[piece]--;
   }
-  peerBitfield(bits: { get(i: number): boolean }, delta: 1 | -1 = 1): void {
+  peerBitfield(bits: { has(i: number): boolean }, delta: 1 | -1 = 1): void {
     for (let i = 0; i < this.pieceCount; i++) {
-      if (!bits.get(i)) continue;
+      if (!bits.has(i)) continue;
       if (delta > 0) this.peerHas(i);
       else this.peerLost(i);
     }
@@ -124,7 +124,7 @@ export class PiecePicker<P> {
     const p = Math.max(0, Math.min(MAX_PRIORITY, Math.floor(priority)));
     const old = this.priority[piece];
     if (old === p) return;
-    if (!this.have.get(piece) && !this.partials.has(piece)) {
+    if (!this.have.has(piece) && !this.partials.has(piece)) {
       if (old === 0) this.unrequestedBlocks += this.blockCount(piece);
       if (p === 0) this.unrequestedBlocks -= this.blockCount(piece);
     }
@@ -144,7 +144,7 @@ export class PiecePicker<P> {
 
   /** True when we still need piece i. */
   wants(i: number): boolean {
-    return this.priority[i] > 0 && !this.have.get(i);
+    return this.priority[i] > 0 && !this.have.has(i);
   }
 
   /**
@@ -154,7 +154,7 @@ export class PiecePicker<P> {
   pick(ctx: PickContext<P>, count: number): BlockRef[] {
     const out: BlockRef[] = [];
     if (count <= 0) return out;
-    const has = (i: number) => ctx.isSeed === true || ctx.has.get(i);
+    const has = (i: number) => ctx.isSeed === true || ctx.has.has(i);
     // 1. the streaming window, in order
     if (this.streamFrom >= 0) {
       const end = Math.min(this.pieceCount, this.streamFrom + this.streamSize);
@@ -171,7 +171,7 @@ export class PiecePicker<P> {
     }
     // 3. new pieces: random first, then rarest first
     while (out.length < count) {
-      const next = this.have.setCount < this.randomFirst ? this.randomPiece(has) : this.rarestPiece(has);
+      const next = this.have.count < this.randomFirst ? this.randomPiece(has) : this.rarestPiece(has);
       if (next < 0) break;
       this.takeBlocks(next, ctx.peer, count, out);
     }
@@ -292,7 +292,7 @@ export class PiecePicker<P> {
     if (p) {
       this.unrequestedBlocks -= p.unrequested;
       this.partials.delete(piece);
-    } else if (!this.have.get(piece) && this.priority[piece] > 0) {
+    } else if (!this.have.has(piece) && this.priority[piece] > 0) {
       this.unrequestedBlocks -= this.blockCount(piece);
     }
     this.have.set(piece);
@@ -307,8 +307,8 @@ export class PiecePicker<P> {
   }
 
   /** Marks pieces we already have (resume data, a check of existing files). */
-  setHave(bits: { get(i: number): boolean }): void {
-    for (let i = 0; i < this.pieceCount; i++) if (bits.get(i) && !this.have.get(i)) this.pieceVerified(i);
+  setHave(bits: { has(i: number): boolean }): void {
+    for (let i = 0; i < this.pieceCount; i++) if (bits.has(i) && !this.have.has(i)) this.pieceVerified(i);
   }
 
   /** Blocks received so far of a piece in progress (for progress display). */
@@ -317,8 +317,8 @@ export class PiecePicker<P> {
   }
 
   /** True when this peer has a piece we want (we are interested in it). */
-  interestedIn(has: { get(i: number): boolean }, isSeed = false): boolean {
-    for (let i = 0; i < this.pieceCount; i++) if (this.wants(i) && (isSeed || has.get(i))) return true;
+  interestedIn(has: { has(i: number): boolean }, isSeed = false): boolean {
+    for (let i = 0; i < this.pieceCount; i++) if (this.wants(i) && (isSeed || has.has(i))) return true;
     return false;
   }
 }

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRandom } from '../../src/runtime/random.js';
-import { Bitfield } from '../../src/swarm/bitfield.js';
+import { Bitfield } from '../../src/util/bitfield.js';
 import { BLOCK_LENGTH, PiecePicker } from '../../src/swarm/piece-picker.js';
 
 const PIECE = 4 * BLOCK_LENGTH;
