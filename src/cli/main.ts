@@ -4,7 +4,11 @@ import { Command, CommanderError } from 'commander';
 import { ShoalError } from '../errors.js';
 import { registerCreate } from './create.js';
 import { UsageError } from './errors.js';
+import { registerGet } from './get.js';
 import { registerInfo } from './info.js';
+import { registerSeed } from './seed.js';
+import { registerDht } from './dht.js';
+import { registerSim } from './sim.js';
 
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
@@ -21,6 +25,10 @@ function buildProgram(): Command {
     .showHelpAfterError(false);
   registerCreate(program);
   registerInfo(program);
+  registerGet(program);
+  registerSeed(program);
+  registerDht(program);
+  registerSim(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

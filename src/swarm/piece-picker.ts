@@ -22,8 +22,9 @@ export interface PiecePickerOptions {
   randomFirstPieces?: number;
 }
 
+/** A block of a piece (same shape as the wire's `BlockRef`). */
 export interface BlockRef {
-  readonly piece: number;
+  readonly index: number;
   readonly begin: number;
   readonly length: number;
 }
@@ -227,7 +228,7 @@ export class PiecePicker<P> {
       p.requesters[b] = [peer];
       p.unrequested--;
       this.unrequestedBlocks--;
-      out.push({ piece, begin: b * BLOCK_LENGTH, length: this.blockLength(piece, b) });
+      out.push({ index: piece, begin: b * BLOCK_LENGTH, length: this.blockLength(piece, b) });
     }
   }
 
@@ -238,7 +239,7 @@ export class PiecePicker<P> {
         const who = p.requesters[b];
         if (p.state[b] !== REQUESTED || !who || who.includes(peer)) continue;
         who.push(peer);
-        out.push({ piece, begin: b * BLOCK_LENGTH, length: this.blockLength(piece, b) });
+        out.push({ index: piece, begin: b * BLOCK_LENGTH, length: this.blockLength(piece, b) });
       }
       if (out.length >= count) return;
     }
@@ -251,8 +252,8 @@ export class PiecePicker<P> {
    * duplicate requests should be cancelled (end game), and whether the piece is now
    * fully received (ready to verify).
    */
-  blockReceived(ref: { piece: number; begin: number }, peer: P): { accepted: boolean; cancel: P[]; pieceComplete: boolean } {
-    const p = this.partials.get(ref.piece);
+  blockReceived(ref: { index: number; begin: number }, peer: P): { accepted: boolean; cancel: P[]; pieceComplete: boolean } {
+    const p = this.partials.get(ref.index);
     const b = ref.begin / BLOCK_LENGTH;
     if (!p || !Number.isInteger(b) || b >= p.blocks || p.state[b] === RECEIVED) return { accepted: false, cancel: [], pieceComplete: false };
     if (p.state[b] === NONE) {
@@ -268,8 +269,8 @@ export class PiecePicker<P> {
   }
 
   /** Forgets a request (cancelled, rejected, timed out, peer gone) so another peer can take it. */
-  requestDropped(ref: { piece: number; begin: number }, peer: P): void {
-    const p = this.partials.get(ref.piece);
+  requestDropped(ref: { index: number; begin: number }, peer: P): void {
+    const p = this.partials.get(ref.index);
     if (!p) return;
     const b = ref.begin / BLOCK_LENGTH;
     const who = p.requesters[b];
@@ -283,7 +284,7 @@ export class PiecePicker<P> {
     p.requesters[b] = undefined;
     p.unrequested++;
     this.unrequestedBlocks++;
-    if (p.received === 0 && p.unrequested === p.blocks) this.partials.delete(ref.piece);
+    if (p.received === 0 && p.unrequested === p.blocks) this.partials.delete(ref.index);
   }
 
   /** The piece passed its hash check. */

@@ -1,0 +1,132 @@
+/** `shoal get <torrent|magnet> -o <dir>`: download, verify, exit 0 when complete (or keep seeding). */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { ShoalError } from '../errors.js';
+import { parseMagnet, type Magnet } from '../metainfo/magnet.js';
+import { parseTorrent, type Torrent } from '../metainfo/torrent.js';
+import { createNodeRuntime } from '../runtime/node/index.js';
+import { formatAddress } from '../runtime/types.js';
+import { Session } from '../session/session.js';
+import type { Swarm, SwarmEvent } from '../swarm/swarm.js';
+import { collect, defaultStateDir, parseHostPort } from './net-args.js';
+import { formatBytes } from './output.js';
+import { StatusLine, progressLine } from './progress.js';
+
+interface GetFlags {
+  output: string;
+  peer: string[];
+  listen?: string;
+  seed?: boolean;
+  stateDir?: string;
+}
+
+export function registerGet(program: Command): void {
+  program
+    .command('get')
+    .description('download a torrent or magnet link into a directory')
+    .argument('<torrent-or-magnet>', '.torrent file or magnet: URI')
+    .requiredOption('-o, --output <dir>', 'directory to download into (files go to <dir>/<name>)')
+    .option('--peer <host:port>', 'a peer to connect to; repeatable', collect, [])
+    .option('--listen <host:port>', 'accept peers on this address (default 0.0.0.0:0, a free port)')
+    .option('--seed', 'keep seeding after the download completes, until interrupted')
+    .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)')
+    .action(async (arg: string, flags: GetFlags) => {
+      const source = readSource(arg);
+      await runSwarm({
+        source,
+        downloadDir: flags.output,
+        peers: flags.peer.map((p) => parseHostPort(p, '--peer')),
+        listen: parseHostPort(flags.listen ?? '0.0.0.0:0', '--listen'),
+        stateDir: flags.stateDir ?? defaultStateDir(),
+        keepSeeding: flags.seed === true,
+        announceListen: false,
+      });
+    });
+}
+
+export type Source = { torrent: Torrent; magnet?: undefined } | { magnet: Magnet; torrent?: undefined };
+
+export function readSource(arg: string): Source {
+  if (arg.startsWith('magnet:')) return { magnet: parseMagnet(arg) };
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(arg);
+  } catch {
+    throw new ShoalError(`${arg}: no such file`);
+  }
+  return { torrent: parseTorrent(bytes) };
+}
+
+export interface RunSwarmOptions {
+  source: Source;
+  downloadDir: string;
+  saveName?: string;
+  peers: { host: string; port: number }[];
+  listen: { host: string; port: number };
+  stateDir: string;
+  /** Keep running after completion (seeding) until interrupted. */
+  keepSeeding: boolean;
+  /** Print the listening address on stdout (seed). */
+  announceListen: boolean;
+}
+
+/** Runs one torrent until it completes (or forever when seeding); resolves with the exit code. */
+export async function runSwarm(o: RunSwarmOptions): Promise<void> {
+  mkdirSync(o.downloadDir, { recursive: true });
+  const runtime = createNodeRuntime();
+  const session = await Session.create({ runtime, stateDir: o.stateDir, listen: o.listen });
+  const status = new StatusLine();
+  let swarm: Swarm | undefined;
+  let finish: (code: number) => void = () => undefined;
+  const finished = new Promise<number>((r) => (finish = r));
+  let failure: Error | undefined;
+
+  const onEvent = (e: SwarmEvent) => {
+    if (e.type === 'complete' && !o.keepSeeding) finish(0);
+    if (e.type === 'error') {
+      failure = e.error;
+      finish(1);
+    }
+    if (e.type === 'peer-banned') {
+      status.done();
+      process.stderr.write(`banned ${e.address}: ${e.reason}\n`);
+    }
+    if (e.type === 'metadata') {
+      const dir = join(o.stateDir, 'torrents');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `${e.torrent.name}.torrent`), e.torrent.infoBytes.length ? wrap(e.torrent.infoBytes) : new Uint8Array());
+    }
+  };
+  const onSignal = () => finish(130);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    swarm = await session.addTorrent({ torrent: o.source.torrent, magnet: o.source.magnet, downloadDir: o.downloadDir, saveName: o.saveName, onEvent });
+    if (o.announceListen && session.listenAddress) process.stdout.write(`listening on ${formatAddress(session.listenAddress)}\n`);
+    for (const p of o.peers) swarm.addPeer(p, 'manual');
+    const s = swarm;
+    const ticker = setInterval(() => status.update(progressLine(s.stats())), 500);
+    const code = await finished;
+    clearInterval(ticker);
+    const stats = swarm.stats();
+    status.update(progressLine(stats));
+    status.done();
+    await session.close();
+    runtime.close();
+    if (failure) throw failure;
+    if (code === 0) {
+      process.stdout.write(`complete: ${swarm.torrent?.name ?? ''} (${formatBytes(stats.bytesTotal)}), downloaded ${formatBytes(stats.downloaded)}, uploaded ${formatBytes(stats.uploaded)}\n`);
+    } else {
+      process.stderr.write(`interrupted at ${stats.have}/${stats.total} pieces; resume data saved, run the same command to continue\n`);
+    }
+    process.exitCode = code;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
+
+function wrap(info: Uint8Array): Uint8Array {
+  return Buffer.concat([Buffer.from('d4:info'), info, Buffer.from('e')]);
+}

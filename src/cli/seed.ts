@@ -1,0 +1,37 @@
+/** `shoal seed <torrent> <path-to-data>`: check the data and seed it until interrupted. */
+import { basename, dirname } from 'node:path';
+import type { Command } from 'commander';
+import { ShoalError } from '../errors.js';
+import { readSource, runSwarm } from './get.js';
+import { collect, defaultStateDir, parseHostPort } from './net-args.js';
+
+interface SeedFlags {
+  listen?: string;
+  peer: string[];
+  stateDir?: string;
+}
+
+export function registerSeed(program: Command): void {
+  program
+    .command('seed')
+    .description('seed a torrent from data on disk until interrupted')
+    .argument('<torrent>', '.torrent file')
+    .argument('<path>', 'the file (single-file torrent) or directory (multi-file torrent) holding the data')
+    .option('--listen <host:port>', 'accept peers on this address (default 0.0.0.0:6881)')
+    .option('--peer <host:port>', 'a peer to dial; repeatable', collect, [])
+    .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)')
+    .action(async (torrentPath: string, path: string, flags: SeedFlags) => {
+      const source = readSource(torrentPath);
+      if (!source.torrent) throw new ShoalError('seed needs a .torrent file, not a magnet link');
+      await runSwarm({
+        source,
+        downloadDir: dirname(path),
+        saveName: basename(path),
+        peers: flags.peer.map((p) => parseHostPort(p, '--peer')),
+        listen: parseHostPort(flags.listen ?? '0.0.0.0:6881', '--listen'),
+        stateDir: flags.stateDir ?? defaultStateDir(),
+        keepSeeding: true,
+        announceListen: true,
+      });
+    });
+}

@@ -1,0 +1,73 @@
+/**
+ * `shoal sim ...`: scenarios on the discrete-event simulator. This file owns the `sim`
+ * command group (`simCommand`) and its `dht` subcommand; other subcommands register
+ * themselves on the same group from their own files (e.g. `registerSimCompare`).
+ */
+import type { Command } from 'commander';
+import { performance } from 'node:perf_hooks';
+import { resourceUsage } from 'node:process';
+import { runDhtSimulation, type DhtSimReport } from '../dht/sim/run.js';
+import { UsageError } from './errors.js';
+
+/** The `sim` command group, created on first use. */
+export function simCommand(program: Command): Command {
+  return program.commands.find((c) => c.name() === 'sim')
+    ?? program.command('sim').description('run scenarios on the discrete-event simulator (virtual time, real protocol code)');
+}
+
+interface SimDhtFlags {
+  nodes: string;
+  lookups: string;
+  churn: string;
+  unresponsive: string;
+  seed: string;
+  rtt: string;
+  json?: boolean;
+}
+
+export function registerSim(program: Command): void {
+  simCommand(program)
+    .command('dht')
+    .description('build an N-node Mainline DHT on the simulator and measure get_peers lookups')
+    .option('--nodes <n>', 'simulated DHT nodes', '1000')
+    .option('--lookups <n>', 'lookups to run (each for an info hash announced by another node)', '100')
+    .option('--churn <fraction>', 'share of nodes that leave (and come back) during the lookups, Weibull sessions', '0.1')
+    .option('--unresponsive <fraction>', 'share of nodes behind NATs that never answer strangers', '0.2')
+    .option('--rtt <ms>', 'median round-trip time of the lognormal latency model', '100')
+    .option('--seed <n>', 'random seed (same seed, same run)', '1')
+    .option('--json', 'print one JSON object')
+    .action(async (flags: SimDhtFlags) => {
+      const num = (name: string, v: string, min: number, max: number, int = false): number => {
+        const x = Number(v);
+        if (!Number.isFinite(x) || x < min || x > max || (int && !Number.isInteger(x))) throw new UsageError(`--${name} must be ${int ? 'a whole number' : 'a number'} in ${min}..${max}, got '${v}'`);
+        return x;
+      };
+      const nodes = num('nodes', flags.nodes, 2, 1_000_000, true);
+      const lookups = num('lookups', flags.lookups, 1, 1_000_000, true);
+      const report = await runDhtSimulation({
+        nodes, lookups,
+        churn: num('churn', flags.churn, 0, 0.99),
+        unresponsive: num('unresponsive', flags.unresponsive, 0, 0.9),
+        medianRttMs: num('rtt', flags.rtt, 1, 10_000),
+        seed: num('seed', flags.seed, 0, Number.MAX_SAFE_INTEGER, true),
+        wallClock: () => performance.now(),
+        peakRss: () => resourceUsage().maxRSS * 1024,
+        onPhase: process.stderr.isTTY && !flags.json ? (p, d) => process.stderr.write(`  ${p} done (${d})\n`) : undefined,
+      });
+      process.stdout.write(flags.json ? JSON.stringify(report) + '\n' : formatReport(report));
+    });
+}
+
+function formatReport(r: DhtSimReport): string {
+  const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+  return [
+    `shoal sim dht: ${r.nodes} nodes (${pct(r.unresponsive)} unresponsive, churn ${pct(r.churn)}: ${r.departures} departures), ${r.lookups} lookups`,
+    `success      ${pct(r.success)}`,
+    `hops         median ${r.medianHops}, p95 ${r.p95Hops}`,
+    `latency      median ${r.medianLatencyMs} ms, p90 ${r.p90LatencyMs} ms, p95 ${r.p95LatencyMs} ms (virtual time to find the peer)`,
+    `completion   median ${r.medianCompletionMs} ms (virtual time until the lookup ended)`,
+    `wall         ${(r.wallMs / 1000).toFixed(1)} s (${Object.entries(r.phasesMs).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ')})`,
+    `memory       peak RSS ${r.peakRssMb} MB (${Math.round((r.peakRssMb * 1000) / r.nodes)} KB per node)`,
+    `simulated    ${(r.virtualMs / 1000).toFixed(0)} s of virtual time, ${r.datagrams} datagrams, ${r.events} events`,
+  ].join('\n') + '\n';
+}

@@ -1,0 +1,528 @@
+/**
+ * One torrent's swarm: the peers we trade with, what we ask them for, what we serve, whom
+ * we unchoke. Ties the wire state machine (`PeerConnection`), the piece picker, the choker
+ * and the storage together. Time comes from the runtime clock; all I/O from the runtime.
+ */
+import { parseTorrent, type Torrent } from '../metainfo/torrent.js';
+import type { Address, Runtime, TimerHandle } from '../runtime/types.js';
+import type { PieceStorage } from '../storage/types.js';
+import type { Bitfield } from '../util/bitfield.js';
+import { MetadataFetcher, MetadataServer, PeerConnection, PexState, type PeerEvent, type PieceGeometry } from '../wire/index.js';
+import { Choker } from './choker.js';
+import { PeerPool, type PeerSource } from './peer-pool.js';
+import { PeerSession } from './peer-session.js';
+import { BLOCK_LENGTH, PiecePicker } from './piece-picker.js';
+import { handlePieceMessage, serveRequest, fillRequests, type TransferContext } from './transfer.js';
+import { pieceWireBytes } from './geometry.js';
+
+export interface OpenedStorage {
+  readonly storage: PieceStorage;
+  readonly have: Bitfield;
+  /** Records verified pieces durably (resume data); optional. */
+  readonly recorder?: { maybeSave(now: number): Promise<unknown>; close(): Promise<unknown> };
+}
+
+export interface SwarmOptions {
+  readonly runtime: Runtime;
+  readonly peerId: Uint8Array;
+  /** Our TCP listen port, announced in the extension handshake. */
+  readonly listenPort?: number;
+  /** The torrent, or (for a magnet) its info hashes until the metadata arrives. */
+  readonly torrent?: Torrent;
+  readonly infoHashV1?: Uint8Array;
+  readonly infoHashV2?: Uint8Array;
+  /** Opens storage once the torrent is known (at once, or after the metadata of a magnet). */
+  readonly openStorage: (torrent: Torrent) => Promise<OpenedStorage>;
+  /** Most connected peers (default 50). */
+  readonly maxPeers?: number;
+  /** Most connection attempts in flight (default 8). */
+  readonly maxHalfOpen?: number;
+  /** Strikes (shares in failed pieces) that get a peer banned (default 3; sole sender of a bad piece: at once). */
+  readonly maxStrikes?: number;
+  /** How often to re-run the choker (default 10 s). */
+  readonly rechokeIntervalMs?: number;
+  readonly clientName?: string;
+  readonly onEvent?: (event: SwarmEvent) => void;
+}
+
+export type SwarmEvent =
+  | { readonly type: 'metadata'; readonly torrent: Torrent }
+  | { readonly type: 'ready'; readonly have: number; readonly total: number }
+  | { readonly type: 'piece-verified'; readonly piece: number }
+  | { readonly type: 'piece-failed'; readonly piece: number; readonly peers: readonly string[] }
+  | { readonly type: 'peer-banned'; readonly address: string; readonly reason: string }
+  | { readonly type: 'peer-connected'; readonly address: string }
+  | { readonly type: 'peer-disconnected'; readonly address: string; readonly reason: string }
+  | { readonly type: 'complete' }
+  | { readonly type: 'error'; readonly error: Error };
+
+export interface SwarmStats {
+  readonly peers: number;
+  readonly downloadRate: number;
+  readonly uploadRate: number;
+  readonly downloaded: number;
+  readonly uploaded: number;
+  readonly have: number;
+  readonly total: number;
+  readonly bytesHave: number;
+  readonly bytesTotal: number;
+  readonly banned: number;
+  readonly complete: boolean;
+}
+
+const TICK_MS = 1000;
+/** A peer that owes us blocks and sent none for this long gets its requests given to others. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+export class Swarm implements TransferContext {
+  readonly runtime: Runtime;
+  readonly pool = new PeerPool();
+  readonly peers = new Map<string, PeerSession>();
+  torrent: Torrent | undefined;
+  storage: PieceStorage | undefined;
+  picker: PiecePicker<PeerSession> | undefined;
+  recorder: OpenedStorage['recorder'];
+  /** Which peers sent blocks of each piece in progress (blame on a failed hash). */
+  readonly contributors = new Map<number, Set<PeerSession>>();
+  /** Block writes in flight per piece; verification waits for them. */
+  readonly pendingWrites = new Map<number, Promise<void>[]>();
+  private readonly choker: Choker<PeerSession>;
+  private fetcher: MetadataFetcher<PeerSession> | undefined;
+  private readonly metadataServer = new MetadataServer<PeerSession>();
+  private readonly pex = new PexState();
+  private halfOpen = 0;
+  private tickTimer: TimerHandle | undefined;
+  private lastRechoke = -Infinity;
+  private stopped = false;
+  private completeSent = false;
+  private readonly opts: SwarmOptions;
+
+  constructor(options: SwarmOptions) {
+    this.opts = options;
+    this.runtime = options.runtime;
+    this.choker = new Choker(options.runtime.random);
+    if (!options.torrent) {
+      if (!options.infoHashV1 && !options.infoHashV2) throw new Error('a swarm needs a torrent or an info hash');
+      this.fetcher = new MetadataFetcher({ infoHashV1: options.infoHashV1, infoHashV2: options.infoHashV2 });
+    }
+  }
+
+  get infoHashV1(): Uint8Array | undefined {
+    return this.torrent?.infoHashV1 ?? this.opts.infoHashV1;
+  }
+  get infoHashV2(): Uint8Array | undefined {
+    return this.torrent?.infoHashV2 ?? this.opts.infoHashV2;
+  }
+  /** The 20 bytes that identify this torrent in handshakes (v1 hash, else truncated v2). */
+  get handshakeHashes(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    if (this.infoHashV1) out.push(this.infoHashV1);
+    if (this.infoHashV2) out.push(this.infoHashV2.subarray(0, 20));
+    return out;
+  }
+
+  emit(event: SwarmEvent): void {
+    this.opts.onEvent?.(event);
+  }
+
+  /** Opens storage (when the torrent is known) and starts dialling and choking. */
+  async start(): Promise<void> {
+    if (this.opts.torrent) await this.setTorrent(this.opts.torrent);
+    this.scheduleTick();
+  }
+
+  private async setTorrent(torrent: Torrent): Promise<void> {
+    const opened = await this.opts.openStorage(torrent);
+    this.torrent = torrent;
+    this.storage = opened.storage;
+    this.recorder = opened.recorder;
+    this.picker = new PiecePicker<PeerSession>(pieceWireBytes(torrent), this.runtime.random);
+    this.picker.setHave(opened.have);
+    this.metadataServer.setInfo(torrent.infoBytes);
+    this.emit({ type: 'ready', have: opened.have.count, total: torrent.pieceCount });
+    for (const peer of this.peers.values()) this.peerLearnedGeometry(peer);
+    this.checkComplete();
+  }
+
+  addPeer(address: Address, source: PeerSource = 'manual'): void {
+    this.pool.add(address, source);
+    if (!this.stopped) this.dial();
+  }
+
+  // --- connections ----------------------------------------------------------------
+
+  get geometry(): PieceGeometry | undefined {
+    const t = this.torrent;
+    if (!t) return undefined;
+    return { pieceCount: t.pieceCount, pieceLength: t.pieceLength, lastPieceLength: t.layout.pieceSize(t.pieceCount - 1) };
+  }
+
+  private newConnection(role: 'outgoing' | 'incoming'): PeerConnection {
+    const hashes = this.handshakeHashes;
+    return new PeerConnection({
+      role,
+      peerId: this.opts.peerId,
+      now: this.runtime.clock.now(),
+      infoHash: role === 'outgoing' ? hashes[0] : undefined,
+      acceptInfoHashes: hashes,
+      geometry: this.geometry,
+      features: { v2Upgrade: this.infoHashV2 !== undefined && this.infoHashV1 !== undefined },
+    });
+  }
+
+  private dial(): void {
+    const max = this.opts.maxPeers ?? 50;
+    const room = Math.min(max - this.peers.size - this.halfOpen, (this.opts.maxHalfOpen ?? 8) - this.halfOpen);
+    if (room <= 0) return;
+    for (const address of this.pool.due(this.runtime.clock.now(), room, (k) => this.peers.has(k))) {
+      this.halfOpen++;
+      this.runtime.stream.connect(address, { timeoutMs: 10_000 }).then(
+        (stream) => {
+          this.halfOpen--;
+          if (this.stopped || this.peers.has(PeerPool.key(address))) return stream.destroy();
+          const conn = this.newConnection('outgoing');
+          this.adopt(new PeerSession(this.runtime, stream, conn, address, false), []);
+        },
+        () => {
+          this.halfOpen--;
+          this.pool.markFailed(address, this.runtime.clock.now());
+        },
+      );
+    }
+  }
+
+  /** An incoming connection whose handshake named this torrent (the session routes it). */
+  acceptIncoming(stream: PeerSession['stream'], conn: PeerConnection, infoHash: Uint8Array): boolean {
+    const address = stream.remote;
+    if (this.stopped || this.pool.isBanned(address) || this.peers.size >= (this.opts.maxPeers ?? 50)) return false;
+    const events = conn.accept({ infoHash, geometry: this.geometry, now: this.runtime.clock.now() });
+    this.adopt(new PeerSession(this.runtime, stream, conn, address, true), events);
+    return true;
+  }
+
+  private adopt(peer: PeerSession, pending: PeerEvent[]): void {
+    if (this.peers.has(peer.key)) {
+      peer.close('duplicate connection');
+      return;
+    }
+    this.peers.set(peer.key, peer);
+    this.pool.markConnected(peer.address, true);
+    peer.attach(this, pending);
+  }
+
+  onPeerClosed(peer: PeerSession, reason: string): void {
+    if (this.peers.get(peer.key) !== peer) return;
+    this.peers.delete(peer.key);
+    this.pool.markFailed(peer.address, this.runtime.clock.now());
+    this.fetcher?.removePeer(peer);
+    this.metadataServer.forget(peer);
+    const picker = this.picker;
+    if (picker) {
+      for (const r of peer.conn.outstandingRequests.values()) picker.requestDropped(r, peer);
+      const bits = peer.conn.peerPieces;
+      if (peer.isSeed) for (let i = 0; i < picker.pieceCount; i++) picker.peerLost(i);
+      else if (bits) picker.peerBitfield(bits, -1);
+    }
+    this.emit({ type: 'peer-disconnected', address: peer.key, reason });
+    if (!this.stopped) {
+      for (const p of this.peers.values()) fillRequests(this, p);
+      this.dial();
+    }
+  }
+
+  ban(peer: PeerSession, reason: string): void {
+    this.pool.ban(peer.address);
+    this.emit({ type: 'peer-banned', address: peer.key, reason });
+    peer.close(`banned: ${reason}`);
+  }
+
+  // --- peer events -------------------------------------------------------------------
+
+  onPeerEvents(peer: PeerSession, events: PeerEvent[]): void {
+    for (const e of events) {
+      if (peer.closed) return;
+      this.onPeerEvent(peer, e);
+    }
+  }
+
+  private onPeerEvent(peer: PeerSession, e: PeerEvent): void {
+    const picker = this.picker;
+    switch (e.type) {
+      case 'handshake': {
+        if (Buffer.compare(e.peerId, this.opts.peerId) === 0) return peer.close('connected to ourselves');
+        this.emit({ type: 'peer-connected', address: peer.key });
+        if (picker) {
+          const have = picker.have;
+          peer.conn.sendAvailability(have.complete ? 'all' : have.count === 0 ? 'none' : have);
+        } else peer.conn.sendAvailability('none');
+        if (e.negotiated.extensionProtocol) {
+          peer.conn.sendExtendedHandshake({
+            v: this.opts.clientName ?? 'Shoal 0.1.0',
+            p: this.opts.listenPort,
+            reqq: 250,
+            metadataSize: this.torrent?.infoBytes.length,
+            uploadOnly: picker?.done,
+          });
+        }
+        return;
+      }
+      case 'extended_handshake':
+        if (this.fetcher && e.handshake.metadataSize !== undefined) {
+          this.fetcher.addPeer(peer, e.handshake.metadataSize);
+          this.requestMetadata();
+        }
+        if (e.handshake.p && peer.incoming) this.pool.add({ host: peer.address.host, port: e.handshake.p }, 'incoming');
+        return;
+      case 'metadata':
+        return this.onMetadataMessage(peer, e.message);
+      case 'pex':
+        for (const a of e.message.added) this.pool.add({ host: a.host, port: a.port }, 'pex');
+        return this.dial();
+      case 'message':
+        return this.onMessage(peer, e.message);
+      case 'requests_dropped':
+        if (picker) for (const r of e.requests) picker.requestDropped(r, peer);
+        return;
+      case 'error':
+        // A remote protocol violation: drop the peer and never dial it again.
+        return this.ban(peer, e.error.message);
+      case 'timeout':
+        return peer.close(`timed out (${e.reason})`);
+      default:
+        return;
+    }
+  }
+
+  private onMessage(peer: PeerSession, m: Extract<PeerEvent, { type: 'message' }>['message']): void {
+    const picker = this.picker;
+    switch (m.type) {
+      case 'have':
+        picker?.peerHas(m.index);
+        if (picker && picker.wants(m.index)) this.updateInterest(peer);
+        return fillRequests(this, peer);
+      case 'bitfield': {
+        const bits = peer.conn.peerPieces;
+        if (picker && bits) picker.peerBitfield(bits);
+        peer.isSeed = bits?.complete ?? false;
+        this.updateInterest(peer);
+        return;
+      }
+      case 'have_all':
+        peer.isSeed = true;
+        if (picker) for (let i = 0; i < picker.pieceCount; i++) picker.peerHas(i);
+        this.updateInterest(peer);
+        return;
+      case 'unchoke':
+        return fillRequests(this, peer);
+      case 'interested':
+      case 'not_interested':
+        return this.rechoke(false);
+      case 'piece':
+        return handlePieceMessage(this, peer, m.index, m.begin, m.block);
+      case 'request':
+        return serveRequest(this, peer, m.index, m.begin, m.length);
+      case 'reject':
+        picker?.requestDropped(m, peer);
+        return fillRequests(this, peer);
+      case 'allowed_fast':
+        return fillRequests(this, peer);
+      default:
+        return;
+    }
+  }
+
+  /** Called by transfer.ts when a piece passes or fails. */
+  afterPiece(piece: number, ok: boolean): void {
+    if (ok) {
+      this.emit({ type: 'piece-verified', piece });
+      for (const p of this.peers.values()) {
+        p.conn.sendHave(piece);
+        p.flush();
+      }
+      void this.recorder?.maybeSave(this.runtime.clock.now());
+      this.checkComplete();
+    }
+    for (const p of this.peers.values()) fillRequests(this, p);
+  }
+
+  updateInterest(peer: PeerSession): void {
+    const picker = this.picker;
+    const bits = peer.conn.peerPieces;
+    if (!picker) return;
+    const want = peer.isSeed ? !picker.done : bits ? picker.interestedIn(bits) : false;
+    if (want && !peer.conn.amInterested) peer.conn.interested();
+    else if (!want && peer.conn.amInterested) peer.conn.notInterested();
+    if (want) fillRequests(this, peer);
+    peer.flush();
+  }
+
+  private peerLearnedGeometry(peer: PeerSession): void {
+    const g = this.geometry;
+    if (!g || peer.conn.geometry) return;
+    this.onPeerEvents(peer, peer.conn.setGeometry(g));
+    if (peer.closed || !this.picker) return;
+    const bits = peer.conn.peerPieces;
+    if (bits) {
+      peer.isSeed = bits.complete;
+      this.picker.peerBitfield(bits);
+    }
+    this.updateInterest(peer);
+  }
+
+  // --- metadata (BEP 9) ----------------------------------------------------------------
+
+  private onMetadataMessage(peer: PeerSession, m: Extract<PeerEvent, { type: 'metadata' }>['message']): void {
+    if (m.type === 'request') {
+      peer.conn.sendMetadata(this.metadataServer.respond(peer, m.piece));
+      return peer.flush();
+    }
+    if (!this.fetcher) return;
+    const now = this.runtime.clock.now();
+    if (m.type === 'reject') this.fetcher.onReject(peer, m.piece, now);
+    if (m.type === 'data') {
+      for (const ev of this.fetcher.onData(peer, m.piece, m.totalSize, m.data)) {
+        if (ev.type === 'bad_peer') this.ban(ev.peer, ev.error.message);
+        if (ev.type === 'complete') return this.metadataComplete(ev.info);
+      }
+    }
+    this.requestMetadata();
+  }
+
+  private requestMetadata(): void {
+    if (!this.fetcher) return;
+    for (const r of this.fetcher.requests(this.runtime.clock.now())) {
+      r.peer.conn.sendMetadata({ type: 'request', piece: r.piece });
+      r.peer.flush();
+    }
+  }
+
+  private metadataComplete(info: Uint8Array): void {
+    this.fetcher = undefined;
+    // Wrap the verified info dict as a .torrent so it parses (and can be saved) like any other.
+    const bytes = concatTorrent(info);
+    let torrent: Torrent;
+    try {
+      torrent = parseTorrent(bytes);
+    } catch (e) {
+      return this.emit({ type: 'error', error: e as Error });
+    }
+    this.emit({ type: 'metadata', torrent });
+    this.setTorrent(torrent).catch((e: unknown) => this.emit({ type: 'error', error: e as Error }));
+  }
+
+  // --- choking, ticking ------------------------------------------------------------------
+
+  rechoke(force: boolean): void {
+    const now = this.runtime.clock.now();
+    if (!force && now - this.lastRechoke < 1000) return;
+    this.lastRechoke = now;
+    const seeding = this.picker?.done ?? false;
+    const list = [...this.peers.values()].filter((p) => p.conn.state === 'open');
+    const decision = this.choker.rechoke(
+      list.map((p) => ({
+        peer: p,
+        interested: p.conn.peerInterested,
+        downloadRate: p.download.rate(now),
+        uploadRate: p.upload.rate(now),
+        connectedAt: p.connectedAt,
+        lastBlockAt: p.lastBlockAt,
+        expectingData: p.conn.amInterested && !p.conn.peerChoking,
+        unchokedSince: p.unchokedSince,
+      })),
+      now,
+      seeding,
+    );
+    for (const p of list) {
+      const unchoke = decision.unchoke.has(p);
+      if (unchoke && p.conn.amChoking) {
+        p.conn.unchoke();
+        p.unchokedSince = now;
+      } else if (!unchoke && !p.conn.amChoking) {
+        p.conn.choke();
+        p.unchokedSince = undefined;
+      }
+      p.flush();
+    }
+  }
+
+  private scheduleTick(): void {
+    this.tickTimer = this.runtime.clock.setTimer(TICK_MS, () => {
+      if (this.stopped) return;
+      this.tick();
+      this.scheduleTick();
+    });
+  }
+
+  private tick(): void {
+    const now = this.runtime.clock.now();
+    this.dial();
+    this.requestMetadata();
+    if (now - this.lastRechoke >= (this.opts.rechokeIntervalMs ?? 10_000)) this.rechoke(true);
+    const picker = this.picker;
+    for (const p of this.peers.values()) {
+      // Requests a silent peer owes us go back to the pool (a late answer is still taken).
+      if (picker && p.conn.outstandingRequests.size > 0 && now - (p.lastBlockAt ?? p.connectedAt) > REQUEST_TIMEOUT_MS) {
+        for (const r of [...p.conn.outstandingRequests.values()]) {
+          p.conn.abandonRequest(r.index, r.begin, r.length);
+          picker.requestDropped(r, p);
+        }
+      }
+      if (picker?.done && p.isSeed) p.close('both sides are seeds');
+    }
+    const pex = this.pex.poll([...this.peers.values()].map((p) => ({ host: p.address.host, port: p.address.port, flags: 0 })), now);
+    if (pex) for (const p of this.peers.values()) if (p.conn.sendPex(pex)) p.flush();
+    for (const p of this.peers.values()) fillRequests(this, p);
+  }
+
+  private checkComplete(): void {
+    if (this.completeSent || !this.picker?.done) return;
+    this.completeSent = true;
+    for (const p of this.peers.values()) this.updateInterest(p);
+    this.emit({ type: 'complete' });
+  }
+
+  stats(): SwarmStats {
+    const now = this.runtime.clock.now();
+    let down = 0, up = 0, downloaded = 0, uploaded = 0;
+    for (const p of this.peers.values()) {
+      down += p.download.rate(now);
+      up += p.upload.rate(now);
+    }
+    downloaded = this.totals.downloaded;
+    uploaded = this.totals.uploaded;
+    const picker = this.picker, t = this.torrent;
+    let bytesHave = 0;
+    if (picker && t) for (const i of picker.have.indices()) bytesHave += t.layout.pieceSize(i);
+    return {
+      peers: this.peers.size, downloadRate: down, uploadRate: up, downloaded, uploaded,
+      have: picker?.have.count ?? 0, total: t?.pieceCount ?? 0,
+      bytesHave: Math.min(bytesHave, t?.length ?? 0), bytesTotal: t?.length ?? 0,
+      banned: this.pool.bannedCount, complete: picker?.done ?? false,
+    };
+  }
+
+  readonly totals = { downloaded: 0, uploaded: 0 };
+
+  /** Closes every peer, flushes resume data and storage. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.tickTimer?.cancel();
+    for (const p of [...this.peers.values()]) p.close('shutting down');
+    await Promise.allSettled([...this.pendingWrites.values()].flat());
+    if (this.recorder) await this.recorder.close();
+    else await this.storage?.close();
+  }
+}
+
+/** `d4:info<info>e`: a minimal .torrent around a verified info dict. */
+export function concatTorrent(info: Uint8Array): Uint8Array {
+  const head = new TextEncoder().encode('d4:info');
+  const out = new Uint8Array(head.length + info.length + 1);
+  out.set(head, 0);
+  out.set(info, head.length);
+  out[out.length - 1] = 0x65; // 'e'
+  return out;
+}
+
+export { BLOCK_LENGTH };
