@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Installs the real BitTorrent peers the interop tests run against (Debian packages).
-# Does nothing when they are already there; needs root (or sudo) otherwise.
+# Installs the real BitTorrent peers the interop tests and benchmarks run against (Debian packages):
+#   python3-libtorrent  libtorrent 2.0 (seeder, leecher, torrent creation and verification)
+#   transmission-cli    Transmission 3.00, run inside a network namespace (it refuses 127.0.0.0/8 peers)
+#   aria2               aria2c 1.36 (BitTorrent seeder and leecher)
+#   iproute2            `ip netns` and veth pairs for the Transmission namespace
+#   time                /usr/bin/time (wall time, CPU and peak RSS of bench children)
+# Does nothing when they are already there; needs root (or sudo) otherwise. Quiet unless it fails.
 set -euo pipefail
-packages=(python3-libtorrent)
+packages=(python3-libtorrent transmission-cli aria2 iproute2 time)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -15,5 +20,12 @@ fi
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Wait for another apt/dpkg run to finish rather than failing; show apt's output only on failure.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! { $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq \
+    && $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "install-test-deps: failed to install ${missing[*]}" >&2
+  exit 1
+fi

@@ -483,13 +483,12 @@ export class Swarm implements TransferContext {
 
   stats(): SwarmStats {
     const now = this.runtime.clock.now();
-    let down = 0, up = 0, downloaded = 0, uploaded = 0;
+    let down = 0, up = 0;
     for (const p of this.peers.values()) {
       down += p.download.rate(now);
       up += p.upload.rate(now);
     }
-    downloaded = this.totals.downloaded;
-    uploaded = this.totals.uploaded;
+    const { downloaded, uploaded } = this.totals;
     const picker = this.picker, t = this.torrent;
     let bytesHave = 0;
     if (picker && t) for (const i of picker.have.indices()) bytesHave += t.layout.pieceSize(i);

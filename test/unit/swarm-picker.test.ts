@@ -29,14 +29,14 @@ describe('PiecePicker', () => {
     p.peerBitfield(all(5));
     p.peerBitfield(only(5, 0, 1, 2, 4)); // piece 3 is held by two peers only
     const blocks = p.pick({ peer: 'a', has: all(5) }, 4);
-    assert.deepEqual(new Set(blocks.map((b) => b.piece)), new Set([3]));
+    assert.deepEqual(new Set(blocks.map((b) => b.index)), new Set([3]));
   });
 
   it('never picks a piece the peer lacks or one nobody has', () => {
     const p = picker(4);
     p.peerBitfield(only(4, 1));
     assert.deepEqual(p.pick({ peer: 'a', has: only(4, 2) }, 16), []);
-    assert.ok(p.pick({ peer: 'b', has: only(4, 1) }, 16).every((b) => b.piece === 1));
+    assert.ok(p.pick({ peer: 'b', has: only(4, 1) }, 16).every((b) => b.index === 1));
   });
 
   it('finishes a partial piece before starting another', () => {
@@ -44,7 +44,7 @@ describe('PiecePicker', () => {
     p.peerBitfield(all(3));
     const first = p.pick({ peer: 'a', has: all(3) }, 2);
     const second = p.pick({ peer: 'b', has: all(3) }, 2);
-    assert.equal(second[0].piece, first[0].piece);
+    assert.equal(second[0].index, first[0].index);
   });
 
   it('skips priority-0 pieces and prefers higher priority', () => {
@@ -53,8 +53,8 @@ describe('PiecePicker', () => {
     p.setPriority(0, 0);
     p.setPriority(2, 5);
     const got = p.pick({ peer: 'a', has: all(4) }, 4);
-    assert.ok(got.every((b) => b.piece === 2));
-    const rest = p.pick({ peer: 'a', has: all(4) }, 100).map((b) => b.piece);
+    assert.ok(got.every((b) => b.index === 2));
+    const rest = p.pick({ peer: 'a', has: all(4) }, 100).map((b) => b.index);
     assert.ok(!rest.includes(0));
     for (const i of [1, 2, 3]) p.pieceVerified(i);
     assert.equal(p.done, true);
@@ -64,7 +64,7 @@ describe('PiecePicker', () => {
     const p = picker(10);
     p.peerBitfield(all(10));
     p.setStreamingWindow(5, 3);
-    const got = p.pick({ peer: 'a', has: all(10) }, 12).map((b) => b.piece);
+    const got = p.pick({ peer: 'a', has: all(10) }, 12).map((b) => b.index);
     assert.deepEqual(got, [5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7]);
   });
 
@@ -72,10 +72,10 @@ describe('PiecePicker', () => {
     const p = new PiecePicker<string>(new Array(50).fill(PIECE), createRandom(3), { randomFirstPieces: 4 });
     p.peerBitfield(all(50));
     p.peerBitfield(only(50, ...Array.from({ length: 49 }, (_, i) => i + 1))); // piece 0 is rarest
-    const first = p.pick({ peer: 'a', has: all(50) }, 4)[0].piece;
+    const first = p.pick({ peer: 'a', has: all(50) }, 4)[0].index;
     assert.notEqual(first, 0); // random, not rarest (with this seed)
     for (const i of [10, 11, 12, 13]) p.pieceVerified(i);
-    const next = p.pick({ peer: 'b', has: all(50) }, 8).map((b) => b.piece);
+    const next = p.pick({ peer: 'b', has: all(50) }, 8).map((b) => b.index);
     assert.ok(next.includes(0), `rarest first after 4 pieces: ${next}`);
   });
 
@@ -88,7 +88,7 @@ describe('PiecePicker', () => {
     assert.equal(b.length, 1 + 7); // the last unrequested block, then duplicates of a's
     assert.equal(p.inEndGame, true);
     const dup = b[1];
-    assert.ok(a.some((x) => x.piece === dup.piece && x.begin === dup.begin));
+    assert.ok(a.some((x) => x.index === dup.index && x.begin === dup.begin));
     const r = p.blockReceived(dup, 'b');
     assert.deepEqual(r.cancel, ['a']);
     assert.equal(p.blockReceived(dup, 'a').accepted, false);
@@ -112,7 +112,7 @@ describe('PiecePicker', () => {
 
   it('ignores blocks it never asked for', () => {
     const p = picker(2);
-    assert.equal(p.blockReceived({ piece: 1, begin: 0 }, 'x').accepted, false);
-    assert.equal(p.blockReceived({ piece: 0, begin: 5 }, 'x').accepted, false);
+    assert.equal(p.blockReceived({ index: 1, begin: 0 }, 'x').accepted, false);
+    assert.equal(p.blockReceived({ index: 0, begin: 5 }, 'x').accepted, false);
   });
 });
