@@ -32,6 +32,8 @@ export interface Torrent {
   readonly pieces?: Uint8Array;
   /** v2 piece layers keyed by `pieces root` as a binary string. */
   readonly pieceLayers: ReadonlyMap<string, Uint8Array>;
+  /** True when a v2 file longer than one piece has no piece layer (metadata from a magnet link: the layers come from peers, BEP 52). */
+  readonly missingPieceLayers: boolean;
   /** Announce URLs in BEP 12 tiers. */
   readonly trackers: string[][];
   readonly webSeeds: string[];
@@ -58,6 +60,11 @@ export interface ParseTorrentOptions {
    * which the size alone does not: `de` is 2 bytes of input but a whole Map once decoded.
    */
   maxTokens?: number;
+  /**
+   * Require v2 `piece layers` for every file longer than a piece (default true). An info dict
+   * fetched for a magnet link has none; without them a hybrid is verified by its v1 hashes.
+   */
+  requirePieceLayers?: boolean;
 }
 
 export const PARSE_TORRENT_DEFAULTS: Required<ParseTorrentOptions> = {
@@ -66,6 +73,7 @@ export const PARSE_TORRENT_DEFAULTS: Required<ParseTorrentOptions> = {
   maxPieces: 16_000_000,
   maxPathDepth: 32,
   maxTokens: 10_000_000,
+  requirePieceLayers: true,
 };
 
 const err = (m: string): Error => new TorrentParseError(m);
@@ -140,7 +148,7 @@ function v2Entries(tree: TreeFile[], pieceLength: number): { entries: Omit<Torre
   return { entries, pieceCount };
 }
 
-function checkPieceLayers(outer: BDict, tree: TreeFile[], pieceLength: number): Map<string, Uint8Array> {
+function checkPieceLayers(outer: BDict, tree: TreeFile[], pieceLength: number, required: boolean): Map<string, Uint8Array> {
   const layersDict = optDictField(outer, 'piece layers', 'torrent', err) ?? new Map<string, BValue>();
   const layers = new Map<string, Uint8Array>();
   for (const f of tree) {
@@ -148,6 +156,7 @@ function checkPieceLayers(outer: BDict, tree: TreeFile[], pieceLength: number): 
     const key = Buffer.from(f.piecesRoot).toString('latin1');
     const layer = layersDict.get(key);
     const where = `file '${f.path.join('/')}'`;
+    if (layer === undefined && !required) continue;
     if (!isBytes(layer)) throw err(`${where}: missing its 'piece layers' entry`);
     const expected = Math.ceil(f.length / pieceLength);
     if (layer.length !== expected * HASH_SIZE) throw err(`${where}: piece layer has ${layer.length / HASH_SIZE} hashes, expected ${expected}`);
@@ -305,7 +314,7 @@ export function parseInfo(info: BDict, infoBytes: Uint8Array, outer: BDict, o: R
     tree = parseFileTree(dictField(info, 'file tree', 'info', err), o);
     tree = tree.map((f) => ({ ...f, path: safePath(f.path, `file '${f.path.join('/')}'`) }));
     v2 = v2Entries(tree, pieceLength);
-    pieceLayers = checkPieceLayers(outer, tree, pieceLength);
+    pieceLayers = checkPieceLayers(outer, tree, pieceLength, o.requirePieceLayers);
   }
   if (v1 && v2) checkHybridAgrees(v1.entries, v2.entries);
 
@@ -351,6 +360,7 @@ export function parseInfo(info: BDict, infoBytes: Uint8Array, outer: BDict, o: R
     layout,
     pieces,
     pieceLayers,
+    missingPieceLayers: (tree ?? []).some((f) => f.piecesRoot !== undefined && f.length > pieceLength && !pieceLayers.has(Buffer.from(f.piecesRoot).toString('latin1'))),
     trackers: trackersOf(outer),
     webSeeds: webSeedsOf(outer),
     private: priv === 1,

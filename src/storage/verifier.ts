@@ -31,7 +31,8 @@ export class PieceVerifier {
 
   constructor(readonly torrent: Torrent) {
     this.v1 = torrent.pieces !== undefined;
-    this.v2 = torrent.version !== 'v1';
+    // A hybrid from a magnet link may lack its piece layers: then its v1 hashes decide.
+    this.v2 = torrent.version !== 'v1' && !(torrent.missingPieceLayers && this.v1);
   }
 
   /** The SHA-1 the piece must have (v1 and hybrid), else undefined. */

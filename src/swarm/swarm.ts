@@ -3,6 +3,7 @@
  * we unchoke. Ties the wire state machine (`PeerConnection`), the piece picker, the choker
  * and the storage together. Time comes from the runtime clock; all I/O from the runtime.
  */
+import { ShoalError } from '../errors.js';
 import { parseTorrent, type Torrent } from '../metainfo/torrent.js';
 import type { Address, Runtime, TimerHandle } from '../runtime/types.js';
 import type { PieceStorage } from '../storage/types.js';
@@ -402,7 +403,8 @@ export class Swarm implements TransferContext {
     const bytes = concatTorrent(info);
     let torrent: Torrent;
     try {
-      torrent = parseTorrent(bytes);
+      torrent = parseTorrent(bytes, { requirePieceLayers: false });
+      if (torrent.missingPieceLayers && !torrent.pieces) throw new ShoalError('this v2-only torrent needs piece layers from peers (BEP 52 hash requests), which Shoal does not fetch yet; use the .torrent file');
     } catch (e) {
       return this.emit({ type: 'error', error: e as Error });
     }

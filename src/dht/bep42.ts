@@ -1,0 +1,132 @@
+/**
+ * BEP 42, DHT security extension: node ids tied to the node's external IP, and learning that
+ * IP from the `ip` field other nodes put in their replies.
+ *
+ * A compliant id's first 21 bits equal the first 21 bits of crc32c((ip & mask) | r << 29)
+ * (IPv4; IPv6 hashes the top 64 bits with its own mask and r << 61), and its last byte's low
+ * 3 bits are r. Private, loopback and link-local addresses are exempt.
+ */
+import type { Random } from '../runtime/types.js';
+import { ipBytes } from './compact.js';
+import { ID_BYTES, idFromBytes, type NodeId } from './node-id.js';
+
+const CRC32C_TABLE = (() => {
+  const t = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+    t[n] = c;
+  }
+  return t;
+})();
+
+/** CRC-32C (Castagnoli), as BEP 42 uses it. */
+export function crc32c(data: Uint8Array): number {
+  let c = ~0;
+  for (let i = 0; i < data.length; i++) c = CRC32C_TABLE[(c ^ data[i]) & 0xff] ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+const V4_MASK = [0x03, 0x0f, 0x3f, 0xff];
+const V6_MASK = [0x01, 0x03, 0x07, 0x0f, 0x1f, 0x3f, 0x7f, 0xff];
+
+function prefixCrc(ip: Uint8Array, r: number): number {
+  const n = ip.length === 4 ? 4 : 8;
+  const mask = n === 4 ? V4_MASK : V6_MASK;
+  const buf = new Uint8Array(n);
+  for (let i = 0; i < n; i++) buf[i] = ip[i] & mask[i];
+  buf[0] |= (r & 7) << 5;
+  return crc32c(buf);
+}
+
+/** True for addresses BEP 42 does not apply to (private, loopback, link-local, unique-local). */
+export function isExemptIp(host: string): boolean {
+  const b = ipBytes(host);
+  if (b === undefined) return true;
+  if (b.length === 4) {
+    return b[0] === 10 || b[0] === 127 || (b[0] === 172 && (b[1] & 0xf0) === 16) || (b[0] === 192 && b[1] === 168)
+      || (b[0] === 169 && b[1] === 254) || (b[0] === 100 && (b[1] & 0xc0) === 64) || b[0] === 0;
+  }
+  const allZeroHead = b.subarray(0, 15).every((x) => x === 0);
+  return (allZeroHead && (b[15] === 1 || b[15] === 0)) || (b[0] & 0xfe) === 0xfc || (b[0] === 0xfe && (b[1] & 0xc0) === 0x80);
+}
+
+/** A node id compliant with BEP 42 for `host`, the rest drawn from `random` (`r` too unless given). */
+export function compliantNodeId(host: string, random: Random, r?: number): NodeId {
+  const ip = ipBytes(host);
+  if (ip === undefined) throw new RangeError(`not an IP address: '${host}'`);
+  const id = random.bytes(ID_BYTES);
+  const rand = r ?? random.int(256);
+  const crc = prefixCrc(ip, rand & 7);
+  id[0] = (crc >>> 24) & 0xff;
+  id[1] = (crc >>> 16) & 0xff;
+  id[2] = ((crc >>> 8) & 0xf8) | (id[2] & 0x07);
+  id[19] = rand & 0xff;
+  return idFromBytes(id);
+}
+
+/** Whether `id` is compliant for `host` (exempt addresses always are). */
+export function isCompliantNodeId(id: NodeId, host: string): boolean {
+  if (isExemptIp(host)) return true;
+  const ip = ipBytes(host);
+  if (ip === undefined) return false;
+  const crc = prefixCrc(ip, id.charCodeAt(19) & 7);
+  return id.charCodeAt(0) === ((crc >>> 24) & 0xff) && id.charCodeAt(1) === ((crc >>> 16) & 0xff)
+    && (id.charCodeAt(2) & 0xf8) === ((crc >>> 8) & 0xf8);
+}
+
+export interface ExternalIpVoterOptions {
+  /** Votes from distinct sources needed before deciding. Default 10. */
+  minVotes?: number;
+  /** Most distinct sources remembered. Default 64. */
+  maxVoters?: number;
+}
+
+/**
+ * Decides our external IP from the `ip` fields of replies: one vote per source IP, and an
+ * address wins once it has `minVotes` votes and more than twice the runner-up's.
+ */
+export class ExternalIpVoter {
+  private readonly minVotes: number;
+  private readonly maxVoters: number;
+  /** voter IP -> the IP it says we have (insertion order = age). */
+  private readonly voters = new Map<string, string>();
+  private readonly counts = new Map<string, number>();
+  private decided: string | undefined;
+
+  constructor(options: ExternalIpVoterOptions = {}) {
+    this.minVotes = options.minVotes ?? 10;
+    this.maxVoters = options.maxVoters ?? 64;
+  }
+
+  get external(): string | undefined {
+    return this.decided;
+  }
+
+  /** Counts `voter`'s claim that we are at `ip`. Returns the winner when the decision changes. */
+  vote(voterHost: string, ip: string): string | undefined {
+    const previous = this.voters.get(voterHost);
+    if (previous === ip) return undefined;
+    if (previous !== undefined) {
+      this.voters.delete(voterHost);
+      this.uncount(previous);
+    } else if (this.voters.size >= this.maxVoters) {
+      const [oldest, claim] = this.voters.entries().next().value as [string, string];
+      this.voters.delete(oldest);
+      this.uncount(claim);
+    }
+    this.voters.set(voterHost, ip);
+    const n = (this.counts.get(ip) ?? 0) + 1;
+    this.counts.set(ip, n);
+    if (n < this.minVotes || ip === this.decided) return undefined;
+    for (const [addr, m] of this.counts) if (addr !== ip && 2 * m >= n) return undefined;
+    this.decided = ip;
+    return ip;
+  }
+
+  private uncount(ip: string): void {
+    const n = (this.counts.get(ip) ?? 1) - 1;
+    if (n <= 0) this.counts.delete(ip);
+    else this.counts.set(ip, n);
+  }
+}

@@ -1,0 +1,358 @@
+/**
+ * A Mainline DHT node (BEP 5) as a sans-I/O core: datagrams come in through `receive`, go
+ * out through a two-method `DhtSocket` port, and time and randomness come from the runtime
+ * (`Clock`, `Random`), so unit tests drive it with a mock socket and the simulator with
+ * virtual ones. `startDhtNode` (./start.ts) wires it to a real or simulated UDP endpoint.
+ *
+ * This file holds the plumbing: decoding, transactions, routing table upkeep, answering
+ * queries (./handlers.ts), housekeeping. Lookups live in ./lookups.ts and ./item-lookups.ts,
+ * the join procedure in ./bootstrap.ts.
+ */
+import type { Address, Clock, Random, TimerHandle } from '../runtime/types.js';
+import { addressKey, familyOf, type Contact, type Family } from './compact.js';
+import { decodeKrpc, KRPC_ERROR, type KrpcLimits, type KrpcQuery, type KrpcResponse } from './krpc.js';
+import { encodeError, encodeQuery, encodeResponse, type EnvelopeOptions, type QuerySpec } from './krpc-encode.js';
+import { ExternalIpVoter, isCompliantNodeId, isExemptIp, compliantNodeId } from './bep42.js';
+import { answerQuery, type ServerContext } from './handlers.js';
+import { ItemStore } from './items.js';
+import { idFromBytes, idToBytes, randomId, randomIdInBucket, type NodeId } from './node-id.js';
+import { DEFAULT_CLIENT, DHT_DEFAULTS, type DhtEvent, type DhtNodeOptions } from './options.js';
+import { PeerStore } from './peer-store.js';
+import { RateLimiter } from './rate-limiter.js';
+import { RoutingTable, type RoutingNode } from './routing-table.js';
+import { Transactions, type QueryHandler } from './rpc.js';
+import { TokenManager } from './tokens.js';
+import { parseState, encodeState } from './persist.js';
+import { runBootstrap } from './bootstrap.js';
+import { findNodeLookup } from './lookups.js';
+import type { LookupHost } from './lookups.js';
+
+/** The node's view of its socket: where it is bound, and how to send. */
+export interface DhtSocket {
+  readonly address: Address;
+  send(data: Uint8Array, to: Address): void;
+}
+
+/** What the node takes from the runtime. */
+export interface DhtEnvironment {
+  readonly clock: Clock;
+  readonly random: Random;
+}
+
+/** Counters for reports and tests. */
+export class DhtStats {
+  queriesSent = 0;
+  queriesReceived = 0;
+  responsesReceived = 0;
+  errorsReceived = 0;
+  timeouts = 0;
+  malformed = 0;
+  unexpected = 0;
+  rateLimited = 0;
+}
+
+/** Replies leave out nodes that failed our last query to them (as libtorrent does). */
+const isLive = (n: RoutingNode): boolean => n.failures === 0;
+
+const NOOP_HANDLER: QueryHandler = { response() {}, error() {}, timeout() {} };
+const MAX_VERIFY_PINGS = 1000;
+
+export class DhtNode implements ServerContext, LookupHost {
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly socket: DhtSocket;
+  readonly family: Family;
+  readonly k: number;
+  readonly alpha: number;
+  readonly readOnly: boolean;
+  readonly stats = new DhtStats();
+  readonly peers: PeerStore;
+  readonly items: ItemStore;
+  readonly tokens: TokenManager;
+  readonly sampleIntervalSec: number;
+  readonly bootstrapNodes: readonly Address[];
+  /** Contacts from saved state, tried first when bootstrapping. */
+  readonly savedContacts: readonly Contact[];
+  readonly options: DhtNodeOptions;
+  table: RoutingTable;
+  private id: NodeId;
+  private readonly rpc: Transactions;
+  private readonly envelope: EnvelopeOptions;
+  private readonly krpcLimits: KrpcLimits;
+  private readonly limiter: RateLimiter | null;
+  private readonly voter: ExternalIpVoter;
+  private readonly adoptCompliantId: boolean;
+  private readonly enforce: 'off' | 'prefer' | 'require';
+  private readonly onEvent: ((e: DhtEvent) => void) | undefined;
+  private verifying: Set<string> | null = null;
+  private timer: TimerHandle | null = null;
+  private closed = false;
+  /** True while a bootstrap runs. */
+  bootstrapping = false;
+
+  constructor(env: DhtEnvironment, socket: DhtSocket, options: DhtNodeOptions = {}) {
+    this.clock = env.clock;
+    this.random = env.random;
+    this.socket = socket;
+    this.options = options;
+    this.family = familyOf(socket.address.host);
+    this.k = options.k ?? DHT_DEFAULTS.k;
+    this.alpha = options.alpha ?? DHT_DEFAULTS.alpha;
+    this.readOnly = options.readOnly ?? false;
+    const now = this.clock.now();
+    const state = options.state !== undefined ? parseState(options.state) : undefined;
+    this.id = options.id !== undefined ? idFromBytes(options.id) : state?.id ?? randomId(this.random);
+    this.savedContacts = state?.contacts ?? [];
+    this.enforce = options.bep42?.enforce ?? 'off';
+    this.adoptCompliantId = options.bep42?.adoptCompliantId ?? (options.id === undefined && state === undefined);
+    this.voter = new ExternalIpVoter({ minVotes: options.bep42?.minVotes });
+    this.table = this.newTable(this.id, now);
+    this.rpc = new Transactions(this.clock, this.random, options.rpc);
+    this.envelope = { readOnly: this.readOnly, client: options.client ?? DEFAULT_CLIENT };
+    this.krpcLimits = options.krpc ?? {};
+    this.limiter = options.rateLimit === false ? null : new RateLimiter(options.rateLimit ?? {});
+    this.peers = new PeerStore(options.peers);
+    this.items = new ItemStore(options.items);
+    const secret = options.randomBytes ?? ((n: number) => this.random.bytes(n));
+    this.tokens = new TokenManager(secret, now);
+    this.sampleIntervalSec = options.sampleIntervalSec ?? DHT_DEFAULTS.sampleIntervalSec;
+    this.bootstrapNodes = options.bootstrap ?? [];
+    this.onEvent = options.onEvent;
+    const every = options.maintenanceIntervalMs ?? DHT_DEFAULTS.maintenanceIntervalMs;
+    if (every > 0) this.timer = this.clock.setTimer(every * (0.5 + this.random.next()), () => this.tick());
+  }
+
+  /** Our node id (20 bytes). */
+  get nodeIdBytes(): Uint8Array {
+    return idToBytes(this.id);
+  }
+
+  /** Our node id as a binary string (the DHT's internal form). */
+  get nodeId(): NodeId {
+    return this.id;
+  }
+
+  get address(): Address {
+    return this.socket.address;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Our external IP, once replies' BEP 42 `ip` fields agreed on it. */
+  get externalHost(): string | undefined {
+    return this.voter.external;
+  }
+
+  /** Queries waiting for an answer. */
+  get pendingQueries(): number {
+    return this.rpc.size;
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  emit(e: DhtEvent): void {
+    this.onEvent?.(e);
+  }
+
+  // ---- input ----
+
+  /** One datagram from the network. */
+  receive(data: Uint8Array, from: Address): void {
+    if (this.closed) return;
+    let msg;
+    try {
+      msg = decodeKrpc(data, this.krpcLimits);
+    } catch {
+      this.stats.malformed++;
+      return;
+    }
+    if (msg.kind === 'query') {
+      this.onQuery(msg, from);
+      return;
+    }
+    const tx = this.rpc.take(msg.t, from);
+    if (tx === undefined) {
+      this.stats.unexpected++;
+      return;
+    }
+    if (msg.kind === 'response') {
+      this.stats.responsesReceived++;
+      this.onResponse(msg, from, this.clock.now() - tx.sentAt);
+    } else this.stats.errorsReceived++;
+    this.rpc.settle(tx, msg);
+  }
+
+  private onResponse(msg: KrpcResponse, from: Address, rtt: number): void {
+    if (msg.ip !== undefined) this.voteExternal(from.host, msg.ip.host);
+    this.table.responded(msg.id, from, this.clock.now(), rtt);
+  }
+
+  private onQuery(q: KrpcQuery, from: Address): void {
+    this.stats.queriesReceived++;
+    const now = this.clock.now();
+    if (this.limiter !== null && !this.limiter.allow(from.host, now)) {
+      this.stats.rateLimited++;
+      return;
+    }
+    if (this.readOnly) return; // BEP 43: a read-only node answers nothing
+    if (!q.ro && q.id !== this.id) this.heardFrom(q.id, from, now);
+    const answer = answerQuery(this, q, from);
+    const data = 'ok' in answer
+      ? encodeResponse(q.t, this.id, answer.ok, from, this.envelope)
+      : encodeError(q.t, answer.error[0], answer.error[1], from, this.envelope);
+    this.socket.send(data, from);
+  }
+
+  /** A node queried us: refresh it, or verify it with a ping when its bucket has room. */
+  private heardFrom(id: NodeId, from: Address, now: number): void {
+    const key = addressKey(from);
+    if (this.table.queried(id, from, now, key)) return;
+    if (!this.table.hasRoomFor(id) || !this.acceptId(id, from)) return;
+    this.verifying ??= new Set();
+    if (this.verifying.has(key) || this.verifying.size >= MAX_VERIFY_PINGS) return;
+    this.verifying.add(key);
+    const done = (): void => {
+      this.verifying?.delete(key);
+      if (this.verifying?.size === 0) this.verifying = null;
+    };
+    this.query(from, { q: 'ping' }, { response: done, error: done, timeout: done });
+  }
+
+  // ---- output ----
+
+  /** Sends a query. The handler hears exactly one of response / error / timeout. */
+  query(to: Address, spec: QuerySpec, handler: QueryHandler = NOOP_HANDLER): void {
+    if (this.closed) {
+      handler.timeout();
+      return;
+    }
+    const t = this.rpc.open(to, handler);
+    if (t === undefined) {
+      handler.timeout();
+      return;
+    }
+    this.stats.queriesSent++;
+    this.socket.send(encodeQuery(t, this.id, spec, this.envelope), to);
+  }
+
+  /** Queries a node we know by id: a timeout counts against it in the routing table. */
+  queryNode(c: Contact, spec: QuerySpec, handler: QueryHandler): void {
+    this.query(c.address, spec, {
+      response: handler.response,
+      error: handler.error,
+      slow: handler.slow,
+      timeout: () => {
+        this.stats.timeouts++;
+        this.table.failed(c.id, c.address);
+        handler.timeout();
+      },
+    });
+  }
+
+  // ---- context for handlers and lookups ----
+
+  closest(target: NodeId, count = this.options.nodesPerReply ?? DHT_DEFAULTS.nodesPerReply): readonly Contact[] {
+    return this.table.closest(target, count, isLive);
+  }
+
+  /** Lookup seeds: our closest nodes, or the saved contacts when the table is empty. */
+  seeds(target: NodeId): Contact[] {
+    const fromTable: Contact[] = this.table.closest(target, 2 * this.k);
+    return fromTable.length > 0 ? fromTable : [...this.savedContacts];
+  }
+
+  acceptContact(c: Contact): boolean {
+    return c.id !== this.id && c.address.port > 0 && this.acceptId(c.id, c.address) && familyOf(c.address.host) === this.family;
+  }
+
+  announced(infoHash: NodeId, peer: Address): void {
+    if (this.onEvent !== undefined) this.emit({ type: 'announce', infoHash: idToBytes(infoHash), peer });
+  }
+
+  stored(target: NodeId): void {
+    if (this.onEvent !== undefined) this.emit({ type: 'item-stored', target: idToBytes(target) });
+  }
+
+  private acceptId(id: NodeId, address: Address): boolean {
+    return this.enforce !== 'require' || isCompliantNodeId(id, address.host);
+  }
+
+  private newTable(id: NodeId, now: number): RoutingTable {
+    const opts = this.options;
+    return new RoutingTable(id, now, {
+      k: opts.k ?? DHT_DEFAULTS.k,
+      extendedBuckets: opts.extendedBuckets ?? DHT_DEFAULTS.extendedBuckets,
+      accept: this.enforce === 'require' ? (i, a) => isCompliantNodeId(i, a.host) : undefined,
+      prefer: this.enforce === 'prefer' ? (i, a) => isCompliantNodeId(i, a.host) : undefined,
+    });
+  }
+
+  // ---- BEP 42 ----
+
+  private voteExternal(voter: string, ip: string): void {
+    const decided = this.voter.vote(voter, ip);
+    if (decided === undefined) return;
+    this.emit({ type: 'external-address', host: decided });
+    if (!this.adoptCompliantId || isExemptIp(decided) || isCompliantNodeId(this.id, decided)) return;
+    this.changeId(compliantNodeId(decided, this.random));
+  }
+
+  /** Switches to a new id; the routing table is rebuilt around it from the nodes we know. */
+  changeId(id: NodeId): void {
+    const now = this.clock.now();
+    const old = [...this.table.nodes()];
+    this.id = id;
+    this.table = this.newTable(id, now);
+    for (const n of old) this.table.responded(n.id, n.address, n.lastResponse, n.rtt, n.key);
+    this.emit({ type: 'id-changed', id: idToBytes(id) });
+  }
+
+  // ---- lifecycle ----
+
+  /** Joins the network: bootstrap nodes and saved contacts, a lookup of our own id, bucket refreshes. */
+  bootstrap(onDone?: (nodes: number) => void, routers: readonly Address[] = this.bootstrapNodes): void {
+    runBootstrap(this, routers, onDone);
+  }
+
+  /** Saved state: our id and our routing table's nodes (reload with `options.state`). */
+  saveState(): Uint8Array {
+    return encodeState(this.id, [...this.table.nodes()]);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.timer?.cancel();
+    this.timer = null;
+    this.rpc.failAll();
+  }
+
+  private tick(): void {
+    if (this.closed) return;
+    const now = this.clock.now();
+    const refreshMs = this.options.refreshIntervalMs ?? DHT_DEFAULTS.refreshIntervalMs;
+    // One stale bucket refreshed per tick keeps the load smooth.
+    for (const b of this.table.bucketInfo()) {
+      if (now - b.lastChanged < refreshMs) continue;
+      this.table.touchBucket(b.index, now);
+      findNodeLookup(this, randomIdInBucket(this.id, b.index, this.random), () => {});
+      break;
+    }
+    // BEP 5: ping the stalest questionable node of buckets that have replacements waiting.
+    for (const b of this.table.bucketInfo()) {
+      if (this.table.bucketSize(b.index).replacements === 0) continue;
+      const n = this.table.stalest(b.index, now);
+      if (n !== undefined) this.queryNode(n, { q: 'ping' }, NOOP_HANDLER);
+    }
+    this.peers.expire(now);
+    if (this.table.size === 0 && !this.bootstrapping && (this.bootstrapNodes.length > 0 || this.savedContacts.length > 0)) this.bootstrap();
+    const every = this.options.maintenanceIntervalMs ?? DHT_DEFAULTS.maintenanceIntervalMs;
+    this.timer = this.clock.setTimer(every, () => this.tick());
+  }
+}
+
+export { KRPC_ERROR };

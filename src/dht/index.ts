@@ -1,0 +1,20 @@
+/** The Mainline DHT (BEP 5, 32, 42, 43, 44, 51): see docs/dht.md. */
+export { Dht } from './dht.js';
+export type { DhtStartOptions, LookupOptions, SampleResult } from './dht.js';
+export { DhtNode, DhtStats } from './dht-node.js';
+export type { DhtSocket, DhtEnvironment } from './dht-node.js';
+export { DHT_DEFAULTS } from './options.js';
+export type { DhtNodeOptions, DhtEvent, Bep42Mode } from './options.js';
+export { findNodeLookup, getPeersLookup, announceLookup } from './lookups.js';
+export type { FindNodeResult, GetPeersResult, AnnounceResult, LookupStats, LookupHost } from './lookups.js';
+export { getItemLookup, putImmutableLookup, putMutableLookup } from './item-lookups.js';
+export type { GetItemResult, PutResult, FoundItem } from './item-lookups.js';
+export { generateKeyPair, keyPairFromSeed } from './ed25519.js';
+export type { Ed25519KeyPair } from './ed25519.js';
+export { immutableTarget, mutableTarget, signItem, verifyItem, MAX_VALUE_BYTES, MAX_SALT_BYTES } from './items.js';
+export { compliantNodeId, isCompliantNodeId, crc32c } from './bep42.js';
+export { idFromBytes, idToBytes, idFromHex, idToHex, type NodeId } from './node-id.js';
+export type { Contact } from './compact.js';
+export { DhtError, KrpcDecodeError, KrpcRemoteError } from './errors.js';
+export { decodeKrpc, KRPC_LIMITS, KRPC_ERROR } from './krpc.js';
+export { parseState } from './persist.js';

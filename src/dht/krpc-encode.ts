@@ -1,0 +1,293 @@
+/**
+ * KRPC encoders (BEP 5 and extensions). Messages have fixed key sets, so each encoder
+ * writes its keys in sorted byte order by hand instead of sorting at run time; the unit
+ * tests decode every message strictly, which rejects unsorted keys.
+ */
+import type { Address } from '../runtime/types.js';
+import { encodeNodes, encodePeer, type Contact } from './compact.js';
+import type { NodeId } from './node-id.js';
+
+/** A growable byte buffer with the few bencode primitives KRPC needs. */
+class Writer {
+  buf: Uint8Array;
+  len = 0;
+  constructor(size = 256) {
+    this.buf = new Uint8Array(size);
+  }
+  ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.len + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+  ascii(s: string): void {
+    this.ensure(s.length);
+    const b = this.buf;
+    let l = this.len;
+    for (let i = 0; i < s.length; i++) b[l++] = s.charCodeAt(i);
+    this.len = l;
+  }
+  /** A non-negative integer in decimal ASCII, no allocation. */
+  decimal(n: number): void {
+    this.ensure(16);
+    const b = this.buf;
+    if (n < 10) {
+      b[this.len++] = 48 + n;
+      return;
+    }
+    let digits = 0;
+    for (let x = n; x > 0; x = Math.floor(x / 10)) digits++;
+    let l = this.len + digits;
+    this.len = l;
+    for (let x = n; x > 0; x = Math.floor(x / 10)) b[--l] = 48 + (x % 10);
+  }
+  /** A key or other ASCII/binary string as a bencode byte string. */
+  str(s: string): void {
+    this.decimal(s.length);
+    this.ensure(s.length + 1);
+    const b = this.buf;
+    let l = this.len;
+    b[l++] = 58; // ':'
+    for (let i = 0; i < s.length; i++) b[l++] = s.charCodeAt(i);
+    this.len = l;
+  }
+  bytes(v: Uint8Array): void {
+    this.decimal(v.length);
+    this.ensure(v.length + 1);
+    this.buf[this.len++] = 58;
+    this.buf.set(v, this.len);
+    this.len += v.length;
+  }
+  int(n: number | bigint): void {
+    if (typeof n === 'number' && n >= 0 && Number.isSafeInteger(n)) {
+      this.ensure(18);
+      this.buf[this.len++] = 105; // 'i'
+      this.decimal(n);
+      this.buf[this.len++] = 101; // 'e'
+    } else this.ascii(`i${n}e`);
+  }
+  /** Already-bencoded bytes. */
+  raw(v: Uint8Array): void {
+    this.ensure(v.length);
+    this.buf.set(v, this.len);
+    this.len += v.length;
+  }
+  /** The message so far, copied out (the writer's buffer is reused). */
+  done(): Uint8Array {
+    return this.buf.slice(0, this.len);
+  }
+  reset(): this {
+    this.len = 0;
+    return this;
+  }
+}
+
+/** One writer for every message: encoding is synchronous, and `done()` copies the result out. */
+const shared = new Writer(2048);
+
+/** Settings that go into every outgoing message of a node. */
+export interface EnvelopeOptions {
+  /** BEP 43: mark our queries read-only. */
+  readonly readOnly?: boolean;
+  /** Our client version, top-level `v` (4 bytes by convention). */
+  readonly client?: Uint8Array;
+}
+
+/** The arguments of an outgoing query (`a`), by method. Keys are written in sorted order. */
+export type QuerySpec =
+  | { readonly q: 'ping' }
+  | { readonly q: 'find_node'; readonly target: NodeId; readonly want?: readonly ('n4' | 'n6')[] }
+  | { readonly q: 'get_peers'; readonly infoHash: NodeId; readonly want?: readonly ('n4' | 'n6')[] }
+  | {
+      readonly q: 'announce_peer'; readonly infoHash: NodeId; readonly port: number;
+      readonly impliedPort: boolean; readonly token: Uint8Array; readonly seed?: boolean;
+    }
+  | { readonly q: 'get'; readonly target: NodeId; readonly seq?: number | bigint }
+  | {
+      readonly q: 'put'; readonly token: Uint8Array; readonly v: Uint8Array; readonly k?: Uint8Array;
+      readonly seq?: number | bigint; readonly sig?: Uint8Array; readonly salt?: Uint8Array; readonly cas?: number | bigint;
+    }
+  | { readonly q: 'sample_infohashes'; readonly target: NodeId };
+
+export function encodeQuery(t: Uint8Array, id: NodeId, spec: QuerySpec, env: EnvelopeOptions = {}): Uint8Array {
+  const w = shared.reset();
+  w.ascii('d1:ad');
+  switch (spec.q) {
+    case 'ping':
+      w.str('id'); w.str(id);
+      break;
+    case 'find_node':
+      w.str('id'); w.str(id);
+      w.str('target'); w.str(spec.target);
+      writeWant(w, spec.want);
+      break;
+    case 'get_peers':
+      w.str('id'); w.str(id);
+      w.str('info_hash'); w.str(spec.infoHash);
+      writeWant(w, spec.want);
+      break;
+    case 'announce_peer':
+      w.str('id'); w.str(id);
+      w.str('implied_port'); w.int(spec.impliedPort ? 1 : 0);
+      w.str('info_hash'); w.str(spec.infoHash);
+      w.str('port'); w.int(spec.port);
+      if (spec.seed) {
+        w.str('seed'); w.int(1);
+      }
+      w.str('token'); w.bytes(spec.token);
+      break;
+    case 'get':
+      w.str('id'); w.str(id);
+      if (spec.seq !== undefined) {
+        w.str('seq'); w.int(spec.seq);
+      }
+      w.str('target'); w.str(spec.target);
+      break;
+    case 'put':
+      if (spec.cas !== undefined) {
+        w.str('cas'); w.int(spec.cas);
+      }
+      w.str('id'); w.str(id);
+      if (spec.k !== undefined) {
+        w.str('k'); w.bytes(spec.k);
+      }
+      if (spec.salt !== undefined && spec.salt.length > 0) {
+        w.str('salt'); w.bytes(spec.salt);
+      }
+      if (spec.seq !== undefined) {
+        w.str('seq'); w.int(spec.seq);
+      }
+      if (spec.sig !== undefined) {
+        w.str('sig'); w.bytes(spec.sig);
+      }
+      w.str('token'); w.bytes(spec.token);
+      w.str('v'); w.raw(spec.v);
+      break;
+    case 'sample_infohashes':
+      w.str('id'); w.str(id);
+      w.str('target'); w.str(spec.target);
+      break;
+  }
+  w.ascii('e1:q');
+  w.str(spec.q);
+  if (env.readOnly) w.ascii('2:roi1e');
+  w.ascii('1:t');
+  w.bytes(t);
+  if (env.client !== undefined) {
+    w.ascii('1:v');
+    w.bytes(env.client);
+  }
+  w.ascii('1:y1:qe');
+  return w.done();
+}
+
+function writeWant(w: Writer, want: readonly ('n4' | 'n6')[] | undefined): void {
+  if (want === undefined || want.length === 0) return;
+  w.str('want');
+  w.ascii('l');
+  for (const x of want) w.str(x);
+  w.ascii('e');
+}
+
+/** The body of a response (`r`). Everything but `id` is optional. */
+export interface ResponseSpec {
+  readonly interval?: number;
+  readonly k?: Uint8Array;
+  readonly nodes?: readonly Contact[];
+  readonly nodes6?: readonly Contact[];
+  readonly num?: number;
+  /** Concatenated 20-byte info hashes (BEP 51). */
+  readonly samples?: Uint8Array;
+  readonly seq?: number | bigint;
+  readonly sig?: Uint8Array;
+  readonly token?: Uint8Array;
+  /** Bencoded value (BEP 44). */
+  readonly v?: Uint8Array;
+  /** Compact peers. */
+  readonly values?: readonly Uint8Array[];
+}
+
+/** A response; `requester` (when given) goes into the top-level BEP 42 `ip` field. */
+export function encodeResponse(t: Uint8Array, id: NodeId, spec: ResponseSpec, requester?: Address, env: EnvelopeOptions = {}): Uint8Array {
+  const w = shared.reset();
+  w.ascii('d');
+  if (requester !== undefined) {
+    const ip = encodePeer(requester);
+    if (ip !== undefined) {
+      w.ascii('2:ip');
+      w.bytes(ip);
+    }
+  }
+  w.ascii('1:rd');
+  w.str('id'); w.str(id);
+  if (spec.interval !== undefined) {
+    w.str('interval'); w.int(spec.interval);
+  }
+  if (spec.k !== undefined) {
+    w.str('k'); w.bytes(spec.k);
+  }
+  if (spec.nodes !== undefined) {
+    w.str('nodes'); w.bytes(encodeNodes(spec.nodes, 4));
+  }
+  if (spec.nodes6 !== undefined) {
+    w.str('nodes6'); w.bytes(encodeNodes(spec.nodes6, 6));
+  }
+  if (spec.num !== undefined) {
+    w.str('num'); w.int(spec.num);
+  }
+  if (spec.samples !== undefined) {
+    w.str('samples'); w.bytes(spec.samples);
+  }
+  if (spec.seq !== undefined) {
+    w.str('seq'); w.int(spec.seq);
+  }
+  if (spec.sig !== undefined) {
+    w.str('sig'); w.bytes(spec.sig);
+  }
+  if (spec.token !== undefined) {
+    w.str('token'); w.bytes(spec.token);
+  }
+  if (spec.v !== undefined) {
+    w.str('v'); w.raw(spec.v);
+  }
+  if (spec.values !== undefined) {
+    w.str('values');
+    w.ascii('l');
+    for (const p of spec.values) w.bytes(p);
+    w.ascii('e');
+  }
+  w.ascii('e1:t');
+  w.bytes(t);
+  if (env.client !== undefined) {
+    w.ascii('1:v');
+    w.bytes(env.client);
+  }
+  w.ascii('1:y1:re');
+  return w.done();
+}
+
+export function encodeError(t: Uint8Array, code: number, message: string, requester?: Address, env: EnvelopeOptions = {}): Uint8Array {
+  const w = shared.reset();
+  w.ascii('d1:eli');
+  w.ascii(String(code));
+  w.ascii('e');
+  w.bytes(Buffer.from(message, 'utf8'));
+  w.ascii('e');
+  if (requester !== undefined) {
+    const ip = encodePeer(requester);
+    if (ip !== undefined) {
+      w.ascii('2:ip');
+      w.bytes(ip);
+    }
+  }
+  w.ascii('1:t');
+  w.bytes(t);
+  if (env.client !== undefined) {
+    w.ascii('1:v');
+    w.bytes(env.client);
+  }
+  w.ascii('1:y1:ee');
+  return w.done();
+}

@@ -1,0 +1,90 @@
+/** The DHT node's options, defaults and typed events. */
+import type { Address } from '../runtime/types.js';
+import type { KrpcLimits } from './krpc.js';
+import type { ItemStoreOptions } from './items.js';
+import type { PeerStoreOptions } from './peer-store.js';
+import type { RateLimitOptions } from './rate-limiter.js';
+import type { RpcOptions } from './rpc.js';
+
+/** BEP 42 enforcement: accept any id, prefer compliant ids when a bucket is full, or only accept compliant ones. */
+export type Bep42Mode = 'off' | 'prefer' | 'require';
+
+export interface DhtNodeOptions {
+  /** Our node id (20 bytes). Default: random, and BEP 42 compliant once our external IP is known (see `bep42.adoptCompliantId`). */
+  id?: Uint8Array;
+  /** Kademlia's k: bucket size and lookup width. Default 8. */
+  k?: number;
+  /**
+   * Contacts in one `nodes` reply when it carries no values. Default 16: twice BEP 5's eight,
+   * which keeps lookups exact when many nodes left at once (replies with peers or a BEP 44
+   * value carry k, to stay near 1 KB).
+   */
+  nodesPerReply?: number;
+  /** Queries in flight per lookup. Default 4. */
+  alpha?: number;
+  /** Bigger far buckets (libtorrent's extended routing table). Default true. */
+  extendedBuckets?: boolean;
+  /** Nodes to bootstrap from (routers or known nodes; host must be an IP literal). */
+  bootstrap?: readonly Address[];
+  /** BEP 43: answer no queries and flag ours `ro`. Default false. */
+  readOnly?: boolean;
+  bep42?: {
+    /** Default 'off'. */
+    enforce?: Bep42Mode;
+    /** Switch to a compliant id when the vote on our external IP says ours is not. Default: true unless `id` was given. */
+    adoptCompliantId?: boolean;
+    /** Votes needed to decide our external IP. Default 10. */
+    minVotes?: number;
+  };
+  /** Query timeouts and the pending-query cap. Defaults: soft 500 ms, hard 4000 ms, 1024 pending. */
+  rpc?: RpcOptions;
+  /** Per-source query rate limit; `false` turns it off. */
+  rateLimit?: RateLimitOptions | false;
+  peers?: PeerStoreOptions;
+  items?: ItemStoreOptions;
+  /** Size limits on incoming messages. */
+  krpc?: KrpcLimits;
+  /** BEP 51 `interval`, seconds. Default 21600 (6 h). */
+  sampleIntervalSec?: number;
+  /** A bucket that has not changed for this long is refreshed with a lookup, ms. Default 15 min. */
+  refreshIntervalMs?: number;
+  /** How often housekeeping runs (refresh, pings, expiry), ms. Default 60 s. */
+  maintenanceIntervalMs?: number;
+  /** After the bootstrap lookup, refresh this many of the farthest buckets that are not full. Default 2. */
+  bootstrapRefreshBuckets?: number;
+  /** Top-level `v` in our messages. Default "SH" + version 0.1. */
+  client?: Uint8Array;
+  /** Source of secret bytes (token secrets). Default: the runtime's random; pass `crypto.randomBytes` on real networks. */
+  randomBytes?: (n: number) => Uint8Array;
+  /** Typed events. */
+  onEvent?: (event: DhtEvent) => void;
+  /** Saved state (`DhtNode.saveState()`): our id and nodes to start from. */
+  state?: Uint8Array;
+}
+
+export const DHT_DEFAULTS = {
+  k: 8,
+  alpha: 4,
+  nodesPerReply: 16,
+  extendedBuckets: true,
+  sampleIntervalSec: 21600,
+  refreshIntervalMs: 15 * 60_000,
+  maintenanceIntervalMs: 60_000,
+  bootstrapRefreshBuckets: 2,
+} as const;
+
+export const DEFAULT_CLIENT = Uint8Array.of(0x53, 0x48, 0x00, 0x01); // "SH" 0.1
+
+export type DhtEvent =
+  /** Bootstrap finished; `nodes` in the routing table. */
+  | { readonly type: 'ready'; readonly nodes: number }
+  /** No bootstrap node answered and the table is empty. */
+  | { readonly type: 'bootstrap-failed' }
+  /** BEP 42: the vote on our external IP decided. */
+  | { readonly type: 'external-address'; readonly host: string }
+  /** Our id changed (BEP 42 compliance). */
+  | { readonly type: 'id-changed'; readonly id: Uint8Array }
+  /** Someone announced a peer for an info hash to us. */
+  | { readonly type: 'announce'; readonly infoHash: Uint8Array; readonly peer: Address }
+  /** Someone stored a BEP 44 item with us. */
+  | { readonly type: 'item-stored'; readonly target: Uint8Array };

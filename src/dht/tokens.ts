@@ -1,0 +1,64 @@
+/**
+ * Write tokens (BEP 5): a `get_peers` (or BEP 44 `get`) answer carries a token that the
+ * requester must return in its `announce_peer` (or `put`) from the same IP. A token is the
+ * first 8 bytes of SHA-1(secret, IP, target); the secret rotates every 5 minutes and the
+ * previous one is still accepted, so a token lives 5 to 10 minutes. No timer: rotation
+ * happens when a token is made or checked after the interval.
+ */
+import { createHash } from 'node:crypto';
+import type { NodeId } from './node-id.js';
+
+export const TOKEN_ROTATE_MS = 5 * 60_000;
+const TOKEN_BYTES = 8;
+const SECRET_BYTES = 16;
+
+export class TokenManager {
+  private readonly randomBytes: (n: number) => Uint8Array;
+  private readonly rotateMs: number;
+  private current: Uint8Array;
+  private previous: Uint8Array;
+  private rotatedAt: number;
+
+  constructor(randomBytes: (n: number) => Uint8Array, now: number, rotateMs = TOKEN_ROTATE_MS) {
+    this.randomBytes = randomBytes;
+    this.rotateMs = rotateMs;
+    this.current = randomBytes(SECRET_BYTES);
+    this.previous = randomBytes(SECRET_BYTES);
+    this.rotatedAt = now;
+  }
+
+  /** The token for a requester's IP and a target (info hash or BEP 44 target). */
+  make(host: string, target: NodeId, now: number): Uint8Array {
+    this.rotate(now);
+    return token(this.current, host, target);
+  }
+
+  check(tokenBytes: Uint8Array, host: string, target: NodeId, now: number): boolean {
+    this.rotate(now);
+    if (tokenBytes.length !== TOKEN_BYTES) return false;
+    return equal(tokenBytes, token(this.current, host, target)) || equal(tokenBytes, token(this.previous, host, target));
+  }
+
+  private rotate(now: number): void {
+    if (now - this.rotatedAt < this.rotateMs) return;
+    // After a long quiet spell both secrets are stale.
+    this.previous = now - this.rotatedAt < 2 * this.rotateMs ? this.current : this.randomBytes(SECRET_BYTES);
+    this.current = this.randomBytes(SECRET_BYTES);
+    this.rotatedAt = now;
+  }
+}
+
+function token(secret: Uint8Array, host: string, target: NodeId): Uint8Array {
+  const h = createHash('sha1');
+  h.update(secret);
+  h.update(host, 'latin1');
+  h.update(target, 'latin1');
+  return h.digest().subarray(0, TOKEN_BYTES);
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i] ^ b[i];
+  return d === 0;
+}

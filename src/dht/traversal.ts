@@ -1,0 +1,270 @@
+/**
+ * The iterative Kademlia lookup (BEP 5), as its own module: it knows nothing of KRPC. It
+ * is driven by an injected `query` function, so one traversal serves find_node, get_peers
+ * and BEP 44 get, and unit tests drive it with a fake network.
+ *
+ * Candidates are kept sorted by XOR distance to the target. The lookup keeps up to `alpha`
+ * queries in flight to the closest unqueried candidates among the `k` closest that have not
+ * failed. A query that is slow (its soft timeout passed) stops counting against `alpha`, so
+ * one dead node does not stall the lookup; its answer is still used if it comes. The lookup
+ * ends when the `k` closest live candidates have all answered (or nothing is left to ask).
+ */
+import type { Contact } from './compact.js';
+import { compareDistance, idPrefix, type NodeId } from './node-id.js';
+
+export const enum CandidateState {
+  Fresh = 0,
+  InFlight = 1,
+  Slow = 2,
+  Responded = 3,
+  Failed = 4,
+}
+
+export interface Candidate<R> {
+  readonly contact: Contact;
+  /** XOR of the first 24 bits of the id and the target (orders most pairs without a full compare). */
+  readonly d: number;
+  state: CandidateState;
+  /** 1 for seeds, n + 1 for a node learned from a node at hop n. */
+  readonly hop: number;
+  /** What the node answered (for get_peers: its token, values...). */
+  reply?: R;
+}
+
+/** What the injected query reports: `reply` with the answer and the contacts it named, `slow` once, `fail` on timeout or error. */
+export interface QueryCallbacks<R> {
+  reply(reply: R, contacts: readonly Contact[]): void;
+  slow(): void;
+  fail(): void;
+}
+
+export interface TraversalOptions<R> {
+  readonly target: NodeId;
+  /** Contacts to start from (usually our routing table's closest). */
+  readonly seeds: readonly Contact[];
+  /** Sends the query to `contact`; exactly one of reply / fail must follow (slow may come first). */
+  readonly query: (contact: Contact, callbacks: QueryCallbacks<R>) => void;
+  /** Results wanted (Kademlia's k). Default 8. */
+  readonly k?: number;
+  /** Queries in flight. Default 3. */
+  readonly alpha?: number;
+  /** Most candidates remembered (farther ones are dropped). Default 4k + 16. */
+  readonly maxCandidates?: number;
+  /** Skip contacts named in replies (e.g. ourselves, BEP 42 violators). */
+  readonly acceptContact?: (c: Contact) => boolean;
+  /** Called on each answer, after the candidates are updated. */
+  readonly onReply?: (candidate: Candidate<R>) => void;
+  /** Called once when the lookup ends. */
+  readonly onDone: (result: TraversalResult<R>) => void;
+}
+
+export interface TraversalResult<R> {
+  /** The closest nodes that answered, closest first (at most k). */
+  readonly closest: readonly Candidate<R>[];
+  readonly queried: number;
+  readonly responded: number;
+  readonly failed: number;
+  /** The hop at which the closest answering node was reached (0 when none answered). */
+  readonly hops: number;
+  /** True when it was stopped by `cancel()`. */
+  readonly cancelled: boolean;
+}
+
+export class Traversal<R> {
+  readonly target: NodeId;
+  private readonly targetPrefix: number;
+  private readonly k: number;
+  private readonly alpha: number;
+  private readonly maxCandidates: number;
+  private readonly opts: TraversalOptions<R>;
+  private readonly candidates: Candidate<R>[] = [];
+  private readonly seen = new Set<string>();
+  private inFlight = 0;
+  private slowCount = 0;
+  private queriedCount = 0;
+  private respondedCount = 0;
+  private failedCount = 0;
+  private finished = false;
+  private started = false;
+
+  constructor(options: TraversalOptions<R>) {
+    this.opts = options;
+    this.target = options.target;
+    this.targetPrefix = idPrefix(options.target);
+    this.k = options.k ?? 8;
+    this.alpha = options.alpha ?? 3;
+    this.maxCandidates = options.maxCandidates ?? 4 * this.k + 16;
+    for (const s of options.seeds) this.add(s, 1);
+  }
+
+  get done(): boolean {
+    return this.finished;
+  }
+
+  /** Starts querying. Ends at once (with no results) when there are no seeds. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.step();
+  }
+
+  /** Stops the lookup; late answers are ignored. `onDone` runs with `cancelled: true`. */
+  cancel(): void {
+    if (this.finished) return;
+    this.finish(true);
+  }
+
+  /** Adds contacts learned elsewhere (e.g. a bootstrap router's reply) to a running lookup. */
+  addContacts(contacts: readonly Contact[], hop = 1): void {
+    if (this.finished) return;
+    const accept = this.opts.acceptContact;
+    for (const c of contacts) if (accept === undefined || accept(c)) this.add(c, hop);
+    if (this.started) this.step();
+  }
+
+  /** The candidates, closest first (for inspection and tests). */
+  list(): readonly Candidate<R>[] {
+    return this.candidates;
+  }
+
+  /**
+   * Adds a contact unless its id is known already. (Several ids at one address are allowed
+   * here: only the one the address answers with will count, see lookups.ts.)
+   */
+  private add(c: Contact, hop: number): void {
+    if (this.seen.has(c.id)) return;
+    const list = this.candidates;
+    const target = this.target;
+    const d = idPrefix(c.id) ^ this.targetPrefix;
+    const n = list.length;
+    if (n >= this.maxCandidates && farther(d, c.id, list[n - 1], target) >= 0) return;
+    this.seen.add(c.id);
+    // Binary search for the insertion point.
+    let lo = 0, hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (farther(d, c.id, list[mid], target) > 0) lo = mid + 1;
+      else hi = mid;
+    }
+    list.splice(lo, 0, { contact: c, d, state: CandidateState.Fresh, hop });
+    if (list.length > this.maxCandidates) {
+      // Drop the farthest candidate that is not waiting on a query.
+      for (let i = list.length - 1; i >= 0; i--) {
+        const s = list[i].state;
+        if (s !== CandidateState.InFlight && s !== CandidateState.Slow) {
+          list.splice(i, 1);
+          break;
+        }
+      }
+    }
+  }
+
+  private stepping = false;
+  private again = false;
+
+  /** Re-entrancy safe: a query that fails synchronously asks for another pass instead of nesting. */
+  private step(): void {
+    if (this.stepping) {
+      this.again = true;
+      return;
+    }
+    this.stepping = true;
+    try {
+      do {
+        this.again = false;
+        this.stepOnce();
+      } while (this.again && !this.finished);
+    } finally {
+      this.stepping = false;
+    }
+  }
+
+  private stepOnce(): void {
+    if (this.finished) return;
+    const list = this.candidates;
+    let live = 0; // the window: closest candidates that answered, are in flight or still to ask
+    let waiting = false;
+    for (let i = 0; i < list.length && live < this.k; i++) {
+      const c = list[i];
+      const s = c.state;
+      if (s === CandidateState.Responded) live++;
+      else if (s === CandidateState.InFlight) {
+        live++;
+        waiting = true;
+      } else if (s === CandidateState.Fresh) {
+        live++;
+        waiting = true;
+        if (this.inFlight < this.alpha) this.send(c);
+      }
+      // Slow and Failed candidates do not hold the window.
+    }
+    // Done when the window is all answers; with fewer than k live candidates, once slow queries settle.
+    if (!waiting && (live >= this.k || this.slowCount === 0)) this.finish(false);
+  }
+
+  private send(c: Candidate<R>): void {
+    c.state = CandidateState.InFlight;
+    this.inFlight++;
+    this.queriedCount++;
+    let settled = false;
+    let wasSlow = false;
+    this.opts.query(c.contact, {
+      reply: (reply, contacts) => {
+        if (settled) return;
+        settled = true;
+        if (wasSlow) this.slowCount--;
+        else this.inFlight--;
+        if (this.finished) return;
+        c.state = CandidateState.Responded;
+        c.reply = reply;
+        this.respondedCount++;
+        const accept = this.opts.acceptContact;
+        for (const n of contacts) if (accept === undefined || accept(n)) this.add(n, c.hop + 1);
+        this.opts.onReply?.(c);
+        this.step();
+      },
+      slow: () => {
+        if (settled || wasSlow) return;
+        wasSlow = true;
+        this.inFlight--;
+        this.slowCount++;
+        if (this.finished) return;
+        c.state = CandidateState.Slow;
+        this.step();
+      },
+      fail: () => {
+        if (settled) return;
+        settled = true;
+        if (wasSlow) this.slowCount--;
+        else this.inFlight--;
+        if (this.finished) return;
+        c.state = CandidateState.Failed;
+        this.failedCount++;
+        this.step();
+      },
+    });
+  }
+
+  private finish(cancelled: boolean): void {
+    this.finished = true;
+    const closest: Candidate<R>[] = [];
+    for (const c of this.candidates) {
+      if (c.state !== CandidateState.Responded) continue;
+      closest.push(c);
+      if (closest.length >= this.k) break;
+    }
+    this.opts.onDone({
+      closest,
+      queried: this.queriedCount,
+      responded: this.respondedCount,
+      failed: this.failedCount,
+      hops: closest.length > 0 ? closest[0].hop : 0,
+      cancelled,
+    });
+  }
+}
+
+/** Compares a new contact (prefix distance `d`, id `id`) with a candidate: > 0 when the contact is farther. */
+function farther<R>(d: number, id: NodeId, c: Candidate<R>, target: NodeId): number {
+  return d !== c.d ? d - c.d : compareDistance(id, c.contact.id, target);
+}

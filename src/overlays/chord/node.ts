@@ -1,0 +1,516 @@
+/**
+ * A Chord node (Stoica, Morris, Karger, Kaashoek, Balakrishnan 2001) on the runtime seam.
+ *
+ * - Join: an iterative lookup of the node's own id through a bootstrap node finds its
+ *   successor S; JOIN_HELLO to S makes S take it as predecessor, tell its old predecessor
+ *   (NEW_SUCC), hand over the keys now ours (KEYS), and send its successor list and finger
+ *   table as hints for ours (the paper's join optimisation).
+ * - Maintenance, every `stabiliseMs` (jittered): stabilise (GET_PRED to the successor, adopt
+ *   a closer one, NOTIFY it), check one finger (GET_PRED to the finger: if its predecessor is
+ *   still at or after the finger's start, that node is the better finger; a dead finger is
+ *   replaced by a lookup), and forget a predecessor that stopped notifying.
+ * - Lookups: iterative (`lookup.ts`) or recursive with a hop-by-hop acknowledgement, where a
+ *   hop that is not acknowledged is routed around.
+ * - Leave: LEAVING to both neighbours and the keys to the successor.
+ */
+import type { Address, Runtime, TimerHandle, UdpEndpoint } from '../../runtime/types.js';
+import type { OverlayNode, OverlayNodeContext, QueryResult, QueryTarget } from '../types.js';
+import { BaseOverlayNode, DEFAULT_MAX_MESSAGE_BYTES } from '../common/base-node.js';
+import { OverlayMessageError, type ByteReader } from '../common/binary.js';
+import { TRAFFIC_MAINTENANCE, TRAFFIC_QUERY } from '../common/counters.js';
+import { RequestTable } from '../common/requests.js';
+import { cw, inHalfOpen, inOpen, randomId } from '../common/ring.js';
+import { ChordRouting } from './routing.js';
+import { IterativeLookup, type LookupOutcome, type LookupPort } from './lookup.js';
+import { ChordKeyStore } from './keys.js';
+import * as M from './messages.js';
+
+export interface ChordOptions {
+  /** The node's id on the 2^48 ring; default random from the runtime. */
+  id?: number;
+  /** Successor list length r. Default 8. */
+  successors: number;
+  /** Stabilise / fix-finger period, ms (jittered +-25%). Default 5 000. */
+  stabiliseMs: number;
+  /** Timeout of a request (GET_PRED, FIND, OWNER_Q, JOIN_HELLO), ms. Default 1 000. */
+  rpcTimeoutMs: number;
+  /** Timeout of a recursive hop's acknowledgement, ms. Default 500. */
+  hopTimeoutMs: number;
+  lookup: 'iterative' | 'recursive';
+  /** A query not answered by then fails, ms. Default 20 000. */
+  queryTimeoutMs: number;
+  /** Keys stored at most (puts beyond are dropped). Default 100 000. */
+  maxStoredKeys: number;
+  maxMessageBytes: number;
+}
+
+export const CHORD_DEFAULTS: ChordOptions = {
+  successors: 8,
+  stabiliseMs: 5_000,
+  rpcTimeoutMs: 1_000,
+  hopTimeoutMs: 500,
+  lookup: 'iterative',
+  queryTimeoutMs: 20_000,
+  maxStoredKeys: 100_000,
+  maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+};
+
+/** A joining node follows at most this many "your successor is closer" redirects. */
+const MAX_HELLO_REDIRECTS = 32;
+/** Immediate re-stabilisations after finding a closer successor, per period. */
+const MAX_FAST_STABILISE = 16;
+
+type Pending =
+  | { kind: 'stabilise'; id: number; attempt: number }
+  | { kind: 'finger'; i: number; id: number }
+  | { kind: 'find'; lookup: IterativeLookup }
+  | { kind: 'owner'; lookup: IterativeLookup; id: number }
+  | { kind: 'hello'; id: number; attempt: number }
+  | { kind: 'hop'; m: M.RecursiveLookup; attempt: number };
+
+interface RecursiveQuery {
+  done: (r: LookupOutcome) => void;
+}
+
+export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPort {
+  readonly options: ChordOptions;
+  readonly routing: ChordRouting;
+  readonly store: ChordKeyStore;
+  private readonly requests: RequestTable<Pending>;
+  private timer: TimerHandle | null = null;
+  private readonly onTick = (): void => this.tick();
+  private isJoined = false;
+  private predHeardAt = 0;
+  private nextFingerIndex = 0;
+  private fastSteps = 0;
+  private bootstrapKeys: number[] = [];
+  private recursive: Map<number, RecursiveQuery> | null = null;
+  private readonly scratchIds: number[] = [];
+  private readonly scratchKeys: number[] = [];
+
+  constructor(rt: Runtime, endpoint: UdpEndpoint, context: OverlayNodeContext, options: Partial<ChordOptions> = {}) {
+    const o = { ...CHORD_DEFAULTS, ...options };
+    super(rt, endpoint, context, M.CHORD_TAG, o.maxMessageBytes);
+    this.options = o;
+    this.routing = new ChordRouting(o.id ?? randomId(rt.random), this.selfKey, o.successors);
+    this.store = new ChordKeyStore(o.maxStoredKeys);
+    this.requests = new RequestTable(rt.clock, rt.random, (p, to) => this.onTimeout(p, to));
+  }
+
+  get id(): number {
+    return this.routing.id;
+  }
+
+  get joined(): boolean {
+    return this.isJoined && !this.stopped;
+  }
+
+  join(bootstrap: readonly Address[]): void {
+    this.bootstrapKeys = bootstrap.map((a) => this.addresses.keyOf(a)).filter((k) => k >= 0 && k !== this.selfKey);
+    if (this.bootstrapKeys.length === 0) {
+      this.isJoined = true;
+      this.scheduleTick(this.rt.random.next() * this.options.stabiliseMs);
+      return;
+    }
+    this.findSuccessorAndHello(0);
+  }
+
+  leave(): void {
+    const r = this.routing;
+    if (this.isJoined && r.succCount > 0) {
+      const pred = r.hasPred ? { id: r.predId, key: r.predKey } : null;
+      this.send(r.succKeys[0], M.encodeLeaving(pred, r.succIds, r.succKeys, 0));
+      this.handOver(r.succKeys[0], this.store.entries(), M.KEYS);
+      if (r.hasPred && r.predKey !== r.succKeys[0]) this.send(r.predKey, M.encodeLeaving(null, r.succIds, r.succKeys, r.succCount));
+    }
+    this.stop();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.timer?.cancel();
+    this.timer = null;
+    this.requests.clear();
+    this.recursive = null;
+  }
+
+  share(): void {
+    // Structured overlays place keys by id; items are not shared by keyword.
+  }
+
+  stateEntries(): number {
+    return this.routing.entries();
+  }
+
+  query(target: QueryTarget, done: (result: QueryResult) => void): void {
+    this.lookup(target.key48, TRAFFIC_QUERY, (o) => done({ found: o.found, hops: o.hops, responder: o.found ? this.addresses.get(o.key) : null }));
+  }
+
+  /** Finds the node responsible for `key` (iterative or recursive, as configured). */
+  lookup(key: number, traffic: number, done: (outcome: LookupOutcome) => void): void {
+    let finished = false;
+    const deadline = this.rt.clock.setTimer(this.options.queryTimeoutMs, () => once({ found: false, hops: 0, id: -1, key: -1, value: null }));
+    const once = (o: LookupOutcome): void => {
+      if (finished) return;
+      finished = true;
+      deadline.cancel();
+      done(o);
+    };
+    if (this.stopped) once({ found: false, hops: 0, id: -1, key: -1, value: null });
+    else if (this.options.lookup === 'recursive' && traffic === TRAFFIC_QUERY) this.startRecursive(key, once);
+    else new IterativeLookup(this, key, 'owner', traffic, once).start();
+  }
+
+  /** Stores a value at the node responsible for `key`. */
+  put(key: number, value: Uint8Array, done: (stored: boolean) => void): void {
+    new IterativeLookup(this, key, 'owner', TRAFFIC_QUERY, (o) => {
+      if (!o.found) return done(false);
+      if (o.key === this.selfKey) this.store.set(key, value);
+      else this.send(o.key, M.encodeKeys(M.STORE, TRAFFIC_QUERY, [[key, value]], this.maxMessageBytes - 3).message);
+      done(true);
+    }).start();
+  }
+
+  /** Fetches the value stored under `key` from the node responsible for it. */
+  get(key: number, done: (value: Uint8Array | null) => void): void {
+    new IterativeLookup(this, key, 'owner', TRAFFIC_QUERY, (o) => done(o.found ? o.value : null)).start();
+  }
+
+  // LookupPort
+  requestFind(lookup: IterativeLookup, to: number, key: number): void {
+    const tx = this.requests.open({ kind: 'find', lookup }, to, this.options.rpcTimeoutMs);
+    this.send(to, M.encodeTxKey(M.FIND, lookup.traffic, tx, key));
+  }
+
+  requestOwner(lookup: IterativeLookup, to: number, key: number): void {
+    const tx = this.requests.open({ kind: 'owner', lookup, id: lookup.ownerAsked }, to, this.options.rpcTimeoutMs);
+    this.send(to, M.encodeTxKey(M.OWNER_Q, lookup.traffic, tx, key));
+  }
+
+  contactFailed(key: number): void {
+    this.routing.remove(key);
+  }
+
+  localValue(key: number): Uint8Array | null {
+    return this.store.get(key);
+  }
+
+  protected handle(type: number, traffic: number, from: number, body: ByteReader): void {
+    const r = this.routing;
+    switch (type) {
+      case M.GET_PRED: {
+        const tx = M.decodeTx(body);
+        this.send(from, M.encodePredReply(traffic, tx, r.hasPred ? { id: r.predId, key: r.predKey } : null, r.succIds, r.succKeys, r.succCount));
+        return;
+      }
+      case M.PRED_REPLY:
+        return this.onPredReply(from, M.decodePredReply(body));
+      case M.NOTIFY:
+        return this.onNotify(from, M.decodeId(body));
+      case M.FIND:
+        return this.onFind(from, traffic, M.decodeTxKey(body));
+      case M.FIND_REPLY: {
+        const m = M.decodeFindReply(body);
+        const p = this.requests.close(m.tx, from);
+        if (p !== undefined && p.context.kind === 'find') p.context.lookup.onFindReply(from, m);
+        return;
+      }
+      case M.OWNER_Q: {
+        const m = M.decodeTxKey(body);
+        const pred = r.hasPred ? { id: r.predId, key: r.predKey } : null;
+        this.send(from, M.encodeOwnerReply(traffic, m.tx, r.owns(m.key), pred, this.store.get(m.key)));
+        return;
+      }
+      case M.OWNER_R: {
+        const m = M.decodeOwnerReply(body);
+        const p = this.requests.close(m.tx, from);
+        if (p !== undefined && p.context.kind === 'owner') p.context.lookup.onOwnerReply(from, p.context.id, m);
+        return;
+      }
+      case M.RLOOKUP: {
+        const m = M.decodeRecursive(body);
+        this.send(from, M.encodeTx(M.HOP_ACK, TRAFFIC_QUERY, m.hopTx));
+        this.routeRecursive(m, 0);
+        return;
+      }
+      case M.HOP_ACK:
+        this.requests.close(M.decodeTx(body), from);
+        return;
+      case M.FOUND: {
+        const m = M.decodeFound(body);
+        const q = this.recursive?.get(m.qid);
+        if (q === undefined) return;
+        this.recursive!.delete(m.qid);
+        q.done({ found: true, hops: m.hops, id: m.id, key: m.key, value: null });
+        return;
+      }
+      case M.JOIN_HELLO:
+        return this.onHello(from, M.decodeTxKey(body));
+      case M.WELCOME:
+        return this.onWelcome(from, M.decodeWelcome(body));
+      case M.NEW_SUCC: {
+        const c = M.decodeContact(body);
+        if (r.succCount === 0) r.setSuccessors(c.id, c.key, null);
+        else r.considerSuccessor(c.id, c.key);
+        return;
+      }
+      case M.LEAVING:
+        return this.onLeaving(from, M.decodeLeaving(body));
+      case M.KEYS:
+      case M.STORE:
+        for (const [k, v] of M.decodeKeys(body)) this.store.set(k, v);
+        return;
+      default:
+        throw new OverlayMessageError(`unknown Chord message type ${type}`);
+    }
+  }
+
+  private onFind(from: number, traffic: number, m: { tx: number; key: number }): void {
+    const r = this.routing;
+    if (r.succCount === 0) {
+      this.send(from, M.encodeFindReply(traffic, m.tx, true, [r.id], [this.selfKey], 1));
+      return;
+    }
+    if (!r.successorsCover(m.key)) {
+      const n = r.closestPreceding(m.key, 3, this.scratchIds, this.scratchKeys);
+      if (n > 0) {
+        this.send(from, M.encodeFindReply(traffic, m.tx, false, this.scratchIds, this.scratchKeys, n));
+        return;
+      }
+    }
+    // Done: the successors at or after the key (the ones before it cannot be responsible).
+    const ids = this.scratchIds;
+    const keys = this.scratchKeys;
+    ids.length = 0;
+    keys.length = 0;
+    for (let i = 0; i < r.succCount; i++) {
+      if (inOpen(r.succIds[i], r.id, m.key)) continue;
+      ids.push(r.succIds[i]);
+      keys.push(r.succKeys[i]);
+    }
+    this.send(from, M.encodeFindReply(traffic, m.tx, true, ids, keys, ids.length));
+  }
+
+  private onNotify(from: number, id: number): void {
+    const r = this.routing;
+    if (r.predKey === from) this.predHeardAt = this.rt.clock.now();
+    else if (!r.hasPred || inOpen(id, r.predId, r.id)) {
+      r.setPred(id, from);
+      this.predHeardAt = this.rt.clock.now();
+    }
+    if (r.succCount === 0) r.setSuccessors(id, from, null);
+  }
+
+  private onPredReply(from: number, m: { tx: number; pred: M.Contact | null; succ: { ids: number[]; keys: number[] } }): void {
+    const p = this.requests.close(m.tx, from);
+    if (p === undefined) return;
+    const r = this.routing;
+    const c = p.context;
+    if (c.kind === 'stabilise') {
+      const x = m.pred;
+      if (x !== null && x.key !== this.selfKey && x.key !== from && inOpen(x.id, r.id, c.id)) {
+        r.setSuccessors(x.id, x.key, { ids: [c.id, ...m.succ.ids], keys: [from, ...m.succ.keys] });
+        // A closer successor: check it at once rather than a period later, so a successor
+        // pointer that skipped many nodes walks back in round trips, not in minutes.
+        if (this.fastSteps++ < MAX_FAST_STABILISE) {
+          this.stabilise(0);
+          return;
+        }
+      } else r.setSuccessors(c.id, from, m.succ);
+      if (r.succCount > 0) this.send(r.succKeys[0], M.encodeId(M.NOTIFY, r.id));
+    } else if (c.kind === 'finger') {
+      const x = m.pred;
+      const start = r.fingerStart(c.i);
+      if (x !== null && x.key !== this.selfKey && cw(start, x.id) < cw(start, c.id)) r.setFinger(c.i, x.id, x.key);
+      else r.setFinger(c.i, c.id, from);
+    }
+  }
+
+  private onHello(from: number, m: { tx: number; key: number }): void {
+    const r = this.routing;
+    const id = m.key;
+    const oldPred = r.hasPred ? { id: r.predId, key: r.predKey } : null;
+    const takes = oldPred === null || oldPred.key === from || inOpen(id, oldPred.id, r.id);
+    const hints = r.contacts();
+    hints.ids.push(r.id);
+    hints.keys.push(this.selfKey);
+    const succ = { ids: Array.from(r.succIds.subarray(0, r.succCount)), keys: Array.from(r.succKeys.subarray(0, r.succCount)) };
+    this.send(from, M.encodeWelcome(m.tx, takes ? (oldPred?.key === from ? null : oldPred) : oldPred, succ, hints));
+    if (!takes) return;
+    r.setPred(id, from);
+    this.predHeardAt = this.rt.clock.now();
+    if (oldPred !== null && oldPred.key !== from) this.send(oldPred.key, M.encodeContactMessage(M.NEW_SUCC, id, from));
+    if (r.succCount === 0) r.setSuccessors(id, from, null);
+    // Keys in (oldPred, id] are the newcomer's now.
+    this.handOver(from, this.store.take((k) => !inHalfOpen(k, id, r.id)), M.KEYS);
+  }
+
+  private onWelcome(from: number, m: { tx: number; pred: M.Contact | null; succ: { ids: number[]; keys: number[] }; hints: { ids: number[]; keys: number[] } }): void {
+    const p = this.requests.close(m.tx, from);
+    if (p === undefined || p.context.kind !== 'hello') return;
+    const r = this.routing;
+    const sid = p.context.id;
+    const x = m.pred;
+    if (x !== null && x.key !== this.selfKey && inOpen(x.id, r.id, sid)) {
+      // Others joined between us and S first: walk back towards our true successor, or
+      // look it up again when that takes too long.
+      if (p.context.attempt < MAX_HELLO_REDIRECTS) this.hello(x.id, x.key, p.context.attempt + 1);
+      else this.findSuccessorAndHello(1);
+      return;
+    }
+    if (x !== null && x.key !== this.selfKey) {
+      r.setPred(x.id, x.key);
+      this.predHeardAt = this.rt.clock.now();
+    }
+    r.setSuccessors(sid, from, m.succ);
+    r.fingersFromHints(m.hints);
+    if (!this.isJoined) {
+      this.isJoined = true;
+      this.scheduleTick(this.rt.random.next() * this.options.stabiliseMs);
+    }
+  }
+
+  private onLeaving(from: number, m: { pred: M.Contact | null; succ: { ids: number[]; keys: number[] } }): void {
+    const r = this.routing;
+    const wasPred = r.predKey === from;
+    const wasSucc = r.succCount > 0 && r.succKeys[0] === from;
+    r.remove(from);
+    if (wasPred && m.pred !== null && m.pred.key !== this.selfKey) {
+      r.setPred(m.pred.id, m.pred.key);
+      this.predHeardAt = this.rt.clock.now();
+    }
+    if (wasSucc && m.succ.ids.length > 0) r.setSuccessors(m.succ.ids[0], m.succ.keys[0], { ids: m.succ.ids.slice(1), keys: m.succ.keys.slice(1) });
+  }
+
+  private findSuccessorAndHello(attempt: number): void {
+    if (this.stopped || this.bootstrapKeys.length === 0) return;
+    const seed = this.bootstrapKeys[attempt % this.bootstrapKeys.length];
+    new IterativeLookup(this, this.routing.id, 'successor', TRAFFIC_MAINTENANCE, (o) => {
+      if (this.stopped || (this.isJoined && this.routing.succCount > 0)) return;
+      if (o.found && o.key !== this.selfKey) this.hello(o.id, o.key, 0);
+      else if (attempt < 8) this.findSuccessorAndHello(attempt + 1);
+    }).start(seed);
+  }
+
+  private hello(id: number, key: number, attempt: number): void {
+    const tx = this.requests.open({ kind: 'hello', id, attempt }, key, this.options.rpcTimeoutMs);
+    this.send(key, M.encodeJoinHello(tx, this.routing.id));
+  }
+
+  private startRecursive(key: number, done: (o: LookupOutcome) => void): void {
+    const qid = this.rt.random.int(4294967296);
+    (this.recursive ??= new Map()).set(qid, { done });
+    this.routeRecursive({ hopTx: 0, qid, origin: this.selfKey, key, hops: 0, final: false }, 0);
+  }
+
+  /** One recursive step at this node: deliver, or forward with an acknowledged hop. */
+  private routeRecursive(m: M.RecursiveLookup, attempt: number): void {
+    const r = this.routing;
+    let next = -1;
+    let final = false;
+    if (r.owns(m.key) || (m.final && !r.hasPred)) {
+      if (m.origin === this.selfKey) {
+        const q = this.recursive?.get(m.qid);
+        this.recursive?.delete(m.qid);
+        q?.done({ found: true, hops: m.hops, id: r.id, key: this.selfKey, value: null });
+      } else this.send(m.origin, M.encodeFound(m.qid, m.hops, r.id, this.selfKey));
+      return;
+    }
+    if (m.final) {
+      next = r.predKey; // the key lies before our predecessor: it is closer to responsible
+      final = true;
+    } else if (r.successorOwns(m.key)) {
+      next = r.succKeys[0];
+      final = true;
+    } else if (r.closestPreceding(m.key, 1, this.scratchIds, this.scratchKeys) > 0) next = this.scratchKeys[0];
+    else if (r.succCount > 0) {
+      next = r.succKeys[0];
+      final = true;
+    }
+    if (next < 0 || attempt > 3 || m.hops >= 64) return;
+    const fwd: M.RecursiveLookup = { hopTx: 0, qid: m.qid, origin: m.origin, key: m.key, hops: m.hops + 1, final };
+    fwd.hopTx = this.requests.open({ kind: 'hop', m, attempt }, next, this.options.hopTimeoutMs);
+    this.send(next, M.encodeRecursive(fwd));
+  }
+
+  private onTimeout(p: Pending, to: number): void {
+    if (this.stopped) return;
+    switch (p.kind) {
+      case 'stabilise':
+        this.routing.remove(to);
+        if (p.attempt < 3) this.stabilise(p.attempt + 1);
+        return;
+      case 'finger':
+        this.routing.remove(to);
+        return;
+      case 'find':
+        p.lookup.onFindReply(to, null);
+        return;
+      case 'owner':
+        p.lookup.onOwnerReply(to, p.id, null);
+        return;
+      case 'hello':
+        if (!this.isJoined || this.routing.succCount === 0) this.findSuccessorAndHello(p.attempt + 1);
+        return;
+      case 'hop':
+        this.routing.remove(to);
+        this.routeRecursive(p.m, p.attempt + 1);
+        return;
+    }
+  }
+
+  private stabilise(attempt: number): void {
+    const r = this.routing;
+    if (r.succCount === 0) {
+      // Lost every successor: rejoin through the predecessor, a finger or the bootstrap nodes.
+      const c = r.contacts();
+      if (c.keys.length > 0 || this.bootstrapKeys.length > 0) {
+        this.bootstrapKeys = [...c.keys, ...this.bootstrapKeys].slice(0, 8);
+        this.findSuccessorAndHello(0);
+      }
+      return;
+    }
+    const tx = this.requests.open({ kind: 'stabilise', id: r.succIds[0], attempt }, r.succKeys[0], this.options.rpcTimeoutMs);
+    this.send(r.succKeys[0], M.encodeTx(M.GET_PRED, TRAFFIC_MAINTENANCE, tx));
+  }
+
+  private fixOneFinger(): void {
+    const r = this.routing;
+    const first = r.firstFinger();
+    if (this.nextFingerIndex < first || this.nextFingerIndex >= r.fingerIds.length) this.nextFingerIndex = first;
+    const i = this.nextFingerIndex++;
+    const key = r.fingerKeys[i];
+    if (key >= 0) {
+      const tx = this.requests.open({ kind: 'finger', i, id: r.fingerIds[i] }, key, this.options.rpcTimeoutMs);
+      this.send(key, M.encodeTx(M.GET_PRED, TRAFFIC_MAINTENANCE, tx));
+      return;
+    }
+    new IterativeLookup(this, r.fingerStart(i), 'successor', TRAFFIC_MAINTENANCE, (o) => {
+      if (o.found && o.key !== this.selfKey && !this.stopped) r.setFinger(i, o.id, o.key);
+    }).start();
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    const r = this.routing;
+    if (r.hasPred && this.rt.clock.now() - this.predHeardAt > 3 * this.options.stabiliseMs) r.setPred(-1, -1);
+    this.fastSteps = 0;
+    this.stabilise(0);
+    if (r.succCount > 0) this.fixOneFinger();
+    this.scheduleTick(this.options.stabiliseMs * (0.75 + 0.5 * this.rt.random.next()));
+  }
+
+  private scheduleTick(ms: number): void {
+    this.timer = this.rt.clock.setTimer(ms, this.onTick);
+  }
+
+  private handOver(to: number, entries: [number, Uint8Array][], type: number): void {
+    let rest = entries;
+    while (rest.length > 0) {
+      const { message, count } = M.encodeKeys(type, TRAFFIC_MAINTENANCE, rest, this.maxMessageBytes - 3);
+      if (count === 0) break;
+      this.send(to, message);
+      rest = rest.slice(count);
+    }
+  }
+}

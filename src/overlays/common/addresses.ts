@@ -1,0 +1,76 @@
+/**
+ * Transport addresses as numbers. Overlay cores keep contacts in typed arrays, so an IPv4
+ * address and port are packed into one exact double, `ip * 65536 + port` (48 bits), and an
+ * `AddressTable` maps keys back to `Address` objects when a datagram is sent.
+ *
+ * In the simulator every endpoint's own `Address` object is registered, so a key resolves to
+ * the very object the simulator uses for its fast path and `keyOf(from)` is one identity
+ * lookup. With real sockets `from` is a fresh object per datagram and is parsed instead.
+ * The codecs carry IPv4 only (4 address bytes + 2 port bytes on the wire).
+ */
+import type { Address } from '../../runtime/types.js';
+import type { ByteReader, ByteWriter } from './binary.js';
+import { OverlayMessageError } from './binary.js';
+
+/** Bytes an address takes on the wire. */
+export const ADDRESS_BYTES = 6;
+
+export class AddressTable {
+  private readonly byKey = new Map<number, Address>();
+  private readonly byObject = new Map<Address, number>();
+
+  /** Remembers this exact object for its key (and returns the key). */
+  register(address: Address): number {
+    const key = parseKey(address);
+    this.byKey.set(key, address);
+    this.byObject.set(address, key);
+    return key;
+  }
+
+  /** The key of an address, or -1 when it is not an IPv4 address. */
+  keyOf(address: Address): number {
+    const k = this.byObject.get(address);
+    return k === undefined ? parseKey(address) : k;
+  }
+
+  /** The `Address` for a key (registered object, or an interned one). */
+  get(key: number): Address {
+    let a = this.byKey.get(key);
+    if (a === undefined) {
+      const ip = Math.floor(key / 65536);
+      a = { host: `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`, port: key - ip * 65536 };
+      this.byKey.set(key, a);
+    }
+    return a;
+  }
+
+  get size(): number {
+    return this.byKey.size;
+  }
+}
+
+/** `ip * 65536 + port` for an IPv4 literal, or -1. */
+export function parseKey(address: Address): number {
+  const parts = address.host.split('.');
+  if (parts.length !== 4) return -1;
+  let ip = 0;
+  for (const p of parts) {
+    const n = Number(p);
+    if (!(p.length > 0 && p.length <= 3 && Number.isInteger(n) && n >= 0 && n <= 255)) return -1;
+    ip = ip * 256 + n;
+  }
+  const port = address.port;
+  if (!(Number.isInteger(port) && port > 0 && port < 65536)) return -1;
+  return ip * 65536 + port;
+}
+
+export function writeAddressKey(w: ByteWriter, key: number): void {
+  w.u48(key);
+}
+
+/** Reads an address key, rejecting port 0 and the unspecified address. */
+export function readAddressKey(r: ByteReader): number {
+  const key = r.u48();
+  if (key % 65536 === 0 || key < 65536) throw new OverlayMessageError('address with port 0 or ip 0.0.0.0');
+  return key;
+}
