@@ -78,10 +78,10 @@ function commonOptions(c: Command): Command {
 }
 
 /** Starts a node on the real network and bootstraps it. */
-async function startNode(flags: CommonFlags, extra: { state?: Uint8Array; readOnly?: boolean } = {}): Promise<{ dht: Dht; rt: NodeRuntime }> {
+async function startNode(flags: CommonFlags, extra: { state?: Uint8Array; readOnly?: boolean; alone?: boolean } = {}): Promise<{ dht: Dht; rt: NodeRuntime }> {
   const names = flags.dhtBootstrap.length > 0 ? flags.dhtBootstrap : DEFAULT_DHT_ROUTERS;
   const bootstrap = await resolveBootstrap(names);
-  if (bootstrap.length === 0 && extra.state === undefined) {
+  if (bootstrap.length === 0 && extra.state === undefined && !extra.alone) {
     throw new DhtError(`no DHT bootstrap node could be resolved (${names.join(', ')}); pass --dht-bootstrap HOST:PORT`);
   }
   const rt = createNodeRuntime();
@@ -96,7 +96,7 @@ async function startNode(flags: CommonFlags, extra: { state?: Uint8Array; readOn
     throw new DhtError(`cannot listen on ${flags.listen}: ${(e as Error).message}`);
   }
   const nodes = await dht.bootstrap();
-  if (nodes === 0) {
+  if (nodes === 0 && !extra.alone) {
     dht.close();
     rt.close();
     throw new DhtError(`no DHT node answered (tried ${bootstrap.map((a) => `${a.host}:${a.port}`).join(', ') || 'saved nodes'})`);
@@ -154,8 +154,10 @@ export function registerDht(program: Command): void {
     .option('--read-only', 'BEP 43 read-only mode: answer no queries')
     .action(async (flags: CommonFlags & { state?: string; readOnly?: boolean }) => {
       const state = flags.state !== undefined && existsSync(flags.state) ? new Uint8Array(readFileSync(flags.state)) : undefined;
-      const { dht: d, rt } = await startNode(flags, { state, readOnly: flags.readOnly });
+      // A node may be the first of its network: it keeps running with nobody to join, and others join it.
+      const { dht: d, rt } = await startNode(flags, { state, readOnly: flags.readOnly, alone: true });
       out(flags, { id: hex(d.id), address: `${d.address.host}:${d.address.port}`, nodes: d.size }, `DHT node ${hex(d.id)} listening on ${d.address.host}:${d.address.port}, ${d.size} nodes in the routing table`);
+      if (d.size === 0) process.stderr.write('shoal: no DHT bootstrap node answered; running alone until other nodes join\n');
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

@@ -78,7 +78,7 @@ export function isCompliantNodeId(id: NodeId, host: string): boolean {
 export interface ExternalIpVoterOptions {
   /** Votes from distinct sources needed before deciding. Default 10. */
   minVotes?: number;
-  /** Most distinct sources remembered. Default 64. */
+  /** Most distinct sources remembered. Default 32. */
   maxVoters?: number;
 }
 
@@ -96,7 +96,7 @@ export class ExternalIpVoter {
 
   constructor(options: ExternalIpVoterOptions = {}) {
     this.minVotes = options.minVotes ?? 10;
-    this.maxVoters = options.maxVoters ?? 64;
+    this.maxVoters = options.maxVoters ?? 32;
   }
 
   get external(): string | undefined {

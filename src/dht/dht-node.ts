@@ -55,7 +55,7 @@ export class DhtStats {
 const isLive = (n: RoutingNode): boolean => n.failures === 0;
 
 const NOOP_HANDLER: QueryHandler = { response() {}, error() {}, timeout() {} };
-const MAX_VERIFY_PINGS = 1000;
+const MAX_VERIFY_PINGS = 16;
 
 export class DhtNode implements ServerContext, LookupHost {
   readonly clock: Clock;
@@ -209,9 +209,9 @@ export class DhtNode implements ServerContext, LookupHost {
 
   /** A node queried us: refresh it, or verify it with a ping when its bucket has room. */
   private heardFrom(id: NodeId, from: Address, now: number): void {
-    const key = addressKey(from);
-    if (this.table.queried(id, from, now, key)) return;
+    if (this.table.queried(id, from, now)) return;
     if (!this.table.hasRoomFor(id) || !this.acceptId(id, from)) return;
+    const key = addressKey(from);
     this.verifying ??= new Set();
     if (this.verifying.has(key) || this.verifying.size >= MAX_VERIFY_PINGS) return;
     this.verifying.add(key);
@@ -307,7 +307,7 @@ export class DhtNode implements ServerContext, LookupHost {
     const old = [...this.table.nodes()];
     this.id = id;
     this.table = this.newTable(id, now);
-    for (const n of old) this.table.responded(n.id, n.address, n.lastResponse, n.rtt, n.key);
+    for (const n of old) this.table.responded(n.id, n.address, n.lastResponse, n.rtt);
     this.emit({ type: 'id-changed', id: idToBytes(id) });
   }
 

@@ -9,12 +9,13 @@
  * its replacement cache and asks the owner to ping its stalest questionable node.
  *
  * Defence: an id seen at one address is not accepted from another (ids that move are not
- * trusted), and an address that shows up with a new id is not added either.
+ * trusted), and an address that shows up with a new id is not added either (found by a scan
+ * of the table, done only when a new id appears: no per-address map to keep in memory).
  * Optional libtorrent-style "extended" buckets hold 16x, 8x, 4x and 2x k nodes in the four
  * farthest buckets, which takes about two hops off a lookup for little memory.
  */
 import type { Address } from '../runtime/types.js';
-import { addressKey, type Contact } from './compact.js';
+import type { Contact } from './compact.js';
 import { ID_BITS, commonPrefixLength, compareDistance, idPrefix, type NodeId } from './node-id.js';
 
 export const QUESTIONABLE_AFTER_MS = 15 * 60_000;
@@ -22,7 +23,6 @@ export const QUESTIONABLE_AFTER_MS = 15 * 60_000;
 export class RoutingNode implements Contact {
   readonly id: NodeId;
   readonly address: Address;
-  readonly key: string;
   /** Last time it answered one of our queries (whole clock ms; integers stay unboxed). */
   lastResponse: number;
   /** Last time it queried us (whole clock ms), or -1. */
@@ -33,11 +33,10 @@ export class RoutingNode implements Contact {
   rtt = 0;
   /** `idPrefix(id)`, for fast distance comparisons. */
   readonly prefix: number;
-  constructor(id: NodeId, address: Address, key: string, now: number) {
+  constructor(id: NodeId, address: Address, now: number) {
     this.id = id;
     this.prefix = idPrefix(id);
     this.address = address;
-    this.key = key;
     this.lastResponse = Math.floor(now);
   }
   /** Last time we heard from it in a way that counts (BEP 5's "good"). */
@@ -83,7 +82,6 @@ export class RoutingTable {
   private readonly accept?: (id: NodeId, address: Address) => boolean;
   private readonly prefer?: (id: NodeId, address: Address) => boolean;
   private readonly buckets: Bucket[];
-  private readonly byAddress = new Map<string, RoutingNode>();
   private count = 0;
 
   constructor(id: NodeId, now: number, options: RoutingTableOptions = {}) {
@@ -117,42 +115,41 @@ export class RoutingTable {
   }
 
   get(id: NodeId): RoutingNode | undefined {
-    const nodes = this.buckets[this.bucketIndex(id)].nodes;
-    for (let i = 0; i < nodes.length; i++) if (nodes[i].id === id) return nodes[i];
-    return undefined;
+    return findIn(this.buckets[this.bucketIndex(id)].nodes, id);
   }
 
-  byAddressKey(key: string): RoutingNode | undefined {
-    return this.byAddress.get(key);
-  }
-
-  /**
-   * A node answered one of our queries (it is reachable: BEP 5 "good"). Adds or refreshes it.
-   * `key` is `addressKey(address)` when the caller already has it.
-   */
-  responded(id: NodeId, address: Address, now: number, rttMs = 0, key = addressKey(address)): AddResult {
+  /** A node answered one of our queries (it is reachable: BEP 5 "good"). Adds or refreshes it. */
+  responded(id: NodeId, address: Address, now: number, rttMs = 0): AddResult {
     if (id === this.id) return 'rejected';
-    const existing = this.byAddress.get(key);
+    const index = this.bucketIndex(id);
+    const existing = findIn(this.buckets[index].nodes, id);
     if (existing !== undefined) {
-      if (existing.id !== id) return 'rejected'; // an address that changed its id
+      if (!sameAddress(existing.address, address)) return 'rejected'; // an id that moved address
       existing.lastResponse = Math.floor(now);
       existing.failures = 0;
       if (rttMs > 0) existing.rtt = Math.round(existing.rtt === 0 ? rttMs : existing.rtt * 0.75 + rttMs * 0.25);
       return 'updated';
     }
-    const index = this.bucketIndex(id);
-    const bucket = this.buckets[index];
-    for (const n of bucket.nodes) if (n.id === id) return 'rejected'; // an id that moved address
+    if (this.atAddress(address) !== undefined) return 'rejected'; // an address that changed its id
     if (this.accept !== undefined && !this.accept(id, address)) return 'rejected';
-    const node = new RoutingNode(id, address, key, now);
+    const node = new RoutingNode(id, address, now);
     node.rtt = Math.round(rttMs);
     return this.insert(node, index, now);
   }
 
+  /** The node at an address, if any (a scan: only needed when a new id shows up). */
+  atAddress(address: Address): RoutingNode | undefined {
+    for (const b of this.buckets) {
+      const nodes = b.nodes;
+      for (let i = 0; i < nodes.length; i++) if (sameAddress(nodes[i].address, address)) return nodes[i];
+    }
+    return undefined;
+  }
+
   /** A node sent us a query. Returns true when it is in the table (and is refreshed). */
-  queried(id: NodeId, address: Address, now: number, key = addressKey(address)): boolean {
-    const n = this.byAddress.get(key);
-    if (n === undefined || n.id !== id) return false;
+  queried(id: NodeId, address: Address, now: number): boolean {
+    const n = findIn(this.buckets[this.bucketIndex(id)].nodes, id);
+    if (n === undefined || !sameAddress(n.address, address)) return false;
     n.lastQuery = Math.floor(now);
     return true;
   }
@@ -169,8 +166,8 @@ export class RoutingTable {
 
   /** A query to this node timed out. Returns true when the node was removed as bad. */
   failed(id: NodeId, address: Address): boolean {
-    const n = this.byAddress.get(addressKey(address));
-    if (n === undefined || n.id !== id) return false;
+    const n = findIn(this.buckets[this.bucketIndex(id)].nodes, id);
+    if (n === undefined || !sameAddress(n.address, address)) return false;
     n.failures++;
     if (n.failures < this.maxFailures) return false;
     this.remove(n);
@@ -188,14 +185,8 @@ export class RoutingTable {
       return;
     }
     b.nodes.splice(i, 1);
-    this.byAddress.delete(node.key);
     this.count--;
-    const next = b.replacements.pop();
-    if (next !== undefined && !this.byAddress.has(next.key)) {
-      b.nodes.push(next);
-      this.byAddress.set(next.key, next);
-      this.count++;
-    }
+    this.refill(b, index);
   }
 
   private insert(node: RoutingNode, index: number, now: number): AddResult {
@@ -205,7 +196,6 @@ export class RoutingTable {
       if (b.nodes.length < cap) {
         b.nodes.push(node);
         b.lastChanged = now;
-        this.byAddress.set(node.key, node);
         this.count++;
         return 'added';
       }
@@ -223,14 +213,12 @@ export class RoutingTable {
       }
       if (worst !== undefined) {
         b.nodes[b.nodes.indexOf(worst)] = node;
-        this.byAddress.delete(worst.key);
-        this.byAddress.set(node.key, node);
         b.lastChanged = now;
         return 'replaced';
       }
       const reps = b.replacements;
       for (let i = 0; i < reps.length; i++) {
-        if (reps[i].id === node.id || reps[i].key === node.key) {
+        if (reps[i].id === node.id || sameAddress(reps[i].address, node.address)) {
           reps.splice(i, 1);
           break;
         }
@@ -252,7 +240,6 @@ export class RoutingTable {
       if (commonPrefixLength(this.id, n.id) > last) {
         if (near.nodes.length < this.capacity(last + 1)) near.nodes.push(n);
         else {
-          this.byAddress.delete(n.key);
           this.count--;
           near.replacements.push(n);
         }
@@ -274,9 +261,8 @@ export class RoutingTable {
   private refill(b: Bucket, index: number): void {
     while (b.nodes.length < this.capacity(index) && b.replacements.length > 0) {
       const n = b.replacements.pop() as RoutingNode;
-      if (this.byAddress.has(n.key)) continue;
+      if (findIn(b.nodes, n.id) !== undefined || this.atAddress(n.address) !== undefined) continue;
       b.nodes.push(n);
-      this.byAddress.set(n.key, n);
       this.count++;
     }
   }
@@ -367,6 +353,15 @@ function pushClosest(out: RoutingNode[], nodes: readonly RoutingNode[], target: 
     }
     out[j] = n;
   }
+}
+
+function findIn(nodes: readonly RoutingNode[], id: NodeId): RoutingNode | undefined {
+  for (let i = 0; i < nodes.length; i++) if (nodes[i].id === id) return nodes[i];
+  return undefined;
+}
+
+function sameAddress(a: Address, b: Address): boolean {
+  return a === b || (a.port === b.port && a.host === b.host);
 }
 
 function pushAll(out: RoutingNode[], nodes: readonly RoutingNode[], filter?: (n: RoutingNode) => boolean): void {

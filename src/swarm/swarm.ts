@@ -503,6 +503,11 @@ export class Swarm implements TransferContext {
   }
 
   readonly totals = { downloaded: 0, uploaded: 0 };
+  writeBacklog = 0;
+
+  refillAll(): void {
+    for (const p of this.peers.values()) fillRequests(this, p);
+  }
 
   /** Closes every peer, flushes resume data and storage. */
   async stop(): Promise<void> {

@@ -17,6 +17,10 @@ export interface TransferContext {
   readonly contributors: Map<number, Set<PeerSession>>;
   readonly pendingWrites: Map<number, Promise<void>[]>;
   readonly totals: { downloaded: number; uploaded: number };
+  /** Bytes handed to storage whose write has not finished (backpressure). */
+  writeBacklog: number;
+  /** Refills every peer's pipeline (after the write backlog drained). */
+  refillAll(): void;
   emit(event: SwarmEvent): void;
   ban(peer: PeerSession, reason: string): void;
   afterPiece(piece: number, ok: boolean): void;
@@ -26,6 +30,11 @@ export interface TransferContext {
 const QUEUE_SECONDS = 2;
 const MIN_QUEUE = 16;
 const MAX_QUEUE = 1000;
+/**
+ * Bytes of received blocks whose writes may be in flight before we stop requesting more:
+ * the network can outrun the disk, and every queued block holds memory.
+ */
+const MAX_WRITE_BACKLOG = 24 * 1024 * 1024;
 /** Strikes (shares in pieces that failed their hash) that get a peer banned. */
 const MAX_STRIKES = 3;
 
@@ -36,6 +45,7 @@ export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
   const picker = ctx.picker;
   const conn = peer.conn;
   if (!picker || peer.closed || conn.state !== 'open' || !conn.amInterested) return;
+  if (ctx.writeBacklog > MAX_WRITE_BACKLOG) return;
   const allowed = conn.allowedFast;
   if (conn.peerChoking && allowed.size === 0) return;
   const rate = peer.download.rate(ctx.runtime.clock.now());
@@ -73,6 +83,13 @@ export function handlePieceMessage(ctx: TransferContext, peer: PeerSession, inde
   who.add(peer);
   // writeBlock copies the bytes before it returns a promise, so the receive buffer may be reused.
   const write = storage.writeBlock(index, begin, block);
+  ctx.writeBacklog += block.length;
+  const settle = () => {
+    const before = ctx.writeBacklog;
+    ctx.writeBacklog -= block.length;
+    if (before > MAX_WRITE_BACKLOG && ctx.writeBacklog <= MAX_WRITE_BACKLOG) ctx.refillAll();
+  };
+  write.then(settle, settle);
   let writes = ctx.pendingWrites.get(index);
   if (!writes) ctx.pendingWrites.set(index, (writes = []));
   writes.push(write);
