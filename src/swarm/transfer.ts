@@ -51,7 +51,8 @@ export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
   const rate = peer.download.rate(ctx.runtime.clock.now());
   const target = Math.min(MAX_QUEUE, Math.max(MIN_QUEUE, Math.ceil((rate * QUEUE_SECONDS) / BLOCK_LENGTH)));
   const want = Math.min(target - conn.outstandingRequests.size, conn.requestSlots);
-  if (want <= 0) return;
+  // Refill in batches (a quarter of the queue at a time): one write carries many requests.
+  if (want <= 0 || (want < target / 4 && conn.outstandingRequests.size > 0)) return;
   const peerHas = conn.peerPieces ?? EMPTY;
   const has = conn.peerChoking ? { has: (i: number) => allowed.has(i) && peerHas.has(i) } : peerHas;
   const blocks = picker.pick({ peer, has, isSeed: peer.isSeed && !conn.peerChoking }, want);

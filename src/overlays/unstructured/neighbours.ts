@@ -120,13 +120,18 @@ export class NeighbourManager {
     }
   }
 
-  /** Up to `n` known addresses: neighbours first, then the cache. */
+  /**
+   * Up to `n` known addresses drawn at random from the neighbours and the cache together,
+   * so that knowledge of newer peers spreads instead of everyone learning the oldest ones.
+   */
   sample(n: number): number[] {
     const out: number[] = [];
-    for (let i = 0; i < this.degree && out.length < n; i++) out.push(this.keys[i]);
-    const start = this.cacheCount > 0 ? this.random.int(this.cacheCount) : 0;
-    for (let j = 0; j < this.cacheCount && out.length < n; j++) {
-      const k = this.cache[(start + j) % this.cacheCount];
+    const total = this.degree + this.cacheCount;
+    if (total === 0) return out;
+    const start = this.random.int(total);
+    const step = total > 1 ? 1 + this.random.int(total - 1) : 1;
+    for (let j = 0, i = start; j < total && out.length < n; j++, i = (i + step) % total) {
+      const k = i < this.degree ? this.keys[i] : this.cache[i - this.degree];
       if (!out.includes(k)) out.push(k);
     }
     return out;
