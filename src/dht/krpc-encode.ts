@@ -74,9 +74,15 @@ class Writer {
     this.buf.set(v, this.len);
     this.len += v.length;
   }
-  /** The message so far, copied out (the writer's buffer is reused). */
+  /**
+   * The message so far, copied out (the writer's buffer is reused). `Buffer.allocUnsafe`
+   * carves small messages out of Node's shared pool instead of allocating one backing
+   * store per datagram; nothing keeps a message view for long.
+   */
   done(): Uint8Array {
-    return this.buf.slice(0, this.len);
+    const out = Buffer.allocUnsafe(this.len);
+    out.set(this.buf.subarray(0, this.len));
+    return out;
   }
   reset(): this {
     this.len = 0;

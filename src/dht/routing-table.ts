@@ -356,7 +356,8 @@ function pushClosest(out: RoutingNode[], nodes: readonly RoutingNode[], target: 
 }
 
 function findIn(nodes: readonly RoutingNode[], id: NodeId): RoutingNode | undefined {
-  for (let i = 0; i < nodes.length; i++) if (nodes[i].id === id) return nodes[i];
+  const p = idPrefix(id);
+  for (let i = 0; i < nodes.length; i++) if (nodes[i].prefix === p && nodes[i].id === id) return nodes[i];
   return undefined;
 }
 

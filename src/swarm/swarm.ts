@@ -272,7 +272,6 @@ export class Swarm implements TransferContext {
           this.fetcher.addPeer(peer, e.handshake.metadataSize);
           this.requestMetadata();
         }
-        if (e.handshake.p && peer.incoming) this.pool.add({ host: peer.address.host, port: e.handshake.p }, 'incoming');
         return;
       case 'metadata':
         return this.onMetadataMessage(peer, e.message);
