@@ -9,7 +9,6 @@ import { registerInfo } from './info.js';
 import { registerSeed } from './seed.js';
 import { registerDht } from './dht.js';
 import { registerSim } from './sim.js';
-import { registerSimCompare } from './sim-compare.js';
 
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
@@ -30,7 +29,6 @@ function buildProgram(): Command {
   registerSeed(program);
   registerDht(program);
   registerSim(program);
-  registerSimCompare(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
