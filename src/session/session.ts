@@ -23,6 +23,8 @@ export interface SessionOptions {
   readonly cacheBytesPerTorrent?: number;
   /** Open files across all torrents (default 256). */
   readonly maxOpenFiles?: number;
+  /** Peer connections across all torrents (default 500). */
+  readonly maxConnections?: number;
 }
 
 export interface AddTorrentOptions {
@@ -67,6 +69,7 @@ export class Session {
       infoHashV1: o.magnet?.infoHashV1,
       infoHashV2: o.magnet?.infoHashV2,
       onEvent: o.onEvent,
+      globalConnections: { max: this.options.maxConnections ?? 500, count: () => this.connectionCount() },
       openStorage: async (torrent) => {
         const named = o.saveName && o.saveName !== torrent.name ? { ...torrent, name: o.saveName } : torrent;
         const opened = await openTorrentStorage(named, {
@@ -82,6 +85,13 @@ export class Session {
     for (const p of o.magnet?.peers ?? []) swarm.addPeer(p, 'magnet');
     await swarm.start();
     return swarm;
+  }
+
+  /** Peer connections across every torrent. */
+  connectionCount(): number {
+    let n = 0;
+    for (const s of this.swarms) n += s.peers.size;
+    return n;
   }
 
   /** One resume file per torrent and download directory. */

@@ -38,6 +38,8 @@ export interface SwarmOptions {
   readonly maxPeers?: number;
   /** Most connection attempts in flight (default 8). */
   readonly maxHalfOpen?: number;
+  /** A limit shared by every torrent of a session: connections in total. */
+  readonly globalConnections?: { readonly max: number; count(): number };
   /** Strikes (shares in failed pieces) that get a peer banned (default 3; sole sender of a bad piece: at once). */
   readonly maxStrikes?: number;
   /** How often to re-run the choker (default 10 s). */
@@ -145,6 +147,35 @@ export class Swarm implements TransferContext {
     this.checkComplete();
   }
 
+  /**
+   * File priorities: 0 skips the file, 1..7 (higher first). A piece shared by several files
+   * takes the highest priority among them.
+   */
+  setFilePriorities(priorities: readonly number[]): void {
+    const t = this.torrent, picker = this.picker;
+    if (!t || !picker) throw new ShoalError('file priorities need the torrent metadata');
+    const real = t.layout.files.map((f, i) => [f, i] as const).filter(([f]) => !f.pad);
+    const best = new Array<number>(t.pieceCount).fill(0);
+    real.forEach(([, layoutIndex], k) => {
+      const range = t.layout.filePieces(layoutIndex);
+      if (!range) return;
+      const prio = priorities[k] ?? 1;
+      for (let p = range.first; p <= range.last; p++) best[p] = Math.max(best[p], prio);
+    });
+    best.forEach((prio, p) => picker.setPriority(p, prio));
+    for (const peer of this.peers.values()) this.updateInterest(peer);
+    this.checkComplete();
+  }
+
+  /** Streaming: fetch pieces in order from the one holding byte `offset` of the piece space (size 0: off). */
+  setStreamingPosition(offset: number, windowBytes = 8 * 1024 * 1024): void {
+    const t = this.torrent;
+    if (!t || !this.picker) return;
+    const first = Math.floor(offset / t.pieceLength);
+    this.picker.setStreamingWindow(first, windowBytes > 0 ? Math.max(1, Math.ceil(windowBytes / t.pieceLength)) : 0);
+    for (const p of this.peers.values()) fillRequests(this, p);
+  }
+
   addPeer(address: Address, source: PeerSource = 'manual'): void {
     this.pool.add(address, source);
     if (!this.stopped) this.dial();
@@ -173,7 +204,9 @@ export class Swarm implements TransferContext {
 
   private dial(): void {
     const max = this.opts.maxPeers ?? 50;
-    const room = Math.min(max - this.peers.size - this.halfOpen, (this.opts.maxHalfOpen ?? 8) - this.halfOpen);
+    const global = this.opts.globalConnections;
+    const globalRoom = global ? global.max - global.count() : Infinity;
+    const room = Math.min(max - this.peers.size - this.halfOpen, (this.opts.maxHalfOpen ?? 8) - this.halfOpen, globalRoom);
     if (room <= 0) return;
     for (const address of this.pool.due(this.runtime.clock.now(), room, (k) => this.peers.has(k))) {
       this.halfOpen++;
@@ -195,7 +228,9 @@ export class Swarm implements TransferContext {
   /** An incoming connection whose handshake named this torrent (the session routes it). */
   acceptIncoming(stream: PeerSession['stream'], conn: PeerConnection, infoHash: Uint8Array): boolean {
     const address = stream.remote;
+    const global = this.opts.globalConnections;
     if (this.stopped || this.pool.isBanned(address) || this.peers.size >= (this.opts.maxPeers ?? 50)) return false;
+    if (global && global.count() >= global.max) return false;
     const events = conn.accept({ infoHash, geometry: this.geometry, now: this.runtime.clock.now() });
     this.adopt(new PeerSession(this.runtime, stream, conn, address, true), events);
     return true;

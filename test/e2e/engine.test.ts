@@ -125,3 +125,20 @@ describe('resuming', () => {
     assert.ok(second.stats.downloaded < total - 30 * 32 * 1024, `second run downloaded only what was missing (${second.stats.downloaded} of ${total})`);
   });
 });
+
+describe('file priorities', () => {
+  it('skips a file with priority 0 and completes with the others', async () => {
+    const session = await Session.create({ runtime, stateDir: join(dir, 'prio-state') });
+    const downloadDir = join(dir, 'prio');
+    let done: () => void = () => undefined;
+    const complete = new Promise<void>((r) => (done = r));
+    const swarm = await session.addTorrent({ torrent, downloadDir, onEvent: (e) => e.type === 'complete' && done() });
+    swarm.setFilePriorities([1, 0]); // big.bin yes, sub/small.bin no
+    swarm.addPeer({ host: '127.0.0.6', port: seederPort });
+    await complete;
+    const stats = swarm.stats();
+    await session.close();
+    assert.equal(Buffer.compare(readFileSync(join(downloadDir, 'payload', 'big.bin')), readFileSync(join(dir, 'seed', 'payload', 'big.bin'))), 0);
+    assert.ok(stats.have < stats.total, 'the skipped file was not downloaded');
+  });
+});
