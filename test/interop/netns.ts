@@ -178,6 +178,18 @@ function sweepStale(): void {
   }
 }
 
+/** Blocks until `dev` (in namespace `ns`, or the root one) reports operstate UP (at most 5 s). */
+function waitOperUp(dev: string, ns: string | undefined): void {
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const r = ip([...(ns ? ['-n', ns] : []), '-o', 'link', 'show', 'dev', dev]);
+    if (r.status === 0 && /\bstate UP\b/.test(r.stdout)) return;
+    if (Date.now() > deadline) throw new Error(`${dev} is not up after 5 s: ${r.stdout.trim() || r.stderr.trim()}`);
+    Atomics.wait(sleeper, 0, 0, 20);
+  }
+}
+
 const liveNamespaces = new Set<Netns>();
 let exitHookInstalled = false;
 let counter = 0;
@@ -233,6 +245,8 @@ export function createNetns(opts: { readonly cleanup?: Cleanup } = {}): Netns {
     ipOrThrow(['link', 'set', hostInterface, 'up']);
     ipOrThrow(['-n', name, 'addr', 'add', `${nsAddress}/24`, 'dev', nsInterface]);
     ipOrThrow(['-n', name, 'link', 'set', nsInterface, 'up']);
+    waitOperUp(hostInterface, undefined);
+    waitOperUp(nsInterface, name);
   } catch (e) {
     ns.destroy();
     throw e;

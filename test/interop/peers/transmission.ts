@@ -110,7 +110,7 @@ async function waitListening(netns: Netns, port: number, timeoutMs: number, proc
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
     if (proc.exitStatus) throw new Error(`transmission-cli exited (${proc.exitStatus.signal ?? `code ${proc.exitStatus.code}`})${proc.tail()}`);
-    const r = netns.execSync('ss', ['-Htln', `sport = :${port}`]);
+    const r = netns.execSync('ss', ['-Htln4', `sport = :${port}`]);
     if (r.status === 0 && r.stdout.includes('LISTEN')) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
