@@ -8,9 +8,11 @@ import { parseTorrent, type Torrent } from '../metainfo/torrent.js';
 import { createNodeRuntime } from '../runtime/node/index.js';
 import { formatAddress } from '../runtime/types.js';
 import { Session } from '../session/session.js';
+import { wrapInfo } from '../swarm/metadata-exchange.js';
 import type { Swarm, SwarmEvent } from '../swarm/swarm.js';
 import { collect, defaultStateDir, parseHostPort } from './net-args.js';
 import { formatBytes } from './output.js';
+import { startSwarmAnnouncer, type SwarmAnnouncer } from './tracker.js';
 import { StatusLine, progressLine } from './progress.js';
 
 interface GetFlags {
@@ -19,6 +21,7 @@ interface GetFlags {
   listen?: string;
   seed?: boolean;
   stateDir?: string;
+  tracker: string[];
 }
 
 export function registerGet(program: Command): void {
@@ -30,6 +33,7 @@ export function registerGet(program: Command): void {
     .option('--peer <host:port>', 'a peer to connect to; repeatable', collect, [])
     .option('--listen <host:port>', 'accept peers on this address (default 0.0.0.0:0, a free port)')
     .option('--seed', 'keep seeding after the download completes, until interrupted')
+    .option('--tracker <url>', 'also announce to this tracker (http://, https:// or udp://); repeatable', collect, [])
     .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)')
     .action(async (arg: string, flags: GetFlags) => {
       const source = readSource(arg);
@@ -41,6 +45,7 @@ export function registerGet(program: Command): void {
         stateDir: flags.stateDir ?? defaultStateDir(),
         keepSeeding: flags.seed === true,
         announceListen: false,
+        trackers: flags.tracker,
       });
     });
 }
@@ -69,6 +74,8 @@ export interface RunSwarmOptions {
   keepSeeding: boolean;
   /** Print the listening address on stdout (seed). */
   announceListen: boolean;
+  /** Extra tracker URLs (`--tracker`), announced to after the torrent's own tiers. */
+  trackers?: string[];
 }
 
 /** Runs one torrent until it completes (or forever when seeding); resolves with the exit code. */
@@ -81,8 +88,10 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((r) => (finish = r));
   let failure: Error | undefined;
+  let announcer: SwarmAnnouncer | undefined;
 
   const onEvent = (e: SwarmEvent) => {
+    if (e.type === 'complete') announcer?.completed(); // trackers: BEP 3 'completed'
     if (e.type === 'complete' && !o.keepSeeding) finish(0);
     if (e.type === 'error') {
       failure = e.error;
@@ -95,7 +104,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     if (e.type === 'metadata') {
       const dir = join(o.stateDir, 'torrents');
       mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, `${e.torrent.name}.torrent`), e.torrent.infoBytes.length ? wrap(e.torrent.infoBytes) : new Uint8Array());
+      writeFileSync(join(dir, `${e.torrent.name}.torrent`), wrapInfo(e.torrent.infoBytes));
     }
   };
   const onSignal = () => finish(130);
@@ -105,10 +114,13 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     swarm = await session.addTorrent({ torrent: o.source.torrent, magnet: o.source.magnet, downloadDir: o.downloadDir, saveName: o.saveName, onEvent });
     if (o.announceListen && session.listenAddress) process.stdout.write(`listening on ${formatAddress(session.listenAddress)}\n`);
     for (const p of o.peers) swarm.addPeer(p, 'manual');
+    // trackers: announce started / periodic / completed / stopped; peers go to the swarm.
+    announcer = startSwarmAnnouncer({ runtime, swarm, peerId: session.peerId, port: session.listenAddress?.port ?? o.listen.port, tiers: [...(o.source.torrent?.trackers ?? (o.source.magnet?.trackers.length ? [o.source.magnet.trackers] : [])), ...(o.trackers ?? []).map((u) => [u])] });
     const s = swarm;
     const ticker = setInterval(() => status.update(progressLine(s.stats())), 500);
     const code = await finished;
     clearInterval(ticker);
+    await announcer?.stop(); // trackers: 'stopped'
     const stats = swarm.stats();
     status.update(progressLine(stats));
     status.done();
@@ -125,8 +137,4 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
-}
-
-function wrap(info: Uint8Array): Uint8Array {
-  return Buffer.concat([Buffer.from('d4:info'), info, Buffer.from('e')]);
 }

@@ -22,3 +22,20 @@ export function pieceWireBytes(t: Torrent): Uint32Array {
   }
   return out;
 }
+
+/**
+ * Piece priorities from file priorities (real files in order; missing entries mean 1): a
+ * piece shared by several files takes the highest priority among them.
+ */
+export function piecePriorities(t: Torrent, filePriorities: readonly number[]): number[] {
+  const best = new Array<number>(t.pieceCount).fill(0);
+  let k = 0;
+  t.layout.files.forEach((f, layoutIndex) => {
+    if (f.pad) return;
+    const prio = filePriorities[k++] ?? 1;
+    const range = t.layout.filePieces(layoutIndex);
+    if (!range) return;
+    for (let p = range.first; p <= range.last; p++) best[p] = Math.max(best[p], prio);
+  });
+  return best;
+}

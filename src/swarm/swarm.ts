@@ -4,17 +4,19 @@
  * and the storage together. Time comes from the runtime clock; all I/O from the runtime.
  */
 import { ShoalError } from '../errors.js';
-import { parseTorrent, type Torrent } from '../metainfo/torrent.js';
+import type { Torrent } from '../metainfo/torrent.js';
 import type { Address, Runtime, TimerHandle } from '../runtime/types.js';
 import type { PieceStorage } from '../storage/types.js';
 import type { Bitfield } from '../util/bitfield.js';
-import { MetadataFetcher, MetadataServer, PeerConnection, PexState, type PeerEvent, type PieceGeometry } from '../wire/index.js';
+import { PeerConnection, PexState, type PeerEvent, type PieceGeometry } from '../wire/index.js';
+import { MetadataExchange, serveHashes } from './metadata-exchange.js';
 import { Choker } from './choker.js';
+import { applyChoke } from './choking.js';
 import { PeerPool, type PeerSource } from './peer-pool.js';
 import { PeerSession } from './peer-session.js';
 import { BLOCK_LENGTH, PiecePicker } from './piece-picker.js';
 import { handlePieceMessage, serveRequest, fillRequests, type TransferContext } from './transfer.js';
-import { pieceWireBytes } from './geometry.js';
+import { pieceWireBytes, piecePriorities } from './geometry.js';
 
 export interface OpenedStorage {
   readonly storage: PieceStorage;
@@ -90,8 +92,7 @@ export class Swarm implements TransferContext {
   /** Block writes in flight per piece; verification waits for them. */
   readonly pendingWrites = new Map<number, Promise<void>[]>();
   private readonly choker: Choker<PeerSession>;
-  private fetcher: MetadataFetcher<PeerSession> | undefined;
-  private readonly metadataServer = new MetadataServer<PeerSession>();
+  private readonly metadata: MetadataExchange;
   private readonly pex = new PexState();
   private halfOpen = 0;
   private tickTimer: TimerHandle | undefined;
@@ -104,10 +105,15 @@ export class Swarm implements TransferContext {
     this.opts = options;
     this.runtime = options.runtime;
     this.choker = new Choker(options.runtime.random);
-    if (!options.torrent) {
-      if (!options.infoHashV1 && !options.infoHashV2) throw new Error('a swarm needs a torrent or an info hash');
-      this.fetcher = new MetadataFetcher({ infoHashV1: options.infoHashV1, infoHashV2: options.infoHashV2 });
-    }
+    if (!options.torrent && !options.infoHashV1 && !options.infoHashV2) throw new Error('a swarm needs a torrent or an info hash');
+    this.metadata = new MetadataExchange(options.runtime, options.torrent ? undefined : { infoHashV1: options.infoHashV1, infoHashV2: options.infoHashV2 }, {
+      ban: (peer, reason) => this.ban(peer, reason),
+      onTorrent: (torrent) => {
+        this.emit({ type: 'metadata', torrent });
+        this.setTorrent(torrent).catch((e: unknown) => this.emit({ type: 'error', error: e as Error }));
+      },
+      onError: (error) => this.emit({ type: 'error', error }),
+    });
   }
 
   get infoHashV1(): Uint8Array | undefined {
@@ -141,7 +147,7 @@ export class Swarm implements TransferContext {
     this.recorder = opened.recorder;
     this.picker = new PiecePicker<PeerSession>(pieceWireBytes(torrent), this.runtime.random);
     this.picker.setHave(opened.have);
-    this.metadataServer.setInfo(torrent.infoBytes);
+    this.metadata.setInfo(torrent.infoBytes);
     this.emit({ type: 'ready', have: opened.have.count, total: torrent.pieceCount });
     for (const peer of this.peers.values()) this.peerLearnedGeometry(peer);
     this.checkComplete();
@@ -154,14 +160,7 @@ export class Swarm implements TransferContext {
   setFilePriorities(priorities: readonly number[]): void {
     const t = this.torrent, picker = this.picker;
     if (!t || !picker) throw new ShoalError('file priorities need the torrent metadata');
-    const real = t.layout.files.map((f, i) => [f, i] as const).filter(([f]) => !f.pad);
-    const best = new Array<number>(t.pieceCount).fill(0);
-    real.forEach(([, layoutIndex], k) => {
-      const range = t.layout.filePieces(layoutIndex);
-      if (!range) return;
-      const prio = priorities[k] ?? 1;
-      for (let p = range.first; p <= range.last; p++) best[p] = Math.max(best[p], prio);
-    });
+    const best = piecePriorities(t, priorities);
     best.forEach((prio, p) => picker.setPriority(p, prio));
     for (const peer of this.peers.values()) this.updateInterest(peer);
     this.checkComplete();
@@ -250,8 +249,7 @@ export class Swarm implements TransferContext {
     if (this.peers.get(peer.key) !== peer) return;
     this.peers.delete(peer.key);
     this.pool.markFailed(peer.address, this.runtime.clock.now());
-    this.fetcher?.removePeer(peer);
-    this.metadataServer.forget(peer);
+    this.metadata.forget(peer);
     const picker = this.picker;
     if (picker) {
       for (const r of peer.conn.outstandingRequests.values()) picker.requestDropped(r, peer);
@@ -303,13 +301,10 @@ export class Swarm implements TransferContext {
         return;
       }
       case 'extended_handshake':
-        if (this.fetcher && e.handshake.metadataSize !== undefined) {
-          this.fetcher.addPeer(peer, e.handshake.metadataSize);
-          this.requestMetadata();
-        }
+        if (e.handshake.metadataSize !== undefined) this.metadata.addPeer(peer, e.handshake.metadataSize);
         return;
       case 'metadata':
-        return this.onMetadataMessage(peer, e.message);
+        return this.metadata.onMessage(peer, e.message);
       case 'pex':
         for (const a of e.message.added) this.pool.add({ host: a.host, port: a.port }, 'pex');
         return this.dial();
@@ -361,6 +356,8 @@ export class Swarm implements TransferContext {
         return fillRequests(this, peer);
       case 'allowed_fast':
         return fillRequests(this, peer);
+      case 'hash_request':
+        return serveHashes(this.torrent, peer, m);
       default:
         return;
     }
@@ -404,81 +401,13 @@ export class Swarm implements TransferContext {
     this.updateInterest(peer);
   }
 
-  // --- metadata (BEP 9) ----------------------------------------------------------------
-
-  private onMetadataMessage(peer: PeerSession, m: Extract<PeerEvent, { type: 'metadata' }>['message']): void {
-    if (m.type === 'request') {
-      peer.conn.sendMetadata(this.metadataServer.respond(peer, m.piece));
-      return peer.flush();
-    }
-    if (!this.fetcher) return;
-    const now = this.runtime.clock.now();
-    if (m.type === 'reject') this.fetcher.onReject(peer, m.piece, now);
-    if (m.type === 'data') {
-      for (const ev of this.fetcher.onData(peer, m.piece, m.totalSize, m.data)) {
-        if (ev.type === 'bad_peer') this.ban(ev.peer, ev.error.message);
-        if (ev.type === 'complete') return this.metadataComplete(ev.info);
-      }
-    }
-    this.requestMetadata();
-  }
-
-  private requestMetadata(): void {
-    if (!this.fetcher) return;
-    for (const r of this.fetcher.requests(this.runtime.clock.now())) {
-      r.peer.conn.sendMetadata({ type: 'request', piece: r.piece });
-      r.peer.flush();
-    }
-  }
-
-  private metadataComplete(info: Uint8Array): void {
-    this.fetcher = undefined;
-    // Wrap the verified info dict as a .torrent so it parses (and can be saved) like any other.
-    const bytes = concatTorrent(info);
-    let torrent: Torrent;
-    try {
-      torrent = parseTorrent(bytes, { requirePieceLayers: false });
-      if (torrent.missingPieceLayers && !torrent.pieces) throw new ShoalError('this v2-only torrent needs piece layers from peers (BEP 52 hash requests), which Shoal does not fetch yet; use the .torrent file');
-    } catch (e) {
-      return this.emit({ type: 'error', error: e as Error });
-    }
-    this.emit({ type: 'metadata', torrent });
-    this.setTorrent(torrent).catch((e: unknown) => this.emit({ type: 'error', error: e as Error }));
-  }
-
   // --- choking, ticking ------------------------------------------------------------------
 
   rechoke(force: boolean): void {
     const now = this.runtime.clock.now();
     if (!force && now - this.lastRechoke < 1000) return;
     this.lastRechoke = now;
-    const seeding = this.picker?.done ?? false;
-    const list = [...this.peers.values()].filter((p) => p.conn.state === 'open');
-    const decision = this.choker.rechoke(
-      list.map((p) => ({
-        peer: p,
-        interested: p.conn.peerInterested,
-        downloadRate: p.download.rate(now),
-        uploadRate: p.upload.rate(now),
-        connectedAt: p.connectedAt,
-        lastBlockAt: p.lastBlockAt,
-        expectingData: p.conn.amInterested && !p.conn.peerChoking,
-        unchokedSince: p.unchokedSince,
-      })),
-      now,
-      seeding,
-    );
-    for (const p of list) {
-      const unchoke = decision.unchoke.has(p);
-      if (unchoke && p.conn.amChoking) {
-        p.conn.unchoke();
-        p.unchokedSince = now;
-      } else if (!unchoke && !p.conn.amChoking) {
-        p.conn.choke();
-        p.unchokedSince = undefined;
-      }
-      p.flush();
-    }
+    applyChoke(this.choker, [...this.peers.values()], now, this.picker?.done ?? false);
   }
 
   private scheduleTick(): void {
@@ -492,7 +421,7 @@ export class Swarm implements TransferContext {
   private tick(): void {
     const now = this.runtime.clock.now();
     this.dial();
-    this.requestMetadata();
+    this.metadata.request();
     if (now - this.lastRechoke >= (this.opts.rechokeIntervalMs ?? 10_000)) this.rechoke(true);
     const picker = this.picker;
     for (const p of this.peers.values()) {
@@ -553,16 +482,6 @@ export class Swarm implements TransferContext {
     if (this.recorder) await this.recorder.close();
     else await this.storage?.close();
   }
-}
-
-/** `d4:info<info>e`: a minimal .torrent around a verified info dict. */
-export function concatTorrent(info: Uint8Array): Uint8Array {
-  const head = new TextEncoder().encode('d4:info');
-  const out = new Uint8Array(head.length + info.length + 1);
-  out.set(head, 0);
-  out.set(info, head.length);
-  out[out.length - 1] = 0x65; // 'e'
-  return out;
 }
 
 export { BLOCK_LENGTH };
