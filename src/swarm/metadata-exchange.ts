@@ -2,16 +2,19 @@
  * Metadata between peers: fetching the info dict of a magnet link (BEP 9), serving ours,
  * and answering BEP 52 hash requests from the piece layers we hold.
  */
-import { ShoalError } from '../errors.js';
-import { splitHashes } from '../metainfo/merkle.js';
+import { encode } from '../bencode/encode.js';
+import { concatBytes, splitHashes } from '../metainfo/merkle.js';
 import { parseTorrent, type Torrent } from '../metainfo/torrent.js';
 import type { Runtime } from '../runtime/types.js';
-import { buildHashes, MetadataFetcher, MetadataServer, type HashRequest, type MetadataMessage } from '../wire/index.js';
+import { buildHashes, MetadataFetcher, MetadataServer, type HashRequest, type HashesPayload, type MetadataMessage } from '../wire/index.js';
+import { LayerFetcher } from './layer-fetcher.js';
 import type { PeerSession } from './peer-session.js';
 import { BLOCK_LENGTH } from './piece-picker.js';
 
 export interface MetadataExchangeEvents {
   ban(peer: PeerSession, reason: string): void;
+  /** Connected peers (piece layers are asked of them). */
+  peers(): Iterable<PeerSession>;
   /** The magnet's info dict arrived and verified. */
   onTorrent(torrent: Torrent): void;
   onError(error: Error): void;
@@ -19,6 +22,7 @@ export interface MetadataExchangeEvents {
 
 export class MetadataExchange {
   private fetcher: MetadataFetcher<PeerSession> | undefined;
+  private layers: LayerFetcher<PeerSession> | undefined;
   private readonly server = new MetadataServer<PeerSession>();
 
   constructor(
@@ -43,6 +47,23 @@ export class MetadataExchange {
   forget(peer: PeerSession): void {
     this.fetcher?.removePeer(peer);
     this.server.forget(peer);
+    if (this.layers) {
+      this.layers.release(peer, false);
+      this.request();
+    }
+  }
+
+  /** A BEP 52 `hashes` answer (to our piece-layer requests). */
+  onHashes(peer: PeerSession, m: HashesPayload): void {
+    if (!this.layers) return;
+    if (!this.layers.onHashes(peer, m)) return this.events.ban(peer, 'sent piece-layer hashes that do not match the pieces root');
+    if (this.layers.done) return this.layersComplete(this.layers);
+    this.request();
+  }
+
+  onHashReject(peer: PeerSession): void {
+    this.layers?.release(peer, true);
+    this.request();
   }
 
   onMessage(peer: PeerSession, m: MetadataMessage): void {
@@ -62,8 +83,16 @@ export class MetadataExchange {
     this.request();
   }
 
-  /** Sends whatever metadata requests are due. */
+  /** Sends whatever metadata (or piece-layer) requests are due. */
   request(): void {
+    if (this.layers) {
+      for (const peer of this.events.peers()) {
+        if (peer.conn.state !== 'open') continue;
+        for (const r of this.layers.requestsFor(peer)) peer.conn.requestHashes(r);
+        peer.flush();
+      }
+      return;
+    }
     if (!this.fetcher) return;
     for (const r of this.fetcher.requests(this.runtime.clock.now())) {
       r.peer.conn.sendMetadata({ type: 'request', piece: r.piece });
@@ -77,9 +106,23 @@ export class MetadataExchange {
     try {
       // Wrap the verified info dict as a .torrent so it parses (and can be saved) like any other.
       torrent = parseTorrent(wrapInfo(info), { requirePieceLayers: false });
-      if (torrent.missingPieceLayers && !torrent.pieces) {
-        throw new ShoalError('this v2-only torrent needs piece layers from peers (BEP 52 hash requests), which Shoal does not fetch yet; use the .torrent file');
-      }
+    } catch (e) {
+      return this.events.onError(e as Error);
+    }
+    // A v2-only torrent cannot verify a piece without its layer: fetch the layers first.
+    // (A hybrid verifies with its v1 hashes meanwhile.)
+    if (torrent.missingPieceLayers && !torrent.pieces) {
+      this.layers = new LayerFetcher(torrent);
+      return this.request();
+    }
+    this.events.onTorrent(torrent);
+  }
+
+  private layersComplete(fetcher: LayerFetcher<PeerSession>): void {
+    this.layers = undefined;
+    let torrent: Torrent;
+    try {
+      torrent = parseTorrent(wrapInfo(fetcher.torrent.infoBytes, fetcher.layers()));
     } catch (e) {
       return this.events.onError(e as Error);
     }
@@ -87,14 +130,13 @@ export class MetadataExchange {
   }
 }
 
-/** `d4:info<info>e`: a minimal .torrent around a verified info dict. */
-export function wrapInfo(info: Uint8Array): Uint8Array {
-  const head = new TextEncoder().encode('d4:info');
-  const out = new Uint8Array(head.length + info.length + 1);
-  out.set(head, 0);
-  out.set(info, head.length);
-  out[out.length - 1] = 0x65; // 'e'
-  return out;
+/** `d4:info<info>12:piece layers<layers>e`: a minimal .torrent around a verified info dict. */
+export function wrapInfo(info: Uint8Array, pieceLayers?: Map<string, Uint8Array>): Uint8Array {
+  // Keys in order: 'info' < 'piece layers'. The info bytes are kept as they are (the info hash).
+  const parts = [new TextEncoder().encode('d4:info'), info];
+  if (pieceLayers && pieceLayers.size > 0) parts.push(new TextEncoder().encode('12:piece layers'), encode(pieceLayers));
+  parts.push(Uint8Array.of(0x65)); // 'e'
+  return concatBytes(parts);
 }
 
 /** BEP 52: answers a hash request from the piece layers we hold (other layers are rejected). */

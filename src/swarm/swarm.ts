@@ -108,6 +108,7 @@ export class Swarm implements TransferContext {
     if (!options.torrent && !options.infoHashV1 && !options.infoHashV2) throw new Error('a swarm needs a torrent or an info hash');
     this.metadata = new MetadataExchange(options.runtime, options.torrent ? undefined : { infoHashV1: options.infoHashV1, infoHashV2: options.infoHashV2 }, {
       ban: (peer, reason) => this.ban(peer, reason),
+      peers: () => this.peers.values(),
       onTorrent: (torrent) => {
         this.emit({ type: 'metadata', torrent });
         this.setTorrent(torrent).catch((e: unknown) => this.emit({ type: 'error', error: e as Error }));
@@ -358,6 +359,10 @@ export class Swarm implements TransferContext {
         return fillRequests(this, peer);
       case 'hash_request':
         return serveHashes(this.torrent, peer, m);
+      case 'hashes':
+        return this.metadata.onHashes(peer, m);
+      case 'hash_reject':
+        return this.metadata.onHashReject(peer);
       default:
         return;
     }

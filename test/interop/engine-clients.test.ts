@@ -88,6 +88,17 @@ describe('shoal downloads from a libtorrent seeder', { skip: lt.ok ? false : lt.
     assertSameContent(out);
     await seeder.stop();
   });
+
+  it('fetches a v2-only magnet: metadata (BEP 9), then piece layers by hash requests (BEP 52), then data', async (t) => {
+    const seeder = await startLibtorrentSeeder({ torrent: torrents.v2, dataDir: seedDir, host: '127.0.0.2', encryption: 'plaintext', cleanup: t });
+    const info = await shoalInfo(torrents.v2);
+    const out = join(tmp, 'get-magnet-v2');
+    const magnet = `magnet:?xt=urn:btmh:1220${info.infoHashV2}&dn=${NAME}&x.pe=${seeder.endpoint}`;
+    const r = await runCli(['get', magnet, '-o', out, '--listen', '127.0.0.3:0', '--state-dir', join(tmp, 'state-magnet-v2')], { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, `shoal get failed: ${r.stderr}`);
+    assertSameContent(out);
+    await seeder.stop();
+  });
 });
 
 describe('shoal seeds to real leechers', () => {
