@@ -3,31 +3,27 @@
  * conformance suite), for tests and for simulations that move real bytes.
  */
 import type { Torrent } from '../metainfo/torrent.js';
-import { Bitfield } from './bitfield.js';
-import { PieceNotAvailableError, StorageClosedError } from './errors.js';
+import { PieceNotAvailableError } from './errors.js';
 import { PieceCache } from './piece-cache.js';
 import { coversPiece, overlay, validateBlock, zeroPads } from './piece-map.js';
 import type { PieceFailure, PieceStorage, StorageEventHandler, StorageStats } from './types.js';
 import { PieceVerifier } from './verifier.js';
+import { VolatileStorage } from './volatile-storage.js';
 
 export interface MemoryStorageOptions {
   onEvent?: StorageEventHandler;
   verifier?: PieceVerifier;
 }
 
-export class MemoryStorage implements PieceStorage {
-  readonly pieceCount: number;
+export class MemoryStorage extends VolatileStorage implements PieceStorage {
   readonly verifier: PieceVerifier;
-  private readonly have: Bitfield;
   private readonly pieces = new Map<number, Uint8Array>();
   private readonly pending = new PieceCache(Number.MAX_SAFE_INTEGER);
   private readonly onEvent?: StorageEventHandler;
-  private closed = false;
   private verified = 0;
 
   constructor(readonly torrent: Torrent, options: MemoryStorageOptions = {}) {
-    this.pieceCount = torrent.pieceCount;
-    this.have = new Bitfield(this.pieceCount);
+    super(torrent.pieceCount);
     this.verifier = options.verifier ?? new PieceVerifier(torrent);
     this.onEvent = options.onEvent;
   }
@@ -65,23 +61,6 @@ export class MemoryStorage implements PieceStorage {
     return true;
   }
 
-  hasPiece(piece: number): boolean {
-    return this.have.has(piece);
-  }
-
-  bitfield(): Bitfield {
-    return this.have.clone();
-  }
-
-  async flush(): Promise<Bitfield> {
-    return this.have.clone();
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    this.pending.clear();
-  }
-
   stats(): StorageStats {
     return {
       writeCacheBytes: this.pending.writeBytes,
@@ -102,7 +81,7 @@ export class MemoryStorage implements PieceStorage {
     return false;
   }
 
-  private ensureOpen(): void {
-    if (this.closed) throw new StorageClosedError();
+  protected dropPending(): void {
+    this.pending.clear();
   }
 }

@@ -5,10 +5,10 @@
  * bad. Reads return zeros. It does not pass the byte-level conformance suite by design.
  */
 import type { PieceLayout } from '../metainfo/layout.js';
-import { Bitfield } from './bitfield.js';
-import { PieceNotAvailableError, StorageClosedError } from './errors.js';
+import { PieceNotAvailableError } from './errors.js';
 import { validateBlock } from './piece-map.js';
 import type { PieceStorage, StorageEventHandler, StorageStats } from './types.js';
+import { VolatileStorage } from './volatile-storage.js';
 
 interface Arrivals {
   /** offset -> length */
@@ -16,17 +16,13 @@ interface Arrivals {
   bad: boolean;
 }
 
-export class VirtualStorage implements PieceStorage {
-  readonly pieceCount: number;
-  private readonly have: Bitfield;
+export class VirtualStorage extends VolatileStorage implements PieceStorage {
   private readonly pending = new Map<number, Arrivals>();
-  private closed = false;
   private hashed = 0;
   private verified = 0;
 
   constructor(private readonly layout: PieceLayout, private readonly onEvent?: StorageEventHandler) {
-    this.pieceCount = layout.pieceCount;
-    this.have = new Bitfield(this.pieceCount);
+    super(layout.pieceCount);
   }
 
   /** Starts as a seed: every piece had. */
@@ -38,7 +34,7 @@ export class VirtualStorage implements PieceStorage {
 
   /** Records `length` bytes at `offset`; `good` false marks the piece as bound to fail. */
   writeVirtual(piece: number, offset: number, length: number, good: boolean): void {
-    if (this.closed) throw new StorageClosedError();
+    this.ensureOpen();
     validateBlock(this.layout, piece, offset, length);
     if (this.have.has(piece)) return;
     let a = this.pending.get(piece);
@@ -52,14 +48,14 @@ export class VirtualStorage implements PieceStorage {
   }
 
   async readBlock(piece: number, offset: number, length: number): Promise<Uint8Array> {
-    if (this.closed) throw new StorageClosedError();
+    this.ensureOpen();
     validateBlock(this.layout, piece, offset, length);
     if (!this.have.has(piece)) throw new PieceNotAvailableError(piece);
     return new Uint8Array(length);
   }
 
   async verifyPiece(piece: number): Promise<boolean> {
-    if (this.closed) throw new StorageClosedError();
+    this.ensureOpen();
     validateBlock(this.layout, piece, 0, 1);
     this.hashed++;
     const a = this.pending.get(piece);
@@ -76,25 +72,12 @@ export class VirtualStorage implements PieceStorage {
     return false;
   }
 
-  hasPiece(piece: number): boolean {
-    return this.have.has(piece);
-  }
-
-  bitfield(): Bitfield {
-    return this.have.clone();
-  }
-
-  async flush(): Promise<Bitfield> {
-    return this.have.clone();
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    this.pending.clear();
-  }
-
   stats(): StorageStats {
     return { writeCacheBytes: 0, readCacheBytes: 0, peakCacheBytes: 0, piecesHashed: this.hashed, piecesVerified: this.verified, diskReads: 0, diskWrites: 0 };
+  }
+
+  protected dropPending(): void {
+    this.pending.clear();
   }
 }
 

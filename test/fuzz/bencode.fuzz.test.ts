@@ -4,13 +4,12 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { BencodeError, decode, decodeWithSpans, encode, type BValue, type DecodeOptions } from '../../src/bencode/index.js';
+import { assertFast, assertMutants, assertOnly, bencodeLike, byteMutation, corpusDir, corpusFiles, mutate, readCorpus } from './mutations.js';
 
 const SEED = 20240601;
-const CORPUS = resolve(import.meta.dirname, '..', '..', '..', 'test', 'fuzz', 'corpus', 'bencode');
+const CORPUS = corpusDir('bencode');
 
 const MODES: readonly (DecodeOptions | undefined)[] = [
   undefined,
@@ -37,49 +36,8 @@ const { value: bvalue } = fc.letrec<{ value: BValue; list: BValue[]; dict: Map<s
 }));
 
 /** Bytes that look like bencode more often than uniformly random bytes would. */
-const alphabet = [...'ilde0123456789:-'].map((c) => c.charCodeAt(0));
-const bencodeishByte = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...alphabet) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 255 }) });
-const bencodeishBytes = fc.array(bencodeishByte, { maxLength: 64 }).map((a) => Uint8Array.from(a));
-
-type Mutation =
-  | { kind: 'flip'; at: number; bit: number }
-  | { kind: 'cut'; at: number }
-  | { kind: 'splice'; at: number; bytes: Uint8Array }
-  | { kind: 'duplicate'; at: number; length: number; to: number }
-  | { kind: 'delete'; at: number; length: number };
-
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
-  fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('splice' as const), at: fc.nat(), bytes: bencodeishBytes }),
-  fc.record({ kind: fc.constant('duplicate' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 16 }), to: fc.nat() }),
-  fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 8 }) }),
-);
-
-function mutate(input: Uint8Array, m: Mutation): Uint8Array {
-  const n = input.length;
-  const at = n === 0 ? 0 : m.at % (n + 1);
-  const cat = (...parts: Uint8Array[]): Uint8Array => Uint8Array.from(Buffer.concat(parts));
-  switch (m.kind) {
-    case 'flip': {
-      if (n === 0) return input;
-      const out = input.slice();
-      out[m.at % n] ^= 1 << m.bit;
-      return out;
-    }
-    case 'cut':
-      return input.slice(0, at);
-    case 'splice':
-      return cat(input.subarray(0, at), m.bytes, input.subarray(at));
-    case 'duplicate': {
-      const chunk = input.subarray(at, at + m.length);
-      const to = m.to % (n + 1);
-      return cat(input.subarray(0, to), chunk, input.subarray(to));
-    }
-    case 'delete':
-      return cat(input.subarray(0, at), input.subarray(at + m.length));
-  }
-}
+const bencodeishBytes = bencodeLike(64);
+const mutation = byteMutation({ splice: bencodeishBytes, maxDuplicate: 16 });
 
 /** Decodes in every mode; asserts the only failure is BencodeError and that what succeeds is coherent. */
 function check(input: Uint8Array): void {
@@ -90,7 +48,7 @@ function check(input: Uint8Array): void {
       value = r.value;
       if (typeof value === 'object') assert.deepEqual(r.raw(value), input.subarray(0, r.end));
     } catch (e) {
-      if (!(e instanceof BencodeError)) throw new Error(`non-BencodeError for ${Buffer.from(input).toString('latin1')}: ${String(e)}`, { cause: e });
+      assertOnly(e, BencodeError, () => Buffer.from(input).toString('latin1'));
       continue;
     }
     if (mode === undefined) {
@@ -137,29 +95,29 @@ describe('bencode fuzzing: only BencodeError, never a hang', () => {
     );
   });
   it('pathological inputs fail fast', () => {
-    const started = performance.now();
-    const nasty = [
-      '9999999999:',
-      `${'9'.repeat(64)}:`,
-      `i${'9'.repeat(100_000)}e`,
-      'l'.repeat(1_000_000),
-      'd1:a'.repeat(100_000),
-      `${'l'.repeat(64)}${'i0e'.repeat(100_000)}`,
-      `d${'0:'.repeat(100_000)}`,
-    ];
-    for (const s of nasty) check(Uint8Array.from(Buffer.from(s, 'latin1')));
-    // Nesting deeper than the stack with a caller-raised maxDepth is still a BencodeError.
-    assert.throws(() => decode(Uint8Array.from(Buffer.from('l'.repeat(500_000) + 'e'.repeat(500_000))), { maxDepth: 10_000_000 }), BencodeError);
-    assert.ok(performance.now() - started < 5000, 'pathological inputs took too long');
+    assertFast(5000, () => {
+      const nasty = [
+        '9999999999:',
+        `${'9'.repeat(64)}:`,
+        `i${'9'.repeat(100_000)}e`,
+        'l'.repeat(1_000_000),
+        'd1:a'.repeat(100_000),
+        `${'l'.repeat(64)}${'i0e'.repeat(100_000)}`,
+        `d${'0:'.repeat(100_000)}`,
+      ];
+      for (const s of nasty) check(Uint8Array.from(Buffer.from(s, 'latin1')));
+      // Nesting deeper than the stack with a caller-raised maxDepth is still a BencodeError.
+      assert.throws(() => decode(Uint8Array.from(Buffer.from('l'.repeat(500_000) + 'e'.repeat(500_000))), { maxDepth: 10_000_000 }), BencodeError);
+    }, 'pathological inputs took too long');
   });
 });
 
 describe('bencode fuzz corpus', () => {
-  const files = readdirSync(CORPUS).filter((f) => f.endsWith('.bin')).sort();
+  const files = corpusFiles(CORPUS);
   it('has a corpus to replay', () => assert.ok(files.length >= 30, `corpus at ${CORPUS}`));
   for (const name of files) {
     it(`replays ${name}`, () => {
-      const input = Uint8Array.from(readFileSync(join(CORPUS, name)));
+      const input = readCorpus(CORPUS, name);
       const strict = (): BValue => decode(input);
       const lenient = (): BValue => decode(input, { strict: false });
       if (name.startsWith('valid-')) {
@@ -173,10 +131,7 @@ describe('bencode fuzz corpus', () => {
         assert.throws(lenient, BencodeError);
       }
       check(input);
-      fc.assert(fc.property(fc.array(mutation, { minLength: 1, maxLength: 3 }), (ms) => check(ms.reduce(mutate, input))), {
-        seed: SEED,
-        numRuns: 100,
-      });
+      assertMutants(input, mutation, check, { seed: SEED, numRuns: 100 });
     });
   }
 });

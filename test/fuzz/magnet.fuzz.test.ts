@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { MagnetError, formatMagnet, parseMagnet, type Magnet } from '../../src/metainfo/magnet.js';
+import { assertFast, assertOnly } from './mutations.js';
 
 const SEED = 20240602;
 
@@ -50,7 +51,7 @@ function check(uri: string): void {
   try {
     m = parseMagnet(uri, { maxSelectOnly: 4096 });
   } catch (e) {
-    if (!(e instanceof MagnetError)) throw new Error(`non-MagnetError for ${JSON.stringify(uri)}: ${String(e)}`, { cause: e });
+    assertOnly(e, MagnetError, () => JSON.stringify(uri));
     return;
   }
   assert.ok(m.infoHashV1 !== undefined || m.infoHashV2 !== undefined);
@@ -78,21 +79,21 @@ describe('magnet fuzzing: only MagnetError', () => {
     );
   });
   it('huge and pathological inputs fail fast', () => {
-    const started = performance.now();
     const h = 'xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a';
-    for (const uri of [
-      `magnet:?${'&'.repeat(60_000)}`,
-      `magnet:?${h}&so=0-999999999999999`,
-      `magnet:?${h}&so=${'1,'.repeat(20_000)}1`,
-      `magnet:?${h}&so=${'0-4000,'.repeat(9000)}0`, // overlapping ranges must not cost 9000 × 4000
-      `magnet:?${h}${'&so=0-4000'.repeat(6000)}`,
-      `magnet:?${h}&dn=${'%'.repeat(60_000)}`,
-      `magnet:?${h}&x.pe=${'['.repeat(60_000)}`,
-      `magnet:?${h}${'&x.pe=1.2.3.4:1'.repeat(4000)}`,
-      `magnet:?${'x'.repeat(1_000_000)}`,
-    ]) {
-      check(uri);
-    }
-    assert.ok(performance.now() - started < 3000);
+    assertFast(3000, () => {
+      for (const uri of [
+        `magnet:?${'&'.repeat(60_000)}`,
+        `magnet:?${h}&so=0-999999999999999`,
+        `magnet:?${h}&so=${'1,'.repeat(20_000)}1`,
+        `magnet:?${h}&so=${'0-4000,'.repeat(9000)}0`, // overlapping ranges must not cost 9000 × 4000
+        `magnet:?${h}${'&so=0-4000'.repeat(6000)}`,
+        `magnet:?${h}&dn=${'%'.repeat(60_000)}`,
+        `magnet:?${h}&x.pe=${'['.repeat(60_000)}`,
+        `magnet:?${h}${'&x.pe=1.2.3.4:1'.repeat(4000)}`,
+        `magnet:?${'x'.repeat(1_000_000)}`,
+      ]) {
+        check(uri);
+      }
+    });
   });
 });

@@ -5,8 +5,6 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { encodeExtendedHandshake } from '../../src/wire/extension.js';
 import { encodeHandshake, makeReserved } from '../../src/wire/handshake.js';
@@ -15,14 +13,14 @@ import { PeerConnection } from '../../src/wire/peer-connection.js';
 import type { PeerConnectionOptions, PeerEvent, PieceGeometry } from '../../src/wire/peer-types.js';
 import { encodeMetadataMessage } from '../../src/wire/ut-metadata.js';
 import { encodePex } from '../../src/wire/ut-pex.js';
+import { assertMutants, byteMutation, cat, chunking as chunkingOf, chunks, corpusDir, corpusFiles, mutate, readCorpus } from './mutations.js';
 
 const SEED = 20240702;
-const CORPUS = resolve(import.meta.dirname, '..', '..', '..', 'test', 'fuzz', 'corpus', 'wire');
+const CORPUS = corpusDir('wire');
 const HASH = new Uint8Array(20).fill(0xaa);
 const US = new Uint8Array(20).fill(0x41);
 const THEM = new Uint8Array(20).fill(0x42);
 const GEO: PieceGeometry = { pieceCount: 10, pieceLength: 32768, lastPieceLength: 1000 };
-const cat = (parts: readonly Uint8Array[]): Uint8Array => Uint8Array.from(Buffer.concat(parts));
 
 // Messages biased toward this torrent's piece space, so the stateful rules get exercised.
 const idx = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 10 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 0xffffffff }) });
@@ -52,42 +50,8 @@ const reserved = fc.record({ fast: fc.boolean(), extensionProtocol: fc.boolean()
 const handshake = reserved.map((r) => encodeHandshake({ reserved: makeReserved(r), infoHash: HASH, peerId: THEM }));
 const remoteStream = fc.tuple(handshake, fc.array(message, { maxLength: 16 })).map(([h, ms]) => cat([h, ...ms.map(encodeMessage)]));
 
-type Mutation =
-  | { kind: 'flip'; at: number; bit: number }
-  | { kind: 'cut'; at: number }
-  | { kind: 'splice'; at: number; bytes: Uint8Array }
-  | { kind: 'duplicate'; at: number; length: number; to: number }
-  | { kind: 'delete'; at: number; length: number };
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
-  fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('splice' as const), at: fc.nat(), bytes: fc.uint8Array({ maxLength: 12 }) }),
-  fc.record({ kind: fc.constant('duplicate' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 24 }), to: fc.nat() }),
-  fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 8 }) }),
-);
-function mutate(input: Uint8Array, m: Mutation): Uint8Array {
-  const n = input.length;
-  const at = n === 0 ? 0 : m.at % (n + 1);
-  switch (m.kind) {
-    case 'flip': {
-      if (n === 0) return input;
-      const out = input.slice();
-      out[m.at % n] ^= 1 << m.bit;
-      return out;
-    }
-    case 'cut':
-      return input.slice(0, at);
-    case 'splice':
-      return cat([input.subarray(0, at), m.bytes, input.subarray(at)]);
-    case 'duplicate': {
-      const to = m.to % (n + 1);
-      return cat([input.subarray(0, to), input.subarray(at, at + m.length), input.subarray(to)]);
-    }
-    case 'delete':
-      return cat([input.subarray(0, at), input.subarray(at + m.length)]);
-  }
-}
-const chunking = fc.array(fc.integer({ min: 1, max: 90 }), { minLength: 1, maxLength: 8 });
+const mutation = byteMutation({ splice: fc.uint8Array({ maxLength: 12 }), maxDuplicate: 24 });
+const chunking = chunkingOf(90);
 
 const SETUPS: readonly Partial<PeerConnectionOptions>[] = [
   {},
@@ -137,15 +101,7 @@ function feed(input: Uint8Array, sizes: readonly number[] | undefined, setup: Pa
   c.takeOutgoing();
   const log: PeerEvent[] = [];
   let now = 0;
-  const parts = first > 0 ? [input.subarray(0, first), input.subarray(first)] : [];
-  if (!first) {
-    let o = 0;
-    for (let i = 0; o < input.length; i++) {
-      const n = sizes ? sizes[i % sizes.length] : input.length;
-      parts.push(input.subarray(o, o + n));
-      o += n;
-    }
-  }
+  const parts = first > 0 ? [input.subarray(0, first), input.subarray(first)] : chunks(input, sizes ?? [input.length]);
   for (const part of parts) {
     now += 1000;
     react(c, c.receive(part, now), log);
@@ -209,11 +165,11 @@ function react2(c: PeerConnection, events: readonly PeerEvent[], log: PeerEvent[
 }
 
 describe('PeerConnection fuzz corpus', () => {
-  const files = readdirSync(CORPUS).filter((f) => f.startsWith('connection-') && f.endsWith('.bin')).sort();
+  const files = corpusFiles(CORPUS, (f) => f.startsWith('connection-'));
   it('has a corpus to replay', () => assert.ok(files.length >= 10, `corpus at ${CORPUS}`));
   for (const name of files) {
     it(`replays ${name}`, () => {
-      const input = Uint8Array.from(readFileSync(join(CORPUS, name)));
+      const input = readCorpus(CORPUS, name);
       const log = feed(input, undefined, {}, Math.min(68, input.length));
       const error = log.find((e) => e.type === 'error');
       if (name.startsWith('connection-valid-')) assert.equal(error, undefined, error && error.type === 'error' ? error.error.message : '');
@@ -221,7 +177,7 @@ describe('PeerConnection fuzz corpus', () => {
         assert.ok(name.startsWith('connection-invalid-'), `connection corpus names start with connection-valid- or connection-invalid-: ${name}`);
         assert.ok(error, `${name} should end in an error event`);
       }
-      fc.assert(fc.property(fc.array(mutation, { minLength: 1, maxLength: 3 }), chunking, (ms, c) => check(ms.reduce(mutate, input), c)), { seed: SEED, numRuns: 150 });
+      assertMutants(input, mutation, check, { seed: SEED, numRuns: 150 }, chunking);
     });
   }
 });

@@ -7,8 +7,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { encode } from '../../src/bencode/encode.js';
 import { Bitfield } from '../../src/wire/bitfield.js';
@@ -19,48 +17,13 @@ import { verifyHashes } from '../../src/wire/hash-messages.js';
 import { MetadataFetcher } from '../../src/wire/metadata-fetcher.js';
 import { decodeMetadataMessage, encodeMetadataMessage } from '../../src/wire/ut-metadata.js';
 import { decodePex, encodePex } from '../../src/wire/ut-pex.js';
+import { assertMutants, assertOnly, bencodeLike, byteMutation, cat, corpusDir, corpusFiles, mutate, readCorpus } from './mutations.js';
 
 const SEED = 20240703;
-const CORPUS = resolve(import.meta.dirname, '..', '..', '..', 'test', 'fuzz', 'corpus', 'wire');
-const cat = (parts: readonly Uint8Array[]): Uint8Array => Uint8Array.from(Buffer.concat(parts));
+const CORPUS = corpusDir('wire');
 
-type Mutation =
-  | { kind: 'flip'; at: number; bit: number }
-  | { kind: 'cut'; at: number }
-  | { kind: 'splice'; at: number; bytes: Uint8Array }
-  | { kind: 'duplicate'; at: number; length: number; to: number }
-  | { kind: 'delete'; at: number; length: number };
-const tokens = [...'ilde0123456789:-'].map((c) => c.charCodeAt(0));
-const bencodeish = fc.array(fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...tokens) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 255 }) }), { maxLength: 48 }).map((a) => Uint8Array.from(a));
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
-  fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('splice' as const), at: fc.nat(), bytes: bencodeish }),
-  fc.record({ kind: fc.constant('duplicate' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 24 }), to: fc.nat() }),
-  fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 8 }) }),
-);
-function mutate(input: Uint8Array, m: Mutation): Uint8Array {
-  const n = input.length;
-  const at = n === 0 ? 0 : m.at % (n + 1);
-  switch (m.kind) {
-    case 'flip': {
-      if (n === 0) return input;
-      const out = input.slice();
-      out[m.at % n] ^= 1 << m.bit;
-      return out;
-    }
-    case 'cut':
-      return input.slice(0, at);
-    case 'splice':
-      return cat([input.subarray(0, at), m.bytes, input.subarray(at)]);
-    case 'duplicate': {
-      const to = m.to % (n + 1);
-      return cat([input.subarray(0, to), input.subarray(at, at + m.length), input.subarray(to)]);
-    }
-    case 'delete':
-      return cat([input.subarray(0, at), input.subarray(at + m.length)]);
-  }
-}
+const bencodeish = bencodeLike(48);
+const mutation = byteMutation({ splice: bencodeish, maxDuplicate: 24 });
 
 const DECODERS: Record<string, (b: Uint8Array) => unknown> = {
   exthandshake: (b) => decodeExtendedHandshake(b, { maxHandshakeSize: 4096, maxExtensions: 4 }),
@@ -74,7 +37,7 @@ function check(input: Uint8Array): void {
     try {
       decode(input);
     } catch (e) {
-      if (!(e instanceof PeerProtocolError)) throw new Error(`${name}: non-PeerProtocolError for ${Buffer.from(input).toString('hex')}: ${String(e)}`, { cause: e });
+      assertOnly(e, PeerProtocolError, () => `${name} of ${Buffer.from(input).toString('hex')}`);
     }
   }
 }
@@ -177,11 +140,11 @@ describe('wire MetadataFetcher fuzzing: arbitrary peer answers only give typed e
 });
 
 describe('wire payload fuzz corpus', () => {
-  const files = readdirSync(CORPUS).filter((f) => /^(exthandshake|metadata|pex)-/.test(f) && f.endsWith('.bin')).sort();
+  const files = corpusFiles(CORPUS, (f) => /^(exthandshake|metadata|pex)-/.test(f));
   it('has a corpus to replay', () => assert.ok(files.length >= 12, `corpus at ${CORPUS}`));
   for (const name of files) {
     it(`replays ${name}`, () => {
-      const input = Uint8Array.from(readFileSync(join(CORPUS, name)));
+      const input = readCorpus(CORPUS, name);
       const [target, verdict] = name.split('-');
       const decode = (): unknown => DECODERS[target](input);
       if (verdict === 'valid') assert.ok(decode() !== undefined);
@@ -190,7 +153,7 @@ describe('wire payload fuzz corpus', () => {
         assert.throws(decode, PeerProtocolError);
       }
       check(input);
-      fc.assert(fc.property(fc.array(mutation, { minLength: 1, maxLength: 3 }), (ms) => check(ms.reduce(mutate, input))), { seed: SEED, numRuns: 200 });
+      assertMutants(input, mutation, check, { seed: SEED, numRuns: 200 });
     });
   }
   it('a metadata data message with a large dict still splits at the dict end', () => {
