@@ -9,6 +9,7 @@ interface SeedFlags {
   listen?: string;
   peer: string[];
   stateDir?: string;
+  tracker: string[];
 }
 
 export function registerSeed(program: Command): void {
@@ -19,6 +20,7 @@ export function registerSeed(program: Command): void {
     .argument('<path>', 'the file (single-file torrent) or directory (multi-file torrent) holding the data')
     .option('--listen <host:port>', 'accept peers on this address (default 0.0.0.0:6881)')
     .option('--peer <host:port>', 'a peer to dial; repeatable', collect, [])
+    .option('--tracker <url>', 'also announce to this tracker (http://, https:// or udp://); repeatable', collect, [])
     .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)')
     .action(async (torrentPath: string, path: string, flags: SeedFlags) => {
       const source = readSource(torrentPath);
@@ -32,6 +34,7 @@ export function registerSeed(program: Command): void {
         stateDir: flags.stateDir ?? defaultStateDir(),
         keepSeeding: true,
         announceListen: true,
+        trackers: flags.tracker,
       });
     });
 }

@@ -1,0 +1,118 @@
+/** `shoal tracker [--http HOST:PORT] [--udp HOST:PORT] [--allow-list FILE]`: run a BitTorrent tracker. */
+import type { Command } from 'commander';
+import { createNodeRuntime } from '../runtime/node/index.js';
+import { formatAddress, type Runtime } from '../runtime/types.js';
+import type { Swarm } from '../swarm/swarm.js';
+import { Announcer, TrackerClient, type TransferCounters } from '../tracker/announcer.js';
+import { startTrackerServer } from '../tracker/server.js';
+import { UsageError } from './errors.js';
+import { parseHostPort } from './net-args.js';
+
+interface TrackerFlags {
+  http?: string;
+  udp?: string;
+  allowList?: string;
+  interval: string;
+  numwant: string;
+}
+
+export function registerTracker(program: Command): void {
+  program
+    .command('tracker')
+    .description('run a BitTorrent tracker (HTTP and/or UDP announce and scrape, /stats as JSON)')
+    .option('--http <host:port>', 'serve HTTP announce/scrape/stats here')
+    .option('--udp <host:port>', 'serve UDP (BEP 15) announce/scrape here')
+    .option('--allow-list <file>', 'only track these info hashes (hex, one per line; reloaded on change)')
+    .option('--interval <seconds>', 'announce interval sent to clients', '1800')
+    .option('--numwant <n>', 'most peers returned per announce', '200')
+    .action(async (flags: TrackerFlags) => {
+      if (!flags.http && !flags.udp) throw new UsageError('tracker needs --http and/or --udp');
+      const interval = Number(flags.interval);
+      const maxNumwant = Number(flags.numwant);
+      if (!Number.isInteger(interval) || interval < 1) throw new UsageError('--interval must be a positive integer');
+      if (!Number.isInteger(maxNumwant) || maxNumwant < 0) throw new UsageError('--numwant must be a non-negative integer');
+      const runtime = createNodeRuntime();
+      const server = await startTrackerServer({
+        runtime,
+        http: flags.http ? parseHostPort(flags.http, '--http') : undefined,
+        udp: flags.udp ? parseHostPort(flags.udp, '--udp') : undefined,
+        allowListFile: flags.allowList,
+        intervalSeconds: interval,
+        maxNumwant,
+        defaultNumwant: Math.min(50, maxNumwant),
+      });
+      if (server.http) process.stdout.write(`http tracker on http://${formatAddress(server.http.address)}/announce\n`);
+      if (server.udp) process.stdout.write(`udp tracker on udp://${formatAddress(server.udp.address)}/announce\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await server.close();
+      runtime.close();
+    });
+}
+
+// ---- the client side used by `shoal get` / `shoal seed` ----
+
+export interface SwarmAnnouncer {
+  /** Announce `completed` (only when the swarm started incomplete). */
+  completed(): void;
+  /** Announce `stopped` (bounded to a few seconds) and stop re-announcing. */
+  stop(): Promise<void>;
+}
+
+export interface SwarmAnnouncerOptions {
+  readonly runtime: Runtime;
+  readonly swarm: Swarm;
+  readonly peerId: Uint8Array;
+  readonly port: number;
+  readonly tiers: readonly (readonly string[])[];
+}
+
+/** Starts announcing a swarm to its trackers; a no-op when there are none. */
+export function startSwarmAnnouncer(o: SwarmAnnouncerOptions): SwarmAnnouncer | undefined {
+  const infoHash = o.swarm.infoHashV1 ?? o.swarm.infoHashV2?.subarray(0, 20);
+  if (!infoHash || o.tiers.every((t) => t.length === 0)) return undefined;
+  const client = new TrackerClient({ clock: o.runtime.clock, random: o.runtime.random, udp: o.runtime.udp, httpTimeoutMs: 10_000, udpMaxRetries: 2 });
+  const counters = (): TransferCounters => {
+    const s = o.swarm.stats();
+    return { uploaded: s.uploaded, downloaded: s.downloaded, left: s.bytesTotal === 0 ? Number.MAX_SAFE_INTEGER : Math.max(0, s.bytesTotal - s.bytesHave) };
+  };
+  const startedIncomplete = counters().left > 0;
+  let sentCompleted = false;
+  const verbose = process.env.SHOAL_TRACKER_LOG === '1';
+  const announcer = new Announcer({
+    client,
+    clock: o.runtime.clock,
+    random: o.runtime.random,
+    tiers: o.tiers,
+    infoHash,
+    peerId: o.peerId,
+    port: o.port,
+    counters,
+    onPeers: (peers) => {
+      for (const p of peers) if (p.port !== o.port || !isLocal(p.host)) o.swarm.addPeer({ host: p.host, port: p.port }, 'tracker');
+    },
+    onEvent: (e) => {
+      if (e.type === 'warning') process.stderr.write(`tracker warning from ${e.url}: ${e.message}\n`);
+      if (verbose && e.type === 'tracker-error') process.stderr.write(`tracker ${e.url}: ${e.error.message}\n`);
+      if (verbose && e.type === 'announced') process.stderr.write(`tracker ${e.url}: ${e.event}, ${e.response.peers.length} peers, interval ${e.response.interval}s\n`);
+    },
+  });
+  announcer.start();
+  return {
+    completed: () => {
+      if (!startedIncomplete || sentCompleted) return;
+      sentCompleted = true;
+      announcer.completed();
+    },
+    stop: async () => {
+      await Promise.race([announcer.stop(), new Promise<void>((r) => setTimeout(r, 5000).unref())]);
+      client.close();
+    },
+  };
+}
+
+function isLocal(host: string): boolean {
+  return host === '127.0.0.1' || host === '::1';
+}

@@ -1,0 +1,233 @@
+/**
+ * Announces one torrent to its trackers: BEP 12 tiers (each tier shuffled once, tiers tried
+ * in order, URLs within a tier in order, and a tracker that answers moves to the front of
+ * its tier), periodic re-announce at the tracker's interval (never sooner than `min
+ * interval`), `started` / `completed` / `stopped` events with the swarm's true counters.
+ * Transports: `http(s)://` (BEP 3) and `udp://` (BEP 15); both return the same
+ * `AnnounceResponse`. Time and randomness come from the runtime.
+ */
+import type { Address, Clock, Random, TimerHandle, Udp } from '../runtime/types.js';
+import { TrackerUnreachable } from './errors.js';
+import { httpAnnounce, httpScrape } from './http-client.js';
+import type { AnnounceEvent, AnnounceRequest, AnnounceResponse, ScrapeResponse } from './types.js';
+import { UdpTrackerClient } from './udp-client.js';
+
+/** Typed progress events. */
+export type AnnouncerEvent =
+  | { readonly type: 'announced'; readonly url: string; readonly event: AnnounceEvent; readonly response: AnnounceResponse }
+  | { readonly type: 'warning'; readonly url: string; readonly message: string }
+  | { readonly type: 'tracker-error'; readonly url: string; readonly error: Error }
+  | { readonly type: 'all-failed'; readonly event: AnnounceEvent };
+
+export interface TransferCounters {
+  readonly uploaded: number;
+  readonly downloaded: number;
+  readonly left: number;
+}
+
+/** Sends announces and scrapes to single tracker URLs, by scheme. */
+export class TrackerClient {
+  private udpClient: Promise<UdpTrackerClient> | undefined;
+  constructor(
+    private readonly o: {
+      readonly clock: Clock;
+      readonly random: Random;
+      readonly udp: Udp;
+      readonly httpTimeoutMs?: number;
+      readonly udpBaseTimeoutMs?: number;
+      readonly udpMaxRetries?: number;
+      /** Where the UDP client socket binds (default 0.0.0.0:0). */
+      readonly udpBind?: Address;
+    },
+  ) {}
+
+  private udpc(): Promise<UdpTrackerClient> {
+    this.udpClient ??= this.o.udp.bind(this.o.udpBind ?? { host: '0.0.0.0', port: 0 }).then(
+      (endpoint) => new UdpTrackerClient({ endpoint, clock: this.o.clock, random: this.o.random, baseTimeoutMs: this.o.udpBaseTimeoutMs, maxRetries: this.o.udpMaxRetries }),
+    );
+    return this.udpClient;
+  }
+
+  async announce(url: string, r: AnnounceRequest): Promise<AnnounceResponse> {
+    if (/^https?:\/\//i.test(url)) return httpAnnounce(url, r, { clock: this.o.clock, timeoutMs: this.o.httpTimeoutMs });
+    if (/^udp:\/\//i.test(url)) return (await this.udpc()).announce(url, r);
+    throw new TrackerUnreachable(`unsupported tracker URL: ${url}`);
+  }
+
+  async scrape(url: string, infoHashes: readonly Uint8Array[]): Promise<ScrapeResponse> {
+    if (/^https?:\/\//i.test(url)) return httpScrape(url, infoHashes, { clock: this.o.clock, timeoutMs: this.o.httpTimeoutMs });
+    if (/^udp:\/\//i.test(url)) return (await this.udpc()).scrape(url, infoHashes);
+    throw new TrackerUnreachable(`unsupported tracker URL: ${url}`);
+  }
+
+  close(): void {
+    void this.udpClient?.then((c) => c.close()).catch(() => undefined);
+  }
+}
+
+/** BEP 12 tier list: shuffled within tiers once, with promotion of the tracker that answered. */
+export class TierList {
+  readonly tiers: string[][];
+  constructor(tiers: readonly (readonly string[])[], random: Random) {
+    const seen = new Set<string>();
+    this.tiers = tiers
+      .map((t) => {
+        const urls = t.filter((u) => !seen.has(u) && (seen.add(u), true));
+        for (let i = urls.length - 1; i > 0; i--) {
+          const j = random.int(i + 1);
+          [urls[i], urls[j]] = [urls[j], urls[i]];
+        }
+        return urls;
+      })
+      .filter((t) => t.length > 0);
+  }
+
+  /** Moves `url` to the front of its tier. */
+  promote(url: string): void {
+    for (const t of this.tiers) {
+      const i = t.indexOf(url);
+      if (i > 0) {
+        t.splice(i, 1);
+        t.unshift(url);
+      }
+    }
+  }
+
+  get empty(): boolean {
+    return this.tiers.length === 0;
+  }
+}
+
+/** What the announcer needs from a client (a `TrackerClient`, or a fake in tests). */
+export interface TrackerTransport {
+  announce(url: string, r: AnnounceRequest): Promise<AnnounceResponse>;
+}
+
+export interface AnnouncerOptions {
+  readonly client: TrackerTransport;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly tiers: readonly (readonly string[])[];
+  readonly infoHash: Uint8Array;
+  readonly peerId: Uint8Array;
+  readonly port: number;
+  readonly counters: () => TransferCounters;
+  readonly onPeers: (peers: readonly Address[]) => void;
+  readonly onEvent?: (e: AnnouncerEvent) => void;
+  readonly numwant?: number;
+  /** Delay before retrying when every tracker failed (default 60 s, doubling to the interval). */
+  readonly retryMs?: number;
+}
+
+export class Announcer {
+  private readonly o: AnnouncerOptions;
+  readonly tierList: TierList;
+  private readonly key: number;
+  private readonly trackerIds = new Map<string, string>();
+  private timer: TimerHandle | undefined;
+  private stopped = false;
+  private failures = 0;
+  private lastUrl: string | undefined;
+  private interval = 1800;
+  private minInterval = 0;
+  private lastAnnounceAt = -Infinity;
+
+  constructor(o: AnnouncerOptions) {
+    this.o = o;
+    this.tierList = new TierList(o.tiers, o.random);
+    this.key = o.random.int(0x1_0000_0000);
+  }
+
+  /** Announces `started` and keeps re-announcing. */
+  start(): void {
+    void this.run('started');
+  }
+
+  /** Announces `completed` (once), respecting nothing but the event's importance. */
+  completed(): void {
+    if (this.stopped) return;
+    void this.run('completed');
+  }
+
+  /** Announces `stopped` to the tracker that last answered (bounded by `timeoutMs`) and stops. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.timer?.cancel();
+    const url = this.lastUrl;
+    if (!url) return;
+    try {
+      await this.o.client.announce(url, this.request('stopped', url));
+    } catch (e) {
+      this.o.onEvent?.({ type: 'tracker-error', url, error: e as Error });
+    }
+  }
+
+  private request(event: AnnounceEvent, url: string): AnnounceRequest {
+    const c = this.o.counters();
+    return {
+      infoHash: this.o.infoHash,
+      peerId: this.o.peerId,
+      port: this.o.port,
+      uploaded: c.uploaded,
+      downloaded: c.downloaded,
+      left: c.left,
+      event,
+      numwant: event === 'stopped' ? 0 : (this.o.numwant ?? 50),
+      key: this.key,
+      trackerId: this.trackerIds.get(url),
+    };
+  }
+
+  private schedule(ms: number): void {
+    this.timer?.cancel();
+    if (this.stopped) return;
+    this.timer = this.o.clock.setTimer(ms, () => void this.run('none'));
+  }
+
+  /** Tries tiers in order; the first tracker that answers is promoted and used. */
+  async announceOnce(event: AnnounceEvent): Promise<AnnounceResponse | undefined> {
+    for (const tier of this.tierList.tiers) {
+      for (const url of [...tier]) {
+        if (this.stopped) return undefined;
+        try {
+          const res = await this.o.client.announce(url, this.request(event, url));
+          this.tierList.promote(url);
+          this.lastUrl = url;
+          if (res.trackerId) this.trackerIds.set(url, res.trackerId);
+          if (res.warning) this.o.onEvent?.({ type: 'warning', url, message: res.warning });
+          this.o.onEvent?.({ type: 'announced', url, event, response: res });
+          return res;
+        } catch (e) {
+          this.o.onEvent?.({ type: 'tracker-error', url, error: e as Error });
+        }
+      }
+    }
+    this.o.onEvent?.({ type: 'all-failed', event });
+    return undefined;
+  }
+
+  private async run(event: AnnounceEvent): Promise<void> {
+    if (this.stopped || this.tierList.empty) return;
+    this.timer?.cancel();
+    const res = await this.announceOnce(event);
+    if (this.stopped) return;
+    if (res) {
+      this.failures = 0;
+      this.interval = Math.max(res.interval, 1);
+      this.minInterval = res.minInterval ?? 0;
+      this.lastAnnounceAt = this.o.clock.now();
+      if (res.peers.length) this.o.onPeers(res.peers);
+      this.schedule(Math.max(this.interval, this.minInterval) * 1000);
+    } else {
+      this.failures++;
+      const base = this.o.retryMs ?? 60_000;
+      this.schedule(Math.min(base * 2 ** (this.failures - 1), this.interval * 1000));
+    }
+  }
+
+  /** Seconds since the last successful announce (for status lines). */
+  sinceLastAnnounce(): number {
+    return (this.o.clock.now() - this.lastAnnounceAt) / 1000;
+  }
+}

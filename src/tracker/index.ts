@@ -1,0 +1,12 @@
+export * from './types.js';
+export * from './errors.js';
+export * from './compact.js';
+export { buildAnnounceUrl, scrapeUrlFor, parseAnnounceReply, parseScrapeReply, percentEncode, percentDecode, MAX_HTTP_REPLY, MAX_REPLY_PEERS } from './http-codec.js';
+export { httpAnnounce, httpScrape } from './http-client.js';
+export { UdpTrackerClient, parseUdpUrl } from './udp-client.js';
+export { Announcer, TierList, TrackerClient, type AnnouncerEvent, type AnnouncerOptions, type TrackerTransport, type TransferCounters } from './announcer.js';
+export { TrackerCore, type TrackerCoreOptions, type TrackerStats } from './server-core.js';
+export { UdpTrackerServer } from './udp-server.js';
+export { HttpTrackerServer } from './http-server.js';
+export { parseAllowList, loadAllowList, watchAllowList } from './allow-list.js';
+export { startTrackerServer, type TrackerServer, type TrackerServerOptions } from './server.js';

@@ -1,0 +1,156 @@
+/**
+ * BEP 15 UDP tracker client over the runtime's UDP seam: one socket for many trackers,
+ * connection ids reused for a minute, retransmission after 15 × 2^n seconds (n = 0…8 by
+ * default; tests and tier fallback may lower the cap).
+ */
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { Address, Clock, Random, TimerHandle, UdpEndpoint } from '../runtime/types.js';
+import { TrackerFailure, TrackerProtocolError, TrackerUnreachable } from './errors.js';
+import type { AnnounceRequest, AnnounceResponse, ScrapeResponse, ScrapeStats } from './types.js';
+import { decodeReply, encodeAnnounce, encodeConnect, encodeScrape, MAX_SCRAPE_HASHES, type UdpReply } from './udp-codec.js';
+
+export interface UdpClientOptions {
+  readonly endpoint: UdpEndpoint;
+  readonly clock: Clock;
+  readonly random: Random;
+  /** First retransmit timeout (default 15 000 ms, BEP 15). */
+  readonly baseTimeoutMs?: number;
+  /** Highest n in 15 × 2^n (default 8, BEP 15). */
+  readonly maxRetries?: number;
+  /** Host name resolution (default: node:dns lookup). */
+  readonly resolve?: (host: string) => Promise<string>;
+}
+
+interface Pending {
+  readonly resolve: (r: UdpReply) => void;
+  readonly family6: boolean;
+}
+
+const CONNECTION_ID_TTL_MS = 60_000;
+
+/** Parses `udp://host:port[/path]`. */
+export function parseUdpUrl(url: string): Address {
+  const m = /^udp:\/\/(\[[^\]]+\]|[^:/]+):(\d+)/i.exec(url);
+  if (!m) throw new TrackerProtocolError(`not a udp tracker URL: ${url}`);
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) throw new TrackerProtocolError(`bad port in ${url}`);
+  return { host: m[1].replace(/^\[|\]$/g, ''), port };
+}
+
+export class UdpTrackerClient {
+  private readonly o: UdpClientOptions;
+  private readonly pending = new Map<number, Pending>();
+  private readonly connections = new Map<string, { id: bigint; at: number }>();
+
+  constructor(o: UdpClientOptions) {
+    this.o = o;
+    o.endpoint.onMessage((data, from) => this.onMessage(data, from));
+  }
+
+  close(): void {
+    this.o.endpoint.close();
+  }
+
+  private onMessage(data: Uint8Array, _from: Address): void {
+    if (data.length < 8) return;
+    const tid = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(4);
+    const p = this.pending.get(tid);
+    if (!p) return;
+    let reply: UdpReply;
+    try {
+      reply = decodeReply(data, p.family6);
+    } catch {
+      return; // malformed: treat as loss
+    }
+    this.pending.delete(tid);
+    p.resolve(reply);
+  }
+
+  private async address(url: string): Promise<Address> {
+    const a = parseUdpUrl(url);
+    if (isIP(a.host)) return a;
+    const resolve = this.o.resolve ?? (async (h: string) => (await lookup(h, { family: this.o.endpoint.address.host.includes(':') ? 6 : 4 })).address);
+    try {
+      return { host: await resolve(a.host), port: a.port };
+    } catch (e) {
+      throw new TrackerUnreachable(`${url}: cannot resolve ${a.host}`, { cause: e });
+    }
+  }
+
+  /** Sends `build(tid)` with retransmission until a reply arrives or retries run out. */
+  private request(to: Address, build: (tid: number) => Uint8Array, maxN: number): Promise<UdpReply> {
+    let tid = this.o.random.int(0x1_0000_0000);
+    while (this.pending.has(tid)) tid = (tid + 1) >>> 0;
+    const packet = build(tid);
+    const base = this.o.baseTimeoutMs ?? 15_000;
+    return new Promise<UdpReply>((resolve, reject) => {
+      let timer: TimerHandle | undefined;
+      let n = 0;
+      const send = (): void => {
+        this.o.endpoint.send(packet, to);
+        timer = this.o.clock.setTimer(base * 2 ** n, () => {
+          if (n >= maxN) {
+            this.pending.delete(tid);
+            reject(new TrackerUnreachable(`udp tracker ${to.host}:${to.port}: no reply`));
+            return;
+          }
+          n++;
+          send();
+        });
+      };
+      this.pending.set(tid, {
+        family6: to.host.includes(':'),
+        resolve: (r) => {
+          timer?.cancel();
+          resolve(r);
+        },
+      });
+      send();
+    });
+  }
+
+  private async connect(to: Address, key: string): Promise<bigint> {
+    const cached = this.connections.get(key);
+    if (cached && this.o.clock.now() - cached.at < CONNECTION_ID_TTL_MS) return cached.id;
+    const r = await this.request(to, (tid) => encodeConnect(tid), this.o.maxRetries ?? 8);
+    if (r.action === 'error') throw new TrackerFailure(`udp tracker: ${r.message}`);
+    if (r.action !== 'connect') throw new TrackerProtocolError('udp tracker: expected a connect reply');
+    this.connections.set(key, { id: r.connectionId, at: this.o.clock.now() });
+    return r.connectionId;
+  }
+
+  private async exchange(url: string, build: (cid: bigint, tid: number) => Uint8Array): Promise<UdpReply> {
+    const to = await this.address(url);
+    const key = `${to.host}:${to.port}`;
+    // One retry with a fresh connection id if the tracker rejects a reused one.
+    for (let attempt = 0; ; attempt++) {
+      const cid = await this.connect(to, key);
+      const r = await this.request(to, (tid) => build(cid, tid), this.o.maxRetries ?? 8);
+      if (r.action === 'error' && attempt === 0 && /connection/i.test(r.message)) {
+        this.connections.delete(key);
+        continue;
+      }
+      if (r.action === 'error') throw new TrackerFailure(`udp tracker: ${r.message}`);
+      return r;
+    }
+  }
+
+  async announce(url: string, r: AnnounceRequest): Promise<AnnounceResponse> {
+    const reply = await this.exchange(url, (cid, tid) => encodeAnnounce(cid, tid, r));
+    if (reply.action !== 'announce') throw new TrackerProtocolError('udp tracker: expected an announce reply');
+    return reply.response;
+  }
+
+  async scrape(url: string, infoHashes: readonly Uint8Array[]): Promise<ScrapeResponse> {
+    const hashes = infoHashes.slice(0, MAX_SCRAPE_HASHES);
+    const reply = await this.exchange(url, (cid, tid) => encodeScrape(cid, tid, hashes));
+    if (reply.action !== 'scrape') throw new TrackerProtocolError('udp tracker: expected a scrape reply');
+    const out = new Map<string, ScrapeStats>();
+    hashes.forEach((h, i) => {
+      const s = reply.stats[i];
+      if (s) out.set(Buffer.from(h).toString('hex'), s);
+    });
+    return out;
+  }
+}
