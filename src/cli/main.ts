@@ -9,6 +9,7 @@ import { registerInfo } from './info.js';
 import { registerSeed } from './seed.js';
 import { registerDht } from './dht.js';
 import { registerSim } from './sim.js';
+import { registerSimCompare } from './sim-compare.js';
 import { registerTracker } from './tracker.js';
 
 export const EXIT_FAILURE = 1;
@@ -30,6 +31,7 @@ function buildProgram(): Command {
   registerSeed(program);
   registerDht(program);
   registerSim(program);
+  registerSimCompare(program);
   registerTracker(program);
   for (const c of program.commands) c.exitOverride();
   return program;

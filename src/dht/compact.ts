@@ -10,6 +10,8 @@ import { ID_BYTES, idFromBytes, type NodeId } from './node-id.js';
 export interface Contact {
   readonly id: NodeId;
   readonly address: Address;
+  /** `parseIPv4(address.host)`, when the holder keeps it (saves parsing on every reply). */
+  readonly ip4?: number;
 }
 
 export type Family = 4 | 6;
@@ -149,7 +151,7 @@ export function encodeNodes(contacts: readonly Contact[], family: Family): Uint8
   let o = 0;
   for (const c of contacts) {
     if (family === 4) {
-      const v4 = parseIPv4(c.address.host);
+      const v4 = c.ip4 ?? parseIPv4(c.address.host);
       const port = c.address.port;
       if (v4 < 0 || !(port > 0 && port < 65536)) continue;
       for (let i = 0; i < ID_BYTES; i++) out[o + i] = c.id.charCodeAt(i);

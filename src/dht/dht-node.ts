@@ -51,8 +51,10 @@ export class DhtStats {
   rateLimited = 0;
 }
 
-/** Replies leave out nodes that failed our last query to them (as libtorrent does). */
-const isLive = (n: RoutingNode): boolean => n.failures === 0;
+/** Replies carry only nodes that answered us and did not fail since (as libtorrent does). */
+const isLive = (n: RoutingNode): boolean => n.failures === 0 && n.lastResponse >= 0;
+/** How many unverified nodes housekeeping pings per tick. */
+const VERIFY_PER_TICK = 2;
 
 const NOOP_HANDLER: QueryHandler = { response() {}, error() {}, timeout() {} };
 const MAX_VERIFY_PINGS = 16;
@@ -64,6 +66,7 @@ export class DhtNode implements ServerContext, LookupHost {
   readonly family: Family;
   readonly k: number;
   readonly alpha: number;
+  readonly dataAlpha: number;
   readonly readOnly: boolean;
   readonly stats = new DhtStats();
   readonly peers: PeerStore;
@@ -98,6 +101,7 @@ export class DhtNode implements ServerContext, LookupHost {
     this.family = familyOf(socket.address.host);
     this.k = options.k ?? DHT_DEFAULTS.k;
     this.alpha = options.alpha ?? DHT_DEFAULTS.alpha;
+    this.dataAlpha = options.dataAlpha ?? DHT_DEFAULTS.dataAlpha;
     this.readOnly = options.readOnly ?? false;
     const now = this.clock.now();
     const state = options.state !== undefined ? parseState(options.state) : undefined;
@@ -210,7 +214,16 @@ export class DhtNode implements ServerContext, LookupHost {
   /** A node queried us: refresh it, or verify it with a ping when its bucket has room. */
   private heardFrom(id: NodeId, from: Address, now: number): void {
     if (this.table.queried(id, from, now)) return;
-    if (!this.table.hasRoomFor(id) || !this.acceptId(id, from)) return;
+    if (!this.acceptId(id, from)) return;
+    // Ping to verify it while its bucket is short of verified nodes; past that (the big far
+    // buckets) keep it unverified (never handed out) until housekeeping or a lookup of ours
+    // hears from it: pings to every querier would be most of a node's traffic.
+    const enough = this.options.verifyQueriers ?? DHT_DEFAULTS.verifyQueriers;
+    if (this.table.verifiedNear(id) >= enough) {
+      this.table.heardAbout(id, from, now);
+      return;
+    }
+    if (!this.table.hasRoomFor(id)) return;
     const key = addressKey(from);
     this.verifying ??= new Set();
     if (this.verifying.has(key) || this.verifying.size >= MAX_VERIFY_PINGS) return;
@@ -265,6 +278,11 @@ export class DhtNode implements ServerContext, LookupHost {
     return fromTable.length > 0 ? fromTable : [...this.savedContacts];
   }
 
+  /** A contact named in a reply: the table may keep it, unverified. */
+  heardAbout(c: Contact): void {
+    if (!this.readOnly || this.table.size < this.k) this.table.heardAbout(c.id, c.address, this.clock.now());
+  }
+
   acceptContact(c: Contact): boolean {
     return c.id !== this.id && c.address.port > 0 && this.acceptId(c.id, c.address) && familyOf(c.address.host) === this.family;
   }
@@ -286,6 +304,7 @@ export class DhtNode implements ServerContext, LookupHost {
     return new RoutingTable(id, now, {
       k: opts.k ?? DHT_DEFAULTS.k,
       extendedBuckets: opts.extendedBuckets ?? DHT_DEFAULTS.extendedBuckets,
+      unverifiedFill: opts.unverifiedFill,
       accept: this.enforce === 'require' ? (i, a) => isCompliantNodeId(i, a.host) : undefined,
       prefer: this.enforce === 'prefer' ? (i, a) => isCompliantNodeId(i, a.host) : undefined,
     });
@@ -348,6 +367,7 @@ export class DhtNode implements ServerContext, LookupHost {
       const n = this.table.stalest(b.index, now);
       if (n !== undefined) this.queryNode(n, { q: 'ping' }, NOOP_HANDLER);
     }
+    for (const n of this.table.unverified(VERIFY_PER_TICK)) this.queryNode(n, { q: 'ping' }, NOOP_HANDLER);
     this.peers.expire(now);
     if (this.table.size === 0 && !this.bootstrapping && (this.bootstrapNodes.length > 0 || this.savedContacts.length > 0)) this.bootstrap();
     const every = this.options.maintenanceIntervalMs ?? DHT_DEFAULTS.maintenanceIntervalMs;

@@ -59,8 +59,12 @@ export function getItemLookup(host: LookupHost, target: NodeId, opts: GetItemOpt
   const t = startTraversal<ItemReply>(host, target, { q: 'get', target, seq: opts.seq }, (m) => ({
     token: m.token,
     seq: m.seq === undefined ? undefined : BigInt(m.seq),
-    item: m.v === undefined ? undefined : { v: m.v, k: m.k, seq: m.seq === undefined ? undefined : BigInt(m.seq), sig: m.sig },
+    // Copies: plain Uint8Arrays that do not keep the datagram's (pooled) buffer alive.
+    item: m.v === undefined ? undefined : {
+      v: new Uint8Array(m.v), k: m.k && new Uint8Array(m.k), seq: m.seq === undefined ? undefined : BigInt(m.seq), sig: m.sig && new Uint8Array(m.sig),
+    },
   }), {
+    alpha: host.dataAlpha,
     onReply: (c) => {
       const it = c.reply?.item;
       if (!valid(it)) return;

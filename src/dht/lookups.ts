@@ -16,12 +16,17 @@ import type { NodeId } from './node-id.js';
 export interface LookupHost {
   readonly nodeId: NodeId;
   readonly k: number;
+  /** Queries in flight for find_node (bootstrap, refresh). */
   readonly alpha: number;
+  /** Queries in flight for lookups that fetch data (get_peers, BEP 44 get). */
+  readonly dataAlpha: number;
   readonly family: Family;
   readonly random: Random;
   seeds(target: NodeId): Contact[];
   queryNode(c: Contact, spec: QuerySpec, handler: QueryHandler): void;
   acceptContact(c: Contact): boolean;
+  /** A contact named in a reply (the routing table may keep it, unverified). */
+  heardAbout?(c: Contact): void;
   now(): number;
 }
 
@@ -67,15 +72,19 @@ export function startTraversal<R>(
   target: NodeId,
   spec: QuerySpec,
   extract: (msg: KrpcResponse) => R,
-  hooks: { seeds?: readonly Contact[]; onReply?: (c: Candidate<R>) => void; onDone: (r: TraversalResult<R>) => void },
+  hooks: { seeds?: readonly Contact[]; alpha?: number; onReply?: (c: Candidate<R>) => void; onDone: (r: TraversalResult<R>) => void },
 ): Traversal<R> {
   const fam = host.family;
   const t = new Traversal<R>({
     target,
     seeds: hooks.seeds ?? host.seeds(target),
     k: host.k,
-    alpha: host.alpha,
-    acceptContact: (c) => host.acceptContact(c),
+    alpha: hooks.alpha ?? host.alpha,
+    acceptContact: (c) => {
+      if (!host.acceptContact(c)) return false;
+      host.heardAbout?.(c);
+      return true;
+    },
     query: (contact, cb) => host.queryNode(contact, spec, {
       response: (msg) => {
         // An answer from a different id at that address is not trusted.
@@ -119,6 +128,7 @@ export function getPeersLookup(host: LookupHost, infoHash: NodeId, cb: GetPeersC
   const peers: Address[] = [];
   let firstPeers: { ms: number; hop: number } | undefined;
   return startTraversal<PeersReply>(host, infoHash, { q: 'get_peers', infoHash }, (m) => ({ token: m.token, values: m.values }), {
+    alpha: host.dataAlpha,
     onReply: (c) => {
       const values = c.reply?.values;
       if (values === undefined || values.length === 0) return;

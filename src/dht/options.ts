@@ -20,8 +20,18 @@ export interface DhtNodeOptions {
    * value carry k, to stay near 1 KB).
    */
   nodesPerReply?: number;
-  /** Queries in flight per lookup. Default 4. */
+  /** Queries in flight per find_node lookup (bootstrap, refresh). Default 4. */
   alpha?: number;
+  /** Queries in flight per get_peers / BEP 44 get lookup: wider, for latency. Default 8. */
+  dataAlpha?: number;
+  /** Contacts heard about in replies fill a bucket up to this many entries, unverified (0: never). Default k. */
+  unverifiedFill?: number;
+  /**
+   * Unknown queriers are pinged at once (to verify them) while their bucket holds fewer
+   * verified nodes than this; past it they are kept unverified until housekeeping pings them.
+   * Default 8 (k).
+   */
+  verifyQueriers?: number;
   /** Bigger far buckets (libtorrent's extended routing table). Default true. */
   extendedBuckets?: boolean;
   /** Nodes to bootstrap from (routers or known nodes; host must be an IP literal). */
@@ -50,7 +60,7 @@ export interface DhtNodeOptions {
   refreshIntervalMs?: number;
   /** How often housekeeping runs (refresh, pings, expiry), ms. Default 60 s. */
   maintenanceIntervalMs?: number;
-  /** After the bootstrap lookup, refresh this many of the farthest buckets that are not full. Default 2. */
+  /** After the bootstrap lookup, refresh this many of the farthest buckets that are not full. Default 0 (contacts heard about during the lookup fill them). */
   bootstrapRefreshBuckets?: number;
   /** Top-level `v` in our messages. Default "SH" + version 0.1. */
   client?: Uint8Array;
@@ -65,12 +75,14 @@ export interface DhtNodeOptions {
 export const DHT_DEFAULTS = {
   k: 8,
   alpha: 4,
+  dataAlpha: 8,
   nodesPerReply: 16,
+  verifyQueriers: 8,
   extendedBuckets: true,
   sampleIntervalSec: 21600,
   refreshIntervalMs: 15 * 60_000,
   maintenanceIntervalMs: 60_000,
-  bootstrapRefreshBuckets: 2,
+  bootstrapRefreshBuckets: 0,
 } as const;
 
 export const DEFAULT_CLIENT = Uint8Array.of(0x53, 0x48, 0x00, 0x01); // "SH" 0.1

@@ -9,41 +9,22 @@
  * its replacement cache and asks the owner to ping its stalest questionable node.
  *
  * Defence: an id seen at one address is not accepted from another (ids that move are not
- * trusted), and an address that shows up with a new id is not added either (found by a scan
- * of the table, done only when a new id appears: no per-address map to keep in memory).
+ * trusted), and an address that shows up with a new id is not added either (a small index
+ * by host IP finds it).
+ * Nodes we only heard about (named in a reply, never asked) enter a bucket that has room as
+ * *unverified*, as libtorrent does: they seed our own lookups, but are never handed out in
+ * replies until they answer us, they are the first to go when a verified node needs the
+ * slot, and a single timeout removes them. Housekeeping pings a few of them at a time.
  * Optional libtorrent-style "extended" buckets hold 16x, 8x, 4x and 2x k nodes in the four
  * farthest buckets, which takes about two hops off a lookup for little memory.
  */
 import type { Address } from '../runtime/types.js';
-import type { Contact } from './compact.js';
-import { ID_BITS, commonPrefixLength, compareDistance, idPrefix, type NodeId } from './node-id.js';
+import { ID_BITS, commonPrefixLength, type NodeId } from './node-id.js';
+import { RoutingNode, appendSorted, findIn, pushAll, pushClosest, sameAddress } from './routing-node.js';
+
+export { RoutingNode };
 
 export const QUESTIONABLE_AFTER_MS = 15 * 60_000;
-
-export class RoutingNode implements Contact {
-  readonly id: NodeId;
-  readonly address: Address;
-  /** Last time it answered one of our queries (whole clock ms; integers stay unboxed). */
-  lastResponse: number;
-  /** Last time it queried us (whole clock ms), or -1. */
-  lastQuery = -1;
-  /** Queries in a row that timed out. */
-  failures = 0;
-  /** Smoothed round-trip time, whole ms (0 when unknown). */
-  rtt = 0;
-  /** `idPrefix(id)`, for fast distance comparisons. */
-  readonly prefix: number;
-  constructor(id: NodeId, address: Address, now: number) {
-    this.id = id;
-    this.prefix = idPrefix(id);
-    this.address = address;
-    this.lastResponse = Math.floor(now);
-  }
-  /** Last time we heard from it in a way that counts (BEP 5's "good"). */
-  lastSeen(): number {
-    return this.lastQuery > this.lastResponse ? this.lastQuery : this.lastResponse;
-  }
-}
 
 class Bucket {
   nodes: RoutingNode[] = [];
@@ -65,6 +46,8 @@ export interface RoutingTableOptions {
   maxFailures?: number;
   /** Accept a node into the table (e.g. BEP 42 `require` mode). Default: all. */
   accept?: (id: NodeId, address: Address) => boolean;
+  /** Heard-about (unverified) nodes only fill a bucket up to this many entries. Default k. */
+  unverifiedFill?: number;
   /** Rank for `prefer` policies: a full bucket swaps out a node `prefer` rejects for one it accepts. */
   prefer?: (id: NodeId, address: Address) => boolean;
 }
@@ -82,6 +65,9 @@ export class RoutingTable {
   private readonly accept?: (id: NodeId, address: Address) => boolean;
   private readonly prefer?: (id: NodeId, address: Address) => boolean;
   private readonly buckets: Bucket[];
+  private readonly unverifiedCap: number;
+  /** One node per host IP (the host strings are the addresses' own): finds "an address that changed its id" without a scan. */
+  private readonly hosts = new Map<string, RoutingNode>();
   private count = 0;
 
   constructor(id: NodeId, now: number, options: RoutingTableOptions = {}) {
@@ -92,6 +78,7 @@ export class RoutingTable {
     this.maxFailures = options.maxFailures ?? 2;
     this.accept = options.accept;
     this.prefer = options.prefer;
+    this.unverifiedCap = options.unverifiedFill ?? this.k;
     this.buckets = [new Bucket(now)];
   }
 
@@ -124,21 +111,72 @@ export class RoutingTable {
     const index = this.bucketIndex(id);
     const existing = findIn(this.buckets[index].nodes, id);
     if (existing !== undefined) {
-      if (!sameAddress(existing.address, address)) return 'rejected'; // an id that moved address
+      if (!sameAddress(existing.address, address)) {
+        if (existing.verified) return 'rejected'; // an id that moved address
+        this.remove(existing); // a second-hand address that was wrong
+        return this.responded(id, address, now, rttMs);
+      }
       existing.lastResponse = Math.floor(now);
       existing.failures = 0;
       if (rttMs > 0) existing.rtt = Math.round(existing.rtt === 0 ? rttMs : existing.rtt * 0.75 + rttMs * 0.25);
       return 'updated';
     }
-    if (this.atAddress(address) !== undefined) return 'rejected'; // an address that changed its id
+    const other = this.atAddress(address);
+    if (other !== undefined) {
+      if (other.verified) return 'rejected'; // an address that changed its id
+      this.remove(other); // an unverified entry with a wrong id
+    }
     if (this.accept !== undefined && !this.accept(id, address)) return 'rejected';
     const node = new RoutingNode(id, address, now);
     node.rtt = Math.round(rttMs);
     return this.insert(node, index, now);
   }
 
-  /** The node at an address, if any (a scan: only needed when a new id shows up). */
+  /**
+   * A node named in a reply (not verified). Added as unverified when its bucket has room
+   * (splitting if needed); never replaces anything. Returns true when added.
+   */
+  heardAbout(id: NodeId, address: Address, now: number): boolean {
+    if (id === this.id || this.unverifiedCap === 0) return false;
+    let index = this.bucketIndex(id);
+    if (findIn(this.buckets[index].nodes, id) !== undefined) return false;
+    if (this.accept !== undefined && !this.accept(id, address)) return false;
+    for (;;) {
+      const b = this.buckets[index];
+      if (b.nodes.length < Math.min(this.capacity(index), this.unverifiedCap)) {
+        const node = new RoutingNode(id, address, now);
+        node.lastResponse = -1;
+        b.nodes.push(node);
+        this.track(node);
+        this.count++;
+        return true;
+      }
+      const last = this.buckets.length - 1;
+      if (index !== last || last >= ID_BITS - 1) return false;
+      this.split(now);
+      index = this.bucketIndex(id);
+    }
+  }
+
+  /** Up to `max` unverified nodes, farthest buckets first (for housekeeping pings). */
+  unverified(max: number): RoutingNode[] {
+    const out: RoutingNode[] = [];
+    for (const b of this.buckets) {
+      for (const n of b.nodes) {
+        if (n.verified || n.failures > 0) continue;
+        out.push(n);
+        if (out.length >= max) return out;
+      }
+    }
+    return out;
+  }
+
+  /** The node at an address, if any. */
   atAddress(address: Address): RoutingNode | undefined {
+    const first = this.hosts.get(address.host);
+    if (first === undefined) return undefined;
+    if (first.address.port === address.port) return first;
+    // Several nodes behind one IP: rare, so a scan.
     for (const b of this.buckets) {
       const nodes = b.nodes;
       for (let i = 0; i < nodes.length; i++) if (sameAddress(nodes[i].address, address)) return nodes[i];
@@ -155,13 +193,20 @@ export class RoutingTable {
   }
 
   /** Whether a new node with this id would find room (or a free slot after a split) right now. */
+  /** Verified nodes in the bucket `id` falls in. */
+  verifiedNear(id: NodeId): number {
+    let n = 0;
+    for (const x of this.buckets[this.bucketIndex(id)].nodes) if (x.lastResponse >= 0) n++;
+    return n;
+  }
+
   hasRoomFor(id: NodeId): boolean {
     if (id === this.id) return false;
     const index = this.bucketIndex(id);
     const b = this.buckets[index];
     if (b.nodes.length < this.capacity(index)) return true;
     if (index === this.buckets.length - 1 && index < ID_BITS - 1) return true;
-    return b.nodes.some((n) => n.failures > 0);
+    return b.nodes.some((n) => n.failures > 0 || !n.verified);
   }
 
   /** A query to this node timed out. Returns true when the node was removed as bad. */
@@ -169,7 +214,7 @@ export class RoutingTable {
     const n = findIn(this.buckets[this.bucketIndex(id)].nodes, id);
     if (n === undefined || !sameAddress(n.address, address)) return false;
     n.failures++;
-    if (n.failures < this.maxFailures) return false;
+    if (n.failures < this.maxFailures && n.verified) return false;
     this.remove(n);
     return true;
   }
@@ -185,6 +230,7 @@ export class RoutingTable {
       return;
     }
     b.nodes.splice(i, 1);
+    this.untrack(node);
     this.count--;
     this.refill(b, index);
   }
@@ -195,6 +241,7 @@ export class RoutingTable {
       const cap = this.capacity(index);
       if (b.nodes.length < cap) {
         b.nodes.push(node);
+        this.track(node);
         b.lastChanged = now;
         this.count++;
         return 'added';
@@ -207,12 +254,20 @@ export class RoutingTable {
       }
       // Full: replace the worst node that has failed, or (prefer policy) one that is not preferred.
       let worst: RoutingNode | undefined;
-      for (const n of b.nodes) if (n.failures > 0 && (worst === undefined || n.failures > worst.failures)) worst = n;
+      for (const n of b.nodes) {
+        if (!n.verified) {
+          worst = n; // unverified entries go first
+          break;
+        }
+        if (n.failures > 0 && (worst === undefined || n.failures > worst.failures)) worst = n;
+      }
       if (worst === undefined && this.prefer !== undefined && this.prefer(node.id, node.address)) {
         worst = b.nodes.find((n) => !this.prefer?.(n.id, n.address));
       }
       if (worst !== undefined) {
         b.nodes[b.nodes.indexOf(worst)] = node;
+        this.untrack(worst);
+        this.track(node);
         b.lastChanged = now;
         return 'replaced';
       }
@@ -240,6 +295,7 @@ export class RoutingTable {
       if (commonPrefixLength(this.id, n.id) > last) {
         if (near.nodes.length < this.capacity(last + 1)) near.nodes.push(n);
         else {
+          this.untrack(n);
           this.count--;
           near.replacements.push(n);
         }
@@ -258,11 +314,26 @@ export class RoutingTable {
     this.refill(near, last + 1);
   }
 
+  private track(n: RoutingNode): void {
+    if (!this.hosts.has(n.address.host)) this.hosts.set(n.address.host, n);
+  }
+
+  private untrack(n: RoutingNode): void {
+    const host = n.address.host;
+    if (this.hosts.get(host) !== n) return;
+    this.hosts.delete(host);
+    for (const b of this.buckets) for (const m of b.nodes) if (m !== n && m.address.host === host) {
+      this.hosts.set(host, m);
+      return;
+    }
+  }
+
   private refill(b: Bucket, index: number): void {
     while (b.nodes.length < this.capacity(index) && b.replacements.length > 0) {
       const n = b.replacements.pop() as RoutingNode;
       if (findIn(b.nodes, n.id) !== undefined || this.atAddress(n.address) !== undefined) continue;
       b.nodes.push(n);
+      this.track(n);
       this.count++;
     }
   }
@@ -312,7 +383,7 @@ export class RoutingTable {
   stalest(index: number, now: number): RoutingNode | undefined {
     let best: RoutingNode | undefined;
     for (const n of this.buckets[index]?.nodes ?? []) {
-      if (now - n.lastSeen() < QUESTIONABLE_AFTER_MS) continue;
+      if (!n.verified || now - n.lastSeen() < QUESTIONABLE_AFTER_MS) continue;
       if (best === undefined || n.lastSeen() < best.lastSeen()) best = n;
     }
     return best;
@@ -322,53 +393,5 @@ export class RoutingTable {
   bucketSize(index: number): { nodes: number; replacements: number } {
     const b = this.buckets[index];
     return { nodes: b?.nodes.length ?? 0, replacements: b?.replacements.length ?? 0 };
-  }
-}
-
-/** Orders two nodes by distance to a target whose prefix is `tp`: prefixes first, full ids on a tie. */
-function closer(a: RoutingNode, b: RoutingNode, target: NodeId, tp: number): number {
-  const da = a.prefix ^ tp;
-  const db = b.prefix ^ tp;
-  return da !== db ? da - db : compareDistance(a.id, b.id, target);
-}
-
-/** Appends the `count - out.length` closest of `nodes` (sorted) to `out`. */
-function appendSorted(out: RoutingNode[], nodes: RoutingNode[], target: NodeId, count: number): void {
-  const tp = idPrefix(target);
-  nodes.sort((a, b) => closer(a, b, target, tp));
-  for (let i = 0; i < nodes.length && out.length < count; i++) out.push(nodes[i]);
-}
-
-/** The `count` closest of `nodes` into the empty `out`, sorted, by insertion (no full sort). */
-function pushClosest(out: RoutingNode[], nodes: readonly RoutingNode[], target: NodeId, count: number, filter?: (n: RoutingNode) => boolean): void {
-  const tp = idPrefix(target);
-  for (let i = 0; i < nodes.length; i++) {
-    const n = nodes[i];
-    if (filter !== undefined && !filter(n)) continue;
-    if (out.length === count && closer(n, out[count - 1], target, tp) >= 0) continue;
-    let j = out.length < count ? out.length : count - 1;
-    while (j > 0 && closer(n, out[j - 1], target, tp) < 0) {
-      out[j] = out[j - 1];
-      j--;
-    }
-    out[j] = n;
-  }
-}
-
-function findIn(nodes: readonly RoutingNode[], id: NodeId): RoutingNode | undefined {
-  const p = idPrefix(id);
-  for (let i = 0; i < nodes.length; i++) if (nodes[i].prefix === p && nodes[i].id === id) return nodes[i];
-  return undefined;
-}
-
-function sameAddress(a: Address, b: Address): boolean {
-  return a === b || (a.port === b.port && a.host === b.host);
-}
-
-function pushAll(out: RoutingNode[], nodes: readonly RoutingNode[], filter?: (n: RoutingNode) => boolean): void {
-  if (filter === undefined) {
-    for (let i = 0; i < nodes.length; i++) out.push(nodes[i]);
-  } else {
-    for (let i = 0; i < nodes.length; i++) if (filter(nodes[i])) out.push(nodes[i]);
   }
 }

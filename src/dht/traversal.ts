@@ -6,8 +6,10 @@
  * Candidates are kept sorted by XOR distance to the target. The lookup keeps up to `alpha`
  * queries in flight to the closest unqueried candidates among the `k` closest that have not
  * failed. A query that is slow (its soft timeout passed) stops counting against `alpha`, so
- * one dead node does not stall the lookup; its answer is still used if it comes. The lookup
- * ends when the `k` closest live candidates have all answered (or nothing is left to ask).
+ * one dead node does not stall the lookup's progress; its answer is still used if it comes,
+ * and while it is among the k closest the lookup waits for it (answer or hard timeout), so
+ * a slow node that is truly among the closest is not left out. The lookup ends when the `k`
+ * closest candidates that have not failed have all answered (or nothing is left to ask).
  */
 import type { Contact } from './compact.js';
 import { compareDistance, idPrefix, type NodeId } from './node-id.js';
@@ -188,7 +190,9 @@ export class Traversal<R> {
       const c = list[i];
       const s = c.state;
       if (s === CandidateState.Responded) live++;
-      else if (s === CandidateState.InFlight) {
+      else if (s === CandidateState.InFlight || s === CandidateState.Slow) {
+        // A slow query no longer counts against alpha, but still holds its place: a slow
+        // node that is among the k closest is waited for (until it answers or times out).
         live++;
         waiting = true;
       } else if (s === CandidateState.Fresh) {
@@ -196,10 +200,10 @@ export class Traversal<R> {
         waiting = true;
         if (this.inFlight < this.alpha) this.send(c);
       }
-      // Slow and Failed candidates do not hold the window.
+      // Failed candidates do not hold the window.
     }
-    // Done when the window is all answers; with fewer than k live candidates, once slow queries settle.
-    if (!waiting && (live >= this.k || this.slowCount === 0)) this.finish(false);
+    // Done when the window is all answers (or nothing is left to ask or wait for).
+    if (!waiting) this.finish(false);
   }
 
   private send(c: Candidate<R>): void {

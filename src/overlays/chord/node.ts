@@ -23,6 +23,7 @@ import { cw, inHalfOpen, inOpen, randomId } from '../common/ring.js';
 import { ChordRouting } from './routing.js';
 import { IterativeLookup, type LookupOutcome, type LookupPort } from './lookup.js';
 import { ChordKeyStore } from './keys.js';
+import { RecursiveRouter } from './recursive.js';
 import * as M from './messages.js';
 
 export interface ChordOptions {
@@ -68,10 +69,6 @@ type Pending =
   | { kind: 'hello'; id: number; attempt: number }
   | { kind: 'hop'; m: M.RecursiveLookup; attempt: number };
 
-interface RecursiveQuery {
-  done: (r: LookupOutcome) => void;
-}
-
 export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPort {
   readonly options: ChordOptions;
   readonly routing: ChordRouting;
@@ -84,7 +81,7 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
   private nextFingerIndex = 0;
   private fastSteps = 0;
   private bootstrapKeys: number[] = [];
-  private recursive: Map<number, RecursiveQuery> | null = null;
+  private readonly recursive: RecursiveRouter;
   private readonly scratchIds: number[] = [];
   private readonly scratchKeys: number[] = [];
 
@@ -95,6 +92,15 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
     this.routing = new ChordRouting(o.id ?? randomId(rt.random), this.selfKey, o.successors);
     this.store = new ChordKeyStore(o.maxStoredKeys);
     this.requests = new RequestTable(rt.clock, rt.random, (p, to) => this.onTimeout(p, to));
+    this.recursive = new RecursiveRouter({
+      routing: this.routing,
+      selfKey: this.selfKey,
+      forwardHop: (to, fwd, received, attempt) => {
+        fwd.hopTx = this.requests.open({ kind: 'hop', m: received, attempt }, to, this.options.hopTimeoutMs);
+        this.send(to, M.encodeRecursive(fwd));
+      },
+      sendFound: (origin, qid, hops) => this.send(origin, M.encodeFound(qid, hops, this.routing.id, this.selfKey)),
+    });
   }
 
   get id(): number {
@@ -131,7 +137,7 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
     this.timer?.cancel();
     this.timer = null;
     this.requests.clear();
-    this.recursive = null;
+    this.recursive.clear();
   }
 
   share(): void {
@@ -157,7 +163,7 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
       done(o);
     };
     if (this.stopped) once({ found: false, hops: 0, id: -1, key: -1, value: null });
-    else if (this.options.lookup === 'recursive' && traffic === TRAFFIC_QUERY) this.startRecursive(key, once);
+    else if (this.options.lookup === 'recursive' && traffic === TRAFFIC_QUERY) this.recursive.start(this.rt.random.int(4294967296), key, once);
     else new IterativeLookup(this, key, 'owner', traffic, once).start();
   }
 
@@ -230,7 +236,7 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
       case M.RLOOKUP: {
         const m = M.decodeRecursive(body);
         this.send(from, M.encodeTx(M.HOP_ACK, TRAFFIC_QUERY, m.hopTx));
-        this.routeRecursive(m, 0);
+        this.recursive.route(m, 0);
         return;
       }
       case M.HOP_ACK:
@@ -238,10 +244,7 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
         return;
       case M.FOUND: {
         const m = M.decodeFound(body);
-        const q = this.recursive?.get(m.qid);
-        if (q === undefined) return;
-        this.recursive!.delete(m.qid);
-        q.done({ found: true, hops: m.hops, id: m.id, key: m.key, value: null });
+        this.recursive.found(m.qid, m.hops, m.id, m.key);
         return;
       }
       case M.JOIN_HELLO:
@@ -397,42 +400,6 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
     this.send(key, M.encodeJoinHello(tx, this.routing.id));
   }
 
-  private startRecursive(key: number, done: (o: LookupOutcome) => void): void {
-    const qid = this.rt.random.int(4294967296);
-    (this.recursive ??= new Map()).set(qid, { done });
-    this.routeRecursive({ hopTx: 0, qid, origin: this.selfKey, key, hops: 0, final: false }, 0);
-  }
-
-  /** One recursive step at this node: deliver, or forward with an acknowledged hop. */
-  private routeRecursive(m: M.RecursiveLookup, attempt: number): void {
-    const r = this.routing;
-    let next = -1;
-    let final = false;
-    if (r.owns(m.key) || (m.final && !r.hasPred)) {
-      if (m.origin === this.selfKey) {
-        const q = this.recursive?.get(m.qid);
-        this.recursive?.delete(m.qid);
-        q?.done({ found: true, hops: m.hops, id: r.id, key: this.selfKey, value: null });
-      } else this.send(m.origin, M.encodeFound(m.qid, m.hops, r.id, this.selfKey));
-      return;
-    }
-    if (m.final) {
-      next = r.predKey; // the key lies before our predecessor: it is closer to responsible
-      final = true;
-    } else if (r.successorOwns(m.key)) {
-      next = r.succKeys[0];
-      final = true;
-    } else if (r.closestPreceding(m.key, 1, this.scratchIds, this.scratchKeys) > 0) next = this.scratchKeys[0];
-    else if (r.succCount > 0) {
-      next = r.succKeys[0];
-      final = true;
-    }
-    if (next < 0 || attempt > 3 || m.hops >= 64) return;
-    const fwd: M.RecursiveLookup = { hopTx: 0, qid: m.qid, origin: m.origin, key: m.key, hops: m.hops + 1, final };
-    fwd.hopTx = this.requests.open({ kind: 'hop', m, attempt }, next, this.options.hopTimeoutMs);
-    this.send(next, M.encodeRecursive(fwd));
-  }
-
   private onTimeout(p: Pending, to: number): void {
     if (this.stopped) return;
     switch (p.kind) {
@@ -454,7 +421,7 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
         return;
       case 'hop':
         this.routing.remove(to);
-        this.routeRecursive(p.m, p.attempt + 1);
+        this.recursive.route(p.m, p.attempt + 1);
         return;
     }
   }

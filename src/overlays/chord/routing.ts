@@ -16,14 +16,18 @@ export class ChordRouting {
   succCount = 0;
   predId = NONE;
   predKey = NONE;
-  readonly fingerIds = new Float64Array(ID_BITS);
-  readonly fingerKeys = new Float64Array(ID_BITS).fill(NONE);
+  readonly fingerIds: Float64Array;
+  readonly fingerKeys: Float64Array;
 
   constructor(id: number, selfKey: number, successors: number) {
     this.id = id;
     this.selfKey = selfKey;
-    this.succIds = new Float64Array(successors);
-    this.succKeys = new Float64Array(successors);
+    // One allocation, four views: each typed array's buffer costs bookkeeping per node.
+    const buffer = new Float64Array(2 * ID_BITS + 2 * successors);
+    this.fingerIds = buffer.subarray(0, ID_BITS);
+    this.fingerKeys = buffer.subarray(ID_BITS, 2 * ID_BITS).fill(NONE);
+    this.succIds = buffer.subarray(2 * ID_BITS, 2 * ID_BITS + successors);
+    this.succKeys = buffer.subarray(2 * ID_BITS + successors);
   }
 
   get hasPred(): boolean {

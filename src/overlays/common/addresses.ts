@@ -16,13 +16,20 @@ import { OverlayMessageError } from './binary.js';
 export const ADDRESS_BYTES = 6;
 
 export class AddressTable {
-  private readonly byKey = new Map<number, Address>();
+  /**
+   * By IPv4 address as a signed 32-bit integer (a small integer to V8, so the map hashes
+   * it cheaply; a 48-bit key would be a heap number): the one address seen at that IP, or
+   * a list when several ports share it (as on loopback).
+   */
+  private readonly byIp = new Map<number, Address | Address[]>();
   private readonly byObject = new Map<Address, number>();
+  private count = 0;
 
   /** Remembers this exact object for its key (and returns the key). */
   register(address: Address): number {
     const key = parseKey(address);
-    this.byKey.set(key, address);
+    if (key < 0) return key;
+    this.put(key, address, true);
     this.byObject.set(address, key);
     return key;
   }
@@ -35,17 +42,42 @@ export class AddressTable {
 
   /** The `Address` for a key (registered object, or an interned one). */
   get(key: number): Address {
-    let a = this.byKey.get(key);
-    if (a === undefined) {
-      const ip = Math.floor(key / 65536);
-      a = { host: `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`, port: key - ip * 65536 };
-      this.byKey.set(key, a);
+    const ip = Math.floor(key / 65536);
+    const port = key - ip * 65536;
+    const e = this.byIp.get(ip | 0);
+    if (e !== undefined) {
+      if (!Array.isArray(e)) {
+        if (e.port === port) return e;
+      } else {
+        for (const a of e) if (a.port === port) return a;
+      }
     }
+    const a = { host: `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`, port };
+    this.put(key, a, false);
     return a;
   }
 
   get size(): number {
-    return this.byKey.size;
+    return this.count;
+  }
+
+  private put(key: number, address: Address, replace: boolean): void {
+    const ip = Math.floor(key / 65536) | 0;
+    const e = this.byIp.get(ip);
+    if (e === undefined) {
+      this.byIp.set(ip, address);
+      this.count++;
+      return;
+    }
+    const list = Array.isArray(e) ? e : [e];
+    const i = list.findIndex((a) => a.port === address.port);
+    if (i >= 0) {
+      if (replace) list[i] = address;
+    } else {
+      list.push(address);
+      this.count++;
+    }
+    this.byIp.set(ip, list.length === 1 ? list[0] : list);
   }
 }
 

@@ -10,8 +10,9 @@ export class RecentFailures {
   private readonly ttlMs: number;
 
   constructor(size: number, ttlMs: number) {
-    this.keys = new Float64Array(size).fill(-1);
-    this.times = new Float64Array(size);
+    const buffer = new Float64Array(2 * size); // one allocation, two views
+    this.keys = buffer.subarray(0, size).fill(-1);
+    this.times = buffer.subarray(size);
     this.ttlMs = ttlMs;
   }
 

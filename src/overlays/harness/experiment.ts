@@ -40,6 +40,8 @@ export interface ExperimentOptions {
   pickItem?: (random: SeededRandom, catalogue: Catalogue) => number;
   /** Called after the network has settled, before the first query. */
   afterSettle?: (population: Population) => void;
+  /** Called as each query starts. */
+  onIssue?: (record: QueryRecord, population: Population) => void;
   /** Called with each finished query. */
   onResult?: (record: QueryRecord, population: Population) => void;
   onProgress?: (phase: 'build' | 'settle' | 'queries', fraction: number) => void;
@@ -163,6 +165,7 @@ export async function runExperiment<N extends OverlayNode>(factory: OverlayFacto
       const rec: QueryRecord = { item, querier: querier.index, start: sim.now, end: -1, found: false, success: false, hops: 0, responder: -1, abandoned: false };
       records.push(rec);
       outstanding++;
+      o.onIssue?.(rec, pop as unknown as Population);
       querier.node.query(catalogue.targets[item], (r) => {
         outstanding--;
         finishRecord(pop, rec, r, sim.now);

@@ -7,12 +7,13 @@ import { closerTo, cw } from '../common/ring.js';
 import type { ContactList } from '../common/contacts.js';
 
 class Side {
+  /** Views into one array the leaf set owns (ids then keys for each side). */
   readonly ids: Float64Array;
   readonly keys: Float64Array;
   count = 0;
-  constructor(half: number) {
-    this.ids = new Float64Array(half);
-    this.keys = new Float64Array(half);
+  constructor(buffer: Float64Array, offset: number, half: number) {
+    this.ids = buffer.subarray(offset, offset + half);
+    this.keys = buffer.subarray(offset + half, offset + 2 * half);
   }
   indexOf(key: number): number {
     for (let i = 0; i < this.count; i++) if (this.keys[i] === key) return i;
@@ -58,8 +59,9 @@ export class LeafSet {
   constructor(id: number, half: number) {
     this.id = id;
     this.half = half;
-    this.right = new Side(half);
-    this.left = new Side(half);
+    const buffer = new Float64Array(4 * half);
+    this.right = new Side(buffer, 0, half);
+    this.left = new Side(buffer, 2 * half, half);
   }
 
   get size(): number {

@@ -6,9 +6,10 @@ export class Neighbourhood {
   count = 0;
 
   constructor(size: number) {
-    this.ids = new Float64Array(size);
-    this.keys = new Float64Array(size);
-    this.rtts = new Float64Array(size);
+    const buffer = new Float64Array(3 * size); // one allocation, three views
+    this.ids = buffer.subarray(0, size);
+    this.keys = buffer.subarray(size, 2 * size);
+    this.rtts = buffer.subarray(2 * size);
   }
 
   consider(id: number, key: number, rtt: number): void {

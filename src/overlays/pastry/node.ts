@@ -183,7 +183,12 @@ export class PastryNode extends BaseOverlayNode implements OverlayNode {
         s.considerAll(m.leaves);
         if (m.last && !this.isJoined) {
           this.becomeJoined();
-          const c = s.contacts();
+          // Announce to the leaf set, and to the routing-table nodes that share a digit or
+          // more with us (row 0 slots elsewhere are almost always taken already).
+          const c = s.leaves.contacts();
+          s.table.forEach((id, k) => {
+            if (sharedPrefix(id, s.id, s.table.b) >= 1 && !c.keys.includes(k)) c.keys.push(k);
+          });
           const msg = M.encodeId(M.ANNOUNCE, s.id);
           for (const k of c.keys) this.send(k, msg);
         }
@@ -387,21 +392,23 @@ export class PastryNode extends BaseOverlayNode implements OverlayNode {
     const s = this.state;
     const now = this.rt.clock.now();
     const { right, left } = s.leaves;
+    this.ticks++;
     if (right.count > 0) this.requestLeaves(right.ids[0], right.keys[0]);
-    const all = s.leaves.contacts();
-    if (all.ids.length > 1) {
-      const i = this.leafTurn++ % all.ids.length;
-      if (all.keys[i] !== right.keys[0]) this.requestLeaves(all.ids[i], all.keys[i]);
+    if (this.ticks % 3 === 0) {
+      // Every third tick, one more leaf in turn: failure detection for the rest of the set.
+      const all = s.leaves.contacts();
+      const i = this.leafTurn++ % Math.max(1, all.ids.length);
+      if (all.ids.length > 1 && all.keys[i] !== right.keys[0]) this.requestLeaves(all.ids[i], all.keys[i]);
     }
     if (left.count > 0 && now - this.leftHeardAt > 3 * this.options.tickMs) {
       this.leftHeardAt = now;
       this.requestLeaves(left.ids[0], left.keys[0]);
     }
-    if (++this.ticks % this.options.rowRefreshTicks === 0) {
+    if (this.ticks % this.options.rowRefreshTicks === 0) {
       const e = s.table.randomEntry(this.rt.random);
       if (e !== null) this.requestRow(s.table.idAt(e[0], e[1]), s.table.keyAt(e[0], e[1]), e[0]);
     }
-    for (let n = 0; n < this.options.probesPerTick && this.probeCount > 0; n++) {
+    for (let n = 0; n < this.options.probesPerTick && this.probeCount > 0 && this.ticks % 2 === 0; n++) {
       const j = --this.probeCount;
       const tx = this.requests.open({ kind: 'ping', bootstrap: false, id: this.probeIds![j] }, this.probeKeys![j], this.options.rpcTimeoutMs);
       this.send(this.probeKeys![j], M.encodeTx(M.PING, TRAFFIC_MAINTENANCE, tx));

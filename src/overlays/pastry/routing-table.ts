@@ -15,9 +15,13 @@ export class RoutingTable {
   readonly b: number;
   readonly rowCount: number;
   readonly cols: number;
-  private readonly rowIds: (Float64Array | null)[];
-  private readonly rowKeys: (Float64Array | null)[];
-  private readonly rowRtt: (Float32Array | null)[];
+  /**
+   * Rows 0..rowsAllocated-1 in one array (one typed array per node, not three per row: each
+   * typed array costs a few hundred bytes of bookkeeping). Row r starts at r * 3 * cols:
+   * ids, then address keys (EMPTY when free), then RTTs (NaN when unmeasured).
+   */
+  private data: Float64Array | null = null;
+  private rowsAllocated = 0;
   size = 0;
 
   constructor(id: number, b: number) {
@@ -26,9 +30,6 @@ export class RoutingTable {
     this.b = b;
     this.rowCount = ID_BITS / b;
     this.cols = 1 << b;
-    this.rowIds = new Array<Float64Array | null>(this.rowCount).fill(null);
-    this.rowKeys = new Array<Float64Array | null>(this.rowCount).fill(null);
-    this.rowRtt = new Array<Float32Array | null>(this.rowCount).fill(null);
   }
 
   /** The slot a node belongs in: [row, col], or null for this node's own id. */
@@ -38,17 +39,29 @@ export class RoutingTable {
   }
 
   keyAt(row: number, col: number): number {
-    const k = this.rowKeys[row];
-    return k === null ? EMPTY : k[col];
+    return row < this.rowsAllocated ? this.data![row * 3 * this.cols + this.cols + col] : EMPTY;
   }
 
   idAt(row: number, col: number): number {
-    return this.rowIds[row]![col];
+    return this.data![row * 3 * this.cols + col];
   }
 
   rttAt(row: number, col: number): number {
-    const r = this.rowRtt[row];
-    return r === null ? NaN : r[col];
+    return row < this.rowsAllocated ? this.data![row * 3 * this.cols + 2 * this.cols + col] : NaN;
+  }
+
+  private ensureRow(row: number): Float64Array {
+    if (row < this.rowsAllocated) return this.data!;
+    const width = 3 * this.cols;
+    const grown = new Float64Array((row + 1) * width);
+    if (this.data !== null) grown.set(this.data);
+    for (let r = this.rowsAllocated; r <= row; r++) {
+      grown.fill(EMPTY, r * width + this.cols, r * width + 2 * this.cols);
+      grown.fill(NaN, r * width + 2 * this.cols, (r + 1) * width);
+    }
+    this.data = grown;
+    this.rowsAllocated = row + 1;
+    return grown;
   }
 
   /**
@@ -61,29 +74,26 @@ export class RoutingTable {
     const row = sharedPrefix(this.id, id, this.b);
     if (row >= this.rowCount) return 'self';
     const col = digit(id, row, this.b);
-    if (this.rowKeys[row] === null) {
-      this.rowIds[row] = new Float64Array(this.cols);
-      this.rowKeys[row] = new Float64Array(this.cols).fill(EMPTY);
-      this.rowRtt[row] = new Float32Array(this.cols).fill(NaN);
-    }
-    const keys = this.rowKeys[row]!;
-    const rtts = this.rowRtt[row]!;
-    const current = keys[col];
+    const d = this.ensureRow(row);
+    const base = row * 3 * this.cols;
+    const k = base + this.cols + col;
+    const r = base + 2 * this.cols + col;
+    const current = d[k];
     if (current === EMPTY) {
-      this.rowIds[row]![col] = id;
-      keys[col] = key;
-      rtts[col] = rtt;
+      d[base + col] = id;
+      d[k] = key;
+      d[r] = rtt;
       this.size++;
       return 'added';
     }
     if (current === key) {
-      if (!Number.isNaN(rtt)) rtts[col] = rtt;
+      if (!Number.isNaN(rtt)) d[r] = rtt;
       return 'updated';
     }
-    if (!Number.isNaN(rtt) && (Number.isNaN(rtts[col]) || rtt < rtts[col])) {
-      this.rowIds[row]![col] = id;
-      keys[col] = key;
-      rtts[col] = rtt;
+    if (!Number.isNaN(rtt) && (Number.isNaN(d[r]) || rtt < d[r])) {
+      d[base + col] = id;
+      d[k] = key;
+      d[r] = rtt;
       return 'replaced';
     }
     return 'kept';
@@ -92,17 +102,19 @@ export class RoutingTable {
   /** Records an RTT for a node if it is in its slot. */
   updateRtt(id: number, key: number, rtt: number): void {
     const row = sharedPrefix(this.id, id, this.b);
-    if (row >= this.rowCount) return;
+    if (row >= this.rowsAllocated) return;
     const col = digit(id, row, this.b);
-    if (this.keyAt(row, col) === key) this.rowRtt[row]![col] = rtt;
+    const base = row * 3 * this.cols;
+    if (this.data![base + this.cols + col] === key) this.data![base + 2 * this.cols + col] = rtt;
   }
 
-  /** Removes a node wherever it is; returns its [row, col] or null. */
+  /** Removes a node from its slot; returns its [row, col] or null. */
   remove(id: number, key: number): [number, number] | null {
     const s = this.slot(id);
     if (s === null || this.keyAt(s[0], s[1]) !== key) return null;
-    this.rowKeys[s[0]]![s[1]] = EMPTY;
-    this.rowRtt[s[0]]![s[1]] = NaN;
+    const base = s[0] * 3 * this.cols;
+    this.data![base + this.cols + s[1]] = EMPTY;
+    this.data![base + 2 * this.cols + s[1]] = NaN;
     this.size--;
     return s;
   }
@@ -111,28 +123,29 @@ export class RoutingTable {
   rowsUpTo(maxRow: number, limit: number): ContactList {
     const ids: number[] = [];
     const keys: number[] = [];
-    for (let r = 0; r <= maxRow && r < this.rowCount; r++) {
-      const k = this.rowKeys[r];
-      if (k === null) continue;
+    for (let r = 0; r <= maxRow && r < this.rowsAllocated; r++) {
       for (let c = 0; c < this.cols && ids.length < limit; c++) {
-        if (k[c] === EMPTY) continue;
-        ids.push(this.rowIds[r]![c]);
-        keys.push(k[c]);
+        const k = this.keyAt(r, c);
+        if (k === EMPTY) continue;
+        ids.push(this.idAt(r, c));
+        keys.push(k);
       }
     }
     return { ids, keys };
   }
 
   row(r: number): ContactList {
+    return r < this.rowsAllocated ? this.rowsFrom(r) : { ids: [], keys: [] };
+  }
+
+  private rowsFrom(r: number): ContactList {
     const ids: number[] = [];
     const keys: number[] = [];
-    const k = r < this.rowCount ? this.rowKeys[r] : null;
-    if (k !== null) {
-      for (let c = 0; c < this.cols; c++) {
-        if (k[c] === EMPTY) continue;
-        ids.push(this.rowIds[r]![c]);
-        keys.push(k[c]);
-      }
+    for (let c = 0; c < this.cols; c++) {
+      const k = this.keyAt(r, c);
+      if (k === EMPTY) continue;
+      ids.push(this.idAt(r, c));
+      keys.push(k);
     }
     return { ids, keys };
   }
@@ -141,11 +154,9 @@ export class RoutingTable {
   randomEntry(random: Random): [number, number] | null {
     if (this.size === 0) return null;
     for (let tries = 0; tries < 64; tries++) {
-      const r = random.int(this.rowCount);
-      const k = this.rowKeys[r];
-      if (k === null) continue;
+      const r = random.int(this.rowsAllocated);
       const c = random.int(this.cols);
-      if (k[c] !== EMPTY) return [r, c];
+      if (this.keyAt(r, c) !== EMPTY) return [r, c];
     }
     const all = this.rowsUpTo(this.rowCount - 1, Infinity);
     if (all.ids.length === 0) return null;
@@ -154,10 +165,11 @@ export class RoutingTable {
 
   /** Calls `fn` for every entry. */
   forEach(fn: (id: number, key: number) => void): void {
-    for (let r = 0; r < this.rowCount; r++) {
-      const k = this.rowKeys[r];
-      if (k === null) continue;
-      for (let c = 0; c < this.cols; c++) if (k[c] !== EMPTY) fn(this.rowIds[r]![c], k[c]);
+    for (let r = 0; r < this.rowsAllocated; r++) {
+      for (let c = 0; c < this.cols; c++) {
+        const k = this.keyAt(r, c);
+        if (k !== EMPTY) fn(this.idAt(r, c), k);
+      }
     }
   }
 }

@@ -71,6 +71,8 @@ export class UnstructuredNode extends BaseOverlayNode implements OverlayNode, Ne
   private items: Set<string> | null = null;
   private own: Map<number, OwnQuery> | null = null;
   private readonly reverse: AgingMap<number>;
+  /** Flooding: the most hops left of any copy of a query seen here. */
+  private readonly ttlSeen: AgingMap<number>;
   private readonly checks: RequestTable<M.WalkMessage>;
   private timer: TimerHandle | null = null;
   private readonly onTick = (): void => this.tick();
@@ -82,6 +84,7 @@ export class UnstructuredNode extends BaseOverlayNode implements OverlayNode, Ne
     this.options = o;
     this.neighbours = new NeighbourManager(this.selfKey, rt.random, this, o.neighbours);
     this.reverse = new AgingMap(o.reversePathMs, rt.clock.now());
+    this.ttlSeen = new AgingMap(o.reversePathMs, rt.clock.now());
     this.checks = new RequestTable(rt.clock, rt.random, () => undefined);
   }
 
@@ -211,9 +214,16 @@ export class UnstructuredNode extends BaseOverlayNode implements OverlayNode, Ne
 
   private onQuery(from: number, m: M.QueryMessage, now: number): void {
     this.neighbours.heard(from, now);
-    if (this.reverse.has(m.guid, now)) return; // a duplicate
-    this.reverse.set(m.guid, from, now);
-    if (this.holds(m.keyword)) this.send(from, M.encodeHit(M.UNSTRUCTURED_TAG, m.guid, m.hops, this.selfKey));
+    if (this.reverse.has(m.guid, now)) {
+      // A duplicate. Forward it again only if it has more hops left than the copy that came
+      // first (a longer path can arrive sooner), so the whole TTL horizon is covered.
+      const best = this.ttlSeen.get(m.guid, now);
+      if (best === undefined || m.ttl <= best) return;
+    } else {
+      this.reverse.set(m.guid, from, now);
+      if (this.holds(m.keyword)) this.send(from, M.encodeHit(M.UNSTRUCTURED_TAG, m.guid, m.hops, this.selfKey));
+    }
+    this.ttlSeen.set(m.guid, m.ttl, now);
     if (m.ttl <= 1) return;
     const n = this.neighbours;
     if (n.degree <= 1 && n.isNeighbour(from)) return;

@@ -1,0 +1,108 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { RoutingTable } from '../../src/dht/routing-table.js';
+import { commonPrefixLength, compareDistance, randomId, randomIdInBucket, type NodeId } from '../../src/dht/node-id.js';
+import { SeededRandom } from '../../src/runtime/random.js';
+
+const addr = (i: number) => ({ host: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, port: 6881 });
+
+function fill(t: RoutingTable, ids: NodeId[]): void {
+  ids.forEach((id, i) => t.responded(id, addr(i + 1), 0));
+}
+
+describe('RoutingTable', () => {
+  it('splits only the bucket holding our own id, keeping k per bucket', () => {
+    const r = new SeededRandom(1);
+    const self = randomId(r);
+    const t = new RoutingTable(self, 0, { k: 8, extendedBuckets: false });
+    const ids = Array.from({ length: 2000 }, () => randomId(r));
+    fill(t, ids);
+    assert.ok(t.bucketCount > 5);
+    const info = t.bucketInfo();
+    for (const b of info) assert.ok(b.size <= 8);
+    // Far buckets are full (plenty of ids fall there); each node sits in the bucket of its prefix.
+    assert.equal(info[0].size, 8);
+    for (const n of t.nodes()) assert.equal(t.bucketIndex(n.id), Math.min(commonPrefixLength(self, n.id), t.bucketCount - 1));
+  });
+
+  it('gives extended far buckets 16k, 8k, 4k and 2k slots', () => {
+    const t = new RoutingTable(randomId(new SeededRandom(2)), 0, { k: 8 });
+    assert.deepEqual([0, 1, 2, 3, 4, 9].map((i) => t.capacity(i)), [128, 64, 32, 16, 8, 8]);
+  });
+
+  it('returns the true closest nodes it holds, closest first', () => {
+    const r = new SeededRandom(3);
+    const self = randomId(r);
+    const t = new RoutingTable(self, 0, { k: 8 });
+    fill(t, Array.from({ length: 3000 }, () => randomId(r)));
+    const all = [...t.nodes()];
+    for (let i = 0; i < 200; i++) {
+      const target = i % 2 === 0 ? randomId(r) : randomIdInBucket(self, i % 12, r);
+      const want = [...all].sort((a, b) => compareDistance(a.id, b.id, target)).slice(0, 8).map((n) => n.id);
+      assert.deepEqual(t.closest(target, 8).map((n) => n.id), want);
+    }
+  });
+
+  it('keeps newcomers to a full bucket in its replacement cache and promotes them when a node goes bad', () => {
+    const r = new SeededRandom(4);
+    const self = randomId(r);
+    const t = new RoutingTable(self, 0, { k: 2, extendedBuckets: false, maxFailures: 2 });
+    const far = Array.from({ length: 3 }, () => randomIdInBucket(self, 0, r));
+    assert.equal(t.responded(far[0], addr(1), 0), 'added');
+    assert.equal(t.responded(far[1], addr(2), 0), 'added');
+    t.responded(randomIdInBucket(self, 5, r), addr(9), 0); // forces the split; bucket 0 is no longer the last
+    assert.equal(t.responded(far[2], addr(3), 0), 'cached');
+    assert.equal(t.get(far[2]), undefined);
+    assert.equal(t.failed(far[0], addr(1)), false);
+    assert.equal(t.failed(far[0], addr(1)), true);
+    assert.ok(t.get(far[2]));
+    assert.equal(t.get(far[0]), undefined);
+  });
+
+  it('replaces a node that has failed when a newcomer arrives at a full bucket', () => {
+    const r = new SeededRandom(5);
+    const self = randomId(r);
+    const t = new RoutingTable(self, 0, { k: 2, extendedBuckets: false, maxFailures: 3 });
+    const far = Array.from({ length: 3 }, () => randomIdInBucket(self, 0, r));
+    t.responded(far[0], addr(1), 0);
+    t.responded(far[1], addr(2), 0);
+    t.responded(randomIdInBucket(self, 5, r), addr(9), 0);
+    t.failed(far[1], addr(2));
+    assert.equal(t.responded(far[2], addr(3), 0), 'replaced');
+    assert.equal(t.get(far[1]), undefined);
+  });
+
+  it('does not trust an id that moves to another address, nor an address that changes its id', () => {
+    const r = new SeededRandom(6);
+    const t = new RoutingTable(randomId(r), 0);
+    const a = randomId(r);
+    t.responded(a, addr(1), 0);
+    assert.equal(t.responded(a, addr(2), 0), 'rejected');
+    assert.equal(t.responded(randomId(r), addr(1), 0), 'rejected');
+    assert.deepEqual(t.get(a)?.address, addr(1));
+    assert.equal(t.size, 1);
+  });
+
+  it('never adds itself and applies an accept policy', () => {
+    const r = new SeededRandom(7);
+    const self = randomId(r);
+    const t = new RoutingTable(self, 0, { accept: (id) => id.charCodeAt(0) % 2 === 0 });
+    assert.equal(t.responded(self, addr(1), 0), 'rejected');
+    let added = 0;
+    for (let i = 0; i < 100; i++) if (t.responded(randomId(r), addr(i + 2), 0) === 'added') added++;
+    for (const n of t.nodes()) assert.equal(n.id.charCodeAt(0) % 2, 0);
+    assert.equal(t.size, added);
+  });
+
+  it('reports questionable nodes after 15 minutes of silence', () => {
+    const r = new SeededRandom(8);
+    const self = randomId(r);
+    const t = new RoutingTable(self, 0);
+    const id = randomIdInBucket(self, 0, r);
+    t.responded(id, addr(1), 0);
+    assert.equal(t.stalest(0, 60_000), undefined);
+    assert.equal(t.stalest(0, 16 * 60_000)?.id, id);
+    t.queried(id, addr(1), 16 * 60_000);
+    assert.equal(t.stalest(0, 17 * 60_000), undefined);
+  });
+});
