@@ -9,6 +9,7 @@ import { createNodeRuntime } from '../runtime/node/index.js';
 import { formatAddress } from '../runtime/types.js';
 import { Session } from '../session/session.js';
 import { wrapInfo } from '../swarm/metadata-exchange.js';
+import { startDhtPeers, type DhtPeerSource } from './dht-peers.js';
 import type { Swarm, SwarmEvent } from '../swarm/swarm.js';
 import { collect, defaultStateDir, parseHostPort } from './net-args.js';
 import { formatBytes } from './output.js';
@@ -22,6 +23,9 @@ interface GetFlags {
   seed?: boolean;
   stateDir?: string;
   tracker: string[];
+  dhtBootstrap: string[];
+  /** commander's --no-dht sets dht to false. */
+  dht: boolean;
 }
 
 export function registerGet(program: Command): void {
@@ -34,6 +38,8 @@ export function registerGet(program: Command): void {
     .option('--listen <host:port>', 'accept peers on this address (default 0.0.0.0:0, a free port)')
     .option('--seed', 'keep seeding after the download completes, until interrupted')
     .option('--tracker <url>', 'also announce to this tracker (http://, https:// or udp://); repeatable', collect, [])
+    .option('--dht-bootstrap <host:port>', 'DHT node to join through; repeatable (default: the public routers)', collect, [])
+    .option('--no-dht', 'do not use the DHT to find peers')
     .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)')
     .action(async (arg: string, flags: GetFlags) => {
       const source = readSource(arg);
@@ -46,6 +52,8 @@ export function registerGet(program: Command): void {
         keepSeeding: flags.seed === true,
         announceListen: false,
         trackers: flags.tracker,
+        dhtBootstrap: flags.dhtBootstrap,
+        noDht: flags.dht === false,
       });
     });
 }
@@ -76,6 +84,10 @@ export interface RunSwarmOptions {
   announceListen: boolean;
   /** Extra tracker URLs (`--tracker`), announced to after the torrent's own tiers. */
   trackers?: string[];
+  /** DHT bootstrap nodes (HOST:PORT); empty: the public routers. */
+  dhtBootstrap?: string[];
+  /** Turn the DHT off. */
+  noDht?: boolean;
 }
 
 /** Runs one torrent until it completes (or forever when seeding); resolves with the exit code. */
@@ -89,6 +101,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   const finished = new Promise<number>((r) => (finish = r));
   let failure: Error | undefined;
   let announcer: SwarmAnnouncer | undefined;
+  let dhtPeers: DhtPeerSource | undefined;
 
   const onEvent = (e: SwarmEvent) => {
     if (e.type === 'complete') announcer?.completed(); // trackers: BEP 3 'completed'
@@ -115,11 +128,15 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     if (o.announceListen && session.listenAddress) process.stdout.write(`listening on ${formatAddress(session.listenAddress)}\n`);
     for (const p of o.peers) swarm.addPeer(p, 'manual');
     // trackers: announce started / periodic / completed / stopped; peers go to the swarm.
+    // Not awaited: resolving the default routers must not hold up peers we already have.
+    const dhtStarting = o.noDht ? undefined : startDhtPeers({ runtime, swarm, host: o.listen.host, port: session.listenAddress?.port ?? o.listen.port, bootstrap: o.dhtBootstrap ?? [] });
+    void dhtStarting?.then((d) => (dhtPeers = d));
     announcer = startSwarmAnnouncer({ runtime, swarm, peerId: session.peerId, port: session.listenAddress?.port ?? o.listen.port, tiers: [...(o.source.torrent?.trackers ?? (o.source.magnet?.trackers.length ? [o.source.magnet.trackers] : [])), ...(o.trackers ?? []).map((u) => [u])] });
     const s = swarm;
     const ticker = setInterval(() => status.update(progressLine(s.stats())), 500);
     const code = await finished;
     clearInterval(ticker);
+    (dhtPeers ?? (await dhtStarting))?.stop();
     await announcer?.stop(); // trackers: 'stopped'
     const stats = swarm.stats();
     status.update(progressLine(stats));

@@ -10,6 +10,9 @@ interface SeedFlags {
   peer: string[];
   stateDir?: string;
   tracker: string[];
+  dhtBootstrap: string[];
+  /** commander's --no-dht sets dht to false. */
+  dht: boolean;
 }
 
 export function registerSeed(program: Command): void {
@@ -21,6 +24,8 @@ export function registerSeed(program: Command): void {
     .option('--listen <host:port>', 'accept peers on this address (default 0.0.0.0:6881)')
     .option('--peer <host:port>', 'a peer to dial; repeatable', collect, [])
     .option('--tracker <url>', 'also announce to this tracker (http://, https:// or udp://); repeatable', collect, [])
+    .option('--dht-bootstrap <host:port>', 'DHT node to join through; repeatable (default: the public routers)', collect, [])
+    .option('--no-dht', 'do not use the DHT to find peers')
     .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)')
     .action(async (torrentPath: string, path: string, flags: SeedFlags) => {
       const source = readSource(torrentPath);
@@ -35,6 +40,8 @@ export function registerSeed(program: Command): void {
         keepSeeding: true,
         announceListen: true,
         trackers: flags.tracker,
+        dhtBootstrap: flags.dhtBootstrap,
+        noDht: flags.dht === false,
       });
     });
 }
