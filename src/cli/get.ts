@@ -131,7 +131,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     // Not awaited: resolving the default routers must not hold up peers we already have.
     const dhtStarting = o.noDht ? undefined : startDhtPeers({ runtime, swarm, host: o.listen.host, port: session.listenAddress?.port ?? o.listen.port, bootstrap: o.dhtBootstrap ?? [] });
     void dhtStarting?.then((d) => (dhtPeers = d));
-    announcer = startSwarmAnnouncer({ runtime, swarm, peerId: session.peerId, port: session.listenAddress?.port ?? o.listen.port, tiers: [...(o.source.torrent?.trackers ?? (o.source.magnet?.trackers.length ? [o.source.magnet.trackers] : [])), ...(o.trackers ?? []).map((u) => [u])] });
+    announcer = startSwarmAnnouncer({ runtime, swarm, peerId: session.peerId, host: o.listen.host, port: session.listenAddress?.port ?? o.listen.port, tiers: [...(o.source.torrent?.trackers ?? (o.source.magnet?.trackers.length ? [o.source.magnet.trackers] : [])), ...(o.trackers ?? []).map((u) => [u])] });
     const s = swarm;
     const ticker = setInterval(() => status.update(progressLine(s.stats())), 500);
     const code = await finished;

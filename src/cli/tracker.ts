@@ -66,6 +66,8 @@ export interface SwarmAnnouncerOptions {
   readonly swarm: Swarm;
   readonly peerId: Uint8Array;
   readonly port: number;
+  /** Our listen host: UDP announces leave from it, since a tracker lists the address a request came from. */
+  readonly host?: string;
   readonly tiers: readonly (readonly string[])[];
 }
 
@@ -73,7 +75,8 @@ export interface SwarmAnnouncerOptions {
 export function startSwarmAnnouncer(o: SwarmAnnouncerOptions): SwarmAnnouncer | undefined {
   const infoHash = o.swarm.infoHashV1 ?? o.swarm.infoHashV2?.subarray(0, 20);
   if (!infoHash || o.tiers.every((t) => t.length === 0)) return undefined;
-  const client = new TrackerClient({ clock: o.runtime.clock, random: o.runtime.random, udp: o.runtime.udp, httpTimeoutMs: 10_000, udpMaxRetries: 2 });
+  const udpBind = o.host && o.host !== '0.0.0.0' && o.host !== '::' ? { host: o.host, port: 0 } : undefined;
+  const client = new TrackerClient({ clock: o.runtime.clock, random: o.runtime.random, udp: o.runtime.udp, httpTimeoutMs: 10_000, udpMaxRetries: 2, udpBind });
   const counters = (): TransferCounters => {
     const s = o.swarm.stats();
     return { uploaded: s.uploaded, downloaded: s.downloaded, left: s.bytesTotal === 0 ? Number.MAX_SAFE_INTEGER : Math.max(0, s.bytesTotal - s.bytesHave) };
