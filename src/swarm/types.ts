@@ -1,0 +1,62 @@
+/** The shapes a swarm is configured with and reports: options, events, statistics. */
+import type { Torrent } from '../metainfo/torrent.js';
+import type { Runtime } from '../runtime/types.js';
+import type { PieceStorage } from '../storage/types.js';
+import type { Bitfield } from '../util/bitfield.js';
+
+export interface OpenedStorage {
+  readonly storage: PieceStorage;
+  readonly have: Bitfield;
+  /** Records verified pieces durably (resume data); optional. */
+  readonly recorder?: { maybeSave(now: number): Promise<unknown>; close(): Promise<unknown> };
+}
+
+export interface SwarmOptions {
+  readonly runtime: Runtime;
+  readonly peerId: Uint8Array;
+  /** Our TCP listen port, announced in the extension handshake. */
+  readonly listenPort?: number;
+  /** The torrent, or (for a magnet) its info hashes until the metadata arrives. */
+  readonly torrent?: Torrent;
+  readonly infoHashV1?: Uint8Array;
+  readonly infoHashV2?: Uint8Array;
+  /** Opens storage once the torrent is known (at once, or after the metadata of a magnet). */
+  readonly openStorage: (torrent: Torrent) => Promise<OpenedStorage>;
+  /** Most connected peers (default 50). */
+  readonly maxPeers?: number;
+  /** Most connection attempts in flight (default 8). */
+  readonly maxHalfOpen?: number;
+  /** A limit shared by every torrent of a session: connections in total. */
+  readonly globalConnections?: { readonly max: number; count(): number };
+  /** Strikes (shares in failed pieces) that get a peer banned (default 3; sole sender of a bad piece: at once). */
+  readonly maxStrikes?: number;
+  /** How often to re-run the choker (default 10 s). */
+  readonly rechokeIntervalMs?: number;
+  readonly clientName?: string;
+  readonly onEvent?: (event: SwarmEvent) => void;
+}
+
+export type SwarmEvent =
+  | { readonly type: 'metadata'; readonly torrent: Torrent }
+  | { readonly type: 'ready'; readonly have: number; readonly total: number }
+  | { readonly type: 'piece-verified'; readonly piece: number }
+  | { readonly type: 'piece-failed'; readonly piece: number; readonly peers: readonly string[] }
+  | { readonly type: 'peer-banned'; readonly address: string; readonly reason: string }
+  | { readonly type: 'peer-connected'; readonly address: string }
+  | { readonly type: 'peer-disconnected'; readonly address: string; readonly reason: string }
+  | { readonly type: 'complete' }
+  | { readonly type: 'error'; readonly error: Error };
+
+export interface SwarmStats {
+  readonly peers: number;
+  readonly downloadRate: number;
+  readonly uploadRate: number;
+  readonly downloaded: number;
+  readonly uploaded: number;
+  readonly have: number;
+  readonly total: number;
+  readonly bytesHave: number;
+  readonly bytesTotal: number;
+  readonly banned: number;
+  readonly complete: boolean;
+}
