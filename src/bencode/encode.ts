@@ -1,35 +1,9 @@
 /** Bencode encoder (BEP 3): dictionary keys are written sorted by their raw bytes. */
 import { ShoalError } from '../errors.js';
 import type { Encodable } from './types.js';
+import { BencodeWriter as Writer } from './writer.js';
 
 const enc = new TextEncoder();
-
-class Writer {
-  buf = new Uint8Array(256);
-  len = 0;
-  ensure(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.len + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
-  }
-  ascii(s: string): void {
-    this.ensure(s.length);
-    for (let i = 0; i < s.length; i++) this.buf[this.len++] = s.charCodeAt(i);
-  }
-  bytes(b: Uint8Array): void {
-    this.ascii(`${b.length}:`);
-    this.ensure(b.length);
-    this.buf.set(b, this.len);
-    this.len += b.length;
-  }
-  latin1(s: string): void {
-    this.ascii(`${s.length}:`);
-    this.ascii(s);
-  }
-}
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
@@ -64,7 +38,7 @@ function write(w: Writer, v: Encodable, depth: number): void {
       const item = v.get(k);
       if (item === undefined) continue;
       for (let i = 0; i < k.length; i++) if (k.charCodeAt(i) > 0xff) throw new ShoalError('bencode: Map keys must be binary strings (one char per byte)');
-      w.latin1(k);
+      w.str(k);
       write(w, item, depth + 1);
     }
   } else {
