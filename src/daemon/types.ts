@@ -1,0 +1,198 @@
+/**
+ * The contract between the daemon's torrent service (src/daemon/service/) and its HTTP API
+ * (src/daemon/http/). The API turns these shapes into JSON one to one, so they are also the
+ * shapes the web UI reads (docs/api.md documents them). Plain data only: numbers, strings,
+ * arrays; byte counts in bytes, rates in bytes per second, times in ms since the epoch.
+ */
+
+/** A torrent is named by its info hash in hex: the v1 hash (40 chars) if it has one, else the v2 hash (64 chars). */
+export type TorrentId = string;
+
+export type TorrentState =
+  | 'metadata' // magnet waiting for the info dictionary
+  | 'checking' // verifying data already on disk
+  | 'queued' // waiting for a download slot (the active-download limit)
+  | 'downloading'
+  | 'seeding'
+  | 'paused'
+  | 'error';
+
+export const TORRENT_STATES: readonly TorrentState[] = ['metadata', 'checking', 'queued', 'downloading', 'seeding', 'paused', 'error'];
+
+export interface TorrentSummary {
+  readonly infoHash: TorrentId;
+  readonly name: string;
+  /** Verified bytes over wanted bytes, 0..1. */
+  readonly progress: number;
+  readonly state: TorrentState;
+  readonly downloadRate: number;
+  readonly uploadRate: number;
+  readonly peers: number;
+  /** Seconds to completion at the current rate; null when unknown or not downloading. */
+  readonly eta: number | null;
+  /** Total size in bytes (0 until a magnet's metadata arrives). */
+  readonly size: number;
+  readonly downloaded: number;
+  readonly uploaded: number;
+  readonly savePath: string;
+  readonly addedAt: number;
+  /** Set when state is 'error'. */
+  readonly error?: string;
+}
+
+export interface FileInfo {
+  readonly index: number;
+  /** Path inside the torrent, '/'-separated, starting with the torrent's name. */
+  readonly path: string;
+  readonly length: number;
+  /** 0..1 */
+  readonly progress: number;
+  /** 0 skip, 1 normal (default), up to 7 highest. */
+  readonly priority: number;
+}
+
+export interface PeerInfo {
+  readonly address: string;
+  /** From the extension handshake's `v`, else from the peer id; '' when unknown. */
+  readonly client: string;
+  readonly downloadRate: number;
+  readonly uploadRate: number;
+  /** 0..1, from the peer's bitfield. */
+  readonly progress: number;
+  /** libtorrent/qBittorrent-style letters: D/d interested+unchoked/choked download, U/u upload, O optimistic, S snubbed, I incoming, E encrypted, X pex, H dht, P utp. */
+  readonly flags: string;
+}
+
+export interface TrackerInfo {
+  readonly url: string;
+  readonly tier: number;
+  readonly status: 'not-contacted' | 'updating' | 'working' | 'error';
+  readonly message?: string;
+  /** Peers in the last reply. */
+  readonly peers?: number;
+  readonly lastAnnounce?: number;
+  readonly nextAnnounce?: number;
+}
+
+export interface TorrentDetails extends TorrentSummary {
+  readonly magnet: string;
+  readonly pieceLength: number;
+  readonly pieceCount: number;
+  /** The pieces we have as a BitTorrent bitfield (high bit first), base64. */
+  readonly pieces: string;
+  readonly files: readonly FileInfo[];
+  readonly peerList: readonly PeerInfo[];
+  readonly trackers: readonly TrackerInfo[];
+}
+
+export interface ListQuery {
+  /** Only torrents in this state. */
+  readonly state?: TorrentState;
+  /** Case-insensitive substring of the name or info hash. */
+  readonly search?: string;
+  readonly sort?: 'name' | 'addedAt' | 'progress' | 'downloadRate' | 'uploadRate' | 'size';
+  readonly order?: 'asc' | 'desc';
+  readonly offset?: number;
+  /** Default 100, at most 1000. */
+  readonly limit?: number;
+}
+
+export interface TorrentPage {
+  /** Torrents matching the filter, before paging. */
+  readonly total: number;
+  readonly offset: number;
+  readonly torrents: readonly TorrentSummary[];
+}
+
+export interface AddTorrentInput {
+  readonly magnet?: string;
+  /** The .torrent file's bytes. */
+  readonly torrent?: Uint8Array;
+  /** Directory the torrent's files go under; default: the settings' downloadDir. */
+  readonly savePath?: string;
+  readonly paused?: boolean;
+}
+
+export interface Settings {
+  readonly downloadDir: string;
+  /** Bytes per second; 0 = unlimited. */
+  readonly downloadRateLimit: number;
+  readonly uploadRateLimit: number;
+  /** Downloads running at once; the rest wait as 'queued'. */
+  readonly maxActiveDownloads: number;
+  readonly maxConnections: number;
+  readonly maxConnectionsPerTorrent: number;
+  readonly dht: boolean;
+}
+
+export interface SessionStats {
+  readonly downloadRate: number;
+  readonly uploadRate: number;
+  /** Totals since the daemon's state was created (persisted). */
+  readonly downloaded: number;
+  readonly uploaded: number;
+  readonly peers: number;
+  readonly torrents: Readonly<Record<TorrentState, number>>;
+  readonly listenAddress?: string;
+  readonly dht: { readonly enabled: boolean; readonly nodes: number; readonly lookups: number };
+}
+
+/** What /metrics reports; counters only grow. */
+export interface MetricsSnapshot {
+  readonly bytesDownloaded: number;
+  readonly bytesUploaded: number;
+  readonly peers: number;
+  readonly torrentsByState: Readonly<Record<TorrentState, number>>;
+  readonly pieceHashFailures: number;
+  readonly dhtNodes: number;
+  readonly dhtLookups: number;
+  /** Tracker announces by result. */
+  readonly trackerAnnounces: { readonly success: number; readonly failure: number };
+  /** Bytes waiting to be written to disk. */
+  readonly diskQueueBytes: number;
+}
+
+export type ServiceEvent =
+  | { readonly type: 'torrent-added'; readonly torrent: TorrentSummary }
+  | { readonly type: 'torrent-removed'; readonly infoHash: TorrentId }
+  /** Sent about once a second for every torrent whose summary changed. */
+  | { readonly type: 'torrent-updated'; readonly torrent: TorrentSummary }
+  | { readonly type: 'stats'; readonly stats: SessionStats };
+
+/** A readable byte range of one file, served as its pieces are verified. */
+export interface FileRangeStream {
+  readonly fileLength: number;
+  /** Yields the bytes of [start, end] (inclusive), waiting for pieces not yet verified. Ends early if aborted. */
+  read(start: number, end: number, signal: AbortSignal): AsyncIterable<Uint8Array>;
+}
+
+/** Errors the service throws carry a status the API maps to HTTP. */
+export class ServiceError extends Error {
+  constructor(
+    readonly status: 400 | 404 | 409 | 413 | 422,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ServiceError';
+  }
+}
+
+export interface TorrentService {
+  list(query: ListQuery): TorrentPage;
+  /** Resolves with the id; 409 if it is already there. */
+  add(input: AddTorrentInput): Promise<TorrentId>;
+  details(id: TorrentId): TorrentDetails; // 404 if unknown
+  pause(id: TorrentId): Promise<void>;
+  resume(id: TorrentId): Promise<void>;
+  remove(id: TorrentId, options: { deleteData: boolean }): Promise<void>;
+  /** One priority per file index (0..7). */
+  setFilePriorities(id: TorrentId, priorities: readonly { readonly index: number; readonly priority: number }[]): void;
+  settings(): Settings;
+  updateSettings(patch: Partial<Settings>): Promise<Settings>;
+  stats(): SessionStats;
+  metrics(): MetricsSnapshot;
+  /** Switches the torrent to streaming priority around each range read. 404 unknown torrent or file. */
+  openFile(id: TorrentId, fileIndex: number): FileRangeStream;
+  /** Returns the unsubscribe function. */
+  subscribe(listener: (event: ServiceEvent) => void): () => void;
+}
