@@ -3,6 +3,7 @@ import type { Torrent } from '../metainfo/torrent.js';
 import type { Runtime } from '../runtime/types.js';
 import type { PieceStorage } from '../storage/types.js';
 import type { Bitfield } from '../util/bitfield.js';
+import type { RateLimiter } from './rate-limit.js';
 
 export interface OpenedStorage {
   readonly storage: PieceStorage;
@@ -33,6 +34,8 @@ export interface SwarmOptions {
   /** How often to re-run the choker (default 10 s). */
   readonly rechokeIntervalMs?: number;
   readonly clientName?: string;
+  /** Byte-rate limits this torrent obeys, e.g. [session-wide, this torrent's own]; the tightest wins. */
+  readonly rateLimiters?: { readonly download: readonly RateLimiter[]; readonly upload: readonly RateLimiter[] };
   readonly onEvent?: (event: SwarmEvent) => void;
 }
 
