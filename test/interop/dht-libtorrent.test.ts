@@ -1,8 +1,9 @@
 /**
  * Real interop on loopback: twelve libtorrent DHT nodes (python3-libtorrent, driven by
  * py/dht_lt.py) and three Shoal nodes on the real Node runtime, all on 127.0.0.x.
- *  - Shoal finds the address of a peer libtorrent announced (the download half needs the
- *    engine and is not here);
+ *  - Shoal finds the address of a peer libtorrent announced;
+ *  - `shoal get magnet:` with only `--dht-bootstrap` (no tracker, no peer hint) finds a
+ *    libtorrent seeder through the DHT and downloads the torrent from it;
  *  - libtorrent finds a peer Shoal announced;
  *  - a mutable item put by Shoal is read by libtorrent, and one put by libtorrent by Shoal.
  * Skipped when python3-libtorrent is missing.
@@ -10,6 +11,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { createNodeRuntime, type NodeRuntime } from '../../src/runtime/node/index.js';
@@ -17,7 +20,7 @@ import { Dht } from '../../src/dht/dht.js';
 import { generateKeyPair } from '../../src/dht/ed25519.js';
 import { mutableTarget } from '../../src/dht/items.js';
 import { idToBytes } from '../../src/dht/node-id.js';
-import { PY_DIR, PYTHON, libtorrentAvailable } from './helpers.js';
+import { PY_DIR, PYTHON, libtorrentAvailable, makeTempDir, removeDir, runCli, shoalCreate, shoalInfo, writeTree } from './helpers.js';
 
 const LT_NODES = 12;
 const lt = libtorrentAvailable();
@@ -67,12 +70,14 @@ async function retry<T>(attempts: number, fn: () => Promise<T | undefined>): Pro
 describe('DHT interop with libtorrent on loopback', { skip: lt.ok ? false : lt.reason, timeout: 180_000 }, () => {
   let net: LtNetwork;
   let rt: NodeRuntime;
+  let tmp: string;
   const shoal: Dht[] = [];
 
   before(async () => {
     net = new LtNetwork(LT_NODES, 40000 + Math.floor(Math.random() * 5000));
     await net.ready();
     await net.send({ cmd: 'mesh' });
+    tmp = makeTempDir('shoal-dht-lt-');
     rt = createNodeRuntime();
     const bootstrap = net.nodes.map(([host, port]) => ({ host, port }));
     for (let i = 0; i < 3; i++) {
@@ -88,6 +93,7 @@ describe('DHT interop with libtorrent on loopback', { skip: lt.ok ? false : lt.r
     for (const d of shoal) d.close();
     rt?.close();
     net?.close();
+    if (tmp !== undefined) removeDir(tmp);
   });
 
   it('bootstraps Shoal nodes from libtorrent nodes', () => {
@@ -102,6 +108,25 @@ describe('DHT interop with libtorrent on loopback', { skip: lt.ok ? false : lt.r
       return r.peers.find((p) => p.host === net.nodes[3][0] && p.port === net.nodes[3][1]);
     });
     assert.ok(found, 'the libtorrent-announced peer was found');
+  });
+
+  it('downloads a magnet from a libtorrent seeder found only through the DHT', async () => {
+    writeTree(join(tmp, 'seed', 'lt-stuff'), [{ path: 'a.bin', length: 700_000 }, { path: 'd/b.bin', length: 250_000 }]);
+    const torrent = join(tmp, 'lt-stuff.torrent');
+    assert.equal((await shoalCreate(join(tmp, 'seed', 'lt-stuff'), torrent, ['--piece-length', '32k', '--no-date', '--v1'])).code, 0);
+    const info = await shoalInfo(torrent);
+    const seeded = await net.send<{ seeding: boolean }>({ cmd: 'seed', i: 4, torrent, save_path: join(tmp, 'seed'), timeout: 30 });
+    assert.ok(seeded.seeding, 'libtorrent checked the data and seeds');
+    // Bootstrap from a libtorrent node other than the seeder: the seeder is found by get_peers.
+    const [bh, bp] = net.nodes[8];
+    const magnet = `magnet:?xt=urn:btih:${info.infoHash}`;
+    const args = ['get', magnet, '-o', join(tmp, 'out'), '--listen', '127.0.0.40:0', '--state-dir', join(tmp, 'state'), '--dht-bootstrap', `${bh}:${bp}`];
+    // libtorrent's announce may still be on its way to the closest nodes: one retry.
+    let r = await runCli(args, { timeoutMs: 40_000 });
+    if (r.code !== 0) r = await runCli(args, { timeoutMs: 40_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const sha = (p: string) => createHash('sha1').update(readFileSync(p)).digest('hex');
+    for (const f of ['a.bin', 'd/b.bin']) assert.equal(sha(join(tmp, 'out', 'lt-stuff', f)), sha(join(tmp, 'seed', 'lt-stuff', f)), f);
   });
 
   it('lets libtorrent find a peer that Shoal announced', async () => {

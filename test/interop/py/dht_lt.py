@@ -11,6 +11,9 @@ each command line:
   {"cmd": "mesh"}                                     -> every node adds every other node
   {"cmd": "table", "i": i}                            -> {"nodes": routing table size of node i}
   {"cmd": "add_torrent", "i": i, "infohash": hex}   -> node i adds a torrent and announces it
+  {"cmd": "seed", "i": i, "torrent": path, "save_path": dir, "timeout": s}
+                                                      -> node i seeds the torrent (data checked)
+                                                         and announces it: {"seeding": true}
   {"cmd": "get_peers", "i": i, "infohash": hex, "timeout": s} -> {"peers": ["h:p", ...]}
   {"cmd": "put_mutable", "i": i, "seed": hex, "public": hex, "data": text, "salt": text, "timeout": s}
                                                       -> {"success": n, "seq": seq}
@@ -97,6 +100,23 @@ def main():
                 atp.save_path = tempfile.mkdtemp(prefix='shoal-lt-dht-')
                 sessions[c['i']].add_torrent(atp)
                 out({'ok': True})
+            elif cmd == 'seed':
+                # Seeds a real torrent: once the data checks out, announce it in the DHT now
+                # (the first automatic announce may have run before the data was checked).
+                s = sessions[c['i']]
+                atp = lt.add_torrent_params()
+                with open(c['torrent'], 'rb') as f:
+                    atp.ti = lt.torrent_info(f.read())
+                atp.save_path = c['save_path']
+                h = s.add_torrent(atp)
+                deadline = time.time() + c.get('timeout', 30)
+                while time.time() < deadline and not h.status().is_seeding:
+                    s.wait_for_alert(200)
+                    s.pop_alerts()
+                seeding = h.status().is_seeding
+                if seeding:
+                    h.force_dht_announce()
+                out({'seeding': seeding})
             elif cmd == 'get_peers':
                 s = sessions[c['i']]
                 ih = bytes.fromhex(c['infohash'])
