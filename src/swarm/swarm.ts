@@ -17,10 +17,11 @@ import { BLOCK_LENGTH, PiecePicker } from './piece-picker.js';
 import type { OpenedStorage, SwarmEvent, SwarmOptions, SwarmStats } from './types.js';
 
 export type { OpenedStorage, SwarmEvent, SwarmOptions, SwarmStats } from './types.js';
-import { handlePieceMessage, serveRequest, fillRequests, type TransferContext } from './transfer.js';
+import { handlePieceMessage, serveRequest, fillRequests, drainUploads, type TransferContext } from './transfer.js';
 import { pieceWireBytes, piecePriorities } from './geometry.js';
 
 const TICK_MS = 1000;
+const NO_LIMITS: TransferContext['limits'] = { download: [], upload: [] };
 /** A peer that owes us blocks and sent none for this long gets its requests given to others. */
 const REQUEST_TIMEOUT_MS = 30_000;
 
@@ -417,6 +418,27 @@ export class Swarm implements TransferContext {
 
   readonly totals = { downloaded: 0, uploaded: 0 };
   writeBacklog = 0;
+  readonly uploadQueue: TransferContext['uploadQueue'] = [];
+  private wakeTimer: TimerHandle | undefined;
+  private wakeAt = Infinity;
+
+  get limits(): TransferContext['limits'] {
+    return this.opts.rateLimiters ?? NO_LIMITS;
+  }
+
+  wakeAfter(ms: number): void {
+    const at = this.runtime.clock.now() + Math.max(1, ms);
+    if (this.stopped || at >= this.wakeAt) return;
+    this.wakeTimer?.cancel();
+    this.wakeAt = at;
+    this.wakeTimer = this.runtime.clock.setTimer(Math.max(1, ms), () => {
+      this.wakeTimer = undefined;
+      this.wakeAt = Infinity;
+      if (this.stopped) return;
+      drainUploads(this);
+      this.refillAll();
+    });
+  }
 
   refillAll(): void {
     for (const p of this.peers.values()) fillRequests(this, p);
@@ -427,6 +449,7 @@ export class Swarm implements TransferContext {
     if (this.stopped) return;
     this.stopped = true;
     this.tickTimer?.cancel();
+    this.wakeTimer?.cancel();
     for (const p of [...this.peers.values()]) p.close('shutting down');
     await Promise.allSettled([...this.pendingWrites.values()].flat());
     if (this.recorder) await this.recorder.close();

@@ -5,9 +5,11 @@
 import type { Runtime } from '../runtime/types.js';
 import type { PieceStorage } from '../storage/types.js';
 import { PieceNotAvailableError } from '../storage/errors.js';
+import { blockKey } from '../wire/request-book.js';
 import type { PeerSession } from './peer-session.js';
 import { BLOCK_LENGTH, type PiecePicker } from './piece-picker.js';
 import type { SwarmEvent } from './swarm.js';
+import { availableAcross, consumeAcross, delayAcross, type RateLimiter } from './rate-limit.js';
 
 /** What the transfer functions need of the swarm. */
 export interface TransferContext {
@@ -24,6 +26,12 @@ export interface TransferContext {
   emit(event: SwarmEvent): void;
   ban(peer: PeerSession, reason: string): void;
   afterPiece(piece: number, ok: boolean): void;
+  /** Rate limits (session-wide and this torrent's); empty chains: unlimited. */
+  readonly limits: { readonly download: readonly RateLimiter[]; readonly upload: readonly RateLimiter[] };
+  /** Requests we owe peers, held back by the upload limit (oldest first). */
+  readonly uploadQueue: { peer: PeerSession; index: number; begin: number; length: number }[];
+  /** Asks to be called back (refills and queued uploads) once the limits allow more, `ms` from now. */
+  wakeAfter(ms: number): void;
 }
 
 /** Seconds of data at the peer's current rate we keep requested (libtorrent uses 3 s). */
@@ -53,9 +61,13 @@ export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
   const want = Math.min(target - conn.outstandingRequests.size, conn.requestSlots);
   // Refill in batches (a quarter of the queue at a time): one write carries many requests.
   if (want <= 0 || (want < target / 4 && conn.outstandingRequests.size > 0)) return;
+  const limited = ctx.limits.download.length > 0 ? downloadAllowance(ctx, want) : want;
+  if (limited <= 0) return;
   const peerHas = conn.peerPieces ?? EMPTY;
   const has = conn.peerChoking ? { has: (i: number) => allowed.has(i) && peerHas.has(i) } : peerHas;
-  const blocks = picker.pick({ peer, has, isSeed: peer.isSeed && !conn.peerChoking }, want);
+  const blocks = picker.pick({ peer, has, isSeed: peer.isSeed && !conn.peerChoking }, limited);
+  // The download limit is charged when we ask: a request is a promise of that many bytes.
+  if (ctx.limits.download.length > 0) for (const b of blocks) consumeAcross(ctx.limits.download, b.length);
   for (let k = 0; k < blocks.length; k++) {
     const b = blocks[k];
     if (!conn.request(b.index, b.begin, b.length)) {
@@ -64,6 +76,13 @@ export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
     }
   }
   peer.flush();
+}
+
+/** How many of `want` blocks the download limits allow now; schedules a wake-up when none. */
+function downloadAllowance(ctx: TransferContext, want: number): number {
+  const blocks = Math.floor(availableAcross(ctx.limits.download) / BLOCK_LENGTH);
+  if (blocks <= 0) ctx.wakeAfter(delayAcross(ctx.limits.download, BLOCK_LENGTH));
+  return Math.min(want, blocks);
 }
 
 export function handlePieceMessage(ctx: TransferContext, peer: PeerSession, index: number, begin: number, block: Uint8Array): void {
@@ -133,6 +152,38 @@ export function serveRequest(ctx: TransferContext, peer: PeerSession, index: num
     // Asking for a piece we never announced is a protocol violation (BEP 3).
     return ctx.ban(peer, `requested piece ${index}, which we do not have`);
   }
+  const upload = ctx.limits.upload;
+  if (upload.length > 0) {
+    if (ctx.uploadQueue.length > 0 || availableAcross(upload) < length) {
+      ctx.uploadQueue.push({ peer, index, begin, length });
+      ctx.wakeAfter(delayAcross(upload, length));
+      return;
+    }
+    consumeAcross(upload, length);
+  }
+  sendBlock(ctx, peer, storage, index, begin, length);
+}
+
+/** Serves queued requests the upload limits now allow (oldest first); requests cancelled meanwhile are skipped by sendPiece. */
+export function drainUploads(ctx: TransferContext): void {
+  const q = ctx.uploadQueue, storage = ctx.storage, upload = ctx.limits.upload;
+  let served = 0;
+  while (served < q.length && storage) {
+    const r = q[served];
+    if (r.peer.closed || !r.peer.conn.peerRequests.has(blockKey(r.index, r.begin, r.length))) {
+      served++;
+      continue;
+    }
+    if (availableAcross(upload) < r.length) break;
+    consumeAcross(upload, r.length);
+    sendBlock(ctx, r.peer, storage, r.index, r.begin, r.length);
+    served++;
+  }
+  q.splice(0, served);
+  if (q.length > 0) ctx.wakeAfter(delayAcross(upload, q[0].length));
+}
+
+function sendBlock(ctx: TransferContext, peer: PeerSession, storage: PieceStorage, index: number, begin: number, length: number): void {
   storage.readBlock(index, begin, length).then(
     (data) => {
       if (peer.closed) return;
