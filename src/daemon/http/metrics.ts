@@ -1,0 +1,76 @@
+/**
+ * `GET /metrics`: the service's MetricsSnapshot in the Prometheus text format through
+ * prom-client. Each scrape takes one snapshot; the metrics' collect callbacks copy it in.
+ * A registry of our own (not prom-client's global one) so several servers in one process,
+ * as in the tests, do not share series.
+ */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { TORRENT_STATES, type MetricsSnapshot, type TorrentService } from '../types.js';
+
+export interface MetricsEndpoint {
+  readonly contentType: string;
+  render(): Promise<string>;
+}
+
+export function createMetrics(service: TorrentService): MetricsEndpoint {
+  const registry = new Registry();
+  let current: MetricsSnapshot | undefined;
+  const snap = (): MetricsSnapshot => (current ??= service.metrics());
+  const registers = [registry];
+
+  // Counters mirror totals kept by the service: reset, then add the total.
+  const total = (name: string, help: string, read: (m: MetricsSnapshot) => number): void => {
+    new Counter({
+      name, help, registers,
+      collect() {
+        this.reset();
+        this.inc(read(snap()));
+      },
+    });
+  };
+  const gauge = (name: string, help: string, read: (m: MetricsSnapshot) => number): void => {
+    new Gauge({
+      name, help, registers,
+      collect() {
+        this.set(read(snap()));
+      },
+    });
+  };
+
+  total('shoal_bytes_downloaded_total', 'Payload bytes downloaded from peers.', (m) => m.bytesDownloaded);
+  total('shoal_bytes_uploaded_total', 'Payload bytes uploaded to peers.', (m) => m.bytesUploaded);
+  total('shoal_piece_hash_failures_total', 'Pieces whose data failed the hash check.', (m) => m.pieceHashFailures);
+  total('shoal_dht_lookups_total', 'DHT lookups started.', (m) => m.dhtLookups);
+  gauge('shoal_peers', 'Connected peers across all torrents.', (m) => m.peers);
+  gauge('shoal_dht_nodes', 'Nodes in the DHT routing table.', (m) => m.dhtNodes);
+  gauge('shoal_disk_queue_bytes', 'Bytes waiting to be written to disk.', (m) => m.diskQueueBytes);
+  new Gauge({
+    name: 'shoal_torrents', help: 'Torrents by state.', labelNames: ['state'], registers,
+    collect() {
+      for (const state of TORRENT_STATES) this.set({ state }, snap().torrentsByState[state] ?? 0);
+    },
+  });
+  new Counter({
+    name: 'shoal_tracker_announces_total', help: 'Tracker announces by result.', labelNames: ['result'], registers,
+    collect() {
+      this.reset();
+      const { success, failure } = snap().trackerAnnounces;
+      this.inc({ result: 'success' }, success);
+      this.inc({ result: 'failure' }, failure);
+    },
+  });
+  // CPU, memory, event loop lag, GC: cheap, and what a Node dashboard expects.
+  collectDefaultMetrics({ register: registry });
+
+  return {
+    contentType: registry.contentType,
+    async render() {
+      current = undefined; // a fresh snapshot for every scrape
+      try {
+        return await registry.metrics();
+      } finally {
+        current = undefined;
+      }
+    },
+  };
+}

@@ -1,0 +1,52 @@
+/** The JSON endpoints under /api: torrents, file priorities, settings, stats. */
+import type { FastifyInstance } from 'fastify';
+import type { TorrentService } from '../types.js';
+import { parseAddTorrent, parseFilePriorities, parseFlag, parseInfoHash, parseListQuery, parseSettingsPatch } from './validate.js';
+
+/** A .torrent file of up to 20 MiB, in base64 (4/3 larger), inside a small JSON object. */
+export const ADD_TORRENT_BODY_LIMIT = Math.ceil((20 * 1024 * 1024 * 4) / 3) + 64 * 1024;
+
+interface HashParams {
+  infoHash: string;
+}
+
+export function registerApiRoutes(app: FastifyInstance, service: TorrentService): void {
+  app.get('/api/torrents', async (req) => service.list(parseListQuery(req.query as Record<string, unknown>)));
+
+  app.post('/api/torrents', { bodyLimit: ADD_TORRENT_BODY_LIMIT }, async (req, reply) => {
+    const infoHash = await service.add(parseAddTorrent(req.body));
+    return reply.code(201).send({ infoHash });
+  });
+
+  app.get<{ Params: HashParams }>('/api/torrents/:infoHash', async (req) => service.details(parseInfoHash(req.params.infoHash)));
+
+  app.post<{ Params: HashParams }>('/api/torrents/:infoHash/pause', async (req, reply) => {
+    await service.pause(parseInfoHash(req.params.infoHash));
+    return reply.code(204).send();
+  });
+
+  app.post<{ Params: HashParams }>('/api/torrents/:infoHash/resume', async (req, reply) => {
+    await service.resume(parseInfoHash(req.params.infoHash));
+    return reply.code(204).send();
+  });
+
+  app.delete<{ Params: HashParams }>('/api/torrents/:infoHash', async (req, reply) => {
+    const id = parseInfoHash(req.params.infoHash);
+    await service.remove(id, { deleteData: parseFlag(req.query as Record<string, unknown>, 'deleteData') });
+    return reply.code(204).send();
+  });
+
+  app.route<{ Params: HashParams }>({
+    method: ['PUT', 'POST'],
+    url: '/api/torrents/:infoHash/files/priorities',
+    handler: async (req, reply) => {
+      const id = parseInfoHash(req.params.infoHash);
+      service.setFilePriorities(id, parseFilePriorities(req.body));
+      return reply.code(204).send();
+    },
+  });
+
+  app.get('/api/settings', async () => service.settings());
+  app.patch('/api/settings', async (req) => service.updateSettings(parseSettingsPatch(req.body)));
+  app.get('/api/stats', async () => service.stats());
+}

@@ -1,0 +1,117 @@
+/**
+ * The daemon's HTTP server: the JSON API (/api), live events, file streaming, /metrics and
+ * the web UI's static files.
+ *
+ * Built on fastify: well kept, and it does the parts that are easy to get wrong by hand:
+ * per-route body limits (413), strict JSON parsing with prototype-poisoning protection (400),
+ * content-type handling (415), a router that cannot be confused by odd paths, and streaming
+ * replies that are cleaned up when the client goes away.
+ *
+ * Every request passes the Host check, and the Origin check when it carries an Origin (see
+ * guard.ts); every route except the static UI also needs the token.
+ */
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import { ServiceError, type TorrentService } from '../types.js';
+import { registerEventRoute } from './events.js';
+import { HostCheck, TokenCheck } from './guard.js';
+import { createMetrics } from './metrics.js';
+import { registerApiRoutes } from './routes-api.js';
+import { registerStaticRoutes } from './static.js';
+import { registerStreamRoute } from './stream.js';
+
+export interface ApiServerOptions {
+  service: TorrentService;
+  host: string;
+  port: number;
+  token: string;
+  /** The built web UI; default dist/web next to the compiled sources. */
+  webRoot?: string;
+}
+
+export interface ApiServer {
+  readonly address: { host: string; port: number };
+  close(): Promise<void>;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** No token needed (the static UI). */
+    public?: boolean;
+    /** The token may also come as `?token=` (EventSource and <video> cannot set headers). */
+    queryToken?: boolean;
+  }
+}
+
+/** Everything but .torrent uploads (which have their own limit) is small JSON. */
+export const DEFAULT_BODY_LIMIT = 64 * 1024;
+
+/** dist/src/daemon/http/ -> dist/web */
+export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../../web', import.meta.url));
+
+export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
+  const app = Fastify({ bodyLimit: DEFAULT_BODY_LIMIT, forceCloseConnections: true, logger: false });
+  const tokens = new TokenCheck(o.token);
+  let hosts: HostCheck | undefined = undefined; // known once listening (port 0 picks the port)
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (hosts === undefined || !hosts.allowsHost(req.headers.host)) return deny(reply, 403, 'Host is not this daemon\'s address');
+    const origin = req.headers.origin;
+    if (origin !== undefined && !hosts.allowsOrigin(origin)) return deny(reply, 403, 'cross-origin requests are not allowed');
+    const config = req.routeOptions.config;
+    if (config.public === true) return;
+    if (tokens.allowsHeader(req.headers.authorization)) return;
+    const queryToken = (req.query as Record<string, unknown> | undefined)?.token;
+    if (config.queryToken === true && typeof queryToken === 'string' && tokens.allows(queryToken)) return;
+    reply.header('WWW-Authenticate', 'Bearer realm="shoal"');
+    return deny(reply, 401, 'missing or wrong API token (Authorization: Bearer <token>)');
+  });
+
+  // An empty body with Content-Type: application/json is "no body", not a parse error.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '') done(null, undefined);
+    else parseJson(req, body as string, done);
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => errorReply(err, req, reply));
+  app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'no such endpoint' }));
+
+  registerApiRoutes(app, o.service);
+  const endEventStreams = registerEventRoute(app, o.service);
+  registerStreamRoute(app, o.service);
+  const metrics = createMetrics(o.service);
+  app.get('/metrics', async (_req, reply) => reply.header('Content-Type', metrics.contentType).send(await metrics.render()));
+  registerStaticRoutes(app, o.webRoot ?? DEFAULT_WEB_ROOT);
+
+  try {
+    await app.listen({ host: o.host, port: o.port });
+  } catch (e) {
+    await app.close();
+    throw e;
+  }
+  const port = (app.server.address() as AddressInfo).port;
+  hosts = new HostCheck(o.host, port);
+  return {
+    address: { host: o.host, port },
+    async close() {
+      endEventStreams();
+      await app.close();
+    },
+  };
+}
+
+function deny(reply: FastifyReply, status: 401 | 403, error: string): FastifyReply {
+  return reply.code(status).send({ error });
+}
+
+function errorReply(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (err instanceof ServiceError) return reply.code(err.status).send({ error: err.message });
+  const status = err.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) return reply.code(status).send({ error: err.message });
+  // Not the client's fault: log it (without the query string, which may hold the token).
+  console.error(`shoal api: ${req.method} ${req.url.split('?', 1)[0]} failed: ${err.stack ?? String(err)}`);
+  return reply.code(500).send({ error: 'internal error' });
+}

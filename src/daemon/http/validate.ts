@@ -1,0 +1,150 @@
+/**
+ * Turns query strings, route parameters and JSON bodies into the typed inputs of the
+ * TorrentService, or throws a 400 ServiceError naming what is wrong.
+ */
+import { ServiceError, TORRENT_STATES, type AddTorrentInput, type ListQuery, type Settings, type TorrentId, type TorrentState } from '../types.js';
+
+export function badRequest(message: string): ServiceError {
+  return new ServiceError(400, message);
+}
+
+const SORT_KEYS = ['name', 'addedAt', 'progress', 'downloadRate', 'uploadRate', 'size'] as const;
+const ORDERS = ['asc', 'desc'] as const;
+export const MAX_LIST_LIMIT = 1000;
+const MAX_SEARCH_LENGTH = 1000;
+
+type Query = Readonly<Record<string, unknown>>;
+
+/** A query parameter given at most once, as a string. */
+function single(query: Query, name: string): string | undefined {
+  const v = query[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw badRequest(`query parameter ${name} must be given once`);
+  return v;
+}
+
+function oneOf<T extends string>(query: Query, name: string, allowed: readonly T[]): T | undefined {
+  const v = single(query, name);
+  if (v === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(v)) throw badRequest(`${name} must be one of ${allowed.join(', ')}`);
+  return v as T;
+}
+
+function integer(query: Query, name: string, min: number, max: number): number | undefined {
+  const v = single(query, name);
+  if (v === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(v) || Number(v) < min || Number(v) > max) throw badRequest(`${name} must be an integer from ${min} to ${max}`);
+  return Number(v);
+}
+
+/** `GET /api/torrents?state=&search=&sort=&order=&offset=&limit=`; other parameters are ignored. */
+export function parseListQuery(query: Query): ListQuery {
+  const search = single(query, 'search');
+  if (search !== undefined && search.length > MAX_SEARCH_LENGTH) throw badRequest(`search is longer than ${MAX_SEARCH_LENGTH} characters`);
+  const parsed: { -readonly [K in keyof ListQuery]: ListQuery[K] } = {};
+  const state = oneOf<TorrentState>(query, 'state', TORRENT_STATES);
+  const sort = oneOf(query, 'sort', SORT_KEYS);
+  const order = oneOf(query, 'order', ORDERS);
+  const offset = integer(query, 'offset', 0, Number.MAX_SAFE_INTEGER);
+  const limit = integer(query, 'limit', 1, MAX_LIST_LIMIT);
+  if (state !== undefined) parsed.state = state;
+  if (search !== undefined && search !== '') parsed.search = search;
+  if (sort !== undefined) parsed.sort = sort;
+  if (order !== undefined) parsed.order = order;
+  if (offset !== undefined) parsed.offset = offset;
+  if (limit !== undefined) parsed.limit = limit;
+  return parsed;
+}
+
+/** `1`/`true` or `0`/`false`; absent is false. */
+export function parseFlag(query: Query, name: string): boolean {
+  const v = single(query, name);
+  if (v === undefined || v === '0' || v === 'false') return false;
+  if (v === '1' || v === 'true' || v === '') return true;
+  throw badRequest(`${name} must be 1, true, 0 or false`);
+}
+
+export function parseInfoHash(text: string): TorrentId {
+  if (!/^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/.test(text)) throw badRequest('infoHash must be 40 or 64 hex characters');
+  return text.toLowerCase();
+}
+
+export function parseFileIndex(text: string): number {
+  if (!/^\d{1,9}$/.test(text)) throw badRequest('file index must be a non-negative integer');
+  return Number(text);
+}
+
+function jsonObject(body: unknown, what: string): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest(`${what} must be a JSON object`);
+  return body as Record<string, unknown>;
+}
+
+function rejectUnknownKeys(obj: Record<string, unknown>, known: readonly string[], what: string): void {
+  for (const key of Object.keys(obj)) if (!known.includes(key)) throw badRequest(`${what}: unknown field ${JSON.stringify(key)}`);
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** `POST /api/torrents`: `{"magnet"}` or `{"torrent": "<base64>"}`, optional `savePath` and `paused`. */
+export function parseAddTorrent(body: unknown): AddTorrentInput {
+  const obj = jsonObject(body, 'body');
+  rejectUnknownKeys(obj, ['magnet', 'torrent', 'savePath', 'paused'], 'body');
+  const { magnet, torrent, savePath, paused } = obj;
+  if ((magnet === undefined) === (torrent === undefined)) throw badRequest('give exactly one of "magnet" and "torrent"');
+  const input: { -readonly [K in keyof AddTorrentInput]: AddTorrentInput[K] } = {};
+  if (magnet !== undefined) {
+    if (typeof magnet !== 'string' || magnet === '') throw badRequest('"magnet" must be a non-empty string');
+    input.magnet = magnet;
+  } else {
+    if (typeof torrent !== 'string' || torrent === '') throw badRequest('"torrent" must be the .torrent file in base64');
+    const compact = torrent.replace(/\s+/g, '');
+    if (!BASE64.test(compact)) throw badRequest('"torrent" is not valid base64');
+    input.torrent = new Uint8Array(Buffer.from(compact, 'base64'));
+  }
+  if (savePath !== undefined) {
+    if (typeof savePath !== 'string' || savePath === '') throw badRequest('"savePath" must be a non-empty string');
+    input.savePath = savePath;
+  }
+  if (paused !== undefined) {
+    if (typeof paused !== 'boolean') throw badRequest('"paused" must be true or false');
+    input.paused = paused;
+  }
+  return input;
+}
+
+/** `PUT /api/torrents/:infoHash/files/priorities`: `[{"index", "priority"}]`, priority 0..7. */
+export function parseFilePriorities(body: unknown): { index: number; priority: number }[] {
+  if (!Array.isArray(body)) throw badRequest('body must be a JSON array of {"index", "priority"}');
+  return body.map((item: unknown, i) => {
+    const obj = jsonObject(item, `item ${i}`);
+    rejectUnknownKeys(obj, ['index', 'priority'], `item ${i}`);
+    const { index, priority } = obj;
+    if (!Number.isSafeInteger(index) || (index as number) < 0) throw badRequest(`item ${i}: "index" must be a non-negative integer`);
+    if (!Number.isInteger(priority) || (priority as number) < 0 || (priority as number) > 7) throw badRequest(`item ${i}: "priority" must be an integer from 0 to 7`);
+    return { index: index as number, priority: priority as number };
+  });
+}
+
+type SettingRule = (v: unknown) => boolean;
+const nonNegativeInt: SettingRule = (v) => Number.isSafeInteger(v) && (v as number) >= 0;
+const positiveInt: SettingRule = (v) => Number.isSafeInteger(v) && (v as number) >= 1;
+const SETTING_RULES: Readonly<Record<keyof Settings, [SettingRule, string]>> = {
+  downloadDir: [(v) => typeof v === 'string' && v !== '', 'a non-empty string'],
+  downloadRateLimit: [nonNegativeInt, 'a non-negative integer (bytes/s, 0 = unlimited)'],
+  uploadRateLimit: [nonNegativeInt, 'a non-negative integer (bytes/s, 0 = unlimited)'],
+  maxActiveDownloads: [positiveInt, 'a positive integer'],
+  maxConnections: [positiveInt, 'a positive integer'],
+  maxConnectionsPerTorrent: [positiveInt, 'a positive integer'],
+  dht: [(v) => typeof v === 'boolean', 'true or false'],
+};
+
+/** `PATCH /api/settings`: any subset of Settings with values of the right type. */
+export function parseSettingsPatch(body: unknown): Partial<Settings> {
+  const obj = jsonObject(body, 'body');
+  rejectUnknownKeys(obj, Object.keys(SETTING_RULES), 'settings');
+  for (const [key, value] of Object.entries(obj)) {
+    const [ok, expected] = SETTING_RULES[key as keyof Settings];
+    if (!ok(value)) throw badRequest(`settings: "${key}" must be ${expected}`);
+  }
+  return obj as Partial<Settings>;
+}

@@ -1,0 +1,219 @@
+/**
+ * An in-memory TorrentService for the HTTP API's contract tests: it keeps real state
+ * (torrents, settings, counters), emits events, and serves file bytes from a buffer piece by
+ * piece, where a piece can be held back and released later to exercise waiting reads.
+ */
+import { createHash } from 'node:crypto';
+import {
+  ServiceError, TORRENT_STATES,
+  type AddTorrentInput, type FileRangeStream, type ListQuery, type MetricsSnapshot, type ServiceEvent,
+  type SessionStats, type Settings, type TorrentDetails, type TorrentId, type TorrentPage, type TorrentService,
+  type TorrentState, type TorrentSummary,
+} from '../../src/daemon/types.js';
+
+interface FakeFile {
+  path: string;
+  data: Uint8Array;
+  priority: number;
+}
+
+interface FakeTorrent {
+  summary: TorrentSummary;
+  files: FakeFile[];
+  pieceLength: number;
+  /** Piece indexes (over the concatenated files) whose bytes can be read. */
+  have: Set<number>;
+}
+
+export class FakeTorrentService implements TorrentService {
+  readonly torrents = new Map<TorrentId, FakeTorrent>();
+  private readonly listeners = new Set<(e: ServiceEvent) => void>();
+  private waiters: (() => void)[] = [];
+  private addedClock = 1_700_000_000_000;
+  /** Every read() call and how it ended, for assertions. */
+  readonly reads: { id: TorrentId; index: number; start: number; end: number; aborted: boolean; done: boolean }[] = [];
+  counters = { pieceHashFailures: 3, dhtLookups: 12, announceOk: 5, announceFail: 2 };
+  current: Settings = {
+    downloadDir: '/downloads', downloadRateLimit: 0, uploadRateLimit: 0,
+    maxActiveDownloads: 3, maxConnections: 200, maxConnectionsPerTorrent: 50, dht: true,
+  };
+
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  /** Puts a torrent in directly (as if loaded from state), all pieces present unless `have` says otherwise. */
+  seed(o: { name: string; state?: TorrentState; files?: { path: string; data: Uint8Array }[]; pieceLength?: number; have?: number[]; downloadRate?: number }): TorrentId {
+    const id = createHash('sha1').update(o.name).digest('hex');
+    const files = (o.files ?? [{ path: `${o.name}/data.bin`, data: new Uint8Array(1000) }]).map((f) => ({ ...f, priority: 1 }));
+    const pieceLength = o.pieceLength ?? 256;
+    const size = files.reduce((n, f) => n + f.data.length, 0);
+    const pieces = Math.ceil(size / pieceLength);
+    const have = new Set(o.have ?? [...Array(pieces).keys()]);
+    this.torrents.set(id, {
+      files, pieceLength, have,
+      summary: {
+        infoHash: id, name: o.name, progress: have.size / Math.max(1, pieces), state: o.state ?? 'seeding',
+        downloadRate: o.downloadRate ?? 0, uploadRate: 0, peers: 0, eta: null, size, downloaded: 0, uploaded: 0,
+        savePath: this.current.downloadDir, addedAt: this.addedClock++,
+      },
+    });
+    return id;
+  }
+
+  /** Makes a held-back piece readable and wakes waiting reads. */
+  completePiece(id: TorrentId, piece: number): void {
+    this.get(id).have.add(piece);
+    const w = this.waiters;
+    this.waiters = [];
+    for (const wake of w) wake();
+  }
+
+  emit(event: ServiceEvent): void {
+    for (const l of this.listeners) l(event);
+  }
+
+  list(q: ListQuery): TorrentPage {
+    let rows = [...this.torrents.values()].map((t) => t.summary);
+    if (q.state) rows = rows.filter((r) => r.state === q.state);
+    if (q.search) {
+      const s = q.search.toLowerCase();
+      rows = rows.filter((r) => r.name.toLowerCase().includes(s) || r.infoHash.includes(s));
+    }
+    const key = q.sort ?? 'addedAt';
+    const sign = q.order === 'desc' ? -1 : 1;
+    rows.sort((a, b) => sign * (a[key] < b[key] ? -1 : a[key] > b[key] ? 1 : 0));
+    const offset = q.offset ?? 0;
+    return { total: rows.length, offset, torrents: rows.slice(offset, offset + (q.limit ?? 100)) };
+  }
+
+  async add(input: AddTorrentInput): Promise<TorrentId> {
+    let name: string;
+    if (input.magnet !== undefined) {
+      const m = /^magnet:\?xt=urn:btih:([0-9a-f]{40})(?:&dn=([^&]*))?/i.exec(input.magnet);
+      if (!m) throw new ServiceError(400, 'not a magnet link with a btih');
+      name = m[2] ?? m[1];
+    } else {
+      const bytes = Buffer.from(input.torrent ?? []);
+      if (bytes[0] !== 0x64 || bytes[bytes.length - 1] !== 0x65) throw new ServiceError(400, 'not a .torrent file');
+      name = `upload-${bytes.length}`;
+    }
+    const id = createHash('sha1').update(name).digest('hex');
+    if (this.torrents.has(id)) throw new ServiceError(409, 'torrent already added');
+    this.seed({ name, state: input.paused ? 'paused' : 'downloading', have: [] });
+    const t = this.get(id);
+    if (input.savePath) t.summary = { ...t.summary, savePath: input.savePath };
+    this.emit({ type: 'torrent-added', torrent: t.summary });
+    return id;
+  }
+
+  details(id: TorrentId): TorrentDetails {
+    const t = this.get(id);
+    const pieceCount = Math.ceil(t.summary.size / t.pieceLength);
+    const bits = new Uint8Array(Math.ceil(pieceCount / 8));
+    for (const p of t.have) bits[p >> 3] |= 0x80 >> (p & 7);
+    return {
+      ...t.summary, magnet: `magnet:?xt=urn:btih:${id}`, pieceLength: t.pieceLength, pieceCount,
+      pieces: Buffer.from(bits).toString('base64'),
+      files: t.files.map((f, index) => ({ index, path: f.path, length: f.data.length, progress: t.summary.progress, priority: f.priority })),
+      peerList: [{ address: '192.0.2.7:6881', client: 'libtorrent 2.0', downloadRate: 10, uploadRate: 0, progress: 1, flags: 'D' }],
+      trackers: [{ url: 'http://tracker.example/announce', tier: 0, status: 'working', peers: 1 }],
+    };
+  }
+
+  async pause(id: TorrentId): Promise<void> {
+    this.setState(id, 'paused');
+  }
+
+  async resume(id: TorrentId): Promise<void> {
+    const t = this.get(id);
+    this.setState(id, t.summary.progress === 1 ? 'seeding' : 'downloading');
+  }
+
+  async remove(id: TorrentId, _options: { deleteData: boolean }): Promise<void> {
+    this.get(id);
+    this.torrents.delete(id);
+    this.emit({ type: 'torrent-removed', infoHash: id });
+  }
+
+  setFilePriorities(id: TorrentId, priorities: readonly { index: number; priority: number }[]): void {
+    const t = this.get(id);
+    for (const { index } of priorities) if (index >= t.files.length) throw new ServiceError(400, `no file ${index}`);
+    for (const { index, priority } of priorities) t.files[index].priority = priority;
+  }
+
+  settings(): Settings {
+    return this.current;
+  }
+
+  async updateSettings(patch: Partial<Settings>): Promise<Settings> {
+    this.current = { ...this.current, ...patch };
+    return this.current;
+  }
+
+  stats(): SessionStats {
+    const torrents = Object.fromEntries(TORRENT_STATES.map((s) => [s, 0])) as Record<TorrentState, number>;
+    for (const t of this.torrents.values()) torrents[t.summary.state]++;
+    return { downloadRate: 0, uploadRate: 0, downloaded: 1234, uploaded: 567, peers: 1, torrents, dht: { enabled: true, nodes: 42, lookups: this.counters.dhtLookups } };
+  }
+
+  metrics(): MetricsSnapshot {
+    const s = this.stats();
+    return {
+      bytesDownloaded: s.downloaded, bytesUploaded: s.uploaded, peers: s.peers, torrentsByState: s.torrents,
+      pieceHashFailures: this.counters.pieceHashFailures, dhtNodes: s.dht.nodes, dhtLookups: this.counters.dhtLookups,
+      trackerAnnounces: { success: this.counters.announceOk, failure: this.counters.announceFail }, diskQueueBytes: 4096,
+    };
+  }
+
+  openFile(id: TorrentId, fileIndex: number): FileRangeStream {
+    const t = this.get(id);
+    const file = t.files[fileIndex];
+    if (!file) throw new ServiceError(404, `no file ${fileIndex}`);
+    const fileOffset = t.files.slice(0, fileIndex).reduce((n, f) => n + f.data.length, 0);
+    const reads = this.reads;
+    const waitForPiece = (p: number, signal: AbortSignal) => new Promise<void>((resolve) => {
+      if (t.have.has(p) || signal.aborted) return resolve();
+      this.waiters.push(resolve);
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    return {
+      fileLength: file.data.length,
+      async *read(start, end, signal) {
+        const log = { id, index: fileIndex, start, end, aborted: false, done: false };
+        reads.push(log);
+        let pos = start;
+        while (pos <= end) {
+          const piece = Math.floor((fileOffset + pos) / t.pieceLength);
+          while (!t.have.has(piece) && !signal.aborted) await waitForPiece(piece, signal);
+          if (signal.aborted) {
+            log.aborted = true;
+            return;
+          }
+          const pieceEnd = (piece + 1) * t.pieceLength - fileOffset - 1;
+          const last = Math.min(end, pieceEnd);
+          yield file.data.slice(pos, last + 1);
+          pos = last + 1;
+        }
+        log.done = true;
+      },
+    };
+  }
+
+  subscribe(listener: (event: ServiceEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private get(id: TorrentId): FakeTorrent {
+    const t = this.torrents.get(id);
+    if (!t) throw new ServiceError(404, `no torrent ${id}`);
+    return t;
+  }
+
+  private setState(id: TorrentId, state: TorrentState): void {
+    const t = this.get(id);
+    t.summary = { ...t.summary, state };
+    this.emit({ type: 'torrent-updated', torrent: t.summary });
+  }
+}
