@@ -1,7 +1,8 @@
 /**
- * The DHT as a peer source for `shoal get` / `shoal seed`: joins through the bootstrap
- * nodes, looks the torrent up (again every few minutes), hands peers to the swarm and
- * announces our port. Any failure only means "no DHT": the download goes on without it.
+ * The DHT as a peer source: joins through the bootstrap nodes, looks a torrent up (again
+ * every few minutes), hands peers to the swarm and announces our port. `shoal get` / `seed`
+ * start a node of their own; the daemon passes its one shared node (`dht`) and schedules
+ * rounds itself with `dhtRound`. Any failure only means "no DHT": the download goes on.
  */
 import { Dht } from '../dht/dht.js';
 import type { Runtime } from '../runtime/types.js';
@@ -14,36 +15,49 @@ export interface DhtPeerSource {
   stop(): void;
 }
 
-export async function startDhtPeers(o: { runtime: Runtime; swarm: Swarm; host: string; port: number; bootstrap: readonly string[] }): Promise<DhtPeerSource | undefined> {
+/** Starts a DHT node bound to `host` and joins through `bootstrap` (default: the public routers); undefined when it cannot. */
+export async function startDhtNode(o: { runtime: Runtime; host: string; port?: number; bootstrap: readonly string[] }): Promise<Dht | undefined> {
   const nodes = await resolveBootstrap(o.bootstrap.length > 0 ? o.bootstrap : DEFAULT_DHT_ROUTERS);
   if (nodes.length === 0) return undefined;
-  let dht: Dht;
   try {
     // Same host as our peer listener: an announce records the address the DHT packet came from.
-    dht = await Dht.start(o.runtime, { bootstrap: nodes, bind: { host: o.host, port: 0 } });
+    return await Dht.start(o.runtime, { bootstrap: nodes, bind: { host: o.host, port: o.port ?? 0 } });
   } catch {
     return undefined;
   }
+}
+
+/** One lookup of the swarm's torrent (peers go to the swarm) followed by an announce of `port`. Never rejects. */
+export async function dhtRound(dht: Dht, swarm: Swarm, port: number, signal: AbortSignal): Promise<void> {
+  // BEP 5 addresses the torrent by its v1 info hash, or the v2 one truncated to 20 bytes.
+  const infoHash = swarm.infoHashV1 ?? swarm.infoHashV2?.subarray(0, 20);
+  if (!infoHash || signal.aborted) return;
+  try {
+    for await (const peer of dht.peers(infoHash, { signal })) swarm.addPeer(peer, 'dht');
+    await dht.announce(infoHash, { port }, { signal });
+  } catch {
+    // Lookup failed or was cancelled: try again next round.
+  }
+}
+
+/**
+ * Looks the swarm's torrent up now and every few minutes. With `dht` given, that node is
+ * used (and left open on stop); otherwise one is started for this swarm alone.
+ */
+export async function startDhtPeers(o: { runtime: Runtime; swarm: Swarm; host: string; port: number; bootstrap: readonly string[]; dht?: Dht }): Promise<DhtPeerSource | undefined> {
+  const dht = o.dht ?? (await startDhtNode({ runtime: o.runtime, host: o.host, bootstrap: o.bootstrap }));
+  if (!dht) return undefined;
   const controller = new AbortController();
-  const round = async () => {
-    // BEP 5 addresses the torrent by its v1 info hash, or the v2 one truncated to 20 bytes.
-    const infoHash = o.swarm.infoHashV1 ?? o.swarm.infoHashV2?.subarray(0, 20);
-    if (!infoHash || controller.signal.aborted) return;
-    try {
-      for await (const peer of dht.peers(infoHash, { signal: controller.signal })) o.swarm.addPeer(peer, 'dht');
-      await dht.announce(infoHash, { port: o.port }, { signal: controller.signal });
-    } catch {
-      // Lookup failed or was cancelled: try again next round.
-    }
-  };
-  void dht.bootstrap().then(round, () => undefined);
+  const round = () => dhtRound(dht, o.swarm, o.port, controller.signal);
+  if (o.dht) void round();
+  else void dht.bootstrap().then(round, () => undefined);
   const timer = setInterval(() => void round(), RELOOKUP_MS);
   timer.unref();
   return {
     stop: () => {
       controller.abort();
       clearInterval(timer);
-      dht.close();
+      if (!o.dht) dht.close();
     },
   };
 }

@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { ShoalError } from '../errors.js';
 import { registerCreate } from './create.js';
+import { registerDaemon } from './daemon.js';
 import { UsageError } from './errors.js';
 import { registerGet } from './get.js';
 import { registerInfo } from './info.js';
@@ -33,6 +34,7 @@ function buildProgram(): Command {
   registerSim(program);
   registerSimCompare(program);
   registerTracker(program);
+  registerDaemon(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { createNodeRuntime } from '../runtime/node/index.js';
 import { formatAddress, type Runtime } from '../runtime/types.js';
 import type { Swarm } from '../swarm/swarm.js';
-import { Announcer, TrackerClient, type TransferCounters } from '../tracker/announcer.js';
+import { Announcer, TrackerClient, type AnnouncerEvent, type TransferCounters } from '../tracker/announcer.js';
 import { startTrackerServer } from '../tracker/server.js';
 import { UsageError } from './errors.js';
 import { parseHostPort } from './net-args.js';
@@ -69,6 +69,8 @@ export interface SwarmAnnouncerOptions {
   /** Our listen host: UDP announces leave from it, since a tracker lists the address a request came from. */
   readonly host?: string;
   readonly tiers: readonly (readonly string[])[];
+  /** Every announcer event (the daemon keeps per-tracker status from them). */
+  readonly onEvent?: (e: AnnouncerEvent) => void;
 }
 
 /** Starts announcing a swarm to its trackers; a no-op when there are none. */
@@ -97,6 +99,7 @@ export function startSwarmAnnouncer(o: SwarmAnnouncerOptions): SwarmAnnouncer | 
       for (const p of peers) if (p.port !== o.port || !isLocal(p.host)) o.swarm.addPeer({ host: p.host, port: p.port }, 'tracker');
     },
     onEvent: (e) => {
+      o.onEvent?.(e);
       if (e.type === 'warning') process.stderr.write(`tracker warning from ${e.url}: ${e.message}\n`);
       if (verbose && e.type === 'tracker-error') process.stderr.write(`tracker ${e.url}: ${e.error.message}\n`);
       if (verbose && e.type === 'announced') process.stderr.write(`tracker ${e.url}: ${e.event}, ${e.response.peers.length} peers, interval ${e.response.interval}s\n`);

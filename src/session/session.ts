@@ -10,6 +10,7 @@ import type { Torrent } from '../metainfo/torrent.js';
 import type { Address, ByteStream, Runtime, StreamListener } from '../runtime/types.js';
 import { FdCache } from '../storage/fd-cache.js';
 import { openTorrentStorage } from '../storage/open.js';
+import type { RateLimiter } from '../swarm/rate-limit.js';
 import { Swarm, type SwarmEvent } from '../swarm/swarm.js';
 import { PeerConnection, generatePeerId } from '../wire/index.js';
 
@@ -35,17 +36,39 @@ export interface AddTorrentOptions {
   /** Use this name for the top-level file or directory instead of the torrent's (seeding data saved under another name). */
   readonly saveName?: string;
   readonly onEvent?: (event: SwarmEvent) => void;
+  /** Most peers of this torrent; read at every use, so a getter makes it live (default 50). */
+  readonly limits?: { readonly maxPeers?: number };
+  /** Byte-rate limits, e.g. [session-wide, this torrent's own]. */
+  readonly rateLimiters?: { readonly download: readonly RateLimiter[]; readonly upload: readonly RateLimiter[] };
 }
+
+/** How long a computed connection count is reused (dialling asks for it once per swarm per tick). */
+const CONNECTION_COUNT_TTL_MS = 50;
 
 export class Session {
   readonly peerId: Uint8Array;
   private readonly swarms = new Set<Swarm>();
+  /** Swarms by the hex of each 20-byte hash a handshake may name. */
+  private readonly byHandshakeHash = new Map<string, Swarm>();
   private readonly fdCache: FdCache;
   private listener: StreamListener | undefined;
+  private maxConnections: number;
+  private counted = { at: -Infinity, n: 0 };
 
   private constructor(readonly options: SessionOptions) {
     this.peerId = generatePeerId(options.runtime.random);
     this.fdCache = new FdCache({ maxOpenFiles: options.maxOpenFiles ?? 256 });
+    this.maxConnections = options.maxConnections ?? 500;
+  }
+
+  /** Changes the session-wide connection limit (existing connections stay). */
+  setMaxConnections(n: number): void {
+    this.maxConnections = n;
+  }
+
+  /** Files open now across every torrent (bounded by `maxOpenFiles`). */
+  get openFiles(): number {
+    return this.fdCache.openFiles;
   }
 
   static async create(options: SessionOptions): Promise<Session> {
@@ -61,7 +84,11 @@ export class Session {
 
   async addTorrent(o: AddTorrentOptions): Promise<Swarm> {
     const downloadDir = resolve(o.downloadDir);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getter below reads the live limit
+    const session = this;
+    const limits = o.limits;
     const swarm = new Swarm({
+      get maxPeers() { return limits?.maxPeers; },
       runtime: this.options.runtime,
       peerId: this.peerId,
       listenPort: this.listener?.address.port,
@@ -69,7 +96,8 @@ export class Session {
       infoHashV1: o.magnet?.infoHashV1,
       infoHashV2: o.magnet?.infoHashV2,
       onEvent: o.onEvent,
-      globalConnections: { max: this.options.maxConnections ?? 500, count: () => this.connectionCount() },
+      rateLimiters: o.rateLimiters,
+      globalConnections: { get max() { return session.maxConnections; }, count: () => this.cachedConnectionCount() },
       openStorage: async (torrent) => {
         const named = o.saveName && o.saveName !== torrent.name ? { ...torrent, name: o.saveName } : torrent;
         const opened = await openTorrentStorage(named, {
@@ -82,9 +110,30 @@ export class Session {
       },
     });
     this.swarms.add(swarm);
+    this.index(swarm);
     for (const p of o.magnet?.peers ?? []) swarm.addPeer(p, 'magnet');
-    await swarm.start();
+    try {
+      await swarm.start();
+    } catch (e) {
+      await this.removeTorrent(swarm);
+      throw e;
+    }
+    this.index(swarm); // a hybrid magnet's v2 hash is known once its metadata arrived
     return swarm;
+  }
+
+  private index(swarm: Swarm): void {
+    for (const h of swarm.handshakeHashes) this.byHandshakeHash.set(Buffer.from(h).toString('hex'), swarm);
+  }
+
+  private unindex(swarm: Swarm): void {
+    for (const [k, s] of this.byHandshakeHash) if (s === swarm) this.byHandshakeHash.delete(k);
+  }
+
+  private cachedConnectionCount(): number {
+    const now = this.options.runtime.clock.now();
+    if (now - this.counted.at > CONNECTION_COUNT_TTL_MS) this.counted = { at: now, n: this.connectionCount() };
+    return this.counted.n;
   }
 
   /** Peer connections across every torrent. */
@@ -96,12 +145,12 @@ export class Session {
 
   /** One resume file per torrent and download directory. */
   resumePath(torrent: Torrent, downloadDir: string): string {
-    const id = createHash('sha1').update(torrent.infoHashV1 ?? torrent.infoHashV2 ?? new Uint8Array()).update(downloadDir).digest('hex');
-    return join(this.options.stateDir, 'resume', `${id}.resume`);
+    return resumePathFor(this.options.stateDir, torrent, downloadDir);
   }
 
   async removeTorrent(swarm: Swarm): Promise<void> {
     this.swarms.delete(swarm);
+    this.unindex(swarm);
     await swarm.stop();
   }
 
@@ -111,7 +160,8 @@ export class Session {
     stream.onData((bytes) => {
       for (const e of conn.receive(bytes, rt.clock.now())) {
         if (e.type === 'info_hash') {
-          const swarm = [...this.swarms].find((s) => s.handshakeHashes.some((h) => Buffer.compare(h, e.infoHash) === 0));
+          const swarm = this.byHandshakeHash.get(Buffer.from(e.infoHash).toString('hex'))
+            ?? [...this.swarms].find((s) => s.handshakeHashes.some((h) => Buffer.compare(h, e.infoHash) === 0));
           if (!swarm || !swarm.acceptIncoming(stream, conn, e.infoHash)) stream.destroy();
           return;
         }
@@ -125,6 +175,13 @@ export class Session {
     this.listener?.close();
     await Promise.allSettled([...this.swarms].map((s) => s.stop()));
     this.swarms.clear();
+    this.byHandshakeHash.clear();
     this.fdCache.closeAll();
   }
+}
+
+/** Where a torrent's resume file lives: `<stateDir>/resume/<sha1(info hash + download dir)>.resume`. */
+export function resumePathFor(stateDir: string, torrent: Pick<Torrent, 'infoHashV1' | 'infoHashV2'>, downloadDir: string): string {
+  const id = createHash('sha1').update(torrent.infoHashV1 ?? torrent.infoHashV2 ?? new Uint8Array()).update(resolve(downloadDir)).digest('hex');
+  return join(stateDir, 'resume', `${id}.resume`);
 }

@@ -1,0 +1,61 @@
+/** GET /api/torrents/:id: the details of one torrent (files, peers, trackers, piece bitfield). */
+import { formatMagnet, parseMagnet } from '../../metainfo/magnet.js';
+import type { PeerSession } from '../../swarm/peer-session.js';
+import type { PeerInfo, TorrentDetails } from '../types.js';
+import type { TorrentEntry } from './torrent-entry.js';
+
+export function torrentDetails(entry: TorrentEntry, now: number): TorrentDetails {
+  const t = entry.metadata();
+  const have = entry.have();
+  const summary = entry.summary(now);
+  const peers = entry.swarm ? [...entry.swarm.peers.values()].map((p) => peerInfo(p, now, t?.pieceCount ?? 0)) : [];
+  return {
+    ...summary,
+    magnet: magnetOf(entry),
+    pieceLength: t?.pieceLength ?? 0,
+    pieceCount: t?.pieceCount ?? 0,
+    pieces: Buffer.from(have?.bytes ?? new Uint8Array()).toString('base64'),
+    files: entry.files(),
+    peerList: peers,
+    trackers: entry.trackerList(),
+  };
+}
+
+function magnetOf(entry: TorrentEntry): string {
+  const t = entry.torrent;
+  if (t) return formatMagnet({ infoHashV1: t.infoHashV1, infoHashV2: t.infoHashV2, name: t.name, trackers: t.trackers.flat(), peers: [], webSeeds: [] });
+  if (entry.record.magnet) {
+    try {
+      return formatMagnet({ ...parseMagnet(entry.record.magnet), peers: [] });
+    } catch {
+      return entry.record.magnet;
+    }
+  }
+  return '';
+}
+
+function peerInfo(p: PeerSession, now: number, pieceCount: number): PeerInfo {
+  const c = p.conn;
+  const bits = c.peerPieces;
+  let flags = '';
+  if (c.amInterested) flags += c.peerChoking ? 'd' : 'D';
+  if (c.peerInterested) flags += c.amChoking ? 'u' : 'U';
+  if (p.incoming) flags += 'I';
+  return {
+    address: p.key,
+    client: clientName(c.remoteExtendedHandshake?.v, c.remotePeerId),
+    downloadRate: p.download.rate(now),
+    uploadRate: p.upload.rate(now),
+    progress: p.isSeed ? 1 : bits && pieceCount > 0 ? bits.count / pieceCount : 0,
+    flags,
+  };
+}
+
+/** The extension handshake's `v`, else the Azureus-style peer id prefix (`-qB4250-` → `qB 4250`). */
+function clientName(v: string | undefined, peerId: Uint8Array | undefined): string {
+  if (v) return v;
+  if (!peerId) return '';
+  const s = Buffer.from(peerId.subarray(0, 8)).toString('latin1');
+  const m = /^-([A-Za-z]{2})([0-9A-Za-z]{4})-$/.exec(s);
+  return m ? `${m[1]} ${m[2]}` : '';
+}

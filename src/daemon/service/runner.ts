@@ -1,0 +1,161 @@
+/**
+ * Starting and stopping one torrent's swarm inside the daemon's session: storage (through
+ * the session, with resume data), the torrent's own and the session's rate limiters, its
+ * trackers, the shared DHT, and the swarm's events turned into record updates.
+ */
+import { parseMagnet } from '../../metainfo/magnet.js';
+import type { Runtime } from '../../runtime/types.js';
+import type { Session } from '../../session/session.js';
+import { wrapInfo } from '../../swarm/metadata-exchange.js';
+import type { RateLimiter } from '../../swarm/rate-limit.js';
+import type { SwarmEvent } from '../../swarm/swarm.js';
+import { startSwarmAnnouncer } from '../../cli/tracker.js';
+import type { AnnouncerEvent } from '../../tracker/announcer.js';
+import type { Settings } from '../types.js';
+import type { DhtScheduler } from './dht-scheduler.js';
+import type { StateStore } from './state-store.js';
+import type { TorrentEntry } from './torrent-entry.js';
+
+/** Counters behind /metrics that no single swarm keeps. */
+export interface DaemonCounters {
+  pieceHashFailures: number;
+  announceSuccess: number;
+  announceFailure: number;
+}
+
+export interface RunContext {
+  readonly runtime: Runtime;
+  readonly session: Session;
+  readonly store: StateStore;
+  readonly dht: DhtScheduler;
+  readonly counters: DaemonCounters;
+  readonly limiters: { readonly download: RateLimiter; readonly upload: RateLimiter };
+  readonly listenHost: string;
+  readonly wallClock: () => number;
+  settings(): Settings;
+  /** The entry's state or numbers changed (its summary is recomputed). */
+  changed(entry: TorrentEntry): void;
+  /** Something the download queue depends on changed (a download completed or failed). */
+  replan(): void;
+}
+
+/** Starts the entry's swarm (opening storage; hashing only what resume data does not vouch for). Never rejects: failures put the entry in 'error'. */
+export async function startEntry(ctx: RunContext, entry: TorrentEntry): Promise<void> {
+  if (entry.running) return entry.starting;
+  let finish: () => void = () => undefined;
+  entry.starting = new Promise<void>((r) => (finish = r));
+  entry.touch();
+  try {
+    const torrent = entry.metadata();
+    const magnet = entry.record.magnet ? parseMagnet(entry.record.magnet) : undefined;
+    const swarm = await ctx.session.addTorrent({
+      torrent,
+      magnet: torrent ? undefined : magnet,
+      downloadDir: entry.record.savePath,
+      onEvent: (e) => onSwarmEvent(ctx, entry, e),
+      limits: { get maxPeers() { return ctx.settings().maxConnectionsPerTorrent; } },
+      rateLimiters: { download: [ctx.limiters.download, entry.limiters.download], upload: [ctx.limiters.upload, entry.limiters.upload] },
+    });
+    if (torrent) for (const p of magnet?.peers ?? []) swarm.addPeer(p, 'magnet');
+    entry.swarm = swarm;
+    entry.folded = { downloaded: 0, uploaded: 0 };
+    entry.error = undefined;
+    if (entry.record.priorities && swarm.picker) swarm.setFilePriorities(entry.record.priorities);
+    entry.wakeAll();
+    const port = ctx.session.listenAddress?.port ?? 0;
+    const tiers = torrent?.trackers ?? (magnet?.trackers.length ? [magnet.trackers] : []);
+    for (const [tier, urls] of tiers.entries()) for (const url of urls) if (!entry.trackers.has(url)) entry.trackers.set(url, { tier, status: 'not-contacted' });
+    entry.announcer = startSwarmAnnouncer({ runtime: ctx.runtime, swarm, peerId: ctx.session.peerId, host: ctx.listenHost, port, tiers, onEvent: (e) => onAnnouncerEvent(ctx, entry, e) });
+    ctx.dht.add(entry, ctx.runtime.clock.now());
+  } catch (e) {
+    entry.error = (e as Error).message;
+    ctx.replan();
+  } finally {
+    entry.starting = undefined;
+    finish();
+    ctx.changed(entry);
+    if (entry.record.paused) ctx.replan(); // paused while it was starting
+  }
+}
+
+/** Stops the entry's swarm: counters folded, resume data written clean, trackers told 'stopped'. */
+export async function stopEntry(ctx: RunContext, entry: TorrentEntry): Promise<void> {
+  await entry.starting;
+  const swarm = entry.swarm;
+  if (!swarm) return;
+  entry.keepHave();
+  const d = entry.fold();
+  ctx.store.totals.downloaded += d.downloaded;
+  ctx.store.totals.uploaded += d.uploaded;
+  ctx.dht.remove(entry);
+  const announcer = entry.announcer;
+  entry.announcer = undefined;
+  entry.swarm = undefined;
+  entry.touch();
+  await Promise.all([announcer?.stop(), ctx.session.removeTorrent(swarm)]);
+  ctx.changed(entry);
+}
+
+function onSwarmEvent(ctx: RunContext, entry: TorrentEntry, e: SwarmEvent): void {
+  const r = entry.record;
+  switch (e.type) {
+    case 'metadata': {
+      const t = e.torrent;
+      entry.torrent = t;
+      r.name = t.name;
+      r.size = t.length;
+      const bytes = wrapInfo(t.infoBytes, t.pieceLayers.size > 0 ? new Map(t.pieceLayers) : undefined);
+      void ctx.store.writeMeta(r.id, bytes).then(() => {
+        r.hasMetadata = true;
+        return ctx.store.put(r);
+      }).catch((err: unknown) => (entry.error = `cannot save metadata: ${(err as Error).message}`));
+      entry.touch();
+      ctx.changed(entry);
+      return;
+    }
+    case 'ready':
+      // A magnet's torrent just became known: apply the priorities set meanwhile.
+      if (r.priorities && entry.swarm?.picker) entry.swarm.setFilePriorities(r.priorities);
+      return;
+    case 'piece-verified':
+      entry.pieceVerified(e.piece);
+      return;
+    case 'piece-failed':
+      ctx.counters.pieceHashFailures++;
+      return;
+    case 'complete':
+      if (!r.complete) {
+        r.complete = true;
+        entry.fold();
+        void ctx.store.put(r).catch(() => undefined);
+      }
+      entry.announcer?.completed();
+      ctx.changed(entry);
+      ctx.replan();
+      return;
+    case 'error':
+      entry.error = e.error.message;
+      ctx.changed(entry);
+      ctx.replan();
+      void stopEntry(ctx, entry);
+      return;
+    default:
+      return;
+  }
+}
+
+function onAnnouncerEvent(ctx: RunContext, entry: TorrentEntry, e: AnnouncerEvent): void {
+  if (e.type === 'all-failed') return;
+  const t = entry.trackers.get(e.url) ?? { tier: 0, status: 'not-contacted' as const };
+  const now = ctx.wallClock();
+  if (e.type === 'announced') {
+    ctx.counters.announceSuccess++;
+    const every = Math.max(e.response.interval, e.response.minInterval ?? 0);
+    entry.trackers.set(e.url, { tier: t.tier, status: 'working', peers: e.response.peers.length, lastAnnounce: now, nextAnnounce: e.event === 'stopped' ? undefined : now + every * 1000 });
+  } else if (e.type === 'tracker-error') {
+    ctx.counters.announceFailure++;
+    entry.trackers.set(e.url, { ...t, status: 'error', message: e.error.message, lastAnnounce: now, nextAnnounce: undefined });
+  } else if (e.type === 'warning') {
+    entry.trackers.set(e.url, { ...t, message: e.message });
+  }
+}

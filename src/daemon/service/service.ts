@@ -1,0 +1,476 @@
+/**
+ * The daemon's torrent service: one session (one listen port, one DHT node, one handle
+ * cache) for many torrents, a download queue, global and per-torrent rate limits, durable
+ * state, live events. The HTTP API (src/daemon/http/) calls it through `TorrentService`.
+ *
+ * Start-up is quick at any scale: `create` reads two state files and builds the torrent
+ * list without parsing a torrent; swarms start afterwards, a few at a time, in the
+ * background (`startAll`), so the API answers while thousands of seeds are still opening.
+ */
+import { rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { InputError } from '../../errors.js';
+import type { Dht } from '../../dht/dht.js';
+import { parseMagnet, type Magnet } from '../../metainfo/magnet.js';
+import { parseTorrent, type Torrent } from '../../metainfo/torrent.js';
+import type { Address, Runtime, TimerHandle } from '../../runtime/types.js';
+import { Session, resumePathFor } from '../../session/session.js';
+import { resolveInside } from '../../storage/path-safety.js';
+import { RateLimiter } from '../../swarm/rate-limit.js';
+import { startDhtNode } from '../../cli/dht-peers.js';
+import {
+  ServiceError, TORRENT_STATES,
+  type AddTorrentInput, type FileRangeStream, type ListQuery, type MetricsSnapshot, type ServiceEvent, type SessionStats,
+  type Settings, type TorrentDetails, type TorrentId, type TorrentPage, type TorrentService, type TorrentState, type TorrentSummary,
+} from '../types.js';
+import { torrentDetails } from './details.js';
+import { DhtScheduler } from './dht-scheduler.js';
+import { openFileStream } from './file-stream.js';
+import { queryPage } from './list-query.js';
+import { startEntry, stopEntry, type DaemonCounters, type RunContext } from './runner.js';
+import { applySettingsPatch, defaultSettings, loadSettings } from './settings.js';
+import { StateStore, type TorrentRecord } from './state-store.js';
+import { TorrentEntry } from './torrent-entry.js';
+
+export interface DaemonServiceOptions {
+  readonly runtime: Runtime;
+  readonly stateDir: string;
+  /** Default save path until settings say otherwise. */
+  readonly downloadDir: string;
+  /** Peer listen address (default 0.0.0.0:0). */
+  readonly listen?: Address;
+  /** DHT bootstrap nodes (HOST:PORT; empty: the public routers); false: no DHT whatever the settings say. */
+  readonly dhtBootstrap?: readonly string[] | false;
+  /** Wall-clock ms since the epoch (addedAt, tracker times). */
+  readonly wallClock: () => number;
+  /** Swarms started at once during background start-up (default 16). */
+  readonly startConcurrency?: number;
+  /** Memory for each torrent's block cache (default 4 MiB). */
+  readonly cacheBytesPerTorrent?: number;
+  /** Open files across all torrents (default 512). */
+  readonly maxOpenFiles?: number;
+}
+
+const TICK_MS = 1000;
+const SNAPSHOT_EVERY_MS = 60_000;
+
+export class DaemonService implements TorrentService {
+  private readonly entries = new Map<TorrentId, TorrentEntry>();
+  private readonly listeners = new Set<(e: ServiceEvent) => void>();
+  private readonly counters: DaemonCounters = { pieceHashFailures: 0, announceSuccess: 0, announceFailure: 0 };
+  private readonly globalLimiters: { download: RateLimiter; upload: RateLimiter };
+  private readonly dhtScheduler: DhtScheduler;
+  private readonly ctx: RunContext;
+  private current: Settings;
+  private dhtNode: Dht | undefined;
+  private dhtStarting: Promise<void> | undefined;
+  private tickTimer: TimerHandle | undefined;
+  private lastSnapshot: number;
+  private closed = false;
+  private planning = false;
+  private planTimer: TimerHandle | undefined;
+  /** Entries waiting for a background start, in order. */
+  private startQueue: TorrentEntry[] = [];
+  private starters = 0;
+
+  private constructor(
+    private readonly o: DaemonServiceOptions,
+    private readonly store: StateStore,
+    readonly session: Session,
+  ) {
+    const rt = o.runtime;
+    this.current = loadSettings(defaultSettings(o.downloadDir), store.readSettings());
+    this.globalLimiters = { download: new RateLimiter(rt.clock, this.current.downloadRateLimit), upload: new RateLimiter(rt.clock, this.current.uploadRateLimit) };
+    session.setMaxConnections(this.current.maxConnections);
+    this.dhtScheduler = new DhtScheduler(() => this.dhtNode, () => session.listenAddress?.port ?? 0, rt.random);
+    this.lastSnapshot = rt.clock.now();
+    this.ctx = {
+      runtime: rt, session, store, dht: this.dhtScheduler, counters: this.counters, limiters: this.globalLimiters,
+      listenHost: o.listen?.host ?? '0.0.0.0', wallClock: o.wallClock,
+      settings: () => this.current,
+      changed: (entry) => entry.touch(),
+      replan: () => this.requestPlan(),
+    };
+    for (const record of store.records.values()) this.entries.set(record.id, this.newEntry(record));
+  }
+
+  /** Loads the state directory and opens the listen port; swarms start later (`startAll`). */
+  static async create(o: DaemonServiceOptions): Promise<DaemonService> {
+    const store = StateStore.open(o.stateDir);
+    const session = await Session.create({
+      runtime: o.runtime, stateDir: o.stateDir, listen: o.listen ?? { host: '0.0.0.0', port: 0 },
+      cacheBytesPerTorrent: o.cacheBytesPerTorrent ?? 4 * 1024 * 1024, maxOpenFiles: o.maxOpenFiles ?? 512,
+    });
+    const s = new DaemonService(o, store, session);
+    s.scheduleTick();
+    return s;
+  }
+
+  /** Starts the DHT and every torrent that should run, in the background. */
+  startAll(): void {
+    this.syncDht();
+    this.plan();
+  }
+
+  get listenAddress(): Address | undefined {
+    return this.session.listenAddress;
+  }
+
+  private newEntry(record: TorrentRecord): TorrentEntry {
+    return new TorrentEntry(record, this.o.runtime, (t) => resumePathFor(this.o.stateDir, t, record.savePath), () => this.store.readMeta(record.id));
+  }
+
+  private get(id: TorrentId): TorrentEntry {
+    const e = this.entries.get(typeof id === 'string' ? id.toLowerCase() : id);
+    if (!e) throw new ServiceError(404, `no torrent ${id}`);
+    return e;
+  }
+
+  // --- TorrentService -------------------------------------------------------------------
+
+  list(query: ListQuery): TorrentPage {
+    const now = this.o.runtime.clock.now();
+    const all = function* (entries: Iterable<TorrentEntry>) {
+      for (const e of entries) yield e.summary(now);
+    };
+    return queryPage(all(this.entries.values()), query);
+  }
+
+  async add(input: AddTorrentInput): Promise<TorrentId> {
+    if (this.closed) throw new ServiceError(409, 'the daemon is shutting down');
+    const { torrent, magnet, bytes } = parseInput(input);
+    const id = Buffer.from((torrent?.infoHashV1 ?? torrent?.infoHashV2 ?? magnet?.infoHashV1 ?? magnet?.infoHashV2)!).toString('hex');
+    if (this.entries.has(id)) throw new ServiceError(409, `torrent ${id} is already added`);
+    if (input.savePath !== undefined && (typeof input.savePath !== 'string' || input.savePath === '')) throw new ServiceError(400, 'savePath must be a directory path');
+    const record: TorrentRecord = {
+      id, name: torrent?.name ?? magnet?.name ?? id, savePath: resolve(input.savePath ?? this.current.downloadDir),
+      addedAt: this.o.wallClock(), paused: input.paused === true, magnet: input.magnet, hasMetadata: torrent !== undefined,
+      size: torrent?.length ?? 0, bytesHave: 0, complete: false, downloaded: 0, uploaded: 0,
+    };
+    // Durable before we answer: the metainfo first, then the record that names it.
+    if (bytes) await this.store.writeMeta(id, bytes);
+    const entry = this.newEntry(record);
+    entry.torrent = torrent;
+    this.entries.set(id, entry);
+    try {
+      await this.store.put(record);
+    } catch (e) {
+      this.entries.delete(id);
+      throw e;
+    }
+    this.emit({ type: 'torrent-added', torrent: entry.summary(this.o.runtime.clock.now(), 0) });
+    this.plan();
+    return id;
+  }
+
+  details(id: TorrentId): TorrentDetails {
+    return torrentDetails(this.get(id), this.o.runtime.clock.now());
+  }
+
+  async pause(id: TorrentId): Promise<void> {
+    const e = this.get(id);
+    if (!e.record.paused) {
+      e.record.paused = true;
+      e.forced = false;
+      this.startQueue = this.startQueue.filter((q) => q !== e);
+      await this.store.put(e.record);
+    }
+    await stopEntry(this.ctx, e);
+    this.changed(e);
+  }
+
+  async resume(id: TorrentId): Promise<void> {
+    const e = this.get(id);
+    e.error = undefined;
+    if (e.record.paused) {
+      e.record.paused = false;
+      await this.store.put(e.record);
+    }
+    this.changed(e);
+  }
+
+  async remove(id: TorrentId, options: { deleteData: boolean }): Promise<void> {
+    const e = this.get(id);
+    this.entries.delete(e.id);
+    this.startQueue = this.startQueue.filter((q) => q !== e);
+    await stopEntry(this.ctx, e);
+    await this.store.remove(e.id);
+    const t = e.torrent;
+    if (t) {
+      await rm(resumePathFor(this.o.stateDir, t, e.record.savePath), { force: true });
+      if (options.deleteData) {
+        // Only what the torrent names, resolved strictly inside its save path.
+        const targets = t.multiFile ? [resolveInside(e.record.savePath, [t.name])] : t.layout.files.filter((f) => !f.pad).map((f) => resolveInside(e.record.savePath, f.path));
+        for (const p of targets) await rm(p, { recursive: true, force: true });
+      }
+    }
+    this.emit({ type: 'torrent-removed', infoHash: e.id });
+    this.plan();
+  }
+
+  setFilePriorities(id: TorrentId, priorities: readonly { readonly index: number; readonly priority: number }[]): void {
+    const e = this.get(id);
+    const t = e.metadata();
+    if (!t) throw new ServiceError(409, 'file priorities need the torrent metadata');
+    const files = t.layout.files.filter((f) => !f.pad).length;
+    const next = e.record.priorities ? [...e.record.priorities] : new Array<number>(files).fill(1);
+    for (const { index, priority } of priorities) {
+      if (!Number.isInteger(index) || index < 0 || index >= files) throw new ServiceError(404, `no file ${index}`);
+      if (!Number.isInteger(priority) || priority < 0 || priority > 7) throw new ServiceError(400, 'priority must be 0..7');
+      next[index] = priority;
+    }
+    e.record.priorities = next;
+    const picker = e.swarm?.picker;
+    if (e.swarm && picker) {
+      e.swarm.setFilePriorities(next);
+      if (e.record.complete && !picker.done) e.record.complete = false; // a skipped file is wanted again
+    }
+    void this.store.put(e.record).catch(() => undefined);
+    e.touch();
+    this.changed(e);
+  }
+
+  settings(): Settings {
+    return this.current;
+  }
+
+  async updateSettings(patch: Partial<Settings>): Promise<Settings> {
+    const next = applySettingsPatch(this.current, patch);
+    await this.store.writeSettings(next);
+    this.current = next;
+    this.globalLimiters.download.setRate(next.downloadRateLimit);
+    this.globalLimiters.upload.setRate(next.uploadRateLimit);
+    this.session.setMaxConnections(next.maxConnections);
+    this.syncDht();
+    this.plan();
+    return next;
+  }
+
+  stats(): SessionStats {
+    const now = this.o.runtime.clock.now();
+    const torrents = Object.fromEntries(TORRENT_STATES.map((s) => [s, 0])) as Record<TorrentState, number>;
+    let downloadRate = 0, uploadRate = 0, peers = 0;
+    let { downloaded, uploaded } = this.store.totals;
+    for (const e of this.entries.values()) {
+      torrents[e.state]++;
+      const swarm = e.swarm;
+      if (!swarm) continue;
+      const s = e.summary(now);
+      downloadRate += s.downloadRate;
+      uploadRate += s.uploadRate;
+      peers += s.peers;
+      downloaded += swarm.totals.downloaded - e.folded.downloaded;
+      uploaded += swarm.totals.uploaded - e.folded.uploaded;
+    }
+    const listen = this.session.listenAddress;
+    return {
+      downloadRate, uploadRate, downloaded, uploaded, peers, torrents,
+      listenAddress: listen ? `${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}` : undefined,
+      dht: { enabled: this.dhtNode !== undefined, nodes: this.dhtNode?.size ?? 0, lookups: this.dhtScheduler.lookups },
+    };
+  }
+
+  metrics(): MetricsSnapshot {
+    const s = this.stats();
+    let diskQueueBytes = 0;
+    for (const e of this.entries.values()) diskQueueBytes += e.swarm?.writeBacklog ?? 0;
+    return {
+      bytesDownloaded: s.downloaded, bytesUploaded: s.uploaded, peers: s.peers, torrentsByState: s.torrents,
+      pieceHashFailures: this.counters.pieceHashFailures, dhtNodes: s.dht.nodes, dhtLookups: s.dht.lookups,
+      trackerAnnounces: { success: this.counters.announceSuccess, failure: this.counters.announceFailure },
+      diskQueueBytes,
+    };
+  }
+
+  openFile(id: TorrentId, fileIndex: number): FileRangeStream {
+    const e = this.get(id);
+    return openFileStream({ ensureRunning: (entry) => this.ensureRunning(entry) }, e, fileIndex);
+  }
+
+  subscribe(listener: (event: ServiceEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Per-torrent rate limits in bytes/s (0: unlimited); not in the HTTP contract yet. */
+  async setTorrentLimits(id: TorrentId, limits: { download?: number; upload?: number }): Promise<void> {
+    const e = this.get(id);
+    if (limits.download !== undefined) e.limiters.download.setRate((e.record.downloadLimit = limits.download));
+    if (limits.upload !== undefined) e.limiters.upload.setRate((e.record.uploadLimit = limits.upload));
+    await this.store.put(e.record);
+  }
+
+  /** Stops every swarm (resume data written clean), snapshots the state, closes the port. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.tickTimer?.cancel();
+    this.planTimer?.cancel();
+    this.startQueue = [];
+    this.dhtScheduler.close();
+    await Promise.allSettled([...this.entries.values()].map((e) => stopEntry(this.ctx, e)));
+    await this.dhtStarting;
+    this.dhtNode?.close();
+    await this.store.close();
+    await this.session.close();
+  }
+
+  // --- the queue --------------------------------------------------------------------------
+
+  /** Should this entry's swarm run? Seeds always; downloads while a slot is theirs. */
+  private wantsToRun(e: TorrentEntry, slots: Set<TorrentEntry>): boolean {
+    if (e.record.paused || e.error !== undefined) return false;
+    return e.record.complete || e.forced || slots.has(e);
+  }
+
+  /** Re-plans which swarms run: starts and stops to match the queue. Cheap enough to call on every change (one pass). */
+  private plan(): void {
+    if (this.closed || this.planning) return;
+    this.planning = true;
+    try {
+      // Download slots go to running downloads first (no churn), then in addition order.
+      const slots = new Set<TorrentEntry>();
+      const max = this.current.maxActiveDownloads;
+      const candidates = [...this.entries.values()].filter((e) => !e.record.paused && e.error === undefined && !e.record.complete && !e.forced);
+      for (const e of candidates) if (e.running && slots.size < max) slots.add(e);
+      for (const e of candidates) if (!e.running && slots.size < max) slots.add(e);
+      const queued = new Set(this.startQueue);
+      for (const e of this.entries.values()) {
+        const want = this.wantsToRun(e, slots);
+        if (want && !e.running && !queued.has(e)) {
+          // Downloads jump the queue of seeds waiting for their background start.
+          if (e.record.complete) this.startQueue.push(e);
+          else this.startQueue.unshift(e);
+        } else if (!want && e.running) void stopEntry(this.ctx, e);
+      }
+      this.startQueue = this.startQueue.filter((e) => this.entries.has(e.id) && this.wantsToRun(e, slots) && !e.running);
+    } finally {
+      this.planning = false;
+    }
+    this.drainStarts();
+  }
+
+  private drainStarts(): void {
+    const max = this.o.startConcurrency ?? 16;
+    while (this.starters < max && this.startQueue.length > 0 && !this.closed) {
+      const e = this.startQueue.shift()!;
+      if (e.running) continue;
+      this.starters++;
+      void startEntry(this.ctx, e).finally(() => {
+        this.starters--;
+        this.drainStarts();
+      });
+    }
+  }
+
+  private async ensureRunning(e: TorrentEntry): Promise<void> {
+    if (e.record.paused) throw new ServiceError(409, 'the torrent is paused');
+    if (e.error !== undefined) throw new ServiceError(409, `the torrent failed: ${e.error}`);
+    if (!e.running) {
+      e.forced = true;
+      this.startQueue = this.startQueue.filter((q) => q !== e);
+      await startEntry(this.ctx, e);
+    }
+    await e.starting;
+  }
+
+  private changed(e: TorrentEntry): void {
+    e.touch();
+    this.requestPlan();
+  }
+
+  /** Plans once soon, however many changes ask for it meanwhile. */
+  private requestPlan(): void {
+    if (this.planTimer || this.closed) return;
+    this.planTimer = this.o.runtime.clock.setTimer(0, () => {
+      this.planTimer = undefined;
+      this.plan();
+    });
+  }
+
+  // --- DHT, ticking, events --------------------------------------------------------------
+
+  private syncDht(): void {
+    const want = this.current.dht && this.o.dhtBootstrap !== false;
+    if (want && !this.dhtNode && !this.dhtStarting) {
+      const host = this.o.listen?.host ?? '0.0.0.0';
+      this.dhtStarting = startDhtNode({ runtime: this.o.runtime, host, bootstrap: this.o.dhtBootstrap || [] }).then((dht) => {
+        this.dhtStarting = undefined;
+        if (!dht) return;
+        if (this.closed || !this.current.dht) return dht.close();
+        this.dhtNode = dht;
+        void dht.bootstrap().catch(() => undefined);
+      });
+    } else if (!want && this.dhtNode) {
+      this.dhtNode.close();
+      this.dhtNode = undefined;
+    }
+  }
+
+  private scheduleTick(): void {
+    this.tickTimer = this.o.runtime.clock.setTimer(TICK_MS, () => {
+      if (this.closed) return;
+      this.tick();
+      this.scheduleTick();
+    });
+  }
+
+  private tick(): void {
+    const now = this.o.runtime.clock.now();
+    this.dhtScheduler.tick(now);
+    if (this.listeners.size > 0) {
+      for (const e of this.entries.values()) {
+        if (!e.running && e.lastSent !== undefined && e.lastSent.state === e.state) continue;
+        const s = e.summary(now, 0);
+        if (e.lastSent && sameSummary(e.lastSent, s)) continue;
+        e.lastSent = s;
+        this.emit({ type: 'torrent-updated', torrent: s });
+      }
+      this.emit({ type: 'stats', stats: this.stats() });
+    }
+    if (now - this.lastSnapshot >= SNAPSHOT_EVERY_MS) {
+      this.lastSnapshot = now;
+      this.foldAll();
+      void this.store.snapshot().catch(() => undefined);
+    }
+  }
+
+  private foldAll(): void {
+    for (const e of this.entries.values()) {
+      const d = e.fold();
+      this.store.totals.downloaded += d.downloaded;
+      this.store.totals.uploaded += d.uploaded;
+    }
+  }
+
+  private emit(e: ServiceEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch {
+        // A listener's failure is its own.
+      }
+    }
+  }
+}
+
+function sameSummary(a: TorrentSummary, b: TorrentSummary): boolean {
+  for (const k of Object.keys(b) as (keyof TorrentSummary)[]) if (a[k] !== b[k]) return false;
+  return Object.keys(a).length === Object.keys(b).length;
+}
+
+function parseInput(input: AddTorrentInput): { torrent?: Torrent; magnet?: Magnet; bytes?: Uint8Array } {
+  const hasMagnet = input.magnet !== undefined, hasTorrent = input.torrent !== undefined;
+  if (hasMagnet === hasTorrent) throw new ServiceError(400, 'give exactly one of magnet and torrent');
+  try {
+    if (hasTorrent) {
+      if (!(input.torrent instanceof Uint8Array)) throw new ServiceError(400, 'torrent must be the .torrent bytes');
+      return { torrent: parseTorrent(input.torrent), bytes: input.torrent };
+    }
+    if (typeof input.magnet !== 'string') throw new ServiceError(400, 'magnet must be a string');
+    return { magnet: parseMagnet(input.magnet) };
+  } catch (e) {
+    if (e instanceof InputError) throw new ServiceError(422, e.message);
+    throw e;
+  }
+}

@@ -1,0 +1,50 @@
+/** Session settings: defaults, and checking a patch from the API before it is applied. */
+import { isAbsolute, resolve } from 'node:path';
+import { ServiceError, type Settings } from '../types.js';
+
+export function defaultSettings(downloadDir: string): Settings {
+  return {
+    downloadDir: resolve(downloadDir),
+    downloadRateLimit: 0,
+    uploadRateLimit: 0,
+    maxActiveDownloads: 3,
+    maxConnections: 500,
+    maxConnectionsPerTorrent: 50,
+    dht: true,
+  };
+}
+
+const COUNTS = ['downloadRateLimit', 'uploadRateLimit', 'maxActiveDownloads', 'maxConnections', 'maxConnectionsPerTorrent'] as const;
+
+/** The settings with `patch` applied; ServiceError(400) naming the first bad field. Unknown fields are refused too. */
+export function applySettingsPatch(current: Settings, patch: Partial<Settings>): Settings {
+  const out: Record<string, unknown> = { ...current };
+  for (const [key, value] of Object.entries(patch as Record<string, unknown>)) {
+    if (value === undefined) continue;
+    if ((COUNTS as readonly string[]).includes(key)) {
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new ServiceError(400, `${key} must be a non-negative integer`);
+      if ((key === 'maxActiveDownloads' || key === 'maxConnections' || key === 'maxConnectionsPerTorrent') && value < 1) throw new ServiceError(400, `${key} must be at least 1`);
+    } else if (key === 'dht') {
+      if (typeof value !== 'boolean') throw new ServiceError(400, 'dht must be true or false');
+    } else if (key === 'downloadDir') {
+      if (typeof value !== 'string' || !isAbsolute(value)) throw new ServiceError(400, 'downloadDir must be an absolute path');
+    } else {
+      throw new ServiceError(400, `unknown setting: ${key}`);
+    }
+    out[key] = value;
+  }
+  return out as unknown as Settings;
+}
+
+/** Settings read from disk over the defaults, dropping anything that does not check out. */
+export function loadSettings(defaults: Settings, stored: Partial<Settings>): Settings {
+  let s = defaults;
+  for (const [k, v] of Object.entries(stored)) {
+    try {
+      s = applySettingsPatch(s, { [k]: v } as Partial<Settings>);
+    } catch {
+      // A bad stored value keeps its default.
+    }
+  }
+  return s;
+}

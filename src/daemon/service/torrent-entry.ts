@@ -1,0 +1,235 @@
+/**
+ * One torrent of the daemon: its durable record, and while it runs its swarm, tracker
+ * announcer and rate limiters. Answers the read side of the API (summary, files, peers,
+ * trackers, pieces) from the swarm when there is one, else from the record and the resume
+ * file, so a daemon with thousands of idle torrents parses none of them to list them.
+ */
+import { readFileSync } from 'node:fs';
+import { parseTorrent, realFiles, type Torrent } from '../../metainfo/torrent.js';
+import type { Runtime } from '../../runtime/types.js';
+import { decodeResume } from '../../storage/resume-codec.js';
+import { piecePriorities } from '../../swarm/geometry.js';
+import { RateLimiter } from '../../swarm/rate-limit.js';
+import type { Swarm } from '../../swarm/swarm.js';
+import { Bitfield } from '../../util/bitfield.js';
+import type { SwarmAnnouncer } from '../../cli/tracker.js';
+import type { FileInfo, TorrentState, TorrentSummary, TrackerInfo } from '../types.js';
+import type { TorrentRecord } from './state-store.js';
+
+export class TorrentEntry {
+  torrent: Torrent | undefined;
+  swarm: Swarm | undefined;
+  announcer: SwarmAnnouncer | undefined;
+  stopDht: (() => void) | undefined;
+  /** Opening storage / checking data (the swarm is not handed over yet). */
+  starting: Promise<void> | undefined;
+  /** Set when the torrent failed; cleared by resume. */
+  error: string | undefined;
+  /** Run regardless of the download queue (a stream is reading it). */
+  forced = false;
+  /** Verified pieces as last known while no swarm runs (from the stopped swarm or the resume file). */
+  private lastHave: Bitfield | undefined;
+  /** The swarm's transfer totals already folded into the record. */
+  folded = { downloaded: 0, uploaded: 0 };
+  readonly limiters: { readonly download: RateLimiter; readonly upload: RateLimiter };
+  readonly trackers = new Map<string, { tier: number; status: TrackerInfo['status']; message?: string; peers?: number; lastAnnounce?: number; nextAnnounce?: number }>();
+  /** Streams waiting for a piece. */
+  private readonly pieceWaiters = new Map<number, Set<() => void>>();
+  /** The summary last sent to subscribers (change detection for torrent-updated). */
+  lastSent: TorrentSummary | undefined;
+  private cached: { at: number; summary: TorrentSummary } | undefined;
+
+  constructor(
+    public record: TorrentRecord,
+    runtime: Runtime,
+    private readonly resumePath: (t: Torrent) => string,
+    private readonly metaBytes: () => Uint8Array,
+  ) {
+    this.limiters = { download: new RateLimiter(runtime.clock, record.downloadLimit ?? 0), upload: new RateLimiter(runtime.clock, record.uploadLimit ?? 0) };
+  }
+
+  get id(): string {
+    return this.record.id;
+  }
+
+  /** The parsed torrent, parsed from the stored metainfo on first use; undefined for a magnet without metadata. */
+  metadata(): Torrent | undefined {
+    if (!this.torrent && this.record.hasMetadata) this.torrent = parseTorrent(this.metaBytes(), { requirePieceLayers: false });
+    return this.torrent;
+  }
+
+  /** Whether a swarm is running or being started. */
+  get running(): boolean {
+    return this.swarm !== undefined || this.starting !== undefined;
+  }
+
+  /** Running and still fetching (takes a download slot). */
+  get downloading(): boolean {
+    return this.running && !this.record.complete;
+  }
+
+  get state(): TorrentState {
+    if (this.error !== undefined) return 'error';
+    if (this.record.paused) return 'paused';
+    if (this.running) {
+      if (!this.record.hasMetadata) return 'metadata';
+      if (this.starting) return 'checking';
+      return this.record.complete ? 'seeding' : 'downloading';
+    }
+    return this.record.complete ? 'seeding' : 'queued';
+  }
+
+  /** The pieces verified now. */
+  have(): Bitfield | undefined {
+    const picker = this.swarm?.picker;
+    if (picker) return picker.have;
+    if (this.lastHave) return this.lastHave;
+    const t = this.metadata();
+    if (!t) return undefined;
+    const path = this.resumePath(t);
+    try {
+      const r = decodeResume(readFileSync(path));
+      if (r.have.length === t.pieceCount) this.lastHave = r.have;
+    } catch {
+      // No resume file yet (or a bad one): nothing known to be had.
+    }
+    return (this.lastHave ??= new Bitfield(t.pieceCount));
+  }
+
+  /** Remember what the swarm had before it goes. */
+  keepHave(): void {
+    const picker = this.swarm?.picker;
+    if (picker) this.lastHave = picker.have.clone();
+  }
+
+  /** Wanted and had bytes; with no priorities set, the whole torrent. */
+  progressBytes(): { wanted: number; had: number } {
+    const t = this.torrent;
+    const have = t && (this.swarm?.picker || this.lastHave) ? this.have() : undefined;
+    if (!t || !have) return { wanted: this.record.size, had: this.record.bytesHave };
+    const prios = this.record.priorities ? piecePriorities(t, this.record.priorities) : undefined;
+    let wanted = 0, had = 0;
+    for (let p = 0; p < t.pieceCount; p++) {
+      if (prios && prios[p] === 0) continue;
+      const size = t.layout.pieceSize(p);
+      wanted += size;
+      if (have.has(p)) had += size;
+    }
+    // Pad bytes count in the piece space but not in the torrent's length.
+    const scale = t.layout.totalLength > 0 ? t.length / t.layout.totalLength : 1;
+    return { wanted: Math.round(wanted * scale), had: Math.round(had * scale) };
+  }
+
+  /** The summary, computed at most once per `maxAgeMs` (list and events share it). */
+  summary(now: number, maxAgeMs = 900): TorrentSummary {
+    if (this.cached && now - this.cached.at < maxAgeMs) return this.cached.summary;
+    const s = this.computeSummary();
+    this.cached = { at: now, summary: s };
+    return s;
+  }
+
+  /** Forget the cached summary (the state changed). */
+  touch(): void {
+    this.cached = undefined;
+  }
+
+  private computeSummary(): TorrentSummary {
+    const r = this.record;
+    const stats = this.swarm?.stats();
+    const { wanted, had } = this.progressBytes();
+    const state = this.state;
+    const downloadRate = stats?.downloadRate ?? 0;
+    const progress = wanted > 0 ? Math.min(1, had / wanted) : r.complete ? 1 : 0;
+    return {
+      infoHash: r.id,
+      name: r.name,
+      progress,
+      state,
+      downloadRate,
+      uploadRate: stats?.uploadRate ?? 0,
+      peers: stats?.peers ?? 0,
+      eta: state === 'downloading' && downloadRate > 0 ? Math.ceil((wanted - had) / downloadRate) : null,
+      size: r.size,
+      downloaded: r.downloaded + (stats ? stats.downloaded - this.folded.downloaded : 0),
+      uploaded: r.uploaded + (stats ? stats.uploaded - this.folded.uploaded : 0),
+      savePath: r.savePath,
+      addedAt: r.addedAt,
+      ...(this.error !== undefined ? { error: this.error } : {}),
+    };
+  }
+
+  files(): FileInfo[] {
+    const t = this.metadata();
+    if (!t) return [];
+    const have = this.have();
+    return realFiles(t).map((f, index) => {
+      let had = 0;
+      const first = Math.floor(f.offset / t.pieceLength);
+      const last = f.length === 0 ? first - 1 : Math.floor((f.offset + f.length - 1) / t.pieceLength);
+      for (let p = first; p <= last; p++) {
+        if (!have?.has(p)) continue;
+        const start = Math.max(f.offset, p * t.pieceLength);
+        const end = Math.min(f.offset + f.length, (p + 1) * t.pieceLength);
+        had += end - start;
+      }
+      const path = t.multiFile ? [t.name, ...f.path].join('/') : f.path.join('/');
+      return { index, path, length: f.length, progress: f.length > 0 ? had / f.length : have?.complete ? 1 : 0, priority: this.record.priorities?.[index] ?? 1 };
+    });
+  }
+
+  trackerList(): TrackerInfo[] {
+    return [...this.trackers].map(([url, s]) => ({ url, ...s }));
+  }
+
+  /** Fold the running swarm's transfer counters into the record (and return the increase). */
+  fold(): { downloaded: number; uploaded: number } {
+    const s = this.swarm?.totals;
+    if (!s) return { downloaded: 0, uploaded: 0 };
+    const d = { downloaded: s.downloaded - this.folded.downloaded, uploaded: s.uploaded - this.folded.uploaded };
+    this.folded = { downloaded: s.downloaded, uploaded: s.uploaded };
+    this.record.downloaded += d.downloaded;
+    this.record.uploaded += d.uploaded;
+    const { had } = this.progressBytes();
+    this.record.bytesHave = had;
+    return d;
+  }
+
+  /** Resolves when piece `p` is verified (or at once if it is); rejects when `signal` aborts. */
+  waitPiece(p: number, signal: AbortSignal): Promise<void> {
+    if (this.swarm?.storage?.hasPiece(p)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      let set = this.pieceWaiters.get(p);
+      if (!set) this.pieceWaiters.set(p, (set = new Set()));
+      const done = () => {
+        set.delete(done);
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        set.delete(done);
+        reject(signal.reason);
+      };
+      set.add(done);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** A piece verified: wake the streams waiting for it. */
+  pieceVerified(p: number): void {
+    const set = this.pieceWaiters.get(p);
+    if (!set) return;
+    this.pieceWaiters.delete(p);
+    for (const w of [...set]) w();
+  }
+
+  /** Wake every waiting stream (the swarm started: they re-check). */
+  wakeAll(): void {
+    for (const p of [...this.pieceWaiters.keys()]) if (this.swarm?.storage?.hasPiece(p)) this.pieceVerified(p);
+  }
+
+  get streamReaders(): number {
+    let n = 0;
+    for (const s of this.pieceWaiters.values()) n += s.size;
+    return n;
+  }
+}
