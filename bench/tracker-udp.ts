@@ -41,16 +41,18 @@ async function freePort(): Promise<number> {
   });
 }
 
-function cpuSeconds(pid: number): number {
+/** [user, system] CPU seconds of a process (utime, stime in 100 Hz clock ticks). */
+function cpuSeconds(pid: number): [number, number] {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const parts = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return (Number(parts[11]) + Number(parts[12])) / 100; // utime + stime, clock ticks (100 Hz)
+  return [Number(parts[11]) / 100, Number(parts[12]) / 100];
 }
 
 interface Result {
   answered: number;
   seconds: number;
   cpu: number;
+  sys: number;
 }
 
 async function drive(port: number, pid: number): Promise<Result> {
@@ -122,17 +124,21 @@ async function drive(port: number, pid: number): Promise<Result> {
   clearInterval(topUp);
   clearInterval(refresh);
   for (const s of socks) s.close();
-  return { answered: a1 - a0, seconds: (t1 - t0) / 1000, cpu: c1 - c0 };
+  return { answered: a1 - a0, seconds: (t1 - t0) / 1000, cpu: c1[0] + c1[1] - c0[0] - c0[1], sys: c1[1] - c0[1] };
 }
 
 async function withShoal(): Promise<Result> {
   const port = await freePort();
-  const child = spawn(process.execPath, [CLI_PATH, 'tracker', '--udp', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // SHOAL_BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server;
+  // it is then stopped with SIGINT so the profile gets written.
+  const flags = (process.env.SHOAL_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...flags, CLI_PATH, 'tracker', '--udp', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve) => createInterface({ input: child.stdout! }).on('line', () => resolve()));
   try {
     return await drive(port, child.pid ?? 0);
   } finally {
-    child.kill('SIGKILL');
+    if (flags.length) await new Promise((r) => child.once('exit', r).kill('SIGINT'));
+    else child.kill('SIGKILL');
   }
 }
 
@@ -173,7 +179,7 @@ function memoryPerMillion(): { peers: number; bytes: number } {
   return { peers: core.stats().peers, bytes: Math.max(after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers, peak - before.rss) };
 }
 
-const fmt = (r: Result) => `${Math.round(r.answered / r.seconds)} announces/s, ${((r.cpu / r.answered) * 100_000).toFixed(2)} CPU s per 100k (${r.cpu.toFixed(2)} s CPU for ${r.answered})`;
+const fmt = (r: Result) => `${Math.round(r.answered / r.seconds)} announces/s, ${((r.cpu / r.answered) * 100_000).toFixed(2)} CPU s per 100k (${r.cpu.toFixed(2)} s CPU, ${r.sys.toFixed(2)} s of it system, for ${r.answered})`;
 const shoal = await withShoal();
 process.stdout.write(`shoal tracker: ${fmt(shoal)}\n`);
 const ot = await withOpentracker();

@@ -44,10 +44,22 @@ export function compressV6(full: string): string {
   return `${parts.slice(0, bestStart).join(':')}::${parts.slice(bestStart + bestLen).join(':')}`;
 }
 
+/**
+ * Writes the address bytes of an IP literal into `out` at 0: 4 for IPv4 (also
+ * `::ffff:a.b.c.d`), 16 for IPv6. Returns how many, 0 when `host` is not an IP literal.
+ */
+export function ipInto(host: string, out: Uint8Array): 0 | 4 | 16 {
+  if (parseDottedQuad(host, out)) return 4;
+  const ip = ipv4Bytes(host) ?? ipv6Bytes(host);
+  if (!ip) return 0;
+  out.set(ip);
+  return ip.length === 4 ? 4 : 16;
+}
+
 /** 4 bytes for an IPv4 literal (also `::ffff:a.b.c.d`), else undefined. */
 export function ipv4Bytes(host: string): Uint8Array | undefined {
-  const fast = parseDottedQuad(host);
-  if (fast) return fast;
+  const fast = new Uint8Array(4);
+  if (parseDottedQuad(host, fast)) return fast;
   const h = host.startsWith('::ffff:') && isIP(host.slice(7)) === 4 ? host.slice(7) : host;
   if (isIP(h) !== 4) return undefined;
   return Uint8Array.from(h.split('.').map(Number));
@@ -94,25 +106,24 @@ export function encodeCompact(peers: readonly Address[], family: 4 | 6): Uint8Ar
   return out.subarray(0, o);
 }
 
-/** A strict a.b.c.d parser without allocation of intermediate strings (the tracker hot path). */
-function parseDottedQuad(s: string): Uint8Array | undefined {
-  const out = new Uint8Array(4);
+/** A strict a.b.c.d parser into `out[0..4)`, allocating nothing (the tracker hot path). */
+function parseDottedQuad(s: string, out: Uint8Array): boolean {
   let part = 0;
   let val = 0;
   let digits = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c === 46) {
-      if (digits === 0 || part === 3) return undefined;
+      if (digits === 0 || part === 3) return false;
       out[part++] = val;
       val = 0;
       digits = 0;
     } else if (c >= 48 && c <= 57) {
       val = val * 10 + (c - 48);
-      if (++digits > 3 || val > 255) return undefined;
-    } else return undefined;
+      if (++digits > 3 || val > 255) return false;
+    } else return false;
   }
-  if (part !== 3 || digits === 0) return undefined;
+  if (part !== 3 || digits === 0) return false;
   out[3] = val;
-  return out;
+  return true;
 }

@@ -2,13 +2,15 @@
  * The tracker server's swarm logic. It sees only the shared `AnnounceRequest` shape (the
  * HTTP and UDP front ends normalise to it) and reads time and randomness from the runtime.
  *
- * Memory: one small record per peer (compact address bytes, flags, last-seen time) held in
- * an array per torrent plus a Map from peer id to index, so sampling `numwant` peers is a
- * contiguous slice from a random offset and removal is swap-with-last.
+ * A peer is its address and port, as listed. Each torrent keeps its peers packed per address
+ * family (`PeerTable`): compact bytes back to back, so the peers in a reply are one or two
+ * slices copied out. Torrents are found by a keyed 30-bit hash of the info hash (a small
+ * integer Map key; equal keys chain), so an announce builds no strings and no per-peer
+ * objects. Memory is bounded by caps on torrents, peers per torrent and peers overall.
  */
-import { isIP } from 'node:net';
 import type { Clock, Random, TimerHandle } from '../runtime/types.js';
-import { decodeCompact4, decodeCompact6, ipv4Bytes, ipv6Bytes } from './compact.js';
+import { decodeCompact4, decodeCompact6, ipInto } from './compact.js';
+import { PeerTable } from './peer-table.js';
 import type { AnnounceRequest, AnnounceResponse, ScrapeStats, TrackerPeer } from './types.js';
 
 export interface TrackerCoreOptions {
@@ -26,21 +28,20 @@ export interface TrackerCoreOptions {
   readonly peerTimeoutSeconds?: number;
   /** Cap on torrents tracked (default 1,000,000); new ones beyond it are refused. */
   readonly maxTorrents?: number;
+  /** Cap on peers kept per torrent (default 100,000). */
+  readonly maxPeersPerTorrent?: number;
+  /** Cap on peers kept overall (default 4,000,000). */
+  readonly maxPeers?: number;
 }
 
-interface PeerRecord {
-  /** peer id as a binary string (map key). */
-  readonly id: string;
-  /** 6 (IPv4) or 18 (IPv6) compact bytes. */
-  addr: Uint8Array;
-  seed: boolean;
-  lastSeen: number;
-}
+export const TRACKER_DEFAULTS = { maxTorrents: 1_000_000, maxPeersPerTorrent: 100_000, maxPeers: 4_000_000 } as const;
 
 interface TorrentRecord {
-  readonly peers: PeerRecord[];
-  readonly index: Map<string, number>;
-  seeders: number;
+  readonly infoHash: Uint8Array;
+  /** The next torrent with the same map key. */
+  next: TorrentRecord | undefined;
+  readonly v4: PeerTable;
+  v6: PeerTable | undefined;
   downloaded: number;
 }
 
@@ -53,44 +54,57 @@ export interface TrackerStats {
   scrapes: number;
   rejected: number;
   expired: number;
+  /** Announces answered but not stored because a peer cap was reached. */
+  notStored: number;
 }
 
-/** `raw` holds the listed peers' compact bytes (6 or 18 each), for front ends that write compact replies. */
-export type AnnounceOutcome = { readonly ok: true; readonly response: AnnounceResponse; readonly raw: readonly Uint8Array[] } | { readonly ok: false; readonly reason: string };
+/**
+ * `compact4` / `compact6` hold the listed peers' compact bytes (6 or 18 each) for front ends
+ * that write compact replies; they are views of a buffer the next announce overwrites.
+ * `response.peers` is filled only when decoding was asked for.
+ */
+export type AnnounceOutcome =
+  | { readonly ok: true; readonly response: AnnounceResponse; readonly compact4: Uint8Array; readonly compact6: Uint8Array }
+  | { readonly ok: false; readonly reason: string };
 
 export class TrackerCore {
   readonly interval: number;
   readonly minInterval: number;
   private readonly o: TrackerCoreOptions;
-  private readonly torrents = new Map<string, TorrentRecord>();
+  private readonly torrents = new Map<number, TorrentRecord>();
+  private torrentCount = 0;
+  private readonly seed: number;
   private allow: ReadonlySet<string> | undefined;
   private sweepTimer: TimerHandle | undefined;
-  private readonly counters = { announces: 0, scrapes: 0, rejected: 0, expired: 0 };
+  private readonly counters = { announces: 0, scrapes: 0, rejected: 0, expired: 0, notStored: 0 };
   private peerCount = 0;
   private seederCount = 0;
+  private readonly maxNumwant: number;
+  /** The announcing peer's compact entry (address, then port). */
+  private readonly entry = new Uint8Array(18);
+  private readonly out4: Uint8Array;
+  private readonly out6: Uint8Array;
 
   constructor(options: TrackerCoreOptions) {
     this.o = options;
     this.interval = options.intervalSeconds ?? 1800;
     this.minInterval = options.minIntervalSeconds ?? Math.max(1, Math.floor(this.interval / 2));
+    this.seed = options.random.int(0x1_0000_0000) | 0;
+    this.maxNumwant = options.maxNumwant ?? 200;
+    this.out4 = new Uint8Array(this.maxNumwant * 6);
+    this.out6 = new Uint8Array(this.maxNumwant * 18);
   }
 
   /** Restricts tracked torrents to these hex info hashes (lower case); undefined = all. */
   setAllowList(hexHashes: ReadonlySet<string> | undefined): void {
     this.allow = hexHashes;
     if (!hexHashes) return;
-    for (const [key, t] of this.torrents) {
-      if (!hexHashes.has(Buffer.from(key, 'latin1').toString('hex'))) {
-        this.peerCount -= t.peers.length;
-        this.seederCount -= t.seeders;
-        this.torrents.delete(key);
-      }
-    }
+    for (const t of [...this.all()]) if (!hexHashes.has(hex(t.infoHash))) this.drop(t);
   }
 
   /** Starts the periodic expiry sweep. */
   start(): void {
-    const every = Math.max(1000, (this.timeoutMs() / 4) | 0);
+    const every = Math.max(1000, (this.timeoutSeconds() * 250) | 0);
     const tick = (): void => {
       this.expire();
       this.sweepTimer = this.o.clock.setTimer(every, tick);
@@ -103,165 +117,193 @@ export class TrackerCore {
     this.sweepTimer = undefined;
   }
 
-  private timeoutMs(): number {
-    return (this.o.peerTimeoutSeconds ?? this.interval * 1.5) * 1000;
+  private timeoutSeconds(): number {
+    return this.o.peerTimeoutSeconds ?? this.interval * 1.5;
   }
 
-  /** Drops peers not seen for the timeout; returns how many. */
+  private nowSeconds(): number {
+    return Math.floor(this.o.clock.now() / 1000);
+  }
+
+  /** Drops peers not seen for the timeout (and torrents left empty); returns how many peers. */
   expire(): number {
-    const cutoff = this.o.clock.now() - this.timeoutMs();
+    const cutoff = this.nowSeconds() - this.timeoutSeconds();
     let n = 0;
-    for (const [key, t] of this.torrents) {
-      for (let i = t.peers.length - 1; i >= 0; i--) {
-        if (t.peers[i].lastSeen < cutoff) {
-          this.removeAt(t, i);
-          n++;
-        }
+    for (const t of [...this.all()]) {
+      for (const table of [t.v4, t.v6]) {
+        if (!table) continue;
+        const [removed, seeds] = table.expire(cutoff);
+        n += removed;
+        this.peerCount -= removed;
+        this.seederCount -= seeds;
       }
-      if (t.peers.length === 0 && t.downloaded === 0) this.torrents.delete(key);
+      if (t.v4.count === 0 && (t.v6?.count ?? 0) === 0 && t.downloaded === 0) this.drop(t);
     }
     this.counters.expired += n;
     return n;
   }
 
-  private removeAt(t: TorrentRecord, i: number): void {
-    const p = t.peers[i];
-    const last = t.peers.pop();
-    t.index.delete(p.id);
-    if (last && last !== p) {
-      t.peers[i] = last;
-      t.index.set(last.id, i);
-    }
-    if (p.seed) {
-      t.seeders--;
-      this.seederCount--;
-    }
-    this.peerCount--;
-  }
-
   /**
-   * Handles one announce. `source` is the address the request came from (the peer is listed
-   * at its host and the announced port).
+   * Handles one announce. `sourceHost` is the address the request came from (the peer is
+   * listed at that host and the announced port); `family` says which peers to list.
    */
   announce(r: AnnounceRequest, sourceHost: string, family: 4 | 6 | 'both' = 'both', decodePeers = true): AnnounceOutcome {
-    const key = latin1(r.infoHash);
-    if (this.allow && !this.allow.has(Buffer.from(r.infoHash).toString('hex'))) {
+    let t = this.find(r.infoHash);
+    if (t === undefined && this.allow && !this.allow.has(hex(r.infoHash))) {
       this.counters.rejected++;
       return { ok: false, reason: 'info hash not allowed' };
     }
     this.counters.announces++;
-    let t = this.torrents.get(key);
-    if (!t) {
-      if (r.event === 'stopped') return { ok: true, raw: [], response: { interval: this.interval, minInterval: this.minInterval, complete: 0, incomplete: 0, peers: [] } };
-      if (this.torrents.size >= (this.o.maxTorrents ?? 1_000_000)) {
+    if (t === undefined) {
+      if (r.event === 'stopped') return this.outcome(0, 0, 0, 0, decodePeers);
+      if (this.torrentCount >= (this.o.maxTorrents ?? TRACKER_DEFAULTS.maxTorrents)) {
         this.counters.rejected++;
         return { ok: false, reason: 'tracker full' };
       }
-      t = { peers: [], index: new Map(), seeders: 0, downloaded: 0 };
-      this.torrents.set(key, t);
+      t = this.add(r.infoHash);
     }
-    const id = latin1(r.peerId);
-    const at = t.index.get(id);
-    const ip = ipv4Bytes(sourceHost) ?? ipv6Bytes(sourceHost);
-    if (r.event === 'stopped') {
-      if (at !== undefined) this.removeAt(t, at);
-    } else if (ip) {
-      const addr = new Uint8Array(ip.length + 2);
-      addr.set(ip);
-      addr[ip.length] = r.port >> 8;
-      addr[ip.length + 1] = r.port & 0xff;
-      const seed = r.left === 0;
-      const now = this.o.clock.now();
-      if (at === undefined) {
-        t.index.set(id, t.peers.length);
-        t.peers.push({ id, addr, seed, lastSeen: now });
-        this.peerCount++;
-        if (seed) {
-          t.seeders++;
-          this.seederCount++;
-        }
-      } else {
-        const p = t.peers[at];
-        if (!sameBytes(p.addr, addr)) p.addr = addr;
-        p.lastSeen = now;
-        if (p.seed !== seed) {
-          const d = seed ? 1 : -1;
-          t.seeders += d;
-          this.seederCount += d;
-          p.seed = seed;
-        }
-      }
-      if (r.event === 'completed') t.downloaded++;
+    const entry = this.entry;
+    const ipLen = ipInto(sourceHost, entry);
+    let table: PeerTable | undefined;
+    let self = -1;
+    if (ipLen !== 0) {
+      entry[ipLen] = r.port >> 8;
+      entry[ipLen + 1] = r.port & 0xff;
+      table = ipLen === 4 ? t.v4 : (t.v6 ??= new PeerTable(18, this.seed));
+      self = this.update(t, table, r);
     }
-    const want = Math.min(r.numwant ?? this.o.defaultNumwant ?? 50, this.o.maxNumwant ?? 200);
-    const raw = this.sample(t, id, want, family, r.left === 0);
-    const peers: TrackerPeer[] = [];
-    if (decodePeers) {
-      for (const a of raw) {
-        if (a.length === 6) decodeCompact4(a, peers);
-        else decodeCompact6(a, peers);
-      }
-    }
-    return {
-      ok: true,
-      raw,
-      response: { interval: this.interval, minInterval: this.minInterval, complete: t.seeders, incomplete: t.peers.length - t.seeders, peers },
-    };
+    const want = Math.min(r.numwant ?? this.o.defaultNumwant ?? 50, this.maxNumwant);
+    const asSeed = r.left === 0;
+    // Seeds are sent only leechers, which come first in each table.
+    const end4 = asSeed ? t.v4.leechers : t.v4.count;
+    const end6 = t.v6 === undefined ? 0 : asSeed ? t.v6.leechers : t.v6.count;
+    const self4 = table === t.v4 && self < end4 ? self : -1;
+    const self6 = table !== undefined && table === t.v6 && self < end6 ? self : -1;
+    const avail4 = family === 6 ? 0 : end4 - (self4 >= 0 ? 1 : 0);
+    const avail6 = family === 4 ? 0 : end6 - (self6 >= 0 ? 1 : 0);
+    let want4 = Math.min(avail4, avail6 === 0 ? want : Math.round((want * avail4) / (avail4 + avail6)));
+    const want6 = Math.min(avail6, want - want4);
+    want4 = Math.min(avail4, want - want6);
+    const random = this.o.random;
+    const n4 = want4 > 0 ? t.v4.copyOut(end4, random.int(end4), self4, want4, this.out4, 0) : 0;
+    const n6 = want6 > 0 && t.v6 ? t.v6.copyOut(end6, random.int(end6), self6, want6, this.out6, 0) : 0;
+    const seeders = t.v4.seeders + (t.v6?.seeders ?? 0);
+    const peers = t.v4.count + (t.v6?.count ?? 0);
+    return this.outcome(seeders, peers - seeders, n4, n6, decodePeers);
   }
 
-  private sample(t: TorrentRecord, self: string, want: number, family: 4 | 6 | 'both', askerIsSeed: boolean): Uint8Array[] {
-    const out: Uint8Array[] = [];
-    const n = t.peers.length;
-    if (n === 0 || want <= 0) return out;
-    const start = this.o.random.int(n);
-    for (let k = 0; k < n && out.length < want; k++) {
-      const p = t.peers[(start + k) % n];
-      if (p.id === self) continue;
-      if (askerIsSeed && p.seed) continue;
-      const len = p.addr.length;
-      if (family === 4 && len !== 6) continue;
-      if (family === 6 && len !== 18) continue;
-      out.push(p.addr);
+  /** Stores the announcing peer (`this.entry`); returns its position in `table` or -1. */
+  private update(t: TorrentRecord, table: PeerTable, r: AnnounceRequest): number {
+    const at = table.find(this.entry, 0);
+    const seed = r.left === 0;
+    if (r.event === 'completed') t.downloaded++;
+    if (r.event === 'stopped') {
+      if (at >= 0) {
+        if (table.removeAt(at)) this.seederCount--;
+        this.peerCount--;
+      }
+      return -1;
     }
-    return out;
+    if (at >= 0) {
+      const wasSeed = at >= table.leechers;
+      if (wasSeed !== seed) this.seederCount += seed ? 1 : -1;
+      return table.touch(at, seed, this.nowSeconds());
+    }
+    const inTorrent = t.v4.count + (t.v6?.count ?? 0);
+    if (this.peerCount >= (this.o.maxPeers ?? TRACKER_DEFAULTS.maxPeers) || inTorrent >= (this.o.maxPeersPerTorrent ?? TRACKER_DEFAULTS.maxPeersPerTorrent)) {
+      this.counters.notStored++;
+      return -1;
+    }
+    this.peerCount++;
+    if (seed) this.seederCount++;
+    return table.insert(this.entry, 0, seed, this.nowSeconds());
+  }
+
+  private outcome(complete: number, incomplete: number, n4: number, n6: number, decodePeers: boolean): AnnounceOutcome {
+    const compact4 = this.out4.subarray(0, n4);
+    const compact6 = this.out6.subarray(0, n6);
+    const peers: TrackerPeer[] = [];
+    if (decodePeers) {
+      decodeCompact4(compact4, peers);
+      decodeCompact6(compact6, peers);
+    }
+    return { ok: true, compact4, compact6, response: { interval: this.interval, minInterval: this.minInterval, complete, incomplete, peers } };
   }
 
   scrape(infoHashes: readonly Uint8Array[]): ScrapeStats[] {
     this.counters.scrapes++;
     return infoHashes.map((h) => {
-      const t = this.torrents.get(latin1(h));
-      if (!t || (this.allow && !this.allow.has(Buffer.from(h).toString('hex')))) return { complete: 0, downloaded: 0, incomplete: 0 };
-      return { complete: t.seeders, downloaded: t.downloaded, incomplete: t.peers.length - t.seeders };
+      const t = h.length === 20 ? this.find(h) : undefined;
+      return t ? this.counts(t) : { complete: 0, downloaded: 0, incomplete: 0 };
     });
   }
 
   /** Every tracked torrent's counts (a full scrape), keyed by hex info hash. */
   scrapeAll(limit = 1000): Map<string, ScrapeStats> {
     const out = new Map<string, ScrapeStats>();
-    for (const [k, t] of this.torrents) {
+    for (const t of this.all()) {
       if (out.size >= limit) break;
-      out.set(Buffer.from(k, 'latin1').toString('hex'), { complete: t.seeders, downloaded: t.downloaded, incomplete: t.peers.length - t.seeders });
+      out.set(hex(t.infoHash), this.counts(t));
     }
     return out;
   }
 
   stats(): TrackerStats {
-    return { torrents: this.torrents.size, peers: this.peerCount, seeders: this.seederCount, leechers: this.peerCount - this.seederCount, ...this.counters };
+    return { torrents: this.torrentCount, peers: this.peerCount, seeders: this.seederCount, leechers: this.peerCount - this.seederCount, ...this.counters };
+  }
+
+  private counts(t: TorrentRecord): ScrapeStats {
+    const complete = t.v4.seeders + (t.v6?.seeders ?? 0);
+    return { complete, downloaded: t.downloaded, incomplete: t.v4.count + (t.v6?.count ?? 0) - complete };
+  }
+
+  /** A keyed 30-bit hash of a 20-byte info hash (a small-integer Map key). */
+  private key(h: Uint8Array): number {
+    let x = this.seed;
+    for (let i = 0; i < 20; i += 4) {
+      x = Math.imul(x ^ ((h[i] << 24) | (h[i + 1] << 16) | (h[i + 2] << 8) | h[i + 3]), 0x9e3779b1);
+      x ^= x >>> 15;
+    }
+    x = Math.imul(x ^ (x >>> 13), 0x85ebca6b);
+    return (x ^ (x >>> 16)) & 0x3fffffff;
+  }
+
+  private find(h: Uint8Array): TorrentRecord | undefined {
+    for (let t = this.torrents.get(this.key(h)); t !== undefined; t = t.next) if (sameHash(t.infoHash, h)) return t;
+    return undefined;
+  }
+
+  private add(h: Uint8Array): TorrentRecord {
+    const k = this.key(h);
+    const t: TorrentRecord = { infoHash: h.slice(0, 20), next: this.torrents.get(k), v4: new PeerTable(6, this.seed), v6: undefined, downloaded: 0 };
+    this.torrents.set(k, t);
+    this.torrentCount++;
+    return t;
+  }
+
+  private drop(t: TorrentRecord): void {
+    const k = this.key(t.infoHash);
+    let head = this.torrents.get(k);
+    if (head === t) head = t.next;
+    else for (let p = head; p !== undefined; p = p.next) if (p.next === t) p.next = t.next;
+    if (head === undefined) this.torrents.delete(k);
+    else this.torrents.set(k, head);
+    this.torrentCount--;
+    const seeds = t.v4.seeders + (t.v6?.seeders ?? 0);
+    this.peerCount -= t.v4.count + (t.v6?.count ?? 0);
+    this.seederCount -= seeds;
+  }
+
+  private *all(): Generator<TorrentRecord> {
+    for (const head of this.torrents.values()) for (let t: TorrentRecord | undefined = head; t !== undefined; t = t.next) yield t;
   }
 }
 
-/** True for an IPv4 or IPv6 literal. */
-export function isIpLiteral(s: string): boolean {
-  return isIP(s) !== 0;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+function sameHash(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < 20; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
-/** Bytes as a binary string, without copying them first. */
-function latin1(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
+function hex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, 20).toString('hex');
 }

@@ -100,56 +100,60 @@ export function decodeReply(b: Uint8Array, ipv6 = false): UdpReply {
 
 export type UdpRequest =
   | { readonly action: 'connect'; readonly tid: number }
-  | { readonly action: 'announce'; readonly tid: number; readonly connectionId: bigint; readonly request: AnnounceRequest }
-  | { readonly action: 'scrape'; readonly tid: number; readonly connectionId: bigint; readonly infoHashes: Uint8Array[] };
+  | { readonly action: 'announce'; readonly tid: number; readonly request: AnnounceRequest }
+  | { readonly action: 'scrape'; readonly tid: number; readonly infoHashes: Uint8Array[] };
 
 function ipFromField(n: number): string | undefined {
   return n === 0 ? undefined : `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
+/** Big-endian unsigned 32 bits at `o` (no DataView: the server decodes every packet). */
+function u32(b: Uint8Array, o: number): number {
+  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+}
+
+/** An unsigned 64-bit field as a number, saturating at 2^53 - 1. */
+function u64(b: Uint8Array, o: number): number {
+  const hi = u32(b, o);
+  return hi >= 0x200000 ? Number.MAX_SAFE_INTEGER : hi * 0x1_0000_0000 + u32(b, o + 4);
+}
+
 /** Decodes a client → tracker packet; throws `TrackerProtocolError` (with the tid when known). */
 export function decodeRequest(b: Uint8Array): UdpRequest {
   if (b.length < 16) throw new TrackerProtocolError('udp request shorter than 16 bytes');
-  const v = view(b);
-  const connectionId = v.getBigUint64(0);
-  const action = v.getUint32(8);
-  const tid = v.getUint32(12);
+  const action = u32(b, 8);
+  const tid = u32(b, 12);
   if (action === ACTION_CONNECT) {
-    if (connectionId !== PROTOCOL_ID) throw new TrackerProtocolError('bad protocol id');
+    if (u32(b, 0) !== 0x417 || u32(b, 4) !== 0x27101980) throw new TrackerProtocolError('bad protocol id');
     return { action: 'connect', tid };
   }
   if (action === ACTION_ANNOUNCE) {
     if (b.length < 98) throw new TrackerProtocolError('announce shorter than 98 bytes');
-    const ev = v.getUint32(80);
-    const event = CODE_EVENT[ev];
+    const event = CODE_EVENT[u32(b, 80)];
     if (event === undefined) throw new TrackerProtocolError('bad event');
-    const port = v.getUint16(96);
+    const port = (b[96] << 8) | b[97];
     if (port === 0) throw new TrackerProtocolError('port 0');
-    const numwant = v.getInt32(92);
-    const big = (o: number): number => {
-      const x = v.getBigUint64(o);
-      return x > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(x);
-    };
+    const numwant = u32(b, 92) | 0;
     const request: AnnounceRequest = {
       infoHash: b.subarray(16, 36),
       peerId: b.subarray(36, 56),
-      downloaded: big(56),
-      left: big(64),
-      uploaded: big(72),
+      downloaded: u64(b, 56),
+      left: u64(b, 64),
+      uploaded: u64(b, 72),
       event,
-      ip: ipFromField(v.getUint32(84)),
-      key: v.getUint32(88),
+      ip: ipFromField(u32(b, 84)),
+      key: u32(b, 88),
       numwant: numwant < 0 ? undefined : numwant,
       port,
     };
-    return { action: 'announce', tid, connectionId, request };
+    return { action: 'announce', tid, request };
   }
   if (action === ACTION_SCRAPE) {
     const n = Math.min(Math.floor((b.length - 16) / 20), MAX_SCRAPE_HASHES);
     if (n < 1) throw new TrackerProtocolError('scrape without info hashes');
     const infoHashes: Uint8Array[] = [];
     for (let i = 0; i < n; i++) infoHashes.push(b.slice(16 + 20 * i, 36 + 20 * i));
-    return { action: 'scrape', tid, connectionId, infoHashes };
+    return { action: 'scrape', tid, infoHashes };
   }
   throw new TrackerProtocolError(`unknown action ${action}`);
 }
@@ -177,21 +181,15 @@ export function encodeAnnounceReply(tid: number, r: AnnounceResponse, family: 4 
 }
 
 /** Like `encodeAnnounceReply`, from compact peer bytes the core already holds (the hot path). */
-export function encodeAnnounceReplyRaw(tid: number, r: AnnounceResponse, raw: readonly Uint8Array[]): Uint8Array {
-  let n = 20;
-  for (const a of raw) n += a.length;
-  const b = new Uint8Array(n);
-  const v = view(b);
-  v.setUint32(0, ACTION_ANNOUNCE);
-  v.setUint32(4, tid >>> 0);
-  v.setUint32(8, r.interval);
-  v.setUint32(12, r.incomplete ?? 0);
-  v.setUint32(16, r.complete ?? 0);
-  let o = 20;
-  for (const a of raw) {
-    b.set(a, o);
-    o += a.length;
-  }
+export function encodeAnnounceReplyCompact(tid: number, r: AnnounceResponse, compact: Uint8Array): Uint8Array {
+  // A slice of Node's buffer pool: far cheaper than a fresh ArrayBuffer per reply.
+  const b = Buffer.allocUnsafe(20 + compact.length);
+  b.writeUInt32BE(ACTION_ANNOUNCE, 0);
+  b.writeUInt32BE(tid >>> 0, 4);
+  b.writeUInt32BE(r.interval, 8);
+  b.writeUInt32BE(r.incomplete ?? 0, 12);
+  b.writeUInt32BE(r.complete ?? 0, 16);
+  b.set(compact, 20);
   return b;
 }
 

@@ -7,7 +7,7 @@
 import type { Address, Clock, Random, UdpEndpoint } from '../runtime/types.js';
 import { TrackerProtocolError } from './errors.js';
 import type { TrackerCore } from './server-core.js';
-import { decodeRequest, encodeAnnounceReplyRaw, encodeConnectReply, encodeErrorReply, encodeScrapeReply } from './udp-codec.js';
+import { decodeRequest, encodeAnnounceReplyCompact, encodeConnectReply, encodeErrorReply, encodeScrapeReply } from './udp-codec.js';
 
 const EPOCH_MS = 60_000;
 
@@ -42,11 +42,11 @@ export class UdpTrackerServer {
 
   /** A 64-bit connection id for `from` in `epoch`. */
   connectionId(from: Address, epoch: number): bigint {
-    const [h1, h2] = this.idHalves(from, epoch);
-    return (BigInt(h1) << 32n) | BigInt(h2);
+    return (BigInt(this.idHalf(from, epoch, 0)) << 32n) | BigInt(this.idHalf(from, epoch, 1));
   }
 
-  private idHalves(from: Address, epoch: number): [number, number] {
+  /** One 32-bit half of the connection id (`half` 0 = high). */
+  private idHalf(from: Address, epoch: number, half: 0 | 1): number {
     let h1 = this.secret[0] ^ epoch;
     let h2 = this.secret[1] ^ Math.imul(epoch, 0x9e3779b1);
     const s = from.host;
@@ -59,19 +59,16 @@ export class UdpTrackerServer {
     h2 = Math.imul(h2 ^ from.port ^ this.secret[3], 0xc2b2ae35);
     h1 ^= h1 >>> 13;
     h2 ^= h2 >>> 16;
-    return [h1 >>> 0, h2 >>> 0];
+    return (half === 0 ? h1 : h2) >>> 0;
   }
 
   /** Checks the packet's first 8 bytes against this and the previous epoch's id. */
   private validConnection(data: Uint8Array, from: Address): boolean {
-    const v = new DataView(data.buffer, data.byteOffset, 8);
-    const hi = v.getUint32(0);
-    const lo = v.getUint32(4);
+    const hi = ((data[0] << 24) | (data[1] << 16) | (data[2] << 8) | data[3]) >>> 0;
+    const lo = ((data[4] << 24) | (data[5] << 16) | (data[6] << 8) | data[7]) >>> 0;
     const epoch = Math.floor(this.o.clock.now() / EPOCH_MS);
-    const [a, b] = this.idHalves(from, epoch);
-    if (a === hi && b === lo) return true;
-    const [c, d] = this.idHalves(from, epoch - 1);
-    return c === hi && d === lo;
+    if (this.idHalf(from, epoch, 1) === lo && this.idHalf(from, epoch, 0) === hi) return true;
+    return this.idHalf(from, epoch - 1, 1) === lo && this.idHalf(from, epoch - 1, 0) === hi;
   }
 
   private onPacket(data: Uint8Array, from: Address): void {
@@ -91,21 +88,22 @@ export class UdpTrackerServer {
 
   private handle(data: Uint8Array, from: Address): void {
     const req = decodeRequest(data);
-    const send = (b: Uint8Array): void => this.o.endpoint.send(b, from);
+    const ep = this.o.endpoint;
     if (req.action === 'connect') {
-      send(encodeConnectReply(req.tid, this.connectionId(from, Math.floor(this.o.clock.now() / EPOCH_MS))));
+      ep.send(encodeConnectReply(req.tid, this.connectionId(from, Math.floor(this.o.clock.now() / EPOCH_MS))), from);
       return;
     }
     if (!this.validConnection(data, from)) {
-      send(encodeErrorReply(req.tid, 'invalid connection id'));
+      ep.send(encodeErrorReply(req.tid, 'invalid connection id'), from);
       return;
     }
     if (req.action === 'announce') {
-      const family = from.host.includes(':') && !from.host.startsWith('::ffff:') ? 6 : 4;
-      const out = this.o.core.announce(req.request, from.host, family, false);
-      send(out.ok ? encodeAnnounceReplyRaw(req.tid, out.response, out.raw) : encodeErrorReply(req.tid, out.reason));
+      // Over IPv6 the reply lists IPv6 peers (18 bytes each), over IPv4 IPv4 peers (BEP 15).
+      const v6 = from.host.includes(':') && !from.host.startsWith('::ffff:');
+      const out = this.o.core.announce(req.request, from.host, v6 ? 6 : 4, false);
+      ep.send(out.ok ? encodeAnnounceReplyCompact(req.tid, out.response, v6 ? out.compact6 : out.compact4) : encodeErrorReply(req.tid, out.reason), from);
       return;
     }
-    send(encodeScrapeReply(req.tid, this.o.core.scrape(req.infoHashes)));
+    ep.send(encodeScrapeReply(req.tid, this.o.core.scrape(req.infoHashes)), from);
   }
 }

@@ -94,7 +94,7 @@ describe('tracker udp codec (BEP 15)', () => {
     const r = udp.decodeRequest(b);
     assert.equal(r.action, 'announce');
     if (r.action !== 'announce') return;
-    assert.equal(r.connectionId, 5n);
+    assert.deepEqual([...b.subarray(0, 8)], [0, 0, 0, 0, 0, 0, 0, 5], 'connection id leads the packet');
     assert.deepEqual(r.request.infoHash, ih);
     assert.equal(r.request.event, 'started');
     assert.equal(r.request.numwant, 40);

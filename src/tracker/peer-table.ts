@@ -1,0 +1,245 @@
+/**
+ * One torrent's peers of one address family, packed for the tracker's hot path:
+ *
+ * - `entries`: the compact peers (6 bytes for IPv4, 18 for IPv6) back to back, so a reply is
+ *   a few slices copied out of it; leechers sit at positions [0, leechers), seeds after them,
+ *   so a seed is sent only leechers by slicing the first part.
+ * - `seen`: the last announce per position, in whole seconds on the core's clock.
+ * - `slots`: an open-addressing index (linear probing, a keyed hash of the entry bytes) from
+ *   an entry to its position + 1; a peer is identified by its address and port, as a tracker
+ *   lists it. Tables of up to 8 peers have no index and are scanned.
+ *
+ * About 6 (or 18) + 4 + 8 bytes per peer, no object per peer and nothing for the GC to trace.
+ */
+
+/** Below this capacity a table is scanned instead of indexed. */
+const SCAN_CAPACITY = 8;
+const MIN_CAPACITY = 2;
+
+export class PeerTable {
+  readonly width: 6 | 18;
+  private readonly seed: number;
+  entries: Uint8Array;
+  seen: Uint32Array;
+  private slots: Int32Array | undefined;
+  private capacity: number;
+  count = 0;
+  leechers = 0;
+
+  constructor(width: 6 | 18, seed: number) {
+    this.width = width;
+    this.seed = seed;
+    this.capacity = MIN_CAPACITY;
+    this.entries = new Uint8Array(MIN_CAPACITY * width);
+    this.seen = new Uint32Array(MIN_CAPACITY);
+  }
+
+  get seeders(): number {
+    return this.count - this.leechers;
+  }
+
+  /** Position of the entry equal to `src[off .. off + width)`, or -1. */
+  find(src: Uint8Array, off: number): number {
+    const slots = this.slots;
+    if (slots === undefined) {
+      for (let p = 0; p < this.count; p++) if (this.equalAt(p, src, off)) return p;
+      return -1;
+    }
+    const mask = slots.length - 1;
+    for (let i = this.hash(src, off) & mask; ; i = (i + 1) & mask) {
+      const s = slots[i];
+      if (s === 0) return -1;
+      if (this.equalAt(s - 1, src, off)) return s - 1;
+    }
+  }
+
+  /** Adds a peer that `find` did not find; returns its position. */
+  insert(src: Uint8Array, off: number, seed: boolean, now: number): number {
+    if (this.count === this.capacity) this.resize(this.capacity * 2);
+    let p = this.count++;
+    this.entries.set(src.subarray(off, off + this.width), p * this.width);
+    this.seen[p] = now;
+    this.index(p);
+    if (!seed) {
+      // Leechers first: the new one takes the first seed's place, which moves to the end.
+      if (p !== this.leechers) {
+        this.swap(p, this.leechers);
+        p = this.leechers;
+      }
+      this.leechers++;
+    }
+    return p;
+  }
+
+  /** Records an announce from the peer at `p`; returns its position (a change of role moves it). */
+  touch(p: number, seed: boolean, now: number): number {
+    this.seen[p] = now;
+    const isSeed = p >= this.leechers;
+    if (seed === isSeed) return p;
+    if (seed) {
+      const last = --this.leechers;
+      this.swap(p, last);
+      return last;
+    }
+    const first = this.leechers++;
+    this.swap(p, first);
+    return first;
+  }
+
+  /** Removes the peer at `p`; returns whether it was a seed. */
+  removeAt(p: number): boolean {
+    const seed = p >= this.leechers;
+    this.unindex(p);
+    if (!seed) {
+      // Fill the hole with the last leecher, then that hole with the last seed.
+      const lastLeecher = --this.leechers;
+      this.moveTo(lastLeecher, p);
+      p = lastLeecher;
+    }
+    this.moveTo(--this.count, p);
+    return seed;
+  }
+
+  /** Drops peers not seen since `cutoff`; returns [removed, of which seeds]. */
+  expire(cutoff: number): [number, number] {
+    let removed = 0;
+    let seeds = 0;
+    for (let p = this.count - 1; p >= 0; p--) {
+      if (this.seen[p] >= cutoff) continue;
+      removed++;
+      if (this.removeAt(p)) seeds++;
+      // removeAt may move an unchecked entry into p only from above p (already checked).
+    }
+    if (this.capacity > MIN_CAPACITY && this.count * 4 <= this.capacity) this.resize(Math.max(MIN_CAPACITY, this.capacity >> 1));
+    return [removed, seeds];
+  }
+
+  /**
+   * Copies up to `want` entries from positions [0, end) into `out` at `o`, starting at a
+   * position `start` in that range and wrapping, skipping position `skip`. Returns bytes written.
+   */
+  copyOut(end: number, start: number, skip: number, want: number, out: Uint8Array, o: number): number {
+    const w = this.width;
+    const o0 = o;
+    let left = want;
+    // Two runs, [start, end) then [0, start), each split around `skip`.
+    const runs = [start, end, 0, start];
+    for (let r = 0; r < 4 && left > 0; r += 2) {
+      const a = runs[r];
+      const b = runs[r + 1];
+      if (skip >= a && skip < b) {
+        o = this.copyRun(a, skip, left, out, o);
+        left = want - (o - o0) / w;
+        o = this.copyRun(skip + 1, b, left, out, o);
+      } else o = this.copyRun(a, b, left, out, o);
+      left = want - (o - o0) / w;
+    }
+    return o - o0;
+  }
+
+  private copyRun(a: number, b: number, max: number, out: Uint8Array, o: number): number {
+    const n = Math.min(b - a, max);
+    if (n <= 0) return o;
+    const w = this.width;
+    out.set(this.entries.subarray(a * w, (a + n) * w), o);
+    return o + n * w;
+  }
+
+  private equalAt(p: number, src: Uint8Array, off: number): boolean {
+    const e = this.entries;
+    const base = p * this.width;
+    for (let i = 0; i < this.width; i++) if (e[base + i] !== src[off + i]) return false;
+    return true;
+  }
+
+  private hash(src: Uint8Array, off: number): number {
+    let h = this.seed;
+    for (let i = 0; i < this.width; i += 2) {
+      h = Math.imul(h ^ ((src[off + i] << 8) | src[off + i + 1]), 0x9e3779b1);
+      h ^= h >>> 15;
+    }
+    h = Math.imul(h ^ (h >>> 13), 0x85ebca6b);
+    return (h ^ (h >>> 16)) >>> 0;
+  }
+
+  /** The slot holding position `p`. */
+  private slotOf(p: number): number {
+    const slots = this.slots as Int32Array;
+    const mask = slots.length - 1;
+    let i = this.hash(this.entries, p * this.width) & mask;
+    while (slots[i] !== p + 1) i = (i + 1) & mask;
+    return i;
+  }
+
+  private index(p: number): void {
+    const slots = this.slots;
+    if (slots === undefined) return;
+    const mask = slots.length - 1;
+    let i = this.hash(this.entries, p * this.width) & mask;
+    while (slots[i] !== 0) i = (i + 1) & mask;
+    slots[i] = p + 1;
+  }
+
+  /** Removes position `p` from the index (backward-shift deletion keeps probe runs intact). */
+  private unindex(p: number): void {
+    const slots = this.slots;
+    if (slots === undefined) return;
+    const mask = slots.length - 1;
+    let hole = this.slotOf(p);
+    for (let j = (hole + 1) & mask; slots[j] !== 0; j = (j + 1) & mask) {
+      const home = this.hash(this.entries, (slots[j] - 1) * this.width) & mask;
+      // Move j into the hole unless its home lies cyclically in (hole, j].
+      if (((j - home) & mask) >= ((j - hole) & mask)) {
+        slots[hole] = slots[j];
+        hole = j;
+      }
+    }
+    slots[hole] = 0;
+  }
+
+  /** Moves the (indexed) entry at `from` to the unindexed position `to`. */
+  private moveTo(from: number, to: number): void {
+    if (from === to) return;
+    if (this.slots !== undefined) this.slots[this.slotOf(from)] = to + 1;
+    const w = this.width;
+    this.entries.copyWithin(to * w, from * w, from * w + w);
+    this.seen[to] = this.seen[from];
+  }
+
+  private swap(a: number, b: number): void {
+    if (a === b) return;
+    if (this.slots !== undefined) {
+      const sa = this.slotOf(a);
+      const sb = this.slotOf(b);
+      this.slots[sa] = b + 1;
+      this.slots[sb] = a + 1;
+    }
+    const e = this.entries;
+    const w = this.width;
+    for (let i = 0; i < w; i++) {
+      const t = e[a * w + i];
+      e[a * w + i] = e[b * w + i];
+      e[b * w + i] = t;
+    }
+    const t = this.seen[a];
+    this.seen[a] = this.seen[b];
+    this.seen[b] = t;
+  }
+
+  private resize(capacity: number): void {
+    const w = this.width;
+    const entries = new Uint8Array(capacity * w);
+    entries.set(this.entries.subarray(0, this.count * w));
+    const seen = new Uint32Array(capacity);
+    seen.set(this.seen.subarray(0, this.count));
+    this.entries = entries;
+    this.seen = seen;
+    this.capacity = capacity;
+    if (capacity <= SCAN_CAPACITY) {
+      this.slots = undefined;
+      return;
+    }
+    this.slots = new Int32Array(capacity * 2);
+    for (let p = 0; p < this.count; p++) this.index(p);
+  }
+}
