@@ -25,21 +25,41 @@ interface FakeTorrent {
   have: Set<number>;
 }
 
+export interface ReadLog {
+  readonly id: TorrentId;
+  readonly index: number;
+  readonly start: number;
+  readonly end: number;
+  /** Ended because the signal was aborted. */
+  aborted: boolean;
+  /** Yielded every byte of the range. */
+  done: boolean;
+  /** Resolves when the read has ended either way. */
+  readonly finished: Promise<void>;
+}
+
 export class FakeTorrentService implements TorrentService {
   readonly torrents = new Map<TorrentId, FakeTorrent>();
   private readonly listeners = new Set<(e: ServiceEvent) => void>();
   private waiters: (() => void)[] = [];
   private addedClock = 1_700_000_000_000;
   /** Every read() call and how it ended, for assertions. */
-  readonly reads: { id: TorrentId; index: number; start: number; end: number; aborted: boolean; done: boolean }[] = [];
+  readonly reads: ReadLog[] = [];
   counters = { pieceHashFailures: 3, dhtLookups: 12, announceOk: 5, announceFail: 2 };
   current: Settings = {
     downloadDir: '/downloads', downloadRateLimit: 0, uploadRateLimit: 0,
     maxActiveDownloads: 3, maxConnections: 200, maxConnectionsPerTorrent: 50, dht: true,
   };
 
+  private listenerWatch: (() => void)[] = [];
+
   get listenerCount(): number {
     return this.listeners.size;
+  }
+
+  /** Resolves once exactly n listeners are subscribed. */
+  async listenersReach(n: number): Promise<void> {
+    while (this.listeners.size !== n) await new Promise<void>((r) => this.listenerWatch.push(r));
   }
 
   /** Puts a torrent in directly (as if loaded from state), all pieces present unless `have` says otherwise. */
@@ -180,29 +200,44 @@ export class FakeTorrentService implements TorrentService {
     return {
       fileLength: file.data.length,
       async *read(start, end, signal) {
-        const log = { id, index: fileIndex, start, end, aborted: false, done: false };
+        let finish = (): void => undefined;
+        const log: ReadLog = { id, index: fileIndex, start, end, aborted: false, done: false, finished: new Promise((r) => (finish = r)) };
         reads.push(log);
-        let pos = start;
-        while (pos <= end) {
-          const piece = Math.floor((fileOffset + pos) / t.pieceLength);
-          while (!t.have.has(piece) && !signal.aborted) await waitForPiece(piece, signal);
-          if (signal.aborted) {
-            log.aborted = true;
-            return;
+        try {
+          let pos = start;
+          while (pos <= end) {
+            const piece = Math.floor((fileOffset + pos) / t.pieceLength);
+            while (!t.have.has(piece) && !signal.aborted) await waitForPiece(piece, signal);
+            if (signal.aborted) {
+              log.aborted = true;
+              return;
+            }
+            const pieceEnd = (piece + 1) * t.pieceLength - fileOffset - 1;
+            const last = Math.min(end, pieceEnd);
+            yield file.data.slice(pos, last + 1);
+            pos = last + 1;
           }
-          const pieceEnd = (piece + 1) * t.pieceLength - fileOffset - 1;
-          const last = Math.min(end, pieceEnd);
-          yield file.data.slice(pos, last + 1);
-          pos = last + 1;
+          log.done = true;
+        } finally {
+          finish();
         }
-        log.done = true;
       },
     };
   }
 
   subscribe(listener: (event: ServiceEvent) => void): () => void {
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this.listenersChanged();
+    return () => {
+      this.listeners.delete(listener);
+      this.listenersChanged();
+    };
+  }
+
+  private listenersChanged(): void {
+    const w = this.listenerWatch;
+    this.listenerWatch = [];
+    for (const wake of w) wake();
   }
 
   private get(id: TorrentId): FakeTorrent {

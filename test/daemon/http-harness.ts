@@ -4,6 +4,7 @@
  */
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApiServer, type ApiServer } from '../../src/daemon/http/server.js';
@@ -105,4 +106,17 @@ export class TextCollector {
     }
     return this.text;
   }
+}
+
+/** Sends raw bytes on a fresh connection and returns everything the server answers before closing. */
+export function rawExchange(port: number, bytes: string | Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (s: string) => (answer += s));
+    socket.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' || e.code === 'EPIPE' ? resolve(answer) : reject(e)));
+    socket.on('close', () => resolve(answer));
+    socket.end(bytes);
+  });
 }

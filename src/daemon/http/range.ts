@@ -29,8 +29,8 @@ export function decideRange(header: string | undefined, length: number): RangeDe
     return { kind: 'partial', range: { start: Math.max(0, length - n), end: length - 1 } };
   }
   const start = Number(m[1]);
-  const last = m[2] === '' ? length - 1 : Number(m[2]);
-  if (last < start) return { kind: 'full' }; // syntactically invalid: ignore it
+  if (m[2] !== '' && Number(m[2]) < start) return { kind: 'full' }; // syntactically invalid: ignore it
   if (start >= length) return { kind: 'unsatisfiable' };
-  return { kind: 'partial', range: { start, end: Math.min(last, length - 1) } };
+  const last = m[2] === '' ? length - 1 : Math.min(Number(m[2]), length - 1);
+  return { kind: 'partial', range: { start, end: last } };
 }

@@ -16,7 +16,8 @@ const NOT_BUILT = 'The Shoal web UI has not been built yet, so there is no page 
 export function registerStaticRoutes(app: FastifyInstance, webRoot: string): void {
   const root = resolve(webRoot);
 
-  app.get('/*', { config: { public: true } }, async (req, reply) => {
+  // GET and HEAD explicitly, so a HEAD answer keeps the file's Content-Length.
+  app.route({ method: ['GET', 'HEAD'], url: '/*', config: { public: true }, handler: async (req, reply) => {
     const urlPath = req.url.split('?', 1)[0];
     if (urlPath === '/api' || urlPath.startsWith('/api/')) return reply.code(404).send({ error: 'no such endpoint' });
     const file = await findFile(root, urlPath === '/' ? '/index.html' : urlPath);
@@ -30,7 +31,7 @@ export function registerStaticRoutes(app: FastifyInstance, webRoot: string): voi
     securityHeaders(reply);
     if (req.method === 'HEAD') return reply.send();
     return reply.send(createReadStream(file.path));
-  });
+  } });
 }
 
 async function notBuilt(reply: FastifyReply, root: string): Promise<FastifyReply> {

@@ -17,7 +17,8 @@ interface StreamParams {
 }
 
 export function registerStreamRoute(app: FastifyInstance, service: TorrentService): void {
-  app.get<{ Params: StreamParams }>('/api/torrents/:infoHash/files/:index/stream', { config: { queryToken: true } }, async (req, reply) => {
+  // GET and HEAD explicitly: fastify's automatic HEAD route would drain the stream and zero Content-Length.
+  app.route<{ Params: StreamParams }>({ method: ['GET', 'HEAD'], url: '/api/torrents/:infoHash/files/:index/stream', config: { queryToken: true }, handler: async (req, reply) => {
     const id = parseInfoHash(req.params.infoHash);
     const index = parseFileIndex(req.params.index);
     const file = service.openFile(id, index);
@@ -25,7 +26,6 @@ export function registerStreamRoute(app: FastifyInstance, service: TorrentServic
     const path = service.details(id).files.find((f) => f.index === index)?.path ?? '';
 
     reply.header('Accept-Ranges', 'bytes');
-    reply.header('Content-Type', mime.getType(path) ?? 'application/octet-stream');
     reply.header('Cache-Control', 'no-store');
     reply.header('X-Content-Type-Options', 'nosniff');
 
@@ -34,6 +34,7 @@ export function registerStreamRoute(app: FastifyInstance, service: TorrentServic
       reply.header('Content-Range', `bytes */${length}`);
       return reply.code(416).send({ error: `range not satisfiable: the file has ${length} bytes` });
     }
+    reply.header('Content-Type', mime.getType(path) ?? 'application/octet-stream');
     const range: ByteRange = decision.kind === 'partial' ? decision.range : { start: 0, end: length - 1 };
     if (decision.kind === 'partial') {
       reply.code(206).header('Content-Range', `bytes ${range.start}-${range.end}/${length}`);
@@ -45,7 +46,7 @@ export function registerStreamRoute(app: FastifyInstance, service: TorrentServic
     // 'close' before the last byte means the client hung up: stop waiting for pieces.
     reply.raw.on('close', () => abort.abort());
     return reply.send(Readable.from(readRange(file, range, abort.signal), { objectMode: false }));
-  });
+  } });
 }
 
 async function* readRange(file: FileRangeStream, range: ByteRange, signal: AbortSignal): AsyncGenerator<Uint8Array> {
