@@ -77,6 +77,12 @@ describe('HTTP API: Host and Origin', () => {
     assert.match(answer, /^HTTP\/1\.[01] 403 /);
   });
 
+  it('answers 400 to a request with two Host headers', async () => {
+    const answer = await rawExchange(h.port, `GET /api/torrents HTTP/1.1\r\nHost: ${h.hostPort}\r\nHost: evil.example\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`);
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+    assert.match(answer, /more than one Host/);
+  });
+
   it('accepts the bound address and the loopback names on the same port', async () => {
     for (const host of [`127.0.0.1:${h.port}`, `localhost:${h.port}`, `LOCALHOST:${h.port}`, `[::1]:${h.port}`]) {
       assert.equal((await h.request('GET', '/api/torrents', { host })).status, 200, host);

@@ -57,6 +57,10 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
 
   app.addHook('onRequest', async (req, reply) => {
     if (hosts === undefined || !hosts.allowsHost(req.headers.host)) return deny(reply, 403, 'Host is not this daemon\'s address');
+    // Node keeps the first of several Host headers; a proxy might use another, so refuse the ambiguity.
+    if (req.raw.rawHeaders.filter((_, i) => i % 2 === 0 && /^host$/i.test(req.raw.rawHeaders[i])).length > 1) {
+      return deny(reply, 400, 'more than one Host header');
+    }
     const origin = req.headers.origin;
     if (origin !== undefined && !hosts.allowsOrigin(origin)) return deny(reply, 403, 'cross-origin requests are not allowed');
     const config = req.routeOptions.config;
@@ -103,7 +107,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   };
 }
 
-function deny(reply: FastifyReply, status: 401 | 403, error: string): FastifyReply {
+function deny(reply: FastifyReply, status: 400 | 401 | 403, error: string): FastifyReply {
   return reply.code(status).send({ error });
 }
 
