@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { decideRange } from '../../src/daemon/http/range.js';
+import { ServiceError } from '../../src/daemon/types.js';
 import { startHarness, type Harness } from './http-harness.js';
 
 const LENGTH = 1000;
@@ -124,6 +125,24 @@ describe('HTTP API: file streaming', () => {
     h.service.completePiece(late, 2);
     assert.deepEqual(new Uint8Array(await body.end), DATA.slice(400, 800));
     assert.equal(read.done, true);
+  });
+
+  it('answers with the service\'s status when a read fails before its first byte', async () => {
+    const open = h.service.openFile.bind(h.service);
+    h.service.openFile = (tid, index) => ({
+      fileLength: open(tid, index).fileLength,
+      // eslint-disable-next-line require-yield -- fails before yielding, like a paused torrent
+      async *read() {
+        throw new ServiceError(409, 'the torrent is paused');
+      },
+    });
+    try {
+      const r = await h.request('GET', url(), { headers: { range: 'bytes=0-9' } });
+      assert.equal(r.status, 409);
+      assert.deepEqual(r.json(), { error: 'the torrent is paused' });
+    } finally {
+      h.service.openFile = open;
+    }
   });
 
   it('stops reading when the client hangs up', async () => {

@@ -112,6 +112,8 @@ function deny(reply: FastifyReply, status: 400 | 401 | 403, error: string): Fast
 }
 
 function errorReply(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  // A stream that failed before its first byte left its media headers on the reply.
+  for (const h of ['content-type', 'content-length', 'content-range']) reply.removeHeader(h);
   if (err instanceof ServiceError) return reply.code(err.status).send({ error: err.message });
   const status = err.statusCode;
   if (status !== undefined && status >= 400 && status < 500) return reply.code(status).send({ error: err.message });

@@ -45,6 +45,8 @@ export function registerStreamRoute(app: FastifyInstance, service: TorrentServic
     const abort = new AbortController();
     // 'close' before the last byte means the client hung up: stop waiting for pieces.
     reply.raw.on('close', () => abort.abort());
+    // fastify writes the status line with the first byte, so a read that fails before any byte
+    // (say the torrent was paused: 409) still gets its own status instead of a cut-off 206.
     return reply.send(Readable.from(readRange(file, range, abort.signal), { objectMode: false }));
   } });
 }
