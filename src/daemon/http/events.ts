@@ -40,7 +40,14 @@ export function registerEventRoute(app: FastifyInstance, service: TorrentService
       if (res.writableLength > MAX_BUFFERED_BYTES) res.destroy();
       else res.write(chunk);
     };
-    const unsubscribe = service.subscribe((event) => send(formatEvent(event)));
+    let unsubscribe: () => void;
+    try {
+      unsubscribe = service.subscribe((event) => send(formatEvent(event)));
+    } catch (e) {
+      console.error(`shoal api: subscribing to events failed: ${(e as Error).stack ?? String(e)}`);
+      res.destroy();
+      return;
+    }
     const heartbeat = setInterval(() => send(': heartbeat\n\n'), HEARTBEAT_MS);
     open.add(res);
     res.on('close', () => {
