@@ -16,6 +16,7 @@ import { parseTorrent, type Torrent } from '../../metainfo/torrent.js';
 import type { Address, Runtime, TimerHandle } from '../../runtime/types.js';
 import { Session, resumePathFor } from '../../session/session.js';
 import { resolveInside } from '../../storage/path-safety.js';
+import type { StorageStats } from '../../storage/types.js';
 import { RateLimiter } from '../../swarm/rate-limit.js';
 import { startDhtNode } from '../../cli/dht-peers.js';
 import {
@@ -298,6 +299,11 @@ export class DaemonService implements TorrentService {
     if (limits.download !== undefined) e.limiters.download.setRate((e.record.downloadLimit = limits.download));
     if (limits.upload !== undefined) e.limiters.upload.setRate((e.record.uploadLimit = limits.upload));
     await this.store.put(e.record);
+  }
+
+  /** The running swarm's storage counters (pieces hashed, disk reads); undefined while it does not run. For tests and diagnostics. */
+  storageStats(id: TorrentId): StorageStats | undefined {
+    return this.get(id).swarm?.storage?.stats();
   }
 
   /** Stops every swarm (resume data written clean), snapshots the state, closes the port. */
