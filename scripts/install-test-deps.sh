@@ -6,9 +6,10 @@
 #   iproute2            `ip netns` and veth pairs for the Transmission namespace
 #   time                /usr/bin/time (wall time, CPU and peak RSS of bench children)
 #   opentracker         the reference HTTP/UDP tracker (tracker interop tests and bench)
+#   chromium            headless browser for the web UI's end-to-end test (driven by playwright-core)
 # Does nothing when they are already there; needs root (or sudo) otherwise. Quiet unless it fails.
 set -euo pipefail
-packages=(python3-libtorrent transmission-cli aria2 iproute2 time opentracker)
+packages=(python3-libtorrent transmission-cli aria2 iproute2 time opentracker chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,92 @@
+/** The daemon's settings (GET/PATCH /api/settings); only changed fields are sent. */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { Settings } from '../../src/daemon/types.js';
+import { errorMessage } from './api.js';
+import { useServices } from './context.js';
+
+type NumberKey = 'downloadRateLimit' | 'uploadRateLimit' | 'maxActiveDownloads' | 'maxConnections' | 'maxConnectionsPerTorrent';
+/** Rate limits are edited in KiB/s and stored in bytes per second. */
+const NUMBER_FIELDS: readonly [NumberKey, string, number][] = [
+  ['downloadRateLimit', 'Download limit (KiB/s, 0 = none)', 1024],
+  ['uploadRateLimit', 'Upload limit (KiB/s, 0 = none)', 1024],
+  ['maxActiveDownloads', 'Active downloads at once', 1],
+  ['maxConnections', 'Connections in all', 1],
+  ['maxConnectionsPerTorrent', 'Connections per torrent', 1],
+];
+
+export function SettingsDialog({ onClose }: { onClose: () => void }) {
+  const { api, notify } = useServices();
+  const ref = useRef<HTMLDialogElement>(null);
+  const [saved, setSaved] = useState<Settings | null>(null);
+  const [draft, setDraft] = useState<Record<string, string | boolean>>({});
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    ref.current?.showModal();
+    api.settings().then((s) => {
+      setSaved(s);
+      const d: Record<string, string | boolean> = { downloadDir: s.downloadDir, dht: s.dht };
+      for (const [k, , unit] of NUMBER_FIELDS) d[k] = String(s[k] / unit);
+      setDraft(d);
+    }, (e: unknown) => setError(`Loading settings: ${errorMessage(e)}`));
+  }, [api]);
+
+  async function save(e: Event) {
+    e.preventDefault();
+    if (!saved) return;
+    const patch: Record<string, string | number | boolean> = {};
+    if (draft.downloadDir !== saved.downloadDir) patch.downloadDir = String(draft.downloadDir).trim();
+    if (draft.dht !== saved.dht) patch.dht = draft.dht === true;
+    for (const [k, label, unit] of NUMBER_FIELDS) {
+      const n = Number(draft[k]);
+      if (!Number.isFinite(n) || n < 0) return setError(`${label}: enter a number of 0 or more.`);
+      const v = Math.round(n * unit);
+      if (v !== saved[k]) patch[k] = v;
+    }
+    setBusy(true);
+    try {
+      if (Object.keys(patch).length > 0) await api.updateSettings(patch as Partial<Settings>);
+      notify('info', 'Settings saved');
+      onClose();
+    } catch (err) {
+      setError(`Saving settings: ${errorMessage(err)}`);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <dialog ref={ref} class="card settings" onCancel={onClose} aria-label="Settings">
+      <form onSubmit={save}>
+        <h2>Settings</h2>
+        {!saved && !error && <p class="empty">Loading…</p>}
+        {saved && (
+          <>
+            <label>
+              Download directory
+              <input type="text" value={String(draft.downloadDir ?? '')} spellcheck={false}
+                onInput={(e) => setDraft({ ...draft, downloadDir: e.currentTarget.value })} />
+            </label>
+            {NUMBER_FIELDS.map(([k, label]) => (
+              <label key={k}>
+                {label}
+                <input type="number" min={0} step="any" value={String(draft[k] ?? '')}
+                  onInput={(e) => setDraft({ ...draft, [k]: e.currentTarget.value })} />
+              </label>
+            ))}
+            <label class="check">
+              <input type="checkbox" checked={draft.dht === true} onChange={(e) => setDraft({ ...draft, dht: e.currentTarget.checked })} />
+              DHT (find peers without trackers)
+            </label>
+          </>
+        )}
+        {error && <p class="error" role="alert">{error}</p>}
+        <div class="buttons">
+          <button type="button" onClick={onClose}>Cancel</button>
+          <button type="submit" class="primary" disabled={!saved || busy}>Save</button>
+        </div>
+      </form>
+    </dialog>
+  );
+}

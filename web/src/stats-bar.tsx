@@ -1,0 +1,29 @@
+/** Session and DHT statistics, kept current by the event stream's `stats` events. */
+import type { SessionStats } from '../../src/daemon/types.js';
+import { formatBytes, formatCount, formatRate } from './format.js';
+
+export function StatsBar({ stats }: { stats: SessionStats | null }) {
+  if (!stats) return <div class="stats" aria-label="Session statistics">Loading statistics…</div>;
+  const torrents = Object.values(stats.torrents).reduce((a, b) => a + b, 0);
+  return (
+    <dl class="stats" aria-label="Session statistics">
+      <Stat label="Down" value={formatRate(stats.downloadRate)} class="down" />
+      <Stat label="Up" value={formatRate(stats.uploadRate)} class="up" />
+      <Stat label="Downloaded" value={formatBytes(stats.downloaded)} />
+      <Stat label="Uploaded" value={formatBytes(stats.uploaded)} />
+      <Stat label="Peers" value={formatCount(stats.peers)} />
+      <Stat label="Torrents" value={formatCount(torrents)} />
+      <Stat label="DHT" value={stats.dht.enabled ? `${formatCount(stats.dht.nodes)} nodes · ${formatCount(stats.dht.lookups)} lookups` : 'off'} />
+      {stats.listenAddress && <Stat label="Listening" value={stats.listenAddress} />}
+    </dl>
+  );
+}
+
+function Stat({ label, value, class: cls }: { label: string; value: string; class?: string }) {
+  return (
+    <div class={cls}>
+      <dt>{label}</dt>
+      <dd>{value}</dd>
+    </div>
+  );
+}
