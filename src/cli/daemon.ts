@@ -65,7 +65,11 @@ export function registerDaemon(program: Command): void {
       if (service.listenAddress) process.stdout.write(`peers: listening on ${formatAddress(service.listenAddress)}\n`);
       process.stdout.write(`state: ${stateDir}\n`);
       // Swarms start after the API is up: with thousands of torrents the UI answers at once.
-      service.startAll();
+      const started = performance.now();
+      void service.startAll().then(() => {
+        const n = service.list({ limit: 1 }).total;
+        process.stdout.write(`torrents: ${n} loaded, swarms started in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+      });
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

@@ -73,6 +73,8 @@ export class DaemonService implements TorrentService {
   /** Entries waiting for a background start, in order. */
   private startQueue: TorrentEntry[] = [];
   private starters = 0;
+  /** Called once the start queue first runs empty (startAll's promise). */
+  private onIdle: (() => void) | undefined;
 
   private constructor(
     private readonly o: DaemonServiceOptions,
@@ -107,10 +109,14 @@ export class DaemonService implements TorrentService {
     return s;
   }
 
-  /** Starts the DHT and every torrent that should run, in the background. */
-  startAll(): void {
+  /** Starts the DHT and every torrent that should run, in the background; resolves when the last of them has started. */
+  startAll(): Promise<void> {
     this.syncDht();
     this.plan();
+    return new Promise((resolve) => {
+      this.onIdle = resolve;
+      this.drainStarts();
+    });
   }
 
   get listenAddress(): Address | undefined {
@@ -366,6 +372,10 @@ export class DaemonService implements TorrentService {
         this.starters--;
         this.drainStarts();
       });
+    }
+    if (this.starters === 0 && this.startQueue.length === 0 && this.onIdle) {
+      this.onIdle();
+      this.onIdle = undefined;
     }
   }
 
