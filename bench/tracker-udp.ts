@@ -157,26 +157,57 @@ async function withOpentracker(): Promise<Result | undefined> {
   }
 }
 
-function memoryPerMillion(): { peers: number; bytes: number } {
+interface Memory {
+  peers: number;
+  torrents: number;
+  /** Heap + array buffers still held after a full GC. */
+  retained: number;
+  /** Highest resident set size growth while announcing. */
+  peakRss: number;
+}
+
+/** A million peers announced into a fresh `TrackerCore` spread over `torrents` torrents (run in a child of its own). */
+function memoryForMillion(torrents: number): Memory {
   const clock: Clock = { now: () => 0, setTimer: () => ({ cancel: () => undefined }) };
-  const core = new TrackerCore({ clock, random: createRandom(1) });
+  const core = new TrackerCore({ clock, random: createRandom(1), maxPeers: 1_000_000, maxPeersPerTorrent: 1_000_000 });
   const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  const before = process.memoryUsage();
+  if (!gc) throw new Error('run with node --expose-gc');
+  const held = (): number => {
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+  gc();
+  const before = held();
+  const rss0 = process.memoryUsage().rss;
   const N = 1_000_000;
+  const infoHash = new Uint8Array(20);
+  const hv = new DataView(infoHash.buffer);
   const peerId = new Uint8Array(20);
-  const dv = new DataView(peerId.buffer);
-  let peak = 0;
+  let peak = rss0;
   for (let i = 0; i < N; i++) {
-    dv.setUint32(0, i);
+    const t = i % torrents;
+    hv.setUint32(0, Math.imul(t, 2654435761));
+    hv.setUint32(16, t);
     const host = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-    core.announce({ infoHash: hashes[i % HASHES], peerId, port: 6881, uploaded: 0, downloaded: 0, left: i % 2, event: 'started', numwant: 0 }, host);
+    core.announce({ infoHash, peerId, port: 6881, uploaded: 0, downloaded: 0, left: i % 2, event: 'started', numwant: 0 }, host, 4, false);
     if ((i & 0xffff) === 0) peak = Math.max(peak, process.memoryUsage().rss);
   }
-  gc?.();
-  const after = process.memoryUsage();
-  peak = Math.max(peak, after.rss);
-  return { peers: core.stats().peers, bytes: Math.max(after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers, peak - before.rss) };
+  gc();
+  peak = Math.max(peak, process.memoryUsage().rss);
+  return { peers: core.stats().peers, torrents: core.stats().torrents, retained: held() - before, peakRss: peak - rss0 };
+}
+
+if (process.argv[2] === '--memory') {
+  process.stdout.write(JSON.stringify(memoryForMillion(Number(process.argv[3]))) + '\n');
+  process.exit(0);
+}
+
+async function memoryInChild(torrents: number): Promise<Memory> {
+  const child = spawn(process.execPath, ['--expose-gc', process.argv[1], '--memory', String(torrents)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  await new Promise((r) => child.once('exit', r));
+  return JSON.parse(out) as Memory;
 }
 
 const fmt = (r: Result) => `${Math.round(r.answered / r.seconds)} announces/s, ${((r.cpu / r.answered) * 100_000).toFixed(2)} CPU s per 100k (${r.cpu.toFixed(2)} s CPU, ${r.sys.toFixed(2)} s of it system, for ${r.answered})`;
@@ -189,5 +220,8 @@ if (ot) {
   const cpuRatio = ot.cpu / ot.answered / (shoal.cpu / shoal.answered);
   process.stdout.write(`ratio shoal/opentracker: rate ${rate.toFixed(2)}, CPU efficiency ${cpuRatio.toFixed(2)} (opentracker CPU per announce / shoal CPU per announce)\n`);
 } else process.stdout.write('opentracker: not installed\n');
-const m = memoryPerMillion();
-process.stdout.write(`memory: ${(m.bytes / 1024 / 1024).toFixed(0)} MiB for ${m.peers} peers in ${HASHES} torrents (${(m.bytes / m.peers).toFixed(0)} B/peer)\n`);
+const mib = (b: number): string => (b / 1024 / 1024).toFixed(0);
+for (const torrents of [10_000, 100_000, 1_000_000]) {
+  const m = await memoryInChild(torrents);
+  process.stdout.write(`memory: ${m.peers} peers in ${m.torrents} torrents: retained ${mib(m.retained)} MiB (${(m.retained / m.peers).toFixed(0)} B/peer), peak RSS growth ${mib(m.peakRss)} MiB\n`);
+}

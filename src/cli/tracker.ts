@@ -1,9 +1,10 @@
-/** `shoal tracker [--http HOST:PORT] [--udp HOST:PORT] [--allow-list FILE]`: run a BitTorrent tracker. */
+/** `shoal tracker [--http HOST:PORT] [--udp HOST:PORT] [--allow-list FILE] [caps]`: run a BitTorrent tracker. */
 import type { Command } from 'commander';
 import { createNodeRuntime } from '../runtime/node/index.js';
 import { formatAddress, type Runtime } from '../runtime/types.js';
 import type { Swarm } from '../swarm/swarm.js';
 import { Announcer, TrackerClient, type AnnouncerEvent, type TransferCounters } from '../tracker/announcer.js';
+import { TRACKER_DEFAULTS } from '../tracker/server-core.js';
 import { startTrackerServer } from '../tracker/server.js';
 import { UsageError } from './errors.js';
 import { parseHostPort } from './net-args.js';
@@ -14,6 +15,15 @@ interface TrackerFlags {
   allowList?: string;
   interval: string;
   numwant: string;
+  maxPeers: string;
+  maxPeersPerTorrent: string;
+  maxTorrents: string;
+}
+
+function positiveInt(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer`);
+  return n;
 }
 
 export function registerTracker(program: Command): void {
@@ -25,11 +35,13 @@ export function registerTracker(program: Command): void {
     .option('--allow-list <file>', 'only track these info hashes (hex, one per line; reloaded on change)')
     .option('--interval <seconds>', 'announce interval sent to clients', '1800')
     .option('--numwant <n>', 'most peers returned per announce', '200')
+    .option('--max-peers <n>', 'peers kept overall; beyond it announces are answered but not stored', String(TRACKER_DEFAULTS.maxPeers))
+    .option('--max-peers-per-torrent <n>', 'peers kept per torrent; beyond it announces are answered but not stored', String(TRACKER_DEFAULTS.maxPeersPerTorrent))
+    .option('--max-torrents <n>', 'torrents tracked; announces for new ones beyond it get a failure', String(TRACKER_DEFAULTS.maxTorrents))
     .action(async (flags: TrackerFlags) => {
       if (!flags.http && !flags.udp) throw new UsageError('tracker needs --http and/or --udp');
-      const interval = Number(flags.interval);
+      const interval = positiveInt(flags.interval, '--interval');
       const maxNumwant = Number(flags.numwant);
-      if (!Number.isInteger(interval) || interval < 1) throw new UsageError('--interval must be a positive integer');
       if (!Number.isInteger(maxNumwant) || maxNumwant < 0) throw new UsageError('--numwant must be a non-negative integer');
       const runtime = createNodeRuntime();
       const server = await startTrackerServer({
@@ -40,6 +52,9 @@ export function registerTracker(program: Command): void {
         intervalSeconds: interval,
         maxNumwant,
         defaultNumwant: Math.min(50, maxNumwant),
+        maxPeers: positiveInt(flags.maxPeers, '--max-peers'),
+        maxPeersPerTorrent: positiveInt(flags.maxPeersPerTorrent, '--max-peers-per-torrent'),
+        maxTorrents: positiveInt(flags.maxTorrents, '--max-torrents'),
       });
       if (server.http) process.stdout.write(`http tracker on http://${formatAddress(server.http.address)}/announce\n`);
       if (server.udp) process.stdout.write(`udp tracker on udp://${formatAddress(server.udp.address)}/announce\n`);

@@ -1,10 +1,11 @@
 /**
  * One torrent's peers of one address family, packed for the tracker's hot path:
  *
- * - `entries`: the compact peers (6 bytes for IPv4, 18 for IPv6) back to back, so a reply is
- *   a few slices copied out of it; leechers sit at positions [0, leechers), seeds after them,
- *   so a seed is sent only leechers by slicing the first part.
- * - `seen`: the last announce per position, in whole seconds on the core's clock.
+ * - `entries` starts with the compact peers (6 bytes for IPv4, 18 for IPv6) back to back, so
+ *   a reply is a few slices copied out of it; leechers sit at positions [0, leechers), seeds
+ *   after them, so a seed is sent only leechers by slicing the first part. After the
+ *   `capacity` peers come their last-announce times (4 bytes each, whole seconds on the
+ *   core's clock): one typed array per table keeps a small swarm small.
  * - `slots`: an open-addressing index (linear probing, a keyed hash of the entry bytes) from
  *   an entry to its position + 1; a peer is identified by its address and port, as a tracker
  *   lists it. Tables of up to 8 peers have no index and are scanned.
@@ -20,7 +21,6 @@ export class PeerTable {
   readonly width: 6 | 18;
   private readonly seed: number;
   entries: Uint8Array;
-  seen: Uint32Array;
   private slots: Int32Array | undefined;
   private capacity: number;
   count = 0;
@@ -30,8 +30,7 @@ export class PeerTable {
     this.width = width;
     this.seed = seed;
     this.capacity = MIN_CAPACITY;
-    this.entries = new Uint8Array(MIN_CAPACITY * width);
-    this.seen = new Uint32Array(MIN_CAPACITY);
+    this.entries = new Uint8Array(MIN_CAPACITY * (width + 4));
   }
 
   get seeders(): number {
@@ -58,7 +57,7 @@ export class PeerTable {
     if (this.count === this.capacity) this.resize(this.capacity * 2);
     let p = this.count++;
     this.entries.set(src.subarray(off, off + this.width), p * this.width);
-    this.seen[p] = now;
+    this.setSeen(p, now);
     this.index(p);
     if (!seed) {
       // Leechers first: the new one takes the first seed's place, which moves to the end.
@@ -73,7 +72,7 @@ export class PeerTable {
 
   /** Records an announce from the peer at `p`; returns its position (a change of role moves it). */
   touch(p: number, seed: boolean, now: number): number {
-    this.seen[p] = now;
+    this.setSeen(p, now);
     const isSeed = p >= this.leechers;
     if (seed === isSeed) return p;
     if (seed) {
@@ -105,7 +104,7 @@ export class PeerTable {
     let removed = 0;
     let seeds = 0;
     for (let p = this.count - 1; p >= 0; p--) {
-      if (this.seen[p] >= cutoff) continue;
+      if (this.seenAt(p) >= cutoff) continue;
       removed++;
       if (this.removeAt(p)) seeds++;
       // removeAt may move an unchecked entry into p only from above p (already checked).
@@ -141,8 +140,30 @@ export class PeerTable {
     const n = Math.min(b - a, max);
     if (n <= 0) return o;
     const w = this.width;
-    out.set(this.entries.subarray(a * w, (a + n) * w), o);
-    return o + n * w;
+    const e = this.entries;
+    // Short runs byte by byte: a subarray would move a small on-heap array off the heap.
+    if (n * w <= 64) for (let i = a * w, end = (a + n) * w; i < end; i++) out[o++] = e[i];
+    else {
+      out.set(e.subarray(a * w, (a + n) * w), o);
+      o += n * w;
+    }
+    return o;
+  }
+
+  /** When the peer at `p` last announced (seconds). */
+  seenAt(p: number): number {
+    const e = this.entries;
+    const i = this.capacity * this.width + 4 * p;
+    return ((e[i] << 24) | (e[i + 1] << 16) | (e[i + 2] << 8) | e[i + 3]) >>> 0;
+  }
+
+  private setSeen(p: number, t: number): void {
+    const e = this.entries;
+    const i = this.capacity * this.width + 4 * p;
+    e[i] = t >>> 24;
+    e[i + 1] = t >>> 16;
+    e[i + 2] = t >>> 8;
+    e[i + 3] = t;
   }
 
   private equalAt(p: number, src: Uint8Array, off: number): boolean {
@@ -203,7 +224,7 @@ export class PeerTable {
     if (this.slots !== undefined) this.slots[this.slotOf(from)] = to + 1;
     const w = this.width;
     this.entries.copyWithin(to * w, from * w, from * w + w);
-    this.seen[to] = this.seen[from];
+    this.setSeen(to, this.seenAt(from));
   }
 
   private swap(a: number, b: number): void {
@@ -221,19 +242,19 @@ export class PeerTable {
       e[a * w + i] = e[b * w + i];
       e[b * w + i] = t;
     }
-    const t = this.seen[a];
-    this.seen[a] = this.seen[b];
-    this.seen[b] = t;
+    const t = this.seenAt(a);
+    this.setSeen(a, this.seenAt(b));
+    this.setSeen(b, t);
   }
 
   private resize(capacity: number): void {
     const w = this.width;
-    const entries = new Uint8Array(capacity * w);
-    entries.set(this.entries.subarray(0, this.count * w));
-    const seen = new Uint32Array(capacity);
-    seen.set(this.seen.subarray(0, this.count));
+    const old = this.entries;
+    const oldSeen = this.capacity * w;
+    const entries = new Uint8Array(capacity * (w + 4));
+    for (let i = 0; i < this.count * w; i++) entries[i] = old[i];
+    for (let i = 0; i < this.count * 4; i++) entries[capacity * w + i] = old[oldSeen + i];
     this.entries = entries;
-    this.seen = seen;
     this.capacity = capacity;
     if (capacity <= SCAN_CAPACITY) {
       this.slots = undefined;

@@ -37,7 +37,12 @@ export interface TrackerCoreOptions {
 export const TRACKER_DEFAULTS = { maxTorrents: 1_000_000, maxPeersPerTorrent: 100_000, maxPeers: 4_000_000 } as const;
 
 interface TorrentRecord {
-  readonly infoHash: Uint8Array;
+  /** The info hash as five big-endian 32-bit words (a typed array per torrent costs far more). */
+  readonly h0: number;
+  readonly h1: number;
+  readonly h2: number;
+  readonly h3: number;
+  readonly h4: number;
   /** The next torrent with the same map key. */
   next: TorrentRecord | undefined;
   readonly v4: PeerTable;
@@ -99,7 +104,7 @@ export class TrackerCore {
   setAllowList(hexHashes: ReadonlySet<string> | undefined): void {
     this.allow = hexHashes;
     if (!hexHashes) return;
-    for (const t of [...this.all()]) if (!hexHashes.has(hex(t.infoHash))) this.drop(t);
+    for (const t of [...this.all()]) if (!hexHashes.has(hexOf(t))) this.drop(t);
   }
 
   /** Starts the periodic expiry sweep. */
@@ -243,7 +248,7 @@ export class TrackerCore {
     const out = new Map<string, ScrapeStats>();
     for (const t of this.all()) {
       if (out.size >= limit) break;
-      out.set(hex(t.infoHash), this.counts(t));
+      out.set(hexOf(t), this.counts(t));
     }
     return out;
   }
@@ -257,32 +262,44 @@ export class TrackerCore {
     return { complete, downloaded: t.downloaded, incomplete: t.v4.count + (t.v6?.count ?? 0) - complete };
   }
 
-  /** A keyed 30-bit hash of a 20-byte info hash (a small-integer Map key). */
-  private key(h: Uint8Array): number {
+  /** A keyed 30-bit hash of an info hash's words (a small-integer Map key). */
+  private key(h0: number, h1: number, h2: number, h3: number, h4: number): number {
     let x = this.seed;
-    for (let i = 0; i < 20; i += 4) {
-      x = Math.imul(x ^ ((h[i] << 24) | (h[i + 1] << 16) | (h[i + 2] << 8) | h[i + 3]), 0x9e3779b1);
-      x ^= x >>> 15;
-    }
-    x = Math.imul(x ^ (x >>> 13), 0x85ebca6b);
+    x = Math.imul(x ^ h0, 0x9e3779b1);
+    x = Math.imul(x ^ (x >>> 15) ^ h1, 0x9e3779b1);
+    x = Math.imul(x ^ (x >>> 15) ^ h2, 0x9e3779b1);
+    x = Math.imul(x ^ (x >>> 15) ^ h3, 0x9e3779b1);
+    x = Math.imul(x ^ (x >>> 15) ^ h4, 0x85ebca6b);
     return (x ^ (x >>> 16)) & 0x3fffffff;
   }
 
   private find(h: Uint8Array): TorrentRecord | undefined {
-    for (let t = this.torrents.get(this.key(h)); t !== undefined; t = t.next) if (sameHash(t.infoHash, h)) return t;
+    const h0 = word(h, 0);
+    const h1 = word(h, 4);
+    const h2 = word(h, 8);
+    const h3 = word(h, 12);
+    const h4 = word(h, 16);
+    for (let t = this.torrents.get(this.key(h0, h1, h2, h3, h4)); t !== undefined; t = t.next) {
+      if (t.h0 === h0 && t.h1 === h1 && t.h2 === h2 && t.h3 === h3 && t.h4 === h4) return t;
+    }
     return undefined;
   }
 
   private add(h: Uint8Array): TorrentRecord {
-    const k = this.key(h);
-    const t: TorrentRecord = { infoHash: h.slice(0, 20), next: this.torrents.get(k), v4: new PeerTable(6, this.seed), v6: undefined, downloaded: 0 };
+    const t: TorrentRecord = { h0: word(h, 0), h1: word(h, 4), h2: word(h, 8), h3: word(h, 12), h4: word(h, 16), next: undefined, v4: new PeerTable(6, this.seed), v6: undefined, downloaded: 0 };
+    const k = this.keyOf(t);
+    t.next = this.torrents.get(k);
     this.torrents.set(k, t);
     this.torrentCount++;
     return t;
   }
 
+  private keyOf(t: TorrentRecord): number {
+    return this.key(t.h0, t.h1, t.h2, t.h3, t.h4);
+  }
+
   private drop(t: TorrentRecord): void {
-    const k = this.key(t.infoHash);
+    const k = this.keyOf(t);
     let head = this.torrents.get(k);
     if (head === t) head = t.next;
     else for (let p = head; p !== undefined; p = p.next) if (p.next === t) p.next = t.next;
@@ -299,11 +316,15 @@ export class TrackerCore {
   }
 }
 
-function sameHash(a: Uint8Array, b: Uint8Array): boolean {
-  for (let i = 0; i < 20; i++) if (a[i] !== b[i]) return false;
-  return true;
+/** Big-endian 32 bits at `o`, as a signed int (a small integer V8 stores unboxed). */
+function word(b: Uint8Array, o: number): number {
+  return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
 }
 
 function hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, 20).toString('hex');
+}
+
+function hexOf(t: TorrentRecord): string {
+  return [t.h0, t.h1, t.h2, t.h3, t.h4].map((w) => (w >>> 0).toString(16).padStart(8, '0')).join('');
 }

@@ -27,7 +27,7 @@ function check(t: PeerTable, model: Map<number, { seed: boolean; seen: number }>
     assert.ok(p >= 0, `peer ${peer} is found`);
     assert.equal(keyAt(t, p), peer);
     assert.equal(p >= t.leechers, m.seed, 'seeds sit after leechers');
-    assert.equal(t.seen[p], m.seen);
+    assert.equal(t.seenAt(p), m.seen);
   }
 }
 

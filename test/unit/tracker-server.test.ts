@@ -83,6 +83,20 @@ describe('tracker core', () => {
     assert.deepEqual(core.announce(req({ n: 1 }), '1.1.1.1'), { ok: false, reason: 'info hash not allowed' });
     assert.ok(core.announce(req({ n: 1, infoHash: hash(2) }), '1.1.1.1').ok);
   });
+  it('caps peers per torrent and overall (answered, not stored) and torrents (refused)', () => {
+    const core = new TrackerCore({ clock: new ManualClock(), random: createRandom(4), maxPeersPerTorrent: 3, maxPeers: 5, maxTorrents: 2 });
+    for (let i = 1; i <= 4; i++) core.announce(req({ n: i }), '10.0.0.' + i);
+    const over = core.announce(req({ n: 9, numwant: 10 }), '10.0.0.9');
+    assert.ok(over.ok && over.response.peers.length === 3, 'a peer beyond the cap still gets peers');
+    assert.deepEqual([core.stats().peers, core.stats().notStored], [3, 2]);
+    for (let i = 1; i <= 3; i++) core.announce(req({ n: i, infoHash: hash(2) }), '10.0.1.' + i);
+    assert.deepEqual([core.stats().peers, core.stats().notStored], [5, 3]);
+    // A stored peer re-announcing is still served and kept.
+    assert.ok(core.announce(req({ n: 1, event: 'none' }), '10.0.0.1').ok);
+    assert.equal(core.stats().peers, 5);
+    assert.deepEqual(core.announce(req({ n: 1, infoHash: hash(3) }), '10.0.2.1'), { ok: false, reason: 'tracker full' });
+    assert.equal(core.stats().torrents, 2);
+  });
   it('keeps IPv6 peers apart for UDP and together for HTTP', () => {
     const core = new TrackerCore({ clock: new ManualClock(), random: createRandom(3) });
     core.announce(req({ n: 1 }), '::1');
