@@ -112,7 +112,10 @@ it('loses no verified piece and no added torrent to kill -9 mid-download, then c
   assert.deepEqual(lost, [], `verified pieces lost: ${lost.length} of ${before.size}`);
 
   await d.api('PATCH', '/api/settings', { downloadRateLimit: 0 });
-  await waitFor('the download to complete', async () => (await progress()).state === 'seeding', 60_000);
+  await waitFor('the download to complete', async () => (await progress()).state === 'seeding', 60_000).catch(async (e: Error) => {
+    const t = await progress();
+    throw new Error(`${e.message}: ${t.state}, progress ${t.progress}, peers ${JSON.stringify(t.peerList)}${t.error ? `, error ${t.error}` : ''}`);
+  });
   for (const f of ['big.bin', 'small.bin']) assert.deepEqual(readFileSync(join(downloadDir, 'payload', f)), readFileSync(join(src.root, f)), f);
 
   d.child.kill('SIGTERM');

@@ -9,10 +9,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { InputError } from '../../errors.js';
 import type { Dht } from '../../dht/dht.js';
-import { parseMagnet, type Magnet } from '../../metainfo/magnet.js';
-import { parseTorrent, type Torrent } from '../../metainfo/torrent.js';
 import type { Address, Runtime, TimerHandle } from '../../runtime/types.js';
 import { Session, resumePathFor } from '../../session/session.js';
 import { resolveInside } from '../../storage/path-safety.js';
@@ -20,10 +17,11 @@ import type { StorageStats } from '../../storage/types.js';
 import { RateLimiter } from '../../swarm/rate-limit.js';
 import { startDhtNode } from '../../cli/dht-peers.js';
 import {
-  ServiceError, TORRENT_STATES,
+  ServiceError,
   type AddTorrentInput, type FileRangeStream, type ListQuery, type MetricsSnapshot, type ServiceEvent, type SessionStats,
-  type Settings, type TorrentDetails, type TorrentId, type TorrentPage, type TorrentService, type TorrentState, type TorrentSummary,
+  type Settings, type TorrentDetails, type TorrentId, type TorrentPage, type TorrentService,
 } from '../types.js';
+import { parseInput } from './add-input.js';
 import { torrentDetails } from './details.js';
 import { DhtScheduler } from './dht-scheduler.js';
 import { openFileStream } from './file-stream.js';
@@ -31,6 +29,7 @@ import { queryPage } from './list-query.js';
 import { startEntry, stopEntry, type DaemonCounters, type RunContext } from './runner.js';
 import { applySettingsPatch, defaultSettings, loadSettings } from './settings.js';
 import { StateStore, type TorrentRecord } from './state-store.js';
+import { metricsSnapshot, sameSummary, sessionStats } from './stats.js';
 import { TorrentEntry } from './torrent-entry.js';
 
 export interface DaemonServiceOptions {
@@ -254,39 +253,11 @@ export class DaemonService implements TorrentService {
   }
 
   stats(): SessionStats {
-    const now = this.o.runtime.clock.now();
-    const torrents = Object.fromEntries(TORRENT_STATES.map((s) => [s, 0])) as Record<TorrentState, number>;
-    let downloadRate = 0, uploadRate = 0, peers = 0;
-    let { downloaded, uploaded } = this.store.totals;
-    for (const e of this.entries.values()) {
-      torrents[e.state]++;
-      const swarm = e.swarm;
-      if (!swarm) continue;
-      const s = e.summary(now);
-      downloadRate += s.downloadRate;
-      uploadRate += s.uploadRate;
-      peers += s.peers;
-      downloaded += swarm.totals.downloaded - e.folded.downloaded;
-      uploaded += swarm.totals.uploaded - e.folded.uploaded;
-    }
-    const listen = this.session.listenAddress;
-    return {
-      downloadRate, uploadRate, downloaded, uploaded, peers, torrents,
-      listenAddress: listen ? `${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}` : undefined,
-      dht: { enabled: this.dhtNode !== undefined, nodes: this.dhtNode?.size ?? 0, lookups: this.dhtScheduler.lookups },
-    };
+    return sessionStats(this.entries.values(), this.store.totals, this.o.runtime.clock.now(), this.session.listenAddress, { node: this.dhtNode, lookups: this.dhtScheduler.lookups });
   }
 
   metrics(): MetricsSnapshot {
-    const s = this.stats();
-    let diskQueueBytes = 0;
-    for (const e of this.entries.values()) diskQueueBytes += e.swarm?.writeBacklog ?? 0;
-    return {
-      bytesDownloaded: s.downloaded, bytesUploaded: s.uploaded, peers: s.peers, torrentsByState: s.torrents,
-      pieceHashFailures: this.counters.pieceHashFailures, dhtNodes: s.dht.nodes, dhtLookups: s.dht.lookups,
-      trackerAnnounces: { success: this.counters.announceSuccess, failure: this.counters.announceFailure },
-      diskQueueBytes,
-    };
+    return metricsSnapshot(this.stats(), this.entries.values(), this.counters);
   }
 
   openFile(id: TorrentId, fileIndex: number): FileRangeStream {
@@ -467,26 +438,5 @@ export class DaemonService implements TorrentService {
         // A listener's failure is its own.
       }
     }
-  }
-}
-
-function sameSummary(a: TorrentSummary, b: TorrentSummary): boolean {
-  for (const k of Object.keys(b) as (keyof TorrentSummary)[]) if (a[k] !== b[k]) return false;
-  return Object.keys(a).length === Object.keys(b).length;
-}
-
-function parseInput(input: AddTorrentInput): { torrent?: Torrent; magnet?: Magnet; bytes?: Uint8Array } {
-  const hasMagnet = input.magnet !== undefined, hasTorrent = input.torrent !== undefined;
-  if (hasMagnet === hasTorrent) throw new ServiceError(400, 'give exactly one of magnet and torrent');
-  try {
-    if (hasTorrent) {
-      if (!(input.torrent instanceof Uint8Array)) throw new ServiceError(400, 'torrent must be the .torrent bytes');
-      return { torrent: parseTorrent(input.torrent), bytes: input.torrent };
-    }
-    if (typeof input.magnet !== 'string') throw new ServiceError(400, 'magnet must be a string');
-    return { magnet: parseMagnet(input.magnet) };
-  } catch (e) {
-    if (e instanceof InputError) throw new ServiceError(422, e.message);
-    throw e;
   }
 }
