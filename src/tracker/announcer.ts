@@ -6,11 +6,12 @@
  * Transports: `http(s)://` (BEP 3) and `udp://` (BEP 15); both return the same
  * `AnnounceResponse`. Time and randomness come from the runtime.
  */
+import { isIP } from 'node:net';
 import type { Address, Clock, Random, TimerHandle, Udp } from '../runtime/types.js';
 import { TrackerUnreachable } from './errors.js';
 import { httpAnnounce, httpScrape } from './http-client.js';
 import type { AnnounceEvent, AnnounceRequest, AnnounceResponse, ScrapeResponse } from './types.js';
-import { UdpTrackerClient } from './udp-client.js';
+import { parseUdpUrl, UdpTrackerClient } from './udp-client.js';
 
 /** Typed progress events. */
 export type AnnouncerEvent =
@@ -25,9 +26,10 @@ export interface TransferCounters {
   readonly left: number;
 }
 
-/** Sends announces and scrapes to single tracker URLs, by scheme. */
+/** Sends announces and scrapes to single tracker URLs, by scheme (and for UDP, by address family). */
 export class TrackerClient {
-  private udpClient: Promise<UdpTrackerClient> | undefined;
+  /** One UDP client per address family, bound on first use. */
+  private readonly udpClients = new Map<4 | 6, Promise<UdpTrackerClient>>();
   constructor(
     private readonly o: {
       readonly clock: Clock;
@@ -36,32 +38,46 @@ export class TrackerClient {
       readonly httpTimeoutMs?: number;
       readonly udpBaseTimeoutMs?: number;
       readonly udpMaxRetries?: number;
-      /** Where the UDP client socket binds (default 0.0.0.0:0). */
+      /** Where the UDP client socket of that address family binds (default 0.0.0.0:0 and [::]:0). */
       readonly udpBind?: Address;
     },
   ) {}
 
-  private udpc(): Promise<UdpTrackerClient> {
-    this.udpClient ??= this.o.udp.bind(this.o.udpBind ?? { host: '0.0.0.0', port: 0 }).then(
-      (endpoint) => new UdpTrackerClient({ endpoint, clock: this.o.clock, random: this.o.random, baseTimeoutMs: this.o.udpBaseTimeoutMs, maxRetries: this.o.udpMaxRetries }),
-    );
-    return this.udpClient;
+  private udpc(family: 4 | 6): Promise<UdpTrackerClient> {
+    let c = this.udpClients.get(family);
+    if (!c) {
+      const bind = this.o.udpBind && isIP(this.o.udpBind.host) === family ? this.o.udpBind : { host: family === 4 ? '0.0.0.0' : '::', port: 0 };
+      c = this.o.udp.bind(bind).then((endpoint) => new UdpTrackerClient({ endpoint, clock: this.o.clock, random: this.o.random, baseTimeoutMs: this.o.udpBaseTimeoutMs, maxRetries: this.o.udpMaxRetries }));
+      this.udpClients.set(family, c);
+    }
+    return c;
+  }
+
+  /** Runs `f` on the UDP client for the URL's host: IPv6 literals over IPv6, else IPv4 (a name with no IPv4 address, IPv6). */
+  private async overUdp<T>(url: string, f: (c: UdpTrackerClient) => Promise<T>): Promise<T> {
+    if (isIP(parseUdpUrl(url).host) === 6) return f(await this.udpc(6));
+    try {
+      return await f(await this.udpc(4));
+    } catch (e) {
+      if (e instanceof TrackerUnreachable && e.message.includes('cannot resolve')) return f(await this.udpc(6));
+      throw e;
+    }
   }
 
   async announce(url: string, r: AnnounceRequest): Promise<AnnounceResponse> {
     if (/^https?:\/\//i.test(url)) return httpAnnounce(url, r, { clock: this.o.clock, timeoutMs: this.o.httpTimeoutMs });
-    if (/^udp:\/\//i.test(url)) return (await this.udpc()).announce(url, r);
+    if (/^udp:\/\//i.test(url)) return this.overUdp(url, (c) => c.announce(url, r));
     throw new TrackerUnreachable(`unsupported tracker URL: ${url}`);
   }
 
   async scrape(url: string, infoHashes: readonly Uint8Array[]): Promise<ScrapeResponse> {
     if (/^https?:\/\//i.test(url)) return httpScrape(url, infoHashes, { clock: this.o.clock, timeoutMs: this.o.httpTimeoutMs });
-    if (/^udp:\/\//i.test(url)) return (await this.udpc()).scrape(url, infoHashes);
+    if (/^udp:\/\//i.test(url)) return this.overUdp(url, (c) => c.scrape(url, infoHashes));
     throw new TrackerUnreachable(`unsupported tracker URL: ${url}`);
   }
 
   close(): void {
-    void this.udpClient?.then((c) => c.close()).catch(() => undefined);
+    for (const c of this.udpClients.values()) void c.then((u) => u.close()).catch(() => undefined);
   }
 }
 
