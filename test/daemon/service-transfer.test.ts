@@ -12,6 +12,10 @@ import { join } from 'node:path';
 import type { DaemonService } from '../../src/daemon/service/service.js';
 import { createNodeRuntime, type NodeRuntime } from '../../src/runtime/node/index.js';
 import type { Session } from '../../src/session/session.js';
+import { createTorrent } from '../../src/metainfo/create.js';
+import { formatAddress } from '../../src/runtime/types.js';
+import { startTrackerServer } from '../../src/tracker/server.js';
+import type { ServiceEvent } from '../../src/daemon/types.js';
 import { makeTorrent, startSeeder, startService, waitFor } from './service-helpers.js';
 
 let dir: string;
@@ -117,4 +121,35 @@ it('keeps torrents and progress across a clean restart without hashing a piece a
   assert.equal(after.pieces, before.pieces, 'every piece still verified (the corrupted one included: it was not re-checked)');
   assert.deepEqual([after.state, after.progress, after.addedAt], ['seeding', 1, before.addedAt]);
   assert.equal(s.details(paused).state, 'paused');
+});
+
+it('announces to the torrent\'s trackers tier by tier, reports each one\'s status, and sends events', async () => {
+  const tracker = await startTrackerServer({ runtime: seedRuntime, http: { host: '127.0.0.47', port: 0 } });
+  try {
+    const src = await seed('tracked', [{ path: 'f.bin', length: 100_000 }], '127.0.0.48');
+    const good = `http://${formatAddress(tracker.http!.address)}/announce`;
+    const bad = 'http://127.0.0.47:1/announce'; // nothing listens there
+    const { bytes } = await createTorrent(join(src.root), { pieceLength: 16 * 1024, creationDate: null, threads: 0, trackers: [bad, good] });
+    const s = await daemon('tracked', '127.0.0.49');
+    const events: ServiceEvent[] = [];
+    const unsubscribe = s.subscribe((e) => events.push(e));
+    const id = await s.add({ torrent: bytes, savePath: join(dir, 'tracked-seed') });
+    await waitFor('an announce to succeed', () => s.details(id).trackers.find((t) => t.url === good)?.status === 'working');
+    const trackers = s.details(id).trackers;
+    assert.deepEqual(trackers.map((t) => [t.url, t.tier, t.status]), [[bad, 0, 'error'], [good, 1, 'working']]);
+    assert.ok(trackers[1].lastAnnounce! <= Date.now() && trackers[1].nextAnnounce! > Date.now());
+    const m = s.metrics();
+    assert.ok(m.trackerAnnounces.success >= 1 && m.trackerAnnounces.failure >= 1, JSON.stringify(m.trackerAnnounces));
+    await waitFor('a stats event', () => events.some((e) => e.type === 'stats'));
+    await s.remove(id, { deleteData: false });
+    unsubscribe();
+    const types = events.map((e) => e.type);
+    assert.equal(types[0], 'torrent-added');
+    assert.ok(types.includes('torrent-updated'), types.join(','));
+    assert.equal(types.at(-1), 'torrent-removed');
+    const seedingUpdate = events.find((e) => e.type === 'torrent-updated' && e.torrent.state === 'seeding');
+    assert.ok(seedingUpdate, 'an update reports the torrent seeding');
+  } finally {
+    await tracker.close();
+  }
 });
