@@ -34,7 +34,7 @@ const skip = !existsSync(CHROMIUM)
 const sha1 = (p: string) => createHash('sha1').update(readFileSync(p)).digest('hex');
 
 describe('web UI in headless Chromium against shoal daemon', { skip }, () => {
-  let tmp: string, seedDir: string, downloadDir: string;
+  let tmp: string, seedDir: string, downloadDir: string, torrentFile: string, droppedFile: string;
   let info: ShoalInfo;
   let seeder: LtSeeder;
   let daemon: ShoalDaemon;
@@ -66,8 +66,12 @@ describe('web UI in headless Chromium against shoal daemon', { skip }, () => {
     seedDir = join(tmp, 'seed');
     downloadDir = join(tmp, 'downloads');
     writeTree(join(seedDir, NAME), FILES);
-    const torrent = join(tmp, `${NAME}.torrent`);
+    const torrent = torrentFile = join(tmp, `${NAME}.torrent`);
     await shoalCreate(join(seedDir, NAME), torrent, ['--piece-length', '16k', '--no-date']);
+    // A second torrent, only ever dropped on the page (nobody seeds it).
+    writeTree(join(tmp, 'other', 'dropped'), [{ path: 'd.bin', length: 50_000 }]);
+    droppedFile = join(tmp, 'dropped.torrent');
+    await shoalCreate(join(tmp, 'other', 'dropped'), droppedFile, ['--no-date']);
     info = await shoalInfo(torrent);
     seeder = await startLibtorrentSeeder({ torrent, dataDir: seedDir, host: '127.0.0.2', encryption: 'plaintext' });
     daemon = await startShoalDaemon({ stateDir: join(tmp, 'state'), downloadDir, listen: '127.0.0.3:0' });
@@ -127,7 +131,11 @@ describe('web UI in headless Chromium against shoal daemon', { skip }, () => {
     await magnetInput.fill(magnet);
     await page.getByRole('button', { name: 'Add', exact: true }).click();
     await row().waitFor();
-    await row().locator('[role="progressbar"][aria-valuenow="100"]').waitFor({ timeout: DOWNLOAD_TIMEOUT_MS });
+    await row().locator('[role="progressbar"][aria-valuenow="100"]').waitFor({ timeout: DOWNLOAD_TIMEOUT_MS }).catch(async (e: unknown) => {
+      const t = await daemon.api<Record<string, unknown>>('GET', `/api/torrents/${info.infoHash}`).catch((err: unknown) => String(err));
+      const { state, progress, peers, error, peerList } = typeof t === 'string' ? { state: t } as Record<string, unknown> : t;
+      throw new Error(`${(e as Error).message}\nthe daemon says: ${JSON.stringify({ state, progress, peers, error, peerList })}${daemon.process.tail()}`);
+    });
     await row().locator('.badge', { hasText: 'Seeding' }).waitFor({ timeout: 30_000 });
     assert.equal(await row().locator('.c-name').innerText(), NAME);
     for (const f of FILES) assert.equal(sha1(join(downloadDir, NAME, f.path)), sha1(join(seedDir, NAME, f.path)), `${f.path} differs`);
@@ -187,5 +195,30 @@ describe('web UI in headless Chromium against shoal daemon', { skip }, () => {
     const page1 = await daemon.api<{ total: number }>('GET', '/api/torrents');
     assert.equal(page1.total, 0);
     assert.ok(!existsSync(join(downloadDir, NAME, 'a.bin')), 'the data was deleted');
+  });
+
+  it('adds .torrent files from the file picker (paused) and dropped on the page', async () => {
+    await page.locator('details.add-options summary').click();
+    await page.getByLabel('Add paused').check();
+    await page.locator('input[type="file"]').setInputFiles(torrentFile);
+    await row().locator('.badge', { hasText: 'Paused' }).waitFor({ timeout: 15_000 });
+    assert.equal(await row().locator('.c-name').innerText(), NAME);
+
+    // A drop event carrying the file, as the browser sends it when a file is dragged in.
+    const dropped = await shoalInfo(droppedFile);
+    const base64 = readFileSync(droppedFile).toString('base64');
+    const dataTransfer = await page.evaluateHandle(`(() => {
+      const bytes = Uint8Array.from(atob(${JSON.stringify(base64)}), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], 'dropped.torrent', { type: 'application/x-bittorrent' }));
+      return dt;
+    })()`);
+    await page.dispatchEvent('main', 'drop', { dataTransfer });
+    const droppedRow = page.locator(`.trow[data-infohash="${dropped.infoHash}"]`);
+    await droppedRow.waitFor({ timeout: 15_000 });
+    assert.equal(await droppedRow.locator('.c-name').innerText(), 'dropped');
+    const list = await daemon.api<{ total: number; torrents: { infoHash: string; state: string }[] }>('GET', '/api/torrents');
+    assert.equal(list.total, 2);
+    assert.equal(list.torrents.find((t) => t.infoHash === info.infoHash)?.state, 'paused');
   });
 });
