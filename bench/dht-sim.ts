@@ -29,7 +29,7 @@ const report = await runDhtSimulation({
   medianRttMs: arg('rtt', 100),
   seed: arg('seed', 1),
   refresh: !process.argv.includes('--no-refresh'),
-  node: { unverifiedFill: arg('unverified-fill', 8), bootstrapRefreshBuckets: arg('refresh-buckets', 0), verifyQueriers: arg('verify-queriers', 8), alpha: arg('alpha', 4), dataAlpha: arg('data-alpha', 8) }, // the defaults, exposed for tuning
+  node: { unverifiedFill: arg('unverified-fill', 8), bootstrapRefreshBuckets: arg('refresh-buckets', 0), verifyQueriers: arg('verify-queriers', 8), alpha: arg('alpha', 4), dataAlpha: arg('data-alpha', 8), rpc: { adaptiveSoftTimeout: arg('adaptive', 1) === 1 } }, // the defaults, exposed for tuning
   wallClock: () => performance.now(),
   peakRss: () => resourceUsage().maxRSS * 1024,
   onPhase: (p, d) => {

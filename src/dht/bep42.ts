@@ -84,14 +84,18 @@ export interface ExternalIpVoterOptions {
 
 /**
  * Decides our external IP from the `ip` fields of replies: one vote per source IP, and an
- * address wins once it has `minVotes` votes and more than twice the runner-up's.
+ * address wins once it has `minVotes` votes and more than twice the runner-up's. Votes
+ * live in two small parallel arrays (a ring: a new voter replaces the oldest when full),
+ * which costs less than maps in every node of a big simulation.
  */
 export class ExternalIpVoter {
   private readonly minVotes: number;
   private readonly maxVoters: number;
-  /** voter IP -> the IP it says we have (insertion order = age). */
-  private readonly voters = new Map<string, string>();
-  private readonly counts = new Map<string, number>();
+  /** voterHosts[i] says we are at claims[i]. */
+  private readonly voterHosts: string[] = [];
+  private readonly claims: string[] = [];
+  /** Next slot to overwrite once the ring is full (the oldest voter). */
+  private oldest = 0;
   private decided: string | undefined;
 
   constructor(options: ExternalIpVoterOptions = {}) {
@@ -105,28 +109,30 @@ export class ExternalIpVoter {
 
   /** Counts `voter`'s claim that we are at `ip`. Returns the winner when the decision changes. */
   vote(voterHost: string, ip: string): string | undefined {
-    const previous = this.voters.get(voterHost);
-    if (previous === ip) return undefined;
-    if (previous !== undefined) {
-      this.voters.delete(voterHost);
-      this.uncount(previous);
-    } else if (this.voters.size >= this.maxVoters) {
-      const [oldest, claim] = this.voters.entries().next().value as [string, string];
-      this.voters.delete(oldest);
-      this.uncount(claim);
+    const hosts = this.voterHosts;
+    const i = hosts.indexOf(voterHost);
+    if (i >= 0) {
+      if (this.claims[i] === ip) return undefined;
+      this.claims[i] = ip;
+    } else if (hosts.length < this.maxVoters) {
+      hosts.push(voterHost);
+      this.claims.push(ip);
+    } else {
+      hosts[this.oldest] = voterHost;
+      this.claims[this.oldest] = ip;
+      this.oldest = (this.oldest + 1) % this.maxVoters;
     }
-    this.voters.set(voterHost, ip);
-    const n = (this.counts.get(ip) ?? 0) + 1;
-    this.counts.set(ip, n);
-    if (n < this.minVotes || ip === this.decided) return undefined;
-    for (const [addr, m] of this.counts) if (addr !== ip && 2 * m >= n) return undefined;
+    if (ip === this.decided) return undefined;
+    const n = this.count(ip);
+    if (n < this.minVotes) return undefined;
+    for (const other of this.claims) if (other !== ip && 2 * this.count(other) >= n) return undefined;
     this.decided = ip;
     return ip;
   }
 
-  private uncount(ip: string): void {
-    const n = (this.counts.get(ip) ?? 1) - 1;
-    if (n <= 0) this.counts.delete(ip);
-    else this.counts.set(ip, n);
+  private count(ip: string): number {
+    let n = 0;
+    for (const c of this.claims) if (c === ip) n++;
+    return n;
   }
 }

@@ -12,6 +12,8 @@ export interface Contact {
   readonly address: Address;
   /** `parseIPv4(address.host)`, when the holder keeps it (saves parsing on every reply). */
   readonly ip4?: number;
+  /** `address.port`, when the holder keeps it. */
+  readonly port?: number;
 }
 
 export type Family = 4 | 6;
@@ -148,13 +150,37 @@ export function decodeNodes(b: Uint8Array, family: Family, max = 64): Contact[] 
 export function encodeNodes(contacts: readonly Contact[], family: Family): Uint8Array {
   const size = family === 4 ? COMPACT_NODE_V4 : COMPACT_NODE_V6;
   const out = new Uint8Array(contacts.length * size);
-  let o = 0;
-  for (const c of contacts) {
+  const end = encodeNodesInto(contacts, family, out, 0);
+  return end === out.length ? out : out.slice(0, end);
+}
+
+/** How many bytes `encodeNodes` makes of `contacts` (without making them). */
+export function encodedNodesLength(contacts: readonly Contact[], family: Family): number {
+  if (family !== 4) return encodeNodes(contacts, family).length;
+  let n = 0;
+  for (let i = 0; i < contacts.length; i++) if (compactV4(contacts[i]) >= 0) n += COMPACT_NODE_V4;
+  return n;
+}
+
+/** IPv4 contacts: the address as a number, or -1 when it cannot be encoded. */
+function compactV4(c: Contact): number {
+  const v4 = c.ip4 ?? parseIPv4(c.address.host);
+  const port = c.port ?? c.address.port;
+  return v4 >= 0 && port > 0 && port < 65536 ? v4 : -1;
+}
+
+/** Writes `encodeNodes(contacts, family)` into `out` at `offset` (room for every contact is the caller's); returns the end. */
+export function encodeNodesInto(contacts: readonly Contact[], family: Family, out: Uint8Array, offset: number): number {
+  const size = family === 4 ? COMPACT_NODE_V4 : COMPACT_NODE_V6;
+  let o = offset;
+  for (let j = 0; j < contacts.length; j++) {
+    const c = contacts[j];
+    const id = c.id;
     if (family === 4) {
-      const v4 = c.ip4 ?? parseIPv4(c.address.host);
-      const port = c.address.port;
-      if (v4 < 0 || !(port > 0 && port < 65536)) continue;
-      for (let i = 0; i < ID_BYTES; i++) out[o + i] = c.id.charCodeAt(i);
+      const v4 = compactV4(c);
+      if (v4 < 0) continue;
+      const port = c.port ?? c.address.port;
+      for (let i = 0; i < ID_BYTES; i++) out[o + i] = id.charCodeAt(i);
       out[o + 20] = v4 >>> 24;
       out[o + 21] = (v4 >>> 16) & 0xff;
       out[o + 22] = (v4 >>> 8) & 0xff;
@@ -164,14 +190,15 @@ export function encodeNodes(contacts: readonly Contact[], family: Family): Uint8
       o += size;
       continue;
     }
-    if (familyOf(c.address.host) !== family) continue;
-    const peer = encodePeer(c.address);
+    const address = c.address;
+    if (familyOf(address.host) !== family) continue;
+    const peer = encodePeer(address);
     if (peer === undefined || peer.length + ID_BYTES !== size) continue;
-    for (let i = 0; i < ID_BYTES; i++) out[o + i] = c.id.charCodeAt(i);
+    for (let i = 0; i < ID_BYTES; i++) out[o + i] = id.charCodeAt(i);
     out.set(peer, o + ID_BYTES);
     o += size;
   }
-  return o === out.length ? out : out.slice(0, o);
+  return o;
 }
 
 /** A stable string key for an address (`host:port`, IPv6 in brackets). */

@@ -5,7 +5,7 @@
  */
 import { BencodeWriter as Writer } from '../bencode/writer.js';
 import type { Address } from '../runtime/types.js';
-import { encodeNodes, encodePeer, type Contact } from './compact.js';
+import { encodedNodesLength, encodeNodesInto, encodePeer, type Contact, type Family } from './compact.js';
 import type { NodeId } from './node-id.js';
 
 /** One writer for every message: encoding is synchronous, and `done()` copies the result out. */
@@ -107,6 +107,15 @@ export function encodeQuery(t: Uint8Array, id: NodeId, spec: QuerySpec, env: Env
   return w.done();
 }
 
+/** Compact node info as a byte string, encoded straight into the writer (no temporary array). */
+function writeNodes(w: Writer, contacts: readonly Contact[], family: Family): void {
+  const n = encodedNodesLength(contacts, family);
+  w.decimal(n);
+  w.ensure(n + 1);
+  w.buf[w.len++] = 58; // ':'
+  w.len = encodeNodesInto(contacts, family, w.buf, w.len);
+}
+
 function writeWant(w: Writer, want: readonly ('n4' | 'n6')[] | undefined): void {
   if (want === undefined || want.length === 0) return;
   w.str('want');
@@ -153,10 +162,10 @@ export function encodeResponse(t: Uint8Array, id: NodeId, spec: ResponseSpec, re
     w.str('k'); w.bytes(spec.k);
   }
   if (spec.nodes !== undefined) {
-    w.str('nodes'); w.bytes(encodeNodes(spec.nodes, 4));
+    w.str('nodes'); writeNodes(w, spec.nodes, 4);
   }
   if (spec.nodes6 !== undefined) {
-    w.str('nodes6'); w.bytes(encodeNodes(spec.nodes6, 6));
+    w.str('nodes6'); writeNodes(w, spec.nodes6, 6);
   }
   if (spec.num !== undefined) {
     w.str('num'); w.int(spec.num);

@@ -6,9 +6,21 @@ import type { Address } from '../runtime/types.js';
 import { parseIPv4, type Contact } from './compact.js';
 import { compareDistance, idPrefix, type NodeId } from './node-id.js';
 
+/**
+ * A routing table entry. Tables hold millions of these in a big simulation, so an entry
+ * keeps its address as numbers (an IPv4 address as an int32, which stays a small integer
+ * in the object) instead of an address object and a host string: two heap objects per
+ * entry (this and the id string) instead of four. `address` builds the object on use.
+ */
 export class RoutingNode implements Contact {
   readonly id: NodeId;
-  readonly address: Address;
+  /** `idPrefix(id)`, for fast distance comparisons. */
+  readonly prefix: number;
+  /** IPv4 address as a signed 32-bit number (0 for IPv6). */
+  readonly ip: number;
+  /** The IPv6 host, or null for IPv4. */
+  readonly host6: string | null;
+  readonly port: number;
   /** Last time it answered one of our queries (whole clock ms; integers stay unboxed); -1 while unverified. */
   lastResponse: number;
   /** Last time it queried us (whole clock ms), or -1. */
@@ -17,18 +29,27 @@ export class RoutingNode implements Contact {
   failures = 0;
   /** Smoothed round-trip time, whole ms (0 when unknown). */
   rtt = 0;
-  /** `idPrefix(id)`, for fast distance comparisons. */
-  readonly prefix: number;
-  /** The IPv4 address as a number (-1 for IPv6), for encoding replies. */
-  readonly ip4: number;
   constructor(id: NodeId, address: Address, now: number) {
     this.id = id;
     this.prefix = idPrefix(id);
-    this.address = address;
-    this.ip4 = parseIPv4(address.host);
+    const v4 = parseIPv4(address.host);
+    this.ip = v4 >= 0 ? v4 | 0 : 0;
+    this.host6 = v4 >= 0 ? null : address.host;
+    this.port = address.port;
     this.lastResponse = Math.floor(now);
   }
-  /** Last time we heard from it in a way that counts (BEP 5's "good"). */
+  get address(): Address {
+    return { host: this.host6 ?? formatIPv4(this.ip), port: this.port };
+  }
+  /** The IPv4 address as an unsigned number, -1 for IPv6 (what `encodeNodes` reads). */
+  get ip4(): number {
+    return this.host6 === null ? this.ip >>> 0 : -1;
+  }
+  /** Whether it is at `a`; `v4` is `parseIPv4(a.host)`. */
+  isAt(a: Address, v4: number): boolean {
+    if (this.port !== a.port) return false;
+    return v4 >= 0 ? this.host6 === null && this.ip === (v4 | 0) : this.host6 === a.host;
+  }
   /** Answered at least once (not just heard about). */
   get verified(): boolean {
     return this.lastResponse >= 0;
@@ -36,6 +57,11 @@ export class RoutingNode implements Contact {
   lastSeen(): number {
     return this.lastQuery > this.lastResponse ? this.lastQuery : this.lastResponse;
   }
+}
+
+/** A (signed or unsigned) 32-bit IPv4 address as a dotted quad. */
+export function formatIPv4(ip: number): string {
+  return `${(ip >>> 24) & 0xff}.${(ip >>> 16) & 0xff}.${(ip >>> 8) & 0xff}.${ip & 0xff}`;
 }
 
 /** Orders two nodes by distance to a target whose prefix is `tp`: prefixes first, full ids on a tie. */
@@ -76,6 +102,11 @@ export function findIn(nodes: readonly RoutingNode[], id: NodeId): RoutingNode |
 
 export function sameAddress(a: Address, b: Address): boolean {
   return a === b || (a.port === b.port && a.host === b.host);
+}
+
+/** Whether two entries are at the same address. */
+export function sameEntryAddress(a: RoutingNode, b: RoutingNode): boolean {
+  return a.port === b.port && a.ip === b.ip && a.host6 === b.host6;
 }
 
 export function pushAll(out: RoutingNode[], nodes: readonly RoutingNode[], filter?: (n: RoutingNode) => boolean): void {

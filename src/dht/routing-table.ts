@@ -9,8 +9,10 @@
  * its replacement cache and asks the owner to ping its stalest questionable node.
  *
  * Defence: an id seen at one address is not accepted from another (ids that move are not
- * trusted), and an address that shows up with a new id is not added either (a small index
- * by host IP finds it).
+ * trusted), and an address that shows up with a new id is not added either. A small
+ * counting filter over the entries' addresses (a few hundred bytes) answers "surely not
+ * here" for most addresses; only the rest scan the entries, which are scattered in memory
+ * (a map of addresses cost more than the entries themselves).
  * Nodes we only heard about (named in a reply, never asked) enter a bucket that has room as
  * *unverified*, as libtorrent does: they seed our own lookups, but are never handed out in
  * replies until they answer us, they are the first to go when a verified node needs the
@@ -20,7 +22,8 @@
  */
 import type { Address } from '../runtime/types.js';
 import { ID_BITS, commonPrefixLength, type NodeId } from './node-id.js';
-import { RoutingNode, appendSorted, findIn, pushAll, pushClosest, sameAddress } from './routing-node.js';
+import { parseIPv4 } from './compact.js';
+import { RoutingNode, appendSorted, findIn, pushAll, pushClosest, sameEntryAddress } from './routing-node.js';
 
 export { RoutingNode };
 
@@ -55,6 +58,14 @@ export interface RoutingTableOptions {
 export type AddResult = 'added' | 'updated' | 'replaced' | 'cached' | 'rejected';
 
 const EXTENDED = [16, 8, 4, 2];
+const ADDRESS_FILTER_SLOTS = 512;
+
+/** The address filter slot of an IPv4 address (`ip` signed 32-bit) or IPv6 host, and port. */
+function addressSlot(ip: number, host6: string | null, port: number): number {
+  let h = Math.imul(ip ^ (port << 16), 0x9e3779b1);
+  if (host6 !== null) for (let i = 0; i < host6.length; i++) h = Math.imul(h ^ host6.charCodeAt(i), 0x01000193);
+  return (h >>> 23) & (ADDRESS_FILTER_SLOTS - 1);
+}
 
 export class RoutingTable {
   readonly id: NodeId;
@@ -66,9 +77,9 @@ export class RoutingTable {
   private readonly prefer?: (id: NodeId, address: Address) => boolean;
   private readonly buckets: Bucket[];
   private readonly unverifiedCap: number;
-  /** One node per host IP (the host strings are the addresses' own): finds "an address that changed its id" without a scan. */
-  private readonly hosts = new Map<string, RoutingNode>();
   private count = 0;
+  /** Counting filter: entries per address hash (saturates at 255, and then never goes down). */
+  private readonly addressCounts = new Uint8Array(ADDRESS_FILTER_SLOTS);
 
   constructor(id: NodeId, now: number, options: RoutingTableOptions = {}) {
     this.id = id;
@@ -110,8 +121,9 @@ export class RoutingTable {
     if (id === this.id) return 'rejected';
     const index = this.bucketIndex(id);
     const existing = findIn(this.buckets[index].nodes, id);
+    const v4 = parseIPv4(address.host);
     if (existing !== undefined) {
-      if (!sameAddress(existing.address, address)) {
+      if (!existing.isAt(address, v4)) {
         if (existing.verified) return 'rejected'; // an id that moved address
         this.remove(existing); // a second-hand address that was wrong
         return this.responded(id, address, now, rttMs);
@@ -121,7 +133,7 @@ export class RoutingTable {
       if (rttMs > 0) existing.rtt = Math.round(existing.rtt === 0 ? rttMs : existing.rtt * 0.75 + rttMs * 0.25);
       return 'updated';
     }
-    const other = this.atAddress(address);
+    const other = this.find(address, v4);
     if (other !== undefined) {
       if (other.verified) return 'rejected'; // an address that changed its id
       this.remove(other); // an unverified entry with a wrong id
@@ -147,7 +159,7 @@ export class RoutingTable {
         const node = new RoutingNode(id, address, now);
         node.lastResponse = -1;
         b.nodes.push(node);
-        this.track(node);
+        this.entered(node);
         this.count++;
         return true;
       }
@@ -173,21 +185,30 @@ export class RoutingTable {
 
   /** The node at an address, if any. */
   atAddress(address: Address): RoutingNode | undefined {
-    const first = this.hosts.get(address.host);
-    if (first === undefined) return undefined;
-    if (first.address.port === address.port) return first;
-    // Several nodes behind one IP: rare, so a scan.
-    for (const b of this.buckets) {
-      const nodes = b.nodes;
-      for (let i = 0; i < nodes.length; i++) if (sameAddress(nodes[i].address, address)) return nodes[i];
+    return this.find(address, parseIPv4(address.host));
+  }
+
+  private find(address: Address, v4: number): RoutingNode | undefined {
+    const slot = v4 >= 0 ? addressSlot(v4 | 0, null, address.port) : addressSlot(0, address.host, address.port);
+    if (this.addressCounts[slot] === 0) return undefined;
+    const buckets = this.buckets;
+    for (let j = 0; j < buckets.length; j++) {
+      const nodes = buckets[j].nodes;
+      for (let i = 0; i < nodes.length; i++) if (nodes[i].isAt(address, v4)) return nodes[i];
     }
     return undefined;
+  }
+
+  private holds(n: RoutingNode): boolean {
+    if (this.addressCounts[addressSlot(n.ip, n.host6, n.port)] === 0) return false;
+    for (const b of this.buckets) for (const m of b.nodes) if (sameEntryAddress(m, n)) return true;
+    return false;
   }
 
   /** A node sent us a query. Returns true when it is in the table (and is refreshed). */
   queried(id: NodeId, address: Address, now: number): boolean {
     const n = findIn(this.buckets[this.bucketIndex(id)].nodes, id);
-    if (n === undefined || !sameAddress(n.address, address)) return false;
+    if (n === undefined || !n.isAt(address, parseIPv4(address.host))) return false;
     n.lastQuery = Math.floor(now);
     return true;
   }
@@ -212,7 +233,7 @@ export class RoutingTable {
   /** A query to this node timed out. Returns true when the node was removed as bad. */
   failed(id: NodeId, address: Address): boolean {
     const n = findIn(this.buckets[this.bucketIndex(id)].nodes, id);
-    if (n === undefined || !sameAddress(n.address, address)) return false;
+    if (n === undefined || !n.isAt(address, parseIPv4(address.host))) return false;
     n.failures++;
     if (n.failures < this.maxFailures && n.verified) return false;
     this.remove(n);
@@ -230,7 +251,7 @@ export class RoutingTable {
       return;
     }
     b.nodes.splice(i, 1);
-    this.untrack(node);
+    this.left(node);
     this.count--;
     this.refill(b, index);
   }
@@ -241,7 +262,7 @@ export class RoutingTable {
       const cap = this.capacity(index);
       if (b.nodes.length < cap) {
         b.nodes.push(node);
-        this.track(node);
+        this.entered(node);
         b.lastChanged = now;
         this.count++;
         return 'added';
@@ -266,14 +287,14 @@ export class RoutingTable {
       }
       if (worst !== undefined) {
         b.nodes[b.nodes.indexOf(worst)] = node;
-        this.untrack(worst);
-        this.track(node);
+        this.left(worst);
+        this.entered(node);
         b.lastChanged = now;
         return 'replaced';
       }
       const reps = b.replacements;
       for (let i = 0; i < reps.length; i++) {
-        if (reps[i].id === node.id || sameAddress(reps[i].address, node.address)) {
+        if (reps[i].id === node.id || sameEntryAddress(reps[i], node)) {
           reps.splice(i, 1);
           break;
         }
@@ -295,7 +316,7 @@ export class RoutingTable {
       if (commonPrefixLength(this.id, n.id) > last) {
         if (near.nodes.length < this.capacity(last + 1)) near.nodes.push(n);
         else {
-          this.untrack(n);
+          this.left(n);
           this.count--;
           near.replacements.push(n);
         }
@@ -314,26 +335,22 @@ export class RoutingTable {
     this.refill(near, last + 1);
   }
 
-  private track(n: RoutingNode): void {
-    if (!this.hosts.has(n.address.host)) this.hosts.set(n.address.host, n);
+  private entered(n: RoutingNode): void {
+    const slot = addressSlot(n.ip, n.host6, n.port);
+    if (this.addressCounts[slot] < 255) this.addressCounts[slot]++;
   }
 
-  private untrack(n: RoutingNode): void {
-    const host = n.address.host;
-    if (this.hosts.get(host) !== n) return;
-    this.hosts.delete(host);
-    for (const b of this.buckets) for (const m of b.nodes) if (m !== n && m.address.host === host) {
-      this.hosts.set(host, m);
-      return;
-    }
+  private left(n: RoutingNode): void {
+    const slot = addressSlot(n.ip, n.host6, n.port);
+    if (this.addressCounts[slot] < 255) this.addressCounts[slot]--;
   }
 
   private refill(b: Bucket, index: number): void {
     while (b.nodes.length < this.capacity(index) && b.replacements.length > 0) {
       const n = b.replacements.pop() as RoutingNode;
-      if (findIn(b.nodes, n.id) !== undefined || this.atAddress(n.address) !== undefined) continue;
+      if (findIn(b.nodes, n.id) !== undefined || this.holds(n)) continue;
       b.nodes.push(n);
-      this.track(n);
+      this.entered(n);
       this.count++;
     }
   }

@@ -2,6 +2,11 @@
  * Outstanding KRPC queries: transaction ids, the soft and hard timeouts of each query, and
  * a cap on how many may be pending at once (a defence limit: a node that is asked to do too
  * much fails new queries at once instead of growing without bound).
+ *
+ * The soft timeout adapts to the round-trip times this node sees (libtorrent's "short
+ * timeout" idea): a query still unanswered after 1.25x the 90th percentile of recent RTTs
+ * is reported slow, so a lookup sends another query instead of stalling on a dead node,
+ * while the slow node's late answer is still used. `softTimeoutMs` is the ceiling.
  */
 import type { Address, Clock, Random, TimerHandle } from '../runtime/types.js';
 import type { KrpcErrorReply, KrpcResponse } from './krpc.js';
@@ -24,9 +29,19 @@ export interface RpcOptions {
   timeoutMs?: number;
   /** Most queries pending at once. Default 1024. */
   maxPending?: number;
+  /** Adapt the soft timeout to observed RTTs (between `minSoftTimeoutMs` and `softTimeoutMs`). Default true. */
+  adaptiveSoftTimeout?: boolean;
+  /** Floor of the adaptive soft timeout, ms. Default 100. */
+  minSoftTimeoutMs?: number;
 }
 
-export const RPC_DEFAULTS = { softTimeoutMs: 500, timeoutMs: 4000, maxPending: 1024 } as const satisfies Required<RpcOptions>;
+export const RPC_DEFAULTS = {
+  softTimeoutMs: 500, timeoutMs: 4000, maxPending: 1024, adaptiveSoftTimeout: true, minSoftTimeoutMs: 100,
+} as const satisfies Required<RpcOptions>;
+
+/** RTT samples kept for the adaptive soft timeout, and how often it is recomputed. */
+const RTT_SAMPLES = 32;
+const SOFT_MARGIN = 1.25;
 
 class Transaction {
   timer: TimerHandle | null = null;
@@ -44,6 +59,12 @@ export class Transactions {
   private readonly pending = new Map<string, Transaction>();
   private readonly softMs: number;
   private readonly hardMs: number;
+  private readonly minSoftMs: number;
+  /** Recent RTTs (a ring), or null when the soft timeout is fixed. */
+  private readonly rtts: Float64Array | null;
+  private rttCount = 0;
+  /** The soft timeout in use, ms. */
+  private currentSoftMs: number;
   private readonly maxPending: number;
   private next: number;
 
@@ -52,7 +73,15 @@ export class Transactions {
     this.softMs = options.softTimeoutMs ?? RPC_DEFAULTS.softTimeoutMs;
     this.hardMs = options.timeoutMs ?? RPC_DEFAULTS.timeoutMs;
     this.maxPending = options.maxPending ?? RPC_DEFAULTS.maxPending;
+    this.minSoftMs = Math.min(this.softMs, options.minSoftTimeoutMs ?? RPC_DEFAULTS.minSoftTimeoutMs);
+    this.rtts = (options.adaptiveSoftTimeout ?? RPC_DEFAULTS.adaptiveSoftTimeout) ? new Float64Array(RTT_SAMPLES) : null;
+    this.currentSoftMs = this.softMs;
     this.next = random.int(65536);
+  }
+
+  /** The soft timeout now in use, ms. */
+  get softTimeoutMs(): number {
+    return this.currentSoftMs;
   }
 
   get size(): number {
@@ -74,7 +103,7 @@ export class Transactions {
     }
     const tx = new Transaction(key, to, this.clock.now(), handler);
     this.pending.set(key, tx);
-    if (handler.slow !== undefined && this.softMs < this.hardMs) tx.timer = this.clock.setTimer(this.softMs, () => this.soft(tx));
+    if (handler.slow !== undefined && this.currentSoftMs < this.hardMs) tx.timer = this.clock.setTimer(this.currentSoftMs, () => this.soft(tx));
     else tx.timer = this.clock.setTimer(this.hardMs, () => this.expire(tx));
     return Uint8Array.of(key.charCodeAt(0), key.charCodeAt(1));
   }
@@ -93,8 +122,20 @@ export class Transactions {
 
   /** Settles a reply: routes it to the handler with the round-trip time. */
   settle(tx: Transaction, msg: KrpcResponse | KrpcErrorReply): void {
-    if (msg.kind === 'response') tx.handler.response(msg, this.clock.now() - tx.sentAt);
+    const rtt = this.clock.now() - tx.sentAt;
+    if (this.rtts !== null) this.sample(rtt);
+    if (msg.kind === 'response') tx.handler.response(msg, rtt);
     else tx.handler.error(msg);
+  }
+
+  /** Records an RTT; every `RTT_SAMPLES` samples the soft timeout is set from their 90th percentile. */
+  private sample(rtt: number): void {
+    const rtts = this.rtts as Float64Array;
+    rtts[this.rttCount++ % RTT_SAMPLES] = rtt;
+    if (this.rttCount % RTT_SAMPLES !== 0) return;
+    const sorted = rtts.slice().sort();
+    const p90 = sorted[Math.ceil(0.9 * RTT_SAMPLES) - 1];
+    this.currentSoftMs = Math.round(Math.min(this.softMs, Math.max(this.minSoftMs, p90 * SOFT_MARGIN)));
   }
 
   /** Fails every pending query (on close). */
@@ -110,7 +151,7 @@ export class Transactions {
   private soft(tx: Transaction): void {
     if (this.pending.get(tx.key) !== tx) return;
     tx.slowFired = true;
-    tx.timer = this.clock.setTimer(this.hardMs - this.softMs, () => this.expire(tx));
+    tx.timer = this.clock.setTimer(this.hardMs - (this.clock.now() - tx.sentAt), () => this.expire(tx));
     tx.handler.slow?.();
   }
 

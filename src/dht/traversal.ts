@@ -5,7 +5,10 @@
  *
  * Candidates are kept sorted by XOR distance to the target. The lookup keeps up to `alpha`
  * queries in flight to the closest unqueried candidates among the `k` closest that have not
- * failed. A query that is slow (its soft timeout passed) stops counting against `alpha`, so
+ * failed. Only queries to candidates inside that window count against `alpha` (libtorrent's
+ * "aggressive" lookups): when an answer names closer nodes, the queries to nodes it pushed
+ * out of the window stop holding slots, so the closer nodes are asked at once instead of
+ * after those answers. A query that is slow (its soft timeout passed) stops counting against `alpha`, so
  * one dead node does not stall the lookup's progress; its answer is still used if it comes,
  * and while it is among the k closest the lookup waits for it (answer or hard timeout), so
  * a slow node that is truly among the closest is not left out. The lookup ends when the `k`
@@ -81,8 +84,6 @@ export class Traversal<R> {
   private readonly opts: TraversalOptions<R>;
   private readonly candidates: Candidate<R>[] = [];
   private readonly seen = new Set<string>();
-  private inFlight = 0;
-  private slowCount = 0;
   private queriedCount = 0;
   private respondedCount = 0;
   private failedCount = 0;
@@ -185,12 +186,17 @@ export class Traversal<R> {
     if (this.finished) return;
     const list = this.candidates;
     let live = 0; // the window: closest candidates that answered, are in flight or still to ask
+    let outstanding = 0; // queries in flight inside the window
     let waiting = false;
     for (let i = 0; i < list.length && live < this.k; i++) {
       const c = list[i];
       const s = c.state;
       if (s === CandidateState.Responded) live++;
-      else if (s === CandidateState.InFlight || s === CandidateState.Slow) {
+      else if (s === CandidateState.InFlight) {
+        live++;
+        outstanding++;
+        waiting = true;
+      } else if (s === CandidateState.Slow) {
         // A slow query no longer counts against alpha, but still holds its place: a slow
         // node that is among the k closest is waited for (until it answers or times out).
         live++;
@@ -198,7 +204,10 @@ export class Traversal<R> {
       } else if (s === CandidateState.Fresh) {
         live++;
         waiting = true;
-        if (this.inFlight < this.alpha) this.send(c);
+        if (outstanding < this.alpha) {
+          outstanding++;
+          this.send(c);
+        }
       }
       // Failed candidates do not hold the window.
     }
@@ -208,7 +217,6 @@ export class Traversal<R> {
 
   private send(c: Candidate<R>): void {
     c.state = CandidateState.InFlight;
-    this.inFlight++;
     this.queriedCount++;
     let settled = false;
     let wasSlow = false;
@@ -216,8 +224,6 @@ export class Traversal<R> {
       reply: (reply, contacts) => {
         if (settled) return;
         settled = true;
-        if (wasSlow) this.slowCount--;
-        else this.inFlight--;
         if (this.finished) return;
         c.state = CandidateState.Responded;
         c.reply = reply;
@@ -230,8 +236,6 @@ export class Traversal<R> {
       slow: () => {
         if (settled || wasSlow) return;
         wasSlow = true;
-        this.inFlight--;
-        this.slowCount++;
         if (this.finished) return;
         c.state = CandidateState.Slow;
         this.step();
@@ -239,8 +243,6 @@ export class Traversal<R> {
       fail: () => {
         if (settled) return;
         settled = true;
-        if (wasSlow) this.slowCount--;
-        else this.inFlight--;
         if (this.finished) return;
         c.state = CandidateState.Failed;
         this.failedCount++;
