@@ -33,6 +33,7 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 interface CommonFlags {
   dhtBootstrap: string[];
   listen?: string;
+  listen6?: string;
   json?: boolean;
 }
 
@@ -74,6 +75,7 @@ function commonOptions(c: Command): Command {
   return c
     .option('--dht-bootstrap <host:port>', 'node to bootstrap from; repeatable (default: the public routers)', collect, [])
     .option('--listen <host:port>', 'UDP address to listen on', '0.0.0.0:0')
+    .option('--listen6 <[host]:port>', 'also run an IPv6 node on this UDP address (BEP 32 dual stack), e.g. [::1]:6881')
     .option('--json', 'print one JSON object');
 }
 
@@ -89,11 +91,12 @@ async function startNode(flags: CommonFlags, extra: { state?: Uint8Array; readOn
   try {
     dht = await Dht.start(rt, {
       bind: parseHostPort(flags.listen ?? '0.0.0.0:0', '--listen'), bootstrap, randomBytes: (n) => new Uint8Array(randomBytes(n)),
+      bind6: flags.listen6 === undefined ? undefined : parseHostPort(flags.listen6, '--listen6'),
       state: extra.state, readOnly: extra.readOnly,
     });
   } catch (e) {
     rt.close();
-    throw new DhtError(`cannot listen on ${flags.listen}: ${(e as Error).message}`);
+    throw new DhtError(`cannot listen on ${flags.listen}${flags.listen6 ? ` and ${flags.listen6}` : ''}: ${(e as Error).message}`);
   }
   const nodes = await dht.bootstrap();
   if (nodes === 0 && !extra.alone) {
@@ -156,7 +159,9 @@ export function registerDht(program: Command): void {
       const state = flags.state !== undefined && existsSync(flags.state) ? new Uint8Array(readFileSync(flags.state)) : undefined;
       // A node may be the first of its network: it keeps running with nobody to join, and others join it.
       const { dht: d, rt } = await startNode(flags, { state, readOnly: flags.readOnly, alone: true });
-      out(flags, { id: hex(d.id), address: `${d.address.host}:${d.address.port}`, nodes: d.size }, `DHT node ${hex(d.id)} listening on ${d.address.host}:${d.address.port}, ${d.size} nodes in the routing table`);
+      const a6 = d.address6 === undefined ? undefined : `[${d.address6.host}]:${d.address6.port}`;
+      out(flags, { id: hex(d.id), address: `${d.address.host}:${d.address.port}`, address6: a6 ?? null, nodes: d.size },
+        `DHT node ${hex(d.id)} listening on ${d.address.host}:${d.address.port}${a6 ? ` and ${a6}` : ''}, ${d.size} nodes in the routing table`);
       if (d.size === 0) process.stderr.write('shoal: no DHT bootstrap node answered; running alone until other nodes join\n');
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
@@ -209,7 +214,7 @@ export function registerDht(program: Command): void {
       const v = new TextEncoder().encode(value);
       if (!flags.mutable) {
         if (flags.key || flags.salt || flags.seq) throw new UsageError('--key, --salt and --seq need --mutable');
-        const r = await withNode(flags, (d) => d.putImmutable(v));
+        const r = await withNode(flags, (d) => d.putImmutable(v, { keep: false }));
         if (r.storedAt === 0) throw new DhtError('no node stored the item');
         out(flags, { target: hex(idToBytes(r.target)), publicKey: null, seq: null }, hex(idToBytes(r.target)) ?? '');
         return;
@@ -218,7 +223,7 @@ export function registerDht(program: Command): void {
       const keyPair = readKeyFile(flags.key);
       const seq = flags.seq === undefined ? undefined : BigInt(/^\d+$/.test(flags.seq) ? flags.seq : NaN);
       const salt = flags.salt === undefined ? undefined : new TextEncoder().encode(flags.salt);
-      const r = await withNode(flags, (d) => d.putMutable({ keyPair, value: v, salt, seq }));
+      const r = await withNode(flags, (d) => d.putMutable({ keyPair, value: v, salt, seq }, { keep: false }));
       if (r.storedAt === 0) throw new DhtError(`no node stored the item${r.errors.length > 0 ? ` (${r.errors[0].message})` : ''}`);
       out(flags, { target: hex(idToBytes(r.target)), publicKey: hex(keyPair.publicKey), seq: Number(r.seq) }, hex(idToBytes(r.target)) ?? '');
     });

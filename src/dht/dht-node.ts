@@ -25,6 +25,8 @@ import { TokenManager } from './tokens.js';
 import { parseState, encodeState } from './persist.js';
 import { runBootstrap } from './bootstrap.js';
 import { findNodeLookup } from './lookups.js';
+import { republishLookup, type PutItem } from './item-lookups.js';
+import { Republisher } from './republish.js';
 import type { LookupHost } from './lookups.js';
 
 /** The node's view of its socket: where it is bound, and how to send. */
@@ -71,6 +73,8 @@ export class DhtNode implements ServerContext, LookupHost {
   readonly stats = new DhtStats();
   readonly peers: PeerStore;
   readonly items: ItemStore;
+  /** BEP 44 items we put and keep alive by putting them again. */
+  readonly republisher: Republisher;
   readonly tokens: TokenManager;
   readonly sampleIntervalSec: number;
   readonly bootstrapNodes: readonly Address[];
@@ -88,12 +92,19 @@ export class DhtNode implements ServerContext, LookupHost {
   private readonly enforce: 'off' | 'prefer' | 'require';
   private readonly onEvent: ((e: DhtEvent) => void) | undefined;
   private verifying: Set<string> | null = null;
+  /** BEP 32: the node of the other address family in a dual-stack pair (shares our stores). */
+  private sibling: DhtNode | null = null;
   private timer: TimerHandle | null = null;
   private closed = false;
   /** True while a bootstrap runs. */
   bootstrapping = false;
 
-  constructor(env: DhtEnvironment, socket: DhtSocket, options: DhtNodeOptions = {}) {
+  /**
+   * `pair`: BEP 32 dual stack. The new node (on the other address family's socket) shares
+   * `pair`'s peer store, item store, write tokens, kept items and (unless `options` says
+   * otherwise) its id, and each answers `want`s for the other family from the other's table.
+   */
+  constructor(env: DhtEnvironment, socket: DhtSocket, options: DhtNodeOptions = {}, pair?: DhtNode) {
     this.clock = env.clock;
     this.random = env.random;
     this.socket = socket;
@@ -105,7 +116,7 @@ export class DhtNode implements ServerContext, LookupHost {
     this.readOnly = options.readOnly ?? false;
     const now = this.clock.now();
     const state = options.state !== undefined ? parseState(options.state) : undefined;
-    this.id = options.id !== undefined ? idFromBytes(options.id) : state?.id ?? randomId(this.random);
+    this.id = options.id !== undefined ? idFromBytes(options.id) : state?.id ?? pair?.nodeId ?? randomId(this.random);
     this.savedContacts = state?.contacts ?? [];
     this.enforce = options.bep42?.enforce ?? 'off';
     this.adoptCompliantId = options.bep42?.adoptCompliantId ?? (options.id === undefined && state === undefined);
@@ -115,10 +126,16 @@ export class DhtNode implements ServerContext, LookupHost {
     this.envelope = { readOnly: this.readOnly, client: options.client ?? DEFAULT_CLIENT };
     this.krpcLimits = options.krpc ?? {};
     this.limiter = options.rateLimit === false ? null : new RateLimiter(options.rateLimit ?? {});
-    this.peers = new PeerStore(options.peers);
-    this.items = new ItemStore(options.items);
+    this.peers = pair?.peers ?? new PeerStore(options.peers);
+    this.items = pair?.items ?? new ItemStore(options.items);
+    this.republisher = pair?.republisher ?? new Republisher(options.republishIntervalMs);
     const secret = options.randomBytes ?? ((n: number) => this.random.bytes(n));
-    this.tokens = new TokenManager(secret, now);
+    this.tokens = pair?.tokens ?? new TokenManager(secret, now);
+    if (pair !== undefined) {
+      if (pair.family === this.family) throw new RangeError('a dual-stack pair needs one IPv4 and one IPv6 node');
+      this.sibling = pair;
+      pair.sibling = this;
+    }
     this.sampleIntervalSec = options.sampleIntervalSec ?? DHT_DEFAULTS.sampleIntervalSec;
     this.bootstrapNodes = options.bootstrap ?? [];
     this.onEvent = options.onEvent;
@@ -272,6 +289,17 @@ export class DhtNode implements ServerContext, LookupHost {
     return this.table.closest(target, count, isLive);
   }
 
+  /** BEP 32: our closest nodes of `family` (from the dual-stack sibling's table for the other family), or undefined when we have none of that family. */
+  closestIn(family: Family, target: NodeId, count?: number): readonly Contact[] | undefined {
+    if (family === this.family) return this.closest(target, count);
+    return this.sibling?.closest(target, count);
+  }
+
+  /** The other family's node of a dual-stack pair. */
+  get pair(): DhtNode | null {
+    return this.sibling;
+  }
+
   /** Lookup seeds: our closest nodes, or the saved contacts when the table is empty. */
   seeds(target: NodeId): Contact[] {
     const fromTable: Contact[] = this.table.closest(target, 2 * this.k);
@@ -337,6 +365,27 @@ export class DhtNode implements ServerContext, LookupHost {
     runBootstrap(this, routers, onDone);
   }
 
+  /** Keeps a BEP 44 item we just put alive: it is put again every `republishIntervalMs` until `forgetItem`. */
+  keepItem(target: NodeId, item: PutItem): boolean {
+    return this.republisher.keep(target, item, this.clock.now());
+  }
+
+  forgetItem(target: NodeId): boolean {
+    return this.republisher.forget(target);
+  }
+
+  /** Puts our kept items again (on both families of a dual-stack pair). */
+  private republish(now: number): void {
+    for (const { target, item } of this.republisher.due(now)) {
+      for (const node of this.sibling === null || this.sibling.closed ? [this] : [this, this.sibling]) {
+        republishLookup(node, target, item, (r) => {
+          if (r.superseded) this.republisher.forget(target);
+          this.emit({ type: 'item-republished', target: idToBytes(target), storedAt: r.storedAt, superseded: r.superseded });
+        });
+      }
+    }
+  }
+
   /** Saved state: our id and our routing table's nodes (reload with `options.state`). */
   saveState(): Uint8Array {
     return encodeState(this.id, [...this.table.nodes()]);
@@ -369,6 +418,8 @@ export class DhtNode implements ServerContext, LookupHost {
     }
     for (const n of this.table.unverified(VERIFY_PER_TICK)) this.queryNode(n, { q: 'ping' }, NOOP_HANDLER);
     this.peers.expire(now);
+    this.items.expire(now);
+    if (this.republisher.size > 0) this.republish(now);
     if (this.table.size === 0 && !this.bootstrapping && (this.bootstrapNodes.length > 0 || this.savedContacts.length > 0)) this.bootstrap();
     const every = this.options.maintenanceIntervalMs ?? DHT_DEFAULTS.maintenanceIntervalMs;
     this.timer = this.clock.setTimer(every, () => this.tick());

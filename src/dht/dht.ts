@@ -8,16 +8,20 @@
  *   await dht.announce(infoHash, { port: 6881 });                 // get_peers + announce_peer
  *   const { target } = await dht.putMutable({ keyPair, value });   // BEP 44
  *
+ * Dual stack (BEP 32): with `bind6` as well, a second node runs on the IPv6 socket with
+ * its own routing table, sharing the first one's id, peer store, items and tokens; peer
+ * lookups, announces and BEP 44 gets and puts then run on both families and merge.
+ *
  * In the simulator, prefer the callback-style functions of ./lookups.ts on `dht.node`, or
  * run the simulator's async loop: the promises here resolve from runtime callbacks.
  */
 import { encode, type Encodable } from '../bencode/index.js';
 import type { Address, Clock, Random, Udp, UdpEndpoint } from '../runtime/types.js';
-import type { Contact } from './compact.js';
+import { familyOf, type Contact } from './compact.js';
 import { DhtNode } from './dht-node.js';
 import { DhtError, KrpcRemoteError } from './errors.js';
 import type { Ed25519KeyPair } from './ed25519.js';
-import { getItemLookup, putImmutableLookup, putMutableLookup, type GetItemResult, type PutResult } from './item-lookups.js';
+import { getItemLookup, putImmutableLookup, putMutableLookup, republishLookup, type GetItemResult, type PutResult } from './item-lookups.js';
 import { announceLookup, findNodeLookup, getPeersLookup, type AnnounceResult, type FindNodeResult, type GetPeersResult } from './lookups.js';
 import { idFromBytes, idToBytes } from './node-id.js';
 import type { DhtNodeOptions } from './options.js';
@@ -25,6 +29,8 @@ import type { DhtNodeOptions } from './options.js';
 export interface DhtStartOptions extends DhtNodeOptions {
   /** Where to listen. Default 0.0.0.0, port 0 (any free port). */
   bind?: Address;
+  /** BEP 32: also run a node on this address of the other family (e.g. `::` or `::1`). */
+  bind6?: Address;
 }
 
 export interface LookupOptions {
@@ -42,21 +48,52 @@ export interface SampleResult {
 
 type Cancellable = { cancel(): void };
 
-export class Dht {
-  readonly node: DhtNode;
-  private readonly endpoint: UdpEndpoint;
+export interface PutOptions extends LookupOptions {
+  /** Put the item again every `republishIntervalMs` (default 1 h) while this node runs, until `forget`. Default true. */
+  keep?: boolean;
+}
 
-  private constructor(node: DhtNode, endpoint: UdpEndpoint) {
+export class Dht {
+  /** The node on `bind` (the one whose state `saveState` keeps). */
+  readonly node: DhtNode;
+  /** The node on `bind6`, when dual-stack. */
+  readonly node6: DhtNode | undefined;
+  private readonly endpoints: readonly UdpEndpoint[];
+
+  private constructor(node: DhtNode, node6: DhtNode | undefined, endpoints: readonly UdpEndpoint[]) {
     this.node = node;
-    this.endpoint = endpoint;
+    this.node6 = node6;
+    this.endpoints = endpoints;
   }
 
-  /** Binds UDP on `runtime` and starts a node (call `bootstrap()` to join). */
+  /** Binds UDP on `runtime` and starts a node, or a dual-stack pair (call `bootstrap()` to join). */
   static async start(runtime: { readonly clock: Clock; readonly random: Random; readonly udp: Udp }, options: DhtStartOptions = {}): Promise<Dht> {
     const endpoint = await runtime.udp.bind(options.bind ?? { host: '0.0.0.0', port: 0 });
-    const node = new DhtNode(runtime, endpoint, options);
+    // Each node bootstraps from the addresses of its own family.
+    const ofFamily = (ep: UdpEndpoint) => options.bootstrap?.filter((a) => familyOf(a.host) === familyOf(ep.address.host));
+    const node = new DhtNode(runtime, endpoint, { ...options, bootstrap: ofFamily(endpoint) });
     endpoint.onMessage((data, from) => node.receive(data, from));
-    return new Dht(node, endpoint);
+    if (options.bind6 === undefined) return new Dht(node, undefined, [endpoint]);
+    let endpoint6: UdpEndpoint;
+    try {
+      endpoint6 = await runtime.udp.bind(options.bind6);
+      if (familyOf(endpoint6.address.host) === familyOf(endpoint.address.host)) {
+        endpoint6.close();
+        throw new DhtError('bind6 must be of the other address family than bind');
+      }
+    } catch (e) {
+      node.close();
+      endpoint.close();
+      throw e;
+    }
+    const node6 = new DhtNode(runtime, endpoint6, { ...options, state: undefined, bootstrap: ofFamily(endpoint6) }, node);
+    endpoint6.onMessage((data, from) => node6.receive(data, from));
+    return new Dht(node, node6, [endpoint, endpoint6]);
+  }
+
+  /** Every node: one, or two when dual-stack. */
+  get nodes(): readonly DhtNode[] {
+    return this.node6 === undefined ? [this.node] : [this.node, this.node6];
   }
 
   get id(): Uint8Array {
@@ -64,17 +101,25 @@ export class Dht {
   }
 
   get address(): Address {
-    return this.endpoint.address;
+    return this.endpoints[0].address;
   }
 
-  /** Nodes in the routing table. */
+  /** The IPv6 (`bind6`) address, when dual-stack. */
+  get address6(): Address | undefined {
+    return this.endpoints[1]?.address;
+  }
+
+  /** Nodes in the routing tables (both, when dual-stack). */
   get size(): number {
-    return this.node.table.size;
+    let n = 0;
+    for (const node of this.nodes) n += node.table.size;
+    return n;
   }
 
-  /** Joins the network; resolves with the routing table's size (0: nobody answered). */
-  bootstrap(): Promise<number> {
-    return new Promise((resolve) => this.node.bootstrap(resolve));
+  /** Joins the network; resolves with the routing tables' size (0: nobody answered). */
+  async bootstrap(): Promise<number> {
+    const sizes = await Promise.all(this.nodes.map((node) => new Promise<number>((resolve) => node.bootstrap(resolve))));
+    return sizes.reduce((a, b) => a + b, 0);
   }
 
   findNode(target: Uint8Array, o: LookupOptions = {}): Promise<FindNodeResult> {
@@ -84,12 +129,12 @@ export class Dht {
     });
   }
 
-  /** get_peers; `onPeers` hears new peers as they arrive. */
+  /** get_peers (on both families when dual-stack); `onPeers` hears new peers as they arrive. */
   getPeers(infoHash: Uint8Array, o: LookupOptions & { onPeers?: (peers: readonly Address[]) => void } = {}): Promise<GetPeersResult> {
-    return this.wrap(o, (done) => {
-      const t = getPeersLookup(this.node, idFromBytes(infoHash), { onPeers: o.onPeers && ((p) => o.onPeers?.(p)), onDone: done });
+    return this.wrap(o, (done) => this.onEach(done, mergePeers, (node, one) => {
+      const t = getPeersLookup(node, idFromBytes(infoHash), { onPeers: o.onPeers && ((p) => o.onPeers?.(p)), onDone: one });
       return { cancel: () => t.cancel() };
-    });
+    }));
   }
 
   /** The peers of an info hash as they are found (one get_peers lookup). */
@@ -124,35 +169,75 @@ export class Dht {
     if (failure !== undefined) throw failure;
   }
 
-  /** get_peers, then announce_peer to the closest nodes. */
+  /** get_peers, then announce_peer to the closest nodes (on both families when dual-stack). */
   announce(infoHash: Uint8Array, a: { port: number; impliedPort?: boolean; seed?: boolean }, o: LookupOptions = {}): Promise<AnnounceResult> {
-    return this.wrap(o, (done) => announceLookup(this.node, idFromBytes(infoHash), a, { onDone: done }));
+    return this.wrap(o, (done) => this.onEach(done, (rs) => ({ ...mergePeers(rs), announcedTo: sum(rs.map((r) => r.announcedTo)) }),
+      (node, one) => announceLookup(node, idFromBytes(infoHash), a, { onDone: one })));
   }
 
-  /** BEP 44 get; for a mutable item pass its target (`mutableTarget(publicKey, salt)`) and the salt. */
+  /** BEP 44 get (both families when dual-stack: the highest seq wins); for a mutable item pass its target (`mutableTarget(publicKey, salt)`) and the salt. */
   get(target: Uint8Array, o: LookupOptions & { salt?: Uint8Array; seq?: bigint } = {}): Promise<GetItemResult> {
-    return this.wrap(o, (done) => getItemLookup(this.node, idFromBytes(target), { salt: o.salt, seq: o.seq }, done));
+    return this.wrap(o, (done) => this.onEach(done, mergeItems, (node, one) => getItemLookup(node, idFromBytes(target), { salt: o.salt, seq: o.seq }, one)));
   }
 
-  /** BEP 44 immutable put of `value` (bencoded for you unless it is already `bencoded`). */
-  putImmutable(value: Encodable, o: LookupOptions & { bencoded?: boolean } = {}): Promise<PutResult> {
+  /**
+   * BEP 44 immutable put of `value` (bencoded for you unless it is already `bencoded`).
+   * Unless `keep` is false the item is put again every hour until `forget(target)`.
+   */
+  putImmutable(value: Encodable, o: PutOptions & { bencoded?: boolean } = {}): Promise<PutResult> {
     const v = o.bencoded && value instanceof Uint8Array ? value : encode(value);
-    return this.wrap(o, (done) => putImmutableLookup(this.node, v, done));
+    return this.wrap(o, (done) => putImmutableLookup(this.node, v, this.keeping(o, done)));
   }
 
-  /** BEP 44 mutable put, signed with `keyPair`. */
-  putMutable(p: { keyPair: Ed25519KeyPair; value: Encodable; bencoded?: boolean; salt?: Uint8Array; seq?: bigint; cas?: bigint }, o: LookupOptions = {}): Promise<PutResult> {
+  /** BEP 44 mutable put, signed with `keyPair`; kept alive like `putImmutable`'s. */
+  putMutable(p: { keyPair: Ed25519KeyPair; value: Encodable; bencoded?: boolean; salt?: Uint8Array; seq?: bigint; cas?: bigint }, o: PutOptions = {}): Promise<PutResult> {
     const v = p.bencoded && p.value instanceof Uint8Array ? p.value : encode(p.value);
-    return this.wrap(o, (done) => putMutableLookup(this.node, { keyPair: p.keyPair, v, salt: p.salt, seq: p.seq, cas: p.cas }, done));
+    return this.wrap(o, (done) => putMutableLookup(this.node, { keyPair: p.keyPair, v, salt: p.salt, seq: p.seq, cas: p.cas }, this.keeping(o, done)));
+  }
+
+  /** Stops republishing an item we put (`target`: `idToBytes(putResult.target)`). */
+  forget(target: Uint8Array): boolean {
+    return this.node.forgetItem(idFromBytes(target));
+  }
+
+  /** After a put on the first node: the same item (same seq and signature) on the IPv6 node too, then keep it. */
+  private keeping(o: PutOptions, done: (r: PutResult) => void): (r: PutResult) => void {
+    return (r) => {
+      if (o.keep !== false) this.node.keepItem(r.target, r.item);
+      const node6 = this.node6;
+      if (node6 === undefined || node6.isClosed) {
+        done(r);
+        return;
+      }
+      republishLookup(node6, r.target, r.item, (r6) => done({ ...r, storedAt: r.storedAt + r6.storedAt, errors: [...r.errors, ...r6.errors] }));
+    };
+  }
+
+  /** Starts `start` on every node; `done` hears the merged result once all ended. */
+  private onEach<T>(done: (r: T) => void, merge: (rs: T[]) => T, start: (node: DhtNode, one: (r: T) => void) => Cancellable): Cancellable {
+    const nodes = this.nodes;
+    const results: T[] = [];
+    let pending = nodes.length;
+    const handles = nodes.map((node, i) => start(node, (r) => {
+      results[i] = r;
+      if (--pending === 0) done(nodes.length === 1 ? results[0] : merge(results));
+    }));
+    return { cancel: () => handles.forEach((h) => h.cancel()) };
+  }
+
+  /** The node that talks to `to`'s address family. */
+  private nodeFor(to: Address): DhtNode {
+    return this.node6 !== undefined && familyOf(to.host) === this.node6.family ? this.node6 : this.node;
   }
 
   /** BEP 51: asks one node for a sample of the info hashes it stores. */
   sampleInfohashes(to: Address, target: Uint8Array = this.id): Promise<SampleResult> {
     return new Promise((resolve, reject) => {
-      this.node.query(to, { q: 'sample_infohashes', target: idFromBytes(target) }, {
+      const node = this.nodeFor(to);
+      node.query(to, { q: 'sample_infohashes', target: idFromBytes(target) }, {
         response: (m) => resolve({
           id: idToBytes(m.id), samples: (m.samples ?? []).map(idToBytes), num: m.num ?? 0, interval: m.interval ?? 0,
-          nodes: (this.node.family === 4 ? m.nodes : m.nodes6) ?? [],
+          nodes: (node.family === 4 ? m.nodes : m.nodes6) ?? [],
         }),
         error: (m) => reject(new KrpcRemoteError(m.code, m.message)),
         timeout: () => reject(new DhtError(`no answer to sample_infohashes from ${to.host}:${to.port}`)),
@@ -163,7 +248,7 @@ export class Dht {
   /** Pings a node; resolves with its id. */
   ping(to: Address): Promise<Uint8Array> {
     return new Promise((resolve, reject) => {
-      this.node.query(to, { q: 'ping' }, {
+      this.nodeFor(to).query(to, { q: 'ping' }, {
         response: (m) => resolve(idToBytes(m.id)),
         error: (m) => reject(new KrpcRemoteError(m.code, m.message)),
         timeout: () => reject(new DhtError(`no answer to ping from ${to.host}:${to.port}`)),
@@ -177,8 +262,8 @@ export class Dht {
   }
 
   close(): void {
-    this.node.close();
-    this.endpoint.close();
+    for (const node of this.nodes) node.close();
+    for (const ep of this.endpoints) ep.close();
   }
 
   private wrap<T>(o: LookupOptions, start: (done: (r: T) => void) => Cancellable): Promise<T> {
@@ -207,4 +292,30 @@ export class Dht {
       o.signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+
+/** Two families' get_peers results as one: every peer, the first family's closest nodes, both families' tokens. */
+function mergePeers<T extends GetPeersResult>(rs: readonly T[]): GetPeersResult {
+  const [first] = rs;
+  const firsts = rs.map((r) => r.firstPeers).filter((f) => f !== undefined);
+  return {
+    closest: first.closest,
+    stats: first.stats,
+    peers: rs.flatMap((r) => r.peers),
+    tokens: rs.flatMap((r) => r.tokens),
+    firstPeers: firsts.length === 0 ? undefined : firsts.reduce((a, b) => (b.ms < a.ms ? b : a)),
+  };
+}
+
+/** Two families' BEP 44 gets as one: the highest seq wins; copies and tokens add up. */
+function mergeItems(rs: readonly GetItemResult[]): GetItemResult {
+  let best = rs[0];
+  for (const r of rs) {
+    if (r.item === undefined) continue;
+    if (best.item === undefined || (r.item.seq !== undefined && best.item.seq !== undefined && r.item.seq > best.item.seq)) best = r;
+  }
+  const copies = sum(rs.filter((r) => r.item !== undefined && r.item.seq === best.item?.seq).map((r) => r.copies));
+  return { ...best, copies, tokens: rs.flatMap((r) => r.tokens) };
 }

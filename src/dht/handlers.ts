@@ -24,8 +24,8 @@ export interface ServerContext {
   /** BEP 51 `interval`, seconds. */
   readonly sampleIntervalSec: number;
   now(): number;
-  /** Our closest known nodes to `target`, for `nodes` / `nodes6` (`count` defaults to the node's reply size). */
-  closest(target: NodeId, count?: number): readonly Contact[];
+  /** Our closest known nodes of `family` to `target`, for `nodes` / `nodes6` (`count` defaults to the node's reply size); undefined when we have no table of that family. */
+  closestIn(family: Family, target: NodeId, count?: number): readonly Contact[] | undefined;
   readonly k: number;
   /** Someone announced a peer to us / stored an item with us. */
   announced(infoHash: NodeId, peer: Address): void;
@@ -37,13 +37,19 @@ export type Answer = { readonly ok: ResponseSpec } | { readonly error: readonly 
 type Handler<Q extends KrpcQuery> = (ctx: ServerContext, q: Q, from: Address) => Answer;
 type QueryOf<M extends KrpcQuery['q']> = Extract<KrpcQuery, { q: M }>;
 
-/** `nodes` and/or `nodes6` as the requester wants (BEP 32); we only have our own family. */
+/**
+ * `nodes` and/or `nodes6` as the requester wants (BEP 32: `want` n4 / n6; without it, the
+ * family the query came over). A dual-stack node answers the other family from its other table.
+ */
 function withNodes(ctx: ServerContext, target: NodeId, want: readonly Family[], spec: ResponseSpec): ResponseSpec {
-  const fam = ctx.family;
-  if (want.length > 0 && !want.includes(fam)) return spec;
   const full = spec.values !== undefined || spec.v !== undefined || spec.samples !== undefined;
-  const nodes = ctx.closest(target, full ? ctx.k : undefined);
-  return fam === 4 ? { ...spec, nodes } : { ...spec, nodes6: nodes };
+  const count = full ? ctx.k : undefined;
+  let out = spec;
+  for (const fam of want.length === 0 ? [ctx.family] : want) {
+    const nodes = ctx.closestIn(fam, target, count);
+    if (nodes !== undefined) out = fam === 4 ? { ...out, nodes } : { ...out, nodes6: nodes };
+  }
+  return out;
 }
 
 const ping: Handler<QueryOf<'ping'>> = () => ({ ok: {} });
@@ -53,7 +59,8 @@ const findNode: Handler<QueryOf<'find_node'>> = (ctx, q) => ({ ok: withNodes(ctx
 const getPeers: Handler<QueryOf<'get_peers'>> = (ctx, q, from) => {
   const now = ctx.now();
   const token = ctx.tokens.make(from.host, q.infoHash, now);
-  const values = ctx.peers.get(q.infoHash, now, ctx.random, q.noseed);
+  // BEP 32: peers of the family the query came over (6-byte or 18-byte compact peers).
+  const values = ctx.peers.get(q.infoHash, now, ctx.random, q.noseed, ctx.family === 4 ? 6 : 18);
   // Nodes always come along: they keep the requester's lookup going toward the closest nodes.
   return { ok: withNodes(ctx, q.infoHash, q.want, values.length > 0 ? { token, values } : { token }) };
 };

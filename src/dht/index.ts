@@ -1,14 +1,14 @@
 /** The Mainline DHT (BEP 5, 32, 42, 43, 44, 51): see docs/dht.md. */
 export { Dht } from './dht.js';
-export type { DhtStartOptions, LookupOptions, SampleResult } from './dht.js';
+export type { DhtStartOptions, LookupOptions, PutOptions, SampleResult } from './dht.js';
 export { DhtNode, DhtStats } from './dht-node.js';
 export type { DhtSocket, DhtEnvironment } from './dht-node.js';
 export { DHT_DEFAULTS } from './options.js';
 export type { DhtNodeOptions, DhtEvent, Bep42Mode } from './options.js';
 export { findNodeLookup, getPeersLookup, announceLookup } from './lookups.js';
 export type { FindNodeResult, GetPeersResult, AnnounceResult, LookupStats, LookupHost } from './lookups.js';
-export { getItemLookup, putImmutableLookup, putMutableLookup } from './item-lookups.js';
-export type { GetItemResult, PutResult, FoundItem } from './item-lookups.js';
+export { getItemLookup, putImmutableLookup, putMutableLookup, republishLookup } from './item-lookups.js';
+export type { GetItemResult, PutResult, PutItem, RepublishResult, FoundItem } from './item-lookups.js';
 export { generateKeyPair, keyPairFromSeed } from './ed25519.js';
 export type { Ed25519KeyPair } from './ed25519.js';
 export { immutableTarget, mutableTarget, signItem, verifyItem, MAX_VALUE_BYTES, MAX_SALT_BYTES } from './items.js';

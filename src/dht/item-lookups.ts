@@ -97,6 +97,8 @@ export interface PutItem {
 
 export interface PutResult {
   readonly target: NodeId;
+  /** What was put (signed, for mutable items): enough to put it again unchanged. */
+  readonly item: PutItem;
   /** The seq that was stored (mutable items). */
   readonly seq?: bigint;
   /** Nodes that stored it. */
@@ -110,7 +112,7 @@ function sendPuts(host: LookupHost, target: NodeId, item: PutItem, get: GetItemR
   let pending = get.tokens.length;
   let storedAt = 0;
   const errors: KrpcRemoteError[] = [];
-  const done = (): void => onDone({ target, seq: item.seq, storedAt, errors, stats: get.stats });
+  const done = (): void => onDone({ target, item, seq: item.seq, storedAt, errors, stats: get.stats });
   if (pending === 0) {
     done();
     return;
@@ -160,5 +162,27 @@ export function putMutableLookup(host: LookupHost, o: PutMutableOptions, onDone:
     const cas = o.cas ?? (o.seq === undefined ? found : undefined);
     const sig = signItem(o.keyPair.seed, o.v, seq, salt);
     sendPuts(host, target, { v: o.v, k: o.keyPair.publicKey, seq, sig, salt, cas }, get, onDone);
+  });
+}
+
+export interface RepublishResult extends PutResult {
+  /** The network holds a newer seq of this mutable item than ours: it was not put. */
+  readonly superseded: boolean;
+}
+
+/**
+ * Puts an item again exactly as it was put before (BEP 44 items expire two hours after
+ * their last put): a get for fresh write tokens, then the same value, seq and signature,
+ * unless the network already holds a newer seq.
+ */
+export function republishLookup(host: LookupHost, target: NodeId, item: PutItem, onDone: (r: RepublishResult) => void): { cancel(): void } {
+  const again: PutItem = { v: item.v, k: item.k, seq: item.seq, sig: item.sig, salt: item.salt };
+  return getItemLookup(host, target, { salt: item.salt }, (get) => {
+    const found = get.item?.seq;
+    if (found !== undefined && item.seq !== undefined && found > item.seq) {
+      onDone({ target, item, seq: item.seq, storedAt: 0, errors: [], stats: get.stats, superseded: true });
+      return;
+    }
+    sendPuts(host, target, again, get, (r) => onDone({ ...r, superseded: false }));
   });
 }

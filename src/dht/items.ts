@@ -99,6 +99,15 @@ export class ItemStore {
     return it;
   }
 
+  /** Drops the items whose last put is older than the item lifetime. */
+  expire(now: number): void {
+    for (const [t, it] of this.items) if (now - it.refreshed > this.o.itemTtlMs) this.items.delete(t);
+  }
+
+  has(target: NodeId, now: number): boolean {
+    return this.get(target, now) !== undefined;
+  }
+
   /** The target a put request addresses (SHA-1 of the value, or of key + salt). */
   static targetOf(req: PutRequest): NodeId {
     return req.k !== undefined ? mutableTarget(req.k, req.salt) : immutableTarget(req.v);

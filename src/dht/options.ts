@@ -58,8 +58,10 @@ export interface DhtNodeOptions {
   sampleIntervalSec?: number;
   /** A bucket that has not changed for this long is refreshed with a lookup, ms. Default 15 min. */
   refreshIntervalMs?: number;
-  /** How often housekeeping runs (refresh, pings, expiry), ms. Default 60 s. */
+  /** How often housekeeping runs (refresh, pings, expiry, republishing), ms. Default 60 s. */
   maintenanceIntervalMs?: number;
+  /** BEP 44 items we put (and keep) are put again this often, ms. Default 1 hour (items live 2 hours). */
+  republishIntervalMs?: number;
   /** After the bootstrap lookup, refresh this many of the farthest buckets that are not full. Default 0 (contacts heard about during the lookup fill them). */
   bootstrapRefreshBuckets?: number;
   /** Top-level `v` in our messages. Default "SH" + version 0.1. */
@@ -99,4 +101,6 @@ export type DhtEvent =
   /** Someone announced a peer for an info hash to us. */
   | { readonly type: 'announce'; readonly infoHash: Uint8Array; readonly peer: Address }
   /** Someone stored a BEP 44 item with us. */
-  | { readonly type: 'item-stored'; readonly target: Uint8Array };
+  | { readonly type: 'item-stored'; readonly target: Uint8Array }
+  /** We put one of our kept BEP 44 items again (`superseded`: a newer seq was found, so we stopped keeping it). */
+  | { readonly type: 'item-republished'; readonly target: Uint8Array; readonly storedAt: number; readonly superseded: boolean };

@@ -74,14 +74,14 @@ export class PeerStore {
     return true;
   }
 
-  /** Up to `maxValues` live peers (a random subset when there are more); `noSeeds` leaves seeds out. */
-  get(infoHash: NodeId, now: number, random: Random, noSeeds = false): Uint8Array[] {
+  /** Up to `maxValues` live peers (a random subset when there are more); `noSeeds` leaves seeds out; `size` keeps one family (6: IPv4, 18: IPv6). */
+  get(infoHash: NodeId, now: number, random: Random, noSeeds = false, size = 0): Uint8Array[] {
     const peers = this.torrents.get(infoHash);
     if (peers === undefined) return [];
     const live: Uint8Array[] = [];
     for (const [k, p] of peers) {
       if (p.expires <= now) peers.delete(k);
-      else if (!(noSeeds && p.seed)) live.push(p.compact);
+      else if (!(noSeeds && p.seed) && (size === 0 || p.compact.length === size)) live.push(p.compact);
     }
     if (peers.size === 0) this.torrents.delete(infoHash);
     const max = this.o.maxValues;
