@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DaemonService } from '../daemon/service/service.js';
 import { startApiServer } from '../daemon/http/server.js';
@@ -25,7 +25,9 @@ interface DaemonFlags {
 
 /** `$XDG_DATA_HOME/shoal`, else `~/.local/share/shoal`. */
 export function defaultDaemonStateDir(): string {
-  return join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'shoal');
+  // An empty or relative XDG_DATA_HOME is to be ignored (XDG Base Directory spec).
+  const xdg = process.env.XDG_DATA_HOME;
+  return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.local', 'share'), 'shoal');
 }
 
 export function registerDaemon(program: Command): void {
@@ -41,7 +43,7 @@ export function registerDaemon(program: Command): void {
     .action(async (flags: DaemonFlags) => {
       const api = parseHostPort(flags.api, '--api');
       const listen = parseHostPort(flags.listen, '--listen');
-      const stateDir = flags.stateDir ?? defaultDaemonStateDir();
+      const stateDir = resolve(flags.stateDir ?? defaultDaemonStateDir());
       mkdirSync(stateDir, { recursive: true });
       const runtime = createNodeRuntime();
       const serviceOptions = {
