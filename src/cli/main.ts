@@ -63,5 +63,6 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
+  // A command may have set its own code (get/seed interrupted: 130); keep it.
+  process.exitCode = code !== 0 ? code : (process.exitCode ?? 0);
 });

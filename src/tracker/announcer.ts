@@ -147,6 +147,8 @@ export class Announcer {
   private interval = 1800;
   private minInterval = 0;
   private lastAnnounceAt = -Infinity;
+  /** Announces run one at a time, in order: a `completed` lands before the `stopped` after it. */
+  private chain: Promise<void> = Promise.resolve();
 
   constructor(o: AnnouncerOptions) {
     this.o = o;
@@ -165,11 +167,15 @@ export class Announcer {
     void this.run('completed');
   }
 
-  /** Announces `stopped` to the tracker that last answered (bounded by `timeoutMs`) and stops. */
+  /**
+   * Stops re-announcing, lets an announce in flight (or a queued `completed`) finish, then
+   * announces `stopped` to the tracker that last answered. Callers bound the wait.
+   */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.timer?.cancel();
+    await this.chain;
     const url = this.lastUrl;
     if (!url) return;
     try {
@@ -205,7 +211,8 @@ export class Announcer {
   async announceOnce(event: AnnounceEvent): Promise<AnnounceResponse | undefined> {
     for (const tier of this.tierList.tiers) {
       for (const url of [...tier]) {
-        if (this.stopped) return undefined;
+        // Once stopping, only a `completed` still tries further trackers.
+        if (this.stopped && event !== 'completed') return undefined;
         try {
           const res = await this.o.client.announce(url, this.request(event, url));
           this.tierList.promote(url);
@@ -223,8 +230,14 @@ export class Announcer {
     return undefined;
   }
 
-  private async run(event: AnnounceEvent): Promise<void> {
-    if (this.stopped || this.tierList.empty) return;
+  private run(event: AnnounceEvent): Promise<void> {
+    const next = this.chain.then(() => this.runNow(event));
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async runNow(event: AnnounceEvent): Promise<void> {
+    if ((this.stopped && event !== 'completed') || this.tierList.empty) return;
     this.timer?.cancel();
     const res = await this.announceOnce(event);
     if (this.stopped) return;

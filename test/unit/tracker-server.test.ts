@@ -232,6 +232,35 @@ describe('announcer (BEP 12 tiers)', () => {
     await a.stop();
     assert.deepEqual(calls, ['http://good:none', 'http://good:stopped']);
   });
+  it('a completed (and a started still in flight) reach the tracker before stopped, with the counters of the moment', async () => {
+    const seen: string[] = [];
+    const answers: (() => void)[] = [];
+    const client = {
+      announce: (url: string, r: AnnounceRequest): Promise<AnnounceResponse> => {
+        seen.push(`${r.event} left=${r.left} down=${r.downloaded}`);
+        // Each reply waits for the test to release it.
+        return new Promise((resolve) => answers.push(() => resolve({ interval: 100, peers: [] })));
+      },
+    };
+    let counters = { uploaded: 0, downloaded: 0, left: 100 };
+    const a = new Announcer({ client, clock: new ManualClock(), random: createRandom(1), tiers: [['http://t']], infoHash: hash(1), peerId: peer(1), port: 6881, counters: () => counters, onPeers: () => undefined });
+    const settle = () => new Promise((r) => setImmediate(r));
+    a.start();
+    await settle();
+    counters = { uploaded: 0, downloaded: 100, left: 0 };
+    a.completed();
+    const stopping = a.stop();
+    await settle();
+    assert.deepEqual(seen, ['started left=100 down=0'], 'one announce at a time');
+    answers.shift()?.();
+    await settle();
+    assert.deepEqual(seen.slice(1), ['completed left=0 down=100']);
+    answers.shift()?.();
+    await settle();
+    assert.deepEqual(seen.slice(2), ['stopped left=0 down=100']);
+    answers.shift()?.();
+    await stopping;
+  });
   it('TrackerClient tier fallback against a real dead HTTP tracker and a live UDP one', async () => {
     const runtime = createNodeRuntime();
     const server = await startTrackerServer({ runtime, udp: { host: '127.0.0.1', port: 0 }, intervalSeconds: 60 });
