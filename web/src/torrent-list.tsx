@@ -105,6 +105,13 @@ export function TorrentList({ stats }: { stats: SessionStats | null }) {
     };
   }, [live, query.state, query.sort]);
 
+  // Torrents entering the filtered state (say, a download finishing under "Seeding") are not on
+  // the page to be updated; the stats' count for that state says when to look again.
+  const filteredCount = query.state && stats ? stats.torrents[query.state] : undefined;
+  useEffect(() => {
+    if (filteredCount !== undefined && page && !query.search && filteredCount !== page.total) setReload((r) => r + 1);
+  }, [filteredCount]);
+
   const total = page?.total ?? 0;
   const counts = stats?.torrents;
   const allCount = counts ? Object.values(counts).reduce((a, b) => a + b, 0) : undefined;
