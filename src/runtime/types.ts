@@ -67,6 +67,11 @@ export interface ByteStream {
   /** Closes at once in both directions; queued bytes may be dropped. */
   destroy(error?: Error): void;
   onData(handler: (data: Uint8Array) => void): void;
+  /**
+   * True when the runtime reuses one read buffer: the bytes given to `onData` are valid only
+   * during that call (asked for with `connect(..., { reuseReadBuffer: true })`).
+   */
+  readonly volatileData?: boolean;
   /** The peer ended its side. */
   onEnd(handler: () => void): void;
   /** Called once when the stream is fully closed; `error` when it closed because of one. */
@@ -82,7 +87,12 @@ export interface StreamListener {
 export interface Streams {
   listen(address: Address, onConnection: (stream: ByteStream) => void): Promise<StreamListener>;
   /** Resolves once connected; rejects when refused, unreachable or timed out. */
-  connect(address: Address, options?: { timeoutMs?: number }): Promise<ByteStream>;
+  /**
+   * `reuseReadBuffer`: the caller copies what it keeps of each chunk before `onData` returns,
+   * so the runtime may read into one buffer again and again (no allocation per read). A
+   * runtime may ignore it; the stream's `volatileData` says whether it did.
+   */
+  connect(address: Address, options?: { timeoutMs?: number; reuseReadBuffer?: boolean }): Promise<ByteStream>;
 }
 
 export interface Runtime {

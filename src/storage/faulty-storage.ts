@@ -3,6 +3,7 @@
  * written, runs out of space, fails reads, or answers slowly on a (virtual) clock.
  */
 import type { Clock } from '../runtime/types.js';
+import { copyBytes } from '../util/bytes.js';
 import type { Bitfield } from './bitfield.js';
 import { DiskFullError, StorageIoError } from './errors.js';
 import type { PieceStorage, StorageStats } from './types.js';
@@ -34,7 +35,7 @@ export class FaultyStorage implements PieceStorage {
     this.written += data.length;
     let bytes = data;
     if (this.options.corruptWrite?.(piece, offset)) {
-      bytes = data.slice();
+      bytes = copyBytes(data);
       bytes[bytes.length >> 1] ^= 0x01;
     }
     return this.inner.writeBlock(piece, offset, bytes);

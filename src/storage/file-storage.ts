@@ -15,6 +15,7 @@
  *   returns the pieces now durable: the only set resume data may record (docs/storage.md).
  */
 import type { PieceLayout } from '../metainfo/layout.js';
+import { copyBytes } from '../util/bytes.js';
 import type { Torrent } from '../metainfo/torrent.js';
 import type { PathSafetyOptions } from './path-safety.js';
 import { resolveInside } from './path-safety.js';
@@ -23,6 +24,7 @@ import { PieceNotAvailableError, StorageClosedError, ioError, isMissingData, typ
 import { FdCache } from './fd-cache.js';
 import { fileState, mapLimit, readFully, writeFully, type FileState } from './file-io.js';
 import { PieceCache, type PendingPiece } from './piece-cache.js';
+import { BufferPool } from './buffer-pool.js';
 import { SyncTracker } from './durability.js';
 import { overlay, spanParts, uncovered, validateBlock, zeroPads } from './piece-map.js';
 import type { PieceFailure, PieceStorage, StorageEventHandler, StorageStats } from './types.js';
@@ -65,6 +67,7 @@ export class FileStorage implements PieceStorage {
   private readonly layout: PieceLayout;
   private readonly have: Bitfield;
   private readonly cache: PieceCache;
+  private readonly pool: BufferPool;
   private readonly ownFdCache: boolean;
   private readonly onEvent?: StorageEventHandler;
   /** Pieces of each file not yet had (finalised at zero). */
@@ -75,6 +78,8 @@ export class FileStorage implements PieceStorage {
   private readonly verifying = new Map<number, Promise<boolean>>();
   private readonly loading = new Map<number, Promise<Uint8Array>>();
   private writeLock: Promise<unknown> = Promise.resolve();
+  /** Writes waiting for room in the cache: later ones queue behind them (order and budget). */
+  private admitting = 0;
   private firstWrite?: Promise<void>;
   private emptyFiles?: Promise<void>;
   private beforeFirstWrite?: () => Promise<void>;
@@ -92,7 +97,8 @@ export class FileStorage implements PieceStorage {
     let k = 0;
     this.realIndexOf = this.layout.files.map((f) => (f.pad ? -1 : k++));
     this.have = new Bitfield(this.pieceCount);
-    this.cache = new PieceCache(options.cacheBytes ?? FILE_STORAGE_DEFAULTS.cacheBytes);
+    this.pool = new BufferPool(this.layout.pieceLength);
+    this.cache = new PieceCache(options.cacheBytes ?? FILE_STORAGE_DEFAULTS.cacheBytes, (b) => this.pool.give(b));
     this.ownFdCache = !options.fdCache;
     this.fdCache = options.fdCache ?? new FdCache({ maxOpenFiles: options.maxOpenFiles ?? FILE_STORAGE_DEFAULTS.maxOpenFiles });
     this.verifier = options.verifier ?? new PieceVerifier(torrent);
@@ -126,18 +132,22 @@ export class FileStorage implements PieceStorage {
     this.ensureOpen();
     validateBlock(this.layout, piece, offset, data.length);
     if (this.have.has(piece)) return;
-    const copy = data.slice();
-    // Admission is serialised so concurrent writers cannot overshoot the budget together.
+    const size = this.layout.pieceSize(piece);
+    const alloc = (n: number) => this.pool.take(n);
+    // The common case: copied into the piece's buffer at once, within the budget.
+    if (!this.admitting && this.cache.stage(piece, offset, data, size, alloc)) return;
+    const copy = copyBytes(data);
+    this.admitting++;
+    // Over budget: admission is serialised so concurrent writers cannot overshoot it together.
     const run = this.writeLock.then(async () => {
       if (this.have.has(piece)) return;
-      const { spill, fits } = this.cache.roomFor(copy.length);
+      if (this.cache.stage(piece, offset, copy, size, alloc)) return;
+      const { spill, fits } = this.cache.roomFor(size);
       for (const pp of spill) await this.spill(pp);
-      if (fits) this.cache.putBlock(piece, offset, copy);
-      else {
-        this.cache.entry(piece);
-        await this.writeSpan(piece, offset, copy);
-      }
-    });
+      if (fits && this.cache.stage(piece, offset, copy, size, alloc)) return;
+      this.cache.entry(piece);
+      await this.writeSpan(piece, offset, copy);
+    }).finally(() => this.admitting--);
     this.writeLock = run.catch(() => undefined);
     return this.track(run);
   }
@@ -147,10 +157,14 @@ export class FileStorage implements PieceStorage {
     validateBlock(this.layout, piece, offset, length);
     if (!this.have.has(piece)) throw new PieceNotAvailableError(piece);
     return this.track((async () => {
+      // Views, not copies: a verified piece's bytes never change, and a lent buffer is never reused.
       const cached = this.cache.getRead(piece);
-      if (cached) return cached.slice(offset, offset + length);
+      if (cached) {
+        this.pool.lend(cached);
+        return cached.subarray(offset, offset + length);
+      }
       try {
-        if (this.cache.cacheable(this.layout.pieceSize(piece))) return (await this.loadPiece(piece)).slice(offset, offset + length);
+        if (this.cache.cacheable(this.layout.pieceSize(piece))) return (await this.loadPiece(piece)).subarray(offset, offset + length);
         const out = new Uint8Array(length);
         await this.readSpan(piece, offset, out);
         return out;
@@ -212,9 +226,12 @@ export class FileStorage implements PieceStorage {
 
   private async verify(piece: number): Promise<boolean> {
     const size = this.layout.pieceSize(piece);
+    const pp = this.cache.pendingPiece(piece);
     // A snapshot: a block spilled after this point is still in it; one spilled before is on disk.
-    const blocks = [...(this.cache.pendingPiece(piece)?.blocks ?? [])];
-    const buf = new Uint8Array(size);
+    const blocks = [...(pp?.blocks ?? [])];
+    // The staged buffer already holds every block in memory; it is ours from here on.
+    const staged = pp ? this.cache.detach(pp) : undefined;
+    const buf = staged ?? this.pool.take(size);
     const gaps = uncovered(this.layout, piece, blocks);
     if (gaps.length > 0) {
       try {
@@ -225,13 +242,13 @@ export class FileStorage implements PieceStorage {
         throw e;
       }
     }
-    overlay(buf, blocks);
+    overlay(buf, blocks.filter(([, b]) => b.buffer !== buf.buffer));
     zeroPads(this.layout, piece, buf);
     if (!this.verifier.verify(piece, buf)) return this.fail(piece, 'hash-mismatch');
     if (blocks.length > 0) await this.writeSpan(piece, 0, buf);
     else for (const p of this.realParts(piece, 0, size)) this.mark(p.fileIndex); // may sit in the page cache only
     this.cache.dropPiece(piece);
-    this.cache.putRead(piece, buf);
+    if (!this.cache.putRead(piece, buf)) this.pool.give(buf);
     this.verified++;
     this.markHave(piece, true);
     this.onEvent?.({ type: 'piece-verified', piece });
@@ -296,11 +313,13 @@ export class FileStorage implements PieceStorage {
   /** Writes a pending piece's blocks to disk and forgets them. */
   private async spill(pp: PendingPiece): Promise<void> {
     pp.spilling = true;
+    const buffer = pp.buffer;
     try {
       for (const [offset, data] of [...pp.blocks]) {
         await this.writeSpan(pp.piece, offset, data);
         this.cache.removeBlock(pp, offset, data);
       }
+      if (buffer && this.cache.releaseStaged(pp, buffer)) this.pool.give(buffer);
     } finally {
       pp.spilling = false;
     }

@@ -3,6 +3,7 @@
  * conformance suite), for tests and for simulations that move real bytes.
  */
 import type { Torrent } from '../metainfo/torrent.js';
+import { copyBytes } from '../util/bytes.js';
 import { PieceNotAvailableError } from './errors.js';
 import { PieceCache } from './piece-cache.js';
 import { coversPiece, overlay, validateBlock, zeroPads } from './piece-map.js';
@@ -31,7 +32,7 @@ export class MemoryStorage extends VolatileStorage implements PieceStorage {
   async writeBlock(piece: number, offset: number, data: Uint8Array): Promise<void> {
     this.ensureOpen();
     validateBlock(this.torrent.layout, piece, offset, data.length);
-    if (!this.have.has(piece)) this.pending.putBlock(piece, offset, data.slice());
+    if (!this.have.has(piece)) this.pending.putBlock(piece, offset, copyBytes(data));
   }
 
   async readBlock(piece: number, offset: number, length: number): Promise<Uint8Array> {

@@ -4,6 +4,7 @@
  * verifies every answer, and assembles the `piece layers` the torrent needs.
  */
 import { BLOCK_SIZE, concatBytes, nextPowerOfTwo } from '../metainfo/merkle.js';
+import { copyBytes } from '../util/bytes.js';
 import type { Torrent } from '../metainfo/torrent.js';
 import { proofLayersToRoot, verifyHashes, type HashRequest, type HashesPayload } from '../wire/index.js';
 
@@ -67,7 +68,7 @@ export class LayerFetcher<P> {
     const verdict = verifyHashes(m, w.leafCount);
     if (!verdict.ok) return false;
     verdict.hashes.forEach((h, i) => {
-      if (m.index + i < w.pieces) w.hashes[m.index + i] = h.slice();
+      if (m.index + i < w.pieces) w.hashes[m.index + i] = copyBytes(h);
     });
     return true;
   }

@@ -56,7 +56,7 @@ export class PeerSession {
 
   private receive(bytes: Uint8Array): void {
     if (this.closed) return;
-    const events = this.conn.receive(bytes, this.runtime.clock.now());
+    const events = this.conn.receive(bytes, this.runtime.clock.now(), this.stream.volatileData === true);
     this.handler?.onPeerEvents(this, events);
     this.flush();
   }

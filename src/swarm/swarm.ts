@@ -156,7 +156,7 @@ export class Swarm implements TransferContext {
     if (room <= 0) return;
     for (const address of this.pool.due(this.runtime.clock.now(), room, (k) => this.peers.has(k))) {
       this.halfOpen++;
-      this.runtime.stream.connect(address, { timeoutMs: 10_000 }).then(
+      this.runtime.stream.connect(address, { timeoutMs: 10_000, reuseReadBuffer: true }).then(
         (stream) => {
           this.halfOpen--;
           if (this.stopped || this.peers.has(PeerPool.key(address))) return stream.destroy();

@@ -6,10 +6,14 @@
  * socket gave us); one that straddles chunks is assembled once into a buffer of its own size.
  * Each byte is copied at most once, so buffer management is amortised O(1) per byte.
  *
- * The caller must not modify a chunk after pushing it. Limits are checked on the length
- * prefix and the id, before the body is buffered.
+ * The caller must not modify a chunk after pushing it, unless it pushes it as volatile: a
+ * runtime that reuses its read buffer. Then only a `piece` message's block is a view (the
+ * caller consumes it before the buffer is reused), every other payload is a copy, and
+ * `settle()` copies the unread tail out before the caller returns the buffer.
+ * Limits are checked on the length prefix and the id, before the body is buffered.
  */
 import { PeerProtocolError } from './errors.js';
+import { copyBytes } from '../util/bytes.js';
 import { BLOCK_LENGTH, MESSAGE_ID, decodeMessageBody, fixedPayloadLength, type WireMessage } from './messages.js';
 
 export interface MessageDecoderOptions {
@@ -39,6 +43,10 @@ export class MessageDecoder {
   /** Read position inside `chunks[head]`. */
   private offset = 0;
   private available = 0;
+  /** Chunks pushed as volatile (by identity); empty when none are held. */
+  private readonly volatile = new Set<Uint8Array>();
+  /** Whether the last `take` returned a view of a volatile chunk. */
+  private tookVolatile = false;
   /** The first error: once the stream is broken it stays broken. */
   private failure: PeerProtocolError | undefined;
 
@@ -58,10 +66,24 @@ export class MessageDecoder {
     return this.available;
   }
 
-  push(chunk: Uint8Array): void {
+  push(chunk: Uint8Array, volatile = false): void {
     if (chunk.length === 0) return;
+    if (volatile) this.volatile.add(chunk);
     this.chunks.push(chunk);
     this.available += chunk.length;
+  }
+
+  /** Copies unread bytes out of volatile chunks: call before their owner reuses them. */
+  settle(): void {
+    if (this.volatile.size === 0) return;
+    if (this.available > 0) {
+      const rest = this.take(this.available);
+      this.available = rest.length;
+      this.chunks = [this.tookVolatile ? copyBytes(rest) : rest];
+      this.head = 0;
+      this.offset = 0;
+    }
+    this.volatile.clear();
   }
 
   /**
@@ -84,7 +106,8 @@ export class MessageDecoder {
    */
   readBytes(n: number): Uint8Array | undefined {
     if (this.available < n) return undefined;
-    return this.take(n);
+    const bytes = this.take(n);
+    return this.tookVolatile ? copyBytes(bytes) : bytes;
   }
 
   private read(): WireMessage | undefined {
@@ -102,7 +125,8 @@ export class MessageDecoder {
     this.checkLength(id, length - 1);
     if (this.available < 4 + length) return undefined;
     this.skip(5);
-    const payload = this.take(length - 1);
+    let payload = this.take(length - 1);
+    if (this.tookVolatile && id !== MESSAGE_ID.piece) payload = copyBytes(payload);
     return decodeMessageBody(id, payload);
   }
 
@@ -147,9 +171,11 @@ export class MessageDecoder {
 
   /** Consumes `n` bytes: a view when they lie in one chunk, else one copy. */
   private take(n: number): Uint8Array {
+    this.tookVolatile = false;
     if (n === 0) return EMPTY;
     const chunk = this.chunks[this.head];
     if (this.offset + n <= chunk.length) {
+      this.tookVolatile = this.volatile.size > 0 && this.volatile.has(chunk);
       const view = chunk.subarray(this.offset, this.offset + n);
       this.skip(n);
       return view;
@@ -169,6 +195,7 @@ export class MessageDecoder {
   }
 
   private dropHead(): void {
+    if (this.volatile.size > 0) this.volatile.delete(this.chunks[this.head]);
     this.chunks[this.head] = EMPTY; // let the chunk be collected
     this.head++;
     this.offset = 0;

@@ -147,20 +147,25 @@ export class PeerConnection {
 
   // ---- input -------------------------------------------------------------------------------
 
-  /** Bytes from the socket. Do not modify `bytes` afterwards: blocks are views into it. */
-  receive(bytes: Uint8Array, now: number): PeerEvent[] {
+  /**
+   * Bytes from the socket. Do not modify `bytes` afterwards (blocks are views into it), unless
+   * `volatile`: then the bytes may be reused once the returned events have been handled, and
+   * only `piece` blocks in those events are views (consume them before reusing the buffer).
+   */
+  receive(bytes: Uint8Array, now: number, volatile = false): PeerEvent[] {
     const events: PeerEvent[] = [];
     if (this._state === 'closed') return events;
     if (this.outbox.framing !== 'bytes') throw new ShoalError("receive() is for 'bytes' framing; use receiveHandshake()/receiveMessage()");
     this.s.now = this.lastReceivedAt = now;
     this.counters.bytesReceived += bytes.length;
-    this.decoder.push(bytes);
+    this.decoder.push(bytes, volatile);
     if (this._state === 'awaiting_accept' && this.decoder.bufferedBytes > 2 * this.limits.maxMessageLength) {
       // Only a greeting (bitfield, extended handshake) may come before we answer.
       this.fail(new PeerProtocolError('unexpected_message', `${this.decoder.bufferedBytes} bytes sent before we answered the handshake`), events);
       return events;
     }
     this.run(events);
+    if (volatile) this.decoder.settle();
     return events;
   }
 

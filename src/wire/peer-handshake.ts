@@ -5,6 +5,7 @@
  * torrent up first ("ask"); BEP 52's hybrid upgrade lets the answer carry another hash.
  */
 import type { MessageDecoder } from './decoder.js';
+import { copyBytes } from '../util/bytes.js';
 import { PeerProtocolError } from './errors.js';
 import {
   HANDSHAKE_HEADER_LENGTH, PEER_ID_LENGTH, decodeHandshakeHeader, featuresOf,
@@ -61,7 +62,8 @@ export class HandshakeStage {
       this.answered = true;
       return 'answer';
     }
-    const peerId = decoder ? decoder.readBytes(PEER_ID_LENGTH)?.slice() : typed?.peerId;
+    const raw = decoder?.readBytes(PEER_ID_LENGTH);
+    const peerId = decoder ? raw && copyBytes(raw) : typed?.peerId;
     if (!peerId) return 'more';
     if (this.expectedPeerId && !equal(peerId, this.expectedPeerId)) throw new PeerProtocolError('peer_id_mismatch', 'the peer id differs from the one announced');
     this.peerId = peerId;

@@ -4,12 +4,15 @@
  * once both sides have ended, or at once on `destroy()` or an error.
  */
 import net from 'node:net';
+import { copyBytes } from '../../util/bytes.js';
 import type { Address, ByteStream, StreamListener, Streams } from '../types.js';
 import { NetworkError, formatAddress } from '../types.js';
 import { toNetworkError } from './errors.js';
 import type { ResourceTracker } from './resources.js';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** The reused read buffer of a `reuseReadBuffer` stream: bigger than Node's 64 KiB, so one read takes more. */
+const READ_BUFFER_BYTES = 256 * 1024;
 
 class NodeByteStream implements ByteStream {
   readonly local: Address;
@@ -25,8 +28,12 @@ class NodeByteStream implements ByteStream {
   private endNotified = false;
   private closed = false;
   private closeNotified = false;
+  /** Chunks read (into the reused buffer, so copied) before `onData` was attached. */
+  private early: Uint8Array[] | undefined;
+  readonly volatileData: boolean;
 
-  constructor(socket: net.Socket, tracker: ResourceTracker) {
+  constructor(socket: net.Socket, tracker: ResourceTracker, volatileData = false) {
+    this.volatileData = volatileData;
     this.socket = socket;
     this.tracker = tracker;
     this.local = { host: socket.localAddress ?? '', port: socket.localPort ?? 0 };
@@ -80,9 +87,22 @@ class NodeByteStream implements ByteStream {
     this.destroy();
   }
 
+  /** For a reused read buffer (net's `onread`): hands the bytes to the handler, or keeps a copy until there is one. */
+  deliver(bytes: Uint8Array): void {
+    const h = this.dataHandler;
+    if (h !== null) h(bytes);
+    else (this.early ??= []).push(copyBytes(bytes));
+  }
+
   onData(handler: (data: Uint8Array) => void): void {
     const first = this.dataHandler === null;
     this.dataHandler = handler;
+    if (this.volatileData) {
+      const early = this.early;
+      this.early = undefined;
+      for (const chunk of early ?? []) handler(chunk);
+      return;
+    }
     // Attaching 'data' starts the flow; until then Node buffers what arrives.
     if (first) {
       this.socket.on('data', (chunk: Buffer) => {
@@ -170,10 +190,17 @@ export class NodeStreams implements Streams {
     });
   }
 
-  connect(address: Address, options?: { timeoutMs?: number }): Promise<ByteStream> {
+  connect(address: Address, options?: { timeoutMs?: number; reuseReadBuffer?: boolean }): Promise<ByteStream> {
     const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: address.host, port: address.port, allowHalfOpen: true });
+      let stream: NodeByteStream | undefined;
+      const onread = options?.reuseReadBuffer
+        ? { buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES), callback: (n: number, buf: Uint8Array): boolean => {
+              stream?.deliver(buf.subarray(0, n));
+              return true;
+            } }
+        : undefined;
+      const socket = net.connect({ host: address.host, port: address.port, allowHalfOpen: true, onread });
       const timer = setTimeout(() => {
         socket.off('error', onError);
         socket.on('error', () => {});
@@ -189,7 +216,7 @@ export class NodeStreams implements Streams {
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.off('error', onError);
-        resolve(new NodeByteStream(socket, this.tracker));
+        resolve((stream = new NodeByteStream(socket, this.tracker, onread !== undefined)));
       });
     });
   }
