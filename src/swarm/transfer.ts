@@ -2,6 +2,7 @@
  * Moving blocks: filling a peer's request pipeline, taking in blocks and verifying the
  * pieces they complete (with blame for bad data), and serving a peer's requests.
  */
+import type { Torrent } from '../metainfo/torrent.js';
 import type { Runtime } from '../runtime/types.js';
 import type { PieceStorage } from '../storage/types.js';
 import { PieceNotAvailableError } from '../storage/errors.js';
@@ -16,6 +17,7 @@ export interface TransferContext {
   readonly runtime: Runtime;
   readonly picker: PiecePicker<PeerSession> | undefined;
   readonly storage: PieceStorage | undefined;
+  readonly torrent: Torrent | undefined;
   readonly contributors: Map<number, Set<PeerSession>>;
   readonly pendingWrites: Map<number, Promise<void>[]>;
   readonly totals: { downloaded: number; uploaded: number };
@@ -78,6 +80,13 @@ export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
   peer.flush();
 }
 
+/** Counts bytes on their way to disk; when the backlog drains below the limit, requests resume. */
+function addBacklog(ctx: TransferContext, bytes: number): void {
+  const before = ctx.writeBacklog;
+  ctx.writeBacklog += bytes;
+  if (before > MAX_WRITE_BACKLOG && ctx.writeBacklog <= MAX_WRITE_BACKLOG) ctx.refillAll();
+}
+
 /** How many of `want` blocks the download limits allow now; schedules a wake-up when none. */
 function downloadAllowance(ctx: TransferContext, want: number): number {
   const blocks = Math.floor(availableAcross(ctx.limits.download) / BLOCK_LENGTH);
@@ -103,12 +112,8 @@ export function handlePieceMessage(ctx: TransferContext, peer: PeerSession, inde
   who.add(peer);
   // writeBlock copies the bytes before it returns a promise, so the receive buffer may be reused.
   const write = storage.writeBlock(index, begin, block);
-  ctx.writeBacklog += block.length;
-  const settle = () => {
-    const before = ctx.writeBacklog;
-    ctx.writeBacklog -= block.length;
-    if (before > MAX_WRITE_BACKLOG && ctx.writeBacklog <= MAX_WRITE_BACKLOG) ctx.refillAll();
-  };
+  addBacklog(ctx, block.length);
+  const settle = () => addBacklog(ctx, -block.length);
   write.then(settle, settle);
   let writes = ctx.pendingWrites.get(index);
   if (!writes) ctx.pendingWrites.set(index, (writes = []));
@@ -119,6 +124,9 @@ export function handlePieceMessage(ctx: TransferContext, peer: PeerSession, inde
 
 async function verify(ctx: TransferContext, piece: number): Promise<void> {
   const picker = ctx.picker!, storage = ctx.storage!;
+  // A verified piece is written whole after its hash: count it as backlog until it is on disk.
+  const size = ctx.torrent?.layout.pieceSize(piece) ?? 0;
+  addBacklog(ctx, size);
   let ok: boolean;
   try {
     await Promise.all(ctx.pendingWrites.get(piece) ?? []);
@@ -129,6 +137,8 @@ async function verify(ctx: TransferContext, piece: number): Promise<void> {
     picker.pieceFailed(piece);
     ctx.emit({ type: 'error', error: e as Error });
     return;
+  } finally {
+    addBacklog(ctx, -size);
   }
   const who = [...(ctx.contributors.get(piece) ?? [])];
   ctx.contributors.delete(piece);
