@@ -11,8 +11,9 @@ import type { Address, ByteStream, Runtime, StreamListener } from '../runtime/ty
 import { FdCache } from '../storage/fd-cache.js';
 import { openTorrentStorage } from '../storage/open.js';
 import type { RateLimiter } from '../swarm/rate-limit.js';
+import { routeIncoming } from '../swarm/incoming.js';
 import { Swarm, type SwarmEvent } from '../swarm/swarm.js';
-import { PeerConnection, generatePeerId } from '../wire/index.js';
+import { generatePeerId } from '../wire/index.js';
 
 export interface SessionOptions {
   readonly runtime: Runtime;
@@ -155,20 +156,9 @@ export class Session {
   }
 
   private onIncoming(stream: ByteStream): void {
-    const rt = this.options.runtime;
-    const conn = new PeerConnection({ role: 'incoming', peerId: this.peerId, now: rt.clock.now() });
-    stream.onData((bytes) => {
-      for (const e of conn.receive(bytes, rt.clock.now())) {
-        if (e.type === 'info_hash') {
-          const swarm = this.byHandshakeHash.get(Buffer.from(e.infoHash).toString('hex'))
-            ?? [...this.swarms].find((s) => s.handshakeHashes.some((h) => Buffer.compare(h, e.infoHash) === 0));
-          if (!swarm || !swarm.acceptIncoming(stream, conn, e.infoHash)) stream.destroy();
-          return;
-        }
-        if (e.type === 'error' || e.type === 'timeout') return stream.destroy();
-      }
-    });
-    stream.onClose(() => conn.close());
+    routeIncoming(this.options.runtime, this.peerId, stream, (infoHash) =>
+      this.byHandshakeHash.get(Buffer.from(infoHash).toString('hex'))
+      ?? [...this.swarms].find((s) => s.handshakeHashes.some((h) => Buffer.compare(h, infoHash) === 0)));
   }
 
   async close(): Promise<void> {

@@ -7,13 +7,13 @@ import type { ByteStream, Runtime } from '../runtime/types.js';
 import { PeerConnection } from '../wire/index.js';
 import type { Swarm } from './swarm.js';
 
-export function routeIncoming(runtime: Runtime, peerId: Uint8Array, stream: ByteStream, swarms: () => Iterable<Swarm>): void {
+/** `find` names the swarm for an info hash from a handshake (v1, or v2 truncated to 20 bytes). */
+export function routeIncoming(runtime: Runtime, peerId: Uint8Array, stream: ByteStream, find: (infoHash: Uint8Array) => Swarm | undefined): void {
   const conn = new PeerConnection({ role: 'incoming', peerId, now: runtime.clock.now() });
   stream.onData((bytes) => {
     for (const e of conn.receive(bytes, runtime.clock.now())) {
       if (e.type === 'info_hash') {
-        let target: Swarm | undefined;
-        for (const s of swarms()) if (s.handshakeHashes.some((h) => Buffer.compare(h, e.infoHash) === 0)) target = s;
+        const target = find(e.infoHash);
         if (!target || !target.acceptIncoming(stream, conn, e.infoHash)) stream.destroy();
         return;
       }

@@ -75,7 +75,7 @@ async function transfer(seedLimits: Limits, leechLimits: Limits): Promise<{ ms: 
   let doneAt = -1;
   const seeder = startSwarm(a, await seededStorage(), 6881, seedLimits);
   const leecher = startSwarm(b, leechStorage, undefined, leechLimits, () => (doneAt = sim.now));
-  const listener = a.runtime.stream.listen({ host: a.address, port: 6881 }, (stream) => routeIncoming(a.runtime, seederId, stream, () => [seeder]));
+  const listener = a.runtime.stream.listen({ host: a.address, port: 6881 }, (stream) => routeIncoming(a.runtime, seederId, stream, () => seeder));
   const seederId = generatePeerId(a.runtime.random);
   void (async () => {
     await listener;
