@@ -2,8 +2,11 @@
  * The DHT at scale on the simulator, against the issue's targets: 100,000 nodes, 100 ms
  * median RTT, 20% unresponsive nodes, Weibull churn, 1,000 get_peers lookups.
  *
- *   node --max-old-space-size=8192 dist/bench/dht-sim.js [--nodes 100000] [--lookups 1000]
+ *   node dist/bench/dht-sim.js [--nodes 100000] [--lookups 1000]
  *       [--churn 0.1] [--unresponsive 0.2] [--rtt 100] [--seed 1]
+ *
+ * From 20,000 nodes it re-runs itself in a child Node with the V8 flags `shoal sim dht` uses
+ * (`tunedNodeFlags`); `--untuned` keeps the flags it was started with.
  *
  * Prints one line per figure: `bench dht-sim-<figure>: shoal X <unit>, target Y <unit>, ratio R`
  * (ratio > 1 is worse than the target for times and memory, better for success).
@@ -11,6 +14,7 @@
 import { performance } from 'node:perf_hooks';
 import { resourceUsage } from 'node:process';
 import { runDhtSimulation } from '../src/dht/sim/run.js';
+import { BIG_SIM, rerunTuned } from '../src/cli/sim.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -21,6 +25,7 @@ function arg(name: string, fallback: number): number {
 }
 
 const nodes = arg('nodes', 100_000);
+if (nodes >= BIG_SIM && !process.argv.includes('--untuned')) rerunTuned(nodes);
 const report = await runDhtSimulation({
   nodes,
   lookups: arg('lookups', 1000),

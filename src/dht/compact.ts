@@ -5,7 +5,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Address } from '../runtime/types.js';
-import { ID_BYTES, idFromBytes, type NodeId } from './node-id.js';
+import { ID_BYTES, type NodeId } from './node-id.js';
 
 export interface Contact {
   readonly id: NodeId;
@@ -17,6 +17,52 @@ export interface Contact {
 }
 
 export type Family = 4 | 6;
+
+/**
+ * A contact that keeps its address as numbers (an IPv4 address as an int32, a small integer
+ * in the object; IPv6 as a host string): one heap object besides the id string, where an
+ * address object and a host string would be two more. Lookups and routing tables hold many
+ * of these; `address` builds the object on use.
+ */
+export class PackedContact implements Contact {
+  constructor(
+    readonly id: NodeId,
+    /** IPv4 address as a signed 32-bit number (0 for IPv6). */
+    readonly ip: number,
+    /** The IPv6 host, or null for IPv4. */
+    readonly host6: string | null,
+    readonly port: number,
+  ) {}
+
+  get address(): Address {
+    return { host: this.host6 ?? formatIPv4(this.ip), port: this.port };
+  }
+
+  /** The IPv4 address as an unsigned number, -1 for IPv6 (what `encodeNodes` reads). */
+  get ip4(): number {
+    return this.host6 === null ? this.ip >>> 0 : -1;
+  }
+
+  get family(): Family {
+    return this.host6 === null ? 4 : 6;
+  }
+
+  /** Whether it is at `a`; `v4` is `parseIPv4(a.host)`. */
+  isAt(a: Address, v4: number): boolean {
+    if (this.port !== a.port) return false;
+    return v4 >= 0 ? this.host6 === null && this.ip === (v4 | 0) : this.host6 === a.host;
+  }
+}
+
+/** A (signed or unsigned) 32-bit IPv4 address as a dotted quad. */
+export function formatIPv4(ip: number): string {
+  return `${(ip >>> 24) & 0xff}.${(ip >>> 16) & 0xff}.${(ip >>> 8) & 0xff}.${ip & 0xff}`;
+}
+
+/** A contact's address family, without building its address when it is packed. */
+export function contactFamily(c: Contact): Family {
+  return c instanceof PackedContact ? c.family : familyOf(c.address.host);
+}
 
 export const COMPACT_PEER_V4 = 6;
 export const COMPACT_PEER_V6 = 18;
@@ -133,15 +179,18 @@ export function decodePeer(b: Uint8Array): Address | undefined {
  * Decodes a `nodes` (family 4) or `nodes6` (family 6) string. A trailing partial entry and
  * entries with port 0 are skipped; at most `max` contacts are returned.
  */
-export function decodeNodes(b: Uint8Array, family: Family, max = 64): Contact[] {
+export function decodeNodes(b: Uint8Array, family: Family, max = 64): PackedContact[] {
   const size = family === 4 ? COMPACT_NODE_V4 : COMPACT_NODE_V6;
-  const out: Contact[] = [];
+  const out: PackedContact[] = [];
   const ipLen = family === 4 ? 4 : 16;
   for (let o = 0; o + size <= b.length && out.length < max; o += size) {
     const p = o + ID_BYTES;
     const port = (b[p + ipLen] << 8) | b[p + ipLen + 1];
     if (port === 0) continue;
-    out.push({ id: idFromBytes(b.subarray(o, p)), address: { host: ipFromBytes(b, p, family), port } });
+    const id = String.fromCharCode(b[o], b[o + 1], b[o + 2], b[o + 3], b[o + 4], b[o + 5], b[o + 6], b[o + 7], b[o + 8], b[o + 9],
+      b[o + 10], b[o + 11], b[o + 12], b[o + 13], b[o + 14], b[o + 15], b[o + 16], b[o + 17], b[o + 18], b[o + 19]);
+    if (family === 4) out.push(new PackedContact(id, (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3], null, port));
+    else out.push(new PackedContact(id, 0, ipFromBytes(b, p, 6), port));
   }
   return out;
 }

@@ -9,7 +9,7 @@
  * the join procedure in ./bootstrap.ts.
  */
 import type { Address, Clock, Random, TimerHandle } from '../runtime/types.js';
-import { addressKey, familyOf, type Contact, type Family } from './compact.js';
+import { addressKey, contactFamily, familyOf, type Contact, type Family } from './compact.js';
 import { decodeKrpc, KRPC_ERROR, type KrpcLimits, type KrpcQuery, type KrpcResponse } from './krpc.js';
 import { encodeError, encodeQuery, encodeResponse, type EnvelopeOptions, type QuerySpec } from './krpc-encode.js';
 import { ExternalIpVoter, isCompliantNodeId, isExemptIp, compliantNodeId } from './bep42.js';
@@ -123,6 +123,10 @@ export class DhtNode implements ServerContext, LookupHost {
     this.voter = new ExternalIpVoter({ minVotes: options.bep42?.minVotes });
     this.table = this.newTable(this.id, now);
     this.rpc = new Transactions(this.clock, this.random, options.rpc);
+    this.rpc.onNodeTimeout = (id, address) => {
+      this.stats.timeouts++;
+      this.table.failed(id, address);
+    };
     this.envelope = { readOnly: this.readOnly, client: options.client ?? DEFAULT_CLIENT };
     this.krpcLimits = options.krpc ?? {};
     this.limiter = options.rateLimit === false ? null : new RateLimiter(options.rateLimit ?? {});
@@ -237,7 +241,7 @@ export class DhtNode implements ServerContext, LookupHost {
     // hears from it: pings to every querier would be most of a node's traffic.
     const enough = this.options.verifyQueriers ?? DHT_DEFAULTS.verifyQueriers;
     if (this.table.verifiedNear(id) >= enough) {
-      this.table.heardAbout(id, from, now);
+      this.table.heardAbout({ id, address: from }, now);
       return;
     }
     if (!this.table.hasRoomFor(id)) return;
@@ -255,13 +259,13 @@ export class DhtNode implements ServerContext, LookupHost {
   // ---- output ----
 
   /** Sends a query. The handler hears exactly one of response / error / timeout. */
-  query(to: Address, spec: QuerySpec, handler: QueryHandler = NOOP_HANDLER): void {
+  query(to: Address, spec: QuerySpec, handler: QueryHandler = NOOP_HANDLER, nodeId?: NodeId): void {
     if (this.closed) {
       handler.timeout();
       return;
     }
-    const t = this.rpc.open(to, handler);
-    if (t === undefined) {
+    const t = this.rpc.open(to, handler, nodeId);
+    if (t < 0) {
       handler.timeout();
       return;
     }
@@ -271,16 +275,7 @@ export class DhtNode implements ServerContext, LookupHost {
 
   /** Queries a node we know by id: a timeout counts against it in the routing table. */
   queryNode(c: Contact, spec: QuerySpec, handler: QueryHandler): void {
-    this.query(c.address, spec, {
-      response: handler.response,
-      error: handler.error,
-      slow: handler.slow,
-      timeout: () => {
-        this.stats.timeouts++;
-        this.table.failed(c.id, c.address);
-        handler.timeout();
-      },
-    });
+    this.query(c.address, spec, handler, c.id);
   }
 
   // ---- context for handlers and lookups ----
@@ -308,11 +303,11 @@ export class DhtNode implements ServerContext, LookupHost {
 
   /** A contact named in a reply: the table may keep it, unverified. */
   heardAbout(c: Contact): void {
-    if (!this.readOnly || this.table.size < this.k) this.table.heardAbout(c.id, c.address, this.clock.now());
+    if (!this.readOnly || this.table.size < this.k) this.table.heardAbout(c, this.clock.now());
   }
 
   acceptContact(c: Contact): boolean {
-    return c.id !== this.id && c.address.port > 0 && this.acceptId(c.id, c.address) && familyOf(c.address.host) === this.family;
+    return c.id !== this.id && (c.port ?? c.address.port) > 0 && contactFamily(c) === this.family && this.acceptId(c.id, c);
   }
 
   announced(infoHash: NodeId, peer: Address): void {
@@ -323,8 +318,8 @@ export class DhtNode implements ServerContext, LookupHost {
     if (this.onEvent !== undefined) this.emit({ type: 'item-stored', target: idToBytes(target) });
   }
 
-  private acceptId(id: NodeId, address: Address): boolean {
-    return this.enforce !== 'require' || isCompliantNodeId(id, address.host);
+  private acceptId(id: NodeId, at: Address | Contact): boolean {
+    return this.enforce !== 'require' || isCompliantNodeId(id, 'host' in at ? at.host : at.address.host);
   }
 
   private newTable(id: NodeId, now: number): RoutingTable {

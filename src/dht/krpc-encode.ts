@@ -35,7 +35,8 @@ export type QuerySpec =
     }
   | { readonly q: 'sample_infohashes'; readonly target: NodeId };
 
-export function encodeQuery(t: Uint8Array, id: NodeId, spec: QuerySpec, env: EnvelopeOptions = {}): Uint8Array {
+/** A query; `t` is the transaction id, as bytes or as a 16-bit number (written as two bytes, big-endian). */
+export function encodeQuery(t: Uint8Array | number, id: NodeId, spec: QuerySpec, env: EnvelopeOptions = {}): Uint8Array {
   const w = shared.reset();
   w.ascii('d1:ad');
   switch (spec.q) {
@@ -98,7 +99,12 @@ export function encodeQuery(t: Uint8Array, id: NodeId, spec: QuerySpec, env: Env
   w.str(spec.q);
   if (env.readOnly) w.ascii('2:roi1e');
   w.ascii('1:t');
-  w.bytes(t);
+  if (typeof t === 'number') {
+    w.ascii('2:');
+    w.ensure(2);
+    w.buf[w.len++] = (t >>> 8) & 0xff;
+    w.buf[w.len++] = t & 0xff;
+  } else w.bytes(t);
   if (env.client !== undefined) {
     w.ascii('1:v');
     w.bytes(env.client);

@@ -9,7 +9,7 @@ import { addressKey, type Contact, type Family } from './compact.js';
 import type { KrpcResponse } from './krpc.js';
 import type { QuerySpec } from './krpc-encode.js';
 import type { QueryHandler } from './rpc.js';
-import { Traversal, type Candidate, type TraversalResult } from './traversal.js';
+import { Traversal, type Candidate, type QueryCallbacks, type TraversalResult } from './traversal.js';
 import type { NodeId } from './node-id.js';
 
 /** What lookups need from the node. */
@@ -85,21 +85,42 @@ export function startTraversal<R>(
       host.heardAbout?.(c);
       return true;
     },
-    query: (contact, cb) => host.queryNode(contact, spec, {
-      response: (msg) => {
-        // An answer from a different id at that address is not trusted.
-        if (msg.id !== contact.id) cb.fail();
-        else cb.reply(extract(msg), (fam === 4 ? msg.nodes : msg.nodes6) ?? []);
-      },
-      error: () => cb.fail(),
-      timeout: () => cb.fail(),
-      slow: () => cb.slow(),
-    }),
+    query: (contact, cb) => host.queryNode(contact, spec, new LookupQuery(contact.id, cb, fam, extract)),
     onReply: hooks.onReply,
     onDone: hooks.onDone,
   });
   t.start();
   return t;
+}
+
+const NO_CONTACTS: readonly Contact[] = [];
+
+/** A traversal's query as KRPC sees it: one object per query (methods, not closures). */
+class LookupQuery<R> implements QueryHandler {
+  constructor(
+    private readonly id: NodeId,
+    private readonly cb: QueryCallbacks<R>,
+    private readonly family: Family,
+    private readonly extract: (msg: KrpcResponse) => R,
+  ) {}
+
+  response(msg: KrpcResponse): void {
+    // An answer from a different id at that address is not trusted.
+    if (msg.id !== this.id) this.cb.fail();
+    else this.cb.reply(this.extract(msg), (this.family === 4 ? msg.nodes : msg.nodes6) ?? NO_CONTACTS);
+  }
+
+  error(): void {
+    this.cb.fail();
+  }
+
+  timeout(): void {
+    this.cb.fail();
+  }
+
+  slow(): void {
+    this.cb.slow();
+  }
 }
 
 function statsOf(r: TraversalResult<unknown>, started: number, now: number): LookupStats {

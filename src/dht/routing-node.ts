@@ -3,24 +3,18 @@
  * (split out of routing-table.ts to keep each file to one job).
  */
 import type { Address } from '../runtime/types.js';
-import { parseIPv4, type Contact } from './compact.js';
+import { PackedContact, parseIPv4, type Contact } from './compact.js';
+
 import { compareDistance, idPrefix, type NodeId } from './node-id.js';
 
 /**
- * A routing table entry. Tables hold millions of these in a big simulation, so an entry
- * keeps its address as numbers (an IPv4 address as an int32, which stays a small integer
- * in the object) instead of an address object and a host string: two heap objects per
- * entry (this and the id string) instead of four. `address` builds the object on use.
+ * A routing table entry: a packed contact (address as numbers, see `PackedContact`) with
+ * its state. Tables hold millions of these in a big simulation: two heap objects per entry
+ * (this and the id string).
  */
-export class RoutingNode implements Contact {
-  readonly id: NodeId;
+export class RoutingNode extends PackedContact {
   /** `idPrefix(id)`, for fast distance comparisons. */
   readonly prefix: number;
-  /** IPv4 address as a signed 32-bit number (0 for IPv6). */
-  readonly ip: number;
-  /** The IPv6 host, or null for IPv4. */
-  readonly host6: string | null;
-  readonly port: number;
   /** Last time it answered one of our queries (whole clock ms; integers stay unboxed); -1 while unverified. */
   lastResponse: number;
   /** Last time it queried us (whole clock ms), or -1. */
@@ -29,27 +23,23 @@ export class RoutingNode implements Contact {
   failures = 0;
   /** Smoothed round-trip time, whole ms (0 when unknown). */
   rtt = 0;
-  constructor(id: NodeId, address: Address, now: number) {
-    this.id = id;
+  constructor(id: NodeId, ip: number, host6: string | null, port: number, now: number) {
+    super(id, ip, host6, port);
     this.prefix = idPrefix(id);
-    const v4 = parseIPv4(address.host);
-    this.ip = v4 >= 0 ? v4 | 0 : 0;
-    this.host6 = v4 >= 0 ? null : address.host;
-    this.port = address.port;
     this.lastResponse = Math.floor(now);
   }
-  get address(): Address {
-    return { host: this.host6 ?? formatIPv4(this.ip), port: this.port };
+
+  /** An entry for a contact (packed already, or parsed from its address). */
+  static of(c: Contact, now: number): RoutingNode {
+    if (c instanceof PackedContact) return new RoutingNode(c.id, c.ip, c.host6, c.port, now);
+    return RoutingNode.at(c.id, c.address, now);
   }
-  /** The IPv4 address as an unsigned number, -1 for IPv6 (what `encodeNodes` reads). */
-  get ip4(): number {
-    return this.host6 === null ? this.ip >>> 0 : -1;
+
+  static at(id: NodeId, address: Address, now: number): RoutingNode {
+    const v4 = parseIPv4(address.host);
+    return new RoutingNode(id, v4 >= 0 ? v4 | 0 : 0, v4 >= 0 ? null : address.host, address.port, now);
   }
-  /** Whether it is at `a`; `v4` is `parseIPv4(a.host)`. */
-  isAt(a: Address, v4: number): boolean {
-    if (this.port !== a.port) return false;
-    return v4 >= 0 ? this.host6 === null && this.ip === (v4 | 0) : this.host6 === a.host;
-  }
+
   /** Answered at least once (not just heard about). */
   get verified(): boolean {
     return this.lastResponse >= 0;
@@ -57,11 +47,6 @@ export class RoutingNode implements Contact {
   lastSeen(): number {
     return this.lastQuery > this.lastResponse ? this.lastQuery : this.lastResponse;
   }
-}
-
-/** A (signed or unsigned) 32-bit IPv4 address as a dotted quad. */
-export function formatIPv4(ip: number): string {
-  return `${(ip >>> 24) & 0xff}.${(ip >>> 16) & 0xff}.${(ip >>> 8) & 0xff}.${ip & 0xff}`;
 }
 
 /** Orders two nodes by distance to a target whose prefix is `tp`: prefixes first, full ids on a tie. */

@@ -22,7 +22,7 @@
  */
 import type { Address } from '../runtime/types.js';
 import { ID_BITS, commonPrefixLength, type NodeId } from './node-id.js';
-import { parseIPv4 } from './compact.js';
+import { parseIPv4, type Contact } from './compact.js';
 import { RoutingNode, appendSorted, findIn, pushAll, pushClosest, sameEntryAddress } from './routing-node.js';
 
 export { RoutingNode };
@@ -139,7 +139,7 @@ export class RoutingTable {
       this.remove(other); // an unverified entry with a wrong id
     }
     if (this.accept !== undefined && !this.accept(id, address)) return 'rejected';
-    const node = new RoutingNode(id, address, now);
+    const node = RoutingNode.at(id, address, now);
     node.rtt = Math.round(rttMs);
     return this.insert(node, index, now);
   }
@@ -148,15 +148,16 @@ export class RoutingTable {
    * A node named in a reply (not verified). Added as unverified when its bucket has room
    * (splitting if needed); never replaces anything. Returns true when added.
    */
-  heardAbout(id: NodeId, address: Address, now: number): boolean {
+  heardAbout(c: Contact, now: number): boolean {
+    const id = c.id;
     if (id === this.id || this.unverifiedCap === 0) return false;
     let index = this.bucketIndex(id);
     if (findIn(this.buckets[index].nodes, id) !== undefined) return false;
-    if (this.accept !== undefined && !this.accept(id, address)) return false;
+    if (this.accept !== undefined && !this.accept(id, c.address)) return false;
     for (;;) {
       const b = this.buckets[index];
       if (b.nodes.length < Math.min(this.capacity(index), this.unverifiedCap)) {
-        const node = new RoutingNode(id, address, now);
+        const node = RoutingNode.of(c, now);
         node.lastResponse = -1;
         b.nodes.push(node);
         this.entered(node);

@@ -47,16 +47,20 @@ class Transaction {
   timer: TimerHandle | null = null;
   slowFired = false;
   constructor(
-    readonly key: string,
+    readonly key: number,
     readonly address: Address,
     readonly sentAt: number,
     readonly handler: QueryHandler,
+    /** The node id queried, when the query went to a routing table contact (its timeout counts against it). */
+    readonly nodeId: string | undefined,
   ) {}
 }
 
 export class Transactions {
   private readonly clock: Clock;
-  private readonly pending = new Map<string, Transaction>();
+  private readonly pending = new Map<number, Transaction>();
+  /** Hears a timed-out query to a known node id (before its handler does). */
+  onNodeTimeout: ((nodeId: string, address: Address) => void) | null = null;
   private readonly softMs: number;
   private readonly hardMs: number;
   private readonly minSoftMs: number;
@@ -89,29 +93,28 @@ export class Transactions {
   }
 
   /**
-   * Registers a query to `to` and returns its 2-byte transaction id, or undefined when the
-   * pending cap is reached (the caller reports a failure).
+   * Registers a query to `to` and returns its transaction id (a 16-bit number, sent as two
+   * bytes big-endian), or -1 when the pending cap is reached (the caller reports a failure).
    */
-  open(to: Address, handler: QueryHandler): Uint8Array | undefined {
-    if (this.pending.size >= this.maxPending) return undefined;
-    let key = '';
+  open(to: Address, handler: QueryHandler, nodeId?: string): number {
+    if (this.pending.size >= this.maxPending) return -1;
+    let key = 0;
     for (let tries = 0; tries < 65536; tries++) {
-      const n = this.next;
-      this.next = (n + 1) & 0xffff;
-      key = String.fromCharCode(n >>> 8, n & 0xff);
+      key = this.next;
+      this.next = (key + 1) & 0xffff;
       if (!this.pending.has(key)) break;
     }
-    const tx = new Transaction(key, to, this.clock.now(), handler);
+    const tx = new Transaction(key, to, this.clock.now(), handler, nodeId);
     this.pending.set(key, tx);
     if (handler.slow !== undefined && this.currentSoftMs < this.hardMs) tx.timer = this.clock.setTimer(this.currentSoftMs, () => this.soft(tx));
     else tx.timer = this.clock.setTimer(this.hardMs, () => this.expire(tx));
-    return Uint8Array.of(key.charCodeAt(0), key.charCodeAt(1));
+    return key;
   }
 
   /** The pending query a reply belongs to: same transaction id and same sender address. */
   take(t: Uint8Array, from: Address): Transaction | undefined {
     if (t.length !== 2) return undefined;
-    const key = String.fromCharCode(t[0], t[1]);
+    const key = (t[0] << 8) | t[1];
     const tx = this.pending.get(key);
     if (tx === undefined || tx.address.port !== from.port || tx.address.host !== from.host) return undefined;
     this.pending.delete(key);
@@ -144,7 +147,7 @@ export class Transactions {
     this.pending.clear();
     for (const tx of all) {
       tx.timer?.cancel();
-      tx.handler.timeout();
+      this.timedOut(tx);
     }
   }
 
@@ -159,6 +162,11 @@ export class Transactions {
     if (this.pending.get(tx.key) !== tx) return;
     this.pending.delete(tx.key);
     tx.timer = null;
+    this.timedOut(tx);
+  }
+
+  private timedOut(tx: Transaction): void {
+    if (tx.nodeId !== undefined) this.onNodeTimeout?.(tx.nodeId, tx.address);
     tx.handler.timeout();
   }
 }

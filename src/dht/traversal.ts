@@ -218,37 +218,32 @@ export class Traversal<R> {
   private send(c: Candidate<R>): void {
     c.state = CandidateState.InFlight;
     this.queriedCount++;
-    let settled = false;
-    let wasSlow = false;
-    this.opts.query(c.contact, {
-      reply: (reply, contacts) => {
-        if (settled) return;
-        settled = true;
-        if (this.finished) return;
-        c.state = CandidateState.Responded;
-        c.reply = reply;
-        this.respondedCount++;
-        const accept = this.opts.acceptContact;
-        for (const n of contacts) if (accept === undefined || accept(n)) this.add(n, c.hop + 1);
-        this.opts.onReply?.(c);
-        this.step();
-      },
-      slow: () => {
-        if (settled || wasSlow) return;
-        wasSlow = true;
-        if (this.finished) return;
-        c.state = CandidateState.Slow;
-        this.step();
-      },
-      fail: () => {
-        if (settled) return;
-        settled = true;
-        if (this.finished) return;
-        c.state = CandidateState.Failed;
-        this.failedCount++;
-        this.step();
-      },
-    });
+    this.opts.query(c.contact, new PendingQuery(this, c));
+  }
+
+  /** An answer to the query to `c` (called once, by its `PendingQuery`). */
+  answered(c: Candidate<R>, reply: R, contacts: readonly Contact[]): void {
+    if (this.finished) return;
+    c.state = CandidateState.Responded;
+    c.reply = reply;
+    this.respondedCount++;
+    const accept = this.opts.acceptContact;
+    for (const n of contacts) if (accept === undefined || accept(n)) this.add(n, c.hop + 1);
+    this.opts.onReply?.(c);
+    this.step();
+  }
+
+  slowed(c: Candidate<R>): void {
+    if (this.finished) return;
+    c.state = CandidateState.Slow;
+    this.step();
+  }
+
+  failed(c: Candidate<R>): void {
+    if (this.finished) return;
+    c.state = CandidateState.Failed;
+    this.failedCount++;
+    this.step();
   }
 
   private finish(cancelled: boolean): void {
@@ -273,4 +268,29 @@ export class Traversal<R> {
 /** Compares a new contact (prefix distance `d`, id `id`) with a candidate: > 0 when the contact is farther. */
 function farther<R>(d: number, id: NodeId, c: Candidate<R>, target: NodeId): number {
   return d !== c.d ? d - c.d : compareDistance(id, c.contact.id, target);
+}
+
+/** The callbacks of one query: one object per query (not a closure per callback), as lookups send many. */
+class PendingQuery<R> implements QueryCallbacks<R> {
+  private settled = false;
+  private wasSlow = false;
+  constructor(private readonly t: Traversal<R>, private readonly c: Candidate<R>) {}
+
+  reply(reply: R, contacts: readonly Contact[]): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.t.answered(this.c, reply, contacts);
+  }
+
+  slow(): void {
+    if (this.settled || this.wasSlow) return;
+    this.wasSlow = true;
+    this.t.slowed(this.c);
+  }
+
+  fail(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.t.failed(this.c);
+  }
 }
