@@ -83,6 +83,13 @@ export interface TorrentDetails extends TorrentSummary {
   readonly files: readonly FileInfo[];
   readonly peerList: readonly PeerInfo[];
   readonly trackers: readonly TrackerInfo[];
+  /** This torrent's own limits in bytes/s (0 = none; the session-wide ones apply as well). */
+  readonly limits: TorrentLimits;
+}
+
+export interface TorrentLimits {
+  readonly downloadRateLimit: number;
+  readonly uploadRateLimit: number;
 }
 
 export interface ListQuery {
@@ -185,6 +192,8 @@ export interface TorrentService {
   pause(id: TorrentId): Promise<void>;
   resume(id: TorrentId): Promise<void>;
   remove(id: TorrentId, options: { deleteData: boolean }): Promise<void>;
+  /** Sets this torrent's own rate limits (bytes/s, 0 = unlimited); returns them. */
+  setTorrentLimits(id: TorrentId, limits: Partial<TorrentLimits>): Promise<TorrentLimits>;
   /** One priority per file index (0..7). */
   setFilePriorities(id: TorrentId, priorities: readonly { readonly index: number; readonly priority: number }[]): void;
   settings(): Settings;

@@ -184,6 +184,18 @@ describe('HTTP API: torrents', () => {
     assert.equal(missing.status, 400);
     assert.match((missing.json() as { error: string }).error, /no file 9/);
   });
+
+  it("sets a torrent's own rate limits with PATCH .../limits; validates them", async () => {
+    const id = h.service.seed({ name: 'limited' });
+    const r = await h.request('PATCH', `/api/torrents/${id}/limits`, { body: { uploadRateLimit: 65536 } });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json(), { downloadRateLimit: 0, uploadRateLimit: 65536 });
+    assert.deepEqual(((await h.request('GET', `/api/torrents/${id}`)).json() as { limits: unknown }).limits, { downloadRateLimit: 0, uploadRateLimit: 65536 });
+    for (const body of [{ uploadRateLimit: -1 }, { downloadRateLimit: 1.5 }, { speed: 1 }, [1]]) {
+      assert.equal((await h.request('PATCH', `/api/torrents/${id}/limits`, { body })).status, 400, JSON.stringify(body));
+    }
+    assert.equal((await h.request('PATCH', `/api/torrents/${'0'.repeat(40)}/limits`, { body: { uploadRateLimit: 1 } })).status, 404);
+  });
 });
 
 describe('HTTP API: settings and stats', () => {

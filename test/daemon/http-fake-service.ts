@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import {
   ServiceError, TORRENT_STATES,
   type AddTorrentInput, type FileRangeStream, type ListQuery, type MetricsSnapshot, type ServiceEvent,
-  type SessionStats, type Settings, type TorrentDetails, type TorrentId, type TorrentPage, type TorrentService,
+  type SessionStats, type Settings, type TorrentDetails, type TorrentId, type TorrentLimits, type TorrentPage, type TorrentService,
   type TorrentState, type TorrentSummary,
 } from '../../src/daemon/types.js';
 
@@ -23,6 +23,7 @@ interface FakeTorrent {
   pieceLength: number;
   /** Piece indexes (over the concatenated files) whose bytes can be read. */
   have: Set<number>;
+  limits?: TorrentLimits;
 }
 
 export interface ReadLog {
@@ -138,7 +139,14 @@ export class FakeTorrentService implements TorrentService {
       files: t.files.map((f, index) => ({ index, path: f.path, length: f.data.length, progress: t.summary.progress, priority: f.priority })),
       peerList: [{ address: '192.0.2.7:6881', client: 'libtorrent 2.0', downloadRate: 10, uploadRate: 0, progress: 1, flags: 'D' }],
       trackers: [{ url: 'http://tracker.example/announce', tier: 0, status: 'working', peers: 1 }],
+      limits: t.limits ?? { downloadRateLimit: 0, uploadRateLimit: 0 },
     };
+  }
+
+  async setTorrentLimits(id: TorrentId, limits: Partial<TorrentLimits>): Promise<TorrentLimits> {
+    const t = this.get(id);
+    t.limits = { downloadRateLimit: 0, uploadRateLimit: 0, ...t.limits, ...limits };
+    return t.limits;
   }
 
   async pause(id: TorrentId): Promise<void> {

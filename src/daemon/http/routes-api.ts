@@ -1,7 +1,7 @@
 /** The JSON endpoints under /api: torrents, file priorities, settings, stats. */
 import type { FastifyInstance } from 'fastify';
 import type { TorrentService } from '../types.js';
-import { parseAddTorrent, parseFilePriorities, parseFlag, parseInfoHash, parseListQuery, parseSettingsPatch } from './validate.js';
+import { parseAddTorrent, parseFilePriorities, parseFlag, parseInfoHash, parseListQuery, parseSettingsPatch, parseTorrentLimits } from './validate.js';
 
 /** A .torrent file of up to 20 MiB, in base64 (4/3 larger), inside a small JSON object. */
 export const ADD_TORRENT_BODY_LIMIT = Math.ceil((20 * 1024 * 1024 * 4) / 3) + 64 * 1024;
@@ -45,6 +45,9 @@ export function registerApiRoutes(app: FastifyInstance, service: TorrentService)
       return reply.code(204).send();
     },
   });
+
+  app.patch<{ Params: HashParams }>('/api/torrents/:infoHash/limits', async (req) =>
+    service.setTorrentLimits(parseInfoHash(req.params.infoHash), parseTorrentLimits(req.body)));
 
   app.get('/api/settings', async () => service.settings());
   app.patch('/api/settings', async (req) => service.updateSettings(parseSettingsPatch(req.body)));

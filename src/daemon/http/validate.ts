@@ -125,6 +125,20 @@ export function parseFilePriorities(body: unknown): { index: number; priority: n
   });
 }
 
+/** `PATCH /api/torrents/:infoHash/limits`: `{"downloadRateLimit"?, "uploadRateLimit"?}` in bytes/s, 0 = unlimited. */
+export function parseTorrentLimits(body: unknown): { downloadRateLimit?: number; uploadRateLimit?: number } {
+  const obj = jsonObject(body, 'body');
+  rejectUnknownKeys(obj, ['downloadRateLimit', 'uploadRateLimit'], 'body');
+  const out: { downloadRateLimit?: number; uploadRateLimit?: number } = {};
+  for (const key of ['downloadRateLimit', 'uploadRateLimit'] as const) {
+    const v = obj[key];
+    if (v === undefined) continue;
+    if (!Number.isSafeInteger(v) || (v as number) < 0) throw badRequest(`"${key}" must be a non-negative integer (bytes/s, 0 = unlimited)`);
+    out[key] = v as number;
+  }
+  return out;
+}
+
 type SettingRule = (v: unknown) => boolean;
 const nonNegativeInt: SettingRule = (v) => Number.isSafeInteger(v) && (v as number) >= 0;
 const positiveInt: SettingRule = (v) => Number.isSafeInteger(v) && (v as number) >= 1;

@@ -18,6 +18,7 @@ export function torrentDetails(entry: TorrentEntry, now: number): TorrentDetails
     files: entry.files(),
     peerList: peers,
     trackers: entry.trackerList(),
+    limits: { downloadRateLimit: entry.record.downloadLimit ?? 0, uploadRateLimit: entry.record.uploadLimit ?? 0 },
   };
 }
 

@@ -19,7 +19,7 @@ import { startDhtNode } from '../../cli/dht-peers.js';
 import {
   ServiceError,
   type AddTorrentInput, type FileRangeStream, type ListQuery, type MetricsSnapshot, type ServiceEvent, type SessionStats,
-  type Settings, type TorrentDetails, type TorrentId, type TorrentPage, type TorrentService,
+  type Settings, type TorrentDetails, type TorrentId, type TorrentLimits, type TorrentPage, type TorrentService,
 } from '../types.js';
 import { parseInput } from './add-input.js';
 import { torrentDetails } from './details.js';
@@ -270,12 +270,13 @@ export class DaemonService implements TorrentService {
     return () => this.listeners.delete(listener);
   }
 
-  /** Per-torrent rate limits in bytes/s (0: unlimited); not in the HTTP contract yet. */
-  async setTorrentLimits(id: TorrentId, limits: { download?: number; upload?: number }): Promise<void> {
+  /** Per-torrent rate limits in bytes/s (0: unlimited), saved with the torrent. */
+  async setTorrentLimits(id: TorrentId, limits: Partial<TorrentLimits>): Promise<TorrentLimits> {
     const e = this.get(id);
-    if (limits.download !== undefined) e.limiters.download.setRate((e.record.downloadLimit = limits.download));
-    if (limits.upload !== undefined) e.limiters.upload.setRate((e.record.uploadLimit = limits.upload));
+    if (limits.downloadRateLimit !== undefined) e.limiters.download.setRate((e.record.downloadLimit = limits.downloadRateLimit));
+    if (limits.uploadRateLimit !== undefined) e.limiters.upload.setRate((e.record.uploadLimit = limits.uploadRateLimit));
     await this.store.put(e.record);
+    return { downloadRateLimit: e.record.downloadLimit ?? 0, uploadRateLimit: e.record.uploadLimit ?? 0 };
   }
 
   /** The running swarm's storage counters (pieces hashed, disk reads); undefined while it does not run. For tests and diagnostics. */
