@@ -72,9 +72,13 @@ export function runBootstrap(node: DhtNode, routers: readonly Address[], onDone?
     if (routersPending === 0 && lookup === null && !lookupDone) finish();
   };
 
+  // BEP 32: a dual-stack node also asks for the other family's nodes (`want`), for its pair.
+  const pair = node.pair;
+  const want: ('n4' | 'n6')[] | undefined = pair === null ? undefined : ['n4', 'n6'];
   for (const r of routers) {
-    node.query(r, { q: 'find_node', target: self }, {
+    node.query(r, { q: 'find_node', target: self, want }, {
       response: (msg) => {
+        if (pair !== null) for (const c of (pair.family === 4 ? msg.nodes : msg.nodes6) ?? []) if (pair.acceptContact(c)) pair.heardAbout(c);
         const contacts = ((node.family === 4 ? msg.nodes : msg.nodes6) ?? []).filter((c) => node.acceptContact(c));
         routersPending--;
         if (lookup !== null) lookup.addContacts(contacts);

@@ -118,8 +118,13 @@ export class Dht {
 
   /** Joins the network; resolves with the routing tables' size (0: nobody answered). */
   async bootstrap(): Promise<number> {
-    const sizes = await Promise.all(this.nodes.map((node) => new Promise<number>((resolve) => node.bootstrap(resolve))));
-    return sizes.reduce((a, b) => a + b, 0);
+    const join = (node: DhtNode, routers?: readonly Address[]) => new Promise<number>((resolve) => node.bootstrap(resolve, routers));
+    const sizes = await Promise.all(this.nodes.map((node) => join(node)));
+    // An IPv6 node with no IPv6 bootstrap address learned IPv6 contacts from the IPv4 routers'
+    // answers (`want` n6): it joins from those.
+    const node6 = this.node6;
+    if (node6 !== undefined && sizes[1] === 0 && node6.table.size > 0) sizes[1] = await join(node6, []);
+    return sum(sizes);
   }
 
   findNode(target: Uint8Array, o: LookupOptions = {}): Promise<FindNodeResult> {

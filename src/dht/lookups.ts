@@ -72,7 +72,7 @@ export function startTraversal<R>(
   target: NodeId,
   spec: QuerySpec,
   extract: (msg: KrpcResponse) => R,
-  hooks: { seeds?: readonly Contact[]; alpha?: number; onReply?: (c: Candidate<R>) => void; onDone: (r: TraversalResult<R>) => void },
+  hooks: { seeds?: readonly Contact[]; alpha?: number; aggressive?: boolean; onReply?: (c: Candidate<R>) => void; onDone: (r: TraversalResult<R>) => void },
 ): Traversal<R> {
   const fam = host.family;
   const t = new Traversal<R>({
@@ -80,6 +80,7 @@ export function startTraversal<R>(
     seeds: hooks.seeds ?? host.seeds(target),
     k: host.k,
     alpha: hooks.alpha ?? host.alpha,
+    aggressive: hooks.aggressive,
     acceptContact: (c) => {
       if (!host.acceptContact(c)) return false;
       host.heardAbout?.(c);
@@ -131,8 +132,10 @@ const nothing = (): undefined => undefined;
 
 export function findNodeLookup(host: LookupHost, target: NodeId, onDone: (r: FindNodeResult) => void, seeds?: readonly Contact[]): Traversal<undefined> {
   const started = host.now();
+  // Joins and refreshes: traffic matters more than speed, so not aggressive.
   return startTraversal(host, target, { q: 'find_node', target }, nothing, {
     seeds,
+    aggressive: false,
     onDone: (r) => onDone({ closest: r.closest.map((c) => c.contact), stats: statsOf(r, started, host.now()) }),
   });
 }

@@ -56,14 +56,7 @@ export function closer(a: RoutingNode, b: RoutingNode, target: NodeId, tp: numbe
   return da !== db ? da - db : compareDistance(a.id, b.id, target);
 }
 
-/** Appends the `count - out.length` closest of `nodes` (sorted) to `out`. */
-export function appendSorted(out: RoutingNode[], nodes: RoutingNode[], target: NodeId, count: number): void {
-  const tp = idPrefix(target);
-  nodes.sort((a, b) => closer(a, b, target, tp));
-  for (let i = 0; i < nodes.length && out.length < count; i++) out.push(nodes[i]);
-}
-
-/** The `count` closest of `nodes` into the empty `out`, sorted, by insertion (no full sort). */
+/** Merges `nodes` into `out` (sorted, at most `count`), keeping the `count` closest, by insertion (no full sort). */
 export function pushClosest(out: RoutingNode[], nodes: readonly RoutingNode[], target: NodeId, count: number, filter?: (n: RoutingNode) => boolean): void {
   const tp = idPrefix(target);
   for (let i = 0; i < nodes.length; i++) {
@@ -85,19 +78,7 @@ export function findIn(nodes: readonly RoutingNode[], id: NodeId): RoutingNode |
   return undefined;
 }
 
-export function sameAddress(a: Address, b: Address): boolean {
-  return a === b || (a.port === b.port && a.host === b.host);
-}
-
 /** Whether two entries are at the same address. */
 export function sameEntryAddress(a: RoutingNode, b: RoutingNode): boolean {
   return a.port === b.port && a.ip === b.ip && a.host6 === b.host6;
-}
-
-export function pushAll(out: RoutingNode[], nodes: readonly RoutingNode[], filter?: (n: RoutingNode) => boolean): void {
-  if (filter === undefined) {
-    for (let i = 0; i < nodes.length; i++) out.push(nodes[i]);
-  } else {
-    for (let i = 0; i < nodes.length; i++) if (filter(nodes[i])) out.push(nodes[i]);
-  }
 }

@@ -23,7 +23,7 @@
 import type { Address } from '../runtime/types.js';
 import { ID_BITS, commonPrefixLength, type NodeId } from './node-id.js';
 import { parseIPv4, type Contact } from './compact.js';
-import { RoutingNode, appendSorted, findIn, pushAll, pushClosest, sameEntryAddress } from './routing-node.js';
+import { RoutingNode, findIn, pushClosest, sameEntryAddress } from './routing-node.js';
 
 export { RoutingNode };
 
@@ -358,7 +358,8 @@ export class RoutingTable {
 
   /**
    * Up to `count` nodes closest to `target`, closest first. Only the buckets that can hold
-   * them are looked at: the target's bucket and those nearer our id, then farther ones in order.
+   * them are looked at: the target's bucket and those nearer our id, then farther ones in
+   * order. Each part is a bounded insertion (most nodes cost one comparison), not a sort.
    */
   closest(target: NodeId, count: number, filter?: (n: RoutingNode) => boolean): RoutingNode[] {
     const buckets = this.buckets;
@@ -368,17 +369,14 @@ export class RoutingTable {
     // id, which are closer than the farther buckets, each farther than the one before.
     pushClosest(out, buckets[start].nodes, target, count, filter);
     if (out.length >= count) return out;
-    const deeper: RoutingNode[] = [];
-    for (let i = start + 1; i < buckets.length; i++) pushAll(deeper, buckets[i].nodes, filter);
-    if (deeper.length > 0) appendSorted(out, deeper, target, count);
-    for (let i = start - 1; i >= 0 && out.length < count; i--) {
-      const b = buckets[i].nodes;
-      if (b.length === 0) continue;
-      const part: RoutingNode[] = [];
-      pushAll(part, b, filter);
-      appendSorted(out, part, target, count);
+    const part: RoutingNode[] = [];
+    for (let i = start + 1; i < buckets.length; i++) pushClosest(part, buckets[i].nodes, target, count - out.length, filter);
+    for (let i = start - 1; ; i--) {
+      for (let j = 0; j < part.length; j++) out.push(part[j]);
+      if (i < 0 || out.length >= count) return out;
+      part.length = 0;
+      pushClosest(part, buckets[i].nodes, target, count - out.length, filter);
     }
-    return out;
   }
 
   /** Every node, bucket by bucket (far buckets first). */
