@@ -56,28 +56,6 @@ export function closer(a: RoutingNode, b: RoutingNode, target: NodeId, tp: numbe
   return da !== db ? da - db : compareDistance(a.id, b.id, target);
 }
 
-/** Merges `nodes` into `out` (sorted, at most `count`), keeping the `count` closest, by insertion (no full sort). */
-export function pushClosest(out: RoutingNode[], nodes: readonly RoutingNode[], target: NodeId, count: number, filter?: (n: RoutingNode) => boolean): void {
-  const tp = idPrefix(target);
-  for (let i = 0; i < nodes.length; i++) {
-    const n = nodes[i];
-    if (filter !== undefined && !filter(n)) continue;
-    if (out.length === count && closer(n, out[count - 1], target, tp) >= 0) continue;
-    let j = out.length < count ? out.length : count - 1;
-    while (j > 0 && closer(n, out[j - 1], target, tp) < 0) {
-      out[j] = out[j - 1];
-      j--;
-    }
-    out[j] = n;
-  }
-}
-
-export function findIn(nodes: readonly RoutingNode[], id: NodeId): RoutingNode | undefined {
-  const p = idPrefix(id);
-  for (let i = 0; i < nodes.length; i++) if (nodes[i].prefix === p && nodes[i].id === id) return nodes[i];
-  return undefined;
-}
-
 /** Whether two entries are at the same address. */
 export function sameEntryAddress(a: RoutingNode, b: RoutingNode): boolean {
   return a.port === b.port && a.ip === b.ip && a.host6 === b.host6;

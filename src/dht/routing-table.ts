@@ -21,20 +21,84 @@
  * farthest buckets, which takes about two hops off a lookup for little memory.
  */
 import type { Address } from '../runtime/types.js';
-import { ID_BITS, commonPrefixLength, type NodeId } from './node-id.js';
+import { ID_BITS, commonPrefixLength, idPrefix, type NodeId } from './node-id.js';
 import { parseIPv4, type Contact } from './compact.js';
-import { RoutingNode, findIn, pushClosest, sameEntryAddress } from './routing-node.js';
+import { RoutingNode, closer, sameEntryAddress } from './routing-node.js';
 
 export { RoutingNode };
 
 export const QUESTIONABLE_AFTER_MS = 15 * 60_000;
 
+/**
+ * A bucket's entries, with their id prefixes alongside in an array of small integers:
+ * contiguous memory, so finding an id or the closest entries compares prefixes without
+ * touching the entries themselves (scattered over the heap, each a cache miss) except for
+ * the few that match. Change `nodes` only through the methods, which keep both in step.
+ */
 class Bucket {
-  nodes: RoutingNode[] = [];
+  readonly nodes: RoutingNode[] = [];
+  private readonly prefixes: number[] = [];
   replacements: RoutingNode[] = [];
   lastChanged: number;
   constructor(now: number) {
     this.lastChanged = now;
+  }
+
+  get size(): number {
+    return this.nodes.length;
+  }
+
+  add(n: RoutingNode): void {
+    this.nodes.push(n);
+    this.prefixes.push(n.prefix);
+  }
+
+  removeAt(i: number): void {
+    this.nodes.splice(i, 1);
+    this.prefixes.splice(i, 1);
+  }
+
+  setAt(i: number, n: RoutingNode): void {
+    this.nodes[i] = n;
+    this.prefixes[i] = n.prefix;
+  }
+
+  /** Keeps only the entries `keep` accepts. */
+  retain(keep: (n: RoutingNode) => boolean): void {
+    let j = 0;
+    for (let i = 0; i < this.nodes.length; i++) {
+      const n = this.nodes[i];
+      if (!keep(n)) continue;
+      this.nodes[j] = n;
+      this.prefixes[j++] = n.prefix;
+    }
+    this.nodes.length = j;
+    this.prefixes.length = j;
+  }
+
+  find(id: NodeId): RoutingNode | undefined {
+    const p = idPrefix(id);
+    const ps = this.prefixes;
+    for (let i = 0; i < ps.length; i++) if (ps[i] === p && this.nodes[i].id === id) return this.nodes[i];
+    return undefined;
+  }
+
+  /** Merges this bucket's entries into `out` (sorted, at most `count`), keeping the closest to `target` (prefix `tp`). */
+  closestInto(out: RoutingNode[], target: NodeId, tp: number, count: number, filter?: (n: RoutingNode) => boolean): void {
+    const ps = this.prefixes;
+    for (let i = 0; i < ps.length; i++) {
+      // Farther by prefix than the last kept entry: out without touching the entry.
+      if (out.length === count && (ps[i] ^ tp) > (out[count - 1].prefix ^ tp)) continue;
+      const n = this.nodes[i];
+      if (filter !== undefined && !filter(n)) continue;
+      if (out.length === count && closer(n, out[count - 1], target, tp) >= 0) continue;
+      let j = out.length < count ? out.length : count - 1;
+      while (j > 0 && closer(n, out[j - 1], target, tp) < 0) {
+        out[j] = out[j - 1];
+        j--;
+      }
+      out[j] = n;
+    }
   }
 }
 
@@ -113,14 +177,14 @@ export class RoutingTable {
   }
 
   get(id: NodeId): RoutingNode | undefined {
-    return findIn(this.buckets[this.bucketIndex(id)].nodes, id);
+    return this.buckets[this.bucketIndex(id)].find(id);
   }
 
   /** A node answered one of our queries (it is reachable: BEP 5 "good"). Adds or refreshes it. */
   responded(id: NodeId, address: Address, now: number, rttMs = 0): AddResult {
     if (id === this.id) return 'rejected';
     const index = this.bucketIndex(id);
-    const existing = findIn(this.buckets[index].nodes, id);
+    const existing = this.buckets[index].find(id);
     const v4 = parseIPv4(address.host);
     if (existing !== undefined) {
       if (!existing.isAt(address, v4)) {
@@ -152,14 +216,14 @@ export class RoutingTable {
     const id = c.id;
     if (id === this.id || this.unverifiedCap === 0) return false;
     let index = this.bucketIndex(id);
-    if (findIn(this.buckets[index].nodes, id) !== undefined) return false;
+    if (this.buckets[index].find(id) !== undefined) return false;
     if (this.accept !== undefined && !this.accept(id, c.address)) return false;
     for (;;) {
       const b = this.buckets[index];
       if (b.nodes.length < Math.min(this.capacity(index), this.unverifiedCap)) {
         const node = RoutingNode.of(c, now);
         node.lastResponse = -1;
-        b.nodes.push(node);
+        b.add(node);
         this.entered(node);
         this.count++;
         return true;
@@ -208,7 +272,7 @@ export class RoutingTable {
 
   /** A node sent us a query. Returns true when it is in the table (and is refreshed). */
   queried(id: NodeId, address: Address, now: number): boolean {
-    const n = findIn(this.buckets[this.bucketIndex(id)].nodes, id);
+    const n = this.buckets[this.bucketIndex(id)].find(id);
     if (n === undefined || !n.isAt(address, parseIPv4(address.host))) return false;
     n.lastQuery = Math.floor(now);
     return true;
@@ -233,7 +297,7 @@ export class RoutingTable {
 
   /** A query to this node timed out. Returns true when the node was removed as bad. */
   failed(id: NodeId, address: Address): boolean {
-    const n = findIn(this.buckets[this.bucketIndex(id)].nodes, id);
+    const n = this.buckets[this.bucketIndex(id)].find(id);
     if (n === undefined || !n.isAt(address, parseIPv4(address.host))) return false;
     n.failures++;
     if (n.failures < this.maxFailures && n.verified) return false;
@@ -251,7 +315,7 @@ export class RoutingTable {
       if (r >= 0) b.replacements.splice(r, 1);
       return;
     }
-    b.nodes.splice(i, 1);
+    b.removeAt(i);
     this.left(node);
     this.count--;
     this.refill(b, index);
@@ -262,7 +326,7 @@ export class RoutingTable {
       const b = this.buckets[index];
       const cap = this.capacity(index);
       if (b.nodes.length < cap) {
-        b.nodes.push(node);
+        b.add(node);
         this.entered(node);
         b.lastChanged = now;
         this.count++;
@@ -287,7 +351,7 @@ export class RoutingTable {
         worst = b.nodes.find((n) => !this.prefer?.(n.id, n.address));
       }
       if (worst !== undefined) {
-        b.nodes[b.nodes.indexOf(worst)] = node;
+        b.setAt(b.nodes.indexOf(worst), node);
         this.left(worst);
         this.entered(node);
         b.lastChanged = now;
@@ -312,18 +376,16 @@ export class RoutingTable {
     const old = this.buckets[last];
     const near = new Bucket(now);
     this.buckets.push(near);
-    const keep: RoutingNode[] = [];
-    for (const n of old.nodes) {
-      if (commonPrefixLength(this.id, n.id) > last) {
-        if (near.nodes.length < this.capacity(last + 1)) near.nodes.push(n);
-        else {
-          this.left(n);
-          this.count--;
-          near.replacements.push(n);
-        }
-      } else keep.push(n);
-    }
-    old.nodes = keep;
+    old.retain((n) => {
+      if (commonPrefixLength(this.id, n.id) <= last) return true;
+      if (near.size < this.capacity(last + 1)) near.add(n);
+      else {
+        this.left(n);
+        this.count--;
+        near.replacements.push(n);
+      }
+      return false;
+    });
     const oldReps: RoutingNode[] = [];
     for (const n of old.replacements) {
       if (commonPrefixLength(this.id, n.id) > last) near.replacements.push(n);
@@ -349,8 +411,8 @@ export class RoutingTable {
   private refill(b: Bucket, index: number): void {
     while (b.nodes.length < this.capacity(index) && b.replacements.length > 0) {
       const n = b.replacements.pop() as RoutingNode;
-      if (findIn(b.nodes, n.id) !== undefined || this.holds(n)) continue;
-      b.nodes.push(n);
+      if (b.find(n.id) !== undefined || this.holds(n)) continue;
+      b.add(n);
       this.entered(n);
       this.count++;
     }
@@ -367,15 +429,16 @@ export class RoutingTable {
     const out: RoutingNode[] = [];
     // Every node of the target's bucket is closer than any node of the buckets nearer our
     // id, which are closer than the farther buckets, each farther than the one before.
-    pushClosest(out, buckets[start].nodes, target, count, filter);
+    const tp = idPrefix(target);
+    buckets[start].closestInto(out, target, tp, count, filter);
     if (out.length >= count) return out;
     const part: RoutingNode[] = [];
-    for (let i = start + 1; i < buckets.length; i++) pushClosest(part, buckets[i].nodes, target, count - out.length, filter);
+    for (let i = start + 1; i < buckets.length; i++) buckets[i].closestInto(part, target, tp, count - out.length, filter);
     for (let i = start - 1; ; i--) {
       for (let j = 0; j < part.length; j++) out.push(part[j]);
       if (i < 0 || out.length >= count) return out;
       part.length = 0;
-      pushClosest(part, buckets[i].nodes, target, count - out.length, filter);
+      buckets[i].closestInto(part, target, tp, count - out.length, filter);
     }
   }
 
