@@ -6,7 +6,10 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Dht } from '../../src/dht/dht.js';
-import { generateKeyPair } from '../../src/dht/ed25519.js';
+import { keyPairFromSeed } from '../../src/dht/ed25519.js';
+
+/** Fixed keys keep the simulated runs deterministic (the target decides which nodes store the item). */
+const fixedKeyPair = (n: number) => keyPairFromSeed(new Uint8Array(32).fill(n));
 import { immutableTarget, mutableTarget } from '../../src/dht/items.js';
 import { idToBytes } from '../../src/dht/node-id.js';
 import { DhtSimNetwork } from '../../src/dht/sim/network.js';
@@ -51,7 +54,7 @@ describe('Dht on a simulated network', () => {
     const gotImm = await settle(net, b.get(idToBytes(imm.target)));
     assert.deepEqual(gotImm.item?.v, encode('Hello World!'));
 
-    const keyPair = generateKeyPair();
+    const keyPair = fixedKeyPair(1);
     const salt = new TextEncoder().encode('profile');
     const p1 = await settle(net, a.putMutable({ keyPair, value: 'v1', salt }));
     assert.equal(p1.seq, 1n);

@@ -6,7 +6,10 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Dht } from '../../src/dht/dht.js';
-import { generateKeyPair } from '../../src/dht/ed25519.js';
+import { keyPairFromSeed } from '../../src/dht/ed25519.js';
+
+/** Fixed keys keep the simulated runs deterministic (the target decides which nodes store the item). */
+const fixedKeyPair = (n: number) => keyPairFromSeed(new Uint8Array(32).fill(n));
 import { mutableTarget } from '../../src/dht/items.js';
 import { idToBytes, type NodeId } from '../../src/dht/node-id.js';
 import type { DhtEvent } from '../../src/dht/options.js';
@@ -49,7 +52,7 @@ describe('BEP 44 expiry and republishing', () => {
     const b = await client();
     const kept = await settle(net, a.putImmutable('kept for hours'));
     const dropped = await settle(net, a.putImmutable('put once', { keep: false }));
-    const keyPair = generateKeyPair();
+    const keyPair = fixedKeyPair(11);
     const mutable = await settle(net, a.putMutable({ keyPair, value: 'mine' }));
     for (const r of [kept, dropped, mutable]) assert.ok(r.storedAt >= 6, `stored at ${r.storedAt}`);
     assert.ok(holders(dropped.target) >= 6);
@@ -76,7 +79,7 @@ describe('BEP 44 expiry and republishing', () => {
   it('stops republishing a mutable item someone replaced with a newer seq', async () => {
     const a = await client();
     const b = await client();
-    const keyPair = generateKeyPair();
+    const keyPair = fixedKeyPair(12);
     const target = mutableTarget(keyPair.publicKey);
     const first = await settle(net, a.putMutable({ keyPair, value: 'old' }));
     assert.equal(first.seq, 1n);
