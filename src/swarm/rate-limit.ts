@@ -91,3 +91,34 @@ export function delayAcross(limiters: readonly RateLimiter[], bytes: number): nu
 export function consumeAcross(limiters: readonly RateLimiter[], bytes: number): void {
   for (const l of limiters) l.consume(bytes);
 }
+
+/** One pending wake-up: asking for an earlier one replaces it, a later one is ignored. */
+export class Wake {
+  private timer: { cancel(): void } | undefined;
+  private at = Infinity;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly fn: () => void,
+  ) {}
+
+  /** Calls `fn` in `ms` (at least 1), unless a wake-up at or before then is pending. */
+  after(ms: number): void {
+    const delay = Math.max(1, ms);
+    const at = this.clock.now() + delay;
+    if (at >= this.at) return;
+    this.timer?.cancel();
+    this.at = at;
+    this.timer = this.clock.setTimer(delay, () => {
+      this.timer = undefined;
+      this.at = Infinity;
+      this.fn();
+    });
+  }
+
+  cancel(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.at = Infinity;
+  }
+}

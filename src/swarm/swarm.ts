@@ -17,6 +17,8 @@ import { BLOCK_LENGTH, PiecePicker } from './piece-picker.js';
 import type { OpenedStorage, SwarmEvent, SwarmOptions, SwarmStats } from './types.js';
 
 export type { OpenedStorage, SwarmEvent, SwarmOptions, SwarmStats } from './types.js';
+import { Wake } from './rate-limit.js';
+import { swarmStats } from './stats.js';
 import { handlePieceMessage, serveRequest, fillRequests, drainUploads, type TransferContext } from './transfer.js';
 import { pieceWireBytes, piecePriorities } from './geometry.js';
 
@@ -50,6 +52,11 @@ export class Swarm implements TransferContext {
   constructor(options: SwarmOptions) {
     this.opts = options;
     this.runtime = options.runtime;
+    this.wake = new Wake(options.runtime.clock, () => {
+      if (this.stopped) return;
+      drainUploads(this);
+      this.refillAll();
+    });
     this.choker = new Choker(options.runtime.random);
     if (!options.torrent && !options.infoHashV1 && !options.infoHashV2) throw new Error('a swarm needs a torrent or an info hash');
     this.metadata = new MetadataExchange(options.runtime, options.torrent ? undefined : { infoHashV1: options.infoHashV1, infoHashV2: options.infoHashV2 }, {
@@ -398,46 +405,22 @@ export class Swarm implements TransferContext {
   }
 
   stats(): SwarmStats {
-    const now = this.runtime.clock.now();
-    let down = 0, up = 0;
-    for (const p of this.peers.values()) {
-      down += p.download.rate(now);
-      up += p.upload.rate(now);
-    }
-    const { downloaded, uploaded } = this.totals;
-    const picker = this.picker, t = this.torrent;
-    let bytesHave = 0;
-    if (picker && t) for (const i of picker.have.indices()) bytesHave += t.layout.pieceSize(i);
-    return {
-      peers: this.peers.size, downloadRate: down, uploadRate: up, downloaded, uploaded,
-      have: picker?.have.count ?? 0, total: t?.pieceCount ?? 0,
-      bytesHave: Math.min(bytesHave, t?.length ?? 0), bytesTotal: t?.length ?? 0,
-      banned: this.pool.bannedCount, complete: picker?.done ?? false,
-    };
+    return swarmStats(this, this.runtime.clock.now());
   }
+
 
   readonly totals = { downloaded: 0, uploaded: 0 };
   writeBacklog = 0;
   readonly uploadQueue: TransferContext['uploadQueue'] = [];
-  private wakeTimer: TimerHandle | undefined;
-  private wakeAt = Infinity;
+  /** Refills and queued uploads once the rate limits allow more. */
+  private readonly wake: Wake;
 
   get limits(): TransferContext['limits'] {
     return this.opts.rateLimiters ?? NO_LIMITS;
   }
 
   wakeAfter(ms: number): void {
-    const at = this.runtime.clock.now() + Math.max(1, ms);
-    if (this.stopped || at >= this.wakeAt) return;
-    this.wakeTimer?.cancel();
-    this.wakeAt = at;
-    this.wakeTimer = this.runtime.clock.setTimer(Math.max(1, ms), () => {
-      this.wakeTimer = undefined;
-      this.wakeAt = Infinity;
-      if (this.stopped) return;
-      drainUploads(this);
-      this.refillAll();
-    });
+    if (!this.stopped) this.wake.after(ms);
   }
 
   refillAll(): void {
@@ -449,7 +432,7 @@ export class Swarm implements TransferContext {
     if (this.stopped) return;
     this.stopped = true;
     this.tickTimer?.cancel();
-    this.wakeTimer?.cancel();
+    this.wake.cancel();
     for (const p of [...this.peers.values()]) p.close('shutting down');
     await Promise.allSettled([...this.pendingWrites.values()].flat());
     if (this.recorder) await this.recorder.close();
