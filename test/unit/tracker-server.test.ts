@@ -179,7 +179,8 @@ describe('tracker server over loopback', () => {
       await httpAnnounce(url, req({ n: 1 }), o);
       await assert.rejects(httpAnnounce(url, req({ n: 1, infoHash: hash(2) }), o), /not allowed/);
       writeFileSync(file, `${Buffer.from(hash(2)).toString('hex').toUpperCase()}\n`);
-      for (let i = 0; i < 80; i++) {
+      // The file is polled once a second; give a loaded machine up to 30 s to notice.
+      for (let i = 0; i < 300; i++) {
         try {
           await httpAnnounce(url, req({ n: 1, infoHash: hash(2) }), o);
           break;
