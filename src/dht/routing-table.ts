@@ -23,84 +23,12 @@
 import type { Address } from '../runtime/types.js';
 import { ID_BITS, commonPrefixLength, idPrefix, type NodeId } from './node-id.js';
 import { parseIPv4, type Contact } from './compact.js';
-import { RoutingNode, closer, sameEntryAddress } from './routing-node.js';
+import { Bucket } from './bucket.js';
+import { RoutingNode, sameEntryAddress } from './routing-node.js';
 
 export { RoutingNode };
 
 export const QUESTIONABLE_AFTER_MS = 15 * 60_000;
-
-/**
- * A bucket's entries, with their id prefixes alongside in an array of small integers:
- * contiguous memory, so finding an id or the closest entries compares prefixes without
- * touching the entries themselves (scattered over the heap, each a cache miss) except for
- * the few that match. Change `nodes` only through the methods, which keep both in step.
- */
-class Bucket {
-  readonly nodes: RoutingNode[] = [];
-  private readonly prefixes: number[] = [];
-  replacements: RoutingNode[] = [];
-  lastChanged: number;
-  constructor(now: number) {
-    this.lastChanged = now;
-  }
-
-  get size(): number {
-    return this.nodes.length;
-  }
-
-  add(n: RoutingNode): void {
-    this.nodes.push(n);
-    this.prefixes.push(n.prefix);
-  }
-
-  removeAt(i: number): void {
-    this.nodes.splice(i, 1);
-    this.prefixes.splice(i, 1);
-  }
-
-  setAt(i: number, n: RoutingNode): void {
-    this.nodes[i] = n;
-    this.prefixes[i] = n.prefix;
-  }
-
-  /** Keeps only the entries `keep` accepts. */
-  retain(keep: (n: RoutingNode) => boolean): void {
-    let j = 0;
-    for (let i = 0; i < this.nodes.length; i++) {
-      const n = this.nodes[i];
-      if (!keep(n)) continue;
-      this.nodes[j] = n;
-      this.prefixes[j++] = n.prefix;
-    }
-    this.nodes.length = j;
-    this.prefixes.length = j;
-  }
-
-  find(id: NodeId): RoutingNode | undefined {
-    const p = idPrefix(id);
-    const ps = this.prefixes;
-    for (let i = 0; i < ps.length; i++) if (ps[i] === p && this.nodes[i].id === id) return this.nodes[i];
-    return undefined;
-  }
-
-  /** Merges this bucket's entries into `out` (sorted, at most `count`), keeping the closest to `target` (prefix `tp`). */
-  closestInto(out: RoutingNode[], target: NodeId, tp: number, count: number, filter?: (n: RoutingNode) => boolean): void {
-    const ps = this.prefixes;
-    for (let i = 0; i < ps.length; i++) {
-      // Farther by prefix than the last kept entry: out without touching the entry.
-      if (out.length === count && (ps[i] ^ tp) > (out[count - 1].prefix ^ tp)) continue;
-      const n = this.nodes[i];
-      if (filter !== undefined && !filter(n)) continue;
-      if (out.length === count && closer(n, out[count - 1], target, tp) >= 0) continue;
-      let j = out.length < count ? out.length : count - 1;
-      while (j > 0 && closer(n, out[j - 1], target, tp) < 0) {
-        out[j] = out[j - 1];
-        j--;
-      }
-      out[j] = n;
-    }
-  }
-}
 
 export interface RoutingTableOptions {
   /** Bucket size (Kademlia's k). Default 8. */
@@ -192,6 +120,7 @@ export class RoutingTable {
         this.remove(existing); // a second-hand address that was wrong
         return this.responded(id, address, now, rttMs);
       }
+      if (!existing.verified) this.buckets[index].verified++;
       existing.lastResponse = Math.floor(now);
       existing.failures = 0;
       if (rttMs > 0) existing.rtt = Math.round(existing.rtt === 0 ? rttMs : existing.rtt * 0.75 + rttMs * 0.25);
@@ -278,14 +207,12 @@ export class RoutingTable {
     return true;
   }
 
-  /** Whether a new node with this id would find room (or a free slot after a split) right now. */
   /** Verified nodes in the bucket `id` falls in. */
   verifiedNear(id: NodeId): number {
-    let n = 0;
-    for (const x of this.buckets[this.bucketIndex(id)].nodes) if (x.lastResponse >= 0) n++;
-    return n;
+    return this.buckets[this.bucketIndex(id)].verified;
   }
 
+  /** Whether a new node with this id would find room (or a free slot after a split) right now. */
   hasRoomFor(id: NodeId): boolean {
     if (id === this.id) return false;
     const index = this.bucketIndex(id);
