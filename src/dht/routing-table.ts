@@ -145,11 +145,14 @@ export class RoutingTable {
     const id = c.id;
     if (id === this.id || this.unverifiedCap === 0) return false;
     let index = this.bucketIndex(id);
+    const last = this.buckets.length - 1;
+    // Most contacts named in replies fall in a full far bucket: rejected before any search.
+    if (index !== last && this.buckets[index].size >= Math.min(this.capacity(index), this.unverifiedCap)) return false;
     if (this.buckets[index].find(id) !== undefined) return false;
     if (this.accept !== undefined && !this.accept(id, c.address)) return false;
     for (;;) {
       const b = this.buckets[index];
-      if (b.nodes.length < Math.min(this.capacity(index), this.unverifiedCap)) {
+      if (b.size < Math.min(this.capacity(index), this.unverifiedCap)) {
         const node = RoutingNode.of(c, now);
         node.lastResponse = -1;
         b.add(node);
@@ -157,8 +160,8 @@ export class RoutingTable {
         this.count++;
         return true;
       }
-      const last = this.buckets.length - 1;
-      if (index !== last || last >= ID_BITS - 1) return false;
+      const end = this.buckets.length - 1;
+      if (index !== end || end >= ID_BITS - 1) return false;
       this.split(now);
       index = this.bucketIndex(id);
     }
