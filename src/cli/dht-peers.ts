@@ -19,12 +19,18 @@ export interface DhtPeerSource {
 export async function startDhtNode(o: { runtime: Runtime; host: string; port?: number; bootstrap: readonly string[] }): Promise<Dht | undefined> {
   const nodes = await resolveBootstrap(o.bootstrap.length > 0 ? o.bootstrap : DEFAULT_DHT_ROUTERS);
   if (nodes.length === 0) return undefined;
-  try {
-    // Same host as our peer listener: an announce records the address the DHT packet came from.
-    return await Dht.start(o.runtime, { bootstrap: nodes, bind: { host: o.host, port: o.port ?? 0 } });
-  } catch {
-    return undefined;
+  // Same host as our peer listener: an announce records the address the DHT packet came from.
+  const bind = { host: o.host, port: o.port ?? 0 };
+  // On the IPv4 wildcard the node runs dual stack (BEP 32) when the machine has IPv6, else IPv4 only.
+  const tries = o.host === '0.0.0.0' ? [{ host: '::', port: o.port ?? 0 }, undefined] : [undefined];
+  for (const bind6 of tries) {
+    try {
+      return await Dht.start(o.runtime, { bootstrap: nodes, bind, bind6 });
+    } catch {
+      // No IPv6 here (or the port is taken): try the next, then give up on the DHT.
+    }
   }
+  return undefined;
 }
 
 /** One lookup of the swarm's torrent (peers go to the swarm) followed by an announce of `port`. Never rejects. */

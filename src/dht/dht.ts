@@ -76,7 +76,8 @@ export class Dht {
     if (options.bind6 === undefined) return new Dht(node, undefined, [endpoint]);
     let endpoint6: UdpEndpoint;
     try {
-      endpoint6 = await runtime.udp.bind(options.bind6);
+      // IPv6 only: IPv4-mapped packets belong to the IPv4 node, and both may share a port.
+      endpoint6 = await runtime.udp.bind(options.bind6, { ipv6Only: true });
       if (familyOf(endpoint6.address.host) === familyOf(endpoint.address.host)) {
         endpoint6.close();
         throw new DhtError('bind6 must be of the other address family than bind');

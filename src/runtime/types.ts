@@ -50,8 +50,11 @@ export interface UdpEndpoint {
 }
 
 export interface Udp {
-  /** Binds a datagram endpoint. Port 0 picks a free port. */
-  bind(address: Address): Promise<UdpEndpoint>;
+  /**
+   * Binds a datagram endpoint. Port 0 picks a free port. `ipv6Only`: an IPv6 socket takes
+   * IPv6 only (no IPv4-mapped traffic), so an IPv4 socket may hold the same port.
+   */
+  bind(address: Address, options?: { ipv6Only?: boolean }): Promise<UdpEndpoint>;
 }
 
 /** An ordered, reliable byte duplex (TCP today; uTP later). */

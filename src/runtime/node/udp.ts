@@ -62,9 +62,10 @@ export class NodeUdp implements Udp {
     this.tracker = tracker;
   }
 
-  bind(address: Address): Promise<UdpEndpoint> {
+  bind(address: Address, options?: { ipv6Only?: boolean }): Promise<UdpEndpoint> {
     return new Promise((resolve, reject) => {
-      const socket = dgram.createSocket({ type: isIPv6(address.host) ? 'udp6' : 'udp4' });
+      const v6 = isIPv6(address.host);
+      const socket = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6 && options?.ipv6Only === true });
       const onError = (err: Error): void => {
         try {
           socket.close();
