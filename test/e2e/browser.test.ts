@@ -162,6 +162,13 @@ describe('web UI in headless Chromium against shoal daemon', { skip }, () => {
     const details = await daemon.api<{ files: { path: string; priority: number }[] }>('GET', `/api/torrents/${info.infoHash}`);
     assert.equal(details.files.find((f) => f.path.endsWith('notes.txt'))?.priority, 0);
     await notes.selectOption('1');
+    // The torrent's own upload limit goes to the daemon and comes back in its details.
+    await view.getByText('Rate limits').click();
+    await view.getByLabel('Upload (KiB/s, 0 = none)').fill('512');
+    await view.getByRole('button', { name: 'Save limits' }).click();
+    await view.getByRole('status').filter({ hasText: 'Limits saved' }).waitFor();
+    const limited = await daemon.api<{ limits: { uploadRateLimit: number; downloadRateLimit: number } }>('GET', `/api/torrents/${info.infoHash}`);
+    assert.deepEqual(limited.limits, { downloadRateLimit: 0, uploadRateLimit: 512 * 1024 });
     await screenshot('torrent-desktop', true);
 
     await view.getByRole('tab', { name: /^Peers/ }).click();

@@ -1,6 +1,6 @@
 /** The daemon's HTTP API (docs/api.md), typed with the shapes of src/daemon/types.ts. */
 import type {
-  ListQuery, Settings, SessionStats, TorrentDetails, TorrentId, TorrentPage,
+  ListQuery, Settings, SessionStats, TorrentDetails, TorrentId, TorrentLimits, TorrentPage,
 } from '../../src/daemon/types.js';
 
 /** An API answer other than 2xx, with the daemon's own message when it sent one. */
@@ -52,6 +52,9 @@ export class Api {
   }
   setFilePriorities(id: TorrentId, priorities: readonly { index: number; priority: number }[]): Promise<unknown> {
     return this.request('PUT', `/api/torrents/${encodeURIComponent(id)}/files/priorities`, priorities);
+  }
+  setTorrentLimits(id: TorrentId, limits: Partial<TorrentLimits>): Promise<TorrentLimits> {
+    return this.request('PATCH', `/api/torrents/${encodeURIComponent(id)}/limits`, limits);
   }
   settings(): Promise<Settings> {
     return this.request('GET', '/api/settings');

@@ -89,6 +89,7 @@ export function TorrentView({ infoHash }: { infoHash: string }) {
         <Fact label="Save path" value={d.savePath} wide />
         <Fact label="Info hash" value={d.infoHash} wide mono />
       </dl>
+      <Limits infoHash={d.infoHash} limits={d.limits} onChanged={() => refresh.current()} />
       <details class="magnet">
         <summary>Magnet link</summary>
         <input type="text" readonly value={d.magnet} aria-label="Magnet link" onFocus={(e) => e.currentTarget.select()} />
@@ -108,6 +109,50 @@ export function TorrentView({ infoHash }: { infoHash: string }) {
         {tab === 'trackers' && <Trackers trackers={d.trackers} />}
       </div>
     </article>
+  );
+}
+
+/** This torrent's own rate limits, in KiB/s (the session-wide ones in Settings apply as well). */
+function Limits({ infoHash, limits, onChanged }: { infoHash: string; limits: TorrentDetails['limits'] | undefined; onChanged: () => void }) {
+  const { api } = useServices();
+  const kib = (b: number | undefined) => String(Math.round((b ?? 0) / 1024));
+  // Edited values live here: the view re-reads the details every second and must not overwrite typing.
+  const [down, setDown] = useState<string | null>(null);
+  const [up, setUp] = useState<string | null>(null);
+  const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
+  async function save(e: Event) {
+    e.preventDefault();
+    const parse = (v: string | null, was: number | undefined) => (v === null ? was ?? 0 : Math.round(Number(v) * 1024));
+    const downloadRateLimit = parse(down, limits?.downloadRateLimit), uploadRateLimit = parse(up, limits?.uploadRateLimit);
+    if (![downloadRateLimit, uploadRateLimit].every((n) => Number.isSafeInteger(n) && n >= 0)) {
+      return setMessage({ error: true, text: 'Limits are whole numbers of KiB/s, 0 for none.' });
+    }
+    try {
+      await api.setTorrentLimits(infoHash, { downloadRateLimit, uploadRateLimit });
+      setDown(null);
+      setUp(null);
+      setMessage({ error: false, text: 'Limits saved' });
+      onChanged();
+    } catch (err) {
+      setMessage({ error: true, text: `Saving the limits: ${errorMessage(err)}` });
+    }
+  }
+  return (
+    <details class="limits">
+      <summary>Rate limits</summary>
+      <form onSubmit={(e) => void save(e)}>
+        <label>
+          Download (KiB/s, 0 = none)
+          <input type="number" min="0" step="1" value={down ?? kib(limits?.downloadRateLimit)} onInput={(e) => setDown(e.currentTarget.value)} />
+        </label>
+        <label>
+          Upload (KiB/s, 0 = none)
+          <input type="number" min="0" step="1" value={up ?? kib(limits?.uploadRateLimit)} onInput={(e) => setUp(e.currentTarget.value)} />
+        </label>
+        <button type="submit">Save limits</button>
+        {message && <p class={message.error ? 'error' : 'note'} role={message.error ? 'alert' : 'status'}>{message.text}</p>}
+      </form>
+    </details>
   );
 }
 
