@@ -42,8 +42,4 @@ export class BufferPool {
     if (!this.issued.has(b) || this.lent.has(b) || this.free.length >= this.maxFree) return;
     this.free.push(b);
   }
-
-  get idle(): number {
-    return this.free.length;
-  }
 }

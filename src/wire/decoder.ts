@@ -43,8 +43,11 @@ export class MessageDecoder {
   /** Read position inside `chunks[head]`. */
   private offset = 0;
   private available = 0;
-  /** Chunks pushed as volatile (by identity); empty when none are held. */
-  private readonly volatile = new Set<Uint8Array>();
+  /**
+   * The chunk pushed as volatile, while held. At most one: its owner reuses the buffer for
+   * the next read, so it must `settle()` before pushing again.
+   */
+  private volatile: Uint8Array | undefined;
   /** Whether the last `take` returned a view of a volatile chunk. */
   private tookVolatile = false;
   /** The first error: once the stream is broken it stays broken. */
@@ -68,14 +71,17 @@ export class MessageDecoder {
 
   push(chunk: Uint8Array, volatile = false): void {
     if (chunk.length === 0) return;
-    if (volatile) this.volatile.add(chunk);
+    if (volatile) {
+      if (this.volatile) throw new Error('settle() the volatile chunk before pushing another');
+      this.volatile = chunk;
+    }
     this.chunks.push(chunk);
     this.available += chunk.length;
   }
 
   /** Copies unread bytes out of volatile chunks: call before their owner reuses them. */
   settle(): void {
-    if (this.volatile.size === 0) return;
+    if (!this.volatile) return;
     if (this.available > 0) {
       const rest = this.take(this.available);
       this.available = rest.length;
@@ -83,7 +89,7 @@ export class MessageDecoder {
       this.head = 0;
       this.offset = 0;
     }
-    this.volatile.clear();
+    this.volatile = undefined;
   }
 
   /**
@@ -175,7 +181,7 @@ export class MessageDecoder {
     if (n === 0) return EMPTY;
     const chunk = this.chunks[this.head];
     if (this.offset + n <= chunk.length) {
-      this.tookVolatile = this.volatile.size > 0 && this.volatile.has(chunk);
+      this.tookVolatile = chunk === this.volatile;
       const view = chunk.subarray(this.offset, this.offset + n);
       this.skip(n);
       return view;
@@ -195,7 +201,7 @@ export class MessageDecoder {
   }
 
   private dropHead(): void {
-    if (this.volatile.size > 0) this.volatile.delete(this.chunks[this.head]);
+    if (this.chunks[this.head] === this.volatile) this.volatile = undefined;
     this.chunks[this.head] = EMPTY; // let the chunk be collected
     this.head++;
     this.offset = 0;
