@@ -6,35 +6,19 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Dht } from '../../src/dht/dht.js';
-import { keyPairFromSeed } from '../../src/dht/ed25519.js';
 
-/** Fixed keys keep the simulated runs deterministic (the target decides which nodes store the item). */
-const fixedKeyPair = (n: number) => keyPairFromSeed(new Uint8Array(32).fill(n));
 import { immutableTarget, mutableTarget } from '../../src/dht/items.js';
 import { idToBytes } from '../../src/dht/node-id.js';
 import { DhtSimNetwork } from '../../src/dht/sim/network.js';
+import { fixedKeyPair, settle, startSimClient } from './dht-helpers.js';
 import { runDhtSimulation } from '../../src/dht/sim/run.js';
 import { encode } from '../../src/bencode/index.js';
 
-/** Runs the simulator until `p` settles (it settles from simulated callbacks). */
-async function settle<T>(net: DhtSimNetwork, p: Promise<T>, ms = 60_000): Promise<T> {
-  let done = false;
-  p.then(() => (done = true), () => (done = true));
-  const end = net.sim.now + ms;
-  while (!done && net.sim.now < end) {
-    net.sim.runForSync(500);
-    await Promise.resolve();
-  }
-  return p;
-}
 
 describe('Dht on a simulated network', () => {
   let net: DhtSimNetwork;
   const client = async (options: Parameters<typeof Dht.start>[1] = {}): Promise<Dht> => {
-    const host = net.sim.createHost();
-    const started = Dht.start(host.runtime, { bind: { host: host.address, port: 6881 }, bootstrap: [net.addresses[0], net.addresses[1]], ...options });
-    net.sim.runSync({ until: net.sim.now });
-    return started;
+    return startSimClient(net, { bootstrap: [net.addresses[0], net.addresses[1]], ...options });
   };
 
   before(async () => {

@@ -5,37 +5,22 @@
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Dht } from '../../src/dht/dht.js';
-import { keyPairFromSeed } from '../../src/dht/ed25519.js';
+import type { Dht } from '../../src/dht/dht.js';
 
-/** Fixed keys keep the simulated runs deterministic (the target decides which nodes store the item). */
-const fixedKeyPair = (n: number) => keyPairFromSeed(new Uint8Array(32).fill(n));
 import { mutableTarget } from '../../src/dht/items.js';
 import { idToBytes, type NodeId } from '../../src/dht/node-id.js';
 import type { DhtEvent } from '../../src/dht/options.js';
 import { DhtSimNetwork } from '../../src/dht/sim/network.js';
+import { fixedKeyPair, settle, startSimClient } from './dht-helpers.js';
 
 const HOUR = 3600_000;
 
-async function settle<T>(net: DhtSimNetwork, p: Promise<T>, ms = 60_000): Promise<T> {
-  let done = false;
-  p.then(() => (done = true), () => (done = true));
-  const end = net.sim.now + ms;
-  while (!done && net.sim.now < end) {
-    net.sim.runForSync(500);
-    await Promise.resolve();
-  }
-  return p;
-}
 
 describe('BEP 44 expiry and republishing', () => {
   let net: DhtSimNetwork;
   const events: DhtEvent[] = [];
   const client = async (): Promise<Dht> => {
-    const host = net.sim.createHost();
-    const started = Dht.start(host.runtime, { bind: { host: host.address, port: 6881 }, bootstrap: [net.addresses[0]], onEvent: (e) => events.push(e) });
-    net.sim.runSync({ until: net.sim.now });
-    const d = await started;
+    const d = await startSimClient(net, { bootstrap: [net.addresses[0]], onEvent: (e) => events.push(e) });
     assert.ok((await settle(net, d.bootstrap())) > 0);
     return d;
   };
