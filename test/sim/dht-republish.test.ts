@@ -6,7 +6,6 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Dht } from '../../src/dht/dht.js';
-
 import { mutableTarget } from '../../src/dht/items.js';
 import { idToBytes, type NodeId } from '../../src/dht/node-id.js';
 import type { DhtEvent } from '../../src/dht/options.js';
