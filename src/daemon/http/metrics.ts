@@ -18,13 +18,16 @@ export function createMetrics(service: TorrentService): MetricsEndpoint {
   const snap = (): MetricsSnapshot => (current ??= service.metrics());
   const registers = [registry];
 
-  // Counters mirror totals kept by the service: reset, then add the total.
+  // Counters mirror totals kept by the service: reset, then add the total. A Prometheus
+  // counter never goes down (a drop reads as a restart), so the highest total seen is kept.
   const total = (name: string, help: string, read: (m: MetricsSnapshot) => number): void => {
+    let highest = 0;
     new Counter({
       name, help, registers,
       collect() {
+        highest = Math.max(highest, read(snap()));
         this.reset();
-        this.inc(read(snap()));
+        this.inc(highest);
       },
     });
   };

@@ -4,7 +4,7 @@
  * trackers, the shared DHT, and the swarm's events turned into record updates.
  */
 import { parseMagnet } from '../../metainfo/magnet.js';
-import type { Runtime } from '../../runtime/types.js';
+import type { Runtime, TimerHandle } from '../../runtime/types.js';
 import type { Session } from '../../session/session.js';
 import { wrapInfo } from '../../swarm/metadata-exchange.js';
 import type { RateLimiter } from '../../swarm/rate-limit.js';
@@ -32,6 +32,10 @@ export interface RunContext {
   readonly limiters: { readonly download: RateLimiter; readonly upload: RateLimiter };
   readonly listenHost: string;
   readonly wallClock: () => number;
+  /** How long stopping a swarm may take before the daemon stops waiting for it (ms). */
+  readonly stopTimeoutMs: number;
+  /** Problems nobody is waiting for (a failed stop): logged. */
+  log(message: string): void;
   settings(): Settings;
   /** The entry's state or numbers changed (its summary is recomputed). */
   changed(entry: TorrentEntry): void;
@@ -43,9 +47,12 @@ export interface RunContext {
 export async function startEntry(ctx: RunContext, entry: TorrentEntry): Promise<void> {
   if (entry.running) return entry.starting;
   let finish: () => void = () => undefined;
+  // The previous swarm may still be writing its resume data and closing files.
+  const previous = entry.stopping;
   entry.starting = new Promise<void>((r) => (finish = r));
   entry.touch();
   try {
+    await previous;
     const torrent = entry.metadata();
     const magnet = entry.record.magnet ? parseMagnet(entry.record.magnet) : undefined;
     const swarm = await ctx.session.addTorrent({
@@ -78,22 +85,51 @@ export async function startEntry(ctx: RunContext, entry: TorrentEntry): Promise<
   }
 }
 
-/** Stops the entry's swarm: counters folded, resume data written clean, trackers told 'stopped'. */
-export async function stopEntry(ctx: RunContext, entry: TorrentEntry): Promise<void> {
+/** Folds the running swarm's transfer counters into the record and the session's lifetime totals (which only grow). */
+export function foldTotals(ctx: Pick<RunContext, 'store'>, entry: TorrentEntry): void {
+  const d = entry.fold();
+  ctx.store.totals.downloaded += d.downloaded;
+  ctx.store.totals.uploaded += d.uploaded;
+}
+
+/**
+ * Stops the entry's swarm: counters folded, resume data written clean, trackers told
+ * 'stopped'. Never rejects, and resolves within `stopTimeoutMs` even if the swarm does not
+ * (a disk that hangs): the caller (a DELETE, shutdown) always gets its answer. Concurrent
+ * calls share one stop.
+ */
+export function stopEntry(ctx: RunContext, entry: TorrentEntry): Promise<void> {
+  if (entry.stopping) return entry.stopping;
+  const stopping = bounded(ctx, entry, stopSwarm(ctx, entry)).finally(() => {
+    if (entry.stopping === stopping) entry.stopping = undefined;
+    ctx.changed(entry);
+  });
+  entry.stopping = stopping;
+  return stopping;
+}
+
+async function stopSwarm(ctx: RunContext, entry: TorrentEntry): Promise<void> {
   await entry.starting;
   const swarm = entry.swarm;
   if (!swarm) return;
   entry.keepHave();
-  const d = entry.fold();
-  ctx.store.totals.downloaded += d.downloaded;
-  ctx.store.totals.uploaded += d.uploaded;
+  foldTotals(ctx, entry);
   ctx.dht.remove(entry);
   const announcer = entry.announcer;
   entry.announcer = undefined;
   entry.swarm = undefined;
   entry.touch();
   await Promise.all([announcer?.stop(), ctx.session.removeTorrent(swarm)]);
-  ctx.changed(entry);
+}
+
+/** Waits for `work` at most `stopTimeoutMs`; logs a failure or a timeout instead of passing it on. */
+async function bounded(ctx: RunContext, entry: TorrentEntry, work: Promise<void>): Promise<void> {
+  let timer: TimerHandle | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => (timer = ctx.runtime.clock.setTimer(ctx.stopTimeoutMs, () => resolve('timeout'))));
+  const outcome = await Promise.race([work.then(() => 'stopped' as const, (e: unknown) => (e instanceof Error ? e : new Error(String(e)))), timedOut]);
+  timer?.cancel();
+  if (outcome === 'timeout') ctx.log(`torrent ${entry.id}: its swarm did not stop within ${ctx.stopTimeoutMs} ms (a disk operation hangs?); going on without it`);
+  else if (outcome !== 'stopped') ctx.log(`torrent ${entry.id}: stopping failed: ${outcome.message}`);
 }
 
 function onSwarmEvent(ctx: RunContext, entry: TorrentEntry, e: SwarmEvent): void {
@@ -126,7 +162,7 @@ function onSwarmEvent(ctx: RunContext, entry: TorrentEntry, e: SwarmEvent): void
     case 'complete':
       if (!r.complete) {
         r.complete = true;
-        entry.fold();
+        foldTotals(ctx, entry); // the bytes stay in the session's totals
         void ctx.store.put(r).catch(() => undefined);
       }
       entry.announcer?.completed();

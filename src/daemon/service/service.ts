@@ -8,11 +8,9 @@
  * background (`startAll`), so the API answers while thousands of seeds are still opening.
  */
 import { rm } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { Dht } from '../../dht/dht.js';
 import type { Address, Runtime, TimerHandle } from '../../runtime/types.js';
 import { Session, resumePathFor } from '../../session/session.js';
-import { resolveInside } from '../../storage/path-safety.js';
 import type { StorageStats } from '../../storage/types.js';
 import { RateLimiter } from '../../swarm/rate-limit.js';
 import { startDhtNode } from '../../cli/dht-peers.js';
@@ -22,11 +20,13 @@ import {
   type Settings, type TorrentDetails, type TorrentId, type TorrentLimits, type TorrentPage, type TorrentService,
 } from '../types.js';
 import { parseInput } from './add-input.js';
+import { deleteTorrentData } from './delete-data.js';
 import { torrentDetails } from './details.js';
 import { DhtScheduler } from './dht-scheduler.js';
 import { openFileStream } from './file-stream.js';
 import { queryPage } from './list-query.js';
-import { startEntry, stopEntry, type DaemonCounters, type RunContext } from './runner.js';
+import { foldTotals, startEntry, stopEntry, type DaemonCounters, type RunContext } from './runner.js';
+import { prepareSavePath } from './save-path.js';
 import { applySettingsPatch, defaultSettings, loadSettings } from './settings.js';
 import { StateStore, type TorrentRecord } from './state-store.js';
 import { metricsSnapshot, sameSummary, sessionStats } from './stats.js';
@@ -49,7 +49,16 @@ export interface DaemonServiceOptions {
   readonly cacheBytesPerTorrent?: number;
   /** Open files across all torrents (default 512). */
   readonly maxOpenFiles?: number;
+  /** Torrents the daemon holds; adding more answers 409 (default 10,000). */
+  readonly maxTorrents?: number;
+  /** How long removing a torrent or shutting down waits for a swarm to stop (default 10 s). */
+  readonly stopTimeoutMs?: number;
+  /** Where problems nobody waits for go (default: stderr). */
+  readonly log?: (message: string) => void;
 }
+
+export const DEFAULT_MAX_TORRENTS = 10_000;
+export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 
 const TICK_MS = 1000;
 const SNAPSHOT_EVERY_MS = 60_000;
@@ -89,6 +98,8 @@ export class DaemonService implements TorrentService {
     this.ctx = {
       runtime: rt, session, store, dht: this.dhtScheduler, counters: this.counters, limiters: this.globalLimiters,
       listenHost: o.listen?.host ?? '0.0.0.0', wallClock: o.wallClock,
+      stopTimeoutMs: o.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS,
+      log: o.log ?? ((m) => console.error(`shoal daemon: ${m}`)),
       settings: () => this.current,
       changed: (entry) => entry.touch(),
       replan: () => this.requestPlan(),
@@ -147,9 +158,13 @@ export class DaemonService implements TorrentService {
     const { torrent, magnet, bytes } = parseInput(input);
     const id = Buffer.from((torrent?.infoHashV1 ?? torrent?.infoHashV2 ?? magnet?.infoHashV1 ?? magnet?.infoHashV2)!).toString('hex');
     if (this.entries.has(id)) throw new ServiceError(409, `torrent ${id} is already added`);
+    const maxTorrents = this.o.maxTorrents ?? DEFAULT_MAX_TORRENTS;
+    if (this.entries.size >= maxTorrents) throw new ServiceError(409, `the daemon holds its maximum of ${maxTorrents} torrents (--max-torrents); remove one first`);
     if (input.savePath !== undefined && (typeof input.savePath !== 'string' || input.savePath === '')) throw new ServiceError(400, 'savePath must be a directory path');
+    const savePath = await prepareSavePath(input.savePath ?? this.current.downloadDir);
+    if (this.entries.has(id)) throw new ServiceError(409, `torrent ${id} is already added`); // added while we checked the path
     const record: TorrentRecord = {
-      id, name: torrent?.name ?? magnet?.name ?? id, savePath: resolve(input.savePath ?? this.current.downloadDir),
+      id, name: torrent?.name ?? magnet?.name ?? id, savePath,
       addedAt: this.o.wallClock(), paused: input.paused === true, magnet: input.magnet, hasMetadata: torrent !== undefined,
       size: torrent?.length ?? 0, bytesHave: 0, complete: false, downloaded: 0, uploaded: 0,
     };
@@ -199,15 +214,20 @@ export class DaemonService implements TorrentService {
     const e = this.get(id);
     this.entries.delete(e.id);
     this.startQueue = this.startQueue.filter((q) => q !== e);
+    let t = e.torrent;
+    try {
+      t ??= e.metadata(); // an idle torrent may not have been parsed yet (read before its metainfo file goes)
+    } catch {
+      // Unreadable metainfo: no file list to delete by.
+    }
     await stopEntry(this.ctx, e);
     await this.store.remove(e.id);
-    const t = e.torrent;
     if (t) {
       await rm(resumePathFor(this.o.stateDir, t, e.record.savePath), { force: true });
       if (options.deleteData) {
-        // Only what the torrent names, resolved strictly inside its save path.
-        const targets = t.multiFile ? [resolveInside(e.record.savePath, [t.name])] : t.layout.files.filter((f) => !f.pad).map((f) => resolveInside(e.record.savePath, f.path));
-        for (const p of targets) await rm(p, { recursive: true, force: true });
+        // Only the files the torrent names (resolved strictly inside its save path), then the folders they leave empty.
+        const failed = await deleteTorrentData(t, e.record.savePath);
+        if (failed.length > 0) this.ctx.log(`torrent ${e.id}: could not delete ${failed.join(', ')}`);
       }
     }
     this.emit({ type: 'torrent-removed', infoHash: e.id });
@@ -424,11 +444,7 @@ export class DaemonService implements TorrentService {
   }
 
   private foldAll(): void {
-    for (const e of this.entries.values()) {
-      const d = e.fold();
-      this.store.totals.downloaded += d.downloaded;
-      this.store.totals.uploaded += d.uploaded;
-    }
+    for (const e of this.entries.values()) foldTotals(this.ctx, e);
   }
 
   private emit(e: ServiceEvent): void {
