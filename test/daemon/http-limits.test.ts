@@ -192,4 +192,19 @@ describe('HTTP API: connection limits', () => {
       await h.close();
     }
   });
+
+  it('keeps an event stream open past the request and header timeouts (they bound the request, not the answer)', async () => {
+    const h = await startHarness({ limits: { headersTimeoutMs: 100, requestTimeoutMs: 200 } });
+    try {
+      const res = await h.open('GET', '/api/events');
+      const sse = new TextCollector(res);
+      await sse.until((t) => t.includes(': connected'));
+      await new Promise((r) => setTimeout(r, 1200)); // several timeout checks go by
+      h.service.emit({ type: 'torrent-removed', infoHash: 'still-here' });
+      await sse.until((t) => t.includes('still-here'));
+      res.destroy();
+    } finally {
+      await h.close();
+    }
+  });
 });
