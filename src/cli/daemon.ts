@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ShoalError } from '../errors.js';
-import { DEFAULT_MAX_TORRENTS, DEFAULT_STOP_TIMEOUT_MS, DaemonService } from '../daemon/service/service.js';
+import { DEFAULT_MAX_TORRENTS, DaemonService } from '../daemon/service/service.js';
 import { startApiServer, type ApiServer } from '../daemon/http/server.js';
 import { loadOrCreateToken } from '../daemon/http/token.js';
 import { createNodeRuntime } from '../runtime/node/index.js';
@@ -95,24 +95,21 @@ export function registerDaemon(program: Command): void {
         process.once('SIGTERM', resolve);
       });
       process.stdout.write('shutting down (saving resume data)\n');
-      // Shutdown always ends: a second signal, or a shutdown past its deadline, exits at once.
+      // Shutdown ends on its own (a swarm that stops making progress is left behind, see
+      // stopAll); a second signal exits at once.
       const force = (why: string) => {
         process.stderr.write(`shoal: ${why}; exiting without waiting (resume data of torrents still stopping may be stale)\n`);
         process.exit(1);
       };
       process.once('SIGINT', () => force('interrupted again'));
       process.once('SIGTERM', () => force('terminated again'));
-      const deadline = setTimeout(() => force(`shutdown took longer than ${SHUTDOWN_DEADLINE_MS / 1000} s`), SHUTDOWN_DEADLINE_MS);
       await server.close();
       await running.close();
       runtime.close();
-      clearTimeout(deadline);
     });
 }
 
 const DEFAULT_LISTEN = '0.0.0.0:6881';
-/** Swarms get DEFAULT_STOP_TIMEOUT_MS each to stop (in parallel); the whole shutdown a little more. */
-const SHUTDOWN_DEADLINE_MS = DEFAULT_STOP_TIMEOUT_MS + 20_000;
 
 function inUse(e: unknown): boolean {
   return (e as { code?: string } | undefined)?.code === 'EADDRINUSE';

@@ -94,18 +94,57 @@ export function foldTotals(ctx: Pick<RunContext, 'store'>, entry: TorrentEntry):
 
 /**
  * Stops the entry's swarm: counters folded, resume data written clean, trackers told
- * 'stopped'. Never rejects, and resolves within `stopTimeoutMs` even if the swarm does not
- * (a disk that hangs): the caller (a DELETE, shutdown) always gets its answer. Concurrent
- * calls share one stop.
+ * 'stopped'. Never rejects (a failure is logged); concurrent calls share one stop. It may
+ * take as long as the disk does: callers that owe someone an answer use `stopEntryBounded`.
  */
 export function stopEntry(ctx: RunContext, entry: TorrentEntry): Promise<void> {
   if (entry.stopping) return entry.stopping;
-  const stopping = bounded(ctx, entry, stopSwarm(ctx, entry)).finally(() => {
-    if (entry.stopping === stopping) entry.stopping = undefined;
-    ctx.changed(entry);
-  });
+  const stopping = stopSwarm(ctx, entry)
+    .catch((e: unknown) => ctx.log(`torrent ${entry.id}: stopping failed: ${e instanceof Error ? e.message : String(e)}`))
+    .finally(() => {
+      if (entry.stopping === stopping) entry.stopping = undefined;
+      ctx.changed(entry);
+    });
   entry.stopping = stopping;
   return stopping;
+}
+
+/** `stopEntry`, resolved after `stopTimeoutMs` at the latest (a disk that hangs): a DELETE or a pause always gets its answer. The stop goes on. */
+export async function stopEntryBounded(ctx: RunContext, entry: TorrentEntry): Promise<void> {
+  let timer: TimerHandle | undefined;
+  const timedOut = new Promise<boolean>((resolve) => (timer = ctx.runtime.clock.setTimer(ctx.stopTimeoutMs, () => resolve(true))));
+  const late = await Promise.race([stopEntry(ctx, entry).then(() => false), timedOut]);
+  timer?.cancel();
+  if (late) ctx.log(`torrent ${entry.id}: its swarm did not stop within ${ctx.stopTimeoutMs} ms (a disk operation hangs?); going on without it`);
+}
+
+/**
+ * Stops every entry (shutdown). Waits as long as stops keep completing, so thousands of
+ * resume files on a slow disk are all written; gives up on the rest once none has completed
+ * for `stopTimeoutMs`.
+ */
+export function stopAll(ctx: RunContext, entries: readonly TorrentEntry[]): Promise<void> {
+  let pending = entries.length;
+  if (pending === 0) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    let timer: TimerHandle | undefined;
+    const arm = () => {
+      timer?.cancel();
+      timer = ctx.runtime.clock.setTimer(ctx.stopTimeoutMs, () => {
+        ctx.log(`${pending} swarm(s) did not stop within ${ctx.stopTimeoutMs} ms of the last one that did (a disk operation hangs?); shutting down without them`);
+        resolve();
+      });
+    };
+    arm();
+    for (const e of entries) {
+      void stopEntry(ctx, e).then(() => {
+        pending--;
+        if (pending > 0) return arm();
+        timer?.cancel();
+        resolve();
+      });
+    }
+  });
 }
 
 async function stopSwarm(ctx: RunContext, entry: TorrentEntry): Promise<void> {
@@ -120,16 +159,6 @@ async function stopSwarm(ctx: RunContext, entry: TorrentEntry): Promise<void> {
   entry.swarm = undefined;
   entry.touch();
   await Promise.all([announcer?.stop(), ctx.session.removeTorrent(swarm)]);
-}
-
-/** Waits for `work` at most `stopTimeoutMs`; logs a failure or a timeout instead of passing it on. */
-async function bounded(ctx: RunContext, entry: TorrentEntry, work: Promise<void>): Promise<void> {
-  let timer: TimerHandle | undefined;
-  const timedOut = new Promise<'timeout'>((resolve) => (timer = ctx.runtime.clock.setTimer(ctx.stopTimeoutMs, () => resolve('timeout'))));
-  const outcome = await Promise.race([work.then(() => 'stopped' as const, (e: unknown) => (e instanceof Error ? e : new Error(String(e)))), timedOut]);
-  timer?.cancel();
-  if (outcome === 'timeout') ctx.log(`torrent ${entry.id}: its swarm did not stop within ${ctx.stopTimeoutMs} ms (a disk operation hangs?); going on without it`);
-  else if (outcome !== 'stopped') ctx.log(`torrent ${entry.id}: stopping failed: ${outcome.message}`);
 }
 
 function onSwarmEvent(ctx: RunContext, entry: TorrentEntry, e: SwarmEvent): void {

@@ -25,7 +25,7 @@ import { torrentDetails } from './details.js';
 import { DhtScheduler } from './dht-scheduler.js';
 import { openFileStream } from './file-stream.js';
 import { queryPage } from './list-query.js';
-import { foldTotals, startEntry, stopEntry, type DaemonCounters, type RunContext } from './runner.js';
+import { foldTotals, startEntry, stopAll, stopEntry, stopEntryBounded, type DaemonCounters, type RunContext } from './runner.js';
 import { prepareSavePath } from './save-path.js';
 import { applySettingsPatch, defaultSettings, loadSettings } from './settings.js';
 import { StateStore, type TorrentRecord } from './state-store.js';
@@ -51,7 +51,7 @@ export interface DaemonServiceOptions {
   readonly maxOpenFiles?: number;
   /** Torrents the daemon holds; adding more answers 409 (default 10,000). */
   readonly maxTorrents?: number;
-  /** How long removing a torrent or shutting down waits for a swarm to stop (default 10 s). */
+  /** How long a removal or pause waits for a swarm to stop, and shutdown for the next swarm to finish stopping (default 10 s). */
   readonly stopTimeoutMs?: number;
   /** Where problems nobody waits for go (default: stderr). */
   readonly log?: (message: string) => void;
@@ -196,7 +196,7 @@ export class DaemonService implements TorrentService {
       this.startQueue = this.startQueue.filter((q) => q !== e);
       await this.store.put(e.record);
     }
-    await stopEntry(this.ctx, e);
+    await stopEntryBounded(this.ctx, e);
     this.changed(e);
   }
 
@@ -220,7 +220,7 @@ export class DaemonService implements TorrentService {
     } catch {
       // Unreadable metainfo: no file list to delete by.
     }
-    await stopEntry(this.ctx, e);
+    await stopEntryBounded(this.ctx, e);
     await this.store.remove(e.id);
     if (t) {
       await rm(resumePathFor(this.o.stateDir, t, e.record.savePath), { force: true });
@@ -312,7 +312,7 @@ export class DaemonService implements TorrentService {
     this.planTimer?.cancel();
     this.startQueue = [];
     this.dhtScheduler.close();
-    await Promise.allSettled([...this.entries.values()].map((e) => stopEntry(this.ctx, e)));
+    await stopAll(this.ctx, [...this.entries.values()]);
     await this.dhtStarting;
     this.dhtNode?.close();
     await this.store.close();
