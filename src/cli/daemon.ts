@@ -79,6 +79,8 @@ export function registerDaemon(program: Command): void {
         throw e;
       }
       const running = service;
+      // A long-running process: a promise some bug forgot to handle is logged, not fatal.
+      process.on('unhandledRejection', (e) => process.stderr.write(`shoal daemon: internal error (please report): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`));
       const shown = formatAddress(server.address);
       process.stdout.write(`web UI: http://${shown}/#token=${token}\n`);
       process.stdout.write(`api: http://${shown}/api (Authorization: Bearer <token in ${join(stateDir, 'api-token')}>)\n`);

@@ -9,7 +9,7 @@
  */
 import { rm } from 'node:fs/promises';
 import type { Dht } from '../../dht/dht.js';
-import type { Address, Runtime, TimerHandle } from '../../runtime/types.js';
+import type { Address, TimerHandle } from '../../runtime/types.js';
 import { Session, resumePathFor } from '../../session/session.js';
 import type { StorageStats } from '../../storage/types.js';
 import { RateLimiter } from '../../swarm/rate-limit.js';
@@ -29,36 +29,11 @@ import { foldTotals, startEntry, stopAll, stopEntry, stopEntryBounded, type Daem
 import { prepareSavePath } from './save-path.js';
 import { applySettingsPatch, defaultSettings, loadSettings } from './settings.js';
 import { StateStore, type TorrentRecord } from './state-store.js';
+import { DEFAULT_MAX_TORRENTS, DEFAULT_STOP_TIMEOUT_MS, type DaemonServiceOptions } from './options.js';
 import { metricsSnapshot, sameSummary, sessionStats } from './stats.js';
 import { TorrentEntry } from './torrent-entry.js';
 
-export interface DaemonServiceOptions {
-  readonly runtime: Runtime;
-  readonly stateDir: string;
-  /** Default save path until settings say otherwise. */
-  readonly downloadDir: string;
-  /** Peer listen address (default 0.0.0.0:0). */
-  readonly listen?: Address;
-  /** DHT bootstrap nodes (HOST:PORT; empty: the public routers); false: no DHT whatever the settings say. */
-  readonly dhtBootstrap?: readonly string[] | false;
-  /** Wall-clock ms since the epoch (addedAt, tracker times). */
-  readonly wallClock: () => number;
-  /** Swarms started at once during background start-up (default 16). */
-  readonly startConcurrency?: number;
-  /** Memory for each torrent's block cache (default 4 MiB). */
-  readonly cacheBytesPerTorrent?: number;
-  /** Open files across all torrents (default 512). */
-  readonly maxOpenFiles?: number;
-  /** Torrents the daemon holds; adding more answers 409 (default 10,000). */
-  readonly maxTorrents?: number;
-  /** How long a removal or pause waits for a swarm to stop, and shutdown for the next swarm to finish stopping (default 10 s). */
-  readonly stopTimeoutMs?: number;
-  /** Where problems nobody waits for go (default: stderr). */
-  readonly log?: (message: string) => void;
-}
-
-export const DEFAULT_MAX_TORRENTS = 10_000;
-export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+export { DEFAULT_MAX_TORRENTS, DEFAULT_STOP_TIMEOUT_MS, type DaemonServiceOptions } from './options.js';
 
 const TICK_MS = 1000;
 const SNAPSHOT_EVERY_MS = 60_000;
