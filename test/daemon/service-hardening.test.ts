@@ -89,6 +89,9 @@ it('refuses a save path it cannot create or write with a 400 that says why, and 
   await rejects(s.add({ torrent: t.bytes, savePath: join(file, 'sub') }), 400, /cannot be written: a file is in the way \(ENOTDIR\)/);
   await rejects(s.add({ torrent: t.bytes, savePath: file }), 400, /cannot be written/);
   assert.equal(s.list({}).total, 0);
+  // The default save path is checked when it is set.
+  await rejects(s.updateSettings({ downloadDir: join(file, 'downloads') }), 400, /^downloadDir ".*" cannot be written: a file is in the way/);
+  assert.notEqual(s.settings().downloadDir, join(file, 'downloads'));
   // Over HTTP: a 400 naming the path.
   const h = await startHarnessFor(s);
   try {

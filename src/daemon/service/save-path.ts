@@ -21,9 +21,9 @@ const REASONS: Readonly<Record<string, string>> = {
   ELOOP: 'too many symbolic links',
 };
 
-/** Normalises `path` and makes sure it is a directory the daemon can write, creating it if needed; 400 otherwise. */
-export async function prepareSavePath(path: string): Promise<string> {
-  if (path.includes('\0') || !isAbsolute(path)) throw new ServiceError(400, 'savePath must be an absolute path without NUL bytes');
+/** Normalises `path` and makes sure it is a directory the daemon can write, creating it if needed; 400 naming the setting or field otherwise. */
+export async function prepareSavePath(path: string, name: 'savePath' | 'downloadDir'): Promise<string> {
+  if (path.includes('\0') || !isAbsolute(path)) throw new ServiceError(400, `${name} must be an absolute path without NUL bytes`);
   const dir = resolve(path);
   try {
     await mkdir(dir, { recursive: true });
@@ -31,7 +31,7 @@ export async function prepareSavePath(path: string): Promise<string> {
     await access(dir, constants.W_OK | constants.X_OK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
-    throw new ServiceError(400, `savePath ${JSON.stringify(dir)} cannot be written: ${REASONS[code] ?? (e as Error).message} (${code})`);
+    throw new ServiceError(400, `${name} ${JSON.stringify(dir)} cannot be written: ${REASONS[code] ?? (e as Error).message} (${code})`);
   }
   return dir;
 }

@@ -136,7 +136,7 @@ export class DaemonService implements TorrentService {
     const maxTorrents = this.o.maxTorrents ?? DEFAULT_MAX_TORRENTS;
     if (this.entries.size >= maxTorrents) throw new ServiceError(409, `the daemon holds its maximum of ${maxTorrents} torrents (--max-torrents); remove one first`);
     if (input.savePath !== undefined && (typeof input.savePath !== 'string' || input.savePath === '')) throw new ServiceError(400, 'savePath must be a directory path');
-    const savePath = await prepareSavePath(input.savePath ?? this.current.downloadDir);
+    const savePath = await prepareSavePath(input.savePath ?? this.current.downloadDir, input.savePath !== undefined ? 'savePath' : 'downloadDir');
     if (this.entries.has(id)) throw new ServiceError(409, `torrent ${id} is already added`); // added while we checked the path
     const record: TorrentRecord = {
       id, name: torrent?.name ?? magnet?.name ?? id, savePath,
@@ -237,6 +237,7 @@ export class DaemonService implements TorrentService {
 
   async updateSettings(patch: Partial<Settings>): Promise<Settings> {
     const next = applySettingsPatch(this.current, patch);
+    if (patch.downloadDir !== undefined) await prepareSavePath(next.downloadDir, 'downloadDir'); // refused now, not at the next add
     await this.store.writeSettings(next);
     this.current = next;
     this.globalLimiters.download.setRate(next.downloadRateLimit);
