@@ -130,11 +130,11 @@ export class DaemonService implements TorrentService {
 
   async add(input: AddTorrentInput): Promise<TorrentId> {
     if (this.closed) throw new ServiceError(409, 'the daemon is shutting down');
+    const maxTorrents = this.o.maxTorrents ?? DEFAULT_MAX_TORRENTS;
+    if (this.entries.size >= maxTorrents) throw new ServiceError(409, `the daemon holds its maximum of ${maxTorrents} torrents (--max-torrents); remove one first`);
     const { torrent, magnet, bytes } = parseInput(input);
     const id = Buffer.from((torrent?.infoHashV1 ?? torrent?.infoHashV2 ?? magnet?.infoHashV1 ?? magnet?.infoHashV2)!).toString('hex');
     if (this.entries.has(id)) throw new ServiceError(409, `torrent ${id} is already added`);
-    const maxTorrents = this.o.maxTorrents ?? DEFAULT_MAX_TORRENTS;
-    if (this.entries.size >= maxTorrents) throw new ServiceError(409, `the daemon holds its maximum of ${maxTorrents} torrents (--max-torrents); remove one first`);
     if (input.savePath !== undefined && (typeof input.savePath !== 'string' || input.savePath === '')) throw new ServiceError(400, 'savePath must be a directory path');
     const savePath = await prepareSavePath(input.savePath ?? this.current.downloadDir, input.savePath !== undefined ? 'savePath' : 'downloadDir');
     if (this.entries.has(id)) throw new ServiceError(409, `torrent ${id} is already added`); // added while we checked the path
