@@ -53,13 +53,15 @@ export function createMetrics(service: TorrentService): MetricsEndpoint {
       for (const state of TORRENT_STATES) this.set({ state }, snap().torrentsByState[state] ?? 0);
     },
   });
+  const highestAnnounces = { success: 0, failure: 0 };
   new Counter({
     name: 'shoal_tracker_announces_total', help: 'Tracker announces by result.', labelNames: ['result'], registers,
     collect() {
       this.reset();
-      const { success, failure } = snap().trackerAnnounces;
-      this.inc({ result: 'success' }, success);
-      this.inc({ result: 'failure' }, failure);
+      for (const result of ['success', 'failure'] as const) {
+        highestAnnounces[result] = Math.max(highestAnnounces[result], snap().trackerAnnounces[result]);
+        this.inc({ result }, highestAnnounces[result]);
+      }
     },
   });
   // CPU, memory, event loop lag, GC: cheap, and what a Node dashboard expects.
