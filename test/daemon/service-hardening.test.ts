@@ -6,9 +6,11 @@
  */
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import { DaemonService } from '../../src/daemon/service/service.js';
 import { ServiceError } from '../../src/daemon/types.js';
 import { formatMagnet } from '../../src/metainfo/magnet.js';
@@ -101,6 +103,21 @@ it('refuses a save path it cannot create or write with a 400 that says why, and 
   } finally {
     await h.close();
   }
+});
+
+it('refuses a directory it may not write (EACCES) when the torrent is added', async (t) => {
+  const locked = join(dir, 'locked');
+  mkdirSync(locked, { mode: 0o555 });
+  chmodSync(locked, 0o555);
+  chmodSync(dir, 0o755);
+  const check = `import('${pathToFileURL(join(import.meta.dirname, '../../src/daemon/service/save-path.js')).href}').then((m) => m.prepareSavePath(${JSON.stringify(join(locked, 'dl'))}, 'savePath')).then(() => console.log('accepted'), (e) => console.log(e.status, e.message))`;
+  // root may write anywhere: run the check as an unprivileged user when the tests run as root.
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot && !existsSync('/usr/bin/setpriv')) return t.skip('running as root without setpriv to drop privileges');
+  const argv = asRoot ? ['/usr/bin/setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath] : [process.execPath];
+  const r = spawnSync(argv[0], [...argv.slice(1), '-e', check], { encoding: 'utf8', timeout: 20_000 });
+  if (asRoot && r.stdout.trim() === '') return t.skip(`cannot run the check as nobody: ${r.stderr.split('\n').find((l) => l.includes('Error')) ?? r.stderr.slice(0, 200)}`);
+  assert.match(r.stdout.trim(), /^400 savePath ".*locked\/dl" cannot be written: permission denied \(EACCES\)$/, r.stderr);
 });
 
 it('answers a removal and shuts down within stopTimeoutMs when a swarm never stops (a hung disk)', async () => {
