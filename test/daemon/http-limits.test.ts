@@ -193,6 +193,44 @@ describe('HTTP API: connection limits', () => {
     }
   });
 
+  it('answers 408 to a body that trickles past requestTimeoutMs, closes idle keep-alive connections after keepAliveTimeoutMs, and a connection after maxRequestsPerSocket requests', async () => {
+    const h = await startHarness({ limits: { headersTimeoutMs: 200, requestTimeoutMs: 400, keepAliveTimeoutMs: 300, maxRequestsPerSocket: 2 } });
+    const auth = `Authorization: Bearer ${TOKEN}\r\n`;
+    try {
+      // Headers in time, then a body that never completes.
+      const trickle = connect(h.port, '127.0.0.1');
+      trickle.setEncoding('latin1');
+      let answer = '';
+      trickle.on('data', (d: string) => (answer += d));
+      trickle.on('error', () => undefined);
+      trickle.write(`PATCH /api/settings HTTP/1.1\r\nHost: ${h.hostPort}\r\n${auth}Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"dht":`);
+      await new Promise((r) => trickle.on('close', r));
+      assert.match(answer, /^HTTP\/1\.1 408 /);
+
+      // Two requests on one connection: the second answer says it closes, and it does.
+      const keep = connect(h.port, '127.0.0.1');
+      keep.setEncoding('latin1');
+      let text = '';
+      keep.on('data', (d: string) => (text += d));
+      const closed = new Promise((r) => keep.on('close', r));
+      const get = `GET /api/stats HTTP/1.1\r\nHost: ${h.hostPort}\r\n${auth}\r\n`;
+      keep.write(get + get);
+      await closed;
+      const heads = [...text.matchAll(/HTTP\/1\.1 [\s\S]*?\r\n\r\n/g)].map((m) => m[0]);
+      assert.deepEqual(heads.map((b) => b.split('\r\n')[0]), ['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
+      assert.match(heads[1], /\r\nconnection: close/i);
+
+      // One request, then silence: the server closes the idle connection.
+      const idle = connect(h.port, '127.0.0.1');
+      idle.resume();
+      const idleClosed = new Promise((r) => idle.on('close', r));
+      idle.write(get);
+      await idleClosed;
+    } finally {
+      await h.close();
+    }
+  });
+
   it('keeps an event stream open past the request and header timeouts (they bound the request, not the answer)', async () => {
     const h = await startHarness({ limits: { headersTimeoutMs: 100, requestTimeoutMs: 200 } });
     try {
