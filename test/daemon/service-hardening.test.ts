@@ -120,7 +120,7 @@ it('refuses a directory it may not write (EACCES) when the torrent is added', as
   assert.match(r.stdout.trim(), /^400 savePath ".*locked\/dl" cannot be written: permission denied \(EACCES\)$/, r.stderr);
 });
 
-it('answers a removal and shuts down within stopTimeoutMs when a swarm never stops (a hung disk)', async () => {
+it('answers a pause or removal and shuts down within stopTimeoutMs when a swarm never stops or never starts (a hung disk)', async () => {
   const logged: string[] = [];
   const s = await service('hung', { stopTimeoutMs: 300, log: (m) => logged.push(m) });
   const t = await makeTorrent(join(dir, 'hung-save'), 'stuck', [{ path: 'a.bin', length: 40_000 }]);
@@ -134,6 +134,16 @@ it('answers a removal and shuts down within stopTimeoutMs when a swarm never sto
   await s.remove(id, { deleteData: false });
   assert.equal(s.list({}).total, 1);
   assert.match(logged.join('\n'), /did not stop within 300 ms/);
+
+  // A start that never finishes (checking a file that blocks every read): still answered.
+  s.session.addTorrent = () => new Promise(() => undefined);
+  const blocked = await s.add({ torrent: (await makeTorrent(join(dir, 'hung-save'), 'blocked', [{ path: 'c.bin', length: 4_000 }])).bytes, savePath: join(dir, 'hung-save') });
+  await waitFor('checking', () => s.details(blocked).state === 'checking');
+  await s.pause(blocked);
+  assert.equal(s.details(blocked).state, 'paused');
+  await s.remove(blocked, { deleteData: true });
+  assert.equal(s.list({}).total, 1);
+
   await s.close(); // `other` hangs the same way
   assert.match(logged.at(-1) ?? '', /^1 swarm\(s\) did not stop within 300 ms of the last one that did/);
 });
