@@ -14,6 +14,7 @@
  * - `flush()` fsyncs every file written (or verified from disk) since the last flush and
  *   returns the pieces now durable: the only set resume data may record (docs/storage.md).
  */
+import { resolve } from 'node:path';
 import type { PieceLayout } from '../metainfo/layout.js';
 import { BLOCK_SIZE } from '../metainfo/merkle.js';
 import { copyBytes } from '../util/bytes.js';
@@ -80,6 +81,8 @@ export class FileStorage implements PieceStorage {
   private readonly ownFdCache: boolean;
   private readonly onEvent?: StorageEventHandler;
   private readonly hashChunkBytes: number;
+  /** The download directory, absolute: no directory below it may be a symlink when writing. */
+  private readonly root: string;
   /** Pieces of each file not yet had (finalised at zero). */
   private readonly missing: number[];
   /** Files written, or verified from disk, since the last flush. */
@@ -113,6 +116,7 @@ export class FileStorage implements PieceStorage {
     this.fdCache = options.fdCache ?? new FdCache({ maxOpenFiles: options.maxOpenFiles ?? FILE_STORAGE_DEFAULTS.maxOpenFiles });
     this.verifier = options.verifier ?? new PieceVerifier(torrent);
     this.durability = new SyncTracker(this.fdCache, options.downloadDir);
+    this.root = resolve(options.downloadDir);
     this.onEvent = options.onEvent;
     const chunk = options.hashChunkBytes ?? FILE_STORAGE_DEFAULTS.hashChunkBytes;
     if (!Number.isSafeInteger(chunk) || chunk < 1) throw new RangeError('hashChunkBytes must be a positive integer');
@@ -338,7 +342,7 @@ export class FileStorage implements PieceStorage {
       } catch (e) {
         throw ioError(e, path, 'truncate');
       }
-    });
+    }, this.root);
     this.mark(i);
   }
 
@@ -389,7 +393,7 @@ export class FileStorage implements PieceStorage {
     this.diskWrites++;
     for (const p of this.realParts(piece, offset, data.length)) {
       const path = this.paths[p.fileIndex] as string;
-      await this.fdCache.use(path, 'write', (fh) => writeFully(fh, path, data.subarray(p.at, p.at + p.length), p.fileOffset));
+      await this.fdCache.use(path, 'write', (fh) => writeFully(fh, path, data.subarray(p.at, p.at + p.length), p.fileOffset), this.root);
       // Marked after the write completes, so a flush that clears the mark fsyncs after it.
       this.mark(p.fileIndex);
     }
@@ -414,7 +418,7 @@ export class FileStorage implements PieceStorage {
   private createEmptyFiles(): Promise<void> {
     this.emptyFiles ??= (async () => {
       for (const i of this.realFiles) {
-        if (this.layout.files[i].length === 0) await this.fdCache.use(this.paths[i] as string, 'write', async () => undefined);
+        if (this.layout.files[i].length === 0) await this.fdCache.use(this.paths[i] as string, 'write', async () => undefined, this.root);
       }
     })().catch((e: unknown) => {
       this.emptyFiles = undefined;
