@@ -1,6 +1,7 @@
 /**
- * Issue 12, items 3 and 6 at parse time: the largest piece length accepted, and files that
- * would share a path on disk (renamed on disk as libtorrent does; the info hash unchanged).
+ * Issue 12, items 3 and 6 at parse time: the largest piece length and piece count accepted,
+ * and files that would share a path on disk (renamed on disk as libtorrent does; the info
+ * hash unchanged).
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,6 +60,23 @@ describe('piece length limit', () => {
     assert.equal(MAX_PIECE_LENGTH, 536_854_528);
     assert.equal(parseTorrent(single(MAX_PIECE_LENGTH)).pieceLength, MAX_PIECE_LENGTH);
     assert.throws(() => parseTorrent(single(1 << 20), { maxPieceLength: 1 << 19 }), /maxPieceLength/);
+  });
+});
+
+describe('piece count and total length', () => {
+  /** A v2 info dict as fetched for a magnet link (no piece layers) declaring one file of `length` bytes. */
+  const v2Magnet = (length: number) => encode({ info: { name: 'T', 'piece length': PL, 'meta version': 2, 'file tree': { 'a.bin': { '': { length, 'pieces root': new Uint8Array(32).fill(1) } } } } });
+
+  it('refuses millions of declared pieces by maxPieces before anything is sized by them', () => {
+    // 2^50 bytes in 16 KiB pieces: 2^36 pieces, nothing in the input to back them.
+    assert.throws(() => parseTorrent(v2Magnet(2 ** 50), { requirePieceLayers: false }), (e: unknown) => e instanceof TorrentParseError && /maxPieces \(16000000\)/.test((e as Error).message));
+    assert.throws(() => parseTorrent(v2Magnet(PL * 3_000_001), { requirePieceLayers: false, maxPieces: 3_000_000 }), /maxPieces/);
+    assert.equal(parseTorrent(v2Magnet(PL * 3_000_000), { requirePieceLayers: false, maxPieces: 3_000_000 }).pieceCount, 3_000_000);
+  });
+
+  it('accepts a torrent larger than any disk (files are sparse; a full disk is a storage error)', () => {
+    const t = parseTorrent(v2Magnet(2 ** 48), { requirePieceLayers: false, maxPieces: 2 ** 40 });
+    assert.equal(t.length, 2 ** 48);
   });
 });
 
