@@ -33,9 +33,13 @@ interface Dir {
   next?: Map<string, number>;
 }
 
+// eslint-disable-next-line no-control-regex -- the whole ASCII range, control characters included
+const ASCII = /^[\u0000-\u007f]*$/;
+
 /** The key two names share when one file system would take them for the same file. */
 function fold(name: string): string {
-  return name.normalize('NFC').toLowerCase();
+  // NFC leaves ASCII as it is; skipping it halves the cost for the usual names.
+  return ASCII.test(name) ? name.toLowerCase() : name.normalize('NFC').toLowerCase();
 }
 
 /**
@@ -47,7 +51,10 @@ function fold(name: string): string {
 export function resolveCollisions(paths: readonly (readonly string[])[], options: ResolveCollisionsOptions): (readonly string[])[] {
   const maxBytes = options.maxComponentBytes ?? PATH_SAFETY_DEFAULTS.maxComponentBytes;
   const root: Dir = { kids: new Map() };
+  let last: { path: readonly string[]; dir: Dir } | undefined;
   const parentOf = (path: readonly string[]): Dir => {
+    // Files come grouped by directory: most share the previous one's.
+    if (last && sameDir(last.path, path)) return last.dir;
     let d = root;
     for (let i = 0; i < path.length - 1; i++) {
       const k = fold(path[i]);
@@ -55,6 +62,7 @@ export function resolveCollisions(paths: readonly (readonly string[])[], options
       if (!next) d.kids.set(k, (next = { kids: new Map() }));
       d = next;
     }
+    last = { path, dir: d };
     return d;
   };
   // Directories first, so no file can take a directory's place.
@@ -63,8 +71,9 @@ export function resolveCollisions(paths: readonly (readonly string[])[], options
   return paths.map((path, i) => {
     const dir = parents[i];
     const name = path[path.length - 1];
-    if (!dir.kids.has(fold(name))) {
-      dir.kids.set(fold(name), null);
+    const key = fold(name);
+    if (!dir.kids.has(key)) {
+      dir.kids.set(key, null);
       return path;
     }
     const dot = name.lastIndexOf('.');
@@ -75,8 +84,9 @@ export function resolveCollisions(paths: readonly (readonly string[])[], options
     dir.next ??= new Map();
     for (let n = dir.next.get(memoKey) ?? 1; ; n++) {
       const candidate = renamed(stem, n, ext, maxBytes);
-      if (!dir.kids.has(fold(candidate))) {
-        dir.kids.set(fold(candidate), null);
+      const candidateKey = fold(candidate);
+      if (!dir.kids.has(candidateKey)) {
+        dir.kids.set(candidateKey, null);
         dir.next.set(memoKey, n + 1);
         return [...path.slice(0, -1), candidate];
       }
@@ -85,6 +95,12 @@ export function resolveCollisions(paths: readonly (readonly string[])[], options
       }
     }
   });
+}
+
+function sameDir(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length - 1; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** `<stem>.<n><ext>`, the stem cut (or the extension dropped) to stay within `maxBytes`. */
