@@ -87,7 +87,14 @@ export function TorrentView({ infoHash }: { infoHash: string }) {
         <Fact label="Pieces" value={d.pieceCount > 0 ? `${d.pieceCount} × ${formatBytes(d.pieceLength)}` : '–'} />
         <Fact label="Added" value={formatTime(d.addedAt)} />
         <Fact label="Save path" value={d.savePath} wide />
-        <Fact label="Info hash" value={d.infoHash} wide mono />
+        {d.infoHashes.v1 && d.infoHashes.v2
+          ? (
+            <>
+              <Fact label="Info hash v1" value={d.infoHashes.v1} wide mono />
+              <Fact label="Info hash v2" value={d.infoHashes.v2} wide mono />
+            </>
+          )
+          : <Fact label="Info hash" value={d.infoHash} wide mono />}
       </dl>
       <Limits infoHash={d.infoHash} limits={d.limits} onChanged={() => refresh.current()} />
       <details class="magnet">
