@@ -1,7 +1,8 @@
 /**
  * The file backend: a torrent's pieces in real files under `<downloadDir>/<name>/...`
  * (multi-file) or `<downloadDir>/<file>` (single file). Every path goes through
- * `resolveInside`, so no name from a torrent reaches outside the download directory.
+ * `resolveInside`, so no name from a torrent reaches outside the download directory, and
+ * nothing is written through a symlinked directory below it (`FdCache`, docs/path-safety.md).
  *
  * - Files are sparse: blocks are written at their offsets, nothing is preallocated, and a
  *   file reaches its final length when its last piece is written (a longer pre-existing file
@@ -9,7 +10,8 @@
  *   first write or when the torrent completes. Pad ranges are never written.
  * - Unverified blocks wait in memory (`cacheBytes`); over budget, the oldest pieces' blocks
  *   go to disk and are read back when the piece is verified. A verified piece is written
- *   whole, then cached for seeding if it fits.
+ *   whole, then cached for seeding if it fits. A piece larger than the budget is never held:
+ *   its blocks go to disk as they come and it is hashed `hashChunkBytes` at a time.
  * - Handles come from an `FdCache` (pass the session's to share one bound).
  * - `flush()` fsyncs every file written (or verified from disk) since the last flush and
  *   returns the pieces now durable: the only set resume data may record (docs/storage.md).
