@@ -2,11 +2,12 @@
  * Torrents that must not take the daemon down (issue 12, item 3): one past a parse limit is
  * refused before it is saved, and a saved one that no longer loads (a 2 GiB piece length
  * saved by an older version, garbage, a missing file) puts only that torrent in 'error' at
- * start, with the reason; the daemon and its other torrents start.
+ * start, with the reason; a malformed saved record is skipped with a logged reason; the
+ * daemon and its other torrents start.
  */
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode } from '../../src/bencode/encode.js';
@@ -75,6 +76,36 @@ it('starts with saved torrents that no longer load: each in error with its reaso
     await service.resume(bad[0][0]);
     await waitFor('the huge torrent back in error', () => service.details(bad[0][0]).state === 'error');
     assert.ok(existsSync(join(dl, 'huge.bin')));
+  } finally {
+    await service.close();
+    runtime.close();
+  }
+});
+
+it('skips malformed saved records with a logged reason and starts with the rest', async (t) => {
+  const state = join(dir, 'malformed-state'), dl = join(dir, 'malformed-dl');
+  const good = await makeTorrent(join(dir, 'src-m'), 'kept', [{ path: 'f.bin', length: 30_000 }]);
+  const id = hex(good.torrent);
+  const store = StateStore.open(state);
+  await store.writeMeta(id, good.bytes);
+  await store.put({ ...record(id, 'kept', join(dir, 'src-m')), paused: true });
+  await store.close();
+  // Lines a crash cannot produce (those are torn tails) but a hand edit or another program can.
+  const junk = ['{"op":"put"}', '{"op":"put","t":{"id":"zz"}}', 'null', '7', '{"op":"del"}', JSON.stringify({ op: 'put', t: { ...record('d4'.repeat(20), 'x', dl), savePath: 5 } })];
+  appendFileSync(join(state, 'torrents.log'), junk.map((l) => `${l}\n`).join(''));
+  const snapPath = join(state, 'torrents.json');
+  const snap = JSON.parse(readFileSync(snapPath, 'utf8')) as { torrents: unknown[] };
+  snap.torrents.push({ id: 'not-hex' }, null);
+  writeFileSync(snapPath, JSON.stringify(snap));
+
+  const logged = t.mock.method(console, 'error', () => undefined);
+  const { service, runtime } = await startService(state, dl);
+  try {
+    assert.deepEqual(service.list({}).torrents.map((x) => x.infoHash), [id]);
+    assert.equal(service.details(id).state, 'paused');
+    const lines = logged.mock.calls.map((c) => String(c.arguments[0]));
+    assert.equal(lines.filter((l) => l.startsWith('shoal daemon: skipped torrents.log: a malformed entry')).length, junk.length);
+    assert.equal(lines.filter((l) => l.startsWith('shoal daemon: skipped torrents.json: a malformed record')).length, 2);
   } finally {
     await service.close();
     runtime.close();
