@@ -67,7 +67,7 @@ describe('web UI while the daemon is away', { skip }, () => {
     if (tmp) removeDir(tmp);
   });
 
-  it('shows rates in the stats bar as numbers, and both info hashes of a hybrid torrent', async () => {
+  it('shows rates in the stats bar as numbers, speed graphs, and both info hashes of a hybrid torrent', async () => {
     const down = page.locator('.stats .down dd');
     await down.waitFor();
     assert.match(await down.innerText(), /^\d[\d.]* (B|KiB|MiB|GiB)\/s$/);
@@ -77,6 +77,11 @@ describe('web UI while the daemon is away', { skip }, () => {
     await page.evaluate(`location.hash = '#/t/${v1}'`);
     await page.getByText(v2, { exact: true }).waitFor({ timeout: 15_000 });
     await page.getByText(v1, { exact: true }).waitFor();
+    // Speed graphs: the stats bar's and the torrent's, each labelled with the current rates.
+    const graphs = page.locator('svg.speed-graph[role="img"]');
+    await graphs.nth(1).waitFor();
+    assert.match((await graphs.nth(0).getAttribute('aria-label')) ?? '', /^Speed over the last 5 minutes: down \d.* up \d/);
+    await page.waitForFunction('document.querySelectorAll("svg.speed-graph")[1].querySelectorAll("polyline").length === 2', undefined, { timeout: 10_000 });
     await screenshot('hybrid-info-hashes');
   });
 

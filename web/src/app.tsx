@@ -8,6 +8,7 @@ import { Services, type AppServices, type NoticeKind } from './context.js';
 import { LiveEvents, type LiveStatus } from './live.js';
 import { Login } from './login.js';
 import { SettingsDialog } from './settings.js';
+import { pushSample, type RateSample } from './speed-graph.js';
 import { StatsBar } from './stats-bar.js';
 import { TorrentList } from './torrent-list.js';
 import { TorrentView } from './torrent-view.js';
@@ -55,6 +56,7 @@ function Client({ token, onLogout }: { token: string; onLogout: (message: string
   const [notices, setNotices] = useState<Notice[]>([]);
   const [status, setStatus] = useState<LiveStatus>('connecting');
   const [stats, setStats] = useState<SessionStats | null>(null);
+  const [history, setHistory] = useState<RateSample[]>([]);
   const [selected, setSelected] = useState(routeFromHash);
   const [dragging, setDragging] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState(false);
@@ -80,7 +82,10 @@ function Client({ token, onLogout }: { token: string; onLogout: (message: string
       if (!(e instanceof ApiError && e.status === 401)) notify('error', `Loading statistics: ${(e as Error).message}`);
     });
     return live.subscribe((e) => {
-      if (e.type === 'stats') setStats(e.stats);
+      if (e.type === 'stats') {
+        setStats(e.stats);
+        setHistory((h) => pushSample(h, { at: Date.now(), down: e.stats.downloadRate, up: e.stats.uploadRate }));
+      }
       else if (e.type === 'resync') api.stats().then(setStats, () => undefined);
     });
   }, [api, live, notify]);
@@ -148,7 +153,7 @@ function Client({ token, onLogout }: { token: string; onLogout: (message: string
           (retrying every few seconds). Start it again with <code>shoal daemon</code> (or <code>npm start</code>).
         </div>
       )}
-      <StatsBar stats={stats} stale={offline} />
+      <StatsBar stats={stats} history={history} stale={offline} />
       <div class="notices" aria-live="polite">
         {notices.map((n) => (
           <div key={n.id} class={`notice notice-${n.kind}`} role={n.kind === 'error' ? 'alert' : 'status'}>

@@ -5,6 +5,7 @@ import { ApiError, errorMessage } from './api.js';
 import { useServices } from './context.js';
 import { formatBytes, formatDuration, formatRate, formatRelative, formatTime } from './format.js';
 import { PieceMap } from './piece-map.js';
+import { pushSample, SpeedGraph, type RateSample } from './speed-graph.js';
 import { Progress, StateBadge, TorrentActions } from './widgets.js';
 
 const POLL_MS = 1000, HIDDEN_POLL_MS = 5000;
@@ -16,6 +17,7 @@ export function TorrentView({ infoHash }: { infoHash: string }) {
   const [error, setError] = useState<string | null>(null);
   const [gone, setGone] = useState(false);
   const [tab, setTab] = useState<Tab>('files');
+  const [history, setHistory] = useState<RateSample[]>([]);
   const refresh = useRef<() => void>(() => undefined);
 
   useEffect(() => {
@@ -27,6 +29,7 @@ export function TorrentView({ infoHash }: { infoHash: string }) {
         const d = await api.details(infoHash);
         if (stopped) return;
         setDetails(d);
+        setHistory((h) => pushSample(h, { at: Date.now(), down: d.downloadRate, up: d.uploadRate }));
         setError(null);
       } catch (e) {
         if (stopped) return;
@@ -101,6 +104,8 @@ export function TorrentView({ infoHash }: { infoHash: string }) {
         <summary>Magnet link</summary>
         <input type="text" readonly value={d.magnet} aria-label="Magnet link" onFocus={(e) => e.currentTarget.select()} />
       </details>
+      <h2>Speed <span class="legend"><span class="down">down</span> <span class="up">up</span></span></h2>
+      <SpeedGraph samples={history} width={600} height={110} />
       <h2>Pieces</h2>
       <PieceMap pieces={d.pieces} pieceCount={d.pieceCount} />
       <nav class="tabs" role="tablist">
