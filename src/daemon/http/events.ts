@@ -76,16 +76,16 @@ export class EventFanOut {
     const live: EventSink[] = [];
     for (const res of this.open) {
       if (res.destroyed || res.writableEnded) continue;
-      if (res.writableLength + size > perStream) res.destroy(); // stopped reading
+      if (res.writableLength > 0 && res.writableLength + size > perStream) res.destroy(); // stopped reading
       else {
         live.push(res);
         buffered += res.writableLength;
       }
     }
     if (buffered + size * live.length > total) {
-      // The slowest readers go first, until what stays fits.
+      // The slowest readers go first, until what stays fits; one that has read everything stays.
       live.sort((a, b) => b.writableLength - a.writableLength);
-      while (live.length > 0 && buffered + size * live.length > total) {
+      while (live.length > 0 && live[0].writableLength > 0 && buffered + size * live.length > total) {
         const res = live.shift()!;
         buffered -= res.writableLength;
         res.destroy();
