@@ -8,11 +8,16 @@ export interface HttpClientOptions {
   readonly clock: Clock;
   /** Per request (default 15 s). */
   readonly timeoutMs?: number;
+  /** Aborts the request (a client shutting down); it then fails as unreachable. */
+  readonly signal?: AbortSignal;
 }
 
 async function get(url: string, o: HttpClientOptions): Promise<Uint8Array> {
   const ac = new AbortController();
   const timer = o.clock.setTimer(o.timeoutMs ?? 15_000, () => ac.abort());
+  const onAbort = (): void => ac.abort();
+  if (o.signal?.aborted) ac.abort();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     let res: Response;
     try {
@@ -41,6 +46,7 @@ async function get(url: string, o: HttpClientOptions): Promise<Uint8Array> {
     throw e;
   } finally {
     timer.cancel();
+    o.signal?.removeEventListener('abort', onAbort);
   }
 }
 
