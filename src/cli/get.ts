@@ -36,7 +36,7 @@ export function registerGet(program: Command): void {
     .command('get')
     .description('download a torrent or magnet link into a directory')
     .argument('<torrent-or-magnet>', '.torrent file or magnet: URI')
-    .requiredOption('-o, --output <dir>', 'directory to download into (files go to <dir>/<name>)')
+    .option('-o, --output <dir>', 'directory to download into (files go to <dir>/<name>; default: the current directory)', '.')
     .option('--peer <host:port>', 'a peer to connect to; repeatable', collect, [])
     .option('--listen <host:port>', 'accept peers on this address (default 0.0.0.0:0, a free port)')
     .option('--seed', 'keep seeding after the download completes, until interrupted')

@@ -16,6 +16,7 @@
 import type { Clock, Random, TimerHandle } from '../runtime/types.js';
 import { decodeCompact4, decodeCompact6, ipInto } from './compact.js';
 import { PeerTable } from './peer-table.js';
+import { SourceCounts } from './source-counts.js';
 import type { AnnounceRequest, AnnounceResponse, ScrapeStats, TrackerPeer } from './types.js';
 
 export interface TrackerCoreOptions {
@@ -47,8 +48,6 @@ export interface TrackerCoreOptions {
 
 export const TRACKER_DEFAULTS = { maxTorrents: 1_000_000, maxPeersPerTorrent: 100_000, maxPeers: 4_000_000, maxEntriesPerIp: 10_000 } as const;
 
-/** An IPv6 source is its /64: the first 8 bytes of the address. */
-const IPV6_SOURCE_BYTES = 8;
 
 interface TorrentRecord {
   /** The info hash as five big-endian 32-bit words (a typed array per torrent costs far more). */
@@ -100,15 +99,10 @@ export class TrackerCore {
   private allow: ReadonlySet<string> | undefined;
   private sweepTimer: TimerHandle | undefined;
   private readonly counters = { announces: 0, scrapes: 0, rejected: 0, expired: 0, notStored: 0, sourceLimited: 0 };
-  /** Entries held per source: an IPv4 address as a uint32, an IPv6 /64 as 16 hex digits. */
-  private readonly perSource = new Map<number | string, number>();
+  /** Entries held per source (IPv4 address, IPv6 /64). */
+  private readonly perSource = new SourceCounts();
   private readonly maxPerSource: number;
-  private readonly releaseEntry = (entries: Uint8Array, off: number, width: number): void => {
-    const k = sourceKey(entries, off, width === 6 ? 4 : 16);
-    const n = (this.perSource.get(k) ?? 1) - 1;
-    if (n <= 0) this.perSource.delete(k);
-    else this.perSource.set(k, n);
-  };
+  private readonly releaseEntry = (entries: Uint8Array, off: number, width: number): void => this.perSource.add(entries, off, width === 6 ? 4 : 16, -1);
   private readonly release4 = (entries: Uint8Array, off: number): void => this.releaseEntry(entries, off, 6);
   private readonly release6 = (entries: Uint8Array, off: number): void => this.releaseEntry(entries, off, 18);
   private peerCount = 0;
@@ -234,7 +228,7 @@ export class TrackerCore {
 
   /** Whether the source of `this.entry` (an address of `ipLen` bytes) holds its cap of entries. */
   private sourceFull(ipLen: 4 | 16): boolean {
-    return (this.perSource.get(sourceKey(this.entry, 0, ipLen)) ?? 0) >= this.maxPerSource;
+    return this.perSource.get(this.entry, 0, ipLen) >= this.maxPerSource;
   }
 
   /** Stores the announcing peer (`this.entry`); returns its position in `table` or -1. */
@@ -260,14 +254,12 @@ export class TrackerCore {
       this.counters.notStored++;
       return -1;
     }
-    const k = sourceKey(this.entry, 0, ipLen);
-    const held = this.perSource.get(k) ?? 0;
-    if (held >= this.maxPerSource) {
+    if (this.perSource.get(this.entry, 0, ipLen) >= this.maxPerSource) {
       this.counters.notStored++;
       this.counters.sourceLimited++;
       return -1;
     }
-    this.perSource.set(k, held + 1);
+    this.perSource.add(this.entry, 0, ipLen, 1);
     this.peerCount++;
     if (seed) this.seederCount++;
     return table.insert(this.entry, 0, seed, this.nowSeconds());
@@ -368,12 +360,6 @@ export class TrackerCore {
   private *all(): Generator<TorrentRecord> {
     for (const head of this.torrents.values()) for (let t: TorrentRecord | undefined = head; t !== undefined; t = t.next) yield t;
   }
-}
-
-/** The per-source map key of the address of `ipLen` bytes at `b[off..]`. */
-function sourceKey(b: Uint8Array, off: number, ipLen: 4 | 16): number | string {
-  if (ipLen === 4) return word(b, off) >>> 0;
-  return Buffer.from(b.buffer, b.byteOffset + off, IPV6_SOURCE_BYTES).toString('hex');
 }
 
 /** Big-endian 32 bits at `o`, as a signed int (a small integer V8 stores unboxed). */

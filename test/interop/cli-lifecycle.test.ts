@@ -4,18 +4,19 @@
  *   deadline (it took 85-115 s: UDP retransmits kept the process alive), with seed's own
  *   wording; a second Ctrl-C exits at once;
  * - `seed` at a path with part of the data says how much and which files are missing;
- * - `get` with no way to find peers prints a hint after a while and keeps waiting.
+ * - `get` with no way to find peers prints a hint after a while and keeps waiting;
+ * - `get` without -o saves into the current directory (it was a usage error).
  * Every child is bounded: each wait has a deadline and leftovers are killed.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { CLI_PATH, makeTempDir, removeDir, shoalCreate, writeTree } from './helpers.js';
+import { CLI_PATH, makeTempDir, removeDir, run, shoalCreate, writeTree } from './helpers.js';
 
 const FILES = [{ path: 'a.bin', length: 100_000 }, { path: 'b.bin', length: 60_000 }];
 
@@ -121,5 +122,20 @@ describe('shoal get with no way to find peers', () => {
     c.child.kill('SIGINT');
     assert.equal(await exitWithin(c, 20_000), 130);
     assert.match(c.stderr, /interrupted at 0\/\d+ pieces; resume data saved/);
+  });
+});
+
+describe('shoal get without -o', () => {
+  it('downloads into the current directory', { timeout: 90_000 }, async () => {
+    const seed = start(['seed', join(tmp, 'bare.torrent'), join(tmp, 'data', 'pay'), '--listen', '127.0.0.35:0', '--no-dht', '--state-dir', join(tmp, 'st-seed-cwd')]);
+    await until(() => /listening on/.test(seed.stdout), 30_000, 'listening on');
+    const at = /listening on (\S+)/.exec(seed.stdout)?.[1] ?? '';
+    const cwd = join(tmp, 'cwd');
+    mkdirSync(cwd);
+    const r = await run(process.execPath, [CLI_PATH, 'get', join(tmp, 'bare.torrent'), '--peer', at, '--listen', '127.0.0.36:0', '--no-dht', '--state-dir', join(tmp, 'st-get-cwd')], { cwd, timeoutMs: 60_000 });
+    seed.child.kill('SIGINT');
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(readFileSync(join(cwd, 'pay', 'a.bin')), readFileSync(join(tmp, 'data', 'pay', 'a.bin')));
+    assert.equal(statSync(join(cwd, 'pay', 'b.bin')).size, 60_000);
   });
 });
