@@ -23,7 +23,7 @@ async function get(url: string, o: HttpClientOptions): Promise<Uint8Array> {
     try {
       res = await fetch(url, { signal: ac.signal, redirect: 'follow', headers: { 'user-agent': 'Shoal/0.1' } });
     } catch (e) {
-      throw new TrackerUnreachable(`tracker ${url.split('?')[0]}: ${ac.signal.aborted ? 'timed out' : ((e as Error).cause as Error | undefined)?.message ?? (e as Error).message}`, { cause: e });
+      throw new TrackerUnreachable(`tracker ${url.split('?')[0]}: ${ac.signal.aborted ? (o.signal?.aborted ? 'cancelled' : 'timed out') : ((e as Error).cause as Error | undefined)?.message ?? (e as Error).message}`, { cause: e });
     }
     if (!res.body) return new Uint8Array();
     const chunks: Uint8Array[] = [];
@@ -42,7 +42,7 @@ async function get(url: string, o: HttpClientOptions): Promise<Uint8Array> {
     if (res.status !== 200 && size === 0) throw new TrackerUnreachable(`tracker ${url.split('?')[0]}: HTTP ${res.status}`);
     return Buffer.concat(chunks);
   } catch (e) {
-    if (ac.signal.aborted && !(e instanceof TrackerUnreachable)) throw new TrackerUnreachable(`tracker ${url.split('?')[0]}: timed out`, { cause: e });
+    if (ac.signal.aborted && !(e instanceof TrackerUnreachable)) throw new TrackerUnreachable(`tracker ${url.split('?')[0]}: ${o.signal?.aborted ? 'cancelled' : 'timed out'}`, { cause: e });
     throw e;
   } finally {
     timer.cancel();
