@@ -46,9 +46,11 @@ export function noPeersHint(s: PeerSourceState): string {
   else if (s.dht === 'starting') why.push('the DHT is still joining');
   else why.push('the DHT found nobody');
   if (s.manualPeers.length > 0) why.push(`--peer ${s.manualPeers.join(', ')} did not connect`);
-  const tries = s.manualPeers.length > 0 ? 'check that the peer is running and reachable' : 'try --peer HOST:PORT';
   const dhtTry = s.dht === 'off' || s.dht === 'unavailable' ? ' or --dht-bootstrap HOST:PORT' : '';
-  return `no peers found yet: ${joinAnd(why)}; still waiting (${tries}${dhtTry})`;
+  const tries = s.manualPeers.length > 0
+    ? `check that the peer is running and reachable${dhtTry ? `, or try${dhtTry.slice(3)}` : ''}`
+    : `try --peer HOST:PORT${dhtTry}`;
+  return `no peers found yet: ${joinAnd(why)}; still waiting (${tries})`;
 }
 
 function joinAnd(parts: readonly string[]): string {
