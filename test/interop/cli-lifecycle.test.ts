@@ -5,7 +5,9 @@
  *   wording; a second Ctrl-C exits at once;
  * - `seed` at a path with part of the data says how much and which files are missing;
  * - `get` with no way to find peers prints a hint after a while and keeps waiting;
- * - `get` without -o saves into the current directory (it was a usage error).
+ * - `get` without -o saves into the current directory (it was a usage error);
+ * - `shoal tracker --max-entries-per-ip` keeps one address flooding made-up torrents from
+ *   making the tracker full for another.
  * Every child is bounded: each wait has a deadline and leftovers are killed.
  */
 import { after, before, describe, it } from 'node:test';
@@ -13,7 +15,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, get as httpGet, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CLI_PATH, makeTempDir, removeDir, run, shoalCreate, writeTree } from './helpers.js';
@@ -137,5 +139,34 @@ describe('shoal get without -o', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(readFileSync(join(cwd, 'pay', 'a.bin')), readFileSync(join(tmp, 'data', 'pay', 'a.bin')));
     assert.equal(statSync(join(cwd, 'pay', 'b.bin')).size, 60_000);
+  });
+});
+
+describe('shoal tracker --max-entries-per-ip', () => {
+  /** One HTTP announce for torrent `n` from `from` (a loopback address); the bencoded reply as text. */
+  const announce = (port: number, from: string, n: number): Promise<string> => {
+    const hash = Buffer.alloc(20, 0x41);
+    hash.writeUInt32BE(n, 0);
+    const q = `info_hash=${escape(hash.toString('latin1'))}&peer_id=${'-SH0001-'.padEnd(20, 'x')}&port=6881&uploaded=0&downloaded=0&left=100&compact=1`;
+    return new Promise((resolve, reject) => {
+      httpGet({ host: '127.0.0.1', port, path: `/announce?${q}`, localAddress: from, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (b: Buffer) => (body += b.toString('latin1')));
+        res.on('end', () => resolve(body));
+      }).on('error', reject);
+    });
+  };
+
+  it('keeps one flooding address from making the tracker full for another', { timeout: 60_000 }, async () => {
+    const c = start(['tracker', '--http', '127.0.0.1:0', '--max-torrents', '50', '--max-entries-per-ip', '10']);
+    await until(() => /http tracker on http:\/\/127\.0\.0\.1:\d+/.test(c.stdout), 30_000, 'the tracker address');
+    const port = Number(/127\.0\.0\.1:(\d+)/.exec(c.stdout)?.[1]);
+    const replies: string[] = [];
+    for (let n = 0; n < 200; n++) replies.push(await announce(port, '127.0.0.41', n));
+    assert.equal(replies.filter((r) => r.includes('too many torrents announced from your address')).length, 190);
+    const honest = await announce(port, '127.0.0.42', 1_000_000);
+    assert.doesNotMatch(honest, /failure reason/, `an honest new torrent was refused: ${honest}`);
+    c.child.kill('SIGINT');
+    assert.equal(await exitWithin(c, 20_000), 0);
   });
 });
