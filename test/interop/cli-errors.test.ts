@@ -130,6 +130,12 @@ describe('shoal CLI errors', () => {
       assert.doesNotMatch(r.stderr, noRawCode);
     });
 
+    it('create -o naming a directory asks for a file path', async () => {
+      const r = await runCli(['create', join(tmp, 'data', 'src'), '-o', join(tmp, 'data')]);
+      assertOneLineFailure(r, 'create -o <dir>');
+      assert.match(r.stderr, /is a directory; give the path of the file to write/);
+    });
+
     it('seed with a path that does not exist is refused', async () => {
       const r = await runCli(['seed', goodTorrent, join(tmp, 'nothing-here'), '--no-dht', '--listen', '127.0.0.1:0', '--state-dir', stateDir()], { timeoutMs: 30_000 });
       assertOneLineFailure(r, 'seed <missing path>');

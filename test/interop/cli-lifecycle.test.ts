@@ -3,7 +3,8 @@
  * - Ctrl-C on `seed` with a tracker that never answers exits within the stopped-announce
  *   deadline (it took 85-115 s: UDP retransmits kept the process alive), with seed's own
  *   wording; a second Ctrl-C exits at once;
- * - `seed` at a path with part of the data says how much and which files are missing;
+ * - `seed` at a path with part of the data says how much and which files are missing; a
+ *   single file seeded under another name is the file seeded;
  * - `get` with no way to find peers prints a hint after a while and keeps waiting;
  * - `get` without -o saves into the current directory (it was a usage error);
  * - `shoal tracker --max-entries-per-ip` keeps one address flooding made-up torrents from
@@ -14,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, get as httpGet, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -112,6 +113,27 @@ describe('shoal seed on the way out', () => {
     assert.match(c.stderr, /pay holds \d+ of \d+ pieces \(1 of 2 files missing \(b\.bin\)\); seeding those and downloading the rest from peers/);
     c.child.kill('SIGINT');
     assert.equal(await exitWithin(c, 20_000), 130);
+  });
+});
+
+describe('shoal seed of a single file under another name', () => {
+  it('seeds the file it was given (the storage used to look for the torrent name beside it)', { timeout: 90_000 }, async () => {
+    const single = join(tmp, 'single');
+    writeTree(single, [{ path: 'orig.bin', length: 70_000 }], 'single');
+    await shoalCreate(join(single, 'orig.bin'), join(tmp, 'single.torrent'), ['--piece-length', '16k']);
+    const renamed = join(tmp, 'renamed');
+    mkdirSync(renamed);
+    copyFileSync(join(single, 'orig.bin'), join(renamed, 'copy.bin'));
+    const seed = start(['seed', join(tmp, 'single.torrent'), join(renamed, 'copy.bin'), '--listen', '127.0.0.37:0', '--no-dht', '--state-dir', join(tmp, 'st-renamed')]);
+    await until(() => /listening on/.test(seed.stdout) || seed.child.exitCode !== null, 30_000, 'listening on');
+    assert.match(seed.stdout, /listening on/, seed.stderr);
+    assert.doesNotMatch(seed.stderr, /holds|none of the data/);
+    assert.ok(!existsSync(join(renamed, 'orig.bin')), 'a file of the torrent name was created beside the data');
+    const at = /listening on (\S+)/.exec(seed.stdout)?.[1] ?? '';
+    const r = await run(process.execPath, [CLI_PATH, 'get', join(tmp, 'single.torrent'), '-o', join(tmp, 'single-out'), '--peer', at, '--listen', '127.0.0.38:0', '--no-dht', '--state-dir', join(tmp, 'st-single-get')], { timeoutMs: 60_000 });
+    seed.child.kill('SIGINT');
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(readFileSync(join(tmp, 'single-out', 'orig.bin')), readFileSync(join(single, 'orig.bin')));
   });
 });
 
