@@ -48,7 +48,6 @@ export interface TrackerCoreOptions {
 
 export const TRACKER_DEFAULTS = { maxTorrents: 1_000_000, maxPeersPerTorrent: 100_000, maxPeers: 4_000_000, maxEntriesPerIp: 10_000 } as const;
 
-
 interface TorrentRecord {
   /** The info hash as five big-endian 32-bit words (a typed array per torrent costs far more). */
   readonly h0: number;
