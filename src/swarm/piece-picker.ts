@@ -7,7 +7,10 @@
  * - per-piece priorities (0 = skip; higher first), set from file priorities by the caller;
  * - a streaming window: pieces in [from, from + size) are taken in order before any other;
  * - strict end game: only once every missing block is requested may a block be requested
- *   from a second peer; when it arrives the others are told to cancel.
+ *   from a second peer, and only by a peer with nothing outstanding, `endGameRequests` (1)
+ *   at a time, the block fewest peers are fetching, newest piece first (as libtorrent: a
+ *   busy block only for an idle peer; many seeders with deep queues otherwise fetch much of
+ *   the tail twice); when it arrives the others are told to cancel.
  *
  * The order is kept incrementally: pieces still to start sit in one `PieceBands` per
  * priority, banded by availability, so a pick reads the front of the highest band instead
@@ -26,6 +29,8 @@ export const MAX_PRIORITY = 7;
 export interface PiecePickerOptions {
   /** Pieces picked at random before switching to rarest first (default 4). */
   randomFirstPieces?: number;
+  /** End game: blocks already requested elsewhere that an idle peer may ask for at once (default 1). */
+  endGameRequests?: number;
 }
 
 /** A block of a piece (same shape as the wire's `BlockRef`). */
@@ -42,6 +47,8 @@ export interface PickContext<P> {
   readonly has: { has(i: number): boolean };
   /** True when the peer has every piece (a seed): skips the per-piece check. */
   readonly isSeed?: boolean;
+  /** Requests the peer owes us now; end game duplicates go only to a peer with none (default 0). */
+  readonly outstanding?: number;
 }
 
 const NONE = 0, REQUESTED = 1, RECEIVED = 2;
@@ -76,6 +83,7 @@ export class PiecePicker<P> {
   /** Unrequested blocks over all wanted pieces; end game starts when it reaches 0. */
   private unrequestedBlocks = 0;
   private readonly randomFirst: number;
+  private readonly endGameRequests: number;
   private streamFrom = -1;
   private streamSize = 0;
   /** Scratch for the partial-piece pass (reused: pick runs per refill). */
@@ -90,6 +98,7 @@ export class PiecePicker<P> {
     this.availability = new Uint32Array(n);
     this.priority = new Uint8Array(n).fill(1);
     this.randomFirst = options.randomFirstPieces ?? 4;
+    this.endGameRequests = options.endGameRequests ?? 1;
     this.bandPos = new Int32Array(n).fill(-1);
     for (let prio = 0; prio <= MAX_PRIORITY; prio++) this.bands.push(new PieceBands(this.bandPos));
     for (let i = 0; i < n; i++) {
@@ -224,7 +233,7 @@ export class PiecePicker<P> {
       this.takeBlocks(next, ctx.peer, count, out);
     }
     // 4. end game: duplicate requests for blocks others are fetching
-    if (out.length < count && this.unrequestedBlocks === 0) this.endGamePick(ctx.peer, has, count, out);
+    if (out.length === 0 && this.unrequestedBlocks === 0 && (ctx.outstanding ?? 0) === 0) this.endGamePick(ctx.peer, has, Math.min(count, this.endGameRequests), out);
     return out;
   }
 
@@ -283,16 +292,25 @@ export class PiecePicker<P> {
     }
   }
 
+  /** Busy blocks for an idle peer: fewest requesters first, newest piece first (likely last in the others' queues). */
   private endGamePick(peer: P, has: (i: number) => boolean, count: number, out: BlockRef[]): void {
-    for (const [piece, p] of this.partials) {
-      if (!has(piece)) continue;
-      for (let b = 0; b < p.blocks && out.length < count; b++) {
-        const who = p.requesters[b];
-        if (p.state[b] !== REQUESTED || !who || who.includes(peer)) continue;
-        who.push(peer);
-        out.push({ index: piece, begin: b * BLOCK_LENGTH, length: this.blockLength(piece, b) });
+    const pieces = [...this.partials.keys()].filter(has).reverse();
+    while (out.length < count) {
+      let bestPiece = -1, bestBlock = -1, fewest = Infinity;
+      for (const piece of pieces) {
+        const p = this.partials.get(piece)!;
+        for (let b = p.blocks - 1; b >= 0; b--) {
+          const who = p.requesters[b];
+          if (p.state[b] !== REQUESTED || !who || who.includes(peer) || who.length >= fewest) continue;
+          bestPiece = piece;
+          bestBlock = b;
+          fewest = who.length;
+        }
+        if (fewest === 1) break;
       }
-      if (out.length >= count) return;
+      if (bestPiece < 0) return;
+      this.partials.get(bestPiece)!.requesters[bestBlock]!.push(peer);
+      out.push({ index: bestPiece, begin: bestBlock * BLOCK_LENGTH, length: this.blockLength(bestPiece, bestBlock) });
     }
   }
 

@@ -29,7 +29,7 @@ describe('PiecePicker against the scanning reference', () => {
   it('makes exactly the same picks when no two pieces tie (20 seeded runs of 400 operations)', () => {
     for (let seed = 1; seed <= 20; seed++) {
       const r = createRandom(seed);
-      const n = 40 + r.int(40);
+      const n = 150 + r.int(100);
       const fresh = new PiecePicker<string>(sizes(n), createRandom(1000 + seed), { randomFirstPieces: 0 });
       const ref = new ReferencePicker<string>(sizes(n), createRandom(2000 + seed), { randomFirstPieces: 0 });
       // Availabilities 10 apart (a few have/lost moves keep them distinct): no ties.
@@ -62,7 +62,13 @@ describe('PiecePicker against the scanning reference', () => {
           const ctx = { peer, has: seed ? Bitfield.full(n) : bits.get(peer)!, isSeed: seed };
           const count = 1 + r.int(12);
           const got = fresh.pick(ctx, count);
-          assert.deepEqual(got, ref.pick(ctx, count), `seed ${seed} step ${step}: same blocks`);
+          const want = ref.pick(ctx, count);
+          // End game differs on purpose (one busy block for an idle peer, not a full queue of them).
+          if (fresh.inEndGame) {
+            assert.deepEqual(got, want.slice(0, got.length), `seed ${seed} step ${step}: same blocks up to end game`);
+            break;
+          }
+          assert.deepEqual(got, want, `seed ${seed} step ${step}: same blocks`);
           for (const block of got) outstanding.push({ peer, block });
         } else if (op < 7 && outstanding.length > 0) {
           const { peer, block } = outstanding.splice(r.int(outstanding.length), 1)[0];
@@ -153,7 +159,11 @@ describe('PiecePicker against the scanning reference', () => {
           const peer = names[r.int(names.length)];
           const has = bits.get(peer)!;
           const endGame = p.inEndGame;
-          const got = p.pick({ peer, has, isSeed: seedPeers.has(peer) }, 1 + r.int(10));
+          const outstanding = [...owners.values()].filter((o) => o.peer === peer).length;
+          const got = p.pick({ peer, has, isSeed: seedPeers.has(peer), outstanding }, 1 + r.int(10));
+          if (got.some((b) => started.get(b.index)?.has(key(b)))) {
+            assert.ok(outstanding === 0 && got.length === 1, 'an end game duplicate goes only to an idle peer, one at a time');
+          }
           for (const block of got) {
             assert.ok(has.has(block.index), 'only pieces the peer has');
             assert.ok(prio[block.index] > 0 && !have[block.index], 'only wanted pieces');
