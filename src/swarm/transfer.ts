@@ -202,7 +202,7 @@ function sendBlock(ctx: TransferContext, peer: PeerSession, storage: PieceStorag
         peer.upload.add(length, now);
         ctx.totals.uploaded += length;
       }
-      peer.flush();
+      peer.flushSoon();
     },
     (e: unknown) => {
       if (!(e instanceof PieceNotAvailableError)) ctx.emit({ type: 'error', error: e as Error });
