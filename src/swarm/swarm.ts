@@ -327,9 +327,10 @@ export class Swarm implements TransferContext {
   afterPiece(piece: number, ok: boolean): void {
     if (ok) {
       this.emit({ type: 'piece-verified', piece });
+      // The have goes out with the refill's requests below, or on its own once this run ends.
       for (const p of this.peers.values()) {
         p.conn.sendHave(piece);
-        p.flush();
+        p.flushSoon();
       }
       void this.recorder?.maybeSave(this.runtime.clock.now());
       this.checkComplete();
