@@ -74,6 +74,9 @@ export class Choker<P> {
 
   constructor(private readonly random: Random, options: ChokerOptions = {}) {
     this.o = { ...CHOKER_DEFAULTS, ...options };
+    const slots = this.o.regularSlots;
+    if (slots !== 'auto' && !(Number.isSafeInteger(slots) && slots >= 0)) throw new RangeError(`unchoke slots must be a whole number >= 0 or 'auto', got ${slots}`);
+    if (!(Number.isSafeInteger(this.o.minAutoSlots) && this.o.minAutoSlots >= 1)) throw new RangeError(`minAutoSlots must be a whole number >= 1, got ${this.o.minAutoSlots}`);
   }
 
   isSnubbed(p: ChokerPeer<P>, now: number): boolean {

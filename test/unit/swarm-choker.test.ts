@@ -100,4 +100,11 @@ describe('Choker', () => {
     }
     assert.ok(counts.fresh > 2 * counts.old, JSON.stringify(counts));
   });
+
+  it('rejects a slot count that is not a whole number or auto', () => {
+    assert.throws(() => new Choker<string>(createRandom(1), { regularSlots: -1 }), RangeError);
+    assert.throws(() => new Choker<string>(createRandom(1), { regularSlots: 2.5 }), RangeError);
+    assert.throws(() => new Choker<string>(createRandom(1), { regularSlots: 'auto', minAutoSlots: 0 }), RangeError);
+    assert.equal(new Choker<string>(createRandom(1), { regularSlots: 0 }).slots([]), 0);
+  });
 });
