@@ -329,6 +329,8 @@ export class Swarm implements TransferContext {
       this.emit({ type: 'piece-verified', piece });
       // The have goes out with the refill's requests below, or on its own once this run ends.
       for (const p of this.peers.values()) {
+        // A peer still handshaking learns of the piece from our bitfield when it completes.
+        if (p.conn.state !== 'open') continue;
         p.conn.sendHave(piece);
         p.flushSoon();
       }
@@ -406,7 +408,7 @@ export class Swarm implements TransferContext {
       if (picker?.done && p.isSeed) p.close('both sides are seeds');
     }
     const pex = this.pex.poll([...this.peers.values()].map((p) => ({ host: p.address.host, port: p.address.port, flags: 0 })), now);
-    if (pex) for (const p of this.peers.values()) if (p.conn.sendPex(pex)) p.flush();
+    if (pex) for (const p of this.peers.values()) if (p.conn.state === 'open' && p.conn.sendPex(pex)) p.flush();
     for (const p of this.peers.values()) fillRequests(this, p);
   }
 

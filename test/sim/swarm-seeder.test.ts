@@ -1,8 +1,9 @@
 /**
- * A seeder on the simulator (virtual time, in-memory storage): leechers that arrive between
- * rechoke rounds are unchoked as soon as they are interested while a slot is free, up to the
- * slot count, instead of waiting for the next 10 s round; and blocks answered together go
- * out in few writes.
+ * Swarms with several peers on the simulator (virtual time, in-memory storage): leechers that
+ * arrive between rechoke rounds are unchoked as soon as they are interested while a slot is
+ * free, up to the slot count, instead of waiting for the next 10 s round; blocks answered
+ * together go out in few writes; a leecher verifies pieces while another connection is
+ * still handshaking.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -145,5 +146,54 @@ describe('a seeder on the simulator', () => {
     assert.equal(r.complete, 1);
     const blocks = SIZE / (16 * 1024);
     assert.ok(r.writes < blocks / 4, `${r.writes} writes for ${blocks} blocks`);
+  });
+
+  it('verifies pieces while another peer is still handshaking (its have waits for the bitfield)', async () => {
+    const sim = new Simulator({ seed: 3, yieldMode: 'every-event' });
+    const seedHost = sim.createHost({ uploadBps: 1e9, downloadBps: 1e9 });
+    const silent = sim.createHost({ uploadBps: 1e9, downloadBps: 1e9 });
+    const host = sim.createHost({ uploadBps: 1e9, downloadBps: 1e9 });
+    const rt = seedHost.runtime;
+    const seeder = new Swarm({
+      runtime: rt, peerId: generatePeerId(rt.random), listenPort: PORT, torrent,
+      openStorage: async () => {
+        const storage = await seededStorage();
+        return { storage, have: storage.bitfield() };
+      },
+    });
+    const seederId = generatePeerId(rt.random);
+    const listener = rt.stream.listen({ host: seedHost.address, port: PORT }, (stream) => routeIncoming(rt, seederId, stream, () => seeder));
+    // Accepts connections and never answers the handshake.
+    const mute = silent.runtime.stream.listen({ host: silent.address, port: PORT }, (stream) => stream.onData(() => undefined));
+    const errors: Error[] = [];
+    let completeAt = -1;
+    const leecher = new Swarm({
+      runtime: host.runtime, peerId: generatePeerId(host.runtime.random), torrent,
+      openStorage: async () => {
+        const storage = new MemoryStorage(torrent);
+        return { storage, have: storage.bitfield() };
+      },
+      onEvent: (e) => {
+        if (e.type === 'error') errors.push(e.error);
+        if (e.type === 'complete') completeAt = sim.now;
+      },
+    });
+    void (async () => {
+      await listener;
+      await mute;
+      await seeder.start();
+      await leecher.start();
+      leecher.addPeer({ host: silent.address, port: PORT });
+      leecher.addPeer({ host: seedHost.address, port: PORT });
+    })();
+    await sim.run({ until: 5000 });
+    const handshaking = [...leecher.peers.values()].filter((p) => p.conn.state !== 'open').length;
+    await leecher.stop();
+    await seeder.stop();
+    (await listener).close();
+    (await mute).close();
+    assert.deepEqual(errors, []);
+    assert.ok(completeAt > 0, 'the download completed');
+    assert.equal(handshaking, 1, 'the silent peer was still handshaking throughout');
   });
 });
