@@ -78,6 +78,19 @@ export class PieceBands {
     this.pos[piece] = -1;
   }
 
+  /** Starts with pieces 0..n-1, all of key 0 (an empty band set only). */
+  fillKeyZero(n: number): void {
+    if (this.items.length > 0) throw new Error('PieceBands.fillKeyZero on a non-empty set');
+    const items = this.items;
+    items.length = n;
+    for (let i = 0; i < n; i++) {
+      items[i] = i;
+      this.pos[i] = i;
+    }
+    this.start[0] = 0;
+    for (let k = 1; k < this.start.length; k++) this.start[k] = n;
+  }
+
   /** The piece's key went from `key` to `key + 1`. */
   increment(piece: number, key: number): void {
     this.grow(key + 1);

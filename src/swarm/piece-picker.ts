@@ -101,10 +101,9 @@ export class PiecePicker<P> {
     this.endGameRequests = options.endGameRequests ?? 1;
     this.bandPos = new Int32Array(n).fill(-1);
     for (let prio = 0; prio <= MAX_PRIORITY; prio++) this.bands.push(new PieceBands(this.bandPos));
-    for (let i = 0; i < n; i++) {
-      this.unrequestedBlocks += this.blockCount(i);
-      this.bands[1].insert(i, 0);
-    }
+    for (let i = 0; i < n; i++) this.unrequestedBlocks += this.blockCount(i);
+    // Every piece starts wanted (priority 1), not had, seen by nobody.
+    this.bands[1].fillKeyZero(n);
     this.missing = n;
   }
 
