@@ -1,6 +1,4 @@
 /** Parsing of HOST:PORT arguments and the state directory shared by the networking commands. */
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { Address } from '../runtime/types.js';
 import { UsageError } from './errors.js';
 
@@ -14,7 +12,4 @@ export function parseHostPort(text: string, what = 'address'): Address {
 
 export const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-/** `$SHOAL_STATE_DIR`, else `$XDG_STATE_HOME/shoal`, else `~/.local/state/shoal`. */
-export function defaultStateDir(): string {
-  return process.env.SHOAL_STATE_DIR ?? join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'shoal');
-}
+export { defaultStateDir } from './state-dir.js';

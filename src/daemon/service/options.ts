@@ -1,5 +1,6 @@
 /** What `DaemonService.create` takes, with the defaults of its limits. */
 import type { Address, Runtime } from '../../runtime/types.js';
+import type { Settings } from '../types.js';
 
 export interface DaemonServiceOptions {
   readonly runtime: Runtime;
@@ -22,6 +23,13 @@ export interface DaemonServiceOptions {
   readonly maxTorrents?: number;
   /** How long a removal or pause waits for a swarm to stop, and shutdown for the next swarm to finish stopping (default 10 s). */
   readonly stopTimeoutMs?: number;
+  /**
+   * Where settings are kept (default: settings.json in the state directory). `read` gives the
+   * stored ones; `write` gets only the settings a PATCH changed.
+   */
+  readonly settingsStore?: { read(): Partial<Settings>; write(changed: Partial<Settings>): Promise<void> };
+  /** Settings for this run only (command-line flags): applied over the stored ones, never written back. A PATCH of one of them ends its override. */
+  readonly settingsOverrides?: Partial<Settings>;
   /** Where problems nobody waits for go (default: stderr). */
   readonly log?: (message: string) => void;
 }

@@ -46,6 +46,9 @@ export class DaemonService implements TorrentService {
   private readonly dhtScheduler: DhtScheduler;
   private readonly ctx: RunContext;
   private current: Settings;
+  /** The settings as stored, without this run's overrides. */
+  private stored: Settings;
+  private overrides: Partial<Settings>;
   private dhtNode: Dht | undefined;
   private dhtStarting: Promise<void> | undefined;
   private tickTimer: TimerHandle | undefined;
@@ -65,7 +68,9 @@ export class DaemonService implements TorrentService {
     readonly session: Session,
   ) {
     const rt = o.runtime;
-    this.current = loadSettings(defaultSettings(o.downloadDir), store.readSettings());
+    this.stored = loadSettings(defaultSettings(o.downloadDir), o.settingsStore ? o.settingsStore.read() : store.readSettings());
+    this.overrides = { ...o.settingsOverrides };
+    this.current = applySettingsPatch(this.stored, this.overrides);
     this.globalLimiters = { download: new RateLimiter(rt.clock, this.current.downloadRateLimit), upload: new RateLimiter(rt.clock, this.current.uploadRateLimit) };
     session.setMaxConnections(this.current.maxConnections);
     this.dhtScheduler = new DhtScheduler(() => this.dhtNode, () => session.listenAddress?.port ?? 0, rt.random);
@@ -238,9 +243,20 @@ export class DaemonService implements TorrentService {
   }
 
   async updateSettings(patch: Partial<Settings>): Promise<Settings> {
-    const next = applySettingsPatch(this.current, patch);
+    const stored = applySettingsPatch(this.stored, patch);
+    const overrides: Record<string, unknown> = { ...this.overrides };
+    for (const k of Object.keys(patch)) delete overrides[k];
+    const next = applySettingsPatch(stored, overrides as Partial<Settings>);
     if (patch.downloadDir !== undefined) await prepareSavePath(next.downloadDir, 'downloadDir'); // refused now, not at the next add
-    await this.store.writeSettings(next);
+    if (this.o.settingsStore) {
+      const changed: Record<string, unknown> = {};
+      for (const k of Object.keys(patch)) if ((patch as Record<string, unknown>)[k] !== undefined) changed[k] = (stored as unknown as Record<string, unknown>)[k];
+      await this.o.settingsStore.write(changed as Partial<Settings>);
+    } else {
+      await this.store.writeSettings(stored);
+    }
+    this.stored = stored;
+    this.overrides = overrides as Partial<Settings>;
     this.current = next;
     this.globalLimiters.download.setRate(next.downloadRateLimit);
     this.globalLimiters.upload.setRate(next.uploadRateLimit);
