@@ -1,6 +1,7 @@
 /** What `DaemonService.create` takes, with the defaults of its limits. */
 import type { Address, Runtime } from '../../runtime/types.js';
 import type { Settings } from '../types.js';
+import type { LocalTime } from '../alt-speed.js';
 
 export interface DaemonServiceOptions {
   readonly runtime: Runtime;
@@ -11,8 +12,10 @@ export interface DaemonServiceOptions {
   readonly listen?: Address;
   /** DHT bootstrap nodes (HOST:PORT; empty: the public routers); false: no DHT whatever the settings say. */
   readonly dhtBootstrap?: readonly string[] | false;
-  /** Wall-clock ms since the epoch (addedAt, tracker times). */
+  /** Wall-clock ms since the epoch (addedAt, tracker times, the alternative-limits schedule). */
   readonly wallClock: () => number;
+  /** Weekday and minute of the day of a wall-clock time, for altSchedule (default: the machine's time zone). */
+  readonly localTime?: (ms: number) => LocalTime;
   /** Swarms started at once during background start-up (default 16). */
   readonly startConcurrency?: number;
   /** Memory for each torrent's block cache (default 4 MiB). */

@@ -28,6 +28,7 @@ import { queryPage } from './list-query.js';
 import { foldTotals, startEntry, stopAll, stopEntry, stopEntryBounded, type DaemonCounters, type RunContext } from './runner.js';
 import { prepareSavePath } from './save-path.js';
 import { applySettingsPatch, defaultSettings, loadSettings } from './settings.js';
+import { localTimeOf, rateLimitsInForce, type LocalTime } from '../alt-speed.js';
 import { StateStore, type TorrentRecord } from './state-store.js';
 import { DEFAULT_MAX_TORRENTS, DEFAULT_STOP_TIMEOUT_MS, type DaemonServiceOptions } from './options.js';
 import { metricsSnapshot, sameSummary, sessionStats } from './stats.js';
@@ -49,6 +50,8 @@ export class DaemonService implements TorrentService {
   /** The settings as stored, without this run's overrides. */
   private stored: Settings;
   private overrides: Partial<Settings>;
+  /** The session-wide limits applied now: the normal or the alternative ones. */
+  private inForce: { download: number; upload: number; alt: boolean };
   private dhtNode: Dht | undefined;
   private dhtStarting: Promise<void> | undefined;
   private tickTimer: TimerHandle | undefined;
@@ -71,7 +74,8 @@ export class DaemonService implements TorrentService {
     this.stored = loadSettings(defaultSettings(o.downloadDir), o.settingsStore ? o.settingsStore.read() : store.readSettings());
     this.overrides = { ...o.settingsOverrides };
     this.current = applySettingsPatch(this.stored, this.overrides);
-    this.globalLimiters = { download: new RateLimiter(rt.clock, this.current.downloadRateLimit), upload: new RateLimiter(rt.clock, this.current.uploadRateLimit) };
+    this.inForce = rateLimitsInForce(this.current, this.localTime());
+    this.globalLimiters = { download: new RateLimiter(rt.clock, this.inForce.download), upload: new RateLimiter(rt.clock, this.inForce.upload) };
     session.setMaxConnections(this.current.maxConnections);
     this.dhtScheduler = new DhtScheduler(() => this.dhtNode, () => session.listenAddress?.port ?? 0, rt.random);
     this.lastSnapshot = rt.clock.now();
@@ -258,8 +262,7 @@ export class DaemonService implements TorrentService {
     this.stored = stored;
     this.overrides = overrides as Partial<Settings>;
     this.current = next;
-    this.globalLimiters.download.setRate(next.downloadRateLimit);
-    this.globalLimiters.upload.setRate(next.uploadRateLimit);
+    this.applyRateLimits(true);
     this.session.setMaxConnections(next.maxConnections);
     this.syncDht();
     this.plan();
@@ -267,7 +270,8 @@ export class DaemonService implements TorrentService {
   }
 
   stats(): SessionStats {
-    return sessionStats(this.entries.values(), this.store.totals, this.o.runtime.clock.now(), this.session.listenAddress, { node: this.dhtNode, lookups: this.dhtScheduler.lookups });
+    const s = sessionStats(this.entries.values(), this.store.totals, this.o.runtime.clock.now(), this.session.listenAddress, { node: this.dhtNode, lookups: this.dhtScheduler.lookups });
+    return { ...s, altRateLimits: this.inForce.alt };
   }
 
   metrics(): MetricsSnapshot {
@@ -417,8 +421,23 @@ export class DaemonService implements TorrentService {
     });
   }
 
+  private localTime(): LocalTime {
+    return (this.o.localTime ?? localTimeOf)(this.o.wallClock());
+  }
+
+  /** Sets the session limiters to the limits in force (the alternative ones by hand or by schedule). */
+  private applyRateLimits(force = false): void {
+    const next = rateLimitsInForce(this.current, this.localTime());
+    if (!force && next.download === this.inForce.download && next.upload === this.inForce.upload && next.alt === this.inForce.alt) return;
+    if (next.alt !== this.inForce.alt) this.ctx.log(`alternative rate limits ${next.alt ? 'on' : 'off'} (download ${next.download || 'unlimited'}, upload ${next.upload || 'unlimited'} bytes/s)`);
+    this.inForce = next;
+    this.globalLimiters.download.setRate(next.download);
+    this.globalLimiters.upload.setRate(next.upload);
+  }
+
   private tick(): void {
     const now = this.o.runtime.clock.now();
+    this.applyRateLimits();
     this.dhtScheduler.tick(now);
     if (this.listeners.size > 0) {
       for (const e of this.entries.values()) {
