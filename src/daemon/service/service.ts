@@ -402,10 +402,12 @@ export class DaemonService implements TorrentService {
       const host = this.o.listen?.host ?? '0.0.0.0';
       this.dhtStarting = startDhtNode({ runtime: this.o.runtime, host, bootstrap: this.o.dhtBootstrap || [] }).then((dht) => {
         this.dhtStarting = undefined;
-        if (!dht) return;
+        if (!dht) return void this.ctx.log('DHT: could not start (no bootstrap address resolved, or the UDP port could not be bound); running without it');
         if (this.closed || !this.current.dht) return dht.close();
         this.dhtNode = dht;
-        void dht.bootstrap().catch(() => undefined);
+        void dht.bootstrap().then((n) => {
+          if (n === 0 && this.dhtNode === dht) this.ctx.log('DHT: bootstrap reached no node (no network, or the bootstrap nodes do not answer)');
+        }, (e: unknown) => this.ctx.log(`DHT: bootstrap failed: ${e instanceof Error ? e.message : String(e)}`));
       });
     } else if (!want && this.dhtNode) {
       this.dhtNode.close();
