@@ -16,6 +16,7 @@ import { ConfigFile, LOG_LEVELS, defaultConfigPath, loadConfig, type LogLevel } 
 import { DaemonLog } from '../daemon/log.js';
 import { logServiceEvents } from '../daemon/log-events.js';
 import type { Settings } from '../daemon/types.js';
+import { applySettingsPatch, defaultSettings } from '../daemon/service/settings.js';
 import { UsageError } from './errors.js';
 import { daemonStateDir } from './state-dir.js';
 import { systemdUnit } from './systemd-unit.js';
@@ -158,12 +159,25 @@ function positiveInt(text: string): number {
   return Number(text);
 }
 
-/** settings.json of a state directory from before the config file; {} if absent or unreadable. */
+/** The good settings in settings.json of a state directory from before the config file; {} if absent or unreadable. */
 function readLegacySettings(stateDir: string): Record<string, unknown> {
+  let stored: unknown;
   try {
-    const v: unknown = JSON.parse(readFileSync(join(stateDir, 'settings.json'), 'utf8'));
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+    stored = JSON.parse(readFileSync(join(stateDir, 'settings.json'), 'utf8'));
   } catch {
     return {};
   }
+  if (stored === null || typeof stored !== 'object' || Array.isArray(stored)) return {};
+  // Only values that pass today's checks: they are copied into the config file, which must load next time.
+  const out: Record<string, unknown> = {};
+  const base = defaultSettings('/');
+  for (const [k, v] of Object.entries(stored)) {
+    if (!Object.hasOwn(base, k)) continue;
+    try {
+      out[k] = (applySettingsPatch(base, { [k]: v }) as unknown as Record<string, unknown>)[k];
+    } catch {
+      // dropped: the default holds
+    }
+  }
+  return out;
 }

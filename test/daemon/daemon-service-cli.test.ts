@@ -189,3 +189,17 @@ it('prints a systemd user unit with absolute node and script paths and the flags
   assert.match(r.stdout, /^WantedBy=default.target$/m);
   assert.equal(existsSync(join(h, '.local', 'state', 'shoal')), false, 'printing the unit starts nothing');
 });
+
+it('takes over the good settings of an older settings.json in the state directory into the config file', async () => {
+  const h = home('legacy-settings');
+  const state = join(h, 'state');
+  mkdirSync(state);
+  writeFileSync(join(state, 'settings.json'), JSON.stringify({ maxConnections: 77, maxActiveDownloads: 0, bogus: 1 }));
+  const config = join(h, 'config.json');
+  const d = await startDaemon(h, ['--config', config, '--state-dir', state]);
+  const s = (await d.api<Settings>('GET', '/api/settings')).json;
+  assert.deepEqual([s.maxConnections, s.maxActiveDownloads], [77, 3], 'the bad value keeps its default');
+  assert.equal((await d.api('PATCH', '/api/settings', { uploadRateLimit: 5 })).status, 200);
+  assert.deepEqual(JSON.parse(readFileSync(config, 'utf8')), { maxConnections: 77, uploadRateLimit: 5 });
+  assert.equal(await d.stop(), 0);
+});
