@@ -12,7 +12,6 @@ import type { Dht } from '../../dht/dht.js';
 import type { Address, TimerHandle } from '../../runtime/types.js';
 import { Session, resumePathFor } from '../../session/session.js';
 import type { StorageStats } from '../../storage/types.js';
-import { RateLimiter } from '../../swarm/rate-limit.js';
 import { startDhtNode } from '../../cli/dht-peers.js';
 import {
   ServiceError,
@@ -27,8 +26,10 @@ import { openFileStream } from './file-stream.js';
 import { queryPage } from './list-query.js';
 import { foldTotals, startEntry, stopAll, stopEntry, stopEntryBounded, type DaemonCounters, type RunContext } from './runner.js';
 import { prepareSavePath } from './save-path.js';
-import { applySettingsPatch, defaultSettings, loadSettings } from './settings.js';
-import { localTimeOf, rateLimitsInForce, type LocalTime } from '../alt-speed.js';
+import { defaultSettings, loadSettings } from './settings.js';
+import { localTimeOf, type LocalTime } from '../alt-speed.js';
+import { SessionLimits } from './session-limits.js';
+import { SettingsLayers } from './settings-layers.js';
 import { StateStore, type TorrentRecord } from './state-store.js';
 import { DEFAULT_MAX_TORRENTS, DEFAULT_STOP_TIMEOUT_MS, type DaemonServiceOptions } from './options.js';
 import { metricsSnapshot, sameSummary, sessionStats } from './stats.js';
@@ -43,15 +44,10 @@ export class DaemonService implements TorrentService {
   private readonly entries = new Map<TorrentId, TorrentEntry>();
   private readonly listeners = new Set<(e: ServiceEvent) => void>();
   private readonly counters: DaemonCounters = { pieceHashFailures: 0, announceSuccess: 0, announceFailure: 0 };
-  private readonly globalLimiters: { download: RateLimiter; upload: RateLimiter };
+  private readonly globalLimiters: SessionLimits;
   private readonly dhtScheduler: DhtScheduler;
   private readonly ctx: RunContext;
-  private current: Settings;
-  /** The settings as stored, without this run's overrides. */
-  private stored: Settings;
-  private overrides: Partial<Settings>;
-  /** The session-wide limits applied now: the normal or the alternative ones. */
-  private inForce: { download: number; upload: number; alt: boolean };
+  private readonly layers: SettingsLayers;
   private dhtNode: Dht | undefined;
   private dhtStarting: Promise<void> | undefined;
   private tickTimer: TimerHandle | undefined;
@@ -71,11 +67,8 @@ export class DaemonService implements TorrentService {
     readonly session: Session,
   ) {
     const rt = o.runtime;
-    this.stored = loadSettings(defaultSettings(o.downloadDir), o.settingsStore ? o.settingsStore.read() : store.readSettings());
-    this.overrides = { ...o.settingsOverrides };
-    this.current = applySettingsPatch(this.stored, this.overrides);
-    this.inForce = rateLimitsInForce(this.current, this.localTime());
-    this.globalLimiters = { download: new RateLimiter(rt.clock, this.inForce.download), upload: new RateLimiter(rt.clock, this.inForce.upload) };
+    this.layers = new SettingsLayers(loadSettings(defaultSettings(o.downloadDir), o.settingsStore ? o.settingsStore.read() : store.readSettings()), o.settingsOverrides);
+    this.globalLimiters = new SessionLimits(rt.clock, this.current, this.localTime());
     session.setMaxConnections(this.current.maxConnections);
     this.dhtScheduler = new DhtScheduler(() => this.dhtNode, () => session.listenAddress?.port ?? 0, rt.random);
     this.lastSnapshot = rt.clock.now();
@@ -247,22 +240,12 @@ export class DaemonService implements TorrentService {
   }
 
   async updateSettings(patch: Partial<Settings>): Promise<Settings> {
-    const stored = applySettingsPatch(this.stored, patch);
-    const overrides: Record<string, unknown> = { ...this.overrides };
-    for (const k of Object.keys(patch)) delete overrides[k];
-    const next = applySettingsPatch(stored, overrides as Partial<Settings>);
+    const change = this.layers.plan(patch);
+    const next = change.current;
     if (patch.downloadDir !== undefined) await prepareSavePath(next.downloadDir, 'downloadDir'); // refused now, not at the next add
-    if (this.o.settingsStore) {
-      const changed: Record<string, unknown> = {};
-      for (const k of Object.keys(patch)) if ((patch as Record<string, unknown>)[k] !== undefined) changed[k] = (stored as unknown as Record<string, unknown>)[k];
-      await this.o.settingsStore.write(changed as Partial<Settings>);
-    } else {
-      await this.store.writeSettings(stored);
-    }
-    this.stored = stored;
-    this.overrides = overrides as Partial<Settings>;
-    this.current = next;
-    this.applyRateLimits(true);
+    await (this.o.settingsStore ? this.o.settingsStore.write(change.changed) : this.store.writeSettings(change.stored));
+    this.layers.commit(change);
+    this.applyRateLimits();
     this.session.setMaxConnections(next.maxConnections);
     this.syncDht();
     this.plan();
@@ -271,7 +254,7 @@ export class DaemonService implements TorrentService {
 
   stats(): SessionStats {
     const s = sessionStats(this.entries.values(), this.store.totals, this.o.runtime.clock.now(), this.session.listenAddress, { node: this.dhtNode, lookups: this.dhtScheduler.lookups });
-    return { ...s, altRateLimits: this.inForce.alt };
+    return { ...s, altRateLimits: this.globalLimiters.alt };
   }
 
   metrics(): MetricsSnapshot {
@@ -428,13 +411,13 @@ export class DaemonService implements TorrentService {
   }
 
   /** Sets the session limiters to the limits in force (the alternative ones by hand or by schedule). */
-  private applyRateLimits(force = false): void {
-    const next = rateLimitsInForce(this.current, this.localTime());
-    if (!force && next.download === this.inForce.download && next.upload === this.inForce.upload && next.alt === this.inForce.alt) return;
-    if (next.alt !== this.inForce.alt) this.ctx.log(`alternative rate limits ${next.alt ? 'on' : 'off'} (download ${next.download || 'unlimited'}, upload ${next.upload || 'unlimited'} bytes/s)`);
-    this.inForce = next;
-    this.globalLimiters.download.setRate(next.download);
-    this.globalLimiters.upload.setRate(next.upload);
+  private applyRateLimits(): void {
+    this.globalLimiters.update(this.current, this.localTime(), this.ctx.log);
+  }
+
+  /** The settings in force (stored ones with this run's overrides). */
+  private get current(): Settings {
+    return this.layers.current;
   }
 
   private tick(): void {
