@@ -11,6 +11,8 @@ import { RateMeter } from './rate-meter.js';
 export interface PeerSessionHandler {
   onPeerEvents(peer: PeerSession, events: PeerEvent[]): void;
   onPeerClosed(peer: PeerSession, reason: string): void;
+  /** The stream's send queue emptied after a write was refused (upload backpressure). */
+  onPeerDrain(peer: PeerSession): void;
 }
 
 export class PeerSession {
@@ -27,6 +29,12 @@ export class PeerSession {
   /** Peer is a seed (has every piece). */
   isSeed = false;
   closed = false;
+  /** Requests of the peer's whose block is being read from disk (block keys). */
+  readonly uploading = new Set<string>();
+  /** Bytes of those reads: counted with the stream's queue against the upload budget. */
+  uploadReadBytes = 0;
+  /** A write was refused (over the stream's high-water mark) and its drain has not come yet. */
+  awaitingDrain = false;
   private timer: TimerHandle | undefined;
   private timerAt = Infinity;
   private handler: PeerSessionHandler | undefined;
@@ -50,6 +58,10 @@ export class PeerSession {
     this.stream.onData((bytes) => this.receive(bytes));
     this.stream.onClose((error) => this.close(error ? `connection closed: ${error.message}` : 'connection closed'));
     this.stream.onEnd(() => this.close('peer ended the connection'));
+    this.stream.onDrain(() => {
+      this.awaitingDrain = false;
+      if (!this.closed) this.handler?.onPeerDrain(this);
+    });
     if (pending.length > 0) handler.onPeerEvents(this, pending);
     this.flush();
   }
@@ -61,12 +73,23 @@ export class PeerSession {
     this.flush();
   }
 
+  /**
+   * Bytes of blocks on their way to this peer that are still ours to hold: reads from disk
+   * in flight plus what the stream has not handed to the network. Uploads wait while this is
+   * at the budget (`maxQueuedUploadBytes`); the stream's drain or a finished read resumes them.
+   */
+  get queuedUploadBytes(): number {
+    return this.uploadReadBytes + this.stream.bufferedBytes;
+  }
+
   /** Writes whatever the connection queued and re-arms the deadline timer. */
   flush(): void {
     if (this.closed) return;
     const out = this.conn.takeOutgoing();
-    if (out.length === 1) this.stream.write(out[0]);
-    else if (out.length > 1) this.stream.writev(out);
+    let ok = true;
+    if (out.length === 1) ok = this.stream.write(out[0]);
+    else if (out.length > 1) ok = this.stream.writev(out);
+    if (!ok) this.awaitingDrain = true;
     this.armTimer();
   }
 

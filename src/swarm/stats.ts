@@ -1,6 +1,5 @@
 /** A swarm's figures at one moment: rates summed over its peers, totals, pieces and bytes had. */
 import type { Torrent } from '../metainfo/torrent.js';
-import type { PeerPool } from './peer-pool.js';
 import type { PeerSession } from './peer-session.js';
 import type { PiecePicker } from './piece-picker.js';
 import type { SwarmStats } from './types.js';
@@ -10,7 +9,7 @@ export interface StatsSource {
   readonly totals: { readonly downloaded: number; readonly uploaded: number };
   readonly picker: PiecePicker<PeerSession> | undefined;
   readonly torrent: Torrent | undefined;
-  readonly pool: PeerPool;
+  readonly bans: { readonly size: number };
 }
 
 export function swarmStats(s: StatsSource, now: number): SwarmStats {
@@ -27,6 +26,6 @@ export function swarmStats(s: StatsSource, now: number): SwarmStats {
     peers: s.peers.size, downloadRate: down, uploadRate: up, downloaded, uploaded,
     have: picker?.have.count ?? 0, total: t?.pieceCount ?? 0,
     bytesHave: Math.min(bytesHave, t?.length ?? 0), bytesTotal: t?.length ?? 0,
-    banned: s.pool.bannedCount, complete: picker?.done ?? false,
+    banned: s.bans.size, complete: picker?.done ?? false,
   };
 }

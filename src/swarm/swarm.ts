@@ -11,6 +11,7 @@ import { PeerConnection, PexState, type PeerEvent, type PieceGeometry } from '..
 import { MetadataExchange, serveHashes } from './metadata-exchange.js';
 import { Choker } from './choker.js';
 import { applyChoke } from './choking.js';
+import { BanList, banKey } from './ban-list.js';
 import { PeerPool, type PeerSource } from './peer-pool.js';
 import { PeerSession } from './peer-session.js';
 import { BLOCK_LENGTH, PiecePicker } from './piece-picker.js';
@@ -19,17 +20,24 @@ import type { OpenedStorage, SwarmEvent, SwarmOptions, SwarmStats } from './type
 export type { OpenedStorage, SwarmEvent, SwarmOptions, SwarmStats } from './types.js';
 import { Wake } from './rate-limit.js';
 import { swarmStats } from './stats.js';
-import { handlePieceMessage, serveRequest, fillRequests, drainUploads, type TransferContext } from './transfer.js';
+import { handlePieceMessage, fillRequests, type TransferContext } from './transfer.js';
+import { drainUploads, pumpUploads, serveRequest } from './uploads.js';
 import { pieceWireBytes, piecePriorities } from './geometry.js';
 
 const TICK_MS = 1000;
 const NO_LIMITS: TransferContext['limits'] = { download: [], upload: [] };
 /** A peer that owes us blocks and sent none for this long gets its requests given to others. */
 const REQUEST_TIMEOUT_MS = 30_000;
+/** Default of `SwarmOptions.handshakeTimeoutMs` (libtorrent's `handshake_timeout`). */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Default of `SwarmOptions.maxQueuedUploadBytes`. */
+export const DEFAULT_MAX_QUEUED_UPLOAD_BYTES = 1024 * 1024;
 
 export class Swarm implements TransferContext {
   readonly runtime: Runtime;
-  readonly pool = new PeerPool();
+  readonly pool: PeerPool;
+  /** IPs refused (the session's list when it has one). */
+  readonly bans: BanList;
   readonly peers = new Map<string, PeerSession>();
   torrent: Torrent | undefined;
   storage: PieceStorage | undefined;
@@ -52,6 +60,8 @@ export class Swarm implements TransferContext {
   constructor(options: SwarmOptions) {
     this.opts = options;
     this.runtime = options.runtime;
+    this.bans = options.bans ?? new BanList();
+    this.pool = new PeerPool({ refused: (host) => this.bans.isBanned(host, this.runtime.clock.now()) });
     this.wake = new Wake(options.runtime.clock, () => {
       if (this.stopped) return;
       drainUploads(this);
@@ -148,6 +158,7 @@ export class Swarm implements TransferContext {
       role,
       peerId: this.opts.peerId,
       now: this.runtime.clock.now(),
+      handshakeTimeoutMs: this.opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
       infoHash: role === 'outgoing' ? hashes[0] : undefined,
       acceptInfoHashes: hashes,
       geometry: this.geometry,
@@ -182,7 +193,7 @@ export class Swarm implements TransferContext {
   acceptIncoming(stream: PeerSession['stream'], conn: PeerConnection, infoHash: Uint8Array): boolean {
     const address = stream.remote;
     const global = this.opts.globalConnections;
-    if (this.stopped || this.pool.isBanned(address) || this.peers.size >= (this.opts.maxPeers ?? 50)) return false;
+    if (this.stopped || this.bans.isBanned(address.host, this.runtime.clock.now()) || this.peers.size >= (this.opts.maxPeers ?? 50)) return false;
     if (global && global.count() >= global.max) return false;
     const events = conn.accept({ infoHash, geometry: this.geometry, now: this.runtime.clock.now() });
     this.adopt(new PeerSession(this.runtime, stream, conn, address, true), events);
@@ -202,6 +213,7 @@ export class Swarm implements TransferContext {
   onPeerClosed(peer: PeerSession, reason: string): void {
     if (this.peers.get(peer.key) !== peer) return;
     this.peers.delete(peer.key);
+    this.uploadWaiting.delete(peer);
     this.pool.markFailed(peer.address, this.runtime.clock.now());
     this.metadata.forget(peer);
     const picker = this.picker;
@@ -218,13 +230,37 @@ export class Swarm implements TransferContext {
     }
   }
 
+  /** Corrupt data: bans the peer's IP (session-wide when the list is shared) and closes its connections. */
   ban(peer: PeerSession, reason: string): void {
-    this.pool.ban(peer.address);
+    this.bans.ban(peer.address.host, reason, this.runtime.clock.now());
+    this.refuseHost(peer, reason);
+  }
+
+  /**
+   * A protocol violation closes that connection only; an IP that keeps violating is refused
+   * for a while (`BanListOptions.maxViolations`), so a violate-and-reconnect loop stops.
+   */
+  violation(peer: PeerSession, reason: string): void {
+    if (this.bans.recordViolation(peer.address.host, reason, this.runtime.clock.now())) {
+      this.refuseHost(peer, this.bans.reason(peer.address.host, this.runtime.clock.now()) ?? reason);
+    } else {
+      peer.close(`protocol violation: ${reason}`);
+    }
+  }
+
+  private refuseHost(peer: PeerSession, reason: string): void {
     this.emit({ type: 'peer-banned', address: peer.key, reason });
+    this.pool.forgetHost(peer.address.host);
+    const ip = banKey(peer.address.host);
+    for (const p of [...this.peers.values()]) if (p !== peer && banKey(p.address.host) === ip) p.close(`banned: ${reason}`);
     peer.close(`banned: ${reason}`);
   }
 
   // --- peer events -------------------------------------------------------------------
+
+  onPeerDrain(peer: PeerSession): void {
+    pumpUploads(this, peer);
+  }
 
   onPeerEvents(peer: PeerSession, events: PeerEvent[]): void {
     for (const e of events) {
@@ -268,8 +304,8 @@ export class Swarm implements TransferContext {
         if (picker) for (const r of e.requests) picker.requestDropped(r, peer);
         return;
       case 'error':
-        // A remote protocol violation: drop the peer and never dial it again.
-        return this.ban(peer, e.error.message);
+        // A remote protocol violation: close; repeat offenders are refused for a while.
+        return this.violation(peer, e.error.message);
       case 'timeout':
         return peer.close(`timed out (${e.reason})`);
       default:
@@ -304,7 +340,7 @@ export class Swarm implements TransferContext {
       case 'piece':
         return handlePieceMessage(this, peer, m.index, m.begin, m.block);
       case 'request':
-        return serveRequest(this, peer, m.index, m.begin, m.length);
+        return serveRequest(this, peer, m.index);
       case 'reject':
         picker?.requestDropped(m, peer);
         return fillRequests(this, peer);
@@ -391,9 +427,12 @@ export class Swarm implements TransferContext {
         }
       }
       if (picker?.done && p.isSeed) p.close('both sides are seeds');
+      // A safety net for uploads: a budget under the stream's high-water mark gets no drain.
+      else pumpUploads(this, p);
     }
     const pex = this.pex.poll([...this.peers.values()].map((p) => ({ host: p.address.host, port: p.address.port, flags: 0 })), now);
-    if (pex) for (const p of this.peers.values()) if (p.conn.sendPex(pex)) p.flush();
+    // Only open connections may send (one still in its handshake would throw).
+    if (pex) for (const p of this.peers.values()) if (p.conn.state === 'open' && p.conn.sendPex(pex)) p.flush();
     for (const p of this.peers.values()) fillRequests(this, p);
   }
 
@@ -411,9 +450,13 @@ export class Swarm implements TransferContext {
 
   readonly totals = { downloaded: 0, uploaded: 0 };
   writeBacklog = 0;
-  readonly uploadQueue: TransferContext['uploadQueue'] = [];
+  readonly uploadWaiting: TransferContext['uploadWaiting'] = new Set();
   /** Refills and queued uploads once the rate limits allow more. */
   private readonly wake: Wake;
+
+  get maxQueuedUploadBytes(): number {
+    return this.opts.maxQueuedUploadBytes ?? DEFAULT_MAX_QUEUED_UPLOAD_BYTES;
+  }
 
   get limits(): TransferContext['limits'] {
     return this.opts.rateLimiters ?? NO_LIMITS;

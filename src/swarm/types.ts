@@ -3,6 +3,7 @@ import type { Torrent } from '../metainfo/torrent.js';
 import type { Runtime } from '../runtime/types.js';
 import type { PieceStorage } from '../storage/types.js';
 import type { Bitfield } from '../util/bitfield.js';
+import type { BanList } from './ban-list.js';
 import type { RateLimiter } from './rate-limit.js';
 
 export interface OpenedStorage {
@@ -25,10 +26,19 @@ export interface SwarmOptions {
   readonly openStorage: (torrent: Torrent) => Promise<OpenedStorage>;
   /** Most connected peers (default 50). */
   readonly maxPeers?: number;
+  /** Time from connecting to a complete handshake on our outgoing connections (default 10 s). */
+  readonly handshakeTimeoutMs?: number;
   /** Most connection attempts in flight (default 8). */
   readonly maxHalfOpen?: number;
   /** A limit shared by every torrent of a session: connections in total. */
   readonly globalConnections?: { readonly max: number; count(): number };
+  /** IPs refused; a session shares one list among its swarms (default: the swarm's own). */
+  readonly bans?: BanList;
+  /**
+   * Bytes of blocks on their way to one peer we hold at most: disk reads in flight plus the
+   * stream's unsent queue (default 1 MiB). Requests wait while a peer is at it.
+   */
+  readonly maxQueuedUploadBytes?: number;
   /** Strikes (shares in failed pieces) that get a peer banned (default 3; sole sender of a bad piece: at once). */
   readonly maxStrikes?: number;
   /** How often to re-run the choker (default 10 s). */
