@@ -6,7 +6,7 @@ import type { SwarmStats } from './types.js';
 
 export interface StatsSource {
   readonly peers: ReadonlyMap<string, PeerSession>;
-  readonly totals: { readonly downloaded: number; readonly uploaded: number };
+  readonly totals: { readonly downloaded: number; readonly uploaded: number; readonly wasted: number };
   readonly picker: PiecePicker<PeerSession> | undefined;
   readonly torrent: Torrent | undefined;
   readonly bans: { readonly size: number };
@@ -18,12 +18,12 @@ export function swarmStats(s: StatsSource, now: number): SwarmStats {
     down += p.download.rate(now);
     up += p.upload.rate(now);
   }
-  const { downloaded, uploaded } = s.totals;
+  const { downloaded, uploaded, wasted } = s.totals;
   const picker = s.picker, t = s.torrent;
   let bytesHave = 0;
   if (picker && t) for (const i of picker.have.indices()) bytesHave += t.layout.pieceSize(i);
   return {
-    peers: s.peers.size, downloadRate: down, uploadRate: up, downloaded, uploaded,
+    peers: s.peers.size, downloadRate: down, uploadRate: up, downloaded, uploaded, wasted,
     have: picker?.have.count ?? 0, total: t?.pieceCount ?? 0,
     bytesHave: Math.min(bytesHave, t?.length ?? 0), bytesTotal: t?.length ?? 0,
     banned: s.bans.size, complete: picker?.done ?? false,

@@ -448,7 +448,7 @@ export class Swarm implements TransferContext {
   }
 
 
-  readonly totals = { downloaded: 0, uploaded: 0 };
+  readonly totals = { downloaded: 0, uploaded: 0, wasted: 0 };
   writeBacklog = 0;
   readonly uploadWaiting: TransferContext['uploadWaiting'] = new Set();
   /** Refills and queued uploads once the rate limits allow more. */

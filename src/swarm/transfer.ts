@@ -18,7 +18,8 @@ export interface TransferContext {
   readonly torrent: Torrent | undefined;
   readonly contributors: Map<number, Set<PeerSession>>;
   readonly pendingWrites: Map<number, Promise<void>[]>;
-  readonly totals: { downloaded: number; uploaded: number };
+  /** Payload bytes: blocks taken, blocks served, and blocks received that we had already. */
+  readonly totals: { downloaded: number; uploaded: number; wasted: number };
   /** Bytes handed to storage whose write has not finished (backpressure). */
   writeBacklog: number;
   /** Refills every peer's pipeline (after the write backlog drained). */
@@ -102,9 +103,13 @@ export function handlePieceMessage(ctx: TransferContext, peer: PeerSession, inde
   if (!picker || !storage) return;
   const now = ctx.runtime.clock.now();
   peer.download.add(block.length, now);
-  ctx.totals.downloaded += block.length;
   const r = picker.blockReceived({ index, begin }, peer);
-  if (!r.accepted) return fillRequests(ctx, peer);
+  if (!r.accepted) {
+    // A copy we already have (a late answer to a request we timed out, or end game): counted apart.
+    ctx.totals.wasted += block.length;
+    return fillRequests(ctx, peer);
+  }
+  ctx.totals.downloaded += block.length;
   peer.lastBlockAt = now;
   for (const other of r.cancel) {
     other.conn.cancel(index, begin, block.length);

@@ -66,6 +66,8 @@ export interface SwarmStats {
   readonly uploadRate: number;
   readonly downloaded: number;
   readonly uploaded: number;
+  /** Payload bytes received that we had already (duplicates: late answers, end game); not in `downloaded`. */
+  readonly wasted: number;
   readonly have: number;
   readonly total: number;
   readonly bytesHave: number;
