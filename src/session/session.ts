@@ -115,6 +115,7 @@ export class Session {
       runtime: this.options.runtime,
       peerId: this.peerId,
       listenPort: this.listener?.address.port,
+      listenAddress: this.listener?.address,
       torrent: o.torrent,
       infoHashV1: o.magnet?.infoHashV1,
       infoHashV2: o.magnet?.infoHashV2,

@@ -5,6 +5,9 @@
 import { formatAddress, type Address } from '../runtime/types.js';
 import { banKey } from './ban-list.js';
 
+/** Own addresses remembered (see `markSelf`). */
+const MAX_SELF_ADDRESSES = 64;
+
 export type PeerSource = 'manual' | 'incoming' | 'pex' | 'dht' | 'tracker' | 'magnet';
 
 interface Candidate {
@@ -29,6 +32,8 @@ export interface PeerPoolOptions {
 export class PeerPool {
   private readonly candidates = new Map<string, Candidate>();
   private readonly o: Required<PeerPoolOptions>;
+  /** Addresses that turned out to be our own (a dial that reached us): never dialled again. */
+  private readonly self = new Set<string>();
 
   constructor(options: PeerPoolOptions = {}) {
     this.o = { maxCandidates: 2000, maxFailures: 5, retryBaseMs: 5000, refused: () => false, ...options };
@@ -40,10 +45,19 @@ export class PeerPool {
 
   add(address: Address, source: PeerSource): void {
     const k = PeerPool.key(address);
-    if (this.candidates.has(k) || this.o.refused(address.host)) return;
+    if (this.candidates.has(k) || this.self.has(k) || this.o.refused(address.host)) return;
     if (this.candidates.size >= this.o.maxCandidates && source !== 'manual') return;
     if (address.port <= 0 || address.port > 65535) return;
     this.candidates.set(k, { address, source, failures: 0, nextAttemptAt: 0, connected: false });
+  }
+
+  /** `address` is our own (our listen address, or a dial answered with our peer id): never dial it. */
+  markSelf(address: Address): void {
+    const k = PeerPool.key(address);
+    this.candidates.delete(k);
+    this.self.add(k);
+    // Bounded: a host has few addresses; a flood of distinct ones only forgets the oldest.
+    if (this.self.size > MAX_SELF_ADDRESSES) this.self.delete(this.self.values().next().value as string);
   }
 
   /** Forgets every address of `host` (its IP was banned). */

@@ -22,6 +22,8 @@ export class PeerSession {
   readonly upload: RateMeter;
   /** When the last wanted block arrived (anti-snubbing, request timeouts). */
   lastBlockAt: number | undefined;
+  /** Where an incoming peer listens (its BEP 10 `p`), once it said so. */
+  listenAddress: Address | undefined;
   /** When we last unchoked it (seed round robin); undefined while choked. */
   unchokedSince: number | undefined;
   /** Hash-check strikes: blocks it sent were part of a piece that failed. */

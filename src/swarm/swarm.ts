@@ -14,6 +14,7 @@ import { applyChoke } from './choking.js';
 import { BanList, banKey } from './ban-list.js';
 import { PeerPool, type PeerSource } from './peer-pool.js';
 import { PeerSession } from './peer-session.js';
+import { keepOfDuplicates, samePeerId } from './peer-identity.js';
 import { BLOCK_LENGTH, PiecePicker } from './piece-picker.js';
 import type { OpenedStorage, SwarmEvent, SwarmOptions, SwarmStats } from './types.js';
 
@@ -62,6 +63,7 @@ export class Swarm implements TransferContext {
     this.runtime = options.runtime;
     this.bans = options.bans ?? new BanList();
     this.pool = new PeerPool({ refused: (host) => this.bans.isBanned(host, this.runtime.clock.now()) });
+    if (options.listenAddress && !isWildcard(options.listenAddress.host)) this.pool.markSelf(options.listenAddress);
     this.wake = new Wake(options.runtime.clock, () => {
       if (this.stopped) return;
       drainUploads(this);
@@ -174,7 +176,9 @@ export class Swarm implements TransferContext {
     if (room <= 0) return;
     for (const address of this.pool.due(this.runtime.clock.now(), room, (k) => this.peers.has(k))) {
       this.halfOpen++;
-      this.runtime.stream.connect(address, { timeoutMs: 10_000, reuseReadBuffer: true }).then(
+      // Bound to our listen IP when we have one, so the peer sees an address that answers.
+      const localHost = this.opts.listenAddress && !isWildcard(this.opts.listenAddress.host) ? this.opts.listenAddress.host : undefined;
+      this.runtime.stream.connect(address, { timeoutMs: 10_000, reuseReadBuffer: true, localHost }).then(
         (stream) => {
           this.halfOpen--;
           if (this.stopped || this.peers.has(PeerPool.key(address))) return stream.destroy();
@@ -215,6 +219,7 @@ export class Swarm implements TransferContext {
     this.peers.delete(peer.key);
     this.uploadWaiting.delete(peer);
     this.pool.markFailed(peer.address, this.runtime.clock.now());
+    if (peer.listenAddress) this.pool.markConnected(peer.listenAddress, false);
     this.metadata.forget(peer);
     const picker = this.picker;
     if (picker) {
@@ -228,6 +233,27 @@ export class Swarm implements TransferContext {
       for (const p of this.peers.values()) fillRequests(this, p);
       this.dial();
     }
+  }
+
+  /**
+   * A second connection to a peer id we are connected to already: one of the two is closed,
+   * the same one the peer closes (`keepOfDuplicates`). False when `peer` itself was closed.
+   */
+  private keepIfNotDuplicate(peer: PeerSession, peerId: Uint8Array): boolean {
+    for (const other of this.peers.values()) {
+      const id = other === peer || other.conn.state !== 'open' ? undefined : other.conn.remotePeerId;
+      if (!id || !samePeerId(id, peerId)) continue;
+      const keep = keepOfDuplicates(this.opts.peerId, peerId, other, peer);
+      const drop = keep === peer ? other : peer;
+      drop.close('duplicate connection to the same peer id');
+      if (!drop.incoming && keep.incoming) {
+        // The address we dialled is the kept connection's peer: not to be dialled while it lasts.
+        keep.listenAddress ??= drop.address;
+        this.pool.markConnected(drop.address, true);
+      }
+      return keep === peer;
+    }
+    return true;
   }
 
   /** Corrupt data: bans the peer's IP (session-wide when the list is shared) and closes its connections. */
@@ -273,7 +299,17 @@ export class Swarm implements TransferContext {
     const picker = this.picker;
     switch (e.type) {
       case 'handshake': {
-        if (Buffer.compare(e.peerId, this.opts.peerId) === 0) return peer.close('connected to ourselves');
+        if (samePeerId(e.peerId, this.opts.peerId)) {
+          // The dialling side closes: it alone knows the address that leads to us, and must
+          // see our handshake to learn it (closing here could lose that in a reset).
+          if (peer.incoming) {
+            this.runtime.clock.setTimer(this.opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, () => peer.close('connected to ourselves'));
+            return;
+          }
+          this.pool.markSelf(peer.address); // never dial that address again
+          return peer.close('connected to ourselves');
+        }
+        if (!this.keepIfNotDuplicate(peer, e.peerId)) return;
         this.emit({ type: 'peer-connected', address: peer.key });
         if (picker) {
           const have = picker.have;
@@ -292,6 +328,12 @@ export class Swarm implements TransferContext {
       }
       case 'extended_handshake':
         if (e.handshake.metadataSize !== undefined) this.metadata.addPeer(peer, e.handshake.metadataSize);
+        if (peer.incoming && e.handshake.p !== undefined && !peer.listenAddress) {
+          // Where it listens (BEP 10 `p`): that candidate is this connection, not one to dial.
+          peer.listenAddress = { host: peer.address.host, port: e.handshake.p };
+          this.pool.add(peer.listenAddress, 'incoming');
+          this.pool.markConnected(peer.listenAddress, true);
+        }
         return;
       case 'metadata':
         return this.metadata.onMessage(peer, e.message);
@@ -484,3 +526,8 @@ export class Swarm implements TransferContext {
 }
 
 export { BLOCK_LENGTH };
+
+/** A listen host that stands for every local address. */
+function isWildcard(host: string): boolean {
+  return host === '' || host === '0.0.0.0' || host === '::';
+}

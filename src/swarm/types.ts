@@ -1,6 +1,6 @@
 /** The shapes a swarm is configured with and reports: options, events, statistics. */
 import type { Torrent } from '../metainfo/torrent.js';
-import type { Runtime } from '../runtime/types.js';
+import type { Address, Runtime } from '../runtime/types.js';
 import type { PieceStorage } from '../storage/types.js';
 import type { Bitfield } from '../util/bitfield.js';
 import type { BanList } from './ban-list.js';
@@ -18,6 +18,11 @@ export interface SwarmOptions {
   readonly peerId: Uint8Array;
   /** Our TCP listen port, announced in the extension handshake. */
   readonly listenPort?: number;
+  /**
+   * Our listen address: never dialled, and (unless a wildcard) the local IP our outgoing
+   * connections are bound to, so peers and trackers see an address that answers.
+   */
+  readonly listenAddress?: Address;
   /** The torrent, or (for a magnet) its info hashes until the metadata arrives. */
   readonly torrent?: Torrent;
   readonly infoHashV1?: Uint8Array;
