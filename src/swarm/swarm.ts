@@ -11,10 +11,11 @@ import { PeerConnection, PexState, type PeerEvent, type PieceGeometry } from '..
 import { MetadataExchange, serveHashes } from './metadata-exchange.js';
 import { Choker } from './choker.js';
 import { applyChoke } from './choking.js';
-import { BanList, banKey } from './ban-list.js';
+import { BanList } from './ban-list.js';
+import { banPeer, keepIfNotDuplicate, peerViolation } from './discipline.js';
 import { PeerPool, type PeerSource } from './peer-pool.js';
 import { PeerSession } from './peer-session.js';
-import { keepOfDuplicates, samePeerId } from './peer-identity.js';
+import { samePeerId } from './peer-identity.js';
 import { BLOCK_LENGTH, PiecePicker } from './piece-picker.js';
 import type { OpenedStorage, SwarmEvent, SwarmOptions, SwarmStats } from './types.js';
 
@@ -80,6 +81,10 @@ export class Swarm implements TransferContext {
       },
       onError: (error) => this.emit({ type: 'error', error }),
     });
+  }
+
+  get ourPeerId(): Uint8Array {
+    return this.opts.peerId;
   }
 
   get infoHashV1(): Uint8Array | undefined {
@@ -235,51 +240,14 @@ export class Swarm implements TransferContext {
     }
   }
 
-  /**
-   * A second connection to a peer id we are connected to already: one of the two is closed,
-   * the same one the peer closes (`keepOfDuplicates`). False when `peer` itself was closed.
-   */
-  private keepIfNotDuplicate(peer: PeerSession, peerId: Uint8Array): boolean {
-    for (const other of this.peers.values()) {
-      const id = other === peer || other.conn.state !== 'open' ? undefined : other.conn.remotePeerId;
-      if (!id || !samePeerId(id, peerId)) continue;
-      const keep = keepOfDuplicates(this.opts.peerId, peerId, other, peer);
-      const drop = keep === peer ? other : peer;
-      drop.close('duplicate connection to the same peer id');
-      if (!drop.incoming && keep.incoming) {
-        // The address we dialled is the kept connection's peer: not to be dialled while it lasts.
-        keep.listenAddress ??= drop.address;
-        this.pool.markConnected(drop.address, true);
-      }
-      return keep === peer;
-    }
-    return true;
-  }
-
   /** Corrupt data: bans the peer's IP (session-wide when the list is shared) and closes its connections. */
   ban(peer: PeerSession, reason: string): void {
-    this.bans.ban(peer.address.host, reason, this.runtime.clock.now());
-    this.refuseHost(peer, reason);
+    banPeer(this, peer, reason);
   }
 
-  /**
-   * A protocol violation closes that connection only; an IP that keeps violating is refused
-   * for a while (`BanListOptions.maxViolations`), so a violate-and-reconnect loop stops.
-   */
+  /** A protocol violation: closes the connection; repeat offenders are refused for a while. */
   violation(peer: PeerSession, reason: string): void {
-    if (this.bans.recordViolation(peer.address.host, reason, this.runtime.clock.now())) {
-      this.refuseHost(peer, this.bans.reason(peer.address.host, this.runtime.clock.now()) ?? reason);
-    } else {
-      peer.close(`protocol violation: ${reason}`);
-    }
-  }
-
-  private refuseHost(peer: PeerSession, reason: string): void {
-    this.emit({ type: 'peer-banned', address: peer.key, reason });
-    this.pool.forgetHost(peer.address.host);
-    const ip = banKey(peer.address.host);
-    for (const p of [...this.peers.values()]) if (p !== peer && banKey(p.address.host) === ip) p.close(`banned: ${reason}`);
-    peer.close(`banned: ${reason}`);
+    peerViolation(this, peer, reason);
   }
 
   // --- peer events -------------------------------------------------------------------
@@ -309,7 +277,7 @@ export class Swarm implements TransferContext {
           this.pool.markSelf(peer.address); // never dial that address again
           return peer.close('connected to ourselves');
         }
-        if (!this.keepIfNotDuplicate(peer, e.peerId)) return;
+        if (!keepIfNotDuplicate(this, peer, e.peerId)) return;
         this.emit({ type: 'peer-connected', address: peer.key });
         if (picker) {
           const have = picker.have;
