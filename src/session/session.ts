@@ -187,6 +187,7 @@ export class Session {
 
   async close(): Promise<void> {
     this.listener?.close();
+    this.incoming.close();
     await Promise.allSettled([...this.swarms].map((s) => s.stop()));
     this.swarms.clear();
     this.byHandshakeHash.clear();

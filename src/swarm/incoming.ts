@@ -30,7 +30,7 @@ export const INCOMING_DEFAULTS: Readonly<Required<IncomingOptions>> = {
   handshakeTimeoutMs: 10_000,
 };
 
-export type RefuseReason = 'banned' | 'pending_full' | 'pending_per_ip' | 'connections_full';
+export type RefuseReason = 'banned' | 'pending_full' | 'pending_per_ip' | 'connections_full' | 'closing';
 
 /** The decision on a new connection. */
 export type Admission = { readonly accept: true } | { readonly accept: false; readonly reason: RefuseReason };
@@ -52,9 +52,12 @@ export interface IncomingGateDeps {
 export class IncomingGate {
   private readonly o: Required<IncomingOptions>;
   private readonly perIp = new Map<string, number>();
+  /** How to drop each pending connection (for `close`). */
+  private readonly drops = new Set<() => void>();
   private pendingCount = 0;
+  private closed = false;
   /** Refusals by reason since the gate was made. */
-  readonly refused: Record<RefuseReason, number> = { banned: 0, pending_full: 0, pending_per_ip: 0, connections_full: 0 };
+  readonly refused: Record<RefuseReason, number> = { banned: 0, pending_full: 0, pending_per_ip: 0, connections_full: 0, closing: 0 };
 
   constructor(private readonly deps: IncomingGateDeps) {
     this.o = { ...INCOMING_DEFAULTS, ...deps.options };
@@ -78,7 +81,7 @@ export class IncomingGate {
   offer(stream: ByteStream): void {
     const runtime = this.deps.runtime;
     const now = runtime.clock.now();
-    const d = this.decide(stream.remote, now);
+    const d: Admission = this.closed ? { accept: false, reason: 'closing' } : this.decide(stream.remote, now);
     if (!d.accept) {
       this.refused[d.reason]++;
       this.deps.onRefused?.(stream.remote, d.reason);
@@ -98,6 +101,7 @@ export class IncomingGate {
     const release = (): void => {
       if (released) return;
       released = true;
+      this.drops.delete(drop);
       timer?.cancel();
       this.pendingCount--;
       const n = (this.perIp.get(ip) ?? 1) - 1;
@@ -109,6 +113,7 @@ export class IncomingGate {
       conn.close();
       stream.destroy();
     };
+    this.drops.add(drop);
     const conn = new PeerConnection({ role: 'incoming', peerId: this.deps.peerId, now, handshakeTimeoutMs: this.o.handshakeTimeoutMs });
     // The handshake deadline runs from the accept, whether or not a byte arrives.
     timer = runtime.clock.setTimer(Math.max(0, conn.nextDeadline() - now), () => {
@@ -135,6 +140,12 @@ export class IncomingGate {
     // A peer that half-closes before its handshake will never complete one: close our side too.
     stream.onEnd(drop);
     stream.onClose(drop);
+  }
+
+  /** Closes every pending connection and refuses new ones (the session is closing). */
+  close(): void {
+    this.closed = true;
+    for (const drop of [...this.drops]) drop();
   }
 }
 
