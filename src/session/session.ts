@@ -33,6 +33,8 @@ export interface SessionOptions {
   readonly incoming?: IncomingOptions;
   /** Ban list sizes and the repeat-violation rule (see docs/limits.md). */
   readonly bans?: BanListOptions;
+  /** Outgoing connection attempts in flight across all torrents (default 32; see docs/limits.md). */
+  readonly maxHalfOpen?: number;
   /** Bytes queued towards one peer at most (default 1 MiB; see docs/limits.md). */
   readonly maxQueuedUploadBytes?: number;
 }
@@ -65,6 +67,8 @@ export class Session {
   readonly bans: BanList;
   /** Decides on incoming connections before their handshake. */
   readonly incoming: IncomingGate;
+  /** Our connection attempts in flight, across torrents (each holds a socket). */
+  private readonly dialing: { readonly max: number; count: number };
   private maxConnections: number;
   private counted = { at: -Infinity, n: 0 };
 
@@ -73,6 +77,7 @@ export class Session {
     this.fdCache = new FdCache({ maxOpenFiles: options.maxOpenFiles ?? 256 });
     this.maxConnections = options.maxConnections ?? 500;
     this.bans = new BanList(options.bans);
+    this.dialing = { max: options.maxHalfOpen ?? 32, count: 0 };
     this.incoming = new IncomingGate({
       runtime: options.runtime,
       peerId: this.peerId,
@@ -124,6 +129,7 @@ export class Session {
       bans: this.bans,
       maxQueuedUploadBytes: this.options.maxQueuedUploadBytes,
       globalConnections: { get max() { return session.maxConnections; }, count: () => this.cachedConnectionCount() },
+      globalHalfOpen: this.dialing,
       openStorage: async (torrent) => {
         const named = o.saveName && o.saveName !== torrent.name ? { ...torrent, name: o.saveName } : torrent;
         const opened = await openTorrentStorage(named, {
@@ -162,9 +168,9 @@ export class Session {
     return this.counted.n;
   }
 
-  /** Peer connections across every torrent, with incoming ones still before their handshake. */
+  /** Peer connections across every torrent, with incoming ones before their handshake and our attempts in flight. */
   connectionCount(): number {
-    let n = this.incoming.pending;
+    let n = this.incoming.pending + this.dialing.count;
     for (const s of this.swarms) n += s.peers.size;
     return n;
   }

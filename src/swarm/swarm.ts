@@ -177,21 +177,26 @@ export class Swarm implements TransferContext {
     const max = this.opts.maxPeers ?? 50;
     const global = this.opts.globalConnections;
     const globalRoom = global ? global.max - global.count() : Infinity;
-    const room = Math.min(max - this.peers.size - this.halfOpen, (this.opts.maxHalfOpen ?? 8) - this.halfOpen, globalRoom);
+    const dialing = this.opts.globalHalfOpen;
+    const dialRoom = dialing ? dialing.max - dialing.count : Infinity;
+    const room = Math.min(max - this.peers.size - this.halfOpen, (this.opts.maxHalfOpen ?? 8) - this.halfOpen, globalRoom, dialRoom);
     if (room <= 0) return;
     for (const address of this.pool.due(this.runtime.clock.now(), room, (k) => this.peers.has(k))) {
       this.halfOpen++;
+      if (dialing) dialing.count++;
       // Bound to our listen IP when we have one, so the peer sees an address that answers.
       const localHost = this.opts.listenAddress && !isWildcard(this.opts.listenAddress.host) ? this.opts.listenAddress.host : undefined;
       this.runtime.stream.connect(address, { timeoutMs: 10_000, reuseReadBuffer: true, localHost }).then(
         (stream) => {
           this.halfOpen--;
+          if (dialing) dialing.count--;
           if (this.stopped || this.peers.has(PeerPool.key(address))) return stream.destroy();
           const conn = this.newConnection('outgoing');
           this.adopt(new PeerSession(this.runtime, stream, conn, address, false), []);
         },
         () => {
           this.halfOpen--;
+          if (dialing) dialing.count--;
           this.pool.markFailed(address, this.runtime.clock.now());
         },
       );

@@ -37,6 +37,8 @@ export interface SwarmOptions {
   readonly maxHalfOpen?: number;
   /** A limit shared by every torrent of a session: connections in total. */
   readonly globalConnections?: { readonly max: number; count(): number };
+  /** Connection attempts in flight across a session's torrents: a shared counter the swarm updates. */
+  readonly globalHalfOpen?: { readonly max: number; count: number };
   /** IPs refused; a session shares one list among its swarms (default: the swarm's own). */
   readonly bans?: BanList;
   /**

@@ -209,3 +209,27 @@ describe('outgoing connections before their handshake', () => {
     await swarm.stop();
   });
 });
+
+describe('connection attempts in flight', () => {
+  it('keeps the attempts of all swarms sharing a session-wide budget (maxHalfOpen) under it', async () => {
+    const sim = new Simulator({ seed: 5, latency: new ConstantLatency(10) });
+    const us = sim.createHost();
+    const dialing = { max: 3, count: 0 };
+    const swarms = [simSwarm(us, f, await seededStorage(f), { globalHalfOpen: dialing }), simSwarm(us, f, await seededStorage(f), { globalHalfOpen: dialing })];
+    let most = 0;
+    for (const s of swarms) {
+      await s.start();
+      // Addresses nobody answers: each attempt is held until the 10 s connect timeout.
+      for (let i = 0; i < 10; i++) s.addPeer({ host: `10.9.${swarms.indexOf(s)}.${i + 1}`, port: PORT });
+    }
+    const probe = () => {
+      most = Math.max(most, dialing.count);
+      if (sim.now < 45_000) sim.schedule(100, probe);
+    };
+    probe();
+    await sim.run({ until: 50_000 });
+    assert.equal(most, 3, 'never more than 3 attempts in flight (each swarm alone allows 8)');
+    assert.equal(dialing.count, 3, 'attempts go on as earlier ones time out');
+    for (const s of swarms) await s.stop();
+  });
+});
