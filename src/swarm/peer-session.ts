@@ -22,6 +22,14 @@ export class PeerSession {
   readonly upload: RateMeter;
   /** When the last wanted block arrived (anti-snubbing, request timeouts). */
   lastBlockAt: number | undefined;
+  /**
+   * Its requests timed out: it gets one request at a time until that one is answered
+   * (libtorrent keeps a snubbed peer's queue at one too), so a slow peer is not sent copies
+   * of what it still owes.
+   */
+  snubbed = false;
+  /** When its outstanding requests last timed out (the next timeout counts from here). */
+  requestsTimedOutAt: number | undefined;
   /** Where an incoming peer listens (its BEP 10 `p`), once it said so. */
   listenAddress: Address | undefined;
   /** When we last unchoked it (seed round robin); undefined while choked. */

@@ -253,7 +253,12 @@ export class PiecePicker<P> {
    * fully received (ready to verify).
    */
   blockReceived(ref: { index: number; begin: number }, peer: P): { accepted: boolean; cancel: P[]; pieceComplete: boolean } {
-    const p = this.partials.get(ref.index);
+    let p = this.partials.get(ref.index);
+    if (!p && this.wants(ref.index)) {
+      // Every request of this piece was given up (a timeout) before this late block came: still useful.
+      p = new Partial<P>(this.blockCount(ref.index));
+      this.partials.set(ref.index, p);
+    }
     const b = ref.begin / BLOCK_LENGTH;
     if (!p || !Number.isInteger(b) || b >= p.blocks || p.state[b] === RECEIVED) return { accepted: false, cancel: [], pieceComplete: false };
     if (p.state[b] === NONE) {

@@ -435,11 +435,14 @@ export class Swarm implements TransferContext {
     const picker = this.picker;
     for (const p of this.peers.values()) {
       // Requests a silent peer owes us go back to the pool (a late answer is still taken).
-      if (picker && p.conn.outstandingRequests.size > 0 && now - (p.lastBlockAt ?? p.connectedAt) > REQUEST_TIMEOUT_MS) {
+      const waitingSince = Math.max(p.lastBlockAt ?? p.connectedAt, p.requestsTimedOutAt ?? -Infinity);
+      if (picker && p.conn.outstandingRequests.size > 0 && now - waitingSince > REQUEST_TIMEOUT_MS) {
         for (const r of [...p.conn.outstandingRequests.values()]) {
           p.conn.abandonRequest(r.index, r.begin, r.length);
           picker.requestDropped(r, p);
         }
+        p.snubbed = true;
+        p.requestsTimedOutAt = now;
       }
       if (picker?.done && p.isSeed) p.close('both sides are seeds');
       // A safety net for uploads: a budget under the stream's high-water mark gets no drain.

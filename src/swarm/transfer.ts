@@ -63,7 +63,7 @@ export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
   const allowed = conn.allowedFast;
   if (conn.peerChoking && allowed.size === 0) return;
   const rate = peer.download.rate(ctx.runtime.clock.now());
-  const target = Math.min(MAX_QUEUE, Math.max(MIN_QUEUE, Math.ceil((rate * QUEUE_SECONDS) / BLOCK_LENGTH)));
+  const target = peer.snubbed ? 1 : Math.min(MAX_QUEUE, Math.max(MIN_QUEUE, Math.ceil((rate * QUEUE_SECONDS) / BLOCK_LENGTH)));
   const want = Math.min(target - conn.outstandingRequests.size, conn.requestSlots);
   // Refill in batches (a quarter of the queue at a time): one write carries many requests.
   if (want <= 0 || (want < target / 4 && conn.outstandingRequests.size > 0)) return;
@@ -103,6 +103,10 @@ export function handlePieceMessage(ctx: TransferContext, peer: PeerSession, inde
   if (!picker || !storage) return;
   const now = ctx.runtime.clock.now();
   peer.download.add(block.length, now);
+  // Any block, a late copy too, shows the peer is sending: its timeout restarts. A snubbed
+  // peer gets more requests once it has answered the one it had (the late ones came first).
+  peer.lastBlockAt = now;
+  if (peer.snubbed && peer.conn.outstandingRequests.size === 0) peer.snubbed = false;
   const r = picker.blockReceived({ index, begin }, peer);
   if (!r.accepted) {
     // A copy we already have (a late answer to a request we timed out, or end game): counted apart.
@@ -110,7 +114,6 @@ export function handlePieceMessage(ctx: TransferContext, peer: PeerSession, inde
     return fillRequests(ctx, peer);
   }
   ctx.totals.downloaded += block.length;
-  peer.lastBlockAt = now;
   for (const other of r.cancel) {
     other.conn.cancel(index, begin, block.length);
     other.flush();
