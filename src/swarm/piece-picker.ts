@@ -253,12 +253,7 @@ export class PiecePicker<P> {
    * fully received (ready to verify).
    */
   blockReceived(ref: { index: number; begin: number }, peer: P): { accepted: boolean; cancel: P[]; pieceComplete: boolean } {
-    let p = this.partials.get(ref.index);
-    if (!p && this.wants(ref.index)) {
-      // Every request of this piece was given up (a timeout) before this late block came: still useful.
-      p = new Partial<P>(this.blockCount(ref.index));
-      this.partials.set(ref.index, p);
-    }
+    const p = this.partials.get(ref.index);
     const b = ref.begin / BLOCK_LENGTH;
     if (!p || !Number.isInteger(b) || b >= p.blocks || p.state[b] === RECEIVED) return { accepted: false, cancel: [], pieceComplete: false };
     if (p.state[b] === NONE) {
@@ -289,7 +284,8 @@ export class PiecePicker<P> {
     p.requesters[b] = undefined;
     p.unrequested++;
     this.unrequestedBlocks++;
-    if (p.received === 0 && p.unrequested === p.blocks) this.partials.delete(ref.index);
+    // The partial stays, so a late answer to the dropped request is still taken (and the
+    // piece is finished before new ones are started).
   }
 
   /** The piece passed its hash check. */
