@@ -37,6 +37,8 @@ export interface SessionOptions {
   readonly maxHalfOpen?: number;
   /** Bytes queued towards one peer at most (default 1 MiB; see docs/limits.md). */
   readonly maxQueuedUploadBytes?: number;
+  /** Regular unchoke slots of each torrent, or 'auto' from upload rates (default 8; docs/swarm.md). */
+  readonly unchokeSlots?: number | 'auto';
 }
 
 export interface AddTorrentOptions {
@@ -128,6 +130,7 @@ export class Session {
       rateLimiters: o.rateLimiters,
       bans: this.bans,
       maxQueuedUploadBytes: this.options.maxQueuedUploadBytes,
+      unchokeSlots: this.options.unchokeSlots,
       globalConnections: { get max() { return session.maxConnections; }, count: () => this.cachedConnectionCount() },
       globalHalfOpen: this.dialing,
       openStorage: async (torrent) => {

@@ -47,6 +47,7 @@ export class PeerSession {
   awaitingDrain = false;
   private timer: TimerHandle | undefined;
   private timerAt = Infinity;
+  private flushQueued = false;
   private handler: PeerSessionHandler | undefined;
 
   constructor(
@@ -85,11 +86,11 @@ export class PeerSession {
 
   /**
    * Bytes of blocks on their way to this peer that are still ours to hold: reads from disk
-   * in flight plus what the stream has not handed to the network. Uploads wait while this is
+   * in flight, what the connection has queued, and what the stream has not handed to the network. Uploads wait while this is
    * at the budget (`maxQueuedUploadBytes`); the stream's drain or a finished read resumes them.
    */
   get queuedUploadBytes(): number {
-    return this.uploadReadBytes + this.stream.bufferedBytes;
+    return this.uploadReadBytes + this.conn.outgoingBytes + this.stream.bufferedBytes;
   }
 
   /** Writes whatever the connection queued and re-arms the deadline timer. */
@@ -101,6 +102,20 @@ export class PeerSession {
     else if (out.length > 1) ok = this.stream.writev(out);
     if (!ok) this.awaitingDrain = true;
     this.armTimer();
+  }
+
+  /**
+   * Flushes once the current run of promise reactions is over: blocks served from one read
+   * (a piece loaded once, several requests answered from it) go out in one write, not one
+   * write each.
+   */
+  flushSoon(): void {
+    if (this.flushQueued || this.closed) return;
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      this.flush();
+    });
   }
 
   private armTimer(): void {

@@ -49,7 +49,8 @@ export function pumpUploads(ctx: TransferContext, peer: PeerSession, draining = 
           peer.upload.add(r.length, ctx.runtime.clock.now());
           ctx.totals.uploaded += r.length;
         }
-        peer.flush();
+        // Blocks read together go out in one write (the outbox counts towards the budget meanwhile).
+        peer.flushSoon();
         pumpUploads(ctx, peer);
       },
       (e: unknown) => {

@@ -70,7 +70,8 @@ describe('upload backpressure on the simulator', () => {
     await sim.run({ until: 60_000 });
     assert.equal(received, total, `every request served (${received} of ${total})`);
     assert.ok(maxQueued > budget / 2, `the budget was used (${maxQueued} bytes at most)`);
-    assert.ok(maxQueued <= budget + BLOCK, `queued for the peer: at most ${maxQueued} bytes, budget ${budget}`);
+    // One block past the budget at most, plus message headers (13 bytes a block).
+    assert.ok(maxQueued <= budget + BLOCK + 1024, `queued for the peer: at most ${maxQueued} bytes, budget ${budget}`);
     await seeder.stop();
   });
 });
