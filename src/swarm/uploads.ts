@@ -27,12 +27,14 @@ export function pumpUploads(ctx: TransferContext, peer: PeerSession, draining = 
   if (!storage || peer.closed) return;
   const requests = peer.conn.peerRequests;
   if (requests.size <= peer.uploading.size) return;
+  // Over budget, wait for a drain or a read to finish. With nothing in flight and no drain
+  // coming (a budget under the stream's high-water mark) one more block goes: no stall.
+  // Checked before the scan too: most calls find the budget full and return at once.
+  const full = (length: number): boolean => peer.queuedUploadBytes + length > ctx.maxQueuedUploadBytes && (peer.uploadReadBytes > 0 || peer.awaitingDrain);
+  if (full(1)) return;
   for (const [key, r] of requests) {
     if (peer.uploading.has(key)) continue;
-    // Over budget, wait for a drain or a read to finish. With nothing in flight and no drain
-    // coming (a budget under the stream's high-water mark) one more block goes: no stall.
-    const over = peer.queuedUploadBytes + r.length > ctx.maxQueuedUploadBytes;
-    if (over && (peer.uploadReadBytes > 0 || peer.awaitingDrain)) return;
+    if (full(r.length)) return;
     if (!takeUploadTokens(ctx, peer, r.length, draining)) return;
     peer.uploading.add(key);
     peer.uploadReadBytes += r.length;
@@ -49,9 +51,10 @@ export function pumpUploads(ctx: TransferContext, peer: PeerSession, draining = 
           peer.upload.add(r.length, ctx.runtime.clock.now());
           ctx.totals.uploaded += r.length;
         }
-        // Blocks read together go out in one write (the outbox counts towards the budget meanwhile).
+        // Blocks read together go out in one write (the outbox counts towards the budget
+        // meanwhile); the next reads are decided after that write (queued after the flush).
         peer.flushSoon();
-        pumpUploads(ctx, peer);
+        queueMicrotask(() => pumpUploads(ctx, peer));
       },
       (e: unknown) => {
         done();
