@@ -7,11 +7,12 @@ import { ShoalError } from '../errors.js';
 import type { Torrent } from '../metainfo/torrent.js';
 import type { Address, Runtime, TimerHandle } from '../runtime/types.js';
 import type { PieceStorage } from '../storage/types.js';
-import { PeerConnection, PexState, type PeerEvent, type PieceGeometry } from '../wire/index.js';
+import { PeerConnection, type PeerEvent, type PieceGeometry } from '../wire/index.js';
 import { MetadataExchange, serveHashes } from './metadata-exchange.js';
 import { Choker } from './choker.js';
 import { applyChoke } from './choking.js';
 import { PeerPool, type PeerSource } from './peer-pool.js';
+import { PexHub } from './pex.js';
 import { PeerSession } from './peer-session.js';
 import { BLOCK_LENGTH, PiecePicker } from './piece-picker.js';
 import type { OpenedStorage, SwarmEvent, SwarmOptions, SwarmStats } from './types.js';
@@ -41,7 +42,8 @@ export class Swarm implements TransferContext {
   readonly pendingWrites = new Map<number, Promise<void>[]>();
   private readonly choker: Choker<PeerSession>;
   private readonly metadata: MetadataExchange;
-  private readonly pex = new PexState();
+  /** BEP 11: what each peer was told of the others (none for a private torrent, BEP 27). */
+  private readonly pex = new PexHub<PeerSession>((p) => ({ address: p.address, incoming: p.incoming, isSeed: p.isSeed, extended: p.conn.remoteExtendedHandshake }));
   private halfOpen = 0;
   private tickTimer: TimerHandle | undefined;
   private lastRechoke = -Infinity;
@@ -260,6 +262,7 @@ export class Swarm implements TransferContext {
       case 'metadata':
         return this.metadata.onMessage(peer, e.message);
       case 'pex':
+        if (this.torrent?.private) return; // BEP 27: peers of a private torrent come from its trackers only
         for (const a of e.message.added) this.pool.add({ host: a.host, port: a.port }, 'pex');
         return this.dial();
       case 'message':
@@ -392,8 +395,7 @@ export class Swarm implements TransferContext {
       }
       if (picker?.done && p.isSeed) p.close('both sides are seeds');
     }
-    const pex = this.pex.poll([...this.peers.values()].map((p) => ({ host: p.address.host, port: p.address.port, flags: 0 })), now);
-    if (pex) for (const p of this.peers.values()) if (p.conn.sendPex(pex)) p.flush();
+    if (!this.torrent?.private) for (const [p, m] of this.pex.poll(this.peers.values(), now)) if (p.conn.sendPex(m)) p.flush();
     for (const p of this.peers.values()) fillRequests(this, p);
   }
 
