@@ -10,6 +10,7 @@ export * from './libtorrent.js';
 export * from './transmission.js';
 export * from './aria2.js';
 export * from './rtorrent.js';
+export * from './qbittorrent.js';
 export * from './tracker.js';
 export { createNetns, netnsAvailable } from '../netns.js';
 export type { Netns } from '../netns.js';
