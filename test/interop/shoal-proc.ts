@@ -27,6 +27,8 @@ export interface ShoalChild {
   readonly child: ChildProcess;
   /** stdout and stderr so far. */
   output(): string;
+  /** Resolves when the output matches `re`; rejects on exit or after `timeoutMs`. */
+  waitFor(re: RegExp, timeoutMs: number): Promise<void>;
   /** SIGINT, then SIGKILL after 5 s. Idempotent. */
   stop(): Promise<void>;
 }
@@ -39,8 +41,11 @@ export async function startShoalSeed(o: ShoalSeedOptions): Promise<ShoalChild> {
   return startShoal(args, o.cleanup);
 }
 
-/** Starts any long-running shoal command that prints `listening on HOST:PORT`. */
-export async function startShoal(args: readonly string[], cleanup?: Cleanup): Promise<ShoalChild> {
+/**
+ * Starts any long-running shoal command. Resolves once it prints `listening on HOST:PORT`, or
+ * at once with `endpoint` given (`shoal get` does not print it: pass its `--listen` address).
+ */
+export async function startShoal(args: readonly string[], cleanup?: Cleanup, known?: { endpoint: string }): Promise<ShoalChild> {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
@@ -55,6 +60,15 @@ export async function startShoal(args: readonly string[], cleanup?: Cleanup): Pr
     child.kill('SIGINT');
   });
   onCleanup(cleanup, stop);
+  const waitFor = async (re: RegExp, timeoutMs: number): Promise<void> => {
+    const end = performance.now() + timeoutMs;
+    while (!re.test(out)) {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`shoal ${args[1]} exited before printing ${re}: ${out}`);
+      if (performance.now() > end) throw new Error(`shoal ${args[1]}: no ${re} within ${timeoutMs} ms: ${out}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  if (known) return { endpoint: known.endpoint, child, output: () => out, waitFor, stop };
   const endpoint = await new Promise<string>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! });
     rl.on('line', (l) => {
@@ -63,7 +77,7 @@ export async function startShoal(args: readonly string[], cleanup?: Cleanup): Pr
     });
     child.on('exit', (code) => reject(new Error(`shoal ${args[1]} exited ${code}: ${out}`)));
   });
-  return { endpoint, child, output: () => out, stop };
+  return { endpoint, child, output: () => out, waitFor, stop };
 }
 
 const sha1 = (p: string): string => createHash('sha1').update(readFileSync(p)).digest('hex');
