@@ -66,6 +66,21 @@ describe('shoal and qBittorrent-nox', { skip, timeout: 300_000 }, () => {
     });
   }
 
+  it('qBittorrent fetches the metadata of a hybrid magnet from shoal (BEP 9), then downloads', async (t) => {
+    const seed = await startShoalSeed({ torrent: torrents.hybrid, content: join(seedDir, NAME), host: '127.0.0.94', stateDir: join(tmp, 'st-seed-magnet'), cleanup: t });
+    const q = await startQbittorrent({ workDir: join(tmp, 'qb-leech-magnet'), host: '127.0.0.95', cleanup: t });
+    const info = await shoalInfo(torrents.hybrid);
+    const out = join(tmp, 'qb-out-magnet');
+    await q.addMagnet(`magnet:?xt=urn:btih:${info.infoHash}&xt=urn:btmh:1220${info.infoHashV2}&dn=${NAME}`, out);
+    // Until the metadata arrives the torrent is known by its v1 hash; afterwards by its id.
+    await q.waitFor(ids.hybrid, () => true, 15_000).catch(() => undefined);
+    for (const id of new Set([hashes.hybrid, ids.hybrid])) await q.addPeers(id, [seed.endpoint]).catch(() => undefined);
+    await q.waitFor(ids.hybrid, (x) => x.progress === 1 && QBT_SEEDING.has(x.state), 60_000);
+    assert.deepEqual(differingFiles(seedDir, out, PATHS), []);
+    await seed.stop();
+    await q.stop();
+  });
+
   it('shoal fetches the metadata of a magnet with x.pe from qBittorrent, then downloads', async (t) => {
     const q = await startQbittorrent({ workDir: join(tmp, 'qb-seed-magnet'), host: '127.0.0.92', cleanup: t });
     await q.add(torrents.hybrid, seedDir);

@@ -47,6 +47,8 @@ export interface QbtPeer {
   readonly process: PeerProcess;
   /** Adds a .torrent, saving to (or seeding from) `savePath` (content at savePath/<name>); resolves with nothing: use `info`. */
   add(torrent: string, savePath: string): Promise<void>;
+  /** Adds a magnet URI (its metadata comes from peers: use `addPeers`), saving to `savePath`. */
+  addMagnet(uri: string, savePath: string): Promise<void>;
   /** Tells it to dial HOST:PORT peers for the torrent `infoHash` (hex). */
   addPeers(infoHash: string, peers: readonly string[]): Promise<void>;
   info(infoHash: string): Promise<QbtTorrentInfo | undefined>;
@@ -156,6 +158,13 @@ export async function startQbittorrent(o: QbtOptions): Promise<QbtPeer> {
     add: async (torrent, savePath) => {
       const form = new FormData();
       form.append('torrents', new Blob([readFileSync(torrent)]), basename(torrent));
+      form.append('savepath', savePath);
+      const text = await api('torrents/add', form);
+      if (!/^Ok/i.test(text)) throw new Error(`qBittorrent torrents/add: ${text}`);
+    },
+    addMagnet: async (uri, savePath) => {
+      const form = new FormData();
+      form.append('urls', uri);
       form.append('savepath', savePath);
       const text = await api('torrents/add', form);
       if (!/^Ok/i.test(text)) throw new Error(`qBittorrent torrents/add: ${text}`);
