@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { cliBuilt, makeTempDir, removeDir, runCli, shoalCreate, shoalInfo, writeTree, type FileSpec } from './helpers.js';
-import { aria2Available, startAria2 } from './peers/index.js';
+import { aria2Available, startAria2, startStaticTracker } from './peers/index.js';
 import { differingFiles, startShoalSeed } from './shoal-proc.js';
 
 const KiB = 1024, MiB = 1024 * KiB;
@@ -38,6 +38,18 @@ describe('shoal and aria2', { skip, timeout: 240_000 }, () => {
     t.diagnostic(`aria2 finished in ${seconds.toFixed(1)} s`);
     assert.deepEqual(differingFiles(seedDir, out, PATHS), []);
     assert.doesNotMatch(seed.output(), /banned/);
+    await seed.stop();
+  });
+
+  it('aria2 fetches the metadata of a magnet from shoal (BEP 9), then downloads', async (t) => {
+    const seed = await startShoalSeed({ torrent, content: join(seedDir, NAME), host: '127.0.0.46', stateDir: join(tmp, 'st-seed-magnet'), cleanup: t });
+    // aria2 cannot be told to dial a peer: a tracker hands it Shoal's address.
+    const tracker = await startStaticTracker({ host: '127.0.0.47', peers: [seed.endpoint], cleanup: t });
+    const info = await shoalInfo(torrent);
+    const out = join(tmp, 'aria2-magnet');
+    const leecher = await startAria2({ torrent: `magnet:?xt=urn:btih:${info.infoHash}&dn=${NAME}`, tracker: tracker.url, dir: out, mode: 'leech', host: '127.0.0.48', cleanup: t });
+    await leecher.waitForComplete(90_000);
+    assert.deepEqual(differingFiles(seedDir, out, PATHS), []);
     await seed.stop();
   });
 
