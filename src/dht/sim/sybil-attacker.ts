@@ -137,8 +137,14 @@ export class SybilAttacker {
     }
   }
 
+  /** The last answer (nearly every query is for the attacked key). */
+  private cached: { target: NodeId; contacts: Contact[] } | undefined;
+
   private closest(target: NodeId): Contact[] {
-    return [...this.contacts].sort((x, y) => compareDistance(x.id, y.id, target)).slice(0, this.perReply);
+    if (this.cached?.target === target) return this.cached.contacts;
+    const contacts = [...this.contacts].sort((x, y) => compareDistance(x.id, y.id, target)).slice(0, this.perReply);
+    this.cached = { target, contacts };
+    return contacts;
   }
 }
 
