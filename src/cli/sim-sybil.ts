@@ -29,38 +29,55 @@ export function registerSimSybil(program: Command): void {
     .command('sybil')
     .description('a Sybil attacker (S ids on A addresses, ids next to one key) against a simulated DHT: share of lookups eclipsed with no defence, BEP 42 and disjoint lookups')
     .option('--nodes <n>', 'honest DHT nodes', '400')
-    .option('--addresses <n>', 'attacker addresses (A)', '4')
-    .option('--identities <n>', 'attacker node ids in all (S, at least A)', '64')
+    .option('--addresses <list>', 'attacker addresses (A); a comma list sweeps them', '4')
+    .option('--identities <list>', 'attacker node ids in all (S, at least A); a comma list sweeps them', '64')
     .option('--lookups <n>', 'lookups of the key per defence and path count', '200')
     .option('--paths <d>', 'disjoint paths of the `disjoint` headline', '4')
     .option('--max-paths <d>', 'measure disjoint lookups for d = 1..this', '8')
     .option('--rtt <ms>', 'median round-trip time of the lognormal latency model', '100')
     .option('--seed <n>', 'random seed (same seed, same run)', '1')
     .option('--out <file>', 'write an HTML report here')
-    .option('--json', 'print one JSON object (headline: eclipsed.none / bep42 / disjoint / puzzle)')
+    .option('--json', 'print one JSON object (headline: eclipsed.none / bep42 / disjoint / puzzle, for the first A and S; `sweep` with every pair)')
     .action(async (flags: SybilFlags) => {
       const num = (name: string, v: string, min: number, max: number): number => {
         const x = Number(v);
         if (v.trim() === '' || !Number.isInteger(x) || x < min || x > max) throw new UsageError(`--${name}: '${v}' is not a whole number in ${min}..${max}`);
         return x;
       };
-      const addresses = num('addresses', flags.addresses, 1, SYBIL_MAX_ADDRESSES);
+      const list = (name: string, v: string, min: number, max: number): number[] => v.split(',').map((x) => num(name, x.trim(), min, max));
+      const addressList = list('addresses', flags.addresses, 1, SYBIL_MAX_ADDRESSES);
+      const identityList = list('identities', flags.identities, 1, 1_000_000);
       const maxPaths = num('max-paths', flags.maxPaths, 1, MAX_DISJOINT_PATHS);
-      const report = await runSybilSimulation({
+      const common = {
         nodes: num('nodes', flags.nodes, 16, SYBIL_MAX_NODES),
-        addresses,
-        identities: num('identities', flags.identities, addresses, 1_000_000),
         lookups: num('lookups', flags.lookups, 1, 1_000_000),
         disjointPaths: num('paths', flags.paths, 1, maxPaths),
         maxPaths,
         medianRttMs: num('rtt', flags.rtt, 1, 10_000),
         seed: num('seed', flags.seed, 0, Number.MAX_SAFE_INTEGER),
         wallClock: () => performance.now(),
-        onPhase: process.stderr.isTTY && !flags.json ? (p) => process.stderr.write(`  ${p}\n`) : undefined,
-      });
+      };
+      const pairs: [number, number][] = [];
+      for (const a of addressList) {
+        for (const s of identityList) {
+          if (s < a) throw new UsageError(`--identities: ${s} ids cannot fill ${a} addresses (at least one each)`);
+          pairs.push([a, s]);
+        }
+      }
+      const reports: SybilReport[] = [];
+      for (const [addresses, identities] of pairs) {
+        const onPhase = process.stderr.isTTY && !flags.json ? (p: string) => process.stderr.write(`  A = ${addresses}, S = ${identities}: ${p}\n`) : undefined;
+        reports.push(await runSybilSimulation({ ...common, addresses, identities, onPhase }));
+      }
+      const report: SybilCliReport = { ...reports[0], sweep: reports.map((r) => ({ addresses: r.addresses, identities: r.identities, attackerShare: r.attackerShare, eclipsed: r.eclipsed })) };
       if (flags.out !== undefined) writeFileSync(flags.out, renderSybilHtml(report));
       process.stdout.write(flags.json ? JSON.stringify(report) + '\n' : formatSybil(report) + (flags.out !== undefined ? `report: ${flags.out}\n` : ''));
     });
+}
+
+/** The first pair's report, and the headline of every pair. */
+export interface SybilCliReport extends SybilReport {
+  readonly sweep: readonly Pick<SybilReport, 'addresses' | 'identities' | 'attackerShare' | 'eclipsed'>[];
 }
 
 const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);
@@ -73,7 +90,7 @@ function rows(r: SybilReport): string[][] {
   return out;
 }
 
-export function formatSybil(r: SybilReport): string {
+export function formatSybil(r: SybilCliReport): string {
   const table = rows(r);
   const widths = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
   const lines = table.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
@@ -84,12 +101,13 @@ export function formatSybil(r: SybilReport): string {
     `id prefix    bits shared with the key: honest ${r.prefixBits.none.honest}, attacker ${r.prefixBits.none.attacker} (no BEP 42); honest ${r.prefixBits.bep42.honest}, attacker ${r.prefixBits.bep42.attacker} (BEP 42)`,
     ...lines,
     `predicted: (1 - (1 - f)^h)^d with h the mean hops at d = 1; captured: no honest node among the k closest found`,
+    ...(r.sweep.length > 1 ? ['sweep (eclipsed share):', ...r.sweep.map((x) => `  A ${x.addresses}, S ${x.identities} (f = ${pct(x.attackerShare)}): none ${pct(x.eclipsed.none)}, bep42 ${pct(x.eclipsed.bep42)}, disjoint ${pct(x.eclipsed.disjoint)}`)] : []),
     `wall ${(r.wallMs / 1000).toFixed(1)} s, ${(r.virtualMs / 1000).toFixed(0)} s of virtual time`,
   ].join('\n') + '\n';
 }
 
 /** A self-contained HTML page with the headline and the per-path table (numbers only: nothing to escape). */
-export function renderSybilHtml(r: SybilReport): string {
+export function renderSybilHtml(r: SybilCliReport): string {
   const table = rows(r);
   const head = `<tr>${table[0].map((c) => `<th>${c}</th>`).join('')}</tr>`;
   const body = table.slice(1).map((row) => `<tr>${row.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('\n');
@@ -101,6 +119,7 @@ export function renderSybilHtml(r: SybilReport): string {
 <table>${head}
 ${body}</table>
 <p>predicted: (1 - (1 - f)^h)^d with h the mean hops at d = 1.</p>
+${r.sweep.length > 1 ? `<h2>Sweep</h2><table><tr><th>A</th><th>S</th><th>f</th><th>none</th><th>bep42</th><th>disjoint</th></tr>${r.sweep.map((x) => `<tr><td>${x.addresses}</td><td>${x.identities}</td><td>${pct(x.attackerShare)}</td><td>${pct(x.eclipsed.none)}</td><td>${pct(x.eclipsed.bep42)}</td><td>${pct(x.eclipsed.disjoint)}</td></tr>`).join('')}</table>` : ''}
 </body></html>
 `;
 }

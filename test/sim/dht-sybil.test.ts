@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { predictedEclipse, runSybilSimulation, type SybilReport } from '../../src/dht/sim/sybil.js';
+import type { SybilCliReport } from '../../src/cli/sim-sybil.js';
 import { CLI_PATH } from '../interop/helpers.js';
 
 const small = (identities: number): Promise<SybilReport> =>
@@ -40,10 +41,12 @@ describe('Sybil attack on one DHT key (shoal sim sybil)', () => {
     assert.deepEqual({ ...a, wallMs: 0 }, { ...b, wallMs: 0 });
   });
 
-  it('prints the headline per defence with --json, and rejects fewer identities than addresses', () => {
-    const r = spawnSync(process.execPath, [CLI_PATH, 'sim', 'sybil', '--nodes', '100', '--addresses', '2', '--identities', '16', '--lookups', '10', '--max-paths', '2', '--paths', '2', '--json'], { encoding: 'utf8', timeout: 120_000 });
+  it('prints the headline per defence with --json, sweeps a list of identities, and rejects fewer identities than addresses', () => {
+    const r = spawnSync(process.execPath, [CLI_PATH, 'sim', 'sybil', '--nodes', '100', '--addresses', '2', '--identities', '16,4', '--lookups', '10', '--max-paths', '2', '--paths', '2', '--json'], { encoding: 'utf8', timeout: 120_000 });
     assert.equal(r.status, 0, r.stderr);
-    const j = JSON.parse(r.stdout) as SybilReport;
+    const j = JSON.parse(r.stdout) as SybilCliReport;
+    assert.deepEqual(j.sweep.map((x) => [x.addresses, x.identities]), [[2, 16], [2, 4]], 'one entry per pair, in order');
+    assert.deepEqual(j.sweep[0].eclipsed, j.eclipsed, 'the headline is the first pair');
     for (const k of ['none', 'bep42', 'disjoint'] as const) {
       assert.ok(typeof j.eclipsed[k] === 'number' && j.eclipsed[k] >= 0 && j.eclipsed[k] <= 1, `eclipsed.${k} is a share`);
     }
