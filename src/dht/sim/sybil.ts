@@ -101,7 +101,6 @@ interface World {
   readonly attacker: SybilAttacker;
   readonly target: NodeId;
   readonly announcer: number;
-  readonly honestIds: ReadonlySet<NodeId>;
   readonly honestPrefix: number;
   /** The plain lookups before the attacker came. */
   readonly baseline: DefenceOutcome;
@@ -125,7 +124,7 @@ async function buildWorld(o: SybilRunOptions, bep42: boolean): Promise<World> {
   let announced = false;
   announceLookup(net.nodes[announcer], target, { port: 6881 }, { onDone: () => (announced = true) });
   while (!announced && sim.pendingEvents > 0) sim.runForSync(1000);
-  const baseline = measure({ net, target, announcer, honestIds: new Set() }, o.lookups, 1);
+  const baseline = measure({ net, target, announcer }, o.lookups, 1);
   const attacker = await SybilAttacker.deploy(sim, {
     addresses: Array.from({ length: o.addresses }, (_, i) => attackerAddress(i)),
     identities: o.identities,
@@ -137,10 +136,9 @@ async function buildWorld(o: SybilRunOptions, bep42: boolean): Promise<World> {
   const spreadMs = 10_000;
   attacker.introduce(net.addresses, spreadMs);
   sim.runForSync(spreadMs + 10_000);
-  const honestIds = new Set(net.nodes.map((n) => n.nodeId));
   let honestPrefix = 0;
-  for (const id of honestIds) honestPrefix = Math.max(honestPrefix, commonPrefixLength(id, target));
-  return { net, attacker, target, announcer, honestIds, honestPrefix, baseline };
+  for (const { nodeId: id } of net.nodes) honestPrefix = Math.max(honestPrefix, commonPrefixLength(id, target));
+  return { net, attacker, target, announcer, honestPrefix, baseline };
 }
 
 interface Tally {
@@ -150,16 +148,18 @@ interface Tally {
 }
 
 /** `lookups` get_peers lookups of the key over `paths` disjoint paths from random honest nodes. */
-function measure(w: Pick<World, 'net' | 'target' | 'announcer' | 'honestIds'>, lookups: number, paths: number): DefenceOutcome {
+function measure(w: Pick<World, 'net' | 'target' | 'announcer'>, lookups: number, paths: number): DefenceOutcome {
   const { net, target, announcer } = w;
   const sim = net.sim;
   const want = net.addresses[announcer];
   const t: Tally = { eclipsed: 0, captured: 0, hops: 0 };
+  // Taken now: honest nodes may have moved to a BEP 42 id (adoptCompliantId) since they joined.
+  const honestIds = new Set(net.nodes.map((n) => n.nodeId));
   let done = 0;
   const finish = (found: boolean, results: readonly GetPeersResult[]): void => {
     done++;
     if (!found) t.eclipsed++;
-    if (!results.some((r) => r.closest.some((c) => w.honestIds.has(c.id)))) t.captured++;
+    if (!results.some((r) => r.closest.some((c) => honestIds.has(c.id)))) t.captured++;
     t.hops += Math.max(...results.map((r) => r.stats.hops));
   };
   for (let j = 0; j < lookups; j++) {
