@@ -2,10 +2,12 @@
  * S/Kademlia disjoint lookups (Baumgart & Mies 2007): `d` get_peers traversals run side by
  * side, each over its own set of nodes. The seeds (our closest contacts) are dealt round
  * robin to the paths, and a node belongs to the first path that queries it: the other paths
- * skip it (as failed) and go on. (Claiming nodes when first heard of instead loses honest
- * nodes: a path captured by Sybils hears of them, never asks them, and bars the others.) A Sybil group that captures one path (answers only with its own
- * contacts) then cannot pull the others in, so the lookup finds the value when any path
- * reaches an honest node that holds it.
+ * skip it (as failed) and go on. A Sybil group that captures one path (answers only with its
+ * own contacts) then cannot pull the others in, so the lookup finds the value when any path
+ * reaches an honest node that holds it. (Claiming nodes when first heard of instead loses
+ * honest nodes: a path captured by Sybils hears of them, never asks them, and bars the others.)
+ * Without limits on where ids may be placed (BEP 42, crypto puzzles) it does not help: every
+ * path ends in the same cluster next to the key (docs/dht.md, `shoal sim sybil`).
  *
  * Built on the ordinary lookup (./lookups.ts) through a `LookupHost` per path that filters
  * contacts: the traversal itself is unchanged. Sans-I/O like the rest of the lookups.
@@ -30,7 +32,7 @@ export interface DisjointCallbacks {
 
 const NO_TID = new Uint8Array(0);
 
-/** Most disjoint paths: more would leave each path too few seeds from a k-sized table slice. */
+/** Most disjoint paths: more would leave each path one seed or none of the 2k the table offers. */
 export const MAX_DISJOINT_PATHS = 16;
 
 /** A get_peers lookup over `d` disjoint paths (d = 1 is the plain lookup). */
