@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { Magnet } from '../metainfo/magnet.js';
+import { PieceLayout } from '../metainfo/layout.js';
 import type { Torrent } from '../metainfo/torrent.js';
 import type { Address, ByteStream, Runtime, StreamListener } from '../runtime/types.js';
 import { FdCache } from '../storage/fd-cache.js';
@@ -134,7 +135,7 @@ export class Session {
       globalConnections: { get max() { return session.maxConnections; }, count: () => this.cachedConnectionCount() },
       globalHalfOpen: this.dialing,
       openStorage: async (torrent) => {
-        const named = o.saveName && o.saveName !== torrent.name ? { ...torrent, name: o.saveName } : torrent;
+        const named = withSaveName(torrent, o.saveName);
         const opened = await openTorrentStorage(named, {
           downloadDir,
           resumePath: this.resumePath(torrent, downloadDir),
@@ -208,4 +209,18 @@ export class Session {
 export function resumePathFor(stateDir: string, torrent: Pick<Torrent, 'infoHashV1' | 'infoHashV2'>, downloadDir: string): string {
   const id = createHash('sha1').update(torrent.infoHashV1 ?? torrent.infoHashV2 ?? new Uint8Array()).update(resolve(downloadDir)).digest('hex');
   return join(stateDir, 'resume', `${id}.resume`);
+}
+
+/**
+ * The torrent as storage should place it when its data is saved under another name: a
+ * multi-file torrent's top directory, or a single-file torrent's one file (placed by its
+ * layout path, which the name alone does not change). The info dict, and so the info hash,
+ * stays as it is.
+ */
+export function withSaveName(torrent: Torrent, saveName: string | undefined): Torrent {
+  if (!saveName) return torrent;
+  if (torrent.multiFile) return saveName === torrent.name ? torrent : { ...torrent, name: saveName };
+  if (torrent.layout.files.every((f) => f.pad || (f.path.length === 1 && f.path[0] === saveName))) return torrent;
+  const files = torrent.layout.files.map((f) => (f.pad ? f : { ...f, path: [saveName] }));
+  return { ...torrent, layout: new PieceLayout(files, torrent.layout.pieceLength) };
 }
