@@ -46,7 +46,8 @@ const CORPUS = [
   '0100000000000000000000000000000000000000', // DATA without payload
   '21000000000000000000000000000000000000ff', // a bare STATE header (valid)
   '2101000000000000000000000000000000000000', // sack extension header missing
-  '21010000000000000000000000000000000000000003aabbcc', // sack of 3 bytes
+  '21010000000000000000000000000000000000000003aabbcc', // sack of 3 bytes (libtorrent sends these; valid)
+  '2101' + '00'.repeat(18) + '0000', // sack of 0 bytes
   '210100000000000000000000000000000000000000ff', // sack runs past the end
   '2102000000000000000000000000000000000000020000', // unknown extension chain into another unknown
   '21010000000000000000000000000000000000000104aabbccdd0004aabbccdd', // two sacks
@@ -85,6 +86,12 @@ describe('uTP packet fuzzing', () => {
     for (let i = 0; i < 9; i++) { chain[20 + 2 * i] = i < 8 ? 2 : 0; chain[21 + 2 * i] = 0; }
     assert.throws(() => decodePacket(chain), /more than 8 extensions/);
     assert.equal(decodePacket(chain, { ...PACKET_LIMITS, maxExtensions: 9 }).type, 2);
+  });
+
+  it('accepts the short selective ACKs libtorrent sends (1 byte) and rejects an empty one', () => {
+    const oneByte = Uint8Array.from(Buffer.from('2101f3133b066eac3a527698000ff5107d5f84a300010f', 'hex'));
+    assert.deepEqual([...(decodePacket(oneByte).selectiveAck ?? [])], [0x0f]);
+    assert.throws(() => decodePacket(Uint8Array.from(Buffer.from('2101' + '00'.repeat(18) + '0000', 'hex'))), /0 bytes/);
   });
 
   it('tells uTP from DHT and other datagrams by the first byte', () => {

@@ -27,7 +27,7 @@ export const ST_SYN = 4;
 export type UtpPacketType = 0 | 1 | 2 | 3 | 4;
 export const PACKET_TYPE_NAMES = ['DATA', 'FIN', 'STATE', 'RESET', 'SYN'] as const;
 
-/** Extension 1: selective ACK, a bitmask of >= 4 bytes in multiples of 4; bit 0 is ack_nr + 2. */
+/** Extension 1: selective ACK, a bitmask (BEP 29: >= 4 bytes in multiples of 4; libtorrent also sends shorter ones); bit 0 is ack_nr + 2. */
 export const EXT_SELECTIVE_ACK = 1;
 
 /** A remote sent a datagram that is not a valid uTP packet. */
@@ -93,7 +93,8 @@ export function decodePacket(data: Uint8Array, limits: PacketLimits = PACKET_LIM
     if (offset + len > data.length) throw new UtpPacketError(`uTP extension of ${len} bytes runs past the end of the packet`);
     if (ext === EXT_SELECTIVE_ACK) {
       if (selectiveAck) throw new UtpPacketError('uTP packet has two selective ACK extensions');
-      if (len === 0 || len % 4 !== 0) throw new UtpPacketError(`uTP selective ACK of ${len} bytes is not a positive multiple of 4`);
+      // BEP 29 asks for multiples of 4, but libtorrent sends as few bytes as the mask needs: take any non-empty length.
+      if (len === 0) throw new UtpPacketError('uTP selective ACK of 0 bytes');
       if (len > limits.maxSelectiveAckBytes) throw new UtpPacketError(`uTP selective ACK of ${len} bytes exceeds the limit of ${limits.maxSelectiveAckBytes}`);
       selectiveAck = data.subarray(offset, offset + len);
     }
