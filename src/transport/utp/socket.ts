@@ -21,6 +21,8 @@ export interface UtpSocketOptions {
   maxHalfOpen: number;
   /** Poll a connection at once after this many received packets instead of waiting for the batch flush. */
   ackEveryPackets: number;
+  /** Kernel send/receive buffer asked for when this socket binds its own endpoint (bursts of a large window otherwise overflow the default ~200 KiB). */
+  socketBufferBytes: number;
 }
 
 export const UTP_SOCKET_DEFAULTS: UtpSocketOptions = {
@@ -29,6 +31,7 @@ export const UTP_SOCKET_DEFAULTS: UtpSocketOptions = {
   maxConnections: 500,
   maxHalfOpen: 64,
   ackEveryPackets: 8,
+  socketBufferBytes: 4 * 1024 * 1024,
 };
 
 export interface UtpSocketStats {
@@ -69,7 +72,8 @@ export class UtpSocket implements UtpStreamHost {
 
   /** Binds a UDP endpoint and runs a uTP socket on it. */
   static async bind(runtime: Pick<Runtime, 'clock' | 'random' | 'udp'>, address: Address, options: Partial<UtpSocketOptions> = {}): Promise<UtpSocket> {
-    return new UtpSocket(runtime, await runtime.udp.bind(address), options);
+    const bufferBytes = options.socketBufferBytes ?? UTP_SOCKET_DEFAULTS.socketBufferBytes;
+    return new UtpSocket(runtime, await runtime.udp.bind(address, { bufferBytes }), options);
   }
 
   get address(): Address {
