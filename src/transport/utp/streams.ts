@@ -9,7 +9,7 @@ import { UtpSocket, type UtpSocketOptions } from './socket.js';
 
 export class UtpStreams implements Streams {
   private sockets: UtpSocket[] = [];
-  private outgoing: Promise<UtpSocket> | undefined;
+  private readonly outgoing = new Map<boolean, Promise<UtpSocket>>();
 
   constructor(
     private readonly runtime: Pick<Runtime, 'clock' | 'random' | 'udp'>,
@@ -41,16 +41,26 @@ export class UtpStreams implements Streams {
     return socket.connect(address, options);
   }
 
+  /** The uTP socket bound on exactly this address, if any (to share its port with the DHT). */
+  socketOn(address: Address): UtpSocket | undefined {
+    return this.sockets.find((s) => s.address.host === address.host && s.address.port === address.port);
+  }
+
   /** Closes every socket this object bound. */
   close(): void {
     for (const s of this.sockets) s.close();
     this.sockets = [];
-    void this.outgoing?.then((s) => s.close(), () => {});
-    this.outgoing = undefined;
+    for (const p of this.outgoing.values()) void p.then((s) => s.close(), () => {});
+    this.outgoing.clear();
   }
 
+  /** One socket per address family for dialling when nothing listens (bound on first use). */
   private outgoingSocket(v6: boolean): Promise<UtpSocket> {
-    this.outgoing ??= UtpSocket.bind(this.runtime, { host: v6 ? '::' : '0.0.0.0', port: 0 }, this.options);
-    return this.outgoing;
+    let p = this.outgoing.get(v6);
+    if (!p) {
+      p = UtpSocket.bind(this.runtime, { host: v6 ? '::' : '0.0.0.0', port: 0 }, this.options);
+      this.outgoing.set(v6, p);
+    }
+    return p;
   }
 }
