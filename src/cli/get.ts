@@ -6,6 +6,7 @@ import { ShoalError } from '../errors.js';
 import { parseMagnet, type Magnet } from '../metainfo/magnet.js';
 import { parseTorrent, type Torrent } from '../metainfo/torrent.js';
 import { createNodeRuntime } from '../runtime/node/index.js';
+import { withUtp } from '../transport/dual-streams.js';
 import { formatAddress } from '../runtime/types.js';
 import { Session } from '../session/session.js';
 import { wrapInfo } from '../swarm/metadata-exchange.js';
@@ -26,6 +27,7 @@ interface GetFlags {
   dhtBootstrap: string[];
   /** commander's --no-dht sets dht to false. */
   dht: boolean;
+  utp?: boolean;
 }
 
 export function registerGet(program: Command): void {
@@ -40,6 +42,7 @@ export function registerGet(program: Command): void {
     .option('--tracker <url>', 'also announce to this tracker (http://, https:// or udp://); repeatable', collect, [])
     .option('--dht-bootstrap <host:port>', 'DHT node to join through; repeatable (default: the public routers)', collect, [])
     .option('--no-dht', 'do not use the DHT to find peers')
+    .option('--utp', 'also use uTP (BEP 29): dial uTP first, then TCP; accept both on the listen port')
     .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)')
     .action(async (arg: string, flags: GetFlags) => {
       const source = readSource(arg);
@@ -54,6 +57,7 @@ export function registerGet(program: Command): void {
         trackers: flags.tracker,
         dhtBootstrap: flags.dhtBootstrap,
         noDht: flags.dht === false,
+        utp: flags.utp === true,
       });
     });
 }
@@ -88,12 +92,16 @@ export interface RunSwarmOptions {
   dhtBootstrap?: string[];
   /** Turn the DHT off. */
   noDht?: boolean;
+  /** Also run uTP (dial it first, accept it on the listen port, share its UDP socket with the DHT). */
+  utp?: boolean;
 }
 
 /** Runs one torrent until it completes (or forever when seeding); resolves with the exit code. */
 export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   mkdirSync(o.downloadDir, { recursive: true });
-  const runtime = createNodeRuntime();
+  const node = createNodeRuntime();
+  const utp = o.utp ? withUtp(node) : undefined;
+  const runtime = utp?.runtime ?? node;
   const session = await Session.create({ runtime, stateDir: o.stateDir, listen: o.listen });
   const status = new StatusLine();
   let swarm: Swarm | undefined;
@@ -142,7 +150,8 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     status.update(progressLine(stats));
     status.done();
     await session.close();
-    runtime.close();
+    utp?.close();
+    node.close();
     if (failure) throw failure;
     if (code === 0) {
       process.stdout.write(`complete: ${swarm.torrent?.name ?? ''} (${formatBytes(stats.bytesTotal)}), downloaded ${formatBytes(stats.downloaded)}, uploaded ${formatBytes(stats.uploaded)}\n`);

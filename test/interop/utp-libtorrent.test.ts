@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { libtorrentAvailable, makeTempDir, removeDir, shoalCreate, writeTree } from './helpers.js';
+import { libtorrentAvailable, makeTempDir, removeDir, runCli, shoalCreate, writeTree } from './helpers.js';
 import { runLibtorrentLeecher, startLibtorrentSeeder } from './peers/index.js';
 import { createNodeRuntime, type NodeRuntime } from '../../src/runtime/node/index.js';
 import { Session } from '../../src/session/session.js';
@@ -75,5 +75,14 @@ describe('uTP against libtorrent (TCP off)', { skip: lt.ok ? false : lt.reason }
     utp.close();
     assert.ok(r.ok, `libtorrent leecher failed: ${r.error}`);
     assert.equal(sha1(join(saveDir, NAME)), sha1(join(seedDir, NAME)));
+  });
+
+  it('shoal get --utp downloads from a uTP-only libtorrent seeder, its DHT sharing the uTP socket', async (t) => {
+    const seeder = await startLibtorrentSeeder({ torrent: torrentPath, dataDir: seedDir, host: '127.0.0.24', settings: UTP_ONLY, cleanup: t });
+    const out = join(tmp, 'cli-dl');
+    const r = await runCli(['get', torrentPath, '-o', out, '--peer', `${seeder.host}:${seeder.port}`, '--listen', '127.0.0.25:0', '--utp', '--dht-bootstrap', '127.0.0.26:6881', '--state-dir', join(tmp, 'cli-state')], { timeoutMs: 60_000 });
+    await seeder.stop();
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(sha1(join(out, NAME)), sha1(join(seedDir, NAME)));
   });
 });
