@@ -11,25 +11,10 @@ import { RttEstimator, Ledbat } from './congestion.js';
 import { UTP_DEFAULTS, type UtpConnectionOptions } from './options.js';
 import { encodePacket, seqDiff, ST_DATA, ST_FIN, ST_RESET, ST_STATE, ST_SYN, type UtpPacket, type UtpPacketType } from './packet.js';
 import { ReceiveBuffer } from './receive-buffer.js';
+import { SendQueue } from './send-queue.js';
+import type { UtpCloseReason, UtpEvent, UtpPoll, UtpState } from './events.js';
 
-export type UtpState = 'syn-sent' | 'connected' | 'closed';
-export type UtpCloseReason = 'fin' | 'reset' | 'refused' | 'timeout' | 'destroyed';
-
-export type UtpEvent =
-  | { type: 'connected' }
-  | { type: 'data'; data: Uint8Array }
-  /** The peer's FIN arrived with everything before it: no more data. */
-  | { type: 'end' }
-  /** The send queue fell below `sendBufferBytes` after `write` returned false. */
-  | { type: 'drained' }
-  | { type: 'closed'; reason: UtpCloseReason };
-
-export interface UtpPoll {
-  packets: Uint8Array[];
-  events: UtpEvent[];
-  /** When `poll` must next be called (microseconds), or undefined once closed. */
-  nextDeadline: number | undefined;
-}
+export type { UtpCloseReason, UtpEvent, UtpPoll, UtpState } from './events.js';
 
 interface OutPacket {
   seq: number;
@@ -77,9 +62,7 @@ export class UtpConnection {
   private lastAck: number;
   private readonly outbuf = new Map<number, OutPacket>();
   private recv: ReceiveBuffer | undefined;
-  private sendQueue: Uint8Array[] = [];
-  private queueHead = 0;
-  private queuedBytes = 0;
+  private readonly sendQueue = new SendQueue();
   private wantDrain = false;
   private ending = false;
   private finSeq: number | undefined;
@@ -138,17 +121,14 @@ export class UtpConnection {
 
   /** Bytes queued and not yet packetized. */
   get bufferedBytes(): number {
-    return this.queuedBytes;
+    return this.sendQueue.bytes;
   }
 
   /** Queues bytes; returns false once `sendBufferBytes` are queued (wait for `drained`). */
   write(data: Uint8Array): boolean {
     if (this.state === 'closed' || this.ending) return false;
-    if (data.length > 0) {
-      this.sendQueue.push(data.slice());
-      this.queuedBytes += data.length;
-    }
-    const ok = this.queuedBytes < this.options.sendBufferBytes;
+    this.sendQueue.push(data);
+    const ok = this.sendQueue.bytes < this.options.sendBufferBytes;
     if (!ok) this.wantDrain = true;
     return ok;
   }
@@ -268,20 +248,20 @@ export class UtpConnection {
     }
     if (this.state === 'connected') {
       const size = this.options.packetSize;
-      while (this.queuedBytes > 0) {
-        const n = Math.min(size, this.queuedBytes);
+      while (this.sendQueue.bytes > 0) {
+        const n = Math.min(size, this.sendQueue.bytes);
         if (this.curWindow > 0 && this.curWindow + n > window) {
           this.cwndLimited = true;
           break;
         }
         if (this.outbuf.size >= 0x7fff) break; // half the sequence space: acks would be ambiguous
-        this.queueOut(ST_DATA, this.take(n), nowUs);
+        this.queueOut(ST_DATA, this.sendQueue.take(n), nowUs);
       }
-      if (this.wantDrain && this.queuedBytes < this.options.sendBufferBytes) {
+      if (this.wantDrain && this.sendQueue.bytes < this.options.sendBufferBytes) {
         this.wantDrain = false;
         this.events.push({ type: 'drained' });
       }
-      if (this.ending && this.queuedBytes === 0 && this.finSeq === undefined) {
+      if (this.ending && this.sendQueue.bytes === 0 && this.finSeq === undefined) {
         this.finSeq = this.seqNr;
         this.queueOut(ST_FIN, EMPTY, nowUs);
       }
@@ -293,28 +273,6 @@ export class UtpConnection {
     }
     this.ackNeeded = false;
     this.keepaliveNeeded = false;
-  }
-
-  private take(n: number): Uint8Array {
-    const out = new Uint8Array(n);
-    let o = 0;
-    while (o < n) {
-      const chunk = this.sendQueue[this.queueHead];
-      const k = Math.min(chunk.length, n - o);
-      out.set(k === chunk.length ? chunk : chunk.subarray(0, k), o);
-      o += k;
-      if (k === chunk.length) {
-        this.sendQueue[this.queueHead++] = EMPTY;
-      } else {
-        this.sendQueue[this.queueHead] = chunk.subarray(k);
-      }
-    }
-    if (this.queueHead > 64 && this.queueHead * 2 > this.sendQueue.length) {
-      this.sendQueue = this.sendQueue.slice(this.queueHead);
-      this.queueHead = 0;
-    }
-    this.queuedBytes -= n;
-    return out;
   }
 
   /** A new packet taking the next sequence number (SYN, DATA, FIN). */
@@ -457,8 +415,7 @@ export class UtpConnection {
     if (reason !== 'fin') this.ackNeeded = false;
     this.state = 'closed';
     this.outbuf.clear();
-    this.sendQueue = [];
-    this.queuedBytes = 0;
+    this.sendQueue.clear();
     this.events.push({ type: 'closed', reason });
   }
 }
