@@ -19,7 +19,7 @@ const COMMANDS: readonly (readonly [name: string, load: () => Promise<Register[]
   ['get', async () => [(await import('./get.js')).registerGet]],
   ['seed', async () => [(await import('./seed.js')).registerSeed]],
   ['dht', async () => [(await import('./dht.js')).registerDht]],
-  ['sim', async () => [(await import('./sim.js')).registerSim, (await import('./sim-compare.js')).registerSimCompare]],
+  ['sim', async () => [(await import('./sim.js')).registerSim, (await import('./sim-compare.js')).registerSimCompare, (await import('./sim-search.js')).registerSimSearch]],
   ['tracker', async () => [(await import('./tracker.js')).registerTracker]],
   ['daemon', async () => [(await import('./daemon.js')).registerDaemon]],
 ];
@@ -70,7 +70,13 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** After a command has finished, how long something left open may keep the process alive. */
+const EXIT_GRACE_MS = 2000;
+
 main(process.argv.slice(2)).then((code) => {
   // A command may have set its own code (get/seed interrupted: 130); keep it.
   process.exitCode = code !== 0 ? code : (process.exitCode ?? 0);
+  // Every command closes what it opened; should a socket or timer slip through, the command
+  // is still over: exit rather than hang. (unref: this timer alone keeps nothing alive.)
+  setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
 });
