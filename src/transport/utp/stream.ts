@@ -49,6 +49,11 @@ export class UtpStream implements ByteStream {
     this.halfOpen = true;
   }
 
+  /** Bytes written and not yet cut into packets (sent packets awaiting their ack are not counted). */
+  get bufferedBytes(): number {
+    return this.closed ? 0 : this.conn.bufferedBytes;
+  }
+
   write(data: Uint8Array): boolean {
     if (this.closed) return false;
     const ok = this.conn.write(data);
