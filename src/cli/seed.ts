@@ -14,6 +14,7 @@ interface SeedFlags {
   dhtBootstrap: string[];
   /** commander's --no-dht sets dht to false. */
   dht: boolean;
+  utp?: boolean;
 }
 
 export function registerSeed(program: Command): void {
@@ -27,6 +28,7 @@ export function registerSeed(program: Command): void {
     .option('--tracker <url>', 'also announce to this tracker (http://, https:// or udp://); repeatable', collect, [])
     .option('--dht-bootstrap <host:port>', 'DHT node to join through; repeatable (default: the public routers)', collect, [])
     .option('--no-dht', 'do not use the DHT to find peers')
+    .option('--utp', 'also use uTP (BEP 29): dial uTP first, then TCP; accept both on the listen port')
     .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)')
     .action(async (torrentPath: string, path: string, flags: SeedFlags) => {
       const source = readSource(torrentPath);
@@ -44,6 +46,7 @@ export function registerSeed(program: Command): void {
         trackers: flags.tracker,
         dhtBootstrap: flags.dhtBootstrap,
         noDht: flags.dht === false,
+        utp: flags.utp === true,
         mode: 'seed',
       });
     });

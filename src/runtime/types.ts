@@ -49,12 +49,19 @@ export interface UdpEndpoint {
   close(): void;
 }
 
-export interface Udp {
+export interface UdpBindOptions {
+  /** An IPv6 socket takes IPv6 only (no IPv4-mapped traffic), so an IPv4 socket may hold the same port. */
+  ipv6Only?: boolean;
   /**
-   * Binds a datagram endpoint. Port 0 picks a free port. `ipv6Only`: an IPv6 socket takes
-   * IPv6 only (no IPv4-mapped traffic), so an IPv4 socket may hold the same port.
+   * Ask for kernel send and receive buffers of this many bytes (the OS may cap it), for
+   * bursty traffic such as uTP. A runtime without such buffers ignores it.
    */
-  bind(address: Address, options?: { ipv6Only?: boolean }): Promise<UdpEndpoint>;
+  bufferBytes?: number;
+}
+
+export interface Udp {
+  /** Binds a datagram endpoint. Port 0 picks a free port. */
+  bind(address: Address, options?: UdpBindOptions): Promise<UdpEndpoint>;
 }
 
 /** An ordered, reliable byte duplex (TCP today; uTP later). */
