@@ -15,7 +15,8 @@ function collect(dir, out) {
   return out;
 }
 const filters = process.argv.slice(2);
-const files = collect(root, []).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+// Filters match the path below dist/test (a checkout's own path, e.g. /work/wt/nat, must not match everything).
+const files = collect(root, []).filter((f) => filters.length === 0 || filters.some((x) => f.slice(root.length + 1).includes(x.replace(/^(dist\/)?test\//, ''))));
 if (files.length === 0) {
   console.error('no test files found under dist/test');
   process.exit(1);

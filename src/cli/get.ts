@@ -6,6 +6,7 @@ import { ShoalError } from '../errors.js';
 import { parseMagnet, type Magnet } from '../metainfo/magnet.js';
 import { parseTorrent, type Torrent } from '../metainfo/torrent.js';
 import { createNodeRuntime } from '../runtime/node/index.js';
+import { withUtp } from '../transport/dual-streams.js';
 import { formatAddress } from '../runtime/types.js';
 import { Session } from '../session/session.js';
 import { wrapInfo } from '../swarm/metadata-exchange.js';
@@ -29,6 +30,7 @@ interface GetFlags {
   dhtBootstrap: string[];
   /** commander's --no-dht sets dht to false. */
   dht: boolean;
+  utp?: boolean;
 }
 
 export function registerGet(program: Command): void {
@@ -43,6 +45,7 @@ export function registerGet(program: Command): void {
     .option('--tracker <url>', 'also announce to this tracker (http://, https:// or udp://); repeatable', collect, [])
     .option('--dht-bootstrap <host:port>', 'DHT node to join through; repeatable (default: the public routers)', collect, [])
     .option('--no-dht', 'do not use the DHT to find peers')
+    .option('--utp', 'also use uTP (BEP 29): dial uTP first, then TCP; accept both on the listen port')
     .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)')
     .action(async (arg: string, flags: GetFlags) => {
       const source = readSource(arg);
@@ -57,6 +60,7 @@ export function registerGet(program: Command): void {
         trackers: flags.tracker,
         dhtBootstrap: flags.dhtBootstrap,
         noDht: flags.dht === false,
+        utp: flags.utp === true,
       });
     });
 }
@@ -91,6 +95,8 @@ export interface RunSwarmOptions {
   dhtBootstrap?: string[];
   /** Turn the DHT off. */
   noDht?: boolean;
+  /** Also run uTP (dial it first, accept it on the listen port, share its UDP socket with the DHT). */
+  utp?: boolean;
   /** `seed`: the data must already be there (checked up front), and the exit wording is seed's. Default `get`. */
   mode?: 'get' | 'seed';
 }
@@ -101,7 +107,9 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   // Refused up front: a path we cannot write would otherwise sit at 0% with no error.
   if (!seeding) ensureWritableDir(o.downloadDir, `-o ${o.downloadDir}`);
   const presence = seeding && o.source.torrent ? checkSeedData(o.source.torrent, join(o.downloadDir, o.saveName ?? o.source.torrent.name)) : undefined;
-  const runtime = createNodeRuntime();
+  const node = createNodeRuntime();
+  const utp = o.utp ? withUtp(node) : undefined;
+  const runtime = utp?.runtime ?? node;
   const session = await Session.create({ runtime, stateDir: o.stateDir, listen: o.listen });
   const status = new StatusLine();
   let swarm: Swarm | undefined;
@@ -117,7 +125,8 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     if (released) return;
     released = true;
     await session.close();
-    runtime.close();
+    utp?.close();
+    node.close();
   };
   const sources = newPeerSourceState({ trackers: tiers.some((t) => t.length > 0), dht: !o.noDht, manualPeers: o.peers.map(formatAddress) });
 

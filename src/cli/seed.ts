@@ -1,9 +1,8 @@
 /** `shoal seed <torrent> <path-to-data>`: check the data and seed it until interrupted. */
 import { basename, dirname } from 'node:path';
 import type { Command } from 'commander';
-import { PieceLayout } from '../metainfo/layout.js';
-import type { Torrent } from '../metainfo/torrent.js';
 import { ShoalError } from '../errors.js';
+import { withSaveName } from '../session/session.js';
 import { readSource, runSwarm } from './get.js';
 import { collect, defaultStateDir, parseHostPort } from './net-args.js';
 
@@ -15,6 +14,7 @@ interface SeedFlags {
   dhtBootstrap: string[];
   /** commander's --no-dht sets dht to false. */
   dht: boolean;
+  utp?: boolean;
 }
 
 export function registerSeed(program: Command): void {
@@ -28,12 +28,14 @@ export function registerSeed(program: Command): void {
     .option('--tracker <url>', 'also announce to this tracker (http://, https:// or udp://); repeatable', collect, [])
     .option('--dht-bootstrap <host:port>', 'DHT node to join through; repeatable (default: the public routers)', collect, [])
     .option('--no-dht', 'do not use the DHT to find peers')
+    .option('--utp', 'also use uTP (BEP 29): dial uTP first, then TCP; accept both on the listen port')
     .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)')
     .action(async (torrentPath: string, path: string, flags: SeedFlags) => {
       const source = readSource(torrentPath);
       if (!source.torrent) throw new ShoalError('seed needs a .torrent file, not a magnet link');
       await runSwarm({
-        source: { torrent: renamedSingleFile(source.torrent, basename(path)) },
+        // A single file may be named differently on disk (the session places it by that name too).
+        source: { torrent: source.torrent.multiFile ? source.torrent : withSaveName(source.torrent, basename(path)) },
         downloadDir: dirname(path),
         saveName: basename(path),
         peers: flags.peer.map((p) => parseHostPort(p, '--peer')),
@@ -44,18 +46,8 @@ export function registerSeed(program: Command): void {
         trackers: flags.tracker,
         dhtBootstrap: flags.dhtBootstrap,
         noDht: flags.dht === false,
+        utp: flags.utp === true,
         mode: 'seed',
       });
     });
-}
-
-/**
- * A single-file torrent whose one file is named `name` on disk (the data may be named
- * differently from the torrent). The storage places a single file by its layout path, which
- * a save name alone does not change; the info dict, and so the info hash, stays as it is.
- */
-function renamedSingleFile(torrent: Torrent, name: string): Torrent {
-  if (torrent.multiFile || name === torrent.name) return torrent;
-  const files = torrent.layout.files.map((f) => (f.pad ? f : { ...f, path: [name] }));
-  return { ...torrent, layout: new PieceLayout(files, torrent.layout.pieceLength) };
 }

@@ -49,19 +49,29 @@ export interface UdpEndpoint {
   close(): void;
 }
 
-export interface Udp {
+export interface UdpBindOptions {
+  /** An IPv6 socket takes IPv6 only (no IPv4-mapped traffic), so an IPv4 socket may hold the same port. */
+  ipv6Only?: boolean;
   /**
-   * Binds a datagram endpoint. Port 0 picks a free port. `ipv6Only`: an IPv6 socket takes
-   * IPv6 only (no IPv4-mapped traffic), so an IPv4 socket may hold the same port.
+   * Ask for kernel send and receive buffers of this many bytes (the OS may cap it), for
+   * bursty traffic such as uTP. A runtime without such buffers ignores it.
    */
-  bind(address: Address, options?: { ipv6Only?: boolean }): Promise<UdpEndpoint>;
+  bufferBytes?: number;
+}
+
+export interface Udp {
+  /** Binds a datagram endpoint. Port 0 picks a free port. */
+  bind(address: Address, options?: UdpBindOptions): Promise<UdpEndpoint>;
 }
 
 /** An ordered, reliable byte duplex (TCP today; uTP later). */
 export interface ByteStream {
   readonly local: Address;
   readonly remote: Address;
-  /** Queues bytes for sending. Returns false when the caller should wait for `onDrain`. */
+  /**
+   * Queues bytes for sending. Returns false once more than the runtime's high-water mark is
+   * queued: the caller should then wait for `onDrain` before writing more.
+   */
   write(data: Uint8Array): boolean;
   /** Queues several chunks as one gathered write (fewer syscalls than one write each). */
   writev(chunks: readonly Uint8Array[]): boolean;
@@ -79,7 +89,13 @@ export interface ByteStream {
   onEnd(handler: () => void): void;
   /** Called once when the stream is fully closed; `error` when it closed because of one. */
   onClose(handler: (error?: Error) => void): void;
+  /**
+   * Called after a `write`/`writev` returned false, once the queue has emptied (backpressure:
+   * a sender that waits for it holds at most one high-water mark of its own bytes).
+   */
   onDrain(handler: () => void): void;
+  /** Bytes accepted by `write` and not yet handed to the network (the kernel, or the simulated link). */
+  readonly bufferedBytes: number;
 }
 
 export interface StreamListener {
@@ -89,13 +105,24 @@ export interface StreamListener {
 
 export interface Streams {
   listen(address: Address, onConnection: (stream: ByteStream) => void): Promise<StreamListener>;
-  /** Resolves once connected; rejects when refused, unreachable or timed out. */
   /**
+   * Resolves once connected; rejects when refused, unreachable or timed out.
+   *
    * `reuseReadBuffer`: the caller copies what it keeps of each chunk before `onData` returns,
    * so the runtime may read into one buffer again and again (no allocation per read). A
    * runtime may ignore it; the stream's `volatileData` says whether it did.
+   *
+   * `localHost`: the local IP to connect from (a client told to listen on one address
+   * connects from it too, so peers and trackers see an address that answers). Rejects with
+   * `EADDRNOTAVAIL` when it is not an address of this host.
    */
-  connect(address: Address, options?: { timeoutMs?: number; reuseReadBuffer?: boolean }): Promise<ByteStream>;
+  connect(address: Address, options?: ConnectOptions): Promise<ByteStream>;
+}
+
+export interface ConnectOptions {
+  readonly timeoutMs?: number;
+  readonly reuseReadBuffer?: boolean;
+  readonly localHost?: string;
 }
 
 export interface Runtime {

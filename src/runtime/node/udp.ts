@@ -1,7 +1,7 @@
 /** Datagrams over `node:dgram`, IPv4 or IPv6 depending on the bind address. */
 import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import type { Address, DatagramHandler, Udp, UdpEndpoint } from '../types.js';
+import type { Address, DatagramHandler, Udp, UdpBindOptions, UdpEndpoint } from '../types.js';
 import { formatAddress } from '../types.js';
 import { toNetworkError } from './errors.js';
 import type { ResourceTracker } from './resources.js';
@@ -62,7 +62,7 @@ export class NodeUdp implements Udp {
     this.tracker = tracker;
   }
 
-  bind(address: Address, options?: { ipv6Only?: boolean }): Promise<UdpEndpoint> {
+  bind(address: Address, options?: UdpBindOptions): Promise<UdpEndpoint> {
     return new Promise((resolve, reject) => {
       const v6 = isIPv6(address.host);
       const socket = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6 && options?.ipv6Only === true });
@@ -77,6 +77,14 @@ export class NodeUdp implements Udp {
       socket.once('error', onError);
       socket.bind(address.port, address.host, () => {
         socket.off('error', onError);
+        if (options?.bufferBytes) {
+          try {
+            socket.setRecvBufferSize(options.bufferBytes);
+            socket.setSendBufferSize(options.bufferBytes);
+          } catch {
+            // The OS refused the size: keep its default buffers.
+          }
+        }
         resolve(new NodeUdpEndpoint(socket, this.tracker));
       });
     });

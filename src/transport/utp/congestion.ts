@@ -1,0 +1,117 @@
+/**
+ * BEP 29 congestion control: RTT / RTO estimation and the LEDBAT window driven by one-way
+ * delay (target 100 ms), halved on loss and reset to one packet on timeout. Pure arithmetic,
+ * no clock: callers pass times in microseconds.
+ */
+import type { UtpConnectionOptions } from './options.js';
+
+/** BEP 29 "timeouts": rtt and rtt_var from packets sent once; timeout = max(rtt + 4 rtt_var, 500 ms). */
+export class RttEstimator {
+  rttMs = 0;
+  rttVarMs = 0;
+  private sampled = false;
+  private backoff = 1;
+  constructor(private readonly options: Pick<UtpConnectionOptions, 'initialRtoMs' | 'minRtoMs' | 'maxRtoMs'>) {}
+
+  sample(rttMs: number): void {
+    if (!this.sampled) {
+      this.rttMs = rttMs;
+      this.rttVarMs = rttMs / 2;
+      this.sampled = true;
+    } else {
+      const delta = this.rttMs - rttMs;
+      this.rttVarMs += (Math.abs(delta) - this.rttVarMs) / 4;
+      this.rttMs += (rttMs - this.rttMs) / 8;
+    }
+    this.backoff = 1;
+  }
+
+  /** The current timeout, ms: doubled for every consecutive timeout (`backOff`). */
+  get rtoMs(): number {
+    const base = this.sampled ? Math.max(this.rttMs + this.rttVarMs * 4, this.options.minRtoMs) : this.options.initialRtoMs;
+    return Math.min(base * this.backoff, this.options.maxRtoMs);
+  }
+
+  backOff(): void {
+    this.backoff *= 2;
+  }
+
+  resetBackoff(): void {
+    this.backoff = 1;
+  }
+}
+
+const MINUTE_US = 60_000_000;
+
+/**
+ * The base delay: a sliding minimum of the peer-reported one-way delays over the last two
+ * minutes (BEP 29), kept as the minimum of the current and the previous minute. Values are
+ * 32-bit timestamps that wrap, so comparisons use the signed 32-bit difference.
+ */
+export class DelayBase {
+  private current = -1;
+  private previous = -1;
+  private minuteStartUs = -1;
+
+  /** Adds a sample; returns our queuing delay (sample minus base), microseconds. */
+  add(sample: number, nowUs: number): number {
+    if (this.minuteStartUs < 0) this.minuteStartUs = nowUs;
+    if (nowUs - this.minuteStartUs >= MINUTE_US) {
+      this.previous = this.current;
+      this.current = -1;
+      this.minuteStartUs = nowUs;
+    }
+    if (this.current < 0 || ((sample - this.current) | 0) < 0) this.current = sample;
+    let base = this.current;
+    if (this.previous >= 0 && ((this.previous - base) | 0) < 0) base = this.previous;
+    return ((sample - base) | 0) >>> 0;
+  }
+}
+
+/** LEDBAT window (BEP 29 "congestion control"), with slow start until the delay or ssthresh is hit, as libtorrent. */
+export class Ledbat {
+  cwnd: number;
+  ssthresh = Infinity;
+  slowStart = true;
+  /** Queuing delay of the latest sample, microseconds. */
+  ourDelayUs = 0;
+  private readonly base = new DelayBase();
+
+  constructor(private readonly options: UtpConnectionOptions) {
+    this.cwnd = options.initialCwndPackets * options.packetSize;
+  }
+
+  /**
+   * Grows or shrinks the window for `ackedBytes` newly acked. `delaySample` is the peer's
+   * `timestamp_difference` (0 = it has none yet); `cwndLimited` says whether we had filled the
+   * window, so an idle or application-limited sender does not inflate it.
+   */
+  onAck(ackedBytes: number, delaySample: number, nowUs: number, cwndLimited: boolean): void {
+    if (ackedBytes <= 0) return;
+    const o = this.options;
+    if (delaySample !== 0) this.ourDelayUs = this.base.add(delaySample, nowUs);
+    const delayFactor = (o.targetDelayUs - this.ourDelayUs) / o.targetDelayUs;
+    const windowFactor = ackedBytes / Math.max(this.cwnd, o.packetSize);
+    let gain = o.gainBytes * delayFactor * windowFactor;
+    if (this.slowStart) {
+      if (this.cwnd >= this.ssthresh || this.ourDelayUs > o.targetDelayUs) this.slowStart = false;
+      else if (ackedBytes > gain) gain = ackedBytes;
+    }
+    if (gain > 0 && !cwndLimited) gain = 0;
+    this.cwnd = Math.min(Math.max(this.cwnd + gain, 0), o.maxCwndBytes);
+  }
+
+  /** A packet was lost (3 duplicate acks or selective acks past it): multiply by the loss factor. */
+  onLoss(): void {
+    this.cwnd = Math.max(this.cwnd * this.options.lossFactor, this.options.packetSize);
+    this.ssthresh = this.cwnd;
+    this.slowStart = false;
+  }
+
+  /** The retransmission timer fired: one packet, then slow start again up to half the old window. */
+  onTimeout(): void {
+    this.ssthresh = Math.max(this.cwnd / 2, this.options.packetSize * 2);
+    this.cwnd = this.options.packetSize;
+    this.slowStart = true;
+  }
+}

@@ -1,0 +1,421 @@
+/**
+ * One uTP connection (BEP 29) as a sans-I/O state machine: `receive(packet, now)`,
+ * `write(bytes)`, `end()`, `destroy()` change its state; `poll(now)` runs its timers and
+ * returns the datagrams to send, the events for the layer above and the next deadline.
+ * Times are microseconds from the caller's clock. No sockets, timers or randomness here.
+ *
+ * States: syn-sent -> connected -> closed. FIN is half-close (`end` event when the peer's
+ * FIN and every packet before it arrived; `closed` with `fin` once both FINs are acked).
+ */
+import { RttEstimator, Ledbat } from './congestion.js';
+import { UTP_DEFAULTS, type UtpConnectionOptions } from './options.js';
+import { encodePacket, seqDiff, ST_DATA, ST_FIN, ST_RESET, ST_STATE, ST_SYN, type UtpPacket, type UtpPacketType } from './packet.js';
+import { ReceiveBuffer } from './receive-buffer.js';
+import { SendQueue } from './send-queue.js';
+import type { UtpCloseReason, UtpEvent, UtpPoll, UtpState } from './events.js';
+
+export type { UtpCloseReason, UtpEvent, UtpPoll, UtpState } from './events.js';
+
+interface OutPacket {
+  seq: number;
+  type: UtpPacketType;
+  payload: Uint8Array;
+  sentAtUs: number;
+  transmissions: number;
+  /** Marked lost (timeout, duplicate or selective acks): re-sent when the window allows. */
+  needResend: boolean;
+  sacked: boolean;
+  /** Fast retransmit re-sends a packet once; after that only the timer does. */
+  fastResent: boolean;
+}
+
+const EMPTY = new Uint8Array(0);
+const US_PER_MS = 1000;
+const MAX_SACK_BYTES = 128;
+
+export interface UtpConnectionInit {
+  /** Our receive id (the multiplexer's key) and send id. */
+  recvId: number;
+  sendId: number;
+  /** Our first sequence number. */
+  seqNr: number;
+  nowUs: number;
+  options?: Partial<UtpConnectionOptions>;
+}
+
+export class UtpConnection {
+  readonly recvId: number;
+  readonly sendId: number;
+  readonly options: UtpConnectionOptions;
+  state: UtpState;
+  readonly rtt: RttEstimator;
+  readonly cc: Ledbat;
+  /** Bytes sent but not acked (selectively acked and lost-marked packets excluded). */
+  curWindow = 0;
+  /** The peer's advertised receive window. */
+  peerWindow: number;
+  /** Counters for status and tests. */
+  readonly stats = { packetsSent: 0, retransmits: 0, timeouts: 0, fastRetransmits: 0, packetsReceived: 0 };
+
+  private seqNr: number;
+  /** The last sequence number of ours the peer acked cumulatively. */
+  private lastAck: number;
+  private readonly outbuf = new Map<number, OutPacket>();
+  private recv: ReceiveBuffer | undefined;
+  private readonly sendQueue = new SendQueue();
+  private wantDrain = false;
+  private ending = false;
+  private finSeq: number | undefined;
+  private finAcked = false;
+  private endEmitted = false;
+  private resetToSend = false;
+  private ackNeeded = false;
+  private keepaliveNeeded = false;
+  private dupAcks = 0;
+  /** No further window cut for losses until this sequence number is acked (one cut per window). */
+  private lossSeq: number;
+  private cwndLimited = false;
+  private replyMicro = 0;
+  private lastSentUs: number;
+  private lastReceivedUs: number;
+  /** When the retransmission timer was last reset (a send into an empty window or progress). */
+  private timerStartUs: number;
+  private consecutiveTimeouts = 0;
+  private events: UtpEvent[] = [];
+  private packets: Uint8Array[] = [];
+
+  private constructor(init: UtpConnectionInit, state: UtpState) {
+    this.options = { ...UTP_DEFAULTS, ...init.options };
+    this.recvId = init.recvId & 0xffff;
+    this.sendId = init.sendId & 0xffff;
+    this.seqNr = init.seqNr & 0xffff;
+    this.lastAck = (this.seqNr - 1) & 0xffff;
+    this.lossSeq = this.lastAck;
+    this.state = state;
+    this.rtt = new RttEstimator(this.options);
+    this.cc = new Ledbat(this.options);
+    this.peerWindow = this.options.packetSize;
+    this.lastSentUs = this.lastReceivedUs = this.timerStartUs = init.nowUs;
+  }
+
+  /** Opens a connection: sends ST_SYN with seq_nr 1 and conn_id = recvId; the send id is recvId + 1 (BEP 29). */
+  static connect(recvId: number, nowUs: number, options?: Partial<UtpConnectionOptions>): UtpConnection {
+    const c = new UtpConnection({ recvId, sendId: recvId + 1, seqNr: 1, nowUs, options }, 'syn-sent');
+    c.queueOut(ST_SYN, EMPTY, nowUs);
+    return c;
+  }
+
+  /**
+   * Accepts an ST_SYN: we receive on its id + 1 and send on its id; our STATE reply carries our
+   * random `seqNr` without consuming it (libutp / libtorrent: the first DATA reuses it).
+   */
+  static accept(syn: UtpPacket, seqNr: number, nowUs: number, options?: Partial<UtpConnectionOptions>): UtpConnection {
+    const c = new UtpConnection({ recvId: syn.connectionId + 1, sendId: syn.connectionId, seqNr, nowUs, options }, 'connected');
+    c.recv = new ReceiveBuffer(syn.seqNr, c.options.maxOutOfOrderPackets, c.options.recvBufferBytes);
+    c.peerWindow = syn.windowSize;
+    c.noteTimestamp(syn, nowUs);
+    c.ackNeeded = true;
+    c.events.push({ type: 'connected' });
+    return c;
+  }
+
+  /** Bytes queued and not yet packetized. */
+  get bufferedBytes(): number {
+    return this.sendQueue.bytes;
+  }
+
+  /** Queues bytes; returns false once `sendBufferBytes` are queued (wait for `drained`). */
+  write(data: Uint8Array): boolean {
+    if (this.state === 'closed' || this.ending) return false;
+    this.sendQueue.push(data);
+    const ok = this.sendQueue.bytes < this.options.sendBufferBytes;
+    if (!ok) this.wantDrain = true;
+    return ok;
+  }
+
+  /** Half-close: a FIN follows the queued bytes. */
+  end(): void {
+    this.ending = true;
+  }
+
+  /** Closes at once; the peer gets an ST_RESET. */
+  destroy(): void {
+    if (this.state === 'closed') return;
+    if (this.state === 'connected') this.resetToSend = true;
+    this.close('destroyed');
+  }
+
+  receive(p: UtpPacket, nowUs: number): void {
+    if (this.state === 'closed') return;
+    this.stats.packetsReceived++;
+    if (p.type === ST_RESET) {
+      this.close(this.state === 'syn-sent' ? 'refused' : 'reset');
+      return;
+    }
+    if (this.state === 'syn-sent') {
+      // The SYN's ack; a DATA acking it counts too (the acceptor may send before our STATE got through).
+      if ((p.type !== ST_STATE && p.type !== ST_DATA) || p.ackNr !== this.lastAck + 1) return;
+      this.state = 'connected';
+      // The acceptor's first DATA reuses the STATE's seq_nr.
+      this.recv = new ReceiveBuffer(p.seqNr - 1, this.options.maxOutOfOrderPackets, this.options.recvBufferBytes);
+      this.events.push({ type: 'connected' });
+    }
+    this.lastReceivedUs = nowUs;
+    if (p.type === ST_SYN) {
+      // Our STATE reply was lost and the initiator re-sent its SYN.
+      this.ackNeeded = true;
+      return;
+    }
+    if (!this.handleAck(p, nowUs)) return;
+    this.noteTimestamp(p, nowUs);
+    this.peerWindow = p.windowSize;
+    if (p.type === ST_DATA || p.type === ST_FIN) this.handleData(p);
+    this.checkClosed();
+  }
+
+  poll(nowUs: number): UtpPoll {
+    if (this.state !== 'closed') this.runTimers(nowUs);
+    if (this.state !== 'closed') this.flush(nowUs);
+    else if (this.resetToSend) {
+      this.resetToSend = false;
+      this.emit(ST_RESET, this.seqNr, nowUs, EMPTY);
+    } else if (this.ackNeeded) {
+      // Closed by the FIN exchange: the peer's FIN still needs its ack.
+      this.ackNeeded = false;
+      this.emit(ST_STATE, this.seqNr, nowUs, EMPTY);
+    }
+    const out: UtpPoll = { packets: this.packets, events: this.events, nextDeadline: this.nextDeadline() };
+    this.packets = [];
+    this.events = [];
+    return out;
+  }
+
+  private nextDeadline(): number | undefined {
+    if (this.state === 'closed') return undefined;
+    const o = this.options;
+    let t = this.lastReceivedUs + o.idleTimeoutMs * US_PER_MS;
+    if (this.outbuf.size > 0) t = Math.min(t, this.timerStartUs + this.rtt.rtoMs * US_PER_MS);
+    if (this.state === 'connected') t = Math.min(t, this.lastSentUs + o.keepaliveMs * US_PER_MS);
+    return t;
+  }
+
+  private runTimers(nowUs: number): void {
+    const o = this.options;
+    if (nowUs - this.lastReceivedUs >= o.idleTimeoutMs * US_PER_MS) {
+      this.close('timeout');
+      return;
+    }
+    if (this.outbuf.size > 0 && nowUs - this.timerStartUs >= this.rtt.rtoMs * US_PER_MS) {
+      this.consecutiveTimeouts++;
+      this.stats.timeouts++;
+      const limit = this.state === 'syn-sent' ? o.maxSynRetransmits : o.maxRetransmits;
+      if (this.consecutiveTimeouts > limit) {
+        this.close('timeout');
+        return;
+      }
+      this.rtt.backOff();
+      this.cc.onTimeout();
+      for (const p of this.outbuf.values()) this.markLost(p);
+      this.timerStartUs = nowUs;
+      this.dupAcks = 0;
+    }
+    if (this.state === 'connected' && nowUs - this.lastSentUs >= o.keepaliveMs * US_PER_MS) this.keepaliveNeeded = true;
+  }
+
+  private markLost(p: OutPacket): void {
+    if (p.needResend || p.sacked) return;
+    p.needResend = true;
+    this.curWindow -= p.payload.length;
+  }
+
+  /** Sends what the windows allow: re-sends first, then new data, then FIN, then a bare ACK if still owed. */
+  private flush(nowUs: number): void {
+    const before = this.packets.length;
+    const window = Math.min(this.cc.cwnd, this.peerWindow);
+    this.cwndLimited = false;
+    // Re-sends, oldest first (the map iterates in send order).
+    for (const p of this.outbuf.values()) {
+      if (!p.needResend) continue;
+      if (this.curWindow > 0 && this.curWindow + p.payload.length > window) {
+        this.cwndLimited = true;
+        break;
+      }
+      p.needResend = false;
+      p.transmissions++;
+      this.stats.retransmits++;
+      this.curWindow += p.payload.length;
+      this.transmit(p, nowUs);
+    }
+    if (this.state === 'connected') {
+      const size = this.options.packetSize;
+      while (this.sendQueue.bytes > 0) {
+        const n = Math.min(size, this.sendQueue.bytes);
+        if (this.curWindow > 0 && this.curWindow + n > window) {
+          this.cwndLimited = true;
+          break;
+        }
+        if (this.outbuf.size >= 0x7fff) break; // half the sequence space: acks would be ambiguous
+        this.queueOut(ST_DATA, this.sendQueue.take(n), nowUs);
+      }
+      if (this.wantDrain && this.sendQueue.bytes < this.options.sendBufferBytes) {
+        this.wantDrain = false;
+        this.events.push({ type: 'drained' });
+      }
+      if (this.ending && this.sendQueue.bytes === 0 && this.finSeq === undefined) {
+        this.finSeq = this.seqNr;
+        this.queueOut(ST_FIN, EMPTY, nowUs);
+      }
+      if (this.packets.length === before && (this.ackNeeded || this.keepaliveNeeded)) {
+        // A keepalive acks ack_nr - 1 so the peer never counts it as a duplicate ack (libtorrent does the same).
+        const ack = this.ackNeeded ? this.recvAck() : (this.recvAck() - 1) & 0xffff;
+        this.emit(ST_STATE, this.seqNr, nowUs, EMPTY, ack);
+      }
+    }
+    this.ackNeeded = false;
+    this.keepaliveNeeded = false;
+  }
+
+  /** A new packet taking the next sequence number (SYN, DATA, FIN). */
+  private queueOut(type: UtpPacketType, payload: Uint8Array, nowUs: number): void {
+    const p: OutPacket = { seq: this.seqNr, type, payload, sentAtUs: nowUs, transmissions: 1, needResend: false, sacked: false, fastResent: false };
+    this.seqNr = (this.seqNr + 1) & 0xffff;
+    if (this.outbuf.size === 0) this.timerStartUs = nowUs;
+    this.outbuf.set(p.seq, p);
+    this.curWindow += payload.length;
+    this.transmit(p, nowUs);
+  }
+
+  private transmit(p: OutPacket, nowUs: number): void {
+    p.sentAtUs = nowUs;
+    this.emit(p.type, p.seq, nowUs, p.payload);
+  }
+
+  private recvAck(): number {
+    return this.recv ? this.recv.ackNr : 0;
+  }
+
+  private emit(type: UtpPacketType, seq: number, nowUs: number, payload: Uint8Array, ackNr = this.recvAck()): void {
+    const recv = this.recv;
+    const packet: UtpPacket = {
+      type,
+      connectionId: type === ST_SYN ? this.recvId : this.sendId,
+      timestamp: Math.floor(nowUs) >>> 0,
+      timestampDiff: this.replyMicro,
+      windowSize: recv ? Math.max(0, this.options.recvBufferBytes - recv.heldBytes) : this.options.recvBufferBytes,
+      seqNr: seq,
+      ackNr,
+      payload,
+    };
+    const sack = recv?.selectiveAck(MAX_SACK_BYTES);
+    if (sack && type !== ST_SYN && type !== ST_RESET) packet.selectiveAck = sack;
+    this.packets.push(encodePacket(packet));
+    this.stats.packetsSent++;
+    this.lastSentUs = nowUs;
+  }
+
+  /** BEP 29: reply_micro = our time minus the packet's timestamp, echoed in every packet we send. */
+  private noteTimestamp(p: UtpPacket, nowUs: number): void {
+    this.replyMicro = ((Math.floor(nowUs) >>> 0) - p.timestamp) >>> 0;
+  }
+
+  /** Processes ack_nr and the selective ACK; false when the ack is impossible (acks what we never sent). */
+  private handleAck(p: UtpPacket, nowUs: number): boolean {
+    const advance = seqDiff(p.ackNr, this.lastAck);
+    const sent = seqDiff((this.seqNr - 1) & 0xffff, this.lastAck);
+    if (advance > sent) return false;
+    let ackedBytes = 0;
+    let progressed = false;
+    const windowBefore = this.curWindow;
+    if (advance > 0) {
+      for (let i = 1; i <= advance; i++) ackedBytes += this.ackPacket((this.lastAck + i) & 0xffff, nowUs);
+      this.lastAck = p.ackNr;
+      this.dupAcks = 0;
+      progressed = true;
+    } else if (advance === 0 && p.type === ST_STATE && this.outbuf.size > 0 && p.selectiveAck === undefined) {
+      if (++this.dupAcks === this.options.duplicateAckThreshold) this.lost((this.lastAck + 1) & 0xffff);
+    }
+    if (p.selectiveAck && advance >= 0) {
+      const sack = p.selectiveAck;
+      let count = 0;
+      for (let i = sack.length * 8 - 1; i >= 0; i--) {
+        const seq = (p.ackNr + 2 + i) & 0xffff;
+        if (sack[i >> 3] & (1 << (i & 7))) {
+          const q = this.outbuf.get(seq);
+          if (q && !q.sacked) {
+            ackedBytes += this.sackPacket(q, nowUs);
+            progressed = true;
+          }
+          if (q) count++;
+        } else if (count >= this.options.duplicateAckThreshold) this.lost(seq);
+      }
+      if (count >= this.options.duplicateAckThreshold) this.lost((p.ackNr + 1) & 0xffff);
+    }
+    if (progressed) {
+      this.consecutiveTimeouts = 0;
+      this.rtt.resetBackoff();
+      this.timerStartUs = nowUs;
+      this.cc.onAck(ackedBytes, p.timestampDiff, nowUs, this.cwndLimited || windowBefore + this.options.packetSize > this.cc.cwnd);
+    }
+    if (this.finSeq !== undefined && !this.outbuf.has(this.finSeq) && seqDiff(this.lastAck, this.finSeq) >= 0) this.finAcked = true;
+    return true;
+  }
+
+  private ackPacket(seq: number, nowUs: number): number {
+    const q = this.outbuf.get(seq);
+    if (!q) return 0;
+    this.outbuf.delete(seq);
+    if (q.sacked) return 0;
+    return this.settle(q, nowUs);
+  }
+
+  private sackPacket(q: OutPacket, nowUs: number): number {
+    q.sacked = true;
+    return this.settle(q, nowUs);
+  }
+
+  private settle(q: OutPacket, nowUs: number): number {
+    if (!q.needResend) this.curWindow -= q.payload.length;
+    q.needResend = false;
+    // Karn: only packets sent once give RTT samples (BEP 29).
+    if (q.transmissions === 1) this.rtt.sample((nowUs - q.sentAtUs) / US_PER_MS);
+    return q.payload.length;
+  }
+
+  /** Fast retransmit: marks `seq` lost and cuts the window at most once per window of packets. */
+  private lost(seq: number): void {
+    const q = this.outbuf.get(seq);
+    if (!q || q.sacked || q.needResend || q.fastResent) return;
+    q.fastResent = true;
+    this.markLost(q);
+    this.stats.fastRetransmits++;
+    if (seqDiff(seq, this.lossSeq) > 0) {
+      this.cc.onLoss();
+      this.lossSeq = (this.seqNr - 1) & 0xffff;
+    }
+  }
+
+  private handleData(p: UtpPacket): void {
+    const recv = this.recv;
+    if (!recv) return;
+    // Every DATA or FIN is acked, even a duplicate or a dropped one: the ack tells the peer where we are.
+    recv.accept(p.seqNr, p.payload, p.type === ST_FIN, (data) => this.events.push({ type: 'data', data }));
+    this.ackNeeded = true;
+    if (recv.eofReached && !this.endEmitted) {
+      this.endEmitted = true;
+      this.events.push({ type: 'end' });
+    }
+  }
+
+  private checkClosed(): void {
+    if (this.endEmitted && this.finAcked) this.close('fin');
+  }
+
+  private close(reason: UtpCloseReason): void {
+    if (this.state === 'closed') return;
+    if (reason !== 'fin') this.ackNeeded = false;
+    this.state = 'closed';
+    this.outbuf.clear();
+    this.sendQueue.clear();
+    this.events.push({ type: 'closed', reason });
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Options of one uTP connection (BEP 29) with their defaults. Every amount a remote can make
+ * us hold is bounded here; docs/utp.md lists them.
+ */
+export interface UtpConnectionOptions {
+  /** Largest payload of one DATA packet, bytes. 1400 fits a 1500-byte MTU under IPv4 or IPv6 with a selective ACK. */
+  packetSize: number;
+  /** LEDBAT target queuing delay, microseconds (BEP 29: 100 ms). */
+  targetDelayUs: number;
+  /** LEDBAT's largest window increase per RTT, bytes (libtorrent's utp_gain_factor). */
+  gainBytes: number;
+  /** Congestion window when the connection starts, in packets. */
+  initialCwndPackets: number;
+  /** Upper bound of the congestion window, bytes. */
+  maxCwndBytes: number;
+  /** Retransmission timeout before any RTT sample, ms (BEP 29: 1000). */
+  initialRtoMs: number;
+  /** Floor of the retransmission timeout, ms (BEP 29: 500). */
+  minRtoMs: number;
+  /** Ceiling of the retransmission timeout after doubling, ms. */
+  maxRtoMs: number;
+  /** Consecutive timeouts of in-flight data before the connection fails with `timeout`. */
+  maxRetransmits: number;
+  /** SYN re-sends before a connect fails with `timeout`. */
+  maxSynRetransmits: number;
+  /** Send an empty STATE after this long without sending anything, ms (keeps NAT mappings open). */
+  keepaliveMs: number;
+  /** Close with `timeout` after this long without receiving anything, ms. */
+  idleTimeoutMs: number;
+  /** Bytes queued by `write` beyond which it returns false (the caller waits for `drained`). */
+  sendBufferBytes: number;
+  /** Receive buffer: the window we advertise; out-of-order bytes we hold never exceed it. */
+  recvBufferBytes: number;
+  /** How far past the next expected packet we buffer out-of-order packets (bounded by the SACK size). */
+  maxOutOfOrderPackets: number;
+  /** Duplicate ACKs (or packets selectively acked past a hole) that mark it lost (BEP 29: 3). */
+  duplicateAckThreshold: number;
+  /** Factor applied to the window on loss (BEP 29 since 2012: 0.5). */
+  lossFactor: number;
+}
+
+export const UTP_DEFAULTS: UtpConnectionOptions = {
+  packetSize: 1400,
+  targetDelayUs: 100_000,
+  gainBytes: 3000,
+  initialCwndPackets: 2,
+  maxCwndBytes: 4 * 1024 * 1024,
+  initialRtoMs: 1000,
+  minRtoMs: 500,
+  maxRtoMs: 60_000,
+  maxRetransmits: 5,
+  maxSynRetransmits: 2,
+  keepaliveMs: 29_000,
+  idleTimeoutMs: 120_000,
+  sendBufferBytes: 1024 * 1024,
+  recvBufferBytes: 1024 * 1024,
+  maxOutOfOrderPackets: 1024,
+  duplicateAckThreshold: 3,
+  lossFactor: 0.5,
+};

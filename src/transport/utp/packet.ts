@@ -1,0 +1,153 @@
+/**
+ * BEP 29 uTP packet codec (header version 1 and its extension chain). A leaf: it imports
+ * nothing from the engine and is fuzzed on its own (test/fuzz/utp-packet.fuzz.test.ts).
+ *
+ *  0       4       8               16              24              32
+ *  +-------+-------+---------------+---------------+---------------+
+ *  | type  | ver   | extension     | connection_id                 |
+ *  +-------+-------+---------------+---------------+---------------+
+ *  | timestamp_microseconds                                        |
+ *  | timestamp_difference_microseconds                             |
+ *  | wnd_size                                                      |
+ *  | seq_nr                        | ack_nr                        |
+ *  +---------------+---------------+---------------+---------------+
+ *  then extensions: [next type (1), len (1), len bytes]..., then the payload.
+ */
+import { InputError } from '../../errors.js';
+
+export const UTP_VERSION = 1;
+export const UTP_HEADER_BYTES = 20;
+
+/** Packet types (BEP 29 "type"). */
+export const ST_DATA = 0;
+export const ST_FIN = 1;
+export const ST_STATE = 2;
+export const ST_RESET = 3;
+export const ST_SYN = 4;
+export type UtpPacketType = 0 | 1 | 2 | 3 | 4;
+export const PACKET_TYPE_NAMES = ['DATA', 'FIN', 'STATE', 'RESET', 'SYN'] as const;
+
+/** Extension 1: selective ACK, a bitmask (BEP 29: >= 4 bytes in multiples of 4; libtorrent also sends shorter ones); bit 0 is ack_nr + 2. */
+export const EXT_SELECTIVE_ACK = 1;
+
+/** A remote sent a datagram that is not a valid uTP packet. */
+export class UtpPacketError extends InputError {}
+
+export interface UtpPacket {
+  type: UtpPacketType;
+  connectionId: number;
+  /** Sender's clock, microseconds modulo 2^32. */
+  timestamp: number;
+  /** The sender's latest one-way delay sample of our packets, microseconds (0 = none yet). */
+  timestampDiff: number;
+  /** Bytes the sender can still receive. */
+  windowSize: number;
+  seqNr: number;
+  ackNr: number;
+  /** Selective ACK bitmask (extension 1), when present. */
+  selectiveAck?: Uint8Array;
+  /** Payload: bytes of the stream (ST_DATA only; empty otherwise). */
+  payload: Uint8Array;
+}
+
+export interface PacketLimits {
+  /** Most extensions in one packet's chain; a longer chain is rejected. */
+  maxExtensions: number;
+  /** Longest selective ACK bitmask accepted, in bytes (a multiple of 4). */
+  maxSelectiveAckBytes: number;
+}
+
+export const PACKET_LIMITS: PacketLimits = { maxExtensions: 8, maxSelectiveAckBytes: 128 };
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Cheap first-byte test used by the shared UDP socket to tell uTP from the DHT ('d') and
+ * anything else, as libtorrent does: version 1 and a known type.
+ */
+export function looksLikeUtp(data: Uint8Array): boolean {
+  if (data.length < UTP_HEADER_BYTES) return false;
+  const b = data[0];
+  return (b & 0x0f) === UTP_VERSION && b >> 4 <= ST_SYN;
+}
+
+/** Decodes one datagram; throws `UtpPacketError` on anything malformed. The payload is a view into `data`. */
+export function decodePacket(data: Uint8Array, limits: PacketLimits = PACKET_LIMITS): UtpPacket {
+  if (data.length < UTP_HEADER_BYTES) throw new UtpPacketError(`uTP packet of ${data.length} bytes is shorter than the 20-byte header`);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const b0 = data[0];
+  const version = b0 & 0x0f;
+  const type = b0 >> 4;
+  if (version !== UTP_VERSION) throw new UtpPacketError(`uTP version ${version} is not supported (only 1)`);
+  if (type > ST_SYN) throw new UtpPacketError(`unknown uTP packet type ${type}`);
+  let ext = data[1];
+  let offset = UTP_HEADER_BYTES;
+  let selectiveAck: Uint8Array | undefined;
+  let count = 0;
+  while (ext !== 0) {
+    if (++count > limits.maxExtensions) throw new UtpPacketError(`uTP packet has more than ${limits.maxExtensions} extensions`);
+    if (offset + 2 > data.length) throw new UtpPacketError('uTP extension header runs past the end of the packet');
+    const next = data[offset];
+    const len = data[offset + 1];
+    offset += 2;
+    if (offset + len > data.length) throw new UtpPacketError(`uTP extension of ${len} bytes runs past the end of the packet`);
+    if (ext === EXT_SELECTIVE_ACK) {
+      if (selectiveAck) throw new UtpPacketError('uTP packet has two selective ACK extensions');
+      // BEP 29 asks for multiples of 4, but libtorrent sends as few bytes as the mask needs: take any non-empty length.
+      if (len === 0) throw new UtpPacketError('uTP selective ACK of 0 bytes');
+      if (len > limits.maxSelectiveAckBytes) throw new UtpPacketError(`uTP selective ACK of ${len} bytes exceeds the limit of ${limits.maxSelectiveAckBytes}`);
+      selectiveAck = data.subarray(offset, offset + len);
+    }
+    // Unknown extensions are skipped by their length (BEP 29).
+    offset += len;
+    ext = next;
+  }
+  const payload = offset === data.length ? EMPTY : data.subarray(offset);
+  if (type === ST_DATA && payload.length === 0) throw new UtpPacketError('uTP DATA packet without payload');
+  if (type !== ST_DATA && payload.length !== 0) throw new UtpPacketError(`uTP ${PACKET_TYPE_NAMES[type]} packet carries ${payload.length} payload bytes`);
+  const p: UtpPacket = {
+    type: type as UtpPacketType,
+    connectionId: view.getUint16(2),
+    timestamp: view.getUint32(4),
+    timestampDiff: view.getUint32(8),
+    windowSize: view.getUint32(12),
+    seqNr: view.getUint16(16),
+    ackNr: view.getUint16(18),
+    payload,
+  };
+  if (selectiveAck) p.selectiveAck = selectiveAck;
+  return p;
+}
+
+/** Encodes a packet into a fresh datagram. */
+export function encodePacket(p: UtpPacket): Uint8Array {
+  const sack = p.selectiveAck;
+  if (sack && (sack.length === 0 || sack.length % 4 !== 0 || sack.length > 252)) {
+    throw new RangeError(`selective ACK of ${sack.length} bytes is not a multiple of 4 in 4..252`);
+  }
+  const extBytes = sack ? 2 + sack.length : 0;
+  const out = new Uint8Array(UTP_HEADER_BYTES + extBytes + p.payload.length);
+  const view = new DataView(out.buffer);
+  out[0] = (p.type << 4) | UTP_VERSION;
+  out[1] = sack ? EXT_SELECTIVE_ACK : 0;
+  view.setUint16(2, p.connectionId & 0xffff);
+  view.setUint32(4, p.timestamp >>> 0);
+  view.setUint32(8, p.timestampDiff >>> 0);
+  view.setUint32(12, Math.max(0, Math.min(p.windowSize, 0xffffffff)) >>> 0);
+  view.setUint16(16, p.seqNr & 0xffff);
+  view.setUint16(18, p.ackNr & 0xffff);
+  let o = UTP_HEADER_BYTES;
+  if (sack) {
+    out[o] = 0;
+    out[o + 1] = sack.length;
+    out.set(sack, o + 2);
+    o += 2 + sack.length;
+  }
+  out.set(p.payload, o);
+  return out;
+}
+
+/** Sequence numbers are 16 bits and wrap (BEP 29): `a - b` as a signed distance in [-32768, 32767]. */
+export function seqDiff(a: number, b: number): number {
+  return ((((a - b) & 0xffff) ^ 0x8000) - 0x8000);
+}

@@ -1,0 +1,293 @@
+/**
+ * The uTP multiplexer (BEP 29): many connections over one runtime UDP endpoint, keyed by
+ * (remote address, receive connection id). Datagrams that are not uTP (the DHT's start with
+ * 'd', hole punching and others) go to a hook, so uTP, the DHT and hole punching can share one
+ * socket per address as libtorrent does. Connections and half-open (SYN) states are bounded.
+ */
+import { NetworkError, formatAddress, type Address, type DatagramHandler, type Runtime, type TimerHandle, type UdpEndpoint } from '../../runtime/types.js';
+import { UtpConnection } from './connection.js';
+import { UTP_DEFAULTS, type UtpConnectionOptions } from './options.js';
+import { decodePacket, encodePacket, looksLikeUtp, PACKET_LIMITS, ST_RESET, ST_SYN, UtpPacketError, type PacketLimits, type UtpPacket } from './packet.js';
+import { UtpStream, type UtpStreamHost } from './stream.js';
+
+export interface UtpSocketOptions {
+  /** Options of every connection. */
+  connection: Partial<UtpConnectionOptions>;
+  /** Packet decoding limits. */
+  packet: PacketLimits;
+  /** Most live uTP connections on this socket; further SYNs get a RESET, further connects fail. */
+  maxConnections: number;
+  /** Most connections still opening (our SYN unanswered, or theirs with no data yet). */
+  maxHalfOpen: number;
+  /** Poll a connection at once after this many received packets instead of waiting for the batch flush. */
+  ackEveryPackets: number;
+  /** Kernel send/receive buffer asked for when this socket binds its own endpoint (bursts of a large window otherwise overflow the default ~200 KiB). */
+  socketBufferBytes: number;
+}
+
+export const UTP_SOCKET_DEFAULTS: UtpSocketOptions = {
+  connection: {},
+  packet: PACKET_LIMITS,
+  maxConnections: 500,
+  maxHalfOpen: 64,
+  ackEveryPackets: 8,
+  socketBufferBytes: 4 * 1024 * 1024,
+};
+
+export interface UtpSocketStats {
+  malformed: number;
+  resetsSent: number;
+  refusedSyns: number;
+}
+
+interface Entry {
+  stream: UtpStream;
+  timer: TimerHandle | undefined;
+  timerAt: number;
+  received: number;
+  key: string;
+}
+
+const key = (a: Address, id: number): string => `${a.host}|${a.port}|${id}`;
+
+export class UtpSocket implements UtpStreamHost {
+  readonly options: UtpSocketOptions;
+  readonly stats: UtpSocketStats = { malformed: 0, resetsSent: 0, refusedSyns: 0 };
+  private readonly entries = new Map<string, Entry>();
+  private readonly byStream = new Map<UtpStream, Entry>();
+  private readonly dirty = new Set<Entry>();
+  private flushTimer: TimerHandle | undefined;
+  private onConnection: ((stream: UtpStream) => void) | undefined;
+  private otherHandler: DatagramHandler | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly runtime: Pick<Runtime, 'clock' | 'random'>,
+    readonly endpoint: UdpEndpoint,
+    options: Partial<UtpSocketOptions> = {},
+  ) {
+    this.options = { ...UTP_SOCKET_DEFAULTS, ...options };
+    endpoint.onMessage((data, from) => this.onDatagram(data, from));
+  }
+
+  /** Binds a UDP endpoint and runs a uTP socket on it. */
+  static async bind(runtime: Pick<Runtime, 'clock' | 'random' | 'udp'>, address: Address, options: Partial<UtpSocketOptions> = {}): Promise<UtpSocket> {
+    const bufferBytes = options.socketBufferBytes ?? UTP_SOCKET_DEFAULTS.socketBufferBytes;
+    return new UtpSocket(runtime, await runtime.udp.bind(address, { bufferBytes }), options);
+  }
+
+  get address(): Address {
+    return this.endpoint.address;
+  }
+
+  get connectionCount(): number {
+    return this.byStream.size;
+  }
+
+  get halfOpenCount(): number {
+    let n = 0;
+    for (const s of this.byStream.keys()) if (s.halfOpen) n++;
+    return n;
+  }
+
+  /** Accepts incoming connections (one handler; a later call replaces it; undefined stops accepting). */
+  listen(onConnection: ((stream: UtpStream) => void) | undefined): void {
+    this.onConnection = onConnection;
+  }
+
+  /**
+   * A `UdpEndpoint` view of this socket for the DHT or hole punching: it sends from the same
+   * port and receives the datagrams that are not uTP.
+   */
+  sharedEndpoint(): UdpEndpoint {
+    return {
+      address: this.endpoint.address,
+      send: (data, to) => this.endpoint.send(data, to),
+      onMessage: (handler) => {
+        this.otherHandler = handler;
+      },
+      close: () => {
+        this.otherHandler = undefined;
+      },
+    };
+  }
+
+  /** Opens a connection; resolves once the peer acked our SYN. */
+  connect(remote: Address, options: { timeoutMs?: number } = {}): Promise<UtpStream> {
+    if (this.closed) return Promise.reject(new NetworkError('ENETDOWN', 'uTP socket is closed'));
+    if (this.byStream.size >= this.options.maxConnections) {
+      return Promise.reject(new NetworkError('EMFILE', `too many uTP connections (maxConnections ${this.options.maxConnections})`));
+    }
+    if (this.halfOpenCount >= this.options.maxHalfOpen) {
+      return Promise.reject(new NetworkError('EAGAIN', `too many half-open uTP connections (maxHalfOpen ${this.options.maxHalfOpen})`));
+    }
+    let id = this.runtime.random.int(0x10000);
+    for (let i = 0; i < 16 && this.entries.has(key(remote, id)); i++) id = this.runtime.random.int(0x10000);
+    if (this.entries.has(key(remote, id))) return Promise.reject(new NetworkError('EADDRINUSE', `no free uTP connection id to ${formatAddress(remote)}`));
+    const conn = UtpConnection.connect(id, this.nowUs(), this.options.connection);
+    const stream = new UtpStream(this, conn, this.endpoint.address, remote, false);
+    return new Promise<UtpStream>((resolve, reject) => {
+      let timer: TimerHandle | undefined;
+      stream.onConnected = (error) => {
+        timer?.cancel();
+        if (error) reject(error);
+        else {
+          stream.halfOpen = false;
+          resolve(stream);
+        }
+      };
+      if (options.timeoutMs !== undefined) {
+        timer = this.runtime.clock.setTimer(options.timeoutMs, () => {
+          const cb = stream.onConnected;
+          stream.onConnected = undefined;
+          stream.destroy();
+          cb?.(new NetworkError('ETIMEDOUT', `uTP connect to ${formatAddress(remote)} timed out`));
+        });
+      }
+      this.register(stream, key(remote, id));
+      this.pollNow(stream);
+    });
+  }
+
+  /** Closes every connection (with a RESET) and the endpoint. */
+  close(): void {
+    if (this.closed) return;
+    for (const s of [...this.byStream.keys()]) s.destroy();
+    this.closed = true;
+    this.flushTimer?.cancel();
+    this.endpoint.close();
+  }
+
+  schedule(stream: UtpStream): void {
+    const e = this.byStream.get(stream);
+    if (!e) return;
+    this.dirty.add(e);
+    this.flushTimer ??= this.runtime.clock.setTimer(0, () => this.flush());
+  }
+
+  pollNow(stream: UtpStream): void {
+    const e = this.byStream.get(stream);
+    if (e) this.pollEntry(e);
+  }
+
+  private nowUs(): number {
+    return this.runtime.clock.now() * 1000;
+  }
+
+  private register(stream: UtpStream, k: string): Entry {
+    const e: Entry = { stream, timer: undefined, timerAt: Infinity, received: 0, key: k };
+    this.entries.set(k, e);
+    this.byStream.set(stream, e);
+    return e;
+  }
+
+  private flush(): void {
+    this.flushTimer = undefined;
+    const entries = [...this.dirty];
+    this.dirty.clear();
+    for (const e of entries) this.pollEntry(e);
+  }
+
+  /** Polls one connection; `atLeastUs` lets a timer poll at its deadline even if float rounding put the clock a hair before it. */
+  private pollEntry(e: Entry, atLeastUs = 0): void {
+    this.dirty.delete(e);
+    e.received = 0;
+    const now = Math.max(this.nowUs(), atLeastUs);
+    const out = e.stream.conn.poll(now);
+    for (const p of out.packets) this.endpoint.send(p, e.stream.remote);
+    if (out.nextDeadline === undefined) {
+      e.timer?.cancel();
+      e.timer = undefined;
+      this.entries.delete(e.key);
+      this.byStream.delete(e.stream);
+    } else if (out.nextDeadline < e.timerAt) {
+      e.timer?.cancel();
+      e.timerAt = out.nextDeadline;
+      e.timer = this.runtime.clock.setTimer(Math.max(0, (out.nextDeadline - now) / 1000), () => {
+        const at = e.timerAt;
+        e.timer = undefined;
+        e.timerAt = Infinity;
+        this.pollEntry(e, at);
+      });
+    }
+    if (out.events.length > 0) e.stream.handle(out.events);
+  }
+
+  private onDatagram(data: Uint8Array, from: Address): void {
+    if (this.closed) return;
+    if (!looksLikeUtp(data)) {
+      this.otherHandler?.(data, from);
+      return;
+    }
+    let p: UtpPacket;
+    try {
+      p = decodePacket(data, this.options.packet);
+    } catch (err) {
+      if (!(err instanceof UtpPacketError)) throw err;
+      this.stats.malformed++;
+      return;
+    }
+    if (p.type === ST_SYN) {
+      const existing = this.entries.get(key(from, (p.connectionId + 1) & 0xffff));
+      if (existing) this.deliver(existing, p);
+      else this.accept(p, from);
+      return;
+    }
+    const e = this.entries.get(key(from, p.connectionId)) ?? (p.type === ST_RESET ? this.resetTarget(p, from) : undefined);
+    if (e) this.deliver(e, p);
+    else if (p.type !== ST_RESET) this.sendReset(p, from);
+  }
+
+  /**
+   * A RESET for an unknown connection may carry the id the peer received on (ours + 1 or - 1)
+   * rather than ours, as implementations differ; match it to the connection with that peer.
+   */
+  private resetTarget(p: UtpPacket, from: Address): Entry | undefined {
+    for (const id of [(p.connectionId + 1) & 0xffff, (p.connectionId - 1) & 0xffff]) {
+      const e = this.entries.get(key(from, id));
+      if (e && e.stream.conn.sendId === p.connectionId) return e;
+    }
+    return undefined;
+  }
+
+  private deliver(e: Entry, p: UtpPacket): void {
+    e.stream.conn.receive(p, this.nowUs());
+    if (++e.received >= this.options.ackEveryPackets || e.stream.conn.state === 'closed') this.pollEntry(e);
+    else {
+      this.dirty.add(e);
+      this.flushTimer ??= this.runtime.clock.setTimer(0, () => this.flush());
+    }
+  }
+
+  private accept(syn: UtpPacket, from: Address): void {
+    const o = this.options;
+    if (!this.onConnection || this.byStream.size >= o.maxConnections || this.halfOpenCount >= o.maxHalfOpen) {
+      this.stats.refusedSyns++;
+      this.sendReset(syn, from);
+      return;
+    }
+    const conn = UtpConnection.accept(syn, this.runtime.random.int(0x10000), this.nowUs(), o.connection);
+    const stream = new UtpStream(this, conn, this.endpoint.address, from, true);
+    const e = this.register(stream, key(from, conn.recvId));
+    this.pollEntry(e);
+    this.onConnection(stream);
+  }
+
+  /** ST_RESET for a packet of a connection we do not know (BEP 29: "no state for this connection"). */
+  private sendReset(p: UtpPacket, to: Address): void {
+    this.stats.resetsSent++;
+    const reset = encodePacket({
+      type: ST_RESET,
+      connectionId: p.connectionId,
+      timestamp: Math.floor(this.nowUs()) >>> 0,
+      timestampDiff: 0,
+      windowSize: 0,
+      seqNr: this.runtime.random.int(0x10000),
+      ackNr: p.seqNr,
+      payload: new Uint8Array(0),
+    });
+    this.endpoint.send(reset, to);
+  }
+}
+
+export { UTP_DEFAULTS };

@@ -1,0 +1,78 @@
+/**
+ * TCP and uTP together (src/transport/dual-streams.ts) on the simulator: uTP is dialled first,
+ * TCP when uTP gets no answer, both are accepted on one port, and a UDP bind on the uTP
+ * address (the DHT's) shares the uTP socket.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Simulator } from '../../src/sim/index.js';
+import { ConstantLatency } from '../../src/sim/latency.js';
+import type { ByteStream } from '../../src/runtime/types.js';
+import { transportOf, withUtp } from '../../src/transport/dual-streams.js';
+
+async function drive<T>(sim: Simulator, p: Promise<T>, maxMs = 60_000): Promise<T> {
+  let done = false;
+  p.then(() => (done = true), () => (done = true));
+  const end = sim.now + maxMs;
+  while (!done && sim.now < end) await sim.runFor(5);
+  return p;
+}
+
+describe('uTP and TCP together', () => {
+  it('dials uTP first and both sides see a uTP stream', async () => {
+    const sim = new Simulator({ seed: 40, latency: new ConstantLatency(10) });
+    const a = withUtp(sim.createHost().runtime);
+    const bHost = sim.createHost();
+    const b = withUtp(bHost.runtime);
+    const accepted: ByteStream[] = [];
+    const l = await drive(sim, b.runtime.stream.listen({ host: bHost.address, port: 6881 }, (s) => accepted.push(s)));
+    const s = await drive(sim, a.runtime.stream.connect(l.address));
+    await sim.runFor(100);
+    assert.equal(transportOf(s), 'utp');
+    assert.deepEqual(accepted.map(transportOf), ['utp']);
+  });
+
+  it('falls back to TCP after 3 s when the peer has no uTP', async () => {
+    const sim = new Simulator({ seed: 41, latency: new ConstantLatency(10) });
+    const a = withUtp(sim.createHost().runtime);
+    const bHost = sim.createHost();
+    const accepted: ByteStream[] = [];
+    const l = await drive(sim, bHost.runtime.stream.listen({ host: bHost.address, port: 6881 }, (s) => accepted.push(s)));
+    const t0 = sim.now;
+    const s = await drive(sim, a.runtime.stream.connect(l.address));
+    assert.equal(transportOf(s), 'tcp');
+    assert.ok(sim.now - t0 >= 3000 + 20 && sim.now - t0 < 3000 + 30, `fell back after ${sim.now - t0} ms`); // 3 s of uTP, then one TCP round trip
+    await sim.runFor(100);
+    assert.equal(accepted.length, 1);
+  });
+
+  it('accepts TCP from a TCP-only peer on the same port', async () => {
+    const sim = new Simulator({ seed: 42, latency: new ConstantLatency(10) });
+    const aHost = sim.createHost();
+    const bHost = sim.createHost();
+    const b = withUtp(bHost.runtime);
+    const accepted: ByteStream[] = [];
+    const l = await drive(sim, b.runtime.stream.listen({ host: bHost.address, port: 6881 }, (s) => accepted.push(s)));
+    await drive(sim, aHost.runtime.stream.connect(l.address));
+    await sim.runFor(100);
+    assert.deepEqual(accepted.map(transportOf), ['tcp']);
+  });
+
+  it('gives a UDP bind on the uTP address the shared socket: DHT datagrams reach it, uTP still works', async () => {
+    const sim = new Simulator({ seed: 43, latency: new ConstantLatency(10) });
+    const aHost = sim.createHost();
+    const bHost = sim.createHost();
+    const b = withUtp(bHost.runtime);
+    const l = await drive(sim, b.runtime.stream.listen({ host: bHost.address, port: 6881 }, () => undefined));
+    const dht = await drive(sim, b.runtime.udp.bind({ host: bHost.address, port: 6881 }));
+    const seen: string[] = [];
+    dht.onMessage((d) => seen.push(Buffer.from(d).toString()));
+    const udp = await drive(sim, aHost.runtime.udp.bind({ host: aHost.address, port: 0 }));
+    udp.send(new TextEncoder().encode('d1:y1:qe'), l.address);
+    const a = withUtp(aHost.runtime);
+    const s = await drive(sim, a.runtime.stream.connect(l.address));
+    await sim.runFor(100);
+    assert.deepEqual(seen, ['d1:y1:qe']);
+    assert.equal(transportOf(s), 'utp');
+  });
+});
