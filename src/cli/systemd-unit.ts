@@ -22,8 +22,6 @@ export function systemdUnit(node: string, argv: readonly string[], cwd = process
     `# Printed by shoal daemon --print-unit in ${cwd}`,
     '[Unit]',
     'Description=Shoal BitTorrent daemon',
-    'After=network-online.target',
-    'Wants=network-online.target',
     '',
     '[Service]',
     'Type=exec',
