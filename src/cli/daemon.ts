@@ -2,7 +2,7 @@
  * `shoal daemon`: many torrents in one session, served over the HTTP API and the web UI,
  * with its state (torrents, resume data, settings, statistics) in a state directory.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { fstatSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -117,10 +117,9 @@ export function registerDaemon(program: Command): void {
       process.on('unhandledRejection', (e) => log.error(`internal error (please report): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
       const shown = formatAddress(server.address);
       const tokenFile = join(stateDir, 'api-token');
-      // The token goes to stdout only, never to the log file; under systemd (INVOCATION_ID set,
-      // stdout is the journal) not even there: it is in the api-token file.
-      const underSystemd = process.env.INVOCATION_ID !== undefined && !process.stdout.isTTY;
-      process.stdout.write(underSystemd ? `web UI: http://${shown}/ (token in ${tokenFile})\n` : `web UI: http://${shown}/#token=${token}\n`);
+      // The token goes to stdout only, never to the log file; when stdout is the systemd
+      // journal not even there: it is in the api-token file.
+      process.stdout.write(stdoutIsJournal() ? `web UI: http://${shown}/ (token in ${tokenFile})\n` : `web UI: http://${shown}/#token=${token}\n`);
       log.info(`api: http://${shown}/api (Authorization: Bearer <token in ${tokenFile}>)`);
       if (running.listenAddress) log.info(`peers: listening on ${formatAddress(running.listenAddress)}`);
       log.info(`state: ${stateDir}`);
@@ -180,4 +179,16 @@ function readLegacySettings(stateDir: string): Record<string, unknown> {
     }
   }
   return out;
+}
+
+/** systemd sets JOURNAL_STREAM to "device:inode" of the journal stream it gives a service; it is our stdout only if fd 1 is that file (systemd.exec(5)). */
+function stdoutIsJournal(): boolean {
+  const js = process.env.JOURNAL_STREAM;
+  if (!js) return false;
+  try {
+    const st = fstatSync(1);
+    return js === `${st.dev}:${st.ino}`;
+  } catch {
+    return false;
+  }
 }

@@ -8,7 +8,7 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -29,7 +29,7 @@ after(() => {
 /** HOME is the test's; no XDG variable or SHOAL_STATE_DIR leaks in from the runner. */
 function envFor(home: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
-  for (const k of ['XDG_CONFIG_HOME', 'XDG_STATE_HOME', 'XDG_DATA_HOME', 'SHOAL_STATE_DIR', 'INVOCATION_ID']) delete env[k];
+  for (const k of ['XDG_CONFIG_HOME', 'XDG_STATE_HOME', 'XDG_DATA_HOME', 'SHOAL_STATE_DIR', 'JOURNAL_STREAM']) delete env[k];
   return env;
 }
 
@@ -202,4 +202,25 @@ it('takes over the good settings of an older settings.json in the state director
   assert.equal((await d.api('PATCH', '/api/settings', { uploadRateLimit: 5 })).status, 200);
   assert.deepEqual(JSON.parse(readFileSync(config, 'utf8')), { maxConnections: 77, uploadRateLimit: 5 });
   assert.equal(await d.stop(), 0);
+});
+
+it('leaves the token out of stdout when stdout is the systemd journal (JOURNAL_STREAM)', async () => {
+  const h = home('journal');
+  const out = join(h, 'journal.txt');
+  const fd = openSync(out, 'w');
+  const st = fstatSync(fd);
+  const child = spawn(process.execPath, [CLI_PATH, 'daemon', '--api', '127.0.0.1:0', '--listen', '127.0.0.65:0', '--no-dht', '--state-dir', join(h, 'state'), '--config', join(h, 'config.json')],
+    { stdio: ['ignore', fd, 'pipe'], env: { ...envFor(h), JOURNAL_STREAM: `${st.dev}:${st.ino}` }, cwd: h });
+  children.push(child);
+  closeSync(fd);
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  for (const deadline = Date.now() + 20_000; !readFileSync(out, 'utf8').includes('config: '); await new Promise((r) => setTimeout(r, 100))) {
+    assert.ok(Date.now() < deadline && child.exitCode === null, `the daemon did not start: ${readFileSync(out, 'utf8')}`);
+  }
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+  const text = readFileSync(out, 'utf8');
+  const token = readFileSync(join(h, 'state', 'api-token'), 'utf8').trim();
+  assert.match(text, new RegExp(`^web UI: http://127\\.0\\.0\\.1:\\d+/ \\(token in ${join(h, 'state', 'api-token')}\\)$`, 'm'));
+  assert.ok(!text.includes(token), 'no token in the journal');
 });
