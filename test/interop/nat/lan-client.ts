@@ -25,7 +25,7 @@ if (!gw) {
   process.exit(1);
 }
 print({ type: 'gateway', ...gw });
-const tcp = await rt.stream.listen({ host: '0.0.0.0', port }, (s) => {
+await rt.stream.listen({ host: '0.0.0.0', port }, (s) => {
   s.write(new TextEncoder().encode(`shoal:${port}\n`));
   s.end();
 });
