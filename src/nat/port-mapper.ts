@@ -24,6 +24,8 @@ import {
 
 export type MappingStatus = 'pending' | 'mapped' | 'failed' | 'unavailable' | 'removed';
 export type GatewayProtocol = 'pcp' | 'natpmp';
+/** How a mapping was made: a gateway protocol, or UPnP IGD (upnp-mapper.ts). */
+export type MappingVia = GatewayProtocol | 'upnp';
 
 export interface MappingRequest {
   readonly protocol: NatProtocol;
@@ -38,7 +40,7 @@ export interface MappingState {
   readonly internalPort: number;
   readonly status: MappingStatus;
   /** Which protocol made it. */
-  readonly via?: GatewayProtocol;
+  readonly via?: MappingVia;
   readonly externalAddress?: string;
   readonly externalPort?: number;
   /** Clock milliseconds at which the gateway drops it unless renewed. */

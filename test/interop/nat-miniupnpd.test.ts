@@ -8,7 +8,7 @@
  * miniupnpd refuses to map while its WAN address is private, unless STUN (ext_perform_stun)
  * says it sits behind a 1:1 NAT: the public namespace runs a small RFC 5389 binding
  * responder that reports the address it sees, so miniupnpd maps with 10.77.0.1 as its
- * external address. The test then shows, for PCP and for NAT-PMP, that a mapping is made
+ * external address. The test then shows, for PCP, NAT-PMP and UPnP IGD (SSDP + SOAP), that a mapping is made
  * (miniupnpd's DNAT rule appears, and a TCP connection and a UDP datagram from the public
  * namespace to 10.77.0.1:<port> reach the listeners in the LAN namespace), renewed, and
  * removed on stop (the rule goes, and the connection is refused).
@@ -197,7 +197,7 @@ describe('port mapping against a real miniupnpd in network namespaces', { skip: 
       `listening_ip=${IF.rtrLan}`,
       'port=0',
       'enable_natpmp=yes',
-      'enable_upnp=no',
+      'enable_upnp=yes',
       'ext_perform_stun=yes',
       `ext_stun_host=${PUB_ADDR}`,
       `ext_stun_port=${STUN_PORT}`,
@@ -227,7 +227,7 @@ describe('port mapping against a real miniupnpd in network namespaces', { skip: 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const [protocol, port] of [['pcp', 6881], ['natpmp', 6882]] as const) {
+  for (const [protocol, port] of [['pcp', 6881], ['natpmp', 6882], ['upnp', 6883]] as const) {
     it(`maps TCP and UDP over ${protocol}, is reachable from outside, renews, and removes the mappings on stop`, async () => {
       const client = spawnIn(`lan-client-${protocol}`, LAN, process.execPath, [LAN_CLIENT, String(port), '4', protocol]);
       const mapped = (proto: string, after = -1) => client.waitForJson<MappingEvent>(

@@ -5,15 +5,15 @@
  * "shoal:<port>" to each connection and the UDP one echoes, so the test can reach them
  * through the mapping. SIGTERM deletes the mappings, prints the final states and exits.
  *
- * argv: <port> <lifetimeSeconds> <protocols, comma-separated: pcp,natpmp>
+ * argv: <port> <lifetimeSeconds> <protocols, comma-separated: pcp,natpmp; or upnp>
  */
 import { createNodeRuntime } from '../../../src/runtime/node/index.js';
 import { findDefaultGateway } from '../../../src/runtime/node/gateway.js';
-import { PortMapper, type GatewayProtocol } from '../../../src/nat/index.js';
+import { PortMapper, UpnpMapper, createFetchRequester, type GatewayProtocol } from '../../../src/nat/index.js';
 
 const port = Number(process.argv[2]);
 const lifetimeSeconds = Number(process.argv[3] ?? 7200);
-const protocols = (process.argv[4] ?? 'pcp,natpmp').split(',') as GatewayProtocol[];
+const which = process.argv[4] ?? 'pcp,natpmp';
 const print = (o: unknown): void => {
   process.stdout.write(`${JSON.stringify(o)}\n`);
 };
@@ -32,19 +32,18 @@ await rt.stream.listen({ host: '0.0.0.0', port }, (s) => {
 const udpService = await rt.udp.bind({ host: '0.0.0.0', port });
 udpService.onMessage((data, from) => udpService.send(data, from));
 const socket = await rt.udp.bind({ host: '0.0.0.0', port: 0 });
-const mapper = new PortMapper({
+const common = {
   clock: rt.clock,
-  random: rt.random,
   socket,
-  gateway: gw.gateway,
-  clientAddress: gw.localAddress,
   lifetimeSeconds,
-  protocols,
   // The test's router grants short leases; renew as the lease asks.
   minRenewIntervalMs: 1000,
-  mappings: [{ protocol: 'tcp', internalPort: port }, { protocol: 'udp', internalPort: port }],
-  onEvent: (e) => print({ ...e, at: rt.clock.now() }),
-});
+  mappings: [{ protocol: 'tcp', internalPort: port }, { protocol: 'udp', internalPort: port }] as const,
+  onEvent: (e: unknown) => print({ ...(e as object), at: rt.clock.now() }),
+};
+const mapper = which === 'upnp'
+  ? new UpnpMapper({ ...common, http: createFetchRequester(rt.clock), internalClient: gw.localAddress ?? '0.0.0.0' })
+  : new PortMapper({ ...common, random: rt.random, gateway: gw.gateway, clientAddress: gw.localAddress, protocols: which.split(',') as GatewayProtocol[] });
 mapper.start();
 print({ type: 'started' });
 
