@@ -75,7 +75,7 @@ function unescapeXml(s: string): string {
 
 /** The text of the first `<name>` element (namespace prefixes allowed) inside `xml`. */
 function element(xml: string, name: string): string | undefined {
-  const m = new RegExp(`<(?:[\\w-]+:)?${name}(?:\\s[^>]*)?>([^<]*)</(?:[\\w-]+:)?${name}\\s*>`).exec(xml);
+  const m = new RegExp(`<(?:[\\w-]+:)?${name}(?:\\s[^>]{0,256})?>([^<]{0,2048})</(?:[\\w-]+:)?${name}\\s*>`).exec(xml);
   return m ? unescapeXml(m[1].trim()) : undefined;
 }
 
@@ -93,10 +93,16 @@ export function parseDeviceDescription(xml: string, location: string): WanServic
   if (xml.length > MAX_DESCRIPTION_BYTES) throw new NatProtocolError(`device description exceeds ${MAX_DESCRIPTION_BYTES} bytes`);
   const base = element(xml, 'URLBase') || location;
   const found: WanService[] = [];
-  const re = /<(?:[\w-]+:)?service(?:\s[^>]*)?>([\s\S]*?)<\/(?:[\w-]+:)?service\s*>/g;
-  for (let m = re.exec(xml); m; m = re.exec(xml)) {
-    const type = element(m[1], 'serviceType');
-    const control = element(m[1], 'controlURL');
+  // Linear on hostile input: split at each closing tag, take what follows the last opening.
+  const parts = xml.split(/<\/(?:[\w-]+:)?service\s*>/);
+  for (const part of parts.slice(0, -1)) {
+    let open = -1;
+    const opening = /<(?:[\w-]+:)?service[\s>]/g;
+    for (let m = opening.exec(part); m; m = opening.exec(part)) open = m.index;
+    if (open < 0) continue;
+    const body = part.slice(open);
+    const type = element(body, 'serviceType');
+    const control = element(body, 'controlURL');
     if (!type || !control || !(WAN_SERVICES as readonly string[]).includes(type)) continue;
     let url: URL;
     try {

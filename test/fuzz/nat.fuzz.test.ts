@@ -6,7 +6,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { NatProtocolError, PortMapper, decodeNatPmpResponse, decodePcpResponse } from '../../src/nat/index.js';
+import {
+  NatProtocolError, PortMapper, decodeNatPmpResponse, decodePcpResponse, parseDeviceDescription, parseSoapResponse, parseSsdpAnswer,
+} from '../../src/nat/index.js';
 import { SeededRandom } from '../../src/runtime/random.js';
 import { FakeClock, FakeUdpEndpoint } from '../helpers/fake-clock.js';
 import { assertMutants, assertOnly, byteMutation, mutate } from './mutations.js';
@@ -82,5 +84,36 @@ describe('PortMapper fed hostile gateway datagrams', () => {
       assert.ok(socket.sent.length <= 1 + 9 * 4, 'sends stay bounded by the retry schedule');
     }), { seed: SEED, numRuns: 400 });
     assert.ok(mappedSeen > 0, 'some runs reach the mapped state, so its checks ran');
+  });
+});
+
+describe('UPnP parsers under fuzzing', () => {
+  const LOCATION = 'http://10.9.0.1:5000/rootDesc.xml';
+  const SSDP = new TextEncoder().encode(`HTTP/1.1 200 OK\r\nST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\nLOCATION: ${LOCATION}\r\n\r\n`);
+  const DESC = '<root><URLBase>http://10.9.0.1:5000/</URLBase><device><serviceList><service><serviceType>urn:schemas-upnp-org:service:WANIPConnection:1</serviceType>'
+    + '<controlURL>/ctl/IPConn</controlURL></service></serviceList></device></root>';
+  const SOAP = '<s:Envelope><s:Body><u:GetExternalIPAddressResponse><NewExternalIPAddress>10.9.9.9</NewExternalIPAddress></u:GetExternalIPAddressResponse></s:Body></s:Envelope>';
+  const text = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
+
+  function checkAll(b: Uint8Array): void {
+    for (const f of [() => parseSsdpAnswer(b), () => parseDeviceDescription(text(b), LOCATION), () => parseSoapResponse(text(b))]) {
+      try {
+        f();
+      } catch (e) {
+        assertOnly(e, NatProtocolError, () => text(b));
+      }
+    }
+  }
+
+  it('throw only NatProtocolError on mutants of valid input', () => {
+    const xmlish = byteMutation({ splice: fc.constantFrom(...['<service>', '</service>', '<controlURL>', '</controlURL>', '<s:Fault>', '<errorCode>', '&amp;', 'http://', '\r\n'].map((s) => new TextEncoder().encode(s))), maxDuplicate: 64 });
+    for (const input of [SSDP, new TextEncoder().encode(DESC), new TextEncoder().encode(SOAP)]) {
+      assertMutants(input, xmlish, (m) => checkAll(m), { seed: SEED, numRuns: 800 });
+    }
+  });
+
+  it('a description of only unclosed openings is read in one pass (the test timeout bounds it)', () => {
+    const hostile = '<service '.repeat(7000) + '</service>'.repeat(10);
+    assert.throws(() => parseDeviceDescription(hostile.slice(0, 64 * 1024), LOCATION), NatProtocolError);
   });
 });
