@@ -5,3 +5,4 @@ export * from './port-mapper.js';
 export * from './upnp-codec.js';
 export * from './upnp-http.js';
 export * from './upnp-mapper.js';
+export * from './nat-manager.js';
