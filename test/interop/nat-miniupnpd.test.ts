@@ -11,7 +11,9 @@
  * external address. The test then shows, for PCP, NAT-PMP and UPnP IGD (SSDP + SOAP), that a mapping is made
  * (miniupnpd's DNAT rule appears, and a TCP connection and a UDP datagram from the public
  * namespace to 10.77.0.1:<port> reach the listeners in the LAN namespace), renewed, and
- * removed on stop (the rule goes, and the connection is refused).
+ * removed on stop (the rule goes, and the connection is refused). Last, a `shoal get` in the
+ * public namespace downloads a torrent from `shoal seed` in the LAN namespace through a
+ * PCP mapping of its listen port, dialling only the router's external address.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +21,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { CLI_PATH, run as runAsync, shoalCreate, writeTree } from './helpers.js';
 import { PeerProcess, dieWithParent } from './peers/process.js';
 
 const MINIUPNPD = '/usr/sbin/miniupnpd';
@@ -264,4 +269,28 @@ describe('port mapping against a real miniupnpd in network namespaces', { skip: 
       assert.match(probe(TCP_PROBE, port), /^ERR /, 'the port is closed from outside once the mapping is gone');
     });
   }
+
+  it('lets an outside peer download from shoal seed through the mapping', async () => {
+    const port = 6884;
+    const data = join(dir, 'data');
+    writeTree(join(data, 'nat-payload'), [{ path: 'a.bin', length: 700_000 }, { path: 'b.bin', length: 300_001 }]);
+    const torrent = join(dir, 'payload.torrent');
+    const created = await shoalCreate(join(data, 'nat-payload'), torrent, ['--piece-length', '64k', '--no-date']);
+    assert.equal(created.code, 0, created.stderr);
+    const seed = spawnIn('shoal-seed', LAN, process.execPath, [CLI_PATH, 'seed', torrent, join(data, 'nat-payload'),
+      '--listen', `0.0.0.0:${port}`, '--no-dht', '--state-dir', join(dir, 'state-seed')]);
+    await seed.waitForLine(/^listening on /, 30_000);
+    const client = spawnIn('lan-client-seed', LAN, process.execPath, [LAN_CLIENT, String(port), '60', 'pcp', 'map-only']);
+    await client.waitForJson((o) => o.type === 'mapping' && (o.mapping as { protocol: string; status: string }).protocol === 'tcp'
+      && (o.mapping as { status: string }).status === 'mapped', 20_000, 'tcp mapped');
+    const out = join(dir, 'got');
+    // The outside peer knows only the router's external address and the mapped port.
+    const get = await runAsync(...inNs(PUB, process.execPath, [CLI_PATH, 'get', torrent, '-o', out, '--peer', `${WAN_ADDR}:${port}`,
+      '--listen', `${PUB_ADDR}:0`, '--no-dht', '--state-dir', join(dir, 'state-get')]), { timeoutMs: 60_000 });
+    assert.equal(get.code, 0, `shoal get failed: ${get.stderr}${seed.tail()}`);
+    const sha1 = (f: string): string => createHash('sha1').update(readFileSync(f)).digest('hex');
+    for (const f of ['a.bin', 'b.bin']) assert.equal(sha1(join(out, 'nat-payload', f)), sha1(join(data, 'nat-payload', f)), `${f} differs`);
+    await client.stop('SIGTERM', 10_000);
+    await seed.stop('SIGINT', 5000);
+  });
 });

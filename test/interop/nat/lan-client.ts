@@ -5,7 +5,8 @@
  * "shoal:<port>" to each connection and the UDP one echoes, so the test can reach them
  * through the mapping. SIGTERM deletes the mappings, prints the final states and exits.
  *
- * argv: <port> <lifetimeSeconds> <protocols, comma-separated: pcp,natpmp; or upnp>
+ * argv: <port> <lifetimeSeconds> <protocols, comma-separated: pcp,natpmp; or upnp> [map-only]
+ * (map-only: no listeners of its own; something else, e.g. `shoal seed`, listens on <port>)
  */
 import { createNodeRuntime } from '../../../src/runtime/node/index.js';
 import { findDefaultGateway } from '../../../src/runtime/node/gateway.js';
@@ -25,12 +26,14 @@ if (!gw) {
   process.exit(1);
 }
 print({ type: 'gateway', ...gw });
-await rt.stream.listen({ host: '0.0.0.0', port }, (s) => {
-  s.write(new TextEncoder().encode(`shoal:${port}\n`));
-  s.end();
-});
-const udpService = await rt.udp.bind({ host: '0.0.0.0', port });
-udpService.onMessage((data, from) => udpService.send(data, from));
+if (process.argv[5] !== 'map-only') {
+  await rt.stream.listen({ host: '0.0.0.0', port }, (s) => {
+    s.write(new TextEncoder().encode(`shoal:${port}\n`));
+    s.end();
+  });
+  const udpService = await rt.udp.bind({ host: '0.0.0.0', port });
+  udpService.onMessage((data, from) => udpService.send(data, from));
+}
 const socket = await rt.udp.bind({ host: '0.0.0.0', port: 0 });
 const common = {
   clock: rt.clock,
