@@ -10,6 +10,7 @@ import { formatAddress } from '../runtime/types.js';
 import { Session } from '../session/session.js';
 import { wrapInfo } from '../swarm/metadata-exchange.js';
 import { startDhtPeers, type DhtPeerSource } from './dht-peers.js';
+import { startCliPortMapping } from './port-mapping.js';
 import type { Swarm, SwarmEvent } from '../swarm/swarm.js';
 import { collect, defaultStateDir, parseHostPort } from './net-args.js';
 import { formatBytes } from './output.js';
@@ -26,6 +27,8 @@ interface GetFlags {
   dhtBootstrap: string[];
   /** commander's --no-dht sets dht to false. */
   dht: boolean;
+  /** commander's --no-port-mapping sets portMapping to false. */
+  portMapping: boolean;
 }
 
 export function registerGet(program: Command): void {
@@ -40,6 +43,7 @@ export function registerGet(program: Command): void {
     .option('--tracker <url>', 'also announce to this tracker (http://, https:// or udp://); repeatable', collect, [])
     .option('--dht-bootstrap <host:port>', 'DHT node to join through; repeatable (default: the public routers)', collect, [])
     .option('--no-dht', 'do not use the DHT to find peers')
+    .option('--no-port-mapping', 'do not ask the router for a port mapping (PCP, NAT-PMP, UPnP)')
     .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)')
     .action(async (arg: string, flags: GetFlags) => {
       const source = readSource(arg);
@@ -54,6 +58,7 @@ export function registerGet(program: Command): void {
         trackers: flags.tracker,
         dhtBootstrap: flags.dhtBootstrap,
         noDht: flags.dht === false,
+        noPortMapping: flags.portMapping === false,
       });
     });
 }
@@ -88,6 +93,8 @@ export interface RunSwarmOptions {
   dhtBootstrap?: string[];
   /** Turn the DHT off. */
   noDht?: boolean;
+  /** Turn port mapping (docs/nat.md) off. */
+  noPortMapping?: boolean;
 }
 
 /** Runs one torrent until it completes (or forever when seeding); resolves with the exit code. */
@@ -131,13 +138,15 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     // Not awaited: resolving the default routers must not hold up peers we already have.
     const dhtStarting = o.noDht ? undefined : startDhtPeers({ runtime, swarm, host: o.listen.host, port: session.listenAddress?.port ?? o.listen.port, bootstrap: o.dhtBootstrap ?? [] });
     void dhtStarting?.then((d) => (dhtPeers = d));
+    // Not awaited either: start-up never waits for the router.
+    const natStarting = o.noPortMapping ? undefined : startCliPortMapping(runtime, { listenHost: o.listen.host, port: session.listenAddress?.port ?? o.listen.port, udp: !o.noDht, log: (l) => { status.done(); process.stderr.write(`${l}\n`); } }).catch(() => undefined);
     announcer = startSwarmAnnouncer({ runtime, swarm, peerId: session.peerId, host: o.listen.host, port: session.listenAddress?.port ?? o.listen.port, tiers: [...(o.source.torrent?.trackers ?? (o.source.magnet?.trackers.length ? [o.source.magnet.trackers] : [])), ...(o.trackers ?? []).map((u) => [u])] });
     const s = swarm;
     const ticker = setInterval(() => status.update(progressLine(s.stats())), 500);
     const code = await finished;
     clearInterval(ticker);
     (dhtPeers ?? (await dhtStarting))?.stop();
-    await announcer?.stop(); // trackers: 'stopped'
+    await Promise.all([announcer?.stop(), (await natStarting)?.stop()]); // trackers: 'stopped'; router: mappings deleted
     const stats = swarm.stats();
     status.update(progressLine(stats));
     status.done();

@@ -13,6 +13,8 @@ interface SeedFlags {
   dhtBootstrap: string[];
   /** commander's --no-dht sets dht to false. */
   dht: boolean;
+  /** commander's --no-port-mapping sets portMapping to false. */
+  portMapping: boolean;
 }
 
 export function registerSeed(program: Command): void {
@@ -26,6 +28,7 @@ export function registerSeed(program: Command): void {
     .option('--tracker <url>', 'also announce to this tracker (http://, https:// or udp://); repeatable', collect, [])
     .option('--dht-bootstrap <host:port>', 'DHT node to join through; repeatable (default: the public routers)', collect, [])
     .option('--no-dht', 'do not use the DHT to find peers')
+    .option('--no-port-mapping', 'do not ask the router for a port mapping (PCP, NAT-PMP, UPnP)')
     .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)')
     .action(async (torrentPath: string, path: string, flags: SeedFlags) => {
       const source = readSource(torrentPath);
@@ -42,6 +45,7 @@ export function registerSeed(program: Command): void {
         trackers: flags.tracker,
         dhtBootstrap: flags.dhtBootstrap,
         noDht: flags.dht === false,
+        noPortMapping: flags.portMapping === false,
       });
     });
 }

@@ -4,6 +4,7 @@ import { bestMapping, startPortMapping, type HttpRequest } from '../../src/nat/i
 import type { Runtime } from '../../src/runtime/types.js';
 import { SeededRandom } from '../../src/runtime/random.js';
 import { FakeClock, FakeUdpEndpoint } from '../helpers/fake-clock.js';
+import { mappable } from '../../src/cli/port-mapping.js';
 
 function fakeRuntime() {
   const clock = new FakeClock();
@@ -59,5 +60,17 @@ describe('NatManager', () => {
     assert.equal(sockets.length, 0);
     assert.deepEqual(nat.status().mappings, []);
     await nat.stop();
+  });
+});
+
+describe('which listeners shoal get/seed map', () => {
+  const gw = { gateway: '10.2.0.1', interface: 'eth0', localAddress: '10.2.0.5' };
+  it('maps a wildcard listener or one on the default route interface, never loopback or another interface', () => {
+    assert.equal(mappable('0.0.0.0', gw), true);
+    assert.equal(mappable('::', gw), true);
+    assert.equal(mappable('10.2.0.5', gw), true);
+    assert.equal(mappable('127.0.0.2', gw), false);
+    assert.equal(mappable('10.200.3.1', gw), false);
+    assert.equal(mappable('0.0.0.0', undefined), false);
   });
 });
