@@ -5,7 +5,7 @@
  * `startPortMapping` assembles it from a Runtime; the caller (daemon, `shoal get/seed`)
  * passes the default gateway found by runtime/node/gateway.ts.
  */
-import type { Runtime, UdpEndpoint } from '../runtime/types.js';
+import type { Clock, Runtime, TimerHandle, UdpEndpoint } from '../runtime/types.js';
 import { PortMapper, type MappingRequest, type MappingState, type PortMapperEvent, type PortMapperOptions } from './port-mapper.js';
 import { UpnpMapper, type UpnpMapperOptions } from './upnp-mapper.js';
 import { createFetchRequester, type HttpRequester } from './upnp-http.js';
@@ -30,7 +30,9 @@ export function bestMapping(a: MappingState | undefined, b: MappingState | undef
 
 export class NatManager {
   constructor(private readonly gatewayMapper: PortMapper | undefined, private readonly upnpMapper: UpnpMapper | undefined,
-    private readonly sockets: readonly UdpEndpoint[] = []) {}
+    private readonly sockets: readonly UdpEndpoint[] = [],
+    /** With a clock, stop() waits for the deletes at most `stopDeadlineMs`. */
+    private readonly deadline?: { readonly clock: Clock; readonly stopDeadlineMs: number }) {}
 
   start(): void {
     this.gatewayMapper?.start();
@@ -49,9 +51,16 @@ export class NatManager {
     return { externalAddress: this.gatewayMapper?.externalAddress() ?? this.upnpMapper?.externalAddress(), mappings, gateway, upnp };
   }
 
-  /** Deletes every mapping on both paths (in parallel), then closes the sockets. */
+  /**
+   * Deletes every mapping on both paths (in parallel), then closes the sockets. Exit is not
+   * held up past the deadline by a router that stopped answering: its leases run out.
+   */
   async stop(): Promise<void> {
-    await Promise.all([this.gatewayMapper?.stop(), this.upnpMapper?.stop()]);
+    const deletes = Promise.all([this.gatewayMapper?.stop(), this.upnpMapper?.stop()]);
+    let timer: TimerHandle | undefined;
+    const d = this.deadline;
+    await (d ? Promise.race([deletes, new Promise<void>((r) => { timer = d.clock.setTimer(d.stopDeadlineMs, r); })]) : deletes);
+    timer?.cancel();
     for (const s of this.sockets) s.close();
   }
 }
@@ -67,6 +76,8 @@ export interface StartPortMappingOptions {
   readonly onEvent?: (event: PortMapperEvent) => void;
   readonly gatewayOptions?: Partial<PortMapperOptions>;
   readonly upnpOptions?: Partial<UpnpMapperOptions>;
+  /** stop() waits this long at most for the router to confirm the deletes. Default 5000 ms. */
+  readonly stopDeadlineMs?: number;
 }
 
 /** Binds the sockets, builds both mappers and starts them; never waits for the router. */
@@ -94,7 +105,7 @@ export async function startPortMapping(rt: Runtime, o: StartPortMappingOptions):
       mappings, onEvent: o.onEvent, ...o.upnpOptions,
     });
   }
-  const manager = new NatManager(gatewayMapper, upnpMapper, sockets);
+  const manager = new NatManager(gatewayMapper, upnpMapper, sockets, { clock: rt.clock, stopDeadlineMs: o.stopDeadlineMs ?? 5000 });
   manager.start();
   return manager;
 }

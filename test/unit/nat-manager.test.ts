@@ -54,6 +54,33 @@ describe('NatManager', () => {
     assert.ok(sockets.every((s) => s.closed));
   });
 
+  it('stop() gives up waiting for deletes at stopDeadlineMs when the router went silent', async () => {
+    const { rt, clock, sockets } = fakeRuntime();
+    let silent = false;
+    const http = async (req: HttpRequest) => {
+      if (silent) return new Promise<never>(() => undefined); // a hung router
+      if (req.method === 'GET') {
+        return { status: 200, body: '<root><service><serviceType>urn:schemas-upnp-org:service:WANIPConnection:1</serviceType><controlURL>/ctl</controlURL></service></root>' };
+      }
+      const action = /#(\w+)"/.exec(req.headers?.soapaction ?? '')?.[1];
+      return { status: 200, body: `<s:Envelope><s:Body><u:${action}Response></u:${action}Response></s:Body></s:Envelope>` };
+    };
+    const nat = await startPortMapping(rt, { tcpPort: 6881, gateway: { gateway: '10.2.0.1', localAddress: '10.2.0.5' }, http, stopDeadlineMs: 5000, upnpOptions: { lifetimeSeconds: 600 } });
+    sockets[1].deliver(new TextEncoder().encode('HTTP/1.1 200 OK\r\nLOCATION: http://10.2.0.1:5000/d.xml\r\n\r\n'), { host: '10.2.0.1', port: 1900 });
+    await flush();
+    assert.equal(nat.status().mappings[0].status, 'mapped');
+    silent = true;
+    let done = false;
+    const stopping = nat.stop().then(() => { done = true; });
+    await flush();
+    clock.advance(4999);
+    await flush();
+    assert.equal(done, false);
+    clock.advance(1);
+    await stopping;
+    assert.ok(sockets.every((s) => s.closed));
+  });
+
   it('starts nothing, quietly, without a default gateway', async () => {
     const { rt, sockets } = fakeRuntime();
     const nat = await startPortMapping(rt, { tcpPort: 6881, udpPort: 6881 });
