@@ -27,6 +27,8 @@ export interface SessionOptions {
   readonly maxOpenFiles?: number;
   /** Peer connections across all torrents (default 500). */
   readonly maxConnections?: number;
+  /** Regular unchoke slots of each torrent, or 'auto' from upload rates (default 8; docs/swarm.md). */
+  readonly unchokeSlots?: number | 'auto';
 }
 
 export interface AddTorrentOptions {
@@ -98,6 +100,7 @@ export class Session {
       infoHashV2: o.magnet?.infoHashV2,
       onEvent: o.onEvent,
       rateLimiters: o.rateLimiters,
+      unchokeSlots: this.options.unchokeSlots,
       globalConnections: { get max() { return session.maxConnections; }, count: () => this.cachedConnectionCount() },
       openStorage: async (torrent) => {
         const named = o.saveName && o.saveName !== torrent.name ? { ...torrent, name: o.saveName } : torrent;

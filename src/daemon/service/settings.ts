@@ -27,7 +27,9 @@ export function applySettingsPatch(current: Settings, patch: Partial<Settings>):
     } else if (key === 'dht') {
       if (typeof value !== 'boolean') throw new ServiceError(400, 'dht must be true or false');
     } else if (key === 'downloadDir') {
-      if (typeof value !== 'string' || !isAbsolute(value)) throw new ServiceError(400, 'downloadDir must be an absolute path');
+      if (typeof value !== 'string' || !isAbsolute(value) || value.includes('\0')) throw new ServiceError(400, 'downloadDir must be an absolute path');
+      out[key] = resolve(value); // normalised: no '.'/'..' segments, no trailing slash
+      continue;
     } else {
       throw new ServiceError(400, `unknown setting: ${key}`);
     }
