@@ -15,45 +15,16 @@
 import type { Address, Clock, Random, TimerHandle, UdpEndpoint } from '../runtime/types.js';
 import {
   NATPMP_PORT, NATPMP_RESULT, OP_EXTERNAL_ADDRESS, decodeNatPmpResponse, encodeExternalAddressRequest,
-  encodeMapRequest, natpmpResultText, type NatProtocol, type NatPmpResponse,
+  encodeMapRequest, natpmpResultText, type NatPmpResponse,
 } from './natpmp-codec.js';
 import {
   PCP_MAX_MESSAGE_BYTES, PCP_NONCE_BYTES, PCP_OPCODE_MAP, PCP_RESULT, decodePcpResponse, encodePcpMapRequest,
   pcpResultText, type PcpResponse,
 } from './pcp-codec.js';
 
-export type MappingStatus = 'pending' | 'mapped' | 'failed' | 'unavailable' | 'removed';
-export type GatewayProtocol = 'pcp' | 'natpmp';
-/** How a mapping was made: a gateway protocol, or UPnP IGD (upnp-mapper.ts). */
-export type MappingVia = GatewayProtocol | 'upnp';
+import type { MappingRequest, MappingState, PortMapperEvent, GatewayProtocol } from './mapping-types.js';
 
-export interface MappingRequest {
-  readonly protocol: NatProtocol;
-  readonly internalPort: number;
-  /** The external port to ask for; default: the internal port. */
-  readonly externalPort?: number;
-}
-
-/** One mapping as the API, web UI and /metrics show it. */
-export interface MappingState {
-  readonly protocol: NatProtocol;
-  readonly internalPort: number;
-  readonly status: MappingStatus;
-  /** Which protocol made it. */
-  readonly via?: MappingVia;
-  readonly externalAddress?: string;
-  readonly externalPort?: number;
-  /** Clock milliseconds at which the gateway drops it unless renewed. */
-  readonly expiresAt?: number;
-  /** Why it is 'failed' or 'unavailable'. */
-  readonly reason?: string;
-}
-
-export type PortMapperEvent =
-  | { readonly type: 'mapping'; readonly mapping: MappingState }
-  | { readonly type: 'external-address'; readonly address: string }
-  /** Nothing answered at the gateway: port mapping is off until the next retry. */
-  | { readonly type: 'unavailable'; readonly reason: string };
+export type { MappingStatus, GatewayProtocol, MappingVia, MappingRequest, MappingState, PortMapperEvent } from './mapping-types.js';
 
 export interface PortMapperOptions {
   readonly clock: Clock;
