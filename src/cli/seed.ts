@@ -15,6 +15,8 @@ interface SeedFlags {
   /** commander's --no-dht sets dht to false. */
   dht: boolean;
   utp?: boolean;
+  /** commander's --no-port-mapping sets portMapping to false. */
+  portMapping: boolean;
 }
 
 export function registerSeed(program: Command): void {
@@ -29,6 +31,7 @@ export function registerSeed(program: Command): void {
     .option('--dht-bootstrap <host:port>', 'DHT node to join through; repeatable (default: the public routers)', collect, [])
     .option('--no-dht', 'do not use the DHT to find peers')
     .option('--utp', 'also use uTP (BEP 29): dial uTP first, then TCP; accept both on the listen port')
+    .option('--no-port-mapping', 'do not ask the router for a port mapping (PCP, NAT-PMP, UPnP)')
     .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)')
     .action(async (torrentPath: string, path: string, flags: SeedFlags) => {
       const source = readSource(torrentPath);
@@ -47,6 +50,7 @@ export function registerSeed(program: Command): void {
         dhtBootstrap: flags.dhtBootstrap,
         noDht: flags.dht === false,
         utp: flags.utp === true,
+        noPortMapping: flags.portMapping === false,
         mode: 'seed',
       });
     });
