@@ -323,7 +323,8 @@ export class MseHandshake {
    * bytes of padding before it is a peer that does not speak MSE (or lies about it).
    */
   private sync(marker: Uint8Array, what: string): boolean {
-    const at = indexOf(this.buf, marker);
+    // Only a marker that starts within the window counts, however the bytes were chunked.
+    const at = indexOf(this.buf.subarray(0, MAX_PAD_LENGTH + marker.length), marker);
     if (at < 0) {
       if (this.buf.length >= MAX_PAD_LENGTH + marker.length) throw new MseError('no_sync', `no ${what} within ${MAX_PAD_LENGTH} bytes of padding`);
       return false;
