@@ -14,6 +14,8 @@ import type { RateLimiter } from '../swarm/rate-limit.js';
 import { routeIncoming } from '../swarm/incoming.js';
 import { Swarm, type SwarmEvent } from '../swarm/swarm.js';
 import { generatePeerId } from '../wire/index.js';
+import { PeerDialer } from '../swarm/peer-dialer.js';
+import { DEFAULT_ENCRYPTION_POLICY, IncomingStream, req2Hash, type EncryptionOptions } from '../transport/mse/index.js';
 
 export interface SessionOptions {
   readonly runtime: Runtime;
@@ -27,6 +29,8 @@ export interface SessionOptions {
   readonly maxOpenFiles?: number;
   /** Peer connections across all torrents (default 500). */
   readonly maxConnections?: number;
+  /** Message Stream Encryption policy and limits (default policy `prefer`; see docs/encryption.md). */
+  readonly encryption?: EncryptionOptions;
 }
 
 export interface AddTorrentOptions {
@@ -51,6 +55,10 @@ export class Session {
   private readonly swarms = new Set<Swarm>();
   /** Swarms by the hex of each 20-byte hash a handshake may name. */
   private readonly byHandshakeHash = new Map<string, Swarm>();
+  /** Each handshake hash by the hex of HASH('req2', hash), for incoming MSE handshakes. */
+  private readonly byReq2 = new Map<string, Uint8Array>();
+  /** Opens outgoing connections under the encryption policy; remembers per peer what worked. */
+  readonly dialer: PeerDialer;
   private readonly fdCache: FdCache;
   private listener: StreamListener | undefined;
   private maxConnections: number;
@@ -60,6 +68,7 @@ export class Session {
     this.peerId = generatePeerId(options.runtime.random);
     this.fdCache = new FdCache({ maxOpenFiles: options.maxOpenFiles ?? 256 });
     this.maxConnections = options.maxConnections ?? 500;
+    this.dialer = new PeerDialer(options.runtime, { encryption: options.encryption ?? { policy: DEFAULT_ENCRYPTION_POLICY } });
   }
 
   /** Changes the session-wide connection limit (existing connections stay). */
@@ -98,6 +107,7 @@ export class Session {
       infoHashV2: o.magnet?.infoHashV2,
       onEvent: o.onEvent,
       rateLimiters: o.rateLimiters,
+      dialer: this.dialer,
       globalConnections: { get max() { return session.maxConnections; }, count: () => this.cachedConnectionCount() },
       openStorage: async (torrent) => {
         const named = o.saveName && o.saveName !== torrent.name ? { ...torrent, name: o.saveName } : torrent;
@@ -124,11 +134,18 @@ export class Session {
   }
 
   private index(swarm: Swarm): void {
-    for (const h of swarm.handshakeHashes) this.byHandshakeHash.set(Buffer.from(h).toString('hex'), swarm);
+    for (const h of swarm.handshakeHashes) {
+      this.byHandshakeHash.set(Buffer.from(h).toString('hex'), swarm);
+      this.byReq2.set(Buffer.from(req2Hash(h)).toString('hex'), h);
+    }
   }
 
   private unindex(swarm: Swarm): void {
-    for (const [k, s] of this.byHandshakeHash) if (s === swarm) this.byHandshakeHash.delete(k);
+    for (const [k, s] of this.byHandshakeHash) {
+      if (s !== swarm) continue;
+      this.byHandshakeHash.delete(k);
+      this.byReq2.delete(Buffer.from(req2Hash(Buffer.from(k, 'hex'))).toString('hex'));
+    }
   }
 
   private cachedConnectionCount(): number {
@@ -155,8 +172,17 @@ export class Session {
     await swarm.stop();
   }
 
-  private onIncoming(stream: ByteStream): void {
-    routeIncoming(this.options.runtime, this.peerId, stream, (infoHash) =>
+  private onIncoming(raw: ByteStream): void {
+    const runtime = this.options.runtime;
+    const encryption = this.dialer.options.encryption;
+    // Plaintext or MSE is told by the first bytes; with the plaintext policy MSE is not spoken at all.
+    const stream = encryption.policy === 'plaintext' ? raw : new IncomingStream(raw, {
+      clock: runtime.clock,
+      random: runtime.random,
+      encryption,
+      findSkey: (req2) => this.byReq2.get(Buffer.from(req2).toString('hex')),
+    });
+    routeIncoming(runtime, this.peerId, stream, (infoHash) =>
       this.byHandshakeHash.get(Buffer.from(infoHash).toString('hex'))
       ?? [...this.swarms].find((s) => s.handshakeHashes.some((h) => Buffer.compare(h, infoHash) === 0)));
   }
@@ -166,6 +192,7 @@ export class Session {
     await Promise.allSettled([...this.swarms].map((s) => s.stop()));
     this.swarms.clear();
     this.byHandshakeHash.clear();
+    this.byReq2.clear();
     this.fdCache.closeAll();
   }
 }

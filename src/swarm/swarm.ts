@@ -13,6 +13,8 @@ import { Choker } from './choker.js';
 import { applyChoke } from './choking.js';
 import { PeerPool, type PeerSource } from './peer-pool.js';
 import { PeerSession } from './peer-session.js';
+import { PeerDialer } from './peer-dialer.js';
+import { concatBytes } from '../util/bytes.js';
 import { BLOCK_LENGTH, PiecePicker } from './piece-picker.js';
 import type { OpenedStorage, SwarmEvent, SwarmOptions, SwarmStats } from './types.js';
 
@@ -30,6 +32,8 @@ const REQUEST_TIMEOUT_MS = 30_000;
 export class Swarm implements TransferContext {
   readonly runtime: Runtime;
   readonly pool = new PeerPool();
+  /** Opens outgoing connections under the encryption policy (the session's, shared by its torrents). */
+  readonly dialer: PeerDialer;
   readonly peers = new Map<string, PeerSession>();
   torrent: Torrent | undefined;
   storage: PieceStorage | undefined;
@@ -52,6 +56,7 @@ export class Swarm implements TransferContext {
   constructor(options: SwarmOptions) {
     this.opts = options;
     this.runtime = options.runtime;
+    this.dialer = options.dialer ?? new PeerDialer(options.runtime, { encryption: { policy: 'plaintext' } });
     this.wake = new Wake(options.runtime.clock, () => {
       if (this.stopped) return;
       drainUploads(this);
@@ -163,12 +168,18 @@ export class Swarm implements TransferContext {
     if (room <= 0) return;
     for (const address of this.pool.due(this.runtime.clock.now(), room, (k) => this.peers.has(k))) {
       this.halfOpen++;
-      this.runtime.stream.connect(address, { timeoutMs: 10_000, reuseReadBuffer: true }).then(
-        (stream) => {
+      // Our handshake goes out inside MSE's step 3 or first on a plaintext connection.
+      const conn = this.newConnection('outgoing');
+      const handshake = concatBytes(conn.takeOutgoing());
+      this.dialer.dial(address, this.handshakeHashes[0], handshake).then(
+        ({ stream, payload }) => {
           this.halfOpen--;
-          if (this.stopped || this.peers.has(PeerPool.key(address))) return stream.destroy();
-          const conn = this.newConnection('outgoing');
-          this.adopt(new PeerSession(this.runtime, stream, conn, address, false), []);
+          if (this.stopped || this.peers.has(PeerPool.key(address))) {
+            conn.close();
+            return stream.destroy();
+          }
+          const pending = payload.length > 0 ? conn.receive(payload, this.runtime.clock.now()) : [];
+          this.adopt(new PeerSession(this.runtime, stream, conn, address, false), pending);
         },
         () => {
           this.halfOpen--;

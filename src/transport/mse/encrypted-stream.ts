@@ -44,6 +44,10 @@ export class EncryptedStream implements ByteStream {
     });
   }
 
+  get bufferedBytes(): number {
+    return (this.inner as { bufferedBytes?: number }).bufferedBytes ?? 0;
+  }
+
   private receive(bytes: Uint8Array): void {
     const d = this.ciphers.decrypt;
     const plain = d === undefined ? bytes : this.volatileData ? d.update(bytes) : d.process(bytes);

@@ -5,6 +5,7 @@ export { CRYPTO_PLAINTEXT, CRYPTO_RC4, MAX_PAD_LENGTH, RC4_DISCARD, hashOf, req2
 export { MseError, type MseViolation } from './errors.js';
 export { MseHandshake, MSE_DEFAULTS, type MseEvent, type MseHandshakeOptions, type MseLimits, type MseCiphers } from './handshake.js';
 export { EncryptedStream } from './encrypted-stream.js';
+export { IncomingStream, type IncomingEncryptionDeps } from './incoming-stream.js';
 export { negotiateMse, isMseError, type MseResult } from './negotiate.js';
 export { sniffIncoming, type Sniffed } from './sniff.js';
 export {
