@@ -11,7 +11,8 @@ import { Session } from '../session/session.js';
 import { wrapInfo } from '../swarm/metadata-exchange.js';
 import { startDhtPeers, type DhtPeerSource } from './dht-peers.js';
 import type { Swarm, SwarmEvent } from '../swarm/swarm.js';
-import { collect, defaultStateDir, parseHostPort } from './net-args.js';
+import { addEncryptionOption, collect, defaultStateDir, parseEncryption, parseHostPort } from './net-args.js';
+import type { EncryptionOptions } from '../transport/mse/index.js';
 import { formatBytes } from './output.js';
 import { startSwarmAnnouncer, type SwarmAnnouncer } from './tracker.js';
 import { StatusLine, progressLine } from './progress.js';
@@ -26,10 +27,11 @@ interface GetFlags {
   dhtBootstrap: string[];
   /** commander's --no-dht sets dht to false. */
   dht: boolean;
+  encryption?: string;
 }
 
 export function registerGet(program: Command): void {
-  program
+  const cmd = program
     .command('get')
     .description('download a torrent or magnet link into a directory')
     .argument('<torrent-or-magnet>', '.torrent file or magnet: URI')
@@ -40,8 +42,10 @@ export function registerGet(program: Command): void {
     .option('--tracker <url>', 'also announce to this tracker (http://, https:// or udp://); repeatable', collect, [])
     .option('--dht-bootstrap <host:port>', 'DHT node to join through; repeatable (default: the public routers)', collect, [])
     .option('--no-dht', 'do not use the DHT to find peers')
-    .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)')
+    .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)');
+  addEncryptionOption(cmd)
     .action(async (arg: string, flags: GetFlags) => {
+      const encryption = parseEncryption(flags.encryption);
       const source = readSource(arg);
       await runSwarm({
         source,
@@ -54,6 +58,7 @@ export function registerGet(program: Command): void {
         trackers: flags.tracker,
         dhtBootstrap: flags.dhtBootstrap,
         noDht: flags.dht === false,
+        encryption,
       });
     });
 }
@@ -88,13 +93,15 @@ export interface RunSwarmOptions {
   dhtBootstrap?: string[];
   /** Turn the DHT off. */
   noDht?: boolean;
+  /** `--encryption` (default: the session's, `prefer`). */
+  encryption?: EncryptionOptions;
 }
 
 /** Runs one torrent until it completes (or forever when seeding); resolves with the exit code. */
 export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   mkdirSync(o.downloadDir, { recursive: true });
   const runtime = createNodeRuntime();
-  const session = await Session.create({ runtime, stateDir: o.stateDir, listen: o.listen });
+  const session = await Session.create({ runtime, stateDir: o.stateDir, listen: o.listen, encryption: o.encryption });
   const status = new StatusLine();
   let swarm: Swarm | undefined;
   let finish: (code: number) => void = () => undefined;

@@ -3,7 +3,7 @@ import { basename, dirname } from 'node:path';
 import type { Command } from 'commander';
 import { ShoalError } from '../errors.js';
 import { readSource, runSwarm } from './get.js';
-import { collect, defaultStateDir, parseHostPort } from './net-args.js';
+import { addEncryptionOption, collect, defaultStateDir, parseEncryption, parseHostPort } from './net-args.js';
 
 interface SeedFlags {
   listen?: string;
@@ -13,10 +13,11 @@ interface SeedFlags {
   dhtBootstrap: string[];
   /** commander's --no-dht sets dht to false. */
   dht: boolean;
+  encryption?: string;
 }
 
 export function registerSeed(program: Command): void {
-  program
+  const cmd = program
     .command('seed')
     .description('seed a torrent from data on disk until interrupted')
     .argument('<torrent>', '.torrent file')
@@ -26,8 +27,10 @@ export function registerSeed(program: Command): void {
     .option('--tracker <url>', 'also announce to this tracker (http://, https:// or udp://); repeatable', collect, [])
     .option('--dht-bootstrap <host:port>', 'DHT node to join through; repeatable (default: the public routers)', collect, [])
     .option('--no-dht', 'do not use the DHT to find peers')
-    .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)')
+    .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)');
+  addEncryptionOption(cmd)
     .action(async (torrentPath: string, path: string, flags: SeedFlags) => {
+      const encryption = parseEncryption(flags.encryption);
       const source = readSource(torrentPath);
       if (!source.torrent) throw new ShoalError('seed needs a .torrent file, not a magnet link');
       await runSwarm({
@@ -42,6 +45,7 @@ export function registerSeed(program: Command): void {
         trackers: flags.tracker,
         dhtBootstrap: flags.dhtBootstrap,
         noDht: flags.dht === false,
+        encryption,
       });
     });
 }

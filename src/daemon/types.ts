@@ -130,6 +130,8 @@ export interface Settings {
   readonly maxConnections: number;
   readonly maxConnectionsPerTorrent: number;
   readonly dht: boolean;
+  /** Peer encryption (MSE/PE): 'prefer' (default), 'require' or 'plaintext'; see docs/encryption.md. */
+  readonly encryption: 'prefer' | 'require' | 'plaintext';
 }
 
 export interface SessionStats {

@@ -15,7 +15,7 @@ import { routeIncoming } from '../swarm/incoming.js';
 import { Swarm, type SwarmEvent } from '../swarm/swarm.js';
 import { generatePeerId } from '../wire/index.js';
 import { PeerDialer } from '../swarm/peer-dialer.js';
-import { DEFAULT_ENCRYPTION_POLICY, IncomingStream, req2Hash, type EncryptionOptions } from '../transport/mse/index.js';
+import { DEFAULT_ENCRYPTION_POLICY, IncomingStream, req2Hash, type EncryptionOptions, type EncryptionPolicy } from '../transport/mse/index.js';
 
 export interface SessionOptions {
   readonly runtime: Runtime;
@@ -69,6 +69,11 @@ export class Session {
     this.fdCache = new FdCache({ maxOpenFiles: options.maxOpenFiles ?? 256 });
     this.maxConnections = options.maxConnections ?? 500;
     this.dialer = new PeerDialer(options.runtime, { encryption: options.encryption ?? { policy: DEFAULT_ENCRYPTION_POLICY } });
+  }
+
+  /** Changes the encryption policy for connections made or accepted from now on (open ones stay). */
+  setEncryptionPolicy(policy: EncryptionPolicy): void {
+    this.dialer.setPolicy(policy);
   }
 
   /** Changes the session-wide connection limit (existing connections stay). */
@@ -174,7 +179,7 @@ export class Session {
 
   private onIncoming(raw: ByteStream): void {
     const runtime = this.options.runtime;
-    const encryption = this.dialer.options.encryption;
+    const encryption = this.dialer.encryption;
     // Plaintext or MSE is told by the first bytes; with the plaintext policy MSE is not spoken at all.
     const stream = encryption.policy === 'plaintext' ? raw : new IncomingStream(raw, {
       clock: runtime.clock,

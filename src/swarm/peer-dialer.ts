@@ -40,13 +40,23 @@ export class PeerDialer {
   /** Dials that fell back from MSE to plaintext (for status and tests). */
   fallbacks = 0;
 
+  /** The policy and limits in force; `setPolicy` changes them for later connections. */
+  encryption: EncryptionOptions;
+
   constructor(
     private readonly runtime: Runtime,
     readonly options: PeerDialerOptions,
-  ) {}
+  ) {
+    this.encryption = options.encryption;
+  }
 
   get policy(): EncryptionOptions['policy'] {
-    return this.options.encryption.policy;
+    return this.encryption.policy;
+  }
+
+  /** Changes the policy for connections made (and accepted) from now on; open ones stay as they are. */
+  setPolicy(policy: EncryptionOptions['policy']): void {
+    this.encryption = { ...this.encryption, policy };
   }
 
   remembered(address: Address): Remembered | undefined {
@@ -69,7 +79,7 @@ export class PeerDialer {
     const policy = this.policy;
     if (policy === 'plaintext' || (policy === 'prefer' && this.remembered(address) === 'plaintext')) return this.dialPlain(address, handshake);
     const raw = await this.connect(address);
-    const e = this.options.encryption;
+    const e = this.encryption;
     try {
       const r = await negotiateMse(this.runtime.clock, raw, {
         role: 'initiator',
