@@ -61,7 +61,7 @@ async function runCompare(flags: CompareFlags): Promise<void> {
   const seed = whole(flags.seed, 'seed', 0, Number.MAX_SAFE_INTEGER);
   if (flags.chordLookup !== 'iterative' && flags.chordLookup !== 'recursive') throw new UsageError(`--chord-lookup must be iterative or recursive`);
 
-  const bar = process.stderr.isTTY && !flags.json ? new cliProgress.SingleBar({ format: '{label} [{bar}] {percentage}% | run {run}/{total} {phase}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+  const bar = process.stderr.isTTY && !flags.json ? compareProgressBar(process.stderr) : undefined;
   let started = false;
   const result = await runComparison(
     { overlays, nodes, churn, queries, seed, chordLookup: flags.chordLookup },
@@ -72,8 +72,8 @@ async function runCompare(flags: CompareFlags): Promise<void> {
         if (bar === undefined) return;
         const phaseWeight = phase === 'build' ? 0 : phase === 'settle' ? 0.4 : 0.6;
         const pct = Math.round(((i + phaseWeight + fraction * (phase === 'build' ? 0.4 : phase === 'settle' ? 0.2 : 0.4)) / total) * 1000);
-        if (!started) bar.start(1000, pct, { label, run: i + 1, total, phase });
-        else bar.update(pct, { label, run: i + 1, total, phase });
+        if (!started) bar.start(1000, pct, { label, run: i + 1, runs: total, phase });
+        else bar.update(pct, { label, run: i + 1, runs: total, phase });
         started = true;
       },
     },
@@ -85,6 +85,18 @@ async function runCompare(flags: CompareFlags): Promise<void> {
   }
   if (flags.json) process.stdout.write(toJson(result) + '\n');
   else process.stdout.write(formatTable(result) + (flags.out !== undefined ? `report: ${flags.out}\n` : ''));
+}
+
+/**
+ * The progress bar: per-mille of the whole comparison, labelled with the run it is in.
+ * The run count is the `runs` payload: `{total}` is cli-progress's own token (the bar's
+ * 1000 steps), which once made it print "run 3/1000" for 24 runs.
+ */
+export function compareProgressBar(stream: NodeJS.WritableStream, options: { noTTYOutput?: boolean } = {}): cliProgress.SingleBar {
+  return new cliProgress.SingleBar(
+    { format: '{label} [{bar}] {percentage}% | run {run}/{runs} {phase}', stream, hideCursor: true, ...options },
+    cliProgress.Presets.shades_classic,
+  );
 }
 
 function formatTable(r: CompareResult): string {

@@ -76,6 +76,8 @@ export interface TrackerInfo {
 
 export interface TorrentDetails extends TorrentSummary {
   readonly magnet: string;
+  /** Both info hashes in hex where the torrent has them (a hybrid has both; `infoHash` is the v1 one then). */
+  readonly infoHashes: { readonly v1?: string; readonly v2?: string };
   readonly pieceLength: number;
   readonly pieceCount: number;
   /** The pieces we have as a BitTorrent bitfield (high bit first), base64. */

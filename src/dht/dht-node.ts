@@ -179,6 +179,15 @@ export class DhtNode implements ServerContext, LookupHost {
     return this.clock.now();
   }
 
+  setTimer(ms: number, fn: () => void): TimerHandle {
+    return this.clock.setTimer(ms, fn);
+  }
+
+  /** A lookup waiting only on slow nodes ends this long after it stalled: twice the soft timeout unless set. */
+  lookupStallGraceMs(): number {
+    return this.options.lookupStallGraceMs ?? 2 * this.rpc.softTimeoutMs;
+  }
+
   emit(e: DhtEvent): void {
     this.onEvent?.(e);
   }

@@ -28,6 +28,10 @@ export interface LookupHost {
   /** A contact named in a reply (the routing table may keep it, unverified). */
   heardAbout?(c: Contact): void;
   now(): number;
+  /** Arms a timer (a lookup's stall grace). Without it a stalled lookup waits for the hard timeouts. */
+  setTimer?(ms: number, fn: () => void): { cancel(): void };
+  /** How much longer a lookup waiting only on slow queries waits before it ends, ms. */
+  lookupStallGraceMs?(): number;
 }
 
 export interface LookupStats {
@@ -75,6 +79,14 @@ export function startTraversal<R>(
   hooks: { seeds?: readonly Contact[]; alpha?: number; aggressive?: boolean; onReply?: (c: Candidate<R>) => void; onDone: (r: TraversalResult<R>) => void },
 ): Traversal<R> {
   const fam = host.family;
+  let grace: { cancel(): void } | undefined;
+  const armGrace = (): void => {
+    if (grace !== undefined || host.setTimer === undefined) return;
+    grace = host.setTimer(host.lookupStallGraceMs?.() ?? 1000, () => {
+      grace = undefined;
+      t.endIfStalled();
+    });
+  };
   const t = new Traversal<R>({
     target,
     seeds: hooks.seeds ?? host.seeds(target),
@@ -88,7 +100,12 @@ export function startTraversal<R>(
     },
     query: (contact, cb) => host.queryNode(contact, spec, new LookupQuery(contact.id, cb, fam, extract)),
     onReply: hooks.onReply,
-    onDone: hooks.onDone,
+    onStalled: armGrace,
+    onDone: (r) => {
+      grace?.cancel();
+      grace = undefined;
+      hooks.onDone(r);
+    },
   });
   t.start();
   return t;

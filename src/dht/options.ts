@@ -48,6 +48,12 @@ export interface DhtNodeOptions {
   };
   /** Query timeouts and the pending-query cap. Defaults: soft 500 ms, hard 4000 ms, 1024 pending. */
   rpc?: RpcOptions;
+  /**
+   * A lookup that waits only on slow queries (soft timeout passed) among its k closest ends
+   * this long after it stalled, instead of after their hard timeouts, ms. Default: twice the
+   * soft timeout in use (adaptive; at most 1 s with the default RPC options).
+   */
+  lookupStallGraceMs?: number;
   /** Per-source query rate limit; `false` turns it off. */
   rateLimit?: RateLimitOptions | false;
   peers?: PeerStoreOptions;

@@ -167,11 +167,16 @@ export class RoutingTable {
     }
   }
 
-  /** Up to `max` unverified nodes, farthest buckets first (for housekeeping pings). */
+  /**
+   * Up to `max` unverified nodes, nearest buckets first (for housekeeping pings). Nearest
+   * first because replies name verified nodes only: a node whose nearest neighbours hold it
+   * unverified is never named in any reply, so a lookup of a key it is closest to misses it
+   * (farthest-first left 3% of lookups at 1,000 nodes ending one node short of the key).
+   */
   unverified(max: number): RoutingNode[] {
     const out: RoutingNode[] = [];
-    for (const b of this.buckets) {
-      for (const n of b.nodes) {
+    for (let i = this.buckets.length - 1; i >= 0; i--) {
+      for (const n of this.buckets[i].nodes) {
         if (n.verified || n.failures > 0) continue;
         out.push(n);
         if (out.length >= max) return out;

@@ -8,11 +8,15 @@
  * failed. Only queries to candidates inside that window count against `alpha` (libtorrent's
  * "aggressive" lookups): when an answer names closer nodes, the queries to nodes it pushed
  * out of the window stop holding slots, so the closer nodes are asked at once instead of
- * after those answers. A query that is slow (its soft timeout passed) stops counting against `alpha`, so
- * one dead node does not stall the lookup's progress; its answer is still used if it comes,
- * and while it is among the k closest the lookup waits for it (answer or hard timeout), so
- * a slow node that is truly among the closest is not left out. The lookup ends when the `k`
- * closest candidates that have not failed have all answered (or nothing is left to ask).
+ * after those answers. A query that is slow (its soft timeout passed) stops counting against
+ * `alpha` and stops holding a place in the window, so the next candidate is asked at once: a
+ * run of dead nodes among the closest is found out in parallel, not one hard timeout after
+ * another (that chain made lookups under churn take 4-16 s). A slow node's answer is still
+ * used if it comes, and while it is among the k closest the lookup waits for it, so a slow
+ * node that is truly among the closest is not left out; but once nothing else is left to ask
+ * or wait for, the lookup is "stalled": it tells its owner (`onStalled`), which ends it after a
+ * grace (`endIfStalled`) instead of waiting out every hard timeout. The lookup ends when the
+ * `k` closest candidates that have not failed have all answered (or nothing is left to ask).
  */
 import type { Contact } from './compact.js';
 import { compareDistance, idPrefix, type NodeId } from './node-id.js';
@@ -65,6 +69,11 @@ export interface TraversalOptions<R> {
   readonly acceptContact?: (c: Contact) => boolean;
   /** Called on each answer, after the candidates are updated. */
   readonly onReply?: (candidate: Candidate<R>) => void;
+  /**
+   * Called when the lookup waits only on slow queries among the k closest (each time it
+   * becomes so). The owner may end it after a grace with `endIfStalled()`.
+   */
+  readonly onStalled?: () => void;
   /** Called once when the lookup ends. */
   readonly onDone: (result: TraversalResult<R>) => void;
 }
@@ -195,35 +204,57 @@ export class Traversal<R> {
   private stepOnce(): void {
     if (this.finished) return;
     const list = this.candidates;
-    let live = 0; // the window: closest candidates that answered, are in flight or still to ask
+    // The window: the closest candidates that answered, are in flight or are still to ask.
+    // Slow and failed candidates hold no place in it.
+    let window = 0;
+    // Candidates that have not failed, slow ones included: a slow one among the first k is waited for.
+    let rank = 0;
     // Queries holding alpha slots: those inside the window (aggressive), or all in flight.
     let outstanding = this.aggressive ? 0 : this.inFlight;
-    let waiting = false;
-    for (let i = 0; i < list.length && live < this.k; i++) {
+    let busy = false;
+    let slowAmongClosest = false;
+    for (let i = 0; i < list.length && window < this.k; i++) {
       const c = list[i];
       const s = c.state;
-      if (s === CandidateState.Responded) live++;
-      else if (s === CandidateState.InFlight) {
-        live++;
+      if (s === CandidateState.Failed) continue;
+      if (s === CandidateState.Slow) {
+        if (rank < this.k) slowAmongClosest = true;
+        rank++;
+        continue;
+      }
+      rank++;
+      window++;
+      if (s === CandidateState.InFlight) {
         if (this.aggressive) outstanding++;
-        waiting = true;
-      } else if (s === CandidateState.Slow) {
-        // A slow query no longer counts against alpha, but still holds its place: a slow
-        // node that is among the k closest is waited for (until it answers or times out).
-        live++;
-        waiting = true;
+        busy = true;
       } else if (s === CandidateState.Fresh) {
-        live++;
-        waiting = true;
+        busy = true;
         if (outstanding < this.alpha) {
           outstanding++;
           this.send(c);
         }
       }
-      // Failed candidates do not hold the window.
     }
-    // Done when the window is all answers (or nothing is left to ask or wait for).
-    if (!waiting) this.finish(false);
+    // Done when the window is all answers and no slow node among the k closest is awaited.
+    if (!busy && !slowAmongClosest) this.finish(false);
+    else if (!busy) this.opts.onStalled?.();
+  }
+
+  /**
+   * Ends the lookup if it is waiting only on slow queries (the owner's grace after
+   * `onStalled` ran out); a late answer that came meanwhile and named closer nodes keeps it going.
+   */
+  endIfStalled(): void {
+    if (this.finished || !this.started) return;
+    const list = this.candidates;
+    let window = 0;
+    for (let i = 0; i < list.length && window < this.k; i++) {
+      const s = list[i].state;
+      if (s === CandidateState.Failed || s === CandidateState.Slow) continue;
+      window++;
+      if (s !== CandidateState.Responded) return;
+    }
+    this.finish(false);
   }
 
   private send(c: Candidate<R>): void {

@@ -16,7 +16,7 @@ import { hashUnits, type HashPoolOptions } from './hash-pool.js';
 import type { HashUnit, ReadRange, UnitPiece } from './hash-unit.js';
 import { PieceLayout, type TorrentFile } from './layout.js';
 import { BLOCK_SIZE, concatBytes, isPowerOfTwo, rootFromPieceLayer, splitHashes } from './merkle.js';
-import { parseTorrent, type Torrent, type TorrentVersion } from './torrent.js';
+import { MAX_PIECE_LENGTH, parseTorrent, type Torrent, type TorrentVersion } from './torrent.js';
 
 export class CreateTorrentError extends ShoalError {}
 
@@ -165,6 +165,8 @@ export async function createTorrent(path: string, options: CreateTorrentOptions 
   const total = scanned.files.reduce((n, f) => n + f.length, 0);
   const pieceLength = options.pieceLength ?? defaultPieceLength(total);
   if (!Number.isSafeInteger(pieceLength) || pieceLength < BLOCK_SIZE) throw new CreateTorrentError('piece length must be at least 16384 bytes');
+  // Never make what parseTorrent (and libtorrent) would refuse.
+  if (pieceLength > MAX_PIECE_LENGTH) throw new CreateTorrentError(`piece length must be at most ${MAX_PIECE_LENGTH} bytes`);
   if (version !== 'v1' && !isPowerOfTwo(pieceLength)) throw new CreateTorrentError('v2 and hybrid torrents need a power-of-two piece length');
   if (version !== 'v1' && total === 0) throw new CreateTorrentError('v2 and hybrid torrents need at least one non-empty file');
   if (version === 'v1' && total === 0) throw new CreateTorrentError('cannot create a torrent of empty files only');

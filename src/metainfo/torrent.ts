@@ -5,9 +5,11 @@ import {
 } from '../bencode/access.js';
 import { BencodeError, decode } from '../bencode/decode.js';
 import type { BDict, BValue } from '../bencode/types.js';
+import { PathCollisionError, resolveCollisions } from '../storage/path-collisions.js';
 import { validatePathComponents } from '../storage/path-safety.js';
 import { TorrentParseError } from './errors.js';
 import { parseFileTree, type TreeFile } from './file-tree.js';
+import { prescan } from './prescan.js';
 import { PieceLayout, type TorrentFile } from './layout.js';
 import { BLOCK_SIZE, HASH_SIZE, isPowerOfTwo, rootFromPieceLayer, splitHashes } from './merkle.js';
 
@@ -55,6 +57,18 @@ export interface ParseTorrentOptions {
   /** Deepest file path accepted (default 32). */
   maxPathDepth?: number;
   /**
+   * Largest `piece length` accepted, in bytes (default `MAX_PIECE_LENGTH`, 536,854,528: what
+   * libtorrent accepts). Storage hashes and reads in bounded chunks whatever the piece size, but
+   * the swarm and the BEP 3 wire count blocks per piece, and no real client makes larger pieces.
+   */
+  maxPieceLength?: number;
+  /**
+   * Most candidate names tried, over the whole torrent, when files that would share a path on
+   * disk are renamed (default 500, as libtorrent's `max_duplicate_filenames`); past it the
+   * torrent is refused. See `resolveCollisions` in path-collisions.ts.
+   */
+  maxDuplicateFilenames?: number;
+  /**
    * Most bencode values accepted, a dictionary counting as two (default 10,000,000: enough for
    * 1,000,000 v1 files with paths of up to 3 components). Bounds the memory and time of decoding,
    * which the size alone does not: `de` is 2 bytes of input but a whole Map once decoded.
@@ -67,11 +81,19 @@ export interface ParseTorrentOptions {
   requirePieceLayers?: boolean;
 }
 
+/**
+ * libtorrent's `file_storage::max_piece_size`: 32,767 blocks of 16 KiB (its piece picker counts
+ * blocks in 15 bits). Common creators stop at 16-64 MiB; qBittorrent offers up to 256 MiB.
+ */
+export const MAX_PIECE_LENGTH = ((1 << 15) - 1) * BLOCK_SIZE;
+
 export const PARSE_TORRENT_DEFAULTS: Required<ParseTorrentOptions> = {
   maxSize: 64 * 1024 * 1024,
   maxFiles: 1_000_000,
   maxPieces: 16_000_000,
   maxPathDepth: 32,
+  maxPieceLength: MAX_PIECE_LENGTH,
+  maxDuplicateFilenames: 500,
   maxTokens: 10_000_000,
   requirePieceLayers: true,
 };
@@ -167,6 +189,23 @@ function checkPieceLayers(outer: BDict, tree: TreeFile[], pieceLength: number, r
   return layers;
 }
 
+/** Files that would share a path on disk get distinct names there (path-collisions.ts); the info hash is unchanged. */
+function renameCollisions(entries: Omit<TorrentFile, 'offset'>[], maxDuplicateFilenames: number): Omit<TorrentFile, 'offset'>[] {
+  const real = entries.filter((e) => !e.pad);
+  let paths;
+  try {
+    paths = resolveCollisions(real.map((e) => e.path), { maxDuplicateFilenames });
+  } catch (e) {
+    if (e instanceof PathCollisionError) throw new TorrentParseError(e.message, { cause: e });
+    throw e;
+  }
+  const renamed = new Map(real.map((e, i) => [e, paths[i]]));
+  return entries.map((e) => {
+    const path = renamed.get(e);
+    return path === undefined || path === e.path ? e : { ...e, path };
+  });
+}
+
 function checkHybridAgrees(v1: Omit<TorrentFile, 'offset'>[], v2: Omit<TorrentFile, 'offset'>[]): void {
   const a = v1.filter((f) => !f.pad), b = v2.filter((f) => !f.pad);
   const same = a.length === b.length && a.every((f, i) => f.length === b[i].length && f.path.join('/') === b[i].path.join('/'));
@@ -203,66 +242,6 @@ function webSeedsOf(outer: BDict): string[] {
   return isList(u) ? u.filter(isBytes).map((x) => lenientUtf8.decode(x)) : [];
 }
 
-const D0 = 0x30, D9 = 0x39, COLON = 0x3a, E = 0x65, I = 0x69, L = 0x6c, D = 0x64;
-const INFO_KEY = [0x34, 0x3a, 0x69, 0x6e, 0x66, 0x6f]; // '4:info'
-
-/**
- * One pass over the raw bytes before they are decoded: counts the values against `maxTokens`
- * and finds the byte range of the outer dict's first 'info' value (the info hash is taken over
- * those bytes; like the lenient decoder, the first of duplicate keys wins). Iterative, linear,
- * allocation-free. Malformed input is left for the decoder to report: the range is only used
- * once the same bytes have decoded.
- */
-function prescan(b: Uint8Array, maxTokens: number): { start: number; end: number } | undefined {
-  let tokens = 0;
-  /** Skips the value at `pos`: where it ends, or -1 if it is malformed. */
-  const skip = (pos: number): number => {
-    let depth = 0;
-    do {
-      if (pos >= b.length) return -1;
-      const c = b[pos];
-      if (c === E) {
-        if (depth === 0) return -1;
-        depth--;
-        pos++;
-        continue;
-      }
-      tokens += c === D ? 2 : 1;
-      if (tokens > maxTokens) throw err(`more than maxTokens (${maxTokens}) bencode values`);
-      if (c === L || c === D) {
-        depth++;
-        pos++;
-      } else if (c === I) {
-        const end = b.indexOf(E, pos);
-        if (end < 0) return -1;
-        pos = end + 1;
-      } else if (c >= D0 && c <= D9) {
-        let n = 0, p = pos;
-        while (p < b.length && b[p] >= D0 && b[p] <= D9 && p - pos < 16) n = n * 10 + b[p++] - D0;
-        if (b[p] !== COLON) return -1;
-        pos = p + 1 + n;
-      } else {
-        return -1;
-      }
-    } while (depth > 0);
-    return pos <= b.length ? pos : -1;
-  };
-  if (b[0] !== D) {
-    skip(0);
-    return undefined;
-  }
-  tokens = 2;
-  let info: { start: number; end: number } | undefined;
-  for (let pos = 1; pos < b.length && b[pos] !== E;) {
-    const valueAt = skip(pos);
-    const end = valueAt < 0 ? -1 : skip(valueAt);
-    if (end < 0) return undefined;
-    if (!info && valueAt - pos === INFO_KEY.length && INFO_KEY.every((x, i) => b[pos + i] === x)) info = { start: valueAt, end };
-    pos = end;
-  }
-  return info;
-}
-
 /** Parses a .torrent file's bytes. Throws `TorrentParseError` naming the problem. */
 export function parseTorrent(bytes: Uint8Array, options?: ParseTorrentOptions): Torrent {
   const o = { ...PARSE_TORRENT_DEFAULTS, ...options };
@@ -291,6 +270,8 @@ export function parseInfo(info: BDict, infoBytes: Uint8Array, outer: BDict, o: R
   if (name === undefined) throw err("info: missing 'name'");
   const pieceLength = uintField(info, 'piece length', 'info', err);
   if (pieceLength === 0) throw err("'piece length' must be positive");
+  // A 2 GiB piece once crashed Node itself (one read call of the whole piece).
+  if (pieceLength > o.maxPieceLength) throw err(`'piece length' ${pieceLength} is more than maxPieceLength (${o.maxPieceLength} bytes)`);
   const hasV1 = info.has('pieces');
   const hasV2 = metaVersion === 2;
   if (!hasV1 && !hasV2) throw err("info has neither 'pieces' (v1) nor 'meta version' 2 (v2)");
@@ -334,6 +315,7 @@ export function parseInfo(info: BDict, infoBytes: Uint8Array, outer: BDict, o: R
     const t = tree as TreeFile[];
     multiFile = !(t.length === 1 && t[0].path.length === 1);
   }
+  if (multiFile) entries = renameCollisions(entries, o.maxDuplicateFilenames);
   const layout = PieceLayout.fromEntries(entries, pieceLength);
   // Beyond 2^53 offsets and lengths are no longer exact.
   if (!Number.isSafeInteger(layout.totalLength)) throw err('total length is more than 2^53 - 1 bytes');

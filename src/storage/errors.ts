@@ -32,6 +32,17 @@ export class StorageIoError extends StorageError {
   }
 }
 
+/**
+ * A directory between the download directory and a file to write is a symbolic link: writing
+ * through it could land outside the download directory, so it is refused (docs/path-safety.md).
+ */
+export class SymlinkedPathError extends StorageIoError {
+  constructor(readonly link: string, path: string) {
+    super('ELOOP', path, 'open for writing');
+    this.message = `cannot write ${JSON.stringify(path)}: ${JSON.stringify(link)} is a symbolic link inside the download directory (remove it, or make it a real directory)`;
+  }
+}
+
 /** The disk (or quota) is full: writing stops until space is freed. */
 export class DiskFullError extends StorageIoError {}
 

@@ -6,9 +6,9 @@
  * closing ones included).
  */
 import { constants } from 'node:fs';
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { ioError } from './errors.js';
+import { lstat, mkdir, open, type FileHandle } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { SymlinkedPathError, StorageIoError, ioError } from './errors.js';
 
 /** 'read' opens read-only and never creates; 'write' opens read-write, creating the file and its directories. */
 export type HandleMode = 'read' | 'write';
@@ -49,9 +49,13 @@ export class FdCache {
     return this.entries.size + this.closing;
   }
 
-  /** Runs `fn` with a handle on `path`; a 'read' use takes an open 'write' handle when there is one. */
-  async use<T>(path: string, mode: HandleMode, fn: (fh: FileHandle) => Promise<T>): Promise<T> {
-    const e = await this.acquire(path, mode);
+  /**
+   * Runs `fn` with a handle on `path`; a 'read' use takes an open 'write' handle when there is one.
+   * `within` (the download directory): opening for writing creates the directories below it
+   * and refuses, with `SymlinkedPathError`, any of them that is a symbolic link (docs/path-safety.md).
+   */
+  async use<T>(path: string, mode: HandleMode, fn: (fh: FileHandle) => Promise<T>, within?: string): Promise<T> {
+    const e = await this.acquire(path, mode, within);
     try {
       return await fn(await e.handle);
     } finally {
@@ -81,7 +85,7 @@ export class FdCache {
     await Promise.all(idle.map((e) => this.shut(e)));
   }
 
-  private async acquire(path: string, mode: HandleMode): Promise<Entry> {
+  private async acquire(path: string, mode: HandleMode, within: string | undefined): Promise<Entry> {
     const key = `${mode === 'write' ? 'w' : 'r'}:${path}`;
     for (;;) {
       const hit = this.entries.get(`w:${path}`) ?? this.entries.get(key);
@@ -91,7 +95,7 @@ export class FdCache {
         this.entries.set(hit.key, hit);
         return hit;
       }
-      if (this.openFiles < this.maxOpenFiles) return this.openEntry(key, path, mode);
+      if (this.openFiles < this.maxOpenFiles) return this.openEntry(key, path, mode, within);
       let victim: Entry | undefined;
       for (const e of this.entries.values()) {
         if (e.refs === 0) {
@@ -109,8 +113,8 @@ export class FdCache {
     }
   }
 
-  private openEntry(key: string, path: string, mode: HandleMode): Entry {
-    const e: Entry = { key, handle: openHandle(path, mode), refs: 1, doomed: false };
+  private openEntry(key: string, path: string, mode: HandleMode, within: string | undefined): Entry {
+    const e: Entry = { key, handle: openHandle(path, mode, within), refs: 1, doomed: false };
     this.entries.set(key, e);
     this.peakOpen = Math.max(this.peakOpen, this.openFiles);
     // Registered before any user awaits the handle, so a failed entry is out of the cache
@@ -149,9 +153,13 @@ export class FdCache {
   }
 }
 
-async function openHandle(path: string, mode: HandleMode): Promise<FileHandle> {
+async function openHandle(path: string, mode: HandleMode, within: string | undefined): Promise<FileHandle> {
   try {
     if (mode === 'read') return await open(path, constants.O_RDONLY);
+    if (within !== undefined) {
+      await makeDirsInside(within, dirname(path), path);
+      return await open(path, WRITE_FLAGS, 0o666);
+    }
     try {
       return await open(path, WRITE_FLAGS, 0o666);
     } catch (e) {
@@ -161,5 +169,31 @@ async function openHandle(path: string, mode: HandleMode): Promise<FileHandle> {
     }
   } catch (e) {
     throw ioError(e, path, mode === 'read' ? 'open' : 'open for writing');
+  }
+}
+
+/**
+ * Creates each directory from `root` (exclusive) down to `dir`, and refuses one that is a
+ * symbolic link or not a directory. `O_NOFOLLOW` guards only a path's last component, so
+ * without this a link `root/Name -> /elsewhere` would take a torrent named Name outside.
+ * `root` itself is the user's choice and may be a link. Node has no `openat`, so a local
+ * process that swaps a directory for a link between this check and the open still wins.
+ */
+async function makeDirsInside(root: string, dir: string, file: string): Promise<void> {
+  const rel = relative(root, dir);
+  if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) throw new StorageIoError('EPERM', file, 'write outside the download directory');
+  await mkdir(root, { recursive: true });
+  let cur = root;
+  for (const c of rel === '' ? [] : rel.split(sep)) {
+    cur = join(cur, c);
+    try {
+      await mkdir(cur);
+      continue;
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'EEXIST') throw e;
+    }
+    const st = await lstat(cur);
+    if (st.isSymbolicLink()) throw new SymlinkedPathError(cur, file);
+    if (!st.isDirectory()) throw ioError(Object.assign(new Error('not a directory'), { code: 'ENOTDIR' }), cur, 'create the directory');
   }
 }

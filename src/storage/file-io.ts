@@ -14,13 +14,22 @@ export interface FileState {
 
 export const MISSING_FILE: FileState = { exists: false, size: 0, mtimeNs: 0n };
 
+/**
+ * Most bytes one read or write call moves. Node 20 aborts the whole process (a native
+ * assertion, not an exception) on a single read of 2 GiB or more, so longer spans are cut.
+ */
+export const MAX_IO_BYTES = 64 * 1024 * 1024;
+
+/** The part of a FileHandle these helpers use (tests pass a fake one). */
+export type PositionalHandle = Pick<FileHandle, 'read' | 'write'>;
+
 /** Reads exactly `length` bytes at `position` into `into[at..]`; `ShortFileError` if the file ends first. */
-export async function readFully(fh: FileHandle, path: string, into: Uint8Array, at: number, length: number, position: number): Promise<void> {
+export async function readFully(fh: PositionalHandle, path: string, into: Uint8Array, at: number, length: number, position: number): Promise<void> {
   let done = 0;
   while (done < length) {
     let n: number;
     try {
-      ({ bytesRead: n } = await fh.read(into, at + done, length - done, position + done));
+      ({ bytesRead: n } = await fh.read(into, at + done, Math.min(length - done, MAX_IO_BYTES), position + done));
     } catch (e) {
       throw ioError(e, path, 'read');
     }
@@ -30,11 +39,11 @@ export async function readFully(fh: FileHandle, path: string, into: Uint8Array, 
 }
 
 /** Writes all of `data` at `position`. */
-export async function writeFully(fh: FileHandle, path: string, data: Uint8Array, position: number): Promise<void> {
+export async function writeFully(fh: PositionalHandle, path: string, data: Uint8Array, position: number): Promise<void> {
   let done = 0;
   while (done < data.length) {
     try {
-      const { bytesWritten } = await fh.write(data, done, data.length - done, position + done);
+      const { bytesWritten } = await fh.write(data, done, Math.min(data.length - done, MAX_IO_BYTES), position + done);
       done += bytesWritten;
     } catch (e) {
       throw ioError(e, path, 'write');

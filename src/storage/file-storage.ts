@@ -1,7 +1,8 @@
 /**
  * The file backend: a torrent's pieces in real files under `<downloadDir>/<name>/...`
  * (multi-file) or `<downloadDir>/<file>` (single file). Every path goes through
- * `resolveInside`, so no name from a torrent reaches outside the download directory.
+ * `resolveInside`, so no name from a torrent reaches outside the download directory, and
+ * nothing is written through a symlinked directory below it (`FdCache`, docs/path-safety.md).
  *
  * - Files are sparse: blocks are written at their offsets, nothing is preallocated, and a
  *   file reaches its final length when its last piece is written (a longer pre-existing file
@@ -9,12 +10,15 @@
  *   first write or when the torrent completes. Pad ranges are never written.
  * - Unverified blocks wait in memory (`cacheBytes`); over budget, the oldest pieces' blocks
  *   go to disk and are read back when the piece is verified. A verified piece is written
- *   whole, then cached for seeding if it fits.
+ *   whole, then cached for seeding if it fits. A piece larger than the budget is never held:
+ *   its blocks go to disk as they come and it is hashed `hashChunkBytes` at a time.
  * - Handles come from an `FdCache` (pass the session's to share one bound).
  * - `flush()` fsyncs every file written (or verified from disk) since the last flush and
  *   returns the pieces now durable: the only set resume data may record (docs/storage.md).
  */
+import { resolve } from 'node:path';
 import type { PieceLayout } from '../metainfo/layout.js';
+import { BLOCK_SIZE } from '../metainfo/merkle.js';
 import { copyBytes } from '../util/bytes.js';
 import type { Torrent } from '../metainfo/torrent.js';
 import type { PathSafetyOptions } from './path-safety.js';
@@ -25,6 +29,7 @@ import { FdCache } from './fd-cache.js';
 import { fileState, mapLimit, readFully, writeFully, type FileState } from './file-io.js';
 import { PieceCache, type PendingPiece } from './piece-cache.js';
 import { BufferPool } from './buffer-pool.js';
+import { hashInChunks } from './chunked-hash.js';
 import { SyncTracker } from './durability.js';
 import { overlay, spanParts, uncovered, validateBlock, zeroPads } from './piece-map.js';
 import type { PieceFailure, PieceStorage, StorageEventHandler, StorageStats } from './types.js';
@@ -44,11 +49,18 @@ export interface FileStorageOptions {
   pathOptions?: PathSafetyOptions;
   /** A verifier to use (tests inject one to count hashing). */
   verifier?: PieceVerifier;
+  /**
+   * A piece not held whole in memory and longer than this is read from disk and hashed this
+   * many bytes at a time (default 4 MiB, rounded up to 16 KiB), so checking a 512 MiB piece
+   * holds 4 MiB, not 512.
+   */
+  hashChunkBytes?: number;
 }
 
 export const FILE_STORAGE_DEFAULTS = {
   cacheBytes: 8 * 1024 * 1024,
   maxOpenFiles: 64,
+  hashChunkBytes: 4 * 1024 * 1024,
 } as const;
 
 /** Files stat'ed or fsync'ed at once. */
@@ -70,6 +82,9 @@ export class FileStorage implements PieceStorage {
   private readonly pool: BufferPool;
   private readonly ownFdCache: boolean;
   private readonly onEvent?: StorageEventHandler;
+  private readonly hashChunkBytes: number;
+  /** The download directory, absolute: no directory below it may be a symlink when writing. */
+  private readonly root: string;
   /** Pieces of each file not yet had (finalised at zero). */
   private readonly missing: number[];
   /** Files written, or verified from disk, since the last flush. */
@@ -103,7 +118,12 @@ export class FileStorage implements PieceStorage {
     this.fdCache = options.fdCache ?? new FdCache({ maxOpenFiles: options.maxOpenFiles ?? FILE_STORAGE_DEFAULTS.maxOpenFiles });
     this.verifier = options.verifier ?? new PieceVerifier(torrent);
     this.durability = new SyncTracker(this.fdCache, options.downloadDir);
+    this.root = resolve(options.downloadDir);
     this.onEvent = options.onEvent;
+    const chunk = options.hashChunkBytes ?? FILE_STORAGE_DEFAULTS.hashChunkBytes;
+    if (!Number.isSafeInteger(chunk) || chunk < 1) throw new RangeError('hashChunkBytes must be a positive integer');
+    // Whole 16 KiB leaves per chunk keep v2 leaf hashing simple to follow; any size would hash correctly.
+    this.hashChunkBytes = Math.ceil(chunk / BLOCK_SIZE) * BLOCK_SIZE;
     this.missing = this.layout.files.map((f, i) => {
       const r = f.pad ? null : this.layout.filePieces(i);
       return r ? r.last - r.first + 1 : 0;
@@ -133,6 +153,10 @@ export class FileStorage implements PieceStorage {
     validateBlock(this.layout, piece, offset, data.length);
     if (this.have.has(piece)) return;
     const size = this.layout.pieceSize(piece);
+    const copy0 = size > this.cache.budget ? copyBytes(data) : undefined;
+    // A piece that can never be staged: its blocks go to disk as they come, without evicting
+    // or spilling anything else (it is verified from disk, in chunks).
+    if (copy0) return this.track(this.writeUnstaged(piece, offset, copy0));
     const alloc = (n: number) => this.pool.take(n);
     // The common case: copied into the piece's buffer at once, within the budget.
     if (!this.admitting && this.cache.stage(piece, offset, data, size, alloc)) return;
@@ -224,6 +248,11 @@ export class FileStorage implements PieceStorage {
     };
   }
 
+  private async writeUnstaged(piece: number, offset: number, data: Uint8Array): Promise<void> {
+    this.cache.entry(piece);
+    await this.writeSpan(piece, offset, data);
+  }
+
   private async verify(piece: number): Promise<boolean> {
     const size = this.layout.pieceSize(piece);
     const pp = this.cache.pendingPiece(piece);
@@ -231,6 +260,7 @@ export class FileStorage implements PieceStorage {
     const blocks = [...(pp?.blocks ?? [])];
     // The staged buffer already holds every block in memory; it is ours from here on.
     const staged = pp ? this.cache.detach(pp) : undefined;
+    if (!staged && size > this.hashChunkBytes) return this.verifyInChunks(piece, blocks);
     const buf = staged ?? this.pool.take(size);
     const gaps = uncovered(this.layout, piece, blocks);
     if (gaps.length > 0) {
@@ -249,6 +279,27 @@ export class FileStorage implements PieceStorage {
     else for (const p of this.realParts(piece, 0, size)) this.mark(p.fileIndex); // may sit in the page cache only
     this.cache.dropPiece(piece);
     if (!this.cache.putRead(piece, buf)) this.pool.give(buf);
+    this.verified++;
+    this.markHave(piece, true);
+    this.onEvent?.({ type: 'piece-verified', piece });
+    return true;
+  }
+
+  /** Verifies a piece too large to hold, `hashChunkBytes` at a time (chunked-hash.ts). */
+  private async verifyInChunks(piece: number, blocks: readonly (readonly [number, Uint8Array])[]): Promise<boolean> {
+    let ok: boolean;
+    try {
+      const readSpan = (offset: number, out: Uint8Array) => this.readSpan(piece, offset, out);
+      ok = await hashInChunks({ layout: this.layout, piece, blocks, chunkBytes: this.hashChunkBytes, hasher: this.verifier.hasher(piece), readSpan });
+    } catch (e) {
+      if (isMissingData(e)) return this.fail(piece, 'missing-data');
+      throw e;
+    }
+    if (!ok) return this.fail(piece, 'hash-mismatch');
+    for (const [o, b] of blocks) await this.writeSpan(piece, o, b);
+    // Bytes read from disk may sit in the page cache only.
+    for (const p of this.realParts(piece, 0, this.layout.pieceSize(piece))) this.mark(p.fileIndex);
+    this.cache.dropPiece(piece);
     this.verified++;
     this.markHave(piece, true);
     this.onEvent?.({ type: 'piece-verified', piece });
@@ -293,7 +344,7 @@ export class FileStorage implements PieceStorage {
       } catch (e) {
         throw ioError(e, path, 'truncate');
       }
-    });
+    }, this.root);
     this.mark(i);
   }
 
@@ -344,7 +395,7 @@ export class FileStorage implements PieceStorage {
     this.diskWrites++;
     for (const p of this.realParts(piece, offset, data.length)) {
       const path = this.paths[p.fileIndex] as string;
-      await this.fdCache.use(path, 'write', (fh) => writeFully(fh, path, data.subarray(p.at, p.at + p.length), p.fileOffset));
+      await this.fdCache.use(path, 'write', (fh) => writeFully(fh, path, data.subarray(p.at, p.at + p.length), p.fileOffset), this.root);
       // Marked after the write completes, so a flush that clears the mark fsyncs after it.
       this.mark(p.fileIndex);
     }
@@ -369,7 +420,7 @@ export class FileStorage implements PieceStorage {
   private createEmptyFiles(): Promise<void> {
     this.emptyFiles ??= (async () => {
       for (const i of this.realFiles) {
-        if (this.layout.files[i].length === 0) await this.fdCache.use(this.paths[i] as string, 'write', async () => undefined);
+        if (this.layout.files[i].length === 0) await this.fdCache.use(this.paths[i] as string, 'write', async () => undefined, this.root);
       }
     })().catch((e: unknown) => {
       this.emptyFiles = undefined;

@@ -98,7 +98,7 @@ function shorten(s: string, maxBytes: number): string {
   return prefixWithin(stem, maxBytes - Buffer.byteLength(ext, 'utf8')) + ext;
 }
 
-function prefixWithin(s: string, maxBytes: number): string {
+export function prefixWithin(s: string, maxBytes: number): string {
   let bytes = 0;
   let end = 0;
   for (const ch of s) {

@@ -134,7 +134,7 @@ export class FakeTorrentService implements TorrentService {
     const bits = new Uint8Array(Math.ceil(pieceCount / 8));
     for (const p of t.have) bits[p >> 3] |= 0x80 >> (p & 7);
     return {
-      ...t.summary, magnet: `magnet:?xt=urn:btih:${id}`, pieceLength: t.pieceLength, pieceCount,
+      ...t.summary, magnet: `magnet:?xt=urn:btih:${id}`, infoHashes: { v1: id }, pieceLength: t.pieceLength, pieceCount,
       pieces: Buffer.from(bits).toString('base64'),
       files: t.files.map((f, index) => ({ index, path: f.path, length: f.data.length, progress: t.summary.progress, priority: f.priority })),
       peerList: [{ address: '192.0.2.7:6881', client: 'libtorrent 2.0', downloadRate: 10, uploadRate: 0, progress: 1, flags: 'D' }],

@@ -10,6 +10,8 @@ import { dieWithParent, startPeerProcess, type Cleanup, type PeerProcess } from 
 export interface DaemonOptions {
   readonly stateDir: string;
   readonly downloadDir: string;
+  /** API address (default 127.0.0.1:0: a free port). */
+  readonly api?: string;
   /** Peer listen address (default 127.0.0.1:0). */
   readonly listen?: string;
   /** Extra flags (default: --no-dht, so nothing leaves loopback). */
@@ -31,7 +33,7 @@ export interface ShoalDaemon {
 }
 
 export async function startShoalDaemon(o: DaemonOptions): Promise<ShoalDaemon> {
-  const args = ['daemon', '--state-dir', o.stateDir, '--download-dir', o.downloadDir, '--api', '127.0.0.1:0',
+  const args = ['daemon', '--state-dir', o.stateDir, '--download-dir', o.downloadDir, '--api', o.api ?? '127.0.0.1:0',
     '--listen', o.listen ?? '127.0.0.1:0', ...(o.extraArgs ?? ['--no-dht'])];
   const [cmd, argv] = dieWithParent(process.execPath, [CLI_PATH, ...args]);
   const proc = startPeerProcess(`shoal daemon (${join(o.stateDir)})`, cmd, argv, { cleanup: o.cleanup });

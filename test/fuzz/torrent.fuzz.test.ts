@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { decode } from '../../src/bencode/decode.js';
 import { encode } from '../../src/bencode/encode.js';
-import { textKey, type BDict, type BList, type BValue } from '../../src/bencode/types.js';
+import { keyText, textKey, type BDict, type BList, type BValue } from '../../src/bencode/types.js';
 import { createTorrent, type CreateTorrentOptions } from '../../src/metainfo/create.js';
 import { TorrentParseError } from '../../src/metainfo/errors.js';
 import { PARSE_TORRENT_DEFAULTS, parseTorrent, type ParseTorrentOptions, type Torrent } from '../../src/metainfo/torrent.js';
@@ -38,6 +38,7 @@ const OPTION_SETS: readonly (ParseTorrentOptions | undefined)[] = [
   { maxFiles: 4, maxPathDepth: 2, maxPieces: 6 },
   { maxSize: 700, maxPathDepth: 31 },
   { maxTokens: 120 },
+  { maxDuplicateFilenames: 1, maxPieceLength: 32768 },
 ];
 
 const stats = { parsed: 0, accepted: 0, slowestMs: 0, largeInputsMs: 0 };
@@ -99,6 +100,7 @@ function assertInvariants(t: Torrent, input: Uint8Array, o: Required<ParseTorren
 
   // Pieces.
   assert.ok(Number.isSafeInteger(t.pieceLength) && t.pieceLength > 0, 'pieceLength is a positive safe integer');
+  assert.ok(t.pieceLength <= o.maxPieceLength, 'maxPieceLength');
   if (hasV2) assert.ok(isPow2(t.pieceLength) && t.pieceLength >= 16384, `v2 pieceLength ${t.pieceLength} is a power of two >= 16 KiB`);
   assert.equal(layout.pieceLength, t.pieceLength, 'layout.pieceLength');
   assert.equal(t.pieceCount, layout.pieceCount, 'pieceCount === layout.pieceCount');
@@ -160,6 +162,19 @@ function assertInvariants(t: Torrent, input: Uint8Array, o: Required<ParseTorren
     assert.equal(key.length, 32, 'piece layers are keyed by 32-byte roots');
     assert.ok(layer.length > 0 && layer.length % 32 === 0, 'a piece layer is whole hashes');
   }
+
+  // No two real files share a path on disk, even case-folded, and no file sits where a directory goes.
+  const fold = (c: string): string => c.normalize('NFC').toLowerCase();
+  const onDisk = new Set<string>(), dirs = new Set<string>();
+  for (const f of layout.files) {
+    if (f.pad) continue;
+    const parts = f.path.map(fold);
+    const key = parts.join('/');
+    assert.ok(!onDisk.has(key), `two files on ${JSON.stringify(key)}`);
+    onDisk.add(key);
+    for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
+  }
+  for (const key of onDisk) assert.ok(!dirs.has(key), `a file where a directory goes: ${JSON.stringify(key)}`);
 
   // Name and shape.
   assert.equal(typeof t.name, 'string');
@@ -481,6 +496,8 @@ const INTERESTING_INTS: readonly (number | bigint)[] = [
 ];
 const PIECE_LENGTHS: readonly (number | bigint)[] = [
   0, 1, 3, 1000, 16383, 16384, 16385, 20000, 24576, 32768, 65536, 2 ** 22, 2 ** 40, 2 ** 50 + 1, 2 ** 50 - 1, 2 ** 52, 2 ** 53 - 1, -16384, 2n ** 64n,
+  // Around maxPieceLength (libtorrent's 536,854,528) and the 2 GiB piece that once aborted Node.
+  536_854_528, 536_854_529, 2 ** 29, 2 ** 30, 2 ** 31,
 ];
 const BAD_COMPONENT_TEXTS = [
   '..', '.', '', '/x', 'x/', 'a/b', '/', '\\x', 'a\\b', 'C:', 'c:evil', 'Z:\\', 'a\u0000b', '\u0000', 'a\u001fb', '\n', 'CON', 'nul.txt', 'com1',
@@ -768,6 +785,48 @@ const MUTATORS: Record<string, Mutator> = {
     if (isListV(l)) for (const nm of names) l.push(new Map<string, BValue>([['length', 0], ['path', [text('zz'), text(nm)]]]));
     const tree = fileTree(root);
     if (tree) tree.set(textKey('zz'), new Map(names.map((nm) => [textKey(nm), new Map([['', new Map<string, BValue>([['length', 0]])]])])));
+  },
+  collide(root, r) {
+    // Files that would share a path on disk (renamed on disk, never refused for it).
+    const info = infoOf(root);
+    const l = info?.get('files');
+    const files = v1Files(root).filter((f) => f.get('attr') === undefined && isListV(f.get('path')) && (f.get('path') as BList).length > 0);
+    const pathOf = (f: BDict): BList => f.get('path') as BList;
+    const upper = (b: BValue): BValue => (b instanceof Uint8Array ? text(Buffer.from(b).toString('utf8').toUpperCase()) : b);
+    const a = files.length > 0 ? r.pick(files) : undefined, b = files.length > 0 ? r.pick(files) : undefined;
+    switch (r.int(7)) {
+      case 0: if (a && b) b.set('path', clone(pathOf(a))); break; // the same path twice
+      case 1: // a file where another file's directory goes
+        if (a && isListV(l)) l.splice(r.int(l.length + 1), 0, new Map<string, BValue>([['length', r.pick([0, 1, 100])], ['path', [...pathOf(a), text('child')]]]));
+        break;
+      case 2: if (a && b) b.set('path', [...pathOf(a).slice(0, -1), upper(pathOf(a).at(-1) as BValue)]); break; // case only
+      case 3: { // equal once sanitised
+        const [x, y] = r.pick([['CON', 'CON_'], ['x.', 'x._'], ['nul.txt', 'NUL_.txt'], ['a'.repeat(300) + '1', 'a'.repeat(300) + '2']]);
+        if (a && b) {
+          a.set('path', [text(x)]);
+          b.set('path', [text(y)]);
+        }
+        break;
+      }
+      case 4: { // many copies of one name, and the names their renames would take
+        if (!a || !isListV(l)) return;
+        const name = Buffer.from(pathOf(a).at(-1) as Uint8Array).toString('utf8');
+        for (let i = 0; i < r.pick([3, 40, 600]); i++) {
+          const n = r.chance(0.5) ? name : `${name}.${r.int(50)}`;
+          l.push(new Map<string, BValue>([['length', 0], ['path', [...pathOf(a).slice(0, -1), text(n)]]]));
+        }
+        break;
+      }
+      default: { // v2: a tree key renamed to a sibling's upper-case (on both sides of a hybrid when it can)
+        const named = treeNodes(root).dirs.filter((d) => [...d.keys()].filter((k) => k !== '').length >= 2);
+        if (named.length === 0) return;
+        const d = r.pick(named);
+        const keys = [...d.keys()].filter((k) => k !== '');
+        const from = r.pick(keys), to = textKey(keyText(r.pick(keys.filter((k) => k !== from))).toUpperCase());
+        renameKey(d, from, to);
+        if (d === fileTree(root)) for (const f of files) if (keyText(Buffer.from(pathOf(f)[0] as Uint8Array).toString('latin1')) === keyText(from)) f.set('path', [text(keyText(to)), ...pathOf(f).slice(1)]);
+      }
+    }
   },
   outerNoise(root, r) {
     switch (r.int(8)) {

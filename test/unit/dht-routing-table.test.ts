@@ -105,4 +105,17 @@ describe('RoutingTable', () => {
     t.queried(id, addr(1), 16 * 60_000);
     assert.equal(t.stalest(0, 17 * 60_000), undefined);
   });
+  it('offers its nearest unverified nodes for verification first', () => {
+    const r = new SeededRandom(41);
+    const self = randomId(r);
+    const t = new RoutingTable(self, 0, { k: 8 });
+    const far = randomIdInBucket(self, 0, r);
+    t.heardAbout({ id: far, address: addr(1) }, 0);
+    for (let i = 0; i < 12; i++) t.responded(randomIdInBucket(self, 3 + (i % 4), r), addr(10 + i), 0);
+    const near = randomIdInBucket(self, 12, r);
+    t.heardAbout({ id: near, address: addr(99) }, 0);
+    assert.ok(t.get(far) !== undefined && t.get(near) !== undefined, 'both unverified contacts were kept');
+    assert.ok(t.bucketIndex(near) > t.bucketIndex(far));
+    assert.deepEqual(t.unverified(1).map((n) => n.id), [near]);
+  });
 });

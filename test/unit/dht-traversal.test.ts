@@ -102,4 +102,80 @@ describe('Traversal', () => {
     } }).start();
     assert.ok(done);
   });
+  it('asks past a slow node among the closest at once, instead of after its hard timeout', () => {
+    const w = world(300, 6);
+    const target = randomId(w.r);
+    const dead = new Set(w.closestTo(target, 2, w.contacts).map((c) => c.id));
+    const asked = new Set<NodeId>();
+    const slowOnes: QueryCallbacks<null>[] = [];
+    const queue: (() => void)[] = [];
+    const t = new Traversal<null>({
+      target, seeds: w.contacts.slice(0, 5), k: 8, alpha: 3,
+      query: (c, cb) => {
+        asked.add(c.id);
+        if (dead.has(c.id)) queue.push(() => { slowOnes.push(cb); cb.slow(); });
+        else queue.push(() => cb.reply(null, w.closestTo(target, 8, w.know.get(c.id) ?? [])));
+      },
+      onDone: () => {},
+    });
+    t.start();
+    while (queue.length > 0) (queue.shift() as () => void)();
+    // Both dead nodes went slow and neither failed yet, but the 8 closest live nodes were all asked.
+    assert.equal(slowOnes.length, 2);
+    const alive = w.contacts.filter((c) => !dead.has(c.id));
+    for (const c of w.closestTo(target, 8, alive)) assert.ok(asked.has(c.id), 'a live node among the closest was asked while the slow ones were pending');
+    assert.equal(t.done, false, 'slow nodes among the k closest are still waited for');
+  });
+
+  it('reports a stall when only slow queries are left, and endIfStalled ends it with what answered', () => {
+    const w = world(300, 7);
+    const target = randomId(w.r);
+    const dead = new Set(w.closestTo(target, 1, w.contacts).map((c) => c.id));
+    const queue: (() => void)[] = [];
+    let stalls = 0;
+    let result: NodeId[] | undefined;
+    const t = new Traversal<null>({
+      target, seeds: w.contacts.slice(0, 5), k: 8, alpha: 3,
+      query: (c, cb) => queue.push(() => (dead.has(c.id) ? cb.slow() : cb.reply(null, w.closestTo(target, 8, w.know.get(c.id) ?? [])))),
+      onStalled: () => stalls++,
+      onDone: (r) => {
+        result = r.closest.map((x) => x.contact.id);
+      },
+    });
+    t.start();
+    while (queue.length > 0) (queue.shift() as () => void)();
+    assert.ok(stalls >= 1);
+    assert.equal(result, undefined);
+    t.endIfStalled();
+    const alive = w.contacts.filter((c) => !dead.has(c.id));
+    assert.deepEqual(result, w.closestTo(target, 8, alive).map((c) => c.id));
+  });
+
+  it('uses a slow node\'s late answer that comes before the grace ends', () => {
+    const w = world(300, 8);
+    const target = randomId(w.r);
+    const [late] = w.closestTo(target, 1, w.contacts);
+    const queue: (() => void)[] = [];
+    let lateCb: QueryCallbacks<null> | undefined;
+    let result: NodeId[] | undefined;
+    const t = new Traversal<null>({
+      target, seeds: w.contacts.slice(0, 5), k: 8, alpha: 3,
+      query: (c, cb) => queue.push(() => {
+        if (c.id === late.id) {
+          lateCb = cb;
+          cb.slow();
+        } else cb.reply(null, w.closestTo(target, 8, w.know.get(c.id) ?? []));
+      }),
+      onDone: (r) => {
+        result = r.closest.map((x) => x.contact.id);
+      },
+    });
+    t.start();
+    while (queue.length > 0) (queue.shift() as () => void)();
+    assert.equal(result, undefined);
+    assert.ok(lateCb !== undefined);
+    lateCb.reply(null, []);
+    assert.deepEqual(result, w.closestTo(target, 8, w.contacts).map((c) => c.id));
+    t.endIfStalled();
+  });
 });

@@ -8,6 +8,7 @@ import { Services, type AppServices, type NoticeKind } from './context.js';
 import { LiveEvents, type LiveStatus } from './live.js';
 import { Login } from './login.js';
 import { SettingsDialog } from './settings.js';
+import { pushSample, type RateSample } from './speed-graph.js';
 import { StatsBar } from './stats-bar.js';
 import { TorrentList } from './torrent-list.js';
 import { TorrentView } from './torrent-view.js';
@@ -55,9 +56,11 @@ function Client({ token, onLogout }: { token: string; onLogout: (message: string
   const [notices, setNotices] = useState<Notice[]>([]);
   const [status, setStatus] = useState<LiveStatus>('connecting');
   const [stats, setStats] = useState<SessionStats | null>(null);
+  const [history, setHistory] = useState<RateSample[]>([]);
   const [selected, setSelected] = useState(routeFromHash);
   const [dragging, setDragging] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState(false);
+  const offline = useOffline(status);
   const nextId = useRef(1);
 
   const notify = useCallback((kind: NoticeKind, text: string) => {
@@ -79,7 +82,10 @@ function Client({ token, onLogout }: { token: string; onLogout: (message: string
       if (!(e instanceof ApiError && e.status === 401)) notify('error', `Loading statistics: ${(e as Error).message}`);
     });
     return live.subscribe((e) => {
-      if (e.type === 'stats') setStats(e.stats);
+      if (e.type === 'stats') {
+        setStats(e.stats);
+        setHistory((h) => pushSample(h, { at: Date.now(), down: e.stats.downloadRate, up: e.stats.uploadRate }));
+      }
       else if (e.type === 'resync') api.stats().then(setStats, () => undefined);
     });
   }, [api, live, notify]);
@@ -138,10 +144,16 @@ function Client({ token, onLogout }: { token: string; onLogout: (message: string
           {status === 'live' ? 'live' : status === 'connecting' ? 'connecting…' : 'reconnecting…'}
         </span>
         <span class="spacer" />
-        <button type="button" class="link" onClick={() => setSettingsOpen(true)}>Settings</button>
+        <button type="button" class="link" disabled={offline} onClick={() => setSettingsOpen(true)}>Settings</button>
         <button type="button" class="link" onClick={() => onLogout(null)}>Log out</button>
       </header>
-      <StatsBar stats={stats} />
+      {offline && (
+        <div class="offline" role="alert">
+          <strong>The daemon is not answering.</strong> It may have stopped or be unreachable; controls are off until it is back
+          (retrying every few seconds). Start it again with <code>shoal daemon</code> (or <code>npm start</code>).
+        </div>
+      )}
+      <StatsBar stats={stats} history={history} stale={offline} />
       <div class="notices" aria-live="polite">
         {notices.map((n) => (
           <div key={n.id} class={`notice notice-${n.kind}`} role={n.kind === 'error' ? 'alert' : 'status'}>
@@ -150,6 +162,8 @@ function Client({ token, onLogout }: { token: string; onLogout: (message: string
           </div>
         ))}
       </div>
+      {/* A disabled fieldset turns off every control inside it while the daemon is away. */}
+      <fieldset class="plain" disabled={offline}>
       <main>
         {selected
           ? <TorrentView infoHash={selected} />
@@ -160,8 +174,26 @@ function Client({ token, onLogout }: { token: string; onLogout: (message: string
             </>
           )}
       </main>
-      {dragging && <div class="drop-overlay">Drop .torrent files or a magnet link to add them</div>}
-      {settingsOpen && <SettingsDialog onClose={() => setSettingsOpen(false)} />}
+      </fieldset>
+      {dragging && !offline && <div class="drop-overlay">Drop .torrent files or a magnet link to add them</div>}
+      {settingsOpen && !offline && <SettingsDialog onClose={() => setSettingsOpen(false)} />}
     </Services.Provider>
   );
+}
+
+/** How long the event stream may be down before the page says the daemon is gone (a restart of the stream is not news). */
+const OFFLINE_AFTER_MS = 2000;
+
+/** True once the live stream, having worked, has been down for `OFFLINE_AFTER_MS`. */
+function useOffline(status: LiveStatus): boolean {
+  const [offline, setOffline] = useState(false);
+  useEffect(() => {
+    if (status !== 'reconnecting') {
+      setOffline(false);
+      return;
+    }
+    const t = setTimeout(() => setOffline(true), OFFLINE_AFTER_MS);
+    return () => clearTimeout(t);
+  }, [status]);
+  return offline;
 }

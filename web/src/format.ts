@@ -11,8 +11,9 @@ export function formatBytes(n: number): string {
   return i === 0 ? `${n} B` : `${n.toFixed(n < 10 ? 2 : n < 100 ? 1 : 0)} ${UNITS[i]}`;
 }
 
-export function formatRate(bytesPerSecond: number): string {
-  return bytesPerSecond > 0 ? `${formatBytes(bytesPerSecond)}/s` : '–';
+/** A rate; `idle` is shown for zero (a dash in tables, "0 B/s" where a number reads better). */
+export function formatRate(bytesPerSecond: number, idle = '–'): string {
+  return bytesPerSecond > 0 ? `${formatBytes(bytesPerSecond)}/s` : idle;
 }
 
 /** Seconds as "2d 3h", "1h 5m", "4m 10s", "9s"; '–' when unknown. */
@@ -32,8 +33,12 @@ export function formatPercent(fraction: number): string {
   return `${p === 100 ? '100' : p >= 99.95 ? '99.9' : p.toFixed(1)}%`;
 }
 
+/** A local date and time, compact enough not to wrap: "2026-12-06 00:27". */
 export function formatTime(ms: number | undefined): string {
-  return ms === undefined || ms <= 0 ? '–' : new Date(ms).toLocaleString();
+  if (ms === undefined || ms <= 0) return '–';
+  const d = new Date(ms);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`;
 }
 
 /** "in 5m" / "2m ago" relative to now. */

@@ -1,14 +1,17 @@
 /** Session and DHT statistics, kept current by the event stream's `stats` events. */
 import type { SessionStats } from '../../src/daemon/types.js';
 import { formatBytes, formatCount, formatRate } from './format.js';
+import { SpeedGraph, type RateSample } from './speed-graph.js';
 
-export function StatsBar({ stats }: { stats: SessionStats | null }) {
+/** `stale`: the daemon is away, so the figures are the last ones it sent. */
+export function StatsBar({ stats, history, stale = false }: { stats: SessionStats | null; history: readonly RateSample[]; stale?: boolean }) {
   if (!stats) return <div class="stats" aria-label="Session statistics">Loading statistics…</div>;
   const torrents = Object.values(stats.torrents).reduce((a, b) => a + b, 0);
   return (
-    <dl class="stats" aria-label="Session statistics">
-      <Stat label="Down" value={formatRate(stats.downloadRate)} class="down" />
-      <Stat label="Up" value={formatRate(stats.uploadRate)} class="up" />
+    <dl class={stale ? 'stats stale' : 'stats'} aria-label="Session statistics">
+      <Stat label="Down" value={formatRate(stats.downloadRate, '0 B/s')} class="down" />
+      <Stat label="Up" value={formatRate(stats.uploadRate, '0 B/s')} class="up" />
+      <div class="graph"><SpeedGraph samples={history} width={120} height={22} compact /></div>
       <Stat label="Downloaded" value={formatBytes(stats.downloaded)} />
       <Stat label="Uploaded" value={formatBytes(stats.uploaded)} />
       <Stat label="Peers" value={formatCount(stats.peers)} />

@@ -5,6 +5,7 @@ import { ApiError, errorMessage } from './api.js';
 import { useServices } from './context.js';
 import { formatBytes, formatDuration, formatRate, formatRelative, formatTime } from './format.js';
 import { PieceMap } from './piece-map.js';
+import { pushSample, SpeedGraph, type RateSample } from './speed-graph.js';
 import { Progress, StateBadge, TorrentActions } from './widgets.js';
 
 const POLL_MS = 1000, HIDDEN_POLL_MS = 5000;
@@ -16,6 +17,7 @@ export function TorrentView({ infoHash }: { infoHash: string }) {
   const [error, setError] = useState<string | null>(null);
   const [gone, setGone] = useState(false);
   const [tab, setTab] = useState<Tab>('files');
+  const [history, setHistory] = useState<RateSample[]>([]);
   const refresh = useRef<() => void>(() => undefined);
 
   useEffect(() => {
@@ -27,6 +29,7 @@ export function TorrentView({ infoHash }: { infoHash: string }) {
         const d = await api.details(infoHash);
         if (stopped) return;
         setDetails(d);
+        setHistory((h) => pushSample(h, { at: Date.now(), down: d.downloadRate, up: d.uploadRate }));
         setError(null);
       } catch (e) {
         if (stopped) return;
@@ -87,13 +90,22 @@ export function TorrentView({ infoHash }: { infoHash: string }) {
         <Fact label="Pieces" value={d.pieceCount > 0 ? `${d.pieceCount} × ${formatBytes(d.pieceLength)}` : '–'} />
         <Fact label="Added" value={formatTime(d.addedAt)} />
         <Fact label="Save path" value={d.savePath} wide />
-        <Fact label="Info hash" value={d.infoHash} wide mono />
+        {d.infoHashes.v1 && d.infoHashes.v2
+          ? (
+            <>
+              <Fact label="Info hash v1" value={d.infoHashes.v1} wide mono />
+              <Fact label="Info hash v2" value={d.infoHashes.v2} wide mono />
+            </>
+          )
+          : <Fact label="Info hash" value={d.infoHash} wide mono />}
       </dl>
       <Limits infoHash={d.infoHash} limits={d.limits} onChanged={() => refresh.current()} />
       <details class="magnet">
         <summary>Magnet link</summary>
         <input type="text" readonly value={d.magnet} aria-label="Magnet link" onFocus={(e) => e.currentTarget.select()} />
       </details>
+      <h2>Speed <span class="legend"><span class="down">down</span> <span class="up">up</span></span></h2>
+      <SpeedGraph samples={history} width={600} height={110} />
       <h2>Pieces</h2>
       <PieceMap pieces={d.pieces} pieceCount={d.pieceCount} />
       <nav class="tabs" role="tablist">

@@ -12,6 +12,7 @@ export function torrentDetails(entry: TorrentEntry, now: number): TorrentDetails
   return {
     ...summary,
     magnet: magnetOf(entry),
+    infoHashes: infoHashesOf(entry),
     pieceLength: t?.pieceLength ?? 0,
     pieceCount: t?.pieceCount ?? 0,
     pieces: Buffer.from(have?.bytes ?? new Uint8Array()).toString('base64'),
@@ -20,6 +21,20 @@ export function torrentDetails(entry: TorrentEntry, now: number): TorrentDetails
     trackers: entry.trackerList(),
     limits: { downloadRateLimit: entry.record.downloadLimit ?? 0, uploadRateLimit: entry.record.uploadLimit ?? 0 },
   };
+}
+
+/** v1 and v2 info hashes in hex, from the torrent or, before its metadata, from the magnet link. */
+function infoHashesOf(entry: TorrentEntry): TorrentDetails['infoHashes'] {
+  let v1 = entry.torrent?.infoHashV1, v2 = entry.torrent?.infoHashV2;
+  if (!entry.torrent && entry.record.magnet) {
+    try {
+      ({ infoHashV1: v1, infoHashV2: v2 } = parseMagnet(entry.record.magnet));
+    } catch {
+      // A saved magnet that no longer parses: the summary's infoHash still names the torrent.
+    }
+  }
+  const hex = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString('hex'));
+  return { v1: hex(v1), v2: hex(v2) };
 }
 
 function magnetOf(entry: TorrentEntry): string {

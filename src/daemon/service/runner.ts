@@ -47,6 +47,7 @@ export async function startEntry(ctx: RunContext, entry: TorrentEntry): Promise<
   entry.touch();
   try {
     const torrent = entry.metadata();
+    if (entry.loadError !== undefined) throw new Error(entry.loadError);
     const magnet = entry.record.magnet ? parseMagnet(entry.record.magnet) : undefined;
     const swarm = await ctx.session.addTorrent({
       torrent,

@@ -102,6 +102,8 @@ export class DaemonService implements TorrentService {
   /** Loads the state directory and opens the listen port; swarms start later (`startAll`). */
   static async create(o: DaemonServiceOptions): Promise<DaemonService> {
     const store = StateStore.open(o.stateDir);
+    // A malformed saved record is skipped, never fatal: say so once, where the daemon's log goes.
+    for (const why of store.skipped) console.error(`shoal daemon: skipped ${why}`);
     const session = await Session.create({
       runtime: o.runtime, stateDir: o.stateDir, listen: o.listen ?? { host: '0.0.0.0', port: 0 },
       cacheBytesPerTorrent: o.cacheBytesPerTorrent ?? 4 * 1024 * 1024, maxOpenFiles: o.maxOpenFiles ?? 512,

@@ -61,8 +61,20 @@ type JournalEntry = { readonly op: 'put'; readonly t: TorrentRecord } | { readon
 /** Journal size that triggers a compaction into the snapshot. */
 const COMPACT_JOURNAL_BYTES = 4 * 1024 * 1024;
 
+/** Whether `t` has the shape of a record (a hand-edited or foreign state file may hold anything). */
+function isRecord(t: unknown): t is TorrentRecord {
+  if (typeof t !== 'object' || t === null) return false;
+  const r = t as Record<string, unknown>;
+  const num = (k: string) => typeof r[k] === 'number' && Number.isFinite(r[k]);
+  return typeof r.id === 'string' && /^([0-9a-f]{40}|[0-9a-f]{64})$/.test(r.id) && typeof r.name === 'string' && typeof r.savePath === 'string'
+    && r.savePath !== '' && typeof r.hasMetadata === 'boolean' && typeof r.paused === 'boolean'
+    && ['size', 'bytesHave', 'downloaded', 'uploaded', 'addedAt'].every(num);
+}
+
 export class StateStore {
   readonly records = new Map<TorrentId, TorrentRecord>();
+  /** Why saved entries were skipped at load (malformed records); the daemon logs them. */
+  readonly skipped: string[] = [];
   totals: LifetimeTotals = { downloaded: 0, uploaded: 0 };
   private journalFd = -1;
   private journalBytes = 0;
@@ -161,7 +173,10 @@ export class StateStore {
     if (existsSync(snapPath)) {
       const snap = JSON.parse(readFileSync(snapPath, 'utf8')) as Snapshot;
       this.totals = { ...snap.totals };
-      for (const t of snap.torrents) this.records.set(t.id, t);
+      for (const t of Array.isArray(snap.torrents) ? snap.torrents : []) {
+        if (isRecord(t)) this.records.set(t.id, t);
+        else this.skipped.push(`torrents.json: a malformed record: ${JSON.stringify(t).slice(0, 200)}`);
+      }
     }
     const journalPath = join(this.dir, 'torrents.log');
     let torn = false;
@@ -178,8 +193,9 @@ export class StateStore {
           torn = true;
           continue;
         }
-        if (e.op === 'put') this.records.set(e.t.id, e.t);
-        else if (e.op === 'del') this.records.delete(e.id);
+        if (e?.op === 'put' && isRecord(e.t)) this.records.set(e.t.id, e.t);
+        else if (e?.op === 'del' && typeof e.id === 'string') this.records.delete(e.id);
+        else this.skipped.push(`torrents.log: a malformed entry: ${line.slice(0, 200)}`);
       }
       this.journalBytes = text.length;
     }

@@ -25,6 +25,8 @@ export class TorrentEntry {
   starting: Promise<void> | undefined;
   /** Set when the torrent failed; cleared by resume. */
   error: string | undefined;
+  /** Why the saved metainfo could not be parsed (kept: resuming cannot fix it). */
+  loadError: string | undefined;
   /** Run regardless of the download queue (a stream is reading it). */
   forced = false;
   /** Verified pieces as last known while no swarm runs (from the stopped swarm or the resume file). */
@@ -52,9 +54,20 @@ export class TorrentEntry {
     return this.record.id;
   }
 
-  /** The parsed torrent, parsed from the stored metainfo on first use; undefined for a magnet without metadata. */
+  /**
+   * The parsed torrent, parsed from the stored metainfo on first use; undefined for a magnet
+   * without metadata, and when the saved metainfo no longer loads (missing, or refused by a
+   * limit added since it was saved): then `loadError` and `error` say why, and it never runs.
+   */
   metadata(): Torrent | undefined {
-    if (!this.torrent && this.record.hasMetadata) this.torrent = parseTorrent(this.metaBytes(), { requirePieceLayers: false });
+    if (!this.torrent && this.record.hasMetadata && this.loadError === undefined) {
+      try {
+        this.torrent = parseTorrent(this.metaBytes(), { requirePieceLayers: false });
+      } catch (e) {
+        this.loadError = `cannot load the saved torrent: ${(e as Error).message}`;
+        this.error = this.loadError;
+      }
+    }
     return this.torrent;
   }
 
