@@ -26,10 +26,10 @@ const RFC6229_KEY40: ReadonlyArray<readonly [number, string]> = [
   [4096, 'ff 25 b5 89 95 99 67 07 e5 1f bd f0 8b 34 d8 75'],
 ];
 
-function keystream(key: Uint8Array, n: number, chunk: number, offset = 0): Uint8Array {
+function keystream(key: Uint8Array, n: number, chunk: number, offset = 0, wasm = true): Uint8Array {
   const backing = new Uint8Array(n + offset);
   const out = backing.subarray(offset);
-  const c = new Rc4(key);
+  const c = new Rc4(key, { wasm });
   for (let at = 0; at < n; at += chunk) c.update(out.subarray(at, Math.min(n, at + chunk)));
   return out;
 }
@@ -37,9 +37,14 @@ function keystream(key: Uint8Array, n: number, chunk: number, offset = 0): Uint8
 describe('RC4 (RFC 6229 vectors)', () => {
   const key40 = hex('0102030405');
 
-  for (const [name, chunk, offset] of [['one call, word loop', 8192, 0], ['one call, unaligned view', 8192, 3], ['byte loop (7-byte calls)', 7, 0], ['mixed (1000-byte calls at offset 1)', 1000, 1]] as const) {
+  const paths = [
+    ['WebAssembly kernel, one call', 8192, 0, true], ['WebAssembly kernel, unaligned view, 1001-byte calls', 1001, 3, true],
+    ['TypeScript word loop, one call', 8192, 0, false], ['TypeScript word loop, unaligned view', 8192, 3, false],
+    ['byte loop (7-byte calls)', 7, 0, true], ['mixed (1000-byte calls at offset 1)', 1000, 1, false],
+  ] as const;
+  for (const [name, chunk, offset, wasm] of paths) {
     it(`matches the 40-bit key's keystream at every listed offset: ${name}`, () => {
-      const ks = keystream(key40, 4112, chunk, offset);
+      const ks = keystream(key40, 4112, chunk, offset, wasm);
       for (const [at, expect] of RFC6229_KEY40) assert.deepEqual(ks.subarray(at, at + 16), hex(expect), `offset ${at}`);
     });
   }
@@ -61,6 +66,13 @@ describe('RC4 (RFC 6229 vectors)', () => {
     assert.deepEqual(text, copy);
     assert.notDeepEqual(sealed, text);
     assert.deepEqual(new Rc4(hex('aabbcc')).process(sealed), text);
+  });
+
+  it('the kernel and the TypeScript loops give the same stream over a long run (several kernel windows)', () => {
+    const key = hex('00112233445566778899aabbccddeeff00112233');
+    const a = new Rc4(key);
+    const b = new Rc4(key, { wasm: false });
+    for (const n of [3, 200_001, 600, 61_441, 5]) assert.deepEqual(a.update(new Uint8Array(n)), b.update(new Uint8Array(n)), `after ${n}`);
   });
 
   it('refuses an empty key', () => {
