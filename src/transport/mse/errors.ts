@@ -9,6 +9,7 @@ export type MseViolation =
   | 'bad_public_key' // a Diffie-Hellman key outside [2, P-2]
   | 'no_sync' // no HASH('req1', S) / ENCRYPT(VC) within the padding window
   | 'unknown_torrent' // HASH('req2', SKEY) names no torrent we have
+  | 'skey_mismatch' // the BT handshake inside names another torrent than the MSE handshake did
   | 'bad_vc' // the verification constant did not decrypt to zeros
   | 'bad_crypto' // crypto_provide / crypto_select offers nothing our policy allows
   | 'bad_padding' // a pad length over 512

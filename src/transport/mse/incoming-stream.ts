@@ -25,6 +25,10 @@ export interface IncomingEncryptionDeps {
 
 type Mode = 'sniffing' | 'handshake' | 'plaintext' | 'encrypted' | 'failed';
 
+/** Where a BT handshake (BEP 3: pstrlen, pstr, reserved) carries the info hash. */
+const HANDSHAKE_INFO_HASH_AT = 28;
+const HANDSHAKE_INFO_HASH_END = 48;
+
 export class IncomingStream implements ByteStream {
   readonly local: Address;
   readonly remote: Address;
@@ -39,6 +43,8 @@ export class IncomingStream implements ByteStream {
   private heldWrites: Uint8Array[] = [];
   private dataHandler: ((data: Uint8Array) => void) | undefined;
   private early: Uint8Array[] = [];
+  /** Decrypted bytes seen so far, until the BT handshake's info hash (bytes 28..47) is checked. */
+  private checked = 0;
   /** The method agreed, once encrypted; undefined for a plaintext connection. */
   method: MseMethod | undefined;
   /** The info hash the MSE handshake named (SKEY), once encrypted. */
@@ -134,6 +140,20 @@ export class IncomingStream implements ByteStream {
     }
   }
 
+  /**
+   * The BT handshake inside must name the torrent the MSE handshake named (libtorrent checks
+   * the same): bytes 28..47 of the decrypted stream against SKEY. False when it does not.
+   */
+  private checkInfoHash(bytes: Uint8Array): boolean {
+    const skey = this.skey as Uint8Array;
+    const base = this.checked;
+    const from = Math.max(0, HANDSHAKE_INFO_HASH_AT - base);
+    const to = Math.min(bytes.length, HANDSHAKE_INFO_HASH_END - base);
+    for (let k = from; k < to; k++) if (bytes[k] !== skey[base + k - HANDSHAKE_INFO_HASH_AT]) return false;
+    this.checked = base + bytes.length;
+    return true;
+  }
+
   private fail(error: MseError): void {
     this.mode = 'failed';
     this.timer?.cancel();
@@ -143,6 +163,9 @@ export class IncomingStream implements ByteStream {
 
   /** `volatile`: the bytes are valid only during this call (copied if they must wait). */
   private deliver(bytes: Uint8Array, volatile: boolean): void {
+    if (this.mode === 'encrypted' && this.checked < HANDSHAKE_INFO_HASH_END && !this.checkInfoHash(bytes)) {
+      return this.fail(new MseError('skey_mismatch', 'the BitTorrent handshake names another torrent than the encryption handshake'));
+    }
     const h = this.dataHandler;
     if (h !== undefined) h(bytes);
     else this.early.push(volatile && this.volatileData ? new Uint8Array(bytes) : bytes);
