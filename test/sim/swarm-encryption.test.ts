@@ -140,3 +140,31 @@ describe('encrypted swarms on the simulator', () => {
     assert.equal(r.remembered, undefined);
   });
 });
+
+describe('PeerDialer memory', () => {
+  it('remembers at most maxRemembered peers, forgetting the oldest', async () => {
+    const sim = new Simulator({ seed: 9, yieldMode: 'every-event' });
+    const client = sim.createHost();
+    const servers = [sim.createHost(), sim.createHost(), sim.createHost()];
+    const dialer = new PeerDialer(client.runtime, { encryption: { policy: 'prefer' }, maxRemembered: 2 });
+    const hs = new Uint8Array(68);
+    const run = (async () => {
+      // Each peer hangs up on its first connection (our MSE key, as a client without MSE would)
+      // and keeps the second (the plaintext redial).
+      for (const s of servers) {
+        let connections = 0;
+        await s.runtime.stream.listen({ host: s.address, port: 6881 }, (raw) => {
+          const first = connections++ === 0;
+          raw.onData(() => first && raw.destroy());
+        });
+      }
+      for (const s of servers) await dialer.dial({ host: s.address, port: 6881 }, new Uint8Array(20), hs);
+    })();
+    await sim.run({ until: 60_000 });
+    await run;
+    assert.equal(dialer.fallbacks, 3);
+    assert.equal(dialer.remembered({ host: servers[0].address, port: 6881 }), undefined, 'the oldest was forgotten');
+    assert.equal(dialer.remembered({ host: servers[1].address, port: 6881 }), 'plaintext');
+    assert.equal(dialer.remembered({ host: servers[2].address, port: 6881 }), 'plaintext');
+  });
+});
