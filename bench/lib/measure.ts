@@ -17,6 +17,7 @@
  * The child's stdin is /dev/null; its stdout and stderr are captured.
  */
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { PYTHON } from '../../test/interop/helpers.js';
 
@@ -47,6 +48,8 @@ export interface MeasureOptions {
 }
 
 export interface MeasuredChild {
+  /** The measuring wrapper's pid (the measured program is its child): see `treeCpuSeconds`. */
+  readonly pid: number | undefined;
   /** Forwards a signal to the child (default SIGTERM). */
   kill(signal?: NodeJS.Signals): void;
   /** The first stdout line (seen or to come) matching; rejects if the child ends first or on timeout. */
@@ -189,6 +192,7 @@ export function startMeasuredChild(cmd: string, args: readonly string[], opts: M
   result.catch(() => undefined); // the caller observes it
 
   return {
+    pid: child.pid,
     kill: (signal = 'SIGTERM') => {
       if (!ended) child.kill(signal);
     },
@@ -217,6 +221,48 @@ export function startMeasuredChild(cmd: string, args: readonly string[], opts: M
     },
     result,
   };
+}
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/**
+ * CPU seconds (user + sys) used so far by a live process and its live descendants, from
+ * /proc (Linux): for the CPU of a long-running child over one phase (e.g. a seeder from
+ * "ready" until its leechers finish), as the difference of two readings. 0 for a process
+ * that is gone.
+ */
+export function treeCpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  let ticks = 0;
+  const visit = (p: number) => {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+    } catch {
+      return;
+    }
+    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(f[11]) + Number(f[12]);
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${p}/task`);
+    } catch {
+      return;
+    }
+    for (const t of tasks) {
+      let children: string;
+      try {
+        children = readFileSync(`/proc/${p}/task/${t}/children`, 'utf8');
+      } catch {
+        continue;
+      }
+      for (const c of children.split(' ')) if (c.trim()) visit(Number(c));
+    }
+  };
+  visit(pid);
+  return ticks / USER_HZ;
 }
 
 /** Runs `cmd args` to completion and measures it. Never rejects on a non-zero exit. */

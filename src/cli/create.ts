@@ -1,11 +1,12 @@
 /** `shoal create <path> -o <out.torrent>`: hashes files into a v1, v2 or hybrid torrent. */
-import { writeFileSync, renameSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { createTorrent, defaultPieceLength, scanSource } from '../metainfo/create.js';
 import type { TorrentVersion } from '../metainfo/torrent.js';
 import { UsageError } from './errors.js';
 import { formatBytes, hex, parseByteSize } from './output.js';
+import { checkOutputFile, describeFsError, SavePathError } from './save-path.js';
 
 interface CreateFlags {
   output: string;
@@ -61,6 +62,8 @@ async function runCreate(path: string, flags: CreateFlags): Promise<void> {
   const threads = flags.threads === undefined ? undefined : Number(flags.threads);
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 0)) throw new UsageError('--threads must be a whole number');
 
+  // Checked before hashing: a missing output directory should not cost the whole hash first.
+  checkOutputFile(flags.output, `-o ${flags.output}`);
   const scanned = scanSource(path);
   const total = scanned.files.reduce((n, f) => n + f.length, 0);
   const bar = process.stderr.isTTY
@@ -86,8 +89,13 @@ async function runCreate(path: string, flags: CreateFlags): Promise<void> {
   }
   // Write atomically: a crash never leaves a half-written .torrent behind.
   const tmp = `${flags.output}.partial`;
-  writeFileSync(tmp, result.bytes);
-  renameSync(tmp, flags.output);
+  try {
+    writeFileSync(tmp, result.bytes);
+    renameSync(tmp, flags.output);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new SavePathError(`-o ${flags.output}: cannot write the torrent: ${describeFsError(e)}`, { cause: e });
+  }
   const t = result.torrent;
   const lines = [
     `wrote ${flags.output} (${t.version}, ${t.pieceCount} pieces of ${formatBytes(t.pieceLength)}, ${formatBytes(t.length)})`,

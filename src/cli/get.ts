@@ -16,6 +16,9 @@ import type { EncryptionOptions } from '../transport/mse/index.js';
 import { formatBytes } from './output.js';
 import { startSwarmAnnouncer, type SwarmAnnouncer } from './tracker.js';
 import { StatusLine, progressLine } from './progress.js';
+import { newPeerSourceState, noPeersHint, noteTrackerEvent, peerHintDelayMs } from './peer-hint.js';
+import { ensureWritableDir } from './save-path.js';
+import { SeedDataError, checkSeedData, describeMissing } from './seed-data.js';
 
 interface GetFlags {
   output: string;
@@ -35,7 +38,7 @@ export function registerGet(program: Command): void {
     .command('get')
     .description('download a torrent or magnet link into a directory')
     .argument('<torrent-or-magnet>', '.torrent file or magnet: URI')
-    .requiredOption('-o, --output <dir>', 'directory to download into (files go to <dir>/<name>)')
+    .option('-o, --output <dir>', 'directory to download into (files go to <dir>/<name>; default: the current directory)', '.')
     .option('--peer <host:port>', 'a peer to connect to; repeatable', collect, [])
     .option('--listen <host:port>', 'accept peers on this address (default 0.0.0.0:0, a free port)')
     .option('--seed', 'keep seeding after the download completes, until interrupted')
@@ -95,11 +98,16 @@ export interface RunSwarmOptions {
   noDht?: boolean;
   /** `--encryption` (default: the session's, `prefer`). */
   encryption?: EncryptionOptions;
+  /** `seed`: the data must already be there (checked up front), and the exit wording is seed's. Default `get`. */
+  mode?: 'get' | 'seed';
 }
 
 /** Runs one torrent until it completes (or forever when seeding); resolves with the exit code. */
 export async function runSwarm(o: RunSwarmOptions): Promise<void> {
-  mkdirSync(o.downloadDir, { recursive: true });
+  const seeding = o.mode === 'seed';
+  // Refused up front: a path we cannot write would otherwise sit at 0% with no error.
+  if (!seeding) ensureWritableDir(o.downloadDir, `-o ${o.downloadDir}`);
+  const presence = seeding && o.source.torrent ? checkSeedData(o.source.torrent, join(o.downloadDir, o.saveName ?? o.source.torrent.name)) : undefined;
   const runtime = createNodeRuntime();
   const session = await Session.create({ runtime, stateDir: o.stateDir, listen: o.listen, encryption: o.encryption });
   const status = new StatusLine();
@@ -109,6 +117,16 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   let failure: Error | undefined;
   let announcer: SwarmAnnouncer | undefined;
   let dhtPeers: DhtPeerSource | undefined;
+  let hintTimer: NodeJS.Timeout | undefined;
+  const tiers = [...(o.source.torrent?.trackers ?? (o.source.magnet?.trackers.length ? [o.source.magnet.trackers] : [])), ...(o.trackers ?? []).map((u) => [u])];
+  let released = false;
+  const release = async (): Promise<void> => {
+    if (released) return;
+    released = true;
+    await session.close();
+    runtime.close();
+  };
+  const sources = newPeerSourceState({ trackers: tiers.some((t) => t.length > 0), dht: !o.noDht, manualPeers: o.peers.map(formatAddress) });
 
   const onEvent = (e: SwarmEvent) => {
     if (e.type === 'complete') announcer?.completed(); // trackers: BEP 3 'completed'
@@ -127,36 +145,78 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
       writeFileSync(join(dir, `${e.torrent.name}.torrent`), wrapInfo(e.torrent.infoBytes));
     }
   };
-  const onSignal = () => finish(130);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // The first Ctrl-C stops cleanly (a bounded `stopped` announce, resume data); a second one exits at once.
+  let signals = 0;
+  const onSignal = () => {
+    if (++signals === 1) {
+      finish(130);
+      return;
+    }
+    status.done();
+    process.stderr.write('interrupted again: exiting now\n');
+    process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     swarm = await session.addTorrent({ torrent: o.source.torrent, magnet: o.source.magnet, downloadDir: o.downloadDir, saveName: o.saveName, onEvent });
+    if (presence) {
+      const s = swarm.stats();
+      const where = join(o.downloadDir, o.saveName ?? swarm.torrent?.name ?? '');
+      if (s.have === 0 && s.total > 0) {
+        throw new SeedDataError(`${where}: none of the data matches the torrent (0 of ${s.total} pieces verified${presence.missing.length ? `; ${describeMissing(presence)}` : ''}); is it the right data?`);
+      }
+      if (s.have < s.total) {
+        process.stderr.write(`${where} holds ${s.have} of ${s.total} pieces${presence.missing.length ? ` (${describeMissing(presence)})` : ''}; seeding those and downloading the rest from peers\n`);
+      }
+    }
     if (o.announceListen && session.listenAddress) process.stdout.write(`listening on ${formatAddress(session.listenAddress)}\n`);
     for (const p of o.peers) swarm.addPeer(p, 'manual');
     // trackers: announce started / periodic / completed / stopped; peers go to the swarm.
     // Not awaited: resolving the default routers must not hold up peers we already have.
     const dhtStarting = o.noDht ? undefined : startDhtPeers({ runtime, swarm, host: o.listen.host, port: session.listenAddress?.port ?? o.listen.port, bootstrap: o.dhtBootstrap ?? [] });
-    void dhtStarting?.then((d) => (dhtPeers = d));
-    announcer = startSwarmAnnouncer({ runtime, swarm, peerId: session.peerId, host: o.listen.host, port: session.listenAddress?.port ?? o.listen.port, tiers: [...(o.source.torrent?.trackers ?? (o.source.magnet?.trackers.length ? [o.source.magnet.trackers] : [])), ...(o.trackers ?? []).map((u) => [u])] });
+    void dhtStarting?.then((d) => {
+      dhtPeers = d;
+      sources.dht = d ? 'running' : 'unavailable';
+    });
+    announcer = startSwarmAnnouncer({ runtime, swarm, peerId: session.peerId, host: o.listen.host, port: session.listenAddress?.port ?? o.listen.port, tiers, onEvent: (e) => noteTrackerEvent(sources, e) });
     const s = swarm;
     const ticker = setInterval(() => status.update(progressLine(s.stats())), 500);
+    const hintMs = seeding ? undefined : peerHintDelayMs();
+    if (hintMs !== undefined) {
+      hintTimer = setTimeout(() => {
+        const st = s.stats();
+        if (st.peers > 0 || st.complete) return;
+        status.done();
+        process.stderr.write(noPeersHint(sources) + '\n');
+      }, hintMs);
+    }
     const code = await finished;
     clearInterval(ticker);
-    (dhtPeers ?? (await dhtStarting))?.stop();
-    await announcer?.stop(); // trackers: 'stopped'
+    clearTimeout(hintTimer);
+    // A DHT node still resolving its bootstrap names is stopped once it is up; nothing waits for it.
+    if (dhtPeers) dhtPeers.stop();
+    else void dhtStarting?.then((d) => d?.stop());
+    await announcer?.stop(); // trackers: 'stopped', within a few seconds
     const stats = swarm.stats();
     status.update(progressLine(stats));
     status.done();
-    await session.close();
-    runtime.close();
+    await release();
     if (failure) throw failure;
     if (code === 0) {
       process.stdout.write(`complete: ${swarm.torrent?.name ?? ''} (${formatBytes(stats.bytesTotal)}), downloaded ${formatBytes(stats.downloaded)}, uploaded ${formatBytes(stats.uploaded)}\n`);
+    } else if (seeding) {
+      process.stderr.write(`stopped seeding ${swarm.torrent?.name ?? ''}: ${stats.have}/${stats.total} pieces, uploaded ${formatBytes(stats.uploaded)}\n`);
     } else {
       process.stderr.write(`interrupted at ${stats.have}/${stats.total} pieces; resume data saved, run the same command to continue\n`);
     }
     process.exitCode = code;
+  } catch (e) {
+    // Failed part way: release what was opened so the process can exit.
+    clearTimeout(hintTimer);
+    await announcer?.stop();
+    await release().catch(() => undefined);
+    throw e;
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);

@@ -70,7 +70,13 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** After a command has finished, how long something left open may keep the process alive. */
+const EXIT_GRACE_MS = 2000;
+
 main(process.argv.slice(2)).then((code) => {
   // A command may have set its own code (get/seed interrupted: 130); keep it.
   process.exitCode = code !== 0 ? code : (process.exitCode ?? 0);
+  // Every command closes what it opened; should a socket or timer slip through, the command
+  // is still over: exit rather than hang. (unref: this timer alone keeps nothing alive.)
+  setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
 });

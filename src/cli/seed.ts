@@ -1,6 +1,8 @@
 /** `shoal seed <torrent> <path-to-data>`: check the data and seed it until interrupted. */
 import { basename, dirname } from 'node:path';
 import type { Command } from 'commander';
+import { PieceLayout } from '../metainfo/layout.js';
+import type { Torrent } from '../metainfo/torrent.js';
 import { ShoalError } from '../errors.js';
 import { readSource, runSwarm } from './get.js';
 import { addEncryptionOption, collect, defaultStateDir, parseEncryption, parseHostPort } from './net-args.js';
@@ -34,7 +36,7 @@ export function registerSeed(program: Command): void {
       const source = readSource(torrentPath);
       if (!source.torrent) throw new ShoalError('seed needs a .torrent file, not a magnet link');
       await runSwarm({
-        source,
+        source: { torrent: renamedSingleFile(source.torrent, basename(path)) },
         downloadDir: dirname(path),
         saveName: basename(path),
         peers: flags.peer.map((p) => parseHostPort(p, '--peer')),
@@ -46,6 +48,18 @@ export function registerSeed(program: Command): void {
         dhtBootstrap: flags.dhtBootstrap,
         noDht: flags.dht === false,
         encryption,
+        mode: 'seed',
       });
     });
+}
+
+/**
+ * A single-file torrent whose one file is named `name` on disk (the data may be named
+ * differently from the torrent). The storage places a single file by its layout path, which
+ * a save name alone does not change; the info dict, and so the info hash, stays as it is.
+ */
+function renamedSingleFile(torrent: Torrent, name: string): Torrent {
+  if (torrent.multiFile || name === torrent.name) return torrent;
+  const files = torrent.layout.files.map((f) => (f.pad ? f : { ...f, path: [name] }));
+  return { ...torrent, layout: new PieceLayout(files, torrent.layout.pieceLength) };
 }

@@ -5,7 +5,9 @@ import { formatAddress, type Runtime } from '../runtime/types.js';
 import type { Swarm } from '../swarm/swarm.js';
 import { Announcer, TrackerClient, type AnnouncerEvent, type TransferCounters } from '../tracker/announcer.js';
 import { TRACKER_DEFAULTS } from '../tracker/server-core.js';
-import { startTrackerServer } from '../tracker/server.js';
+import { TrackerListenError } from '../tracker/errors.js';
+import { startTrackerServer, type TrackerServer } from '../tracker/server.js';
+import { ShoalError } from '../errors.js';
 import { UsageError } from './errors.js';
 import { parseHostPort } from './net-args.js';
 
@@ -18,6 +20,7 @@ interface TrackerFlags {
   maxPeers: string;
   maxPeersPerTorrent: string;
   maxTorrents: string;
+  maxEntriesPerIp: string;
 }
 
 function positiveInt(v: string, flag: string): number {
@@ -38,14 +41,13 @@ export function registerTracker(program: Command): void {
     .option('--max-peers <n>', 'peers kept overall; beyond it announces are answered but not stored', String(TRACKER_DEFAULTS.maxPeers))
     .option('--max-peers-per-torrent <n>', 'peers kept per torrent; beyond it announces are answered but not stored', String(TRACKER_DEFAULTS.maxPeersPerTorrent))
     .option('--max-torrents <n>', 'torrents tracked; announces for new ones beyond it get a failure', String(TRACKER_DEFAULTS.maxTorrents))
+    .option('--max-entries-per-ip <n>', 'peer entries one address (IPv6: one /64) may hold over all torrents; beyond it its announces are not stored and new torrents are refused', String(TRACKER_DEFAULTS.maxEntriesPerIp))
     .action(async (flags: TrackerFlags) => {
       if (!flags.http && !flags.udp) throw new UsageError('tracker needs --http and/or --udp');
       const interval = positiveInt(flags.interval, '--interval');
       const maxNumwant = Number(flags.numwant);
       if (!Number.isInteger(maxNumwant) || maxNumwant < 0) throw new UsageError('--numwant must be a non-negative integer');
-      const runtime = createNodeRuntime();
-      const server = await startTrackerServer({
-        runtime,
+      const options = {
         http: flags.http ? parseHostPort(flags.http, '--http') : undefined,
         udp: flags.udp ? parseHostPort(flags.udp, '--udp') : undefined,
         allowListFile: flags.allowList,
@@ -55,7 +57,17 @@ export function registerTracker(program: Command): void {
         maxPeers: positiveInt(flags.maxPeers, '--max-peers'),
         maxPeersPerTorrent: positiveInt(flags.maxPeersPerTorrent, '--max-peers-per-torrent'),
         maxTorrents: positiveInt(flags.maxTorrents, '--max-torrents'),
-      });
+        maxEntriesPerIp: positiveInt(flags.maxEntriesPerIp, '--max-entries-per-ip'),
+      };
+      const runtime = createNodeRuntime();
+      let server: TrackerServer;
+      try {
+        server = await startTrackerServer({ runtime, ...options });
+      } catch (e) {
+        runtime.close();
+        if (e instanceof TrackerListenError) throw new ShoalError(`--${e.transport} ${e.address}: ${e.problem}${e.code === 'EADDRINUSE' ? ' (another program is listening there; choose another port)' : ''}`, { cause: e });
+        throw e;
+      }
       if (server.http) process.stdout.write(`http tracker on http://${formatAddress(server.http.address)}/announce\n`);
       if (server.udp) process.stdout.write(`udp tracker on udp://${formatAddress(server.udp.address)}/announce\n`);
       await new Promise<void>((resolve) => {
@@ -72,9 +84,12 @@ export function registerTracker(program: Command): void {
 export interface SwarmAnnouncer {
   /** Announce `completed` (only when the swarm started incomplete). */
   completed(): void;
-  /** Announce `stopped` (bounded to a few seconds) and stop re-announcing. */
+  /** Announce `stopped` (bounded by `stopDeadlineMs`), stop re-announcing and cancel whatever is in flight. */
   stop(): Promise<void>;
 }
+
+/** How long the `stopped` announce on exit may take, an announce still in flight included (default). */
+export const STOPPED_ANNOUNCE_DEADLINE_MS = 3000;
 
 export interface SwarmAnnouncerOptions {
   readonly runtime: Runtime;
@@ -86,6 +101,8 @@ export interface SwarmAnnouncerOptions {
   readonly tiers: readonly (readonly string[])[];
   /** Every announcer event (the daemon keeps per-tracker status from them). */
   readonly onEvent?: (e: AnnouncerEvent) => void;
+  /** Overall deadline of `stop()` (default `STOPPED_ANNOUNCE_DEADLINE_MS`): an unreachable tracker cannot hold up exit. */
+  readonly stopDeadlineMs?: number;
 }
 
 /** Starts announcing a swarm to its trackers; a no-op when there are none. */
@@ -128,7 +145,11 @@ export function startSwarmAnnouncer(o: SwarmAnnouncerOptions): SwarmAnnouncer | 
       announcer.completed();
     },
     stop: async () => {
-      await Promise.race([announcer.stop(), new Promise<void>((r) => setTimeout(r, 5000).unref())]);
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((r) => (timer = setTimeout(r, o.stopDeadlineMs ?? STOPPED_ANNOUNCE_DEADLINE_MS)));
+      await Promise.race([announcer.stop(), deadline]);
+      clearTimeout(timer);
+      // Cancels requests still waiting (UDP retransmits, HTTP fetches): nothing keeps the process alive.
       client.close();
     },
   };

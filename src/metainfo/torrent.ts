@@ -90,7 +90,7 @@ export const MAX_PIECE_LENGTH = ((1 << 15) - 1) * BLOCK_SIZE;
 export const PARSE_TORRENT_DEFAULTS: Required<ParseTorrentOptions> = {
   maxSize: 64 * 1024 * 1024,
   maxFiles: 1_000_000,
-  maxPieces: 16_000_000,
+  maxPieces: 2_097_152, // libtorrent's load_torrent_limits max_pieces (0x200000); the picker is built per piece
   maxPathDepth: 32,
   maxPieceLength: MAX_PIECE_LENGTH,
   maxDuplicateFilenames: 500,

@@ -31,6 +31,8 @@ export interface SessionOptions {
   readonly maxConnections?: number;
   /** Message Stream Encryption policy and limits (default policy `prefer`; see docs/encryption.md). */
   readonly encryption?: EncryptionOptions;
+  /** Regular unchoke slots of each torrent, or 'auto' from upload rates (default 8; docs/swarm.md). */
+  readonly unchokeSlots?: number | 'auto';
 }
 
 export interface AddTorrentOptions {
@@ -113,6 +115,7 @@ export class Session {
       onEvent: o.onEvent,
       rateLimiters: o.rateLimiters,
       dialer: this.dialer,
+      unchokeSlots: this.options.unchokeSlots,
       globalConnections: { get max() { return session.maxConnections; }, count: () => this.cachedConnectionCount() },
       openStorage: async (torrent) => {
         const named = o.saveName && o.saveName !== torrent.name ? { ...torrent, name: o.saveName } : torrent;

@@ -1,22 +1,31 @@
 /**
  * The choker (BEP 3 tit-for-tat): which peers we upload to.
  *
- * - Downloading: `regularSlots` (4) unchoke slots go to the interested, non-snubbed peers
- *   that upload to us fastest.
- * - Seeding: slots go to the peers we upload to fastest, but a peer that has held a slot
+ * - Slots: `regularSlots` (8, libtorrent's `unchoke_slots_limit`) regular unchoke slots, or
+ *   `'auto'`: sized from the measured upload rates the way libtorrent's rate-based choker
+ *   does (one slot per peer we upload to faster than a threshold that rises 2 KiB/s per
+ *   slot, starting at 1 KiB/s, plus one; never fewer than `minAutoSlots`).
+ * - Downloading: the slots go to the interested, non-snubbed peers that upload to us
+ *   fastest.
+ * - Seeding: the slots go to the peers we upload to fastest, but a peer that has held a slot
  *   for `seedRotationMs` makes way (round robin), so every leecher gets a turn.
+ * - A free slot is filled at once (`fill`): a peer that becomes interested while fewer than
+ *   the slots are taken is unchoked without waiting for the next rechoke round.
  * - One optimistic unchoke, rotated every `optimisticIntervalMs` (30 s), picks a random
  *   choked interested peer; newly connected peers are three times as likely (they have
  *   nothing to trade yet).
  * - Anti-snubbing: a peer that unchoked us but sent no block for `snubTimeoutMs` (60 s) is
  *   snubbed: it loses its regular slot and can only be unchoked optimistically.
  *
- * A pure decision: the caller measures rates and applies the result.
+ * Pure decisions: the caller measures rates and applies the result.
  */
 import type { Random } from '../runtime/types.js';
 
 export interface ChokerOptions {
-  regularSlots?: number;
+  /** Regular unchoke slots, or 'auto' to size them from upload rates (default 8). */
+  regularSlots?: number | 'auto';
+  /** The fewest regular slots 'auto' opens (default 2). */
+  minAutoSlots?: number;
   optimisticIntervalMs?: number;
   snubTimeoutMs?: number;
   /** A peer connected more recently than this counts as new for the optimistic draw. */
@@ -25,12 +34,17 @@ export interface ChokerOptions {
 }
 
 export const CHOKER_DEFAULTS: Required<ChokerOptions> = {
-  regularSlots: 4,
+  regularSlots: 8,
+  minAutoSlots: 2,
   optimisticIntervalMs: 30_000,
   snubTimeoutMs: 60_000,
   newPeerMs: 60_000,
   seedRotationMs: 60_000,
 };
+
+/** libtorrent's rate-based choker: the first extra slot needs 1 KiB/s, each further one 2 KiB/s more. */
+const AUTO_FIRST_THRESHOLD = 1024;
+const AUTO_THRESHOLD_STEP = 2048;
 
 export interface ChokerPeer<P> {
   readonly peer: P;
@@ -60,6 +74,9 @@ export class Choker<P> {
 
   constructor(private readonly random: Random, options: ChokerOptions = {}) {
     this.o = { ...CHOKER_DEFAULTS, ...options };
+    const slots = this.o.regularSlots;
+    if (slots !== 'auto' && !(Number.isSafeInteger(slots) && slots >= 0)) throw new RangeError(`unchoke slots must be a whole number >= 0 or 'auto', got ${slots}`);
+    if (!(Number.isSafeInteger(this.o.minAutoSlots) && this.o.minAutoSlots >= 1)) throw new RangeError(`minAutoSlots must be a whole number >= 1, got ${this.o.minAutoSlots}`);
   }
 
   isSnubbed(p: ChokerPeer<P>, now: number): boolean {
@@ -68,17 +85,24 @@ export class Choker<P> {
     return now - since > this.o.snubTimeoutMs;
   }
 
-  /** Recomputes who is unchoked; call every ~10 s and when peers come or go. */
-  rechoke(peers: readonly ChokerPeer<P>[], now: number, seeding: boolean): ChokeDecision<P> {
-    const candidates = peers.filter((p) => p.interested && !this.isSnubbed(p, now));
-    if (seeding) {
-      // Round robin: peers that held a slot too long go to the back.
-      const expired = (p: ChokerPeer<P>) => p.unchokedSince !== undefined && now - p.unchokedSince >= this.o.seedRotationMs;
-      candidates.sort((a, b) => Number(expired(a)) - Number(expired(b)) || b.uploadRate - a.uploadRate || a.connectedAt - b.connectedAt);
-    } else {
-      candidates.sort((a, b) => b.downloadRate - a.downloadRate || b.uploadRate - a.uploadRate || a.connectedAt - b.connectedAt);
+  /** Regular slots now: the fixed number, or (auto) from the upload rates. */
+  slots(peers: readonly ChokerPeer<P>[]): number {
+    if (this.o.regularSlots !== 'auto') return this.o.regularSlots;
+    const rates = peers.map((p) => p.uploadRate).sort((a, b) => b - a);
+    let slots = 0;
+    let threshold = AUTO_FIRST_THRESHOLD;
+    for (const r of rates) {
+      if (r < threshold) break;
+      slots++;
+      threshold += AUTO_THRESHOLD_STEP;
     }
-    const unchoke = new Set<P>(candidates.slice(0, this.o.regularSlots).map((p) => p.peer));
+    return Math.max(this.o.minAutoSlots, slots + 1);
+  }
+
+  /** Recomputes who is unchoked; call every ~10 s. */
+  rechoke(peers: readonly ChokerPeer<P>[], now: number, seeding: boolean): ChokeDecision<P> {
+    const candidates = this.ranked(peers, now, seeding);
+    const unchoke = new Set<P>(candidates.slice(0, this.slots(peers)).map((p) => p.peer));
 
     const stillThere = this.optimistic !== undefined && peers.some((p) => p.peer === this.optimistic && p.interested);
     if (!stillThere || now - this.optimisticAt >= this.o.optimisticIntervalMs) {
@@ -91,6 +115,40 @@ export class Choker<P> {
     }
     if (this.optimistic !== undefined) unchoke.add(this.optimistic);
     return { unchoke, optimistic: this.optimistic };
+  }
+
+  /**
+   * Peers to unchoke now, without choking anyone, to fill free regular slots: called when a
+   * peer becomes interested, loses interest or leaves, so nobody waits for the next round
+   * while a slot is free. The optimistic unchoke does not hold a regular slot.
+   */
+  fill(peers: readonly ChokerPeer<P>[], now: number, seeding: boolean): P[] {
+    let taken = 0;
+    for (const p of peers) if (p.unchokedSince !== undefined && p.interested && p.peer !== this.optimistic) taken++;
+    let free = this.slots(peers) - taken;
+    const out: P[] = [];
+    if (free <= 0) return out;
+    for (const p of this.ranked(peers, now, seeding)) {
+      if (free <= 0) break;
+      if (p.unchokedSince !== undefined) continue;
+      out.push(p.peer);
+      free--;
+    }
+    return out;
+  }
+
+  /** Interested, non-snubbed peers, best claim to a regular slot first. */
+  private ranked(peers: readonly ChokerPeer<P>[], now: number, seeding: boolean): ChokerPeer<P>[] {
+    const candidates = peers.filter((p) => p.interested && !this.isSnubbed(p, now));
+    if (seeding) {
+      // Round robin: peers that held a slot too long go to the back; among the rest, the ones
+      // we upload to fastest, then those waiting longest.
+      const expired = (p: ChokerPeer<P>) => p.unchokedSince !== undefined && now - p.unchokedSince >= this.o.seedRotationMs;
+      candidates.sort((a, b) => Number(expired(a)) - Number(expired(b)) || b.uploadRate - a.uploadRate || a.connectedAt - b.connectedAt);
+    } else {
+      candidates.sort((a, b) => b.downloadRate - a.downloadRate || b.uploadRate - a.uploadRate || a.connectedAt - b.connectedAt);
+    }
+    return candidates;
   }
 
   private drawOptimistic(pool: readonly ChokerPeer<P>[], now: number): P | undefined {

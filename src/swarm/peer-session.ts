@@ -29,6 +29,7 @@ export class PeerSession {
   closed = false;
   private timer: TimerHandle | undefined;
   private timerAt = Infinity;
+  private flushQueued = false;
   private handler: PeerSessionHandler | undefined;
 
   constructor(
@@ -68,6 +69,20 @@ export class PeerSession {
     if (out.length === 1) this.stream.write(out[0]);
     else if (out.length > 1) this.stream.writev(out);
     this.armTimer();
+  }
+
+  /**
+   * Flushes once the current run of promise reactions is over: blocks served from one read
+   * (a piece loaded once, several requests answered from it) go out in one write, not one
+   * write each.
+   */
+  flushSoon(): void {
+    if (this.flushQueued || this.closed) return;
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      this.flush();
+    });
   }
 
   private armTimer(): void {

@@ -7,12 +7,21 @@
  * - per-piece priorities (0 = skip; higher first), set from file priorities by the caller;
  * - a streaming window: pieces in [from, from + size) are taken in order before any other;
  * - strict end game: only once every missing block is requested may a block be requested
- *   from a second peer; when it arrives the others are told to cancel.
+ *   from a second peer, and only by a peer with nothing outstanding, `endGameRequests` (1)
+ *   at a time, the block fewest peers are fetching, newest piece first (as libtorrent: a
+ *   busy block only for an idle peer; many seeders with deep queues otherwise fetch much of
+ *   the tail twice); when it arrives the others are told to cancel.
+ *
+ * The order is kept incrementally: pieces still to start sit in one `PieceBands` per
+ * priority, banded by availability, so a pick reads the front of the highest band instead
+ * of scanning every piece; a peer's have moves one piece one band (O(1)). Seeds are
+ * counted once (`addSeed`), not per piece. `done` and interest read counters, not scans.
  *
  * A pure data structure: no I/O, no clock; randomness comes from the caller.
  */
 import type { Random } from '../runtime/types.js';
 import { Bitfield } from '../util/bitfield.js';
+import { PieceBands } from './piece-bands.js';
 
 export const BLOCK_LENGTH = 16 * 1024;
 export const MAX_PRIORITY = 7;
@@ -20,6 +29,8 @@ export const MAX_PRIORITY = 7;
 export interface PiecePickerOptions {
   /** Pieces picked at random before switching to rarest first (default 4). */
   randomFirstPieces?: number;
+  /** End game: blocks already requested elsewhere that an idle peer may ask for at once (default 1). */
+  endGameRequests?: number;
 }
 
 /** A block of a piece (same shape as the wire's `BlockRef`). */
@@ -36,6 +47,8 @@ export interface PickContext<P> {
   readonly has: { has(i: number): boolean };
   /** True when the peer has every piece (a seed): skips the per-piece check. */
   readonly isSeed?: boolean;
+  /** Requests the peer owes us now; end game duplicates go only to a peer with none (default 0). */
+  readonly outstanding?: number;
 }
 
 const NONE = 0, REQUESTED = 1, RECEIVED = 2;
@@ -56,14 +69,25 @@ class Partial<P> {
 
 export class PiecePicker<P> {
   readonly have: Bitfield;
+  /** Peers that have each piece, seeds not counted (they are `seeds`). */
   private readonly availability: Uint32Array;
+  private seeds = 0;
   private readonly priority: Uint8Array;
   private readonly partials = new Map<number, Partial<P>>();
+  /** Pieces wanted, not had and not started, per priority (index 0 unused), banded by availability. */
+  private readonly bands: PieceBands[] = [];
+  /** Each piece's place in its band (-1: not in one). */
+  private readonly bandPos: Int32Array;
+  /** Wanted pieces (priority > 0) not yet verified. */
+  private missing = 0;
   /** Unrequested blocks over all wanted pieces; end game starts when it reaches 0. */
   private unrequestedBlocks = 0;
   private readonly randomFirst: number;
+  private readonly endGameRequests: number;
   private streamFrom = -1;
   private streamSize = 0;
+  /** Scratch for the partial-piece pass (reused: pick runs per refill). */
+  private readonly scratch: number[] = [];
 
   /**
    * @param pieceBytes bytes of each piece that travel on the wire (pad-only tails excluded)
@@ -74,7 +98,21 @@ export class PiecePicker<P> {
     this.availability = new Uint32Array(n);
     this.priority = new Uint8Array(n).fill(1);
     this.randomFirst = options.randomFirstPieces ?? 4;
+    this.endGameRequests = options.endGameRequests ?? 1;
+    this.bandPos = new Int32Array(n).fill(-1);
+    for (let prio = 0; prio <= MAX_PRIORITY; prio++) this.bands.push(new PieceBands(this.bandPos));
     for (let i = 0; i < n; i++) this.unrequestedBlocks += this.blockCount(i);
+    // Every piece starts wanted (priority 1), not had, seen by nobody.
+    this.bands[1].fillKeyZero(n);
+    this.missing = n;
+  }
+
+  /** Puts a piece in its band if it is wanted, not had and not started. */
+  private enlist(i: number): void {
+    if (this.bandPos[i] < 0 && this.priority[i] > 0 && !this.have.has(i) && !this.partials.has(i)) this.bands[this.priority[i]].insert(i, this.availability[i]);
+  }
+  private delist(i: number): void {
+    if (this.bandPos[i] >= 0) this.bands[this.priority[i]].remove(i, this.availability[i]);
   }
 
   get pieceCount(): number {
@@ -91,8 +129,7 @@ export class PiecePicker<P> {
 
   /** True when every wanted piece is verified. */
   get done(): boolean {
-    for (let i = 0; i < this.pieceCount; i++) if (this.priority[i] > 0 && !this.have.has(i)) return false;
-    return true;
+    return this.missing === 0;
   }
 
   get inEndGame(): boolean {
@@ -102,10 +139,15 @@ export class PiecePicker<P> {
   // --- availability -------------------------------------------------------
 
   peerHas(piece: number): void {
-    this.availability[piece]++;
+    const a = this.availability[piece];
+    if (this.bandPos[piece] >= 0) this.bands[this.priority[piece]].increment(piece, a);
+    this.availability[piece] = a + 1;
   }
   peerLost(piece: number): void {
-    if (this.availability[piece] > 0) this.availability[piece]--;
+    const a = this.availability[piece];
+    if (a === 0) return;
+    if (this.bandPos[piece] >= 0) this.bands[this.priority[piece]].decrement(piece, a);
+    this.availability[piece] = a - 1;
   }
   peerBitfield(bits: { has(i: number): boolean }, delta: 1 | -1 = 1): void {
     for (let i = 0; i < this.pieceCount; i++) {
@@ -114,8 +156,16 @@ export class PiecePicker<P> {
       else this.peerLost(i);
     }
   }
+  /** A seed (every piece) joined: counted once, not per piece. */
+  addSeed(): void {
+    this.seeds++;
+  }
+  /** A seed counted with `addSeed` left. */
+  removeSeed(): void {
+    if (this.seeds > 0) this.seeds--;
+  }
   availabilityOf(piece: number): number {
-    return this.availability[piece];
+    return this.availability[piece] + this.seeds;
   }
 
   // --- priorities -----------------------------------------------------------
@@ -129,7 +179,10 @@ export class PiecePicker<P> {
       if (old === 0) this.unrequestedBlocks += this.blockCount(piece);
       if (p === 0) this.unrequestedBlocks -= this.blockCount(piece);
     }
+    if (!this.have.has(piece)) this.missing += (p > 0 ? 1 : 0) - (old > 0 ? 1 : 0);
+    this.delist(piece);
     this.priority[piece] = p;
+    this.enlist(piece);
   }
   priorityOf(piece: number): number {
     return this.priority[piece];
@@ -163,8 +216,10 @@ export class PiecePicker<P> {
     }
     // 2. finish partial pieces (highest priority first)
     if (out.length < count && this.partials.size > 0) {
-      const partial = [...this.partials.keys()].filter((i) => this.partials.get(i)!.unrequested > 0 && has(i));
-      partial.sort((a, b) => this.priority[b] - this.priority[a] || this.availability[a] - this.availability[b]);
+      const partial = this.scratch;
+      partial.length = 0;
+      for (const [i, p] of this.partials) if (p.unrequested > 0 && has(i)) partial.push(i);
+      if (partial.length > 1) partial.sort((a, b) => this.priority[b] - this.priority[a] || this.availability[a] - this.availability[b]);
       for (const i of partial) {
         if (out.length >= count) break;
         this.takeBlocks(i, ctx.peer, count, out);
@@ -172,17 +227,17 @@ export class PiecePicker<P> {
     }
     // 3. new pieces: random first, then rarest first
     while (out.length < count) {
-      const next = this.have.count < this.randomFirst ? this.randomPiece(has) : this.rarestPiece(has);
+      const next = this.have.count < this.randomFirst ? this.randomPiece(has) : this.rarestPiece(has, ctx.isSeed === true);
       if (next < 0) break;
       this.takeBlocks(next, ctx.peer, count, out);
     }
     // 4. end game: duplicate requests for blocks others are fetching
-    if (out.length < count && this.unrequestedBlocks === 0) this.endGamePick(ctx.peer, has, count, out);
+    if (out.length === 0 && this.unrequestedBlocks === 0 && (ctx.outstanding ?? 0) === 0) this.endGamePick(ctx.peer, has, Math.min(count, this.endGameRequests), out);
     return out;
   }
 
   private startable(i: number, has: (i: number) => boolean): boolean {
-    return this.wants(i) && !this.partials.has(i) && this.availability[i] > 0 && has(i);
+    return this.bandPos[i] >= 0 && this.availabilityOf(i) > 0 && has(i);
   }
 
   private randomPiece(has: (i: number) => boolean): number {
@@ -191,34 +246,38 @@ export class PiecePicker<P> {
       const i = this.random.int(n);
       if (this.startable(i, has)) return i;
     }
-    return this.rarestPiece(has);
+    return this.rarestPiece(has, false);
   }
 
-  /** The startable piece with the highest priority, then the lowest availability; ties broken at random. */
-  private rarestPiece(has: (i: number) => boolean): number {
-    const n = this.pieceCount;
-    if (n === 0) return -1;
-    let best = -1, bestPrio = -1, bestAvail = Infinity, ties = 0;
-    const start = this.random.int(n);
-    for (let k = 0; k < n; k++) {
-      const i = (start + k) % n;
-      if (!this.startable(i, has)) continue;
-      const prio = this.priority[i], avail = this.availability[i];
-      if (prio > bestPrio || (prio === bestPrio && avail < bestAvail)) {
-        best = i;
-        bestPrio = prio;
-        bestAvail = avail;
-        ties = 1;
-      } else if (prio === bestPrio && avail === bestAvail && this.random.int(++ties) === 0) {
-        best = i;
+  /**
+   * The startable piece with the highest priority, then the lowest availability; among
+   * equals, the first the peer has from a random place in the band. Reads bands from the
+   * front, so the cost is the pieces skipped (none for a seed), not the torrent's size.
+   */
+  private rarestPiece(has: (i: number) => boolean, peerIsSeed: boolean): number {
+    for (let prio = MAX_PRIORITY; prio > 0; prio--) {
+      const bands = this.bands[prio];
+      if (bands.size === 0) continue;
+      const items = bands.items;
+      for (let k = this.seeds > 0 ? 0 : 1; k < bands.keys; k++) {
+        const [begin, end] = bands.band(k);
+        const len = end - begin;
+        if (len === 0) continue;
+        const off = this.random.int(len);
+        if (peerIsSeed) return items[begin + off];
+        for (let j = 0; j < len; j++) {
+          const i = items[begin + ((off + j) % len)];
+          if (has(i)) return i;
+        }
       }
     }
-    return best;
+    return -1;
   }
 
   private takeBlocks(piece: number, peer: P, count: number, out: BlockRef[]): void {
     let p = this.partials.get(piece);
     if (!p) {
+      this.delist(piece);
       p = new Partial<P>(this.blockCount(piece));
       this.partials.set(piece, p);
     }
@@ -232,16 +291,25 @@ export class PiecePicker<P> {
     }
   }
 
+  /** Busy blocks for an idle peer: fewest requesters first, newest piece first (likely last in the others' queues). */
   private endGamePick(peer: P, has: (i: number) => boolean, count: number, out: BlockRef[]): void {
-    for (const [piece, p] of this.partials) {
-      if (!has(piece)) continue;
-      for (let b = 0; b < p.blocks && out.length < count; b++) {
-        const who = p.requesters[b];
-        if (p.state[b] !== REQUESTED || !who || who.includes(peer)) continue;
-        who.push(peer);
-        out.push({ index: piece, begin: b * BLOCK_LENGTH, length: this.blockLength(piece, b) });
+    const pieces = [...this.partials.keys()].filter(has).reverse();
+    while (out.length < count) {
+      let bestPiece = -1, bestBlock = -1, fewest = Infinity;
+      for (const piece of pieces) {
+        const p = this.partials.get(piece)!;
+        for (let b = p.blocks - 1; b >= 0; b--) {
+          const who = p.requesters[b];
+          if (p.state[b] !== REQUESTED || !who || who.includes(peer) || who.length >= fewest) continue;
+          bestPiece = piece;
+          bestBlock = b;
+          fewest = who.length;
+        }
+        if (fewest === 1) break;
       }
-      if (out.length >= count) return;
+      if (bestPiece < 0) return;
+      this.partials.get(bestPiece)!.requesters[bestBlock]!.push(peer);
+      out.push({ index: bestPiece, begin: bestBlock * BLOCK_LENGTH, length: this.blockLength(bestPiece, bestBlock) });
     }
   }
 
@@ -284,7 +352,10 @@ export class PiecePicker<P> {
     p.requesters[b] = undefined;
     p.unrequested++;
     this.unrequestedBlocks++;
-    if (p.received === 0 && p.unrequested === p.blocks) this.partials.delete(ref.index);
+    if (p.received === 0 && p.unrequested === p.blocks) {
+      this.partials.delete(ref.index);
+      this.enlist(ref.index);
+    }
   }
 
   /** The piece passed its hash check. */
@@ -296,7 +367,8 @@ export class PiecePicker<P> {
     } else if (!this.have.has(piece) && this.priority[piece] > 0) {
       this.unrequestedBlocks -= this.blockCount(piece);
     }
-    this.have.set(piece);
+    this.delist(piece);
+    if (this.have.set(piece) && this.priority[piece] > 0) this.missing--;
   }
 
   /** The piece failed its hash check: every block must be fetched again. */
@@ -305,6 +377,7 @@ export class PiecePicker<P> {
     if (!p) return;
     this.unrequestedBlocks += p.blocks - p.unrequested;
     this.partials.delete(piece);
+    this.enlist(piece);
   }
 
   /** Marks pieces we already have (resume data, a check of existing files). */
@@ -319,7 +392,11 @@ export class PiecePicker<P> {
 
   /** True when this peer has a piece we want (we are interested in it). */
   interestedIn(has: { has(i: number): boolean }, isSeed = false): boolean {
-    for (let i = 0; i < this.pieceCount; i++) if (this.wants(i) && (isSeed || has.has(i))) return true;
+    if (this.missing === 0) return false;
+    if (isSeed) return true;
+    // Only the pieces still missing: those started, then those in the bands.
+    for (const i of this.partials.keys()) if (this.wants(i) && has.has(i)) return true;
+    for (let prio = MAX_PRIORITY; prio > 0; prio--) for (const i of this.bands[prio].items) if (has.has(i)) return true;
     return false;
   }
 }

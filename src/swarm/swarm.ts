@@ -10,7 +10,7 @@ import type { PieceStorage } from '../storage/types.js';
 import { PeerConnection, PexState, type PeerEvent, type PieceGeometry } from '../wire/index.js';
 import { MetadataExchange, serveHashes } from './metadata-exchange.js';
 import { Choker } from './choker.js';
-import { applyChoke } from './choking.js';
+import { applyChoke, fillSlots } from './choking.js';
 import { PeerPool, type PeerSource } from './peer-pool.js';
 import { PeerSession } from './peer-session.js';
 import { PeerDialer } from './peer-dialer.js';
@@ -62,7 +62,7 @@ export class Swarm implements TransferContext {
       drainUploads(this);
       this.refillAll();
     });
-    this.choker = new Choker(options.runtime.random);
+    this.choker = new Choker(options.runtime.random, options.unchokeSlots !== undefined ? { regularSlots: options.unchokeSlots } : {});
     if (!options.torrent && !options.infoHashV1 && !options.infoHashV2) throw new Error('a swarm needs a torrent or an info hash');
     this.metadata = new MetadataExchange(options.runtime, options.torrent ? undefined : { infoHashV1: options.infoHashV1, infoHashV2: options.infoHashV2 }, {
       ban: (peer, reason) => this.ban(peer, reason),
@@ -219,12 +219,13 @@ export class Swarm implements TransferContext {
     if (picker) {
       for (const r of peer.conn.outstandingRequests.values()) picker.requestDropped(r, peer);
       const bits = peer.conn.peerPieces;
-      if (peer.isSeed) for (let i = 0; i < picker.pieceCount; i++) picker.peerLost(i);
+      if (peer.isSeed) picker.removeSeed();
       else if (bits) picker.peerBitfield(bits, -1);
     }
     this.emit({ type: 'peer-disconnected', address: peer.key, reason });
     if (!this.stopped) {
       for (const p of this.peers.values()) fillRequests(this, p);
+      this.fillSlots();
       this.dial();
     }
   }
@@ -293,25 +294,26 @@ export class Swarm implements TransferContext {
     switch (m.type) {
       case 'have':
         picker?.peerHas(m.index);
-        if (picker && picker.wants(m.index)) this.updateInterest(peer);
+        // One wanted piece is enough to be interested: no scan of the peer's pieces.
+        if (picker && picker.wants(m.index) && !peer.conn.amInterested) {
+          peer.conn.interested();
+          peer.flush();
+        }
         return fillRequests(this, peer);
-      case 'bitfield': {
-        const bits = peer.conn.peerPieces;
-        if (picker && bits) picker.peerBitfield(bits);
-        peer.isSeed = bits?.complete ?? false;
+      case 'bitfield':
+        this.countAvailability(peer);
         this.updateInterest(peer);
         return;
-      }
       case 'have_all':
-        peer.isSeed = true;
-        if (picker) for (let i = 0; i < picker.pieceCount; i++) picker.peerHas(i);
+        this.countAvailability(peer);
         this.updateInterest(peer);
         return;
       case 'unchoke':
         return fillRequests(this, peer);
       case 'interested':
       case 'not_interested':
-        return this.rechoke(false);
+        // A free slot goes to an interested peer at once, not at the next round.
+        return this.fillSlots();
       case 'piece':
         return handlePieceMessage(this, peer, m.index, m.begin, m.block);
       case 'request':
@@ -336,9 +338,12 @@ export class Swarm implements TransferContext {
   afterPiece(piece: number, ok: boolean): void {
     if (ok) {
       this.emit({ type: 'piece-verified', piece });
+      // The have goes out with the refill's requests below, or on its own once this run ends.
       for (const p of this.peers.values()) {
+        // A peer still handshaking learns of the piece from our bitfield when it completes.
+        if (p.conn.state !== 'open') continue;
         p.conn.sendHave(piece);
-        p.flush();
+        p.flushSoon();
       }
       void this.recorder?.maybeSave(this.runtime.clock.now());
       this.checkComplete();
@@ -362,21 +367,31 @@ export class Swarm implements TransferContext {
     if (!g || peer.conn.geometry) return;
     this.onPeerEvents(peer, peer.conn.setGeometry(g));
     if (peer.closed || !this.picker) return;
-    const bits = peer.conn.peerPieces;
-    if (bits) {
-      peer.isSeed = bits.complete;
-      this.picker.peerBitfield(bits);
-    }
+    this.countAvailability(peer);
     this.updateInterest(peer);
+  }
+
+  /** Counts a peer's bitfield (or have_all) in the picker once: a seed as one seed, others per piece. */
+  private countAvailability(peer: PeerSession): void {
+    const picker = this.picker, bits = peer.conn.peerPieces;
+    if (!picker || !bits) return;
+    peer.isSeed = bits.complete;
+    if (peer.isSeed) picker.addSeed();
+    else picker.peerBitfield(bits);
   }
 
   // --- choking, ticking ------------------------------------------------------------------
 
-  rechoke(force: boolean): void {
+  /** A rechoke round (every `rechokeIntervalMs`). */
+  rechoke(): void {
     const now = this.runtime.clock.now();
-    if (!force && now - this.lastRechoke < 1000) return;
     this.lastRechoke = now;
     applyChoke(this.choker, [...this.peers.values()], now, this.picker?.done ?? false);
+  }
+
+  /** Unchokes interested peers into free slots, choking nobody. */
+  private fillSlots(): void {
+    fillSlots(this.choker, [...this.peers.values()], this.runtime.clock.now(), this.picker?.done ?? false);
   }
 
   private scheduleTick(): void {
@@ -391,7 +406,7 @@ export class Swarm implements TransferContext {
     const now = this.runtime.clock.now();
     this.dial();
     this.metadata.request();
-    if (now - this.lastRechoke >= (this.opts.rechokeIntervalMs ?? 10_000)) this.rechoke(true);
+    if (now - this.lastRechoke >= (this.opts.rechokeIntervalMs ?? 10_000)) this.rechoke();
     const picker = this.picker;
     for (const p of this.peers.values()) {
       // Requests a silent peer owes us go back to the pool (a late answer is still taken).
@@ -404,7 +419,7 @@ export class Swarm implements TransferContext {
       if (picker?.done && p.isSeed) p.close('both sides are seeds');
     }
     const pex = this.pex.poll([...this.peers.values()].map((p) => ({ host: p.address.host, port: p.address.port, flags: 0 })), now);
-    if (pex) for (const p of this.peers.values()) if (p.conn.sendPex(pex)) p.flush();
+    if (pex) for (const p of this.peers.values()) if (p.conn.state === 'open' && p.conn.sendPex(pex)) p.flush();
     for (const p of this.peers.values()) fillRequests(this, p);
   }
 

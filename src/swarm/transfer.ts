@@ -67,7 +67,7 @@ export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
   if (limited <= 0) return;
   const peerHas = conn.peerPieces ?? EMPTY;
   const has = conn.peerChoking ? { has: (i: number) => allowed.has(i) && peerHas.has(i) } : peerHas;
-  const blocks = picker.pick({ peer, has, isSeed: peer.isSeed && !conn.peerChoking }, limited);
+  const blocks = picker.pick({ peer, has, isSeed: peer.isSeed && !conn.peerChoking, outstanding: conn.outstandingRequests.size }, limited);
   // The download limit is charged when we ask: a request is a promise of that many bytes.
   if (ctx.limits.download.length > 0) for (const b of blocks) consumeAcross(ctx.limits.download, b.length);
   for (let k = 0; k < blocks.length; k++) {
@@ -202,7 +202,7 @@ function sendBlock(ctx: TransferContext, peer: PeerSession, storage: PieceStorag
         peer.upload.add(length, now);
         ctx.totals.uploaded += length;
       }
-      peer.flush();
+      peer.flushSoon();
     },
     (e: unknown) => {
       if (!(e instanceof PieceNotAvailableError)) ctx.emit({ type: 'error', error: e as Error });

@@ -32,6 +32,8 @@ export interface SwarmOptions {
   readonly globalConnections?: { readonly max: number; count(): number };
   /** Strikes (shares in failed pieces) that get a peer banned (default 3; sole sender of a bad piece: at once). */
   readonly maxStrikes?: number;
+  /** Regular unchoke slots, or 'auto' to size them from upload rates (default 8; see choker.ts). */
+  readonly unchokeSlots?: number | 'auto';
   /** How often to re-run the choker (default 10 s). */
   readonly rechokeIntervalMs?: number;
   readonly clientName?: string;

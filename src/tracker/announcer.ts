@@ -30,6 +30,8 @@ export interface TransferCounters {
 export class TrackerClient {
   /** One UDP client per address family, bound on first use. */
   private readonly udpClients = new Map<4 | 6, Promise<UdpTrackerClient>>();
+  /** Aborted by `close()`: HTTP requests in flight end at once. */
+  private readonly closing = new AbortController();
   constructor(
     private readonly o: {
       readonly clock: Clock;
@@ -65,18 +67,20 @@ export class TrackerClient {
   }
 
   async announce(url: string, r: AnnounceRequest): Promise<AnnounceResponse> {
-    if (/^https?:\/\//i.test(url)) return httpAnnounce(url, r, { clock: this.o.clock, timeoutMs: this.o.httpTimeoutMs });
+    if (/^https?:\/\//i.test(url)) return httpAnnounce(url, r, { clock: this.o.clock, timeoutMs: this.o.httpTimeoutMs, signal: this.closing.signal });
     if (/^udp:\/\//i.test(url)) return this.overUdp(url, (c) => c.announce(url, r));
     throw new TrackerUnreachable(`unsupported tracker URL: ${url}`);
   }
 
   async scrape(url: string, infoHashes: readonly Uint8Array[]): Promise<ScrapeResponse> {
-    if (/^https?:\/\//i.test(url)) return httpScrape(url, infoHashes, { clock: this.o.clock, timeoutMs: this.o.httpTimeoutMs });
+    if (/^https?:\/\//i.test(url)) return httpScrape(url, infoHashes, { clock: this.o.clock, timeoutMs: this.o.httpTimeoutMs, signal: this.closing.signal });
     if (/^udp:\/\//i.test(url)) return this.overUdp(url, (c) => c.scrape(url, infoHashes));
     throw new TrackerUnreachable(`unsupported tracker URL: ${url}`);
   }
 
+  /** Closes the sockets; every request still in flight fails at once (no timer is left running). */
   close(): void {
+    this.closing.abort();
     for (const c of this.udpClients.values()) void c.then((u) => u.close()).catch(() => undefined);
   }
 }

@@ -8,17 +8,22 @@ export interface HttpClientOptions {
   readonly clock: Clock;
   /** Per request (default 15 s). */
   readonly timeoutMs?: number;
+  /** Aborts the request (a client shutting down); it then fails as unreachable. */
+  readonly signal?: AbortSignal;
 }
 
 async function get(url: string, o: HttpClientOptions): Promise<Uint8Array> {
   const ac = new AbortController();
   const timer = o.clock.setTimer(o.timeoutMs ?? 15_000, () => ac.abort());
+  const onAbort = (): void => ac.abort();
+  if (o.signal?.aborted) ac.abort();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     let res: Response;
     try {
       res = await fetch(url, { signal: ac.signal, redirect: 'follow', headers: { 'user-agent': 'Shoal/0.1' } });
     } catch (e) {
-      throw new TrackerUnreachable(`tracker ${url.split('?')[0]}: ${ac.signal.aborted ? 'timed out' : ((e as Error).cause as Error | undefined)?.message ?? (e as Error).message}`, { cause: e });
+      throw new TrackerUnreachable(`tracker ${url.split('?')[0]}: ${ac.signal.aborted ? (o.signal?.aborted ? 'cancelled' : 'timed out') : ((e as Error).cause as Error | undefined)?.message ?? (e as Error).message}`, { cause: e });
     }
     if (!res.body) return new Uint8Array();
     const chunks: Uint8Array[] = [];
@@ -37,10 +42,11 @@ async function get(url: string, o: HttpClientOptions): Promise<Uint8Array> {
     if (res.status !== 200 && size === 0) throw new TrackerUnreachable(`tracker ${url.split('?')[0]}: HTTP ${res.status}`);
     return Buffer.concat(chunks);
   } catch (e) {
-    if (ac.signal.aborted && !(e instanceof TrackerUnreachable)) throw new TrackerUnreachable(`tracker ${url.split('?')[0]}: timed out`, { cause: e });
+    if (ac.signal.aborted && !(e instanceof TrackerUnreachable)) throw new TrackerUnreachable(`tracker ${url.split('?')[0]}: ${o.signal?.aborted ? 'cancelled' : 'timed out'}`, { cause: e });
     throw e;
   } finally {
     timer.cancel();
+    o.signal?.removeEventListener('abort', onAbort);
   }
 }
 

@@ -99,13 +99,17 @@ export class PeerTable {
     return seed;
   }
 
-  /** Drops peers not seen since `cutoff`; returns [removed, of which seeds]. */
-  expire(cutoff: number): [number, number] {
+  /**
+   * Drops peers not seen since `cutoff`; returns [removed, of which seeds]. `onRemove` sees
+   * each dropped entry (its bytes at `entries[off .. off + width)`) before it goes.
+   */
+  expire(cutoff: number, onRemove?: (entries: Uint8Array, off: number) => void): [number, number] {
     let removed = 0;
     let seeds = 0;
     for (let p = this.count - 1; p >= 0; p--) {
       if (this.seenAt(p) >= cutoff) continue;
       removed++;
+      onRemove?.(this.entries, p * this.width);
       if (this.removeAt(p)) seeds++;
       // removeAt may move an unchecked entry into p only from above p (already checked).
     }

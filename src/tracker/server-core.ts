@@ -6,11 +6,17 @@
  * family (`PeerTable`): compact bytes back to back, so the peers in a reply are one or two
  * slices copied out. Torrents are found by a keyed 30-bit hash of the info hash (a small
  * integer Map key; equal keys chain), so an announce builds no strings and no per-peer
- * objects. Memory is bounded by caps on torrents, peers per torrent and peers overall.
+ * objects. Memory is bounded by caps on torrents, peers per torrent and peers overall, and
+ * one source address cannot take more than its share of them: the peer entries it holds
+ * (over all torrents) are capped, and a source at its cap cannot create torrents, so a flood
+ * of announces for made-up info hashes from one address never makes the tracker full for
+ * everyone else. A source is an IPv4 address or an IPv6 /64 (one host usually holds a whole
+ * /64, so counting single IPv6 addresses would cap nothing).
  */
 import type { Clock, Random, TimerHandle } from '../runtime/types.js';
 import { decodeCompact4, decodeCompact6, ipInto } from './compact.js';
 import { PeerTable } from './peer-table.js';
+import { SourceCounts } from './source-counts.js';
 import type { AnnounceRequest, AnnounceResponse, ScrapeStats, TrackerPeer } from './types.js';
 
 export interface TrackerCoreOptions {
@@ -32,9 +38,15 @@ export interface TrackerCoreOptions {
   readonly maxPeersPerTorrent?: number;
   /** Cap on peers kept overall (default 4,000,000). */
   readonly maxPeers?: number;
+  /**
+   * Cap on peer entries kept for one source (an IPv4 address or an IPv6 /64) over all
+   * torrents (default 10,000). Beyond it the source's announces for torrents already tracked
+   * are answered but not stored, and for new torrents refused.
+   */
+  readonly maxEntriesPerIp?: number;
 }
 
-export const TRACKER_DEFAULTS = { maxTorrents: 1_000_000, maxPeersPerTorrent: 100_000, maxPeers: 4_000_000 } as const;
+export const TRACKER_DEFAULTS = { maxTorrents: 1_000_000, maxPeersPerTorrent: 100_000, maxPeers: 4_000_000, maxEntriesPerIp: 10_000 } as const;
 
 interface TorrentRecord {
   /** The info hash as five big-endian 32-bit words (a typed array per torrent costs far more). */
@@ -61,6 +73,10 @@ export interface TrackerStats {
   expired: number;
   /** Announces answered but not stored because a peer cap was reached. */
   notStored: number;
+  /** Announces not stored or refused because their source held `maxEntriesPerIp` entries. */
+  sourceLimited: number;
+  /** Sources (IPv4 addresses, IPv6 /64s) holding at least one entry. */
+  sources: number;
 }
 
 /**
@@ -81,7 +97,13 @@ export class TrackerCore {
   private readonly seed: number;
   private allow: ReadonlySet<string> | undefined;
   private sweepTimer: TimerHandle | undefined;
-  private readonly counters = { announces: 0, scrapes: 0, rejected: 0, expired: 0, notStored: 0 };
+  private readonly counters = { announces: 0, scrapes: 0, rejected: 0, expired: 0, notStored: 0, sourceLimited: 0 };
+  /** Entries held per source (IPv4 address, IPv6 /64). */
+  private readonly perSource = new SourceCounts();
+  private readonly maxPerSource: number;
+  private readonly releaseEntry = (entries: Uint8Array, off: number, width: number): void => this.perSource.add(entries, off, width === 6 ? 4 : 16, -1);
+  private readonly release4 = (entries: Uint8Array, off: number): void => this.releaseEntry(entries, off, 6);
+  private readonly release6 = (entries: Uint8Array, off: number): void => this.releaseEntry(entries, off, 18);
   private peerCount = 0;
   private seederCount = 0;
   private readonly maxNumwant: number;
@@ -96,6 +118,7 @@ export class TrackerCore {
     this.minInterval = options.minIntervalSeconds ?? Math.max(1, Math.floor(this.interval / 2));
     this.seed = options.random.int(0x1_0000_0000) | 0;
     this.maxNumwant = options.maxNumwant ?? 200;
+    this.maxPerSource = options.maxEntriesPerIp ?? TRACKER_DEFAULTS.maxEntriesPerIp;
     this.out4 = new Uint8Array(this.maxNumwant * 6);
     this.out6 = new Uint8Array(this.maxNumwant * 18);
   }
@@ -137,7 +160,7 @@ export class TrackerCore {
     for (const t of [...this.all()]) {
       for (const table of [t.v4, t.v6]) {
         if (!table) continue;
-        const [removed, seeds] = table.expire(cutoff);
+        const [removed, seeds] = table.expire(cutoff, table.width === 6 ? this.release4 : this.release6);
         n += removed;
         this.peerCount -= removed;
         this.seederCount -= seeds;
@@ -159,23 +182,28 @@ export class TrackerCore {
       return { ok: false, reason: 'info hash not allowed' };
     }
     this.counters.announces++;
+    const entry = this.entry;
+    const ipLen = ipInto(sourceHost, entry);
     if (t === undefined) {
       if (r.event === 'stopped') return this.outcome(0, 0, 0, 0, decodePeers);
+      if (ipLen !== 0 && this.sourceFull(ipLen)) {
+        this.counters.rejected++;
+        this.counters.sourceLimited++;
+        return { ok: false, reason: `too many torrents announced from your address (limit ${this.maxPerSource} entries)` };
+      }
       if (this.torrentCount >= (this.o.maxTorrents ?? TRACKER_DEFAULTS.maxTorrents)) {
         this.counters.rejected++;
         return { ok: false, reason: 'tracker full' };
       }
       t = this.add(r.infoHash);
     }
-    const entry = this.entry;
-    const ipLen = ipInto(sourceHost, entry);
     let table: PeerTable | undefined;
     let self = -1;
     if (ipLen !== 0) {
       entry[ipLen] = r.port >> 8;
       entry[ipLen + 1] = r.port & 0xff;
       table = ipLen === 4 ? t.v4 : (t.v6 ??= new PeerTable(18, this.seed));
-      self = this.update(t, table, r);
+      self = this.update(t, table, r, ipLen);
     }
     const want = Math.min(r.numwant ?? this.o.defaultNumwant ?? 50, this.maxNumwant);
     const asSeed = r.left === 0;
@@ -197,13 +225,19 @@ export class TrackerCore {
     return this.outcome(seeders, peers - seeders, n4, n6, decodePeers);
   }
 
+  /** Whether the source of `this.entry` (an address of `ipLen` bytes) holds its cap of entries. */
+  private sourceFull(ipLen: 4 | 16): boolean {
+    return this.perSource.get(this.entry, 0, ipLen) >= this.maxPerSource;
+  }
+
   /** Stores the announcing peer (`this.entry`); returns its position in `table` or -1. */
-  private update(t: TorrentRecord, table: PeerTable, r: AnnounceRequest): number {
+  private update(t: TorrentRecord, table: PeerTable, r: AnnounceRequest, ipLen: 4 | 16): number {
     const at = table.find(this.entry, 0);
     const seed = r.left === 0;
     if (r.event === 'completed') t.downloaded++;
     if (r.event === 'stopped') {
       if (at >= 0) {
+        this.releaseEntry(this.entry, 0, table.width);
         if (table.removeAt(at)) this.seederCount--;
         this.peerCount--;
       }
@@ -219,6 +253,12 @@ export class TrackerCore {
       this.counters.notStored++;
       return -1;
     }
+    if (this.perSource.get(this.entry, 0, ipLen) >= this.maxPerSource) {
+      this.counters.notStored++;
+      this.counters.sourceLimited++;
+      return -1;
+    }
+    this.perSource.add(this.entry, 0, ipLen, 1);
     this.peerCount++;
     if (seed) this.seederCount++;
     return table.insert(this.entry, 0, seed, this.nowSeconds());
@@ -254,7 +294,7 @@ export class TrackerCore {
   }
 
   stats(): TrackerStats {
-    return { torrents: this.torrentCount, peers: this.peerCount, seeders: this.seederCount, leechers: this.peerCount - this.seederCount, ...this.counters };
+    return { torrents: this.torrentCount, peers: this.peerCount, seeders: this.seederCount, leechers: this.peerCount - this.seederCount, sources: this.perSource.size, ...this.counters };
   }
 
   private counts(t: TorrentRecord): ScrapeStats {
@@ -306,6 +346,11 @@ export class TrackerCore {
     if (head === undefined) this.torrents.delete(k);
     else this.torrents.set(k, head);
     this.torrentCount--;
+    for (const table of [t.v4, t.v6]) {
+      if (!table) continue;
+      const release = table.width === 6 ? this.release4 : this.release6;
+      for (let p = 0; p < table.count; p++) release(table.entries, p * table.width);
+    }
     const seeds = t.v4.seeders + (t.v6?.seeders ?? 0);
     this.peerCount -= t.v4.count + (t.v6?.count ?? 0);
     this.seederCount -= seeds;

@@ -1,5 +1,6 @@
 /** Starts the tracker server's front ends over one core. */
-import type { Address, Runtime } from '../runtime/types.js';
+import { formatAddress, type Address, type Runtime } from '../runtime/types.js';
+import { TrackerListenError } from './errors.js';
 import { loadAllowList, watchAllowList } from './allow-list.js';
 import { HttpTrackerServer } from './http-server.js';
 import { TrackerCore, type TrackerCoreOptions } from './server-core.js';
@@ -21,19 +22,29 @@ export interface TrackerServer {
 
 export async function startTrackerServer(o: TrackerServerOptions): Promise<TrackerServer> {
   const core = new TrackerCore({ ...o, clock: o.runtime.clock, random: o.runtime.random });
-  let unwatch: (() => void) | undefined;
-  if (o.allowListFile) {
-    const file = o.allowListFile;
-    core.setAllowList(loadAllowList(file));
-    unwatch = watchAllowList(file, (s) => core.setAllowList(s));
-  }
-  core.start();
+  if (o.allowListFile !== undefined) core.setAllowList(loadAllowList(o.allowListFile));
+  // Bind both front ends before anything else starts: a failure leaves nothing running.
   let udp: UdpTrackerServer | undefined;
-  if (o.udp) udp = new UdpTrackerServer({ core, endpoint: await o.runtime.udp.bind(o.udp), clock: o.runtime.clock, random: o.runtime.random });
+  if (o.udp) {
+    const at = o.udp;
+    const endpoint = await o.runtime.udp.bind(at).catch((e: unknown) => {
+      throw new TrackerListenError('udp', formatAddress(at), errorCode(e), { cause: e });
+    });
+    udp = new UdpTrackerServer({ core, endpoint, clock: o.runtime.clock, random: o.runtime.random });
+  }
   const u = udp;
-  const http = o.http
-    ? await HttpTrackerServer.listen({ core, extraStats: () => (u ? { udpPackets: u.packets, udpErrors: u.errors } : {}) }, o.http)
-    : undefined;
+  let http: HttpTrackerServer | undefined;
+  if (o.http) {
+    const at = o.http;
+    try {
+      http = await HttpTrackerServer.listen({ core, extraStats: () => (u ? { udpPackets: u.packets, udpErrors: u.errors } : {}) }, at);
+    } catch (e) {
+      udp?.close();
+      throw new TrackerListenError('http', formatAddress(at), errorCode(e), { cause: e });
+    }
+  }
+  const unwatch = o.allowListFile === undefined ? undefined : watchAllowList(o.allowListFile, (s) => core.setAllowList(s));
+  core.start();
   return {
     core,
     http,
@@ -45,4 +56,10 @@ export async function startTrackerServer(o: TrackerServerOptions): Promise<Track
       await http?.close();
     },
   };
+}
+
+/** The system error code of a failed bind (`EADDRINUSE`, ...), or `EIO`. */
+function errorCode(e: unknown): string {
+  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : 'EIO';
 }

@@ -24,6 +24,8 @@ export interface UdpClientOptions {
 
 interface Pending {
   readonly resolve: (r: UdpReply) => void;
+  /** Gives up: cancels the retransmit timer and rejects. */
+  readonly abort: (e: Error) => void;
   readonly family6: boolean;
 }
 
@@ -42,14 +44,20 @@ export class UdpTrackerClient {
   private readonly o: UdpClientOptions;
   private readonly pending = new Map<number, Pending>();
   private readonly connections = new Map<string, { id: bigint; at: number }>();
+  private closed = false;
 
   constructor(o: UdpClientOptions) {
     this.o = o;
     o.endpoint.onMessage((data, from) => this.onMessage(data, from));
   }
 
+  /** Closes the socket; requests still waiting fail at once and leave no timer behind. */
   close(): void {
+    this.closed = true;
     this.o.endpoint.close();
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) p.abort(new TrackerUnreachable('udp tracker client closed'));
   }
 
   private onMessage(data: Uint8Array, _from: Address): void {
@@ -84,6 +92,7 @@ export class UdpTrackerClient {
     while (this.pending.has(tid)) tid = (tid + 1) >>> 0;
     const packet = build(tid);
     const base = this.o.baseTimeoutMs ?? 15_000;
+    if (this.closed) return Promise.reject(new TrackerUnreachable('udp tracker client closed'));
     return new Promise<UdpReply>((resolve, reject) => {
       let timer: TimerHandle | undefined;
       let n = 0;
@@ -104,6 +113,10 @@ export class UdpTrackerClient {
         resolve: (r) => {
           timer?.cancel();
           resolve(r);
+        },
+        abort: (e) => {
+          timer?.cancel();
+          reject(e);
         },
       });
       send();

@@ -1,11 +1,16 @@
 /**
  * How the CLI fails: malformed input exits 1 with one line on stderr and no stack trace,
  * usage errors exit 2, and a torrent whose paths would escape the download directory
- * ('..', absolute paths) is refused with a message naming the problem.
+ * ('..', absolute paths) is refused with a message naming the problem. Paths it cannot use
+ * (`get -o` a file or an uncreatable directory, `create -o` into a missing directory, `seed`
+ * at a path without the torrent's data) and a tracker address in use are refused the same way.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import {
   bencode, makeTempDir, pseudoRandomBytes, removeDir, runCli, shoalCreate, v1Pieces, writeTree,
@@ -90,6 +95,99 @@ describe('shoal CLI errors', () => {
   it('exits 2 when a required argument is missing', async () => {
     const r = await runCli(['info']);
     assert.equal(r.code, 2, `exit code ${r.code} (stderr: ${JSON.stringify(r.stderr)})`);
+  });
+
+  describe('refuses paths it cannot use, before doing any work', () => {
+    const noRawCode = /\bE[A-Z]{3,}\b|unexpected error/;
+    const stateDir = () => join(tmp, 'state');
+
+    it('get -o naming a file says it is not a directory', async () => {
+      const file = join(tmp, 'a-file');
+      writeFileSync(file, 'x');
+      const r = await runCli(['get', goodTorrent, '-o', file, '--no-dht', '--state-dir', stateDir()], { timeoutMs: 30_000 });
+      assertOneLineFailure(r, 'get -o <file>');
+      assert.match(r.stderr, /is a file, not a directory/);
+      assert.doesNotMatch(r.stderr, noRawCode);
+    });
+
+    it('get -o under a file says which part is a file', async () => {
+      const r = await runCli(['get', goodTorrent, '-o', join(tmp, 'a-file', 'sub'), '--no-dht', '--state-dir', stateDir()], { timeoutMs: 30_000 });
+      assertOneLineFailure(r, 'get -o <file>/sub');
+      assert.match(r.stderr, /a-file is a file, not a directory/);
+    });
+
+    it('get -o /proc/x (where nothing can be created) is refused, not left at 0%', async () => {
+      const r = await runCli(['get', goodTorrent, '-o', '/proc/shoal-cannot-create', '--no-dht', '--state-dir', stateDir()], { timeoutMs: 30_000 });
+      assertOneLineFailure(r, 'get -o /proc/x');
+      assert.match(r.stderr, /-o \/proc\/shoal-cannot-create: cannot create the directory/);
+    });
+
+    it('create -o into a missing directory says the directory does not exist', async () => {
+      const out = join(tmp, 'no-such-dir', 'x.torrent');
+      const r = await runCli(['create', join(tmp, 'data', 'src'), '-o', out]);
+      assertOneLineFailure(r, 'create -o <missing dir>/x.torrent');
+      assert.match(r.stderr, /no-such-dir does not exist/);
+      assert.doesNotMatch(r.stderr, noRawCode);
+    });
+
+    it('create -o naming a directory asks for a file path', async () => {
+      const r = await runCli(['create', join(tmp, 'data', 'src'), '-o', join(tmp, 'data')]);
+      assertOneLineFailure(r, 'create -o <dir>');
+      assert.match(r.stderr, /is a directory; give the path of the file to write/);
+    });
+
+    it('seed with a path that does not exist is refused', async () => {
+      const r = await runCli(['seed', goodTorrent, join(tmp, 'nothing-here'), '--no-dht', '--listen', '127.0.0.1:0', '--state-dir', stateDir()], { timeoutMs: 30_000 });
+      assertOneLineFailure(r, 'seed <missing path>');
+      assert.match(r.stderr, /nothing-here: no such directory; seed needs the torrent's data there/);
+    });
+
+    it('seed with a file for a multi-file torrent is refused', async () => {
+      const r = await runCli(['seed', goodTorrent, join(tmp, 'data', 'src', 'a.bin'), '--no-dht', '--listen', '127.0.0.1:0', '--state-dir', stateDir()], { timeoutMs: 30_000 });
+      assertOneLineFailure(r, 'seed <file> for a multi-file torrent');
+      assert.match(r.stderr, /is a file, but 'src' is a multi-file torrent/);
+    });
+
+    it('seed with a directory holding none of the files names the likely right one', async () => {
+      const r = await runCli(['seed', goodTorrent, join(tmp, 'data'), '--no-dht', '--listen', '127.0.0.1:0', '--state-dir', stateDir()], { timeoutMs: 30_000 });
+      assertOneLineFailure(r, 'seed <parent dir>');
+      assert.match(r.stderr, /holds none of the 2 files of 'src' .*did you mean .*data\/src\?/);
+    });
+
+    it('seed with files of the right names but other data is refused after the check', async () => {
+      writeTree(join(tmp, 'other', 'src'), [{ path: 'a.bin', length: 50_000 }, { path: 'b/c.bin', length: 20_000 }], 'other-bytes');
+      const r = await runCli(['seed', goodTorrent, join(tmp, 'other', 'src'), '--no-dht', '--listen', '127.0.0.1:0', '--state-dir', stateDir()], { timeoutMs: 30_000 });
+      assertOneLineFailure(r, 'seed <other data>');
+      assert.match(r.stderr, /none of the data matches the torrent \(0 of \d+ pieces verified\)/);
+    });
+  });
+
+  describe('shoal tracker on an address in use', () => {
+    it('names the HTTP address and exits 1', async () => {
+      const blocker = createServer();
+      await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+      const port = (blocker.address() as AddressInfo).port;
+      try {
+        const r = await runCli(['tracker', '--http', `127.0.0.1:${port}`], { timeoutMs: 20_000 });
+        assertOneLineFailure(r, 'tracker --http <taken>');
+        assert.match(r.stderr, new RegExp(`--http 127\\.0\\.0\\.1:${port}: the address is already in use`));
+      } finally {
+        blocker.close();
+      }
+    });
+
+    it('names the UDP address and exits 1, also when the HTTP one was free', async () => {
+      const blocker = createSocket('udp4');
+      await new Promise<void>((r) => blocker.bind(0, '127.0.0.1', () => r()));
+      const port = blocker.address().port;
+      try {
+        const r = await runCli(['tracker', '--http', '127.0.0.1:0', '--udp', `127.0.0.1:${port}`], { timeoutMs: 20_000 });
+        assertOneLineFailure(r, 'tracker --udp <taken>');
+        assert.match(r.stderr, new RegExp(`--udp 127\\.0\\.0\\.1:${port}: the address is already in use`));
+      } finally {
+        blocker.close();
+      }
+    });
   });
 
   describe('refuses torrents whose paths escape the download directory', () => {

@@ -85,20 +85,41 @@ describe('PiecePicker', () => {
     const a = p.pick({ peer: 'a', has: all(2) }, 7);
     assert.equal(p.inEndGame, false);
     const b = p.pick({ peer: 'b', has: all(2) }, 8);
-    assert.equal(b.length, 1 + 7); // the last unrequested block, then duplicates of a's
+    assert.equal(b.length, 1); // the last unrequested block; no duplicates while b has requests out
     assert.equal(p.inEndGame, true);
-    const dup = b[1];
-    assert.ok(a.some((x) => x.index === dup.index && x.begin === dup.begin));
+    assert.deepEqual(p.pick({ peer: 'b', has: all(2), outstanding: 1 }, 8), []);
+    const r0 = p.blockReceived(b[0], 'b');
+    assert.deepEqual(r0.cancel, []);
+    // b is idle now: one duplicate, of a's newest block (the last a would send).
+    const dups = p.pick({ peer: 'b', has: all(2), outstanding: 0 }, 8);
+    assert.equal(dups.length, 1);
+    const dup = dups[0];
+    assert.deepEqual(dup, a[a.length - 1]);
     const r = p.blockReceived(dup, 'b');
     assert.deepEqual(r.cancel, ['a']);
     assert.equal(p.blockReceived(dup, 'a').accepted, false);
+  });
+
+  it('gives an idle peer in end game the busy block with the fewest requesters, one at a time', () => {
+    const p = picker(1);
+    p.peerBitfield(all(1));
+    const a = p.pick({ peer: 'a', has: all(1) }, 4);
+    const b1 = p.pick({ peer: 'b', has: all(1), outstanding: 0 }, 4);
+    assert.deepEqual(b1, [a[3]]);
+    assert.deepEqual(p.pick({ peer: 'b', has: all(1), outstanding: 1 }, 4), [], 'not while it has a request out');
+    const c1 = p.pick({ peer: 'c', has: all(1), outstanding: 0 }, 4);
+    assert.deepEqual(c1, [a[2]], 'a block only a is fetching, before the one a and b are');
+    const wide = new PiecePicker<string>([PIECE], createRandom(7), { randomFirstPieces: 0, endGameRequests: 3 });
+    wide.peerBitfield(all(1));
+    wide.pick({ peer: 'a', has: all(1) }, 4);
+    assert.equal(wide.pick({ peer: 'b', has: all(1) }, 4).length, 3, 'endGameRequests raises the limit');
   });
 
   it('returns dropped requests to the pool and refetches failed pieces', () => {
     const p = picker(1);
     p.peerBitfield(all(1));
     const got = p.pick({ peer: 'a', has: all(1) }, 4);
-    assert.deepEqual(p.pick({ peer: 'b', has: all(1) }, 4).length, 4); // end game duplicates
+    assert.deepEqual(p.pick({ peer: 'b', has: all(1) }, 4).length, 1); // one end game duplicate
     for (const blk of got) p.requestDropped(blk, 'a');
     for (const blk of got) p.requestDropped(blk, 'b');
     const again = p.pick({ peer: 'c', has: all(1) }, 4);

@@ -69,7 +69,7 @@ describe('piece count and total length', () => {
 
   it('refuses millions of declared pieces by maxPieces before anything is sized by them', () => {
     // 2^50 bytes in 16 KiB pieces: 2^36 pieces, nothing in the input to back them.
-    assert.throws(() => parseTorrent(v2Magnet(2 ** 50), { requirePieceLayers: false }), (e: unknown) => e instanceof TorrentParseError && /maxPieces \(16000000\)/.test((e as Error).message));
+    assert.throws(() => parseTorrent(v2Magnet(2 ** 50), { requirePieceLayers: false }), (e: unknown) => e instanceof TorrentParseError && /maxPieces \(2097152\)/.test((e as Error).message));
     assert.throws(() => parseTorrent(v2Magnet(PL * 3_000_001), { requirePieceLayers: false, maxPieces: 3_000_000 }), /maxPieces/);
     assert.equal(parseTorrent(v2Magnet(PL * 3_000_000), { requirePieceLayers: false, maxPieces: 3_000_000 }).pieceCount, 3_000_000);
   });

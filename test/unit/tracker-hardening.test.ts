@@ -1,0 +1,181 @@
+/**
+ * Tracker hardening: one source address cannot fill the tracker (its entries are capped over
+ * all torrents, IPv6 counted per /64, and freed again by `stopped`, expiry and the allow-list);
+ * a front end whose address is taken fails naming it and leaves nothing running; closing the
+ * client ends requests in flight at once, leaving no retransmit timer behind.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createNodeRuntime } from '../../src/runtime/node/index.js';
+import { createRandom } from '../../src/runtime/random.js';
+import type { Clock, TimerHandle } from '../../src/runtime/types.js';
+import { TrackerClient } from '../../src/tracker/announcer.js';
+import { TrackerListenError, TrackerUnreachable } from '../../src/tracker/errors.js';
+import { TrackerCore } from '../../src/tracker/server-core.js';
+import { startTrackerServer } from '../../src/tracker/server.js';
+import type { AnnounceRequest } from '../../src/tracker/types.js';
+import { UdpTrackerClient } from '../../src/tracker/udp-client.js';
+
+/** Virtual time: timers fire only through `advance`; `live` counts those still armed. */
+class ManualClock implements Clock {
+  t = 0;
+  timers: { at: number; fn: () => void; dead: boolean }[] = [];
+  now(): number {
+    return this.t;
+  }
+  setTimer(ms: number, fn: () => void): TimerHandle {
+    const e = { at: this.t + ms, fn, dead: false };
+    this.timers.push(e);
+    return { cancel: () => void (e.dead = true) };
+  }
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (;;) {
+      const next = this.timers.filter((x) => !x.dead && x.at <= end).sort((a, b) => a.at - b.at)[0];
+      if (!next) break;
+      next.dead = true;
+      this.t = next.at;
+      next.fn();
+    }
+    this.t = end;
+  }
+  get live(): number {
+    return this.timers.filter((x) => !x.dead).length;
+  }
+}
+
+/** A distinct info hash per `n` (all 20 bytes vary with n). */
+const hashOf = (n: number) => Uint8Array.from({ length: 20 }, (_, i) => (n >>> ((i % 4) * 8)) & 0xff ^ i);
+const req = (n: number, o: Partial<AnnounceRequest> = {}): AnnounceRequest => ({ infoHash: hashOf(n), peerId: new Uint8Array(20).fill(65), port: 6881, uploaded: 0, downloaded: 0, left: 100, event: 'started', ...o });
+
+describe('tracker: per-source limits', () => {
+  it('10,000 announces for distinct torrents from one address do not make the tracker full for another', () => {
+    const core = new TrackerCore({ clock: new ManualClock(), random: createRandom(7), maxTorrents: 1000, maxEntriesPerIp: 100 });
+    let refused = 0;
+    for (let n = 0; n < 10_000; n++) {
+      const out = core.announce(req(n), '10.9.9.9');
+      if (!out.ok) {
+        refused++;
+        assert.match(out.reason, /too many torrents announced from your address/);
+      }
+    }
+    assert.equal(refused, 9_900);
+    assert.deepEqual([core.stats().torrents, core.stats().peers, core.stats().sourceLimited], [100, 100, 9_900]);
+    const honest = core.announce(req(1_000_000), '10.1.2.3');
+    assert.ok(honest.ok, `an honest new torrent was refused: ${honest.ok ? '' : honest.reason}`);
+    assert.equal(core.stats().torrents, 101);
+  });
+
+  it('a source at its cap is still answered for torrents already tracked, but not stored', () => {
+    const core = new TrackerCore({ clock: new ManualClock(), random: createRandom(8), maxEntriesPerIp: 2 });
+    core.announce(req(1), '10.0.0.1');
+    core.announce(req(2), '10.0.0.1');
+    core.announce(req(3), '10.0.0.2');
+    const out = core.announce(req(3, { numwant: 10 }), '10.0.0.1');
+    assert.ok(out.ok && out.response.peers.length === 1 && out.response.peers[0].host === '10.0.0.2');
+    assert.deepEqual(core.scrape([hashOf(3)]), [{ complete: 0, downloaded: 0, incomplete: 1 }]);
+    // Another port of the same address is the same source.
+    assert.equal(core.announce(req(4, { port: 7000 }), '10.0.0.1').ok, false);
+  });
+
+  it('frees a source entry on stopped, on expiry and when the allow-list drops its torrent', () => {
+    const clock = new ManualClock();
+    const core = new TrackerCore({ clock, random: createRandom(9), maxEntriesPerIp: 2, intervalSeconds: 60 });
+    core.start();
+    core.announce(req(1), '10.0.0.1');
+    core.announce(req(2), '10.0.0.1');
+    assert.equal(core.announce(req(3), '10.0.0.1').ok, false);
+    core.announce(req(1, { event: 'stopped' }), '10.0.0.1');
+    assert.ok(core.announce(req(3), '10.0.0.1').ok, 'stopped gave the entry back');
+    clock.advance(200_000); // silent for longer than 1.5 × interval: expired
+    assert.deepEqual([core.stats().peers, core.stats().sources], [0, 0]);
+    assert.ok(core.announce(req(4), '10.0.0.1').ok && core.announce(req(5), '10.0.0.1').ok);
+    core.setAllowList(new Set([Buffer.from(hashOf(4)).toString('hex')]));
+    assert.equal(core.stats().torrents, 1);
+    assert.ok(core.announce(req(4, { port: 7001 }), '10.0.0.1').ok);
+    assert.equal(core.stats().peers, 2, 'the dropped torrent released its entry');
+    core.stop();
+  });
+
+  it('counts IPv6 sources per /64', () => {
+    const core = new TrackerCore({ clock: new ManualClock(), random: createRandom(10), maxEntriesPerIp: 2 });
+    assert.ok(core.announce(req(1), 'fd00:1:2:3::1').ok);
+    assert.ok(core.announce(req(2), 'fd00:1:2:3:ffff::9').ok);
+    assert.equal(core.announce(req(3), 'fd00:1:2:3:abcd::2').ok, false, 'same /64, over the cap');
+    assert.ok(core.announce(req(3), 'fd00:1:2:4::1').ok, 'another /64');
+    assert.equal(core.stats().sources, 2);
+  });
+});
+
+describe('tracker server: taken addresses', () => {
+  it('names the HTTP address in use and leaves the UDP socket it opened closed', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as AddressInfo).port;
+    const runtime = createNodeRuntime();
+    try {
+      await assert.rejects(startTrackerServer({ runtime, udp: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port } }), (e: unknown) => {
+        assert.ok(e instanceof TrackerListenError);
+        assert.deepEqual([e.transport, e.address, e.code], ['http', `127.0.0.1:${port}`, 'EADDRINUSE']);
+        assert.match(e.message, /already in use/);
+        return true;
+      });
+      // Nothing of the failed server is left open in the runtime.
+      const again = await runtime.udp.bind({ host: '127.0.0.1', port: 0 });
+      again.close();
+    } finally {
+      runtime.close();
+      blocker.close();
+    }
+  });
+
+  it('names the UDP address in use', async () => {
+    const blocker = createSocket('udp4');
+    await new Promise<void>((r) => blocker.bind(0, '127.0.0.1', () => r()));
+    const port = blocker.address().port;
+    const runtime = createNodeRuntime();
+    try {
+      await assert.rejects(startTrackerServer({ runtime, udp: { host: '127.0.0.1', port } }), (e: unknown) => e instanceof TrackerListenError && e.transport === 'udp' && e.code === 'EADDRINUSE');
+    } finally {
+      runtime.close();
+      blocker.close();
+    }
+  });
+});
+
+describe('tracker client: close ends requests in flight', () => {
+  it('UDP: a request waiting for retransmits fails at once and leaves no timer armed', { timeout: 10_000 }, async () => {
+    const clock = new ManualClock();
+    const sent: Uint8Array[] = [];
+    const endpoint = { address: { host: '127.0.0.1', port: 5000 }, send: (d: Uint8Array) => void sent.push(d), onMessage: () => undefined, close: () => undefined };
+    const client = new UdpTrackerClient({ endpoint, clock, random: createRandom(3), maxRetries: 8 });
+    const pending = client.announce('udp://127.0.0.1:9/announce', req(1));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(sent.length, 1);
+    assert.equal(clock.live, 1, 'a retransmit timer is armed');
+    client.close();
+    await assert.rejects(pending, TrackerUnreachable);
+    assert.equal(clock.live, 0, 'no retransmit timer outlives close()');
+    await assert.rejects(client.announce('udp://127.0.0.1:9/announce', req(1)), TrackerUnreachable);
+  });
+
+  it('HTTP: an announce to a tracker that never answers fails once the client is closed', { timeout: 20_000 }, async () => {
+    const silent = createServer(() => undefined); // accepts, never replies
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const port = (silent.address() as AddressInfo).port;
+    const runtime = createNodeRuntime();
+    try {
+      const client = new TrackerClient({ clock: runtime.clock, random: runtime.random, udp: runtime.udp, httpTimeoutMs: 600_000 });
+      const pending = client.announce(`http://127.0.0.1:${port}/announce`, req(1));
+      setTimeout(() => client.close(), 100);
+      await assert.rejects(pending, TrackerUnreachable);
+    } finally {
+      runtime.close();
+      silent.closeAllConnections();
+      silent.close();
+    }
+  });
+});
