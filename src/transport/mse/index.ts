@@ -6,7 +6,7 @@ export { MseError, type MseViolation } from './errors.js';
 export { MseHandshake, MSE_DEFAULTS, type MseEvent, type MseHandshakeOptions, type MseLimits, type MseCiphers } from './handshake.js';
 export { EncryptedStream } from './encrypted-stream.js';
 export { IncomingStream, type IncomingEncryptionDeps } from './incoming-stream.js';
-export { negotiateMse, isMseError, type MseResult } from './negotiate.js';
+export { negotiateMse, type MseResult } from './negotiate.js';
 export { sniffIncoming, type Sniffed } from './sniff.js';
 export {
   DEFAULT_ENCRYPTION_POLICY, ENCRYPTION_POLICIES, acceptedMethods, parseEncryptionPolicy, providedMethods,

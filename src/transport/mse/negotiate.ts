@@ -7,7 +7,6 @@
 import type { ByteStream, Clock, TimerHandle } from '../../runtime/types.js';
 import type { MseMethod } from './constants.js';
 import { EncryptedStream } from './encrypted-stream.js';
-import { MseError } from './errors.js';
 import { MseHandshake, type MseEvent, type MseHandshakeOptions } from './handshake.js';
 
 export interface MseResult {
@@ -82,7 +81,3 @@ export function negotiateMse(
 
 /** `Omit` applied to each member of a union (plain `Omit` would merge the roles). */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
-export function isMseError(e: unknown): e is MseError {
-  return e instanceof MseError;
-}
