@@ -96,7 +96,8 @@ export class MseHandshake {
   private encrypt: Rc4 | undefined;
   private decrypt: Rc4 | undefined;
   private method: MseMethod = 'rc4';
-  private padLength = 0;
+  /** Length of the variable field being read: PadC, PadD or IA. */
+  private fieldLength = 0;
   private ia: Uint8Array = new Uint8Array(0);
 
   constructor(options: MseHandshakeOptions) {
@@ -228,13 +229,13 @@ export class MseHandshake {
           throw new MseError('bad_crypto', `the peer selected crypto method ${select}, not one of ours (${offered})`);
         }
         this.method = select === CRYPTO_RC4 ? 'rc4' : 'plaintext';
-        this.padLength = readPadLength(h, 4, 'PadD');
+        this.fieldLength = readPadLength(h, 4, 'PadD');
         this.state = 'pad';
         return true;
       }
       case 'pad': {
-        if (this.buf.length < this.padLength) return false;
-        (this.decrypt as Rc4).update(new Uint8Array(this.consume(this.padLength)));
+        if (this.buf.length < this.fieldLength) return false;
+        (this.decrypt as Rc4).update(new Uint8Array(this.consume(this.fieldLength)));
         this.state = 'done';
         return true;
       }
@@ -288,24 +289,24 @@ export class MseHandshake {
         const method = o.accept.find((m) => (provide & methodBit(m)) !== 0);
         if (!method) throw new MseError('bad_crypto', `the peer provides crypto methods ${provide}, none of which we accept`);
         this.method = method;
-        this.padLength = readPadLength(h, VC_LENGTH + 4, 'PadC');
+        this.fieldLength = readPadLength(h, VC_LENGTH + 4, 'PadC');
         this.state = 'pad';
         return true;
       }
       case 'pad': {
-        if (this.buf.length < this.padLength + 2) return false;
-        const d = (this.decrypt as Rc4).process(this.consume(this.padLength + 2));
-        const iaLength = (d[this.padLength] << 8) | d[this.padLength + 1];
+        if (this.buf.length < this.fieldLength + 2) return false;
+        const d = (this.decrypt as Rc4).process(this.consume(this.fieldLength + 2));
+        const iaLength = (d[this.fieldLength] << 8) | d[this.fieldLength + 1];
         if (iaLength > this.maxInitialPayload) {
           throw new MseError('payload_too_long', `the peer's initial payload of ${iaLength} bytes is over the limit of ${this.maxInitialPayload}`);
         }
-        this.padLength = iaLength;
+        this.fieldLength = iaLength;
         this.state = 'payload';
         return true;
       }
       case 'payload': {
-        if (this.buf.length < this.padLength) return false;
-        this.ia = (this.decrypt as Rc4).process(this.consume(this.padLength));
+        if (this.buf.length < this.fieldLength) return false;
+        this.ia = (this.decrypt as Rc4).process(this.consume(this.fieldLength));
         // Step 4: ENCRYPT(VC, crypto_select, len(PadD) = 0).
         const reply = new Uint8Array(VC_LENGTH + 4 + 2);
         writeU32(reply, VC_LENGTH, methodBit(this.method));
