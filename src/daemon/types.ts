@@ -180,7 +180,7 @@ export interface FileRangeStream {
 /** Errors the service throws carry a status the API maps to HTTP. */
 export class ServiceError extends Error {
   constructor(
-    readonly status: 400 | 404 | 409 | 413 | 422,
+    readonly status: 400 | 404 | 409 | 413,
     message: string,
   ) {
     super(message);

@@ -1,7 +1,8 @@
 /**
  * `shoal daemon` as a process, driven through its HTTP API: a magnet downloads from a Shoal
  * seeder on loopback; `kill -9` mid-download, then a restart, loses no verified piece and no
- * added torrent, and the download completes; SIGTERM shuts down cleanly.
+ * added torrent, and the download completes; SIGTERM shuts down cleanly; a taken port is
+ * named and ends the process with exit code 1.
  */
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { formatMagnet } from '../../src/metainfo/magnet.js';
 import { createNodeRuntime, type NodeRuntime } from '../../src/runtime/node/index.js';
@@ -120,4 +122,32 @@ it('loses no verified piece and no added torrent to kill -9 mid-download, then c
 
   d.child.kill('SIGTERM');
   assert.deepEqual(await d.exited, { code: 0, signal: null });
+});
+
+/** Runs `shoal daemon` until it exits (killed after 20 s: it must not keep running). */
+async function runUntilExit(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [CLI_PATH, 'daemon', '--state-dir', join(dir, 'in-use-state'), '--no-dht', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  children.push(child);
+  let stderr = '';
+  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  clearTimeout(killer);
+  return { code, stderr };
+}
+
+it('exits 1 naming the address when the API port or the peer port is taken', async () => {
+  const holder = createServer();
+  await new Promise<void>((r) => holder.listen(0, '127.0.0.53', r));
+  const taken = `127.0.0.53:${(holder.address() as AddressInfo).port}`;
+  try {
+    const api = await runUntilExit(['--api', taken, '--listen', '127.0.0.54:0']);
+    assert.equal(api.code, 1, api.stderr);
+    assert.equal(api.stderr.trim(), `shoal: the API address ${taken} is already in use (--api); is another shoal daemon running?`);
+    const peers = await runUntilExit(['--api', '127.0.0.53:0', '--listen', taken]);
+    assert.equal(peers.code, 1, peers.stderr);
+    assert.equal(peers.stderr.trim(), `shoal: the peer address ${taken} is already in use (--listen); stop what holds it or pick another port`);
+  } finally {
+    holder.close();
+  }
 });

@@ -55,13 +55,19 @@ describe('HTTP API: events', () => {
     assert.equal((await h.request('GET', '/api/stats')).status, 200);
   });
 
-  it('keeps one subscription per client and accepts ?token= (EventSource cannot set headers)', async () => {
+  it('serves every client from one subscription, held while any client stays, and accepts ?token= (EventSource cannot set headers)', async () => {
     const a = await h.open('GET', `/api/events?token=${TOKEN}`, { auth: null });
     const b = await h.open('GET', '/api/events');
-    await Promise.all([new TextCollector(a).until((t) => t.includes(': connected')), new TextCollector(b).until((t) => t.includes(': connected'))]);
-    assert.equal(h.service.listenerCount, 2);
+    const [sa, sb] = [new TextCollector(a), new TextCollector(b)];
+    await Promise.all([sa.until((t) => t.includes(': connected')), sb.until((t) => t.includes(': connected'))]);
+    assert.equal(h.service.listenerCount, 1);
+    h.service.emit({ type: 'torrent-removed', infoHash: 'both' });
+    await Promise.all([sa, sb].map((s) => s.until((t) => t.includes('"infoHash":"both"'))));
     a.destroy();
-    await h.service.listenersReach(1);
+    await sa.until(() => sa.ended).catch(() => undefined);
+    h.service.emit({ type: 'torrent-removed', infoHash: 'b-only' });
+    await sb.until((t) => t.includes('"infoHash":"b-only"'));
+    assert.equal(h.service.listenerCount, 1);
     b.destroy();
     await h.service.listenersReach(0);
   });

@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApiServer, type ApiServer } from '../../src/daemon/http/server.js';
+import type { ApiLimits } from '../../src/daemon/http/limits.js';
 import type { TorrentService } from '../../src/daemon/types.js';
 import { FakeTorrentService } from './http-fake-service.js';
 
@@ -43,13 +44,18 @@ export interface Harness<S extends TorrentService = FakeTorrentService> {
   close(): Promise<void>;
 }
 
-export async function startHarness(o: { webRoot?: string } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  webRoot?: string;
+  limits?: Partial<ApiLimits>;
+}
+
+export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   return startHarnessFor(new FakeTorrentService(), o);
 }
 
-export async function startHarnessFor<S extends TorrentService>(service: S, o: { webRoot?: string } = {}): Promise<Harness<S>> {
+export async function startHarnessFor<S extends TorrentService>(service: S, o: HarnessOptions = {}): Promise<Harness<S>> {
   const webRoot = o.webRoot ?? join(mkdtempSync(join(tmpdir(), 'shoal-web-')), 'missing');
-  const server = await startApiServer({ service, host: '127.0.0.1', port: 0, token: TOKEN, webRoot });
+  const server = await startApiServer({ service, host: '127.0.0.1', port: 0, token: TOKEN, webRoot, limits: o.limits });
   const port = server.address.port;
   const hostPort = `127.0.0.1:${port}`;
 

@@ -81,4 +81,15 @@ describe('HTTP API: metrics', () => {
     assert.equal(value(samples, 'shoal_tracker_announces_total', { result: 'failure' }), 9);
     assert.equal(value(samples, 'shoal_tracker_announces_total', { result: 'success' }), 5);
   });
+
+  it('never lowers a counter, even when the service reports less (Prometheus would read a restart)', async () => {
+    const scrape = async () => parsePrometheus((await h.request('GET', '/metrics')).body.toString('utf8')).samples;
+    h.service.counters.pieceHashFailures = 4;
+    h.service.counters.announceFail = 1;
+    const lower = await scrape();
+    assert.equal(value(lower, 'shoal_piece_hash_failures_total'), 10);
+    assert.equal(value(lower, 'shoal_tracker_announces_total', { result: 'failure' }), 9);
+    h.service.counters.pieceHashFailures = 11;
+    assert.equal(value(await scrape(), 'shoal_piece_hash_failures_total'), 11);
+  });
 });

@@ -30,11 +30,11 @@ function record(id: string, name: string, savePath: string): TorrentRecord {
   return { id, name, savePath, addedAt: 0, paused: false, hasMetadata: true, size: 0, bytesHave: 0, complete: false, downloaded: 0, uploaded: 0 };
 }
 
-it('refuses a torrent with a 2 GiB piece length before saving anything (422)', async () => {
+it('refuses a torrent with a 2 GiB piece length before saving anything (400)', async () => {
   const state = join(dir, 'refuse-state');
   const { service, runtime } = await startService(state, join(dir, 'refuse-dl'));
   try {
-    await assert.rejects(service.add({ torrent: hugePieceTorrent('huge') }), (e: unknown) => e instanceof ServiceError && e.status === 422 && /maxPieceLength/.test(e.message));
+    await assert.rejects(service.add({ torrent: hugePieceTorrent('huge') }), (e: unknown) => e instanceof ServiceError && e.status === 400 && /maxPieceLength/.test(e.message));
     assert.equal(service.list({}).total, 0);
     assert.deepEqual(readdirSync(join(state, 'meta')), []);
   } finally {

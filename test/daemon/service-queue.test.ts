@@ -50,8 +50,8 @@ it('adds torrents, refuses duplicates and garbage, and lists them paged, filtere
     assert.equal(ids.at(-1), hex(t.torrent));
   }
   await rejects(s.add({ torrent: (await makeTorrent(join(dir, 'src-list'), 'delta', [{ path: 'f.bin', length: 20_000 }])).bytes }), 409);
-  await rejects(s.add({ torrent: new Uint8Array([1, 2, 3]) }), 422);
-  await rejects(s.add({ magnet: 'magnet:?xt=urn:btih:nothex' }), 422);
+  await rejects(s.add({ torrent: new Uint8Array([1, 2, 3]) }), 400);
+  await rejects(s.add({ magnet: 'magnet:?xt=urn:btih:nothex' }), 400);
   await rejects(s.add({}), 400);
   await rejects(async () => s.list({ limit: 0 }), 400);
   await rejects(async () => s.details('00'.repeat(20)), 404);

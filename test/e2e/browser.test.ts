@@ -2,7 +2,8 @@
  * The web UI end to end in headless Chromium (Debian's chromium, driven by playwright-core):
  * `shoal daemon` on loopback serves the built UI (dist/web); the browser logs in from the
  * `#token=` address, adds a magnet link whose only peer is a libtorrent seeder (x.pe), watches
- * the row reach 100%, opens the torrent's view, and pauses, resumes and removes it. Screenshots
+ * the row reach 100%, opens the torrent's view, and pauses, resumes and removes it; a torrent
+ * that cannot write its files shows its error in the list. Screenshots
  * at desktop and phone width go to test-artifacts/browser/.
  */
 import { after, before, describe, it } from 'node:test';
@@ -227,5 +228,19 @@ describe('web UI in headless Chromium against shoal daemon', { skip }, () => {
     const list = await daemon.api<{ total: number; torrents: { infoHash: string; state: string }[] }>('GET', '/api/torrents');
     assert.equal(list.total, 2);
     assert.equal(list.torrents.find((t) => t.infoHash === info.infoHash)?.state, 'paused');
+  });
+
+  it('shows a torrent that cannot write its files in the error state, with the reason under its name', async () => {
+    await daemon.api('DELETE', `/api/torrents/${info.infoHash}`);
+    await row().waitFor({ state: 'detached', timeout: 15_000 });
+    const blocked = join(tmp, 'blocked');
+    mkdirSync(join(blocked, NAME, 'a.bin'), { recursive: true }); // a directory where the torrent's first file must go
+    await daemon.api('POST', '/api/torrents', { magnet: `magnet:?xt=urn:btih:${info.infoHash}&dn=${NAME}&x.pe=${seeder.endpoint}`, savePath: blocked });
+    await row().locator('.badge', { hasText: 'Error' }).waitFor({ timeout: 30_000 });
+    const shown = await row().locator('.row-error').innerText();
+    assert.match(shown, /a\.bin.*EISDIR/);
+    const api = await daemon.api<{ state: string; error?: string }>('GET', `/api/torrents/${info.infoHash}`);
+    assert.deepEqual([api.state, api.error], ['error', shown]);
+    await screenshot('list-error');
   });
 });

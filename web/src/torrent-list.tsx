@@ -163,7 +163,10 @@ export function TorrentList({ stats }: { stats: SessionStats | null }) {
 function TorrentRow({ torrent: t, onRemoved }: { torrent: TorrentSummary; onRemoved: () => void }) {
   return (
     <div class={`trow state-${t.state}`} role="row" data-infohash={t.infoHash}>
-      <span class="c-name" role="cell"><a href={`#/t/${t.infoHash}`} title={t.error ?? t.name}>{t.name || t.infoHash}</a></span>
+      <span class="c-name" role="cell">
+        <a href={`#/t/${t.infoHash}`} title={t.error ?? t.name}>{t.name || t.infoHash}</a>
+        {t.state === 'error' && t.error && <span class="row-error" role="alert">{t.error}</span>}
+      </span>
       <span class="c-progress" role="cell"><Progress value={t.progress} state={t.state} /></span>
       <span class="c-state" role="cell"><StateBadge torrent={t} /></span>
       <span class="c-size num" role="cell">{t.size > 0 ? formatBytes(t.size) : '–'}</span>

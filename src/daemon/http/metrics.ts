@@ -18,13 +18,16 @@ export function createMetrics(service: TorrentService): MetricsEndpoint {
   const snap = (): MetricsSnapshot => (current ??= service.metrics());
   const registers = [registry];
 
-  // Counters mirror totals kept by the service: reset, then add the total.
+  // Counters mirror totals kept by the service: reset, then add the total. A Prometheus
+  // counter never goes down (a drop reads as a restart), so the highest total seen is kept.
   const total = (name: string, help: string, read: (m: MetricsSnapshot) => number): void => {
+    let highest = 0;
     new Counter({
       name, help, registers,
       collect() {
+        highest = Math.max(highest, read(snap()));
         this.reset();
-        this.inc(read(snap()));
+        this.inc(highest);
       },
     });
   };
@@ -50,13 +53,15 @@ export function createMetrics(service: TorrentService): MetricsEndpoint {
       for (const state of TORRENT_STATES) this.set({ state }, snap().torrentsByState[state] ?? 0);
     },
   });
+  const highestAnnounces = { success: 0, failure: 0 };
   new Counter({
     name: 'shoal_tracker_announces_total', help: 'Tracker announces by result.', labelNames: ['result'], registers,
     collect() {
       this.reset();
-      const { success, failure } = snap().trackerAnnounces;
-      this.inc({ result: 'success' }, success);
-      this.inc({ result: 'failure' }, failure);
+      for (const result of ['success', 'failure'] as const) {
+        highestAnnounces[result] = Math.max(highestAnnounces[result], snap().trackerAnnounces[result]);
+        this.inc({ result }, highestAnnounces[result]);
+      }
     },
   });
   // CPU, memory, event loop lag, GC: cheap, and what a Node dashboard expects.

@@ -1,19 +1,17 @@
 /** The JSON endpoints under /api: torrents, file priorities, settings, stats. */
 import type { FastifyInstance } from 'fastify';
 import type { TorrentService } from '../types.js';
+import type { ApiLimits } from './limits.js';
 import { parseAddTorrent, parseFilePriorities, parseFlag, parseInfoHash, parseListQuery, parseSettingsPatch, parseTorrentLimits } from './validate.js';
-
-/** A .torrent file of up to 20 MiB, in base64 (4/3 larger), inside a small JSON object. */
-export const ADD_TORRENT_BODY_LIMIT = Math.ceil((20 * 1024 * 1024 * 4) / 3) + 64 * 1024;
 
 interface HashParams {
   infoHash: string;
 }
 
-export function registerApiRoutes(app: FastifyInstance, service: TorrentService): void {
+export function registerApiRoutes(app: FastifyInstance, service: TorrentService, limits: ApiLimits): void {
   app.get('/api/torrents', async (req) => service.list(parseListQuery(req.query as Record<string, unknown>)));
 
-  app.post('/api/torrents', { bodyLimit: ADD_TORRENT_BODY_LIMIT }, async (req, reply) => {
+  app.post('/api/torrents', { bodyLimit: limits.addTorrentBodyLimit }, async (req, reply) => {
     const infoHash = await service.add(parseAddTorrent(req.body));
     return reply.code(201).send({ infoHash });
   });

@@ -16,6 +16,8 @@ import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } fr
 import { ServiceError, type TorrentService } from '../types.js';
 import { registerEventRoute } from './events.js';
 import { HostCheck, TokenCheck } from './guard.js';
+import { checkJsonShape } from './json-body.js';
+import { apiLimits, type ApiLimits } from './limits.js';
 import { createMetrics } from './metrics.js';
 import { registerApiRoutes } from './routes-api.js';
 import { registerStaticRoutes } from './static.js';
@@ -28,6 +30,8 @@ export interface ApiServerOptions {
   token: string;
   /** The built web UI; default dist/web next to the compiled sources. */
   webRoot?: string;
+  /** What a client can make the server hold (limits.ts); defaults for the rest. */
+  limits?: Partial<ApiLimits>;
 }
 
 export interface ApiServer {
@@ -44,14 +48,19 @@ declare module 'fastify' {
   }
 }
 
-/** Everything but .torrent uploads (which have their own limit) is small JSON. */
-export const DEFAULT_BODY_LIMIT = 64 * 1024;
-
 /** dist/src/daemon/http/ -> dist/web */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../../web', import.meta.url));
 
 export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
-  const app = Fastify({ bodyLimit: DEFAULT_BODY_LIMIT, forceCloseConnections: true, logger: false });
+  const limits = apiLimits(o.limits);
+  // Slowloris: headers and whole requests have deadlines, checked often enough to matter
+  // (Node checks every 30 s by default), and connections past the cap are closed on arrival.
+  const app = Fastify({
+    bodyLimit: limits.bodyLimit, forceCloseConnections: true, logger: false,
+    requestTimeout: limits.requestTimeoutMs, keepAliveTimeout: limits.keepAliveTimeoutMs, maxRequestsPerSocket: limits.maxRequestsPerSocket,
+    http: { headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs), connectionsCheckingInterval: Math.max(50, Math.min(1000, limits.headersTimeoutMs / 4)) },
+  });
+  app.server.maxConnections = limits.maxConnections;
   const tokens = new TokenCheck(o.token);
   let hosts: HostCheck | undefined = undefined; // known once listening (port 0 picks the port)
 
@@ -72,19 +81,26 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     return deny(reply, 401, 'missing or wrong API token (Authorization: Bearer <token>)');
   });
 
-  // An empty body with Content-Type: application/json is "no body", not a parse error.
+  // An empty body with Content-Type: application/json is "no body", not a parse error. The
+  // body's shape is checked in one pass before the parser may spend time and memory on it.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    if (body === '') done(null, undefined);
-    else parseJson(req, body as string, done);
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    const bytes = body as Buffer;
+    if (bytes.length === 0) return done(null, undefined);
+    try {
+      checkJsonShape(bytes, limits.maxJsonDepth, limits.maxJsonValues);
+    } catch (e) {
+      return done(e as Error, undefined);
+    }
+    parseJson(req, bytes.toString('utf8'), done);
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => errorReply(err, req, reply));
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'no such endpoint' }));
 
-  registerApiRoutes(app, o.service);
-  const endEventStreams = registerEventRoute(app, o.service);
+  registerApiRoutes(app, o.service, limits);
+  const endEventStreams = registerEventRoute(app, o.service, limits);
   registerStreamRoute(app, o.service);
   const metrics = createMetrics(o.service);
   app.get('/metrics', async (_req, reply) => reply.header('Content-Type', metrics.contentType).send(await metrics.render()));

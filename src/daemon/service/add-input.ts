@@ -1,4 +1,4 @@
-/** POST /api/torrents input: exactly one of a magnet URI and .torrent bytes, parsed (422 when it breaks a rule). */
+/** POST /api/torrents input: exactly one of a magnet URI and .torrent bytes, parsed (400 when it breaks a rule). */
 import { InputError } from '../../errors.js';
 import { parseMagnet, type Magnet } from '../../metainfo/magnet.js';
 import { parseTorrent, type Torrent } from '../../metainfo/torrent.js';
@@ -15,7 +15,7 @@ export function parseInput(input: AddTorrentInput): { torrent?: Torrent; magnet?
     if (typeof input.magnet !== 'string') throw new ServiceError(400, 'magnet must be a string');
     return { magnet: parseMagnet(input.magnet) };
   } catch (e) {
-    if (e instanceof InputError) throw new ServiceError(422, e.message);
+    if (e instanceof InputError) throw new ServiceError(400, e.message);
     throw e;
   }
 }

@@ -4,7 +4,7 @@
  * trackers, the shared DHT, and the swarm's events turned into record updates.
  */
 import { parseMagnet } from '../../metainfo/magnet.js';
-import type { Runtime } from '../../runtime/types.js';
+import type { Runtime, TimerHandle } from '../../runtime/types.js';
 import type { Session } from '../../session/session.js';
 import { wrapInfo } from '../../swarm/metadata-exchange.js';
 import type { RateLimiter } from '../../swarm/rate-limit.js';
@@ -32,6 +32,10 @@ export interface RunContext {
   readonly limiters: { readonly download: RateLimiter; readonly upload: RateLimiter };
   readonly listenHost: string;
   readonly wallClock: () => number;
+  /** How long stopping a swarm may take before the daemon stops waiting for it (ms). */
+  readonly stopTimeoutMs: number;
+  /** Problems nobody is waiting for (a failed stop): logged. */
+  log(message: string): void;
   settings(): Settings;
   /** The entry's state or numbers changed (its summary is recomputed). */
   changed(entry: TorrentEntry): void;
@@ -43,9 +47,12 @@ export interface RunContext {
 export async function startEntry(ctx: RunContext, entry: TorrentEntry): Promise<void> {
   if (entry.running) return entry.starting;
   let finish: () => void = () => undefined;
+  // The previous swarm may still be writing its resume data and closing files.
+  const previous = entry.stopping;
   entry.starting = new Promise<void>((r) => (finish = r));
   entry.touch();
   try {
+    await previous;
     const torrent = entry.metadata();
     if (entry.loadError !== undefined) throw new Error(entry.loadError);
     const magnet = entry.record.magnet ? parseMagnet(entry.record.magnet) : undefined;
@@ -79,22 +86,80 @@ export async function startEntry(ctx: RunContext, entry: TorrentEntry): Promise<
   }
 }
 
-/** Stops the entry's swarm: counters folded, resume data written clean, trackers told 'stopped'. */
-export async function stopEntry(ctx: RunContext, entry: TorrentEntry): Promise<void> {
+/** Folds the running swarm's transfer counters into the record and the session's lifetime totals (which only grow). */
+export function foldTotals(ctx: Pick<RunContext, 'store'>, entry: TorrentEntry): void {
+  const d = entry.fold();
+  ctx.store.totals.downloaded += d.downloaded;
+  ctx.store.totals.uploaded += d.uploaded;
+}
+
+/**
+ * Stops the entry's swarm: counters folded, resume data written clean, trackers told
+ * 'stopped'. Never rejects (a failure is logged); concurrent calls share one stop. It may
+ * take as long as the disk does: callers that owe someone an answer use `stopEntryBounded`.
+ */
+export function stopEntry(ctx: RunContext, entry: TorrentEntry): Promise<void> {
+  if (entry.stopping) return entry.stopping;
+  const stopping = stopSwarm(ctx, entry)
+    .catch((e: unknown) => ctx.log(`torrent ${entry.id}: stopping failed: ${e instanceof Error ? e.message : String(e)}`))
+    .finally(() => {
+      if (entry.stopping === stopping) entry.stopping = undefined;
+      ctx.changed(entry);
+    });
+  entry.stopping = stopping;
+  return stopping;
+}
+
+/** `stopEntry`, resolved after `stopTimeoutMs` at the latest (a disk that hangs): a DELETE or a pause always gets its answer. The stop goes on. */
+export async function stopEntryBounded(ctx: RunContext, entry: TorrentEntry): Promise<void> {
+  let timer: TimerHandle | undefined;
+  const timedOut = new Promise<boolean>((resolve) => (timer = ctx.runtime.clock.setTimer(ctx.stopTimeoutMs, () => resolve(true))));
+  const late = await Promise.race([stopEntry(ctx, entry).then(() => false), timedOut]);
+  timer?.cancel();
+  if (late) ctx.log(`torrent ${entry.id}: its swarm did not stop within ${ctx.stopTimeoutMs} ms (a disk operation hangs?); going on without it`);
+}
+
+/**
+ * Stops every entry (shutdown). Waits as long as stops keep completing, so thousands of
+ * resume files on a slow disk are all written; gives up on the rest once none has completed
+ * for `stopTimeoutMs`.
+ */
+export function stopAll(ctx: RunContext, entries: readonly TorrentEntry[]): Promise<void> {
+  let pending = entries.length;
+  if (pending === 0) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    let timer: TimerHandle | undefined;
+    const arm = () => {
+      timer?.cancel();
+      timer = ctx.runtime.clock.setTimer(ctx.stopTimeoutMs, () => {
+        ctx.log(`${pending} swarm(s) did not stop within ${ctx.stopTimeoutMs} ms of the last one that did (a disk operation hangs?); shutting down without them`);
+        resolve();
+      });
+    };
+    arm();
+    for (const e of entries) {
+      void stopEntry(ctx, e).then(() => {
+        pending--;
+        if (pending > 0) return arm();
+        timer?.cancel();
+        resolve();
+      });
+    }
+  });
+}
+
+async function stopSwarm(ctx: RunContext, entry: TorrentEntry): Promise<void> {
   await entry.starting;
   const swarm = entry.swarm;
   if (!swarm) return;
   entry.keepHave();
-  const d = entry.fold();
-  ctx.store.totals.downloaded += d.downloaded;
-  ctx.store.totals.uploaded += d.uploaded;
+  foldTotals(ctx, entry);
   ctx.dht.remove(entry);
   const announcer = entry.announcer;
   entry.announcer = undefined;
   entry.swarm = undefined;
   entry.touch();
   await Promise.all([announcer?.stop(), ctx.session.removeTorrent(swarm)]);
-  ctx.changed(entry);
 }
 
 function onSwarmEvent(ctx: RunContext, entry: TorrentEntry, e: SwarmEvent): void {
@@ -127,7 +192,7 @@ function onSwarmEvent(ctx: RunContext, entry: TorrentEntry, e: SwarmEvent): void
     case 'complete':
       if (!r.complete) {
         r.complete = true;
-        entry.fold();
+        foldTotals(ctx, entry); // the bytes stay in the session's totals
         void ctx.store.put(r).catch(() => undefined);
       }
       entry.announcer?.completed();

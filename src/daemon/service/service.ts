@@ -9,11 +9,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { Dht } from '../../dht/dht.js';
-import type { Address, Runtime, TimerHandle } from '../../runtime/types.js';
+import type { Address, TimerHandle } from '../../runtime/types.js';
 import { Session, resumePathFor } from '../../session/session.js';
-import { resolveInside } from '../../storage/path-safety.js';
 import type { StorageStats } from '../../storage/types.js';
 import { RateLimiter } from '../../swarm/rate-limit.js';
 import { DEFAULT_ENCRYPTION_POLICY } from '../../transport/mse/index.js';
@@ -24,34 +22,20 @@ import {
   type Settings, type TorrentDetails, type TorrentId, type TorrentLimits, type TorrentPage, type TorrentService,
 } from '../types.js';
 import { parseInput } from './add-input.js';
+import { deleteTorrentData } from './delete-data.js';
 import { torrentDetails } from './details.js';
 import { DhtScheduler } from './dht-scheduler.js';
 import { openFileStream } from './file-stream.js';
 import { queryPage } from './list-query.js';
-import { startEntry, stopEntry, type DaemonCounters, type RunContext } from './runner.js';
+import { foldTotals, startEntry, stopAll, stopEntry, stopEntryBounded, type DaemonCounters, type RunContext } from './runner.js';
+import { prepareSavePath } from './save-path.js';
 import { applySettingsPatch, defaultSettings, loadSettings } from './settings.js';
 import { StateStore, type TorrentRecord } from './state-store.js';
+import { DEFAULT_MAX_TORRENTS, DEFAULT_STOP_TIMEOUT_MS, type DaemonServiceOptions } from './options.js';
 import { metricsSnapshot, sameSummary, sessionStats } from './stats.js';
 import { TorrentEntry } from './torrent-entry.js';
 
-export interface DaemonServiceOptions {
-  readonly runtime: Runtime;
-  readonly stateDir: string;
-  /** Default save path until settings say otherwise. */
-  readonly downloadDir: string;
-  /** Peer listen address (default 0.0.0.0:0). */
-  readonly listen?: Address;
-  /** DHT bootstrap nodes (HOST:PORT; empty: the public routers); false: no DHT whatever the settings say. */
-  readonly dhtBootstrap?: readonly string[] | false;
-  /** Wall-clock ms since the epoch (addedAt, tracker times). */
-  readonly wallClock: () => number;
-  /** Swarms started at once during background start-up (default 16). */
-  readonly startConcurrency?: number;
-  /** Memory for each torrent's block cache (default 4 MiB). */
-  readonly cacheBytesPerTorrent?: number;
-  /** Open files across all torrents (default 512). */
-  readonly maxOpenFiles?: number;
-}
+export { DEFAULT_MAX_TORRENTS, DEFAULT_STOP_TIMEOUT_MS, type DaemonServiceOptions } from './options.js';
 
 const TICK_MS = 1000;
 const SNAPSHOT_EVERY_MS = 60_000;
@@ -92,6 +76,8 @@ export class DaemonService implements TorrentService {
     this.ctx = {
       runtime: rt, session, store, dht: this.dhtScheduler, counters: this.counters, limiters: this.globalLimiters,
       listenHost: o.listen?.host ?? '0.0.0.0', wallClock: o.wallClock,
+      stopTimeoutMs: o.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS,
+      log: o.log ?? ((m) => console.error(`shoal daemon: ${m}`)),
       settings: () => this.current,
       changed: (entry) => entry.touch(),
       replan: () => this.requestPlan(),
@@ -151,12 +137,16 @@ export class DaemonService implements TorrentService {
 
   async add(input: AddTorrentInput): Promise<TorrentId> {
     if (this.closed) throw new ServiceError(409, 'the daemon is shutting down');
+    const maxTorrents = this.o.maxTorrents ?? DEFAULT_MAX_TORRENTS;
+    if (this.entries.size >= maxTorrents) throw new ServiceError(409, `the daemon holds its maximum of ${maxTorrents} torrents (--max-torrents); remove one first`);
     const { torrent, magnet, bytes } = parseInput(input);
     const id = Buffer.from((torrent?.infoHashV1 ?? torrent?.infoHashV2 ?? magnet?.infoHashV1 ?? magnet?.infoHashV2)!).toString('hex');
     if (this.entries.has(id)) throw new ServiceError(409, `torrent ${id} is already added`);
     if (input.savePath !== undefined && (typeof input.savePath !== 'string' || input.savePath === '')) throw new ServiceError(400, 'savePath must be a directory path');
+    const savePath = await prepareSavePath(input.savePath ?? this.current.downloadDir, input.savePath !== undefined ? 'savePath' : 'downloadDir');
+    if (this.entries.has(id)) throw new ServiceError(409, `torrent ${id} is already added`); // added while we checked the path
     const record: TorrentRecord = {
-      id, name: torrent?.name ?? magnet?.name ?? id, savePath: resolve(input.savePath ?? this.current.downloadDir),
+      id, name: torrent?.name ?? magnet?.name ?? id, savePath,
       addedAt: this.o.wallClock(), paused: input.paused === true, magnet: input.magnet, hasMetadata: torrent !== undefined,
       size: torrent?.length ?? 0, bytesHave: 0, complete: false, downloaded: 0, uploaded: 0,
     };
@@ -188,7 +178,7 @@ export class DaemonService implements TorrentService {
       this.startQueue = this.startQueue.filter((q) => q !== e);
       await this.store.put(e.record);
     }
-    await stopEntry(this.ctx, e);
+    await stopEntryBounded(this.ctx, e);
     this.changed(e);
   }
 
@@ -206,15 +196,20 @@ export class DaemonService implements TorrentService {
     const e = this.get(id);
     this.entries.delete(e.id);
     this.startQueue = this.startQueue.filter((q) => q !== e);
-    await stopEntry(this.ctx, e);
+    let t = e.torrent;
+    try {
+      t ??= e.metadata(); // an idle torrent may not have been parsed yet (read before its metainfo file goes)
+    } catch {
+      // Unreadable metainfo: no file list to delete by.
+    }
+    await stopEntryBounded(this.ctx, e);
     await this.store.remove(e.id);
-    const t = e.torrent;
     if (t) {
       await rm(resumePathFor(this.o.stateDir, t, e.record.savePath), { force: true });
       if (options.deleteData) {
-        // Only what the torrent names, resolved strictly inside its save path.
-        const targets = t.multiFile ? [resolveInside(e.record.savePath, [t.name])] : t.layout.files.filter((f) => !f.pad).map((f) => resolveInside(e.record.savePath, f.path));
-        for (const p of targets) await rm(p, { recursive: true, force: true });
+        // Only the files the torrent names (resolved strictly inside its save path), then the folders they leave empty.
+        const failed = await deleteTorrentData(t, e.record.savePath);
+        if (failed.length > 0) this.ctx.log(`torrent ${e.id}: could not delete ${failed.join(', ')}`);
       }
     }
     this.emit({ type: 'torrent-removed', infoHash: e.id });
@@ -249,6 +244,7 @@ export class DaemonService implements TorrentService {
 
   async updateSettings(patch: Partial<Settings>): Promise<Settings> {
     const next = applySettingsPatch(this.current, patch);
+    if (patch.downloadDir !== undefined) await prepareSavePath(next.downloadDir, 'downloadDir'); // refused now, not at the next add
     await this.store.writeSettings(next);
     this.current = next;
     this.globalLimiters.download.setRate(next.downloadRateLimit);
@@ -300,7 +296,7 @@ export class DaemonService implements TorrentService {
     this.planTimer?.cancel();
     this.startQueue = [];
     this.dhtScheduler.close();
-    await Promise.allSettled([...this.entries.values()].map((e) => stopEntry(this.ctx, e)));
+    await stopAll(this.ctx, [...this.entries.values()]);
     await this.dhtStarting;
     this.dhtNode?.close();
     await this.store.close();
@@ -432,11 +428,7 @@ export class DaemonService implements TorrentService {
   }
 
   private foldAll(): void {
-    for (const e of this.entries.values()) {
-      const d = e.fold();
-      this.store.totals.downloaded += d.downloaded;
-      this.store.totals.uploaded += d.uploaded;
-    }
+    for (const e of this.entries.values()) foldTotals(this.ctx, e);
   }
 
   private emit(e: ServiceEvent): void {

@@ -31,7 +31,9 @@ export function applySettingsPatch(current: Settings, patch: Partial<Settings>):
     } else if (key === 'encryption') {
       if (typeof value !== 'string' || !parseEncryptionPolicy(value)) throw new ServiceError(400, 'encryption must be prefer, require or plaintext');
     } else if (key === 'downloadDir') {
-      if (typeof value !== 'string' || !isAbsolute(value)) throw new ServiceError(400, 'downloadDir must be an absolute path');
+      if (typeof value !== 'string' || !isAbsolute(value) || value.includes('\0')) throw new ServiceError(400, 'downloadDir must be an absolute path');
+      out[key] = resolve(value); // normalised: no '.'/'..' segments, no trailing slash
+      continue;
     } else {
       throw new ServiceError(400, `unknown setting: ${key}`);
     }

@@ -157,7 +157,7 @@ export class StateStore {
       writeSync(this.journalFd, line);
       fsyncSync(this.journalFd);
       this.journalBytes += line.length;
-      if (this.journalBytes > COMPACT_JOURNAL_BYTES) void this.snapshot();
+      if (this.journalBytes > COMPACT_JOURNAL_BYTES) void this.snapshot().catch(() => undefined); // a failed compaction is retried by the next
     });
   }
 
@@ -201,8 +201,8 @@ export class StateStore {
     }
     this.journalFd = openSync(journalPath, 'a');
     if (torn) {
-      // Drop the torn tail before anything is appended after it.
-      void this.snapshot();
+      // Drop the torn tail before anything is appended after it (if that fails, the next snapshot does).
+      void this.snapshot().catch(() => undefined);
     }
   }
 }

@@ -23,6 +23,8 @@ export class TorrentEntry {
   stopDht: (() => void) | undefined;
   /** Opening storage / checking data (the swarm is not handed over yet). */
   starting: Promise<void> | undefined;
+  /** The swarm being stopped (resume data written, files closed); a new start waits for it. */
+  stopping: Promise<void> | undefined;
   /** Set when the torrent failed; cleared by resume. */
   error: string | undefined;
   /** Why the saved metainfo could not be parsed (kept: resuming cannot fix it). */
