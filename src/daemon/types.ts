@@ -59,7 +59,7 @@ export interface PeerInfo {
   readonly uploadRate: number;
   /** 0..1, from the peer's bitfield. */
   readonly progress: number;
-  /** libtorrent/qBittorrent-style letters: D/d interested+unchoked/choked download, U/u upload, O optimistic, S snubbed, I incoming, E encrypted, X pex, H dht, P utp. */
+  /** libtorrent/qBittorrent-style letters: D/d interested+unchoked/choked download, U/u upload, O optimistic, S snubbed, I incoming, E encrypted (MSE, RC4 throughout), e MSE handshake with a plaintext payload, X pex, H dht, P utp. */
   readonly flags: string;
 }
 

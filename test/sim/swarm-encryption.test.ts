@@ -17,7 +17,7 @@ import { MemoryStorage } from '../../src/storage/memory-storage.js';
 import { PeerDialer } from '../../src/swarm/peer-dialer.js';
 import { Swarm } from '../../src/swarm/swarm.js';
 import { routeIncoming } from '../../src/swarm/incoming.js';
-import { EncryptedStream, IncomingStream, req2Hash, type EncryptionPolicy } from '../../src/transport/mse/index.js';
+import { EncryptedStream, IncomingStream, encryptionOf, req2Hash, type EncryptionPolicy } from '../../src/transport/mse/index.js';
 import { generatePeerId } from '../../src/wire/index.js';
 
 const SIZE = 1024 * 1024 + 777;
@@ -104,6 +104,7 @@ describe('encrypted swarms on the simulator', () => {
     assert.ok(r.leecherStream instanceof EncryptedStream && r.leecherStream.method === 'rc4');
     assert.ok(r.seederStream instanceof IncomingStream && r.seederStream.method === 'rc4');
     assert.equal(r.remembered, 'encrypted');
+    assert.equal(encryptionOf(r.leecherStream as object), 'rc4', 'what the peer list shows as E');
   });
 
   it('prefer against prefer: MSE, and the receiver picks RC4', async () => {
@@ -119,6 +120,7 @@ describe('encrypted swarms on the simulator', () => {
     assert.equal(r.dialer.fallbacks, 1);
     assert.equal(r.remembered, 'plaintext');
     assert.ok(!(r.leecherStream instanceof EncryptedStream));
+    assert.equal(encryptionOf(r.leecherStream as object), undefined, 'no E or e in the peer list');
   });
 
   it('require against a peer without MSE: no fallback, nothing downloaded', async () => {

@@ -9,6 +9,6 @@ export { IncomingStream, type IncomingEncryptionDeps } from './incoming-stream.j
 export { negotiateMse, type MseResult } from './negotiate.js';
 export { sniffIncoming, type Sniffed } from './sniff.js';
 export {
-  DEFAULT_ENCRYPTION_POLICY, ENCRYPTION_POLICIES, acceptedMethods, parseEncryptionPolicy, providedMethods,
+  DEFAULT_ENCRYPTION_POLICY, ENCRYPTION_POLICIES, acceptedMethods, encryptionOf, parseEncryptionPolicy, providedMethods,
   type EncryptionOptions, type EncryptionPolicy,
 } from './policy.js';

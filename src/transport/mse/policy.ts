@@ -38,3 +38,12 @@ export function acceptedMethods(policy: EncryptionPolicy): MseMethod[] {
 export function parseEncryptionPolicy(s: string): EncryptionPolicy | undefined {
   return (ENCRYPTION_POLICIES as readonly string[]).includes(s) ? (s as EncryptionPolicy) : undefined;
 }
+
+/**
+ * How a connection's stream is encrypted: `rc4` (everything), `plaintext` (MSE handshake,
+ * plaintext payload) or `undefined` (no MSE). For peer lists (qBittorrent's E and e flags).
+ */
+export function encryptionOf(stream: object): MseMethod | undefined {
+  const method = (stream as { method?: unknown }).method;
+  return method === 'rc4' || method === 'plaintext' ? method : undefined;
+}
