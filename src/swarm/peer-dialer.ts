@@ -35,6 +35,11 @@ export interface PeerDialerOptions {
 
 export type Remembered = 'encrypted' | 'plaintext';
 
+/** Passed through to `connect` (e.g. `localHost`: the IP to connect from). */
+export interface DialConnectOptions {
+  readonly localHost?: string;
+}
+
 export class PeerDialer {
   private readonly memory = new Map<string, Remembered>();
   /** Dials that fell back from MSE to plaintext (for status and tests). */
@@ -72,13 +77,15 @@ export class PeerDialer {
   }
 
   /**
-   * Connects to `address` for the torrent `skey` (its 20-byte handshake hash); `handshake`
-   * is our BT handshake, sent inside MSE or as the first bytes of a plaintext connection.
+   * Connects to `address` for the torrent `skey` (its 20-byte handshake hash). `handshake` is
+   * called once a TCP connection is up (again for a plaintext redial) and gives our BT
+   * handshake, sent inside MSE or as the first bytes of a plaintext connection; so the
+   * caller's handshake deadline runs from the connection, as without MSE.
    */
-  async dial(address: Address, skey: Uint8Array, handshake: Uint8Array): Promise<DialResult> {
+  async dial(address: Address, skey: Uint8Array, handshake: () => Uint8Array, connect: DialConnectOptions = {}): Promise<DialResult> {
     const policy = this.policy;
-    if (policy === 'plaintext' || (policy === 'prefer' && this.remembered(address) === 'plaintext')) return this.dialPlain(address, handshake);
-    const raw = await this.connect(address);
+    if (policy === 'plaintext' || (policy === 'prefer' && this.remembered(address) === 'plaintext')) return this.dialPlain(address, handshake, connect);
+    const raw = await this.connect(address, connect);
     const e = this.encryption;
     try {
       const r = await negotiateMse(this.runtime.clock, raw, {
@@ -87,7 +94,7 @@ export class PeerDialer {
         privateKey: e.secretBytes?.(20),
         skey,
         provide: providedMethods(policy),
-        initialPayload: handshake,
+        initialPayload: handshake(),
         handshakeTimeoutMs: e.handshakeTimeoutMs,
         maxSendPad: e.maxSendPad,
       });
@@ -96,19 +103,19 @@ export class PeerDialer {
     } catch (err) {
       if (policy !== 'prefer' || !(err instanceof MseError)) throw err;
       this.fallbacks++;
-      const plain = await this.dialPlain(address, handshake);
+      const plain = await this.dialPlain(address, handshake, connect);
       this.remember(address, 'plaintext');
       return plain;
     }
   }
 
-  private async dialPlain(address: Address, handshake: Uint8Array): Promise<DialResult> {
-    const stream = await this.connect(address);
-    stream.write(handshake);
+  private async dialPlain(address: Address, handshake: () => Uint8Array, connect: DialConnectOptions): Promise<DialResult> {
+    const stream = await this.connect(address, connect);
+    stream.write(handshake());
     return { stream, method: undefined, payload: new Uint8Array(0) };
   }
 
-  private connect(address: Address): Promise<ByteStream> {
-    return this.runtime.stream.connect(address, { timeoutMs: this.options.connectTimeoutMs ?? 10_000, reuseReadBuffer: true });
+  private connect(address: Address, extra: DialConnectOptions): Promise<ByteStream> {
+    return this.runtime.stream.connect(address, { ...extra, timeoutMs: this.options.connectTimeoutMs ?? 10_000, reuseReadBuffer: true });
   }
 }

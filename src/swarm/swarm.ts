@@ -168,18 +168,24 @@ export class Swarm implements TransferContext {
     if (room <= 0) return;
     for (const address of this.pool.due(this.runtime.clock.now(), room, (k) => this.peers.has(k))) {
       this.halfOpen++;
-      // Our handshake goes out inside MSE's step 3 or first on a plaintext connection.
-      const conn = this.newConnection('outgoing');
-      const handshake = concatBytes(conn.takeOutgoing());
+      // Made once connected (its handshake deadline runs from then); our handshake goes out
+      // inside MSE's step 3 or first on a plaintext connection.
+      let conn: PeerConnection | undefined;
+      const handshake = (): Uint8Array => {
+        conn?.close();
+        conn = this.newConnection('outgoing');
+        return concatBytes(conn.takeOutgoing());
+      };
       this.dialer.dial(address, this.handshakeHashes[0], handshake).then(
         ({ stream, payload }) => {
           this.halfOpen--;
+          const c = conn as PeerConnection; // made by handshake(), which the dialer calls before resolving
           if (this.stopped || this.peers.has(PeerPool.key(address))) {
-            conn.close();
+            c.close();
             return stream.destroy();
           }
-          const pending = payload.length > 0 ? conn.receive(payload, this.runtime.clock.now()) : [];
-          this.adopt(new PeerSession(this.runtime, stream, conn, address, false), pending);
+          const pending = payload.length > 0 ? c.receive(payload, this.runtime.clock.now()) : [];
+          this.adopt(new PeerSession(this.runtime, stream, c, address, false), pending);
         },
         () => {
           this.halfOpen--;

@@ -160,7 +160,7 @@ describe('PeerDialer memory', () => {
           raw.onData(() => first && raw.destroy());
         });
       }
-      for (const s of servers) await dialer.dial({ host: s.address, port: 6881 }, new Uint8Array(20), hs);
+      for (const s of servers) await dialer.dial({ host: s.address, port: 6881 }, new Uint8Array(20), () => hs);
     })();
     await sim.run({ until: 60_000 });
     await run;
