@@ -61,7 +61,10 @@ export interface Udp {
 export interface ByteStream {
   readonly local: Address;
   readonly remote: Address;
-  /** Queues bytes for sending. Returns false when the caller should wait for `onDrain`. */
+  /**
+   * Queues bytes for sending. Returns false once more than the runtime's high-water mark is
+   * queued: the caller should then wait for `onDrain` before writing more.
+   */
   write(data: Uint8Array): boolean;
   /** Queues several chunks as one gathered write (fewer syscalls than one write each). */
   writev(chunks: readonly Uint8Array[]): boolean;
@@ -79,7 +82,13 @@ export interface ByteStream {
   onEnd(handler: () => void): void;
   /** Called once when the stream is fully closed; `error` when it closed because of one. */
   onClose(handler: (error?: Error) => void): void;
+  /**
+   * Called after a `write`/`writev` returned false, once the queue has emptied (backpressure:
+   * a sender that waits for it holds at most one high-water mark of its own bytes).
+   */
   onDrain(handler: () => void): void;
+  /** Bytes accepted by `write` and not yet handed to the network (the kernel, or the simulated link). */
+  readonly bufferedBytes: number;
 }
 
 export interface StreamListener {
@@ -89,13 +98,24 @@ export interface StreamListener {
 
 export interface Streams {
   listen(address: Address, onConnection: (stream: ByteStream) => void): Promise<StreamListener>;
-  /** Resolves once connected; rejects when refused, unreachable or timed out. */
   /**
+   * Resolves once connected; rejects when refused, unreachable or timed out.
+   *
    * `reuseReadBuffer`: the caller copies what it keeps of each chunk before `onData` returns,
    * so the runtime may read into one buffer again and again (no allocation per read). A
    * runtime may ignore it; the stream's `volatileData` says whether it did.
+   *
+   * `localHost`: the local IP to connect from (a client told to listen on one address
+   * connects from it too, so peers and trackers see an address that answers). Rejects with
+   * `EADDRNOTAVAIL` when it is not an address of this host.
    */
-  connect(address: Address, options?: { timeoutMs?: number; reuseReadBuffer?: boolean }): Promise<ByteStream>;
+  connect(address: Address, options?: ConnectOptions): Promise<ByteStream>;
+}
+
+export interface ConnectOptions {
+  readonly timeoutMs?: number;
+  readonly reuseReadBuffer?: boolean;
+  readonly localHost?: string;
 }
 
 export interface Runtime {

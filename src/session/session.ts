@@ -1,7 +1,8 @@
 /**
- * The client: one listen socket and one peer id for many torrents. Routes incoming
- * connections to the torrent their handshake names, and opens each torrent's storage with
- * resume data kept under the state directory.
+ * The client: one listen socket and one peer id for many torrents. Decides on incoming
+ * connections (ban list, pre-handshake and connection limits) and routes them to the
+ * torrent their handshake names; opens each torrent's storage with resume data kept under
+ * the state directory.
  */
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
@@ -11,7 +12,8 @@ import type { Address, ByteStream, Runtime, StreamListener } from '../runtime/ty
 import { FdCache } from '../storage/fd-cache.js';
 import { openTorrentStorage } from '../storage/open.js';
 import type { RateLimiter } from '../swarm/rate-limit.js';
-import { routeIncoming } from '../swarm/incoming.js';
+import { BanList, type BanListOptions } from '../swarm/ban-list.js';
+import { IncomingGate, type IncomingOptions } from '../swarm/incoming.js';
 import { Swarm, type SwarmEvent } from '../swarm/swarm.js';
 import { generatePeerId } from '../wire/index.js';
 import { PeerDialer } from '../swarm/peer-dialer.js';
@@ -27,10 +29,18 @@ export interface SessionOptions {
   readonly cacheBytesPerTorrent?: number;
   /** Open files across all torrents (default 256). */
   readonly maxOpenFiles?: number;
-  /** Peer connections across all torrents (default 500). */
+  /** Peer connections across all torrents, incoming ones before their handshake included (default 500). */
   readonly maxConnections?: number;
   /** Message Stream Encryption policy and limits (default policy `prefer`; see docs/encryption.md). */
   readonly encryption?: EncryptionOptions;
+  /** Limits on incoming connections before their handshake (see docs/limits.md). */
+  readonly incoming?: IncomingOptions;
+  /** Ban list sizes and the repeat-violation rule (see docs/limits.md). */
+  readonly bans?: BanListOptions;
+  /** Outgoing connection attempts in flight across all torrents (default 32; see docs/limits.md). */
+  readonly maxHalfOpen?: number;
+  /** Bytes queued towards one peer at most (default 1 MiB; see docs/limits.md). */
+  readonly maxQueuedUploadBytes?: number;
   /** Regular unchoke slots of each torrent, or 'auto' from upload rates (default 8; docs/swarm.md). */
   readonly unchokeSlots?: number | 'auto';
 }
@@ -63,6 +73,12 @@ export class Session {
   readonly dialer: PeerDialer;
   private readonly fdCache: FdCache;
   private listener: StreamListener | undefined;
+  /** IPs refused, shared by every torrent and checked when a connection is accepted. */
+  readonly bans: BanList;
+  /** Decides on incoming connections before their handshake. */
+  readonly incoming: IncomingGate;
+  /** Our connection attempts in flight, across torrents (each holds a socket). */
+  private readonly dialing: { readonly max: number; count: number };
   private maxConnections: number;
   private counted = { at: -Infinity, n: 0 };
 
@@ -70,6 +86,17 @@ export class Session {
     this.peerId = generatePeerId(options.runtime.random);
     this.fdCache = new FdCache({ maxOpenFiles: options.maxOpenFiles ?? 256 });
     this.maxConnections = options.maxConnections ?? 500;
+    this.bans = new BanList(options.bans);
+    this.dialing = { max: options.maxHalfOpen ?? 32, count: 0 };
+    this.incoming = new IncomingGate({
+      runtime: options.runtime,
+      peerId: this.peerId,
+      bans: this.bans,
+      options: options.incoming,
+      room: () => this.maxConnections - this.connectionCount(),
+      find: (infoHash) => this.byHandshakeHash.get(Buffer.from(infoHash).toString('hex'))
+        ?? [...this.swarms].find((sw) => sw.handshakeHashes.some((h) => Buffer.compare(h, infoHash) === 0)),
+    });
     this.dialer = new PeerDialer(options.runtime, { encryption: options.encryption ?? { policy: DEFAULT_ENCRYPTION_POLICY } });
   }
 
@@ -109,14 +136,18 @@ export class Session {
       runtime: this.options.runtime,
       peerId: this.peerId,
       listenPort: this.listener?.address.port,
+      listenAddress: this.listener?.address,
       torrent: o.torrent,
       infoHashV1: o.magnet?.infoHashV1,
       infoHashV2: o.magnet?.infoHashV2,
       onEvent: o.onEvent,
       rateLimiters: o.rateLimiters,
       dialer: this.dialer,
+      bans: this.bans,
+      maxQueuedUploadBytes: this.options.maxQueuedUploadBytes,
       unchokeSlots: this.options.unchokeSlots,
       globalConnections: { get max() { return session.maxConnections; }, count: () => this.cachedConnectionCount() },
+      globalHalfOpen: this.dialing,
       openStorage: async (torrent) => {
         const named = o.saveName && o.saveName !== torrent.name ? { ...torrent, name: o.saveName } : torrent;
         const opened = await openTorrentStorage(named, {
@@ -162,9 +193,9 @@ export class Session {
     return this.counted.n;
   }
 
-  /** Peer connections across every torrent. */
+  /** Peer connections across every torrent, with incoming ones before their handshake and our attempts in flight. */
   connectionCount(): number {
-    let n = 0;
+    let n = this.incoming.pending + this.dialing.count;
     for (const s of this.swarms) n += s.peers.size;
     return n;
   }
@@ -180,23 +211,26 @@ export class Session {
     await swarm.stop();
   }
 
+  /**
+   * Every accepted socket goes through the gate first: refused at once, or counted and timed
+   * until its handshake. Plaintext or MSE is told by the first bytes (the MSE handshake runs
+   * inside the gate's deadline); with the plaintext policy MSE is not spoken at all.
+   */
   private onIncoming(raw: ByteStream): void {
     const runtime = this.options.runtime;
     const encryption = this.dialer.encryption;
-    // Plaintext or MSE is told by the first bytes; with the plaintext policy MSE is not spoken at all.
     const stream = encryption.policy === 'plaintext' ? raw : new IncomingStream(raw, {
       clock: runtime.clock,
       random: runtime.random,
       encryption,
       findSkey: (req2) => this.byReq2.get(Buffer.from(req2).toString('hex')),
     });
-    routeIncoming(runtime, this.peerId, stream, (infoHash) =>
-      this.byHandshakeHash.get(Buffer.from(infoHash).toString('hex'))
-      ?? [...this.swarms].find((s) => s.handshakeHashes.some((h) => Buffer.compare(h, infoHash) === 0)));
+    this.incoming.offer(stream);
   }
 
   async close(): Promise<void> {
     this.listener?.close();
+    this.incoming.close();
     await Promise.allSettled([...this.swarms].map((s) => s.stop()));
     this.swarms.clear();
     this.byHandshakeHash.clear();

@@ -67,6 +67,10 @@ export class SimByteStream implements ByteStream {
     host.streams.add(this);
   }
 
+  get bufferedBytes(): number {
+    return this.queuedBytes;
+  }
+
   write(data: Uint8Array): boolean {
     if (this.closed) return false;
     if (this.endRequested) {

@@ -8,7 +8,7 @@
  * that does not exist or is offline never answers: the client rejects with ETIMEDOUT after
  * the connect timeout.
  */
-import type { Address, ByteStream, StreamListener, Streams } from '../runtime/types.js';
+import type { Address, ByteStream, ConnectOptions, StreamListener, Streams } from '../runtime/types.js';
 import { NetworkError, formatAddress } from '../runtime/types.js';
 import type { SimHost } from './host.js';
 import { SimByteStream } from './stream.js';
@@ -92,11 +92,15 @@ export class SimStreams implements Streams {
     });
   }
 
-  connect(address: Address, options?: { timeoutMs?: number }): Promise<ByteStream> {
+  connect(address: Address, options?: ConnectOptions): Promise<ByteStream> {
     const host = this.host;
     return new Promise((resolve, reject) => {
       const net = host.network;
       const q = net.queue;
+      if (options?.localHost !== undefined && !host.isLocalAddress(options.localHost)) {
+        net.rejectLater(reject, new NetworkError('EADDRNOTAVAIL', `cannot connect from ${options.localHost}: not an address of host ${host.address}`));
+        return;
+      }
       if (!host.online) {
         net.rejectLater(reject, new NetworkError('ENETDOWN', `cannot connect to ${formatAddress(address)}: host ${host.address} is offline`));
         return;

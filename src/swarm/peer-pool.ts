@@ -1,8 +1,12 @@
 /**
- * Known peer addresses for one torrent: where they came from, when to try them again, and
- * which are banned. Decides whom to dial next within the connection limits.
+ * Known peer addresses for one torrent: where they came from and when to try them again.
+ * Decides whom to dial next within the connection limits, skipping IPs the ban list refuses.
  */
 import { formatAddress, type Address } from '../runtime/types.js';
+import { banKey } from './ban-list.js';
+
+/** Own addresses remembered (see `markSelf`). */
+const MAX_SELF_ADDRESSES = 64;
 
 export type PeerSource = 'manual' | 'incoming' | 'pex' | 'dht' | 'tracker' | 'magnet';
 
@@ -21,15 +25,18 @@ export interface PeerPoolOptions {
   maxFailures?: number;
   /** First retry delay; doubles with each failure (default 5 s). */
   retryBaseMs?: number;
+  /** Whether an IP is refused now (the session's ban list); refused IPs are neither kept nor dialled. */
+  refused?: (host: string) => boolean;
 }
 
 export class PeerPool {
   private readonly candidates = new Map<string, Candidate>();
-  private readonly banned = new Set<string>();
   private readonly o: Required<PeerPoolOptions>;
+  /** Addresses that turned out to be our own (a dial that reached us): never dialled again. */
+  private readonly self = new Set<string>();
 
   constructor(options: PeerPoolOptions = {}) {
-    this.o = { maxCandidates: 2000, maxFailures: 5, retryBaseMs: 5000, ...options };
+    this.o = { maxCandidates: 2000, maxFailures: 5, retryBaseMs: 5000, refused: () => false, ...options };
   }
 
   static key(a: Address): string {
@@ -38,25 +45,25 @@ export class PeerPool {
 
   add(address: Address, source: PeerSource): void {
     const k = PeerPool.key(address);
-    if (this.banned.has(k) || this.candidates.has(k)) return;
+    if (this.candidates.has(k) || this.self.has(k) || this.o.refused(address.host)) return;
     if (this.candidates.size >= this.o.maxCandidates && source !== 'manual') return;
     if (address.port <= 0 || address.port > 65535) return;
     this.candidates.set(k, { address, source, failures: 0, nextAttemptAt: 0, connected: false });
   }
 
-  isBanned(address: Address | string): boolean {
-    return this.banned.has(typeof address === 'string' ? address : PeerPool.key(address));
-  }
-
-  /** Bans by IP and port for the session: never dialled or accepted again. */
-  ban(address: Address): void {
+  /** `address` is our own (our listen address, or a dial answered with our peer id): never dial it. */
+  markSelf(address: Address): void {
     const k = PeerPool.key(address);
-    this.banned.add(k);
     this.candidates.delete(k);
+    this.self.add(k);
+    // Bounded: a host has few addresses; a flood of distinct ones only forgets the oldest.
+    if (this.self.size > MAX_SELF_ADDRESSES) this.self.delete(this.self.values().next().value as string);
   }
 
-  get bannedCount(): number {
-    return this.banned.size;
+  /** Forgets every address of `host` (its IP was banned). */
+  forgetHost(host: string): void {
+    const ip = banKey(host);
+    for (const [k, c] of this.candidates) if (banKey(c.address.host) === ip) this.candidates.delete(k);
   }
 
   markConnected(address: Address, connected: boolean): void {
@@ -87,6 +94,7 @@ export class PeerPool {
     for (const [k, c] of this.candidates) {
       if (out.length >= count) break;
       if (c.connected || c.nextAttemptAt > now || isConnected(k)) continue;
+      if (this.o.refused(c.address.host)) continue;
       out.push(c.address);
       c.connected = true; // in progress; markFailed or markConnected settles it
     }

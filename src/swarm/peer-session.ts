@@ -11,6 +11,8 @@ import { RateMeter } from './rate-meter.js';
 export interface PeerSessionHandler {
   onPeerEvents(peer: PeerSession, events: PeerEvent[]): void;
   onPeerClosed(peer: PeerSession, reason: string): void;
+  /** The stream's send queue emptied after a write was refused (upload backpressure). */
+  onPeerDrain(peer: PeerSession): void;
 }
 
 export class PeerSession {
@@ -20,6 +22,16 @@ export class PeerSession {
   readonly upload: RateMeter;
   /** When the last wanted block arrived (anti-snubbing, request timeouts). */
   lastBlockAt: number | undefined;
+  /**
+   * Its requests timed out: it gets one request at a time until that one is answered
+   * (libtorrent keeps a snubbed peer's queue at one too), so a slow peer is not sent copies
+   * of what it still owes.
+   */
+  snubbed = false;
+  /** When its outstanding requests last timed out (the next timeout counts from here). */
+  requestsTimedOutAt: number | undefined;
+  /** Where an incoming peer listens (its BEP 10 `p`), once it said so. */
+  listenAddress: Address | undefined;
   /** When we last unchoked it (seed round robin); undefined while choked. */
   unchokedSince: number | undefined;
   /** Hash-check strikes: blocks it sent were part of a piece that failed. */
@@ -27,6 +39,12 @@ export class PeerSession {
   /** Peer is a seed (has every piece). */
   isSeed = false;
   closed = false;
+  /** Requests of the peer's whose block is being read from disk (block keys). */
+  readonly uploading = new Set<string>();
+  /** Bytes of those reads: counted with the stream's queue against the upload budget. */
+  uploadReadBytes = 0;
+  /** A write was refused (over the stream's high-water mark) and its drain has not come yet. */
+  awaitingDrain = false;
   private timer: TimerHandle | undefined;
   private timerAt = Infinity;
   private flushQueued = false;
@@ -51,6 +69,10 @@ export class PeerSession {
     this.stream.onData((bytes) => this.receive(bytes));
     this.stream.onClose((error) => this.close(error ? `connection closed: ${error.message}` : 'connection closed'));
     this.stream.onEnd(() => this.close('peer ended the connection'));
+    this.stream.onDrain(() => {
+      this.awaitingDrain = false;
+      if (!this.closed) this.handler?.onPeerDrain(this);
+    });
     if (pending.length > 0) handler.onPeerEvents(this, pending);
     this.flush();
   }
@@ -62,12 +84,23 @@ export class PeerSession {
     this.flush();
   }
 
+  /**
+   * Bytes of blocks on their way to this peer that are still ours to hold: reads from disk
+   * in flight, what the connection has queued, and what the stream has not handed to the network. Uploads wait while this is
+   * at the budget (`maxQueuedUploadBytes`); the stream's drain or a finished read resumes them.
+   */
+  get queuedUploadBytes(): number {
+    return this.uploadReadBytes + this.conn.outgoingBytes + this.stream.bufferedBytes;
+  }
+
   /** Writes whatever the connection queued and re-arms the deadline timer. */
   flush(): void {
     if (this.closed) return;
     const out = this.conn.takeOutgoing();
-    if (out.length === 1) this.stream.write(out[0]);
-    else if (out.length > 1) this.stream.writev(out);
+    let ok = true;
+    if (out.length === 1) ok = this.stream.write(out[0]);
+    else if (out.length > 1) ok = this.stream.writev(out);
+    if (!ok) this.awaitingDrain = true;
     this.armTimer();
   }
 

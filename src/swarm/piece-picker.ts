@@ -352,10 +352,8 @@ export class PiecePicker<P> {
     p.requesters[b] = undefined;
     p.unrequested++;
     this.unrequestedBlocks++;
-    if (p.received === 0 && p.unrequested === p.blocks) {
-      this.partials.delete(ref.index);
-      this.enlist(ref.index);
-    }
+    // The partial stays, so a late answer to the dropped request is still taken (and the
+    // piece is finished before new ones are started).
   }
 
   /** The piece passed its hash check. */

@@ -1,16 +1,15 @@
 /** A swarm's figures at one moment: rates summed over its peers, totals, pieces and bytes had. */
 import type { Torrent } from '../metainfo/torrent.js';
-import type { PeerPool } from './peer-pool.js';
 import type { PeerSession } from './peer-session.js';
 import type { PiecePicker } from './piece-picker.js';
 import type { SwarmStats } from './types.js';
 
 export interface StatsSource {
   readonly peers: ReadonlyMap<string, PeerSession>;
-  readonly totals: { readonly downloaded: number; readonly uploaded: number };
+  readonly totals: { readonly downloaded: number; readonly uploaded: number; readonly wasted: number };
   readonly picker: PiecePicker<PeerSession> | undefined;
   readonly torrent: Torrent | undefined;
-  readonly pool: PeerPool;
+  readonly bans: { readonly size: number };
 }
 
 export function swarmStats(s: StatsSource, now: number): SwarmStats {
@@ -19,14 +18,14 @@ export function swarmStats(s: StatsSource, now: number): SwarmStats {
     down += p.download.rate(now);
     up += p.upload.rate(now);
   }
-  const { downloaded, uploaded } = s.totals;
+  const { downloaded, uploaded, wasted } = s.totals;
   const picker = s.picker, t = s.torrent;
   let bytesHave = 0;
   if (picker && t) for (const i of picker.have.indices()) bytesHave += t.layout.pieceSize(i);
   return {
-    peers: s.peers.size, downloadRate: down, uploadRate: up, downloaded, uploaded,
+    peers: s.peers.size, downloadRate: down, uploadRate: up, downloaded, uploaded, wasted,
     have: picker?.have.count ?? 0, total: t?.pieceCount ?? 0,
     bytesHave: Math.min(bytesHave, t?.length ?? 0), bytesTotal: t?.length ?? 0,
-    banned: s.pool.bannedCount, complete: picker?.done ?? false,
+    banned: s.bans.size, complete: picker?.done ?? false,
   };
 }

@@ -11,27 +11,37 @@ import { PeerConnection, PexState, type PeerEvent, type PieceGeometry } from '..
 import { MetadataExchange, serveHashes } from './metadata-exchange.js';
 import { Choker } from './choker.js';
 import { applyChoke, fillSlots } from './choking.js';
+import { BanList } from './ban-list.js';
+import { banPeer, keepIfNotDuplicate, peerViolation } from './discipline.js';
 import { PeerPool, type PeerSource } from './peer-pool.js';
 import { PeerSession } from './peer-session.js';
 import { PeerDialer } from './peer-dialer.js';
 import { concatBytes } from '../util/bytes.js';
+import { samePeerId } from './peer-identity.js';
 import { BLOCK_LENGTH, PiecePicker } from './piece-picker.js';
 import type { OpenedStorage, SwarmEvent, SwarmOptions, SwarmStats } from './types.js';
 
 export type { OpenedStorage, SwarmEvent, SwarmOptions, SwarmStats } from './types.js';
 import { Wake } from './rate-limit.js';
 import { swarmStats } from './stats.js';
-import { handlePieceMessage, serveRequest, fillRequests, drainUploads, type TransferContext } from './transfer.js';
+import { handlePieceMessage, fillRequests, type TransferContext } from './transfer.js';
+import { drainUploads, pumpUploads, serveRequest } from './uploads.js';
 import { pieceWireBytes, piecePriorities } from './geometry.js';
 
 const TICK_MS = 1000;
 const NO_LIMITS: TransferContext['limits'] = { download: [], upload: [] };
 /** A peer that owes us blocks and sent none for this long gets its requests given to others. */
 const REQUEST_TIMEOUT_MS = 30_000;
+/** Default of `SwarmOptions.handshakeTimeoutMs` (libtorrent's `handshake_timeout`). */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Default of `SwarmOptions.maxQueuedUploadBytes`. */
+export const DEFAULT_MAX_QUEUED_UPLOAD_BYTES = 1024 * 1024;
 
 export class Swarm implements TransferContext {
   readonly runtime: Runtime;
-  readonly pool = new PeerPool();
+  readonly pool: PeerPool;
+  /** IPs refused (the session's list when it has one). */
+  readonly bans: BanList;
   /** Opens outgoing connections under the encryption policy (the session's, shared by its torrents). */
   readonly dialer: PeerDialer;
   readonly peers = new Map<string, PeerSession>();
@@ -57,6 +67,9 @@ export class Swarm implements TransferContext {
     this.opts = options;
     this.runtime = options.runtime;
     this.dialer = options.dialer ?? new PeerDialer(options.runtime, { encryption: { policy: 'plaintext' } });
+    this.bans = options.bans ?? new BanList();
+    this.pool = new PeerPool({ refused: (host) => this.bans.isBanned(host, this.runtime.clock.now()) });
+    if (options.listenAddress && !isWildcard(options.listenAddress.host)) this.pool.markSelf(options.listenAddress);
     this.wake = new Wake(options.runtime.clock, () => {
       if (this.stopped) return;
       drainUploads(this);
@@ -73,6 +86,10 @@ export class Swarm implements TransferContext {
       },
       onError: (error) => this.emit({ type: 'error', error }),
     });
+  }
+
+  get ourPeerId(): Uint8Array {
+    return this.opts.peerId;
   }
 
   get infoHashV1(): Uint8Array | undefined {
@@ -153,6 +170,7 @@ export class Swarm implements TransferContext {
       role,
       peerId: this.opts.peerId,
       now: this.runtime.clock.now(),
+      handshakeTimeoutMs: this.opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
       infoHash: role === 'outgoing' ? hashes[0] : undefined,
       acceptInfoHashes: hashes,
       geometry: this.geometry,
@@ -164,10 +182,15 @@ export class Swarm implements TransferContext {
     const max = this.opts.maxPeers ?? 50;
     const global = this.opts.globalConnections;
     const globalRoom = global ? global.max - global.count() : Infinity;
-    const room = Math.min(max - this.peers.size - this.halfOpen, (this.opts.maxHalfOpen ?? 8) - this.halfOpen, globalRoom);
+    const dialing = this.opts.globalHalfOpen;
+    const dialRoom = dialing ? dialing.max - dialing.count : Infinity;
+    const room = Math.min(max - this.peers.size - this.halfOpen, (this.opts.maxHalfOpen ?? 8) - this.halfOpen, globalRoom, dialRoom);
     if (room <= 0) return;
     for (const address of this.pool.due(this.runtime.clock.now(), room, (k) => this.peers.has(k))) {
       this.halfOpen++;
+      if (dialing) dialing.count++;
+      // Bound to our listen IP when we have one, so the peer sees an address that answers.
+      const localHost = this.opts.listenAddress && !isWildcard(this.opts.listenAddress.host) ? this.opts.listenAddress.host : undefined;
       // Made once connected (its handshake deadline runs from then); our handshake goes out
       // inside MSE's step 3 or first on a plaintext connection.
       let conn: PeerConnection | undefined;
@@ -176,9 +199,10 @@ export class Swarm implements TransferContext {
         conn = this.newConnection('outgoing');
         return concatBytes(conn.takeOutgoing());
       };
-      this.dialer.dial(address, this.handshakeHashes[0], handshake).then(
+      this.dialer.dial(address, this.handshakeHashes[0], handshake, { localHost }).then(
         ({ stream, payload }) => {
           this.halfOpen--;
+          if (dialing) dialing.count--;
           const c = conn as PeerConnection; // made by handshake(), which the dialer calls before resolving
           if (this.stopped || this.peers.has(PeerPool.key(address))) {
             c.close();
@@ -189,6 +213,7 @@ export class Swarm implements TransferContext {
         },
         () => {
           this.halfOpen--;
+          if (dialing) dialing.count--;
           this.pool.markFailed(address, this.runtime.clock.now());
         },
       );
@@ -199,7 +224,7 @@ export class Swarm implements TransferContext {
   acceptIncoming(stream: PeerSession['stream'], conn: PeerConnection, infoHash: Uint8Array): boolean {
     const address = stream.remote;
     const global = this.opts.globalConnections;
-    if (this.stopped || this.pool.isBanned(address) || this.peers.size >= (this.opts.maxPeers ?? 50)) return false;
+    if (this.stopped || this.bans.isBanned(address.host, this.runtime.clock.now()) || this.peers.size >= (this.opts.maxPeers ?? 50)) return false;
     if (global && global.count() >= global.max) return false;
     const events = conn.accept({ infoHash, geometry: this.geometry, now: this.runtime.clock.now() });
     this.adopt(new PeerSession(this.runtime, stream, conn, address, true), events);
@@ -219,7 +244,9 @@ export class Swarm implements TransferContext {
   onPeerClosed(peer: PeerSession, reason: string): void {
     if (this.peers.get(peer.key) !== peer) return;
     this.peers.delete(peer.key);
+    this.uploadWaiting.delete(peer);
     this.pool.markFailed(peer.address, this.runtime.clock.now());
+    if (peer.listenAddress) this.pool.markConnected(peer.listenAddress, false);
     this.metadata.forget(peer);
     const picker = this.picker;
     if (picker) {
@@ -236,13 +263,21 @@ export class Swarm implements TransferContext {
     }
   }
 
+  /** Corrupt data: bans the peer's IP (session-wide when the list is shared) and closes its connections. */
   ban(peer: PeerSession, reason: string): void {
-    this.pool.ban(peer.address);
-    this.emit({ type: 'peer-banned', address: peer.key, reason });
-    peer.close(`banned: ${reason}`);
+    banPeer(this, peer, reason);
+  }
+
+  /** A protocol violation: closes the connection; repeat offenders are refused for a while. */
+  violation(peer: PeerSession, reason: string): void {
+    peerViolation(this, peer, reason);
   }
 
   // --- peer events -------------------------------------------------------------------
+
+  onPeerDrain(peer: PeerSession): void {
+    pumpUploads(this, peer);
+  }
 
   onPeerEvents(peer: PeerSession, events: PeerEvent[]): void {
     for (const e of events) {
@@ -255,7 +290,17 @@ export class Swarm implements TransferContext {
     const picker = this.picker;
     switch (e.type) {
       case 'handshake': {
-        if (Buffer.compare(e.peerId, this.opts.peerId) === 0) return peer.close('connected to ourselves');
+        if (samePeerId(e.peerId, this.opts.peerId)) {
+          // The dialling side closes: it alone knows the address that leads to us, and must
+          // see our handshake to learn it (closing here could lose that in a reset).
+          if (peer.incoming) {
+            this.runtime.clock.setTimer(this.opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, () => peer.close('connected to ourselves'));
+            return;
+          }
+          this.pool.markSelf(peer.address); // never dial that address again
+          return peer.close('connected to ourselves');
+        }
+        if (!keepIfNotDuplicate(this, peer, e.peerId)) return;
         this.emit({ type: 'peer-connected', address: peer.key });
         if (picker) {
           const have = picker.have;
@@ -274,6 +319,12 @@ export class Swarm implements TransferContext {
       }
       case 'extended_handshake':
         if (e.handshake.metadataSize !== undefined) this.metadata.addPeer(peer, e.handshake.metadataSize);
+        if (peer.incoming && e.handshake.p !== undefined && !peer.listenAddress) {
+          // Where it listens (BEP 10 `p`): that candidate is this connection, not one to dial.
+          peer.listenAddress = { host: peer.address.host, port: e.handshake.p };
+          this.pool.add(peer.listenAddress, 'incoming');
+          this.pool.markConnected(peer.listenAddress, true);
+        }
         return;
       case 'metadata':
         return this.metadata.onMessage(peer, e.message);
@@ -286,8 +337,8 @@ export class Swarm implements TransferContext {
         if (picker) for (const r of e.requests) picker.requestDropped(r, peer);
         return;
       case 'error':
-        // A remote protocol violation: drop the peer and never dial it again.
-        return this.ban(peer, e.error.message);
+        // A remote protocol violation: close; repeat offenders are refused for a while.
+        return this.violation(peer, e.error.message);
       case 'timeout':
         return peer.close(`timed out (${e.reason})`);
       default:
@@ -323,7 +374,7 @@ export class Swarm implements TransferContext {
       case 'piece':
         return handlePieceMessage(this, peer, m.index, m.begin, m.block);
       case 'request':
-        return serveRequest(this, peer, m.index, m.begin, m.length);
+        return serveRequest(this, peer, m.index);
       case 'reject':
         picker?.requestDropped(m, peer);
         return fillRequests(this, peer);
@@ -416,15 +467,21 @@ export class Swarm implements TransferContext {
     const picker = this.picker;
     for (const p of this.peers.values()) {
       // Requests a silent peer owes us go back to the pool (a late answer is still taken).
-      if (picker && p.conn.outstandingRequests.size > 0 && now - (p.lastBlockAt ?? p.connectedAt) > REQUEST_TIMEOUT_MS) {
+      const waitingSince = Math.max(p.lastBlockAt ?? p.connectedAt, p.requestsTimedOutAt ?? -Infinity);
+      if (picker && p.conn.outstandingRequests.size > 0 && now - waitingSince > REQUEST_TIMEOUT_MS) {
         for (const r of [...p.conn.outstandingRequests.values()]) {
           p.conn.abandonRequest(r.index, r.begin, r.length);
           picker.requestDropped(r, p);
         }
+        p.snubbed = true;
+        p.requestsTimedOutAt = now;
       }
       if (picker?.done && p.isSeed) p.close('both sides are seeds');
+      // A safety net for uploads: a budget under the stream's high-water mark gets no drain.
+      else pumpUploads(this, p);
     }
     const pex = this.pex.poll([...this.peers.values()].map((p) => ({ host: p.address.host, port: p.address.port, flags: 0 })), now);
+    // Only open connections may send (one still in its handshake would throw).
     if (pex) for (const p of this.peers.values()) if (p.conn.state === 'open' && p.conn.sendPex(pex)) p.flush();
     for (const p of this.peers.values()) fillRequests(this, p);
   }
@@ -441,11 +498,15 @@ export class Swarm implements TransferContext {
   }
 
 
-  readonly totals = { downloaded: 0, uploaded: 0 };
+  readonly totals = { downloaded: 0, uploaded: 0, wasted: 0 };
   writeBacklog = 0;
-  readonly uploadQueue: TransferContext['uploadQueue'] = [];
+  readonly uploadWaiting: TransferContext['uploadWaiting'] = new Set();
   /** Refills and queued uploads once the rate limits allow more. */
   private readonly wake: Wake;
+
+  get maxQueuedUploadBytes(): number {
+    return this.opts.maxQueuedUploadBytes ?? DEFAULT_MAX_QUEUED_UPLOAD_BYTES;
+  }
 
   get limits(): TransferContext['limits'] {
     return this.opts.rateLimiters ?? NO_LIMITS;
@@ -473,3 +534,8 @@ export class Swarm implements TransferContext {
 }
 
 export { BLOCK_LENGTH };
+
+/** A listen host that stands for every local address. */
+function isWildcard(host: string): boolean {
+  return host === '' || host === '0.0.0.0' || host === '::';
+}

@@ -1,12 +1,10 @@
 /**
- * Moving blocks: filling a peer's request pipeline, taking in blocks and verifying the
- * pieces they complete (with blame for bad data), and serving a peer's requests.
+ * Moving blocks in: filling a peer's request pipeline, taking in blocks and verifying the
+ * pieces they complete (with blame for bad data). Serving a peer's requests is `uploads.ts`.
  */
 import type { Torrent } from '../metainfo/torrent.js';
 import type { Runtime } from '../runtime/types.js';
 import type { PieceStorage } from '../storage/types.js';
-import { PieceNotAvailableError } from '../storage/errors.js';
-import { blockKey } from '../wire/request-book.js';
 import type { PeerSession } from './peer-session.js';
 import { BLOCK_LENGTH, type PiecePicker } from './piece-picker.js';
 import type { SwarmEvent } from './swarm.js';
@@ -20,18 +18,24 @@ export interface TransferContext {
   readonly torrent: Torrent | undefined;
   readonly contributors: Map<number, Set<PeerSession>>;
   readonly pendingWrites: Map<number, Promise<void>[]>;
-  readonly totals: { downloaded: number; uploaded: number };
+  /** Payload bytes: blocks taken, blocks served, and blocks received that we had already. */
+  readonly totals: { downloaded: number; uploaded: number; wasted: number };
   /** Bytes handed to storage whose write has not finished (backpressure). */
   writeBacklog: number;
   /** Refills every peer's pipeline (after the write backlog drained). */
   refillAll(): void;
   emit(event: SwarmEvent): void;
+  /** Corrupt data: the peer's IP is banned. */
   ban(peer: PeerSession, reason: string): void;
+  /** A protocol violation: the connection is closed (and repeat offenders refused for a while). */
+  violation(peer: PeerSession, reason: string): void;
   afterPiece(piece: number, ok: boolean): void;
   /** Rate limits (session-wide and this torrent's); empty chains: unlimited. */
   readonly limits: { readonly download: readonly RateLimiter[]; readonly upload: readonly RateLimiter[] };
-  /** Requests we owe peers, held back by the upload limit (oldest first). */
-  readonly uploadQueue: { peer: PeerSession; index: number; begin: number; length: number }[];
+  /** Peers with requests held back by the upload limit, in the order they are served. */
+  readonly uploadWaiting: Set<PeerSession>;
+  /** Bytes of blocks on their way to one peer we hold at most (disk reads plus the stream's queue). */
+  readonly maxQueuedUploadBytes: number;
   /** Asks to be called back (refills and queued uploads) once the limits allow more, `ms` from now. */
   wakeAfter(ms: number): void;
 }
@@ -59,7 +63,7 @@ export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
   const allowed = conn.allowedFast;
   if (conn.peerChoking && allowed.size === 0) return;
   const rate = peer.download.rate(ctx.runtime.clock.now());
-  const target = Math.min(MAX_QUEUE, Math.max(MIN_QUEUE, Math.ceil((rate * QUEUE_SECONDS) / BLOCK_LENGTH)));
+  const target = peer.snubbed ? 1 : Math.min(MAX_QUEUE, Math.max(MIN_QUEUE, Math.ceil((rate * QUEUE_SECONDS) / BLOCK_LENGTH)));
   const want = Math.min(target - conn.outstandingRequests.size, conn.requestSlots);
   // Refill in batches (a quarter of the queue at a time): one write carries many requests.
   if (want <= 0 || (want < target / 4 && conn.outstandingRequests.size > 0)) return;
@@ -99,10 +103,17 @@ export function handlePieceMessage(ctx: TransferContext, peer: PeerSession, inde
   if (!picker || !storage) return;
   const now = ctx.runtime.clock.now();
   peer.download.add(block.length, now);
-  ctx.totals.downloaded += block.length;
-  const r = picker.blockReceived({ index, begin }, peer);
-  if (!r.accepted) return fillRequests(ctx, peer);
+  // Any block, a late copy too, shows the peer is sending: its timeout restarts. A snubbed
+  // peer gets more requests once it has answered the one it had (the late ones came first).
   peer.lastBlockAt = now;
+  if (peer.snubbed && peer.conn.outstandingRequests.size === 0) peer.snubbed = false;
+  const r = picker.blockReceived({ index, begin }, peer);
+  if (!r.accepted) {
+    // A copy we already have (a late answer to a request we timed out, or end game): counted apart.
+    ctx.totals.wasted += block.length;
+    return fillRequests(ctx, peer);
+  }
+  ctx.totals.downloaded += block.length;
   for (const other of r.cancel) {
     other.conn.cancel(index, begin, block.length);
     other.flush();
@@ -154,59 +165,4 @@ async function verify(ctx: TransferContext, piece: number): Promise<void> {
     }
   }
   ctx.afterPiece(piece, ok);
-}
-
-export function serveRequest(ctx: TransferContext, peer: PeerSession, index: number, begin: number, length: number): void {
-  const picker = ctx.picker, storage = ctx.storage;
-  if (!picker || !storage || !picker.have.has(index)) {
-    // Asking for a piece we never announced is a protocol violation (BEP 3).
-    return ctx.ban(peer, `requested piece ${index}, which we do not have`);
-  }
-  const upload = ctx.limits.upload;
-  if (upload.length > 0) {
-    if (ctx.uploadQueue.length > 0 || availableAcross(upload) < length) {
-      ctx.uploadQueue.push({ peer, index, begin, length });
-      ctx.wakeAfter(delayAcross(upload, length));
-      return;
-    }
-    consumeAcross(upload, length);
-  }
-  sendBlock(ctx, peer, storage, index, begin, length);
-}
-
-/** Serves queued requests the upload limits now allow (oldest first); requests cancelled meanwhile are skipped by sendPiece. */
-export function drainUploads(ctx: TransferContext): void {
-  const q = ctx.uploadQueue, storage = ctx.storage, upload = ctx.limits.upload;
-  let served = 0;
-  while (served < q.length && storage) {
-    const r = q[served];
-    if (r.peer.closed || !r.peer.conn.peerRequests.has(blockKey(r.index, r.begin, r.length))) {
-      served++;
-      continue;
-    }
-    if (availableAcross(upload) < r.length) break;
-    consumeAcross(upload, r.length);
-    sendBlock(ctx, r.peer, storage, r.index, r.begin, r.length);
-    served++;
-  }
-  q.splice(0, served);
-  if (q.length > 0) ctx.wakeAfter(delayAcross(upload, q[0].length));
-}
-
-function sendBlock(ctx: TransferContext, peer: PeerSession, storage: PieceStorage, index: number, begin: number, length: number): void {
-  storage.readBlock(index, begin, length).then(
-    (data) => {
-      if (peer.closed) return;
-      if (peer.conn.sendPiece(index, begin, data)) {
-        const now = ctx.runtime.clock.now();
-        peer.upload.add(length, now);
-        ctx.totals.uploaded += length;
-      }
-      peer.flushSoon();
-    },
-    (e: unknown) => {
-      if (!(e instanceof PieceNotAvailableError)) ctx.emit({ type: 'error', error: e as Error });
-      if (!peer.closed && peer.conn.reject(index, begin, length)) peer.flush();
-    },
-  );
 }

@@ -1,9 +1,10 @@
 /** The shapes a swarm is configured with and reports: options, events, statistics. */
 import type { Torrent } from '../metainfo/torrent.js';
-import type { Runtime } from '../runtime/types.js';
+import type { Address, Runtime } from '../runtime/types.js';
 import type { PieceStorage } from '../storage/types.js';
 import type { Bitfield } from '../util/bitfield.js';
 import type { PeerDialer } from './peer-dialer.js';
+import type { BanList } from './ban-list.js';
 import type { RateLimiter } from './rate-limit.js';
 
 export interface OpenedStorage {
@@ -18,6 +19,11 @@ export interface SwarmOptions {
   readonly peerId: Uint8Array;
   /** Our TCP listen port, announced in the extension handshake. */
   readonly listenPort?: number;
+  /**
+   * Our listen address: never dialled, and (unless a wildcard) the local IP our outgoing
+   * connections are bound to, so peers and trackers see an address that answers.
+   */
+  readonly listenAddress?: Address;
   /** The torrent, or (for a magnet) its info hashes until the metadata arrives. */
   readonly torrent?: Torrent;
   readonly infoHashV1?: Uint8Array;
@@ -26,10 +32,21 @@ export interface SwarmOptions {
   readonly openStorage: (torrent: Torrent) => Promise<OpenedStorage>;
   /** Most connected peers (default 50). */
   readonly maxPeers?: number;
+  /** Time from connecting to a complete handshake on our outgoing connections (default 10 s). */
+  readonly handshakeTimeoutMs?: number;
   /** Most connection attempts in flight (default 8). */
   readonly maxHalfOpen?: number;
   /** A limit shared by every torrent of a session: connections in total. */
   readonly globalConnections?: { readonly max: number; count(): number };
+  /** Connection attempts in flight across a session's torrents: a shared counter the swarm updates. */
+  readonly globalHalfOpen?: { readonly max: number; count: number };
+  /** IPs refused; a session shares one list among its swarms (default: the swarm's own). */
+  readonly bans?: BanList;
+  /**
+   * Bytes of blocks on their way to one peer we hold at most: disk reads in flight plus the
+   * stream's unsent queue (default 1 MiB). Requests wait while a peer is at it.
+   */
+  readonly maxQueuedUploadBytes?: number;
   /** Strikes (shares in failed pieces) that get a peer banned (default 3; sole sender of a bad piece: at once). */
   readonly maxStrikes?: number;
   /** Regular unchoke slots, or 'auto' to size them from upload rates (default 8; see choker.ts). */
@@ -64,6 +81,8 @@ export interface SwarmStats {
   readonly uploadRate: number;
   readonly downloaded: number;
   readonly uploaded: number;
+  /** Payload bytes received that we had already (duplicates: late answers, end game); not in `downloaded`. */
+  readonly wasted: number;
   readonly have: number;
   readonly total: number;
   readonly bytesHave: number;

@@ -3,8 +3,10 @@
  * per request" when the fast extension is on).
  *
  * - `ours`: requests we sent and still expect an answer to (piece, or reject with fast).
- * - `late`: (without fast) requests we cancelled or lost to a choke; the peer may still send
- *   the block, which is then not a violation. Bounded, oldest forgotten first.
+ * - `late`: requests we stopped waiting for (cancelled without fast, lost to a choke, or
+ *   abandoned after our request timeout) whose answer may still come, with how many: a block
+ *   abandoned and asked for again can arrive twice, and neither copy is a violation. Bounded,
+ *   oldest forgotten first.
  * - `theirs`: the peer's requests we accepted and have not answered.
  */
 import type { BlockRef } from './messages.js';
@@ -15,25 +17,26 @@ export function blockKey(index: number, begin: number, length: number): string {
 
 export class RequestBook {
   readonly ours = new Map<string, BlockRef>();
-  private readonly late = new Map<string, BlockRef>();
+  /** Answers still tolerated per block (see the file comment). */
+  private readonly late = new Map<string, number>();
   readonly theirs = new Map<string, BlockRef>();
 
   constructor(private readonly maxLate: number) {}
 
+  /** A new request of ours; an earlier one for the same block may still be answered too (it stays in `late`). */
   addOurs(index: number, begin: number, length: number): boolean {
     const key = blockKey(index, begin, length);
     if (this.ours.has(key)) return false;
-    this.late.delete(key);
     this.ours.set(key, { index, begin, length });
     return true;
   }
 
-  /** Moves one of ours to the late set (cancelled without fast). */
+  /** Moves one of ours to the late set (cancelled without fast, or abandoned). */
   forget(key: string): void {
-    const r = this.ours.get(key);
-    if (!r) return;
-    this.ours.delete(key);
-    this.late.set(key, r);
+    if (!this.ours.delete(key)) return;
+    const n = this.late.get(key) ?? 0;
+    this.late.delete(key); // re-inserted last: the newest is forgotten last
+    this.late.set(key, n + 1);
     if (this.late.size > this.maxLate) this.late.delete(this.late.keys().next().value as string);
   }
 
@@ -47,7 +50,12 @@ export class RequestBook {
   /** An answer (piece or reject) for one of ours arrived: true when we asked for it (or still tolerate it). */
   settle(index: number, begin: number, length: number): boolean {
     const key = blockKey(index, begin, length);
-    return this.ours.delete(key) || this.late.delete(key);
+    if (this.ours.delete(key)) return true;
+    const n = this.late.get(key);
+    if (n === undefined) return false;
+    if (n <= 1) this.late.delete(key);
+    else this.late.set(key, n - 1);
+    return true;
   }
 
   /** Whether `settle` would accept this answer, without settling. */

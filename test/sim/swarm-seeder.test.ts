@@ -64,6 +64,9 @@ function counting(s: ByteStream, counter: { writes: number }): ByteStream {
     get volatileData() {
       return s.volatileData;
     },
+    get bufferedBytes() {
+      return s.bufferedBytes;
+    },
     write: (d) => {
       counter.writes++;
       return s.write(d);

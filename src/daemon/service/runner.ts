@@ -69,6 +69,13 @@ export async function startEntry(ctx: RunContext, entry: TorrentEntry): Promise<
     entry.folded = { downloaded: 0, uploaded: 0 };
     entry.error = undefined;
     if (entry.record.priorities && swarm.picker) swarm.setFilePriorities(entry.record.priorities);
+    if (entry.record.complete && swarm.picker && !swarm.picker.done) {
+      // The data changed on disk since it completed (the start-up check found pieces missing):
+      // it downloads again instead of showing "seeding" with pieces missing.
+      entry.record.complete = false;
+      void ctx.store.put(entry.record).catch(() => undefined);
+      ctx.log(`torrent ${entry.id}: pieces missing on disk since it completed; downloading them again`);
+    }
     entry.wakeAll();
     const port = ctx.session.listenAddress?.port ?? 0;
     const tiers = torrent?.trackers ?? (magnet?.trackers.length ? [magnet.trackers] : []);

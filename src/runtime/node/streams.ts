@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { copyBytes } from '../../util/bytes.js';
-import type { Address, ByteStream, StreamListener, Streams } from '../types.js';
+import type { Address, ByteStream, ConnectOptions, StreamListener, Streams } from '../types.js';
 import { NetworkError, formatAddress } from '../types.js';
 import { toNetworkError } from './errors.js';
 import type { ResourceTracker } from './resources.js';
@@ -56,6 +56,10 @@ class NodeByteStream implements ByteStream {
       this.notifyClose();
     });
     tracker.add(this);
+  }
+
+  get bufferedBytes(): number {
+    return this.socket.destroyed ? 0 : this.socket.writableLength;
   }
 
   write(data: Uint8Array): boolean {
@@ -190,7 +194,7 @@ export class NodeStreams implements Streams {
     });
   }
 
-  connect(address: Address, options?: { timeoutMs?: number; reuseReadBuffer?: boolean }): Promise<ByteStream> {
+  connect(address: Address, options?: ConnectOptions): Promise<ByteStream> {
     const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
     return new Promise((resolve, reject) => {
       let stream: NodeByteStream | undefined;
@@ -200,7 +204,8 @@ export class NodeStreams implements Streams {
               return true;
             } }
         : undefined;
-      const socket = net.connect({ host: address.host, port: address.port, allowHalfOpen: true, onread });
+      const localAddress = options?.localHost;
+      const socket = net.connect({ host: address.host, port: address.port, allowHalfOpen: true, onread, ...(localAddress ? { localAddress } : {}) });
       const timer = setTimeout(() => {
         socket.off('error', onError);
         socket.on('error', () => {});

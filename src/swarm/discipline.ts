@@ -1,0 +1,66 @@
+/**
+ * What a swarm does about a peer that misbehaves or is not who it seems: corrupt data bans
+ * the IP, a protocol violation closes the connection (repeat offenders are refused for a
+ * while, see `ban-list.ts`), and a second connection to a peer id we already have is closed.
+ */
+import type { Runtime } from '../runtime/types.js';
+import { banKey, type BanList } from './ban-list.js';
+import { keepOfDuplicates, samePeerId } from './peer-identity.js';
+import type { PeerPool } from './peer-pool.js';
+import type { PeerSession } from './peer-session.js';
+import type { SwarmEvent } from './types.js';
+
+/** What these rules need of the swarm. */
+export interface DisciplineContext {
+  readonly runtime: Runtime;
+  readonly bans: BanList;
+  readonly pool: PeerPool;
+  readonly peers: ReadonlyMap<string, PeerSession>;
+  readonly ourPeerId: Uint8Array;
+  emit(event: SwarmEvent): void;
+}
+
+/** Corrupt data: bans the peer's IP (session-wide when the list is shared) and closes its connections. */
+export function banPeer(ctx: DisciplineContext, peer: PeerSession, reason: string): void {
+  ctx.bans.ban(peer.address.host, reason, ctx.runtime.clock.now());
+  refuseHost(ctx, peer, reason);
+}
+
+/**
+ * A protocol violation closes that connection only; an IP that keeps violating is refused
+ * for a while (`BanListOptions.maxViolations`), so a violate-and-reconnect loop stops.
+ */
+export function peerViolation(ctx: DisciplineContext, peer: PeerSession, reason: string): void {
+  const now = ctx.runtime.clock.now();
+  if (ctx.bans.recordViolation(peer.address.host, reason, now)) refuseHost(ctx, peer, ctx.bans.reason(peer.address.host, now) ?? reason);
+  else peer.close(`protocol violation: ${reason}`);
+}
+
+function refuseHost(ctx: DisciplineContext, peer: PeerSession, reason: string): void {
+  ctx.emit({ type: 'peer-banned', address: peer.key, reason });
+  ctx.pool.forgetHost(peer.address.host);
+  const ip = banKey(peer.address.host);
+  for (const p of [...ctx.peers.values()]) if (p !== peer && banKey(p.address.host) === ip) p.close(`banned: ${reason}`);
+  peer.close(`banned: ${reason}`);
+}
+
+/**
+ * A second connection to a peer id we are connected to already: one of the two is closed,
+ * the same one the peer closes (`keepOfDuplicates`). False when `peer` itself was closed.
+ */
+export function keepIfNotDuplicate(ctx: DisciplineContext, peer: PeerSession, peerId: Uint8Array): boolean {
+  for (const other of ctx.peers.values()) {
+    const id = other === peer || other.conn.state !== 'open' ? undefined : other.conn.remotePeerId;
+    if (!id || !samePeerId(id, peerId)) continue;
+    const keep = keepOfDuplicates(ctx.ourPeerId, peerId, other, peer);
+    const drop = keep === peer ? other : peer;
+    drop.close('duplicate connection to the same peer id');
+    if (!drop.incoming && keep.incoming) {
+      // The address we dialled is the kept connection's peer: not to be dialled while it lasts.
+      keep.listenAddress ??= drop.address;
+      ctx.pool.markConnected(drop.address, true);
+    }
+    return keep === peer;
+  }
+  return true;
+}
