@@ -3,13 +3,15 @@
 #   python3-libtorrent  libtorrent 2.0 (seeder, leecher, torrent creation and verification)
 #   transmission-cli    Transmission 3.00, run inside a network namespace (it refuses 127.0.0.0/8 peers)
 #   aria2               aria2c 1.36 (BitTorrent seeder and leecher)
+#   rtorrent            rtorrent 0.9.8 over libtorrent-rakshasa 0.13 (a separate implementation), run headless
+#   qbittorrent-nox     qBittorrent 4.5 (libtorrent-rasterbar 2.0), driven through its Web API
 #   iproute2            `ip netns` and veth pairs for the Transmission namespace
 #   time                /usr/bin/time (wall time, CPU and peak RSS of bench children)
 #   opentracker         the reference HTTP/UDP tracker (tracker interop tests and bench)
 #   chromium            headless browser for the web UI's end-to-end test (driven by playwright-core)
 # Does nothing when they are already there; needs root (or sudo) otherwise. Quiet unless it fails.
 set -euo pipefail
-packages=(python3-libtorrent transmission-cli aria2 iproute2 time opentracker chromium)
+packages=(python3-libtorrent transmission-cli aria2 rtorrent qbittorrent-nox iproute2 time opentracker chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,15 +1,22 @@
 /**
  * The DHT as a peer source: joins through the bootstrap nodes, looks a torrent up (again
- * every few minutes), hands peers to the swarm and announces our port. `shoal get` / `seed`
+ * every few minutes, or from 15 s doubling while lookups find nobody), hands peers to the
+ * swarm and announces our port. `shoal get` / `seed`
  * start a node of their own; the daemon passes its one shared node (`dht`) and schedules
  * rounds itself with `dhtRound`. Any failure only means "no DHT": the download goes on.
  */
 import { Dht } from '../dht/dht.js';
-import type { Runtime } from '../runtime/types.js';
+import type { Address, Runtime, TimerHandle } from '../runtime/types.js';
 import type { Swarm } from '../swarm/swarm.js';
+import { EMPTY_REASK_FIRST_MS, reaskDelay } from '../util/backoff.js';
 import { DEFAULT_DHT_ROUTERS, resolveBootstrap } from './dht.js';
 
-const RELOOKUP_MS = 5 * 60_000;
+/** Between lookups that found peers. */
+export const RELOOKUP_MS = 5 * 60_000;
+
+/** What a round needs of the DHT node and of the swarm (narrow, so tests can fake them). */
+export type DhtLike = Pick<Dht, 'peers' | 'announce'>;
+export type SwarmLike = Pick<Swarm, 'infoHashV1' | 'infoHashV2'> & { addPeer(address: Address, source: 'dht'): void };
 
 export interface DhtPeerSource {
   stop(): void;
@@ -33,17 +40,47 @@ export async function startDhtNode(o: { runtime: Runtime; host: string; port?: n
   return undefined;
 }
 
-/** One lookup of the swarm's torrent (peers go to the swarm) followed by an announce of `port`. Never rejects. */
-export async function dhtRound(dht: Dht, swarm: Swarm, port: number, signal: AbortSignal): Promise<void> {
+/**
+ * One lookup of the swarm's torrent (peers go to the swarm) followed by an announce of `port`.
+ * Resolves with the number of peers found; never rejects.
+ */
+export async function dhtRound(dht: DhtLike, swarm: SwarmLike, port: number, signal: AbortSignal): Promise<number> {
   // BEP 5 addresses the torrent by its v1 info hash, or the v2 one truncated to 20 bytes.
   const infoHash = swarm.infoHashV1 ?? swarm.infoHashV2?.subarray(0, 20);
-  if (!infoHash || signal.aborted) return;
+  let found = 0;
+  if (!infoHash || signal.aborted) return found;
   try {
-    for await (const peer of dht.peers(infoHash, { signal })) swarm.addPeer(peer, 'dht');
+    for await (const peer of dht.peers(infoHash, { signal })) {
+      found++;
+      swarm.addPeer(peer, 'dht');
+    }
     await dht.announce(infoHash, { port }, { signal });
   } catch {
     // Lookup failed or was cancelled: try again next round.
   }
+  return found;
+}
+
+/**
+ * Runs `round` now and again: every `RELOOKUP_MS` after a round that found peers, sooner
+ * (15 s, doubling) after rounds that found nobody. Timers come from `runtime.clock`.
+ */
+export function scheduleDhtRounds(runtime: Pick<Runtime, 'clock'>, round: () => Promise<number>, first: Promise<unknown>, o: { firstEmptyMs?: number; normalMs?: number } = {}): { stop(): void } {
+  let timer: TimerHandle | undefined;
+  let stopped = false;
+  let empty = 0;
+  const again = (found: number): void => {
+    if (stopped) return;
+    empty = found > 0 ? 0 : empty + 1;
+    timer = runtime.clock.setTimer(reaskDelay(empty, o.normalMs ?? RELOOKUP_MS, o.firstEmptyMs ?? EMPTY_REASK_FIRST_MS), () => void round().then(again));
+  };
+  void first.then(round).then(again, () => undefined);
+  return {
+    stop: () => {
+      stopped = true;
+      timer?.cancel();
+    },
+  };
 }
 
 /**
@@ -55,14 +92,11 @@ export async function startDhtPeers(o: { runtime: Runtime; swarm: Swarm; host: s
   if (!dht) return undefined;
   const controller = new AbortController();
   const round = () => dhtRound(dht, o.swarm, o.port, controller.signal);
-  if (o.dht) void round();
-  else void dht.bootstrap().then(round, () => undefined);
-  const timer = setInterval(() => void round(), RELOOKUP_MS);
-  timer.unref();
+  const rounds = scheduleDhtRounds(o.runtime, round, o.dht ? Promise.resolve() : dht.bootstrap());
   return {
     stop: () => {
       controller.abort();
-      clearInterval(timer);
+      rounds.stop();
       if (!o.dht) dht.close();
     },
   };

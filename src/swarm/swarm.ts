@@ -7,13 +7,14 @@ import { ShoalError } from '../errors.js';
 import type { Torrent } from '../metainfo/torrent.js';
 import type { Address, Runtime, TimerHandle } from '../runtime/types.js';
 import type { PieceStorage } from '../storage/types.js';
-import { PeerConnection, PexState, type PeerEvent, type PieceGeometry } from '../wire/index.js';
+import { isCorruptData, PeerConnection, type PeerEvent, type PieceGeometry } from '../wire/index.js';
 import { MetadataExchange, serveHashes } from './metadata-exchange.js';
 import { Choker } from './choker.js';
 import { applyChoke, fillSlots } from './choking.js';
 import { BanList } from './ban-list.js';
 import { banPeer, keepIfNotDuplicate, peerViolation } from './discipline.js';
 import { PeerPool, type PeerSource } from './peer-pool.js';
+import { PexHub } from './pex.js';
 import { PeerSession } from './peer-session.js';
 import { PeerDialer } from './peer-dialer.js';
 import { concatBytes } from '../util/bytes.js';
@@ -55,7 +56,8 @@ export class Swarm implements TransferContext {
   readonly pendingWrites = new Map<number, Promise<void>[]>();
   private readonly choker: Choker<PeerSession>;
   private readonly metadata: MetadataExchange;
-  private readonly pex = new PexState();
+  /** BEP 11: what each peer was told of the others (none for a private torrent, BEP 27). */
+  private readonly pex = new PexHub<PeerSession>((p) => ({ address: p.address, incoming: p.incoming, isSeed: p.isSeed, extended: p.conn.remoteExtendedHandshake }));
   private halfOpen = 0;
   private tickTimer: TimerHandle | undefined;
   private lastRechoke = -Infinity;
@@ -329,6 +331,7 @@ export class Swarm implements TransferContext {
       case 'metadata':
         return this.metadata.onMessage(peer, e.message);
       case 'pex':
+        if (this.torrent?.private) return; // BEP 27: peers of a private torrent come from its trackers only
         for (const a of e.message.added) this.pool.add({ host: a.host, port: a.port }, 'pex');
         return this.dial();
       case 'message':
@@ -337,7 +340,9 @@ export class Swarm implements TransferContext {
         if (picker) for (const r of e.requests) picker.requestDropped(r, peer);
         return;
       case 'error':
-        // A remote protocol violation: close; repeat offenders are refused for a while.
+        // Corrupt data (metadata failing the info hash) bans the IP; any other protocol
+        // violation closes, and repeat offenders are refused for a while.
+        if (isCorruptData(e.error.violation)) return this.ban(peer, e.error.message);
         return this.violation(peer, e.error.message);
       case 'timeout':
         return peer.close(`timed out (${e.reason})`);
@@ -480,9 +485,8 @@ export class Swarm implements TransferContext {
       // A safety net for uploads: a budget under the stream's high-water mark gets no drain.
       else pumpUploads(this, p);
     }
-    const pex = this.pex.poll([...this.peers.values()].map((p) => ({ host: p.address.host, port: p.address.port, flags: 0 })), now);
-    // Only open connections may send (one still in its handshake would throw).
-    if (pex) for (const p of this.peers.values()) if (p.conn.state === 'open' && p.conn.sendPex(pex)) p.flush();
+    // Only open connections may send (one still in its handshake would throw); none for private torrents (BEP 27).
+    if (!this.torrent?.private) for (const [p, m] of this.pex.poll(this.peers.values(), now)) if (p.conn.state === 'open' && p.conn.sendPex(m)) p.flush();
     for (const p of this.peers.values()) fillRequests(this, p);
   }
 

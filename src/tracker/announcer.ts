@@ -8,6 +8,7 @@
  */
 import { isIP } from 'node:net';
 import type { Address, Clock, Random, TimerHandle, Udp } from '../runtime/types.js';
+import { EMPTY_REASK_FIRST_MS, reaskDelay } from '../util/backoff.js';
 import { TrackerUnreachable } from './errors.js';
 import { httpAnnounce, httpScrape } from './http-client.js';
 import type { AnnounceEvent, AnnounceRequest, AnnounceResponse, ScrapeResponse } from './types.js';
@@ -137,6 +138,12 @@ export interface AnnouncerOptions {
   readonly numwant?: number;
   /** Delay before retrying when every tracker failed (default 60 s, doubling to the interval). */
   readonly retryMs?: number;
+  /**
+   * While we still want data, an answer without peers is followed by a re-announce this soon
+   * (default 15 s), doubling with each empty answer up to the tracker's interval; never sooner
+   * than its `min interval`.
+   */
+  readonly emptyRetryMs?: number;
 }
 
 export class Announcer {
@@ -147,6 +154,8 @@ export class Announcer {
   private timer: TimerHandle | undefined;
   private stopped = false;
   private failures = 0;
+  /** Answers in a row without peers while we wanted data. */
+  private emptyAnswers = 0;
   private lastUrl: string | undefined;
   private interval = 1800;
   private minInterval = 0;
@@ -251,7 +260,9 @@ export class Announcer {
       this.minInterval = res.minInterval ?? 0;
       this.lastAnnounceAt = this.o.clock.now();
       if (res.peers.length) this.o.onPeers(res.peers);
-      this.schedule(Math.max(this.interval, this.minInterval) * 1000);
+      this.emptyAnswers = res.peers.length === 0 && this.o.counters().left > 0 ? this.emptyAnswers + 1 : 0;
+      const next = reaskDelay(this.emptyAnswers, this.interval * 1000, this.o.emptyRetryMs ?? EMPTY_REASK_FIRST_MS);
+      this.schedule(Math.max(next, this.minInterval * 1000));
     } else {
       this.failures++;
       const base = this.o.retryMs ?? 60_000;

@@ -47,17 +47,48 @@ export class Availability {
     this.pendingHaves.clear();
   }
 
-  /** A bitfield, have_all or have_none from the peer. */
-  peerAvailability(kind: 'bitfield' | 'have_all' | 'have_none', bytes?: Uint8Array): void {
-    if (this.peerAnnounced) throw new PeerProtocolError('unexpected_message', `${kind} after the peer already announced its pieces`);
+  /**
+   * A bitfield, have_all or have_none from the peer. The first announcement returns
+   * `undefined` (report it as is). A later one (after haves, or a second bitfield: aria2 sends
+   * a bitfield instead of a run of haves, even after have_none) is merged, as libtorrent
+   * tolerates it: returns the pieces it adds (report them as haves); pieces are never
+   * withdrawn, so a later have_none changes nothing. Before the piece count is known the
+   * merge is held and nothing is returned.
+   */
+  peerAvailability(kind: 'bitfield' | 'have_all' | 'have_none', bytes?: Uint8Array): number[] | undefined {
+    const first = !this.peerAnnounced;
     this.peerAnnounced = true;
     const n = this.pieceCount;
     if (n === undefined) {
-      // Copied: the bytes are a view into a socket chunk.
-      this.pending = kind === 'bitfield' ? { kind, bytes: bytes ? new Uint8Array(bytes) : new Uint8Array(0) } : { kind: kind === 'have_all' ? 'all' : 'none' };
-      return;
+      this.hold(kind, bytes);
+      return first ? undefined : [];
     }
-    this.peerBits = kind === 'bitfield' ? Bitfield.fromWire(bytes ?? new Uint8Array(0), n) : kind === 'have_all' ? Bitfield.full(n) : new Bitfield(n);
+    const incoming = kind === 'bitfield' ? Bitfield.fromWire(bytes ?? new Uint8Array(0), n) : kind === 'have_all' ? Bitfield.full(n) : new Bitfield(n);
+    const current = this.peerBits as Bitfield;
+    if (first) {
+      this.peerBits = incoming;
+      return undefined;
+    }
+    const added: number[] = [];
+    if (incoming.count > 0) for (const i of incoming.indices()) if (current.set(i)) added.push(i);
+    return added;
+  }
+
+  /** Merges an announcement made before the piece count is known (copied: bytes are a view). */
+  private hold(kind: 'bitfield' | 'have_all' | 'have_none', bytes?: Uint8Array): void {
+    const p = this.pending;
+    if (kind === 'have_none' || p?.kind === 'all') {
+      this.pending ??= { kind: 'none' };
+    } else if (kind === 'have_all') {
+      this.pending = { kind: 'all' };
+    } else {
+      const b = new Uint8Array(bytes ?? new Uint8Array(0));
+      if (p?.kind === 'bitfield') {
+        if (p.bytes.length !== b.length) throw new PeerProtocolError('bad_bitfield', `a second bitfield of ${b.length} bytes, after one of ${p.bytes.length}`);
+        for (let i = 0; i < b.length; i++) b[i] |= p.bytes[i];
+      }
+      this.pending = { kind: 'bitfield', bytes: b };
+    }
   }
 
   /** A have from the peer; returns true when the piece is new to us. */

@@ -5,13 +5,13 @@ import { PeerProtocolError } from './errors.js';
 export class Bitfield extends BaseBitfield {
   /**
    * A peer's bitfield message for a torrent of `length` pieces (copied). Throws
-   * `PeerProtocolError` ('bad_bitfield') on a wrong byte count or a spare bit set.
+   * `PeerProtocolError` ('bad_bitfield') on a wrong byte count. Spare bits past the last
+   * piece are cleared, not refused: BEP 3 says a client should drop such a peer, but
+   * libtorrent ignores them and so do we (they name no piece).
    */
   static fromWire(bytes: Uint8Array, length: number): Bitfield {
     const expected = Math.ceil(length / 8);
     if (bytes.length !== expected) throw new PeerProtocolError('bad_bitfield', `bitfield is ${bytes.length} bytes, expected ${expected} for ${length} pieces`);
-    const spare = expected * 8 - length;
-    if (spare > 0 && (bytes[expected - 1] & ((1 << spare) - 1)) !== 0) throw new PeerProtocolError('bad_bitfield', 'bitfield has spare bits set past the last piece');
     return new Bitfield(length, bytes);
   }
 }

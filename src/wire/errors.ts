@@ -21,11 +21,20 @@ export type PeerViolation =
   | 'request_for_missing_piece' // a request for a piece we never announced
   | 'too_many_requests' // more outstanding requests than the limit, or flooding while choked
   | 'unrequested_piece' // a block we never asked for (BEP 6: MUST close)
-  | 'unrequested_reject' // a reject for a request we never sent (BEP 6: SHOULD close)
   | 'unrequested_hashes' // hashes / hash reject that match no hash request of ours (BEP 52)
   | 'bad_extension_message' // a malformed BEP 10 handshake or extension message
-  | 'bad_metadata' // ut_metadata: wrong size, wrong piece length, hash mismatch (BEP 9)
+  | 'bad_metadata' // ut_metadata: malformed message, wrong size or piece length (BEP 9)
+  | 'corrupt_metadata' // ut_metadata: the assembled info dict fails the info hash, one sender (BEP 9)
   | 'bad_pex'; // ut_pex: malformed compact peers (BEP 11)
+
+/**
+ * Whether a violation is corrupt data (bytes that fail a hash) rather than a protocol slip.
+ * libtorrent closes a connection for a violation and bans an IP only for corrupt data; a
+ * swarm should do the same (pieces failing their hash are judged in swarm/, not here).
+ */
+export function isCorruptData(violation: PeerViolation): boolean {
+  return violation === 'corrupt_metadata';
+}
 
 export class PeerProtocolError extends InputError {
   readonly violation: PeerViolation;

@@ -187,17 +187,17 @@ export class MetadataFetcher<P> {
     const suspects = [...new Set(this.owner.filter((p): p is P => p !== undefined))];
     if (suspects.length === 1) {
       this.restart();
-      return this.ban(suspects[0], 'metadata from this peer does not match the info hash');
+      return this.ban(suspects[0], 'metadata from this peer does not match the info hash', 'corrupt_metadata');
     }
     this.singleSource = true;
     this.restart();
     return [{ type: 'hash_mismatch', suspects }];
   }
 
-  private ban(peer: P, message: string): MetadataFetcherEvent<P>[] {
+  private ban(peer: P, message: string, violation: 'bad_metadata' | 'corrupt_metadata' = 'bad_metadata'): MetadataFetcherEvent<P>[] {
     this.removePeer(peer);
     this.banned.add(peer);
-    return [{ type: 'bad_peer', peer, error: new PeerProtocolError('bad_metadata', message) }];
+    return [{ type: 'bad_peer', peer, error: new PeerProtocolError(violation, message) }];
   }
 
   private release(i: number): void {

@@ -52,12 +52,12 @@ export class PeerInbound {
         if (!s.availability.peerHave(m.index)) return; // a repeated have says nothing new
         break;
       case 'bitfield':
-        s.availability.peerAvailability('bitfield', m.bitfield);
+        if (this.announce('bitfield', m.bitfield, events)) return;
         break;
       case 'have_all':
       case 'have_none':
         this.needFast(m.type);
-        s.availability.peerAvailability(m.type);
+        if (this.announce(m.type, undefined, events)) return;
         break;
       case 'request':
         if (!this.request(m)) return;
@@ -75,15 +75,16 @@ export class PeerInbound {
         break;
       case 'reject':
         this.needFast(m.type);
-        if (!s.book.settle(m.index, m.begin, m.length)) throw new PeerProtocolError('unrequested_reject', `reject for ${m.index}:${m.begin}:${m.length}, which we never requested`);
+        // A reject for nothing pending (crossed a cancel or a timeout) is ignored, as libtorrent does.
+        if (!s.book.settle(m.index, m.begin, m.length)) return;
         break;
       case 'suggest':
         this.needFast(m.type);
-        this.checkIndex(m.type, m.index);
+        if (this.outOfRange(m.index)) return; // libtorrent ignores these too
         break;
       case 'allowed_fast':
         this.needFast(m.type);
-        this.checkIndex(m.type, m.index);
+        if (this.outOfRange(m.index)) return;
         if (s.peerFast.has(m.index) || s.peerFast.size >= s.limits.maxAllowedFast) return;
         s.peerFast.add(m.index);
         break;
@@ -108,8 +109,23 @@ export class PeerInbound {
   }
 
   private checkIndex(type: string, index: number): void {
+    if (this.outOfRange(index)) throw new PeerProtocolError('index_out_of_range', `${type} for piece ${index}, but the torrent has ${this.s.geometry?.pieceCount} pieces`);
+  }
+
+  private outOfRange(index: number): boolean {
     const g = this.s.geometry;
-    if (g && index >= g.pieceCount) throw new PeerProtocolError('index_out_of_range', `${type} for piece ${index}, but the torrent has ${g.pieceCount} pieces`);
+    return g !== undefined && index >= g.pieceCount;
+  }
+
+  /**
+   * Bitfield / have_all / have_none (BEP 3, 6). True when it was a later announcement, merged
+   * and reported as the haves it adds (see `Availability.peerAvailability`).
+   */
+  private announce(kind: 'bitfield' | 'have_all' | 'have_none', bytes: Uint8Array | undefined, events: PeerEvent[]): boolean {
+    const added = this.s.availability.peerAvailability(kind, bytes);
+    if (added === undefined) return false;
+    for (const index of added) events.push({ type: 'message', message: { type: 'have', index } });
+    return true;
   }
 
   /** A request from the peer: true when accepted (to be served), false when refused or a duplicate. */
@@ -126,8 +142,10 @@ export class PeerInbound {
     if (s.book.theirs.has(key)) return false;
     const choked = s.amChoking && !s.grantedFast.has(m.index);
     if (choked || s.book.theirs.size >= s.limits.maxPeerRequests) {
-      if (++s.refusedRequests > s.limits.maxRefusedRequests) {
-        throw new PeerProtocolError('too_many_requests', `more than ${s.limits.maxRefusedRequests} requests refused (while choked, or over the limit of ${s.limits.maxPeerRequests})`);
+      // Only requests while choked count towards a drop: clients pipeline more than our `reqq`
+      // (aria2 ignores it), and libtorrent just rejects the excess.
+      if (choked && ++s.refusedRequests > s.limits.maxRefusedRequests) {
+        throw new PeerProtocolError('too_many_requests', `more than ${s.limits.maxRefusedRequests} requests refused while choked`);
       }
       // BEP 6: reject what we will not serve; without fast the request is silently dropped.
       if (s.negotiated.fast) this.out.queue({ type: 'reject', index: m.index, begin: m.begin, length: m.length });

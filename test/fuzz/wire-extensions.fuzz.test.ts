@@ -129,7 +129,7 @@ describe('wire MetadataFetcher fuzzing: arbitrary peer answers only give typed e
             const data = a.honest ? meta.subarray(a.piece * 16384, a.piece * 16384 + 16384) : new Uint8Array(a.length);
             for (const e of f.onData(a.peer, a.piece, a.total, data)) {
               if (e.type === 'complete') assert.deepEqual(e.info, meta);
-              if (e.type === 'bad_peer') assert.equal(e.error.violation, 'bad_metadata');
+              if (e.type === 'bad_peer') assert.ok(e.error.violation === 'bad_metadata' || e.error.violation === 'corrupt_metadata', e.error.violation);
             }
           }
         }

@@ -24,10 +24,17 @@ describe('wire bitfield (BEP 3 order)', () => {
     assert.equal(b.complete, true);
   });
 
-  it('rejects a peer bitfield of the wrong length or with spare bits set', () => {
-    for (const [bytes, n] of [[[0xff], 10], [[0xff, 0xc0, 0], 10], [[0xff, 0xe0], 10], [[0x01], 7]] as const) {
+  it('rejects a peer bitfield of the wrong length', () => {
+    for (const [bytes, n] of [[[0xff], 10], [[0xff, 0xc0, 0], 10], [[], 7]] as const) {
       assert.throws(() => Bitfield.fromWire(Uint8Array.from(bytes), n), (e: unknown) => e instanceof PeerProtocolError && e.violation === 'bad_bitfield');
     }
+  });
+
+  it('clears spare bits set past the last piece instead of refusing them, as libtorrent does', () => {
+    const b = Bitfield.fromWire(Uint8Array.from([0xff, 0xff]), 10);
+    assert.equal(b.count, 10);
+    assert.deepEqual(b.bytes, Uint8Array.from([0xff, 0xc0]));
+    assert.equal(Bitfield.fromWire(Uint8Array.from([0x01]), 7).count, 0);
   });
 
   it('builds a full bitfield with clear spare bits', () => {

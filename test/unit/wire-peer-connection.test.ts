@@ -194,20 +194,61 @@ describe('PeerConnection state (BEP 3)', () => {
     assert.equal(A.peerHas(2), true);
   });
 
-  it('drops a peer whose bitfield has the wrong length or spare bits set', () => {
-    for (const bitfield of [Uint8Array.from([0xff]), Uint8Array.from([0xff, 0xc0, 0]), Uint8Array.from([0xff, 0xe0])]) {
+  it('drops a peer whose bitfield has the wrong length; ignores spare bits set (as libtorrent)', () => {
+    for (const bitfield of [Uint8Array.from([0xff]), Uint8Array.from([0xff, 0xc0, 0])]) {
       const { send } = scripted();
       assert.equal(errorOf(send({ type: 'bitfield', bitfield })), 'bad_bitfield');
     }
+    const spare = scripted();
+    assert.deepEqual(types(spare.send({ type: 'bitfield', bitfield: Uint8Array.from([0xff, 0xff]) })), ['bitfield']);
+    assert.equal(spare.c.peerPieces?.count, 10);
   });
 
-  it('drops a peer announcing a piece index out of range', () => {
+  it('drops a peer announcing a have out of range; ignores allowed_fast and suggest out of range (as libtorrent)', () => {
     assert.equal(errorOf(scripted().send({ type: 'have', index: 10 })), 'index_out_of_range');
-    assert.equal(errorOf(scripted().send({ type: 'have_none' }, { type: 'allowed_fast', index: 99 })), 'index_out_of_range');
+    const lax = scripted();
+    assert.deepEqual(types(lax.send({ type: 'have_none' }, { type: 'allowed_fast', index: 99 }, { type: 'suggest', index: 10 })), ['have_none']);
+    assert.equal(lax.c.state, 'open');
+    assert.equal(lax.c.allowedFast.size, 0);
   });
 
-  it('drops a peer that sends a second bitfield', () => {
-    assert.equal(errorOf(scripted().send({ type: 'have_all' }, { type: 'bitfield', bitfield: new Uint8Array(2) })), 'unexpected_message');
+  it('merges a bitfield sent after have_none, as aria2 does, and reports the pieces it adds as haves', () => {
+    const { c, send } = scripted();
+    assert.deepEqual(types(send({ type: 'have_none' })), ['have_none']);
+    const ev = send({ type: 'have', index: 1 }, { type: 'bitfield', bitfield: Uint8Array.from([0x60, 0x40]) });
+    assert.deepEqual(messages(ev), [{ type: 'have', index: 1 }, { type: 'have', index: 2 }, { type: 'have', index: 9 }]);
+    assert.equal(c.state, 'open');
+    assert.deepEqual([...(c.peerPieces?.indices() ?? [])], [1, 2, 9]);
+  });
+
+  it('merges a second bitfield, a bitfield after haves, and have_all after a bitfield; a later have_none withdraws nothing', () => {
+    const { c, send } = scripted();
+    send({ type: 'have', index: 0 }, { type: 'have', index: 0 });
+    assert.deepEqual(messages(send({ type: 'bitfield', bitfield: Uint8Array.from([0xc0, 0]) })), [{ type: 'have', index: 1 }], 'bitfield after haves');
+    assert.deepEqual(messages(send({ type: 'bitfield', bitfield: Uint8Array.from([0xe0, 0]) })), [{ type: 'have', index: 2 }], 'second bitfield');
+    assert.deepEqual(messages(send({ type: 'have_none' })), []);
+    assert.equal(c.peerPieces?.count, 3);
+    assert.deepEqual(messages(send({ type: 'have_all' })).map((m) => m.type === 'have' && m.index), [3, 4, 5, 6, 7, 8, 9]);
+    assert.equal(c.peerPieces?.complete, true);
+    assert.equal(c.state, 'open');
+  });
+
+  it('accepts have_all before the extended handshake, and duplicate haves', () => {
+    const { c, send } = scripted();
+    const ev = send({ type: 'have_all' }, { type: 'have', index: 3 }, { type: 'extended', id: 0, payload: Uint8Array.from(Buffer.from('d1:md6:ut_pexi1eee')) }, { type: 'have', index: 3 });
+    assert.deepEqual(types(ev), ['have_all', 'extended_handshake']);
+    assert.equal(c.state, 'open');
+  });
+
+  it('merges announcements held before the piece count is known', () => {
+    const bf = scripted({ geometry: undefined });
+    assert.deepEqual(types(bf.send({ type: 'have_none' }, { type: 'bitfield', bitfield: Uint8Array.from([0x80, 0]) }, { type: 'bitfield', bitfield: Uint8Array.from([0x40, 0x40]) })), ['have_none']);
+    assert.deepEqual(bf.c.setGeometry(GEO), []);
+    assert.deepEqual([...(bf.c.peerPieces?.indices() ?? [])], [0, 1, 9]);
+    const all = scripted({ geometry: undefined });
+    all.send({ type: 'bitfield', bitfield: Uint8Array.from([0x80, 0]) }, { type: 'have_all' }, { type: 'have_none' });
+    all.c.setGeometry(GEO);
+    assert.equal(all.c.peerPieces?.complete, true);
   });
 
   it('drops a peer that sends fast-extension messages without negotiating it (BEP 6)', () => {
@@ -327,6 +368,20 @@ describe('PeerConnection requests and blocks (BEP 3, 6)', () => {
     }
   });
 
+  it('rejects requests over maxPeerRequests while unchoked, and never drops the peer for them (as libtorrent)', () => {
+    const { c, send } = scripted({ maxPeerRequests: 2, maxRefusedRequests: 3 });
+    c.sendAvailability('all');
+    c.unchoke();
+    c.takeOutgoing();
+    const reqs: WireMessage[] = [];
+    for (let i = 0; i < 20; i++) reqs.push({ type: 'request', index: 0, begin: i * 100, length: 100 });
+    const accepted = messages(send(...reqs));
+    assert.equal(accepted.length, 2, 'up to maxPeerRequests are taken');
+    assert.equal(c.state, 'open', '18 refusals over the limit do not count towards maxRefusedRequests');
+    const rejects = c.takeOutgoing().reduce((n, b) => n + b.length, 0);
+    assert.equal(rejects, 18 * encodeMessage({ type: 'reject', index: 0, begin: 0, length: 100 }).length, 'each excess request rejected (BEP 6)');
+  });
+
   it('rejects requests while choking with fast, ignores them without, and drops a flooding peer', () => {
     const fast = scripted({ maxRefusedRequests: 3 });
     fast.c.sendAvailability('all');
@@ -421,8 +476,10 @@ describe('PeerConnection requests and blocks (BEP 3, 6)', () => {
     assert.equal(A.abandonRequest(0, 0, 100), false);
   });
 
-  it('drops a peer that rejects a request we never sent', () => {
-    assert.equal(errorOf(scripted().send({ type: 'reject', index: 0, begin: 0, length: 100 })), 'unrequested_reject');
+  it('ignores a reject for a request we never sent (as libtorrent)', () => {
+    const { c, send } = scripted();
+    assert.deepEqual(send({ type: 'reject', index: 0, begin: 0, length: 100 }), []);
+    assert.equal(c.state, 'open');
   });
 });
 

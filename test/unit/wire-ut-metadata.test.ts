@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { encode } from '../../src/bencode/encode.js';
-import { PeerProtocolError } from '../../src/wire/errors.js';
+import { PeerProtocolError, isCorruptData } from '../../src/wire/errors.js';
 import { MetadataFetcher, type MetadataFetcherEvent } from '../../src/wire/metadata-fetcher.js';
 import {
   METADATA_PIECE_SIZE, MetadataServer, decodeMetadataMessage, encodeMetadataMessage, metadataPieceCount,
@@ -169,6 +169,8 @@ describe('wire MetadataFetcher (BEP 9)', () => {
     assert.ok(mismatch && mismatch.type === 'hash_mismatch' && mismatch.suspects.includes('liar'));
     const bad = events.filter((e) => e.type === 'bad_peer');
     assert.deepEqual(bad.map((e) => e.type === 'bad_peer' && e.peer), ['liar']);
+    const liar = bad[0];
+    assert.ok(liar.type === 'bad_peer' && liar.error.violation === 'corrupt_metadata' && isCorruptData(liar.error.violation), 'corrupt data, to be banned');
     const done = events.find((e) => e.type === 'complete');
     assert.ok(done && done.type === 'complete');
     assert.deepEqual(done.info, meta);

@@ -29,6 +29,10 @@ export interface DhtSimNetworkOptions {
   readonly natTimeoutMs?: number;
   /** Options for every node. */
   readonly node?: DhtNodeOptions;
+  /** Per-node options (e.g. a BEP 42 id for its address); replaces `node` for that node. */
+  readonly nodeOptions?: (i: number, host: SimHost) => DhtNodeOptions;
+  /** Host addresses (IPv4 literals); default: the simulator's automatic 10.x.y.z ones. */
+  readonly address?: (i: number) => string;
   readonly port?: number;
 }
 
@@ -62,7 +66,7 @@ export class DhtSimNetwork {
     const port = o.port ?? 6881;
     const pending: Promise<UdpEndpoint>[] = [];
     for (let i = 0; i < o.nodes; i++) {
-      const h = sim.createHost();
+      const h = sim.createHost(o.address === undefined ? {} : { address: o.address(i) });
       net.hosts.push(h);
       net.byHost.set(h.address, i);
       pending.push(h.runtime.udp.bind({ host: h.address, port }));
@@ -77,16 +81,17 @@ export class DhtSimNetwork {
       const behindNat = unresponsive > 0 && sim.random.next() < unresponsive;
       let socket: DhtSocket = ep;
       let node: DhtNode;
+      const opts = o.nodeOptions?.(i, h) ?? o.node;
       if (behindNat) {
         net.natted[i] = 1;
         const nat = new NatSocket(ep, h.runtime.clock, natMs);
         socket = nat;
-        node = new DhtNode(h.runtime, socket, o.node);
+        node = new DhtNode(h.runtime, socket, opts);
         ep.onMessage((d, from) => {
           if (nat.allows(from)) node.receive(d, from);
         });
       } else {
-        node = new DhtNode(h.runtime, socket, o.node);
+        node = new DhtNode(h.runtime, socket, opts);
         ep.onMessage((d, from) => node.receive(d, from));
       }
       net.nodes.push(node);

@@ -31,6 +31,8 @@ interface LtCommonOptions {
   readonly statusIntervalSeconds?: number;
   /** Seconds between re-dials of peers that are not connected (default 1; 0: dial once). */
   readonly redialSeconds?: number;
+  /** Apply upload/download_rate_limit to loopback peers too (libtorrent exempts local peers by default). */
+  readonly limitLocal?: boolean;
   /** settings_pack overrides, e.g. { send_buffer_watermark: 1048576 } (applied last). */
   readonly settings?: Readonly<Record<string, number | boolean | string>>;
   /** Stop the process when the test ends (t or a suite-level { after }). */
@@ -61,6 +63,8 @@ export interface LtStatus {
   readonly downRate: number;
   readonly cpuSeconds: number;
   readonly maxRssKb: number;
+  /** Its connections: `ip` is HOST:PORT; `pex` when it learnt of that peer over ut_pex. */
+  readonly peerList: readonly { readonly ip: string; readonly pex: boolean; readonly seed: boolean }[];
 }
 
 /** One {"event": ...} line (with logPeers). */
@@ -96,6 +100,7 @@ function commonArgs(o: LtCommonOptions, defaultStatusInterval: number): string[]
     '--redial', String(o.redialSeconds ?? 1)];
   if (o.pex) args.push('--pex');
   if (o.logPeers) args.push('--log-peers');
+  if (o.limitLocal) args.push('--limit-local');
   for (const [k, v] of Object.entries(o.settings ?? {})) args.push('--setting', `${k}=${String(v)}`);
   return args;
 }

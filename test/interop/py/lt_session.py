@@ -61,6 +61,8 @@ def add_session_args(ap):
     ap.add_argument('--name', default=None, help='client name in the extension handshake')
     ap.add_argument('--setting', action='append', default=[], metavar='KEY=VALUE',
                     help='override a settings_pack entry (int, true/false, or string); repeatable')
+    ap.add_argument('--limit-local', action='store_true',
+                    help='apply the rate limits to loopback/LAN peers too (libtorrent exempts them by default)')
 
 
 def make_session(args):
@@ -115,7 +117,13 @@ def make_session(args):
             settings[key] = int(value)
         else:
             settings[key] = value
-    return lt.session(settings)
+    ses = lt.session(settings)
+    if args.limit_local:
+        # Local peers are in the unlimited "local" peer class; put every IPv4 address in the global one.
+        f = lt.ip_filter()
+        f.add_rule('0.0.0.0', '255.255.255.255', 1 << lt.session.global_peer_class_id)
+        ses.set_peer_class_filter(f)
+    return ses
 
 
 def wait_listening(ses, timeout=10.0):
@@ -173,6 +181,9 @@ def status_obj(h, kind='status'):
         'downRate': st.download_payload_rate,
         'cpuSeconds': cpu_seconds(),
         'maxRssKb': max_rss_kb(),
+        # Who it is connected to, and whether it learnt of them over ut_pex (BEP 11).
+        'peerList': [{'ip': f'{p.ip[0]}:{p.ip[1]}', 'pex': bool(p.source & lt.peer_info.pex), 'seed': bool(p.flags & lt.peer_info.seed)}
+                     for p in h.get_peer_info()],
     }
 
 

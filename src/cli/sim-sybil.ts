@@ -1,0 +1,125 @@
+/**
+ * `shoal sim sybil`: a Sybil attacker (S identities on A addresses) against one key of a
+ * simulated DHT of real nodes: the share of lookups eclipsed with no defence, with BEP 42
+ * enforced and with S/Kademlia disjoint lookups, as a table, `--json` or an HTML report.
+ */
+import type { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { runSybilSimulation, SYBIL_MAX_ADDRESSES, SYBIL_MAX_NODES, type SybilReport } from '../dht/sim/sybil.js';
+import { MAX_DISJOINT_PATHS } from '../dht/disjoint-lookup.js';
+import { UsageError } from './errors.js';
+import { simCommand } from './sim.js';
+
+interface SybilFlags {
+  nodes: string;
+  addresses: string;
+  identities: string;
+  lookups: string;
+  paths: string;
+  maxPaths: string;
+  rtt: string;
+  seed: string;
+  out?: string;
+  json?: boolean;
+}
+
+export function registerSimSybil(program: Command): void {
+  simCommand(program)
+    .command('sybil')
+    .description('a Sybil attacker (S ids on A addresses, ids next to one key) against a simulated DHT: share of lookups eclipsed with no defence, BEP 42 and disjoint lookups')
+    .option('--nodes <n>', 'honest DHT nodes', '400')
+    .option('--addresses <list>', 'attacker addresses (A); a comma list sweeps them', '4')
+    .option('--identities <list>', 'attacker node ids in all (S, at least A); a comma list sweeps them', '64')
+    .option('--lookups <n>', 'lookups of the key per defence and path count', '200')
+    .option('--paths <d>', 'disjoint paths of the `disjoint` headline', '4')
+    .option('--max-paths <d>', 'measure disjoint lookups for d = 1..this', '8')
+    .option('--rtt <ms>', 'median round-trip time of the lognormal latency model', '100')
+    .option('--seed <n>', 'random seed (same seed, same run)', '1')
+    .option('--out <file>', 'write an HTML report here')
+    .option('--json', 'print one JSON object (headline: eclipsed.none / bep42 / disjoint / puzzle, for the first A and S; `sweep` with every pair)')
+    .action(async (flags: SybilFlags) => {
+      const num = (name: string, v: string, min: number, max: number): number => {
+        const x = Number(v);
+        if (v.trim() === '' || !Number.isInteger(x) || x < min || x > max) throw new UsageError(`--${name}: '${v}' is not a whole number in ${min}..${max}`);
+        return x;
+      };
+      const list = (name: string, v: string, min: number, max: number): number[] => v.split(',').map((x) => num(name, x.trim(), min, max));
+      const addressList = list('addresses', flags.addresses, 1, SYBIL_MAX_ADDRESSES);
+      const identityList = list('identities', flags.identities, 1, 1_000_000);
+      const maxPaths = num('max-paths', flags.maxPaths, 1, MAX_DISJOINT_PATHS);
+      const common = {
+        nodes: num('nodes', flags.nodes, 16, SYBIL_MAX_NODES),
+        lookups: num('lookups', flags.lookups, 1, 1_000_000),
+        disjointPaths: num('paths', flags.paths, 1, maxPaths),
+        maxPaths,
+        medianRttMs: num('rtt', flags.rtt, 1, 10_000),
+        seed: num('seed', flags.seed, 0, Number.MAX_SAFE_INTEGER),
+        wallClock: () => performance.now(),
+      };
+      const pairs: [number, number][] = [];
+      for (const a of addressList) {
+        for (const s of identityList) {
+          if (s < a) throw new UsageError(`--identities: ${s} ids cannot fill ${a} addresses (at least one each)`);
+          pairs.push([a, s]);
+        }
+      }
+      const reports: SybilReport[] = [];
+      for (const [addresses, identities] of pairs) {
+        const onPhase = process.stderr.isTTY && !flags.json ? (p: string) => process.stderr.write(`  A = ${addresses}, S = ${identities}: ${p}\n`) : undefined;
+        reports.push(await runSybilSimulation({ ...common, addresses, identities, onPhase }));
+      }
+      const report: SybilCliReport = { ...reports[0], sweep: reports.map((r) => ({ addresses: r.addresses, identities: r.identities, attackerShare: r.attackerShare, eclipsed: r.eclipsed })) };
+      if (flags.out !== undefined) writeFileSync(flags.out, renderSybilHtml(report));
+      process.stdout.write(flags.json ? JSON.stringify(report) + '\n' : formatSybil(report) + (flags.out !== undefined ? `report: ${flags.out}\n` : ''));
+    });
+}
+
+/** The first pair's report, and the headline of every pair. */
+export interface SybilCliReport extends SybilReport {
+  readonly sweep: readonly Pick<SybilReport, 'addresses' | 'identities' | 'attackerShare' | 'eclipsed'>[];
+}
+
+const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);
+
+function rows(r: SybilReport): string[][] {
+  const out = [['network', 'paths', 'eclipsed', 'predicted', 'captured', 'hops']];
+  for (const net of ['none', 'bep42'] as const) {
+    for (const x of r.byPaths[net]) out.push([net === 'none' ? 'no BEP 42' : 'BEP 42', String(x.paths), pct(x.eclipsed), pct(x.predicted), pct(x.captured), x.meanHops.toFixed(2)]);
+  }
+  return out;
+}
+
+export function formatSybil(r: SybilCliReport): string {
+  const table = rows(r);
+  const widths = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
+  const lines = table.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+  return [
+    `shoal sim sybil: ${r.nodes} honest nodes, attacker ${r.identities} ids on ${r.addresses} addresses (f = ${pct(r.attackerShare)}), ${r.lookups} lookups each`,
+    `eclipsed     none ${pct(r.eclipsed.none)}, bep42 ${pct(r.eclipsed.bep42)}, disjoint (BEP 42, d = ${r.disjointPaths}) ${pct(r.eclipsed.disjoint)}, puzzle not simulated`,
+    `baseline     ${pct(r.baseline.none)} / ${pct(r.baseline.bep42)} of lookups failed before the attack (without / with BEP 42)`,
+    `id prefix    bits shared with the key: honest ${r.prefixBits.none.honest}, attacker ${r.prefixBits.none.attacker} (no BEP 42); honest ${r.prefixBits.bep42.honest}, attacker ${r.prefixBits.bep42.attacker} (BEP 42)`,
+    ...lines,
+    `predicted: (1 - (1 - f)^h)^d with h the mean hops at d = 1; captured: no honest node among the k closest found`,
+    ...(r.sweep.length > 1 ? ['sweep (eclipsed share):', ...r.sweep.map((x) => `  A ${x.addresses}, S ${x.identities} (f = ${pct(x.attackerShare)}): none ${pct(x.eclipsed.none)}, bep42 ${pct(x.eclipsed.bep42)}, disjoint ${pct(x.eclipsed.disjoint)}`)] : []),
+    `wall ${(r.wallMs / 1000).toFixed(1)} s, ${(r.virtualMs / 1000).toFixed(0)} s of virtual time`,
+  ].join('\n') + '\n';
+}
+
+/** A self-contained HTML page with the headline and the per-path table (numbers only: nothing to escape). */
+export function renderSybilHtml(r: SybilCliReport): string {
+  const table = rows(r);
+  const head = `<tr>${table[0].map((c) => `<th>${c}</th>`).join('')}</tr>`;
+  const body = table.slice(1).map((row) => `<tr>${row.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('\n');
+  return `<!doctype html><html><head><meta charset="utf-8"><title>shoal sim sybil</title>
+<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}</style></head><body>
+<h1>Sybil attack on one key</h1>
+<p>${r.nodes} honest nodes; attacker: ${r.identities} ids on ${r.addresses} addresses (f = ${pct(r.attackerShare)}); ${r.lookups} lookups each; seed ${r.seed}.</p>
+<p>Eclipsed: none ${pct(r.eclipsed.none)}, BEP 42 ${pct(r.eclipsed.bep42)}, disjoint (BEP 42, d = ${r.disjointPaths}) ${pct(r.eclipsed.disjoint)}, puzzle not simulated.</p>
+<table>${head}
+${body}</table>
+<p>predicted: (1 - (1 - f)^h)^d with h the mean hops at d = 1.</p>
+${r.sweep.length > 1 ? `<h2>Sweep</h2><table><tr><th>A</th><th>S</th><th>f</th><th>none</th><th>bep42</th><th>disjoint</th></tr>${r.sweep.map((x) => `<tr><td>${x.addresses}</td><td>${x.identities}</td><td>${pct(x.attackerShare)}</td><td>${pct(x.eclipsed.none)}</td><td>${pct(x.eclipsed.bep42)}</td><td>${pct(x.eclipsed.disjoint)}</td></tr>`).join('')}</table>` : ''}
+</body></html>
+`;
+}

@@ -1,0 +1,74 @@
+/**
+ * BEP 11 peer exchange from the hub's side: what each connected peer is told about the
+ * others. Each recipient has its own `PexState` (what it was told), so a peer that joins
+ * late first gets the full list (up to 50 added, BEP 11; the rest in later messages) and
+ * earlier peers hear of it in their next diff.
+ *
+ * A peer is listed at an address others can dial: the one we dialled, or for a peer that
+ * dialled us its IP with the listen port `p` of its extended handshake (BEP 10); never the
+ * ephemeral source port of its connection. A peer that dialled us and gave no `p` is not
+ * listed (libtorrent does the same). A recipient is never told its own address.
+ */
+import type { Address } from '../runtime/types.js';
+import { PEX_FLAG_REACHABLE, PEX_FLAG_SEED, PexState, UT_PEX, type ExtendedHandshake, type PexMessage, type PexPeer, type PexStateOptions } from '../wire/index.js';
+
+/** What the hub needs to know of one connected peer. */
+export interface PexMember {
+  /** The address of the connection: dialled (outgoing), or the peer's source (incoming). */
+  readonly address: Address;
+  readonly incoming: boolean;
+  readonly isSeed: boolean;
+  /** Its latest extended handshake (BEP 10), if any. */
+  readonly extended: ExtendedHandshake | undefined;
+}
+
+/** The address others can dial to reach `m`, with its BEP 11 flags; undefined when unknown. */
+export function pexEntry(m: PexMember): PexPeer | undefined {
+  const seed = m.isSeed || m.extended?.uploadOnly === true ? PEX_FLAG_SEED : 0;
+  if (!m.incoming) return { host: m.address.host, port: m.address.port, flags: seed | PEX_FLAG_REACHABLE };
+  const p = m.extended?.p;
+  if (p === undefined || p < 1 || p > 65535) return undefined;
+  return { host: m.address.host, port: p, flags: seed };
+}
+
+/** Whether `m` said (BEP 10 `m` dict) that it takes ut_pex messages. */
+export function acceptsPex(m: PexMember): boolean {
+  return (m.extended?.m.get(UT_PEX) ?? 0) > 0;
+}
+
+const same = (a: Address, b: Address): boolean => a.host === b.host && a.port === b.port;
+
+export class PexHub<P> {
+  private readonly states = new Map<P, PexState>();
+
+  /** `view` reads a peer's current state; `options` are each recipient's `PexState` limits. */
+  constructor(private readonly view: (peer: P) => PexMember, private readonly options?: PexStateOptions) {}
+
+  /**
+   * The messages due at `now`: one per connected peer that takes ut_pex and has news (its
+   * first message as soon as it can take one, then at most one per `intervalMs`).
+   */
+  poll(peers: Iterable<P>, now: number): [P, PexMessage][] {
+    const members = [...peers];
+    const present = new Set(members);
+    for (const p of this.states.keys()) if (!present.has(p)) this.states.delete(p);
+    const views = new Map(members.map((p) => [p, this.view(p)]));
+    const entries = members.flatMap((p) => {
+      const e = pexEntry(views.get(p) as PexMember);
+      return e ? [{ peer: p, entry: e }] : [];
+    });
+    const out: [P, PexMessage][] = [];
+    for (const p of members) {
+      const v = views.get(p) as PexMember;
+      if (!acceptsPex(v)) continue;
+      let state = this.states.get(p);
+      if (!state) this.states.set(p, (state = new PexState(this.options)));
+      if (now < state.nextDeadline()) continue;
+      const own = pexEntry(v);
+      const others = entries.filter((x) => x.peer !== p && !same(x.entry, v.address) && !(own && same(x.entry, own))).map((x) => x.entry);
+      const m = state.poll(others, now);
+      if (m) out.push([p, m]);
+    }
+    return out;
+  }
+}
