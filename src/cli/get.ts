@@ -13,7 +13,8 @@ import { wrapInfo } from '../swarm/metadata-exchange.js';
 import { startDhtPeers, type DhtPeerSource } from './dht-peers.js';
 import { startCliPortMapping } from './port-mapping.js';
 import type { Swarm, SwarmEvent } from '../swarm/swarm.js';
-import { collect, defaultStateDir, parseHostPort } from './net-args.js';
+import { addEncryptionOption, collect, defaultStateDir, parseEncryption, parseHostPort } from './net-args.js';
+import type { EncryptionOptions } from '../transport/mse/index.js';
 import { formatBytes } from './output.js';
 import { startSwarmAnnouncer, type SwarmAnnouncer } from './tracker.js';
 import { StatusLine, progressLine } from './progress.js';
@@ -34,10 +35,11 @@ interface GetFlags {
   utp?: boolean;
   /** commander's --no-port-mapping sets portMapping to false. */
   portMapping: boolean;
+  encryption?: string;
 }
 
 export function registerGet(program: Command): void {
-  program
+  const cmd = program
     .command('get')
     .description('download a torrent or magnet link into a directory')
     .argument('<torrent-or-magnet>', '.torrent file or magnet: URI')
@@ -50,8 +52,10 @@ export function registerGet(program: Command): void {
     .option('--no-dht', 'do not use the DHT to find peers')
     .option('--utp', 'also use uTP (BEP 29): dial uTP first, then TCP; accept both on the listen port')
     .option('--no-port-mapping', 'do not ask the router for a port mapping (PCP, NAT-PMP, UPnP)')
-    .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)')
+    .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)');
+  addEncryptionOption(cmd)
     .action(async (arg: string, flags: GetFlags) => {
+      const encryption = parseEncryption(flags.encryption);
       const source = readSource(arg);
       await runSwarm({
         source,
@@ -66,6 +70,7 @@ export function registerGet(program: Command): void {
         noDht: flags.dht === false,
         utp: flags.utp === true,
         noPortMapping: flags.portMapping === false,
+        encryption,
       });
     });
 }
@@ -104,6 +109,8 @@ export interface RunSwarmOptions {
   utp?: boolean;
   /** Turn port mapping (docs/nat.md) off. */
   noPortMapping?: boolean;
+  /** `--encryption` (default: the session's, `prefer`). */
+  encryption?: EncryptionOptions;
   /** `seed`: the data must already be there (checked up front), and the exit wording is seed's. Default `get`. */
   mode?: 'get' | 'seed';
 }
@@ -117,7 +124,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   const node = createNodeRuntime();
   const utp = o.utp ? withUtp(node) : undefined;
   const runtime = utp?.runtime ?? node;
-  const session = await Session.create({ runtime, stateDir: o.stateDir, listen: o.listen });
+  const session = await Session.create({ runtime, stateDir: o.stateDir, listen: o.listen, encryption: o.encryption });
   const status = new StatusLine();
   let swarm: Swarm | undefined;
   let finish: (code: number) => void = () => undefined;

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { ShoalError } from '../errors.js';
 import { withSaveName } from '../session/session.js';
 import { readSource, runSwarm } from './get.js';
-import { collect, defaultStateDir, parseHostPort } from './net-args.js';
+import { addEncryptionOption, collect, defaultStateDir, parseEncryption, parseHostPort } from './net-args.js';
 
 interface SeedFlags {
   listen?: string;
@@ -17,10 +17,11 @@ interface SeedFlags {
   utp?: boolean;
   /** commander's --no-port-mapping sets portMapping to false. */
   portMapping: boolean;
+  encryption?: string;
 }
 
 export function registerSeed(program: Command): void {
-  program
+  const cmd = program
     .command('seed')
     .description('seed a torrent from data on disk until interrupted')
     .argument('<torrent>', '.torrent file')
@@ -32,8 +33,10 @@ export function registerSeed(program: Command): void {
     .option('--no-dht', 'do not use the DHT to find peers')
     .option('--utp', 'also use uTP (BEP 29): dial uTP first, then TCP; accept both on the listen port')
     .option('--no-port-mapping', 'do not ask the router for a port mapping (PCP, NAT-PMP, UPnP)')
-    .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)')
+    .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)');
+  addEncryptionOption(cmd)
     .action(async (torrentPath: string, path: string, flags: SeedFlags) => {
+      const encryption = parseEncryption(flags.encryption);
       const source = readSource(torrentPath);
       if (!source.torrent) throw new ShoalError('seed needs a .torrent file, not a magnet link');
       await runSwarm({
@@ -51,6 +54,7 @@ export function registerSeed(program: Command): void {
         noDht: flags.dht === false,
         utp: flags.utp === true,
         noPortMapping: flags.portMapping === false,
+        encryption,
         mode: 'seed',
       });
     });

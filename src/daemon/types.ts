@@ -59,7 +59,7 @@ export interface PeerInfo {
   readonly uploadRate: number;
   /** 0..1, from the peer's bitfield. */
   readonly progress: number;
-  /** libtorrent/qBittorrent-style letters: D/d interested+unchoked/choked download, U/u upload, O optimistic, S snubbed, I incoming, E encrypted, X pex, H dht, P utp. */
+  /** libtorrent/qBittorrent-style letters: D/d interested+unchoked/choked download, U/u upload, O optimistic, S snubbed, I incoming, E encrypted (MSE, RC4 throughout), e MSE handshake with a plaintext payload, X pex, H dht, P utp. */
   readonly flags: string;
 }
 
@@ -132,6 +132,8 @@ export interface Settings {
   readonly maxConnections: number;
   readonly maxConnectionsPerTorrent: number;
   readonly dht: boolean;
+  /** Peer encryption (MSE/PE): 'prefer' (default), 'require' or 'plaintext'; see docs/encryption.md. */
+  readonly encryption: 'prefer' | 'require' | 'plaintext';
 }
 
 export interface SessionStats {

@@ -26,7 +26,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
     ref.current?.showModal();
     api.settings().then((s) => {
       setSaved(s);
-      const d: Record<string, string | boolean> = { downloadDir: s.downloadDir, dht: s.dht };
+      const d: Record<string, string | boolean> = { downloadDir: s.downloadDir, dht: s.dht, encryption: s.encryption };
       for (const [k, , unit] of NUMBER_FIELDS) d[k] = String(s[k] / unit);
       setDraft(d);
     }, (e: unknown) => setError(`Loading settings: ${errorMessage(e)}`));
@@ -38,6 +38,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
     const patch: Record<string, string | number | boolean> = {};
     if (draft.downloadDir !== saved.downloadDir) patch.downloadDir = String(draft.downloadDir).trim();
     if (draft.dht !== saved.dht) patch.dht = draft.dht === true;
+    if (draft.encryption !== saved.encryption) patch.encryption = String(draft.encryption);
     for (const [k, label, unit] of NUMBER_FIELDS) {
       const n = Number(draft[k]);
       if (!Number.isFinite(n) || n < 0) return setError(`${label}: enter a number of 0 or more.`);
@@ -78,6 +79,14 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
             <label class="check">
               <input type="checkbox" checked={draft.dht === true} onChange={(e) => setDraft({ ...draft, dht: e.currentTarget.checked })} />
               DHT (find peers without trackers)
+            </label>
+            <label>
+              Peer encryption
+              <select value={String(draft.encryption ?? 'prefer')} onChange={(e) => setDraft({ ...draft, encryption: e.currentTarget.value })}>
+                <option value="prefer">Prefer (accept both, try encrypted first)</option>
+                <option value="require">Require (encrypted peers only)</option>
+                <option value="plaintext">Off (plaintext only)</option>
+              </select>
             </label>
           </>
         )}

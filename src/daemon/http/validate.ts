@@ -172,6 +172,7 @@ const SETTING_RULES: Readonly<Record<keyof Settings, [SettingRule, string]>> = {
   maxConnections: [positiveInt, 'a positive integer'],
   maxConnectionsPerTorrent: [positiveInt, 'a positive integer'],
   dht: [(v) => typeof v === 'boolean', 'true or false'],
+  encryption: [(v) => v === 'prefer' || v === 'require' || v === 'plaintext', '"prefer", "require" or "plaintext"'],
 };
 
 /** `PATCH /api/settings`: any subset of Settings with values of the right type. */

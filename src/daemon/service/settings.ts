@@ -1,5 +1,6 @@
 /** Session settings: defaults, and checking a patch from the API before it is applied. */
 import { isAbsolute, resolve } from 'node:path';
+import { DEFAULT_ENCRYPTION_POLICY, parseEncryptionPolicy } from '../../transport/mse/index.js';
 import { ServiceError, type Settings } from '../types.js';
 
 export function defaultSettings(downloadDir: string): Settings {
@@ -11,6 +12,7 @@ export function defaultSettings(downloadDir: string): Settings {
     maxConnections: 500,
     maxConnectionsPerTorrent: 50,
     dht: true,
+    encryption: DEFAULT_ENCRYPTION_POLICY,
   };
 }
 
@@ -26,6 +28,8 @@ export function applySettingsPatch(current: Settings, patch: Partial<Settings>):
       if ((key === 'maxActiveDownloads' || key === 'maxConnections' || key === 'maxConnectionsPerTorrent') && value < 1) throw new ServiceError(400, `${key} must be at least 1`);
     } else if (key === 'dht') {
       if (typeof value !== 'boolean') throw new ServiceError(400, 'dht must be true or false');
+    } else if (key === 'encryption') {
+      if (typeof value !== 'string' || !parseEncryptionPolicy(value)) throw new ServiceError(400, 'encryption must be prefer, require or plaintext');
     } else if (key === 'downloadDir') {
       if (typeof value !== 'string' || !isAbsolute(value) || value.includes('\0')) throw new ServiceError(400, 'downloadDir must be an absolute path');
       out[key] = resolve(value); // normalised: no '.'/'..' segments, no trailing slash
