@@ -51,7 +51,7 @@ try {
     const lt = await ltLeech(join(dir, 'out-lt'), seeder.endpoint, '127.0.0.4');
     rmSync(join(dir, 'out-lt'), { recursive: true, force: true });
     ltRuns.push(lt);
-    const shoal = await measureChild(process.execPath, [CLI_PATH, 'get', torrent, '-o', join(dir, 'out-shoal'), '--peer', seeder.endpoint, '--listen', '127.0.0.3:0', '--state-dir', join(dir, `state-${r}`), '--no-dht']);
+    const shoal = await measureChild(process.execPath, [CLI_PATH, 'get', torrent, '-o', join(dir, 'out-shoal'), '--peer', seeder.endpoint, '--listen', '127.0.0.3:0', '--state-dir', join(dir, `state-${r}`), '--no-dht', '--encryption', 'plaintext']);
     if (shoal.exitCode !== 0) throw new Error(`shoal get failed: ${shoal.stderr}`);
     rmSync(join(dir, 'out-shoal'), { recursive: true, force: true });
     shoalRuns.push(shoal);
@@ -64,7 +64,7 @@ try {
   printBenchLine('download-rss', Math.max(...shoalRuns.map((m) => m.maxRssMb)), Math.max(...ltRuns.map((m) => m.maxRssMb)), 'MB', 'libtorrent');
 
   // Upload: a libtorrent leecher fetches from shoal seed, then from a libtorrent seeder.
-  const shoalSeed = startMeasuredChild(process.execPath, [CLI_PATH, 'seed', torrent, data, '--listen', '127.0.0.5:0', '--state-dir', join(dir, 'state-seed')]);
+  const shoalSeed = startMeasuredChild(process.execPath, [CLI_PATH, 'seed', torrent, data, '--listen', '127.0.0.5:0', '--state-dir', join(dir, 'state-seed'), '--encryption', 'plaintext']);
   const endpoint = (await shoalSeed.waitForLine(/^listening on /, 300_000)).replace('listening on ', '');
   const fromShoal = await ltLeech(join(dir, 'up-shoal'), endpoint, '127.0.0.6');
   shoalSeed.kill('SIGINT');

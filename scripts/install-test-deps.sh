@@ -9,9 +9,11 @@
 #   time                /usr/bin/time (wall time, CPU and peak RSS of bench children)
 #   opentracker         the reference HTTP/UDP tracker (tracker interop tests and bench)
 #   chromium            headless browser for the web UI's end-to-end test (driven by playwright-core)
+#   miniupnpd-nftables  a real UPnP IGD / NAT-PMP / PCP router for the port-mapping test (run in a namespace)
+#   nftables            the NAT rules of the namespaced routers
 # Does nothing when they are already there; needs root (or sudo) otherwise. Quiet unless it fails.
 set -euo pipefail
-packages=(python3-libtorrent transmission-cli aria2 rtorrent qbittorrent-nox iproute2 time opentracker chromium)
+packages=(python3-libtorrent transmission-cli aria2 rtorrent qbittorrent-nox iproute2 time opentracker chromium miniupnpd-nftables nftables)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

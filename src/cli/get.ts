@@ -11,8 +11,10 @@ import { formatAddress } from '../runtime/types.js';
 import { Session } from '../session/session.js';
 import { wrapInfo } from '../swarm/metadata-exchange.js';
 import { startDhtPeers, type DhtPeerSource } from './dht-peers.js';
+import { startCliPortMapping } from './port-mapping.js';
 import type { Swarm, SwarmEvent } from '../swarm/swarm.js';
-import { collect, defaultStateDir, parseHostPort } from './net-args.js';
+import { addEncryptionOption, collect, defaultStateDir, parseEncryption, parseHostPort } from './net-args.js';
+import type { EncryptionOptions } from '../transport/mse/index.js';
 import { formatBytes } from './output.js';
 import { startSwarmAnnouncer, type SwarmAnnouncer } from './tracker.js';
 import { StatusLine, progressLine } from './progress.js';
@@ -31,10 +33,13 @@ interface GetFlags {
   /** commander's --no-dht sets dht to false. */
   dht: boolean;
   utp?: boolean;
+  /** commander's --no-port-mapping sets portMapping to false. */
+  portMapping: boolean;
+  encryption?: string;
 }
 
 export function registerGet(program: Command): void {
-  program
+  const cmd = program
     .command('get')
     .description('download a torrent or magnet link into a directory')
     .argument('<torrent-or-magnet>', '.torrent file or magnet: URI')
@@ -46,8 +51,11 @@ export function registerGet(program: Command): void {
     .option('--dht-bootstrap <host:port>', 'DHT node to join through; repeatable (default: the public routers)', collect, [])
     .option('--no-dht', 'do not use the DHT to find peers')
     .option('--utp', 'also use uTP (BEP 29): dial uTP first, then TCP; accept both on the listen port')
-    .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)')
+    .option('--no-port-mapping', 'do not ask the router for a port mapping (PCP, NAT-PMP, UPnP)')
+    .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)');
+  addEncryptionOption(cmd)
     .action(async (arg: string, flags: GetFlags) => {
+      const encryption = parseEncryption(flags.encryption);
       const source = readSource(arg);
       await runSwarm({
         source,
@@ -61,6 +69,8 @@ export function registerGet(program: Command): void {
         dhtBootstrap: flags.dhtBootstrap,
         noDht: flags.dht === false,
         utp: flags.utp === true,
+        noPortMapping: flags.portMapping === false,
+        encryption,
       });
     });
 }
@@ -97,6 +107,10 @@ export interface RunSwarmOptions {
   noDht?: boolean;
   /** Also run uTP (dial it first, accept it on the listen port, share its UDP socket with the DHT). */
   utp?: boolean;
+  /** Turn port mapping (docs/nat.md) off. */
+  noPortMapping?: boolean;
+  /** `--encryption` (default: the session's, `prefer`). */
+  encryption?: EncryptionOptions;
   /** `seed`: the data must already be there (checked up front), and the exit wording is seed's. Default `get`. */
   mode?: 'get' | 'seed';
 }
@@ -110,7 +124,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   const node = createNodeRuntime();
   const utp = o.utp ? withUtp(node) : undefined;
   const runtime = utp?.runtime ?? node;
-  const session = await Session.create({ runtime, stateDir: o.stateDir, listen: o.listen });
+  const session = await Session.create({ runtime, stateDir: o.stateDir, listen: o.listen, encryption: o.encryption });
   const status = new StatusLine();
   let swarm: Swarm | undefined;
   let finish: (code: number) => void = () => undefined;
@@ -181,6 +195,8 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
       dhtPeers = d;
       sources.dht = d ? 'running' : 'unavailable';
     });
+    // Not awaited either: start-up never waits for the router.
+    const natStarting = o.noPortMapping ? undefined : startCliPortMapping(runtime, { listenHost: o.listen.host, port: session.listenAddress?.port ?? o.listen.port, udp: !o.noDht || o.utp === true, log: (l) => { status.done(); process.stderr.write(`${l}\n`); } }).catch(() => undefined);
     announcer = startSwarmAnnouncer({ runtime, swarm, peerId: session.peerId, host: o.listen.host, port: session.listenAddress?.port ?? o.listen.port, tiers, onEvent: (e) => noteTrackerEvent(sources, e) });
     const s = swarm;
     const ticker = setInterval(() => status.update(progressLine(s.stats())), 500);
@@ -199,7 +215,8 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     // A DHT node still resolving its bootstrap names is stopped once it is up; nothing waits for it.
     if (dhtPeers) dhtPeers.stop();
     else void dhtStarting?.then((d) => d?.stop());
-    await announcer?.stop(); // trackers: 'stopped', within a few seconds
+    // trackers: 'stopped', within a few seconds; router: mappings deleted (5 s at most), alongside.
+    await Promise.all([announcer?.stop(), natStarting?.then((n) => n?.stop())]);
     const stats = swarm.stats();
     status.update(progressLine(stats));
     status.done();

@@ -1,5 +1,8 @@
 /** Parsing of HOST:PORT arguments and the state directory shared by the networking commands. */
+import { randomBytes } from 'node:crypto';
+import type { Command } from 'commander';
 import type { Address } from '../runtime/types.js';
+import { DEFAULT_ENCRYPTION_POLICY, parseEncryptionPolicy, type EncryptionOptions } from '../transport/mse/index.js';
 import { UsageError } from './errors.js';
 
 /** `1.2.3.4:6881`, `[::1]:6881`, `localhost:6881`. */
@@ -13,3 +16,17 @@ export function parseHostPort(text: string, what = 'address'): Address {
 export const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export { defaultStateDir } from './state-dir.js';
+
+const ENCRYPTION_HELP = 'peer encryption (MSE/PE): prefer (default: accept both, dial encrypted first), require (encrypted only) or plaintext';
+
+/** The `--encryption` option of `get` and `seed`. */
+export function addEncryptionOption(cmd: Command): Command {
+  return cmd.option('--encryption <policy>', ENCRYPTION_HELP, 'prefer');
+}
+
+/** `--encryption`'s value as session options; DH private keys from `node:crypto`. */
+export function parseEncryption(text: string | undefined): EncryptionOptions {
+  const policy = parseEncryptionPolicy(text ?? DEFAULT_ENCRYPTION_POLICY);
+  if (!policy) throw new UsageError(`--encryption must be prefer, require or plaintext, got '${text}'`);
+  return { policy, secretBytes: (n) => randomBytes(n) };
+}

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { ShoalError } from '../errors.js';
 import { withSaveName } from '../session/session.js';
 import { readSource, runSwarm } from './get.js';
-import { collect, defaultStateDir, parseHostPort } from './net-args.js';
+import { addEncryptionOption, collect, defaultStateDir, parseEncryption, parseHostPort } from './net-args.js';
 
 interface SeedFlags {
   listen?: string;
@@ -15,10 +15,13 @@ interface SeedFlags {
   /** commander's --no-dht sets dht to false. */
   dht: boolean;
   utp?: boolean;
+  /** commander's --no-port-mapping sets portMapping to false. */
+  portMapping: boolean;
+  encryption?: string;
 }
 
 export function registerSeed(program: Command): void {
-  program
+  const cmd = program
     .command('seed')
     .description('seed a torrent from data on disk until interrupted')
     .argument('<torrent>', '.torrent file')
@@ -29,8 +32,11 @@ export function registerSeed(program: Command): void {
     .option('--dht-bootstrap <host:port>', 'DHT node to join through; repeatable (default: the public routers)', collect, [])
     .option('--no-dht', 'do not use the DHT to find peers')
     .option('--utp', 'also use uTP (BEP 29): dial uTP first, then TCP; accept both on the listen port')
-    .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)')
+    .option('--no-port-mapping', 'do not ask the router for a port mapping (PCP, NAT-PMP, UPnP)')
+    .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)');
+  addEncryptionOption(cmd)
     .action(async (torrentPath: string, path: string, flags: SeedFlags) => {
+      const encryption = parseEncryption(flags.encryption);
       const source = readSource(torrentPath);
       if (!source.torrent) throw new ShoalError('seed needs a .torrent file, not a magnet link');
       await runSwarm({
@@ -47,6 +53,8 @@ export function registerSeed(program: Command): void {
         dhtBootstrap: flags.dhtBootstrap,
         noDht: flags.dht === false,
         utp: flags.utp === true,
+        noPortMapping: flags.portMapping === false,
+        encryption,
         mode: 'seed',
       });
     });

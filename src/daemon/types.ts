@@ -59,7 +59,7 @@ export interface PeerInfo {
   readonly uploadRate: number;
   /** 0..1, from the peer's bitfield. */
   readonly progress: number;
-  /** libtorrent/qBittorrent-style letters: D/d interested+unchoked/choked download, U/u upload, O optimistic, S snubbed, I incoming, E encrypted, X pex, H dht, P utp. */
+  /** libtorrent/qBittorrent-style letters: D/d interested+unchoked/choked download, U/u upload, O optimistic, S snubbed, I incoming, E encrypted (MSE, RC4 throughout), e MSE handshake with a plaintext payload, X pex, H dht, P utp. */
   readonly flags: string;
 }
 
@@ -139,6 +139,8 @@ export interface Settings {
   readonly altEnabled: boolean;
   /** When the alternative limits are in force on their own (local time); null: never. */
   readonly altSchedule: AltSchedule | null;
+  /** Peer encryption (MSE/PE): 'prefer' (default), 'require' or 'plaintext'; see docs/encryption.md. */
+  readonly encryption: 'prefer' | 'require' | 'plaintext';
 }
 
 /** A daily window in local time, on the days it starts: from > to runs past midnight; from == to is the whole day. */

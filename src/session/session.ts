@@ -17,6 +17,8 @@ import { BanList, type BanListOptions } from '../swarm/ban-list.js';
 import { IncomingGate, type IncomingOptions } from '../swarm/incoming.js';
 import { Swarm, type SwarmEvent } from '../swarm/swarm.js';
 import { generatePeerId } from '../wire/index.js';
+import { PeerDialer } from '../swarm/peer-dialer.js';
+import { DEFAULT_ENCRYPTION_POLICY, IncomingStream, req2Hash, type EncryptionOptions, type EncryptionPolicy } from '../transport/mse/index.js';
 
 export interface SessionOptions {
   readonly runtime: Runtime;
@@ -30,6 +32,8 @@ export interface SessionOptions {
   readonly maxOpenFiles?: number;
   /** Peer connections across all torrents, incoming ones before their handshake included (default 500). */
   readonly maxConnections?: number;
+  /** Message Stream Encryption policy and limits (default policy `prefer`; see docs/encryption.md). */
+  readonly encryption?: EncryptionOptions;
   /** Limits on incoming connections before their handshake (see docs/limits.md). */
   readonly incoming?: IncomingOptions;
   /** Ban list sizes and the repeat-violation rule (see docs/limits.md). */
@@ -64,6 +68,10 @@ export class Session {
   private readonly swarms = new Set<Swarm>();
   /** Swarms by the hex of each 20-byte hash a handshake may name. */
   private readonly byHandshakeHash = new Map<string, Swarm>();
+  /** Each handshake hash by the hex of HASH('req2', hash), for incoming MSE handshakes. */
+  private readonly byReq2 = new Map<string, Uint8Array>();
+  /** Opens outgoing connections under the encryption policy; remembers per peer what worked. */
+  readonly dialer: PeerDialer;
   private readonly fdCache: FdCache;
   private listener: StreamListener | undefined;
   /** IPs refused, shared by every torrent and checked when a connection is accepted. */
@@ -90,6 +98,12 @@ export class Session {
       find: (infoHash) => this.byHandshakeHash.get(Buffer.from(infoHash).toString('hex'))
         ?? [...this.swarms].find((sw) => sw.handshakeHashes.some((h) => Buffer.compare(h, infoHash) === 0)),
     });
+    this.dialer = new PeerDialer(options.runtime, { encryption: options.encryption ?? { policy: DEFAULT_ENCRYPTION_POLICY } });
+  }
+
+  /** Changes the encryption policy for connections made or accepted from now on (open ones stay). */
+  setEncryptionPolicy(policy: EncryptionPolicy): void {
+    this.dialer.setPolicy(policy);
   }
 
   /** Changes the session-wide connection limit (existing connections stay). */
@@ -129,6 +143,7 @@ export class Session {
       infoHashV2: o.magnet?.infoHashV2,
       onEvent: o.onEvent,
       rateLimiters: o.rateLimiters,
+      dialer: this.dialer,
       bans: this.bans,
       maxQueuedUploadBytes: this.options.maxQueuedUploadBytes,
       unchokeSlots: this.options.unchokeSlots,
@@ -159,11 +174,18 @@ export class Session {
   }
 
   private index(swarm: Swarm): void {
-    for (const h of swarm.handshakeHashes) this.byHandshakeHash.set(Buffer.from(h).toString('hex'), swarm);
+    for (const h of swarm.handshakeHashes) {
+      this.byHandshakeHash.set(Buffer.from(h).toString('hex'), swarm);
+      this.byReq2.set(Buffer.from(req2Hash(h)).toString('hex'), h);
+    }
   }
 
   private unindex(swarm: Swarm): void {
-    for (const [k, s] of this.byHandshakeHash) if (s === swarm) this.byHandshakeHash.delete(k);
+    for (const [k, s] of this.byHandshakeHash) {
+      if (s !== swarm) continue;
+      this.byHandshakeHash.delete(k);
+      this.byReq2.delete(Buffer.from(req2Hash(Buffer.from(k, 'hex'))).toString('hex'));
+    }
   }
 
   private cachedConnectionCount(): number {
@@ -190,8 +212,20 @@ export class Session {
     await swarm.stop();
   }
 
-  /** Every accepted socket goes through the gate first: refused at once, or counted and timed until its handshake. */
-  private onIncoming(stream: ByteStream): void {
+  /**
+   * Every accepted socket goes through the gate first: refused at once, or counted and timed
+   * until its handshake. Plaintext or MSE is told by the first bytes (the MSE handshake runs
+   * inside the gate's deadline); with the plaintext policy MSE is not spoken at all.
+   */
+  private onIncoming(raw: ByteStream): void {
+    const runtime = this.options.runtime;
+    const encryption = this.dialer.encryption;
+    const stream = encryption.policy === 'plaintext' ? raw : new IncomingStream(raw, {
+      clock: runtime.clock,
+      random: runtime.random,
+      encryption,
+      findSkey: (req2) => this.byReq2.get(Buffer.from(req2).toString('hex')),
+    });
     this.incoming.offer(stream);
   }
 
@@ -201,6 +235,7 @@ export class Session {
     await Promise.allSettled([...this.swarms].map((s) => s.stop()));
     this.swarms.clear();
     this.byHandshakeHash.clear();
+    this.byReq2.clear();
     this.fdCache.closeAll();
   }
 }

@@ -16,6 +16,8 @@ import { banPeer, keepIfNotDuplicate, peerViolation } from './discipline.js';
 import { PeerPool, type PeerSource } from './peer-pool.js';
 import { PexHub } from './pex.js';
 import { PeerSession } from './peer-session.js';
+import { PeerDialer } from './peer-dialer.js';
+import { concatBytes } from '../util/bytes.js';
 import { samePeerId } from './peer-identity.js';
 import { BLOCK_LENGTH, PiecePicker } from './piece-picker.js';
 import type { OpenedStorage, SwarmEvent, SwarmOptions, SwarmStats } from './types.js';
@@ -41,6 +43,8 @@ export class Swarm implements TransferContext {
   readonly pool: PeerPool;
   /** IPs refused (the session's list when it has one). */
   readonly bans: BanList;
+  /** Opens outgoing connections under the encryption policy (the session's, shared by its torrents). */
+  readonly dialer: PeerDialer;
   readonly peers = new Map<string, PeerSession>();
   torrent: Torrent | undefined;
   storage: PieceStorage | undefined;
@@ -64,6 +68,7 @@ export class Swarm implements TransferContext {
   constructor(options: SwarmOptions) {
     this.opts = options;
     this.runtime = options.runtime;
+    this.dialer = options.dialer ?? new PeerDialer(options.runtime, { encryption: { policy: 'plaintext' } });
     this.bans = options.bans ?? new BanList();
     this.pool = new PeerPool({ refused: (host) => this.bans.isBanned(host, this.runtime.clock.now()) });
     if (options.listenAddress && !isWildcard(options.listenAddress.host)) this.pool.markSelf(options.listenAddress);
@@ -188,13 +193,25 @@ export class Swarm implements TransferContext {
       if (dialing) dialing.count++;
       // Bound to our listen IP when we have one, so the peer sees an address that answers.
       const localHost = this.opts.listenAddress && !isWildcard(this.opts.listenAddress.host) ? this.opts.listenAddress.host : undefined;
-      this.runtime.stream.connect(address, { timeoutMs: 10_000, reuseReadBuffer: true, localHost }).then(
-        (stream) => {
+      // Made once connected (its handshake deadline runs from then); our handshake goes out
+      // inside MSE's step 3 or first on a plaintext connection.
+      let conn: PeerConnection | undefined;
+      const handshake = (): Uint8Array => {
+        conn?.close();
+        conn = this.newConnection('outgoing');
+        return concatBytes(conn.takeOutgoing());
+      };
+      this.dialer.dial(address, this.handshakeHashes[0], handshake, { localHost }).then(
+        ({ stream, payload }) => {
           this.halfOpen--;
           if (dialing) dialing.count--;
-          if (this.stopped || this.peers.has(PeerPool.key(address))) return stream.destroy();
-          const conn = this.newConnection('outgoing');
-          this.adopt(new PeerSession(this.runtime, stream, conn, address, false), []);
+          const c = conn as PeerConnection; // made by handshake(), which the dialer calls before resolving
+          if (this.stopped || this.peers.has(PeerPool.key(address))) {
+            c.close();
+            return stream.destroy();
+          }
+          const pending = payload.length > 0 ? c.receive(payload, this.runtime.clock.now()) : [];
+          this.adopt(new PeerSession(this.runtime, stream, c, address, false), pending);
         },
         () => {
           this.halfOpen--;

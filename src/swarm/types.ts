@@ -3,6 +3,7 @@ import type { Torrent } from '../metainfo/torrent.js';
 import type { Address, Runtime } from '../runtime/types.js';
 import type { PieceStorage } from '../storage/types.js';
 import type { Bitfield } from '../util/bitfield.js';
+import type { PeerDialer } from './peer-dialer.js';
 import type { BanList } from './ban-list.js';
 import type { RateLimiter } from './rate-limit.js';
 
@@ -56,6 +57,11 @@ export interface SwarmOptions {
   /** Byte-rate limits this torrent obeys, e.g. [session-wide, this torrent's own]; the tightest wins. */
   readonly rateLimiters?: { readonly download: readonly RateLimiter[]; readonly upload: readonly RateLimiter[] };
   readonly onEvent?: (event: SwarmEvent) => void;
+  /**
+   * Opens outgoing connections under an encryption policy and remembers per peer what worked
+   * (the session shares one among its torrents). Default: plaintext connections.
+   */
+  readonly dialer?: PeerDialer;
 }
 
 export type SwarmEvent =

@@ -206,17 +206,18 @@ describe('HTTP API: settings and stats', () => {
   it('reads and patches settings; the answer is the new settings', async () => {
     const s = (await h.request('GET', '/api/settings')).json() as Settings;
     assert.equal(s.maxActiveDownloads, 3);
-    const r = await h.request('PATCH', '/api/settings', { body: { downloadRateLimit: 1_000_000, dht: false } });
+    const r = await h.request('PATCH', '/api/settings', { body: { downloadRateLimit: 1_000_000, dht: false, encryption: 'require' } });
     assert.equal(r.status, 200);
     const updated = r.json() as Settings;
     assert.equal(updated.downloadRateLimit, 1_000_000);
     assert.equal(updated.dht, false);
+    assert.equal(updated.encryption, 'require');
     assert.equal(updated.downloadDir, '/downloads');
     assert.deepEqual((await h.request('GET', '/api/settings')).json(), updated);
   });
 
   it('refuses unknown settings and wrong types with 400', async () => {
-    for (const body of [{ colour: 'blue' }, { dht: 'on' }, { maxConnections: 0 }, { uploadRateLimit: -5 }, { downloadDir: '' }, [1],
+    for (const body of [{ colour: 'blue' }, { dht: 'on' }, { encryption: 'maybe' }, { maxConnections: 0 }, { uploadRateLimit: -5 }, { downloadDir: '' }, [1],
       { altEnabled: 1 }, { altDownloadRateLimit: 1.5 }, { altSchedule: { from: '24:00', to: '06:00', days: [1] } },
       { altSchedule: { from: '22:00', to: '06:00', days: [7] } }, { altSchedule: { from: '22:00', to: '06:00' } },
       { altSchedule: { from: '22:00', to: '06:00', days: [], at: 1 } }, { altSchedule: '22-06' }]) {

@@ -49,7 +49,7 @@ export class FakeTorrentService implements TorrentService {
   counters = { pieceHashFailures: 3, dhtLookups: 12, announceOk: 5, announceFail: 2 };
   current: Settings = {
     downloadDir: '/downloads', downloadRateLimit: 0, uploadRateLimit: 0,
-    maxActiveDownloads: 3, maxConnections: 200, maxConnectionsPerTorrent: 50, dht: true,
+    maxActiveDownloads: 3, maxConnections: 200, maxConnectionsPerTorrent: 50, dht: true, encryption: 'prefer',
     altDownloadRateLimit: 102400, altUploadRateLimit: 102400, altEnabled: false, altSchedule: null,
   };
 

@@ -122,3 +122,15 @@ it('seeds data already present, and removes a torrent with or without its data (
   assert.ok(existsSync(join(saveDir, 'unrelated.txt')), 'other files in the save path stay');
   assert.equal(s.list({}).total, 0);
 });
+
+it('applies the encryption setting to the session, refuses a bad one, and keeps it across a restart', async () => {
+  const s = await service('encryption');
+  assert.equal(s.settings().encryption, 'prefer');
+  assert.equal(s.session.dialer.policy, 'prefer');
+  await s.updateSettings({ encryption: 'require' });
+  assert.equal(s.session.dialer.policy, 'require');
+  await rejects(s.updateSettings({ encryption: 'maybe' as never }), 400);
+  assert.equal(s.settings().encryption, 'require');
+  const again = await service('encryption');
+  assert.equal(again.session.dialer.policy, 'require');
+});

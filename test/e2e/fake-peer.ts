@@ -5,6 +5,8 @@
 import net from 'node:net';
 import { encodeHandshake, encodeMessage, makeReserved, MessageDecoder, type WireMessage } from '../../src/wire/index.js';
 
+const BT_HEADER = Buffer.from('\x13BitTorrent protocol', 'latin1');
+
 export type Misbehaviour =
   | 'corrupt-blocks' // answers requests with random bytes
   | 'oversized-message' // sends a length prefix far over any limit
@@ -34,6 +36,8 @@ export async function startFakePeer(opts: { host: string; infoHash: Uint8Array; 
     sock.on('data', (chunk: Buffer) => {
       if (!handshaken) {
         pending = Buffer.concat([pending, chunk]);
+        // Like a client without MSE: anything but a BT handshake (say, an MSE public key) is hung up on.
+        if (pending.subarray(0, 20).some((b, i) => b !== BT_HEADER[i])) return void sock.destroy();
         if (pending.length < 68) return;
         handshaken = true;
         sock.write(encodeHandshake({ reserved: makeReserved({ fast: true }), infoHash: opts.infoHash, peerId: Buffer.from('-XX0001-fakefakefake') }));

@@ -40,7 +40,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
     ref.current?.showModal();
     api.settings().then((s) => {
       setSaved(s);
-      const d: Draft = { downloadDir: s.downloadDir, dht: s.dht, altEnabled: s.altEnabled, ...scheduleDraft(s) };
+      const d: Draft = { downloadDir: s.downloadDir, dht: s.dht, encryption: s.encryption, altEnabled: s.altEnabled, ...scheduleDraft(s) };
       for (const [k, , unit] of NUMBER_FIELDS) d[k] = String(s[k] / unit);
       setDraft(d);
     }, (e: unknown) => setError(`Loading settings: ${errorMessage(e)}`));
@@ -52,6 +52,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
     const patch: Partial<Record<keyof Settings, unknown>> = {};
     if (draft.downloadDir !== saved.downloadDir) patch.downloadDir = String(draft.downloadDir).trim();
     if (draft.dht !== saved.dht) patch.dht = draft.dht === true;
+    if (draft.encryption !== saved.encryption) patch.encryption = String(draft.encryption);
     if (draft.altEnabled !== saved.altEnabled) patch.altEnabled = draft.altEnabled === true;
     const schedule = scheduleOf(draft);
     if (schedule && schedule.days.length === 0) return setError('Alternative limits schedule: pick at least one day.');
@@ -96,6 +97,14 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
             <label class="check">
               <input type="checkbox" checked={draft.dht === true} onChange={(e) => setDraft({ ...draft, dht: e.currentTarget.checked })} />
               DHT (find peers without trackers)
+            </label>
+            <label>
+              Peer encryption
+              <select value={String(draft.encryption ?? 'prefer')} onChange={(e) => setDraft({ ...draft, encryption: e.currentTarget.value })}>
+                <option value="prefer">Prefer (accept both, try encrypted first)</option>
+                <option value="require">Require (encrypted peers only)</option>
+                <option value="plaintext">Off (plaintext only)</option>
+              </select>
             </label>
             <label class="check">
               <input type="checkbox" checked={draft.altEnabled === true} onChange={(e) => setDraft({ ...draft, altEnabled: e.currentTarget.checked })} />

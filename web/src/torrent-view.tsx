@@ -230,7 +230,7 @@ function Files({ infoHash, name, files, onChanged }: { infoHash: string; name: s
   );
 }
 
-const FLAG_HELP = 'D/d: we download (unchoked/choked) · U/u: we upload · O optimistic · S snubbed · I incoming · E encrypted · X PEX · H DHT · P uTP';
+const FLAG_HELP = 'D/d: we download (unchoked/choked) · U/u: we upload · O optimistic · S snubbed · I incoming · E encrypted (RC4) · e encrypted handshake only · X PEX · H DHT · P uTP';
 
 function Peers({ peers }: { peers: readonly PeerInfo[] }) {
   if (peers.length === 0) return <p class="empty">No peers connected.</p>;

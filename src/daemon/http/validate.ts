@@ -177,6 +177,7 @@ const SETTING_RULES: Readonly<Record<keyof Settings, [SettingRule, string]>> = {
   altUploadRateLimit: [nonNegativeInt, 'a non-negative integer (bytes/s, 0 = unlimited)'],
   altEnabled: [(v) => typeof v === 'boolean', 'true or false'],
   altSchedule: [(v) => altScheduleProblem(v) === undefined, 'null or {"from": "HH:MM", "to": "HH:MM", "days": [0..6, 0 = Sunday]}'],
+  encryption: [(v) => v === 'prefer' || v === 'require' || v === 'plaintext', '"prefer", "require" or "plaintext"'],
 };
 
 /** `PATCH /api/settings`: any subset of Settings with values of the right type. */

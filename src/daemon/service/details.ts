@@ -1,6 +1,7 @@
 /** GET /api/torrents/:id: the details of one torrent (files, peers, trackers, piece bitfield). */
 import { formatMagnet, parseMagnet } from '../../metainfo/magnet.js';
 import type { PeerSession } from '../../swarm/peer-session.js';
+import { encryptionOf } from '../../transport/mse/index.js';
 import type { PeerInfo, TorrentDetails } from '../types.js';
 import type { TorrentEntry } from './torrent-entry.js';
 
@@ -57,6 +58,8 @@ function peerInfo(p: PeerSession, now: number, pieceCount: number): PeerInfo {
   if (c.amInterested) flags += c.peerChoking ? 'd' : 'D';
   if (c.peerInterested) flags += c.amChoking ? 'u' : 'U';
   if (p.incoming) flags += 'I';
+  const encryption = encryptionOf(p.stream);
+  if (encryption) flags += encryption === 'rc4' ? 'E' : 'e';
   return {
     address: p.key,
     client: clientName(c.remoteExtendedHandshake?.v, c.remotePeerId),

@@ -7,11 +7,13 @@
  * list without parsing a torrent; swarms start afterwards, a few at a time, in the
  * background (`startAll`), so the API answers while thousands of seeds are still opening.
  */
+import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { Dht } from '../../dht/dht.js';
 import type { Address, TimerHandle } from '../../runtime/types.js';
 import { Session, resumePathFor } from '../../session/session.js';
 import type { StorageStats } from '../../storage/types.js';
+import { DEFAULT_ENCRYPTION_POLICY } from '../../transport/mse/index.js';
 import { startDhtNode } from '../../cli/dht-peers.js';
 import {
   ServiceError,
@@ -70,6 +72,7 @@ export class DaemonService implements TorrentService {
     this.layers = new SettingsLayers(loadSettings(defaultSettings(o.downloadDir), o.settingsStore ? o.settingsStore.read() : store.readSettings()), o.settingsOverrides);
     this.globalLimiters = new SessionLimits(rt.clock, this.current, this.localTime());
     session.setMaxConnections(this.current.maxConnections);
+    session.setEncryptionPolicy(this.current.encryption);
     this.dhtScheduler = new DhtScheduler(() => this.dhtNode, () => session.listenAddress?.port ?? 0, rt.random);
     this.lastSnapshot = rt.clock.now();
     this.ctx = {
@@ -92,6 +95,8 @@ export class DaemonService implements TorrentService {
     const session = await Session.create({
       runtime: o.runtime, stateDir: o.stateDir, listen: o.listen ?? { host: '0.0.0.0', port: 0 },
       cacheBytesPerTorrent: o.cacheBytesPerTorrent ?? 4 * 1024 * 1024, maxOpenFiles: o.maxOpenFiles ?? 512,
+      // MSE private keys from the OS's random source (the runtime's is seeded, for replays).
+      encryption: { policy: DEFAULT_ENCRYPTION_POLICY, secretBytes: (n) => randomBytes(n) },
     });
     const s = new DaemonService(o, store, session);
     s.scheduleTick();
@@ -247,6 +252,7 @@ export class DaemonService implements TorrentService {
     this.layers.commit(change);
     this.applyRateLimits();
     this.session.setMaxConnections(next.maxConnections);
+    this.session.setEncryptionPolicy(next.encryption);
     this.syncDht();
     this.plan();
     return next;

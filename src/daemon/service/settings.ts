@@ -1,5 +1,6 @@
 /** Session settings: defaults, and checking a patch from the API before it is applied. */
 import { isAbsolute, resolve } from 'node:path';
+import { DEFAULT_ENCRYPTION_POLICY, parseEncryptionPolicy } from '../../transport/mse/index.js';
 import { ServiceError, type AltSchedule, type Settings } from '../types.js';
 import { altScheduleProblem, normaliseAltSchedule } from '../alt-speed.js';
 
@@ -12,6 +13,7 @@ export function defaultSettings(downloadDir: string): Settings {
     maxConnections: 500,
     maxConnectionsPerTorrent: 50,
     dht: true,
+    encryption: DEFAULT_ENCRYPTION_POLICY,
     altDownloadRateLimit: 100 * 1024,
     altUploadRateLimit: 100 * 1024,
     altEnabled: false,
@@ -36,6 +38,8 @@ export function applySettingsPatch(current: Settings, patch: Partial<Settings>):
       if (problem) throw new ServiceError(400, problem);
       out[key] = normaliseAltSchedule(value as AltSchedule | null);
       continue;
+    } else if (key === 'encryption') {
+      if (typeof value !== 'string' || !parseEncryptionPolicy(value)) throw new ServiceError(400, 'encryption must be prefer, require or plaintext');
     } else if (key === 'downloadDir') {
       if (typeof value !== 'string' || !isAbsolute(value) || value.includes('\0')) throw new ServiceError(400, 'downloadDir must be an absolute path');
       out[key] = resolve(value); // normalised: no '.'/'..' segments, no trailing slash
