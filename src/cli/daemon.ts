@@ -2,9 +2,9 @@
  * `shoal daemon`: many torrents in one session, served over the HTTP API and the web UI,
  * with its state (torrents, resume data, settings, statistics) in a state directory.
  */
-import { mkdirSync } from 'node:fs';
+import { fstatSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ShoalError } from '../errors.js';
 import { DEFAULT_MAX_TORRENTS, DaemonService } from '../daemon/service/service.js';
@@ -12,50 +12,78 @@ import { startApiServer, type ApiServer } from '../daemon/http/server.js';
 import { loadOrCreateToken } from '../daemon/http/token.js';
 import { createNodeRuntime } from '../runtime/node/index.js';
 import { formatAddress } from '../runtime/types.js';
+import { ConfigFile, LOG_LEVELS, defaultConfigPath, loadConfig, type LogLevel } from '../daemon/config.js';
+import { DaemonLog } from '../daemon/log.js';
+import { logServiceEvents } from '../daemon/log-events.js';
+import type { Settings } from '../daemon/types.js';
+import { applySettingsPatch, defaultSettings } from '../daemon/service/settings.js';
 import { UsageError } from './errors.js';
+import { daemonStateDir } from './state-dir.js';
+import { systemdUnit } from './systemd-unit.js';
 import { collect, parseHostPort } from './net-args.js';
 
 interface DaemonFlags {
+  config?: string;
   stateDir?: string;
-  api: string;
+  api?: string;
   downloadDir?: string;
-  listen: string;
+  listen?: string;
   dhtBootstrap: string[];
   /** commander's --no-dht sets dht to false. */
   dht: boolean;
-  maxTorrents: number;
-}
-
-/** `$XDG_DATA_HOME/shoal`, else `~/.local/share/shoal`. */
-export function defaultDaemonStateDir(): string {
-  // An empty or relative XDG_DATA_HOME is to be ignored (XDG Base Directory spec).
-  const xdg = process.env.XDG_DATA_HOME;
-  return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.local', 'share'), 'shoal');
+  maxTorrents?: number;
+  logLevel?: string;
+  printUnit?: boolean;
 }
 
 export function registerDaemon(program: Command): void {
   program
     .command('daemon')
     .description('run the torrent daemon: many torrents, the HTTP API and the web UI')
-    .option('--state-dir <dir>', 'torrents, resume data, settings and the API token (default $XDG_DATA_HOME/shoal or ~/.local/share/shoal)')
-    .option('--api <host:port>', 'serve the HTTP API and web UI here', '127.0.0.1:7878')
-    .option('--download-dir <dir>', 'default save path for new torrents (default ~/Downloads; a setting once changed there)')
-    .option('--listen <host:port>', 'accept peers on this address (default 0.0.0.0:6881, or any free port if that one is taken)', DEFAULT_LISTEN)
+    .option('--config <file>', 'settings and start-up options (default $XDG_CONFIG_HOME/shoal/config.json or ~/.config/shoal/config.json)')
+    .option('--state-dir <dir>', 'torrents, resume data, the log and the API token (default $SHOAL_STATE_DIR, $XDG_STATE_HOME/shoal or ~/.local/state/shoal)')
+    .option('--api <host:port>', 'serve the HTTP API and web UI here (default 127.0.0.1:7878)')
+    .option('--download-dir <dir>', 'save path for new torrents for this run (overrides the downloadDir setting; default ~/Downloads)')
+    .option('--listen <host:port>', 'accept peers on this address (default 0.0.0.0:6881, or any free port if that one is taken)')
     .option('--dht-bootstrap <host:port>', 'DHT node to join through; repeatable (default: the public routers)', collect, [])
     .option('--no-dht', 'do not run a DHT node')
-    .option('--max-torrents <n>', 'torrents the daemon holds at most; adding more is refused', positiveInt, DEFAULT_MAX_TORRENTS)
+    .option('--max-torrents <n>', `torrents the daemon holds at most; adding more is refused (default ${DEFAULT_MAX_TORRENTS})`, positiveInt)
+    .option('--log-level <level>', `${LOG_LEVELS.join(' | ')} (default info)`)
+    .option('--print-unit', 'print a systemd user unit running the daemon with these flags, and exit')
     .action(async (flags: DaemonFlags) => {
-      const api = parseHostPort(flags.api, '--api');
-      const listen = parseHostPort(flags.listen, '--listen');
-      const stateDir = resolve(flags.stateDir ?? defaultDaemonStateDir());
+      if (flags.logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(flags.logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${flags.logLevel}'`);
+      if (flags.printUnit) {
+        process.stdout.write(systemdUnit(process.execPath, process.argv.slice(1)));
+        return;
+      }
+      const configPath = resolve(flags.config ?? defaultConfigPath());
+      const config = loadConfig(configPath);
+      // Command-line flags win over the file, for this run only.
+      const fileOpts = config.options;
+      const apiText = flags.api ?? fileOpts.api ?? '127.0.0.1:7878';
+      const listenText = flags.listen ?? fileOpts.listen ?? DEFAULT_LISTEN;
+      const api = parseHostPort(apiText, '--api');
+      const listen = parseHostPort(listenText, '--listen');
+      const chosen = flags.stateDir ?? fileOpts.stateDir;
+      const fallback = chosen === undefined ? daemonStateDir() : undefined;
+      const stateDir = resolve(chosen ?? fallback!.dir);
       mkdirSync(stateDir, { recursive: true });
+      const log = new DaemonLog({ level: (flags.logLevel ?? fileOpts.logLevel ?? 'info') as LogLevel, file: join(stateDir, 'shoal.log'), now: () => Date.now() });
+      if (fallback?.note) log.warn(fallback.note);
+      for (const w of config.warnings) log.warn(w);
+      // Settings from before the config file (settings.json in the state directory) are taken over once.
+      const legacy = config.exists ? {} : readLegacySettings(stateDir);
+      const configFile = new ConfigFile(configPath, { ...legacy, ...config.raw });
       const token = loadOrCreateToken(stateDir);
       const runtime = createNodeRuntime();
       const serviceOptions = {
         runtime, stateDir, wallClock: () => Date.now(),
-        downloadDir: flags.downloadDir ?? join(homedir(), 'Downloads'),
+        downloadDir: join(homedir(), 'Downloads'),
+        settingsStore: { read: () => ({ ...legacy, ...config.settings }), write: (changed: Partial<Settings>) => configFile.write(changed) },
+        settingsOverrides: flags.downloadDir === undefined ? {} : { downloadDir: resolve(flags.downloadDir) },
         dhtBootstrap: flags.dht === false ? (false as const) : flags.dhtBootstrap,
-        maxTorrents: flags.maxTorrents,
+        maxTorrents: flags.maxTorrents ?? fileOpts.maxTorrents ?? DEFAULT_MAX_TORRENTS,
+        log: (m: string) => log.warn(m),
       };
       let service: DaemonService | undefined;
       let server: ApiServer | undefined;
@@ -65,11 +93,11 @@ export function registerDaemon(program: Command): void {
         } catch (e) {
           if (!inUse(e)) throw e;
           // The default peer port is taken (another client): any free port will do. A port asked for is not swapped.
-          if (flags.listen !== DEFAULT_LISTEN) throw new ShoalError(`the peer address ${flags.listen} is already in use (--listen); stop what holds it or pick another port`);
+          if (listenText !== DEFAULT_LISTEN) throw new ShoalError(`the peer address ${listenText} is already in use (--listen); stop what holds it or pick another port`);
           service = await DaemonService.create({ ...serviceOptions, listen: { host: listen.host, port: 0 } });
         }
         server = await startApiServer({ service, host: api.host, port: api.port, token }).catch((e: unknown) => {
-          if (inUse(e)) throw new ShoalError(`the API address ${flags.api} is already in use (--api); is another shoal daemon running?`);
+          if (inUse(e)) throw new ShoalError(`the API address ${apiText} is already in use (--api); is another shoal daemon running?`);
           throw e;
         });
       } catch (e) {
@@ -79,24 +107,32 @@ export function registerDaemon(program: Command): void {
         throw e;
       }
       const running = service;
+      // Listen for the stop signal before saying we are up: a service manager (or a test) may
+      // send SIGTERM the moment it sees the address, and without a listener that kills at once.
+      const stopRequested = new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
       // A long-running process: a promise some bug forgot to handle is logged, not fatal.
-      process.on('unhandledRejection', (e) => process.stderr.write(`shoal daemon: internal error (please report): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`));
+      process.on('unhandledRejection', (e) => log.error(`internal error (please report): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
       const shown = formatAddress(server.address);
-      process.stdout.write(`web UI: http://${shown}/#token=${token}\n`);
-      process.stdout.write(`api: http://${shown}/api (Authorization: Bearer <token in ${join(stateDir, 'api-token')}>)\n`);
-      if (running.listenAddress) process.stdout.write(`peers: listening on ${formatAddress(running.listenAddress)}\n`);
-      process.stdout.write(`state: ${stateDir}\n`);
+      const tokenFile = join(stateDir, 'api-token');
+      // The token goes to stdout only, never to the log file; when stdout is the systemd
+      // journal not even there: it is in the api-token file.
+      process.stdout.write(stdoutIsJournal() ? `web UI: http://${shown}/ (token in ${tokenFile})\n` : `web UI: http://${shown}/#token=${token}\n`);
+      log.info(`api: http://${shown}/api (Authorization: Bearer <token in ${tokenFile}>)`);
+      if (running.listenAddress) log.info(`peers: listening on ${formatAddress(running.listenAddress)}`);
+      log.info(`state: ${stateDir}`);
+      log.info(`config: ${configPath}${config.exists ? '' : ' (not there yet: written when a setting is changed)'}`);
+      running.subscribe(logServiceEvents(log));
       // Swarms start after the API is up: with thousands of torrents the UI answers at once.
       const started = performance.now();
       void running.startAll().then(() => {
         const n = running.list({ limit: 1 }).total;
-        process.stdout.write(`torrents: ${n} loaded, swarms started in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+        log.info(`torrents: ${n} loaded, swarms started in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       });
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
-      process.stdout.write('shutting down (saving resume data)\n');
+      await stopRequested;
+      log.info('shutting down (saving resume data)');
       // Shutdown ends on its own (a swarm that stops making progress is left behind, see
       // stopAll); a second signal exits at once.
       const force = (why: string) => {
@@ -120,4 +156,39 @@ function inUse(e: unknown): boolean {
 function positiveInt(text: string): number {
   if (!/^\d{1,9}$/.test(text) || Number(text) < 1) throw new UsageError(`expected a positive integer, got '${text}'`);
   return Number(text);
+}
+
+/** The good settings in settings.json of a state directory from before the config file; {} if absent or unreadable. */
+function readLegacySettings(stateDir: string): Record<string, unknown> {
+  let stored: unknown;
+  try {
+    stored = JSON.parse(readFileSync(join(stateDir, 'settings.json'), 'utf8'));
+  } catch {
+    return {};
+  }
+  if (stored === null || typeof stored !== 'object' || Array.isArray(stored)) return {};
+  // Only values that pass today's checks: they are copied into the config file, which must load next time.
+  const out: Record<string, unknown> = {};
+  const base = defaultSettings('/');
+  for (const [k, v] of Object.entries(stored)) {
+    if (!Object.hasOwn(base, k)) continue;
+    try {
+      out[k] = (applySettingsPatch(base, { [k]: v }) as unknown as Record<string, unknown>)[k];
+    } catch {
+      // dropped: the default holds
+    }
+  }
+  return out;
+}
+
+/** systemd sets JOURNAL_STREAM to "device:inode" of the journal stream it gives a service; it is our stdout only if fd 1 is that file (systemd.exec(5)). */
+function stdoutIsJournal(): boolean {
+  const js = process.env.JOURNAL_STREAM;
+  if (!js) return false;
+  try {
+    const st = fstatSync(1);
+    return js === `${st.dev}:${st.ino}`;
+  } catch {
+    return false;
+  }
 }

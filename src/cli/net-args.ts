@@ -1,7 +1,5 @@
 /** Parsing of HOST:PORT arguments and the state directory shared by the networking commands. */
 import { randomBytes } from 'node:crypto';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Address } from '../runtime/types.js';
 import { DEFAULT_ENCRYPTION_POLICY, parseEncryptionPolicy, type EncryptionOptions } from '../transport/mse/index.js';
@@ -17,10 +15,7 @@ export function parseHostPort(text: string, what = 'address'): Address {
 
 export const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-/** `$SHOAL_STATE_DIR`, else `$XDG_STATE_HOME/shoal`, else `~/.local/state/shoal`. */
-export function defaultStateDir(): string {
-  return process.env.SHOAL_STATE_DIR ?? join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'shoal');
-}
+export { defaultStateDir } from './state-dir.js';
 
 const ENCRYPTION_HELP = 'peer encryption (MSE/PE): prefer (default: accept both, dial encrypted first), require (encrypted only) or plaintext';
 

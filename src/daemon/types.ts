@@ -132,8 +132,24 @@ export interface Settings {
   readonly maxConnections: number;
   readonly maxConnectionsPerTorrent: number;
   readonly dht: boolean;
+  /** Alternative ("turtle") limits, bytes/s, 0 = unlimited: in force instead of the two above while altEnabled or inside altSchedule. */
+  readonly altDownloadRateLimit: number;
+  readonly altUploadRateLimit: number;
+  /** The alternative limits by hand, whatever the schedule says. */
+  readonly altEnabled: boolean;
+  /** When the alternative limits are in force on their own (local time); null: never. */
+  readonly altSchedule: AltSchedule | null;
   /** Peer encryption (MSE/PE): 'prefer' (default), 'require' or 'plaintext'; see docs/encryption.md. */
   readonly encryption: 'prefer' | 'require' | 'plaintext';
+}
+
+/** A daily window in local time, on the days it starts: from > to runs past midnight; from == to is the whole day. */
+export interface AltSchedule {
+  /** "HH:MM", 24-hour. */
+  readonly from: string;
+  readonly to: string;
+  /** 0 Sunday .. 6 Saturday. */
+  readonly days: readonly number[];
 }
 
 export interface SessionStats {
@@ -146,6 +162,8 @@ export interface SessionStats {
   readonly torrents: Readonly<Record<TorrentState, number>>;
   readonly listenAddress?: string;
   readonly dht: { readonly enabled: boolean; readonly nodes: number; readonly lookups: number };
+  /** The alternative rate limits are in force (by hand or by schedule). */
+  readonly altRateLimits: boolean;
 }
 
 /** What /metrics reports; counters only grow. */

@@ -44,7 +44,7 @@ interface Daemon {
 }
 
 function startDaemon(stateDir: string, downloadDir: string): Promise<Daemon> {
-  const child = spawn(process.execPath, [CLI_PATH, 'daemon', '--state-dir', stateDir, '--download-dir', downloadDir, '--api', '127.0.0.1:0', '--listen', '127.0.0.52:0', '--no-dht'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI_PATH, 'daemon', '--state-dir', stateDir, '--config', join(stateDir, 'config.json'), '--download-dir', downloadDir, '--api', '127.0.0.1:0', '--listen', '127.0.0.52:0', '--no-dht'], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
   let stderr = '';
@@ -126,7 +126,7 @@ it('loses no verified piece and no added torrent to kill -9 mid-download, then c
 
 /** Runs `shoal daemon` until it exits (killed after 20 s: it must not keep running). */
 async function runUntilExit(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [CLI_PATH, 'daemon', '--state-dir', join(dir, 'in-use-state'), '--no-dht', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [CLI_PATH, 'daemon', '--state-dir', join(dir, 'in-use-state'), '--config', join(dir, 'in-use-config.json'), '--no-dht', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(child);
   let stderr = '';
   child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));

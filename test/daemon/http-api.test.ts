@@ -217,7 +217,10 @@ describe('HTTP API: settings and stats', () => {
   });
 
   it('refuses unknown settings and wrong types with 400', async () => {
-    for (const body of [{ colour: 'blue' }, { dht: 'on' }, { encryption: 'maybe' }, { maxConnections: 0 }, { uploadRateLimit: -5 }, { downloadDir: '' }, [1]]) {
+    for (const body of [{ colour: 'blue' }, { dht: 'on' }, { encryption: 'maybe' }, { maxConnections: 0 }, { uploadRateLimit: -5 }, { downloadDir: '' }, [1],
+      { altEnabled: 1 }, { altDownloadRateLimit: 1.5 }, { altSchedule: { from: '24:00', to: '06:00', days: [1] } },
+      { altSchedule: { from: '22:00', to: '06:00', days: [7] } }, { altSchedule: { from: '22:00', to: '06:00' } },
+      { altSchedule: { from: '22:00', to: '06:00', days: [], at: 1 } }, { altSchedule: '22-06' }]) {
       const r = await h.request('PATCH', '/api/settings', { body });
       assert.equal(r.status, 400, JSON.stringify(body));
     }

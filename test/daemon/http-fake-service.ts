@@ -50,6 +50,7 @@ export class FakeTorrentService implements TorrentService {
   current: Settings = {
     downloadDir: '/downloads', downloadRateLimit: 0, uploadRateLimit: 0,
     maxActiveDownloads: 3, maxConnections: 200, maxConnectionsPerTorrent: 50, dht: true, encryption: 'prefer',
+    altDownloadRateLimit: 102400, altUploadRateLimit: 102400, altEnabled: false, altSchedule: null,
   };
 
   private listenerWatch: (() => void)[] = [];
@@ -182,7 +183,7 @@ export class FakeTorrentService implements TorrentService {
   stats(): SessionStats {
     const torrents = Object.fromEntries(TORRENT_STATES.map((s) => [s, 0])) as Record<TorrentState, number>;
     for (const t of this.torrents.values()) torrents[t.summary.state]++;
-    return { downloadRate: 0, uploadRate: 0, downloaded: 1234, uploaded: 567, peers: 1, torrents, dht: { enabled: true, nodes: 42, lookups: this.counters.dhtLookups } };
+    return { downloadRate: 0, uploadRate: 0, downloaded: 1234, uploaded: 567, peers: 1, torrents, dht: { enabled: true, nodes: 42, lookups: this.counters.dhtLookups }, altRateLimits: false };
   }
 
   metrics(): MetricsSnapshot {

@@ -33,7 +33,8 @@ export interface ShoalDaemon {
 }
 
 export async function startShoalDaemon(o: DaemonOptions): Promise<ShoalDaemon> {
-  const args = ['daemon', '--state-dir', o.stateDir, '--download-dir', o.downloadDir, '--api', o.api ?? '127.0.0.1:0',
+  // Always a config file of its own: a test never reads or writes the user's ~/.config/shoal.
+  const args = ['daemon', '--state-dir', o.stateDir, '--config', join(o.stateDir, 'config.json'), '--download-dir', o.downloadDir, '--api', o.api ?? '127.0.0.1:0',
     '--listen', o.listen ?? '127.0.0.1:0', ...(o.extraArgs ?? ['--no-dht'])];
   const [cmd, argv] = dieWithParent(process.execPath, [CLI_PATH, ...args]);
   const proc = startPeerProcess(`shoal daemon (${join(o.stateDir)})`, cmd, argv, { cleanup: o.cleanup });

@@ -4,7 +4,7 @@ import type { Settings } from '../../src/daemon/types.js';
 import { errorMessage } from './api.js';
 import { useServices } from './context.js';
 
-type NumberKey = 'downloadRateLimit' | 'uploadRateLimit' | 'maxActiveDownloads' | 'maxConnections' | 'maxConnectionsPerTorrent';
+type NumberKey = 'downloadRateLimit' | 'uploadRateLimit' | 'maxActiveDownloads' | 'maxConnections' | 'maxConnectionsPerTorrent' | 'altDownloadRateLimit' | 'altUploadRateLimit';
 /** Rate limits are edited in KiB/s and stored in bytes per second. */
 const NUMBER_FIELDS: readonly [NumberKey, string, number][] = [
   ['downloadRateLimit', 'Download limit (KiB/s, 0 = none)', 1024],
@@ -12,13 +12,27 @@ const NUMBER_FIELDS: readonly [NumberKey, string, number][] = [
   ['maxActiveDownloads', 'Active downloads at once', 1],
   ['maxConnections', 'Connections in all', 1],
   ['maxConnectionsPerTorrent', 'Connections per torrent', 1],
+  ['altDownloadRateLimit', 'Alternative download limit (KiB/s, 0 = none)', 1024],
+  ['altUploadRateLimit', 'Alternative upload limit (KiB/s, 0 = none)', 1024],
 ];
+const DAY_NAMES = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+type Draft = Record<string, string | boolean | number[]>;
+
+/** The schedule as the draft holds it: an on/off box, two times and the days. */
+function scheduleDraft(s: Settings): Draft {
+  const a = s.altSchedule;
+  return { altScheduled: a !== null, altFrom: a?.from ?? '22:00', altTo: a?.to ?? '06:00', altDays: [...(a?.days ?? [0, 1, 2, 3, 4, 5, 6])] };
+}
+
+function scheduleOf(d: Draft): Settings['altSchedule'] {
+  return d.altScheduled === true ? { from: String(d.altFrom), to: String(d.altTo), days: [...(d.altDays as number[])].sort((a, b) => a - b) } : null;
+}
 
 export function SettingsDialog({ onClose }: { onClose: () => void }) {
   const { api, notify } = useServices();
   const ref = useRef<HTMLDialogElement>(null);
   const [saved, setSaved] = useState<Settings | null>(null);
-  const [draft, setDraft] = useState<Record<string, string | boolean>>({});
+  const [draft, setDraft] = useState<Draft>({});
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -26,7 +40,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
     ref.current?.showModal();
     api.settings().then((s) => {
       setSaved(s);
-      const d: Record<string, string | boolean> = { downloadDir: s.downloadDir, dht: s.dht, encryption: s.encryption };
+      const d: Draft = { downloadDir: s.downloadDir, dht: s.dht, encryption: s.encryption, altEnabled: s.altEnabled, ...scheduleDraft(s) };
       for (const [k, , unit] of NUMBER_FIELDS) d[k] = String(s[k] / unit);
       setDraft(d);
     }, (e: unknown) => setError(`Loading settings: ${errorMessage(e)}`));
@@ -35,10 +49,14 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
   async function save(e: Event) {
     e.preventDefault();
     if (!saved) return;
-    const patch: Record<string, string | number | boolean> = {};
+    const patch: Partial<Record<keyof Settings, unknown>> = {};
     if (draft.downloadDir !== saved.downloadDir) patch.downloadDir = String(draft.downloadDir).trim();
     if (draft.dht !== saved.dht) patch.dht = draft.dht === true;
     if (draft.encryption !== saved.encryption) patch.encryption = String(draft.encryption);
+    if (draft.altEnabled !== saved.altEnabled) patch.altEnabled = draft.altEnabled === true;
+    const schedule = scheduleOf(draft);
+    if (schedule && schedule.days.length === 0) return setError('Alternative limits schedule: pick at least one day.');
+    if (JSON.stringify(schedule) !== JSON.stringify(saved.altSchedule)) patch.altSchedule = schedule;
     for (const [k, label, unit] of NUMBER_FIELDS) {
       const n = Number(draft[k]);
       if (!Number.isFinite(n) || n < 0) return setError(`${label}: enter a number of 0 or more.`);
@@ -88,6 +106,36 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
                 <option value="plaintext">Off (plaintext only)</option>
               </select>
             </label>
+            <label class="check">
+              <input type="checkbox" checked={draft.altEnabled === true} onChange={(e) => setDraft({ ...draft, altEnabled: e.currentTarget.checked })} />
+              Use the alternative limits now
+            </label>
+            <label class="check">
+              <input type="checkbox" checked={draft.altScheduled === true} onChange={(e) => setDraft({ ...draft, altScheduled: e.currentTarget.checked })} />
+              Use the alternative limits on a schedule (this computer's time)
+            </label>
+            {draft.altScheduled === true && (
+              <fieldset class="schedule">
+                <label>
+                  From
+                  <input type="time" value={String(draft.altFrom)} required onInput={(e) => setDraft({ ...draft, altFrom: e.currentTarget.value })} />
+                </label>
+                <label>
+                  To
+                  <input type="time" value={String(draft.altTo)} required onInput={(e) => setDraft({ ...draft, altTo: e.currentTarget.value })} />
+                </label>
+                {DAY_NAMES.map((name, day) => (
+                  <label class="check" key={name}>
+                    <input type="checkbox" checked={(draft.altDays as number[]).includes(day)}
+                      onChange={(e) => {
+                        const days = (draft.altDays as number[]).filter((d) => d !== day);
+                        setDraft({ ...draft, altDays: e.currentTarget.checked ? [...days, day] : days });
+                      }} />
+                    {name}
+                  </label>
+                ))}
+              </fieldset>
+            )}
           </>
         )}
         {error && <p class="error" role="alert">{error}</p>}

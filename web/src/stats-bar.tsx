@@ -18,6 +18,7 @@ export function StatsBar({ stats, history, stale = false }: { stats: SessionStat
       <Stat label="Torrents" value={formatCount(torrents)} />
       <Stat label="DHT" value={stats.dht.enabled ? `${formatCount(stats.dht.nodes)} nodes · ${formatCount(stats.dht.lookups)} lookups` : 'off'} />
       {stats.listenAddress && <Stat label="Listening" value={stats.listenAddress} />}
+      {stats.altRateLimits && <Stat label="Limits" value="alternative" />}
     </dl>
   );
 }

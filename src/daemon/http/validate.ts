@@ -3,6 +3,7 @@
  * TorrentService, or throws a 400 ServiceError naming what is wrong.
  */
 import { isAbsolute, resolve } from 'node:path';
+import { altScheduleProblem } from '../alt-speed.js';
 import { ServiceError, TORRENT_STATES, type AddTorrentInput, type ListQuery, type Settings, type TorrentId, type TorrentState } from '../types.js';
 
 export function badRequest(message: string): ServiceError {
@@ -172,6 +173,10 @@ const SETTING_RULES: Readonly<Record<keyof Settings, [SettingRule, string]>> = {
   maxConnections: [positiveInt, 'a positive integer'],
   maxConnectionsPerTorrent: [positiveInt, 'a positive integer'],
   dht: [(v) => typeof v === 'boolean', 'true or false'],
+  altDownloadRateLimit: [nonNegativeInt, 'a non-negative integer (bytes/s, 0 = unlimited)'],
+  altUploadRateLimit: [nonNegativeInt, 'a non-negative integer (bytes/s, 0 = unlimited)'],
+  altEnabled: [(v) => typeof v === 'boolean', 'true or false'],
+  altSchedule: [(v) => altScheduleProblem(v) === undefined, 'null or {"from": "HH:MM", "to": "HH:MM", "days": [0..6, 0 = Sunday]}'],
   encryption: [(v) => v === 'prefer' || v === 'require' || v === 'plaintext', '"prefer", "require" or "plaintext"'],
 };
 

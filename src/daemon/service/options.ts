@@ -1,5 +1,7 @@
 /** What `DaemonService.create` takes, with the defaults of its limits. */
 import type { Address, Runtime } from '../../runtime/types.js';
+import type { Settings } from '../types.js';
+import type { LocalTime } from '../alt-speed.js';
 
 export interface DaemonServiceOptions {
   readonly runtime: Runtime;
@@ -10,8 +12,10 @@ export interface DaemonServiceOptions {
   readonly listen?: Address;
   /** DHT bootstrap nodes (HOST:PORT; empty: the public routers); false: no DHT whatever the settings say. */
   readonly dhtBootstrap?: readonly string[] | false;
-  /** Wall-clock ms since the epoch (addedAt, tracker times). */
+  /** Wall-clock ms since the epoch (addedAt, tracker times, the alternative-limits schedule). */
   readonly wallClock: () => number;
+  /** Weekday and minute of the day of a wall-clock time, for altSchedule (default: the machine's time zone). */
+  readonly localTime?: (ms: number) => LocalTime;
   /** Swarms started at once during background start-up (default 16). */
   readonly startConcurrency?: number;
   /** Memory for each torrent's block cache (default 4 MiB). */
@@ -22,6 +26,13 @@ export interface DaemonServiceOptions {
   readonly maxTorrents?: number;
   /** How long a removal or pause waits for a swarm to stop, and shutdown for the next swarm to finish stopping (default 10 s). */
   readonly stopTimeoutMs?: number;
+  /**
+   * Where settings are kept (default: settings.json in the state directory). `read` gives the
+   * stored ones; `write` gets only the settings a PATCH changed.
+   */
+  readonly settingsStore?: { read(): Partial<Settings>; write(changed: Partial<Settings>): Promise<void> };
+  /** Settings for this run only (command-line flags): applied over the stored ones, never written back. A PATCH of one of them ends its override. */
+  readonly settingsOverrides?: Partial<Settings>;
   /** Where problems nobody waits for go (default: stderr). */
   readonly log?: (message: string) => void;
 }

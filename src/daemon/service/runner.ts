@@ -34,7 +34,7 @@ export interface RunContext {
   readonly wallClock: () => number;
   /** How long stopping a swarm may take before the daemon stops waiting for it (ms). */
   readonly stopTimeoutMs: number;
-  /** Problems nobody is waiting for (a failed stop): logged. */
+  /** Problems nobody is waiting for (a failed stop, a tracker that fails): logged. */
   log(message: string): void;
   settings(): Settings;
   /** The entry's state or numbers changed (its summary is recomputed). */
@@ -223,10 +223,13 @@ function onAnnouncerEvent(ctx: RunContext, entry: TorrentEntry, e: AnnouncerEven
   const now = ctx.wallClock();
   if (e.type === 'announced') {
     ctx.counters.announceSuccess++;
+    if (t.status === 'error') ctx.log(`torrent ${entry.id}: tracker ${e.url} works again`);
     const every = Math.max(e.response.interval, e.response.minInterval ?? 0);
     entry.trackers.set(e.url, { tier: t.tier, status: 'working', peers: e.response.peers.length, lastAnnounce: now, nextAnnounce: e.event === 'stopped' ? undefined : now + every * 1000 });
   } else if (e.type === 'tracker-error') {
     ctx.counters.announceFailure++;
+    // Said once when a tracker starts failing, not on every retry.
+    if (t.status !== 'error') ctx.log(`torrent ${entry.id}: tracker ${e.url}: ${e.error.message}`);
     entry.trackers.set(e.url, { ...t, status: 'error', message: e.error.message, lastAnnounce: now, nextAnnounce: undefined });
   } else if (e.type === 'warning') {
     entry.trackers.set(e.url, { ...t, message: e.message });

@@ -13,7 +13,6 @@ import type { Dht } from '../../dht/dht.js';
 import type { Address, TimerHandle } from '../../runtime/types.js';
 import { Session, resumePathFor } from '../../session/session.js';
 import type { StorageStats } from '../../storage/types.js';
-import { RateLimiter } from '../../swarm/rate-limit.js';
 import { DEFAULT_ENCRYPTION_POLICY } from '../../transport/mse/index.js';
 import { startDhtNode } from '../../cli/dht-peers.js';
 import {
@@ -29,7 +28,10 @@ import { openFileStream } from './file-stream.js';
 import { queryPage } from './list-query.js';
 import { foldTotals, startEntry, stopAll, stopEntry, stopEntryBounded, type DaemonCounters, type RunContext } from './runner.js';
 import { prepareSavePath } from './save-path.js';
-import { applySettingsPatch, defaultSettings, loadSettings } from './settings.js';
+import { defaultSettings, loadSettings } from './settings.js';
+import { localTimeOf, type LocalTime } from '../alt-speed.js';
+import { SessionLimits } from './session-limits.js';
+import { SettingsLayers } from './settings-layers.js';
 import { StateStore, type TorrentRecord } from './state-store.js';
 import { DEFAULT_MAX_TORRENTS, DEFAULT_STOP_TIMEOUT_MS, type DaemonServiceOptions } from './options.js';
 import { metricsSnapshot, sameSummary, sessionStats } from './stats.js';
@@ -44,10 +46,10 @@ export class DaemonService implements TorrentService {
   private readonly entries = new Map<TorrentId, TorrentEntry>();
   private readonly listeners = new Set<(e: ServiceEvent) => void>();
   private readonly counters: DaemonCounters = { pieceHashFailures: 0, announceSuccess: 0, announceFailure: 0 };
-  private readonly globalLimiters: { download: RateLimiter; upload: RateLimiter };
+  private readonly globalLimiters: SessionLimits;
   private readonly dhtScheduler: DhtScheduler;
   private readonly ctx: RunContext;
-  private current: Settings;
+  private readonly layers: SettingsLayers;
   private dhtNode: Dht | undefined;
   private dhtStarting: Promise<void> | undefined;
   private tickTimer: TimerHandle | undefined;
@@ -67,8 +69,8 @@ export class DaemonService implements TorrentService {
     readonly session: Session,
   ) {
     const rt = o.runtime;
-    this.current = loadSettings(defaultSettings(o.downloadDir), store.readSettings());
-    this.globalLimiters = { download: new RateLimiter(rt.clock, this.current.downloadRateLimit), upload: new RateLimiter(rt.clock, this.current.uploadRateLimit) };
+    this.layers = new SettingsLayers(loadSettings(defaultSettings(o.downloadDir), o.settingsStore ? o.settingsStore.read() : store.readSettings()), o.settingsOverrides);
+    this.globalLimiters = new SessionLimits(rt.clock, this.current, this.localTime());
     session.setMaxConnections(this.current.maxConnections);
     session.setEncryptionPolicy(this.current.encryption);
     this.dhtScheduler = new DhtScheduler(() => this.dhtNode, () => session.listenAddress?.port ?? 0, rt.random);
@@ -243,12 +245,12 @@ export class DaemonService implements TorrentService {
   }
 
   async updateSettings(patch: Partial<Settings>): Promise<Settings> {
-    const next = applySettingsPatch(this.current, patch);
+    const change = this.layers.plan(patch);
+    const next = change.current;
     if (patch.downloadDir !== undefined) await prepareSavePath(next.downloadDir, 'downloadDir'); // refused now, not at the next add
-    await this.store.writeSettings(next);
-    this.current = next;
-    this.globalLimiters.download.setRate(next.downloadRateLimit);
-    this.globalLimiters.upload.setRate(next.uploadRateLimit);
+    await (this.o.settingsStore ? this.o.settingsStore.write(change.changed) : this.store.writeSettings(change.stored));
+    this.layers.commit(change);
+    this.applyRateLimits();
     this.session.setMaxConnections(next.maxConnections);
     this.session.setEncryptionPolicy(next.encryption);
     this.syncDht();
@@ -257,7 +259,8 @@ export class DaemonService implements TorrentService {
   }
 
   stats(): SessionStats {
-    return sessionStats(this.entries.values(), this.store.totals, this.o.runtime.clock.now(), this.session.listenAddress, { node: this.dhtNode, lookups: this.dhtScheduler.lookups });
+    const s = sessionStats(this.entries.values(), this.store.totals, this.o.runtime.clock.now(), this.session.listenAddress, { node: this.dhtNode, lookups: this.dhtScheduler.lookups });
+    return { ...s, altRateLimits: this.globalLimiters.alt };
   }
 
   metrics(): MetricsSnapshot {
@@ -388,10 +391,12 @@ export class DaemonService implements TorrentService {
       const host = this.o.listen?.host ?? '0.0.0.0';
       this.dhtStarting = startDhtNode({ runtime: this.o.runtime, host, bootstrap: this.o.dhtBootstrap || [] }).then((dht) => {
         this.dhtStarting = undefined;
-        if (!dht) return;
+        if (!dht) return void this.ctx.log('DHT: could not start (no bootstrap address resolved, or the UDP port could not be bound); running without it');
         if (this.closed || !this.current.dht) return dht.close();
         this.dhtNode = dht;
-        void dht.bootstrap().catch(() => undefined);
+        void dht.bootstrap().then((n) => {
+          if (n === 0 && this.dhtNode === dht) this.ctx.log('DHT: bootstrap reached no node (no network, or the bootstrap nodes do not answer)');
+        }, (e: unknown) => this.ctx.log(`DHT: bootstrap failed: ${e instanceof Error ? e.message : String(e)}`));
       });
     } else if (!want && this.dhtNode) {
       this.dhtNode.close();
@@ -407,8 +412,23 @@ export class DaemonService implements TorrentService {
     });
   }
 
+  private localTime(): LocalTime {
+    return (this.o.localTime ?? localTimeOf)(this.o.wallClock());
+  }
+
+  /** Sets the session limiters to the limits in force (the alternative ones by hand or by schedule). */
+  private applyRateLimits(): void {
+    this.globalLimiters.update(this.current, this.localTime(), this.ctx.log);
+  }
+
+  /** The settings in force (stored ones with this run's overrides). */
+  private get current(): Settings {
+    return this.layers.current;
+  }
+
   private tick(): void {
     const now = this.o.runtime.clock.now();
+    this.applyRateLimits();
     this.dhtScheduler.tick(now);
     if (this.listeners.size > 0) {
       for (const e of this.entries.values()) {

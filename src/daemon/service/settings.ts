@@ -1,7 +1,8 @@
 /** Session settings: defaults, and checking a patch from the API before it is applied. */
 import { isAbsolute, resolve } from 'node:path';
 import { DEFAULT_ENCRYPTION_POLICY, parseEncryptionPolicy } from '../../transport/mse/index.js';
-import { ServiceError, type Settings } from '../types.js';
+import { ServiceError, type AltSchedule, type Settings } from '../types.js';
+import { altScheduleProblem, normaliseAltSchedule } from '../alt-speed.js';
 
 export function defaultSettings(downloadDir: string): Settings {
   return {
@@ -13,10 +14,14 @@ export function defaultSettings(downloadDir: string): Settings {
     maxConnectionsPerTorrent: 50,
     dht: true,
     encryption: DEFAULT_ENCRYPTION_POLICY,
+    altDownloadRateLimit: 100 * 1024,
+    altUploadRateLimit: 100 * 1024,
+    altEnabled: false,
+    altSchedule: null,
   };
 }
 
-const COUNTS = ['downloadRateLimit', 'uploadRateLimit', 'maxActiveDownloads', 'maxConnections', 'maxConnectionsPerTorrent'] as const;
+const COUNTS = ['downloadRateLimit', 'uploadRateLimit', 'altDownloadRateLimit', 'altUploadRateLimit', 'maxActiveDownloads', 'maxConnections', 'maxConnectionsPerTorrent'] as const;
 
 /** The settings with `patch` applied; ServiceError(400) naming the first bad field. Unknown fields are refused too. */
 export function applySettingsPatch(current: Settings, patch: Partial<Settings>): Settings {
@@ -26,8 +31,13 @@ export function applySettingsPatch(current: Settings, patch: Partial<Settings>):
     if ((COUNTS as readonly string[]).includes(key)) {
       if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new ServiceError(400, `${key} must be a non-negative integer`);
       if ((key === 'maxActiveDownloads' || key === 'maxConnections' || key === 'maxConnectionsPerTorrent') && value < 1) throw new ServiceError(400, `${key} must be at least 1`);
-    } else if (key === 'dht') {
-      if (typeof value !== 'boolean') throw new ServiceError(400, 'dht must be true or false');
+    } else if (key === 'dht' || key === 'altEnabled') {
+      if (typeof value !== 'boolean') throw new ServiceError(400, `${key} must be true or false`);
+    } else if (key === 'altSchedule') {
+      const problem = altScheduleProblem(value);
+      if (problem) throw new ServiceError(400, problem);
+      out[key] = normaliseAltSchedule(value as AltSchedule | null);
+      continue;
     } else if (key === 'encryption') {
       if (typeof value !== 'string' || !parseEncryptionPolicy(value)) throw new ServiceError(400, 'encryption must be prefer, require or plaintext');
     } else if (key === 'downloadDir') {

@@ -1,0 +1,69 @@
+/**
+ * The settings dialog in headless Chromium (Debian's chromium, driven by playwright-core):
+ * the alternative rate limits and their schedule are set through the form, reach the daemon
+ * (GET /api/settings) and its config file, and the stats bar says when they are in force.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Settings } from '../../src/daemon/types.js';
+import { REPO_ROOT, makeTempDir, removeDir } from '../interop/helpers.js';
+import { startShoalDaemon, type ShoalDaemon } from './daemon-process.js';
+
+const CHROMIUM = process.env.SHOAL_CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'browser');
+const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (Debian package chromium; scripts/install-test-deps.sh installs it)`;
+
+describe('web UI settings dialog', { skip }, () => {
+  let tmp: string, stateDir: string;
+  let daemon: ShoalDaemon;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    assert.ok(existsSync(join(REPO_ROOT, 'dist', 'web', 'index.html')), 'dist/web/index.html is missing: `npm run build` builds the web UI');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    tmp = makeTempDir('shoal-browser-settings-');
+    stateDir = join(tmp, 'state');
+    daemon = await startShoalDaemon({ stateDir, downloadDir: join(tmp, 'downloads') });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+    await page.goto(daemon.uiUrl);
+    await page.locator('.live-live').waitFor({ timeout: 15_000 });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await daemon?.stop();
+    if (tmp) removeDir(tmp);
+  });
+
+  it('sets the alternative limits and a schedule, saved to the daemon and its config file; turtle mode shows in the stats bar', async () => {
+    await page.getByRole('button', { name: 'Settings' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Settings' });
+    await dialog.getByLabel('Alternative download limit (KiB/s, 0 = none)').fill('256');
+    await dialog.getByLabel('Alternative upload limit (KiB/s, 0 = none)').fill('32');
+    await dialog.getByLabel('Use the alternative limits on a schedule').check();
+    await dialog.getByLabel('From', { exact: true }).fill('18:30');
+    await dialog.getByLabel('To', { exact: true }).fill('07:00');
+    for (const day of ['Sun', 'Sat']) await dialog.getByLabel(day, { exact: true }).uncheck();
+    await page.screenshot({ path: join(ARTIFACTS, 'settings-alt-limits.png') });
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
+
+    const s = await daemon.api<Settings>('GET', '/api/settings');
+    assert.deepEqual([s.altDownloadRateLimit, s.altUploadRateLimit, s.altEnabled], [256 * 1024, 32 * 1024, false]);
+    assert.deepEqual(s.altSchedule, { from: '18:30', to: '07:00', days: [1, 2, 3, 4, 5] });
+    assert.deepEqual(JSON.parse(readFileSync(join(stateDir, 'config.json'), 'utf8')).altSchedule, s.altSchedule);
+
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await dialog.getByLabel('Use the alternative limits now').check();
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
+    assert.equal((await daemon.api<Settings>('GET', '/api/settings')).altEnabled, true);
+    await page.locator('.stats dt', { hasText: 'Limits' }).waitFor({ timeout: 10_000 });
+  });
+});
