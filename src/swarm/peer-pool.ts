@@ -16,6 +16,8 @@ interface Candidate {
   failures: number;
   nextAttemptAt: number;
   connected: boolean;
+  /** It had every piece when we last spoke: not worth dialling while we have every piece too. */
+  seed?: boolean;
 }
 
 export interface PeerPoolOptions {
@@ -74,6 +76,12 @@ export class PeerPool {
     }
   }
 
+  /** The peer at `address` is a seed (we parted as two seeds): `due` skips it while we are one too. */
+  markSeed(address: Address): void {
+    const c = this.candidates.get(PeerPool.key(address));
+    if (c) c.seed = true;
+  }
+
   /** A dial failed or a connection ended early: back off exponentially. */
   markFailed(address: Address, now: number): void {
     const k = PeerPool.key(address);
@@ -88,12 +96,12 @@ export class PeerPool {
     c.nextAttemptAt = now + this.o.retryBaseMs * 2 ** Math.min(c.failures - 1, 6);
   }
 
-  /** Addresses to dial now (not connected, not banned, due), up to `count`. */
-  due(now: number, count: number, isConnected: (key: string) => boolean): Address[] {
+  /** Addresses to dial now (not connected, not banned, due; no known seed when `weAreSeed`), up to `count`. */
+  due(now: number, count: number, isConnected: (key: string) => boolean, weAreSeed = false): Address[] {
     const out: Address[] = [];
     for (const [k, c] of this.candidates) {
       if (out.length >= count) break;
-      if (c.connected || c.nextAttemptAt > now || isConnected(k)) continue;
+      if (c.connected || c.nextAttemptAt > now || isConnected(k) || (weAreSeed && c.seed === true)) continue;
       if (this.o.refused(c.address.host)) continue;
       out.push(c.address);
       c.connected = true; // in progress; markFailed or markConnected settles it

@@ -188,7 +188,7 @@ export class Swarm implements TransferContext {
     const dialRoom = dialing ? dialing.max - dialing.count : Infinity;
     const room = Math.min(max - this.peers.size - this.halfOpen, (this.opts.maxHalfOpen ?? 8) - this.halfOpen, globalRoom, dialRoom);
     if (room <= 0) return;
-    for (const address of this.pool.due(this.runtime.clock.now(), room, (k) => this.peers.has(k))) {
+    for (const address of this.pool.due(this.runtime.clock.now(), room, (k) => this.peers.has(k), this.picker?.done === true)) {
       this.halfOpen++;
       if (dialing) dialing.count++;
       // Bound to our listen IP when we have one, so the peer sees an address that answers.
@@ -481,7 +481,12 @@ export class Swarm implements TransferContext {
         p.snubbed = true;
         p.requestsTimedOutAt = now;
       }
-      if (picker?.done && p.isSeed) p.close('both sides are seeds');
+      if (picker?.done && p.isSeed) {
+        // Two seeds have nothing to trade: part, and do not dial it again while we are a seed (libtorrent does the same).
+        this.pool.markSeed(p.address);
+        if (p.listenAddress) this.pool.markSeed(p.listenAddress);
+        p.close('both sides are seeds');
+      }
       // A safety net for uploads: a budget under the stream's high-water mark gets no drain.
       else pumpUploads(this, p);
     }

@@ -142,16 +142,19 @@ export class PeerInbound {
     if (s.book.theirs.has(key)) return false;
     const choked = s.amChoking && !s.grantedFast.has(m.index);
     if (choked || s.book.theirs.size >= s.limits.maxPeerRequests) {
-      // Only requests while choked count towards a drop: clients pipeline more than our `reqq`
-      // (aria2 ignores it), and libtorrent just rejects the excess.
-      if (choked && ++s.refusedRequests > s.limits.maxRefusedRequests) {
-        throw new PeerProtocolError('too_many_requests', `more than ${s.limits.maxRefusedRequests} requests refused while choked`);
+      // Refusals count towards a drop. Clients pipeline more than our `reqq` (aria2 ignores it)
+      // and libtorrent just rejects the excess, so an unchoked peer's count starts again with
+      // each request we take (it is being served: pipelining); one that never reads is never
+      // served, so its excess keeps counting (a flood, and every refusal queues a reject).
+      if (++s.refusedRequests > s.limits.maxRefusedRequests) {
+        throw new PeerProtocolError('too_many_requests', `more than ${s.limits.maxRefusedRequests} requests refused ${choked ? 'while choked' : `past the ${s.limits.maxPeerRequests} we hold`}`);
       }
       // BEP 6: reject what we will not serve; without fast the request is silently dropped.
       if (s.negotiated.fast) this.out.queue({ type: 'reject', index: m.index, begin: m.begin, length: m.length });
       return false;
     }
     s.book.theirs.set(key, { index: m.index, begin: m.begin, length: m.length });
+    s.refusedRequests = 0;
     return true;
   }
 

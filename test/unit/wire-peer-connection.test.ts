@@ -368,18 +368,24 @@ describe('PeerConnection requests and blocks (BEP 3, 6)', () => {
     }
   });
 
-  it('rejects requests over maxPeerRequests while unchoked, and never drops the peer for them (as libtorrent)', () => {
+  it('rejects requests over maxPeerRequests while unchoked; pipelining is forgiven as it is served, a flood is dropped', () => {
     const { c, send } = scripted({ maxPeerRequests: 2, maxRefusedRequests: 3 });
     c.sendAvailability('all');
     c.unchoke();
     c.takeOutgoing();
-    const reqs: WireMessage[] = [];
-    for (let i = 0; i < 20; i++) reqs.push({ type: 'request', index: 0, begin: i * 100, length: 100 });
-    const accepted = messages(send(...reqs));
+    const req = (i: number): WireMessage => ({ type: 'request', index: 0, begin: i * 100, length: 100 });
+    const accepted = messages(send(req(0), req(1), req(2), req(3), req(4)));
     assert.equal(accepted.length, 2, 'up to maxPeerRequests are taken');
-    assert.equal(c.state, 'open', '18 refusals over the limit do not count towards maxRefusedRequests');
+    assert.equal(c.state, 'open', '3 refusals over the limit are within maxRefusedRequests');
     const rejects = c.takeOutgoing().reduce((n, b) => n + b.length, 0);
-    assert.equal(rejects, 18 * encodeMessage({ type: 'reject', index: 0, begin: 0, length: 100 }).length, 'each excess request rejected (BEP 6)');
+    assert.equal(rejects, 3 * encodeMessage({ type: 'reject', index: 0, begin: 0, length: 100 }).length, 'each excess request rejected (BEP 6)');
+    // A client that pipelines past our reqq (aria2 ignores it) is being served: its count starts again.
+    c.sendPiece(0, 0, new Uint8Array(100));
+    assert.equal(messages(send(req(5))).length, 1, 'room again: taken');
+    send(req(6), req(7), req(8));
+    assert.equal(c.state, 'open', 'the count started again with the request taken');
+    // One that never reads is never served: its excess keeps counting, and it is dropped.
+    assert.equal(errorOf(send(req(9))), 'too_many_requests');
   });
 
   it('rejects requests while choking with fast, ignores them without, and drops a flooding peer', () => {
