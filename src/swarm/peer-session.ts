@@ -66,6 +66,10 @@ export class PeerSession {
   /** Starts pumping: from here on events go to `handler`. `pending` are events already produced. */
   attach(handler: PeerSessionHandler, pending: PeerEvent[] = []): void {
     this.handler = handler;
+    // The pending events (the peer's handshake among them) come first: a stream that holds
+    // bytes which arrived meanwhile (uTP, MSE) hands them over synchronously inside onData, and
+    // their messages must not be handled before the handshake (we would answer before our bitfield).
+    if (pending.length > 0) this.deliver(pending);
     this.stream.onData((bytes) => this.receive(bytes));
     this.stream.onClose((error) => this.close(error ? `connection closed: ${error.message}` : 'connection closed'));
     this.stream.onEnd(() => this.close('peer ended the connection'));
@@ -73,14 +77,25 @@ export class PeerSession {
       this.awaitingDrain = false;
       if (!this.closed) this.handler?.onPeerDrain(this);
     });
-    if (pending.length > 0) handler.onPeerEvents(this, pending);
     this.flush();
+  }
+
+  /**
+   * Hands events to the swarm. A throw there is a bug of ours, not the peer's doing; it
+   * closes this one connection (with the reason) rather than the process.
+   */
+  private deliver(events: PeerEvent[]): void {
+    try {
+      this.handler?.onPeerEvents(this, events);
+    } catch (e) {
+      this.close(`internal error: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   private receive(bytes: Uint8Array): void {
     if (this.closed) return;
     const events = this.conn.receive(bytes, this.runtime.clock.now(), this.stream.volatileData === true);
-    this.handler?.onPeerEvents(this, events);
+    this.deliver(events);
     this.flush();
   }
 
@@ -130,7 +145,7 @@ export class PeerSession {
       this.timer = undefined;
       if (this.closed) return;
       const events = this.conn.poll(this.runtime.clock.now());
-      this.handler?.onPeerEvents(this, events);
+      this.deliver(events);
       this.flush();
     });
   }

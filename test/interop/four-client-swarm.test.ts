@@ -91,8 +91,10 @@ describe('a swarm of libtorrent, aria2, rtorrent and Shoal', { skip, timeout: 30
     assert.equal(readFileSync(join(dirs[0], FILE)).length, full.length);
     // libtorrent announced nowhere and dialled only Shoal: any link to aria2 or rtorrent came from PEX.
     const ltLinks = new Set(lt.process.jsonLines().flatMap((j) => (j.status === true ? (j as unknown as LtStatus).peerList.map((p) => p.ip.split(':')[0]) : [])));
-    t.diagnostic(`libtorrent was connected to ${[...ltLinks].sort().join(', ')}`);
-    assert.ok(ltLinks.has(rt.host) || ltLinks.has(aria.host), 'libtorrent met aria2 or rtorrent through PEX');
+    // Whether libtorrent also met aria2 or rtorrent depends on timing: the swarm often finishes
+    // (6-30 s) before a second PEX round (BEP 11: once a minute), and it did in 2 of 13 runs.
+    // PEX introducing peers is asserted deterministically in pex-hub.test.ts; here it is reported.
+    t.diagnostic(`libtorrent was connected to ${[...ltLinks].sort().join(', ')}${ltLinks.has(rt.host) || ltLinks.has(aria.host) ? ' (met a client through PEX)' : ' (met no other client before the swarm finished)'}`);
     await shoal.stop();
     assert.match(shoal.output(), new RegExp(`at ${PIECES}/${PIECES} pieces`), 'shoal verified every piece');
     assert.doesNotMatch(shoal.output(), /banned/);
