@@ -7,7 +7,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTorrent } from '../../src/metainfo/create.js';
 import type { Torrent } from '../../src/metainfo/torrent.js';
 import { Simulator } from '../../src/sim/index.js';
 import { MemoryStorage } from '../../src/storage/memory-storage.js';
@@ -15,36 +14,20 @@ import { Swarm } from '../../src/swarm/swarm.js';
 import { routeIncoming } from '../../src/swarm/incoming.js';
 import { generatePeerId } from '../../src/wire/index.js';
 import type { ByteStream } from '../../src/runtime/types.js';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { makeFixture, seededStorage as seededFixtureStorage, type Fixture } from './swarm-fixture.js';
 
 const SIZE = 4 * 1024 * 1024;
 const PORT = 6881;
-let dir: string;
+let fixture: Fixture;
 let torrent: Torrent;
-let payload: Uint8Array;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'shoal-sim-choke-'));
-  payload = new Uint8Array(SIZE);
-  let x = 11;
-  for (let i = 0; i < SIZE; i++) payload[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
-  mkdirSync(join(dir, 'src'));
-  writeFileSync(join(dir, 'src', 'data.bin'), payload);
-  torrent = (await createTorrent(join(dir, 'src', 'data.bin'), { pieceLength: 64 * 1024, creationDate: null, threads: 0 })).torrent;
+  fixture = await makeFixture(SIZE, 64 * 1024);
+  ({ torrent } = fixture);
 });
-after(() => rmSync(dir, { recursive: true, force: true }));
+after(() => fixture.cleanup());
 
-async function seededStorage(): Promise<MemoryStorage> {
-  const s = new MemoryStorage(torrent);
-  for (let p = 0; p < torrent.pieceCount; p++) {
-    const start = p * torrent.pieceLength;
-    await s.writeBlock(p, 0, payload.subarray(start, Math.min(SIZE, start + torrent.pieceLength)));
-    assert.ok(await s.verifyPiece(p));
-  }
-  return s;
-}
+const seededStorage = (): Promise<MemoryStorage> => seededFixtureStorage(fixture);
 
 /**
  * One seeder (2 Mbit/s up by default: nobody finishes early), `leechers` leechers starting 100 ms apart
