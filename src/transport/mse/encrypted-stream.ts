@@ -12,6 +12,7 @@
 import type { Address, ByteStream } from '../../runtime/types.js';
 import type { MseMethod } from './constants.js';
 import type { MseCiphers } from './handshake.js';
+import { concatBytes } from '../../util/bytes.js';
 
 export class EncryptedStream implements ByteStream {
   readonly local: Address;
@@ -64,15 +65,7 @@ export class EncryptedStream implements ByteStream {
   writev(chunks: readonly Uint8Array[]): boolean {
     const e = this.ciphers.encrypt;
     if (e === undefined) return this.inner.writev(chunks);
-    let n = 0;
-    for (const c of chunks) n += c.length;
-    const joined = new Uint8Array(n);
-    let at = 0;
-    for (const c of chunks) {
-      joined.set(c, at);
-      at += c.length;
-    }
-    return this.inner.write(e.update(joined));
+    return this.inner.write(e.update(concatBytes(chunks)));
   }
 
   end(): void {

@@ -14,6 +14,7 @@ import { MseError } from './errors.js';
 import { MseHandshake, type MseCiphers, type MseEvent } from './handshake.js';
 import { acceptedMethods, type EncryptionOptions } from './policy.js';
 import { sniffIncoming } from './sniff.js';
+import { concatBytes } from '../../util/bytes.js';
 
 export interface IncomingEncryptionDeps {
   readonly clock: Clock;
@@ -194,15 +195,7 @@ export class IncomingStream implements ByteStream {
       for (const c of chunks) ok = this.write(c) && ok;
       return ok;
     }
-    let n = 0;
-    for (const c of chunks) n += c.length;
-    const joined = new Uint8Array(n);
-    let at = 0;
-    for (const c of chunks) {
-      joined.set(c, at);
-      at += c.length;
-    }
-    return this.inner.write(e.update(joined));
+    return this.inner.write(e.update(concatBytes(chunks)));
   }
 
   end(): void {

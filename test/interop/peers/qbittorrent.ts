@@ -170,6 +170,15 @@ export async function startQbittorrent(o: QbtOptions): Promise<QbtPeer> {
       if (!/^Ok/i.test(text)) throw new Error(`qBittorrent torrents/add: ${text}`);
     },
     addPeers: async (infoHash, peers) => {
+      // qBittorrent adds a torrent asynchronously and ignores peers for a hash it does not know
+      // yet (or drops them while it checks files): wait until it lists the torrent, past checking.
+      const stopAt = performance.now() + 30_000;
+      for (;;) {
+        const t = await info(infoHash);
+        if (t && !/^(checking|allocating|moving)/.test(t.state)) break;
+        if (performance.now() > stopAt) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
       await api('torrents/addPeers', new URLSearchParams({ hashes: infoHash, peers: peers.join('|') }));
     },
     info,
