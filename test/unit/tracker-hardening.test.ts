@@ -11,41 +11,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createNodeRuntime } from '../../src/runtime/node/index.js';
 import { createRandom } from '../../src/runtime/random.js';
-import type { Clock, TimerHandle } from '../../src/runtime/types.js';
 import { TrackerClient } from '../../src/tracker/announcer.js';
 import { TrackerListenError, TrackerUnreachable } from '../../src/tracker/errors.js';
 import { TrackerCore } from '../../src/tracker/server-core.js';
 import { startTrackerServer } from '../../src/tracker/server.js';
 import type { AnnounceRequest } from '../../src/tracker/types.js';
 import { UdpTrackerClient } from '../../src/tracker/udp-client.js';
-
-/** Virtual time: timers fire only through `advance`; `live` counts those still armed. */
-class ManualClock implements Clock {
-  t = 0;
-  timers: { at: number; fn: () => void; dead: boolean }[] = [];
-  now(): number {
-    return this.t;
-  }
-  setTimer(ms: number, fn: () => void): TimerHandle {
-    const e = { at: this.t + ms, fn, dead: false };
-    this.timers.push(e);
-    return { cancel: () => void (e.dead = true) };
-  }
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      const next = this.timers.filter((x) => !x.dead && x.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (!next) break;
-      next.dead = true;
-      this.t = next.at;
-      next.fn();
-    }
-    this.t = end;
-  }
-  get live(): number {
-    return this.timers.filter((x) => !x.dead).length;
-  }
-}
+import { FakeClock } from '../helpers/fake-clock.js';
 
 /** A distinct info hash per `n` (all 20 bytes vary with n). */
 const hashOf = (n: number) => Uint8Array.from({ length: 20 }, (_, i) => (n >>> ((i % 4) * 8)) & 0xff ^ i);
@@ -53,7 +25,7 @@ const req = (n: number, o: Partial<AnnounceRequest> = {}): AnnounceRequest => ({
 
 describe('tracker: per-source limits', () => {
   it('10,000 announces for distinct torrents from one address do not make the tracker full for another', () => {
-    const core = new TrackerCore({ clock: new ManualClock(), random: createRandom(7), maxTorrents: 1000, maxEntriesPerIp: 100 });
+    const core = new TrackerCore({ clock: new FakeClock(), random: createRandom(7), maxTorrents: 1000, maxEntriesPerIp: 100 });
     let refused = 0;
     for (let n = 0; n < 10_000; n++) {
       const out = core.announce(req(n), '10.9.9.9');
@@ -70,7 +42,7 @@ describe('tracker: per-source limits', () => {
   });
 
   it('a source at its cap is still answered for torrents already tracked, but not stored', () => {
-    const core = new TrackerCore({ clock: new ManualClock(), random: createRandom(8), maxEntriesPerIp: 2 });
+    const core = new TrackerCore({ clock: new FakeClock(), random: createRandom(8), maxEntriesPerIp: 2 });
     core.announce(req(1), '10.0.0.1');
     core.announce(req(2), '10.0.0.1');
     core.announce(req(3), '10.0.0.2');
@@ -82,7 +54,7 @@ describe('tracker: per-source limits', () => {
   });
 
   it('frees a source entry on stopped, on expiry and when the allow-list drops its torrent', () => {
-    const clock = new ManualClock();
+    const clock = new FakeClock();
     const core = new TrackerCore({ clock, random: createRandom(9), maxEntriesPerIp: 2, intervalSeconds: 60 });
     core.start();
     core.announce(req(1), '10.0.0.1');
@@ -101,7 +73,7 @@ describe('tracker: per-source limits', () => {
   });
 
   it('counts IPv6 sources per /64', () => {
-    const core = new TrackerCore({ clock: new ManualClock(), random: createRandom(10), maxEntriesPerIp: 2 });
+    const core = new TrackerCore({ clock: new FakeClock(), random: createRandom(10), maxEntriesPerIp: 2 });
     assert.ok(core.announce(req(1), 'fd00:1:2:3::1').ok);
     assert.ok(core.announce(req(2), 'fd00:1:2:3:ffff::9').ok);
     assert.equal(core.announce(req(3), 'fd00:1:2:3:abcd::2').ok, false, 'same /64, over the cap');
@@ -148,17 +120,17 @@ describe('tracker server: taken addresses', () => {
 
 describe('tracker client: close ends requests in flight', () => {
   it('UDP: a request waiting for retransmits fails at once and leaves no timer armed', { timeout: 10_000 }, async () => {
-    const clock = new ManualClock();
+    const clock = new FakeClock();
     const sent: Uint8Array[] = [];
     const endpoint = { address: { host: '127.0.0.1', port: 5000 }, send: (d: Uint8Array) => void sent.push(d), onMessage: () => undefined, close: () => undefined };
     const client = new UdpTrackerClient({ endpoint, clock, random: createRandom(3), maxRetries: 8 });
     const pending = client.announce('udp://127.0.0.1:9/announce', req(1));
     await new Promise((r) => setImmediate(r));
     assert.equal(sent.length, 1);
-    assert.equal(clock.live, 1, 'a retransmit timer is armed');
+    assert.equal(clock.pending(), 1, 'a retransmit timer is armed');
     client.close();
     await assert.rejects(pending, TrackerUnreachable);
-    assert.equal(clock.live, 0, 'no retransmit timer outlives close()');
+    assert.equal(clock.pending(), 0, 'no retransmit timer outlives close()');
     await assert.rejects(client.announce('udp://127.0.0.1:9/announce', req(1)), TrackerUnreachable);
   });
 

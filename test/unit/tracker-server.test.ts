@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNodeRuntime } from '../../src/runtime/node/index.js';
 import { createRandom } from '../../src/runtime/random.js';
-import type { Clock, TimerHandle } from '../../src/runtime/types.js';
 import { Announcer, TierList, TrackerClient } from '../../src/tracker/announcer.js';
 import { TrackerFailure } from '../../src/tracker/errors.js';
 import { httpAnnounce, httpScrape } from '../../src/tracker/http-client.js';
@@ -19,30 +18,7 @@ import { startTrackerServer } from '../../src/tracker/server.js';
 import type { AnnounceRequest, AnnounceResponse } from '../../src/tracker/types.js';
 import { UdpTrackerClient } from '../../src/tracker/udp-client.js';
 import * as udpc from '../../src/tracker/udp-codec.js';
-
-class ManualClock implements Clock {
-  t = 0;
-  timers: { at: number; fn: () => void; dead: boolean }[] = [];
-  now(): number {
-    return this.t;
-  }
-  setTimer(ms: number, fn: () => void): TimerHandle {
-    const e = { at: this.t + ms, fn, dead: false };
-    this.timers.push(e);
-    return { cancel: () => void (e.dead = true) };
-  }
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      const next = this.timers.filter((x) => !x.dead && x.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (!next) break;
-      next.dead = true;
-      this.t = next.at;
-      next.fn();
-    }
-    this.t = end;
-  }
-}
+import { FakeClock } from '../helpers/fake-clock.js';
 
 const hash = (n: number) => Uint8Array.from({ length: 20 }, (_, i) => (i === 0 ? n : i));
 const peer = (n: number) => Uint8Array.from({ length: 20 }, (_, i) => (i === 19 ? n : 65));
@@ -50,7 +26,7 @@ const req = (o: Partial<AnnounceRequest> & { n: number }): AnnounceRequest => ({
 
 describe('tracker core', () => {
   it('lists other peers, counts seeds/leechers, caps numwant, expires silent peers', () => {
-    const clock = new ManualClock();
+    const clock = new FakeClock();
     const core = new TrackerCore({ clock, random: createRandom(1), intervalSeconds: 60, maxNumwant: 5 });
     core.start();
     for (let i = 1; i <= 10; i++) core.announce(req({ n: i, left: i <= 3 ? 0 : 100 }), '10.0.0.' + i);
@@ -72,7 +48,7 @@ describe('tracker core', () => {
     core.stop();
   });
   it('stopped removes the peer; completed counts downloads; allow-list refuses others', () => {
-    const clock = new ManualClock();
+    const clock = new FakeClock();
     const core = new TrackerCore({ clock, random: createRandom(2) });
     core.announce(req({ n: 1 }), '1.1.1.1');
     core.announce(req({ n: 1, event: 'completed', left: 0 }), '1.1.1.1');
@@ -84,7 +60,7 @@ describe('tracker core', () => {
     assert.ok(core.announce(req({ n: 1, infoHash: hash(2) }), '1.1.1.1').ok);
   });
   it('caps peers per torrent and overall (answered, not stored) and torrents (refused)', () => {
-    const core = new TrackerCore({ clock: new ManualClock(), random: createRandom(4), maxPeersPerTorrent: 3, maxPeers: 5, maxTorrents: 2 });
+    const core = new TrackerCore({ clock: new FakeClock(), random: createRandom(4), maxPeersPerTorrent: 3, maxPeers: 5, maxTorrents: 2 });
     for (let i = 1; i <= 4; i++) core.announce(req({ n: i }), '10.0.0.' + i);
     const over = core.announce(req({ n: 9, numwant: 10 }), '10.0.0.9');
     assert.ok(over.ok && over.response.peers.length === 3, 'a peer beyond the cap still gets peers');
@@ -98,7 +74,7 @@ describe('tracker core', () => {
     assert.equal(core.stats().torrents, 2);
   });
   it('keeps IPv6 peers apart for UDP and together for HTTP', () => {
-    const core = new TrackerCore({ clock: new ManualClock(), random: createRandom(3) });
+    const core = new TrackerCore({ clock: new FakeClock(), random: createRandom(3) });
     core.announce(req({ n: 1 }), '::1');
     core.announce(req({ n: 2 }), '1.2.3.4');
     const a = core.announce(req({ n: 3 }), '5.6.7.8', 4);
@@ -205,7 +181,7 @@ describe('announcer (BEP 12 tiers)', () => {
     assert.deepEqual(t.tiers[1], ['e']);
   });
   it('falls back past dead trackers, promotes the working one, re-announces at interval, sends stopped', async () => {
-    const clock = new ManualClock();
+    const clock = new FakeClock();
     const calls: string[] = [];
     const ok: AnnounceResponse = { interval: 100, minInterval: 10, peers: [{ host: '1.2.3.4', port: 5 }] };
     const client = {
@@ -244,7 +220,7 @@ describe('announcer (BEP 12 tiers)', () => {
       },
     };
     let counters = { uploaded: 0, downloaded: 0, left: 100 };
-    const a = new Announcer({ client, clock: new ManualClock(), random: createRandom(1), tiers: [['http://t']], infoHash: hash(1), peerId: peer(1), port: 6881, counters: () => counters, onPeers: () => undefined });
+    const a = new Announcer({ client, clock: new FakeClock(), random: createRandom(1), tiers: [['http://t']], infoHash: hash(1), peerId: peer(1), port: 6881, counters: () => counters, onPeers: () => undefined });
     const settle = () => new Promise((r) => setImmediate(r));
     a.start();
     await settle();
