@@ -17,7 +17,7 @@ import { PeerPool, type PeerSource } from './peer-pool.js';
 import { PexHub } from './pex.js';
 import { PeerSession } from './peer-session.js';
 import { PeerDialer } from './peer-dialer.js';
-import { concatBytes } from '../util/bytes.js';
+import { isWildcard, OutgoingDials } from './outgoing.js';
 import { samePeerId } from './peer-identity.js';
 import { BLOCK_LENGTH, PiecePicker } from './piece-picker.js';
 import type { OpenedStorage, SwarmEvent, SwarmOptions, SwarmStats } from './types.js';
@@ -58,7 +58,7 @@ export class Swarm implements TransferContext {
   private readonly metadata: MetadataExchange;
   /** BEP 11: what each peer was told of the others (none for a private torrent, BEP 27). */
   private readonly pex = new PexHub<PeerSession>((p) => ({ address: p.address, incoming: p.incoming, isSeed: p.isSeed, extended: p.conn.remoteExtendedHandshake }));
-  private halfOpen = 0;
+  private readonly outgoing: OutgoingDials;
   private tickTimer: TimerHandle | undefined;
   private lastRechoke = -Infinity;
   private stopped = false;
@@ -72,6 +72,14 @@ export class Swarm implements TransferContext {
     this.bans = options.bans ?? new BanList();
     this.pool = new PeerPool({ refused: (host) => this.bans.isBanned(host, this.runtime.clock.now()) });
     if (options.listenAddress && !isWildcard(options.listenAddress.host)) this.pool.markSelf(options.listenAddress);
+    this.outgoing = new OutgoingDials({
+      runtime: this.runtime, pool: this.pool, dialer: this.dialer, peers: this.peers, options,
+      handshakeHash: () => this.handshakeHashes[0],
+      isSeed: () => this.picker?.done === true,
+      stopped: () => this.stopped,
+      newConnection: () => this.newConnection('outgoing'),
+      adopt: (peer, pending) => this.adopt(peer, pending),
+    });
     this.wake = new Wake(options.runtime.clock, () => {
       if (this.stopped) return;
       drainUploads(this);
@@ -181,45 +189,7 @@ export class Swarm implements TransferContext {
   }
 
   private dial(): void {
-    const max = this.opts.maxPeers ?? 50;
-    const global = this.opts.globalConnections;
-    const globalRoom = global ? global.max - global.count() : Infinity;
-    const dialing = this.opts.globalHalfOpen;
-    const dialRoom = dialing ? dialing.max - dialing.count : Infinity;
-    const room = Math.min(max - this.peers.size - this.halfOpen, (this.opts.maxHalfOpen ?? 8) - this.halfOpen, globalRoom, dialRoom);
-    if (room <= 0) return;
-    for (const address of this.pool.due(this.runtime.clock.now(), room, (k) => this.peers.has(k), this.picker?.done === true)) {
-      this.halfOpen++;
-      if (dialing) dialing.count++;
-      // Bound to our listen IP when we have one, so the peer sees an address that answers.
-      const localHost = this.opts.listenAddress && !isWildcard(this.opts.listenAddress.host) ? this.opts.listenAddress.host : undefined;
-      // Made once connected (its handshake deadline runs from then); our handshake goes out
-      // inside MSE's step 3 or first on a plaintext connection.
-      let conn: PeerConnection | undefined;
-      const handshake = (): Uint8Array => {
-        conn?.close();
-        conn = this.newConnection('outgoing');
-        return concatBytes(conn.takeOutgoing());
-      };
-      this.dialer.dial(address, this.handshakeHashes[0], handshake, { localHost }).then(
-        ({ stream, payload }) => {
-          this.halfOpen--;
-          if (dialing) dialing.count--;
-          const c = conn as PeerConnection; // made by handshake(), which the dialer calls before resolving
-          if (this.stopped || this.peers.has(PeerPool.key(address))) {
-            c.close();
-            return stream.destroy();
-          }
-          const pending = payload.length > 0 ? c.receive(payload, this.runtime.clock.now()) : [];
-          this.adopt(new PeerSession(this.runtime, stream, c, address, false), pending);
-        },
-        () => {
-          this.halfOpen--;
-          if (dialing) dialing.count--;
-          this.pool.markFailed(address, this.runtime.clock.now());
-        },
-      );
-    }
+    this.outgoing.dial();
   }
 
   /** An incoming connection whose handshake named this torrent (the session routes it). */
@@ -543,8 +513,3 @@ export class Swarm implements TransferContext {
 }
 
 export { BLOCK_LENGTH };
-
-/** A listen host that stands for every local address. */
-function isWildcard(host: string): boolean {
-  return host === '' || host === '0.0.0.0' || host === '::';
-}

@@ -1,0 +1,92 @@
+/**
+ * The swarm's outgoing connections: how many may be dialled now (per torrent, session-wide,
+ * half-open budgets), dialling the due addresses through the encryption-aware dialer, and
+ * handing each connected stream, with its `PeerConnection`, back to the swarm.
+ */
+import type { Address, Runtime } from '../runtime/types.js';
+import { concatBytes } from '../util/bytes.js';
+import type { PeerConnection, PeerEvent } from '../wire/index.js';
+import type { PeerDialer } from './peer-dialer.js';
+import { PeerPool } from './peer-pool.js';
+import { PeerSession } from './peer-session.js';
+import type { SwarmOptions } from './types.js';
+
+/** What dialling needs of the swarm. */
+export interface DialContext {
+  readonly runtime: Runtime;
+  readonly pool: PeerPool;
+  readonly dialer: PeerDialer;
+  readonly peers: ReadonlyMap<string, PeerSession>;
+  readonly options: Pick<SwarmOptions, 'maxPeers' | 'maxHalfOpen' | 'globalConnections' | 'globalHalfOpen' | 'listenAddress'>;
+  /** The 20-byte hash our handshake names. */
+  handshakeHash(): Uint8Array;
+  /** We have every piece: known seeds are not dialled. */
+  isSeed(): boolean;
+  stopped(): boolean;
+  /** A fresh outgoing `PeerConnection` (its handshake deadline runs from its creation). */
+  newConnection(): PeerConnection;
+  /** A connected peer for the swarm to keep, with the events its first bytes produced. */
+  adopt(peer: PeerSession, pending: PeerEvent[]): void;
+}
+
+export class OutgoingDials {
+  /** Dials in flight for this torrent. */
+  private halfOpen = 0;
+
+  constructor(private readonly ctx: DialContext) {}
+
+  /** Dials as many due addresses as every budget allows. */
+  dial(): void {
+    const ctx = this.ctx;
+    const o = ctx.options;
+    const global = o.globalConnections;
+    const globalRoom = global ? global.max - global.count() : Infinity;
+    const dialing = o.globalHalfOpen;
+    const dialRoom = dialing ? dialing.max - dialing.count : Infinity;
+    const room = Math.min((o.maxPeers ?? 50) - ctx.peers.size - this.halfOpen, (o.maxHalfOpen ?? 8) - this.halfOpen, globalRoom, dialRoom);
+    if (room <= 0) return;
+    // Bound to our listen IP when we have one, so the peer sees an address that answers.
+    const localHost = o.listenAddress && !isWildcard(o.listenAddress.host) ? o.listenAddress.host : undefined;
+    for (const address of ctx.pool.due(ctx.runtime.clock.now(), room, (k) => ctx.peers.has(k), ctx.isSeed())) this.dialOne(address, localHost);
+  }
+
+  private dialOne(address: Address, localHost: string | undefined): void {
+    const ctx = this.ctx;
+    const dialing = ctx.options.globalHalfOpen;
+    this.halfOpen++;
+    if (dialing) dialing.count++;
+    const settle = (): void => {
+      this.halfOpen--;
+      if (dialing) dialing.count--;
+    };
+    // Made once connected (its handshake deadline runs from then); our handshake goes out
+    // inside MSE's step 3 or first on a plaintext connection.
+    let conn: PeerConnection | undefined;
+    const handshake = (): Uint8Array => {
+      conn?.close();
+      conn = ctx.newConnection();
+      return concatBytes(conn.takeOutgoing());
+    };
+    ctx.dialer.dial(address, ctx.handshakeHash(), handshake, { localHost }).then(
+      ({ stream, payload }) => {
+        settle();
+        const c = conn as PeerConnection; // made by handshake(), which the dialer calls before resolving
+        if (ctx.stopped() || ctx.peers.has(PeerPool.key(address))) {
+          c.close();
+          return stream.destroy();
+        }
+        const pending = payload.length > 0 ? c.receive(payload, ctx.runtime.clock.now()) : [];
+        ctx.adopt(new PeerSession(ctx.runtime, stream, c, address, false), pending);
+      },
+      () => {
+        settle();
+        ctx.pool.markFailed(address, ctx.runtime.clock.now());
+      },
+    );
+  }
+}
+
+/** A listen host that stands for every local address. */
+export function isWildcard(host: string): boolean {
+  return host === '' || host === '0.0.0.0' || host === '::';
+}
