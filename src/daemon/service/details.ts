@@ -2,10 +2,10 @@
 import { formatMagnet, parseMagnet } from '../../metainfo/magnet.js';
 import type { PeerSession } from '../../swarm/peer-session.js';
 import { encryptionOf } from '../../transport/mse/index.js';
-import type { PeerInfo, TorrentDetails } from '../types.js';
+import type { PeerInfo, SeedingDetails, TorrentDetails } from '../types.js';
 import type { TorrentEntry } from './torrent-entry.js';
 
-export function torrentDetails(entry: TorrentEntry, now: number): TorrentDetails {
+export function torrentDetails(entry: TorrentEntry, now: number): Omit<TorrentDetails, keyof SeedingDetails> {
   const t = entry.metadata();
   const have = entry.have();
   const summary = entry.summary(now);

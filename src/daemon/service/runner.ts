@@ -9,12 +9,11 @@ import type { Session } from '../../session/session.js';
 import { wrapInfo } from '../../swarm/metadata-exchange.js';
 import type { RateLimiter } from '../../swarm/rate-limit.js';
 import type { SwarmEvent } from '../../swarm/swarm.js';
-import { startSwarmAnnouncer } from '../../cli/tracker.js';
-import type { AnnouncerEvent } from '../../tracker/announcer.js';
 import type { Settings } from '../types.js';
 import type { DhtScheduler } from './dht-scheduler.js';
 import type { StateStore } from './state-store.js';
 import type { TorrentEntry } from './torrent-entry.js';
+import { startAnnouncer, tiersOf } from './trackers.js';
 
 /** Counters behind /metrics that no single swarm keeps. */
 export interface DaemonCounters {
@@ -77,10 +76,7 @@ export async function startEntry(ctx: RunContext, entry: TorrentEntry): Promise<
       ctx.log(`torrent ${entry.id}: pieces missing on disk since it completed; downloading them again`);
     }
     entry.wakeAll();
-    const port = ctx.session.listenAddress?.port ?? 0;
-    const tiers = torrent?.trackers ?? (magnet?.trackers.length ? [magnet.trackers] : []);
-    for (const [tier, urls] of tiers.entries()) for (const url of urls) if (!entry.trackers.has(url)) entry.trackers.set(url, { tier, status: 'not-contacted' });
-    entry.announcer = startSwarmAnnouncer({ runtime: ctx.runtime, swarm, peerId: ctx.session.peerId, host: ctx.listenHost, port, tiers, onEvent: (e) => onAnnouncerEvent(ctx, entry, e) });
+    startAnnouncer(ctx, entry, tiersOf(entry, torrent, magnet));
     ctx.dht.add(entry, ctx.runtime.clock.now());
   } catch (e) {
     entry.error = (e as Error).message;
@@ -175,7 +171,7 @@ function onSwarmEvent(ctx: RunContext, entry: TorrentEntry, e: SwarmEvent): void
     case 'metadata': {
       const t = e.torrent;
       entry.torrent = t;
-      r.name = t.name;
+      if (!r.customName) r.name = t.name;
       r.size = t.length;
       const bytes = wrapInfo(t.infoBytes, t.pieceLayers.size > 0 ? new Map(t.pieceLayers) : undefined);
       void ctx.store.writeMeta(r.id, bytes).then(() => {
@@ -214,24 +210,5 @@ function onSwarmEvent(ctx: RunContext, entry: TorrentEntry, e: SwarmEvent): void
       return;
     default:
       return;
-  }
-}
-
-function onAnnouncerEvent(ctx: RunContext, entry: TorrentEntry, e: AnnouncerEvent): void {
-  if (e.type === 'all-failed') return;
-  const t = entry.trackers.get(e.url) ?? { tier: 0, status: 'not-contacted' as const };
-  const now = ctx.wallClock();
-  if (e.type === 'announced') {
-    ctx.counters.announceSuccess++;
-    if (t.status === 'error') ctx.log(`torrent ${entry.id}: tracker ${e.url} works again`);
-    const every = Math.max(e.response.interval, e.response.minInterval ?? 0);
-    entry.trackers.set(e.url, { tier: t.tier, status: 'working', peers: e.response.peers.length, lastAnnounce: now, nextAnnounce: e.event === 'stopped' ? undefined : now + every * 1000 });
-  } else if (e.type === 'tracker-error') {
-    ctx.counters.announceFailure++;
-    // Said once when a tracker starts failing, not on every retry.
-    if (t.status !== 'error') ctx.log(`torrent ${entry.id}: tracker ${e.url}: ${e.error.message}`);
-    entry.trackers.set(e.url, { ...t, status: 'error', message: e.error.message, lastAnnounce: now, nextAnnounce: undefined });
-  } else if (e.type === 'warning') {
-    entry.trackers.set(e.url, { ...t, message: e.message });
   }
 }

@@ -17,9 +17,19 @@ import { DEFAULT_ENCRYPTION_POLICY } from '../../transport/mse/index.js';
 import { startDhtNode } from '../../cli/dht-peers.js';
 import {
   ServiceError,
-  type AddTorrentInput, type FileRangeStream, type ListQuery, type MetricsSnapshot, type ServiceEvent, type SessionStats,
-  type Settings, type TorrentDetails, type TorrentId, type TorrentLimits, type TorrentPage, type TorrentService,
+  type AddTorrentInput, type BulkAction, type Category, type CreateTorrentInput, type CreatedTorrent, type FileRangeStream, type ListQuery,
+  type MetricsSnapshot, type ServiceEvent, type SessionStats, type Settings, type TorrentDetails, type TorrentId, type TorrentLimits,
+  type TorrentPage, type TorrentPatch, type TorrentService, type TrackerTiers,
 } from '../types.js';
+import { findDefaultGateway } from '../../runtime/node/gateway.js';
+import { MAX_TORRENT_FILE_BYTES } from '../http/limits.js';
+import { runBulk } from './bulk.js';
+import { Categories, checkCategoryName } from './categories.js';
+import { createFromPath } from './create.js';
+import * as manage from './manage.js';
+import { DaemonPortMapping } from './port-mapping.js';
+import { effectiveLimit, reachedSeedLimit, shareRatio } from './seed-limits.js';
+import { DEFAULT_URL_FETCH_TIMEOUT_MS, DEFAULT_URL_MAX_REDIRECTS, fetchTorrentFile } from './url-fetch.js';
 import { parseInput } from './add-input.js';
 import { deleteTorrentData } from './delete-data.js';
 import { torrentDetails } from './details.js';
@@ -50,6 +60,9 @@ export class DaemonService implements TorrentService {
   private readonly dhtScheduler: DhtScheduler;
   private readonly ctx: RunContext;
   private readonly layers: SettingsLayers;
+  private readonly categoryList: Categories;
+  private readonly portMapping: DaemonPortMapping;
+  private readonly host: manage.ManageHost;
   private dhtNode: Dht | undefined;
   private dhtStarting: Promise<void> | undefined;
   private tickTimer: TimerHandle | undefined;
@@ -85,6 +98,14 @@ export class DaemonService implements TorrentService {
       replan: () => this.requestPlan(),
     };
     for (const record of store.records.values()) this.entries.set(record.id, this.newEntry(record));
+    this.categoryList = Categories.in(o.stateDir);
+    this.portMapping = new DaemonPortMapping({ runtime: rt, findGateway: o.findGateway ?? findDefaultGateway, log: this.ctx.log });
+    this.host = {
+      ctx: this.ctx, stateDir: o.stateDir, categories: this.categoryList,
+      get: (id) => this.get(id),
+      requestPlan: () => this.requestPlan(),
+      dhtNow: (e) => this.dhtScheduler.now(e, rt.clock.now()),
+    };
   }
 
   /** Loads the state directory and opens the listen port; swarms start later (`startAll`). */
@@ -100,6 +121,7 @@ export class DaemonService implements TorrentService {
     });
     const s = new DaemonService(o, store, session);
     s.scheduleTick();
+    s.syncPortMapping(); // in the background: never delays start-up
     return s;
   }
 
@@ -137,6 +159,19 @@ export class DaemonService implements TorrentService {
     return queryPage(all(this.entries.values()), query);
   }
 
+  async addUrl(url: string, input: Omit<AddTorrentInput, 'magnet' | 'torrent'>): Promise<TorrentId> {
+    if (/^magnet:/i.test(url)) return this.add({ ...input, magnet: url });
+    const limits = { maxBytes: MAX_TORRENT_FILE_BYTES, timeoutMs: DEFAULT_URL_FETCH_TIMEOUT_MS, maxRedirects: DEFAULT_URL_MAX_REDIRECTS, ...this.o.urlFetch };
+    const bytes = await fetchTorrentFile(url, limits);
+    try {
+      return await this.add({ ...input, torrent: bytes });
+    } catch (e) {
+      // What came back is not a torrent (an HTML page, say): say so as such.
+      if (e instanceof ServiceError && e.status === 400) throw new ServiceError(422, `${url} did not give a usable .torrent: ${e.message}`);
+      throw e;
+    }
+  }
+
   async add(input: AddTorrentInput): Promise<TorrentId> {
     if (this.closed) throw new ServiceError(409, 'the daemon is shutting down');
     const maxTorrents = this.o.maxTorrents ?? DEFAULT_MAX_TORRENTS;
@@ -145,12 +180,15 @@ export class DaemonService implements TorrentService {
     const id = Buffer.from((torrent?.infoHashV1 ?? torrent?.infoHashV2 ?? magnet?.infoHashV1 ?? magnet?.infoHashV2)!).toString('hex');
     if (this.entries.has(id)) throw new ServiceError(409, `torrent ${id} is already added`);
     if (input.savePath !== undefined && (typeof input.savePath !== 'string' || input.savePath === '')) throw new ServiceError(400, 'savePath must be a directory path');
-    const savePath = await prepareSavePath(input.savePath ?? this.current.downloadDir, input.savePath !== undefined ? 'savePath' : 'downloadDir');
+    const category = input.category === undefined || input.category === '' ? undefined : this.categoryList.get(checkCategoryName(input.category));
+    if (input.category && !category) throw new ServiceError(400, `no category ${JSON.stringify(input.category)}; create it with PUT /api/categories/:name`);
+    const savePath = await prepareSavePath(input.savePath ?? category?.savePath ?? this.current.downloadDir, input.savePath !== undefined || category ? 'savePath' : 'downloadDir');
     if (this.entries.has(id)) throw new ServiceError(409, `torrent ${id} is already added`); // added while we checked the path
     const record: TorrentRecord = {
       id, name: torrent?.name ?? magnet?.name ?? id, savePath,
       addedAt: this.o.wallClock(), paused: input.paused === true, magnet: input.magnet, hasMetadata: torrent !== undefined,
       size: torrent?.length ?? 0, bytesHave: 0, complete: false, downloaded: 0, uploaded: 0,
+      ...(category ? { category: category.name } : {}),
     };
     // Durable before we answer: the metainfo first, then the record that names it.
     if (bytes) await this.store.writeMeta(id, bytes);
@@ -169,7 +207,18 @@ export class DaemonService implements TorrentService {
   }
 
   details(id: TorrentId): TorrentDetails {
-    return torrentDetails(this.get(id), this.o.runtime.clock.now());
+    const e = this.get(id);
+    const d = torrentDetails(e, this.o.runtime.clock.now());
+    const r = e.record, s = this.current;
+    return {
+      ...d,
+      ratio: shareRatio(d.uploaded, d.downloaded, d.size),
+      seedingTime: Math.floor((r.seedingMs ?? 0) / 1000),
+      seedRatioLimit: r.seedRatioLimit ?? null,
+      seedTimeLimit: r.seedTimeLimit ?? null,
+      effectiveSeedRatioLimit: effectiveLimit(r.seedRatioLimit, s.seedRatioLimit),
+      effectiveSeedTimeLimit: effectiveLimit(r.seedTimeLimit, s.seedTimeLimit),
+    };
   }
 
   async pause(id: TorrentId): Promise<void> {
@@ -196,6 +245,7 @@ export class DaemonService implements TorrentService {
 
   async remove(id: TorrentId, options: { deleteData: boolean }): Promise<void> {
     const e = this.get(id);
+    if (e.moving) throw new ServiceError(409, 'its data is being moved; remove it when the move is done');
     this.entries.delete(e.id);
     this.startQueue = this.startQueue.filter((q) => q !== e);
     let t = e.torrent;
@@ -254,13 +304,14 @@ export class DaemonService implements TorrentService {
     this.session.setMaxConnections(next.maxConnections);
     this.session.setEncryptionPolicy(next.encryption);
     this.syncDht();
+    this.syncPortMapping();
     this.plan();
     return next;
   }
 
   stats(): SessionStats {
     const s = sessionStats(this.entries.values(), this.store.totals, this.o.runtime.clock.now(), this.session.listenAddress, { node: this.dhtNode, lookups: this.dhtScheduler.lookups });
-    return { ...s, altRateLimits: this.globalLimiters.alt };
+    return { ...s, altRateLimits: this.globalLimiters.alt, nat: this.portMapping.info() };
   }
 
   metrics(): MetricsSnapshot {
@@ -286,6 +337,76 @@ export class DaemonService implements TorrentService {
     return { downloadRateLimit: e.record.downloadLimit ?? 0, uploadRateLimit: e.record.uploadLimit ?? 0 };
   }
 
+  // --- managing torrents (manage.ts), categories, bulk, create ------------------------------
+
+  addPeer(id: TorrentId, address: string): Promise<void> {
+    return manage.addPeer(this.host, id, address);
+  }
+
+  async recheck(id: TorrentId): Promise<void> {
+    manage.recheck(this.host, id);
+  }
+
+  async reannounce(id: TorrentId): Promise<void> {
+    manage.reannounce(this.host, id);
+  }
+
+  trackers(id: TorrentId): TrackerTiers {
+    return manage.trackers(this.host, id);
+  }
+
+  setTrackers(id: TorrentId, tiers: TrackerTiers): Promise<TrackerTiers> {
+    return manage.setTrackers(this.host, id, tiers);
+  }
+
+  move(id: TorrentId, savePath: string): Promise<void> {
+    return manage.move(this.host, id, savePath);
+  }
+
+  async patchTorrent(id: TorrentId, patch: TorrentPatch): Promise<TorrentDetails> {
+    await manage.patchTorrent(this.host, id, patch);
+    return this.details(id);
+  }
+
+  renameFile(id: TorrentId, index: number, path: string): Promise<void> {
+    return manage.renameFile(this.host, id, index, path);
+  }
+
+  categories(): readonly Category[] {
+    return this.categoryList.list();
+  }
+
+  setCategory(name: string, savePath: string): Promise<Category> {
+    return this.categoryList.set(name, savePath);
+  }
+
+  async deleteCategory(name: string): Promise<void> {
+    await this.categoryList.delete(name);
+    // Its torrents become uncategorised (their data stays where it is).
+    const changed = [...this.entries.values()].filter((e) => e.record.category === name);
+    for (const e of changed) {
+      e.record.category = undefined;
+      e.touch();
+    }
+    await Promise.all(changed.map((e) => this.store.put(e.record)));
+  }
+
+  bulk(action: BulkAction, ids: readonly TorrentId[], options: { deleteData: boolean }): Promise<Record<TorrentId, string>> {
+    return runBulk(this, action, ids, options.deleteData);
+  }
+
+  create(input: CreateTorrentInput): Promise<CreatedTorrent> {
+    return createFromPath(input, {
+      nowSeconds: Math.floor(this.o.wallClock() / 1000),
+      add: (torrent, savePath) => this.add({ torrent, savePath }),
+    });
+  }
+
+  /** The state store's group commits so far (tests and the bench count journal fsyncs). */
+  get journalCommits(): number {
+    return this.store.journalCommits;
+  }
+
   /** The running swarm's storage counters (pieces hashed, disk reads); undefined while it does not run. For tests and diagnostics. */
   storageStats(id: TorrentId): StorageStats | undefined {
     return this.get(id).swarm?.storage?.stats();
@@ -299,6 +420,7 @@ export class DaemonService implements TorrentService {
     this.planTimer?.cancel();
     this.startQueue = [];
     this.dhtScheduler.close();
+    await this.portMapping.close();
     await stopAll(this.ctx, [...this.entries.values()]);
     await this.dhtStarting;
     this.dhtNode?.close();
@@ -327,6 +449,7 @@ export class DaemonService implements TorrentService {
       for (const e of candidates) if (!e.running && slots.size < max) slots.add(e);
       const queued = new Set(this.startQueue);
       for (const e of this.entries.values()) {
+        if (e.moving || e.rechecking) continue; // the move or recheck starts and stops it
         const want = this.wantsToRun(e, slots);
         if (want && !e.running && !queued.has(e)) {
           // Downloads jump the queue of seeds waiting for their background start.
@@ -334,7 +457,7 @@ export class DaemonService implements TorrentService {
           else this.startQueue.unshift(e);
         } else if (!want && e.running) void stopEntry(this.ctx, e);
       }
-      this.startQueue = this.startQueue.filter((e) => this.entries.has(e.id) && this.wantsToRun(e, slots) && !e.running);
+      this.startQueue = this.startQueue.filter((e) => this.entries.has(e.id) && !e.moving && !e.rechecking && this.wantsToRun(e, slots) && !e.running);
     } finally {
       this.planning = false;
     }
@@ -430,6 +553,7 @@ export class DaemonService implements TorrentService {
     const now = this.o.runtime.clock.now();
     this.applyRateLimits();
     this.dhtScheduler.tick(now);
+    this.checkSeedLimits(now);
     if (this.listeners.size > 0) {
       for (const e of this.entries.values()) {
         if (!e.running && e.lastSent !== undefined && e.lastSent.state === e.state) continue;
@@ -445,6 +569,26 @@ export class DaemonService implements TorrentService {
       this.foldAll();
       void this.store.snapshot().catch(() => undefined);
     }
+  }
+
+  /** Counts seeding time and takes the seeding-limit action on torrents that reached one. */
+  private checkSeedLimits(now: number): void {
+    const s = this.current;
+    for (const e of this.entries.values()) {
+      e.countSeeding(now);
+      if (!e.swarm || !e.record.complete || e.record.paused || e.moving || e.rechecking) continue;
+      const sum = e.summary(now);
+      const why = reachedSeedLimit(e.record, sum.uploaded, sum.downloaded, s);
+      if (!why) continue;
+      this.ctx.log(`torrent ${e.id} (${e.record.name}): ${why}; ${s.seedLimitAction === 'remove' ? 'removing it (data kept)' : 'pausing it'}`);
+      const act = s.seedLimitAction === 'remove' ? this.remove(e.id, { deleteData: false }) : this.pause(e.id);
+      void act.catch((err: unknown) => this.ctx.log(`torrent ${e.id}: seeding limit action failed: ${(err as Error).message}`));
+    }
+  }
+
+  private syncPortMapping(): void {
+    const listen = this.session.listenAddress;
+    this.portMapping.sync(this.current.portMapping, this.o.listen?.host ?? '0.0.0.0', listen?.port ?? 0);
   }
 
   private foldAll(): void {
