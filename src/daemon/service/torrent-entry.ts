@@ -92,11 +92,12 @@ export class TorrentEntry {
 
   get state(): TorrentState {
     if (this.moving) return 'moving';
+    if (this.rechecking) return 'checking';
     if (this.error !== undefined) return 'error';
     if (this.record.paused) return 'paused';
     if (this.running) {
       if (!this.record.hasMetadata) return 'metadata';
-      if (this.starting || this.rechecking) return 'checking';
+      if (this.starting) return 'checking';
       return this.record.complete ? 'seeding' : 'downloading';
     }
     return this.record.complete ? 'seeding' : 'queued';
