@@ -15,7 +15,11 @@ import { ServiceError } from '../types.js';
 export const MAX_RENAME_PATH_LENGTH = 4096;
 export const MAX_RENAME_DEPTH = 64;
 
-/** The torrent laid out with the renamed files' paths (real-file index → components). */
+/**
+ * The torrent laid out with the renamed files' paths (real-file index → components). A saved
+ * rename that is not a safe path (a hand-edited state file) is ignored: storage trusts layout
+ * paths to have passed the path rules.
+ */
 export function withRenames(t: Torrent, renames: Readonly<Record<string, readonly string[]>> | undefined): Torrent {
   if (!renames || Object.keys(renames).length === 0) return t;
   let real = -1;
@@ -23,9 +27,18 @@ export function withRenames(t: Torrent, renames: Readonly<Record<string, readonl
     if (f.pad) return f;
     real++;
     const path = renames[String(real)];
-    return path ? { ...f, path: [...path] } : f;
+    return path && safeComponents(path) ? { ...f, path: [...path] } : f;
   });
   return { ...t, layout: new PieceLayout(files, t.layout.pieceLength) };
+}
+
+function safeComponents(path: unknown): boolean {
+  if (!Array.isArray(path) || path.length === 0 || path.length > MAX_RENAME_DEPTH || !path.every((c) => typeof c === 'string')) return false;
+  try {
+    return validatePathComponents(path as string[]).every((c, i) => c === path[i]);
+  } catch {
+    return false;
+  }
 }
 
 /**
