@@ -5,6 +5,7 @@
  */
 import type { Settings } from '../types.js';
 import type { TorrentRecord } from './state-store.js';
+import type { TorrentEntry } from './torrent-entry.js';
 
 /** Shown for a torrent that uploaded without downloading anything countable (qBittorrent's MAX_RATIO). */
 export const MAX_RATIO = 9999;
@@ -35,4 +36,15 @@ export function reachedSeedLimit(r: TorrentRecord, uploaded: number, downloaded:
   const seconds = Math.floor((r.seedingMs ?? 0) / 1000);
   if (timeLimit !== null && seconds >= timeLimit) return `seeding time ${seconds} s reached its limit ${timeLimit} s`;
   return undefined;
+}
+
+/** Counts seeding time (every entry) and calls `act` for each seeding torrent that reached a limit. Called every second. */
+export function enforceSeedLimits(entries: Iterable<TorrentEntry>, s: Settings, now: number, act: (e: TorrentEntry, why: string) => void): void {
+  for (const e of entries) {
+    e.countSeeding(now);
+    if (!e.swarm || !e.record.complete || e.record.paused || e.moving || e.rechecking) continue;
+    const sum = e.summary(now);
+    const why = reachedSeedLimit(e.record, sum.uploaded, sum.downloaded, s);
+    if (why) act(e, why);
+  }
 }

@@ -9,12 +9,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import type { Dht } from '../../dht/dht.js';
 import type { Address, TimerHandle } from '../../runtime/types.js';
 import { Session, resumePathFor } from '../../session/session.js';
 import type { StorageStats } from '../../storage/types.js';
 import { DEFAULT_ENCRYPTION_POLICY } from '../../transport/mse/index.js';
-import { startDhtNode } from '../../cli/dht-peers.js';
+import { DhtNodeHolder } from './dht-node.js';
 import {
   ServiceError,
   type AddTorrentInput, type BulkAction, type Category, type CreateTorrentInput, type CreatedTorrent, type FileRangeStream, type ListQuery,
@@ -28,7 +27,7 @@ import { Categories, checkCategoryName } from './categories.js';
 import { createFromPath } from './create.js';
 import * as manage from './manage.js';
 import { DaemonPortMapping } from './port-mapping.js';
-import { effectiveLimit, reachedSeedLimit, shareRatio } from './seed-limits.js';
+import { effectiveLimit, enforceSeedLimits, shareRatio } from './seed-limits.js';
 import { DEFAULT_URL_FETCH_TIMEOUT_MS, DEFAULT_URL_MAX_REDIRECTS, fetchTorrentFile } from './url-fetch.js';
 import { parseInput } from './add-input.js';
 import { deleteTorrentData } from './delete-data.js';
@@ -36,7 +35,8 @@ import { torrentDetails } from './details.js';
 import { DhtScheduler } from './dht-scheduler.js';
 import { openFileStream } from './file-stream.js';
 import { queryPage } from './list-query.js';
-import { foldTotals, startEntry, stopAll, stopEntry, stopEntryBounded, type DaemonCounters, type RunContext } from './runner.js';
+import { foldTotals, stopAll, stopEntryBounded, type DaemonCounters, type RunContext } from './runner.js';
+import { DownloadQueue } from './queue.js';
 import { prepareSavePath } from './save-path.js';
 import { defaultSettings, loadSettings } from './settings.js';
 import { localTimeOf, type LocalTime } from '../alt-speed.js';
@@ -63,18 +63,11 @@ export class DaemonService implements TorrentService {
   private readonly categoryList: Categories;
   private readonly portMapping: DaemonPortMapping;
   private readonly host: manage.ManageHost;
-  private dhtNode: Dht | undefined;
-  private dhtStarting: Promise<void> | undefined;
+  private readonly dht: DhtNodeHolder;
   private tickTimer: TimerHandle | undefined;
   private lastSnapshot: number;
   private closed = false;
-  private planning = false;
-  private planTimer: TimerHandle | undefined;
-  /** Entries waiting for a background start, in order. */
-  private startQueue: TorrentEntry[] = [];
-  private starters = 0;
-  /** Called once the start queue first runs empty (startAll's promise). */
-  private onIdle: (() => void) | undefined;
+  private readonly queue: DownloadQueue;
 
   private constructor(
     private readonly o: DaemonServiceOptions,
@@ -86,7 +79,8 @@ export class DaemonService implements TorrentService {
     this.globalLimiters = new SessionLimits(rt.clock, this.current, this.localTime());
     session.setMaxConnections(this.current.maxConnections);
     session.setEncryptionPolicy(this.current.encryption);
-    this.dhtScheduler = new DhtScheduler(() => this.dhtNode, () => session.listenAddress?.port ?? 0, rt.random);
+    this.dht = new DhtNodeHolder({ runtime: rt, host: o.listen?.host ?? '0.0.0.0', bootstrap: o.dhtBootstrap, log: (m) => this.ctx.log(m) });
+    this.dhtScheduler = new DhtScheduler(() => this.dht.node, () => session.listenAddress?.port ?? 0, rt.random);
     this.lastSnapshot = rt.clock.now();
     this.ctx = {
       runtime: rt, session, store, dht: this.dhtScheduler, counters: this.counters, limiters: this.globalLimiters,
@@ -98,6 +92,7 @@ export class DaemonService implements TorrentService {
       replan: () => this.requestPlan(),
     };
     for (const record of store.records.values()) this.entries.set(record.id, this.newEntry(record));
+    this.queue = new DownloadQueue(this.entries, this.ctx, o.startConcurrency ?? 16);
     this.categoryList = Categories.in(o.stateDir);
     this.portMapping = new DaemonPortMapping({ runtime: rt, findGateway: o.findGateway ?? findDefaultGateway, log: this.ctx.log });
     this.host = {
@@ -128,11 +123,7 @@ export class DaemonService implements TorrentService {
   /** Starts the DHT and every torrent that should run, in the background; resolves when the last of them has started. */
   startAll(): Promise<void> {
     this.syncDht();
-    this.plan();
-    return new Promise((resolve) => {
-      this.onIdle = resolve;
-      this.drainStarts();
-    });
+    return this.queue.idle();
   }
 
   get listenAddress(): Address | undefined {
@@ -226,7 +217,7 @@ export class DaemonService implements TorrentService {
     if (!e.record.paused) {
       e.record.paused = true;
       e.forced = false;
-      this.startQueue = this.startQueue.filter((q) => q !== e);
+      this.queue.forget(e);
       await this.store.put(e.record);
     }
     await stopEntryBounded(this.ctx, e);
@@ -247,7 +238,7 @@ export class DaemonService implements TorrentService {
     const e = this.get(id);
     if (e.moving) throw new ServiceError(409, 'its data is being moved; remove it when the move is done');
     this.entries.delete(e.id);
-    this.startQueue = this.startQueue.filter((q) => q !== e);
+    this.queue.forget(e);
     let t = e.torrent;
     try {
       t ??= e.metadata(); // an idle torrent may not have been parsed yet (read before its metainfo file goes)
@@ -310,7 +301,7 @@ export class DaemonService implements TorrentService {
   }
 
   stats(): SessionStats {
-    const s = sessionStats(this.entries.values(), this.store.totals, this.o.runtime.clock.now(), this.session.listenAddress, { node: this.dhtNode, lookups: this.dhtScheduler.lookups });
+    const s = sessionStats(this.entries.values(), this.store.totals, this.o.runtime.clock.now(), this.session.listenAddress, { node: this.dht.node, lookups: this.dhtScheduler.lookups });
     return { ...s, altRateLimits: this.globalLimiters.alt, nat: this.portMapping.info() };
   }
 
@@ -320,7 +311,7 @@ export class DaemonService implements TorrentService {
 
   openFile(id: TorrentId, fileIndex: number): FileRangeStream {
     const e = this.get(id);
-    return openFileStream({ ensureRunning: (entry) => this.ensureRunning(entry) }, e, fileIndex);
+    return openFileStream({ ensureRunning: (entry) => this.queue.ensureRunning(entry) }, e, fileIndex);
   }
 
   subscribe(listener: (event: ServiceEvent) => void): () => void {
@@ -417,79 +408,13 @@ export class DaemonService implements TorrentService {
     if (this.closed) return;
     this.closed = true;
     this.tickTimer?.cancel();
-    this.planTimer?.cancel();
-    this.startQueue = [];
+    this.queue.close();
     this.dhtScheduler.close();
     await this.portMapping.close();
     await stopAll(this.ctx, [...this.entries.values()]);
-    await this.dhtStarting;
-    this.dhtNode?.close();
+    await this.dht.close();
     await this.store.close();
     await this.session.close();
-  }
-
-  // --- the queue --------------------------------------------------------------------------
-
-  /** Should this entry's swarm run? Seeds always; downloads while a slot is theirs. */
-  private wantsToRun(e: TorrentEntry, slots: Set<TorrentEntry>): boolean {
-    if (e.record.paused || e.error !== undefined) return false;
-    return e.record.complete || e.forced || slots.has(e);
-  }
-
-  /** Re-plans which swarms run: starts and stops to match the queue. Cheap enough to call on every change (one pass). */
-  private plan(): void {
-    if (this.closed || this.planning) return;
-    this.planning = true;
-    try {
-      // Download slots go to running downloads first (no churn), then in addition order.
-      const slots = new Set<TorrentEntry>();
-      const max = this.current.maxActiveDownloads;
-      const candidates = [...this.entries.values()].filter((e) => !e.record.paused && e.error === undefined && !e.record.complete && !e.forced);
-      for (const e of candidates) if (e.running && slots.size < max) slots.add(e);
-      for (const e of candidates) if (!e.running && slots.size < max) slots.add(e);
-      const queued = new Set(this.startQueue);
-      for (const e of this.entries.values()) {
-        if (e.moving || e.rechecking) continue; // the move or recheck starts and stops it
-        const want = this.wantsToRun(e, slots);
-        if (want && !e.running && !queued.has(e)) {
-          // Downloads jump the queue of seeds waiting for their background start.
-          if (e.record.complete) this.startQueue.push(e);
-          else this.startQueue.unshift(e);
-        } else if (!want && e.running) void stopEntry(this.ctx, e);
-      }
-      this.startQueue = this.startQueue.filter((e) => this.entries.has(e.id) && !e.moving && !e.rechecking && this.wantsToRun(e, slots) && !e.running);
-    } finally {
-      this.planning = false;
-    }
-    this.drainStarts();
-  }
-
-  private drainStarts(): void {
-    const max = this.o.startConcurrency ?? 16;
-    while (this.starters < max && this.startQueue.length > 0 && !this.closed) {
-      const e = this.startQueue.shift()!;
-      if (e.running) continue;
-      this.starters++;
-      void startEntry(this.ctx, e).finally(() => {
-        this.starters--;
-        this.drainStarts();
-      });
-    }
-    if (this.starters === 0 && this.startQueue.length === 0 && this.onIdle) {
-      this.onIdle();
-      this.onIdle = undefined;
-    }
-  }
-
-  private async ensureRunning(e: TorrentEntry): Promise<void> {
-    if (e.record.paused) throw new ServiceError(409, 'the torrent is paused');
-    if (e.error !== undefined) throw new ServiceError(409, `the torrent failed: ${e.error}`);
-    if (!e.running) {
-      e.forced = true;
-      this.startQueue = this.startQueue.filter((q) => q !== e);
-      await startEntry(this.ctx, e);
-    }
-    await e.starting;
   }
 
   private changed(e: TorrentEntry): void {
@@ -497,34 +422,18 @@ export class DaemonService implements TorrentService {
     this.requestPlan();
   }
 
-  /** Plans once soon, however many changes ask for it meanwhile. */
   private requestPlan(): void {
-    if (this.planTimer || this.closed) return;
-    this.planTimer = this.o.runtime.clock.setTimer(0, () => {
-      this.planTimer = undefined;
-      this.plan();
-    });
+    this.queue.requestPlan();
+  }
+
+  private plan(): void {
+    if (!this.closed) this.queue.plan();
   }
 
   // --- DHT, ticking, events --------------------------------------------------------------
 
   private syncDht(): void {
-    const want = this.current.dht && this.o.dhtBootstrap !== false;
-    if (want && !this.dhtNode && !this.dhtStarting) {
-      const host = this.o.listen?.host ?? '0.0.0.0';
-      this.dhtStarting = startDhtNode({ runtime: this.o.runtime, host, bootstrap: this.o.dhtBootstrap || [] }).then((dht) => {
-        this.dhtStarting = undefined;
-        if (!dht) return void this.ctx.log('DHT: could not start (no bootstrap address resolved, or the UDP port could not be bound); running without it');
-        if (this.closed || !this.current.dht) return dht.close();
-        this.dhtNode = dht;
-        void dht.bootstrap().then((n) => {
-          if (n === 0 && this.dhtNode === dht) this.ctx.log('DHT: bootstrap reached no node (no network, or the bootstrap nodes do not answer)');
-        }, (e: unknown) => this.ctx.log(`DHT: bootstrap failed: ${e instanceof Error ? e.message : String(e)}`));
-      });
-    } else if (!want && this.dhtNode) {
-      this.dhtNode.close();
-      this.dhtNode = undefined;
-    }
+    this.dht.sync(this.current.dht);
   }
 
   private scheduleTick(): void {
@@ -574,16 +483,11 @@ export class DaemonService implements TorrentService {
   /** Counts seeding time and takes the seeding-limit action on torrents that reached one. */
   private checkSeedLimits(now: number): void {
     const s = this.current;
-    for (const e of this.entries.values()) {
-      e.countSeeding(now);
-      if (!e.swarm || !e.record.complete || e.record.paused || e.moving || e.rechecking) continue;
-      const sum = e.summary(now);
-      const why = reachedSeedLimit(e.record, sum.uploaded, sum.downloaded, s);
-      if (!why) continue;
+    enforceSeedLimits(this.entries.values(), s, now, (e, why) => {
       this.ctx.log(`torrent ${e.id} (${e.record.name}): ${why}; ${s.seedLimitAction === 'remove' ? 'removing it (data kept)' : 'pausing it'}`);
       const act = s.seedLimitAction === 'remove' ? this.remove(e.id, { deleteData: false }) : this.pause(e.id);
       void act.catch((err: unknown) => this.ctx.log(`torrent ${e.id}: seeding limit action failed: ${(err as Error).message}`));
-    }
+    });
   }
 
   private syncPortMapping(): void {
