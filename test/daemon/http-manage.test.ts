@@ -6,7 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -162,6 +162,25 @@ describe('HTTP API: managing torrents over the real service', { timeout: 120_000
     assert.equal((await h.request('POST', `/api/torrents/${id}/resume`)).status, 204);
     await waitFor('seeding again from the old place', async () => (await details(id)).state === 'seeding');
     assert.equal((await h.request('POST', `/api/torrents/${id}/move`, { body: { savePath: 'relative/dir' } })).status, 400);
+  });
+
+  it('moves across file systems by copying, deleting the originals once all are copied', async (t) => {
+    const shm = '/dev/shm';
+    if (!existsSync(shm) || statSync(shm).dev === statSync(base).dev) return t.skip('no second file system (tmpfs /dev/shm) here');
+    const { id, dir } = await addSeed('crossfs', [{ path: 'one.bin', length: 30_000 }, { path: 'two.bin', length: 20_000 }]);
+    const dest = mkdtempSync(join(shm, 'shoal-move-'));
+    try {
+      assert.equal((await h.request('POST', `/api/torrents/${id}/move`, { body: { savePath: dest } })).status, 202);
+      const d = await waitFor('seeding from the other file system', async () => {
+        const x = await details(id);
+        return x.state === 'seeding' && x.savePath === dest ? x : undefined;
+      });
+      assert.equal(d.progress, 1);
+      assert.ok(existsSync(join(dest, 'crossfs', 'two.bin')) && !existsSync(join(dir, 'crossfs')));
+      assert.equal((await h.request('DELETE', `/api/torrents/${id}?deleteData=1`)).status, 204);
+    } finally {
+      rmSync(dest, { recursive: true, force: true });
+    }
   });
 
   it('renames a file on disk and keeps seeding it; refuses unsafe paths', async () => {
