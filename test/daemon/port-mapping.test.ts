@@ -53,6 +53,20 @@ describe('daemon port mapping', () => {
     await pm.close();
   });
 
+  it('ends with one live mapping after the setting flips off and on while the first start is still binding', async () => {
+    const { sockets, pm } = setup();
+    pm.sync(true, '0.0.0.0', 6881);
+    pm.sync(false, '0.0.0.0', 6881);
+    pm.sync(true, '0.0.0.0', 6881);
+    pm.sync(true, '0.0.0.0', 6881); // the same wish again: nothing new
+    await flush();
+    assert.equal(sockets.length, 4);
+    assert.equal(sockets.filter((s) => s.closed).length, 2, 'the superseded start was undone (its two sockets closed), the last one lives');
+    assert.deepEqual(pm.info().mappings.map((m) => m.state), ['pending', 'pending']);
+    await pm.close();
+    assert.ok(sockets.every((s) => s.closed));
+  });
+
   it('never maps a listener on loopback or another address, nor without a gateway', async () => {
     for (const [host, gw, why] of [['127.0.0.1', GW, /cannot forward/], ['10.77.0.2', GW, /cannot forward/], ['0.0.0.0', null, /no default gateway/]] as const) {
       const { sockets, pm } = setup(gw);

@@ -22,6 +22,10 @@ export class DaemonPortMapping {
   private manager: NatManager | undefined;
   private starting: Promise<void> | undefined;
   private port = 0;
+  /** What is mapped (host:port), or undefined; a `sync` with the same wish changes nothing. */
+  private target: string | undefined;
+  /** Bumped by every change: a start that finishes after a newer change is undone. */
+  private generation = 0;
   /** Why nothing is mapped while the setting is on (no gateway, a loopback listener). */
   private offReason: string | undefined = 'port mapping is off';
   private closed = false;
@@ -31,16 +35,18 @@ export class DaemonPortMapping {
   /** Starts or stops mapping to match the setting; returns at once. */
   sync(enabled: boolean, host: string, port: number): void {
     this.port = port;
-    if (!enabled || this.closed) {
-      this.offReason = 'port mapping is off';
-      void this.stop();
-      return;
-    }
-    if (this.manager || this.starting) return;
-    const gw = this.d.findGateway();
-    if (port === 0) return void (this.offReason = 'no peer port');
-    if (!mappable(host, gw)) {
-      this.offReason = gw ? `the peer port listens on ${host}, which the router cannot forward to` : 'no default gateway';
+    const gw = enabled && !this.closed && port !== 0 ? this.d.findGateway() : undefined;
+    const want = gw !== undefined && mappable(host, gw);
+    const target = want ? `${host}:${port}` : undefined;
+    if (target !== undefined && target === this.target) return;
+    this.target = target;
+    const generation = ++this.generation;
+    const old = this.manager;
+    this.manager = undefined;
+    void old?.stop();
+    if (!want || gw === undefined) {
+      this.offReason = !enabled || this.closed ? 'port mapping is off' : port === 0 ? 'no peer port'
+        : gw ? `the peer port listens on ${host}, which the router cannot forward to` : 'no default gateway';
       return;
     }
     this.offReason = undefined;
@@ -52,11 +58,13 @@ export class DaemonPortMapping {
         }
       },
     }).then(async (m) => {
-      if (this.closed || this.offReason !== undefined) await m.stop();
+      if (generation !== this.generation) await m.stop(); // changed (or closed) meanwhile
       else this.manager = m;
     }, (e: unknown) => {
-      this.offReason = `port mapping could not start: ${(e as Error).message}`;
-    }).finally(() => (this.starting = undefined));
+      if (generation === this.generation) this.offReason = `port mapping could not start: ${(e as Error).message}`;
+    }).finally(() => {
+      if (generation === this.generation) this.starting = undefined;
+    });
   }
 
   info(): NatInfo {
@@ -68,16 +76,18 @@ export class DaemonPortMapping {
     return { externalAddress: status.externalAddress ?? null, mappings: status.mappings.map(mappingInfo) };
   }
 
-  async stop(): Promise<void> {
-    await this.starting;
+  /** Stops mapping (the router is told to delete the mappings, 5 s at most). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.generation++;
+    this.target = undefined;
+    this.offReason = 'port mapping is off';
+    const starting = this.starting;
+    this.starting = undefined;
+    await starting;
     const m = this.manager;
     this.manager = undefined;
     await m?.stop();
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.stop();
   }
 }
 
