@@ -3,7 +3,7 @@
  * session settings and lifetime statistics. Layout (docs/daemon.md):
  *
  *   torrents.json      snapshot: every torrent record and the lifetime totals (atomic writes)
- *   torrents.log       journal since the snapshot: one JSON line per change, fsynced per append
+ *   torrents.log       journal since the snapshot: one JSON line per change, fsynced per (group) commit
  *   meta/<id>.torrent  a torrent's metainfo (written before its record, kept until removal)
  *   settings.json      session settings (atomic writes)
  *   resume/            per-torrent resume data (the session's, see session.ts)
