@@ -84,6 +84,8 @@ export function registerTracker(program: Command): void {
 export interface SwarmAnnouncer {
   /** Announce `completed` (only when the swarm started incomplete). */
   completed(): void;
+  /** Announce now (a regular announce, no event). */
+  announceNow(): void;
   /** Announce `stopped` (bounded by `stopDeadlineMs`), stop re-announcing and cancel whatever is in flight. */
   stop(): Promise<void>;
 }
@@ -139,6 +141,7 @@ export function startSwarmAnnouncer(o: SwarmAnnouncerOptions): SwarmAnnouncer | 
   });
   announcer.start();
   return {
+    announceNow: () => announcer.announceNow(),
     completed: () => {
       if (!startedIncomplete || sentCompleted) return;
       sentCompleted = true;

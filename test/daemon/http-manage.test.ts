@@ -18,15 +18,19 @@ import { startHarnessFor, type Harness } from './http-harness.js';
 import { hex, makeTorrent, startSeeder, startService, waitFor } from './service-helpers.js';
 
 /** An HTTP tracker on loopback that counts announces and answers with fixed swarm counts (BEP 3, compact peers). */
-async function countingTracker(host: string): Promise<{ url: string; announces: () => number; close: () => Promise<void> }> {
+async function countingTracker(host: string): Promise<{ url: string; announces: () => number; events: string[]; close: () => Promise<void> }> {
   let n = 0;
+  const events: string[] = [];
   const server: Server = createServer((req, res) => {
-    if (req.url?.startsWith('/announce')) n++;
+    if (req.url?.startsWith('/announce')) {
+      n++;
+      events.push(new URL(req.url, 'http://x').searchParams.get('event') ?? '');
+    }
     res.end('d8:completei7e10:incompletei3e8:intervali1800e5:peers0:e');
   });
   await new Promise<void>((r) => server.listen(0, host, r));
   const port = (server.address() as AddressInfo).port;
-  return { url: `http://${host}:${port}/announce`, announces: () => n, close: () => new Promise((r) => server.close(() => r())) };
+  return { url: `http://${host}:${port}/announce`, announces: () => n, events, close: () => new Promise((r) => server.close(() => r())) };
 }
 
 describe('HTTP API: managing torrents over the real service', { timeout: 120_000 }, () => {
@@ -82,6 +86,7 @@ describe('HTTP API: managing torrents over the real service', { timeout: 120_000
       const before = tracker.announces();
       assert.equal((await h.request('POST', `/api/torrents/${id}/reannounce`)).status, 202);
       await waitFor('an announce after the reannounce', () => tracker.announces() > before);
+      assert.deepEqual(tracker.events.slice(before), [''], 'a regular announce: no stopped/started pair');
 
       // The object form; bad lists are refused whole and change nothing.
       assert.equal((await h.request('PUT', `/api/torrents/${id}/trackers`, { body: { trackers: [[tracker.url]] } })).status, 200);

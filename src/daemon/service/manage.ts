@@ -16,7 +16,7 @@ import { startEntry, stopEntry, type RunContext } from './runner.js';
 import { prepareSavePath } from './save-path.js';
 import { MAX_SEED_RATIO, MAX_SEED_TIME_S } from './settings.js';
 import type { TorrentEntry } from './torrent-entry.js';
-import { checkTiers, resetTrackerStatus, restartAnnouncer, tiersOf } from './trackers.js';
+import { announceNow, checkTiers, resetTrackerStatus, restartAnnouncer, tiersOf } from './trackers.js';
 
 export interface ManageHost {
   readonly ctx: RunContext;
@@ -86,7 +86,7 @@ export function recheck(h: ManageHost, id: string): void {
 export function reannounce(h: ManageHost, id: string): void {
   const e = h.get(id);
   if (!e.swarm) throw new ServiceError(409, `the torrent is not running (${e.state}); resume it first`);
-  void restartAnnouncer(h.ctx, e);
+  announceNow(h.ctx, e);
   h.dhtNow(e);
 }
 

@@ -75,6 +75,14 @@ export async function restartAnnouncer(ctx: RunContext, entry: TorrentEntry): Pr
   startAnnouncer(ctx, entry, tiersOf(entry, entry.torrent, undefined));
 }
 
+/** A reannounce: the running announcer announces now (a regular announce, as qBittorrent's "force reannounce"); one is started if there is none. */
+export function announceNow(ctx: RunContext, entry: TorrentEntry): void {
+  if (!entry.swarm) return;
+  if (!entry.announcer) return startAnnouncer(ctx, entry, tiersOf(entry, entry.torrent, undefined));
+  for (const t of entry.trackers.values()) t.status = 'updating';
+  entry.announcer.announceNow();
+}
+
 export function onAnnouncerEvent(ctx: RunContext, entry: TorrentEntry, e: AnnouncerEvent): void {
   if (e.type === 'all-failed') return;
   const t = entry.trackers.get(e.url) ?? { tier: 0, status: 'idle' as const };
