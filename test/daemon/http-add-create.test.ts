@@ -124,6 +124,15 @@ describe('HTTP API: add by URL, create, stream URLs, bulk', { timeout: 120_000 }
     }
   });
 
+  it('creates at most two torrents at once; a third meanwhile is a 409', async () => {
+    const big = join(base, 'made-big');
+    mkdirSync(big, { recursive: true });
+    writeFileSync(join(big, 'a.bin'), payload(24 * 1024 * 1024, 9));
+    const answers = await Promise.all([0, 1, 2].map(() => h.request('POST', '/api/create', { body: { path: big } })));
+    assert.deepEqual(answers.map((r) => r.status).sort(), [201, 201, 409], answers.map((r) => r.body.toString().slice(0, 120)).join(' | '));
+    assert.equal((await h.request('POST', '/api/create', { body: { path: big } })).status, 201, 'free again afterwards');
+  });
+
   it('gives a stream URL that needs no token, for one file, until it expires', async () => {
     const { torrent, bytes } = await makeTorrent(join(base, 'stream-src'), 'clip', [{ path: 'a.mp4', length: 50_000 }, { path: 'b.mp4', length: 10_000 }]);
     const id = hex(torrent);

@@ -12,6 +12,9 @@ import { checkTiers } from './trackers.js';
 
 /** Longest comment accepted. */
 export const MAX_COMMENT_LENGTH = 4096;
+/** Torrents being created at once in this process (each hashes on up to 4 worker threads); another is a 409 meanwhile. */
+export const MAX_CONCURRENT_CREATES = 2;
+let running = 0;
 
 export async function createFromPath(input: CreateTorrentInput, o: {
   readonly nowSeconds: number;
@@ -20,6 +23,16 @@ export async function createFromPath(input: CreateTorrentInput, o: {
   const path = input.path;
   if (typeof path !== 'string' || !isAbsolute(path) || path.includes('\0')) throw new ServiceError(400, 'path must be an absolute path');
   const full = resolve(path);
+  if (running >= MAX_CONCURRENT_CREATES) throw new ServiceError(409, `${MAX_CONCURRENT_CREATES} torrents are being created already; try again when one is done`);
+  running++;
+  try {
+    return await create(input, full, o);
+  } finally {
+    running--;
+  }
+}
+
+async function create(input: CreateTorrentInput, full: string, o: Parameters<typeof createFromPath>[1]): Promise<CreatedTorrent> {
   try {
     await stat(full);
   } catch (e) {
