@@ -6,7 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -51,6 +51,7 @@ describe('HTTP API: add by URL, create, stream URLs, bulk', { timeout: 120_000 }
     await h?.close();
     await h?.service.close();
     runtime.close();
+    rmSync(base, { recursive: true, force: true });
   });
 
   it('adds a torrent from the URL of its .torrent, following up to 3 redirects; clear 4xx otherwise', async () => {

@@ -48,6 +48,7 @@ describe('HTTP API: managing torrents over the real service', { timeout: 120_000
     await h?.close();
     await h?.service.close();
     runtime?.close();
+    rmSync(base, { recursive: true, force: true });
   });
 
   const details = async (id: string): Promise<TorrentDetails> => (await h.request('GET', `/api/torrents/${id}`)).json() as TorrentDetails;

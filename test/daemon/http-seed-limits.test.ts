@@ -5,7 +5,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DaemonService } from '../../src/daemon/service/service.js';
@@ -68,6 +68,7 @@ describe('HTTP API: seeding limits, settings, port mapping status', { timeout: 9
     await h?.close();
     await h?.service.close();
     runtime.close();
+    rmSync(base, { recursive: true, force: true });
   });
 
   const details = async (id: string) => (await h.request('GET', `/api/torrents/${id}`)).json() as TorrentDetails;
