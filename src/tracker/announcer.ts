@@ -7,7 +7,7 @@
  * `AnnounceResponse`. Time and randomness come from the runtime.
  */
 import { isIP } from 'node:net';
-import type { Address, Clock, Random, TimerHandle, Udp } from '../runtime/types.js';
+import type { Address, Clock, HttpClient, Random, TimerHandle, Udp } from '../runtime/types.js';
 import { EMPTY_REASK_FIRST_MS, reaskDelay } from '../util/backoff.js';
 import { TrackerUnreachable } from './errors.js';
 import { httpAnnounce, httpScrape } from './http-client.js';
@@ -38,7 +38,11 @@ export class TrackerClient {
       readonly clock: Clock;
       readonly random: Random;
       readonly udp: Udp;
+      /** The runtime's HTTP client (HTTP trackers are unreachable without one). */
+      readonly http: HttpClient | undefined;
       readonly httpTimeoutMs?: number;
+      /** The local IP HTTP announces leave from (the listen address; default the system's choice). */
+      readonly httpLocalHost?: string;
       readonly udpBaseTimeoutMs?: number;
       readonly udpMaxRetries?: number;
       /** Where the UDP client socket of that address family binds (default 0.0.0.0:0 and [::]:0). */
@@ -67,14 +71,18 @@ export class TrackerClient {
     }
   }
 
+  private httpOptions() {
+    return { clock: this.o.clock, http: this.o.http, timeoutMs: this.o.httpTimeoutMs, signal: this.closing.signal, localHost: this.o.httpLocalHost };
+  }
+
   async announce(url: string, r: AnnounceRequest): Promise<AnnounceResponse> {
-    if (/^https?:\/\//i.test(url)) return httpAnnounce(url, r, { clock: this.o.clock, timeoutMs: this.o.httpTimeoutMs, signal: this.closing.signal });
+    if (/^https?:\/\//i.test(url)) return httpAnnounce(url, r, this.httpOptions());
     if (/^udp:\/\//i.test(url)) return this.overUdp(url, (c) => c.announce(url, r));
     throw new TrackerUnreachable(`unsupported tracker URL: ${url}`);
   }
 
   async scrape(url: string, infoHashes: readonly Uint8Array[]): Promise<ScrapeResponse> {
-    if (/^https?:\/\//i.test(url)) return httpScrape(url, infoHashes, { clock: this.o.clock, timeoutMs: this.o.httpTimeoutMs, signal: this.closing.signal });
+    if (/^https?:\/\//i.test(url)) return httpScrape(url, infoHashes, this.httpOptions());
     if (/^udp:\/\//i.test(url)) return this.overUdp(url, (c) => c.scrape(url, infoHashes));
     throw new TrackerUnreachable(`unsupported tracker URL: ${url}`);
   }

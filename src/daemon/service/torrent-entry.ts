@@ -12,14 +12,15 @@ import { piecePriorities } from '../../swarm/geometry.js';
 import { RateLimiter } from '../../swarm/rate-limit.js';
 import type { Swarm } from '../../swarm/swarm.js';
 import { Bitfield } from '../../util/bitfield.js';
-import type { SwarmAnnouncer } from '../../cli/tracker.js';
+import type { ClientTorrent } from '../../session/client.js';
 import type { FileInfo, TorrentState, TorrentSummary, TrackerInfo } from '../types.js';
 import type { TorrentRecord } from './state-store.js';
 
 export class TorrentEntry {
   torrent: Torrent | undefined;
   swarm: Swarm | undefined;
-  announcer: SwarmAnnouncer | undefined;
+  /** The running torrent's trackers and DHT lookups (`stop()` removes its swarm too). */
+  announcer: ClientTorrent | undefined;
   stopDht: (() => void) | undefined;
   /** Opening storage / checking data (the swarm is not handed over yet). */
   starting: Promise<void> | undefined;

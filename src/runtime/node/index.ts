@@ -10,6 +10,8 @@ import { NodeClock } from './clock.js';
 import { NodeUdp } from './udp.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, NodeStreams } from './streams.js';
 import { ResourceTracker } from './resources.js';
+import { NodeDns } from './dns.js';
+import { NodeHttpClient } from './http.js';
 
 export interface NodeRuntimeOptions {
   /** Seed for `random`; default: 32 random bits from `node:crypto`. */
@@ -25,6 +27,8 @@ export interface NodeRuntime extends Runtime {
   readonly random: SeededRandom;
   readonly udp: NodeUdp;
   readonly stream: NodeStreams;
+  readonly dns: NodeDns;
+  readonly http: NodeHttpClient;
   /** The seed `random` started from. */
   readonly seed: number;
   /** Closes every endpoint, listener and stream this runtime opened and has not closed. */
@@ -39,6 +43,8 @@ export function createNodeRuntime(options: NodeRuntimeOptions = {}): NodeRuntime
     random: new SeededRandom(seed),
     udp: new NodeUdp(tracker),
     stream: new NodeStreams(tracker, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
+    dns: new NodeDns(),
+    http: new NodeHttpClient(),
     seed,
     close: () => tracker.closeAll(),
   };
@@ -47,4 +53,6 @@ export function createNodeRuntime(options: NodeRuntimeOptions = {}): NodeRuntime
 export { NodeClock } from './clock.js';
 export type { NodeClockOptions } from './clock.js';
 export { NodeUdp } from './udp.js';
+export { NodeDns, DEFAULT_DNS_TIMEOUT_MS } from './dns.js';
+export { NodeHttpClient, MAX_REDIRECTS } from './http.js';
 export { NodeStreams, DEFAULT_CONNECT_TIMEOUT_MS } from './streams.js';
