@@ -179,9 +179,23 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-/** Serves HTTP: every request goes to `handler`, whose answer is sent back. */
+export interface HttpServeOptions {
+  /** A request the runtime refused before the handler (malformed, headers too large): counted by the caller. */
+  readonly onBadRequest?: () => void;
+}
+
+/** Serves HTTP: every request goes to `handler`, whose answer is sent back (GET-sized requests; bodies are not read). */
 export interface HttpServe {
-  listen(address: Address, handler: (request: HttpServerRequest) => HttpServerResponse | Promise<HttpServerResponse>): Promise<HttpServer>;
+  /** Rejects with `NetworkError` (`EADDRINUSE`, `EADDRNOTAVAIL`, ...) when it cannot listen there. */
+  listen(address: Address, handler: (request: HttpServerRequest) => HttpServerResponse, options?: HttpServeOptions): Promise<HttpServer>;
+}
+
+/** Small configuration files a server reloads when they change (the tracker's allow-list). */
+export interface WatchedFiles {
+  /** The whole file as UTF-8 text; throws when it cannot be read. */
+  readText(path: string): string;
+  /** Calls `onChange` after each change of the file (polled every `intervalMs`); returns a stop function. */
+  watch(path: string, intervalMs: number, onChange: () => void): () => void;
 }
 
 export interface Runtime {
@@ -193,6 +207,10 @@ export interface Runtime {
   readonly dns?: Dns;
   /** HTTP client (HTTP trackers); a runtime without it cannot reach HTTP trackers. */
   readonly http?: HttpClient;
+  /** HTTP server (the tracker's HTTP front end); a runtime without it serves UDP trackers only. */
+  readonly httpServer?: HttpServe;
+  /** Watched configuration files (the tracker's allow-list). */
+  readonly files?: WatchedFiles;
 }
 
 /**

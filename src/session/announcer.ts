@@ -47,7 +47,7 @@ export function startSwarmAnnouncer(o: SwarmAnnouncerOptions): SwarmAnnouncer | 
   const log = o.logger ?? SILENT_LOGGER;
   const bindHost = announceBindHost(o.host);
   const client = new TrackerClient({
-    clock: o.runtime.clock, random: o.runtime.random, udp: o.runtime.udp, http: o.runtime.http,
+    clock: o.runtime.clock, random: o.runtime.random, udp: o.runtime.udp, dns: o.runtime.dns, http: o.runtime.http,
     httpTimeoutMs: 10_000, udpMaxRetries: 2,
     udpBind: bindHost ? { host: bindHost, port: 0 } : undefined,
     httpLocalHost: bindHost,

@@ -65,7 +65,9 @@ describe('one client on the simulator', () => {
     const sim = new Simulator({ seed: 15, yieldMode: 'every-event' });
     const trackerHost = sim.createHost();
     const tracker = await settle(sim, startTrackerServer({ runtime: trackerHost.runtime, udp: { host: trackerHost.address, port: 6969 }, intervalSeconds: 60 }));
-    const url = `udp://${trackerHost.address}:6969/announce`;
+    // By name: the simulated resolver answers from the simulator's table.
+    sim.setName('tracker.test', trackerHost.address);
+    const url = 'udp://tracker.test:6969/announce';
     const seed = await settle(sim, startPeer(sim, { seed: true, trackers: [url] }));
     const leechers = [];
     for (let i = 0; i < 3; i++) leechers.push(await settle(sim, startPeer(sim, { seed: false, trackers: [url] })));
