@@ -7,7 +7,7 @@
  */
 import type { Dht } from '../dht/dht.js';
 import type { Runtime } from '../runtime/types.js';
-import type { Swarm } from '../swarm/swarm.js';
+import type { PeerSnapshot, Swarm, SwarmStatus } from '../swarm/swarm.js';
 import type { AnnouncerEvent } from '../tracker/announcer.js';
 import { startSwarmAnnouncer, type SwarmAnnouncer } from './announcer.js';
 import { dhtRound, scheduleDhtRounds, startDhtNode } from './dht-peers.js';
@@ -56,6 +56,10 @@ export interface ClientTorrent {
   readonly swarm: Swarm;
   /** The tracker tiers it announces to (own tiers, then the extra ones). */
   readonly tiers: readonly (readonly string[])[];
+  /** A snapshot of the torrent's state (`Swarm.status()`). */
+  status(): SwarmStatus;
+  /** A snapshot of its connected peers (`Swarm.peerList()`). */
+  peers(): PeerSnapshot[];
   /** Tells the trackers it completed (BEP 3 `completed`, once, only if it started incomplete). */
   completed(): void;
   /** Stops looking up and announcing (`stopped`, bounded) and removes the swarm (resume data written). */
@@ -179,6 +183,8 @@ export class Client {
     const handle: ClientTorrent = {
       swarm,
       tiers,
+      status: () => swarm.status(),
+      peers: () => swarm.peerList(),
       completed: () => announcer?.completed(),
       stop: () => {
         stopping ??= (async () => {

@@ -73,7 +73,19 @@ describe('one client on the simulator', () => {
     for (let i = 0; i < 3; i++) leechers.push(await settle(sim, startPeer(sim, { seed: false, trackers: [url] })));
     await sim.run({ until: 60_000 });
     for (const l of leechers) assert.ok(l.completedAt !== undefined, `leecher ${l.host.address} completed`);
-    assert.ok(seed.torrent.swarm.stats().uploaded >= torrent.length, 'the seed uploaded at least one copy');
+    assert.ok(seed.torrent.status().uploaded >= torrent.length, 'the seed uploaded at least one copy');
+    // Upper layers read snapshots: plain copies that changing does not change the swarm.
+    const status = leechers[0].torrent.status();
+    assert.equal(status.ready && status.complete && status.have === torrent.pieceCount, true);
+    assert.equal(status.writeBacklog, 0);
+    const have = leechers[0].torrent.swarm.haveSnapshot()!;
+    have.clear(0);
+    assert.equal(leechers[0].torrent.swarm.hasPiece(0), true, 'clearing a copy leaves the swarm as it was');
+    const peers = leechers[0].torrent.peers();
+    assert.ok(peers.length >= 1 && peers.every((p) => typeof p.address === 'string' && p.piecesHave <= torrent.pieceCount));
+    const withId = peers.find((p) => p.peerId)!;
+    withId.peerId!.fill(0);
+    assert.notDeepEqual(leechers[0].torrent.peers().find((p) => p.address === withId.address)?.peerId, withId.peerId, 'the peer id is a copy');
     // Storage came from the injected factory, for the one torrent, under the absolute download dir.
     assert.deepEqual(leechers[0].opened.map((r) => [r.torrent.name, r.downloadDir]), [[torrent.name, '/data']]);
     assert.equal(leechers[0].client.session.openFiles, 0, 'no file was opened');

@@ -70,8 +70,9 @@ export async function startEntry(ctx: RunContext, entry: TorrentEntry): Promise<
     entry.swarm = swarm;
     entry.folded = { downloaded: 0, uploaded: 0 };
     entry.error = undefined;
-    if (entry.record.priorities && swarm.picker) swarm.setFilePriorities(entry.record.priorities);
-    if (entry.record.complete && swarm.picker && !swarm.picker.done) {
+    const status = swarm.status();
+    if (entry.record.priorities && status.ready) swarm.setFilePriorities(entry.record.priorities);
+    if (entry.record.complete && status.ready && !swarm.status().complete) {
       // The data changed on disk since it completed (the start-up check found pieces missing):
       // it downloads again instead of showing "seeding" with pieces missing.
       entry.record.complete = false;
@@ -189,7 +190,7 @@ function onSwarmEvent(ctx: RunContext, entry: TorrentEntry, e: SwarmEvent): void
     }
     case 'ready':
       // A magnet's torrent just became known: apply the priorities set meanwhile.
-      if (r.priorities && entry.swarm?.picker) entry.swarm.setFilePriorities(r.priorities);
+      if (r.priorities && entry.swarm?.status().ready) entry.swarm.setFilePriorities(r.priorities);
       return;
     case 'piece-verified':
       entry.pieceVerified(e.piece);

@@ -242,10 +242,9 @@ export class DaemonService implements TorrentService {
       next[index] = priority;
     }
     e.record.priorities = next;
-    const picker = e.swarm?.picker;
-    if (e.swarm && picker) {
+    if (e.swarm?.status().ready) {
       e.swarm.setFilePriorities(next);
-      if (e.record.complete && !picker.done) e.record.complete = false; // a skipped file is wanted again
+      if (e.record.complete && !e.swarm.status().complete) e.record.complete = false; // a skipped file is wanted again
     }
     void this.store.put(e.record).catch(() => undefined);
     e.touch();
@@ -300,7 +299,7 @@ export class DaemonService implements TorrentService {
 
   /** The running swarm's storage counters (pieces hashed, disk reads); undefined while it does not run. For tests and diagnostics. */
   storageStats(id: TorrentId): StorageStats | undefined {
-    return this.get(id).swarm?.storage?.stats();
+    return this.get(id).swarm?.status().storage;
   }
 
   /** Stops every swarm (resume data written clean), snapshots the state, closes the port. */
