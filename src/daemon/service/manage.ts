@@ -86,7 +86,7 @@ export function recheck(h: ManageHost, id: string): void {
 export function reannounce(h: ManageHost, id: string): void {
   const e = h.get(id);
   if (!e.swarm) throw new ServiceError(409, `the torrent is not running (${e.state}); resume it first`);
-  announceNow(h.ctx, e);
+  announceNow(e);
   h.dhtNow(e);
 }
 
@@ -100,7 +100,7 @@ export async function setTrackers(h: ManageHost, id: string, tiers: unknown): Pr
   const checked = checkTiers(tiers);
   e.record.trackers = checked;
   await h.ctx.store.put(e.record);
-  if (e.swarm) void restartAnnouncer(h.ctx, e);
+  if (e.swarm) void restartAnnouncer(e);
   else resetTrackerStatus(e, checked, 'idle');
   return checked;
 }

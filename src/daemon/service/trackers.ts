@@ -5,7 +5,6 @@
  */
 import type { Magnet } from '../../metainfo/magnet.js';
 import type { Torrent } from '../../metainfo/torrent.js';
-import { startSwarmAnnouncer } from '../../cli/tracker.js';
 import type { AnnouncerEvent } from '../../tracker/announcer.js';
 import { ServiceError, type TrackerTiers } from '../types.js';
 import type { RunContext } from './runner.js';
@@ -57,30 +56,21 @@ export function resetTrackerStatus(entry: TorrentEntry, tiers: TrackerTiers, sta
   }
 }
 
-/** Starts announcing the running swarm to `tiers` (a `started` announce at once). */
-export function startAnnouncer(ctx: RunContext, entry: TorrentEntry, tiers: TrackerTiers): void {
-  const swarm = entry.swarm;
-  if (!swarm) return;
+/** Announces to the tiers in force from now on (a new list): `stopped` to the old trackers, `started` to the new. */
+export async function restartAnnouncer(entry: TorrentEntry): Promise<void> {
+  const handle = entry.announcer;
+  if (!handle) return;
+  const tiers = tiersOf(entry, entry.torrent, undefined);
   resetTrackerStatus(entry, tiers, 'updating');
-  const port = ctx.session.listenAddress?.port ?? 0;
-  entry.announcer = startSwarmAnnouncer({ runtime: ctx.runtime, swarm, peerId: ctx.session.peerId, host: ctx.listenHost, port, tiers, onEvent: (e) => onAnnouncerEvent(ctx, entry, e) });
+  await handle.setTrackers(tiers);
 }
 
-/** Stops the announcer (a `stopped` announce, bounded) and starts one on the tiers in force: a reannounce now, or a new list taking effect. */
-export async function restartAnnouncer(ctx: RunContext, entry: TorrentEntry): Promise<void> {
-  const old = entry.announcer;
-  entry.announcer = undefined;
-  await old?.stop();
-  if (!entry.swarm || entry.announcer) return; // stopped meanwhile, or another restart won
-  startAnnouncer(ctx, entry, tiersOf(entry, entry.torrent, undefined));
-}
-
-/** A reannounce: the running announcer announces now (a regular announce, as qBittorrent's "force reannounce"); one is started if there is none. */
-export function announceNow(ctx: RunContext, entry: TorrentEntry): void {
-  if (!entry.swarm) return;
-  if (!entry.announcer) return startAnnouncer(ctx, entry, tiersOf(entry, entry.torrent, undefined));
+/** A reannounce: a regular announce now, as qBittorrent's "force reannounce". */
+export function announceNow(entry: TorrentEntry): void {
+  const handle = entry.announcer;
+  if (!handle) return;
   for (const t of entry.trackers.values()) t.status = 'updating';
-  entry.announcer.announceNow();
+  handle.announceNow();
 }
 
 export function onAnnouncerEvent(ctx: RunContext, entry: TorrentEntry, e: AnnouncerEvent): void {
