@@ -16,7 +16,7 @@ import { ExternalIpVoter, isCompliantNodeId, isExemptIp, compliantNodeId } from 
 import { answerQuery, type ServerContext } from './handlers.js';
 import { ItemStore } from './items.js';
 import { idFromBytes, idToBytes, randomId, randomIdInBucket, type NodeId } from './node-id.js';
-import { DEFAULT_CLIENT, DHT_DEFAULTS, type DhtEvent, type DhtNodeOptions } from './options.js';
+import { DEFAULT_CLIENT, DHT_DEFAULTS, type Bep42Mode, type DhtEvent, type DhtNodeOptions } from './options.js';
 import { PeerStore } from './peer-store.js';
 import { RateLimiter } from './rate-limiter.js';
 import { RoutingTable, type RoutingNode } from './routing-table.js';
@@ -328,6 +328,7 @@ export class DhtNode implements ServerContext, LookupHost {
   }
 
   private acceptId(id: NodeId, at: Address | Contact): boolean {
+    if (this.options.acceptNodeId !== undefined && !this.options.acceptNodeId(idToBytes(id))) return false;
     return this.enforce !== 'require' || isCompliantNodeId(id, 'host' in at ? at.host : at.address.host);
   }
 
@@ -337,7 +338,7 @@ export class DhtNode implements ServerContext, LookupHost {
       k: opts.k ?? DHT_DEFAULTS.k,
       extendedBuckets: opts.extendedBuckets ?? DHT_DEFAULTS.extendedBuckets,
       unverifiedFill: opts.unverifiedFill,
-      accept: this.enforce === 'require' ? (i, a) => isCompliantNodeId(i, a.host) : undefined,
+      accept: tableAdmission(this.enforce, opts.acceptNodeId),
       prefer: this.enforce === 'prefer' ? (i, a) => isCompliantNodeId(i, a.host) : undefined,
     });
   }
@@ -428,6 +429,13 @@ export class DhtNode implements ServerContext, LookupHost {
     const every = this.options.maintenanceIntervalMs ?? DHT_DEFAULTS.maintenanceIntervalMs;
     this.timer = this.clock.setTimer(every, () => this.tick());
   }
+}
+
+/** The routing table's admission check: BEP 42 in `require` mode and the caller's own id check, either or both. */
+function tableAdmission(enforce: Bep42Mode, acceptNodeId: ((id: Uint8Array) => boolean) | undefined): ((id: NodeId, a: Address) => boolean) | undefined {
+  const bep42 = enforce === 'require';
+  if (!bep42 && acceptNodeId === undefined) return undefined;
+  return (id, a) => (acceptNodeId === undefined || acceptNodeId(idToBytes(id))) && (!bep42 || isCompliantNodeId(id, a.host));
 }
 
 export { KRPC_ERROR };

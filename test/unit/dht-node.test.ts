@@ -255,6 +255,22 @@ describe('DhtNode', () => {
     node.receive(encodeResponse(q2.msg.t, randomId(new SeededRandom(4)), {}), local);
     assert.equal(node.table.size, 1, 'private addresses are exempt');
   });
+
+  it('keeps out of its table, and out of lookups, ids its acceptNodeId check rejects (crypto-puzzle ids)', () => {
+    const r = new SeededRandom(5);
+    const good = { id: randomId(r), address: { host: '10.2.0.1', port: 6881 } };
+    const bad = { id: randomId(r), address: { host: '10.2.0.2', port: 6881 } };
+    const { node, socket } = setup({ acceptNodeId: (id) => idFromBytes(id) === good.id });
+    for (const p of [good, bad]) {
+      node.query(p.address, { q: 'ping' });
+      const [q] = socket.take();
+      node.receive(encodeResponse(q.msg.t, p.id, {}), p.address);
+    }
+    assert.ok(node.table.get(good.id));
+    assert.equal(node.table.get(bad.id), undefined);
+    assert.equal(node.acceptContact(bad), false, 'a reply naming it does not make it a lookup candidate');
+    assert.equal(node.acceptContact(good), true);
+  });
 });
 
 describe('PeerStore', () => {
