@@ -98,6 +98,8 @@ export class DhtNode implements ServerContext, LookupHost {
   private closed = false;
   /** True while a bootstrap runs. */
   bootstrapping = false;
+  /** When a well-formed message last arrived (any sender): timeouts count against nodes only if something did since. */
+  private lastHeardAt = Number.NEGATIVE_INFINITY;
 
   /**
    * `pair`: BEP 32 dual stack. The new node (on the other address family's socket) shares
@@ -123,8 +125,13 @@ export class DhtNode implements ServerContext, LookupHost {
     this.voter = new ExternalIpVoter({ minVotes: options.bep42?.minVotes });
     this.table = this.newTable(this.id, now);
     this.rpc = new Transactions(this.clock, this.random, options.rpc);
-    this.rpc.onNodeTimeout = (id, address) => {
+    this.rpc.onNodeTimeout = (id, address, sentAt) => {
       this.stats.timeouts++;
+      // Nothing at all arrived since we asked: our own network is likely down (a laptop
+      // offline, a NAT mapping lost), so the timeout says nothing about the node. Counting it
+      // would empty the table while we are cut off (bucket refreshes keep timing out) and
+      // leave nothing to rejoin from (`shoal sim churn`: lookups with no seed at all).
+      if (this.lastHeardAt < sentAt) return;
       this.table.failed(id, address);
     };
     this.envelope = { readOnly: this.readOnly, client: options.client ?? DEFAULT_CLIENT };
@@ -204,6 +211,7 @@ export class DhtNode implements ServerContext, LookupHost {
       this.stats.malformed++;
       return;
     }
+    this.lastHeardAt = this.clock.now();
     if (msg.kind === 'query') {
       this.onQuery(msg, from);
       return;
