@@ -13,7 +13,7 @@ import { wrapInfo } from '../swarm/metadata-exchange.js';
 import { startDhtPeers, type DhtPeerSource } from './dht-peers.js';
 import { startCliPortMapping } from './port-mapping.js';
 import type { Swarm, SwarmEvent } from '../swarm/swarm.js';
-import { addEncryptionOption, collect, defaultStateDir, parseEncryption, parseHostPort } from './net-args.js';
+import { addEncryptionOption, addUnchokeSlotsOption, collect, defaultStateDir, parseEncryption, parseHostPort, parseUnchokeSlots } from './net-args.js';
 import type { EncryptionOptions } from '../transport/mse/index.js';
 import { formatBytes } from './output.js';
 import { startSwarmAnnouncer, type SwarmAnnouncer } from './tracker.js';
@@ -36,6 +36,7 @@ interface GetFlags {
   /** commander's --no-port-mapping sets portMapping to false. */
   portMapping: boolean;
   encryption?: string;
+  unchokeSlots?: string;
 }
 
 export function registerGet(program: Command): void {
@@ -53,9 +54,10 @@ export function registerGet(program: Command): void {
     .option('--utp', 'also use uTP (BEP 29): dial uTP first, then TCP; accept both on the listen port')
     .option('--no-port-mapping', 'do not ask the router for a port mapping (PCP, NAT-PMP, UPnP)')
     .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)');
-  addEncryptionOption(cmd)
+  addUnchokeSlotsOption(addEncryptionOption(cmd))
     .action(async (arg: string, flags: GetFlags) => {
       const encryption = parseEncryption(flags.encryption);
+      const unchokeSlots = parseUnchokeSlots(flags.unchokeSlots);
       const source = readSource(arg);
       await runSwarm({
         source,
@@ -71,6 +73,7 @@ export function registerGet(program: Command): void {
         utp: flags.utp === true,
         noPortMapping: flags.portMapping === false,
         encryption,
+        unchokeSlots,
       });
     });
 }
@@ -111,6 +114,8 @@ export interface RunSwarmOptions {
   noPortMapping?: boolean;
   /** `--encryption` (default: the session's, `prefer`). */
   encryption?: EncryptionOptions;
+  /** `--unchoke-slots` (default: the session's, 8). */
+  unchokeSlots?: number | 'auto';
   /** `seed`: the data must already be there (checked up front), and the exit wording is seed's. Default `get`. */
   mode?: 'get' | 'seed';
 }
@@ -124,7 +129,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   const node = createNodeRuntime();
   const utp = o.utp ? withUtp(node) : undefined;
   const runtime = utp?.runtime ?? node;
-  const session = await Session.create({ runtime, stateDir: o.stateDir, listen: o.listen, encryption: o.encryption });
+  const session = await Session.create({ runtime, stateDir: o.stateDir, listen: o.listen, encryption: o.encryption, unchokeSlots: o.unchokeSlots });
   const status = new StatusLine();
   let swarm: Swarm | undefined;
   let finish: (code: number) => void = () => undefined;
