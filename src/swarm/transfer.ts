@@ -38,6 +38,12 @@ export interface TransferContext {
   readonly maxQueuedUploadBytes: number;
   /** Asks to be called back (refills and queued uploads) once the limits allow more, `ms` from now. */
   wakeAfter(ms: number): void;
+  /** Bytes of blocks we keep requested from all peers together (`SwarmOptions.maxRequestedBytes`). */
+  readonly maxRequestedBytes: number;
+  /** Peers we may request from now (interested, unchoked by them): they share that budget when it binds. */
+  readonly requestingPeers: number;
+  /** Peers under their share that found no room under `maxRequestedBytes`: they get the next freed blocks, in order. */
+  readonly requestWaiting: Set<PeerSession>;
 }
 
 /** Seconds of data at the peer's current rate we keep requested (libtorrent uses 3 s). */
@@ -64,9 +70,11 @@ export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
   if (conn.peerChoking && allowed.size === 0) return;
   const rate = peer.download.rate(ctx.runtime.clock.now());
   const target = peer.snubbed ? 1 : Math.min(MAX_QUEUE, Math.max(MIN_QUEUE, Math.ceil((rate * QUEUE_SECONDS) / BLOCK_LENGTH)));
-  const want = Math.min(target - conn.outstandingRequests.size, conn.requestSlots);
+  let want = Math.min(target - conn.outstandingRequests.size, conn.requestSlots);
   // Refill in batches (a quarter of the queue at a time): one write carries many requests.
   if (want <= 0 || (want < target / 4 && conn.outstandingRequests.size > 0)) return;
+  want = swarmAllowance(ctx, peer, want, picker.requestedBytes, conn.outstandingRequests.size);
+  if (want <= 0) return;
   const limited = ctx.limits.download.length > 0 ? downloadAllowance(ctx, want) : want;
   if (limited <= 0) return;
   const peerHas = conn.peerPieces ?? EMPTY;
@@ -82,6 +90,37 @@ export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
     }
   }
   peer.flush();
+}
+
+/**
+ * Of `want` blocks, how many this peer may add under the swarm-wide cap on bytes requested
+ * (`maxRequestedBytes`): at most its equal share of the cap among the peers we can request
+ * from (so the first peers to connect cannot take it all, and 200 seeders cannot make 200
+ * queues), and no more than the room left. A peer under its share that finds no room waits
+ * for the next blocks freed (`serveWaiting`).
+ */
+function swarmAllowance(ctx: TransferContext, peer: PeerSession, want: number, requestedBytes: number, outstanding: number): number {
+  const capBlocks = Math.max(1, Math.floor(ctx.maxRequestedBytes / BLOCK_LENGTH));
+  const mine = Math.max(1, Math.floor(capBlocks / Math.max(1, ctx.requestingPeers))) - outstanding;
+  if (mine <= 0) return 0; // it refills as its own blocks arrive
+  const room = capBlocks - Math.ceil(requestedBytes / BLOCK_LENGTH);
+  if (room < Math.min(want, mine)) ctx.requestWaiting.add(peer);
+  return Math.min(want, mine, room);
+}
+
+/**
+ * Blocks left room under the swarm-wide cap: peers waiting for it refill, first come first.
+ * Each one served takes at least a block, so this costs O(1) per block freed.
+ */
+function serveWaiting(ctx: TransferContext): void {
+  const picker = ctx.picker;
+  if (!picker || ctx.requestWaiting.size === 0) return;
+  const capBytes = Math.max(BLOCK_LENGTH, ctx.maxRequestedBytes);
+  for (const p of ctx.requestWaiting) {
+    if (capBytes - picker.requestedBytes < BLOCK_LENGTH) return;
+    ctx.requestWaiting.delete(p);
+    fillRequests(ctx, p);
+  }
 }
 
 /** Counts bytes on their way to disk; when the backlog drains below the limit, requests resume. */
@@ -131,6 +170,7 @@ export function handlePieceMessage(ctx: TransferContext, peer: PeerSession, inde
   writes.push(write);
   if (r.pieceComplete) void verify(ctx, index);
   fillRequests(ctx, peer);
+  serveWaiting(ctx);
 }
 
 async function verify(ctx: TransferContext, piece: number): Promise<void> {
