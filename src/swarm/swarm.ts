@@ -383,7 +383,9 @@ export class Swarm implements TransferContext {
         // A peer still handshaking learns of the piece from our bitfield when it completes.
         if (p.conn.state !== 'open') continue;
         p.conn.sendHave(piece);
-        p.flushSoon();
+        // A seed has no use for it (it wants nothing of ours): it rides with our next requests
+        // instead of costing a write of its own per piece (8 seeders: 8 writes per piece).
+        if (!p.isSeed) p.flushSoon();
       }
       void this.recorder?.maybeSave(this.runtime.clock.now());
       this.checkComplete();

@@ -69,11 +69,20 @@ export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
   const allowed = conn.allowedFast;
   if (conn.peerChoking && allowed.size === 0) return;
   const rate = peer.download.rate(ctx.runtime.clock.now());
-  const target = peer.snubbed ? 1 : Math.min(MAX_QUEUE, Math.max(MIN_QUEUE, Math.ceil((rate * QUEUE_SECONDS) / BLOCK_LENGTH)));
+  const capBlocks = Math.max(1, Math.floor(ctx.maxRequestedBytes / BLOCK_LENGTH));
+  // At most an equal share of the swarm-wide cap (`maxRequestedBytes`) among the peers we can
+  // request from: the first peers to connect cannot take it all, nor 200 seeders make 200 queues.
+  const share = Math.max(1, Math.floor(capBlocks / Math.max(1, ctx.requestingPeers)));
+  const target = peer.snubbed ? 1 : Math.min(share, MAX_QUEUE, Math.max(MIN_QUEUE, Math.ceil((rate * QUEUE_SECONDS) / BLOCK_LENGTH)));
   let want = Math.min(target - conn.outstandingRequests.size, conn.requestSlots);
   // Refill in batches (a quarter of the queue at a time): one write carries many requests.
   if (want <= 0 || (want < target / 4 && conn.outstandingRequests.size > 0)) return;
-  want = swarmAllowance(ctx, peer, want, picker.requestedBytes, conn.outstandingRequests.size);
+  const room = capBlocks - Math.ceil(picker.requestedBytes / BLOCK_LENGTH);
+  if (room < want) {
+    // The cap binds: take what room there is, and be first for the next blocks freed.
+    ctx.requestWaiting.add(peer);
+    want = room;
+  }
   if (want <= 0) return;
   const limited = ctx.limits.download.length > 0 ? downloadAllowance(ctx, want) : want;
   if (limited <= 0) return;
@@ -93,24 +102,8 @@ export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
 }
 
 /**
- * Of `want` blocks, how many this peer may add under the swarm-wide cap on bytes requested
- * (`maxRequestedBytes`): at most its equal share of the cap among the peers we can request
- * from (so the first peers to connect cannot take it all, and 200 seeders cannot make 200
- * queues), and no more than the room left. A peer under its share that finds no room waits
- * for the next blocks freed (`serveWaiting`).
- */
-function swarmAllowance(ctx: TransferContext, peer: PeerSession, want: number, requestedBytes: number, outstanding: number): number {
-  const capBlocks = Math.max(1, Math.floor(ctx.maxRequestedBytes / BLOCK_LENGTH));
-  const mine = Math.max(1, Math.floor(capBlocks / Math.max(1, ctx.requestingPeers))) - outstanding;
-  if (mine <= 0) return 0; // it refills as its own blocks arrive
-  const room = capBlocks - Math.ceil(requestedBytes / BLOCK_LENGTH);
-  if (room < Math.min(want, mine)) ctx.requestWaiting.add(peer);
-  return Math.min(want, mine, room);
-}
-
-/**
  * Blocks left room under the swarm-wide cap: peers waiting for it refill, first come first.
- * Each one served takes at least a block, so this costs O(1) per block freed.
+ * A peer is served once per time it was added, so this costs O(1) per block freed.
  */
 function serveWaiting(ctx: TransferContext): void {
   const picker = ctx.picker;
