@@ -22,6 +22,7 @@
 import type { Random } from '../runtime/types.js';
 import { Bitfield } from '../util/bitfield.js';
 import { PieceBands } from './piece-bands.js';
+import { NONE, Partial, RECEIVED, REQUESTED, requestedBytesOf } from './partial-piece.js';
 
 export const BLOCK_LENGTH = 16 * 1024;
 export const MAX_PRIORITY = 7;
@@ -49,22 +50,6 @@ export interface PickContext<P> {
   readonly isSeed?: boolean;
   /** Requests the peer owes us now; end game duplicates go only to a peer with none (default 0). */
   readonly outstanding?: number;
-}
-
-const NONE = 0, REQUESTED = 1, RECEIVED = 2;
-
-/** Book-keeping for a piece being downloaded. */
-class Partial<P> {
-  readonly state: Uint8Array;
-  /** Peers each block is currently requested from (more than one only in end game). */
-  readonly requesters: (P[] | undefined)[];
-  unrequested: number;
-  received = 0;
-  constructor(readonly blocks: number) {
-    this.state = new Uint8Array(blocks);
-    this.requesters = new Array(blocks);
-    this.unrequested = blocks;
-  }
 }
 
 export class PiecePicker<P> {
@@ -398,10 +383,7 @@ export class PiecePicker<P> {
 
   /** A piece's book-keeping goes: its requests still out no longer count as requested. */
   private forgetRequests(piece: number, p: Partial<P>): void {
-    for (let b = 0; b < p.blocks; b++) {
-      const who = p.requesters[b];
-      if (p.state[b] === REQUESTED && who) this.requested -= who.length * this.blockLength(piece, b);
-    }
+    this.requested -= requestedBytesOf(p, (b) => this.blockLength(piece, b));
   }
 
   /** Marks pieces we already have (resume data, a check of existing files). */
