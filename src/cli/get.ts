@@ -12,6 +12,7 @@ import { Session } from '../session/session.js';
 import { wrapInfo } from '../swarm/metadata-exchange.js';
 import { startDhtPeers, type DhtPeerSource } from './dht-peers.js';
 import { startCliPortMapping } from './port-mapping.js';
+import { holepunchLine, startNatWatch } from './nat-watch.js';
 import type { Swarm, SwarmEvent } from '../swarm/swarm.js';
 import { addEncryptionOption, collect, defaultStateDir, parseEncryption, parseHostPort } from './net-args.js';
 import type { EncryptionOptions } from '../transport/mse/index.js';
@@ -124,8 +125,16 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   const node = createNodeRuntime();
   const utp = o.utp ? withUtp(node) : undefined;
   const runtime = utp?.runtime ?? node;
-  const session = await Session.create({ runtime, stateDir: o.stateDir, listen: o.listen, encryption: o.encryption });
   const status = new StatusLine();
+  const verbose = process.argv.includes('--verbose');
+  const logLine = (l: string): void => {
+    status.done();
+    process.stderr.write(`${l}\n`);
+  };
+  const ref: { session?: Session } = {}; // the watch hears of NAT events the session emits while it is built
+  const nat = startNatWatch({ runtime, session: () => ref.session, log: logLine, verbose });
+  const session = await Session.create({ runtime, stateDir: o.stateDir, listen: o.listen, encryption: o.encryption, onNatEvent: (e) => nat.onNatEvent(e) });
+  ref.session = session;
   let swarm: Swarm | undefined;
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((r) => (finish = r));
@@ -138,6 +147,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   const release = async (): Promise<void> => {
     if (released) return;
     released = true;
+    nat.stop();
     await session.close();
     utp?.close();
     node.close();
@@ -150,6 +160,10 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     if (e.type === 'error') {
       failure = e.error;
       finish(1);
+    }
+    if (e.type === 'holepunch') {
+      const line = holepunchLine(e.event, verbose);
+      if (line) logLine(line);
     }
     if (e.type === 'peer-banned') {
       status.done();
@@ -190,14 +204,22 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     for (const p of o.peers) swarm.addPeer(p, 'manual');
     // trackers: announce started / periodic / completed / stopped; peers go to the swarm.
     // Not awaited: resolving the default routers must not hold up peers we already have.
-    const dhtStarting = o.noDht ? undefined : startDhtPeers({ runtime, swarm, host: o.listen.host, port: session.listenAddress?.port ?? o.listen.port, bootstrap: o.dhtBootstrap ?? [] });
+    const dhtStarting = o.noDht ? undefined : startDhtPeers({
+      runtime, swarm, host: o.listen.host, port: session.listenAddress?.port ?? o.listen.port, bootstrap: o.dhtBootstrap ?? [],
+      // BEP 42 `ip` of each reply: a vote with the port the reply saw us at (NAT type).
+      onIpReport: (from, seen) => session.voteExternalAddress({ source: 'dht', reporter: from.host, host: seen.host, port: seen.port, localPort: dhtPeers?.dht.address.port }),
+    });
     void dhtStarting?.then((d) => {
       dhtPeers = d;
+      if (d) nat.attachDht(d.dht, d.bootstrapped);
       sources.dht = d ? 'running' : 'unavailable';
     });
     // Not awaited either: start-up never waits for the router.
-    const natStarting = o.noPortMapping ? undefined : startCliPortMapping(runtime, { listenHost: o.listen.host, port: session.listenAddress?.port ?? o.listen.port, udp: !o.noDht || o.utp === true, log: (l) => { status.done(); process.stderr.write(`${l}\n`); } }).catch(() => undefined);
-    announcer = startSwarmAnnouncer({ runtime, swarm, peerId: session.peerId, host: o.listen.host, port: session.listenAddress?.port ?? o.listen.port, tiers, onEvent: (e) => noteTrackerEvent(sources, e) });
+    const natStarting = o.noPortMapping ? undefined : startCliPortMapping(runtime, { listenHost: o.listen.host, port: session.listenAddress?.port ?? o.listen.port, udp: !o.noDht || o.utp === true, log: logLine, onMapped: (a, p, gw) => nat.onMapped(a, p, gw) }).catch(() => undefined);
+    announcer = startSwarmAnnouncer({ runtime, swarm, peerId: session.peerId, host: o.listen.host, port: session.listenAddress?.port ?? o.listen.port, tiers, onEvent: (e) => {
+      noteTrackerEvent(sources, e);
+      nat.onTrackerEvent(e);
+    } });
     const s = swarm;
     const ticker = setInterval(() => status.update(progressLine(s.stats())), 500);
     const hintMs = seeding ? undefined : peerHintDelayMs();

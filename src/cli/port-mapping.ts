@@ -21,6 +21,8 @@ export async function startCliPortMapping(runtime: Runtime, o: {
   /** Map the UDP port too (the DHT listens there). */
   readonly udp: boolean;
   readonly log: (line: string) => void;
+  /** A port was mapped: the gateway's external address (a vote, docs/nat.md). */
+  readonly onMapped?: (externalAddress: string, externalPort: number, gateway: string) => void;
 }): Promise<NatManager | undefined> {
   const gw = findDefaultGateway();
   if (!mappable(o.listenHost, gw) || o.port === 0) return undefined;
@@ -30,6 +32,7 @@ export async function startCliPortMapping(runtime: Runtime, o: {
     gateway: gw,
     onEvent: (e) => {
       if (e.type === 'mapping' && e.mapping.status === 'mapped' && e.mapping.externalAddress) {
+        if (e.mapping.externalPort !== undefined) o.onMapped?.(e.mapping.externalAddress, e.mapping.externalPort, gw.gateway);
         o.log(`port mapping: ${e.mapping.protocol} ${e.mapping.internalPort} is reachable at ${e.mapping.externalAddress}:${e.mapping.externalPort} (${e.mapping.via})`);
       }
     },

@@ -98,7 +98,8 @@ export class HttpTrackerServer {
       const r = httpQueryToAnnounce(parseQuery(search));
       const out = this.o.core.announce(r, remote, 'both');
       if (!out.ok) this.reply(res, 200, encodeFailure(out.reason));
-      else this.reply(res, 200, encodeAnnounceReply(out.response, r.compact !== false));
+      // `external ip`: where we saw the request from, so a client behind a NAT learns its address.
+      else this.reply(res, 200, encodeAnnounceReply({ ...out.response, externalIp: remote === '' ? undefined : remote }, r.compact !== false));
       return;
     }
     if (path === '/scrape') {
