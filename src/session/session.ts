@@ -21,6 +21,7 @@ import { PeerDialer } from '../swarm/peer-dialer.js';
 import { ExternalAddress, type AddressVote, type ExternalAddressEvent, type ExternalAddressOptions, type ExternalAddressStatus } from '../nat/external-address.js';
 import type { HolepunchOptions } from '../nat/holepunch.js';
 import { DualStreams } from '../transport/dual-streams.js';
+import { HOLEPUNCH_EXTENSIONS } from '../swarm/holepunch.js';
 import { DEFAULT_ENCRYPTION_POLICY, IncomingStream, req2Hash, type EncryptionOptions, type EncryptionPolicy } from '../transport/mse/index.js';
 
 export interface SessionOptions {
@@ -122,6 +123,7 @@ export class Session {
       peerId: this.peerId,
       bans: this.bans,
       options: options.incoming,
+      extensions: options.holepunch === false ? undefined : HOLEPUNCH_EXTENSIONS,
       room: () => this.maxConnections - this.connectionCount(),
       find: (infoHash) => this.byHandshakeHash.get(Buffer.from(infoHash).toString('hex'))
         ?? [...this.swarms].find((sw) => sw.handshakeHashes.some((h) => Buffer.compare(h, infoHash) === 0)),

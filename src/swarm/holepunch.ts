@@ -9,9 +9,12 @@ import { Holepunch, type HolepunchEvent, type HolepunchOptions } from '../nat/ho
 import type { NatType } from '../nat/external-address.js';
 import type { Address } from '../runtime/types.js';
 import { transportOf } from '../transport/dual-streams.js';
-import { decodeHolepunch, encodeHolepunch, PEX_FLAG_HOLEPUNCH, PeerProtocolError, UT_HOLEPUNCH, type PexPeer } from '../wire/index.js';
+import { DEFAULT_LOCAL_EXTENSIONS, decodeHolepunch, encodeHolepunch, PEX_FLAG_HOLEPUNCH, PeerProtocolError, UT_HOLEPUNCH, UT_HOLEPUNCH_LOCAL_ID, type PexPeer } from '../wire/index.js';
 import { PeerPool } from './peer-pool.js';
 import type { PeerSession } from './peer-session.js';
+
+/** Our BEP 10 extensions with BEP 55's ut_holepunch (under libtorrent's id), for outgoing and incoming connections. */
+export const HOLEPUNCH_EXTENSIONS: ReadonlyMap<string, number> = new Map([...DEFAULT_LOCAL_EXTENSIONS, [UT_HOLEPUNCH, UT_HOLEPUNCH_LOCAL_ID]]);
 
 export interface SwarmHolepunchOptions extends HolepunchOptions {
   /** What the session's vote says of our NAT (for a failed punch's reason). */

@@ -7,8 +7,8 @@ import { ShoalError } from '../errors.js';
 import type { Torrent } from '../metainfo/torrent.js';
 import type { Address, Runtime, TimerHandle } from '../runtime/types.js';
 import type { PieceStorage } from '../storage/types.js';
-import { bytesToIp, DEFAULT_LOCAL_EXTENSIONS, ipToBytes, isCorruptData, PeerConnection, UT_HOLEPUNCH, UT_HOLEPUNCH_LOCAL_ID, type PeerEvent, type PieceGeometry } from '../wire/index.js';
-import { SwarmHolepunch } from './holepunch.js';
+import { bytesToIp, DEFAULT_LOCAL_EXTENSIONS, ipToBytes, isCorruptData, PeerConnection, UT_HOLEPUNCH, type PeerEvent, type PieceGeometry } from '../wire/index.js';
+import { HOLEPUNCH_EXTENSIONS, SwarmHolepunch } from './holepunch.js';
 import { MetadataExchange, serveHashes } from './metadata-exchange.js';
 import { Choker } from './choker.js';
 import { applyChoke, fillSlots } from './choking.js';
@@ -39,9 +39,6 @@ const REQUEST_TIMEOUT_MS = 30_000;
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Default of `SwarmOptions.maxQueuedUploadBytes`. */
 export const DEFAULT_MAX_QUEUED_UPLOAD_BYTES = 1024 * 1024;
-
-/** Our extensions with BEP 55's ut_holepunch (under libtorrent's id). */
-const WITH_HOLEPUNCH: ReadonlyMap<string, number> = new Map([...DEFAULT_LOCAL_EXTENSIONS, [UT_HOLEPUNCH, UT_HOLEPUNCH_LOCAL_ID]]);
 
 export class Swarm implements TransferContext {
   readonly runtime: Runtime;
@@ -201,7 +198,7 @@ export class Swarm implements TransferContext {
       acceptInfoHashes: hashes,
       geometry: this.geometry,
       features: { v2Upgrade: this.infoHashV2 !== undefined && this.infoHashV1 !== undefined },
-      extensions: this.holepunch ? WITH_HOLEPUNCH : DEFAULT_LOCAL_EXTENSIONS,
+      extensions: this.holepunch ? HOLEPUNCH_EXTENSIONS : DEFAULT_LOCAL_EXTENSIONS,
     });
   }
 
@@ -222,8 +219,15 @@ export class Swarm implements TransferContext {
 
   private adopt(peer: PeerSession, pending: PeerEvent[]): void {
     if (this.peers.has(peer.key)) {
-      peer.close('duplicate connection');
-      return;
+      // BEP 55: both sides of a punch dial over uTP from their listen ports at once, so two
+      // connections can share one address. Both are kept until the handshakes; then the peer
+      // id rule (keepIfNotDuplicate) keeps the same one on both sides.
+      const second = `${peer.key}#2`;
+      if (transportOf(peer.stream) !== 'utp' || this.peers.has(second)) {
+        peer.close('duplicate connection');
+        return;
+      }
+      peer.key = second;
     }
     this.peers.set(peer.key, peer);
     this.pool.markConnected(peer.address, true);
@@ -238,6 +242,8 @@ export class Swarm implements TransferContext {
     if (peer.listenAddress) this.pool.markConnected(peer.listenAddress, false);
     this.metadata.forget(peer);
     this.holepunch?.forget(peer);
+    // A dial that connected but died before the peer's handshake failed as surely as a refused one.
+    if (!peer.incoming && peer.conn.remotePeerId === undefined) this.holepunch?.dialFailed(peer.address);
     const picker = this.picker;
     if (picker) {
       for (const r of peer.conn.outstandingRequests.values()) picker.requestDropped(r, peer);
