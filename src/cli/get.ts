@@ -150,7 +150,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     listen: o.listen,
     encryption: o.encryption,
     dht: o.noDht ? undefined : { bootstrap: o.dhtBootstrap ?? [], rounds: 'per-torrent' },
-    portMapping: o.noPortMapping ? undefined : cliPortMapping(runtime, { udp: o.utp === true }),
+    portMapping: o.noPortMapping ? undefined : cliPortMapping(runtime, { udp: o.utp === true, onMapped: (a, port, gw) => nat.onMapped(a, port, gw) }),
     logger: cliLogger(status),
   });
   ref.client = client;

@@ -41,6 +41,6 @@ export async function startCliPortMapping(runtime: Runtime, o: {
 }
 
 /** The client's port-mapping hook for the CLI; `udp` forces the UDP mapping (uTP listens there). */
-export function cliPortMapping(runtime: Runtime, o: { readonly udp?: boolean } = {}): PortMappingHook {
-  return (p) => startCliPortMapping(runtime, { ...p, udp: p.udp || o.udp === true });
+export function cliPortMapping(runtime: Runtime, o: { readonly udp?: boolean; readonly onMapped?: (externalAddress: string, externalPort: number, gateway: string) => void } = {}): PortMappingHook {
+  return (p) => startCliPortMapping(runtime, { ...p, udp: p.udp || o.udp === true, onMapped: o.onMapped });
 }
