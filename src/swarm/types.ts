@@ -6,6 +6,8 @@ import type { Bitfield } from '../util/bitfield.js';
 import type { PeerDialer } from './peer-dialer.js';
 import type { BanList } from './ban-list.js';
 import type { RateLimiter } from './rate-limit.js';
+import type { HolepunchEvent } from '../nat/holepunch.js';
+import type { SwarmHolepunchOptions } from './holepunch.js';
 
 export interface OpenedStorage {
   readonly storage: PieceStorage;
@@ -68,6 +70,15 @@ export interface SwarmOptions {
    * (the session shares one among its torrents). Default: plaintext connections.
    */
   readonly dialer?: PeerDialer;
+  /**
+   * BEP 55 hole punching (docs/nat.md): limits and the session's NAT verdict; `false` turns
+   * ut_holepunch off. Punches need `punchDialer`.
+   */
+  readonly holepunch?: SwarmHolepunchOptions | false;
+  /** Dials over uTP only, from the listen port (hole punches); none: we relay but never punch. */
+  readonly punchDialer?: PeerDialer;
+  /** A peer's BEP 10 `yourip` says it sees us at `host` (the session's external-address vote). */
+  readonly onAddressReport?: (reporter: string, host: string) => void;
 }
 
 export type SwarmEvent =
@@ -79,6 +90,8 @@ export type SwarmEvent =
   | { readonly type: 'peer-connected'; readonly address: string }
   | { readonly type: 'peer-disconnected'; readonly address: string; readonly reason: string }
   | { readonly type: 'complete' }
+  /** BEP 55: a rendezvous sent, relayed or refused, a punch started, failed or through. */
+  | { readonly type: 'holepunch'; readonly event: HolepunchEvent }
   | { readonly type: 'error'; readonly error: Error };
 
 export interface SwarmStats {
