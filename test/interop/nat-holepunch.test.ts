@@ -16,7 +16,8 @@
  * between the two NATs' public addresses (counted in the public namespace's forward chain);
  * with a NAT that randomises ports (`masquerade random,fully-random`) the punch fails, A says
  * so and still completes through the relay (given more rate in that case).
- * `HP_ONLY=kept|random` runs one case.
+ * A third case puts libtorrent 2.0.8 (python3-libtorrent) behind NAT B as the seeder, ports kept.
+ * `HP_ONLY=kept|random|libtorrent` runs one case.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,7 +25,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addNamespace, deleteNamespaces, inNs, ip, link, must, netnsSkipReason, nft } from '../helpers/netns.js';
-import { CLI_PATH, shoalCreate, writeTree } from './helpers.js';
+import { CLI_PATH, PY_DIR, PYTHON, shoalCreate, writeTree } from './helpers.js';
 import { PeerProcess, dieWithParent } from './peers/process.js';
 
 const PREFIX = 'shoal-hp';
@@ -93,8 +94,14 @@ function directPackets(ns: string): number {
 const reason = netnsSkipReason();
 process.env.SHOAL_TRACKER_LOG = '1'; // each peer logs its announces: who learnt whom
 
-for (const randomA of process.env.HP_ONLY === 'random' ? [true] : process.env.HP_ONLY === 'kept' ? [false] : [false, true]) {
-  describe(`hole punching through kernel NAT (${randomA ? 'A randomises ports' : 'both keep ports'})`, { skip: reason, timeout: 90_000 }, () => {
+const CASES = [
+  { name: 'kept', randomA: false, ltSeeder: false },
+  { name: 'random', randomA: true, ltSeeder: false },
+  { name: 'libtorrent', randomA: false, ltSeeder: true },
+].filter((c) => process.env.HP_ONLY === undefined || process.env.HP_ONLY === c.name);
+
+for (const { randomA, ltSeeder } of CASES) {
+  describe(`hole punching through kernel NAT (${randomA ? 'A randomises ports' : 'both keep ports'}, ${ltSeeder ? 'libtorrent' : 'Shoal'} seeder)`, { skip: reason, timeout: 90_000 }, () => {
     let dir = '';
     const procs: PeerProcess[] = [];
     const spawnIn = (name: string, ns: string, args: readonly string[]): PeerProcess => {
@@ -131,8 +138,17 @@ for (const randomA of process.env.HP_ONLY === 'random' ? [true] : process.env.HP
       const relay = spawnIn('relay', NS.pub, ['get', torrent, '-o', join(dir, 'relay'), '--listen', `${PUB_A}:${PORT}`, '--state-dir', join(dir, 'sr'), '--seed', ...common]);
       await relay.waitForLine(/started, \d+ peers/, 20_000);
       await new Promise((r) => setTimeout(r, 2000));
-      const seed = spawnIn('seeder-B', NS.lanB, ['seed', torrent, join(data, 'payload.bin'), '--listen', `0.0.0.0:${PORT}`, '--state-dir', join(dir, 'sb'), ...common]);
-      await seed.waitForLine(/^listening on /, 20_000);
+      let seed: PeerProcess;
+      if (ltSeeder) {
+        // libtorrent 2.0.8 speaks ut_pex and ut_holepunch by default.
+        const [sc, sa] = dieWithParent(...inNs(NS.lanB, PYTHON, [join(PY_DIR, 'lt_nat_seed.py'), torrent, data, '0.0.0.0', String(PORT), announce]));
+        seed = new PeerProcess('libtorrent-seeder-B', sc, sa, { mergeStderr: true });
+        procs.push(seed);
+        await seed.waitForLine(/^ready/, 20_000);
+      } else {
+        seed = spawnIn('seeder-B', NS.lanB, ['seed', torrent, join(data, 'payload.bin'), '--listen', `0.0.0.0:${PORT}`, '--state-dir', join(dir, 'sb'), ...common]);
+        await seed.waitForLine(/^listening on /, 20_000);
+      }
       await new Promise((r) => setTimeout(r, 3000));
       const leecher = spawnIn('leecher-A', NS.lanA, ['get', torrent, '-o', join(dir, 'a'), '--listen', `0.0.0.0:${PORT}`, '--state-dir', join(dir, 'sa'), ...common]);
       await leecher.waitForLine(/^complete: /, 60_000, 'the leecher completes').catch((e: Error) => {
