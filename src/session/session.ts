@@ -84,8 +84,8 @@ export interface AddTorrentOptions {
   /** Use this name for the top-level file or directory instead of the torrent's (seeding data saved under another name). */
   readonly saveName?: string;
   readonly onEvent?: (event: SwarmEvent) => void;
-  /** Most peers of this torrent; read at every use, so a getter makes it live (default 50). */
-  readonly limits?: { readonly maxPeers?: number };
+  /** Read at every use, so getters make them live: most peers of this torrent (default 50), and whether peer exchange (BEP 11) runs (default true). */
+  readonly limits?: { readonly maxPeers?: number; readonly pex?: boolean };
   /** Byte-rate limits, e.g. [session-wide, this torrent's own]. */
   readonly rateLimiters?: { readonly download: readonly RateLimiter[]; readonly upload: readonly RateLimiter[] };
 }
@@ -202,6 +202,7 @@ export class Session {
     const limits = o.limits;
     const swarm = new Swarm({
       get maxPeers() { return limits?.maxPeers; },
+      get pex() { return limits?.pex; },
       runtime: this.options.runtime,
       peerId: this.peerId,
       listenPort: this.listener?.address.port,

@@ -334,7 +334,7 @@ export class Swarm implements TransferContext {
       case 'metadata':
         return this.metadata.onMessage(peer, e.message);
       case 'pex':
-        if (this.torrent?.private) return; // BEP 27: peers of a private torrent come from its trackers only
+        if (!this.pexOn()) return; // BEP 27: peers of a private torrent come from its trackers only
         for (const a of e.message.added) this.pool.add({ host: a.host, port: a.port }, 'pex');
         this.holepunch?.heardOf(peer, e.message.added);
         return this.dial();
@@ -508,7 +508,7 @@ export class Swarm implements TransferContext {
       else pumpUploads(this, p);
     }
     // Only open connections may send (one still in its handshake would throw); none for private torrents (BEP 27).
-    if (!this.torrent?.private) for (const [p, m] of this.pex.poll(this.peers.values(), now)) if (p.conn.state === 'open' && p.conn.sendPex(m)) p.flush();
+    if (this.pexOn()) for (const [p, m] of this.pex.poll(this.peers.values(), now)) if (p.conn.state === 'open' && p.conn.sendPex(m)) p.flush();
     for (const p of this.peers.values()) fillRequests(this, p);
   }
 
@@ -580,6 +580,11 @@ export class Swarm implements TransferContext {
 
   refillAll(): void {
     for (const p of this.peers.values()) fillRequests(this, p);
+  }
+
+  /** PEX runs unless switched off, and never for a private torrent (BEP 27: its peers come from its trackers only). */
+  private pexOn(): boolean {
+    return this.opts.pex !== false && !this.torrent?.private;
   }
 
   /** Closes every peer, flushes resume data and storage. */

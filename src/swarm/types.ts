@@ -34,6 +34,8 @@ export interface SwarmOptions {
   readonly openStorage: (torrent: Torrent) => Promise<OpenedStorage>;
   /** Most connected peers (default 50). */
   readonly maxPeers?: number;
+  /** Peer exchange (BEP 11): send and take ut_pex messages (default true; read live, so a getter can switch it). Private torrents never do. */
+  readonly pex?: boolean;
   /** Time from connecting to a complete handshake on our outgoing connections (default 10 s). */
   readonly handshakeTimeoutMs?: number;
   /** Most connection attempts in flight (default 8). */

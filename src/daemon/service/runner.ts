@@ -63,7 +63,7 @@ export async function startEntry(ctx: RunContext, entry: TorrentEntry): Promise<
       onEvent: (e) => onSwarmEvent(ctx, entry, e),
       onTrackerEvent: (e) => onAnnouncerEvent(ctx, entry, e),
       trackers: entry.record.trackers,
-      limits: { get maxPeers() { return ctx.settings().maxConnectionsPerTorrent; } },
+      limits: { get maxPeers() { return ctx.settings().maxConnectionsPerTorrent; }, get pex() { return ctx.settings().pex; } },
       rateLimiters: { download: [ctx.limiters.download, entry.limiters.download], upload: [ctx.limiters.upload, entry.limiters.upload] },
     });
     const swarm = handle.swarm;
