@@ -125,11 +125,62 @@ export interface ConnectOptions {
   readonly localHost?: string;
 }
 
+/** One HTTP(S) GET (BEP 19 web seeds). Redirects are not followed: the caller decides. */
+export interface HttpGetOptions {
+  /** Extra request headers (e.g. `Range`). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Rejects with `NetworkError('ETIMEDOUT')` when the whole exchange takes longer. */
+  readonly timeoutMs: number;
+  /**
+   * The largest body taken: a longer one (by `Content-Length`, or as it arrives) is refused
+   * with `NetworkError('EMSGSIZE')` without reading the rest.
+   */
+  readonly maxBodyBytes: number;
+  /** Aborts the request (rejects with `NetworkError('EABORTED')`). */
+  readonly signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  /** Header names in lower case; repeated headers joined with ', '. */
+  readonly headers: ReadonlyMap<string, string>;
+  readonly body: Uint8Array;
+}
+
+/** The seam's HTTP client (web seeds). A runtime without one has no web seeds. */
+export interface HttpClient {
+  get(url: string, options: HttpGetOptions): Promise<HttpResponse>;
+}
+
+/** A datagram endpoint joined to a multicast group (BEP 14 local peer discovery). */
+export interface MulticastEndpoint {
+  /** Sends one datagram to the group. Fire-and-forget. */
+  send(data: Uint8Array): void;
+  onMessage(handler: DatagramHandler): void;
+  close(): void;
+}
+
+export interface MulticastJoinOptions {
+  /** The local address to send from and receive on (the listen interface); default: the system's choice. */
+  readonly interfaceHost?: string;
+  /** Hops a datagram may take (default 1: the local link). */
+  readonly ttl?: number;
+}
+
+export interface Multicast {
+  /** Binds `group.port` (shared with other processes) and joins `group.host`; rejects where multicast is unavailable. */
+  join(group: Address, options?: MulticastJoinOptions): Promise<MulticastEndpoint>;
+}
+
 export interface Runtime {
   readonly clock: Clock;
   readonly random: Random;
   readonly udp: Udp;
   readonly stream: Streams;
+  /** HTTP(S) GETs (web seeds); absent in runtimes without it (the simulator). */
+  readonly http?: HttpClient;
+  /** Multicast groups (local peer discovery); absent in runtimes without it. */
+  readonly multicast?: Multicast;
 }
 
 export function formatAddress(a: Address): string {

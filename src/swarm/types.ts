@@ -6,6 +6,7 @@ import type { Bitfield } from '../util/bitfield.js';
 import type { PeerDialer } from './peer-dialer.js';
 import type { BanList } from './ban-list.js';
 import type { RateLimiter } from './rate-limit.js';
+import type { WebSeedEvent, WebSeedOptions } from './webseeds.js';
 
 export interface OpenedStorage {
   readonly storage: PieceStorage;
@@ -62,6 +63,10 @@ export interface SwarmOptions {
    * (the session shares one among its torrents). Default: plaintext connections.
    */
   readonly dialer?: PeerDialer;
+  /** Web seed URLs beyond the torrent's `url-list` (a magnet's `ws=`; BEP 19). */
+  readonly webSeedUrls?: readonly string[];
+  /** Web seed limits (docs/webseeds.md), or false for no web seeds at all. */
+  readonly webSeedOptions?: WebSeedOptions | false;
 }
 
 export type SwarmEvent =
@@ -73,6 +78,7 @@ export type SwarmEvent =
   | { readonly type: 'peer-connected'; readonly address: string }
   | { readonly type: 'peer-disconnected'; readonly address: string; readonly reason: string }
   | { readonly type: 'complete' }
+  | WebSeedEvent
   | { readonly type: 'error'; readonly error: Error };
 
 export interface SwarmStats {

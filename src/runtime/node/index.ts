@@ -10,6 +10,8 @@ import { NodeClock } from './clock.js';
 import { NodeUdp } from './udp.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, NodeStreams } from './streams.js';
 import { ResourceTracker } from './resources.js';
+import { NodeHttp } from './http.js';
+import { NodeMulticast } from './multicast.js';
 
 export interface NodeRuntimeOptions {
   /** Seed for `random`; default: 32 random bits from `node:crypto`. */
@@ -25,6 +27,8 @@ export interface NodeRuntime extends Runtime {
   readonly random: SeededRandom;
   readonly udp: NodeUdp;
   readonly stream: NodeStreams;
+  readonly http: NodeHttp;
+  readonly multicast: NodeMulticast;
   /** The seed `random` started from. */
   readonly seed: number;
   /** Closes every endpoint, listener and stream this runtime opened and has not closed. */
@@ -39,6 +43,8 @@ export function createNodeRuntime(options: NodeRuntimeOptions = {}): NodeRuntime
     random: new SeededRandom(seed),
     udp: new NodeUdp(tracker),
     stream: new NodeStreams(tracker, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
+    http: new NodeHttp(),
+    multicast: new NodeMulticast(tracker),
     seed,
     close: () => tracker.closeAll(),
   };
