@@ -21,6 +21,7 @@ import { StatusLine, progressLine } from './progress.js';
 import { newPeerSourceState, noPeersHint, noteTrackerEvent, peerHintDelayMs } from './peer-hint.js';
 import { ensureWritableDir } from './save-path.js';
 import { SeedDataError, checkSeedData, describeMissing } from './seed-data.js';
+import { LsdService } from '../discovery/lsd-service.js';
 
 interface GetFlags {
   output: string;
@@ -35,6 +36,8 @@ interface GetFlags {
   utp?: boolean;
   /** commander's --no-port-mapping sets portMapping to false. */
   portMapping: boolean;
+  /** commander's --no-lsd sets lsd to false. */
+  lsd: boolean;
   encryption?: string;
 }
 
@@ -52,6 +55,7 @@ export function registerGet(program: Command): void {
     .option('--no-dht', 'do not use the DHT to find peers')
     .option('--utp', 'also use uTP (BEP 29): dial uTP first, then TCP; accept both on the listen port')
     .option('--no-port-mapping', 'do not ask the router for a port mapping (PCP, NAT-PMP, UPnP)')
+    .option('--no-lsd', 'do not look for peers on the local network (BEP 14 multicast)')
     .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)');
   addEncryptionOption(cmd)
     .action(async (arg: string, flags: GetFlags) => {
@@ -70,6 +74,7 @@ export function registerGet(program: Command): void {
         noDht: flags.dht === false,
         utp: flags.utp === true,
         noPortMapping: flags.portMapping === false,
+        noLsd: flags.lsd === false,
         encryption,
       });
     });
@@ -109,6 +114,8 @@ export interface RunSwarmOptions {
   utp?: boolean;
   /** Turn port mapping (docs/nat.md) off. */
   noPortMapping?: boolean;
+  /** Turn local peer discovery (BEP 14) off; it is never used for private torrents. */
+  noLsd?: boolean;
   /** `--encryption` (default: the session's, `prefer`). */
   encryption?: EncryptionOptions;
   /** `seed`: the data must already be there (checked up front), and the exit wording is seed's. Default `get`. */
@@ -132,6 +139,8 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   let failure: Error | undefined;
   let announcer: SwarmAnnouncer | undefined;
   let dhtPeers: DhtPeerSource | undefined;
+  let lsd: LsdService | undefined;
+  const verbose = process.argv.includes('--verbose');
   let hintTimer: NodeJS.Timeout | undefined;
   const tiers = [...(o.source.torrent?.trackers ?? (o.source.magnet?.trackers.length ? [o.source.magnet.trackers] : [])), ...(o.trackers ?? []).map((u) => [u])];
   let released = false;
@@ -154,6 +163,10 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     if (e.type === 'peer-banned') {
       status.done();
       process.stderr.write(`banned ${e.address}: ${e.reason}\n`);
+    }
+    if (e.type === 'webseed-dropped' || (verbose && e.type === 'webseed-backoff')) {
+      status.done();
+      process.stderr.write(e.type === 'webseed-dropped' ? `web seed ${e.url} dropped: ${e.reason}\n` : `web seed ${e.url}: ${e.reason}; retrying in ${Math.round(e.retryInMs / 1000)} s\n`);
     }
     if (e.type === 'metadata') {
       const dir = join(o.stateDir, 'torrents');
@@ -188,6 +201,19 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     }
     if (o.announceListen && session.listenAddress) process.stdout.write(`listening on ${formatAddress(session.listenAddress)}\n`);
     for (const p of o.peers) swarm.addPeer(p, 'manual');
+    if (verbose) for (const w of swarm.webSeeds?.list() ?? []) process.stderr.write(`web seed ${w.url}${w.dropped ? ` (not used: ${w.dropped})` : ''}\n`);
+    // BEP 14: peers on the local network; never for a private torrent (BEP 27). Not awaited.
+    const lsdSwarm = swarm;
+    const lsdStarting = o.noLsd || o.source.torrent?.private ? undefined : LsdService.start({
+      runtime, listenPort: session.listenAddress?.port ?? o.listen.port, interfaceHost: o.listen.host,
+      onPeer: (_hash, address) => lsdSwarm.addPeer(address, 'lsd'),
+    }).then((l) => {
+      lsd = l;
+      const hash = lsdSwarm.handshakeHashes[0];
+      if (hash) l.core.add(Buffer.from(hash).toString('hex'), false);
+      if (verbose) process.stderr.write(l.groups > 0 ? `local peer discovery on ${l.groups} multicast group(s)\n` : 'local peer discovery unavailable (no multicast)\n');
+      return l;
+    }, () => undefined);
     // trackers: announce started / periodic / completed / stopped; peers go to the swarm.
     // Not awaited: resolving the default routers must not hold up peers we already have.
     const dhtStarting = o.noDht ? undefined : startDhtPeers({ runtime, swarm, host: o.listen.host, port: session.listenAddress?.port ?? o.listen.port, bootstrap: o.dhtBootstrap ?? [] });
@@ -213,6 +239,8 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     clearInterval(ticker);
     clearTimeout(hintTimer);
     // A DHT node still resolving its bootstrap names is stopped once it is up; nothing waits for it.
+    if (lsd) lsd.close();
+    else void lsdStarting?.then((l) => l?.close());
     if (dhtPeers) dhtPeers.stop();
     else void dhtStarting?.then((d) => d?.stop());
     // trackers: 'stopped', within a few seconds; router: mappings deleted (5 s at most), alongside.
@@ -233,6 +261,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   } catch (e) {
     // Failed part way: release what was opened so the process can exit.
     clearTimeout(hintTimer);
+    lsd?.close();
     await announcer?.stop();
     await release().catch(() => undefined);
     throw e;
