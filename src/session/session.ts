@@ -44,6 +44,8 @@ export interface SessionOptions {
   readonly maxQueuedUploadBytes?: number;
   /** Regular unchoke slots of each torrent, or 'auto' from upload rates (default 8; docs/swarm.md). */
   readonly unchokeSlots?: number | 'auto';
+  /** Web seed (BEP 19) range requests in flight across all torrents (default 32; docs/webseeds.md). */
+  readonly maxWebSeedRequests?: number;
 }
 
 export interface AddTorrentOptions {
@@ -84,6 +86,7 @@ export class Session {
   private counted = { at: -Infinity, n: 0 };
 
   private constructor(readonly options: SessionOptions) {
+    this.webSeedRequests = { max: options.maxWebSeedRequests ?? 32, count: 0 };
     this.peerId = generatePeerId(options.runtime.random);
     this.fdCache = new FdCache({ maxOpenFiles: options.maxOpenFiles ?? 256 });
     this.maxConnections = options.maxConnections ?? 500;
@@ -115,6 +118,9 @@ export class Session {
   get openFiles(): number {
     return this.fdCache.openFiles;
   }
+
+  /** Web seed requests in flight across the session's torrents (a counter the swarms update). */
+  private readonly webSeedRequests: { readonly max: number; count: number };
 
   static async create(options: SessionOptions): Promise<Session> {
     const s = new Session(options);
@@ -149,6 +155,8 @@ export class Session {
       unchokeSlots: this.options.unchokeSlots,
       globalConnections: { get max() { return session.maxConnections; }, count: () => this.cachedConnectionCount() },
       globalHalfOpen: this.dialing,
+      webSeedUrls: o.magnet?.webSeeds,
+      webSeedOptions: { shared: this.webSeedRequests },
       openStorage: async (torrent) => {
         const named = withSaveName(torrent, o.saveName);
         const opened = await openTorrentStorage(named, {

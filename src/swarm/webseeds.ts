@@ -36,9 +36,11 @@ export interface WebSeedOptions {
   readonly requestTimeoutMs?: number;
   /** The longest back-off after failures (default 10 min); it starts at 15 s and doubles. */
   readonly maxBackoffMs?: number;
+  /** Requests in flight across a session's torrents: a shared counter the web seeds update (default: none). */
+  readonly shared?: { readonly max: number; count: number };
 }
 
-export const WEBSEED_DEFAULTS: Required<WebSeedOptions> = {
+export const WEBSEED_DEFAULTS: Required<Omit<WebSeedOptions, 'shared'>> = {
   maxWebSeeds: 4,
   requestsPerWebSeed: 2,
   maxRequestBytes: 4 * 1024 * 1024,
@@ -64,12 +66,15 @@ export class WebSeeds {
   private readonly seeds: WebSeedSession[] = [];
   /** The web seeds counted as seeds in the picker. */
   private readonly counted = new Set<WebSeedSession>();
-  private readonly o: Required<WebSeedOptions>;
+  private readonly o: Required<Omit<WebSeedOptions, 'shared'>>;
+  private readonly shared: { readonly max: number; count: number } | undefined;
   private readonly fetchLimits: RangeFetchLimits;
   private stopped = false;
 
   constructor(private readonly ctx: WebSeedContext, private readonly torrent: Torrent, urls: readonly string[], options: WebSeedOptions = {}) {
-    this.o = { ...WEBSEED_DEFAULTS, ...options };
+    const { shared, ...rest } = options;
+    this.o = { ...WEBSEED_DEFAULTS, ...rest };
+    this.shared = shared;
     this.fetchLimits = { maxRedirects: this.o.maxRedirects, maxUnrangedBodyBytes: this.o.maxUnrangedBodyBytes, maxRetryAfterMs: this.o.maxRetryAfterMs, requestTimeoutMs: this.o.requestTimeoutMs };
     const now = ctx.runtime.clock.now();
     const seen = new Set<string>();
@@ -130,6 +135,7 @@ export class WebSeeds {
     for (const ws of this.active()) {
       if (ws.retryAt > now) continue;
       while (ws.jobs.size < this.o.requestsPerWebSeed) {
+        if (this.shared && this.shared.count >= this.shared.max) return;
         if (ctx.limits.download.length > 0 && availableAcross(ctx.limits.download) < BLOCK_LENGTH) {
           ctx.wakeAfter(delayAcross(ctx.limits.download, this.torrent.pieceLength));
           return;
@@ -175,6 +181,7 @@ export class WebSeeds {
     const length = lastBlock.index * t.pieceLength + lastBlock.begin + lastBlock.length - offset;
     const job: WebSeedJob = { blocks, offset, length, abort: new AbortController() };
     ws.jobs.add(job);
+    if (this.shared) this.shared.count++;
     // The download limit is charged when we ask, as for a peer's requests.
     if (ctx.limits.download.length > 0) consumeAcross(ctx.limits.download, length);
     void this.run(ws, job).then((r) => this.finish(ws, job, r), (e: unknown) => this.finish(ws, job, { kind: 'failed', reason: e instanceof Error ? e.message : String(e) }));
@@ -196,7 +203,8 @@ export class WebSeeds {
   }
 
   private finish(ws: WebSeedSession, job: WebSeedJob, r: RangeResult): void {
-    if (!ws.jobs.delete(job)) return; // dropped meanwhile: its blocks went back already
+    if (!ws.jobs.delete(job)) return; // dropped or stopped meanwhile: its blocks went back, its slot too
+    if (this.shared) this.shared.count--;
     const ctx = this.ctx, picker = ctx.picker;
     if (this.stopped || !picker) return;
     const now = ctx.runtime.clock.now();
@@ -230,6 +238,7 @@ export class WebSeeds {
     const picker = this.ctx.picker;
     for (const job of ws.jobs) {
       job.abort.abort();
+      if (this.shared) this.shared.count--;
       if (picker) for (const b of job.blocks) picker.requestDropped(b, ws);
     }
     ws.jobs.clear();
@@ -243,7 +252,10 @@ export class WebSeeds {
   stop(): void {
     this.stopped = true;
     for (const ws of this.seeds) {
-      for (const job of ws.jobs) job.abort.abort();
+      for (const job of ws.jobs) {
+        job.abort.abort();
+        if (this.shared) this.shared.count--;
+      }
       ws.jobs.clear();
     }
   }

@@ -27,6 +27,11 @@ export class RangeServer {
   readonly behaviour = new Map<string, PathBehaviour>();
   /** Requests that carried a Range, in order. */
   readonly ranges: RangeRequest[] = [];
+  /** Requests being answered now, and the most at once (with `delayMs`). */
+  inFlight = 0;
+  maxInFlight = 0;
+  /** Hold every answer this long (to see concurrency). */
+  delayMs = 0;
   /** Every request's path, in order (redirects and errors included). */
   readonly paths: string[] = [];
   private server: http.Server | undefined;
@@ -45,6 +50,14 @@ export class RangeServer {
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    res.on('close', () => this.inFlight--);
+    if (this.delayMs > 0) setTimeout(() => this.answer(req, res), this.delayMs);
+    else this.answer(req, res);
+  }
+
+  private answer(req: http.IncomingMessage, res: http.ServerResponse): void {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     this.paths.push(path);
     const b = this.behaviour.get(path) ?? {};

@@ -209,6 +209,37 @@ describe('web seeds (BEP 19)', { timeout: 60_000 }, () => {
     }
   });
 
+  it('keeps requestsPerWebSeed in flight per web seed, and the session-wide shared limit across torrents', async () => {
+    const data = bytes(16 * PIECE, 9);
+    const server = new RangeServer('127.0.0.48');
+    await server.start();
+    server.files.set('/c.bin', data);
+    server.delayMs = 30;
+    try {
+      const t = await torrentOf('c.bin', { 'c.bin': data });
+      const one = { maxRequestBytes: PIECE };
+      const r = leech(t, { webSeedUrls: [server.url('/c.bin')], webSeedOptions: { ...one, requestsPerWebSeed: 3 } });
+      await r.swarm.start();
+      await r.done;
+      await r.swarm.stop();
+      assert.equal(server.maxInFlight, 3, 'three requests at once');
+      assert.equal(server.ranges.length, t.pieceCount);
+
+      // Two torrents' swarms sharing a session-wide limit of 2: never more than 2 at once.
+      server.maxInFlight = 0;
+      const shared = { max: 2, count: 0 };
+      const a = leech(t, { webSeedUrls: [server.url('/c.bin')], webSeedOptions: { ...one, requestsPerWebSeed: 3, shared } });
+      const b = leech(t, { webSeedUrls: [server.url('/c.bin')], webSeedOptions: { ...one, requestsPerWebSeed: 3, shared } });
+      await Promise.all([a.swarm.start(), b.swarm.start()]);
+      await Promise.all([a.done, b.done]);
+      await Promise.all([a.swarm.stop(), b.swarm.stop()]);
+      assert.equal(server.maxInFlight, 2);
+      assert.equal(shared.count, 0, 'every slot given back');
+    } finally {
+      await server.close();
+    }
+  });
+
   it('downloads from a web seed and a peer together, both contributing', async () => {
     const data = bytes(48 * PIECE, 8);
     const server = new RangeServer('127.0.0.46');

@@ -10,6 +10,10 @@ export function torrentDetails(entry: TorrentEntry, now: number): TorrentDetails
   const have = entry.have();
   const summary = entry.summary(now);
   const peers = entry.swarm ? [...entry.swarm.peers.values()].map((p) => peerInfo(p, now, t?.pieceCount ?? 0)) : [];
+  // BEP 19 web seeds in use (a dropped one is no longer a source).
+  for (const w of entry.swarm?.webSeeds?.list() ?? []) {
+    if (w.dropped === undefined) peers.push({ address: w.url, kind: 'webseed', client: 'web seed', downloadRate: w.download.rate(now), uploadRate: 0, progress: 1, flags: w.jobs.size > 0 ? 'D' : '' });
+  }
   return {
     ...summary,
     magnet: magnetOf(entry),
