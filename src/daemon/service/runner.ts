@@ -13,6 +13,7 @@ import { startSwarmAnnouncer } from '../../cli/tracker.js';
 import type { AnnouncerEvent } from '../../tracker/announcer.js';
 import type { Settings } from '../types.js';
 import type { DhtScheduler } from './dht-scheduler.js';
+import type { LocalPeers } from './local-peers.js';
 import type { StateStore } from './state-store.js';
 import type { TorrentEntry } from './torrent-entry.js';
 
@@ -28,6 +29,8 @@ export interface RunContext {
   readonly session: Session;
   readonly store: StateStore;
   readonly dht: DhtScheduler;
+  /** Local peer discovery (BEP 14), when on. */
+  readonly lsd?: LocalPeers;
   readonly counters: DaemonCounters;
   readonly limiters: { readonly download: RateLimiter; readonly upload: RateLimiter };
   readonly listenHost: string;
@@ -82,6 +85,7 @@ export async function startEntry(ctx: RunContext, entry: TorrentEntry): Promise<
     for (const [tier, urls] of tiers.entries()) for (const url of urls) if (!entry.trackers.has(url)) entry.trackers.set(url, { tier, status: 'not-contacted' });
     entry.announcer = startSwarmAnnouncer({ runtime: ctx.runtime, swarm, peerId: ctx.session.peerId, host: ctx.listenHost, port, tiers, onEvent: (e) => onAnnouncerEvent(ctx, entry, e) });
     ctx.dht.add(entry, ctx.runtime.clock.now());
+    ctx.lsd?.add(swarm);
   } catch (e) {
     entry.error = (e as Error).message;
     ctx.replan();
@@ -162,6 +166,7 @@ async function stopSwarm(ctx: RunContext, entry: TorrentEntry): Promise<void> {
   entry.keepHave();
   foldTotals(ctx, entry);
   ctx.dht.remove(entry);
+  ctx.lsd?.remove(swarm);
   const announcer = entry.announcer;
   entry.announcer = undefined;
   entry.swarm = undefined;

@@ -24,6 +24,7 @@ import { parseInput } from './add-input.js';
 import { deleteTorrentData } from './delete-data.js';
 import { torrentDetails } from './details.js';
 import { DhtScheduler } from './dht-scheduler.js';
+import { LocalPeers } from './local-peers.js';
 import { openFileStream } from './file-stream.js';
 import { queryPage } from './list-query.js';
 import { foldTotals, startEntry, stopAll, stopEntry, stopEntryBounded, type DaemonCounters, type RunContext } from './runner.js';
@@ -77,6 +78,7 @@ export class DaemonService implements TorrentService {
     this.lastSnapshot = rt.clock.now();
     this.ctx = {
       runtime: rt, session, store, dht: this.dhtScheduler, counters: this.counters, limiters: this.globalLimiters,
+      lsd: o.lsd ? new LocalPeers(rt, () => session.listenAddress?.port ?? 0, o.listen?.host ?? '0.0.0.0') : undefined,
       listenHost: o.listen?.host ?? '0.0.0.0', wallClock: o.wallClock,
       stopTimeoutMs: o.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS,
       log: o.log ?? ((m) => console.error(`shoal daemon: ${m}`)),
@@ -106,6 +108,7 @@ export class DaemonService implements TorrentService {
   /** Starts the DHT and every torrent that should run, in the background; resolves when the last of them has started. */
   startAll(): Promise<void> {
     this.syncDht();
+    this.ctx.lsd?.start();
     this.plan();
     return new Promise((resolve) => {
       this.onIdle = resolve;
@@ -300,6 +303,7 @@ export class DaemonService implements TorrentService {
     this.startQueue = [];
     this.dhtScheduler.close();
     await stopAll(this.ctx, [...this.entries.values()]);
+    await this.ctx.lsd?.close();
     await this.dhtStarting;
     this.dhtNode?.close();
     await this.store.close();
