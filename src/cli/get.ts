@@ -168,6 +168,8 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
       status.done();
       process.stderr.write(e.type === 'webseed-dropped' ? `web seed ${e.url} dropped: ${e.reason}\n` : `web seed ${e.url}: ${e.reason}; retrying in ${Math.round(e.retryInMs / 1000)} s\n`);
     }
+    // BEP 27: a magnet turned out private: no more local announces for it.
+    if (e.type === 'metadata' && e.torrent.private && e.torrent.infoHashV1) lsd?.core.remove(Buffer.from(e.torrent.infoHashV1).toString('hex'));
     if (e.type === 'metadata') {
       const dir = join(o.stateDir, 'torrents');
       mkdirSync(dir, { recursive: true });
