@@ -3,7 +3,7 @@
  * bandwidth, and the `Runtime` its protocol code runs on (virtual clock, its own forked
  * random stream, virtual UDP and streams).
  */
-import type { Clock, Runtime, TimerHandle } from '../runtime/types.js';
+import { NetworkError, type Clock, type Dns, type Runtime, type TimerHandle } from '../runtime/types.js';
 import type { SeededRandom } from '../runtime/random.js';
 import type { EventQueue } from './event-queue.js';
 import type { Network } from './network.js';
@@ -25,6 +25,7 @@ export interface HostOptions {
 
 /** The runtime handed to a simulated host's protocol code. */
 export interface SimRuntime extends Runtime {
+  readonly dns: Dns;
   readonly clock: SimClock;
   readonly random: SeededRandom;
   readonly udp: SimUdp;
@@ -92,6 +93,14 @@ export class SimHost {
       random,
       udp: new SimUdp(this),
       stream: new SimStreams(this),
+      dns: {
+        // Names come from the simulator's table (`Simulator.setName`); anything else does not resolve.
+        resolve: async (name: string, family: 4 | 6): Promise<string[]> => {
+          const address = network.names.get(name.toLowerCase());
+          if (address === undefined || (family === 6) !== address.includes(':')) throw new NetworkError('ENOTFOUND', `${name}: no such simulated host name`);
+          return [address];
+        },
+      },
     };
   }
 

@@ -23,12 +23,15 @@ import { BLOCK_LENGTH, PiecePicker } from './piece-picker.js';
 import type { OpenedStorage, SwarmEvent, SwarmOptions, SwarmStats } from './types.js';
 
 export type { OpenedStorage, SwarmEvent, SwarmOptions, SwarmStats } from './types.js';
+export type { PeerSnapshot, SwarmStatus } from './snapshot.js';
 import { Wake } from './rate-limit.js';
+import type { Bitfield } from '../util/bitfield.js';
 import { swarmStats } from './stats.js';
+import { haveCopy, peerSnapshot, swarmStatus, type PeerSnapshot, type SwarmStatus } from './snapshot.js';
 import { handlePieceMessage, fillRequests, type TransferContext } from './transfer.js';
 import { drainUploads, pumpUploads, serveRequest } from './uploads.js';
 import { pieceWireBytes, piecePriorities } from './geometry.js';
-import { WebSeeds, type WebSeedEvent } from './webseeds.js';
+import { WebSeeds, type WebSeedEvent, type WebSeedSnapshot } from './webseeds.js';
 import type { Fetcher } from './webseed-session.js';
 
 const TICK_MS = 1000;
@@ -490,6 +493,34 @@ export class Swarm implements TransferContext {
     const now = this.runtime.clock.now();
     const s = swarmStats(this, now);
     return this.webSeeds ? { ...s, downloadRate: s.downloadRate + this.webSeeds.rate(now) } : s;
+  }
+
+  /** A snapshot of the swarm's state for upper layers (counters, readiness, write backlog, storage counters). */
+  status(): SwarmStatus {
+    const now = this.runtime.clock.now();
+    const s = swarmStatus(this, now);
+    return this.webSeeds ? { ...s, downloadRate: s.downloadRate + this.webSeeds.rate(now) } : s;
+  }
+
+  /** A snapshot of the torrent's web seeds (BEP 19), dropped ones included. */
+  webSeedList(): WebSeedSnapshot[] {
+    return this.webSeeds?.snapshot(this.runtime.clock.now()) ?? [];
+  }
+
+  /** A snapshot of every connected peer. */
+  peerList(): PeerSnapshot[] {
+    const now = this.runtime.clock.now();
+    return [...this.peers.values()].map((p) => peerSnapshot(p, now));
+  }
+
+  /** A copy of the pieces had now; undefined before the torrent is known. */
+  haveSnapshot(): Bitfield | undefined {
+    return haveCopy(this);
+  }
+
+  /** Whether piece `p` is had (verified) now. */
+  hasPiece(p: number): boolean {
+    return this.picker?.have.has(p) ?? false;
   }
 
 

@@ -3,10 +3,10 @@
  * means for the web seed: data, come back later (503 + Retry-After), a transient failure
  * (back off), or gone for good (404, a range it cannot serve, a body far too large).
  */
-import { NetworkError, type HttpClient, type HttpResponse } from '../runtime/types.js';
+import { HttpBodyTooLarge, type HttpClient, type HttpResponse } from '../runtime/types.js';
 
 export interface RangeFetchLimits {
-  /** Redirects followed per request (default 3). */
+  /** Redirects followed per request (default 3; the runtime's client follows them). */
   readonly maxRedirects: number;
   /**
    * A server that ignores `Range` answers 200 with the whole file: its body is taken (and the
@@ -30,45 +30,48 @@ export type RangeResult =
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-/** GETs bytes [start, start + length) of `url`, following up to `maxRedirects` redirects. */
-export async function fetchRange(http: HttpClient, url: string, start: number, length: number, limits: RangeFetchLimits, signal?: AbortSignal): Promise<RangeResult> {
-  let current = url;
-  for (let hop = 0; ; hop++) {
-    let res: HttpResponse;
-    try {
-      res = await http.get(current, {
-        headers: { range: `bytes=${start}-${start + length - 1}` },
-        timeoutMs: limits.requestTimeoutMs,
-        maxBodyBytes: Math.max(length, limits.maxUnrangedBodyBytes),
-        signal,
-      });
-    } catch (e) {
-      if (e instanceof NetworkError && e.code === 'EMSGSIZE') return { kind: 'gone', reason: `${current}: ${e.message} (does it ignore Range requests?)` };
-      return { kind: 'failed', reason: e instanceof Error ? e.message : String(e) };
-    }
-    if (REDIRECTS.has(res.status)) {
-      const location = res.headers.get('location');
-      if (!location) return { kind: 'gone', reason: `${current}: ${res.status} without a Location` };
-      if (hop >= limits.maxRedirects) return { kind: 'gone', reason: `${url}: more than ${limits.maxRedirects} redirects` };
-      try {
-        const next = new URL(location, current);
-        if (next.protocol !== 'http:' && next.protocol !== 'https:') return { kind: 'gone', reason: `${current}: redirect to ${next.protocol}` };
-        current = next.href;
-      } catch {
-        return { kind: 'gone', reason: `${current}: redirect to a bad URL` };
-      }
-      continue;
-    }
-    return interpret(res, current, start, length, limits);
+/**
+ * GETs bytes [start, start + length) of `url`; the runtime's client follows up to
+ * `maxRedirects` redirects (a 3xx still coming back means more than that). `timer` arms the
+ * deadline on the caller's clock (the simulator's too); when it fires the request is aborted.
+ */
+export async function fetchRange(http: HttpClient, url: string, start: number, length: number, limits: RangeFetchLimits, timer: (ms: number, fn: () => void) => { cancel(): void }, signal?: AbortSignal): Promise<RangeResult> {
+  const abort = new AbortController();
+  let timedOut = false;
+  const onAbort = () => abort.abort();
+  signal?.addEventListener('abort', onAbort);
+  const deadline = timer(limits.requestTimeoutMs, () => {
+    timedOut = true;
+    abort.abort();
+  });
+  let res: HttpResponse;
+  try {
+    res = await http.get({
+      url,
+      headers: { range: `bytes=${start}-${start + length - 1}` },
+      maxBodyBytes: Math.max(length, limits.maxUnrangedBodyBytes),
+      maxRedirects: limits.maxRedirects,
+      signal: abort.signal,
+    });
+  } catch (e) {
+    if (e instanceof HttpBodyTooLarge) return { kind: 'gone', reason: `${e.message} (does it ignore Range requests?)` };
+    if (timedOut) return { kind: 'failed', reason: `${url}: no complete answer in ${limits.requestTimeoutMs} ms` };
+    return { kind: 'failed', reason: e instanceof Error ? e.message : String(e) };
+  } finally {
+    deadline.cancel();
+    signal?.removeEventListener('abort', onAbort);
   }
+  if (REDIRECTS.has(res.status)) return { kind: 'gone', reason: `${url}: more than ${limits.maxRedirects} redirects (or one without a usable Location)` };
+  return interpret(res, url, start, length, limits);
 }
 
 function interpret(res: HttpResponse, url: string, start: number, length: number, limits: RangeFetchLimits): RangeResult {
   const { status, body } = res;
+  const headers = res.headers ?? new Map<string, string>();
   if (status === 206) {
     // Content-Range must name exactly the bytes asked for: anything else is not our range.
-    const m = /^bytes\s+(\d+)-(\d+)\/(\d+|\*)$/i.exec(res.headers.get('content-range')?.trim() ?? '');
-    if (!m || Number(m[1]) !== start || Number(m[2]) !== start + length - 1) return { kind: 'gone', reason: `${url}: 206 for another range (${res.headers.get('content-range') ?? 'no Content-Range'})` };
+    const m = /^bytes\s+(\d+)-(\d+)\/(\d+|\*)$/i.exec(headers.get('content-range')?.trim() ?? '');
+    if (!m || Number(m[1]) !== start || Number(m[2]) !== start + length - 1) return { kind: 'gone', reason: `${url}: 206 for another range (${headers.get('content-range') ?? 'no Content-Range'})` };
     if (body.length !== length) return { kind: 'failed', reason: `${url}: ${body.length} bytes for a range of ${length}` };
     return { kind: 'data', body };
   }
@@ -78,7 +81,7 @@ function interpret(res: HttpResponse, url: string, start: number, length: number
     return { kind: 'data', body: body.subarray(start, start + length) };
   }
   if (status === 503 || status === 429) {
-    const after = retryAfterMs(res.headers.get('retry-after'));
+    const after = retryAfterMs(headers.get('retry-after'));
     if (after !== undefined) return { kind: 'retry-after', ms: Math.min(after, limits.maxRetryAfterMs), reason: `${url}: ${status}, retry after ${Math.round(after / 1000)} s` };
     return { kind: 'failed', reason: `${url}: ${status}` };
   }

@@ -51,6 +51,22 @@ export const WEBSEED_DEFAULTS: Required<Omit<WebSeedOptions, 'shared'>> = {
   maxBackoffMs: 10 * 60_000,
 };
 
+/** One web seed as reports see it (a copy). */
+export interface WebSeedSnapshot {
+  readonly url: string;
+  readonly downloadRate: number;
+  /** Payload bytes it sent. */
+  readonly downloaded: number;
+  /** Range requests in flight now, and sent in all. */
+  readonly requests: number;
+  readonly requestsSent: number;
+  /** No requests before this clock time (back-off, Retry-After). */
+  readonly retryAt: number | undefined;
+  /** Why it is no longer used for this torrent. */
+  readonly dropped: string | undefined;
+  readonly lastError: string | undefined;
+}
+
 /** What web seeds report to the swarm's owner. */
 export type WebSeedEvent =
   | { readonly type: 'webseed-dropped'; readonly url: string; readonly reason: string }
@@ -118,6 +134,11 @@ export class WebSeeds {
   /** The web seeds in use: the first `maxWebSeeds` not dropped. */
   private active(): WebSeedSession[] {
     return this.seeds.filter((s) => s.dropped === undefined).slice(0, this.o.maxWebSeeds);
+  }
+
+  /** Snapshots of every web seed, dropped ones included (for reports). */
+  snapshot(now: number): WebSeedSnapshot[] {
+    return this.seeds.map((w) => ({ url: w.url, downloadRate: w.download.rate(now), downloaded: w.download.total, requests: w.jobs.size, requestsSent: w.requests, retryAt: Number.isFinite(w.retryAt) && w.retryAt > now ? w.retryAt : undefined, dropped: w.dropped, lastError: w.lastError }));
   }
 
   /** Download rate over all web seeds. */
@@ -195,7 +216,7 @@ export class WebSeeds {
     for (const part of planRanges(ws.url, this.torrent, job.offset, job.length)) {
       if (part.url === undefined) continue; // pad: zeros
       ws.requests++;
-      const r = await fetchRange(http, part.url, part.fileOffset, part.length, this.fetchLimits, job.abort.signal);
+      const r = await fetchRange(http, part.url, part.fileOffset, part.length, this.fetchLimits, (ms, fn) => this.ctx.runtime.clock.setTimer(ms, fn), job.abort.signal);
       if (r.kind !== 'data') return r;
       body.set(r.body, part.spaceOffset - job.offset);
     }
