@@ -161,7 +161,9 @@ export class WebSeeds {
           ctx.wakeAfter(delayAcross(ctx.limits.download, this.torrent.pieceLength));
           return;
         }
-        const run = this.pickRun(ws);
+        // Under a download limit a run asks for what the limit allows now (one piece at least), not 4 MiB of debt.
+        const budget = ctx.limits.download.length > 0 ? Math.min(this.o.maxRequestBytes, availableAcross(ctx.limits.download)) : this.o.maxRequestBytes;
+        const run = this.pickRun(ws, budget);
         if (!run) break;
         this.start(ws, run);
       }
@@ -173,7 +175,7 @@ export class WebSeeds {
    * with the next pieces nobody has started while the run stays under `maxRequestBytes`.
    * Returns contiguous runs (a partial piece's remaining blocks may have holes).
    */
-  private pickRun(ws: WebSeedSession): BlockRef[] | undefined {
+  private pickRun(ws: WebSeedSession, maxBytes: number): BlockRef[] | undefined {
     const picker = this.ctx.picker!, t = this.torrent;
     const perPiece = Math.ceil(t.pieceLength / BLOCK_LENGTH);
     const first = picker.pick({ peer: ws, has: { has: () => true }, isSeed: true, outstanding: ws.jobs.size }, perPiece);
@@ -186,7 +188,7 @@ export class WebSeeds {
       const tail = run[run.length - 1];
       // Only a run that ends where the next piece begins (no pad tail between) is extended.
       if (tail.index * t.pieceLength + tail.begin + tail.length !== next * t.pieceLength) break;
-      if (bytes + picker.wireBytes(next) > this.o.maxRequestBytes) break;
+      if (bytes + picker.wireBytes(next) > maxBytes) break;
       const more = picker.takePiece(next, ws);
       if (more.length === 0) break;
       run.push(...more);
