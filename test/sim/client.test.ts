@@ -96,6 +96,25 @@ describe('one client on the simulator', () => {
     await tracker.close();
   });
 
+  it('leechers find the seed through an HTTP tracker served and reached over simulated streams', async () => {
+    const sim = new Simulator({ seed: 17, yieldMode: 'every-event' });
+    const trackerHost = sim.createHost();
+    const tracker = await settle(sim, startTrackerServer({ runtime: trackerHost.runtime, http: { host: trackerHost.address, port: 80 }, intervalSeconds: 60 }));
+    sim.setName('tracker.test', trackerHost.address);
+    const url = 'http://tracker.test/announce';
+    const seed = await settle(sim, startPeer(sim, { seed: true, trackers: [url] }));
+    const leechers = [];
+    for (let i = 0; i < 2; i++) leechers.push(await settle(sim, startPeer(sim, { seed: false, trackers: [url] })));
+    await sim.run({ until: 60_000 });
+    for (const l of leechers) assert.ok(l.completedAt !== undefined, `leecher ${l.host.address} completed`);
+    assert.ok(tracker.http!.requests >= 3, 'every client announced over HTTP');
+    assert.equal(tracker.http!.failures, 0);
+    const closing = Promise.all([seed, ...leechers].map((p) => p.client.close()));
+    await settle(sim, closing);
+    assert.equal(tracker.core.stats().peers, 0, "every client's 'stopped' reached the tracker");
+    await settle(sim, tracker.close());
+  });
+
   it('leechers find the seed through the DHT alone (per-torrent lookups on virtual time)', async () => {
     const sim = new Simulator({ seed: 16, yieldMode: 'every-event' });
     const routerHost = sim.createHost();
