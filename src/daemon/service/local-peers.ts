@@ -11,6 +11,8 @@ export class LocalPeers {
   private service: LsdService | undefined;
   private starting: Promise<void> | undefined;
   private closed = false;
+  /** Bumped when it is turned off: a join still under way for an older generation is undone. */
+  private generation = 0;
   /** Running swarms by the hex of the hash they announce. */
   private readonly swarms = new Map<string, { swarm: Swarm; private: boolean }>();
 
@@ -19,11 +21,12 @@ export class LocalPeers {
   /** Joins the groups (once); torrents added before it is up are announced once it is. */
   start(): void {
     if (this.starting || this.closed) return;
+    const generation = this.generation;
     this.starting = LsdService.start({
       runtime: this.runtime, listenPort: this.listenPort(), interfaceHost: this.listenHost,
       onPeer: (hash, address) => this.swarms.get(hash)?.swarm.addPeer(address, 'lsd'),
     }).then((s) => {
-      if (this.closed) return s.close();
+      if (this.closed || generation !== this.generation) return s.close();
       this.service = s;
       for (const [hash, e] of this.swarms) s.core.add(hash, e.private);
     }, () => undefined);
@@ -45,6 +48,15 @@ export class LocalPeers {
     if (this.swarms.get(hex)?.swarm !== swarm) return;
     this.swarms.delete(hex);
     this.service?.core.remove(hex);
+  }
+
+  /** The `lsd` setting: on joins the groups (once), off leaves them; torrents stay registered. */
+  setEnabled(on: boolean): void {
+    if (on) return this.start();
+    this.generation++;
+    this.starting = undefined;
+    this.service?.close();
+    this.service = undefined;
   }
 
   async close(): Promise<void> {
