@@ -16,7 +16,7 @@ import { ExternalIpVoter, isCompliantNodeId, isExemptIp, compliantNodeId } from 
 import { answerQuery, type ServerContext } from './handlers.js';
 import { ItemStore } from './items.js';
 import { idFromBytes, idToBytes, randomId, randomIdInBucket, type NodeId } from './node-id.js';
-import { DEFAULT_CLIENT, DHT_DEFAULTS, type DhtEvent, type DhtNodeOptions } from './options.js';
+import { DEFAULT_CLIENT, DHT_DEFAULTS, type Bep42Mode, type DhtEvent, type DhtNodeOptions } from './options.js';
 import { PeerStore } from './peer-store.js';
 import { RateLimiter } from './rate-limiter.js';
 import { RoutingTable, type RoutingNode } from './routing-table.js';
@@ -98,6 +98,8 @@ export class DhtNode implements ServerContext, LookupHost {
   private closed = false;
   /** True while a bootstrap runs. */
   bootstrapping = false;
+  /** When a well-formed message last arrived (any sender): timeouts count against nodes only if something did since. */
+  private lastHeardAt = Number.NEGATIVE_INFINITY;
 
   /**
    * `pair`: BEP 32 dual stack. The new node (on the other address family's socket) shares
@@ -123,8 +125,13 @@ export class DhtNode implements ServerContext, LookupHost {
     this.voter = new ExternalIpVoter({ minVotes: options.bep42?.minVotes });
     this.table = this.newTable(this.id, now);
     this.rpc = new Transactions(this.clock, this.random, options.rpc);
-    this.rpc.onNodeTimeout = (id, address) => {
+    this.rpc.onNodeTimeout = (id, address, sentAt) => {
       this.stats.timeouts++;
+      // Nothing at all arrived since we asked: our own network is likely down (a laptop
+      // offline, a NAT mapping lost), so the timeout says nothing about the node. Counting it
+      // would empty the table while we are cut off (bucket refreshes keep timing out) and
+      // leave nothing to rejoin from (`shoal sim churn`: lookups with no seed at all).
+      if (this.lastHeardAt < sentAt) return;
       this.table.failed(id, address);
     };
     this.envelope = { readOnly: this.readOnly, client: options.client ?? DEFAULT_CLIENT };
@@ -204,6 +211,7 @@ export class DhtNode implements ServerContext, LookupHost {
       this.stats.malformed++;
       return;
     }
+    this.lastHeardAt = this.clock.now();
     if (msg.kind === 'query') {
       this.onQuery(msg, from);
       return;
@@ -328,6 +336,7 @@ export class DhtNode implements ServerContext, LookupHost {
   }
 
   private acceptId(id: NodeId, at: Address | Contact): boolean {
+    if (this.options.acceptNodeId !== undefined && !this.options.acceptNodeId(idToBytes(id))) return false;
     return this.enforce !== 'require' || isCompliantNodeId(id, 'host' in at ? at.host : at.address.host);
   }
 
@@ -337,7 +346,7 @@ export class DhtNode implements ServerContext, LookupHost {
       k: opts.k ?? DHT_DEFAULTS.k,
       extendedBuckets: opts.extendedBuckets ?? DHT_DEFAULTS.extendedBuckets,
       unverifiedFill: opts.unverifiedFill,
-      accept: this.enforce === 'require' ? (i, a) => isCompliantNodeId(i, a.host) : undefined,
+      accept: tableAdmission(this.enforce, opts.acceptNodeId),
       prefer: this.enforce === 'prefer' ? (i, a) => isCompliantNodeId(i, a.host) : undefined,
     });
   }
@@ -428,6 +437,13 @@ export class DhtNode implements ServerContext, LookupHost {
     const every = this.options.maintenanceIntervalMs ?? DHT_DEFAULTS.maintenanceIntervalMs;
     this.timer = this.clock.setTimer(every, () => this.tick());
   }
+}
+
+/** The routing table's admission check: BEP 42 in `require` mode and the caller's own id check, either or both. */
+function tableAdmission(enforce: Bep42Mode, acceptNodeId: ((id: Uint8Array) => boolean) | undefined): ((id: NodeId, a: Address) => boolean) | undefined {
+  const bep42 = enforce === 'require';
+  if (!bep42 && acceptNodeId === undefined) return undefined;
+  return (id, a) => (acceptNodeId === undefined || acceptNodeId(idToBytes(id))) && (!bep42 || isCompliantNodeId(id, a.host));
 }
 
 export { KRPC_ERROR };
