@@ -13,7 +13,7 @@ import type { Logger } from '../session/logger.js';
 import { wrapInfo } from '../swarm/metadata-exchange.js';
 import { cliPortMapping } from './port-mapping.js';
 import type { Swarm, SwarmEvent } from '../swarm/swarm.js';
-import { addEncryptionOption, collect, defaultStateDir, parseEncryption, parseHostPort } from './net-args.js';
+import { addEncryptionOption, addUnchokeSlotsOption, collect, defaultStateDir, parseEncryption, parseHostPort, parseUnchokeSlots } from './net-args.js';
 import type { EncryptionOptions } from '../transport/mse/index.js';
 import { formatBytes } from './output.js';
 import { StatusLine, progressLine } from './progress.js';
@@ -38,6 +38,7 @@ interface GetFlags {
   /** commander's --no-lsd sets lsd to false. */
   lsd: boolean;
   encryption?: string;
+  unchokeSlots?: string;
 }
 
 export function registerGet(program: Command): void {
@@ -56,9 +57,10 @@ export function registerGet(program: Command): void {
     .option('--no-port-mapping', 'do not ask the router for a port mapping (PCP, NAT-PMP, UPnP)')
     .option('--no-lsd', 'do not look for peers on the local network (BEP 14 multicast)')
     .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)');
-  addEncryptionOption(cmd)
+  addUnchokeSlotsOption(addEncryptionOption(cmd))
     .action(async (arg: string, flags: GetFlags) => {
       const encryption = parseEncryption(flags.encryption);
+      const unchokeSlots = parseUnchokeSlots(flags.unchokeSlots);
       const source = readSource(arg);
       await runSwarm({
         source,
@@ -75,6 +77,7 @@ export function registerGet(program: Command): void {
         noPortMapping: flags.portMapping === false,
         noLsd: flags.lsd === false,
         encryption,
+        unchokeSlots,
       });
     });
 }
@@ -117,6 +120,8 @@ export interface RunSwarmOptions {
   noLsd?: boolean;
   /** `--encryption` (default: the session's, `prefer`). */
   encryption?: EncryptionOptions;
+  /** `--unchoke-slots` (default: the session's, 8). */
+  unchokeSlots?: number | 'auto';
   /** `seed`: the data must already be there (checked up front), and the exit wording is seed's. Default `get`. */
   mode?: 'get' | 'seed';
 }
@@ -145,6 +150,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     stateDir: o.stateDir,
     listen: o.listen,
     encryption: o.encryption,
+    unchokeSlots: o.unchokeSlots,
     dht: o.noDht ? undefined : { bootstrap: o.dhtBootstrap ?? [], rounds: 'per-torrent' },
     portMapping: o.noPortMapping ? undefined : cliPortMapping(runtime, { udp: o.utp === true }),
     logger: cliLogger(status),

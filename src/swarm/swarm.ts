@@ -42,6 +42,8 @@ const REQUEST_TIMEOUT_MS = 30_000;
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Default of `SwarmOptions.maxQueuedUploadBytes`. */
 export const DEFAULT_MAX_QUEUED_UPLOAD_BYTES = 1024 * 1024;
+/** Default of `SwarmOptions.maxRequestedBytes`: 2048 blocks, 2.6 Gbit/s at 100 ms round trip. */
+export const DEFAULT_MAX_REQUESTED_BYTES = 32 * 1024 * 1024;
 
 export class Swarm implements TransferContext {
   readonly runtime: Runtime;
@@ -227,6 +229,8 @@ export class Swarm implements TransferContext {
     if (this.peers.get(peer.key) !== peer) return;
     this.peers.delete(peer.key);
     this.uploadWaiting.delete(peer);
+    this.requestWaiting.delete(peer);
+    this.countRequesting();
     this.pool.markFailed(peer.address, this.runtime.clock.now());
     if (peer.listenAddress) this.pool.markConnected(peer.listenAddress, false);
     this.metadata.forget(peer);
@@ -345,6 +349,7 @@ export class Swarm implements TransferContext {
         if (picker && picker.wants(m.index) && !peer.conn.amInterested) {
           peer.conn.interested();
           peer.flush();
+          this.countRequesting();
         }
         return fillRequests(this, peer);
       case 'bitfield':
@@ -356,7 +361,10 @@ export class Swarm implements TransferContext {
         this.updateInterest(peer);
         return;
       case 'unchoke':
+        this.countRequesting();
         return fillRequests(this, peer);
+      case 'choke':
+        return this.countRequesting();
       case 'interested':
       case 'not_interested':
         // A free slot goes to an interested peer at once, not at the next round.
@@ -390,7 +398,9 @@ export class Swarm implements TransferContext {
         // A peer still handshaking learns of the piece from our bitfield when it completes.
         if (p.conn.state !== 'open') continue;
         p.conn.sendHave(piece);
-        p.flushSoon();
+        // A seed has no use for it (it wants nothing of ours): it rides with our next requests
+        // instead of costing a write of its own per piece (8 seeders: 8 writes per piece).
+        if (!p.isSeed) p.flushSoon();
       }
       void this.recorder?.maybeSave(this.runtime.clock.now());
       this.checkComplete();
@@ -404,8 +414,11 @@ export class Swarm implements TransferContext {
     const bits = peer.conn.peerPieces;
     if (!picker) return;
     const want = peer.isSeed ? !picker.done : bits ? picker.interestedIn(bits) : false;
-    if (want && !peer.conn.amInterested) peer.conn.interested();
-    else if (!want && peer.conn.amInterested) peer.conn.notInterested();
+    if (want !== peer.conn.amInterested) {
+      if (want) peer.conn.interested();
+      else peer.conn.notInterested();
+      this.countRequesting();
+    }
     if (want) fillRequests(this, peer);
     peer.flush();
   }
@@ -456,6 +469,7 @@ export class Swarm implements TransferContext {
     this.metadata.request();
     if (now - this.lastRechoke >= (this.opts.rechokeIntervalMs ?? 10_000)) this.rechoke();
     const picker = this.picker;
+    this.countRequesting();
     for (const p of this.peers.values()) {
       // Requests a silent peer owes us go back to the pool (a late answer is still taken).
       const waitingSince = Math.max(p.lastBlockAt ?? p.connectedAt, p.requestsTimedOutAt ?? -Infinity);
@@ -527,8 +541,23 @@ export class Swarm implements TransferContext {
   readonly totals = { downloaded: 0, uploaded: 0, wasted: 0 };
   writeBacklog = 0;
   readonly uploadWaiting: TransferContext['uploadWaiting'] = new Set();
+  readonly requestWaiting: TransferContext['requestWaiting'] = new Set();
   /** Refills and queued uploads once the rate limits allow more. */
   private readonly wake: Wake;
+
+  /** Peers we can request from (open, interested, unchoked by them): they share `maxRequestedBytes`. */
+  requestingPeers = 0;
+
+  /** Recounts `requestingPeers`: on chokes, unchokes, interest changes and departures, not per block. */
+  private countRequesting(): void {
+    let n = 0;
+    for (const p of this.peers.values()) if (p.conn.state === 'open' && p.conn.amInterested && !p.conn.peerChoking) n++;
+    this.requestingPeers = n;
+  }
+
+  get maxRequestedBytes(): number {
+    return this.opts.maxRequestedBytes ?? DEFAULT_MAX_REQUESTED_BYTES;
+  }
 
   get maxQueuedUploadBytes(): number {
     return this.opts.maxQueuedUploadBytes ?? DEFAULT_MAX_QUEUED_UPLOAD_BYTES;

@@ -39,6 +39,12 @@ export interface TransferContext {
   readonly maxQueuedUploadBytes: number;
   /** Asks to be called back (refills and queued uploads) once the limits allow more, `ms` from now. */
   wakeAfter(ms: number): void;
+  /** Bytes of blocks we keep requested from all peers together (`SwarmOptions.maxRequestedBytes`). */
+  readonly maxRequestedBytes: number;
+  /** Peers we may request from now (interested, unchoked by them): they share that budget when it binds. */
+  readonly requestingPeers: number;
+  /** Peers under their share that found no room under `maxRequestedBytes`: they get the next freed blocks, in order. */
+  readonly requestWaiting: Set<PeerSession>;
 }
 
 /** Seconds of data at the peer's current rate we keep requested (libtorrent uses 3 s). */
@@ -69,10 +75,21 @@ export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
   const allowed = conn.allowedFast;
   if (conn.peerChoking && allowed.size === 0) return;
   const rate = peer.download.rate(ctx.runtime.clock.now());
-  const target = peer.snubbed ? 1 : Math.min(MAX_QUEUE, Math.max(MIN_QUEUE, Math.ceil((rate * QUEUE_SECONDS) / BLOCK_LENGTH)));
-  const want = Math.min(target - conn.outstandingRequests.size, conn.requestSlots);
+  const capBlocks = Math.max(1, Math.floor(ctx.maxRequestedBytes / BLOCK_LENGTH));
+  // At most an equal share of the swarm-wide cap (`maxRequestedBytes`) among the peers we can
+  // request from: the first peers to connect cannot take it all, nor 200 seeders make 200 queues.
+  const share = Math.max(1, Math.floor(capBlocks / Math.max(1, ctx.requestingPeers)));
+  const target = peer.snubbed ? 1 : Math.min(share, MAX_QUEUE, Math.max(MIN_QUEUE, Math.ceil((rate * QUEUE_SECONDS) / BLOCK_LENGTH)));
+  let want = Math.min(target - conn.outstandingRequests.size, conn.requestSlots);
   // Refill in batches (a quarter of the queue at a time): one write carries many requests.
   if (want <= 0 || (want < target / 4 && conn.outstandingRequests.size > 0)) return;
+  const room = capBlocks - Math.ceil(picker.requestedBytes / BLOCK_LENGTH);
+  if (room < want) {
+    // The cap binds: take what room there is, and be first for the next blocks freed.
+    ctx.requestWaiting.add(peer);
+    want = room;
+  }
+  if (want <= 0) return;
   const limited = ctx.limits.download.length > 0 ? downloadAllowance(ctx, want) : want;
   if (limited <= 0) return;
   const peerHas = conn.peerPieces ?? EMPTY;
@@ -88,6 +105,21 @@ export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
     }
   }
   peer.flush();
+}
+
+/**
+ * Blocks left room under the swarm-wide cap: peers waiting for it refill, first come first.
+ * A peer is served once per time it was added, so this costs O(1) per block freed.
+ */
+export function serveWaiting(ctx: TransferContext): void {
+  const picker = ctx.picker;
+  if (!picker || ctx.requestWaiting.size === 0) return;
+  const capBytes = Math.max(BLOCK_LENGTH, ctx.maxRequestedBytes);
+  for (const p of ctx.requestWaiting) {
+    if (capBytes - picker.requestedBytes < BLOCK_LENGTH) return;
+    ctx.requestWaiting.delete(p);
+    fillRequests(ctx, p);
+  }
 }
 
 /** Counts bytes on their way to disk; when the backlog drains below the limit, requests resume. */
@@ -113,8 +145,9 @@ export function handlePieceMessage(ctx: TransferContext, peer: PeerSession, inde
   // peer gets more requests once it has answered the one it had (the late ones came first).
   peer.lastBlockAt = now;
   if (peer.snubbed && peer.conn.outstandingRequests.size === 0) peer.snubbed = false;
-  takeBlock(ctx, peer, index, begin, block);
+  const took = takeBlock(ctx, peer, index, begin, block);
   fillRequests(ctx, peer);
+  if (took) serveWaiting(ctx);
 }
 
 /**

@@ -48,6 +48,12 @@ export interface SwarmOptions {
    * stream's unsent queue (default 1 MiB). Requests wait while a peer is at it.
    */
   readonly maxQueuedUploadBytes?: number;
+  /**
+   * Bytes of blocks requested and not yet received, all peers together (default 32 MiB): each
+   * peer's queue follows its rate, but 200 fast seeders must not get 200 queues' worth. While
+   * it binds, each peer holds at most an equal share.
+   */
+  readonly maxRequestedBytes?: number;
   /** Strikes (shares in failed pieces) that get a peer banned (default 3; sole sender of a bad piece: at once). */
   readonly maxStrikes?: number;
   /** Regular unchoke slots, or 'auto' to size them from upload rates (default 8; see choker.ts). */

@@ -14,7 +14,7 @@ import type { Torrent } from '../metainfo/torrent.js';
 import { reaskDelay } from '../util/backoff.js';
 import { availableAcross, consumeAcross, delayAcross } from './rate-limit.js';
 import { BLOCK_LENGTH, type BlockRef } from './piece-picker.js';
-import { takeBlock, writeBacklogFull, type TransferContext } from './transfer.js';
+import { serveWaiting, takeBlock, writeBacklogFull, type TransferContext } from './transfer.js';
 import { fetchRange, type RangeFetchLimits, type RangeResult } from './webseed-fetch.js';
 import { WebSeedSession, type WebSeedJob } from './webseed-session.js';
 import { parseWebSeedUrl, planRanges } from './webseed-url.js';
@@ -238,6 +238,7 @@ export class WebSeeds {
         const at = b.index * this.torrent.pieceLength + b.begin - job.offset;
         takeBlock(ctx, ws, b.index, b.begin, r.body.subarray(at, at + b.length));
       }
+      serveWaiting(ctx); // its requested bytes are free again: peers waiting for room under the cap get them
     } else {
       for (const b of job.blocks) picker.requestDropped(b, ws);
       ws.lastError = r.reason;
