@@ -9,9 +9,11 @@ import { createNodeRuntime } from '../runtime/node/index.js';
 import { withUtp } from '../transport/dual-streams.js';
 import { formatAddress } from '../runtime/types.js';
 import { createClient } from '../session/client.js';
+import type { Session } from '../session/session.js';
 import type { Logger } from '../session/logger.js';
 import { wrapInfo } from '../swarm/metadata-exchange.js';
 import { cliPortMapping } from './port-mapping.js';
+import { holepunchLine, startNatWatch } from './nat-watch.js';
 import type { Swarm, SwarmEvent } from '../swarm/swarm.js';
 import { addEncryptionOption, addUnchokeSlotsOption, collect, defaultStateDir, parseEncryption, parseHostPort, parseUnchokeSlots } from './net-args.js';
 import type { EncryptionOptions } from '../transport/mse/index.js';
@@ -146,26 +148,37 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   const utp = o.utp ? withUtp(node) : undefined;
   const runtime = utp?.runtime ?? node;
   const status = new StatusLine();
+  const verbose = process.argv.includes('--verbose');
+  const logLine = (l: string): void => {
+    status.done();
+    process.stderr.write(`${l}\n`);
+  };
+  // External address and NAT type (docs/nat.md): the vote's changes, the DHT's read-only switch.
+  const ref: { client?: { session: Session } } = {};
+  const nat = startNatWatch({ runtime, session: () => ref.client?.session, log: logLine, verbose });
   const client = await createClient(runtime, {
+    onNatEvent: (e) => nat.onNatEvent(e),
     stateDir: o.stateDir,
     listen: o.listen,
     encryption: o.encryption,
     unchokeSlots: o.unchokeSlots,
     dht: o.noDht ? undefined : { bootstrap: o.dhtBootstrap ?? [], rounds: 'per-torrent' },
-    portMapping: o.noPortMapping ? undefined : cliPortMapping(runtime, { udp: o.utp === true }),
+    portMapping: o.noPortMapping ? undefined : cliPortMapping(runtime, { udp: o.utp === true, onMapped: (a, port, gw) => nat.onMapped(a, port, gw) }),
     logger: cliLogger(status),
   });
+  ref.client = client;
+  void client.whenDht().then((d) => d && nat.attachDht(d, client.whenBootstrapped()));
   let swarm: Swarm | undefined;
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((r) => (finish = r));
   let failure: Error | undefined;
   let lsd: LsdService | undefined;
-  const verbose = process.argv.includes('--verbose');
   let hintTimer: NodeJS.Timeout | undefined;
   let released = false;
   const release = async (): Promise<void> => {
     if (released) return;
     released = true;
+    nat.stop();
     await client.close();
     utp?.close();
     node.close();
@@ -182,6 +195,10 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     if (e.type === 'error') {
       failure = e.error;
       finish(1);
+    }
+    if (e.type === 'holepunch') {
+      const line = holepunchLine(e.event, verbose);
+      if (line) logLine(line);
     }
     if (e.type === 'peer-banned') client.logger.info(`banned ${e.address}: ${e.reason}`);
     if (e.type === 'webseed-dropped') client.logger.info(`web seed ${e.url} dropped: ${e.reason}`);
@@ -212,7 +229,10 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     // nothing waits for the DHT's bootstrap names or the router.
     const handle = await client.addTorrent({
       torrent: o.source.torrent, magnet: o.source.magnet, downloadDir: o.downloadDir, saveName: o.saveName, onEvent,
-      extraTrackers: o.trackers, onTrackerEvent: (e) => noteTrackerEvent(sources, e),
+      extraTrackers: o.trackers, onTrackerEvent: (e) => {
+        noteTrackerEvent(sources, e);
+        nat.onTrackerEvent(e);
+      },
     });
     swarm = handle.swarm;
     if (presence) {

@@ -69,7 +69,8 @@ export class DhtNode implements ServerContext, LookupHost {
   readonly k: number;
   readonly alpha: number;
   readonly dataAlpha: number;
-  readonly readOnly: boolean;
+  /** BEP 43: queries carry `ro: 1` and nothing is answered (see `setReadOnly`). */
+  readOnly: boolean;
   readonly stats = new DhtStats();
   readonly peers: PeerStore;
   readonly items: ItemStore;
@@ -84,7 +85,7 @@ export class DhtNode implements ServerContext, LookupHost {
   table: RoutingTable;
   private id: NodeId;
   private readonly rpc: Transactions;
-  private readonly envelope: EnvelopeOptions;
+  private envelope: EnvelopeOptions;
   private readonly krpcLimits: KrpcLimits;
   private readonly limiter: RateLimiter | null;
   private readonly voter: ExternalIpVoter;
@@ -229,7 +230,10 @@ export class DhtNode implements ServerContext, LookupHost {
   }
 
   private onResponse(msg: KrpcResponse, from: Address, rtt: number): void {
-    if (msg.ip !== undefined) this.voteExternal(from.host, msg.ip.host);
+    if (msg.ip !== undefined) {
+      this.voteExternal(from.host, msg.ip.host);
+      this.options.onIpReport?.(from, msg.ip); // the session's vote (src/nat/external-address.ts) wants the port too
+    }
     this.table.responded(msg.id, from, this.clock.now(), rtt);
   }
 
@@ -359,6 +363,25 @@ export class DhtNode implements ServerContext, LookupHost {
     this.emit({ type: 'external-address', host: decided });
     if (!this.adoptCompliantId || isExemptIp(decided) || isCompliantNodeId(this.id, decided)) return;
     this.changeId(compliantNodeId(decided, this.random));
+  }
+
+  /**
+   * BEP 43: turns read-only on (queries carry `ro: 1`, nothing is answered) or off. The
+   * session does this when it finds the node unreachable (src/nat/dht-reachability.ts).
+   */
+  setReadOnly(on: boolean): void {
+    this.readOnly = on;
+    this.envelope = { ...this.envelope, readOnly: on };
+  }
+
+  /**
+   * BEP 42: the session's vote (all sources, not only DHT replies) decided our external IP:
+   * take a compliant id for it as our own vote would.
+   */
+  adoptExternalHost(host: string): void {
+    if (this.voter.external === host) return;
+    if (!this.adoptCompliantId || isExemptIp(host) || isCompliantNodeId(this.id, host)) return;
+    this.changeId(compliantNodeId(host, this.random));
   }
 
   /** Switches to a new id; the routing table is rebuilt around it from the nodes we know. */

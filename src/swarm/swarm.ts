@@ -7,7 +7,8 @@ import { ShoalError } from '../errors.js';
 import type { Torrent } from '../metainfo/torrent.js';
 import type { Address, Runtime, TimerHandle } from '../runtime/types.js';
 import type { PieceStorage } from '../storage/types.js';
-import { isCorruptData, PeerConnection, type PeerEvent, type PieceGeometry } from '../wire/index.js';
+import { bytesToIp, DEFAULT_LOCAL_EXTENSIONS, ipToBytes, isCorruptData, PeerConnection, UT_HOLEPUNCH, type PeerEvent, type PieceGeometry } from '../wire/index.js';
+import { HOLEPUNCH_EXTENSIONS, SwarmHolepunch } from './holepunch.js';
 import { MetadataExchange, serveHashes } from './metadata-exchange.js';
 import { Choker } from './choker.js';
 import { applyChoke, fillSlots } from './choking.js';
@@ -18,6 +19,7 @@ import { PexHub } from './pex.js';
 import { PeerSession } from './peer-session.js';
 import { PeerDialer } from './peer-dialer.js';
 import { isWildcard, OutgoingDials } from './outgoing.js';
+import { transportOf } from '../transport/dual-streams.js';
 import { samePeerId } from './peer-identity.js';
 import { BLOCK_LENGTH, PiecePicker } from './piece-picker.js';
 import type { OpenedStorage, SwarmEvent, SwarmOptions, SwarmStats } from './types.js';
@@ -66,7 +68,9 @@ export class Swarm implements TransferContext {
   private readonly choker: Choker<PeerSession>;
   private readonly metadata: MetadataExchange;
   /** BEP 11: what each peer was told of the others (none for a private torrent, BEP 27). */
-  private readonly pex = new PexHub<PeerSession>((p) => ({ address: p.address, incoming: p.incoming, isSeed: p.isSeed, extended: p.conn.remoteExtendedHandshake }));
+  private readonly pex = new PexHub<PeerSession>((p) => ({ address: p.address, incoming: p.incoming, isSeed: p.isSeed, extended: p.conn.remoteExtendedHandshake, utp: transportOf(p.stream) === 'utp' }));
+  /** BEP 55 (undefined when turned off). */
+  private readonly holepunch: SwarmHolepunch | undefined;
   private readonly outgoing: OutgoingDials;
   private tickTimer: TimerHandle | undefined;
   private lastRechoke = -Infinity;
@@ -88,7 +92,16 @@ export class Swarm implements TransferContext {
       stopped: () => this.stopped,
       newConnection: () => this.newConnection('outgoing'),
       adopt: (peer, pending) => this.adopt(peer, pending),
+      dialFailed: (address) => this.holepunch?.dialFailed(address),
     });
+    const punchDialer = options.punchDialer;
+    this.holepunch = options.holepunch === false ? undefined : new SwarmHolepunch({
+      peers: this.peers,
+      now: () => this.runtime.clock.now(),
+      punch: (address) => (punchDialer && !this.stopped ? this.outgoing.punch(address, punchDialer) : Promise.resolve(false)),
+      violation: (peer, reason) => this.violation(peer, reason),
+      emit: (event) => this.emit({ type: 'holepunch', event }),
+    }, options.holepunch);
     this.wake = new Wake(options.runtime.clock, () => {
       if (this.stopped) return;
       drainUploads(this);
@@ -197,6 +210,7 @@ export class Swarm implements TransferContext {
       acceptInfoHashes: hashes,
       geometry: this.geometry,
       features: { v2Upgrade: this.infoHashV2 !== undefined && this.infoHashV1 !== undefined },
+      extensions: this.holepunch ? HOLEPUNCH_EXTENSIONS : DEFAULT_LOCAL_EXTENSIONS,
     });
   }
 
@@ -217,8 +231,15 @@ export class Swarm implements TransferContext {
 
   private adopt(peer: PeerSession, pending: PeerEvent[]): void {
     if (this.peers.has(peer.key)) {
-      peer.close('duplicate connection');
-      return;
+      // BEP 55: both sides of a punch dial over uTP from their listen ports at once, so two
+      // connections can share one address. Both are kept until the handshakes; then the peer
+      // id rule (keepIfNotDuplicate) keeps the same one on both sides.
+      const second = `${peer.key}#2`;
+      if (transportOf(peer.stream) !== 'utp' || this.peers.has(second)) {
+        peer.close('duplicate connection');
+        return;
+      }
+      peer.key = second;
     }
     this.peers.set(peer.key, peer);
     this.pool.markConnected(peer.address, true);
@@ -234,6 +255,9 @@ export class Swarm implements TransferContext {
     this.pool.markFailed(peer.address, this.runtime.clock.now());
     if (peer.listenAddress) this.pool.markConnected(peer.listenAddress, false);
     this.metadata.forget(peer);
+    this.holepunch?.forget(peer);
+    // A dial that connected but died before the peer's handshake failed as surely as a refused one.
+    if (!peer.incoming && peer.conn.remotePeerId === undefined) this.holepunch?.dialFailed(peer.address);
     const picker = this.picker;
     if (picker) {
       for (const r of peer.conn.outstandingRequests.values()) picker.requestDropped(r, peer);
@@ -304,11 +328,13 @@ export class Swarm implements TransferContext {
             reqq: 250,
             metadataSize: this.torrent?.infoBytes.length,
             uploadOnly: picker?.done,
+            yourip: ipToBytes(peer.address.host), // BEP 10: how we see it (its external-address vote)
           });
         }
         return;
       }
       case 'extended_handshake':
+        if (e.handshake.yourip) this.opts.onAddressReport?.(peer.address.host, bytesToIp(e.handshake.yourip));
         if (e.handshake.metadataSize !== undefined) this.metadata.addPeer(peer, e.handshake.metadataSize);
         if (peer.incoming && e.handshake.p !== undefined && !peer.listenAddress) {
           // Where it listens (BEP 10 `p`): that candidate is this connection, not one to dial.
@@ -322,7 +348,11 @@ export class Swarm implements TransferContext {
       case 'pex':
         if (this.torrent?.private) return; // BEP 27: peers of a private torrent come from its trackers only
         for (const a of e.message.added) this.pool.add({ host: a.host, port: a.port }, 'pex');
+        this.holepunch?.heardOf(peer, e.message.added);
         return this.dial();
+      case 'extension':
+        if (e.name === UT_HOLEPUNCH) this.holepunch?.onMessage(peer, e.payload);
+        return;
       case 'message':
         return this.onMessage(peer, e.message);
       case 'requests_dropped':

@@ -7,6 +7,8 @@ import type { PeerDialer } from './peer-dialer.js';
 import type { BanList } from './ban-list.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { WebSeedEvent, WebSeedOptions } from './webseeds.js';
+import type { HolepunchEvent } from '../nat/holepunch.js';
+import type { SwarmHolepunchOptions } from './holepunch.js';
 
 export interface OpenedStorage {
   readonly storage: PieceStorage;
@@ -73,6 +75,15 @@ export interface SwarmOptions {
   readonly webSeedUrls?: readonly string[];
   /** Web seed limits (docs/webseeds.md), or false for no web seeds at all. */
   readonly webSeedOptions?: WebSeedOptions | false;
+  /**
+   * BEP 55 hole punching (docs/nat.md): limits and the session's NAT verdict; `false` turns
+   * ut_holepunch off. Punches need `punchDialer`.
+   */
+  readonly holepunch?: SwarmHolepunchOptions | false;
+  /** Dials over uTP only, from the listen port (hole punches); none: we relay but never punch. */
+  readonly punchDialer?: PeerDialer;
+  /** A peer's BEP 10 `yourip` says it sees us at `host` (the session's external-address vote). */
+  readonly onAddressReport?: (reporter: string, host: string) => void;
 }
 
 export type SwarmEvent =
@@ -85,6 +96,8 @@ export type SwarmEvent =
   | { readonly type: 'peer-disconnected'; readonly address: string; readonly reason: string }
   | { readonly type: 'complete' }
   | WebSeedEvent
+  /** BEP 55: a rendezvous sent, relayed or refused, a punch started, failed or through. */
+  | { readonly type: 'holepunch'; readonly event: HolepunchEvent }
   | { readonly type: 'error'; readonly error: Error };
 
 export interface SwarmStats {
