@@ -17,6 +17,8 @@ interface SeedFlags {
   utp?: boolean;
   /** commander's --no-port-mapping sets portMapping to false. */
   portMapping: boolean;
+  /** commander's --no-lsd sets lsd to false. */
+  lsd: boolean;
   encryption?: string;
   unchokeSlots?: string;
 }
@@ -34,6 +36,7 @@ export function registerSeed(program: Command): void {
     .option('--no-dht', 'do not use the DHT to find peers')
     .option('--utp', 'also use uTP (BEP 29): dial uTP first, then TCP; accept both on the listen port')
     .option('--no-port-mapping', 'do not ask the router for a port mapping (PCP, NAT-PMP, UPnP)')
+    .option('--no-lsd', 'do not announce on the local network (BEP 14 multicast)')
     .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)');
   addUnchokeSlotsOption(addEncryptionOption(cmd))
     .action(async (torrentPath: string, path: string, flags: SeedFlags) => {
@@ -56,6 +59,7 @@ export function registerSeed(program: Command): void {
         noDht: flags.dht === false,
         utp: flags.utp === true,
         noPortMapping: flags.portMapping === false,
+        noLsd: flags.lsd === false,
         encryption,
         unchokeSlots,
         mode: 'seed',

@@ -33,6 +33,8 @@ import { haveCopy, peerSnapshot, swarmStatus, type PeerSnapshot, type SwarmStatu
 import { handlePieceMessage, fillRequests, type TransferContext } from './transfer.js';
 import { drainUploads, pumpUploads, serveRequest } from './uploads.js';
 import { pieceWireBytes, piecePriorities } from './geometry.js';
+import { WebSeeds, type WebSeedEvent, type WebSeedSnapshot } from './webseeds.js';
+import type { Fetcher } from './webseed-session.js';
 
 const TICK_MS = 1000;
 const NO_LIMITS: TransferContext['limits'] = { download: [], upload: [] };
@@ -55,10 +57,12 @@ export class Swarm implements TransferContext {
   readonly peers = new Map<string, PeerSession>();
   torrent: Torrent | undefined;
   storage: PieceStorage | undefined;
-  picker: PiecePicker<PeerSession> | undefined;
+  picker: PiecePicker<Fetcher> | undefined;
+  /** BEP 19 web seeds of the torrent (and of a magnet's `ws=`), once the torrent is known. */
+  webSeeds: WebSeeds | undefined;
   recorder: OpenedStorage['recorder'];
   /** Which peers sent blocks of each piece in progress (blame on a failed hash). */
-  readonly contributors = new Map<number, Set<PeerSession>>();
+  readonly contributors = new Map<number, Set<Fetcher>>();
   /** Block writes in flight per piece; verification waits for them. */
   readonly pendingWrites = new Map<number, Promise<void>[]>();
   private readonly choker: Choker<PeerSession>;
@@ -149,12 +153,15 @@ export class Swarm implements TransferContext {
     this.torrent = torrent;
     this.storage = opened.storage;
     this.recorder = opened.recorder;
-    this.picker = new PiecePicker<PeerSession>(pieceWireBytes(torrent), this.runtime.random);
+    this.picker = new PiecePicker<Fetcher>(pieceWireBytes(torrent), this.runtime.random);
     this.picker.setHave(opened.have);
+    const webSeedUrls = [...torrent.webSeeds, ...(this.opts.webSeedUrls ?? [])];
+    if (this.runtime.http && webSeedUrls.length > 0 && this.opts.webSeedOptions !== false) this.webSeeds = new WebSeeds(this, torrent, webSeedUrls, this.opts.webSeedOptions);
     this.metadata.setInfo(torrent.infoBytes);
     this.emit({ type: 'ready', have: opened.have.count, total: torrent.pieceCount });
     for (const peer of this.peers.values()) this.peerLearnedGeometry(peer);
     this.checkComplete();
+    this.webSeeds?.refill();
   }
 
   /**
@@ -266,9 +273,14 @@ export class Swarm implements TransferContext {
     }
   }
 
-  /** Corrupt data: bans the peer's IP (session-wide when the list is shared) and closes its connections. */
-  ban(peer: PeerSession, reason: string): void {
-    banPeer(this, peer, reason);
+  /** Corrupt data: bans the peer's IP (session-wide when the list is shared) and closes its connections; drops a web seed. */
+  ban(peer: Fetcher, reason: string): void {
+    if ('conn' in peer) banPeer(this, peer, reason);
+    else this.webSeeds?.drop(peer, reason);
+  }
+
+  onWebSeedEvent(event: WebSeedEvent): void {
+    this.emit(event);
   }
 
   /** A protocol violation: closes the connection; repeat offenders are refused for a while. */
@@ -424,6 +436,7 @@ export class Swarm implements TransferContext {
       this.checkComplete();
     }
     for (const p of this.peers.values()) fillRequests(this, p);
+    this.webSeeds?.refill();
   }
 
   updateInterest(peer: PeerSession): void {
@@ -510,6 +523,7 @@ export class Swarm implements TransferContext {
     // Only open connections may send (one still in its handshake would throw); none for private torrents (BEP 27).
     if (this.pexOn()) for (const [p, m] of this.pex.poll(this.peers.values(), now)) if (p.conn.state === 'open' && p.conn.sendPex(m)) p.flush();
     for (const p of this.peers.values()) fillRequests(this, p);
+    this.webSeeds?.refill(); // one back from a back-off
   }
 
   private checkComplete(): void {
@@ -520,12 +534,21 @@ export class Swarm implements TransferContext {
   }
 
   stats(): SwarmStats {
-    return swarmStats(this, this.runtime.clock.now());
+    const now = this.runtime.clock.now();
+    const s = swarmStats(this, now);
+    return this.webSeeds ? { ...s, downloadRate: s.downloadRate + this.webSeeds.rate(now) } : s;
   }
 
   /** A snapshot of the swarm's state for upper layers (counters, readiness, write backlog, storage counters). */
   status(): SwarmStatus {
-    return swarmStatus(this, this.runtime.clock.now());
+    const now = this.runtime.clock.now();
+    const s = swarmStatus(this, now);
+    return this.webSeeds ? { ...s, downloadRate: s.downloadRate + this.webSeeds.rate(now) } : s;
+  }
+
+  /** A snapshot of the torrent's web seeds (BEP 19), dropped ones included. */
+  webSeedList(): WebSeedSnapshot[] {
+    return this.webSeeds?.snapshot(this.runtime.clock.now()) ?? [];
   }
 
   /** A snapshot of every connected peer. */
@@ -580,6 +603,7 @@ export class Swarm implements TransferContext {
 
   refillAll(): void {
     for (const p of this.peers.values()) fillRequests(this, p);
+    this.webSeeds?.refill();
   }
 
   /** PEX runs unless switched off, and never for a private torrent (BEP 27: its peers come from its trackers only). */
@@ -593,6 +617,7 @@ export class Swarm implements TransferContext {
     this.stopped = true;
     this.tickTimer?.cancel();
     this.wake.cancel();
+    this.webSeeds?.stop();
     for (const p of [...this.peers.values()]) p.close('shutting down');
     await Promise.allSettled([...this.pendingWrites.values()].flat());
     if (this.recorder) await this.recorder.close();

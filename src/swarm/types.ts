@@ -6,6 +6,7 @@ import type { Bitfield } from '../util/bitfield.js';
 import type { PeerDialer } from './peer-dialer.js';
 import type { BanList } from './ban-list.js';
 import type { RateLimiter } from './rate-limit.js';
+import type { WebSeedEvent, WebSeedOptions } from './webseeds.js';
 import type { HolepunchEvent } from '../nat/holepunch.js';
 import type { SwarmHolepunchOptions } from './holepunch.js';
 
@@ -72,6 +73,10 @@ export interface SwarmOptions {
    * (the session shares one among its torrents). Default: plaintext connections.
    */
   readonly dialer?: PeerDialer;
+  /** Web seed URLs beyond the torrent's `url-list` (a magnet's `ws=`; BEP 19). */
+  readonly webSeedUrls?: readonly string[];
+  /** Web seed limits (docs/webseeds.md), or false for no web seeds at all. */
+  readonly webSeedOptions?: WebSeedOptions | false;
   /**
    * BEP 55 hole punching (docs/nat.md): limits and the session's NAT verdict; `false` turns
    * ut_holepunch off. Punches need `punchDialer`.
@@ -92,6 +97,7 @@ export type SwarmEvent =
   | { readonly type: 'peer-connected'; readonly address: string }
   | { readonly type: 'peer-disconnected'; readonly address: string; readonly reason: string }
   | { readonly type: 'complete' }
+  | WebSeedEvent
   /** BEP 55: a rendezvous sent, relayed or refused, a punch started, failed or through. */
   | { readonly type: 'holepunch'; readonly event: HolepunchEvent }
   | { readonly type: 'error'; readonly error: Error };
