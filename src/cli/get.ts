@@ -32,6 +32,7 @@ interface GetFlags {
   dhtBootstrap: string[];
   /** commander's --no-dht sets dht to false. */
   dht: boolean;
+  /** commander: true with --utp, false with --no-utp, else undefined (on). */
   utp?: boolean;
   /** commander's --no-port-mapping sets portMapping to false. */
   portMapping: boolean;
@@ -50,7 +51,8 @@ export function registerGet(program: Command): void {
     .option('--tracker <url>', 'also announce to this tracker (http://, https:// or udp://); repeatable', collect, [])
     .option('--dht-bootstrap <host:port>', 'DHT node to join through; repeatable (default: the public routers)', collect, [])
     .option('--no-dht', 'do not use the DHT to find peers')
-    .option('--utp', 'also use uTP (BEP 29): dial uTP first, then TCP; accept both on the listen port')
+    .option('--utp', 'use uTP (BEP 29), the default: dial uTP first and TCP too when uTP does not answer; accept both on the listen port')
+    .option('--no-utp', 'TCP only: do not dial or accept uTP')
     .option('--no-port-mapping', 'do not ask the router for a port mapping (PCP, NAT-PMP, UPnP)')
     .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)');
   addEncryptionOption(cmd)
@@ -68,7 +70,7 @@ export function registerGet(program: Command): void {
         trackers: flags.tracker,
         dhtBootstrap: flags.dhtBootstrap,
         noDht: flags.dht === false,
-        utp: flags.utp === true,
+        utp: flags.utp !== false,
         noPortMapping: flags.portMapping === false,
         encryption,
       });
@@ -105,7 +107,7 @@ export interface RunSwarmOptions {
   dhtBootstrap?: string[];
   /** Turn the DHT off. */
   noDht?: boolean;
-  /** Also run uTP (dial it first, accept it on the listen port, share its UDP socket with the DHT). */
+  /** Run uTP beside TCP (default true): dial it first, accept it on the listen port, share its UDP socket with the DHT. */
   utp?: boolean;
   /** Turn port mapping (docs/nat.md) off. */
   noPortMapping?: boolean;
@@ -122,7 +124,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   if (!seeding) ensureWritableDir(o.downloadDir, `-o ${o.downloadDir}`);
   const presence = seeding && o.source.torrent ? checkSeedData(o.source.torrent, join(o.downloadDir, o.saveName ?? o.source.torrent.name)) : undefined;
   const node = createNodeRuntime();
-  const utp = o.utp ? withUtp(node) : undefined;
+  const utp = o.utp !== false ? withUtp(node) : undefined;
   const runtime = utp?.runtime ?? node;
   const session = await Session.create({ runtime, stateDir: o.stateDir, listen: o.listen, encryption: o.encryption });
   const status = new StatusLine();
@@ -144,7 +146,12 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   };
   const sources = newPeerSourceState({ trackers: tiers.some((t) => t.length > 0), dht: !o.noDht, manualPeers: o.peers.map(formatAddress) });
 
+  const verbose = process.argv.includes('--verbose');
   const onEvent = (e: SwarmEvent) => {
+    if (e.type === 'peer-connected' && verbose) {
+      status.done();
+      process.stderr.write(`peer ${e.address} connected over ${e.transport === 'utp' ? 'uTP' : 'TCP'}\n`);
+    }
     if (e.type === 'complete') announcer?.completed(); // trackers: BEP 3 'completed'
     if (e.type === 'complete' && !o.keepSeeding) finish(0);
     if (e.type === 'error') {
@@ -196,7 +203,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
       sources.dht = d ? 'running' : 'unavailable';
     });
     // Not awaited either: start-up never waits for the router.
-    const natStarting = o.noPortMapping ? undefined : startCliPortMapping(runtime, { listenHost: o.listen.host, port: session.listenAddress?.port ?? o.listen.port, udp: !o.noDht || o.utp === true, log: (l) => { status.done(); process.stderr.write(`${l}\n`); } }).catch(() => undefined);
+    const natStarting = o.noPortMapping ? undefined : startCliPortMapping(runtime, { listenHost: o.listen.host, port: session.listenAddress?.port ?? o.listen.port, udp: !o.noDht || o.utp !== false, log: (l) => { status.done(); process.stderr.write(`${l}\n`); } }).catch(() => undefined);
     announcer = startSwarmAnnouncer({ runtime, swarm, peerId: session.peerId, host: o.listen.host, port: session.listenAddress?.port ?? o.listen.port, tiers, onEvent: (e) => noteTrackerEvent(sources, e) });
     const s = swarm;
     const ticker = setInterval(() => status.update(progressLine(s.stats())), 500);

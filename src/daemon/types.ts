@@ -61,6 +61,8 @@ export interface PeerInfo {
   readonly progress: number;
   /** libtorrent/qBittorrent-style letters: D/d interested+unchoked/choked download, U/u upload, O optimistic, S snubbed, I incoming, E encrypted (MSE, RC4 throughout), e MSE handshake with a plaintext payload, X pex, H dht, P utp. */
   readonly flags: string;
+  /** What the connection runs over. */
+  readonly transport: 'tcp' | 'utp';
 }
 
 export interface TrackerInfo {
@@ -141,6 +143,8 @@ export interface Settings {
   readonly altSchedule: AltSchedule | null;
   /** Peer encryption (MSE/PE): 'prefer' (default), 'require' or 'plaintext'; see docs/encryption.md. */
   readonly encryption: 'prefer' | 'require' | 'plaintext';
+  /** uTP (BEP 29) beside TCP (default true): dialled first, accepted on the listen port; takes effect on restart (docs/utp.md). */
+  readonly utp: boolean;
 }
 
 /** A daily window in local time, on the days it starts: from > to runs past midnight; from == to is the whole day. */

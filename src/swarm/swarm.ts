@@ -28,6 +28,7 @@ import { swarmStats } from './stats.js';
 import { handlePieceMessage, fillRequests, type TransferContext } from './transfer.js';
 import { drainUploads, pumpUploads, serveRequest } from './uploads.js';
 import { pieceWireBytes, piecePriorities } from './geometry.js';
+import { transportOf } from '../transport/dual-streams.js';
 
 const TICK_MS = 1000;
 const NO_LIMITS: TransferContext['limits'] = { download: [], upload: [] };
@@ -273,7 +274,7 @@ export class Swarm implements TransferContext {
           return peer.close('connected to ourselves');
         }
         if (!keepIfNotDuplicate(this, peer, e.peerId)) return;
-        this.emit({ type: 'peer-connected', address: peer.key });
+        this.emit({ type: 'peer-connected', address: peer.key, transport: transportOf(peer.stream) });
         if (picker) {
           const have = picker.have;
           peer.conn.sendAvailability(have.complete ? 'all' : have.count === 0 ? 'none' : have);

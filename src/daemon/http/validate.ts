@@ -178,6 +178,7 @@ const SETTING_RULES: Readonly<Record<keyof Settings, [SettingRule, string]>> = {
   altEnabled: [(v) => typeof v === 'boolean', 'true or false'],
   altSchedule: [(v) => altScheduleProblem(v) === undefined, 'null or {"from": "HH:MM", "to": "HH:MM", "days": [0..6, 0 = Sunday]}'],
   encryption: [(v) => v === 'prefer' || v === 'require' || v === 'plaintext', '"prefer", "require" or "plaintext"'],
+  utp: [(v) => typeof v === 'boolean', 'true or false'],
 };
 
 /** `PATCH /api/settings`: any subset of Settings with values of the right type. */

@@ -2,6 +2,7 @@
 import { formatMagnet, parseMagnet } from '../../metainfo/magnet.js';
 import type { PeerSession } from '../../swarm/peer-session.js';
 import { encryptionOf } from '../../transport/mse/index.js';
+import { transportOf } from '../../transport/dual-streams.js';
 import type { PeerInfo, TorrentDetails } from '../types.js';
 import type { TorrentEntry } from './torrent-entry.js';
 
@@ -60,6 +61,8 @@ function peerInfo(p: PeerSession, now: number, pieceCount: number): PeerInfo {
   if (p.incoming) flags += 'I';
   const encryption = encryptionOf(p.stream);
   if (encryption) flags += encryption === 'rc4' ? 'E' : 'e';
+  const transport = transportOf(p.stream);
+  if (transport === 'utp') flags += 'P';
   return {
     address: p.key,
     client: clientName(c.remoteExtendedHandshake?.v, c.remotePeerId),
@@ -67,6 +70,7 @@ function peerInfo(p: PeerSession, now: number, pieceCount: number): PeerInfo {
     uploadRate: p.upload.rate(now),
     progress: p.isSeed ? 1 : bits && pieceCount > 0 ? bits.count / pieceCount : 0,
     flags,
+    transport,
   };
 }
 

@@ -389,7 +389,10 @@ export class DaemonService implements TorrentService {
     const want = this.current.dht && this.o.dhtBootstrap !== false;
     if (want && !this.dhtNode && !this.dhtStarting) {
       const host = this.o.listen?.host ?? '0.0.0.0';
-      this.dhtStarting = startDhtNode({ runtime: this.o.runtime, host, bootstrap: this.o.dhtBootstrap || [] }).then((dht) => {
+      // On the peer port (libtorrent's one UDP socket per address: with uTP on, the DHT shares its socket); any port if that one is taken.
+      const bootstrap = this.o.dhtBootstrap || [];
+      const port = this.session.listenAddress?.port;
+      this.dhtStarting = startDhtNode({ runtime: this.o.runtime, host, port, bootstrap }).then((d) => d ?? (port ? startDhtNode({ runtime: this.o.runtime, host, bootstrap }) : undefined)).then((dht) => {
         this.dhtStarting = undefined;
         if (!dht) return void this.ctx.log('DHT: could not start (no bootstrap address resolved, or the UDP port could not be bound); running without it');
         if (this.closed || !this.current.dht) return dht.close();

@@ -14,6 +14,7 @@ export function defaultSettings(downloadDir: string): Settings {
     maxConnectionsPerTorrent: 50,
     dht: true,
     encryption: DEFAULT_ENCRYPTION_POLICY,
+    utp: true,
     altDownloadRateLimit: 100 * 1024,
     altUploadRateLimit: 100 * 1024,
     altEnabled: false,
@@ -31,7 +32,7 @@ export function applySettingsPatch(current: Settings, patch: Partial<Settings>):
     if ((COUNTS as readonly string[]).includes(key)) {
       if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new ServiceError(400, `${key} must be a non-negative integer`);
       if ((key === 'maxActiveDownloads' || key === 'maxConnections' || key === 'maxConnectionsPerTorrent') && value < 1) throw new ServiceError(400, `${key} must be at least 1`);
-    } else if (key === 'dht' || key === 'altEnabled') {
+    } else if (key === 'dht' || key === 'altEnabled' || key === 'utp') {
       if (typeof value !== 'boolean') throw new ServiceError(400, `${key} must be true or false`);
     } else if (key === 'altSchedule') {
       const problem = altScheduleProblem(value);
