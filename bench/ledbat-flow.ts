@@ -14,6 +14,8 @@ import { UtpStreams } from '../src/transport/utp/streams.js';
 const [mode, where] = process.argv.slice(2);
 const runtime = createNodeRuntime();
 const chunk = new Uint8Array(64 * 1024).fill(7);
+// SHOAL_UTP_LINEAR=1: BEP 29's linear decrease instead of the default multiplicative one (for comparison).
+const utpOptions = { connection: { multiplicativeDecrease: process.env.SHOAL_UTP_LINEAR !== '1' } };
 let bytes = 0;
 
 function report(): void {
@@ -44,13 +46,13 @@ if (mode === 'tcp-sink') {
   c.on('drain', go);
   c.on('connect', go);
 } else if (mode === 'utp-sink') {
-  const utp = new UtpStreams(runtime);
+  const utp = new UtpStreams(runtime, utpOptions);
   const l = await utp.listen({ host: where, port: 0 }, (s) => s.onData((d) => (bytes += d.length)));
   console.log(JSON.stringify({ port: l.address.port }));
   report();
 } else if (mode === 'utp-send') {
   const [host, port] = where.split(':');
-  const utp = new UtpStreams(runtime);
+  const utp = new UtpStreams(runtime, utpOptions);
   const s = await utp.connect({ host, port: Number(port) });
   pump(s);
   // SHOAL_LEDBAT_DEBUG=1: the sender's window and measured queuing delay on stderr, twice a second.

@@ -68,14 +68,18 @@ export class DelayBase {
   }
 }
 
+/** Delay samples whose minimum is the queuing delay LEDBAT acts on (RFC 6817 suggests a few). */
+export const DELAY_FILTER = 4;
+
 /** LEDBAT window (BEP 29 "congestion control"), with slow start until the delay or ssthresh is hit, as libtorrent. */
 export class Ledbat {
   cwnd: number;
   ssthresh = Infinity;
   slowStart = true;
-  /** Queuing delay of the latest sample, microseconds. */
+  /** Queuing delay, microseconds: the least of the latest `DELAY_FILTER` samples (RFC 6817 §3.4.2's FILTER). */
   ourDelayUs = 0;
   private readonly base = new DelayBase();
+  private readonly recent: number[] = [];
 
   constructor(private readonly options: UtpConnectionOptions) {
     this.cwnd = options.initialCwndPackets * options.packetSize;
@@ -99,7 +103,12 @@ export class Ledbat {
   onAck(ackedBytes: number, delaySample: number, nowUs: number, cwndLimited: boolean, flightBytes = Infinity): void {
     if (ackedBytes <= 0) return;
     const o = this.options;
-    if (delaySample !== 0) this.ourDelayUs = this.base.add(delaySample, nowUs);
+    if (delaySample !== 0) {
+      // A single late sample is often the peer's scheduler, not a queue: a queue persists.
+      this.recent.push(this.base.add(delaySample, nowUs));
+      if (this.recent.length > DELAY_FILTER) this.recent.shift();
+      this.ourDelayUs = Math.min(...this.recent);
+    }
     const delayFactor = (o.targetDelayUs - this.ourDelayUs) / o.targetDelayUs;
     const windowFactor = ackedBytes / Math.max(this.cwnd, o.packetSize);
     let gain = o.gainBytes * delayFactor * windowFactor;
@@ -107,7 +116,7 @@ export class Ledbat {
       if (this.cwnd >= this.ssthresh || this.ourDelayUs > o.targetDelayUs) this.slowStart = false;
       else if (ackedBytes > gain) gain = ackedBytes;
     }
-    if (this.ourDelayUs > o.targetDelayUs) gain = Math.min(gain, -ackedBytes * Math.min(-delayFactor, 0.5));
+    if (o.multiplicativeDecrease && this.ourDelayUs > o.targetDelayUs) gain = Math.min(gain, -ackedBytes * Math.min(-delayFactor, 0.5));
     if (gain > 0 && !cwndLimited) gain = 0;
     let cwnd = this.cwnd + gain;
     if (gain > 0) cwnd = Math.min(cwnd, Math.max(this.cwnd, flightBytes + 2 * o.packetSize));

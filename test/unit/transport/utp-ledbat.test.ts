@@ -36,6 +36,16 @@ describe('LEDBAT window', () => {
     assert.equal(l.cwnd, UTP_DEFAULTS.packetSize);
   });
 
+  it('ignores one late delay sample (a busy peer) but shrinks when the delay persists', () => {
+    const l = warmed(500_000);
+    for (let i = 0; i < 3; i++) l.onAck(1400, BASE + 10_000, 1000 + i, true); // a short queue
+    l.onAck(1400, BASE + 400_000, 2000, true); // one sample 400 ms late
+    assert.ok(l.cwnd >= 500_000, `one late sample cut the window to ${Math.round(l.cwnd)}`);
+    const before = l.cwnd;
+    for (let i = 0; i < 8; i++) l.onAck(1400, BASE + 400_000, 3000 + i, true);
+    assert.ok(l.cwnd < before - 2 * 1400, `a persistent 400 ms delay took the window from ${Math.round(before)} to ${Math.round(l.cwnd)}`);
+  });
+
   it('does not grow past what is in flight plus two packets (a peer window caps the flight)', () => {
     const l = new Ledbat(UTP_DEFAULTS);
     l.onAck(1400, BASE, 0, true);
