@@ -88,20 +88,19 @@ export class Ledbat {
   /**
    * Grows or shrinks the window for `ackedBytes` newly acked. `delaySample` is the peer's
    * `timestamp_difference` (0 = it has none yet); `cwndLimited` says whether we had filled the
-   * window, so an idle or application-limited sender does not inflate it; `peerWindowBytes` is
-   * the receive window the peer advertises.
+   * window, so an idle or application-limited sender does not inflate it; `flightBytes` is what
+   * was in flight before this ack.
    *
    * Two changes to BEP 29's arithmetic, both for a sender whose flight is capped by the peer's
    * receive window (the usual case on a fast link):
-   * - the window grows to at most the peer's window plus two packets (in the spirit of RFC 6817
-   *   §2.4.1's cap at the flight), so slow start cannot leave it megabytes above what may be
-   *   in flight, where shrinking it back takes minutes;
+   * - the window grows to at most `flightBytes` plus two packets (RFC 6817 §2.4.1's cap), so
+   *   slow start cannot leave it far above what is really in flight;
    * - above the target it shrinks multiplicatively, by `ackedBytes * (delay / target - 1)`
    *   (at most half the window per round trip), as LEDBAT++ does
    *   (draft-irtf-iccrg-ledbat-plus-plus §4.2); BEP 29's linear decrease, 3000 bytes per round
    *   trip at most, took tens of seconds to give a deep queue back to TCP.
    */
-  onAck(ackedBytes: number, delaySample: number, nowUs: number, cwndLimited: boolean, peerWindowBytes = Infinity): void {
+  onAck(ackedBytes: number, delaySample: number, nowUs: number, cwndLimited: boolean, flightBytes = Infinity): void {
     if (ackedBytes <= 0) return;
     const o = this.options;
     if (delaySample !== 0) {
@@ -120,7 +119,7 @@ export class Ledbat {
     if (o.multiplicativeDecrease && this.ourDelayUs > o.targetDelayUs) gain = Math.min(gain, -ackedBytes * Math.min(-delayFactor, 0.5));
     if (gain > 0 && !cwndLimited) gain = 0;
     let cwnd = this.cwnd + gain;
-    if (gain > 0) cwnd = Math.min(cwnd, Math.max(this.cwnd, peerWindowBytes + 2 * o.packetSize));
+    if (gain > 0) cwnd = Math.min(cwnd, Math.max(this.cwnd, flightBytes + 2 * o.packetSize));
     this.cwnd = Math.min(Math.max(cwnd, o.packetSize), o.maxCwndBytes);
   }
 
