@@ -32,6 +32,8 @@ interface DaemonFlags {
   dhtBootstrap: string[];
   /** commander's --no-dht sets dht to false. */
   dht: boolean;
+  /** commander's --no-lsd sets lsd to false. */
+  lsd: boolean;
   maxTorrents?: number;
   logLevel?: string;
   printUnit?: boolean;
@@ -48,6 +50,7 @@ export function registerDaemon(program: Command): void {
     .option('--listen <host:port>', 'accept peers on this address (default 0.0.0.0:6881, or any free port if that one is taken)')
     .option('--dht-bootstrap <host:port>', 'DHT node to join through; repeatable (default: the public routers)', collect, [])
     .option('--no-dht', 'do not run a DHT node')
+    .option('--no-lsd', 'do not look for peers on the local network (BEP 14 multicast)')
     .option('--max-torrents <n>', `torrents the daemon holds at most; adding more is refused (default ${DEFAULT_MAX_TORRENTS})`, positiveInt)
     .option('--log-level <level>', `${LOG_LEVELS.join(' | ')} (default info)`)
     .option('--print-unit', 'print a systemd user unit running the daemon with these flags, and exit')
@@ -62,7 +65,8 @@ export function registerDaemon(program: Command): void {
       // Command-line flags win over the file, for this run only.
       const fileOpts = config.options;
       const apiText = flags.api ?? fileOpts.api ?? '127.0.0.1:7878';
-      const listenText = flags.listen ?? fileOpts.listen ?? DEFAULT_LISTEN;
+      // The listenPort setting (API or config file) is read here, at start-up: a change takes effect on restart.
+      const listenText = flags.listen ?? fileOpts.listen ?? (config.settings.listenPort !== undefined ? `0.0.0.0:${config.settings.listenPort}` : DEFAULT_LISTEN);
       const api = parseHostPort(apiText, '--api');
       const listen = parseHostPort(listenText, '--listen');
       const chosen = flags.stateDir ?? fileOpts.stateDir;
@@ -86,6 +90,7 @@ export function registerDaemon(program: Command): void {
         settingsStore: { read: () => ({ ...legacy, ...config.settings }), write: (changed: Partial<Settings>) => configFile.write(changed) },
         settingsOverrides: flags.downloadDir === undefined ? {} : { downloadDir: resolve(flags.downloadDir) },
         dhtBootstrap: flags.dht === false ? (false as const) : flags.dhtBootstrap,
+        lsd: flags.lsd !== false,
         maxTorrents: flags.maxTorrents ?? fileOpts.maxTorrents ?? DEFAULT_MAX_TORRENTS,
         log: (m: string) => log.warn(m),
       };

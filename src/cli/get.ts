@@ -8,19 +8,21 @@ import { parseTorrent, type Torrent } from '../metainfo/torrent.js';
 import { createNodeRuntime } from '../runtime/node/index.js';
 import { withUtp } from '../transport/dual-streams.js';
 import { formatAddress } from '../runtime/types.js';
-import { Session } from '../session/session.js';
+import { createClient } from '../session/client.js';
+import type { Session } from '../session/session.js';
+import type { Logger } from '../session/logger.js';
 import { wrapInfo } from '../swarm/metadata-exchange.js';
-import { startDhtPeers, type DhtPeerSource } from './dht-peers.js';
-import { startCliPortMapping } from './port-mapping.js';
+import { cliPortMapping } from './port-mapping.js';
+import { holepunchLine, startNatWatch } from './nat-watch.js';
 import type { Swarm, SwarmEvent } from '../swarm/swarm.js';
-import { addEncryptionOption, collect, defaultStateDir, parseEncryption, parseHostPort } from './net-args.js';
+import { addEncryptionOption, addUnchokeSlotsOption, collect, defaultStateDir, parseEncryption, parseHostPort, parseUnchokeSlots } from './net-args.js';
 import type { EncryptionOptions } from '../transport/mse/index.js';
 import { formatBytes } from './output.js';
-import { startSwarmAnnouncer, type SwarmAnnouncer } from './tracker.js';
 import { StatusLine, progressLine } from './progress.js';
 import { newPeerSourceState, noPeersHint, noteTrackerEvent, peerHintDelayMs } from './peer-hint.js';
 import { ensureWritableDir } from './save-path.js';
 import { SeedDataError, checkSeedData, describeMissing } from './seed-data.js';
+import { LsdService } from '../discovery/lsd-service.js';
 
 interface GetFlags {
   output: string;
@@ -36,7 +38,10 @@ interface GetFlags {
   utp?: boolean;
   /** commander's --no-port-mapping sets portMapping to false. */
   portMapping: boolean;
+  /** commander's --no-lsd sets lsd to false. */
+  lsd: boolean;
   encryption?: string;
+  unchokeSlots?: string;
 }
 
 export function registerGet(program: Command): void {
@@ -54,10 +59,12 @@ export function registerGet(program: Command): void {
     .option('--utp', 'use uTP (BEP 29), the default: dial uTP first and TCP too when uTP does not answer; accept both on the listen port')
     .option('--no-utp', 'TCP only: do not dial or accept uTP')
     .option('--no-port-mapping', 'do not ask the router for a port mapping (PCP, NAT-PMP, UPnP)')
+    .option('--no-lsd', 'do not look for peers on the local network (BEP 14 multicast)')
     .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)');
-  addEncryptionOption(cmd)
+  addUnchokeSlotsOption(addEncryptionOption(cmd))
     .action(async (arg: string, flags: GetFlags) => {
       const encryption = parseEncryption(flags.encryption);
+      const unchokeSlots = parseUnchokeSlots(flags.unchokeSlots);
       const source = readSource(arg);
       await runSwarm({
         source,
@@ -72,7 +79,9 @@ export function registerGet(program: Command): void {
         noDht: flags.dht === false,
         utp: flags.utp !== false,
         noPortMapping: flags.portMapping === false,
+        noLsd: flags.lsd === false,
         encryption,
+        unchokeSlots,
       });
     });
 }
@@ -111,10 +120,24 @@ export interface RunSwarmOptions {
   utp?: boolean;
   /** Turn port mapping (docs/nat.md) off. */
   noPortMapping?: boolean;
+  /** Turn local peer discovery (BEP 14) off; it is never used for private torrents. */
+  noLsd?: boolean;
   /** `--encryption` (default: the session's, `prefer`). */
   encryption?: EncryptionOptions;
+  /** `--unchoke-slots` (default: the session's, 8). */
+  unchokeSlots?: number | 'auto';
   /** `seed`: the data must already be there (checked up front), and the exit wording is seed's. Default `get`. */
   mode?: 'get' | 'seed';
+}
+
+/** The CLI's logger: notices on stderr (clearing the status line first); detail with SHOAL_TRACKER_LOG=1. */
+function cliLogger(status: StatusLine): Logger {
+  const print = (m: string): void => {
+    status.done();
+    process.stderr.write(`${m}\n`);
+  };
+  const verbose = process.env.SHOAL_TRACKER_LOG === '1';
+  return { info: print, warn: (m) => verbose && print(m), debug: (m) => verbose && print(m) };
 }
 
 /** Runs one torrent until it completes (or forever when seeding); resolves with the exit code. */
@@ -126,42 +149,65 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   const node = createNodeRuntime();
   const utp = o.utp !== false ? withUtp(node) : undefined;
   const runtime = utp?.runtime ?? node;
-  const session = await Session.create({ runtime, stateDir: o.stateDir, listen: o.listen, encryption: o.encryption });
   const status = new StatusLine();
+  const verbose = process.argv.includes('--verbose');
+  const logLine = (l: string): void => {
+    status.done();
+    process.stderr.write(`${l}\n`);
+  };
+  // External address and NAT type (docs/nat.md): the vote's changes, the DHT's read-only switch.
+  const ref: { client?: { session: Session } } = {};
+  const nat = startNatWatch({ runtime, session: () => ref.client?.session, log: logLine, verbose });
+  const client = await createClient(runtime, {
+    onNatEvent: (e) => nat.onNatEvent(e),
+    stateDir: o.stateDir,
+    listen: o.listen,
+    encryption: o.encryption,
+    unchokeSlots: o.unchokeSlots,
+    dht: o.noDht ? undefined : { bootstrap: o.dhtBootstrap ?? [], rounds: 'per-torrent' },
+    portMapping: o.noPortMapping ? undefined : cliPortMapping(runtime, { udp: o.utp !== false || !o.noDht, onMapped: (a, port, gw) => nat.onMapped(a, port, gw) }),
+    logger: cliLogger(status),
+  });
+  ref.client = client;
+  void client.whenDht().then((d) => d && nat.attachDht(d, client.whenBootstrapped()));
   let swarm: Swarm | undefined;
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((r) => (finish = r));
   let failure: Error | undefined;
-  let announcer: SwarmAnnouncer | undefined;
-  let dhtPeers: DhtPeerSource | undefined;
+  let lsd: LsdService | undefined;
   let hintTimer: NodeJS.Timeout | undefined;
-  const tiers = [...(o.source.torrent?.trackers ?? (o.source.magnet?.trackers.length ? [o.source.magnet.trackers] : [])), ...(o.trackers ?? []).map((u) => [u])];
   let released = false;
   const release = async (): Promise<void> => {
     if (released) return;
     released = true;
-    await session.close();
+    nat.stop();
+    await client.close();
     utp?.close();
     node.close();
   };
-  const sources = newPeerSourceState({ trackers: tiers.some((t) => t.length > 0), dht: !o.noDht, manualPeers: o.peers.map(formatAddress) });
+  const ownTiers = o.source.torrent?.trackers ?? (o.source.magnet?.trackers.length ? [o.source.magnet.trackers] : []);
+  const hasTrackers = ownTiers.some((t) => t.length > 0) || (o.trackers ?? []).length > 0;
+  const sources = newPeerSourceState({ trackers: hasTrackers, dht: !o.noDht, manualPeers: o.peers.map(formatAddress) });
+  void client.whenDht().then((d) => {
+    if (!o.noDht) sources.dht = d ? 'running' : 'unavailable';
+  });
 
-  const verbose = process.argv.includes('--verbose');
   const onEvent = (e: SwarmEvent) => {
-    if (e.type === 'peer-connected' && verbose) {
-      status.done();
-      process.stderr.write(`peer ${e.address} connected over ${e.transport === 'utp' ? 'uTP' : 'TCP'}\n`);
-    }
-    if (e.type === 'complete') announcer?.completed(); // trackers: BEP 3 'completed'
+    if (e.type === 'peer-connected' && verbose) logLine(`peer ${e.address} connected over ${e.transport === 'utp' ? 'uTP' : 'TCP'}`);
     if (e.type === 'complete' && !o.keepSeeding) finish(0);
     if (e.type === 'error') {
       failure = e.error;
       finish(1);
     }
-    if (e.type === 'peer-banned') {
-      status.done();
-      process.stderr.write(`banned ${e.address}: ${e.reason}\n`);
+    if (e.type === 'holepunch') {
+      const line = holepunchLine(e.event, verbose);
+      if (line) logLine(line);
     }
+    if (e.type === 'peer-banned') client.logger.info(`banned ${e.address}: ${e.reason}`);
+    if (e.type === 'webseed-dropped') client.logger.info(`web seed ${e.url} dropped: ${e.reason}`);
+    if (verbose && e.type === 'webseed-backoff') client.logger.info(`web seed ${e.url}: ${e.reason}; retrying in ${Math.round(e.retryInMs / 1000)} s`);
+    // BEP 27: a magnet turned out private: no more local announces for it.
+    if (e.type === 'metadata' && e.torrent.private && e.torrent.infoHashV1) lsd?.core.remove(Buffer.from(e.torrent.infoHashV1).toString('hex'));
     if (e.type === 'metadata') {
       const dir = join(o.stateDir, 'torrents');
       mkdirSync(dir, { recursive: true });
@@ -182,7 +228,16 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    swarm = await session.addTorrent({ torrent: o.source.torrent, magnet: o.source.magnet, downloadDir: o.downloadDir, saveName: o.saveName, onEvent });
+    // Trackers (started / periodic / completed / stopped) and DHT lookups start with the torrent;
+    // nothing waits for the DHT's bootstrap names or the router.
+    const handle = await client.addTorrent({
+      torrent: o.source.torrent, magnet: o.source.magnet, downloadDir: o.downloadDir, saveName: o.saveName, onEvent,
+      extraTrackers: o.trackers, onTrackerEvent: (e) => {
+        noteTrackerEvent(sources, e);
+        nat.onTrackerEvent(e);
+      },
+    });
+    swarm = handle.swarm;
     if (presence) {
       const s = swarm.stats();
       const where = join(o.downloadDir, o.saveName ?? swarm.torrent?.name ?? '');
@@ -193,18 +248,21 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
         process.stderr.write(`${where} holds ${s.have} of ${s.total} pieces${presence.missing.length ? ` (${describeMissing(presence)})` : ''}; seeding those and downloading the rest from peers\n`);
       }
     }
-    if (o.announceListen && session.listenAddress) process.stdout.write(`listening on ${formatAddress(session.listenAddress)}\n`);
+    if (o.announceListen && client.session.listenAddress) process.stdout.write(`listening on ${formatAddress(client.session.listenAddress)}\n`);
     for (const p of o.peers) swarm.addPeer(p, 'manual');
-    // trackers: announce started / periodic / completed / stopped; peers go to the swarm.
-    // Not awaited: resolving the default routers must not hold up peers we already have.
-    const dhtStarting = o.noDht ? undefined : startDhtPeers({ runtime, swarm, host: o.listen.host, port: session.listenAddress?.port ?? o.listen.port, bootstrap: o.dhtBootstrap ?? [] });
-    void dhtStarting?.then((d) => {
-      dhtPeers = d;
-      sources.dht = d ? 'running' : 'unavailable';
-    });
-    // Not awaited either: start-up never waits for the router.
-    const natStarting = o.noPortMapping ? undefined : startCliPortMapping(runtime, { listenHost: o.listen.host, port: session.listenAddress?.port ?? o.listen.port, udp: !o.noDht || o.utp !== false, log: (l) => { status.done(); process.stderr.write(`${l}\n`); } }).catch(() => undefined);
-    announcer = startSwarmAnnouncer({ runtime, swarm, peerId: session.peerId, host: o.listen.host, port: session.listenAddress?.port ?? o.listen.port, tiers, onEvent: (e) => noteTrackerEvent(sources, e) });
+    if (verbose) for (const w of swarm.webSeedList()) client.logger.info(`web seed ${w.url}${w.dropped ? ` (not used: ${w.dropped})` : ''}`);
+    // BEP 14: peers on the local network; never for a private torrent (BEP 27). Not awaited.
+    const lsdSwarm = swarm;
+    const lsdStarting = o.noLsd || o.source.torrent?.private ? undefined : LsdService.start({
+      runtime, listenPort: client.session.listenAddress?.port ?? o.listen.port, interfaceHost: o.listen.host,
+      onPeer: (_hash, address) => lsdSwarm.addPeer(address, 'lsd'),
+    }).then((l) => {
+      lsd = l;
+      const hash = lsdSwarm.handshakeHashes[0];
+      if (hash) l.core.add(Buffer.from(hash).toString('hex'), false);
+      if (verbose) client.logger.info(l.groups > 0 ? `local peer discovery on ${l.groups} multicast group(s)` : 'local peer discovery unavailable (no multicast)');
+      return l;
+    }, () => undefined);
     const s = swarm;
     const ticker = setInterval(() => status.update(progressLine(s.stats())), 500);
     const hintMs = seeding ? undefined : peerHintDelayMs();
@@ -219,15 +277,13 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     const code = await finished;
     clearInterval(ticker);
     clearTimeout(hintTimer);
-    // A DHT node still resolving its bootstrap names is stopped once it is up; nothing waits for it.
-    if (dhtPeers) dhtPeers.stop();
-    else void dhtStarting?.then((d) => d?.stop());
-    // trackers: 'stopped', within a few seconds; router: mappings deleted (5 s at most), alongside.
-    await Promise.all([announcer?.stop(), natStarting?.then((n) => n?.stop())]);
+    if (lsd) lsd.close();
+    else void lsdStarting?.then((l) => l?.close());
+    // trackers: 'stopped', within a few seconds; router: mappings deleted (5 s at most); resume data.
+    await release();
     const stats = swarm.stats();
     status.update(progressLine(stats));
     status.done();
-    await release();
     if (failure) throw failure;
     if (code === 0) {
       process.stdout.write(`complete: ${swarm.torrent?.name ?? ''} (${formatBytes(stats.bytesTotal)}), downloaded ${formatBytes(stats.downloaded)}, uploaded ${formatBytes(stats.uploaded)}\n`);
@@ -240,7 +296,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   } catch (e) {
     // Failed part way: release what was opened so the process can exit.
     clearTimeout(hintTimer);
-    await announcer?.stop();
+    lsd?.close();
     await release().catch(() => undefined);
     throw e;
   } finally {

@@ -187,7 +187,7 @@ export function withUtp<R extends Runtime>(runtime: R, options: { dual?: Partial
   const utp = new UtpStreams(runtime, options.socket);
   const stream = new DualStreams(runtime.stream, utp, options.dual, runtime.clock);
   return {
-    runtime: { clock: runtime.clock, random: runtime.random, udp: new SharedUdp(runtime.udp, utp), stream },
+    runtime: { clock: runtime.clock, random: runtime.random, dns: runtime.dns, http: runtime.http, multicast: runtime.multicast, udp: new SharedUdp(runtime.udp, utp), stream },
     utp,
     streams: stream,
     close: () => utp.close(),

@@ -2,6 +2,8 @@
 import type { Address, Runtime } from '../../runtime/types.js';
 import type { Settings } from '../types.js';
 import type { LocalTime } from '../alt-speed.js';
+import type { DefaultGateway } from '../../runtime/node/gateway.js';
+import type { UrlFetchLimits } from './url-fetch.js';
 
 export interface DaemonServiceOptions {
   readonly runtime: Runtime;
@@ -10,6 +12,8 @@ export interface DaemonServiceOptions {
   readonly downloadDir: string;
   /** Peer listen address (default 0.0.0.0:0). */
   readonly listen?: Address;
+  /** Local peer discovery (BEP 14 multicast) for every non-private torrent while the `lsd` setting is on (default false; `shoal daemon` passes true unless --no-lsd). */
+  readonly lsd?: boolean;
   /** DHT bootstrap nodes (HOST:PORT; empty: the public routers); false: no DHT whatever the settings say. */
   readonly dhtBootstrap?: readonly string[] | false;
   /** Wall-clock ms since the epoch (addedAt, tracker times, the alternative-limits schedule). */
@@ -33,6 +37,10 @@ export interface DaemonServiceOptions {
   readonly settingsStore?: { read(): Partial<Settings>; write(changed: Partial<Settings>): Promise<void> };
   /** Settings for this run only (command-line flags): applied over the stored ones, never written back. A PATCH of one of them ends its override. */
   readonly settingsOverrides?: Partial<Settings>;
+  /** Limits of fetching a .torrent by URL (default: the upload limit's 20 MiB, 30 s, 3 redirects). */
+  readonly urlFetch?: Partial<UrlFetchLimits>;
+  /** Finds the router for port mapping (default: the default route's gateway; tests give none). */
+  readonly findGateway?: () => DefaultGateway | undefined;
   /** Where problems nobody waits for go (default: stderr). */
   readonly log?: (message: string) => void;
 }
