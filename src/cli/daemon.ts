@@ -11,6 +11,7 @@ import { DEFAULT_MAX_TORRENTS, DaemonService } from '../daemon/service/service.j
 import { startApiServer, type ApiServer } from '../daemon/http/server.js';
 import { loadOrCreateToken } from '../daemon/http/token.js';
 import { createNodeRuntime } from '../runtime/node/index.js';
+import { withUtp } from '../transport/dual-streams.js';
 import { formatAddress } from '../runtime/types.js';
 import { ConfigFile, LOG_LEVELS, defaultConfigPath, loadConfig, type LogLevel } from '../daemon/config.js';
 import { DaemonLog } from '../daemon/log.js';
@@ -79,7 +80,10 @@ export function registerDaemon(program: Command): void {
       const legacy = config.exists ? {} : readLegacySettings(stateDir);
       const configFile = new ConfigFile(configPath, { ...legacy, ...config.raw });
       const token = loadOrCreateToken(stateDir);
-      const runtime = createNodeRuntime();
+      const node = createNodeRuntime();
+      // uTP beside TCP unless the settings turn it off (read at start: a change takes effect on restart).
+      const utp = ({ ...legacy, ...config.settings } as Partial<Settings>).utp !== false ? withUtp(node) : undefined;
+      const runtime = utp?.runtime ?? node;
       const serviceOptions = {
         runtime, stateDir, wallClock: () => Date.now(),
         downloadDir: join(homedir(), 'Downloads'),
@@ -108,7 +112,8 @@ export function registerDaemon(program: Command): void {
       } catch (e) {
         // Nothing may keep the process alive after a failed start: it must exit with the error.
         await service?.close().catch(() => undefined);
-        runtime.close();
+        utp?.close();
+        node.close();
         throw e;
       }
       const running = service;
@@ -148,7 +153,8 @@ export function registerDaemon(program: Command): void {
       process.once('SIGTERM', () => force('terminated again'));
       await server.close();
       await running.close();
-      runtime.close();
+      utp?.close();
+      node.close();
     });
 }
 

@@ -34,6 +34,7 @@ interface GetFlags {
   dhtBootstrap: string[];
   /** commander's --no-dht sets dht to false. */
   dht: boolean;
+  /** commander: true with --utp, false with --no-utp, else undefined (on). */
   utp?: boolean;
   /** commander's --no-port-mapping sets portMapping to false. */
   portMapping: boolean;
@@ -55,7 +56,8 @@ export function registerGet(program: Command): void {
     .option('--tracker <url>', 'also announce to this tracker (http://, https:// or udp://); repeatable', collect, [])
     .option('--dht-bootstrap <host:port>', 'DHT node to join through; repeatable (default: the public routers)', collect, [])
     .option('--no-dht', 'do not use the DHT to find peers')
-    .option('--utp', 'also use uTP (BEP 29): dial uTP first, then TCP; accept both on the listen port')
+    .option('--utp', 'use uTP (BEP 29), the default: dial uTP first and TCP too when uTP does not answer; accept both on the listen port')
+    .option('--no-utp', 'TCP only: do not dial or accept uTP')
     .option('--no-port-mapping', 'do not ask the router for a port mapping (PCP, NAT-PMP, UPnP)')
     .option('--no-lsd', 'do not look for peers on the local network (BEP 14 multicast)')
     .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)');
@@ -75,7 +77,7 @@ export function registerGet(program: Command): void {
         trackers: flags.tracker,
         dhtBootstrap: flags.dhtBootstrap,
         noDht: flags.dht === false,
-        utp: flags.utp === true,
+        utp: flags.utp !== false,
         noPortMapping: flags.portMapping === false,
         noLsd: flags.lsd === false,
         encryption,
@@ -114,7 +116,7 @@ export interface RunSwarmOptions {
   dhtBootstrap?: string[];
   /** Turn the DHT off. */
   noDht?: boolean;
-  /** Also run uTP (dial it first, accept it on the listen port, share its UDP socket with the DHT). */
+  /** Run uTP beside TCP (default true): dial it first, accept it on the listen port, share its UDP socket with the DHT. */
   utp?: boolean;
   /** Turn port mapping (docs/nat.md) off. */
   noPortMapping?: boolean;
@@ -145,7 +147,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   if (!seeding) ensureWritableDir(o.downloadDir, `-o ${o.downloadDir}`);
   const presence = seeding && o.source.torrent ? checkSeedData(o.source.torrent, join(o.downloadDir, o.saveName ?? o.source.torrent.name)) : undefined;
   const node = createNodeRuntime();
-  const utp = o.utp ? withUtp(node) : undefined;
+  const utp = o.utp !== false ? withUtp(node) : undefined;
   const runtime = utp?.runtime ?? node;
   const status = new StatusLine();
   const verbose = process.argv.includes('--verbose');
@@ -163,7 +165,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     encryption: o.encryption,
     unchokeSlots: o.unchokeSlots,
     dht: o.noDht ? undefined : { bootstrap: o.dhtBootstrap ?? [], rounds: 'per-torrent' },
-    portMapping: o.noPortMapping ? undefined : cliPortMapping(runtime, { udp: o.utp === true, onMapped: (a, port, gw) => nat.onMapped(a, port, gw) }),
+    portMapping: o.noPortMapping ? undefined : cliPortMapping(runtime, { udp: o.utp !== false || !o.noDht, onMapped: (a, port, gw) => nat.onMapped(a, port, gw) }),
     logger: cliLogger(status),
   });
   ref.client = client;
@@ -191,6 +193,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   });
 
   const onEvent = (e: SwarmEvent) => {
+    if (e.type === 'peer-connected' && verbose) logLine(`peer ${e.address} connected over ${e.transport === 'utp' ? 'uTP' : 'TCP'}`);
     if (e.type === 'complete' && !o.keepSeeding) finish(0);
     if (e.type === 'error') {
       failure = e.error;

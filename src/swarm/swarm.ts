@@ -316,7 +316,7 @@ export class Swarm implements TransferContext {
           return peer.close('connected to ourselves');
         }
         if (!keepIfNotDuplicate(this, peer, e.peerId)) return;
-        this.emit({ type: 'peer-connected', address: peer.key });
+        this.emit({ type: 'peer-connected', address: peer.key, transport: transportOf(peer.stream) });
         if (picker) {
           const have = picker.have;
           peer.conn.sendAvailability(have.complete ? 'all' : have.count === 0 ? 'none' : have);

@@ -94,7 +94,7 @@ export type SwarmEvent =
   | { readonly type: 'piece-verified'; readonly piece: number }
   | { readonly type: 'piece-failed'; readonly piece: number; readonly peers: readonly string[] }
   | { readonly type: 'peer-banned'; readonly address: string; readonly reason: string }
-  | { readonly type: 'peer-connected'; readonly address: string }
+  | { readonly type: 'peer-connected'; readonly address: string; readonly transport: 'tcp' | 'utp' }
   | { readonly type: 'peer-disconnected'; readonly address: string; readonly reason: string }
   | { readonly type: 'complete' }
   | WebSeedEvent

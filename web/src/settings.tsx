@@ -40,7 +40,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
     ref.current?.showModal();
     api.settings().then((s) => {
       setSaved(s);
-      const d: Draft = { downloadDir: s.downloadDir, dht: s.dht, encryption: s.encryption, altEnabled: s.altEnabled, ...scheduleDraft(s) };
+      const d: Draft = { downloadDir: s.downloadDir, dht: s.dht, utp: s.utp, encryption: s.encryption, altEnabled: s.altEnabled, ...scheduleDraft(s) };
       for (const [k, , unit] of NUMBER_FIELDS) d[k] = String(s[k] / unit);
       setDraft(d);
     }, (e: unknown) => setError(`Loading settings: ${errorMessage(e)}`));
@@ -52,6 +52,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
     const patch: Partial<Record<keyof Settings, unknown>> = {};
     if (draft.downloadDir !== saved.downloadDir) patch.downloadDir = String(draft.downloadDir).trim();
     if (draft.dht !== saved.dht) patch.dht = draft.dht === true;
+    if (draft.utp !== saved.utp) patch.utp = draft.utp === true;
     if (draft.encryption !== saved.encryption) patch.encryption = String(draft.encryption);
     if (draft.altEnabled !== saved.altEnabled) patch.altEnabled = draft.altEnabled === true;
     const schedule = scheduleOf(draft);
@@ -97,6 +98,10 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
             <label class="check">
               <input type="checkbox" checked={draft.dht === true} onChange={(e) => setDraft({ ...draft, dht: e.currentTarget.checked })} />
               DHT (find peers without trackers)
+            </label>
+            <label class="check">
+              <input type="checkbox" checked={draft.utp === true} onChange={(e) => setDraft({ ...draft, utp: e.currentTarget.checked })} />
+              uTP beside TCP (takes effect on restart)
             </label>
             <label>
               Peer encryption

@@ -239,7 +239,7 @@ function Peers({ peers }: { peers: readonly PeerInfo[] }) {
     <div class="scroll">
       <table class="peers">
         <thead>
-          <tr><th>Address</th><th>Client</th><th>Has</th><th class="num">Down</th><th class="num">Up</th><th title={FLAG_HELP}>Flags</th></tr>
+          <tr><th>Address</th><th>Client</th><th>Has</th><th class="num">Down</th><th class="num">Up</th><th>Via</th><th title={FLAG_HELP}>Flags</th></tr>
         </thead>
         <tbody>
           {sorted.map((p) => (
@@ -249,6 +249,7 @@ function Peers({ peers }: { peers: readonly PeerInfo[] }) {
               <td class="c-progress"><Progress value={p.progress} /></td>
               <td class="num">{formatRate(p.downloadRate)}</td>
               <td class="num">{formatRate(p.uploadRate)}</td>
+              <td>{p.transport === 'utp' ? 'uTP' : 'TCP'}</td>
               <td class="mono" title={FLAG_HELP}>{p.flags || '–'}</td>
             </tr>
           ))}

@@ -60,6 +60,7 @@ function peerInfo(p: PeerSnapshot, pieceCount: number): PeerInfo {
   if (p.peerInterested) flags += p.amChoking ? 'u' : 'U';
   if (p.incoming) flags += 'I';
   if (p.encryption) flags += p.encryption === 'rc4' ? 'E' : 'e';
+  if (p.transport === 'utp') flags += 'P';
   return {
     address: p.address,
     client: clientName(p.clientVersion, p.peerId),
@@ -67,6 +68,7 @@ function peerInfo(p: PeerSnapshot, pieceCount: number): PeerInfo {
     uploadRate: p.uploadRate,
     progress: p.isSeed ? 1 : pieceCount > 0 ? p.piecesHave / pieceCount : 0,
     flags,
+    transport: p.transport,
   };
 }
 
