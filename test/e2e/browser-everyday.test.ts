@@ -156,7 +156,10 @@ describe('web UI: everyday-client features', { skip }, () => {
     await page.getByLabel(`Select holiday`).check();
     await page.getByLabel('Select fetched').check();
     await bar.getByRole('button', { name: 'Resume selected' }).click();
-    await until('both running again', async () => ((await list('?state=paused')).total === 0 ? true : undefined));
+    await until('both running again', async () => ((await list('?state=paused')).total === 0 ? true : undefined)).catch(async (e: unknown) => {
+      const notices = await page.locator('.notices').innerText();
+      throw new Error(`${(e as Error).message}: ${JSON.stringify((await list()).torrents.map((x) => [x.name, x.state]))}; notices: ${notices}`);
+    });
   });
 
   it('edits trackers, adds a peer by hand and rechecks from the torrent view', async () => {
