@@ -10,17 +10,15 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { REPO_ROOT, makeTempDir, removeDir, shoalCreate, shoalInfo, writeTree } from '../interop/helpers.js';
+import type { Browser, Page } from 'playwright-core';
+import { makeTempDir, removeDir, shoalCreate, shoalInfo, writeTree } from '../interop/helpers.js';
+import { ARTIFACTS, chromiumMissing as skip, launchChromium, openUi, prepareUiTest } from './browser-env.js';
 import { startShoalDaemon, type ShoalDaemon } from './daemon-process.js';
 
-const CHROMIUM = process.env.SHOAL_CHROMIUM ?? '/usr/bin/chromium';
-const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'browser');
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (Debian package chromium; scripts/install-test-deps.sh installs it)`;
 const KiB = 1024;
 
 interface Summary { infoHash: string; name: string; state: string; category?: string | null; savePath: string }
@@ -53,8 +51,7 @@ describe('web UI: everyday-client features', { skip }, () => {
   }
 
   before(async () => {
-    assert.ok(existsSync(join(REPO_ROOT, 'dist', 'web', 'index.html')), 'dist/web/index.html is missing: `npm run build` builds the web UI');
-    mkdirSync(ARTIFACTS, { recursive: true });
+    prepareUiTest();
     tmp = makeTempDir('shoal-browser-everyday-');
     writeTree(join(tmp, 'made', 'holiday'), [{ path: 'clip.mp4', length: 300 * KiB + 5 }, { path: 'readme.txt', length: 999 }]);
     writeTree(join(tmp, 'other', 'fetched'), [{ path: 'f.bin', length: 70 * KiB }]);
@@ -73,11 +70,8 @@ describe('web UI: everyday-client features', { skip }, () => {
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
     httpUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/files/fetched.torrent`;
     daemon = await startShoalDaemon({ stateDir: join(tmp, 'state'), downloadDir: join(tmp, 'downloads'), listen: '127.0.0.4:0' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
-    await page.goto(daemon.uiUrl);
-    await page.locator('.live-live').waitFor({ timeout: 15_000 });
+    browser = await launchChromium();
+    page = await openUi(browser, daemon);
   });
 
   after(async () => {
