@@ -5,7 +5,7 @@
  * `shoal get`), seeding ones every 30 minutes, spread out so that thousands of seeds starting
  * together do not flood the network.
  */
-import { dhtRound } from '../../cli/dht-peers.js';
+import { dhtRound } from '../../session/dht-peers.js';
 import type { Dht } from '../../dht/dht.js';
 import type { Random } from '../../runtime/types.js';
 import { reaskDelay } from '../../util/backoff.js';
@@ -33,6 +33,11 @@ export class DhtScheduler {
   add(entry: TorrentEntry, now: number): void {
     if (entry.torrent?.private) return;
     this.due.set(entry, entry.record.complete ? now + this.random.int(SEEDING_EVERY_MS) : now);
+  }
+
+  /** A lookup for this torrent at the next tick (a reannounce asked for); nothing for a private torrent or one not running. */
+  now(entry: TorrentEntry, now: number): void {
+    if (this.due.has(entry)) this.due.set(entry, now);
   }
 
   remove(entry: TorrentEntry): void {

@@ -6,7 +6,7 @@ import type { DaemonCounters } from './runner.js';
 import type { LifetimeTotals } from './state-store.js';
 import type { TorrentEntry } from './torrent-entry.js';
 
-export function sessionStats(entries: Iterable<TorrentEntry>, totals: LifetimeTotals, now: number, listen: Address | undefined, dht: { node: Dht | undefined; lookups: number }): Omit<SessionStats, 'altRateLimits'> {
+export function sessionStats(entries: Iterable<TorrentEntry>, totals: LifetimeTotals, now: number, listen: Address | undefined, dht: { node: Dht | undefined; lookups: number }): Omit<SessionStats, 'altRateLimits' | 'nat'> {
   const torrents = Object.fromEntries(TORRENT_STATES.map((s) => [s, 0])) as Record<TorrentState, number>;
   let downloadRate = 0, uploadRate = 0, peers = 0;
   let { downloaded, uploaded } = totals;
@@ -15,12 +15,13 @@ export function sessionStats(entries: Iterable<TorrentEntry>, totals: LifetimeTo
     const swarm = e.swarm;
     if (!swarm) continue;
     const s = e.summary(now);
+    const moved = swarm.status();
     downloadRate += s.downloadRate;
     uploadRate += s.uploadRate;
     peers += s.peers;
     // What the running swarm moved since its counters were last folded into the totals.
-    downloaded += swarm.totals.downloaded - e.folded.downloaded;
-    uploaded += swarm.totals.uploaded - e.folded.uploaded;
+    downloaded += moved.downloaded - e.folded.downloaded;
+    uploaded += moved.uploaded - e.folded.uploaded;
   }
   return {
     downloadRate, uploadRate, downloaded, uploaded, peers, torrents,
@@ -31,12 +32,12 @@ export function sessionStats(entries: Iterable<TorrentEntry>, totals: LifetimeTo
 
 export function metricsSnapshot(s: SessionStats, entries: Iterable<TorrentEntry>, counters: DaemonCounters): MetricsSnapshot {
   let diskQueueBytes = 0;
-  for (const e of entries) diskQueueBytes += e.swarm?.writeBacklog ?? 0;
+  for (const e of entries) diskQueueBytes += e.swarm?.status().writeBacklog ?? 0;
   return {
     bytesDownloaded: s.downloaded, bytesUploaded: s.uploaded, peers: s.peers, torrentsByState: s.torrents,
     pieceHashFailures: counters.pieceHashFailures, dhtNodes: s.dht.nodes, dhtLookups: s.dht.lookups,
     trackerAnnounces: { success: counters.announceSuccess, failure: counters.announceFailure },
-    diskQueueBytes,
+    diskQueueBytes, nat: s.nat,
   };
 }
 

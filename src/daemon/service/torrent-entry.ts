@@ -12,14 +12,16 @@ import { piecePriorities } from '../../swarm/geometry.js';
 import { RateLimiter } from '../../swarm/rate-limit.js';
 import type { Swarm } from '../../swarm/swarm.js';
 import { Bitfield } from '../../util/bitfield.js';
-import type { SwarmAnnouncer } from '../../cli/tracker.js';
+import type { ClientTorrent } from '../../session/client.js';
 import type { FileInfo, TorrentState, TorrentSummary, TrackerInfo } from '../types.js';
 import type { TorrentRecord } from './state-store.js';
+import { withRenames } from './file-rename.js';
 
 export class TorrentEntry {
   torrent: Torrent | undefined;
   swarm: Swarm | undefined;
-  announcer: SwarmAnnouncer | undefined;
+  /** The running torrent's trackers and DHT lookups (`stop()` removes its swarm too). */
+  announcer: ClientTorrent | undefined;
   stopDht: (() => void) | undefined;
   /** Opening storage / checking data (the swarm is not handed over yet). */
   starting: Promise<void> | undefined;
@@ -31,12 +33,18 @@ export class TorrentEntry {
   loadError: string | undefined;
   /** Run regardless of the download queue (a stream is reading it). */
   forced = false;
+  /** Its data is being moved (POST .../move): it does not run meanwhile. */
+  moving = false;
+  /** A recheck asked for: the next start hashes every piece (state 'checking'). */
+  rechecking = false;
+  /** Clock ms up to which seeding time was counted into the record. */
+  seedingCountedTo: number | undefined;
   /** Verified pieces as last known while no swarm runs (from the stopped swarm or the resume file). */
   private lastHave: Bitfield | undefined;
   /** The swarm's transfer totals already folded into the record. */
   folded = { downloaded: 0, uploaded: 0 };
   readonly limiters: { readonly download: RateLimiter; readonly upload: RateLimiter };
-  readonly trackers = new Map<string, { tier: number; status: TrackerInfo['status']; message?: string; peers?: number; lastAnnounce?: number; nextAnnounce?: number }>();
+  readonly trackers = new Map<string, { tier: number; status: TrackerInfo['status']; message?: string; peers?: number; seeders?: number; leechers?: number; lastAnnounce?: number; nextAnnounce?: number }>();
   /** Streams waiting for a piece. */
   private readonly pieceWaiters = new Map<number, Set<() => void>>();
   /** The summary last sent to subscribers (change detection for torrent-updated). */
@@ -64,7 +72,7 @@ export class TorrentEntry {
   metadata(): Torrent | undefined {
     if (!this.torrent && this.record.hasMetadata && this.loadError === undefined) {
       try {
-        this.torrent = parseTorrent(this.metaBytes(), { requirePieceLayers: false });
+        this.torrent = withRenames(parseTorrent(this.metaBytes(), { requirePieceLayers: false }), this.record.renames);
       } catch (e) {
         this.loadError = `cannot load the saved torrent: ${(e as Error).message}`;
         this.error = this.loadError;
@@ -84,6 +92,8 @@ export class TorrentEntry {
   }
 
   get state(): TorrentState {
+    if (this.moving) return 'moving';
+    if (this.rechecking) return 'checking';
     if (this.error !== undefined) return 'error';
     if (this.record.paused) return 'paused';
     if (this.running) {
@@ -96,8 +106,8 @@ export class TorrentEntry {
 
   /** The pieces verified now. */
   have(): Bitfield | undefined {
-    const picker = this.swarm?.picker;
-    if (picker) return picker.have;
+    const running = this.swarm?.haveSnapshot();
+    if (running) return running;
     if (this.lastHave) return this.lastHave;
     const t = this.metadata();
     if (!t) return undefined;
@@ -111,16 +121,21 @@ export class TorrentEntry {
     return (this.lastHave ??= new Bitfield(t.pieceCount));
   }
 
+  /** Forget the pieces known from the last run (a recheck finds them again). */
+  forgetHave(): void {
+    this.lastHave = undefined;
+  }
+
   /** Remember what the swarm had before it goes. */
   keepHave(): void {
-    const picker = this.swarm?.picker;
-    if (picker) this.lastHave = picker.have.clone();
+    const had = this.swarm?.haveSnapshot();
+    if (had) this.lastHave = had;
   }
 
   /** Wanted and had bytes; with no priorities set, the whole torrent. */
   progressBytes(): { wanted: number; had: number } {
     const t = this.torrent;
-    const have = t && (this.swarm?.picker || this.lastHave) ? this.have() : undefined;
+    const have = t && (this.swarm?.status().ready || this.lastHave) ? this.have() : undefined;
     if (!t || !have) return { wanted: this.record.size, had: this.record.bytesHave };
     const prios = this.record.priorities ? piecePriorities(t, this.record.priorities) : undefined;
     let wanted = 0, had = 0;
@@ -169,6 +184,7 @@ export class TorrentEntry {
       uploaded: r.uploaded + (stats ? stats.uploaded - this.folded.uploaded : 0),
       savePath: r.savePath,
       addedAt: r.addedAt,
+      category: r.category ?? '',
       ...(this.error !== undefined ? { error: this.error } : {}),
     };
   }
@@ -193,12 +209,19 @@ export class TorrentEntry {
   }
 
   trackerList(): TrackerInfo[] {
-    return [...this.trackers].map(([url, s]) => ({ url, ...s }));
+    return [...this.trackers].map(([url, s]) => ({ url, ...s, ...(s.nextAnnounce !== undefined ? { nextAnnounceAt: s.nextAnnounce } : {}) }));
+  }
+
+  /** Adds the time seeded since the last call (while complete and running) to the record. */
+  countSeeding(now: number): void {
+    const seeding = this.swarm !== undefined && this.record.complete && !this.record.paused && !this.moving;
+    if (seeding && this.seedingCountedTo !== undefined) this.record.seedingMs = (this.record.seedingMs ?? 0) + Math.max(0, now - this.seedingCountedTo);
+    this.seedingCountedTo = seeding ? now : undefined;
   }
 
   /** Fold the running swarm's transfer counters into the record (and return the increase). */
   fold(): { downloaded: number; uploaded: number } {
-    const s = this.swarm?.totals;
+    const s = this.swarm?.status();
     if (!s) return { downloaded: 0, uploaded: 0 };
     const d = { downloaded: s.downloaded - this.folded.downloaded, uploaded: s.uploaded - this.folded.uploaded };
     this.folded = { downloaded: s.downloaded, uploaded: s.uploaded };
@@ -211,7 +234,7 @@ export class TorrentEntry {
 
   /** Resolves when piece `p` is verified (or at once if it is); rejects when `signal` aborts. */
   waitPiece(p: number, signal: AbortSignal): Promise<void> {
-    if (this.swarm?.storage?.hasPiece(p)) return Promise.resolve();
+    if (this.swarm?.hasPiece(p)) return Promise.resolve();
     return new Promise((resolve, reject) => {
       let set = this.pieceWaiters.get(p);
       if (!set) this.pieceWaiters.set(p, (set = new Set()));
@@ -239,7 +262,7 @@ export class TorrentEntry {
 
   /** Wake every waiting stream (the swarm started: they re-check). */
   wakeAll(): void {
-    for (const p of [...this.pieceWaiters.keys()]) if (this.swarm?.storage?.hasPiece(p)) this.pieceVerified(p);
+    for (const p of [...this.pieceWaiters.keys()]) if (this.swarm?.hasPiece(p)) this.pieceVerified(p);
   }
 
   get streamReaders(): number {
