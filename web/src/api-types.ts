@@ -1,59 +1,23 @@
 /**
- * The daemon's shapes as the page reads them: src/daemon/types.ts plus the fields of the
- * everyday-client routes (categories, seeding limits, transports, port mapping). They are
- * optional here so the page also works against a daemon that does not send them yet.
+ * The daemon's shapes as the page reads them (src/daemon/types.ts), and the peer fields the
+ * transports add: optional, so the page also reads a peer list without them.
  */
-import type { PeerInfo, SessionStats, Settings, TorrentDetails, TorrentSummary } from '../../src/daemon/types.js';
+import type { NatInfo, PeerInfo, SessionStats, Settings, TorrentDetails, TorrentSummary } from '../../src/daemon/types.js';
 
-export type Summary = TorrentSummary & {
-  readonly category?: string | null;
-  readonly ratio?: number;
-};
+export type Summary = TorrentSummary;
 
 export type Peer = PeerInfo & {
-  /** 'tcp', 'utp', or 'webseed' (an HTTP source, BEP 19). */
+  /** 'tcp' or 'utp'. */
   readonly transport?: string;
+  /** 'webseed' for an HTTP source (BEP 19), with its URL. */
+  readonly kind?: string;
   readonly url?: string;
 };
 
-export type Details = Omit<TorrentDetails, 'peerList'> & Summary & {
-  readonly peerList: readonly Peer[];
-  /** null follows the global setting, -1 is no limit for this torrent. */
-  readonly seedRatioLimit?: number | null;
-  /** Seconds; null follows the global setting, -1 is no limit. */
-  readonly seedTimeLimit?: number | null;
-  /** Seconds spent seeding. */
-  readonly seedingTime?: number;
-};
-
-export type SeedLimitAction = 'pause' | 'remove';
-
-export type FullSettings = Settings & {
-  readonly listenPort?: number;
-  readonly portMapping?: boolean;
-  readonly utp?: boolean;
-  readonly pex?: boolean;
-  readonly lsd?: boolean;
-  readonly seedRatioLimit?: number | null;
-  readonly seedTimeLimit?: number | null;
-  readonly seedLimitAction?: SeedLimitAction;
-};
-
-export interface PortMapping {
-  readonly protocol: 'tcp' | 'udp';
-  readonly internalPort: number;
-  readonly externalPort: number | null;
-  readonly method: 'upnp' | 'natpmp' | 'pcp' | null;
-  readonly state: 'mapped' | 'pending' | 'failed' | 'off';
-  readonly error?: string;
-}
-
-export interface NatStatus {
-  readonly externalAddress: string | null;
-  readonly mappings: readonly PortMapping[];
-}
-
-export type Stats = SessionStats & { readonly nat?: NatStatus };
+export type Details = Omit<TorrentDetails, 'peerList'> & { readonly peerList: readonly Peer[] };
+export type FullSettings = Settings;
+export type NatStatus = NatInfo;
+export type Stats = SessionStats;
 
 /** Media a browser can usually play in a <video>/<audio> element, by file extension. */
 export function isPlayable(path: string): boolean {
