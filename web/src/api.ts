@@ -41,7 +41,8 @@ export interface Category {
 }
 /** Seeding limits per torrent: null follows the global setting, -1 is no limit for this torrent. */
 export interface TorrentPatch {
-  readonly category?: string | null;
+  /** '' clears it. */
+  readonly category?: string;
   readonly seedRatioLimit?: number | null;
   readonly seedTimeLimit?: number | null;
   readonly name?: string;

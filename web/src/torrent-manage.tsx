@@ -108,7 +108,7 @@ export function Properties({ d, onChanged }: { d: Details; onChanged: () => void
     e.preventDefault();
     const patch: Record<string, unknown> = {};
     if (name !== null && name.trim() !== d.name) patch.name = name.trim();
-    if (category !== null && category !== (d.category ?? '')) patch.category = category === '' ? null : category;
+    if (category !== null && category !== (d.category ?? '')) patch.category = category; // '' clears it
     if (ratio !== undefined) patch.seedRatioLimit = ratio;
     if (time !== undefined) patch.seedTimeLimit = time === null || time < 0 ? time : Math.round(time);
     if (Object.keys(patch).length === 0) return;
