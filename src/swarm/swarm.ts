@@ -85,7 +85,7 @@ export class Swarm implements TransferContext {
       drainUploads(this);
       this.refillAll();
     });
-    this.choker = new Choker(options.runtime.random, options.unchokeSlots !== undefined ? { regularSlots: options.unchokeSlots } : {});
+    this.choker = new Choker(options.runtime.random, { ...options.choker, ...(options.unchokeSlots !== undefined ? { regularSlots: options.unchokeSlots } : {}) });
     if (!options.torrent && !options.infoHashV1 && !options.infoHashV2) throw new Error('a swarm needs a torrent or an info hash');
     this.metadata = new MetadataExchange(options.runtime, options.torrent ? undefined : { infoHashV1: options.infoHashV1, infoHashV2: options.infoHashV2 }, {
       ban: (peer, reason) => this.ban(peer, reason),
@@ -131,7 +131,7 @@ export class Swarm implements TransferContext {
     this.torrent = torrent;
     this.storage = opened.storage;
     this.recorder = opened.recorder;
-    this.picker = new PiecePicker<PeerSession>(pieceWireBytes(torrent), this.runtime.random);
+    this.picker = new PiecePicker<PeerSession>(pieceWireBytes(torrent), this.runtime.random, this.opts.picker);
     this.picker.setHave(opened.have);
     this.metadata.setInfo(torrent.infoBytes);
     this.emit({ type: 'ready', have: opened.have.count, total: torrent.pieceCount });

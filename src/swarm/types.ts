@@ -6,6 +6,8 @@ import type { Bitfield } from '../util/bitfield.js';
 import type { PeerDialer } from './peer-dialer.js';
 import type { BanList } from './ban-list.js';
 import type { RateLimiter } from './rate-limit.js';
+import type { ChokerOptions } from './choker.js';
+import type { PiecePickerOptions } from './piece-picker.js';
 
 export interface OpenedStorage {
   readonly storage: PieceStorage;
@@ -62,6 +64,10 @@ export interface SwarmOptions {
    * (the session shares one among its torrents). Default: plaintext connections.
    */
   readonly dialer?: PeerDialer;
+  /** Choker tuning beyond the slot count (simulations compare policies; see choker.ts). */
+  readonly choker?: Omit<ChokerOptions, 'regularSlots'>;
+  /** Piece picker tuning (simulations compare rarest first with random picking). */
+  readonly picker?: PiecePickerOptions;
 }
 
 export type SwarmEvent =
