@@ -12,6 +12,8 @@ import { runDhtSimulation, type DhtSimReport } from '../dht/sim/run.js';
 import { UsageError } from './errors.js';
 import { registerSimSwarm } from './sim-swarm.js';
 import { registerSimFreeRiders } from './sim-freeriders.js';
+import { registerSimNat } from './sim-nat.js';
+import { registerSimReport } from './sim-report.js';
 
 /** The `sim` command group, created on first use. */
 export function simCommand(program: Command): Command {
@@ -68,6 +70,8 @@ export function registerSim(program: Command): void {
 function registerScenarioCommands(program: Command): void {
   registerSimSwarm(program);
   registerSimFreeRiders(program);
+  registerSimNat(program);
+  registerSimReport(program);
 }
 
 export const BIG_SIM = 20_000;

@@ -7,6 +7,7 @@ import type { Clock, Runtime, TimerHandle } from '../runtime/types.js';
 import type { SeededRandom } from '../runtime/random.js';
 import type { EventQueue } from './event-queue.js';
 import type { Network } from './network.js';
+import type { NatBox } from './nat.js';
 import { SimUdp, type SimUdpEndpoint } from './udp.js';
 import { SimStreams, type SimListener } from './streams.js';
 import type { SimByteStream } from './stream.js';
@@ -93,6 +94,15 @@ export class SimHost {
       udp: new SimUdp(this),
       stream: new SimStreams(this),
     };
+  }
+
+  /** Puts the host behind a NAT box (or takes it out with undefined). */
+  setNat(nat: NatBox | undefined): void {
+    this.network.nats[this.id] = nat;
+  }
+
+  get nat(): NatBox | undefined {
+    return this.network.nats[this.id];
   }
 
   /** Offline hosts neither send nor receive; their code (timers) keeps running. */

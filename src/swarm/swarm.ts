@@ -33,6 +33,8 @@ const TICK_MS = 1000;
 const NO_LIMITS: TransferContext['limits'] = { download: [], upload: [] };
 /** A peer that owes us blocks and sent none for this long gets its requests given to others. */
 const REQUEST_TIMEOUT_MS = 30_000;
+/** Default of `SwarmOptions.silentPeerTimeoutMs`: two request timeouts. */
+export const DEFAULT_SILENT_PEER_TIMEOUT_MS = 2 * REQUEST_TIMEOUT_MS;
 /** Default of `SwarmOptions.handshakeTimeoutMs` (libtorrent's `handshake_timeout`). */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Default of `SwarmOptions.maxQueuedUploadBytes`. */
@@ -450,6 +452,13 @@ export class Swarm implements TransferContext {
         }
         p.snubbed = true;
         p.requestsTimedOutAt = now;
+      }
+      // A peer that let us ask (unchoked, pieces we want) and never sent a single block in
+      // all this time holds a connection slot for nothing: a Sybil that announces pieces and
+      // never delivers, or a broken client. Dropped; the pool backs off before redialling.
+      if (picker && p.lastBlockAt === undefined && p.requestsTimedOutAt !== undefined && now - p.connectedAt > (this.opts.silentPeerTimeoutMs ?? DEFAULT_SILENT_PEER_TIMEOUT_MS)) {
+        p.close('never delivered a block it was asked for');
+        continue;
       }
       if (picker?.done && p.isSeed) {
         // Two seeds have nothing to trade: part, and do not dial it again while we are a seed (libtorrent does the same).

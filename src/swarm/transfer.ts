@@ -43,6 +43,12 @@ export interface TransferContext {
 /** Seconds of data at the peer's current rate we keep requested (libtorrent uses 3 s). */
 const QUEUE_SECONDS = 2;
 const MIN_QUEUE = 16;
+/**
+ * Requests a peer that has not delivered a block yet may hold: a Sybil that announces
+ * pieces and never sends them then pins two blocks until the request timeout, not a whole
+ * queue (the queue opens up with the first block).
+ */
+const PROBATION_QUEUE = 2;
 const MAX_QUEUE = 1000;
 /**
  * Bytes of received blocks whose writes may be in flight before we stop requesting more:
@@ -63,7 +69,7 @@ export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
   const allowed = conn.allowedFast;
   if (conn.peerChoking && allowed.size === 0) return;
   const rate = peer.download.rate(ctx.runtime.clock.now());
-  const target = peer.snubbed ? 1 : Math.min(MAX_QUEUE, Math.max(MIN_QUEUE, Math.ceil((rate * QUEUE_SECONDS) / BLOCK_LENGTH)));
+  const target = peer.snubbed ? 1 : peer.lastBlockAt === undefined ? PROBATION_QUEUE : Math.min(MAX_QUEUE, Math.max(MIN_QUEUE, Math.ceil((rate * QUEUE_SECONDS) / BLOCK_LENGTH)));
   const want = Math.min(target - conn.outstandingRequests.size, conn.requestSlots);
   // Refill in batches (a quarter of the queue at a time): one write carries many requests.
   if (want <= 0 || (want < target / 4 && conn.outstandingRequests.size > 0)) return;

@@ -64,6 +64,12 @@ export interface SwarmOptions {
    * (the session shares one among its torrents). Default: plaintext connections.
    */
   readonly dialer?: PeerDialer;
+  /**
+   * A peer whose requests timed out and that has not sent one block since it connected this
+   * long ago is dropped (default 60 s, two request timeouts; Infinity: never). Sybils that
+   * announce pieces and never send them otherwise hold connection slots for good.
+   */
+  readonly silentPeerTimeoutMs?: number;
   /** Choker tuning beyond the slot count (simulations compare policies; see choker.ts). */
   readonly choker?: Omit<ChokerOptions, 'regularSlots'>;
   /** Piece picker tuning (simulations compare rarest first with random picking). */

@@ -15,11 +15,29 @@ import type { SimHost } from '../host.js';
 
 export const PEER_PORT = 6881;
 
+/** Storage of a lying Sybil: every piece had, no read ever finishes. */
+class LiarStorage extends VirtualStorage {
+  static override seed(layout: Torrent['layout']): LiarStorage {
+    const s = new LiarStorage(layout);
+    for (let p = 0; p < layout.pieceCount; p++) s.have.set(p);
+    return s;
+  }
+
+  override readBlock(): Promise<Uint8Array> {
+    return new Promise(() => undefined);
+  }
+}
+
 export interface SimClientOptions {
   readonly host: SimHost;
   readonly torrent: Torrent;
   /** Starts with every piece (the origin seed). */
   readonly seed?: boolean;
+  /**
+   * A Sybil that lies: it announces every piece (a seed's bitfield) and never sends one
+   * (its reads never finish), holding the requests it was sent until they time out.
+   */
+  readonly liar?: boolean;
   /** `udp://a.b.c.d:port` of the simulated tracker. */
   readonly trackerUrl: string;
   /** Swarm options beyond the ones set here (choker policy, picker, peer limits). */
@@ -42,7 +60,7 @@ export class SimClient {
     const rt = o.host.runtime;
     this.host = o.host;
     // Shared zero reads: the simulated links carry plaintext and nothing writes into a block it sends.
-    this.storage = o.seed ? VirtualStorage.seed(o.torrent.layout, { sharedReads: true }) : new VirtualStorage(o.torrent.layout, undefined, { sharedReads: true });
+    this.storage = o.liar ? LiarStorage.seed(o.torrent.layout) : o.seed ? VirtualStorage.seed(o.torrent.layout, { sharedReads: true }) : new VirtualStorage(o.torrent.layout, undefined, { sharedReads: true });
     const peerId = generatePeerId(rt.random);
     const storage = this.storage;
     this.swarm = new Swarm({

@@ -29,6 +29,8 @@ export interface PeerSetup {
   readonly swarm?: Partial<SwarmOptions>;
   /** Whether the peer counts in the headline figures (default true). */
   readonly measured?: boolean;
+  /** A lying Sybil (announces every piece, sends none): never finishes, never leaves. */
+  readonly liar?: boolean;
 }
 
 export interface SwarmScenarioOptions {
@@ -168,9 +170,10 @@ export async function runSwarmScenario(o: SwarmScenarioOptions): Promise<SwarmSc
     };
     records.push(rec);
     const client = new SimClient({
-      host, torrent, trackerUrl,
+      host, torrent, trackerUrl, liar: setup.liar,
       swarm: { ...baseSwarm, ...setup.swarm, choker: { ...baseSwarm.choker, ...setup.swarm?.choker } },
       onComplete: (c) => {
+        if (setup.liar) return;
         rec.completedS = sim.now / 1000 - rec.arrivedS;
         rec.uploadedWhileLeeching = c.swarm.stats().uploaded;
         finished++;
@@ -210,7 +213,7 @@ export async function runSwarmScenario(o: SwarmScenarioOptions): Promise<SwarmSc
     sample();
     await sim.runFor(sampleMs);
     o.onProgress?.({ tS: sim.now / 1000, arrived: records.length, finished, present: present.size, events: sim.eventsProcessed });
-    if (records.length === o.peers && finished === o.peers) break;
+    if (records.length === o.peers && finished === records.filter((r) => r.role !== 'sybil').length) break;
   }
   sample();
   for (const rec of records) if (rec.completedS === undefined) rec.uploadedWhileLeeching = -1;
