@@ -8,15 +8,14 @@ import { parseTorrent, type Torrent } from '../metainfo/torrent.js';
 import { createNodeRuntime } from '../runtime/node/index.js';
 import { withUtp } from '../transport/dual-streams.js';
 import { formatAddress } from '../runtime/types.js';
-import { Session } from '../session/session.js';
+import { createClient } from '../session/client.js';
+import type { Logger } from '../session/logger.js';
 import { wrapInfo } from '../swarm/metadata-exchange.js';
-import { startDhtPeers, type DhtPeerSource } from './dht-peers.js';
-import { startCliPortMapping } from './port-mapping.js';
+import { cliPortMapping } from './port-mapping.js';
 import type { Swarm, SwarmEvent } from '../swarm/swarm.js';
 import { addEncryptionOption, collect, defaultStateDir, parseEncryption, parseHostPort } from './net-args.js';
 import type { EncryptionOptions } from '../transport/mse/index.js';
 import { formatBytes } from './output.js';
-import { startSwarmAnnouncer, type SwarmAnnouncer } from './tracker.js';
 import { StatusLine, progressLine } from './progress.js';
 import { newPeerSourceState, noPeersHint, noteTrackerEvent, peerHintDelayMs } from './peer-hint.js';
 import { ensureWritableDir } from './save-path.js';
@@ -115,6 +114,16 @@ export interface RunSwarmOptions {
   mode?: 'get' | 'seed';
 }
 
+/** The CLI's logger: notices on stderr (clearing the status line first); detail with SHOAL_TRACKER_LOG=1. */
+function cliLogger(status: StatusLine): Logger {
+  const print = (m: string): void => {
+    status.done();
+    process.stderr.write(`${m}\n`);
+  };
+  const verbose = process.env.SHOAL_TRACKER_LOG === '1';
+  return { info: print, warn: (m) => verbose && print(m), debug: (m) => verbose && print(m) };
+}
+
 /** Runs one torrent until it completes (or forever when seeding); resolves with the exit code. */
 export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   const seeding = o.mode === 'seed';
@@ -124,37 +133,42 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   const node = createNodeRuntime();
   const utp = o.utp ? withUtp(node) : undefined;
   const runtime = utp?.runtime ?? node;
-  const session = await Session.create({ runtime, stateDir: o.stateDir, listen: o.listen, encryption: o.encryption });
   const status = new StatusLine();
+  const client = await createClient(runtime, {
+    stateDir: o.stateDir,
+    listen: o.listen,
+    encryption: o.encryption,
+    dht: o.noDht ? undefined : { bootstrap: o.dhtBootstrap ?? [], rounds: 'per-torrent' },
+    portMapping: o.noPortMapping ? undefined : cliPortMapping(runtime, { udp: o.utp === true }),
+    logger: cliLogger(status),
+  });
   let swarm: Swarm | undefined;
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((r) => (finish = r));
   let failure: Error | undefined;
-  let announcer: SwarmAnnouncer | undefined;
-  let dhtPeers: DhtPeerSource | undefined;
   let hintTimer: NodeJS.Timeout | undefined;
-  const tiers = [...(o.source.torrent?.trackers ?? (o.source.magnet?.trackers.length ? [o.source.magnet.trackers] : [])), ...(o.trackers ?? []).map((u) => [u])];
   let released = false;
   const release = async (): Promise<void> => {
     if (released) return;
     released = true;
-    await session.close();
+    await client.close();
     utp?.close();
     node.close();
   };
-  const sources = newPeerSourceState({ trackers: tiers.some((t) => t.length > 0), dht: !o.noDht, manualPeers: o.peers.map(formatAddress) });
+  const ownTiers = o.source.torrent?.trackers ?? (o.source.magnet?.trackers.length ? [o.source.magnet.trackers] : []);
+  const hasTrackers = ownTiers.some((t) => t.length > 0) || (o.trackers ?? []).length > 0;
+  const sources = newPeerSourceState({ trackers: hasTrackers, dht: !o.noDht, manualPeers: o.peers.map(formatAddress) });
+  void client.whenDht().then((d) => {
+    if (!o.noDht) sources.dht = d ? 'running' : 'unavailable';
+  });
 
   const onEvent = (e: SwarmEvent) => {
-    if (e.type === 'complete') announcer?.completed(); // trackers: BEP 3 'completed'
     if (e.type === 'complete' && !o.keepSeeding) finish(0);
     if (e.type === 'error') {
       failure = e.error;
       finish(1);
     }
-    if (e.type === 'peer-banned') {
-      status.done();
-      process.stderr.write(`banned ${e.address}: ${e.reason}\n`);
-    }
+    if (e.type === 'peer-banned') client.logger.info(`banned ${e.address}: ${e.reason}`);
     if (e.type === 'metadata') {
       const dir = join(o.stateDir, 'torrents');
       mkdirSync(dir, { recursive: true });
@@ -175,7 +189,13 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    swarm = await session.addTorrent({ torrent: o.source.torrent, magnet: o.source.magnet, downloadDir: o.downloadDir, saveName: o.saveName, onEvent });
+    // Trackers (started / periodic / completed / stopped) and DHT lookups start with the torrent;
+    // nothing waits for the DHT's bootstrap names or the router.
+    const handle = await client.addTorrent({
+      torrent: o.source.torrent, magnet: o.source.magnet, downloadDir: o.downloadDir, saveName: o.saveName, onEvent,
+      extraTrackers: o.trackers, onTrackerEvent: (e) => noteTrackerEvent(sources, e),
+    });
+    swarm = handle.swarm;
     if (presence) {
       const s = swarm.stats();
       const where = join(o.downloadDir, o.saveName ?? swarm.torrent?.name ?? '');
@@ -186,18 +206,8 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
         process.stderr.write(`${where} holds ${s.have} of ${s.total} pieces${presence.missing.length ? ` (${describeMissing(presence)})` : ''}; seeding those and downloading the rest from peers\n`);
       }
     }
-    if (o.announceListen && session.listenAddress) process.stdout.write(`listening on ${formatAddress(session.listenAddress)}\n`);
+    if (o.announceListen && client.session.listenAddress) process.stdout.write(`listening on ${formatAddress(client.session.listenAddress)}\n`);
     for (const p of o.peers) swarm.addPeer(p, 'manual');
-    // trackers: announce started / periodic / completed / stopped; peers go to the swarm.
-    // Not awaited: resolving the default routers must not hold up peers we already have.
-    const dhtStarting = o.noDht ? undefined : startDhtPeers({ runtime, swarm, host: o.listen.host, port: session.listenAddress?.port ?? o.listen.port, bootstrap: o.dhtBootstrap ?? [] });
-    void dhtStarting?.then((d) => {
-      dhtPeers = d;
-      sources.dht = d ? 'running' : 'unavailable';
-    });
-    // Not awaited either: start-up never waits for the router.
-    const natStarting = o.noPortMapping ? undefined : startCliPortMapping(runtime, { listenHost: o.listen.host, port: session.listenAddress?.port ?? o.listen.port, udp: !o.noDht || o.utp === true, log: (l) => { status.done(); process.stderr.write(`${l}\n`); } }).catch(() => undefined);
-    announcer = startSwarmAnnouncer({ runtime, swarm, peerId: session.peerId, host: o.listen.host, port: session.listenAddress?.port ?? o.listen.port, tiers, onEvent: (e) => noteTrackerEvent(sources, e) });
     const s = swarm;
     const ticker = setInterval(() => status.update(progressLine(s.stats())), 500);
     const hintMs = seeding ? undefined : peerHintDelayMs();
@@ -212,15 +222,11 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     const code = await finished;
     clearInterval(ticker);
     clearTimeout(hintTimer);
-    // A DHT node still resolving its bootstrap names is stopped once it is up; nothing waits for it.
-    if (dhtPeers) dhtPeers.stop();
-    else void dhtStarting?.then((d) => d?.stop());
-    // trackers: 'stopped', within a few seconds; router: mappings deleted (5 s at most), alongside.
-    await Promise.all([announcer?.stop(), natStarting?.then((n) => n?.stop())]);
+    // trackers: 'stopped', within a few seconds; router: mappings deleted (5 s at most); resume data.
+    await release();
     const stats = swarm.stats();
     status.update(progressLine(stats));
     status.done();
-    await release();
     if (failure) throw failure;
     if (code === 0) {
       process.stdout.write(`complete: ${swarm.torrent?.name ?? ''} (${formatBytes(stats.bytesTotal)}), downloaded ${formatBytes(stats.downloaded)}, uploaded ${formatBytes(stats.uploaded)}\n`);
@@ -233,7 +239,6 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   } catch (e) {
     // Failed part way: release what was opened so the process can exit.
     clearTimeout(hintTimer);
-    await announcer?.stop();
     await release().catch(() => undefined);
     throw e;
   } finally {

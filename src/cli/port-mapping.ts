@@ -7,6 +7,7 @@
  */
 import { findDefaultGateway, type DefaultGateway } from '../runtime/node/gateway.js';
 import type { Runtime } from '../runtime/types.js';
+import type { PortMappingHook } from '../session/client.js';
 import { startPortMapping, type NatManager } from '../nat/index.js';
 
 /** Whether a listener on `host` can be reached through a mapping on `gw`'s router. */
@@ -34,4 +35,9 @@ export async function startCliPortMapping(runtime: Runtime, o: {
       }
     },
   });
+}
+
+/** The client's port-mapping hook for the CLI; `udp` forces the UDP mapping (uTP listens there). */
+export function cliPortMapping(runtime: Runtime, o: { readonly udp?: boolean } = {}): PortMappingHook {
+  return (p) => startCliPortMapping(runtime, { ...p, udp: p.udp || o.udp === true });
 }

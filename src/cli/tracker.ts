@@ -1,9 +1,7 @@
 /** `shoal tracker [--http HOST:PORT] [--udp HOST:PORT] [--allow-list FILE] [caps]`: run a BitTorrent tracker. */
 import type { Command } from 'commander';
 import { createNodeRuntime } from '../runtime/node/index.js';
-import { formatAddress, type Runtime } from '../runtime/types.js';
-import type { Swarm } from '../swarm/swarm.js';
-import { Announcer, TrackerClient, type AnnouncerEvent, type TransferCounters } from '../tracker/announcer.js';
+import { formatAddress } from '../runtime/types.js';
 import { TRACKER_DEFAULTS } from '../tracker/server-core.js';
 import { TrackerListenError } from '../tracker/errors.js';
 import { startTrackerServer, type TrackerServer } from '../tracker/server.js';
@@ -77,84 +75,4 @@ export function registerTracker(program: Command): void {
       await server.close();
       runtime.close();
     });
-}
-
-// ---- the client side used by `shoal get` / `shoal seed` ----
-
-export interface SwarmAnnouncer {
-  /** Announce `completed` (only when the swarm started incomplete). */
-  completed(): void;
-  /** Announce `stopped` (bounded by `stopDeadlineMs`), stop re-announcing and cancel whatever is in flight. */
-  stop(): Promise<void>;
-}
-
-/** How long the `stopped` announce on exit may take, an announce still in flight included (default). */
-export const STOPPED_ANNOUNCE_DEADLINE_MS = 3000;
-
-export interface SwarmAnnouncerOptions {
-  readonly runtime: Runtime;
-  readonly swarm: Swarm;
-  readonly peerId: Uint8Array;
-  readonly port: number;
-  /** Our listen host: UDP announces leave from it, since a tracker lists the address a request came from. */
-  readonly host?: string;
-  readonly tiers: readonly (readonly string[])[];
-  /** Every announcer event (the daemon keeps per-tracker status from them). */
-  readonly onEvent?: (e: AnnouncerEvent) => void;
-  /** Overall deadline of `stop()` (default `STOPPED_ANNOUNCE_DEADLINE_MS`): an unreachable tracker cannot hold up exit. */
-  readonly stopDeadlineMs?: number;
-}
-
-/** Starts announcing a swarm to its trackers; a no-op when there are none. */
-export function startSwarmAnnouncer(o: SwarmAnnouncerOptions): SwarmAnnouncer | undefined {
-  const infoHash = o.swarm.infoHashV1 ?? o.swarm.infoHashV2?.subarray(0, 20);
-  if (!infoHash || o.tiers.every((t) => t.length === 0)) return undefined;
-  const udpBind = o.host && o.host !== '0.0.0.0' && o.host !== '::' ? { host: o.host, port: 0 } : undefined;
-  const client = new TrackerClient({ clock: o.runtime.clock, random: o.runtime.random, udp: o.runtime.udp, httpTimeoutMs: 10_000, udpMaxRetries: 2, udpBind });
-  const counters = (): TransferCounters => {
-    const s = o.swarm.stats();
-    return { uploaded: s.uploaded, downloaded: s.downloaded, left: s.bytesTotal === 0 ? Number.MAX_SAFE_INTEGER : Math.max(0, s.bytesTotal - s.bytesHave) };
-  };
-  const startedIncomplete = counters().left > 0;
-  let sentCompleted = false;
-  const verbose = process.env.SHOAL_TRACKER_LOG === '1';
-  const announcer = new Announcer({
-    client,
-    clock: o.runtime.clock,
-    random: o.runtime.random,
-    tiers: o.tiers,
-    infoHash,
-    peerId: o.peerId,
-    port: o.port,
-    counters,
-    onPeers: (peers) => {
-      for (const p of peers) if (p.port !== o.port || !isLocal(p.host)) o.swarm.addPeer({ host: p.host, port: p.port }, 'tracker');
-    },
-    onEvent: (e) => {
-      o.onEvent?.(e);
-      if (e.type === 'warning') process.stderr.write(`tracker warning from ${e.url}: ${e.message}\n`);
-      if (verbose && e.type === 'tracker-error') process.stderr.write(`tracker ${e.url}: ${e.error.message}\n`);
-      if (verbose && e.type === 'announced') process.stderr.write(`tracker ${e.url}: ${e.event}, ${e.response.peers.length} peers, interval ${e.response.interval}s\n`);
-    },
-  });
-  announcer.start();
-  return {
-    completed: () => {
-      if (!startedIncomplete || sentCompleted) return;
-      sentCompleted = true;
-      announcer.completed();
-    },
-    stop: async () => {
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<void>((r) => (timer = setTimeout(r, o.stopDeadlineMs ?? STOPPED_ANNOUNCE_DEADLINE_MS)));
-      await Promise.race([announcer.stop(), deadline]);
-      clearTimeout(timer);
-      // Cancels requests still waiting (UDP retransmits, HTTP fetches): nothing keeps the process alive.
-      client.close();
-    },
-  };
-}
-
-function isLocal(host: string): boolean {
-  return host === '127.0.0.1' || host === '::1';
 }

@@ -3,8 +3,11 @@
  * (6 bytes for IPv4, 18 for IPv6); node info is the 20-byte id followed by the peer info
  * (26 / 38 bytes). `nodes` and `nodes6` are concatenations of node infos.
  */
-import { isIPv4, isIPv6 } from 'node:net';
 import type { Address } from '../runtime/types.js';
+import { COMPACT_IPV4_LENGTH, COMPACT_IPV6_LENGTH, encodePeer, ipFromBytes, parseIPv4 } from '../util/compact-address.js';
+
+// IP literals and compact peer info are the shared codec's (the same rules as PEX and trackers).
+export { decodePeer, encodePeer, ipFromBytes, ipToBytes as ipBytes, parseIPv4 } from '../util/compact-address.js';
 import { ID_BYTES, type NodeId } from './node-id.js';
 
 export interface Contact {
@@ -64,115 +67,13 @@ export function contactFamily(c: Contact): Family {
   return c instanceof PackedContact ? c.family : familyOf(c.address.host);
 }
 
-export const COMPACT_PEER_V4 = 6;
-export const COMPACT_PEER_V6 = 18;
+export const COMPACT_PEER_V4 = COMPACT_IPV4_LENGTH;
+export const COMPACT_PEER_V6 = COMPACT_IPV6_LENGTH;
 export const COMPACT_NODE_V4 = ID_BYTES + COMPACT_PEER_V4;
 export const COMPACT_NODE_V6 = ID_BYTES + COMPACT_PEER_V6;
 
 export function familyOf(host: string): Family {
   return host.includes(':') ? 6 : 4;
-}
-
-/** The address's IP as 4 or 16 bytes, or undefined when `host` is not an IP literal. */
-export function ipBytes(host: string): Uint8Array | undefined {
-  const quad = parseIPv4(host);
-  if (quad >= 0) return Uint8Array.of(quad >>> 24, (quad >>> 16) & 0xff, (quad >>> 8) & 0xff, quad & 0xff);
-  if (isIPv4(host)) {
-    const p = host.split('.');
-    return Uint8Array.of(+p[0], +p[1], +p[2], +p[3]);
-  }
-  if (!isIPv6(host)) return undefined;
-  let h = host;
-  const zone = h.indexOf('%');
-  if (zone >= 0) h = h.slice(0, zone);
-  // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two hextets.
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(h);
-  if (v4) {
-    const b = ipBytes(v4[1]) as Uint8Array;
-    h = h.slice(0, v4.index) + `${((b[0] << 8) | b[1]).toString(16)}:${((b[2] << 8) | b[3]).toString(16)}`;
-  }
-  const [head, tail] = h.includes('::') ? h.split('::') : [h, undefined];
-  const hs = head === '' ? [] : head.split(':');
-  const ts = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = tail === undefined ? hs : [...hs, ...new Array<string>(8 - hs.length - ts.length).fill('0'), ...ts];
-  if (groups.length !== 8) return undefined;
-  const out = new Uint8Array(16);
-  groups.forEach((g, i) => {
-    const v = parseInt(g, 16);
-    out[2 * i] = v >>> 8;
-    out[2 * i + 1] = v & 0xff;
-  });
-  return out;
-}
-
-export function ipFromBytes(b: Uint8Array, offset: number, family: Family): string {
-  if (family === 4) return `${b[offset]}.${b[offset + 1]}.${b[offset + 2]}.${b[offset + 3]}`;
-  const parts: string[] = [];
-  for (let i = 0; i < 16; i += 2) parts.push(((b[offset + i] << 8) | b[offset + i + 1]).toString(16));
-  // Shorten the longest run of zero groups (RFC 5952) so addresses compare as Node prints them.
-  let best = -1, bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (parts[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && parts[j] === '0') j++;
-    if (j - i > bestLen && j - i > 1) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (best < 0) return parts.join(':');
-  return `${parts.slice(0, best).join(':')}::${parts.slice(best + bestLen).join(':')}`;
-}
-
-/** A dotted-quad IPv4 literal as an unsigned 32-bit number, or -1 (fast path: no allocation). */
-export function parseIPv4(host: string): number {
-  const n = host.length;
-  if (n < 7 || n > 15) return -1;
-  let value = 0, part = 0, digits = 0, dots = 0;
-  for (let i = 0; i < n; i++) {
-    const c = host.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || dots === 3) return -1;
-      value = value * 256 + part;
-      part = 0;
-      digits = 0;
-      dots++;
-    } else if (c >= 48 && c <= 57) {
-      if (digits > 0 && part === 0) return -1; // leading zero
-      part = part * 10 + (c - 48);
-      if (++digits > 3 || part > 255) return -1;
-    } else return -1;
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  return value * 256 + part;
-}
-
-/** Compact peer info of an address; undefined when the host is not an IP literal. */
-export function encodePeer(a: Address): Uint8Array | undefined {
-  const v4 = parseIPv4(a.host);
-  if (v4 >= 0 && a.port >= 0 && a.port < 65536) {
-    return Uint8Array.of(v4 >>> 24, (v4 >>> 16) & 0xff, (v4 >>> 8) & 0xff, v4 & 0xff, a.port >>> 8, a.port & 0xff);
-  }
-  const ip = ipBytes(a.host);
-  if (ip === undefined || !(a.port >= 0 && a.port < 65536)) return undefined;
-  const out = new Uint8Array(ip.length + 2);
-  out.set(ip);
-  out[ip.length] = a.port >>> 8;
-  out[ip.length + 1] = a.port & 0xff;
-  return out;
-}
-
-/** Decodes one compact peer (6 or 18 bytes); undefined for any other length or port 0. */
-export function decodePeer(b: Uint8Array): Address | undefined {
-  if (b.length !== COMPACT_PEER_V4 && b.length !== COMPACT_PEER_V6) return undefined;
-  const n = b.length - 2;
-  const port = (b[n] << 8) | b[n + 1];
-  if (port === 0) return undefined;
-  return { host: ipFromBytes(b, 0, n === 4 ? 4 : 6), port };
 }
 
 /**

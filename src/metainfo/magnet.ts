@@ -12,7 +12,7 @@
  * - `dn`: the first one wins; `tr` (and `tr.N`), `ws` and `x.pe` repeat and keep their order; empty
  *   values are skipped; unknown parameters are ignored.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from '../util/compact-address.js';
 import { InputError } from '../errors.js';
 
 /** A magnet URI or magnet value broke a rule; the message says which. */

@@ -125,11 +125,110 @@ export interface ConnectOptions {
   readonly localHost?: string;
 }
 
+/** Name resolution (tracker host names, DHT bootstrap routers). */
+export interface Dns {
+  /**
+   * The addresses of `name` in `family` (4 or 6), as IP literals; an IP literal resolves to
+   * itself. Rejects with a `NetworkError` (`ENOTFOUND`, `ETIMEDOUT`) when it does not resolve.
+   */
+  resolve(name: string, family: 4 | 6): Promise<string[]>;
+}
+
+/** One HTTP request (a tracker announce or scrape). */
+export interface HttpRequest {
+  /** `http://` or `https://`; the host may be a name (resolved by the runtime). */
+  readonly url: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** The local IP to connect from (the listen address, so a tracker records one that answers). */
+  readonly localHost?: string;
+  /** The body is refused past this many bytes (`HttpBodyTooLarge`). */
+  readonly maxBodyBytes: number;
+  /** Aborts the request; it then rejects with `NetworkError('ECANCELED')`. */
+  readonly signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly body: Uint8Array;
+}
+
+/** An HTTP client: GET with redirects followed (a few at most), the body read whole up to a cap. */
+export interface HttpClient {
+  /** Rejects with `NetworkError` (unreachable, reset, cancelled) or `HttpBodyTooLarge`. */
+  get(request: HttpRequest): Promise<HttpResponse>;
+}
+
+/** An HTTP request as a server sees it. */
+export interface HttpServerRequest {
+  readonly method: string;
+  /** Path and query, as sent (`/announce?info_hash=...`). */
+  readonly target: string;
+  /** Where it came from (the TCP peer). */
+  readonly remote: Address;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+}
+
+export interface HttpServerResponse {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body: Uint8Array | string;
+}
+
+export interface HttpServer {
+  readonly address: Address;
+  close(): Promise<void>;
+}
+
+export interface HttpServeOptions {
+  /** A request the runtime refused before the handler (malformed, headers too large): counted by the caller. */
+  readonly onBadRequest?: () => void;
+}
+
+/** Serves HTTP: every request goes to `handler`, whose answer is sent back (GET-sized requests; bodies are not read). */
+export interface HttpServe {
+  /** Rejects with `NetworkError` (`EADDRINUSE`, `EADDRNOTAVAIL`, ...) when it cannot listen there. */
+  listen(address: Address, handler: (request: HttpServerRequest) => HttpServerResponse, options?: HttpServeOptions): Promise<HttpServer>;
+}
+
+/** Small configuration files a server reloads when they change (the tracker's allow-list). */
+export interface WatchedFiles {
+  /** The whole file as UTF-8 text; throws when it cannot be read. */
+  readText(path: string): string;
+  /** Calls `onChange` after each change of the file (polled every `intervalMs`); returns a stop function. */
+  watch(path: string, intervalMs: number, onChange: () => void): () => void;
+}
+
 export interface Runtime {
   readonly clock: Clock;
   readonly random: Random;
   readonly udp: Udp;
   readonly stream: Streams;
+  /** Name resolution; a runtime without it resolves IP literals only (`resolveName`). */
+  readonly dns?: Dns;
+  /** HTTP client (HTTP trackers); a runtime without it cannot reach HTTP trackers. */
+  readonly http?: HttpClient;
+  /** HTTP server (the tracker's HTTP front end); a runtime without it serves UDP trackers only. */
+  readonly httpServer?: HttpServe;
+  /** Watched configuration files (the tracker's allow-list). */
+  readonly files?: WatchedFiles;
+}
+
+/**
+ * Resolves `host` through the runtime: an IP literal as it is, a name through `runtime.dns`
+ * (the first address of the family). Rejects with `NetworkError('ENOTFOUND')` when it does
+ * not resolve or the runtime has no resolver.
+ */
+export async function resolveName(runtime: Pick<Runtime, 'dns'>, host: string, family: 4 | 6 = 4): Promise<string> {
+  if (isIpLiteral(host)) return host;
+  if (!runtime.dns) throw new NetworkError('ENOTFOUND', `${host}: this runtime resolves no names (give an IP address)`);
+  const all = await runtime.dns.resolve(host, family);
+  if (all.length === 0) throw new NetworkError('ENOTFOUND', `${host}: no IPv${family} address`);
+  return all[0];
+}
+
+/** True for an IPv4 dotted quad or an IPv6 literal (a cheap syntactic check, no lookup). */
+export function isIpLiteral(host: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || (host.includes(':') && /^[0-9a-fA-F:.]+$/.test(host));
 }
 
 export function formatAddress(a: Address): string {
@@ -146,5 +245,12 @@ export class NetworkError extends ShoalError {
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
+  }
+}
+
+/** An HTTP body past the caller's cap (`HttpRequest.maxBodyBytes`). */
+export class HttpBodyTooLarge extends ShoalError {
+  constructor(readonly url: string, readonly maxBytes: number) {
+    super(`${url}: reply larger than ${maxBytes} bytes`);
   }
 }

@@ -1,17 +1,14 @@
 /**
- * The client: one listen socket and one peer id for many torrents. Decides on incoming
- * connections (ban list, pre-handshake and connection limits) and routes them to the
- * torrent their handshake names; opens each torrent's storage with resume data kept under
- * the state directory.
+ * One listen socket and one peer id for many torrents. Decides on incoming connections (ban
+ * list, pre-handshake and connection limits) and routes them to the torrent their handshake
+ * names; opens each torrent's storage through the injected `StorageFactory` (files with
+ * resume data by default). `client.ts` builds the whole client (trackers, DHT) on top.
  */
-import { createHash } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Magnet } from '../metainfo/magnet.js';
 import { PieceLayout } from '../metainfo/layout.js';
 import type { Torrent } from '../metainfo/torrent.js';
 import type { Address, ByteStream, Runtime, StreamListener } from '../runtime/types.js';
-import { FdCache } from '../storage/fd-cache.js';
-import { openTorrentStorage } from '../storage/open.js';
 import type { RateLimiter } from '../swarm/rate-limit.js';
 import { BanList, type BanListOptions } from '../swarm/ban-list.js';
 import { IncomingGate, type IncomingOptions } from '../swarm/incoming.js';
@@ -19,16 +16,24 @@ import { Swarm, type SwarmEvent } from '../swarm/swarm.js';
 import { generatePeerId } from '../wire/index.js';
 import { PeerDialer } from '../swarm/peer-dialer.js';
 import { DEFAULT_ENCRYPTION_POLICY, IncomingStream, req2Hash, type EncryptionOptions, type EncryptionPolicy } from '../transport/mse/index.js';
+import { FileStorageFactory, resumePathFor, type StorageFactory } from './storage-factory.js';
+
+export { resumePathFor } from './storage-factory.js';
 
 export interface SessionOptions {
   readonly runtime: Runtime;
-  /** Where resume data lives. */
+  /** Where resume data lives (file storage). */
   readonly stateDir: string;
+  /**
+   * Opens each torrent's storage (default: files with resume data under `stateDir`, using
+   * `cacheBytesPerTorrent` and `maxOpenFiles`). The simulator passes a virtual one.
+   */
+  readonly storage?: StorageFactory;
   /** Address to accept peers on; none: outgoing connections only. */
   readonly listen?: Address;
-  /** Memory for each torrent's block cache (default 32 MiB). */
+  /** Memory for each torrent's block cache (default 32 MiB; file storage). */
   readonly cacheBytesPerTorrent?: number;
-  /** Open files across all torrents (default 256). */
+  /** Open files across all torrents (default 256; file storage). */
   readonly maxOpenFiles?: number;
   /** Peer connections across all torrents, incoming ones before their handshake included (default 500). */
   readonly maxConnections?: number;
@@ -72,7 +77,7 @@ export class Session {
   private readonly byReq2 = new Map<string, Uint8Array>();
   /** Opens outgoing connections under the encryption policy; remembers per peer what worked. */
   readonly dialer: PeerDialer;
-  private readonly fdCache: FdCache;
+  private readonly storage: StorageFactory;
   private listener: StreamListener | undefined;
   /** IPs refused, shared by every torrent and checked when a connection is accepted. */
   readonly bans: BanList;
@@ -85,7 +90,7 @@ export class Session {
 
   private constructor(readonly options: SessionOptions) {
     this.peerId = generatePeerId(options.runtime.random);
-    this.fdCache = new FdCache({ maxOpenFiles: options.maxOpenFiles ?? 256 });
+    this.storage = options.storage ?? new FileStorageFactory(options);
     this.maxConnections = options.maxConnections ?? 500;
     this.bans = new BanList(options.bans);
     this.dialing = { max: options.maxHalfOpen ?? 32, count: 0 };
@@ -111,9 +116,9 @@ export class Session {
     this.maxConnections = n;
   }
 
-  /** Files open now across every torrent (bounded by `maxOpenFiles`). */
+  /** Files open now across every torrent (bounded by `maxOpenFiles`; 0 without file storage). */
   get openFiles(): number {
-    return this.fdCache.openFiles;
+    return this.storage instanceof FileStorageFactory ? this.storage.openFiles : 0;
   }
 
   static async create(options: SessionOptions): Promise<Session> {
@@ -149,16 +154,7 @@ export class Session {
       unchokeSlots: this.options.unchokeSlots,
       globalConnections: { get max() { return session.maxConnections; }, count: () => this.cachedConnectionCount() },
       globalHalfOpen: this.dialing,
-      openStorage: async (torrent) => {
-        const named = withSaveName(torrent, o.saveName);
-        const opened = await openTorrentStorage(named, {
-          downloadDir,
-          resumePath: this.resumePath(torrent, downloadDir),
-          fdCache: this.fdCache,
-          cacheBytes: this.options.cacheBytesPerTorrent ?? 32 * 1024 * 1024,
-        });
-        return { storage: opened.storage, have: opened.restored.have, recorder: opened.recorder };
-      },
+      openStorage: (torrent) => this.storage.open({ torrent: withSaveName(torrent, o.saveName), downloadDir }),
     });
     this.swarms.add(swarm);
     this.index(swarm);
@@ -236,14 +232,8 @@ export class Session {
     this.swarms.clear();
     this.byHandshakeHash.clear();
     this.byReq2.clear();
-    this.fdCache.closeAll();
+    this.storage.close();
   }
-}
-
-/** Where a torrent's resume file lives: `<stateDir>/resume/<sha1(info hash + download dir)>.resume`. */
-export function resumePathFor(stateDir: string, torrent: Pick<Torrent, 'infoHashV1' | 'infoHashV2'>, downloadDir: string): string {
-  const id = createHash('sha1').update(torrent.infoHashV1 ?? torrent.infoHashV2 ?? new Uint8Array()).update(resolve(downloadDir)).digest('hex');
-  return join(stateDir, 'resume', `${id}.resume`);
 }
 
 /**

@@ -3,13 +3,14 @@
  * bandwidth, and the `Runtime` its protocol code runs on (virtual clock, its own forked
  * random stream, virtual UDP and streams).
  */
-import type { Clock, Runtime, TimerHandle } from '../runtime/types.js';
+import { NetworkError, type Clock, type Dns, type Runtime, type TimerHandle } from '../runtime/types.js';
 import type { SeededRandom } from '../runtime/random.js';
 import type { EventQueue } from './event-queue.js';
 import type { Network } from './network.js';
 import type { NatBox } from './nat.js';
 import { SimUdp, type SimUdpEndpoint } from './udp.js';
 import { SimStreams, type SimListener } from './streams.js';
+import { SimHttpClient, SimHttpServe } from './http.js';
 import type { SimByteStream } from './stream.js';
 
 const EPHEMERAL_FIRST = 49152;
@@ -26,6 +27,9 @@ export interface HostOptions {
 
 /** The runtime handed to a simulated host's protocol code. */
 export interface SimRuntime extends Runtime {
+  readonly dns: Dns;
+  readonly http: SimHttpClient;
+  readonly httpServer: SimHttpServe;
   readonly clock: SimClock;
   readonly random: SeededRandom;
   readonly udp: SimUdp;
@@ -88,11 +92,23 @@ export class SimHost {
     network.links.ensure(id);
     network.links.online[id] = 1;
     this.setBandwidth(options.uploadBps, options.downloadBps);
+    const stream = new SimStreams(this);
+    const dns: Dns = {
+      // Names come from the simulator's table (`Simulator.setName`); anything else does not resolve.
+      resolve: async (name: string, family: 4 | 6): Promise<string[]> => {
+        const address = network.names.get(name.toLowerCase());
+        if (address === undefined || (family === 6) !== address.includes(':')) throw new NetworkError('ENOTFOUND', `${name}: no such simulated host name`);
+        return [address];
+      },
+    };
     this.runtime = {
       clock: new SimClock(this, network.queue),
       random,
       udp: new SimUdp(this),
-      stream: new SimStreams(this),
+      stream,
+      dns,
+      http: new SimHttpClient(stream, dns),
+      httpServer: new SimHttpServe(stream),
     };
   }
 

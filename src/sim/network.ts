@@ -55,6 +55,8 @@ export class Network {
   readonly random: SeededRandom;
   readonly stats = new NetworkStats();
   readonly hosts = new Map<string, SimHost>();
+  /** Host names the simulated resolver knows (`Simulator.setName`): name -> IP literal. */
+  readonly names = new Map<string, string>();
   /** Per-host online flag and link state, by host id. */
   readonly links = new LinkTable();
   latency: LatencyModel;

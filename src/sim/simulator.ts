@@ -117,6 +117,11 @@ export class Simulator {
     return host;
   }
 
+  /** Makes `name` resolve to `address` through every host's `runtime.dns` (tracker and bootstrap names). */
+  setName(name: string, address: string): void {
+    this.network.names.set(name.toLowerCase(), address);
+  }
+
   /** The live host with this address. */
   host(address: string): SimHost | undefined {
     return this.network.hosts.get(address);

@@ -23,8 +23,11 @@ import { BLOCK_LENGTH, PiecePicker } from './piece-picker.js';
 import type { OpenedStorage, SwarmEvent, SwarmOptions, SwarmStats } from './types.js';
 
 export type { OpenedStorage, SwarmEvent, SwarmOptions, SwarmStats } from './types.js';
+export type { PeerSnapshot, SwarmStatus } from './snapshot.js';
 import { Wake } from './rate-limit.js';
+import type { Bitfield } from '../util/bitfield.js';
 import { swarmStats } from './stats.js';
+import { haveCopy, peerSnapshot, swarmStatus, type PeerSnapshot, type SwarmStatus } from './snapshot.js';
 import { handlePieceMessage, fillRequests, type TransferContext } from './transfer.js';
 import { drainUploads, pumpUploads, serveRequest } from './uploads.js';
 import { pieceWireBytes, piecePriorities } from './geometry.js';
@@ -483,6 +486,27 @@ export class Swarm implements TransferContext {
 
   stats(): SwarmStats {
     return swarmStats(this, this.runtime.clock.now());
+  }
+
+  /** A snapshot of the swarm's state for upper layers (counters, readiness, write backlog, storage counters). */
+  status(): SwarmStatus {
+    return swarmStatus(this, this.runtime.clock.now());
+  }
+
+  /** A snapshot of every connected peer. */
+  peerList(): PeerSnapshot[] {
+    const now = this.runtime.clock.now();
+    return [...this.peers.values()].map((p) => peerSnapshot(p, now));
+  }
+
+  /** A copy of the pieces had now; undefined before the torrent is known. */
+  haveSnapshot(): Bitfield | undefined {
+    return haveCopy(this);
+  }
+
+  /** Whether piece `p` is had (verified) now. */
+  hasPiece(p: number): boolean {
+    return this.picker?.have.has(p) ?? false;
   }
 
 

@@ -1,6 +1,9 @@
-/** The server's allow-list file: 40 hex chars per line (`#` comments), reloaded when it changes. */
-import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+/**
+ * The server's allow-list file: 40 hex chars per line (`#` comments), reloaded when it
+ * changes. Read and watched through the runtime (`runtime.files`).
+ */
 import { InputError } from '../errors.js';
+import type { WatchedFiles } from '../runtime/types.js';
 
 export function parseAllowList(text: string): Set<string> {
   const out = new Set<string>();
@@ -13,23 +16,23 @@ export function parseAllowList(text: string): Set<string> {
   return out;
 }
 
-export function loadAllowList(path: string): Set<string> {
+export function loadAllowList(files: WatchedFiles | undefined, path: string): Set<string> {
   try {
-    return parseAllowList(readFileSync(path, 'utf8'));
+    if (!files) throw new Error('this runtime reads no files');
+    return parseAllowList(files.readText(path));
   } catch (e) {
     throw new InputError(`${path}: cannot read allow-list (${(e as Error).message})`);
   }
 }
 
 /** Calls `onChange` with the new set each time the file changes; returns a stop function. */
-export function watchAllowList(path: string, onChange: (s: Set<string>) => void, intervalMs = 1000): () => void {
-  const listener = (): void => {
+export function watchAllowList(files: WatchedFiles | undefined, path: string, onChange: (s: Set<string>) => void, intervalMs = 1000): () => void {
+  if (!files) return () => undefined;
+  return files.watch(path, intervalMs, () => {
     try {
-      onChange(loadAllowList(path));
+      onChange(loadAllowList(files, path));
     } catch {
       // Keep the previous list while the file is missing or mid-write.
     }
-  };
-  watchFile(path, { interval: intervalMs, persistent: false }, listener);
-  return () => unwatchFile(path, listener);
+  });
 }

@@ -6,8 +6,8 @@
  * Transports: `http(s)://` (BEP 3) and `udp://` (BEP 15); both return the same
  * `AnnounceResponse`. Time and randomness come from the runtime.
  */
-import { isIP } from 'node:net';
-import type { Address, Clock, Random, TimerHandle, Udp } from '../runtime/types.js';
+import { resolveName, type Address, type Clock, type Dns, type HttpClient, type Random, type TimerHandle, type Udp } from '../runtime/types.js';
+import { ipFamily } from '../util/compact-address.js';
 import { EMPTY_REASK_FIRST_MS, reaskDelay } from '../util/backoff.js';
 import { TrackerUnreachable } from './errors.js';
 import { httpAnnounce, httpScrape } from './http-client.js';
@@ -38,7 +38,13 @@ export class TrackerClient {
       readonly clock: Clock;
       readonly random: Random;
       readonly udp: Udp;
+      /** The runtime's resolver, for UDP trackers named by host name (HTTP ones resolve inside `http`). */
+      readonly dns?: Dns;
+      /** The runtime's HTTP client (HTTP trackers are unreachable without one). */
+      readonly http: HttpClient | undefined;
       readonly httpTimeoutMs?: number;
+      /** The local IP HTTP announces leave from (the listen address; default the system's choice). */
+      readonly httpLocalHost?: string;
       readonly udpBaseTimeoutMs?: number;
       readonly udpMaxRetries?: number;
       /** Where the UDP client socket of that address family binds (default 0.0.0.0:0 and [::]:0). */
@@ -49,8 +55,9 @@ export class TrackerClient {
   private udpc(family: 4 | 6): Promise<UdpTrackerClient> {
     let c = this.udpClients.get(family);
     if (!c) {
-      const bind = this.o.udpBind && isIP(this.o.udpBind.host) === family ? this.o.udpBind : { host: family === 4 ? '0.0.0.0' : '::', port: 0 };
-      c = this.o.udp.bind(bind).then((endpoint) => new UdpTrackerClient({ endpoint, clock: this.o.clock, random: this.o.random, baseTimeoutMs: this.o.udpBaseTimeoutMs, maxRetries: this.o.udpMaxRetries }));
+      const bind = this.o.udpBind && ipFamily(this.o.udpBind.host) === family ? this.o.udpBind : { host: family === 4 ? '0.0.0.0' : '::', port: 0 };
+      const resolve = (host: string): Promise<string> => resolveName({ dns: this.o.dns }, host, family);
+      c = this.o.udp.bind(bind).then((endpoint) => new UdpTrackerClient({ endpoint, clock: this.o.clock, random: this.o.random, baseTimeoutMs: this.o.udpBaseTimeoutMs, maxRetries: this.o.udpMaxRetries, resolve }));
       this.udpClients.set(family, c);
     }
     return c;
@@ -58,7 +65,7 @@ export class TrackerClient {
 
   /** Runs `f` on the UDP client for the URL's host: IPv6 literals over IPv6, else IPv4 (a name with no IPv4 address, IPv6). */
   private async overUdp<T>(url: string, f: (c: UdpTrackerClient) => Promise<T>): Promise<T> {
-    if (isIP(parseUdpUrl(url).host) === 6) return f(await this.udpc(6));
+    if (ipFamily(parseUdpUrl(url).host) === 6) return f(await this.udpc(6));
     try {
       return await f(await this.udpc(4));
     } catch (e) {
@@ -67,14 +74,18 @@ export class TrackerClient {
     }
   }
 
+  private httpOptions() {
+    return { clock: this.o.clock, http: this.o.http, timeoutMs: this.o.httpTimeoutMs, signal: this.closing.signal, localHost: this.o.httpLocalHost };
+  }
+
   async announce(url: string, r: AnnounceRequest): Promise<AnnounceResponse> {
-    if (/^https?:\/\//i.test(url)) return httpAnnounce(url, r, { clock: this.o.clock, timeoutMs: this.o.httpTimeoutMs, signal: this.closing.signal });
+    if (/^https?:\/\//i.test(url)) return httpAnnounce(url, r, this.httpOptions());
     if (/^udp:\/\//i.test(url)) return this.overUdp(url, (c) => c.announce(url, r));
     throw new TrackerUnreachable(`unsupported tracker URL: ${url}`);
   }
 
   async scrape(url: string, infoHashes: readonly Uint8Array[]): Promise<ScrapeResponse> {
-    if (/^https?:\/\//i.test(url)) return httpScrape(url, infoHashes, { clock: this.o.clock, timeoutMs: this.o.httpTimeoutMs, signal: this.closing.signal });
+    if (/^https?:\/\//i.test(url)) return httpScrape(url, infoHashes, this.httpOptions());
     if (/^udp:\/\//i.test(url)) return this.overUdp(url, (c) => c.scrape(url, infoHashes));
     throw new TrackerUnreachable(`unsupported tracker URL: ${url}`);
   }

@@ -22,7 +22,7 @@ export interface TrackerServer {
 
 export async function startTrackerServer(o: TrackerServerOptions): Promise<TrackerServer> {
   const core = new TrackerCore({ ...o, clock: o.runtime.clock, random: o.runtime.random });
-  if (o.allowListFile !== undefined) core.setAllowList(loadAllowList(o.allowListFile));
+  if (o.allowListFile !== undefined) core.setAllowList(loadAllowList(o.runtime.files, o.allowListFile));
   // Bind both front ends before anything else starts: a failure leaves nothing running.
   let udp: UdpTrackerServer | undefined;
   if (o.udp) {
@@ -37,13 +37,13 @@ export async function startTrackerServer(o: TrackerServerOptions): Promise<Track
   if (o.http) {
     const at = o.http;
     try {
-      http = await HttpTrackerServer.listen({ core, extraStats: () => (u ? { udpPackets: u.packets, udpErrors: u.errors } : {}) }, at);
+      http = await HttpTrackerServer.listen({ core, serve: o.runtime.httpServer, extraStats: () => (u ? { udpPackets: u.packets, udpErrors: u.errors } : {}) }, at);
     } catch (e) {
       udp?.close();
       throw new TrackerListenError('http', formatAddress(at), errorCode(e), { cause: e });
     }
   }
-  const unwatch = o.allowListFile === undefined ? undefined : watchAllowList(o.allowListFile, (s) => core.setAllowList(s));
+  const unwatch = o.allowListFile === undefined ? undefined : watchAllowList(o.runtime.files, o.allowListFile, (s) => core.setAllowList(s));
   core.start();
   return {
     core,

@@ -3,8 +3,7 @@
  * connection ids reused for a minute, retransmission after 15 × 2^n seconds (n = 0…8 by
  * default; tests and tier fallback may lower the cap).
  */
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import { ipFamily } from '../util/compact-address.js';
 import type { Address, Clock, Random, TimerHandle, UdpEndpoint } from '../runtime/types.js';
 import { TrackerFailure, TrackerProtocolError, TrackerUnreachable } from './errors.js';
 import type { AnnounceRequest, AnnounceResponse, ScrapeResponse, ScrapeStats } from './types.js';
@@ -18,7 +17,7 @@ export interface UdpClientOptions {
   readonly baseTimeoutMs?: number;
   /** Highest n in 15 × 2^n (default 8, BEP 15). */
   readonly maxRetries?: number;
-  /** Host name resolution (default: node:dns lookup). */
+  /** Host name resolution (the runtime's `dns`); without it only IP literals are reached. */
   readonly resolve?: (host: string) => Promise<string>;
 }
 
@@ -77,8 +76,10 @@ export class UdpTrackerClient {
 
   private async address(url: string): Promise<Address> {
     const a = parseUdpUrl(url);
-    if (isIP(a.host)) return a;
-    const resolve = this.o.resolve ?? (async (h: string) => (await lookup(h, { family: this.o.endpoint.address.host.includes(':') ? 6 : 4 })).address);
+    if (ipFamily(a.host) !== 0) return a;
+    const resolve = this.o.resolve ?? (async (h: string): Promise<string> => {
+      throw new Error(`no resolver for ${h}`);
+    });
     try {
       return { host: await resolve(a.host), port: a.port };
     } catch (e) {

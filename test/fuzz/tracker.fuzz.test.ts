@@ -82,7 +82,7 @@ describe('tracker fuzz: servers keep serving', () => {
         });
       }
       const req: AnnounceRequest = { infoHash: new Uint8Array(20).fill(7), peerId: new Uint8Array(20).fill(8), port: 4000, uploaded: 0, downloaded: 0, left: 1, event: 'started' };
-      const r1 = await httpAnnounce(`http://127.0.0.1:${hp}/announce`, req, { clock: runtime.clock });
+      const r1 = await httpAnnounce(`http://127.0.0.1:${hp}/announce`, req, { clock: runtime.clock, http: runtime.http });
       assert.ok(r1.interval > 0);
       const client = new UdpTrackerClient({ endpoint: await runtime.udp.bind({ host: '127.0.0.1', port: 0 }), clock: runtime.clock, random: runtime.random, baseTimeoutMs: 1000, maxRetries: 1 });
       const r2 = await client.announce(`udp://127.0.0.1:${up}`, { ...req, peerId: new Uint8Array(20).fill(9), port: 4001 });

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { createNodeRuntime } from '../../src/runtime/node/index.js';
-import { startDhtNode } from '../../src/cli/dht-peers.js';
+import { startDhtNode } from '../../src/session/dht-peers.js';
 
 async function hasIPv6(): Promise<boolean> {
   const s = createSocket('udp6');

@@ -43,7 +43,7 @@ describe('UDP tracker client over IPv6', { skip: hasIpv6Loopback ? false : 'no I
   it('announces and scrapes over udp://[::1]: peers come back as IPv6 (18 bytes each)', async () => {
     const t = await startTracker();
     const runtime = createNodeRuntime();
-    const client = new TrackerClient({ clock: runtime.clock, random: runtime.random, udp: runtime.udp, udpBaseTimeoutMs: 1000, udpMaxRetries: 2 });
+    const client = new TrackerClient({ clock: runtime.clock, random: runtime.random, udp: runtime.udp, http: runtime.http, udpBaseTimeoutMs: 1000, udpMaxRetries: 2 });
     try {
       const first = await client.announce(t.url, req(1, 0));
       assert.deepEqual(first.peers, []);

@@ -156,7 +156,7 @@ function assertSame(dir: string): void {
 
 async function scrape(url: string): Promise<{ complete: number; downloaded: number; incomplete: number } | undefined> {
   const runtime = createNodeRuntime();
-  const client = new TrackerClient({ clock: runtime.clock, random: runtime.random, udp: runtime.udp, udpBaseTimeoutMs: 1000, udpMaxRetries: 2 });
+  const client = new TrackerClient({ clock: runtime.clock, random: runtime.random, udp: runtime.udp, http: runtime.http, udpBaseTimeoutMs: 1000, udpMaxRetries: 2 });
   try {
     const infoHash = Buffer.from(infoHashHex(), 'hex');
     const r = await client.scrape(url, [infoHash]);

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { scheduleDhtRounds, RELOOKUP_MS } from '../../src/cli/dht-peers.js';
+import { scheduleDhtRounds, RELOOKUP_MS } from '../../src/session/dht-peers.js';
 import { createRandom } from '../../src/runtime/random.js';
 import type { Clock, TimerHandle } from '../../src/runtime/types.js';
 import { Announcer } from '../../src/tracker/announcer.js';

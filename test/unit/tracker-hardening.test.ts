@@ -140,7 +140,7 @@ describe('tracker client: close ends requests in flight', () => {
     const port = (silent.address() as AddressInfo).port;
     const runtime = createNodeRuntime();
     try {
-      const client = new TrackerClient({ clock: runtime.clock, random: runtime.random, udp: runtime.udp, httpTimeoutMs: 600_000 });
+      const client = new TrackerClient({ clock: runtime.clock, random: runtime.random, udp: runtime.udp, http: runtime.http, httpTimeoutMs: 600_000 });
       const pending = client.announce(`http://127.0.0.1:${port}/announce`, req(1));
       setTimeout(() => client.close(), 100);
       await assert.rejects(pending, TrackerUnreachable);

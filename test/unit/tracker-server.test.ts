@@ -91,7 +91,7 @@ describe('tracker server over loopback', () => {
     try {
       const httpUrl = `http://127.0.0.1:${server.http?.address.port}/announce`;
       const udpUrl = `udp://127.0.0.1:${server.udp?.address.port}/announce`;
-      const o = { clock: runtime.clock };
+      const o = { clock: runtime.clock, http: runtime.http };
       const r1 = await httpAnnounce(httpUrl, req({ n: 1, left: 0 }), o);
       assert.equal(r1.interval, 30);
       assert.equal(r1.peers.length, 0);
@@ -151,7 +151,7 @@ describe('tracker server over loopback', () => {
     const server = await startTrackerServer({ runtime, http: { host: '127.0.0.1', port: 0 }, allowListFile: file });
     try {
       const url = `http://127.0.0.1:${server.http?.address.port}/announce`;
-      const o = { clock: runtime.clock };
+      const o = { clock: runtime.clock, http: runtime.http };
       await httpAnnounce(url, req({ n: 1 }), o);
       await assert.rejects(httpAnnounce(url, req({ n: 1, infoHash: hash(2) }), o), /not allowed/);
       writeFileSync(file, `${Buffer.from(hash(2)).toString('hex').toUpperCase()}\n`);
@@ -242,7 +242,7 @@ describe('announcer (BEP 12 tiers)', () => {
     const runtime = createNodeRuntime();
     const server = await startTrackerServer({ runtime, udp: { host: '127.0.0.1', port: 0 }, intervalSeconds: 60 });
     try {
-      const client = new TrackerClient({ clock: runtime.clock, random: runtime.random, udp: runtime.udp, udpBaseTimeoutMs: 300, udpMaxRetries: 0 });
+      const client = new TrackerClient({ clock: runtime.clock, random: runtime.random, udp: runtime.udp, http: runtime.http, udpBaseTimeoutMs: 300, udpMaxRetries: 0 });
       const tiers = [['http://127.0.0.1:1/announce', 'udp://127.0.0.1:2/announce'], [`udp://127.0.0.1:${server.udp?.address.port}/announce`]];
       const a = new Announcer({ client, clock: runtime.clock, random: runtime.random, tiers, infoHash: hash(1), peerId: peer(1), port: 7000, counters: () => ({ uploaded: 0, downloaded: 0, left: 0 }), onPeers: () => undefined });
       const res = await a.announceOnce('started');

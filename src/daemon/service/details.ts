@@ -1,7 +1,6 @@
 /** GET /api/torrents/:id: the details of one torrent (files, peers, trackers, piece bitfield). */
 import { formatMagnet, parseMagnet } from '../../metainfo/magnet.js';
-import type { PeerSession } from '../../swarm/peer-session.js';
-import { encryptionOf } from '../../transport/mse/index.js';
+import type { PeerSnapshot } from '../../swarm/swarm.js';
 import type { PeerInfo, TorrentDetails } from '../types.js';
 import type { TorrentEntry } from './torrent-entry.js';
 
@@ -9,7 +8,7 @@ export function torrentDetails(entry: TorrentEntry, now: number): TorrentDetails
   const t = entry.metadata();
   const have = entry.have();
   const summary = entry.summary(now);
-  const peers = entry.swarm ? [...entry.swarm.peers.values()].map((p) => peerInfo(p, now, t?.pieceCount ?? 0)) : [];
+  const peers = entry.swarm ? entry.swarm.peerList().map((p) => peerInfo(p, t?.pieceCount ?? 0)) : [];
   return {
     ...summary,
     magnet: magnetOf(entry),
@@ -51,21 +50,18 @@ function magnetOf(entry: TorrentEntry): string {
   return '';
 }
 
-function peerInfo(p: PeerSession, now: number, pieceCount: number): PeerInfo {
-  const c = p.conn;
-  const bits = c.peerPieces;
+function peerInfo(p: PeerSnapshot, pieceCount: number): PeerInfo {
   let flags = '';
-  if (c.amInterested) flags += c.peerChoking ? 'd' : 'D';
-  if (c.peerInterested) flags += c.amChoking ? 'u' : 'U';
+  if (p.amInterested) flags += p.peerChoking ? 'd' : 'D';
+  if (p.peerInterested) flags += p.amChoking ? 'u' : 'U';
   if (p.incoming) flags += 'I';
-  const encryption = encryptionOf(p.stream);
-  if (encryption) flags += encryption === 'rc4' ? 'E' : 'e';
+  if (p.encryption) flags += p.encryption === 'rc4' ? 'E' : 'e';
   return {
-    address: p.key,
-    client: clientName(c.remoteExtendedHandshake?.v, c.remotePeerId),
-    downloadRate: p.download.rate(now),
-    uploadRate: p.upload.rate(now),
-    progress: p.isSeed ? 1 : bits && pieceCount > 0 ? bits.count / pieceCount : 0,
+    address: p.address,
+    client: clientName(p.clientVersion, p.peerId),
+    downloadRate: p.downloadRate,
+    uploadRate: p.uploadRate,
+    progress: p.isSeed ? 1 : pieceCount > 0 ? p.piecesHave / pieceCount : 0,
     flags,
   };
 }

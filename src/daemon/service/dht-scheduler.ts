@@ -5,7 +5,7 @@
  * `shoal get`), seeding ones every 30 minutes, spread out so that thousands of seeds starting
  * together do not flood the network.
  */
-import { dhtRound } from '../../cli/dht-peers.js';
+import { dhtRound } from '../../session/dht-peers.js';
 import type { Dht } from '../../dht/dht.js';
 import type { Random } from '../../runtime/types.js';
 import { reaskDelay } from '../../util/backoff.js';

@@ -1,15 +1,15 @@
 /**
- * Starting and stopping one torrent's swarm inside the daemon's session: storage (through
- * the session, with resume data), the torrent's own and the session's rate limiters, its
- * trackers, the shared DHT, and the swarm's events turned into record updates.
+ * Starting and stopping one torrent inside the daemon's client (`session/client.ts`): storage
+ * (with resume data), the torrent's own and the session's rate limiters, its trackers (the
+ * client runs them), the shared DHT's scheduled rounds, and the swarm's events turned into
+ * record updates.
  */
 import { parseMagnet } from '../../metainfo/magnet.js';
 import type { Runtime, TimerHandle } from '../../runtime/types.js';
-import type { Session } from '../../session/session.js';
+import type { Client } from '../../session/client.js';
 import { wrapInfo } from '../../swarm/metadata-exchange.js';
 import type { RateLimiter } from '../../swarm/rate-limit.js';
 import type { SwarmEvent } from '../../swarm/swarm.js';
-import { startSwarmAnnouncer } from '../../cli/tracker.js';
 import type { AnnouncerEvent } from '../../tracker/announcer.js';
 import type { Settings } from '../types.js';
 import type { DhtScheduler } from './dht-scheduler.js';
@@ -25,12 +25,11 @@ export interface DaemonCounters {
 
 export interface RunContext {
   readonly runtime: Runtime;
-  readonly session: Session;
+  readonly client: Client;
   readonly store: StateStore;
   readonly dht: DhtScheduler;
   readonly counters: DaemonCounters;
   readonly limiters: { readonly download: RateLimiter; readonly upload: RateLimiter };
-  readonly listenHost: string;
   readonly wallClock: () => number;
   /** How long stopping a swarm may take before the daemon stops waiting for it (ms). */
   readonly stopTimeoutMs: number;
@@ -56,20 +55,24 @@ export async function startEntry(ctx: RunContext, entry: TorrentEntry): Promise<
     const torrent = entry.metadata();
     if (entry.loadError !== undefined) throw new Error(entry.loadError);
     const magnet = entry.record.magnet ? parseMagnet(entry.record.magnet) : undefined;
-    const swarm = await ctx.session.addTorrent({
+    // Trackers are the torrent's own, or the magnet's (whose peers are tried too).
+    const handle = await ctx.client.addTorrent({
       torrent,
       magnet: torrent ? undefined : magnet,
       downloadDir: entry.record.savePath,
       onEvent: (e) => onSwarmEvent(ctx, entry, e),
+      onTrackerEvent: (e) => onAnnouncerEvent(ctx, entry, e),
       limits: { get maxPeers() { return ctx.settings().maxConnectionsPerTorrent; } },
       rateLimiters: { download: [ctx.limiters.download, entry.limiters.download], upload: [ctx.limiters.upload, entry.limiters.upload] },
     });
+    const swarm = handle.swarm;
     if (torrent) for (const p of magnet?.peers ?? []) swarm.addPeer(p, 'magnet');
     entry.swarm = swarm;
     entry.folded = { downloaded: 0, uploaded: 0 };
     entry.error = undefined;
-    if (entry.record.priorities && swarm.picker) swarm.setFilePriorities(entry.record.priorities);
-    if (entry.record.complete && swarm.picker && !swarm.picker.done) {
+    const status = swarm.status();
+    if (entry.record.priorities && status.ready) swarm.setFilePriorities(entry.record.priorities);
+    if (entry.record.complete && status.ready && !swarm.status().complete) {
       // The data changed on disk since it completed (the start-up check found pieces missing):
       // it downloads again instead of showing "seeding" with pieces missing.
       entry.record.complete = false;
@@ -77,10 +80,8 @@ export async function startEntry(ctx: RunContext, entry: TorrentEntry): Promise<
       ctx.log(`torrent ${entry.id}: pieces missing on disk since it completed; downloading them again`);
     }
     entry.wakeAll();
-    const port = ctx.session.listenAddress?.port ?? 0;
-    const tiers = torrent?.trackers ?? (magnet?.trackers.length ? [magnet.trackers] : []);
-    for (const [tier, urls] of tiers.entries()) for (const url of urls) if (!entry.trackers.has(url)) entry.trackers.set(url, { tier, status: 'not-contacted' });
-    entry.announcer = startSwarmAnnouncer({ runtime: ctx.runtime, swarm, peerId: ctx.session.peerId, host: ctx.listenHost, port, tiers, onEvent: (e) => onAnnouncerEvent(ctx, entry, e) });
+    for (const [tier, urls] of handle.tiers.entries()) for (const url of urls) if (!entry.trackers.has(url)) entry.trackers.set(url, { tier, status: 'not-contacted' });
+    entry.announcer = handle;
     ctx.dht.add(entry, ctx.runtime.clock.now());
   } catch (e) {
     entry.error = (e as Error).message;
@@ -162,11 +163,12 @@ async function stopSwarm(ctx: RunContext, entry: TorrentEntry): Promise<void> {
   entry.keepHave();
   foldTotals(ctx, entry);
   ctx.dht.remove(entry);
-  const announcer = entry.announcer;
+  const handle = entry.announcer;
   entry.announcer = undefined;
   entry.swarm = undefined;
   entry.touch();
-  await Promise.all([announcer?.stop(), ctx.session.removeTorrent(swarm)]);
+  // Trackers told 'stopped' (bounded) while the swarm writes its resume data.
+  await (handle ? handle.stop() : ctx.client.session.removeTorrent(swarm));
 }
 
 function onSwarmEvent(ctx: RunContext, entry: TorrentEntry, e: SwarmEvent): void {
@@ -188,7 +190,7 @@ function onSwarmEvent(ctx: RunContext, entry: TorrentEntry, e: SwarmEvent): void
     }
     case 'ready':
       // A magnet's torrent just became known: apply the priorities set meanwhile.
-      if (r.priorities && entry.swarm?.picker) entry.swarm.setFilePriorities(r.priorities);
+      if (r.priorities && entry.swarm?.status().ready) entry.swarm.setFilePriorities(r.priorities);
       return;
     case 'piece-verified':
       entry.pieceVerified(e.piece);
@@ -202,7 +204,7 @@ function onSwarmEvent(ctx: RunContext, entry: TorrentEntry, e: SwarmEvent): void
         foldTotals(ctx, entry); // the bytes stay in the session's totals
         void ctx.store.put(r).catch(() => undefined);
       }
-      entry.announcer?.completed();
+      // The client tells the trackers (BEP 3 'completed').
       ctx.changed(entry);
       ctx.replan();
       return;

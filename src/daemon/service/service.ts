@@ -9,12 +9,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import type { Dht } from '../../dht/dht.js';
 import type { Address, TimerHandle } from '../../runtime/types.js';
-import { Session, resumePathFor } from '../../session/session.js';
+import { createClient, type Client } from '../../session/client.js';
+import { resumePathFor, type Session } from '../../session/session.js';
 import type { StorageStats } from '../../storage/types.js';
 import { DEFAULT_ENCRYPTION_POLICY } from '../../transport/mse/index.js';
-import { startDhtNode } from '../../cli/dht-peers.js';
 import {
   ServiceError,
   type AddTorrentInput, type FileRangeStream, type ListQuery, type MetricsSnapshot, type ServiceEvent, type SessionStats,
@@ -42,6 +41,11 @@ export { DEFAULT_MAX_TORRENTS, DEFAULT_STOP_TIMEOUT_MS, type DaemonServiceOption
 const TICK_MS = 1000;
 const SNAPSHOT_EVERY_MS = 60_000;
 
+/** Problems nobody is waiting for go to the daemon's log (stderr unless `log` is given). */
+function daemonLog(o: DaemonServiceOptions): (message: string) => void {
+  return o.log ?? ((m) => console.error(`shoal daemon: ${m}`));
+}
+
 export class DaemonService implements TorrentService {
   private readonly entries = new Map<TorrentId, TorrentEntry>();
   private readonly listeners = new Set<(e: ServiceEvent) => void>();
@@ -50,8 +54,6 @@ export class DaemonService implements TorrentService {
   private readonly dhtScheduler: DhtScheduler;
   private readonly ctx: RunContext;
   private readonly layers: SettingsLayers;
-  private dhtNode: Dht | undefined;
-  private dhtStarting: Promise<void> | undefined;
   private tickTimer: TimerHandle | undefined;
   private lastSnapshot: number;
   private closed = false;
@@ -66,20 +68,21 @@ export class DaemonService implements TorrentService {
   private constructor(
     private readonly o: DaemonServiceOptions,
     private readonly store: StateStore,
-    readonly session: Session,
+    readonly client: Client,
   ) {
+    const session = client.session;
     const rt = o.runtime;
     this.layers = new SettingsLayers(loadSettings(defaultSettings(o.downloadDir), o.settingsStore ? o.settingsStore.read() : store.readSettings()), o.settingsOverrides);
     this.globalLimiters = new SessionLimits(rt.clock, this.current, this.localTime());
     session.setMaxConnections(this.current.maxConnections);
     session.setEncryptionPolicy(this.current.encryption);
-    this.dhtScheduler = new DhtScheduler(() => this.dhtNode, () => session.listenAddress?.port ?? 0, rt.random);
+    this.dhtScheduler = new DhtScheduler(() => client.dht, () => session.listenAddress?.port ?? 0, rt.random);
     this.lastSnapshot = rt.clock.now();
     this.ctx = {
-      runtime: rt, session, store, dht: this.dhtScheduler, counters: this.counters, limiters: this.globalLimiters,
-      listenHost: o.listen?.host ?? '0.0.0.0', wallClock: o.wallClock,
+      runtime: rt, client, store, dht: this.dhtScheduler, counters: this.counters, limiters: this.globalLimiters,
+      wallClock: o.wallClock,
       stopTimeoutMs: o.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS,
-      log: o.log ?? ((m) => console.error(`shoal daemon: ${m}`)),
+      log: daemonLog(o),
       settings: () => this.current,
       changed: (entry) => entry.touch(),
       replan: () => this.requestPlan(),
@@ -92,13 +95,17 @@ export class DaemonService implements TorrentService {
     const store = StateStore.open(o.stateDir);
     // A malformed saved record is skipped, never fatal: say so once, where the daemon's log goes.
     for (const why of store.skipped) console.error(`shoal daemon: skipped ${why}`);
-    const session = await Session.create({
-      runtime: o.runtime, stateDir: o.stateDir, listen: o.listen ?? { host: '0.0.0.0', port: 0 },
+    const log = daemonLog(o);
+    const client = await createClient(o.runtime, {
+      stateDir: o.stateDir, listen: o.listen ?? { host: '0.0.0.0', port: 0 },
+      // The DHT starts with startAll (when the settings want it); rounds are scheduled by DhtScheduler.
+      dht: o.dhtBootstrap === false ? undefined : { bootstrap: o.dhtBootstrap ?? [], rounds: 'external', enabled: false },
+      logger: { info: log, warn: log, debug: () => undefined },
       cacheBytesPerTorrent: o.cacheBytesPerTorrent ?? 4 * 1024 * 1024, maxOpenFiles: o.maxOpenFiles ?? 512,
       // MSE private keys from the OS's random source (the runtime's is seeded, for replays).
       encryption: { policy: DEFAULT_ENCRYPTION_POLICY, secretBytes: (n) => randomBytes(n) },
     });
-    const s = new DaemonService(o, store, session);
+    const s = new DaemonService(o, store, client);
     s.scheduleTick();
     return s;
   }
@@ -111,6 +118,11 @@ export class DaemonService implements TorrentService {
       this.onIdle = resolve;
       this.drainStarts();
     });
+  }
+
+  /** The client's session (listener, peer id, torrents' swarms). */
+  get session(): Session {
+    return this.client.session;
   }
 
   get listenAddress(): Address | undefined {
@@ -230,10 +242,9 @@ export class DaemonService implements TorrentService {
       next[index] = priority;
     }
     e.record.priorities = next;
-    const picker = e.swarm?.picker;
-    if (e.swarm && picker) {
+    if (e.swarm?.status().ready) {
       e.swarm.setFilePriorities(next);
-      if (e.record.complete && !picker.done) e.record.complete = false; // a skipped file is wanted again
+      if (e.record.complete && !e.swarm.status().complete) e.record.complete = false; // a skipped file is wanted again
     }
     void this.store.put(e.record).catch(() => undefined);
     e.touch();
@@ -259,7 +270,7 @@ export class DaemonService implements TorrentService {
   }
 
   stats(): SessionStats {
-    const s = sessionStats(this.entries.values(), this.store.totals, this.o.runtime.clock.now(), this.session.listenAddress, { node: this.dhtNode, lookups: this.dhtScheduler.lookups });
+    const s = sessionStats(this.entries.values(), this.store.totals, this.o.runtime.clock.now(), this.session.listenAddress, { node: this.client.dht, lookups: this.dhtScheduler.lookups });
     return { ...s, altRateLimits: this.globalLimiters.alt };
   }
 
@@ -288,7 +299,7 @@ export class DaemonService implements TorrentService {
 
   /** The running swarm's storage counters (pieces hashed, disk reads); undefined while it does not run. For tests and diagnostics. */
   storageStats(id: TorrentId): StorageStats | undefined {
-    return this.get(id).swarm?.storage?.stats();
+    return this.get(id).swarm?.status().storage;
   }
 
   /** Stops every swarm (resume data written clean), snapshots the state, closes the port. */
@@ -300,10 +311,8 @@ export class DaemonService implements TorrentService {
     this.startQueue = [];
     this.dhtScheduler.close();
     await stopAll(this.ctx, [...this.entries.values()]);
-    await this.dhtStarting;
-    this.dhtNode?.close();
     await this.store.close();
-    await this.session.close();
+    await this.client.close();
   }
 
   // --- the queue --------------------------------------------------------------------------
@@ -386,22 +395,7 @@ export class DaemonService implements TorrentService {
   // --- DHT, ticking, events --------------------------------------------------------------
 
   private syncDht(): void {
-    const want = this.current.dht && this.o.dhtBootstrap !== false;
-    if (want && !this.dhtNode && !this.dhtStarting) {
-      const host = this.o.listen?.host ?? '0.0.0.0';
-      this.dhtStarting = startDhtNode({ runtime: this.o.runtime, host, bootstrap: this.o.dhtBootstrap || [] }).then((dht) => {
-        this.dhtStarting = undefined;
-        if (!dht) return void this.ctx.log('DHT: could not start (no bootstrap address resolved, or the UDP port could not be bound); running without it');
-        if (this.closed || !this.current.dht) return dht.close();
-        this.dhtNode = dht;
-        void dht.bootstrap().then((n) => {
-          if (n === 0 && this.dhtNode === dht) this.ctx.log('DHT: bootstrap reached no node (no network, or the bootstrap nodes do not answer)');
-        }, (e: unknown) => this.ctx.log(`DHT: bootstrap failed: ${e instanceof Error ? e.message : String(e)}`));
-      });
-    } else if (!want && this.dhtNode) {
-      this.dhtNode.close();
-      this.dhtNode = undefined;
-    }
+    this.client.setDhtEnabled(this.current.dht);
   }
 
   private scheduleTick(): void {

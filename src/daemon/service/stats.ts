@@ -15,12 +15,13 @@ export function sessionStats(entries: Iterable<TorrentEntry>, totals: LifetimeTo
     const swarm = e.swarm;
     if (!swarm) continue;
     const s = e.summary(now);
+    const moved = swarm.status();
     downloadRate += s.downloadRate;
     uploadRate += s.uploadRate;
     peers += s.peers;
     // What the running swarm moved since its counters were last folded into the totals.
-    downloaded += swarm.totals.downloaded - e.folded.downloaded;
-    uploaded += swarm.totals.uploaded - e.folded.uploaded;
+    downloaded += moved.downloaded - e.folded.downloaded;
+    uploaded += moved.uploaded - e.folded.uploaded;
   }
   return {
     downloadRate, uploadRate, downloaded, uploaded, peers, torrents,
@@ -31,7 +32,7 @@ export function sessionStats(entries: Iterable<TorrentEntry>, totals: LifetimeTo
 
 export function metricsSnapshot(s: SessionStats, entries: Iterable<TorrentEntry>, counters: DaemonCounters): MetricsSnapshot {
   let diskQueueBytes = 0;
-  for (const e of entries) diskQueueBytes += e.swarm?.writeBacklog ?? 0;
+  for (const e of entries) diskQueueBytes += e.swarm?.status().writeBacklog ?? 0;
   return {
     bytesDownloaded: s.downloaded, bytesUploaded: s.uploaded, peers: s.peers, torrentsByState: s.torrents,
     pieceHashFailures: counters.pieceHashFailures, dhtNodes: s.dht.nodes, dhtLookups: s.dht.lookups,

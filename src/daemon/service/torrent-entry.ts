@@ -12,14 +12,15 @@ import { piecePriorities } from '../../swarm/geometry.js';
 import { RateLimiter } from '../../swarm/rate-limit.js';
 import type { Swarm } from '../../swarm/swarm.js';
 import { Bitfield } from '../../util/bitfield.js';
-import type { SwarmAnnouncer } from '../../cli/tracker.js';
+import type { ClientTorrent } from '../../session/client.js';
 import type { FileInfo, TorrentState, TorrentSummary, TrackerInfo } from '../types.js';
 import type { TorrentRecord } from './state-store.js';
 
 export class TorrentEntry {
   torrent: Torrent | undefined;
   swarm: Swarm | undefined;
-  announcer: SwarmAnnouncer | undefined;
+  /** The running torrent's trackers and DHT lookups (`stop()` removes its swarm too). */
+  announcer: ClientTorrent | undefined;
   stopDht: (() => void) | undefined;
   /** Opening storage / checking data (the swarm is not handed over yet). */
   starting: Promise<void> | undefined;
@@ -96,8 +97,8 @@ export class TorrentEntry {
 
   /** The pieces verified now. */
   have(): Bitfield | undefined {
-    const picker = this.swarm?.picker;
-    if (picker) return picker.have;
+    const running = this.swarm?.haveSnapshot();
+    if (running) return running;
     if (this.lastHave) return this.lastHave;
     const t = this.metadata();
     if (!t) return undefined;
@@ -113,14 +114,14 @@ export class TorrentEntry {
 
   /** Remember what the swarm had before it goes. */
   keepHave(): void {
-    const picker = this.swarm?.picker;
-    if (picker) this.lastHave = picker.have.clone();
+    const had = this.swarm?.haveSnapshot();
+    if (had) this.lastHave = had;
   }
 
   /** Wanted and had bytes; with no priorities set, the whole torrent. */
   progressBytes(): { wanted: number; had: number } {
     const t = this.torrent;
-    const have = t && (this.swarm?.picker || this.lastHave) ? this.have() : undefined;
+    const have = t && (this.swarm?.status().ready || this.lastHave) ? this.have() : undefined;
     if (!t || !have) return { wanted: this.record.size, had: this.record.bytesHave };
     const prios = this.record.priorities ? piecePriorities(t, this.record.priorities) : undefined;
     let wanted = 0, had = 0;
@@ -198,7 +199,7 @@ export class TorrentEntry {
 
   /** Fold the running swarm's transfer counters into the record (and return the increase). */
   fold(): { downloaded: number; uploaded: number } {
-    const s = this.swarm?.totals;
+    const s = this.swarm?.status();
     if (!s) return { downloaded: 0, uploaded: 0 };
     const d = { downloaded: s.downloaded - this.folded.downloaded, uploaded: s.uploaded - this.folded.uploaded };
     this.folded = { downloaded: s.downloaded, uploaded: s.uploaded };
@@ -211,7 +212,7 @@ export class TorrentEntry {
 
   /** Resolves when piece `p` is verified (or at once if it is); rejects when `signal` aborts. */
   waitPiece(p: number, signal: AbortSignal): Promise<void> {
-    if (this.swarm?.storage?.hasPiece(p)) return Promise.resolve();
+    if (this.swarm?.hasPiece(p)) return Promise.resolve();
     return new Promise((resolve, reject) => {
       let set = this.pieceWaiters.get(p);
       if (!set) this.pieceWaiters.set(p, (set = new Set()));
@@ -239,7 +240,7 @@ export class TorrentEntry {
 
   /** Wake every waiting stream (the swarm started: they re-check). */
   wakeAll(): void {
-    for (const p of [...this.pieceWaiters.keys()]) if (this.swarm?.storage?.hasPiece(p)) this.pieceVerified(p);
+    for (const p of [...this.pieceWaiters.keys()]) if (this.swarm?.hasPiece(p)) this.pieceVerified(p);
   }
 
   get streamReaders(): number {

@@ -1,5 +1,6 @@
 /**
- * The real runtime: Node timers, `performance.now()`, `node:dgram` and `node:net`, and a
+ * The real runtime: Node timers, `performance.now()`, `node:dgram` and `node:net`, the
+ * system resolver, `node:http(s)` client and server, polled config files, and a
  * seeded random source (seeded from `node:crypto` unless a seed is given, and reported so a
  * run can be repeated).
  */
@@ -10,6 +11,10 @@ import { NodeClock } from './clock.js';
 import { NodeUdp } from './udp.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, NodeStreams } from './streams.js';
 import { ResourceTracker } from './resources.js';
+import { NodeDns } from './dns.js';
+import { NodeHttpClient } from './http.js';
+import { NodeHttpServe } from './http-server.js';
+import { NodeWatchedFiles } from './files.js';
 
 export interface NodeRuntimeOptions {
   /** Seed for `random`; default: 32 random bits from `node:crypto`. */
@@ -25,6 +30,10 @@ export interface NodeRuntime extends Runtime {
   readonly random: SeededRandom;
   readonly udp: NodeUdp;
   readonly stream: NodeStreams;
+  readonly dns: NodeDns;
+  readonly http: NodeHttpClient;
+  readonly httpServer: NodeHttpServe;
+  readonly files: NodeWatchedFiles;
   /** The seed `random` started from. */
   readonly seed: number;
   /** Closes every endpoint, listener and stream this runtime opened and has not closed. */
@@ -39,6 +48,10 @@ export function createNodeRuntime(options: NodeRuntimeOptions = {}): NodeRuntime
     random: new SeededRandom(seed),
     udp: new NodeUdp(tracker),
     stream: new NodeStreams(tracker, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
+    dns: new NodeDns(),
+    http: new NodeHttpClient(),
+    httpServer: new NodeHttpServe(),
+    files: new NodeWatchedFiles(),
     seed,
     close: () => tracker.closeAll(),
   };
@@ -47,4 +60,8 @@ export function createNodeRuntime(options: NodeRuntimeOptions = {}): NodeRuntime
 export { NodeClock } from './clock.js';
 export type { NodeClockOptions } from './clock.js';
 export { NodeUdp } from './udp.js';
+export { NodeDns, DEFAULT_DNS_TIMEOUT_MS } from './dns.js';
+export { NodeHttpClient, MAX_REDIRECTS } from './http.js';
+export { NodeHttpServe } from './http-server.js';
+export { NodeWatchedFiles } from './files.js';
 export { NodeStreams, DEFAULT_CONNECT_TIMEOUT_MS } from './streams.js';

@@ -1,15 +1,18 @@
 /**
  * The DHT as a peer source: joins through the bootstrap nodes, looks a torrent up (again
  * every few minutes, or from 15 s doubling while lookups find nobody), hands peers to the
- * swarm and announces our port. `shoal get` / `seed`
- * start a node of their own; the daemon passes its one shared node (`dht`) and schedules
- * rounds itself with `dhtRound`. Any failure only means "no DHT": the download goes on.
+ * swarm and announces our port. The client (`client.ts`) starts one node; `shoal get` /
+ * `seed` run rounds per torrent on their own timers, the daemon schedules them itself with
+ * `dhtRound`. Any failure only means "no DHT": the download goes on. Names are resolved
+ * through the runtime (`runtime.dns`), timers come from its clock.
  */
 import { Dht } from '../dht/dht.js';
-import type { Address, Runtime, TimerHandle } from '../runtime/types.js';
+import { resolveName, type Address, type Runtime, type TimerHandle } from '../runtime/types.js';
 import type { Swarm } from '../swarm/swarm.js';
 import { EMPTY_REASK_FIRST_MS, reaskDelay } from '../util/backoff.js';
-import { DEFAULT_DHT_ROUTERS, resolveBootstrap } from './dht.js';
+
+/** The usual public bootstrap routers, used when no bootstrap node is given. */
+export const DEFAULT_DHT_ROUTERS: readonly string[] = ['router.bittorrent.com:6881', 'dht.transmissionbt.com:6881', 'router.utorrent.com:6881', 'dht.libtorrent.org:25401'];
 
 /** Between lookups that found peers. */
 export const RELOOKUP_MS = 5 * 60_000;
@@ -24,7 +27,7 @@ export interface DhtPeerSource {
 
 /** Starts a DHT node bound to `host` and joins through `bootstrap` (default: the public routers); undefined when it cannot. */
 export async function startDhtNode(o: { runtime: Runtime; host: string; port?: number; bootstrap: readonly string[] }): Promise<Dht | undefined> {
-  const nodes = await resolveBootstrap(o.bootstrap.length > 0 ? o.bootstrap : DEFAULT_DHT_ROUTERS);
+  const nodes = await resolveBootstrap(o.runtime, o.bootstrap.length > 0 ? o.bootstrap : DEFAULT_DHT_ROUTERS);
   if (nodes.length === 0) return undefined;
   // Same host as our peer listener: an announce records the address the DHT packet came from.
   const bind = { host: o.host, port: o.port ?? 0 };
@@ -38,6 +41,31 @@ export async function startDhtNode(o: { runtime: Runtime; host: string; port?: n
     }
   }
   return undefined;
+}
+
+/** `HOST:PORT` or `[V6]:PORT`; undefined when it is neither. */
+export function splitHostPort(text: string): Address | undefined {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
+  const port = m ? Number(m[2]) : NaN;
+  return m && port >= 0 && port <= 65535 ? { host: m[1], port } : undefined;
+}
+
+/**
+ * Resolves bootstrap `HOST:PORT`s to IPv4 addresses through the runtime. Entries that do not
+ * parse or resolve (no network, no DNS) are dropped quietly; the caller reports when none is left.
+ */
+export async function resolveBootstrap(runtime: Pick<Runtime, 'dns'>, list: readonly string[]): Promise<Address[]> {
+  const out: Address[] = [];
+  await Promise.all(list.map(async (text) => {
+    const a = splitHostPort(text);
+    if (!a) return;
+    try {
+      out.push({ host: await resolveName(runtime, a.host, 4), port: a.port });
+    } catch {
+      // Unresolvable: skipped.
+    }
+  }));
+  return out;
 }
 
 /**
