@@ -78,7 +78,7 @@ export class SimClient {
         o.swarm?.onEvent?.(e);
       },
     });
-    this.trackerClient = new TrackerClient({ clock: rt.clock, random: rt.random, udp: rt.udp, udpBaseTimeoutMs: 5_000, udpMaxRetries: 2 });
+    this.trackerClient = new TrackerClient({ clock: rt.clock, random: rt.random, udp: rt.udp, http: undefined, udpBaseTimeoutMs: 5_000, udpMaxRetries: 2 });
     this.announcer = new Announcer({
       client: this.trackerClient,
       clock: rt.clock,
