@@ -74,8 +74,10 @@ export interface PeerRecord {
   readonly downloadBps: number;
   readonly arrivedS: number;
   completedS: number | undefined;
-  /** Payload bytes uploaded before completing (or until the end, if it never did). */
+  /** Payload bytes uploaded before completing (handed to the stream; -1 if it never completed). */
   uploadedWhileLeeching: number;
+  /** Duplicate payload bytes it received (late answers to timed-out requests, end game) before completing. */
+  wastedBytes: number;
 }
 
 export interface AvailabilitySample {
@@ -102,6 +104,8 @@ export interface SwarmScenarioResult {
   readonly ratioToFluid: number;
   /** η measured: leechers' upload while leeching over their capacity in that time. */
   readonly effectiveness: number;
+  /** Duplicate bytes received over all payload received, by the leechers that completed. */
+  readonly wastedShare: number;
   readonly meanCompletionByClassS: Record<string, number>;
   readonly availability: readonly AvailabilitySample[];
   readonly records: readonly PeerRecord[];
@@ -166,7 +170,7 @@ export async function runSwarmScenario(o: SwarmScenarioOptions): Promise<SwarmSc
     o.onHost?.(i, host);
     const rec: PeerRecord = {
       index: i, role: setup.role ?? 'leecher', measured: setup.measured ?? true, capacity: cap.name,
-      uploadBps: cap.uploadBps, downloadBps: cap.downloadBps, arrivedS: sim.now / 1000, completedS: undefined, uploadedWhileLeeching: 0,
+      uploadBps: cap.uploadBps, downloadBps: cap.downloadBps, arrivedS: sim.now / 1000, completedS: undefined, uploadedWhileLeeching: 0, wastedBytes: 0,
     };
     records.push(rec);
     const client = new SimClient({
@@ -175,7 +179,9 @@ export async function runSwarmScenario(o: SwarmScenarioOptions): Promise<SwarmSc
       onComplete: (c) => {
         if (setup.liar) return;
         rec.completedS = sim.now / 1000 - rec.arrivedS;
-        rec.uploadedWhileLeeching = c.swarm.stats().uploaded;
+        const st = c.swarm.stats();
+        rec.uploadedWhileLeeching = st.uploaded;
+        rec.wastedBytes = st.wasted;
         finished++;
         const stay = lingerMs > 0 ? -Math.log(1 - sim.random.next()) * lingerMs : 0;
         sim.schedule(stay, () => leave(c));
@@ -252,6 +258,7 @@ export async function runSwarmScenario(o: SwarmScenarioOptions): Promise<SwarmSc
     fluidMeanCompletionS: fluid,
     ratioToFluid: mean / fluid,
     effectiveness: capacity > 0 ? used / capacity : NaN,
+    wastedShare: wastedShare(measured, fileBytes),
     meanCompletionByClassS: byClass,
     availability, records,
     fileBytes, pieces, seed,
@@ -259,6 +266,16 @@ export async function runSwarmScenario(o: SwarmScenarioOptions): Promise<SwarmSc
     events: sim.eventsProcessed,
     wallS: (wall() - t0) / 1000,
   };
+}
+
+function wastedShare(records: readonly PeerRecord[], fileBytes: number): number {
+  let wasted = 0, total = 0;
+  for (const r of records) {
+    if (r.completedS === undefined) continue;
+    wasted += r.wastedBytes;
+    total += r.wastedBytes + fileBytes;
+  }
+  return total > 0 ? wasted / total : NaN;
 }
 
 export function quantile(sorted: readonly number[], q: number): number {
