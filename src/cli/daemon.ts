@@ -61,7 +61,8 @@ export function registerDaemon(program: Command): void {
       // Command-line flags win over the file, for this run only.
       const fileOpts = config.options;
       const apiText = flags.api ?? fileOpts.api ?? '127.0.0.1:7878';
-      const listenText = flags.listen ?? fileOpts.listen ?? DEFAULT_LISTEN;
+      // The listenPort setting (API or config file) is read here, at start-up: a change takes effect on restart.
+      const listenText = flags.listen ?? fileOpts.listen ?? (config.settings.listenPort !== undefined ? `0.0.0.0:${config.settings.listenPort}` : DEFAULT_LISTEN);
       const api = parseHostPort(apiText, '--api');
       const listen = parseHostPort(listenText, '--listen');
       const chosen = flags.stateDir ?? fileOpts.stateDir;

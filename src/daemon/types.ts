@@ -15,9 +15,10 @@ export type TorrentState =
   | 'downloading'
   | 'seeding'
   | 'paused'
+  | 'moving' // its data is being moved to a new save path (POST .../move)
   | 'error';
 
-export const TORRENT_STATES: readonly TorrentState[] = ['metadata', 'checking', 'queued', 'downloading', 'seeding', 'paused', 'error'];
+export const TORRENT_STATES: readonly TorrentState[] = ['metadata', 'checking', 'queued', 'downloading', 'seeding', 'paused', 'moving', 'error'];
 
 export interface TorrentSummary {
   readonly infoHash: TorrentId;
@@ -36,6 +37,8 @@ export interface TorrentSummary {
   readonly uploaded: number;
   readonly savePath: string;
   readonly addedAt: number;
+  /** The torrent's category ('' = none). */
+  readonly category: string;
   /** Set when state is 'error'. */
   readonly error?: string;
 }
@@ -66,12 +69,70 @@ export interface PeerInfo {
 export interface TrackerInfo {
   readonly url: string;
   readonly tier: number;
-  readonly status: 'not-contacted' | 'updating' | 'working' | 'error';
+  /** idle: not contacted (yet, or not running); updating: an announce is on its way. */
+  readonly status: 'idle' | 'updating' | 'working' | 'error';
   readonly message?: string;
   /** Peers in the last reply. */
   readonly peers?: number;
+  /** Seeders and leechers, when the tracker said (`complete` / `incomplete`). */
+  readonly seeders?: number;
+  readonly leechers?: number;
   readonly lastAnnounce?: number;
+  /** Wall-clock ms of the next announce (nextAnnounce: the same, the older name). */
+  readonly nextAnnounceAt?: number;
   readonly nextAnnounce?: number;
+}
+
+/** Announce URLs by tier (BEP 12): `[["udp://a/announce"], ["http://b/announce", "http://c/announce"]]`. */
+export type TrackerTiers = readonly (readonly string[])[];
+
+export interface Category {
+  readonly name: string;
+  /** Absolute directory torrents of this category are saved under. */
+  readonly savePath: string;
+}
+
+/** PATCH /api/torrents/:id. seedRatioLimit/seedTimeLimit: null = the global setting, -1 = no limit for this torrent. */
+export interface TorrentPatch {
+  readonly category?: string;
+  readonly seedRatioLimit?: number | null;
+  readonly seedTimeLimit?: number | null;
+  /** Display name only (files on disk keep theirs). */
+  readonly name?: string;
+}
+
+export type BulkAction = 'pause' | 'resume' | 'recheck' | 'remove';
+
+export interface CreateTorrentInput {
+  /** Absolute path of a file or directory on the daemon's machine. */
+  readonly path: string;
+  readonly pieceLength?: number;
+  readonly trackers?: TrackerTiers;
+  readonly private?: boolean;
+  readonly comment?: string;
+  /** Add it, seeding from `path`. */
+  readonly seed?: boolean;
+}
+
+export interface CreatedTorrent {
+  readonly infoHash: TorrentId;
+  readonly name: string;
+  /** The .torrent file, base64. */
+  readonly torrent: string;
+}
+
+export interface NatMappingInfo {
+  readonly protocol: 'tcp' | 'udp';
+  readonly internalPort: number;
+  readonly externalPort: number | null;
+  readonly method: 'upnp' | 'natpmp' | 'pcp' | null;
+  readonly state: 'mapped' | 'pending' | 'failed' | 'off';
+  readonly error?: string;
+}
+
+export interface NatInfo {
+  readonly externalAddress: string | null;
+  readonly mappings: readonly NatMappingInfo[];
 }
 
 export interface TorrentDetails extends TorrentSummary {
@@ -87,7 +148,20 @@ export interface TorrentDetails extends TorrentSummary {
   readonly trackers: readonly TrackerInfo[];
   /** This torrent's own limits in bytes/s (0 = none; the session-wide ones apply as well). */
   readonly limits: TorrentLimits;
+  /** Uploaded over downloaded (over the size when it was added complete), as qBittorrent counts it. */
+  readonly ratio: number;
+  /** Seconds spent seeding (complete and running), over all runs. */
+  readonly seedingTime: number;
+  /** This torrent's own seeding limits: null = the global setting, -1 = none for this torrent. */
+  readonly seedRatioLimit: number | null;
+  readonly seedTimeLimit: number | null;
+  /** The seeding limits in force (own, else global); null = none. */
+  readonly effectiveSeedRatioLimit: number | null;
+  readonly effectiveSeedTimeLimit: number | null;
 }
+
+/** The seeding part of the details (the service adds it; it needs the settings). */
+export type SeedingDetails = Pick<TorrentDetails, 'ratio' | 'seedingTime' | 'seedRatioLimit' | 'seedTimeLimit' | 'effectiveSeedRatioLimit' | 'effectiveSeedTimeLimit'>;
 
 export interface TorrentLimits {
   readonly downloadRateLimit: number;
@@ -99,6 +173,8 @@ export interface ListQuery {
   readonly state?: TorrentState;
   /** Case-insensitive substring of the name or info hash. */
   readonly search?: string;
+  /** Only torrents of this category ('' = uncategorised). */
+  readonly category?: string;
   readonly sort?: 'name' | 'addedAt' | 'progress' | 'downloadRate' | 'uploadRate' | 'size';
   readonly order?: 'asc' | 'desc';
   readonly offset?: number;
@@ -120,6 +196,8 @@ export interface AddTorrentInput {
   /** Directory the torrent's files go under; default: the settings' downloadDir. */
   readonly savePath?: string;
   readonly paused?: boolean;
+  /** A category (must exist); its savePath applies unless savePath is given. */
+  readonly category?: string;
 }
 
 export interface Settings {
@@ -141,6 +219,19 @@ export interface Settings {
   readonly altSchedule: AltSchedule | null;
   /** Peer encryption (MSE/PE): 'prefer' (default), 'require' or 'plaintext'; see docs/encryption.md. */
   readonly encryption: 'prefer' | 'require' | 'plaintext';
+  /** Peer port (TCP and uTP/DHT UDP); 0 = any free port. Read at start-up: a change takes effect on restart. */
+  readonly listenPort: number;
+  /** Map the listen port on the router (PCP, NAT-PMP, UPnP IGD). */
+  readonly portMapping: boolean;
+  /** uTP (BEP 29), peer exchange (BEP 11), local peer discovery (BEP 14). */
+  readonly utp: boolean;
+  readonly pex: boolean;
+  readonly lsd: boolean;
+  /** Share ratio at which a seeding torrent stops (seedLimitAction); null = none. */
+  readonly seedRatioLimit: number | null;
+  /** Seconds of seeding after which a torrent stops (seedLimitAction); null = none. */
+  readonly seedTimeLimit: number | null;
+  readonly seedLimitAction: 'pause' | 'remove';
 }
 
 /** A daily window in local time, on the days it starts: from > to runs past midnight; from == to is the whole day. */
@@ -164,6 +255,8 @@ export interface SessionStats {
   readonly dht: { readonly enabled: boolean; readonly nodes: number; readonly lookups: number };
   /** The alternative rate limits are in force (by hand or by schedule). */
   readonly altRateLimits: boolean;
+  /** Port mapping on the router. */
+  readonly nat: NatInfo;
 }
 
 /** What /metrics reports; counters only grow. */
@@ -179,6 +272,7 @@ export interface MetricsSnapshot {
   readonly trackerAnnounces: { readonly success: number; readonly failure: number };
   /** Bytes waiting to be written to disk. */
   readonly diskQueueBytes: number;
+  readonly nat: NatInfo;
 }
 
 export type ServiceEvent =
@@ -198,7 +292,7 @@ export interface FileRangeStream {
 /** Errors the service throws carry a status the API maps to HTTP. */
 export class ServiceError extends Error {
   constructor(
-    readonly status: 400 | 404 | 409 | 413,
+    readonly status: 400 | 404 | 409 | 413 | 422,
     message: string,
   ) {
     super(message);
@@ -226,4 +320,23 @@ export interface TorrentService {
   openFile(id: TorrentId, fileIndex: number): FileRangeStream;
   /** Returns the unsubscribe function. */
   subscribe(listener: (event: ServiceEvent) => void): () => void;
+  /** Fetches a .torrent (or takes a magnet:) from a URL and adds it. */
+  addUrl(url: string, input: Omit<AddTorrentInput, 'magnet' | 'torrent'>): Promise<TorrentId>;
+  /** Dials a peer (host:port) for this torrent; 409 while it does not run. */
+  addPeer(id: TorrentId, address: string): Promise<void>;
+  /** Re-verifies every piece (state 'checking' meanwhile). */
+  recheck(id: TorrentId): Promise<void>;
+  /** Announces to the trackers and looks the torrent up in the DHT now. */
+  reannounce(id: TorrentId): Promise<void>;
+  trackers(id: TorrentId): TrackerTiers;
+  setTrackers(id: TorrentId, tiers: TrackerTiers): Promise<TrackerTiers>;
+  /** Starts moving the data; resolves once the move started (state 'moving'). */
+  move(id: TorrentId, savePath: string): Promise<void>;
+  patchTorrent(id: TorrentId, patch: TorrentPatch): Promise<TorrentDetails>;
+  renameFile(id: TorrentId, index: number, path: string): Promise<void>;
+  categories(): readonly Category[];
+  setCategory(name: string, savePath: string): Promise<Category>;
+  deleteCategory(name: string): Promise<void>;
+  bulk(action: BulkAction, ids: readonly TorrentId[], options: { deleteData: boolean }): Promise<Record<TorrentId, string>>;
+  create(input: CreateTorrentInput): Promise<CreatedTorrent>;
 }

@@ -12,6 +12,8 @@ import { SILENT_LOGGER, type Logger } from './logger.js';
 export interface SwarmAnnouncer {
   /** Announce `completed` (only when the swarm started incomplete). */
   completed(): void;
+  /** Announce now (a regular announce, no event): a user's "reannounce". */
+  announceNow(): void;
   /** Announce `stopped` (bounded by `stopDeadlineMs`), stop re-announcing and cancel whatever is in flight. */
   stop(): Promise<void>;
 }
@@ -79,6 +81,7 @@ export function startSwarmAnnouncer(o: SwarmAnnouncerOptions): SwarmAnnouncer | 
   });
   announcer.start();
   return {
+    announceNow: () => announcer.announceNow(),
     completed: () => {
       if (!startedIncomplete || sentCompleted) return;
       sentCompleted = true;

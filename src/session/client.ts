@@ -47,6 +47,8 @@ export interface ClientOptions extends Omit<SessionOptions, 'runtime'> {
 export interface ClientTorrentOptions extends AddTorrentOptions {
   /** Extra tracker URLs, one tier each, after the torrent's (or magnet's) own tiers. */
   readonly extraTrackers?: readonly string[];
+  /** Tiers to announce to instead of the torrent's (or magnet's) own (the daemon's edited list). */
+  readonly trackers?: readonly (readonly string[])[];
   /** Every tracker event (the daemon keeps per-tracker status). */
   readonly onTrackerEvent?: (e: AnnouncerEvent) => void;
 }
@@ -62,6 +64,10 @@ export interface ClientTorrent {
   peers(): PeerSnapshot[];
   /** Tells the trackers it completed (BEP 3 `completed`, once, only if it started incomplete). */
   completed(): void;
+  /** Announces now, a regular announce (a user's "reannounce"). */
+  announceNow(): void;
+  /** Announces to these tiers from now on: `stopped` to the old trackers (bounded), `started` to the new. */
+  setTrackers(tiers: readonly (readonly string[])[]): Promise<void>;
   /** Stops looking up and announcing (`stopped`, bounded) and removes the swarm (resume data written). */
   stop(): Promise<void>;
 }
@@ -170,22 +176,34 @@ export class Client {
       },
     });
     const torrent = o.torrent ?? swarm.torrent;
-    const own = o.torrent?.trackers ?? (o.magnet?.trackers.length ? [o.magnet.trackers] : []);
-    const tiers = [...own, ...(o.extraTrackers ?? []).map((u) => [u])];
-    const announcer = startSwarmAnnouncer({
-      runtime: this.runtime, swarm, peerId: this.peerId, host: this.listenHost, port: this.port, tiers,
+    const own = o.trackers ?? o.torrent?.trackers ?? (o.magnet?.trackers.length ? [o.magnet.trackers] : []);
+    let tiers = [...own, ...(o.extraTrackers ?? []).map((u) => [u])];
+    const announceTo = (t: readonly (readonly string[])[]) => startSwarmAnnouncer({
+      runtime: this.runtime, swarm, peerId: this.peerId, host: this.listenHost, port: this.port, tiers: t,
       onEvent: o.onTrackerEvent, stopDeadlineMs: this.o.announceStopDeadlineMs, logger: this.logger,
     });
+    let announcer = announceTo(tiers);
     trackers.announcer = announcer;
     // BEP 27: a private torrent's peers come from its trackers only.
     const rounds = this.o.dht?.rounds === 'per-torrent' && !torrent?.private ? this.startRounds(swarm) : undefined;
     let stopping: Promise<void> | undefined;
     const handle: ClientTorrent = {
       swarm,
-      tiers,
+      get tiers() {
+        return tiers;
+      },
       status: () => swarm.status(),
       peers: () => swarm.peerList(),
       completed: () => announcer?.completed(),
+      announceNow: () => announcer?.announceNow(),
+      setTrackers: async (next) => {
+        const old = announcer;
+        announcer = trackers.announcer = undefined;
+        await old?.stop();
+        if (stopping || announcer) return; // stopped meanwhile, or a newer list won
+        tiers = next.map((t) => [...t]);
+        announcer = trackers.announcer = announceTo(tiers);
+      },
       stop: () => {
         stopping ??= (async () => {
           rounds?.stop();

@@ -191,6 +191,12 @@ export class Announcer {
     void this.run('completed');
   }
 
+  /** Announces now, as a regular announce (no event): a user's "reannounce". */
+  announceNow(): void {
+    if (this.stopped) return;
+    void this.run('none');
+  }
+
   /**
    * Stops re-announcing, lets an announce in flight (or a queued `completed`) finish, then
    * announces `stopped` to the tracker that last answered. Callers bound the wait.

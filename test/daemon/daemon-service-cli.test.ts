@@ -114,6 +114,28 @@ it('keeps settings changed through the API in the config file across a restart; 
   assert.equal(await d.stop(), 0);
 });
 
+it('keeps the peer, discovery and seeding-limit settings in the config file and categories in the state directory across a restart', async () => {
+  const h = home('persist-new');
+  const config = join(h, 'config.json');
+  const state = join(h, 'state');
+  const patch = { listenPort: 51413, portMapping: false, utp: false, pex: false, lsd: false, seedRatioLimit: 1.5, seedTimeLimit: null, seedLimitAction: 'remove' };
+  let d = await startDaemon(h, ['--config', config, '--state-dir', state]);
+  assert.equal((await d.api('PATCH', '/api/settings', { ...patch, seedTimeLimit: 3600 })).status, 200);
+  assert.equal((await d.api('PATCH', '/api/settings', { seedTimeLimit: null })).status, 200);
+  assert.equal((await d.api('PUT', '/api/categories/linux%20isos', { savePath: join(h, 'isos') })).status, 200);
+  assert.deepEqual(JSON.parse(readFileSync(config, 'utf8')), patch);
+  assert.equal(await d.stop(), 0);
+
+  // --listen (127.x) wins over listenPort, which would bind every interface.
+  d = await startDaemon(h, ['--config', config, '--state-dir', state]);
+  const s = (await d.api<Settings>('GET', '/api/settings')).json;
+  for (const [k, v] of Object.entries(patch)) assert.deepEqual(s[k as keyof Settings], v, k);
+  assert.deepEqual((await d.api('GET', '/api/categories')).json, [{ name: 'linux isos', savePath: join(h, 'isos') }]);
+  const stats = (await d.api<{ nat: { mappings: { state: string }[] } }>('GET', '/api/stats')).json;
+  assert.deepEqual(stats.nat.mappings.map((m) => m.state), ['off', 'off']);
+  assert.equal(await d.stop(), 0);
+});
+
 it('uses $XDG_CONFIG_HOME/shoal/config.json by default and ~/.local/state/shoal for its state', async () => {
   const h = home('xdg');
   const d = await startDaemon(h, []);

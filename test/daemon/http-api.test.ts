@@ -26,7 +26,7 @@ describe('HTTP API: torrents', () => {
     assert.equal(page.total, 26);
     assert.equal(page.offset, 0);
     assert.equal(page.torrents.length, 26);
-    assert.deepEqual(Object.keys(page.torrents[0]).sort(), ['addedAt', 'downloadRate', 'downloaded', 'eta', 'infoHash', 'name', 'peers', 'progress', 'savePath', 'size', 'state', 'uploadRate', 'uploaded']);
+    assert.deepEqual(Object.keys(page.torrents[0]).sort(), ['addedAt', 'category', 'downloadRate', 'downloaded', 'eta', 'infoHash', 'name', 'peers', 'progress', 'savePath', 'size', 'state', 'uploadRate', 'uploaded']);
   });
 
   it('pages with offset and limit, sorts, orders, filters by state and search', async () => {

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import {
   ServiceError, TORRENT_STATES,
-  type AddTorrentInput, type FileRangeStream, type ListQuery, type MetricsSnapshot, type ServiceEvent,
+  type AddTorrentInput, type BulkAction, type Category, type NatInfo, type CreatedTorrent, type TrackerTiers, type FileRangeStream, type ListQuery, type MetricsSnapshot, type ServiceEvent,
   type SessionStats, type Settings, type TorrentDetails, type TorrentId, type TorrentLimits, type TorrentPage, type TorrentService,
   type TorrentState, type TorrentSummary,
 } from '../../src/daemon/types.js';
@@ -51,7 +51,11 @@ export class FakeTorrentService implements TorrentService {
     downloadDir: '/downloads', downloadRateLimit: 0, uploadRateLimit: 0,
     maxActiveDownloads: 3, maxConnections: 200, maxConnectionsPerTorrent: 50, dht: true, encryption: 'prefer',
     altDownloadRateLimit: 102400, altUploadRateLimit: 102400, altEnabled: false, altSchedule: null,
+    listenPort: 6881, portMapping: true, utp: true, pex: true, lsd: true, seedRatioLimit: null, seedTimeLimit: null, seedLimitAction: 'pause',
   };
+  readonly categoryMap = new Map<string, Category>();
+  nat: NatInfo = { externalAddress: null, mappings: [] };
+  readonly trackerMap = new Map<TorrentId, TrackerTiers>();
 
   private listenerWatch: (() => void)[] = [];
 
@@ -77,7 +81,7 @@ export class FakeTorrentService implements TorrentService {
       summary: {
         infoHash: id, name: o.name, progress: have.size / Math.max(1, pieces), state: o.state ?? 'seeding',
         downloadRate: o.downloadRate ?? 0, uploadRate: 0, peers: 0, eta: null, size, downloaded: 0, uploaded: 0,
-        savePath: this.current.downloadDir, addedAt: this.addedClock++,
+        savePath: this.current.downloadDir, addedAt: this.addedClock++, category: '',
       },
     });
     return id;
@@ -141,6 +145,7 @@ export class FakeTorrentService implements TorrentService {
       peerList: [{ address: '192.0.2.7:6881', client: 'libtorrent 2.0', downloadRate: 10, uploadRate: 0, progress: 1, flags: 'D' }],
       trackers: [{ url: 'http://tracker.example/announce', tier: 0, status: 'working', peers: 1 }],
       limits: t.limits ?? { downloadRateLimit: 0, uploadRateLimit: 0 },
+      ratio: 0, seedingTime: 0, seedRatioLimit: null, seedTimeLimit: null, effectiveSeedRatioLimit: null, effectiveSeedTimeLimit: null,
     };
   }
 
@@ -183,7 +188,7 @@ export class FakeTorrentService implements TorrentService {
   stats(): SessionStats {
     const torrents = Object.fromEntries(TORRENT_STATES.map((s) => [s, 0])) as Record<TorrentState, number>;
     for (const t of this.torrents.values()) torrents[t.summary.state]++;
-    return { downloadRate: 0, uploadRate: 0, downloaded: 1234, uploaded: 567, peers: 1, torrents, dht: { enabled: true, nodes: 42, lookups: this.counters.dhtLookups }, altRateLimits: false };
+    return { downloadRate: 0, uploadRate: 0, downloaded: 1234, uploaded: 567, peers: 1, torrents, dht: { enabled: true, nodes: 42, lookups: this.counters.dhtLookups }, altRateLimits: false, nat: this.nat };
   }
 
   metrics(): MetricsSnapshot {
@@ -191,8 +196,86 @@ export class FakeTorrentService implements TorrentService {
     return {
       bytesDownloaded: s.downloaded, bytesUploaded: s.uploaded, peers: s.peers, torrentsByState: s.torrents,
       pieceHashFailures: this.counters.pieceHashFailures, dhtNodes: s.dht.nodes, dhtLookups: this.counters.dhtLookups,
-      trackerAnnounces: { success: this.counters.announceOk, failure: this.counters.announceFail }, diskQueueBytes: 4096,
+      trackerAnnounces: { success: this.counters.announceOk, failure: this.counters.announceFail }, diskQueueBytes: 4096, nat: s.nat,
     };
+  }
+
+  // The operations below are tested over the real service (service-*.test.ts, http-manage.test.ts);
+  // the fake keeps just enough state for the API's contract tests.
+  async addUrl(url: string, input: Omit<AddTorrentInput, 'magnet' | 'torrent'>): Promise<TorrentId> {
+    return this.add({ ...input, magnet: url });
+  }
+
+  async addPeer(id: TorrentId): Promise<void> {
+    this.get(id);
+  }
+
+  async recheck(id: TorrentId): Promise<void> {
+    this.setState(id, 'checking');
+  }
+
+  async reannounce(id: TorrentId): Promise<void> {
+    this.get(id);
+  }
+
+  trackers(id: TorrentId): TrackerTiers {
+    this.get(id);
+    return this.trackerMap.get(id) ?? [];
+  }
+
+  async setTrackers(id: TorrentId, tiers: TrackerTiers): Promise<TrackerTiers> {
+    this.get(id);
+    this.trackerMap.set(id, tiers);
+    return tiers;
+  }
+
+  async move(id: TorrentId, savePath: string): Promise<void> {
+    const t = this.get(id);
+    t.summary = { ...t.summary, savePath };
+  }
+
+  async patchTorrent(id: TorrentId, patch: { category?: string; name?: string }): Promise<TorrentDetails> {
+    const t = this.get(id);
+    t.summary = { ...t.summary, ...(patch.category !== undefined ? { category: patch.category } : {}), ...(patch.name !== undefined ? { name: patch.name } : {}) };
+    return this.details(id);
+  }
+
+  async renameFile(id: TorrentId, index: number, path: string): Promise<void> {
+    const t = this.get(id);
+    if (!t.files[index]) throw new ServiceError(404, `no file ${index}`);
+    t.files[index].path = path;
+  }
+
+  categories(): readonly Category[] {
+    return [...this.categoryMap.values()];
+  }
+
+  async setCategory(name: string, savePath: string): Promise<Category> {
+    const c = { name, savePath };
+    this.categoryMap.set(name, c);
+    return c;
+  }
+
+  async deleteCategory(name: string): Promise<void> {
+    if (!this.categoryMap.delete(name)) throw new ServiceError(404, `no category ${name}`);
+  }
+
+  async bulk(action: BulkAction, ids: readonly TorrentId[], o: { deleteData: boolean }): Promise<Record<TorrentId, string>> {
+    const out: Record<TorrentId, string> = {};
+    for (const id of ids) {
+      try {
+        if (action === 'remove') await this.remove(id, o);
+        else await this[action](id);
+        out[id] = 'ok';
+      } catch (e) {
+        out[id] = (e as Error).message;
+      }
+    }
+    return out;
+  }
+
+  async create(): Promise<CreatedTorrent> {
+    throw new ServiceError(409, 'the fake service cannot create torrents');
   }
 
   openFile(id: TorrentId, fileIndex: number): FileRangeStream {

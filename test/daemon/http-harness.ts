@@ -47,6 +47,7 @@ export interface Harness<S extends TorrentService = FakeTorrentService> {
 export interface HarnessOptions {
   webRoot?: string;
   limits?: Partial<ApiLimits>;
+  wallClock?: () => number;
 }
 
 export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
@@ -55,7 +56,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
 
 export async function startHarnessFor<S extends TorrentService>(service: S, o: HarnessOptions = {}): Promise<Harness<S>> {
   const webRoot = o.webRoot ?? join(mkdtempSync(join(tmpdir(), 'shoal-web-')), 'missing');
-  const server = await startApiServer({ service, host: '127.0.0.1', port: 0, token: TOKEN, webRoot, limits: o.limits });
+  const server = await startApiServer({ service, host: '127.0.0.1', port: 0, token: TOKEN, webRoot, limits: o.limits, wallClock: o.wallClock });
   const port = server.address.port;
   const hostPort = `127.0.0.1:${port}`;
 

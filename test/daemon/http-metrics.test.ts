@@ -69,8 +69,27 @@ describe('HTTP API: metrics', () => {
       assert.equal(types.get(name), type, name);
       assert.equal(value(samples, name, labels), v, `${name} ${JSON.stringify(labels)}`);
     }
-    assert.equal(samples.filter((s) => s.name === 'shoal_torrents').length, 7, 'one series per state');
+    assert.equal(samples.filter((s) => s.name === 'shoal_torrents').length, 8, 'one series per state');
     assert.ok(value(samples, 'process_cpu_user_seconds_total') !== undefined, 'default process metrics');
+  });
+
+  it('reports port mapping per protocol and the external address', async () => {
+    const before = parsePrometheus((await h.request('GET', '/metrics')).body.toString('utf8'));
+    assert.equal(value(before.samples, 'shoal_port_mapping_up', { protocol: 'tcp' }), 0);
+    assert.equal(before.samples.filter((s) => s.name === 'shoal_external_address_info').length, 0, 'no address series while none is known');
+    h.service.nat = {
+      externalAddress: '10.20.30.40',
+      mappings: [
+        { protocol: 'tcp', internalPort: 6881, externalPort: 6881, method: 'natpmp', state: 'mapped' },
+        { protocol: 'udp', internalPort: 6881, externalPort: null, method: null, state: 'failed', error: 'refused' },
+      ],
+    };
+    const after = parsePrometheus((await h.request('GET', '/metrics')).body.toString('utf8'));
+    assert.equal(after.types.get('shoal_port_mapping_up'), 'gauge');
+    assert.equal(value(after.samples, 'shoal_port_mapping_up', { protocol: 'tcp' }), 1);
+    assert.equal(value(after.samples, 'shoal_port_mapping_up', { protocol: 'udp' }), 0);
+    assert.equal(value(after.samples, 'shoal_external_address_info', { address: '10.20.30.40' }), 1);
+    h.service.nat = { externalAddress: null, mappings: [] };
   });
 
   it('reads the service afresh on each scrape', async () => {

@@ -28,6 +28,12 @@ export interface ApiLimits {
   readonly maxEventBytesPerSubscriber: number;
   /** Unread event bytes across all subscribers; past it the subscribers with most unread are disconnected. */
   readonly maxEventBytesTotal: number;
+  /** Info hashes in one `POST /api/torrents/bulk` (400 past it); its body limit follows from it. */
+  readonly maxBulkTorrents: number;
+  /** How long a stream URL (`POST .../stream-url`) works (ms). */
+  readonly streamTicketTtlMs: number;
+  /** Live stream URLs at once; the oldest is dropped for a new one past it. */
+  readonly maxStreamTickets: number;
 }
 
 /** A .torrent file of up to 20 MiB, in base64 (4/3 larger), inside a small JSON object. */
@@ -46,7 +52,15 @@ export const DEFAULT_API_LIMITS: ApiLimits = {
   maxEventSubscribers: 32,
   maxEventBytesPerSubscriber: 4 * 1024 * 1024,
   maxEventBytesTotal: 32 * 1024 * 1024,
+  maxBulkTorrents: 10_000,
+  streamTicketTtlMs: 10 * 60_000,
+  maxStreamTickets: 1024,
 };
+
+/** Body limit of the bulk endpoint: a 64-hex-character hash in quotes and a comma per torrent, and a little JSON. */
+export function bulkBodyLimit(limits: ApiLimits): number {
+  return limits.maxBulkTorrents * 68 + 4096;
+}
 
 export function apiLimits(partial: Partial<ApiLimits> | undefined): ApiLimits {
   const out = { ...DEFAULT_API_LIMITS, ...partial };

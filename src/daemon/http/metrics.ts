@@ -64,6 +64,21 @@ export function createMetrics(service: TorrentService): MetricsEndpoint {
       }
     },
   });
+  new Gauge({
+    name: 'shoal_port_mapping_up', help: 'Whether the peer port is mapped on the router (1) or not (0), by protocol.', labelNames: ['protocol'], registers,
+    collect() {
+      const mappings = snap().nat.mappings;
+      for (const protocol of ['tcp', 'udp'] as const) this.set({ protocol }, mappings.some((m) => m.protocol === protocol && m.state === 'mapped') ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'shoal_external_address_info', help: 'The external address the router reported (value 1; no series while unknown).', labelNames: ['address'], registers,
+    collect() {
+      this.reset();
+      const address = snap().nat.externalAddress;
+      if (address) this.set({ address }, 1);
+    },
+  });
   // CPU, memory, event loop lag, GC: cheap, and what a Node dashboard expects.
   collectDefaultMetrics({ register: registry });
 

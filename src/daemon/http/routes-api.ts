@@ -12,7 +12,8 @@ export function registerApiRoutes(app: FastifyInstance, service: TorrentService,
   app.get('/api/torrents', async (req) => service.list(parseListQuery(req.query as Record<string, unknown>)));
 
   app.post('/api/torrents', { bodyLimit: limits.addTorrentBodyLimit }, async (req, reply) => {
-    const infoHash = await service.add(parseAddTorrent(req.body));
+    const { url, ...input } = parseAddTorrent(req.body);
+    const infoHash = url === undefined ? await service.add(input) : await service.addUrl(url, input);
     return reply.code(201).send({ infoHash });
   });
 

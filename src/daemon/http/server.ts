@@ -20,6 +20,8 @@ import { checkJsonShape } from './json-body.js';
 import { apiLimits, type ApiLimits } from './limits.js';
 import { createMetrics } from './metrics.js';
 import { registerApiRoutes } from './routes-api.js';
+import { registerManageRoutes } from './routes-manage.js';
+import { StreamTickets } from './stream-tickets.js';
 import { registerStaticRoutes } from './static.js';
 import { registerStreamRoute } from './stream.js';
 
@@ -32,6 +34,8 @@ export interface ApiServerOptions {
   webRoot?: string;
   /** What a client can make the server hold (limits.ts); defaults for the rest. */
   limits?: Partial<ApiLimits>;
+  /** Wall-clock ms (stream URLs' expiry); default the system clock. */
+  wallClock?: () => number;
 }
 
 export interface ApiServer {
@@ -100,8 +104,9 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'no such endpoint' }));
 
   registerApiRoutes(app, o.service, limits);
+  registerManageRoutes(app, o.service, limits);
   const endEventStreams = registerEventRoute(app, o.service, limits);
-  registerStreamRoute(app, o.service);
+  registerStreamRoute(app, o.service, new StreamTickets(limits.streamTicketTtlMs, limits.maxStreamTickets, o.wallClock ?? systemClock));
   const metrics = createMetrics(o.service);
   app.get('/metrics', async (_req, reply) => reply.header('Content-Type', metrics.contentType).send(await metrics.render()));
   registerStaticRoutes(app, o.webRoot ?? DEFAULT_WEB_ROOT);
@@ -122,6 +127,10 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     },
   };
 }
+
+/** The HTTP server is Node I/O (not a protocol core): the system's wall clock is its default. */
+// eslint-disable-next-line no-restricted-properties -- see above
+const systemClock = (): number => Date.now();
 
 function deny(reply: FastifyReply, status: 400 | 401 | 403, error: string): FastifyReply {
   return reply.code(status).send({ error });

@@ -4,6 +4,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { altScheduleProblem } from '../alt-speed.js';
+import { MAX_SEED_RATIO, MAX_SEED_TIME_S } from '../service/settings.js';
 import { ServiceError, TORRENT_STATES, type AddTorrentInput, type ListQuery, type Settings, type TorrentId, type TorrentState } from '../types.js';
 
 export function badRequest(message: string): ServiceError {
@@ -49,6 +50,9 @@ export function parseListQuery(query: Query): ListQuery {
   const order = oneOf(query, 'order', ORDERS);
   const offset = integer(query, 'offset', 0, Number.MAX_SAFE_INTEGER);
   const limit = integer(query, 'limit', 1, MAX_LIST_LIMIT);
+  const category = single(query, 'category');
+  if (category !== undefined && category.length > 64) throw badRequest('category is longer than 64 characters');
+  if (category !== undefined) parsed.category = category;
   if (state !== undefined) parsed.state = state;
   if (search !== undefined && search !== '') parsed.search = search;
   if (sort !== undefined) parsed.sort = sort;
@@ -111,14 +115,20 @@ export function parseSavePath(value: unknown, name: string): string {
   return resolve(value);
 }
 
-/** `POST /api/torrents`: `{"magnet"}` or `{"torrent": "<base64>"}`, optional `savePath` and `paused`. */
-export function parseAddTorrent(body: unknown): AddTorrentInput {
+/** Longest URL `POST /api/torrents {"url"}` takes. */
+export const MAX_ADD_URL_LENGTH = 8192;
+
+/** `POST /api/torrents`: `{"magnet"}`, `{"torrent": "<base64>"}` or `{"url"}`, optional `savePath`, `paused` and `category`. */
+export function parseAddTorrent(body: unknown): AddTorrentInput & { url?: string } {
   const obj = jsonObject(body, 'body');
-  rejectUnknownKeys(obj, ['magnet', 'torrent', 'savePath', 'paused'], 'body');
-  const { magnet, torrent, savePath, paused } = obj;
-  if ((magnet === undefined) === (torrent === undefined)) throw badRequest('give exactly one of "magnet" and "torrent"');
-  const input: { -readonly [K in keyof AddTorrentInput]: AddTorrentInput[K] } = {};
-  if (magnet !== undefined) {
+  rejectUnknownKeys(obj, ['magnet', 'torrent', 'url', 'savePath', 'paused', 'category'], 'body');
+  const { magnet, torrent, url, savePath, paused, category } = obj;
+  if ([magnet, torrent, url].filter((v) => v !== undefined).length !== 1) throw badRequest('give exactly one of "magnet", "torrent" and "url"');
+  const input: { -readonly [K in keyof AddTorrentInput]: AddTorrentInput[K] } & { url?: string } = {};
+  if (url !== undefined) {
+    if (typeof url !== 'string' || url === '' || url.length > MAX_ADD_URL_LENGTH) throw badRequest(`"url" must be an http(s) or magnet URL of at most ${MAX_ADD_URL_LENGTH} characters`);
+    input.url = url;
+  } else if (magnet !== undefined) {
     if (typeof magnet !== 'string' || magnet === '') throw badRequest('"magnet" must be a non-empty string');
     input.magnet = magnet;
   } else {
@@ -131,6 +141,10 @@ export function parseAddTorrent(body: unknown): AddTorrentInput {
   if (paused !== undefined) {
     if (typeof paused !== 'boolean') throw badRequest('"paused" must be true or false');
     input.paused = paused;
+  }
+  if (category !== undefined) {
+    if (typeof category !== 'string') throw badRequest('"category" must be a string');
+    input.category = category;
   }
   return input;
 }
@@ -178,6 +192,14 @@ const SETTING_RULES: Readonly<Record<keyof Settings, [SettingRule, string]>> = {
   altEnabled: [(v) => typeof v === 'boolean', 'true or false'],
   altSchedule: [(v) => altScheduleProblem(v) === undefined, 'null or {"from": "HH:MM", "to": "HH:MM", "days": [0..6, 0 = Sunday]}'],
   encryption: [(v) => v === 'prefer' || v === 'require' || v === 'plaintext', '"prefer", "require" or "plaintext"'],
+  listenPort: [(v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535, 'an integer from 0 to 65535'],
+  portMapping: [(v) => typeof v === 'boolean', 'true or false'],
+  utp: [(v) => typeof v === 'boolean', 'true or false'],
+  pex: [(v) => typeof v === 'boolean', 'true or false'],
+  lsd: [(v) => typeof v === 'boolean', 'true or false'],
+  seedRatioLimit: [(v) => v === null || (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= MAX_SEED_RATIO), `null or a number from 0 to ${MAX_SEED_RATIO}`],
+  seedTimeLimit: [(v) => v === null || (Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= MAX_SEED_TIME_S), `null or whole seconds from 0 to ${MAX_SEED_TIME_S}`],
+  seedLimitAction: [(v) => v === 'pause' || v === 'remove', '"pause" or "remove"'],
 };
 
 /** `PATCH /api/settings`: any subset of Settings with values of the right type. */

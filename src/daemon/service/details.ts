@@ -1,10 +1,10 @@
 /** GET /api/torrents/:id: the details of one torrent (files, peers, trackers, piece bitfield). */
 import { formatMagnet, parseMagnet } from '../../metainfo/magnet.js';
 import type { PeerSnapshot } from '../../swarm/swarm.js';
-import type { PeerInfo, TorrentDetails } from '../types.js';
+import type { PeerInfo, SeedingDetails, TorrentDetails } from '../types.js';
 import type { TorrentEntry } from './torrent-entry.js';
 
-export function torrentDetails(entry: TorrentEntry, now: number): TorrentDetails {
+export function torrentDetails(entry: TorrentEntry, now: number): Omit<TorrentDetails, keyof SeedingDetails> {
   const t = entry.metadata();
   const have = entry.have();
   const summary = entry.summary(now);

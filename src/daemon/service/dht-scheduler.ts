@@ -35,6 +35,11 @@ export class DhtScheduler {
     this.due.set(entry, entry.record.complete ? now + this.random.int(SEEDING_EVERY_MS) : now);
   }
 
+  /** A lookup for this torrent at the next tick (a reannounce asked for); nothing for a private torrent or one not running. */
+  now(entry: TorrentEntry, now: number): void {
+    if (this.due.has(entry)) this.due.set(entry, now);
+  }
+
   remove(entry: TorrentEntry): void {
     this.due.delete(entry);
     this.emptyRuns.delete(entry);

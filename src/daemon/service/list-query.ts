@@ -30,6 +30,7 @@ export function queryPage(all: Iterable<TorrentSummary>, q: ListQuery): TorrentP
   const matching: TorrentSummary[] = [];
   for (const t of all) {
     if (q.state !== undefined && t.state !== q.state) continue;
+    if (q.category !== undefined && t.category !== q.category) continue;
     if (needle && !t.name.toLowerCase().includes(needle) && !t.infoHash.includes(needle)) continue;
     matching.push(t);
   }

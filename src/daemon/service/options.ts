@@ -2,6 +2,8 @@
 import type { Address, Runtime } from '../../runtime/types.js';
 import type { Settings } from '../types.js';
 import type { LocalTime } from '../alt-speed.js';
+import type { DefaultGateway } from '../../runtime/node/gateway.js';
+import type { UrlFetchLimits } from './url-fetch.js';
 
 export interface DaemonServiceOptions {
   readonly runtime: Runtime;
@@ -33,6 +35,10 @@ export interface DaemonServiceOptions {
   readonly settingsStore?: { read(): Partial<Settings>; write(changed: Partial<Settings>): Promise<void> };
   /** Settings for this run only (command-line flags): applied over the stored ones, never written back. A PATCH of one of them ends its override. */
   readonly settingsOverrides?: Partial<Settings>;
+  /** Limits of fetching a .torrent by URL (default: the upload limit's 20 MiB, 30 s, 3 redirects). */
+  readonly urlFetch?: Partial<UrlFetchLimits>;
+  /** Finds the router for port mapping (default: the default route's gateway; tests give none). */
+  readonly findGateway?: () => DefaultGateway | undefined;
   /** Where problems nobody waits for go (default: stderr). */
   readonly log?: (message: string) => void;
 }

@@ -10,11 +10,11 @@ import type { Client } from '../../session/client.js';
 import { wrapInfo } from '../../swarm/metadata-exchange.js';
 import type { RateLimiter } from '../../swarm/rate-limit.js';
 import type { SwarmEvent } from '../../swarm/swarm.js';
-import type { AnnouncerEvent } from '../../tracker/announcer.js';
 import type { Settings } from '../types.js';
 import type { DhtScheduler } from './dht-scheduler.js';
 import type { StateStore } from './state-store.js';
 import type { TorrentEntry } from './torrent-entry.js';
+import { onAnnouncerEvent, resetTrackerStatus } from './trackers.js';
 
 /** Counters behind /metrics that no single swarm keeps. */
 export interface DaemonCounters {
@@ -62,6 +62,7 @@ export async function startEntry(ctx: RunContext, entry: TorrentEntry): Promise<
       downloadDir: entry.record.savePath,
       onEvent: (e) => onSwarmEvent(ctx, entry, e),
       onTrackerEvent: (e) => onAnnouncerEvent(ctx, entry, e),
+      trackers: entry.record.trackers,
       limits: { get maxPeers() { return ctx.settings().maxConnectionsPerTorrent; } },
       rateLimiters: { download: [ctx.limiters.download, entry.limiters.download], upload: [ctx.limiters.upload, entry.limiters.upload] },
     });
@@ -80,7 +81,7 @@ export async function startEntry(ctx: RunContext, entry: TorrentEntry): Promise<
       ctx.log(`torrent ${entry.id}: pieces missing on disk since it completed; downloading them again`);
     }
     entry.wakeAll();
-    for (const [tier, urls] of handle.tiers.entries()) for (const url of urls) if (!entry.trackers.has(url)) entry.trackers.set(url, { tier, status: 'not-contacted' });
+    resetTrackerStatus(entry, handle.tiers, 'updating');
     entry.announcer = handle;
     ctx.dht.add(entry, ctx.runtime.clock.now());
   } catch (e) {
@@ -177,7 +178,7 @@ function onSwarmEvent(ctx: RunContext, entry: TorrentEntry, e: SwarmEvent): void
     case 'metadata': {
       const t = e.torrent;
       entry.torrent = t;
-      r.name = t.name;
+      if (!r.customName) r.name = t.name;
       r.size = t.length;
       const bytes = wrapInfo(t.infoBytes, t.pieceLayers.size > 0 ? new Map(t.pieceLayers) : undefined);
       void ctx.store.writeMeta(r.id, bytes).then(() => {
@@ -216,24 +217,5 @@ function onSwarmEvent(ctx: RunContext, entry: TorrentEntry, e: SwarmEvent): void
       return;
     default:
       return;
-  }
-}
-
-function onAnnouncerEvent(ctx: RunContext, entry: TorrentEntry, e: AnnouncerEvent): void {
-  if (e.type === 'all-failed') return;
-  const t = entry.trackers.get(e.url) ?? { tier: 0, status: 'not-contacted' as const };
-  const now = ctx.wallClock();
-  if (e.type === 'announced') {
-    ctx.counters.announceSuccess++;
-    if (t.status === 'error') ctx.log(`torrent ${entry.id}: tracker ${e.url} works again`);
-    const every = Math.max(e.response.interval, e.response.minInterval ?? 0);
-    entry.trackers.set(e.url, { tier: t.tier, status: 'working', peers: e.response.peers.length, lastAnnounce: now, nextAnnounce: e.event === 'stopped' ? undefined : now + every * 1000 });
-  } else if (e.type === 'tracker-error') {
-    ctx.counters.announceFailure++;
-    // Said once when a tracker starts failing, not on every retry.
-    if (t.status !== 'error') ctx.log(`torrent ${entry.id}: tracker ${e.url}: ${e.error.message}`);
-    entry.trackers.set(e.url, { ...t, status: 'error', message: e.error.message, lastAnnounce: now, nextAnnounce: undefined });
-  } else if (e.type === 'warning') {
-    entry.trackers.set(e.url, { ...t, message: e.message });
   }
 }

@@ -16,16 +16,27 @@ import type { StorageStats } from '../../storage/types.js';
 import { DEFAULT_ENCRYPTION_POLICY } from '../../transport/mse/index.js';
 import {
   ServiceError,
-  type AddTorrentInput, type FileRangeStream, type ListQuery, type MetricsSnapshot, type ServiceEvent, type SessionStats,
-  type Settings, type TorrentDetails, type TorrentId, type TorrentLimits, type TorrentPage, type TorrentService,
+  type AddTorrentInput, type BulkAction, type Category, type CreateTorrentInput, type CreatedTorrent, type FileRangeStream, type ListQuery,
+  type MetricsSnapshot, type ServiceEvent, type SessionStats, type Settings, type TorrentDetails, type TorrentId, type TorrentLimits,
+  type TorrentPage, type TorrentPatch, type TorrentService, type TrackerTiers,
 } from '../types.js';
+import { findDefaultGateway } from '../../runtime/node/gateway.js';
+import { MAX_TORRENT_FILE_BYTES } from '../http/limits.js';
+import { runBulk } from './bulk.js';
+import { Categories, checkCategoryName } from './categories.js';
+import { createFromPath } from './create.js';
+import * as manage from './manage.js';
+import { DaemonPortMapping } from './port-mapping.js';
+import { effectiveLimit, enforceSeedLimits, shareRatio } from './seed-limits.js';
+import { DEFAULT_URL_FETCH_TIMEOUT_MS, DEFAULT_URL_MAX_REDIRECTS, fetchTorrentFile } from './url-fetch.js';
 import { parseInput } from './add-input.js';
 import { deleteTorrentData } from './delete-data.js';
 import { torrentDetails } from './details.js';
 import { DhtScheduler } from './dht-scheduler.js';
 import { openFileStream } from './file-stream.js';
 import { queryPage } from './list-query.js';
-import { foldTotals, startEntry, stopAll, stopEntry, stopEntryBounded, type DaemonCounters, type RunContext } from './runner.js';
+import { foldTotals, stopAll, stopEntryBounded, type DaemonCounters, type RunContext } from './runner.js';
+import { DownloadQueue } from './queue.js';
 import { prepareSavePath } from './save-path.js';
 import { defaultSettings, loadSettings } from './settings.js';
 import { localTimeOf, type LocalTime } from '../alt-speed.js';
@@ -54,16 +65,13 @@ export class DaemonService implements TorrentService {
   private readonly dhtScheduler: DhtScheduler;
   private readonly ctx: RunContext;
   private readonly layers: SettingsLayers;
+  private readonly categoryList: Categories;
+  private readonly portMapping: DaemonPortMapping;
+  private readonly host: manage.ManageHost;
   private tickTimer: TimerHandle | undefined;
   private lastSnapshot: number;
   private closed = false;
-  private planning = false;
-  private planTimer: TimerHandle | undefined;
-  /** Entries waiting for a background start, in order. */
-  private startQueue: TorrentEntry[] = [];
-  private starters = 0;
-  /** Called once the start queue first runs empty (startAll's promise). */
-  private onIdle: (() => void) | undefined;
+  private readonly queue: DownloadQueue;
 
   private constructor(
     private readonly o: DaemonServiceOptions,
@@ -88,6 +96,15 @@ export class DaemonService implements TorrentService {
       replan: () => this.requestPlan(),
     };
     for (const record of store.records.values()) this.entries.set(record.id, this.newEntry(record));
+    this.queue = new DownloadQueue(this.entries, this.ctx, o.startConcurrency ?? 16);
+    this.categoryList = Categories.in(o.stateDir);
+    this.portMapping = new DaemonPortMapping({ runtime: rt, findGateway: o.findGateway ?? findDefaultGateway, log: this.ctx.log });
+    this.host = {
+      ctx: this.ctx, stateDir: o.stateDir, categories: this.categoryList,
+      get: (id) => this.get(id),
+      requestPlan: () => this.requestPlan(),
+      dhtNow: (e) => this.dhtScheduler.now(e, rt.clock.now()),
+    };
   }
 
   /** Loads the state directory and opens the listen port; swarms start later (`startAll`). */
@@ -107,17 +124,14 @@ export class DaemonService implements TorrentService {
     });
     const s = new DaemonService(o, store, client);
     s.scheduleTick();
+    s.syncPortMapping(); // in the background: never delays start-up
     return s;
   }
 
   /** Starts the DHT and every torrent that should run, in the background; resolves when the last of them has started. */
   startAll(): Promise<void> {
     this.syncDht();
-    this.plan();
-    return new Promise((resolve) => {
-      this.onIdle = resolve;
-      this.drainStarts();
-    });
+    return this.queue.idle();
   }
 
   /** The client's session (listener, peer id, torrents' swarms). */
@@ -149,6 +163,19 @@ export class DaemonService implements TorrentService {
     return queryPage(all(this.entries.values()), query);
   }
 
+  async addUrl(url: string, input: Omit<AddTorrentInput, 'magnet' | 'torrent'>): Promise<TorrentId> {
+    if (/^magnet:/i.test(url)) return this.add({ ...input, magnet: url });
+    const limits = { maxBytes: MAX_TORRENT_FILE_BYTES, timeoutMs: DEFAULT_URL_FETCH_TIMEOUT_MS, maxRedirects: DEFAULT_URL_MAX_REDIRECTS, ...this.o.urlFetch };
+    const bytes = await fetchTorrentFile(url, limits);
+    try {
+      return await this.add({ ...input, torrent: bytes });
+    } catch (e) {
+      // What came back is not a torrent (an HTML page, say): say so as such.
+      if (e instanceof ServiceError && e.status === 400) throw new ServiceError(422, `${url} did not give a usable .torrent: ${e.message}`);
+      throw e;
+    }
+  }
+
   async add(input: AddTorrentInput): Promise<TorrentId> {
     if (this.closed) throw new ServiceError(409, 'the daemon is shutting down');
     const maxTorrents = this.o.maxTorrents ?? DEFAULT_MAX_TORRENTS;
@@ -157,12 +184,15 @@ export class DaemonService implements TorrentService {
     const id = Buffer.from((torrent?.infoHashV1 ?? torrent?.infoHashV2 ?? magnet?.infoHashV1 ?? magnet?.infoHashV2)!).toString('hex');
     if (this.entries.has(id)) throw new ServiceError(409, `torrent ${id} is already added`);
     if (input.savePath !== undefined && (typeof input.savePath !== 'string' || input.savePath === '')) throw new ServiceError(400, 'savePath must be a directory path');
-    const savePath = await prepareSavePath(input.savePath ?? this.current.downloadDir, input.savePath !== undefined ? 'savePath' : 'downloadDir');
+    const category = input.category === undefined || input.category === '' ? undefined : this.categoryList.get(checkCategoryName(input.category));
+    if (input.category && !category) throw new ServiceError(400, `no category ${JSON.stringify(input.category)}; create it with PUT /api/categories/:name`);
+    const savePath = await prepareSavePath(input.savePath ?? category?.savePath ?? this.current.downloadDir, input.savePath !== undefined || category ? 'savePath' : 'downloadDir');
     if (this.entries.has(id)) throw new ServiceError(409, `torrent ${id} is already added`); // added while we checked the path
     const record: TorrentRecord = {
       id, name: torrent?.name ?? magnet?.name ?? id, savePath,
       addedAt: this.o.wallClock(), paused: input.paused === true, magnet: input.magnet, hasMetadata: torrent !== undefined,
       size: torrent?.length ?? 0, bytesHave: 0, complete: false, downloaded: 0, uploaded: 0,
+      ...(category ? { category: category.name } : {}),
     };
     // Durable before we answer: the metainfo first, then the record that names it.
     if (bytes) await this.store.writeMeta(id, bytes);
@@ -181,7 +211,18 @@ export class DaemonService implements TorrentService {
   }
 
   details(id: TorrentId): TorrentDetails {
-    return torrentDetails(this.get(id), this.o.runtime.clock.now());
+    const e = this.get(id);
+    const d = torrentDetails(e, this.o.runtime.clock.now());
+    const r = e.record, s = this.current;
+    return {
+      ...d,
+      ratio: shareRatio(d.uploaded, d.downloaded, d.size),
+      seedingTime: Math.floor((r.seedingMs ?? 0) / 1000),
+      seedRatioLimit: r.seedRatioLimit ?? null,
+      seedTimeLimit: r.seedTimeLimit ?? null,
+      effectiveSeedRatioLimit: effectiveLimit(r.seedRatioLimit, s.seedRatioLimit),
+      effectiveSeedTimeLimit: effectiveLimit(r.seedTimeLimit, s.seedTimeLimit),
+    };
   }
 
   async pause(id: TorrentId): Promise<void> {
@@ -189,7 +230,7 @@ export class DaemonService implements TorrentService {
     if (!e.record.paused) {
       e.record.paused = true;
       e.forced = false;
-      this.startQueue = this.startQueue.filter((q) => q !== e);
+      this.queue.forget(e);
       await this.store.put(e.record);
     }
     await stopEntryBounded(this.ctx, e);
@@ -208,8 +249,9 @@ export class DaemonService implements TorrentService {
 
   async remove(id: TorrentId, options: { deleteData: boolean }): Promise<void> {
     const e = this.get(id);
+    if (e.moving) throw new ServiceError(409, 'its data is being moved; remove it when the move is done');
     this.entries.delete(e.id);
-    this.startQueue = this.startQueue.filter((q) => q !== e);
+    this.queue.forget(e);
     let t = e.torrent;
     try {
       t ??= e.metadata(); // an idle torrent may not have been parsed yet (read before its metainfo file goes)
@@ -265,13 +307,14 @@ export class DaemonService implements TorrentService {
     this.session.setMaxConnections(next.maxConnections);
     this.session.setEncryptionPolicy(next.encryption);
     this.syncDht();
+    this.syncPortMapping();
     this.plan();
     return next;
   }
 
   stats(): SessionStats {
     const s = sessionStats(this.entries.values(), this.store.totals, this.o.runtime.clock.now(), this.session.listenAddress, { node: this.client.dht, lookups: this.dhtScheduler.lookups });
-    return { ...s, altRateLimits: this.globalLimiters.alt };
+    return { ...s, altRateLimits: this.globalLimiters.alt, nat: this.portMapping.info() };
   }
 
   metrics(): MetricsSnapshot {
@@ -280,7 +323,7 @@ export class DaemonService implements TorrentService {
 
   openFile(id: TorrentId, fileIndex: number): FileRangeStream {
     const e = this.get(id);
-    return openFileStream({ ensureRunning: (entry) => this.ensureRunning(entry) }, e, fileIndex);
+    return openFileStream({ ensureRunning: (entry) => this.queue.ensureRunning(entry) }, e, fileIndex);
   }
 
   subscribe(listener: (event: ServiceEvent) => void): () => void {
@@ -297,6 +340,76 @@ export class DaemonService implements TorrentService {
     return { downloadRateLimit: e.record.downloadLimit ?? 0, uploadRateLimit: e.record.uploadLimit ?? 0 };
   }
 
+  // --- managing torrents (manage.ts), categories, bulk, create ------------------------------
+
+  addPeer(id: TorrentId, address: string): Promise<void> {
+    return manage.addPeer(this.host, id, address);
+  }
+
+  async recheck(id: TorrentId): Promise<void> {
+    manage.recheck(this.host, id);
+  }
+
+  async reannounce(id: TorrentId): Promise<void> {
+    manage.reannounce(this.host, id);
+  }
+
+  trackers(id: TorrentId): TrackerTiers {
+    return manage.trackers(this.host, id);
+  }
+
+  setTrackers(id: TorrentId, tiers: TrackerTiers): Promise<TrackerTiers> {
+    return manage.setTrackers(this.host, id, tiers);
+  }
+
+  move(id: TorrentId, savePath: string): Promise<void> {
+    return manage.move(this.host, id, savePath);
+  }
+
+  async patchTorrent(id: TorrentId, patch: TorrentPatch): Promise<TorrentDetails> {
+    await manage.patchTorrent(this.host, id, patch);
+    return this.details(id);
+  }
+
+  renameFile(id: TorrentId, index: number, path: string): Promise<void> {
+    return manage.renameFile(this.host, id, index, path);
+  }
+
+  categories(): readonly Category[] {
+    return this.categoryList.list();
+  }
+
+  setCategory(name: string, savePath: string): Promise<Category> {
+    return this.categoryList.set(name, savePath);
+  }
+
+  async deleteCategory(name: string): Promise<void> {
+    await this.categoryList.delete(name);
+    // Its torrents become uncategorised (their data stays where it is).
+    const changed = [...this.entries.values()].filter((e) => e.record.category === name);
+    for (const e of changed) {
+      e.record.category = undefined;
+      e.touch();
+    }
+    await Promise.all(changed.map((e) => this.store.put(e.record)));
+  }
+
+  bulk(action: BulkAction, ids: readonly TorrentId[], options: { deleteData: boolean }): Promise<Record<TorrentId, string>> {
+    return runBulk(this, action, ids, options.deleteData);
+  }
+
+  create(input: CreateTorrentInput): Promise<CreatedTorrent> {
+    return createFromPath(input, {
+      nowSeconds: Math.floor(this.o.wallClock() / 1000),
+      add: (torrent, savePath) => this.add({ torrent, savePath }),
+    });
+  }
+
+  /** The state store's group commits so far (tests and the bench count journal fsyncs). */
+  get journalCommits(): number {
+    return this.store.journalCommits;
+  }
+
   /** The running swarm's storage counters (pieces hashed, disk reads); undefined while it does not run. For tests and diagnostics. */
   storageStats(id: TorrentId): StorageStats | undefined {
     return this.get(id).swarm?.status().storage;
@@ -307,75 +420,12 @@ export class DaemonService implements TorrentService {
     if (this.closed) return;
     this.closed = true;
     this.tickTimer?.cancel();
-    this.planTimer?.cancel();
-    this.startQueue = [];
+    this.queue.close();
     this.dhtScheduler.close();
+    await this.portMapping.close();
     await stopAll(this.ctx, [...this.entries.values()]);
     await this.store.close();
     await this.client.close();
-  }
-
-  // --- the queue --------------------------------------------------------------------------
-
-  /** Should this entry's swarm run? Seeds always; downloads while a slot is theirs. */
-  private wantsToRun(e: TorrentEntry, slots: Set<TorrentEntry>): boolean {
-    if (e.record.paused || e.error !== undefined) return false;
-    return e.record.complete || e.forced || slots.has(e);
-  }
-
-  /** Re-plans which swarms run: starts and stops to match the queue. Cheap enough to call on every change (one pass). */
-  private plan(): void {
-    if (this.closed || this.planning) return;
-    this.planning = true;
-    try {
-      // Download slots go to running downloads first (no churn), then in addition order.
-      const slots = new Set<TorrentEntry>();
-      const max = this.current.maxActiveDownloads;
-      const candidates = [...this.entries.values()].filter((e) => !e.record.paused && e.error === undefined && !e.record.complete && !e.forced);
-      for (const e of candidates) if (e.running && slots.size < max) slots.add(e);
-      for (const e of candidates) if (!e.running && slots.size < max) slots.add(e);
-      const queued = new Set(this.startQueue);
-      for (const e of this.entries.values()) {
-        const want = this.wantsToRun(e, slots);
-        if (want && !e.running && !queued.has(e)) {
-          // Downloads jump the queue of seeds waiting for their background start.
-          if (e.record.complete) this.startQueue.push(e);
-          else this.startQueue.unshift(e);
-        } else if (!want && e.running) void stopEntry(this.ctx, e);
-      }
-      this.startQueue = this.startQueue.filter((e) => this.entries.has(e.id) && this.wantsToRun(e, slots) && !e.running);
-    } finally {
-      this.planning = false;
-    }
-    this.drainStarts();
-  }
-
-  private drainStarts(): void {
-    const max = this.o.startConcurrency ?? 16;
-    while (this.starters < max && this.startQueue.length > 0 && !this.closed) {
-      const e = this.startQueue.shift()!;
-      if (e.running) continue;
-      this.starters++;
-      void startEntry(this.ctx, e).finally(() => {
-        this.starters--;
-        this.drainStarts();
-      });
-    }
-    if (this.starters === 0 && this.startQueue.length === 0 && this.onIdle) {
-      this.onIdle();
-      this.onIdle = undefined;
-    }
-  }
-
-  private async ensureRunning(e: TorrentEntry): Promise<void> {
-    if (e.record.paused) throw new ServiceError(409, 'the torrent is paused');
-    if (e.error !== undefined) throw new ServiceError(409, `the torrent failed: ${e.error}`);
-    if (!e.running) {
-      e.forced = true;
-      this.startQueue = this.startQueue.filter((q) => q !== e);
-      await startEntry(this.ctx, e);
-    }
-    await e.starting;
   }
 
   private changed(e: TorrentEntry): void {
@@ -383,13 +433,12 @@ export class DaemonService implements TorrentService {
     this.requestPlan();
   }
 
-  /** Plans once soon, however many changes ask for it meanwhile. */
   private requestPlan(): void {
-    if (this.planTimer || this.closed) return;
-    this.planTimer = this.o.runtime.clock.setTimer(0, () => {
-      this.planTimer = undefined;
-      this.plan();
-    });
+    this.queue.requestPlan();
+  }
+
+  private plan(): void {
+    if (!this.closed) this.queue.plan();
   }
 
   // --- DHT, ticking, events --------------------------------------------------------------
@@ -424,6 +473,7 @@ export class DaemonService implements TorrentService {
     const now = this.o.runtime.clock.now();
     this.applyRateLimits();
     this.dhtScheduler.tick(now);
+    this.checkSeedLimits(now);
     if (this.listeners.size > 0) {
       for (const e of this.entries.values()) {
         if (!e.running && e.lastSent !== undefined && e.lastSent.state === e.state) continue;
@@ -439,6 +489,21 @@ export class DaemonService implements TorrentService {
       this.foldAll();
       void this.store.snapshot().catch(() => undefined);
     }
+  }
+
+  /** Counts seeding time and takes the seeding-limit action on torrents that reached one. */
+  private checkSeedLimits(now: number): void {
+    const s = this.current;
+    enforceSeedLimits(this.entries.values(), s, now, (e, why) => {
+      this.ctx.log(`torrent ${e.id} (${e.record.name}): ${why}; ${s.seedLimitAction === 'remove' ? 'removing it (data kept)' : 'pausing it'}`);
+      const act = s.seedLimitAction === 'remove' ? this.remove(e.id, { deleteData: false }) : this.pause(e.id);
+      void act.catch((err: unknown) => this.ctx.log(`torrent ${e.id}: seeding limit action failed: ${(err as Error).message}`));
+    });
+  }
+
+  private syncPortMapping(): void {
+    const listen = this.session.listenAddress;
+    this.portMapping.sync(this.current.portMapping, this.o.listen?.host ?? '0.0.0.0', listen?.port ?? 0);
   }
 
   private foldAll(): void {

@@ -18,8 +18,20 @@ export function defaultSettings(downloadDir: string): Settings {
     altUploadRateLimit: 100 * 1024,
     altEnabled: false,
     altSchedule: null,
+    listenPort: 6881,
+    portMapping: true,
+    utp: true,
+    pex: true,
+    lsd: true,
+    seedRatioLimit: null,
+    seedTimeLimit: null,
+    seedLimitAction: 'pause',
   };
 }
+
+/** Largest share ratio / seeding time a limit may be set to (qBittorrent's caps). */
+export const MAX_SEED_RATIO = 9998;
+export const MAX_SEED_TIME_S = 525_600 * 60;
 
 const COUNTS = ['downloadRateLimit', 'uploadRateLimit', 'altDownloadRateLimit', 'altUploadRateLimit', 'maxActiveDownloads', 'maxConnections', 'maxConnectionsPerTorrent'] as const;
 
@@ -31,7 +43,15 @@ export function applySettingsPatch(current: Settings, patch: Partial<Settings>):
     if ((COUNTS as readonly string[]).includes(key)) {
       if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new ServiceError(400, `${key} must be a non-negative integer`);
       if ((key === 'maxActiveDownloads' || key === 'maxConnections' || key === 'maxConnectionsPerTorrent') && value < 1) throw new ServiceError(400, `${key} must be at least 1`);
-    } else if (key === 'dht' || key === 'altEnabled') {
+    } else if (key === 'listenPort') {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 65535) throw new ServiceError(400, 'listenPort must be an integer from 0 to 65535');
+    } else if (key === 'seedRatioLimit') {
+      if (value !== null && (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_SEED_RATIO)) throw new ServiceError(400, `seedRatioLimit must be null or a number from 0 to ${MAX_SEED_RATIO}`);
+    } else if (key === 'seedTimeLimit') {
+      if (value !== null && (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > MAX_SEED_TIME_S)) throw new ServiceError(400, `seedTimeLimit must be null or whole seconds from 0 to ${MAX_SEED_TIME_S}`);
+    } else if (key === 'seedLimitAction') {
+      if (value !== 'pause' && value !== 'remove') throw new ServiceError(400, 'seedLimitAction must be pause or remove');
+    } else if (key === 'dht' || key === 'altEnabled' || key === 'portMapping' || key === 'utp' || key === 'pex' || key === 'lsd') {
       if (typeof value !== 'boolean') throw new ServiceError(400, `${key} must be true or false`);
     } else if (key === 'altSchedule') {
       const problem = altScheduleProblem(value);

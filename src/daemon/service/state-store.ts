@@ -3,7 +3,7 @@
  * session settings and lifetime statistics. Layout (docs/daemon.md):
  *
  *   torrents.json      snapshot: every torrent record and the lifetime totals (atomic writes)
- *   torrents.log       journal since the snapshot: one JSON line per change, fsynced per append
+ *   torrents.log       journal since the snapshot: one JSON line per change, fsynced per (group) commit
  *   meta/<id>.torrent  a torrent's metainfo (written before its record, kept until removal)
  *   settings.json      session settings (atomic writes)
  *   resume/            per-torrent resume data (the session's, see session.ts)
@@ -24,7 +24,8 @@ import type { Settings, TorrentId } from '../types.js';
 export interface TorrentRecord {
   readonly id: TorrentId;
   name: string;
-  readonly savePath: string;
+  /** Changed by a move. */
+  savePath: string;
   readonly addedAt: number;
   paused: boolean;
   /** The magnet URI it was added with (kept after the metadata arrived). */
@@ -43,6 +44,19 @@ export interface TorrentRecord {
   complete: boolean;
   downloaded: number;
   uploaded: number;
+  /** Category name (absent: none). */
+  category?: string;
+  /** Own seeding limits: absent/null = the global setting, -1 = none for this torrent. */
+  seedRatioLimit?: number | null;
+  seedTimeLimit?: number | null;
+  /** Milliseconds spent seeding, as of the last fold. */
+  seedingMs?: number;
+  /** Announce tiers set through the API, replacing the torrent's own. */
+  trackers?: string[][];
+  /** Files renamed through the API: real-file index → path components (below the torrent's folder). */
+  renames?: Record<string, string[]>;
+  /** The name was set through the API (metadata arriving keeps it). */
+  customName?: boolean;
 }
 
 export interface LifetimeTotals {
@@ -79,6 +93,11 @@ export class StateStore {
   private journalFd = -1;
   private journalBytes = 0;
   private chain: Promise<unknown> = Promise.resolve();
+  /** Journal lines waiting for the next group commit, and the commit they wait for. */
+  private pending: Buffer[] = [];
+  private commit: Promise<void> | undefined;
+  /** Group commits written (each one write + one fsync, however many changes it holds). */
+  journalCommits = 0;
 
   private constructor(readonly dir: string) {}
 
@@ -151,14 +170,24 @@ export class StateStore {
     this.journalFd = -1;
   }
 
+  /**
+   * Group commit: changes made while a commit is waiting join it, so a bulk pause of 1,000
+   * torrents is one write and one fsync, not 1,000. Each caller's promise resolves once its
+   * line is durable.
+   */
   private append(entry: JournalEntry): Promise<void> {
-    return this.serial(async () => {
-      const line = Buffer.from(JSON.stringify(entry) + '\n');
-      writeSync(this.journalFd, line);
+    this.pending.push(Buffer.from(JSON.stringify(entry) + '\n'));
+    this.commit ??= this.serial(async () => {
+      const lines = Buffer.concat(this.pending);
+      this.pending = [];
+      this.commit = undefined;
+      writeSync(this.journalFd, lines);
       fsyncSync(this.journalFd);
-      this.journalBytes += line.length;
+      this.journalCommits++;
+      this.journalBytes += lines.length;
       if (this.journalBytes > COMPACT_JOURNAL_BYTES) void this.snapshot().catch(() => undefined); // a failed compaction is retried by the next
     });
+    return this.commit;
   }
 
   /** Runs state writes one at a time, in call order. */

@@ -6,7 +6,7 @@ import type { DaemonCounters } from './runner.js';
 import type { LifetimeTotals } from './state-store.js';
 import type { TorrentEntry } from './torrent-entry.js';
 
-export function sessionStats(entries: Iterable<TorrentEntry>, totals: LifetimeTotals, now: number, listen: Address | undefined, dht: { node: Dht | undefined; lookups: number }): Omit<SessionStats, 'altRateLimits'> {
+export function sessionStats(entries: Iterable<TorrentEntry>, totals: LifetimeTotals, now: number, listen: Address | undefined, dht: { node: Dht | undefined; lookups: number }): Omit<SessionStats, 'altRateLimits' | 'nat'> {
   const torrents = Object.fromEntries(TORRENT_STATES.map((s) => [s, 0])) as Record<TorrentState, number>;
   let downloadRate = 0, uploadRate = 0, peers = 0;
   let { downloaded, uploaded } = totals;
@@ -37,7 +37,7 @@ export function metricsSnapshot(s: SessionStats, entries: Iterable<TorrentEntry>
     bytesDownloaded: s.downloaded, bytesUploaded: s.uploaded, peers: s.peers, torrentsByState: s.torrents,
     pieceHashFailures: counters.pieceHashFailures, dhtNodes: s.dht.nodes, dhtLookups: s.dht.lookups,
     trackerAnnounces: { success: counters.announceSuccess, failure: counters.announceFailure },
-    diskQueueBytes,
+    diskQueueBytes, nat: s.nat,
   };
 }
 

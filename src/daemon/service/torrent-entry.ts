@@ -15,6 +15,7 @@ import { Bitfield } from '../../util/bitfield.js';
 import type { ClientTorrent } from '../../session/client.js';
 import type { FileInfo, TorrentState, TorrentSummary, TrackerInfo } from '../types.js';
 import type { TorrentRecord } from './state-store.js';
+import { withRenames } from './file-rename.js';
 
 export class TorrentEntry {
   torrent: Torrent | undefined;
@@ -32,12 +33,18 @@ export class TorrentEntry {
   loadError: string | undefined;
   /** Run regardless of the download queue (a stream is reading it). */
   forced = false;
+  /** Its data is being moved (POST .../move): it does not run meanwhile. */
+  moving = false;
+  /** A recheck asked for: the next start hashes every piece (state 'checking'). */
+  rechecking = false;
+  /** Clock ms up to which seeding time was counted into the record. */
+  seedingCountedTo: number | undefined;
   /** Verified pieces as last known while no swarm runs (from the stopped swarm or the resume file). */
   private lastHave: Bitfield | undefined;
   /** The swarm's transfer totals already folded into the record. */
   folded = { downloaded: 0, uploaded: 0 };
   readonly limiters: { readonly download: RateLimiter; readonly upload: RateLimiter };
-  readonly trackers = new Map<string, { tier: number; status: TrackerInfo['status']; message?: string; peers?: number; lastAnnounce?: number; nextAnnounce?: number }>();
+  readonly trackers = new Map<string, { tier: number; status: TrackerInfo['status']; message?: string; peers?: number; seeders?: number; leechers?: number; lastAnnounce?: number; nextAnnounce?: number }>();
   /** Streams waiting for a piece. */
   private readonly pieceWaiters = new Map<number, Set<() => void>>();
   /** The summary last sent to subscribers (change detection for torrent-updated). */
@@ -65,7 +72,7 @@ export class TorrentEntry {
   metadata(): Torrent | undefined {
     if (!this.torrent && this.record.hasMetadata && this.loadError === undefined) {
       try {
-        this.torrent = parseTorrent(this.metaBytes(), { requirePieceLayers: false });
+        this.torrent = withRenames(parseTorrent(this.metaBytes(), { requirePieceLayers: false }), this.record.renames);
       } catch (e) {
         this.loadError = `cannot load the saved torrent: ${(e as Error).message}`;
         this.error = this.loadError;
@@ -85,6 +92,8 @@ export class TorrentEntry {
   }
 
   get state(): TorrentState {
+    if (this.moving) return 'moving';
+    if (this.rechecking) return 'checking';
     if (this.error !== undefined) return 'error';
     if (this.record.paused) return 'paused';
     if (this.running) {
@@ -110,6 +119,11 @@ export class TorrentEntry {
       // No resume file yet (or a bad one): nothing known to be had.
     }
     return (this.lastHave ??= new Bitfield(t.pieceCount));
+  }
+
+  /** Forget the pieces known from the last run (a recheck finds them again). */
+  forgetHave(): void {
+    this.lastHave = undefined;
   }
 
   /** Remember what the swarm had before it goes. */
@@ -170,6 +184,7 @@ export class TorrentEntry {
       uploaded: r.uploaded + (stats ? stats.uploaded - this.folded.uploaded : 0),
       savePath: r.savePath,
       addedAt: r.addedAt,
+      category: r.category ?? '',
       ...(this.error !== undefined ? { error: this.error } : {}),
     };
   }
@@ -194,7 +209,14 @@ export class TorrentEntry {
   }
 
   trackerList(): TrackerInfo[] {
-    return [...this.trackers].map(([url, s]) => ({ url, ...s }));
+    return [...this.trackers].map(([url, s]) => ({ url, ...s, ...(s.nextAnnounce !== undefined ? { nextAnnounceAt: s.nextAnnounce } : {}) }));
+  }
+
+  /** Adds the time seeded since the last call (while complete and running) to the record. */
+  countSeeding(now: number): void {
+    const seeding = this.swarm !== undefined && this.record.complete && !this.record.paused && !this.moving;
+    if (seeding && this.seedingCountedTo !== undefined) this.record.seedingMs = (this.record.seedingMs ?? 0) + Math.max(0, now - this.seedingCountedTo);
+    this.seedingCountedTo = seeding ? now : undefined;
   }
 
   /** Fold the running swarm's transfer counters into the record (and return the increase). */

@@ -1,0 +1,83 @@
+/**
+ * `POST /api/torrents {"url"}`: the daemon fetches a .torrent over http(s) itself, with the
+ * limits a client could otherwise make it hold: the size of the upload limit for a .torrent,
+ * a deadline for the whole fetch, at most a few redirects, and only http and https (a
+ * redirect to file: or another scheme is refused). Errors are 4xx naming the cause.
+ */
+import { ServiceError } from '../types.js';
+
+export interface UrlFetchLimits {
+  /** Largest .torrent fetched (bytes; 413 past it). */
+  readonly maxBytes: number;
+  /** Deadline for the whole fetch, redirects included (ms). */
+  readonly timeoutMs: number;
+  /** Redirects followed at most. */
+  readonly maxRedirects: number;
+}
+
+export const DEFAULT_URL_FETCH_TIMEOUT_MS = 30_000;
+export const DEFAULT_URL_MAX_REDIRECTS = 3;
+/** Longest URL accepted. */
+export const MAX_URL_LENGTH = 8192;
+
+/** Checks the URL's scheme; returns it parsed. */
+export function httpUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ServiceError(400, `not a URL: ${JSON.stringify(text.slice(0, 200))}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ServiceError(400, `only http, https and magnet URLs can be added, not ${url.protocol}`);
+  return url;
+}
+
+/** The body at `url`, following up to `maxRedirects` redirects; a ServiceError (4xx) for every failure. */
+export async function fetchTorrentFile(text: string, limits: UrlFetchLimits): Promise<Uint8Array> {
+  let url = httpUrl(text);
+  const signal = AbortSignal.timeout(limits.timeoutMs);
+  try {
+    for (let redirects = 0; ; redirects++) {
+      const res = await fetch(url, { redirect: 'manual', signal, headers: { accept: 'application/x-bittorrent, */*' } });
+      if (res.status >= 300 && res.status < 400 && res.headers.has('location')) {
+        await res.body?.cancel();
+        if (redirects >= limits.maxRedirects) throw new ServiceError(400, `${url.href} redirects more than ${limits.maxRedirects} times`);
+        url = httpUrl(new URL(res.headers.get('location')!, url).href);
+        continue;
+      }
+      if (!res.ok) {
+        await res.body?.cancel();
+        throw new ServiceError(400, `${url.href} answered HTTP ${res.status}`);
+      }
+      const declared = Number(res.headers.get('content-length') ?? NaN);
+      if (declared > limits.maxBytes) {
+        await res.body?.cancel();
+        throw new ServiceError(413, `${url.href} is ${declared} bytes; a .torrent may have at most ${limits.maxBytes}`);
+      }
+      return await readCapped(res, limits.maxBytes, url.href);
+    }
+  } catch (e) {
+    if (e instanceof ServiceError) throw e;
+    if (signal.aborted) throw new ServiceError(400, `fetching ${url.href} took longer than ${limits.timeoutMs} ms`);
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    throw new ServiceError(400, `cannot fetch ${url.href}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
+  }
+}
+
+async function readCapped(res: Response, max: number, href: string): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  const reader = res.body?.getReader();
+  if (!reader) return new Uint8Array();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    n += value.length;
+    if (n > max) {
+      await reader.cancel();
+      throw new ServiceError(413, `${href} is larger than ${max} bytes, the most a .torrent may have`);
+    }
+    chunks.push(value);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
+}

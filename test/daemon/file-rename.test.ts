@@ -1,0 +1,28 @@
+/** Renamed files laid out over a torrent, and the rules a new path from a client follows. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseNewPath, withRenames } from '../../src/daemon/service/file-rename.js';
+import { ServiceError } from '../../src/daemon/types.js';
+import { realFiles } from '../../src/metainfo/torrent.js';
+import { makeTorrent } from './service-helpers.js';
+
+describe('file renames', () => {
+  it('lays renamed files out by real-file index and ignores a saved rename that is not a safe path', async () => {
+    const { torrent } = await makeTorrent(mkdtempSync(join(tmpdir(), 'shoal-rename-')), 'pack', [{ path: 'a.bin', length: 100 }, { path: 'b.bin', length: 200 }]);
+    const renamed = withRenames(torrent, { 1: ['sub', 'B.bin'], 0: ['..', 'escape.bin'] });
+    assert.deepEqual(realFiles(renamed).map((f) => f.path.join('/')), ['a.bin', 'sub/B.bin']);
+    assert.deepEqual(realFiles(renamed).map((f) => [f.offset, f.length]), realFiles(torrent).map((f) => [f.offset, f.length]), 'the piece space stays');
+    assert.equal(renamed.infoHashV1, torrent.infoHashV1);
+    assert.equal(withRenames(torrent, {}), torrent);
+  });
+
+  it('takes relative, portable paths only', () => {
+    assert.deepEqual(parseNewPath('Season 1/E01.mkv'), ['Season 1', 'E01.mkv']);
+    for (const bad of ['', '/etc/passwd', '../x', 'a/./b', 'a//b', 'a\\b', 'CON', 'name.', 'x\u0000y', 'a/'.repeat(65) + 'b']) {
+      assert.throws(() => parseNewPath(bad), (e: unknown) => e instanceof ServiceError && e.status === 400, JSON.stringify(bad));
+    }
+  });
+});
