@@ -31,6 +31,8 @@ interface DaemonFlags {
   dhtBootstrap: string[];
   /** commander's --no-dht sets dht to false. */
   dht: boolean;
+  /** commander's --no-lsd sets lsd to false. */
+  lsd: boolean;
   maxTorrents?: number;
   logLevel?: string;
   printUnit?: boolean;
@@ -47,6 +49,7 @@ export function registerDaemon(program: Command): void {
     .option('--listen <host:port>', 'accept peers on this address (default 0.0.0.0:6881, or any free port if that one is taken)')
     .option('--dht-bootstrap <host:port>', 'DHT node to join through; repeatable (default: the public routers)', collect, [])
     .option('--no-dht', 'do not run a DHT node')
+    .option('--no-lsd', 'do not look for peers on the local network (BEP 14 multicast)')
     .option('--max-torrents <n>', `torrents the daemon holds at most; adding more is refused (default ${DEFAULT_MAX_TORRENTS})`, positiveInt)
     .option('--log-level <level>', `${LOG_LEVELS.join(' | ')} (default info)`)
     .option('--print-unit', 'print a systemd user unit running the daemon with these flags, and exit')
@@ -83,6 +86,7 @@ export function registerDaemon(program: Command): void {
         settingsStore: { read: () => ({ ...legacy, ...config.settings }), write: (changed: Partial<Settings>) => configFile.write(changed) },
         settingsOverrides: flags.downloadDir === undefined ? {} : { downloadDir: resolve(flags.downloadDir) },
         dhtBootstrap: flags.dht === false ? (false as const) : flags.dhtBootstrap,
+        lsd: flags.lsd !== false,
         maxTorrents: flags.maxTorrents ?? fileOpts.maxTorrents ?? DEFAULT_MAX_TORRENTS,
         log: (m: string) => log.warn(m),
       };

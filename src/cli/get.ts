@@ -9,17 +9,20 @@ import { createNodeRuntime } from '../runtime/node/index.js';
 import { withUtp } from '../transport/dual-streams.js';
 import { formatAddress } from '../runtime/types.js';
 import { createClient } from '../session/client.js';
+import type { Session } from '../session/session.js';
 import type { Logger } from '../session/logger.js';
 import { wrapInfo } from '../swarm/metadata-exchange.js';
 import { cliPortMapping } from './port-mapping.js';
+import { holepunchLine, startNatWatch } from './nat-watch.js';
 import type { Swarm, SwarmEvent } from '../swarm/swarm.js';
-import { addEncryptionOption, collect, defaultStateDir, parseEncryption, parseHostPort } from './net-args.js';
+import { addEncryptionOption, addUnchokeSlotsOption, collect, defaultStateDir, parseEncryption, parseHostPort, parseUnchokeSlots } from './net-args.js';
 import type { EncryptionOptions } from '../transport/mse/index.js';
 import { formatBytes } from './output.js';
 import { StatusLine, progressLine } from './progress.js';
 import { newPeerSourceState, noPeersHint, noteTrackerEvent, peerHintDelayMs } from './peer-hint.js';
 import { ensureWritableDir } from './save-path.js';
 import { SeedDataError, checkSeedData, describeMissing } from './seed-data.js';
+import { LsdService } from '../discovery/lsd-service.js';
 
 interface GetFlags {
   output: string;
@@ -34,7 +37,10 @@ interface GetFlags {
   utp?: boolean;
   /** commander's --no-port-mapping sets portMapping to false. */
   portMapping: boolean;
+  /** commander's --no-lsd sets lsd to false. */
+  lsd: boolean;
   encryption?: string;
+  unchokeSlots?: string;
 }
 
 export function registerGet(program: Command): void {
@@ -51,10 +57,12 @@ export function registerGet(program: Command): void {
     .option('--no-dht', 'do not use the DHT to find peers')
     .option('--utp', 'also use uTP (BEP 29): dial uTP first, then TCP; accept both on the listen port')
     .option('--no-port-mapping', 'do not ask the router for a port mapping (PCP, NAT-PMP, UPnP)')
+    .option('--no-lsd', 'do not look for peers on the local network (BEP 14 multicast)')
     .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)');
-  addEncryptionOption(cmd)
+  addUnchokeSlotsOption(addEncryptionOption(cmd))
     .action(async (arg: string, flags: GetFlags) => {
       const encryption = parseEncryption(flags.encryption);
+      const unchokeSlots = parseUnchokeSlots(flags.unchokeSlots);
       const source = readSource(arg);
       await runSwarm({
         source,
@@ -69,7 +77,9 @@ export function registerGet(program: Command): void {
         noDht: flags.dht === false,
         utp: flags.utp === true,
         noPortMapping: flags.portMapping === false,
+        noLsd: flags.lsd === false,
         encryption,
+        unchokeSlots,
       });
     });
 }
@@ -108,8 +118,12 @@ export interface RunSwarmOptions {
   utp?: boolean;
   /** Turn port mapping (docs/nat.md) off. */
   noPortMapping?: boolean;
+  /** Turn local peer discovery (BEP 14) off; it is never used for private torrents. */
+  noLsd?: boolean;
   /** `--encryption` (default: the session's, `prefer`). */
   encryption?: EncryptionOptions;
+  /** `--unchoke-slots` (default: the session's, 8). */
+  unchokeSlots?: number | 'auto';
   /** `seed`: the data must already be there (checked up front), and the exit wording is seed's. Default `get`. */
   mode?: 'get' | 'seed';
 }
@@ -134,23 +148,37 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   const utp = o.utp ? withUtp(node) : undefined;
   const runtime = utp?.runtime ?? node;
   const status = new StatusLine();
+  const verbose = process.argv.includes('--verbose');
+  const logLine = (l: string): void => {
+    status.done();
+    process.stderr.write(`${l}\n`);
+  };
+  // External address and NAT type (docs/nat.md): the vote's changes, the DHT's read-only switch.
+  const ref: { client?: { session: Session } } = {};
+  const nat = startNatWatch({ runtime, session: () => ref.client?.session, log: logLine, verbose });
   const client = await createClient(runtime, {
+    onNatEvent: (e) => nat.onNatEvent(e),
     stateDir: o.stateDir,
     listen: o.listen,
     encryption: o.encryption,
+    unchokeSlots: o.unchokeSlots,
     dht: o.noDht ? undefined : { bootstrap: o.dhtBootstrap ?? [], rounds: 'per-torrent' },
-    portMapping: o.noPortMapping ? undefined : cliPortMapping(runtime, { udp: o.utp === true }),
+    portMapping: o.noPortMapping ? undefined : cliPortMapping(runtime, { udp: o.utp === true, onMapped: (a, port, gw) => nat.onMapped(a, port, gw) }),
     logger: cliLogger(status),
   });
+  ref.client = client;
+  void client.whenDht().then((d) => d && nat.attachDht(d, client.whenBootstrapped()));
   let swarm: Swarm | undefined;
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((r) => (finish = r));
   let failure: Error | undefined;
+  let lsd: LsdService | undefined;
   let hintTimer: NodeJS.Timeout | undefined;
   let released = false;
   const release = async (): Promise<void> => {
     if (released) return;
     released = true;
+    nat.stop();
     await client.close();
     utp?.close();
     node.close();
@@ -168,7 +196,15 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
       failure = e.error;
       finish(1);
     }
+    if (e.type === 'holepunch') {
+      const line = holepunchLine(e.event, verbose);
+      if (line) logLine(line);
+    }
     if (e.type === 'peer-banned') client.logger.info(`banned ${e.address}: ${e.reason}`);
+    if (e.type === 'webseed-dropped') client.logger.info(`web seed ${e.url} dropped: ${e.reason}`);
+    if (verbose && e.type === 'webseed-backoff') client.logger.info(`web seed ${e.url}: ${e.reason}; retrying in ${Math.round(e.retryInMs / 1000)} s`);
+    // BEP 27: a magnet turned out private: no more local announces for it.
+    if (e.type === 'metadata' && e.torrent.private && e.torrent.infoHashV1) lsd?.core.remove(Buffer.from(e.torrent.infoHashV1).toString('hex'));
     if (e.type === 'metadata') {
       const dir = join(o.stateDir, 'torrents');
       mkdirSync(dir, { recursive: true });
@@ -193,7 +229,10 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     // nothing waits for the DHT's bootstrap names or the router.
     const handle = await client.addTorrent({
       torrent: o.source.torrent, magnet: o.source.magnet, downloadDir: o.downloadDir, saveName: o.saveName, onEvent,
-      extraTrackers: o.trackers, onTrackerEvent: (e) => noteTrackerEvent(sources, e),
+      extraTrackers: o.trackers, onTrackerEvent: (e) => {
+        noteTrackerEvent(sources, e);
+        nat.onTrackerEvent(e);
+      },
     });
     swarm = handle.swarm;
     if (presence) {
@@ -208,6 +247,19 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     }
     if (o.announceListen && client.session.listenAddress) process.stdout.write(`listening on ${formatAddress(client.session.listenAddress)}\n`);
     for (const p of o.peers) swarm.addPeer(p, 'manual');
+    if (verbose) for (const w of swarm.webSeedList()) client.logger.info(`web seed ${w.url}${w.dropped ? ` (not used: ${w.dropped})` : ''}`);
+    // BEP 14: peers on the local network; never for a private torrent (BEP 27). Not awaited.
+    const lsdSwarm = swarm;
+    const lsdStarting = o.noLsd || o.source.torrent?.private ? undefined : LsdService.start({
+      runtime, listenPort: client.session.listenAddress?.port ?? o.listen.port, interfaceHost: o.listen.host,
+      onPeer: (_hash, address) => lsdSwarm.addPeer(address, 'lsd'),
+    }).then((l) => {
+      lsd = l;
+      const hash = lsdSwarm.handshakeHashes[0];
+      if (hash) l.core.add(Buffer.from(hash).toString('hex'), false);
+      if (verbose) client.logger.info(l.groups > 0 ? `local peer discovery on ${l.groups} multicast group(s)` : 'local peer discovery unavailable (no multicast)');
+      return l;
+    }, () => undefined);
     const s = swarm;
     const ticker = setInterval(() => status.update(progressLine(s.stats())), 500);
     const hintMs = seeding ? undefined : peerHintDelayMs();
@@ -222,6 +274,8 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     const code = await finished;
     clearInterval(ticker);
     clearTimeout(hintTimer);
+    if (lsd) lsd.close();
+    else void lsdStarting?.then((l) => l?.close());
     // trackers: 'stopped', within a few seconds; router: mappings deleted (5 s at most); resume data.
     await release();
     const stats = swarm.stats();
@@ -239,6 +293,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   } catch (e) {
     // Failed part way: release what was opened so the process can exit.
     clearTimeout(hintTimer);
+    lsd?.close();
     await release().catch(() => undefined);
     throw e;
   } finally {

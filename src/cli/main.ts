@@ -19,7 +19,7 @@ const COMMANDS: readonly (readonly [name: string, load: () => Promise<Register[]
   ['get', async () => [(await import('./get.js')).registerGet]],
   ['seed', async () => [(await import('./seed.js')).registerSeed]],
   ['dht', async () => [(await import('./dht.js')).registerDht]],
-  ['sim', async () => [(await import('./sim.js')).registerSim, (await import('./sim-compare.js')).registerSimCompare, (await import('./sim-search.js')).registerSimSearch, (await import('./sim-sybil.js')).registerSimSybil]],
+  ['sim', async () => [(await import('./sim.js')).registerSim, (await import('./sim-compare.js')).registerSimCompare, (await import('./sim-search.js')).registerSimSearch, (await import('./sim-sybil.js')).registerSimSybil, (await import('./sim-churn.js')).registerSimChurn]],
   ['tracker', async () => [(await import('./tracker.js')).registerTracker]],
   ['daemon', async () => [(await import('./daemon.js')).registerDaemon]],
 ];

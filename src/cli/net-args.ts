@@ -30,3 +30,20 @@ export function parseEncryption(text: string | undefined): EncryptionOptions {
   if (!policy) throw new UsageError(`--encryption must be prefer, require or plaintext, got '${text}'`);
   return { policy, secretBytes: (n) => randomBytes(n) };
 }
+
+/** Most regular unchoke slots `--unchoke-slots` takes (more than peers per torrent is pointless). */
+export const MAX_UNCHOKE_SLOTS = 500;
+
+/** The `--unchoke-slots` option of `get` and `seed`. */
+export function addUnchokeSlotsOption(cmd: Command): Command {
+  return cmd.option('--unchoke-slots <n|auto>', 'peers we upload to at once: a number (default 8, as libtorrent) or auto (sized from upload rates)');
+}
+
+/** `--unchoke-slots`' value: a whole number of slots, 'auto', or undefined (the session's default, 8). */
+export function parseUnchokeSlots(text: string | undefined): number | 'auto' | undefined {
+  if (text === undefined) return undefined;
+  if (text === 'auto') return 'auto';
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1 && n <= MAX_UNCHOKE_SLOTS)) throw new UsageError(`--unchoke-slots must be a number from 1 to ${MAX_UNCHOKE_SLOTS} or auto, got '${text}'`);
+  return n;
+}

@@ -22,6 +22,8 @@ export async function startCliPortMapping(runtime: Runtime, o: {
   /** Map the UDP port too (the DHT listens there). */
   readonly udp: boolean;
   readonly log: (line: string) => void;
+  /** A port was mapped: the gateway's external address (a vote, docs/nat.md). */
+  readonly onMapped?: (externalAddress: string, externalPort: number, gateway: string) => void;
 }): Promise<NatManager | undefined> {
   const gw = findDefaultGateway();
   if (!mappable(o.listenHost, gw) || o.port === 0) return undefined;
@@ -31,6 +33,7 @@ export async function startCliPortMapping(runtime: Runtime, o: {
     gateway: gw,
     onEvent: (e) => {
       if (e.type === 'mapping' && e.mapping.status === 'mapped' && e.mapping.externalAddress) {
+        if (e.mapping.externalPort !== undefined) o.onMapped?.(e.mapping.externalAddress, e.mapping.externalPort, gw.gateway);
         o.log(`port mapping: ${e.mapping.protocol} ${e.mapping.internalPort} is reachable at ${e.mapping.externalAddress}:${e.mapping.externalPort} (${e.mapping.via})`);
       }
     },
@@ -38,6 +41,6 @@ export async function startCliPortMapping(runtime: Runtime, o: {
 }
 
 /** The client's port-mapping hook for the CLI; `udp` forces the UDP mapping (uTP listens there). */
-export function cliPortMapping(runtime: Runtime, o: { readonly udp?: boolean } = {}): PortMappingHook {
-  return (p) => startCliPortMapping(runtime, { ...p, udp: p.udp || o.udp === true });
+export function cliPortMapping(runtime: Runtime, o: { readonly udp?: boolean; readonly onMapped?: (externalAddress: string, externalPort: number, gateway: string) => void } = {}): PortMappingHook {
+  return (p) => startCliPortMapping(runtime, { ...p, udp: p.udp || o.udp === true, onMapped: o.onMapped });
 }

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { ShoalError } from '../errors.js';
 import { withSaveName } from '../session/session.js';
 import { readSource, runSwarm } from './get.js';
-import { addEncryptionOption, collect, defaultStateDir, parseEncryption, parseHostPort } from './net-args.js';
+import { addEncryptionOption, addUnchokeSlotsOption, collect, defaultStateDir, parseEncryption, parseHostPort, parseUnchokeSlots } from './net-args.js';
 
 interface SeedFlags {
   listen?: string;
@@ -17,7 +17,10 @@ interface SeedFlags {
   utp?: boolean;
   /** commander's --no-port-mapping sets portMapping to false. */
   portMapping: boolean;
+  /** commander's --no-lsd sets lsd to false. */
+  lsd: boolean;
   encryption?: string;
+  unchokeSlots?: string;
 }
 
 export function registerSeed(program: Command): void {
@@ -33,10 +36,12 @@ export function registerSeed(program: Command): void {
     .option('--no-dht', 'do not use the DHT to find peers')
     .option('--utp', 'also use uTP (BEP 29): dial uTP first, then TCP; accept both on the listen port')
     .option('--no-port-mapping', 'do not ask the router for a port mapping (PCP, NAT-PMP, UPnP)')
+    .option('--no-lsd', 'do not announce on the local network (BEP 14 multicast)')
     .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)');
-  addEncryptionOption(cmd)
+  addUnchokeSlotsOption(addEncryptionOption(cmd))
     .action(async (torrentPath: string, path: string, flags: SeedFlags) => {
       const encryption = parseEncryption(flags.encryption);
+      const unchokeSlots = parseUnchokeSlots(flags.unchokeSlots);
       const source = readSource(torrentPath);
       if (!source.torrent) throw new ShoalError('seed needs a .torrent file, not a magnet link');
       await runSwarm({
@@ -54,7 +59,9 @@ export function registerSeed(program: Command): void {
         noDht: flags.dht === false,
         utp: flags.utp === true,
         noPortMapping: flags.portMapping === false,
+        noLsd: flags.lsd === false,
         encryption,
+        unchokeSlots,
         mode: 'seed',
       });
     });

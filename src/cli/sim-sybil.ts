@@ -1,7 +1,8 @@
 /**
  * `shoal sim sybil`: a Sybil attacker (S identities on A addresses) against one key of a
  * simulated DHT of real nodes: the share of lookups eclipsed with no defence, with BEP 42
- * enforced and with S/Kademlia disjoint lookups, as a table, `--json` or an HTML report.
+ * enforced, with S/Kademlia disjoint lookups and with S/Kademlia crypto-puzzle node ids, as a
+ * table, `--json` or an HTML report.
  */
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
@@ -20,6 +21,8 @@ interface SybilFlags {
   paths: string;
   maxPaths: string;
   rtt: string;
+  puzzleBits: string;
+  puzzleGrind: string;
   seed: string;
   swarmHonest: string;
   swarmSybils: string;
@@ -30,7 +33,7 @@ interface SybilFlags {
 export function registerSimSybil(program: Command): void {
   simCommand(program)
     .command('sybil')
-    .description('a Sybil attacker (S ids on A addresses, ids next to one key) against a simulated DHT: share of lookups eclipsed with no defence, BEP 42 and disjoint lookups')
+    .description('a Sybil attacker (S ids on A addresses, ids next to one key) against a simulated DHT: share of lookups eclipsed with no defence, BEP 42, disjoint lookups and crypto-puzzle ids')
     .option('--nodes <n>', 'honest DHT nodes', '400')
     .option('--addresses <list>', 'attacker addresses (A); a comma list sweeps them', '4')
     .option('--identities <list>', 'attacker node ids in all (S, at least A); a comma list sweeps them', '64')
@@ -40,6 +43,8 @@ export function registerSimSybil(program: Command): void {
     .option('--rtt <ms>', 'median round-trip time of the lognormal latency model', '100')
     .option('--swarm-honest <n>', 'swarm half: honest leechers (0 skips it)', '20')
     .option('--swarm-sybils <n>', 'swarm half: Sybil peers that announce every piece and send none', '20')
+    .option('--puzzle-bits <c>', 'crypto-puzzle difficulty: leading zero bits of SHA-1(SHA-1(key))', '8')
+    .option('--puzzle-grind <list>', 'puzzles the attacker solves per identity it keeps (closest to the key), one run each', '1,16')
     .option('--seed <n>', 'random seed (same seed, same run)', '1')
     .option('--out <file>', 'write an HTML report here')
     .option('--json', 'print one JSON object (headline: eclipsed.none / bep42 / disjoint / puzzle, for the first A and S; `sweep` with every pair)')
@@ -59,6 +64,8 @@ export function registerSimSybil(program: Command): void {
         disjointPaths: num('paths', flags.paths, 1, maxPaths),
         maxPaths,
         medianRttMs: num('rtt', flags.rtt, 1, 10_000),
+        puzzleBits: num('puzzle-bits', flags.puzzleBits, 0, 24),
+        puzzleGrind: list('puzzle-grind', flags.puzzleGrind, 1, 4096),
         seed: num('seed', flags.seed, 0, Number.MAX_SAFE_INTEGER),
         wallClock: () => performance.now(),
       };
@@ -97,8 +104,8 @@ const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFix
 
 function rows(r: SybilReport): string[][] {
   const out = [['network', 'paths', 'eclipsed', 'predicted', 'captured', 'hops']];
-  for (const net of ['none', 'bep42'] as const) {
-    for (const x of r.byPaths[net]) out.push([net === 'none' ? 'no BEP 42' : 'BEP 42', String(x.paths), pct(x.eclipsed), pct(x.predicted), pct(x.captured), x.meanHops.toFixed(2)]);
+  for (const net of ['none', 'bep42', 'puzzle'] as const) {
+    for (const x of r.byPaths[net]) out.push([net === 'none' ? 'no BEP 42' : net === 'bep42' ? 'BEP 42' : 'puzzle ids', String(x.paths), pct(x.eclipsed), pct(x.predicted), pct(x.captured), x.meanHops.toFixed(2)]);
   }
   return out;
 }
@@ -109,13 +116,14 @@ export function formatSybil(r: SybilCliReport): string {
   const lines = table.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
   return [
     `shoal sim sybil: ${r.nodes} honest nodes, attacker ${r.identities} ids on ${r.addresses} addresses (f = ${pct(r.attackerShare)}), ${r.lookups} lookups each`,
-    `eclipsed     none ${pct(r.eclipsed.none)}, bep42 ${pct(r.eclipsed.bep42)}, disjoint (BEP 42, d = ${r.disjointPaths}) ${pct(r.eclipsed.disjoint)}, puzzle not simulated`,
+    `eclipsed     none ${pct(r.eclipsed.none)}, bep42 ${pct(r.eclipsed.bep42)}, disjoint (BEP 42, d = ${r.disjointPaths}) ${pct(r.eclipsed.disjoint)}, puzzle ${pct(r.eclipsed.puzzle)}`,
+    ...r.puzzle.rows.map((x) => `puzzle       ${r.puzzle.bits} bits, attacker grinding ${x.grind}x: ${x.triesPerIdentity} key tries per identity, best prefix ${x.attackerPrefix} bits, eclipsed ${pct(x.eclipsed)}, captured ${pct(x.captured)}`),
     `baseline     ${pct(r.baseline.none)} / ${pct(r.baseline.bep42)} of lookups failed before the attack (without / with BEP 42)`,
     `id prefix    bits shared with the key: honest ${r.prefixBits.none.honest}, attacker ${r.prefixBits.none.attacker} (no BEP 42); honest ${r.prefixBits.bep42.honest}, attacker ${r.prefixBits.bep42.attacker} (BEP 42)`,
     ...lines,
     `predicted: (1 - (1 - f)^h)^d with h the mean hops at d = 1; captured: no honest node among the k closest found`,
     ...(r.swarmSybil ? [formatSwarmSybil(r.swarmSybil)] : []),
-    ...(r.sweep.length > 1 ? ['sweep (eclipsed share):', ...r.sweep.map((x) => `  A ${x.addresses}, S ${x.identities} (f = ${pct(x.attackerShare)}): none ${pct(x.eclipsed.none)}, bep42 ${pct(x.eclipsed.bep42)}, disjoint ${pct(x.eclipsed.disjoint)}`)] : []),
+    ...(r.sweep.length > 1 ? ['sweep (eclipsed share):', ...r.sweep.map((x) => `  A ${x.addresses}, S ${x.identities} (f = ${pct(x.attackerShare)}): none ${pct(x.eclipsed.none)}, bep42 ${pct(x.eclipsed.bep42)}, disjoint ${pct(x.eclipsed.disjoint)}, puzzle ${pct(x.eclipsed.puzzle)}`)] : []),
     `wall ${(r.wallMs / 1000).toFixed(1)} s, ${(r.virtualMs / 1000).toFixed(0)} s of virtual time`,
   ].join('\n') + '\n';
 }
@@ -129,12 +137,13 @@ export function renderSybilHtml(r: SybilCliReport): string {
 <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}</style></head><body>
 <h1>Sybil attack on one key</h1>
 <p>${r.nodes} honest nodes; attacker: ${r.identities} ids on ${r.addresses} addresses (f = ${pct(r.attackerShare)}); ${r.lookups} lookups each; seed ${r.seed}.</p>
-<p>Eclipsed: none ${pct(r.eclipsed.none)}, BEP 42 ${pct(r.eclipsed.bep42)}, disjoint (BEP 42, d = ${r.disjointPaths}) ${pct(r.eclipsed.disjoint)}, puzzle not simulated.</p>
+<p>Eclipsed: none ${pct(r.eclipsed.none)}, BEP 42 ${pct(r.eclipsed.bep42)}, disjoint (BEP 42, d = ${r.disjointPaths}) ${pct(r.eclipsed.disjoint)}, puzzle ids (${r.puzzle.bits} bits) ${pct(r.eclipsed.puzzle)}.</p>
+<h2>Crypto-puzzle ids: cost per identity against eclipsed share</h2><table><tr><th>grind</th><th>key tries per identity</th><th>best attacker prefix (bits)</th><th>eclipsed</th><th>captured</th></tr>${r.puzzle.rows.map((x) => `<tr><td>${x.grind}</td><td>${x.triesPerIdentity}</td><td>${x.attackerPrefix}</td><td>${pct(x.eclipsed)}</td><td>${pct(x.captured)}</td></tr>`).join('')}</table>
 <table>${head}
 ${body}</table>
 <p>predicted: (1 - (1 - f)^h)^d with h the mean hops at d = 1.</p>
 ${r.swarmSybil ? `<h2>Sybils in a swarm</h2><p>${formatSwarmSybil(r.swarmSybil).replace(/^swarm\s+/, '')}</p>` : ''}
-${r.sweep.length > 1 ? `<h2>Sweep</h2><table><tr><th>A</th><th>S</th><th>f</th><th>none</th><th>bep42</th><th>disjoint</th></tr>${r.sweep.map((x) => `<tr><td>${x.addresses}</td><td>${x.identities}</td><td>${pct(x.attackerShare)}</td><td>${pct(x.eclipsed.none)}</td><td>${pct(x.eclipsed.bep42)}</td><td>${pct(x.eclipsed.disjoint)}</td></tr>`).join('')}</table>` : ''}
+${r.sweep.length > 1 ? `<h2>Sweep</h2><table><tr><th>A</th><th>S</th><th>f</th><th>none</th><th>bep42</th><th>disjoint</th><th>puzzle</th></tr>${r.sweep.map((x) => `<tr><td>${x.addresses}</td><td>${x.identities}</td><td>${pct(x.attackerShare)}</td><td>${pct(x.eclipsed.none)}</td><td>${pct(x.eclipsed.bep42)}</td><td>${pct(x.eclipsed.disjoint)}</td><td>${pct(x.eclipsed.puzzle)}</td></tr>`).join('')}</table>` : ''}
 </body></html>
 `;
 }

@@ -55,7 +55,10 @@ export interface FileInfo {
 }
 
 export interface PeerInfo {
+  /** `host:port`, or a web seed's URL. */
   readonly address: string;
+  /** 'webseed' for a BEP 19 HTTP(S) source (its URL is `address`); absent for a peer. */
+  readonly kind?: 'webseed';
   /** From the extension handshake's `v`, else from the peer id; '' when unknown. */
   readonly client: string;
   readonly downloadRate: number;

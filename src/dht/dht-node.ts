@@ -16,7 +16,7 @@ import { ExternalIpVoter, isCompliantNodeId, isExemptIp, compliantNodeId } from 
 import { answerQuery, type ServerContext } from './handlers.js';
 import { ItemStore } from './items.js';
 import { idFromBytes, idToBytes, randomId, randomIdInBucket, type NodeId } from './node-id.js';
-import { DEFAULT_CLIENT, DHT_DEFAULTS, type DhtEvent, type DhtNodeOptions } from './options.js';
+import { DEFAULT_CLIENT, DHT_DEFAULTS, type Bep42Mode, type DhtEvent, type DhtNodeOptions } from './options.js';
 import { PeerStore } from './peer-store.js';
 import { RateLimiter } from './rate-limiter.js';
 import { RoutingTable, type RoutingNode } from './routing-table.js';
@@ -69,7 +69,8 @@ export class DhtNode implements ServerContext, LookupHost {
   readonly k: number;
   readonly alpha: number;
   readonly dataAlpha: number;
-  readonly readOnly: boolean;
+  /** BEP 43: queries carry `ro: 1` and nothing is answered (see `setReadOnly`). */
+  readOnly: boolean;
   readonly stats = new DhtStats();
   readonly peers: PeerStore;
   readonly items: ItemStore;
@@ -84,7 +85,7 @@ export class DhtNode implements ServerContext, LookupHost {
   table: RoutingTable;
   private id: NodeId;
   private readonly rpc: Transactions;
-  private readonly envelope: EnvelopeOptions;
+  private envelope: EnvelopeOptions;
   private readonly krpcLimits: KrpcLimits;
   private readonly limiter: RateLimiter | null;
   private readonly voter: ExternalIpVoter;
@@ -98,6 +99,8 @@ export class DhtNode implements ServerContext, LookupHost {
   private closed = false;
   /** True while a bootstrap runs. */
   bootstrapping = false;
+  /** When a well-formed message last arrived (any sender): timeouts count against nodes only if something did since. */
+  private lastHeardAt = Number.NEGATIVE_INFINITY;
 
   /**
    * `pair`: BEP 32 dual stack. The new node (on the other address family's socket) shares
@@ -123,8 +126,13 @@ export class DhtNode implements ServerContext, LookupHost {
     this.voter = new ExternalIpVoter({ minVotes: options.bep42?.minVotes });
     this.table = this.newTable(this.id, now);
     this.rpc = new Transactions(this.clock, this.random, options.rpc);
-    this.rpc.onNodeTimeout = (id, address) => {
+    this.rpc.onNodeTimeout = (id, address, sentAt) => {
       this.stats.timeouts++;
+      // Nothing at all arrived since we asked: our own network is likely down (a laptop
+      // offline, a NAT mapping lost), so the timeout says nothing about the node. Counting it
+      // would empty the table while we are cut off (bucket refreshes keep timing out) and
+      // leave nothing to rejoin from (`shoal sim churn`: lookups with no seed at all).
+      if (this.lastHeardAt < sentAt) return;
       this.table.failed(id, address);
     };
     this.envelope = { readOnly: this.readOnly, client: options.client ?? DEFAULT_CLIENT };
@@ -204,6 +212,7 @@ export class DhtNode implements ServerContext, LookupHost {
       this.stats.malformed++;
       return;
     }
+    this.lastHeardAt = this.clock.now();
     if (msg.kind === 'query') {
       this.onQuery(msg, from);
       return;
@@ -221,7 +230,10 @@ export class DhtNode implements ServerContext, LookupHost {
   }
 
   private onResponse(msg: KrpcResponse, from: Address, rtt: number): void {
-    if (msg.ip !== undefined) this.voteExternal(from.host, msg.ip.host);
+    if (msg.ip !== undefined) {
+      this.voteExternal(from.host, msg.ip.host);
+      this.options.onIpReport?.(from, msg.ip); // the session's vote (src/nat/external-address.ts) wants the port too
+    }
     this.table.responded(msg.id, from, this.clock.now(), rtt);
   }
 
@@ -328,6 +340,7 @@ export class DhtNode implements ServerContext, LookupHost {
   }
 
   private acceptId(id: NodeId, at: Address | Contact): boolean {
+    if (this.options.acceptNodeId !== undefined && !this.options.acceptNodeId(idToBytes(id))) return false;
     return this.enforce !== 'require' || isCompliantNodeId(id, 'host' in at ? at.host : at.address.host);
   }
 
@@ -337,7 +350,7 @@ export class DhtNode implements ServerContext, LookupHost {
       k: opts.k ?? DHT_DEFAULTS.k,
       extendedBuckets: opts.extendedBuckets ?? DHT_DEFAULTS.extendedBuckets,
       unverifiedFill: opts.unverifiedFill,
-      accept: this.enforce === 'require' ? (i, a) => isCompliantNodeId(i, a.host) : undefined,
+      accept: tableAdmission(this.enforce, opts.acceptNodeId),
       prefer: this.enforce === 'prefer' ? (i, a) => isCompliantNodeId(i, a.host) : undefined,
     });
   }
@@ -350,6 +363,25 @@ export class DhtNode implements ServerContext, LookupHost {
     this.emit({ type: 'external-address', host: decided });
     if (!this.adoptCompliantId || isExemptIp(decided) || isCompliantNodeId(this.id, decided)) return;
     this.changeId(compliantNodeId(decided, this.random));
+  }
+
+  /**
+   * BEP 43: turns read-only on (queries carry `ro: 1`, nothing is answered) or off. The
+   * session does this when it finds the node unreachable (src/nat/dht-reachability.ts).
+   */
+  setReadOnly(on: boolean): void {
+    this.readOnly = on;
+    this.envelope = { ...this.envelope, readOnly: on };
+  }
+
+  /**
+   * BEP 42: the session's vote (all sources, not only DHT replies) decided our external IP:
+   * take a compliant id for it as our own vote would.
+   */
+  adoptExternalHost(host: string): void {
+    if (this.voter.external === host) return;
+    if (!this.adoptCompliantId || isExemptIp(host) || isCompliantNodeId(this.id, host)) return;
+    this.changeId(compliantNodeId(host, this.random));
   }
 
   /** Switches to a new id; the routing table is rebuilt around it from the nodes we know. */
@@ -428,6 +460,13 @@ export class DhtNode implements ServerContext, LookupHost {
     const every = this.options.maintenanceIntervalMs ?? DHT_DEFAULTS.maintenanceIntervalMs;
     this.timer = this.clock.setTimer(every, () => this.tick());
   }
+}
+
+/** The routing table's admission check: BEP 42 in `require` mode and the caller's own id check, either or both. */
+function tableAdmission(enforce: Bep42Mode, acceptNodeId: ((id: Uint8Array) => boolean) | undefined): ((id: NodeId, a: Address) => boolean) | undefined {
+  const bep42 = enforce === 'require';
+  if (!bep42 && acceptNodeId === undefined) return undefined;
+  return (id, a) => (acceptNodeId === undefined || acceptNodeId(idToBytes(id))) && (!bep42 || isCompliantNodeId(id, a.host));
 }
 
 export { KRPC_ERROR };

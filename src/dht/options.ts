@@ -38,6 +38,13 @@ export interface DhtNodeOptions {
   bootstrap?: readonly Address[];
   /** BEP 43: answer no queries and flag ours `ro`. Default false. */
   readOnly?: boolean;
+  /** Called with each reply's BEP 42 `ip` field (where `from` saw us, port included); the session's external-address vote. */
+  onIpReport?: (from: Address, seen: Address) => void;
+  /**
+   * An extra admission check on node ids (e.g. S/Kademlia crypto-puzzle ids, ./puzzle.ts):
+   * ids it rejects never enter the routing table and are skipped in lookups. Default: none.
+   */
+  acceptNodeId?: (id: Uint8Array) => boolean;
   bep42?: {
     /** Default 'off'. */
     enforce?: Bep42Mode;

@@ -60,7 +60,7 @@ export class Transactions {
   private readonly clock: Clock;
   private readonly pending = new Map<number, Transaction>();
   /** Hears a timed-out query to a known node id (before its handler does). */
-  onNodeTimeout: ((nodeId: string, address: Address) => void) | null = null;
+  onNodeTimeout: ((nodeId: string, address: Address, sentAt: number) => void) | null = null;
   private readonly softMs: number;
   private readonly hardMs: number;
   private readonly minSoftMs: number;
@@ -166,7 +166,7 @@ export class Transactions {
   }
 
   private timedOut(tx: Transaction): void {
-    if (tx.nodeId !== undefined) this.onNodeTimeout?.(tx.nodeId, tx.address);
+    if (tx.nodeId !== undefined) this.onNodeTimeout?.(tx.nodeId, tx.address, tx.sentAt);
     tx.handler.timeout();
   }
 }

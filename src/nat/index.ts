@@ -6,3 +6,6 @@ export * from './upnp-codec.js';
 export * from './upnp-http.js';
 export * from './upnp-mapper.js';
 export * from './nat-manager.js';
+export * from './external-address.js';
+export * from './holepunch.js';
+export * from './dht-reachability.js';

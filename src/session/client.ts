@@ -127,6 +127,11 @@ export class Client {
   }
 
   /** Resolves with the DHT node once it started, or undefined when it could not (or is off). */
+  /** Settles once the DHT node joined (or failed to). */
+  whenBootstrapped(): Promise<unknown> {
+    return this.whenDht().then(() => this.bootstrapped);
+  }
+
   whenDht(): Promise<Dht | undefined> {
     return this.dhtStarting ?? Promise.resolve(this.dhtNode);
   }
@@ -140,7 +145,11 @@ export class Client {
   private syncDht(): void {
     const dhtOptions = this.o.dht;
     if (this.dhtEnabled && dhtOptions && !this.dhtNode && !this.dhtStarting && !this.closed) {
-      const starting = startDhtNode({ runtime: this.runtime, host: this.listenHost, bootstrap: dhtOptions.bootstrap }).then((dht) => {
+      const starting = startDhtNode({
+        runtime: this.runtime, host: this.listenHost, bootstrap: dhtOptions.bootstrap,
+        // BEP 42 `ip` of each reply: a vote on our external address, with the port it saw (NAT type, docs/nat.md).
+        onIpReport: (from, seen) => this.session.voteExternalAddress({ source: 'dht', reporter: from.host, host: seen.host, port: seen.port, localPort: this.dhtNode?.address.port }),
+      }).then((dht) => {
         this.dhtStarting = undefined;
         if (!dht) {
           this.logger.warn('DHT: could not start (no bootstrap address resolved, or the UDP port could not be bound); running without it');

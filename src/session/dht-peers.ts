@@ -22,11 +22,15 @@ export type DhtLike = Pick<Dht, 'peers' | 'announce'>;
 export type SwarmLike = Pick<Swarm, 'infoHashV1' | 'infoHashV2'> & { addPeer(address: Address, source: 'dht'): void };
 
 export interface DhtPeerSource {
+  /** The node in use. */
+  readonly dht: Dht;
+  /** Settles once the node joined (at once for a shared node). */
+  readonly bootstrapped: Promise<unknown>;
   stop(): void;
 }
 
 /** Starts a DHT node bound to `host` and joins through `bootstrap` (default: the public routers); undefined when it cannot. */
-export async function startDhtNode(o: { runtime: Runtime; host: string; port?: number; bootstrap: readonly string[] }): Promise<Dht | undefined> {
+export async function startDhtNode(o: { runtime: Runtime; host: string; port?: number; bootstrap: readonly string[]; onIpReport?: (from: Address, seen: Address) => void }): Promise<Dht | undefined> {
   const nodes = await resolveBootstrap(o.runtime, o.bootstrap.length > 0 ? o.bootstrap : DEFAULT_DHT_ROUTERS);
   if (nodes.length === 0) return undefined;
   // Same host as our peer listener: an announce records the address the DHT packet came from.
@@ -35,7 +39,7 @@ export async function startDhtNode(o: { runtime: Runtime; host: string; port?: n
   const tries = o.host === '0.0.0.0' ? [{ host: '::', port: o.port ?? 0 }, undefined] : [undefined];
   for (const bind6 of tries) {
     try {
-      return await Dht.start(o.runtime, { bootstrap: nodes, bind, bind6 });
+      return await Dht.start(o.runtime, { bootstrap: nodes, bind, bind6, onIpReport: o.onIpReport });
     } catch {
       // No IPv6 here (or the port is taken): try the next, then give up on the DHT.
     }
@@ -115,13 +119,16 @@ export function scheduleDhtRounds(runtime: Pick<Runtime, 'clock'>, round: () => 
  * Looks the swarm's torrent up now and every few minutes. With `dht` given, that node is
  * used (and left open on stop); otherwise one is started for this swarm alone.
  */
-export async function startDhtPeers(o: { runtime: Runtime; swarm: Swarm; host: string; port: number; bootstrap: readonly string[]; dht?: Dht }): Promise<DhtPeerSource | undefined> {
-  const dht = o.dht ?? (await startDhtNode({ runtime: o.runtime, host: o.host, bootstrap: o.bootstrap }));
+export async function startDhtPeers(o: { runtime: Runtime; swarm: Swarm; host: string; port: number; bootstrap: readonly string[]; dht?: Dht; onIpReport?: (from: Address, seen: Address) => void }): Promise<DhtPeerSource | undefined> {
+  const dht = o.dht ?? (await startDhtNode({ runtime: o.runtime, host: o.host, bootstrap: o.bootstrap, onIpReport: o.onIpReport }));
   if (!dht) return undefined;
   const controller = new AbortController();
   const round = () => dhtRound(dht, o.swarm, o.port, controller.signal);
-  const rounds = scheduleDhtRounds(o.runtime, round, o.dht ? Promise.resolve() : dht.bootstrap());
+  const bootstrapped = o.dht ? Promise.resolve() : dht.bootstrap();
+  const rounds = scheduleDhtRounds(o.runtime, round, bootstrapped);
   return {
+    dht,
+    bootstrapped,
     stop: () => {
       controller.abort();
       rounds.stop();

@@ -15,6 +15,10 @@ import { IncomingGate, type IncomingOptions } from '../swarm/incoming.js';
 import { Swarm, type SwarmEvent } from '../swarm/swarm.js';
 import { generatePeerId } from '../wire/index.js';
 import { PeerDialer } from '../swarm/peer-dialer.js';
+import { ExternalAddress, type AddressVote, type ExternalAddressEvent, type ExternalAddressOptions, type ExternalAddressStatus } from '../nat/external-address.js';
+import type { HolepunchOptions } from '../nat/holepunch.js';
+import { DualStreams } from '../transport/dual-streams.js';
+import { HOLEPUNCH_EXTENSIONS } from '../swarm/holepunch.js';
 import { DEFAULT_ENCRYPTION_POLICY, IncomingStream, req2Hash, type EncryptionOptions, type EncryptionPolicy } from '../transport/mse/index.js';
 import { FileStorageFactory, resumePathFor, type StorageFactory } from './storage-factory.js';
 
@@ -49,7 +53,30 @@ export interface SessionOptions {
   readonly maxQueuedUploadBytes?: number;
   /** Regular unchoke slots of each torrent, or 'auto' from upload rates (default 8; docs/swarm.md). */
   readonly unchokeSlots?: number | 'auto';
+  /** Web seed (BEP 19) range requests in flight across all torrents (default 32; docs/webseeds.md). */
+  readonly maxWebSeedRequests?: number;
+  /** The external-address vote's limits and weights (docs/nat.md). */
+  readonly externalAddress?: ExternalAddressOptions;
+  /** Our external address or NAT type changed (docs/nat.md). */
+  readonly onNatEvent?: (e: ExternalAddressEvent) => void;
+  /**
+   * BEP 55 hole punching (docs/nat.md): limits, and `punchTimeoutMs`, how long a punched uTP
+   * dial may take (default 15 s: SYNs at 0, 1, 3, 7 s cross the other side's). `false`: off.
+   * Punches need uTP (a runtime from `withUtp`); without it we still relay.
+   */
+  readonly holepunch?: (HolepunchOptions & { readonly punchTimeoutMs?: number }) | false;
 }
+
+/** What the session knows of its place behind a NAT (`natStatus()`). */
+export interface NatStatus extends ExternalAddressStatus {
+  /** Our listen port (uTP and TCP share it). */
+  readonly port: number | undefined;
+  /** Whether hole punches can be made (uTP runs) and relayed. */
+  readonly holepunch: 'on' | 'relay-only' | 'off';
+}
+
+/** Default of `SessionOptions.holepunch.punchTimeoutMs`. */
+export const DEFAULT_PUNCH_TIMEOUT_MS = 15_000;
 
 export interface AddTorrentOptions {
   readonly torrent?: Torrent;
@@ -59,8 +86,8 @@ export interface AddTorrentOptions {
   /** Use this name for the top-level file or directory instead of the torrent's (seeding data saved under another name). */
   readonly saveName?: string;
   readonly onEvent?: (event: SwarmEvent) => void;
-  /** Most peers of this torrent; read at every use, so a getter makes it live (default 50). */
-  readonly limits?: { readonly maxPeers?: number };
+  /** Read at every use, so getters make them live: most peers of this torrent (default 50), and whether peer exchange (BEP 11) runs (default true). */
+  readonly limits?: { readonly maxPeers?: number; readonly pex?: boolean };
   /** Byte-rate limits, e.g. [session-wide, this torrent's own]. */
   readonly rateLimiters?: { readonly download: readonly RateLimiter[]; readonly upload: readonly RateLimiter[] };
 }
@@ -87,8 +114,13 @@ export class Session {
   private readonly dialing: { readonly max: number; count: number };
   private maxConnections: number;
   private counted = { at: -Infinity, n: 0 };
+  /** Our external address and NAT type, by vote of peers, DHT nodes, trackers and the gateway. */
+  readonly external: ExternalAddress;
+  /** Dials over uTP only for hole punches (BEP 55); undefined without uTP. */
+  private readonly punchDialer: PeerDialer | undefined;
 
   private constructor(readonly options: SessionOptions) {
+    this.webSeedRequests = { max: options.maxWebSeedRequests ?? 32, count: 0 };
     this.peerId = generatePeerId(options.runtime.random);
     this.storage = options.storage ?? new FileStorageFactory(options);
     this.maxConnections = options.maxConnections ?? 500;
@@ -99,16 +131,50 @@ export class Session {
       peerId: this.peerId,
       bans: this.bans,
       options: options.incoming,
+      extensions: options.holepunch === false ? undefined : HOLEPUNCH_EXTENSIONS,
       room: () => this.maxConnections - this.connectionCount(),
       find: (infoHash) => this.byHandshakeHash.get(Buffer.from(infoHash).toString('hex'))
         ?? [...this.swarms].find((sw) => sw.handshakeHashes.some((h) => Buffer.compare(h, infoHash) === 0)),
     });
     this.dialer = new PeerDialer(options.runtime, { encryption: options.encryption ?? { policy: DEFAULT_ENCRYPTION_POLICY } });
+    const listenHost = options.listen?.host;
+    this.external = new ExternalAddress({ localHosts: listenHost && listenHost !== '0.0.0.0' && listenHost !== '::' ? [listenHost] : [], ...options.externalAddress }, (e) => {
+      if (e.type === 'external-address') for (const sw of this.swarms) sw.pool.markSelf({ host: e.host, port: this.listener?.address.port ?? 0 });
+      options.onNatEvent?.(e);
+    });
+    const stream = options.runtime.stream;
+    if (options.holepunch !== false && stream instanceof DualStreams) {
+      this.punchDialer = new PeerDialer({ ...options.runtime, stream: stream.utp }, {
+        encryption: options.encryption ?? { policy: DEFAULT_ENCRYPTION_POLICY },
+        connectTimeoutMs: (options.holepunch && options.holepunch.punchTimeoutMs) || DEFAULT_PUNCH_TIMEOUT_MS,
+      });
+    }
+  }
+
+  /** Counts a report of where someone sees us (DHT `ip`, a tracker's `external ip`, the gateway's address). */
+  voteExternalAddress(vote: AddressVote): void {
+    this.external.vote(vote);
+  }
+
+  /** Our external address, NAT type and hole punching, for `shoal get -v` and the daemon. */
+  natStatus(): NatStatus {
+    return {
+      ...this.external.status(),
+      port: this.listener?.address.port,
+      holepunch: this.options.holepunch === false ? 'off' : this.punchDialer ? 'on' : 'relay-only',
+    };
+  }
+
+  private isOurs(a: { host: string; port: number }): boolean {
+    const l = this.listener?.address;
+    if (!l || a.port !== l.port) return false;
+    return a.host === l.host || a.host === this.external.host;
   }
 
   /** Changes the encryption policy for connections made or accepted from now on (open ones stay). */
   setEncryptionPolicy(policy: EncryptionPolicy): void {
     this.dialer.setPolicy(policy);
+    this.punchDialer?.setPolicy(policy);
   }
 
   /** Changes the session-wide connection limit (existing connections stay). */
@@ -120,6 +186,9 @@ export class Session {
   get openFiles(): number {
     return this.storage instanceof FileStorageFactory ? this.storage.openFiles : 0;
   }
+
+  /** Web seed requests in flight across the session's torrents (a counter the swarms update). */
+  private readonly webSeedRequests: { readonly max: number; count: number };
 
   static async create(options: SessionOptions): Promise<Session> {
     const s = new Session(options);
@@ -139,6 +208,7 @@ export class Session {
     const limits = o.limits;
     const swarm = new Swarm({
       get maxPeers() { return limits?.maxPeers; },
+      get pex() { return limits?.pex; },
       runtime: this.options.runtime,
       peerId: this.peerId,
       listenPort: this.listener?.address.port,
@@ -149,11 +219,20 @@ export class Session {
       onEvent: o.onEvent,
       rateLimiters: o.rateLimiters,
       dialer: this.dialer,
+      punchDialer: this.punchDialer,
+      holepunch: this.options.holepunch === false ? false : {
+        ...this.options.holepunch,
+        natType: () => this.external.natType,
+        isSelf: (a) => this.isOurs(a),
+      },
+      onAddressReport: (reporter, host) => this.external.vote({ source: 'peer', reporter, host }),
       bans: this.bans,
       maxQueuedUploadBytes: this.options.maxQueuedUploadBytes,
       unchokeSlots: this.options.unchokeSlots,
       globalConnections: { get max() { return session.maxConnections; }, count: () => this.cachedConnectionCount() },
       globalHalfOpen: this.dialing,
+      webSeedUrls: o.magnet?.webSeeds,
+      webSeedOptions: { shared: this.webSeedRequests },
       openStorage: (torrent) => this.storage.open({ torrent: withSaveName(torrent, o.saveName), downloadDir }),
     });
     this.swarms.add(swarm);

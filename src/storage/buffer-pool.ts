@@ -27,7 +27,8 @@ export class BufferPool {
     if (n !== this.size) return new Uint8Array(n);
     const reused = this.free.pop();
     if (reused) return reused;
-    const b = new Uint8Array(n);
+    // Unspecified contents: not zero-filled (a reused buffer is not either).
+    const b = uninitialised(n);
     this.issued.add(b);
     return b;
   }
@@ -42,4 +43,12 @@ export class BufferPool {
     if (!this.issued.has(b) || this.lent.has(b) || this.free.length >= this.maxFree) return;
     this.free.push(b);
   }
+}
+
+/**
+ * `n` bytes of fresh memory, not zero-filled (the caller overwrites all of it), as a plain
+ * Uint8Array: `Buffer.allocUnsafeSlow` gives its own ArrayBuffer, not a slice of a shared pool.
+ */
+export function uninitialised(n: number): Uint8Array {
+  return new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n);
 }

@@ -37,30 +37,46 @@ export function validateBlock(layout: PieceLayout, piece: number, offset: number
 
 type Blocks = ReadonlyMap<number, Uint8Array> | readonly (readonly [number, Uint8Array])[];
 
-/** The non-pad byte ranges [start, end) of piece `piece` that no block (offset -> bytes) covers. */
+/**
+ * The non-pad byte ranges [start, end) of piece `piece` that no block (offset -> bytes) covers.
+ * Runs once per verified piece: plain loops over numbers (blocks usually arrive in order, so
+ * the sort is skipped), since the spread/map/sort form cost more to optimise than to run.
+ */
 export function uncovered(layout: PieceLayout, piece: number, blocks: Blocks): [number, number][] {
-  const spans = [...blocks].map(([o, b]) => [o, o + b.length] as const).sort((a, b) => a[0] - b[0]);
-  const covered: [number, number][] = [];
-  for (const [s, e] of spans) {
-    const last = covered[covered.length - 1];
-    if (last && s <= last[1]) last[1] = Math.max(last[1], e);
-    else covered.push([s, e]);
+  const count = blocks instanceof Map ? blocks.size : (blocks as readonly unknown[]).length;
+  const starts = new Float64Array(count), ends = new Float64Array(count);
+  let n = 0, sorted = true;
+  for (const [o, b] of blocks) {
+    if (n > 0 && o < starts[n - 1]) sorted = false;
+    starts[n] = o;
+    ends[n++] = o + b.length;
   }
+  if (!sorted) sortSpans(starts, ends);
   const gaps: [number, number][] = [];
   for (const p of spanParts(layout, piece, 0, layout.pieceSize(piece))) {
     if (p.pad) continue;
     let pos = p.at;
     const end = p.at + p.length;
-    for (const [s, e] of covered) {
+    for (let k = 0; k < n && pos < end; k++) {
+      const s = starts[k], e = ends[k];
       if (e <= pos) continue;
       if (s >= end) break;
       if (s > pos) gaps.push([pos, s]);
-      pos = Math.max(pos, e);
-      if (pos >= end) break;
+      pos = e;
     }
     if (pos < end) gaps.push([pos, end]);
   }
   return gaps;
+}
+
+/** Orders spans by start (ends follow their starts). */
+function sortSpans(starts: Float64Array, ends: Float64Array): void {
+  const order = Array.from(starts.keys()).sort((a, b) => starts[a] - starts[b]);
+  const s = starts.slice(), e = ends.slice();
+  order.forEach((from, to) => {
+    starts[to] = s[from];
+    ends[to] = e[from];
+  });
 }
 
 /** True when the blocks cover every non-pad byte of piece `piece`. */

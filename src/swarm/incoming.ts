@@ -45,6 +45,8 @@ export interface IncomingGateDeps {
   /** Connections the session may still open (its `maxConnections` less those open); default unlimited. */
   readonly room?: () => number;
   readonly options?: IncomingOptions;
+  /** BEP 10 extensions incoming connections announce (default ut_pex, ut_metadata; the session adds ut_holepunch). */
+  readonly extensions?: ReadonlyMap<string, number>;
   /** Told of each refusal (metrics, logs). */
   readonly onRefused?: (remote: Address, reason: RefuseReason) => void;
 }
@@ -114,7 +116,7 @@ export class IncomingGate {
       stream.destroy();
     };
     this.drops.add(drop);
-    const conn = new PeerConnection({ role: 'incoming', peerId: this.deps.peerId, now, handshakeTimeoutMs: this.o.handshakeTimeoutMs });
+    const conn = new PeerConnection({ role: 'incoming', peerId: this.deps.peerId, now, handshakeTimeoutMs: this.o.handshakeTimeoutMs, extensions: this.deps.extensions });
     // The handshake deadline runs from the accept, whether or not a byte arrives.
     timer = runtime.clock.setTimer(Math.max(0, conn.nextDeadline() - now), () => {
       timer = undefined;
@@ -153,6 +155,6 @@ export class IncomingGate {
  * Routes one incoming connection without limits (tests, simulations without a session):
  * the handshake deadline and the half-close rule still apply.
  */
-export function routeIncoming(runtime: Runtime, peerId: Uint8Array, stream: ByteStream, find: (infoHash: Uint8Array) => Swarm | undefined): void {
-  new IncomingGate({ runtime, peerId, find, options: { maxPendingHandshakes: Infinity, maxPendingPerIp: Infinity } }).offer(stream);
+export function routeIncoming(runtime: Runtime, peerId: Uint8Array, stream: ByteStream, find: (infoHash: Uint8Array) => Swarm | undefined, extensions?: ReadonlyMap<string, number>): void {
+  new IncomingGate({ runtime, peerId, find, extensions, options: { maxPendingHandshakes: Infinity, maxPendingPerIp: Infinity } }).offer(stream);
 }

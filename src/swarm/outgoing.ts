@@ -27,6 +27,8 @@ export interface DialContext {
   newConnection(): PeerConnection;
   /** A connected peer for the swarm to keep, with the events its first bytes produced. */
   adopt(peer: PeerSession, pending: PeerEvent[]): void;
+  /** A dial failed (hole punching may try through a relay). */
+  dialFailed?(address: Address): void;
 }
 
 export class OutgoingDials {
@@ -50,7 +52,14 @@ export class OutgoingDials {
     for (const address of ctx.pool.due(ctx.runtime.clock.now(), room, (k) => ctx.peers.has(k), ctx.isSeed())) this.dialOne(address, localHost);
   }
 
-  private dialOne(address: Address, localHost: string | undefined): void {
+  /** BEP 55: dials `address` with `dialer` (uTP only) outside the pool; resolves whether it connected. */
+  punch(address: Address, dialer: PeerDialer): Promise<boolean> {
+    const o = this.ctx.options;
+    const localHost = o.listenAddress && !isWildcard(o.listenAddress.host) ? o.listenAddress.host : undefined;
+    return new Promise((resolve) => this.dialOne(address, localHost, dialer, resolve));
+  }
+
+  private dialOne(address: Address, localHost: string | undefined, dialer = this.ctx.dialer, done?: (ok: boolean) => void): void {
     const ctx = this.ctx;
     const dialing = ctx.options.globalHalfOpen;
     this.halfOpen++;
@@ -67,9 +76,10 @@ export class OutgoingDials {
       conn = ctx.newConnection();
       return concatBytes(conn.takeOutgoing());
     };
-    ctx.dialer.dial(address, ctx.handshakeHash(), handshake, { localHost }).then(
+    dialer.dial(address, ctx.handshakeHash(), handshake, { localHost }).then(
       ({ stream, payload }) => {
         settle();
+        done?.(true);
         const c = conn as PeerConnection; // made by handshake(), which the dialer calls before resolving
         if (ctx.stopped() || ctx.peers.has(PeerPool.key(address))) {
           c.close();
@@ -81,6 +91,8 @@ export class OutgoingDials {
       () => {
         settle();
         ctx.pool.markFailed(address, ctx.runtime.clock.now());
+        if (done) done(false);
+        else ctx.dialFailed?.(address);
       },
     );
   }

@@ -16,7 +16,8 @@ export interface PeerSessionHandler {
 }
 
 export class PeerSession {
-  readonly key: string;
+  /** Its key in the swarm's peer map: the address, or `<address>#2` for the second of two crossing uTP connections (BEP 55). */
+  key: string;
   readonly connectedAt: number;
   readonly download: RateMeter;
   readonly upload: RateMeter;

@@ -10,7 +10,7 @@
  * listed (libtorrent does the same). A recipient is never told its own address.
  */
 import type { Address } from '../runtime/types.js';
-import { PEX_FLAG_REACHABLE, PEX_FLAG_SEED, PexState, UT_PEX, type ExtendedHandshake, type PexMessage, type PexPeer, type PexStateOptions } from '../wire/index.js';
+import { PEX_FLAG_HOLEPUNCH, PEX_FLAG_REACHABLE, PEX_FLAG_SEED, PEX_FLAG_UTP, PexState, UT_HOLEPUNCH, UT_PEX, type ExtendedHandshake, type PexMessage, type PexPeer, type PexStateOptions } from '../wire/index.js';
 
 /** What the hub needs to know of one connected peer. */
 export interface PexMember {
@@ -20,15 +20,23 @@ export interface PexMember {
   readonly isSeed: boolean;
   /** Its latest extended handshake (BEP 10), if any. */
   readonly extended: ExtendedHandshake | undefined;
+  /** The connection runs over uTP (BEP 29). */
+  readonly utp?: boolean;
 }
 
 /** The address others can dial to reach `m`, with its BEP 11 flags; undefined when unknown. */
 export function pexEntry(m: PexMember): PexPeer | undefined {
-  const seed = m.isSeed || m.extended?.uploadOnly === true ? PEX_FLAG_SEED : 0;
-  if (!m.incoming) return { host: m.address.host, port: m.address.port, flags: seed | PEX_FLAG_REACHABLE };
+  // 0x04 uTP, 0x08 ut_holepunch (BEP 55): others may ask us to relay a rendezvous to it.
+  const flags = (m.isSeed || m.extended?.uploadOnly === true ? PEX_FLAG_SEED : 0)
+    | (m.utp ? PEX_FLAG_UTP : 0)
+    | ((m.extended?.m.get(UT_HOLEPUNCH) ?? 0) > 0 ? PEX_FLAG_HOLEPUNCH : 0);
+  if (!m.incoming) return { host: m.address.host, port: m.address.port, flags: flags | PEX_FLAG_REACHABLE };
+  // A uTP peer dialled us from its listen socket (one port for uTP and TCP): the source is
+  // where its NAT maps that socket, the endpoint a hole punch needs (libtorrent relays to it).
+  if (m.utp) return { host: m.address.host, port: m.address.port, flags };
   const p = m.extended?.p;
   if (p === undefined || p < 1 || p > 65535) return undefined;
-  return { host: m.address.host, port: p, flags: seed };
+  return { host: m.address.host, port: p, flags };
 }
 
 /** Whether `m` said (BEP 10 `m` dict) that it takes ut_pex messages. */

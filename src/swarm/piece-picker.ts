@@ -22,6 +22,7 @@
 import type { Random } from '../runtime/types.js';
 import { Bitfield } from '../util/bitfield.js';
 import { PieceBands } from './piece-bands.js';
+import { NONE, Partial, RECEIVED, REQUESTED, requestedBytesOf } from './partial-piece.js';
 
 export const BLOCK_LENGTH = 16 * 1024;
 export const MAX_PRIORITY = 7;
@@ -51,22 +52,6 @@ export interface PickContext<P> {
   readonly outstanding?: number;
 }
 
-const NONE = 0, REQUESTED = 1, RECEIVED = 2;
-
-/** Book-keeping for a piece being downloaded. */
-class Partial<P> {
-  readonly state: Uint8Array;
-  /** Peers each block is currently requested from (more than one only in end game). */
-  readonly requesters: (P[] | undefined)[];
-  unrequested: number;
-  received = 0;
-  constructor(readonly blocks: number) {
-    this.state = new Uint8Array(blocks);
-    this.requesters = new Array(blocks);
-    this.unrequested = blocks;
-  }
-}
-
 export class PiecePicker<P> {
   readonly have: Bitfield;
   /** Peers that have each piece, seeds not counted (they are `seeds`). */
@@ -82,6 +67,8 @@ export class PiecePicker<P> {
   private missing = 0;
   /** Unrequested blocks over all wanted pieces; end game starts when it reaches 0. */
   private unrequestedBlocks = 0;
+  /** Bytes of blocks requested and not yet received, counted per peer asked (end game duplicates too). */
+  private requested = 0;
   private readonly randomFirst: number;
   private readonly endGameRequests: number;
   private streamFrom = -1;
@@ -130,6 +117,11 @@ export class PiecePicker<P> {
   /** True when every wanted piece is verified. */
   get done(): boolean {
     return this.missing === 0;
+  }
+
+  /** Bytes of blocks requested from peers and not yet received or dropped, all peers together. */
+  get requestedBytes(): number {
+    return this.requested;
   }
 
   get inEndGame(): boolean {
@@ -236,6 +228,21 @@ export class PiecePicker<P> {
     return out;
   }
 
+  /**
+   * Every block of piece `piece` if nobody has started it (wanted, not had): a web seed
+   * (BEP 19) extends a run of adjacent pieces with it. [] otherwise.
+   */
+  takePiece(piece: number, peer: P): BlockRef[] {
+    const out: BlockRef[] = [];
+    if (piece >= 0 && piece < this.pieceCount && this.bandPos[piece] >= 0) this.takeBlocks(piece, peer, Infinity, out);
+    return out;
+  }
+
+  /** Bytes of piece `piece` that travel on the wire (its blocks end there). */
+  wireBytes(piece: number): number {
+    return this.pieceBytes[piece];
+  }
+
   private startable(i: number, has: (i: number) => boolean): boolean {
     return this.bandPos[i] >= 0 && this.availabilityOf(i) > 0 && has(i);
   }
@@ -287,7 +294,9 @@ export class PiecePicker<P> {
       p.requesters[b] = [peer];
       p.unrequested--;
       this.unrequestedBlocks--;
-      out.push({ index: piece, begin: b * BLOCK_LENGTH, length: this.blockLength(piece, b) });
+      const length = this.blockLength(piece, b);
+      this.requested += length;
+      out.push({ index: piece, begin: b * BLOCK_LENGTH, length });
     }
   }
 
@@ -309,7 +318,9 @@ export class PiecePicker<P> {
       }
       if (bestPiece < 0) return;
       this.partials.get(bestPiece)!.requesters[bestBlock]!.push(peer);
-      out.push({ index: bestPiece, begin: bestBlock * BLOCK_LENGTH, length: this.blockLength(bestPiece, bestBlock) });
+      const length = this.blockLength(bestPiece, bestBlock);
+      this.requested += length;
+      out.push({ index: bestPiece, begin: bestBlock * BLOCK_LENGTH, length });
     }
   }
 
@@ -329,7 +340,10 @@ export class PiecePicker<P> {
       p.unrequested--;
       this.unrequestedBlocks--;
     }
-    const cancel = (p.requesters[b] ?? []).filter((x) => x !== peer);
+    const who = p.requesters[b];
+    const cancel = who ? who.filter((x) => x !== peer) : [];
+    // Every request for it is settled: this one answered, the others get a cancel.
+    if (who) this.requested -= who.length * this.blockLength(ref.index, b);
     p.state[b] = RECEIVED;
     p.requesters[b] = undefined;
     p.received++;
@@ -344,6 +358,8 @@ export class PiecePicker<P> {
     const who = p.requesters[b];
     if (p.state[b] !== REQUESTED || !who) return;
     const rest = who.filter((x) => x !== peer);
+    if (rest.length === who.length) return;
+    this.requested -= this.blockLength(ref.index, b);
     if (rest.length > 0) {
       p.requesters[b] = rest;
       return;
@@ -361,6 +377,7 @@ export class PiecePicker<P> {
     const p = this.partials.get(piece);
     if (p) {
       this.unrequestedBlocks -= p.unrequested;
+      this.forgetRequests(piece, p);
       this.partials.delete(piece);
     } else if (!this.have.has(piece) && this.priority[piece] > 0) {
       this.unrequestedBlocks -= this.blockCount(piece);
@@ -374,8 +391,14 @@ export class PiecePicker<P> {
     const p = this.partials.get(piece);
     if (!p) return;
     this.unrequestedBlocks += p.blocks - p.unrequested;
+    this.forgetRequests(piece, p);
     this.partials.delete(piece);
     this.enlist(piece);
+  }
+
+  /** A piece's book-keeping goes: its requests still out no longer count as requested. */
+  private forgetRequests(piece: number, p: Partial<P>): void {
+    this.requested -= requestedBytesOf(p, (b) => this.blockLength(piece, b));
   }
 
   /** Marks pieces we already have (resume data, a check of existing files). */

@@ -7,7 +7,8 @@ import { ShoalError } from '../errors.js';
 import type { Torrent } from '../metainfo/torrent.js';
 import type { Address, Runtime, TimerHandle } from '../runtime/types.js';
 import type { PieceStorage } from '../storage/types.js';
-import { isCorruptData, PeerConnection, type PeerEvent, type PieceGeometry } from '../wire/index.js';
+import { bytesToIp, DEFAULT_LOCAL_EXTENSIONS, ipToBytes, isCorruptData, PeerConnection, UT_HOLEPUNCH, type PeerEvent, type PieceGeometry } from '../wire/index.js';
+import { HOLEPUNCH_EXTENSIONS, SwarmHolepunch } from './holepunch.js';
 import { MetadataExchange, serveHashes } from './metadata-exchange.js';
 import { Choker } from './choker.js';
 import { applyChoke, fillSlots } from './choking.js';
@@ -18,6 +19,7 @@ import { PexHub } from './pex.js';
 import { PeerSession } from './peer-session.js';
 import { PeerDialer } from './peer-dialer.js';
 import { isWildcard, OutgoingDials } from './outgoing.js';
+import { transportOf } from '../transport/dual-streams.js';
 import { samePeerId } from './peer-identity.js';
 import { BLOCK_LENGTH, PiecePicker } from './piece-picker.js';
 import type { OpenedStorage, SwarmEvent, SwarmOptions, SwarmStats } from './types.js';
@@ -31,6 +33,8 @@ import { haveCopy, peerSnapshot, swarmStatus, type PeerSnapshot, type SwarmStatu
 import { handlePieceMessage, fillRequests, type TransferContext } from './transfer.js';
 import { drainUploads, pumpUploads, serveRequest } from './uploads.js';
 import { pieceWireBytes, piecePriorities } from './geometry.js';
+import { WebSeeds, type WebSeedEvent, type WebSeedSnapshot } from './webseeds.js';
+import type { Fetcher } from './webseed-session.js';
 
 const TICK_MS = 1000;
 const NO_LIMITS: TransferContext['limits'] = { download: [], upload: [] };
@@ -42,6 +46,8 @@ export const DEFAULT_SILENT_PEER_TIMEOUT_MS = 2 * REQUEST_TIMEOUT_MS;
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Default of `SwarmOptions.maxQueuedUploadBytes`. */
 export const DEFAULT_MAX_QUEUED_UPLOAD_BYTES = 1024 * 1024;
+/** Default of `SwarmOptions.maxRequestedBytes`: 2048 blocks, 2.6 Gbit/s at 100 ms round trip. */
+export const DEFAULT_MAX_REQUESTED_BYTES = 32 * 1024 * 1024;
 
 export class Swarm implements TransferContext {
   readonly runtime: Runtime;
@@ -53,16 +59,20 @@ export class Swarm implements TransferContext {
   readonly peers = new Map<string, PeerSession>();
   torrent: Torrent | undefined;
   storage: PieceStorage | undefined;
-  picker: PiecePicker<PeerSession> | undefined;
+  picker: PiecePicker<Fetcher> | undefined;
+  /** BEP 19 web seeds of the torrent (and of a magnet's `ws=`), once the torrent is known. */
+  webSeeds: WebSeeds | undefined;
   recorder: OpenedStorage['recorder'];
   /** Which peers sent blocks of each piece in progress (blame on a failed hash). */
-  readonly contributors = new Map<number, Set<PeerSession>>();
+  readonly contributors = new Map<number, Set<Fetcher>>();
   /** Block writes in flight per piece; verification waits for them. */
   readonly pendingWrites = new Map<number, Promise<void>[]>();
   private readonly choker: Choker<PeerSession>;
   private readonly metadata: MetadataExchange;
   /** BEP 11: what each peer was told of the others (none for a private torrent, BEP 27). */
-  private readonly pex = new PexHub<PeerSession>((p) => ({ address: p.address, incoming: p.incoming, isSeed: p.isSeed, extended: p.conn.remoteExtendedHandshake }));
+  private readonly pex = new PexHub<PeerSession>((p) => ({ address: p.address, incoming: p.incoming, isSeed: p.isSeed, extended: p.conn.remoteExtendedHandshake, utp: transportOf(p.stream) === 'utp' }));
+  /** BEP 55 (undefined when turned off). */
+  private readonly holepunch: SwarmHolepunch | undefined;
   private readonly outgoing: OutgoingDials;
   private tickTimer: TimerHandle | undefined;
   private lastRechoke = -Infinity;
@@ -84,7 +94,16 @@ export class Swarm implements TransferContext {
       stopped: () => this.stopped,
       newConnection: () => this.newConnection('outgoing'),
       adopt: (peer, pending) => this.adopt(peer, pending),
+      dialFailed: (address) => this.holepunch?.dialFailed(address),
     });
+    const punchDialer = options.punchDialer;
+    this.holepunch = options.holepunch === false ? undefined : new SwarmHolepunch({
+      peers: this.peers,
+      now: () => this.runtime.clock.now(),
+      punch: (address) => (punchDialer && !this.stopped ? this.outgoing.punch(address, punchDialer) : Promise.resolve(false)),
+      violation: (peer, reason) => this.violation(peer, reason),
+      emit: (event) => this.emit({ type: 'holepunch', event }),
+    }, options.holepunch);
     this.wake = new Wake(options.runtime.clock, () => {
       if (this.stopped) return;
       drainUploads(this);
@@ -136,12 +155,15 @@ export class Swarm implements TransferContext {
     this.torrent = torrent;
     this.storage = opened.storage;
     this.recorder = opened.recorder;
-    this.picker = new PiecePicker<PeerSession>(pieceWireBytes(torrent), this.runtime.random, this.opts.picker);
+    this.picker = new PiecePicker<Fetcher>(pieceWireBytes(torrent), this.runtime.random, this.opts.picker);
     this.picker.setHave(opened.have);
+    const webSeedUrls = [...torrent.webSeeds, ...(this.opts.webSeedUrls ?? [])];
+    if (this.runtime.http && webSeedUrls.length > 0 && this.opts.webSeedOptions !== false) this.webSeeds = new WebSeeds(this, torrent, webSeedUrls, this.opts.webSeedOptions);
     this.metadata.setInfo(torrent.infoBytes);
     this.emit({ type: 'ready', have: opened.have.count, total: torrent.pieceCount });
     for (const peer of this.peers.values()) this.peerLearnedGeometry(peer);
     this.checkComplete();
+    this.webSeeds?.refill();
   }
 
   /**
@@ -190,6 +212,7 @@ export class Swarm implements TransferContext {
       acceptInfoHashes: hashes,
       geometry: this.geometry,
       features: { v2Upgrade: this.infoHashV2 !== undefined && this.infoHashV1 !== undefined },
+      extensions: this.holepunch ? HOLEPUNCH_EXTENSIONS : DEFAULT_LOCAL_EXTENSIONS,
     });
   }
 
@@ -210,8 +233,15 @@ export class Swarm implements TransferContext {
 
   private adopt(peer: PeerSession, pending: PeerEvent[]): void {
     if (this.peers.has(peer.key)) {
-      peer.close('duplicate connection');
-      return;
+      // BEP 55: both sides of a punch dial over uTP from their listen ports at once, so two
+      // connections can share one address. Both are kept until the handshakes; then the peer
+      // id rule (keepIfNotDuplicate) keeps the same one on both sides.
+      const second = `${peer.key}#2`;
+      if (transportOf(peer.stream) !== 'utp' || this.peers.has(second)) {
+        peer.close('duplicate connection');
+        return;
+      }
+      peer.key = second;
     }
     this.peers.set(peer.key, peer);
     this.pool.markConnected(peer.address, true);
@@ -222,9 +252,14 @@ export class Swarm implements TransferContext {
     if (this.peers.get(peer.key) !== peer) return;
     this.peers.delete(peer.key);
     this.uploadWaiting.delete(peer);
+    this.requestWaiting.delete(peer);
+    this.countRequesting();
     this.pool.markFailed(peer.address, this.runtime.clock.now());
     if (peer.listenAddress) this.pool.markConnected(peer.listenAddress, false);
     this.metadata.forget(peer);
+    this.holepunch?.forget(peer);
+    // A dial that connected but died before the peer's handshake failed as surely as a refused one.
+    if (!peer.incoming && peer.conn.remotePeerId === undefined) this.holepunch?.dialFailed(peer.address);
     const picker = this.picker;
     if (picker) {
       for (const r of peer.conn.outstandingRequests.values()) picker.requestDropped(r, peer);
@@ -240,9 +275,14 @@ export class Swarm implements TransferContext {
     }
   }
 
-  /** Corrupt data: bans the peer's IP (session-wide when the list is shared) and closes its connections. */
-  ban(peer: PeerSession, reason: string): void {
-    banPeer(this, peer, reason);
+  /** Corrupt data: bans the peer's IP (session-wide when the list is shared) and closes its connections; drops a web seed. */
+  ban(peer: Fetcher, reason: string): void {
+    if ('conn' in peer) banPeer(this, peer, reason);
+    else this.webSeeds?.drop(peer, reason);
+  }
+
+  onWebSeedEvent(event: WebSeedEvent): void {
+    this.emit(event);
   }
 
   /** A protocol violation: closes the connection; repeat offenders are refused for a while. */
@@ -290,11 +330,13 @@ export class Swarm implements TransferContext {
             reqq: 250,
             metadataSize: this.torrent?.infoBytes.length,
             uploadOnly: picker?.done,
+            yourip: ipToBytes(peer.address.host), // BEP 10: how we see it (its external-address vote)
           });
         }
         return;
       }
       case 'extended_handshake':
+        if (e.handshake.yourip) this.opts.onAddressReport?.(peer.address.host, bytesToIp(e.handshake.yourip));
         if (e.handshake.metadataSize !== undefined) this.metadata.addPeer(peer, e.handshake.metadataSize);
         if (peer.incoming && e.handshake.p !== undefined && !peer.listenAddress) {
           // Where it listens (BEP 10 `p`): that candidate is this connection, not one to dial.
@@ -306,9 +348,13 @@ export class Swarm implements TransferContext {
       case 'metadata':
         return this.metadata.onMessage(peer, e.message);
       case 'pex':
-        if (this.torrent?.private) return; // BEP 27: peers of a private torrent come from its trackers only
+        if (!this.pexOn()) return; // BEP 27: peers of a private torrent come from its trackers only
         for (const a of e.message.added) this.pool.add({ host: a.host, port: a.port }, 'pex');
+        this.holepunch?.heardOf(peer, e.message.added);
         return this.dial();
+      case 'extension':
+        if (e.name === UT_HOLEPUNCH) this.holepunch?.onMessage(peer, e.payload);
+        return;
       case 'message':
         return this.onMessage(peer, e.message);
       case 'requests_dropped':
@@ -335,6 +381,7 @@ export class Swarm implements TransferContext {
         if (picker && picker.wants(m.index) && !peer.conn.amInterested) {
           peer.conn.interested();
           peer.flush();
+          this.countRequesting();
         }
         return fillRequests(this, peer);
       case 'bitfield':
@@ -346,7 +393,10 @@ export class Swarm implements TransferContext {
         this.updateInterest(peer);
         return;
       case 'unchoke':
+        this.countRequesting();
         return fillRequests(this, peer);
+      case 'choke':
+        return this.countRequesting();
       case 'interested':
       case 'not_interested':
         // A free slot goes to an interested peer at once, not at the next round.
@@ -380,12 +430,15 @@ export class Swarm implements TransferContext {
         // A peer still handshaking learns of the piece from our bitfield when it completes.
         if (p.conn.state !== 'open') continue;
         p.conn.sendHave(piece);
-        p.flushSoon();
+        // A seed has no use for it (it wants nothing of ours): it rides with our next requests
+        // instead of costing a write of its own per piece (8 seeders: 8 writes per piece).
+        if (!p.isSeed) p.flushSoon();
       }
       void this.recorder?.maybeSave(this.runtime.clock.now());
       this.checkComplete();
     }
     for (const p of this.peers.values()) fillRequests(this, p);
+    this.webSeeds?.refill();
   }
 
   updateInterest(peer: PeerSession): void {
@@ -393,8 +446,11 @@ export class Swarm implements TransferContext {
     const bits = peer.conn.peerPieces;
     if (!picker) return;
     const want = peer.isSeed ? !picker.done : bits ? picker.interestedIn(bits) : false;
-    if (want && !peer.conn.amInterested) peer.conn.interested();
-    else if (!want && peer.conn.amInterested) peer.conn.notInterested();
+    if (want !== peer.conn.amInterested) {
+      if (want) peer.conn.interested();
+      else peer.conn.notInterested();
+      this.countRequesting();
+    }
     if (want) fillRequests(this, peer);
     peer.flush();
   }
@@ -445,6 +501,7 @@ export class Swarm implements TransferContext {
     this.metadata.request();
     if (now - this.lastRechoke >= (this.opts.rechokeIntervalMs ?? 10_000)) this.rechoke();
     const picker = this.picker;
+    this.countRequesting();
     for (const p of this.peers.values()) {
       // Requests a silent peer owes us go back to the pool (a late answer is still taken).
       const waitingSince = Math.max(p.lastBlockAt ?? p.connectedAt, p.requestsTimedOutAt ?? -Infinity);
@@ -473,8 +530,9 @@ export class Swarm implements TransferContext {
       else pumpUploads(this, p);
     }
     // Only open connections may send (one still in its handshake would throw); none for private torrents (BEP 27).
-    if (!this.torrent?.private) for (const [p, m] of this.pex.poll(this.peers.values(), now)) if (p.conn.state === 'open' && p.conn.sendPex(m)) p.flush();
+    if (this.pexOn()) for (const [p, m] of this.pex.poll(this.peers.values(), now)) if (p.conn.state === 'open' && p.conn.sendPex(m)) p.flush();
     for (const p of this.peers.values()) fillRequests(this, p);
+    this.webSeeds?.refill(); // one back from a back-off
   }
 
   private checkComplete(): void {
@@ -485,12 +543,21 @@ export class Swarm implements TransferContext {
   }
 
   stats(): SwarmStats {
-    return swarmStats(this, this.runtime.clock.now());
+    const now = this.runtime.clock.now();
+    const s = swarmStats(this, now);
+    return this.webSeeds ? { ...s, downloadRate: s.downloadRate + this.webSeeds.rate(now) } : s;
   }
 
   /** A snapshot of the swarm's state for upper layers (counters, readiness, write backlog, storage counters). */
   status(): SwarmStatus {
-    return swarmStatus(this, this.runtime.clock.now());
+    const now = this.runtime.clock.now();
+    const s = swarmStatus(this, now);
+    return this.webSeeds ? { ...s, downloadRate: s.downloadRate + this.webSeeds.rate(now) } : s;
+  }
+
+  /** A snapshot of the torrent's web seeds (BEP 19), dropped ones included. */
+  webSeedList(): WebSeedSnapshot[] {
+    return this.webSeeds?.snapshot(this.runtime.clock.now()) ?? [];
   }
 
   /** A snapshot of every connected peer. */
@@ -513,8 +580,23 @@ export class Swarm implements TransferContext {
   readonly totals = { downloaded: 0, uploaded: 0, wasted: 0 };
   writeBacklog = 0;
   readonly uploadWaiting: TransferContext['uploadWaiting'] = new Set();
+  readonly requestWaiting: TransferContext['requestWaiting'] = new Set();
   /** Refills and queued uploads once the rate limits allow more. */
   private readonly wake: Wake;
+
+  /** Peers we can request from (open, interested, unchoked by them): they share `maxRequestedBytes`. */
+  requestingPeers = 0;
+
+  /** Recounts `requestingPeers`: on chokes, unchokes, interest changes and departures, not per block. */
+  private countRequesting(): void {
+    let n = 0;
+    for (const p of this.peers.values()) if (p.conn.state === 'open' && p.conn.amInterested && !p.conn.peerChoking) n++;
+    this.requestingPeers = n;
+  }
+
+  get maxRequestedBytes(): number {
+    return this.opts.maxRequestedBytes ?? DEFAULT_MAX_REQUESTED_BYTES;
+  }
 
   get maxQueuedUploadBytes(): number {
     return this.opts.maxQueuedUploadBytes ?? DEFAULT_MAX_QUEUED_UPLOAD_BYTES;
@@ -530,6 +612,12 @@ export class Swarm implements TransferContext {
 
   refillAll(): void {
     for (const p of this.peers.values()) fillRequests(this, p);
+    this.webSeeds?.refill();
+  }
+
+  /** PEX runs unless switched off, and never for a private torrent (BEP 27: its peers come from its trackers only). */
+  private pexOn(): boolean {
+    return this.opts.pex !== false && !this.torrent?.private;
   }
 
   /** Closes every peer, flushes resume data and storage. */
@@ -538,6 +626,7 @@ export class Swarm implements TransferContext {
     this.stopped = true;
     this.tickTimer?.cancel();
     this.wake.cancel();
+    this.webSeeds?.stop();
     for (const p of [...this.peers.values()]) p.close('shutting down');
     await Promise.allSettled([...this.pendingWrites.values()].flat());
     if (this.recorder) await this.recorder.close();

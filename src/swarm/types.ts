@@ -8,6 +8,9 @@ import type { BanList } from './ban-list.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { ChokerOptions } from './choker.js';
 import type { PiecePickerOptions } from './piece-picker.js';
+import type { WebSeedEvent, WebSeedOptions } from './webseeds.js';
+import type { HolepunchEvent } from '../nat/holepunch.js';
+import type { SwarmHolepunchOptions } from './holepunch.js';
 
 export interface OpenedStorage {
   readonly storage: PieceStorage;
@@ -34,6 +37,8 @@ export interface SwarmOptions {
   readonly openStorage: (torrent: Torrent) => Promise<OpenedStorage>;
   /** Most connected peers (default 50). */
   readonly maxPeers?: number;
+  /** Peer exchange (BEP 11): send and take ut_pex messages (default true; read live, so a getter can switch it). Private torrents never do. */
+  readonly pex?: boolean;
   /** Time from connecting to a complete handshake on our outgoing connections (default 10 s). */
   readonly handshakeTimeoutMs?: number;
   /** Most connection attempts in flight (default 8). */
@@ -49,6 +54,12 @@ export interface SwarmOptions {
    * stream's unsent queue (default 1 MiB). Requests wait while a peer is at it.
    */
   readonly maxQueuedUploadBytes?: number;
+  /**
+   * Bytes of blocks requested and not yet received, all peers together (default 32 MiB): each
+   * peer's queue follows its rate, but 200 fast seeders must not get 200 queues' worth. While
+   * it binds, each peer holds at most an equal share.
+   */
+  readonly maxRequestedBytes?: number;
   /** Strikes (shares in failed pieces) that get a peer banned (default 3; sole sender of a bad piece: at once). */
   readonly maxStrikes?: number;
   /** Regular unchoke slots, or 'auto' to size them from upload rates (default 8; see choker.ts). */
@@ -74,6 +85,19 @@ export interface SwarmOptions {
   readonly choker?: Omit<ChokerOptions, 'regularSlots'>;
   /** Piece picker tuning (simulations compare rarest first with random picking). */
   readonly picker?: PiecePickerOptions;
+  /** Web seed URLs beyond the torrent's `url-list` (a magnet's `ws=`; BEP 19). */
+  readonly webSeedUrls?: readonly string[];
+  /** Web seed limits (docs/webseeds.md), or false for no web seeds at all. */
+  readonly webSeedOptions?: WebSeedOptions | false;
+  /**
+   * BEP 55 hole punching (docs/nat.md): limits and the session's NAT verdict; `false` turns
+   * ut_holepunch off. Punches need `punchDialer`.
+   */
+  readonly holepunch?: SwarmHolepunchOptions | false;
+  /** Dials over uTP only, from the listen port (hole punches); none: we relay but never punch. */
+  readonly punchDialer?: PeerDialer;
+  /** A peer's BEP 10 `yourip` says it sees us at `host` (the session's external-address vote). */
+  readonly onAddressReport?: (reporter: string, host: string) => void;
 }
 
 export type SwarmEvent =
@@ -85,6 +109,9 @@ export type SwarmEvent =
   | { readonly type: 'peer-connected'; readonly address: string }
   | { readonly type: 'peer-disconnected'; readonly address: string; readonly reason: string }
   | { readonly type: 'complete' }
+  | WebSeedEvent
+  /** BEP 55: a rendezvous sent, relayed or refused, a punch started, failed or through. */
+  | { readonly type: 'holepunch'; readonly event: HolepunchEvent }
   | { readonly type: 'error'; readonly error: Error };
 
 export interface SwarmStats {

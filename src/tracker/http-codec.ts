@@ -8,6 +8,7 @@ import type { BDict, BValue } from '../bencode/index.js';
 import type { Address } from '../runtime/types.js';
 import { decodeCompact4, decodeCompact6, encodeCompact, ipv4Bytes } from './compact.js';
 import { TrackerFailure, TrackerProtocolError } from './errors.js';
+import { bytesToIp, ipToBytes } from '../wire/compact.js';
 import type { AnnounceEvent, AnnounceRequest, AnnounceResponse, ScrapeResponse, ScrapeStats, TrackerPeer } from './types.js';
 
 /** Largest HTTP tracker reply we read (bytes). */
@@ -139,7 +140,13 @@ export function parseAnnounceReply(body: Uint8Array): AnnounceResponse {
     complete: uint(d.get('complete')),
     incomplete: uint(d.get('incomplete')),
     peers,
+    externalIp: externalIp(d.get('external ip')),
   };
+}
+
+/** `external ip`: where the tracker saw us (a vote for our external address, src/nat/external-address.ts); anything but 4 or 16 bytes is ignored. */
+function externalIp(b: BValue | undefined): string | undefined {
+  return b instanceof Uint8Array && (b.length === 4 || b.length === 16) ? bytesToIp(b) : undefined;
 }
 
 /** Parses a BEP 48 scrape reply into counts keyed by hex info hash. */
@@ -234,6 +241,7 @@ export function encodeAnnounceReply(r: AnnounceResponse, compact: boolean): Uint
     incomplete: r.incomplete,
     'tracker id': r.trackerId,
     'warning message': r.warning,
+    'external ip': r.externalIp === undefined ? undefined : ipToBytes(r.externalIp),
   };
   if (compact) {
     const v4 = r.peers.filter((p) => ipv4Bytes(p.host) !== undefined);

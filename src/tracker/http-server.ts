@@ -67,7 +67,8 @@ export class HttpTrackerServer {
       const r = httpQueryToAnnounce(parseQuery(search));
       const out = this.o.core.announce(r, remote, 'both');
       if (!out.ok) return reply(200, encodeFailure(out.reason));
-      return reply(200, encodeAnnounceReply(out.response, r.compact !== false));
+      // `external ip`: where we saw the request from, so a client behind a NAT learns its address.
+      return reply(200, encodeAnnounceReply({ ...out.response, externalIp: remote === '' ? undefined : remote }, r.compact !== false));
     }
     if (path === '/scrape') {
       const hashes = parseQuery(search).infoHashes;

@@ -45,6 +45,8 @@ export interface AnnounceResponse {
   readonly incomplete?: number;
   /** IPv4 and IPv6 peers together (BEP 23 `peers`, BEP 7 `peers6`, dictionary model). */
   readonly peers: readonly TrackerPeer[];
+  /** HTTP only: the address the tracker saw the request come from (`external ip`, 4 or 16 bytes; libtorrent sends it). */
+  readonly externalIp?: string;
 }
 
 export interface ScrapeStats {

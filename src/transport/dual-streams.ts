@@ -76,7 +76,7 @@ export function withUtp<R extends Runtime>(runtime: R, options: { dual?: Partial
   const utp = new UtpStreams(runtime, options.socket);
   const stream = new DualStreams(runtime.stream, utp, options.dual);
   return {
-    runtime: { clock: runtime.clock, random: runtime.random, dns: runtime.dns, http: runtime.http, udp: new SharedUdp(runtime.udp, utp), stream },
+    runtime: { clock: runtime.clock, random: runtime.random, dns: runtime.dns, http: runtime.http, multicast: runtime.multicast, udp: new SharedUdp(runtime.udp, utp), stream },
     utp,
     close: () => utp.close(),
   };

@@ -14,3 +14,4 @@ export * from './fast-set.js';
 export type { OutgoingFrame, Framing } from './outbox.js';
 export * from './peer-types.js';
 export { PeerConnection } from './peer-connection.js';
+export * from './ut-holepunch.js';

@@ -304,15 +304,18 @@ export class PeerConnection {
     const events: PeerEvent[] = [];
     if (this._state === 'closed') return events;
     this.s.now = now;
+    // Deadlines are compared as `nextDeadline()` computes them: with fractional times,
+    // `now - last >= interval` can be false at `last + interval` itself, and a timer armed for
+    // that deadline would then fire again and again at the same (virtual) instant.
     if (this._state !== 'open') {
       if (now >= this.handshakeDeadline) {
         this.close();
         events.push({ type: 'timeout', reason: 'handshake' });
       }
-    } else if (now - this.lastReceivedAt >= this.limits.idleTimeoutMs) {
+    } else if (now >= this.lastReceivedAt + this.limits.idleTimeoutMs) {
       this.close();
       events.push({ type: 'timeout', reason: 'idle' });
-    } else if (now - this.s.lastSentAt >= this.limits.keepAliveIntervalMs) {
+    } else if (now >= this.s.lastSentAt + this.limits.keepAliveIntervalMs) {
       this.out.queue({ type: 'keep_alive' });
     }
     return events;

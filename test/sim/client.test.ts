@@ -123,7 +123,8 @@ describe('one client on the simulator', () => {
     const seed = await settle(sim, startPeer(sim, { seed: true, dhtBootstrap: bootstrap }));
     const leechers = [];
     for (let i = 0; i < 2; i++) leechers.push(await settle(sim, startPeer(sim, { seed: false, dhtBootstrap: bootstrap })));
-    await sim.run({ until: 90_000 });
+    // Ten minutes: past several keep-alive deadlines at fractional virtual times (a zero-delay timer loop once hung here).
+    await sim.run({ until: 10 * 60_000 });
     for (const l of leechers) {
       assert.equal(l.client.dhtState, 'running');
       assert.ok(l.completedAt !== undefined, `leecher ${l.host.address} completed`);

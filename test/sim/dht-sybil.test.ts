@@ -32,7 +32,7 @@ describe('Sybil attack on one DHT key (shoal sim sybil)', () => {
     assert.ok(many.eclipsed.disjoint < many.eclipsed.bep42, `4 disjoint paths lower it further: ${many.eclipsed.disjoint} against ${many.eclipsed.bep42}`);
     assert.equal(many.byPaths.bep42.length, 4);
     assert.equal(many.eclipsed.disjoint, many.byPaths.bep42[3].eclipsed, 'the headline is d = 4 on the BEP 42 network');
-    assert.equal(many.eclipsed.puzzle, null, 'crypto-puzzle ids are not simulated');
+    assert.equal(many.eclipsed.puzzle, many.puzzle.rows.at(-1)!.eclipsed, 'the puzzle headline is the attacker that grinds the most');
   });
 
   it('is the same run for the same seed', async () => {
@@ -50,12 +50,29 @@ describe('Sybil attack on one DHT key (shoal sim sybil)', () => {
     for (const k of ['none', 'bep42', 'disjoint'] as const) {
       assert.ok(typeof j.eclipsed[k] === 'number' && j.eclipsed[k] >= 0 && j.eclipsed[k] <= 1, `eclipsed.${k} is a share`);
     }
-    assert.ok('puzzle' in j.eclipsed);
+    assert.ok(typeof j.eclipsed.puzzle === 'number' && j.eclipsed.puzzle >= 0 && j.eclipsed.puzzle <= 1, 'eclipsed.puzzle is a share');
     // The swarm half: Sybils that announce every piece and send none slow honest leechers down.
     assert.ok(j.swarmSybil !== null && j.swarmSybil.slowdownUndefended > 1, JSON.stringify(j.swarmSybil));
     assert.equal(j.swarmSybil.completed.defended, 10, 'every honest leecher still finishes');
     const bad = spawnSync(process.execPath, [CLI_PATH, 'sim', 'sybil', '--addresses', '4', '--identities', '2'], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--identities/);
+  });
+
+  it('with crypto-puzzle ids the attacker cannot place its ids: random ids stay under (1 - (1 - f)^h)^d, and each bit of placement costs it key tries', async () => {
+    const r = await runSybilSimulation({ nodes: 150, addresses: 4, identities: 32, lookups: 40, maxPaths: 3, disjointPaths: 3, seed: 4, puzzleBits: 6, puzzleGrind: [1, 64] });
+    const [random, ground] = r.puzzle.rows;
+    // About grind x 2^bits key tries per identity kept.
+    assert.ok(random.triesPerIdentity > 2 ** 6 / 2 && random.triesPerIdentity < 2 ** 6 * 2, `${random.triesPerIdentity} tries per random id`);
+    assert.ok(ground.triesPerIdentity > 64 * 2 ** 6 / 2, `${ground.triesPerIdentity} tries per ground id`);
+    // Without grinding its ids land where SHA-1 puts them, no nearer the key than honest ids; with 64x the work, nearer.
+    assert.ok(random.attackerPrefix <= r.prefixBits.none.honest + 2, `random ids share ${random.attackerPrefix} bits with the key`);
+    assert.ok(ground.attackerPrefix > random.attackerPrefix, `grinding 64x: ${ground.attackerPrefix} bits against ${random.attackerPrefix}`);
+    assert.ok(r.eclipsed.puzzle < r.eclipsed.none, `puzzle ${r.eclipsed.puzzle} against none ${r.eclipsed.none}`);
+    // Random placement is the case S/Kademlia's formula models; it counts every path that meets a
+    // Sybil as lost, so 8-wide lookups that route around one do at least as well at every d.
+    assert.equal(r.byPaths.puzzle.length, 3);
+    for (const row of r.byPaths.puzzle) assert.ok(row.eclipsed <= row.predicted + 0.05, `d = ${row.paths}: ${row.eclipsed} measured, ${row.predicted} predicted`);
+    assert.ok(r.byPaths.puzzle[0].predicted > r.byPaths.puzzle[2].predicted, 'the prediction falls with d');
   });
 });

@@ -255,6 +255,50 @@ describe('DhtNode', () => {
     node.receive(encodeResponse(q2.msg.t, randomId(new SeededRandom(4)), {}), local);
     assert.equal(node.table.size, 1, 'private addresses are exempt');
   });
+
+  it('does not count timeouts against its nodes while nothing at all arrives (its own network is down)', () => {
+    const { node, socket, clock, peer } = setup({ rpc: { timeoutMs: 2000 } });
+    const a = peer(1), b = peer(2);
+    for (const p of [a, b]) {
+      node.query(p.address, { q: 'ping' });
+      const [q] = socket.take();
+      node.receive(encodeResponse(q.msg.t, p.id, {}), p.address);
+    }
+    assert.equal(node.table.size, 2);
+    // Cut off: every query to both times out, again and again; nobody is evicted.
+    for (let round = 0; round < 3; round++) {
+      for (const p of [a, b]) node.queryNode(p, { q: 'ping' }, { response() {}, error() {}, timeout() {} });
+      clock.advance(3000);
+    }
+    socket.take();
+    assert.equal(node.table.size, 2, 'kept while nothing arrived');
+    // Back online: b answers, a stays silent, and a's timeouts now count (two in a row: bad, removed).
+    for (let round = 0; round < 2; round++) {
+      node.queryNode(a, { q: 'ping' }, { response() {}, error() {}, timeout() {} });
+      node.queryNode(b, { q: 'ping' }, { response() {}, error() {}, timeout() {} });
+      const toB = socket.take().find((x) => x.to.host === b.address.host)!;
+      node.receive(encodeResponse(toB.msg.t, b.id, {}), b.address);
+      clock.advance(3000);
+    }
+    assert.equal(node.table.get(a.id), undefined, 'a node that is silent while others answer is dropped');
+    assert.ok(node.table.get(b.id));
+  });
+
+  it('keeps out of its table, and out of lookups, ids its acceptNodeId check rejects (crypto-puzzle ids)', () => {
+    const r = new SeededRandom(5);
+    const good = { id: randomId(r), address: { host: '10.2.0.1', port: 6881 } };
+    const bad = { id: randomId(r), address: { host: '10.2.0.2', port: 6881 } };
+    const { node, socket } = setup({ acceptNodeId: (id) => idFromBytes(id) === good.id });
+    for (const p of [good, bad]) {
+      node.query(p.address, { q: 'ping' });
+      const [q] = socket.take();
+      node.receive(encodeResponse(q.msg.t, p.id, {}), p.address);
+    }
+    assert.ok(node.table.get(good.id));
+    assert.equal(node.table.get(bad.id), undefined);
+    assert.equal(node.acceptContact(bad), false, 'a reply naming it does not make it a lookup candidate');
+    assert.equal(node.acceptContact(good), true);
+  });
 });
 
 describe('PeerStore', () => {

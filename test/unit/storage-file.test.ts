@@ -49,6 +49,25 @@ describe('file storage on disk', () => {
     assert.ok(st.blocks * 512 < st.size, `allocated ${st.blocks * 512} of ${st.size}`);
   });
 
+  it('serves pieces loaded from disk with their pad ranges as zeros (the load buffer is not zero-filled)', async () => {
+    const t = multi.torrent;
+    assert.ok(t.layout.files.some((x) => x.pad), 'the hybrid fixture has pad files');
+    const root = fresh();
+    const a = new FileStorage(t, { downloadDir: root });
+    for (let p = 0; p < t.pieceCount; p++) {
+      await a.writeBlock(p, 0, multi.piece(p));
+      assert.equal(await a.verifyPiece(p), true);
+    }
+    await a.close();
+    // A new storage over the same files: every read loads its piece from disk.
+    const b = new FileStorage(t, { downloadDir: root });
+    b.restoreBitfield(a.bitfield());
+    const out = new Uint8Array(multi.space.length);
+    for (const [p, o, len] of blocksOf(t)) out.set(await b.readBlock(p, o, len), p * t.pieceLength + o);
+    assertBytes(out, multi.space);
+    await b.close();
+  });
+
   it('spills unverified blocks to disk when over cacheBytes and reads them back to verify', async () => {
     const s = new FileStorage(single.torrent, { downloadDir: fresh(), cacheBytes: 16_384 });
     for (const p of [0, 1]) for (const o of [0, 16_384]) await s.writeBlock(p, o, single.piece(p).subarray(o, o + 16_384));

@@ -17,6 +17,28 @@ const only = (n: number, ...set: number[]) => {
 };
 
 describe('PiecePicker', () => {
+  it('counts the bytes requested from all peers: picks and end game copies add, answers, drops and failures take away', () => {
+    const p = picker(2, PIECE - 1000);
+    p.addSeed();
+    const a = p.pick({ peer: 'a', has: all(2), isSeed: true }, 5);
+    assert.equal(p.requestedBytes, 5 * BLOCK_LENGTH);
+    p.blockReceived(a[0], 'a');
+    p.requestDropped(a[1], 'a');
+    p.requestDropped(a[1], 'a'); // a second drop of the same request changes nothing
+    assert.equal(p.requestedBytes, 3 * BLOCK_LENGTH);
+    const b = p.pick({ peer: 'b', has: all(2), isSeed: true }, 8); // the rest, the short last block included
+    assert.equal(b.length, 4);
+    assert.equal(p.requestedBytes, 7 * BLOCK_LENGTH - 1000);
+    const copy = p.pick({ peer: 'c', has: all(2), isSeed: true }, 1); // end game: one copy of a busy block
+    assert.equal(copy.length, 1);
+    assert.equal(p.requestedBytes, 7 * BLOCK_LENGTH - 1000 + copy[0].length);
+    p.blockReceived(copy[0], 'c'); // both requests for it are settled (the other peer gets a cancel)
+    assert.equal(p.requestedBytes, 7 * BLOCK_LENGTH - 1000 - copy[0].length);
+    for (const r of [...a.slice(2), ...b]) if (r.index === 0) p.blockReceived(r, r.begin === a[1].begin ? 'b' : 'a');
+    p.pieceFailed(0); // piece 0 all in, failed: nothing of it is requested any more
+    assert.equal(p.requestedBytes, 3 * BLOCK_LENGTH, 'piece 1: block 0 from a, blocks 1 and 2 from b');
+  });
+
   it('splits pieces into 16 KiB blocks with a short last block', () => {
     const p = picker(2, PIECE - 1000);
     assert.equal(p.blockCount(1), 4);

@@ -500,6 +500,28 @@ describe('PeerConnection time: keep-alives and timeouts', () => {
     assert.equal(A.nextDeadline(), 120_000);
   });
 
+  it('sends the keep-alive when polled at its own deadline with fractional times (no zero-delay timer loop)', () => {
+    // (t + 120000) - t < 120000 in floating point for this t: polling at nextDeadline() must still act.
+    const t = 439258.4606520839;
+    assert.ok(t + 120_000 - t < 120_000, 'the rounding this test is about');
+    const { A } = pair({ keepAliveIntervalMs: 120_000, idleTimeoutMs: 10_000_000 });
+    A.poll(t);
+    A.takeOutgoing();
+    const due = A.nextDeadline();
+    assert.equal(due, t + 120_000);
+    A.poll(due);
+    assert.deepEqual(concat(A.takeOutgoing()), Uint8Array.from([0, 0, 0, 0]));
+    assert.ok(A.nextDeadline() > due, 'the deadline moved on');
+  });
+
+  it('times out an idle peer when polled at its own deadline with fractional times', () => {
+    const t = 439258.4606520839;
+    const { A, B } = pair({ idleTimeoutMs: 120_000, keepAliveIntervalMs: 10_000_000 });
+    B.sendAvailability('none');
+    pump(B, A, t);
+    assert.deepEqual(A.poll(A.nextDeadline()), [{ type: 'timeout', reason: 'idle' }]);
+  });
+
   it('times out a peer silent for idleTimeoutMs', () => {
     const { A, B } = pair({ idleTimeoutMs: 180_000 });
     B.sendAvailability('none');

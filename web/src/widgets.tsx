@@ -13,6 +13,7 @@ export const STATE_LABELS: Readonly<Record<TorrentState, string>> = {
   seeding: 'Seeding',
   paused: 'Paused',
   error: 'Error',
+  moving: 'Moving data',
 };
 
 export function Progress({ value, state }: { value: number; state?: TorrentState }) {

@@ -9,6 +9,10 @@ export function torrentDetails(entry: TorrentEntry, now: number): Omit<TorrentDe
   const have = entry.have();
   const summary = entry.summary(now);
   const peers = entry.swarm ? entry.swarm.peerList().map((p) => peerInfo(p, t?.pieceCount ?? 0)) : [];
+  // BEP 19 web seeds in use (a dropped one is no longer a source).
+  for (const w of entry.swarm?.webSeedList() ?? []) {
+    if (w.dropped === undefined) peers.push({ address: w.url, kind: 'webseed', client: 'web seed', downloadRate: w.downloadRate, uploadRate: 0, progress: 1, flags: w.requests > 0 ? 'D' : '' });
+  }
   return {
     ...summary,
     magnet: magnetOf(entry),

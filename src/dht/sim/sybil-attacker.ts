@@ -31,6 +31,8 @@ export interface SybilOptions {
   readonly target: NodeId;
   /** Pick ids that satisfy BEP 42 for their address (needed where honest nodes enforce it). */
   readonly bep42: boolean;
+  /** Use these ids (e.g. crypto-puzzle solutions, which cannot be chosen) instead of placing them; one per identity. */
+  readonly ids?: readonly NodeId[];
   /** Contacts per find_node / get_peers answer. Default 8 (BEP 5's k). */
   readonly perReply?: number;
   /** First UDP port; identity j on an address uses `port + j / A`. Default 6881. */
@@ -62,6 +64,7 @@ export class SybilAttacker {
     const a = o.addresses.length;
     if (a < 1) throw new RangeError('a Sybil attacker needs at least one address');
     if (!Number.isInteger(o.identities) || o.identities < a) throw new RangeError(`Sybil identities (${o.identities}) must be a whole number of at least the addresses (${a})`);
+    if (o.ids !== undefined && o.ids.length !== o.identities) throw new RangeError(`Sybil ids given (${o.ids.length}) must match the identities (${o.identities})`);
     const attacker = new SybilAttacker(sim, o.perReply ?? 8);
     const hosts: SimHost[] = o.addresses.map((address) => sim.createHost({ address }));
     const port = o.port ?? 6881;
@@ -71,7 +74,7 @@ export class SybilAttacker {
     for (let j = 0; j < o.identities; j++) {
       const h = hosts[j % a];
       pending.push(h.runtime.udp.bind({ host: h.address, port: port + Math.floor(j / a) }));
-      ids.push(o.bep42 ? compliantIdNear(h.address, o.target, best[j % a], sim) : idNear(o.target, sim));
+      ids.push(o.ids !== undefined ? o.ids[j] : o.bep42 ? compliantIdNear(h.address, o.target, best[j % a], sim) : idNear(o.target, sim));
     }
     sim.runSync({ until: sim.now });
     const endpoints = await Promise.all(pending);

@@ -15,15 +15,22 @@
  * - `disjoint`: S/Kademlia disjoint lookups (../disjoint-lookup.ts) over d paths, on both networks,
  *   for d = 1..maxPaths, beside the prediction 1 - (1 - (1 - f)^h)^d of success (so
  *   (1 - (1 - f)^h)^d eclipsed) for an attacker share f of the ids and h measured hops.
+ * - `puzzle`: S/Kademlia crypto-puzzle ids (../puzzle.ts): every id is SHA-1 of a public key
+ *   whose double hash has `puzzleBits` leading zero bits, and honest nodes admit no other
+ *   id. The attacker cannot place its ids; it solves `grind` x S puzzles and keeps the S ids
+ *   closest to the key, paying grind x 2^bits key tries per identity it uses. Measured for
+ *   each grind (the cost per identity against the eclipsed share); with grind 1 its ids are
+ *   uniformly random, the case (1 - (1 - f)^h)^d models, so the disjoint sweep runs there too.
  *
  * Addresses: honest hosts are in 198.18.0.0/16 and the attacker in 198.19.0.0/16 (RFC 2544's
  * benchmarking block): addresses BEP 42 is not exempt for (the simulator's 10.x ones are),
  * and never routed on the Internet. Nothing leaves the simulator anyway.
  */
 import { compliantNodeId } from '../bep42.js';
+import { PuzzleDirectory, solvePuzzle } from '../puzzle.js';
 import { disjointGetPeers } from '../disjoint-lookup.js';
 import { announceLookup, getPeersLookup, type GetPeersResult } from '../lookups.js';
-import { commonPrefixLength, idToBytes, randomId, type NodeId } from '../node-id.js';
+import { commonPrefixLength, compareDistance, idFromBytes, idToBytes, randomId, type NodeId } from '../node-id.js';
 import { DhtSimNetwork } from './network.js';
 import { SybilAttacker } from './sybil-attacker.js';
 
@@ -43,6 +50,10 @@ export interface SybilRunOptions {
   readonly seed?: number;
   /** Median RTT, ms. Default 100. */
   readonly medianRttMs?: number;
+  /** Crypto-puzzle difficulty, leading zero bits. Default 8 (256 key tries per id: the simulator's budget, not a deployment's). */
+  readonly puzzleBits?: number;
+  /** Puzzles the attacker solves per identity it keeps (it keeps the closest to the key), one run each. Default [1, 16]. */
+  readonly puzzleGrind?: readonly number[];
   readonly wallClock?: () => number;
   readonly onPhase?: (phase: string) => void;
 }
@@ -62,8 +73,8 @@ export interface SybilReport {
   readonly identities: number;
   readonly lookups: number;
   readonly seed: number;
-  /** Headline: share of lookups eclipsed per defence (`puzzle` is not simulated yet: null). */
-  readonly eclipsed: { readonly none: number; readonly bep42: number; readonly disjoint: number; readonly puzzle: number | null };
+  /** Headline: share of lookups eclipsed per defence (`puzzle`: the attacker grinding the most). */
+  readonly eclipsed: { readonly none: number; readonly bep42: number; readonly disjoint: number; readonly puzzle: number };
   /** Share of lookups whose k closest held no honest node, per defence. */
   readonly captured: { readonly none: number; readonly bep42: number; readonly disjoint: number };
   /** Eclipsed share of the same lookups before the attacker came (lookups that fail anyway). */
@@ -73,13 +84,24 @@ export interface SybilReport {
   /** f: the attacker's share of all ids. */
   readonly attackerShare: number;
   /** Per network (without and with BEP 42), per path count d: measured, and (1 - (1 - f)^h)^d with h the mean hops at d = 1. */
-  readonly byPaths: { readonly none: readonly PathsRow[]; readonly bep42: readonly PathsRow[] };
+  readonly byPaths: { readonly none: readonly PathsRow[]; readonly bep42: readonly PathsRow[]; readonly puzzle: readonly PathsRow[] };
+  /** The crypto-puzzle defence: difficulty, and per attacker grind the cost per identity and the outcome. */
+  readonly puzzle: { readonly bits: number; readonly rows: readonly PuzzleRow[] };
   /** Longest prefix (bits) shared with the key by an honest id and by an attacker id, per id scheme. */
   readonly prefixBits: { readonly none: { honest: number; attacker: number }; readonly bep42: { honest: number; attacker: number } };
   /** Queries the Sybil identities answered (both networks). */
   readonly attackerAnswers: number;
   readonly wallMs: number;
   readonly virtualMs: number;
+}
+
+export interface PuzzleRow extends DefenceOutcome {
+  /** Puzzles solved per identity kept. */
+  readonly grind: number;
+  /** Key tries the attacker spent per identity kept (each try: two SHA-1s). */
+  readonly triesPerIdentity: number;
+  /** Longest prefix (bits) an attacker id shares with the key. */
+  readonly attackerPrefix: number;
 }
 
 export interface PathsRow extends DefenceOutcome {
@@ -106,14 +128,28 @@ interface World {
   readonly baseline: DefenceOutcome;
 }
 
+/** Crypto-puzzle ids for a world: the honest nodes' and the attacker's, with the directory that admits them. */
+interface PuzzleIds {
+  readonly directory: PuzzleDirectory;
+  readonly grind: number;
+  /** Key tries the attacker spent in all. */
+  attackerTries: number;
+}
+
 /** Builds the honest network, announces the key, then deploys and introduces the attacker. */
-async function buildWorld(o: SybilRunOptions, bep42: boolean): Promise<World> {
+async function buildWorld(o: SybilRunOptions, bep42: boolean, puzzle?: PuzzleIds): Promise<World> {
   const net = await DhtSimNetwork.create({
     nodes: o.nodes,
     seed: o.seed ?? 1,
     medianRttMs: o.medianRttMs ?? 100,
     address: honestAddress,
-    nodeOptions: bep42 ? (_i, h) => ({ id: idToBytes(compliantNodeId(h.address, h.runtime.random)), bep42: { enforce: 'require' } }) : undefined,
+    nodeOptions: puzzle !== undefined
+      ? (_i, h) => {
+        const key = solvePuzzle(puzzle.directory.bits, () => h.runtime.random.bytes(32));
+        puzzle.directory.register(key.publicKey);
+        return { id: key.id, acceptNodeId: (id: Uint8Array) => puzzle.directory.accepts(id) };
+      }
+      : bep42 ? (_i, h) => ({ id: idToBytes(compliantNodeId(h.address, h.runtime.random)), bep42: { enforce: 'require' } }) : undefined,
   });
   const spacing = Math.min(20, Math.max(1, 100_000 / o.nodes));
   net.bootstrapAll(spacing);
@@ -130,6 +166,7 @@ async function buildWorld(o: SybilRunOptions, bep42: boolean): Promise<World> {
     identities: o.identities,
     target,
     bep42,
+    ids: puzzle === undefined ? undefined : grindIds(puzzle, o.identities, target, sim.random),
   });
   // The attacker queries every honest node from every identity (it can crawl them all);
   // the nodes ping it back and keep it where a bucket has room.
@@ -180,6 +217,19 @@ function measure(w: Pick<World, 'net' | 'target' | 'announcer'>, lookups: number
 
 const round = (x: number, d = 4): number => Math.round(x * 10 ** d) / 10 ** d;
 
+/** The attacker's puzzle ids: grind x S solutions, the S closest to the key kept (all registered: they are valid). */
+function grindIds(p: PuzzleIds, identities: number, target: NodeId, random: { bytes(n: number): Uint8Array }): NodeId[] {
+  const ids: NodeId[] = [];
+  for (let i = 0; i < identities * p.grind; i++) {
+    const key = solvePuzzle(p.directory.bits, () => random.bytes(32));
+    p.attackerTries += key.tries;
+    p.directory.register(key.publicKey);
+    ids.push(idFromBytes(key.id));
+  }
+  ids.sort((a, b) => compareDistance(a, b, target));
+  return ids.slice(0, identities);
+}
+
 /** The eclipsed share S/Kademlia's model predicts: every one of d paths of h hops meets an attacker. */
 export function predictedEclipse(f: number, h: number, d: number): number {
   return Math.pow(1 - Math.pow(1 - f, h), d);
@@ -210,9 +260,25 @@ export async function runSybilSimulation(o: SybilRunOptions): Promise<SybilRepor
   const guarded = await buildWorld(o, true);
   o.onPhase?.('network with BEP 42 built, attacker in place');
   const guardedRows = sweep(guarded, 'with BEP 42');
+  const bits = o.puzzleBits ?? 8;
+  const puzzleRows: PuzzleRow[] = [];
+  let puzzlePaths: PathsRow[] = [];
+  let puzzleVirtualMs = 0;
+  for (const grind of o.puzzleGrind ?? [1, 16]) {
+    if (!Number.isInteger(grind) || grind < 1) throw new RangeError(`puzzle grind must be a whole number >= 1, got ${grind}`);
+    const p: PuzzleIds = { directory: new PuzzleDirectory(bits), grind, attackerTries: 0 };
+    const w = await buildWorld(o, false, p);
+    o.onPhase?.(`network with ${bits}-bit puzzle ids built, attacker grinding ${grind}x in place`);
+    const outcome = measure(w, o.lookups, 1);
+    puzzleRows.push({ grind, triesPerIdentity: Math.round(p.attackerTries / o.identities), attackerPrefix: w.attacker.bestPrefix(w.target), ...outcome });
+    // Random placement (grind 1) is the case the disjoint-path formula models.
+    if (grind === 1) puzzlePaths = sweep(w, `puzzle ids`);
+    puzzleVirtualMs += w.net.sim.now;
+  }
   const none = plainRows[0];
   const bep42 = guardedRows[0];
   const disjoint = guardedRows[headlineD - 1];
+  const puzzleHead = puzzleRows.reduce((a, b) => (b.grind > a.grind ? b : a), puzzleRows[0]);
   return {
     scenario: 'sybil',
     nodes: o.nodes,
@@ -220,18 +286,19 @@ export async function runSybilSimulation(o: SybilRunOptions): Promise<SybilRepor
     identities: o.identities,
     lookups: o.lookups,
     seed: o.seed ?? 1,
-    eclipsed: { none: none.eclipsed, bep42: bep42.eclipsed, disjoint: disjoint.eclipsed, puzzle: null },
+    eclipsed: { none: none.eclipsed, bep42: bep42.eclipsed, disjoint: disjoint.eclipsed, puzzle: puzzleHead.eclipsed },
     captured: { none: none.captured, bep42: bep42.captured, disjoint: disjoint.captured },
     baseline: { none: plain.baseline.eclipsed, bep42: guarded.baseline.eclipsed },
     disjointPaths: headlineD,
     attackerShare: round(f),
-    byPaths: { none: plainRows, bep42: guardedRows },
+    byPaths: { none: plainRows, bep42: guardedRows, puzzle: puzzlePaths },
+    puzzle: { bits, rows: puzzleRows },
     prefixBits: {
       none: { honest: plain.honestPrefix, attacker: plain.attacker.bestPrefix(plain.target) },
       bep42: { honest: guarded.honestPrefix, attacker: guarded.attacker.bestPrefix(guarded.target) },
     },
     attackerAnswers: plain.attacker.stats.queriesAnswered + guarded.attacker.stats.queriesAnswered,
     wallMs: Math.round(wall() - t0),
-    virtualMs: Math.round(plain.net.sim.now + guarded.net.sim.now),
+    virtualMs: Math.round(plain.net.sim.now + guarded.net.sim.now + puzzleVirtualMs),
   };
 }

@@ -1,0 +1,225 @@
+/**
+ * BEP 55 hole punching as initiator, relay and target: the decisions, not the sockets.
+ *
+ * - Initiator: a peer we cannot dial (learnt from PEX, BEP 11) is reachable through a peer
+ *   that told us about it. `rendezvous(target)` sends `rendezvous` to such a peer that speaks
+ *   ut_holepunch; the relay answers `connect` (both sides then send uTP SYNs at once) or
+ *   `error`.
+ * - Relay: a `rendezvous` from a peer that speaks ut_holepunch is forwarded as `connect` to
+ *   both sides only when we are connected to the target at exactly that address and port
+ *   (libtorrent 2.0.8 matches the same way); otherwise NoSelf, NotConnected or NoSupport.
+ * - Target: a `connect` from a relay starts a uTP connection to the address it names, unless
+ *   we are connected to it already (BEP 55: ignore silently).
+ *
+ * Remote limits: a peer may make us relay `maxRendezvousPerPeerPerMinute` times a minute, and
+ * make us dial (`connect`) `maxConnectsPerPeerPerMinute` times; the rest is dropped, so a
+ * hostile relay cannot turn us into a SYN cannon. We send at most
+ * `maxRendezvousPerPeerPerMinute` rendezvous to one relay a minute. At most `maxAdvertised`
+ * addresses remember who told us of them.
+ *
+ * Sans-I/O: time, peers and sending come from the host.
+ */
+import type { Address } from '../runtime/types.js';
+import type { HolepunchErrorName, HolepunchMessage } from '../wire/ut-holepunch.js';
+import type { NatType } from './external-address.js';
+
+export interface HolepunchHost<P> {
+  now(): number;
+  /** Connected peers (their handshakes done). */
+  peers(): Iterable<P>;
+  /** Whether the peer said (BEP 10 `m`) it speaks ut_holepunch. */
+  supports(peer: P): boolean;
+  /** The endpoint others reach `peer` at: its uTP endpoint, or IP + BEP 10 `p` for a TCP peer that dialled us. */
+  endpointOf(peer: P): Address | undefined;
+  /** Whether `address` is one of ours. */
+  isSelf(address: Address): boolean;
+  /** Whether we are connected (or connecting) to `address`. */
+  isConnected(address: Address): boolean;
+  send(peer: P, message: HolepunchMessage): void;
+  /** Starts a uTP connection to `address` (the punch); the host reports the outcome with `punchFailed` / `punchSucceeded`. */
+  punch(address: Address): void;
+  /** What the vote says of our NAT, for a failure's reason. */
+  natType(): NatType;
+}
+
+export interface HolepunchOptions {
+  /** Rendezvous a peer may ask of us, and we may ask of one relay, a minute (default 5). */
+  maxRendezvousPerPeerPerMinute?: number;
+  /** `connect`s from one relay we act on a minute (default 5). */
+  maxConnectsPerPeerPerMinute?: number;
+  /** Addresses for which we remember the peers that advertised them (default 2000). */
+  maxAdvertised?: number;
+}
+
+export const HOLEPUNCH_DEFAULTS: Required<HolepunchOptions> = {
+  maxRendezvousPerPeerPerMinute: 5,
+  maxConnectsPerPeerPerMinute: 5,
+  maxAdvertised: 2000,
+};
+
+export type HolepunchEvent =
+  | { readonly type: 'rendezvous-sent'; readonly target: Address; readonly relay: Address }
+  | { readonly type: 'relayed'; readonly initiator: Address; readonly target: Address }
+  | { readonly type: 'relay-refused'; readonly initiator: Address; readonly target: Address; readonly error: HolepunchErrorName }
+  | { readonly type: 'punching'; readonly target: Address; readonly role: 'initiator' | 'target' }
+  | { readonly type: 'rendezvous-failed'; readonly target: Address; readonly error: string }
+  | { readonly type: 'punch-failed'; readonly target: Address; readonly reason: string }
+  | { readonly type: 'punch-succeeded'; readonly target: Address }
+  | { readonly type: 'rate-limited'; readonly peer: Address; readonly what: 'rendezvous' | 'connect' };
+
+const MINUTE = 60_000;
+const key = (a: Address): string => `${a.host}|${a.port}`;
+const same = (a: Address | undefined, b: Address): boolean => a !== undefined && a.host === b.host && a.port === b.port;
+
+export class Holepunch<P> {
+  private readonly o: Required<HolepunchOptions>;
+  /** Per peer: when it asked us to relay, when it told us to connect, when we asked it to relay. */
+  private readonly windows = new Map<P, { rendezvousIn: number[]; connects: number[]; rendezvousOut: number[] }>();
+  /** Target address -> the peers that advertised it (insertion order: oldest first). */
+  private readonly advertised = new Map<string, Set<P>>();
+  /** Targets we asked a relay for, and which relay. */
+  private readonly pending = new Map<string, P>();
+
+  constructor(private readonly host: HolepunchHost<P>, options: HolepunchOptions = {}, private readonly onEvent?: (e: HolepunchEvent) => void) {
+    this.o = { ...HOLEPUNCH_DEFAULTS, ...options };
+  }
+
+  /** `peer` told us (PEX) of `target`: it may relay a rendezvous to it. */
+  heardOf(target: Address, peer: P): void {
+    const k = key(target);
+    let set = this.advertised.get(k);
+    if (!set) {
+      if (this.advertised.size >= this.o.maxAdvertised) this.advertised.delete(this.advertised.keys().next().value as string);
+      this.advertised.set(k, (set = new Set()));
+    }
+    set.add(peer);
+  }
+
+  /** A peer left: its windows and advertisements go. */
+  forget(peer: P): void {
+    this.windows.delete(peer);
+    for (const [k, set] of this.advertised) {
+      set.delete(peer);
+      if (set.size === 0) this.advertised.delete(k);
+    }
+    for (const [k, relay] of this.pending) if (relay === peer) this.pending.delete(k);
+  }
+
+  /** Whether some connected peer that speaks ut_holepunch advertised `target`. */
+  canRendezvous(target: Address): boolean {
+    return this.relayFor(target) !== undefined;
+  }
+
+  /** Asks a peer that advertised `target` to relay; false when none can (or all are over the limit). */
+  rendezvous(target: Address): boolean {
+    if (this.host.isConnected(target) || this.pending.has(key(target))) return false;
+    const relay = this.relayFor(target);
+    if (relay === undefined) return false;
+    this.take(relay, 'rendezvousOut');
+    this.pending.set(key(target), relay);
+    this.host.send(relay, { type: 'rendezvous', address: target });
+    this.onEvent?.({ type: 'rendezvous-sent', target, relay: this.host.endpointOf(relay) ?? target });
+    return true;
+  }
+
+  /** A ut_holepunch message from a connected peer. */
+  onMessage(from: P, m: HolepunchMessage): void {
+    switch (m.type) {
+      case 'rendezvous':
+        return this.relay(from, m.address);
+      case 'connect':
+        return this.connect(from, m.address);
+      case 'error': {
+        const k = key(m.address);
+        if (this.pending.get(k) !== from) return; // an error for nothing we asked this peer: ignored
+        this.pending.delete(k);
+        this.onEvent?.({ type: 'rendezvous-failed', target: m.address, error: typeof m.error === 'number' ? `error code ${m.error}` : m.error });
+        return;
+      }
+    }
+  }
+
+  /** The punched uTP connection to `target` failed. */
+  punchFailed(target: Address): void {
+    this.pending.delete(key(target));
+    const reason = this.host.natType() === 'symmetric'
+      ? `hole punch to ${target.host}:${target.port} failed: our NAT randomises ports`
+      : `hole punch to ${target.host}:${target.port} failed: no answer`;
+    this.onEvent?.({ type: 'punch-failed', target, reason });
+  }
+
+  punchSucceeded(target: Address): void {
+    this.pending.delete(key(target));
+    this.onEvent?.({ type: 'punch-succeeded', target });
+  }
+
+  private relay(from: P, target: Address): void {
+    // BEP 55: a rendezvous from a peer that does not speak the extension is ignored.
+    if (!this.host.supports(from)) return;
+    const initiator = this.host.endpointOf(from);
+    if (!this.allow(from, 'rendezvousIn', this.o.maxRendezvousPerPeerPerMinute)) return;
+    const refuse = (error: HolepunchErrorName): void => {
+      this.host.send(from, { type: 'error', address: target, error });
+      if (initiator) this.onEvent?.({ type: 'relay-refused', initiator, target, error });
+    };
+    if (this.host.isSelf(target)) return refuse('NoSelf');
+    let to: P | undefined;
+    for (const p of this.host.peers()) {
+      if (p !== from && same(this.host.endpointOf(p), target)) {
+        to = p;
+        break;
+      }
+    }
+    if (to === undefined) return refuse('NotConnected');
+    if (!this.host.supports(to)) return refuse('NoSupport');
+    if (!initiator || same(initiator, target)) return refuse('NoSuchPeer');
+    this.host.send(to, { type: 'connect', address: initiator });
+    this.host.send(from, { type: 'connect', address: target });
+    this.onEvent?.({ type: 'relayed', initiator, target });
+  }
+
+  private connect(from: P, target: Address): void {
+    if (!this.host.supports(from)) return;
+    if (this.host.isConnected(target) || this.host.isSelf(target)) return; // BEP 55: ignore silently
+    const asked = this.pending.get(key(target)) === from;
+    if (!asked && !this.allow(from, 'connects', this.o.maxConnectsPerPeerPerMinute)) return;
+    this.onEvent?.({ type: 'punching', target, role: asked ? 'initiator' : 'target' });
+    this.host.punch(target);
+  }
+
+  private relayFor(target: Address): P | undefined {
+    const set = this.advertised.get(key(target));
+    if (!set) return undefined;
+    const now = this.host.now();
+    for (const p of set) {
+      if (this.host.supports(p) && this.recent(p, 'rendezvousOut', now).length < this.o.maxRendezvousPerPeerPerMinute) return p;
+    }
+    return undefined;
+  }
+
+  private recent(peer: P, what: 'rendezvousIn' | 'connects' | 'rendezvousOut', now: number): number[] {
+    let w = this.windows.get(peer);
+    if (!w) this.windows.set(peer, (w = { rendezvousIn: [], connects: [], rendezvousOut: [] }));
+    const list = w[what];
+    while (list.length > 0 && list[0] <= now - MINUTE) list.shift();
+    return list;
+  }
+
+  private take(peer: P, what: 'rendezvousIn' | 'connects' | 'rendezvousOut'): void {
+    const now = this.host.now();
+    this.recent(peer, what, now).push(now);
+  }
+
+  /** Counts one `what` from `peer`; false (and an event) when it is over `max` this minute. */
+  private allow(peer: P, what: 'rendezvousIn' | 'connects', max: number): boolean {
+    const now = this.host.now();
+    const list = this.recent(peer, what, now);
+    if (list.length >= max) {
+      const address = this.host.endpointOf(peer);
+      if (address) this.onEvent?.({ type: 'rate-limited', peer: address, what: what === 'connects' ? 'connect' : 'rendezvous' });
+      return false;
+    }
+    list.push(now);
+    return true;
+  }
+}

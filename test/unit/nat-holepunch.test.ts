@@ -1,0 +1,136 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Holepunch, type HolepunchEvent, type HolepunchHost } from '../../src/nat/holepunch.js';
+import type { NatType } from '../../src/nat/external-address.js';
+import type { Address } from '../../src/runtime/types.js';
+import type { HolepunchMessage } from '../../src/wire/ut-holepunch.js';
+
+interface FakePeer {
+  readonly name: string;
+  readonly endpoint: Address;
+  readonly speaks: boolean;
+}
+
+const A: FakePeer = { name: 'A', endpoint: { host: '10.0.1.2', port: 40001 }, speaks: true };
+const B: FakePeer = { name: 'B', endpoint: { host: '10.0.2.2', port: 40002 }, speaks: true };
+const OLD: FakePeer = { name: 'old', endpoint: { host: '10.0.3.2', port: 6881 }, speaks: false };
+
+function setup(peers: FakePeer[], nat: NatType = 'cone', options = {}) {
+  let now = 0;
+  const sent: [string, HolepunchMessage][] = [];
+  const punched: Address[] = [];
+  const connected = new Set<string>();
+  const events: HolepunchEvent[] = [];
+  const host: HolepunchHost<FakePeer> = {
+    now: () => now,
+    peers: () => peers,
+    supports: (p) => p.speaks,
+    endpointOf: (p) => p.endpoint,
+    isSelf: (a) => a.host === '10.0.0.1' && a.port === 6881,
+    isConnected: (a) => connected.has(`${a.host}:${a.port}`),
+    send: (p, m) => void sent.push([p.name, m]),
+    punch: (a) => void punched.push(a),
+    natType: () => nat,
+  };
+  const hp = new Holepunch(host, options, (e) => events.push(e));
+  return { hp, sent, punched, connected, events, advance: (ms: number) => void (now += ms) };
+}
+
+describe('Holepunch as relay (BEP 55)', () => {
+  it('forwards connect to both sides when connected to the target at exactly that address and port', () => {
+    const { hp, sent } = setup([A, B]);
+    hp.onMessage(A, { type: 'rendezvous', address: B.endpoint });
+    assert.deepEqual(sent, [['B', { type: 'connect', address: A.endpoint }], ['A', { type: 'connect', address: B.endpoint }]]);
+  });
+
+  it('answers NotConnected for the target IP at another port (libtorrent matches address and port)', () => {
+    const { hp, sent } = setup([A, B]);
+    hp.onMessage(A, { type: 'rendezvous', address: { host: B.endpoint.host, port: 6881 } });
+    assert.deepEqual(sent, [['A', { type: 'error', address: { host: B.endpoint.host, port: 6881 }, error: 'NotConnected' }]]);
+  });
+
+  it('answers NoSupport when the target does not speak ut_holepunch, NoSelf for our own endpoint', () => {
+    const { hp, sent } = setup([A, OLD]);
+    hp.onMessage(A, { type: 'rendezvous', address: OLD.endpoint });
+    hp.onMessage(A, { type: 'rendezvous', address: { host: '10.0.0.1', port: 6881 } });
+    assert.deepEqual(sent.map(([to, m]) => [to, m.type === 'error' && m.error]), [['A', 'NoSupport'], ['A', 'NoSelf']]);
+  });
+
+  it('ignores a rendezvous from a peer that did not say it speaks ut_holepunch', () => {
+    const { hp, sent } = setup([OLD, B]);
+    hp.onMessage(OLD, { type: 'rendezvous', address: B.endpoint });
+    assert.deepEqual(sent, []);
+  });
+
+  it('relays at most maxRendezvousPerPeerPerMinute for one peer, and again a minute later', () => {
+    const { hp, sent, events, advance } = setup([A, B], 'cone', { maxRendezvousPerPeerPerMinute: 2 });
+    for (let i = 0; i < 5; i++) hp.onMessage(A, { type: 'rendezvous', address: B.endpoint });
+    assert.equal(sent.length, 4, 'two rendezvous relayed, two messages each');
+    assert.equal(events.filter((e) => e.type === 'rate-limited').length, 3);
+    advance(60_000);
+    hp.onMessage(A, { type: 'rendezvous', address: B.endpoint });
+    assert.equal(sent.length, 6);
+  });
+});
+
+describe('Holepunch as initiator and target', () => {
+  it('asks a peer that advertised the target and speaks ut_holepunch, then punches on its connect', () => {
+    const { hp, sent, punched, events } = setup([OLD, A]);
+    const target = { host: '10.0.5.5', port: 7000 };
+    assert.equal(hp.rendezvous(target), false, 'nobody advertised it');
+    hp.heardOf(target, OLD);
+    assert.equal(hp.rendezvous(target), false, 'its only advertiser does not speak ut_holepunch');
+    hp.heardOf(target, A);
+    assert.equal(hp.rendezvous(target), true);
+    assert.deepEqual(sent, [['A', { type: 'rendezvous', address: target }]]);
+    hp.onMessage(A, { type: 'connect', address: target });
+    assert.deepEqual(punched, [target]);
+    assert.deepEqual(events.find((e) => e.type === 'punching'), { type: 'punching', target, role: 'initiator' });
+  });
+
+  it('reports the relay\'s error by name and forgets the attempt', () => {
+    const { hp, events } = setup([A]);
+    const target = { host: '10.0.5.5', port: 7000 };
+    hp.heardOf(target, A);
+    hp.rendezvous(target);
+    hp.onMessage(A, { type: 'error', address: target, error: 'NotConnected' });
+    assert.deepEqual(events.at(-1), { type: 'rendezvous-failed', target, error: 'NotConnected' });
+    assert.equal(hp.rendezvous(target), true, 'a new attempt may go out');
+  });
+
+  it('ignores an error for a rendezvous it never sent to that peer', () => {
+    const { hp, events } = setup([A]);
+    hp.onMessage(A, { type: 'error', address: { host: '10.0.5.5', port: 7000 }, error: 'NoSelf' });
+    assert.deepEqual(events, []);
+  });
+
+  it('as target punches on a connect, ignores one for a peer it is connected to, and caps connects per relay', () => {
+    const { hp, punched, connected } = setup([A], 'cone', { maxConnectsPerPeerPerMinute: 3 });
+    connected.add('10.0.9.9:1');
+    hp.onMessage(A, { type: 'connect', address: { host: '10.0.9.9', port: 1 } });
+    assert.deepEqual(punched, []);
+    for (let i = 0; i < 10; i++) hp.onMessage(A, { type: 'connect', address: { host: '10.0.8.8', port: 1000 + i } });
+    assert.equal(punched.length, 3, 'a hostile relay cannot make us dial more than the limit');
+  });
+
+  it('says the NAT randomises ports when a punch fails behind a symmetric NAT', () => {
+    const { hp, events } = setup([A], 'symmetric');
+    hp.punchFailed({ host: '10.0.5.5', port: 7000 });
+    assert.deepEqual(events, [{ type: 'punch-failed', target: { host: '10.0.5.5', port: 7000 }, reason: 'hole punch to 10.0.5.5:7000 failed: our NAT randomises ports' }]);
+  });
+
+  it('forgets a peer that left: it advertises and relays nothing any more', () => {
+    const { hp } = setup([A]);
+    const target = { host: '10.0.5.5', port: 7000 };
+    hp.heardOf(target, A);
+    hp.forget(A);
+    assert.equal(hp.canRendezvous(target), false);
+  });
+
+  it('remembers at most maxAdvertised targets', () => {
+    const { hp } = setup([A], 'cone', { maxAdvertised: 10 });
+    for (let i = 0; i < 100; i++) hp.heardOf({ host: '10.0.7.7', port: 1000 + i }, A);
+    assert.equal(hp.canRendezvous({ host: '10.0.7.7', port: 1000 }), false);
+    assert.equal(hp.canRendezvous({ host: '10.0.7.7', port: 1099 }), true);
+  });
+});
