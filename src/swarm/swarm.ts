@@ -40,6 +40,8 @@ const TICK_MS = 1000;
 const NO_LIMITS: TransferContext['limits'] = { download: [], upload: [] };
 /** A peer that owes us blocks and sent none for this long gets its requests given to others. */
 const REQUEST_TIMEOUT_MS = 30_000;
+/** Default of `SwarmOptions.silentPeerTimeoutMs`: two request timeouts. */
+export const DEFAULT_SILENT_PEER_TIMEOUT_MS = 2 * REQUEST_TIMEOUT_MS;
 /** Default of `SwarmOptions.handshakeTimeoutMs` (libtorrent's `handshake_timeout`). */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Default of `SwarmOptions.maxQueuedUploadBytes`. */
@@ -107,7 +109,7 @@ export class Swarm implements TransferContext {
       drainUploads(this);
       this.refillAll();
     });
-    this.choker = new Choker(options.runtime.random, options.unchokeSlots !== undefined ? { regularSlots: options.unchokeSlots } : {});
+    this.choker = new Choker(options.runtime.random, { ...options.choker, ...(options.unchokeSlots !== undefined ? { regularSlots: options.unchokeSlots } : {}) });
     if (!options.torrent && !options.infoHashV1 && !options.infoHashV2) throw new Error('a swarm needs a torrent or an info hash');
     this.metadata = new MetadataExchange(options.runtime, options.torrent ? undefined : { infoHashV1: options.infoHashV1, infoHashV2: options.infoHashV2 }, {
       ban: (peer, reason) => this.ban(peer, reason),
@@ -153,7 +155,7 @@ export class Swarm implements TransferContext {
     this.torrent = torrent;
     this.storage = opened.storage;
     this.recorder = opened.recorder;
-    this.picker = new PiecePicker<Fetcher>(pieceWireBytes(torrent), this.runtime.random);
+    this.picker = new PiecePicker<Fetcher>(pieceWireBytes(torrent), this.runtime.random, this.opts.picker);
     this.picker.setHave(opened.have);
     const webSeedUrls = [...torrent.webSeeds, ...(this.opts.webSeedUrls ?? [])];
     if (this.runtime.http && webSeedUrls.length > 0 && this.opts.webSeedOptions !== false) this.webSeeds = new WebSeeds(this, torrent, webSeedUrls, this.opts.webSeedOptions);
@@ -510,6 +512,13 @@ export class Swarm implements TransferContext {
         }
         p.snubbed = true;
         p.requestsTimedOutAt = now;
+      }
+      // A peer that let us ask (unchoked, pieces we want) and never sent a single block in
+      // all this time holds a connection slot for nothing: a Sybil that announces pieces and
+      // never delivers, or a broken client. Dropped; the pool backs off before redialling.
+      if (picker && p.lastBlockAt === undefined && p.requestsTimedOutAt !== undefined && now - p.connectedAt > (this.opts.silentPeerTimeoutMs ?? DEFAULT_SILENT_PEER_TIMEOUT_MS)) {
+        p.close('never delivered a block it was asked for');
+        continue;
       }
       if (picker?.done && p.isSeed) {
         // Two seeds have nothing to trade: part, and do not dial it again while we are a seed (libtorrent does the same).

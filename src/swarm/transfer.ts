@@ -50,6 +50,12 @@ export interface TransferContext {
 /** Seconds of data at the peer's current rate we keep requested (libtorrent uses 3 s). */
 const QUEUE_SECONDS = 2;
 const MIN_QUEUE = 16;
+/**
+ * Requests a peer that has not delivered a block yet may hold: a Sybil that announces
+ * pieces and never sends them then pins two blocks until the request timeout, not a whole
+ * queue (the queue opens up with the first block).
+ */
+const PROBATION_QUEUE = 2;
 const MAX_QUEUE = 1000;
 /**
  * Bytes of received blocks whose writes may be in flight before we stop requesting more:
@@ -79,7 +85,7 @@ export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
   // At most an equal share of the swarm-wide cap (`maxRequestedBytes`) among the peers we can
   // request from: the first peers to connect cannot take it all, nor 200 seeders make 200 queues.
   const share = Math.max(1, Math.floor(capBlocks / Math.max(1, ctx.requestingPeers)));
-  const target = peer.snubbed ? 1 : Math.min(share, MAX_QUEUE, Math.max(MIN_QUEUE, Math.ceil((rate * QUEUE_SECONDS) / BLOCK_LENGTH)));
+  const target = peer.snubbed ? 1 : peer.lastBlockAt === undefined ? PROBATION_QUEUE : Math.min(share, MAX_QUEUE, Math.max(MIN_QUEUE, Math.ceil((rate * QUEUE_SECONDS) / BLOCK_LENGTH)));
   let want = Math.min(target - conn.outstandingRequests.size, conn.requestSlots);
   // Refill in batches (a quarter of the queue at a time): one write carries many requests.
   if (want <= 0 || (want < target / 4 && conn.outstandingRequests.size > 0)) return;

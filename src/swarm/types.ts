@@ -6,6 +6,8 @@ import type { Bitfield } from '../util/bitfield.js';
 import type { PeerDialer } from './peer-dialer.js';
 import type { BanList } from './ban-list.js';
 import type { RateLimiter } from './rate-limit.js';
+import type { ChokerOptions } from './choker.js';
+import type { PiecePickerOptions } from './piece-picker.js';
 import type { WebSeedEvent, WebSeedOptions } from './webseeds.js';
 import type { HolepunchEvent } from '../nat/holepunch.js';
 import type { SwarmHolepunchOptions } from './holepunch.js';
@@ -73,6 +75,16 @@ export interface SwarmOptions {
    * (the session shares one among its torrents). Default: plaintext connections.
    */
   readonly dialer?: PeerDialer;
+  /**
+   * A peer whose requests timed out and that has not sent one block since it connected this
+   * long ago is dropped (default 60 s, two request timeouts; Infinity: never). Sybils that
+   * announce pieces and never send them otherwise hold connection slots for good.
+   */
+  readonly silentPeerTimeoutMs?: number;
+  /** Choker tuning beyond the slot count (simulations compare policies; see choker.ts). */
+  readonly choker?: Omit<ChokerOptions, 'regularSlots'>;
+  /** Piece picker tuning (simulations compare rarest first with random picking). */
+  readonly picker?: PiecePickerOptions;
   /** Web seed URLs beyond the torrent's `url-list` (a magnet's `ws=`; BEP 19). */
   readonly webSeedUrls?: readonly string[];
   /** Web seed limits (docs/webseeds.md), or false for no web seeds at all. */
