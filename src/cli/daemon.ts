@@ -11,6 +11,7 @@ import { DEFAULT_MAX_TORRENTS, DaemonService } from '../daemon/service/service.j
 import { startApiServer, type ApiServer } from '../daemon/http/server.js';
 import { loadOrCreateToken } from '../daemon/http/token.js';
 import { createNodeRuntime } from '../runtime/node/index.js';
+import { withUtp } from '../transport/dual-streams.js';
 import { formatAddress } from '../runtime/types.js';
 import { ConfigFile, LOG_LEVELS, defaultConfigPath, loadConfig, type LogLevel } from '../daemon/config.js';
 import { DaemonLog } from '../daemon/log.js';
@@ -31,6 +32,8 @@ interface DaemonFlags {
   dhtBootstrap: string[];
   /** commander's --no-dht sets dht to false. */
   dht: boolean;
+  /** commander's --no-lsd sets lsd to false. */
+  lsd: boolean;
   maxTorrents?: number;
   logLevel?: string;
   printUnit?: boolean;
@@ -47,6 +50,7 @@ export function registerDaemon(program: Command): void {
     .option('--listen <host:port>', 'accept peers on this address (default 0.0.0.0:6881, or any free port if that one is taken)')
     .option('--dht-bootstrap <host:port>', 'DHT node to join through; repeatable (default: the public routers)', collect, [])
     .option('--no-dht', 'do not run a DHT node')
+    .option('--no-lsd', 'do not look for peers on the local network (BEP 14 multicast)')
     .option('--max-torrents <n>', `torrents the daemon holds at most; adding more is refused (default ${DEFAULT_MAX_TORRENTS})`, positiveInt)
     .option('--log-level <level>', `${LOG_LEVELS.join(' | ')} (default info)`)
     .option('--print-unit', 'print a systemd user unit running the daemon with these flags, and exit')
@@ -76,13 +80,17 @@ export function registerDaemon(program: Command): void {
       const legacy = config.exists ? {} : readLegacySettings(stateDir);
       const configFile = new ConfigFile(configPath, { ...legacy, ...config.raw });
       const token = loadOrCreateToken(stateDir);
-      const runtime = createNodeRuntime();
+      const node = createNodeRuntime();
+      // uTP beside TCP unless the settings turn it off (read at start: a change takes effect on restart).
+      const utp = ({ ...legacy, ...config.settings } as Partial<Settings>).utp !== false ? withUtp(node) : undefined;
+      const runtime = utp?.runtime ?? node;
       const serviceOptions = {
         runtime, stateDir, wallClock: () => Date.now(),
         downloadDir: join(homedir(), 'Downloads'),
         settingsStore: { read: () => ({ ...legacy, ...config.settings }), write: (changed: Partial<Settings>) => configFile.write(changed) },
         settingsOverrides: flags.downloadDir === undefined ? {} : { downloadDir: resolve(flags.downloadDir) },
         dhtBootstrap: flags.dht === false ? (false as const) : flags.dhtBootstrap,
+        lsd: flags.lsd !== false,
         maxTorrents: flags.maxTorrents ?? fileOpts.maxTorrents ?? DEFAULT_MAX_TORRENTS,
         log: (m: string) => log.warn(m),
       };
@@ -104,7 +112,8 @@ export function registerDaemon(program: Command): void {
       } catch (e) {
         // Nothing may keep the process alive after a failed start: it must exit with the error.
         await service?.close().catch(() => undefined);
-        runtime.close();
+        utp?.close();
+        node.close();
         throw e;
       }
       const running = service;
@@ -144,7 +153,8 @@ export function registerDaemon(program: Command): void {
       process.once('SIGTERM', () => force('terminated again'));
       await server.close();
       await running.close();
-      runtime.close();
+      utp?.close();
+      node.close();
     });
 }
 

@@ -22,6 +22,7 @@ import { StatusLine, progressLine } from './progress.js';
 import { newPeerSourceState, noPeersHint, noteTrackerEvent, peerHintDelayMs } from './peer-hint.js';
 import { ensureWritableDir } from './save-path.js';
 import { SeedDataError, checkSeedData, describeMissing } from './seed-data.js';
+import { LsdService } from '../discovery/lsd-service.js';
 
 interface GetFlags {
   output: string;
@@ -33,9 +34,12 @@ interface GetFlags {
   dhtBootstrap: string[];
   /** commander's --no-dht sets dht to false. */
   dht: boolean;
+  /** commander: true with --utp, false with --no-utp, else undefined (on). */
   utp?: boolean;
   /** commander's --no-port-mapping sets portMapping to false. */
   portMapping: boolean;
+  /** commander's --no-lsd sets lsd to false. */
+  lsd: boolean;
   encryption?: string;
   unchokeSlots?: string;
 }
@@ -52,8 +56,10 @@ export function registerGet(program: Command): void {
     .option('--tracker <url>', 'also announce to this tracker (http://, https:// or udp://); repeatable', collect, [])
     .option('--dht-bootstrap <host:port>', 'DHT node to join through; repeatable (default: the public routers)', collect, [])
     .option('--no-dht', 'do not use the DHT to find peers')
-    .option('--utp', 'also use uTP (BEP 29): dial uTP first, then TCP; accept both on the listen port')
+    .option('--utp', 'use uTP (BEP 29), the default: dial uTP first and TCP too when uTP does not answer; accept both on the listen port')
+    .option('--no-utp', 'TCP only: do not dial or accept uTP')
     .option('--no-port-mapping', 'do not ask the router for a port mapping (PCP, NAT-PMP, UPnP)')
+    .option('--no-lsd', 'do not look for peers on the local network (BEP 14 multicast)')
     .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)');
   addUnchokeSlotsOption(addEncryptionOption(cmd))
     .action(async (arg: string, flags: GetFlags) => {
@@ -71,8 +77,9 @@ export function registerGet(program: Command): void {
         trackers: flags.tracker,
         dhtBootstrap: flags.dhtBootstrap,
         noDht: flags.dht === false,
-        utp: flags.utp === true,
+        utp: flags.utp !== false,
         noPortMapping: flags.portMapping === false,
+        noLsd: flags.lsd === false,
         encryption,
         unchokeSlots,
       });
@@ -109,10 +116,12 @@ export interface RunSwarmOptions {
   dhtBootstrap?: string[];
   /** Turn the DHT off. */
   noDht?: boolean;
-  /** Also run uTP (dial it first, accept it on the listen port, share its UDP socket with the DHT). */
+  /** Run uTP beside TCP (default true): dial it first, accept it on the listen port, share its UDP socket with the DHT. */
   utp?: boolean;
   /** Turn port mapping (docs/nat.md) off. */
   noPortMapping?: boolean;
+  /** Turn local peer discovery (BEP 14) off; it is never used for private torrents. */
+  noLsd?: boolean;
   /** `--encryption` (default: the session's, `prefer`). */
   encryption?: EncryptionOptions;
   /** `--unchoke-slots` (default: the session's, 8). */
@@ -138,7 +147,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   if (!seeding) ensureWritableDir(o.downloadDir, `-o ${o.downloadDir}`);
   const presence = seeding && o.source.torrent ? checkSeedData(o.source.torrent, join(o.downloadDir, o.saveName ?? o.source.torrent.name)) : undefined;
   const node = createNodeRuntime();
-  const utp = o.utp ? withUtp(node) : undefined;
+  const utp = o.utp !== false ? withUtp(node) : undefined;
   const runtime = utp?.runtime ?? node;
   const status = new StatusLine();
   const verbose = process.argv.includes('--verbose');
@@ -156,7 +165,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     encryption: o.encryption,
     unchokeSlots: o.unchokeSlots,
     dht: o.noDht ? undefined : { bootstrap: o.dhtBootstrap ?? [], rounds: 'per-torrent' },
-    portMapping: o.noPortMapping ? undefined : cliPortMapping(runtime, { udp: o.utp === true, onMapped: (a, port, gw) => nat.onMapped(a, port, gw) }),
+    portMapping: o.noPortMapping ? undefined : cliPortMapping(runtime, { udp: o.utp !== false || !o.noDht, onMapped: (a, port, gw) => nat.onMapped(a, port, gw) }),
     logger: cliLogger(status),
   });
   ref.client = client;
@@ -165,6 +174,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((r) => (finish = r));
   let failure: Error | undefined;
+  let lsd: LsdService | undefined;
   let hintTimer: NodeJS.Timeout | undefined;
   let released = false;
   const release = async (): Promise<void> => {
@@ -183,6 +193,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   });
 
   const onEvent = (e: SwarmEvent) => {
+    if (e.type === 'peer-connected' && verbose) logLine(`peer ${e.address} connected over ${e.transport === 'utp' ? 'uTP' : 'TCP'}`);
     if (e.type === 'complete' && !o.keepSeeding) finish(0);
     if (e.type === 'error') {
       failure = e.error;
@@ -193,6 +204,10 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
       if (line) logLine(line);
     }
     if (e.type === 'peer-banned') client.logger.info(`banned ${e.address}: ${e.reason}`);
+    if (e.type === 'webseed-dropped') client.logger.info(`web seed ${e.url} dropped: ${e.reason}`);
+    if (verbose && e.type === 'webseed-backoff') client.logger.info(`web seed ${e.url}: ${e.reason}; retrying in ${Math.round(e.retryInMs / 1000)} s`);
+    // BEP 27: a magnet turned out private: no more local announces for it.
+    if (e.type === 'metadata' && e.torrent.private && e.torrent.infoHashV1) lsd?.core.remove(Buffer.from(e.torrent.infoHashV1).toString('hex'));
     if (e.type === 'metadata') {
       const dir = join(o.stateDir, 'torrents');
       mkdirSync(dir, { recursive: true });
@@ -235,6 +250,19 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     }
     if (o.announceListen && client.session.listenAddress) process.stdout.write(`listening on ${formatAddress(client.session.listenAddress)}\n`);
     for (const p of o.peers) swarm.addPeer(p, 'manual');
+    if (verbose) for (const w of swarm.webSeedList()) client.logger.info(`web seed ${w.url}${w.dropped ? ` (not used: ${w.dropped})` : ''}`);
+    // BEP 14: peers on the local network; never for a private torrent (BEP 27). Not awaited.
+    const lsdSwarm = swarm;
+    const lsdStarting = o.noLsd || o.source.torrent?.private ? undefined : LsdService.start({
+      runtime, listenPort: client.session.listenAddress?.port ?? o.listen.port, interfaceHost: o.listen.host,
+      onPeer: (_hash, address) => lsdSwarm.addPeer(address, 'lsd'),
+    }).then((l) => {
+      lsd = l;
+      const hash = lsdSwarm.handshakeHashes[0];
+      if (hash) l.core.add(Buffer.from(hash).toString('hex'), false);
+      if (verbose) client.logger.info(l.groups > 0 ? `local peer discovery on ${l.groups} multicast group(s)` : 'local peer discovery unavailable (no multicast)');
+      return l;
+    }, () => undefined);
     const s = swarm;
     const ticker = setInterval(() => status.update(progressLine(s.stats())), 500);
     const hintMs = seeding ? undefined : peerHintDelayMs();
@@ -249,6 +277,8 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     const code = await finished;
     clearInterval(ticker);
     clearTimeout(hintTimer);
+    if (lsd) lsd.close();
+    else void lsdStarting?.then((l) => l?.close());
     // trackers: 'stopped', within a few seconds; router: mappings deleted (5 s at most); resume data.
     await release();
     const stats = swarm.stats();
@@ -266,6 +296,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   } catch (e) {
     // Failed part way: release what was opened so the process can exit.
     clearTimeout(hintTimer);
+    lsd?.close();
     await release().catch(() => undefined);
     throw e;
   } finally {

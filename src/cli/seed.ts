@@ -17,6 +17,8 @@ interface SeedFlags {
   utp?: boolean;
   /** commander's --no-port-mapping sets portMapping to false. */
   portMapping: boolean;
+  /** commander's --no-lsd sets lsd to false. */
+  lsd: boolean;
   encryption?: string;
   unchokeSlots?: string;
 }
@@ -32,8 +34,10 @@ export function registerSeed(program: Command): void {
     .option('--tracker <url>', 'also announce to this tracker (http://, https:// or udp://); repeatable', collect, [])
     .option('--dht-bootstrap <host:port>', 'DHT node to join through; repeatable (default: the public routers)', collect, [])
     .option('--no-dht', 'do not use the DHT to find peers')
-    .option('--utp', 'also use uTP (BEP 29): dial uTP first, then TCP; accept both on the listen port')
+    .option('--utp', 'use uTP (BEP 29), the default: dial uTP first and TCP too when uTP does not answer; accept both on the listen port')
+    .option('--no-utp', 'TCP only: do not dial or accept uTP')
     .option('--no-port-mapping', 'do not ask the router for a port mapping (PCP, NAT-PMP, UPnP)')
+    .option('--no-lsd', 'do not announce on the local network (BEP 14 multicast)')
     .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)');
   addUnchokeSlotsOption(addEncryptionOption(cmd))
     .action(async (torrentPath: string, path: string, flags: SeedFlags) => {
@@ -54,8 +58,9 @@ export function registerSeed(program: Command): void {
         trackers: flags.tracker,
         dhtBootstrap: flags.dhtBootstrap,
         noDht: flags.dht === false,
-        utp: flags.utp === true,
+        utp: flags.utp !== false,
         noPortMapping: flags.portMapping === false,
+        noLsd: flags.lsd === false,
         encryption,
         unchokeSlots,
         mode: 'seed',

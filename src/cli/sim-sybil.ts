@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { runSybilSimulation, SYBIL_MAX_ADDRESSES, SYBIL_MAX_NODES, type SybilReport } from '../dht/sim/sybil.js';
 import { MAX_DISJOINT_PATHS } from '../dht/disjoint-lookup.js';
+import { runSwarmSybil, type SwarmSybilReport } from '../sim/scenarios/swarm-sybil.js';
 import { UsageError } from './errors.js';
 import { simCommand } from './sim.js';
 
@@ -23,6 +24,8 @@ interface SybilFlags {
   puzzleBits: string;
   puzzleGrind: string;
   seed: string;
+  swarmHonest: string;
+  swarmSybils: string;
   out?: string;
   json?: boolean;
 }
@@ -38,6 +41,8 @@ export function registerSimSybil(program: Command): void {
     .option('--paths <d>', 'disjoint paths of the `disjoint` headline', '4')
     .option('--max-paths <d>', 'measure disjoint lookups for d = 1..this', '8')
     .option('--rtt <ms>', 'median round-trip time of the lognormal latency model', '100')
+    .option('--swarm-honest <n>', 'swarm half: honest leechers (0 skips it)', '20')
+    .option('--swarm-sybils <n>', 'swarm half: Sybil peers that announce every piece and send none', '20')
     .option('--puzzle-bits <c>', 'crypto-puzzle difficulty: leading zero bits of SHA-1(SHA-1(key))', '8')
     .option('--puzzle-grind <list>', 'puzzles the attacker solves per identity it keeps (closest to the key), one run each', '1,16')
     .option('--seed <n>', 'random seed (same seed, same run)', '1')
@@ -76,7 +81,9 @@ export function registerSimSybil(program: Command): void {
         const onPhase = process.stderr.isTTY && !flags.json ? (p: string) => process.stderr.write(`  A = ${addresses}, S = ${identities}: ${p}\n`) : undefined;
         reports.push(await runSybilSimulation({ ...common, addresses, identities, onPhase }));
       }
-      const report: SybilCliReport = { ...reports[0], sweep: reports.map((r) => ({ addresses: r.addresses, identities: r.identities, attackerShare: r.attackerShare, eclipsed: r.eclipsed })) };
+      const swarmHonest = num('swarm-honest', flags.swarmHonest, 0, 100_000);
+      const swarmSybil = swarmHonest > 0 ? await runSwarmSybil({ honest: swarmHonest, sybils: num('swarm-sybils', flags.swarmSybils, 0, 100_000), seed: common.seed }) : null;
+      const report: SybilCliReport = { ...reports[0], sweep: reports.map((r) => ({ addresses: r.addresses, identities: r.identities, attackerShare: r.attackerShare, eclipsed: r.eclipsed })), swarmSybil };
       if (flags.out !== undefined) writeFileSync(flags.out, renderSybilHtml(report));
       process.stdout.write(flags.json ? JSON.stringify(report) + '\n' : formatSybil(report) + (flags.out !== undefined ? `report: ${flags.out}\n` : ''));
     });
@@ -85,6 +92,12 @@ export function registerSimSybil(program: Command): void {
 /** The first pair's report, and the headline of every pair. */
 export interface SybilCliReport extends SybilReport {
   readonly sweep: readonly Pick<SybilReport, 'addresses' | 'identities' | 'attackerShare' | 'eclipsed'>[];
+  /** The swarm half: Sybil peers that announce pieces and never send them (null when skipped). */
+  readonly swarmSybil: SwarmSybilReport | null;
+}
+
+export function formatSwarmSybil(x: SwarmSybilReport): string {
+  return `swarm        ${x.sybils} Sybils (announce every piece, send none) among ${x.honest} leechers: mean completion ${x.baselineMeanS.toFixed(1)} s without them, ${x.undefendedMeanS.toFixed(1)} s with them and no silent-peer drop (${x.slowdownUndefended.toFixed(2)}x), ${x.defendedMeanS.toFixed(1)} s with Shoal's defences (${x.slowdownDefended.toFixed(2)}x)`;
 }
 
 const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);
@@ -109,6 +122,7 @@ export function formatSybil(r: SybilCliReport): string {
     `id prefix    bits shared with the key: honest ${r.prefixBits.none.honest}, attacker ${r.prefixBits.none.attacker} (no BEP 42); honest ${r.prefixBits.bep42.honest}, attacker ${r.prefixBits.bep42.attacker} (BEP 42)`,
     ...lines,
     `predicted: (1 - (1 - f)^h)^d with h the mean hops at d = 1; captured: no honest node among the k closest found`,
+    ...(r.swarmSybil ? [formatSwarmSybil(r.swarmSybil)] : []),
     ...(r.sweep.length > 1 ? ['sweep (eclipsed share):', ...r.sweep.map((x) => `  A ${x.addresses}, S ${x.identities} (f = ${pct(x.attackerShare)}): none ${pct(x.eclipsed.none)}, bep42 ${pct(x.eclipsed.bep42)}, disjoint ${pct(x.eclipsed.disjoint)}, puzzle ${pct(x.eclipsed.puzzle)}`)] : []),
     `wall ${(r.wallMs / 1000).toFixed(1)} s, ${(r.virtualMs / 1000).toFixed(0)} s of virtual time`,
   ].join('\n') + '\n';
@@ -128,6 +142,7 @@ export function renderSybilHtml(r: SybilCliReport): string {
 <table>${head}
 ${body}</table>
 <p>predicted: (1 - (1 - f)^h)^d with h the mean hops at d = 1.</p>
+${r.swarmSybil ? `<h2>Sybils in a swarm</h2><p>${formatSwarmSybil(r.swarmSybil).replace(/^swarm\s+/, '')}</p>` : ''}
 ${r.sweep.length > 1 ? `<h2>Sweep</h2><table><tr><th>A</th><th>S</th><th>f</th><th>none</th><th>bep42</th><th>disjoint</th><th>puzzle</th></tr>${r.sweep.map((x) => `<tr><td>${x.addresses}</td><td>${x.identities}</td><td>${pct(x.attackerShare)}</td><td>${pct(x.eclipsed.none)}</td><td>${pct(x.eclipsed.bep42)}</td><td>${pct(x.eclipsed.disjoint)}</td><td>${pct(x.eclipsed.puzzle)}</td></tr>`).join('')}</table>` : ''}
 </body></html>
 `;

@@ -10,6 +10,10 @@ import { performance } from 'node:perf_hooks';
 import { resourceUsage } from 'node:process';
 import { runDhtSimulation, type DhtSimReport } from '../dht/sim/run.js';
 import { UsageError } from './errors.js';
+import { registerSimSwarm } from './sim-swarm.js';
+import { registerSimFreeRiders } from './sim-freeriders.js';
+import { registerSimNat } from './sim-nat.js';
+import { registerSimReport } from './sim-report.js';
 
 /** The `sim` command group, created on first use. */
 export function simCommand(program: Command): Command {
@@ -28,6 +32,7 @@ interface SimDhtFlags {
 }
 
 export function registerSim(program: Command): void {
+  registerScenarioCommands(program);
   simCommand(program)
     .command('dht')
     .description('build an N-node Mainline DHT on the simulator and measure get_peers lookups')
@@ -59,6 +64,14 @@ export function registerSim(program: Command): void {
       });
       process.stdout.write(flags.json ? JSON.stringify(report) + '\n' : formatReport(report));
     });
+}
+
+/** The swarm-side scenarios, one line each (their code: src/sim/scenarios/, CLI: sim-<name>.ts). */
+function registerScenarioCommands(program: Command): void {
+  registerSimSwarm(program);
+  registerSimFreeRiders(program);
+  registerSimNat(program);
+  registerSimReport(program);
 }
 
 export const BIG_SIM = 20_000;

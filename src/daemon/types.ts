@@ -55,7 +55,10 @@ export interface FileInfo {
 }
 
 export interface PeerInfo {
+  /** `host:port`, or a web seed's URL. */
   readonly address: string;
+  /** 'webseed' for a BEP 19 HTTP(S) source (its URL is `address`); absent for a peer. */
+  readonly kind?: 'webseed';
   /** From the extension handshake's `v`, else from the peer id; '' when unknown. */
   readonly client: string;
   readonly downloadRate: number;
@@ -64,6 +67,8 @@ export interface PeerInfo {
   readonly progress: number;
   /** libtorrent/qBittorrent-style letters: D/d interested+unchoked/choked download, U/u upload, O optimistic, S snubbed, I incoming, E encrypted (MSE, RC4 throughout), e MSE handshake with a plaintext payload, X pex, H dht, P utp. */
   readonly flags: string;
+  /** What a peer connection runs over (docs/utp.md); absent for a web seed. */
+  readonly transport?: 'tcp' | 'utp';
 }
 
 export interface TrackerInfo {

@@ -134,7 +134,7 @@ export interface Dns {
   resolve(name: string, family: 4 | 6): Promise<string[]>;
 }
 
-/** One HTTP request (a tracker announce or scrape). */
+/** One HTTP request (a tracker announce or scrape, a web seed's range). */
 export interface HttpRequest {
   /** `http://` or `https://`; the host may be a name (resolved by the runtime). */
   readonly url: string;
@@ -145,10 +145,17 @@ export interface HttpRequest {
   readonly maxBodyBytes: number;
   /** Aborts the request; it then rejects with `NetworkError('ECANCELED')`. */
   readonly signal?: AbortSignal;
+  /**
+   * Redirects followed at most (default 5); past them the 3xx answer itself is returned
+   * (BEP 19 web seeds allow 3).
+   */
+  readonly maxRedirects?: number;
 }
 
 export interface HttpResponse {
   readonly status: number;
+  /** Header names in lower case; repeated headers joined with ', ' (Content-Range, Retry-After for web seeds). */
+  readonly headers?: ReadonlyMap<string, string>;
   readonly body: Uint8Array;
 }
 
@@ -190,6 +197,26 @@ export interface HttpServe {
   listen(address: Address, handler: (request: HttpServerRequest) => HttpServerResponse, options?: HttpServeOptions): Promise<HttpServer>;
 }
 
+/** A datagram endpoint joined to a multicast group (BEP 14 local peer discovery). */
+export interface MulticastEndpoint {
+  /** Sends one datagram to the group. Fire-and-forget. */
+  send(data: Uint8Array): void;
+  onMessage(handler: DatagramHandler): void;
+  close(): void;
+}
+
+export interface MulticastJoinOptions {
+  /** The local address to send from and receive on (the listen interface); default: the system's choice. */
+  readonly interfaceHost?: string;
+  /** Hops a datagram may take (default 1: the local link). */
+  readonly ttl?: number;
+}
+
+export interface Multicast {
+  /** Binds `group.port` (shared with other processes) and joins `group.host`; rejects where multicast is unavailable. */
+  join(group: Address, options?: MulticastJoinOptions): Promise<MulticastEndpoint>;
+}
+
 /** Small configuration files a server reloads when they change (the tracker's allow-list). */
 export interface WatchedFiles {
   /** The whole file as UTF-8 text; throws when it cannot be read. */
@@ -205,8 +232,10 @@ export interface Runtime {
   readonly stream: Streams;
   /** Name resolution; a runtime without it resolves IP literals only (`resolveName`). */
   readonly dns?: Dns;
-  /** HTTP client (HTTP trackers); a runtime without it cannot reach HTTP trackers. */
+  /** HTTP client (HTTP trackers, BEP 19 web seeds); a runtime without it reaches neither. */
   readonly http?: HttpClient;
+  /** Multicast groups (BEP 14 local peer discovery); absent in runtimes without it. */
+  readonly multicast?: Multicast;
   /** HTTP server (the tracker's HTTP front end); a runtime without it serves UDP trackers only. */
   readonly httpServer?: HttpServe;
   /** Watched configuration files (the tracker's allow-list). */

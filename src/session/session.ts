@@ -53,6 +53,8 @@ export interface SessionOptions {
   readonly maxQueuedUploadBytes?: number;
   /** Regular unchoke slots of each torrent, or 'auto' from upload rates (default 8; docs/swarm.md). */
   readonly unchokeSlots?: number | 'auto';
+  /** Web seed (BEP 19) range requests in flight across all torrents (default 32; docs/webseeds.md). */
+  readonly maxWebSeedRequests?: number;
   /** The external-address vote's limits and weights (docs/nat.md). */
   readonly externalAddress?: ExternalAddressOptions;
   /** Our external address or NAT type changed (docs/nat.md). */
@@ -84,8 +86,8 @@ export interface AddTorrentOptions {
   /** Use this name for the top-level file or directory instead of the torrent's (seeding data saved under another name). */
   readonly saveName?: string;
   readonly onEvent?: (event: SwarmEvent) => void;
-  /** Most peers of this torrent; read at every use, so a getter makes it live (default 50). */
-  readonly limits?: { readonly maxPeers?: number };
+  /** Read at every use, so getters make them live: most peers of this torrent (default 50), and whether peer exchange (BEP 11) runs (default true). */
+  readonly limits?: { readonly maxPeers?: number; readonly pex?: boolean };
   /** Byte-rate limits, e.g. [session-wide, this torrent's own]. */
   readonly rateLimiters?: { readonly download: readonly RateLimiter[]; readonly upload: readonly RateLimiter[] };
 }
@@ -118,6 +120,7 @@ export class Session {
   private readonly punchDialer: PeerDialer | undefined;
 
   private constructor(readonly options: SessionOptions) {
+    this.webSeedRequests = { max: options.maxWebSeedRequests ?? 32, count: 0 };
     this.peerId = generatePeerId(options.runtime.random);
     this.storage = options.storage ?? new FileStorageFactory(options);
     this.maxConnections = options.maxConnections ?? 500;
@@ -184,6 +187,9 @@ export class Session {
     return this.storage instanceof FileStorageFactory ? this.storage.openFiles : 0;
   }
 
+  /** Web seed requests in flight across the session's torrents (a counter the swarms update). */
+  private readonly webSeedRequests: { readonly max: number; count: number };
+
   static async create(options: SessionOptions): Promise<Session> {
     const s = new Session(options);
     if (options.listen) s.listener = await options.runtime.stream.listen(options.listen, (stream) => s.onIncoming(stream));
@@ -202,6 +208,7 @@ export class Session {
     const limits = o.limits;
     const swarm = new Swarm({
       get maxPeers() { return limits?.maxPeers; },
+      get pex() { return limits?.pex; },
       runtime: this.options.runtime,
       peerId: this.peerId,
       listenPort: this.listener?.address.port,
@@ -224,6 +231,8 @@ export class Session {
       unchokeSlots: this.options.unchokeSlots,
       globalConnections: { get max() { return session.maxConnections; }, count: () => this.cachedConnectionCount() },
       globalHalfOpen: this.dialing,
+      webSeedUrls: o.magnet?.webSeeds,
+      webSeedOptions: { shared: this.webSeedRequests },
       openStorage: (torrent) => this.storage.open({ torrent: withSaveName(torrent, o.saveName), downloadDir }),
     });
     this.swarms.add(swarm);

@@ -7,6 +7,7 @@ import { NetworkError, type Clock, type Dns, type Runtime, type TimerHandle } fr
 import type { SeededRandom } from '../runtime/random.js';
 import type { EventQueue } from './event-queue.js';
 import type { Network } from './network.js';
+import type { NatBox } from './nat.js';
 import { SimUdp, type SimUdpEndpoint } from './udp.js';
 import { SimStreams, type SimListener } from './streams.js';
 import { SimHttpClient, SimHttpServe } from './http.js';
@@ -109,6 +110,15 @@ export class SimHost {
       http: new SimHttpClient(stream, dns),
       httpServer: new SimHttpServe(stream),
     };
+  }
+
+  /** Puts the host behind a NAT box (or takes it out with undefined). */
+  setNat(nat: NatBox | undefined): void {
+    this.network.nats[this.id] = nat;
+  }
+
+  get nat(): NatBox | undefined {
+    return this.network.nats[this.id];
   }
 
   /** Offline hosts neither send nor receive; their code (timers) keeps running. */

@@ -56,9 +56,15 @@ export class SimHttpClient implements HttpClient {
         if (!Number.isInteger(status)) return fail(new NetworkError('EPROTO', `${url.origin}: not an HTTP reply`));
         const body = all.subarray(end + 4);
         if (body.length > req.maxBodyBytes) return fail(new HttpBodyTooLarge(url.origin + url.pathname, req.maxBodyBytes));
+        // Headers (lower-case names) for callers that read them: a web seed's Content-Range (BEP 19).
+        const headers = new Map<string, string>();
+        for (const line of all.subarray(0, end).toString('latin1').split('\r\n').slice(1)) {
+          const colon = line.indexOf(':');
+          if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+        }
         settled = true;
         stream.destroy();
-        resolve({ status, body });
+        resolve({ status, headers, body });
       };
       stream.onEnd(finish);
       stream.onClose((e) => (e ? fail(e) : finish()));

@@ -13,3 +13,5 @@ export type { EventFn } from './event-queue.js';
 export { SimUdpEndpoint, SimUdp } from './udp.js';
 export { SimStreams, SimListener } from './streams.js';
 export { SimByteStream, SEGMENT_BYTES, HIGH_WATER_MARK_BYTES } from './stream.js';
+export { NatBox, canPunch } from './nat.js';
+export type { NatType } from './nat.js';

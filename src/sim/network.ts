@@ -5,6 +5,7 @@
  * allocation: the event carries (destination endpoint, bytes, sender's address), where the
  * sender's address is its endpoint's one `Address` object, handed to the receiver as `from`.
  */
+import type { NatBox } from './nat.js';
 import type { Address } from '../runtime/types.js';
 import type { SeededRandom } from '../runtime/random.js';
 import type { EventQueue } from './event-queue.js';
@@ -47,6 +48,8 @@ export class NetworkStats {
 }
 
 export class Network {
+  /** NAT boxes by host id (undefined: no NAT); see nat.ts. */
+  readonly nats: (NatBox | undefined)[] = [];
   readonly queue: EventQueue;
   /** Draws for the loss model (its own stream, so other randomness does not shift it). */
   readonly random: SeededRandom;
@@ -131,6 +134,13 @@ export class Network {
       return;
     }
     const dstId = target.hostId;
+    const srcNat = this.nats[srcId];
+    if (srcNat !== undefined) srcNat.sent(dstId);
+    const dstNat = this.nats[dstId];
+    if (dstNat !== undefined && !dstNat.admitsDatagram(srcId)) {
+      stats.datagramsDropped++;
+      return;
+    }
     const q = this.queue;
     const size = data.byteLength + UDP_OVERHEAD_BYTES;
     let t = q.now;

@@ -123,6 +123,9 @@ function synArrived(attempt: ConnectAttempt): void {
   const server = attempt.server as SimHost;
   if (attempt.settled || !server.online) return;
   const net = server.network;
+  // A NAT in front of the server drops an unsolicited SYN: the client times out.
+  const nat = net.nats[server.id];
+  if (nat !== undefined && !nat.admitsConnection(attempt.client.id)) return;
   const back = net.oneWayMs(server, attempt.client);
   const listener = server.tcpPorts.get(attempt.to.port);
   if (listener === undefined) {

@@ -3,12 +3,23 @@
  * pieces good or bad"): it tracks which bytes of each piece arrived and whether any came
  * from a bad source, and `verifyPiece` passes exactly when every byte arrived and none was
  * bad. Reads return zeros. It does not pass the byte-level conformance suite by design.
+ *
+ * `sharedReads`: reads return views of one shared zero buffer instead of a fresh copy (no
+ * allocation per block, for 10,000-peer simulations); only for callers that never write
+ * into what they read (the swarm's plaintext upload path; MSE encrypts a copy).
  */
 import type { PieceLayout } from '../metainfo/layout.js';
 import { PieceNotAvailableError } from './errors.js';
 import { validateBlock } from './piece-map.js';
 import type { PieceStorage, StorageEventHandler, StorageStats } from './types.js';
 import { VolatileStorage } from './volatile-storage.js';
+
+export interface VirtualStorageOptions {
+  readonly sharedReads?: boolean;
+}
+
+/** Zeros that shared reads hand out views of (grown on demand, never written). */
+let zeros = new Uint8Array(64 * 1024);
 
 interface Arrivals {
   /** offset -> length */
@@ -21,13 +32,13 @@ export class VirtualStorage extends VolatileStorage implements PieceStorage {
   private hashed = 0;
   private verified = 0;
 
-  constructor(private readonly layout: PieceLayout, private readonly onEvent?: StorageEventHandler) {
+  constructor(private readonly layout: PieceLayout, private readonly onEvent?: StorageEventHandler, private readonly options: VirtualStorageOptions = {}) {
     super(layout.pieceCount);
   }
 
   /** Starts as a seed: every piece had. */
-  static seed(layout: PieceLayout): VirtualStorage {
-    const s = new VirtualStorage(layout);
+  static seed(layout: PieceLayout, options: VirtualStorageOptions = {}): VirtualStorage {
+    const s = new VirtualStorage(layout, undefined, options);
     for (let p = 0; p < layout.pieceCount; p++) s.have.set(p);
     return s;
   }
@@ -51,7 +62,9 @@ export class VirtualStorage extends VolatileStorage implements PieceStorage {
     this.ensureOpen();
     validateBlock(this.layout, piece, offset, length);
     if (!this.have.has(piece)) throw new PieceNotAvailableError(piece);
-    return new Uint8Array(length);
+    if (!this.options.sharedReads) return new Uint8Array(length);
+    if (zeros.length < length) zeros = new Uint8Array(length);
+    return zeros.subarray(0, length);
   }
 
   async verifyPiece(piece: number): Promise<boolean> {

@@ -31,6 +31,12 @@ export interface ChokerOptions {
   /** A peer connected more recently than this counts as new for the optimistic draw. */
   newPeerMs?: number;
   seedRotationMs?: number;
+  /**
+   * How regular slots are given out: 'tit-for-tat' (default, BEP 3: to those who give us
+   * most), 'random' (no incentive: a fresh random order every round, for experiments on
+   * what tit-for-tat buys), or 'none' (unchoke nobody: a free rider; simulations only).
+   */
+  policy?: 'tit-for-tat' | 'random' | 'none';
 }
 
 export const CHOKER_DEFAULTS: Required<ChokerOptions> = {
@@ -40,6 +46,7 @@ export const CHOKER_DEFAULTS: Required<ChokerOptions> = {
   snubTimeoutMs: 60_000,
   newPeerMs: 60_000,
   seedRotationMs: 60_000,
+  policy: 'tit-for-tat',
 };
 
 /** libtorrent's rate-based choker: the first extra slot needs 1 KiB/s, each further one 2 KiB/s more. */
@@ -101,6 +108,7 @@ export class Choker<P> {
 
   /** Recomputes who is unchoked; call every ~10 s. */
   rechoke(peers: readonly ChokerPeer<P>[], now: number, seeding: boolean): ChokeDecision<P> {
+    if (this.o.policy === 'none') return { unchoke: new Set(), optimistic: undefined };
     const candidates = this.ranked(peers, now, seeding);
     const unchoke = new Set<P>(candidates.slice(0, this.slots(peers)).map((p) => p.peer));
 
@@ -123,6 +131,7 @@ export class Choker<P> {
    * while a slot is free. The optimistic unchoke does not hold a regular slot.
    */
   fill(peers: readonly ChokerPeer<P>[], now: number, seeding: boolean): P[] {
+    if (this.o.policy === 'none') return [];
     let taken = 0;
     for (const p of peers) if (p.unchokedSince !== undefined && p.interested && p.peer !== this.optimistic) taken++;
     let free = this.slots(peers) - taken;
@@ -140,7 +149,13 @@ export class Choker<P> {
   /** Interested, non-snubbed peers, best claim to a regular slot first. */
   private ranked(peers: readonly ChokerPeer<P>[], now: number, seeding: boolean): ChokerPeer<P>[] {
     const candidates = peers.filter((p) => p.interested && !this.isSnubbed(p, now));
-    if (seeding) {
+    if (this.o.policy === 'random') {
+      // No incentive: rates are ignored; every round shuffles (Fisher–Yates).
+      for (let i = candidates.length - 1; i > 0; i--) {
+        const j = Math.floor(this.random.next() * (i + 1));
+        [candidates[i], candidates[j]] = [candidates[j], candidates[i]];
+      }
+    } else if (seeding) {
       // Round robin: peers that held a slot too long go to the back; among the rest, the ones
       // we upload to fastest, then those waiting longest.
       const expired = (p: ChokerPeer<P>) => p.unchokedSince !== undefined && now - p.unchokedSince >= this.o.seedRotationMs;

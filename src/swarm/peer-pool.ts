@@ -8,7 +8,7 @@ import { banKey } from './ban-list.js';
 /** Own addresses remembered (see `markSelf`). */
 const MAX_SELF_ADDRESSES = 64;
 
-export type PeerSource = 'manual' | 'incoming' | 'pex' | 'dht' | 'tracker' | 'magnet';
+export type PeerSource = 'manual' | 'incoming' | 'pex' | 'dht' | 'tracker' | 'magnet' | 'lsd';
 
 interface Candidate {
   readonly address: Address;

@@ -228,6 +228,21 @@ export class PiecePicker<P> {
     return out;
   }
 
+  /**
+   * Every block of piece `piece` if nobody has started it (wanted, not had): a web seed
+   * (BEP 19) extends a run of adjacent pieces with it. [] otherwise.
+   */
+  takePiece(piece: number, peer: P): BlockRef[] {
+    const out: BlockRef[] = [];
+    if (piece >= 0 && piece < this.pieceCount && this.bandPos[piece] >= 0) this.takeBlocks(piece, peer, Infinity, out);
+    return out;
+  }
+
+  /** Bytes of piece `piece` that travel on the wire (its blocks end there). */
+  wireBytes(piece: number): number {
+    return this.pieceBytes[piece];
+  }
+
   private startable(i: number, has: (i: number) => boolean): boolean {
     return this.bandPos[i] >= 0 && this.availabilityOf(i) > 0 && has(i);
   }

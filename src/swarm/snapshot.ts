@@ -5,6 +5,7 @@
  */
 import type { StorageStats } from '../storage/types.js';
 import { encryptionOf } from '../transport/mse/index.js';
+import { transportOf } from '../transport/dual-streams.js';
 import type { Bitfield } from '../util/bitfield.js';
 import type { PeerSession } from './peer-session.js';
 import { swarmStats, type StatsSource } from './stats.js';
@@ -25,6 +26,8 @@ export interface PeerSnapshot {
   readonly incoming: boolean;
   /** MSE (BEP 8 era Message Stream Encryption): `rc4`, `plaintext` after an MSE handshake, or none. */
   readonly encryption: 'rc4' | 'plaintext' | undefined;
+  /** What the connection runs over (docs/utp.md). */
+  readonly transport: 'tcp' | 'utp';
   readonly amInterested: boolean;
   readonly amChoking: boolean;
   readonly peerInterested: boolean;
@@ -61,6 +64,7 @@ export function peerSnapshot(p: PeerSession, now: number): PeerSnapshot {
     address: p.key,
     incoming: p.incoming,
     encryption: encryptionOf(p.stream),
+    transport: transportOf(p.stream),
     amInterested: c.amInterested,
     amChoking: c.amChoking,
     peerInterested: c.peerInterested,

@@ -2,12 +2,13 @@
 import type { Torrent } from '../metainfo/torrent.js';
 import type { PeerSession } from './peer-session.js';
 import type { PiecePicker } from './piece-picker.js';
+import type { Fetcher } from './webseed-session.js';
 import type { SwarmStats } from './types.js';
 
 export interface StatsSource {
   readonly peers: ReadonlyMap<string, PeerSession>;
   readonly totals: { readonly downloaded: number; readonly uploaded: number; readonly wasted: number };
-  readonly picker: PiecePicker<PeerSession> | undefined;
+  readonly picker: PiecePicker<Fetcher> | undefined;
   readonly torrent: Torrent | undefined;
   readonly bans: { readonly size: number };
 }

@@ -33,11 +33,15 @@ import { haveCopy, peerSnapshot, swarmStatus, type PeerSnapshot, type SwarmStatu
 import { handlePieceMessage, fillRequests, type TransferContext } from './transfer.js';
 import { drainUploads, pumpUploads, serveRequest } from './uploads.js';
 import { pieceWireBytes, piecePriorities } from './geometry.js';
+import { WebSeeds, type WebSeedEvent, type WebSeedSnapshot } from './webseeds.js';
+import type { Fetcher } from './webseed-session.js';
 
 const TICK_MS = 1000;
 const NO_LIMITS: TransferContext['limits'] = { download: [], upload: [] };
 /** A peer that owes us blocks and sent none for this long gets its requests given to others. */
 const REQUEST_TIMEOUT_MS = 30_000;
+/** Default of `SwarmOptions.silentPeerTimeoutMs`: two request timeouts. */
+export const DEFAULT_SILENT_PEER_TIMEOUT_MS = 2 * REQUEST_TIMEOUT_MS;
 /** Default of `SwarmOptions.handshakeTimeoutMs` (libtorrent's `handshake_timeout`). */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Default of `SwarmOptions.maxQueuedUploadBytes`. */
@@ -55,10 +59,12 @@ export class Swarm implements TransferContext {
   readonly peers = new Map<string, PeerSession>();
   torrent: Torrent | undefined;
   storage: PieceStorage | undefined;
-  picker: PiecePicker<PeerSession> | undefined;
+  picker: PiecePicker<Fetcher> | undefined;
+  /** BEP 19 web seeds of the torrent (and of a magnet's `ws=`), once the torrent is known. */
+  webSeeds: WebSeeds | undefined;
   recorder: OpenedStorage['recorder'];
   /** Which peers sent blocks of each piece in progress (blame on a failed hash). */
-  readonly contributors = new Map<number, Set<PeerSession>>();
+  readonly contributors = new Map<number, Set<Fetcher>>();
   /** Block writes in flight per piece; verification waits for them. */
   readonly pendingWrites = new Map<number, Promise<void>[]>();
   private readonly choker: Choker<PeerSession>;
@@ -103,7 +109,7 @@ export class Swarm implements TransferContext {
       drainUploads(this);
       this.refillAll();
     });
-    this.choker = new Choker(options.runtime.random, options.unchokeSlots !== undefined ? { regularSlots: options.unchokeSlots } : {});
+    this.choker = new Choker(options.runtime.random, { ...options.choker, ...(options.unchokeSlots !== undefined ? { regularSlots: options.unchokeSlots } : {}) });
     if (!options.torrent && !options.infoHashV1 && !options.infoHashV2) throw new Error('a swarm needs a torrent or an info hash');
     this.metadata = new MetadataExchange(options.runtime, options.torrent ? undefined : { infoHashV1: options.infoHashV1, infoHashV2: options.infoHashV2 }, {
       ban: (peer, reason) => this.ban(peer, reason),
@@ -149,12 +155,15 @@ export class Swarm implements TransferContext {
     this.torrent = torrent;
     this.storage = opened.storage;
     this.recorder = opened.recorder;
-    this.picker = new PiecePicker<PeerSession>(pieceWireBytes(torrent), this.runtime.random);
+    this.picker = new PiecePicker<Fetcher>(pieceWireBytes(torrent), this.runtime.random, this.opts.picker);
     this.picker.setHave(opened.have);
+    const webSeedUrls = [...torrent.webSeeds, ...(this.opts.webSeedUrls ?? [])];
+    if (this.runtime.http && webSeedUrls.length > 0 && this.opts.webSeedOptions !== false) this.webSeeds = new WebSeeds(this, torrent, webSeedUrls, this.opts.webSeedOptions);
     this.metadata.setInfo(torrent.infoBytes);
     this.emit({ type: 'ready', have: opened.have.count, total: torrent.pieceCount });
     for (const peer of this.peers.values()) this.peerLearnedGeometry(peer);
     this.checkComplete();
+    this.webSeeds?.refill();
   }
 
   /**
@@ -266,9 +275,14 @@ export class Swarm implements TransferContext {
     }
   }
 
-  /** Corrupt data: bans the peer's IP (session-wide when the list is shared) and closes its connections. */
-  ban(peer: PeerSession, reason: string): void {
-    banPeer(this, peer, reason);
+  /** Corrupt data: bans the peer's IP (session-wide when the list is shared) and closes its connections; drops a web seed. */
+  ban(peer: Fetcher, reason: string): void {
+    if ('conn' in peer) banPeer(this, peer, reason);
+    else this.webSeeds?.drop(peer, reason);
+  }
+
+  onWebSeedEvent(event: WebSeedEvent): void {
+    this.emit(event);
   }
 
   /** A protocol violation: closes the connection; repeat offenders are refused for a while. */
@@ -304,7 +318,7 @@ export class Swarm implements TransferContext {
           return peer.close('connected to ourselves');
         }
         if (!keepIfNotDuplicate(this, peer, e.peerId)) return;
-        this.emit({ type: 'peer-connected', address: peer.key });
+        this.emit({ type: 'peer-connected', address: peer.key, transport: transportOf(peer.stream) });
         if (picker) {
           const have = picker.have;
           peer.conn.sendAvailability(have.complete ? 'all' : have.count === 0 ? 'none' : have);
@@ -334,7 +348,7 @@ export class Swarm implements TransferContext {
       case 'metadata':
         return this.metadata.onMessage(peer, e.message);
       case 'pex':
-        if (this.torrent?.private) return; // BEP 27: peers of a private torrent come from its trackers only
+        if (!this.pexOn()) return; // BEP 27: peers of a private torrent come from its trackers only
         for (const a of e.message.added) this.pool.add({ host: a.host, port: a.port }, 'pex');
         this.holepunch?.heardOf(peer, e.message.added);
         return this.dial();
@@ -424,6 +438,7 @@ export class Swarm implements TransferContext {
       this.checkComplete();
     }
     for (const p of this.peers.values()) fillRequests(this, p);
+    this.webSeeds?.refill();
   }
 
   updateInterest(peer: PeerSession): void {
@@ -498,6 +513,13 @@ export class Swarm implements TransferContext {
         p.snubbed = true;
         p.requestsTimedOutAt = now;
       }
+      // A peer that let us ask (unchoked, pieces we want) and never sent a single block in
+      // all this time holds a connection slot for nothing: a Sybil that announces pieces and
+      // never delivers, or a broken client. Dropped; the pool backs off before redialling.
+      if (picker && p.lastBlockAt === undefined && p.requestsTimedOutAt !== undefined && now - p.connectedAt > (this.opts.silentPeerTimeoutMs ?? DEFAULT_SILENT_PEER_TIMEOUT_MS)) {
+        p.close('never delivered a block it was asked for');
+        continue;
+      }
       if (picker?.done && p.isSeed) {
         // Two seeds have nothing to trade: part, and do not dial it again while we are a seed (libtorrent does the same).
         this.pool.markSeed(p.address);
@@ -508,8 +530,9 @@ export class Swarm implements TransferContext {
       else pumpUploads(this, p);
     }
     // Only open connections may send (one still in its handshake would throw); none for private torrents (BEP 27).
-    if (!this.torrent?.private) for (const [p, m] of this.pex.poll(this.peers.values(), now)) if (p.conn.state === 'open' && p.conn.sendPex(m)) p.flush();
+    if (this.pexOn()) for (const [p, m] of this.pex.poll(this.peers.values(), now)) if (p.conn.state === 'open' && p.conn.sendPex(m)) p.flush();
     for (const p of this.peers.values()) fillRequests(this, p);
+    this.webSeeds?.refill(); // one back from a back-off
   }
 
   private checkComplete(): void {
@@ -520,12 +543,21 @@ export class Swarm implements TransferContext {
   }
 
   stats(): SwarmStats {
-    return swarmStats(this, this.runtime.clock.now());
+    const now = this.runtime.clock.now();
+    const s = swarmStats(this, now);
+    return this.webSeeds ? { ...s, downloadRate: s.downloadRate + this.webSeeds.rate(now) } : s;
   }
 
   /** A snapshot of the swarm's state for upper layers (counters, readiness, write backlog, storage counters). */
   status(): SwarmStatus {
-    return swarmStatus(this, this.runtime.clock.now());
+    const now = this.runtime.clock.now();
+    const s = swarmStatus(this, now);
+    return this.webSeeds ? { ...s, downloadRate: s.downloadRate + this.webSeeds.rate(now) } : s;
+  }
+
+  /** A snapshot of the torrent's web seeds (BEP 19), dropped ones included. */
+  webSeedList(): WebSeedSnapshot[] {
+    return this.webSeeds?.snapshot(this.runtime.clock.now()) ?? [];
   }
 
   /** A snapshot of every connected peer. */
@@ -580,6 +612,12 @@ export class Swarm implements TransferContext {
 
   refillAll(): void {
     for (const p of this.peers.values()) fillRequests(this, p);
+    this.webSeeds?.refill();
+  }
+
+  /** PEX runs unless switched off, and never for a private torrent (BEP 27: its peers come from its trackers only). */
+  private pexOn(): boolean {
+    return this.opts.pex !== false && !this.torrent?.private;
   }
 
   /** Closes every peer, flushes resume data and storage. */
@@ -588,6 +626,7 @@ export class Swarm implements TransferContext {
     this.stopped = true;
     this.tickTimer?.cancel();
     this.wake.cancel();
+    this.webSeeds?.stop();
     for (const p of [...this.peers.values()]) p.close('shutting down');
     await Promise.allSettled([...this.pendingWrites.values()].flat());
     if (this.recorder) await this.recorder.close();

@@ -6,6 +6,7 @@ import type { Torrent } from '../metainfo/torrent.js';
 import type { Runtime } from '../runtime/types.js';
 import type { PieceStorage } from '../storage/types.js';
 import type { PeerSession } from './peer-session.js';
+import type { Fetcher } from './webseed-session.js';
 import { BLOCK_LENGTH, type PiecePicker } from './piece-picker.js';
 import type { SwarmEvent } from './swarm.js';
 import { availableAcross, consumeAcross, delayAcross, type RateLimiter } from './rate-limit.js';
@@ -13,10 +14,10 @@ import { availableAcross, consumeAcross, delayAcross, type RateLimiter } from '.
 /** What the transfer functions need of the swarm. */
 export interface TransferContext {
   readonly runtime: Runtime;
-  readonly picker: PiecePicker<PeerSession> | undefined;
+  readonly picker: PiecePicker<Fetcher> | undefined;
   readonly storage: PieceStorage | undefined;
   readonly torrent: Torrent | undefined;
-  readonly contributors: Map<number, Set<PeerSession>>;
+  readonly contributors: Map<number, Set<Fetcher>>;
   readonly pendingWrites: Map<number, Promise<void>[]>;
   /** Payload bytes: blocks taken, blocks served, and blocks received that we had already. */
   readonly totals: { downloaded: number; uploaded: number; wasted: number };
@@ -25,8 +26,8 @@ export interface TransferContext {
   /** Refills every peer's pipeline (after the write backlog drained). */
   refillAll(): void;
   emit(event: SwarmEvent): void;
-  /** Corrupt data: the peer's IP is banned. */
-  ban(peer: PeerSession, reason: string): void;
+  /** Corrupt data: the peer's IP is banned (a web seed is dropped). */
+  ban(peer: Fetcher, reason: string): void;
   /** A protocol violation: the connection is closed (and repeat offenders refused for a while). */
   violation(peer: PeerSession, reason: string): void;
   afterPiece(piece: number, ok: boolean): void;
@@ -49,12 +50,23 @@ export interface TransferContext {
 /** Seconds of data at the peer's current rate we keep requested (libtorrent uses 3 s). */
 const QUEUE_SECONDS = 2;
 const MIN_QUEUE = 16;
+/**
+ * Requests a peer that has not delivered a block yet may hold: a Sybil that announces
+ * pieces and never sends them then pins two blocks until the request timeout, not a whole
+ * queue (the queue opens up with the first block).
+ */
+const PROBATION_QUEUE = 2;
 const MAX_QUEUE = 1000;
 /**
  * Bytes of received blocks whose writes may be in flight before we stop requesting more:
  * the network can outrun the disk, and every queued block holds memory.
  */
 const MAX_WRITE_BACKLOG = 24 * 1024 * 1024;
+
+/** True while more received bytes wait for the disk than we let pile up: no new requests. */
+export function writeBacklogFull(ctx: TransferContext): boolean {
+  return ctx.writeBacklog > MAX_WRITE_BACKLOG;
+}
 /** Strikes (shares in pieces that failed their hash) that get a peer banned. */
 const MAX_STRIKES = 3;
 
@@ -73,7 +85,7 @@ export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
   // At most an equal share of the swarm-wide cap (`maxRequestedBytes`) among the peers we can
   // request from: the first peers to connect cannot take it all, nor 200 seeders make 200 queues.
   const share = Math.max(1, Math.floor(capBlocks / Math.max(1, ctx.requestingPeers)));
-  const target = peer.snubbed ? 1 : Math.min(share, MAX_QUEUE, Math.max(MIN_QUEUE, Math.ceil((rate * QUEUE_SECONDS) / BLOCK_LENGTH)));
+  const target = peer.snubbed ? 1 : peer.lastBlockAt === undefined ? PROBATION_QUEUE : Math.min(share, MAX_QUEUE, Math.max(MIN_QUEUE, Math.ceil((rate * QUEUE_SECONDS) / BLOCK_LENGTH)));
   let want = Math.min(target - conn.outstandingRequests.size, conn.requestSlots);
   // Refill in batches (a quarter of the queue at a time): one write carries many requests.
   if (want <= 0 || (want < target / 4 && conn.outstandingRequests.size > 0)) return;
@@ -105,7 +117,7 @@ export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
  * Blocks left room under the swarm-wide cap: peers waiting for it refill, first come first.
  * A peer is served once per time it was added, so this costs O(1) per block freed.
  */
-function serveWaiting(ctx: TransferContext): void {
+export function serveWaiting(ctx: TransferContext): void {
   const picker = ctx.picker;
   if (!picker || ctx.requestWaiting.size === 0) return;
   const capBytes = Math.max(BLOCK_LENGTH, ctx.maxRequestedBytes);
@@ -139,20 +151,34 @@ export function handlePieceMessage(ctx: TransferContext, peer: PeerSession, inde
   // peer gets more requests once it has answered the one it had (the late ones came first).
   peer.lastBlockAt = now;
   if (peer.snubbed && peer.conn.outstandingRequests.size === 0) peer.snubbed = false;
-  const r = picker.blockReceived({ index, begin }, peer);
+  const took = takeBlock(ctx, peer, index, begin, block);
+  fillRequests(ctx, peer);
+  if (took) serveWaiting(ctx);
+}
+
+/**
+ * A block from a peer or a web seed: counted, the other requesters of an end-game duplicate
+ * cancelled, written, and its piece verified once complete. False when it was not wanted (a
+ * copy we already have, counted as wasted).
+ */
+export function takeBlock(ctx: TransferContext, from: Fetcher, index: number, begin: number, block: Uint8Array): boolean {
+  const picker = ctx.picker, storage = ctx.storage;
+  if (!picker || !storage) return false;
+  const r = picker.blockReceived({ index, begin }, from);
   if (!r.accepted) {
     // A copy we already have (a late answer to a request we timed out, or end game): counted apart.
     ctx.totals.wasted += block.length;
-    return fillRequests(ctx, peer);
+    return false;
   }
   ctx.totals.downloaded += block.length;
   for (const other of r.cancel) {
+    if (!('conn' in other)) continue; // a web seed's range is on its way whole; its copy counts as wasted
     other.conn.cancel(index, begin, block.length);
     other.flush();
   }
   let who = ctx.contributors.get(index);
   if (!who) ctx.contributors.set(index, (who = new Set()));
-  who.add(peer);
+  who.add(from);
   // writeBlock copies the bytes before it returns a promise, so the receive buffer may be reused.
   const write = storage.writeBlock(index, begin, block);
   addBacklog(ctx, block.length);
@@ -162,8 +188,7 @@ export function handlePieceMessage(ctx: TransferContext, peer: PeerSession, inde
   if (!writes) ctx.pendingWrites.set(index, (writes = []));
   writes.push(write);
   if (r.pieceComplete) void verify(ctx, index);
-  fillRequests(ctx, peer);
-  serveWaiting(ctx);
+  return true;
 }
 
 async function verify(ctx: TransferContext, piece: number): Promise<void> {

@@ -6,6 +6,9 @@ import type { Bitfield } from '../util/bitfield.js';
 import type { PeerDialer } from './peer-dialer.js';
 import type { BanList } from './ban-list.js';
 import type { RateLimiter } from './rate-limit.js';
+import type { ChokerOptions } from './choker.js';
+import type { PiecePickerOptions } from './piece-picker.js';
+import type { WebSeedEvent, WebSeedOptions } from './webseeds.js';
 import type { HolepunchEvent } from '../nat/holepunch.js';
 import type { SwarmHolepunchOptions } from './holepunch.js';
 
@@ -34,6 +37,8 @@ export interface SwarmOptions {
   readonly openStorage: (torrent: Torrent) => Promise<OpenedStorage>;
   /** Most connected peers (default 50). */
   readonly maxPeers?: number;
+  /** Peer exchange (BEP 11): send and take ut_pex messages (default true; read live, so a getter can switch it). Private torrents never do. */
+  readonly pex?: boolean;
   /** Time from connecting to a complete handshake on our outgoing connections (default 10 s). */
   readonly handshakeTimeoutMs?: number;
   /** Most connection attempts in flight (default 8). */
@@ -71,6 +76,20 @@ export interface SwarmOptions {
    */
   readonly dialer?: PeerDialer;
   /**
+   * A peer whose requests timed out and that has not sent one block since it connected this
+   * long ago is dropped (default 60 s, two request timeouts; Infinity: never). Sybils that
+   * announce pieces and never send them otherwise hold connection slots for good.
+   */
+  readonly silentPeerTimeoutMs?: number;
+  /** Choker tuning beyond the slot count (simulations compare policies; see choker.ts). */
+  readonly choker?: Omit<ChokerOptions, 'regularSlots'>;
+  /** Piece picker tuning (simulations compare rarest first with random picking). */
+  readonly picker?: PiecePickerOptions;
+  /** Web seed URLs beyond the torrent's `url-list` (a magnet's `ws=`; BEP 19). */
+  readonly webSeedUrls?: readonly string[];
+  /** Web seed limits (docs/webseeds.md), or false for no web seeds at all. */
+  readonly webSeedOptions?: WebSeedOptions | false;
+  /**
    * BEP 55 hole punching (docs/nat.md): limits and the session's NAT verdict; `false` turns
    * ut_holepunch off. Punches need `punchDialer`.
    */
@@ -87,9 +106,10 @@ export type SwarmEvent =
   | { readonly type: 'piece-verified'; readonly piece: number }
   | { readonly type: 'piece-failed'; readonly piece: number; readonly peers: readonly string[] }
   | { readonly type: 'peer-banned'; readonly address: string; readonly reason: string }
-  | { readonly type: 'peer-connected'; readonly address: string }
+  | { readonly type: 'peer-connected'; readonly address: string; readonly transport: 'tcp' | 'utp' }
   | { readonly type: 'peer-disconnected'; readonly address: string; readonly reason: string }
   | { readonly type: 'complete' }
+  | WebSeedEvent
   /** BEP 55: a rendezvous sent, relayed or refused, a punch started, failed or through. */
   | { readonly type: 'holepunch'; readonly event: HolepunchEvent }
   | { readonly type: 'error'; readonly error: Error };

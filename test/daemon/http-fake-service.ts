@@ -142,7 +142,7 @@ export class FakeTorrentService implements TorrentService {
       ...t.summary, magnet: `magnet:?xt=urn:btih:${id}`, infoHashes: { v1: id }, pieceLength: t.pieceLength, pieceCount,
       pieces: Buffer.from(bits).toString('base64'),
       files: t.files.map((f, index) => ({ index, path: f.path, length: f.data.length, progress: t.summary.progress, priority: f.priority })),
-      peerList: [{ address: '192.0.2.7:6881', client: 'libtorrent 2.0', downloadRate: 10, uploadRate: 0, progress: 1, flags: 'D' }],
+      peerList: [{ address: '192.0.2.7:6881', client: 'libtorrent 2.0', downloadRate: 10, uploadRate: 0, progress: 1, flags: 'DP', transport: 'utp' }],
       trackers: [{ url: 'http://tracker.example/announce', tier: 0, status: 'working', peers: 1 }],
       limits: t.limits ?? { downloadRateLimit: 0, uploadRateLimit: 0 },
       ratio: 0, seedingTime: 0, seedRatioLimit: null, seedTimeLimit: null, effectiveSeedRatioLimit: null, effectiveSeedTimeLimit: null,

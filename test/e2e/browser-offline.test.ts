@@ -7,16 +7,14 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { REPO_ROOT, makeTempDir, removeDir, shoalCreate, shoalInfo, writeTree, type ShoalInfo } from '../interop/helpers.js';
+import type { Browser, Page } from 'playwright-core';
+import { makeTempDir, removeDir, shoalCreate, shoalInfo, writeTree, type ShoalInfo } from '../interop/helpers.js';
+import { ARTIFACTS, chromiumMissing as skip, launchChromium, openUi, prepareUiTest } from './browser-env.js';
 import { startShoalDaemon, type ShoalDaemon } from './daemon-process.js';
 
-const CHROMIUM = process.env.SHOAL_CHROMIUM ?? '/usr/bin/chromium';
-const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'browser');
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (Debian package chromium; scripts/install-test-deps.sh installs it)`;
 
 /** A loopback port nobody listens on right now (the daemon is restarted on it). */
 async function freePort(): Promise<number> {
@@ -42,8 +40,7 @@ describe('web UI while the daemon is away', { skip }, () => {
   }
 
   before(async () => {
-    assert.ok(existsSync(join(REPO_ROOT, 'dist', 'web', 'index.html')), 'dist/web/index.html is missing: `npm run build` builds the web UI');
-    mkdirSync(ARTIFACTS, { recursive: true });
+    prepareUiTest();
     tmp = makeTempDir('shoal-browser-offline-');
     stateDir = join(tmp, 'state');
     seedDir = join(tmp, 'seed');
@@ -54,11 +51,8 @@ describe('web UI while the daemon is away', { skip }, () => {
     apiAddress = `127.0.0.1:${await freePort()}`;
     daemon = await start();
     await daemon.api('POST', '/api/torrents', { torrent: readFileSync(torrentFile).toString('base64'), savePath: seedDir });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-    page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
-    await page.goto(daemon.uiUrl);
-    await page.locator('.live-live').waitFor({ timeout: 15_000 });
+    browser = await launchChromium();
+    page = await openUi(browser, daemon, { width: 1280, height: 800 });
   });
 
   after(async () => {

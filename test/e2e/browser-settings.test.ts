@@ -5,16 +5,14 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { Settings } from '../../src/daemon/types.js';
-import { REPO_ROOT, makeTempDir, removeDir } from '../interop/helpers.js';
+import { makeTempDir, removeDir } from '../interop/helpers.js';
+import { ARTIFACTS, chromiumMissing as skip, launchChromium, openUi, prepareUiTest } from './browser-env.js';
 import { startShoalDaemon, type ShoalDaemon } from './daemon-process.js';
 
-const CHROMIUM = process.env.SHOAL_CHROMIUM ?? '/usr/bin/chromium';
-const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'browser');
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (Debian package chromium; scripts/install-test-deps.sh installs it)`;
 
 describe('web UI settings dialog', { skip }, () => {
   let tmp: string, stateDir: string;
@@ -23,16 +21,12 @@ describe('web UI settings dialog', { skip }, () => {
   let page: Page;
 
   before(async () => {
-    assert.ok(existsSync(join(REPO_ROOT, 'dist', 'web', 'index.html')), 'dist/web/index.html is missing: `npm run build` builds the web UI');
-    mkdirSync(ARTIFACTS, { recursive: true });
+    prepareUiTest();
     tmp = makeTempDir('shoal-browser-settings-');
     stateDir = join(tmp, 'state');
     daemon = await startShoalDaemon({ stateDir, downloadDir: join(tmp, 'downloads') });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
-    await page.goto(daemon.uiUrl);
-    await page.locator('.live-live').waitFor({ timeout: 15_000 });
+    browser = await launchChromium();
+    page = await openUi(browser, daemon);
   });
 
   after(async () => {

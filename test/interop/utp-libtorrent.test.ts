@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { libtorrentAvailable, makeTempDir, removeDir, runCli, shoalCreate, writeTree } from './helpers.js';
 import { runLibtorrentLeecher, startLibtorrentSeeder } from './peers/index.js';
+import { startShoalSeed } from './shoal-proc.js';
 import { createNodeRuntime, type NodeRuntime } from '../../src/runtime/node/index.js';
 import { Session } from '../../src/session/session.js';
 import { parseTorrent } from '../../src/metainfo/torrent.js';
@@ -77,12 +78,31 @@ describe('uTP against libtorrent (TCP off)', { skip: lt.ok ? false : lt.reason }
     assert.equal(sha1(join(saveDir, NAME)), sha1(join(seedDir, NAME)));
   });
 
-  it('shoal get --utp downloads from a uTP-only libtorrent seeder, its DHT sharing the uTP socket', async (t) => {
-    const seeder = await startLibtorrentSeeder({ torrent: torrentPath, dataDir: seedDir, host: '127.0.0.24', settings: UTP_ONLY, cleanup: t });
+  it('shoal get (uTP on by default) downloads over encrypted uTP from a uTP-only libtorrent that forces MSE, its DHT sharing the uTP socket', async (t) => {
+    const seeder = await startLibtorrentSeeder({ torrent: torrentPath, dataDir: seedDir, host: '127.0.0.24', settings: UTP_ONLY, encryption: 'forced', cleanup: t });
     const out = join(tmp, 'cli-dl');
-    const r = await runCli(['get', torrentPath, '-o', out, '--peer', `${seeder.host}:${seeder.port}`, '--listen', '127.0.0.25:0', '--utp', '--dht-bootstrap', '127.0.0.26:6881', '--state-dir', join(tmp, 'cli-state')], { timeoutMs: 60_000 });
+    const r = await runCli(['get', torrentPath, '-o', out, '--peer', `${seeder.host}:${seeder.port}`, '--listen', '127.0.0.25:0', '--encryption', 'require', '--verbose', '--dht-bootstrap', '127.0.0.26:6881', '--state-dir', join(tmp, 'cli-state')], { timeoutMs: 60_000 });
     await seeder.stop();
     assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /peer 127\.0\.0\.24:\d+ connected over uTP/);
     assert.equal(sha1(join(out, NAME)), sha1(join(seedDir, NAME)));
+  });
+
+  it('shoal get (uTP on by default) falls back to TCP for a TCP-only libtorrent (uTP off) and completes', async (t) => {
+    const TCP_ONLY = { enable_outgoing_tcp: true, enable_incoming_tcp: true, enable_outgoing_utp: false, enable_incoming_utp: false };
+    const seeder = await startLibtorrentSeeder({ torrent: torrentPath, dataDir: seedDir, host: '127.0.0.27', settings: TCP_ONLY, cleanup: t });
+    const out = join(tmp, 'cli-dl-tcp');
+    const r = await runCli(['get', torrentPath, '-o', out, '--peer', `${seeder.host}:${seeder.port}`, '--listen', '127.0.0.28:0', '--verbose', '--no-dht', '--state-dir', join(tmp, 'cli-state-tcp')], { timeoutMs: 60_000 });
+    await seeder.stop();
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /peer 127\.0\.0\.27:\d+ connected over TCP/);
+    assert.equal(sha1(join(out, NAME)), sha1(join(seedDir, NAME)));
+  });
+
+  it('shoal seed --no-utp accepts no uTP: a uTP-only libtorrent leecher cannot connect', async (t) => {
+    const seed = await startShoalSeed({ torrent: torrentPath, content: join(seedDir, NAME), host: '127.0.0.29', stateDir: join(tmp, 'seed-noutp-state'), extra: ['--no-utp', '--no-port-mapping'], cleanup: t });
+    const r = await runLibtorrentLeecher({ source: torrentPath, saveDir: join(tmp, 'lt-noutp'), host: '127.0.0.30', peers: [seed.endpoint], settings: UTP_ONLY, timeoutSeconds: 8, cleanup: t });
+    await seed.stop();
+    assert.equal(r.ok, false, 'libtorrent downloaded over uTP from a seeder started with --no-utp');
   });
 });

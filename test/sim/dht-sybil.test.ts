@@ -42,7 +42,7 @@ describe('Sybil attack on one DHT key (shoal sim sybil)', () => {
   });
 
   it('prints the headline per defence with --json, sweeps a list of identities, and rejects fewer identities than addresses', () => {
-    const r = spawnSync(process.execPath, [CLI_PATH, 'sim', 'sybil', '--nodes', '100', '--addresses', '2', '--identities', '16,4', '--lookups', '10', '--max-paths', '2', '--paths', '2', '--json'], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [CLI_PATH, 'sim', 'sybil', '--nodes', '100', '--addresses', '2', '--identities', '16,4', '--lookups', '10', '--max-paths', '2', '--paths', '2', '--swarm-honest', '10', '--swarm-sybils', '10', '--json'], { encoding: 'utf8', timeout: 180_000 });
     assert.equal(r.status, 0, r.stderr);
     const j = JSON.parse(r.stdout) as SybilCliReport;
     assert.deepEqual(j.sweep.map((x) => [x.addresses, x.identities]), [[2, 16], [2, 4]], 'one entry per pair, in order');
@@ -51,6 +51,9 @@ describe('Sybil attack on one DHT key (shoal sim sybil)', () => {
       assert.ok(typeof j.eclipsed[k] === 'number' && j.eclipsed[k] >= 0 && j.eclipsed[k] <= 1, `eclipsed.${k} is a share`);
     }
     assert.ok(typeof j.eclipsed.puzzle === 'number' && j.eclipsed.puzzle >= 0 && j.eclipsed.puzzle <= 1, 'eclipsed.puzzle is a share');
+    // The swarm half: Sybils that announce every piece and send none slow honest leechers down.
+    assert.ok(j.swarmSybil !== null && j.swarmSybil.slowdownUndefended > 1, JSON.stringify(j.swarmSybil));
+    assert.equal(j.swarmSybil.completed.defended, 10, 'every honest leecher still finishes');
     const bad = spawnSync(process.execPath, [CLI_PATH, 'sim', 'sybil', '--addresses', '4', '--identities', '2'], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--identities/);

@@ -32,7 +32,7 @@ describe('uTP and TCP together', () => {
     assert.deepEqual(accepted.map(transportOf), ['utp']);
   });
 
-  it('falls back to TCP after 3 s when the peer has no uTP', async () => {
+  it('starts TCP 500 ms into an unanswered uTP dial to a TCP-only peer, then dials it over TCP only', async () => {
     const sim = new Simulator({ seed: 41, latency: new ConstantLatency(10) });
     const a = withUtp(sim.createHost().runtime);
     const bHost = sim.createHost();
@@ -41,9 +41,57 @@ describe('uTP and TCP together', () => {
     const t0 = sim.now;
     const s = await drive(sim, a.runtime.stream.connect(l.address));
     assert.equal(transportOf(s), 'tcp');
-    assert.ok(sim.now - t0 >= 3000 + 20 && sim.now - t0 < 3000 + 30, `fell back after ${sim.now - t0} ms`); // 3 s of uTP, then one TCP round trip
+    // 500 ms of uTP alone, then one TCP round trip (libtorrent waits its full 3 s uTP timeout).
+    assert.ok(sim.now - t0 >= 500 + 20 && sim.now - t0 < 500 + 30, `connected after ${sim.now - t0} ms`);
+    assert.equal(a.streams.stats.raced, 1);
+    assert.ok(a.streams.isTcpOnly(l.address));
+    const t1 = sim.now;
+    const s2 = await drive(sim, a.runtime.stream.connect(l.address));
+    assert.equal(transportOf(s2), 'tcp');
+    assert.ok(sim.now - t1 < 30, `second dial took ${sim.now - t1} ms: it should not try uTP again`);
     await sim.runFor(100);
-    assert.equal(accepted.length, 1);
+    assert.equal(accepted.length, 2);
+  });
+
+  it('opens no TCP connection to a peer whose uTP answers within the delay', async () => {
+    const sim = new Simulator({ seed: 44, latency: new ConstantLatency(100) });
+    const a = withUtp(sim.createHost().runtime);
+    const bHost = sim.createHost();
+    const b = withUtp(bHost.runtime);
+    const accepted: ByteStream[] = [];
+    const l = await drive(sim, b.runtime.stream.listen({ host: bHost.address, port: 6881 }, (s) => accepted.push(s)));
+    const s = await drive(sim, a.runtime.stream.connect(l.address));
+    await sim.runFor(2000);
+    assert.equal(transportOf(s), 'utp');
+    assert.deepEqual(accepted.map(transportOf), ['utp']);
+    assert.equal(a.streams.stats.raced, 0);
+  });
+
+  it('keeps the first transport to connect on a slow path and closes the other', async () => {
+    // 400 ms one way: uTP has not answered when TCP starts at 500 ms; uTP (started first) wins at 800 ms.
+    const sim = new Simulator({ seed: 45, latency: new ConstantLatency(400) });
+    const a = withUtp(sim.createHost().runtime);
+    const bHost = sim.createHost();
+    const b = withUtp(bHost.runtime);
+    const accepted: ByteStream[] = [];
+    const closed: ByteStream[] = [];
+    const l = await drive(sim, b.runtime.stream.listen({ host: bHost.address, port: 6881 }, (st) => {
+      accepted.push(st);
+      st.onClose(() => closed.push(st));
+    }));
+    const s = await drive(sim, a.runtime.stream.connect(l.address));
+    await sim.runFor(5000);
+    assert.equal(transportOf(s), 'utp');
+    assert.equal(a.streams.stats.raced, 1);
+    assert.equal(a.streams.isTcpOnly(l.address), false);
+    // The TCP connection that lost the race reached the listener and was closed again.
+    assert.deepEqual(accepted.map(transportOf).sort(), ['tcp', 'utp']);
+    assert.deepEqual(closed.map(transportOf), ['tcp']);
+  });
+
+  it('sees uTP through an MSE wrapper (anything exposing the wrapped stream as inner)', () => {
+    assert.equal(transportOf({ inner: { inner: { transport: 'utp' } } }), 'utp');
+    assert.equal(transportOf({ inner: {} }), 'tcp');
   });
 
   it('accepts TCP from a TCP-only peer on the same port', async () => {

@@ -1,11 +1,20 @@
-/** Adding torrents: a magnet link, or .torrent files from the picker (the page also takes dropped files). */
+/** Adding torrents: a magnet link, the URL of a .torrent, or .torrent files from the picker (the page also takes dropped files). */
 import { useRef, useState } from 'preact/hooks';
 import { errorMessage } from './api.js';
+import { CategorySelect, useCategories } from './categories.js';
 import { useServices, type AppServices } from './context.js';
 
 interface AddOptions {
   readonly savePath?: string;
   readonly paused?: boolean;
+  readonly category?: string;
+}
+
+/** What the one text box holds: a magnet link, an http(s) URL of a .torrent, or neither. */
+export function linkKind(text: string): 'magnet' | 'url' | null {
+  const t = text.trim();
+  if (t.startsWith('magnet:?')) return 'magnet';
+  return /^https?:\/\/\S+$/i.test(t) ? 'url' : null;
 }
 
 /** The file's bytes as base64 (chunked: String.fromCharCode takes only so many arguments). */
@@ -41,24 +50,30 @@ export function AddTorrent() {
   const [magnet, setMagnet] = useState('');
   const [savePath, setSavePath] = useState('');
   const [paused, setPaused] = useState(false);
+  const [category, setCategory] = useState('');
   const [busy, setBusy] = useState(false);
+  const { categories } = useCategories();
   const fileInput = useRef<HTMLInputElement>(null);
-  const options = (): AddOptions => ({ ...(savePath.trim() ? { savePath: savePath.trim() } : {}), ...(paused ? { paused } : {}) });
+  const options = (): AddOptions => ({
+    ...(savePath.trim() ? { savePath: savePath.trim() } : {}), ...(paused ? { paused } : {}), ...(category ? { category } : {}),
+  });
 
   async function addMagnet(e: Event) {
     e.preventDefault();
     const m = magnet.trim();
-    if (!m.startsWith('magnet:?')) {
-      services.notify('error', 'A magnet link starts with "magnet:?"');
+    const kind = linkKind(m);
+    if (!kind) {
+      services.notify('error', 'Paste a magnet link (it starts with "magnet:?") or the http(s) URL of a .torrent file');
       return;
     }
+    const what = kind === 'magnet' ? 'the magnet link' : 'the torrent URL';
     setBusy(true);
     try {
-      await services.api.add({ magnet: m, ...options() });
+      await services.api.add(kind === 'magnet' ? { magnet: m, ...options() } : { url: m, ...options() });
       setMagnet('');
-      services.notify('info', 'Magnet link added');
+      services.notify('info', kind === 'magnet' ? 'Magnet link added' : 'Torrent added from its URL');
     } catch (err) {
-      services.notify('error', `Adding the magnet link: ${errorMessage(err)}`);
+      services.notify('error', `Adding ${what}: ${errorMessage(err)}`);
     } finally {
       setBusy(false);
     }
@@ -76,7 +91,7 @@ export function AddTorrent() {
   return (
     <section class="add card" aria-label="Add torrents">
       <form class="add-row" onSubmit={addMagnet}>
-        <input type="text" name="magnet" placeholder="Paste a magnet link (magnet:?xt=…)" aria-label="Magnet link"
+        <input type="text" name="magnet" placeholder="Paste a magnet link or the URL of a .torrent" aria-label="Magnet link or torrent URL"
           value={magnet} onInput={(e) => setMagnet(e.currentTarget.value)} spellcheck={false} autocomplete="off" />
         <button type="submit" class="primary" disabled={busy || magnet.trim() === ''}>Add</button>
         <button type="button" disabled={busy} onClick={() => fileInput.current?.click()}>.torrent file…</button>
@@ -90,6 +105,12 @@ export function AddTorrent() {
           <input type="text" name="savePath" placeholder="default download directory" value={savePath}
             onInput={(e) => setSavePath(e.currentTarget.value)} spellcheck={false} />
         </label>
+        {categories.length > 0 && (
+          <label>
+            Category
+            <CategorySelect value={category} categories={categories} label="Category" onChange={setCategory} />
+          </label>
+        )}
         <label class="check">
           <input type="checkbox" checked={paused} onChange={(e) => setPaused(e.currentTarget.checked)} />
           Add paused

@@ -1,7 +1,10 @@
 /** The daemon's HTTP API (docs/api.md), typed with the shapes of src/daemon/types.ts. */
-import type {
-  ListQuery, Settings, SessionStats, TorrentDetails, TorrentId, TorrentLimits, TorrentPage,
-} from '../../src/daemon/types.js';
+import type { ListQuery, TorrentId, TorrentLimits, TorrentPage } from '../../src/daemon/types.js';
+import type { Details, FullSettings, Stats, Summary } from './api-types.js';
+
+/** A list query with the category filter ('' = torrents without a category). */
+export type ListParams = ListQuery & { readonly category?: string };
+export type Page = Omit<TorrentPage, 'torrents'> & { readonly torrents: readonly Summary[] };
 
 /** An API answer other than 2xx, with the daemon's own message when it sent one. */
 export class ApiError extends Error {
@@ -16,10 +19,51 @@ export class ApiError extends Error {
 
 export interface AddInput {
   readonly magnet?: string;
+  /** A .torrent (or magnet) URL the daemon fetches. */
+  readonly url?: string;
+  readonly category?: string;
   /** The .torrent file, base64. */
   readonly torrent?: string;
   readonly savePath?: string;
   readonly paused?: boolean;
+}
+
+/** A torrent's trackers: tiers, each a list of announce URLs. */
+export type TrackerTiers = readonly (readonly string[])[];
+export type BulkAction = 'pause' | 'resume' | 'recheck' | 'remove';
+export interface BulkResult {
+  /** "ok" or the reason that torrent failed. */
+  readonly results: Readonly<Record<TorrentId, string>>;
+}
+export interface Category {
+  readonly name: string;
+  readonly savePath: string;
+}
+/** Seeding limits per torrent: null follows the global setting, -1 is no limit for this torrent. */
+export interface TorrentPatch {
+  /** '' clears it. */
+  readonly category?: string;
+  readonly seedRatioLimit?: number | null;
+  readonly seedTimeLimit?: number | null;
+  readonly name?: string;
+}
+export interface CreateInput {
+  readonly path: string;
+  readonly pieceLength?: number;
+  readonly trackers?: TrackerTiers;
+  readonly private?: boolean;
+  readonly comment?: string;
+  readonly seed?: boolean;
+}
+export interface CreatedTorrent {
+  readonly infoHash: TorrentId;
+  readonly name: string;
+  /** The .torrent file, base64. */
+  readonly torrent: string;
+}
+
+function torrentPath(id: TorrentId): string {
+  return `/api/torrents/${encodeURIComponent(id)}`;
 }
 
 export class Api {
@@ -29,16 +73,16 @@ export class Api {
     private readonly onUnauthorized: () => void,
   ) {}
 
-  list(q: ListQuery): Promise<TorrentPage> {
+  list(q: ListParams): Promise<Page> {
     const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== '') params.set(k, String(v));
+    for (const [k, v] of Object.entries(q)) if (v !== undefined && (v !== '' || k === 'category')) params.set(k, String(v));
     return this.request('GET', `/api/torrents?${params.toString()}`);
   }
   async add(input: AddInput): Promise<TorrentId> {
     const r = await this.request<{ infoHash: TorrentId }>('POST', '/api/torrents', input);
     return r.infoHash;
   }
-  details(id: TorrentId): Promise<TorrentDetails> {
+  details(id: TorrentId): Promise<Details> {
     return this.request('GET', `/api/torrents/${encodeURIComponent(id)}`);
   }
   pause(id: TorrentId): Promise<unknown> {
@@ -56,13 +100,56 @@ export class Api {
   setTorrentLimits(id: TorrentId, limits: Partial<TorrentLimits>): Promise<TorrentLimits> {
     return this.request('PATCH', `/api/torrents/${encodeURIComponent(id)}/limits`, limits);
   }
-  settings(): Promise<Settings> {
+  recheck(id: TorrentId): Promise<unknown> {
+    return this.request('POST', `${torrentPath(id)}/recheck`);
+  }
+  reannounce(id: TorrentId): Promise<unknown> {
+    return this.request('POST', `${torrentPath(id)}/reannounce`);
+  }
+  addPeer(id: TorrentId, address: string): Promise<unknown> {
+    return this.request('POST', `${torrentPath(id)}/peers`, { address });
+  }
+  trackers(id: TorrentId): Promise<TrackerTiers> {
+    return this.request('GET', `${torrentPath(id)}/trackers`);
+  }
+  setTrackers(id: TorrentId, tiers: TrackerTiers): Promise<TrackerTiers> {
+    return this.request('PUT', `${torrentPath(id)}/trackers`, tiers);
+  }
+  move(id: TorrentId, savePath: string): Promise<unknown> {
+    return this.request('POST', `${torrentPath(id)}/move`, { savePath });
+  }
+  patchTorrent(id: TorrentId, patch: TorrentPatch): Promise<Details> {
+    return this.request('PATCH', torrentPath(id), patch);
+  }
+  renameFile(id: TorrentId, index: number, path: string): Promise<unknown> {
+    return this.request('POST', `${torrentPath(id)}/files/${index}/rename`, { path });
+  }
+  /** A short-lived URL for one file that needs no token (the token never goes into a URL the page opens). */
+  streamUrl(id: TorrentId, index: number): Promise<{ url: string; expiresAt: number }> {
+    return this.request('POST', `${torrentPath(id)}/files/${index}/stream-url`);
+  }
+  bulk(action: BulkAction, infoHashes: readonly TorrentId[], deleteData = false): Promise<BulkResult> {
+    return this.request('POST', '/api/torrents/bulk', { action, infoHashes, ...(deleteData ? { deleteData } : {}) });
+  }
+  categories(): Promise<readonly Category[]> {
+    return this.request('GET', '/api/categories');
+  }
+  putCategory(name: string, savePath: string): Promise<unknown> {
+    return this.request('PUT', `/api/categories/${encodeURIComponent(name)}`, { savePath });
+  }
+  deleteCategory(name: string): Promise<unknown> {
+    return this.request('DELETE', `/api/categories/${encodeURIComponent(name)}`);
+  }
+  create(input: CreateInput): Promise<CreatedTorrent> {
+    return this.request('POST', '/api/create', input);
+  }
+  settings(): Promise<FullSettings> {
     return this.request('GET', '/api/settings');
   }
-  updateSettings(patch: Partial<Settings>): Promise<Settings> {
+  updateSettings(patch: Partial<FullSettings>): Promise<FullSettings> {
     return this.request('PATCH', '/api/settings', patch);
   }
-  stats(): Promise<SessionStats> {
+  stats(): Promise<Stats> {
     return this.request('GET', '/api/stats');
   }
   /** EventSource cannot send headers, so the event stream takes the token as a query parameter. */

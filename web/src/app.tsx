@@ -1,9 +1,10 @@
 /** The page: login or the client (stats bar, add form, torrent list or one torrent's view). */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { SessionStats } from '../../src/daemon/types.js';
+import type { Stats } from './api-types.js';
 import { Api, ApiError } from './api.js';
 import { AddTorrent, addTorrentFiles } from './add-torrent.js';
 import { clearToken, loadToken, saveToken } from './auth.js';
+import { CreateTorrentDialog } from './create-torrent.js';
 import { Services, type AppServices, type NoticeKind } from './context.js';
 import { LiveEvents, type LiveStatus } from './live.js';
 import { Login } from './login.js';
@@ -55,11 +56,12 @@ function routeFromHash(): string | null {
 function Client({ token, onLogout }: { token: string; onLogout: (message: string | null) => void }) {
   const [notices, setNotices] = useState<Notice[]>([]);
   const [status, setStatus] = useState<LiveStatus>('connecting');
-  const [stats, setStats] = useState<SessionStats | null>(null);
+  const [stats, setStats] = useState<Stats | null>(null);
   const [history, setHistory] = useState<RateSample[]>([]);
   const [selected, setSelected] = useState(routeFromHash);
   const [dragging, setDragging] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState(false);
+  const [createOpen, setCreateOpen] = useState(false);
   const offline = useOffline(status);
   const nextId = useRef(1);
 
@@ -144,6 +146,7 @@ function Client({ token, onLogout }: { token: string; onLogout: (message: string
           {status === 'live' ? 'live' : status === 'connecting' ? 'connecting…' : 'reconnecting…'}
         </span>
         <span class="spacer" />
+        <button type="button" class="link" disabled={offline} onClick={() => setCreateOpen(true)}>Create torrent</button>
         <button type="button" class="link" disabled={offline} onClick={() => setSettingsOpen(true)}>Settings</button>
         <button type="button" class="link" onClick={() => onLogout(null)}>Log out</button>
       </header>
@@ -177,6 +180,7 @@ function Client({ token, onLogout }: { token: string; onLogout: (message: string
       </fieldset>
       {dragging && !offline && <div class="drop-overlay">Drop .torrent files or a magnet link to add them</div>}
       {settingsOpen && !offline && <SettingsDialog onClose={() => setSettingsOpen(false)} />}
+      {createOpen && !offline && <CreateTorrentDialog onClose={() => setCreateOpen(false)} />}
     </Services.Provider>
   );
 }

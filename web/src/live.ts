@@ -3,12 +3,13 @@
  * subscription: torrent-added / torrent-removed / torrent-updated / stats. After a
  * reconnect, subscribers get a `resync` event: whatever they show may have missed updates.
  */
-import type { SessionStats, TorrentId, TorrentSummary } from '../../src/daemon/types.js';
+import type { TorrentId } from '../../src/daemon/types.js';
+import type { Stats, Summary } from './api-types.js';
 
 export type LiveEvent =
-  | { readonly type: 'torrent-added' | 'torrent-updated'; readonly torrent: TorrentSummary }
+  | { readonly type: 'torrent-added' | 'torrent-updated'; readonly torrent: Summary }
   | { readonly type: 'torrent-removed'; readonly infoHash: TorrentId }
-  | { readonly type: 'stats'; readonly stats: SessionStats }
+  | { readonly type: 'stats'; readonly stats: Stats }
   | { readonly type: 'resync' };
 
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting';
@@ -26,13 +27,13 @@ function parse(name: string, data: string): LiveEvent | null {
   switch (name) {
     case 'torrent-added':
     case 'torrent-updated': {
-      const torrent = (o.torrent ?? o) as TorrentSummary;
+      const torrent = (o.torrent ?? o) as Summary;
       return typeof torrent.infoHash === 'string' ? { type: name, torrent } : null;
     }
     case 'torrent-removed':
       return typeof o.infoHash === 'string' ? { type: name, infoHash: o.infoHash } : null;
     case 'stats':
-      return { type: name, stats: (o.stats ?? o) as SessionStats };
+      return { type: name, stats: (o.stats ?? o) as Stats };
     default:
       return null;
   }

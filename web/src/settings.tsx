@@ -1,7 +1,8 @@
 /** The daemon's settings (GET/PATCH /api/settings); only changed fields are sent. */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Settings } from '../../src/daemon/types.js';
 import { errorMessage } from './api.js';
+import type { FullSettings as Settings } from './api-types.js';
+import { CategoriesEditor } from './categories.js';
 import { useServices } from './context.js';
 
 type NumberKey = 'downloadRateLimit' | 'uploadRateLimit' | 'maxActiveDownloads' | 'maxConnections' | 'maxConnectionsPerTorrent' | 'altDownloadRateLimit' | 'altUploadRateLimit';
@@ -17,6 +18,25 @@ const NUMBER_FIELDS: readonly [NumberKey, string, number][] = [
 ];
 const DAY_NAMES = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 type Draft = Record<string, string | boolean | number[]>;
+
+type SwitchKey = 'dht' | 'portMapping' | 'utp' | 'pex' | 'lsd';
+/** On/off settings; a daemon that does not know one does not send it, and it is not shown. */
+const SWITCHES: readonly [SwitchKey, string][] = [
+  ['dht', 'DHT (find peers without trackers)'],
+  ['pex', 'Peer exchange (PEX: peers tell each other about peers)'],
+  ['lsd', 'Local peer discovery (find peers on this network)'],
+  ['utp', 'uTP beside TCP (BitTorrent over UDP, yields to other traffic; takes effect on restart)'],
+  ['portMapping', 'Port mapping (UPnP / NAT-PMP / PCP on the router)'],
+];
+
+/** Global seeding limits: blank is none; the time is edited in minutes and stored in seconds. */
+function seedDraft(s: Settings): Draft {
+  return {
+    seedRatioLimit: s.seedRatioLimit === null || s.seedRatioLimit === undefined ? '' : String(s.seedRatioLimit),
+    seedTimeLimit: s.seedTimeLimit === null || s.seedTimeLimit === undefined ? '' : String(s.seedTimeLimit / 60),
+    seedLimitAction: s.seedLimitAction ?? 'pause',
+  };
+}
 
 /** The schedule as the draft holds it: an on/off box, two times and the days. */
 function scheduleDraft(s: Settings): Draft {
@@ -40,8 +60,10 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
     ref.current?.showModal();
     api.settings().then((s) => {
       setSaved(s);
-      const d: Draft = { downloadDir: s.downloadDir, dht: s.dht, encryption: s.encryption, altEnabled: s.altEnabled, ...scheduleDraft(s) };
+      const d: Draft = { downloadDir: s.downloadDir, encryption: s.encryption, altEnabled: s.altEnabled, ...scheduleDraft(s), ...seedDraft(s) };
+      for (const [k] of SWITCHES) if (s[k] !== undefined) d[k] = s[k] === true;
       for (const [k, , unit] of NUMBER_FIELDS) d[k] = String(s[k] / unit);
+      if (s.listenPort !== undefined) d.listenPort = String(s.listenPort);
       setDraft(d);
     }, (e: unknown) => setError(`Loading settings: ${errorMessage(e)}`));
   }, [api]);
@@ -51,7 +73,22 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
     if (!saved) return;
     const patch: Partial<Record<keyof Settings, unknown>> = {};
     if (draft.downloadDir !== saved.downloadDir) patch.downloadDir = String(draft.downloadDir).trim();
-    if (draft.dht !== saved.dht) patch.dht = draft.dht === true;
+    for (const [k] of SWITCHES) if (saved[k] !== undefined && draft[k] !== saved[k]) patch[k] = draft[k] === true;
+    if (saved.listenPort !== undefined) {
+      const port = Number(draft.listenPort);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) return setError('Listen port: a whole number from 0 to 65535 (0 picks one).');
+      if (port !== saved.listenPort) patch.listenPort = port;
+    }
+    if (saved.seedLimitAction !== undefined) {
+      const ratioText = String(draft.seedRatioLimit).trim(), timeText = String(draft.seedTimeLimit).trim();
+      const ratio = ratioText === '' ? null : Number(ratioText), minutes = timeText === '' ? null : Number(timeText);
+      if (ratio !== null && (!Number.isFinite(ratio) || ratio < 0)) return setError('Seed ratio limit: a number of 0 or more, or blank for none.');
+      if (minutes !== null && (!Number.isFinite(minutes) || minutes < 0)) return setError('Seeding time limit: minutes, 0 or more, or blank for none.');
+      const time = minutes === null ? null : Math.round(minutes * 60);
+      if (ratio !== (saved.seedRatioLimit ?? null)) patch.seedRatioLimit = ratio;
+      if (time !== (saved.seedTimeLimit ?? null)) patch.seedTimeLimit = time;
+      if (draft.seedLimitAction !== saved.seedLimitAction) patch.seedLimitAction = draft.seedLimitAction;
+    }
     if (draft.encryption !== saved.encryption) patch.encryption = String(draft.encryption);
     if (draft.altEnabled !== saved.altEnabled) patch.altEnabled = draft.altEnabled === true;
     const schedule = scheduleOf(draft);
@@ -94,10 +131,19 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
                   onInput={(e) => setDraft({ ...draft, [k]: e.currentTarget.value })} />
               </label>
             ))}
-            <label class="check">
-              <input type="checkbox" checked={draft.dht === true} onChange={(e) => setDraft({ ...draft, dht: e.currentTarget.checked })} />
-              DHT (find peers without trackers)
-            </label>
+            {saved.listenPort !== undefined && (
+              <label>
+                Listen port for peers (0 picks one; applies after a restart)
+                <input type="number" min={0} max={65535} step={1} value={String(draft.listenPort ?? '')}
+                  onInput={(e) => setDraft({ ...draft, listenPort: e.currentTarget.value })} />
+              </label>
+            )}
+            {SWITCHES.filter(([k]) => saved[k] !== undefined).map(([k, label]) => (
+              <label class="check" key={k}>
+                <input type="checkbox" checked={draft[k] === true} onChange={(e) => setDraft({ ...draft, [k]: e.currentTarget.checked })} />
+                {label}
+              </label>
+            ))}
             <label>
               Peer encryption
               <select value={String(draft.encryption ?? 'prefer')} onChange={(e) => setDraft({ ...draft, encryption: e.currentTarget.value })}>
@@ -136,6 +182,29 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
                 ))}
               </fieldset>
             )}
+            {saved.seedLimitAction !== undefined && (
+              <fieldset class="seed-limits">
+                <legend>Seeding limits (each torrent can override them)</legend>
+                <label>
+                  Stop at share ratio (blank = no limit)
+                  <input type="number" min={0} step="any" value={String(draft.seedRatioLimit)}
+                    onInput={(e) => setDraft({ ...draft, seedRatioLimit: e.currentTarget.value })} />
+                </label>
+                <label>
+                  Stop after seeding for (minutes, blank = no limit)
+                  <input type="number" min={0} step="any" value={String(draft.seedTimeLimit)}
+                    onInput={(e) => setDraft({ ...draft, seedTimeLimit: e.currentTarget.value })} />
+                </label>
+                <label>
+                  When a limit is reached
+                  <select value={String(draft.seedLimitAction)} onChange={(e) => setDraft({ ...draft, seedLimitAction: e.currentTarget.value })}>
+                    <option value="pause">Pause the torrent</option>
+                    <option value="remove">Remove the torrent (keep its data)</option>
+                  </select>
+                </label>
+              </fieldset>
+            )}
+            <CategoriesEditor />
           </>
         )}
         {error && <p class="error" role="alert">{error}</p>}

@@ -1,10 +1,10 @@
 /** Session and DHT statistics, kept current by the event stream's `stats` events. */
-import type { SessionStats } from '../../src/daemon/types.js';
+import type { NatStatus, Stats } from './api-types.js';
 import { formatBytes, formatCount, formatRate } from './format.js';
 import { SpeedGraph, type RateSample } from './speed-graph.js';
 
 /** `stale`: the daemon is away, so the figures are the last ones it sent. */
-export function StatsBar({ stats, history, stale = false }: { stats: SessionStats | null; history: readonly RateSample[]; stale?: boolean }) {
+export function StatsBar({ stats, history, stale = false }: { stats: Stats | null; history: readonly RateSample[]; stale?: boolean }) {
   if (!stats) return <div class="stats" aria-label="Session statistics">Loading statistics…</div>;
   const torrents = Object.values(stats.torrents).reduce((a, b) => a + b, 0);
   return (
@@ -18,14 +18,34 @@ export function StatsBar({ stats, history, stale = false }: { stats: SessionStat
       <Stat label="Torrents" value={formatCount(torrents)} />
       <Stat label="DHT" value={stats.dht.enabled ? `${formatCount(stats.dht.nodes)} nodes · ${formatCount(stats.dht.lookups)} lookups` : 'off'} />
       {stats.listenAddress && <Stat label="Listening" value={stats.listenAddress} />}
+      {stats.nat && <Stat label="Port mapping" value={natSummary(stats.nat)} title={natDetail(stats.nat)} />}
       {stats.altRateLimits && <Stat label="Limits" value="alternative" />}
     </dl>
   );
 }
 
-function Stat({ label, value, class: cls }: { label: string; value: string; class?: string }) {
+const METHOD_NAMES = { upnp: 'UPnP', natpmp: 'NAT-PMP', pcp: 'PCP' } as const;
+
+/** One line: "51413 via UPnP · 10.0.0.1", "trying…", "no gateway answered", or "off". */
+export function natSummary(nat: NatStatus): string {
+  const ms = nat.mappings;
+  if (ms.length === 0 || ms.every((m) => m.state === 'off')) return 'off';
+  const mapped = ms.filter((m) => m.state === 'mapped');
+  if (mapped.length > 0) {
+    const ports = [...new Set(mapped.map((m) => m.externalPort ?? m.internalPort))].join(', ');
+    const via = mapped[0].method ? ` via ${METHOD_NAMES[mapped[0].method]}` : '';
+    return `${ports}${via}${nat.externalAddress ? ` · ${nat.externalAddress}` : ''}`;
+  }
+  return ms.some((m) => m.state === 'pending') ? 'trying…' : 'failed';
+}
+
+function natDetail(nat: NatStatus): string {
+  return nat.mappings.map((m) => `${m.protocol.toUpperCase()} ${m.internalPort}: ${m.state}${m.externalPort ? ` → ${m.externalPort}` : ''}${m.method ? ` (${METHOD_NAMES[m.method]})` : ''}${m.error ? ` — ${m.error}` : ''}`).join('\n');
+}
+
+function Stat({ label, value, class: cls, title }: { label: string; value: string; class?: string; title?: string }) {
   return (
-    <div class={cls}>
+    <div class={cls} title={title}>
       <dt>{label}</dt>
       <dd>{value}</dd>
     </div>

@@ -6,15 +6,22 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { TORRENT_STATES } from '../../src/daemon/types.js';
-import type { ListQuery, SessionStats, TorrentPage, TorrentState, TorrentSummary } from '../../src/daemon/types.js';
-import { errorMessage } from './api.js';
+import type { ListQuery, TorrentState } from '../../src/daemon/types.js';
+import { errorMessage, type Page } from './api.js';
+import type { Stats, Summary } from './api-types.js';
+import { BulkBar } from './bulk-bar.js';
+import { useCategories } from './categories.js';
 import { useServices } from './context.js';
 import { formatBytes, formatCount, formatDuration, formatRate } from './format.js';
 import { Progress, STATE_LABELS, StateBadge, TorrentActions } from './widgets.js';
 
 type SortKey = NonNullable<ListQuery['sort']>;
+/** A category name; '' is every torrent, NO_CATEGORY the ones without a category. */
+const ALL_CATEGORIES = '', NO_CATEGORY = '\u0000none';
+
 interface Query {
   readonly state: TorrentState | '';
+  readonly category: string;
   readonly search: string;
   readonly sort: SortKey;
   readonly order: 'asc' | 'desc';
@@ -32,13 +39,15 @@ const LIVE_SORTS = new Set<SortKey>(['progress', 'downloadRate', 'uploadRate']);
 const FLUSH_MS = 200, REFETCH_MS = 500, LIVE_SORT_REFETCH_MS = 3000;
 
 // Kept across visits to a torrent's view, so "back" returns to the same page.
-let lastQuery: Query = { state: '', search: '', sort: 'addedAt', order: 'desc', offset: 0, limit: 50 };
+let lastQuery: Query = { state: '', category: ALL_CATEGORIES, search: '', sort: 'addedAt', order: 'desc', offset: 0, limit: 50 };
 
-export function TorrentList({ stats }: { stats: SessionStats | null }) {
+export function TorrentList({ stats }: { stats: Stats | null }) {
   const { api, live } = useServices();
   const [query, setQueryState] = useState<Query>(lastQuery);
   const [searchText, setSearchText] = useState(query.search);
-  const [page, setPage] = useState<TorrentPage | null>(null);
+  const [page, setPage] = useState<Page | null>(null);
+  const [selection, setSelection] = useState<ReadonlySet<string>>(new Set());
+  const { categories } = useCategories();
   const [loadError, setLoadError] = useState<string | null>(null);
   const [reload, setReload] = useState(0);
   const shown = useRef(new Set<string>());
@@ -53,8 +62,9 @@ export function TorrentList({ stats }: { stats: SessionStats | null }) {
 
   useEffect(() => {
     let current = true;
-    const { state, search, ...rest } = query;
-    api.list({ ...rest, ...(state ? { state } : {}), ...(search.trim() ? { search: search.trim() } : {}) }).then((p) => {
+    const { state, search, category, ...rest } = query;
+    const categoryParam = category === ALL_CATEGORIES ? {} : { category: category === NO_CATEGORY ? '' : category };
+    api.list({ ...rest, ...categoryParam, ...(state ? { state } : {}), ...(search.trim() ? { search: search.trim() } : {}) }).then((p) => {
       if (!current) return;
       // The page emptied under us (removals): go to the new last page.
       if (p.torrents.length === 0 && p.total > 0 && query.offset > 0) {
@@ -62,6 +72,8 @@ export function TorrentList({ stats }: { stats: SessionStats | null }) {
         return;
       }
       shown.current = new Set(p.torrents.map((t) => t.infoHash));
+      // The selection keeps only torrents still on the page.
+      setSelection((sel) => (sel.size === 0 ? sel : new Set([...sel].filter((h) => shown.current.has(h)))));
       setPage(p);
       setLoadError(null);
     }, (e: unknown) => {
@@ -73,7 +85,7 @@ export function TorrentList({ stats }: { stats: SessionStats | null }) {
   }, [api, query, reload]);
 
   useEffect(() => {
-    const pending = new Map<string, TorrentSummary>();
+    const pending = new Map<string, Summary>();
     let flushTimer: number | undefined, refetchTimer: number | undefined;
     const refetch = (delay = REFETCH_MS) => {
       refetchTimer ??= window.setTimeout(() => {
@@ -127,6 +139,14 @@ export function TorrentList({ stats }: { stats: SessionStats | null }) {
             <option key={s} value={s}>{STATE_LABELS[s]}{counts ? ` (${formatCount(counts[s])})` : ''}</option>
           ))}
         </select>
+        {categories.length > 0 && (
+          <select name="category" aria-label="Filter by category" value={query.category}
+            onChange={(e) => setQuery({ category: e.currentTarget.value })}>
+            <option value={ALL_CATEGORIES}>All categories</option>
+            <option value={NO_CATEGORY}>No category</option>
+            {categories.map((c) => <option key={c.name} value={c.name}>{c.name}</option>)}
+          </select>
+        )}
         <select name="sort" aria-label="Sort by" value={query.sort} onChange={(e) => setQuery({ sort: e.currentTarget.value as SortKey })}>
           {SORTS.map(([k, label]) => <option key={k} value={k}>{label}</option>)}
         </select>
@@ -136,8 +156,19 @@ export function TorrentList({ stats }: { stats: SessionStats | null }) {
         </button>
       </div>
       {loadError && <p class="error" role="alert">{loadError}</p>}
+      {selection.size > 0 && (
+        <BulkBar selected={[...selection]} onDone={() => {
+          setSelection(new Set());
+          setReload((r) => r + 1);
+        }} onClear={() => setSelection(new Set())} />
+      )}
       <div class="tlist" role="table" aria-label="Torrent list" aria-rowcount={total}>
         <div class="trow thead" role="row">
+          <span role="columnheader" class="c-select">
+            <input type="checkbox" aria-label="Select all torrents on this page"
+              checked={!!page && page.torrents.length > 0 && page.torrents.every((t) => selection.has(t.infoHash))}
+              onChange={(e) => setSelection(e.currentTarget.checked && page ? new Set(page.torrents.map((t) => t.infoHash)) : new Set())} />
+          </span>
           <span role="columnheader">Name</span>
           <span role="columnheader">Progress</span>
           <span role="columnheader">State</span>
@@ -148,10 +179,18 @@ export function TorrentList({ stats }: { stats: SessionStats | null }) {
           <span role="columnheader" class="num">Peers</span>
           <span role="columnheader"><span class="sr-only">Actions</span></span>
         </div>
-        {page?.torrents.map((t) => <TorrentRow key={t.infoHash} torrent={t} onRemoved={() => setReload((r) => r + 1)} />)}
+        {page?.torrents.map((t) => (
+          <TorrentRow key={t.infoHash} torrent={t} onRemoved={() => setReload((r) => r + 1)} selected={selection.has(t.infoHash)}
+            onSelect={(on) => setSelection((sel) => {
+              const next = new Set(sel);
+              if (on) next.add(t.infoHash);
+              else next.delete(t.infoHash);
+              return next;
+            })} />
+        ))}
       </div>
       {page && page.torrents.length === 0 && (
-        <p class="empty">{query.search || query.state ? 'No torrents match.' : 'No torrents yet: add a magnet link or a .torrent file above.'}</p>
+        <p class="empty">{query.search || query.state || query.category ? 'No torrents match.' : 'No torrents yet: add a magnet link or a .torrent file above.'}</p>
       )}
       {!page && !loadError && <p class="empty">Loading…</p>}
       <Pager total={total} offset={query.offset} limit={query.limit}
@@ -160,11 +199,18 @@ export function TorrentList({ stats }: { stats: SessionStats | null }) {
   );
 }
 
-function TorrentRow({ torrent: t, onRemoved }: { torrent: TorrentSummary; onRemoved: () => void }) {
+function TorrentRow({ torrent: t, onRemoved, selected, onSelect }: {
+  torrent: Summary; onRemoved: () => void; selected: boolean; onSelect: (on: boolean) => void;
+}) {
+  const label = t.name || t.infoHash;
   return (
-    <div class={`trow state-${t.state}`} role="row" data-infohash={t.infoHash}>
+    <div class={`trow state-${t.state}${selected ? ' selected' : ''}`} role="row" data-infohash={t.infoHash} aria-selected={selected}>
+      <span class="c-select" role="cell">
+        <input type="checkbox" aria-label={`Select ${label}`} checked={selected} onChange={(e) => onSelect(e.currentTarget.checked)} />
+      </span>
       <span class="c-name" role="cell">
-        <a href={`#/t/${t.infoHash}`} title={t.error ?? t.name}>{t.name || t.infoHash}</a>
+        <a href={`#/t/${t.infoHash}`} title={t.error ?? t.name}>{label}</a>
+        {t.category && <span class="category-tag" title="Category">{t.category}</span>}
         {t.state === 'error' && t.error && <span class="row-error" role="alert">{t.error}</span>}
       </span>
       <span class="c-progress" role="cell"><Progress value={t.progress} state={t.state} /></span>

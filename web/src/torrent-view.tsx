@@ -1,10 +1,13 @@
 /** One torrent: summary, piece map, and files (with priorities), peers and trackers. Re-read every second. */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { FileInfo, PeerInfo, TorrentDetails, TrackerInfo } from '../../src/daemon/types.js';
+import type { FileInfo, TorrentDetails, TrackerInfo } from '../../src/daemon/types.js';
 import { ApiError, errorMessage } from './api.js';
+import { isPlayable, type Details, type Peer } from './api-types.js';
 import { useServices } from './context.js';
 import { formatBytes, formatDuration, formatRate, formatRelative, formatTime } from './format.js';
 import { PieceMap } from './piece-map.js';
+import { Player } from './player.js';
+import { AddPeer, MaintenanceActions, Properties, TrackerEditor } from './torrent-manage.js';
 import { pushSample, SpeedGraph, type RateSample } from './speed-graph.js';
 import { Progress, StateBadge, TorrentActions } from './widgets.js';
 
@@ -13,7 +16,7 @@ type Tab = 'files' | 'peers' | 'trackers';
 
 export function TorrentView({ infoHash }: { infoHash: string }) {
   const { api, live } = useServices();
-  const [details, setDetails] = useState<TorrentDetails | null>(null);
+  const [details, setDetails] = useState<Details | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [gone, setGone] = useState(false);
   const [tab, setTab] = useState<Tab>('files');
@@ -74,6 +77,7 @@ export function TorrentView({ infoHash }: { infoHash: string }) {
         <h1 class="wrap">{d.name || d.infoHash}</h1>
         <StateBadge torrent={d} />
         <TorrentActions torrent={d} onRemoved={() => (location.hash = '#/')} />
+        <MaintenanceActions infoHash={d.infoHash} onChanged={() => refresh.current()} />
       </header>
       {error && <p class="error" role="alert">{error}</p>}
       {d.state === 'error' && d.error && <p class="error" role="alert">{d.error}</p>}
@@ -82,7 +86,9 @@ export function TorrentView({ infoHash }: { infoHash: string }) {
         <Fact label="Size" value={d.size > 0 ? formatBytes(d.size) : '–'} />
         <Fact label="Downloaded" value={formatBytes(d.downloaded)} />
         <Fact label="Uploaded" value={formatBytes(d.uploaded)} />
-        <Fact label="Ratio" value={d.downloaded > 0 ? (d.uploaded / d.downloaded).toFixed(2) : '–'} />
+        <Fact label="Ratio" value={d.ratio !== undefined ? d.ratio.toFixed(2) : d.downloaded > 0 ? (d.uploaded / d.downloaded).toFixed(2) : '–'} />
+        {d.category && <Fact label="Category" value={d.category} />}
+        {d.seedingTime !== undefined && d.seedingTime > 0 && <Fact label="Seeding for" value={formatDuration(d.seedingTime)} />}
         <Fact label="Down" value={formatRate(d.downloadRate)} />
         <Fact label="Up" value={formatRate(d.uploadRate)} />
         <Fact label="ETA" value={formatDuration(d.eta)} />
@@ -100,6 +106,7 @@ export function TorrentView({ infoHash }: { infoHash: string }) {
           : <Fact label="Info hash" value={d.infoHash} wide mono />}
       </dl>
       <Limits infoHash={d.infoHash} limits={d.limits} onChanged={() => refresh.current()} />
+      <Properties d={d} onChanged={() => refresh.current()} />
       <details class="magnet">
         <summary>Magnet link</summary>
         <input type="text" readonly value={d.magnet} aria-label="Magnet link" onFocus={(e) => e.currentTarget.select()} />
@@ -117,8 +124,18 @@ export function TorrentView({ infoHash }: { infoHash: string }) {
       </nav>
       <div role="tabpanel">
         {tab === 'files' && <Files infoHash={d.infoHash} name={d.name} files={d.files} onChanged={() => refresh.current()} />}
-        {tab === 'peers' && <Peers peers={d.peerList} />}
-        {tab === 'trackers' && <Trackers trackers={d.trackers} />}
+        {tab === 'peers' && (
+          <>
+            <AddPeer infoHash={d.infoHash} onChanged={() => refresh.current()} />
+            <Peers peers={d.peerList} />
+          </>
+        )}
+        {tab === 'trackers' && (
+          <>
+            <Trackers trackers={d.trackers} />
+            <TrackerEditor infoHash={d.infoHash} onChanged={() => refresh.current()} />
+          </>
+        )}
       </div>
     </article>
   );
@@ -193,6 +210,8 @@ function PrioritySelect({ value, label, onChange }: { value: number | null; labe
 function Files({ infoHash, name, files, onChanged }: { infoHash: string; name: string; files: readonly FileInfo[]; onChanged: () => void }) {
   const { api, notify } = useServices();
   const [showAll, setShowAll] = useState(false);
+  const [playing, setPlaying] = useState<FileInfo | null>(null);
+  const [renaming, setRenaming] = useState<{ index: number; path: string } | null>(null);
   if (files.length === 0) return <p class="empty">The file list arrives with the torrent's metadata.</p>;
 
   async function setPriority(indices: readonly number[], priority: number) {
@@ -204,21 +223,51 @@ function Files({ infoHash, name, files, onChanged }: { infoHash: string; name: s
     }
   }
 
+  async function rename(index: number, path: string) {
+    try {
+      await api.renameFile(infoHash, index, path);
+      setRenaming(null);
+      notify('info', `Renamed to ${path}`);
+      onChanged();
+    } catch (e) {
+      notify('error', `Renaming the file: ${errorMessage(e)}`);
+    }
+  }
+
   const shown = showAll ? files : files.slice(0, FILES_SHOWN);
+  const shortPath = (f: FileInfo) => (files.length > 1 && f.path.startsWith(`${name}/`) ? f.path.slice(name.length + 1) : f.path);
   return (
     <div class="scroll">
+      {playing && <Player infoHash={infoHash} index={playing.index} path={playing.path} onClose={() => setPlaying(null)} />}
       {files.length > 1 && (
         <p class="bulk">All files: <PrioritySelect value={null} label="Priority of all files" onChange={(p) => setPriority(files.map((f) => f.index), p)} /></p>
       )}
       <table class="files">
-        <thead><tr><th>File</th><th class="num">Size</th><th>Progress</th><th>Priority</th></tr></thead>
+        <thead><tr><th>File</th><th class="num">Size</th><th>Progress</th><th>Priority</th><th><span class="sr-only">Actions</span></th></tr></thead>
         <tbody>
           {shown.map((f) => (
             <tr key={f.index} class={f.priority === 0 ? 'skipped' : ''}>
-              <td class="wrap" title={f.path}>{files.length > 1 && f.path.startsWith(`${name}/`) ? f.path.slice(name.length + 1) : f.path}</td>
+              <td class="wrap" title={f.path}>
+                {renaming?.index === f.index
+                  ? (
+                    <form class="rename" onSubmit={(e) => { e.preventDefault(); void rename(f.index, renaming.path.trim()); }}>
+                      <input type="text" aria-label={`New name for ${f.path}`} value={renaming.path} spellcheck={false}
+                        onInput={(e) => setRenaming({ index: f.index, path: e.currentTarget.value })} />
+                      <button type="submit">Save name</button>
+                      <button type="button" class="link" onClick={() => setRenaming(null)}>Cancel</button>
+                    </form>
+                  )
+                  : shortPath(f)}
+              </td>
               <td class="num">{formatBytes(f.length)}</td>
               <td class="c-progress"><Progress value={f.progress} /></td>
               <td><PrioritySelect value={f.priority} label={`Priority of ${f.path}`} onChange={(p) => setPriority([f.index], p)} /></td>
+              <td class="file-actions">
+                {isPlayable(f.path) && f.priority !== 0 && (
+                  <button type="button" class="link" aria-label={`Play ${f.path}`} onClick={() => setPlaying(f)}>Play</button>
+                )}
+                <button type="button" class="link" aria-label={`Rename ${f.path}`} onClick={() => setRenaming({ index: f.index, path: f.path })}>Rename</button>
+              </td>
             </tr>
           ))}
         </tbody>
@@ -230,22 +279,32 @@ function Files({ infoHash, name, files, onChanged }: { infoHash: string; name: s
   );
 }
 
+const TRANSPORT_NAMES: Readonly<Record<string, string>> = { tcp: 'TCP', utp: 'uTP' };
+
+/** TCP, uTP, or HTTP for a web seed (BEP 19). */
+function transportOf(p: Peer): string {
+  if (p.kind === 'webseed') return 'HTTP';
+  if (p.transport) return TRANSPORT_NAMES[p.transport] ?? p.transport;
+  return p.flags.includes('P') ? 'uTP' : 'TCP';
+}
+
 const FLAG_HELP = 'D/d: we download (unchoked/choked) · U/u: we upload · O optimistic · S snubbed · I incoming · E encrypted (RC4) · e encrypted handshake only · X PEX · H DHT · P uTP';
 
-function Peers({ peers }: { peers: readonly PeerInfo[] }) {
+function Peers({ peers }: { peers: readonly Peer[] }) {
   if (peers.length === 0) return <p class="empty">No peers connected.</p>;
   const sorted = [...peers].sort((a, b) => b.downloadRate - a.downloadRate || b.uploadRate - a.uploadRate);
   return (
     <div class="scroll">
       <table class="peers">
         <thead>
-          <tr><th>Address</th><th>Client</th><th>Has</th><th class="num">Down</th><th class="num">Up</th><th title={FLAG_HELP}>Flags</th></tr>
+          <tr><th>Address</th><th>Client</th><th>Via</th><th>Has</th><th class="num">Down</th><th class="num">Up</th><th title={FLAG_HELP}>Flags</th></tr>
         </thead>
         <tbody>
           {sorted.map((p) => (
             <tr key={p.address}>
-              <td class="mono">{p.address}</td>
+              <td class="mono wrap">{p.address}</td>
               <td>{p.client || '–'}</td>
+              <td>{transportOf(p)}</td>
               <td class="c-progress"><Progress value={p.progress} /></td>
               <td class="num">{formatRate(p.downloadRate)}</td>
               <td class="num">{formatRate(p.uploadRate)}</td>

@@ -73,7 +73,7 @@ export function TorrentActions({ torrent, onRemoved }: { torrent: TorrentSummary
   );
 }
 
-function RemoveDialog({ name, onCancel, onConfirm }: { name: string; onCancel: () => void; onConfirm: (deleteData: boolean) => void }) {
+export function RemoveDialog({ name, onCancel, onConfirm }: { name: string; onCancel: () => void; onConfirm: (deleteData: boolean) => void }) {
   const ref = useRef<HTMLDialogElement>(null);
   const [deleteData, setDeleteData] = useState(false);
   useEffect(() => {

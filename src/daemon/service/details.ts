@@ -9,6 +9,10 @@ export function torrentDetails(entry: TorrentEntry, now: number): Omit<TorrentDe
   const have = entry.have();
   const summary = entry.summary(now);
   const peers = entry.swarm ? entry.swarm.peerList().map((p) => peerInfo(p, t?.pieceCount ?? 0)) : [];
+  // BEP 19 web seeds in use (a dropped one is no longer a source).
+  for (const w of entry.swarm?.webSeedList() ?? []) {
+    if (w.dropped === undefined) peers.push({ address: w.url, kind: 'webseed', client: 'web seed', downloadRate: w.downloadRate, uploadRate: 0, progress: 1, flags: w.requests > 0 ? 'D' : '' });
+  }
   return {
     ...summary,
     magnet: magnetOf(entry),
@@ -56,6 +60,7 @@ function peerInfo(p: PeerSnapshot, pieceCount: number): PeerInfo {
   if (p.peerInterested) flags += p.amChoking ? 'u' : 'U';
   if (p.incoming) flags += 'I';
   if (p.encryption) flags += p.encryption === 'rc4' ? 'E' : 'e';
+  if (p.transport === 'utp') flags += 'P';
   return {
     address: p.address,
     client: clientName(p.clientVersion, p.peerId),
@@ -63,6 +68,7 @@ function peerInfo(p: PeerSnapshot, pieceCount: number): PeerInfo {
     uploadRate: p.uploadRate,
     progress: p.isSeed ? 1 : pieceCount > 0 ? p.piecesHave / pieceCount : 0,
     flags,
+    transport: p.transport,
   };
 }
 

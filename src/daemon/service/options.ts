@@ -12,6 +12,8 @@ export interface DaemonServiceOptions {
   readonly downloadDir: string;
   /** Peer listen address (default 0.0.0.0:0). */
   readonly listen?: Address;
+  /** Local peer discovery (BEP 14 multicast) for every non-private torrent while the `lsd` setting is on (default false; `shoal daemon` passes true unless --no-lsd). */
+  readonly lsd?: boolean;
   /** DHT bootstrap nodes (HOST:PORT; empty: the public routers); false: no DHT whatever the settings say. */
   readonly dhtBootstrap?: readonly string[] | false;
   /** Wall-clock ms since the epoch (addedAt, tracker times, the alternative-limits schedule). */

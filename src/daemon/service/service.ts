@@ -33,6 +33,7 @@ import { parseInput } from './add-input.js';
 import { deleteTorrentData } from './delete-data.js';
 import { torrentDetails } from './details.js';
 import { DhtScheduler } from './dht-scheduler.js';
+import { LocalPeers } from './local-peers.js';
 import { openFileStream } from './file-stream.js';
 import { queryPage } from './list-query.js';
 import { foldTotals, stopAll, stopEntryBounded, type DaemonCounters, type RunContext } from './runner.js';
@@ -88,6 +89,7 @@ export class DaemonService implements TorrentService {
     this.lastSnapshot = rt.clock.now();
     this.ctx = {
       runtime: rt, client, store, dht: this.dhtScheduler, counters: this.counters, limiters: this.globalLimiters,
+      lsd: o.lsd ? new LocalPeers(rt, () => session.listenAddress?.port ?? 0, o.listen?.host ?? '0.0.0.0') : undefined,
       wallClock: o.wallClock,
       stopTimeoutMs: o.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS,
       log: daemonLog(o),
@@ -131,6 +133,7 @@ export class DaemonService implements TorrentService {
   /** Starts the DHT and every torrent that should run, in the background; resolves when the last of them has started. */
   startAll(): Promise<void> {
     this.syncDht();
+    this.ctx.lsd?.setEnabled(this.current.lsd);
     return this.queue.idle();
   }
 
@@ -308,6 +311,7 @@ export class DaemonService implements TorrentService {
     this.session.setEncryptionPolicy(next.encryption);
     this.syncDht();
     this.syncPortMapping();
+    this.ctx.lsd?.setEnabled(next.lsd); // BEP 14 on or off at once (--no-lsd: never)
     this.plan();
     return next;
   }
@@ -424,6 +428,7 @@ export class DaemonService implements TorrentService {
     this.dhtScheduler.close();
     await this.portMapping.close();
     await stopAll(this.ctx, [...this.entries.values()]);
+    await this.ctx.lsd?.close();
     await this.store.close();
     await this.client.close();
   }

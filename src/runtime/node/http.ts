@@ -16,12 +16,14 @@ export class NodeHttpClient implements HttpClient {
     for (let hop = 0; ; hop++) {
       const res = await this.once(url, req);
       const location = res.headers.location;
-      if (res.statusCode && res.statusCode >= 300 && res.statusCode < 400 && location && hop < MAX_REDIRECTS) {
+      if (res.statusCode && res.statusCode >= 300 && res.statusCode < 400 && location && hop < (req.maxRedirects ?? MAX_REDIRECTS)) {
         res.resume();
         url = new URL(location, url).toString();
         continue;
       }
-      return { status: res.statusCode ?? 0, body: await readBody(res, url, req) };
+      const headers = new Map<string, string>();
+      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers.set(k.toLowerCase(), Array.isArray(v) ? v.join(', ') : v);
+      return { status: res.statusCode ?? 0, headers, body: await readBody(res, url, req) };
     }
   }
 
@@ -50,6 +52,13 @@ function cancelled(url: string): NetworkError {
 
 function readBody(res: IncomingMessage, url: string, req: HttpRequest): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
+    // A declared length over the cap is refused before a byte of the body is read.
+    const declared = Number(res.headers['content-length']);
+    if (Number.isFinite(declared) && declared > req.maxBodyBytes) {
+      res.destroy();
+      reject(new HttpBodyTooLarge(url.split('?')[0], req.maxBodyBytes));
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     res.on('data', (c: Buffer) => {

@@ -13,6 +13,7 @@ import { DEFAULT_CONNECT_TIMEOUT_MS, NodeStreams } from './streams.js';
 import { ResourceTracker } from './resources.js';
 import { NodeDns } from './dns.js';
 import { NodeHttpClient } from './http.js';
+import { NodeMulticast } from './multicast.js';
 import { NodeHttpServe } from './http-server.js';
 import { NodeWatchedFiles } from './files.js';
 
@@ -32,6 +33,7 @@ export interface NodeRuntime extends Runtime {
   readonly stream: NodeStreams;
   readonly dns: NodeDns;
   readonly http: NodeHttpClient;
+  readonly multicast: NodeMulticast;
   readonly httpServer: NodeHttpServe;
   readonly files: NodeWatchedFiles;
   /** The seed `random` started from. */
@@ -50,6 +52,7 @@ export function createNodeRuntime(options: NodeRuntimeOptions = {}): NodeRuntime
     stream: new NodeStreams(tracker, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
     dns: new NodeDns(),
     http: new NodeHttpClient(),
+    multicast: new NodeMulticast(tracker),
     httpServer: new NodeHttpServe(),
     files: new NodeWatchedFiles(),
     seed,

@@ -68,14 +68,18 @@ export class DelayBase {
   }
 }
 
+/** Delay samples whose minimum is the queuing delay LEDBAT acts on (RFC 6817 suggests a few). */
+export const DELAY_FILTER = 4;
+
 /** LEDBAT window (BEP 29 "congestion control"), with slow start until the delay or ssthresh is hit, as libtorrent. */
 export class Ledbat {
   cwnd: number;
   ssthresh = Infinity;
   slowStart = true;
-  /** Queuing delay of the latest sample, microseconds. */
+  /** Queuing delay, microseconds: the least of the latest `DELAY_FILTER` samples (RFC 6817 §3.4.2's FILTER). */
   ourDelayUs = 0;
   private readonly base = new DelayBase();
+  private readonly recent: number[] = [];
 
   constructor(private readonly options: UtpConnectionOptions) {
     this.cwnd = options.initialCwndPackets * options.packetSize;
@@ -84,12 +88,27 @@ export class Ledbat {
   /**
    * Grows or shrinks the window for `ackedBytes` newly acked. `delaySample` is the peer's
    * `timestamp_difference` (0 = it has none yet); `cwndLimited` says whether we had filled the
-   * window, so an idle or application-limited sender does not inflate it.
+   * window, so an idle or application-limited sender does not inflate it; `flightBytes` is what
+   * was in flight before this ack.
+   *
+   * Two changes to BEP 29's arithmetic, both for a sender whose flight is capped by the peer's
+   * receive window (the usual case on a fast link):
+   * - the window grows to at most `flightBytes` plus two packets (RFC 6817 §2.4.1's cap), so
+   *   slow start cannot leave it far above what is really in flight;
+   * - above the target it shrinks multiplicatively, by `ackedBytes * (delay / target - 1)`
+   *   (at most half the window per round trip), as LEDBAT++ does
+   *   (draft-irtf-iccrg-ledbat-plus-plus §4.2); BEP 29's linear decrease, 3000 bytes per round
+   *   trip at most, took tens of seconds to give a deep queue back to TCP.
    */
-  onAck(ackedBytes: number, delaySample: number, nowUs: number, cwndLimited: boolean): void {
+  onAck(ackedBytes: number, delaySample: number, nowUs: number, cwndLimited: boolean, flightBytes = Infinity): void {
     if (ackedBytes <= 0) return;
     const o = this.options;
-    if (delaySample !== 0) this.ourDelayUs = this.base.add(delaySample, nowUs);
+    if (delaySample !== 0) {
+      // A single late sample is often the peer's scheduler, not a queue: a queue persists.
+      this.recent.push(this.base.add(delaySample, nowUs));
+      if (this.recent.length > DELAY_FILTER) this.recent.shift();
+      this.ourDelayUs = Math.min(...this.recent);
+    }
     const delayFactor = (o.targetDelayUs - this.ourDelayUs) / o.targetDelayUs;
     const windowFactor = ackedBytes / Math.max(this.cwnd, o.packetSize);
     let gain = o.gainBytes * delayFactor * windowFactor;
@@ -97,8 +116,11 @@ export class Ledbat {
       if (this.cwnd >= this.ssthresh || this.ourDelayUs > o.targetDelayUs) this.slowStart = false;
       else if (ackedBytes > gain) gain = ackedBytes;
     }
+    if (o.multiplicativeDecrease && this.ourDelayUs > o.targetDelayUs) gain = Math.min(gain, -ackedBytes * Math.min(-delayFactor, 0.5));
     if (gain > 0 && !cwndLimited) gain = 0;
-    this.cwnd = Math.min(Math.max(this.cwnd + gain, 0), o.maxCwndBytes);
+    let cwnd = this.cwnd + gain;
+    if (gain > 0) cwnd = Math.min(cwnd, Math.max(this.cwnd, flightBytes + 2 * o.packetSize));
+    this.cwnd = Math.min(Math.max(cwnd, o.packetSize), o.maxCwndBytes);
   }
 
   /** A packet was lost (3 duplicate acks or selective acks past it): multiply by the loss factor. */

@@ -354,7 +354,7 @@ export class UtpConnection {
       this.consecutiveTimeouts = 0;
       this.rtt.resetBackoff();
       this.timerStartUs = nowUs;
-      this.cc.onAck(ackedBytes, p.timestampDiff, nowUs, this.cwndLimited || windowBefore + this.options.packetSize > this.cc.cwnd);
+      this.cc.onAck(ackedBytes, p.timestampDiff, nowUs, this.cwndLimited || windowBefore + this.options.packetSize > this.cc.cwnd, windowBefore);
     }
     if (this.finSeq !== undefined && !this.outbuf.has(this.finSeq) && seqDiff(this.lastAck, this.finSeq) >= 0) this.finAcked = true;
     return true;

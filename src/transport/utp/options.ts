@@ -37,6 +37,8 @@ export interface UtpConnectionOptions {
   duplicateAckThreshold: number;
   /** Factor applied to the window on loss (BEP 29 since 2012: 0.5). */
   lossFactor: number;
+  /** Above the target delay, shrink the window multiplicatively (LEDBAT++; default) instead of BEP 29's linear decrease. */
+  multiplicativeDecrease: boolean;
 }
 
 export const UTP_DEFAULTS: UtpConnectionOptions = {
@@ -57,4 +59,5 @@ export const UTP_DEFAULTS: UtpConnectionOptions = {
   maxOutOfOrderPackets: 1024,
   duplicateAckThreshold: 3,
   lossFactor: 0.5,
+  multiplicativeDecrease: true,
 };

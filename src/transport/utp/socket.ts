@@ -112,8 +112,12 @@ export class UtpSocket implements UtpStreamHost {
     };
   }
 
-  /** Opens a connection; resolves once the peer acked our SYN. */
-  connect(remote: Address, options: { timeoutMs?: number } = {}): Promise<UtpStream> {
+  /**
+   * Opens a connection; resolves once the peer acked our SYN. `signal` abandons the attempt
+   * (the half-open slot is freed at once; rejects with `ECANCELED`).
+   */
+  connect(remote: Address, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<UtpStream> {
+    if (options.signal?.aborted) return Promise.reject(new NetworkError('ECANCELED', `uTP connect to ${formatAddress(remote)} cancelled`));
     if (this.closed) return Promise.reject(new NetworkError('ENETDOWN', 'uTP socket is closed'));
     if (this.byStream.size >= this.options.maxConnections) {
       return Promise.reject(new NetworkError('EMFILE', `too many uTP connections (maxConnections ${this.options.maxConnections})`));
@@ -128,8 +132,16 @@ export class UtpSocket implements UtpStreamHost {
     const stream = new UtpStream(this, conn, this.endpoint.address, remote, false);
     return new Promise<UtpStream>((resolve, reject) => {
       let timer: TimerHandle | undefined;
+      const onAbort = (): void => give(new NetworkError('ECANCELED', `uTP connect to ${formatAddress(remote)} cancelled`));
+      const give = (error: Error): void => {
+        const cb = stream.onConnected;
+        stream.onConnected = undefined;
+        stream.destroy();
+        cb?.(error);
+      };
       stream.onConnected = (error) => {
         timer?.cancel();
+        options.signal?.removeEventListener('abort', onAbort);
         if (error) reject(error);
         else {
           stream.halfOpen = false;
@@ -137,13 +149,9 @@ export class UtpSocket implements UtpStreamHost {
         }
       };
       if (options.timeoutMs !== undefined) {
-        timer = this.runtime.clock.setTimer(options.timeoutMs, () => {
-          const cb = stream.onConnected;
-          stream.onConnected = undefined;
-          stream.destroy();
-          cb?.(new NetworkError('ETIMEDOUT', `uTP connect to ${formatAddress(remote)} timed out`));
-        });
+        timer = this.runtime.clock.setTimer(options.timeoutMs, () => give(new NetworkError('ETIMEDOUT', `uTP connect to ${formatAddress(remote)} timed out`)));
       }
+      options.signal?.addEventListener('abort', onAbort, { once: true });
       this.register(stream, key(remote, id));
       this.pollNow(stream);
     });

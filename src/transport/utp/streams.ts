@@ -34,7 +34,7 @@ export class UtpStreams implements Streams {
     };
   }
 
-  async connect(address: Address, options?: { timeoutMs?: number }): Promise<ByteStream> {
+  async connect(address: Address, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<ByteStream> {
     const v6 = address.host.includes(':');
     const own = this.sockets.find((s) => s.address.host.includes(':') === v6);
     const socket = own ?? (await this.outgoingSocket(v6));

@@ -14,3 +14,4 @@ export * from './qbittorrent.js';
 export * from './tracker.js';
 export { createNetns, netnsAvailable } from '../netns.js';
 export type { Netns } from '../netns.js';
+export * from './webtorrent.js';

@@ -4,6 +4,7 @@
  * limits, several connections per IP allowed, outgoing connections bound to the listen
  * address; see lt_session.py for the exact settings.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PY_DIR, PYTHON } from '../helpers.js';
 import { dieWithParent, onCleanup, startPeerProcess } from './process.js';
@@ -37,6 +38,8 @@ interface LtCommonOptions {
   readonly settings?: Readonly<Record<string, number | boolean | string>>;
   /** Stop the process when the test ends (t or a suite-level { after }). */
   readonly cleanup?: Cleanup;
+  /** Run inside this network namespace (`ip netns exec`); `host` must be one of its addresses. */
+  readonly netns?: string;
 }
 
 export interface LtSeederOptions extends LtCommonOptions {
@@ -105,9 +108,12 @@ function commonArgs(o: LtCommonOptions, defaultStatusInterval: number): string[]
   return args;
 }
 
-function pythonCommand(script: string, args: readonly string[]): [string, string[]] {
-  return dieWithParent(PYTHON, ['-u', join(PY_DIR, script), ...args]);
+function pythonCommand(script: string, args: readonly string[], netns?: string): [string, string[]] {
+  const [cmd, argv] = dieWithParent(PYTHON, ['-u', join(PY_DIR, script), ...args]);
+  return netns ? [IP, ['netns', 'exec', netns, cmd, ...argv]] : [cmd, argv];
 }
+
+const IP = existsSync('/usr/sbin/ip') ? '/usr/sbin/ip' : '/sbin/ip';
 
 function lastStatus(p: PeerProcess, key = 'status'): LtStatus | undefined {
   const lines = p.jsonLines().filter((o) => o[key] === true);
@@ -126,7 +132,7 @@ export async function startLibtorrentSeeder(o: LtSeederOptions): Promise<LtSeede
   const args = [o.torrent, o.dataDir, ...commonArgs(o, 1)];
   for (const c of o.connect ?? []) args.push('--connect', c);
   if (o.seedMode) args.push('--seed-mode');
-  const [cmd, argv] = pythonCommand('lt_seed.py', args);
+  const [cmd, argv] = pythonCommand('lt_seed.py', args, o.netns);
   const proc = startPeerProcess(`libtorrent seeder ${o.host ?? '127.0.0.1'}`, cmd, argv, { cleanup: o.cleanup });
   let ready: { port: number; host: string; infoHash: string | null; infoHashV2: string | null };
   try {
@@ -220,7 +226,7 @@ export async function startLibtorrentLeecher(o: LtLeechOptions): Promise<LtLeech
   if (o.recheck) args.push('--recheck');
   if (o.seed) args.push('--seed');
   if (o.metadataOnly) args.push('--metadata-only');
-  const [cmd, argv] = pythonCommand('lt_leech.py', args);
+  const [cmd, argv] = pythonCommand('lt_leech.py', args, o.netns);
   const proc = startPeerProcess(`libtorrent leecher ${o.host ?? '127.0.0.1'}`, cmd, argv, { cleanup: o.cleanup });
   let ready: { port: number; host: string };
   try {

@@ -1,0 +1,123 @@
+/**
+ * bench utp-netem: one file over uTP through 50 ms RTT and 1 % loss per direction (tc netem's
+ * model: `delay 25ms loss 1%` each way), Shoal against libtorrent, libtorrent with TCP off.
+ *
+ *   utp-netem-download: Shoal leeches from a libtorrent seeder, against a libtorrent leecher doing the same
+ *   utp-netem-upload:   a libtorrent leecher fetches from Shoal, against from a libtorrent seeder
+ *
+ * The impairment is applied by a UDP relay in its own process (bench/utp-relay-proc.ts): the
+ * CI kernel has no sch_netem. Every leecher dials the relay, which forwards to the seeder.
+ *
+ * node dist/bench/utp-netem.js [SIZE] (default 16M; SHOAL_BENCH_SIZE also works; the issue's
+ * figure is for 256M, which takes minutes per transfer at these rates). Rates in MiB/s.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PY_DIR, PYTHON, runCli, writeLargeFile } from '../test/interop/helpers.js';
+import { measureChild, printBenchLine, startMeasuredChild } from './lib/measure.js';
+import { createNodeRuntime } from '../src/runtime/node/index.js';
+import { Session } from '../src/session/session.js';
+import { parseTorrent } from '../src/metainfo/torrent.js';
+import { UtpStreams } from '../src/transport/utp/streams.js';
+
+function parseSize(s: string): number {
+  const m = /^(\d+)([KMG]?)$/i.exec(s);
+  if (!m) throw new Error(`bad size ${s}`);
+  return Number(m[1]) * { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2].toUpperCase() as '' | 'K' | 'M' | 'G'];
+}
+
+const size = parseSize(process.argv[2] ?? process.env.SHOAL_BENCH_SIZE ?? '16M');
+const MiB = size / 2 ** 20;
+const DELAY_MS = 25;
+const LOSS = 0.01;
+const dir = mkdtempSync(join(tmpdir(), 'shoal-bench-utp-netem-'));
+const data = join(dir, 'data', 'big.bin');
+const torrentPath = join(dir, 'big.torrent');
+const RELAY = fileURLToPath(new URL('./utp-relay-proc.js', import.meta.url));
+const UTP_ONLY = ['enable_outgoing_tcp=false', 'enable_incoming_tcp=false', 'enable_outgoing_utp=true', 'enable_incoming_utp=true'].flatMap((s) => ['--setting', s]);
+const node = createNodeRuntime();
+
+/** A relay in front of `target`; stop() prints nothing and ends it. */
+async function relay(listenHost: string, target: { host: string; port: number }, seed: number) {
+  const child = startMeasuredChild(process.execPath, [RELAY, listenHost, `${target.host}:${target.port}`, String(DELAY_MS), String(LOSS), '0', String(seed)]);
+  const line = await child.waitForLine(/"port"/, 10_000);
+  return { peer: `${listenHost}:${(JSON.parse(line) as { port: number }).port}`, stop: () => child.kill('SIGTERM') };
+}
+
+async function ltSeeder(host: string) {
+  const child = startMeasuredChild(PYTHON, [join(PY_DIR, 'lt_seed.py'), torrentPath, join(dir, 'data'), '--host', host, '--port', '0', '--status-interval', '0', '--seed-mode', ...UTP_ONLY]);
+  const line = await child.waitForLine(/"ready"/, 60_000);
+  return { host, port: (JSON.parse(line) as { port: number }).port, stop: () => child.kill('SIGTERM') };
+}
+
+/** A libtorrent leecher's transfer seconds. */
+async function ltLeech(peer: string, host: string): Promise<number> {
+  const out = join(dir, 'out-lt');
+  const m = await measureChild(PYTHON, [join(PY_DIR, 'lt_leech.py'), torrentPath, out, '--host', host, '--peer', peer, '--status-interval', '0', '--timeout', '1800', ...UTP_ONLY]);
+  rmSync(out, { recursive: true, force: true });
+  const r = JSON.parse(m.stdout.trim().split('\n').filter((l) => l.includes('"ok"')).at(-1) ?? '{}') as { ok?: boolean; seconds?: number; error?: string };
+  if (!r.ok || !r.seconds) throw new Error(`lt_leech failed: ${r.error ?? m.stderr}`);
+  return r.seconds;
+}
+
+function utpRuntime() {
+  const utp = new UtpStreams(node);
+  return { runtime: { clock: node.clock, random: node.random, udp: node.udp, stream: utp }, close: () => utp.close() };
+}
+
+/** Shoal downloads from `peer` over uTP; seconds from adding the torrent to completion. */
+async function shoalLeech(peer: string): Promise<number> {
+  const { runtime, close } = utpRuntime();
+  const session = await Session.create({ runtime, stateDir: join(dir, 'state-leech') });
+  const out = join(dir, 'out-shoal');
+  const started = performance.now();
+  let done!: () => void;
+  const complete = new Promise<void>((r) => (done = r));
+  const swarm = await session.addTorrent({ torrent: parseTorrent(readFileSync(torrentPath)), downloadDir: out, onEvent: (e) => e.type === 'complete' && done() });
+  const [host, port] = peer.split(':');
+  swarm.addPeer({ host, port: Number(port) });
+  await complete;
+  const secs = (performance.now() - started) / 1000;
+  await session.close();
+  close();
+  rmSync(out, { recursive: true, force: true });
+  return secs;
+}
+
+try {
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  writeLargeFile(data, size);
+  const created = await runCli(['create', data, '-o', torrentPath, '--v1', '--piece-length', '256k', '--no-date']);
+  if (created.code !== 0) throw new Error(created.stderr);
+  console.log(`# ${size} bytes, 256 KiB pieces, uTP only, ${2 * DELAY_MS} ms RTT and ${LOSS * 100} % loss each way (relay process); libtorrent via ${PYTHON}`);
+
+  const seeder = await ltSeeder('127.0.0.2');
+  const r1 = await relay('127.0.0.9', seeder, 1);
+  const ltDown = await ltLeech(r1.peer, '127.0.0.3');
+  r1.stop();
+  const r2 = await relay('127.0.0.10', seeder, 1);
+  const shoalDown = await shoalLeech(r2.peer);
+  r2.stop();
+  seeder.stop();
+  printBenchLine('utp-netem-download', MiB / shoalDown, MiB / ltDown, 'MiB/s', 'libtorrent');
+
+  const { runtime, close } = utpRuntime();
+  const seedSession = await Session.create({ runtime, stateDir: join(dir, 'state-seed'), listen: { host: '127.0.0.4', port: 0 } });
+  await seedSession.addTorrent({ torrent: parseTorrent(readFileSync(torrentPath)), downloadDir: join(dir, 'data') });
+  const r3 = await relay('127.0.0.11', seedSession.listenAddress!, 2);
+  const fromShoal = await ltLeech(r3.peer, '127.0.0.5');
+  r3.stop();
+  await seedSession.close();
+  close();
+  const seeder2 = await ltSeeder('127.0.0.6');
+  const r4 = await relay('127.0.0.12', seeder2, 2);
+  const fromLt = await ltLeech(r4.peer, '127.0.0.7');
+  r4.stop();
+  seeder2.stop();
+  printBenchLine('utp-netem-upload', MiB / fromShoal, MiB / fromLt, 'MiB/s', 'libtorrent');
+} finally {
+  node.close();
+  rmSync(dir, { recursive: true, force: true });
+}

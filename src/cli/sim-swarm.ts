@@ -1,0 +1,75 @@
+/**
+ * `shoal sim swarm`: one seed and N leechers (real Shoal swarms, a real tracker) on the
+ * simulator, against the Qiu–Srikant fluid model; rarest first against random picking.
+ */
+import type { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { loadChartJs } from '../overlays/report/chart-lib.js';
+import { renderPage } from '../sim/scenarios/report-html.js';
+import { formatSwarm, swarmSection } from '../sim/scenarios/swarm-report.js';
+import { runSwarmScenario, type SwarmScenarioResult } from '../sim/scenarios/swarm-scenario.js';
+import { UsageError } from './errors.js';
+import { simCommand } from './sim.js';
+
+interface SwarmFlags {
+  peers: string;
+  arrival: string;
+  pickers: string;
+  fileMib: string;
+  linger: string;
+  seed: string;
+  out?: string;
+  json?: boolean;
+}
+
+/** Parses a whole number flag within bounds (usage error otherwise). */
+export function intFlag(name: string, v: string, min: number, max: number): number {
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isInteger(x) || x < min || x > max) throw new UsageError(`--${name}: '${v}' is not a whole number in ${min}..${max}`);
+  return x;
+}
+
+export function numFlag(name: string, v: string, min: number, max: number): number {
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isFinite(x) || x < min || x > max) throw new UsageError(`--${name}: '${v}' is not a number in ${min}..${max}`);
+  return x;
+}
+
+export function registerSimSwarm(program: Command): void {
+  simCommand(program)
+    .command('swarm')
+    .description('one seed and N leechers (real swarms, a real tracker) against the Qiu–Srikant fluid model')
+    .option('--peers <n>', 'leechers', '1000')
+    .option('--arrival <kind>', 'steady (Poisson, over 200 s) or flash (all within 10 s)', 'steady')
+    .option('--pickers <list>', 'piece pickers to run: rarest, random (the first is the headline)', 'rarest,random')
+    .option('--file-mib <n>', 'file size, MiB', '4')
+    .option('--linger <s>', 'mean time a finished peer keeps seeding (0: leaves at once)', '0')
+    .option('--seed <n>', 'random seed (same seed, same run)', '1')
+    .option('--out <file>', 'write an HTML report here')
+    .option('--json', 'print one JSON object (peers, meanCompletionS, fluidMeanCompletionS, wallS, ...)')
+    .action(async (flags: SwarmFlags) => {
+      const peers = intFlag('peers', flags.peers, 2, 100_000);
+      if (flags.arrival !== 'steady' && flags.arrival !== 'flash') throw new UsageError(`--arrival: '${flags.arrival}' is not steady or flash`);
+      const pickers = flags.pickers.split(',').map((p) => p.trim());
+      for (const p of pickers) if (p !== 'rarest' && p !== 'random') throw new UsageError(`--pickers: '${p}' is not rarest or random`);
+      const runs: SwarmScenarioResult[] = [];
+      for (const picker of pickers as ('rarest' | 'random')[]) {
+        runs.push(await runSwarmScenario({
+          peers, arrival: flags.arrival, picker,
+          fileBytes: Math.round(numFlag('file-mib', flags.fileMib, 0.0625, 4096) * 2 ** 20),
+          lingerMeanS: numFlag('linger', flags.linger, 0, 86_400),
+          seed: intFlag('seed', flags.seed, 0, Number.MAX_SAFE_INTEGER),
+          wallClock: () => performance.now(),
+        }));
+      }
+      if (flags.out !== undefined) writeFileSync(flags.out, renderPage('shoal sim swarm', [swarmSection(runs)], loadChartJs(), [`shoal sim swarm --peers ${peers} --arrival ${flags.arrival} --seed ${flags.seed}`]));
+      process.stdout.write(flags.json ? JSON.stringify(swarmJson(runs)) + '\n' : formatSwarm(runs) + (flags.out !== undefined ? `report: ${flags.out}\n` : ''));
+    });
+}
+
+/** The headline (first picker) at the top level, every run's figures under `runs`, no per-peer records. */
+export function swarmJson(runs: readonly SwarmScenarioResult[]): Record<string, unknown> {
+  const strip = ({ records: _records, ...rest }: SwarmScenarioResult) => rest;
+  return { ...strip(runs[0]), runs: runs.map(strip) };
+}

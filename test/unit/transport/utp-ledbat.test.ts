@@ -1,0 +1,63 @@
+/** The LEDBAT window (src/transport/utp/congestion.ts): how it shrinks above the target delay and how far it may grow. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Ledbat } from '../../../src/transport/utp/congestion.js';
+import { UTP_DEFAULTS } from '../../../src/transport/utp/options.js';
+
+const BASE = 5_000_000; // the peer's timestamp_difference with an empty queue, µs
+
+function warmed(cwnd: number): Ledbat {
+  const l = new Ledbat(UTP_DEFAULTS);
+  l.onAck(1400, BASE, 0, true); // sets the base delay (queuing delay 0)
+  l.slowStart = false;
+  l.cwnd = cwnd;
+  return l;
+}
+
+describe('LEDBAT window', () => {
+  it('gives back up to half the window per window of acks when the queue is far above the 100 ms target', () => {
+    const l = warmed(1_000_000);
+    // 300 ms of queuing delay: three times the target.
+    let acked = 0;
+    for (let t = 1; acked < 1_000_000; t++, acked += 1400) l.onAck(1400, BASE + 300_000, t * 1000, true);
+    assert.ok(l.cwnd < 620_000, `window ${Math.round(l.cwnd)} after a window of acks 200 ms over target`);
+    assert.ok(l.cwnd > 300_000, `window ${Math.round(l.cwnd)}: at most a halving per window`);
+  });
+
+  it('shrinks in proportion to how far over the target the delay is', () => {
+    const l = warmed(1_000_000);
+    for (let i = 0; i < 100; i++) l.onAck(1400, BASE + 120_000, 1000 + i, true); // 20 % over
+    assert.ok(Math.abs(1_000_000 - l.cwnd - 100 * 1400 * 0.2) < 1000, `window ${Math.round(l.cwnd)}`);
+  });
+
+  it('never shrinks below one packet', () => {
+    const l = warmed(3000);
+    for (let i = 0; i < 50; i++) l.onAck(1400, BASE + 2_000_000, 1000 + i, true);
+    assert.equal(l.cwnd, UTP_DEFAULTS.packetSize);
+  });
+
+  it('ignores one late delay sample (a busy peer) but shrinks when the delay persists', () => {
+    const l = warmed(500_000);
+    for (let i = 0; i < 3; i++) l.onAck(1400, BASE + 10_000, 1000 + i, true); // a short queue
+    l.onAck(1400, BASE + 400_000, 2000, true); // one sample 400 ms late
+    assert.ok(l.cwnd >= 500_000, `one late sample cut the window to ${Math.round(l.cwnd)}`);
+    const before = l.cwnd;
+    for (let i = 0; i < 8; i++) l.onAck(1400, BASE + 400_000, 3000 + i, true);
+    assert.ok(l.cwnd < before - 2 * 1400, `a persistent 400 ms delay took the window from ${Math.round(before)} to ${Math.round(l.cwnd)}`);
+  });
+
+  it('does not grow past what is in flight plus two packets (a peer window caps the flight)', () => {
+    const l = new Ledbat(UTP_DEFAULTS);
+    l.onAck(1400, BASE, 0, true);
+    // Slow start, delay under target: BEP 29 alone would add every acked byte.
+    for (let i = 0; i < 1000; i++) l.onAck(1400, BASE + 10_000, 1000 + i, true, 100_000);
+    assert.ok(l.slowStart);
+    assert.ok(l.cwnd <= 100_000 + 2 * 1400, `window ${Math.round(l.cwnd)} with 100 000 bytes in flight`);
+  });
+
+  it('still grows under the target when the flight fills the window', () => {
+    const l = warmed(100_000);
+    l.onAck(1400, BASE + 10_000, 1000, true, 100_000);
+    assert.ok(l.cwnd > 100_000);
+  });
+});

@@ -1,0 +1,133 @@
+/**
+ * BEP 19 pieces without a network: web seed URLs (single-file, directory, multi-file,
+ * percent-encoding, pad files) and what each HTTP answer means (`fetchRange` over a scripted
+ * HTTP client): redirects and their limit, a 206 for another range, Retry-After, 404, a body
+ * over the limit, a short 200.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { PieceLayout } from '../../src/metainfo/layout.js';
+import { HttpBodyTooLarge, NetworkError, type HttpClient, type HttpRequest, type HttpResponse } from '../../src/runtime/types.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { fetchRange as fetchRangeAt, retryAfterMs, type RangeFetchLimits } from '../../src/swarm/webseed-fetch.js';
+import { parseWebSeedUrl, planRanges, webSeedFileUrl, WebSeedUrlError } from '../../src/swarm/webseed-url.js';
+
+const file = (path: string[], length: number, pad = false) => ({ path, length, pad, attr: pad ? 'p' : '' });
+
+describe('web seed URLs', () => {
+  it('single-file: the URL is the file, or a directory + name when it ends in /', () => {
+    const t = { name: 'my file.iso', multiFile: false, layout: PieceLayout.fromEntries([file(['my file.iso'], 10)], 4) };
+    assert.equal(webSeedFileUrl('http://h/x.iso', t, 0), 'http://h/x.iso');
+    assert.equal(webSeedFileUrl('http://h/pub/', t, 0), 'http://h/pub/my%20file.iso');
+  });
+
+  it('multi-file: root + name + path components, each percent-encoded; pad files are never fetched', () => {
+    const layout = PieceLayout.fromEntries([file(['a#1.txt'], 5), file(['.pad', '3'], 3, true), file(['d ir', 'b?.bin'], 8)], 8);
+    const t = { name: 'ä set', multiFile: true, layout };
+    assert.equal(webSeedFileUrl('https://h/pub', t, 2), 'https://h/pub/%C3%A4%20set/d%20ir/b%3F.bin');
+    // Bytes 2..14: the end of a, the pad (zeros, no URL), the start of b.
+    assert.deepEqual(planRanges('https://h/pub/', t, 2, 12), [
+      { spaceOffset: 2, length: 3, fileOffset: 2, url: 'https://h/pub/%C3%A4%20set/a%231.txt' },
+      { spaceOffset: 5, length: 3, fileOffset: 0, url: undefined },
+      { spaceOffset: 8, length: 6, fileOffset: 0, url: 'https://h/pub/%C3%A4%20set/d%20ir/b%3F.bin' },
+    ]);
+  });
+
+  it('takes http: and https: only (BEP 19: other protocols are ignored)', () => {
+    assert.equal(parseWebSeedUrl('https://h/x').protocol, 'https:');
+    assert.throws(() => parseWebSeedUrl('ftp://h/x'), WebSeedUrlError);
+    assert.throws(() => parseWebSeedUrl('not a url'), WebSeedUrlError);
+  });
+});
+
+/** An HTTP client answering from a script keyed by URL; records what it was asked. */
+function scripted(answers: Record<string, (o: HttpRequest) => HttpResponse | Error>): HttpClient & { asked: string[]; requests: HttpRequest[] } {
+  const asked: string[] = [];
+  const requests: HttpRequest[] = [];
+  return {
+    asked,
+    requests,
+    get: async (o) => {
+      asked.push(`${o.url} ${o.headers?.range ?? ''}`);
+      requests.push(o);
+      const a = answers[o.url]?.(o) ?? new NetworkError('ECONNREFUSED', 'refused');
+      if (a instanceof Error) throw a;
+      return a;
+    },
+  };
+}
+const res = (status: number, headers: Record<string, string> = {}, body = new Uint8Array()): HttpResponse => ({ status, headers: new Map(Object.entries(headers)), body });
+const LIMITS: RangeFetchLimits = { maxRedirects: 3, maxUnrangedBodyBytes: 100, maxRetryAfterMs: 3_600_000, requestTimeoutMs: 1000 };
+const clock = new FakeClock();
+const timer = (ms: number, fn: () => void) => clock.setTimer(ms, fn);
+const fetchRange = (http: HttpClient, url: string, start: number, length: number, limits: RangeFetchLimits) => fetchRangeAt(http, url, start, length, limits, timer);
+
+describe('fetchRange', () => {
+  it('asks for bytes=start-end and takes a 206 with the matching Content-Range', async () => {
+    const http = scripted({ 'http://h/f': () => res(206, { 'content-range': 'bytes 10-13/100' }, Uint8Array.of(1, 2, 3, 4)) });
+    assert.deepEqual(await fetchRange(http, 'http://h/f', 10, 4, LIMITS), { kind: 'data', body: Uint8Array.of(1, 2, 3, 4) });
+    assert.deepEqual(http.asked, ['http://h/f bytes=10-13']);
+  });
+
+  it('drops a server answering 206 for another range', async () => {
+    const http = scripted({ 'http://h/f': () => res(206, { 'content-range': 'bytes 0-3/100' }, Uint8Array.of(1, 2, 3, 4)) });
+    assert.equal((await fetchRange(http, 'http://h/f', 10, 4, LIMITS)).kind, 'gone');
+  });
+
+  it('asks the client to follow at most maxRedirects redirects; a 3xx still coming back drops the web seed', async () => {
+    const loop = scripted({ 'http://h/a': () => res(307, { location: '/a' }) });
+    const r = await fetchRange(loop, 'http://h/a', 0, 2, LIMITS);
+    assert.equal(r.kind, 'gone');
+    assert.equal(loop.requests[0].maxRedirects, 3);
+  });
+
+  it('aborts a request that has no complete answer within requestTimeoutMs, and backs off', async () => {
+    const hang: HttpClient = {
+      get: (o) => new Promise((_, reject) => o.signal?.addEventListener('abort', () => reject(new NetworkError('ECANCELED', 'cancelled')))),
+    };
+    const p = fetchRange(hang, 'http://h/slow', 0, 2, LIMITS);
+    clock.advance(999);
+    clock.advance(1);
+    const r = await p;
+    assert.equal(r.kind, 'failed');
+    assert.match(r.kind === 'failed' ? r.reason : '', /no complete answer in 1000 ms/);
+  });
+
+  it('503 with Retry-After waits (capped at maxRetryAfterMs); 503 without it and 5xx back off; 404 drops', async () => {
+    const http = scripted({
+      'http://h/busy': () => res(503, { 'retry-after': '120' }),
+      'http://h/forever': () => res(503, { 'retry-after': '999999' }),
+      'http://h/bare': () => res(503),
+      'http://h/err': () => res(500),
+      'http://h/404': () => res(404),
+    });
+    assert.deepEqual(await fetchRange(http, 'http://h/busy', 0, 1, LIMITS), { kind: 'retry-after', ms: 120_000, reason: 'http://h/busy: 503, retry after 120 s' });
+    const capped = await fetchRange(http, 'http://h/forever', 0, 1, LIMITS);
+    assert.equal(capped.kind === 'retry-after' && capped.ms, 3_600_000);
+    assert.equal((await fetchRange(http, 'http://h/bare', 0, 1, LIMITS)).kind, 'failed');
+    assert.equal((await fetchRange(http, 'http://h/err', 0, 1, LIMITS)).kind, 'failed');
+    assert.equal((await fetchRange(http, 'http://h/404', 0, 1, LIMITS)).kind, 'gone');
+    assert.equal((await fetchRange(http, 'http://h/nothing', 0, 1, LIMITS)).kind, 'failed', 'refused: back off');
+  });
+
+  it('a 200 (Range ignored) is cut to the range when small, dropped when short, and a body over the limit drops', async () => {
+    const whole = Uint8Array.from({ length: 50 }, (_, i) => i);
+    const http = scripted({
+      'http://h/small': (o) => (o.maxBodyBytes >= 50 ? res(200, {}, whole) : new HttpBodyTooLarge('http://h/small', o.maxBodyBytes)),
+      'http://h/short': () => res(200, {}, whole.subarray(0, 5)),
+      'http://h/big': (o) => new HttpBodyTooLarge('http://h/big', o.maxBodyBytes),
+    });
+    assert.deepEqual(await fetchRange(http, 'http://h/small', 10, 3, LIMITS), { kind: 'data', body: Uint8Array.of(10, 11, 12) });
+    assert.equal((await fetchRange(http, 'http://h/short', 10, 3, LIMITS)).kind, 'gone');
+    const big = await fetchRange(http, 'http://h/big', 10, 3, LIMITS);
+    assert.equal(big.kind, 'gone');
+  });
+
+  it('reads Retry-After as seconds only', () => {
+    assert.equal(retryAfterMs('5'), 5000);
+    assert.equal(retryAfterMs(' 30 '), 30_000);
+    assert.equal(retryAfterMs('Wed, 21 Oct 2015 07:28:00 GMT'), undefined);
+    assert.equal(retryAfterMs('-1'), undefined);
+    assert.equal(retryAfterMs(undefined), undefined);
+  });
+});
