@@ -1,0 +1,172 @@
+/**
+ * BEP 55 hole punching through real kernel NAT, in network namespaces this test builds
+ * (private addresses only, nothing linked to the host's outside):
+ *
+ *   hp-lana 192.168.81.2 == 192.168.81.1 hp-rtra 10.88.1.1 == 10.88.1.2 hp-pub 10.88.2.2 == 10.88.2.1 hp-rtrb 192.168.82.1 == 192.168.82.2 hp-lanb
+ *   (Shoal leecher A)          (nftables masquerade,     (tracker, relay peer;      (the same)                 (seeder B)
+ *                               drops unsolicited in)      routes between the two)
+ *
+ * Each router forwards LAN -> WAN and, back, only what conntrack says is established or
+ * related, and drops (silently, creating no conntrack entry) whatever unsolicited reaches its
+ * own WAN address: a SYN from outside goes nowhere, as at a home router. A and B learn each
+ * other from the tracker, and each is told of the other by the relay's PEX (flags uTP +
+ * ut_holepunch). The relay is a Shoal leecher that starts with nothing, and the public
+ * namespace rate-limits it, so it cannot carry the download when ports are kept.
+ * With an endpoint-independent NAT (`masquerade`, ports kept) the payload crosses directly
+ * between the two NATs' public addresses (counted in the public namespace's forward chain);
+ * with a NAT that randomises ports (`masquerade random,fully-random`) the punch fails, A says
+ * so and still completes through the relay (given more rate in that case).
+ * A third case puts libtorrent 2.0.8 (python3-libtorrent) behind NAT B as the seeder, ports kept.
+ * `HP_ONLY=kept|random|libtorrent` runs one case.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { addNamespace, deleteNamespaces, inNs, ip, link, must, netnsSkipReason, nft } from '../helpers/netns.js';
+import { CLI_PATH, PY_DIR, PYTHON, shoalCreate, writeTree } from './helpers.js';
+import { PeerProcess, dieWithParent } from './peers/process.js';
+
+const PREFIX = 'shoal-hp';
+const NS = { lanA: `${PREFIX}-${process.pid}-lana`, rtrA: `${PREFIX}-${process.pid}-rtra`, pub: `${PREFIX}-${process.pid}-pub`, rtrB: `${PREFIX}-${process.pid}-rtrb`, lanB: `${PREFIX}-${process.pid}-lanb` };
+const tag = String(process.pid % 100_000);
+const PUB_A = '10.88.1.2';
+const WAN_A = '10.88.1.1';
+const WAN_B = '10.88.2.1';
+const PORT = 6881;
+const PAYLOAD = 3 * 1024 * 1024;
+/**
+ * Bytes per second the relay peer may send and receive: with ports kept, too little to pass
+ * the payload on in time (a leecher that completes got it directly); with A's ports
+ * randomised, enough to carry the download once the punch has failed.
+ */
+const relayRate = (randomA: boolean): number => (randomA ? 128 : 16) * 1024;
+
+/** `peer`: the other router's WAN address; packets from it let in (established) are counted. */
+function router(ns: string, lanIf: string, wanIf: string, random: boolean, peer: string): void {
+  must(...inNs(ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']));
+  nft(ns, `table inet hp {
+  chain forward { type filter hook forward priority 0; policy drop; ip saddr ${peer} ct state established counter name direct accept; ct state established,related accept; iifname "${lanIf}" accept; }
+  counter direct { }
+  chain input { type filter hook input priority 0; policy accept; iifname "${wanIf}" ct state != { established, related } drop; }
+  chain postrouting { type nat hook postrouting priority 100; policy accept; oifname "${wanIf}" masquerade${random ? ' random,fully-random' : ''}; }
+}
+`);
+}
+
+function buildTopology(randomA: boolean): void {
+  for (const ns of Object.values(NS)) addNamespace(ns);
+  link(NS.lanA, `hla${tag}`, '192.168.81.2/24', NS.rtrA, `hra${tag}`, '192.168.81.1/24');
+  link(NS.rtrA, `hwa${tag}`, `${WAN_A}/24`, NS.pub, `hpa${tag}`, `${PUB_A}/24`);
+  link(NS.lanB, `hlb${tag}`, '192.168.82.2/24', NS.rtrB, `hrb${tag}`, '192.168.82.1/24');
+  link(NS.rtrB, `hwb${tag}`, `${WAN_B}/24`, NS.pub, `hpb${tag}`, '10.88.2.2/24');
+  ip('-n', NS.lanA, 'route', 'add', 'default', 'via', '192.168.81.1');
+  ip('-n', NS.lanB, 'route', 'add', 'default', 'via', '192.168.82.1');
+  ip('-n', NS.rtrA, 'route', 'add', 'default', 'via', PUB_A);
+  ip('-n', NS.rtrB, 'route', 'add', 'default', 'via', '10.88.2.2');
+  must(...inNs(NS.pub, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']));
+  // The "internet": counts what crosses it between the two NATs (the direct path), and lets
+  // the relay peer send no more than relayRate, so a leecher that completes got its data directly.
+  nft(NS.pub, `table inet hp {
+  counter direct { }
+  chain forward { type filter hook forward priority 0; policy accept; ip saddr { ${WAN_A}, ${WAN_B} } ip daddr { ${WAN_A}, ${WAN_B} } counter name direct accept; }
+  chain output { type filter hook output priority 0; policy accept; ip saddr ${PUB_A} meta l4proto { tcp, udp } th sport ${PORT} limit rate over ${relayRate(randomA)} bytes/second drop; }
+  chain input { type filter hook input priority 0; policy accept; ip daddr ${PUB_A} meta l4proto { tcp, udp } th dport ${PORT} limit rate over ${relayRate(randomA)} bytes/second drop; }
+}
+`);
+  router(NS.rtrA, `hra${tag}`, `hwa${tag}`, randomA, WAN_B);
+  router(NS.rtrB, `hrb${tag}`, `hwb${tag}`, false, WAN_A);
+}
+
+/** Bytes that crossed the public network between the two NATs' addresses. */
+function directBytes(): number {
+  const out = must(...inNs(NS.pub, 'nft', ['list', 'counter', 'inet', 'hp', 'direct']));
+  return Number(/bytes (\d+)/.exec(out)?.[1] ?? 0);
+}
+
+/** Packets from the other NAT that `ns`'s router let in as part of an established flow: A and B talked directly. */
+function directPackets(ns: string): number {
+  const out = must(...inNs(ns, 'nft', ['list', 'counter', 'inet', 'hp', 'direct']));
+  return Number(/packets (\d+)/.exec(out)?.[1] ?? 0);
+}
+
+const reason = netnsSkipReason();
+process.env.SHOAL_TRACKER_LOG = '1'; // each peer logs its announces: who learnt whom
+
+const CASES = [
+  { name: 'kept', randomA: false, ltSeeder: false },
+  { name: 'random', randomA: true, ltSeeder: false },
+  { name: 'libtorrent', randomA: false, ltSeeder: true },
+].filter((c) => process.env.HP_ONLY === undefined || process.env.HP_ONLY === c.name);
+
+for (const { randomA, ltSeeder } of CASES) {
+  describe(`hole punching through kernel NAT (${randomA ? 'A randomises ports' : 'both keep ports'}, ${ltSeeder ? 'libtorrent' : 'Shoal'} seeder)`, { skip: reason, timeout: 90_000 }, () => {
+    let dir = '';
+    const procs: PeerProcess[] = [];
+    const spawnIn = (name: string, ns: string, args: readonly string[]): PeerProcess => {
+      const [c, a] = dieWithParent(...inNs(ns, process.execPath, [CLI_PATH, ...args]));
+      const p = new PeerProcess(name, c, a, { mergeStderr: true });
+      procs.push(p);
+      return p;
+    };
+
+    before(() => {
+      deleteNamespaces(PREFIX);
+      process.on('exit', () => deleteNamespaces(PREFIX));
+      buildTopology(randomA);
+      dir = mkdtempSync(join(tmpdir(), 'shoal-hp-'));
+    });
+
+    after(async () => {
+      for (const p of procs) await p.stop('SIGKILL', 5000).catch(() => undefined);
+      for (const ns of Object.values(NS)) ip('netns', 'del', ns);
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it(randomA ? 'says the punch failed because the NAT randomises ports, and completes through the relay' : 'the leecher behind NAT A reaches the seeder behind NAT B', async () => {
+      const data = join(dir, 'data');
+      writeTree(data, [{ path: 'payload.bin', length: PAYLOAD }], 'holepunch');
+      const torrent = join(dir, 'hp.torrent');
+      await shoalCreate(join(data, 'payload.bin'), torrent, ['--piece-length', '64k', '--no-date']);
+      const tracker = spawnIn('tracker', NS.pub, ['tracker', '--http', `${PUB_A}:8000`]);
+      await tracker.waitForLine(/http tracker on/, 15_000);
+      const announce = `http://${PUB_A}:8000/announce`;
+      const common = ['--utp', '--no-dht', '--no-port-mapping', '--tracker', announce, '--verbose'];
+      // The relay first: the seeder behind NAT B learns it from the tracker and dials it (nobody can dial B).
+      // A Shoal leecher that starts with nothing; the public router lets it send and receive only relayRate.
+      const relay = spawnIn('relay', NS.pub, ['get', torrent, '-o', join(dir, 'relay'), '--listen', `${PUB_A}:${PORT}`, '--state-dir', join(dir, 'sr'), '--seed', ...common]);
+      await relay.waitForLine(/started, \d+ peers/, 20_000);
+      await new Promise((r) => setTimeout(r, 2000));
+      let seed: PeerProcess;
+      if (ltSeeder) {
+        // libtorrent 2.0.8 speaks ut_pex and ut_holepunch by default.
+        const [sc, sa] = dieWithParent(...inNs(NS.lanB, PYTHON, [join(PY_DIR, 'lt_nat_seed.py'), torrent, data, '0.0.0.0', String(PORT), announce]));
+        seed = new PeerProcess('libtorrent-seeder-B', sc, sa, { mergeStderr: true });
+        procs.push(seed);
+        await seed.waitForLine(/^ready/, 20_000);
+      } else {
+        seed = spawnIn('seeder-B', NS.lanB, ['seed', torrent, join(data, 'payload.bin'), '--listen', `0.0.0.0:${PORT}`, '--state-dir', join(dir, 'sb'), ...common]);
+        await seed.waitForLine(/^listening on /, 20_000);
+      }
+      await new Promise((r) => setTimeout(r, 3000));
+      const leecher = spawnIn('leecher-A', NS.lanA, ['get', torrent, '-o', join(dir, 'a'), '--listen', `0.0.0.0:${PORT}`, '--state-dir', join(dir, 'sa'), ...common]);
+      await leecher.waitForLine(/^complete: /, 60_000, 'the leecher completes').catch((e: Error) => {
+        throw new Error(`${e.message}${leecher.tail(30)}\n--- relay ---${relay.tail(30)}\n--- seeder ---${seed.tail(30)}\n--- tracker ---${tracker.tail()}`);
+      });
+      const log = leecher.tail(40);
+      const direct = { intoA: directPackets(NS.rtrA), intoB: directPackets(NS.rtrB), bytes: directBytes() };
+      console.log(`direct packets B -> A ${direct.intoA}, A -> B ${direct.intoB}, bytes between the NATs ${direct.bytes}`);
+      console.log(`--- leecher A (${randomA ? 'random ports' : 'ports kept'}) ---${log}\n--- relay ---${relay.tail()}\n--- seeder ---${seed.tail()}`);
+      if (randomA) {
+        // No packet from one NAT got through the other; the leecher said why and carried on.
+        assert.equal(direct.intoA, 0, 'nothing from NAT B entered NAT A');
+        assert.match(log, /hole punch to 10\.88\.2\.1:6881 failed/);
+      } else {
+        // The payload crossed between the two NATs' public addresses, both ways let in by the routers.
+        assert.ok(direct.bytes >= PAYLOAD, `${direct.bytes} bytes went directly between the NATs, want >= ${PAYLOAD}`);
+        assert.ok(direct.intoA > 0 && direct.intoB > 0, 'both routers let the other NAT in');
+      }
+    });
+  });
+}
