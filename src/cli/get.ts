@@ -3,6 +3,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ShoalError } from '../errors.js';
+import { MAX_TORRENT_FILE_BYTES } from '../daemon/http/limits.js';
+import { DEFAULT_URL_FETCH_TIMEOUT_MS, DEFAULT_URL_MAX_REDIRECTS, fetchTorrentFile } from '../daemon/service/url-fetch.js';
 import { parseMagnet, type Magnet } from '../metainfo/magnet.js';
 import { parseTorrent, type Torrent } from '../metainfo/torrent.js';
 import { createNodeRuntime } from '../runtime/node/index.js';
@@ -48,7 +50,7 @@ export function registerGet(program: Command): void {
   const cmd = program
     .command('get')
     .description('download a torrent or magnet link into a directory')
-    .argument('<torrent-or-magnet>', '.torrent file or magnet: URI')
+    .argument('<torrent-or-magnet>', '.torrent file, http(s) URL of a .torrent, or magnet: URI')
     .option('-o, --output <dir>', 'directory to download into (files go to <dir>/<name>; default: the current directory)', '.')
     .option('--peer <host:port>', 'a peer to connect to; repeatable', collect, [])
     .option('--listen <host:port>', 'accept peers on this address (default 0.0.0.0:0, a free port)')
@@ -65,7 +67,7 @@ export function registerGet(program: Command): void {
     .action(async (arg: string, flags: GetFlags) => {
       const encryption = parseEncryption(flags.encryption);
       const unchokeSlots = parseUnchokeSlots(flags.unchokeSlots);
-      const source = readSource(arg);
+      const source = await loadSource(arg);
       await runSwarm({
         source,
         downloadDir: flags.output,
@@ -87,6 +89,22 @@ export function registerGet(program: Command): void {
 }
 
 export type Source = { torrent: Torrent; magnet?: undefined } | { magnet: Magnet; torrent?: undefined };
+
+/** Like readSource, and an http(s) URL is fetched (bounded as the daemon's add by URL is: 20 MiB, 30 s, 3 redirects). */
+export async function loadSource(arg: string): Promise<Source> {
+  if (!/^https?:\/\//i.test(arg)) return readSource(arg);
+  let bytes: Uint8Array;
+  try {
+    bytes = await fetchTorrentFile(arg, { maxBytes: MAX_TORRENT_FILE_BYTES, timeoutMs: DEFAULT_URL_FETCH_TIMEOUT_MS, maxRedirects: DEFAULT_URL_MAX_REDIRECTS });
+  } catch (e) {
+    throw new ShoalError(e instanceof Error ? e.message : String(e));
+  }
+  try {
+    return { torrent: parseTorrent(bytes) };
+  } catch (e) {
+    throw new ShoalError(`${arg} is not a .torrent file: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
 
 export function readSource(arg: string): Source {
   if (arg.startsWith('magnet:')) return { magnet: parseMagnet(arg) };
