@@ -32,7 +32,7 @@ try {
     if (lt.exitCode !== 0) throw new Error(`libtorrent leecher failed: ${lt.stdout.slice(-500)} ${lt.stderr.slice(-500)}`);
     rmSync(join(t.dir, 'out-lt'), { recursive: true, force: true });
     ltRuns.push(lt);
-    const shoal = await measureChild(process.execPath, [CLI_PATH, 'get', t.torrent, '-o', join(t.dir, 'out-shoal'), ...peers.flatMap((p) => ['--peer', p]), '--listen', '127.0.0.3:0', '--state-dir', join(t.dir, `state-${r}`), '--no-dht']);
+    const shoal = await measureChild(process.execPath, [CLI_PATH, 'get', t.torrent, '-o', join(t.dir, 'out-shoal'), ...peers.flatMap((p) => ['--peer', p]), '--listen', '127.0.0.3:0', '--state-dir', join(t.dir, `state-${r}`), '--no-dht', '--no-utp']);
     if (shoal.exitCode !== 0) throw new Error(`shoal get failed: ${shoal.stderr}`);
     rmSync(join(t.dir, 'out-shoal'), { recursive: true, force: true });
     shoalRuns.push(shoal);

@@ -45,7 +45,7 @@ async function ltLeech(peer: string, host: string, encryption: LtEncryption): Pr
 
 async function shoalGet(peer: string, encryption: 'require' | 'plaintext', r: number): Promise<Measurement> {
   const out = join(dir, 'out-shoal');
-  const m = await measureChild(process.execPath, [CLI_PATH, 'get', torrent, '-o', out, '--peer', peer, '--listen', '127.0.0.3:0', '--encryption', encryption, '--state-dir', join(dir, `state-${encryption}-${r}`), '--no-dht']);
+  const m = await measureChild(process.execPath, [CLI_PATH, 'get', torrent, '-o', out, '--peer', peer, '--listen', '127.0.0.3:0', '--encryption', encryption, '--state-dir', join(dir, `state-${encryption}-${r}`), '--no-dht', '--no-utp']);
   if (m.exitCode !== 0) throw new Error(`shoal get failed: ${m.stderr}`);
   rmSync(out, { recursive: true, force: true });
   return m;

@@ -51,7 +51,7 @@ try {
     const lt = await ltLeech(join(dir, 'out-lt'), seeder.endpoint, '127.0.0.4');
     rmSync(join(dir, 'out-lt'), { recursive: true, force: true });
     ltRuns.push(lt);
-    const shoal = await measureChild(process.execPath, [CLI_PATH, 'get', torrent, '-o', join(dir, 'out-shoal'), '--peer', seeder.endpoint, '--listen', '127.0.0.3:0', '--state-dir', join(dir, `state-${r}`), '--no-dht', '--encryption', 'plaintext']);
+    const shoal = await measureChild(process.execPath, [CLI_PATH, 'get', torrent, '-o', join(dir, 'out-shoal'), '--peer', seeder.endpoint, '--listen', '127.0.0.3:0', '--state-dir', join(dir, `state-${r}`), '--no-dht', '--no-utp', '--encryption', 'plaintext']);
     if (shoal.exitCode !== 0) throw new Error(`shoal get failed: ${shoal.stderr}`);
     rmSync(join(dir, 'out-shoal'), { recursive: true, force: true });
     shoalRuns.push(shoal);
