@@ -1,10 +1,12 @@
 /** The daemon's HTTP API (docs/api.md), typed with the shapes of src/daemon/types.ts. */
-import type { ListQuery, TorrentId, TorrentLimits, TorrentPage } from '../../src/daemon/types.js';
-import type { Details, FullSettings, Stats, Summary } from './api-types.js';
+import type {
+  BulkAction, Category, CreatedTorrent, CreateTorrentInput as CreateInput, ListQuery, TorrentId, TorrentLimits, TorrentPage, TorrentPatch, TrackerTiers,
+} from '../../src/daemon/types.js';
+import type { Details, FullSettings, Stats } from './api-types.js';
 
 /** A list query with the category filter ('' = torrents without a category). */
-export type ListParams = ListQuery & { readonly category?: string };
-export type Page = Omit<TorrentPage, 'torrents'> & { readonly torrents: readonly Summary[] };
+export type ListParams = ListQuery;
+export type Page = TorrentPage;
 
 /** An API answer other than 2xx, with the daemon's own message when it sent one. */
 export class ApiError extends Error {
@@ -28,38 +30,10 @@ export interface AddInput {
   readonly paused?: boolean;
 }
 
-/** A torrent's trackers: tiers, each a list of announce URLs. */
-export type TrackerTiers = readonly (readonly string[])[];
-export type BulkAction = 'pause' | 'resume' | 'recheck' | 'remove';
+export type { BulkAction, Category, CreatedTorrent, CreateTorrentInput as CreateInput, TorrentPatch, TrackerTiers } from '../../src/daemon/types.js';
 export interface BulkResult {
   /** "ok" or the reason that torrent failed. */
   readonly results: Readonly<Record<TorrentId, string>>;
-}
-export interface Category {
-  readonly name: string;
-  readonly savePath: string;
-}
-/** Seeding limits per torrent: null follows the global setting, -1 is no limit for this torrent. */
-export interface TorrentPatch {
-  /** '' clears it. */
-  readonly category?: string;
-  readonly seedRatioLimit?: number | null;
-  readonly seedTimeLimit?: number | null;
-  readonly name?: string;
-}
-export interface CreateInput {
-  readonly path: string;
-  readonly pieceLength?: number;
-  readonly trackers?: TrackerTiers;
-  readonly private?: boolean;
-  readonly comment?: string;
-  readonly seed?: boolean;
-}
-export interface CreatedTorrent {
-  readonly infoHash: TorrentId;
-  readonly name: string;
-  /** The .torrent file, base64. */
-  readonly torrent: string;
 }
 
 function torrentPath(id: TorrentId): string {
