@@ -29,7 +29,11 @@ interface Entry {
 }
 
 // Not following a symlink as the last component keeps a planted link from redirecting writes.
-const WRITE_FLAGS = constants.O_RDWR | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0);
+// O_NONBLOCK: opening a FIFO that stands where a torrent's file should be would otherwise block
+// a libuv thread until some writer appears; it has no effect on a regular file.
+const NONBLOCK = constants.O_NONBLOCK ?? 0;
+const READ_FLAGS = constants.O_RDONLY | NONBLOCK;
+const WRITE_FLAGS = constants.O_RDWR | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0) | NONBLOCK;
 
 export class FdCache {
   readonly maxOpenFiles: number;
@@ -153,9 +157,27 @@ export class FdCache {
   }
 }
 
+/** Opens `path`, refusing a FIFO, device or socket that stands where a torrent's file should be (directories are opened to sync them). */
 async function openHandle(path: string, mode: HandleMode, within: string | undefined): Promise<FileHandle> {
+  const fh = await openAny(path, mode, within);
+  let special: boolean;
   try {
-    if (mode === 'read') return await open(path, constants.O_RDONLY);
+    const st = await fh.stat();
+    special = st.isFIFO() || st.isCharacterDevice() || st.isBlockDevice() || st.isSocket();
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    throw ioError(e, path, 'stat');
+  }
+  if (special) {
+    await fh.close().catch(() => undefined);
+    throw new StorageIoError('EINVAL', path, `${mode === 'read' ? 'read' : 'write'} (not a regular file)`);
+  }
+  return fh;
+}
+
+async function openAny(path: string, mode: HandleMode, within: string | undefined): Promise<FileHandle> {
+  try {
+    if (mode === 'read') return await open(path, READ_FLAGS);
     if (within !== undefined) {
       await makeDirsInside(within, dirname(path), path);
       return await open(path, WRITE_FLAGS, 0o666);
