@@ -20,7 +20,7 @@ import { measureChild, printBenchLine, startMeasuredChild } from './lib/measure.
 import { createNodeRuntime } from '../src/runtime/node/index.js';
 import { Session } from '../src/session/session.js';
 import { parseTorrent } from '../src/metainfo/torrent.js';
-import { UtpStreams } from '../src/transport/utp/streams.js';
+import { timedSessionDownload, utpOnlyRuntime } from './lib/session-leech.js';
 
 function parseSize(s: string): number {
   const m = /^(\d+)([KMG]?)$/i.exec(s);
@@ -62,28 +62,11 @@ async function ltLeech(peer: string, host: string): Promise<number> {
   return r.seconds;
 }
 
-function utpRuntime() {
-  const utp = new UtpStreams(node);
-  return { runtime: { clock: node.clock, random: node.random, udp: node.udp, stream: utp }, close: () => utp.close() };
-}
-
 /** Shoal downloads from `peer` over uTP; seconds from adding the torrent to completion. */
 async function shoalLeech(peer: string): Promise<number> {
-  const { runtime, close } = utpRuntime();
-  const session = await Session.create({ runtime, stateDir: join(dir, 'state-leech') });
-  const out = join(dir, 'out-shoal');
-  const started = performance.now();
-  let done!: () => void;
-  const complete = new Promise<void>((r) => (done = r));
-  const swarm = await session.addTorrent({ torrent: parseTorrent(readFileSync(torrentPath)), downloadDir: out, onEvent: (e) => e.type === 'complete' && done() });
+  const { runtime, close } = utpOnlyRuntime(node);
   const [host, port] = peer.split(':');
-  swarm.addPeer({ host, port: Number(port) });
-  await complete;
-  const secs = (performance.now() - started) / 1000;
-  await session.close();
-  close();
-  rmSync(out, { recursive: true, force: true });
-  return secs;
+  return timedSessionDownload({ runtime, closeRuntime: close, stateDir: join(dir, 'state-leech'), out: join(dir, 'out-shoal'), torrentPath, peer: { host, port: Number(port) } });
 }
 
 try {
@@ -103,7 +86,7 @@ try {
   seeder.stop();
   printBenchLine('utp-netem-download', MiB / shoalDown, MiB / ltDown, 'MiB/s', 'libtorrent');
 
-  const { runtime, close } = utpRuntime();
+  const { runtime, close } = utpOnlyRuntime(node);
   const seedSession = await Session.create({ runtime, stateDir: join(dir, 'state-seed'), listen: { host: '127.0.0.4', port: 0 } });
   await seedSession.addTorrent({ torrent: parseTorrent(readFileSync(torrentPath)), downloadDir: join(dir, 'data') });
   const r3 = await relay('127.0.0.11', seedSession.listenAddress!, 2);

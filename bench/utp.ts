@@ -18,7 +18,7 @@ import { measureChild, printBenchLine, startMeasuredChild } from './lib/measure.
 import { createNodeRuntime } from '../src/runtime/node/index.js';
 import { Session } from '../src/session/session.js';
 import { parseTorrent } from '../src/metainfo/torrent.js';
-import { UtpStreams } from '../src/transport/utp/streams.js';
+import { timedSessionDownload, utpOnlyRuntime } from './lib/session-leech.js';
 import type { Runtime } from '../src/runtime/types.js';
 
 function parseSize(s: string): number {
@@ -52,27 +52,13 @@ async function ltLeech(peer: string, host: string): Promise<number> {
 }
 
 function runtimeFor(transport: 'utp' | 'tcp'): { runtime: Runtime; close(): void } {
-  if (transport === 'tcp') return { runtime: node, close: () => undefined };
-  const utp = new UtpStreams(node);
-  return { runtime: { clock: node.clock, random: node.random, udp: node.udp, stream: utp }, close: () => utp.close() };
+  return transport === 'tcp' ? { runtime: node, close: () => undefined } : utpOnlyRuntime(node);
 }
 
 /** Shoal downloads from `peer`; seconds from adding the torrent to completion. */
 async function shoalLeech(transport: 'utp' | 'tcp', peer: { host: string; port: number }, n: number): Promise<number> {
   const { runtime, close } = runtimeFor(transport);
-  const session = await Session.create({ runtime, stateDir: join(dir, `state-${transport}-${n}`) });
-  const out = join(dir, `out-shoal-${n}`);
-  const started = performance.now();
-  let done!: () => void;
-  const complete = new Promise<void>((r) => (done = r));
-  const swarm = await session.addTorrent({ torrent: parseTorrent(readFileSync(torrentPath)), downloadDir: out, onEvent: (e) => e.type === 'complete' && done() });
-  swarm.addPeer(peer);
-  await complete;
-  const secs = (performance.now() - started) / 1000;
-  await session.close();
-  close();
-  rmSync(out, { recursive: true, force: true });
-  return secs;
+  return timedSessionDownload({ runtime, closeRuntime: close, stateDir: join(dir, `state-${transport}-${n}`), out: join(dir, `out-shoal-${n}`), torrentPath, peer });
 }
 
 try {
