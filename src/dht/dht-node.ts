@@ -19,7 +19,7 @@ import { idFromBytes, idToBytes, randomId, randomIdInBucket, type NodeId } from 
 import { DEFAULT_CLIENT, DHT_DEFAULTS, type Bep42Mode, type DhtEvent, type DhtNodeOptions } from './options.js';
 import { PeerStore } from './peer-store.js';
 import { RateLimiter } from './rate-limiter.js';
-import { RoutingTable, type RoutingNode } from './routing-table.js';
+import { RoutingTable } from './routing-table.js';
 import { Transactions, type QueryHandler } from './rpc.js';
 import { TokenManager } from './tokens.js';
 import { parseState, encodeState } from './persist.js';
@@ -53,8 +53,6 @@ export class DhtStats {
   rateLimited = 0;
 }
 
-/** Replies carry only nodes that answered us and did not fail since (as libtorrent does). */
-const isLive = (n: RoutingNode): boolean => n.failures === 0 && n.lastResponse >= 0;
 /** How many unverified nodes housekeeping pings per tick. */
 const VERIFY_PER_TICK = 2;
 
@@ -302,7 +300,7 @@ export class DhtNode implements ServerContext, LookupHost {
   // ---- context for handlers and lookups ----
 
   closest(target: NodeId, count = this.options.nodesPerReply ?? DHT_DEFAULTS.nodesPerReply): readonly Contact[] {
-    return this.table.closest(target, count, isLive);
+    return this.table.closest(target, count, true); // replies carry only nodes that answered us and did not fail since (as libtorrent does)
   }
 
   /** BEP 32: our closest nodes of `family` (from the dual-stack sibling's table for the other family), or undefined when we have none of that family. */
