@@ -353,7 +353,7 @@ export class PackedEntries {
   }
 
   private grow(): void {
-    const cap = this.capacity + (this.capacity >> 1) + 8;
+    const cap = this.capacity + (this.capacity >> 2) + 4; // a quarter more: tables are many, and grow slowly
     const i32 = new Int32Array(cap * ENTRY_WORDS);
     i32.set(this.i32.subarray(0, ENTRY_WORDS * this.length));
     this.i32 = i32;

@@ -56,9 +56,12 @@ class Transaction {
   ) {}
 }
 
+const NONE_PENDING = new Map<number, Transaction>();
+
 export class Transactions {
   private readonly clock: Clock;
-  private readonly pending = new Map<number, Transaction>();
+  /** Shared empty map until the first query. */
+  private pending: Map<number, Transaction> = NONE_PENDING;
   /** Hears a timed-out query to a known node id (before its handler does). */
   onNodeTimeout: ((nodeId: string, address: Address, sentAt: number) => void) | null = null;
   private readonly softMs: number;
@@ -105,6 +108,7 @@ export class Transactions {
       if (!this.pending.has(key)) break;
     }
     const tx = new Transaction(key, to, this.clock.now(), handler, nodeId);
+    if (this.pending === NONE_PENDING) this.pending = new Map();
     this.pending.set(key, tx);
     if (handler.slow !== undefined && this.currentSoftMs < this.hardMs) tx.timer = this.clock.setTimer(this.currentSoftMs, () => this.soft(tx));
     else tx.timer = this.clock.setTimer(this.hardMs, () => this.expire(tx));
