@@ -480,6 +480,11 @@ export class RoutingTable {
     return out;
   }
 
+  /** When bucket `index` last changed or was refreshed (clock ms). */
+  lastChanged(index: number): number {
+    return this.e.lastChanged(index);
+  }
+
   /** Marks a bucket as refreshed (a lookup into its range ran). */
   touchBucket(index: number, now: number): void {
     if (index >= 0 && index < this.e.bucketCount) this.e.setLastChanged(index, now);
