@@ -111,8 +111,8 @@ export class ExternalIpVoter {
   vote(voterHost: string, claim: string): string | undefined {
     // Keep one copy of each claimed address (every reply decodes a new string; a ring of
     // copies of the same address was a kilobyte per node in a big simulation).
-    const known = claim === this.decided ? this.decided : this.claims.find((c) => c === claim);
-    const ip = known ?? claim;
+    const seen = claim === this.decided ? -1 : this.claims.indexOf(claim);
+    const ip = claim === this.decided ? this.decided : seen >= 0 ? this.claims[seen] : claim;
     const hosts = this.voterHosts;
     const i = hosts.indexOf(voterHost);
     if (i >= 0) {

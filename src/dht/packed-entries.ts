@@ -76,7 +76,8 @@ export class PackedEntries {
   private meta: Float64Array;
   private nb = 1;
 
-  constructor(now: number, initialCapacity = 8) {
+  /** `initialCapacity`: a joined node's table holds 50-150 entries; fewer, smaller steps cost more reallocations. */
+  constructor(now: number, initialCapacity = 32) {
     this.capacity = initialCapacity;
     this.i32 = new Int32Array(initialCapacity * ENTRY_WORDS);
     this.f64 = new Float64Array(this.i32.buffer);
