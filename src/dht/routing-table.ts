@@ -23,7 +23,7 @@
 import type { Address } from '../runtime/types.js';
 import { ID_BITS, commonPrefixLength, type NodeId } from './node-id.js';
 import { PackedContact, parseIPv4, type Contact } from './compact.js';
-import { ENTRY_WORDS, EntryRecord, PackedEntries, writeIdWords } from './packed-entries.js';
+import { ENTRY_WORDS, EntryRecord, MAX_FAILURES_COUNTED, PackedEntries, writeIdWords } from './packed-entries.js';
 import { RoutingNode } from './routing-node.js';
 
 export { RoutingNode };
@@ -81,7 +81,7 @@ export class RoutingTable {
     this.k = options.k ?? 8;
     this.extended = options.extendedBuckets ?? true;
     this.replacementSize = options.replacements ?? this.k;
-    this.maxFailures = options.maxFailures ?? 2;
+    this.maxFailures = Math.min(options.maxFailures ?? 2, MAX_FAILURES_COUNTED); // the packed count saturates there
     this.accept = options.accept;
     this.prefer = options.prefer;
     this.unverifiedCap = options.unverifiedFill ?? this.k;
