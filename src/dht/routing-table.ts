@@ -72,8 +72,12 @@ export class RoutingTable {
   private readonly prefer?: (id: NodeId, address: Address) => boolean;
   private readonly unverifiedCap: number;
   private readonly e: PackedEntries;
-  /** Our id as five words, for the common prefix with a packed entry. */
-  private readonly self = new Int32Array(5);
+  /** Our id as five words, for the common prefix with a packed entry (numbers: a typed array costs ~250 bytes a table). */
+  private readonly s0: number;
+  private readonly s1: number;
+  private readonly s2: number;
+  private readonly s3: number;
+  private readonly s4: number;
   private count = 0;
 
   constructor(id: NodeId, now: number, options: RoutingTableOptions = {}) {
@@ -86,7 +90,12 @@ export class RoutingTable {
     this.prefer = options.prefer;
     this.unverifiedCap = options.unverifiedFill ?? this.k;
     this.e = new PackedEntries(now);
-    writeIdWords(id, this.self, 0);
+    writeIdWords(id, WORDS, 0);
+    this.s0 = WORDS[0];
+    this.s1 = WORDS[1];
+    this.s2 = WORDS[2];
+    this.s3 = WORDS[3];
+    this.s4 = WORDS[4];
   }
 
   /** Nodes in the table (not counting replacement caches). */
@@ -341,11 +350,12 @@ export class RoutingTable {
 
   /** Common prefix length of our id and the id words at `w[o]`. */
   private cpl(w: Int32Array, o: number): number {
-    const s = this.self;
-    for (let i = 0; i < 5; i++) {
-      const x = s[i] ^ w[o + i];
-      if (x !== 0) return 32 * i + Math.clz32(x);
-    }
+    let x = this.s0 ^ w[o];
+    if (x !== 0) return Math.clz32(x);
+    if ((x = this.s1 ^ w[o + 1]) !== 0) return 32 + Math.clz32(x);
+    if ((x = this.s2 ^ w[o + 2]) !== 0) return 64 + Math.clz32(x);
+    if ((x = this.s3 ^ w[o + 3]) !== 0) return 96 + Math.clz32(x);
+    if ((x = this.s4 ^ w[o + 4]) !== 0) return 128 + Math.clz32(x);
     return ID_BITS;
   }
 
