@@ -17,7 +17,7 @@
  * Optional libtorrent-style "extended" buckets hold 16x, 8x, 4x and 2x k nodes in the four
  * farthest buckets, which takes about two hops off a lookup for little memory.
  *
- * The entries are packed (./packed-entries.ts: 48 bytes each, bucket by bucket in one
+ * The entries are packed (./packed-entries.ts: 52 bytes each, bucket by bucket in one
  * buffer); what the table hands out (`get`, `nodes`, `closest`...) are new objects.
  */
 import type { Address } from '../runtime/types.js';
@@ -431,7 +431,7 @@ export class RoutingTable {
     const w = e.i32;
     const t0 = WORDS[TARGET];
     for (let p = from; p < to; p++) {
-      const d0 = (w[ENTRY_WORDS * p] ^ t0) >>> 0;
+      const d0 = (w[p] ^ t0) >>> 0; // the column of first words
       // Farther by the first word than the last kept entry: out without a full compare.
       if (n === count && d0 > closestD0[count - 1]) continue;
       if (live && (e.failures(p) !== 0 || !e.isVerified(p))) continue;
@@ -453,8 +453,8 @@ export class RoutingTable {
     const dj = closestD0[j];
     if (d0 !== dj) return d0 - dj;
     const w = this.e.i32;
-    const a = ENTRY_WORDS * p;
-    const b = ENTRY_WORDS * closestPos[j];
+    const a = this.e.base + ENTRY_WORDS * p;
+    const b = this.e.base + ENTRY_WORDS * closestPos[j];
     for (let i = 1; i < 5; i++) {
       const t = WORDS[TARGET + i];
       const da = (w[a + i] ^ t) >>> 0;
