@@ -36,7 +36,7 @@ export function holepunchLine(e: HolepunchEvent, verbose: boolean): string | und
     case 'punching':
       return verbose ? `hole punch to ${at(e.target)}: sending uTP SYNs (${e.role})` : undefined;
     case 'punch-succeeded':
-      return verbose ? `hole punch to ${at(e.target)}: connected` : undefined;
+      return verbose ? `hole punch to ${at(e.target)}: connected${e.by === 'target' ? ' (its SYN came first)' : ''}` : undefined;
     case 'relayed':
       return verbose ? `relayed a hole punch from ${at(e.initiator)} to ${at(e.target)}` : undefined;
     default:

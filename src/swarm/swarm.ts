@@ -319,6 +319,7 @@ export class Swarm implements TransferContext {
         }
         if (!keepIfNotDuplicate(this, peer, e.peerId)) return;
         this.emit({ type: 'peer-connected', address: peer.key, transport: transportOf(peer.stream) });
+        this.holepunch?.peerConnected(peer);
         if (picker) {
           const have = picker.have;
           peer.conn.sendAvailability(have.complete ? 'all' : have.count === 0 ? 'none' : have);
