@@ -27,7 +27,9 @@
  * randomises ports (`masquerade random,fully-random`) the punch fails, A says it is because
  * its NAT is symmetric and still completes through the relay (given more rate in that case).
  * A third case puts libtorrent 2.0.8 (python3-libtorrent) behind NAT B as the seeder (the
- * punch's target), ports kept. `HP_ONLY=kept|random|libtorrent` runs one case.
+ * punch's target), a fourth puts it behind NAT A as the leecher (the initiator, with Shoal
+ * relaying and seeding), ports kept; both are skipped when python3 cannot import libtorrent.
+ * `HP_ONLY=kept|random|libtorrent|libtorrent-leecher` runs one case.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -35,7 +37,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addNamespace, deleteNamespaces, inNs, ip, link, must, netnsSkipReason, nft } from '../helpers/netns.js';
-import { CLI_PATH, PY_DIR, PYTHON, shoalCreate, writeTree } from './helpers.js';
+import { CLI_PATH, PY_DIR, PYTHON, libtorrentAvailable, shoalCreate, writeTree } from './helpers.js';
 import { PeerProcess, dieWithParent } from './peers/process.js';
 
 const PREFIX = 'shoal-hp';
@@ -108,13 +110,17 @@ const reason = netnsSkipReason();
 process.env.SHOAL_TRACKER_LOG = '1'; // each peer logs its announces: who learnt whom
 
 const CASES = [
-  { name: 'kept', randomA: false, ltSeeder: false },
-  { name: 'random', randomA: true, ltSeeder: false },
-  { name: 'libtorrent', randomA: false, ltSeeder: true },
+  { name: 'kept', randomA: false, ltSeeder: false, ltLeecher: false },
+  { name: 'random', randomA: true, ltSeeder: false, ltLeecher: false },
+  { name: 'libtorrent', randomA: false, ltSeeder: true, ltLeecher: false },
+  { name: 'libtorrent-leecher', randomA: false, ltSeeder: false, ltLeecher: true },
 ].filter((c) => process.env.HP_ONLY === undefined || process.env.HP_ONLY === c.name);
 
-for (const { randomA, ltSeeder } of CASES) {
-  describe(`hole punching through kernel NAT (${randomA ? 'A randomises ports' : 'both keep ports'}, ${ltSeeder ? 'libtorrent' : 'Shoal'} seeder)`, { skip: reason, timeout: 90_000 }, () => {
+for (const { randomA, ltSeeder, ltLeecher } of CASES) {
+  const lt = ltSeeder || ltLeecher ? libtorrentAvailable() : { ok: true, reason: '' };
+  const skip = reason || (lt.ok ? false : lt.reason);
+  const who = `${ltLeecher ? 'libtorrent' : 'Shoal'} leecher, ${ltSeeder ? 'libtorrent' : 'Shoal'} seeder`;
+  describe(`hole punching through kernel NAT (${randomA ? 'A randomises ports' : 'both keep ports'}, ${who})`, { skip, timeout: 90_000 }, () => {
     let dir = '';
     const procs: PeerProcess[] = [];
     const spawnIn = (name: string, ns: string, args: readonly string[]): PeerProcess => {
@@ -167,8 +173,16 @@ for (const { randomA, ltSeeder } of CASES) {
       // B is connected to the relay (over uTP, from its listen port) before A comes.
       await relay.waitForLine(/peer 10\.88\.2\.1:\d+ connected over/, 20_000, 'the seeder reaches the relay');
       const leecherStart = Date.now();
-      const leecher = spawnIn('leecher-A', NS.lanA, ['get', torrent, '-o', join(dir, 'a'), '--listen', `0.0.0.0:${PORT}`, '--state-dir', join(dir, 'sa'),
-        '--tracker', announce, ...DHT_NODES.flatMap((a) => ['--dht-bootstrap', `${a}:${PORT}`]), ...quiet]);
+      let leecher: PeerProcess;
+      if (ltLeecher) {
+        // libtorrent 2.0.8 as the initiator: it asks a peer that told it of B by PEX (flag ut_holepunch) to relay.
+        const [lc, la] = dieWithParent(...inNs(NS.lanA, PYTHON, [join(PY_DIR, 'lt_nat_leech.py'), torrent, join(dir, 'a'), '0.0.0.0', String(PORT), announce]));
+        leecher = new PeerProcess('libtorrent-leecher-A', lc, la, { mergeStderr: true });
+        procs.push(leecher);
+      } else {
+        leecher = spawnIn('leecher-A', NS.lanA, ['get', torrent, '-o', join(dir, 'a'), '--listen', `0.0.0.0:${PORT}`, '--state-dir', join(dir, 'sa'),
+          '--tracker', announce, ...DHT_NODES.flatMap((a) => ['--dht-bootstrap', `${a}:${PORT}`]), ...quiet]);
+      }
       await leecher.waitForLine(/^complete: /, 60_000, 'the leecher completes').catch((e: Error) => {
         throw new Error(`${e.message}${leecher.tail(40)}\n--- relay ---${relay.tail(30)}\n--- seeder ---${seed.tail(30)}\n--- tracker ---${tracker.tail()}`);
       });
@@ -181,7 +195,7 @@ for (const { randomA, ltSeeder } of CASES) {
       console.log(`direct packets B -> A ${direct.intoA}, A -> B ${direct.intoB}, bytes between the NATs ${direct.bytes}`);
       console.log(`--- leecher A (${randomA ? 'random ports' : 'ports kept'}) ---${leecher.tail(40)}\n--- relay ---${relay.tail()}\n--- seeder ---${seed.tail()}`);
       // A asked the relay, which forwarded the rendezvous to B as `connect` (BEP 55).
-      assert.match(log, /hole punch to 10\.88\.2\.1:6881: asked 10\.88\.1\.2:6881 to relay/, 'A asked the relay for a rendezvous');
+      if (!ltLeecher) assert.match(log, /hole punch to 10\.88\.2\.1:6881: asked 10\.88\.1\.2:6881 to relay/, 'A asked the relay for a rendezvous');
       assert.match(relayLog, /relayed a hole punch from 10\.88\.1\.1:\d+ to 10\.88\.2\.1:6881/, 'the relay sent connect to both');
       if (!ltSeeder) assert.match(seedLog, /hole punch to 10\.88\.1\.1:\d+: sending uTP SYNs \(target\)/, 'B dialled A on the relay\'s connect');
       else if (!randomA) assert.match(seedLog, /peer_connect_alert .*10\.88\.1\.1:6881.*outgoing connection to peer \(uTP\)|incoming_connection_alert .*10\.88\.1\.1:6881/, 'libtorrent met A, whom only the relay\'s connect named');
@@ -192,6 +206,12 @@ for (const { randomA, ltSeeder } of CASES) {
         assert.match(log, /hole punch to 10\.88\.2\.1:6881 failed: our NAT maps a new port per destination \(symmetric\): hole punching cannot work; carrying on through other peers/);
         // No packet from one NAT got through the other.
         assert.equal(direct.intoA, 0, 'nothing from NAT B entered NAT A');
+      } else if (ltLeecher) {
+        // libtorrent could not dial B, asked the relay (its peer log), and met B through the rendezvous Shoal relayed.
+        assert.match(log, /==> HOLEPUNCH \[ msg: rendezvous to: 10\.88\.2\.1/, 'libtorrent sent rendezvous');
+        assert.match(log, /(peer_connect_alert|incoming_connection_alert) .*10\.88\.2\.1:6881/);
+        assert.ok(direct.bytes >= PAYLOAD - viaRelayAtMost, `${direct.bytes} bytes went directly between the NATs, want >= ${PAYLOAD} - ${viaRelayAtMost} (the most the relay could carry)`);
+        assert.ok(direct.intoA > 0 && direct.intoB > 0, 'both routers let the other NAT in');
       } else {
         assert.match(log, /NAT cone/);
         // Either A's own punched dial connected, or B's SYN (sent on its `connect`) reached A first:
