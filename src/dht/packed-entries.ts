@@ -254,6 +254,22 @@ export class PackedEntries {
     return -1;
   }
 
+  /** Position of the table entry (in any bucket) at `address` (`v4` is its parsed IPv4), or -1. */
+  findAddress(address: Address, v4: number): number {
+    for (let b = 0; b < this.nb; b++) {
+      for (let p = this.start(b), end = this.mainEnd(b); p < end; p++) if (this.isAt(p, address, v4)) return p;
+    }
+    return -1;
+  }
+
+  /** Whether a table entry (in any bucket) is at the address of `r`. */
+  holdsAddress(r: EntryRecord): boolean {
+    for (let b = 0; b < this.nb; b++) {
+      for (let p = this.start(b), end = this.mainEnd(b); p < end; p++) if (this.sameAddress(p, r)) return true;
+    }
+    return false;
+  }
+
   // ---- moving entries ----
 
   /** Copies entry `p` out into `r`. */
