@@ -216,11 +216,11 @@ export class Choker<P> {
     return candidates;
   }
 
-  /** Known contributors first, known free riders last, then by credit (bytes given less taken). */
+  /** Known contributors first, known free riders last, then by the bytes each gave us before. */
   private byReputation(a: ChokerPeer<P>, b: ChokerPeer<P>, now: number): number {
     const r = this.reputation;
     if (!r || a.host === undefined || b.host === undefined) return 0;
-    return STANDING_ORDER[r.standing(a.host, now)] - STANDING_ORDER[r.standing(b.host, now)] || r.credit(b.host, now) - r.credit(a.host, now);
+    return STANDING_ORDER[r.standing(a.host, now)] - STANDING_ORDER[r.standing(b.host, now)] || r.given(b.host, now) - r.given(a.host, now);
   }
 
   private drawOptimistic(pool: readonly ChokerPeer<P>[], now: number, seeding: boolean): P | undefined {

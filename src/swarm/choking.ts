@@ -42,14 +42,15 @@ function unchoke(p: PeerSession, now: number): void {
 const booked = new WeakMap<PeerSession, { given: number; taken: number }>();
 
 /**
- * Books what the peer sent us (`given`) and, while we download, what we sent it (`taken`:
- * it could have paid us back; what a seed gives is a gift) since the last booking.
+ * Books what the peer sent us (`given`) and what we sent it (`taken`) since the last
+ * booking; `taken` only while it could have paid us back: we download and want its pieces
+ * (what a seed gives is a gift; a peer with nothing we want cannot reciprocate).
  */
 export function bookReputation(reputation: ReputationView | undefined, p: PeerSession, now: number, seeding: boolean): void {
   if (!reputation) return;
   const last = booked.get(p) ?? { given: 0, taken: 0 };
   const given = p.download.total - last.given;
-  const taken = seeding ? 0 : p.upload.total - last.taken;
+  const taken = seeding || !p.conn.amInterested ? 0 : p.upload.total - last.taken;
   booked.set(p, { given: p.download.total, taken: p.upload.total });
   reputation.record(p.address.host, given, taken, now);
 }

@@ -1,6 +1,7 @@
 /**
  * What we remember of peers across the torrents of one session: bytes each peer gave us
- * and bytes we gave it while we were downloading (so it could have paid us back), decaying
+ * and bytes we gave it while it could have paid us back (we were downloading and wanted
+ * its pieces), decaying
  * with a half-life, in a store of bounded size (the least recently updated entry goes first).
  * The choker consults it: a peer that gave us data in another torrent is preferred when
  * rates tie and is drawn more often for the optimistic unchoke; a known free rider (it took
@@ -25,7 +26,7 @@ export interface ReputationOptions {
   readonly maxEntries?: number;
   /** Bytes remembered halve every this long (default 24 h). */
   readonly halfLifeMs?: number;
-  /** A peer counts as a free rider only once we gave it at least this much (decayed; default 256 KiB, 16 blocks). */
+  /** A peer counts as a free rider only once we gave it at least this much (decayed; default 128 KiB, 8 blocks). */
   readonly freeRiderMinBytes?: number;
   /** ...and it gave back less than this share of it (default 0.05). */
   readonly freeRiderRatio?: number;
@@ -36,7 +37,7 @@ export interface ReputationOptions {
 export const REPUTATION_DEFAULTS: Readonly<Required<ReputationOptions>> = {
   maxEntries: 10_000,
   halfLifeMs: 24 * 3600_000,
-  freeRiderMinBytes: 256 * 1024,
+  freeRiderMinBytes: 128 * 1024,
   freeRiderRatio: 0.05,
   contributorMinBytes: 1024 * 1024,
 };
@@ -47,9 +48,9 @@ export type Standing = 'contributor' | 'unknown' | 'free-rider';
 /** What the choker reads (a store, or a view over one). */
 export interface ReputationView {
   standing(host: string, now: number): Standing;
-  /** Decayed bytes the peer gave us, less the bytes we gave it (a tie-break: higher first). */
-  credit(host: string, now: number): number;
-  /** Counts bytes exchanged with a peer: `given` it sent us, `taken` we sent it while downloading. */
+  /** Decayed bytes the peer gave us (a tie-break: more first). */
+  given(host: string, now: number): number;
+  /** Counts bytes exchanged with a peer: `given` it sent us, `taken` we sent it while it could have paid us back. */
   record(host: string, given: number, taken: number, now: number): void;
 }
 
@@ -121,9 +122,8 @@ export class ReputationStore implements ReputationView {
     return 'unknown';
   }
 
-  credit(host: string, now: number): number {
-    const e = this.decayed(reputationKey(host), now);
-    return e ? e.given - e.taken : 0;
+  given(host: string, now: number): number {
+    return this.decayed(reputationKey(host), now)?.given ?? 0;
   }
 
   /** Every entry with its age, oldest use first (to carry the store over a restart). */

@@ -53,7 +53,8 @@ describe('ReputationStore', () => {
     assert.equal(s.standing('10.0.0.4', 0), 'unknown', 'gave back more than 5%');
     assert.equal(s.standing('10.0.0.9', 0), 'unknown');
     assert.equal(s.standing('10.0.0.1', 2 * HOUR), 'unknown', '128 KiB left after two half-lives');
-    assert.ok(s.credit('10.0.0.1', 0) < 0 && s.credit('10.0.0.9', 0) === 0);
+    assert.equal(s.given('10.0.0.2', 0), 1024 * KiB);
+    assert.equal(s.given('10.0.0.9', 0), 0);
   });
 
   it('carries its entries over a save and restore, still decaying', () => {
