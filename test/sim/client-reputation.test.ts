@@ -58,6 +58,8 @@ describe('reputation across the torrents of one client', () => {
     assert.equal(a.swarm.opts.choker?.reputation, store);
     assert.equal(b.swarm.opts.choker?.reputation, store, "the second torrent's choker reads the same store");
     assert.equal(store.standing(seed.host.address, sim.now), 'unknown', 'a seed gave us 512 KiB: under the 1 MiB of a contributor');
+    // What a seed gives is a gift: the seed books nothing the leecher took (it could not pay a seed back).
+    assert.equal(seed.client.session.reputation!.get(leecher.host.address, sim.now)?.taken ?? 0, 0);
 
     const off = await settle(sim, startClient(sim, false, false));
     assert.equal(off.client.session.reputation, undefined, 'reputation: false turns it off');
