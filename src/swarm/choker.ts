@@ -28,7 +28,7 @@
  */
 import type { Random } from '../runtime/types.js';
 import type { ReputationView, Standing } from './reputation.js';
-import { TyrantEstimator, type TyrantOptions } from './tyrant.js';
+import { TyrantEstimator, type TyrantOptions, type TyrantPeer } from './tyrant.js';
 
 export interface ChokerOptions {
   /** Regular unchoke slots, or 'auto' to size them from upload rates (default 8). */
@@ -96,6 +96,12 @@ export interface ChokerPeer<P> {
   readonly amInterested?: boolean;
   /** Bytes of the torrent it has (the tyrant's estimate of its download rate). */
   readonly haveBytes?: number;
+}
+
+/** What the tyrant reads of a peer (callers that leave out the optional fields: from `expectingData`). */
+function tyrantView<P>(p: ChokerPeer<P>): TyrantPeer<P> {
+  const { peer, downloadRate, uploadRate } = p;
+  return { peer, downloadRate, uploadRate, unchokingUs: p.unchokingUs ?? p.expectingData, amInterested: p.amInterested ?? p.expectingData, haveBytes: p.haveBytes ?? 0 };
 }
 
 export interface ChokeDecision<P> {
@@ -196,7 +202,7 @@ export class Choker<P> {
     const candidates = peers.filter((p) => p.interested && !this.isSnubbed(p, now));
     const tyrant = this.tyrant;
     if (tyrant && !seeding) {
-      if (round) tyrant.endRound(peers.map((p) => ({ peer: p.peer, downloadRate: p.downloadRate, uploadRate: p.uploadRate, unchokingUs: p.unchokingUs ?? p.expectingData, amInterested: p.amInterested ?? p.expectingData, haveBytes: p.haveBytes ?? 0 })), new Set(peers.filter((p) => p.unchokedSince !== undefined).map((p) => p.peer)), now);
+      if (round) tyrant.endRound(peers.map(tyrantView), new Set(peers.filter((p) => p.unchokedSince !== undefined).map((p) => p.peer)), now);
       const ratio = new Map(candidates.map((p) => [p.peer, tyrant.ratio(p.peer)]));
       candidates.sort((a, b) => ratio.get(b.peer)! - ratio.get(a.peer)! || this.byReputation(a, b, now) || b.downloadRate - a.downloadRate || a.connectedAt - b.connectedAt);
     } else if (this.o.policy === 'random') {
