@@ -144,8 +144,8 @@ export class TyrantEstimator<P> {
         e.haveAt = now;
       }
       e.d = this.downloadEstimate(p, e);
-      if (unchokedLastRound.has(p.peer)) e.tried = true;
       if (unchokedLastRound.has(p.peer)) {
+        e.tried = true;
         if (!p.unchokingUs) {
           e.u = Math.min(this.capacity, e.u * (1 + this.o.increase));
           e.streak = 0;
