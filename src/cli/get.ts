@@ -15,7 +15,7 @@ import type { Session } from '../session/session.js';
 import type { Logger } from '../session/logger.js';
 import { wrapInfo } from '../swarm/metadata-exchange.js';
 import { cliPortMapping } from './port-mapping.js';
-import { holepunchLine, startNatWatch } from './nat-watch.js';
+import { dhtReadOnlyLine, holepunchLine, startNatWatch } from './nat-watch.js';
 import type { Swarm, SwarmEvent } from '../swarm/swarm.js';
 import { addEncryptionOption, addUnchokeSlotsOption, collect, defaultStateDir, parseEncryption, parseHostPort, parseUnchokeSlots } from './net-args.js';
 import type { EncryptionOptions } from '../transport/mse/index.js';
@@ -178,9 +178,9 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     status.done();
     process.stderr.write(`${l}\n`);
   };
-  // External address and NAT type (docs/nat.md): the vote's changes, the DHT's read-only switch.
+  // External address and NAT type (docs/nat.md): the vote's changes said with --verbose.
   const ref: { client?: { session: Session } } = {};
-  const nat = startNatWatch({ runtime, session: () => ref.client?.session, log: logLine, verbose });
+  const nat = startNatWatch({ session: () => ref.client?.session, log: logLine, verbose });
   const client = await createClient(runtime, {
     onNatEvent: (e) => nat.onNatEvent(e),
     stateDir: o.stateDir,
@@ -188,13 +188,13 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     encryption: o.encryption,
     unchokeSlots: o.unchokeSlots,
     dht: o.noDht ? undefined : { bootstrap: o.dhtBootstrap ?? [], rounds: 'per-torrent' },
+    dhtReachability: { onReadOnly: (ro) => verbose && logLine(dhtReadOnlyLine(ro)) },
     // BEP 14: peers on the local network; never for a private torrent (BEP 27). Joins in the background.
     lsd: o.noLsd || o.source.torrent?.private ? undefined : { log: verbose ? logLine : () => undefined },
     portMapping: o.noPortMapping ? undefined : cliPortMapping(runtime, { udp: o.utp !== false || !o.noDht, onMapped: (a, port, gw) => nat.onMapped(a, port, gw) }),
     logger: cliLogger(status),
   });
   ref.client = client;
-  void client.whenDht().then((d) => d && nat.attachDht(d, client.whenBootstrapped()));
   let swarm: Swarm | undefined;
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((r) => (finish = r));
@@ -204,7 +204,6 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   const release = async (): Promise<void> => {
     if (released) return;
     released = true;
-    nat.stop();
     await client.close();
     utp?.close();
     node.close();
