@@ -2,7 +2,7 @@
  * `shoal daemon`: many torrents in one session, served over the HTTP API and the web UI,
  * with its state (torrents, resume data, settings, statistics) in a state directory.
  */
-import { fstatSync, mkdirSync, readFileSync } from 'node:fs';
+import { fstatSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -18,6 +18,7 @@ import { DaemonLog } from '../daemon/log.js';
 import { logServiceEvents } from '../daemon/log-events.js';
 import type { Settings } from '../daemon/types.js';
 import { applySettingsPatch, defaultSettings } from '../daemon/service/settings.js';
+import { makeDirsSync } from '../daemon/service/mkdirs.js';
 import { UsageError } from './errors.js';
 import { daemonStateDir } from './state-dir.js';
 import { systemdUnit } from './systemd-unit.js';
@@ -67,12 +68,13 @@ export function registerDaemon(program: Command): void {
       const apiText = flags.api ?? fileOpts.api ?? '127.0.0.1:7878';
       // The listenPort setting (API or config file) is read here, at start-up: a change takes effect on restart.
       const listenText = flags.listen ?? fileOpts.listen ?? (config.settings.listenPort !== undefined ? `0.0.0.0:${config.settings.listenPort}` : DEFAULT_LISTEN);
+      const listenFromOption = flags.listen !== undefined || fileOpts.listen !== undefined;
       const api = parseHostPort(apiText, '--api');
       const listen = parseHostPort(listenText, '--listen');
       const chosen = flags.stateDir ?? fileOpts.stateDir;
       const fallback = chosen === undefined ? daemonStateDir() : undefined;
       const stateDir = resolve(chosen ?? fallback!.dir);
-      mkdirSync(stateDir, { recursive: true });
+      makeDirsSync(stateDir);
       const log = new DaemonLog({ level: (flags.logLevel ?? fileOpts.logLevel ?? 'info') as LogLevel, file: join(stateDir, 'shoal.log'), now: () => Date.now() });
       if (fallback?.note) log.warn(fallback.note);
       for (const w of config.warnings) log.warn(w);
@@ -100,9 +102,13 @@ export function registerDaemon(program: Command): void {
         try {
           service = await DaemonService.create({ ...serviceOptions, listen });
         } catch (e) {
-          if (!inUse(e)) throw e;
-          // The default peer port is taken (another client): any free port will do. A port asked for is not swapped.
-          if (listenText !== DEFAULT_LISTEN) throw new ShoalError(`the peer address ${listenText} is already in use (--listen); stop what holds it or pick another port`);
+          if (!inUse(e) && !denied(e)) throw e;
+          // A port asked for on the command line (or the config file's `listen`) is not swapped.
+          if (listenFromOption) throw new ShoalError(`the peer address ${listenText} ${inUse(e) ? 'is already in use' : 'cannot be bound (permission denied: ports below 1024 need privileges)'} (--listen); stop what holds it or pick another port`);
+          // The default port, or the listenPort setting (changed from the web UI, say), is taken
+          // or privileged: any free port will do, with a warning. Refusing to start would also
+          // lock the user out of the web UI where the setting can be changed back.
+          if (listenText !== DEFAULT_LISTEN) log.warn(`the peer port ${listen.port} (listenPort setting) ${inUse(e) ? 'is already in use' : 'needs privileges'}; using a free port for this run`);
           service = await DaemonService.create({ ...serviceOptions, listen: { host: listen.host, port: 0 } });
         }
         server = await startApiServer({ service, host: api.host, port: api.port, token }).catch((e: unknown) => {
@@ -162,6 +168,10 @@ const DEFAULT_LISTEN = '0.0.0.0:6881';
 
 function inUse(e: unknown): boolean {
   return (e as { code?: string } | undefined)?.code === 'EADDRINUSE';
+}
+
+function denied(e: unknown): boolean {
+  return (e as { code?: string } | undefined)?.code === 'EACCES';
 }
 
 function positiveInt(text: string): number {

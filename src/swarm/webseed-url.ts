@@ -33,9 +33,14 @@ export function parseWebSeedUrl(url: string): URL {
 /** The URL of file `fileIndex` (an index into `layout.files`) on web seed `base`. */
 export function webSeedFileUrl(base: string, torrent: WebSeedTorrent, fileIndex: number): string {
   const file = torrent.layout.files[fileIndex];
-  if (!torrent.multiFile) return base.endsWith('/') ? base + encodeURIComponent(torrent.name) : base;
-  const root = base.endsWith('/') ? base : `${base}/`;
-  return root + [torrent.name, ...file.path].map(encodeURIComponent).join('/');
+  // The names go into the path; a query string (a download key, say) stays after them, and a
+  // fragment is never sent. Where the URL does not parse, plain appending is all there is.
+  const cut = base.search(/[?#]/);
+  const path = cut < 0 ? base : base.slice(0, cut);
+  const query = cut < 0 ? '' : /^\?[^#]*/.exec(base.slice(cut))?.[0] ?? '';
+  if (!torrent.multiFile) return (path.endsWith('/') ? path + encodeURIComponent(torrent.name) : path) + query;
+  const root = path.endsWith('/') ? path : `${path}/`;
+  return root + [torrent.name, ...file.path].map(encodeURIComponent).join('/') + query;
 }
 
 /** One part of a piece-space run: bytes of one file to fetch, or pad bytes (zeros, never fetched). */

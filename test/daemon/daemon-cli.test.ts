@@ -7,7 +7,7 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
@@ -148,6 +148,36 @@ it('exits 1 naming the address when the API port or the peer port is taken', asy
     assert.equal(peers.code, 1, peers.stderr);
     assert.equal(peers.stderr.trim(), `shoal: the peer address ${taken} is already in use (--listen); stop what holds it or pick another port`);
   } finally {
+    holder.close();
+  }
+});
+
+it('starts on a free peer port, with a warning, when the listenPort setting (from the web UI) is taken', async () => {
+  // Refusing to start here would also lock the user out of the web UI, where the setting is changed back.
+  const holder = createServer();
+  await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+  const port = (holder.address() as AddressInfo).port;
+  const stateDir = join(dir, 'taken-setting');
+  const config = join(dir, 'taken-setting.json');
+  writeFileSync(config, JSON.stringify({ listenPort: port, portMapping: false, lsd: false, utp: false }));
+  const child = spawn(process.execPath, [CLI_PATH, 'daemon', '--state-dir', stateDir, '--config', config, '--api', '127.0.0.55:0', '--no-dht', '--no-lsd'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  try {
+    const started = await Promise.race([
+      waitFor('the peer port in the log', () => /peers: listening on \S+:\d+/.test(out), 20_000).then(() => true),
+      exited.then(() => false),
+    ]);
+    assert.ok(started, `the daemon exited: ${out}`);
+    assert.match(out, new RegExp(`the peer port ${port} \\(listenPort setting\\) is already in use; using a free port for this run`));
+    const listening = Number(/peers: listening on \S+:(\d+)/.exec(out)![1]);
+    assert.notEqual(listening, port);
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
     holder.close();
   }
 });

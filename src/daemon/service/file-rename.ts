@@ -4,12 +4,13 @@
  * record and lays the torrent out with them whenever it loads it (`withRenames`), so storage,
  * the file list, streaming and "delete data" all use the new name.
  */
-import { mkdir, rename, stat } from 'node:fs/promises';
+import { rename, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { PieceLayout } from '../../metainfo/layout.js';
 import type { Torrent } from '../../metainfo/torrent.js';
 import { UnsafePathError, resolveInside, validatePathComponents } from '../../storage/path-safety.js';
 import { ServiceError } from '../types.js';
+import { makeDirs } from './mkdirs.js';
 
 /** Longest new path accepted (characters) and most components. */
 export const MAX_RENAME_PATH_LENGTH = 4096;
@@ -81,7 +82,7 @@ export async function renameOnDisk(t: Torrent, savePath: string, index: number, 
   if (await exists(dest)) throw new ServiceError(409, `${dest} already exists`);
   if (!(await exists(from))) return; // nothing written yet: only the name changes
   try {
-    await mkdir(dirname(dest), { recursive: true });
+    await makeDirs(dirname(dest));
     await rename(from, dest);
   } catch (e) {
     throw new ServiceError(409, `cannot rename ${from} to ${dest}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);

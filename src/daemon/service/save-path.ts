@@ -5,9 +5,10 @@
  * the torrent in the `error` state when a write fails.
  */
 import { constants } from 'node:fs';
-import { access, mkdir, stat } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { ServiceError } from '../types.js';
+import { makeDirs } from './mkdirs.js';
 
 const REASONS: Readonly<Record<string, string>> = {
   EACCES: 'permission denied',
@@ -26,7 +27,7 @@ export async function prepareSavePath(path: string, name: 'savePath' | 'download
   if (path.includes('\0') || !isAbsolute(path)) throw new ServiceError(400, `${name} must be an absolute path without NUL bytes`);
   const dir = resolve(path);
   try {
-    await mkdir(dir, { recursive: true });
+    await makeDirs(dir); // not mkdir({ recursive }): it never returns under /proc (mkdirs.ts)
     if (!(await stat(dir)).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
     await access(dir, constants.W_OK | constants.X_OK);
   } catch (e) {

@@ -28,7 +28,7 @@ import { createFromPath } from './create.js';
 import * as manage from './manage.js';
 import { DaemonPortMapping } from './port-mapping.js';
 import { effectiveLimit, enforceSeedLimits, shareRatio } from './seed-limits.js';
-import { DEFAULT_URL_FETCH_TIMEOUT_MS, DEFAULT_URL_MAX_REDIRECTS, fetchTorrentFile } from './url-fetch.js';
+import { DEFAULT_URL_FETCH_TIMEOUT_MS, DEFAULT_URL_MAX_REDIRECTS, fetchTorrentFile, shownUrl } from './url-fetch.js';
 import { parseInput } from './add-input.js';
 import { deleteTorrentData } from './delete-data.js';
 import { torrentDetails } from './details.js';
@@ -174,7 +174,7 @@ export class DaemonService implements TorrentService {
       return await this.add({ ...input, torrent: bytes });
     } catch (e) {
       // What came back is not a torrent (an HTML page, say): say so as such.
-      if (e instanceof ServiceError && e.status === 400) throw new ServiceError(422, `${url} did not give a usable .torrent: ${e.message}`);
+      if (e instanceof ServiceError && e.status === 400) throw new ServiceError(422, `${shownUrl(url)} did not give a usable .torrent: ${e.message}`);
       throw e;
     }
   }
