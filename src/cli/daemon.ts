@@ -31,10 +31,13 @@ interface DaemonFlags {
   downloadDir?: string;
   listen?: string;
   dhtBootstrap: string[];
+  apiHost: string[];
   /** commander's --no-dht sets dht to false. */
   dht: boolean;
   /** commander's --no-lsd sets lsd to false. */
   lsd: boolean;
+  /** commander's --no-port-mapping sets portMapping to false. */
+  portMapping: boolean;
   maxTorrents?: number;
   logLevel?: string;
   printUnit?: boolean;
@@ -50,13 +53,16 @@ export function registerDaemon(program: Command): void {
     .option('--download-dir <dir>', 'save path for new torrents for this run (overrides the downloadDir setting; default ~/Downloads)')
     .option('--listen <host:port>', 'accept peers on this address (default 0.0.0.0:6881, or any free port if that one is taken)')
     .option('--dht-bootstrap <host:port>', 'DHT node to join through; repeatable (default: the public routers)', collect, [])
+    .option('--api-host <name>', 'a host name the web UI and API may be reached by besides the --api address (a NAS by its name, a reverse proxy); repeatable', collect, [])
     .option('--no-dht', 'do not run a DHT node')
     .option('--no-lsd', 'do not look for peers on the local network (BEP 14 multicast)')
+    .option('--no-port-mapping', 'do not ask the router to forward the peer port (UPnP / NAT-PMP / PCP) this run, whatever the portMapping setting says')
     .option('--max-torrents <n>', `torrents the daemon holds at most; adding more is refused (default ${DEFAULT_MAX_TORRENTS})`, positiveInt)
     .option('--log-level <level>', `${LOG_LEVELS.join(' | ')} (default info)`)
     .option('--print-unit', 'print a systemd user unit running the daemon with these flags, and exit')
     .action(async (flags: DaemonFlags) => {
       if (flags.logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(flags.logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${flags.logLevel}'`);
+      for (const h of flags.apiHost) if (!/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.?)*|\[[0-9a-fA-F:.]+\])$/.test(h) || h.length > 253) throw new UsageError(`--api-host takes a host name (nas.local, torrents.example.org), got '${h}'`);
       if (flags.printUnit) {
         process.stdout.write(systemdUnit(process.execPath, process.argv.slice(1)));
         return;
@@ -90,7 +96,11 @@ export function registerDaemon(program: Command): void {
         runtime, stateDir, wallClock: () => Date.now(),
         downloadDir: join(homedir(), 'Downloads'),
         settingsStore: { read: () => ({ ...legacy, ...config.settings }), write: (changed: Partial<Settings>) => configFile.write(changed) },
-        settingsOverrides: flags.downloadDir === undefined ? {} : { downloadDir: resolve(flags.downloadDir) },
+        // This run's overrides: not written back; a PATCH of the same key ends them (settings-layers.ts).
+        settingsOverrides: {
+          ...(flags.downloadDir === undefined ? {} : { downloadDir: resolve(flags.downloadDir) }),
+          ...(flags.portMapping === false ? { portMapping: false } : {}),
+        },
         dhtBootstrap: flags.dht === false ? (false as const) : flags.dhtBootstrap,
         lsd: flags.lsd !== false,
         maxTorrents: flags.maxTorrents ?? fileOpts.maxTorrents ?? DEFAULT_MAX_TORRENTS,
@@ -111,7 +121,7 @@ export function registerDaemon(program: Command): void {
           if (listenText !== DEFAULT_LISTEN) log.warn(`the peer port ${listen.port} (listenPort setting) ${inUse(e) ? 'is already in use' : 'needs privileges'}; using a free port for this run`);
           service = await DaemonService.create({ ...serviceOptions, listen: { host: listen.host, port: 0 } });
         }
-        server = await startApiServer({ service, host: api.host, port: api.port, token }).catch((e: unknown) => {
+        server = await startApiServer({ service, host: api.host, port: api.port, token, allowedHosts: flags.apiHost }).catch((e: unknown) => {
           if (inUse(e)) throw new ShoalError(`the API address ${apiText} is already in use (--api); is another shoal daemon running?`);
           throw e;
         });

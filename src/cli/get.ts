@@ -23,7 +23,7 @@ import { formatBytes } from './output.js';
 import { StatusLine, progressLine } from './progress.js';
 import { newPeerSourceState, noPeersHint, noteTrackerEvent, peerHintDelayMs } from './peer-hint.js';
 import { ensureWritableDir } from './save-path.js';
-import { readTorrentFile } from './torrent-file.js';
+import { parseTorrentFile } from './torrent-file.js';
 import { makeDirsSync } from '../daemon/service/mkdirs.js';
 import { neutralise, validatePathComponents } from '../storage/path-safety.js';
 import { SeedDataError, checkSeedData, describeMissing } from './seed-data.js';
@@ -110,7 +110,7 @@ export async function loadSource(arg: string): Promise<Source> {
 
 export function readSource(arg: string): Source {
   if (arg.startsWith('magnet:')) return { magnet: parseMagnet(arg) };
-  return { torrent: parseTorrent(readTorrentFile(arg)) };
+  return { torrent: parseTorrentFile(arg) };
 }
 
 export interface RunSwarmOptions {

@@ -1,9 +1,9 @@
 /** `shoal info <torrent-file|magnet> [--json]`: what a torrent or magnet link describes. */
 import type { Command } from 'commander';
 import { formatMagnet, parseMagnet, type Magnet } from '../metainfo/magnet.js';
-import { parseTorrent, realFiles, type Torrent } from '../metainfo/torrent.js';
+import { realFiles, type Torrent } from '../metainfo/torrent.js';
 import { formatBytes, hex } from './output.js';
-import { readTorrentFile } from './torrent-file.js';
+import { parseTorrentFile } from './torrent-file.js';
 
 /** The `--json` shape (documented in docs/cli.md). */
 export interface InfoJson {
@@ -111,7 +111,7 @@ function human(j: InfoJson): string {
 
 export function readTorrentOrMagnet(arg: string): InfoJson {
   if (arg.startsWith('magnet:')) return magnetJson(parseMagnet(arg));
-  return torrentJson(parseTorrent(readTorrentFile(arg)));
+  return torrentJson(parseTorrentFile(arg));
 }
 
 export function registerInfo(program: Command): void {

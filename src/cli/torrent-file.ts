@@ -5,7 +5,8 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { MAX_TORRENT_FILE_BYTES } from '../daemon/http/limits.js';
-import { ShoalError } from '../errors.js';
+import { InputError, ShoalError } from '../errors.js';
+import { parseTorrent, type Torrent } from '../metainfo/torrent.js';
 import { formatBytes } from './output.js';
 
 export function readTorrentFile(arg: string): Uint8Array {
@@ -25,5 +26,16 @@ export function readTorrentFile(arg: string): Uint8Array {
     return readFileSync(arg);
   } catch (e) {
     throw new ShoalError(`${arg}: ${(e as Error).message}`);
+  }
+}
+
+/** `readTorrentFile`, parsed; a file that is not a torrent says so by name (not just "bencode: unexpected byte"). */
+export function parseTorrentFile(arg: string): Torrent {
+  const bytes = readTorrentFile(arg);
+  try {
+    return parseTorrent(bytes);
+  } catch (e) {
+    if (e instanceof InputError) throw new ShoalError(`${arg} is not a .torrent file: ${e.message}`);
+    throw e;
   }
 }

@@ -152,15 +152,15 @@ it('exits 1 naming the address when the API port or the peer port is taken', asy
   }
 });
 
-it('starts on a free peer port, with a warning, when the listenPort setting (from the web UI) is taken', async () => {
+it('starts on a free peer port, with a warning, when the listenPort setting (from the web UI) is taken; --no-port-mapping overrides the setting', async () => {
   // Refusing to start here would also lock the user out of the web UI, where the setting is changed back.
   const holder = createServer();
   await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
   const port = (holder.address() as AddressInfo).port;
   const stateDir = join(dir, 'taken-setting');
   const config = join(dir, 'taken-setting.json');
-  writeFileSync(config, JSON.stringify({ listenPort: port, portMapping: false, lsd: false, utp: false }));
-  const child = spawn(process.execPath, [CLI_PATH, 'daemon', '--state-dir', stateDir, '--config', config, '--api', '127.0.0.55:0', '--no-dht', '--no-lsd'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  writeFileSync(config, JSON.stringify({ listenPort: port, portMapping: true, lsd: false, utp: false }));
+  const child = spawn(process.execPath, [CLI_PATH, 'daemon', '--state-dir', stateDir, '--config', config, '--api', '127.0.0.55:0', '--no-dht', '--no-lsd', '--no-port-mapping'], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
@@ -175,6 +175,10 @@ it('starts on a free peer port, with a warning, when the listenPort setting (fro
     assert.match(out, new RegExp(`the peer port ${port} \\(listenPort setting\\) is already in use; using a free port for this run`));
     const listening = Number(/peers: listening on \S+:(\d+)/.exec(out)![1]);
     assert.notEqual(listening, port);
+    const [, base, token] = /web UI: (http:\/\/[^/]+)\/#token=(\S+)/.exec(out)!;
+    const settings = (await (await fetch(`${base}/api/settings`, { headers: { authorization: `Bearer ${token}` } })).json()) as { portMapping: boolean };
+    assert.equal(settings.portMapping, false, '--no-port-mapping is in force');
+    assert.equal((JSON.parse(readFileSync(config, 'utf8')) as { portMapping: boolean }).portMapping, true, 'and not written back');
   } finally {
     child.kill('SIGTERM');
     await exited;

@@ -43,3 +43,10 @@ it('refuses a FIFO instead of waiting on it, and names a missing file', { skip: 
   writeFileSync(join(dir, 'file'), 'x');
   assert.throws(() => readSource(join(dir, 'file', 'below.torrent')), refused(/no such file/));
 });
+
+it('says a file that is not a torrent is not one, naming it', () => {
+  const data = join(dir, 'song.mp3');
+  writeFileSync(data, 'ID3 not bencode');
+  assert.throws(() => readSource(data), refused(/song\.mp3 is not a \.torrent file: /));
+  assert.throws(() => readTorrentOrMagnet(data), refused(/song\.mp3 is not a \.torrent file: /));
+});
