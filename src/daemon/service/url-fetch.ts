@@ -17,7 +17,15 @@ export interface UrlFetchLimits {
   readonly timeoutMs: number;
   /** Redirects followed at most. */
   readonly maxRedirects: number;
+  /**
+   * Fetches under way at once (daemon only; default 4); another is a 409 meanwhile. Each may
+   * hold `maxBytes` for `timeoutMs`: without it 128 API connections could make the daemon
+   * buffer 2.5 GiB from slow servers.
+   */
+  readonly maxConcurrent?: number;
 }
+
+export const DEFAULT_URL_MAX_CONCURRENT = 4;
 
 export const DEFAULT_URL_FETCH_TIMEOUT_MS = 30_000;
 export const DEFAULT_URL_MAX_REDIRECTS = 3;
