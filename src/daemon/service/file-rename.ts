@@ -4,8 +4,8 @@
  * record and lays the torrent out with them whenever it loads it (`withRenames`), so storage,
  * the file list, streaming and "delete data" all use the new name.
  */
-import { rename, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { rename, rmdir, stat } from 'node:fs/promises';
+import { dirname, sep } from 'node:path';
 import { PieceLayout } from '../../metainfo/layout.js';
 import type { Torrent } from '../../metainfo/torrent.js';
 import { UnsafePathError, resolveInside, validatePathComponents } from '../../storage/path-safety.js';
@@ -86,6 +86,17 @@ export async function renameOnDisk(t: Torrent, savePath: string, index: number, 
     await rename(from, dest);
   } catch (e) {
     throw new ServiceError(409, `cannot rename ${from} to ${dest}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  // Moving a file out of a folder (Season 1/E01.mkv -> E01.mkv) leaves the folder behind, empty:
+  // remove it, and its parents up to the torrent's own folder, while they are empty (rmdir
+  // refuses a folder with anything in it, the user's files included).
+  const top = t.multiFile ? dirname(fileOnDisk(t, savePath, ['x'])) : savePath;
+  for (let d = dirname(from); d.startsWith(top + sep) && d !== top; d = dirname(d)) {
+    try {
+      await rmdir(d);
+    } catch {
+      break;
+    }
   }
 }
 
