@@ -5,7 +5,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -36,6 +36,17 @@ describe('save paths the daemon cannot create', () => {
   it('refuses a save path under /proc with a 400 instead of spinning for ever', { skip: !existsSync('/proc/self') }, async () => {
     await assert.rejects(within(prepareSavePath('/proc/shoal-nonexistent/x', 'savePath'), 10_000), (e: unknown) => e instanceof ServiceError && e.status === 400 && /cannot be written/.test(e.message));
     assert.throws(() => makeDirsSync('/proc/shoal-nonexistent'), (e: NodeJS.ErrnoException) => typeof e.code === 'string');
+  });
+
+  it('refuses an existing directory no folder can be made in (/proc, /sys), which access() passes for root', { skip: !existsSync('/proc/self') }, async () => {
+    for (const p of ['/proc', '/sys/kernel']) {
+      if (!existsSync(p)) continue;
+      await assert.rejects(within(prepareSavePath(p, 'savePath'), 10_000), (e: unknown) => e instanceof ServiceError && e.status === 400, p);
+    }
+    // A normal directory passes, and the probe leaves nothing behind.
+    const ok = join(dir, 'ok');
+    assert.equal(await prepareSavePath(ok, 'savePath'), ok);
+    assert.deepEqual(readdirSync(ok), []);
   });
 
   it('still creates missing parents, leaves an existing directory alone and refuses a file in the way', async () => {
