@@ -110,7 +110,11 @@ export function registerDaemon(program: Command): void {
       let server: ApiServer | undefined;
       try {
         try {
-          service = await DaemonService.create({ ...serviceOptions, listen });
+          // The listenPort setting naming the API's own port would take it before the API binds, and
+          // the daemon would then refuse to start for want of its API: the peers go elsewhere.
+          const clash = !listenFromOption && listen.port !== 0 && listen.port === api.port;
+          if (clash) log.warn(`the peer port ${listen.port} (listenPort setting) is the API's port (--api); using a free port for this run`);
+          service = await DaemonService.create({ ...serviceOptions, listen: clash ? { host: listen.host, port: 0 } : listen });
         } catch (e) {
           if (!inUse(e) && !denied(e)) throw e;
           // A port asked for on the command line (or the config file's `listen`) is not swapped.

@@ -185,3 +185,30 @@ it('starts on a free peer port, with a warning, when the listenPort setting (fro
     holder.close();
   }
 });
+
+it('keeps the API up when the listenPort setting names the API\'s own port: the peers take a free one', async () => {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.57', r));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise((r) => probe.close(r));
+  const config = join(dir, 'same-port.json');
+  writeFileSync(config, JSON.stringify({ listenPort: port, portMapping: false, lsd: false, utp: false }));
+  const child = spawn(process.execPath, [CLI_PATH, 'daemon', '--state-dir', join(dir, 'same-port'), '--config', config, '--api', `127.0.0.57:${port}`, '--no-dht', '--no-lsd'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  try {
+    const started = await Promise.race([
+      waitFor('the API address on stdout', () => /web UI: http:\/\/127\.0\.0\.57:\d+\//.test(out) && /peers: listening on \S+:\d+/.test(out), 20_000).then(() => true),
+      exited.then(() => false),
+    ]);
+    assert.ok(started, `the daemon exited: ${out}`);
+    assert.match(out, new RegExp(`the peer port ${port} \\(listenPort setting\\) is the API's port`));
+    assert.notEqual(Number(/peers: listening on \S+:(\d+)/.exec(out)![1]), port);
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+});
