@@ -8,6 +8,7 @@ import { parseNewPath, renameOnDisk, withRenames } from '../../src/daemon/servic
 import { ServiceError } from '../../src/daemon/types.js';
 import { realFiles } from '../../src/metainfo/torrent.js';
 import { makeTorrent } from './service-helpers.js';
+import { webSeedFileUrl } from '../../src/swarm/webseed-url.js';
 
 describe('file renames', () => {
   it('lays renamed files out by real-file index and ignores a saved rename that is not a safe path', async () => {
@@ -17,6 +18,14 @@ describe('file renames', () => {
     assert.deepEqual(realFiles(renamed).map((f) => [f.offset, f.length]), realFiles(torrent).map((f) => [f.offset, f.length]), 'the piece space stays');
     assert.equal(renamed.infoHashV1, torrent.infoHashV1);
     assert.equal(withRenames(torrent, {}), torrent);
+  });
+
+  it('keeps asking web seeds for a renamed file under the torrent\'s own path (the server does not know our name)', async () => {
+    const { torrent } = await makeTorrent(mkdtempSync(join(tmpdir(), 'shoal-rename-ws-')), 'pack', [{ path: 'a.bin', length: 100 }, { path: 'b.bin', length: 200 }]);
+    const once = withRenames(torrent, { 1: ['sub', 'B.bin'] });
+    const twice = withRenames(once, { 1: ['C.bin'] });
+    const index = twice.layout.files.findIndex((f) => f.path.join('/') === 'C.bin');
+    assert.equal(webSeedFileUrl('http://seed.example/pub/', twice, index), 'http://seed.example/pub/pack/b.bin');
   });
 
   it('on disk: moves the file and removes the folders it leaves empty, never the torrent\'s own folder', async () => {

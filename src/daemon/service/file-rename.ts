@@ -8,6 +8,7 @@ import { rename, rmdir, stat } from 'node:fs/promises';
 import { dirname, sep } from 'node:path';
 import { PieceLayout } from '../../metainfo/layout.js';
 import type { Torrent } from '../../metainfo/torrent.js';
+import type { RenamedFile } from '../../swarm/webseed-url.js';
 import { UnsafePathError, resolveInside, validatePathComponents } from '../../storage/path-safety.js';
 import { ServiceError } from '../types.js';
 import { makeDirs } from './mkdirs.js';
@@ -24,11 +25,12 @@ export const MAX_RENAME_DEPTH = 64;
 export function withRenames(t: Torrent, renames: Readonly<Record<string, readonly string[]>> | undefined): Torrent {
   if (!renames || Object.keys(renames).length === 0) return t;
   let real = -1;
-  const files = t.layout.files.map((f) => {
+  const files = t.layout.files.map((f: RenamedFile): RenamedFile => {
     if (f.pad) return f;
     real++;
     const path = renames[String(real)];
-    return path && safeComponents(path) ? { ...f, path: [...path] } : f;
+    // The torrent's own path stays known: a web seed (BEP 19) serves the file under it.
+    return path && safeComponents(path) ? { ...f, path: [...path], torrentPath: f.torrentPath ?? f.path } : f;
   });
   return { ...t, layout: new PieceLayout(files, t.layout.pieceLength) };
 }
