@@ -331,14 +331,15 @@ export class NatRouter implements AddressTranslator {
       return target.hostId !== source.hostId && this.byHost[target.hostId] !== undefined ? undefined : target;
     }
     const gw = this.byPublic.get(to.host);
-    return gw === undefined ? undefined : gw.inbound(to.port, from, now);
+    // No hairpinning: a host's datagram to its own public address goes nowhere.
+    return gw === undefined || gw === out ? undefined : gw.inbound(to.port, from, now);
   }
 
   routeConnect(client: SimHost, to: Address): ConnectRoute {
     const server = this.network.hosts.get(to.host);
     if (server !== undefined) return { server: server !== client && this.byHost[server.id] !== undefined ? undefined : server, port: to.port };
     const gw = this.byPublic.get(to.host);
-    if (gw === undefined) return { server: undefined, port: to.port };
+    if (gw === undefined || gw.inside === client) return { server: undefined, port: to.port };
     const port = gw.tcpInbound(to.port, this.network.queue.now);
     return port < 0 ? { server: undefined, port: to.port } : { server: gw.inside, port };
   }
