@@ -29,6 +29,8 @@ interface PunchRecord {
   attempts: number;
   /** The attempt (1-based) that succeeded, if one did. */
   succeededAt: number | undefined;
+  /** An attempt is under way (between 'punching' and its outcome). */
+  pending: boolean;
 }
 
 /** What happened between leechers, keyed by leecher index (the origin seed is -1 and not counted in pairs). */
@@ -44,6 +46,15 @@ export class NatLedger {
   readonly attempted = new Set<number>();
   readonly connected = new Set<number>();
   readonly connectedUtp = new Set<number>();
+  /** Open connections by unordered pair, as both sides count them. */
+  private readonly live = new Map<number, number>();
+  private readonly liveKeys = new Map<string, number>();
+  /**
+   * Punches started towards a peer we were connected to already under another address (a
+   * symmetric NAT shows one peer at a port per destination, so PEX can name an address we do
+   * not know is the same peer): the target ignores them (BEP 55); they are not counted.
+   */
+  redundantPunches = 0;
   /** Ordered (initiator, target) pairs that punched. */
   readonly punches = new Map<number, PunchRecord>();
   /** Payload and protocol bytes received over uTP streams, by unordered pair. */
@@ -66,24 +77,55 @@ export class NatLedger {
 
   onSwarmEvent(i: number, e: SwarmEvent): void {
     if (i < 0) return;
-    if (e.type === 'peer-connected') {
+    if (e.type === 'peer-disconnected') {
+      // Only connections that were reported open count (a failed handshake is reported too).
+      const k = this.liveKeys.get(`${i}|${e.address}`);
+      if (k === undefined) return;
+      this.liveKeys.delete(`${i}|${e.address}`);
+      const n = (this.live.get(k) ?? 0) - 1;
+      if (n > 0) this.live.set(k, n);
+      else this.live.delete(k);
+    } else if (e.type === 'peer-connected') {
       const j = this.who(e.address.slice(0, e.address.lastIndexOf(':')));
       if (j < 0 || j === i) return;
+      this.liveKeys.set(`${i}|${e.address}`, this.pair(i, j));
+      this.live.set(this.pair(i, j), (this.live.get(this.pair(i, j)) ?? 0) + 1);
       this.connected.add(this.pair(i, j));
       if (e.transport === 'utp') this.connectedUtp.add(this.pair(i, j));
+      // A punch succeeds when the pair connects while it is under way, whichever side's SYN
+      // won: the target's may get in where the initiator's is filtered (a symmetric side).
+      for (const k of [this.ordered(i, j), this.ordered(j, i)]) {
+        const r = this.punches.get(k);
+        if (r?.pending === true) this.succeed(r);
+      }
     } else if (e.type === 'holepunch') this.onPunch(i, e.event);
   }
 
   private onPunch(i: number, e: HolepunchEvent): void {
-    if (e.type !== 'punching' && e.type !== 'punch-succeeded') return;
+    if (e.type !== 'punching' && e.type !== 'punch-succeeded' && e.type !== 'punch-failed') return;
     if (e.type === 'punching' && e.role !== 'initiator') return;
     const j = this.who(e.target.host);
     if (j < 0) return;
     const k = this.ordered(i, j);
+    if (e.type === 'punching' && this.live.has(this.pair(i, j))) {
+      this.redundantPunches++;
+      return;
+    }
     let r = this.punches.get(k);
-    if (r === undefined) this.punches.set(k, (r = { attempts: 0, succeededAt: undefined }));
-    if (e.type === 'punching') r.attempts++;
-    else r.succeededAt ??= Math.max(1, r.attempts);
+    if (r === undefined) {
+      if (e.type !== 'punching') return;
+      this.punches.set(k, (r = { attempts: 0, succeededAt: undefined, pending: false }));
+    }
+    if (e.type === 'punching') {
+      r.attempts++;
+      r.pending = true;
+    } else if (e.type === 'punch-succeeded') this.succeed(r);
+    else r.pending = false;
+  }
+
+  private succeed(r: PunchRecord): void {
+    r.succeededAt ??= Math.max(1, r.attempts);
+    r.pending = false;
   }
 
   dialled(i: number, to: Address): void {

@@ -55,11 +55,15 @@ export interface PunchFigures {
   readonly successRate: number;
   /** Of the pairs that punched through, the share that did at the first attempt. */
   readonly firstTryShare: number;
-  /** Pairs that punched through whose NATs were both symmetric (the physics says: none). */
+  /** Pairs that punched through whose NATs were both symmetric, neither mapped (the physics says: none). */
   readonly symmetricBoth: number;
+  /** Pairs that tried whose NATs were both symmetric, neither mapped. */
+  readonly symmetricBothTried: number;
   /** Punched pairs that then moved payload (at least a block's worth of bytes) over uTP. */
   readonly punchedCarriedUtp: number;
   readonly punched: number;
+  /** Punches towards a peer already connected under another address (not counted above). */
+  readonly redundant: number;
 }
 
 export interface NatRun {
@@ -105,6 +109,13 @@ export interface NatScenarioOptions {
   /** Which runs (default all three, in order). */
   readonly traversals?: readonly Traversal[];
   readonly maxVirtualS?: number;
+  /** The NAT mix (default `NAT_MIX`) and the share of NAT routers that answer NAT-PMP (default `MAPPING_SHARE`). */
+  readonly mix?: readonly NatShare[];
+  readonly mappingShare?: number;
+  /** Leechers arrive as a flash crowd over 10 s (default) or steadily over 200 s. */
+  readonly arrival?: 'flash' | 'steady';
+  /** Peers a leecher asks the tracker for (default 50); fewer: more of the swarm is learnt over PEX. */
+  readonly numwant?: number;
   readonly wallClock?: () => number;
   readonly onProgress?: (p: { readonly traversal: Traversal; readonly tS: number; readonly finished: number; readonly arrived: number }) => void;
 }
@@ -115,10 +126,11 @@ export async function runNatScenario(o: NatScenarioOptions): Promise<NatReport> 
   const fileBytes = o.fileBytes ?? 2 * 1024 * 1024;
   const runs: NatRun[] = [];
   for (const traversal of o.traversals ?? (['none', 'mapping', 'holepunch'] as const)) runs.push(await runOnce(traversal, o, fileBytes));
-  const nated = NAT_MIX.filter((m) => m.type !== 'open').reduce((a, m) => a + m.share, 0);
-  const symmetric = NAT_MIX.find((m) => m.type === 'symmetric')?.share ?? 0;
+  const mix = o.mix ?? NAT_MIX;
+  const nated = mix.filter((m) => m.type !== 'open').reduce((a, m) => a + m.share, 0);
+  const symmetric = mix.find((m) => m.type === 'symmetric')?.share ?? 0;
   return {
-    peers: o.peers, mix: NAT_MIX, mappingShare: MAPPING_SHARE, runs,
+    peers: o.peers, mix, mappingShare: o.mappingShare ?? MAPPING_SHARE, runs,
     punchableNats: 1 - symmetric / nated,
     anchors: PUBLISHED,
     seed: o.seed ?? 1, fileBytes, wallS: (wall() - t0) / 1000,
@@ -128,18 +140,18 @@ export async function runNatScenario(o: NatScenarioOptions): Promise<NatReport> 
 async function runOnce(traversal: Traversal, o: NatScenarioOptions, fileBytes: number): Promise<NatRun> {
   const ledger = new NatLedger(o.peers);
   const r = await runSwarmScenario({
-    peers: o.peers, arrival: 'flash', fileBytes, seed: o.seed, lingerMeanS: 60, maxVirtualS: o.maxVirtualS ?? 1800,
+    peers: o.peers, arrival: o.arrival ?? 'flash', fileBytes, seed: o.seed, lingerMeanS: 60, maxVirtualS: o.maxVirtualS ?? 1800,
     // Types and routers by leecher index: the same in every run.
     onHost: (i, host) => {
-      const type = natFor(i);
+      const type = natFor(i, o.mix);
       ledger.types[i] = type;
       ledger.indexOf.set(host.address, i);
       if (type === 'open') return;
-      const gw = NatRouter.of(host.network).add(host, { type, natPmp: mappedFor(i) });
+      const gw = NatRouter.of(host.network).add(host, { type, natPmp: mappedFor(i, o.mappingShare) });
       ledger.gateways[i] = gw;
       ledger.indexOf.set(gw.publicAddress, i);
     },
-    clientSetup: (i, host) => natClientSetup(traversal, ledger, i, host),
+    clientSetup: (i, host) => ({ ...natClientSetup(traversal, ledger, i, host), numwant: o.numwant }),
     onProgress: (p) => o.onProgress?.({ traversal, tS: p.tS, finished: p.finished, arrived: p.arrived }),
   });
   const done = r.records.filter((x) => x.completedS !== undefined).map((x) => x.completedS!).sort((a, b) => a - b);
@@ -179,34 +191,37 @@ async function runOnce(traversal: Traversal, o: NatScenarioOptions, fileBytes: n
 }
 
 function punchFigures(ledger: NatLedger): PunchFigures {
-  let pairs = 0, attempts = 0, punched = 0, first = 0, symmetricBoth = 0, carried = 0;
+  let pairs = 0, attempts = 0, punched = 0, first = 0, symmetricBoth = 0, symmetricBothTried = 0, carried = 0;
   for (const [k, p] of ledger.punches) {
     if (p.attempts === 0) continue;
     pairs++;
     attempts += p.attempts;
+    const i = Math.floor(k / ledger.leechers), j = k % ledger.leechers;
+    // A mapped port filters nothing: only unmapped symmetric NATs on both sides cannot punch.
+    const bothSymmetric = ledger.types[i] === 'symmetric' && ledger.types[j] === 'symmetric' && ledger.mapped[i] !== true && ledger.mapped[j] !== true;
+    if (bothSymmetric) symmetricBothTried++;
     if (p.succeededAt === undefined) continue;
     punched++;
     if (p.succeededAt === 1) first++;
-    const i = Math.floor(k / ledger.leechers), j = k % ledger.leechers;
-    if (ledger.types[i] === 'symmetric' && ledger.types[j] === 'symmetric') symmetricBoth++;
+    if (bothSymmetric) symmetricBoth++;
     if ((ledger.utpBytes.get(ledger.pair(i, j)) ?? 0) >= BLOCK_BYTES) carried++;
   }
-  return { pairs, attempts, successRate: punched / Math.max(1, pairs), firstTryShare: punched ? first / punched : NaN, symmetricBoth, punchedCarriedUtp: carried, punched };
+  return { pairs, attempts, successRate: punched / Math.max(1, pairs), firstTryShare: punched ? first / punched : NaN, symmetricBoth, symmetricBothTried, punchedCarriedUtp: carried, punched, redundant: ledger.redundantPunches };
 }
 
 /** Peer i's NAT type: the mix laid out over arrival order (deterministic, exact shares). */
-export function natFor(i: number): NatType {
+export function natFor(i: number, mix: readonly NatShare[] = NAT_MIX): NatType {
   // A low-discrepancy walk (golden ratio) spreads each type over the arrivals.
   const u = (i * 0.6180339887498949) % 1;
   let acc = 0;
-  for (const m of NAT_MIX) {
+  for (const m of mix) {
     acc += m.share;
     if (u < acc) return m.type;
   }
-  return NAT_MIX[NAT_MIX.length - 1].type;
+  return mix[mix.length - 1].type;
 }
 
 /** Whether peer i's router answers NAT-PMP. */
-export function mappedFor(i: number): boolean {
-  return ((i * 0.7548776662466927) % 1) < MAPPING_SHARE;
+export function mappedFor(i: number, share = MAPPING_SHARE): boolean {
+  return ((i * 0.7548776662466927) % 1) < share;
 }

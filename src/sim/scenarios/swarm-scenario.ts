@@ -37,6 +37,8 @@ export interface ClientSetup {
   readonly runtime?: Runtime;
   readonly extensions?: ReadonlyMap<string, number>;
   readonly swarm?: Partial<SwarmOptions>;
+  /** Peers asked of the tracker per announce (default 50). */
+  readonly numwant?: number;
 }
 
 export interface SwarmScenarioOptions {
@@ -184,7 +186,7 @@ export async function runSwarmScenario(o: SwarmScenarioOptions): Promise<SwarmSc
     };
     records.push(rec);
     const client = new SimClient({
-      host, torrent, trackerUrl, liar: setup.liar, runtime: extra.runtime, extensions: extra.extensions,
+      host, torrent, trackerUrl, liar: setup.liar, runtime: extra.runtime, extensions: extra.extensions, numwant: extra.numwant,
       swarm: { ...baseSwarm, ...extra.swarm, ...setup.swarm, choker: { ...baseSwarm.choker, ...setup.swarm?.choker } },
       onComplete: (c) => {
         if (setup.liar) return;
