@@ -2,12 +2,15 @@
  * Address-rewriting NAT gateways on the simulator (RFC 4787): traffic from behind a NAT
  * appears from the gateway's public address, filtering follows the NAT type, a symmetric
  * NAT maps a fresh port per destination, idle mappings expire, the private address is
- * unreachable, and Shoal's real port mapper gets a forward over NAT-PMP (RFC 6886).
+ * unreachable, Shoal's real port mapper gets a forward over NAT-PMP (RFC 6886), and the
+ * external-address vote learns the public address and the NAT's port behaviour from DHT replies.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConstantLatency, NatRouter, Simulator, type GatewayType, type SimHost } from '../../src/sim/index.js';
 import { PortMapper } from '../../src/nat/port-mapper.js';
+import { ExternalAddress } from '../../src/nat/external-address.js';
+import { Dht } from '../../src/dht/dht.js';
 import type { Address, UdpEndpoint } from '../../src/runtime/types.js';
 
 async function bind(sim: Simulator, hosts: SimHost[], port = 4000): Promise<UdpEndpoint[]> {
@@ -173,5 +176,34 @@ describe('NAT gateways rewrite addresses (RFC 4787)', () => {
     await sim.runFor(5000);
     await stopping;
     assert.equal(gw.forwardCount('tcp') + gw.forwardCount('udp'), 0, 'stop() deleted both forwards');
+  });
+});
+
+describe('NAT gateways and the external address (BEP 42 `ip`)', () => {
+  it("DHT nodes report the gateway's public address; the vote tells a symmetric NAT from a cone by the ports", async () => {
+    for (const [type, verdict] of [['port-restricted', 'cone'], ['symmetric', 'symmetric']] as const) {
+      const sim = new Simulator({ seed: 42, latency: new ConstantLatency(10) });
+      const inside = sim.createHost();
+      const gw = NatRouter.of(sim.network).add(inside, { type });
+      const vote = new ExternalAddress({ localHosts: [inside.address] });
+      const started = Dht.start(inside.runtime, {
+        bind: { host: inside.address, port: 6881 },
+        onIpReport: (from, seen) => vote.vote({ source: 'dht', reporter: from.host, host: seen.host, port: seen.port, localPort: 6881 }),
+      });
+      const publics = [0, 1, 2].map(() => {
+        const h = sim.createHost();
+        return Dht.start(h.runtime, { bind: { host: h.address, port: 6881 } }).then((d) => ({ d, address: { host: h.address, port: 6881 } }));
+      });
+      await sim.runFor(1);
+      const dht = await started;
+      const nodes = await Promise.all(publics);
+      const pings = nodes.map((n) => dht.ping(n.address));
+      await sim.runFor(2000);
+      await Promise.all(pings);
+      assert.equal(vote.host, gw.publicAddress, `${type}: the vote decided the public address`);
+      assert.equal(vote.natType, verdict, `${type}: judged from the ports three nodes saw`);
+      dht.close();
+      for (const n of nodes) n.d.close();
+    }
   });
 });

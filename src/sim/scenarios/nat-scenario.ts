@@ -1,7 +1,7 @@
 /**
- * `shoal sim nat`: a flash-crowd swarm whose leechers sit behind address-rewriting NAT
- * gateways (src/sim/nat-gateway.ts; a mix after the measurement literature), run three
- * ways with the real client's mechanisms:
+ * `shoal sim nat`: a swarm (leechers arriving steadily, or as a flash crowd) whose leechers
+ * sit behind address-rewriting NAT gateways (src/sim/nat-gateway.ts; a mix after the
+ * measurement literature), run three ways with the real client's mechanisms:
  * - 'none': no traversal. Clients dial uTP first, then TCP (transport/dual-streams.ts);
  *   a NATed peer can dial out, and only crossing dials open a NAT by accident.
  * - 'mapping': Shoal's port mapper (NAT-PMP, PCP refused) asks the gateway for forwards of
@@ -112,7 +112,7 @@ export interface NatScenarioOptions {
   /** The NAT mix (default `NAT_MIX`) and the share of NAT routers that answer NAT-PMP (default `MAPPING_SHARE`). */
   readonly mix?: readonly NatShare[];
   readonly mappingShare?: number;
-  /** Leechers arrive as a flash crowd over 10 s (default) or steadily over 200 s. */
+  /** Leechers arrive steadily over 200 s (default) or as a flash crowd within 10 s. */
   readonly arrival?: 'flash' | 'steady';
   /** Peers a leecher asks the tracker for (default 50); fewer: more of the swarm is learnt over PEX. */
   readonly numwant?: number;
@@ -140,7 +140,7 @@ export async function runNatScenario(o: NatScenarioOptions): Promise<NatReport> 
 async function runOnce(traversal: Traversal, o: NatScenarioOptions, fileBytes: number): Promise<NatRun> {
   const ledger = new NatLedger(o.peers);
   const r = await runSwarmScenario({
-    peers: o.peers, arrival: o.arrival ?? 'flash', fileBytes, seed: o.seed, lingerMeanS: 60, maxVirtualS: o.maxVirtualS ?? 1800,
+    peers: o.peers, arrival: o.arrival ?? 'steady', fileBytes, seed: o.seed, lingerMeanS: 60, maxVirtualS: o.maxVirtualS ?? 1800,
     // Types and routers by leecher index: the same in every run.
     onHost: (i, host) => {
       const type = natFor(i, o.mix);
