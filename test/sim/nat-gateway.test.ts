@@ -111,6 +111,19 @@ describe('NAT gateways rewrite addresses (RFC 4787)', () => {
     assert.equal(gw.stats.mappingsExpired, 1);
   });
 
+  it('holds at most maxMappings: a datagram that needs one more is dropped', async () => {
+    const sim = new Simulator({ seed: 7, latency: new ConstantLatency(10) });
+    const inside = sim.createHost();
+    const others = [sim.createHost(), sim.createHost(), sim.createHost()];
+    const gw = NatRouter.of(sim.network).add(inside, { type: 'symmetric', maxMappings: 2 });
+    const [ei, ...eps] = await bind(sim, [inside, ...others]);
+    const got = eps.map(record);
+    for (const ep of eps) ei.send(Uint8Array.of(1), ep.address);
+    await sim.runFor(50);
+    assert.deepEqual(got.map((g) => g.length), [1, 1, 0]);
+    assert.equal(gw.mappings, 2);
+  });
+
   it('nobody outside reaches the private address behind a gateway', async () => {
     const { sim, inside, server } = setup('full-cone');
     const [ei, es] = await bind(sim, [inside, server]);
