@@ -41,6 +41,8 @@ interface GetFlags {
   portMapping: boolean;
   /** commander's --no-lsd sets lsd to false. */
   lsd: boolean;
+  /** commander's --no-pex sets pex to false. */
+  pex: boolean;
   encryption?: string;
   unchokeSlots?: string;
 }
@@ -61,6 +63,7 @@ export function registerGet(program: Command): void {
     .option('--no-utp', 'TCP only: do not dial or accept uTP')
     .option('--no-port-mapping', 'do not ask the router for a port mapping (PCP, NAT-PMP, UPnP)')
     .option('--no-lsd', 'do not look for peers on the local network (BEP 14 multicast)')
+    .option('--no-pex', 'do not exchange peers with peers (BEP 11 ut_pex)')
     .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)');
   addUnchokeSlotsOption(addEncryptionOption(cmd))
     .action(async (arg: string, flags: GetFlags) => {
@@ -81,6 +84,7 @@ export function registerGet(program: Command): void {
         utp: flags.utp !== false,
         noPortMapping: flags.portMapping === false,
         noLsd: flags.lsd === false,
+        noPex: flags.pex === false,
         encryption,
         unchokeSlots,
       });
@@ -139,6 +143,8 @@ export interface RunSwarmOptions {
   noPortMapping?: boolean;
   /** Turn local peer discovery (BEP 14) off; it is never used for private torrents. */
   noLsd?: boolean;
+  /** Turn peer exchange (BEP 11) off: peers are neither told of others nor heard of from them. */
+  noPex?: boolean;
   /** `--encryption` (default: the session's, `prefer`). */
   encryption?: EncryptionOptions;
   /** `--unchoke-slots` (default: the session's, 8). */
@@ -248,6 +254,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     // nothing waits for the DHT's bootstrap names or the router.
     const handle = await client.addTorrent({
       torrent: o.source.torrent, magnet: o.source.magnet, downloadDir: o.downloadDir, saveName: o.saveName, onEvent,
+      limits: o.noPex ? { pex: false } : undefined,
       extraTrackers: o.trackers, onTrackerEvent: (e) => {
         noteTrackerEvent(sources, e);
         nat.onTrackerEvent(e);

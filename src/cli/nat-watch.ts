@@ -36,9 +36,11 @@ export function holepunchLine(e: HolepunchEvent, verbose: boolean): string | und
     case 'punching':
       return verbose ? `hole punch to ${at(e.target)}: sending uTP SYNs (${e.role})` : undefined;
     case 'punch-succeeded':
-      return verbose ? `hole punch to ${at(e.target)}: connected` : undefined;
+      return verbose ? `hole punch to ${at(e.target)}: connected${e.by === 'target' ? ' (its SYN came first)' : ''}` : undefined;
     case 'relayed':
       return verbose ? `relayed a hole punch from ${at(e.initiator)} to ${at(e.target)}` : undefined;
+    case 'relay-refused':
+      return verbose ? `refused to relay a hole punch from ${at(e.initiator)} to ${at(e.target)}: ${e.error}` : undefined;
     default:
       return undefined;
   }

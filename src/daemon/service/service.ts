@@ -26,7 +26,7 @@ import { runBulk } from './bulk.js';
 import { Categories, checkCategoryName } from './categories.js';
 import { createFromPath } from './create.js';
 import * as manage from './manage.js';
-import { DaemonPortMapping } from './port-mapping.js';
+import { DaemonPortMapping, natVoteInfo } from './port-mapping.js';
 import { effectiveLimit, enforceSeedLimits, shareRatio } from './seed-limits.js';
 import { DEFAULT_URL_FETCH_TIMEOUT_MS, DEFAULT_URL_MAX_REDIRECTS, fetchTorrentFile } from './url-fetch.js';
 import { parseInput } from './add-input.js';
@@ -98,7 +98,12 @@ export class DaemonService implements TorrentService {
     for (const record of store.records.values()) this.entries.set(record.id, this.newEntry(record));
     this.queue = new DownloadQueue(this.entries, this.ctx, o.startConcurrency ?? 16);
     this.categoryList = Categories.in(o.stateDir);
-    this.portMapping = new DaemonPortMapping({ runtime: rt, findGateway: o.findGateway ?? findDefaultGateway, log: this.ctx.log });
+    this.portMapping = new DaemonPortMapping({
+      runtime: rt, findGateway: o.findGateway ?? findDefaultGateway, log: this.ctx.log,
+      // The router's word on our address is a vote too (docs/nat.md); it goes with the mapping.
+      onMapped: (host, port, gateway) => session.voteExternalAddress({ source: 'port-mapping', reporter: gateway, host, port }),
+      onUnmapped: () => session.external.forgetPortMapping(),
+    });
     this.host = {
       ctx: this.ctx, stateDir: o.stateDir, categories: this.categoryList,
       get: (id) => this.get(id),
@@ -318,7 +323,7 @@ export class DaemonService implements TorrentService {
 
   stats(): SessionStats {
     const s = sessionStats(this.entries.values(), this.store.totals, this.o.runtime.clock.now(), this.session.listenAddress, { node: this.client.dht, lookups: this.dhtScheduler.lookups });
-    return { ...s, altRateLimits: this.globalLimiters.alt, nat: this.portMapping.info() };
+    return { ...s, altRateLimits: this.globalLimiters.alt, nat: { ...this.portMapping.info(), ...natVoteInfo(this.session.natStatus()) } };
   }
 
   metrics(): MetricsSnapshot {
