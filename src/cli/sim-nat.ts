@@ -12,7 +12,7 @@ import { UsageError } from './errors.js';
 
 interface Flags { peers: string; fileMib: string; seed: string; arrival: string; out?: string; json?: boolean; progress?: boolean }
 
-/** Leechers by default: the three runs take about a minute of CPU today (66 s measured, seed 1). */
+/** Leechers by default: the three runs take about a minute of CPU today (62 s measured, seed 1). */
 export const DEFAULT_PEERS = 150;
 
 export function registerSimNat(program: Command): void {
