@@ -79,12 +79,12 @@ export class IterativeLookup {
       return;
     }
     if (r.successorOwns(this.key)) {
-      this.ownerPhase({ ids: Array.from(r.succIds.subarray(0, r.succCount)), keys: Array.from(r.succKeys.subarray(0, r.succCount)) });
+      this.ownerPhase(r.successorList());
       return;
     }
     r.closestPreceding(this.key, 8, this.candIds, this.candKeys);
     if (this.candIds.length === 0) {
-      this.ownerPhase({ ids: Array.from(r.succIds.subarray(0, r.succCount)), keys: Array.from(r.succKeys.subarray(0, r.succCount)) });
+      this.ownerPhase(r.successorList());
       return;
     }
     this.step();

@@ -19,7 +19,7 @@ import { BaseOverlayNode, DEFAULT_MAX_MESSAGE_BYTES } from '../common/base-node.
 import { OverlayMessageError, type ByteReader } from '../common/binary.js';
 import { TRAFFIC_MAINTENANCE, TRAFFIC_QUERY } from '../common/counters.js';
 import { RequestTable } from '../common/requests.js';
-import { cw, inHalfOpen, inOpen, randomId } from '../common/ring.js';
+import { ID_BITS, cw, inHalfOpen, inOpen, randomId } from '../common/ring.js';
 import { ChordRouting } from './routing.js';
 import { IterativeLookup, type LookupOutcome, type LookupPort } from './lookup.js';
 import { ChordKeyStore } from './keys.js';
@@ -56,6 +56,28 @@ export const CHORD_DEFAULTS: ChordOptions = {
   maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
 };
 
+/**
+ * Options objects by the partial options they were made from: a simulation creates a million
+ * nodes from one factory call, and a copy per node would cost about 90 bytes each.
+ */
+const resolved = new WeakMap<Partial<ChordOptions>, ChordOptions>();
+const NO_OPTIONS: Partial<ChordOptions> = Object.freeze({});
+
+function resolveOptions(options: Partial<ChordOptions>): ChordOptions {
+  // A fixed id is per node: never shared.
+  if (options.id !== undefined) return { ...CHORD_DEFAULTS, ...options };
+  let o = resolved.get(options);
+  if (o === undefined) {
+    o = Object.freeze({ ...CHORD_DEFAULTS, ...options });
+    resolved.set(options, o);
+  }
+  return o;
+}
+
+/** Output buffers for routing queries, shared by every node (handlers run one at a time, synchronously). */
+const scratchIds: number[] = [];
+const scratchKeys: number[] = [];
+
 /** A joining node follows at most this many "your successor is closer" redirects. */
 const MAX_HELLO_REDIRECTS = 32;
 /** Immediate re-stabilisations after finding a closer successor, per period. */
@@ -81,18 +103,20 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
   private nextFingerIndex = 0;
   private fastSteps = 0;
   private bootstrapKeys: number[] = [];
-  private readonly recursive: RecursiveRouter;
-  private readonly scratchIds: number[] = [];
-  private readonly scratchKeys: number[] = [];
+  /** Created on first use: most nodes of an iterative run never route a recursive lookup. */
+  private recursiveRouter: RecursiveRouter | null = null;
 
-  constructor(rt: Runtime, endpoint: UdpEndpoint, context: OverlayNodeContext, options: Partial<ChordOptions> = {}) {
-    const o = { ...CHORD_DEFAULTS, ...options };
+  constructor(rt: Runtime, endpoint: UdpEndpoint, context: OverlayNodeContext, options: Partial<ChordOptions> = NO_OPTIONS) {
+    const o = resolveOptions(options);
     super(rt, endpoint, context, M.CHORD_TAG, o.maxMessageBytes);
     this.options = o;
     this.routing = new ChordRouting(o.id ?? randomId(rt.random), this.selfKey, o.successors);
     this.store = new ChordKeyStore(o.maxStoredKeys);
     this.requests = new RequestTable(rt.clock, rt.random, (p, to) => this.onTimeout(p, to));
-    this.recursive = new RecursiveRouter({
+  }
+
+  private get recursive(): RecursiveRouter {
+    return (this.recursiveRouter ??= new RecursiveRouter({
       routing: this.routing,
       selfKey: this.selfKey,
       forwardHop: (to, fwd, received, attempt) => {
@@ -100,7 +124,7 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
         this.send(to, M.encodeRecursive(fwd));
       },
       sendFound: (origin, qid, hops) => this.send(origin, M.encodeFound(qid, hops, this.routing.id, this.selfKey)),
-    });
+    }));
   }
 
   get id(): number {
@@ -125,9 +149,10 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
     const r = this.routing;
     if (this.isJoined && r.succCount > 0) {
       const pred = r.hasPred ? { id: r.predId, key: r.predKey } : null;
-      this.send(r.succKeys[0], M.encodeLeaving(pred, r.succIds, r.succKeys, 0));
-      this.handOver(r.succKeys[0], this.store.entries(), M.KEYS);
-      if (r.hasPred && r.predKey !== r.succKeys[0]) this.send(r.predKey, M.encodeLeaving(null, r.succIds, r.succKeys, r.succCount));
+      const n = r.copySuccessors(scratchIds, scratchKeys);
+      this.send(r.succKey(0), M.encodeLeaving(pred, scratchIds, scratchKeys, 0));
+      this.handOver(r.succKey(0), this.store.entries(), M.KEYS);
+      if (r.hasPred && r.predKey !== r.succKey(0)) this.send(r.predKey, M.encodeLeaving(null, scratchIds, scratchKeys, n));
     }
     this.stop();
   }
@@ -137,7 +162,7 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
     this.timer?.cancel();
     this.timer = null;
     this.requests.clear();
-    this.recursive.clear();
+    this.recursiveRouter?.clear();
   }
 
   share(): void {
@@ -206,7 +231,8 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
     switch (type) {
       case M.GET_PRED: {
         const tx = M.decodeTx(body);
-        this.send(from, M.encodePredReply(traffic, tx, r.hasPred ? { id: r.predId, key: r.predKey } : null, r.succIds, r.succKeys, r.succCount));
+        const n = r.copySuccessors(scratchIds, scratchKeys);
+        this.send(from, M.encodePredReply(traffic, tx, r.hasPred ? { id: r.predId, key: r.predKey } : null, scratchIds, scratchKeys, n));
         return;
       }
       case M.PRED_REPLY:
@@ -275,21 +301,21 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
       return;
     }
     if (!r.successorsCover(m.key)) {
-      const n = r.closestPreceding(m.key, 3, this.scratchIds, this.scratchKeys);
+      const n = r.closestPreceding(m.key, 3, scratchIds, scratchKeys);
       if (n > 0) {
-        this.send(from, M.encodeFindReply(traffic, m.tx, false, this.scratchIds, this.scratchKeys, n));
+        this.send(from, M.encodeFindReply(traffic, m.tx, false, scratchIds, scratchKeys, n));
         return;
       }
     }
     // Done: the successors at or after the key (the ones before it cannot be responsible).
-    const ids = this.scratchIds;
-    const keys = this.scratchKeys;
+    const ids = scratchIds;
+    const keys = scratchKeys;
     ids.length = 0;
     keys.length = 0;
     for (let i = 0; i < r.succCount; i++) {
-      if (inOpen(r.succIds[i], r.id, m.key)) continue;
-      ids.push(r.succIds[i]);
-      keys.push(r.succKeys[i]);
+      if (inOpen(r.succId(i), r.id, m.key)) continue;
+      ids.push(r.succId(i));
+      keys.push(r.succKey(i));
     }
     this.send(from, M.encodeFindReply(traffic, m.tx, true, ids, keys, ids.length));
   }
@@ -320,7 +346,7 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
           return;
         }
       } else r.setSuccessors(c.id, from, m.succ);
-      if (r.succCount > 0) this.send(r.succKeys[0], M.encodeId(M.NOTIFY, r.id));
+      if (r.succCount > 0) this.send(r.succKey(0), M.encodeId(M.NOTIFY, r.id));
     } else if (c.kind === 'finger') {
       const x = m.pred;
       const start = r.fingerStart(c.i);
@@ -337,7 +363,7 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
     const hints = r.contacts();
     hints.ids.push(r.id);
     hints.keys.push(this.selfKey);
-    const succ = { ids: Array.from(r.succIds.subarray(0, r.succCount)), keys: Array.from(r.succKeys.subarray(0, r.succCount)) };
+    const succ = r.successorList();
     this.send(from, M.encodeWelcome(m.tx, takes ? (oldPred?.key === from ? null : oldPred) : oldPred, succ, hints));
     if (!takes) return;
     r.setPred(id, from);
@@ -376,7 +402,7 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
   private onLeaving(from: number, m: { pred: M.Contact | null; succ: { ids: number[]; keys: number[] } }): void {
     const r = this.routing;
     const wasPred = r.predKey === from;
-    const wasSucc = r.succCount > 0 && r.succKeys[0] === from;
+    const wasSucc = r.succCount > 0 && r.succKey(0) === from;
     r.remove(from);
     if (wasPred && m.pred !== null && m.pred.key !== this.selfKey) {
       r.setPred(m.pred.id, m.pred.key);
@@ -437,18 +463,18 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
       }
       return;
     }
-    const tx = this.requests.open({ kind: 'stabilise', id: r.succIds[0], attempt }, r.succKeys[0], this.options.rpcTimeoutMs);
-    this.send(r.succKeys[0], M.encodeTx(M.GET_PRED, TRAFFIC_MAINTENANCE, tx));
+    const tx = this.requests.open({ kind: 'stabilise', id: r.succId(0), attempt }, r.succKey(0), this.options.rpcTimeoutMs);
+    this.send(r.succKey(0), M.encodeTx(M.GET_PRED, TRAFFIC_MAINTENANCE, tx));
   }
 
   private fixOneFinger(): void {
     const r = this.routing;
     const first = r.firstFinger();
-    if (this.nextFingerIndex < first || this.nextFingerIndex >= r.fingerIds.length) this.nextFingerIndex = first;
+    if (this.nextFingerIndex < first || this.nextFingerIndex >= ID_BITS) this.nextFingerIndex = first;
     const i = this.nextFingerIndex++;
-    const key = r.fingerKeys[i];
+    const key = r.fingerKey(i);
     if (key >= 0) {
-      const tx = this.requests.open({ kind: 'finger', i, id: r.fingerIds[i] }, key, this.options.rpcTimeoutMs);
+      const tx = this.requests.open({ kind: 'finger', i, id: r.fingerId(i) }, key, this.options.rpcTimeoutMs);
       this.send(key, M.encodeTx(M.GET_PRED, TRAFFIC_MAINTENANCE, tx));
       return;
     }

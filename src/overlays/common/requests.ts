@@ -5,17 +5,26 @@
  */
 import type { Clock, Random, TimerHandle } from '../../runtime/types.js';
 
-interface Entry<T> {
-  readonly context: T;
-  readonly to: number;
-  readonly timer: TimerHandle;
-  readonly sentAt: number;
-}
-
 export interface OpenRequest<T> {
   readonly context: T;
   /** Round-trip time from sending to the reply, ms. */
   readonly rttMs: number;
+}
+
+/** One outstanding request; `close` hands the same object back as its `OpenRequest` (no allocation per reply). */
+class Entry<T> implements OpenRequest<T> {
+  readonly context: T;
+  readonly to: number;
+  readonly timer: TimerHandle;
+  readonly sentAt: number;
+  rttMs = 0;
+
+  constructor(context: T, to: number, timer: TimerHandle, sentAt: number) {
+    this.context = context;
+    this.to = to;
+    this.timer = timer;
+    this.sentAt = sentAt;
+  }
 }
 
 export class RequestTable<T> {
@@ -40,7 +49,7 @@ export class RequestTable<T> {
       this.next = (tx + 1) >>> 0;
     }
     const timer = this.clock.setTimer(timeoutMs, () => this.expire(tx));
-    map.set(tx, { context, to, timer, sentAt: this.clock.now() });
+    map.set(tx, new Entry(context, to, timer, this.clock.now()));
     return tx;
   }
 
@@ -50,7 +59,8 @@ export class RequestTable<T> {
     if (e === undefined || e.to !== from) return undefined;
     this.entries!.delete(tx);
     e.timer.cancel();
-    return { context: e.context, rttMs: this.clock.now() - e.sentAt };
+    e.rttMs = this.clock.now() - e.sentAt;
+    return e;
   }
 
   get size(): number {
