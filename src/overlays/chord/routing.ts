@@ -3,10 +3,11 @@
  * table on the 2^48 ring. Finger i is the first node at or after id + 2^i. Pure data: the
  * node (`node.ts`) decides when to change it.
  *
- * Memory: a simulation holds a million of these, so the state is one `Float64Array`
- * (finger ids, finger address keys, successor ids, successor address keys, in that order)
- * read through accessors: four views of one buffer would cost about 300 bytes per node in
- * typed-array objects alone.
+ * Memory: a simulation holds a million of these, so the state is one array of unboxed
+ * doubles (finger ids, finger address keys, successor ids, successor address keys, in that
+ * order) read through accessors. A plain double array lives on the JS heap next to the node
+ * (a `Float64Array` this size would add an `ArrayBuffer`, its extension and a malloc'd block
+ * elsewhere in memory, and four views of one buffer about 300 bytes of typed-array objects).
  */
 import { ID_BITS, addPow2, cw, inHalfOpen, inOpen } from '../common/ring.js';
 import type { ContactList } from '../common/contacts.js';
@@ -24,14 +25,14 @@ export class ChordRouting {
   predId = NONE;
   predKey = NONE;
   /** [fingerIds(48) | fingerKeys(48) | succIds(r) | succKeys(r)]. */
-  private readonly s: Float64Array;
+  private readonly s: number[];
   private readonly succKeysAt: number;
 
   constructor(id: number, selfKey: number, successors: number) {
     this.id = id;
     this.selfKey = selfKey;
     this.successors = successors;
-    this.s = new Float64Array(2 * ID_BITS + 2 * successors);
+    this.s = doubles(2 * ID_BITS + 2 * successors);
     this.s.fill(NONE, FINGER_KEYS, SUCC_IDS);
     this.succKeysAt = SUCC_IDS + successors;
   }
@@ -274,4 +275,14 @@ export class ChordRouting {
   entries(): number {
     return this.contacts().ids.length;
   }
+}
+
+/**
+ * A zero-filled array of exactly `n` doubles stored unboxed (V8's double elements): created
+ * at its final length, then given a non-integer value so its elements kind is double from
+ * the start and never changes (only numbers are ever stored).
+ */
+function doubles(n: number): number[] {
+  const a = new Array<number>(n).fill(0.5);
+  return a.fill(0);
 }
