@@ -60,8 +60,17 @@ export function childFlags(n: number): string[] {
 
 async function child(overlay: string): Promise<void> {
   const t0 = performance.now();
-  const options = { nodes, queries, seed, settleMs: 30_000, queryWindowMs: 20_000 };
   const cpu0 = process.cpuUsage();
+  // Progress on stderr every tenth of a phase, so a long run shows where it is (and a run cut short still says how far it got).
+  let shown = '';
+  const onProgress = (phase: string, fraction: number): void => {
+    const mark = `${phase} ${Math.floor(fraction * 10)}`;
+    if (mark === shown) return;
+    shown = mark;
+    const c = process.cpuUsage(cpu0);
+    process.stderr.write(`  ${overlay} ${phase} ${(fraction * 100).toFixed(0)}%: wall ${((performance.now() - t0) / 1000).toFixed(0)} s, cpu ${((c.user + c.system) / 1e6).toFixed(0)} s, rss ${(process.memoryUsage.rss() / 1e9).toFixed(2)} GB\n`);
+  };
+  const options = { nodes, queries, seed, settleMs: 30_000, queryWindowMs: 20_000, onProgress };
   const r = overlay === 'chord' ? await runExperiment(chordOverlay(), options) : await runExperiment(pastryOverlay(), options);
   const wallS = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);

@@ -259,6 +259,19 @@ export function encodeKeys(type: number, traffic: number, entries: readonly [num
   return { message: w.finish(), count: n };
 }
 
+/** Encodes all of `entries` in as many messages as they need (an entry that fits no message is left out). */
+export function encodeKeyBatches(type: number, traffic: number, entries: readonly [number, Uint8Array][], budget: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let rest = entries;
+  while (rest.length > 0) {
+    const { message, count } = encodeKeys(type, traffic, rest, budget);
+    if (count === 0) break;
+    out.push(message);
+    rest = rest.slice(count);
+  }
+  return out;
+}
+
 export function decodeKeys(r: ByteReader): [number, Uint8Array][] {
   const n = r.u8();
   const out: [number, Uint8Array][] = [];

@@ -15,68 +15,20 @@
  */
 import type { Address, Runtime, TimerHandle, UdpEndpoint } from '../../runtime/types.js';
 import type { OverlayNode, OverlayNodeContext, QueryResult, QueryTarget } from '../types.js';
-import { BaseOverlayNode, DEFAULT_MAX_MESSAGE_BYTES } from '../common/base-node.js';
+import { BaseOverlayNode } from '../common/base-node.js';
 import { OverlayMessageError, type ByteReader } from '../common/binary.js';
 import { TRAFFIC_MAINTENANCE, TRAFFIC_QUERY } from '../common/counters.js';
 import { RequestTable } from '../common/requests.js';
 import { ID_BITS, cw, inHalfOpen, inOpen, randomId } from '../common/ring.js';
 import { ChordRouting } from './routing.js';
-import { IterativeLookup, type LookupOutcome, type LookupPort } from './lookup.js';
+import { IterativeLookup, NOT_FOUND, withDeadline, type LookupOutcome, type LookupPort } from './lookup.js';
 import { ChordKeyStore } from './keys.js';
 import { RecursiveRouter } from './recursive.js';
 import * as M from './messages.js';
+import * as A from './answers.js';
+import { NO_OPTIONS, resolveOptions, type ChordOptions } from './options.js';
 
-export interface ChordOptions {
-  /** The node's id on the 2^48 ring; default random from the runtime. */
-  id?: number;
-  /** Successor list length r. Default 8. */
-  successors: number;
-  /** Stabilise / fix-finger period, ms (jittered +-25%). Default 5 000. */
-  stabiliseMs: number;
-  /** Timeout of a request (GET_PRED, FIND, OWNER_Q, JOIN_HELLO), ms. Default 1 000. */
-  rpcTimeoutMs: number;
-  /** Timeout of a recursive hop's acknowledgement, ms. Default 500. */
-  hopTimeoutMs: number;
-  lookup: 'iterative' | 'recursive';
-  /** A query not answered by then fails, ms. Default 20 000. */
-  queryTimeoutMs: number;
-  /** Keys stored at most (puts beyond are dropped). Default 100 000. */
-  maxStoredKeys: number;
-  maxMessageBytes: number;
-}
-
-export const CHORD_DEFAULTS: ChordOptions = {
-  successors: 8,
-  stabiliseMs: 5_000,
-  rpcTimeoutMs: 1_000,
-  hopTimeoutMs: 500,
-  lookup: 'iterative',
-  queryTimeoutMs: 20_000,
-  maxStoredKeys: 100_000,
-  maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
-};
-
-/**
- * Options objects by the partial options they were made from: a simulation creates a million
- * nodes from one factory call, and a copy per node would cost about 90 bytes each.
- */
-const resolved = new WeakMap<Partial<ChordOptions>, ChordOptions>();
-const NO_OPTIONS: Partial<ChordOptions> = Object.freeze({});
-
-function resolveOptions(options: Partial<ChordOptions>): ChordOptions {
-  // A fixed id is per node: never shared.
-  if (options.id !== undefined) return { ...CHORD_DEFAULTS, ...options };
-  let o = resolved.get(options);
-  if (o === undefined) {
-    o = Object.freeze({ ...CHORD_DEFAULTS, ...options });
-    resolved.set(options, o);
-  }
-  return o;
-}
-
-/** Output buffers for routing queries, shared by every node (handlers run one at a time, synchronously). */
-const scratchIds: number[] = [];
-const scratchKeys: number[] = [];
+export { CHORD_DEFAULTS, type ChordOptions } from './options.js';
 
 /** A joining node follows at most this many "your successor is closer" redirects. */
 const MAX_HELLO_REDIRECTS = 32;
@@ -148,11 +100,10 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
   leave(): void {
     const r = this.routing;
     if (this.isJoined && r.succCount > 0) {
-      const pred = r.hasPred ? { id: r.predId, key: r.predKey } : null;
-      const n = r.copySuccessors(scratchIds, scratchKeys);
-      this.send(r.succKey(0), M.encodeLeaving(pred, scratchIds, scratchKeys, 0));
+      const { toSuccessor, toPredecessor } = A.leaving(r);
+      this.send(r.succKey(0), toSuccessor);
       this.handOver(r.succKey(0), this.store.entries(), M.KEYS);
-      if (r.hasPred && r.predKey !== r.succKey(0)) this.send(r.predKey, M.encodeLeaving(null, scratchIds, scratchKeys, n));
+      if (toPredecessor !== null) this.send(r.predKey, toPredecessor);
     }
     this.stop();
   }
@@ -179,15 +130,8 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
 
   /** Finds the node responsible for `key` (iterative or recursive, as configured). */
   lookup(key: number, traffic: number, done: (outcome: LookupOutcome) => void): void {
-    let finished = false;
-    const deadline = this.rt.clock.setTimer(this.options.queryTimeoutMs, () => once({ found: false, hops: 0, id: -1, key: -1, value: null }));
-    const once = (o: LookupOutcome): void => {
-      if (finished) return;
-      finished = true;
-      deadline.cancel();
-      done(o);
-    };
-    if (this.stopped) once({ found: false, hops: 0, id: -1, key: -1, value: null });
+    const once = withDeadline(this.rt.clock, this.options.queryTimeoutMs, done);
+    if (this.stopped) once(NOT_FOUND);
     else if (this.options.lookup === 'recursive' && traffic === TRAFFIC_QUERY) this.recursive.start(this.rt.random.int(4294967296), key, once);
     else new IterativeLookup(this, key, 'owner', traffic, once).start();
   }
@@ -229,30 +173,22 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
   protected handle(type: number, traffic: number, from: number, body: ByteReader): void {
     const r = this.routing;
     switch (type) {
-      case M.GET_PRED: {
-        const tx = M.decodeTx(body);
-        const n = r.copySuccessors(scratchIds, scratchKeys);
-        this.send(from, M.encodePredReply(traffic, tx, r.hasPred ? { id: r.predId, key: r.predKey } : null, scratchIds, scratchKeys, n));
-        return;
-      }
+      case M.GET_PRED:
+        return this.send(from, A.predReply(r, traffic, M.decodeTx(body)));
       case M.PRED_REPLY:
         return this.onPredReply(from, M.decodePredReply(body));
       case M.NOTIFY:
         return this.onNotify(from, M.decodeId(body));
       case M.FIND:
-        return this.onFind(from, traffic, M.decodeTxKey(body));
+        return this.send(from, A.findReply(r, traffic, M.decodeTxKey(body)));
       case M.FIND_REPLY: {
         const m = M.decodeFindReply(body);
         const p = this.requests.close(m.tx, from);
         if (p !== undefined && p.context.kind === 'find') p.context.lookup.onFindReply(from, m);
         return;
       }
-      case M.OWNER_Q: {
-        const m = M.decodeTxKey(body);
-        const pred = r.hasPred ? { id: r.predId, key: r.predKey } : null;
-        this.send(from, M.encodeOwnerReply(traffic, m.tx, r.owns(m.key), pred, this.store.get(m.key)));
-        return;
-      }
+      case M.OWNER_Q:
+        return this.send(from, A.ownerReply(r, this.store, traffic, M.decodeTxKey(body)));
       case M.OWNER_R: {
         const m = M.decodeOwnerReply(body);
         const p = this.requests.close(m.tx, from);
@@ -294,32 +230,6 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
     }
   }
 
-  private onFind(from: number, traffic: number, m: { tx: number; key: number }): void {
-    const r = this.routing;
-    if (r.succCount === 0) {
-      this.send(from, M.encodeFindReply(traffic, m.tx, true, [r.id], [this.selfKey], 1));
-      return;
-    }
-    if (!r.successorsCover(m.key)) {
-      const n = r.closestPreceding(m.key, 3, scratchIds, scratchKeys);
-      if (n > 0) {
-        this.send(from, M.encodeFindReply(traffic, m.tx, false, scratchIds, scratchKeys, n));
-        return;
-      }
-    }
-    // Done: the successors at or after the key (the ones before it cannot be responsible).
-    const ids = scratchIds;
-    const keys = scratchKeys;
-    ids.length = 0;
-    keys.length = 0;
-    for (let i = 0; i < r.succCount; i++) {
-      if (inOpen(r.succId(i), r.id, m.key)) continue;
-      ids.push(r.succId(i));
-      keys.push(r.succKey(i));
-    }
-    this.send(from, M.encodeFindReply(traffic, m.tx, true, ids, keys, ids.length));
-  }
-
   private onNotify(from: number, id: number): void {
     const r = this.routing;
     if (r.predKey === from) this.predHeardAt = this.rt.clock.now();
@@ -359,12 +269,8 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
     const r = this.routing;
     const id = m.key;
     const oldPred = r.hasPred ? { id: r.predId, key: r.predKey } : null;
-    const takes = oldPred === null || oldPred.key === from || inOpen(id, oldPred.id, r.id);
-    const hints = r.contacts();
-    hints.ids.push(r.id);
-    hints.keys.push(this.selfKey);
-    const succ = r.successorList();
-    this.send(from, M.encodeWelcome(m.tx, takes ? (oldPred?.key === from ? null : oldPred) : oldPred, succ, hints));
+    const takes = A.takesAsPredecessor(r, id, from);
+    this.send(from, A.welcome(r, m.tx, from, takes));
     if (!takes) return;
     r.setPred(id, from);
     this.predHeardAt = this.rt.clock.now();
@@ -400,15 +306,7 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
   }
 
   private onLeaving(from: number, m: { pred: M.Contact | null; succ: { ids: number[]; keys: number[] } }): void {
-    const r = this.routing;
-    const wasPred = r.predKey === from;
-    const wasSucc = r.succCount > 0 && r.succKey(0) === from;
-    r.remove(from);
-    if (wasPred && m.pred !== null && m.pred.key !== this.selfKey) {
-      r.setPred(m.pred.id, m.pred.key);
-      this.predHeardAt = this.rt.clock.now();
-    }
-    if (wasSucc && m.succ.ids.length > 0) r.setSuccessors(m.succ.ids[0], m.succ.keys[0], { ids: m.succ.ids.slice(1), keys: m.succ.keys.slice(1) });
+    if (this.routing.neighbourLeft(from, m.pred, m.succ)) this.predHeardAt = this.rt.clock.now();
   }
 
   private findSuccessorAndHello(attempt: number): void {
@@ -498,12 +396,6 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
   }
 
   private handOver(to: number, entries: [number, Uint8Array][], type: number): void {
-    let rest = entries;
-    while (rest.length > 0) {
-      const { message, count } = M.encodeKeys(type, TRAFFIC_MAINTENANCE, rest, this.maxMessageBytes - 3);
-      if (count === 0) break;
-      this.send(to, message);
-      rest = rest.slice(count);
-    }
+    for (const message of M.encodeKeyBatches(type, TRAFFIC_MAINTENANCE, entries, this.maxMessageBytes - 3)) this.send(to, message);
   }
 }

@@ -167,6 +167,21 @@ export class ChordRouting {
     for (let i = FINGER_KEYS; i < SUCC_IDS; i++) if (s[i] === key) s[i] = NONE;
   }
 
+  /**
+   * A neighbour left gracefully (LEAVING): it is forgotten; if it was the predecessor, its
+   * predecessor `pred` takes its place; if it was the first successor, its successor list
+   * `succ` does. True when the predecessor was replaced.
+   */
+  neighbourLeft(from: number, pred: { id: number; key: number } | null, succ: ContactList): boolean {
+    const wasPred = this.predKey === from;
+    const wasSucc = this.succCount > 0 && this.succKey(0) === from;
+    this.remove(from);
+    if (wasSucc && succ.ids.length > 0) this.setSuccessors(succ.ids[0], succ.keys[0], { ids: succ.ids.slice(1), keys: succ.keys.slice(1) });
+    if (!wasPred || pred === null || pred.key === this.selfKey) return false;
+    this.setPred(pred.id, pred.key);
+    return true;
+  }
+
   /** Where finger i should point: id + 2^i. */
   fingerStart(i: number): number {
     return addPow2(this.id, i);
