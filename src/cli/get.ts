@@ -24,7 +24,6 @@ import { StatusLine, progressLine } from './progress.js';
 import { newPeerSourceState, noPeersHint, noteTrackerEvent, peerHintDelayMs } from './peer-hint.js';
 import { ensureWritableDir } from './save-path.js';
 import { SeedDataError, checkSeedData, describeMissing } from './seed-data.js';
-import { LsdService } from '../discovery/lsd-service.js';
 
 interface GetFlags {
   output: string;
@@ -183,6 +182,8 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     encryption: o.encryption,
     unchokeSlots: o.unchokeSlots,
     dht: o.noDht ? undefined : { bootstrap: o.dhtBootstrap ?? [], rounds: 'per-torrent' },
+    // BEP 14: peers on the local network; never for a private torrent (BEP 27). Joins in the background.
+    lsd: o.noLsd || o.source.torrent?.private ? undefined : { log: verbose ? logLine : () => undefined },
     portMapping: o.noPortMapping ? undefined : cliPortMapping(runtime, { udp: o.utp !== false || !o.noDht, onMapped: (a, port, gw) => nat.onMapped(a, port, gw) }),
     logger: cliLogger(status),
   });
@@ -192,7 +193,6 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((r) => (finish = r));
   let failure: Error | undefined;
-  let lsd: LsdService | undefined;
   let hintTimer: NodeJS.Timeout | undefined;
   let released = false;
   const release = async (): Promise<void> => {
@@ -224,8 +224,6 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     if (e.type === 'peer-banned') client.logger.info(`banned ${e.address}: ${e.reason}`);
     if (e.type === 'webseed-dropped') client.logger.info(`web seed ${e.url} dropped: ${e.reason}`);
     if (verbose && e.type === 'webseed-backoff') client.logger.info(`web seed ${e.url}: ${e.reason}; retrying in ${Math.round(e.retryInMs / 1000)} s`);
-    // BEP 27: a magnet turned out private: no more local announces for it.
-    if (e.type === 'metadata' && e.torrent.private && e.torrent.infoHashV1) lsd?.core.remove(Buffer.from(e.torrent.infoHashV1).toString('hex'));
     if (e.type === 'metadata') {
       const dir = join(o.stateDir, 'torrents');
       mkdirSync(dir, { recursive: true });
@@ -269,18 +267,6 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     if (o.announceListen && client.session.listenAddress) process.stdout.write(`listening on ${formatAddress(client.session.listenAddress)}\n`);
     for (const p of o.peers) swarm.addPeer(p, 'manual');
     if (verbose) for (const w of swarm.webSeedList()) client.logger.info(`web seed ${w.url}${w.dropped ? ` (not used: ${w.dropped})` : ''}`);
-    // BEP 14: peers on the local network; never for a private torrent (BEP 27). Not awaited.
-    const lsdSwarm = swarm;
-    const lsdStarting = o.noLsd || o.source.torrent?.private ? undefined : LsdService.start({
-      runtime, listenPort: client.session.listenAddress?.port ?? o.listen.port, interfaceHost: o.listen.host,
-      onPeer: (_hash, address) => lsdSwarm.addPeer(address, 'lsd'),
-    }).then((l) => {
-      lsd = l;
-      const hash = lsdSwarm.handshakeHashes[0];
-      if (hash) l.core.add(Buffer.from(hash).toString('hex'), false);
-      if (verbose) client.logger.info(l.groups > 0 ? `local peer discovery on ${l.groups} multicast group(s)` : 'local peer discovery unavailable (no multicast)');
-      return l;
-    }, () => undefined);
     const s = swarm;
     const ticker = setInterval(() => status.update(progressLine(s.stats())), 500);
     const hintMs = seeding ? undefined : peerHintDelayMs();
@@ -295,8 +281,6 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     const code = await finished;
     clearInterval(ticker);
     clearTimeout(hintTimer);
-    if (lsd) lsd.close();
-    else void lsdStarting?.then((l) => l?.close());
     // trackers: 'stopped', within a few seconds; router: mappings deleted (5 s at most); resume data.
     await release();
     const stats = swarm.stats();
@@ -314,7 +298,6 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   } catch (e) {
     // Failed part way: release what was opened so the process can exit.
     clearTimeout(hintTimer);
-    lsd?.close();
     await release().catch(() => undefined);
     throw e;
   } finally {

@@ -11,6 +11,7 @@ import type { PeerSnapshot, Swarm, SwarmStatus } from '../swarm/swarm.js';
 import type { AnnouncerEvent } from '../tracker/announcer.js';
 import { startSwarmAnnouncer, type SwarmAnnouncer } from './announcer.js';
 import { dhtRound, scheduleDhtRounds, startDhtNode } from './dht-peers.js';
+import { LocalPeers } from './local-peers.js';
 import { SILENT_LOGGER, type Logger } from './logger.js';
 import { Session, type AddTorrentOptions, type SessionOptions } from './session.js';
 
@@ -35,9 +36,21 @@ export interface ClientDhtOptions {
   readonly enabled?: boolean;
 }
 
+/** Local peer discovery (BEP 14) over the runtime's multicast, for every non-private torrent. */
+export interface ClientLsdOptions {
+  /** Start with it off (`setLsdEnabled` turns it on later). Default on. */
+  readonly enabled?: boolean;
+  /** Multicast group port (default 6771; tests may use another). */
+  readonly groupPort?: number;
+  /** Where to say whether the groups were joined (default: the logger's debug). */
+  readonly log?: (line: string) => void;
+}
+
 export interface ClientOptions extends Omit<SessionOptions, 'runtime'> {
   /** The DHT (BEP 5); none: no DHT. */
   readonly dht?: ClientDhtOptions;
+  /** Local peer discovery (BEP 14); none: never. */
+  readonly lsd?: ClientLsdOptions;
   readonly portMapping?: PortMappingHook;
   readonly logger?: Logger;
   /** How long the `stopped` announce may take when a torrent stops (default 3 s). */
@@ -81,12 +94,17 @@ export class Client {
   private dhtEnabled: boolean;
   private readonly torrents = new Set<ClientTorrent>();
   private mapping: Promise<{ stop(): Promise<void> } | undefined> | undefined;
+  /** BEP 14 (undefined when the options ask for none). */
+  private readonly lsd: LocalPeers | undefined;
   private closed = false;
   readonly logger: Logger;
 
   private constructor(readonly runtime: Runtime, readonly session: Session, private readonly o: ClientOptions) {
     this.logger = o.logger ?? SILENT_LOGGER;
     this.dhtEnabled = o.dht !== undefined && o.dht.enabled !== false;
+    this.lsd = o.lsd ? new LocalPeers(runtime, {
+      listenPort: () => this.port, listenHost: this.listenHost, groupPort: o.lsd.groupPort, log: o.lsd.log ?? ((l) => this.logger.debug(l)),
+    }) : undefined;
   }
 
   /** Opens the listener; the DHT node and port mapping start in the background (nothing waits for a router). */
@@ -94,6 +112,7 @@ export class Client {
     const session = await Session.create({ ...options, runtime });
     const c = new Client(runtime, session, options);
     c.syncDht();
+    if (options.lsd && options.lsd.enabled !== false) c.lsd?.start(); // in the background
     if (options.portMapping && session.listenAddress) {
       c.mapping = options.portMapping({
         listenHost: c.listenHost, port: session.listenAddress.port, udp: c.dhtEnabled, log: (l) => c.logger.info(l),
@@ -142,6 +161,11 @@ export class Client {
     this.syncDht();
   }
 
+  /** Turns local peer discovery on (joins the multicast groups in the background) or off (leaves them). */
+  setLsdEnabled(on: boolean): void {
+    if (!this.closed) this.lsd?.setEnabled(on);
+  }
+
   private syncDht(): void {
     const dhtOptions = this.o.dht;
     if (this.dhtEnabled && dhtOptions && !this.dhtNode && !this.dhtStarting && !this.closed) {
@@ -176,14 +200,19 @@ export class Client {
   async addTorrent(o: ClientTorrentOptions): Promise<ClientTorrent> {
     // Set once the swarm exists; the swarm's 'complete' may come before (a seed).
     const trackers: { announcer?: SwarmAnnouncer } = {};
+    const added: { swarm?: Swarm } = {}; // set once the swarm exists (a metadata event may come before)
     const onEvent = o.onEvent;
     const swarm = await this.session.addTorrent({
       ...o,
       onEvent: (e) => {
         if (e.type === 'complete') trackers.announcer?.completed(); // trackers: BEP 3 'completed'
+        // BEP 27: a magnet that turns out private is no longer announced on the local network.
+        if (e.type === 'metadata' && e.torrent.private && added.swarm) this.lsd?.add(added.swarm);
         onEvent?.(e);
       },
     });
+    added.swarm = swarm;
+    this.lsd?.add(swarm);
     const torrent = o.torrent ?? swarm.torrent;
     const own = o.trackers ?? o.torrent?.trackers ?? (o.magnet?.trackers.length ? [o.magnet.trackers] : []);
     let tiers = [...own, ...(o.extraTrackers ?? []).map((u) => [u])];
@@ -216,6 +245,7 @@ export class Client {
       stop: () => {
         stopping ??= (async () => {
           rounds?.stop();
+          this.lsd?.remove(swarm);
           this.torrents.delete(handle);
           await Promise.all([announcer?.stop(), this.session.removeTorrent(swarm)]);
         })();
@@ -256,7 +286,7 @@ export class Client {
     this.dhtNode = undefined;
     // A node still resolving its bootstrap names is closed once it is up; nothing waits for it.
     void this.dhtStarting?.then((d) => d?.close());
-    await Promise.all([...torrents.map((t) => t.stop()), this.mapping?.then((m) => m?.stop())]);
+    await Promise.all([...torrents.map((t) => t.stop()), this.mapping?.then((m) => m?.stop()), this.lsd?.close()]);
     await this.session.close();
   }
 }

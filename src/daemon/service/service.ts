@@ -33,7 +33,6 @@ import { parseInput } from './add-input.js';
 import { deleteTorrentData } from './delete-data.js';
 import { torrentDetails } from './details.js';
 import { DhtScheduler } from './dht-scheduler.js';
-import { LocalPeers } from './local-peers.js';
 import { openFileStream } from './file-stream.js';
 import { queryPage } from './list-query.js';
 import { foldTotals, stopAll, stopEntryBounded, type DaemonCounters, type RunContext } from './runner.js';
@@ -89,7 +88,6 @@ export class DaemonService implements TorrentService {
     this.lastSnapshot = rt.clock.now();
     this.ctx = {
       runtime: rt, client, store, dht: this.dhtScheduler, counters: this.counters, limiters: this.globalLimiters,
-      lsd: o.lsd ? new LocalPeers(rt, () => session.listenAddress?.port ?? 0, o.listen?.host ?? '0.0.0.0') : undefined,
       wallClock: o.wallClock,
       stopTimeoutMs: o.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS,
       log: daemonLog(o),
@@ -120,6 +118,8 @@ export class DaemonService implements TorrentService {
       // The DHT starts with startAll (when the settings want it); rounds are scheduled by DhtScheduler.
       dht: o.dhtBootstrap === false ? undefined : { bootstrap: o.dhtBootstrap ?? [], rounds: 'external', enabled: false },
       logger: { info: log, warn: log, debug: () => undefined },
+      // BEP 14 joins with startAll, when the settings want it.
+      lsd: o.lsd ? { enabled: false } : undefined,
       cacheBytesPerTorrent: o.cacheBytesPerTorrent ?? 4 * 1024 * 1024, maxOpenFiles: o.maxOpenFiles ?? 512,
       // MSE private keys from the OS's random source (the runtime's is seeded, for replays).
       encryption: { policy: DEFAULT_ENCRYPTION_POLICY, secretBytes: (n) => randomBytes(n) },
@@ -133,7 +133,7 @@ export class DaemonService implements TorrentService {
   /** Starts the DHT and every torrent that should run, in the background; resolves when the last of them has started. */
   startAll(): Promise<void> {
     this.syncDht();
-    this.ctx.lsd?.setEnabled(this.current.lsd);
+    this.client.setLsdEnabled(this.current.lsd);
     return this.queue.idle();
   }
 
@@ -311,7 +311,7 @@ export class DaemonService implements TorrentService {
     this.session.setEncryptionPolicy(next.encryption);
     this.syncDht();
     this.syncPortMapping();
-    this.ctx.lsd?.setEnabled(next.lsd); // BEP 14 on or off at once (--no-lsd: never)
+    this.client.setLsdEnabled(next.lsd); // BEP 14 on or off at once (--no-lsd: never)
     this.plan();
     return next;
   }
@@ -428,7 +428,6 @@ export class DaemonService implements TorrentService {
     this.dhtScheduler.close();
     await this.portMapping.close();
     await stopAll(this.ctx, [...this.entries.values()]);
-    await this.ctx.lsd?.close();
     await this.store.close();
     await this.client.close();
   }
