@@ -13,6 +13,10 @@ import * as M from './messages.js';
 const scratchIds: number[] = [];
 const scratchKeys: number[] = [];
 
+/** The successor list of a PRED_REPLY (written by index, see `copySuccessors`). */
+const succIds: number[] = [];
+const succKeys: number[] = [];
+
 /** Contacts a FIND that is not done returns: the closest preceding nodes known. */
 const FIND_CLOSER = 3;
 
@@ -22,8 +26,8 @@ function pred(r: ChordRouting): M.Contact | null {
 
 /** PRED_REPLY: the predecessor and the successor list. */
 export function predReply(r: ChordRouting, traffic: number, tx: number): Uint8Array {
-  const n = r.copySuccessors(scratchIds, scratchKeys);
-  return M.encodePredReply(traffic, tx, pred(r), scratchIds, scratchKeys, n);
+  const n = r.copySuccessors(succIds, succKeys);
+  return M.encodePredReply(traffic, tx, pred(r), succIds, succKeys, n);
 }
 
 /**

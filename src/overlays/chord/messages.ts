@@ -22,7 +22,7 @@
 import { ByteReader, OverlayMessageError } from '../common/binary.js';
 import { ADDRESS_BYTES, readAddressKey, writeAddressKey } from '../common/addresses.js';
 import { startMessage } from '../common/base-node.js';
-import { CONTACT_BYTES, readContactList, writeContact, writeContactList, type ContactList } from '../common/contacts.js';
+import { CONTACT_BYTES, readContactList, readContactListInto, writeContact, writeContactList, type ContactList } from '../common/contacts.js';
 
 export const CHORD_TAG = 0x43; // 'C'
 
@@ -103,10 +103,17 @@ export function encodePredReply(traffic: number, tx: number, pred: Contact | nul
   return w.finish();
 }
 
+/** Where `decodePredReply` puts the successor list: valid until the next PRED_REPLY is decoded. */
+const predReplySuccessors: ContactList = { ids: [], keys: [] };
+
+/**
+ * Decodes a PRED_REPLY (the most common Chord message: two per node per stabilise period).
+ * Its successor list is a shared buffer, overwritten by the next PRED_REPLY: copy it to keep it.
+ */
 export function decodePredReply(r: ByteReader): { tx: number; pred: Contact | null; succ: ContactList } {
   const tx = r.u32();
   const pred = readOptionalContact(r);
-  const succ = readContactList(r, MAX_CONTACTS, 'successor list');
+  const succ = readContactListInto(r, MAX_CONTACTS, 'successor list', predReplySuccessors);
   r.end();
   return { tx, pred, succ };
 }

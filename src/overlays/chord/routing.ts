@@ -57,13 +57,15 @@ export class ChordRouting {
     return this.s[FINGER_KEYS + i];
   }
 
-  /** Copies the successor list into `outIds`/`outKeys` (replacing their contents); returns its length. */
+  /**
+   * Writes the successor list to the first entries of `outIds`/`outKeys` and returns its
+   * length; entries past it are left as they were (their length is not reset: V8 would drop
+   * the arrays' storage and reallocate it on the next write).
+   */
   copySuccessors(outIds: number[], outKeys: number[]): number {
-    outIds.length = 0;
-    outKeys.length = 0;
     for (let i = 0; i < this.succCount; i++) {
-      outIds.push(this.succId(i));
-      outKeys.push(this.succKey(i));
+      outIds[i] = this.succId(i);
+      outKeys[i] = this.succKey(i);
     }
     return this.succCount;
   }
