@@ -11,6 +11,7 @@ import type { PeerSnapshot, Swarm, SwarmStatus } from '../swarm/swarm.js';
 import type { AnnouncerEvent } from '../tracker/announcer.js';
 import { startSwarmAnnouncer, type SwarmAnnouncer } from './announcer.js';
 import { dhtRound, scheduleDhtRounds, startDhtNode } from './dht-peers.js';
+import { DhtNatWatch, type DhtNatOptions } from './dht-nat.js';
 import { LocalPeers } from './local-peers.js';
 import { SILENT_LOGGER, type Logger } from './logger.js';
 import { Session, type AddTorrentOptions, type SessionOptions } from './session.js';
@@ -51,6 +52,8 @@ export interface ClientOptions extends Omit<SessionOptions, 'runtime'> {
   readonly dht?: ClientDhtOptions;
   /** Local peer discovery (BEP 14); none: never. */
   readonly lsd?: ClientLsdOptions;
+  /** When the DHT node runs read-only (BEP 43) for want of anyone reaching it, and who hears of it. */
+  readonly dhtReachability?: DhtNatOptions;
   readonly portMapping?: PortMappingHook;
   readonly logger?: Logger;
   /** How long the `stopped` announce may take when a torrent stops (default 3 s). */
@@ -96,12 +99,15 @@ export class Client {
   private mapping: Promise<{ stop(): Promise<void> } | undefined> | undefined;
   /** BEP 14 (undefined when the options ask for none). */
   private readonly lsd: LocalPeers | undefined;
+  /** The DHT node's BEP 42 address and BEP 43 read-only switch, from the session's NAT vote. */
+  private readonly dhtNat: DhtNatWatch;
   private closed = false;
   readonly logger: Logger;
 
   private constructor(readonly runtime: Runtime, readonly session: Session, private readonly o: ClientOptions) {
     this.logger = o.logger ?? SILENT_LOGGER;
     this.dhtEnabled = o.dht !== undefined && o.dht.enabled !== false;
+    this.dhtNat = new DhtNatWatch(runtime.clock, () => session.external.status(), o.dhtReachability);
     this.lsd = o.lsd ? new LocalPeers(runtime, {
       listenPort: () => this.port, listenHost: this.listenHost, groupPort: o.lsd.groupPort, log: o.lsd.log ?? ((l) => this.logger.debug(l)),
     }) : undefined;
@@ -109,8 +115,16 @@ export class Client {
 
   /** Opens the listener; the DHT node and port mapping start in the background (nothing waits for a router). */
   static async create(runtime: Runtime, options: ClientOptions): Promise<Client> {
-    const session = await Session.create({ ...options, runtime });
+    const made: { client?: Client } = {}; // NAT events can only come once the session exists
+    const session = await Session.create({
+      ...options, runtime,
+      onNatEvent: (e) => {
+        made.client?.dhtNat.onNatEvent(e);
+        options.onNatEvent?.(e);
+      },
+    });
     const c = new Client(runtime, session, options);
+    made.client = c;
     c.syncDht();
     if (options.lsd && options.lsd.enabled !== false) c.lsd?.start(); // in the background
     if (options.portMapping && session.listenAddress) {
@@ -187,10 +201,12 @@ export class Client {
         this.bootstrapped = dht.bootstrap().then((n) => {
           if (n === 0 && this.dhtNode === dht) this.logger.warn('DHT: bootstrap reached no node (no network, or the bootstrap nodes do not answer)');
         }, (e: unknown) => this.logger.warn(`DHT: bootstrap failed: ${e instanceof Error ? e.message : String(e)}`));
+        this.dhtNat.attach(dht, this.bootstrapped);
         return dht;
       });
       this.dhtStarting = starting;
     } else if (!this.dhtEnabled && this.dhtNode) {
+      this.dhtNat.detach();
       this.dhtNode.close();
       this.dhtNode = undefined;
     }
@@ -282,6 +298,7 @@ export class Client {
     this.closed = true;
     const torrents = [...this.torrents];
     this.dhtEnabled = false;
+    this.dhtNat.detach();
     this.dhtNode?.close();
     this.dhtNode = undefined;
     // A node still resolving its bootstrap names is closed once it is up; nothing waits for it.

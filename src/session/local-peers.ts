@@ -34,7 +34,7 @@ export class LocalPeers {
     if (this.starting || this.closed) return;
     const generation = this.generation;
     this.starting = LsdService.start({
-      runtime: this.runtime, listenPort: this.o.listenPort(), interfaceHost: this.o.listenHost, groupPort: this.o.groupPort,
+      runtime: this.runtime, listenPort: this.o.listenPort, interfaceHost: this.o.listenHost, groupPort: this.o.groupPort,
       onPeer: (hash, address) => this.swarms.get(hash)?.swarm.addPeer(address, 'lsd'),
     }).then((s) => {
       if (this.closed || generation !== this.generation) return s.close();

@@ -26,9 +26,9 @@ import { runBulk } from './bulk.js';
 import { Categories, checkCategoryName } from './categories.js';
 import { createFromPath } from './create.js';
 import * as manage from './manage.js';
-import { DaemonPortMapping } from './port-mapping.js';
+import { DaemonPortMapping, natVoteInfo } from './port-mapping.js';
 import { effectiveLimit, enforceSeedLimits, shareRatio } from './seed-limits.js';
-import { DEFAULT_URL_FETCH_TIMEOUT_MS, DEFAULT_URL_MAX_REDIRECTS, fetchTorrentFile } from './url-fetch.js';
+import { DEFAULT_URL_FETCH_TIMEOUT_MS, DEFAULT_URL_MAX_CONCURRENT, DEFAULT_URL_MAX_REDIRECTS, fetchTorrentFile, shownUrl } from './url-fetch.js';
 import { parseInput } from './add-input.js';
 import { deleteTorrentData } from './delete-data.js';
 import { torrentDetails } from './details.js';
@@ -71,6 +71,8 @@ export class DaemonService implements TorrentService {
   private tickTimer: TimerHandle | undefined;
   private lastSnapshot: number;
   private closed = false;
+  /** `POST /api/torrents {"url"}` fetches under way (`UrlFetchLimits.maxConcurrent`). */
+  private urlFetches = 0;
   private readonly queue: DownloadQueue;
 
   private constructor(
@@ -98,7 +100,12 @@ export class DaemonService implements TorrentService {
     for (const record of store.records.values()) this.entries.set(record.id, this.newEntry(record));
     this.queue = new DownloadQueue(this.entries, this.ctx, o.startConcurrency ?? 16);
     this.categoryList = Categories.in(o.stateDir);
-    this.portMapping = new DaemonPortMapping({ runtime: rt, findGateway: o.findGateway ?? findDefaultGateway, log: this.ctx.log });
+    this.portMapping = new DaemonPortMapping({
+      runtime: rt, findGateway: o.findGateway ?? findDefaultGateway, log: this.ctx.log,
+      // The router's word on our address is a vote too (docs/nat.md); it goes with the mapping.
+      onMapped: (host, port, gateway) => session.voteExternalAddress({ source: 'port-mapping', reporter: gateway, host, port }),
+      onUnmapped: () => session.external.forgetPortMapping(),
+    });
     this.host = {
       ctx: this.ctx, stateDir: o.stateDir, categories: this.categoryList,
       get: (id) => this.get(id),
@@ -169,12 +176,20 @@ export class DaemonService implements TorrentService {
   async addUrl(url: string, input: Omit<AddTorrentInput, 'magnet' | 'torrent'>): Promise<TorrentId> {
     if (/^magnet:/i.test(url)) return this.add({ ...input, magnet: url });
     const limits = { maxBytes: MAX_TORRENT_FILE_BYTES, timeoutMs: DEFAULT_URL_FETCH_TIMEOUT_MS, maxRedirects: DEFAULT_URL_MAX_REDIRECTS, ...this.o.urlFetch };
-    const bytes = await fetchTorrentFile(url, limits);
+    const maxConcurrent = limits.maxConcurrent ?? DEFAULT_URL_MAX_CONCURRENT;
+    if (this.urlFetches >= maxConcurrent) throw new ServiceError(409, `${maxConcurrent} .torrent files are being fetched already; try again when one is done`);
+    this.urlFetches++;
+    let bytes: Uint8Array;
+    try {
+      bytes = await fetchTorrentFile(url, limits);
+    } finally {
+      this.urlFetches--;
+    }
     try {
       return await this.add({ ...input, torrent: bytes });
     } catch (e) {
       // What came back is not a torrent (an HTML page, say): say so as such.
-      if (e instanceof ServiceError && e.status === 400) throw new ServiceError(422, `${url} did not give a usable .torrent: ${e.message}`);
+      if (e instanceof ServiceError && e.status === 400) throw new ServiceError(422, `${shownUrl(url)} did not give a usable .torrent: ${e.message}`);
       throw e;
     }
   }
@@ -318,7 +333,7 @@ export class DaemonService implements TorrentService {
 
   stats(): SessionStats {
     const s = sessionStats(this.entries.values(), this.store.totals, this.o.runtime.clock.now(), this.session.listenAddress, { node: this.client.dht, lookups: this.dhtScheduler.lookups });
-    return { ...s, altRateLimits: this.globalLimiters.alt, nat: this.portMapping.info() };
+    return { ...s, altRateLimits: this.globalLimiters.alt, nat: { ...this.portMapping.info(), ...natVoteInfo(this.session.natStatus()) } };
   }
 
   metrics(): MetricsSnapshot {
