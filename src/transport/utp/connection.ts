@@ -82,6 +82,9 @@ export class UtpConnection {
   private timerStartUs: number;
   private consecutiveTimeouts = 0;
   private events: UtpEvent[] = [];
+  private readonly deliverData = (data: Uint8Array): void => {
+    this.events.push({ type: 'data', data });
+  };
   private packets: Uint8Array[] = [];
 
   private constructor(init: UtpConnectionInit, state: UtpState) {
@@ -398,7 +401,7 @@ export class UtpConnection {
     const recv = this.recv;
     if (!recv) return;
     // Every DATA or FIN is acked, even a duplicate or a dropped one: the ack tells the peer where we are.
-    recv.accept(p.seqNr, p.payload, p.type === ST_FIN, (data) => this.events.push({ type: 'data', data }));
+    recv.accept(p.seqNr, p.payload, p.type === ST_FIN, this.deliverData);
     this.ackNeeded = true;
     if (recv.eofReached && !this.endEmitted) {
       this.endEmitted = true;

@@ -74,7 +74,6 @@ export function looksLikeUtp(data: Uint8Array): boolean {
 /** Decodes one datagram; throws `UtpPacketError` on anything malformed. The payload is a view into `data`. */
 export function decodePacket(data: Uint8Array, limits: PacketLimits = PACKET_LIMITS): UtpPacket {
   if (data.length < UTP_HEADER_BYTES) throw new UtpPacketError(`uTP packet of ${data.length} bytes is shorter than the 20-byte header`);
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const b0 = data[0];
   const version = b0 & 0x0f;
   const type = b0 >> 4;
@@ -107,16 +106,21 @@ export function decodePacket(data: Uint8Array, limits: PacketLimits = PACKET_LIM
   if (type !== ST_DATA && payload.length !== 0) throw new UtpPacketError(`uTP ${PACKET_TYPE_NAMES[type]} packet carries ${payload.length} payload bytes`);
   const p: UtpPacket = {
     type: type as UtpPacketType,
-    connectionId: view.getUint16(2),
-    timestamp: view.getUint32(4),
-    timestampDiff: view.getUint32(8),
-    windowSize: view.getUint32(12),
-    seqNr: view.getUint16(16),
-    ackNr: view.getUint16(18),
+    connectionId: (data[2] << 8) | data[3],
+    timestamp: u32(data, 4),
+    timestampDiff: u32(data, 8),
+    windowSize: u32(data, 12),
+    seqNr: (data[16] << 8) | data[17],
+    ackNr: (data[18] << 8) | data[19],
     payload,
   };
   if (selectiveAck) p.selectiveAck = selectiveAck;
   return p;
+}
+
+/** Big-endian uint32 at `o` (no DataView per packet on the hot path). */
+function u32(d: Uint8Array, o: number): number {
+  return ((d[o] << 24) | (d[o + 1] << 16) | (d[o + 2] << 8) | d[o + 3]) >>> 0;
 }
 
 /** Encodes a packet into a fresh datagram. */

@@ -19,7 +19,11 @@ export interface UtpSocketOptions {
   maxConnections: number;
   /** Most connections still opening (our SYN unanswered, or theirs with no data yet). */
   maxHalfOpen: number;
-  /** Poll a connection at once after this many received packets instead of waiting for the batch flush. */
+  /**
+   * Received packets are acked once per burst (what one event-loop turn reads, as libtorrent
+   * acks once its socket reads would block); a connection is polled (and acks) at once after
+   * this many packets of one burst.
+   */
   ackEveryPackets: number;
   /** Kernel send/receive buffer asked for when this socket binds its own endpoint (bursts of a large window otherwise overflow the default ~200 KiB). */
   socketBufferBytes: number;
@@ -30,7 +34,7 @@ export const UTP_SOCKET_DEFAULTS: UtpSocketOptions = {
   packet: PACKET_LIMITS,
   maxConnections: 500,
   maxHalfOpen: 64,
-  ackEveryPackets: 8,
+  ackEveryPackets: 32,
   socketBufferBytes: 4 * 1024 * 1024,
 };
 
@@ -57,6 +61,9 @@ export class UtpSocket implements UtpStreamHost {
   private readonly byStream = new Map<UtpStream, Entry>();
   private readonly dirty = new Set<Entry>();
   private flushTimer: TimerHandle | undefined;
+  private flushPending = false;
+  private lastEntry: Entry | undefined;
+  private readonly flushNow = (): void => this.flush();
   private onConnection: ((stream: UtpStream) => void) | undefined;
   private otherHandler: DatagramHandler | undefined;
   private closed = false;
@@ -170,7 +177,15 @@ export class UtpSocket implements UtpStreamHost {
     const e = this.byStream.get(stream);
     if (!e) return;
     this.dirty.add(e);
-    this.flushTimer ??= this.runtime.clock.setTimer(0, () => this.flush());
+    this.scheduleFlush();
+  }
+
+  /** Polls the dirty connections soon: after this burst of datagrams where the endpoint can tell, else on a 0 ms timer. */
+  private scheduleFlush(): void {
+    if (this.flushPending) return;
+    this.flushPending = true;
+    if (this.endpoint.afterReads) this.endpoint.afterReads(this.flushNow);
+    else this.flushTimer = this.runtime.clock.setTimer(0, this.flushNow);
   }
 
   pollNow(stream: UtpStream): void {
@@ -191,6 +206,8 @@ export class UtpSocket implements UtpStreamHost {
 
   private flush(): void {
     this.flushTimer = undefined;
+    this.flushPending = false;
+    if (this.closed) return;
     const entries = [...this.dirty];
     this.dirty.clear();
     for (const e of entries) this.pollEntry(e);
@@ -208,6 +225,7 @@ export class UtpSocket implements UtpStreamHost {
       e.timer = undefined;
       this.entries.delete(e.key);
       this.byStream.delete(e.stream);
+      if (this.lastEntry === e) this.lastEntry = undefined;
     } else if (out.nextDeadline < e.timerAt) {
       e.timer?.cancel();
       e.timerAt = out.nextDeadline;
@@ -241,9 +259,18 @@ export class UtpSocket implements UtpStreamHost {
       else this.accept(p, from);
       return;
     }
-    const e = this.entries.get(key(from, p.connectionId)) ?? (p.type === ST_RESET ? this.resetTarget(p, from) : undefined);
+    const e = this.lookup(from, p.connectionId) ?? (p.type === ST_RESET ? this.resetTarget(p, from) : undefined);
     if (e) this.deliver(e, p);
     else if (p.type !== ST_RESET) this.sendReset(p, from);
+  }
+
+  /** The connection for (from, id); the last one found is checked first (a burst is mostly one connection's). */
+  private lookup(from: Address, id: number): Entry | undefined {
+    const last = this.lastEntry;
+    if (last !== undefined && last.stream.conn.recvId === id && last.stream.remote.port === from.port && last.stream.remote.host === from.host) return last;
+    const e = this.entries.get(key(from, id));
+    if (e !== undefined) this.lastEntry = e;
+    return e;
   }
 
   /**
@@ -263,7 +290,7 @@ export class UtpSocket implements UtpStreamHost {
     if (++e.received >= this.options.ackEveryPackets || e.stream.conn.state === 'closed') this.pollEntry(e);
     else {
       this.dirty.add(e);
-      this.flushTimer ??= this.runtime.clock.setTimer(0, () => this.flush());
+      this.scheduleFlush();
     }
   }
 
