@@ -25,8 +25,10 @@ interface OutPacket {
   /** Marked lost (timeout, duplicate or selective acks): re-sent when the window allows. */
   needResend: boolean;
   sacked: boolean;
-  /** Fast retransmit re-sends a packet once; after that only the timer does. */
+  /** Fast retransmit re-sends a packet once; after that only the timer, or selective acks of packets sent after the re-send. */
   fastResent: boolean;
+  /** The next new sequence number when it was last re-sent: packets from there on left after it. */
+  resentBeforeSeq: number;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -55,7 +57,7 @@ export class UtpConnection {
   /** The peer's advertised receive window. */
   peerWindow: number;
   /** Counters for status and tests. */
-  readonly stats = { packetsSent: 0, retransmits: 0, timeouts: 0, fastRetransmits: 0, packetsReceived: 0 };
+  readonly stats = { packetsSent: 0, retransmits: 0, timeouts: 0, fastRetransmits: 0, lostResends: 0, packetsReceived: 0 };
 
   private seqNr: number;
   /** The last sequence number of ours the peer acked cumulatively. */
@@ -75,6 +77,7 @@ export class UtpConnection {
   /** No further window cut for losses until this sequence number is acked (one cut per window). */
   private lossSeq: number;
   private cwndLimited = false;
+  private nextLossCutUs = -Infinity;
   private replyMicro = 0;
   private lastSentUs: number;
   private lastReceivedUs: number;
@@ -244,6 +247,7 @@ export class UtpConnection {
         break;
       }
       p.needResend = false;
+      p.resentBeforeSeq = this.seqNr;
       p.transmissions++;
       this.stats.retransmits++;
       this.curWindow += p.payload.length;
@@ -280,7 +284,7 @@ export class UtpConnection {
 
   /** A new packet taking the next sequence number (SYN, DATA, FIN). */
   private queueOut(type: UtpPacketType, payload: Uint8Array, nowUs: number): void {
-    const p: OutPacket = { seq: this.seqNr, type, payload, sentAtUs: nowUs, transmissions: 1, needResend: false, sacked: false, fastResent: false };
+    const p: OutPacket = { seq: this.seqNr, type, payload, sentAtUs: nowUs, transmissions: 1, needResend: false, sacked: false, fastResent: false, resentBeforeSeq: 0 };
     this.seqNr = (this.seqNr + 1) & 0xffff;
     if (this.outbuf.size === 0) this.timerStartUs = nowUs;
     this.outbuf.set(p.seq, p);
@@ -335,7 +339,7 @@ export class UtpConnection {
       this.dupAcks = 0;
       progressed = true;
     } else if (advance === 0 && p.type === ST_STATE && this.outbuf.size > 0 && p.selectiveAck === undefined) {
-      if (++this.dupAcks === this.options.duplicateAckThreshold) this.lost((this.lastAck + 1) & 0xffff);
+      if (++this.dupAcks === this.options.duplicateAckThreshold) this.lost((this.lastAck + 1) & 0xffff, nowUs);
     }
     if (p.selectiveAck && advance >= 0) {
       const sack = p.selectiveAck;
@@ -349,9 +353,9 @@ export class UtpConnection {
             progressed = true;
           }
           if (q) count++;
-        } else if (count >= this.options.duplicateAckThreshold) this.lost(seq);
+        } else if (count >= this.options.duplicateAckThreshold) this.lost(seq, nowUs, sack, p.ackNr);
       }
-      if (count >= this.options.duplicateAckThreshold) this.lost((p.ackNr + 1) & 0xffff);
+      if (count >= this.options.duplicateAckThreshold) this.lost((p.ackNr + 1) & 0xffff, nowUs, sack, p.ackNr);
     }
     if (progressed) {
       this.consecutiveTimeouts = 0;
@@ -385,16 +389,39 @@ export class UtpConnection {
   }
 
   /** Fast retransmit: marks `seq` lost and cuts the window at most once per window of packets. */
-  private lost(seq: number): void {
+  private lost(seq: number, nowUs: number, sack?: Uint8Array, ackNr = 0): void {
     const q = this.outbuf.get(seq);
-    if (!q || q.sacked || q.needResend || q.fastResent) return;
+    if (!q || q.sacked || q.needResend) return;
+    if (q.fastResent) {
+      // Its re-send was lost too when packets sent after it are selectively acked past it
+      // (TCP's lost-retransmission detection); libtorrent waits for the timeout instead: 500 ms
+      // or more, and a window of one packet.
+      if (sack && this.sackedSince(sack, ackNr, q.resentBeforeSeq) >= this.options.duplicateAckThreshold) {
+        this.markLost(q);
+        this.stats.lostResends++;
+      }
+      return;
+    }
     q.fastResent = true;
     this.markLost(q);
     this.stats.fastRetransmits++;
-    if (seqDiff(seq, this.lossSeq) > 0) {
+    // One cut per window of packets (losses come in bursts), and at most one per
+    // `lossCutIntervalMs` (libtorrent's utp_cwnd_reduce_timer): on a short RTT with random
+    // loss, a cut every round trip would keep the window far below the path.
+    if (seqDiff(seq, this.lossSeq) > 0 && nowUs >= this.nextLossCutUs) {
       this.cc.onLoss();
       this.lossSeq = (this.seqNr - 1) & 0xffff;
+      this.nextLossCutUs = nowUs + this.options.lossCutIntervalMs * US_PER_MS;
     }
+  }
+
+  /** Our packets from `fromSeq` on that `sack` (relative to `ackNr`) acks. */
+  private sackedSince(sack: Uint8Array, ackNr: number, fromSeq: number): number {
+    let n = 0;
+    for (let i = Math.max(0, seqDiff(fromSeq, ackNr) - 2); i < sack.length * 8; i++) {
+      if (sack[i >> 3] & (1 << (i & 7)) && this.outbuf.has((ackNr + 2 + i) & 0xffff)) n++;
+    }
+    return n;
   }
 
   private handleData(p: UtpPacket): void {

@@ -37,6 +37,8 @@ export interface UtpConnectionOptions {
   duplicateAckThreshold: number;
   /** Factor applied to the window on loss (BEP 29 since 2012: 0.5). */
   lossFactor: number;
+  /** Least time between two loss cuts of the window, ms (libtorrent's utp_cwnd_reduce_timer: 100). */
+  lossCutIntervalMs: number;
   /** Above the target delay, shrink the window multiplicatively (LEDBAT++; default) instead of BEP 29's linear decrease. */
   multiplicativeDecrease: boolean;
 }
@@ -59,5 +61,6 @@ export const UTP_DEFAULTS: UtpConnectionOptions = {
   maxOutOfOrderPackets: 1024,
   duplicateAckThreshold: 3,
   lossFactor: 0.5,
+  lossCutIntervalMs: 100,
   multiplicativeDecrease: true,
 };
