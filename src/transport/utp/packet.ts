@@ -48,6 +48,8 @@ export interface UtpPacket {
   selectiveAck?: Uint8Array;
   /** Payload: bytes of the stream (ST_DATA only; empty otherwise). */
   payload: Uint8Array;
+  /** Encoding only: this many bytes of padding in extensions receivers skip (an MTU probe, mtu.ts). */
+  padding?: number;
 }
 
 export interface PacketLimits {
@@ -123,17 +125,23 @@ function u32(d: Uint8Array, o: number): number {
   return ((d[o] << 24) | (d[o + 1] << 16) | (d[o + 2] << 8) | d[o + 3]) >>> 0;
 }
 
+/** The padding extension's type (mtu.ts): unknown to every receiver, so skipped by its length. */
+export const EXT_PADDING = 0x7f;
+
 /** Encodes a packet into a fresh datagram. */
 export function encodePacket(p: UtpPacket): Uint8Array {
   const sack = p.selectiveAck;
   if (sack && (sack.length === 0 || sack.length % 4 !== 0 || sack.length > 252)) {
     throw new RangeError(`selective ACK of ${sack.length} bytes is not a multiple of 4 in 4..252`);
   }
-  const extBytes = sack ? 2 + sack.length : 0;
+  const padding = p.padding ?? 0;
+  // Padding goes in extensions of at most 255 bytes each, 2 header bytes apiece.
+  const padExts = padding > 0 ? Math.ceil(padding / 255) : 0;
+  const extBytes = (sack ? 2 + sack.length : 0) + padExts * 2 + padding;
   const out = new Uint8Array(UTP_HEADER_BYTES + extBytes + p.payload.length);
   const view = new DataView(out.buffer);
   out[0] = (p.type << 4) | UTP_VERSION;
-  out[1] = sack ? EXT_SELECTIVE_ACK : 0;
+  out[1] = sack ? EXT_SELECTIVE_ACK : padExts > 0 ? EXT_PADDING : 0;
   view.setUint16(2, p.connectionId & 0xffff);
   view.setUint32(4, p.timestamp >>> 0);
   view.setUint32(8, p.timestampDiff >>> 0);
@@ -142,10 +150,18 @@ export function encodePacket(p: UtpPacket): Uint8Array {
   view.setUint16(18, p.ackNr & 0xffff);
   let o = UTP_HEADER_BYTES;
   if (sack) {
-    out[o] = 0;
+    out[o] = padExts > 0 ? EXT_PADDING : 0;
     out[o + 1] = sack.length;
     out.set(sack, o + 2);
     o += 2 + sack.length;
+  }
+  let left = padding;
+  for (let i = 0; i < padExts; i++) {
+    const len = Math.min(255, left);
+    out[o] = i + 1 < padExts ? EXT_PADDING : 0;
+    out[o + 1] = len;
+    o += 2 + len; // zero bytes
+    left -= len;
   }
   out.set(p.payload, o);
   return out;

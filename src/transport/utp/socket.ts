@@ -25,6 +25,8 @@ export interface UtpSocketOptions {
    * this many packets of one burst.
    */
   ackEveryPackets: number;
+  /** How long a connection closed by the FIN exchange keeps its ids to re-ack a re-sent FIN, ms (none while live and lingering ones reach twice maxConnections). */
+  finLingerMs: number;
   /** Kernel send/receive buffer asked for when this socket binds its own endpoint (bursts of a large window otherwise overflow the default ~200 KiB). */
   socketBufferBytes: number;
 }
@@ -36,6 +38,7 @@ export const UTP_SOCKET_DEFAULTS: UtpSocketOptions = {
   maxHalfOpen: 64,
   ackEveryPackets: 32,
   socketBufferBytes: 4 * 1024 * 1024,
+  finLingerMs: 10_000,
 };
 
 export interface UtpSocketStats {
@@ -50,6 +53,8 @@ interface Entry {
   timerAt: number;
   received: number;
   key: string;
+  /** Closed by FIN and kept `finLingerMs` to re-ack the peer's FIN. */
+  lingering: boolean;
 }
 
 const key = (a: Address, id: number): string => `${a.host}|${a.port}|${id}`;
@@ -135,7 +140,7 @@ export class UtpSocket implements UtpStreamHost {
     let id = this.runtime.random.int(0x10000);
     for (let i = 0; i < 16 && this.entries.has(key(remote, id)); i++) id = this.runtime.random.int(0x10000);
     if (this.entries.has(key(remote, id))) return Promise.reject(new NetworkError('EADDRINUSE', `no free uTP connection id to ${formatAddress(remote)}`));
-    const conn = UtpConnection.connect(id, this.nowUs(), this.options.connection);
+    const conn = UtpConnection.connect(id, this.nowUs(), this.connectionOptions(remote));
     const stream = new UtpStream(this, conn, this.endpoint.address, remote, false);
     return new Promise<UtpStream>((resolve, reject) => {
       let timer: TimerHandle | undefined;
@@ -169,6 +174,7 @@ export class UtpSocket implements UtpStreamHost {
     if (this.closed) return;
     for (const s of [...this.byStream.keys()]) s.destroy();
     this.closed = true;
+    for (const e of [...this.entries.values()]) if (e.lingering) this.forget(e);
     this.flushTimer?.cancel();
     this.endpoint.close();
   }
@@ -193,12 +199,19 @@ export class UtpSocket implements UtpStreamHost {
     if (e) this.pollEntry(e);
   }
 
+  /** Connection options for a peer: over IPv6 the MTU probe's ceiling is 20 bytes lower (a 40-byte IP header). */
+  private connectionOptions(remote: Address): Partial<UtpConnectionOptions> {
+    const o = this.options.connection;
+    if (!remote.host.includes(':')) return o;
+    return { ...o, maxPacketSize: (o.maxPacketSize ?? UTP_DEFAULTS.maxPacketSize) - 20 };
+  }
+
   private nowUs(): number {
     return this.runtime.clock.now() * 1000;
   }
 
   private register(stream: UtpStream, k: string): Entry {
-    const e: Entry = { stream, timer: undefined, timerAt: Infinity, received: 0, key: k };
+    const e: Entry = { stream, timer: undefined, timerAt: Infinity, received: 0, key: k, lingering: false };
     this.entries.set(k, e);
     this.byStream.set(stream, e);
     return e;
@@ -221,11 +234,16 @@ export class UtpSocket implements UtpStreamHost {
     const out = e.stream.conn.poll(now);
     for (const p of out.packets) this.endpoint.send(p, e.stream.remote);
     if (out.nextDeadline === undefined) {
-      e.timer?.cancel();
-      e.timer = undefined;
-      this.entries.delete(e.key);
-      this.byStream.delete(e.stream);
-      if (this.lastEntry === e) this.lastEntry = undefined;
+      if (e.lingering) {
+        // A lingering entry re-acked a FIN: its removal timer is already set.
+      } else if (e.stream.conn.closeReason === 'fin' && this.options.finLingerMs > 0 && !this.closed && this.entries.size < 2 * this.options.maxConnections) {
+        // Keep the ids for a while to re-ack a re-sent FIN (a lost last ACK would otherwise
+        // get a RESET and the peer would report an error); it no longer counts as a connection.
+        e.lingering = true;
+        e.timer?.cancel();
+        this.byStream.delete(e.stream);
+        e.timer = this.runtime.clock.setTimer(this.options.finLingerMs, () => this.forget(e));
+      } else this.forget(e);
     } else if (out.nextDeadline < e.timerAt) {
       e.timer?.cancel();
       e.timerAt = out.nextDeadline;
@@ -237,6 +255,14 @@ export class UtpSocket implements UtpStreamHost {
       });
     }
     if (out.events.length > 0) e.stream.handle(out.events);
+  }
+
+  private forget(e: Entry): void {
+    e.timer?.cancel();
+    e.timer = undefined;
+    if (this.entries.get(e.key) === e) this.entries.delete(e.key);
+    this.byStream.delete(e.stream);
+    if (this.lastEntry === e) this.lastEntry = undefined;
   }
 
   private onDatagram(data: Uint8Array, from: Address): void {
@@ -301,7 +327,7 @@ export class UtpSocket implements UtpStreamHost {
       this.sendReset(syn, from);
       return;
     }
-    const conn = UtpConnection.accept(syn, this.runtime.random.int(0x10000), this.nowUs(), o.connection);
+    const conn = UtpConnection.accept(syn, this.runtime.random.int(0x10000), this.nowUs(), this.connectionOptions(from));
     const stream = new UtpStream(this, conn, this.endpoint.address, from, true);
     const e = this.register(stream, key(from, conn.recvId));
     this.pollEntry(e);

@@ -7,7 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { UtpSocket, type UtpSocketOptions } from '../../../src/transport/utp/socket.js';
-import { decodePacket, encodePacket, ST_DATA, ST_STATE, ST_SYN, type UtpPacket } from '../../../src/transport/utp/packet.js';
+import { decodePacket, encodePacket, ST_DATA, ST_FIN, ST_RESET, ST_STATE, ST_SYN, type UtpPacket } from '../../../src/transport/utp/packet.js';
 import type { UtpStream } from '../../../src/transport/utp/stream.js';
 import { SeededRandom } from '../../../src/runtime/random.js';
 import type { Address, Clock, DatagramHandler, TimerHandle, UdpEndpoint } from '../../../src/runtime/types.js';
@@ -57,9 +57,12 @@ function setup(endpoint: FakeEndpoint, options: Partial<UtpSocketOptions> = {}) 
   const socket = new UtpSocket({ clock, random: new SeededRandom(1) }, endpoint, options);
   let stream: UtpStream | undefined;
   const chunks: Uint8Array[] = [];
+  const closes: (Error | undefined)[] = [];
   socket.listen((s) => {
     stream = s;
     s.onData((d) => chunks.push(d));
+    s.onEnd(() => s.end());
+    s.onClose((e) => closes.push(e));
   });
   const datagram = (p: Partial<UtpPacket>): void => {
     const packet: UtpPacket = { type: ST_DATA, connectionId: PEER_ID + 1, timestamp: 5, timestampDiff: 0, windowSize: 1 << 20, seqNr: 0, ackNr: 0, payload: new Uint8Array(0), ...p };
@@ -71,7 +74,7 @@ function setup(endpoint: FakeEndpoint, options: Partial<UtpSocketOptions> = {}) 
   assert.equal(synAck.type, ST_STATE);
   /** DATA packet number i (1-based) of the peer, carrying i bytes of value i. */
   const data = (i: number): void => datagram({ seqNr: PEER_SEQ + i, ackNr: (synAck.seqNr - 1) & 0xffff, payload: new Uint8Array(i).fill(i) });
-  return { clock, socket, chunks, data, acks: () => endpoint.sent.filter((p) => p.type === ST_STATE) };
+  return { clock, socket, chunks, closes, synAck, datagram, data, acks: () => endpoint.sent.filter((p) => p.type === ST_STATE) };
 }
 
 describe('uTP socket ACKs', () => {
@@ -129,5 +132,30 @@ describe('uTP socket ACKs', () => {
     assert.ok(timer, 'a 0 ms flush timer');
     timer.fn();
     assert.deepEqual(acks().map((a) => a.ackNr), [PEER_SEQ + 3]);
+  });
+
+  it('re-acks a re-sent FIN for finLingerMs after closing by FIN, then answers with a RESET', () => {
+    const endpoint = new FakeEndpoint();
+    const { clock, socket, closes, synAck, datagram, acks } = setup(endpoint, { finLingerMs: 10_000 });
+    const ourSeq = synAck.seqNr; // the acceptor's first packet reuses the STATE's seq_nr
+    const fin = (): void => datagram({ type: ST_FIN, seqNr: PEER_SEQ + 1, ackNr: ourSeq });
+    datagram({ type: ST_FIN, seqNr: PEER_SEQ + 1, ackNr: (ourSeq - 1) & 0xffff });
+    endpoint.endBurst(); // acks the FIN; our stream ends and queues its own FIN
+    endpoint.endBurst();
+    assert.ok(endpoint.sent.some((p) => p.type === ST_FIN && p.seqNr === ourSeq));
+    datagram({ type: ST_STATE, seqNr: PEER_SEQ + 2, ackNr: ourSeq }); // our FIN acked: closed by FIN
+    endpoint.endBurst();
+    assert.deepEqual(closes, [undefined]);
+    assert.equal(socket.connectionCount, 0, 'a lingering connection does not count');
+    const before = acks().length;
+    fin(); // our last ACK was lost: the peer re-sends its FIN
+    assert.equal(acks().length, before + 1);
+    assert.equal(acks().at(-1)!.ackNr, PEER_SEQ + 1);
+    assert.equal(endpoint.sent.filter((p) => p.type === ST_RESET).length, 0);
+    const linger = clock.timers.find((t) => t.ms === 10_000 && !t.cancelled);
+    assert.ok(linger, 'a 10 s linger timer');
+    linger.fn();
+    fin();
+    assert.equal(endpoint.sent.at(-1)!.type, ST_RESET, 'after the linger, the ids are forgotten');
   });
 });
