@@ -19,6 +19,8 @@ interface SeedFlags {
   portMapping: boolean;
   /** commander's --no-lsd sets lsd to false. */
   lsd: boolean;
+  /** commander's --no-pex sets pex to false. */
+  pex: boolean;
   encryption?: string;
   unchokeSlots?: string;
 }
@@ -38,6 +40,7 @@ export function registerSeed(program: Command): void {
     .option('--no-utp', 'TCP only: do not dial or accept uTP')
     .option('--no-port-mapping', 'do not ask the router for a port mapping (PCP, NAT-PMP, UPnP)')
     .option('--no-lsd', 'do not announce on the local network (BEP 14 multicast)')
+    .option('--no-pex', 'do not exchange peers with peers (BEP 11 ut_pex)')
     .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)');
   addUnchokeSlotsOption(addEncryptionOption(cmd))
     .action(async (torrentPath: string, path: string, flags: SeedFlags) => {
@@ -61,6 +64,7 @@ export function registerSeed(program: Command): void {
         utp: flags.utp !== false,
         noPortMapping: flags.portMapping === false,
         noLsd: flags.lsd === false,
+        noPex: flags.pex === false,
         encryption,
         unchokeSlots,
         mode: 'seed',

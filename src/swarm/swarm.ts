@@ -7,20 +7,19 @@ import { ShoalError } from '../errors.js';
 import type { Torrent } from '../metainfo/torrent.js';
 import type { Address, Runtime, TimerHandle } from '../runtime/types.js';
 import type { PieceStorage } from '../storage/types.js';
-import { bytesToIp, DEFAULT_LOCAL_EXTENSIONS, ipToBytes, isCorruptData, PeerConnection, UT_HOLEPUNCH, type PeerEvent, type PieceGeometry } from '../wire/index.js';
+import { DEFAULT_LOCAL_EXTENSIONS, PeerConnection, type PeerEvent, type PieceGeometry } from '../wire/index.js';
 import { HOLEPUNCH_EXTENSIONS, SwarmHolepunch } from './holepunch.js';
-import { MetadataExchange, serveHashes } from './metadata-exchange.js';
+import { MetadataExchange } from './metadata-exchange.js';
 import { Choker } from './choker.js';
-import { applyChoke, fillSlots } from './choking.js';
+import { applyChoke, bookReputation, fillSlots } from './choking.js';
 import { BanList } from './ban-list.js';
-import { banPeer, keepIfNotDuplicate, peerViolation } from './discipline.js';
+import { banPeer, peerViolation } from './discipline.js';
 import { PeerPool, type PeerSource } from './peer-pool.js';
 import { PexHub } from './pex.js';
 import { PeerSession } from './peer-session.js';
 import { PeerDialer } from './peer-dialer.js';
 import { isWildcard, OutgoingDials } from './outgoing.js';
 import { transportOf } from '../transport/dual-streams.js';
-import { samePeerId } from './peer-identity.js';
 import { BLOCK_LENGTH, PiecePicker } from './piece-picker.js';
 import type { OpenedStorage, SwarmEvent, SwarmOptions, SwarmStats } from './types.js';
 
@@ -30,24 +29,18 @@ import { Wake } from './rate-limit.js';
 import type { Bitfield } from '../util/bitfield.js';
 import { swarmStats } from './stats.js';
 import { haveCopy, peerSnapshot, swarmStatus, type PeerSnapshot, type SwarmStatus } from './snapshot.js';
-import { handlePieceMessage, fillRequests, type TransferContext } from './transfer.js';
-import { drainUploads, pumpUploads, serveRequest } from './uploads.js';
+import { fillRequests, type TransferContext } from './transfer.js';
+import { drainUploads, pumpUploads } from './uploads.js';
 import { pieceWireBytes, piecePriorities } from './geometry.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_QUEUED_UPLOAD_BYTES, DEFAULT_MAX_REQUESTED_BYTES } from './defaults.js';
+import { onPeerEvent } from './peer-events.js';
+import { tick } from './tick.js';
 import { WebSeeds, type WebSeedEvent, type WebSeedSnapshot } from './webseeds.js';
 import type { Fetcher } from './webseed-session.js';
 
 const TICK_MS = 1000;
 const NO_LIMITS: TransferContext['limits'] = { download: [], upload: [] };
-/** A peer that owes us blocks and sent none for this long gets its requests given to others. */
-const REQUEST_TIMEOUT_MS = 30_000;
-/** Default of `SwarmOptions.silentPeerTimeoutMs`: two request timeouts. */
-export const DEFAULT_SILENT_PEER_TIMEOUT_MS = 2 * REQUEST_TIMEOUT_MS;
-/** Default of `SwarmOptions.handshakeTimeoutMs` (libtorrent's `handshake_timeout`). */
-export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
-/** Default of `SwarmOptions.maxQueuedUploadBytes`. */
-export const DEFAULT_MAX_QUEUED_UPLOAD_BYTES = 1024 * 1024;
-/** Default of `SwarmOptions.maxRequestedBytes`: 2048 blocks, 2.6 Gbit/s at 100 ms round trip. */
-export const DEFAULT_MAX_REQUESTED_BYTES = 32 * 1024 * 1024;
+export { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_QUEUED_UPLOAD_BYTES, DEFAULT_MAX_REQUESTED_BYTES, DEFAULT_SILENT_PEER_TIMEOUT_MS } from './defaults.js';
 
 export class Swarm implements TransferContext {
   readonly runtime: Runtime;
@@ -68,17 +61,19 @@ export class Swarm implements TransferContext {
   /** Block writes in flight per piece; verification waits for them. */
   readonly pendingWrites = new Map<number, Promise<void>[]>();
   private readonly choker: Choker<PeerSession>;
-  private readonly metadata: MetadataExchange;
+  /** BEP 9 metadata and BEP 52 hash exchange (read by peer-events.ts). */
+  readonly metadata: MetadataExchange;
   /** BEP 11: what each peer was told of the others (none for a private torrent, BEP 27). */
-  private readonly pex = new PexHub<PeerSession>((p) => ({ address: p.address, incoming: p.incoming, isSeed: p.isSeed, extended: p.conn.remoteExtendedHandshake, utp: transportOf(p.stream) === 'utp' }));
+  readonly pex = new PexHub<PeerSession>((p) => ({ address: p.address, incoming: p.incoming, isSeed: p.isSeed, extended: p.conn.remoteExtendedHandshake, utp: transportOf(p.stream) === 'utp' }));
   /** BEP 55 (undefined when turned off). */
-  private readonly holepunch: SwarmHolepunch | undefined;
+  readonly holepunch: SwarmHolepunch | undefined;
   private readonly outgoing: OutgoingDials;
   private tickTimer: TimerHandle | undefined;
-  private lastRechoke = -Infinity;
+  lastRechoke = -Infinity;
   private stopped = false;
   private completeSent = false;
-  private readonly opts: SwarmOptions;
+  /** The options it was built with (read by peer-events.ts and tick.ts). */
+  readonly opts: SwarmOptions;
 
   constructor(options: SwarmOptions) {
     this.opts = options;
@@ -216,7 +211,7 @@ export class Swarm implements TransferContext {
     });
   }
 
-  private dial(): void {
+  dial(): void {
     this.outgoing.dial();
   }
 
@@ -258,6 +253,7 @@ export class Swarm implements TransferContext {
     if (peer.listenAddress) this.pool.markConnected(peer.listenAddress, false);
     this.metadata.forget(peer);
     this.holepunch?.forget(peer);
+    bookReputation(this.opts.choker?.reputation, peer, this.runtime.clock.now(), this.picker?.done ?? false);
     // A dial that connected but died before the peer's handshake failed as surely as a refused one.
     if (!peer.incoming && peer.conn.remotePeerId === undefined) this.holepunch?.dialFailed(peer.address);
     const picker = this.picker;
@@ -299,125 +295,7 @@ export class Swarm implements TransferContext {
   onPeerEvents(peer: PeerSession, events: PeerEvent[]): void {
     for (const e of events) {
       if (peer.closed) return;
-      this.onPeerEvent(peer, e);
-    }
-  }
-
-  private onPeerEvent(peer: PeerSession, e: PeerEvent): void {
-    const picker = this.picker;
-    switch (e.type) {
-      case 'handshake': {
-        if (samePeerId(e.peerId, this.opts.peerId)) {
-          // The dialling side closes: it alone knows the address that leads to us, and must
-          // see our handshake to learn it (closing here could lose that in a reset).
-          if (peer.incoming) {
-            this.runtime.clock.setTimer(this.opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, () => peer.close('connected to ourselves'));
-            return;
-          }
-          this.pool.markSelf(peer.address); // never dial that address again
-          return peer.close('connected to ourselves');
-        }
-        if (!keepIfNotDuplicate(this, peer, e.peerId)) return;
-        this.emit({ type: 'peer-connected', address: peer.key, transport: transportOf(peer.stream) });
-        if (picker) {
-          const have = picker.have;
-          peer.conn.sendAvailability(have.complete ? 'all' : have.count === 0 ? 'none' : have);
-        } else peer.conn.sendAvailability('none');
-        if (e.negotiated.extensionProtocol) {
-          peer.conn.sendExtendedHandshake({
-            v: this.opts.clientName ?? 'Shoal 0.1.0',
-            p: this.opts.listenPort,
-            reqq: 250,
-            metadataSize: this.torrent?.infoBytes.length,
-            uploadOnly: picker?.done,
-            yourip: ipToBytes(peer.address.host), // BEP 10: how we see it (its external-address vote)
-          });
-        }
-        return;
-      }
-      case 'extended_handshake':
-        if (e.handshake.yourip) this.opts.onAddressReport?.(peer.address.host, bytesToIp(e.handshake.yourip));
-        if (e.handshake.metadataSize !== undefined) this.metadata.addPeer(peer, e.handshake.metadataSize);
-        if (peer.incoming && e.handshake.p !== undefined && !peer.listenAddress) {
-          // Where it listens (BEP 10 `p`): that candidate is this connection, not one to dial.
-          peer.listenAddress = { host: peer.address.host, port: e.handshake.p };
-          this.pool.add(peer.listenAddress, 'incoming');
-          this.pool.markConnected(peer.listenAddress, true);
-        }
-        return;
-      case 'metadata':
-        return this.metadata.onMessage(peer, e.message);
-      case 'pex':
-        if (!this.pexOn()) return; // BEP 27: peers of a private torrent come from its trackers only
-        for (const a of e.message.added) this.pool.add({ host: a.host, port: a.port }, 'pex');
-        this.holepunch?.heardOf(peer, e.message.added);
-        return this.dial();
-      case 'extension':
-        if (e.name === UT_HOLEPUNCH) this.holepunch?.onMessage(peer, e.payload);
-        return;
-      case 'message':
-        return this.onMessage(peer, e.message);
-      case 'requests_dropped':
-        if (picker) for (const r of e.requests) picker.requestDropped(r, peer);
-        return;
-      case 'error':
-        // Corrupt data (metadata failing the info hash) bans the IP; any other protocol
-        // violation closes, and repeat offenders are refused for a while.
-        if (isCorruptData(e.error.violation)) return this.ban(peer, e.error.message);
-        return this.violation(peer, e.error.message);
-      case 'timeout':
-        return peer.close(`timed out (${e.reason})`);
-      default:
-        return;
-    }
-  }
-
-  private onMessage(peer: PeerSession, m: Extract<PeerEvent, { type: 'message' }>['message']): void {
-    const picker = this.picker;
-    switch (m.type) {
-      case 'have':
-        picker?.peerHas(m.index);
-        // One wanted piece is enough to be interested: no scan of the peer's pieces.
-        if (picker && picker.wants(m.index) && !peer.conn.amInterested) {
-          peer.conn.interested();
-          peer.flush();
-          this.countRequesting();
-        }
-        return fillRequests(this, peer);
-      case 'bitfield':
-        this.countAvailability(peer);
-        this.updateInterest(peer);
-        return;
-      case 'have_all':
-        this.countAvailability(peer);
-        this.updateInterest(peer);
-        return;
-      case 'unchoke':
-        this.countRequesting();
-        return fillRequests(this, peer);
-      case 'choke':
-        return this.countRequesting();
-      case 'interested':
-      case 'not_interested':
-        // A free slot goes to an interested peer at once, not at the next round.
-        return this.fillSlots();
-      case 'piece':
-        return handlePieceMessage(this, peer, m.index, m.begin, m.block);
-      case 'request':
-        return serveRequest(this, peer, m.index);
-      case 'reject':
-        picker?.requestDropped(m, peer);
-        return fillRequests(this, peer);
-      case 'allowed_fast':
-        return fillRequests(this, peer);
-      case 'hash_request':
-        return serveHashes(this.torrent, peer, m);
-      case 'hashes':
-        return this.metadata.onHashes(peer, m);
-      case 'hash_reject':
-        return this.metadata.onHashReject(peer);
-      default:
-        return;
+      onPeerEvent(this, peer, e);
     }
   }
 
@@ -465,7 +343,7 @@ export class Swarm implements TransferContext {
   }
 
   /** Counts a peer's bitfield (or have_all) in the picker once: a seed as one seed, others per piece. */
-  private countAvailability(peer: PeerSession): void {
+  countAvailability(peer: PeerSession): void {
     const picker = this.picker, bits = peer.conn.peerPieces;
     if (!picker || !bits) return;
     peer.isSeed = bits.complete;
@@ -479,60 +357,20 @@ export class Swarm implements TransferContext {
   rechoke(): void {
     const now = this.runtime.clock.now();
     this.lastRechoke = now;
-    applyChoke(this.choker, [...this.peers.values()], now, this.picker?.done ?? false);
+    applyChoke(this.choker, [...this.peers.values()], now, this.picker?.done ?? false, this.opts.choker?.reputation);
   }
 
   /** Unchokes interested peers into free slots, choking nobody. */
-  private fillSlots(): void {
+  fillSlots(): void {
     fillSlots(this.choker, [...this.peers.values()], this.runtime.clock.now(), this.picker?.done ?? false);
   }
 
   private scheduleTick(): void {
     this.tickTimer = this.runtime.clock.setTimer(TICK_MS, () => {
       if (this.stopped) return;
-      this.tick();
+      tick(this);
       this.scheduleTick();
     });
-  }
-
-  private tick(): void {
-    const now = this.runtime.clock.now();
-    this.dial();
-    this.metadata.request();
-    if (now - this.lastRechoke >= (this.opts.rechokeIntervalMs ?? 10_000)) this.rechoke();
-    const picker = this.picker;
-    this.countRequesting();
-    for (const p of this.peers.values()) {
-      // Requests a silent peer owes us go back to the pool (a late answer is still taken).
-      const waitingSince = Math.max(p.lastBlockAt ?? p.connectedAt, p.requestsTimedOutAt ?? -Infinity);
-      if (picker && p.conn.outstandingRequests.size > 0 && now - waitingSince > REQUEST_TIMEOUT_MS) {
-        for (const r of [...p.conn.outstandingRequests.values()]) {
-          p.conn.abandonRequest(r.index, r.begin, r.length);
-          picker.requestDropped(r, p);
-        }
-        p.snubbed = true;
-        p.requestsTimedOutAt = now;
-      }
-      // A peer that let us ask (unchoked, pieces we want) and never sent a single block in
-      // all this time holds a connection slot for nothing: a Sybil that announces pieces and
-      // never delivers, or a broken client. Dropped; the pool backs off before redialling.
-      if (picker && p.lastBlockAt === undefined && p.requestsTimedOutAt !== undefined && now - p.connectedAt > (this.opts.silentPeerTimeoutMs ?? DEFAULT_SILENT_PEER_TIMEOUT_MS)) {
-        p.close('never delivered a block it was asked for');
-        continue;
-      }
-      if (picker?.done && p.isSeed) {
-        // Two seeds have nothing to trade: part, and do not dial it again while we are a seed (libtorrent does the same).
-        this.pool.markSeed(p.address);
-        if (p.listenAddress) this.pool.markSeed(p.listenAddress);
-        p.close('both sides are seeds');
-      }
-      // A safety net for uploads: a budget under the stream's high-water mark gets no drain.
-      else pumpUploads(this, p);
-    }
-    // Only open connections may send (one still in its handshake would throw); none for private torrents (BEP 27).
-    if (this.pexOn()) for (const [p, m] of this.pex.poll(this.peers.values(), now)) if (p.conn.state === 'open' && p.conn.sendPex(m)) p.flush();
-    for (const p of this.peers.values()) fillRequests(this, p);
-    this.webSeeds?.refill(); // one back from a back-off
   }
 
   private checkComplete(): void {
@@ -588,7 +426,7 @@ export class Swarm implements TransferContext {
   requestingPeers = 0;
 
   /** Recounts `requestingPeers`: on chokes, unchokes, interest changes and departures, not per block. */
-  private countRequesting(): void {
+  countRequesting(): void {
     let n = 0;
     for (const p of this.peers.values()) if (p.conn.state === 'open' && p.conn.amInterested && !p.conn.peerChoking) n++;
     this.requestingPeers = n;
@@ -616,7 +454,7 @@ export class Swarm implements TransferContext {
   }
 
   /** PEX runs unless switched off, and never for a private torrent (BEP 27: its peers come from its trackers only). */
-  private pexOn(): boolean {
+  pexOn(): boolean {
     return this.opts.pex !== false && !this.torrent?.private;
   }
 

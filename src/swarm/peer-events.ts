@@ -1,0 +1,133 @@
+/**
+ * What a swarm does with each event from a peer's wire state machine: handshakes, BEP 10
+ * extension messages (metadata, PEX, BEP 55 hole punching) and the core messages.
+ */
+import { bytesToIp, ipToBytes, isCorruptData, UT_HOLEPUNCH, type PeerEvent } from '../wire/index.js';
+import { transportOf } from '../transport/dual-streams.js';
+import { serveHashes } from './metadata-exchange.js';
+import { samePeerId } from './peer-identity.js';
+import { keepIfNotDuplicate } from './discipline.js';
+import { handlePieceMessage, fillRequests } from './transfer.js';
+import { serveRequest } from './uploads.js';
+import type { PeerSession } from './peer-session.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from './defaults.js';
+import type { Swarm } from './swarm.js';
+
+export function onPeerEvent(swarm: Swarm, peer: PeerSession, e: PeerEvent): void {
+  const picker = swarm.picker;
+  switch (e.type) {
+    case 'handshake': {
+      if (samePeerId(e.peerId, swarm.opts.peerId)) {
+        // The dialling side closes: it alone knows the address that leads to us, and must
+        // see our handshake to learn it (closing here could lose that in a reset).
+        if (peer.incoming) {
+          swarm.runtime.clock.setTimer(swarm.opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, () => peer.close('connected to ourselves'));
+          return;
+        }
+        swarm.pool.markSelf(peer.address); // never dial that address again
+        return peer.close('connected to ourselves');
+      }
+      if (!keepIfNotDuplicate(swarm, peer, e.peerId)) return;
+      swarm.emit({ type: 'peer-connected', address: peer.key, transport: transportOf(peer.stream) });
+      swarm.holepunch?.peerConnected(peer); // BEP 55: the target of our punch may have dialled in first
+      if (picker) {
+        const have = picker.have;
+        peer.conn.sendAvailability(have.complete ? 'all' : have.count === 0 ? 'none' : have);
+      } else peer.conn.sendAvailability('none');
+      if (e.negotiated.extensionProtocol) {
+        peer.conn.sendExtendedHandshake({
+          v: swarm.opts.clientName ?? 'Shoal 0.1.0',
+          p: swarm.opts.listenPort,
+          reqq: 250,
+          metadataSize: swarm.torrent?.infoBytes.length,
+          uploadOnly: picker?.done,
+          yourip: ipToBytes(peer.address.host), // BEP 10: how we see it (its external-address vote)
+        });
+      }
+      return;
+    }
+    case 'extended_handshake':
+      if (e.handshake.yourip) swarm.opts.onAddressReport?.(peer.address.host, bytesToIp(e.handshake.yourip));
+      if (e.handshake.metadataSize !== undefined) swarm.metadata.addPeer(peer, e.handshake.metadataSize);
+      if (peer.incoming && e.handshake.p !== undefined && !peer.listenAddress) {
+        // Where it listens (BEP 10 `p`): that candidate is this connection, not one to dial.
+        peer.listenAddress = { host: peer.address.host, port: e.handshake.p };
+        swarm.pool.add(peer.listenAddress, 'incoming');
+        swarm.pool.markConnected(peer.listenAddress, true);
+      }
+      return;
+    case 'metadata':
+      return swarm.metadata.onMessage(peer, e.message);
+    case 'pex':
+      if (!swarm.pexOn()) return; // BEP 27: peers of a private torrent come from its trackers only
+      for (const a of e.message.added) swarm.pool.add({ host: a.host, port: a.port }, 'pex');
+      swarm.holepunch?.heardOf(peer, e.message.added);
+      return swarm.dial();
+    case 'extension':
+      if (e.name === UT_HOLEPUNCH) swarm.holepunch?.onMessage(peer, e.payload);
+      return;
+    case 'message':
+      return onMessage(swarm, peer, e.message);
+    case 'requests_dropped':
+      if (picker) for (const r of e.requests) picker.requestDropped(r, peer);
+      return;
+    case 'error':
+      // Corrupt data (metadata failing the info hash) bans the IP; any other protocol
+      // violation closes, and repeat offenders are refused for a while.
+      if (isCorruptData(e.error.violation)) return swarm.ban(peer, e.error.message);
+      return swarm.violation(peer, e.error.message);
+    case 'timeout':
+      return peer.close(`timed out (${e.reason})`);
+    default:
+      return;
+  }
+}
+
+function onMessage(swarm: Swarm, peer: PeerSession, m: Extract<PeerEvent, { type: 'message' }>['message']): void {
+  const picker = swarm.picker;
+  switch (m.type) {
+    case 'have':
+      picker?.peerHas(m.index);
+      // One wanted piece is enough to be interested: no scan of the peer's pieces.
+      if (picker && picker.wants(m.index) && !peer.conn.amInterested) {
+        peer.conn.interested();
+        peer.flush();
+        swarm.countRequesting();
+      }
+      return fillRequests(swarm, peer);
+    case 'bitfield':
+      swarm.countAvailability(peer);
+      swarm.updateInterest(peer);
+      return;
+    case 'have_all':
+      swarm.countAvailability(peer);
+      swarm.updateInterest(peer);
+      return;
+    case 'unchoke':
+      swarm.countRequesting();
+      return fillRequests(swarm, peer);
+    case 'choke':
+      return swarm.countRequesting();
+    case 'interested':
+    case 'not_interested':
+      // A free slot goes to an interested peer at once, not at the next round.
+      return swarm.fillSlots();
+    case 'piece':
+      return handlePieceMessage(swarm, peer, m.index, m.begin, m.block);
+    case 'request':
+      return serveRequest(swarm, peer, m.index);
+    case 'reject':
+      picker?.requestDropped(m, peer);
+      return fillRequests(swarm, peer);
+    case 'allowed_fast':
+      return fillRequests(swarm, peer);
+    case 'hash_request':
+      return serveHashes(swarm.torrent, peer, m);
+    case 'hashes':
+      return swarm.metadata.onHashes(peer, m);
+    case 'hash_reject':
+      return swarm.metadata.onHashReject(peer);
+    default:
+      return;
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * A swarm's once-a-second housekeeping: dialling, metadata requests, the rechoke round,
+ * requests a silent peer owes, peers that never deliver, seeds meeting seeds, PEX rounds.
+ */
+import { fillRequests } from './transfer.js';
+import { pumpUploads } from './uploads.js';
+import { DEFAULT_SILENT_PEER_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './defaults.js';
+import type { Swarm } from './swarm.js';
+
+export function tick(swarm: Swarm): void {
+  const now = swarm.runtime.clock.now();
+  swarm.dial();
+  swarm.metadata.request();
+  if (now - swarm.lastRechoke >= (swarm.opts.rechokeIntervalMs ?? 10_000)) swarm.rechoke();
+  const picker = swarm.picker;
+  swarm.countRequesting();
+  for (const p of swarm.peers.values()) {
+    // Requests a silent peer owes us go back to the pool (a late answer is still taken).
+    const waitingSince = Math.max(p.lastBlockAt ?? p.connectedAt, p.requestsTimedOutAt ?? -Infinity);
+    if (picker && p.conn.outstandingRequests.size > 0 && now - waitingSince > REQUEST_TIMEOUT_MS) {
+      for (const r of [...p.conn.outstandingRequests.values()]) {
+        p.conn.abandonRequest(r.index, r.begin, r.length);
+        picker.requestDropped(r, p);
+      }
+      p.snubbed = true;
+      p.requestsTimedOutAt = now;
+    }
+    // A peer that let us ask (unchoked, pieces we want) and never sent a single block in
+    // all this time holds a connection slot for nothing: a Sybil that announces pieces and
+    // never delivers, or a broken client. Dropped; the pool backs off before redialling.
+    if (picker && p.lastBlockAt === undefined && p.requestsTimedOutAt !== undefined && now - p.connectedAt > (swarm.opts.silentPeerTimeoutMs ?? DEFAULT_SILENT_PEER_TIMEOUT_MS)) {
+      p.close('never delivered a block it was asked for');
+      continue;
+    }
+    if (picker?.done && p.isSeed) {
+      // Two seeds have nothing to trade: part, and do not dial it again while we are a seed (libtorrent does the same).
+      swarm.pool.markSeed(p.address);
+      if (p.listenAddress) swarm.pool.markSeed(p.listenAddress);
+      p.close('both sides are seeds');
+    }
+    // A safety net for uploads: a budget under the stream's high-water mark gets no drain.
+    else pumpUploads(swarm, p);
+  }
+  // Only open connections may send (one still in its handshake would throw); none for private torrents (BEP 27).
+  if (swarm.pexOn()) for (const [p, m] of swarm.pex.poll(swarm.peers.values(), now)) if (p.conn.state === 'open' && p.conn.sendPex(m)) p.flush();
+  for (const p of swarm.peers.values()) fillRequests(swarm, p);
+  swarm.webSeeds?.refill(); // one back from a back-off
+}
