@@ -10,7 +10,7 @@
  */
 import { startTrackerServer } from '../../tracker/server.js';
 import type { SwarmOptions } from '../../swarm/swarm.js';
-import type { Random } from '../../runtime/types.js';
+import type { Random, Runtime } from '../../runtime/types.js';
 import { Simulator } from '../simulator.js';
 import type { SimHost } from '../host.js';
 import { BHARAMBE_2006, drawCapacity, type CapacityClass } from './capacity.js';
@@ -31,6 +31,14 @@ export interface PeerSetup {
   readonly measured?: boolean;
   /** A lying Sybil (announces every piece, sends none): never finishes, never leaves. */
   readonly liar?: boolean;
+}
+
+export interface ClientSetup {
+  readonly runtime?: Runtime;
+  readonly extensions?: ReadonlyMap<string, number>;
+  readonly swarm?: Partial<SwarmOptions>;
+  /** Peers asked of the tracker per announce (default 50). */
+  readonly numwant?: number;
 }
 
 export interface SwarmScenarioOptions {
@@ -59,6 +67,8 @@ export interface SwarmScenarioOptions {
   readonly setupPeer?: (index: number, random: Random) => PeerSetup;
   /** Called with each leecher's host once created (NAT scenarios). */
   readonly onHost?: (index: number, host: SimHost) => void;
+  /** A client's runtime, extensions and extra swarm options (index -1: the origin seed), e.g. uTP and BEP 55 for the NAT scenario. */
+  readonly clientSetup?: (index: number, host: SimHost) => ClientSetup;
   /** Called after each sampling period (progress bars). */
   readonly onProgress?: (p: { readonly tS: number; readonly arrived: number; readonly finished: number; readonly present: number; readonly events: number }) => void;
   /** Wall clock for `wallS` (the CLI passes performance.now; protocol code reads no clock). */
@@ -142,7 +152,8 @@ export async function runSwarmScenario(o: SwarmScenarioOptions): Promise<SwarmSc
     choker: { policy: choker },
   };
   const originHost = sim.createHost({ uploadBps: seedUploadBps, downloadBps: seedUploadBps });
-  const origin = new SimClient({ host: originHost, torrent, seed: true, trackerUrl, swarm: baseSwarm });
+  const originSetup = o.clientSetup?.(-1, originHost) ?? {};
+  const origin = new SimClient({ host: originHost, torrent, seed: true, trackerUrl, swarm: { ...baseSwarm, ...originSetup.swarm }, runtime: originSetup.runtime, extensions: originSetup.extensions });
   const originStarting = origin.start();
   await sim.runFor(1);
   const tracker = await trackerStarting;
@@ -168,14 +179,15 @@ export async function runSwarmScenario(o: SwarmScenarioOptions): Promise<SwarmSc
     const cap = setup.capacity ?? drawCapacity(classes, sim.random);
     const host = sim.createHost({ uploadBps: cap.uploadBps, downloadBps: cap.downloadBps });
     o.onHost?.(i, host);
+    const extra = o.clientSetup?.(i, host) ?? {};
     const rec: PeerRecord = {
       index: i, role: setup.role ?? 'leecher', measured: setup.measured ?? true, capacity: cap.name,
       uploadBps: cap.uploadBps, downloadBps: cap.downloadBps, arrivedS: sim.now / 1000, completedS: undefined, uploadedWhileLeeching: 0, wastedBytes: 0,
     };
     records.push(rec);
     const client = new SimClient({
-      host, torrent, trackerUrl, liar: setup.liar,
-      swarm: { ...baseSwarm, ...setup.swarm, choker: { ...baseSwarm.choker, ...setup.swarm?.choker } },
+      host, torrent, trackerUrl, liar: setup.liar, runtime: extra.runtime, extensions: extra.extensions, numwant: extra.numwant,
+      swarm: { ...baseSwarm, ...extra.swarm, ...setup.swarm, choker: { ...baseSwarm.choker, ...setup.swarm?.choker } },
       onComplete: (c) => {
         if (setup.liar) return;
         rec.completedS = sim.now / 1000 - rec.arrivedS;
