@@ -136,7 +136,9 @@ export class PeerSession {
 
   private armTimer(): void {
     const at = this.conn.nextDeadline();
-    if (at === this.timerAt) return;
+    // Every write moves the keep-alive deadline later: a timer already set for earlier stays
+    // (it polls early, finds nothing due and re-arms), instead of one timer per write.
+    if (at >= this.timerAt) return;
     this.timer?.cancel();
     this.timerAt = at;
     if (!Number.isFinite(at)) return;
