@@ -23,6 +23,10 @@ export class PeerSession {
   readonly upload: RateMeter;
   /** When the last wanted block arrived (anti-snubbing, request timeouts). */
   lastBlockAt: number | undefined;
+  /** When the request queue's current fast start began (its first block, or the first after an idle spell). */
+  fastStartAt: number | undefined;
+  /** Blocks it sent since then (late copies too). */
+  fastStartBlocks = 0;
   /**
    * Its requests timed out: it gets one request at a time until that one is answered
    * (libtorrent keeps a snubbed peer's queue at one too), so a slow peer is not sent copies
