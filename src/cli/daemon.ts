@@ -2,7 +2,7 @@
  * `shoal daemon`: many torrents in one session, served over the HTTP API and the web UI,
  * with its state (torrents, resume data, settings, statistics) in a state directory.
  */
-import { fstatSync, mkdirSync, readFileSync } from 'node:fs';
+import { fstatSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -18,6 +18,7 @@ import { DaemonLog } from '../daemon/log.js';
 import { logServiceEvents } from '../daemon/log-events.js';
 import type { Settings } from '../daemon/types.js';
 import { applySettingsPatch, defaultSettings } from '../daemon/service/settings.js';
+import { makeDirsSync } from '../daemon/service/mkdirs.js';
 import { UsageError } from './errors.js';
 import { daemonStateDir } from './state-dir.js';
 import { systemdUnit } from './systemd-unit.js';
@@ -30,10 +31,13 @@ interface DaemonFlags {
   downloadDir?: string;
   listen?: string;
   dhtBootstrap: string[];
+  apiHost: string[];
   /** commander's --no-dht sets dht to false. */
   dht: boolean;
   /** commander's --no-lsd sets lsd to false. */
   lsd: boolean;
+  /** commander's --no-port-mapping sets portMapping to false. */
+  portMapping: boolean;
   maxTorrents?: number;
   logLevel?: string;
   printUnit?: boolean;
@@ -49,13 +53,16 @@ export function registerDaemon(program: Command): void {
     .option('--download-dir <dir>', 'save path for new torrents for this run (overrides the downloadDir setting; default ~/Downloads)')
     .option('--listen <host:port>', 'accept peers on this address (default 0.0.0.0:6881, or any free port if that one is taken)')
     .option('--dht-bootstrap <host:port>', 'DHT node to join through; repeatable (default: the public routers)', collect, [])
+    .option('--api-host <name>', 'a host name the web UI and API may be reached by besides the --api address (a NAS by its name, a reverse proxy); repeatable', collect, [])
     .option('--no-dht', 'do not run a DHT node')
     .option('--no-lsd', 'do not look for peers on the local network (BEP 14 multicast)')
+    .option('--no-port-mapping', 'do not ask the router to forward the peer port (UPnP / NAT-PMP / PCP) this run, whatever the portMapping setting says')
     .option('--max-torrents <n>', `torrents the daemon holds at most; adding more is refused (default ${DEFAULT_MAX_TORRENTS})`, positiveInt)
     .option('--log-level <level>', `${LOG_LEVELS.join(' | ')} (default info)`)
     .option('--print-unit', 'print a systemd user unit running the daemon with these flags, and exit')
     .action(async (flags: DaemonFlags) => {
       if (flags.logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(flags.logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${flags.logLevel}'`);
+      for (const h of flags.apiHost) if (!/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.?)*|\[[0-9a-fA-F:.]+\])$/.test(h) || h.length > 253) throw new UsageError(`--api-host takes a host name (nas.local, torrents.example.org), got '${h}'`);
       if (flags.printUnit) {
         process.stdout.write(systemdUnit(process.execPath, process.argv.slice(1)));
         return;
@@ -67,12 +74,13 @@ export function registerDaemon(program: Command): void {
       const apiText = flags.api ?? fileOpts.api ?? '127.0.0.1:7878';
       // The listenPort setting (API or config file) is read here, at start-up: a change takes effect on restart.
       const listenText = flags.listen ?? fileOpts.listen ?? (config.settings.listenPort !== undefined ? `0.0.0.0:${config.settings.listenPort}` : DEFAULT_LISTEN);
+      const listenFromOption = flags.listen !== undefined || fileOpts.listen !== undefined;
       const api = parseHostPort(apiText, '--api');
       const listen = parseHostPort(listenText, '--listen');
       const chosen = flags.stateDir ?? fileOpts.stateDir;
       const fallback = chosen === undefined ? daemonStateDir() : undefined;
       const stateDir = resolve(chosen ?? fallback!.dir);
-      mkdirSync(stateDir, { recursive: true });
+      makeDirsSync(stateDir);
       const log = new DaemonLog({ level: (flags.logLevel ?? fileOpts.logLevel ?? 'info') as LogLevel, file: join(stateDir, 'shoal.log'), now: () => Date.now() });
       if (fallback?.note) log.warn(fallback.note);
       for (const w of config.warnings) log.warn(w);
@@ -88,7 +96,11 @@ export function registerDaemon(program: Command): void {
         runtime, stateDir, wallClock: () => Date.now(),
         downloadDir: join(homedir(), 'Downloads'),
         settingsStore: { read: () => ({ ...legacy, ...config.settings }), write: (changed: Partial<Settings>) => configFile.write(changed) },
-        settingsOverrides: flags.downloadDir === undefined ? {} : { downloadDir: resolve(flags.downloadDir) },
+        // This run's overrides: not written back; a PATCH of the same key ends them (settings-layers.ts).
+        settingsOverrides: {
+          ...(flags.downloadDir === undefined ? {} : { downloadDir: resolve(flags.downloadDir) }),
+          ...(flags.portMapping === false ? { portMapping: false } : {}),
+        },
         dhtBootstrap: flags.dht === false ? (false as const) : flags.dhtBootstrap,
         lsd: flags.lsd !== false,
         maxTorrents: flags.maxTorrents ?? fileOpts.maxTorrents ?? DEFAULT_MAX_TORRENTS,
@@ -98,14 +110,22 @@ export function registerDaemon(program: Command): void {
       let server: ApiServer | undefined;
       try {
         try {
-          service = await DaemonService.create({ ...serviceOptions, listen });
+          // The listenPort setting naming the API's own port would take it before the API binds, and
+          // the daemon would then refuse to start for want of its API: the peers go elsewhere.
+          const clash = !listenFromOption && listen.port !== 0 && listen.port === api.port;
+          if (clash) log.warn(`the peer port ${listen.port} (listenPort setting) is the API's port (--api); using a free port for this run`);
+          service = await DaemonService.create({ ...serviceOptions, listen: clash ? { host: listen.host, port: 0 } : listen });
         } catch (e) {
-          if (!inUse(e)) throw e;
-          // The default peer port is taken (another client): any free port will do. A port asked for is not swapped.
-          if (listenText !== DEFAULT_LISTEN) throw new ShoalError(`the peer address ${listenText} is already in use (--listen); stop what holds it or pick another port`);
+          if (!inUse(e) && !denied(e)) throw e;
+          // A port asked for on the command line (or the config file's `listen`) is not swapped.
+          if (listenFromOption) throw new ShoalError(`the peer address ${listenText} ${inUse(e) ? 'is already in use' : 'cannot be bound (permission denied: ports below 1024 need privileges)'} (--listen); stop what holds it or pick another port`);
+          // The default port, or the listenPort setting (changed from the web UI, say), is taken
+          // or privileged: any free port will do, with a warning. Refusing to start would also
+          // lock the user out of the web UI where the setting can be changed back.
+          if (listenText !== DEFAULT_LISTEN) log.warn(`the peer port ${listen.port} (listenPort setting) ${inUse(e) ? 'is already in use' : 'needs privileges'}; using a free port for this run`);
           service = await DaemonService.create({ ...serviceOptions, listen: { host: listen.host, port: 0 } });
         }
-        server = await startApiServer({ service, host: api.host, port: api.port, token }).catch((e: unknown) => {
+        server = await startApiServer({ service, host: api.host, port: api.port, token, allowedHosts: flags.apiHost }).catch((e: unknown) => {
           if (inUse(e)) throw new ShoalError(`the API address ${apiText} is already in use (--api); is another shoal daemon running?`);
           throw e;
         });
@@ -162,6 +182,10 @@ const DEFAULT_LISTEN = '0.0.0.0:6881';
 
 function inUse(e: unknown): boolean {
   return (e as { code?: string } | undefined)?.code === 'EADDRINUSE';
+}
+
+function denied(e: unknown): boolean {
+  return (e as { code?: string } | undefined)?.code === 'EACCES';
 }
 
 function positiveInt(text: string): number {

@@ -1,10 +1,10 @@
 /** `shoal get <torrent|magnet> -o <dir>`: download, verify, exit 0 when complete (or keep seeding). */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ShoalError } from '../errors.js';
 import { MAX_TORRENT_FILE_BYTES } from '../daemon/http/limits.js';
-import { DEFAULT_URL_FETCH_TIMEOUT_MS, DEFAULT_URL_MAX_REDIRECTS, fetchTorrentFile } from '../daemon/service/url-fetch.js';
+import { DEFAULT_URL_FETCH_TIMEOUT_MS, DEFAULT_URL_MAX_REDIRECTS, fetchTorrentFile, shownUrl } from '../daemon/service/url-fetch.js';
 import { parseMagnet, type Magnet } from '../metainfo/magnet.js';
 import { parseTorrent, type Torrent } from '../metainfo/torrent.js';
 import { createNodeRuntime } from '../runtime/node/index.js';
@@ -15,16 +15,18 @@ import type { Session } from '../session/session.js';
 import type { Logger } from '../session/logger.js';
 import { wrapInfo } from '../swarm/metadata-exchange.js';
 import { cliPortMapping } from './port-mapping.js';
-import { holepunchLine, startNatWatch } from './nat-watch.js';
+import { dhtReadOnlyLine, holepunchLine, startNatWatch } from './nat-watch.js';
 import type { Swarm, SwarmEvent } from '../swarm/swarm.js';
-import { addEncryptionOption, addUnchokeSlotsOption, collect, defaultStateDir, parseEncryption, parseHostPort, parseUnchokeSlots } from './net-args.js';
+import { addChokerOption, addEncryptionOption, addUnchokeSlotsOption, collect, defaultStateDir, parseChoker, parseEncryption, parseHostPort, parseUnchokeSlots } from './net-args.js';
 import type { EncryptionOptions } from '../transport/mse/index.js';
 import { formatBytes } from './output.js';
 import { StatusLine, progressLine } from './progress.js';
 import { newPeerSourceState, noPeersHint, noteTrackerEvent, peerHintDelayMs } from './peer-hint.js';
 import { ensureWritableDir } from './save-path.js';
+import { parseTorrentFile } from './torrent-file.js';
+import { makeDirsSync } from '../daemon/service/mkdirs.js';
+import { neutralise, validatePathComponents } from '../storage/path-safety.js';
 import { SeedDataError, checkSeedData, describeMissing } from './seed-data.js';
-import { LsdService } from '../discovery/lsd-service.js';
 
 interface GetFlags {
   output: string;
@@ -42,8 +44,11 @@ interface GetFlags {
   portMapping: boolean;
   /** commander's --no-lsd sets lsd to false. */
   lsd: boolean;
+  /** commander's --no-pex sets pex to false. */
+  pex: boolean;
   encryption?: string;
   unchokeSlots?: string;
+  choker?: string;
 }
 
 export function registerGet(program: Command): void {
@@ -62,11 +67,13 @@ export function registerGet(program: Command): void {
     .option('--no-utp', 'TCP only: do not dial or accept uTP')
     .option('--no-port-mapping', 'do not ask the router for a port mapping (PCP, NAT-PMP, UPnP)')
     .option('--no-lsd', 'do not look for peers on the local network (BEP 14 multicast)')
+    .option('--no-pex', 'do not exchange peers with peers (BEP 11 ut_pex)')
     .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)');
-  addUnchokeSlotsOption(addEncryptionOption(cmd))
+  addChokerOption(addUnchokeSlotsOption(addEncryptionOption(cmd)))
     .action(async (arg: string, flags: GetFlags) => {
       const encryption = parseEncryption(flags.encryption);
       const unchokeSlots = parseUnchokeSlots(flags.unchokeSlots);
+      const choker = parseChoker(flags.choker);
       const source = await loadSource(arg);
       await runSwarm({
         source,
@@ -82,8 +89,10 @@ export function registerGet(program: Command): void {
         utp: flags.utp !== false,
         noPortMapping: flags.portMapping === false,
         noLsd: flags.lsd === false,
+        noPex: flags.pex === false,
         encryption,
         unchokeSlots,
+        choker,
       });
     });
 }
@@ -102,19 +111,13 @@ export async function loadSource(arg: string): Promise<Source> {
   try {
     return { torrent: parseTorrent(bytes) };
   } catch (e) {
-    throw new ShoalError(`${arg} is not a .torrent file: ${e instanceof Error ? e.message : String(e)}`);
+    throw new ShoalError(`${shownUrl(arg)} is not a .torrent file: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
 export function readSource(arg: string): Source {
   if (arg.startsWith('magnet:')) return { magnet: parseMagnet(arg) };
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(arg);
-  } catch {
-    throw new ShoalError(`${arg}: no such file`);
-  }
-  return { torrent: parseTorrent(bytes) };
+  return { torrent: parseTorrentFile(arg) };
 }
 
 export interface RunSwarmOptions {
@@ -140,10 +143,14 @@ export interface RunSwarmOptions {
   noPortMapping?: boolean;
   /** Turn local peer discovery (BEP 14) off; it is never used for private torrents. */
   noLsd?: boolean;
+  /** Turn peer exchange (BEP 11) off: peers are neither told of others nor heard of from them. */
+  noPex?: boolean;
   /** `--encryption` (default: the session's, `prefer`). */
   encryption?: EncryptionOptions;
   /** `--unchoke-slots` (default: the session's, 8). */
   unchokeSlots?: number | 'auto';
+  /** `--choker` (default: the session's, tit-for-tat). */
+  choker?: { policy: 'tit-for-tat' | 'tyrant' };
   /** `seed`: the data must already be there (checked up front), and the exit wording is seed's. Default `get`. */
   mode?: 'get' | 'seed';
 }
@@ -173,32 +180,33 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     status.done();
     process.stderr.write(`${l}\n`);
   };
-  // External address and NAT type (docs/nat.md): the vote's changes, the DHT's read-only switch.
+  // External address and NAT type (docs/nat.md): the vote's changes said with --verbose.
   const ref: { client?: { session: Session } } = {};
-  const nat = startNatWatch({ runtime, session: () => ref.client?.session, log: logLine, verbose });
+  const nat = startNatWatch({ session: () => ref.client?.session, log: logLine, verbose });
   const client = await createClient(runtime, {
     onNatEvent: (e) => nat.onNatEvent(e),
     stateDir: o.stateDir,
     listen: o.listen,
     encryption: o.encryption,
     unchokeSlots: o.unchokeSlots,
+    choker: o.choker,
     dht: o.noDht ? undefined : { bootstrap: o.dhtBootstrap ?? [], rounds: 'per-torrent' },
+    dhtReachability: { onReadOnly: (ro) => verbose && logLine(dhtReadOnlyLine(ro)) },
+    // BEP 14: peers on the local network; never for a private torrent (BEP 27). Joins in the background.
+    lsd: o.noLsd || o.source.torrent?.private ? undefined : { log: verbose ? logLine : () => undefined },
     portMapping: o.noPortMapping ? undefined : cliPortMapping(runtime, { udp: o.utp !== false || !o.noDht, onMapped: (a, port, gw) => nat.onMapped(a, port, gw) }),
     logger: cliLogger(status),
   });
   ref.client = client;
-  void client.whenDht().then((d) => d && nat.attachDht(d, client.whenBootstrapped()));
   let swarm: Swarm | undefined;
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((r) => (finish = r));
   let failure: Error | undefined;
-  let lsd: LsdService | undefined;
   let hintTimer: NodeJS.Timeout | undefined;
   let released = false;
   const release = async (): Promise<void> => {
     if (released) return;
     released = true;
-    nat.stop();
     await client.close();
     utp?.close();
     node.close();
@@ -224,12 +232,16 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     if (e.type === 'peer-banned') client.logger.info(`banned ${e.address}: ${e.reason}`);
     if (e.type === 'webseed-dropped') client.logger.info(`web seed ${e.url} dropped: ${e.reason}`);
     if (verbose && e.type === 'webseed-backoff') client.logger.info(`web seed ${e.url}: ${e.reason}; retrying in ${Math.round(e.retryInMs / 1000)} s`);
-    // BEP 27: a magnet turned out private: no more local announces for it.
-    if (e.type === 'metadata' && e.torrent.private && e.torrent.infoHashV1) lsd?.core.remove(Buffer.from(e.torrent.infoHashV1).toString('hex'));
     if (e.type === 'metadata') {
+      // The name comes from a peer: a file name of its own ('/', '..', 300 bytes), and a failure is a warning, not a crash.
       const dir = join(o.stateDir, 'torrents');
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, `${e.torrent.name}.torrent`), wrapInfo(e.torrent.infoBytes));
+      const file = join(dir, metadataFileName(e.torrent));
+      try {
+        makeDirsSync(dir);
+        writeFileSync(file, wrapInfo(e.torrent.infoBytes));
+      } catch (err) {
+        client.logger.warn(`could not save the metadata to ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
     }
   };
   // The first Ctrl-C stops cleanly (a bounded `stopped` announce, resume data); a second one exits at once.
@@ -250,6 +262,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     // nothing waits for the DHT's bootstrap names or the router.
     const handle = await client.addTorrent({
       torrent: o.source.torrent, magnet: o.source.magnet, downloadDir: o.downloadDir, saveName: o.saveName, onEvent,
+      limits: o.noPex ? { pex: false } : undefined,
       extraTrackers: o.trackers, onTrackerEvent: (e) => {
         noteTrackerEvent(sources, e);
         nat.onTrackerEvent(e);
@@ -269,18 +282,6 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     if (o.announceListen && client.session.listenAddress) process.stdout.write(`listening on ${formatAddress(client.session.listenAddress)}\n`);
     for (const p of o.peers) swarm.addPeer(p, 'manual');
     if (verbose) for (const w of swarm.webSeedList()) client.logger.info(`web seed ${w.url}${w.dropped ? ` (not used: ${w.dropped})` : ''}`);
-    // BEP 14: peers on the local network; never for a private torrent (BEP 27). Not awaited.
-    const lsdSwarm = swarm;
-    const lsdStarting = o.noLsd || o.source.torrent?.private ? undefined : LsdService.start({
-      runtime, listenPort: client.session.listenAddress?.port ?? o.listen.port, interfaceHost: o.listen.host,
-      onPeer: (_hash, address) => lsdSwarm.addPeer(address, 'lsd'),
-    }).then((l) => {
-      lsd = l;
-      const hash = lsdSwarm.handshakeHashes[0];
-      if (hash) l.core.add(Buffer.from(hash).toString('hex'), false);
-      if (verbose) client.logger.info(l.groups > 0 ? `local peer discovery on ${l.groups} multicast group(s)` : 'local peer discovery unavailable (no multicast)');
-      return l;
-    }, () => undefined);
     const s = swarm;
     const ticker = setInterval(() => status.update(progressLine(s.stats())), 500);
     const hintMs = seeding ? undefined : peerHintDelayMs();
@@ -295,8 +296,6 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     const code = await finished;
     clearInterval(ticker);
     clearTimeout(hintTimer);
-    if (lsd) lsd.close();
-    else void lsdStarting?.then((l) => l?.close());
     // trackers: 'stopped', within a few seconds; router: mappings deleted (5 s at most); resume data.
     await release();
     const stats = swarm.stats();
@@ -314,11 +313,27 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
   } catch (e) {
     // Failed part way: release what was opened so the process can exit.
     clearTimeout(hintTimer);
-    lsd?.close();
     await release().catch(() => undefined);
     throw e;
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
+}
+
+/**
+ * `<name>.torrent` for metadata fetched from peers, as one safe file name: the torrent's name
+ * is whatever the peer's info dict says (it may hold '/', be '..' or be longer than a file
+ * name may be), so it is sanitised like a file of the torrent, and the info hash stands in
+ * when it cannot be.
+ */
+export function metadataFileName(t: Pick<Torrent, 'name' | 'infoHashV1' | 'infoHashV2'>): string {
+  const hash = Buffer.from((t.infoHashV1 ?? t.infoHashV2)!).toString('hex');
+  let base: string;
+  try {
+    base = validatePathComponents([t.name])[0];
+  } catch {
+    base = hash;
+  }
+  return `${neutralise(base, 255 - '.torrent'.length)}.torrent`;
 }

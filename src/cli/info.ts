@@ -1,10 +1,9 @@
 /** `shoal info <torrent-file|magnet> [--json]`: what a torrent or magnet link describes. */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ShoalError } from '../errors.js';
 import { formatMagnet, parseMagnet, type Magnet } from '../metainfo/magnet.js';
-import { parseTorrent, realFiles, type Torrent } from '../metainfo/torrent.js';
+import { realFiles, type Torrent } from '../metainfo/torrent.js';
 import { formatBytes, hex } from './output.js';
+import { parseTorrentFile } from './torrent-file.js';
 
 /** The `--json` shape (documented in docs/cli.md). */
 export interface InfoJson {
@@ -112,14 +111,7 @@ function human(j: InfoJson): string {
 
 export function readTorrentOrMagnet(arg: string): InfoJson {
   if (arg.startsWith('magnet:')) return magnetJson(parseMagnet(arg));
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(arg);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ShoalError(`${arg}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a .torrent file' : (e as Error).message}`);
-  }
-  return torrentJson(parseTorrent(bytes));
+  return torrentJson(parseTorrentFile(arg));
 }
 
 export function registerInfo(program: Command): void {

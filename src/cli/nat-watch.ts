@@ -1,20 +1,15 @@
 /**
  * The NAT side of `shoal get` / `shoal seed` (docs/nat.md): feeds the session's
- * external-address vote from the DHT's BEP 42 `ip` fields, trackers' `external ip` and the
- * port mapping's external address; turns the DHT node read-only (BEP 43) while it looks
- * unreachable; hands the decided address to the DHT for its BEP 42 id; prints what it
- * learns (the address and NAT type with --verbose, a failed hole punch always).
+ * external-address vote from trackers' `external ip` and the port mapping's external address
+ * (the DHT's BEP 42 `ip` fields vote through the client, which also runs the DHT's BEP 43
+ * read-only switch: src/session/dht-nat.ts); prints what it learns (the address and NAT type
+ * with --verbose, a failed hole punch always).
  */
-import type { Dht } from '../dht/dht.js';
-import { DhtReachability, type DhtReachabilityOptions } from '../nat/dht-reachability.js';
 import type { ExternalAddressEvent } from '../nat/external-address.js';
 import type { HolepunchEvent } from '../nat/holepunch.js';
-import type { Address, Runtime, TimerHandle } from '../runtime/types.js';
+import type { Address } from '../runtime/types.js';
 import type { NatStatus, Session } from '../session/session.js';
 import type { AnnouncerEvent } from '../tracker/announcer.js';
-
-/** How often the DHT's reachability is judged again. */
-export const NAT_CHECK_INTERVAL_MS = 30_000;
 
 /** One line for the session's NAT state. */
 export function natLine(s: NatStatus): string {
@@ -36,55 +31,32 @@ export function holepunchLine(e: HolepunchEvent, verbose: boolean): string | und
     case 'punching':
       return verbose ? `hole punch to ${at(e.target)}: sending uTP SYNs (${e.role})` : undefined;
     case 'punch-succeeded':
-      return verbose ? `hole punch to ${at(e.target)}: connected` : undefined;
+      return verbose ? `hole punch to ${at(e.target)}: connected${e.by === 'target' ? ' (its SYN came first)' : ''}` : undefined;
     case 'relayed':
       return verbose ? `relayed a hole punch from ${at(e.initiator)} to ${at(e.target)}` : undefined;
+    case 'relay-refused':
+      return verbose ? `refused to relay a hole punch from ${at(e.initiator)} to ${at(e.target)}: ${e.error}` : undefined;
     default:
       return undefined;
   }
 }
 
 export interface NatWatch {
-  /** The DHT node started (`bootstrapped` once it joined): watch its reachability and give it our address. */
-  attachDht(dht: Dht, bootstrapped: Promise<unknown>): void;
   /** A tracker event (its `external ip`). */
   onTrackerEvent(e: AnnouncerEvent): void;
   /** The gateway mapped our port. */
   onMapped(externalAddress: string, externalPort: number, gateway: string): void;
   /** The session's vote changed. */
   onNatEvent(e: ExternalAddressEvent): void;
-  stop(): void;
 }
 
-export function startNatWatch(o: { runtime: Runtime; session: () => Session | undefined; log: (line: string) => void; verbose: boolean; reachability?: DhtReachabilityOptions }): NatWatch {
-  let dht: Dht | undefined;
-  let timer: TimerHandle | undefined;
-  const reach = new DhtReachability(o.reachability);
-  const check = (): void => {
-    const s = o.session();
-    if (!dht || !s) return;
-    const node = dht.node;
-    const change = reach.check(o.runtime.clock.now(), node.stats.queriesReceived, s.external.natType);
-    if (change === undefined) return;
-    for (const n of dht.nodes) n.setReadOnly(change);
-    if (o.verbose) o.log(change ? 'dht: no node reached us since bootstrap: running read-only (BEP 43)' : 'dht: reachable again: answering queries');
-  };
-  const schedule = (): void => {
-    timer = o.runtime.clock.setTimer(NAT_CHECK_INTERVAL_MS, () => {
-      check();
-      schedule();
-    });
-  };
+/** The DHT node's read-only switch, said with --verbose (the client makes the switch: src/session/dht-nat.ts). */
+export function dhtReadOnlyLine(readOnly: boolean): string {
+  return readOnly ? 'dht: no node reached us since bootstrap: running read-only (BEP 43)' : 'dht: reachable again: answering queries';
+}
+
+export function startNatWatch(o: { session: () => Session | undefined; log: (line: string) => void; verbose: boolean }): NatWatch {
   return {
-    attachDht(d, bootstrapped) {
-      dht = d;
-      const host = o.session()?.external.host;
-      if (host) for (const n of d.nodes) n.adoptExternalHost(host);
-      void bootstrapped.then(() => {
-        reach.bootstrapped(o.runtime.clock.now(), d.node.stats.queriesReceived);
-        schedule();
-      }, () => undefined);
-    },
     onTrackerEvent(e) {
       if (e.type !== 'announced' || !e.response.externalIp) return;
       let reporter: string;
@@ -98,14 +70,9 @@ export function startNatWatch(o: { runtime: Runtime; session: () => Session | un
     onMapped(externalAddress, externalPort, gateway) {
       o.session()?.voteExternalAddress({ source: 'port-mapping', reporter: gateway, host: externalAddress, port: externalPort });
     },
-    onNatEvent(e) {
+    onNatEvent() {
       const s = o.session();
-      if (e.type === 'external-address' && dht) for (const n of dht.nodes) n.adoptExternalHost(e.host);
       if (o.verbose && s) o.log(natLine(s.natStatus()));
-      check();
-    },
-    stop() {
-      timer?.cancel();
     },
   };
 }

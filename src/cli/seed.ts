@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { ShoalError } from '../errors.js';
 import { withSaveName } from '../session/session.js';
 import { readSource, runSwarm } from './get.js';
-import { addEncryptionOption, addUnchokeSlotsOption, collect, defaultStateDir, parseEncryption, parseHostPort, parseUnchokeSlots } from './net-args.js';
+import { addChokerOption, addEncryptionOption, addUnchokeSlotsOption, collect, defaultStateDir, parseChoker, parseEncryption, parseHostPort, parseUnchokeSlots } from './net-args.js';
 
 interface SeedFlags {
   listen?: string;
@@ -19,8 +19,11 @@ interface SeedFlags {
   portMapping: boolean;
   /** commander's --no-lsd sets lsd to false. */
   lsd: boolean;
+  /** commander's --no-pex sets pex to false. */
+  pex: boolean;
   encryption?: string;
   unchokeSlots?: string;
+  choker?: string;
 }
 
 export function registerSeed(program: Command): void {
@@ -38,11 +41,13 @@ export function registerSeed(program: Command): void {
     .option('--no-utp', 'TCP only: do not dial or accept uTP')
     .option('--no-port-mapping', 'do not ask the router for a port mapping (PCP, NAT-PMP, UPnP)')
     .option('--no-lsd', 'do not announce on the local network (BEP 14 multicast)')
+    .option('--no-pex', 'do not exchange peers with peers (BEP 11 ut_pex)')
     .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)');
-  addUnchokeSlotsOption(addEncryptionOption(cmd))
+  addChokerOption(addUnchokeSlotsOption(addEncryptionOption(cmd)))
     .action(async (torrentPath: string, path: string, flags: SeedFlags) => {
       const encryption = parseEncryption(flags.encryption);
       const unchokeSlots = parseUnchokeSlots(flags.unchokeSlots);
+      const choker = parseChoker(flags.choker);
       const source = readSource(torrentPath);
       if (!source.torrent) throw new ShoalError('seed needs a .torrent file, not a magnet link');
       await runSwarm({
@@ -61,8 +66,10 @@ export function registerSeed(program: Command): void {
         utp: flags.utp !== false,
         noPortMapping: flags.portMapping === false,
         noLsd: flags.lsd === false,
+        noPex: flags.pex === false,
         encryption,
         unchokeSlots,
+        choker,
         mode: 'seed',
       });
     });

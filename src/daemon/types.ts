@@ -135,9 +135,24 @@ export interface NatMappingInfo {
   readonly error?: string;
 }
 
+/** What the NAT does with our ports, judged from the ports reporters saw (docs/nat.md). */
+export type NatTypeName = 'open' | 'cone' | 'symmetric' | 'unknown';
+
 export interface NatInfo {
+  /** The external address the router gave a port mapping; null without one. */
   readonly externalAddress: string | null;
   readonly mappings: readonly NatMappingInfo[];
+  /**
+   * Our external address as the vote decided it (peers' BEP 10 `yourip`, DHT nodes' BEP 42
+   * `ip`, trackers' `external ip`, the router's mapping); null until decided.
+   */
+  readonly votedAddress: string | null;
+  /** open (no NAT, or the port is mapped), cone (one port per endpoint: punching works), symmetric (a port per destination: it cannot), unknown. */
+  readonly natType: NatTypeName;
+  /** Votes held, by source. */
+  readonly votes: { readonly peer: number; readonly dht: number; readonly tracker: number; readonly portMapping: number };
+  /** BEP 55 hole punching: on (uTP runs), relay-only (no uTP: we relay, never punch), off. */
+  readonly holepunch: 'on' | 'relay-only' | 'off';
 }
 
 export interface TorrentDetails extends TorrentSummary {

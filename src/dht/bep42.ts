@@ -108,7 +108,11 @@ export class ExternalIpVoter {
   }
 
   /** Counts `voter`'s claim that we are at `ip`. Returns the winner when the decision changes. */
-  vote(voterHost: string, ip: string): string | undefined {
+  vote(voterHost: string, claim: string): string | undefined {
+    // Keep one copy of each claimed address (every reply decodes a new string; a ring of
+    // copies of the same address was a kilobyte per node in a big simulation).
+    const seen = claim === this.decided ? -1 : this.claims.indexOf(claim);
+    const ip = claim === this.decided ? this.decided : seen >= 0 ? this.claims[seen] : claim;
     const hosts = this.voterHosts;
     const i = hosts.indexOf(voterHost);
     if (i >= 0) {

@@ -5,61 +5,36 @@
  * virtual ones. `startDhtNode` (./start.ts) wires it to a real or simulated UDP endpoint.
  *
  * This file holds the plumbing: decoding, transactions, routing table upkeep, answering
- * queries (./handlers.ts), housekeeping. Lookups live in ./lookups.ts and ./item-lookups.ts,
- * the join procedure in ./bootstrap.ts.
+ * queries (./handlers.ts). Lookups live in ./lookups.ts and ./item-lookups.ts, the join
+ * procedure in ./bootstrap.ts, housekeeping in ./maintenance.ts, verifying the nodes that
+ * query us in ./verify-queriers.ts.
  */
 import type { Address, Clock, Random, TimerHandle } from '../runtime/types.js';
-import { addressKey, contactFamily, familyOf, type Contact, type Family } from './compact.js';
+import { contactFamily, familyOf, type Contact, type Family } from './compact.js';
 import { decodeKrpc, KRPC_ERROR, type KrpcLimits, type KrpcQuery, type KrpcResponse } from './krpc.js';
 import { encodeError, encodeQuery, encodeResponse, type EnvelopeOptions, type QuerySpec } from './krpc-encode.js';
 import { ExternalIpVoter, isCompliantNodeId, isExemptIp, compliantNodeId } from './bep42.js';
 import { answerQuery, type ServerContext } from './handlers.js';
 import { ItemStore } from './items.js';
-import { idFromBytes, idToBytes, randomId, randomIdInBucket, type NodeId } from './node-id.js';
+import { idFromBytes, idToBytes, randomId, type NodeId } from './node-id.js';
 import { DEFAULT_CLIENT, DHT_DEFAULTS, type Bep42Mode, type DhtEvent, type DhtNodeOptions } from './options.js';
 import { PeerStore } from './peer-store.js';
 import { RateLimiter } from './rate-limiter.js';
-import { RoutingTable, type RoutingNode } from './routing-table.js';
+import { RoutingTable } from './routing-table.js';
 import { Transactions, type QueryHandler } from './rpc.js';
 import { TokenManager } from './tokens.js';
 import { parseState, encodeState } from './persist.js';
 import { runBootstrap } from './bootstrap.js';
-import { findNodeLookup } from './lookups.js';
-import { republishLookup, type PutItem } from './item-lookups.js';
+import type { PutItem } from './item-lookups.js';
 import { Republisher } from './republish.js';
 import type { LookupHost } from './lookups.js';
+import { maintain } from './maintenance.js';
+import { heardFromQuerier } from './verify-queriers.js';
+import { DhtStats, type DhtEnvironment, type DhtSocket } from './node-types.js';
 
-/** The node's view of its socket: where it is bound, and how to send. */
-export interface DhtSocket {
-  readonly address: Address;
-  send(data: Uint8Array, to: Address): void;
-}
-
-/** What the node takes from the runtime. */
-export interface DhtEnvironment {
-  readonly clock: Clock;
-  readonly random: Random;
-}
-
-/** Counters for reports and tests. */
-export class DhtStats {
-  queriesSent = 0;
-  queriesReceived = 0;
-  responsesReceived = 0;
-  errorsReceived = 0;
-  timeouts = 0;
-  malformed = 0;
-  unexpected = 0;
-  rateLimited = 0;
-}
-
-/** Replies carry only nodes that answered us and did not fail since (as libtorrent does). */
-const isLive = (n: RoutingNode): boolean => n.failures === 0 && n.lastResponse >= 0;
-/** How many unverified nodes housekeeping pings per tick. */
-const VERIFY_PER_TICK = 2;
+export { DhtStats, type DhtEnvironment, type DhtSocket };
 
 const NOOP_HANDLER: QueryHandler = { response() {}, error() {}, timeout() {} };
-const MAX_VERIFY_PINGS = 16;
 
 export class DhtNode implements ServerContext, LookupHost {
   readonly clock: Clock;
@@ -92,7 +67,8 @@ export class DhtNode implements ServerContext, LookupHost {
   private readonly adoptCompliantId: boolean;
   private readonly enforce: 'off' | 'prefer' | 'require';
   private readonly onEvent: ((e: DhtEvent) => void) | undefined;
-  private verifying: Set<string> | null = null;
+  /** Addresses we are pinging to verify them (./verify-queriers.ts). */
+  verifying: Set<string> | null = null;
   /** BEP 32: the node of the other address family in a dual-stack pair (shares our stores). */
   private sibling: DhtNode | null = null;
   private timer: TimerHandle | null = null;
@@ -245,36 +221,12 @@ export class DhtNode implements ServerContext, LookupHost {
       return;
     }
     if (this.readOnly) return; // BEP 43: a read-only node answers nothing
-    if (!q.ro && q.id !== this.id) this.heardFrom(q.id, from, now);
+    if (!q.ro && q.id !== this.id) heardFromQuerier(this, q.id, from, now);
     const answer = answerQuery(this, q, from);
     const data = 'ok' in answer
       ? encodeResponse(q.t, this.id, answer.ok, from, this.envelope)
       : encodeError(q.t, answer.error[0], answer.error[1], from, this.envelope);
     this.socket.send(data, from);
-  }
-
-  /** A node queried us: refresh it, or verify it with a ping when its bucket has room. */
-  private heardFrom(id: NodeId, from: Address, now: number): void {
-    if (this.table.queried(id, from, now)) return;
-    if (!this.acceptId(id, from)) return;
-    // Ping to verify it while its bucket is short of verified nodes; past that (the big far
-    // buckets) keep it unverified (never handed out) until housekeeping or a lookup of ours
-    // hears from it: pings to every querier would be most of a node's traffic.
-    const enough = this.options.verifyQueriers ?? DHT_DEFAULTS.verifyQueriers;
-    if (this.table.verifiedNear(id) >= enough) {
-      this.table.heardAbout({ id, address: from }, now);
-      return;
-    }
-    if (!this.table.hasRoomFor(id)) return;
-    const key = addressKey(from);
-    this.verifying ??= new Set();
-    if (this.verifying.has(key) || this.verifying.size >= MAX_VERIFY_PINGS) return;
-    this.verifying.add(key);
-    const done = (): void => {
-      this.verifying?.delete(key);
-      if (this.verifying?.size === 0) this.verifying = null;
-    };
-    this.query(from, { q: 'ping' }, { response: done, error: done, timeout: done });
   }
 
   // ---- output ----
@@ -302,7 +254,7 @@ export class DhtNode implements ServerContext, LookupHost {
   // ---- context for handlers and lookups ----
 
   closest(target: NodeId, count = this.options.nodesPerReply ?? DHT_DEFAULTS.nodesPerReply): readonly Contact[] {
-    return this.table.closest(target, count, isLive);
+    return this.table.closest(target, count, true); // replies carry only nodes that answered us and did not fail since (as libtorrent does)
   }
 
   /** BEP 32: our closest nodes of `family` (from the dual-stack sibling's table for the other family), or undefined when we have none of that family. */
@@ -328,7 +280,7 @@ export class DhtNode implements ServerContext, LookupHost {
   }
 
   acceptContact(c: Contact): boolean {
-    return c.id !== this.id && (c.port ?? c.address.port) > 0 && contactFamily(c) === this.family && this.acceptId(c.id, c);
+    return c.id !== this.id && (c.port ?? c.address.port) > 0 && contactFamily(c) === this.family && this.acceptsId(c.id, c);
   }
 
   announced(infoHash: NodeId, peer: Address): void {
@@ -339,7 +291,8 @@ export class DhtNode implements ServerContext, LookupHost {
     if (this.onEvent !== undefined) this.emit({ type: 'item-stored', target: idToBytes(target) });
   }
 
-  private acceptId(id: NodeId, at: Address | Contact): boolean {
+  /** Our own and BEP 42's checks of a node id at an address. */
+  acceptsId(id: NodeId, at: Address | Contact): boolean {
     if (this.options.acceptNodeId !== undefined && !this.options.acceptNodeId(idToBytes(id))) return false;
     return this.enforce !== 'require' || isCompliantNodeId(id, 'host' in at ? at.host : at.address.host);
   }
@@ -410,18 +363,6 @@ export class DhtNode implements ServerContext, LookupHost {
     return this.republisher.forget(target);
   }
 
-  /** Puts our kept items again (on both families of a dual-stack pair). */
-  private republish(now: number): void {
-    for (const { target, item } of this.republisher.due(now)) {
-      for (const node of this.sibling === null || this.sibling.closed ? [this] : [this, this.sibling]) {
-        republishLookup(node, target, item, (r) => {
-          if (r.superseded) this.republisher.forget(target);
-          this.emit({ type: 'item-republished', target: idToBytes(target), storedAt: r.storedAt, superseded: r.superseded });
-        });
-      }
-    }
-  }
-
   /** Saved state: our id and our routing table's nodes (reload with `options.state`). */
   saveState(): Uint8Array {
     return encodeState(this.id, [...this.table.nodes()]);
@@ -437,26 +378,7 @@ export class DhtNode implements ServerContext, LookupHost {
 
   private tick(): void {
     if (this.closed) return;
-    const now = this.clock.now();
-    const refreshMs = this.options.refreshIntervalMs ?? DHT_DEFAULTS.refreshIntervalMs;
-    // One stale bucket refreshed per tick keeps the load smooth.
-    for (const b of this.table.bucketInfo()) {
-      if (now - b.lastChanged < refreshMs) continue;
-      this.table.touchBucket(b.index, now);
-      findNodeLookup(this, randomIdInBucket(this.id, b.index, this.random), () => {});
-      break;
-    }
-    // BEP 5: ping the stalest questionable node of buckets that have replacements waiting.
-    for (const b of this.table.bucketInfo()) {
-      if (this.table.bucketSize(b.index).replacements === 0) continue;
-      const n = this.table.stalest(b.index, now);
-      if (n !== undefined) this.queryNode(n, { q: 'ping' }, NOOP_HANDLER);
-    }
-    for (const n of this.table.unverified(VERIFY_PER_TICK)) this.queryNode(n, { q: 'ping' }, NOOP_HANDLER);
-    this.peers.expire(now);
-    this.items.expire(now);
-    if (this.republisher.size > 0) this.republish(now);
-    if (this.table.size === 0 && !this.bootstrapping && (this.bootstrapNodes.length > 0 || this.savedContacts.length > 0)) this.bootstrap();
+    maintain(this, this.clock.now());
     const every = this.options.maintenanceIntervalMs ?? DHT_DEFAULTS.maintenanceIntervalMs;
     this.timer = this.clock.setTimer(every, () => this.tick());
   }

@@ -78,12 +78,15 @@ export interface PutRefusal {
   readonly message: string;
 }
 
+const NO_ITEMS = new Map<NodeId, StoredItem>();
+
 export class ItemStore {
   private readonly o: Required<ItemStoreOptions>;
-  private readonly items = new Map<NodeId, StoredItem>();
+  /** Shared empty map until the first item (most nodes of a big simulation never store one). */
+  private items: Map<NodeId, StoredItem> = NO_ITEMS;
 
   constructor(options: ItemStoreOptions = {}) {
-    this.o = { ...ITEM_STORE_DEFAULTS, ...options };
+    this.o = Object.keys(options).length === 0 ? ITEM_STORE_DEFAULTS : { ...ITEM_STORE_DEFAULTS, ...options };
   }
 
   get size(): number {
@@ -164,6 +167,7 @@ export class ItemStore {
         if (victim !== undefined) this.items.delete(victim);
       }
     }
+    if (this.items === NO_ITEMS) this.items = new Map();
     this.items.set(target, item);
   }
 }

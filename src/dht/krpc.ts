@@ -202,7 +202,9 @@ function decodeResponse(f: Fields, t: Uint8Array, ip: Address | undefined, maxNo
     kind: 'response', t, client: f.client, ip, id: reqId(f.id, 'id', t),
     nodes: f.nodes === undefined ? undefined : decodeNodes(f.nodes, 4, maxNodes),
     nodes6: f.nodes6 === undefined ? undefined : decodeNodes(f.nodes6, 6, maxNodes),
-    values, token: f.token,
+    // A copy: lookups keep tokens until they announce, and a view would keep the whole datagram
+    // (and, for a pooled one, the 8 KB slab it was cut from) alive with it.
+    values, token: f.token === undefined ? undefined : new Uint8Array(f.token),
     v: f.v !== undefined && f.canonical ? f.v : undefined,
     k: f.k, seq: f.seq, sig: f.sig, samples,
     num: typeof f.num === 'number' ? f.num : undefined, interval: typeof f.interval === 'number' ? f.interval : undefined,

@@ -31,12 +31,15 @@ interface StoredPeer {
   seed: boolean;
 }
 
+const NO_TORRENTS = new Map<NodeId, Map<string, StoredPeer>>();
+
 export class PeerStore {
   private readonly o: Required<PeerStoreOptions>;
-  private readonly torrents = new Map<NodeId, Map<string, StoredPeer>>();
+  /** Shared empty map until the first announce (most nodes of a big simulation never get one). */
+  private torrents: Map<NodeId, Map<string, StoredPeer>> = NO_TORRENTS;
 
   constructor(options: PeerStoreOptions = {}) {
-    this.o = { ...PEER_STORE_DEFAULTS, ...options };
+    this.o = Object.keys(options).length === 0 ? PEER_STORE_DEFAULTS : { ...PEER_STORE_DEFAULTS, ...options };
   }
 
   get infoHashCount(): number {
@@ -52,6 +55,7 @@ export class PeerStore {
         if (this.torrents.size >= this.o.maxInfoHashes && !this.evictTorrent()) return false;
       }
       peers = new Map();
+      if (this.torrents === NO_TORRENTS) this.torrents = new Map();
       this.torrents.set(infoHash, peers);
     }
     const key = String.fromCharCode.apply(null, Array.from(compact));

@@ -20,11 +20,14 @@ interface TokenBucket {
   at: number;
 }
 
+const NO_SOURCES = new Map<string, TokenBucket>();
+
 export class RateLimiter {
   private readonly perMs: number;
   private readonly burst: number;
   private readonly maxSources: number;
-  private readonly buckets = new Map<string, TokenBucket>();
+  /** Shared empty map until the first source (a read-only or idle node never needs one). */
+  private buckets: Map<string, TokenBucket> = NO_SOURCES;
   private readonly overflow: TokenBucket = { tokens: 0, at: 0 };
   private sweptAt = 0;
 
@@ -44,6 +47,7 @@ export class RateLimiter {
       if (this.buckets.size >= this.maxSources) b = this.overflow;
       else {
         b = { tokens: this.burst, at: now };
+        if (this.buckets === NO_SOURCES) this.buckets = new Map();
         this.buckets.set(source, b);
       }
     }

@@ -20,8 +20,11 @@ interface Kept {
   putAt: number;
 }
 
+const NOTHING_KEPT = new Map<NodeId, Kept>();
+
 export class Republisher {
-  private readonly kept = new Map<NodeId, Kept>();
+  /** Shared empty map until the first item kept. */
+  private kept: Map<NodeId, Kept> = NOTHING_KEPT;
   private readonly intervalMs: number;
   private readonly maxItems: number;
 
@@ -41,6 +44,7 @@ export class Republisher {
   /** Keeps `item` (just put at `now`) for republishing; a newer put of the same target replaces it. Returns false when full. */
   keep(target: NodeId, item: PutItem, now: number): boolean {
     if (!this.kept.has(target) && this.kept.size >= this.maxItems) return false;
+    if (this.kept === NOTHING_KEPT) this.kept = new Map();
     this.kept.set(target, { item, putAt: now });
     return true;
   }

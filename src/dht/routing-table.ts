@@ -9,22 +9,22 @@
  * its replacement cache and asks the owner to ping its stalest questionable node.
  *
  * Defence: an id seen at one address is not accepted from another (ids that move are not
- * trusted), and an address that shows up with a new id is not added either. A small
- * counting filter over the entries' addresses (a few hundred bytes) answers "surely not
- * here" for most addresses; only the rest scan the entries, which are scattered in memory
- * (a map of addresses cost more than the entries themselves).
+ * trusted), and an address that shows up with a new id is not added either.
  * Nodes we only heard about (named in a reply, never asked) enter a bucket that has room as
  * *unverified*, as libtorrent does: they seed our own lookups, but are never handed out in
  * replies until they answer us, they are the first to go when a verified node needs the
  * slot, and a single timeout removes them. Housekeeping pings a few of them at a time.
  * Optional libtorrent-style "extended" buckets hold 16x, 8x, 4x and 2x k nodes in the four
  * farthest buckets, which takes about two hops off a lookup for little memory.
+ *
+ * The entries are packed (./packed-entries.ts: 48 bytes each, bucket by bucket in one
+ * buffer); what the table hands out (`get`, `nodes`, `closest`...) are new objects.
  */
 import type { Address } from '../runtime/types.js';
-import { ID_BITS, commonPrefixLength, idPrefix, type NodeId } from './node-id.js';
-import { parseIPv4, type Contact } from './compact.js';
-import { Bucket } from './bucket.js';
-import { RoutingNode, sameEntryAddress } from './routing-node.js';
+import { ID_BITS, commonPrefixLength, type NodeId } from './node-id.js';
+import { PackedContact, parseIPv4, type Contact } from './compact.js';
+import { ENTRY_WORDS, EntryRecord, MAX_FAILURES_COUNTED, PackedEntries, writeIdWords } from './packed-entries.js';
+import { RoutingNode } from './routing-node.js';
 
 export { RoutingNode };
 
@@ -37,7 +37,7 @@ export interface RoutingTableOptions {
   extendedBuckets?: boolean;
   /** Replacement cache size per bucket. Default k. */
   replacements?: number;
-  /** Timeouts in a row after which a node is bad and removed. Default 2. */
+  /** Timeouts in a row after which a node is bad and removed (at most 32767). Default 2. */
   maxFailures?: number;
   /** Accept a node into the table (e.g. BEP 42 `require` mode). Default: all. */
   accept?: (id: NodeId, address: Address) => boolean;
@@ -50,14 +50,17 @@ export interface RoutingTableOptions {
 export type AddResult = 'added' | 'updated' | 'replaced' | 'cached' | 'rejected';
 
 const EXTENDED = [16, 8, 4, 2];
-const ADDRESS_FILTER_SLOTS = 512;
 
-/** The address filter slot of an IPv4 address (`ip` signed 32-bit) or IPv6 host, and port. */
-function addressSlot(ip: number, host6: string | null, port: number): number {
-  let h = Math.imul(ip ^ (port << 16), 0x9e3779b1);
-  if (host6 !== null) for (let i = 0; i < host6.length; i++) h = Math.imul(h ^ host6.charCodeAt(i), 0x01000193);
-  return (h >>> 23) & (ADDRESS_FILTER_SLOTS - 1);
-}
+// Scratch space (the table is synchronous and never re-entered while using it).
+/** Id words of the id being looked for (0-4) and of a `closest` target (5-9). */
+const WORDS = new Int32Array(10);
+const TARGET = 5;
+/** The entry being inserted, and one being moved. */
+const STAGE = new EntryRecord();
+const MOVING = new EntryRecord();
+/** `closest`: positions kept so far and their first distance word. */
+let closestPos = new Int32Array(64);
+let closestD0 = new Float64Array(64);
 
 export class RoutingTable {
   readonly id: NodeId;
@@ -67,22 +70,32 @@ export class RoutingTable {
   private readonly maxFailures: number;
   private readonly accept?: (id: NodeId, address: Address) => boolean;
   private readonly prefer?: (id: NodeId, address: Address) => boolean;
-  private readonly buckets: Bucket[];
   private readonly unverifiedCap: number;
+  private readonly e: PackedEntries;
+  /** Our id as five words, for the common prefix with a packed entry (numbers: a typed array costs ~250 bytes a table). */
+  private readonly s0: number;
+  private readonly s1: number;
+  private readonly s2: number;
+  private readonly s3: number;
+  private readonly s4: number;
   private count = 0;
-  /** Counting filter: entries per address hash (saturates at 255, and then never goes down). */
-  private readonly addressCounts = new Uint8Array(ADDRESS_FILTER_SLOTS);
 
   constructor(id: NodeId, now: number, options: RoutingTableOptions = {}) {
     this.id = id;
     this.k = options.k ?? 8;
     this.extended = options.extendedBuckets ?? true;
     this.replacementSize = options.replacements ?? this.k;
-    this.maxFailures = options.maxFailures ?? 2;
+    this.maxFailures = Math.min(options.maxFailures ?? 2, MAX_FAILURES_COUNTED); // the packed count saturates there
     this.accept = options.accept;
     this.prefer = options.prefer;
     this.unverifiedCap = options.unverifiedFill ?? this.k;
-    this.buckets = [new Bucket(now)];
+    this.e = new PackedEntries(now);
+    writeIdWords(id, WORDS, 0);
+    this.s0 = WORDS[0];
+    this.s1 = WORDS[1];
+    this.s2 = WORDS[2];
+    this.s3 = WORDS[3];
+    this.s4 = WORDS[4];
   }
 
   /** Nodes in the table (not counting replacement caches). */
@@ -91,7 +104,7 @@ export class RoutingTable {
   }
 
   get bucketCount(): number {
-    return this.buckets.length;
+    return this.e.bucketCount;
   }
 
   capacity(index: number): number {
@@ -100,41 +113,50 @@ export class RoutingTable {
 
   bucketIndex(id: NodeId): number {
     const cpl = commonPrefixLength(this.id, id);
-    const last = this.buckets.length - 1;
+    const last = this.e.bucketCount - 1;
     return cpl < last ? cpl : last;
   }
 
+  /** Position of the table entry with this id (in its bucket `index`), or -1. */
+  private position(id: NodeId, index: number): number {
+    writeIdWords(id, WORDS, 0);
+    return this.e.findId(this.e.start(index), this.e.mainEnd(index), WORDS, 0);
+  }
+
   get(id: NodeId): RoutingNode | undefined {
-    return this.buckets[this.bucketIndex(id)].find(id);
+    const p = this.position(id, this.bucketIndex(id));
+    return p < 0 ? undefined : this.snapshot(p);
   }
 
   /** A node answered one of our queries (it is reachable: BEP 5 "good"). Adds or refreshes it. */
   responded(id: NodeId, address: Address, now: number, rttMs = 0): AddResult {
     if (id === this.id) return 'rejected';
+    const e = this.e;
     const index = this.bucketIndex(id);
-    const existing = this.buckets[index].find(id);
+    const existing = this.position(id, index);
     const v4 = parseIPv4(address.host);
-    if (existing !== undefined) {
-      if (!existing.isAt(address, v4)) {
-        if (existing.verified) return 'rejected'; // an id that moved address
-        this.remove(existing); // a second-hand address that was wrong
+    if (existing >= 0) {
+      if (!e.isAt(existing, address, v4)) {
+        if (e.isVerified(existing)) return 'rejected'; // an id that moved address
+        this.removeEntry(index, existing); // a second-hand address that was wrong
         return this.responded(id, address, now, rttMs);
       }
-      if (!existing.verified) this.buckets[index].verified++;
-      existing.lastResponse = Math.floor(now);
-      existing.failures = 0;
-      if (rttMs > 0) existing.rtt = Math.round(existing.rtt === 0 ? rttMs : existing.rtt * 0.75 + rttMs * 0.25);
+      e.setLastResponse(existing, Math.floor(now));
+      e.setFailures(existing, 0);
+      if (rttMs > 0) {
+        const rtt = e.rtt(existing);
+        e.setRtt(existing, Math.round(rtt === 0 ? rttMs : rtt * 0.75 + rttMs * 0.25));
+      }
       return 'updated';
     }
     const other = this.find(address, v4);
-    if (other !== undefined) {
-      if (other.verified) return 'rejected'; // an address that changed its id
-      this.remove(other); // an unverified entry with a wrong id
+    if (other >= 0) {
+      if (e.isVerified(other)) return 'rejected'; // an address that changed its id
+      this.removeEntry(e.bucketOf(other), other); // an unverified entry with a wrong id
     }
     if (this.accept !== undefined && !this.accept(id, address)) return 'rejected';
-    const node = RoutingNode.at(id, address, now);
-    node.rtt = Math.round(rttMs);
-    return this.insert(node, index, now);
+    STAGE.set(id, v4 >= 0 ? v4 | 0 : 0, v4 >= 0 ? null : address.host, address.port, Math.floor(now), Math.round(rttMs));
+    return this.insert(id, index, now);
   }
 
   /**
@@ -144,23 +166,25 @@ export class RoutingTable {
   heardAbout(c: Contact, now: number): boolean {
     const id = c.id;
     if (id === this.id || this.unverifiedCap === 0) return false;
+    const e = this.e;
     let index = this.bucketIndex(id);
-    const last = this.buckets.length - 1;
+    const last = e.bucketCount - 1;
     // Most contacts named in replies fall in a full far bucket: rejected before any search.
-    if (index !== last && this.buckets[index].size >= Math.min(this.capacity(index), this.unverifiedCap)) return false;
-    if (this.buckets[index].find(id) !== undefined) return false;
+    if (index !== last && e.size(index) >= Math.min(this.capacity(index), this.unverifiedCap)) return false;
+    if (this.position(id, index) >= 0) return false;
     if (this.accept !== undefined && !this.accept(id, c.address)) return false;
     for (;;) {
-      const b = this.buckets[index];
-      if (b.size < Math.min(this.capacity(index), this.unverifiedCap)) {
-        const node = RoutingNode.of(c, now);
-        node.lastResponse = -1;
-        b.add(node);
-        this.entered(node);
+      if (e.size(index) < Math.min(this.capacity(index), this.unverifiedCap)) {
+        if (c instanceof PackedContact) STAGE.set(id, c.ip, c.host6, c.port, -1, 0);
+        else {
+          const v4 = parseIPv4(c.address.host);
+          STAGE.set(id, v4 >= 0 ? v4 | 0 : 0, v4 >= 0 ? null : c.address.host, c.address.port, -1, 0);
+        }
+        e.insertMain(index, STAGE);
         this.count++;
         return true;
       }
-      const end = this.buckets.length - 1;
+      const end = e.bucketCount - 1;
       if (index !== end || end >= ID_BITS - 1) return false;
       this.split(now);
       index = this.bucketIndex(id);
@@ -174,11 +198,12 @@ export class RoutingTable {
    * (farthest-first left 3% of lookups at 1,000 nodes ending one node short of the key).
    */
   unverified(max: number): RoutingNode[] {
+    const e = this.e;
     const out: RoutingNode[] = [];
-    for (let i = this.buckets.length - 1; i >= 0; i--) {
-      for (const n of this.buckets[i].nodes) {
-        if (n.verified || n.failures > 0) continue;
-        out.push(n);
+    for (let i = e.bucketCount - 1; i >= 0; i--) {
+      for (let p = e.start(i); p < e.mainEnd(i); p++) {
+        if (e.isVerified(p) || e.failures(p) > 0) continue;
+        out.push(this.snapshot(p));
         if (out.length >= max) return out;
       }
     }
@@ -187,225 +212,319 @@ export class RoutingTable {
 
   /** The node at an address, if any. */
   atAddress(address: Address): RoutingNode | undefined {
-    return this.find(address, parseIPv4(address.host));
+    const p = this.find(address, parseIPv4(address.host));
+    return p < 0 ? undefined : this.snapshot(p);
   }
 
-  private find(address: Address, v4: number): RoutingNode | undefined {
-    const slot = v4 >= 0 ? addressSlot(v4 | 0, null, address.port) : addressSlot(0, address.host, address.port);
-    if (this.addressCounts[slot] === 0) return undefined;
-    const buckets = this.buckets;
-    for (let j = 0; j < buckets.length; j++) {
-      const nodes = buckets[j].nodes;
-      for (let i = 0; i < nodes.length; i++) if (nodes[i].isAt(address, v4)) return nodes[i];
+  /** Position of the table entry at `address` (`v4` is its parsed IPv4), or -1. */
+  private find(address: Address, v4: number): number {
+    const e = this.e;
+    for (let b = 0; b < e.bucketCount; b++) {
+      for (let p = e.start(b), end = e.mainEnd(b); p < end; p++) if (e.isAt(p, address, v4)) return p;
     }
-    return undefined;
+    return -1;
   }
 
-  private holds(n: RoutingNode): boolean {
-    if (this.addressCounts[addressSlot(n.ip, n.host6, n.port)] === 0) return false;
-    for (const b of this.buckets) for (const m of b.nodes) if (sameEntryAddress(m, n)) return true;
+  /** Whether a table entry is at the address of `r`. */
+  private holds(r: EntryRecord): boolean {
+    const e = this.e;
+    for (let b = 0; b < e.bucketCount; b++) {
+      for (let p = e.start(b), end = e.mainEnd(b); p < end; p++) if (e.sameAddress(p, r)) return true;
+    }
     return false;
   }
 
   /** A node sent us a query. Returns true when it is in the table (and is refreshed). */
   queried(id: NodeId, address: Address, now: number): boolean {
-    const n = this.buckets[this.bucketIndex(id)].find(id);
-    if (n === undefined || !n.isAt(address, parseIPv4(address.host))) return false;
-    n.lastQuery = Math.floor(now);
+    const p = this.position(id, this.bucketIndex(id));
+    if (p < 0 || !this.e.isAt(p, address, parseIPv4(address.host))) return false;
+    this.e.setLastQuery(p, Math.floor(now));
     return true;
   }
 
   /** Verified nodes in the bucket `id` falls in. */
   verifiedNear(id: NodeId): number {
-    return this.buckets[this.bucketIndex(id)].verified;
+    return this.e.verified(this.bucketIndex(id));
   }
 
   /** Whether a new node with this id would find room (or a free slot after a split) right now. */
   hasRoomFor(id: NodeId): boolean {
     if (id === this.id) return false;
+    const e = this.e;
     const index = this.bucketIndex(id);
-    const b = this.buckets[index];
-    if (b.nodes.length < this.capacity(index)) return true;
-    if (index === this.buckets.length - 1 && index < ID_BITS - 1) return true;
-    return b.nodes.some((n) => n.failures > 0 || !n.verified);
+    if (e.size(index) < this.capacity(index)) return true;
+    if (index === e.bucketCount - 1 && index < ID_BITS - 1) return true;
+    for (let p = e.start(index), end = e.mainEnd(index); p < end; p++) if (e.failures(p) > 0 || !e.isVerified(p)) return true;
+    return false;
   }
 
   /** A query to this node timed out. Returns true when the node was removed as bad. */
   failed(id: NodeId, address: Address): boolean {
-    const n = this.buckets[this.bucketIndex(id)].find(id);
-    if (n === undefined || !n.isAt(address, parseIPv4(address.host))) return false;
-    n.failures++;
-    if (n.failures < this.maxFailures && n.verified) return false;
-    this.remove(n);
+    const index = this.bucketIndex(id);
+    const p = this.position(id, index);
+    const e = this.e;
+    if (p < 0 || !e.isAt(p, address, parseIPv4(address.host))) return false;
+    const failures = e.failures(p) + 1;
+    e.setFailures(p, failures);
+    if (failures < this.maxFailures && e.isVerified(p)) return false;
+    this.removeEntry(index, p);
     return true;
   }
 
-  /** Removes a node; the freshest replacement takes its place. */
-  remove(node: RoutingNode): void {
+  /** Removes a node (by id, from the table or its bucket's replacement cache); the freshest replacement takes its place. */
+  remove(node: Contact): void {
     const index = this.bucketIndex(node.id);
-    const b = this.buckets[index];
-    const i = b.nodes.indexOf(node);
-    if (i < 0) {
-      const r = b.replacements.indexOf(node);
-      if (r >= 0) b.replacements.splice(r, 1);
+    const p = this.position(node.id, index);
+    if (p >= 0) {
+      this.removeEntry(index, p);
       return;
     }
-    b.removeAt(i);
-    this.left(node);
-    this.count--;
-    this.refill(b, index);
+    const r = this.e.findId(this.e.mainEnd(index), this.e.end(index), WORDS, 0);
+    if (r >= 0) this.e.removeAt(index, r);
   }
 
-  private insert(node: RoutingNode, index: number, now: number): AddResult {
+  private removeEntry(index: number, p: number): void {
+    this.e.removeAt(index, p);
+    this.count--;
+    this.refill(index);
+  }
+
+  /** Inserts the staged entry (`STAGE`, whose id is `id`) into bucket `index` or its replacement cache. */
+  private insert(id: NodeId, index: number, now: number): AddResult {
+    const e = this.e;
     for (;;) {
-      const b = this.buckets[index];
       const cap = this.capacity(index);
-      if (b.nodes.length < cap) {
-        b.add(node);
-        this.entered(node);
-        b.lastChanged = now;
+      if (e.size(index) < cap) {
+        e.insertMain(index, STAGE);
+        e.setLastChanged(index, now);
         this.count++;
         return 'added';
       }
-      const last = this.buckets.length - 1;
+      const last = e.bucketCount - 1;
       if (index === last && last < ID_BITS - 1) {
         this.split(now);
-        index = this.bucketIndex(node.id);
+        index = this.bucketIndex(id);
         continue;
       }
       // Full: replace the worst node that has failed, or (prefer policy) one that is not preferred.
-      let worst: RoutingNode | undefined;
-      for (const n of b.nodes) {
-        if (!n.verified) {
-          worst = n; // unverified entries go first
+      const start = e.start(index);
+      const mainEnd = e.mainEnd(index);
+      let worst = -1;
+      let worstFailures = 0;
+      for (let p = start; p < mainEnd; p++) {
+        if (!e.isVerified(p)) {
+          worst = p; // unverified entries go first
           break;
         }
-        if (n.failures > 0 && (worst === undefined || n.failures > worst.failures)) worst = n;
+        const f = e.failures(p);
+        if (f > 0 && (worst < 0 || f > worstFailures)) {
+          worst = p;
+          worstFailures = f;
+        }
       }
-      if (worst === undefined && this.prefer !== undefined && this.prefer(node.id, node.address)) {
-        worst = b.nodes.find((n) => !this.prefer?.(n.id, n.address));
+      if (worst < 0 && this.prefer !== undefined && this.prefer(id, addressOf(STAGE))) {
+        for (let p = start; p < mainEnd; p++) {
+          if (!this.prefer(e.id(p), e.address(p))) {
+            worst = p;
+            break;
+          }
+        }
       }
-      if (worst !== undefined) {
-        b.setAt(b.nodes.indexOf(worst), node);
-        this.left(worst);
-        this.entered(node);
-        b.lastChanged = now;
+      if (worst >= 0) {
+        e.replaceAt(index, worst, STAGE);
+        e.setLastChanged(index, now);
         return 'replaced';
       }
-      const reps = b.replacements;
-      for (let i = 0; i < reps.length; i++) {
-        if (reps[i].id === node.id || sameEntryAddress(reps[i], node)) {
-          reps.splice(i, 1);
+      for (let p = mainEnd, end = e.end(index); p < end; p++) {
+        if (e.idIs(p, STAGE.i32, 0) || e.sameAddress(p, STAGE)) {
+          e.removeAt(index, p);
           break;
         }
       }
       if (this.replacementSize === 0) return 'rejected';
-      if (reps.length >= this.replacementSize) reps.shift();
-      reps.push(node);
+      if (e.replacements(index) >= this.replacementSize) e.removeAt(index, e.mainEnd(index));
+      e.insertReplacement(index, STAGE);
       return 'cached';
     }
   }
 
+  /** Common prefix length of our id and the id words at `w[o]`. */
+  private cpl(w: Int32Array, o: number): number {
+    let x = this.s0 ^ w[o];
+    if (x !== 0) return Math.clz32(x);
+    if ((x = this.s1 ^ w[o + 1]) !== 0) return 32 + Math.clz32(x);
+    if ((x = this.s2 ^ w[o + 2]) !== 0) return 64 + Math.clz32(x);
+    if ((x = this.s3 ^ w[o + 3]) !== 0) return 96 + Math.clz32(x);
+    if ((x = this.s4 ^ w[o + 4]) !== 0) return 128 + Math.clz32(x);
+    return ID_BITS;
+  }
+
   private split(now: number): void {
-    const last = this.buckets.length - 1;
-    const old = this.buckets[last];
-    const near = new Bucket(now);
-    this.buckets.push(near);
-    old.retain((n) => {
-      if (commonPrefixLength(this.id, n.id) <= last) return true;
-      if (near.size < this.capacity(last + 1)) near.add(n);
+    const e = this.e;
+    const last = e.bucketCount - 1;
+    const near = last + 1;
+    const old = e.takeLastBucket();
+    e.addBucket(now);
+    const total = old.entries.length / ENTRY_WORDS;
+    const load = (k: number): EntryRecord => {
+      MOVING.i32.set(old.entries.subarray(ENTRY_WORDS * k, ENTRY_WORDS * (k + 1)));
+      MOVING.host6 = old.host6?.[k] ?? null;
+      return MOVING;
+    };
+    const nearCap = this.capacity(near);
+    for (let k = 0; k < old.main; k++) {
+      if (this.cpl(old.entries, ENTRY_WORDS * k) <= last) e.insertMain(last, load(k));
+      else if (e.size(near) < nearCap) e.insertMain(near, load(k));
       else {
-        this.left(n);
         this.count--;
-        near.replacements.push(n);
+        e.insertReplacement(near, load(k));
       }
-      return false;
-    });
-    const oldReps: RoutingNode[] = [];
-    for (const n of old.replacements) {
-      if (commonPrefixLength(this.id, n.id) > last) near.replacements.push(n);
-      else oldReps.push(n);
     }
-    old.replacements = oldReps;
-    while (near.replacements.length > this.replacementSize) near.replacements.shift();
+    for (let k = old.main; k < total; k++) e.insertReplacement(this.cpl(old.entries, ENTRY_WORDS * k) > last ? near : last, load(k));
+    while (e.replacements(near) > this.replacementSize) e.removeAt(near, e.mainEnd(near));
     // Both halves may have room now: refill them from their replacement caches.
-    this.refill(old, last);
-    this.refill(near, last + 1);
+    this.refill(last);
+    this.refill(near);
   }
 
-  private entered(n: RoutingNode): void {
-    const slot = addressSlot(n.ip, n.host6, n.port);
-    if (this.addressCounts[slot] < 255) this.addressCounts[slot]++;
-  }
-
-  private left(n: RoutingNode): void {
-    const slot = addressSlot(n.ip, n.host6, n.port);
-    if (this.addressCounts[slot] < 255) this.addressCounts[slot]--;
-  }
-
-  private refill(b: Bucket, index: number): void {
-    while (b.nodes.length < this.capacity(index) && b.replacements.length > 0) {
-      const n = b.replacements.pop() as RoutingNode;
-      if (b.find(n.id) !== undefined || this.holds(n)) continue;
-      b.add(n);
-      this.entered(n);
+  /** Moves the freshest replacements into bucket `index` while it has room (skipping ones already held). */
+  private refill(index: number): void {
+    const e = this.e;
+    while (e.size(index) < this.capacity(index) && e.replacements(index) > 0) {
+      const p = e.end(index) - 1;
+      e.read(p, MOVING);
+      e.removeAt(index, p);
+      if (e.findId(e.start(index), e.mainEnd(index), MOVING.i32, 0) >= 0 || this.holds(MOVING)) continue;
+      e.insertMain(index, MOVING);
       this.count++;
     }
   }
 
   /**
-   * Up to `count` nodes closest to `target`, closest first. Only the buckets that can hold
-   * them are looked at: the target's bucket and those nearer our id, then farther ones in
-   * order. Each part is a bounded insertion (most nodes cost one comparison), not a sort.
+   * Up to `count` nodes closest to `target`, closest first; `live` keeps only nodes that
+   * answered us and have not failed since. Only the buckets that can hold them are looked
+   * at: the target's bucket, then those nearer our id, then farther ones in order (every
+   * node of each group is closer than any of the next). Each is a bounded insertion over
+   * packed entries (most cost one comparison), not a sort.
    */
-  closest(target: NodeId, count: number, filter?: (n: RoutingNode) => boolean): RoutingNode[] {
-    const buckets = this.buckets;
-    const start = this.bucketIndex(target);
-    const out: RoutingNode[] = [];
-    // Every node of the target's bucket is closer than any node of the buckets nearer our
-    // id, which are closer than the farther buckets, each farther than the one before.
-    const tp = idPrefix(target);
-    buckets[start].closestInto(out, target, tp, count, filter);
-    if (out.length >= count) return out;
-    const part: RoutingNode[] = [];
-    for (let i = start + 1; i < buckets.length; i++) buckets[i].closestInto(part, target, tp, count - out.length, filter);
-    for (let i = start - 1; ; i--) {
-      for (let j = 0; j < part.length; j++) out.push(part[j]);
-      if (i < 0 || out.length >= count) return out;
-      part.length = 0;
-      buckets[i].closestInto(part, target, tp, count - out.length, filter);
+  closest(target: NodeId, count: number, live = false): PackedContact[] {
+    const e = this.e;
+    if (closestPos.length < count) {
+      closestPos = new Int32Array(count);
+      closestD0 = new Float64Array(count);
     }
+    writeIdWords(target, WORDS, TARGET);
+    const start = this.bucketIndex(target);
+    let n = this.closestIn(e.start(start), e.mainEnd(start), count, 0, live);
+    if (n < count) {
+      for (let i = start + 1; i < e.bucketCount; i++) n = this.closestIn(e.start(i), e.mainEnd(i), count, n, live);
+      for (let i = start - 1; i >= 0 && n < count; i--) n = this.closestIn(e.start(i), e.mainEnd(i), count, n, live);
+    }
+    const out: PackedContact[] = new Array<PackedContact>(n);
+    for (let j = 0; j < n; j++) out[j] = e.contact(closestPos[j]);
+    return out;
   }
 
-  /** Every node, bucket by bucket (far buckets first). */
+  /** Merges entries `[from, to)` into the `n` kept in `closestPos` (at most `count`); returns the new `n`. */
+  private closestIn(from: number, to: number, count: number, n: number, live: boolean): number {
+    const e = this.e;
+    const w = e.i32;
+    const t0 = WORDS[TARGET];
+    for (let p = from; p < to; p++) {
+      const d0 = (w[ENTRY_WORDS * p] ^ t0) >>> 0;
+      // Farther by the first word than the last kept entry: out without a full compare.
+      if (n === count && d0 > closestD0[count - 1]) continue;
+      if (live && (e.failures(p) !== 0 || !e.isVerified(p))) continue;
+      if (n === count && this.farther(p, d0, count - 1) >= 0) continue;
+      let j = n < count ? n++ : count - 1;
+      while (j > 0 && this.farther(p, d0, j - 1) < 0) {
+        closestPos[j] = closestPos[j - 1];
+        closestD0[j] = closestD0[j - 1];
+        j--;
+      }
+      closestPos[j] = p;
+      closestD0[j] = d0;
+    }
+    return n;
+  }
+
+  /** Entry `p` (first distance word `d0`) against the kept entry `j`: < 0 when `p` is closer to the target. */
+  private farther(p: number, d0: number, j: number): number {
+    const dj = closestD0[j];
+    if (d0 !== dj) return d0 - dj;
+    const w = this.e.i32;
+    const a = ENTRY_WORDS * p;
+    const b = ENTRY_WORDS * closestPos[j];
+    for (let i = 1; i < 5; i++) {
+      const t = WORDS[TARGET + i];
+      const da = (w[a + i] ^ t) >>> 0;
+      const db = (w[b + i] ^ t) >>> 0;
+      if (da !== db) return da - db;
+    }
+    return 0;
+  }
+
+  private snapshot(p: number): RoutingNode {
+    const e = this.e;
+    const n = new RoutingNode(e.id(p), e.ip(p), e.host6(p), e.port(p), e.lastResponse(p));
+    n.lastQuery = e.lastQuery(p);
+    n.failures = e.failures(p);
+    n.rtt = e.rtt(p);
+    return n;
+  }
+
+  /** Every node, bucket by bucket (far buckets first), as snapshots. */
   *nodes(): IterableIterator<RoutingNode> {
-    for (const b of this.buckets) yield* b.nodes;
+    const e = this.e;
+    for (let b = 0; b < e.bucketCount; b++) {
+      for (let p = e.start(b); p < e.mainEnd(b); p++) yield this.snapshot(p);
+    }
   }
 
   /** Index and last change of every bucket, for refresh decisions. */
   bucketInfo(): { index: number; size: number; capacity: number; lastChanged: number }[] {
-    return this.buckets.map((b, index) => ({ index, size: b.nodes.length, capacity: this.capacity(index), lastChanged: b.lastChanged }));
+    const out = [];
+    for (let index = 0; index < this.e.bucketCount; index++) {
+      out.push({ index, size: this.e.size(index), capacity: this.capacity(index), lastChanged: this.e.lastChanged(index) });
+    }
+    return out;
+  }
+
+  /** When bucket `index` last changed or was refreshed (clock ms). */
+  lastChanged(index: number): number {
+    return this.e.lastChanged(index);
   }
 
   /** Marks a bucket as refreshed (a lookup into its range ran). */
   touchBucket(index: number, now: number): void {
-    const b = this.buckets[index];
-    if (b !== undefined) b.lastChanged = now;
+    if (index >= 0 && index < this.e.bucketCount) this.e.setLastChanged(index, now);
   }
 
   /** The least recently seen node of a bucket that is questionable at `now`, if any. */
   stalest(index: number, now: number): RoutingNode | undefined {
-    let best: RoutingNode | undefined;
-    for (const n of this.buckets[index]?.nodes ?? []) {
-      if (!n.verified || now - n.lastSeen() < QUESTIONABLE_AFTER_MS) continue;
-      if (best === undefined || n.lastSeen() < best.lastSeen()) best = n;
+    const e = this.e;
+    if (!(index >= 0 && index < e.bucketCount)) return undefined;
+    let best = -1;
+    let bestSeen = 0;
+    for (let p = e.start(index); p < e.mainEnd(index); p++) {
+      const seen = e.lastSeen(p);
+      if (!e.isVerified(p) || now - seen < QUESTIONABLE_AFTER_MS) continue;
+      if (best < 0 || seen < bestSeen) {
+        best = p;
+        bestSeen = seen;
+      }
     }
-    return best;
+    return best < 0 ? undefined : this.snapshot(best);
   }
 
   /** Number of nodes in bucket `index` and its replacement cache. */
   bucketSize(index: number): { nodes: number; replacements: number } {
-    const b = this.buckets[index];
-    return { nodes: b?.nodes.length ?? 0, replacements: b?.replacements.length ?? 0 };
+    if (!(index >= 0 && index < this.e.bucketCount)) return { nodes: 0, replacements: 0 };
+    return { nodes: this.e.size(index), replacements: this.e.replacements(index) };
   }
+}
+
+/** The address of a staged entry. */
+function addressOf(r: EntryRecord): Address {
+  return new PackedContact('', r.i32[5], r.host6, r.i32[6] & 0xffff).address;
 }

@@ -56,16 +56,19 @@ class Transaction {
   ) {}
 }
 
+const NONE_PENDING = new Map<number, Transaction>();
+
 export class Transactions {
   private readonly clock: Clock;
-  private readonly pending = new Map<number, Transaction>();
+  /** Shared empty map until the first query. */
+  private pending: Map<number, Transaction> = NONE_PENDING;
   /** Hears a timed-out query to a known node id (before its handler does). */
   onNodeTimeout: ((nodeId: string, address: Address, sentAt: number) => void) | null = null;
   private readonly softMs: number;
   private readonly hardMs: number;
   private readonly minSoftMs: number;
-  /** Recent RTTs (a ring), or null when the soft timeout is fixed. */
-  private readonly rtts: Float64Array | null;
+  /** Recent RTTs (a ring), or null when the soft timeout is fixed. An array of numbers: a typed array costs ~250 bytes more a node. */
+  private readonly rtts: number[] | null;
   private rttCount = 0;
   /** The soft timeout in use, ms. */
   private currentSoftMs: number;
@@ -78,7 +81,7 @@ export class Transactions {
     this.hardMs = options.timeoutMs ?? RPC_DEFAULTS.timeoutMs;
     this.maxPending = options.maxPending ?? RPC_DEFAULTS.maxPending;
     this.minSoftMs = Math.min(this.softMs, options.minSoftTimeoutMs ?? RPC_DEFAULTS.minSoftTimeoutMs);
-    this.rtts = (options.adaptiveSoftTimeout ?? RPC_DEFAULTS.adaptiveSoftTimeout) ? new Float64Array(RTT_SAMPLES) : null;
+    this.rtts = (options.adaptiveSoftTimeout ?? RPC_DEFAULTS.adaptiveSoftTimeout) ? new Array<number>(RTT_SAMPLES).fill(0) : null;
     this.currentSoftMs = this.softMs;
     this.next = random.int(65536);
   }
@@ -105,6 +108,7 @@ export class Transactions {
       if (!this.pending.has(key)) break;
     }
     const tx = new Transaction(key, to, this.clock.now(), handler, nodeId);
+    if (this.pending === NONE_PENDING) this.pending = new Map();
     this.pending.set(key, tx);
     if (handler.slow !== undefined && this.currentSoftMs < this.hardMs) tx.timer = this.clock.setTimer(this.currentSoftMs, () => this.soft(tx));
     else tx.timer = this.clock.setTimer(this.hardMs, () => this.expire(tx));
@@ -133,10 +137,10 @@ export class Transactions {
 
   /** Records an RTT; every `RTT_SAMPLES` samples the soft timeout is set from their 90th percentile. */
   private sample(rtt: number): void {
-    const rtts = this.rtts as Float64Array;
+    const rtts = this.rtts as number[];
     rtts[this.rttCount++ % RTT_SAMPLES] = rtt;
     if (this.rttCount % RTT_SAMPLES !== 0) return;
-    const sorted = rtts.slice().sort();
+    const sorted = rtts.slice().sort((a, b) => a - b);
     const p90 = sorted[Math.ceil(0.9 * RTT_SAMPLES) - 1];
     this.currentSoftMs = Math.round(Math.min(this.softMs, Math.max(this.minSoftMs, p90 * SOFT_MARGIN)));
   }

@@ -9,8 +9,12 @@ import { LocalDiscovery, type LsdOptions } from './lsd.js';
 
 export interface LsdServiceOptions extends LsdOptions {
   readonly runtime: Runtime;
-  /** The port we accept peers on (announced). */
-  readonly listenPort: number;
+  /**
+   * The port we accept peers on (announced), read at each announce so a listener bound later
+   * is announced right; while it is not a usable port (0: not listening yet, or not at all)
+   * nothing is sent.
+   */
+  readonly listenPort: number | (() => number);
   /** The listen address's host: the interface to join on (a wildcard: the system's choice). */
   readonly interfaceHost?: string;
   /** A peer announced a torrent we have. */
@@ -28,7 +32,10 @@ export class LsdService {
     const port = o.groupPort ?? LSD_PORT;
     const core = new LocalDiscovery(o.runtime.clock, o.runtime.random, {
       send: (hashes, cookie) => {
-        for (const { ep, host } of endpoints) ep.send(formatAnnounce(host, { port: o.listenPort, infoHashes: hashes, cookie }));
+        const listenPort = typeof o.listenPort === 'function' ? o.listenPort() : o.listenPort;
+        // A timer calls this: a bad port must not throw (formatAnnounce refuses it) and end the process.
+        if (!Number.isInteger(listenPort) || listenPort < 1 || listenPort > 65535) return;
+        for (const { ep, host } of endpoints) ep.send(formatAnnounce(host, { port: listenPort, infoHashes: hashes, cookie }));
       },
       onPeer: o.onPeer,
     }, o);

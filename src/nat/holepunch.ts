@@ -64,7 +64,8 @@ export type HolepunchEvent =
   | { readonly type: 'punching'; readonly target: Address; readonly role: 'initiator' | 'target' }
   | { readonly type: 'rendezvous-failed'; readonly target: Address; readonly error: string }
   | { readonly type: 'punch-failed'; readonly target: Address; readonly reason: string }
-  | { readonly type: 'punch-succeeded'; readonly target: Address }
+  /** `by`: 'us' when our punched dial connected; 'target' when the target's SYN got through first (we were connected when the relay's `connect` came). */
+  | { readonly type: 'punch-succeeded'; readonly target: Address; readonly by: 'us' | 'target' }
   | { readonly type: 'rate-limited'; readonly peer: Address; readonly what: 'rendezvous' | 'connect' };
 
 const MINUTE = 60_000;
@@ -79,6 +80,8 @@ export class Holepunch<P> {
   private readonly advertised = new Map<string, Set<P>>();
   /** Targets we asked a relay for, and which relay. */
   private readonly pending = new Map<string, P>();
+  /** Targets of our punched dials still under way (as initiator or target). */
+  private readonly punching = new Set<string>();
 
   constructor(private readonly host: HolepunchHost<P>, options: HolepunchOptions = {}, private readonly onEvent?: (e: HolepunchEvent) => void) {
     this.o = { ...HOLEPUNCH_DEFAULTS, ...options };
@@ -139,18 +142,32 @@ export class Holepunch<P> {
     }
   }
 
-  /** The punched uTP connection to `target` failed. */
+  /** The punched uTP connection to `target` failed (nothing is said when the other side's dial got through first). */
   punchFailed(target: Address): void {
     this.pending.delete(key(target));
+    if (!this.punching.delete(key(target))) return;
     const reason = this.host.natType() === 'symmetric'
-      ? `hole punch to ${target.host}:${target.port} failed: our NAT randomises ports`
+      ? `hole punch to ${target.host}:${target.port} failed: our NAT maps a new port per destination (symmetric): hole punching cannot work`
       : `hole punch to ${target.host}:${target.port} failed: no answer`;
     this.onEvent?.({ type: 'punch-failed', target, reason });
   }
 
   punchSucceeded(target: Address): void {
     this.pending.delete(key(target));
-    this.onEvent?.({ type: 'punch-succeeded', target });
+    if (!this.punching.delete(key(target))) return;
+    this.onEvent?.({ type: 'punch-succeeded', target, by: 'us' });
+  }
+
+  /**
+   * `address` connected to us (its handshake done). When we had asked a relay for it, or were
+   * punching towards it, its SYN (sent on the relay's `connect`) got through our NAT first:
+   * the punch worked, whatever our own dial does.
+   */
+  connectedFrom(address: Address): void {
+    const k = key(address);
+    const asked = this.pending.delete(k);
+    if (!this.punching.delete(k) && !asked) return;
+    this.onEvent?.({ type: 'punch-succeeded', target: address, by: 'target' });
   }
 
   private relay(from: P, target: Address): void {
@@ -180,10 +197,16 @@ export class Holepunch<P> {
 
   private connect(from: P, target: Address): void {
     if (!this.host.supports(from)) return;
-    if (this.host.isConnected(target) || this.host.isSelf(target)) return; // BEP 55: ignore silently
     const asked = this.pending.get(key(target)) === from;
+    if (this.host.isConnected(target) || this.host.isSelf(target)) {
+      // BEP 55: ignore silently. When it answers our rendezvous, the target's SYN (sent on the
+      // relay's `connect` to it) got through before this `connect` reached us: the punch worked.
+      if (asked && !this.host.isSelf(target)) this.connectedFrom(target);
+      return;
+    }
     if (!asked && !this.allow(from, 'connects', this.o.maxConnectsPerPeerPerMinute)) return;
     this.onEvent?.({ type: 'punching', target, role: asked ? 'initiator' : 'target' });
+    this.punching.add(key(target));
     this.host.punch(target);
   }
 

@@ -11,6 +11,8 @@ import type { PeerSnapshot, Swarm, SwarmStatus } from '../swarm/swarm.js';
 import type { AnnouncerEvent } from '../tracker/announcer.js';
 import { startSwarmAnnouncer, type SwarmAnnouncer } from './announcer.js';
 import { dhtRound, scheduleDhtRounds, startDhtNode } from './dht-peers.js';
+import { DhtNatWatch, type DhtNatOptions } from './dht-nat.js';
+import { LocalPeers } from './local-peers.js';
 import { SILENT_LOGGER, type Logger } from './logger.js';
 import { Session, type AddTorrentOptions, type SessionOptions } from './session.js';
 
@@ -35,9 +37,23 @@ export interface ClientDhtOptions {
   readonly enabled?: boolean;
 }
 
+/** Local peer discovery (BEP 14) over the runtime's multicast, for every non-private torrent. */
+export interface ClientLsdOptions {
+  /** Start with it off (`setLsdEnabled` turns it on later). Default on. */
+  readonly enabled?: boolean;
+  /** Multicast group port (default 6771; tests may use another). */
+  readonly groupPort?: number;
+  /** Where to say whether the groups were joined (default: the logger's debug). */
+  readonly log?: (line: string) => void;
+}
+
 export interface ClientOptions extends Omit<SessionOptions, 'runtime'> {
   /** The DHT (BEP 5); none: no DHT. */
   readonly dht?: ClientDhtOptions;
+  /** Local peer discovery (BEP 14); none: never. */
+  readonly lsd?: ClientLsdOptions;
+  /** When the DHT node runs read-only (BEP 43) for want of anyone reaching it, and who hears of it. */
+  readonly dhtReachability?: DhtNatOptions;
   readonly portMapping?: PortMappingHook;
   readonly logger?: Logger;
   /** How long the `stopped` announce may take when a torrent stops (default 3 s). */
@@ -81,19 +97,36 @@ export class Client {
   private dhtEnabled: boolean;
   private readonly torrents = new Set<ClientTorrent>();
   private mapping: Promise<{ stop(): Promise<void> } | undefined> | undefined;
+  /** BEP 14 (undefined when the options ask for none). */
+  private readonly lsd: LocalPeers | undefined;
+  /** The DHT node's BEP 42 address and BEP 43 read-only switch, from the session's NAT vote. */
+  private readonly dhtNat: DhtNatWatch;
   private closed = false;
   readonly logger: Logger;
 
   private constructor(readonly runtime: Runtime, readonly session: Session, private readonly o: ClientOptions) {
     this.logger = o.logger ?? SILENT_LOGGER;
     this.dhtEnabled = o.dht !== undefined && o.dht.enabled !== false;
+    this.dhtNat = new DhtNatWatch(runtime.clock, () => session.external.status(), o.dhtReachability);
+    this.lsd = o.lsd ? new LocalPeers(runtime, {
+      listenPort: () => this.port, listenHost: this.listenHost, groupPort: o.lsd.groupPort, log: o.lsd.log ?? ((l) => this.logger.debug(l)),
+    }) : undefined;
   }
 
   /** Opens the listener; the DHT node and port mapping start in the background (nothing waits for a router). */
   static async create(runtime: Runtime, options: ClientOptions): Promise<Client> {
-    const session = await Session.create({ ...options, runtime });
+    const made: { client?: Client } = {}; // NAT events can only come once the session exists
+    const session = await Session.create({
+      ...options, runtime,
+      onNatEvent: (e) => {
+        made.client?.dhtNat.onNatEvent(e);
+        options.onNatEvent?.(e);
+      },
+    });
     const c = new Client(runtime, session, options);
+    made.client = c;
     c.syncDht();
+    if (options.lsd && options.lsd.enabled !== false) c.lsd?.start(); // in the background
     if (options.portMapping && session.listenAddress) {
       c.mapping = options.portMapping({
         listenHost: c.listenHost, port: session.listenAddress.port, udp: c.dhtEnabled, log: (l) => c.logger.info(l),
@@ -142,6 +175,11 @@ export class Client {
     this.syncDht();
   }
 
+  /** Turns local peer discovery on (joins the multicast groups in the background) or off (leaves them). */
+  setLsdEnabled(on: boolean): void {
+    if (!this.closed) this.lsd?.setEnabled(on);
+  }
+
   private syncDht(): void {
     const dhtOptions = this.o.dht;
     if (this.dhtEnabled && dhtOptions && !this.dhtNode && !this.dhtStarting && !this.closed) {
@@ -163,10 +201,12 @@ export class Client {
         this.bootstrapped = dht.bootstrap().then((n) => {
           if (n === 0 && this.dhtNode === dht) this.logger.warn('DHT: bootstrap reached no node (no network, or the bootstrap nodes do not answer)');
         }, (e: unknown) => this.logger.warn(`DHT: bootstrap failed: ${e instanceof Error ? e.message : String(e)}`));
+        this.dhtNat.attach(dht, this.bootstrapped);
         return dht;
       });
       this.dhtStarting = starting;
     } else if (!this.dhtEnabled && this.dhtNode) {
+      this.dhtNat.detach();
       this.dhtNode.close();
       this.dhtNode = undefined;
     }
@@ -176,14 +216,19 @@ export class Client {
   async addTorrent(o: ClientTorrentOptions): Promise<ClientTorrent> {
     // Set once the swarm exists; the swarm's 'complete' may come before (a seed).
     const trackers: { announcer?: SwarmAnnouncer } = {};
+    const added: { swarm?: Swarm } = {}; // set once the swarm exists (a metadata event may come before)
     const onEvent = o.onEvent;
     const swarm = await this.session.addTorrent({
       ...o,
       onEvent: (e) => {
         if (e.type === 'complete') trackers.announcer?.completed(); // trackers: BEP 3 'completed'
+        // BEP 27: a magnet that turns out private is no longer announced on the local network.
+        if (e.type === 'metadata' && e.torrent.private && added.swarm) this.lsd?.add(added.swarm);
         onEvent?.(e);
       },
     });
+    added.swarm = swarm;
+    this.lsd?.add(swarm);
     const torrent = o.torrent ?? swarm.torrent;
     const own = o.trackers ?? o.torrent?.trackers ?? (o.magnet?.trackers.length ? [o.magnet.trackers] : []);
     let tiers = [...own, ...(o.extraTrackers ?? []).map((u) => [u])];
@@ -216,6 +261,7 @@ export class Client {
       stop: () => {
         stopping ??= (async () => {
           rounds?.stop();
+          this.lsd?.remove(swarm);
           this.torrents.delete(handle);
           await Promise.all([announcer?.stop(), this.session.removeTorrent(swarm)]);
         })();
@@ -252,11 +298,12 @@ export class Client {
     this.closed = true;
     const torrents = [...this.torrents];
     this.dhtEnabled = false;
+    this.dhtNat.detach();
     this.dhtNode?.close();
     this.dhtNode = undefined;
     // A node still resolving its bootstrap names is closed once it is up; nothing waits for it.
     void this.dhtStarting?.then((d) => d?.close());
-    await Promise.all([...torrents.map((t) => t.stop()), this.mapping?.then((m) => m?.stop())]);
+    await Promise.all([...torrents.map((t) => t.stop()), this.mapping?.then((m) => m?.stop()), this.lsd?.close()]);
     await this.session.close();
   }
 }

@@ -88,6 +88,11 @@ export class SwarmHolepunch {
     if (this.core.canRendezvous(address)) this.core.rendezvous(address);
   }
 
+  /** A peer finished its handshake: one that dialled us may be the target of our punch, its SYN through first. */
+  peerConnected(peer: PeerSession): void {
+    if (peer.incoming) this.core.connectedFrom(peer.address);
+  }
+
   forget(peer: PeerSession): void {
     this.core.forget(peer);
   }

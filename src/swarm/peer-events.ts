@@ -29,6 +29,7 @@ export function onPeerEvent(swarm: Swarm, peer: PeerSession, e: PeerEvent): void
       }
       if (!keepIfNotDuplicate(swarm, peer, e.peerId)) return;
       swarm.emit({ type: 'peer-connected', address: peer.key, transport: transportOf(peer.stream) });
+      swarm.holepunch?.peerConnected(peer); // BEP 55: the target of our punch may have dialled in first
       if (picker) {
         const have = picker.have;
         peer.conn.sendAvailability(have.complete ? 'all' : have.count === 0 ? 'none' : have);

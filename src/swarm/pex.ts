@@ -8,6 +8,10 @@
  * dialled us its IP with the listen port `p` of its extended handshake (BEP 10); never the
  * ephemeral source port of its connection. A peer that dialled us and gave no `p` is not
  * listed (libtorrent does the same). A recipient is never told its own address.
+ *
+ * Flags: 0x02 seed, 0x04 uTP (the connection runs over uTP, or that endpoint had a uTP
+ * connection with us before: the last `maxUtpRemembered` are kept), 0x08 ut_holepunch (BEP 55),
+ * 0x10 reachable (we dialled it).
  */
 import type { Address } from '../runtime/types.js';
 import { PEX_FLAG_HOLEPUNCH, PEX_FLAG_REACHABLE, PEX_FLAG_SEED, PEX_FLAG_UTP, PexState, UT_HOLEPUNCH, UT_PEX, type ExtendedHandshake, type PexMessage, type PexPeer, type PexStateOptions } from '../wire/index.js';
@@ -25,7 +29,13 @@ export interface PexMember {
 }
 
 /** The address others can dial to reach `m`, with its BEP 11 flags; undefined when unknown. */
-export function pexEntry(m: PexMember): PexPeer | undefined {
+export function pexEntry(m: PexMember, knownUtp?: (a: Address) => boolean): PexPeer | undefined {
+  const e = listedAt(m);
+  // 0x04 also for a TCP connection to an endpoint that spoke uTP to us before (BEP 11: "supports uTP").
+  return e && !m.utp && (e.flags & PEX_FLAG_UTP) === 0 && knownUtp?.(e) ? { ...e, flags: e.flags | PEX_FLAG_UTP } : e;
+}
+
+function listedAt(m: PexMember): PexPeer | undefined {
   // 0x04 uTP, 0x08 ut_holepunch (BEP 55): others may ask us to relay a rendezvous to it.
   const flags = (m.isSeed || m.extended?.uploadOnly === true ? PEX_FLAG_SEED : 0)
     | (m.utp ? PEX_FLAG_UTP : 0)
@@ -46,11 +56,24 @@ export function acceptsPex(m: PexMember): boolean {
 
 const same = (a: Address, b: Address): boolean => a.host === b.host && a.port === b.port;
 
+/** Endpoints remembered as speaking uTP (default 1000; the oldest is forgotten first). */
+export const PEX_MAX_UTP_REMEMBERED = 1000;
+
 export class PexHub<P> {
   private readonly states = new Map<P, PexState>();
+  /** Endpoints (as listed) we had a uTP connection with, oldest first. */
+  private readonly utpSeen = new Set<string>();
 
   /** `view` reads a peer's current state; `options` are each recipient's `PexState` limits. */
-  constructor(private readonly view: (peer: P) => PexMember, private readonly options?: PexStateOptions) {}
+  constructor(private readonly view: (peer: P) => PexMember, private readonly options?: PexStateOptions & { readonly maxUtpRemembered?: number }) {}
+
+  private rememberUtp(e: Address): void {
+    const k = `${e.host}|${e.port}`;
+    this.utpSeen.delete(k);
+    this.utpSeen.add(k);
+    const max = this.options?.maxUtpRemembered ?? PEX_MAX_UTP_REMEMBERED;
+    while (this.utpSeen.size > max) this.utpSeen.delete(this.utpSeen.values().next().value as string);
+  }
 
   /**
    * The messages due at `now`: one per connected peer that takes ut_pex and has news (its
@@ -61,8 +84,11 @@ export class PexHub<P> {
     const present = new Set(members);
     for (const p of this.states.keys()) if (!present.has(p)) this.states.delete(p);
     const views = new Map(members.map((p) => [p, this.view(p)]));
+    const knownUtp = (a: Address): boolean => this.utpSeen.has(`${a.host}|${a.port}`);
     const entries = members.flatMap((p) => {
-      const e = pexEntry(views.get(p) as PexMember);
+      const v = views.get(p) as PexMember;
+      const e = pexEntry(v, knownUtp);
+      if (e && v.utp) this.rememberUtp(e);
       return e ? [{ peer: p, entry: e }] : [];
     });
     const out: [P, PexMessage][] = [];
@@ -72,7 +98,7 @@ export class PexHub<P> {
       let state = this.states.get(p);
       if (!state) this.states.set(p, (state = new PexState(this.options)));
       if (now < state.nextDeadline()) continue;
-      const own = pexEntry(v);
+      const own = pexEntry(v, knownUtp);
       const others = entries.filter((x) => x.peer !== p && !same(x.entry, v.address) && !(own && same(x.entry, own))).map((x) => x.entry);
       const m = state.poll(others, now);
       if (m) out.push([p, m]);

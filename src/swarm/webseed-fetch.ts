@@ -31,9 +31,13 @@ export type RangeResult =
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /**
- * GETs bytes [start, start + length) of `url`; the runtime's client follows up to
- * `maxRedirects` redirects (a 3xx still coming back means more than that). `timer` arms the
- * deadline on the caller's clock (the simulator's too); when it fires the request is aborted.
+ * GETs bytes [start, start + length) of `url`, following up to `maxRedirects` redirects itself
+ * (a 3xx past them drops the web seed) so that each hop is checked: only http(s), and never
+ * from a public host to a loopback, private or link-local one. A torrent's author could
+ * otherwise point our GETs (and their Range headers) at the user's router or a local admin
+ * page through a redirect, as libtorrent's SSRF mitigation also refuses. A web seed listed on
+ * the LAN itself (a NAS) stays usable. `timer` arms one deadline for the whole chain on the
+ * caller's clock (the simulator's too); when it fires the request is aborted.
  */
 export async function fetchRange(http: HttpClient, url: string, start: number, length: number, limits: RangeFetchLimits, timer: (ms: number, fn: () => void) => { cancel(): void }, signal?: AbortSignal): Promise<RangeResult> {
   const abort = new AbortController();
@@ -45,14 +49,22 @@ export async function fetchRange(http: HttpClient, url: string, start: number, l
     abort.abort();
   });
   let res: HttpResponse;
+  let at = url;
   try {
-    res = await http.get({
-      url,
-      headers: { range: `bytes=${start}-${start + length - 1}` },
-      maxBodyBytes: Math.max(length, limits.maxUnrangedBodyBytes),
-      maxRedirects: limits.maxRedirects,
-      signal: abort.signal,
-    });
+    for (let hop = 0; ; hop++) {
+      res = await http.get({
+        url: at,
+        headers: { range: `bytes=${start}-${start + length - 1}` },
+        maxBodyBytes: Math.max(length, limits.maxUnrangedBodyBytes),
+        maxRedirects: 0,
+        signal: abort.signal,
+      });
+      const location = res.headers?.get('location');
+      if (!REDIRECTS.has(res.status) || location === undefined || hop >= limits.maxRedirects) break;
+      const next = redirectTarget(at, location);
+      if (typeof next !== 'string') return { kind: 'gone', reason: `${url}: ${next.refused}` };
+      at = next;
+    }
   } catch (e) {
     if (e instanceof HttpBodyTooLarge) return { kind: 'gone', reason: `${e.message} (does it ignore Range requests?)` };
     if (timedOut) return { kind: 'failed', reason: `${url}: no complete answer in ${limits.requestTimeoutMs} ms` };
@@ -63,6 +75,40 @@ export async function fetchRange(http: HttpClient, url: string, start: number, l
   }
   if (REDIRECTS.has(res.status)) return { kind: 'gone', reason: `${url}: more than ${limits.maxRedirects} redirects (or one without a usable Location)` };
   return interpret(res, url, start, length, limits);
+}
+
+/** Where a redirect from `from` to `location` goes, or why it is refused. */
+function redirectTarget(from: string, location: string): string | { refused: string } {
+  let next: URL;
+  try {
+    next = new URL(location, from);
+  } catch {
+    return { refused: `a redirect to ${JSON.stringify(location.slice(0, 200))}, not a URL` };
+  }
+  if (next.protocol !== 'http:' && next.protocol !== 'https:') return { refused: `a redirect to ${next.protocol}, not http(s)` };
+  if (isLocalHost(next.hostname) && !isLocalHost(new URL(from).hostname)) return { refused: `a redirect from a public host to the local address ${next.host} (refused: SSRF)` };
+  next.hash = '';
+  return next.href;
+}
+
+/**
+ * A host name (as `URL.hostname` writes it) that is this machine or the local network:
+ * `localhost`, and IP literals that are loopback, private (RFC 1918, IPv6 ULA), link-local or
+ * unspecified. Other names are not resolved here (a sans-I/O core): only literals count.
+ */
+export function isLocalHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(h.replace(/^::ffff:/, ''));
+  const mapped = /^::ffff:([0-9a-f]{1,4}):[0-9a-f]{1,4}$/.exec(h); // the URL parser writes ::ffff:a.b.c.d in hex
+  if (v4 || mapped) {
+    const high = mapped ? parseInt(mapped[1], 16) : 0;
+    const [a, b] = v4 ? [Number(v4[1]), Number(v4[2])] : [high >> 8, high & 0xff];
+    return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
+  }
+  if (!h.includes(':')) return false;
+  if (h === '::' || h === '::1') return true;
+  return /^f[cd][0-9a-f]{0,2}:/.test(h) || /^fe[89ab][0-9a-f]?:/.test(h);
 }
 
 function interpret(res: HttpResponse, url: string, start: number, length: number, limits: RangeFetchLimits): RangeResult {

@@ -7,9 +7,18 @@
  *   percent-encoded (a missing trailing `/` is added, as libtorrent does).
  */
 import { InputError } from '../errors.js';
-import type { PieceLayout } from '../metainfo/layout.js';
+import type { PieceLayout, TorrentFile } from '../metainfo/layout.js';
 
 export class WebSeedUrlError extends InputError {}
+
+/**
+ * A layout file whose path on disk is not the torrent's own (the daemon renamed it:
+ * daemon/service/file-rename.ts): `torrentPath` is the path the torrent gives it, which is
+ * where a web seed serves it.
+ */
+export interface RenamedFile extends TorrentFile {
+  readonly torrentPath?: readonly string[];
+}
 
 /** What URL building needs of a torrent. */
 export interface WebSeedTorrent {
@@ -32,10 +41,15 @@ export function parseWebSeedUrl(url: string): URL {
 
 /** The URL of file `fileIndex` (an index into `layout.files`) on web seed `base`. */
 export function webSeedFileUrl(base: string, torrent: WebSeedTorrent, fileIndex: number): string {
-  const file = torrent.layout.files[fileIndex];
-  if (!torrent.multiFile) return base.endsWith('/') ? base + encodeURIComponent(torrent.name) : base;
-  const root = base.endsWith('/') ? base : `${base}/`;
-  return root + [torrent.name, ...file.path].map(encodeURIComponent).join('/');
+  const file: RenamedFile = torrent.layout.files[fileIndex];
+  // The names go into the path; a query string (a download key, say) stays after them, and a
+  // fragment is never sent. Where the URL does not parse, plain appending is all there is.
+  const cut = base.search(/[?#]/);
+  const path = cut < 0 ? base : base.slice(0, cut);
+  const query = cut < 0 ? '' : /^\?[^#]*/.exec(base.slice(cut))?.[0] ?? '';
+  if (!torrent.multiFile) return (path.endsWith('/') ? path + encodeURIComponent(torrent.name) : path) + query;
+  const root = path.endsWith('/') ? path : `${path}/`;
+  return root + [torrent.name, ...(file.torrentPath ?? file.path)].map(encodeURIComponent).join('/') + query;
 }
 
 /** One part of a piece-space run: bytes of one file to fetch, or pad bytes (zeros, never fetched). */

@@ -8,9 +8,13 @@
  *   port:2
  *   err_code:4   0 outside error messages; 1 NoSuchPeer, 2 NotConnected, 3 NoSupport, 4 NoSelf
  *
- * A codec leaf: imports nothing from the engine. Trailing bytes past the address are refused
- * (libtorrent refuses a short message and ignores the rest; we refuse both, a message is
- * tiny and fixed in size).
+ * libtorrent 2.0.8 writes err_code only in error messages: its rendezvous and connect are 8
+ * bytes (IPv4) or 20 (IPv6). We send BEP 55's layout (libtorrent ignores the trailing code)
+ * and take both for rendezvous and connect; an error must carry its code. Any other length
+ * is refused (libtorrent refuses a short message and ignores the rest; a message is tiny
+ * and fixed in size).
+ *
+ * A codec leaf: imports nothing from the engine.
  */
 import type { Address } from '../runtime/types.js';
 import { bytesToIp, ipToBytes } from './compact.js';
@@ -67,7 +71,8 @@ export function encodeHolepunch(m: HolepunchMessage): Uint8Array {
 
 /**
  * Decodes a ut_holepunch payload. Throws `PeerProtocolError` ('bad_extension_message') for an
- * unknown message or address type, or a length that is not exactly the address type's.
+ * unknown message or address type, or a length that is not the address type's (with the
+ * err_code, or without it for rendezvous and connect as libtorrent sends them).
  */
 export function decodeHolepunch(payload: Uint8Array): HolepunchMessage {
   if (payload.length < 2) throw bad(`message of ${payload.length} bytes`);
@@ -77,10 +82,11 @@ export function decodeHolepunch(payload: Uint8Array): HolepunchMessage {
   if (addrType > 1) throw bad(`unknown addr_type ${addrType}`);
   const ipLen = addrType === 0 ? 4 : 16;
   const want = 2 + ipLen + 2 + 4;
-  if (payload.length !== want) throw bad(`${payload.length} bytes where addr_type ${addrType} needs ${want}`);
+  const withoutCode = kind !== HOLEPUNCH_ERROR && payload.length === want - 4; // libtorrent 2.0.8
+  if (payload.length !== want && !withoutCode) throw bad(`${payload.length} bytes where addr_type ${addrType} needs ${want}`);
   const v = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const address = { host: bytesToIp(payload.subarray(2, 2 + ipLen)), port: v.getUint16(2 + ipLen) };
-  const code = v.getUint32(4 + ipLen);
+  const code = withoutCode ? 0 : v.getUint32(4 + ipLen);
   if (kind === HOLEPUNCH_RENDEZVOUS) return { type: 'rendezvous', address };
   if (kind === HOLEPUNCH_CONNECT) return { type: 'connect', address };
   return { type: 'error', address, error: NAMES.get(code) ?? code };

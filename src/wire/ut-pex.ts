@@ -170,7 +170,9 @@ export class PexState {
     const added: PexPeer[] = [];
     for (const [k, p] of current) {
       if (added.length >= this.o.maxAdded) break;
-      if (!this.told.has(k)) added.push(p);
+      // A peer told with other flags goes out again (its seed, uTP or ut_holepunch bit was
+      // learnt after we first listed it; receivers such as libtorrent update a known peer's flags).
+      if (this.told.get(k)?.flags !== p.flags) added.push(p);
     }
     const dropped: Address[] = [];
     for (const [k, p] of this.told) {

@@ -7,7 +7,7 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
@@ -149,5 +149,66 @@ it('exits 1 naming the address when the API port or the peer port is taken', asy
     assert.equal(peers.stderr.trim(), `shoal: the peer address ${taken} is already in use (--listen); stop what holds it or pick another port`);
   } finally {
     holder.close();
+  }
+});
+
+it('starts on a free peer port, with a warning, when the listenPort setting (from the web UI) is taken; --no-port-mapping overrides the setting', async () => {
+  // Refusing to start here would also lock the user out of the web UI, where the setting is changed back.
+  const holder = createServer();
+  await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+  const port = (holder.address() as AddressInfo).port;
+  const stateDir = join(dir, 'taken-setting');
+  const config = join(dir, 'taken-setting.json');
+  writeFileSync(config, JSON.stringify({ listenPort: port, portMapping: true, lsd: false, utp: false }));
+  const child = spawn(process.execPath, [CLI_PATH, 'daemon', '--state-dir', stateDir, '--config', config, '--api', '127.0.0.55:0', '--no-dht', '--no-lsd', '--no-port-mapping'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  try {
+    const started = await Promise.race([
+      waitFor('the peer port in the log', () => /peers: listening on \S+:\d+/.test(out), 20_000).then(() => true),
+      exited.then(() => false),
+    ]);
+    assert.ok(started, `the daemon exited: ${out}`);
+    assert.match(out, new RegExp(`the peer port ${port} \\(listenPort setting\\) is already in use; using a free port for this run`));
+    const listening = Number(/peers: listening on \S+:(\d+)/.exec(out)![1]);
+    assert.notEqual(listening, port);
+    const [, base, token] = /web UI: (http:\/\/[^/]+)\/#token=(\S+)/.exec(out)!;
+    const settings = (await (await fetch(`${base}/api/settings`, { headers: { authorization: `Bearer ${token}` } })).json()) as { portMapping: boolean };
+    assert.equal(settings.portMapping, false, '--no-port-mapping is in force');
+    assert.equal((JSON.parse(readFileSync(config, 'utf8')) as { portMapping: boolean }).portMapping, true, 'and not written back');
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+    holder.close();
+  }
+});
+
+it('keeps the API up when the listenPort setting names the API\'s own port: the peers take a free one', async () => {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.57', r));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise((r) => probe.close(r));
+  const config = join(dir, 'same-port.json');
+  writeFileSync(config, JSON.stringify({ listenPort: port, portMapping: false, lsd: false, utp: false }));
+  const child = spawn(process.execPath, [CLI_PATH, 'daemon', '--state-dir', join(dir, 'same-port'), '--config', config, '--api', `127.0.0.57:${port}`, '--no-dht', '--no-lsd'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  try {
+    const started = await Promise.race([
+      waitFor('the API address on stdout', () => /web UI: http:\/\/127\.0\.0\.57:\d+\//.test(out) && /peers: listening on \S+:\d+/.test(out), 20_000).then(() => true),
+      exited.then(() => false),
+    ]);
+    assert.ok(started, `the daemon exited: ${out}`);
+    assert.match(out, new RegExp(`the peer port ${port} \\(listenPort setting\\) is the API's port`));
+    assert.notEqual(Number(/peers: listening on \S+:(\d+)/.exec(out)![1]), port);
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
   }
 });

@@ -99,6 +99,20 @@ describe('HTTP API: add by URL, create, stream URLs, bulk', { timeout: 120_000 }
     assert.deepEqual(magnet.json(), { infoHash: 'cd'.repeat(20) });
   });
 
+  it('fetches at most 4 .torrent URLs at once (each may hold 20 MiB for 30 s); another is a 409 meanwhile', async () => {
+    let hanging = 0;
+    for (let i = 1; i <= 5; i++) routes.set(`/hang${i}`, () => void hanging++); // never answers: each fetch holds its slot until the 1.5 s deadline
+    const add = (url: string) => h.request('POST', '/api/torrents', { body: { url, paused: true } });
+    const slow = [1, 2, 3, 4].map((i) => add(`${webBase}/hang${i}`));
+    await waitFor('four fetches under way', () => hanging === 4 || undefined);
+    const fifth = await add(`${webBase}/hang5`);
+    assert.equal(fifth.status, 409, fifth.body.toString());
+    assert.match((fifth.json() as { error: string }).error, /4 \.torrent files are being fetched already/);
+    for (const r of await Promise.all(slow)) assert.equal(r.status, 400);
+    // The slots are free again.
+    assert.equal((await add(`${webBase}/missing`)).status, 400);
+  });
+
   it('creates a torrent from a folder on the daemon\'s machine and seeds it when asked', async () => {
     const folder = join(base, 'made', 'album');
     mkdirSync(join(folder, 'disc1'), { recursive: true });

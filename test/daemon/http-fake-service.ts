@@ -54,7 +54,7 @@ export class FakeTorrentService implements TorrentService {
     listenPort: 6881, portMapping: true, utp: true, pex: true, lsd: true, seedRatioLimit: null, seedTimeLimit: null, seedLimitAction: 'pause',
   };
   readonly categoryMap = new Map<string, Category>();
-  nat: NatInfo = { externalAddress: null, mappings: [] };
+  nat: NatInfo = { externalAddress: null, mappings: [], votedAddress: null, natType: 'unknown', votes: { peer: 0, dht: 0, tracker: 0, portMapping: 0 }, holepunch: 'on' };
   readonly trackerMap = new Map<TorrentId, TrackerTiers>();
 
   private listenerWatch: (() => void)[] = [];

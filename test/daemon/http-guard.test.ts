@@ -121,6 +121,18 @@ describe('HostCheck', () => {
     assert.equal(any.allowsHost('192.168.1.20:8081'), false);
   });
 
+  it('accepts the names given with --api-host on any port, and in an https Origin (a TLS proxy); other names stay out', () => {
+    const nas = new HostCheck('0.0.0.0', 7878, ['NAS.local', 'torrents.example.org']);
+    assert.equal(nas.allowsHost('nas.local:7878'), true);
+    assert.equal(nas.allowsHost('torrents.example.org'), true, 'a reverse proxy on port 80/443');
+    assert.equal(nas.allowsOrigin('https://torrents.example.org'), true);
+    assert.equal(nas.allowsOrigin('http://nas.local:7878'), true);
+    assert.equal(nas.allowsHost('evil.example:7878'), false);
+    assert.equal(nas.allowsOrigin('https://evil.example'), false);
+    assert.equal(nas.allowsOrigin('https://192.168.1.20:7878'), false, 'https only for the names vouched for');
+    assert.equal(new HostCheck('127.0.0.1', 7878).allowsHost('nas.local:7878'), false);
+  });
+
   it('accepts a bound IPv6 address in brackets, and a missing port only on port 80', () => {
     const v6 = new HostCheck('::1', 9000);
     assert.equal(v6.allowsHost('[::1]:9000'), true);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { EventFanOut, type EventSink } from '../../src/daemon/http/events.js';
-import { MAX_TORRENT_FILE_BYTES } from '../../src/daemon/http/limits.js';
+import { bulkBodyLimit, DEFAULT_API_LIMITS, MAX_TORRENT_FILE_BYTES } from '../../src/daemon/http/limits.js';
 import type { ServiceEvent } from '../../src/daemon/types.js';
 import { FakeTorrentService } from './http-fake-service.js';
 import { rawExchange, startHarness, TextCollector, TOKEN, type Harness } from './http-harness.js';
@@ -77,6 +77,13 @@ describe('HTTP API: limits', () => {
       const s = await h.request('PATCH', '/api/settings', { body: { downloadDir } });
       assert.equal(s.status, 400, downloadDir);
     }
+  });
+});
+
+describe('bulk body limit', () => {
+  it('takes the most info hashes allowed as v2 hashes pretty-printed (JSON.stringify(x, null, 2), json.dumps(indent=2))', () => {
+    const body = JSON.stringify({ action: 'pause', infoHashes: Array.from({ length: DEFAULT_API_LIMITS.maxBulkTorrents }, (_, i) => i.toString(16).padStart(64, '0')) }, null, 2);
+    assert.ok(Buffer.byteLength(body) <= bulkBodyLimit(DEFAULT_API_LIMITS), `${Buffer.byteLength(body)} > ${bulkBodyLimit(DEFAULT_API_LIMITS)}`);
   });
 });
 

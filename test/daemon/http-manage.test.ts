@@ -12,6 +12,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DaemonService } from '../../src/daemon/service/service.js';
+import { MAX_CONCURRENT_RECHECKS, rechecksOf } from '../../src/daemon/service/manage.js';
+import type { RunContext } from '../../src/daemon/service/runner.js';
 import type { Category, TorrentDetails, TorrentPage } from '../../src/daemon/types.js';
 import type { NodeRuntime } from '../../src/runtime/node/index.js';
 import { startHarnessFor, type Harness } from './http-harness.js';
@@ -137,6 +139,28 @@ describe('HTTP API: managing torrents over the real service', { timeout: 120_000
     });
     assert.equal(checking, 'checking', 'checking from the moment it was asked for');
     assert.equal(done.progress, (torrent.pieceCount - 1) / torrent.pieceCount, 'exactly the damaged piece is missing');
+  });
+
+  it('a bulk recheck hashes at most MAX_CONCURRENT_RECHECKS torrents at once; the rest wait in state checking, then all finish', async () => {
+    const seeds = [];
+    for (let i = 0; i < 5; i++) seeds.push(await addSeed(`bulkcheck${i}`, [{ path: 'x.bin', length: 3 * 1024 * 1024 + i }]));
+    // The service's recheck slots (its run context is private: read here to watch them).
+    const slots = rechecksOf((h.service as unknown as { ctx: RunContext }).ctx);
+    let most = 0, sawWaiting = false, sampling = true;
+    const sample = () => {
+      most = Math.max(most, slots.active);
+      sawWaiting ||= slots.waiting > 0;
+      if (sampling) setImmediate(sample);
+    };
+    sample();
+    const r = await h.request('POST', '/api/torrents/bulk', { body: { action: 'recheck', infoHashes: seeds.map((s) => s.id) } });
+    assert.equal(r.status, 200);
+    for (const s of seeds) assert.equal(h.service.details(s.id).state, 'checking', 'checking from the moment it was asked for');
+    for (const s of seeds) await waitFor(`${s.id} rechecked`, async () => (await details(s.id)).state === 'seeding');
+    sampling = false;
+    assert.ok(most <= MAX_CONCURRENT_RECHECKS, `${most} rechecks hashed at once`);
+    assert.ok(sawWaiting, 'five asked for at once: some waited for a slot');
+    assert.equal(slots.active, 0);
   });
 
   it('moves the data to a new save path while it runs, and leaves it in place when the move fails', async () => {

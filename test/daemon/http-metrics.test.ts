@@ -77,7 +77,9 @@ describe('HTTP API: metrics', () => {
     const before = parsePrometheus((await h.request('GET', '/metrics')).body.toString('utf8'));
     assert.equal(value(before.samples, 'shoal_port_mapping_up', { protocol: 'tcp' }), 0);
     assert.equal(before.samples.filter((s) => s.name === 'shoal_external_address_info').length, 0, 'no address series while none is known');
+    const vote = h.service.nat;
     h.service.nat = {
+      ...vote,
       externalAddress: '10.20.30.40',
       mappings: [
         { protocol: 'tcp', internalPort: 6881, externalPort: 6881, method: 'natpmp', state: 'mapped' },
@@ -89,7 +91,19 @@ describe('HTTP API: metrics', () => {
     assert.equal(value(after.samples, 'shoal_port_mapping_up', { protocol: 'tcp' }), 1);
     assert.equal(value(after.samples, 'shoal_port_mapping_up', { protocol: 'udp' }), 0);
     assert.equal(value(after.samples, 'shoal_external_address_info', { address: '10.20.30.40' }), 1);
-    h.service.nat = { externalAddress: null, mappings: [] };
+    h.service.nat = vote;
+  });
+
+  it('reports the NAT type and hole punching from the vote as one labelled series', async () => {
+    const before = parsePrometheus((await h.request('GET', '/metrics')).body.toString('utf8'));
+    assert.equal(before.types.get('shoal_nat_type_info'), 'gauge');
+    assert.equal(value(before.samples, 'shoal_nat_type_info', { type: 'unknown', holepunch: 'on' }), 1);
+    const vote = h.service.nat;
+    h.service.nat = { ...vote, votedAddress: '10.20.30.40', natType: 'symmetric', holepunch: 'relay-only', votes: { peer: 1, dht: 3, tracker: 1, portMapping: 0 } };
+    const after = parsePrometheus((await h.request('GET', '/metrics')).body.toString('utf8'));
+    const series = after.samples.filter((s) => s.name === 'shoal_nat_type_info');
+    assert.deepEqual(series.map((s) => [s.labels, s.value]), [[{ type: 'symmetric', holepunch: 'relay-only' }, 1]], 'the old type\'s series is gone');
+    h.service.nat = vote;
   });
 
   it('reads the service afresh on each scrape', async () => {

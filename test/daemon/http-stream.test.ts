@@ -43,6 +43,9 @@ describe('decideRange', () => {
     assert.deepEqual(decideRange('bytes=-100', 1000), { kind: 'partial', range: { start: 900, end: 999 } });
     assert.deepEqual(decideRange('bytes=-5000', 1000), { kind: 'partial', range: { start: 0, end: 999 } });
     assert.deepEqual(decideRange('bytes=990-5000', 1000), { kind: 'partial', range: { start: 990, end: 999 } });
+    // A last byte beyond any number (a download manager's 2^64 - 1) is clipped like any other.
+    assert.deepEqual(decideRange('bytes=0-18446744073709551615', 1000), { kind: 'partial', range: { start: 0, end: 999 } });
+    assert.deepEqual(decideRange('bytes=-18446744073709551615', 1000), { kind: 'partial', range: { start: 0, end: 999 } });
   });
 
   it('is unsatisfiable past the end, for an empty suffix, and on an empty file', () => {

@@ -3,21 +3,33 @@
  * (private addresses only, nothing linked to the host's outside):
  *
  *   hp-lana 192.168.81.2 == 192.168.81.1 hp-rtra 10.88.1.1 == 10.88.1.2 hp-pub 10.88.2.2 == 10.88.2.1 hp-rtrb 192.168.82.1 == 192.168.82.2 hp-lanb
- *   (Shoal leecher A)          (nftables masquerade,     (tracker, relay peer;      (the same)                 (seeder B)
- *                               drops unsolicited in)      routes between the two)
+ *   (Shoal leecher A)          (nftables masquerade,     (tracker, relay peer,      (the same)                 (seeder B)
+ *                               drops unsolicited in)      3 DHT nodes 10.88.1.3-5;
+ *                                                          routes between the two)
  *
  * Each router forwards LAN -> WAN and, back, only what conntrack says is established or
  * related, and drops (silently, creating no conntrack entry) whatever unsolicited reaches its
- * own WAN address: a SYN from outside goes nowhere, as at a home router. A and B learn each
- * other from the tracker, and each is told of the other by the relay's PEX (flags uTP +
- * ut_holepunch). The relay is a Shoal leecher that starts with nothing, and the public
- * namespace rate-limits it, so it cannot carry the download when ports are kept.
- * With an endpoint-independent NAT (`masquerade`, ports kept) the payload crosses directly
- * between the two NATs' public addresses (counted in the public namespace's forward chain);
- * with a NAT that randomises ports (`masquerade random,fully-random`) the punch fails, A says
- * so and still completes through the relay (given more rate in that case).
- * A third case puts libtorrent 2.0.8 (python3-libtorrent) behind NAT B as the seeder, ports kept.
- * `HP_ONLY=kept|random|libtorrent` runs one case.
+ * own WAN address: a SYN from outside goes nowhere, as at a home router.
+ *
+ * The seeder B is never told of A: it runs with no tracker, no DHT and no PEX (`--no-pex`;
+ * libtorrent without its ut_pex plugin) and dials only the relay (`--peer`). A learns the
+ * relay from the tracker and B from the relay's PEX (flags uTP + ut_holepunch); its direct
+ * dial to B is dropped at B's router, so it asks the relay for a rendezvous, the relay sends
+ * `connect` to both, and both send uTP SYNs at once. The relay is a Shoal leecher that starts
+ * with nothing, and the public namespace rate-limits it, so it cannot carry the download when
+ * ports are kept. A also runs a DHT node bootstrapped from three Shoal DHT nodes on three
+ * public addresses: their BEP 42 `ip` fields carry the port each saw, from which A's vote
+ * judges its NAT type (cone when all saw one port, symmetric when they saw several).
+ *
+ * With an endpoint-independent NAT (`masquerade`, ports kept) the connection comes from the
+ * rendezvous (A's output says so) and the payload crosses directly between the two NATs'
+ * public addresses (counted in the public namespace's forward chain); with a NAT that
+ * randomises ports (`masquerade random,fully-random`) the punch fails, A says it is because
+ * its NAT is symmetric and still completes through the relay (given more rate in that case).
+ * A third case puts libtorrent 2.0.8 (python3-libtorrent) behind NAT B as the seeder (the
+ * punch's target), a fourth puts it behind NAT A as the leecher (the initiator, with Shoal
+ * relaying and seeding), ports kept; both are skipped when python3 cannot import libtorrent.
+ * `HP_ONLY=kept|random|libtorrent|libtorrent-leecher` runs one case.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,7 +37,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addNamespace, deleteNamespaces, inNs, ip, link, must, netnsSkipReason, nft } from '../helpers/netns.js';
-import { CLI_PATH, PY_DIR, PYTHON, shoalCreate, writeTree } from './helpers.js';
+import { CLI_PATH, PY_DIR, PYTHON, libtorrentAvailable, shoalCreate, writeTree } from './helpers.js';
 import { PeerProcess, dieWithParent } from './peers/process.js';
 
 const PREFIX = 'shoal-hp';
@@ -35,6 +47,8 @@ const PUB_A = '10.88.1.2';
 const WAN_A = '10.88.1.1';
 const WAN_B = '10.88.2.1';
 const PORT = 6881;
+/** Three Shoal DHT nodes in the public namespace, on three addresses (one vote per IP). */
+const DHT_NODES = ['10.88.1.3', '10.88.1.4', '10.88.1.5'];
 const PAYLOAD = 3 * 1024 * 1024;
 /**
  * Bytes per second the relay peer may send and receive: with ports kept, too little to pass
@@ -61,6 +75,7 @@ function buildTopology(randomA: boolean): void {
   link(NS.rtrA, `hwa${tag}`, `${WAN_A}/24`, NS.pub, `hpa${tag}`, `${PUB_A}/24`);
   link(NS.lanB, `hlb${tag}`, '192.168.82.2/24', NS.rtrB, `hrb${tag}`, '192.168.82.1/24');
   link(NS.rtrB, `hwb${tag}`, `${WAN_B}/24`, NS.pub, `hpb${tag}`, '10.88.2.2/24');
+  for (const a of DHT_NODES) ip('-n', NS.pub, 'addr', 'add', `${a}/24`, 'dev', `hpa${tag}`);
   ip('-n', NS.lanA, 'route', 'add', 'default', 'via', '192.168.81.1');
   ip('-n', NS.lanB, 'route', 'add', 'default', 'via', '192.168.82.1');
   ip('-n', NS.rtrA, 'route', 'add', 'default', 'via', PUB_A);
@@ -95,13 +110,17 @@ const reason = netnsSkipReason();
 process.env.SHOAL_TRACKER_LOG = '1'; // each peer logs its announces: who learnt whom
 
 const CASES = [
-  { name: 'kept', randomA: false, ltSeeder: false },
-  { name: 'random', randomA: true, ltSeeder: false },
-  { name: 'libtorrent', randomA: false, ltSeeder: true },
+  { name: 'kept', randomA: false, ltSeeder: false, ltLeecher: false },
+  { name: 'random', randomA: true, ltSeeder: false, ltLeecher: false },
+  { name: 'libtorrent', randomA: false, ltSeeder: true, ltLeecher: false },
+  { name: 'libtorrent-leecher', randomA: false, ltSeeder: false, ltLeecher: true },
 ].filter((c) => process.env.HP_ONLY === undefined || process.env.HP_ONLY === c.name);
 
-for (const { randomA, ltSeeder } of CASES) {
-  describe(`hole punching through kernel NAT (${randomA ? 'A randomises ports' : 'both keep ports'}, ${ltSeeder ? 'libtorrent' : 'Shoal'} seeder)`, { skip: reason, timeout: 90_000 }, () => {
+for (const { randomA, ltSeeder, ltLeecher } of CASES) {
+  const lt = ltSeeder || ltLeecher ? libtorrentAvailable() : { ok: true, reason: '' };
+  const skip = reason || (lt.ok ? false : lt.reason);
+  const who = `${ltLeecher ? 'libtorrent' : 'Shoal'} leecher, ${ltSeeder ? 'libtorrent' : 'Shoal'} seeder`;
+  describe(`hole punching through kernel NAT (${randomA ? 'A randomises ports' : 'both keep ports'}, ${who})`, { skip, timeout: 90_000 }, () => {
     let dir = '';
     const procs: PeerProcess[] = [];
     const spawnIn = (name: string, ns: string, args: readonly string[]): PeerProcess => {
@@ -124,47 +143,84 @@ for (const { randomA, ltSeeder } of CASES) {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it(randomA ? 'says the punch failed because the NAT randomises ports, and completes through the relay' : 'the leecher behind NAT A reaches the seeder behind NAT B', async () => {
+    it(randomA ? 'says the punch failed because its NAT is symmetric, and completes through the relay' : 'the leecher behind NAT A reaches the seeder behind NAT B through a rendezvous', async () => {
       const data = join(dir, 'data');
       writeTree(data, [{ path: 'payload.bin', length: PAYLOAD }], 'holepunch');
       const torrent = join(dir, 'hp.torrent');
       await shoalCreate(join(data, 'payload.bin'), torrent, ['--piece-length', '64k', '--no-date']);
       const tracker = spawnIn('tracker', NS.pub, ['tracker', '--http', `${PUB_A}:8000`]);
+      const dhtNodes = DHT_NODES.map((a) => spawnIn(`dht-${a}`, NS.pub, ['dht', 'node', '--listen', `${a}:${PORT}`, ...DHT_NODES.filter((b) => b !== a).flatMap((b) => ['--dht-bootstrap', `${b}:${PORT}`])]));
       await tracker.waitForLine(/http tracker on/, 15_000);
+      await Promise.all(dhtNodes.map((n) => n.waitForLine(/^DHT node .* listening on/, 20_000)));
       const announce = `http://${PUB_A}:8000/announce`;
-      const common = ['--utp', '--no-dht', '--no-port-mapping', '--tracker', announce, '--verbose'];
-      // The relay first: the seeder behind NAT B learns it from the tracker and dials it (nobody can dial B).
-      // A Shoal leecher that starts with nothing; the public router lets it send and receive only relayRate.
-      const relay = spawnIn('relay', NS.pub, ['get', torrent, '-o', join(dir, 'relay'), '--listen', `${PUB_A}:${PORT}`, '--state-dir', join(dir, 'sr'), '--seed', ...common]);
+      const relayAt = `${PUB_A}:${PORT}`;
+      const quiet = ['--utp', '--no-port-mapping', '--no-lsd', '--verbose'];
+      // The relay first: a Shoal leecher that starts with nothing; the public router lets it send and receive only relayRate.
+      const relay = spawnIn('relay', NS.pub, ['get', torrent, '-o', join(dir, 'relay'), '--listen', relayAt, '--state-dir', join(dir, 'sr'), '--seed', '--tracker', announce, '--no-dht', ...quiet]);
       await relay.waitForLine(/started, \d+ peers/, 20_000);
-      await new Promise((r) => setTimeout(r, 2000));
+      // The seeder behind NAT B knows only the relay and hears of nobody else (no tracker, DHT or PEX):
+      // only a relay's `connect` can make it dial A.
       let seed: PeerProcess;
       if (ltSeeder) {
-        // libtorrent 2.0.8 speaks ut_pex and ut_holepunch by default.
-        const [sc, sa] = dieWithParent(...inNs(NS.lanB, PYTHON, [join(PY_DIR, 'lt_nat_seed.py'), torrent, data, '0.0.0.0', String(PORT), announce]));
+        const [sc, sa] = dieWithParent(...inNs(NS.lanB, PYTHON, [join(PY_DIR, 'lt_nat_seed.py'), torrent, data, '0.0.0.0', String(PORT), relayAt]));
         seed = new PeerProcess('libtorrent-seeder-B', sc, sa, { mergeStderr: true });
         procs.push(seed);
         await seed.waitForLine(/^ready/, 20_000);
       } else {
-        seed = spawnIn('seeder-B', NS.lanB, ['seed', torrent, join(data, 'payload.bin'), '--listen', `0.0.0.0:${PORT}`, '--state-dir', join(dir, 'sb'), ...common]);
+        seed = spawnIn('seeder-B', NS.lanB, ['seed', torrent, join(data, 'payload.bin'), '--listen', `0.0.0.0:${PORT}`, '--state-dir', join(dir, 'sb'), '--peer', relayAt, '--no-dht', '--no-pex', ...quiet]);
         await seed.waitForLine(/^listening on /, 20_000);
       }
-      await new Promise((r) => setTimeout(r, 3000));
-      const leecher = spawnIn('leecher-A', NS.lanA, ['get', torrent, '-o', join(dir, 'a'), '--listen', `0.0.0.0:${PORT}`, '--state-dir', join(dir, 'sa'), ...common]);
+      // B is connected to the relay (over uTP, from its listen port) before A comes.
+      await relay.waitForLine(/peer 10\.88\.2\.1:\d+ connected over/, 20_000, 'the seeder reaches the relay');
+      const leecherStart = Date.now();
+      let leecher: PeerProcess;
+      if (ltLeecher) {
+        // libtorrent 2.0.8 as the initiator: it asks a peer that told it of B by PEX (flag ut_holepunch) to relay.
+        const [lc, la] = dieWithParent(...inNs(NS.lanA, PYTHON, [join(PY_DIR, 'lt_nat_leech.py'), torrent, join(dir, 'a'), '0.0.0.0', String(PORT), announce]));
+        leecher = new PeerProcess('libtorrent-leecher-A', lc, la, { mergeStderr: true });
+        procs.push(leecher);
+      } else {
+        leecher = spawnIn('leecher-A', NS.lanA, ['get', torrent, '-o', join(dir, 'a'), '--listen', `0.0.0.0:${PORT}`, '--state-dir', join(dir, 'sa'),
+          '--tracker', announce, ...DHT_NODES.flatMap((a) => ['--dht-bootstrap', `${a}:${PORT}`]), ...quiet]);
+      }
       await leecher.waitForLine(/^complete: /, 60_000, 'the leecher completes').catch((e: Error) => {
-        throw new Error(`${e.message}${leecher.tail(30)}\n--- relay ---${relay.tail(30)}\n--- seeder ---${seed.tail(30)}\n--- tracker ---${tracker.tail()}`);
+        throw new Error(`${e.message}${leecher.tail(40)}\n--- relay ---${relay.tail(30)}\n--- seeder ---${seed.tail(30)}\n--- tracker ---${tracker.tail()}`);
       });
-      const log = leecher.tail(40);
+      // The most the rate-limited relay can have passed on to A while A ran.
+      const viaRelayAtMost = relayRate(randomA) * Math.ceil((Date.now() - leecherStart) / 1000);
+      const log = leecher.lines.join('\n');
+      const relayLog = relay.lines.join('\n');
+      const seedLog = seed.lines.join('\n');
       const direct = { intoA: directPackets(NS.rtrA), intoB: directPackets(NS.rtrB), bytes: directBytes() };
       console.log(`direct packets B -> A ${direct.intoA}, A -> B ${direct.intoB}, bytes between the NATs ${direct.bytes}`);
-      console.log(`--- leecher A (${randomA ? 'random ports' : 'ports kept'}) ---${log}\n--- relay ---${relay.tail()}\n--- seeder ---${seed.tail()}`);
+      console.log(`--- leecher A (${randomA ? 'random ports' : 'ports kept'}) ---${leecher.tail(40)}\n--- relay ---${relay.tail()}\n--- seeder ---${seed.tail()}`);
+      // A asked the relay, which forwarded the rendezvous to B as `connect` (BEP 55).
+      if (!ltLeecher) assert.match(log, /hole punch to 10\.88\.2\.1:6881: asked 10\.88\.1\.2:6881 to relay/, 'A asked the relay for a rendezvous');
+      assert.match(relayLog, /relayed a hole punch from 10\.88\.1\.1:\d+ to 10\.88\.2\.1:6881/, 'the relay sent connect to both');
+      if (!ltSeeder) assert.match(seedLog, /hole punch to 10\.88\.1\.1:\d+: sending uTP SYNs \(target\)/, 'B dialled A on the relay\'s connect');
+      else if (!randomA) assert.match(seedLog, /peer_connect_alert .*10\.88\.1\.1:6881.*outgoing connection to peer \(uTP\)|incoming_connection_alert .*10\.88\.1\.1:6881/, 'libtorrent met A, whom only the relay\'s connect named');
       if (randomA) {
-        // No packet from one NAT got through the other; the leecher said why and carried on.
+        // Three DHT nodes saw three external ports for one local port: A knows why the punch fails.
+        assert.match(log, /NAT symmetric/);
+        assert.match(log, /hole punch to 10\.88\.2\.1:6881: sending uTP SYNs \(initiator\)/);
+        assert.match(log, /hole punch to 10\.88\.2\.1:6881 failed: our NAT maps a new port per destination \(symmetric\): hole punching cannot work; carrying on through other peers/);
+        // No packet from one NAT got through the other.
         assert.equal(direct.intoA, 0, 'nothing from NAT B entered NAT A');
-        assert.match(log, /hole punch to 10\.88\.2\.1:6881 failed/);
+      } else if (ltLeecher) {
+        // libtorrent could not dial B, asked the relay (its peer log), and met B through the rendezvous Shoal relayed.
+        assert.match(log, /==> HOLEPUNCH \[ msg: rendezvous to: 10\.88\.2\.1/, 'libtorrent sent rendezvous');
+        assert.match(log, /(peer_connect_alert|incoming_connection_alert) .*10\.88\.2\.1:6881/);
+        assert.ok(direct.bytes >= PAYLOAD - viaRelayAtMost, `${direct.bytes} bytes went directly between the NATs, want >= ${PAYLOAD} - ${viaRelayAtMost} (the most the relay could carry)`);
+        assert.ok(direct.intoA > 0 && direct.intoB > 0, 'both routers let the other NAT in');
       } else {
+        assert.match(log, /NAT cone/);
+        // Either A's own punched dial connected, or B's SYN (sent on its `connect`) reached A first:
+        // the relay's link is slow, so its `connect` to A may come after B's SYN.
+        assert.match(log, /hole punch to 10\.88\.2\.1:6881: connected/, 'the rendezvous connected A and B');
+        assert.ok(log.indexOf('asked 10.88.1.2:6881 to relay') < log.indexOf('peer 10.88.2.1:6881 connected'), 'A reached B only after the rendezvous');
+        assert.doesNotMatch(log, /hole punch to .* failed/);
         // The payload crossed between the two NATs' public addresses, both ways let in by the routers.
-        assert.ok(direct.bytes >= PAYLOAD, `${direct.bytes} bytes went directly between the NATs, want >= ${PAYLOAD}`);
+        assert.ok(direct.bytes >= PAYLOAD - viaRelayAtMost, `${direct.bytes} bytes went directly between the NATs, want >= ${PAYLOAD} - ${viaRelayAtMost} (the most the relay could carry)`);
         assert.ok(direct.intoA > 0 && direct.intoB > 0, 'both routers let the other NAT in');
       }
     });

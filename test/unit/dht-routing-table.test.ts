@@ -119,3 +119,76 @@ describe('RoutingTable', () => {
     assert.deepEqual(t.unverified(1).map((n) => n.id), [near]);
   });
 });
+
+describe('RoutingTable (packed entries)', () => {
+  it('hands out snapshots: changing a returned node changes nothing in the table', () => {
+    const r = new SeededRandom(50);
+    const self = randomId(r);
+    const t = new RoutingTable(self, 0);
+    const id = randomIdInBucket(self, 0, r);
+    t.responded(id, addr(1), 1000, 40);
+    const n = t.get(id);
+    assert.ok(n);
+    n.failures = 5;
+    n.lastResponse = -1;
+    n.rtt = 999;
+    const again = t.get(id);
+    assert.deepEqual([again?.failures, again?.lastResponse, again?.rtt, again?.verified], [0, 1000, 40, true]);
+    assert.equal(t.verifiedNear(id), 1);
+  });
+
+  it('keeps IPv4 and IPv6 entries, their states and their buckets right through splits, failures and refills', () => {
+    const r = new SeededRandom(51);
+    const self = randomId(r);
+    const t = new RoutingTable(self, 0, { k: 4, maxFailures: 2 });
+    const v6 = (i: number) => ({ host: `fd00::${i.toString(16)}`, port: 7000 + (i % 1000) });
+    const live = new Map<NodeId, { host: string; port: number }>();
+    for (let i = 1; i <= 600; i++) {
+      const id = i % 3 === 0 ? randomIdInBucket(self, i % 14, r) : randomId(r);
+      const a = i % 2 === 0 ? v6(i) : addr(i);
+      if (i % 5 === 0) t.heardAbout({ id, address: a }, i);
+      else t.responded(id, a, i, i % 50);
+      live.set(id, a);
+      if (i % 7 === 0) {
+        // Fail a random held node twice: it goes, a replacement may take its place.
+        const held = [...t.nodes()];
+        const victim = held[r.int(held.length)];
+        t.failed(victim.id, victim.address);
+        t.failed(victim.id, victim.address);
+        assert.equal(t.get(victim.id), undefined);
+      }
+    }
+    const nodes = [...t.nodes()];
+    assert.equal(nodes.length, t.size);
+    assert.equal(new Set(nodes.map((n) => n.id)).size, nodes.length, 'no id twice');
+    assert.equal(new Set(nodes.map((n) => `${n.address.host}|${n.address.port}`)).size, nodes.length, 'no address twice');
+    assert.ok(nodes.some((n) => n.family === 6) && nodes.some((n) => n.family === 4));
+    for (const n of nodes) {
+      assert.deepEqual(n.address, live.get(n.id), 'each id kept its own address');
+      assert.equal(t.bucketIndex(n.id), Math.min(commonPrefixLength(self, n.id), t.bucketCount - 1));
+      assert.deepEqual(t.atAddress(n.address)?.id, n.id);
+    }
+    for (const b of t.bucketInfo()) {
+      const inBucket = nodes.filter((n) => t.bucketIndex(n.id) === b.index);
+      assert.equal(inBucket.length, b.size);
+      assert.ok(b.size <= b.capacity);
+      assert.equal(t.verifiedNear(inBucket[0]?.id ?? self), inBucket.filter((n) => n.verified).length);
+    }
+    for (let i = 0; i < 50; i++) {
+      const target = randomId(r);
+      const live8 = nodes.filter((n) => n.verified && n.failures === 0).sort((a, b) => compareDistance(a.id, b.id, target)).slice(0, 8);
+      assert.deepEqual(t.closest(target, 8, true).map((n) => n.id), live8.map((n) => n.id));
+    }
+  });
+
+  it('removes a node after at most 32767 timeouts in a row, whatever maxFailures says (the packed count saturates there)', () => {
+    const r = new SeededRandom(52);
+    const self = randomId(r);
+    const t = new RoutingTable(self, 0, { maxFailures: 1_000_000 });
+    const id = randomId(r);
+    t.responded(id, addr(1), 0);
+    let removedAt = 0;
+    for (let i = 1; i <= 40_000 && removedAt === 0; i++) if (t.failed(id, addr(1))) removedAt = i;
+    assert.equal(removedAt, 32_767);
+  });
+});

@@ -189,3 +189,23 @@ describe('LSD over loopback multicast', { timeout: 20_000 }, () => {
     }
   });
 });
+
+describe('LSD service announcing the listen port', () => {
+  it('reads the port at each announce and sends nothing while there is none (no throw from the timer)', async () => {
+    const clock = new FakeClock();
+    const sent: string[] = [];
+    const endpoint = { send: (d: Uint8Array) => sent.push(new TextDecoder().decode(d)), onMessage: () => undefined, close: () => undefined };
+    const runtime = { clock, random: new SeededRandom(5), multicast: { join: async () => endpoint } } as unknown as Parameters<typeof LsdService.start>[0]['runtime'];
+    let port = 0; // no listener (yet)
+    const lsd = await LsdService.start({ runtime, listenPort: () => port, interfaceHost: '127.0.0.1', minSendIntervalMs: 0, onPeer: () => undefined });
+    assert.equal(lsd.groups, 1);
+    lsd.core.add(H1, false);
+    clock.advance(1000); // formatAnnounce refused port 0 by throwing here, inside a timer: the process ended
+    assert.deepEqual(sent, []);
+    port = 7001;
+    clock.advance(5 * 60_000);
+    assert.equal(sent.length, 1);
+    assert.match(sent[0], /\r\nPort: 7001\r\n/);
+    lsd.close();
+  });
+});

@@ -88,6 +88,48 @@ describe('Holepunch as initiator and target', () => {
     assert.deepEqual(events.find((e) => e.type === 'punching'), { type: 'punching', target, role: 'initiator' });
   });
 
+  it('counts the punch as done when the target\'s SYN connected before the relay\'s connect reached us', () => {
+    const { hp, punched, events, connected } = setup([A]);
+    const target = { host: '10.0.5.5', port: 7000 };
+    hp.heardOf(target, A);
+    assert.equal(hp.rendezvous(target), true);
+    connected.add('10.0.5.5:7000'); // the target dialled us on its connect, faster than the relay reached us
+    hp.onMessage(A, { type: 'connect', address: target });
+    assert.deepEqual(punched, [], 'no second dial to a peer we are connected to (BEP 55)');
+    assert.deepEqual(events.at(-1), { type: 'punch-succeeded', target, by: 'target' });
+    hp.onMessage(A, { type: 'connect', address: target });
+    assert.equal(events.filter((e) => e.type === 'punch-succeeded').length, 1, 'a connect we did not ask for says nothing');
+  });
+
+  it('counts the punch as done when the target dials in while our punched dial is under way, and says nothing of that dial after', () => {
+    const { hp, punched, events } = setup([A]);
+    const target = { host: '10.0.5.5', port: 7000 };
+    hp.heardOf(target, A);
+    hp.rendezvous(target);
+    hp.onMessage(A, { type: 'connect', address: target });
+    assert.deepEqual(punched, [target]);
+    hp.connectedFrom(target);
+    assert.deepEqual(events.at(-1), { type: 'punch-succeeded', target, by: 'target' });
+    hp.punchFailed(target); // our own dial lost to the connection the target made
+    hp.punchSucceeded(target);
+    assert.equal(events.filter((e) => e.type === 'punch-failed' || e.type === 'punch-succeeded').length, 1);
+    hp.connectedFrom({ host: '10.0.6.6', port: 1 });
+    assert.equal(events.length, 3, 'a peer we never punched towards is no punch');
+  });
+
+  it('reports its own punched dial once: connected (by us) or failed', () => {
+    const { hp, events } = setup([A]);
+    hp.onMessage(A, { type: 'connect', address: { host: '10.0.5.5', port: 7000 } });
+    hp.onMessage(A, { type: 'connect', address: { host: '10.0.5.6', port: 7000 } });
+    hp.punchSucceeded({ host: '10.0.5.5', port: 7000 });
+    hp.punchFailed({ host: '10.0.5.6', port: 7000 });
+    hp.punchFailed({ host: '10.0.5.6', port: 7000 });
+    assert.deepEqual(events.filter((e) => e.type !== 'punching'), [
+      { type: 'punch-succeeded', target: { host: '10.0.5.5', port: 7000 }, by: 'us' },
+      { type: 'punch-failed', target: { host: '10.0.5.6', port: 7000 }, reason: 'hole punch to 10.0.5.6:7000 failed: no answer' },
+    ]);
+  });
+
   it('reports the relay\'s error by name and forgets the attempt', () => {
     const { hp, events } = setup([A]);
     const target = { host: '10.0.5.5', port: 7000 };
@@ -113,10 +155,12 @@ describe('Holepunch as initiator and target', () => {
     assert.equal(punched.length, 3, 'a hostile relay cannot make us dial more than the limit');
   });
 
-  it('says the NAT randomises ports when a punch fails behind a symmetric NAT', () => {
+  it('says the NAT maps a new port per destination when a punch fails behind a symmetric NAT', () => {
     const { hp, events } = setup([A], 'symmetric');
+    hp.onMessage(A, { type: 'connect', address: { host: '10.0.5.5', port: 7000 } });
+    events.length = 0;
     hp.punchFailed({ host: '10.0.5.5', port: 7000 });
-    assert.deepEqual(events, [{ type: 'punch-failed', target: { host: '10.0.5.5', port: 7000 }, reason: 'hole punch to 10.0.5.5:7000 failed: our NAT randomises ports' }]);
+    assert.deepEqual(events, [{ type: 'punch-failed', target: { host: '10.0.5.5', port: 7000 }, reason: 'hole punch to 10.0.5.5:7000 failed: our NAT maps a new port per destination (symmetric): hole punching cannot work' }]);
   });
 
   it('forgets a peer that left: it advertises and relays nothing any more', () => {

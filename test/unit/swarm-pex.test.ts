@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PexHub, type PexMember } from '../../src/swarm/pex.js';
-import { PEX_FLAG_REACHABLE, PEX_FLAG_SEED, UT_PEX, type ExtendedHandshake, type PexMessage } from '../../src/wire/index.js';
+import { transportOf } from '../../src/transport/dual-streams.js';
+import { PEX_FLAG_HOLEPUNCH, PEX_FLAG_REACHABLE, PEX_FLAG_SEED, PEX_FLAG_UTP, UT_HOLEPUNCH, UT_PEX, decodePex, encodePex, type ExtendedHandshake, type PexMessage } from '../../src/wire/index.js';
 
 const ext = (p?: number, pex = true): ExtendedHandshake => ({ m: new Map([[UT_PEX, pex ? 1 : 0]]), p });
 const incoming = (host: string, sourcePort: number, p?: number): PexMember => ({ address: { host, port: sourcePort }, incoming: true, isSeed: false, extended: ext(p) });
@@ -62,6 +63,46 @@ describe('PexHub (BEP 11, Shoal as the hub)', () => {
     const second = h.poll([...many, newcomer], 60_000).find(([p]) => p === newcomer)?.[1];
     assert.equal(second?.added.length, 20);
     assert.equal(new Set([...first!.added, ...second!.added].map((a) => a.host)).size, 70);
+  });
+
+  it('sets 0x04 on the wire for a peer connected over uTP, even one that dialled us, wrapped in encryption', () => {
+    const h = hub();
+    // The swarm's view of a uTP stream under MSE (EncryptedStream keeps the uTP stream as `inner`).
+    const stream = { inner: { transport: 'utp' } };
+    assert.equal(transportOf(stream), 'utp');
+    const punched: PexMember = { address: { host: '10.88.2.1', port: 6881 }, incoming: true, isSeed: true, extended: { m: new Map([[UT_PEX, 1], [UT_HOLEPUNCH, 4]]) }, utp: transportOf(stream) === 'utp' };
+    const tcp = outgoing('127.0.0.6', 7002);
+    const out = h.poll([punched, tcp], 0);
+    const message = out.find(([p]) => p === tcp)?.[1];
+    assert.ok(message);
+    const onWire = decodePex(encodePex(message));
+    assert.deepEqual(onWire.added, [{ host: '10.88.2.1', port: 6881, flags: PEX_FLAG_SEED | PEX_FLAG_UTP | PEX_FLAG_HOLEPUNCH }], 'listed at its uTP endpoint with seed, uTP and ut_holepunch');
+    assert.equal(added(out, punched)?.length, 1);
+    assert.equal(out.find(([p]) => p === punched)?.[1].added[0].flags, PEX_FLAG_REACHABLE, 'a TCP peer never seen over uTP gets no 0x04');
+  });
+
+  it('keeps 0x04 for an endpoint that spoke uTP to us before when it comes back over TCP, for at most maxUtpRemembered endpoints', () => {
+    const h = hub({ intervalMs: 1000, maxUtpRemembered: 2 });
+    const listener = outgoing('127.0.0.2', 7000);
+    const overUtp = { ...outgoing('127.0.0.3', 7000), utp: true };
+    h.poll([listener, overUtp], 0);
+    const overTcp = outgoing('127.0.0.3', 7000); // reconnected over TCP (uTP lost, or it dialled TCP)
+    const newcomer = incoming('127.0.0.4', 50004, 6884);
+    const flagsFor = (out: [PexMember, PexMessage][], to: PexMember, host: string) => out.find(([p]) => p === to)?.[1].added.find((a) => a.host === host)?.flags;
+    assert.equal(flagsFor(h.poll([listener, overTcp, newcomer], 1000), newcomer, '127.0.0.3'), PEX_FLAG_REACHABLE | PEX_FLAG_UTP);
+    // Two other uTP endpoints push it out of memory.
+    h.poll([{ ...outgoing('127.0.0.8', 1), utp: true }, { ...outgoing('127.0.0.9', 1), utp: true }], 2000);
+    const late = incoming('127.0.0.5', 50005, 6885);
+    assert.equal(flagsFor(h.poll([listener, overTcp, late], 3000), late, '127.0.0.3'), PEX_FLAG_REACHABLE);
+  });
+
+  it('tells a peer again of one whose ut_holepunch it learnt after listing it', () => {
+    const h = hub({ intervalMs: 1000 });
+    const a = outgoing('127.0.0.2', 7000);
+    const b: PexMember = { address: { host: '127.0.0.3', port: 7000 }, incoming: false, isSeed: false, extended: undefined, utp: true };
+    assert.deepEqual(h.poll([a, b], 0).find(([p]) => p === a)?.[1].added, [{ host: '127.0.0.3', port: 7000, flags: PEX_FLAG_REACHABLE | PEX_FLAG_UTP }], 'before b\'s extended handshake');
+    const withExt = { ...b, extended: { m: new Map([[UT_HOLEPUNCH, 4]]) } };
+    assert.deepEqual(h.poll([a, withExt], 1000).find(([p]) => p === a)?.[1].added, [{ host: '127.0.0.3', port: 7000, flags: PEX_FLAG_REACHABLE | PEX_FLAG_UTP | PEX_FLAG_HOLEPUNCH }]);
   });
 
   it('reports a peer that left as dropped, and forgets the state of a recipient that left', () => {

@@ -33,6 +33,15 @@ describe('web seed URLs', () => {
     ]);
   });
 
+  it('puts file names before a query string and leaves a fragment out', () => {
+    const single = { name: 'a b.iso', multiFile: false, layout: PieceLayout.fromEntries([file(['a b.iso'], 10)], 4) };
+    assert.equal(webSeedFileUrl('http://h/pub/?key=k1#top', single, 0), 'http://h/pub/a%20b.iso?key=k1');
+    assert.equal(webSeedFileUrl('http://h/x.iso?key=k1', single, 0), 'http://h/x.iso?key=k1');
+    assert.equal(webSeedFileUrl('http://h/x.iso#frag', single, 0), 'http://h/x.iso');
+    const multi = { name: 'set', multiFile: true, layout: PieceLayout.fromEntries([file(['d', 'f.bin'], 10)], 4) };
+    assert.equal(webSeedFileUrl('http://h/pub?key=k1', multi, 0), 'http://h/pub/set/d/f.bin?key=k1');
+  });
+
   it('takes http: and https: only (BEP 19: other protocols are ignored)', () => {
     assert.equal(parseWebSeedUrl('https://h/x').protocol, 'https:');
     assert.throws(() => parseWebSeedUrl('ftp://h/x'), WebSeedUrlError);
@@ -40,7 +49,10 @@ describe('web seed URLs', () => {
   });
 });
 
-/** An HTTP client answering from a script keyed by URL; records what it was asked. */
+/**
+ * An HTTP client answering from a script keyed by URL; records what it was asked. Like the
+ * runtime's client it follows redirects itself, up to the request's `maxRedirects` (default 5).
+ */
 function scripted(answers: Record<string, (o: HttpRequest) => HttpResponse | Error>): HttpClient & { asked: string[]; requests: HttpRequest[] } {
   const asked: string[] = [];
   const requests: HttpRequest[] = [];
@@ -48,11 +60,16 @@ function scripted(answers: Record<string, (o: HttpRequest) => HttpResponse | Err
     asked,
     requests,
     get: async (o) => {
-      asked.push(`${o.url} ${o.headers?.range ?? ''}`);
       requests.push(o);
-      const a = answers[o.url]?.(o) ?? new NetworkError('ECONNREFUSED', 'refused');
-      if (a instanceof Error) throw a;
-      return a;
+      let url = o.url;
+      for (let hop = 0; ; hop++) {
+        asked.push(`${url} ${o.headers?.range ?? ''}`);
+        const a = answers[url]?.(o) ?? new NetworkError('ECONNREFUSED', 'refused');
+        if (a instanceof Error) throw a;
+        const location = a.headers?.get('location');
+        if (a.status < 300 || a.status >= 400 || location === undefined || hop >= (o.maxRedirects ?? 5)) return a;
+        url = new URL(location, url).href.replace(/#.*$/, '');
+      }
     },
   };
 }
@@ -74,11 +91,36 @@ describe('fetchRange', () => {
     assert.equal((await fetchRange(http, 'http://h/f', 10, 4, LIMITS)).kind, 'gone');
   });
 
-  it('asks the client to follow at most maxRedirects redirects; a 3xx still coming back drops the web seed', async () => {
+  it('follows at most maxRedirects redirects itself; a 3xx still coming back drops the web seed', async () => {
     const loop = scripted({ 'http://h/a': () => res(307, { location: '/a' }) });
     const r = await fetchRange(loop, 'http://h/a', 0, 2, LIMITS);
     assert.equal(r.kind, 'gone');
-    assert.equal(loop.requests[0].maxRedirects, 3);
+    assert.deepEqual(loop.asked, Array(4).fill('http://h/a bytes=0-1'), 'the first request and 3 redirects');
+    assert.ok(loop.requests.every((q) => q.maxRedirects === 0), 'each hop is checked here, not followed blindly by the client');
+  });
+
+  it('follows a redirect to another public host (a mirror per request) with the same Range', async () => {
+    const http = scripted({
+      'http://h/f': () => res(302, { location: 'https://mirror.example.org/f?sig=1#frag' }),
+      'https://mirror.example.org/f?sig=1': () => res(206, { 'content-range': 'bytes 4-5/10' }, Uint8Array.of(7, 8)),
+    });
+    assert.deepEqual(await fetchRange(http, 'http://h/f', 4, 2, LIMITS), { kind: 'data', body: Uint8Array.of(7, 8) });
+    assert.deepEqual(http.asked, ['http://h/f bytes=4-5', 'https://mirror.example.org/f?sig=1 bytes=4-5']);
+  });
+
+  it('refuses a redirect from a public host to a loopback, private or link-local address (SSRF), and to another scheme', async () => {
+    for (const target of ['http://127.0.0.1:8080/admin', 'http://192.168.1.1/', 'http://[::1]/x', 'http://[fe80::1]/', 'http://10.0.0.1/', 'http://localhost/x', 'http://[::ffff:192.168.0.1]/', 'http://2130706433/', 'file:///etc/passwd']) {
+      const http = scripted({ 'http://seed.example.com/f': () => res(301, { location: target }) });
+      const r = await fetchRange(http, 'http://seed.example.com/f', 0, 2, LIMITS);
+      assert.equal(r.kind, 'gone', target);
+      assert.equal(http.asked.length, 1, `${target} was not asked`);
+    }
+    // A web seed on the LAN (a NAS) may redirect within the LAN.
+    const lan = scripted({
+      'http://192.168.1.5/f': () => res(302, { location: 'http://192.168.1.6/f' }),
+      'http://192.168.1.6/f': () => res(206, { 'content-range': 'bytes 0-1/2' }, Uint8Array.of(1, 2)),
+    });
+    assert.equal((await fetchRange(lan, 'http://192.168.1.5/f', 0, 2, LIMITS)).kind, 'data');
   });
 
   it('aborts a request that has no complete answer within requestTimeoutMs, and backs off', async () => {

@@ -48,6 +48,12 @@ describe('ut_holepunch codec (BEP 55)', () => {
     }
   });
 
+  it('takes rendezvous and connect without err_code, as libtorrent 2.0.8 writes them, but not an error without its code', () => {
+    assert.deepEqual(decodeHolepunch(hex('00 00 0a580201 1ae1')), { type: 'rendezvous', address: { host: '10.88.2.1', port: 6881 } });
+    assert.deepEqual(decodeHolepunch(hex('01 01 fd000000000000000000000000000005 c8d5')), { type: 'connect', address: { host: 'fd00::5', port: 51413 } });
+    assert.throws(() => decodeHolepunch(hex('02 00 0a580201 1ae1')), PeerProtocolError);
+  });
+
   it('refuses to encode a host name', () => {
     assert.throws(() => encodeHolepunch({ type: 'connect', address: { host: 'example', port: 1 } }), RangeError);
   });

@@ -4,7 +4,7 @@ import { encode } from '../../src/bencode/encode.js';
 import { bytesToIp, ipToBytes } from '../../src/wire/compact.js';
 import { PeerProtocolError } from '../../src/wire/errors.js';
 import {
-  PEX_FLAG_REACHABLE, PEX_FLAG_SEED, PEX_FLAG_UTP, PexState, decodePex, encodePex, type PexPeer,
+  PEX_FLAG_HOLEPUNCH, PEX_FLAG_REACHABLE, PEX_FLAG_SEED, PEX_FLAG_UTP, PexState, decodePex, encodePex, type PexPeer,
 } from '../../src/wire/ut-pex.js';
 
 const peer = (i: number, flags = 0): PexPeer => ({ host: `10.0.${i >> 8}.${i & 255}`, port: 6881, flags });
@@ -97,6 +97,14 @@ describe('wire PexState', () => {
     assert.equal(s.poll(many, 120_000)?.added.length, 20);
     const gone = s.poll([], 180_000);
     assert.equal(gone?.dropped.length, 50);
+  });
+
+  it('lists a peer again when its flags changed since it was told (a seed, uTP or ut_holepunch learnt later)', () => {
+    const s = new PexState({ intervalMs: 60_000 });
+    s.poll([{ host: '10.0.0.1', port: 6881, flags: PEX_FLAG_REACHABLE }], 0);
+    const later = s.poll([{ host: '10.0.0.1', port: 6881, flags: PEX_FLAG_REACHABLE | PEX_FLAG_UTP | PEX_FLAG_HOLEPUNCH }], 60_000);
+    assert.deepEqual(later, { added: [{ host: '10.0.0.1', port: 6881, flags: PEX_FLAG_REACHABLE | PEX_FLAG_UTP | PEX_FLAG_HOLEPUNCH }], dropped: [] });
+    assert.equal(s.poll([{ host: '10.0.0.1', port: 6881, flags: PEX_FLAG_REACHABLE | PEX_FLAG_UTP | PEX_FLAG_HOLEPUNCH }], 120_000), undefined, 'the same flags again: nothing');
   });
 
   it('never drops a peer it did not add', () => {

@@ -19,6 +19,7 @@ export function StatsBar({ stats, history, stale = false }: { stats: Stats | nul
       <Stat label="DHT" value={stats.dht.enabled ? `${formatCount(stats.dht.nodes)} nodes · ${formatCount(stats.dht.lookups)} lookups` : 'off'} />
       {stats.listenAddress && <Stat label="Listening" value={stats.listenAddress} />}
       {stats.nat && <Stat label="Port mapping" value={natSummary(stats.nat)} title={natDetail(stats.nat)} />}
+      {stats.nat?.natType && <Stat label="NAT" value={natTypeSummary(stats.nat)} title={natTypeDetail(stats.nat)} />}
       {stats.altRateLimits && <Stat label="Limits" value="alternative" />}
     </dl>
   );
@@ -37,6 +38,23 @@ export function natSummary(nat: NatStatus): string {
     return `${ports}${via}${nat.externalAddress ? ` · ${nat.externalAddress}` : ''}`;
   }
   return ms.some((m) => m.state === 'pending') ? 'trying…' : 'failed';
+}
+
+/** One line from the external-address vote: "cone · 203.0.113.7", "symmetric · …", "unknown". */
+export function natTypeSummary(nat: NatStatus): string {
+  return `${nat.natType}${nat.votedAddress ? ` · ${nat.votedAddress}` : ''}`;
+}
+
+/** What the NAT type means for hole punching, and who voted. */
+export function natTypeDetail(nat: NatStatus): string {
+  const meaning = {
+    open: 'reachable: no NAT, or the router maps our port',
+    cone: 'the NAT keeps one port per endpoint: hole punching works',
+    symmetric: 'the NAT maps a new port per destination: hole punching cannot work',
+    unknown: 'not enough reports yet to tell what the NAT does',
+  }[nat.natType];
+  const v = nat.votes;
+  return `${meaning}\nhole punching (BEP 55): ${nat.holepunch}\nvotes: ${v.peer} peers, ${v.dht} DHT nodes, ${v.tracker} trackers, ${v.portMapping} router`;
 }
 
 function natDetail(nat: NatStatus): string {

@@ -41,14 +41,23 @@ const WILDCARD_HOSTS = ['0.0.0.0', '[::]'];
 export class HostCheck {
   private readonly names: ReadonlySet<string>;
   private readonly anyIp: boolean;
+  private readonly extra: ReadonlySet<string>;
 
+  /**
+   * `extraNames`: host names the user vouches for (`shoal daemon --api-host nas.local`): the
+   * name a NAS is reached by, or the one a reverse proxy forwards with. They are accepted on
+   * any port, and in an `https://` Origin too (a proxy terminating TLS), as Transmission's
+   * `rpc-host-whitelist` and qBittorrent's server domains do.
+   */
   constructor(
     boundHost: string,
     private readonly port: number,
+    extraNames: readonly string[] = [],
   ) {
     const own = normalizeHostname(boundHost);
     this.names = new Set([...LOOPBACK_NAMES, ...(own === undefined ? [] : [own])]);
     this.anyIp = own !== undefined && WILDCARD_HOSTS.includes(own);
+    this.extra = new Set(extraNames.map((n) => normalizeHostname(n)).filter((n): n is string => n !== undefined));
   }
 
   /** `Host` header: `name[:port]` or `[v6][:port]`; port 80 when left out, as HTTP says. */
@@ -65,7 +74,9 @@ export class HostCheck {
     } catch {
       return false;
     }
-    return url.protocol === 'http:' && url.origin === origin.toLowerCase() && this.allowsUrl(origin);
+    if (url.origin !== origin.toLowerCase()) return false;
+    if (url.protocol === 'https:') return this.extra.has(url.hostname) && url.username === '' && url.password === '';
+    return url.protocol === 'http:' && this.allowsUrl(origin);
   }
 
   private allowsUrl(text: string): boolean {
@@ -76,6 +87,7 @@ export class HostCheck {
       return false;
     }
     if (url.username !== '' || url.password !== '' || (url.pathname !== '/' && url.pathname !== '')) return false;
+    if (this.extra.has(url.hostname)) return true;
     const port = url.port === '' ? 80 : Number(url.port);
     if (port !== this.port) return false;
     if (this.names.has(url.hostname)) return true;

@@ -57,9 +57,13 @@ export const DEFAULT_API_LIMITS: ApiLimits = {
   maxStreamTickets: 1024,
 };
 
-/** Body limit of the bulk endpoint: a 64-hex-character hash in quotes and a comma per torrent, and a little JSON. */
+/**
+ * Body limit of the bulk endpoint: per torrent a 64-hex-character hash in quotes, a comma and
+ * room for pretty-printing (a newline and an indent: `JSON.stringify(x, null, 2)`, Python's
+ * `json.dumps(indent=4)`), 80 bytes in all; and a little JSON.
+ */
 export function bulkBodyLimit(limits: ApiLimits): number {
-  return limits.maxBulkTorrents * 68 + 4096;
+  return limits.maxBulkTorrents * 80 + 4096;
 }
 
 export function apiLimits(partial: Partial<ApiLimits> | undefined): ApiLimits {

@@ -79,6 +79,15 @@ export function createMetrics(service: TorrentService): MetricsEndpoint {
       if (address) this.set({ address }, 1);
     },
   });
+  new Gauge({
+    name: 'shoal_nat_type_info', help: 'What the NAT does with our ports, from the external-address vote (value 1): open, cone, symmetric or unknown; with hole punching on, relay-only or off.',
+    labelNames: ['type', 'holepunch'], registers,
+    collect() {
+      this.reset();
+      const nat = snap().nat;
+      this.set({ type: nat.natType, holepunch: nat.holepunch }, 1);
+    },
+  });
   // CPU, memory, event loop lag, GC: cheap, and what a Node dashboard expects.
   collectDefaultMetrics({ register: registry });
 

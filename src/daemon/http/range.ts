@@ -21,7 +21,11 @@ export function decideRange(header: string | undefined, length: number): RangeDe
   if (header === undefined) return { kind: 'full' };
   const m = /^bytes=[ \t]*(\d*)-(\d*)[ \t]*$/i.exec(header.trim());
   if (m === null || (m[1] === '' && m[2] === '')) return { kind: 'full' };
-  if (m[1].length > 15 || m[2].length > 15) return { kind: 'unsatisfiable' };
+  // Past 15 digits a number is beyond any file (and than exact doubles): a first byte there is
+  // past the end, a last byte or suffix there means "to the end" (RFC 9110 clips it, and some
+  // download managers send bytes=0-18446744073709551615).
+  if (m[1].length > 15) return { kind: 'unsatisfiable' };
+  if (m[2].length > 15) m[2] = '999999999999999';
   if (m[1] === '') {
     // Suffix: the last n bytes.
     const n = Number(m[2]);

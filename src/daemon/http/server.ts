@@ -36,6 +36,8 @@ export interface ApiServerOptions {
   limits?: Partial<ApiLimits>;
   /** Wall-clock ms (stream URLs' expiry); default the system clock. */
   wallClock?: () => number;
+  /** Host names also accepted in `Host` / `Origin` (guard.ts `HostCheck`): `--api-host`. */
+  allowedHosts?: readonly string[];
 }
 
 export interface ApiServer {
@@ -69,7 +71,10 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   let hosts: HostCheck | undefined = undefined; // known once listening (port 0 picks the port)
 
   app.addHook('onRequest', async (req, reply) => {
-    if (hosts === undefined || !hosts.allowsHost(req.headers.host)) return deny(reply, 403, 'Host is not this daemon\'s address');
+    if (hosts === undefined || !hosts.allowsHost(req.headers.host)) {
+      // Reached by a name it does not know (a NAS by its host name, a reverse proxy): say how to allow it.
+      return deny(reply, 403, `Host ${JSON.stringify((req.headers.host ?? '').slice(0, 300))} is not this daemon's address; if that name is yours, start the daemon with --api-host <name>`);
+    }
     // Node keeps the first of several Host headers; a proxy might use another, so refuse the ambiguity.
     if (req.raw.rawHeaders.filter((_, i) => i % 2 === 0 && /^host$/i.test(req.raw.rawHeaders[i])).length > 1) {
       return deny(reply, 400, 'more than one Host header');
@@ -118,7 +123,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     throw e;
   }
   const port = (app.server.address() as AddressInfo).port;
-  hosts = new HostCheck(o.host, port);
+  hosts = new HostCheck(o.host, port, o.allowedHosts);
   return {
     address: { host: o.host, port },
     async close() {

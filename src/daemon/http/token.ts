@@ -3,8 +3,9 @@
  * 0600) and reused afterwards, so a bookmarked `http://host:port/#token=...` keeps working.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeDirsSync } from '../service/mkdirs.js';
 
 export const TOKEN_FILE = 'api-token';
 
@@ -16,7 +17,7 @@ export function loadOrCreateToken(stateDir: string): string {
   const existing = readToken(path);
   if (existing !== undefined) return existing;
 
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  makeDirsSync(stateDir, 0o700);
   const token = randomBytes(32).toString('base64url');
   // Write the whole file under a private name, then link it into place: link() fails if the
   // token file already exists, so two daemons starting at once agree on one token and

@@ -4,12 +4,14 @@
  * record and lays the torrent out with them whenever it loads it (`withRenames`), so storage,
  * the file list, streaming and "delete data" all use the new name.
  */
-import { mkdir, rename, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { rename, rmdir, stat } from 'node:fs/promises';
+import { dirname, sep } from 'node:path';
 import { PieceLayout } from '../../metainfo/layout.js';
 import type { Torrent } from '../../metainfo/torrent.js';
+import type { RenamedFile } from '../../swarm/webseed-url.js';
 import { UnsafePathError, resolveInside, validatePathComponents } from '../../storage/path-safety.js';
 import { ServiceError } from '../types.js';
+import { makeDirs } from './mkdirs.js';
 
 /** Longest new path accepted (characters) and most components. */
 export const MAX_RENAME_PATH_LENGTH = 4096;
@@ -23,11 +25,12 @@ export const MAX_RENAME_DEPTH = 64;
 export function withRenames(t: Torrent, renames: Readonly<Record<string, readonly string[]>> | undefined): Torrent {
   if (!renames || Object.keys(renames).length === 0) return t;
   let real = -1;
-  const files = t.layout.files.map((f) => {
+  const files = t.layout.files.map((f: RenamedFile): RenamedFile => {
     if (f.pad) return f;
     real++;
     const path = renames[String(real)];
-    return path && safeComponents(path) ? { ...f, path: [...path] } : f;
+    // The torrent's own path stays known: a web seed (BEP 19) serves the file under it.
+    return path && safeComponents(path) ? { ...f, path: [...path], torrentPath: f.torrentPath ?? f.path } : f;
   });
   return { ...t, layout: new PieceLayout(files, t.layout.pieceLength) };
 }
@@ -81,10 +84,21 @@ export async function renameOnDisk(t: Torrent, savePath: string, index: number, 
   if (await exists(dest)) throw new ServiceError(409, `${dest} already exists`);
   if (!(await exists(from))) return; // nothing written yet: only the name changes
   try {
-    await mkdir(dirname(dest), { recursive: true });
+    await makeDirs(dirname(dest));
     await rename(from, dest);
   } catch (e) {
     throw new ServiceError(409, `cannot rename ${from} to ${dest}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  // Moving a file out of a folder (Season 1/E01.mkv -> E01.mkv) leaves the folder behind, empty:
+  // remove it, and its parents up to the torrent's own folder, while they are empty (rmdir
+  // refuses a folder with anything in it, the user's files included).
+  const top = t.multiFile ? dirname(fileOnDisk(t, savePath, ['x'])) : savePath;
+  for (let d = dirname(from); d.startsWith(top + sep) && d !== top; d = dirname(d)) {
+    try {
+      await rmdir(d);
+    } catch {
+      break;
+    }
   }
 }
 

@@ -15,6 +15,7 @@ import { moveTorrentData } from './move-data.js';
 import { startEntry, stopEntry, type RunContext } from './runner.js';
 import { prepareSavePath } from './save-path.js';
 import { MAX_SEED_RATIO, MAX_SEED_TIME_S } from './settings.js';
+import { Slots } from './slots.js';
 import type { TorrentEntry } from './torrent-entry.js';
 import { announceNow, checkTiers, resetTrackerStatus, restartAnnouncer, tiersOf } from './trackers.js';
 
@@ -27,6 +28,17 @@ export interface ManageHost {
   requestPlan(): void;
   /** Look the torrent up in the DHT now. */
   dhtNow(entry: TorrentEntry): void;
+}
+
+/** Full rechecks hashing at once per daemon; the others wait (state 'checking') for a slot. */
+export const MAX_CONCURRENT_RECHECKS = 2;
+const recheckSlots = new WeakMap<RunContext, Slots>();
+
+/** The daemon's recheck slots (one set per service, keyed by its run context). */
+export function rechecksOf(ctx: RunContext): Slots {
+  let s = recheckSlots.get(ctx);
+  if (!s) recheckSlots.set(ctx, (s = new Slots(MAX_CONCURRENT_RECHECKS)));
+  return s;
 }
 
 /** Longest display name. */
@@ -69,18 +81,31 @@ export function recheck(h: ManageHost, id: string): void {
   e.error = undefined;
   e.touch();
   void (async () => {
+    let release: (() => void) | undefined;
     try {
       await stopEntry(h.ctx, e);
       await rm(resumePathFor(h.stateDir, t, e.record.savePath), { force: true });
       e.forgetHave();
+      // Starting hashes every piece: a few torrents at a time, whatever a bulk recheck asks for.
+      release = await rechecksOf(h.ctx).acquire();
+      if (!isCurrent(h, e)) return; // removed while it waited
       await startEntry(h.ctx, e);
       h.ctx.log(`torrent ${e.id}: rechecked, ${e.have()?.count ?? 0} of ${t.pieceCount} pieces good`);
     } finally {
+      release?.();
       e.rechecking = false;
       h.ctx.changed(e);
       h.requestPlan(); // a paused or queued torrent stops again
     }
   })();
+}
+
+function isCurrent(h: ManageHost, e: TorrentEntry): boolean {
+  try {
+    return h.get(e.id) === e;
+  } catch {
+    return false;
+  }
 }
 
 export function reannounce(h: ManageHost, id: string): void {

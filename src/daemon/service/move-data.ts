@@ -5,10 +5,11 @@
  * place. A failure undoes what was done (renames back, copies deleted), so the data stays
  * whole at the old place and the torrent goes to the error state saying why.
  */
-import { copyFile, mkdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { copyFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, sep } from 'node:path';
 import type { Torrent } from '../../metainfo/torrent.js';
 import { fileOnDisk } from './file-rename.js';
+import { makeDirs } from './mkdirs.js';
 
 interface Step {
   readonly from: string;
@@ -24,7 +25,7 @@ export async function moveTorrentData(t: Torrent, oldPath: string, newPath: stri
     for (const { from, to } of [...pairs, ...extra]) {
       if (!(await isFile(from))) continue; // not written yet
       if (await isFile(to)) throw new Error(`${to} already exists`);
-      await mkdir(dirname(to), { recursive: true });
+      await makeDirs(dirname(to));
       try {
         await rename(from, to);
         done.push({ from, to, how: 'renamed' });

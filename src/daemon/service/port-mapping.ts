@@ -10,12 +10,28 @@ import { mappable } from '../../cli/port-mapping.js';
 import { startPortMapping, type MappingState, type NatManager } from '../../nat/index.js';
 import type { DefaultGateway } from '../../runtime/node/gateway.js';
 import type { Runtime } from '../../runtime/types.js';
+import type { NatStatus } from '../../session/session.js';
 import type { NatInfo, NatMappingInfo } from '../types.js';
 
 export interface PortMappingDeps {
   readonly runtime: Runtime;
   readonly findGateway: () => DefaultGateway | undefined;
   readonly log: (message: string) => void;
+  /** The router mapped a port at this external address: a vote for the session's external address (docs/nat.md). */
+  readonly onMapped?: (externalAddress: string, externalPort: number, gateway: string) => void;
+  /** The mappings went (the setting turned off, the port changed, the daemon stops): their votes go too. */
+  readonly onUnmapped?: () => void;
+}
+
+/** The router's side of `NatInfo`: the mappings and the address the router gave. */
+export type MappingInfo = Pick<NatInfo, 'externalAddress' | 'mappings'>;
+
+/** The vote's side of `NatInfo` (`Session.natStatus()`): address, NAT type, votes, hole punching. */
+export function natVoteInfo(s: NatStatus): Omit<NatInfo, keyof MappingInfo> {
+  return {
+    votedAddress: s.host ?? null, natType: s.natType, holepunch: s.holepunch,
+    votes: { peer: s.votes.peer, dht: s.votes.dht, tracker: s.votes.tracker, portMapping: s.votes['port-mapping'] },
+  };
 }
 
 export class DaemonPortMapping {
@@ -44,6 +60,7 @@ export class DaemonPortMapping {
     const old = this.manager;
     this.manager = undefined;
     void old?.stop();
+    if (old || this.starting) this.d.onUnmapped?.();
     if (!want || gw === undefined) {
       this.offReason = !enabled || this.closed ? 'port mapping is off' : port === 0 ? 'no peer port'
         : gw ? `the peer port listens on ${host}, which the router cannot forward to` : 'no default gateway';
@@ -55,6 +72,7 @@ export class DaemonPortMapping {
       onEvent: (e) => {
         if (e.type === 'mapping' && e.mapping.status === 'mapped' && e.mapping.externalAddress) {
           this.d.log(`port mapping: ${e.mapping.protocol} ${e.mapping.internalPort} is reachable at ${e.mapping.externalAddress}:${e.mapping.externalPort} (${e.mapping.via})`);
+          if (generation === this.generation && e.mapping.externalPort !== undefined) this.d.onMapped?.(e.mapping.externalAddress, e.mapping.externalPort, gw.gateway);
         }
       },
     }).then(async (m) => {
@@ -67,7 +85,7 @@ export class DaemonPortMapping {
     });
   }
 
-  info(): NatInfo {
+  info(): MappingInfo {
     const status = this.manager?.status();
     if (!status) {
       const off = (protocol: 'tcp' | 'udp'): NatMappingInfo => ({ protocol, internalPort: this.port, externalPort: null, method: null, state: this.starting ? 'pending' : 'off', ...(this.offReason ? { error: this.offReason } : {}) });
@@ -87,6 +105,7 @@ export class DaemonPortMapping {
     await starting;
     const m = this.manager;
     this.manager = undefined;
+    if (m) this.d.onUnmapped?.();
     await m?.stop();
   }
 }

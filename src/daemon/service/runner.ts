@@ -12,7 +12,6 @@ import type { RateLimiter } from '../../swarm/rate-limit.js';
 import type { SwarmEvent } from '../../swarm/swarm.js';
 import type { Settings } from '../types.js';
 import type { DhtScheduler } from './dht-scheduler.js';
-import type { LocalPeers } from './local-peers.js';
 import type { StateStore } from './state-store.js';
 import type { TorrentEntry } from './torrent-entry.js';
 import { onAnnouncerEvent, resetTrackerStatus } from './trackers.js';
@@ -29,8 +28,6 @@ export interface RunContext {
   readonly client: Client;
   readonly store: StateStore;
   readonly dht: DhtScheduler;
-  /** Local peer discovery (BEP 14), when on. */
-  readonly lsd?: LocalPeers;
   readonly counters: DaemonCounters;
   readonly limiters: { readonly download: RateLimiter; readonly upload: RateLimiter };
   readonly wallClock: () => number;
@@ -87,7 +84,6 @@ export async function startEntry(ctx: RunContext, entry: TorrentEntry): Promise<
     resetTrackerStatus(entry, handle.tiers, 'updating');
     entry.announcer = handle;
     ctx.dht.add(entry, ctx.runtime.clock.now());
-    ctx.lsd?.add(swarm);
   } catch (e) {
     entry.error = (e as Error).message;
     ctx.replan();
@@ -168,7 +164,6 @@ async function stopSwarm(ctx: RunContext, entry: TorrentEntry): Promise<void> {
   entry.keepHave();
   foldTotals(ctx, entry);
   ctx.dht.remove(entry);
-  ctx.lsd?.remove(swarm);
   const handle = entry.announcer;
   entry.announcer = undefined;
   entry.swarm = undefined;

@@ -5,12 +5,16 @@
  * the torrent in the `error` state when a write fails.
  */
 import { constants } from 'node:fs';
-import { access, mkdir, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { access, mkdir, rmdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { isAbsolute, resolve } from 'node:path';
 import { ServiceError } from '../types.js';
+import { makeDirs } from './mkdirs.js';
 
 const REASONS: Readonly<Record<string, string>> = {
   EACCES: 'permission denied',
+  ENOENT: 'no folder can be made there',
   EPERM: 'permission denied',
   EROFS: 'the file system is read-only',
   ENOTDIR: 'a file is in the way',
@@ -26,9 +30,15 @@ export async function prepareSavePath(path: string, name: 'savePath' | 'download
   if (path.includes('\0') || !isAbsolute(path)) throw new ServiceError(400, `${name} must be an absolute path without NUL bytes`);
   const dir = resolve(path);
   try {
-    await mkdir(dir, { recursive: true });
+    await makeDirs(dir); // not mkdir({ recursive }): it never returns under /proc (mkdirs.ts)
     if (!(await stat(dir)).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
     await access(dir, constants.W_OK | constants.X_OK);
+    // access() says yes to root everywhere, /proc and /sys included, where storage could then
+    // not create the torrent's folder (and Node's recursive mkdir would spin for ever): make
+    // and remove a folder to be sure one can be made.
+    const probe = join(dir, `.shoal-write-test-${randomBytes(6).toString('hex')}`);
+    await mkdir(probe);
+    await rmdir(probe);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
     throw new ServiceError(400, `${name} ${JSON.stringify(dir)} cannot be written: ${REASONS[code] ?? (e as Error).message} (${code})`);

@@ -26,14 +26,13 @@ import { runBulk } from './bulk.js';
 import { Categories, checkCategoryName } from './categories.js';
 import { createFromPath } from './create.js';
 import * as manage from './manage.js';
-import { DaemonPortMapping } from './port-mapping.js';
+import { DaemonPortMapping, natVoteInfo } from './port-mapping.js';
 import { effectiveLimit, enforceSeedLimits, shareRatio } from './seed-limits.js';
-import { DEFAULT_URL_FETCH_TIMEOUT_MS, DEFAULT_URL_MAX_REDIRECTS, fetchTorrentFile } from './url-fetch.js';
+import { DEFAULT_URL_FETCH_TIMEOUT_MS, DEFAULT_URL_MAX_CONCURRENT, DEFAULT_URL_MAX_REDIRECTS, fetchTorrentFile, shownUrl } from './url-fetch.js';
 import { parseInput } from './add-input.js';
 import { deleteTorrentData } from './delete-data.js';
 import { torrentDetails } from './details.js';
 import { DhtScheduler } from './dht-scheduler.js';
-import { LocalPeers } from './local-peers.js';
 import { openFileStream } from './file-stream.js';
 import { queryPage } from './list-query.js';
 import { foldTotals, stopAll, stopEntryBounded, type DaemonCounters, type RunContext } from './runner.js';
@@ -72,6 +71,8 @@ export class DaemonService implements TorrentService {
   private tickTimer: TimerHandle | undefined;
   private lastSnapshot: number;
   private closed = false;
+  /** `POST /api/torrents {"url"}` fetches under way (`UrlFetchLimits.maxConcurrent`). */
+  private urlFetches = 0;
   private readonly queue: DownloadQueue;
 
   private constructor(
@@ -89,7 +90,6 @@ export class DaemonService implements TorrentService {
     this.lastSnapshot = rt.clock.now();
     this.ctx = {
       runtime: rt, client, store, dht: this.dhtScheduler, counters: this.counters, limiters: this.globalLimiters,
-      lsd: o.lsd ? new LocalPeers(rt, () => session.listenAddress?.port ?? 0, o.listen?.host ?? '0.0.0.0') : undefined,
       wallClock: o.wallClock,
       stopTimeoutMs: o.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS,
       log: daemonLog(o),
@@ -100,7 +100,12 @@ export class DaemonService implements TorrentService {
     for (const record of store.records.values()) this.entries.set(record.id, this.newEntry(record));
     this.queue = new DownloadQueue(this.entries, this.ctx, o.startConcurrency ?? 16);
     this.categoryList = Categories.in(o.stateDir);
-    this.portMapping = new DaemonPortMapping({ runtime: rt, findGateway: o.findGateway ?? findDefaultGateway, log: this.ctx.log });
+    this.portMapping = new DaemonPortMapping({
+      runtime: rt, findGateway: o.findGateway ?? findDefaultGateway, log: this.ctx.log,
+      // The router's word on our address is a vote too (docs/nat.md); it goes with the mapping.
+      onMapped: (host, port, gateway) => session.voteExternalAddress({ source: 'port-mapping', reporter: gateway, host, port }),
+      onUnmapped: () => session.external.forgetPortMapping(),
+    });
     this.host = {
       ctx: this.ctx, stateDir: o.stateDir, categories: this.categoryList,
       get: (id) => this.get(id),
@@ -120,6 +125,8 @@ export class DaemonService implements TorrentService {
       // The DHT starts with startAll (when the settings want it); rounds are scheduled by DhtScheduler.
       dht: o.dhtBootstrap === false ? undefined : { bootstrap: o.dhtBootstrap ?? [], rounds: 'external', enabled: false },
       logger: { info: log, warn: log, debug: () => undefined },
+      // BEP 14 joins with startAll, when the settings want it.
+      lsd: o.lsd ? { enabled: false } : undefined,
       cacheBytesPerTorrent: o.cacheBytesPerTorrent ?? 4 * 1024 * 1024, maxOpenFiles: o.maxOpenFiles ?? 512,
       // MSE private keys from the OS's random source (the runtime's is seeded, for replays).
       encryption: { policy: DEFAULT_ENCRYPTION_POLICY, secretBytes: (n) => randomBytes(n) },
@@ -133,7 +140,7 @@ export class DaemonService implements TorrentService {
   /** Starts the DHT and every torrent that should run, in the background; resolves when the last of them has started. */
   startAll(): Promise<void> {
     this.syncDht();
-    this.ctx.lsd?.setEnabled(this.current.lsd);
+    this.client.setLsdEnabled(this.current.lsd);
     return this.queue.idle();
   }
 
@@ -169,12 +176,20 @@ export class DaemonService implements TorrentService {
   async addUrl(url: string, input: Omit<AddTorrentInput, 'magnet' | 'torrent'>): Promise<TorrentId> {
     if (/^magnet:/i.test(url)) return this.add({ ...input, magnet: url });
     const limits = { maxBytes: MAX_TORRENT_FILE_BYTES, timeoutMs: DEFAULT_URL_FETCH_TIMEOUT_MS, maxRedirects: DEFAULT_URL_MAX_REDIRECTS, ...this.o.urlFetch };
-    const bytes = await fetchTorrentFile(url, limits);
+    const maxConcurrent = limits.maxConcurrent ?? DEFAULT_URL_MAX_CONCURRENT;
+    if (this.urlFetches >= maxConcurrent) throw new ServiceError(409, `${maxConcurrent} .torrent files are being fetched already; try again when one is done`);
+    this.urlFetches++;
+    let bytes: Uint8Array;
+    try {
+      bytes = await fetchTorrentFile(url, limits);
+    } finally {
+      this.urlFetches--;
+    }
     try {
       return await this.add({ ...input, torrent: bytes });
     } catch (e) {
       // What came back is not a torrent (an HTML page, say): say so as such.
-      if (e instanceof ServiceError && e.status === 400) throw new ServiceError(422, `${url} did not give a usable .torrent: ${e.message}`);
+      if (e instanceof ServiceError && e.status === 400) throw new ServiceError(422, `${shownUrl(url)} did not give a usable .torrent: ${e.message}`);
       throw e;
     }
   }
@@ -311,14 +326,14 @@ export class DaemonService implements TorrentService {
     this.session.setEncryptionPolicy(next.encryption);
     this.syncDht();
     this.syncPortMapping();
-    this.ctx.lsd?.setEnabled(next.lsd); // BEP 14 on or off at once (--no-lsd: never)
+    this.client.setLsdEnabled(next.lsd); // BEP 14 on or off at once (--no-lsd: never)
     this.plan();
     return next;
   }
 
   stats(): SessionStats {
     const s = sessionStats(this.entries.values(), this.store.totals, this.o.runtime.clock.now(), this.session.listenAddress, { node: this.client.dht, lookups: this.dhtScheduler.lookups });
-    return { ...s, altRateLimits: this.globalLimiters.alt, nat: this.portMapping.info() };
+    return { ...s, altRateLimits: this.globalLimiters.alt, nat: { ...this.portMapping.info(), ...natVoteInfo(this.session.natStatus()) } };
   }
 
   metrics(): MetricsSnapshot {
@@ -428,7 +443,6 @@ export class DaemonService implements TorrentService {
     this.dhtScheduler.close();
     await this.portMapping.close();
     await stopAll(this.ctx, [...this.entries.values()]);
-    await this.ctx.lsd?.close();
     await this.store.close();
     await this.client.close();
   }

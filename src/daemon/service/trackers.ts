@@ -79,6 +79,7 @@ export function onAnnouncerEvent(ctx: RunContext, entry: TorrentEntry, e: Announ
   const now = ctx.wallClock();
   if (e.type === 'announced') {
     ctx.counters.announceSuccess++;
+    voteTrackerAddress(ctx, e.url, e.response.externalIp);
     if (t.status === 'error') ctx.log(`torrent ${entry.id}: tracker ${e.url} works again`);
     const every = Math.max(e.response.interval, e.response.minInterval ?? 0);
     const stopped = e.event === 'stopped';
@@ -94,4 +95,16 @@ export function onAnnouncerEvent(ctx: RunContext, entry: TorrentEntry, e: Announ
   } else if (e.type === 'warning') {
     entry.trackers.set(e.url, { ...t, message: e.message });
   }
+}
+
+/** An HTTP tracker's `external ip` is a vote on our external address (docs/nat.md), one per tracker host. */
+function voteTrackerAddress(ctx: RunContext, url: string, externalIp: string | undefined): void {
+  if (!externalIp) return;
+  let reporter: string;
+  try {
+    reporter = new URL(url).hostname;
+  } catch {
+    return;
+  }
+  ctx.client.session.voteExternalAddress({ source: 'tracker', reporter, host: externalIp });
 }

@@ -3,6 +3,10 @@
  * limits a client could otherwise make it hold: the size of the upload limit for a .torrent,
  * a deadline for the whole fetch, at most a few redirects, and only http and https (a
  * redirect to file: or another scheme is refused). Errors are 4xx naming the cause.
+ *
+ * Credentials in the URL (`https://user:pass@host/x.torrent`, as some private sites hand out)
+ * are sent as HTTP Basic auth (fetch refuses such a URL outright), only to that origin (a
+ * redirect elsewhere does not get them), and never appear in an error message.
  */
 import { ServiceError } from '../types.js';
 
@@ -13,7 +17,15 @@ export interface UrlFetchLimits {
   readonly timeoutMs: number;
   /** Redirects followed at most. */
   readonly maxRedirects: number;
+  /**
+   * Fetches under way at once (daemon only; default 4); another is a 409 meanwhile. Each may
+   * hold `maxBytes` for `timeoutMs`: without it 128 API connections could make the daemon
+   * buffer 2.5 GiB from slow servers.
+   */
+  readonly maxConcurrent?: number;
 }
+
+export const DEFAULT_URL_MAX_CONCURRENT = 4;
 
 export const DEFAULT_URL_FETCH_TIMEOUT_MS = 30_000;
 export const DEFAULT_URL_MAX_REDIRECTS = 3;
@@ -35,14 +47,20 @@ export function httpUrl(text: string): URL {
 /** The body at `url`, following up to `maxRedirects` redirects; a ServiceError (4xx) for every failure. */
 export async function fetchTorrentFile(text: string, limits: UrlFetchLimits): Promise<Uint8Array> {
   let url = httpUrl(text);
+  const auth = basicAuth(url);
+  const authOrigin = url.origin;
+  url = withoutCredentials(url);
   const signal = AbortSignal.timeout(limits.timeoutMs);
   try {
     for (let redirects = 0; ; redirects++) {
-      const res = await fetch(url, { redirect: 'manual', signal, headers: { accept: 'application/x-bittorrent, */*' } });
+      const headers: Record<string, string> = { accept: 'application/x-bittorrent, */*' };
+      if (auth !== undefined && url.origin === authOrigin) headers.authorization = auth;
+      const res = await fetch(url, { redirect: 'manual', signal, headers });
       if (res.status >= 300 && res.status < 400 && res.headers.has('location')) {
         await res.body?.cancel();
         if (redirects >= limits.maxRedirects) throw new ServiceError(400, `${url.href} redirects more than ${limits.maxRedirects} times`);
-        url = httpUrl(new URL(res.headers.get('location')!, url).href);
+        // Credentials in a Location are the redirecting server's business: not taken over, not shown.
+        url = withoutCredentials(httpUrl(new URL(res.headers.get('location')!, url).href));
         continue;
       }
       if (!res.ok) {
@@ -62,6 +80,36 @@ export async function fetchTorrentFile(text: string, limits: UrlFetchLimits): Pr
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     throw new ServiceError(400, `cannot fetch ${url.href}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
   }
+}
+
+/** `Basic <base64(user:password)>` from the URL's user info (percent-decoded), or undefined if it has none. */
+function basicAuth(url: URL): string | undefined {
+  if (url.username === '' && url.password === '') return undefined;
+  const decode = (s: string) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  };
+  return `Basic ${Buffer.from(`${decode(url.username)}:${decode(url.password)}`, 'utf8').toString('base64')}`;
+}
+
+/** `text` as errors may show it: without the user info of an http(s) URL. */
+export function shownUrl(text: string): string {
+  try {
+    return withoutCredentials(new URL(text)).href;
+  } catch {
+    return text;
+  }
+}
+
+function withoutCredentials(url: URL): URL {
+  if (url.username === '' && url.password === '') return url;
+  const out = new URL(url.href);
+  out.username = '';
+  out.password = '';
+  return out;
 }
 
 async function readCapped(res: Response, max: number, href: string): Promise<Uint8Array> {

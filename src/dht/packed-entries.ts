@@ -1,0 +1,365 @@
+/**
+ * The routing table's entries (./routing-table.ts), packed into one growable buffer: a big
+ * simulation holds tens of millions of them, and an object per entry, its id string and the
+ * bucket arrays cost about 240 bytes where a packed entry takes 48.
+ *
+ * Entries are kept bucket by bucket: each bucket is a contiguous range, its table entries
+ * (in insertion order) followed by its replacement cache (oldest first). Adding or removing
+ * an entry moves the entries after it by one (a `copyWithin` of a few KB at most); finding
+ * an id or the closest entries scans contiguous memory.
+ *
+ * An entry is 12 32-bit words:
+ *   0-4   the id, as five big-endian words (XOR distances compare word by word)
+ *   5     IPv4 address (signed); 0 for IPv6, whose host string is in `host6`
+ *   6     port (bits 0-15), failures in a row (bits 16-30, saturating), IPv6 flag (bit 31)
+ *   7     smoothed RTT, whole ms (0 when unknown)
+ *   8-9   last response, whole clock ms, as a float64 (-1 while unverified)
+ *   10-11 last query from it, whole clock ms, as a float64 (-1 when never)
+ */
+import type { Address } from '../runtime/types.js';
+import { PackedContact, formatIPv4 } from './compact.js';
+import type { NodeId } from './node-id.js';
+
+export const ENTRY_WORDS = 12;
+const IP = 5;
+const PORT = 6;
+const RTT = 7;
+/** Float64 offsets within an entry (words 8-9 and 10-11). */
+const RESPONSE = 4;
+const QUERY = 5;
+const V6 = 0x80000000 | 0;
+const PORT_MASK = 0xffff;
+/** Failures saturate here (far above any sensible `maxFailures`). */
+export const MAX_FAILURES_COUNTED = 0x7fff;
+/** Per-bucket metadata: end of its table entries, end of its range, verified entries, last change. */
+const META = 4;
+
+/** One entry outside the store (staging for an insert, or a copy being moved). */
+export class EntryRecord {
+  readonly i32 = new Int32Array(ENTRY_WORDS);
+  readonly f64 = new Float64Array(this.i32.buffer);
+  host6: string | null = null;
+
+  /** Fills the record for a node at an IPv4 address (`ip` signed) or IPv6 host. */
+  set(id: NodeId, ip: number, host6: string | null, port: number, lastResponse: number, rtt: number): void {
+    writeIdWords(id, this.i32, 0);
+    const w = this.i32;
+    w[IP] = host6 === null ? ip : 0;
+    w[PORT] = (port & PORT_MASK) | (host6 === null ? 0 : V6);
+    w[RTT] = rtt;
+    this.f64[RESPONSE] = lastResponse;
+    this.f64[QUERY] = -1;
+    this.host6 = host6;
+  }
+
+  get lastResponse(): number {
+    return this.f64[RESPONSE];
+  }
+}
+
+/** Writes an id (a 20-char binary string) as five big-endian words at `out[o]`. */
+export function writeIdWords(id: NodeId, out: Int32Array, o: number): void {
+  for (let w = 0; w < 5; w++) {
+    const c = 4 * w;
+    out[o + w] = (id.charCodeAt(c) << 24) | (id.charCodeAt(c + 1) << 16) | (id.charCodeAt(c + 2) << 8) | id.charCodeAt(c + 3);
+  }
+}
+
+export class PackedEntries {
+  i32: Int32Array;
+  f64: Float64Array;
+  /** IPv6 hosts by position, allocated when the first IPv6 entry arrives. */
+  private host6s: (string | null)[] | null = null;
+  /** Entries held (table entries and replacements). */
+  length = 0;
+  private capacity: number;
+  private meta: Float64Array;
+  private nb = 1;
+
+  /** `initialCapacity`: a joined node's table holds 50-150 entries; fewer, smaller steps cost more reallocations. */
+  constructor(now: number, initialCapacity = 32) {
+    this.capacity = initialCapacity;
+    this.i32 = new Int32Array(initialCapacity * ENTRY_WORDS);
+    this.f64 = new Float64Array(this.i32.buffer);
+    this.meta = new Float64Array(META);
+    this.meta[3] = now;
+  }
+
+  get bucketCount(): number {
+    return this.nb;
+  }
+
+  /** First position of bucket `b`. */
+  start(b: number): number {
+    return b === 0 ? 0 : this.meta[META * (b - 1) + 1];
+  }
+
+  /** End of bucket `b`'s table entries (its replacements start here). */
+  mainEnd(b: number): number {
+    return this.meta[META * b];
+  }
+
+  /** End of bucket `b` (replacements included). */
+  end(b: number): number {
+    return this.meta[META * b + 1];
+  }
+
+  /** Table entries in bucket `b`. */
+  size(b: number): number {
+    return this.meta[META * b] - this.start(b);
+  }
+
+  replacements(b: number): number {
+    return this.meta[META * b + 1] - this.meta[META * b];
+  }
+
+  verified(b: number): number {
+    return this.meta[META * b + 2];
+  }
+
+  lastChanged(b: number): number {
+    return this.meta[META * b + 3];
+  }
+
+  setLastChanged(b: number, now: number): void {
+    this.meta[META * b + 3] = now;
+  }
+
+  /** The bucket holding position `p`. */
+  bucketOf(p: number): number {
+    let b = 0;
+    while (this.meta[META * b + 1] <= p) b++;
+    return b;
+  }
+
+  // ---- fields ----
+
+  lastResponse(p: number): number {
+    return this.f64[ENTRY_WORDS / 2 * p + RESPONSE];
+  }
+
+  isVerified(p: number): boolean {
+    return this.f64[ENTRY_WORDS / 2 * p + RESPONSE] >= 0;
+  }
+
+  /** Marks a response: the entry becomes verified (the bucket's count follows). */
+  setLastResponse(p: number, t: number): void {
+    const i = ENTRY_WORDS / 2 * p + RESPONSE;
+    if (this.f64[i] < 0 && t >= 0) this.meta[META * this.bucketOf(p) + 2]++;
+    this.f64[i] = t;
+  }
+
+  lastQuery(p: number): number {
+    return this.f64[ENTRY_WORDS / 2 * p + QUERY];
+  }
+
+  setLastQuery(p: number, t: number): void {
+    this.f64[ENTRY_WORDS / 2 * p + QUERY] = t;
+  }
+
+  /** `max(lastQuery, lastResponse)`. */
+  lastSeen(p: number): number {
+    const q = this.f64[ENTRY_WORDS / 2 * p + QUERY];
+    const r = this.f64[ENTRY_WORDS / 2 * p + RESPONSE];
+    return q > r ? q : r;
+  }
+
+  failures(p: number): number {
+    return (this.i32[ENTRY_WORDS * p + PORT] >>> 16) & MAX_FAILURES_COUNTED;
+  }
+
+  setFailures(p: number, n: number): void {
+    const i = ENTRY_WORDS * p + PORT;
+    const f = n < MAX_FAILURES_COUNTED ? n : MAX_FAILURES_COUNTED;
+    this.i32[i] = (this.i32[i] & (PORT_MASK | V6)) | (f << 16);
+  }
+
+  rtt(p: number): number {
+    return this.i32[ENTRY_WORDS * p + RTT];
+  }
+
+  setRtt(p: number, ms: number): void {
+    this.i32[ENTRY_WORDS * p + RTT] = ms;
+  }
+
+  port(p: number): number {
+    return this.i32[ENTRY_WORDS * p + PORT] & PORT_MASK;
+  }
+
+  /** The IPv6 host, or null for IPv4. */
+  host6(p: number): string | null {
+    return (this.i32[ENTRY_WORDS * p + PORT] & V6) === 0 ? null : (this.host6s as (string | null)[])[p];
+  }
+
+  /** Signed IPv4 address (0 for IPv6). */
+  ip(p: number): number {
+    return this.i32[ENTRY_WORDS * p + IP];
+  }
+
+  /** The id as a binary string. */
+  id(p: number): NodeId {
+    const w = this.i32;
+    const o = ENTRY_WORDS * p;
+    const a = w[o], b = w[o + 1], c = w[o + 2], d = w[o + 3], e = w[o + 4];
+    return String.fromCharCode(
+      a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255, b >>> 24, (b >>> 16) & 255, (b >>> 8) & 255, b & 255,
+      c >>> 24, (c >>> 16) & 255, (c >>> 8) & 255, c & 255, d >>> 24, (d >>> 16) & 255, (d >>> 8) & 255, d & 255,
+      e >>> 24, (e >>> 16) & 255, (e >>> 8) & 255, e & 255);
+  }
+
+  address(p: number): Address {
+    return { host: this.host6(p) ?? formatIPv4(this.ip(p)), port: this.port(p) };
+  }
+
+  /** A contact for the entry (a new object; the table keeps no objects). */
+  contact(p: number): PackedContact {
+    return new PackedContact(this.id(p), this.ip(p), this.host6(p), this.port(p));
+  }
+
+  /** Whether the entry's id is the five words at `w[o]`. */
+  idIs(p: number, w: Int32Array, o: number): boolean {
+    const e = this.i32;
+    const i = ENTRY_WORDS * p;
+    return e[i] === w[o] && e[i + 1] === w[o + 1] && e[i + 2] === w[o + 2] && e[i + 3] === w[o + 3] && e[i + 4] === w[o + 4];
+  }
+
+  /** Whether the entry is at `a`; `v4` is `parseIPv4(a.host)`. */
+  isAt(p: number, a: Address, v4: number): boolean {
+    const pw = this.i32[ENTRY_WORDS * p + PORT];
+    if ((pw & PORT_MASK) !== a.port) return false;
+    if (v4 >= 0) return (pw & V6) === 0 && this.i32[ENTRY_WORDS * p + IP] === (v4 | 0);
+    return (pw & V6) !== 0 && (this.host6s as (string | null)[])[p] === a.host;
+  }
+
+  /** Whether the entry is at the address of `r`. */
+  sameAddress(p: number, r: EntryRecord): boolean {
+    const pw = this.i32[ENTRY_WORDS * p + PORT];
+    const rw = r.i32[PORT];
+    if ((pw & (PORT_MASK | V6)) !== (rw & (PORT_MASK | V6))) return false;
+    if ((pw & V6) === 0) return this.i32[ENTRY_WORDS * p + IP] === r.i32[IP];
+    return (this.host6s as (string | null)[])[p] === r.host6;
+  }
+
+  /** Position of the entry with id words `w[o]` among `[from, to)`, or -1. */
+  findId(from: number, to: number, w: Int32Array, o: number): number {
+    const e = this.i32;
+    const w0 = w[o];
+    for (let p = from; p < to; p++) if (e[ENTRY_WORDS * p] === w0 && this.idIs(p, w, o)) return p;
+    return -1;
+  }
+
+  // ---- moving entries ----
+
+  /** Copies entry `p` out into `r`. */
+  read(p: number, r: EntryRecord): void {
+    r.i32.set(this.i32.subarray(ENTRY_WORDS * p, ENTRY_WORDS * (p + 1)));
+    r.host6 = this.host6(p);
+  }
+
+  /** Adds `r` at the end of bucket `b`'s table entries. */
+  insertMain(b: number, r: EntryRecord): number {
+    const p = this.mainEnd(b);
+    this.openGap(p, b, true);
+    this.write(p, r);
+    if (r.f64[RESPONSE] >= 0) this.meta[META * b + 2]++;
+    return p;
+  }
+
+  /** Adds `r` at the end of bucket `b`'s replacement cache (the newest). */
+  insertReplacement(b: number, r: EntryRecord): number {
+    const p = this.end(b);
+    this.openGap(p, b, false);
+    this.write(p, r);
+    return p;
+  }
+
+  /** Overwrites table entry `p` of bucket `b` with `r` (in place: the order is kept). */
+  replaceAt(b: number, p: number, r: EntryRecord): void {
+    if (this.isVerified(p)) this.meta[META * b + 2]--;
+    this.write(p, r);
+    if (r.f64[RESPONSE] >= 0) this.meta[META * b + 2]++;
+  }
+
+  /** Removes the entry at `p` (of bucket `b`); the ones after it move up. */
+  removeAt(b: number, p: number): void {
+    const meta = this.meta;
+    const main = p < meta[META * b];
+    if (main && this.isVerified(p)) meta[META * b + 2]--;
+    this.i32.copyWithin(ENTRY_WORDS * p, ENTRY_WORDS * (p + 1), ENTRY_WORDS * this.length);
+    if (this.host6s !== null) {
+      this.host6s.copyWithin(p, p + 1, this.length);
+      this.host6s[this.length - 1] = null;
+    }
+    this.length--;
+    if (main) meta[META * b]--;
+    meta[META * b + 1]--;
+    for (let j = b + 1; j < this.nb; j++) {
+      meta[META * j]--;
+      meta[META * j + 1]--;
+    }
+  }
+
+  /**
+   * Removes the last bucket's entries and returns them (a copy, table entries first), with
+   * how many were table entries; the bucket stays, empty.
+   */
+  takeLastBucket(): { entries: Int32Array; host6: (string | null)[] | null; main: number } {
+    const b = this.nb - 1;
+    const from = this.start(b);
+    const out = {
+      entries: this.i32.slice(ENTRY_WORDS * from, ENTRY_WORDS * this.length),
+      host6: this.host6s === null ? null : this.host6s.slice(from, this.length),
+      main: this.mainEnd(b) - from,
+    };
+    if (this.host6s !== null) this.host6s.fill(null, from, this.length);
+    this.length = from;
+    this.meta[META * b] = from;
+    this.meta[META * b + 1] = from;
+    this.meta[META * b + 2] = 0;
+    return out;
+  }
+
+  /** Appends an empty bucket. */
+  addBucket(now: number): void {
+    const meta = new Float64Array(META * (this.nb + 1));
+    meta.set(this.meta);
+    meta[META * this.nb] = this.length;
+    meta[META * this.nb + 1] = this.length;
+    meta[META * this.nb + 3] = now;
+    this.meta = meta;
+    this.nb++;
+  }
+
+  private write(p: number, r: EntryRecord): void {
+    this.i32.set(r.i32, ENTRY_WORDS * p);
+    if (r.host6 !== null) {
+      this.host6s ??= new Array<string | null>(this.capacity).fill(null);
+      this.host6s[p] = r.host6;
+    } else if (this.host6s !== null) this.host6s[p] = null;
+  }
+
+  /** Makes room at `p` (in bucket `b`: a table entry when `main`, else a replacement). */
+  private openGap(p: number, b: number, main: boolean): void {
+    if (this.length === this.capacity) this.grow();
+    this.i32.copyWithin(ENTRY_WORDS * (p + 1), ENTRY_WORDS * p, ENTRY_WORDS * this.length);
+    if (this.host6s !== null) this.host6s.copyWithin(p + 1, p, this.length);
+    this.length++;
+    const meta = this.meta;
+    if (main) meta[META * b]++;
+    meta[META * b + 1]++;
+    for (let j = b + 1; j < this.nb; j++) {
+      meta[META * j]++;
+      meta[META * j + 1]++;
+    }
+  }
+
+  private grow(): void {
+    const cap = this.capacity + (this.capacity >> 2) + 4; // a quarter more: tables are many, and grow slowly
+    const i32 = new Int32Array(cap * ENTRY_WORDS);
+    i32.set(this.i32.subarray(0, ENTRY_WORDS * this.length));
+    this.i32 = i32;
+    this.f64 = new Float64Array(i32.buffer);
+    if (this.host6s !== null) for (let i = this.capacity; i < cap; i++) this.host6s.push(null);
+    this.capacity = cap;
+  }
+}
