@@ -9,7 +9,7 @@
 import { ExternalAddress } from '../../nat/external-address.js';
 import type { HolepunchEvent } from '../../nat/holepunch.js';
 import { PortMapper } from '../../nat/port-mapper.js';
-import type { Address, ByteStream, Clock, ConnectOptions, Runtime, StreamListener, Streams } from '../../runtime/types.js';
+import type { Address, ByteStream, ConnectOptions, Runtime, StreamListener, Streams } from '../../runtime/types.js';
 import { HOLEPUNCH_EXTENSIONS } from '../../swarm/holepunch.js';
 import { PeerDialer } from '../../swarm/peer-dialer.js';
 import type { SwarmEvent } from '../../swarm/types.js';
@@ -167,17 +167,6 @@ class CountingStream implements ByteStream {
   onDrain(handler: () => void): void { this.inner.onDrain(handler); }
 }
 
-/**
- * A clock whose timers fire a nanosecond late. Works around a float-rounding loop in the
- * uTP core on virtual time: it re-arms its retransmit timer at `start + rto` but checks
- * `now - start >= rto`, which can come out a hair short at exactly that time; on the
- * simulator, where a 0 ms timer fires at the same instant, that repeats forever. (Reported
- * for src/transport/utp/connection.ts: compare `now >= start + rto` as the deadline does.)
- */
-function nudgedClock(clock: Clock): Clock {
-  return { now: () => clock.now(), setTimer: (ms, fn) => clock.setTimer(ms + 1e-6, fn) };
-}
-
 /** `Streams` that tell the ledger of every dial and of bytes received over uTP. */
 function ledgerStreams(inner: Streams, ledger: NatLedger, i: number): Streams {
   const wrap = (s: ByteStream): ByteStream => new CountingStream(s, (n) => ledger.received(i, s.remote, n));
@@ -195,7 +184,7 @@ function ledgerStreams(inner: Streams, ledger: NatLedger, i: number): Streams {
  * run, the port mapper in the 'mapping' and 'holepunch' runs (for hosts behind a gateway).
  */
 export function natClientSetup(traversal: Traversal, ledger: NatLedger, i: number, host: SimHost): ClientSetup {
-  const dual = withUtp({ ...host.runtime, clock: nudgedClock(host.runtime.clock) });
+  const dual = withUtp(host.runtime);
   const rt: Runtime = { ...dual.runtime, stream: ledgerStreams(dual.streams, ledger, i) };
   const gw = i >= 0 ? ledger.gateways[i] : undefined;
   const vote = new ExternalAddress({ localHosts: [host.address] });

@@ -223,11 +223,14 @@ export class UtpConnection {
 
   private runTimers(nowUs: number): void {
     const o = this.options;
-    if (nowUs - this.lastReceivedUs >= o.idleTimeoutMs * US_PER_MS) {
+    // Each check compares with the very sum nextDeadline() returned: `now - start >= span` can
+    // miss by a rounding error at exactly that deadline, and a timer re-armed for 0 ms on a
+    // virtual clock never lets time move on.
+    if (nowUs >= this.lastReceivedUs + o.idleTimeoutMs * US_PER_MS) {
       this.close('timeout');
       return;
     }
-    if (this.outbuf.size > 0 && nowUs - this.timerStartUs >= this.rtt.rtoMs * US_PER_MS) {
+    if (this.outbuf.size > 0 && nowUs >= this.timerStartUs + this.rtt.rtoMs * US_PER_MS) {
       this.consecutiveTimeouts++;
       this.stats.timeouts++;
       const limit = this.state === 'syn-sent' ? o.maxSynRetransmits : o.maxRetransmits;
@@ -241,7 +244,7 @@ export class UtpConnection {
       this.timerStartUs = nowUs;
       this.dupAcks = 0;
     }
-    if (this.state === 'connected' && nowUs - this.lastSentUs >= o.keepaliveMs * US_PER_MS) this.keepaliveNeeded = true;
+    if (this.state === 'connected' && nowUs >= this.lastSentUs + o.keepaliveMs * US_PER_MS) this.keepaliveNeeded = true;
   }
 
   private markLost(p: OutPacket): void {

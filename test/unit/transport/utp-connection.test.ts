@@ -105,6 +105,26 @@ describe('uTP connection', () => {
     assert.equal(out.nextDeadline, 1600 * MS);
   });
 
+  it('re-sends at exactly the deadline it returned, even where now - start >= rto rounds short', () => {
+    // A start time at which (start + 500 ms) - start < 500 ms in floating point: the old check
+    // missed its own deadline, re-armed for 0 ms, and a virtual clock never moved on.
+    const t0 = 1073259038.4803082;
+    const start = t0 + 100 * MS;
+    assert.ok(start + 500 * MS - start < 500 * MS, 'the rounding case this test needs');
+    const c = UtpConnection.connect(100, t0);
+    c.poll(t0);
+    c.receive(pkt({ connectionId: 100, seqNr: 500, ackNr: 1 }), t0 + 20 * MS);
+    c.poll(t0 + 20 * MS);
+    assert.equal(c.rtt.rtoMs, 500);
+    c.write(Uint8Array.of(9));
+    const deadline = c.poll(start).nextDeadline!;
+    assert.equal(deadline, start + 500 * MS);
+    const out = c.poll(deadline);
+    assert.equal(c.stats.timeouts, 1, 'the timer fired at its deadline');
+    assert.equal(out.packets.length, 1);
+    assert.ok(out.nextDeadline! > deadline, 'the next deadline lies ahead');
+  });
+
   it('gives up with timeout after maxRetransmits consecutive timeouts', () => {
     const { c, poll } = connectedByHand();
     c.write(Uint8Array.of(1));
