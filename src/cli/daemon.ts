@@ -18,7 +18,7 @@ import { DaemonLog } from '../daemon/log.js';
 import { logServiceEvents } from '../daemon/log-events.js';
 import type { Settings } from '../daemon/types.js';
 import { applySettingsPatch, defaultSettings } from '../daemon/service/settings.js';
-import { makeDirsSync } from '../daemon/service/mkdirs.js';
+import { makeDirsSync } from '../runtime/node/mkdirs.js';
 import { UsageError } from './errors.js';
 import { daemonStateDir } from './state-dir.js';
 import { systemdUnit } from './systemd-unit.js';

@@ -5,10 +5,11 @@
  * start; the settings API writes changed settings back atomically (temp file, fsync, rename).
  * Keys we do not know are kept as they are (a newer version may own them) and warned about.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { ShoalError } from '../errors.js';
+import { makeDirsSync } from '../runtime/node/mkdirs.js';
 import { jsonErrorOffset } from './json-position.js';
 import { applySettingsPatch, defaultSettings } from './service/settings.js';
 import { ServiceError, type Settings } from './types.js';
@@ -147,7 +148,7 @@ export class ConfigFile {
 
 /** temp file in the same directory, fsync, rename over, fsync the directory. */
 export function writeAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
+  makeDirsSync(dirname(path)); // not mkdirSync({ recursive: true }): it never returns under /proc
   const tmp = `${path}.tmp-${process.pid}`;
   const fd = openSync(tmp, 'w', 0o600);
   try {
