@@ -17,7 +17,7 @@ import { DEFAULT_ENCRYPTION_POLICY } from '../../transport/mse/index.js';
 import {
   ServiceError,
   type AddTorrentInput, type BulkAction, type Category, type CreateTorrentInput, type CreatedTorrent, type FileRangeStream, type ListQuery,
-  type MetricsSnapshot, type ServiceEvent, type SessionStats, type Settings, type TorrentDetails, type TorrentId, type TorrentLimits,
+  type MetricsSnapshot, type ServiceEvent, type SessionStats, type Settings, type SettingsView, type TorrentDetails, type TorrentId, type TorrentLimits,
   type TorrentPage, type TorrentPatch, type TorrentService, type TrackerTiers,
 } from '../types.js';
 import { findDefaultGateway } from '../../runtime/node/gateway.js';
@@ -43,7 +43,7 @@ import { localTimeOf, type LocalTime } from '../alt-speed.js';
 import { SessionLimits } from './session-limits.js';
 import { SettingsLayers } from './settings-layers.js';
 import { StateStore, type TorrentRecord } from './state-store.js';
-import { DEFAULT_MAX_TORRENTS, DEFAULT_STOP_TIMEOUT_MS, type DaemonServiceOptions } from './options.js';
+import { DEFAULT_MAX_TORRENTS, DEFAULT_STOP_TIMEOUT_MS, forcedSettings, type DaemonServiceOptions } from './options.js';
 import { metricsSnapshot, sameSummary, sessionStats } from './stats.js';
 import { TorrentEntry } from './torrent-entry.js';
 
@@ -65,6 +65,8 @@ export class DaemonService implements TorrentService {
   private readonly dhtScheduler: DhtScheduler;
   private readonly ctx: RunContext;
   private readonly layers: SettingsLayers;
+  /** Settings this run holds whatever is stored, and the flag behind each (`GET /api/settings` → `forced`). */
+  private readonly forcedBy: SettingsView['forced'];
   private readonly categoryList: Categories;
   private readonly portMapping: DaemonPortMapping;
   private readonly host: manage.ManageHost;
@@ -82,7 +84,9 @@ export class DaemonService implements TorrentService {
   ) {
     const session = client.session;
     const rt = o.runtime;
-    this.layers = new SettingsLayers(loadSettings(defaultSettings(o.downloadDir), o.settingsStore ? o.settingsStore.read() : store.readSettings()), o.settingsOverrides);
+    const forced = forcedSettings(o);
+    this.forcedBy = forced.by;
+    this.layers = new SettingsLayers(loadSettings(defaultSettings(o.downloadDir), o.settingsStore ? o.settingsStore.read() : store.readSettings()), o.settingsOverrides, forced.values);
     this.globalLimiters = new SessionLimits(rt.clock, this.current, this.localTime());
     session.setMaxConnections(this.current.maxConnections);
     session.setEncryptionPolicy(this.current.encryption);
@@ -311,11 +315,11 @@ export class DaemonService implements TorrentService {
     this.changed(e);
   }
 
-  settings(): Settings {
-    return this.current;
+  settings(): SettingsView {
+    return { ...this.current, forced: { ...this.forcedBy } };
   }
 
-  async updateSettings(patch: Partial<Settings>): Promise<Settings> {
+  async updateSettings(patch: Partial<Settings>): Promise<SettingsView> {
     const change = this.layers.plan(patch);
     const next = change.current;
     if (patch.downloadDir !== undefined) await prepareSavePath(next.downloadDir, 'downloadDir'); // refused now, not at the next add
@@ -328,7 +332,7 @@ export class DaemonService implements TorrentService {
     this.syncPortMapping();
     this.client.setLsdEnabled(next.lsd); // BEP 14 on or off at once (--no-lsd: never)
     this.plan();
-    return next;
+    return this.settings();
   }
 
   stats(): SessionStats {
