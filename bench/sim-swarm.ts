@@ -2,7 +2,7 @@
  * Wall time of `shoal sim swarm` at 1,000 leechers (and, with --big, 10,000): real swarms
  * and a real tracker on the simulator, steady arrivals, rarest first. Targets (issue 15):
  * 1,000 peers in < 60 s, 10,000 in < 15 min. Prints one line per size:
- *   bench sim-swarm N: shoal X s wall (Y s CPU), target T s, ratio R; mean completion M s against fluid F s
+ *   bench sim-swarm N: shoal X s wall (Y s CPU), target T s, ratio R; mean completion M s against fluid F s (ratio, η measured, fluid at that η; done, events)
  */
 import { performance } from 'node:perf_hooks';
 import { runSwarmScenario } from '../src/sim/scenarios/swarm-scenario.js';
@@ -14,5 +14,5 @@ for (const [peers, target] of sizes) {
   const r = await runSwarmScenario({ peers, arrival: 'steady', seed: 1, wallClock: () => performance.now() });
   const cpu = process.cpuUsage(cpu0);
   const cpuS = (cpu.user + cpu.system) / 1e6;
-  console.log(`bench sim-swarm ${peers}: shoal ${r.wallS.toFixed(1)} s wall (${cpuS.toFixed(1)} s CPU), target ${target} s, ratio ${(r.wallS / target).toFixed(2)}; mean completion ${r.meanCompletionS.toFixed(1)} s against fluid ${r.fluidMeanCompletionS.toFixed(1)} s (${r.completed}/${peers} done, ${r.events} events)`);
+  console.log(`bench sim-swarm ${peers}: shoal ${r.wallS.toFixed(1)} s wall (${cpuS.toFixed(1)} s CPU), target ${target} s, ratio ${(r.wallS / target).toFixed(2)}; mean completion ${r.meanCompletionS.toFixed(1)} s against fluid ${r.fluidMeanCompletionS.toFixed(1)} s (ratio ${r.ratioToFluid.toFixed(2)}; η ${r.effectiveness.toFixed(2)}, fluid at that η ${r.fluidAtMeasuredEtaS.toFixed(1)} s; ${r.completed}/${peers} done, ${r.events} events)`);
 }

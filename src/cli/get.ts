@@ -17,7 +17,7 @@ import { wrapInfo } from '../swarm/metadata-exchange.js';
 import { cliPortMapping } from './port-mapping.js';
 import { dhtReadOnlyLine, holepunchLine, startNatWatch } from './nat-watch.js';
 import type { Swarm, SwarmEvent } from '../swarm/swarm.js';
-import { addEncryptionOption, addUnchokeSlotsOption, collect, defaultStateDir, parseEncryption, parseHostPort, parseUnchokeSlots } from './net-args.js';
+import { addChokerOption, addEncryptionOption, addUnchokeSlotsOption, collect, defaultStateDir, parseChoker, parseEncryption, parseHostPort, parseUnchokeSlots } from './net-args.js';
 import type { EncryptionOptions } from '../transport/mse/index.js';
 import { formatBytes } from './output.js';
 import { StatusLine, progressLine } from './progress.js';
@@ -48,6 +48,7 @@ interface GetFlags {
   pex: boolean;
   encryption?: string;
   unchokeSlots?: string;
+  choker?: string;
 }
 
 export function registerGet(program: Command): void {
@@ -68,10 +69,11 @@ export function registerGet(program: Command): void {
     .option('--no-lsd', 'do not look for peers on the local network (BEP 14 multicast)')
     .option('--no-pex', 'do not exchange peers with peers (BEP 11 ut_pex)')
     .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)');
-  addUnchokeSlotsOption(addEncryptionOption(cmd))
+  addChokerOption(addUnchokeSlotsOption(addEncryptionOption(cmd)))
     .action(async (arg: string, flags: GetFlags) => {
       const encryption = parseEncryption(flags.encryption);
       const unchokeSlots = parseUnchokeSlots(flags.unchokeSlots);
+      const choker = parseChoker(flags.choker);
       const source = await loadSource(arg);
       await runSwarm({
         source,
@@ -90,6 +92,7 @@ export function registerGet(program: Command): void {
         noPex: flags.pex === false,
         encryption,
         unchokeSlots,
+        choker,
       });
     });
 }
@@ -146,6 +149,8 @@ export interface RunSwarmOptions {
   encryption?: EncryptionOptions;
   /** `--unchoke-slots` (default: the session's, 8). */
   unchokeSlots?: number | 'auto';
+  /** `--choker` (default: the session's, tit-for-tat). */
+  choker?: { policy: 'tit-for-tat' | 'tyrant' };
   /** `seed`: the data must already be there (checked up front), and the exit wording is seed's. Default `get`. */
   mode?: 'get' | 'seed';
 }
@@ -184,6 +189,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     listen: o.listen,
     encryption: o.encryption,
     unchokeSlots: o.unchokeSlots,
+    choker: o.choker,
     dht: o.noDht ? undefined : { bootstrap: o.dhtBootstrap ?? [], rounds: 'per-torrent' },
     dhtReachability: { onReadOnly: (ro) => verbose && logLine(dhtReadOnlyLine(ro)) },
     // BEP 14: peers on the local network; never for a private torrent (BEP 27). Joins in the background.

@@ -47,3 +47,20 @@ export function parseUnchokeSlots(text: string | undefined): number | 'auto' | u
   if (!(n >= 1 && n <= MAX_UNCHOKE_SLOTS)) throw new UsageError(`--unchoke-slots must be a number from 1 to ${MAX_UNCHOKE_SLOTS} or auto, got '${text}'`);
   return n;
 }
+
+/** Choking strategies `--choker` takes (docs/swarm.md). */
+export const CHOKER_POLICIES = ['tit-for-tat', 'tyrant'] as const;
+export type ChokerPolicy = (typeof CHOKER_POLICIES)[number];
+
+/** The `--choker` option of `get` and `seed`. */
+export function addChokerOption(cmd: Command): Command {
+  return cmd.option('--choker <policy>', 'whom we upload to: tit-for-tat (default, as every client) or tyrant (BitTyrant: the peers that give most for least upload)');
+}
+
+/** `--choker`'s value, or undefined (the session's default, tit-for-tat). */
+export function parseChoker(text: string | undefined): { policy: ChokerPolicy } | undefined {
+  if (text === undefined) return undefined;
+  const policy = CHOKER_POLICIES.find((p) => p === text);
+  if (!policy) throw new UsageError(`--choker must be ${CHOKER_POLICIES.join(' or ')}, got '${text}'`);
+  return { policy };
+}

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { ShoalError } from '../errors.js';
 import { withSaveName } from '../session/session.js';
 import { readSource, runSwarm } from './get.js';
-import { addEncryptionOption, addUnchokeSlotsOption, collect, defaultStateDir, parseEncryption, parseHostPort, parseUnchokeSlots } from './net-args.js';
+import { addChokerOption, addEncryptionOption, addUnchokeSlotsOption, collect, defaultStateDir, parseChoker, parseEncryption, parseHostPort, parseUnchokeSlots } from './net-args.js';
 
 interface SeedFlags {
   listen?: string;
@@ -23,6 +23,7 @@ interface SeedFlags {
   pex: boolean;
   encryption?: string;
   unchokeSlots?: string;
+  choker?: string;
 }
 
 export function registerSeed(program: Command): void {
@@ -42,10 +43,11 @@ export function registerSeed(program: Command): void {
     .option('--no-lsd', 'do not announce on the local network (BEP 14 multicast)')
     .option('--no-pex', 'do not exchange peers with peers (BEP 11 ut_pex)')
     .option('--state-dir <dir>', 'where resume data is kept (default $SHOAL_STATE_DIR or ~/.local/state/shoal)');
-  addUnchokeSlotsOption(addEncryptionOption(cmd))
+  addChokerOption(addUnchokeSlotsOption(addEncryptionOption(cmd)))
     .action(async (torrentPath: string, path: string, flags: SeedFlags) => {
       const encryption = parseEncryption(flags.encryption);
       const unchokeSlots = parseUnchokeSlots(flags.unchokeSlots);
+      const choker = parseChoker(flags.choker);
       const source = readSource(torrentPath);
       if (!source.torrent) throw new ShoalError('seed needs a .torrent file, not a magnet link');
       await runSwarm({
@@ -67,6 +69,7 @@ export function registerSeed(program: Command): void {
         noPex: flags.pex === false,
         encryption,
         unchokeSlots,
+        choker,
         mode: 'seed',
       });
     });

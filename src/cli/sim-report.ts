@@ -16,7 +16,7 @@ export function registerSimReport(program: Command): void {
     .option('--peers <n>', 'leechers in the swarm scenarios', '40')
     .option('--seed <n>', 'random seed (same seed, same run)', '1')
     .option('--out <file>', 'the HTML file to write', 'shoal-report.html')
-    .option('--json', 'print { out, sections, wallS }')
+    .option('--json', 'print { out, sections, wallS, phases }')
     .action(async (flags: Flags) => {
       const r = await buildFullReport({
         seed: intFlag('seed', flags.seed, 0, Number.MAX_SAFE_INTEGER),
@@ -25,6 +25,7 @@ export function registerSimReport(program: Command): void {
         onPhase: process.stderr.isTTY && !flags.json ? (p) => process.stderr.write(`  ${p}...\n`) : undefined,
       }, loadChartJs());
       writeFileSync(flags.out, r.html);
-      process.stdout.write(flags.json ? JSON.stringify({ out: flags.out, sections: r.sections, wallS: r.wallS }) + '\n' : `report: ${flags.out} (${r.sections.join(', ')}; ${r.wallS.toFixed(0)} s)\n`);
+      const phases = r.phases.map((p) => `${p.name} ${p.wallS.toFixed(1)} s`).join(', ');
+      process.stdout.write(flags.json ? JSON.stringify({ out: flags.out, sections: r.sections, wallS: r.wallS, phases: r.phases }) + '\n' : `report: ${flags.out} (${r.sections.join(', ')}; ${r.wallS.toFixed(0)} s: ${phases})\n`);
     });
 }

@@ -17,7 +17,7 @@
  * Optional libtorrent-style "extended" buckets hold 16x, 8x, 4x and 2x k nodes in the four
  * farthest buckets, which takes about two hops off a lookup for little memory.
  *
- * The entries are packed (./packed-entries.ts: 48 bytes each, bucket by bucket in one
+ * The entries are packed (./packed-entries.ts: 52 bytes each, bucket by bucket in one
  * buffer); what the table hands out (`get`, `nodes`, `closest`...) are new objects.
  */
 import type { Address } from '../runtime/types.js';
@@ -25,6 +25,8 @@ import { ID_BITS, commonPrefixLength, type NodeId } from './node-id.js';
 import { PackedContact, parseIPv4, type Contact } from './compact.js';
 import { ENTRY_WORDS, EntryRecord, MAX_FAILURES_COUNTED, PackedEntries, writeIdWords } from './packed-entries.js';
 import { RoutingNode } from './routing-node.js';
+import { closestEntries } from './closest-entries.js';
+import { allNodes, snapshotAt, stalestNode, unverifiedNodes } from './table-views.js';
 
 export { RoutingNode };
 
@@ -52,15 +54,11 @@ export type AddResult = 'added' | 'updated' | 'replaced' | 'cached' | 'rejected'
 const EXTENDED = [16, 8, 4, 2];
 
 // Scratch space (the table is synchronous and never re-entered while using it).
-/** Id words of the id being looked for (0-4) and of a `closest` target (5-9). */
-const WORDS = new Int32Array(10);
-const TARGET = 5;
+/** Id words of the id being looked for. */
+const WORDS = new Int32Array(5);
 /** The entry being inserted, and one being moved. */
 const STAGE = new EntryRecord();
 const MOVING = new EntryRecord();
-/** `closest`: positions kept so far and their first distance word. */
-let closestPos = new Int32Array(64);
-let closestD0 = new Float64Array(64);
 
 export class RoutingTable {
   readonly id: NodeId;
@@ -125,7 +123,7 @@ export class RoutingTable {
 
   get(id: NodeId): RoutingNode | undefined {
     const p = this.position(id, this.bucketIndex(id));
-    return p < 0 ? undefined : this.snapshot(p);
+    return p < 0 ? undefined : snapshotAt(this.e, p);
   }
 
   /** A node answered one of our queries (it is reachable: BEP 5 "good"). Adds or refreshes it. */
@@ -149,7 +147,7 @@ export class RoutingTable {
       }
       return 'updated';
     }
-    const other = this.find(address, v4);
+    const other = this.e.findAddress(address, v4);
     if (other >= 0) {
       if (e.isVerified(other)) return 'rejected'; // an address that changed its id
       this.removeEntry(e.bucketOf(other), other); // an unverified entry with a wrong id
@@ -191,47 +189,15 @@ export class RoutingTable {
     }
   }
 
-  /**
-   * Up to `max` unverified nodes, nearest buckets first (for housekeeping pings). Nearest
-   * first because replies name verified nodes only: a node whose nearest neighbours hold it
-   * unverified is never named in any reply, so a lookup of a key it is closest to misses it
-   * (farthest-first left 3% of lookups at 1,000 nodes ending one node short of the key).
-   */
+  /** Up to `max` unverified nodes, nearest buckets first, for housekeeping pings (./table-views.ts says why). */
   unverified(max: number): RoutingNode[] {
-    const e = this.e;
-    const out: RoutingNode[] = [];
-    for (let i = e.bucketCount - 1; i >= 0; i--) {
-      for (let p = e.start(i); p < e.mainEnd(i); p++) {
-        if (e.isVerified(p) || e.failures(p) > 0) continue;
-        out.push(this.snapshot(p));
-        if (out.length >= max) return out;
-      }
-    }
-    return out;
+    return unverifiedNodes(this.e, max);
   }
 
   /** The node at an address, if any. */
   atAddress(address: Address): RoutingNode | undefined {
-    const p = this.find(address, parseIPv4(address.host));
-    return p < 0 ? undefined : this.snapshot(p);
-  }
-
-  /** Position of the table entry at `address` (`v4` is its parsed IPv4), or -1. */
-  private find(address: Address, v4: number): number {
-    const e = this.e;
-    for (let b = 0; b < e.bucketCount; b++) {
-      for (let p = e.start(b), end = e.mainEnd(b); p < end; p++) if (e.isAt(p, address, v4)) return p;
-    }
-    return -1;
-  }
-
-  /** Whether a table entry is at the address of `r`. */
-  private holds(r: EntryRecord): boolean {
-    const e = this.e;
-    for (let b = 0; b < e.bucketCount; b++) {
-      for (let p = e.start(b), end = e.mainEnd(b); p < end; p++) if (e.sameAddress(p, r)) return true;
-    }
-    return false;
+    const p = this.e.findAddress(address, parseIPv4(address.host));
+    return p < 0 ? undefined : snapshotAt(this.e, p);
   }
 
   /** A node sent us a query. Returns true when it is in the table (and is refreshed). */
@@ -394,7 +360,7 @@ export class RoutingTable {
       const p = e.end(index) - 1;
       e.read(p, MOVING);
       e.removeAt(index, p);
-      if (e.findId(e.start(index), e.mainEnd(index), MOVING.i32, 0) >= 0 || this.holds(MOVING)) continue;
+      if (e.findId(e.start(index), e.mainEnd(index), MOVING.i32, 0) >= 0 || this.e.holdsAddress(MOVING)) continue;
       e.insertMain(index, MOVING);
       this.count++;
     }
@@ -402,83 +368,16 @@ export class RoutingTable {
 
   /**
    * Up to `count` nodes closest to `target`, closest first; `live` keeps only nodes that
-   * answered us and have not failed since. Only the buckets that can hold them are looked
-   * at: the target's bucket, then those nearer our id, then farther ones in order (every
-   * node of each group is closer than any of the next). Each is a bounded insertion over
-   * packed entries (most cost one comparison), not a sort.
+   * answered us and have not failed since (./closest-entries.ts).
    */
   closest(target: NodeId, count: number, live = false): PackedContact[] {
-    const e = this.e;
-    if (closestPos.length < count) {
-      closestPos = new Int32Array(count);
-      closestD0 = new Float64Array(count);
-    }
-    writeIdWords(target, WORDS, TARGET);
-    const start = this.bucketIndex(target);
-    let n = this.closestIn(e.start(start), e.mainEnd(start), count, 0, live);
-    if (n < count) {
-      for (let i = start + 1; i < e.bucketCount; i++) n = this.closestIn(e.start(i), e.mainEnd(i), count, n, live);
-      for (let i = start - 1; i >= 0 && n < count; i--) n = this.closestIn(e.start(i), e.mainEnd(i), count, n, live);
-    }
-    const out: PackedContact[] = new Array<PackedContact>(n);
-    for (let j = 0; j < n; j++) out[j] = e.contact(closestPos[j]);
-    return out;
+    return closestEntries(this.e, this.bucketIndex(target), target, count, live);
   }
 
-  /** Merges entries `[from, to)` into the `n` kept in `closestPos` (at most `count`); returns the new `n`. */
-  private closestIn(from: number, to: number, count: number, n: number, live: boolean): number {
-    const e = this.e;
-    const w = e.i32;
-    const t0 = WORDS[TARGET];
-    for (let p = from; p < to; p++) {
-      const d0 = (w[ENTRY_WORDS * p] ^ t0) >>> 0;
-      // Farther by the first word than the last kept entry: out without a full compare.
-      if (n === count && d0 > closestD0[count - 1]) continue;
-      if (live && (e.failures(p) !== 0 || !e.isVerified(p))) continue;
-      if (n === count && this.farther(p, d0, count - 1) >= 0) continue;
-      let j = n < count ? n++ : count - 1;
-      while (j > 0 && this.farther(p, d0, j - 1) < 0) {
-        closestPos[j] = closestPos[j - 1];
-        closestD0[j] = closestD0[j - 1];
-        j--;
-      }
-      closestPos[j] = p;
-      closestD0[j] = d0;
-    }
-    return n;
-  }
-
-  /** Entry `p` (first distance word `d0`) against the kept entry `j`: < 0 when `p` is closer to the target. */
-  private farther(p: number, d0: number, j: number): number {
-    const dj = closestD0[j];
-    if (d0 !== dj) return d0 - dj;
-    const w = this.e.i32;
-    const a = ENTRY_WORDS * p;
-    const b = ENTRY_WORDS * closestPos[j];
-    for (let i = 1; i < 5; i++) {
-      const t = WORDS[TARGET + i];
-      const da = (w[a + i] ^ t) >>> 0;
-      const db = (w[b + i] ^ t) >>> 0;
-      if (da !== db) return da - db;
-    }
-    return 0;
-  }
-
-  private snapshot(p: number): RoutingNode {
-    const e = this.e;
-    const n = new RoutingNode(e.id(p), e.ip(p), e.host6(p), e.port(p), e.lastResponse(p));
-    n.lastQuery = e.lastQuery(p);
-    n.failures = e.failures(p);
-    n.rtt = e.rtt(p);
-    return n;
-  }
 
   /** Every node, bucket by bucket (far buckets first), as snapshots. */
   *nodes(): IterableIterator<RoutingNode> {
-    const e = this.e;
-    for (let b = 0; b < e.bucketCount; b++) {
-      for (let p = e.start(b); p < e.mainEnd(b); p++) yield this.snapshot(p);
-    }
+    yield* allNodes(this.e);
   }
 
   /** Index and last change of every bucket, for refresh decisions. */
@@ -502,19 +401,7 @@ export class RoutingTable {
 
   /** The least recently seen node of a bucket that is questionable at `now`, if any. */
   stalest(index: number, now: number): RoutingNode | undefined {
-    const e = this.e;
-    if (!(index >= 0 && index < e.bucketCount)) return undefined;
-    let best = -1;
-    let bestSeen = 0;
-    for (let p = e.start(index); p < e.mainEnd(index); p++) {
-      const seen = e.lastSeen(p);
-      if (!e.isVerified(p) || now - seen < QUESTIONABLE_AFTER_MS) continue;
-      if (best < 0 || seen < bestSeen) {
-        best = p;
-        bestSeen = seen;
-      }
-    }
-    return best < 0 ? undefined : this.snapshot(best);
+    return stalestNode(this.e, index, now, QUESTIONABLE_AFTER_MS);
   }
 
   /** Number of nodes in bucket `index` and its replacement cache. */

@@ -47,6 +47,13 @@ export interface UdpEndpoint {
   /** Sets the handler for incoming datagrams (one handler; a later call replaces it). */
   onMessage(handler: DatagramHandler): void;
   close(): void;
+  /**
+   * Optional: calls `fn` once, soon, after the datagrams already waiting have been delivered
+   * (Node: `setImmediate`, which runs after the event loop's I/O phase). uTP sends one ACK per
+   * such burst, as libtorrent does once its socket reads would block. Without it, callers fall
+   * back to a 0 ms timer.
+   */
+  afterReads?(fn: () => void): void;
 }
 
 export interface UdpBindOptions {

@@ -11,6 +11,8 @@ import type { Torrent } from '../metainfo/torrent.js';
 import type { Address, ByteStream, Runtime, StreamListener } from '../runtime/types.js';
 import type { RateLimiter } from '../swarm/rate-limit.js';
 import { BanList, type BanListOptions } from '../swarm/ban-list.js';
+import { ReputationStore, type ReputationOptions } from '../swarm/reputation.js';
+import type { TyrantOptions } from '../swarm/tyrant.js';
 import { IncomingGate, type IncomingOptions } from '../swarm/incoming.js';
 import { Swarm, type SwarmEvent } from '../swarm/swarm.js';
 import { generatePeerId } from '../wire/index.js';
@@ -53,6 +55,13 @@ export interface SessionOptions {
   readonly maxQueuedUploadBytes?: number;
   /** Regular unchoke slots of each torrent, or 'auto' from upload rates (default 8; docs/swarm.md). */
   readonly unchokeSlots?: number | 'auto';
+  /**
+   * The choker of every torrent: `policy` 'tit-for-tat' (default) or 'tyrant' (BitTyrant's
+   * strategy while downloading, with `tyrant.uploadCapacity` our upload in bytes/s; docs/swarm.md).
+   */
+  readonly choker?: { readonly policy?: 'tit-for-tat' | 'tyrant'; readonly tyrant?: TyrantOptions };
+  /** What the torrents remember of peers across torrents (limits, decay; docs/swarm.md), or false for no memory. */
+  readonly reputation?: ReputationOptions | false;
   /** Web seed (BEP 19) range requests in flight across all torrents (default 32; docs/webseeds.md). */
   readonly maxWebSeedRequests?: number;
   /** The external-address vote's limits and weights (docs/nat.md). */
@@ -108,6 +117,8 @@ export class Session {
   private listener: StreamListener | undefined;
   /** IPs refused, shared by every torrent and checked when a connection is accepted. */
   readonly bans: BanList;
+  /** Bytes given and taken per peer, shared by every torrent's choker (undefined: turned off). */
+  readonly reputation: ReputationStore | undefined;
   /** Decides on incoming connections before their handshake. */
   readonly incoming: IncomingGate;
   /** Our connection attempts in flight, across torrents (each holds a socket). */
@@ -125,6 +136,7 @@ export class Session {
     this.storage = options.storage ?? new FileStorageFactory(options);
     this.maxConnections = options.maxConnections ?? 500;
     this.bans = new BanList(options.bans);
+    this.reputation = options.reputation === false ? undefined : new ReputationStore(options.reputation);
     this.dialing = { max: options.maxHalfOpen ?? 32, count: 0 };
     this.incoming = new IncomingGate({
       runtime: options.runtime,
@@ -229,6 +241,7 @@ export class Session {
       bans: this.bans,
       maxQueuedUploadBytes: this.options.maxQueuedUploadBytes,
       unchokeSlots: this.options.unchokeSlots,
+      choker: { ...this.options.choker, reputation: this.reputation },
       globalConnections: { get max() { return session.maxConnections; }, count: () => this.cachedConnectionCount() },
       globalHalfOpen: this.dialing,
       webSeedUrls: o.magnet?.webSeeds,

@@ -15,3 +15,6 @@ export { SimStreams, SimListener } from './streams.js';
 export { SimByteStream, SEGMENT_BYTES, HIGH_WATER_MARK_BYTES } from './stream.js';
 export { NatBox, canPunch } from './nat.js';
 export type { NatType } from './nat.js';
+export { NatGateway, NatRouter, NAT_GATEWAY_DEFAULTS } from './nat-gateway.js';
+export type { GatewayType, NatGatewayOptions, NatGatewayStats } from './nat-gateway.js';
+export type { AddressTranslator, ConnectRoute } from './network.js';

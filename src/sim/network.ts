@@ -47,9 +47,27 @@ export class NetworkStats {
   streamBytesDelivered = 0;
 }
 
+/** Where a connection attempt goes: the host that answers (undefined: nobody does) and its port. */
+export interface ConnectRoute {
+  readonly server: SimHost | undefined;
+  readonly port: number;
+}
+
+/** Address-rewriting NATs (nat-gateway.ts): the routes datagrams and connections take through them. */
+export interface AddressTranslator {
+  /** The endpoint a datagram reaches (undefined: dropped); sets `from` to its source as the receiver sees it. */
+  routeDatagram(source: SimUdpEndpoint, data: Uint8Array, to: Address, target: SimUdpEndpoint | undefined): SimUdpEndpoint | undefined;
+  readonly from: Address;
+  routeConnect(client: SimHost, to: Address): ConnectRoute;
+  /** The address the far side of an outgoing connection from `local` sees. */
+  seenAs(client: SimHost, local: Address): Address;
+}
+
 export class Network {
   /** NAT boxes by host id (undefined: no NAT); see nat.ts. */
   readonly nats: (NatBox | undefined)[] = [];
+  /** Address-rewriting NAT gateways, once any is set up (nat-gateway.ts); null: addresses are never rewritten. */
+  translator: AddressTranslator | null = null;
   readonly queue: EventQueue;
   /** Draws for the loss model (its own stream, so other randomness does not shift it). */
   readonly random: SeededRandom;
@@ -129,6 +147,12 @@ export class Network {
       const dst = this.hosts.get(to.host);
       target = dst === undefined ? undefined : dst.udpPorts.get(to.port);
     }
+    let from: Address = source.address;
+    const translator = this.translator;
+    if (translator !== null) {
+      target = translator.routeDatagram(source, data, to, target);
+      from = translator.from;
+    }
     if (target === undefined || links.online[srcId] === 0 || links.online[target.hostId] === 0 || data.byteLength > MAX_DATAGRAM_BYTES) {
       stats.datagramsDropped++;
       return;
@@ -164,7 +188,7 @@ export class Network {
     // Optimistically assume the receiver's downlink is free: one event per datagram unless
     // it turns out to be busy (see `arriveDatagram`).
     t += size * links.downRate[dstId];
-    q.push(t, arriveDatagram, target, data, source.address);
+    q.push(t, arriveDatagram, target, data, from);
   }
 }
 

@@ -2,10 +2,14 @@
  * One side of a simulated ordered, reliable byte stream.
  *
  * Sending: with an unlimited uplink a write leaves at once as one segment. With a limited
- * uplink, writes queue in the stream and leave one segment (up to 16 KiB) at a time: each
+ * uplink, writes queue in the stream and leave one segment (about 16 KiB) at a time: each
  * segment reserves the host's uplink when the previous one has left, so several streams on
- * one host interleave instead of one large write hogging the link. `write` returns false
- * while more than the high-water mark is queued; `onDrain` fires when the queue empties.
+ * one host interleave instead of one large write hogging the link. A segment packs whole
+ * queued writes (a piece message's header and its block, a burst of haves) without copying
+ * them, and is delivered as those same chunks: one event per segment, not per write. A
+ * segment with nothing queued behind it needs no departure event: its arrival is scheduled
+ * when it takes the uplink. `write` returns false while more than the high-water mark is
+ * queued; `onDrain` fires when the queue empties.
  *
  * Receiving: segments arrive after the pair's one-way latency (never before an earlier
  * segment of the same stream), then pass the receiver's downlink if it is limited. Data
@@ -20,13 +24,34 @@ import type { Address, ByteStream } from '../runtime/types.js';
 import { NetworkError } from '../runtime/types.js';
 import type { SimHost } from './host.js';
 import { TCP_OVERHEAD_BYTES } from './network.js';
+import type { LinkTable } from './links.js';
 
 export const SEGMENT_BYTES = 16 * 1024;
+/** A segment may run this far past `SEGMENT_BYTES` to take a whole write (a 13-byte piece header plus its 16 KiB block). */
+const SEGMENT_SLACK_BYTES = 1024;
 export const HIGH_WATER_MARK_BYTES = 64 * 1024;
+
+/**
+ * A segment this small (requests, haves, a choke) is one packet. A real link interleaves the
+ * packets of its flows, so such a packet waits for at most one packet of the others, not for
+ * the 16 KiB segments every busy stream has reserved; it still takes its share of the link.
+ */
+export const SMALL_SEGMENT_BYTES = 1460;
 
 /** Control markers travel the same path as data, compared by identity. */
 const FIN = new Uint8Array(0);
 const RST = new Uint8Array(0);
+const EMPTY_SEGMENT = new Uint8Array(0);
+
+/** What one event carries: one chunk, or several whole writes packed into a segment (in order). */
+type Segment = Uint8Array | Uint8Array[];
+
+function segmentBytes(seg: Segment): number {
+  if (seg instanceof Uint8Array) return seg.byteLength;
+  let n = 0;
+  for (let i = 0; i < seg.length; i++) n += seg[i].byteLength;
+  return n;
+}
 
 export class SimByteStream implements ByteStream {
   readonly local: Address;
@@ -40,11 +65,20 @@ export class SimByteStream implements ByteStream {
   closed = false;
   private closeError: Error | undefined;
   private lastArrival = 0;
+  /** When this side's last segment is through its host's downlink (segments of one stream stay in order). */
+  lastDelivery = 0;
   // Sending.
   private readonly sendQueue: Uint8Array[] = [];
   private sendOffset = 0;
   private queuedBytes = 0;
   private pumping = false;
+  /**
+   * A segment put on the uplink with nothing behind it was transmitted at once, without a
+   * departure event; until it departs (`elidedDepart`) it still counts as queued and the
+   * stream as pumping. A write or end meanwhile schedules the departure event after all.
+   */
+  private elidedDepart = -1;
+  private elidedBytes = 0;
   private needDrain = false;
   private endRequested = false;
   private finSent = false;
@@ -68,7 +102,23 @@ export class SimByteStream implements ByteStream {
   }
 
   get bufferedBytes(): number {
+    this.settleElided();
     return this.queuedBytes;
+  }
+
+  /** The elided segment has left the uplink by now: it no longer counts. */
+  private settleElided(): void {
+    if (this.elidedDepart < 0 || this.elidedDepart > this.host.network.queue.now) return;
+    this.elidedDepart = -1;
+    this.pumping = false;
+    this.queuedBytes -= this.elidedBytes;
+  }
+
+  /** Something waits behind the elided segment: its departure becomes an event after all. */
+  private departureNeeded(): void {
+    if (this.elidedDepart < 0) return;
+    this.host.network.queue.push(this.elidedDepart, elidedDeparted, this, this.elidedBytes, undefined);
+    this.elidedDepart = -1;
   }
 
   write(data: Uint8Array): boolean {
@@ -77,6 +127,7 @@ export class SimByteStream implements ByteStream {
       this.destroy(new NetworkError('ERR_STREAM_WRITE_AFTER_END', 'write after end'));
       return false;
     }
+    this.settleElided();
     if (data.byteLength === 0) return this.queuedBytes < HIGH_WATER_MARK_BYTES;
     if (this.host.upMsPerByte <= 0 && this.queuedBytes === 0) {
       this.transmit(data);
@@ -84,6 +135,7 @@ export class SimByteStream implements ByteStream {
     }
     this.sendQueue.push(data);
     this.queuedBytes += data.byteLength;
+    this.departureNeeded();
     this.pump();
     if (this.queuedBytes >= HIGH_WATER_MARK_BYTES) {
       this.needDrain = true;
@@ -101,6 +153,8 @@ export class SimByteStream implements ByteStream {
   end(): void {
     if (this.closed || this.endRequested) return;
     this.endRequested = true;
+    this.settleElided();
+    this.departureNeeded();
     if (this.host.upMsPerByte <= 0 && this.queuedBytes === 0) {
       this.transmit(FIN);
       this.finSent = true;
@@ -140,40 +194,60 @@ export class SimByteStream implements ByteStream {
   /** Puts the next queued segment (or the FIN) on the uplink. */
   private pump(): void {
     if (this.pumping || this.closed) return;
-    let seg: Uint8Array;
-    const head = this.sendQueue[0];
+    let seg: Segment;
+    let bytes: number;
+    const queue = this.sendQueue;
+    const head = queue[0];
     if (head !== undefined) {
       const left = head.byteLength - this.sendOffset;
-      if (left <= SEGMENT_BYTES) {
-        seg = this.sendOffset === 0 ? head : head.subarray(this.sendOffset);
-        this.sendQueue.shift();
-        this.sendOffset = 0;
-      } else {
+      if (left > SEGMENT_BYTES + SEGMENT_SLACK_BYTES) {
+        // A large write leaves in 16 KiB views.
         seg = head.subarray(this.sendOffset, this.sendOffset + SEGMENT_BYTES);
         this.sendOffset += SEGMENT_BYTES;
+        bytes = SEGMENT_BYTES;
+      } else {
+        // Whole writes from the head while they fit (the first always does).
+        const first = this.sendOffset === 0 ? head : head.subarray(this.sendOffset);
+        this.sendOffset = 0;
+        let n = 1;
+        bytes = left;
+        while (n < queue.length && bytes < SEGMENT_BYTES && bytes + queue[n].byteLength <= SEGMENT_BYTES + SEGMENT_SLACK_BYTES) bytes += queue[n++].byteLength;
+        if (n === 1) {
+          seg = first;
+          queue.shift();
+        } else {
+          seg = queue.splice(0, n);
+          seg[0] = first;
+        }
       }
     } else if (this.endRequested && !this.finSent) {
       seg = FIN;
+      bytes = 0;
     } else {
       return;
     }
     const host = this.host;
     const q = host.network.queue;
-    let start = host.upBusy;
-    if (start < q.now) start = q.now;
-    const depart = start + (seg.byteLength + TCP_OVERHEAD_BYTES) * host.upMsPerByte;
-    host.upBusy = depart;
+    const depart = reserveLink(host.network.links, host.id, true, q.now, bytes, host.upMsPerByte);
+    if (seg !== FIN && queue.length === 0 && !this.needDrain && !this.endRequested) {
+      // Nothing behind it and nobody waiting for the drain: on its way now, departing later.
+      this.pumping = true;
+      this.elidedDepart = depart;
+      this.elidedBytes = bytes;
+      this.transmitAt(depart, seg);
+      return;
+    }
     this.pumping = true;
-    q.push(depart, segmentDeparted, this, seg, undefined);
+    q.push(depart, segmentDeparted, this, seg, bytes);
   }
 
   /** Called when a segment has left the uplink. */
-  departed(seg: Uint8Array): void {
+  departed(seg: Segment, bytes: number, transmitted = false): void {
     this.pumping = false;
     if (this.closed) return;
     if (seg === FIN) this.finSent = true;
-    else this.queuedBytes -= seg.byteLength;
-    this.transmit(seg);
+    else this.queuedBytes -= bytes;
+    if (!transmitted) this.transmitAt(this.host.network.queue.now, seg);
     this.pump();
     if (this.needDrain && this.queuedBytes === 0) {
       this.needDrain = false;
@@ -184,10 +258,15 @@ export class SimByteStream implements ByteStream {
   }
 
   /** Sends a segment that has left the uplink towards the peer. */
-  private transmit(seg: Uint8Array): void {
+  private transmit(seg: Segment): void {
+    this.transmitAt(this.host.network.queue.now, seg);
+  }
+
+  /** Sends a segment that leaves the uplink at `departs` towards the peer. */
+  private transmitAt(departs: number, seg: Segment): void {
     const peer = this.peer;
     const q = this.host.network.queue;
-    let arrival = q.now + this.oneWayMs;
+    let arrival = departs + this.oneWayMs;
     if (arrival < this.lastArrival) arrival = this.lastArrival;
     this.lastArrival = arrival;
     if (peer.host.downMsPerByte > 0 && seg !== RST) q.push(arrival, segmentArrived, peer, seg, undefined);
@@ -195,13 +274,18 @@ export class SimByteStream implements ByteStream {
   }
 
   /** A segment from the peer has fully arrived. */
-  received(seg: Uint8Array): void {
+  received(seg: Segment): void {
     if (this.closed) return;
     if (seg === RST) {
       this.inbox.length = 0;
       this.close(new NetworkError('ECONNRESET', `connection reset by ${this.remote.host}:${this.remote.port}`));
       return;
     }
+    if (seg instanceof Uint8Array) return this.receivedChunk(seg);
+    for (let i = 0; i < seg.length && !this.closed; i++) this.receivedChunk(seg[i]);
+  }
+
+  private receivedChunk(seg: Uint8Array): void {
     if (seg !== FIN) this.host.network.stats.streamBytesDelivered += seg.byteLength;
     if (this.inbox.length === 0 && !this.flushScheduled) this.accept(seg);
     else this.inbox.push(seg);
@@ -267,6 +351,7 @@ export class SimByteStream implements ByteStream {
     this.closeError = error;
     this.sendQueue.length = 0;
     this.queuedBytes = 0;
+    this.elidedDepart = -1;
     this.host.streams.delete(this);
     if (this.closeHandler !== null) this.scheduleFlush();
   }
@@ -288,22 +373,45 @@ export class SimByteStream implements ByteStream {
   }
 }
 
-function segmentDeparted(stream: SimByteStream, seg: Uint8Array): void {
-  stream.departed(seg);
+function segmentDeparted(stream: SimByteStream, seg: Segment, bytes: number): void {
+  stream.departed(seg, bytes);
 }
 
-function segmentArrived(stream: SimByteStream, seg: Uint8Array): void {
+function elidedDeparted(stream: SimByteStream, bytes: number): void {
+  stream.departed(EMPTY_SEGMENT, bytes, true);
+}
+
+function segmentArrived(stream: SimByteStream, seg: Segment): void {
   if (stream.closed) return;
   const host = stream.host;
   const q = host.network.queue;
-  let start = host.downBusy;
-  if (start < q.now) start = q.now;
-  const t = start + (seg.byteLength + TCP_OVERHEAD_BYTES) * host.downMsPerByte;
-  host.downBusy = t;
+  let t = reserveLink(host.network.links, host.id, false, q.now, segmentBytes(seg), host.downMsPerByte);
+  // A small segment may pass other streams' data on the link, never its own stream's.
+  if (t < stream.lastDelivery) t = stream.lastDelivery;
+  stream.lastDelivery = t;
   q.push(t, segmentDelivered, stream, seg, undefined);
 }
 
-function segmentDelivered(stream: SimByteStream, seg: Uint8Array): void {
+/**
+ * Takes a host's uplink (or downlink) for one segment from `now`; returns when it is through.
+ * A large segment queues behind what is reserved; a small one (`SMALL_SEGMENT_BYTES`) waits
+ * for at most one packet in progress, and pushes the queue back by its own size.
+ */
+function reserveLink(links: LinkTable, id: number, up: boolean, now: number, bytes: number, msPerByte: number): number {
+  const busyArr = up ? links.upBusy : links.downBusy;
+  let busy = busyArr[id];
+  if (busy < now) busy = now;
+  const cost = (bytes + TCP_OVERHEAD_BYTES) * msPerByte;
+  if (bytes > SMALL_SEGMENT_BYTES) {
+    busyArr[id] = busy + cost;
+    return busy + cost;
+  }
+  const start = Math.min(busy, now + (SMALL_SEGMENT_BYTES + TCP_OVERHEAD_BYTES) * msPerByte);
+  busyArr[id] = busy + cost;
+  return start + cost;
+}
+
+function segmentDelivered(stream: SimByteStream, seg: Segment): void {
   stream.received(seg);
 }
 

@@ -37,16 +37,19 @@ class ConnectAttempt {
   readonly client: SimHost;
   readonly server: SimHost | undefined;
   readonly to: Address;
+  /** The server's port the SYN reaches (a NAT's port forward may change it). */
+  readonly port: number;
   readonly resolve: (s: ByteStream) => void;
   readonly reject: (e: Error) => void;
   settled = false;
   timerSlot = -1;
   timerGen = 0;
 
-  constructor(client: SimHost, server: SimHost | undefined, to: Address, resolve: (s: ByteStream) => void, reject: (e: Error) => void) {
+  constructor(client: SimHost, server: SimHost | undefined, to: Address, port: number, resolve: (s: ByteStream) => void, reject: (e: Error) => void) {
     this.client = client;
     this.server = server;
     this.to = to;
+    this.port = port;
     this.resolve = resolve;
     this.reject = reject;
   }
@@ -105,8 +108,9 @@ export class SimStreams implements Streams {
         net.rejectLater(reject, new NetworkError('ENETDOWN', `cannot connect to ${formatAddress(address)}: host ${host.address} is offline`));
         return;
       }
-      const server = net.hosts.get(address.host);
-      const attempt = new ConnectAttempt(host, server, address, resolve, reject);
+      const route = net.translator === null ? undefined : net.translator.routeConnect(host, address);
+      const server = route === undefined ? net.hosts.get(address.host) : route.server;
+      const attempt = new ConnectAttempt(host, server, address, route === undefined ? address.port : route.port, resolve, reject);
       const timeoutMs = options?.timeoutMs ?? net.connectTimeoutMs;
       attempt.timerSlot = q.push(q.now + timeoutMs, connectTimedOut, attempt, timeoutMs, undefined);
       attempt.timerGen = q.generation(attempt.timerSlot);
@@ -127,7 +131,7 @@ function synArrived(attempt: ConnectAttempt): void {
   const nat = net.nats[server.id];
   if (nat !== undefined && !nat.admitsConnection(attempt.client.id)) return;
   const back = net.oneWayMs(server, attempt.client);
-  const listener = server.tcpPorts.get(attempt.to.port);
+  const listener = server.tcpPorts.get(attempt.port);
   if (listener === undefined) {
     net.queue.push(net.queue.now + back, refused, attempt, undefined, undefined);
     return;
@@ -147,8 +151,11 @@ function synAckArrived(attempt: ConnectAttempt, listener: SimListener): void {
   const net = client.network;
   const clientAddr: Address = { host: client.address, port: client.allocateStreamPort() };
   const toServer = net.oneWayMs(client, server);
-  const c = new SimByteStream(client, clientAddr, listener.address, toServer);
-  const s = new SimByteStream(server, listener.address, clientAddr, net.oneWayMs(server, client));
+  // Through a NAT's port forward the client still sees the address it dialled.
+  const c = new SimByteStream(client, clientAddr, net.translator === null ? listener.address : attempt.to, toServer);
+  // Behind a NAT gateway the server sees the client's public address (nat-gateway.ts).
+  const seenAs = net.translator === null ? clientAddr : net.translator.seenAs(client, clientAddr);
+  const s = new SimByteStream(server, listener.address, seenAs, net.oneWayMs(server, client));
   c.peer = s;
   s.peer = c;
   net.stats.streamsOpened++;

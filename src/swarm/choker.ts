@@ -16,10 +16,19 @@
  *   nothing to trade yet).
  * - Anti-snubbing: a peer that unchoked us but sent no block for `snubTimeoutMs` (60 s) is
  *   snubbed: it loses its regular slot and can only be unchoked optimistically.
+ * - Strategy `'tyrant'` (BitTyrant, Piatek et al. NSDI 2007; tyrant.ts): while downloading,
+ *   the regular slots are not a fixed number but as many peers as the upload budget buys,
+ *   in order of download given per upload needed (d_p / u_p).
+ * - Reputation (reputation.ts, shared by a session's torrents): while downloading, rate ties
+ *   go to peers that gave us data before (in any torrent), known free riders last; the
+ *   optimistic draw weights a contributor `CONTRIBUTOR_WEIGHT` and a free rider
+ *   `FREE_RIDER_WEIGHT` times as much as an unknown peer.
  *
  * Pure decisions: the caller measures rates and applies the result.
  */
 import type { Random } from '../runtime/types.js';
+import type { ReputationView, Standing } from './reputation.js';
+import { TyrantEstimator, type TyrantOptions, type TyrantPeer } from './tyrant.js';
 
 export interface ChokerOptions {
   /** Regular unchoke slots, or 'auto' to size them from upload rates (default 8). */
@@ -34,12 +43,17 @@ export interface ChokerOptions {
   /**
    * How regular slots are given out: 'tit-for-tat' (default, BEP 3: to those who give us
    * most), 'random' (no incentive: a fresh random order every round, for experiments on
-   * what tit-for-tat buys), or 'none' (unchoke nobody: a free rider; simulations only).
+   * what tit-for-tat buys), 'tyrant' (BitTyrant's strategy while downloading: see tyrant.ts;
+   * seeding as tit-for-tat) or 'none' (unchoke nobody: a free rider; simulations only).
    */
-  policy?: 'tit-for-tat' | 'random' | 'none';
+  policy?: 'tit-for-tat' | 'random' | 'tyrant' | 'none';
+  /** The tyrant's parameters (policy 'tyrant'; see tyrant.ts). */
+  tyrant?: TyrantOptions;
+  /** What we remember of peers from other torrents (a session shares one); none: no memory. */
+  reputation?: ReputationView;
 }
 
-export const CHOKER_DEFAULTS: Required<ChokerOptions> = {
+export const CHOKER_DEFAULTS: Required<Omit<ChokerOptions, 'reputation'>> = {
   regularSlots: 8,
   minAutoSlots: 2,
   optimisticIntervalMs: 30_000,
@@ -47,7 +61,14 @@ export const CHOKER_DEFAULTS: Required<ChokerOptions> = {
   newPeerMs: 60_000,
   seedRotationMs: 60_000,
   policy: 'tit-for-tat',
+  tyrant: {},
 };
+
+/** Optimistic draw: a peer that gave us data before counts this many times an unknown one. */
+export const CONTRIBUTOR_WEIGHT = 2;
+/** ...and a known free rider this many times (drawn less often, never shut out: it may have changed). */
+export const FREE_RIDER_WEIGHT = 0.25;
+const STANDING_ORDER: Record<Standing, number> = { contributor: 0, unknown: 1, 'free-rider': 2 };
 
 /** libtorrent's rate-based choker: the first extra slot needs 1 KiB/s, each further one 2 KiB/s more. */
 const AUTO_FIRST_THRESHOLD = 1024;
@@ -67,6 +88,20 @@ export interface ChokerPeer<P> {
   readonly expectingData: boolean;
   /** When it was given its current unchoke slot (undefined while choked). */
   readonly unchokedSince?: number;
+  /** Its IP (reputation). */
+  readonly host?: string;
+  /** It unchokes us (the tyrant's reciprocation test). */
+  readonly unchokingUs?: boolean;
+  /** We are interested in it. */
+  readonly amInterested?: boolean;
+  /** Bytes of the torrent it has (the tyrant's estimate of its download rate). */
+  readonly haveBytes?: number;
+}
+
+/** What the tyrant reads of a peer (callers that leave out the optional fields: from `expectingData`). */
+function tyrantView<P>(p: ChokerPeer<P>): TyrantPeer<P> {
+  const { peer, downloadRate, uploadRate } = p;
+  return { peer, downloadRate, uploadRate, unchokingUs: p.unchokingUs ?? p.expectingData, amInterested: p.amInterested ?? p.expectingData, haveBytes: p.haveBytes ?? 0 };
 }
 
 export interface ChokeDecision<P> {
@@ -75,12 +110,17 @@ export interface ChokeDecision<P> {
 }
 
 export class Choker<P> {
-  private readonly o: Required<ChokerOptions>;
+  private readonly o: Required<Omit<ChokerOptions, 'reputation'>>;
   private optimistic: P | undefined;
   private optimisticAt = -Infinity;
+  /** BitTyrant's estimates (policy 'tyrant'). */
+  readonly tyrant: TyrantEstimator<P> | undefined;
+  private readonly reputation: ReputationView | undefined;
 
   constructor(private readonly random: Random, options: ChokerOptions = {}) {
     this.o = { ...CHOKER_DEFAULTS, ...options };
+    this.reputation = options.reputation;
+    this.tyrant = this.o.policy === 'tyrant' ? new TyrantEstimator<P>(this.o.tyrant) : undefined;
     const slots = this.o.regularSlots;
     if (slots !== 'auto' && !(Number.isSafeInteger(slots) && slots >= 0)) throw new RangeError(`unchoke slots must be a whole number >= 0 or 'auto', got ${slots}`);
     if (!(Number.isSafeInteger(this.o.minAutoSlots) && this.o.minAutoSlots >= 1)) throw new RangeError(`minAutoSlots must be a whole number >= 1, got ${this.o.minAutoSlots}`);
@@ -110,11 +150,12 @@ export class Choker<P> {
   rechoke(peers: readonly ChokerPeer<P>[], now: number, seeding: boolean): ChokeDecision<P> {
     if (this.o.policy === 'none') return { unchoke: new Set(), optimistic: undefined };
     const candidates = this.ranked(peers, now, seeding);
-    const unchoke = new Set<P>(candidates.slice(0, this.slots(peers)).map((p) => p.peer));
+    const regular = this.tyrant && !seeding ? this.tyrant.withinBudget(candidates) : candidates.slice(0, this.slots(peers));
+    const unchoke = new Set<P>(regular.map((p) => p.peer));
 
     const stillThere = this.optimistic !== undefined && peers.some((p) => p.peer === this.optimistic && p.interested);
     if (!stillThere || now - this.optimisticAt >= this.o.optimisticIntervalMs) {
-      this.optimistic = this.drawOptimistic(peers.filter((p) => p.interested && !unchoke.has(p.peer)), now);
+      this.optimistic = this.drawOptimistic(peers.filter((p) => p.interested && !unchoke.has(p.peer)), now, seeding);
       this.optimisticAt = now;
     }
     if (this.optimistic !== undefined && unchoke.has(this.optimistic)) {
@@ -132,6 +173,13 @@ export class Choker<P> {
    */
   fill(peers: readonly ChokerPeer<P>[], now: number, seeding: boolean): P[] {
     if (this.o.policy === 'none') return [];
+    if (this.tyrant && !seeding) {
+      // The budget, not a slot count: what the unchoked peers' u_p leave of the capacity.
+      let used = 0;
+      for (const p of peers) if (p.unchokedSince !== undefined && p.interested && p.peer !== this.optimistic) used += this.tyrant.cost(p.peer);
+      const waiting = this.ranked(peers, now, seeding, false).filter((p) => p.unchokedSince === undefined);
+      return this.tyrant.withinBudget(waiting, used).map((p) => p.peer);
+    }
     let taken = 0;
     for (const p of peers) if (p.unchokedSince !== undefined && p.interested && p.peer !== this.optimistic) taken++;
     let free = this.slots(peers) - taken;
@@ -146,10 +194,18 @@ export class Choker<P> {
     return out;
   }
 
-  /** Interested, non-snubbed peers, best claim to a regular slot first. */
-  private ranked(peers: readonly ChokerPeer<P>[], now: number, seeding: boolean): ChokerPeer<P>[] {
+  /**
+   * Interested, non-snubbed peers, best claim to a regular slot first. A rechoke round
+   * (`round`) first closes the tyrant's round: its estimates are updated from what happened.
+   */
+  private ranked(peers: readonly ChokerPeer<P>[], now: number, seeding: boolean, round = true): ChokerPeer<P>[] {
     const candidates = peers.filter((p) => p.interested && !this.isSnubbed(p, now));
-    if (this.o.policy === 'random') {
+    const tyrant = this.tyrant;
+    if (tyrant && !seeding) {
+      if (round) tyrant.endRound(peers.map(tyrantView), new Set(peers.filter((p) => p.unchokedSince !== undefined).map((p) => p.peer)), now);
+      const ratio = new Map(candidates.map((p) => [p.peer, tyrant.ratio(p.peer)]));
+      candidates.sort((a, b) => ratio.get(b.peer)! - ratio.get(a.peer)! || this.byReputation(a, b, now) || b.downloadRate - a.downloadRate || a.connectedAt - b.connectedAt);
+    } else if (this.o.policy === 'random') {
       // No incentive: rates are ignored; every round shuffles (Fisher–Yates).
       for (let i = candidates.length - 1; i > 0; i--) {
         const j = Math.floor(this.random.next() * (i + 1));
@@ -161,14 +217,25 @@ export class Choker<P> {
       const expired = (p: ChokerPeer<P>) => p.unchokedSince !== undefined && now - p.unchokedSince >= this.o.seedRotationMs;
       candidates.sort((a, b) => Number(expired(a)) - Number(expired(b)) || b.uploadRate - a.uploadRate || a.connectedAt - b.connectedAt);
     } else {
-      candidates.sort((a, b) => b.downloadRate - a.downloadRate || b.uploadRate - a.uploadRate || a.connectedAt - b.connectedAt);
+      candidates.sort((a, b) => b.downloadRate - a.downloadRate || this.byReputation(a, b, now) || b.uploadRate - a.uploadRate || a.connectedAt - b.connectedAt);
     }
     return candidates;
   }
 
-  private drawOptimistic(pool: readonly ChokerPeer<P>[], now: number): P | undefined {
+  /** Known contributors first, known free riders last, then by the bytes each gave us before. */
+  private byReputation(a: ChokerPeer<P>, b: ChokerPeer<P>, now: number): number {
+    const r = this.reputation;
+    if (!r || a.host === undefined || b.host === undefined) return 0;
+    return STANDING_ORDER[r.standing(a.host, now)] - STANDING_ORDER[r.standing(b.host, now)] || r.given(b.host, now) - r.given(a.host, now);
+  }
+
+  private drawOptimistic(pool: readonly ChokerPeer<P>[], now: number, seeding: boolean): P | undefined {
     if (pool.length === 0) return undefined;
-    const weight = (p: ChokerPeer<P>) => (now - p.connectedAt < this.o.newPeerMs ? 3 : 1);
+    // A seed expects nothing back: reputation shapes only a downloader's draw.
+    const rep = seeding ? undefined : this.reputation;
+    const standing = (p: ChokerPeer<P>) => (rep && p.host !== undefined ? rep.standing(p.host, now) : 'unknown');
+    const factor: Record<Standing, number> = { contributor: CONTRIBUTOR_WEIGHT, unknown: 1, 'free-rider': FREE_RIDER_WEIGHT };
+    const weight = (p: ChokerPeer<P>) => (now - p.connectedAt < this.o.newPeerMs ? 3 : 1) * factor[standing(p)];
     let total = 0;
     for (const p of pool) total += weight(p);
     let r = this.random.next() * total;

@@ -23,6 +23,10 @@ export class PeerSession {
   readonly upload: RateMeter;
   /** When the last wanted block arrived (anti-snubbing, request timeouts). */
   lastBlockAt: number | undefined;
+  /** When the request queue's current fast start began (its first block, or the first after an idle spell). */
+  fastStartAt: number | undefined;
+  /** Blocks it sent since then (late copies too). */
+  fastStartBlocks = 0;
   /**
    * Its requests timed out: it gets one request at a time until that one is answered
    * (libtorrent keeps a snubbed peer's queue at one too), so a slow peer is not sent copies
@@ -136,7 +140,9 @@ export class PeerSession {
 
   private armTimer(): void {
     const at = this.conn.nextDeadline();
-    if (at === this.timerAt) return;
+    // Every write moves the keep-alive deadline later: a timer already set for earlier stays
+    // (it polls early, finds nothing due and re-arms), instead of one timer per write.
+    if (at >= this.timerAt) return;
     this.timer?.cancel();
     this.timerAt = at;
     if (!Number.isFinite(at)) return;

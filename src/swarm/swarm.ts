@@ -11,7 +11,7 @@ import { DEFAULT_LOCAL_EXTENSIONS, PeerConnection, type PeerEvent, type PieceGeo
 import { HOLEPUNCH_EXTENSIONS, SwarmHolepunch } from './holepunch.js';
 import { MetadataExchange } from './metadata-exchange.js';
 import { Choker } from './choker.js';
-import { applyChoke, fillSlots } from './choking.js';
+import { applyChoke, bookReputation, fillSlots } from './choking.js';
 import { BanList } from './ban-list.js';
 import { banPeer, peerViolation } from './discipline.js';
 import { PeerPool, type PeerSource } from './peer-pool.js';
@@ -253,6 +253,7 @@ export class Swarm implements TransferContext {
     if (peer.listenAddress) this.pool.markConnected(peer.listenAddress, false);
     this.metadata.forget(peer);
     this.holepunch?.forget(peer);
+    bookReputation(this.opts.choker?.reputation, peer, this.runtime.clock.now(), this.picker?.done ?? false);
     // A dial that connected but died before the peer's handshake failed as surely as a refused one.
     if (!peer.incoming && peer.conn.remotePeerId === undefined) this.holepunch?.dialFailed(peer.address);
     const picker = this.picker;
@@ -356,7 +357,7 @@ export class Swarm implements TransferContext {
   rechoke(): void {
     const now = this.runtime.clock.now();
     this.lastRechoke = now;
-    applyChoke(this.choker, [...this.peers.values()], now, this.picker?.done ?? false);
+    applyChoke(this.choker, [...this.peers.values()], now, this.picker?.done ?? false, this.opts.choker?.reputation);
   }
 
   /** Unchokes interested peers into free slots, choking nobody. */

@@ -15,13 +15,14 @@ export function tick(swarm: Swarm): void {
   const picker = swarm.picker;
   swarm.countRequesting();
   for (const p of swarm.peers.values()) {
-    // Requests a silent peer owes us go back to the pool (a late answer is still taken).
+    // Requests a silent peer owes us go back to the pool for other peers (a late answer is
+    // still taken). They stay owed on the connection: the peer may have them on the wire
+    // already, and asking it again would bring a second copy (libtorrent too lets others
+    // take a snubbed peer's blocks without re-asking it). Snubbed, it gets no new requests
+    // until it has answered them.
     const waitingSince = Math.max(p.lastBlockAt ?? p.connectedAt, p.requestsTimedOutAt ?? -Infinity);
     if (picker && p.conn.outstandingRequests.size > 0 && now - waitingSince > REQUEST_TIMEOUT_MS) {
-      for (const r of [...p.conn.outstandingRequests.values()]) {
-        p.conn.abandonRequest(r.index, r.begin, r.length);
-        picker.requestDropped(r, p);
-      }
+      for (const r of p.conn.outstandingRequests.values()) picker.requestDropped(r, p);
       p.snubbed = true;
       p.requestsTimedOutAt = now;
     }

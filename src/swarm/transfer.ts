@@ -49,13 +49,25 @@ export interface TransferContext {
 
 /** Seconds of data at the peer's current rate we keep requested (libtorrent uses 3 s). */
 const QUEUE_SECONDS = 2;
-const MIN_QUEUE = 16;
 /**
  * Requests a peer that has not delivered a block yet may hold: a Sybil that announces
  * pieces and never sends them then pins two blocks until the request timeout, not a whole
  * queue (the queue opens up with the first block).
  */
 const PROBATION_QUEUE = 2;
+/** The fewest requests a delivering peer keeps (libtorrent's `min_request_queue` is 2 too). */
+const MIN_QUEUE = 2;
+/**
+ * Fast start: for the rate meter's first window after a peer's first block (or its first
+ * after an idle spell) the measured rate still lags, so the queue grows by one per block
+ * received (doubling each round trip, like TCP slow start) up to this many; after that it
+ * follows the measured rate alone. A fixed
+ * floor of 16 would hand a 4 KiB/s peer a minute of requests, which the end game then asks
+ * of someone else and both copies arrive.
+ */
+const FAST_START_QUEUE = 16;
+/** How long a fast start lasts (the rate meter's window). */
+const FAST_START_MS = 5_000;
 const MAX_QUEUE = 1000;
 /**
  * Bytes of received blocks whose writes may be in flight before we stop requesting more:
@@ -80,12 +92,16 @@ export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
   if (ctx.writeBacklog > MAX_WRITE_BACKLOG) return;
   const allowed = conn.allowedFast;
   if (conn.peerChoking && allowed.size === 0) return;
-  const rate = peer.download.rate(ctx.runtime.clock.now());
+  const now = ctx.runtime.clock.now();
+  // Idle (choked, or nothing to ask) past the rate window: its measured rate has decayed, so
+  // the next blocks start fast again (after every unchoke of a tit-for-tat rotation).
+  if (conn.outstandingRequests.size === 0 && peer.lastBlockAt !== undefined && now - peer.lastBlockAt > FAST_START_MS) peer.fastStartAt = undefined;
+  const rate = peer.download.rate(now);
   const capBlocks = Math.max(1, Math.floor(ctx.maxRequestedBytes / BLOCK_LENGTH));
   // At most an equal share of the swarm-wide cap (`maxRequestedBytes`) among the peers we can
   // request from: the first peers to connect cannot take it all, nor 200 seeders make 200 queues.
   const share = Math.max(1, Math.floor(capBlocks / Math.max(1, ctx.requestingPeers)));
-  const target = peer.snubbed ? 1 : peer.lastBlockAt === undefined ? PROBATION_QUEUE : Math.min(share, MAX_QUEUE, Math.max(MIN_QUEUE, Math.ceil((rate * QUEUE_SECONDS) / BLOCK_LENGTH)));
+  const target = peer.snubbed ? 1 : peer.lastBlockAt === undefined ? PROBATION_QUEUE : Math.min(share, MAX_QUEUE, queueDepth(peer, rate, now));
   let want = Math.min(target - conn.outstandingRequests.size, conn.requestSlots);
   // Refill in batches (a quarter of the queue at a time): one write carries many requests.
   if (want <= 0 || (want < target / 4 && conn.outstandingRequests.size > 0)) return;
@@ -111,6 +127,14 @@ export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
     }
   }
   peer.flush();
+}
+
+/** Requests to keep outstanding at a peer that has delivered: `QUEUE_SECONDS` at its rate, more during a fast start. */
+export function queueDepth(peer: Pick<PeerSession, 'fastStartAt' | 'fastStartBlocks'>, rate: number, now: number): number {
+  const byRate = Math.max(MIN_QUEUE, Math.ceil((rate * QUEUE_SECONDS) / BLOCK_LENGTH));
+  if (peer.fastStartAt === undefined) return Math.max(byRate, PROBATION_QUEUE);
+  if (now - peer.fastStartAt >= FAST_START_MS) return byRate;
+  return Math.max(byRate, Math.min(FAST_START_QUEUE, PROBATION_QUEUE + peer.fastStartBlocks));
 }
 
 /**
@@ -150,6 +174,11 @@ export function handlePieceMessage(ctx: TransferContext, peer: PeerSession, inde
   // Any block, a late copy too, shows the peer is sending: its timeout restarts. A snubbed
   // peer gets more requests once it has answered the one it had (the late ones came first).
   peer.lastBlockAt = now;
+  if (peer.fastStartAt === undefined) {
+    peer.fastStartAt = now;
+    peer.fastStartBlocks = 0;
+  }
+  peer.fastStartBlocks++;
   if (peer.snubbed && peer.conn.outstandingRequests.size === 0) peer.snubbed = false;
   const took = takeBlock(ctx, peer, index, begin, block);
   fillRequests(ctx, peer);

@@ -2,7 +2,7 @@
  * `shoal sim report` in headless Chromium (Debian's chromium via playwright-core): the
  * report opens from a file with the network blocked, draws every chart without a page
  * error, labels every series, starts every axis at zero unless its title says otherwise,
- * and carries all six scenarios (churn as a named pending section until it exists).
+ * and carries all six scenarios (churn as its own inline SVG charts, from `shoal sim churn`).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -85,5 +85,14 @@ describe('shoal sim report in Chromium', { skip }, () => {
     }
     const sections = await page.$$eval('section', (els) => els.map((e) => e.id));
     assert.deepEqual(sections, ['swarm', 'freeriders', 'sybil', 'churn', 'search', 'nat']);
+    // The churn section is the DHT churn scenario's, not a placeholder: two SVG charts with a labelled series per run.
+    const churn = await page.$eval('#churn', (el) => ({ text: el.textContent ?? '', svgs: el.querySelectorAll('svg').length, lines: el.querySelectorAll('polyline').length }));
+    assert.ok(!churn.text.includes('pending'), 'churn is not a placeholder');
+    assert.match(churn.text, /lookup success/);
+    assert.equal(churn.svgs, 2);
+    assert.ok(churn.lines >= 2);
+    const freeriders = await page.$eval('#freeriders', (el) => el.textContent ?? '');
+    assert.match(freeriders, /BitTyrant/);
+    assert.match(freeriders, /second torrent/);
   });
 });

@@ -1,11 +1,12 @@
 /**
  * `shoal sim freeriders` on a small size (fixed seed, virtual time): a free rider's choker
  * unchokes nobody, so it uploads nothing, yet finishes from the seed and optimistic
- * unchokes; tit-for-tat makes free riding cost more than a choker without incentives.
+ * unchokes; tit-for-tat makes free riding cost more than a choker without incentives, and
+ * remembering the peers of a first torrent makes it cost more in a second one.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isFreeRider, runFreeRiders } from '../../src/sim/scenarios/freeriders.js';
+import { isFreeRider, probeSet, runFreeRiders } from '../../src/sim/scenarios/freeriders.js';
 import { runSwarmScenario } from '../../src/sim/scenarios/swarm-scenario.js';
 
 describe('shoal sim freeriders (small)', () => {
@@ -29,10 +30,28 @@ describe('shoal sim freeriders (small)', () => {
   });
 
   it('tit-for-tat makes free riding cost more than a random choker does', async () => {
-    const r = await runFreeRiders({ peers: 20, freeRiderShare: 0.25, fileBytes: 1024 * 1024, seed: 4 });
+    const r = await runFreeRiders({ peers: 20, freeRiderShare: 0.25, fileBytes: 1024 * 1024, seed: 4, runs: ['tit-for-tat', 'random'] });
     assert.equal(r.runs[0].choker, 'tit-for-tat');
+    assert.ok(Number.isNaN(r.tyrantSpeedup) && Number.isNaN(r.freeRiderSlowdownReputation), 'runs not made report NaN');
     assert.equal(r.freeRiderSlowdown, r.runs[0].slowdown);
     assert.ok(r.freeRiderSlowdown > r.freeRiderSlowdownNoIncentive, `tit-for-tat ${r.freeRiderSlowdown.toFixed(2)} against random ${r.freeRiderSlowdownNoIncentive.toFixed(2)}`);
     for (const run of r.runs) assert.equal(run.freeRidersCompleted, run.freeRiders);
+  });
+
+  it('picks the probes among the contributors, spread over the arrivals', () => {
+    const probes = [...probeSet(30, 0.2, 3)];
+    assert.equal(probes.length, 3);
+    for (const i of probes) assert.ok(!isFreeRider(i, 0.2));
+    assert.ok(Math.max(...probes) - Math.min(...probes) >= 15);
+  });
+
+  it('free riders met again in a second torrent are slower when every client remembers the first', async () => {
+    const r = await runFreeRiders({ peers: 30, freeRiderShare: 0.2, fileBytes: 4 * 1024 * 1024, seed: 1, runs: ['tit-for-tat', 'reputation'] });
+    const [first, second] = r.runs;
+    assert.equal(second.choker, 'reputation');
+    assert.equal(r.freeRiderSlowdownReputation, second.slowdown);
+    assert.ok(second.freeRidersMeanS > first.freeRidersMeanS, `free riders ${first.freeRidersMeanS.toFixed(1)} s, then ${second.freeRidersMeanS.toFixed(1)} s`);
+    assert.ok(r.freeRiderSlowdownReputation > r.freeRiderSlowdown, `slowdown ${r.freeRiderSlowdown.toFixed(2)}, then ${r.freeRiderSlowdownReputation.toFixed(2)}`);
+    assert.equal(second.freeRidersCompleted, second.freeRiders, 'drawn less often, never shut out');
   });
 });

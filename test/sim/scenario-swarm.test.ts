@@ -38,6 +38,8 @@ describe('shoal sim swarm (small)', () => {
     for (const p of r.records) assert.ok(p.completedS! >= (F * 8) / p.downloadBps, `peer ${p.index} beat its ${p.downloadBps} bit/s link`);
     assert.ok(r.ratioToFluid >= 0.95 && r.ratioToFluid <= 2.5, `mean ${r.meanCompletionS.toFixed(1)} s against fluid ${r.fluidMeanCompletionS.toFixed(1)} s`);
     assert.ok(r.effectiveness > 0 && r.effectiveness <= 1, `η ${r.effectiveness}`);
+    // The model at the η measured asks more time of the swarm than at η = 1 (less upload used).
+    assert.ok(r.fluidAtMeasuredEtaS >= r.fluidMeanCompletionS, `fluid at η ${r.fluidAtMeasuredEtaS} s, at 1 ${r.fluidMeanCompletionS} s`);
     // The origin seed never leaves: every piece always has a copy.
     assert.ok(r.availability.every((a) => a.minCopies >= 1));
   });

@@ -102,6 +102,49 @@ describe('simulated streams', () => {
     assert.ok(finished[1] > 2000);
   });
 
+  it('lets a small message on an idle stream pass the 16 KiB segments other streams have queued on a slow uplink', async () => {
+    // 128 kbit/s up: a 16 KiB segment takes about 1 s. A request (17 bytes) on a fourth stream
+    // waits for one packet, as on a real link, not for the three streams' reserved segments.
+    const sim = new Simulator({ yieldMode: 'every-event', seed: 6, latency: new ConstantLatency(10) });
+    const a = sim.createHost({ uploadBps: 128e3 });
+    const b = sim.createHost();
+    let smallAt = -1;
+    let sentAt = -1;
+    const done = (async () => {
+      await b.runtime.stream.listen({ host: b.address, port: 80 }, (s) => {
+        s.onData((d) => {
+          if (d.byteLength === 17) smallAt = sim.now;
+        });
+      });
+      const busy = [];
+      for (let i = 0; i < 3; i++) busy.push(await a.runtime.stream.connect({ host: b.address, port: 80 }));
+      const quiet = await a.runtime.stream.connect({ host: b.address, port: 80 });
+      for (const s of busy) s.write(new Uint8Array(64 * 1024));
+      sentAt = sim.now;
+      quiet.write(new Uint8Array(17));
+    })();
+    await sim.run();
+    await done;
+    // One 1460-byte packet (about 95 ms) plus its own 57 bytes and the 10 ms one-way delay.
+    assert.ok(smallAt - sentAt < 150, `the small message took ${smallAt - sentAt} ms`);
+  });
+
+  it('keeps one stream in order when a small write follows a large one through a slow downlink', async () => {
+    const sim = new Simulator({ yieldMode: 'every-event', seed: 7, latency: new ConstantLatency(10) });
+    const a = sim.createHost();
+    const b = sim.createHost({ downloadBps: 128e3 });
+    const got: number[] = [];
+    const done = (async () => {
+      await b.runtime.stream.listen({ host: b.address, port: 80 }, (s) => s.onData((d) => got.push(d[0], d.byteLength)));
+      const c = await a.runtime.stream.connect({ host: b.address, port: 80 });
+      c.write(new Uint8Array(16 * 1024).fill(1));
+      c.write(new Uint8Array(17).fill(2));
+    })();
+    await sim.run();
+    await done;
+    assert.deepEqual(got, [1, 16 * 1024, 2, 17]);
+  });
+
   it('takes proportionally longer to move more bytes through a limited link', async () => {
     const transfer = async (bytes: number): Promise<number> => {
       const sim = new Simulator({ yieldMode: 'every-event', seed: 4, latency: new ConstantLatency(10) });

@@ -1,8 +1,8 @@
 /**
  * Slow peers are not banned (issue 13): a seeder uploading at 500 B/s sends each 16 KiB
  * block in about 33 s, past our 30 s request timeout. The timed-out requests go back to the
- * picker and are asked for again; the late copies still arrive and are taken without a
- * violation, counted once (the duplicates as `wasted`).
+ * picker for other peers but stay owed by this one (it is not asked for them again); the
+ * late blocks still arrive and are taken without a violation, each once.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,7 +41,9 @@ describe('a slow peer', () => {
     const stats = leecher.stats();
     assert.equal(stats.have, f.torrent.pieceCount);
     assert.equal(stats.downloaded, f.torrent.length, 'each block counted once');
-    assert.ok(stats.wasted > 0, `the re-requested copies arrived too and were counted apart (${stats.wasted} bytes)`);
+    // Timed-out requests stay owed by the peer and are offered to others, not asked of it again:
+    // with no other peer, no block comes twice.
+    assert.equal(stats.wasted, 0, 'no copy was asked of the same peer twice');
     await leecher.stop();
     await seeder.stop();
   });

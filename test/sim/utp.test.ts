@@ -93,7 +93,7 @@ describe('uTP on the simulator', () => {
     const { got, sent, client } = await transfer(sim, 8 << 20, 1, 50e6);
     assert.equal(joined(got).length, sent.length);
     assert.deepEqual(joined(got), sent);
-    assert.ok(got.ended && got.closed && got.error === undefined, 'server side closed cleanly');
+    assert.ok(got.ended && got.closed && got.error === undefined, 'server side closed cleanly ' + JSON.stringify([got.ended, got.closed, String(got.error), client.ended, client.closed, String(client.error)]));
     assert.ok(client.ended && client.closed && client.error === undefined, 'client side closed cleanly');
   });
 

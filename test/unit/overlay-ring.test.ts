@@ -76,7 +76,7 @@ describe('Chord routing state', () => {
     for (let i = r.firstFinger(); i < 48; i++) {
       const start = r.fingerStart(i);
       const best = ids.reduce((b, x) => (cw(start, x) < cw(start, b) ? x : b));
-      assert.equal(r.fingerIds[i], best, `finger ${i}`);
+      assert.equal(r.fingerId(i), best, `finger ${i}`);
     }
     assert.equal(r.firstFinger(), 10); // 2^10 = 1024 > 1000
     const out: number[] = [];

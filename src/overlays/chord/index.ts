@@ -2,10 +2,11 @@
 import type { Runtime, UdpEndpoint } from '../../runtime/types.js';
 import type { OverlayFactory, OverlayNodeContext } from '../types.js';
 import { RingOracle } from '../common/ring-oracle.js';
-import { ChordNode, type ChordOptions } from './node.js';
+import { ChordNode } from './node.js';
+import type { ChordOptions } from './options.js';
 
-export { ChordNode, CHORD_DEFAULTS } from './node.js';
-export type { ChordOptions } from './node.js';
+export { ChordNode } from './node.js';
+export { CHORD_DEFAULTS, type ChordOptions } from './options.js';
 export { ChordRouting } from './routing.js';
 
 export function chordOverlay(options: Partial<ChordOptions> = {}): OverlayFactory<ChordNode> {

@@ -6,6 +6,7 @@
  * querier's tables and the next-best candidate is tried. The port sends the requests and
  * feeds the replies (or `null` on a timeout) back in.
  */
+import type { Clock } from '../../runtime/types.js';
 import { cw } from '../common/ring.js';
 import type { ContactList } from '../common/contacts.js';
 import type { ChordRouting } from './routing.js';
@@ -29,6 +30,22 @@ export interface LookupPort {
   contactFailed(key: number): void;
   /** The local answer to OWNER_Q (when the querier turns out to be responsible itself). */
   localValue(key: number): Uint8Array | null;
+}
+
+/** The outcome of a lookup that found nothing. */
+export const NOT_FOUND: LookupOutcome = Object.freeze({ found: false, hops: 0, id: -1, key: -1, value: null });
+
+/** Wraps `done` so that it runs once: with the first outcome, or with NOT_FOUND after `ms`. */
+export function withDeadline(clock: Clock, ms: number, done: (o: LookupOutcome) => void): (o: LookupOutcome) => void {
+  let finished = false;
+  const deadline = clock.setTimer(ms, () => once(NOT_FOUND));
+  const once = (o: LookupOutcome): void => {
+    if (finished) return;
+    finished = true;
+    deadline.cancel();
+    done(o);
+  };
+  return once;
 }
 
 /** A lookup gives up after this many requests. */
@@ -79,12 +96,12 @@ export class IterativeLookup {
       return;
     }
     if (r.successorOwns(this.key)) {
-      this.ownerPhase({ ids: Array.from(r.succIds.subarray(0, r.succCount)), keys: Array.from(r.succKeys.subarray(0, r.succCount)) });
+      this.ownerPhase(r.successorList());
       return;
     }
     r.closestPreceding(this.key, 8, this.candIds, this.candKeys);
     if (this.candIds.length === 0) {
-      this.ownerPhase({ ids: Array.from(r.succIds.subarray(0, r.succCount)), keys: Array.from(r.succKeys.subarray(0, r.succCount)) });
+      this.ownerPhase(r.successorList());
       return;
     }
     this.step();

@@ -22,7 +22,7 @@
 import { ByteReader, OverlayMessageError } from '../common/binary.js';
 import { ADDRESS_BYTES, readAddressKey, writeAddressKey } from '../common/addresses.js';
 import { startMessage } from '../common/base-node.js';
-import { CONTACT_BYTES, readContactList, writeContact, writeContactList, type ContactList } from '../common/contacts.js';
+import { CONTACT_BYTES, readContactList, readContactListInto, writeContact, writeContactList, type ContactList } from '../common/contacts.js';
 
 export const CHORD_TAG = 0x43; // 'C'
 
@@ -103,10 +103,17 @@ export function encodePredReply(traffic: number, tx: number, pred: Contact | nul
   return w.finish();
 }
 
+/** Where `decodePredReply` puts the successor list: valid until the next PRED_REPLY is decoded. */
+const predReplySuccessors: ContactList = { ids: [], keys: [] };
+
+/**
+ * Decodes a PRED_REPLY (the most common Chord message: two per node per stabilise period).
+ * Its successor list is a shared buffer, overwritten by the next PRED_REPLY: copy it to keep it.
+ */
 export function decodePredReply(r: ByteReader): { tx: number; pred: Contact | null; succ: ContactList } {
   const tx = r.u32();
   const pred = readOptionalContact(r);
-  const succ = readContactList(r, MAX_CONTACTS, 'successor list');
+  const succ = readContactListInto(r, MAX_CONTACTS, 'successor list', predReplySuccessors);
   r.end();
   return { tx, pred, succ };
 }
@@ -257,6 +264,19 @@ export function encodeKeys(type: number, traffic: number, entries: readonly [num
   const w = startMessage(CHORD_TAG, type, traffic, size).u8(n);
   for (let i = 0; i < n; i++) w.u48(entries[i][0]).u8(entries[i][1].byteLength).bytes(entries[i][1]);
   return { message: w.finish(), count: n };
+}
+
+/** Encodes all of `entries` in as many messages as they need (an entry that fits no message is left out). */
+export function encodeKeyBatches(type: number, traffic: number, entries: readonly [number, Uint8Array][], budget: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let rest = entries;
+  while (rest.length > 0) {
+    const { message, count } = encodeKeys(type, traffic, rest, budget);
+    if (count === 0) break;
+    out.push(message);
+    rest = rest.slice(count);
+  }
+  return out;
 }
 
 export function decodeKeys(r: ByteReader): [number, Uint8Array][] {

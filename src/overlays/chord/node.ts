@@ -15,46 +15,20 @@
  */
 import type { Address, Runtime, TimerHandle, UdpEndpoint } from '../../runtime/types.js';
 import type { OverlayNode, OverlayNodeContext, QueryResult, QueryTarget } from '../types.js';
-import { BaseOverlayNode, DEFAULT_MAX_MESSAGE_BYTES } from '../common/base-node.js';
+import { BaseOverlayNode } from '../common/base-node.js';
 import { OverlayMessageError, type ByteReader } from '../common/binary.js';
 import { TRAFFIC_MAINTENANCE, TRAFFIC_QUERY } from '../common/counters.js';
 import { RequestTable } from '../common/requests.js';
-import { cw, inHalfOpen, inOpen, randomId } from '../common/ring.js';
+import { ID_BITS, cw, inHalfOpen, inOpen, randomId } from '../common/ring.js';
 import { ChordRouting } from './routing.js';
-import { IterativeLookup, type LookupOutcome, type LookupPort } from './lookup.js';
+import { IterativeLookup, NOT_FOUND, withDeadline, type LookupOutcome, type LookupPort } from './lookup.js';
 import { ChordKeyStore } from './keys.js';
 import { RecursiveRouter } from './recursive.js';
 import * as M from './messages.js';
+import * as A from './answers.js';
+import { NO_OPTIONS, resolveOptions, type ChordOptions } from './options.js';
 
-export interface ChordOptions {
-  /** The node's id on the 2^48 ring; default random from the runtime. */
-  id?: number;
-  /** Successor list length r. Default 8. */
-  successors: number;
-  /** Stabilise / fix-finger period, ms (jittered +-25%). Default 5 000. */
-  stabiliseMs: number;
-  /** Timeout of a request (GET_PRED, FIND, OWNER_Q, JOIN_HELLO), ms. Default 1 000. */
-  rpcTimeoutMs: number;
-  /** Timeout of a recursive hop's acknowledgement, ms. Default 500. */
-  hopTimeoutMs: number;
-  lookup: 'iterative' | 'recursive';
-  /** A query not answered by then fails, ms. Default 20 000. */
-  queryTimeoutMs: number;
-  /** Keys stored at most (puts beyond are dropped). Default 100 000. */
-  maxStoredKeys: number;
-  maxMessageBytes: number;
-}
-
-export const CHORD_DEFAULTS: ChordOptions = {
-  successors: 8,
-  stabiliseMs: 5_000,
-  rpcTimeoutMs: 1_000,
-  hopTimeoutMs: 500,
-  lookup: 'iterative',
-  queryTimeoutMs: 20_000,
-  maxStoredKeys: 100_000,
-  maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
-};
+export { CHORD_DEFAULTS, type ChordOptions } from './options.js';
 
 /** A joining node follows at most this many "your successor is closer" redirects. */
 const MAX_HELLO_REDIRECTS = 32;
@@ -81,18 +55,20 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
   private nextFingerIndex = 0;
   private fastSteps = 0;
   private bootstrapKeys: number[] = [];
-  private readonly recursive: RecursiveRouter;
-  private readonly scratchIds: number[] = [];
-  private readonly scratchKeys: number[] = [];
+  /** Created on first use: most nodes of an iterative run never route a recursive lookup. */
+  private recursiveRouter: RecursiveRouter | null = null;
 
-  constructor(rt: Runtime, endpoint: UdpEndpoint, context: OverlayNodeContext, options: Partial<ChordOptions> = {}) {
-    const o = { ...CHORD_DEFAULTS, ...options };
+  constructor(rt: Runtime, endpoint: UdpEndpoint, context: OverlayNodeContext, options: Partial<ChordOptions> = NO_OPTIONS) {
+    const o = resolveOptions(options);
     super(rt, endpoint, context, M.CHORD_TAG, o.maxMessageBytes);
     this.options = o;
     this.routing = new ChordRouting(o.id ?? randomId(rt.random), this.selfKey, o.successors);
     this.store = new ChordKeyStore(o.maxStoredKeys);
     this.requests = new RequestTable(rt.clock, rt.random, (p, to) => this.onTimeout(p, to));
-    this.recursive = new RecursiveRouter({
+  }
+
+  private get recursive(): RecursiveRouter {
+    return (this.recursiveRouter ??= new RecursiveRouter({
       routing: this.routing,
       selfKey: this.selfKey,
       forwardHop: (to, fwd, received, attempt) => {
@@ -100,7 +76,7 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
         this.send(to, M.encodeRecursive(fwd));
       },
       sendFound: (origin, qid, hops) => this.send(origin, M.encodeFound(qid, hops, this.routing.id, this.selfKey)),
-    });
+    }));
   }
 
   get id(): number {
@@ -124,10 +100,10 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
   leave(): void {
     const r = this.routing;
     if (this.isJoined && r.succCount > 0) {
-      const pred = r.hasPred ? { id: r.predId, key: r.predKey } : null;
-      this.send(r.succKeys[0], M.encodeLeaving(pred, r.succIds, r.succKeys, 0));
-      this.handOver(r.succKeys[0], this.store.entries(), M.KEYS);
-      if (r.hasPred && r.predKey !== r.succKeys[0]) this.send(r.predKey, M.encodeLeaving(null, r.succIds, r.succKeys, r.succCount));
+      const { toSuccessor, toPredecessor } = A.leaving(r);
+      this.send(r.succKey(0), toSuccessor);
+      this.handOver(r.succKey(0), this.store.entries(), M.KEYS);
+      if (toPredecessor !== null) this.send(r.predKey, toPredecessor);
     }
     this.stop();
   }
@@ -137,7 +113,7 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
     this.timer?.cancel();
     this.timer = null;
     this.requests.clear();
-    this.recursive.clear();
+    this.recursiveRouter?.clear();
   }
 
   share(): void {
@@ -154,15 +130,8 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
 
   /** Finds the node responsible for `key` (iterative or recursive, as configured). */
   lookup(key: number, traffic: number, done: (outcome: LookupOutcome) => void): void {
-    let finished = false;
-    const deadline = this.rt.clock.setTimer(this.options.queryTimeoutMs, () => once({ found: false, hops: 0, id: -1, key: -1, value: null }));
-    const once = (o: LookupOutcome): void => {
-      if (finished) return;
-      finished = true;
-      deadline.cancel();
-      done(o);
-    };
-    if (this.stopped) once({ found: false, hops: 0, id: -1, key: -1, value: null });
+    const once = withDeadline(this.rt.clock, this.options.queryTimeoutMs, done);
+    if (this.stopped) once(NOT_FOUND);
     else if (this.options.lookup === 'recursive' && traffic === TRAFFIC_QUERY) this.recursive.start(this.rt.random.int(4294967296), key, once);
     else new IterativeLookup(this, key, 'owner', traffic, once).start();
   }
@@ -204,29 +173,22 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
   protected handle(type: number, traffic: number, from: number, body: ByteReader): void {
     const r = this.routing;
     switch (type) {
-      case M.GET_PRED: {
-        const tx = M.decodeTx(body);
-        this.send(from, M.encodePredReply(traffic, tx, r.hasPred ? { id: r.predId, key: r.predKey } : null, r.succIds, r.succKeys, r.succCount));
-        return;
-      }
+      case M.GET_PRED:
+        return this.send(from, A.predReply(r, traffic, M.decodeTx(body)));
       case M.PRED_REPLY:
         return this.onPredReply(from, M.decodePredReply(body));
       case M.NOTIFY:
         return this.onNotify(from, M.decodeId(body));
       case M.FIND:
-        return this.onFind(from, traffic, M.decodeTxKey(body));
+        return this.send(from, A.findReply(r, traffic, M.decodeTxKey(body)));
       case M.FIND_REPLY: {
         const m = M.decodeFindReply(body);
         const p = this.requests.close(m.tx, from);
         if (p !== undefined && p.context.kind === 'find') p.context.lookup.onFindReply(from, m);
         return;
       }
-      case M.OWNER_Q: {
-        const m = M.decodeTxKey(body);
-        const pred = r.hasPred ? { id: r.predId, key: r.predKey } : null;
-        this.send(from, M.encodeOwnerReply(traffic, m.tx, r.owns(m.key), pred, this.store.get(m.key)));
-        return;
-      }
+      case M.OWNER_Q:
+        return this.send(from, A.ownerReply(r, this.store, traffic, M.decodeTxKey(body)));
       case M.OWNER_R: {
         const m = M.decodeOwnerReply(body);
         const p = this.requests.close(m.tx, from);
@@ -268,32 +230,6 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
     }
   }
 
-  private onFind(from: number, traffic: number, m: { tx: number; key: number }): void {
-    const r = this.routing;
-    if (r.succCount === 0) {
-      this.send(from, M.encodeFindReply(traffic, m.tx, true, [r.id], [this.selfKey], 1));
-      return;
-    }
-    if (!r.successorsCover(m.key)) {
-      const n = r.closestPreceding(m.key, 3, this.scratchIds, this.scratchKeys);
-      if (n > 0) {
-        this.send(from, M.encodeFindReply(traffic, m.tx, false, this.scratchIds, this.scratchKeys, n));
-        return;
-      }
-    }
-    // Done: the successors at or after the key (the ones before it cannot be responsible).
-    const ids = this.scratchIds;
-    const keys = this.scratchKeys;
-    ids.length = 0;
-    keys.length = 0;
-    for (let i = 0; i < r.succCount; i++) {
-      if (inOpen(r.succIds[i], r.id, m.key)) continue;
-      ids.push(r.succIds[i]);
-      keys.push(r.succKeys[i]);
-    }
-    this.send(from, M.encodeFindReply(traffic, m.tx, true, ids, keys, ids.length));
-  }
-
   private onNotify(from: number, id: number): void {
     const r = this.routing;
     if (r.predKey === from) this.predHeardAt = this.rt.clock.now();
@@ -320,7 +256,7 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
           return;
         }
       } else r.setSuccessors(c.id, from, m.succ);
-      if (r.succCount > 0) this.send(r.succKeys[0], M.encodeId(M.NOTIFY, r.id));
+      if (r.succCount > 0) this.send(r.succKey(0), M.encodeId(M.NOTIFY, r.id));
     } else if (c.kind === 'finger') {
       const x = m.pred;
       const start = r.fingerStart(c.i);
@@ -333,12 +269,8 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
     const r = this.routing;
     const id = m.key;
     const oldPred = r.hasPred ? { id: r.predId, key: r.predKey } : null;
-    const takes = oldPred === null || oldPred.key === from || inOpen(id, oldPred.id, r.id);
-    const hints = r.contacts();
-    hints.ids.push(r.id);
-    hints.keys.push(this.selfKey);
-    const succ = { ids: Array.from(r.succIds.subarray(0, r.succCount)), keys: Array.from(r.succKeys.subarray(0, r.succCount)) };
-    this.send(from, M.encodeWelcome(m.tx, takes ? (oldPred?.key === from ? null : oldPred) : oldPred, succ, hints));
+    const takes = A.takesAsPredecessor(r, id, from);
+    this.send(from, A.welcome(r, m.tx, from, takes));
     if (!takes) return;
     r.setPred(id, from);
     this.predHeardAt = this.rt.clock.now();
@@ -374,15 +306,7 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
   }
 
   private onLeaving(from: number, m: { pred: M.Contact | null; succ: { ids: number[]; keys: number[] } }): void {
-    const r = this.routing;
-    const wasPred = r.predKey === from;
-    const wasSucc = r.succCount > 0 && r.succKeys[0] === from;
-    r.remove(from);
-    if (wasPred && m.pred !== null && m.pred.key !== this.selfKey) {
-      r.setPred(m.pred.id, m.pred.key);
-      this.predHeardAt = this.rt.clock.now();
-    }
-    if (wasSucc && m.succ.ids.length > 0) r.setSuccessors(m.succ.ids[0], m.succ.keys[0], { ids: m.succ.ids.slice(1), keys: m.succ.keys.slice(1) });
+    if (this.routing.neighbourLeft(from, m.pred, m.succ)) this.predHeardAt = this.rt.clock.now();
   }
 
   private findSuccessorAndHello(attempt: number): void {
@@ -437,18 +361,18 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
       }
       return;
     }
-    const tx = this.requests.open({ kind: 'stabilise', id: r.succIds[0], attempt }, r.succKeys[0], this.options.rpcTimeoutMs);
-    this.send(r.succKeys[0], M.encodeTx(M.GET_PRED, TRAFFIC_MAINTENANCE, tx));
+    const tx = this.requests.open({ kind: 'stabilise', id: r.succId(0), attempt }, r.succKey(0), this.options.rpcTimeoutMs);
+    this.send(r.succKey(0), M.encodeTx(M.GET_PRED, TRAFFIC_MAINTENANCE, tx));
   }
 
   private fixOneFinger(): void {
     const r = this.routing;
     const first = r.firstFinger();
-    if (this.nextFingerIndex < first || this.nextFingerIndex >= r.fingerIds.length) this.nextFingerIndex = first;
+    if (this.nextFingerIndex < first || this.nextFingerIndex >= ID_BITS) this.nextFingerIndex = first;
     const i = this.nextFingerIndex++;
-    const key = r.fingerKeys[i];
+    const key = r.fingerKey(i);
     if (key >= 0) {
-      const tx = this.requests.open({ kind: 'finger', i, id: r.fingerIds[i] }, key, this.options.rpcTimeoutMs);
+      const tx = this.requests.open({ kind: 'finger', i, id: r.fingerId(i) }, key, this.options.rpcTimeoutMs);
       this.send(key, M.encodeTx(M.GET_PRED, TRAFFIC_MAINTENANCE, tx));
       return;
     }
@@ -472,12 +396,6 @@ export class ChordNode extends BaseOverlayNode implements OverlayNode, LookupPor
   }
 
   private handOver(to: number, entries: [number, Uint8Array][], type: number): void {
-    let rest = entries;
-    while (rest.length > 0) {
-      const { message, count } = M.encodeKeys(type, TRAFFIC_MAINTENANCE, rest, this.maxMessageBytes - 3);
-      if (count === 0) break;
-      this.send(to, message);
-      rest = rest.slice(count);
-    }
+    for (const message of M.encodeKeyBatches(type, TRAFFIC_MAINTENANCE, entries, this.maxMessageBytes - 3)) this.send(to, message);
   }
 }

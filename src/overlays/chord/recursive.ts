@@ -16,6 +16,10 @@ export interface RecursivePort {
   sendFound(origin: number, qid: number, hops: number): void;
 }
 
+/** Output of `closestPreceding`, shared by every router (routing is synchronous). */
+const scratchIds: number[] = [];
+const scratchKeys: number[] = [];
+
 /** A lookup is dropped after this many hops or re-routing attempts. */
 const MAX_HOPS = 64;
 const MAX_ATTEMPTS = 3;
@@ -23,8 +27,6 @@ const MAX_ATTEMPTS = 3;
 export class RecursiveRouter {
   private readonly port: RecursivePort;
   private pending: Map<number, (o: LookupOutcome) => void> | null = null;
-  private readonly scratchIds: number[] = [];
-  private readonly scratchKeys: number[] = [];
 
   constructor(port: RecursivePort) {
     this.port = port;
@@ -61,11 +63,11 @@ export class RecursiveRouter {
       next = r.predKey; // the key lies before our predecessor: it is closer to responsible
       final = true;
     } else if (r.successorOwns(m.key)) {
-      next = r.succKeys[0];
+      next = r.succKey(0);
       final = true;
-    } else if (r.closestPreceding(m.key, 1, this.scratchIds, this.scratchKeys) > 0) next = this.scratchKeys[0];
+    } else if (r.closestPreceding(m.key, 1, scratchIds, scratchKeys) > 0) next = scratchKeys[0];
     else if (r.succCount > 0) {
-      next = r.succKeys[0];
+      next = r.succKey(0);
       final = true;
     }
     if (next < 0 || attempt > MAX_ATTEMPTS || m.hops >= MAX_HOPS) return;

@@ -1,42 +1,88 @@
 /**
  * A Chord node's routing state (Stoica et al. 2001): predecessor, successor list and finger
- * table on the 2^48 ring, in typed arrays. Finger i is the first node at or after
- * id + 2^i. Pure data: the node (`node.ts`) decides when to change it.
+ * table on the 2^48 ring. Finger i is the first node at or after id + 2^i. Pure data: the
+ * node (`node.ts`) decides when to change it.
+ *
+ * Memory: a simulation holds a million of these, so the state is one array of unboxed
+ * doubles (finger ids, finger address keys, successor ids, successor address keys, in that
+ * order) read through accessors. A plain double array lives on the JS heap next to the node
+ * (a `Float64Array` this size would add an `ArrayBuffer`, its extension and a malloc'd block
+ * elsewhere in memory, and four views of one buffer about 300 bytes of typed-array objects).
  */
 import { ID_BITS, addPow2, cw, inHalfOpen, inOpen } from '../common/ring.js';
 import type { ContactList } from '../common/contacts.js';
 
 const NONE = -1;
+const FINGER_KEYS = ID_BITS;
+const SUCC_IDS = 2 * ID_BITS;
 
 export class ChordRouting {
   readonly id: number;
   readonly selfKey: number;
-  readonly succIds: Float64Array;
-  readonly succKeys: Float64Array;
+  /** Successor list capacity r. */
+  readonly successors: number;
   succCount = 0;
   predId = NONE;
   predKey = NONE;
-  readonly fingerIds: Float64Array;
-  readonly fingerKeys: Float64Array;
+  /** [fingerIds(48) | fingerKeys(48) | succIds(r) | succKeys(r)]. */
+  private readonly s: number[];
+  private readonly succKeysAt: number;
 
   constructor(id: number, selfKey: number, successors: number) {
     this.id = id;
     this.selfKey = selfKey;
-    // One allocation, four views: each typed array's buffer costs bookkeeping per node.
-    const buffer = new Float64Array(2 * ID_BITS + 2 * successors);
-    this.fingerIds = buffer.subarray(0, ID_BITS);
-    this.fingerKeys = buffer.subarray(ID_BITS, 2 * ID_BITS).fill(NONE);
-    this.succIds = buffer.subarray(2 * ID_BITS, 2 * ID_BITS + successors);
-    this.succKeys = buffer.subarray(2 * ID_BITS + successors);
+    this.successors = successors;
+    this.s = doubles(2 * ID_BITS + 2 * successors);
+    this.s.fill(NONE, FINGER_KEYS, SUCC_IDS);
+    this.succKeysAt = SUCC_IDS + successors;
+  }
+
+  /** The id of successor i (i < succCount). */
+  succId(i: number): number {
+    return this.s[SUCC_IDS + i];
+  }
+
+  /** The address key of successor i (i < succCount). */
+  succKey(i: number): number {
+    return this.s[this.succKeysAt + i];
+  }
+
+  /** The id finger i points at (meaningful when `fingerKey(i)` is not -1). */
+  fingerId(i: number): number {
+    return this.s[i];
+  }
+
+  /** The address key finger i points at, or -1 when unset. */
+  fingerKey(i: number): number {
+    return this.s[FINGER_KEYS + i];
+  }
+
+  /**
+   * Writes the successor list to the first entries of `outIds`/`outKeys` and returns its
+   * length; entries past it are left as they were (their length is not reset: V8 would drop
+   * the arrays' storage and reallocate it on the next write).
+   */
+  copySuccessors(outIds: number[], outKeys: number[]): number {
+    for (let i = 0; i < this.succCount; i++) {
+      outIds[i] = this.succId(i);
+      outKeys[i] = this.succKey(i);
+    }
+    return this.succCount;
+  }
+
+  /** A copy of the successor list. */
+  successorList(): ContactList {
+    const ids: number[] = [];
+    const keys: number[] = [];
+    for (let i = 0; i < this.succCount; i++) {
+      ids.push(this.succId(i));
+      keys.push(this.succKey(i));
+    }
+    return { ids, keys };
   }
 
   get hasPred(): boolean {
     return this.predKey !== NONE;
-  }
-
-  /** The first successor's id, or this node's own id when it knows none (alone on the ring). */
-  get succId(): number {
-    return this.succCount > 0 ? this.succIds[0] : this.id;
   }
 
   /** Set once the node has had a successor: from then on an empty list means it is cut off, not alone. */
@@ -54,12 +100,12 @@ export class ChordRouting {
    * lookup can end here even when the first successor has failed.
    */
   successorsCover(key: number): boolean {
-    return this.succCount > 0 && inHalfOpen(key, this.id, this.succIds[this.succCount - 1]);
+    return this.succCount > 0 && inHalfOpen(key, this.id, this.succId(this.succCount - 1));
   }
 
   /** True when key is in (self, successor]: the successor is responsible. */
   successorOwns(key: number): boolean {
-    return this.succCount > 0 && inHalfOpen(key, this.id, this.succIds[0]);
+    return this.succCount > 0 && inHalfOpen(key, this.id, this.s[SUCC_IDS]);
   }
 
   setPred(id: number, key: number): void {
@@ -69,36 +115,40 @@ export class ChordRouting {
 
   /** Replaces the successor list with `first` followed by `rest` (self and duplicates skipped). */
   setSuccessors(firstId: number, firstKey: number, rest: ContactList | null): void {
-    const cap = this.succIds.length;
-    let n = 0;
-    const push = (id: number, key: number): void => {
-      if (n >= cap || key === this.selfKey || key < 0) return;
-      for (let i = 0; i < n; i++) if (this.succKeys[i] === key) return;
-      this.succIds[n] = id;
-      this.succKeys[n++] = key;
-    };
-    push(firstId, firstKey);
-    if (rest !== null) for (let i = 0; i < rest.ids.length; i++) push(rest.ids[i], rest.keys[i]);
-    this.succCount = n;
-    if (n > 0) this.connected = true;
+    this.succCount = 0;
+    this.pushSuccessor(firstId, firstKey);
+    if (rest !== null) for (let i = 0; i < rest.ids.length; i++) this.pushSuccessor(rest.ids[i], rest.keys[i]);
+    if (this.succCount > 0) this.connected = true;
+  }
+
+  private pushSuccessor(id: number, key: number): void {
+    const n = this.succCount;
+    if (n >= this.successors || key === this.selfKey || key < 0) return;
+    const s = this.s;
+    const keys = this.succKeysAt;
+    for (let i = 0; i < n; i++) if (s[keys + i] === key) return;
+    s[SUCC_IDS + n] = id;
+    s[keys + n] = key;
+    this.succCount = n + 1;
   }
 
   /** Puts `id` first when it falls between this node and its successor. */
   considerSuccessor(id: number, key: number): boolean {
     if (key === this.selfKey || id === this.id) return false;
-    if (this.succCount > 0 && !inOpen(id, this.id, this.succIds[0])) return false;
-    const cap = this.succIds.length;
+    if (this.succCount > 0 && !inOpen(id, this.id, this.s[SUCC_IDS])) return false;
+    const s = this.s;
+    const keys = this.succKeysAt;
     let n = this.succCount;
     for (let i = 0; i < n; i++) {
-      if (this.succKeys[i] === key) return false;
+      if (s[keys + i] === key) return false;
     }
-    if (n === cap) n--;
+    if (n === this.successors) n--;
     for (let i = n; i > 0; i--) {
-      this.succIds[i] = this.succIds[i - 1];
-      this.succKeys[i] = this.succKeys[i - 1];
+      s[SUCC_IDS + i] = s[SUCC_IDS + i - 1];
+      s[keys + i] = s[keys + i - 1];
     }
-    this.succIds[0] = id;
-    this.succKeys[0] = key;
+    s[SUCC_IDS] = id;
+    s[keys] = key;
     this.succCount = n + 1;
     this.connected = true;
     return true;
@@ -106,16 +156,32 @@ export class ChordRouting {
 
   /** Forgets a contact everywhere (it failed or left). */
   remove(key: number): void {
+    const s = this.s;
+    const keys = this.succKeysAt;
     let n = 0;
     for (let i = 0; i < this.succCount; i++) {
-      if (this.succKeys[i] === key) continue;
-      this.succIds[n] = this.succIds[i];
-      this.succKeys[n++] = this.succKeys[i];
+      if (s[keys + i] === key) continue;
+      s[SUCC_IDS + n] = s[SUCC_IDS + i];
+      s[keys + n++] = s[keys + i];
     }
     this.succCount = n;
     if (this.predKey === key) this.setPred(NONE, NONE);
-    const fk = this.fingerKeys;
-    for (let i = 0; i < ID_BITS; i++) if (fk[i] === key) fk[i] = NONE;
+    for (let i = FINGER_KEYS; i < SUCC_IDS; i++) if (s[i] === key) s[i] = NONE;
+  }
+
+  /**
+   * A neighbour left gracefully (LEAVING): it is forgotten; if it was the predecessor, its
+   * predecessor `pred` takes its place; if it was the first successor, its successor list
+   * `succ` does. True when the predecessor was replaced.
+   */
+  neighbourLeft(from: number, pred: { id: number; key: number } | null, succ: ContactList): boolean {
+    const wasPred = this.predKey === from;
+    const wasSucc = this.succCount > 0 && this.succKey(0) === from;
+    this.remove(from);
+    if (wasSucc && succ.ids.length > 0) this.setSuccessors(succ.ids[0], succ.keys[0], { ids: succ.ids.slice(1), keys: succ.keys.slice(1) });
+    if (!wasPred || pred === null || pred.key === this.selfKey) return false;
+    this.setPred(pred.id, pred.key);
+    return true;
   }
 
   /** Where finger i should point: id + 2^i. */
@@ -126,7 +192,7 @@ export class ChordRouting {
   /** The lowest finger index not already covered by the first successor. */
   firstFinger(): number {
     if (this.succCount === 0) return 0;
-    const d = cw(this.id, this.succIds[0]);
+    const d = cw(this.id, this.s[SUCC_IDS]);
     // The smallest i with 2^i > d (log2 gives it, corrected at the edges).
     let i = d < 1 ? 0 : Math.floor(Math.log2(d)) + 1;
     while (i > 0 && 2 ** (i - 1) > d) i--;
@@ -139,16 +205,15 @@ export class ChordRouting {
    * [start_i, id] (it has no other node before `id` either).
    */
   setFinger(i: number, id: number, key: number): void {
-    const fi = this.fingerIds;
-    const fk = this.fingerKeys;
+    const s = this.s;
     const start = this.fingerStart(i);
     const reach = cw(start, id);
-    fi[i] = id;
-    fk[i] = key;
+    s[i] = id;
+    s[FINGER_KEYS + i] = key;
     for (let j = i + 1; j < ID_BITS; j++) {
       if (cw(start, this.fingerStart(j)) > reach) break;
-      fi[j] = id;
-      fk[j] = key;
+      s[j] = id;
+      s[FINGER_KEYS + j] = key;
     }
   }
 
@@ -168,9 +233,10 @@ export class ChordRouting {
           best = h;
         }
       }
-      if (best >= 0 && (this.fingerKeys[i] === NONE || bestD < cw(start, this.fingerIds[i]))) {
-        this.fingerIds[i] = hints.ids[best];
-        this.fingerKeys[i] = hints.keys[best];
+      const s = this.s;
+      if (best >= 0 && (s[FINGER_KEYS + i] === NONE || bestD < cw(start, s[i]))) {
+        s[i] = hints.ids[best];
+        s[FINGER_KEYS + i] = hints.keys[best];
       }
     }
   }
@@ -182,26 +248,29 @@ export class ChordRouting {
   closestPreceding(key: number, max: number, outIds: number[], outKeys: number[]): number {
     outIds.length = 0;
     outKeys.length = 0;
-    const consider = (id: number, k: number): void => {
-      if (k === NONE || !inOpen(id, this.id, key)) return;
-      for (let j = 0; j < outKeys.length; j++) if (outKeys[j] === k) return;
-      const d = cw(id, key);
-      let at = outIds.length;
-      while (at > 0 && cw(outIds[at - 1], key) > d) at--;
-      if (at >= max) return;
-      outIds.splice(at, 0, id);
-      outKeys.splice(at, 0, k);
-      if (outIds.length > max) {
-        outIds.pop();
-        outKeys.pop();
-      }
-    };
+    const s = this.s;
     for (let i = ID_BITS - 1; i >= 0; i--) {
-      const k = this.fingerKeys[i];
-      if (k !== NONE && (i === ID_BITS - 1 || this.fingerKeys[i + 1] !== k)) consider(this.fingerIds[i], k);
+      const k = s[FINGER_KEYS + i];
+      if (k !== NONE && (i === ID_BITS - 1 || s[FINGER_KEYS + i + 1] !== k)) this.consider(s[i], k, key, max, outIds, outKeys);
     }
-    for (let i = 0; i < this.succCount; i++) consider(this.succIds[i], this.succKeys[i]);
+    for (let i = 0; i < this.succCount; i++) this.consider(this.succId(i), this.succKey(i), key, max, outIds, outKeys);
     return outIds.length;
+  }
+
+  /** Inserts one contact into closestPreceding's sorted output (a method, not a closure: it runs per FIND). */
+  private consider(id: number, k: number, key: number, max: number, outIds: number[], outKeys: number[]): void {
+    if (k === NONE || !inOpen(id, this.id, key)) return;
+    for (let j = 0; j < outKeys.length; j++) if (outKeys[j] === k) return;
+    const d = cw(id, key);
+    let at = outIds.length;
+    while (at > 0 && cw(outIds[at - 1], key) > d) at--;
+    if (at >= max) return;
+    outIds.splice(at, 0, id);
+    outKeys.splice(at, 0, k);
+    if (outIds.length > max) {
+      outIds.pop();
+      outKeys.pop();
+    }
   }
 
   /** Distinct fingers, successors and predecessor, as a contact list (e.g. hints for a joiner). */
@@ -213,8 +282,8 @@ export class ChordRouting {
       ids.push(id);
       keys.push(k);
     };
-    for (let i = 0; i < ID_BITS; i++) add(this.fingerIds[i], this.fingerKeys[i]);
-    for (let i = 0; i < this.succCount; i++) add(this.succIds[i], this.succKeys[i]);
+    for (let i = 0; i < ID_BITS; i++) add(this.fingerId(i), this.fingerKey(i));
+    for (let i = 0; i < this.succCount; i++) add(this.succId(i), this.succKey(i));
     if (this.hasPred) add(this.predId, this.predKey);
     return { ids, keys };
   }
@@ -223,4 +292,14 @@ export class ChordRouting {
   entries(): number {
     return this.contacts().ids.length;
   }
+}
+
+/**
+ * A zero-filled array of exactly `n` doubles stored unboxed (V8's double elements): created
+ * at its final length, then given a non-integer value so its elements kind is double from
+ * the start and never changes (only numbers are ever stored).
+ */
+function doubles(n: number): number[] {
+  const a = new Array<number>(n).fill(0.5);
+  return a.fill(0);
 }

@@ -4,8 +4,10 @@
  * `AddressTable` maps keys back to `Address` objects when a datagram is sent.
  *
  * In the simulator every endpoint's own `Address` object is registered, so a key resolves to
- * the very object the simulator uses for its fast path and `keyOf(from)` is one identity
- * lookup. With real sockets `from` is a fresh object per datagram and is parsed instead.
+ * the very object the simulator uses for its fast path, and `register` tags that object with
+ * its key (a non-enumerable symbol property), so `keyOf(from)` is one property read rather
+ * than a lookup in a million-entry map. With real sockets `from` is a fresh object per
+ * datagram and is parsed instead.
  * The codecs carry IPv4 only (4 address bytes + 2 port bytes on the wire).
  */
 import type { Address } from '../../runtime/types.js';
@@ -15,6 +17,13 @@ import { OverlayMessageError } from './binary.js';
 /** Bytes an address takes on the wire. */
 export const ADDRESS_BYTES = 6;
 
+/** The key `register` tags an address object with (a pure function of host and port, so any table agrees). */
+const KEY = Symbol('shoal.overlay.addressKey');
+
+interface TaggedAddress extends Address {
+  [KEY]?: number;
+}
+
 export class AddressTable {
   /**
    * By IPv4 address as a signed 32-bit integer (a small integer to V8, so the map hashes
@@ -22,7 +31,6 @@ export class AddressTable {
    * a list when several ports share it (as on loopback).
    */
   private readonly byIp = new Map<number, Address | Address[]>();
-  private readonly byObject = new Map<Address, number>();
   private count = 0;
 
   /** Remembers this exact object for its key (and returns the key). */
@@ -30,13 +38,13 @@ export class AddressTable {
     const key = parseKey(address);
     if (key < 0) return key;
     this.put(key, address, true);
-    this.byObject.set(address, key);
+    if (Object.isExtensible(address) && (address as TaggedAddress)[KEY] === undefined) Object.defineProperty(address, KEY, { value: key });
     return key;
   }
 
   /** The key of an address, or -1 when it is not an IPv4 address. */
   keyOf(address: Address): number {
-    const k = this.byObject.get(address);
+    const k = (address as TaggedAddress)[KEY];
     return k === undefined ? parseKey(address) : k;
   }
 

@@ -33,3 +33,20 @@ export function readContactList(r: ByteReader, max: number, what: string): Conta
   }
   return { ids, keys };
 }
+
+/**
+ * Like `readContactList`, into `out`'s arrays (replacing their contents): for a list that is
+ * consumed before the next message is decoded, without allocating two arrays per message.
+ */
+export function readContactListInto(r: ByteReader, max: number, what: string, out: ContactList): ContactList {
+  const n = r.count8(max, what);
+  const { ids, keys } = out;
+  for (let i = 0; i < n; i++) {
+    ids[i] = r.u48();
+    keys[i] = readAddressKey(r);
+  }
+  // Shrinking length is in place; a successor list is almost always the same length.
+  ids.length = n;
+  keys.length = n;
+  return out;
+}

@@ -1,6 +1,7 @@
 /** Datagrams over `node:dgram`, IPv4 or IPv6 depending on the bind address. */
 import dgram from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
 import type { Address, DatagramHandler, Udp, UdpBindOptions, UdpEndpoint } from '../types.js';
 import { formatAddress } from '../types.js';
 import { toNetworkError } from './errors.js';
@@ -30,8 +31,9 @@ class NodeUdpEndpoint implements UdpEndpoint {
   send(data: Uint8Array, to: Address): void {
     if (this.closed) return;
     try {
-      // Fire-and-forget: a send error (unreachable, wrong family, too large) is loss.
-      this.socket.send(data, to.port, to.host, ignoreError);
+      // Fire-and-forget: a send error (unreachable, wrong family, too large) is loss; without a
+      // callback it becomes an 'error' event, which is ignored (one object less per datagram).
+      this.socket.send(data, to.port, to.host);
     } catch {
       // Invalid arguments (e.g. a bad port) are also treated as a lost datagram.
     }
@@ -39,6 +41,10 @@ class NodeUdpEndpoint implements UdpEndpoint {
 
   onMessage(handler: DatagramHandler): void {
     this.handler = handler;
+  }
+
+  afterReads(fn: () => void): void {
+    setImmediate(fn);
   }
 
   close(): void {
@@ -54,7 +60,20 @@ class NodeUdpEndpoint implements UdpEndpoint {
   }
 }
 
-function ignoreError(): void {}
+/**
+ * dgram resolves every destination through `dns.lookup`, which answers an IP literal on the
+ * next tick: a tick and a closure per datagram. IP literals are answered at once here; names
+ * still go to `dns.lookup`.
+ */
+function literalLookup(host: string, options: LookupOneOptions | number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const family = isIP(host);
+  if (family !== 0) {
+    callback(null, host, family);
+    return;
+  }
+  const opts: LookupOneOptions = typeof options === 'number' ? { family: options } : options;
+  dnsLookup(host, opts, callback);
+}
 
 export class NodeUdp implements Udp {
   private readonly tracker: ResourceTracker;
@@ -65,7 +84,7 @@ export class NodeUdp implements Udp {
   bind(address: Address, options?: UdpBindOptions): Promise<UdpEndpoint> {
     return new Promise((resolve, reject) => {
       const v6 = isIPv6(address.host);
-      const socket = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6 && options?.ipv6Only === true });
+      const socket = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6 && options?.ipv6Only === true, lookup: literalLookup });
       const onError = (err: Error): void => {
         try {
           socket.close();

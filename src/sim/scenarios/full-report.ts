@@ -5,12 +5,14 @@
  * beside its published anchor.
  */
 import { runSybilSimulation } from '../../dht/sim/sybil.js';
+import { runChurnScenario } from '../../dht/sim/churn-scenario.js';
+import { churnSection } from '../../dht/sim/churn-report.js';
 import { runSearch, SEARCH_DEFAULTS } from '../../overlays/harness/search.js';
 import { runFreeRiders } from './freeriders.js';
 import { freeRidersSection } from './freeriders-report.js';
 import { natSection } from './nat-report.js';
 import { runNatScenario } from './nat-scenario.js';
-import { renderPage, type ReportSection } from './report-html.js';
+import { renderPage, type AnySection } from './report-html.js';
 import { swarmSection } from './swarm-report.js';
 import { runSwarmScenario } from './swarm-scenario.js';
 import { runSwarmSybil } from './swarm-sybil.js';
@@ -21,17 +23,30 @@ export interface FullReportOptions {
   readonly peers?: number;
   readonly wallClock?: () => number;
   readonly onPhase?: (name: string) => void;
-  /**
-   * The churn scenario's section, when a churn scenario exists (another module provides it;
-   * until then the report says it is pending). The hook the churn work plugs into.
-   */
-  readonly churn?: (seed: number) => Promise<ReportSection>;
+  /** Builds the churn section instead of the default small `shoal sim churn` run (tests). */
+  readonly churn?: (seed: number) => Promise<AnySection>;
+}
+
+/** Leechers of the free-rider runs at most. */
+export const REPORT_FREERIDER_PEERS = 30;
+
+/**
+ * The churn run of the report: 150 DHT nodes, 30-minute mean sessions, one virtual hour.
+ * Long enough for stored peers to expire (30 min) without republishing, so the repair
+ * mechanisms' effect shows; `shoal sim churn` runs 500 nodes for two hours.
+ */
+export const REPORT_CHURN = { nodes: 150, announcers: 10, meanSessionMs: 30 * 60_000, durationMs: 60 * 60_000, lookupsPerWindow: 20 } as const;
+
+async function defaultChurn(seed: number, wallClock: () => number): Promise<AnySection> {
+  return { id: 'churn', html: churnSection(await runChurnScenario({ ...REPORT_CHURN, seed, wallClock })) };
 }
 
 export interface FullReport {
   readonly html: string;
   readonly sections: readonly string[];
   readonly wallS: number;
+  /** Wall time per section, s (where the time goes). */
+  readonly phases: readonly { readonly name: string; readonly wallS: number }[];
 }
 
 const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);
@@ -41,19 +56,30 @@ export async function buildFullReport(o: FullReportOptions, chartJs: string): Pr
   const t0 = wall();
   const peers = o.peers ?? 40;
   const seed = o.seed;
-  const sections: ReportSection[] = [];
+  const sections: AnySection[] = [];
+  const phases: { name: string; wallS: number }[] = [];
+  let phaseAt = t0;
+  const phase = (name: string): void => {
+    const now = wall();
+    if (phases.length > 0) phases[phases.length - 1].wallS = (now - phaseAt) / 1000;
+    phaseAt = now;
+    if (name !== '') phases.push({ name, wallS: 0 });
+    if (name !== '') o.onPhase?.(name);
+  };
 
-  o.onPhase?.('swarm');
+  phase('swarm');
   const swarmRuns = [];
   for (const picker of ['rarest', 'random'] as const) swarmRuns.push(await runSwarmScenario({ peers, arrival: 'flash', flashWindowS: 1, fileBytes: 2 * 2 ** 20, lingerMeanS: 30, picker, seed }));
   sections.push(swarmSection(swarmRuns));
 
-  o.onPhase?.('freeriders');
-  sections.push(freeRidersSection(await runFreeRiders({ peers, freeRiderShare: 0.2, fileBytes: 2 * 2 ** 20, seed })));
+  phase('freeriders');
+  // Four runs; 30 leechers and 4 MiB are about the least where tit-for-tat and reputation show (docs/simulator.md).
+  sections.push(freeRidersSection(await runFreeRiders({ peers: Math.min(peers, REPORT_FREERIDER_PEERS), freeRiderShare: 0.2, fileBytes: 4 * 2 ** 20, seed })));
 
-  o.onPhase?.('sybil');
+  phase('sybil');
   const dht = await runSybilSimulation({ nodes: 200, addresses: 4, identities: 32, lookups: 50, maxPaths: 4, disjointPaths: 4, medianRttMs: 100, seed });
-  const swarmSybil = await runSwarmSybil({ honest: Math.max(4, peers / 2), sybils: Math.max(4, peers / 2), seed });
+  // 12 and 12 at the default 40 (20 and 20 cost five times the CPU and show the same).
+  const swarmSybil = await runSwarmSybil({ honest: Math.max(4, Math.round(peers * 0.3)), sybils: Math.max(4, Math.round(peers * 0.3)), seed });
   sections.push({
     id: 'sybil',
     title: 'Sybils: eclipsing a DHT key, and lying peers in a swarm',
@@ -77,13 +103,10 @@ export async function buildFullReport(o: FullReportOptions, chartJs: string): Pr
     ],
   });
 
-  o.onPhase?.('churn');
-  sections.push(o.churn ? await o.churn(seed) : {
-    id: 'churn', title: 'Churn (pending)', charts: [],
-    paragraphs: ['The churn scenario (lookup success and swarm completion under heavy-tailed sessions) is written separately; this report includes it once `FullReportOptions.churn` is given its section builder.'],
-  });
+  phase('churn');
+  sections.push(o.churn ? await o.churn(seed) : await defaultChurn(seed, wall));
 
-  o.onPhase?.('search');
+  phase('search');
   const search = await runSearch({ ...SEARCH_DEFAULTS, nodes: 500, replication: [0.01], floodTtl: [2, 3, 4], walkSteps: [8, 32], superTtl: [2], queries: 40, seed, headline: { floodTtl: 3, walkSteps: 32, superTtl: 2 } }, { wallClock: wall });
   const byOverlay = (ov: string) => search.runs.filter((r) => r.overlay === ov);
   sections.push({
@@ -102,10 +125,11 @@ export async function buildFullReport(o: FullReportOptions, chartJs: string): Pr
     table: [['overlay', 'reach', 'success', 'formula', 'msgs/query'], ...search.runs.map((r) => [r.overlay, r.reach.ttl !== undefined ? `TTL ${r.reach.ttl}` : `${r.reach.walkers} x ${r.reach.steps}`, pct(r.success), pct(r.predictedSuccess), r.messagesPerQuery.toFixed(0)])],
   });
 
-  o.onPhase?.('nat');
+  phase('nat');
   sections.push(natSection(await runNatScenario({ peers: Math.max(10, Math.round(peers * 0.75)), seed })));
 
+  phase('');
   const wallS = (wall() - t0) / 1000;
   const html = renderPage('Shoal: the textbook, measured', sections, chartJs, [`shoal sim report --seed ${seed} --peers ${peers}`, `simulated in ${wallS.toFixed(0)} s of wall time`]);
-  return { html, sections: sections.map((s) => s.id), wallS };
+  return { html, sections: sections.map((s) => s.id), wallS, phases };
 }

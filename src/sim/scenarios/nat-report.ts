@@ -1,49 +1,84 @@
 /** Text and report section for `shoal sim nat`. */
-import type { NatReport } from './nat-scenario.js';
+import type { NatReport, NatRun } from './nat-scenario.js';
 import type { ReportSection } from './report-html.js';
 
-const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+const pct = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '-');
+const sec = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '-');
 const LABEL = { none: 'no traversal', mapping: 'port mapping', holepunch: 'mapping + hole punching' } as const;
 
+function punchLine(x: NatRun): string {
+  const p = x.punch;
+  if (p.pairs === 0) return `${LABEL[x.traversal]}: no punches`;
+  return `${LABEL[x.traversal]}: ${p.attempts} punch attempts over ${p.pairs} peer pairs; ${p.punched} pairs punched through (${pct(p.successRate)}), ${pct(p.firstTryShare)} of them at the first try; ${p.punchedCarriedUtp} then carried payload over uTP; symmetric-symmetric pairs punched: ${p.symmetricBoth} of ${p.symmetricBothTried} that tried; ${p.redundant} punches to peers already connected under another address left out`;
+}
+
 export function formatNat(r: NatReport): string {
+  const a = r.anchors;
   return [
-    `shoal sim nat: ${r.peers} leechers behind a NAT mix (${r.mix.map((m) => `${m.type} ${pct(m.share)}`).join(', ')}; ${pct(r.mappingShare)} of NATs map ports), seed ${r.seed}`,
-    'traversal                 pairs connectable  mean completion s  done',
-    ...r.runs.map((x) => `${LABEL[x.traversal].padEnd(24)}  ${pct(x.connectablePairs).padStart(17)}  ${x.meanCompletionS.toFixed(1).padStart(17)}  ${x.completed}`),
-    `NATs a punch works against: ${pct(r.punchableNats)} (Ford et al. 2005: 82% UDP, 64% TCP; libp2p DCUtR: 70% ± 7.1% success, 97.6% of successes at the first try)`,
-    'modelled: port mapping and hole punching as outcomes at the connectivity level (see docs/simulator.md); the NAT boxes filter real simulated traffic',
+    `shoal sim nat: ${r.peers} leechers behind a NAT mix (${r.mix.map((m) => `${m.type} ${pct(m.share)}`).join(', ')}; ${pct(r.mappingShare)} of NAT routers answer NAT-PMP), ${(r.fileBytes / 2 ** 20).toFixed(2)} MiB, seed ${r.seed}`,
+    'traversal                 connected/dialled  connected/all  possible/all  mean s  median s  p90 s  done  mapped  ext.addr',
+    ...r.runs.map((x) => [
+      LABEL[x.traversal].padEnd(24),
+      pct(x.connectedOfAttempted).padStart(18),
+      pct(x.connectedPairs).padStart(13),
+      pct(x.connectablePairs).padStart(12),
+      sec(x.meanCompletionS).padStart(6),
+      sec(x.medianCompletionS).padStart(8),
+      sec(x.p90CompletionS).padStart(5),
+      String(x.completed).padStart(4),
+      `${x.mappedPeers}/${x.natedPeers}`.padStart(6),
+      `${x.externalAddressAgreed}/${x.natedPeers}`.padStart(8),
+    ].join('  ')),
+    ...r.runs.filter((x) => x.traversal === 'holepunch').map(punchLine),
+    `NATs a punch works against in this mix: ${pct(r.punchableNats)}; published: Ford, Srisuresh and Kegel 2005 ${pct(a.fordUdp)} UDP, ${pct(a.fordTcp)} TCP; libp2p DCUtR ${pct(a.dcutrSuccess)} ± ${pct(a.dcutrSuccessCi)} success, ${pct(a.dcutrFirstTry)} of successes at the first try`,
+    'connected/dialled: leecher pairs with a connection over pairs where one side dialled the other (measured); possible/all: what the NAT types and the mappings made allow',
     `wall ${r.wallS.toFixed(1)} s`,
   ].join('\n') + '\n';
 }
 
 export function natSection(r: NatReport): ReportSection {
+  const holepunch = r.runs.find((x) => x.traversal === 'holepunch');
   return {
     id: 'nat',
     title: `NAT traversal: ${r.peers} leechers`,
     paragraphs: [
-      `NAT mix: ${r.mix.map((m) => `${m.type} ${pct(m.share)}`).join(', ')}; ${pct(r.mappingShare)} of NATed routers map ports. Port mapping and hole punching are modelled as outcomes (connectivity level); the simulator's NAT boxes drop unsolicited inbound traffic.`,
-      `Share of NATs a punch works against: ${pct(r.punchableNats)}, against Ford, Srisuresh and Kegel 2005 (82% UDP, 64% TCP) and libp2p DCUtR (70% ± 7.1%).`,
+      `NAT mix: ${r.mix.map((m) => `${m.type} ${pct(m.share)}`).join(', ')}; ${pct(r.mappingShare)} of NAT routers answer NAT-PMP. The gateways rewrite addresses (RFC 4787 mapping and filtering per type); clients dial uTP then TCP, map ports with Shoal's port mapper and punch through BEP 55 relays.`,
+      ...(holepunch ? [punchLine(holepunch)] : []),
+      `Share of NATs a punch works against: ${pct(r.punchableNats)}, against Ford, Srisuresh and Kegel 2005 (82% UDP, 64% TCP) and libp2p DCUtR (70% ± 7.1%, 97.6% at the first try).`,
     ],
     charts: [
       {
-        title: 'Leecher pairs that can connect', type: 'bar', xLabel: 'traversal', yLabel: 'share of pairs',
+        title: 'Leecher pairs that connected', type: 'bar', xLabel: 'traversal', yLabel: 'share of pairs',
         categories: r.runs.map((x) => LABEL[x.traversal]),
-        series: [{ label: 'Shoal on the simulator', data: r.runs.map((x) => x.connectablePairs) }],
-      },
-      {
-        title: 'Hole punching: share that works, beside published figures', type: 'bar', xLabel: 'source', yLabel: 'share',
-        categories: ['this NAT mix (UDP)', 'Ford 2005 UDP', 'Ford 2005 TCP', 'DCUtR 2022'],
         series: [
-          { label: 'modelled here', data: [r.punchableNats, null, null, null] },
-          { label: 'published', data: [null, r.anchors.fordUdp, r.anchors.fordTcp, r.anchors.dcutrSuccess], anchor: true },
+          { label: 'connected, of pairs that dialled (measured)', data: r.runs.map((x) => x.connectedOfAttempted) },
+          { label: 'possible from NAT types (all pairs)', data: r.runs.map((x) => x.connectablePairs) },
         ],
       },
       {
-        title: 'Mean completion by traversal', type: 'bar', xLabel: 'traversal', yLabel: 'mean completion, s',
+        title: 'Hole punching: share that works, beside published figures', type: 'bar', xLabel: 'source', yLabel: 'share',
+        categories: ['punch success (pairs)', 'first try', 'NATs punchable (mix)', 'Ford 2005 UDP', 'Ford 2005 TCP', 'DCUtR success', 'DCUtR first try'],
+        series: [
+          { label: 'Shoal on the simulator', data: [holepunch?.punch.successRate ?? null, holepunch?.punch.firstTryShare ?? null, r.punchableNats, null, null, null, null] },
+          { label: 'published', data: [null, null, null, r.anchors.fordUdp, r.anchors.fordTcp, r.anchors.dcutrSuccess, r.anchors.dcutrFirstTry], anchor: true },
+        ],
+      },
+      {
+        title: 'Completion by traversal', type: 'bar', xLabel: 'traversal', yLabel: 'completion, s',
         categories: r.runs.map((x) => LABEL[x.traversal]),
-        series: [{ label: 'mean completion, s', data: r.runs.map((x) => x.meanCompletionS) }],
+        series: [
+          { label: 'mean', data: r.runs.map((x) => x.meanCompletionS) },
+          { label: 'median', data: r.runs.map((x) => x.medianCompletionS) },
+          { label: 'p90', data: r.runs.map((x) => x.p90CompletionS) },
+        ],
       },
     ],
-    table: [['traversal', 'pairs connectable', 'mean completion s', 'completed'], ...r.runs.map((x) => [LABEL[x.traversal], pct(x.connectablePairs), x.meanCompletionS.toFixed(1), String(x.completed)])],
+    table: [
+      ['traversal', 'connected / dialled', 'connected / all', 'possible / all', 'mean s', 'median s', 'p90 s', 'completed', 'punch attempts', 'punch success', 'first try'],
+      ...r.runs.map((x) => [
+        LABEL[x.traversal], pct(x.connectedOfAttempted), pct(x.connectedPairs), pct(x.connectablePairs), sec(x.meanCompletionS), sec(x.medianCompletionS), sec(x.p90CompletionS),
+        String(x.completed), String(x.punch.attempts), pct(x.punch.successRate), pct(x.punch.firstTryShare),
+      ]),
+    ],
   };
 }

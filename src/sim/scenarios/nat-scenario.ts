@@ -1,18 +1,25 @@
 /**
- * `shoal sim nat`: a swarm whose leechers sit behind NATs (a mix after the measurement
- * literature), run three ways: no traversal (a NATed peer can dial out but nobody can dial
- * in), with port mapping (UPnP IGD / NAT-PMP / PCP where the router offers it), and with
- * port mapping plus hole punching (BEP 55 over uTP). Reports the share of leecher pairs
- * that can connect and the completion times, beside the published figures.
- *
- * What is modelled rather than run: port mapping is the outcome (the NAT admits inbound
- * connections), not the UPnP/NAT-PMP exchange; hole punching is the outcome of a rendezvous
- * (`canPunch` on the two NAT types; a relay both reach is assumed), not BEP 55 messages; and
- * a punched path carries Shoal's TCP-over-the-simulator stream where the real client would
- * use uTP. The NAT boxes themselves (src/sim/nat.ts) filter the simulator's real traffic.
+ * `shoal sim nat`: a swarm (leechers arriving steadily, or as a flash crowd) whose leechers
+ * sit behind address-rewriting NAT gateways (src/sim/nat-gateway.ts; a mix after the
+ * measurement literature), run three ways with the real client's mechanisms:
+ * - 'none': no traversal. Clients dial uTP first, then TCP (transport/dual-streams.ts);
+ *   a NATed peer can dial out, and only crossing dials open a NAT by accident.
+ * - 'mapping': Shoal's port mapper (NAT-PMP, PCP refused) asks the gateway for forwards of
+ *   the TCP and uTP listen port; the routers in `MAPPING_SHARE` answer.
+ * - 'holepunch': mapping plus BEP 55: a failed dial to a peer that a connected peer
+ *   advertised (PEX, BEP 11) becomes a rendezvous through that relay, and both sides send
+ *   uTP SYNs. Any peer connected to both sides may relay: the origin seed, open peers,
+ *   mapped ones.
+ * Figures: leecher pairs that connected (measured from the clients' connections, over the
+ * pairs where one side dialled the other), the share the NAT types allow (potential, over
+ * all pairs), completion times, punch attempts and outcomes, beside published anchors.
  */
-import { canPunch, NatBox, type NatType } from '../nat.js';
-import { runSwarmScenario } from './swarm-scenario.js';
+import { canPunch, type NatType } from '../nat.js';
+import { NatRouter } from '../nat-gateway.js';
+import { natClientSetup, NatLedger, type Traversal } from './nat-peers.js';
+import { quantile, runSwarmScenario } from './swarm-scenario.js';
+
+export type { Traversal } from './nat-peers.js';
 
 export interface NatShare {
   readonly type: NatType;
@@ -32,17 +39,54 @@ export const NAT_MIX: readonly NatShare[] = [
   { type: 'port-restricted', share: 0.25 },
   { type: 'symmetric', share: 0.15 },
 ];
-/** Share of NATed peers whose router maps ports on request (UPnP IGD / NAT-PMP): an assumption. */
+/** Share of NATed routers that answer NAT-PMP (UPnP IGD / NAT-PMP / PCP on by default): an assumption. */
 export const MAPPING_SHARE = 0.5;
 
-export type Traversal = 'none' | 'mapping' | 'holepunch';
+/** Bytes over uTP that count as payload carried: a whole block (control messages are far smaller). */
+const BLOCK_BYTES = 16 * 1024;
+
+export const PUBLISHED = { fordUdp: 0.82, fordTcp: 0.64, dcutrSuccess: 0.7, dcutrSuccessCi: 0.071, dcutrFirstTry: 0.976 } as const;
+
+export interface PunchFigures {
+  /** Ordered (initiator, target) pairs that sent at least one punch. */
+  readonly pairs: number;
+  readonly attempts: number;
+  /** Pairs that punched through / pairs that tried. */
+  readonly successRate: number;
+  /** Of the pairs that punched through, the share that did at the first attempt. */
+  readonly firstTryShare: number;
+  /** Pairs that punched through whose NATs were both symmetric, neither mapped (the physics says: none). */
+  readonly symmetricBoth: number;
+  /** Pairs that tried whose NATs were both symmetric, neither mapped. */
+  readonly symmetricBothTried: number;
+  /** Punched pairs that then moved payload (at least a block's worth of bytes) over uTP. */
+  readonly punchedCarriedUtp: number;
+  readonly punched: number;
+  /** Punches towards a peer already connected under another address (not counted above). */
+  readonly redundant: number;
+}
 
 export interface NatRun {
   readonly traversal: Traversal;
-  /** Share of leecher pairs that can connect. */
+  /** Measured: leecher pairs that connected, over pairs where one side dialled the other. */
+  readonly connectedOfAttempted: number;
+  /** Measured: leecher pairs that connected, over all pairs. */
+  readonly connectedPairs: number;
+  /** Potential: pairs the NAT types (and the mappings made) allow, over all pairs. */
   readonly connectablePairs: number;
+  readonly attemptedPairs: number;
   readonly meanCompletionS: number;
+  readonly medianCompletionS: number;
+  readonly p90CompletionS: number;
   readonly completed: number;
+  /** NATed leechers whose port mapper got both forwards. */
+  readonly mappedPeers: number;
+  /** NATed leechers whose external-address vote decided their gateway's public address. */
+  readonly externalAddressAgreed: number;
+  readonly natedPeers: number;
+  readonly punch: PunchFigures;
+  readonly events: number;
+  readonly virtualS: number;
 }
 
 export interface NatReport {
@@ -52,61 +96,132 @@ export interface NatReport {
   readonly runs: readonly NatRun[];
   /** Share of NATs (not open hosts) that a punch works against from a cone NAT: 1 − symmetric share. */
   readonly punchableNats: number;
-  readonly anchors: { readonly fordUdp: number; readonly fordTcp: number; readonly dcutrSuccess: number; readonly dcutrFirstTry: number };
+  readonly anchors: typeof PUBLISHED;
   readonly seed: number;
+  readonly fileBytes: number;
   readonly wallS: number;
 }
 
-export async function runNatScenario(o: { peers: number; fileBytes?: number; seed?: number; wallClock?: () => number }): Promise<NatReport> {
+export interface NatScenarioOptions {
+  readonly peers: number;
+  readonly fileBytes?: number;
+  readonly seed?: number;
+  /** Which runs (default all three, in order). */
+  readonly traversals?: readonly Traversal[];
+  readonly maxVirtualS?: number;
+  /** The NAT mix (default `NAT_MIX`) and the share of NAT routers that answer NAT-PMP (default `MAPPING_SHARE`). */
+  readonly mix?: readonly NatShare[];
+  readonly mappingShare?: number;
+  /** Leechers arrive steadily over 200 s (default) or as a flash crowd within 10 s. */
+  readonly arrival?: 'flash' | 'steady';
+  /** Peers a leecher asks the tracker for (default 50); fewer: more of the swarm is learnt over PEX. */
+  readonly numwant?: number;
+  readonly wallClock?: () => number;
+  readonly onProgress?: (p: { readonly traversal: Traversal; readonly tS: number; readonly finished: number; readonly arrived: number }) => void;
+}
+
+export async function runNatScenario(o: NatScenarioOptions): Promise<NatReport> {
   const wall = o.wallClock ?? (() => 0);
   const t0 = wall();
+  const fileBytes = o.fileBytes ?? 2 * 1024 * 1024;
   const runs: NatRun[] = [];
-  for (const traversal of ['none', 'mapping', 'holepunch'] as const) {
-    // Types and mapping by host id: the same draw (same seed, same order) in each run.
-    const nats = new Map<number, NatBox>();
-    const r = await runSwarmScenario({
-      peers: o.peers, arrival: 'flash', fileBytes: o.fileBytes ?? 2 * 1024 * 1024, seed: o.seed, lingerMeanS: 60, maxVirtualS: 1800,
-      onHost: (i, host) => {
-        const type = natFor(i);
-        const box = new NatBox(type);
-        if (traversal !== 'none' && type !== 'open' && mappedFor(i)) box.mapped = true;
-        if (traversal === 'holepunch' && type !== 'open') box.punchable = (peer) => { const other = nats.get(peer); return other !== undefined && canPunch(type, other.type); };
-        nats.set(host.id, box);
-        host.setNat(box);
-      },
-    });
-    const boxes = [...nats.values()];
-    let ok = 0, pairs = 0;
-    for (let a = 0; a < boxes.length; a++) {
-      for (let b = a + 1; b < boxes.length; b++) {
-        pairs++;
-        if (boxes[a].open || boxes[b].open || (traversal === 'holepunch' && canPunch(boxes[a].type, boxes[b].type))) ok++;
-      }
-    }
-    runs.push({ traversal, connectablePairs: ok / Math.max(1, pairs), meanCompletionS: r.meanCompletionS, completed: r.completed });
-  }
-  const nated = NAT_MIX.filter((m) => m.type !== 'open').reduce((a, m) => a + m.share, 0);
-  const symmetric = NAT_MIX.find((m) => m.type === 'symmetric')?.share ?? 0;
+  for (const traversal of o.traversals ?? (['none', 'mapping', 'holepunch'] as const)) runs.push(await runOnce(traversal, o, fileBytes));
+  const mix = o.mix ?? NAT_MIX;
+  const nated = mix.filter((m) => m.type !== 'open').reduce((a, m) => a + m.share, 0);
+  const symmetric = mix.find((m) => m.type === 'symmetric')?.share ?? 0;
   return {
-    peers: o.peers, mix: NAT_MIX, mappingShare: MAPPING_SHARE, runs,
+    peers: o.peers, mix, mappingShare: o.mappingShare ?? MAPPING_SHARE, runs,
     punchableNats: 1 - symmetric / nated,
-    anchors: { fordUdp: 0.82, fordTcp: 0.64, dcutrSuccess: 0.7, dcutrFirstTry: 0.976 },
-    seed: o.seed ?? 1, wallS: (wall() - t0) / 1000,
+    anchors: PUBLISHED,
+    seed: o.seed ?? 1, fileBytes, wallS: (wall() - t0) / 1000,
   };
 }
 
+async function runOnce(traversal: Traversal, o: NatScenarioOptions, fileBytes: number): Promise<NatRun> {
+  const ledger = new NatLedger(o.peers);
+  const r = await runSwarmScenario({
+    peers: o.peers, arrival: o.arrival ?? 'steady', fileBytes, seed: o.seed, lingerMeanS: 60, maxVirtualS: o.maxVirtualS ?? 1800,
+    // Types and routers by leecher index: the same in every run.
+    onHost: (i, host) => {
+      const type = natFor(i, o.mix);
+      ledger.types[i] = type;
+      ledger.indexOf.set(host.address, i);
+      if (type === 'open') return;
+      const gw = NatRouter.of(host.network).add(host, { type, natPmp: mappedFor(i, o.mappingShare) });
+      ledger.gateways[i] = gw;
+      ledger.indexOf.set(gw.publicAddress, i);
+    },
+    clientSetup: (i, host) => ({ ...natClientSetup(traversal, ledger, i, host), numwant: o.numwant }),
+    onProgress: (p) => o.onProgress?.({ traversal, tS: p.tS, finished: p.finished, arrived: p.arrived }),
+  });
+  const done = r.records.filter((x) => x.completedS !== undefined).map((x) => x.completedS!).sort((a, b) => a - b);
+  const n = o.peers;
+  const allPairs = Math.max(1, (n * (n - 1)) / 2);
+  const reachable = (i: number): boolean => ledger.types[i] === 'open' || ledger.mapped[i] === true;
+  let potential = 0;
+  for (let a = 0; a < n; a++) {
+    for (let b = a + 1; b < n; b++) {
+      if (reachable(a) || reachable(b) || (traversal === 'holepunch' && canPunch(ledger.types[a], ledger.types[b]))) potential++;
+    }
+  }
+  let connectedAttempted = 0;
+  for (const k of ledger.connected) if (ledger.attempted.has(k)) connectedAttempted++;
+  const nated = ledger.gateways.filter((g) => g !== undefined);
+  let agreed = 0;
+  ledger.gateways.forEach((g, i) => {
+    if (g !== undefined && ledger.votes[i]?.host === g.publicAddress) agreed++;
+  });
+  return {
+    traversal,
+    connectedOfAttempted: connectedAttempted / Math.max(1, ledger.attempted.size),
+    connectedPairs: ledger.connected.size / allPairs,
+    connectablePairs: potential / allPairs,
+    attemptedPairs: ledger.attempted.size,
+    meanCompletionS: r.meanCompletionS,
+    medianCompletionS: quantile(done, 0.5),
+    p90CompletionS: quantile(done, 0.9),
+    completed: r.completed,
+    mappedPeers: ledger.mapped.filter((m) => m).length,
+    externalAddressAgreed: agreed,
+    natedPeers: nated.length,
+    punch: punchFigures(ledger),
+    events: r.events,
+    virtualS: r.virtualS,
+  };
+}
+
+function punchFigures(ledger: NatLedger): PunchFigures {
+  let pairs = 0, attempts = 0, punched = 0, first = 0, symmetricBoth = 0, symmetricBothTried = 0, carried = 0;
+  for (const [k, p] of ledger.punches) {
+    if (p.attempts === 0) continue;
+    pairs++;
+    attempts += p.attempts;
+    const i = Math.floor(k / ledger.leechers), j = k % ledger.leechers;
+    // A mapped port filters nothing: only unmapped symmetric NATs on both sides cannot punch.
+    const bothSymmetric = ledger.types[i] === 'symmetric' && ledger.types[j] === 'symmetric' && ledger.mapped[i] !== true && ledger.mapped[j] !== true;
+    if (bothSymmetric) symmetricBothTried++;
+    if (p.succeededAt === undefined) continue;
+    punched++;
+    if (p.succeededAt === 1) first++;
+    if (bothSymmetric) symmetricBoth++;
+    if ((ledger.utpBytes.get(ledger.pair(i, j)) ?? 0) >= BLOCK_BYTES) carried++;
+  }
+  return { pairs, attempts, successRate: punched / Math.max(1, pairs), firstTryShare: punched ? first / punched : NaN, symmetricBoth, symmetricBothTried, punchedCarriedUtp: carried, punched, redundant: ledger.redundantPunches };
+}
+
 /** Peer i's NAT type: the mix laid out over arrival order (deterministic, exact shares). */
-export function natFor(i: number): NatType {
+export function natFor(i: number, mix: readonly NatShare[] = NAT_MIX): NatType {
   // A low-discrepancy walk (golden ratio) spreads each type over the arrivals.
   const u = (i * 0.6180339887498949) % 1;
   let acc = 0;
-  for (const m of NAT_MIX) {
+  for (const m of mix) {
     acc += m.share;
     if (u < acc) return m.type;
   }
-  return NAT_MIX[NAT_MIX.length - 1].type;
+  return mix[mix.length - 1].type;
 }
 
-function mappedFor(i: number): boolean {
-  return ((i * 0.7548776662466927) % 1) < MAPPING_SHARE;
+/** Whether peer i's router answers NAT-PMP. */
+export function mappedFor(i: number, share = MAPPING_SHARE): boolean {
+  return ((i * 0.7548776662466927) % 1) < share;
 }

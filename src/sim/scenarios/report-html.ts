@@ -34,6 +34,18 @@ export interface ReportSection {
   readonly table?: readonly (readonly string[])[];
 }
 
+/**
+ * A section another module renders whole: an HTML fragment that is its own
+ * `<section id="...">` (the churn report's inline SVG charts and table). Trusted: built by
+ * our code from numbers, never from a peer's or user's text.
+ */
+export interface HtmlSection {
+  readonly id: string;
+  readonly html: string;
+}
+
+export type AnySection = ReportSection | HtmlSection;
+
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#17becf', '#8c564b', '#e377c2'];
 
 export function escapeHtml(s: string): string {
@@ -68,9 +80,10 @@ export function chartConfig(c: ChartSpec): unknown {
   };
 }
 
-export function renderPage(title: string, sections: readonly ReportSection[], chartJs: string, footer: readonly string[]): string {
+export function renderPage(title: string, sections: readonly AnySection[], chartJs: string, footer: readonly string[]): string {
   const configs: unknown[] = [];
   const body = sections.map((s) => {
+    if ('html' in s) return s.html;
     const charts = s.charts.map((c) => {
       configs.push(chartConfig(c));
       return `<div class="chart"><canvas id="chart-${configs.length - 1}" data-title="${escapeHtml(c.title)}"></canvas></div>`;

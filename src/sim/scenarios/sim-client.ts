@@ -9,7 +9,7 @@ import { VirtualStorage } from '../../storage/virtual-storage.js';
 import { Announcer, TrackerClient } from '../../tracker/announcer.js';
 import { routeIncoming } from '../../swarm/incoming.js';
 import { Swarm, type SwarmOptions } from '../../swarm/swarm.js';
-import type { StreamListener } from '../../runtime/types.js';
+import type { Runtime, StreamListener } from '../../runtime/types.js';
 import { generatePeerId } from '../../wire/index.js';
 import type { SimHost } from '../host.js';
 
@@ -45,6 +45,10 @@ export interface SimClientOptions {
   /** Peers asked of the tracker per announce (default 50). */
   readonly numwant?: number;
   readonly onComplete?: (client: SimClient) => void;
+  /** The runtime the swarm and its listener run on (default the host's; e.g. with uTP added: transport/dual-streams.ts). */
+  readonly runtime?: Runtime;
+  /** BEP 10 extensions incoming connections announce (e.g. with BEP 55 ut_holepunch). */
+  readonly extensions?: ReadonlyMap<string, number>;
 }
 
 export class SimClient {
@@ -55,10 +59,14 @@ export class SimClient {
   private readonly trackerClient: TrackerClient;
   private listener: StreamListener | undefined;
   private stopped = false;
+  private readonly runtime: Runtime;
+  private readonly extensions: ReadonlyMap<string, number> | undefined;
 
   constructor(o: SimClientOptions) {
-    const rt = o.host.runtime;
+    const rt = o.runtime ?? o.host.runtime;
     this.host = o.host;
+    this.runtime = rt;
+    this.extensions = o.extensions;
     // Shared zero reads: the simulated links carry plaintext and nothing writes into a block it sends.
     this.storage = o.liar ? LiarStorage.seed(o.torrent.layout) : o.seed ? VirtualStorage.seed(o.torrent.layout, { sharedReads: true }) : new VirtualStorage(o.torrent.layout, undefined, { sharedReads: true });
     const peerId = generatePeerId(rt.random);
@@ -101,8 +109,8 @@ export class SimClient {
 
   /** Listens, starts the swarm and announces `started`. */
   async start(): Promise<void> {
-    const rt = this.host.runtime;
-    this.listener = await rt.stream.listen({ host: this.host.address, port: PEER_PORT }, (stream) => routeIncoming(rt, this.swarm.ourPeerId, stream, () => this.swarm));
+    const rt = this.runtime;
+    this.listener = await rt.stream.listen({ host: this.host.address, port: PEER_PORT }, (stream) => routeIncoming(rt, this.swarm.ourPeerId, stream, () => this.swarm, this.extensions));
     await this.swarm.start();
     this.announcer.start();
   }

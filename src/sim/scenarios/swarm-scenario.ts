@@ -10,7 +10,7 @@
  */
 import { startTrackerServer } from '../../tracker/server.js';
 import type { SwarmOptions } from '../../swarm/swarm.js';
-import type { Random } from '../../runtime/types.js';
+import type { Random, Runtime } from '../../runtime/types.js';
 import { Simulator } from '../simulator.js';
 import type { SimHost } from '../host.js';
 import { BHARAMBE_2006, drawCapacity, type CapacityClass } from './capacity.js';
@@ -31,6 +31,14 @@ export interface PeerSetup {
   readonly measured?: boolean;
   /** A lying Sybil (announces every piece, sends none): never finishes, never leaves. */
   readonly liar?: boolean;
+}
+
+export interface ClientSetup {
+  readonly runtime?: Runtime;
+  readonly extensions?: ReadonlyMap<string, number>;
+  readonly swarm?: Partial<SwarmOptions>;
+  /** Peers asked of the tracker per announce (default 50). */
+  readonly numwant?: number;
 }
 
 export interface SwarmScenarioOptions {
@@ -59,6 +67,8 @@ export interface SwarmScenarioOptions {
   readonly setupPeer?: (index: number, random: Random) => PeerSetup;
   /** Called with each leecher's host once created (NAT scenarios). */
   readonly onHost?: (index: number, host: SimHost) => void;
+  /** A client's runtime, extensions and extra swarm options (index -1: the origin seed), e.g. uTP and BEP 55 for the NAT scenario. */
+  readonly clientSetup?: (index: number, host: SimHost) => ClientSetup;
   /** Called after each sampling period (progress bars). */
   readonly onProgress?: (p: { readonly tS: number; readonly arrived: number; readonly finished: number; readonly present: number; readonly events: number }) => void;
   /** Wall clock for `wallS` (the CLI passes performance.now; protocol code reads no clock). */
@@ -78,6 +88,10 @@ export interface PeerRecord {
   uploadedWhileLeeching: number;
   /** Duplicate payload bytes it received (late answers to timed-out requests, end game) before completing. */
   wastedBytes: number;
+  /** Seconds from arrival to its first verified piece (the start-up the fluid model leaves out). */
+  firstPieceS: number | undefined;
+  /** Seconds from its second-to-last verified piece to completion (the last piece, end game). */
+  lastPieceS: number | undefined;
 }
 
 export interface AvailabilitySample {
@@ -102,10 +116,19 @@ export interface SwarmScenarioResult {
   readonly fluidMeanCompletionS: number;
   /** meanCompletionS / fluidMeanCompletionS. */
   readonly ratioToFluid: number;
+  /**
+   * The fluid model's time with η set to the `effectiveness` measured (steady arrivals; the
+   * flash bound scales the leechers' upload by η): how much of the gap is η alone.
+   */
+  readonly fluidAtMeasuredEtaS: number;
   /** η measured: leechers' upload while leeching over their capacity in that time. */
   readonly effectiveness: number;
   /** Duplicate bytes received over all payload received, by the leechers that completed. */
   readonly wastedShare: number;
+  /** Mean over the headline peers of the time to their first piece, s. */
+  readonly meanFirstPieceS: number;
+  /** Mean over the headline peers of the time their last piece took, s. */
+  readonly meanLastPieceS: number;
   readonly meanCompletionByClassS: Record<string, number>;
   readonly availability: readonly AvailabilitySample[];
   readonly records: readonly PeerRecord[];
@@ -142,7 +165,8 @@ export async function runSwarmScenario(o: SwarmScenarioOptions): Promise<SwarmSc
     choker: { policy: choker },
   };
   const originHost = sim.createHost({ uploadBps: seedUploadBps, downloadBps: seedUploadBps });
-  const origin = new SimClient({ host: originHost, torrent, seed: true, trackerUrl, swarm: baseSwarm });
+  const originSetup = o.clientSetup?.(-1, originHost) ?? {};
+  const origin = new SimClient({ host: originHost, torrent, seed: true, trackerUrl, swarm: { ...baseSwarm, ...originSetup.swarm }, runtime: originSetup.runtime, extensions: originSetup.extensions });
   const originStarting = origin.start();
   await sim.runFor(1);
   const tracker = await trackerStarting;
@@ -168,14 +192,29 @@ export async function runSwarmScenario(o: SwarmScenarioOptions): Promise<SwarmSc
     const cap = setup.capacity ?? drawCapacity(classes, sim.random);
     const host = sim.createHost({ uploadBps: cap.uploadBps, downloadBps: cap.downloadBps });
     o.onHost?.(i, host);
+    const extra = o.clientSetup?.(i, host) ?? {};
     const rec: PeerRecord = {
       index: i, role: setup.role ?? 'leecher', measured: setup.measured ?? true, capacity: cap.name,
       uploadBps: cap.uploadBps, downloadBps: cap.downloadBps, arrivedS: sim.now / 1000, completedS: undefined, uploadedWhileLeeching: 0, wastedBytes: 0,
+      firstPieceS: undefined, lastPieceS: undefined,
     };
     records.push(rec);
+    let prevPieceS = 0;
+    const setupEvent = setup.swarm?.onEvent ?? extra.swarm?.onEvent;
     const client = new SimClient({
-      host, torrent, trackerUrl, liar: setup.liar,
-      swarm: { ...baseSwarm, ...setup.swarm, choker: { ...baseSwarm.choker, ...setup.swarm?.choker } },
+      host, torrent, trackerUrl, liar: setup.liar, runtime: extra.runtime, extensions: extra.extensions, numwant: extra.numwant,
+      swarm: {
+        ...baseSwarm, ...extra.swarm, ...setup.swarm, choker: { ...baseSwarm.choker, ...setup.swarm?.choker },
+        onEvent: (e) => {
+          if (e.type === 'piece-verified') {
+            const at = sim.now / 1000 - rec.arrivedS;
+            rec.firstPieceS ??= at;
+            if (rec.completedS === undefined) rec.lastPieceS = at - prevPieceS;
+            prevPieceS = at;
+          }
+          setupEvent?.(e);
+        },
+      },
       onComplete: (c) => {
         if (setup.liar) return;
         rec.completedS = sim.now / 1000 - rec.arrivedS;
@@ -235,15 +274,17 @@ export async function runSwarmScenario(o: SwarmScenarioOptions): Promise<SwarmSc
   const leecherUp = measured.map((r) => r.uploadBps);
   const meanUp = leecherUp.reduce((a, b) => a + b, 0) / Math.max(1, leecherUp.length);
   const fileBits = fileBytes * 8;
-  const fluid = o.arrival === 'steady'
-    ? heterogeneousFluidTime({ arrivalRate: rate, upload: meanUp / fileBits, seedLeaveRate: lingerMs > 0 ? 1000 / lingerMs : Infinity, originUpload: seedUploadBps / fileBits }, measured.map((r) => r.downloadBps / fileBits))
-    : flashCrowdTime(o.peers, fileBytes, seedUploadBps, records.map((r) => r.uploadBps), measured.map((r) => r.downloadBps));
   let used = 0, capacity = 0;
   for (const r of measured) {
     if (r.completedS === undefined) continue;
     used += r.uploadedWhileLeeching;
     capacity += (r.uploadBps / 8) * r.completedS;
   }
+  const eta = capacity > 0 ? used / capacity : NaN;
+  const fluidAt = (effectiveness: number): number => o.arrival === 'steady'
+    ? heterogeneousFluidTime({ arrivalRate: rate, upload: meanUp / fileBits, seedLeaveRate: lingerMs > 0 ? 1000 / lingerMs : Infinity, originUpload: seedUploadBps / fileBits, effectiveness }, measured.map((r) => r.downloadBps / fileBits))
+    : flashCrowdTime(o.peers, fileBytes, seedUploadBps, records.map((r) => r.uploadBps * effectiveness), measured.map((r) => r.downloadBps));
+  const fluid = fluidAt(1);
   const byClass: Record<string, number> = {};
   for (const cls of new Set(window.map((r) => r.capacity))) {
     const xs = window.filter((r) => r.capacity === cls && r.completedS !== undefined).map((r) => r.completedS!);
@@ -257,8 +298,11 @@ export async function runSwarmScenario(o: SwarmScenarioOptions): Promise<SwarmSc
     p95CompletionS: quantile(done, 0.95),
     fluidMeanCompletionS: fluid,
     ratioToFluid: mean / fluid,
-    effectiveness: capacity > 0 ? used / capacity : NaN,
+    fluidAtMeasuredEtaS: eta > 0 ? fluidAt(Math.min(1, eta)) : NaN,
+    effectiveness: eta,
     wastedShare: wastedShare(measured, fileBytes),
+    meanFirstPieceS: meanOf(window.map((r) => r.firstPieceS)),
+    meanLastPieceS: meanOf(window.filter((r) => r.completedS !== undefined).map((r) => r.lastPieceS)),
     meanCompletionByClassS: byClass,
     availability, records,
     fileBytes, pieces, seed,
@@ -266,6 +310,11 @@ export async function runSwarmScenario(o: SwarmScenarioOptions): Promise<SwarmSc
     events: sim.eventsProcessed,
     wallS: (wall() - t0) / 1000,
   };
+}
+
+function meanOf(xs: readonly (number | undefined)[]): number {
+  const ys = xs.filter((x): x is number => x !== undefined);
+  return ys.length ? ys.reduce((a, b) => a + b, 0) / ys.length : NaN;
 }
 
 function wastedShare(records: readonly PeerRecord[], fileBytes: number): number {

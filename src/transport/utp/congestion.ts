@@ -93,8 +93,9 @@ export class Ledbat {
    *
    * Two changes to BEP 29's arithmetic, both for a sender whose flight is capped by the peer's
    * receive window (the usual case on a fast link):
-   * - the window grows to at most `flightBytes` plus two packets (RFC 6817 §2.4.1's cap), so
-   *   slow start cannot leave it far above what is really in flight;
+   * - the window grows to at most `flightBytes` plus two packets or this ACK's bytes, whichever
+   *   is more (RFC 6817 §2.4.1's cap), so slow start cannot leave it far above what is really
+   *   in flight, yet a full window grows by a whole stretch ACK (libtorrent acks a burst at once);
    * - above the target it shrinks multiplicatively, by `ackedBytes * (delay / target - 1)`
    *   (at most half the window per round trip), as LEDBAT++ does
    *   (draft-irtf-iccrg-ledbat-plus-plus §4.2); BEP 29's linear decrease, 3000 bytes per round
@@ -119,7 +120,7 @@ export class Ledbat {
     if (o.multiplicativeDecrease && this.ourDelayUs > o.targetDelayUs) gain = Math.min(gain, -ackedBytes * Math.min(-delayFactor, 0.5));
     if (gain > 0 && !cwndLimited) gain = 0;
     let cwnd = this.cwnd + gain;
-    if (gain > 0) cwnd = Math.min(cwnd, Math.max(this.cwnd, flightBytes + 2 * o.packetSize));
+    if (gain > 0) cwnd = Math.min(cwnd, Math.max(this.cwnd, flightBytes + Math.max(2 * o.packetSize, ackedBytes)));
     this.cwnd = Math.min(Math.max(cwnd, o.packetSize), o.maxCwndBytes);
   }
 

@@ -10,6 +10,7 @@
 import { RttEstimator, Ledbat } from './congestion.js';
 import { UTP_DEFAULTS, type UtpConnectionOptions } from './options.js';
 import { encodePacket, seqDiff, ST_DATA, ST_FIN, ST_RESET, ST_STATE, ST_SYN, type UtpPacket, type UtpPacketType } from './packet.js';
+import { MtuProbe } from './mtu.js';
 import { ReceiveBuffer } from './receive-buffer.js';
 import { SendQueue } from './send-queue.js';
 import type { UtpCloseReason, UtpEvent, UtpPoll, UtpState } from './events.js';
@@ -25,13 +26,20 @@ interface OutPacket {
   /** Marked lost (timeout, duplicate or selective acks): re-sent when the window allows. */
   needResend: boolean;
   sacked: boolean;
-  /** Fast retransmit re-sends a packet once; after that only the timer does. */
+  /** Fast retransmit re-sends a packet once; after that only the timer, or selective acks of packets sent after the re-send. */
   fastResent: boolean;
+  /** The next new sequence number when it was last re-sent: packets from there on left after it. */
+  resentBeforeSeq: number;
+  /** An MTU probe's first transmission is padded to this many datagram bytes (0: not a probe). */
+  probeBytes: number;
 }
 
 const EMPTY = new Uint8Array(0);
 const US_PER_MS = 1000;
 const MAX_SACK_BYTES = 128;
+const HEADER_BYTES = 20;
+/** Room kept in a grown DATA packet for a selective ACK of 4 bytes and its extension header. */
+const SACK_ROOM = 6;
 
 export interface UtpConnectionInit {
   /** Our receive id (the multiplexer's key) and send id. */
@@ -48,6 +56,8 @@ export class UtpConnection {
   readonly sendId: number;
   readonly options: UtpConnectionOptions;
   state: UtpState;
+  /** Why it closed, once closed. */
+  closeReason: UtpCloseReason | undefined;
   readonly rtt: RttEstimator;
   readonly cc: Ledbat;
   /** Bytes sent but not acked (selectively acked and lost-marked packets excluded). */
@@ -55,7 +65,7 @@ export class UtpConnection {
   /** The peer's advertised receive window. */
   peerWindow: number;
   /** Counters for status and tests. */
-  readonly stats = { packetsSent: 0, retransmits: 0, timeouts: 0, fastRetransmits: 0, packetsReceived: 0 };
+  readonly stats = { packetsSent: 0, retransmits: 0, timeouts: 0, fastRetransmits: 0, lostResends: 0, packetsReceived: 0 };
 
   private seqNr: number;
   /** The last sequence number of ours the peer acked cumulatively. */
@@ -63,6 +73,8 @@ export class UtpConnection {
   private readonly outbuf = new Map<number, OutPacket>();
   private recv: ReceiveBuffer | undefined;
   private readonly sendQueue = new SendQueue();
+  /** Path MTU probing (mtu.ts): the payload size of new DATA packets. */
+  readonly mtu: MtuProbe;
   private wantDrain = false;
   private ending = false;
   private finSeq: number | undefined;
@@ -75,6 +87,7 @@ export class UtpConnection {
   /** No further window cut for losses until this sequence number is acked (one cut per window). */
   private lossSeq: number;
   private cwndLimited = false;
+  private nextLossCutUs = -Infinity;
   private replyMicro = 0;
   private lastSentUs: number;
   private lastReceivedUs: number;
@@ -82,6 +95,9 @@ export class UtpConnection {
   private timerStartUs: number;
   private consecutiveTimeouts = 0;
   private events: UtpEvent[] = [];
+  private readonly deliverData = (data: Uint8Array): void => {
+    this.events.push({ type: 'data', data });
+  };
   private packets: Uint8Array[] = [];
 
   private constructor(init: UtpConnectionInit, state: UtpState) {
@@ -95,6 +111,7 @@ export class UtpConnection {
     this.rtt = new RttEstimator(this.options);
     this.cc = new Ledbat(this.options);
     this.peerWindow = this.options.packetSize;
+    this.mtu = new MtuProbe(this.options.packetSize, this.options.maxPacketSize);
     this.lastSentUs = this.lastReceivedUs = this.timerStartUs = init.nowUs;
   }
 
@@ -146,7 +163,12 @@ export class UtpConnection {
   }
 
   receive(p: UtpPacket, nowUs: number): void {
-    if (this.state === 'closed') return;
+    if (this.state === 'closed') {
+      // Closed by the FIN exchange: the peer re-sends its FIN (or data) when our last ACK was
+      // lost; ack it again so it closes cleanly too (what TCP's TIME-WAIT is for).
+      if (this.closeReason === 'fin' && (p.type === ST_FIN || p.type === ST_DATA)) this.ackNeeded = true;
+      return;
+    }
     this.stats.packetsReceived++;
     if (p.type === ST_RESET) {
       this.close(this.state === 'syn-sent' ? 'refused' : 'reset');
@@ -224,6 +246,11 @@ export class UtpConnection {
 
   private markLost(p: OutPacket): void {
     if (p.needResend || p.sacked) return;
+    if (p.probeBytes > 0) {
+      // A lost probe is re-sent unpadded: its payload never depended on the probed size.
+      this.mtu.lost(p.seq);
+      p.probeBytes = 0;
+    }
     p.needResend = true;
     this.curWindow -= p.payload.length;
   }
@@ -241,13 +268,14 @@ export class UtpConnection {
         break;
       }
       p.needResend = false;
+      p.resentBeforeSeq = this.seqNr;
       p.transmissions++;
       this.stats.retransmits++;
       this.curWindow += p.payload.length;
       this.transmit(p, nowUs);
     }
     if (this.state === 'connected') {
-      const size = this.options.packetSize;
+      const size = this.mtu.packetSize;
       while (this.sendQueue.bytes > 0) {
         const n = Math.min(size, this.sendQueue.bytes);
         if (this.curWindow > 0 && this.curWindow + n > window) {
@@ -255,7 +283,8 @@ export class UtpConnection {
           break;
         }
         if (this.outbuf.size >= 0x7fff) break; // half the sequence space: acks would be ambiguous
-        this.queueOut(ST_DATA, this.sendQueue.take(n), nowUs);
+        const probe = n === size ? this.mtu.probeSizeFor(this.seqNr) : 0;
+        this.queueOut(ST_DATA, this.sendQueue.take(n), nowUs, probe > 0 ? HEADER_BYTES + probe + SACK_ROOM : 0);
       }
       if (this.wantDrain && this.sendQueue.bytes < this.options.sendBufferBytes) {
         this.wantDrain = false;
@@ -276,8 +305,8 @@ export class UtpConnection {
   }
 
   /** A new packet taking the next sequence number (SYN, DATA, FIN). */
-  private queueOut(type: UtpPacketType, payload: Uint8Array, nowUs: number): void {
-    const p: OutPacket = { seq: this.seqNr, type, payload, sentAtUs: nowUs, transmissions: 1, needResend: false, sacked: false, fastResent: false };
+  private queueOut(type: UtpPacketType, payload: Uint8Array, nowUs: number, probeBytes = 0): void {
+    const p: OutPacket = { seq: this.seqNr, type, payload, sentAtUs: nowUs, transmissions: 1, needResend: false, sacked: false, fastResent: false, resentBeforeSeq: 0, probeBytes };
     this.seqNr = (this.seqNr + 1) & 0xffff;
     if (this.outbuf.size === 0) this.timerStartUs = nowUs;
     this.outbuf.set(p.seq, p);
@@ -287,14 +316,15 @@ export class UtpConnection {
 
   private transmit(p: OutPacket, nowUs: number): void {
     p.sentAtUs = nowUs;
-    this.emit(p.type, p.seq, nowUs, p.payload);
+    this.emit(p.type, p.seq, nowUs, p.payload, this.recvAck(), p.transmissions === 1 ? p.probeBytes : 0);
   }
 
   private recvAck(): number {
     return this.recv ? this.recv.ackNr : 0;
   }
 
-  private emit(type: UtpPacketType, seq: number, nowUs: number, payload: Uint8Array, ackNr = this.recvAck()): void {
+  /** Encodes and queues one datagram; `probeBytes` pads it to that size (an MTU probe). */
+  private emit(type: UtpPacketType, seq: number, nowUs: number, payload: Uint8Array, ackNr = this.recvAck(), probeBytes = 0): void {
     const recv = this.recv;
     const packet: UtpPacket = {
       type,
@@ -306,8 +336,15 @@ export class UtpConnection {
       ackNr,
       payload,
     };
-    const sack = recv?.selectiveAck(MAX_SACK_BYTES);
+    // A DATA packet beyond the starting size keeps within the proven datagram size: its
+    // selective ACK shrinks to the room left (BEP 29: whole 4-byte words).
+    const room = payload.length > this.options.packetSize || probeBytes > 0 ? this.mtu.packetSize + SACK_ROOM - 2 - payload.length : MAX_SACK_BYTES;
+    const sack = room >= 4 ? recv?.selectiveAck(Math.min(MAX_SACK_BYTES, room - (room % 4))) : undefined;
     if (sack && type !== ST_SYN && type !== ST_RESET) packet.selectiveAck = sack;
+    if (probeBytes > 0) {
+      const size = HEADER_BYTES + (packet.selectiveAck ? 2 + packet.selectiveAck.length : 0) + payload.length;
+      if (probeBytes - size >= 2) packet.padding = probeBytes - size - 2;
+    }
     this.packets.push(encodePacket(packet));
     this.stats.packetsSent++;
     this.lastSentUs = nowUs;
@@ -332,7 +369,7 @@ export class UtpConnection {
       this.dupAcks = 0;
       progressed = true;
     } else if (advance === 0 && p.type === ST_STATE && this.outbuf.size > 0 && p.selectiveAck === undefined) {
-      if (++this.dupAcks === this.options.duplicateAckThreshold) this.lost((this.lastAck + 1) & 0xffff);
+      if (++this.dupAcks === this.options.duplicateAckThreshold) this.lost((this.lastAck + 1) & 0xffff, nowUs);
     }
     if (p.selectiveAck && advance >= 0) {
       const sack = p.selectiveAck;
@@ -346,9 +383,9 @@ export class UtpConnection {
             progressed = true;
           }
           if (q) count++;
-        } else if (count >= this.options.duplicateAckThreshold) this.lost(seq);
+        } else if (count >= this.options.duplicateAckThreshold) this.lost(seq, nowUs, sack, p.ackNr);
       }
-      if (count >= this.options.duplicateAckThreshold) this.lost((p.ackNr + 1) & 0xffff);
+      if (count >= this.options.duplicateAckThreshold) this.lost((p.ackNr + 1) & 0xffff, nowUs, sack, p.ackNr);
     }
     if (progressed) {
       this.consecutiveTimeouts = 0;
@@ -374,6 +411,7 @@ export class UtpConnection {
   }
 
   private settle(q: OutPacket, nowUs: number): number {
+    if (q.probeBytes > 0 && q.transmissions === 1) this.mtu.acked(q.seq);
     if (!q.needResend) this.curWindow -= q.payload.length;
     q.needResend = false;
     // Karn: only packets sent once give RTT samples (BEP 29).
@@ -382,23 +420,48 @@ export class UtpConnection {
   }
 
   /** Fast retransmit: marks `seq` lost and cuts the window at most once per window of packets. */
-  private lost(seq: number): void {
+  private lost(seq: number, nowUs: number, sack?: Uint8Array, ackNr = 0): void {
     const q = this.outbuf.get(seq);
-    if (!q || q.sacked || q.needResend || q.fastResent) return;
+    if (!q || q.sacked || q.needResend) return;
+    if (q.fastResent) {
+      // Its re-send was lost too when packets sent after it are selectively acked past it
+      // (TCP's lost-retransmission detection); libtorrent waits for the timeout instead: 500 ms
+      // or more, and a window of one packet.
+      if (sack && this.sackedSince(sack, ackNr, q.resentBeforeSeq) >= this.options.duplicateAckThreshold) {
+        this.markLost(q);
+        this.stats.lostResends++;
+      }
+      return;
+    }
     q.fastResent = true;
+    // A lost MTU probe says the packet was too big, not that the path is congested (libtorrent too).
+    const wasProbe = q.probeBytes > 0;
     this.markLost(q);
     this.stats.fastRetransmits++;
-    if (seqDiff(seq, this.lossSeq) > 0) {
+    // One cut per window of packets (losses come in bursts), and at most one per
+    // `lossCutIntervalMs` (libtorrent's utp_cwnd_reduce_timer): on a short RTT with random
+    // loss, a cut every round trip would keep the window far below the path.
+    if (seqDiff(seq, this.lossSeq) > 0 && nowUs >= this.nextLossCutUs && !wasProbe) {
       this.cc.onLoss();
       this.lossSeq = (this.seqNr - 1) & 0xffff;
+      this.nextLossCutUs = nowUs + this.options.lossCutIntervalMs * US_PER_MS;
     }
+  }
+
+  /** Our packets from `fromSeq` on that `sack` (relative to `ackNr`) acks. */
+  private sackedSince(sack: Uint8Array, ackNr: number, fromSeq: number): number {
+    let n = 0;
+    for (let i = Math.max(0, seqDiff(fromSeq, ackNr) - 2); i < sack.length * 8; i++) {
+      if (sack[i >> 3] & (1 << (i & 7)) && this.outbuf.has((ackNr + 2 + i) & 0xffff)) n++;
+    }
+    return n;
   }
 
   private handleData(p: UtpPacket): void {
     const recv = this.recv;
     if (!recv) return;
     // Every DATA or FIN is acked, even a duplicate or a dropped one: the ack tells the peer where we are.
-    recv.accept(p.seqNr, p.payload, p.type === ST_FIN, (data) => this.events.push({ type: 'data', data }));
+    recv.accept(p.seqNr, p.payload, p.type === ST_FIN, this.deliverData);
     this.ackNeeded = true;
     if (recv.eofReached && !this.endEmitted) {
       this.endEmitted = true;
@@ -414,6 +477,7 @@ export class UtpConnection {
     if (this.state === 'closed') return;
     if (reason !== 'fin') this.ackNeeded = false;
     this.state = 'closed';
+    this.closeReason = reason;
     this.outbuf.clear();
     this.sendQueue.clear();
     this.events.push({ type: 'closed', reason });

@@ -3,8 +3,14 @@
  * us hold is bounded here; docs/utp.md lists them.
  */
 export interface UtpConnectionOptions {
-  /** Largest payload of one DATA packet, bytes. 1400 fits a 1500-byte MTU under IPv4 or IPv6 with a selective ACK. */
+  /** Payload of DATA packets until a bigger size is proven (mtu.ts), bytes. 1400 fits a 1500-byte MTU under IPv4 or IPv6 with a selective ACK. */
   packetSize: number;
+  /**
+   * Largest payload MTU probing tries, bytes: 1446 fills a 1500-byte IPv4 path (20 IP + 8 UDP
+   * + 20 uTP + 6 for a selective ACK), as libtorrent's 1472-byte datagrams do; 20 less for
+   * IPv6 (the socket lowers it); `packetSize` or less turns probing off.
+   */
+  maxPacketSize: number;
   /** LEDBAT target queuing delay, microseconds (BEP 29: 100 ms). */
   targetDelayUs: number;
   /** LEDBAT's largest window increase per RTT, bytes (libtorrent's utp_gain_factor). */
@@ -37,12 +43,15 @@ export interface UtpConnectionOptions {
   duplicateAckThreshold: number;
   /** Factor applied to the window on loss (BEP 29 since 2012: 0.5). */
   lossFactor: number;
+  /** Least time between two loss cuts of the window, ms (libtorrent's utp_cwnd_reduce_timer: 100). */
+  lossCutIntervalMs: number;
   /** Above the target delay, shrink the window multiplicatively (LEDBAT++; default) instead of BEP 29's linear decrease. */
   multiplicativeDecrease: boolean;
 }
 
 export const UTP_DEFAULTS: UtpConnectionOptions = {
   packetSize: 1400,
+  maxPacketSize: 1446,
   targetDelayUs: 100_000,
   gainBytes: 3000,
   initialCwndPackets: 2,
@@ -59,5 +68,6 @@ export const UTP_DEFAULTS: UtpConnectionOptions = {
   maxOutOfOrderPackets: 1024,
   duplicateAckThreshold: 3,
   lossFactor: 0.5,
+  lossCutIntervalMs: 100,
   multiplicativeDecrease: true,
 };

@@ -48,6 +48,8 @@ export interface UtpPacket {
   selectiveAck?: Uint8Array;
   /** Payload: bytes of the stream (ST_DATA only; empty otherwise). */
   payload: Uint8Array;
+  /** Encoding only: this many bytes of padding in extensions receivers skip (an MTU probe, mtu.ts). */
+  padding?: number;
 }
 
 export interface PacketLimits {
@@ -74,7 +76,6 @@ export function looksLikeUtp(data: Uint8Array): boolean {
 /** Decodes one datagram; throws `UtpPacketError` on anything malformed. The payload is a view into `data`. */
 export function decodePacket(data: Uint8Array, limits: PacketLimits = PACKET_LIMITS): UtpPacket {
   if (data.length < UTP_HEADER_BYTES) throw new UtpPacketError(`uTP packet of ${data.length} bytes is shorter than the 20-byte header`);
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const b0 = data[0];
   const version = b0 & 0x0f;
   const type = b0 >> 4;
@@ -107,17 +108,25 @@ export function decodePacket(data: Uint8Array, limits: PacketLimits = PACKET_LIM
   if (type !== ST_DATA && payload.length !== 0) throw new UtpPacketError(`uTP ${PACKET_TYPE_NAMES[type]} packet carries ${payload.length} payload bytes`);
   const p: UtpPacket = {
     type: type as UtpPacketType,
-    connectionId: view.getUint16(2),
-    timestamp: view.getUint32(4),
-    timestampDiff: view.getUint32(8),
-    windowSize: view.getUint32(12),
-    seqNr: view.getUint16(16),
-    ackNr: view.getUint16(18),
+    connectionId: (data[2] << 8) | data[3],
+    timestamp: u32(data, 4),
+    timestampDiff: u32(data, 8),
+    windowSize: u32(data, 12),
+    seqNr: (data[16] << 8) | data[17],
+    ackNr: (data[18] << 8) | data[19],
     payload,
   };
   if (selectiveAck) p.selectiveAck = selectiveAck;
   return p;
 }
+
+/** Big-endian uint32 at `o` (no DataView per packet on the hot path). */
+function u32(d: Uint8Array, o: number): number {
+  return ((d[o] << 24) | (d[o + 1] << 16) | (d[o + 2] << 8) | d[o + 3]) >>> 0;
+}
+
+/** The padding extension's type (mtu.ts): unknown to every receiver, so skipped by its length. */
+export const EXT_PADDING = 0x7f;
 
 /** Encodes a packet into a fresh datagram. */
 export function encodePacket(p: UtpPacket): Uint8Array {
@@ -125,11 +134,14 @@ export function encodePacket(p: UtpPacket): Uint8Array {
   if (sack && (sack.length === 0 || sack.length % 4 !== 0 || sack.length > 252)) {
     throw new RangeError(`selective ACK of ${sack.length} bytes is not a multiple of 4 in 4..252`);
   }
-  const extBytes = sack ? 2 + sack.length : 0;
+  const padding = p.padding ?? 0;
+  // Padding goes in extensions of at most 255 bytes each, 2 header bytes apiece.
+  const padExts = padding > 0 ? Math.ceil(padding / 255) : 0;
+  const extBytes = (sack ? 2 + sack.length : 0) + padExts * 2 + padding;
   const out = new Uint8Array(UTP_HEADER_BYTES + extBytes + p.payload.length);
   const view = new DataView(out.buffer);
   out[0] = (p.type << 4) | UTP_VERSION;
-  out[1] = sack ? EXT_SELECTIVE_ACK : 0;
+  out[1] = sack ? EXT_SELECTIVE_ACK : padExts > 0 ? EXT_PADDING : 0;
   view.setUint16(2, p.connectionId & 0xffff);
   view.setUint32(4, p.timestamp >>> 0);
   view.setUint32(8, p.timestampDiff >>> 0);
@@ -138,10 +150,18 @@ export function encodePacket(p: UtpPacket): Uint8Array {
   view.setUint16(18, p.ackNr & 0xffff);
   let o = UTP_HEADER_BYTES;
   if (sack) {
-    out[o] = 0;
+    out[o] = padExts > 0 ? EXT_PADDING : 0;
     out[o + 1] = sack.length;
     out.set(sack, o + 2);
     o += 2 + sack.length;
+  }
+  let left = padding;
+  for (let i = 0; i < padExts; i++) {
+    const len = Math.min(255, left);
+    out[o] = i + 1 < padExts ? EXT_PADDING : 0;
+    out[o + 1] = len;
+    o += 2 + len; // zero bytes
+    left -= len;
   }
   out.set(p.payload, o);
   return out;

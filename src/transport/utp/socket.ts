@@ -19,8 +19,14 @@ export interface UtpSocketOptions {
   maxConnections: number;
   /** Most connections still opening (our SYN unanswered, or theirs with no data yet). */
   maxHalfOpen: number;
-  /** Poll a connection at once after this many received packets instead of waiting for the batch flush. */
+  /**
+   * Received packets are acked once per burst (what one event-loop turn reads, as libtorrent
+   * acks once its socket reads would block); a connection is polled (and acks) at once after
+   * this many packets of one burst.
+   */
   ackEveryPackets: number;
+  /** How long a connection closed by the FIN exchange keeps its ids to re-ack a re-sent FIN, ms (none while live and lingering ones reach twice maxConnections). */
+  finLingerMs: number;
   /** Kernel send/receive buffer asked for when this socket binds its own endpoint (bursts of a large window otherwise overflow the default ~200 KiB). */
   socketBufferBytes: number;
 }
@@ -30,8 +36,9 @@ export const UTP_SOCKET_DEFAULTS: UtpSocketOptions = {
   packet: PACKET_LIMITS,
   maxConnections: 500,
   maxHalfOpen: 64,
-  ackEveryPackets: 8,
+  ackEveryPackets: 32,
   socketBufferBytes: 4 * 1024 * 1024,
+  finLingerMs: 10_000,
 };
 
 export interface UtpSocketStats {
@@ -46,6 +53,8 @@ interface Entry {
   timerAt: number;
   received: number;
   key: string;
+  /** Closed by FIN and kept `finLingerMs` to re-ack the peer's FIN. */
+  lingering: boolean;
 }
 
 const key = (a: Address, id: number): string => `${a.host}|${a.port}|${id}`;
@@ -57,6 +66,9 @@ export class UtpSocket implements UtpStreamHost {
   private readonly byStream = new Map<UtpStream, Entry>();
   private readonly dirty = new Set<Entry>();
   private flushTimer: TimerHandle | undefined;
+  private flushPending = false;
+  private lastEntry: Entry | undefined;
+  private readonly flushNow = (): void => this.flush();
   private onConnection: ((stream: UtpStream) => void) | undefined;
   private otherHandler: DatagramHandler | undefined;
   private closed = false;
@@ -128,7 +140,7 @@ export class UtpSocket implements UtpStreamHost {
     let id = this.runtime.random.int(0x10000);
     for (let i = 0; i < 16 && this.entries.has(key(remote, id)); i++) id = this.runtime.random.int(0x10000);
     if (this.entries.has(key(remote, id))) return Promise.reject(new NetworkError('EADDRINUSE', `no free uTP connection id to ${formatAddress(remote)}`));
-    const conn = UtpConnection.connect(id, this.nowUs(), this.options.connection);
+    const conn = UtpConnection.connect(id, this.nowUs(), this.connectionOptions(remote));
     const stream = new UtpStream(this, conn, this.endpoint.address, remote, false);
     return new Promise<UtpStream>((resolve, reject) => {
       let timer: TimerHandle | undefined;
@@ -162,6 +174,7 @@ export class UtpSocket implements UtpStreamHost {
     if (this.closed) return;
     for (const s of [...this.byStream.keys()]) s.destroy();
     this.closed = true;
+    for (const e of [...this.entries.values()]) if (e.lingering) this.forget(e);
     this.flushTimer?.cancel();
     this.endpoint.close();
   }
@@ -170,7 +183,15 @@ export class UtpSocket implements UtpStreamHost {
     const e = this.byStream.get(stream);
     if (!e) return;
     this.dirty.add(e);
-    this.flushTimer ??= this.runtime.clock.setTimer(0, () => this.flush());
+    this.scheduleFlush();
+  }
+
+  /** Polls the dirty connections soon: after this burst of datagrams where the endpoint can tell, else on a 0 ms timer. */
+  private scheduleFlush(): void {
+    if (this.flushPending) return;
+    this.flushPending = true;
+    if (this.endpoint.afterReads) this.endpoint.afterReads(this.flushNow);
+    else this.flushTimer = this.runtime.clock.setTimer(0, this.flushNow);
   }
 
   pollNow(stream: UtpStream): void {
@@ -178,12 +199,19 @@ export class UtpSocket implements UtpStreamHost {
     if (e) this.pollEntry(e);
   }
 
+  /** Connection options for a peer: over IPv6 the MTU probe's ceiling is 20 bytes lower (a 40-byte IP header). */
+  private connectionOptions(remote: Address): Partial<UtpConnectionOptions> {
+    const o = this.options.connection;
+    if (!remote.host.includes(':')) return o;
+    return { ...o, maxPacketSize: (o.maxPacketSize ?? UTP_DEFAULTS.maxPacketSize) - 20 };
+  }
+
   private nowUs(): number {
     return this.runtime.clock.now() * 1000;
   }
 
   private register(stream: UtpStream, k: string): Entry {
-    const e: Entry = { stream, timer: undefined, timerAt: Infinity, received: 0, key: k };
+    const e: Entry = { stream, timer: undefined, timerAt: Infinity, received: 0, key: k, lingering: false };
     this.entries.set(k, e);
     this.byStream.set(stream, e);
     return e;
@@ -191,6 +219,8 @@ export class UtpSocket implements UtpStreamHost {
 
   private flush(): void {
     this.flushTimer = undefined;
+    this.flushPending = false;
+    if (this.closed) return;
     const entries = [...this.dirty];
     this.dirty.clear();
     for (const e of entries) this.pollEntry(e);
@@ -204,10 +234,16 @@ export class UtpSocket implements UtpStreamHost {
     const out = e.stream.conn.poll(now);
     for (const p of out.packets) this.endpoint.send(p, e.stream.remote);
     if (out.nextDeadline === undefined) {
-      e.timer?.cancel();
-      e.timer = undefined;
-      this.entries.delete(e.key);
-      this.byStream.delete(e.stream);
+      if (e.lingering) {
+        // A lingering entry re-acked a FIN: its removal timer is already set.
+      } else if (e.stream.conn.closeReason === 'fin' && this.options.finLingerMs > 0 && !this.closed && this.entries.size < 2 * this.options.maxConnections) {
+        // Keep the ids for a while to re-ack a re-sent FIN (a lost last ACK would otherwise
+        // get a RESET and the peer would report an error); it no longer counts as a connection.
+        e.lingering = true;
+        e.timer?.cancel();
+        this.byStream.delete(e.stream);
+        e.timer = this.runtime.clock.setTimer(this.options.finLingerMs, () => this.forget(e));
+      } else this.forget(e);
     } else if (out.nextDeadline < e.timerAt) {
       e.timer?.cancel();
       e.timerAt = out.nextDeadline;
@@ -219,6 +255,14 @@ export class UtpSocket implements UtpStreamHost {
       });
     }
     if (out.events.length > 0) e.stream.handle(out.events);
+  }
+
+  private forget(e: Entry): void {
+    e.timer?.cancel();
+    e.timer = undefined;
+    if (this.entries.get(e.key) === e) this.entries.delete(e.key);
+    this.byStream.delete(e.stream);
+    if (this.lastEntry === e) this.lastEntry = undefined;
   }
 
   private onDatagram(data: Uint8Array, from: Address): void {
@@ -241,9 +285,18 @@ export class UtpSocket implements UtpStreamHost {
       else this.accept(p, from);
       return;
     }
-    const e = this.entries.get(key(from, p.connectionId)) ?? (p.type === ST_RESET ? this.resetTarget(p, from) : undefined);
+    const e = this.lookup(from, p.connectionId) ?? (p.type === ST_RESET ? this.resetTarget(p, from) : undefined);
     if (e) this.deliver(e, p);
     else if (p.type !== ST_RESET) this.sendReset(p, from);
+  }
+
+  /** The connection for (from, id); the last one found is checked first (a burst is mostly one connection's). */
+  private lookup(from: Address, id: number): Entry | undefined {
+    const last = this.lastEntry;
+    if (last !== undefined && last.stream.conn.recvId === id && last.stream.remote.port === from.port && last.stream.remote.host === from.host) return last;
+    const e = this.entries.get(key(from, id));
+    if (e !== undefined) this.lastEntry = e;
+    return e;
   }
 
   /**
@@ -263,7 +316,7 @@ export class UtpSocket implements UtpStreamHost {
     if (++e.received >= this.options.ackEveryPackets || e.stream.conn.state === 'closed') this.pollEntry(e);
     else {
       this.dirty.add(e);
-      this.flushTimer ??= this.runtime.clock.setTimer(0, () => this.flush());
+      this.scheduleFlush();
     }
   }
 
@@ -274,7 +327,7 @@ export class UtpSocket implements UtpStreamHost {
       this.sendReset(syn, from);
       return;
     }
-    const conn = UtpConnection.accept(syn, this.runtime.random.int(0x10000), this.nowUs(), o.connection);
+    const conn = UtpConnection.accept(syn, this.runtime.random.int(0x10000), this.nowUs(), this.connectionOptions(from));
     const stream = new UtpStream(this, conn, this.endpoint.address, from, true);
     const e = this.register(stream, key(from, conn.recvId));
     this.pollEntry(e);

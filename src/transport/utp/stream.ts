@@ -106,7 +106,8 @@ export class UtpStream implements ByteStream {
 
   /** Called by the socket with the core's events. */
   handle(events: readonly UtpEvent[]): void {
-    for (const e of events) {
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i];
       switch (e.type) {
         case 'connected': {
           const cb = this.onConnected;
@@ -114,11 +115,18 @@ export class UtpStream implements ByteStream {
           cb?.();
           break;
         }
-        case 'data':
+        case 'data': {
           this.halfOpen = false;
-          if (this.dataHandler && this.inbox.length === 0) this.dataHandler(e.data);
-          else this.inbox.push(e.data);
+          // A burst of packets arrives as many small payloads: hand them up as one chunk, so
+          // the wire decoder runs once per burst rather than once per packet.
+          let end = i + 1;
+          while (end < events.length && events[end].type === 'data') end++;
+          const data = end - i === 1 ? e.data : joinData(events, i, end);
+          i = end - 1;
+          if (this.dataHandler && this.inbox.length === 0) this.dataHandler(data);
+          else this.inbox.push(data);
           break;
+        }
         case 'end':
           this.ended = true;
           break;
@@ -163,4 +171,18 @@ export class UtpStream implements ByteStream {
       this.closeHandler(this.closeError);
     }
   }
+}
+
+/** The payloads of `events[from..to)` (all 'data') in one array. */
+function joinData(events: readonly UtpEvent[], from: number, to: number): Uint8Array {
+  let n = 0;
+  for (let i = from; i < to; i++) n += (events[i] as { data: Uint8Array }).data.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (let i = from; i < to; i++) {
+    const d = (events[i] as { data: Uint8Array }).data;
+    out.set(d, o);
+    o += d.length;
+  }
+  return out;
 }

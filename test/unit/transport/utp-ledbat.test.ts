@@ -60,4 +60,14 @@ describe('LEDBAT window', () => {
     l.onAck(1400, BASE + 10_000, 1000, true, 100_000);
     assert.ok(l.cwnd > 100_000);
   });
+
+  it('grows by a whole stretch ACK in slow start when the window is full (libtorrent acks a burst at once)', () => {
+    const l = new Ledbat(UTP_DEFAULTS);
+    l.onAck(1400, BASE, 0, true, 2 * 1400);
+    const before = l.cwnd;
+    // One ACK for 5 packets, the window full: slow start adds all 7000 bytes, not just two packets.
+    l.onAck(5 * 1400, BASE + 1000, 1000, true, before);
+    assert.ok(l.slowStart);
+    assert.equal(l.cwnd, before + 5 * 1400);
+  });
 });

@@ -1,0 +1,74 @@
+/**
+ * The closest entries of a packed routing table (./packed-entries.ts) to a target. Only the
+ * buckets that can hold them are looked at: the target's bucket, then those nearer our id,
+ * then farther ones in order (every node of each group is closer than any of the next, so
+ * the first group that fills the count ends the search). Each is a bounded insertion over
+ * the packed entries (most cost one comparison on the column of first id words), not a sort.
+ */
+import type { PackedContact } from './compact.js';
+import type { NodeId } from './node-id.js';
+import { ENTRY_WORDS, writeIdWords, type PackedEntries } from './packed-entries.js';
+
+// Scratch space (synchronous, never re-entered): the target's words, the positions kept so
+// far and their first distance word.
+const TARGET = new Int32Array(5);
+let keptPos = new Int32Array(64);
+let keptD0 = new Float64Array(64);
+
+/**
+ * Up to `count` entries closest to `target` (whose bucket is `start`), closest first, as new
+ * contacts; `live` keeps only entries that answered us and have not failed since.
+ */
+export function closestEntries(e: PackedEntries, start: number, target: NodeId, count: number, live: boolean): PackedContact[] {
+  if (keptPos.length < count) {
+    keptPos = new Int32Array(count);
+    keptD0 = new Float64Array(count);
+  }
+  writeIdWords(target, TARGET, 0);
+  let n = mergeRange(e, e.start(start), e.mainEnd(start), count, 0, live);
+  if (n < count) {
+    for (let i = start + 1; i < e.bucketCount; i++) n = mergeRange(e, e.start(i), e.mainEnd(i), count, n, live);
+    for (let i = start - 1; i >= 0 && n < count; i--) n = mergeRange(e, e.start(i), e.mainEnd(i), count, n, live);
+  }
+  const out: PackedContact[] = new Array<PackedContact>(n);
+  for (let j = 0; j < n; j++) out[j] = e.contact(keptPos[j]);
+  return out;
+}
+
+/** Merges entries `[from, to)` into the `n` kept (at most `count`); returns the new `n`. */
+function mergeRange(e: PackedEntries, from: number, to: number, count: number, n: number, live: boolean): number {
+  const w = e.i32;
+  const t0 = TARGET[0];
+  for (let p = from; p < to; p++) {
+    const d0 = (w[p] ^ t0) >>> 0; // the column of first words
+    // Farther by the first word than the last kept entry: out without a full compare.
+    if (n === count && d0 > keptD0[count - 1]) continue;
+    if (live && (e.failures(p) !== 0 || !e.isVerified(p))) continue;
+    if (n === count && farther(e, p, d0, count - 1) >= 0) continue;
+    let j = n < count ? n++ : count - 1;
+    while (j > 0 && farther(e, p, d0, j - 1) < 0) {
+      keptPos[j] = keptPos[j - 1];
+      keptD0[j] = keptD0[j - 1];
+      j--;
+    }
+    keptPos[j] = p;
+    keptD0[j] = d0;
+  }
+  return n;
+}
+
+/** Entry `p` (first distance word `d0`) against the kept entry `j`: < 0 when `p` is closer to the target. */
+function farther(e: PackedEntries, p: number, d0: number, j: number): number {
+  const dj = keptD0[j];
+  if (d0 !== dj) return d0 - dj;
+  const w = e.i32;
+  const a = e.base + ENTRY_WORDS * p;
+  const b = e.base + ENTRY_WORDS * keptPos[j];
+  for (let i = 1; i < 5; i++) {
+    const t = TARGET[i];
+    const da = (w[a + i] ^ t) >>> 0;
+    const db = (w[b + i] ^ t) >>> 0;
+    if (da !== db) return da - db;
+  }
+  return 0;
+}

@@ -1,0 +1,241 @@
+/**
+ * The NAT scenario's clients as the real client is built: uTP and TCP behind one `Streams`
+ * (uTP first: transport/dual-streams.ts), BEP 55 ut_holepunch with a uTP-only punch dialer,
+ * Shoal's real NAT-PMP/PCP port mapper (src/nat/port-mapper.ts) talking to the simulated
+ * gateway, and an external-address vote fed by BEP 10 `yourip` and the mapper. The ledger
+ * records what happened between leechers from the clients' own events: dial attempts,
+ * connections (and their transport), punches, and payload bytes that crossed uTP.
+ */
+import { ExternalAddress } from '../../nat/external-address.js';
+import type { HolepunchEvent } from '../../nat/holepunch.js';
+import { PortMapper } from '../../nat/port-mapper.js';
+import type { Address, ByteStream, Clock, ConnectOptions, Runtime, StreamListener, Streams } from '../../runtime/types.js';
+import { HOLEPUNCH_EXTENSIONS } from '../../swarm/holepunch.js';
+import { PeerDialer } from '../../swarm/peer-dialer.js';
+import type { SwarmEvent } from '../../swarm/types.js';
+import { transportOf, withUtp } from '../../transport/dual-streams.js';
+import type { SimHost } from '../host.js';
+import type { NatGateway } from '../nat-gateway.js';
+import type { NatType } from '../nat.js';
+import type { ClientSetup } from './swarm-scenario.js';
+import { PEER_PORT } from './sim-client.js';
+
+export type Traversal = 'none' | 'mapping' | 'holepunch';
+
+/** How long a punch's uTP dial may take, ms (the swarm-holepunch test's figure; libtorrent punches in 12–14 s). */
+const PUNCH_CONNECT_TIMEOUT_MS = 15_000;
+
+interface PunchRecord {
+  attempts: number;
+  /** The attempt (1-based) that succeeded, if one did. */
+  succeededAt: number | undefined;
+  /** An attempt is under way (between 'punching' and its outcome). */
+  pending: boolean;
+}
+
+/** What happened between leechers, keyed by leecher index (the origin seed is -1 and not counted in pairs). */
+export class NatLedger {
+  /** Leecher index by every address it is seen at (its own, its gateway's public one). */
+  readonly indexOf = new Map<string, number>();
+  readonly types: NatType[] = [];
+  readonly gateways: (NatGateway | undefined)[] = [];
+  /** Both listen ports mapped by the port mapper. */
+  readonly mapped: boolean[] = [];
+  readonly votes: ExternalAddress[] = [];
+  /** Unordered leecher pairs where one side dialled the other / a connection opened / one opened over uTP. */
+  readonly attempted = new Set<number>();
+  readonly connected = new Set<number>();
+  readonly connectedUtp = new Set<number>();
+  /** Open connections by unordered pair, as both sides count them. */
+  private readonly live = new Map<number, number>();
+  private readonly liveKeys = new Map<string, number>();
+  /**
+   * Punches started towards a peer we were connected to already under another address (a
+   * symmetric NAT shows one peer at a port per destination, so PEX can name an address we do
+   * not know is the same peer): the target ignores them (BEP 55); they are not counted.
+   */
+  redundantPunches = 0;
+  /** Ordered (initiator, target) pairs that punched. */
+  readonly punches = new Map<number, PunchRecord>();
+  /** Payload and protocol bytes received over uTP streams, by unordered pair. */
+  readonly utpBytes = new Map<number, number>();
+
+  constructor(readonly leechers: number) {}
+
+  pair(a: number, b: number): number {
+    return a < b ? a * this.leechers + b : b * this.leechers + a;
+  }
+
+  ordered(from: number, to: number): number {
+    return from * this.leechers + to;
+  }
+
+  /** The leecher index behind `host`, or -1 (origin seed, tracker, unknown). */
+  who(host: string): number {
+    return this.indexOf.get(host) ?? -1;
+  }
+
+  onSwarmEvent(i: number, e: SwarmEvent): void {
+    if (i < 0) return;
+    if (e.type === 'peer-disconnected') {
+      // Only connections that were reported open count (a failed handshake is reported too).
+      const k = this.liveKeys.get(`${i}|${e.address}`);
+      if (k === undefined) return;
+      this.liveKeys.delete(`${i}|${e.address}`);
+      const n = (this.live.get(k) ?? 0) - 1;
+      if (n > 0) this.live.set(k, n);
+      else this.live.delete(k);
+    } else if (e.type === 'peer-connected') {
+      const j = this.who(e.address.slice(0, e.address.lastIndexOf(':')));
+      if (j < 0 || j === i) return;
+      this.liveKeys.set(`${i}|${e.address}`, this.pair(i, j));
+      this.live.set(this.pair(i, j), (this.live.get(this.pair(i, j)) ?? 0) + 1);
+      this.connected.add(this.pair(i, j));
+      if (e.transport === 'utp') this.connectedUtp.add(this.pair(i, j));
+      // A punch succeeds when the pair connects while it is under way, whichever side's SYN
+      // won: the target's may get in where the initiator's is filtered (a symmetric side).
+      for (const k of [this.ordered(i, j), this.ordered(j, i)]) {
+        const r = this.punches.get(k);
+        if (r?.pending === true) this.succeed(r);
+      }
+    } else if (e.type === 'holepunch') this.onPunch(i, e.event);
+  }
+
+  private onPunch(i: number, e: HolepunchEvent): void {
+    if (e.type !== 'punching' && e.type !== 'punch-succeeded' && e.type !== 'punch-failed') return;
+    if (e.type === 'punching' && e.role !== 'initiator') return;
+    const j = this.who(e.target.host);
+    if (j < 0) return;
+    const k = this.ordered(i, j);
+    if (e.type === 'punching' && this.live.has(this.pair(i, j))) {
+      this.redundantPunches++;
+      return;
+    }
+    let r = this.punches.get(k);
+    if (r === undefined) {
+      if (e.type !== 'punching') return;
+      this.punches.set(k, (r = { attempts: 0, succeededAt: undefined, pending: false }));
+    }
+    if (e.type === 'punching') {
+      r.attempts++;
+      r.pending = true;
+    } else if (e.type === 'punch-succeeded') this.succeed(r);
+    else r.pending = false;
+  }
+
+  private succeed(r: PunchRecord): void {
+    r.succeededAt ??= Math.max(1, r.attempts);
+    r.pending = false;
+  }
+
+  dialled(i: number, to: Address): void {
+    const j = this.who(to.host);
+    if (i >= 0 && j >= 0 && j !== i) this.attempted.add(this.pair(i, j));
+  }
+
+  received(i: number, remote: Address, bytes: number): void {
+    const j = this.who(remote.host);
+    if (i < 0 || j < 0 || j === i) return;
+    const k = this.pair(i, j);
+    this.utpBytes.set(k, (this.utpBytes.get(k) ?? 0) + bytes);
+  }
+}
+
+/** A stream that counts what it receives (when it runs over uTP) and otherwise passes through. */
+class CountingStream implements ByteStream {
+  readonly transport: 'tcp' | 'utp';
+  constructor(readonly inner: ByteStream, private readonly count: (bytes: number) => void) {
+    this.transport = transportOf(inner);
+  }
+  get local(): Address { return this.inner.local; }
+  get remote(): Address { return this.inner.remote; }
+  get volatileData(): boolean | undefined { return this.inner.volatileData; }
+  get bufferedBytes(): number { return this.inner.bufferedBytes; }
+  write(data: Uint8Array): boolean { return this.inner.write(data); }
+  writev(chunks: readonly Uint8Array[]): boolean { return this.inner.writev(chunks); }
+  end(): void { this.inner.end(); }
+  destroy(error?: Error): void { this.inner.destroy(error); }
+  onData(handler: (data: Uint8Array) => void): void {
+    if (this.transport !== 'utp') return this.inner.onData(handler);
+    this.inner.onData((d) => {
+      this.count(d.byteLength);
+      handler(d);
+    });
+  }
+  onEnd(handler: () => void): void { this.inner.onEnd(handler); }
+  onClose(handler: (error?: Error) => void): void { this.inner.onClose(handler); }
+  onDrain(handler: () => void): void { this.inner.onDrain(handler); }
+}
+
+/**
+ * A clock whose timers fire a nanosecond late. Works around a float-rounding loop in the
+ * uTP core on virtual time: it re-arms its retransmit timer at `start + rto` but checks
+ * `now - start >= rto`, which can come out a hair short at exactly that time; on the
+ * simulator, where a 0 ms timer fires at the same instant, that repeats forever. (Reported
+ * for src/transport/utp/connection.ts: compare `now >= start + rto` as the deadline does.)
+ */
+function nudgedClock(clock: Clock): Clock {
+  return { now: () => clock.now(), setTimer: (ms, fn) => clock.setTimer(ms + 1e-6, fn) };
+}
+
+/** `Streams` that tell the ledger of every dial and of bytes received over uTP. */
+function ledgerStreams(inner: Streams, ledger: NatLedger, i: number): Streams {
+  const wrap = (s: ByteStream): ByteStream => new CountingStream(s, (n) => ledger.received(i, s.remote, n));
+  return {
+    listen: (address: Address, onConnection: (stream: ByteStream) => void): Promise<StreamListener> => inner.listen(address, (s) => onConnection(wrap(s))),
+    connect: async (address: Address, options?: ConnectOptions): Promise<ByteStream> => {
+      ledger.dialled(i, address);
+      return wrap(await inner.connect(address, options));
+    },
+  };
+}
+
+/**
+ * One client's setup for `runSwarmScenario`: uTP + TCP, hole punching in the 'holepunch'
+ * run, the port mapper in the 'mapping' and 'holepunch' runs (for hosts behind a gateway).
+ */
+export function natClientSetup(traversal: Traversal, ledger: NatLedger, i: number, host: SimHost): ClientSetup {
+  const dual = withUtp({ ...host.runtime, clock: nudgedClock(host.runtime.clock) });
+  const rt: Runtime = { ...dual.runtime, stream: ledgerStreams(dual.streams, ledger, i) };
+  const gw = i >= 0 ? ledger.gateways[i] : undefined;
+  const vote = new ExternalAddress({ localHosts: [host.address] });
+  if (i >= 0) ledger.votes[i] = vote;
+  if (gw !== undefined && traversal !== 'none') startMapper(host, gw, ledger, i, vote);
+  const punching = traversal === 'holepunch';
+  const listen = { host: host.address, port: PEER_PORT };
+  return {
+    runtime: rt,
+    extensions: punching ? HOLEPUNCH_EXTENSIONS : undefined,
+    swarm: {
+      listenAddress: listen,
+      holepunch: punching
+        ? { natType: () => vote.natType, isSelf: (a) => a.port === PEER_PORT && (a.host === host.address || a.host === gw?.publicAddress) }
+        : false,
+      punchDialer: punching
+        ? new PeerDialer({ ...rt, stream: ledgerStreams(dual.utp, ledger, i) }, { encryption: { policy: 'plaintext' }, connectTimeoutMs: PUNCH_CONNECT_TIMEOUT_MS })
+        : undefined,
+      onAddressReport: (reporter, seen) => vote.vote({ source: 'peer', reporter, host: seen }),
+      onEvent: (e) => ledger.onSwarmEvent(i, e),
+    },
+  };
+}
+
+/** Shoal's NAT-PMP/PCP client against the host's gateway, for the TCP and uTP listen port. */
+function startMapper(host: SimHost, gw: NatGateway, ledger: NatLedger, i: number, vote: ExternalAddress): void {
+  const done = new Set<string>();
+  ledger.mapped[i] = false;
+  void host.runtime.udp.bind({ host: host.address, port: 0 }).then((socket) => {
+    const mapper = new PortMapper({
+      clock: host.runtime.clock, random: host.runtime.random, socket, gateway: gw.lanAddress, clientAddress: host.address,
+      mappings: [{ protocol: 'tcp', internalPort: PEER_PORT }, { protocol: 'udp', internalPort: PEER_PORT }],
+      onEvent: (e) => {
+        if (e.type === 'external-address') vote.vote({ source: 'port-mapping', reporter: gw.lanAddress, host: e.address });
+        if (e.type !== 'mapping' || e.mapping.status !== 'mapped') return;
+        done.add(e.mapping.protocol);
+        if (e.mapping.externalAddress !== undefined) vote.vote({ source: 'port-mapping', reporter: gw.lanAddress, host: e.mapping.externalAddress, port: e.mapping.externalPort });
+        ledger.mapped[i] = done.size === 2;
+      },
+    });
+    mapper.start();
+  });
+}

@@ -1,0 +1,58 @@
+/**
+ * A BitTyrant client (choker policy 'tyrant') among regular Shoal clients on the simulator
+ * (fixed seed, virtual time): mid-download it unchokes more peers than the regular 8 slots
+ * plus one optimistic, at a smaller share each, because reciprocating peers got cheaper
+ * (u_p lowered by γ after r rounds); and it still finishes.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Simulator } from '../../src/sim/simulator.js';
+import { SimClient } from '../../src/sim/scenarios/sim-client.js';
+import { simTorrent } from '../../src/sim/scenarios/torrent.js';
+import { startTrackerServer } from '../../src/tracker/server.js';
+import type { SwarmOptions } from '../../src/swarm/swarm.js';
+
+const UP = 1e6; // bits/s: the 1 Mbit/s class of Piatek et al.
+
+async function run(tyrant: boolean): Promise<{ unchokedAt: number[]; completed: boolean }> {
+  const sim = new Simulator({ seed: 3, yieldMode: 'microtasks' });
+  const torrent = simTorrent(4 * 1024 * 1024, 64 * 1024);
+  const trackerHost = sim.createHost();
+  const trackerStarting = startTrackerServer({ runtime: trackerHost.runtime, udp: { host: trackerHost.address, port: 6969 }, intervalSeconds: 300, maxNumwant: 200 });
+  const trackerUrl = `udp://${trackerHost.address}:6969`;
+  const origin = new SimClient({ host: sim.createHost({ uploadBps: 5e6, downloadBps: 5e6 }), torrent, seed: true, trackerUrl });
+  const originStarting = origin.start();
+  await sim.runFor(1);
+  const tracker = await trackerStarting;
+  await originStarting;
+  const clients: SimClient[] = [];
+  for (let i = 0; i < 16; i++) {
+    const probe = i === 0;
+    const swarm: Partial<SwarmOptions> = probe && tyrant ? { choker: { policy: 'tyrant', tyrant: { uploadCapacity: UP / 8 } } } : {};
+    const c = new SimClient({ host: sim.createHost(probe ? { uploadBps: UP, downloadBps: 3e6 } : { uploadBps: 384e3, downloadBps: 1.5e6 }), torrent, trackerUrl, swarm });
+    clients.push(c);
+    void c.start();
+  }
+  const probe = clients[0];
+  const unchokedAt: number[] = [];
+  let completed = false;
+  for (let t = 0; t < 60 && !completed; t++) {
+    await sim.runFor(10_000);
+    unchokedAt.push([...probe.swarm.peers.values()].filter((p) => p.conn.peerInterested && !p.conn.amChoking).length);
+    completed = probe.swarm.stats().complete;
+  }
+  for (const c of [origin, ...clients]) c.stop();
+  tracker.core.stop();
+  await sim.runFor(5_000);
+  return { unchokedAt, completed };
+}
+
+describe("a BitTyrant client ('tyrant' choker) in a swarm of Shoal clients", () => {
+  it('unchokes more peers than 8 regular slots and an optimistic one, and finishes', async () => {
+    const regular = await run(false);
+    const tyrant = await run(true);
+    assert.ok(regular.completed && tyrant.completed);
+    assert.ok(Math.max(...regular.unchokedAt) <= 9, `regular: ${regular.unchokedAt}`);
+    assert.ok(Math.max(...tyrant.unchokedAt) > 9, `tyrant: ${tyrant.unchokedAt}`);
+  });
+});
