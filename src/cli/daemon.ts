@@ -13,12 +13,12 @@ import { loadOrCreateToken } from '../daemon/http/token.js';
 import { createNodeRuntime } from '../runtime/node/index.js';
 import { withUtp } from '../transport/dual-streams.js';
 import { formatAddress } from '../runtime/types.js';
-import { ConfigFile, LOG_LEVELS, defaultConfigPath, loadConfig, type LogLevel } from '../daemon/config.js';
+import { ConfigFile, LOG_LEVELS, allowedApiHosts, defaultConfigPath, isApiHostName, loadConfig, type LogLevel } from '../daemon/config.js';
 import { DaemonLog } from '../daemon/log.js';
 import { logServiceEvents } from '../daemon/log-events.js';
 import type { Settings } from '../daemon/types.js';
 import { applySettingsPatch, defaultSettings } from '../daemon/service/settings.js';
-import { makeDirsSync } from '../daemon/service/mkdirs.js';
+import { makeDirsSync } from '../runtime/node/mkdirs.js';
 import { UsageError } from './errors.js';
 import { daemonStateDir } from './state-dir.js';
 import { systemdUnit } from './systemd-unit.js';
@@ -53,7 +53,7 @@ export function registerDaemon(program: Command): void {
     .option('--download-dir <dir>', 'save path for new torrents for this run (overrides the downloadDir setting; default ~/Downloads)')
     .option('--listen <host:port>', 'accept peers on this address (default 0.0.0.0:6881, or any free port if that one is taken)')
     .option('--dht-bootstrap <host:port>', 'DHT node to join through; repeatable (default: the public routers)', collect, [])
-    .option('--api-host <name>', 'a host name the web UI and API may be reached by besides the --api address (a NAS by its name, a reverse proxy); repeatable', collect, [])
+    .option('--api-host <name>', 'a host name the web UI and API may be reached by besides the --api address (a NAS by its name, a reverse proxy); repeatable; replaces the config file\'s apiHost', collect, [])
     .option('--no-dht', 'do not run a DHT node')
     .option('--no-lsd', 'do not look for peers on the local network (BEP 14 multicast)')
     .option('--no-port-mapping', 'do not ask the router to forward the peer port (UPnP / NAT-PMP / PCP) this run, whatever the portMapping setting says')
@@ -62,7 +62,7 @@ export function registerDaemon(program: Command): void {
     .option('--print-unit', 'print a systemd user unit running the daemon with these flags, and exit')
     .action(async (flags: DaemonFlags) => {
       if (flags.logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(flags.logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${flags.logLevel}'`);
-      for (const h of flags.apiHost) if (!/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.?)*|\[[0-9a-fA-F:.]+\])$/.test(h) || h.length > 253) throw new UsageError(`--api-host takes a host name (nas.local, torrents.example.org), got '${h}'`);
+      for (const h of flags.apiHost) if (!isApiHostName(h)) throw new UsageError(`--api-host takes a host name (nas.local, torrents.example.org), got '${h}'`);
       if (flags.printUnit) {
         process.stdout.write(systemdUnit(process.execPath, process.argv.slice(1)));
         return;
@@ -125,7 +125,7 @@ export function registerDaemon(program: Command): void {
           if (listenText !== DEFAULT_LISTEN) log.warn(`the peer port ${listen.port} (listenPort setting) ${inUse(e) ? 'is already in use' : 'needs privileges'}; using a free port for this run`);
           service = await DaemonService.create({ ...serviceOptions, listen: { host: listen.host, port: 0 } });
         }
-        server = await startApiServer({ service, host: api.host, port: api.port, token, allowedHosts: flags.apiHost }).catch((e: unknown) => {
+        server = await startApiServer({ service, host: api.host, port: api.port, token, allowedHosts: allowedApiHosts(flags.apiHost, fileOpts) }).catch((e: unknown) => {
           if (inUse(e)) throw new ShoalError(`the API address ${apiText} is already in use (--api); is another shoal daemon running?`);
           throw e;
         });

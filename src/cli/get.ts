@@ -24,7 +24,7 @@ import { StatusLine, progressLine } from './progress.js';
 import { newPeerSourceState, noPeersHint, noteTrackerEvent, peerHintDelayMs } from './peer-hint.js';
 import { ensureWritableDir } from './save-path.js';
 import { parseTorrentFile } from './torrent-file.js';
-import { makeDirsSync } from '../daemon/service/mkdirs.js';
+import { makeDirsSync } from '../runtime/node/mkdirs.js';
 import { neutralise, validatePathComponents } from '../storage/path-safety.js';
 import { SeedDataError, checkSeedData, describeMissing } from './seed-data.js';
 

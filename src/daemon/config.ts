@@ -1,14 +1,15 @@
 /**
  * The daemon's config file (docs/daemon.md#config-file): one flat JSON object holding the
  * session settings (the keys of `Settings`, as `PATCH /api/settings` takes them) and the
- * daemon's start-up options (api, listen, stateDir, maxTorrents, logLevel). Read once at
+ * daemon's start-up options (api, apiHost, listen, stateDir, maxTorrents, logLevel). Read once at
  * start; the settings API writes changed settings back atomically (temp file, fsync, rename).
  * Keys we do not know are kept as they are (a newer version may own them) and warned about.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { ShoalError } from '../errors.js';
+import { makeDirsSync } from '../runtime/node/mkdirs.js';
 import { jsonErrorOffset } from './json-position.js';
 import { applySettingsPatch, defaultSettings } from './service/settings.js';
 import { ServiceError, type Settings } from './types.js';
@@ -25,6 +26,21 @@ export interface DaemonFileOptions {
   readonly stateDir?: string;
   readonly maxTorrents?: number;
   readonly logLevel?: LogLevel;
+  /** Host names the web UI and API may also be reached by (`--api-host`, repeatable): a list, or one name. */
+  readonly apiHost?: readonly string[];
+}
+
+/** A host name (`nas.local`, `torrents.example.org`) or a bracketed IPv6 literal, as `--api-host` takes. */
+export function isApiHostName(h: string): boolean {
+  return h.length <= 253 && /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.?)*|\[[0-9a-fA-F:.]+\])$/.test(h);
+}
+
+/** Most names `apiHost` may list (each is checked on every request's Host header). */
+export const MAX_API_HOSTS = 64;
+
+/** The host names allowed besides the API address: the `--api-host` flags when any are given, else the file's. */
+export function allowedApiHosts(flags: readonly string[], file: DaemonFileOptions): readonly string[] {
+  return flags.length > 0 ? flags : (file.apiHost ?? []);
 }
 
 /** A config file larger than this is refused (it is a handful of keys). */
@@ -36,6 +52,8 @@ const OPTION_RULES: Readonly<Record<keyof DaemonFileOptions, [(v: unknown) => bo
   stateDir: [(v) => typeof v === 'string' && isAbsolute(v) && !v.includes('\0'), 'an absolute path'],
   maxTorrents: [(v) => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 1_000_000, 'an integer from 1 to 1000000'],
   logLevel: [(v) => typeof v === 'string' && (LOG_LEVELS as readonly string[]).includes(v), LOG_LEVELS.join(' | ')],
+  apiHost: [(v) => (typeof v === 'string' && isApiHostName(v)) || (Array.isArray(v) && v.length <= MAX_API_HOSTS && v.every((h) => typeof h === 'string' && isApiHostName(h))),
+    `a host name (nas.local) or a list of at most ${MAX_API_HOSTS} of them`],
 };
 
 export interface LoadedConfig {
@@ -103,7 +121,7 @@ export function parseConfig(path: string, text: string): LoadedConfig {
     } else if (Object.hasOwn(OPTION_RULES, key)) {
       const [ok, expected] = OPTION_RULES[key as keyof DaemonFileOptions];
       if (!ok(value)) throw new ConfigError(`${path}: key "${key}" must be ${expected}`);
-      options[key] = value;
+      options[key] = key === 'apiHost' && typeof value === 'string' ? [value] : value;
     } else {
       warnings.push(`${path}: unknown key "${key}" (kept, not used)`);
     }
@@ -147,7 +165,7 @@ export class ConfigFile {
 
 /** temp file in the same directory, fsync, rename over, fsync the directory. */
 export function writeAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
+  makeDirsSync(dirname(path)); // not mkdirSync({ recursive: true }): it never returns under /proc
   const tmp = `${path}.tmp-${process.pid}`;
   const fd = openSync(tmp, 'w', 0o600);
   try {

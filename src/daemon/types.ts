@@ -254,6 +254,16 @@ export interface Settings {
   readonly seedLimitAction: 'pause' | 'remove';
 }
 
+/** What `GET`/`PATCH /api/settings` answer: the settings in force, and which of them this run holds whatever is stored. */
+export interface SettingsView extends Settings {
+  /**
+   * Settings a start-up flag holds for this run, with the flag (`{"dht": "--no-dht"}`): their
+   * value above is the one in force; a PATCH of one is stored (for runs without the flag) but
+   * changes nothing now.
+   */
+  readonly forced: Partial<Record<keyof Settings, string>>;
+}
+
 /** A daily window in local time, on the days it starts: from > to runs past midnight; from == to is the whole day. */
 export interface AltSchedule {
   /** "HH:MM", 24-hour. */
@@ -332,8 +342,8 @@ export interface TorrentService {
   setTorrentLimits(id: TorrentId, limits: Partial<TorrentLimits>): Promise<TorrentLimits>;
   /** One priority per file index (0..7). */
   setFilePriorities(id: TorrentId, priorities: readonly { readonly index: number; readonly priority: number }[]): void;
-  settings(): Settings;
-  updateSettings(patch: Partial<Settings>): Promise<Settings>;
+  settings(): SettingsView;
+  updateSettings(patch: Partial<Settings>): Promise<SettingsView>;
   stats(): SessionStats;
   metrics(): MetricsSnapshot;
   /** Switches the torrent to streaming priority around each range read. 404 unknown torrent or file. */

@@ -4,8 +4,15 @@
  */
 
 export interface TorrentFile {
-  /** Path components below the torrent's root directory (single-file: just the name). Sanitised. */
+  /** Path components below the torrent's root directory (single-file: just the name). Sanitised: where the file goes on disk. */
   readonly path: readonly string[];
+  /**
+   * The components as the torrent wrote them, when sanitising (`CON` -> `CON_`, a name cut to
+   * 255 bytes) or collision renaming (`x.txt` -> `x.1.txt`) changed `path`; absent when they are
+   * the same. Never a disk path: a BEP 19 web seed serves the torrent's own names, so its URLs
+   * are built from these (swarm/webseed-url.ts).
+   */
+  readonly rawPath?: readonly string[];
   readonly length: number;
   /** Byte offset of the file's first byte in the piece space. */
   readonly offset: number;

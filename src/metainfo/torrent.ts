@@ -120,16 +120,23 @@ function safePath(components: string[], where: string): string[] {
   }
 }
 
+/** `path` made safe for the disk, with the torrent's own components kept as `rawPath` when that changed them. */
+function safeEntry(components: string[], where: string): { path: string[]; rawPath?: string[] } {
+  const path = safePath(components, where);
+  return path.every((c, i) => c === components[i]) ? { path } : { path, rawPath: components };
+}
+
 interface V1Files {
   entries: Omit<TorrentFile, 'offset'>[];
   multiFile: boolean;
 }
 
 function parseV1Files(info: BDict, name: string, o: Required<ParseTorrentOptions>): V1Files {
+  // `name` is the torrent's own; a single file's disk path is it sanitised (its raw form kept).
   const files = optListField(info, 'files', 'info', err);
   if (!files) {
     const length = uintField(info, 'length', 'info', err);
-    return { entries: [{ path: [name], length, pad: false, attr: attrOf(info) }], multiFile: false };
+    return { entries: [{ ...safeEntry([name], "info 'name'"), length, pad: false, attr: attrOf(info) }], multiFile: false };
   }
   if (files.length === 0) throw err("'files' is empty");
   if (files.length > o.maxFiles) throw err(`more than maxFiles (${o.maxFiles}) files`);
@@ -146,7 +153,7 @@ function parseV1Files(info: BDict, name: string, o: Required<ParseTorrentOptions
     const attr = attrOf(f);
     const pad = attr.includes('p');
     // Pad files never touch the disk, so their (conventional '.pad/N') names need no sanitising.
-    return { path: pad ? parts : safePath(parts, `files[${i}]`), length, pad, attr };
+    return { ...(pad ? { path: parts } : safeEntry(parts, `files[${i}]`)), length, pad, attr };
   });
   return { entries, multiFile: true };
 }
@@ -156,12 +163,15 @@ function attrOf(d: BDict): string {
   return isBytes(a) ? Buffer.from(a).toString('latin1') : '';
 }
 
+/** A `file tree` file with its disk path sanitised (`rawPath`: the tree's own, when that changed it). */
+type SafeTreeFile = TreeFile & { readonly rawPath?: string[] };
+
 /** v2 piece space: every non-empty file starts on a piece boundary (implicit alignment gaps). */
-function v2Entries(tree: TreeFile[], pieceLength: number): { entries: Omit<TorrentFile, 'offset'>[]; pieceCount: number } {
+function v2Entries(tree: SafeTreeFile[], pieceLength: number): { entries: Omit<TorrentFile, 'offset'>[]; pieceCount: number } {
   const entries: Omit<TorrentFile, 'offset'>[] = [];
   let pieceCount = 0;
   tree.forEach((f, i) => {
-    entries.push({ path: f.path, length: f.length, pad: false, attr: f.attr, piecesRoot: f.piecesRoot });
+    entries.push({ path: f.path, ...(f.rawPath ? { rawPath: f.rawPath } : {}), length: f.length, pad: false, attr: f.attr, piecesRoot: f.piecesRoot });
     const pieces = Math.ceil(f.length / pieceLength);
     pieceCount += pieces;
     const gap = pieces * pieceLength - f.length;
@@ -202,7 +212,7 @@ function renameCollisions(entries: Omit<TorrentFile, 'offset'>[], maxDuplicateFi
   const renamed = new Map(real.map((e, i) => [e, paths[i]]));
   return entries.map((e) => {
     const path = renamed.get(e);
-    return path === undefined || path === e.path ? e : { ...e, path };
+    return path === undefined || path === e.path ? e : { ...e, path, rawPath: e.rawPath ?? e.path };
   });
 }
 
@@ -279,21 +289,20 @@ export function parseInfo(info: BDict, infoBytes: Uint8Array, outer: BDict, o: R
   if (hasV2 && (!isPowerOfTwo(pieceLength) || pieceLength < BLOCK_SIZE)) throw err("v2 'piece length' must be a power of two of at least 16 KiB");
 
   // A single-file torrent's name is its file name; a multi-file one's is its directory (v2 too).
-  const safeName = safePath([name], "info 'name'")[0];
+  safePath([name], "info 'name'"); // refused here whatever the layout (a v2 torrent's directory)
   let v1: V1Files | undefined;
   let pieces: Uint8Array | undefined;
   if (hasV1) {
-    v1 = parseV1Files(info, safeName, o);
+    v1 = parseV1Files(info, name, o);
     pieces = bytesField(info, 'pieces', 'info', err);
     if (pieces.length % 20 !== 0) throw err("'pieces' length is not a multiple of 20");
   }
 
-  let tree: TreeFile[] | undefined;
+  let tree: SafeTreeFile[] | undefined;
   let v2: ReturnType<typeof v2Entries> | undefined;
   let pieceLayers = new Map<string, Uint8Array>();
   if (hasV2) {
-    tree = parseFileTree(dictField(info, 'file tree', 'info', err), o);
-    tree = tree.map((f) => ({ ...f, path: safePath(f.path, `file '${f.path.join('/')}'`) }));
+    tree = parseFileTree(dictField(info, 'file tree', 'info', err), o).map((f) => ({ ...f, ...safeEntry(f.path, `file '${f.path.join('/')}'`) }));
     v2 = v2Entries(tree, pieceLength);
     pieceLayers = checkPieceLayers(outer, tree, pieceLength, o.requirePieceLayers);
   }

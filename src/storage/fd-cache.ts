@@ -8,6 +8,8 @@
 import { constants } from 'node:fs';
 import { lstat, mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+// Not mkdir({ recursive: true }): it never returns under /proc (see mkdirs.ts).
+import { makeDirs } from '../runtime/node/mkdirs.js';
 import { SymlinkedPathError, StorageIoError, ioError } from './errors.js';
 
 /** 'read' opens read-only and never creates; 'write' opens read-write, creating the file and its directories. */
@@ -186,7 +188,7 @@ async function openAny(path: string, mode: HandleMode, within: string | undefine
       return await open(path, WRITE_FLAGS, 0o666);
     } catch (e) {
       if ((e as { code?: string }).code !== 'ENOENT') throw e;
-      await mkdir(dirname(path), { recursive: true });
+      await makeDirs(dirname(path));
       return await open(path, WRITE_FLAGS, 0o666);
     }
   } catch (e) {
@@ -204,7 +206,7 @@ async function openAny(path: string, mode: HandleMode, within: string | undefine
 async function makeDirsInside(root: string, dir: string, file: string): Promise<void> {
   const rel = relative(root, dir);
   if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) throw new StorageIoError('EPERM', file, 'write outside the download directory');
-  await mkdir(root, { recursive: true });
+  await makeDirs(root);
   let cur = root;
   for (const c of rel === '' ? [] : rel.split(sep)) {
     cur = join(cur, c);

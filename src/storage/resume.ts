@@ -7,8 +7,9 @@
  * piece is on disk. A clean shutdown records everything with `clean` set, so the next start
  * trusts the file without hashing while file sizes and mtimes match.
  */
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { makeDirs } from '../runtime/node/mkdirs.js';
 import type { Torrent } from '../metainfo/torrent.js';
 import { ResumeDataError, ioError } from './errors.js';
 import type { FileStorage } from './file-storage.js';
@@ -45,7 +46,7 @@ export async function readResumeFile(path: string, limits: ResumeLimits = {}): P
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const tmp = `${path}.tmp`;
   try {
-    await mkdir(dirname(path), { recursive: true });
+    await makeDirs(dirname(path)); // never mkdir({ recursive: true }): it does not return under /proc
     const fh = await open(tmp, 'w');
     try {
       await writeFully(fh, tmp, bytes, 0);

@@ -5,6 +5,10 @@
  * - single-file: the URL is the file itself, or a directory when it ends in `/` (+ name);
  * - multi-file: the URL is a root directory: + name + each path component, each
  *   percent-encoded (a missing trailing `/` is added, as libtorrent does).
+ *
+ * Names are the torrent's own (`Torrent.name`, `TorrentFile.rawPath`), never the ones made
+ * safe for our disk (`CON_`, a cut name, `x.1.txt`): the server holds the files as the torrent
+ * names them.
  */
 import { InputError } from '../errors.js';
 import type { PieceLayout, TorrentFile } from '../metainfo/layout.js';
@@ -49,7 +53,8 @@ export function webSeedFileUrl(base: string, torrent: WebSeedTorrent, fileIndex:
   const query = cut < 0 ? '' : /^\?[^#]*/.exec(base.slice(cut))?.[0] ?? '';
   if (!torrent.multiFile) return (path.endsWith('/') ? path + encodeURIComponent(torrent.name) : path) + query;
   const root = path.endsWith('/') ? path : `${path}/`;
-  return root + [torrent.name, ...(file.torrentPath ?? file.path)].map(encodeURIComponent).join('/') + query;
+  // rawPath survives a rename (withRenames spreads the file); torrentPath is the path before it.
+  return root + [torrent.name, ...(file.rawPath ?? file.torrentPath ?? file.path)].map(encodeURIComponent).join('/') + query;
 }
 
 /** One part of a piece-space run: bytes of one file to fetch, or pad bytes (zeros, never fetched). */

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, ConfigFile, MAX_CONFIG_BYTES, defaultConfigPath, loadConfig, parseConfig } from '../../src/daemon/config.js';
+import { ConfigError, ConfigFile, MAX_API_HOSTS, MAX_CONFIG_BYTES, allowedApiHosts, defaultConfigPath, loadConfig, parseConfig } from '../../src/daemon/config.js';
 import { jsonErrorOffset } from '../../src/daemon/json-position.js';
 import { DaemonLog } from '../../src/daemon/log.js';
 import { daemonStateDir, defaultStateDir } from '../../src/cli/state-dir.js';
@@ -33,6 +33,19 @@ describe('config file', () => {
     assert.throws(() => parseConfig('/c.json', '{"downloadDir": "relative"}'), /key "downloadDir": downloadDir must be an absolute path/);
     assert.throws(() => parseConfig('/c.json', '{"maxTorrents": 0}'), /key "maxTorrents" must be an integer from 1 to 1000000/);
     assert.throws(() => parseConfig('/c.json', '{"listen": "6881"}'), /key "listen" must be HOST:PORT/);
+  });
+
+  it('reads apiHost (the --api-host names: a list or one name); flags given on the command line replace it', () => {
+    const list = parseConfig('/c.json', JSON.stringify({ apiHost: ['nas.local', 'torrents.example.org'] }));
+    assert.deepEqual(list.options, { apiHost: ['nas.local', 'torrents.example.org'] });
+    assert.deepEqual(list.warnings, []);
+    assert.deepEqual(parseConfig('/c.json', '{"apiHost": "nas.local"}').options.apiHost, ['nas.local']);
+    assert.deepEqual(allowedApiHosts([], list.options), ['nas.local', 'torrents.example.org']);
+    assert.deepEqual(allowedApiHosts(['proxy.lan'], list.options), ['proxy.lan']);
+    assert.deepEqual(allowedApiHosts([], {}), []);
+    for (const bad of ['"nas local"', '["ok.lan", 7]', '["http://nas.local"]', '{}', `${JSON.stringify(Array.from({ length: MAX_API_HOSTS + 1 }, (_, i) => `h${i}.lan`))}`]) {
+      assert.throws(() => parseConfig('/c.json', `{"apiHost": ${bad}}`), /key "apiHost" must be a host name/, bad);
+    }
   });
 
   it('finds where JSON goes wrong', () => {

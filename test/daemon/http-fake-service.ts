@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import {
   ServiceError, TORRENT_STATES,
   type AddTorrentInput, type BulkAction, type Category, type NatInfo, type CreatedTorrent, type TrackerTiers, type FileRangeStream, type ListQuery, type MetricsSnapshot, type ServiceEvent,
-  type SessionStats, type Settings, type TorrentDetails, type TorrentId, type TorrentLimits, type TorrentPage, type TorrentService,
+  type SessionStats, type Settings, type SettingsView, type TorrentDetails, type TorrentId, type TorrentLimits, type TorrentPage, type TorrentService,
   type TorrentState, type TorrentSummary,
 } from '../../src/daemon/types.js';
 
@@ -176,13 +176,13 @@ export class FakeTorrentService implements TorrentService {
     for (const { index, priority } of priorities) t.files[index].priority = priority;
   }
 
-  settings(): Settings {
-    return this.current;
+  settings(): SettingsView {
+    return { ...this.current, forced: {} };
   }
 
-  async updateSettings(patch: Partial<Settings>): Promise<Settings> {
+  async updateSettings(patch: Partial<Settings>): Promise<SettingsView> {
     this.current = { ...this.current, ...patch };
-    return this.current;
+    return this.settings();
   }
 
   stats(): SessionStats {

@@ -10,7 +10,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeDirs, makeDirsSync } from '../../src/daemon/service/mkdirs.js';
+import { makeDirs, makeDirsSync } from '../../src/runtime/node/mkdirs.js';
 import { prepareSavePath } from '../../src/daemon/service/save-path.js';
 import { createFromPath } from '../../src/daemon/service/create.js';
 import { fetchTorrentFile, shownUrl } from '../../src/daemon/service/url-fetch.js';

@@ -1,6 +1,6 @@
 /**
  * BEP 19 pieces without a network: web seed URLs (single-file, directory, multi-file,
- * percent-encoding, pad files) and what each HTTP answer means (`fetchRange` over a scripted
+ * percent-encoding, pad files, names sanitised on disk asked for as the torrent wrote them) and what each HTTP answer means (`fetchRange` over a scripted
  * HTTP client): redirects and their limit, a 206 for another range, Retry-After, 404, a body
  * over the limit, a short 200.
  */
@@ -10,7 +10,10 @@ import { PieceLayout } from '../../src/metainfo/layout.js';
 import { HttpBodyTooLarge, NetworkError, type HttpClient, type HttpRequest, type HttpResponse } from '../../src/runtime/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { fetchRange as fetchRangeAt, retryAfterMs, type RangeFetchLimits } from '../../src/swarm/webseed-fetch.js';
-import { parseWebSeedUrl, planRanges, webSeedFileUrl, WebSeedUrlError } from '../../src/swarm/webseed-url.js';
+import { parseWebSeedUrl, planRanges, webSeedFileUrl, WebSeedUrlError, type RenamedFile } from '../../src/swarm/webseed-url.js';
+import { encode } from '../../src/bencode/encode.js';
+import type { Encodable } from '../../src/bencode/types.js';
+import { parseTorrent, realFiles } from '../../src/metainfo/torrent.js';
 
 const file = (path: string[], length: number, pad = false) => ({ path, length, pad, attr: pad ? 'p' : '' });
 
@@ -40,6 +43,34 @@ describe('web seed URLs', () => {
     assert.equal(webSeedFileUrl('http://h/x.iso#frag', single, 0), 'http://h/x.iso');
     const multi = { name: 'set', multiFile: true, layout: PieceLayout.fromEntries([file(['d', 'f.bin'], 10)], 4) };
     assert.equal(webSeedFileUrl('http://h/pub?key=k1', multi, 0), 'http://h/pub/set/d/f.bin?key=k1');
+  });
+
+  it('asks for files by the torrent\'s own names, not the ones sanitised for the disk (device names, collisions, cut names)', () => {
+    const long = `${'n'.repeat(300)}.bin`;
+    const files = [['CON'], ['d', 'x.txt'], ['D', 'x.txt'], [long], ['tail. ']];
+    const bytesOf = (info: Record<string, Encodable>) => encode({ info: { 'piece length': 16_384, pieces: new Uint8Array(20), ...info } });
+    const multi = parseTorrent(bytesOf({ name: 'set.', files: files.map((path) => ({ length: 1, path })) }));
+    // On disk: made safe and distinct.
+    assert.deepEqual(realFiles(multi).map((f) => f.path.join('/')), ['CON_', 'd/x.txt', 'D/x.1.txt', `${'n'.repeat(251)}.bin`, 'tail. _']);
+    // From the server: the torrent's own names, percent-encoded (the name too).
+    const urls = realFiles(multi).map((f) => webSeedFileUrl('http://h/pub/', multi, multi.layout.files.indexOf(f)));
+    assert.deepEqual(urls, ['http://h/pub/set./CON', 'http://h/pub/set./d/x.txt', 'http://h/pub/set./D/x.txt', `http://h/pub/set./${'n'.repeat(300)}.bin`, 'http://h/pub/set./tail.%20']);
+    // A file the daemon renamed keeps the torrent's own name for the server.
+    const renamed: RenamedFile = { ...multi.layout.files[0], path: ['mine.txt'], torrentPath: multi.layout.files[0].path };
+    assert.equal(webSeedFileUrl('http://h/pub/', { ...multi, layout: new PieceLayout([renamed, ...multi.layout.files.slice(1)], multi.pieceLength) }, 0), 'http://h/pub/set./CON');
+    // Single file: the name as the torrent wrote it, though it is saved as NUL_.txt.
+    const single = parseTorrent(bytesOf({ name: 'NUL.txt', length: 5 }));
+    assert.deepEqual(single.layout.files[0].path, ['NUL_.txt']);
+    assert.equal(webSeedFileUrl('http://h/pub/', single, 0), 'http://h/pub/NUL.txt');
+    // Names needing no change keep no copy.
+    assert.equal(parseTorrent(bytesOf({ name: 'ok', files: [{ length: 1, path: ['a'] }] })).layout.files[0].rawPath, undefined);
+  });
+
+  it('v2 file tree names are kept as written for web seeds too', () => {
+    const tree = { 'aux.log': { '': { length: 5, 'pieces root': new Uint8Array(32).fill(1) } }, b: { '': { length: 5, 'pieces root': new Uint8Array(32).fill(2) } } };
+    const t = parseTorrent(encode({ info: { name: 'v2', 'piece length': 16_384, 'meta version': 2, 'file tree': tree } }));
+    assert.deepEqual(realFiles(t).map((f) => f.path.join('/')), ['aux_.log', 'b']);
+    assert.equal(webSeedFileUrl('http://h/', t, t.layout.files.findIndex((f) => f.path[0] === 'aux_.log')), 'http://h/v2/aux.log');
   });
 
   it('takes http: and https: only (BEP 19: other protocols are ignored)', () => {

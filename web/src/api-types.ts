@@ -1,11 +1,12 @@
 /** The daemon's shapes as the page reads them (src/daemon/types.ts). */
-import type { NatInfo, PeerInfo, SessionStats, Settings, TorrentDetails, TorrentSummary } from '../../src/daemon/types.js';
+import type { NatInfo, PeerInfo, SessionStats, SettingsView, TorrentDetails, TorrentSummary } from '../../src/daemon/types.js';
 
 export type Summary = TorrentSummary;
 
 export type Peer = PeerInfo;
 export type Details = TorrentDetails;
-export type FullSettings = Settings;
+/** The settings in force; `forced` names those a start-up flag holds for this run (absent from older daemons). */
+export type FullSettings = Omit<SettingsView, 'forced'> & Partial<Pick<SettingsView, 'forced'>>;
 export type NatStatus = NatInfo;
 export type Stats = SessionStats;
 

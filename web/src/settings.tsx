@@ -138,12 +138,18 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
                   onInput={(e) => setDraft({ ...draft, listenPort: e.currentTarget.value })} />
               </label>
             )}
-            {SWITCHES.filter(([k]) => saved[k] !== undefined).map(([k, label]) => (
-              <label class="check" key={k}>
-                <input type="checkbox" checked={draft[k] === true} onChange={(e) => setDraft({ ...draft, [k]: e.currentTarget.checked })} />
-                {label}
-              </label>
-            ))}
+            {SWITCHES.filter(([k]) => saved[k] !== undefined).map(([k, label]) => {
+              // A start-up flag (--no-dht, --no-lsd) holds it for this run: shown as it is, not switchable.
+              const flag = saved.forced?.[k];
+              const why = flag === undefined ? undefined : `Off while the daemon runs: it was started with ${flag}`;
+              return (
+                <label class="check" key={k} title={why}>
+                  <input type="checkbox" checked={draft[k] === true} disabled={flag !== undefined} title={why}
+                    onChange={(e) => setDraft({ ...draft, [k]: e.currentTarget.checked })} />
+                  {label}{flag !== undefined && <small> (off: started with {flag})</small>}
+                </label>
+              );
+            })}
             <label>
               Peer encryption
               <select value={String(draft.encryption ?? 'prefer')} onChange={(e) => setDraft({ ...draft, encryption: e.currentTarget.value })}>

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeDirsSync } from '../service/mkdirs.js';
+import { makeDirsSync } from '../../runtime/node/mkdirs.js';
 
 export const TOKEN_FILE = 'api-token';
 

@@ -1,8 +1,24 @@
 /** GET /api/torrents/:id: the details of one torrent (files, peers, trackers, piece bitfield). */
 import { formatMagnet, parseMagnet } from '../../metainfo/magnet.js';
 import type { PeerSnapshot } from '../../swarm/swarm.js';
-import type { PeerInfo, SeedingDetails, TorrentDetails } from '../types.js';
+import type { PeerInfo, SeedingDetails, Settings, TorrentDetails } from '../types.js';
+import { effectiveLimit, shareRatio } from './seed-limits.js';
 import type { TorrentEntry } from './torrent-entry.js';
+
+/** The details with the seeding figures and limits in force under settings `s`. */
+export function detailsWithSeeding(e: TorrentEntry, now: number, s: Settings): TorrentDetails {
+  const d = torrentDetails(e, now);
+  const r = e.record;
+  return {
+    ...d,
+    ratio: shareRatio(d.uploaded, d.downloaded, d.size),
+    seedingTime: Math.floor((r.seedingMs ?? 0) / 1000),
+    seedRatioLimit: r.seedRatioLimit ?? null,
+    seedTimeLimit: r.seedTimeLimit ?? null,
+    effectiveSeedRatioLimit: effectiveLimit(r.seedRatioLimit, s.seedRatioLimit),
+    effectiveSeedTimeLimit: effectiveLimit(r.seedTimeLimit, s.seedTimeLimit),
+  };
+}
 
 export function torrentDetails(entry: TorrentEntry, now: number): Omit<TorrentDetails, keyof SeedingDetails> {
   const t = entry.metadata();

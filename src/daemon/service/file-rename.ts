@@ -11,7 +11,7 @@ import type { Torrent } from '../../metainfo/torrent.js';
 import type { RenamedFile } from '../../swarm/webseed-url.js';
 import { UnsafePathError, resolveInside, validatePathComponents } from '../../storage/path-safety.js';
 import { ServiceError } from '../types.js';
-import { makeDirs } from './mkdirs.js';
+import { makeDirs } from '../../runtime/node/mkdirs.js';
 
 /** Longest new path accepted (characters) and most components. */
 export const MAX_RENAME_PATH_LENGTH = 4096;

@@ -214,3 +214,36 @@ export async function renameFile(h: ManageHost, id: string, index: number, path:
     h.requestPlan();
   }
 }
+
+/** One priority per file index (0..7); applied to a running swarm at once, saved with the torrent. */
+export function setFilePriorities(h: ManageHost, id: string, priorities: readonly { readonly index: number; readonly priority: number }[]): void {
+  const e = h.get(id);
+  const t = e.metadata();
+  if (!t) throw new ServiceError(409, 'file priorities need the torrent metadata');
+  const files = t.layout.files.filter((f) => !f.pad).length;
+  const next = e.record.priorities ? [...e.record.priorities] : new Array<number>(files).fill(1);
+  for (const { index, priority } of priorities) {
+    if (!Number.isInteger(index) || index < 0 || index >= files) throw new ServiceError(404, `no file ${index}`);
+    if (!Number.isInteger(priority) || priority < 0 || priority > 7) throw new ServiceError(400, 'priority must be 0..7');
+    next[index] = priority;
+  }
+  e.record.priorities = next;
+  if (e.swarm?.status().ready) {
+    e.swarm.setFilePriorities(next);
+    if (e.record.complete && !e.swarm.status().complete) e.record.complete = false; // a skipped file is wanted again
+  }
+  void h.ctx.store.put(e.record).catch(() => undefined);
+  e.touch();
+  h.requestPlan();
+}
+
+/** Deletes a category; its torrents become uncategorised (their data stays where it is). */
+export async function deleteCategory(h: ManageHost, entries: Iterable<TorrentEntry>, name: string): Promise<void> {
+  await h.categories.delete(name);
+  const changed = [...entries].filter((e) => e.record.category === name);
+  for (const e of changed) {
+    e.record.category = undefined;
+    e.touch();
+  }
+  await Promise.all(changed.map((e) => h.ctx.store.put(e.record)));
+}

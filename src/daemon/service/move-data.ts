@@ -9,7 +9,7 @@ import { copyFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, sep } from 'node:path';
 import type { Torrent } from '../../metainfo/torrent.js';
 import { fileOnDisk } from './file-rename.js';
-import { makeDirs } from './mkdirs.js';
+import { makeDirs } from '../../runtime/node/mkdirs.js';
 
 interface Step {
   readonly from: string;

@@ -47,3 +47,16 @@ export interface DaemonServiceOptions {
 
 export const DEFAULT_MAX_TORRENTS = 10_000;
 export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+
+/**
+ * Settings this run holds whatever is stored, and the flag of `shoal daemon` behind each: no
+ * DHT node (`dhtBootstrap: false`, --no-dht) and no local discovery (`lsd` not true, --no-lsd)
+ * leave nothing for the `dht` / `lsd` settings to switch on.
+ */
+export function forcedSettings(o: DaemonServiceOptions): { values: Partial<Settings>; by: Partial<Record<keyof Settings, string>> } {
+  const values: Record<string, boolean> = {};
+  const by: Partial<Record<keyof Settings, string>> = {};
+  if (o.dhtBootstrap === false) [values.dht, by.dht] = [false, '--no-dht'];
+  if (o.lsd !== true) [values.lsd, by.lsd] = [false, '--no-lsd'];
+  return { values: values as Partial<Settings>, by };
+}

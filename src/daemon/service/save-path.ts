@@ -10,7 +10,7 @@ import { access, mkdir, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAbsolute, resolve } from 'node:path';
 import { ServiceError } from '../types.js';
-import { makeDirs } from './mkdirs.js';
+import { makeDirs } from '../../runtime/node/mkdirs.js';
 
 const REASONS: Readonly<Record<string, string>> = {
   EACCES: 'permission denied',

@@ -1,7 +1,8 @@
 /**
- * The session settings in two layers: those stored (config file) and this run's overrides
- * (command-line flags), which are never written back. A PATCH changes the stored layer and
- * ends the override of every key it names.
+ * The session settings in layers: those stored (config file), this run's overrides (flags
+ * such as --download-dir), which are never written back and end when a PATCH names their key,
+ * and this run's forced values (--no-dht, --no-lsd), which a PATCH does not end: it is stored
+ * for later runs while the forced value stays in force.
  */
 import type { Settings } from '../types.js';
 import { applySettingsPatch } from './settings.js';
@@ -19,11 +20,17 @@ export class SettingsLayers {
   private stored: Settings;
   private overrides: Partial<Settings>;
   private now: Settings;
+  private readonly forced: Partial<Settings>;
 
-  constructor(stored: Settings, overrides: Partial<Settings> = {}) {
+  constructor(stored: Settings, overrides: Partial<Settings> = {}, forced: Partial<Settings> = {}) {
     this.stored = stored;
     this.overrides = { ...overrides };
-    this.now = applySettingsPatch(stored, this.overrides);
+    this.forced = { ...forced };
+    this.now = this.inForce(stored, this.overrides);
+  }
+
+  private inForce(stored: Settings, overrides: Partial<Settings>): Settings {
+    return applySettingsPatch(applySettingsPatch(stored, overrides), this.forced);
   }
 
   get current(): Settings {
@@ -40,7 +47,7 @@ export class SettingsLayers {
       delete overrides[k];
       changed[k] = (stored as unknown as Record<string, unknown>)[k];
     }
-    const current = applySettingsPatch(stored, overrides as Partial<Settings>);
+    const current = this.inForce(stored, overrides as Partial<Settings>);
     return { stored, overrides: overrides as Partial<Settings>, current, changed: changed as Partial<Settings> };
   }
 

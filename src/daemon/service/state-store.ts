@@ -14,9 +14,10 @@
  * so a crash can lose up to a minute of counter updates but never a torrent. A torn last
  * journal line (a crash mid-append) is ignored and the journal compacted away at once.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync, ftruncateSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync, ftruncateSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeDirsSync } from '../../runtime/node/mkdirs.js';
 import { writeFileAtomic } from '../../storage/resume.js';
 import type { Settings, TorrentId } from '../types.js';
 
@@ -103,7 +104,7 @@ export class StateStore {
 
   /** Opens (creating) the state directory and loads snapshot + journal. Synchronous on purpose: it is the first thing start-up does and nothing else can run meanwhile. */
   static open(dir: string): StateStore {
-    mkdirSync(join(dir, 'meta'), { recursive: true });
+    makeDirsSync(join(dir, 'meta'));
     const s = new StateStore(dir);
     s.load();
     return s;

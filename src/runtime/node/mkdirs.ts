@@ -6,7 +6,9 @@
  * four such requests (`savePath: "/proc/x"`) stall every file operation of the daemon.
  *
  * These walk up to the deepest ancestor that exists and create each missing component once,
- * with a plain (non-recursive) mkdir: an ENOENT is then final.
+ * with a plain (non-recursive) mkdir: an ENOENT is then final. Used wherever Shoal creates
+ * directories: the daemon (save paths, moves, renames, state and config), the CLI, and file
+ * storage (`storage/fd-cache.ts`, `storage/resume.ts`).
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
