@@ -15,22 +15,13 @@ import { prepareSavePath } from '../../src/daemon/service/save-path.js';
 import { createFromPath } from '../../src/daemon/service/create.js';
 import { fetchTorrentFile, shownUrl } from '../../src/daemon/service/url-fetch.js';
 import { ServiceError } from '../../src/daemon/types.js';
+import { within } from '../helpers/within.js';
 
 let dir: string;
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'shoal-review-'));
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Rejects if `p` has not settled within `ms` (the old code never settles: the test must fail, not hang). */
-function within<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`did not settle in ${ms} ms`)), ms);
-    timer.unref();
-  });
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
-}
 
 describe('save paths the daemon cannot create', () => {
   it('refuses a save path under /proc with a 400 instead of spinning for ever', { skip: !existsSync('/proc/self') }, async () => {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { StorageIoError } from '../../src/storage/errors.js';
 import { FdCache } from '../../src/storage/fd-cache.js';
 import { writeFileAtomic } from '../../src/storage/resume.js';
+import { within } from '../helpers/within.js';
 
 const onLinux = existsSync('/proc/self');
 const UNDER_PROC = '/proc/shoal-nonexistent';
@@ -20,16 +21,6 @@ before(() => {
   dir = mkdtempSync(join(tmpdir(), 'shoal-mkdir-'));
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Rejects if `p` has not settled within `ms` (the old code never settles: the test must fail, not hang). */
-function within<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`did not settle in ${ms} ms`)), ms);
-    timer.unref();
-  });
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
-}
 
 const typed = (e: unknown) => e instanceof StorageIoError && typeof e.code === 'string';
 
