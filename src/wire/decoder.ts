@@ -118,7 +118,7 @@ export class MessageDecoder {
 
   private read(): WireMessage | undefined {
     if (this.available < 4) return undefined;
-    const length = ((this.peek(0) << 24) | (this.peek(1) << 16) | (this.peek(2) << 8) | this.peek(3)) >>> 0;
+    const length = this.u32At(0);
     if (length === 0) {
       this.skip(4);
       return KEEP_ALIVE;
@@ -131,9 +131,27 @@ export class MessageDecoder {
     this.checkLength(id, length - 1);
     if (this.available < 4 + length) return undefined;
     this.skip(5);
+    if (id === MESSAGE_ID.piece) return this.readPiece(length - 1);
     let payload = this.take(length - 1);
     if (this.tookVolatile && id !== MESSAGE_ID.piece) payload = copyBytes(payload);
     return decodeMessageBody(id, payload);
+  }
+
+  /**
+   * A piece's 8-byte header is read on its own, so a block that lies whole in one chunk stays
+   * a view even when the header straddles the chunk before it (else the 16 KiB block would be
+   * copied just to join it to 8 bytes).
+   */
+  private readPiece(payloadLength: number): WireMessage {
+    if (payloadLength < 8) throw new PeerProtocolError('malformed_message', `piece payload must be at least 8 bytes, got ${payloadLength}`);
+    const index = this.u32At(0);
+    const begin = this.u32At(4);
+    this.skip(8);
+    return { type: 'piece', index, begin, block: this.take(payloadLength - 8) };
+  }
+
+  private u32At(i: number): number {
+    return ((this.peek(i) << 24) | (this.peek(i + 1) << 16) | (this.peek(i + 2) << 8) | this.peek(i + 3)) >>> 0;
   }
 
   /** Rejects a wrong payload length for `id` before its body is buffered. */
