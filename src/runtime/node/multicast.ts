@@ -8,7 +8,7 @@ import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { Address, DatagramHandler, Multicast, MulticastEndpoint, MulticastJoinOptions } from '../types.js';
 import { formatAddress } from '../types.js';
-import { toNetworkError } from './errors.js';
+import { bindDgram } from './dgram-bind.js';
 import type { ResourceTracker } from './resources.js';
 
 class NodeMulticastEndpoint implements MulticastEndpoint {
@@ -50,34 +50,16 @@ class NodeMulticastEndpoint implements MulticastEndpoint {
 export class NodeMulticast implements Multicast {
   constructor(private readonly tracker: ResourceTracker) {}
 
-  join(group: Address, options: MulticastJoinOptions = {}): Promise<MulticastEndpoint> {
-    return new Promise((resolve, reject) => {
-      const v6 = isIPv6(group.host);
-      const socket = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', reuseAddr: true });
-      const iface = options.interfaceHost && !isWildcard(options.interfaceHost) ? options.interfaceHost : undefined;
-      const fail = (err: unknown): void => {
-        try {
-          socket.close();
-        } catch {
-          // Never bound.
-        }
-        reject(toNetworkError(err, `cannot join multicast ${formatAddress(group)}`));
-      };
-      socket.once('error', fail);
-      socket.bind(group.port, () => {
-        try {
-          socket.addMembership(group.host, iface);
-          if (iface) socket.setMulticastInterface(iface);
-          socket.setMulticastTTL(options.ttl ?? 1);
-          socket.setMulticastLoopback(true);
-        } catch (e) {
-          fail(e);
-          return;
-        }
-        socket.off('error', fail);
-        resolve(new NodeMulticastEndpoint(socket, group, this.tracker));
-      });
+  async join(group: Address, options: MulticastJoinOptions = {}): Promise<MulticastEndpoint> {
+    const socket = dgram.createSocket({ type: isIPv6(group.host) ? 'udp6' : 'udp4', reuseAddr: true });
+    const iface = options.interfaceHost && !isWildcard(options.interfaceHost) ? options.interfaceHost : undefined;
+    await bindDgram(socket, group.port, undefined, `cannot join multicast ${formatAddress(group)}`, (s) => {
+      s.addMembership(group.host, iface);
+      if (iface) s.setMulticastInterface(iface);
+      s.setMulticastTTL(options.ttl ?? 1);
+      s.setMulticastLoopback(true);
     });
+    return new NodeMulticastEndpoint(socket, group, this.tracker);
   }
 }
 

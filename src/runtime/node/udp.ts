@@ -4,7 +4,7 @@ import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
 import type { Address, DatagramHandler, Udp, UdpBindOptions, UdpEndpoint } from '../types.js';
 import { formatAddress } from '../types.js';
-import { toNetworkError } from './errors.js';
+import { bindDgram } from './dgram-bind.js';
 import type { ResourceTracker } from './resources.js';
 
 class NodeUdpEndpoint implements UdpEndpoint {
@@ -81,31 +81,18 @@ export class NodeUdp implements Udp {
     this.tracker = tracker;
   }
 
-  bind(address: Address, options?: UdpBindOptions): Promise<UdpEndpoint> {
-    return new Promise((resolve, reject) => {
-      const v6 = isIPv6(address.host);
-      const socket = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6 && options?.ipv6Only === true, lookup: literalLookup });
-      const onError = (err: Error): void => {
-        try {
-          socket.close();
-        } catch {
-          // Never bound.
-        }
-        reject(toNetworkError(err, `cannot bind UDP ${formatAddress(address)}`));
-      };
-      socket.once('error', onError);
-      socket.bind(address.port, address.host, () => {
-        socket.off('error', onError);
-        if (options?.bufferBytes) {
-          try {
-            socket.setRecvBufferSize(options.bufferBytes);
-            socket.setSendBufferSize(options.bufferBytes);
-          } catch {
-            // The OS refused the size: keep its default buffers.
-          }
-        }
-        resolve(new NodeUdpEndpoint(socket, this.tracker));
-      });
+  async bind(address: Address, options?: UdpBindOptions): Promise<UdpEndpoint> {
+    const v6 = isIPv6(address.host);
+    const socket = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6 && options?.ipv6Only === true, lookup: literalLookup });
+    await bindDgram(socket, address.port, address.host, `cannot bind UDP ${formatAddress(address)}`, (s) => {
+      if (!options?.bufferBytes) return;
+      try {
+        s.setRecvBufferSize(options.bufferBytes);
+        s.setSendBufferSize(options.bufferBytes);
+      } catch {
+        // The OS refused the size: keep its default buffers.
+      }
     });
+    return new NodeUdpEndpoint(socket, this.tracker);
   }
 }
