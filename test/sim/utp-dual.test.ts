@@ -18,14 +18,23 @@ async function drive<T>(sim: Simulator, p: Promise<T>, maxMs = 60_000): Promise<
   return p;
 }
 
+/** Host a (uTP and TCP) and a listener on host b (uTP and TCP, or TCP only), `oneWayMs` apart. */
+async function pair(seed: number, oneWayMs: number, o: { bUtp?: boolean; onAccept?: (s: ByteStream) => void } = {}) {
+  const sim = new Simulator({ seed, latency: new ConstantLatency(oneWayMs) });
+  const a = withUtp(sim.createHost().runtime);
+  const bHost = sim.createHost();
+  const bRuntime = o.bUtp === false ? bHost.runtime : withUtp(bHost.runtime).runtime;
+  const accepted: ByteStream[] = [];
+  const l = await drive(sim, bRuntime.stream.listen({ host: bHost.address, port: 6881 }, (st) => {
+    accepted.push(st);
+    o.onAccept?.(st);
+  }));
+  return { sim, a, l, accepted };
+}
+
 describe('uTP and TCP together', () => {
   it('dials uTP first and both sides see a uTP stream', async () => {
-    const sim = new Simulator({ seed: 40, latency: new ConstantLatency(10) });
-    const a = withUtp(sim.createHost().runtime);
-    const bHost = sim.createHost();
-    const b = withUtp(bHost.runtime);
-    const accepted: ByteStream[] = [];
-    const l = await drive(sim, b.runtime.stream.listen({ host: bHost.address, port: 6881 }, (s) => accepted.push(s)));
+    const { sim, a, l, accepted } = await pair(40, 10);
     const s = await drive(sim, a.runtime.stream.connect(l.address));
     await sim.runFor(100);
     assert.equal(transportOf(s), 'utp');
@@ -33,11 +42,7 @@ describe('uTP and TCP together', () => {
   });
 
   it('starts TCP 500 ms into an unanswered uTP dial to a TCP-only peer, then dials it over TCP only', async () => {
-    const sim = new Simulator({ seed: 41, latency: new ConstantLatency(10) });
-    const a = withUtp(sim.createHost().runtime);
-    const bHost = sim.createHost();
-    const accepted: ByteStream[] = [];
-    const l = await drive(sim, bHost.runtime.stream.listen({ host: bHost.address, port: 6881 }, (s) => accepted.push(s)));
+    const { sim, a, l, accepted } = await pair(41, 10, { bUtp: false });
     const t0 = sim.now;
     const s = await drive(sim, a.runtime.stream.connect(l.address));
     assert.equal(transportOf(s), 'tcp');
@@ -54,12 +59,7 @@ describe('uTP and TCP together', () => {
   });
 
   it('opens no TCP connection to a peer whose uTP answers within the delay', async () => {
-    const sim = new Simulator({ seed: 44, latency: new ConstantLatency(100) });
-    const a = withUtp(sim.createHost().runtime);
-    const bHost = sim.createHost();
-    const b = withUtp(bHost.runtime);
-    const accepted: ByteStream[] = [];
-    const l = await drive(sim, b.runtime.stream.listen({ host: bHost.address, port: 6881 }, (s) => accepted.push(s)));
+    const { sim, a, l, accepted } = await pair(44, 100);
     const s = await drive(sim, a.runtime.stream.connect(l.address));
     await sim.runFor(2000);
     assert.equal(transportOf(s), 'utp');
@@ -69,16 +69,8 @@ describe('uTP and TCP together', () => {
 
   it('keeps the first transport to connect on a slow path and closes the other', async () => {
     // 400 ms one way: uTP has not answered when TCP starts at 500 ms; uTP (started first) wins at 800 ms.
-    const sim = new Simulator({ seed: 45, latency: new ConstantLatency(400) });
-    const a = withUtp(sim.createHost().runtime);
-    const bHost = sim.createHost();
-    const b = withUtp(bHost.runtime);
-    const accepted: ByteStream[] = [];
     const closed: ByteStream[] = [];
-    const l = await drive(sim, b.runtime.stream.listen({ host: bHost.address, port: 6881 }, (st) => {
-      accepted.push(st);
-      st.onClose(() => closed.push(st));
-    }));
+    const { sim, a, l, accepted } = await pair(45, 400, { onAccept: (st) => st.onClose(() => closed.push(st)) });
     const s = await drive(sim, a.runtime.stream.connect(l.address));
     await sim.runFor(5000);
     assert.equal(transportOf(s), 'utp');
