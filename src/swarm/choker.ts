@@ -64,9 +64,19 @@ export interface ChokerOptions {
    * 2 blocks; Infinity: never).
    */
   reciprocationGraceBytes?: number;
+  /**
+   * Our upload capacity, bytes/s: when set, the regular slots follow the measured upload
+   * (libtorrent's rate-based choker): each round one more slot while the peers we upload to
+   * take less than `CAPACITY_FILL_SHARE` of it and every slot is in use, one fewer once they
+   * take it all, never fewer than `regularSlots` (a number) nor more than `maxCapacitySlots`.
+   * Unset (default): fixed slots.
+   */
+  uploadCapacity?: number;
+  /** The most slots `uploadCapacity` opens (default 50, the default peers per torrent). */
+  maxCapacitySlots?: number;
 }
 
-export const CHOKER_DEFAULTS: Required<Omit<ChokerOptions, 'reputation'>> = {
+export const CHOKER_DEFAULTS: Required<Omit<ChokerOptions, 'reputation' | 'uploadCapacity'>> = {
   regularSlots: 8,
   minAutoSlots: 2,
   optimisticIntervalMs: 30_000,
@@ -77,7 +87,10 @@ export const CHOKER_DEFAULTS: Required<Omit<ChokerOptions, 'reputation'>> = {
   policy: 'tit-for-tat',
   tyrant: {},
   reciprocationGraceBytes: 32 * 1024,
+  maxCapacitySlots: 50,
 };
+/** Rate-based slots: another slot opens while the upload is under this share of the capacity. */
+export const CAPACITY_FILL_SHARE = 0.9;
 
 /** Optimistic draw: a peer that gave us data before counts this many times an unknown one. */
 export const CONTRIBUTOR_WEIGHT = 2;
@@ -137,7 +150,10 @@ export interface ChokeDecision<P> {
 }
 
 export class Choker<P> {
-  private readonly o: Required<Omit<ChokerOptions, 'reputation'>>;
+  private readonly o: Required<Omit<ChokerOptions, 'reputation' | 'uploadCapacity'>>;
+  private readonly uploadCapacity: number | undefined;
+  /** Rate-based slots now (with `uploadCapacity`). */
+  private capacitySlots: number;
   private optimistic: P | undefined;
   private optimisticAt = -Infinity;
   /** BitTyrant's estimates (policy 'tyrant'). */
@@ -147,6 +163,10 @@ export class Choker<P> {
   constructor(private readonly random: Random, options: ChokerOptions = {}) {
     this.o = { ...CHOKER_DEFAULTS, ...options };
     this.reputation = options.reputation;
+    this.uploadCapacity = options.uploadCapacity;
+    this.capacitySlots = typeof this.o.regularSlots === 'number' ? this.o.regularSlots : this.o.minAutoSlots;
+    if (this.uploadCapacity !== undefined && !(this.uploadCapacity > 0)) throw new RangeError(`uploadCapacity must be > 0 bytes/s, got ${this.uploadCapacity}`);
+    if (!(Number.isSafeInteger(this.o.maxCapacitySlots) && this.o.maxCapacitySlots >= 1)) throw new RangeError(`maxCapacitySlots must be a whole number >= 1, got ${this.o.maxCapacitySlots}`);
     this.tyrant = this.o.policy === 'tyrant' ? new TyrantEstimator<P>(this.o.tyrant) : undefined;
     const slots = this.o.regularSlots;
     if (slots !== 'auto' && !(Number.isSafeInteger(slots) && slots >= 0)) throw new RangeError(`unchoke slots must be a whole number >= 0 or 'auto', got ${slots}`);
@@ -172,6 +192,7 @@ export class Choker<P> {
 
   /** Regular slots now: the fixed number, or (auto) from the upload rates. */
   slots(peers: readonly ChokerPeer<P>[]): number {
+    if (this.uploadCapacity !== undefined) return this.capacitySlots;
     if (this.o.regularSlots !== 'auto') return this.o.regularSlots;
     const rates = peers.map((p) => p.uploadRate).sort((a, b) => b - a);
     let slots = 0;
@@ -188,6 +209,7 @@ export class Choker<P> {
   rechoke(peers: readonly ChokerPeer<P>[], now: number, seeding: boolean): ChokeDecision<P> {
     if (this.o.policy === 'none') return { unchoke: new Set(), optimistic: undefined };
     const candidates = this.ranked(peers, now, seeding);
+    if (this.uploadCapacity !== undefined) this.resizeToCapacity(peers, candidates.length);
     const regular = this.tyrant && !seeding ? this.tyrant.withinBudget(candidates) : candidates.slice(0, this.slots(peers));
     const unchoke = new Set<P>(regular.map((p) => p.peer));
 
@@ -202,6 +224,19 @@ export class Choker<P> {
     }
     if (this.optimistic !== undefined) unchoke.add(this.optimistic);
     return { unchoke, optimistic: this.optimistic };
+  }
+
+  /** Rate-based slots: one more while the upload has room and every slot is used, one fewer when it is full. */
+  private resizeToCapacity(peers: readonly ChokerPeer<P>[], candidates: number): void {
+    let total = 0, used = 0;
+    for (const p of peers) {
+      total += p.uploadRate;
+      if (p.unchokedSince !== undefined && p.interested) used++;
+    }
+    const floor = typeof this.o.regularSlots === 'number' ? this.o.regularSlots : this.o.minAutoSlots;
+    if (total < CAPACITY_FILL_SHARE * this.uploadCapacity! && used >= this.capacitySlots && candidates > this.capacitySlots) this.capacitySlots++;
+    else if (total >= this.uploadCapacity!) this.capacitySlots--;
+    this.capacitySlots = Math.min(this.o.maxCapacitySlots, Math.max(floor, this.capacitySlots));
   }
 
   /**
