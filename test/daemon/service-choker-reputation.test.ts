@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { DaemonService } from '../../src/daemon/service/service.js';
 import { REPUTATION_FILE } from '../../src/daemon/service/reputation-file.js';
 import { chokerOf } from '../../src/daemon/service/settings.js';
+import { parseConfig } from '../../src/daemon/config.js';
 import { ServiceError, type Settings } from '../../src/daemon/types.js';
 import { createNodeRuntime } from '../../src/runtime/node/index.js';
 import { REPUTATION_DEFAULTS } from '../../src/swarm/reputation.js';
@@ -163,4 +164,11 @@ it('starts torrents with the choker the settings name', async () => {
   } finally {
     await service.close();
   }
+});
+
+it('reads the choker settings from the config file, and names the key of a bad one', () => {
+  const c = parseConfig('/c.json', JSON.stringify({ choker: 'tyrant', tyrantUploadCapacity: 60_000 }));
+  assert.deepEqual(c.settings, { choker: 'tyrant', tyrantUploadCapacity: 60_000 });
+  assert.throws(() => parseConfig('/c.json', '{"choker": "bittyrant"}'), /key "choker": choker must be tit-for-tat or tyrant/);
+  assert.throws(() => parseConfig('/c.json', '{"tyrantUploadCapacity": -5}'), /key "tyrantUploadCapacity": tyrantUploadCapacity must be whole bytes\/s/);
 });
