@@ -328,8 +328,10 @@ export class Choker<P> {
     const rep = seeding ? undefined : this.reputation;
     const standing = (p: ChokerPeer<P>) => (rep && p.host !== undefined ? rep.standing(p.host, now) : 'unknown');
     const factor: Record<Standing, number> = { contributor: CONTRIBUTOR_WEIGHT, unknown: 1, 'free-rider': FREE_RIDER_WEIGHT };
-    // Not reciprocating on this connection weighs like a known free rider (a seed expects nothing back).
-    const weight = (p: ChokerPeer<P>) => (now - p.connectedAt < this.o.newPeerMs ? 3 : 1) * (!seeding && this.notReciprocating(p) ? FREE_RIDER_WEIGHT : factor[standing(p)]);
+    // Not reciprocating on this connection weighs like a known free rider (a seed expects
+    // nothing back; 'random' is the no-incentive baseline).
+    const judged = !seeding && this.o.policy !== 'random';
+    const weight = (p: ChokerPeer<P>) => (now - p.connectedAt < this.o.newPeerMs ? 3 : 1) * (judged && this.notReciprocating(p) ? FREE_RIDER_WEIGHT : factor[standing(p)]);
     let total = 0;
     for (const p of pool) total += weight(p);
     let r = this.random.next() * total;

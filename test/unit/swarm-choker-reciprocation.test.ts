@@ -62,6 +62,15 @@ describe('Choker: reciprocation on this connection', () => {
     assert.ok(Math.abs(rider / rounds - expected) < 0.05, `drawn ${rider} of ${rounds}`);
   });
 
+  it("the no-incentive policy 'random' ignores it in the optimistic draw too", () => {
+    const c = new Choker<string>(createRandom(7), { regularSlots: 0, optimisticIntervalMs: 0, policy: 'random' });
+    const peers = [peer('rider', { taken: GRACE, given: 0 }), peer('other')];
+    let rider = 0;
+    const rounds = 2000;
+    for (let i = 0; i < rounds; i++) if (c.rechoke(peers, i, false).optimistic === 'rider') rider++;
+    assert.ok(Math.abs(rider / rounds - 0.5) < 0.05, `drawn ${rider} of ${rounds}`);
+  });
+
   it('seeding ignores it: a seed expects nothing back', () => {
     const c = new Choker<string>(createRandom(1), { regularSlots: 1 });
     const d = c.rechoke([peer('rider', { taken: 10 * GRACE, given: 0, uploadRate: 900 }), peer('other', { uploadRate: 10 })], 0, true);
