@@ -241,6 +241,36 @@ describe('HTTP API: connection limits', () => {
     }
   });
 
+  it('closes the connection after refusing a request (no token, foreign Host), without draining a body that trickles for requestTimeoutMs', { timeout: 30_000 }, async () => {
+    // Before: the 401 went out and the server kept reading the refused body until requestTimeoutMs
+    // (120 s by default), so a client without the token could hold a connection slot that long.
+    const h = await startHarness({ limits: { requestTimeoutMs: 600_000 } });
+    try {
+      for (const head of [`Host: ${h.hostPort}\r\n`, `Host: evil.example\r\nAuthorization: Bearer ${TOKEN}\r\n`]) {
+        const socket = connect({ port: h.port, host: '127.0.0.1', allowHalfOpen: true });
+        socket.setEncoding('latin1');
+        let answer = '';
+        socket.on('data', (d: string) => (answer += d));
+        socket.on('error', () => undefined);
+        const closed = new Promise((r) => socket.on('close', r));
+        socket.write(`POST /api/torrents HTTP/1.1\r\n${head}Content-Type: application/json\r\nContent-Length: 10000000\r\n\r\n{"torrent":"`);
+        const trickle = setInterval(() => socket.destroyed || socket.write('QUFB'), 20);
+        // Far below requestTimeoutMs: the old server was still reading when this ran out.
+        let deadline: NodeJS.Timeout | undefined;
+        const stillOpen = new Promise<string>((r) => (deadline = setTimeout(r, 10_000, 'still open')));
+        const outcome = await Promise.race([closed.then(() => 'closed'), stillOpen]);
+        clearTimeout(deadline);
+        clearInterval(trickle);
+        socket.destroy();
+        assert.equal(outcome, 'closed');
+        assert.match(answer, /^HTTP\/1\.1 40[13] /);
+        assert.match(answer, /\r\nconnection: close\r\n/i);
+      }
+    } finally {
+      await h.close();
+    }
+  });
+
   it('keeps an event stream open past the request and header timeouts (they bound the request, not the answer)', async () => {
     const h = await startHarness({ limits: { headersTimeoutMs: 100, requestTimeoutMs: 200 } });
     try {

@@ -138,6 +138,9 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
 const systemClock = (): number => Date.now();
 
 function deny(reply: FastifyReply, status: 400 | 401 | 403, error: string): FastifyReply {
+  // A refused request's body is never wanted: close after the answer rather than drain a body
+  // that may trickle for requestTimeoutMs, holding a connection slot without the token.
+  reply.header('connection', 'close');
   return reply.code(status).send({ error });
 }
 
