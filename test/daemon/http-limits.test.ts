@@ -203,6 +203,29 @@ describe('HTTP API: connection limits', () => {
     }
   });
 
+  it('closes connections that never send a byte after headersTimeoutMs, so silent sockets cannot hold every slot', { timeout: 30_000 }, async () => {
+    // Before: Node times out headers only from a request's first byte; silent connections stayed
+    // open for ever and maxConnections of them locked everyone out of the API and the web UI.
+    const h = await startHarness({ limits: { maxConnections: 4, headersTimeoutMs: 300, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 10_000 } });
+    const silent: Socket[] = [];
+    let deadline: NodeJS.Timeout | undefined;
+    try {
+      const closed = [0, 1, 2, 3].map(() => {
+        const socket = connect(h.port, '127.0.0.1');
+        socket.on('error', () => undefined);
+        silent.push(socket);
+        return new Promise((r) => socket.on('close', r));
+      });
+      const stillOpen = new Promise<string>((r) => (deadline = setTimeout(r, 10_000, 'still open')));
+      assert.equal(await Promise.race([Promise.all(closed).then(() => 'closed'), stillOpen]), 'closed');
+      assert.equal((await h.request('GET', '/api/stats')).status, 200);
+    } finally {
+      clearTimeout(deadline);
+      for (const s of silent) s.destroy();
+      await h.close();
+    }
+  });
+
   it('answers 408 to a body that trickles past requestTimeoutMs, closes idle keep-alive connections after keepAliveTimeoutMs, and a connection after maxRequestsPerSocket requests', async () => {
     const h = await startHarness({ limits: { headersTimeoutMs: 200, requestTimeoutMs: 400, keepAliveTimeoutMs: 300, maxRequestsPerSocket: 2 } });
     const auth = `Authorization: Bearer ${TOKEN}\r\n`;
