@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { createNodeRuntime } from '../../src/runtime/node/index.js';
 import { createRandom } from '../../src/runtime/random.js';
 import { TrackerClient } from '../../src/tracker/announcer.js';
@@ -114,6 +114,61 @@ describe('tracker server: taken addresses', () => {
     } finally {
       runtime.close();
       blocker.close();
+    }
+  });
+});
+
+describe('tracker server: HTTP connections', () => {
+  /** Opens `n` connections that send nothing; resolves each socket's close. */
+  function silentSockets(port: number, n: number): { sockets: Socket[]; closed: Promise<unknown>[] } {
+    const sockets = Array.from({ length: n }, () => connect(port, '127.0.0.1').on('error', () => undefined));
+    return { sockets, closed: sockets.map((s) => new Promise((r) => s.on('close', r))) };
+  }
+
+  /** 'closed' once every promise settles, 'still open' if that takes 10 s. */
+  async function allClose(closed: Promise<unknown>[]): Promise<string> {
+    let deadline: NodeJS.Timeout | undefined;
+    const stillOpen = new Promise<string>((r) => (deadline = setTimeout(r, 10_000, 'still open')));
+    const outcome = await Promise.race([Promise.all(closed).then(() => 'closed'), stillOpen]);
+    clearTimeout(deadline);
+    return outcome;
+  }
+
+  const announceUrl = (port: number): string =>
+    `http://127.0.0.1:${port}/announce?info_hash=${'%AB'.repeat(20)}&peer_id=-XX0001-123456789012&port=6881&uploaded=0&downloaded=0&left=5`;
+
+  it('closes connections that never send a request after the headers timeout (Node never did: they held a descriptor each for ever)', { timeout: 30_000 }, async () => {
+    const runtime = createNodeRuntime();
+    const server = await startTrackerServer({ runtime, http: { host: '127.0.0.1', port: 0 }, httpHeadersTimeoutMs: 300 });
+    const { sockets, closed } = silentSockets(server.http!.address.port, 20);
+    try {
+      assert.equal(await allClose(closed), 'closed');
+      const r = await fetch(announceUrl(server.http!.address.port));
+      assert.equal(r.status, 200);
+      assert.match(await r.text(), /^d8:complete/);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await server.close();
+      runtime.close();
+    }
+  });
+
+  it('holds at most maxHttpConnections: further connections are closed as they arrive', { timeout: 30_000 }, async () => {
+    const runtime = createNodeRuntime();
+    const server = await startTrackerServer({ runtime, http: { host: '127.0.0.1', port: 0 }, maxHttpConnections: 8, httpHeadersTimeoutMs: 60_000 });
+    const port = server.http!.address.port;
+    const held = silentSockets(port, 8);
+    try {
+      await Promise.all(held.sockets.map((s) => new Promise((r) => s.once('connect', r))));
+      const extra = silentSockets(port, 5);
+      assert.equal(await allClose(extra.closed), 'closed');
+      for (const s of held.sockets) s.destroy();
+      await Promise.all(held.closed);
+      assert.equal((await fetch(announceUrl(port))).status, 200);
+    } finally {
+      for (const s of held.sockets) s.destroy();
+      await server.close();
+      runtime.close();
     }
   });
 });
