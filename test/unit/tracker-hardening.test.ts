@@ -13,6 +13,8 @@ import { createNodeRuntime } from '../../src/runtime/node/index.js';
 import { createRandom } from '../../src/runtime/random.js';
 import { TrackerClient } from '../../src/tracker/announcer.js';
 import { TrackerListenError, TrackerUnreachable } from '../../src/tracker/errors.js';
+import { httpAnnounce, MAX_TRACKER_REDIRECTS } from '../../src/tracker/http-client.js';
+import type { HttpClient } from '../../src/runtime/types.js';
 import { TrackerCore } from '../../src/tracker/server-core.js';
 import { startTrackerServer } from '../../src/tracker/server.js';
 import type { AnnounceRequest } from '../../src/tracker/types.js';
@@ -170,6 +172,59 @@ describe('tracker server: HTTP connections', () => {
       await server.close();
       runtime.close();
     }
+  });
+});
+
+describe('tracker client: redirects (SSRF)', () => {
+  const REPLY = new TextEncoder().encode('d8:intervali1800e5:peers0:e');
+
+  /** A fake HTTP client over a table of URL -> answer that follows redirects as the runtime's does (unless maxRedirects is 0), recording every URL asked. */
+  function scripted(routes: Record<string, { status: number; location?: string }>): HttpClient & { asked: string[] } {
+    const asked: string[] = [];
+    return {
+      asked,
+      async get(r) {
+        let url = r.url;
+        for (let hop = 0; ; hop++) {
+          const base = url.split('?')[0];
+          asked.push(base);
+          const route = routes[base] ?? { status: 404 };
+          if (route.location !== undefined && hop < (r.maxRedirects ?? 5)) {
+            url = new URL(route.location, url).href;
+            continue;
+          }
+          const headers = new Map(route.location === undefined ? [] : [['location', route.location]]);
+          return { status: route.status, headers, body: route.status === 200 ? REPLY : new Uint8Array() };
+        }
+      },
+    };
+  }
+
+  it('refuses a redirect from a public tracker to a loopback, private or link-local address without asking it', async () => {
+    for (const target of ['http://192.168.1.1/cgi-bin/reboot', 'http://127.0.0.1:7878/api/torrents', 'http://[::1]/x', 'http://10.0.0.1/', 'http://[fe80::1]/', 'http://localhost:8080/admin', 'file:///etc/passwd']) {
+      const http = scripted({ 'http://tracker.example.org/announce': { status: 302, location: target } });
+      await assert.rejects(httpAnnounce('http://tracker.example.org/announce', req(1), { clock: new FakeClock(), http }), (e: unknown) => {
+        assert.ok(e instanceof TrackerUnreachable, String(e));
+        assert.match(e.message, /refused: SSRF|not http/);
+        return true;
+      }, target);
+      assert.deepEqual(http.asked, ['http://tracker.example.org/announce'], `${target} was not asked`);
+    }
+  });
+
+  it('follows redirects to public hosts and within the LAN, at most MAX_TRACKER_REDIRECTS', async () => {
+    const http = scripted({
+      'http://tracker.example.org/announce': { status: 301, location: 'https://mirror.example.net/announce' },
+      'https://mirror.example.net/announce': { status: 200 },
+      'http://192.168.1.5/announce': { status: 302, location: 'http://192.168.1.6/announce' },
+      'http://192.168.1.6/announce': { status: 200 },
+      'http://loop.example.org/announce': { status: 302, location: '/announce' },
+    });
+    assert.equal((await httpAnnounce('http://tracker.example.org/announce', req(1), { clock: new FakeClock(), http })).interval, 1800);
+    assert.equal((await httpAnnounce('http://192.168.1.5/announce', req(1), { clock: new FakeClock(), http })).interval, 1800);
+    http.asked.length = 0;
+    await assert.rejects(httpAnnounce('http://loop.example.org/announce', req(1), { clock: new FakeClock(), http }), /more than 5 redirects/);
+    assert.equal(http.asked.length, 1 + MAX_TRACKER_REDIRECTS);
   });
 });
 
