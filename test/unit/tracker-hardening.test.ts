@@ -11,7 +11,7 @@ import { createServer } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { createNodeRuntime } from '../../src/runtime/node/index.js';
 import { createRandom } from '../../src/runtime/random.js';
-import { TrackerClient } from '../../src/tracker/announcer.js';
+import { Announcer, DEFAULT_STAGGER_MS, TrackerClient } from '../../src/tracker/announcer.js';
 import { TrackerListenError, TrackerUnreachable } from '../../src/tracker/errors.js';
 import { httpAnnounce, MAX_TRACKER_REDIRECTS } from '../../src/tracker/http-client.js';
 import type { HttpClient } from '../../src/runtime/types.js';
@@ -225,6 +225,78 @@ describe('tracker client: redirects (SSRF)', () => {
     http.asked.length = 0;
     await assert.rejects(httpAnnounce('http://loop.example.org/announce', req(1), { clock: new FakeClock(), http }), /more than 5 redirects/);
     assert.equal(http.asked.length, 1 + MAX_TRACKER_REDIRECTS);
+  });
+});
+
+describe('announcer: dead trackers in a tier', () => {
+  /** Advances the fake clock a second at a time, letting promise callbacks run in between. */
+  async function advance(clock: FakeClock, ms: number): Promise<void> {
+    const settle = () => new Promise((r) => setImmediate(r));
+    for (let t = 0; t < ms; t += 1000) {
+      await settle();
+      clock.advance(1000);
+    }
+    await settle();
+  }
+
+  it('asks the next tracker when one has not answered within staggerMs, so a live tracker behind silent ones is reached', async () => {
+    // Before: trackers were asked strictly one after another, each until it gave up (105 s for
+    // a dead UDP tracker in a client), so a magnet with many dead trackers found its live one late.
+    const clock = new FakeClock();
+    const asked: [string, number][] = [];
+    const urls = ['udp://dead-1.example:6969/announce', 'udp://dead-2.example:6969/announce', 'udp://dead-3.example:6969/announce', 'http://live.example/announce'];
+    const client = {
+      announce: (url: string) => {
+        asked.push([url, clock.now()]);
+        return url.includes('live') ? Promise.resolve({ interval: 1800, peers: [{ host: '10.0.0.9', port: 6881 }] }) : new Promise<never>(() => undefined);
+      },
+    };
+    const got: string[] = [];
+    const a = new Announcer({
+      client, clock, random: createRandom(4), tiers: [urls], infoHash: new Uint8Array(20), peerId: new Uint8Array(20), port: 6881,
+      counters: () => ({ uploaded: 0, downloaded: 0, left: 100 }), onPeers: (p) => got.push(...p.map((x) => x.host)),
+    });
+    a.start();
+    await advance(clock, 3 * DEFAULT_STAGGER_MS);
+    assert.deepEqual(got, ['10.0.0.9'], `asked: ${JSON.stringify(asked)}`);
+    // Every tracker before the live one was asked DEFAULT_STAGGER_MS after the previous.
+    const liveAt = asked.findIndex(([u]) => u.includes('live'));
+    assert.deepEqual(asked.slice(0, liveAt + 1).map(([, t]) => t), Array.from({ length: liveAt + 1 }, (_, i) => i * DEFAULT_STAGGER_MS));
+    assert.deepEqual(a.tierList.tiers[0][0], 'http://live.example/announce', 'the tracker that answered leads its tier');
+  });
+
+  it('a tracker that fails gives way at once, and the first answer wins while the others may still answer', async () => {
+    const clock = new FakeClock();
+    const asked: string[] = [];
+    let slow = '';
+    let lateAnswer: ((r: { interval: number; peers: { host: string; port: number }[] }) => void) | undefined;
+    const client = {
+      announce: (url: string) => {
+        asked.push(url);
+        if (url === 'http://refused/announce') return Promise.reject(new TrackerUnreachable('refused'));
+        if (url === slow) return new Promise<{ interval: number; peers: { host: string; port: number }[] }>((r) => (lateAnswer = r));
+        return Promise.resolve({ interval: 1800, peers: [{ host: '10.0.0.1', port: 1 }] });
+      },
+    };
+    const got: string[] = [];
+    const a = new Announcer({
+      client, clock, random: createRandom(1), tiers: [['http://refused/announce'], ['http://b/announce', 'http://c/announce']],
+      infoHash: new Uint8Array(20), peerId: new Uint8Array(20), port: 6881,
+      counters: () => ({ uploaded: 0, downloaded: 0, left: 100 }), onPeers: (p) => got.push(...p.map((x) => x.host)),
+    });
+    const [first, second] = a.tierList.tiers[1]; // the order the tier was shuffled into
+    slow = first;
+    a.start();
+    await advance(clock, 1000);
+    assert.deepEqual(asked, ['http://refused/announce', first], 'the refused tier gave way to the next at once');
+    await advance(clock, DEFAULT_STAGGER_MS);
+    assert.deepEqual(asked.slice(2), [second]);
+    assert.deepEqual(got, ['10.0.0.1']);
+    lateAnswer?.({ interval: 1800, peers: [{ host: '10.0.0.2', port: 2 }] });
+    await advance(clock, 1000);
+    assert.deepEqual(got, ['10.0.0.1', '10.0.0.2'], 'a late answer still brings its peers');
+    assert.equal(asked.length, 3, 'no re-announce yet');
+    assert.equal(a.tierList.tiers[1][0], second, 'the tracker that answered first leads its tier');
   });
 });
 
