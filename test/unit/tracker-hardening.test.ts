@@ -19,7 +19,8 @@ import { TrackerCore } from '../../src/tracker/server-core.js';
 import { startTrackerServer } from '../../src/tracker/server.js';
 import type { AnnounceRequest } from '../../src/tracker/types.js';
 import { UdpTrackerClient } from '../../src/tracker/udp-client.js';
-import { FakeClock } from '../helpers/fake-clock.js';
+import { FakeClock, FakeUdpEndpoint } from '../helpers/fake-clock.js';
+import { UdpTrackerServer } from '../../src/tracker/udp-server.js';
 
 /** A distinct info hash per `n` (all 20 bytes vary with n). */
 const hashOf = (n: number) => Uint8Array.from({ length: 20 }, (_, i) => (n >>> ((i % 4) * 8)) & 0xff ^ i);
@@ -297,6 +298,37 @@ describe('announcer: dead trackers in a tier', () => {
     assert.deepEqual(got, ['10.0.0.1', '10.0.0.2'], 'a late answer still brings its peers');
     assert.equal(asked.length, 3, 'no re-announce yet');
     assert.equal(a.tierList.tiers[1][0], second, 'the tracker that answered first leads its tier');
+  });
+});
+
+describe('tracker server: UDP replies to forged sources', () => {
+  it('never answers a packet with a larger error reply (no amplification); a malformed announce still gets its error', () => {
+    const clock = new FakeClock();
+    const endpoint = new FakeUdpEndpoint({ host: '127.0.0.1', port: 6969 }, clock);
+    const server = new UdpTrackerServer({ core: new TrackerCore({ clock, random: createRandom(2) }), endpoint, clock, random: createRandom(3) });
+    const victim = { host: '10.7.7.7', port: 80 };
+    const packet = (length: number, action: number) => {
+      const b = new Uint8Array(length);
+      const v = new DataView(b.buffer);
+      v.setUint32(8, action);
+      v.setUint32(12, 0x1234);
+      return b;
+    };
+    // 16 bytes with an unknown action, a short announce, a scrape without hashes, a short
+    // scrape with a forged connection id: each used to draw a 30-45 byte error.
+    for (const p of [packet(16, 99), packet(16, 1), packet(16, 2), packet(36, 2)]) {
+      const before = endpoint.sent.length;
+      endpoint.deliver(p, victim);
+      for (const d of endpoint.sent.slice(before)) assert.ok(d.data.length <= p.length, `a ${d.data.length}-byte reply to ${p.length} bytes`);
+    }
+    assert.equal(endpoint.sent.length, 1, "only the forged scrape's 29-byte 'invalid connection id' fits its 36 bytes");
+    const before = endpoint.sent.length;
+    const announce = packet(98, 1);
+    new DataView(announce.buffer).setUint32(80, 9); // no such event
+    endpoint.deliver(announce, victim);
+    assert.equal(endpoint.sent.length, before + 1, 'the malformed announce is answered');
+    assert.match(new TextDecoder().decode(endpoint.sent.at(-1)!.data.subarray(8)), /bad event/);
+    assert.equal(server.dropped, 3);
   });
 });
 
