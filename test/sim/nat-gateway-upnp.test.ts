@@ -11,7 +11,7 @@ import { ConstantLatency, NatRouter, Simulator, type NatGatewayOptions } from '.
 import { startPortMapping } from '../../src/nat/nat-manager.js';
 import { encodeMSearch, encodeSoap, IGD_DEVICE_V1, IGD_DEVICE_V2 } from '../../src/nat/upnp-codec.js';
 import { simUpnpRequester } from '../../src/sim/upnp-http.js';
-import { IGD_CONTROL_PATH, IgdResponder } from '../../src/sim/upnp-igd.js';
+import { IGD_CONTROL_PATH, IgdResponder, MAX_IGD_REQUEST_BYTES } from '../../src/sim/upnp-igd.js';
 import type { MappingState } from '../../src/nat/index.js';
 
 const PORT = 6881;
@@ -136,6 +136,8 @@ describe('UPnP IGD on the simulated NAT gateway', () => {
     assert.equal(gw.forwardCount('tcp'), 0);
     assert.match((await post(encodeSoap(service, 'AddAnyPortMapping', []))).body, /<errorCode>401<\/errorCode>/, 'v1 has no AddAnyPortMapping');
     assert.match((await post(encodeSoap(service, 'DeletePortMapping', [['NewRemoteHost', ''], ['NewExternalPort', 8000], ['NewProtocol', 'TCP']]))).body, /<errorCode>714<\/errorCode>/);
+    assert.equal((await post({ headers: add(inside.address).headers, body: add(inside.address).body + ' '.repeat(MAX_IGD_REQUEST_BYTES) })).status, 413, 'an oversized request is not read');
+    assert.equal(gw.forwardCount('tcp'), 0);
     assert.equal((await post(add(inside.address))).status, 200);
     assert.equal(gw.forwardCount('tcp'), 1);
     // A host that is not behind this router does not reach its web server.
