@@ -124,9 +124,17 @@ export class Ledbat {
     this.cwnd = Math.min(Math.max(cwnd, o.packetSize), o.maxCwndBytes);
   }
 
-  /** A packet was lost (3 duplicate acks or selective acks past it): multiply by the loss factor. */
+  /**
+   * A packet was lost (3 duplicate acks or selective acks past it): multiply by the loss
+   * factor, or by the milder `quietLossFactor` when our queuing delay shows no queue of ours
+   * (random loss: a lossy radio link, a relay; a loss at a queue we filled comes with the
+   * delay of that queue). Through 50 ms RTT and 1 % random loss, halving on every loss held
+   * the window at 15-35 KB (Mathis's bound for Reno); docs/utp.md has the figures.
+   */
   onLoss(): void {
-    this.cwnd = Math.max(this.cwnd * this.options.lossFactor, this.options.packetSize);
+    const o = this.options;
+    const factor = this.ourDelayUs < o.quietLossDelayUs ? o.quietLossFactor : o.lossFactor;
+    this.cwnd = Math.max(this.cwnd * factor, o.packetSize);
     this.ssthresh = this.cwnd;
     this.slowStart = false;
   }
