@@ -71,7 +71,7 @@ describe('uTP loss recovery', () => {
   });
 
   it('cuts the window for loss at most once per lossCutIntervalMs (100 ms)', () => {
-    const { c, poll, send } = connected({ quietLossFactor: 0.5 }); // halving, as if behind a queue
+    const { c, poll, send } = connected();
     c.cc.cwnd = 40 * 1400;
     send(10, 30 * MS); // 2..11
     c.receive(ack(2, sackOf(2, [4, 5, 6])), 45 * MS); // 3 lost: cut
@@ -91,7 +91,7 @@ describe('uTP loss recovery', () => {
   });
 
   it('cuts once per window of packets even with lossCutIntervalMs 0 (BEP 29 behaviour)', () => {
-    const { c, poll, send } = connected({ lossCutIntervalMs: 0, quietLossFactor: 0.5 });
+    const { c, poll, send } = connected({ lossCutIntervalMs: 0 });
     c.cc.cwnd = 40 * 1400;
     send(10, 30 * MS);
     c.receive(ack(2, sackOf(2, [4, 5, 6])), 45 * MS);
