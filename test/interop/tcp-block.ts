@@ -7,6 +7,7 @@
  * rejecting, is what a firewall that eats TCP does: the TCP dial hangs rather than failing
  * fast, so a client falls back only by its own timers.
  */
+import { spawnSync } from 'node:child_process';
 import type { Netns } from './netns.js';
 
 export interface TransportCounters {
@@ -61,6 +62,60 @@ export function blockTcp(ns: Netns, allowTcpPorts: readonly number[] = []): TcpB
           if (rule.chain === 'out') udpOutBytes += counter.bytes;
           else udpInBytes += counter.bytes;
         }
+      }
+      return { udpOutBytes, udpInBytes, tcpDropped };
+    },
+  };
+}
+
+let loopbackTables = 0;
+
+/**
+ * The same on loopback, between two addresses only (for clients that run there): a table of
+ * its own in the root namespace drops TCP from `a` to `b` and back and counts UDP; nothing
+ * else on the machine is touched. `dispose()` removes it (pass a test context to do so at its
+ * end). "out" is a -> b.
+ */
+export function blockTcpOnLoopback(a: string, b: string, cleanup?: { after(fn: () => void): void }): TcpBlock & { dispose(): void } {
+  const table = `shoal_tcp_block_${process.pid}_${loopbackTables++}`;
+  const script = [
+    `table ip ${table} {`,
+    '  chain out { type filter hook output priority 0; policy accept;',
+    `    ip saddr ${a} ip daddr ${b} meta l4proto tcp counter drop`,
+    `    ip saddr ${b} ip daddr ${a} meta l4proto tcp counter drop`,
+    `    ip saddr ${a} ip daddr ${b} meta l4proto udp counter accept comment "out"`,
+    `    ip saddr ${b} ip daddr ${a} meta l4proto udp counter accept comment "in"`,
+    '  }',
+    '}',
+  ].join('\n');
+  const nft = (args: string[], input?: string): { status: number | null; stdout: string; stderr: string } => {
+    const r = spawnSync('nft', args, { encoding: 'utf8', input });
+    return { status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') || (r.error?.message ?? '') };
+  };
+  const add = nft(['-f', '-'], script);
+  if (add.status !== 0) throw new Error(`nft failed: ${add.stderr.trim()}\n${script}`);
+  let disposed = false;
+  const dispose = (): void => {
+    if (disposed) return;
+    disposed = true;
+    nft(['delete', 'table', 'ip', table]);
+  };
+  process.once('exit', dispose);
+  cleanup?.after(dispose);
+  return {
+    dispose,
+    counters: () => {
+      const out = nft(['-j', 'list', 'table', 'ip', table]);
+      if (out.status !== 0) throw new Error(`nft list failed: ${out.stderr.trim()}`);
+      let udpOutBytes = 0, udpInBytes = 0, tcpDropped = 0;
+      const doc = JSON.parse(out.stdout) as { nftables: { rule?: { comment?: string; expr: Record<string, unknown>[] } }[] };
+      for (const item of doc.nftables) {
+        const rule = item.rule;
+        const counter = rule?.expr.find((e) => 'counter' in e)?.counter as { packets: number; bytes: number } | undefined;
+        if (!rule || !counter) continue;
+        if (rule.comment === 'out') udpOutBytes += counter.bytes;
+        else if (rule.comment === 'in') udpInBytes += counter.bytes;
+        else tcpDropped += counter.packets;
       }
       return { udpOutBytes, udpInBytes, tcpDropped };
     },
