@@ -132,6 +132,31 @@ describe('uTP socket against hostile peers', () => {
     assert.equal(socket.connectionCount, 1);
   });
 
+  it('a SYN reusing the ids of a connection lingering after its FIN opens a new connection', () => {
+    const { endpoint, socket } = makeSocket({ finLingerMs: 10_000 });
+    const streams: UtpStream[] = [];
+    socket.listen((s) => {
+      streams.push(s);
+      s.onEnd(() => s.end());
+    });
+    endpoint.receive(from(1), { type: ST_SYN, connectionId: 600, seqNr: 10 });
+    const ourSeq = endpoint.ofType(ST_STATE)[0].p.seqNr;
+    endpoint.receive(from(1), { type: ST_FIN, connectionId: 601, seqNr: 11, ackNr: (ourSeq - 1) & 0xffff });
+    endpoint.endBurst();
+    endpoint.endBurst();
+    assert.ok(endpoint.ofType(ST_FIN).length === 1, 'our FIN answers theirs');
+    endpoint.receive(from(1), { type: ST_STATE, connectionId: 601, seqNr: 12, ackNr: ourSeq });
+    endpoint.endBurst();
+    assert.equal(streams[0].closed, true);
+    assert.equal(socket.connectionCount, 0, 'closed by FIN, lingering');
+    const states = endpoint.ofType(ST_STATE).length;
+    endpoint.receive(from(1), { type: ST_SYN, connectionId: 600, seqNr: 500 });
+    assert.equal(streams.length, 2, 'the new SYN is accepted');
+    assert.equal(socket.connectionCount, 1);
+    assert.equal(endpoint.ofType(ST_STATE).length, states + 1);
+    assert.equal(endpoint.ofType(ST_STATE).at(-1)!.p.ackNr, 500);
+  });
+
   it('a connection the listener refuses at once gets one RESET and no STATE', () => {
     const { endpoint, socket } = makeSocket();
     socket.listen((s) => s.destroy());
