@@ -64,8 +64,13 @@ export class UtpStream implements ByteStream {
   writev(chunks: readonly Uint8Array[]): boolean {
     if (this.closed) return false;
     let ok = true;
-    for (const c of chunks) ok = this.conn.write(c);
-    this.host.schedule(this);
+    // Each chunk is scheduled on its own: libutp (Transmission) does not act on bytes that follow
+    // a BitTorrent handshake in the same packet until another packet arrives, so a handshake
+    // written together with have_all and the extension handshake must not share one packet.
+    for (const c of chunks) {
+      ok = this.conn.write(c);
+      this.host.schedule(this);
+    }
     return ok;
   }
 
