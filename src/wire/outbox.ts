@@ -18,12 +18,20 @@ export type OutgoingFrame = { readonly type: 'handshake'; readonly handshake: Ha
 export type Framing = 'bytes' | 'messages';
 
 const SCRATCH_SIZE = 16 * 1024;
+/**
+ * A connection's first scratch buffer; each next one is twice the size, up to
+ * `SCRATCH_SIZE`. Most connections send a handshake, a bitfield and a few messages
+ * (refused, duplicate, short-lived): 16 KiB each up front was most of what a swarm allocated.
+ */
+const FIRST_SCRATCH_SIZE = 256;
+const NO_SCRATCH = new Uint8Array(0);
 
 export class Outbox {
   readonly framing: Framing;
   private parts: Uint8Array[] = [];
   private frames: OutgoingFrame[] = [];
-  private scratch = new Uint8Array(SCRATCH_SIZE);
+  private scratch = NO_SCRATCH;
+  private nextScratchSize = FIRST_SCRATCH_SIZE;
   /** Bytes [start, end) of `scratch` are queued but not yet in `parts`. */
   private start = 0;
   private end = 0;
@@ -112,7 +120,8 @@ export class Outbox {
   private reserve(n: number): void {
     if (this.scratch.length - this.end >= n) return;
     this.flush();
-    this.scratch = new Uint8Array(SCRATCH_SIZE);
+    this.scratch = new Uint8Array(Math.max(n, this.nextScratchSize));
+    this.nextScratchSize = Math.min(SCRATCH_SIZE, this.nextScratchSize * 2);
     this.start = this.end = 0;
   }
 
