@@ -133,23 +133,10 @@ export class SimByteStream implements ByteStream {
     return this.queued();
   }
 
-  /** Queues all chunks before the first leaves, so they share segments as one write's bytes would. */
   writev(chunks: readonly Uint8Array[]): boolean {
-    if (!this.writable()) return false;
-    if (this.host.upMsPerByte <= 0 && this.queuedBytes === 0) {
-      const parts = chunks.filter((c) => c.byteLength > 0);
-      if (parts.length > 0) this.transmit(parts.length === 1 ? parts[0] : parts);
-      return true;
-    }
-    let added = 0;
-    for (const c of chunks) {
-      if (c.byteLength === 0) continue;
-      this.sendQueue.push(c);
-      added += c.byteLength;
-    }
-    if (added === 0) return this.queuedBytes < HIGH_WATER_MARK_BYTES;
-    this.queuedBytes += added;
-    return this.queued();
+    let ok = true;
+    for (const c of chunks) ok = this.write(c) && ok;
+    return ok;
   }
 
   /** False (and the stream destroyed) after `end`; settles an elided segment that has left. */

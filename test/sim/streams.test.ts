@@ -129,24 +129,6 @@ describe('simulated streams', () => {
     assert.ok(smallAt - sentAt < 150, `the small message took ${smallAt - sentAt} ms`);
   });
 
-  it('sends the chunks of one writev on an idle stream in one segment (a piece header travels with its block)', async () => {
-    // 1 Mbit/s up: a lone 13-byte header would leave at once and its 16 KiB block about 130 ms
-    // later; queued together they leave as one segment and arrive at the same instant.
-    const sim = new Simulator({ yieldMode: 'every-event', seed: 8, latency: new ConstantLatency(10) });
-    const a = sim.createHost({ uploadBps: 1e6 });
-    const b = sim.createHost();
-    const arrivals: [number, number][] = [];
-    const done = (async () => {
-      await b.runtime.stream.listen({ host: b.address, port: 80 }, (s) => s.onData((d) => arrivals.push([d.byteLength, sim.now])));
-      const c = await a.runtime.stream.connect({ host: b.address, port: 80 });
-      assert.equal(c.writev([new Uint8Array(13), new Uint8Array(16 * 1024)]), true);
-    })();
-    await sim.run();
-    await done;
-    assert.deepEqual(arrivals.map(([n]) => n), [13, 16 * 1024]);
-    assert.equal(arrivals[0][1], arrivals[1][1], `header at ${arrivals[0][1]} ms, block at ${arrivals[1][1]} ms`);
-  });
-
   it('keeps one stream in order when a small write follows a large one through a slow downlink', async () => {
     const sim = new Simulator({ yieldMode: 'every-event', seed: 7, latency: new ConstantLatency(10) });
     const a = sim.createHost();

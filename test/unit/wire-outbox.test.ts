@@ -29,6 +29,21 @@ describe('Outbox', () => {
     assert.equal(Math.max(...sizes), 16 * 1024, 'buffers double up to 16 KiB');
   });
 
+  it('cuts chunks where a 16 KiB window fills or the connection was drained, however the memory grew', () => {
+    const o = new Outbox();
+    for (let i = 0; i < 2_000; i++) o.message({ type: 'have', index: i }); // 9 bytes each
+    assert.deepEqual(o.take().map((c) => c.length), [Math.floor(16_384 / 9) * 9, 2_000 * 9 - Math.floor(16_384 / 9) * 9]);
+    const p = new Outbox();
+    const lengths: number[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      p.message({ type: 'have', index: i });
+      if (i % 300 === 299) lengths.push(...p.take().map((c) => c.length));
+    }
+    lengths.push(...p.take().map((c) => c.length));
+    // Takes every 2,700 bytes; the first window (16,380 bytes: 1,820 haves) ends inside the last take.
+    assert.deepEqual(lengths, [2_700, 2_700, 2_700, 2_700, 2_700, 2_700, 180, 1_620]);
+  });
+
   it('keeps every message whole and in order across buffer boundaries', () => {
     const o = new Outbox();
     const sent: WireMessage[] = [];
