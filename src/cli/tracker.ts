@@ -4,7 +4,7 @@ import { createNodeRuntime } from '../runtime/node/index.js';
 import { formatAddress } from '../runtime/types.js';
 import { TRACKER_DEFAULTS } from '../tracker/server-core.js';
 import { TrackerListenError } from '../tracker/errors.js';
-import { startTrackerServer, type TrackerServer } from '../tracker/server.js';
+import { DEFAULT_MAX_HTTP_CONNECTIONS, startTrackerServer, type TrackerServer } from '../tracker/server.js';
 import { ShoalError } from '../errors.js';
 import { UsageError } from './errors.js';
 import { parseHostPort } from './net-args.js';
@@ -19,6 +19,7 @@ interface TrackerFlags {
   maxPeersPerTorrent: string;
   maxTorrents: string;
   maxEntriesPerIp: string;
+  maxHttpConnections: string;
 }
 
 function positiveInt(v: string, flag: string): number {
@@ -40,6 +41,7 @@ export function registerTracker(program: Command): void {
     .option('--max-peers-per-torrent <n>', 'peers kept per torrent; beyond it announces are answered but not stored', String(TRACKER_DEFAULTS.maxPeersPerTorrent))
     .option('--max-torrents <n>', 'torrents tracked; announces for new ones beyond it get a failure', String(TRACKER_DEFAULTS.maxTorrents))
     .option('--max-entries-per-ip <n>', 'peer entries one address (IPv6: one /64) may hold over all torrents; beyond it its announces are not stored and new torrents are refused', String(TRACKER_DEFAULTS.maxEntriesPerIp))
+    .option('--max-http-connections <n>', 'open HTTP connections at most; more are closed as they arrive (keep it under the file-descriptor limit, ulimit -n)', String(DEFAULT_MAX_HTTP_CONNECTIONS))
     .action(async (flags: TrackerFlags) => {
       if (!flags.http && !flags.udp) throw new UsageError('tracker needs --http and/or --udp');
       const interval = positiveInt(flags.interval, '--interval');
@@ -56,6 +58,7 @@ export function registerTracker(program: Command): void {
         maxPeersPerTorrent: positiveInt(flags.maxPeersPerTorrent, '--max-peers-per-torrent'),
         maxTorrents: positiveInt(flags.maxTorrents, '--max-torrents'),
         maxEntriesPerIp: positiveInt(flags.maxEntriesPerIp, '--max-entries-per-ip'),
+        maxHttpConnections: positiveInt(flags.maxHttpConnections, '--max-http-connections'),
       };
       const runtime = createNodeRuntime();
       let server: TrackerServer;

@@ -196,6 +196,10 @@ export interface HttpServer {
 export interface HttpServeOptions {
   /** A request the runtime refused before the handler (malformed, headers too large): counted by the caller. */
   readonly onBadRequest?: () => void;
+  /** Open connections at most; more are closed as they arrive (default: no cap but the system's). */
+  readonly maxConnections?: number;
+  /** Time for a new connection to send its request's headers, its first byte included (ms, default 10 s). */
+  readonly headersTimeoutMs?: number;
 }
 
 /** Serves HTTP: every request goes to `handler`, whose answer is sent back (GET-sized requests; bodies are not read). */

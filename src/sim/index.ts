@@ -17,4 +17,7 @@ export { NatBox, canPunch } from './nat.js';
 export type { NatType } from './nat.js';
 export { NatGateway, NatRouter, NAT_GATEWAY_DEFAULTS } from './nat-gateway.js';
 export type { GatewayType, NatGatewayOptions, NatGatewayStats } from './nat-gateway.js';
+export { IgdResponder, IGD_HTTP_PORT, IGD_MAX_LEASE_S, MAX_IGD_REQUEST_BYTES } from './upnp-igd.js';
+export type { IgdNat, IgdVersion, IgdStats } from './upnp-igd.js';
+export { simUpnpRequester } from './upnp-http.js';
 export type { AddressTranslator, ConnectRoute } from './network.js';

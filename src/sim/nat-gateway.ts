@@ -19,9 +19,11 @@
  *
  * Streams: outgoing connections always pass and the far side sees the public address (a
  * cone keeps the local port, a symmetric NAT picks a fresh one). An unsolicited SYN gets in
- * only through a port forward (made over NAT-PMP, RFC 6886, when `natPmp` is on: the
- * gateway answers at `lanAddress`:5351). TCP mappings of open connections do not expire
- * (routers hold established TCP for hours); TCP simultaneous open is not modelled.
+ * only through a port forward, made over NAT-PMP (RFC 6886) when `natPmp` is on (the
+ * gateway answers at `lanAddress`:5351) or over UPnP IGD when `upnp` names a version
+ * (SSDP to 239.255.255.250:1900 from the LAN is answered, SOAP through upnp-http.ts;
+ * upnp-igd.ts). TCP mappings of open connections do not expire (routers hold established
+ * TCP for hours); TCP simultaneous open is not modelled.
  *
  * One host per gateway; no hairpinning (two hosts behind one NAT) is modelled.
  */
@@ -32,6 +34,8 @@ import type { AddressTranslator, ConnectRoute, Network } from './network.js';
 import type { SimHost } from './host.js';
 import type { SimUdpEndpoint } from './udp.js';
 import { answerNatPmp, type PmpNat, type PmpProtocol } from './nat-pmp-server.js';
+import { IgdResponder, type IgdNat, type IgdVersion } from './upnp-igd.js';
+import { SSDP_MULTICAST } from '../nat/upnp-codec.js';
 
 export type GatewayType = Exclude<NatType, 'open'>;
 
@@ -45,11 +49,15 @@ export interface NatGatewayOptions {
   readonly udpTimeoutMs?: number;
   /** Answers NAT-PMP at `lanAddress`:5351 (default false: the router maps nothing on request). */
   readonly natPmp?: boolean;
+  /** Answers UPnP IGD of this version (SSDP on the LAN, SOAP at `lanAddress`:5000); default false. */
+  readonly upnp?: IgdVersion | false;
+  /** The IGD takes only permanent leases (old v1 routers: error 725 for any other). Default false. */
+  readonly upnpPermanentOnly?: boolean;
   /** UDP mappings held at most (default 16 384); a new one beyond that is refused (the datagram dropped). */
   readonly maxMappings?: number;
 }
 
-export const NAT_GATEWAY_DEFAULTS = { udpTimeoutMs: 120_000, natPmp: false, maxMappings: 16_384 } as const;
+export const NAT_GATEWAY_DEFAULTS = { udpTimeoutMs: 120_000, natPmp: false, upnp: false, maxMappings: 16_384 } as const;
 
 /** LAN one-way delay between a host and its own router, ms. */
 const LAN_MS = 0.5;
@@ -84,11 +92,15 @@ export interface NatGatewayStats {
   pmpRequests: number;
 }
 
-export class NatGateway implements PmpNat {
+export class NatGateway implements PmpNat, IgdNat {
   readonly type: GatewayType;
   readonly publicAddress: string;
   readonly lanAddress: string;
   readonly natPmp: boolean;
+  /** The UPnP IGD responder, when the router speaks UPnP. */
+  readonly igd: IgdResponder | undefined;
+  /** Request to answer on the LAN, ms. */
+  readonly lanRoundTripMs = 2 * LAN_MS;
   readonly stats: NatGatewayStats = { mappingsCreated: 0, mappingsExpired: 0, inboundDropped: 0, synsDropped: 0, pmpRequests: 0 };
   private readonly timeoutMs: number;
   private readonly maxMappings: number;
@@ -107,6 +119,8 @@ export class NatGateway implements PmpNat {
     this.publicAddress = publicAddress;
     this.lanAddress = lanAddress;
     this.natPmp = o.natPmp ?? NAT_GATEWAY_DEFAULTS.natPmp;
+    const upnp = o.upnp ?? NAT_GATEWAY_DEFAULTS.upnp;
+    this.igd = upnp === false ? undefined : new IgdResponder(this, upnp, o.upnpPermanentOnly ?? false);
     this.timeoutMs = o.udpTimeoutMs ?? NAT_GATEWAY_DEFAULTS.udpTimeoutMs;
     this.maxMappings = o.maxMappings ?? NAT_GATEWAY_DEFAULTS.maxMappings;
     this.eim = o.type !== 'symmetric';
@@ -123,35 +137,58 @@ export class NatGateway implements PmpNat {
     return this.forwards[protocol].size;
   }
 
+  get insideAddress(): string {
+    return this.inside.address;
+  }
+
   epochSeconds(): number {
     return Math.floor((this.network.queue.now - this.created) / 1000);
   }
 
-  /** Makes, renews or (lifetime 0) deletes a port forward; the external port, or -1. */
-  forward(protocol: PmpProtocol, internalPort: number, suggestedPort: number, lifetimeS: number): number {
+  /**
+   * Makes, renews or (lifetime 0) deletes a port forward for `internalPort`; the external
+   * port, or -1. A new forward takes `suggestedPort` (or the internal port) when free, else
+   * another port, unless `exact` (UPnP AddPortMapping): then a port held by another mapping
+   * is a conflict (-1).
+   */
+  forward(protocol: PmpProtocol, internalPort: number, suggestedPort: number, lifetimeS: number, exact = false): number {
     const table = this.forwards[protocol];
     const now = this.network.queue.now;
     let existing: Forward | undefined;
     for (const f of table.values()) if (f.internalPort === internalPort) existing = f;
     if (lifetimeS === 0) {
-      if (existing !== undefined) {
-        table.delete(existing.external.port);
-        if (protocol === 'udp') this.udpForwardByInternal.delete(internalPort);
-      }
+      if (existing !== undefined) this.unforward(protocol, existing.external.port);
       return 0;
     }
-    if (existing !== undefined) {
+    const wanted = suggestedPort || internalPort;
+    if (existing !== undefined && (!exact || existing.external.port === wanted)) {
       existing.expiresAt = now + lifetimeS * 1000;
       return existing.external.port;
     }
-    const wanted = suggestedPort || internalPort;
-    const free = (p: number): boolean => !table.has(p) && (protocol === 'tcp' || !this.byExternal.has(p));
-    const port = free(wanted) ? wanted : this.allocate(free);
+    // A port is free when no other forward holds it and (UDP) no other inside port's dynamic mapping does.
+    const free = (p: number): boolean => {
+      const f = table.get(p);
+      if (f !== undefined && f.expiresAt > now) return false;
+      if (protocol === 'tcp') return true;
+      const m = this.byExternal.get(p);
+      return m === undefined || m.internalPort === internalPort || now - m.lastOut > this.timeoutMs;
+    };
+    const port = free(wanted) ? wanted : exact ? -1 : this.allocate(free);
     if (port < 0) return -1;
+    if (existing !== undefined) this.unforward(protocol, existing.external.port);
     const f: Forward = { internalPort, external: { host: this.publicAddress, port }, expiresAt: now + lifetimeS * 1000 };
     table.set(port, f);
     if (protocol === 'udp') this.udpForwardByInternal.set(internalPort, f);
     return port;
+  }
+
+  /** Deletes the forward at `externalPort`; false when there is none. */
+  unforward(protocol: PmpProtocol, externalPort: number): boolean {
+    const f = this.forwards[protocol].get(externalPort);
+    if (f === undefined) return false;
+    this.forwards[protocol].delete(externalPort);
+    if (protocol === 'udp' && this.udpForwardByInternal.get(f.internalPort) === f) this.udpForwardByInternal.delete(f.internalPort);
+    return true;
   }
 
   /** An inside datagram to `to`: the external source address it leaves with, or undefined (dropped). */
@@ -228,6 +265,14 @@ export class NatGateway implements PmpNat {
     this.stats.pmpRequests++;
     const q = this.network.queue;
     q.push(q.now + 2 * LAN_MS, deliverLan, source, answer, { host: this.lanAddress, port: NATPMP_PORT });
+  }
+
+  /** An SSDP M-SEARCH from the inside host: the IGD answers it (unicast, from `lanAddress`:1900) after the LAN delay. */
+  serveSsdp(source: SimUdpEndpoint, data: Uint8Array): void {
+    const answer = this.igd?.answerSearch(data);
+    if (answer === undefined) return;
+    const q = this.network.queue;
+    q.push(q.now + 2 * LAN_MS, deliverLan, source, answer, { host: this.lanAddress, port: SSDP_MULTICAST.port });
   }
 
   private drop(): undefined {
@@ -319,6 +364,11 @@ export class NatRouter implements AddressTranslator {
     if (out !== undefined) {
       if (to.host === out.lanAddress) {
         if (to.port === NATPMP_PORT) out.serveNatPmp(source, data);
+        return undefined;
+      }
+      if (to.host === SSDP_MULTICAST.host) {
+        // Multicast stays on the LAN: only the router hears it.
+        if (to.port === SSDP_MULTICAST.port) out.serveSsdp(source, data);
         return undefined;
       }
       const mapped = out.outbound(source, to, now);

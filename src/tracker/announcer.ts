@@ -1,7 +1,7 @@
 /**
  * Announces one torrent to its trackers: BEP 12 tiers (each tier shuffled once, tiers tried
- * in order, URLs within a tier in order, and a tracker that answers moves to the front of
- * its tier), periodic re-announce at the tracker's interval (never sooner than `min
+ * in order, URLs within a tier in order, the next one joining a tracker silent for
+ * `staggerMs`, and a tracker that answers moves to the front of its tier), periodic re-announce at the tracker's interval (never sooner than `min
  * interval`), `started` / `completed` / `stopped` events with the swarm's true counters.
  * Transports: `http(s)://` (BEP 3) and `udp://` (BEP 15); both return the same
  * `AnnounceResponse`. Time and randomness come from the runtime.
@@ -155,7 +155,15 @@ export interface AnnouncerOptions {
    * than its `min interval`.
    */
   readonly emptyRetryMs?: number;
+  /**
+   * A tracker that has not answered within this long is joined by the next one in its tier
+   * (default 5 s, `DEFAULT_STAGGER_MS`); one that fails gives way at once.
+   */
+  readonly staggerMs?: number;
 }
+
+/** How long a tracker has before the next one in its tier is asked too. */
+export const DEFAULT_STAGGER_MS = 5000;
 
 export class Announcer {
   private readonly o: AnnouncerOptions;
@@ -240,24 +248,68 @@ export class Announcer {
   /** Tries tiers in order; the first tracker that answers is promoted and used. */
   async announceOnce(event: AnnounceEvent): Promise<AnnounceResponse | undefined> {
     for (const tier of this.tierList.tiers) {
-      for (const url of [...tier]) {
-        // Once stopping, only a `completed` still tries further trackers.
-        if (this.stopped && event !== 'completed') return undefined;
-        try {
-          const res = await this.o.client.announce(url, this.request(event, url));
-          this.tierList.promote(url);
-          this.lastUrl = url;
-          if (res.trackerId) this.trackerIds.set(url, res.trackerId);
-          if (res.warning) this.o.onEvent?.({ type: 'warning', url, message: res.warning });
-          this.o.onEvent?.({ type: 'announced', url, event, response: res });
-          return res;
-        } catch (e) {
-          this.o.onEvent?.({ type: 'tracker-error', url, error: e as Error });
-        }
-      }
+      const res = await this.announceTier([...tier], event);
+      if (res !== undefined) return res;
+      // Once stopping, only a `completed` still tries further trackers.
+      if (this.stopped && event !== 'completed') return undefined;
     }
     this.o.onEvent?.({ type: 'all-failed', event });
     return undefined;
+  }
+
+  /**
+   * One tier's trackers in order until one answers. A tracker that fails gives way to the next
+   * at once; one that has not answered within `staggerMs` is joined by the next (it may still
+   * answer), so a list of dead trackers (a magnet's, say, whose dead UDP trackers take 105 s
+   * each to give up) does not hold back the live one behind them for minutes. An answer that
+   * comes after the first still delivers its peers.
+   */
+  private announceTier(urls: readonly string[], event: AnnounceEvent): Promise<AnnounceResponse | undefined> {
+    const staggerMs = this.o.staggerMs ?? DEFAULT_STAGGER_MS;
+    return new Promise((resolve) => {
+      let next = 0;
+      let running = 0;
+      let done = false;
+      let timer: TimerHandle | undefined;
+      const finish = (res: AnnounceResponse | undefined): void => {
+        done = true;
+        timer?.cancel();
+        resolve(res);
+      };
+      const launch = (): void => {
+        timer?.cancel();
+        timer = undefined;
+        if (done) return;
+        if (next >= urls.length || (this.stopped && event !== 'completed')) {
+          if (running === 0) finish(undefined);
+          return;
+        }
+        const url = urls[next++];
+        running++;
+        this.o.client.announce(url, this.request(event, url)).then(
+          (res) => {
+            running--;
+            if (res.trackerId) this.trackerIds.set(url, res.trackerId);
+            if (res.warning) this.o.onEvent?.({ type: 'warning', url, message: res.warning });
+            this.o.onEvent?.({ type: 'announced', url, event, response: res });
+            if (done) {
+              if (res.peers.length > 0 && !this.stopped) this.o.onPeers(res.peers);
+              return;
+            }
+            this.tierList.promote(url);
+            this.lastUrl = url;
+            finish(res);
+          },
+          (e: unknown) => {
+            running--;
+            this.o.onEvent?.({ type: 'tracker-error', url, error: e as Error });
+            launch();
+          },
+        );
+        if (next < urls.length) timer = this.o.clock.setTimer(staggerMs, launch);
+      };
+      launch();
+    });
   }
 
   private run(event: AnnounceEvent): Promise<void> {

@@ -7,6 +7,7 @@ import { HttpBodyTooLarge, type Clock, type HttpClient } from '../runtime/types.
 import { TrackerProtocolError, TrackerUnreachable } from './errors.js';
 import { buildAnnounceUrl, MAX_HTTP_REPLY, parseAnnounceReply, parseScrapeReply, scrapeUrlFor } from './http-codec.js';
 import type { AnnounceRequest, AnnounceResponse, ScrapeResponse } from './types.js';
+import { isLocalHost } from '../util/local-host.js';
 
 export interface HttpClientOptions {
   readonly clock: Clock;
@@ -20,6 +21,31 @@ export interface HttpClientOptions {
   readonly localHost?: string;
 }
 
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** Redirects followed per announce or scrape (the runtime's default too). */
+export const MAX_TRACKER_REDIRECTS = 5;
+
+/**
+ * Where a tracker's redirect goes: http(s) only, and never from a public host to a loopback,
+ * private or link-local one. Any torrent names its trackers, so a tracker could otherwise
+ * point our GETs at the user's router or a local admin page (libtorrent's SSRF mitigation
+ * refuses this too). A tracker on the LAN may redirect within it.
+ */
+function redirectTarget(from: string, location: string, where: string): string {
+  let next: URL;
+  try {
+    next = new URL(location, from);
+  } catch {
+    throw new TrackerUnreachable(`tracker ${where}: a redirect to ${JSON.stringify(location.slice(0, 200))}, not a URL`);
+  }
+  if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new TrackerUnreachable(`tracker ${where}: a redirect to ${next.protocol}, not http(s)`);
+  if (isLocalHost(next.hostname) && !isLocalHost(new URL(from).hostname)) {
+    throw new TrackerUnreachable(`tracker ${where}: a redirect from a public host to the local address ${next.host} (refused: SSRF)`);
+  }
+  next.hash = '';
+  return next.href;
+}
+
 async function get(url: string, o: HttpClientOptions): Promise<Uint8Array> {
   const where = url.split('?')[0];
   if (!o.http) throw new TrackerUnreachable(`tracker ${where}: this runtime has no HTTP client`);
@@ -29,9 +55,19 @@ async function get(url: string, o: HttpClientOptions): Promise<Uint8Array> {
   if (o.signal?.aborted) ac.abort();
   o.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const res = await o.http.get({ url, headers: { 'user-agent': 'Shoal/0.1' }, localHost: o.localHost, maxBodyBytes: MAX_HTTP_REPLY, signal: ac.signal });
-    if (res.status !== 200 && res.body.length === 0) throw new TrackerUnreachable(`tracker ${where}: HTTP ${res.status}`);
-    return res.body;
+    let at = url;
+    for (let hop = 0; ; hop++) {
+      // Redirects are followed here, one hop at a time, so that each is checked (below).
+      const res = await o.http.get({ url: at, headers: { 'user-agent': 'Shoal/0.1' }, localHost: o.localHost, maxBodyBytes: MAX_HTTP_REPLY, signal: ac.signal, maxRedirects: 0 });
+      const location = res.headers?.get('location');
+      if (REDIRECTS.has(res.status) && location !== undefined) {
+        if (hop >= MAX_TRACKER_REDIRECTS) throw new TrackerUnreachable(`tracker ${where}: more than ${MAX_TRACKER_REDIRECTS} redirects`);
+        at = redirectTarget(at, location, where);
+        continue;
+      }
+      if (res.status !== 200 && res.body.length === 0) throw new TrackerUnreachable(`tracker ${where}: HTTP ${res.status}`);
+      return res.body;
+    }
   } catch (e) {
     if (e instanceof HttpBodyTooLarge) throw new TrackerProtocolError(`tracker reply larger than ${MAX_HTTP_REPLY} bytes`);
     if (e instanceof TrackerUnreachable) throw e;

@@ -19,6 +19,10 @@ export interface HttpTrackerServerOptions {
   readonly serve: HttpServe | undefined;
   /** Extra fields merged into `/stats`. */
   readonly extraStats?: () => Record<string, unknown>;
+  /** Open connections at most (the runtime's `HttpServeOptions.maxConnections`). */
+  readonly maxConnections?: number;
+  /** Time a new connection has to send its request's headers (ms; the runtime's default when left out). */
+  readonly headersTimeoutMs?: number;
 }
 
 export class HttpTrackerServer {
@@ -31,7 +35,7 @@ export class HttpTrackerServer {
   static async listen(o: HttpTrackerServerOptions, at: Address): Promise<HttpTrackerServer> {
     if (!o.serve) throw new NetworkError('EAFNOSUPPORT', 'this runtime serves no HTTP');
     const s = new HttpTrackerServer(o);
-    s.server = await o.serve.listen(at, (req) => s.onRequest(req), { onBadRequest: () => void s.failures++ });
+    s.server = await o.serve.listen(at, (req) => s.onRequest(req), { onBadRequest: () => void s.failures++, maxConnections: o.maxConnections, headersTimeoutMs: o.headersTimeoutMs });
     return s;
   }
 

@@ -11,7 +11,19 @@ export interface TrackerServerOptions extends Omit<TrackerCoreOptions, 'clock' |
   readonly http?: Address;
   readonly udp?: Address;
   readonly allowListFile?: string;
+  /** Open HTTP connections at most; more are closed as they arrive (default 4096, `DEFAULT_MAX_HTTP_CONNECTIONS`). */
+  readonly maxHttpConnections?: number;
+  /** Time a new HTTP connection has to send its request's headers (ms, default 10 s). */
+  readonly httpHeadersTimeoutMs?: number;
 }
+
+/**
+ * Open HTTP connections the tracker holds at most. Announces are one short request each, so
+ * thousands at once is a flood; the cap keeps it below the process's file-descriptor limit
+ * (1024 soft on many systems: raise both together), so the UDP side and the allow-list file
+ * still get descriptors.
+ */
+export const DEFAULT_MAX_HTTP_CONNECTIONS = 4096;
 
 export interface TrackerServer {
   readonly core: TrackerCore;
@@ -37,7 +49,10 @@ export async function startTrackerServer(o: TrackerServerOptions): Promise<Track
   if (o.http) {
     const at = o.http;
     try {
-      http = await HttpTrackerServer.listen({ core, serve: o.runtime.httpServer, extraStats: () => (u ? { udpPackets: u.packets, udpErrors: u.errors } : {}) }, at);
+      http = await HttpTrackerServer.listen({
+        core, serve: o.runtime.httpServer, extraStats: () => (u ? { udpPackets: u.packets, udpErrors: u.errors } : {}),
+        maxConnections: o.maxHttpConnections ?? DEFAULT_MAX_HTTP_CONNECTIONS, headersTimeoutMs: o.httpHeadersTimeoutMs,
+      }, at);
     } catch (e) {
       udp?.close();
       throw new TrackerListenError('http', formatAddress(at), errorCode(e), { cause: e });

@@ -2,7 +2,8 @@
  * BEP 15 front end of the tracker server over the runtime's UDP seam. Connection ids are
  * stateless: a keyed hash of the client's address and the current 1-minute epoch; the
  * previous epoch's id is accepted too (so an id lives 1–2 minutes). Malformed packets get
- * an error reply when a transaction id can be read, and are otherwise dropped.
+ * an error reply when a transaction id can be read and the reply is no larger than the
+ * packet (no amplification towards a forged source), and are otherwise dropped.
  */
 import type { Address, Clock, Random, UdpEndpoint } from '../runtime/types.js';
 import { TrackerProtocolError } from './errors.js';
@@ -79,11 +80,21 @@ export class UdpTrackerServer {
       this.errors++;
       if (!(e instanceof TrackerProtocolError)) throw e;
       // A remote violation: answer with an error when we can read a transaction id.
-      if (data.length >= 16) {
-        const tid = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(12);
-        this.o.endpoint.send(encodeErrorReply(tid, e.message), from);
-      } else this.dropped++;
+      if (data.length >= 16) this.sendError(new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(12), e.message, data.length, from);
+      else this.dropped++;
     }
+  }
+
+  /**
+   * An error reply, unless it would be larger than the request it answers: the source address
+   * of a UDP packet can be forged, so a larger answer would make the tracker an amplifier
+   * aimed at someone else (16 bytes of garbage drew a 30-45 byte error). Such requests are
+   * dropped; a client's malformed announce (98 bytes) still learns what was wrong.
+   */
+  private sendError(tid: number, message: string, requestBytes: number, to: Address): void {
+    const reply = encodeErrorReply(tid, message);
+    if (reply.length > requestBytes) this.dropped++;
+    else this.o.endpoint.send(reply, to);
   }
 
   private handle(data: Uint8Array, from: Address): void {
@@ -94,7 +105,7 @@ export class UdpTrackerServer {
       return;
     }
     if (!this.validConnection(data, from)) {
-      ep.send(encodeErrorReply(req.tid, 'invalid connection id'), from);
+      this.sendError(req.tid, 'invalid connection id', data.length, from);
       return;
     }
     if (req.action === 'announce') {

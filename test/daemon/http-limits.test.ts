@@ -203,6 +203,29 @@ describe('HTTP API: connection limits', () => {
     }
   });
 
+  it('closes connections that never send a byte after headersTimeoutMs, so silent sockets cannot hold every slot', { timeout: 30_000 }, async () => {
+    // Before: Node times out headers only from a request's first byte; silent connections stayed
+    // open for ever and maxConnections of them locked everyone out of the API and the web UI.
+    const h = await startHarness({ limits: { maxConnections: 4, headersTimeoutMs: 300, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 10_000 } });
+    const silent: Socket[] = [];
+    let deadline: NodeJS.Timeout | undefined;
+    try {
+      const closed = [0, 1, 2, 3].map(() => {
+        const socket = connect(h.port, '127.0.0.1');
+        socket.on('error', () => undefined);
+        silent.push(socket);
+        return new Promise((r) => socket.on('close', r));
+      });
+      const stillOpen = new Promise<string>((r) => (deadline = setTimeout(r, 10_000, 'still open')));
+      assert.equal(await Promise.race([Promise.all(closed).then(() => 'closed'), stillOpen]), 'closed');
+      assert.equal((await h.request('GET', '/api/stats')).status, 200);
+    } finally {
+      clearTimeout(deadline);
+      for (const s of silent) s.destroy();
+      await h.close();
+    }
+  });
+
   it('answers 408 to a body that trickles past requestTimeoutMs, closes idle keep-alive connections after keepAliveTimeoutMs, and a connection after maxRequestsPerSocket requests', async () => {
     const h = await startHarness({ limits: { headersTimeoutMs: 200, requestTimeoutMs: 400, keepAliveTimeoutMs: 300, maxRequestsPerSocket: 2 } });
     const auth = `Authorization: Bearer ${TOKEN}\r\n`;
@@ -236,6 +259,36 @@ describe('HTTP API: connection limits', () => {
       const idleClosed = new Promise((r) => idle.on('close', r));
       idle.write(get);
       await idleClosed;
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('closes the connection after refusing a request (no token, foreign Host), without draining a body that trickles for requestTimeoutMs', { timeout: 30_000 }, async () => {
+    // Before: the 401 went out and the server kept reading the refused body until requestTimeoutMs
+    // (120 s by default), so a client without the token could hold a connection slot that long.
+    const h = await startHarness({ limits: { requestTimeoutMs: 600_000 } });
+    try {
+      for (const head of [`Host: ${h.hostPort}\r\n`, `Host: evil.example\r\nAuthorization: Bearer ${TOKEN}\r\n`]) {
+        const socket = connect({ port: h.port, host: '127.0.0.1', allowHalfOpen: true });
+        socket.setEncoding('latin1');
+        let answer = '';
+        socket.on('data', (d: string) => (answer += d));
+        socket.on('error', () => undefined);
+        const closed = new Promise((r) => socket.on('close', r));
+        socket.write(`POST /api/torrents HTTP/1.1\r\n${head}Content-Type: application/json\r\nContent-Length: 10000000\r\n\r\n{"torrent":"`);
+        const trickle = setInterval(() => socket.destroyed || socket.write('QUFB'), 20);
+        // Far below requestTimeoutMs: the old server was still reading when this ran out.
+        let deadline: NodeJS.Timeout | undefined;
+        const stillOpen = new Promise<string>((r) => (deadline = setTimeout(r, 10_000, 'still open')));
+        const outcome = await Promise.race([closed.then(() => 'closed'), stillOpen]);
+        clearTimeout(deadline);
+        clearInterval(trickle);
+        socket.destroy();
+        assert.equal(outcome, 'closed');
+        assert.match(answer, /^HTTP\/1\.1 40[13] /);
+        assert.match(answer, /\r\nconnection: close\r\n/i);
+      }
     } finally {
       await h.close();
     }

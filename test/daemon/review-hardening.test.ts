@@ -105,3 +105,28 @@ describe('a .torrent URL with credentials', () => {
     assert.equal(shownUrl(`${url}/x.torrent?passkey=1`), `${base}/x.torrent?passkey=1`);
   });
 });
+
+describe('.torrent by URL: redirects into the local network (SSRF)', () => {
+  const limits = { maxBytes: 1 << 20, timeoutMs: 10_000, maxRedirects: 3 };
+
+  it('refuses a public site redirecting to a loopback, private or link-local address, without asking it; the LAN may redirect within itself', async (t) => {
+    // Tests reach only loopback, so the "public" site is global fetch answering by URL.
+    const asked: string[] = [];
+    const routes: Record<string, () => Response> = {
+      'http://feed.example.org/t.torrent': () => new Response(null, { status: 302, headers: { location: 'http://192.168.1.1/cgi-bin/reboot' } }),
+      'http://feed.example.org/loop.torrent': () => new Response(null, { status: 302, headers: { location: 'http://127.0.0.1:7878/api/stats' } }),
+      'http://192.168.1.5/a.torrent': () => new Response(null, { status: 302, headers: { location: 'http://192.168.1.6/a.torrent' } }),
+      'http://192.168.1.6/a.torrent': () => new Response('d4:infod4:name1:xee', { status: 200 }),
+    };
+    t.mock.method(globalThis, 'fetch', async (input: URL | string) => {
+      const href = String(input);
+      asked.push(href);
+      return (routes[href] ?? (() => new Response(null, { status: 404 })))();
+    });
+    for (const url of ['http://feed.example.org/t.torrent', 'http://feed.example.org/loop.torrent']) {
+      await assert.rejects(fetchTorrentFile(url, limits), (e: unknown) => e instanceof ServiceError && e.status === 400 && /refused/.test(e.message));
+    }
+    assert.deepEqual(asked, ['http://feed.example.org/t.torrent', 'http://feed.example.org/loop.torrent'], 'the local addresses were never asked');
+    assert.equal(Buffer.from(await fetchTorrentFile('http://192.168.1.5/a.torrent', limits)).toString(), 'd4:infod4:name1:xee');
+  });
+});

@@ -28,8 +28,12 @@
  * its NAT is symmetric and still completes through the relay (given more rate in that case).
  * A third case puts libtorrent 2.0.8 (python3-libtorrent) behind NAT B as the seeder (the
  * punch's target), a fourth puts it behind NAT A as the leecher (the initiator, with Shoal
- * relaying and seeding), ports kept; both are skipped when python3 cannot import libtorrent.
- * `HP_ONLY=kept|random|libtorrent|libtorrent-leecher` runs one case.
+ * relaying and seeding), a fifth makes it the relay between two Shoal peers (ports kept):
+ * libtorrent 2.0.8 binds a listen socket to each address it is given, so it listens on the
+ * public namespace's address facing each NAT (10.88.1.2 and 10.88.2.2) and B dials the one on
+ * its side, over uTP from its listen port, the exact endpoint libtorrent matches a
+ * rendezvous against. The libtorrent cases are skipped when python3 cannot import libtorrent.
+ * `HP_ONLY=kept|random|libtorrent|libtorrent-leecher|libtorrent-relay` runs one case.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -44,6 +48,8 @@ const PREFIX = 'shoal-hp';
 const NS = { lanA: `${PREFIX}-${process.pid}-lana`, rtrA: `${PREFIX}-${process.pid}-rtra`, pub: `${PREFIX}-${process.pid}-pub`, rtrB: `${PREFIX}-${process.pid}-rtrb`, lanB: `${PREFIX}-${process.pid}-lanb` };
 const tag = String(process.pid % 100_000);
 const PUB_A = '10.88.1.2';
+/** The public namespace's address on NAT B's side. */
+const PUB_B = '10.88.2.2';
 const WAN_A = '10.88.1.1';
 const WAN_B = '10.88.2.1';
 const PORT = 6881;
@@ -58,10 +64,12 @@ const PAYLOAD = 3 * 1024 * 1024;
 const relayRate = (randomA: boolean): number => (randomA ? 128 : 16) * 1024;
 
 /** `peer`: the other router's WAN address; packets from it let in (established) are counted. */
-function router(ns: string, lanIf: string, wanIf: string, random: boolean, peer: string): void {
+function router(ns: string, lanIf: string, wanIf: string, random: boolean, peer: string, limitRelay?: number): void {
   must(...inNs(ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']));
+  // The relay's traffic to the LAN limited here, in passing (a drop in the relay's own output chain would fail its sendto with EPERM).
+  const limit = limitRelay === undefined ? '' : `ip saddr { ${PUB_A}, ${PUB_B} } meta l4proto { tcp, udp } th sport ${PORT} limit rate over ${limitRelay} bytes/second drop; `;
   nft(ns, `table inet hp {
-  chain forward { type filter hook forward priority 0; policy drop; ip saddr ${peer} ct state established counter name direct accept; ct state established,related accept; iifname "${lanIf}" accept; }
+  chain forward { type filter hook forward priority 0; policy drop; ${limit}ip saddr ${peer} ct state established counter name direct accept; ct state established,related accept; iifname "${lanIf}" accept; }
   counter direct { }
   chain input { type filter hook input priority 0; policy accept; iifname "${wanIf}" ct state != { established, related } drop; }
   chain postrouting { type nat hook postrouting priority 100; policy accept; oifname "${wanIf}" masquerade${random ? ' random,fully-random' : ''}; }
@@ -69,28 +77,29 @@ function router(ns: string, lanIf: string, wanIf: string, random: boolean, peer:
 `);
 }
 
-function buildTopology(randomA: boolean): void {
+function buildTopology(randomA: boolean, ltRelay: boolean): void {
   for (const ns of Object.values(NS)) addNamespace(ns);
   link(NS.lanA, `hla${tag}`, '192.168.81.2/24', NS.rtrA, `hra${tag}`, '192.168.81.1/24');
   link(NS.rtrA, `hwa${tag}`, `${WAN_A}/24`, NS.pub, `hpa${tag}`, `${PUB_A}/24`);
   link(NS.lanB, `hlb${tag}`, '192.168.82.2/24', NS.rtrB, `hrb${tag}`, '192.168.82.1/24');
-  link(NS.rtrB, `hwb${tag}`, `${WAN_B}/24`, NS.pub, `hpb${tag}`, '10.88.2.2/24');
+  link(NS.rtrB, `hwb${tag}`, `${WAN_B}/24`, NS.pub, `hpb${tag}`, `${PUB_B}/24`);
   for (const a of DHT_NODES) ip('-n', NS.pub, 'addr', 'add', `${a}/24`, 'dev', `hpa${tag}`);
   ip('-n', NS.lanA, 'route', 'add', 'default', 'via', '192.168.81.1');
   ip('-n', NS.lanB, 'route', 'add', 'default', 'via', '192.168.82.1');
   ip('-n', NS.rtrA, 'route', 'add', 'default', 'via', PUB_A);
-  ip('-n', NS.rtrB, 'route', 'add', 'default', 'via', '10.88.2.2');
+  ip('-n', NS.rtrB, 'route', 'add', 'default', 'via', PUB_B);
   must(...inNs(NS.pub, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']));
   // The "internet": counts what crosses it between the two NATs (the direct path), and lets
   // the relay peer send no more than relayRate, so a leecher that completes got its data directly.
   nft(NS.pub, `table inet hp {
   counter direct { }
   chain forward { type filter hook forward priority 0; policy accept; ip saddr { ${WAN_A}, ${WAN_B} } ip daddr { ${WAN_A}, ${WAN_B} } counter name direct accept; }
-  chain output { type filter hook output priority 0; policy accept; ip saddr ${PUB_A} meta l4proto { tcp, udp } th sport ${PORT} limit rate over ${relayRate(randomA)} bytes/second drop; }
-  chain input { type filter hook input priority 0; policy accept; ip daddr ${PUB_A} meta l4proto { tcp, udp } th dport ${PORT} limit rate over ${relayRate(randomA)} bytes/second drop; }
+${ltRelay ? '' : `  chain output { type filter hook output priority 0; policy accept; ip saddr ${PUB_A} meta l4proto { tcp, udp } th sport ${PORT} limit rate over ${relayRate(randomA)} bytes/second drop; }\n`}  chain input { type filter hook input priority 0; policy accept; ip daddr { ${PUB_A}, ${PUB_B} } meta l4proto { tcp, udp } th dport ${PORT} limit rate over ${relayRate(randomA)} bytes/second drop; }
 }
 `);
-  router(NS.rtrA, `hra${tag}`, `hwa${tag}`, randomA, WAN_B);
+  // libtorrent's uTP gives up on a connection whose send fails (EPERM from a drop in its own
+  // output chain), so its rate is limited at router A instead.
+  router(NS.rtrA, `hra${tag}`, `hwa${tag}`, randomA, WAN_B, ltRelay ? relayRate(randomA) : undefined);
   router(NS.rtrB, `hrb${tag}`, `hwb${tag}`, false, WAN_A);
 }
 
@@ -110,17 +119,18 @@ const reason = netnsSkipReason();
 process.env.SHOAL_TRACKER_LOG = '1'; // each peer logs its announces: who learnt whom
 
 const CASES = [
-  { name: 'kept', randomA: false, ltSeeder: false, ltLeecher: false },
-  { name: 'random', randomA: true, ltSeeder: false, ltLeecher: false },
-  { name: 'libtorrent', randomA: false, ltSeeder: true, ltLeecher: false },
-  { name: 'libtorrent-leecher', randomA: false, ltSeeder: false, ltLeecher: true },
+  { name: 'kept', randomA: false, ltSeeder: false, ltLeecher: false, ltRelay: false },
+  { name: 'random', randomA: true, ltSeeder: false, ltLeecher: false, ltRelay: false },
+  { name: 'libtorrent', randomA: false, ltSeeder: true, ltLeecher: false, ltRelay: false },
+  { name: 'libtorrent-leecher', randomA: false, ltSeeder: false, ltLeecher: true, ltRelay: false },
+  { name: 'libtorrent-relay', randomA: false, ltSeeder: false, ltLeecher: false, ltRelay: true },
 ].filter((c) => process.env.HP_ONLY === undefined || process.env.HP_ONLY === c.name);
 
-for (const { randomA, ltSeeder, ltLeecher } of CASES) {
-  const lt = ltSeeder || ltLeecher ? libtorrentAvailable() : { ok: true, reason: '' };
+for (const { randomA, ltSeeder, ltLeecher, ltRelay } of CASES) {
+  const lt = ltSeeder || ltLeecher || ltRelay ? libtorrentAvailable() : { ok: true, reason: '' };
   const skip = reason || (lt.ok ? false : lt.reason);
-  const who = `${ltLeecher ? 'libtorrent' : 'Shoal'} leecher, ${ltSeeder ? 'libtorrent' : 'Shoal'} seeder`;
-  describe(`hole punching through kernel NAT (${randomA ? 'A randomises ports' : 'both keep ports'}, ${who})`, { skip, timeout: 90_000 }, () => {
+  const who = `${ltLeecher ? 'libtorrent' : 'Shoal'} leecher, ${ltSeeder ? 'libtorrent' : 'Shoal'} seeder, ${ltRelay ? 'libtorrent' : 'Shoal'} relay`;
+  describe(`hole punching through kernel NAT (${randomA ? 'A randomises ports' : 'both keep ports'}, ${who})`, { skip, timeout: 120_000 }, () => {
     let dir = '';
     const procs: PeerProcess[] = [];
     const spawnIn = (name: string, ns: string, args: readonly string[]): PeerProcess => {
@@ -133,7 +143,7 @@ for (const { randomA, ltSeeder, ltLeecher } of CASES) {
     before(() => {
       deleteNamespaces(PREFIX);
       process.on('exit', () => deleteNamespaces(PREFIX));
-      buildTopology(randomA);
+      buildTopology(randomA, ltRelay);
       dir = mkdtempSync(join(tmpdir(), 'shoal-hp-'));
     });
 
@@ -155,23 +165,33 @@ for (const { randomA, ltSeeder, ltLeecher } of CASES) {
       const announce = `http://${PUB_A}:8000/announce`;
       const relayAt = `${PUB_A}:${PORT}`;
       const quiet = ['--utp', '--no-port-mapping', '--no-lsd', '--verbose'];
-      // The relay first: a Shoal leecher that starts with nothing; the public router lets it send and receive only relayRate.
-      const relay = spawnIn('relay', NS.pub, ['get', torrent, '-o', join(dir, 'relay'), '--listen', relayAt, '--state-dir', join(dir, 'sr'), '--seed', '--tracker', announce, '--no-dht', ...quiet]);
-      await relay.waitForLine(/started, \d+ peers/, 20_000);
+      // The relay first: a leecher that starts with nothing; the public router lets it send and receive only relayRate on A's side.
+      let relay: PeerProcess;
+      if (ltRelay) {
+        // libtorrent listens on the address facing each NAT (one socket per address); B dials the one on its side.
+        const [rc, ra] = dieWithParent(...inNs(NS.pub, PYTHON, [join(PY_DIR, 'lt_nat_relay.py'), torrent, join(dir, 'relay'), `${relayAt},${PUB_B}:${PORT}`, announce]));
+        relay = new PeerProcess('libtorrent-relay', rc, ra, { mergeStderr: true });
+        procs.push(relay);
+        await relay.waitForLine(/^ready/, 20_000);
+      } else {
+        relay = spawnIn('relay', NS.pub, ['get', torrent, '-o', join(dir, 'relay'), '--listen', relayAt, '--state-dir', join(dir, 'sr'), '--seed', '--tracker', announce, '--no-dht', ...quiet]);
+        await relay.waitForLine(/started, \d+ peers/, 20_000);
+      }
+      const relayForB = ltRelay ? `${PUB_B}:${PORT}` : relayAt;
       // The seeder behind NAT B knows only the relay and hears of nobody else (no tracker, DHT or PEX):
       // only a relay's `connect` can make it dial A.
       let seed: PeerProcess;
       if (ltSeeder) {
-        const [sc, sa] = dieWithParent(...inNs(NS.lanB, PYTHON, [join(PY_DIR, 'lt_nat_seed.py'), torrent, data, '0.0.0.0', String(PORT), relayAt]));
+        const [sc, sa] = dieWithParent(...inNs(NS.lanB, PYTHON, [join(PY_DIR, 'lt_nat_seed.py'), torrent, data, '0.0.0.0', String(PORT), relayForB]));
         seed = new PeerProcess('libtorrent-seeder-B', sc, sa, { mergeStderr: true });
         procs.push(seed);
         await seed.waitForLine(/^ready/, 20_000);
       } else {
-        seed = spawnIn('seeder-B', NS.lanB, ['seed', torrent, join(data, 'payload.bin'), '--listen', `0.0.0.0:${PORT}`, '--state-dir', join(dir, 'sb'), '--peer', relayAt, '--no-dht', '--no-pex', ...quiet]);
+        seed = spawnIn('seeder-B', NS.lanB, ['seed', torrent, join(data, 'payload.bin'), '--listen', `0.0.0.0:${PORT}`, '--state-dir', join(dir, 'sb'), '--peer', relayForB, '--no-dht', '--no-pex', ...quiet]);
         await seed.waitForLine(/^listening on /, 20_000);
       }
       // B is connected to the relay (over uTP, from its listen port) before A comes.
-      await relay.waitForLine(/peer 10\.88\.2\.1:\d+ connected over/, 20_000, 'the seeder reaches the relay');
+      await relay.waitForLine(ltRelay ? /(incoming_connection_alert|peer_connect_alert) .*10\.88\.2\.1:6881/ : /peer 10\.88\.2\.1:\d+ connected over/, 20_000, 'the seeder reaches the relay');
       const leecherStart = Date.now();
       let leecher: PeerProcess;
       if (ltLeecher) {
@@ -183,7 +203,7 @@ for (const { randomA, ltSeeder, ltLeecher } of CASES) {
         leecher = spawnIn('leecher-A', NS.lanA, ['get', torrent, '-o', join(dir, 'a'), '--listen', `0.0.0.0:${PORT}`, '--state-dir', join(dir, 'sa'),
           '--tracker', announce, ...DHT_NODES.flatMap((a) => ['--dht-bootstrap', `${a}:${PORT}`]), ...quiet]);
       }
-      await leecher.waitForLine(/^complete: /, 60_000, 'the leecher completes').catch((e: Error) => {
+      await leecher.waitForLine(/^complete: /, ltRelay ? 90_000 : 60_000, 'the leecher completes').catch((e: Error) => {
         throw new Error(`${e.message}${leecher.tail(40)}\n--- relay ---${relay.tail(30)}\n--- seeder ---${seed.tail(30)}\n--- tracker ---${tracker.tail()}`);
       });
       // The most the rate-limited relay can have passed on to A while A ran.
@@ -196,7 +216,13 @@ for (const { randomA, ltSeeder, ltLeecher } of CASES) {
       console.log(`--- leecher A (${randomA ? 'random ports' : 'ports kept'}) ---${leecher.tail(40)}\n--- relay ---${relay.tail()}\n--- seeder ---${seed.tail()}`);
       // A asked the relay, which forwarded the rendezvous to B as `connect` (BEP 55).
       if (!ltLeecher) assert.match(log, /hole punch to 10\.88\.2\.1:6881: asked 10\.88\.1\.2:6881 to relay/, 'A asked the relay for a rendezvous');
-      assert.match(relayLog, /relayed a hole punch from 10\.88\.1\.1:\d+ to 10\.88\.2\.1:6881/, 'the relay sent connect to both');
+      if (ltRelay) {
+        // libtorrent logs each BEP 55 message (with the address, not the port): A's rendezvous for B,
+        // then `connect` to A naming B and to B naming A.
+        assert.match(relayLog, /\[10\.88\.1\.1:6881\] <== HOLEPUNCH \[ msg: rendezvous to: 10\.88\.2\.1 \]/, 'libtorrent got A\'s rendezvous');
+        assert.match(relayLog, /\[10\.88\.1\.1:6881\] ==> HOLEPUNCH \[ msg: connect to: 10\.88\.2\.1 /, 'libtorrent sent A a connect for B');
+        assert.match(relayLog, /\[10\.88\.2\.1:6881\] ==> HOLEPUNCH \[ msg: connect to: 10\.88\.1\.1 /, 'libtorrent sent B a connect for A');
+      } else assert.match(relayLog, /relayed a hole punch from 10\.88\.1\.1:\d+ to 10\.88\.2\.1:6881/, 'the relay sent connect to both');
       if (!ltSeeder) assert.match(seedLog, /hole punch to 10\.88\.1\.1:\d+: sending uTP SYNs \(target\)/, 'B dialled A on the relay\'s connect');
       else if (!randomA) assert.match(seedLog, /peer_connect_alert .*10\.88\.1\.1:6881.*outgoing connection to peer \(uTP\)|incoming_connection_alert .*10\.88\.1\.1:6881/, 'libtorrent met A, whom only the relay\'s connect named');
       if (randomA) {

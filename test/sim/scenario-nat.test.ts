@@ -65,9 +65,14 @@ describe('shoal sim nat (small, real traversal)', () => {
     { type: 'open', share: 0.2 }, { type: 'full-cone', share: 0.1 }, { type: 'restricted-cone', share: 0.2 },
     { type: 'port-restricted', share: 0.2 }, { type: 'symmetric', share: 0.3 },
   ] as const;
+  // 30% of NAT routers map ports: over NAT-PMP only, UPnP IGD v1 only, or both with IGD v2.
+  const routers = [
+    { natPmp: true, upnp: false, share: 0.1 }, { natPmp: false, upnp: 1, share: 0.1 }, { natPmp: true, upnp: 2, share: 0.1 },
+    { natPmp: false, upnp: false, share: 0.7 },
+  ] as const;
 
   it('no traversal < port mapping < hole punching in pairs connected; symmetric pairs never punch; a punched pair carries payload over uTP', async () => {
-    const r = await runNatScenario({ peers: 24, fileBytes: 2 * 1024 * 1024, seed: 5, mix, mappingShare: 0.3, arrival: 'steady' });
+    const r = await runNatScenario({ peers: 24, fileBytes: 2 * 1024 * 1024, seed: 5, mix, routers, arrival: 'steady' });
     const [none, mapping, punch] = r.runs;
     assert.deepEqual(r.runs.map((x) => x.traversal), ['none', 'mapping', 'holepunch']);
     for (const measured of [r.runs.map((x) => x.connectedPairs), r.runs.map((x) => x.connectedOfAttempted)]) {
@@ -76,9 +81,10 @@ describe('shoal sim nat (small, real traversal)', () => {
     const possible = r.runs.map((x) => x.connectablePairs);
     assert.ok(possible[0] < possible[1] && possible[1] < possible[2], `possible: ${possible.join(' < ')}`);
     for (const x of r.runs) assert.equal(x.completed, 24, `${x.traversal}: the open origin seed reaches everyone`);
-    // Port mapping happened through the real mapper and the simulated NAT-PMP gateways.
+    // Port mapping happened through the real mapper and the simulated gateways, over both protocols.
     assert.equal(none.mappedPeers, 0);
     assert.ok(mapping.mappedPeers > 0 && mapping.mappedPeers === punch.mappedPeers);
+    assert.ok(mapping.mappedVia.upnp > 0 && mapping.mappedVia.natpmp > 0, JSON.stringify(mapping.mappedVia));
     // BEP 10 yourip votes see the gateways' public addresses.
     assert.equal(none.externalAddressAgreed, none.natedPeers);
     assert.equal(none.punch.attempts + mapping.punch.attempts, 0, 'no punches without ut_holepunch');

@@ -10,7 +10,8 @@
  * Every request passes the Host check, and the Origin check when it carries an Origin (see
  * guard.ts); every route except the static UI also needs the token.
  */
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ServiceError, type TorrentService } from '../types.js';
@@ -67,6 +68,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     http: { headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs), connectionsCheckingInterval: Math.max(50, Math.min(1000, limits.headersTimeoutMs / 4)) },
   });
   app.server.maxConnections = limits.maxConnections;
+  closeSilentConnections(app.server, limits.headersTimeoutMs);
   const tokens = new TokenCheck(o.token);
   let hosts: HostCheck | undefined = undefined; // known once listening (port 0 picks the port)
 
@@ -133,11 +135,31 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   };
 }
 
+/**
+ * Node's `headersTimeout` starts with a request's first byte: a connection that sends nothing
+ * at all is never timed out (Node 20), so `maxConnections` silent sockets held the API for
+ * ever. Such a connection is closed once `ms` pass without its first request.
+ */
+function closeSilentConnections(server: Server, ms: number): void {
+  const started = new WeakSet<Socket>();
+  // A socket timeout with no listener of ours: Node's server destroys a socket that times out.
+  server.on('connection', (socket: Socket) => socket.setTimeout(ms));
+  // From the first request on, Node's own timeouts apply (headers, request, keep-alive).
+  server.on('request', (req: IncomingMessage) => {
+    if (started.has(req.socket)) return;
+    started.add(req.socket);
+    req.socket.setTimeout(0);
+  });
+}
+
 /** The HTTP server is Node I/O (not a protocol core): the system's wall clock is its default. */
 // eslint-disable-next-line no-restricted-properties -- see above
 const systemClock = (): number => Date.now();
 
 function deny(reply: FastifyReply, status: 400 | 401 | 403, error: string): FastifyReply {
+  // A refused request's body is never wanted: close after the answer rather than drain a body
+  // that may trickle for requestTimeoutMs, holding a connection slot without the token.
+  reply.header('connection', 'close');
   return reply.code(status).send({ error });
 }
 

@@ -9,6 +9,7 @@
  * redirect elsewhere does not get them), and never appear in an error message.
  */
 import { ServiceError } from '../types.js';
+import { isLocalHost } from '../../util/local-host.js';
 
 export interface UrlFetchLimits {
   /** Largest .torrent fetched (bytes; 413 past it). */
@@ -60,7 +61,11 @@ export async function fetchTorrentFile(text: string, limits: UrlFetchLimits): Pr
         await res.body?.cancel();
         if (redirects >= limits.maxRedirects) throw new ServiceError(400, `${url.href} redirects more than ${limits.maxRedirects} times`);
         // Credentials in a Location are the redirecting server's business: not taken over, not shown.
-        url = withoutCredentials(httpUrl(new URL(res.headers.get('location')!, url).href));
+        const next = withoutCredentials(httpUrl(new URL(res.headers.get('location')!, url).href));
+        // SSRF: a public site (an RSS feed's link, say) may not send our GET to the router or a
+        // local admin page; a .torrent served on the LAN may still redirect within it.
+        if (isLocalHost(next.hostname) && !isLocalHost(url.hostname)) throw new ServiceError(400, `${url.href} redirects to the local address ${next.host} (refused: a public site may not point the daemon at the local network)`);
+        url = next;
         continue;
       }
       if (!res.ok) {

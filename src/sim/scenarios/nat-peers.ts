@@ -8,7 +8,7 @@
  */
 import { ExternalAddress } from '../../nat/external-address.js';
 import type { HolepunchEvent } from '../../nat/holepunch.js';
-import { PortMapper } from '../../nat/port-mapper.js';
+import { startPortMapping } from '../../nat/nat-manager.js';
 import type { Address, ByteStream, ConnectOptions, Runtime, StreamListener, Streams } from '../../runtime/types.js';
 import { HOLEPUNCH_EXTENSIONS } from '../../swarm/holepunch.js';
 import { PeerDialer } from '../../swarm/peer-dialer.js';
@@ -16,6 +16,7 @@ import type { SwarmEvent } from '../../swarm/types.js';
 import { transportOf, withUtp } from '../../transport/dual-streams.js';
 import type { SimHost } from '../host.js';
 import type { NatGateway } from '../nat-gateway.js';
+import { simUpnpRequester } from '../upnp-http.js';
 import type { NatType } from '../nat.js';
 import type { ClientSetup } from './swarm-scenario.js';
 import { PEER_PORT } from './sim-client.js';
@@ -41,6 +42,8 @@ export class NatLedger {
   readonly gateways: (NatGateway | undefined)[] = [];
   /** Both listen ports mapped by the port mapper. */
   readonly mapped: boolean[] = [];
+  /** How the last mapping was made: 'pcp', 'natpmp' or 'upnp'. */
+  readonly mappedVia: (string | undefined)[] = [];
   readonly votes: ExternalAddress[] = [];
   /** Unordered leecher pairs where one side dialled the other / a connection opened / one opened over uTP. */
   readonly attempted = new Set<number>();
@@ -209,22 +212,25 @@ export function natClientSetup(traversal: Traversal, ledger: NatLedger, i: numbe
   };
 }
 
-/** Shoal's NAT-PMP/PCP client against the host's gateway, for the TCP and uTP listen port. */
+/**
+ * Shoal's port mapping against the host's gateway, for the TCP and uTP listen port: the
+ * same `startPortMapping` as `shoal get` (PCP/NAT-PMP to the gateway and a UPnP IGD search
+ * side by side), its HTTP leg through the simulated router (upnp-http.ts).
+ */
 function startMapper(host: SimHost, gw: NatGateway, ledger: NatLedger, i: number, vote: ExternalAddress): void {
   const done = new Set<string>();
   ledger.mapped[i] = false;
-  void host.runtime.udp.bind({ host: host.address, port: 0 }).then((socket) => {
-    const mapper = new PortMapper({
-      clock: host.runtime.clock, random: host.runtime.random, socket, gateway: gw.lanAddress, clientAddress: host.address,
-      mappings: [{ protocol: 'tcp', internalPort: PEER_PORT }, { protocol: 'udp', internalPort: PEER_PORT }],
-      onEvent: (e) => {
-        if (e.type === 'external-address') vote.vote({ source: 'port-mapping', reporter: gw.lanAddress, host: e.address });
-        if (e.type !== 'mapping' || e.mapping.status !== 'mapped') return;
-        done.add(e.mapping.protocol);
-        if (e.mapping.externalAddress !== undefined) vote.vote({ source: 'port-mapping', reporter: gw.lanAddress, host: e.mapping.externalAddress, port: e.mapping.externalPort });
-        ledger.mapped[i] = done.size === 2;
-      },
-    });
-    mapper.start();
+  void startPortMapping(host.runtime, {
+    tcpPort: PEER_PORT, udpPort: PEER_PORT,
+    gateway: { gateway: gw.lanAddress, localAddress: host.address },
+    http: simUpnpRequester(host),
+    onEvent: (e) => {
+      if (e.type === 'external-address') vote.vote({ source: 'port-mapping', reporter: gw.lanAddress, host: e.address });
+      if (e.type !== 'mapping' || e.mapping.status !== 'mapped') return;
+      done.add(e.mapping.protocol);
+      ledger.mappedVia[i] = e.mapping.via;
+      if (e.mapping.externalAddress !== undefined) vote.vote({ source: 'port-mapping', reporter: gw.lanAddress, host: e.mapping.externalAddress, port: e.mapping.externalPort });
+      ledger.mapped[i] = done.size === 2;
+    },
   });
 }

@@ -1,9 +1,15 @@
 /** Text and report section for `shoal sim nat`. */
-import type { NatReport, NatRun } from './nat-scenario.js';
+import type { NatReport, NatRun, RouterShare } from './nat-scenario.js';
 import type { ReportSection } from './report-html.js';
 
 const pct = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '-');
 const sec = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '-');
+/** "UPnP 35.0% (IGD v1 20.0%, v2 15.0%), NAT-PMP 20.0%" of NAT routers. */
+function routersText(routers: readonly RouterShare[]): string {
+  const sum = (f: (r: RouterShare) => boolean): number => routers.filter(f).reduce((a, r) => a + r.share, 0);
+  return `UPnP IGD ${pct(sum((r) => r.upnp !== false))} (v1 ${pct(sum((r) => r.upnp === 1))}, v2 ${pct(sum((r) => r.upnp === 2))}), NAT-PMP ${pct(sum((r) => r.natPmp))}, neither ${pct(sum((r) => !r.natPmp && r.upnp === false))}`;
+}
+
 const LABEL = { none: 'no traversal', mapping: 'port mapping', holepunch: 'mapping + hole punching' } as const;
 
 function punchLine(x: NatRun): string {
@@ -15,7 +21,7 @@ function punchLine(x: NatRun): string {
 export function formatNat(r: NatReport): string {
   const a = r.anchors;
   return [
-    `shoal sim nat: ${r.peers} leechers behind a NAT mix (${r.mix.map((m) => `${m.type} ${pct(m.share)}`).join(', ')}; ${pct(r.mappingShare)} of NAT routers answer NAT-PMP), ${(r.fileBytes / 2 ** 20).toFixed(2)} MiB, seed ${r.seed}`,
+    `shoal sim nat: ${r.peers} leechers behind a NAT mix (${r.mix.map((m) => `${m.type} ${pct(m.share)}`).join(', ')}; NAT routers answer ${routersText(r.routers)}), ${(r.fileBytes / 2 ** 20).toFixed(2)} MiB, seed ${r.seed}`,
     'traversal                 connected/dialled  connected/all  possible/all  mean s  median s  p90 s  done  mapped  ext.addr',
     ...r.runs.map((x) => [
       LABEL[x.traversal].padEnd(24),
@@ -29,6 +35,7 @@ export function formatNat(r: NatReport): string {
       `${x.mappedPeers}/${x.natedPeers}`.padStart(6),
       `${x.externalAddressAgreed}/${x.natedPeers}`.padStart(8),
     ].join('  ')),
+    ...r.runs.filter((x) => x.mappedPeers > 0).map((x) => `${LABEL[x.traversal]}: ${x.mappedPeers} of ${x.natedPeers} NATed leechers mapped both ports (last mapping via UPnP IGD ${x.mappedVia.upnp}, NAT-PMP ${x.mappedVia.natpmp}, PCP ${x.mappedVia.pcp})`),
     ...r.runs.filter((x) => x.traversal === 'holepunch').map(punchLine),
     `NATs a punch works against in this mix: ${pct(r.punchableNats)}; published: Ford, Srisuresh and Kegel 2005 ${pct(a.fordUdp)} UDP, ${pct(a.fordTcp)} TCP; libp2p DCUtR ${pct(a.dcutrSuccess)} ± ${pct(a.dcutrSuccessCi)} success, ${pct(a.dcutrFirstTry)} of successes at the first try`,
     'connected/dialled: leecher pairs with a connection over pairs where one side dialled the other (measured); possible/all: what the NAT types and the mappings made allow',
@@ -42,7 +49,7 @@ export function natSection(r: NatReport): ReportSection {
     id: 'nat',
     title: `NAT traversal: ${r.peers} leechers`,
     paragraphs: [
-      `NAT mix: ${r.mix.map((m) => `${m.type} ${pct(m.share)}`).join(', ')}; ${pct(r.mappingShare)} of NAT routers answer NAT-PMP. The gateways rewrite addresses (RFC 4787 mapping and filtering per type); clients dial uTP then TCP, map ports with Shoal's port mapper and punch through BEP 55 relays.`,
+      `NAT mix: ${r.mix.map((m) => `${m.type} ${pct(m.share)}`).join(', ')}; NAT routers answer ${routersText(r.routers)}. The gateways rewrite addresses (RFC 4787 mapping and filtering per type); clients dial uTP then TCP, map ports with Shoal's port mapper and punch through BEP 55 relays.`,
       ...(holepunch ? [punchLine(holepunch)] : []),
       `Share of NATs a punch works against: ${pct(r.punchableNats)}, against Ford, Srisuresh and Kegel 2005 (82% UDP, 64% TCP) and libp2p DCUtR (70% ± 7.1%, 97.6% at the first try).`,
     ],

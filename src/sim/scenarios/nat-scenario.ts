@@ -4,8 +4,8 @@
  * measurement literature), run three ways with the real client's mechanisms:
  * - 'none': no traversal. Clients dial uTP first, then TCP (transport/dual-streams.ts);
  *   a NATed peer can dial out, and only crossing dials open a NAT by accident.
- * - 'mapping': Shoal's port mapper (NAT-PMP, PCP refused) asks the gateway for forwards of
- *   the TCP and uTP listen port; the routers in `MAPPING_SHARE` answer.
+ * - 'mapping': Shoal's port mapping (PCP/NAT-PMP and UPnP IGD side by side) asks the gateway
+ *   for forwards of the TCP and uTP listen port; the routers `ROUTER_MIX` says answer.
  * - 'holepunch': mapping plus BEP 55: a failed dial to a peer that a connected peer
  *   advertised (PEX, BEP 11) becomes a rendezvous through that relay, and both sides send
  *   uTP SYNs. Any peer connected to both sides may relay: the origin seed, open peers,
@@ -16,6 +16,7 @@
  */
 import { canPunch, type NatType } from '../nat.js';
 import { NatRouter } from '../nat-gateway.js';
+import type { IgdVersion } from '../upnp-igd.js';
 import { natClientSetup, NatLedger, type Traversal } from './nat-peers.js';
 import { quantile, runSwarmScenario } from './swarm-scenario.js';
 
@@ -27,20 +28,48 @@ export interface NatShare {
 }
 
 /**
- * The NAT mix: a quarter of peers reachable (public address or no NAT); of the NATed,
- * 20% symmetric, so 80% allow UDP hole punching, in line with Ford, Srisuresh and Kegel
- * (USENIX ATC 2005: 82% of NATs punchable for UDP, 64% for TCP). The split among cone
- * types is an assumption (documented in docs/simulator.md).
+ * The NAT mix, over all peers, from measurement studies:
+ * - NATed 78%, open 22%; symmetric 14% of peers: Halkes and Pouwelse ("UDP NAT and Firewall
+ *   Puncturing in the Wild", IFIP Networking 2011, Tribler peers) found about 64% of all
+ *   peers behind a NAT or firewall that allows UDP hole punching, and Ford, Srisuresh and
+ *   Kegel (USENIX ATC 2005, 380 NATs) 82% of NATs punchable for UDP; so 64/82 = 78% of
+ *   peers are NATed and 18% of those (14% of peers) map a port per destination.
+ * - Of the punchable 64%: full cone 12% of peers (15% of NATs: endpoint-independent
+ *   filtering, as NATCracker, Roverso, El-Ansary and Haridi, ICCCN 2009, is quoted), the
+ *   rest mostly port-restricted (address-and-port-dependent filtering: what Linux
+ *   conntrack, inside most home routers, does) 40%, address-restricted 12% (this
+ *   split is not measured by the studies above; an assumption).
  */
 export const NAT_MIX: readonly NatShare[] = [
-  { type: 'open', share: 0.25 },
-  { type: 'full-cone', share: 0.15 },
-  { type: 'restricted-cone', share: 0.2 },
-  { type: 'port-restricted', share: 0.25 },
-  { type: 'symmetric', share: 0.15 },
+  { type: 'open', share: 0.22 },
+  { type: 'full-cone', share: 0.12 },
+  { type: 'restricted-cone', share: 0.12 },
+  { type: 'port-restricted', share: 0.4 },
+  { type: 'symmetric', share: 0.14 },
 ];
-/** Share of NATed routers that answer NAT-PMP (UPnP IGD / NAT-PMP / PCP on by default): an assumption. */
-export const MAPPING_SHARE = 0.5;
+
+/** What a NAT router answers: NAT-PMP (RFC 6886; PCP is refused, the client falls back), UPnP IGD of a version, or nothing. */
+export interface RouterShare {
+  readonly natPmp: boolean;
+  readonly upnp: IgdVersion | false;
+  /** Share of NAT routers. */
+  readonly share: number;
+}
+
+/**
+ * The routers behind NATed peers. DiCioccio, Teixeira, May and Kreibich ("Probe and Pray:
+ * Using UPnP for Home Network Measurements", PAM 2012, 120,000 homes through Netalyzr and
+ * HomeNet Profiler) got no UPnP answer from the gateway in the majority of homes: here 35%
+ * answer UPnP, most of them IGD v1 (v2, with AddAnyPortMapping, from miniupnpd, which also
+ * speaks NAT-PMP/PCP); NAT-PMP without UPnP (Apple's routers) 5%. The split below the
+ * measured bound is an assumption.
+ */
+export const ROUTER_MIX: readonly RouterShare[] = [
+  { natPmp: false, upnp: 1, share: 0.2 },
+  { natPmp: true, upnp: 2, share: 0.15 },
+  { natPmp: true, upnp: false, share: 0.05 },
+  { natPmp: false, upnp: false, share: 0.6 },
+];
 
 /** Bytes over uTP that count as payload carried: a whole block (control messages are far smaller). */
 const BLOCK_BYTES = 16 * 1024;
@@ -81,6 +110,8 @@ export interface NatRun {
   readonly completed: number;
   /** NATed leechers whose port mapper got both forwards. */
   readonly mappedPeers: number;
+  /** Of those, by the path that made the last mapping: UPnP IGD, NAT-PMP, PCP. */
+  readonly mappedVia: { readonly upnp: number; readonly natpmp: number; readonly pcp: number };
   /** NATed leechers whose external-address vote decided their gateway's public address. */
   readonly externalAddressAgreed: number;
   readonly natedPeers: number;
@@ -92,6 +123,8 @@ export interface NatRun {
 export interface NatReport {
   readonly peers: number;
   readonly mix: readonly NatShare[];
+  readonly routers: readonly RouterShare[];
+  /** Share of NAT routers that answer a port-mapping request (NAT-PMP or UPnP). */
   readonly mappingShare: number;
   readonly runs: readonly NatRun[];
   /** Share of NATs (not open hosts) that a punch works against from a cone NAT: 1 − symmetric share. */
@@ -109,9 +142,9 @@ export interface NatScenarioOptions {
   /** Which runs (default all three, in order). */
   readonly traversals?: readonly Traversal[];
   readonly maxVirtualS?: number;
-  /** The NAT mix (default `NAT_MIX`) and the share of NAT routers that answer NAT-PMP (default `MAPPING_SHARE`). */
+  /** The NAT mix (default `NAT_MIX`) and what the NAT routers answer (default `ROUTER_MIX`). */
   readonly mix?: readonly NatShare[];
-  readonly mappingShare?: number;
+  readonly routers?: readonly RouterShare[];
   /** Leechers arrive steadily over 200 s (default) or as a flash crowd within 10 s. */
   readonly arrival?: 'flash' | 'steady';
   /** Peers a leecher asks the tracker for (default 50); fewer: more of the swarm is learnt over PEX. */
@@ -129,8 +162,9 @@ export async function runNatScenario(o: NatScenarioOptions): Promise<NatReport> 
   const mix = o.mix ?? NAT_MIX;
   const nated = mix.filter((m) => m.type !== 'open').reduce((a, m) => a + m.share, 0);
   const symmetric = mix.find((m) => m.type === 'symmetric')?.share ?? 0;
+  const routers = o.routers ?? ROUTER_MIX;
   return {
-    peers: o.peers, mix, mappingShare: o.mappingShare ?? MAPPING_SHARE, runs,
+    peers: o.peers, mix, routers, mappingShare: routers.filter((r) => r.natPmp || r.upnp !== false).reduce((a, r) => a + r.share, 0), runs,
     punchableNats: 1 - symmetric / nated,
     anchors: PUBLISHED,
     seed: o.seed ?? 1, fileBytes, wallS: (wall() - t0) / 1000,
@@ -147,7 +181,8 @@ async function runOnce(traversal: Traversal, o: NatScenarioOptions, fileBytes: n
       ledger.types[i] = type;
       ledger.indexOf.set(host.address, i);
       if (type === 'open') return;
-      const gw = NatRouter.of(host.network).add(host, { type, natPmp: mappedFor(i, o.mappingShare) });
+      const router = routerFor(i, o.routers);
+      const gw = NatRouter.of(host.network).add(host, { type, natPmp: router.natPmp, upnp: router.upnp });
       ledger.gateways[i] = gw;
       ledger.indexOf.set(gw.publicAddress, i);
     },
@@ -182,6 +217,11 @@ async function runOnce(traversal: Traversal, o: NatScenarioOptions, fileBytes: n
     p90CompletionS: quantile(done, 0.9),
     completed: r.completed,
     mappedPeers: ledger.mapped.filter((m) => m).length,
+    mappedVia: {
+      upnp: ledger.mapped.filter((m, i) => m && ledger.mappedVia[i] === 'upnp').length,
+      natpmp: ledger.mapped.filter((m, i) => m && ledger.mappedVia[i] === 'natpmp').length,
+      pcp: ledger.mapped.filter((m, i) => m && ledger.mappedVia[i] === 'pcp').length,
+    },
     externalAddressAgreed: agreed,
     natedPeers: nated.length,
     punch: punchFigures(ledger),
@@ -221,7 +261,13 @@ export function natFor(i: number, mix: readonly NatShare[] = NAT_MIX): NatType {
   return mix[mix.length - 1].type;
 }
 
-/** Whether peer i's router answers NAT-PMP. */
-export function mappedFor(i: number, share = MAPPING_SHARE): boolean {
-  return ((i * 0.7548776662466927) % 1) < share;
+/** What peer i's router answers: the router mix laid out over arrival order like the NAT types, on another walk. */
+export function routerFor(i: number, routers: readonly RouterShare[] = ROUTER_MIX): RouterShare {
+  const u = (i * 0.7548776662466927) % 1;
+  let acc = 0;
+  for (const r of routers) {
+    acc += r.share;
+    if (u < acc) return r;
+  }
+  return routers[routers.length - 1];
 }

@@ -22,7 +22,7 @@ export interface UtpSocketOptions {
   /**
    * Received packets are acked once per burst (what one event-loop turn reads, as libtorrent
    * acks once its socket reads would block); a connection is polled (and acks) at once after
-   * this many packets of one burst.
+   * this many packets of one burst (128: the Node endpoint's longest burst, 4 libuv batches).
    */
   ackEveryPackets: number;
   /** How long a connection closed by the FIN exchange keeps its ids to re-ack a re-sent FIN, ms (none while live and lingering ones reach twice maxConnections). */
@@ -36,7 +36,7 @@ export const UTP_SOCKET_DEFAULTS: UtpSocketOptions = {
   packet: PACKET_LIMITS,
   maxConnections: 500,
   maxHalfOpen: 64,
-  ackEveryPackets: 32,
+  ackEveryPackets: 128,
   socketBufferBytes: 4 * 1024 * 1024,
   finLingerMs: 10_000,
 };

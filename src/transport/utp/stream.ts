@@ -177,7 +177,8 @@ export class UtpStream implements ByteStream {
 function joinData(events: readonly UtpEvent[], from: number, to: number): Uint8Array {
   let n = 0;
   for (let i = from; i < to; i++) n += (events[i] as { data: Uint8Array }).data.length;
-  const out = new Uint8Array(n);
+  // Every byte is written below: no zero fill (a burst is 100+ KB; `new Uint8Array` cost ~0.5 us a packet).
+  const out = Buffer.allocUnsafe(n);
   let o = 0;
   for (let i = from; i < to; i++) {
     const d = (events[i] as { data: Uint8Array }).data;

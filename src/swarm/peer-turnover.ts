@@ -1,0 +1,64 @@
+/**
+ * Who may take a connection slot when a torrent is full.
+ *
+ * Without this a peer that handshakes, says `interested` and then only keeps alive holds its
+ * slot for ever: it is never silent (keep-alives), never lets a request time out (it makes
+ * none) and breaks no rule, so `maxPeers` such connections locked every newcomer out. Two rules,
+ * as libtorrent has them:
+ * - at most `maxPeersPerIp` connections per address (libtorrent allows one unless
+ *   `allow_multiple_connections_per_ip`; we allow a few, for peers behind one NAT and for
+ *   several clients on one machine). IPv6 addresses count per /64, the block one host gets;
+ * - at `maxPeers`, a newcomer replaces the peer that has gone longest without a block in either
+ *   direction, if that peer has had `turnoverGraceMs` to exchange one (libtorrent's peer
+ *   turnover, done when someone is waiting rather than on a timer). A peer that moves data is
+ *   never replaced, and a newcomer is safe from the next newcomer for the grace period.
+ */
+import { reputationKey } from './reputation.js';
+
+/** Default connections per address per torrent. */
+export const DEFAULT_MAX_PEERS_PER_IP = 4;
+/** Default time a connected peer has to exchange a block before a newcomer may replace it. */
+export const DEFAULT_TURNOVER_GRACE_MS = 10_000;
+
+/** What the rules read of a connected peer. */
+export interface TurnoverPeer {
+  readonly address: { readonly host: string };
+  readonly connectedAt: number;
+  /** When its last wanted block arrived, if ever. */
+  readonly lastBlockAt: number | undefined;
+  /** When we last sent it a block, if ever. */
+  readonly lastBlockSentAt: number | undefined;
+  readonly closed: boolean;
+}
+
+/** The key connections are counted under: the IPv4 address or the IPv6 /64. */
+export function peerIpKey(host: string): string {
+  return reputationKey(host);
+}
+
+/** Connections from `host`'s address (or /64) among `peers`. */
+export function connectionsFromIp(peers: Iterable<TurnoverPeer>, host: string): number {
+  const key = peerIpKey(host);
+  let n = 0;
+  for (const p of peers) if (!p.closed && peerIpKey(p.address.host) === key) n++;
+  return n;
+}
+
+/**
+ * The peer a newcomer may replace at `now`: of those connected at least `graceMs` with no block
+ * either way in the last `graceMs`, the one idle longest; undefined when every peer is busy or new.
+ */
+export function idlestReplaceable<P extends TurnoverPeer>(peers: Iterable<P>, now: number, graceMs: number): P | undefined {
+  let victim: P | undefined;
+  let victimSince = Infinity;
+  for (const p of peers) {
+    if (p.closed || now - p.connectedAt < graceMs) continue;
+    const since = Math.max(p.connectedAt, p.lastBlockAt ?? -Infinity, p.lastBlockSentAt ?? -Infinity);
+    if (now - since < graceMs) continue;
+    if (since < victimSince) {
+      victim = p;
+      victimSince = since;
+    }
+  }
+  return victim;
+}
