@@ -4,8 +4,20 @@
  * 1,000 peers in < 60 s, 10,000 in < 15 min. Prints one line per size:
  *   bench sim-swarm N: shoal X s wall (Y s CPU), target T s, ratio R; mean completion M s against fluid F s (ratio, η measured, fluid at that η; done, events)
  */
+import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { runSwarmScenario } from '../src/sim/scenarios/swarm-scenario.js';
+
+/**
+ * The run goes to a child with a 64 MB young generation (V8's default is 16 MB): most of a
+ * swarm simulation's garbage (messages, events, segments in flight) dies young, and with the
+ * default it is copied by four times as many scavenges; about 13% less CPU at 200 peers.
+ */
+const CHILD_MARK = 'SHOAL_SIM_SWARM_CHILD';
+if (process.env[CHILD_MARK] === undefined) {
+  const r = spawnSync(process.execPath, ['--max-semi-space-size=64', ...process.execArgv, process.argv[1], ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, [CHILD_MARK]: '1' } });
+  process.exit(r.status ?? 1);
+}
 
 const big = process.argv.includes('--big');
 const sizes: [number, number][] = [[1000, 60], ...(big ? [[10_000, 900] as [number, number]] : [])];

@@ -10,6 +10,8 @@
  *
  * node dist/bench/utp-netem.js [SIZE] (default 16M; SHOAL_BENCH_SIZE also works; the issue's
  * figure is for 256M, which takes minutes per transfer at these rates). Rates in MiB/s.
+ * SHOAL_BENCH_RUNS=N (default 1) repeats both comparisons N times and prints every run: the
+ * target is "in every run", so runs are not averaged.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +32,7 @@ function parseSize(s: string): number {
 
 const size = parseSize(process.argv[2] ?? process.env.SHOAL_BENCH_SIZE ?? '16M');
 const MiB = size / 2 ** 20;
+const runs = Math.max(1, Number(process.env.SHOAL_BENCH_RUNS ?? 1));
 const DELAY_MS = 25;
 const LOSS = 0.01;
 const dir = mkdtempSync(join(tmpdir(), 'shoal-bench-utp-netem-'));
@@ -63,10 +66,10 @@ async function ltLeech(peer: string, host: string): Promise<number> {
 }
 
 /** Shoal downloads from `peer` over uTP; seconds from adding the torrent to completion. */
-async function shoalLeech(peer: string): Promise<number> {
+async function shoalLeech(peer: string, run: number): Promise<number> {
   const { runtime, close } = utpOnlyRuntime(node);
   const [host, port] = peer.split(':');
-  return timedSessionDownload({ runtime, closeRuntime: close, stateDir: join(dir, 'state-leech'), out: join(dir, 'out-shoal'), torrentPath, peer: { host, port: Number(port) } });
+  return timedSessionDownload({ runtime, closeRuntime: close, stateDir: join(dir, `state-leech-${run}`), out: join(dir, 'out-shoal'), torrentPath, peer: { host, port: Number(port) } });
 }
 
 try {
@@ -76,30 +79,33 @@ try {
   if (created.code !== 0) throw new Error(created.stderr);
   console.log(`# ${size} bytes, 256 KiB pieces, uTP only, ${2 * DELAY_MS} ms RTT and ${LOSS * 100} % loss each way (relay process); libtorrent via ${PYTHON}`);
 
-  const seeder = await ltSeeder('127.0.0.2');
-  const r1 = await relay('127.0.0.9', seeder, 1);
-  const ltDown = await ltLeech(r1.peer, '127.0.0.3');
-  r1.stop();
-  const r2 = await relay('127.0.0.10', seeder, 1);
-  const shoalDown = await shoalLeech(r2.peer);
-  r2.stop();
-  seeder.stop();
-  printBenchLine('utp-netem-download', MiB / shoalDown, MiB / ltDown, 'MiB/s', 'libtorrent');
+  for (let run = 1; run <= runs; run++) {
+    if (runs > 1) console.log(`# run ${run} of ${runs}`);
+    const seeder = await ltSeeder('127.0.0.2');
+    const r1 = await relay('127.0.0.9', seeder, 1);
+    const ltDown = await ltLeech(r1.peer, '127.0.0.3');
+    r1.stop();
+    const r2 = await relay('127.0.0.10', seeder, 1);
+    const shoalDown = await shoalLeech(r2.peer, run);
+    r2.stop();
+    seeder.stop();
+    printBenchLine('utp-netem-download', MiB / shoalDown, MiB / ltDown, 'MiB/s', 'libtorrent');
 
-  const { runtime, close } = utpOnlyRuntime(node);
-  const seedSession = await Session.create({ runtime, stateDir: join(dir, 'state-seed'), listen: { host: '127.0.0.4', port: 0 } });
-  await seedSession.addTorrent({ torrent: parseTorrent(readFileSync(torrentPath)), downloadDir: join(dir, 'data') });
-  const r3 = await relay('127.0.0.11', seedSession.listenAddress!, 2);
-  const fromShoal = await ltLeech(r3.peer, '127.0.0.5');
-  r3.stop();
-  await seedSession.close();
-  close();
-  const seeder2 = await ltSeeder('127.0.0.6');
-  const r4 = await relay('127.0.0.12', seeder2, 2);
-  const fromLt = await ltLeech(r4.peer, '127.0.0.7');
-  r4.stop();
-  seeder2.stop();
-  printBenchLine('utp-netem-upload', MiB / fromShoal, MiB / fromLt, 'MiB/s', 'libtorrent');
+    const { runtime, close } = utpOnlyRuntime(node);
+    const seedSession = await Session.create({ runtime, stateDir: join(dir, `state-seed-${run}`), listen: { host: '127.0.0.4', port: 0 } });
+    await seedSession.addTorrent({ torrent: parseTorrent(readFileSync(torrentPath)), downloadDir: join(dir, 'data') });
+    const r3 = await relay('127.0.0.11', seedSession.listenAddress!, 2);
+    const fromShoal = await ltLeech(r3.peer, '127.0.0.5');
+    r3.stop();
+    await seedSession.close();
+    close();
+    const seeder2 = await ltSeeder('127.0.0.6');
+    const r4 = await relay('127.0.0.12', seeder2, 2);
+    const fromLt = await ltLeech(r4.peer, '127.0.0.7');
+    r4.stop();
+    seeder2.stop();
+    printBenchLine('utp-netem-upload', MiB / fromShoal, MiB / fromLt, 'MiB/s', 'libtorrent');
+  }
 } finally {
   node.close();
   rmSync(dir, { recursive: true, force: true });

@@ -91,9 +91,13 @@ export interface ExternalIpVoterOptions {
 export class ExternalIpVoter {
   private readonly minVotes: number;
   private readonly maxVoters: number;
-  /** voterHosts[i] says we are at claims[i]. */
-  private readonly voterHosts: string[] = [];
-  private readonly claims: string[] = [];
+  /**
+   * voterHosts[i] says we are at claims[i], for i < `voters`. Both are allocated at the first
+   * vote with room for `maxVoters` (grown by push they reached 43 slots each).
+   */
+  private voterHosts: string[] | null = null;
+  private claims: string[] | null = null;
+  private voters = 0;
   /** Next slot to overwrite once the ring is full (the oldest voter). */
   private oldest = 0;
   private decided: string | undefined;
@@ -109,34 +113,45 @@ export class ExternalIpVoter {
 
   /** Counts `voter`'s claim that we are at `ip`. Returns the winner when the decision changes. */
   vote(voterHost: string, claim: string): string | undefined {
+    if (this.maxVoters <= 0) return undefined;
+    const hosts = (this.voterHosts ??= new Array<string>(this.maxVoters).fill(''));
+    const claims = (this.claims ??= new Array<string>(this.maxVoters).fill(''));
+    const n = this.voters;
     // Keep one copy of each claimed address (every reply decodes a new string; a ring of
     // copies of the same address was a kilobyte per node in a big simulation).
-    const seen = claim === this.decided ? -1 : this.claims.indexOf(claim);
-    const ip = claim === this.decided ? this.decided : seen >= 0 ? this.claims[seen] : claim;
-    const hosts = this.voterHosts;
-    const i = hosts.indexOf(voterHost);
+    const seen = claim === this.decided ? -1 : indexIn(claims, n, claim);
+    const ip = claim === this.decided ? this.decided : seen >= 0 ? claims[seen] : claim;
+    const i = indexIn(hosts, n, voterHost);
     if (i >= 0) {
-      if (this.claims[i] === ip) return undefined;
-      this.claims[i] = ip;
-    } else if (hosts.length < this.maxVoters) {
-      hosts.push(voterHost);
-      this.claims.push(ip);
+      if (claims[i] === ip) return undefined;
+      claims[i] = ip;
+    } else if (n < this.maxVoters) {
+      hosts[n] = voterHost;
+      claims[n] = ip;
+      this.voters = n + 1;
     } else {
       hosts[this.oldest] = voterHost;
-      this.claims[this.oldest] = ip;
+      claims[this.oldest] = ip;
       this.oldest = (this.oldest + 1) % this.maxVoters;
     }
     if (ip === this.decided) return undefined;
-    const n = this.count(ip);
-    if (n < this.minVotes) return undefined;
-    for (const other of this.claims) if (other !== ip && 2 * this.count(other) >= n) return undefined;
+    const votes = this.count(ip);
+    if (votes < this.minVotes) return undefined;
+    for (let j = 0; j < this.voters; j++) if (claims[j] !== ip && 2 * this.count(claims[j]) >= votes) return undefined;
     this.decided = ip;
     return ip;
   }
 
   private count(ip: string): number {
+    const claims = this.claims as string[];
     let n = 0;
-    for (const c of this.claims) if (c === ip) n++;
+    for (let j = 0; j < this.voters; j++) if (claims[j] === ip) n++;
     return n;
   }
+}
+
+/** Position of `x` among the first `n` entries of `a`, or -1. */
+function indexIn(a: readonly string[], n: number, x: string): number {
+  for (let i = 0; i < n; i++) if (a[i] === x) return i;
+  return -1;
 }

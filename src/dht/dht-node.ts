@@ -21,7 +21,7 @@ import { DEFAULT_CLIENT, DHT_DEFAULTS, type Bep42Mode, type DhtEvent, type DhtNo
 import { PeerStore } from './peer-store.js';
 import { RateLimiter } from './rate-limiter.js';
 import { RoutingTable } from './routing-table.js';
-import { Transactions, type QueryHandler } from './rpc.js';
+import { Transactions, type NodeTimeoutListener, type QueryHandler } from './rpc.js';
 import { TokenManager } from './tokens.js';
 import { parseState, encodeState } from './persist.js';
 import { runBootstrap } from './bootstrap.js';
@@ -36,7 +36,7 @@ export { DhtStats, type DhtEnvironment, type DhtSocket };
 
 const NOOP_HANDLER: QueryHandler = { response() {}, error() {}, timeout() {} };
 
-export class DhtNode implements ServerContext, LookupHost {
+export class DhtNode implements ServerContext, LookupHost, NodeTimeoutListener {
   readonly clock: Clock;
   readonly random: Random;
   readonly socket: DhtSocket;
@@ -102,23 +102,14 @@ export class DhtNode implements ServerContext, LookupHost {
     this.voter = new ExternalIpVoter({ minVotes: options.bep42?.minVotes });
     this.table = this.newTable(this.id, now);
     this.rpc = new Transactions(this.clock, this.random, options.rpc);
-    this.rpc.onNodeTimeout = (id, address, sentAt) => {
-      this.stats.timeouts++;
-      // Nothing at all arrived since we asked: our own network is likely down (a laptop
-      // offline, a NAT mapping lost), so the timeout says nothing about the node. Counting it
-      // would empty the table while we are cut off (bucket refreshes keep timing out) and
-      // leave nothing to rejoin from (`shoal sim churn`: lookups with no seed at all).
-      if (this.lastHeardAt < sentAt) return;
-      this.table.failed(id, address);
-    };
+    this.rpc.onNodeTimeout = this;
     this.envelope = { readOnly: this.readOnly, client: options.client ?? DEFAULT_CLIENT };
     this.krpcLimits = options.krpc ?? {};
     this.limiter = options.rateLimit === false ? null : new RateLimiter(options.rateLimit ?? {});
     this.peers = pair?.peers ?? new PeerStore(options.peers);
     this.items = pair?.items ?? new ItemStore(options.items);
     this.republisher = pair?.republisher ?? new Republisher(options.republishIntervalMs);
-    const secret = options.randomBytes ?? ((n: number) => this.random.bytes(n));
-    this.tokens = pair?.tokens ?? new TokenManager(secret, now);
+    this.tokens = pair?.tokens ?? new TokenManager(options.randomBytes ?? this.random, now);
     if (pair !== undefined) {
       if (pair.family === this.family) throw new RangeError('a dual-stack pair needs one IPv4 and one IPv6 node');
       this.sibling = pair;
@@ -230,6 +221,17 @@ export class DhtNode implements ServerContext, LookupHost {
   }
 
   // ---- output ----
+
+  /** A query to a routing-table node timed out (`Transactions` calls this before the query's handler). */
+  nodeTimedOut(id: NodeId, address: Address, sentAt: number): void {
+    this.stats.timeouts++;
+    // Nothing at all arrived since we asked: our own network is likely down (a laptop
+    // offline, a NAT mapping lost), so the timeout says nothing about the node. Counting it
+    // would empty the table while we are cut off (bucket refreshes keep timing out) and
+    // leave nothing to rejoin from (`shoal sim churn`: lookups with no seed at all).
+    if (this.lastHeardAt < sentAt) return;
+    this.table.failed(id, address);
+  }
 
   /** Sends a query. The handler hears exactly one of response / error / timeout. */
   query(to: Address, spec: QuerySpec, handler: QueryHandler = NOOP_HANDLER, nodeId?: NodeId): void {

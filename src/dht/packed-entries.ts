@@ -77,7 +77,8 @@ export class PackedEntries {
   private capacity: number;
   /** Where the records start (in words): before them, the first id word of every entry, as a column. */
   base: number;
-  private meta: Float64Array;
+  /** `META` numbers a bucket; a plain array of exactly that size (a Float64Array costs two more objects and a malloc'd block). */
+  private meta: number[];
   private nb = 1;
 
   /** `initialCapacity`: a joined node's table holds 50-150 entries; fewer, smaller steps cost more reallocations. */
@@ -86,8 +87,7 @@ export class PackedEntries {
     this.base = this.capacity;
     this.i32 = new Int32Array(this.capacity * (ENTRY_WORDS + 1));
     this.f64 = new Float64Array(this.i32.buffer);
-    this.meta = new Float64Array(META);
-    this.meta[3] = now;
+    this.meta = [0, 0, 0, now];
   }
 
   get bucketCount(): number {
@@ -345,10 +345,12 @@ export class PackedEntries {
 
   /** Appends an empty bucket. */
   addBucket(now: number): void {
-    const meta = new Float64Array(META * (this.nb + 1));
-    meta.set(this.meta);
+    const n = META * this.nb;
+    const meta = new Array<number>(n + META);
+    for (let i = 0; i < n; i++) meta[i] = this.meta[i];
     meta[META * this.nb] = this.length;
     meta[META * this.nb + 1] = this.length;
+    meta[META * this.nb + 2] = 0;
     meta[META * this.nb + 3] = now;
     this.meta = meta;
     this.nb++;
@@ -381,8 +383,10 @@ export class PackedEntries {
   }
 
   private grow(): void {
-    // A quarter more (tables are many, and grow slowly); even, so the records stay 8-byte aligned.
-    const cap = (this.capacity + (this.capacity >> 2) + 4) & ~1;
+    // An eighth more (tables are many and grow slowly, so slack costs more than copies: a
+    // quarter left 11% of a big simulation's table memory unused); even, so the records stay
+    // 8-byte aligned.
+    const cap = (this.capacity + (this.capacity >> 3) + 4) & ~1;
     const i32 = new Int32Array(cap * (ENTRY_WORDS + 1));
     i32.set(this.i32.subarray(0, this.length));
     i32.set(this.i32.subarray(this.base, this.base + ENTRY_WORDS * this.length), cap);

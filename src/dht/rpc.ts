@@ -58,12 +58,17 @@ class Transaction {
 
 const NONE_PENDING = new Map<number, Transaction>();
 
+/** Hears a timed-out query to a known node id, before its handler does (an object, not a closure: one per node). */
+export interface NodeTimeoutListener {
+  nodeTimedOut(nodeId: string, address: Address, sentAt: number): void;
+}
+
 export class Transactions {
   private readonly clock: Clock;
   /** Shared empty map until the first query. */
   private pending: Map<number, Transaction> = NONE_PENDING;
   /** Hears a timed-out query to a known node id (before its handler does). */
-  onNodeTimeout: ((nodeId: string, address: Address, sentAt: number) => void) | null = null;
+  onNodeTimeout: NodeTimeoutListener | null = null;
   private readonly softMs: number;
   private readonly hardMs: number;
   private readonly minSoftMs: number;
@@ -170,7 +175,7 @@ export class Transactions {
   }
 
   private timedOut(tx: Transaction): void {
-    if (tx.nodeId !== undefined) this.onNodeTimeout?.(tx.nodeId, tx.address, tx.sentAt);
+    if (tx.nodeId !== undefined) this.onNodeTimeout?.nodeTimedOut(tx.nodeId, tx.address, tx.sentAt);
     tx.handler.timeout();
   }
 }

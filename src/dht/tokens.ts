@@ -12,19 +12,22 @@ export const TOKEN_ROTATE_MS = 5 * 60_000;
 const TOKEN_BYTES = 8;
 const SECRET_BYTES = 16;
 
+/** Where secrets come from: a function, or a `Random` (no closure a node: a big simulation has a million). */
+export type SecretSource = ((n: number) => Uint8Array) | { bytes(n: number): Uint8Array };
+
 export class TokenManager {
-  private readonly randomBytes: (n: number) => Uint8Array;
+  private readonly source: SecretSource;
   private readonly rotateMs: number;
   /** The secrets as latin1 strings (two typed arrays cost ~400 bytes a node in a big simulation). */
   private current: string;
   private previous: string;
   private rotatedAt: number;
 
-  constructor(randomBytes: (n: number) => Uint8Array, now: number, rotateMs = TOKEN_ROTATE_MS) {
-    this.randomBytes = randomBytes;
+  constructor(source: SecretSource, now: number, rotateMs = TOKEN_ROTATE_MS) {
+    this.source = source;
     this.rotateMs = rotateMs;
-    this.current = binaryString(randomBytes(SECRET_BYTES));
-    this.previous = binaryString(randomBytes(SECRET_BYTES));
+    this.current = this.secret();
+    this.previous = this.secret();
     this.rotatedAt = now;
   }
 
@@ -43,9 +46,14 @@ export class TokenManager {
   private rotate(now: number): void {
     if (now - this.rotatedAt < this.rotateMs) return;
     // After a long quiet spell both secrets are stale.
-    this.previous = now - this.rotatedAt < 2 * this.rotateMs ? this.current : binaryString(this.randomBytes(SECRET_BYTES));
-    this.current = binaryString(this.randomBytes(SECRET_BYTES));
+    this.previous = now - this.rotatedAt < 2 * this.rotateMs ? this.current : this.secret();
+    this.current = this.secret();
     this.rotatedAt = now;
+  }
+
+  private secret(): string {
+    const s = this.source;
+    return binaryString(typeof s === 'function' ? s(SECRET_BYTES) : s.bytes(SECRET_BYTES));
   }
 }
 

@@ -78,6 +78,8 @@ export class Holepunch<P> {
   private readonly windows = new Map<P, { rendezvousIn: number[]; connects: number[]; rendezvousOut: number[] }>();
   /** Target address -> the peers that advertised it (insertion order: oldest first). */
   private readonly advertised = new Map<string, Set<P>>();
+  /** The other way round: peer -> the addresses it advertised (a peer leaving costs what it told us, not the whole table). */
+  private readonly advertisedBy = new Map<P, Set<string>>();
   /** Targets we asked a relay for, and which relay. */
   private readonly pending = new Map<string, P>();
   /** Targets of our punched dials still under way (as initiator or target). */
@@ -92,19 +94,30 @@ export class Holepunch<P> {
     const k = key(target);
     let set = this.advertised.get(k);
     if (!set) {
-      if (this.advertised.size >= this.o.maxAdvertised) this.advertised.delete(this.advertised.keys().next().value as string);
+      if (this.advertised.size >= this.o.maxAdvertised) this.dropAdvertised(this.advertised.keys().next().value as string);
       this.advertised.set(k, (set = new Set()));
     }
     set.add(peer);
+    let keys = this.advertisedBy.get(peer);
+    if (!keys) this.advertisedBy.set(peer, (keys = new Set()));
+    keys.add(k);
+  }
+
+  private dropAdvertised(k: string): void {
+    for (const p of this.advertised.get(k) ?? []) this.advertisedBy.get(p)?.delete(k);
+    this.advertised.delete(k);
   }
 
   /** A peer left: its windows and advertisements go. */
   forget(peer: P): void {
     this.windows.delete(peer);
-    for (const [k, set] of this.advertised) {
+    for (const k of this.advertisedBy.get(peer) ?? []) {
+      const set = this.advertised.get(k);
+      if (!set) continue;
       set.delete(peer);
       if (set.size === 0) this.advertised.delete(k);
     }
+    this.advertisedBy.delete(peer);
     for (const [k, relay] of this.pending) if (relay === peer) this.pending.delete(k);
   }
 

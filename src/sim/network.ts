@@ -6,7 +6,7 @@
  * sender's address is its endpoint's one `Address` object, handed to the receiver as `from`.
  */
 import type { NatBox } from './nat.js';
-import type { Address } from '../runtime/types.js';
+import { NetworkError, type Address } from '../runtime/types.js';
 import type { SeededRandom } from '../runtime/random.js';
 import type { EventQueue } from './event-queue.js';
 import type { LatencyModel } from './latency.js';
@@ -16,6 +16,21 @@ import { ENDPOINT, type EndpointAddress, type SimUdpEndpoint } from './udp.js';
 
 /** IPv4 (20) + UDP (8) header bytes, counted against bandwidth. */
 export const UDP_OVERHEAD_BYTES = 28;
+
+/**
+ * A `NetworkError` the simulated network raises (a reset, a timeout, a refusal), without a
+ * stack trace: its stack would only show the event loop, and capturing one costs more than
+ * the rest of the event (a swarm of 1,000 peers meets tens of thousands of them).
+ */
+export function simNetworkError(code: string, message: string): NetworkError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new NetworkError(code, message);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
 /** IPv4 (20) + TCP (20) header bytes per stream segment. */
 export const TCP_OVERHEAD_BYTES = 40;
 /** Largest UDP payload over IPv4. */

@@ -185,35 +185,71 @@ export class Simulator {
   async run(options: RunOptions = {}): Promise<number> {
     const until = options.until ?? Infinity;
     const max = options.maxEvents ?? Infinity;
-    const q = this.queue;
-    const net = this.network;
     this.enter();
-    let n = 0;
+    let n: number;
     try {
       // Let code that ran before the loop (e.g. an async setup) reach its first await.
       await yieldToMicrotasks();
-      while (n < max) {
-        if (q.size === 0 || q.nextTime() > until) {
-          // Continuations that were still pending may schedule more work: give them a turn.
-          await yieldToMicrotasks();
-          if (q.size === 0 || q.nextTime() > until) break;
-        }
-        net.settled = false;
-        q.dispatchNext();
-        n++;
-        if (net.settled || this.yieldEveryEvent) {
-          net.settled = false;
-          await yieldToMicrotasks();
-        } else if (this.drainMicrotasks) {
-          // Each await lets the microtasks queued so far run, and those they queue one level deeper.
-          for (let k = 0; k < MICROTASK_DEPTH; k++) await undefined;
-        }
-      }
+      n = await this.drive(until, max);
     } finally {
       this.running = false;
     }
-    if (until !== Infinity && n < max) q.advanceTo(until);
+    if (until !== Infinity && n < max) this.queue.advanceTo(until);
     return n;
+  }
+
+  /**
+   * The loop itself, driven by callbacks rather than `await`s: after an event in
+   * 'microtasks' mode it hops `MICROTASK_DEPTH` times through the microtask queue with one
+   * function made once (the same rounds as that many `await`s, without a promise per round:
+   * those were most of what a swarm simulation allocated).
+   */
+  private drive(until: number, max: number): Promise<number> {
+    const q = this.queue;
+    const net = this.network;
+    return new Promise<number>((resolve, reject) => {
+      let n = 0;
+      let hops = 0;
+      const loop = (): void => {
+        try {
+          while (n < max) {
+            if (q.size === 0 || q.nextTime() > until) {
+              // Continuations that were still pending may schedule more work: give them a turn.
+              // eslint-disable-next-line no-restricted-globals -- a macrotask boundary drains microtasks; virtual time is untouched
+              setImmediate(recheck);
+              return;
+            }
+            net.settled = false;
+            q.dispatchNext();
+            n++;
+            if (net.settled || this.yieldEveryEvent) {
+              net.settled = false;
+              // eslint-disable-next-line no-restricted-globals -- as above
+              setImmediate(loop);
+              return;
+            }
+            if (this.drainMicrotasks) {
+              // Each hop lets the microtasks queued so far run, and those they queue one level deeper.
+              hops = MICROTASK_DEPTH;
+              queueMicrotask(hop);
+              return;
+            }
+          }
+          resolve(n);
+        } catch (e) {
+          reject(e as Error);
+        }
+      };
+      const hop = (): void => {
+        if (--hops > 0) queueMicrotask(hop);
+        else loop();
+      };
+      const recheck = (): void => {
+        if (q.size === 0 || q.nextTime() > until) resolve(n);
+        else loop();
+      };
+      loop();
+    });
   }
 
   /** Async: runs events up to virtual time `t` and leaves the clock at `t`. */

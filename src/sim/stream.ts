@@ -23,7 +23,7 @@
 import type { Address, ByteStream } from '../runtime/types.js';
 import { NetworkError } from '../runtime/types.js';
 import type { SimHost } from './host.js';
-import { TCP_OVERHEAD_BYTES } from './network.js';
+import { TCP_OVERHEAD_BYTES, simNetworkError } from './network.js';
 import type { LinkTable } from './links.js';
 
 export const SEGMENT_BYTES = 16 * 1024;
@@ -122,12 +122,7 @@ export class SimByteStream implements ByteStream {
   }
 
   write(data: Uint8Array): boolean {
-    if (this.closed) return false;
-    if (this.endRequested) {
-      this.destroy(new NetworkError('ERR_STREAM_WRITE_AFTER_END', 'write after end'));
-      return false;
-    }
-    this.settleElided();
+    if (!this.writable()) return false;
     if (data.byteLength === 0) return this.queuedBytes < HIGH_WATER_MARK_BYTES;
     if (this.host.upMsPerByte <= 0 && this.queuedBytes === 0) {
       this.transmit(data);
@@ -135,6 +130,28 @@ export class SimByteStream implements ByteStream {
     }
     this.sendQueue.push(data);
     this.queuedBytes += data.byteLength;
+    return this.queued();
+  }
+
+  writev(chunks: readonly Uint8Array[]): boolean {
+    let ok = true;
+    for (const c of chunks) ok = this.write(c) && ok;
+    return ok;
+  }
+
+  /** False (and the stream destroyed) after `end`; settles an elided segment that has left. */
+  private writable(): boolean {
+    if (this.closed) return false;
+    if (this.endRequested) {
+      this.destroy(new NetworkError('ERR_STREAM_WRITE_AFTER_END', 'write after end'));
+      return false;
+    }
+    this.settleElided();
+    return true;
+  }
+
+  /** New data is queued: it goes behind the segment on the link; false over the high-water mark. */
+  private queued(): boolean {
     this.departureNeeded();
     this.pump();
     if (this.queuedBytes >= HIGH_WATER_MARK_BYTES) {
@@ -142,12 +159,6 @@ export class SimByteStream implements ByteStream {
       return false;
     }
     return true;
-  }
-
-  writev(chunks: readonly Uint8Array[]): boolean {
-    let ok = true;
-    for (const c of chunks) ok = this.write(c) && ok;
-    return ok;
   }
 
   end(): void {
@@ -278,7 +289,7 @@ export class SimByteStream implements ByteStream {
     if (this.closed) return;
     if (seg === RST) {
       this.inbox.length = 0;
-      this.close(new NetworkError('ECONNRESET', `connection reset by ${this.remote.host}:${this.remote.port}`));
+      this.close(simNetworkError('ECONNRESET', `connection reset by ${this.remote.host}:${this.remote.port}`));
       return;
     }
     if (seg instanceof Uint8Array) return this.receivedChunk(seg);
@@ -368,7 +379,7 @@ export class SimByteStream implements ByteStream {
     if (this.closed) return;
     const peer = this.peer;
     const net = this.host.network;
-    this.close(new NetworkError('ENETDOWN', `host ${this.host.address} went offline`));
+    this.close(simNetworkError('ENETDOWN', `host ${this.host.address} went offline`));
     net.queue.push(net.queue.now + this.oneWayMs + net.linkFailureDetectMs, failPeer, peer, this.local, undefined);
   }
 }
@@ -420,5 +431,5 @@ function flushStream(stream: SimByteStream): void {
 }
 
 function failPeer(stream: SimByteStream, gone: Address): void {
-  stream.close(new NetworkError('ETIMEDOUT', `connection to ${gone.host}:${gone.port} timed out (peer went offline)`));
+  stream.close(simNetworkError('ETIMEDOUT', `connection to ${gone.host}:${gone.port} timed out (peer went offline)`));
 }

@@ -12,6 +12,7 @@ import type { Address, ByteStream, ConnectOptions, StreamListener, Streams } fro
 import { NetworkError, formatAddress } from '../runtime/types.js';
 import type { SimHost } from './host.js';
 import { SimByteStream } from './stream.js';
+import { simNetworkError } from './network.js';
 
 export class SimListener implements StreamListener {
   readonly address: Address;
@@ -120,7 +121,7 @@ export class SimStreams implements Streams {
 }
 
 function connectTimedOut(attempt: ConnectAttempt, timeoutMs: number): void {
-  attempt.fail(new NetworkError('ETIMEDOUT', `connect to ${formatAddress(attempt.to)} timed out after ${timeoutMs} ms`));
+  attempt.fail(simNetworkError('ETIMEDOUT', `connect to ${formatAddress(attempt.to)} timed out after ${timeoutMs} ms`));
 }
 
 function synArrived(attempt: ConnectAttempt): void {
@@ -141,7 +142,7 @@ function synArrived(attempt: ConnectAttempt): void {
 
 function refused(attempt: ConnectAttempt): void {
   if (!attempt.client.online) return;
-  attempt.fail(new NetworkError('ECONNREFUSED', `connection to ${formatAddress(attempt.to)} refused`));
+  attempt.fail(simNetworkError('ECONNREFUSED', `connection to ${formatAddress(attempt.to)} refused`));
 }
 
 function synAckArrived(attempt: ConnectAttempt, listener: SimListener): void {

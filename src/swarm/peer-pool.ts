@@ -96,15 +96,25 @@ export class PeerPool {
     c.nextAttemptAt = now + this.o.retryBaseMs * 2 ** Math.min(c.failures - 1, 6);
   }
 
-  /** Addresses to dial now (not connected, not banned, due; no known seed when `weAreSeed`), up to `count`. */
+  /**
+   * Addresses to dial now (not connected, not banned, due; no known seed when `weAreSeed`), up
+   * to `count`: addresses that never failed first, then those that did. As libtorrent ranks
+   * its connect candidates by failure count first: a swarm whose peers come and go fills its
+   * pool with departed addresses, each holding a half-open slot until its connect times out,
+   * and dialled in the order learned they crowd out the live ones (issue 15: at 200 peers,
+   * late arrivals sat with under 5 connections and a pool of 100 for minutes).
+   */
   due(now: number, count: number, isConnected: (key: string) => boolean, weAreSeed = false): Address[] {
     const out: Address[] = [];
-    for (const [k, c] of this.candidates) {
-      if (out.length >= count) break;
-      if (c.connected || c.nextAttemptAt > now || isConnected(k) || (weAreSeed && c.seed === true)) continue;
-      if (this.o.refused(c.address.host)) continue;
-      out.push(c.address);
-      c.connected = true; // in progress; markFailed or markConnected settles it
+    for (const fresh of [true, false]) {
+      for (const [k, c] of this.candidates) {
+        if (out.length >= count) return out;
+        if ((c.failures === 0) !== fresh) continue;
+        if (c.connected || c.nextAttemptAt > now || isConnected(k) || (weAreSeed && c.seed === true)) continue;
+        if (this.o.refused(c.address.host)) continue;
+        out.push(c.address);
+        c.connected = true; // in progress; markFailed or markConnected settles it
+      }
     }
     return out;
   }

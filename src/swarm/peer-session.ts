@@ -132,11 +132,14 @@ export class PeerSession {
   flushSoon(): void {
     if (this.flushQueued || this.closed) return;
     this.flushQueued = true;
-    queueMicrotask(() => {
-      this.flushQueued = false;
-      this.flush();
-    });
+    queueMicrotask(this.queuedFlush);
   }
+
+  /** `flushSoon`'s task, made once per session (a piece verified queues one per peer). */
+  private readonly queuedFlush = (): void => {
+    this.flushQueued = false;
+    this.flush();
+  };
 
   private armTimer(): void {
     const at = this.conn.nextDeadline();

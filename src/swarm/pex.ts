@@ -59,10 +59,25 @@ const same = (a: Address, b: Address): boolean => a.host === b.host && a.port ==
 /** Endpoints remembered as speaking uTP (default 1000; the oldest is forgotten first). */
 export const PEX_MAX_UTP_REMEMBERED = 1000;
 
+interface Listed<P> {
+  readonly peer: P;
+  readonly entry: PexPeer;
+  /** Its connection runs over uTP: remembered at every poll. */
+  readonly utp: boolean;
+}
+
 export class PexHub<P> {
   private readonly states = new Map<P, PexState>();
   /** Endpoints (as listed) we had a uTP connection with, oldest first. */
   private readonly utpSeen = new Set<string>();
+  /** The members of the last poll and what their views said (copied: a view may be a live object), and the entries made of them. */
+  private lastMembers: P[] = [];
+  private lastViews: PexMember[] = [];
+  private entries: Listed<P>[] = [];
+  /** Bumped whenever the entries change: a state that had no news at this generation still has none. */
+  private generation = 0;
+  /** The generation at which each state last had nothing to send. */
+  private readonly quietAt = new Map<P, number>();
 
   /** `view` reads a peer's current state; `options` are each recipient's `PexState` limits. */
   constructor(private readonly view: (peer: P) => PexMember, private readonly options?: PexStateOptions & { readonly maxUtpRemembered?: number }) {}
@@ -76,32 +91,64 @@ export class PexHub<P> {
   }
 
   /**
+   * Whether the members and everything their entries are made of are as at the last poll.
+   * A swarm polls every second and mostly nothing changed: then neither the entries nor
+   * any quiet state's answer can have changed, and the poll costs O(peers) with no entries
+   * rebuilt and no O(peers²) diffs.
+   */
+  private unchanged(members: readonly P[], views: readonly PexMember[]): boolean {
+    if (members.length !== this.lastMembers.length) return false;
+    for (let i = 0; i < members.length; i++) {
+      const a = views[i], b = this.lastViews[i];
+      if (members[i] !== this.lastMembers[i] || a.address !== b.address || a.incoming !== b.incoming || a.isSeed !== b.isSeed || a.extended !== b.extended || a.utp !== b.utp) return false;
+    }
+    return true;
+  }
+
+  /**
    * The messages due at `now`: one per connected peer that takes ut_pex and has news (its
    * first message as soon as it can take one, then at most one per `intervalMs`).
    */
   poll(peers: Iterable<P>, now: number): [P, PexMessage][] {
     const members = [...peers];
-    const present = new Set(members);
-    for (const p of this.states.keys()) if (!present.has(p)) this.states.delete(p);
-    const views = new Map(members.map((p) => [p, this.view(p)]));
+    const views = members.map((p) => this.view(p));
     const knownUtp = (a: Address): boolean => this.utpSeen.has(`${a.host}|${a.port}`);
-    const entries = members.flatMap((p) => {
-      const v = views.get(p) as PexMember;
-      const e = pexEntry(v, knownUtp);
-      if (e && v.utp) this.rememberUtp(e);
-      return e ? [{ peer: p, entry: e }] : [];
-    });
+    if (!this.unchanged(members, views)) {
+      const present = new Set(members);
+      for (const p of this.states.keys()) {
+        if (!present.has(p)) {
+          this.states.delete(p);
+          this.quietAt.delete(p);
+        }
+      }
+      const entries: Listed<P>[] = [];
+      for (let i = 0; i < members.length; i++) {
+        const e = pexEntry(views[i], knownUtp);
+        if (e && views[i].utp) this.rememberUtp(e);
+        if (e) entries.push({ peer: members[i], entry: e, utp: views[i].utp === true });
+      }
+      this.entries = entries;
+      this.generation++;
+      this.lastMembers = members;
+      this.lastViews = views.map((v) => ({ address: v.address, incoming: v.incoming, isSeed: v.isSeed, extended: v.extended, utp: v.utp }));
+    } else {
+      // Same entries as last time; the uTP endpoints are refreshed as a full poll would (LRU order).
+      for (const x of this.entries) if (x.utp) this.rememberUtp(x.entry);
+    }
     const out: [P, PexMessage][] = [];
-    for (const p of members) {
-      const v = views.get(p) as PexMember;
+    for (let i = 0; i < members.length; i++) {
+      const p = members[i], v = views[i];
       if (!acceptsPex(v)) continue;
       let state = this.states.get(p);
       if (!state) this.states.set(p, (state = new PexState(this.options)));
-      if (now < state.nextDeadline()) continue;
+      if (now < state.nextDeadline() || this.quietAt.get(p) === this.generation) continue;
       const own = pexEntry(v, knownUtp);
-      const others = entries.filter((x) => x.peer !== p && !same(x.entry, v.address) && !(own && same(x.entry, own))).map((x) => x.entry);
+      const others = this.entries.filter((x) => x.peer !== p && !same(x.entry, v.address) && !(own && same(x.entry, own))).map((x) => x.entry);
       const m = state.poll(others, now);
-      if (m) out.push([p, m]);
+      if (m) {
+        out.push([p, m]);
+        this.quietAt.delete(p);
+      } else this.quietAt.set(p, this.generation);
     }
     return out;
   }

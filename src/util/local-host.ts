@@ -1,7 +1,6 @@
 /**
  * Whether a URL's host is this machine or the local network, for SSRF checks on redirects
- * (tracker announces, the daemon's .torrent fetch; web seeds have the same rule in
- * swarm/webseed-fetch.ts, which should import this one).
+ * (tracker announces, the daemon's .torrent fetch, web seeds).
  */
 
 /**

@@ -17,14 +17,31 @@ export type OutgoingFrame = { readonly type: 'handshake'; readonly handshake: Ha
 
 export type Framing = 'bytes' | 'messages';
 
+/**
+ * Small messages are packed into windows of this many bytes: a window's messages leave as
+ * one chunk (or several, split where the connection was drained), the next window starts a
+ * new chunk.
+ */
 const SCRATCH_SIZE = 16 * 1024;
+/**
+ * The memory behind a window is allocated as it fills: 256 bytes first, then twice as much
+ * each time (the bytes not yet taken are moved over), up to the whole window. Most
+ * connections send a handshake, a bitfield and a few messages (refused, duplicate,
+ * short-lived): 16 KiB each up front was most of what a swarm allocated. The chunks are
+ * the same as with a whole window up front.
+ */
+const FIRST_SCRATCH_SIZE = 256;
+const NO_SCRATCH = new Uint8Array(0);
 
 export class Outbox {
   readonly framing: Framing;
   private parts: Uint8Array[] = [];
   private frames: OutgoingFrame[] = [];
-  private scratch = new Uint8Array(SCRATCH_SIZE);
-  /** Bytes [start, end) of `scratch` are queued but not yet in `parts`. */
+  /** Memory behind the current window from its offset `base` on. */
+  private scratch = NO_SCRATCH;
+  private base = 0;
+  private nextScratchSize = FIRST_SCRATCH_SIZE;
+  /** Window offsets [start, end) are queued but not yet in `parts`. */
   private start = 0;
   private end = 0;
   private queued = 0;
@@ -73,7 +90,7 @@ export class Outbox {
       return;
     }
     this.reserve(n);
-    this.end = writeMessage(m, this.scratch, this.end);
+    this.end = this.base + writeMessage(m, this.scratch, this.end - this.base);
   }
 
   /** A piece message whose block is queued as is (the caller must not modify it afterwards). */
@@ -84,7 +101,7 @@ export class Outbox {
       return;
     }
     this.reserve(PIECE_HEADER_LENGTH);
-    writePieceHeader(this.scratch, this.end, index, begin, block.length);
+    writePieceHeader(this.scratch, this.end - this.base, index, begin, block.length);
     this.end += PIECE_HEADER_LENGTH;
     this.flush();
     if (block.length > 0) this.parts.push(block);
@@ -110,15 +127,25 @@ export class Outbox {
   }
 
   private reserve(n: number): void {
-    if (this.scratch.length - this.end >= n) return;
-    this.flush();
-    this.scratch = new Uint8Array(SCRATCH_SIZE);
-    this.start = this.end = 0;
+    if (SCRATCH_SIZE - this.end < n) {
+      // The window is full: its bytes leave as a chunk, the next message starts a new one.
+      this.flush();
+      this.scratch = NO_SCRATCH;
+      this.start = this.end = this.base = 0;
+    }
+    if (this.end + n - this.base <= this.scratch.length) return;
+    // More memory for this window, from the first byte not yet taken (those taken stay where they are).
+    const size = Math.min(SCRATCH_SIZE - this.start, Math.max(this.nextScratchSize, this.end + n - this.start));
+    const next = new Uint8Array(size);
+    next.set(this.scratch.subarray(this.start - this.base, this.end - this.base));
+    this.scratch = next;
+    this.base = this.start;
+    this.nextScratchSize = Math.min(SCRATCH_SIZE, this.nextScratchSize * 2);
   }
 
   private flush(): void {
     if (this.end > this.start) {
-      this.parts.push(this.scratch.subarray(this.start, this.end));
+      this.parts.push(this.scratch.subarray(this.start - this.base, this.end - this.base));
       this.start = this.end;
     }
   }

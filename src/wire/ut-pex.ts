@@ -11,7 +11,6 @@
  */
 import { isBytes, isDict } from '../bencode/access.js';
 import { BencodeError, decode } from '../bencode/decode.js';
-import { encode } from '../bencode/encode.js';
 import type { BDict, BValue } from '../bencode/types.js';
 import type { Address } from '../runtime/types.js';
 import { ipToBytes, readCompactPeers, writeCompactPeer } from './compact.js';
@@ -53,34 +52,73 @@ export interface PexLimits {
 
 export const PEX_LIMITS: Required<PexLimits> = { maxMessageSize: 64 * 1024, maxPeers: 200 };
 
-function compactList(peers: readonly Address[], family: 4 | 16): { bytes: Uint8Array; flags: Uint8Array; count: number } {
-  const size = family + 2;
-  const selected: [Address, Uint8Array][] = [];
+interface CompactList {
+  readonly bytes: Uint8Array;
+  readonly flags: Uint8Array;
+}
+
+/** The IPv4 and the IPv6 peers of `peers` as compact lists with their flags (each address parsed once). */
+function compactLists(peers: readonly Address[]): [CompactList, CompactList] {
+  const v4: [Address, Uint8Array][] = [], v6: [Address, Uint8Array][] = [];
   for (const p of peers) {
     const ip = ipToBytes(p.host);
     if (!ip) throw new RangeError(`pex: ${p.host} is not an IP literal`);
-    if (ip.length === family) selected.push([p, ip]);
+    (ip.length === 4 ? v4 : v6).push([p, ip]);
   }
-  const bytes = new Uint8Array(selected.length * size);
-  const flags = new Uint8Array(selected.length);
-  selected.forEach(([p, ip], i) => {
-    writeCompactPeer(p, ip, bytes, i * size);
-    flags[i] = 'flags' in p ? (p as PexPeer).flags & 0xff : 0;
-  });
-  return { bytes, flags, count: selected.length };
+  return [pack(v4, 4), pack(v6, 16)];
 }
 
+function pack(selected: readonly [Address, Uint8Array][], family: 4 | 16): CompactList {
+  const size = family + 2;
+  const bytes = new Uint8Array(selected.length * size);
+  const flags = new Uint8Array(selected.length);
+  for (let i = 0; i < selected.length; i++) {
+    const [p, ip] = selected[i];
+    writeCompactPeer(p, ip, bytes, i * size);
+    flags[i] = 'flags' in p ? (p as PexPeer).flags & 0xff : 0;
+  }
+  return { bytes, flags };
+}
+
+/** The dict's keys in bencode (sorted) order, as ASCII; `encodePex` writes each value after its key. */
+const PEX_KEYS = ['added', 'added.f', 'added6', 'added6.f', 'dropped', 'dropped6'] as const;
+
+/**
+ * Encodes a ut_pex payload: the same bytes as the general bencode encoder gives for the six
+ * keys (all present, empty when there is nothing), written straight into one buffer of the
+ * exact size; a swarm sends one to every peer that connects and one a minute to each after.
+ */
 export function encodePex(m: PexMessage): Uint8Array {
-  const a4 = compactList(m.added, 4), a6 = compactList(m.added, 16);
-  const d4 = compactList(m.dropped, 4), d6 = compactList(m.dropped, 16);
-  return encode({
-    added: a4.bytes,
-    'added.f': a4.flags,
-    added6: a6.bytes,
-    'added6.f': a6.flags,
-    dropped: d4.bytes,
-    dropped6: d6.bytes,
-  });
+  const [a4, a6] = compactLists(m.added);
+  const [d4, d6] = compactLists(m.dropped);
+  const values = [a4.bytes, a4.flags, a6.bytes, a6.flags, d4.bytes, d6.bytes];
+  let size = 2;
+  for (let i = 0; i < values.length; i++) size += bencodedLength(PEX_KEYS[i].length) + bencodedLength(values[i].length);
+  const out = new Uint8Array(size);
+  let at = 0;
+  out[at++] = 0x64; // 'd'
+  for (let i = 0; i < values.length; i++) {
+    const key = PEX_KEYS[i];
+    at = writeLengthPrefix(out, at, key.length);
+    for (let j = 0; j < key.length; j++) out[at++] = key.charCodeAt(j);
+    at = writeLengthPrefix(out, at, values[i].length);
+    out.set(values[i], at);
+    at += values[i].length;
+  }
+  out[at] = 0x65; // 'e'
+  return out;
+}
+
+/** Bytes of a bencoded string of `n` bytes: its decimal length, ':' and the bytes. */
+function bencodedLength(n: number): number {
+  return String(n).length + 1 + n;
+}
+
+function writeLengthPrefix(out: Uint8Array, at: number, n: number): number {
+  const digits = String(n);
+  for (let i = 0; i < digits.length; i++) out[at++] = digits.charCodeAt(i);
+  out[at++] = 0x3a; // ':'
+  return at;
 }
 
 function field(d: BDict, key: string, size: number): { bytes: Uint8Array; count: number } {

@@ -139,6 +139,16 @@ describe('DhtNode', () => {
     assert.equal(tm.check(tok, '1.2.3.5', ih, 0), false);
   });
 
+  it('takes token secrets from a Random as it would from a function (the same bytes, the same tokens)', () => {
+    const ih = randomId(new SeededRandom(1));
+    const fromFn = new SeededRandom(5);
+    const a = new TokenManager((n) => fromFn.bytes(n), 0);
+    const b = new TokenManager(new SeededRandom(5), 0);
+    assert.deepEqual(b.make('1.2.3.4', ih, 0), a.make('1.2.3.4', ih, 0));
+    // After two rotations both draw fresh secrets from their sources, in the same order.
+    assert.deepEqual(b.make('1.2.3.4', ih, 11 * 60_000), a.make('1.2.3.4', ih, 11 * 60_000));
+  });
+
   it('drops queries from a source over its rate limit', () => {
     const { node, peer, ask } = setup({ rateLimit: { perSecond: 1, burst: 5 } });
     const p = peer(1);

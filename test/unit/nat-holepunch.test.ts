@@ -177,4 +177,23 @@ describe('Holepunch as initiator and target', () => {
     assert.equal(hp.canRendezvous({ host: '10.0.7.7', port: 1000 }), false);
     assert.equal(hp.canRendezvous({ host: '10.0.7.7', port: 1099 }), true);
   });
+
+  it('forgets only what a departing peer advertised, and an address dropped over maxAdvertised from every advertiser', () => {
+    const { hp } = setup([A, B], 'cone', { maxAdvertised: 2 });
+    const t1 = { host: '10.0.8.1', port: 7001 }, t2 = { host: '10.0.8.2', port: 7002 }, t3 = { host: '10.0.8.3', port: 7003 };
+    hp.heardOf(t1, A);
+    hp.heardOf(t1, B);
+    hp.heardOf(t2, A);
+    hp.forget(A);
+    assert.equal(hp.canRendezvous(t1), true, 'B still advertises t1');
+    assert.equal(hp.canRendezvous(t2), false, 'only A advertised t2');
+    hp.heardOf(t2, B);
+    hp.heardOf(t3, B); // over maxAdvertised: t1, the oldest, goes
+    assert.equal(hp.canRendezvous(t1), false);
+    assert.equal(hp.canRendezvous(t3), true);
+    hp.forget(B);
+    assert.equal(hp.canRendezvous(t2), false);
+    assert.equal(hp.canRendezvous(t3), false);
+  });
 });
+

@@ -114,4 +114,21 @@ describe('PexHub (BEP 11, Shoal as the hub)', () => {
     assert.deepEqual(out.find(([p]) => p === a)?.[1].dropped, [{ host: '127.0.0.3', port: 7000 }]);
     assert.deepEqual(added(h.poll([a, b], 2000), b), ['127.0.0.2:7000'], 'b, back, gets the full list again');
   });
+
+  it('a peer with nothing new hears of a change at the next poll after it: a peer that turns seed in place, or a new peer', () => {
+    // The hub skips the diff for a recipient that had no news while nothing changed; a change
+    // made to the member in place (the swarm's views are fresh objects, a test's may not be) still counts.
+    const h = hub({ intervalMs: 60_000 });
+    const a = outgoing('127.0.0.2', 7000), b = outgoing('127.0.0.3', 7000);
+    h.poll([a, b], 0);
+    for (let t = 60_000; t <= 65_000; t += 1000) assert.deepEqual(h.poll([a, b], t), [], `nothing new at ${t} ms`);
+    (b as { isSeed: boolean }).isSeed = true;
+    const out = h.poll([a, b], 66_000);
+    assert.deepEqual(out.find(([p]) => p === a)?.[1].added, [{ host: '127.0.0.3', port: 7000, flags: PEX_FLAG_SEED | PEX_FLAG_REACHABLE }]);
+    assert.deepEqual(h.poll([a, b], 67_000), [], 'a was just told; b has nothing new (a did not change)');
+    const c = outgoing('127.0.0.4', 7000);
+    const later = h.poll([a, b, c], 127_000);
+    assert.deepEqual(added(later, b), ['127.0.0.4:7000'], 'b, quiet since 60 s, hears of c');
+    assert.deepEqual(added(later, a), ['127.0.0.4:7000']);
+  });
 });

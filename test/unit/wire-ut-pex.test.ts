@@ -38,6 +38,23 @@ describe('wire ut_pex (BEP 11)', () => {
     assert.match(b, /^d5:added6:.{6}7:added\.f1:.6:added60:8:added6\.f0:7:dropped0:8:dropped60:e$/s);
   });
 
+  it('encodes exactly what the general bencode encoder gives for the same six keys', () => {
+    const v4 = (i: number): PexPeer => ({ host: `192.168.${i >> 8}.${i & 255}`, port: 1024 + i * 7, flags: i & 0x1f });
+    const v6 = (i: number): PexPeer => ({ host: `fd00::${i.toString(16)}`, port: 40000 + i, flags: (i * 3) & 0x1f });
+    for (const [na, n6, nd, nd6] of [[0, 0, 0, 0], [1, 0, 0, 0], [50, 0, 50, 0], [3, 4, 0, 2], [0, 9, 0, 0], [12, 12, 12, 12]]) {
+      const added = [...Array.from({ length: na }, (_, i) => v4(i)), ...Array.from({ length: n6 }, (_, i) => v6(i))];
+      const dropped = [...Array.from({ length: nd }, (_, i) => v4(i + 100)), ...Array.from({ length: nd6 }, (_, i) => v6(i + 100))];
+      const compact = (ps: readonly PexPeer[]): Uint8Array => Uint8Array.from(ps.flatMap((p) => [...ipToBytes(p.host)!, p.port >> 8, p.port & 255]));
+      const a4 = added.filter((p) => !p.host.includes(':')), a6 = added.filter((p) => p.host.includes(':'));
+      const expected = encode({
+        added: compact(a4), 'added.f': Uint8Array.from(a4.map((p) => p.flags)),
+        added6: compact(a6), 'added6.f': Uint8Array.from(a6.map((p) => p.flags)),
+        dropped: compact(dropped.filter((p) => !p.host.includes(':'))), dropped6: compact(dropped.filter((p) => p.host.includes(':'))),
+      });
+      assert.deepEqual(encodePex({ added, dropped }), expected, `${na}/${n6} added, ${nd}/${nd6} dropped`);
+    }
+  });
+
   it('treats missing or mismatched flags as zero', () => {
     const compact = Uint8Array.from([1, 2, 3, 4, 0x1a, 0xe1, 5, 6, 7, 8, 0, 80]);
     const d = decodePex(encode({ added: compact, 'added.f': Uint8Array.from([2]) }));

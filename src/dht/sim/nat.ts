@@ -9,11 +9,18 @@
 import type { Address, Clock, UdpEndpoint } from '../../runtime/types.js';
 import type { DhtSocket } from '../dht-node.js';
 
+const MIN_PRUNE_AT = 64;
+
 export class NatSocket implements DhtSocket {
   private readonly endpoint: UdpEndpoint;
   private readonly clock: Clock;
   private readonly timeoutMs: number;
   private recent = new Map<string, number>();
+  /**
+   * Expired holes are dropped when the map reaches this size, which then becomes twice what
+   * is left (at least 64): a fixed 512 kept ~1.5 KB of stale holes per NATed node at scale.
+   */
+  private pruneAt = MIN_PRUNE_AT;
 
   constructor(endpoint: UdpEndpoint, clock: Clock, timeoutMs: number) {
     this.endpoint = endpoint;
@@ -27,7 +34,7 @@ export class NatSocket implements DhtSocket {
 
   send(data: Uint8Array, to: Address): void {
     const now = this.clock.now();
-    if (this.recent.size >= 512) this.prune(now);
+    if (this.recent.size >= this.pruneAt) this.prune(now);
     this.recent.set(to.host, now);
     this.endpoint.send(data, to);
   }
@@ -42,5 +49,6 @@ export class NatSocket implements DhtSocket {
     const keep = new Map<string, number>();
     for (const [h, t] of this.recent) if (now - t < this.timeoutMs) keep.set(h, t);
     this.recent = keep;
+    this.pruneAt = Math.max(MIN_PRUNE_AT, 2 * keep.size);
   }
 }

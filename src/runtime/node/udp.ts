@@ -7,10 +7,23 @@ import { formatAddress } from '../types.js';
 import { bindDgram } from './dgram-bind.js';
 import type { ResourceTracker } from './resources.js';
 
+/** libuv reads at most this many datagrams from one socket per event-loop turn (`uv__udp_recvmsg`). */
+export const LIBUV_READ_BATCH = 32;
+/**
+ * Event-loop turns `afterReads` waits at most while every one of them reads a full batch (the
+ * socket still had datagrams queued): a burst up to 4 x 32 datagrams counts as one.
+ */
+export const MAX_BURST_TURNS = 4;
+
 class NodeUdpEndpoint implements UdpEndpoint {
   readonly address: Address;
   private handler: DatagramHandler | null = null;
   private closed = false;
+  /** Datagrams read since `afterReads` was last waiting (counted only while one waits). */
+  private reads = 0;
+  private turns = 0;
+  private afterPending: (() => void)[] = [];
+  private readonly afterTurn = (): void => this.endOfTurn();
   private readonly socket: dgram.Socket;
   private readonly tracker: ResourceTracker;
 
@@ -20,6 +33,7 @@ class NodeUdpEndpoint implements UdpEndpoint {
     const a = socket.address();
     this.address = { host: a.address, port: a.port };
     socket.on('message', (msg, rinfo) => {
+      this.reads = this.afterPending.length > 0 ? this.reads + 1 : 1;
       const h = this.handler;
       if (h !== null) h(msg, { host: rinfo.address, port: rinfo.port });
     });
@@ -43,8 +57,30 @@ class NodeUdpEndpoint implements UdpEndpoint {
     this.handler = handler;
   }
 
+  /**
+   * Runs `fn` once the socket's read burst ends: after the event loop's I/O phase
+   * (`setImmediate`), unless that phase read a full libuv batch, which leaves datagrams
+   * queued in the kernel; then one more turn, up to `MAX_BURST_TURNS`. libtorrent acks once
+   * its reads would block; without the extra turns a saturated socket (a fast download on
+   * loopback) acked every 32 packets, each ACK a send that wakes the sender (3.4x the ACKs).
+   */
   afterReads(fn: () => void): void {
-    setImmediate(fn);
+    this.afterPending.push(fn);
+    if (this.afterPending.length > 1) return;
+    this.turns = 0;
+    setImmediate(this.afterTurn);
+  }
+
+  private endOfTurn(): void {
+    const full = this.reads >= LIBUV_READ_BATCH;
+    this.reads = 0;
+    if (full && ++this.turns < MAX_BURST_TURNS && !this.closed) {
+      setImmediate(this.afterTurn);
+      return;
+    }
+    const fns = this.afterPending;
+    this.afterPending = [];
+    for (const fn of fns) fn();
   }
 
   close(): void {

@@ -65,6 +65,8 @@ export interface SwarmScenarioOptions {
   readonly sampleEveryS?: number;
   /** Per-peer overrides (roles, free riders, Sybils). */
   readonly setupPeer?: (index: number, random: Random) => PeerSetup;
+  /** Called with each client once created (index -1: the origin seed): diagnostics read its snapshots. */
+  readonly onClient?: (index: number, client: SimClient) => void;
   /** Called with each leecher's host once created (NAT scenarios). */
   readonly onHost?: (index: number, host: SimHost) => void;
   /** A client's runtime, extensions and extra swarm options (index -1: the origin seed), e.g. uTP and BEP 55 for the NAT scenario. */
@@ -167,6 +169,7 @@ export async function runSwarmScenario(o: SwarmScenarioOptions): Promise<SwarmSc
   const originHost = sim.createHost({ uploadBps: seedUploadBps, downloadBps: seedUploadBps });
   const originSetup = o.clientSetup?.(-1, originHost) ?? {};
   const origin = new SimClient({ host: originHost, torrent, seed: true, trackerUrl, swarm: { ...baseSwarm, ...originSetup.swarm }, runtime: originSetup.runtime, extensions: originSetup.extensions });
+  o.onClient?.(-1, origin);
   const originStarting = origin.start();
   await sim.runFor(1);
   const tracker = await trackerStarting;
@@ -227,6 +230,7 @@ export async function runSwarmScenario(o: SwarmScenarioOptions): Promise<SwarmSc
       },
     });
     present.add(client);
+    o.onClient?.(i, client);
     void client.start();
   };
   const leave = (c: SimClient): void => {

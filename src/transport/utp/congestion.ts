@@ -80,6 +80,8 @@ export class Ledbat {
   ourDelayUs = 0;
   private readonly base = new DelayBase();
   private readonly recent: number[] = [];
+  /** Whether the peer has sent any delay sample (without one, no loss counts as quiet). */
+  private delaySampled = false;
 
   constructor(private readonly options: UtpConnectionOptions) {
     this.cwnd = options.initialCwndPackets * options.packetSize;
@@ -105,6 +107,7 @@ export class Ledbat {
     if (ackedBytes <= 0) return;
     const o = this.options;
     if (delaySample !== 0) {
+      this.delaySampled = true;
       // A single late sample is often the peer's scheduler, not a queue: a queue persists.
       this.recent.push(this.base.add(delaySample, nowUs));
       if (this.recent.length > DELAY_FILTER) this.recent.shift();
@@ -124,9 +127,18 @@ export class Ledbat {
     this.cwnd = Math.min(Math.max(cwnd, o.packetSize), o.maxCwndBytes);
   }
 
-  /** A packet was lost (3 duplicate acks or selective acks past it): multiply by the loss factor. */
+  /**
+   * A packet was lost (3 duplicate acks or selective acks past it): multiply by the loss
+   * factor, or by the milder `quietLossFactor` when our queuing delay shows no queue of ours
+   * (random loss: a lossy radio link, a relay; a loss at a queue we filled comes with the
+   * delay of that queue; a peer that sends no delay samples always gets the loss factor).
+   * Through 50 ms RTT and 1 % random loss, halving on every loss held
+   * the window at 15-35 KB (Mathis's bound for Reno); docs/utp.md has the figures.
+   */
   onLoss(): void {
-    this.cwnd = Math.max(this.cwnd * this.options.lossFactor, this.options.packetSize);
+    const o = this.options;
+    const factor = this.delaySampled && this.ourDelayUs < o.quietLossDelayUs ? o.quietLossFactor : o.lossFactor;
+    this.cwnd = Math.max(this.cwnd * factor, o.packetSize);
     this.ssthresh = this.cwnd;
     this.slowStart = false;
   }

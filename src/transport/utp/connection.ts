@@ -13,26 +13,10 @@ import { encodePacket, seqDiff, ST_DATA, ST_FIN, ST_RESET, ST_STATE, ST_SYN, typ
 import { MtuProbe } from './mtu.js';
 import { ReceiveBuffer } from './receive-buffer.js';
 import { SendQueue } from './send-queue.js';
+import { SendLedger, type OutPacket } from './send-ledger.js';
 import type { UtpCloseReason, UtpEvent, UtpPoll, UtpState } from './events.js';
 
 export type { UtpCloseReason, UtpEvent, UtpPoll, UtpState } from './events.js';
-
-interface OutPacket {
-  seq: number;
-  type: UtpPacketType;
-  payload: Uint8Array;
-  sentAtUs: number;
-  transmissions: number;
-  /** Marked lost (timeout, duplicate or selective acks): re-sent when the window allows. */
-  needResend: boolean;
-  sacked: boolean;
-  /** Fast retransmit re-sends a packet once; after that only the timer, or selective acks of packets sent after the re-send. */
-  fastResent: boolean;
-  /** The next new sequence number when it was last re-sent: packets from there on left after it. */
-  resentBeforeSeq: number;
-  /** An MTU probe's first transmission is padded to this many datagram bytes (0: not a probe). */
-  probeBytes: number;
-}
 
 const EMPTY = new Uint8Array(0);
 const US_PER_MS = 1000;
@@ -60,17 +44,14 @@ export class UtpConnection {
   closeReason: UtpCloseReason | undefined;
   readonly rtt: RttEstimator;
   readonly cc: Ledbat;
-  /** Bytes sent but not acked (selectively acked and lost-marked packets excluded). */
-  curWindow = 0;
   /** The peer's advertised receive window. */
   peerWindow: number;
   /** Counters for status and tests. */
   readonly stats = { packetsSent: 0, retransmits: 0, timeouts: 0, fastRetransmits: 0, lostResends: 0, packetsReceived: 0 };
 
   private seqNr: number;
-  /** The last sequence number of ours the peer acked cumulatively. */
-  private lastAck: number;
-  private readonly outbuf = new Map<number, OutPacket>();
+  /** Our packets in flight (send-ledger.ts). */
+  private readonly outbuf: SendLedger;
   private recv: ReceiveBuffer | undefined;
   private readonly sendQueue = new SendQueue();
   /** Path MTU probing (mtu.ts): the payload size of new DATA packets. */
@@ -83,7 +64,6 @@ export class UtpConnection {
   private resetToSend = false;
   private ackNeeded = false;
   private keepaliveNeeded = false;
-  private dupAcks = 0;
   /** No further window cut for losses until this sequence number is acked (one cut per window). */
   private lossSeq: number;
   private cwndLimited = false;
@@ -105,13 +85,13 @@ export class UtpConnection {
     this.recvId = init.recvId & 0xffff;
     this.sendId = init.sendId & 0xffff;
     this.seqNr = init.seqNr & 0xffff;
-    this.lastAck = (this.seqNr - 1) & 0xffff;
-    this.lossSeq = this.lastAck;
+    this.lossSeq = (this.seqNr - 1) & 0xffff;
     this.state = state;
     this.rtt = new RttEstimator(this.options);
     this.cc = new Ledbat(this.options);
     this.peerWindow = this.options.packetSize;
     this.mtu = new MtuProbe(this.options.packetSize, this.options.maxPacketSize);
+    this.outbuf = new SendLedger(this.lossSeq, this.rtt, this.mtu, this.options.duplicateAckThreshold);
     this.lastSentUs = this.lastReceivedUs = this.timerStartUs = init.nowUs;
   }
 
@@ -134,6 +114,11 @@ export class UtpConnection {
     c.ackNeeded = true;
     c.events.push({ type: 'connected' });
     return c;
+  }
+
+  /** Bytes sent but not acked (selectively acked and lost-marked packets excluded). */
+  get curWindow(): number {
+    return this.outbuf.inFlight;
   }
 
   /** Bytes queued and not yet packetized. */
@@ -176,7 +161,7 @@ export class UtpConnection {
     }
     if (this.state === 'syn-sent') {
       // The SYN's ack; a DATA acking it counts too (the acceptor may send before our STATE got through).
-      if ((p.type !== ST_STATE && p.type !== ST_DATA) || p.ackNr !== this.lastAck + 1) return;
+      if ((p.type !== ST_STATE && p.type !== ST_DATA) || p.ackNr !== this.outbuf.lastAck + 1) return;
       this.state = 'connected';
       // The acceptor's first DATA reuses the STATE's seq_nr.
       this.recv = new ReceiveBuffer(p.seqNr - 1, this.options.maxOutOfOrderPackets, this.options.recvBufferBytes);
@@ -240,22 +225,11 @@ export class UtpConnection {
       }
       this.rtt.backOff();
       this.cc.onTimeout();
-      for (const p of this.outbuf.values()) this.markLost(p);
+      for (const p of this.outbuf.values()) this.outbuf.markLost(p);
       this.timerStartUs = nowUs;
-      this.dupAcks = 0;
+      this.outbuf.dupAcks = 0;
     }
     if (this.state === 'connected' && nowUs >= this.lastSentUs + o.keepaliveMs * US_PER_MS) this.keepaliveNeeded = true;
-  }
-
-  private markLost(p: OutPacket): void {
-    if (p.needResend || p.sacked) return;
-    if (p.probeBytes > 0) {
-      // A lost probe is re-sent unpadded: its payload never depended on the probed size.
-      this.mtu.lost(p.seq);
-      p.probeBytes = 0;
-    }
-    p.needResend = true;
-    this.curWindow -= p.payload.length;
   }
 
   /** Sends what the windows allow: re-sends first, then new data, then FIN, then a bare ACK if still owed. */
@@ -270,11 +244,8 @@ export class UtpConnection {
         this.cwndLimited = true;
         break;
       }
-      p.needResend = false;
-      p.resentBeforeSeq = this.seqNr;
-      p.transmissions++;
+      this.outbuf.resent(p, this.seqNr);
       this.stats.retransmits++;
-      this.curWindow += p.payload.length;
       this.transmit(p, nowUs);
     }
     if (this.state === 'connected') {
@@ -312,8 +283,7 @@ export class UtpConnection {
     const p: OutPacket = { seq: this.seqNr, type, payload, sentAtUs: nowUs, transmissions: 1, needResend: false, sacked: false, fastResent: false, resentBeforeSeq: 0, probeBytes };
     this.seqNr = (this.seqNr + 1) & 0xffff;
     if (this.outbuf.size === 0) this.timerStartUs = nowUs;
-    this.outbuf.set(p.seq, p);
-    this.curWindow += payload.length;
+    this.outbuf.add(p);
     this.transmit(p, nowUs);
   }
 
@@ -360,66 +330,17 @@ export class UtpConnection {
 
   /** Processes ack_nr and the selective ACK; false when the ack is impossible (acks what we never sent). */
   private handleAck(p: UtpPacket, nowUs: number): boolean {
-    const advance = seqDiff(p.ackNr, this.lastAck);
-    const sent = seqDiff((this.seqNr - 1) & 0xffff, this.lastAck);
-    if (advance > sent) return false;
-    let ackedBytes = 0;
-    let progressed = false;
     const windowBefore = this.curWindow;
-    if (advance > 0) {
-      for (let i = 1; i <= advance; i++) ackedBytes += this.ackPacket((this.lastAck + i) & 0xffff, nowUs);
-      this.lastAck = p.ackNr;
-      this.dupAcks = 0;
-      progressed = true;
-    } else if (advance === 0 && p.type === ST_STATE && this.outbuf.size > 0 && p.selectiveAck === undefined) {
-      if (++this.dupAcks === this.options.duplicateAckThreshold) this.lost((this.lastAck + 1) & 0xffff, nowUs);
-    }
-    if (p.selectiveAck && advance >= 0) {
-      const sack = p.selectiveAck;
-      let count = 0;
-      for (let i = sack.length * 8 - 1; i >= 0; i--) {
-        const seq = (p.ackNr + 2 + i) & 0xffff;
-        if (sack[i >> 3] & (1 << (i & 7))) {
-          const q = this.outbuf.get(seq);
-          if (q && !q.sacked) {
-            ackedBytes += this.sackPacket(q, nowUs);
-            progressed = true;
-          }
-          if (q) count++;
-        } else if (count >= this.options.duplicateAckThreshold) this.lost(seq, nowUs, sack, p.ackNr);
-      }
-      if (count >= this.options.duplicateAckThreshold) this.lost((p.ackNr + 1) & 0xffff, nowUs, sack, p.ackNr);
-    }
-    if (progressed) {
+    const r = this.outbuf.onAck(p.ackNr, p.selectiveAck, p.type === ST_STATE, (this.seqNr - 1) & 0xffff, nowUs, (seq, sack, ackNr) => this.lost(seq, nowUs, sack, ackNr));
+    if (r === undefined) return false;
+    if (r.progressed) {
       this.consecutiveTimeouts = 0;
       this.rtt.resetBackoff();
       this.timerStartUs = nowUs;
-      this.cc.onAck(ackedBytes, p.timestampDiff, nowUs, this.cwndLimited || windowBefore + this.options.packetSize > this.cc.cwnd, windowBefore);
+      this.cc.onAck(r.ackedBytes, p.timestampDiff, nowUs, this.cwndLimited || windowBefore + this.options.packetSize > this.cc.cwnd, windowBefore);
     }
-    if (this.finSeq !== undefined && !this.outbuf.has(this.finSeq) && seqDiff(this.lastAck, this.finSeq) >= 0) this.finAcked = true;
+    if (this.finSeq !== undefined && !this.outbuf.has(this.finSeq) && seqDiff(this.outbuf.lastAck, this.finSeq) >= 0) this.finAcked = true;
     return true;
-  }
-
-  private ackPacket(seq: number, nowUs: number): number {
-    const q = this.outbuf.get(seq);
-    if (!q) return 0;
-    this.outbuf.delete(seq);
-    if (q.sacked) return 0;
-    return this.settle(q, nowUs);
-  }
-
-  private sackPacket(q: OutPacket, nowUs: number): number {
-    q.sacked = true;
-    return this.settle(q, nowUs);
-  }
-
-  private settle(q: OutPacket, nowUs: number): number {
-    if (q.probeBytes > 0 && q.transmissions === 1) this.mtu.acked(q.seq);
-    if (!q.needResend) this.curWindow -= q.payload.length;
-    q.needResend = false;
-    // Karn: only packets sent once give RTT samples (BEP 29).
-    if (q.transmissions === 1) this.rtt.sample((nowUs - q.sentAtUs) / US_PER_MS);
-    return q.payload.length;
   }
 
   /** Fast retransmit: marks `seq` lost and cuts the window at most once per window of packets. */
@@ -430,8 +351,8 @@ export class UtpConnection {
       // Its re-send was lost too when packets sent after it are selectively acked past it
       // (TCP's lost-retransmission detection); libtorrent waits for the timeout instead: 500 ms
       // or more, and a window of one packet.
-      if (sack && this.sackedSince(sack, ackNr, q.resentBeforeSeq) >= this.options.duplicateAckThreshold) {
-        this.markLost(q);
+      if (sack && this.outbuf.sackedSince(sack, ackNr, q.resentBeforeSeq) >= this.options.duplicateAckThreshold) {
+        this.outbuf.markLost(q);
         this.stats.lostResends++;
       }
       return;
@@ -439,7 +360,7 @@ export class UtpConnection {
     q.fastResent = true;
     // A lost MTU probe says the packet was too big, not that the path is congested (libtorrent too).
     const wasProbe = q.probeBytes > 0;
-    this.markLost(q);
+    this.outbuf.markLost(q);
     this.stats.fastRetransmits++;
     // One cut per window of packets (losses come in bursts), and at most one per
     // `lossCutIntervalMs` (libtorrent's utp_cwnd_reduce_timer): on a short RTT with random
@@ -449,15 +370,6 @@ export class UtpConnection {
       this.lossSeq = (this.seqNr - 1) & 0xffff;
       this.nextLossCutUs = nowUs + this.options.lossCutIntervalMs * US_PER_MS;
     }
-  }
-
-  /** Our packets from `fromSeq` on that `sack` (relative to `ackNr`) acks. */
-  private sackedSince(sack: Uint8Array, ackNr: number, fromSeq: number): number {
-    let n = 0;
-    for (let i = Math.max(0, seqDiff(fromSeq, ackNr) - 2); i < sack.length * 8; i++) {
-      if (sack[i >> 3] & (1 << (i & 7)) && this.outbuf.has((ackNr + 2 + i) & 0xffff)) n++;
-    }
-    return n;
   }
 
   private handleData(p: UtpPacket): void {

@@ -43,6 +43,15 @@ export interface UtpConnectionOptions {
   duplicateAckThreshold: number;
   /** Factor applied to the window on loss (BEP 29 since 2012: 0.5). */
   lossFactor: number;
+  /**
+   * Factor applied instead when our queuing delay is under `quietLossDelayUs` at the loss: no
+   * queue of ours stood behind it, so it is most likely random loss (TCP Veno's rule, with
+   * LEDBAT's measured delay for Veno's backlog estimate). 0.7 is CUBIC's (RFC 9438), the cut
+   * of most TCP on the Internet; `lossFactor` turns it off.
+   */
+  quietLossFactor: number;
+  /** Queuing delay under which a loss counts as random, microseconds (a tenth of the target). */
+  quietLossDelayUs: number;
   /** Least time between two loss cuts of the window, ms (libtorrent's utp_cwnd_reduce_timer: 100). */
   lossCutIntervalMs: number;
   /** Above the target delay, shrink the window multiplicatively (LEDBAT++; default) instead of BEP 29's linear decrease. */
@@ -68,6 +77,8 @@ export const UTP_DEFAULTS: UtpConnectionOptions = {
   maxOutOfOrderPackets: 1024,
   duplicateAckThreshold: 3,
   lossFactor: 0.5,
+  quietLossFactor: 0.7,
+  quietLossDelayUs: 10_000,
   lossCutIntervalMs: 100,
   multiplicativeDecrease: true,
 };

@@ -128,17 +128,30 @@ function u32(d: Uint8Array, o: number): number {
 /** The padding extension's type (mtu.ts): unknown to every receiver, so skipped by its length. */
 export const EXT_PADDING = 0x7f;
 
-/** Encodes a packet into a fresh datagram. */
+/**
+ * Encodes a packet into a fresh datagram. `padding` (an MTU probe) goes in extensions of type
+ * `EXT_PADDING` after the selective ACK. Without a selective ACK to lead the chain, an empty
+ * one (all bits clear: it acks nothing) leads it in the same bytes: libutp (Transmission,
+ * uTorrent) takes a packet whose first extension type is 3 or more for a version 0 packet,
+ * drops it and answers with a version 0 RESET, so a probe led by the padding never arrived.
+ */
 export function encodePacket(p: UtpPacket): Uint8Array {
-  const sack = p.selectiveAck;
+  let sack = p.selectiveAck;
   if (sack && (sack.length === 0 || sack.length % 4 !== 0 || sack.length > 252)) {
     throw new RangeError(`selective ACK of ${sack.length} bytes is not a multiple of 4 in 4..252`);
   }
-  const padding = p.padding ?? 0;
-  // Padding goes in extensions of at most 255 bytes each, 2 header bytes apiece.
-  const padExts = padding > 0 ? Math.ceil(padding / 255) : 0;
-  const extBytes = (sack ? 2 + sack.length : 0) + padExts * 2 + padding;
-  const out = new Uint8Array(UTP_HEADER_BYTES + extBytes + p.payload.length);
+  // Extension bytes the padding takes: 2 header bytes per extension of at most 255.
+  const requested = p.padding ?? 0;
+  let padBytes = requested > 0 ? Math.ceil(requested / 255) * 2 + requested : 0;
+  if (padBytes > 0 && !sack) {
+    // An empty selective ACK first (4 bytes, or all the room when the padding is under 8 bytes).
+    const len = padBytes <= 7 ? padBytes - 2 : 4;
+    sack = new Uint8Array(len);
+    padBytes -= 2 + len;
+  }
+  const padExts = padBytes > 0 ? Math.ceil(padBytes / 257) : 0;
+  let padding = padBytes - 2 * padExts;
+  const out = new Uint8Array(UTP_HEADER_BYTES + (sack ? 2 + sack.length : 0) + padBytes + p.payload.length);
   const view = new DataView(out.buffer);
   out[0] = (p.type << 4) | UTP_VERSION;
   out[1] = sack ? EXT_SELECTIVE_ACK : padExts > 0 ? EXT_PADDING : 0;
@@ -155,13 +168,12 @@ export function encodePacket(p: UtpPacket): Uint8Array {
     out.set(sack, o + 2);
     o += 2 + sack.length;
   }
-  let left = padding;
   for (let i = 0; i < padExts; i++) {
-    const len = Math.min(255, left);
+    const len = Math.min(255, padding);
     out[o] = i + 1 < padExts ? EXT_PADDING : 0;
     out[o + 1] = len;
     o += 2 + len; // zero bytes
-    left -= len;
+    padding -= len;
   }
   out.set(p.payload, o);
   return out;

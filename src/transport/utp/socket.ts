@@ -8,6 +8,7 @@ import { NetworkError, formatAddress, type Address, type DatagramHandler, type R
 import { UtpConnection } from './connection.js';
 import { UTP_DEFAULTS, type UtpConnectionOptions } from './options.js';
 import { decodePacket, encodePacket, looksLikeUtp, PACKET_LIMITS, ST_RESET, ST_SYN, UtpPacketError, type PacketLimits, type UtpPacket } from './packet.js';
+import { ResetLimiter } from './reset-limiter.js';
 import { UtpStream, type UtpStreamHost } from './stream.js';
 
 export interface UtpSocketOptions {
@@ -20,9 +21,21 @@ export interface UtpSocketOptions {
   /** Most connections still opening (our SYN unanswered, or theirs with no data yet). */
   maxHalfOpen: number;
   /**
+   * An accepted connection that has carried no DATA after this long is forgotten, ms (a SYN
+   * flood's connections would otherwise hold `maxHalfOpen` for the 120 s idle timeout). No
+   * RESET goes to the SYN's (possibly spoofed) source.
+   */
+  halfOpenTimeoutMs: number;
+  /**
+   * RESETs we send to packets of connections we do not know and to refused SYNs, per second
+   * (a token bucket of this many), and one per (address, connection id) per second: each
+   * answers a datagram whose source may be spoofed, so a flood must not become a reflected one.
+   */
+  maxResetsPerSecond: number;
+  /**
    * Received packets are acked once per burst (what one event-loop turn reads, as libtorrent
    * acks once its socket reads would block); a connection is polled (and acks) at once after
-   * this many packets of one burst.
+   * this many packets of one burst (128: the Node endpoint's longest burst, 4 libuv batches).
    */
   ackEveryPackets: number;
   /** How long a connection closed by the FIN exchange keeps its ids to re-ack a re-sent FIN, ms (none while live and lingering ones reach twice maxConnections). */
@@ -36,7 +49,9 @@ export const UTP_SOCKET_DEFAULTS: UtpSocketOptions = {
   packet: PACKET_LIMITS,
   maxConnections: 500,
   maxHalfOpen: 64,
-  ackEveryPackets: 32,
+  halfOpenTimeoutMs: 10_000,
+  maxResetsPerSecond: 20,
+  ackEveryPackets: 128,
   socketBufferBytes: 4 * 1024 * 1024,
   finLingerMs: 10_000,
 };
@@ -44,7 +59,13 @@ export const UTP_SOCKET_DEFAULTS: UtpSocketOptions = {
 export interface UtpSocketStats {
   malformed: number;
   resetsSent: number;
+  /** RESETs not sent: over `maxResetsPerSecond`, or the same (address, id) within a second. */
+  resetsSuppressed: number;
   refusedSyns: number;
+  /** SYNs whose ids collide with a connection that is past its opening (libutp ignores them too). */
+  ignoredSyns: number;
+  /** Accepted connections forgotten after `halfOpenTimeoutMs` without DATA. */
+  halfOpenExpired: number;
 }
 
 interface Entry {
@@ -55,13 +76,17 @@ interface Entry {
   key: string;
   /** Closed by FIN and kept `finLingerMs` to re-ack the peer's FIN. */
   lingering: boolean;
+  /** While the listener decides on an accepted connection: nothing is sent yet. */
+  muted: boolean;
+  /** An accepted connection's `halfOpenTimeoutMs` timer, until its first DATA. */
+  halfOpenTimer: TimerHandle | undefined;
 }
 
 const key = (a: Address, id: number): string => `${a.host}|${a.port}|${id}`;
 
 export class UtpSocket implements UtpStreamHost {
   readonly options: UtpSocketOptions;
-  readonly stats: UtpSocketStats = { malformed: 0, resetsSent: 0, refusedSyns: 0 };
+  readonly stats: UtpSocketStats = { malformed: 0, resetsSent: 0, resetsSuppressed: 0, refusedSyns: 0, ignoredSyns: 0, halfOpenExpired: 0 };
   private readonly entries = new Map<string, Entry>();
   private readonly byStream = new Map<UtpStream, Entry>();
   private readonly dirty = new Set<Entry>();
@@ -72,6 +97,7 @@ export class UtpSocket implements UtpStreamHost {
   private onConnection: ((stream: UtpStream) => void) | undefined;
   private otherHandler: DatagramHandler | undefined;
   private closed = false;
+  private readonly resets: ResetLimiter;
 
   constructor(
     private readonly runtime: Pick<Runtime, 'clock' | 'random'>,
@@ -79,6 +105,7 @@ export class UtpSocket implements UtpStreamHost {
     options: Partial<UtpSocketOptions> = {},
   ) {
     this.options = { ...UTP_SOCKET_DEFAULTS, ...options };
+    this.resets = new ResetLimiter(this.options.maxResetsPerSecond, runtime.clock.now());
     endpoint.onMessage((data, from) => this.onDatagram(data, from));
   }
 
@@ -182,6 +209,15 @@ export class UtpSocket implements UtpStreamHost {
   schedule(stream: UtpStream): void {
     const e = this.byStream.get(stream);
     if (!e) return;
+    if (!this.dirty.has(e) && !e.muted && stream.conn.state === 'connected' && stream.conn.curWindow === 0) {
+      // Nothing in flight: this write goes out now, in a packet of its own, as TCP_NODELAY
+      // sends a write (writes later in this turn follow in the next packets). Transmission
+      // 3.00 (libutp) never reads bytes that came in the packet that completed its handshake
+      // until more data arrives: a handshake joined with our bitfield and extension handshake
+      // left it idle until our 60 s keep-alive (docs/libtorrent-compat.md, "uTP implementations").
+      this.pollEntry(e);
+      return;
+    }
     this.dirty.add(e);
     this.scheduleFlush();
   }
@@ -211,7 +247,7 @@ export class UtpSocket implements UtpStreamHost {
   }
 
   private register(stream: UtpStream, k: string): Entry {
-    const e: Entry = { stream, timer: undefined, timerAt: Infinity, received: 0, key: k, lingering: false };
+    const e: Entry = { stream, timer: undefined, timerAt: Infinity, received: 0, key: k, lingering: false, muted: false, halfOpenTimer: undefined };
     this.entries.set(k, e);
     this.byStream.set(stream, e);
     return e;
@@ -232,7 +268,7 @@ export class UtpSocket implements UtpStreamHost {
     e.received = 0;
     const now = Math.max(this.nowUs(), atLeastUs);
     const out = e.stream.conn.poll(now);
-    for (const p of out.packets) this.endpoint.send(p, e.stream.remote);
+    if (!e.muted) for (const p of out.packets) this.endpoint.send(p, e.stream.remote);
     if (out.nextDeadline === undefined) {
       if (e.lingering) {
         // A lingering entry re-acked a FIN: its removal timer is already set.
@@ -241,6 +277,8 @@ export class UtpSocket implements UtpStreamHost {
         // get a RESET and the peer would report an error); it no longer counts as a connection.
         e.lingering = true;
         e.timer?.cancel();
+        e.halfOpenTimer?.cancel();
+        e.halfOpenTimer = undefined;
         this.byStream.delete(e.stream);
         e.timer = this.runtime.clock.setTimer(this.options.finLingerMs, () => this.forget(e));
       } else this.forget(e);
@@ -255,11 +293,17 @@ export class UtpSocket implements UtpStreamHost {
       });
     }
     if (out.events.length > 0) e.stream.handle(out.events);
+    if (e.halfOpenTimer !== undefined && !e.stream.halfOpen) {
+      e.halfOpenTimer.cancel();
+      e.halfOpenTimer = undefined;
+    }
   }
 
   private forget(e: Entry): void {
     e.timer?.cancel();
     e.timer = undefined;
+    e.halfOpenTimer?.cancel();
+    e.halfOpenTimer = undefined;
     if (this.entries.get(e.key) === e) this.entries.delete(e.key);
     this.byStream.delete(e.stream);
     if (this.lastEntry === e) this.lastEntry = undefined;
@@ -281,8 +325,16 @@ export class UtpSocket implements UtpStreamHost {
     }
     if (p.type === ST_SYN) {
       const existing = this.entries.get(key(from, (p.connectionId + 1) & 0xffff));
-      if (existing) this.deliver(existing, p);
-      else this.accept(p, from);
+      if (existing?.lingering) this.forget(existing); // a new connection reusing a closed one's ids
+      else if (existing) {
+        // Only an accepted connection still waiting for its first DATA can be owed a re-sent
+        // STATE (ours was lost); any other colliding SYN is stale or forged: ignore it, as
+        // libutp does, rather than answer or disturb the live connection.
+        if (existing.stream.incoming && existing.stream.halfOpen) this.deliver(existing, p);
+        else this.stats.ignoredSyns++;
+        return;
+      }
+      this.accept(p, from);
       return;
     }
     const e = this.lookup(from, p.connectionId) ?? (p.type === ST_RESET ? this.resetTarget(p, from) : undefined);
@@ -330,12 +382,36 @@ export class UtpSocket implements UtpStreamHost {
     const conn = UtpConnection.accept(syn, this.runtime.random.int(0x10000), this.nowUs(), this.connectionOptions(from));
     const stream = new UtpStream(this, conn, this.endpoint.address, from, true);
     const e = this.register(stream, key(from, conn.recvId));
-    this.pollEntry(e);
+    // The listener (the session's gate: banned, too many pending handshakes) decides before
+    // anything is sent: a refusal costs one rate-limited RESET, not a STATE and a RESET.
+    e.muted = true;
     this.onConnection(stream);
+    e.muted = false;
+    if (stream.closed) {
+      this.forget(e);
+      this.stats.refusedSyns++;
+      this.sendReset(syn, from);
+      return;
+    }
+    this.pollEntry(e);
+    if (stream.halfOpen && this.entries.get(e.key) === e) {
+      e.halfOpenTimer = this.runtime.clock.setTimer(o.halfOpenTimeoutMs, () => {
+        e.halfOpenTimer = undefined;
+        if (!stream.halfOpen || stream.closed || this.entries.get(e.key) !== e) return;
+        // No DATA since the SYN: forget it without a RESET (its source may be spoofed).
+        this.stats.halfOpenExpired++;
+        this.forget(e);
+        stream.handle([{ type: 'closed', reason: 'timeout' }]);
+      });
+    }
   }
 
   /** ST_RESET for a packet of a connection we do not know (BEP 29: "no state for this connection"). */
   private sendReset(p: UtpPacket, to: Address): void {
+    if (!this.resets.allow(key(to, p.connectionId), this.runtime.clock.now())) {
+      this.stats.resetsSuppressed++;
+      return;
+    }
     this.stats.resetsSent++;
     const reset = encodePacket({
       type: ST_RESET,

@@ -23,6 +23,8 @@ export interface QbtOptions {
   readonly host?: string;
   /** ut_pex (default off). */
   readonly pex?: boolean;
+  /** MSE/PE (libtorrent's pe_* policies): disabled (the default: plaintext both ways), enabled, or required (pe_forced). */
+  readonly encryption?: 'disabled' | 'enabled' | 'required';
   /** How long to wait for the Web API (default 30 s). */
   readonly readyTimeoutMs?: number;
   readonly cleanup?: Cleanup;
@@ -92,7 +94,7 @@ export async function startQbittorrent(o: QbtOptions): Promise<QbtPeer> {
     'Session\\DHTEnabled=false',
     'Session\\LSDEnabled=false',
     `Session\\PeXEnabled=${o.pex ? 'true' : 'false'}`,
-    'Session\\Encryption=2',
+    `Session\\Encryption=${{ enabled: 0, required: 1, disabled: 2 }[o.encryption ?? 'disabled']}`,
     'Session\\QueueingSystemEnabled=false',
     `Session\\DefaultSavePath=${join(o.workDir, 'downloads')}`,
     'Session\\TempPathEnabled=false',

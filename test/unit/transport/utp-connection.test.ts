@@ -141,7 +141,7 @@ describe('uTP connection', () => {
     assert.equal(c.stats.retransmits, 5);
   });
 
-  it('fast-retransmits a lost packet after 3 duplicate ACKs, before the timer, and halves the window', () => {
+  it('fast-retransmits a lost packet after 3 duplicate ACKs, before the timer, and halves the window (no delay samples)', () => {
     const { c, sent, poll } = connectedByHand();
     c.cc.cwnd = 10 * 1400;
     c.write(pattern(5 * 1400));

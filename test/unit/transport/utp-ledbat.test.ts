@@ -70,4 +70,20 @@ describe('LEDBAT window', () => {
     assert.ok(l.slowStart);
     assert.equal(l.cwnd, before + 5 * 1400);
   });
+
+  it('cuts the window to 0.7 on a loss with no queue of ours (random loss), by half behind a queue of 10 ms or more', () => {
+    const quiet = warmed(100_000);
+    quiet.onAck(1400, BASE + 2_000, 1000, false); // 2 ms of queuing delay: noise, no queue
+    quiet.onLoss();
+    assert.equal(Math.round(quiet.cwnd), 70_000);
+    assert.equal(quiet.slowStart, false);
+    const queued = warmed(100_000);
+    for (let i = 0; i < 4; i++) queued.onAck(1400, BASE + 12_000, 1000 + i, false); // a 12 ms queue
+    queued.onLoss();
+    assert.equal(Math.round(queued.cwnd), 50_000);
+    const unsampled = new Ledbat(UTP_DEFAULTS);
+    unsampled.cwnd = 100_000;
+    unsampled.onLoss();
+    assert.equal(Math.round(unsampled.cwnd), 50_000, 'no delay sample from the peer yet: nothing says the loss was random');
+  });
 });

@@ -1,0 +1,170 @@
+/**
+ * The send side's ledger of one uTP connection (BEP 29): the packets sent and not yet acked,
+ * by sequence number in send order, the bytes in flight, and what an incoming `ack_nr` and
+ * selective ACK settle. Loss decisions (which hole is lost, window cuts) stay with the
+ * connection; the ledger reports the holes through a callback. Pure bookkeeping: no clock.
+ */
+import type { RttEstimator } from './congestion.js';
+import type { MtuProbe } from './mtu.js';
+import { seqDiff, type UtpPacketType } from './packet.js';
+
+export interface OutPacket {
+  seq: number;
+  type: UtpPacketType;
+  payload: Uint8Array;
+  sentAtUs: number;
+  transmissions: number;
+  /** Marked lost (timeout, duplicate or selective acks): re-sent when the window allows. */
+  needResend: boolean;
+  sacked: boolean;
+  /** Fast retransmit re-sends a packet once; after that only the timer, or selective acks of packets sent after the re-send. */
+  fastResent: boolean;
+  /** The next new sequence number when it was last re-sent: packets from there on left after it. */
+  resentBeforeSeq: number;
+  /** An MTU probe's first transmission is padded to this many datagram bytes (0: not a probe). */
+  probeBytes: number;
+}
+
+/** What one incoming ack settled. */
+export interface AckResult {
+  /** Payload bytes newly acked (cumulatively or selectively). */
+  ackedBytes: number;
+  /** Something newly acked: the retransmission timer restarts. */
+  progressed: boolean;
+}
+
+/** Called for a packet an ack shows lost: `sack` and `ackNr` are the selective ACK it came with. */
+export type LostHandler = (seq: number, sack?: Uint8Array, ackNr?: number) => void;
+
+const US_PER_MS = 1000;
+
+export class SendLedger {
+  /** Bytes sent but not acked (selectively acked and lost-marked packets excluded). */
+  inFlight = 0;
+  /** The last sequence number of ours the peer acked cumulatively. */
+  lastAck: number;
+  /** Duplicate ACKs in a row (BEP 29: three mark the next packet lost). */
+  dupAcks = 0;
+  private readonly packets = new Map<number, OutPacket>();
+
+  constructor(
+    lastAck: number,
+    private readonly rtt: RttEstimator,
+    private readonly mtu: MtuProbe,
+    private readonly duplicateAckThreshold: number,
+  ) {
+    this.lastAck = lastAck;
+  }
+
+  /** Packets outstanding. */
+  get size(): number {
+    return this.packets.size;
+  }
+
+  get(seq: number): OutPacket | undefined {
+    return this.packets.get(seq);
+  }
+
+  has(seq: number): boolean {
+    return this.packets.has(seq);
+  }
+
+  /** Outstanding packets, oldest first. */
+  values(): IterableIterator<OutPacket> {
+    return this.packets.values();
+  }
+
+  /** Records a packet as it is first sent. */
+  add(p: OutPacket): void {
+    this.packets.set(p.seq, p);
+    this.inFlight += p.payload.length;
+  }
+
+  /** Takes `p` out of flight to be re-sent; a lost MTU probe is re-sent unpadded (its payload never depended on the probed size). */
+  markLost(p: OutPacket): void {
+    if (p.needResend || p.sacked) return;
+    if (p.probeBytes > 0) {
+      this.mtu.lost(p.seq);
+      p.probeBytes = 0;
+    }
+    p.needResend = true;
+    this.inFlight -= p.payload.length;
+  }
+
+  /** Puts a lost-marked packet back in flight as it is re-sent. */
+  resent(p: OutPacket, nextSeq: number): void {
+    p.needResend = false;
+    p.resentBeforeSeq = nextSeq;
+    p.transmissions++;
+    this.inFlight += p.payload.length;
+  }
+
+  /**
+   * Applies an incoming `ack_nr` and selective ACK. `sentUpTo` is our last sequence number
+   * sent; `type` and whether anything is outstanding decide duplicate-ACK counting. Returns
+   * undefined for an impossible ack (one that acks what we never sent).
+   */
+  onAck(ackNr: number, sack: Uint8Array | undefined, isState: boolean, sentUpTo: number, nowUs: number, lost: LostHandler): AckResult | undefined {
+    const advance = seqDiff(ackNr, this.lastAck);
+    if (advance > seqDiff(sentUpTo, this.lastAck)) return undefined;
+    let ackedBytes = 0;
+    let progressed = false;
+    if (advance > 0) {
+      for (let i = 1; i <= advance; i++) ackedBytes += this.ackPacket((this.lastAck + i) & 0xffff, nowUs);
+      this.lastAck = ackNr;
+      this.dupAcks = 0;
+      progressed = true;
+    } else if (advance === 0 && isState && this.packets.size > 0 && sack === undefined) {
+      if (++this.dupAcks === this.duplicateAckThreshold) lost((this.lastAck + 1) & 0xffff);
+    }
+    if (sack && advance >= 0) {
+      // BEP 29: bit i of byte j (LSB first) stands for ack_nr + 2 + 8j + i. Walked from the
+      // newest down, so a hole is lost once enough packets past it have arrived.
+      let count = 0;
+      for (let i = sack.length * 8 - 1; i >= 0; i--) {
+        const seq = (ackNr + 2 + i) & 0xffff;
+        if (sack[i >> 3] & (1 << (i & 7))) {
+          const q = this.packets.get(seq);
+          if (q && !q.sacked) {
+            q.sacked = true;
+            ackedBytes += this.settle(q, nowUs);
+            progressed = true;
+          }
+          if (q) count++;
+        } else if (count >= this.duplicateAckThreshold) lost(seq, sack, ackNr);
+      }
+      if (count >= this.duplicateAckThreshold) lost((ackNr + 1) & 0xffff, sack, ackNr);
+    }
+    return { ackedBytes, progressed };
+  }
+
+  /** Our packets from `fromSeq` on that `sack` (relative to `ackNr`) acks. */
+  sackedSince(sack: Uint8Array, ackNr: number, fromSeq: number): number {
+    let n = 0;
+    for (let i = Math.max(0, seqDiff(fromSeq, ackNr) - 2); i < sack.length * 8; i++) {
+      if (sack[i >> 3] & (1 << (i & 7)) && this.packets.has((ackNr + 2 + i) & 0xffff)) n++;
+    }
+    return n;
+  }
+
+  clear(): void {
+    this.packets.clear();
+  }
+
+  private ackPacket(seq: number, nowUs: number): number {
+    const q = this.packets.get(seq);
+    if (!q) return 0;
+    this.packets.delete(seq);
+    if (q.sacked) return 0;
+    return this.settle(q, nowUs);
+  }
+
+  private settle(q: OutPacket, nowUs: number): number {
+    if (q.probeBytes > 0 && q.transmissions === 1) this.mtu.acked(q.seq);
+    if (!q.needResend) this.inFlight -= q.payload.length;
+    q.needResend = false;
+    // Karn: only packets sent once give RTT samples (BEP 29).
+    if (q.transmissions === 1) this.rtt.sample((nowUs - q.sentAtUs) / US_PER_MS);
+    return q.payload.length;
+  }
+}
