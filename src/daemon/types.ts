@@ -252,6 +252,14 @@ export interface Settings {
   /** Seconds of seeding after which a torrent stops (seedLimitAction); null = none. */
   readonly seedTimeLimit: number | null;
   readonly seedLimitAction: 'pause' | 'remove';
+  /**
+   * Whom each torrent uploads to while downloading (docs/swarm.md): 'tit-for-tat' (default,
+   * BEP 3, as every client) or 'tyrant' (BitTyrant: the peers that give most per byte, each
+   * capped at what buys its reciprocation). Read when a torrent starts.
+   */
+  readonly choker: 'tit-for-tat' | 'tyrant';
+  /** The tyrant's upload budget, bytes/s; 0: learnt from the measured upload (or the upload limit when one is set). */
+  readonly tyrantUploadCapacity: number;
 }
 
 /** What `GET`/`PATCH /api/settings` answer: the settings in force, and which of them this run holds whatever is stored. */

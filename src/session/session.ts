@@ -99,6 +99,8 @@ export interface AddTorrentOptions {
   readonly limits?: { readonly maxPeers?: number; readonly pex?: boolean };
   /** Byte-rate limits, e.g. [session-wide, this torrent's own]. */
   readonly rateLimiters?: { readonly download: readonly RateLimiter[]; readonly upload: readonly RateLimiter[] };
+  /** This torrent's choker, over the session's `choker` (the daemon's `choker` setting at the torrent's start). */
+  readonly choker?: SessionOptions['choker'];
 }
 
 /** How long a computed connection count is reused (dialling asks for it once per swarm per tick). */
@@ -241,7 +243,7 @@ export class Session {
       bans: this.bans,
       maxQueuedUploadBytes: this.options.maxQueuedUploadBytes,
       unchokeSlots: this.options.unchokeSlots,
-      choker: { ...this.options.choker, reputation: this.reputation },
+      choker: { ...this.options.choker, ...o.choker, reputation: this.reputation },
       globalConnections: { get max() { return session.maxConnections; }, count: () => this.cachedConnectionCount() },
       globalHalfOpen: this.dialing,
       webSeedUrls: o.magnet?.webSeeds,

@@ -7,8 +7,11 @@
  *   slot, starting at 1 KiB/s, plus one; never fewer than `minAutoSlots`).
  * - Downloading: the slots go to the interested, non-snubbed peers that upload to us
  *   fastest.
- * - Seeding: the slots go to the peers we upload to fastest, but a peer that has held a slot
- *   for `seedRotationMs` makes way (round robin), so every leecher gets a turn.
+ * - Seeding: round robin, as libtorrent's default seeding choker: a peer keeps its slot until
+ *   it was sent `seedPieceQuota` pieces or held it `seedRotationMs`, then makes way for those
+ *   waiting longest. Equal bytes per turn, not equal time: ranking by our upload rate to them
+ *   favoured the peers with idle download links, which are the ones nobody else serves (free
+ *   riders).
  * - A free slot is filled at once (`fill`): a peer that becomes interested while fewer than
  *   the slots are taken is unchoked without waiting for the next rechoke round.
  * - One optimistic unchoke, rotated every `optimisticIntervalMs` (30 s), picks a random
@@ -40,6 +43,8 @@ export interface ChokerOptions {
   /** A peer connected more recently than this counts as new for the optimistic draw. */
   newPeerMs?: number;
   seedRotationMs?: number;
+  /** Seeding: pieces a peer is sent in one turn before it makes way (libtorrent's `seeding_piece_quota`, default 20). */
+  seedPieceQuota?: number;
   /**
    * How regular slots are given out: 'tit-for-tat' (default, BEP 3: to those who give us
    * most), 'random' (no incentive: a fresh random order every round, for experiments on
@@ -51,24 +56,49 @@ export interface ChokerOptions {
   tyrant?: TyrantOptions;
   /** What we remember of peers from other torrents (a session shares one); none: no memory. */
   reputation?: ReputationView;
+  /**
+   * While downloading: bytes a peer may take from us on this connection, while it has pieces
+   * we want, before, having given back less than `FREE_RIDER_RATIO` of that, it counts as
+   * not reciprocating: it comes last for regular slots nobody who uploads to us claims, and
+   * is drawn `FREE_RIDER_WEIGHT` times as often for the optimistic unchoke (default 32 KiB,
+   * 2 blocks; Infinity: never).
+   */
+  reciprocationGraceBytes?: number;
+  /**
+   * Our upload capacity, bytes/s: when set, the regular slots follow the measured upload
+   * (libtorrent's rate-based choker): each round one more slot while the peers we upload to
+   * take less than `CAPACITY_FILL_SHARE` of it and every slot is in use, one fewer once they
+   * take it all, never fewer than `regularSlots` (a number) nor more than `maxCapacitySlots`.
+   * Unset (default): fixed slots.
+   */
+  uploadCapacity?: number;
+  /** The most slots `uploadCapacity` opens (default 50, the default peers per torrent). */
+  maxCapacitySlots?: number;
 }
 
-export const CHOKER_DEFAULTS: Required<Omit<ChokerOptions, 'reputation'>> = {
+export const CHOKER_DEFAULTS: Required<Omit<ChokerOptions, 'reputation' | 'uploadCapacity'>> = {
   regularSlots: 8,
   minAutoSlots: 2,
   optimisticIntervalMs: 30_000,
   snubTimeoutMs: 60_000,
   newPeerMs: 60_000,
   seedRotationMs: 60_000,
+  seedPieceQuota: 20,
   policy: 'tit-for-tat',
   tyrant: {},
+  reciprocationGraceBytes: 32 * 1024,
+  maxCapacitySlots: 50,
 };
+/** Rate-based slots: another slot opens while the upload is under this share of the capacity. */
+export const CAPACITY_FILL_SHARE = 0.9;
 
 /** Optimistic draw: a peer that gave us data before counts this many times an unknown one. */
 export const CONTRIBUTOR_WEIGHT = 2;
 /** ...and a known free rider this many times (drawn less often, never shut out: it may have changed). */
 export const FREE_RIDER_WEIGHT = 0.25;
 const STANDING_ORDER: Record<Standing, number> = { contributor: 0, unknown: 1, 'free-rider': 2 };
+/** A peer past its grace that gave back less than this share of what it took does not reciprocate. */
+export const FREE_RIDER_RATIO = 0.05;
 
 /** libtorrent's rate-based choker: the first extra slot needs 1 KiB/s, each further one 2 KiB/s more. */
 const AUTO_FIRST_THRESHOLD = 1024;
@@ -96,6 +126,16 @@ export interface ChokerPeer<P> {
   readonly amInterested?: boolean;
   /** Bytes of the torrent it has (the tyrant's estimate of its download rate). */
   readonly haveBytes?: number;
+  /** Payload bytes we sent it since it was last unchoked (seeding round robin). */
+  readonly uploadedSinceUnchoke?: number;
+  /** When it was last unchoked (undefined: never); while choked, the longest waiting go first. */
+  readonly lastUnchokedAt?: number;
+  /** The torrent's piece length (the seeding quota is in pieces). */
+  readonly pieceLength?: number;
+  /** Payload bytes it sent us on this connection. */
+  readonly given?: number;
+  /** Payload bytes we sent it on this connection while we downloaded and wanted its pieces (it could have paid us back). */
+  readonly taken?: number;
 }
 
 /** What the tyrant reads of a peer (callers that leave out the optional fields: from `expectingData`). */
@@ -110,7 +150,10 @@ export interface ChokeDecision<P> {
 }
 
 export class Choker<P> {
-  private readonly o: Required<Omit<ChokerOptions, 'reputation'>>;
+  private readonly o: Required<Omit<ChokerOptions, 'reputation' | 'uploadCapacity'>>;
+  private readonly uploadCapacity: number | undefined;
+  /** Rate-based slots now (with `uploadCapacity`). */
+  private capacitySlots: number;
   private optimistic: P | undefined;
   private optimisticAt = -Infinity;
   /** BitTyrant's estimates (policy 'tyrant'). */
@@ -120,10 +163,16 @@ export class Choker<P> {
   constructor(private readonly random: Random, options: ChokerOptions = {}) {
     this.o = { ...CHOKER_DEFAULTS, ...options };
     this.reputation = options.reputation;
+    this.uploadCapacity = options.uploadCapacity;
+    this.capacitySlots = typeof this.o.regularSlots === 'number' ? this.o.regularSlots : this.o.minAutoSlots;
+    if (this.uploadCapacity !== undefined && !(this.uploadCapacity > 0)) throw new RangeError(`uploadCapacity must be > 0 bytes/s, got ${this.uploadCapacity}`);
+    if (!(Number.isSafeInteger(this.o.maxCapacitySlots) && this.o.maxCapacitySlots >= 1)) throw new RangeError(`maxCapacitySlots must be a whole number >= 1, got ${this.o.maxCapacitySlots}`);
     this.tyrant = this.o.policy === 'tyrant' ? new TyrantEstimator<P>(this.o.tyrant) : undefined;
     const slots = this.o.regularSlots;
     if (slots !== 'auto' && !(Number.isSafeInteger(slots) && slots >= 0)) throw new RangeError(`unchoke slots must be a whole number >= 0 or 'auto', got ${slots}`);
     if (!(Number.isSafeInteger(this.o.minAutoSlots) && this.o.minAutoSlots >= 1)) throw new RangeError(`minAutoSlots must be a whole number >= 1, got ${this.o.minAutoSlots}`);
+    if (!(Number.isSafeInteger(this.o.seedPieceQuota) && this.o.seedPieceQuota >= 1)) throw new RangeError(`seedPieceQuota must be a whole number >= 1, got ${this.o.seedPieceQuota}`);
+    if (!(this.o.reciprocationGraceBytes >= 0)) throw new RangeError(`reciprocationGraceBytes must be >= 0, got ${this.o.reciprocationGraceBytes}`);
   }
 
   isSnubbed(p: ChokerPeer<P>, now: number): boolean {
@@ -132,8 +181,18 @@ export class Choker<P> {
     return now - since > this.o.snubTimeoutMs;
   }
 
+  /**
+   * What we upload to an unchoked peer at most, bytes/s (undefined: no cap of its own): the
+   * tyrant's u_p while downloading, BitTyrant's "just enough to be reciprocated", so the
+   * budget buys as many peers as its u_p add up to.
+   */
+  uploadCap(peer: P, seeding: boolean): number | undefined {
+    return this.tyrant && !seeding ? this.tyrant.cost(peer) : undefined;
+  }
+
   /** Regular slots now: the fixed number, or (auto) from the upload rates. */
   slots(peers: readonly ChokerPeer<P>[]): number {
+    if (this.uploadCapacity !== undefined) return this.capacitySlots;
     if (this.o.regularSlots !== 'auto') return this.o.regularSlots;
     const rates = peers.map((p) => p.uploadRate).sort((a, b) => b - a);
     let slots = 0;
@@ -150,6 +209,7 @@ export class Choker<P> {
   rechoke(peers: readonly ChokerPeer<P>[], now: number, seeding: boolean): ChokeDecision<P> {
     if (this.o.policy === 'none') return { unchoke: new Set(), optimistic: undefined };
     const candidates = this.ranked(peers, now, seeding);
+    if (this.uploadCapacity !== undefined) this.resizeToCapacity(peers, candidates.length);
     const regular = this.tyrant && !seeding ? this.tyrant.withinBudget(candidates) : candidates.slice(0, this.slots(peers));
     const unchoke = new Set<P>(regular.map((p) => p.peer));
 
@@ -164,6 +224,19 @@ export class Choker<P> {
     }
     if (this.optimistic !== undefined) unchoke.add(this.optimistic);
     return { unchoke, optimistic: this.optimistic };
+  }
+
+  /** Rate-based slots: one more while the upload has room and every slot is used, one fewer when it is full. */
+  private resizeToCapacity(peers: readonly ChokerPeer<P>[], candidates: number): void {
+    let total = 0, used = 0;
+    for (const p of peers) {
+      total += p.uploadRate;
+      if (p.unchokedSince !== undefined && p.interested) used++;
+    }
+    const floor = typeof this.o.regularSlots === 'number' ? this.o.regularSlots : this.o.minAutoSlots;
+    if (total < CAPACITY_FILL_SHARE * this.uploadCapacity! && used >= this.capacitySlots && candidates > this.capacitySlots) this.capacitySlots++;
+    else if (total >= this.uploadCapacity!) this.capacitySlots--;
+    this.capacitySlots = Math.min(this.o.maxCapacitySlots, Math.max(floor, this.capacitySlots));
   }
 
   /**
@@ -212,14 +285,34 @@ export class Choker<P> {
         [candidates[i], candidates[j]] = [candidates[j], candidates[i]];
       }
     } else if (seeding) {
-      // Round robin: peers that held a slot too long go to the back; among the rest, the ones
-      // we upload to fastest, then those waiting longest.
-      const expired = (p: ChokerPeer<P>) => p.unchokedSince !== undefined && now - p.unchokedSince >= this.o.seedRotationMs;
-      candidates.sort((a, b) => Number(expired(a)) - Number(expired(b)) || b.uploadRate - a.uploadRate || a.connectedAt - b.connectedAt);
+      // Round robin (libtorrent's): a peer that had its quota or held its slot too long goes to
+      // the back; the others keep their slots, then those waiting longest come in.
+      const quota = (p: ChokerPeer<P>) => (p.pieceLength ?? 0) > 0 && (p.uploadedSinceUnchoke ?? 0) >= this.o.seedPieceQuota * p.pieceLength!;
+      const expired = (p: ChokerPeer<P>) => p.unchokedSince !== undefined && (now - p.unchokedSince >= this.o.seedRotationMs || quota(p));
+      const held = (p: ChokerPeer<P>) => (p.unchokedSince !== undefined ? 0 : 1);
+      candidates.sort((a, b) => Number(expired(a)) - Number(expired(b)) || held(a) - held(b) || (a.lastUnchokedAt ?? -Infinity) - (b.lastUnchokedAt ?? -Infinity) || a.connectedAt - b.connectedAt);
     } else {
-      candidates.sort((a, b) => b.downloadRate - a.downloadRate || this.byReputation(a, b, now) || b.uploadRate - a.uploadRate || a.connectedAt - b.connectedAt);
+      // Rate ties (most often peers that send us nothing, for the slots no uploader claims):
+      // peers that took their grace and gave (almost) nothing back come last, those that gave
+      // least per byte taken last of all; then reputation.
+      candidates.sort((a, b) => b.downloadRate - a.downloadRate || this.byReciprocation(a, b) || this.byReputation(a, b, now) || b.uploadRate - a.uploadRate || a.connectedAt - b.connectedAt);
     }
     return candidates;
+  }
+
+  /** It took its grace from us on this connection while it could have paid back, and gave back (almost) nothing. */
+  private notReciprocating(p: ChokerPeer<P>): boolean {
+    const taken = p.taken ?? 0;
+    return taken >= this.o.reciprocationGraceBytes && (p.given ?? 0) < taken * FREE_RIDER_RATIO;
+  }
+
+  /** Peers that reciprocate (or have not had their grace yet) first; the others by bytes given per byte taken, then fewest taken. */
+  private byReciprocation(a: ChokerPeer<P>, b: ChokerPeer<P>): number {
+    const na = this.notReciprocating(a), nb = this.notReciprocating(b);
+    if (na !== nb) return Number(na) - Number(nb);
+    if (!na) return 0;
+    const ta = a.taken ?? 0, tb = b.taken ?? 0;
+    return (b.given ?? 0) / tb - (a.given ?? 0) / ta || ta - tb;
   }
 
   /** Known contributors first, known free riders last, then by the bytes each gave us before. */
@@ -235,7 +328,10 @@ export class Choker<P> {
     const rep = seeding ? undefined : this.reputation;
     const standing = (p: ChokerPeer<P>) => (rep && p.host !== undefined ? rep.standing(p.host, now) : 'unknown');
     const factor: Record<Standing, number> = { contributor: CONTRIBUTOR_WEIGHT, unknown: 1, 'free-rider': FREE_RIDER_WEIGHT };
-    const weight = (p: ChokerPeer<P>) => (now - p.connectedAt < this.o.newPeerMs ? 3 : 1) * factor[standing(p)];
+    // Not reciprocating on this connection weighs like a known free rider (a seed expects
+    // nothing back; 'random' is the no-incentive baseline).
+    const judged = !seeding && this.o.policy !== 'random';
+    const weight = (p: ChokerPeer<P>) => (now - p.connectedAt < this.o.newPeerMs ? 3 : 1) * (judged && this.notReciprocating(p) ? FREE_RIDER_WEIGHT : factor[standing(p)]);
     let total = 0;
     for (const p of pool) total += weight(p);
     let r = this.random.next() * total;

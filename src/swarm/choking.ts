@@ -6,8 +6,26 @@
 import type { Choker, ChokerPeer } from './choker.js';
 import type { PeerSession } from './peer-session.js';
 import type { ReputationView } from './reputation.js';
+import { setUploadCap } from './uploads.js';
 
-function view(peers: readonly PeerSession[], now: number): { open: PeerSession[]; input: ChokerPeer<PeerSession>[] } {
+/** Per peer: bytes we sent it while it could have paid us back, and the upload total when last counted. */
+const takenWhileOwed = new WeakMap<PeerSession, { taken: number; seen: number }>();
+
+/**
+ * Bytes we sent the peer on this connection while we downloaded and wanted its pieces,
+ * counted at each look (rechoke, fill): what was sent since the last look counts when it
+ * could pay us back now.
+ */
+function owed(p: PeerSession, seeding: boolean): number {
+  const e = takenWhileOwed.get(p) ?? { taken: 0, seen: 0 };
+  const sent = p.upload.total - e.seen;
+  if (!seeding && p.conn.amInterested) e.taken += sent;
+  e.seen = p.upload.total;
+  takenWhileOwed.set(p, e);
+  return e.taken;
+}
+
+function view(peers: readonly PeerSession[], now: number, seeding: boolean): { open: PeerSession[]; input: ChokerPeer<PeerSession>[] } {
   const open = peers.filter((p) => p.conn.state === 'open');
   const input = open.map((p) => ({
     peer: p,
@@ -22,6 +40,11 @@ function view(peers: readonly PeerSession[], now: number): { open: PeerSession[]
     unchokingUs: !p.conn.peerChoking,
     amInterested: p.conn.amInterested,
     haveBytes: haveBytes(p),
+    given: p.download.total,
+    taken: owed(p, seeding),
+    uploadedSinceUnchoke: p.conn.amChoking ? 0 : p.upload.total - (turns.get(p)?.uploadedAtUnchoke ?? 0),
+    lastUnchokedAt: turns.get(p)?.at,
+    pieceLength: p.conn.geometry?.pieceLength,
   }));
   return { open, input };
 }
@@ -33,9 +56,14 @@ function haveBytes(p: PeerSession): number {
   return g ? have * g.pieceLength : 0;
 }
 
-function unchoke(p: PeerSession, now: number): void {
+/** Per peer: when it was last unchoked and our upload total then (the seeding round robin's turns). */
+const turns = new WeakMap<PeerSession, { at: number; uploadedAtUnchoke: number }>();
+
+function unchoke(choker: Choker<PeerSession>, p: PeerSession, now: number, seeding: boolean): void {
   p.conn.unchoke();
   p.unchokedSince = now;
+  turns.set(p, { at: now, uploadedAtUnchoke: p.upload.total });
+  setUploadCap(p, choker.uploadCap(p, seeding));
 }
 
 /** Payload totals already booked into the reputation store, per peer. */
@@ -57,25 +85,27 @@ export function bookReputation(reputation: ReputationView | undefined, p: PeerSe
 
 /** A full rechoke round. */
 export function applyChoke(choker: Choker<PeerSession>, peers: readonly PeerSession[], now: number, seeding: boolean, reputation?: ReputationView): void {
-  const { open, input } = view(peers, now);
+  const { open, input } = view(peers, now, seeding);
   for (const p of open) bookReputation(reputation, p, now, seeding);
   const decision = choker.rechoke(input, now, seeding);
   for (const p of open) {
     const want = decision.unchoke.has(p);
-    if (want && p.conn.amChoking) unchoke(p, now);
+    if (want && p.conn.amChoking) unchoke(choker, p, now, seeding);
     else if (!want && !p.conn.amChoking) {
       p.conn.choke();
       p.unchokedSince = undefined;
     }
+    // The tyrant's u_p of this round (a peer kept unchoked too); none once choked.
+    setUploadCap(p, want ? choker.uploadCap(p, seeding) : undefined);
     p.flush();
   }
 }
 
 /** Unchokes waiting interested peers into free slots at once, choking nobody. */
 export function fillSlots(choker: Choker<PeerSession>, peers: readonly PeerSession[], now: number, seeding: boolean): void {
-  const { input } = view(peers, now);
+  const { input } = view(peers, now, seeding);
   for (const p of choker.fill(input, now, seeding)) {
-    unchoke(p, now);
+    unchoke(choker, p, now, seeding);
     p.flush();
   }
 }

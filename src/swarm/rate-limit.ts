@@ -15,10 +15,15 @@ export class RateLimiter {
   private last: number;
   private rate: number;
 
-  /** `bytesPerSecond` 0 (or less) means unlimited. */
+  /**
+   * `bytesPerSecond` 0 (or less) means unlimited. `minBurstBytes`: the least the bucket holds
+   * (default 64 KiB; a per-connection cap uses one block, so a slow cap is paced block by
+   * block instead of letting four blocks out at once).
+   */
   constructor(
     private readonly clock: Clock,
     bytesPerSecond = 0,
+    private readonly minBurstBytes = MIN_BURST_BYTES,
   ) {
     this.rate = Math.max(0, bytesPerSecond);
     this.last = clock.now();
@@ -62,7 +67,7 @@ export class RateLimiter {
   }
 
   private get capacity(): number {
-    return Math.max(MIN_BURST_BYTES, this.rate * BURST_SECONDS);
+    return Math.max(this.minBurstBytes, this.rate * BURST_SECONDS);
   }
 
   private refill(): void {

@@ -42,6 +42,9 @@ export const REPUTATION_DEFAULTS: Readonly<Required<ReputationOptions>> = {
   contributorMinBytes: 1024 * 1024,
 };
 
+/** A saved key longer than this is not a key we made (an IPv6 /64 takes 26 characters). */
+const MAX_KEY_LENGTH = 64;
+
 /** How the choker sees a peer it has history with. */
 export type Standing = 'contributor' | 'unknown' | 'free-rider';
 
@@ -134,7 +137,8 @@ export class ReputationStore implements ReputationView {
   /** Adds saved entries (as saved, in their order), aged as they were; bad records are skipped. */
   restore(records: readonly ReputationRecord[], now: number): void {
     for (const r of records) {
-      if (typeof r.key !== 'string' || !(r.given >= 0) || !(r.taken >= 0) || !(r.ageMs >= 0)) continue;
+      if (typeof r !== 'object' || r === null || typeof r.key !== 'string' || r.key.length > MAX_KEY_LENGTH) continue;
+      if (![r.given, r.taken, r.ageMs].every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) continue;
       this.entries.delete(r.key);
       this.entries.set(r.key, { given: r.given, taken: r.taken, at: now - r.ageMs });
       while (this.entries.size > this.o.maxEntries) this.entries.delete(this.entries.keys().next().value!);

@@ -5,10 +5,16 @@
  * are under `maxQueuedUploadBytes`. A peer that requests and never reads therefore holds at
  * most that much of our memory; its stream's drain, a finished read, a new request or the
  * swarm's tick resume serving. The upload rate limits apply per block, peers taking turns.
+ *
+ * A connection may also have its own cap (`setUploadCap`), set by the choker: BitTyrant
+ * (Piatek et al., NSDI 2007) gives each unchoked peer only u_p, the upload that buys its
+ * reciprocation, so the same capacity unchokes more peers. A capped peer waits for its own
+ * bucket without holding up the others' turns at the shared limits.
  */
 import { PieceNotAvailableError } from '../storage/errors.js';
 import type { PeerSession } from './peer-session.js';
-import { availableAcross, consumeAcross, delayAcross } from './rate-limit.js';
+import { availableAcross, consumeAcross, delayAcross, RateLimiter } from './rate-limit.js';
+import { BLOCK_LENGTH } from './piece-picker.js';
 import type { TransferContext } from './transfer.js';
 
 /** A request the wire layer accepted (it is in `peer.conn.peerRequests`): serve it when there is room. */
@@ -67,28 +73,74 @@ export function pumpUploads(ctx: TransferContext, peer: PeerSession, draining = 
   }
 }
 
+/** Per-connection caps, bytes/s, as token buckets (the choker sets them; none by default). */
+const caps = new WeakMap<PeerSession, RateLimiter>();
+/** Peers waiting for their own cap's tokens, per swarm (served again by `drainUploads`). */
+const capWaiting = new WeakMap<TransferContext, Set<PeerSession>>();
+
 /**
- * Charges the upload limits for one block. Peers held back wait their turn in
- * `ctx.uploadWaiting` (first come, first served); false when this peer must wait.
+ * Caps what we upload to one peer, bytes/s (undefined or 0: no cap of its own; the shared
+ * limits still apply). A cap lowered or raised keeps the bucket's balance; its burst is one
+ * block, so a slow cap is paced block by block.
+ */
+export function setUploadCap(peer: PeerSession, bytesPerSecond: number | undefined): void {
+  if (!(bytesPerSecond !== undefined && bytesPerSecond > 0)) {
+    caps.delete(peer);
+    return;
+  }
+  const cap = caps.get(peer);
+  if (cap) cap.setRate(bytesPerSecond);
+  else caps.set(peer, new RateLimiter(peer.runtime.clock, bytesPerSecond, BLOCK_LENGTH));
+}
+
+/** The peer's own upload cap, bytes/s (undefined: none). */
+export function uploadCap(peer: PeerSession): number | undefined {
+  return caps.get(peer)?.bytesPerSecond;
+}
+
+/**
+ * Charges the upload limits for one block: the peer's own cap, then the shared limits.
+ * Peers held back by the shared limits wait their turn in `ctx.uploadWaiting` (first come,
+ * first served); a peer over its own cap waits apart, for its own bucket. False when this
+ * peer must wait.
  */
 function takeUploadTokens(ctx: TransferContext, peer: PeerSession, length: number, draining: boolean): boolean {
+  const cap = caps.get(peer);
+  if (cap && cap.available() < length) {
+    let waiting = capWaiting.get(ctx);
+    if (!waiting) capWaiting.set(ctx, (waiting = new Set()));
+    waiting.add(peer);
+    ctx.wakeAfter(cap.delayFor(length));
+    return false;
+  }
   const upload = ctx.limits.upload;
-  if (upload.length === 0) return true;
-  if (!draining && ctx.uploadWaiting.size > 0) {
-    ctx.uploadWaiting.add(peer);
-    return false;
+  if (upload.length > 0) {
+    if (!draining && ctx.uploadWaiting.size > 0) {
+      ctx.uploadWaiting.add(peer);
+      return false;
+    }
+    if (availableAcross(upload) < length) {
+      ctx.uploadWaiting.add(peer);
+      ctx.wakeAfter(delayAcross(upload, length));
+      return false;
+    }
+    consumeAcross(upload, length);
   }
-  if (availableAcross(upload) < length) {
-    ctx.uploadWaiting.add(peer);
-    ctx.wakeAfter(delayAcross(upload, length));
-    return false;
-  }
-  consumeAcross(upload, length);
+  cap?.consume(length);
   return true;
 }
 
-/** Serves the peers held back by the upload limits, in turn, as far as the limits now allow. */
+/**
+ * Serves the peers held back by their own caps (each as far as its bucket allows), then
+ * those held back by the shared limits, in turn, as far as the limits now allow.
+ */
 export function drainUploads(ctx: TransferContext): void {
+  const waiting = capWaiting.get(ctx);
+  if (waiting && waiting.size > 0) {
+    const ready = [...waiting];
+    waiting.clear();
+    for (const peer of ready) if (!peer.closed) pumpUploads(ctx, peer);
+  }
   for (const peer of [...ctx.uploadWaiting]) {
     ctx.uploadWaiting.delete(peer);
     pumpUploads(ctx, peer, true);

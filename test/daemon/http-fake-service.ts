@@ -52,6 +52,7 @@ export class FakeTorrentService implements TorrentService {
     maxActiveDownloads: 3, maxConnections: 200, maxConnectionsPerTorrent: 50, dht: true, encryption: 'prefer',
     altDownloadRateLimit: 102400, altUploadRateLimit: 102400, altEnabled: false, altSchedule: null,
     listenPort: 6881, portMapping: true, utp: true, pex: true, lsd: true, seedRatioLimit: null, seedTimeLimit: null, seedLimitAction: 'pause',
+    choker: 'tit-for-tat', tyrantUploadCapacity: 0,
   };
   readonly categoryMap = new Map<string, Category>();
   nat: NatInfo = { externalAddress: null, mappings: [], votedAddress: null, natType: 'unknown', votes: { peer: 0, dht: 0, tracker: 0, portMapping: 0 }, holepunch: 'on' };

@@ -1,7 +1,8 @@
 /**
  * The settings dialog in headless Chromium (Debian's chromium, driven by playwright-core):
  * the alternative rate limits and their schedule are set through the form, reach the daemon
- * (GET /api/settings) and its config file, and the stats bar says when they are in force.
+ * (GET /api/settings) and its config file, and the stats bar says when they are in force;
+ * the choker setting (tit-for-tat or the strategic one, with its upload capacity) likewise.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,5 +60,18 @@ describe('web UI settings dialog', { skip }, () => {
     await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
     assert.equal((await daemon.api<Settings>('GET', '/api/settings')).altEnabled, true);
     await page.locator('.stats dt', { hasText: 'Limits' }).waitFor({ timeout: 10_000 });
+  });
+
+  it('sets the strategic choker and its upload capacity, saved to the daemon and its config file', async () => {
+    await page.getByRole('button', { name: 'Settings' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Settings' });
+    await dialog.getByLabel('Choker').selectOption('tyrant');
+    await dialog.getByLabel('Upload capacity (KiB/s; 0 = the upload limit, or learnt)').fill('120');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
+    const s = await daemon.api<Settings>('GET', '/api/settings');
+    assert.deepEqual([s.choker, s.tyrantUploadCapacity], ['tyrant', 120 * 1024]);
+    const file = JSON.parse(readFileSync(join(stateDir, 'config.json'), 'utf8')) as Partial<Settings>;
+    assert.deepEqual([file.choker, file.tyrantUploadCapacity], ['tyrant', 120 * 1024]);
   });
 });

@@ -35,7 +35,10 @@ describe('shoal sim freeriders (small)', () => {
     assert.ok(Number.isNaN(r.tyrantSpeedup) && Number.isNaN(r.freeRiderSlowdownReputation), 'runs not made report NaN');
     assert.equal(r.freeRiderSlowdown, r.runs[0].slowdown);
     assert.ok(r.freeRiderSlowdown > r.freeRiderSlowdownNoIncentive, `tit-for-tat ${r.freeRiderSlowdown.toFixed(2)} against random ${r.freeRiderSlowdownNoIncentive.toFixed(2)}`);
-    for (const run of r.runs) assert.equal(run.freeRidersCompleted, run.freeRiders);
+    for (const run of r.runs) {
+      assert.equal(run.freeRidersCompleted, run.freeRiders);
+      assert.ok(Number.isFinite(run.slowdownSameClass) && run.slowdownSameClass > 0, 'free riders against contributors of their own link class');
+    }
   });
 
   it('picks the probes among the contributors, spread over the arrivals', () => {

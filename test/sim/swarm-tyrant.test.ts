@@ -2,7 +2,8 @@
  * A BitTyrant client (choker policy 'tyrant') among regular Shoal clients on the simulator
  * (fixed seed, virtual time): mid-download it unchokes more peers than the regular 8 slots
  * plus one optimistic, at a smaller share each, because reciprocating peers got cheaper
- * (u_p lowered by γ after r rounds); and it still finishes.
+ * (u_p lowered by γ after r rounds); and it still finishes. Each peer it unchokes is sent
+ * no more than its u_p (BitTyrant's per-connection cap).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,10 +12,21 @@ import { SimClient } from '../../src/sim/scenarios/sim-client.js';
 import { simTorrent } from '../../src/sim/scenarios/torrent.js';
 import { startTrackerServer } from '../../src/tracker/server.js';
 import type { SwarmOptions } from '../../src/swarm/swarm.js';
+import { uploadCap } from '../../src/swarm/uploads.js';
 
 const UP = 1e6; // bits/s: the 1 Mbit/s class of Piatek et al.
 
-async function run(tyrant: boolean): Promise<{ unchokedAt: number[]; completed: boolean }> {
+/** The rate meter's window: a block let out at once by a fresh bucket shows as this much over the cap. */
+const BURST_SLACK = (16 * 1024) / 5;
+
+/** Each run once, shared by the tests. */
+const runs = new Map<boolean, ReturnType<typeof simulate>>();
+function run(tyrant: boolean): ReturnType<typeof simulate> {
+  if (!runs.has(tyrant)) runs.set(tyrant, simulate(tyrant));
+  return runs.get(tyrant)!;
+}
+
+async function simulate(tyrant: boolean): Promise<{ unchokedAt: number[]; completed: boolean; capped: number; overCap: string[] }> {
   const sim = new Simulator({ seed: 3, yieldMode: 'microtasks' });
   const torrent = simTorrent(4 * 1024 * 1024, 64 * 1024);
   const trackerHost = sim.createHost();
@@ -36,15 +48,27 @@ async function run(tyrant: boolean): Promise<{ unchokedAt: number[]; completed: 
   const probe = clients[0];
   const unchokedAt: number[] = [];
   let completed = false;
+  let capped = 0;
+  const overCap: string[] = [];
   for (let t = 0; t < 60 && !completed; t++) {
     await sim.runFor(10_000);
-    unchokedAt.push([...probe.swarm.peers.values()].filter((p) => p.conn.peerInterested && !p.conn.amChoking).length);
+    const unchoked = [...probe.swarm.peers.values()].filter((p) => p.conn.peerInterested && !p.conn.amChoking);
+    unchokedAt.push(unchoked.length);
     completed = probe.swarm.stats().complete;
+    if (completed) break;
+    for (const p of unchoked) {
+      const cap = uploadCap(p);
+      if (cap === undefined) continue;
+      capped++;
+      // Sampled mid-round: the cap may have been set up to 10 s ago, the meter looks back 5 s.
+      const rate = p.upload.rate(sim.now);
+      if (rate > cap * 1.2 + BURST_SLACK) overCap.push(`${p.key}: ${rate.toFixed(0)} B/s, cap ${cap.toFixed(0)}`);
+    }
   }
   for (const c of [origin, ...clients]) c.stop();
   tracker.core.stop();
   await sim.runFor(5_000);
-  return { unchokedAt, completed };
+  return { unchokedAt, completed, capped, overCap };
 }
 
 describe("a BitTyrant client ('tyrant' choker) in a swarm of Shoal clients", () => {
@@ -54,5 +78,13 @@ describe("a BitTyrant client ('tyrant' choker) in a swarm of Shoal clients", () 
     assert.ok(regular.completed && tyrant.completed);
     assert.ok(Math.max(...regular.unchokedAt) <= 9, `regular: ${regular.unchokedAt}`);
     assert.ok(Math.max(...tyrant.unchokedAt) > 9, `tyrant: ${tyrant.unchokedAt}`);
+  });
+
+  it('gives each peer it unchokes while downloading at most its u_p (a per-connection cap), a regular client none', async () => {
+    const regular = await run(false);
+    const tyrant = await run(true);
+    assert.equal(regular.capped, 0);
+    assert.ok(tyrant.capped >= 20, `capped peers sampled: ${tyrant.capped}`);
+    assert.deepEqual(tyrant.overCap, []);
   });
 });

@@ -135,7 +135,8 @@ describe("Choker policy 'tyrant'", () => {
 
   it('seeds like tit-for-tat (round robin over the fixed slots)', () => {
     const c = new Choker<string>(createRandom(1), { policy: 'tyrant', regularSlots: 2, tyrant: { uploadCapacity: 1 } });
-    const d = c.rechoke('abcde'.split('').map((n, i) => cp(n, { uploadRate: i })), 0, true);
+    // d and e have waited longest since their last turn.
+    const d = c.rechoke('abcde'.split('').map((n, i) => cp(n, { lastUnchokedAt: -i * 1000 })), 0, true);
     assert.deepEqual([...d.unchoke].filter((n) => n !== d.optimistic).sort(), ['d', 'e']);
   });
 });

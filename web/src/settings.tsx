@@ -64,6 +64,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
       for (const [k] of SWITCHES) if (s[k] !== undefined) d[k] = s[k] === true;
       for (const [k, , unit] of NUMBER_FIELDS) d[k] = String(s[k] / unit);
       if (s.listenPort !== undefined) d.listenPort = String(s.listenPort);
+      if (s.choker !== undefined) [d.choker, d.tyrantUploadCapacity] = [s.choker, String((s.tyrantUploadCapacity ?? 0) / 1024)];
       setDraft(d);
     }, (e: unknown) => setError(`Loading settings: ${errorMessage(e)}`));
   }, [api]);
@@ -90,6 +91,13 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
       if (draft.seedLimitAction !== saved.seedLimitAction) patch.seedLimitAction = draft.seedLimitAction;
     }
     if (draft.encryption !== saved.encryption) patch.encryption = String(draft.encryption);
+    if (saved.choker !== undefined) {
+      if (draft.choker !== saved.choker) patch.choker = String(draft.choker);
+      const kib = Number(draft.tyrantUploadCapacity);
+      if (!Number.isFinite(kib) || kib < 0) return setError('Upload capacity for the strategic choker: KiB/s, 0 or more (0 = learn it).');
+      const capacity = Math.round(kib * 1024);
+      if (capacity !== saved.tyrantUploadCapacity) patch.tyrantUploadCapacity = capacity;
+    }
     if (draft.altEnabled !== saved.altEnabled) patch.altEnabled = draft.altEnabled === true;
     const schedule = scheduleOf(draft);
     if (schedule && schedule.days.length === 0) return setError('Alternative limits schedule: pick at least one day.');
@@ -158,6 +166,25 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
                 <option value="plaintext">Off (plaintext only)</option>
               </select>
             </label>
+            {saved.choker !== undefined && (
+              <fieldset class="choker">
+                <legend>Whom to upload to while downloading (torrents started after a change)</legend>
+                <label>
+                  Choker
+                  <select value={String(draft.choker)} onChange={(e) => setDraft({ ...draft, choker: e.currentTarget.value })}>
+                    <option value="tit-for-tat">Tit-for-tat (the peers that upload to us fastest, as every client)</option>
+                    <option value="tyrant">Strategic (BitTyrant: the peers that give most per byte, each given just enough)</option>
+                  </select>
+                </label>
+                {draft.choker === 'tyrant' && (
+                  <label>
+                    Upload capacity (KiB/s; 0 = the upload limit, or learnt)
+                    <input type="number" min={0} step="any" value={String(draft.tyrantUploadCapacity)}
+                      onInput={(e) => setDraft({ ...draft, tyrantUploadCapacity: e.currentTarget.value })} />
+                  </label>
+                )}
+              </fieldset>
+            )}
             <label class="check">
               <input type="checkbox" checked={draft.altEnabled === true} onChange={(e) => setDraft({ ...draft, altEnabled: e.currentTarget.checked })} />
               Use the alternative limits now

@@ -4,7 +4,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { altScheduleProblem } from '../alt-speed.js';
-import { MAX_SEED_RATIO, MAX_SEED_TIME_S } from '../service/settings.js';
+import { CHOKER_SETTINGS, MAX_SEED_RATIO, MAX_SEED_TIME_S, MAX_TYRANT_CAPACITY } from '../service/settings.js';
 import { ServiceError, TORRENT_STATES, type AddTorrentInput, type ListQuery, type Settings, type TorrentId, type TorrentState } from '../types.js';
 
 export function badRequest(message: string): ServiceError {
@@ -200,6 +200,8 @@ const SETTING_RULES: Readonly<Record<keyof Settings, [SettingRule, string]>> = {
   seedRatioLimit: [(v) => v === null || (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= MAX_SEED_RATIO), `null or a number from 0 to ${MAX_SEED_RATIO}`],
   seedTimeLimit: [(v) => v === null || (Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= MAX_SEED_TIME_S), `null or whole seconds from 0 to ${MAX_SEED_TIME_S}`],
   seedLimitAction: [(v) => v === 'pause' || v === 'remove', '"pause" or "remove"'],
+  choker: [(v) => typeof v === 'string' && (CHOKER_SETTINGS as readonly string[]).includes(v), CHOKER_SETTINGS.map((c) => `"${c}"`).join(' or ')],
+  tyrantUploadCapacity: [(v) => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= MAX_TYRANT_CAPACITY, `whole bytes/s from 0 (learnt) to ${MAX_TYRANT_CAPACITY}`],
 };
 
 /** `PATCH /api/settings`: any subset of Settings with values of the right type. */

@@ -15,6 +15,7 @@ import type { DhtScheduler } from './dht-scheduler.js';
 import type { StateStore } from './state-store.js';
 import type { TorrentEntry } from './torrent-entry.js';
 import { onAnnouncerEvent, resetTrackerStatus } from './trackers.js';
+import { chokerOf } from './settings.js';
 
 /** Counters behind /metrics that no single swarm keeps. */
 export interface DaemonCounters {
@@ -65,6 +66,7 @@ export async function startEntry(ctx: RunContext, entry: TorrentEntry): Promise<
       trackers: entry.record.trackers,
       limits: { get maxPeers() { return ctx.settings().maxConnectionsPerTorrent; }, get pex() { return ctx.settings().pex; } },
       rateLimiters: { download: [ctx.limiters.download, entry.limiters.download], upload: [ctx.limiters.upload, entry.limiters.upload] },
+      choker: chokerOf(ctx.settings(), ctx.limiters.upload.bytesPerSecond),
     });
     const swarm = handle.swarm;
     if (torrent) for (const p of magnet?.peers ?? []) swarm.addPeer(p, 'magnet');

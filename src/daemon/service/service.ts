@@ -39,6 +39,7 @@ import { defaultSettings, loadSettings } from './settings.js';
 import { localTimeOf, type LocalTime } from '../alt-speed.js';
 import { SessionLimits } from './session-limits.js';
 import { SettingsLayers } from './settings-layers.js';
+import { loadReputation, saveReputation } from './reputation-file.js';
 import { StateStore, type TorrentRecord } from './state-store.js';
 import { DEFAULT_STOP_TIMEOUT_MS, forcedSettings, type DaemonServiceOptions } from './options.js';
 import { metricsSnapshot, sessionStats } from './stats.js';
@@ -142,6 +143,8 @@ export class DaemonService implements TorrentService {
       encryption: { policy: DEFAULT_ENCRYPTION_POLICY, secretBytes: (n) => randomBytes(n) },
     });
     const s = new DaemonService(o, store, client);
+    // Peers' standing from earlier runs (a corrupt file only costs the reputation: logged).
+    if (client.session.reputation) loadReputation(o.stateDir, client.session.reputation, o.runtime.clock.now(), o.wallClock(), log);
     s.scheduleTick();
     s.syncPortMapping(); // in the background: never delays start-up
     return s;
@@ -349,8 +352,15 @@ export class DaemonService implements TorrentService {
     this.dhtScheduler.close();
     await this.portMapping.close();
     await stopAll(this.ctx, [...this.entries.values()]);
+    await this.saveReputation().catch((e: unknown) => this.ctx.log(`saving peer reputation failed: ${(e as Error).message}`));
     await this.store.close();
     await this.client.close();
+  }
+
+  /** Writes the session's reputation store to the state directory (with each snapshot and at shutdown). */
+  private async saveReputation(): Promise<void> {
+    const r = this.session.reputation;
+    if (r) await saveReputation(this.o.stateDir, r, this.o.runtime.clock.now(), this.o.wallClock());
   }
 
   private changed(e: TorrentEntry): void {
@@ -370,7 +380,10 @@ export class DaemonService implements TorrentService {
     this.tickTimer = this.o.runtime.clock.setTimer(TICK_MS, () => {
       if (this.closed) return;
       const now = this.o.runtime.clock.now();
-      if (tick(this.ticking, now, this.lastSnapshot)) this.lastSnapshot = now;
+      if (tick(this.ticking, now, this.lastSnapshot)) {
+        this.lastSnapshot = now;
+        void this.saveReputation().catch((e: unknown) => this.ctx.log(`saving peer reputation failed: ${(e as Error).message}`));
+      }
       this.scheduleTick();
     });
   }

@@ -26,12 +26,18 @@ export function defaultSettings(downloadDir: string): Settings {
     seedRatioLimit: null,
     seedTimeLimit: null,
     seedLimitAction: 'pause',
+    choker: 'tit-for-tat',
+    tyrantUploadCapacity: 0,
   };
 }
 
 /** Largest share ratio / seeding time a limit may be set to (qBittorrent's caps). */
 export const MAX_SEED_RATIO = 9998;
 export const MAX_SEED_TIME_S = 525_600 * 60;
+/** Choker policies the `choker` setting takes. */
+export const CHOKER_SETTINGS = ['tit-for-tat', 'tyrant'] as const;
+/** Largest tyrant upload budget, bytes/s (10 GB/s: past any access link). */
+export const MAX_TYRANT_CAPACITY = 10e9;
 
 const COUNTS = ['downloadRateLimit', 'uploadRateLimit', 'altDownloadRateLimit', 'altUploadRateLimit', 'maxActiveDownloads', 'maxConnections', 'maxConnectionsPerTorrent'] as const;
 
@@ -58,6 +64,10 @@ export function applySettingsPatch(current: Settings, patch: Partial<Settings>):
       if (problem) throw new ServiceError(400, problem);
       out[key] = normaliseAltSchedule(value as AltSchedule | null);
       continue;
+    } else if (key === 'choker') {
+      if (typeof value !== 'string' || !(CHOKER_SETTINGS as readonly string[]).includes(value)) throw new ServiceError(400, `choker must be ${CHOKER_SETTINGS.join(' or ')}`);
+    } else if (key === 'tyrantUploadCapacity') {
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > MAX_TYRANT_CAPACITY) throw new ServiceError(400, `tyrantUploadCapacity must be whole bytes/s from 0 (learnt) to ${MAX_TYRANT_CAPACITY}`);
     } else if (key === 'encryption') {
       if (typeof value !== 'string' || !parseEncryptionPolicy(value)) throw new ServiceError(400, 'encryption must be prefer, require or plaintext');
     } else if (key === 'downloadDir') {
@@ -70,6 +80,16 @@ export function applySettingsPatch(current: Settings, patch: Partial<Settings>):
     out[key] = value;
   }
   return out as unknown as Settings;
+}
+
+/**
+ * The choker a torrent starts with: the policy, and the tyrant's budget (the setting, else
+ * the upload limit in force when one is set, else learnt).
+ */
+export function chokerOf(s: Settings, uploadLimit: number): { policy: Settings['choker']; tyrant?: { uploadCapacity: number } } {
+  if (s.choker !== 'tyrant') return { policy: s.choker };
+  const capacity = s.tyrantUploadCapacity > 0 ? s.tyrantUploadCapacity : uploadLimit;
+  return capacity > 0 ? { policy: 'tyrant', tyrant: { uploadCapacity: capacity } } : { policy: 'tyrant' };
 }
 
 /** Settings read from disk over the defaults, dropping anything that does not check out. */

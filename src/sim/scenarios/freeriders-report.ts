@@ -15,8 +15,8 @@ const RUN_LABEL: Record<FreeRiderRun['choker'], string> = {
 export function formatFreeRiders(r: FreeRiderReport): string {
   const lines = [
     `shoal sim freeriders: ${r.peers} leechers (flash crowd), ${(r.freeRiderShare * 100).toFixed(0)}% upload nothing, ${r.probes} probes on 1 Mbit/s links, seed ${r.seed}`,
-    'run                                    contributors s  free riders s  slowdown  probes s  free riders done',
-    ...r.runs.map((x) => `${RUN_LABEL[x.choker].padEnd(37)}  ${s1(x.contributorsMeanS).padStart(14)}  ${s1(x.freeRidersMeanS).padStart(13)}  ${r2(x.slowdown).padStart(8)}  ${s1(x.probesMeanS).padStart(8)}  ${x.freeRidersCompleted}/${x.freeRiders}`),
+    'run                                    contributors s  free riders s  slowdown  same class  probes s  free riders done',
+    ...r.runs.map((x) => `${RUN_LABEL[x.choker].padEnd(37)}  ${s1(x.contributorsMeanS).padStart(14)}  ${s1(x.freeRidersMeanS).padStart(13)}  ${r2(x.slowdown).padStart(8)}  ${r2(x.slowdownSameClass).padStart(10)}  ${s1(x.probesMeanS).padStart(8)}  ${x.freeRidersCompleted}/${x.freeRiders}`),
     `freeRiderSlowdown ${r2(r.freeRiderSlowdown)} (tit-for-tat), ${r2(r.freeRiderSlowdownNoIncentive)} (no incentive), ${r2(r.freeRiderSlowdownReputation)} (second torrent, reputation)`,
     `tyrantSpeedup ${r2(r.tyrantSpeedup)} (probes' mean completion as regular clients over as tyrants; Piatek et al.: median ${r.piatekMedianSpeedup.toFixed(1)})`,
     `wall ${s1(r.wallS)} s`,
@@ -54,6 +54,6 @@ export function freeRidersSection(r: FreeRiderReport): ReportSection {
       `BitTyrant (Piatek et al., NSDI 2007): ${r.probes} contributors on 1 Mbit/s links run the strategic choker (unchoke by d_p/u_p within their upload budget; δ = 0.2, γ = 0.1, r = 3). Their mean completion as regular clients over theirs as tyrants: ${r2(r.tyrantSpeedup)}, against a median ${r.piatekMedianSpeedup} on live swarms in 2007.`,
     ],
     charts,
-    table: [['run', 'contributors s', 'free riders s', 'slowdown', 'probes s'], ...r.runs.map((x) => [RUN_LABEL[x.choker], s1(x.contributorsMeanS), s1(x.freeRidersMeanS), r2(x.slowdown), s1(x.probesMeanS)])],
+    table: [['run', 'contributors s', 'free riders s', 'slowdown', 'same class', 'probes s'], ...r.runs.map((x) => [RUN_LABEL[x.choker], s1(x.contributorsMeanS), s1(x.freeRidersMeanS), r2(x.slowdown), r2(x.slowdownSameClass), s1(x.probesMeanS)])],
   };
 }

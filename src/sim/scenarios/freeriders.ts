@@ -59,6 +59,13 @@ export interface FreeRiderRun {
   readonly freeRidersMeanS: number;
   /** freeRidersMeanS / contributorsMeanS. */
   readonly slowdown: number;
+  /**
+   * The same within access-link classes: each free rider's time over the contributors' mean
+   * of its class, averaged (free riders of a class no contributor has are left out). The
+   * classes are drawn at random, so with 20 free riders the plain ratio moves by ±0.2 from
+   * the class mix alone.
+   */
+  readonly slowdownSameClass: number;
   /** The probes' mean completion (regular clients, or tyrants in the 'tyrant' run). */
   readonly probesMeanS: number;
   readonly completed: number;
@@ -165,8 +172,14 @@ function summarise(choker: FreeRiderRunName, r: SwarmScenarioResult): FreeRiderR
   // Contributors: everyone who uploads (the probes too).
   const contributorsMeanS = mean(['contributor', 'probe']), freeRidersMeanS = mean(['free-rider']);
   const free = r.records.filter((x) => x.role === 'free-rider');
+  const ratios: number[] = [];
+  for (const f of free) {
+    const peers = r.records.filter((x) => (x.role === 'contributor' || x.role === 'probe') && x.capacity === f.capacity).map(time);
+    if (peers.length > 0) ratios.push(time(f) / (peers.reduce((a, b) => a + b, 0) / peers.length));
+  }
   return {
     choker, contributorsMeanS, freeRidersMeanS, slowdown: freeRidersMeanS / contributorsMeanS, probesMeanS: mean(['probe']),
+    slowdownSameClass: ratios.length > 0 ? ratios.reduce((a, b) => a + b, 0) / ratios.length : NaN,
     completed: r.completed, freeRidersCompleted: free.filter((x) => x.completedS !== undefined).length, freeRiders: free.length,
   };
 }
