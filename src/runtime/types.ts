@@ -49,7 +49,8 @@ export interface UdpEndpoint {
   close(): void;
   /**
    * Optional: calls `fn` once, soon, after the datagrams already waiting have been delivered
-   * (Node: `setImmediate`, which runs after the event loop's I/O phase). uTP sends one ACK per
+   * (Node: after the read that finds the socket drained, up to a few libuv read batches; the
+   * simulator: a 0 ms timer). uTP sends one ACK per
    * such burst, as libtorrent does once its socket reads would block. Without it, callers fall
    * back to a 0 ms timer.
    */

@@ -8,7 +8,8 @@
  * - Downloading: the slots go to the interested, non-snubbed peers that upload to us
  *   fastest.
  * - Seeding: round robin, as libtorrent's default seeding choker: a peer keeps its slot until
- *   it was sent `seedPieceQuota` pieces or held it `seedRotationMs`, then makes way for those
+ *   it was sent `seedPieceQuota` pieces or held it `seedRotationMs` (or `seedIdleMs` without
+ *   asking for anything), then makes way for those
  *   waiting longest. Equal bytes per turn, not equal time: ranking by our upload rate to them
  *   favoured the peers with idle download links, which are the ones nobody else serves (free
  *   riders).
@@ -45,6 +46,12 @@ export interface ChokerOptions {
   seedRotationMs?: number;
   /** Seeding: pieces a peer is sent in one turn before it makes way (libtorrent's `seeding_piece_quota`, default 20). */
   seedPieceQuota?: number;
+  /**
+   * Seeding: a peer unchoked this long that was sent nothing (it asked for nothing) makes way
+   * at the next rechoke (default 10 s): an interested peer that never requests must not hold a
+   * slot for a whole `seedRotationMs` while others wait.
+   */
+  seedIdleMs?: number;
   /**
    * How regular slots are given out: 'tit-for-tat' (default, BEP 3: to those who give us
    * most), 'random' (no incentive: a fresh random order every round, for experiments on
@@ -84,6 +91,7 @@ export const CHOKER_DEFAULTS: Required<Omit<ChokerOptions, 'reputation' | 'uploa
   newPeerMs: 60_000,
   seedRotationMs: 60_000,
   seedPieceQuota: 20,
+  seedIdleMs: 10_000,
   policy: 'tit-for-tat',
   tyrant: {},
   reciprocationGraceBytes: 32 * 1024,
@@ -288,7 +296,8 @@ export class Choker<P> {
       // Round robin (libtorrent's): a peer that had its quota or held its slot too long goes to
       // the back; the others keep their slots, then those waiting longest come in.
       const quota = (p: ChokerPeer<P>) => (p.pieceLength ?? 0) > 0 && (p.uploadedSinceUnchoke ?? 0) >= this.o.seedPieceQuota * p.pieceLength!;
-      const expired = (p: ChokerPeer<P>) => p.unchokedSince !== undefined && (now - p.unchokedSince >= this.o.seedRotationMs || quota(p));
+      const idle = (p: ChokerPeer<P>) => now - p.unchokedSince! >= this.o.seedIdleMs && (p.uploadedSinceUnchoke ?? 0) === 0;
+      const expired = (p: ChokerPeer<P>) => p.unchokedSince !== undefined && (now - p.unchokedSince >= this.o.seedRotationMs || quota(p) || idle(p));
       const held = (p: ChokerPeer<P>) => (p.unchokedSince !== undefined ? 0 : 1);
       candidates.sort((a, b) => Number(expired(a)) - Number(expired(b)) || held(a) - held(b) || (a.lastUnchokedAt ?? -Infinity) - (b.lastUnchokedAt ?? -Infinity) || a.connectedAt - b.connectedAt);
     } else {

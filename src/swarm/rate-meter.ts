@@ -16,6 +16,8 @@ export class RateMeter {
   private readonly createdAt: number;
   /** Bytes counted over the meter's life. */
   total = 0;
+  /** When bytes were last counted, if ever. */
+  lastAddAt: number | undefined;
 
   constructor(now: number, private readonly windowMs = 5_000, private readonly bucketMs = 500) {
     this.size = Math.ceil(windowMs / bucketMs);
@@ -53,6 +55,7 @@ export class RateMeter {
     b[this.head] += bytes;
     this.sum += bytes;
     this.total += bytes;
+    this.lastAddAt = now;
   }
 
   /** Bytes per second over the window (or over the meter's life, if shorter). */

@@ -35,6 +35,7 @@ import { pieceWireBytes, piecePriorities } from './geometry.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_QUEUED_UPLOAD_BYTES, DEFAULT_MAX_REQUESTED_BYTES } from './defaults.js';
 import { onPeerEvent } from './peer-events.js';
 import { tick } from './tick.js';
+import { connectionsFromIp, DEFAULT_MAX_PEERS_PER_IP, DEFAULT_TURNOVER_GRACE_MS, idlestReplaceable, type TurnoverPeer } from './peer-turnover.js';
 import { WebSeeds, type WebSeedEvent, type WebSeedSnapshot } from './webseeds.js';
 import type { Fetcher } from './webseed-session.js';
 
@@ -219,11 +220,29 @@ export class Swarm implements TransferContext {
   acceptIncoming(stream: PeerSession['stream'], conn: PeerConnection, infoHash: Uint8Array): boolean {
     const address = stream.remote;
     const global = this.opts.globalConnections;
-    if (this.stopped || this.bans.isBanned(address.host, this.runtime.clock.now()) || this.peers.size >= (this.opts.maxPeers ?? 50)) return false;
+    const now = this.runtime.clock.now();
+    if (this.stopped || this.bans.isBanned(address.host, now)) return false;
+    if (connectionsFromIp(this.turnoverView(), address.host) >= (this.opts.maxPeersPerIp ?? DEFAULT_MAX_PEERS_PER_IP)) return false;
+    if (this.peers.size >= (this.opts.maxPeers ?? 50) && !this.makeRoom(now)) return false;
     if (global && global.count() >= global.max) return false;
     const events = conn.accept({ infoHash, geometry: this.geometry, now: this.runtime.clock.now() });
     this.adopt(new PeerSession(this.runtime, stream, conn, address, true), events);
     return true;
+  }
+
+  /** The peers as the turnover rules read them (src/swarm/peer-turnover.ts). */
+  private *turnoverView(): Iterable<TurnoverPeer & { readonly peer: PeerSession }> {
+    for (const p of this.peers.values()) {
+      yield { peer: p, address: p.address, connectedAt: p.connectedAt, lastBlockAt: p.lastBlockAt, lastBlockSentAt: p.upload.lastAddAt, closed: p.closed };
+    }
+  }
+
+  /** At `maxPeers`: closes the peer idle longest past the grace period, if any, so a newcomer can have its slot. */
+  private makeRoom(now: number): boolean {
+    const victim = idlestReplaceable(this.turnoverView(), now, this.opts.turnoverGraceMs ?? DEFAULT_TURNOVER_GRACE_MS);
+    if (!victim) return false;
+    victim.peer.close('replaced by a newcomer: no block either way');
+    return this.peers.size < (this.opts.maxPeers ?? 50);
   }
 
   private adopt(peer: PeerSession, pending: PeerEvent[]): void {

@@ -37,6 +37,10 @@ export interface SwarmOptions {
   readonly openStorage: (torrent: Torrent) => Promise<OpenedStorage>;
   /** Most connected peers (default 50). */
   readonly maxPeers?: number;
+  /** Most connected peers from one address, IPv6 counted per /64 (default 4; peer-turnover.ts). */
+  readonly maxPeersPerIp?: number;
+  /** At `maxPeers`, a newcomer replaces a peer that exchanged no block either way for this long (default 10 s; peer-turnover.ts). */
+  readonly turnoverGraceMs?: number;
   /** Peer exchange (BEP 11): send and take ut_pex messages (default true; read live, so a getter can switch it). Private torrents never do. */
   readonly pex?: boolean;
   /** Time from connecting to a complete handshake on our outgoing connections (default 10 s). */

@@ -10,7 +10,7 @@
  * handshake, `interested` and a keep-alive a minute; the first 50 were accepted and held, and a
  * `shoal get` from another address found the seeder's slots full and downloaded nothing in 60 s.
  *
- * Both tests fail today and are skipped until src/swarm/ (not this helper's to edit) gets:
+ * Both tests failed before src/swarm/peer-turnover.ts gave the swarm:
  * - a cap on established connections per IP per torrent (libtorrent refuses a second one from
  *   one IP unless `allow_multiple_connections_per_ip`), so one address cannot take every slot;
  * - at `maxPeers`, replacing the least useful peer (connected longest without sending or taking
@@ -27,6 +27,7 @@ import type { Torrent } from '../../src/metainfo/torrent.js';
 import { createNodeRuntime, type NodeRuntime } from '../../src/runtime/node/index.js';
 import { Session } from '../../src/session/session.js';
 import type { Swarm } from '../../src/swarm/swarm.js';
+import { DEFAULT_MAX_PEERS_PER_IP } from '../../src/swarm/peer-turnover.js';
 import { encodeHandshake, encodeMessage, makeReserved } from '../../src/wire/index.js';
 
 const SEEDER_HOST = '127.0.8.1';
@@ -74,7 +75,7 @@ function idlePeer(port: number, localAddress: string, n: number): net.Socket {
   return sock;
 }
 
-async function holdSlots(addresses: (i: number) => string, name: string): Promise<void> {
+async function holdSlots(addresses: (i: number) => string, name: string, held = MAX_PEERS): Promise<void> {
   const session = await Session.create({ runtime, stateDir: join(dir, `${name}-seed-state`), listen: { host: SEEDER_HOST, port: 0 } });
   const swarm: Swarm = await session.addTorrent({ torrent, downloadDir: join(dir, 'seed'), limits: { maxPeers: MAX_PEERS } });
   const port = session.listenAddress!.port;
@@ -83,7 +84,7 @@ async function holdSlots(addresses: (i: number) => string, name: string): Promis
   const leecher = await Session.create({ runtime, stateDir: join(dir, `${name}-leech-state`), listen: { host: '127.0.8.200', port: 0 } });
   try {
     for (let i = 0; i < MAX_PEERS + 5; i++) idle.push(idlePeer(port, addresses(i), i));
-    await until(() => swarm.peers.size === MAX_PEERS, 'the idle peers to fill the slots');
+    await until(() => swarm.peers.size === held, 'the idle peers to take the slots they can');
     let complete = false;
     const ls = await leecher.addTorrent({ torrent, downloadDir: join(dir, `${name}-leech`), onEvent: (e) => e.type === 'complete' && (complete = true) });
     ls.addPeer({ host: SEEDER_HOST, port });
@@ -99,14 +100,13 @@ async function holdSlots(addresses: (i: number) => string, name: string): Promis
 describe('connection slots held by idle peers', () => {
   it('one address holding every slot with idle, interested connections does not lock an honest leecher out', {
     timeout: 60_000,
-    skip: 'fix needed in src/swarm/: cap established connections per IP per torrent (libtorrent: allow_multiple_connections_per_ip off)',
   }, async () => {
-    await holdSlots(() => '127.0.8.2', 'one-ip');
+    // maxPeersPerIp (4) stops them first: the other slots stay free.
+    await holdSlots(() => '127.0.8.2', 'one-ip', DEFAULT_MAX_PEERS_PER_IP);
   });
 
   it('idle, interested connections from many addresses filling maxPeers do not lock an honest leecher out', {
     timeout: 60_000,
-    skip: 'fix needed in src/swarm/: at maxPeers replace the least useful peer (idle longest, no blocks either way) with a newcomer (libtorrent peer_turnover)',
   }, async () => {
     await holdSlots((i) => `127.0.8.${10 + i}`, 'many-ips');
   });

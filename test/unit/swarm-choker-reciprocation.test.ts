@@ -105,6 +105,19 @@ describe('Choker: seeding round robin by pieces sent', () => {
     assert.deepEqual(regular(c.rechoke(peers, 0, true)), ['busy-link']);
   });
 
+  it('a peer that asked for nothing in its first seedIdleMs makes way; one being served keeps its slot', () => {
+    const c = new Choker<string>(createRandom(1), { regularSlots: 2 });
+    const peers = [
+      // Interested, unchoked 12 s ago, sent nothing: it never requests (holds a slot, takes no data).
+      peer('idle', { unchokedSince: -12_000, uploadedSinceUnchoke: 0, pieceLength: PIECE, lastUnchokedAt: -12_000 }),
+      peer('served', { unchokedSince: -12_000, uploadedSinceUnchoke: PIECE, pieceLength: PIECE, lastUnchokedAt: -12_000 }),
+      peer('newcomer', { pieceLength: PIECE }),
+    ];
+    assert.deepEqual(regular(c.rechoke(peers, 0, true)), ['newcomer', 'served']);
+    const patient = new Choker<string>(createRandom(1), { regularSlots: 2, seedIdleMs: 60_000 });
+    assert.deepEqual(regular(patient.rechoke(peers, 0, true)), ['idle', 'served'], 'within seedIdleMs it keeps its slot');
+  });
+
   it('refuses a seeding quota under one piece', () => {
     assert.throws(() => new Choker<string>(createRandom(1), { seedPieceQuota: 0 }), RangeError);
   });
