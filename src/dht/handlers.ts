@@ -11,6 +11,7 @@ import { ItemStore } from './items.js';
 import type { PeerStore } from './peer-store.js';
 import type { TokenManager } from './tokens.js';
 import { idToBytes, type NodeId } from './node-id.js';
+import { sourceKey } from '../util/source-key.js';
 
 /** BEP 51: most samples in one reply (20 x 20 bytes keeps the reply near 1 KB with nodes). */
 export const MAX_SAMPLES = 20;
@@ -94,7 +95,7 @@ const put: Handler<QueryOf<'put'>> = (ctx, q, from) => {
   const now = ctx.now();
   const target = ItemStore.targetOf(it);
   if (!ctx.tokens.check(q.token, from.host, target, now)) return { error: [KRPC_ERROR.protocol, 'bad token'] };
-  const refusal = ctx.items.put(it, now);
+  const refusal = ctx.items.put(it, now, sourceKey(from.host));
   if (refusal !== undefined) return { error: [refusal.code, refusal.message] };
   ctx.stored(target);
   return { ok: {} };

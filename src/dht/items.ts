@@ -22,6 +22,8 @@ export interface StoredItem {
   readonly sig?: Uint8Array;
   readonly salt?: Uint8Array;
   refreshed: number;
+  /** Who stored it (`sourceKey` of the putter's IP), counted against `maxItemsPerSource`. */
+  source?: string;
 }
 
 export function sha1(...parts: Uint8Array[]): Uint8Array {
@@ -59,9 +61,15 @@ export interface ItemStoreOptions {
   maxItems?: number;
   /** How long an item lives without a new put, ms. Default 2 hours. */
   itemTtlMs?: number;
+  /**
+   * Most items one source (an IPv4 address, an IPv6 /64) holds; its next put replaces its own
+   * least recently refreshed one. Default: a tenth of `maxItems` (70), so one address with
+   * tokens cannot evict what everyone else stored.
+   */
+  maxItemsPerSource?: number;
 }
 
-export const ITEM_STORE_DEFAULTS = { maxItems: 700, itemTtlMs: 2 * 3600_000 } as const satisfies Required<ItemStoreOptions>;
+export const ITEM_STORE_DEFAULTS = { maxItems: 700, itemTtlMs: 2 * 3600_000 } as const satisfies Omit<Required<ItemStoreOptions>, 'maxItemsPerSource'>;
 
 export interface PutRequest {
   readonly v: Uint8Array;
@@ -81,12 +89,16 @@ export interface PutRefusal {
 const NO_ITEMS = new Map<NodeId, StoredItem>();
 
 export class ItemStore {
-  private readonly o: Required<ItemStoreOptions>;
+  private readonly o: Omit<Required<ItemStoreOptions>, 'maxItemsPerSource'>;
+  private readonly maxPerSource: number;
   /** Shared empty map until the first item (most nodes of a big simulation never store one). */
   private items: Map<NodeId, StoredItem> = NO_ITEMS;
+  /** Items held per source; made with the first counted put. */
+  private perSource: Map<string, number> | undefined;
 
   constructor(options: ItemStoreOptions = {}) {
     this.o = Object.keys(options).length === 0 ? ITEM_STORE_DEFAULTS : { ...ITEM_STORE_DEFAULTS, ...options };
+    this.maxPerSource = options.maxItemsPerSource ?? Math.max(1, Math.floor(this.o.maxItems / 10));
   }
 
   get size(): number {
@@ -96,7 +108,7 @@ export class ItemStore {
   get(target: NodeId, now: number): StoredItem | undefined {
     const it = this.items.get(target);
     if (it !== undefined && now - it.refreshed > this.o.itemTtlMs) {
-      this.items.delete(target);
+      this.remove(target, it);
       return undefined;
     }
     return it;
@@ -104,7 +116,7 @@ export class ItemStore {
 
   /** Drops the items whose last put is older than the item lifetime. */
   expire(now: number): void {
-    for (const [t, it] of this.items) if (now - it.refreshed > this.o.itemTtlMs) this.items.delete(t);
+    for (const [t, it] of this.items) if (now - it.refreshed > this.o.itemTtlMs) this.remove(t, it);
   }
 
   has(target: NodeId, now: number): boolean {
@@ -116,14 +128,14 @@ export class ItemStore {
     return req.k !== undefined ? mutableTarget(req.k, req.salt) : immutableTarget(req.v);
   }
 
-  /** Validates and stores a put. Returns a refusal, or undefined when stored. */
-  put(req: PutRequest, now: number): PutRefusal | undefined {
+  /** Validates and stores a put from `source` (`sourceKey` of its IP; undefined: not counted). Returns a refusal, or undefined when stored. */
+  put(req: PutRequest, now: number, source?: string): PutRefusal | undefined {
     if (req.v.length > MAX_VALUE_BYTES) return { code: KRPC_ERROR.messageTooBig, message: 'message (v field) too big' };
     if (req.k === undefined) {
       const target = immutableTarget(req.v);
       const existing = this.items.get(target);
       if (existing !== undefined) existing.refreshed = now;
-      else this.insert(target, { v: new Uint8Array(req.v), refreshed: now }, now);
+      else this.insert(target, { v: new Uint8Array(req.v), refreshed: now, source }, now);
       return undefined;
     }
     if (req.salt !== undefined && req.salt.length > MAX_SALT_BYTES) return { code: KRPC_ERROR.saltTooBig, message: 'salt (salt field) too big' };
@@ -146,29 +158,47 @@ export class ItemStore {
     }
     const item: StoredItem = {
       v: new Uint8Array(req.v), k: new Uint8Array(req.k), seq, sig: new Uint8Array(req.sig),
-      salt: req.salt !== undefined && req.salt.length > 0 ? new Uint8Array(req.salt) : undefined, refreshed: now,
+      salt: req.salt !== undefined && req.salt.length > 0 ? new Uint8Array(req.salt) : undefined, refreshed: now, source,
     };
     this.insert(target, item, now);
     return undefined;
   }
 
   private insert(target: NodeId, item: StoredItem, now: number): void {
-    this.items.delete(target);
+    const previous = this.items.get(target);
+    if (previous !== undefined) this.remove(target, previous);
+    const source = item.source;
+    if (source !== undefined && (this.perSource?.get(source) ?? 0) >= this.maxPerSource) {
+      // At its cap the source replaces its own oldest item, never someone else's.
+      this.removeOldest((it) => it.source === source);
+    }
     if (this.items.size >= this.o.maxItems) {
-      for (const [t, it] of this.items) if (now - it.refreshed > this.o.itemTtlMs) this.items.delete(t);
-      if (this.items.size >= this.o.maxItems) {
-        // Drop the least recently refreshed item.
-        let victim: NodeId | undefined;
-        let oldest = Infinity;
-        for (const [t, it] of this.items) if (it.refreshed < oldest) {
-          oldest = it.refreshed;
-          victim = t;
-        }
-        if (victim !== undefined) this.items.delete(victim);
-      }
+      for (const [t, it] of this.items) if (now - it.refreshed > this.o.itemTtlMs) this.remove(t, it);
+      if (this.items.size >= this.o.maxItems) this.removeOldest(() => true);
     }
     if (this.items === NO_ITEMS) this.items = new Map();
     this.items.set(target, item);
+    if (source !== undefined) (this.perSource ??= new Map()).set(source, (this.perSource.get(source) ?? 0) + 1);
+  }
+
+  /** Drops the least recently refreshed item that `which` accepts. */
+  private removeOldest(which: (it: StoredItem) => boolean): void {
+    let victim: NodeId | undefined;
+    let oldest = Infinity;
+    for (const [t, it] of this.items) if (it.refreshed < oldest && which(it)) {
+      oldest = it.refreshed;
+      victim = t;
+    }
+    if (victim !== undefined) this.remove(victim, this.items.get(victim)!);
+  }
+
+  private remove(target: NodeId, it: StoredItem): void {
+    this.items.delete(target);
+    const source = it.source;
+    if (source === undefined || this.perSource === undefined) return;
+    const n = (this.perSource.get(source) ?? 1) - 1;
+    if (n <= 0) this.perSource.delete(source);
+    else this.perSource.set(source, n);
   }
 }
 

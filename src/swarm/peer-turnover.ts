@@ -13,7 +13,7 @@
  *   turnover, done when someone is waiting rather than on a timer). A peer that moves data is
  *   never replaced, and a newcomer is safe from the next newcomer for the grace period.
  */
-import { reputationKey } from './reputation.js';
+import { sourceKey } from '../util/source-key.js';
 
 /** Default connections per address per torrent. */
 export const DEFAULT_MAX_PEERS_PER_IP = 4;
@@ -33,7 +33,7 @@ export interface TurnoverPeer {
 
 /** The key connections are counted under: the IPv4 address or the IPv6 /64. */
 export function peerIpKey(host: string): string {
-  return reputationKey(host);
+  return sourceKey(host);
 }
 
 /** Connections from `host`'s address (or /64) among `peers`. */

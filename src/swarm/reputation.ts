@@ -19,7 +19,7 @@
  *
  * Sans-I/O: every call takes `now` (the runtime clock's milliseconds).
  */
-import { ipv4Bytes, parseIPv6 } from '../util/compact-address.js';
+import { sourceKey } from '../util/source-key.js';
 
 export interface ReputationOptions {
   /** Peers (keys) remembered at most; past it the least recently updated is forgotten (default 10,000). */
@@ -72,18 +72,8 @@ export interface ReputationRecord {
   readonly ageMs: number;
 }
 
-/**
- * The key a peer's address is remembered under: the IPv4 address, or the /64 of an IPv6
- * one (`2001:db8:1:2::/64`). Anything else (a host name) is its own key, lower-cased.
- */
-export function reputationKey(host: string): string {
-  const v4 = ipv4Bytes(host);
-  if (v4) return v4.join('.');
-  const v6 = parseIPv6(host);
-  if (!v6) return host.toLowerCase();
-  const g = (i: number): string => ((v6[i] << 8) | v6[i + 1]).toString(16);
-  return `${g(0)}:${g(2)}:${g(4)}:${g(6)}::/64`;
-}
+/** The key a peer's address is remembered under: the IPv4 address or the IPv6 /64 (util/source-key.ts). */
+export const reputationKey = sourceKey;
 
 export class ReputationStore implements ReputationView {
   private readonly o: Required<ReputationOptions>;

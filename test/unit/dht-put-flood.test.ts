@@ -5,9 +5,8 @@
  * items within the rate limit (20 queries/s: about a minute with the gets) and so evict every
  * item other nodes stored here; repeated, it keeps this node from storing anyone else's.
  *
- * Skipped until src/dht/ (owned by another helper) caps what one source may hold: a per-IP
- * count of stored items (as the tracker caps entries per source, `maxEntriesPerIp`), with the
- * source's own oldest item dropped when it is at its cap, or a put refused.
+ * The store now caps what one source holds (`maxItemsPerSource`, a tenth of `maxItems`, per
+ * IPv4 address or IPv6 /64): at its cap a source's put replaces its own oldest item.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -40,9 +39,7 @@ class RecordingSocket implements DhtSocket {
 const text = (s: string) => new TextEncoder().encode(s);
 
 describe('BEP 44 put flood', () => {
-  it('one address putting many items cannot evict the items other addresses stored', {
-    skip: 'fix needed in src/dht/ (items.ts, handlers.ts): cap the items one source IP holds in the BEP 44 store',
-  }, () => {
+  it('one address putting many items cannot evict the items other addresses stored', () => {
     const clock = new ManualClock();
     const socket = new RecordingSocket();
     const node = new DhtNode({ clock, random: new SeededRandom(5) }, socket, { maintenanceIntervalMs: 0, items: { maxItems: 50 } });
@@ -73,5 +70,7 @@ describe('BEP 44 put flood', () => {
 
     const kept = values.filter((v) => node.items.get(immutableTarget(v), clock.t) !== undefined).length;
     assert.equal(kept, values.length, `${values.length - kept} of the honest items were evicted by one address's flood`);
+    assert.equal(node.items.size, values.length + 5, 'the flooding address holds its cap (a tenth of 50), its newest items');
+    assert.ok(node.items.get(immutableTarget(text('11:junk-000499')), clock.t) !== undefined);
   });
 });
