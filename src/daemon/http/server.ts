@@ -10,8 +10,7 @@
  * Every request passes the Host check, and the Origin check when it carries an Origin (see
  * guard.ts); every route except the static UI also needs the token.
  */
-import type { IncomingMessage, Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ServiceError, type TorrentService } from '../types.js';
@@ -25,6 +24,7 @@ import { registerManageRoutes } from './routes-manage.js';
 import { StreamTickets } from './stream-tickets.js';
 import { registerStaticRoutes } from './static.js';
 import { registerStreamRoute } from './stream.js';
+import { closeSilentConnections } from '../../runtime/node/http-server.js';
 
 export interface ApiServerOptions {
   service: TorrentService;
@@ -133,23 +133,6 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
       await app.close();
     },
   };
-}
-
-/**
- * Node's `headersTimeout` starts with a request's first byte: a connection that sends nothing
- * at all is never timed out (Node 20), so `maxConnections` silent sockets held the API for
- * ever. Such a connection is closed once `ms` pass without its first request.
- */
-function closeSilentConnections(server: Server, ms: number): void {
-  const started = new WeakSet<Socket>();
-  // A socket timeout with no listener of ours: Node's server destroys a socket that times out.
-  server.on('connection', (socket: Socket) => socket.setTimeout(ms));
-  // From the first request on, Node's own timeouts apply (headers, request, keep-alive).
-  server.on('request', (req: IncomingMessage) => {
-    if (started.has(req.socket)) return;
-    started.add(req.socket);
-    req.socket.setTimeout(0);
-  });
 }
 
 /** The HTTP server is Node I/O (not a protocol core): the system's wall clock is its default. */

@@ -47,7 +47,7 @@ export class NodeHttpServe implements HttpServe {
  * was never closed (Node 20), so silent sockets piled up until the process ran out of file
  * descriptors. Such a connection is closed once `ms` pass without its first request.
  */
-function closeSilentConnections(server: Server, ms: number): void {
+export function closeSilentConnections(server: Server, ms: number): void {
   const started = new WeakSet<Socket>();
   // A socket timeout with no listener of ours: Node's server destroys a socket that times out.
   server.on('connection', (socket: Socket) => socket.setTimeout(ms));
