@@ -101,6 +101,19 @@ export function applyChoke(choker: Choker<PeerSession>, peers: readonly PeerSess
   }
 }
 
+/**
+ * A peer that said `not interested` gives its slot back at once (libtorrent chokes it too):
+ * an unchoked peer that wants nothing would otherwise hold the slot until the next round, and
+ * be counted over the slots should it want something again before then.
+ */
+export function chokeUninterested(p: PeerSession): void {
+  if (p.conn.amChoking || p.conn.peerInterested) return;
+  p.conn.choke();
+  p.unchokedSince = undefined;
+  setUploadCap(p, undefined);
+  p.flushSoon();
+}
+
 /** Unchokes waiting interested peers into free slots at once, choking nobody. */
 export function fillSlots(choker: Choker<PeerSession>, peers: readonly PeerSession[], now: number, seeding: boolean): void {
   const { input } = view(peers, now, seeding);

@@ -12,6 +12,7 @@ import { serveRequest } from './uploads.js';
 import type { PeerSession } from './peer-session.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from './defaults.js';
 import type { Swarm } from './swarm.js';
+import { chokeUninterested } from './choking.js';
 
 export function onPeerEvent(swarm: Swarm, peer: PeerSession, e: PeerEvent): void {
   const picker = swarm.picker;
@@ -108,9 +109,11 @@ function onMessage(swarm: Swarm, peer: PeerSession, m: Extract<PeerEvent, { type
       return fillRequests(swarm, peer);
     case 'choke':
       return swarm.countRequesting();
-    case 'interested':
     case 'not_interested':
+      chokeUninterested(peer);
       // A free slot goes to an interested peer at once, not at the next round.
+      return swarm.fillSlots();
+    case 'interested':
       return swarm.fillSlots();
     case 'piece':
       return handlePieceMessage(swarm, peer, m.index, m.begin, m.block);

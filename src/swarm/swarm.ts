@@ -323,14 +323,22 @@ export class Swarm implements TransferContext {
     if (ok) {
       this.emit({ type: 'piece-verified', piece });
       // The have goes out with the refill's requests below, or on its own once this run ends.
+      let interestDropped = false;
       for (const p of this.peers.values()) {
         // A peer still handshaking learns of the piece from our bitfield when it completes.
         if (p.conn.state !== 'open') continue;
         p.conn.sendHave(piece);
+        // That piece may have been the last we wanted of it: say so (BEP 3 not interested, as
+        // libtorrent does after each piece), or it keeps an unchoke slot for a peer that asks nothing.
+        if (!p.isSeed && p.conn.amInterested && p.conn.peerPieces?.has(piece) && !this.picker?.interestedIn(p.conn.peerPieces)) {
+          p.conn.notInterested();
+          interestDropped = true;
+        }
         // A seed has no use for it (it wants nothing of ours): it rides with our next requests
         // instead of costing a write of its own per piece (8 seeders: 8 writes per piece).
         if (!p.isSeed) p.flushSoon();
       }
+      if (interestDropped) this.countRequesting();
       void this.recorder?.maybeSave(this.runtime.clock.now());
       this.checkComplete();
     }
