@@ -29,6 +29,7 @@ import { Session } from '../../src/session/session.js';
 import type { Swarm } from '../../src/swarm/swarm.js';
 import { DEFAULT_MAX_PEERS_PER_IP } from '../../src/swarm/peer-turnover.js';
 import { encodeHandshake, encodeMessage, makeReserved } from '../../src/wire/index.js';
+import { until } from '../helpers/within.js';
 
 const SEEDER_HOST = '127.0.8.1';
 const MAX_PEERS = 10;
@@ -50,17 +51,6 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function until(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const check = () => {
-      if (cond()) return resolve();
-      if (Date.now() - started > ms) return reject(new Error(`gave up waiting for ${what}`));
-      setTimeout(check, 20);
-    };
-    check();
-  });
-}
 
 /** A connection that handshakes, says `interested`, and then only keeps alive. */
 function idlePeer(port: number, localAddress: string, n: number): net.Socket {

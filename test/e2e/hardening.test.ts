@@ -20,6 +20,7 @@ import { createNodeRuntime, type NodeRuntime } from '../../src/runtime/node/inde
 import { Session } from '../../src/session/session.js';
 import type { Swarm, SwarmEvent } from '../../src/swarm/swarm.js';
 import { encodeHandshake, encodeMessage, makeReserved, MessageDecoder, type WireMessage } from '../../src/wire/index.js';
+import { until } from '../helpers/within.js';
 
 const SEEDER_HOST = '127.0.2.1';
 const BLOCK = 16 * 1024;
@@ -48,17 +49,6 @@ async function seed(name: string, options: Partial<Parameters<typeof Session.cre
   return { session, swarm, port: session.listenAddress!.port, events };
 }
 
-function until(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const check = () => {
-      if (cond()) return resolve();
-      if (Date.now() - started > ms) return reject(new Error(`gave up waiting for ${what}`));
-      setTimeout(check, 20);
-    };
-    check();
-  });
-}
 
 interface Raw {
   sock: net.Socket;

@@ -18,6 +18,7 @@ import type { Torrent } from '../../src/metainfo/torrent.js';
 import { createNodeRuntime, type NodeRuntime } from '../../src/runtime/node/index.js';
 import { Session } from '../../src/session/session.js';
 import { encodeHandshake, encodeMessage, makeReserved } from '../../src/wire/index.js';
+import { until } from '../helpers/within.js';
 
 const HOST = '127.0.9.1';
 const PIECE = 32 * 1024;
@@ -82,17 +83,6 @@ class RawPeer {
   }
 }
 
-function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const check = () => {
-      if (cond()) return resolve();
-      if (Date.now() - started > ms) return reject(new Error(`gave up waiting for ${what}`));
-      setTimeout(check, 10);
-    };
-    check();
-  });
-}
 
 const INTERESTED = 2, NOT_INTERESTED = 3, CHOKE = 0, UNCHOKE = 1;
 

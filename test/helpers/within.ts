@@ -7,3 +7,16 @@ export function within<T>(p: Promise<T>, ms: number): Promise<T> {
   });
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
+
+/** Resolves once `cond()` holds, polling every `everyMs`; rejects naming `what` after `ms`. */
+export function until(cond: () => boolean, what: string, ms = 20_000, everyMs = 20): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const check = (): void => {
+      if (cond()) return resolve();
+      if (Date.now() - started > ms) return reject(new Error(`gave up waiting for ${what}`));
+      setTimeout(check, everyMs);
+    };
+    check();
+  });
+}
