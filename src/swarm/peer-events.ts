@@ -13,6 +13,7 @@ import type { PeerSession } from './peer-session.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from './defaults.js';
 import type { Swarm } from './swarm.js';
 import { chokeUninterested } from './choking.js';
+import { countAvailability, updateInterest } from './interest.js';
 
 export function onPeerEvent(swarm: Swarm, peer: PeerSession, e: PeerEvent): void {
   const picker = swarm.picker;
@@ -97,12 +98,12 @@ function onMessage(swarm: Swarm, peer: PeerSession, m: Extract<PeerEvent, { type
       }
       return fillRequests(swarm, peer);
     case 'bitfield':
-      swarm.countAvailability(peer);
-      swarm.updateInterest(peer);
+      countAvailability(swarm, peer);
+      updateInterest(swarm, peer);
       return;
     case 'have_all':
-      swarm.countAvailability(peer);
-      swarm.updateInterest(peer);
+      countAvailability(swarm, peer);
+      updateInterest(swarm, peer);
       return;
     case 'unchoke':
       swarm.countRequesting();

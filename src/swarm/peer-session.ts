@@ -23,6 +23,10 @@ export class PeerSession {
   readonly upload: RateMeter;
   /** When the last wanted block arrived (anti-snubbing, request timeouts). */
   lastBlockAt: number | undefined;
+  /** When we last sent it a block (the upload meter's last bytes), if ever. */
+  get lastBlockSentAt(): number | undefined {
+    return this.upload.lastAddAt;
+  }
   /** When the request queue's current fast start began (its first block, or the first after an idle spell). */
   fastStartAt: number | undefined;
   /** Blocks it sent since then (late copies too). */

@@ -62,3 +62,23 @@ export function idlestReplaceable<P extends TurnoverPeer>(peers: Iterable<P>, no
   }
   return victim;
 }
+
+/** What `admitNewcomer` reads of the swarm's options (SwarmOptions). */
+export interface AdmissionOptions {
+  readonly maxPeers?: number;
+  readonly maxPeersPerIp?: number;
+  readonly turnoverGraceMs?: number;
+}
+
+/**
+ * Whether a newcomer from `host` may join `peers` at `now`: refused past `maxPeersPerIp`; at
+ * `maxPeers`, the idlest replaceable peer is closed to make room, or the newcomer is refused.
+ */
+export function admitNewcomer(peers: ReadonlyMap<string, TurnoverPeer & { close(reason: string): void }>, host: string, o: AdmissionOptions, now: number): boolean {
+  if (connectionsFromIp(peers.values(), host) >= (o.maxPeersPerIp ?? DEFAULT_MAX_PEERS_PER_IP)) return false;
+  const maxPeers = o.maxPeers ?? 50;
+  if (peers.size < maxPeers) return true;
+  const victim = idlestReplaceable(peers.values(), now, o.turnoverGraceMs ?? DEFAULT_TURNOVER_GRACE_MS);
+  victim?.close('replaced by a newcomer: no block either way');
+  return peers.size < maxPeers;
+}

@@ -35,7 +35,8 @@ import { pieceWireBytes, piecePriorities } from './geometry.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_QUEUED_UPLOAD_BYTES, DEFAULT_MAX_REQUESTED_BYTES } from './defaults.js';
 import { onPeerEvent } from './peer-events.js';
 import { tick } from './tick.js';
-import { connectionsFromIp, DEFAULT_MAX_PEERS_PER_IP, DEFAULT_TURNOVER_GRACE_MS, idlestReplaceable, type TurnoverPeer } from './peer-turnover.js';
+import { admitNewcomer } from './peer-turnover.js';
+import { announcePiece, countAvailability, updateInterest } from './interest.js';
 import { WebSeeds, type WebSeedEvent, type WebSeedSnapshot } from './webseeds.js';
 import type { Fetcher } from './webseed-session.js';
 
@@ -171,7 +172,7 @@ export class Swarm implements TransferContext {
     if (!t || !picker) throw new ShoalError('file priorities need the torrent metadata');
     const best = piecePriorities(t, priorities);
     best.forEach((prio, p) => picker.setPriority(p, prio));
-    for (const peer of this.peers.values()) this.updateInterest(peer);
+    for (const peer of this.peers.values()) updateInterest(this, peer);
     this.checkComplete();
   }
 
@@ -222,27 +223,11 @@ export class Swarm implements TransferContext {
     const global = this.opts.globalConnections;
     const now = this.runtime.clock.now();
     if (this.stopped || this.bans.isBanned(address.host, now)) return false;
-    if (connectionsFromIp(this.turnoverView(), address.host) >= (this.opts.maxPeersPerIp ?? DEFAULT_MAX_PEERS_PER_IP)) return false;
-    if (this.peers.size >= (this.opts.maxPeers ?? 50) && !this.makeRoom(now)) return false;
+    if (!admitNewcomer(this.peers, address.host, this.opts, now)) return false;
     if (global && global.count() >= global.max) return false;
-    const events = conn.accept({ infoHash, geometry: this.geometry, now: this.runtime.clock.now() });
+    const events = conn.accept({ infoHash, geometry: this.geometry, now });
     this.adopt(new PeerSession(this.runtime, stream, conn, address, true), events);
     return true;
-  }
-
-  /** The peers as the turnover rules read them (src/swarm/peer-turnover.ts). */
-  private *turnoverView(): Iterable<TurnoverPeer & { readonly peer: PeerSession }> {
-    for (const p of this.peers.values()) {
-      yield { peer: p, address: p.address, connectedAt: p.connectedAt, lastBlockAt: p.lastBlockAt, lastBlockSentAt: p.upload.lastAddAt, closed: p.closed };
-    }
-  }
-
-  /** At `maxPeers`: closes the peer idle longest past the grace period, if any, so a newcomer can have its slot. */
-  private makeRoom(now: number): boolean {
-    const victim = idlestReplaceable(this.turnoverView(), now, this.opts.turnoverGraceMs ?? DEFAULT_TURNOVER_GRACE_MS);
-    if (!victim) return false;
-    victim.peer.close('replaced by a newcomer: no block either way');
-    return this.peers.size < (this.opts.maxPeers ?? 50);
   }
 
   private adopt(peer: PeerSession, pending: PeerEvent[]): void {
@@ -322,23 +307,7 @@ export class Swarm implements TransferContext {
   afterPiece(piece: number, ok: boolean): void {
     if (ok) {
       this.emit({ type: 'piece-verified', piece });
-      // The have goes out with the refill's requests below, or on its own once this run ends.
-      let interestDropped = false;
-      for (const p of this.peers.values()) {
-        // A peer still handshaking learns of the piece from our bitfield when it completes.
-        if (p.conn.state !== 'open') continue;
-        p.conn.sendHave(piece);
-        // That piece may have been the last we wanted of it: say so (BEP 3 not interested, as
-        // libtorrent does after each piece), or it keeps an unchoke slot for a peer that asks nothing.
-        if (!p.isSeed && p.conn.amInterested && p.conn.peerPieces?.has(piece) && !this.picker?.interestedIn(p.conn.peerPieces)) {
-          p.conn.notInterested();
-          interestDropped = true;
-        }
-        // A seed has no use for it (it wants nothing of ours): it rides with our next requests
-        // instead of costing a write of its own per piece (8 seeders: 8 writes per piece).
-        if (!p.isSeed) p.flushSoon();
-      }
-      if (interestDropped) this.countRequesting();
+      announcePiece(this, piece);
       void this.recorder?.maybeSave(this.runtime.clock.now());
       this.checkComplete();
     }
@@ -346,36 +315,13 @@ export class Swarm implements TransferContext {
     this.webSeeds?.refill();
   }
 
-  updateInterest(peer: PeerSession): void {
-    const picker = this.picker;
-    const bits = peer.conn.peerPieces;
-    if (!picker) return;
-    const want = peer.isSeed ? !picker.done : bits ? picker.interestedIn(bits) : false;
-    if (want !== peer.conn.amInterested) {
-      if (want) peer.conn.interested();
-      else peer.conn.notInterested();
-      this.countRequesting();
-    }
-    if (want) fillRequests(this, peer);
-    peer.flush();
-  }
-
   private peerLearnedGeometry(peer: PeerSession): void {
     const g = this.geometry;
     if (!g || peer.conn.geometry) return;
     this.onPeerEvents(peer, peer.conn.setGeometry(g));
     if (peer.closed || !this.picker) return;
-    this.countAvailability(peer);
-    this.updateInterest(peer);
-  }
-
-  /** Counts a peer's bitfield (or have_all) in the picker once: a seed as one seed, others per piece. */
-  countAvailability(peer: PeerSession): void {
-    const picker = this.picker, bits = peer.conn.peerPieces;
-    if (!picker || !bits) return;
-    peer.isSeed = bits.complete;
-    if (peer.isSeed) picker.addSeed();
-    else picker.peerBitfield(bits);
+    countAvailability(this, peer);
+    updateInterest(this, peer);
   }
 
   // --- choking, ticking ------------------------------------------------------------------
@@ -403,7 +349,7 @@ export class Swarm implements TransferContext {
   private checkComplete(): void {
     if (this.completeSent || !this.picker?.done) return;
     this.completeSent = true;
-    for (const p of this.peers.values()) this.updateInterest(p);
+    for (const p of this.peers.values()) updateInterest(this, p);
     this.emit({ type: 'complete' });
   }
 
