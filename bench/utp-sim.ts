@@ -14,6 +14,7 @@ import type { ByteStream } from '../src/runtime/types.js';
 import type { UtpConnectionOptions } from '../src/transport/utp/options.js';
 import type { UtpStream } from '../src/transport/utp/stream.js';
 import { UtpStreams } from '../src/transport/utp/streams.js';
+import { pump } from '../test/helpers/pump.js';
 
 function parseSize(s: string): number {
   const m = /^(\d+)([KMG]?)$/i.exec(s);
@@ -55,17 +56,7 @@ async function run(seed: number): Promise<{ secs: number; stats: UtpStream['conn
   const data = new SeededRandom(seed).bytes(size);
   const started = sim.now;
   const s = (await drive(sim, client.connect({ host: b.address, port: PORT }))) as UtpStream;
-  let o = 0;
-  const more = (): void => {
-    while (o < data.length) {
-      const chunk = data.subarray(o, o + 16384);
-      o += chunk.length;
-      if (!s.write(chunk)) return;
-    }
-    s.end();
-  };
-  s.onDrain(more);
-  more();
+  pump(s, data);
   while (doneAt === undefined && sim.now - started < 3_600_000) await sim.runFor(100);
   if (doneAt === undefined) throw new Error(`seed ${seed}: not done after an hour of virtual time`);
   const stats = { ...s.conn.stats };

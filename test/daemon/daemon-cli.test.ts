@@ -43,6 +43,18 @@ interface Daemon {
   api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }>;
 }
 
+/** `shoal daemon <args>` with stdout and stderr gathered; `started` is true once `ready(output)` holds, false if it exits first. */
+function spawnLoggedDaemon(args: string[], what: string, ready: (out: string) => boolean) {
+  const child = spawn(process.execPath, [CLI_PATH, 'daemon', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  const started = Promise.race([waitFor(what, () => ready(out), 20_000).then(() => true), exited.then(() => false)]);
+  return { child, output: () => out, exited, started };
+}
+
 function startDaemon(stateDir: string, downloadDir: string): Promise<Daemon> {
   const child = spawn(process.execPath, [CLI_PATH, 'daemon', '--state-dir', stateDir, '--config', join(stateDir, 'config.json'), '--download-dir', downloadDir, '--api', '127.0.0.1:0', '--listen', '127.0.0.52:0', '--no-dht'], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
@@ -160,18 +172,11 @@ it('starts on a free peer port, with a warning, when the listenPort setting (fro
   const stateDir = join(dir, 'taken-setting');
   const config = join(dir, 'taken-setting.json');
   writeFileSync(config, JSON.stringify({ listenPort: port, portMapping: true, lsd: false, utp: false }));
-  const child = spawn(process.execPath, [CLI_PATH, 'daemon', '--state-dir', stateDir, '--config', config, '--api', '127.0.0.55:0', '--no-dht', '--no-lsd', '--no-port-mapping'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  const { child, output, exited, started } = spawnLoggedDaemon(['--state-dir', stateDir, '--config', config, '--api', '127.0.0.55:0', '--no-dht', '--no-lsd', '--no-port-mapping'],
+    'the peer port in the log', (out) => /peers: listening on \S+:\d+/.test(out));
   try {
-    const started = await Promise.race([
-      waitFor('the peer port in the log', () => /peers: listening on \S+:\d+/.test(out), 20_000).then(() => true),
-      exited.then(() => false),
-    ]);
-    assert.ok(started, `the daemon exited: ${out}`);
+    assert.ok(await started, `the daemon exited: ${output()}`);
+    const out = output();
     assert.match(out, new RegExp(`the peer port ${port} \\(listenPort setting\\) is already in use; using a free port for this run`));
     const listening = Number(/peers: listening on \S+:(\d+)/.exec(out)![1]);
     assert.notEqual(listening, port);
@@ -193,18 +198,11 @@ it('keeps the API up when the listenPort setting names the API\'s own port: the 
   await new Promise((r) => probe.close(r));
   const config = join(dir, 'same-port.json');
   writeFileSync(config, JSON.stringify({ listenPort: port, portMapping: false, lsd: false, utp: false }));
-  const child = spawn(process.execPath, [CLI_PATH, 'daemon', '--state-dir', join(dir, 'same-port'), '--config', config, '--api', `127.0.0.57:${port}`, '--no-dht', '--no-lsd'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  const { child, output, exited, started } = spawnLoggedDaemon(['--state-dir', join(dir, 'same-port'), '--config', config, '--api', `127.0.0.57:${port}`, '--no-dht', '--no-lsd'],
+    'the API address on stdout', (out) => /web UI: http:\/\/127\.0\.0\.57:\d+\//.test(out) && /peers: listening on \S+:\d+/.test(out));
   try {
-    const started = await Promise.race([
-      waitFor('the API address on stdout', () => /web UI: http:\/\/127\.0\.0\.57:\d+\//.test(out) && /peers: listening on \S+:\d+/.test(out), 20_000).then(() => true),
-      exited.then(() => false),
-    ]);
-    assert.ok(started, `the daemon exited: ${out}`);
+    assert.ok(await started, `the daemon exited: ${output()}`);
+    const out = output();
     assert.match(out, new RegExp(`the peer port ${port} \\(listenPort setting\\) is the API's port`));
     assert.notEqual(Number(/peers: listening on \S+:(\d+)/.exec(out)![1]), port);
   } finally {

@@ -11,6 +11,7 @@ import { SeededRandom } from '../../src/runtime/random.js';
 import { NetworkError, type ByteStream } from '../../src/runtime/types.js';
 import { UtpStreams } from '../../src/transport/utp/streams.js';
 import { UtpSocket } from '../../src/transport/utp/socket.js';
+import { pump } from '../helpers/pump.js';
 
 /** A fixed base delay plus seeded jitter per datagram, so packets overtake each other. */
 class JitterLatency implements LatencyModel {
@@ -35,21 +36,6 @@ async function drive<T>(sim: Simulator, p: Promise<T>, maxMs = 60_000): Promise<
   const end = sim.now + maxMs;
   while (!done && sim.now < end) await sim.runFor(5);
   return p;
-}
-
-/** Sends `data` over `s` respecting backpressure, then ends. */
-function pump(s: ByteStream, data: Uint8Array): void {
-  let o = 0;
-  const more = (): void => {
-    while (o < data.length) {
-      const chunk = data.subarray(o, o + 16384);
-      o += chunk.length;
-      if (!s.write(chunk)) return;
-    }
-    s.end();
-  };
-  s.onDrain(more);
-  more();
 }
 
 interface Collected { chunks: Uint8Array[]; ended: boolean; closed: boolean; error?: Error }
