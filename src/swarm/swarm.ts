@@ -13,7 +13,7 @@ import { MetadataExchange } from './metadata-exchange.js';
 import { Choker } from './choker.js';
 import { applyChoke, bookReputation, fillSlots } from './choking.js';
 import { BanList } from './ban-list.js';
-import { banPeer, peerViolation } from './discipline.js';
+import { banPeer, peerIdKey, peerViolation } from './discipline.js';
 import { PeerPool, type PeerSource } from './peer-pool.js';
 import { PexHub } from './pex.js';
 import { PeerSession } from './peer-session.js';
@@ -52,6 +52,8 @@ export class Swarm implements TransferContext {
   /** Opens outgoing connections under the encryption policy (the session's, shared by its torrents). */
   readonly dialer: PeerDialer;
   readonly peers = new Map<string, PeerSession>();
+  /** Open peers by peer id (discipline.ts keeps it; a closing peer leaves it). */
+  readonly byPeerId = new Map<string, PeerSession>();
   torrent: Torrent | undefined;
   storage: PieceStorage | undefined;
   picker: PiecePicker<Fetcher> | undefined;
@@ -262,6 +264,8 @@ export class Swarm implements TransferContext {
       if (!this.stopped) this.dial();
       return;
     }
+    const idKey = peerIdKey(peer.conn.remotePeerId as Uint8Array); // set: the handshake came (above)
+    if (this.byPeerId.get(idKey) === peer) this.byPeerId.delete(idKey);
     this.uploadWaiting.delete(peer);
     this.requestWaiting.delete(peer);
     this.countRequesting();
