@@ -252,27 +252,18 @@ export class Swarm implements TransferContext {
   onPeerClosed(peer: PeerSession, reason: string): void {
     if (this.peers.get(peer.key) !== peer) return;
     this.peers.delete(peer.key);
-    this.pool.markFailed(peer.address, this.runtime.clock.now());
-    if (peer.conn.remotePeerId === undefined) {
-      // Closed before its handshake (most often a dial a full peer refused): it held no
-      // requests, pieces, interest or slot, so nothing is refilled or rechoked for it.
-      this.metadata.forget(peer);
-      this.holepunch?.forget(peer);
-      // A dial that connected but died before the peer's handshake failed as surely as a refused one.
-      if (!peer.incoming) this.holepunch?.dialFailed(peer.address);
-      this.emit({ type: 'peer-disconnected', address: peer.key, reason });
-      if (!this.stopped) this.dial();
-      return;
-    }
-    const idKey = peerIdKey(peer.conn.remotePeerId as Uint8Array); // set: the handshake came (above)
-    if (this.byPeerId.get(idKey) === peer) this.byPeerId.delete(idKey);
+    const remoteId = peer.conn.remotePeerId;
+    if (remoteId !== undefined && this.byPeerId.get(peerIdKey(remoteId)) === peer) this.byPeerId.delete(peerIdKey(remoteId));
     this.uploadWaiting.delete(peer);
     this.requestWaiting.delete(peer);
     this.countRequesting();
+    this.pool.markFailed(peer.address, this.runtime.clock.now());
     if (peer.listenAddress) this.pool.markConnected(peer.listenAddress, false);
     this.metadata.forget(peer);
     this.holepunch?.forget(peer);
     bookReputation(this.opts.choker?.reputation, peer, this.runtime.clock.now(), this.picker?.done ?? false);
+    // A dial that connected but died before the peer's handshake failed as surely as a refused one.
+    if (!peer.incoming && remoteId === undefined) this.holepunch?.dialFailed(peer.address);
     const picker = this.picker;
     if (picker) {
       for (const r of peer.conn.outstandingRequests.values()) picker.requestDropped(r, peer);
