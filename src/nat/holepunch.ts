@@ -25,7 +25,7 @@ import type { NatType } from './external-address.js';
 
 export interface HolepunchHost<P> {
   now(): number;
-  /** Connected peers (their handshakes done). */
+  /** Connected peers (their handshakes done), oldest connection first. */
   peers(): Iterable<P>;
   /** Whether the peer said (BEP 10 `m`) it speaks ut_holepunch. */
   supports(peer: P): boolean;
@@ -193,15 +193,18 @@ export class Holepunch<P> {
       if (initiator) this.onEvent?.({ type: 'relay-refused', initiator, target, error });
     };
     if (this.host.isSelf(target)) return refuse('NoSelf');
+    // Of several connections from the target's endpoint, the newest that speaks ut_holepunch:
+    // a peer that reconnected from the same endpoint gave up on the older one, which we may not
+    // have noticed yet (a `connect` sent on it would be lost).
+    let matched = false;
     let to: P | undefined;
     for (const p of this.host.peers()) {
-      if (p !== from && same(this.host.endpointOf(p), target)) {
-        to = p;
-        break;
-      }
+      if (p === from || !same(this.host.endpointOf(p), target)) continue;
+      matched = true;
+      if (this.host.supports(p)) to = p;
     }
-    if (to === undefined) return refuse('NotConnected');
-    if (!this.host.supports(to)) return refuse('NoSupport');
+    if (!matched) return refuse('NotConnected');
+    if (to === undefined) return refuse('NoSupport');
     if (!initiator || same(initiator, target)) return refuse('NoSuchPeer');
     this.host.send(to, { type: 'connect', address: initiator });
     this.host.send(from, { type: 'connect', address: target });

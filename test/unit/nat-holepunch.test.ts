@@ -56,6 +56,18 @@ describe('Holepunch as relay (BEP 55)', () => {
     assert.deepEqual(sent.map(([to, m]) => [to, m.type === 'error' && m.error]), [['A', 'NoSupport'], ['A', 'NoSelf']]);
   });
 
+  it('sends connect on the newest of two connections from the target\'s endpoint (the peer reconnected; the older one may be dead)', () => {
+    const stale: FakePeer = { ...B, name: 'B-stale' };
+    const { hp, sent } = setup([stale, A, B]);
+    hp.onMessage(A, { type: 'rendezvous', address: B.endpoint });
+    assert.deepEqual(sent, [['B', { type: 'connect', address: A.endpoint }], ['A', { type: 'connect', address: B.endpoint }]]);
+    // The newest that speaks ut_holepunch: an older one that does beats a newer one that does not.
+    const mute: FakePeer = { ...B, name: 'B-mute', speaks: false };
+    const second = setup([B, A, mute]);
+    second.hp.onMessage(A, { type: 'rendezvous', address: B.endpoint });
+    assert.deepEqual(second.sent.map(([to, m]) => [to, m.type]), [['B', 'connect'], ['A', 'connect']]);
+  });
+
   it('ignores a rendezvous from a peer that did not say it speaks ut_holepunch', () => {
     const { hp, sent } = setup([OLD, B]);
     hp.onMessage(OLD, { type: 'rendezvous', address: B.endpoint });
