@@ -100,6 +100,22 @@ describe('Holepunch as initiator and target', () => {
     assert.deepEqual(events.find((e) => e.type === 'punching'), { type: 'punching', target, role: 'initiator' });
   });
 
+  it('gives up a rendezvous the relay answers with nothing after rendezvousTimeoutMs, and may ask again', () => {
+    const { hp, sent, events, advance } = setup([A, B], 'cone', { rendezvousTimeoutMs: 20_000 });
+    const target = { host: '10.0.5.5', port: 7000 };
+    hp.heardOf(target, A);
+    assert.equal(hp.rendezvous(target), true);
+    advance(19_999);
+    assert.equal(hp.rendezvous(target), false, 'still waiting for the relay');
+    advance(1);
+    assert.equal(hp.rendezvous(target), true, 'given up at exactly rendezvousTimeoutMs: asked again');
+    assert.deepEqual(events.filter((e) => e.type === 'rendezvous-failed'), [{ type: 'rendezvous-failed', target, error: 'nothing in 20 s' }]);
+    assert.deepEqual(sent.map(([to, m]) => [to, m.type]), [['A', 'rendezvous'], ['A', 'rendezvous']], 'the first relay is asked again (within its per-minute limit)');
+    // A late connect from the first relay is the answer to the rendezvous pending with it: we punch as initiator.
+    hp.onMessage(A, { type: 'connect', address: target });
+    assert.deepEqual(events.at(-1), { type: 'punching', target, role: 'initiator' });
+  });
+
   it('counts the punch as done when the target\'s SYN connected before the relay\'s connect reached us', () => {
     const { hp, punched, events, connected } = setup([A]);
     const target = { host: '10.0.5.5', port: 7000 };
