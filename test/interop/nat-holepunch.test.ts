@@ -130,7 +130,7 @@ for (const { randomA, ltSeeder, ltLeecher, ltRelay } of CASES) {
   const lt = ltSeeder || ltLeecher || ltRelay ? libtorrentAvailable() : { ok: true, reason: '' };
   const skip = reason || (lt.ok ? false : lt.reason);
   const who = `${ltLeecher ? 'libtorrent' : 'Shoal'} leecher, ${ltSeeder ? 'libtorrent' : 'Shoal'} seeder, ${ltRelay ? 'libtorrent' : 'Shoal'} relay`;
-  describe(`hole punching through kernel NAT (${randomA ? 'A randomises ports' : 'both keep ports'}, ${who})`, { skip, timeout: 120_000 }, () => {
+  describe(`hole punching through kernel NAT (${randomA ? 'A randomises ports' : 'both keep ports'}, ${who})`, { skip, timeout: ltRelay ? 180_000 : 120_000 }, () => {
     let dir = '';
     const procs: PeerProcess[] = [];
     const spawnIn = (name: string, ns: string, args: readonly string[]): PeerProcess => {
@@ -205,7 +205,10 @@ for (const { randomA, ltSeeder, ltLeecher, ltRelay } of CASES) {
         leecher = spawnIn('leecher-A', NS.lanA, ['get', torrent, '-o', join(dir, 'a'), '--listen', `0.0.0.0:${PORT}`, '--state-dir', join(dir, 'sa'),
           '--tracker', announce, ...DHT_NODES.flatMap((a) => ['--dht-bootstrap', `${a}:${PORT}`]), ...quiet]);
       }
-      await leecher.waitForLine(/^complete: /, ltRelay ? 90_000 : 60_000, 'the leecher completes').catch((e: Error) => {
+      // About 20 s when all goes well. Under heavy load (load 30+) libtorrent's uTP connection to A,
+      // rate-limited at router A, sometimes times out with A's first rendezvous on it; A reconnects,
+      // asks again and the punch works, at 90-110 s: that recovery is given room too.
+      await leecher.waitForLine(/^complete: /, ltRelay ? 150_000 : 60_000, 'the leecher completes').catch((e: Error) => {
         throw new Error(`${e.message}${leecher.tail(40)}\n--- relay ---${relay.tail(30)}\n--- seeder ---${seed.tail(30)}\n--- tracker ---${tracker.tail()}`);
       });
       // The most the rate-limited relay can have passed on to A while A ran.
