@@ -100,17 +100,13 @@ export function uploadBudget(ctx: Pick<TransferContext, 'maxQueuedUploadBytes' |
   return Math.min(ctx.maxQueuedUploadBytes, Math.max(MIN_UPLOAD_QUEUE_BYTES, byRate));
 }
 
-/**
- * No drain is coming: serve `peer` again once `excess` bytes of its queue should have gone at
- * its rate, and not before a block's time (a stream's queue shrinks a segment at a time:
- * looking again sooner finds it unchanged).
- */
+/** No drain is coming: serve `peer` again once `excess` bytes of its queue should have gone at its rate. */
 function waitForQueue(ctx: TransferContext, peer: PeerSession, excess: number): void {
   let waiting = capWaiting.get(ctx);
   if (!waiting) capWaiting.set(ctx, (waiting = new Set()));
   waiting.add(peer);
   const rate = peer.upload.rate(ctx.runtime.clock.now());
-  ctx.wakeAfter(rate > 0 ? Math.min(MAX_QUEUE_WAIT_MS, (Math.max(excess, MIN_UPLOAD_QUEUE_BYTES) * 1000) / rate) : MAX_QUEUE_WAIT_MS);
+  ctx.wakeAfter(rate > 0 ? Math.min(MAX_QUEUE_WAIT_MS, (excess * 1000) / rate) : MAX_QUEUE_WAIT_MS);
 }
 
 /** Per-connection caps, bytes/s, as token buckets (the choker sets them; none by default). */
