@@ -33,18 +33,10 @@ export function pumpUploads(ctx: TransferContext, peer: PeerSession, draining = 
   if (!storage || peer.closed) return;
   const requests = peer.conn.peerRequests;
   if (requests.size <= peer.uploading.size) return;
-  const budget = uploadBudget(ctx, peer);
   // Over budget, wait for a drain or a read to finish. With nothing in flight and no drain
-  // coming (a budget under the stream's high-water mark), wake up when the queue should have
-  // gone out at the peer's rate. Checked before the scan too: most calls return at once.
-  const full = (length: number): boolean => {
-    const queued = peer.queuedUploadBytes;
-    if (queued + length <= budget) return false;
-    if (peer.uploadReadBytes > 0 || peer.awaitingDrain) return true;
-    if (queued === 0) return false; // one block always goes
-    waitForQueue(ctx, peer, queued + length - budget);
-    return true;
-  };
+  // coming (a budget under the stream's high-water mark) one more block goes: no stall.
+  // Checked before the scan too: most calls find the budget full and return at once.
+  const full = (length: number): boolean => peer.queuedUploadBytes + length > ctx.maxQueuedUploadBytes && (peer.uploadReadBytes > 0 || peer.awaitingDrain);
   if (full(1)) return;
   for (const [key, r] of requests) {
     if (peer.uploading.has(key)) continue;
@@ -81,37 +73,9 @@ export function pumpUploads(ctx: TransferContext, peer: PeerSession, draining = 
   }
 }
 
-/**
- * The upload queue follows the rate to the peer: bytes of blocks we hand its stream ahead
- * are at most `UPLOAD_QUEUE_SECONDS` of that rate (libtorrent's send buffer watermark: the
- * peer's upload rate times `send_buffer_watermark_factor`, 50%), at least one block, at most
- * `maxQueuedUploadBytes`. Requests beyond it wait in the connection, where a cancel still
- * reaches them: a 128 kbit/s uplink shared by 9 peers used to queue every request at once
- * (a minute of data), so a block the downloader then got from a faster peer came twice.
- */
-export const UPLOAD_QUEUE_SECONDS = 0.5;
-const MIN_UPLOAD_QUEUE_BYTES = BLOCK_LENGTH;
-/** Longest wait for a queue to drain before looking again (the rate may have changed). */
-const MAX_QUEUE_WAIT_MS = 1_000;
-
-/** Bytes of blocks on their way to `peer` we allow now. */
-export function uploadBudget(ctx: Pick<TransferContext, 'maxQueuedUploadBytes' | 'runtime'>, peer: PeerSession): number {
-  const byRate = peer.upload.rate(ctx.runtime.clock.now()) * UPLOAD_QUEUE_SECONDS;
-  return Math.min(ctx.maxQueuedUploadBytes, Math.max(MIN_UPLOAD_QUEUE_BYTES, byRate));
-}
-
-/** No drain is coming: serve `peer` again once `excess` bytes of its queue should have gone at its rate. */
-function waitForQueue(ctx: TransferContext, peer: PeerSession, excess: number): void {
-  let waiting = capWaiting.get(ctx);
-  if (!waiting) capWaiting.set(ctx, (waiting = new Set()));
-  waiting.add(peer);
-  const rate = peer.upload.rate(ctx.runtime.clock.now());
-  ctx.wakeAfter(rate > 0 ? Math.min(MAX_QUEUE_WAIT_MS, (excess * 1000) / rate) : MAX_QUEUE_WAIT_MS);
-}
-
 /** Per-connection caps, bytes/s, as token buckets (the choker sets them; none by default). */
 const caps = new WeakMap<PeerSession, RateLimiter>();
-/** Peers waiting for their own cap's tokens or for their queue to go out, per swarm (served again by `drainUploads`). */
+/** Peers waiting for their own cap's tokens, per swarm (served again by `drainUploads`). */
 const capWaiting = new WeakMap<TransferContext, Set<PeerSession>>();
 
 /**

@@ -35,8 +35,6 @@ function world() {
     for (let i = 0; i < blocks; i++) requests.set(`${name}${i}`, { index: i, begin: 0, length: BLOCK });
     const p = {
       closed: false, runtime: { clock }, uploading: new Set<string>(), uploadReadBytes: 0, awaitingDrain: false,
-      // A fast peer: the rate-sized upload queue (swarm-upload-queue.test.ts) never binds here.
-      upload: { rate: () => Infinity },
       conn: { peerRequests: requests },
       get queuedUploadBytes() { return p.uploadReadBytes; },
     };
