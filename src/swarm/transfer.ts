@@ -116,7 +116,8 @@ export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
   if (limited <= 0) return;
   const peerHas = conn.peerPieces ?? EMPTY;
   const has = conn.peerChoking ? { has: (i: number) => allowed.has(i) && peerHas.has(i) } : peerHas;
-  const steal = conn.peerChoking ? undefined : stealFrom(peer, rate, now);
+  // A seed has every piece: it finds unrequested blocks until end game, which has its own rule.
+  const steal = conn.peerChoking || peer.isSeed ? undefined : stealFrom(peer, rate, now);
   const blocks = picker.pick({ peer, has, isSeed: peer.isSeed && !conn.peerChoking, outstanding: conn.outstandingRequests.size, steal }, limited);
   // The download limit is charged when we ask: a request is a promise of that many bytes.
   if (ctx.limits.download.length > 0) for (const b of blocks) consumeAcross(ctx.limits.download, b.length);
