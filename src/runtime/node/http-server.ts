@@ -45,7 +45,9 @@ export class NodeHttpServe implements HttpServe {
 /**
  * Node's headers timeout starts with a request's first byte: a connection that sends nothing
  * was never closed (Node 20), so silent sockets piled up until the process ran out of file
- * descriptors. Such a connection is closed once `ms` pass without its first request.
+ * descriptors. Such a connection is closed once `ms` pass without its first request. (Node
+ * 20.20's periodic header check sometimes gets there first and answers 408 before closing:
+ * a client sees the close only once it reads that answer.)
  */
 export function closeSilentConnections(server: Server, ms: number): void {
   const started = new WeakSet<Socket>();
