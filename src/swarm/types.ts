@@ -59,6 +59,12 @@ export interface SwarmOptions {
    */
   readonly maxQueuedUploadBytes?: number;
   /**
+   * Bytes queued towards one peer (blocks, and the answers its messages draw: rejects, hash
+   * rejects) past which a message from it closes the connection (default 4 MiB): a peer that
+   * sends and never reads otherwise had us hold an answer for each of its messages (unread-peer.ts).
+   */
+  readonly maxUnsentBytes?: number;
+  /**
    * Bytes of blocks requested and not yet received, all peers together (default 32 MiB): each
    * peer's queue follows its rate, but 200 fast seeders must not get 200 queues' worth. While
    * it binds, each peer holds at most an equal share.
