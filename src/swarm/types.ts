@@ -43,6 +43,8 @@ export interface SwarmOptions {
   readonly turnoverGraceMs?: number;
   /** Peer exchange (BEP 11): send and take ut_pex messages (default true; read live, so a getter can switch it). Private torrents never do. */
   readonly pex?: boolean;
+  /** A peer's ut_pex message sooner than this after the last one taken from it is ignored (default 45 s; BEP 11 says once a minute; pex-rate.ts). */
+  readonly minPexIntervalMs?: number;
   /** Time from connecting to a complete handshake on our outgoing connections (default 10 s). */
   readonly handshakeTimeoutMs?: number;
   /** Most connection attempts in flight (default 8). */
