@@ -9,26 +9,37 @@
  * an id or the closest entries scans contiguous memory.
  *
  * The buffer starts with a column of every entry's first id word (a scan for an id or for
- * the closest entries reads 16 entries a cache line), then the entries, 12 32-bit words each
- * (52 bytes an entry in all):
+ * the closest entries reads 16 entries a cache line), then the entries, 10 32-bit words each
+ * (44 bytes an entry in all):
  *   0-4   the id, as five big-endian words (XOR distances compare word by word)
  *   5     IPv4 address (signed); 0 for IPv6, whose host string is in `host6`
  *   6     port (bits 0-15), failures in a row (bits 16-30, saturating), IPv6 flag (bit 31)
  *   7     smoothed RTT, whole ms (0 when unknown)
- *   8-9   last response, whole clock ms, as a float64 (-1 while unverified)
- *   10-11 last query from it, whole clock ms, as a float64 (-1 when never)
+ *   8     last response, whole clock ms after `epoch` (`NEVER` while unverified)
+ *   9     last query from it, whole clock ms after `epoch` (`NEVER` when never)
+ * Times are 32-bit offsets from the table's epoch (its creation time at first), which covers
+ * 24.8 days either side; a later time moves the epoch on (`rebase`), and times that fall
+ * off the far end are kept as the oldest time there is (a node quiet for weeks is
+ * questionable either way). As float64s they took 8 bytes more an entry: at a million
+ * simulated nodes with ~170 entries each, 1.4 GB.
  */
 import type { Address } from '../runtime/types.js';
 import { PackedContact, formatIPv4 } from './compact.js';
 import type { NodeId } from './node-id.js';
 
-export const ENTRY_WORDS = 12;
+export const ENTRY_WORDS = 10;
 const IP = 5;
 const PORT = 6;
 const RTT = 7;
-/** Float64 offsets within an entry (words 8-9 and 10-11). */
-const RESPONSE = 4;
-const QUERY = 5;
+const RESPONSE = 8;
+const QUERY = 9;
+/** A time that never was (unverified, never queried us); decoded as -1. */
+const NEVER = 0x80000000 | 0;
+/** The oldest and newest times an entry can hold, relative to the epoch. */
+const OLDEST = NEVER + 1;
+const NEWEST = 0x7fffffff;
+/** How far `rebase` moves the epoch past a time too new to hold: half the range (12.4 days). */
+const REBASE_STEP = 2 ** 30;
 const V6 = 0x80000000 | 0;
 const PORT_MASK = 0xffff;
 /** Failures saturate here (far above any sensible `maxFailures`). */
@@ -36,26 +47,32 @@ export const MAX_FAILURES_COUNTED = 0x7fff;
 /** Per-bucket metadata: end of its table entries, end of its range, verified entries, last change. */
 const META = 4;
 
-/** One entry outside the store (staging for an insert, or a copy being moved). */
+/**
+ * One entry outside the store (staging for an insert, or a copy being moved), in the
+ * store's own format: its times are relative to the epoch of the store it goes into.
+ */
 export class EntryRecord {
   readonly i32 = new Int32Array(ENTRY_WORDS);
-  readonly f64 = new Float64Array(this.i32.buffer);
   host6: string | null = null;
 
-  /** Fills the record for a node at an IPv4 address (`ip` signed) or IPv6 host. */
-  set(id: NodeId, ip: number, host6: string | null, port: number, lastResponse: number, rtt: number): void {
+  /**
+   * Fills the record for a node at an IPv4 address (`ip` signed) or IPv6 host, to be
+   * written into `store` (`lastResponse` -1 for an unverified node). Encoding the time may
+   * move the store's epoch, so fill the record right before writing it.
+   */
+  set(store: PackedEntries, id: NodeId, ip: number, host6: string | null, port: number, lastResponse: number, rtt: number): void {
     writeIdWords(id, this.i32, 0);
     const w = this.i32;
     w[IP] = host6 === null ? ip : 0;
     w[PORT] = (port & PORT_MASK) | (host6 === null ? 0 : V6);
     w[RTT] = rtt;
-    this.f64[RESPONSE] = lastResponse;
-    this.f64[QUERY] = -1;
+    w[RESPONSE] = store.encodeTime(lastResponse);
+    w[QUERY] = NEVER;
     this.host6 = host6;
   }
 
-  get lastResponse(): number {
-    return this.f64[RESPONSE];
+  get verified(): boolean {
+    return this.i32[RESPONSE] !== NEVER;
   }
 }
 
@@ -69,7 +86,8 @@ export function writeIdWords(id: NodeId, out: Int32Array, o: number): void {
 
 export class PackedEntries {
   i32: Int32Array;
-  f64: Float64Array;
+  /** Clock ms that stored times count from (whole ms). */
+  private epoch: number;
   /** IPv6 hosts by position, allocated when the first IPv6 entry arrives. */
   private host6s: (string | null)[] | null = null;
   /** Entries held (table entries and replacements). */
@@ -86,8 +104,37 @@ export class PackedEntries {
     this.capacity = initialCapacity & ~1;
     this.base = this.capacity;
     this.i32 = new Int32Array(this.capacity * (ENTRY_WORDS + 1));
-    this.f64 = new Float64Array(this.i32.buffer);
     this.meta = [0, 0, 0, now];
+    this.epoch = Math.floor(now);
+  }
+
+  /** A clock time (whole ms; < 0 for never) as stored; a time too new for the epoch moves it on. */
+  encodeTime(t: number): number {
+    if (t < 0) return NEVER;
+    let d = t - this.epoch;
+    if (d > NEWEST) {
+      this.rebase(t - REBASE_STEP);
+      d = t - this.epoch;
+    }
+    return d < OLDEST ? OLDEST : d;
+  }
+
+  private decodeTime(v: number): number {
+    return v === NEVER ? -1 : this.epoch + v;
+  }
+
+  /** Moves the epoch to `epoch` (later than now): every stored time is re-expressed, the oldest clamped. */
+  private rebase(epoch: number): void {
+    const shift = epoch - this.epoch;
+    this.epoch = epoch;
+    const w = this.i32;
+    // Clamped times stay >= 0 when decoded (a negative one would read as unverified).
+    const lo = Math.max(OLDEST, -epoch);
+    for (let p = 0; p < this.length; p++) {
+      for (let i = this.base + ENTRY_WORDS * p + RESPONSE; i <= this.base + ENTRY_WORDS * p + QUERY; i++) {
+        if (w[i] !== NEVER) w[i] = w[i] - shift < lo ? lo : w[i] - shift;
+      }
+    }
   }
 
   get bucketCount(): number {
@@ -139,34 +186,38 @@ export class PackedEntries {
 
   // ---- fields ----
 
+  /** Last response, clock ms (-1 while unverified). */
   lastResponse(p: number): number {
-    return this.f64[this.base / 2 + ENTRY_WORDS / 2 * p + RESPONSE];
+    return this.decodeTime(this.i32[this.base + ENTRY_WORDS * p + RESPONSE]);
   }
 
   isVerified(p: number): boolean {
-    return this.f64[this.base / 2 + ENTRY_WORDS / 2 * p + RESPONSE] >= 0;
+    return this.i32[this.base + ENTRY_WORDS * p + RESPONSE] !== NEVER;
   }
 
-  /** Marks a response: the entry becomes verified (the bucket's count follows). */
+  /** Marks a response at `t` (whole clock ms): the entry becomes verified (the bucket's count follows). */
   setLastResponse(p: number, t: number): void {
-    const i = this.base / 2 + ENTRY_WORDS / 2 * p + RESPONSE;
-    if (this.f64[i] < 0 && t >= 0) this.meta[META * this.bucketOf(p) + 2]++;
-    this.f64[i] = t;
+    const v = this.encodeTime(t);
+    const i = this.base + ENTRY_WORDS * p + RESPONSE;
+    if (this.i32[i] === NEVER && v !== NEVER) this.meta[META * this.bucketOf(p) + 2]++;
+    this.i32[i] = v;
   }
 
+  /** Last query from it, clock ms (-1 when never). */
   lastQuery(p: number): number {
-    return this.f64[this.base / 2 + ENTRY_WORDS / 2 * p + QUERY];
+    return this.decodeTime(this.i32[this.base + ENTRY_WORDS * p + QUERY]);
   }
 
   setLastQuery(p: number, t: number): void {
-    this.f64[this.base / 2 + ENTRY_WORDS / 2 * p + QUERY] = t;
+    const v = this.encodeTime(t);
+    this.i32[this.base + ENTRY_WORDS * p + QUERY] = v;
   }
 
-  /** `max(lastQuery, lastResponse)`. */
+  /** `max(lastQuery, lastResponse)`, clock ms (NEVER sorts below every time). */
   lastSeen(p: number): number {
-    const q = this.f64[this.base / 2 + ENTRY_WORDS / 2 * p + QUERY];
-    const r = this.f64[this.base / 2 + ENTRY_WORDS / 2 * p + RESPONSE];
-    return q > r ? q : r;
+    const q = this.i32[this.base + ENTRY_WORDS * p + QUERY];
+    const r = this.i32[this.base + ENTRY_WORDS * p + RESPONSE];
+    return this.decodeTime(q > r ? q : r);
   }
 
   failures(p: number): number {
@@ -283,7 +334,7 @@ export class PackedEntries {
     const p = this.mainEnd(b);
     this.openGap(p, b, true);
     this.write(p, r);
-    if (r.f64[RESPONSE] >= 0) this.meta[META * b + 2]++;
+    if (r.verified) this.meta[META * b + 2]++;
     return p;
   }
 
@@ -299,7 +350,7 @@ export class PackedEntries {
   replaceAt(b: number, p: number, r: EntryRecord): void {
     if (this.isVerified(p)) this.meta[META * b + 2]--;
     this.write(p, r);
-    if (r.f64[RESPONSE] >= 0) this.meta[META * b + 2]++;
+    if (r.verified) this.meta[META * b + 2]++;
   }
 
   /** Removes the entry at `p` (of bucket `b`); the ones after it move up. */
@@ -384,15 +435,13 @@ export class PackedEntries {
 
   private grow(): void {
     // An eighth more (tables are many and grow slowly, so slack costs more than copies: a
-    // quarter left 11% of a big simulation's table memory unused); even, so the records stay
-    // 8-byte aligned.
+    // quarter left 11% of a big simulation's table memory unused).
     const cap = (this.capacity + (this.capacity >> 3) + 4) & ~1;
     const i32 = new Int32Array(cap * (ENTRY_WORDS + 1));
     i32.set(this.i32.subarray(0, this.length));
     i32.set(this.i32.subarray(this.base, this.base + ENTRY_WORDS * this.length), cap);
     this.base = cap;
     this.i32 = i32;
-    this.f64 = new Float64Array(i32.buffer);
     if (this.host6s !== null) for (let i = this.capacity; i < cap; i++) this.host6s.push(null);
     this.capacity = cap;
   }
