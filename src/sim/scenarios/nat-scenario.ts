@@ -71,9 +71,6 @@ export const ROUTER_MIX: readonly RouterShare[] = [
   { natPmp: false, upnp: false, share: 0.6 },
 ];
 
-/** Bytes over uTP that count as payload carried: a whole block (control messages are far smaller). */
-const BLOCK_BYTES = 16 * 1024;
-
 const DEFAULT_FILE_BYTES = 2 * 1024 * 1024;
 
 export const PUBLISHED = { fordUdp: 0.82, fordTcp: 0.64, dcutrSuccess: 0.7, dcutrSuccessCi: 0.071, dcutrFirstTry: 0.976 } as const;
@@ -262,7 +259,7 @@ function punchFigures(ledger: NatLedger): PunchFigures {
     punched++;
     if (p.succeededAt === 1) first++;
     if (bothSymmetric) symmetricBoth++;
-    if ((ledger.utpBytes.get(ledger.pair(i, j)) ?? 0) >= BLOCK_BYTES) carried++;
+    if (ledger.carriedUtp.has(ledger.pair(i, j))) carried++;
   }
   return { pairs, attempts, successRate: punched / Math.max(1, pairs), firstTryShare: punched ? first / punched : NaN, symmetricBoth, symmetricBothTried, punchedCarriedUtp: carried, punched, redundant: ledger.redundantPunches };
 }
