@@ -4,6 +4,7 @@
  */
 import { formatAddress, type Address } from '../runtime/types.js';
 import { banKey } from './ban-list.js';
+import { DEFAULT_MAX_ADDRESSES_PER_IP, PerIpCounts } from './peer-turnover.js';
 
 /** Own addresses remembered (see `markSelf`). */
 const MAX_SELF_ADDRESSES = 64;
@@ -29,6 +30,8 @@ export interface PeerPoolOptions {
   retryBaseMs?: number;
   /** Whether an IP is refused now (the session's ban list); refused IPs are neither kept nor dialled. */
   refused?: (host: string) => boolean;
+  /** Addresses kept per IP, IPv6 per /64 (default 8; peer-turnover.ts): one IP listed with 500 ports is not 500 peers. */
+  maxAddressesPerIp?: number;
 }
 
 export class PeerPool {
@@ -36,9 +39,11 @@ export class PeerPool {
   private readonly o: Required<PeerPoolOptions>;
   /** Addresses that turned out to be our own (a dial that reached us): never dialled again. */
   private readonly self = new Set<string>();
+  private readonly perIp: PerIpCounts;
 
   constructor(options: PeerPoolOptions = {}) {
-    this.o = { maxCandidates: 2000, maxFailures: 5, retryBaseMs: 5000, refused: () => false, ...options };
+    this.o = { maxCandidates: 2000, maxFailures: 5, retryBaseMs: 5000, refused: () => false, maxAddressesPerIp: DEFAULT_MAX_ADDRESSES_PER_IP, ...options };
+    this.perIp = new PerIpCounts(this.o.maxAddressesPerIp);
   }
 
   static key(a: Address): string {
@@ -50,13 +55,14 @@ export class PeerPool {
     if (this.candidates.has(k) || this.self.has(k) || this.o.refused(address.host)) return;
     if (this.candidates.size >= this.o.maxCandidates && source !== 'manual') return;
     if (address.port <= 0 || address.port > 65535) return;
+    if (!this.perIp.take(address.host, source === 'manual')) return;
     this.candidates.set(k, { address, source, failures: 0, nextAttemptAt: 0, connected: false });
   }
 
   /** `address` is our own (our listen address, or a dial answered with our peer id): never dial it. */
   markSelf(address: Address): void {
     const k = PeerPool.key(address);
-    this.candidates.delete(k);
+    if (this.candidates.delete(k)) this.perIp.release(address.host);
     this.self.add(k);
     // Bounded: a host has few addresses; a flood of distinct ones only forgets the oldest.
     if (this.self.size > MAX_SELF_ADDRESSES) this.self.delete(this.self.values().next().value as string);
@@ -65,7 +71,10 @@ export class PeerPool {
   /** Forgets every address of `host` (its IP was banned). */
   forgetHost(host: string): void {
     const ip = banKey(host);
-    for (const [k, c] of this.candidates) if (banKey(c.address.host) === ip) this.candidates.delete(k);
+    for (const [k, c] of this.candidates) if (banKey(c.address.host) === ip) {
+      this.candidates.delete(k);
+      this.perIp.release(c.address.host);
+    }
   }
 
   markConnected(address: Address, connected: boolean): void {
@@ -91,6 +100,7 @@ export class PeerPool {
     c.failures++;
     if (c.failures >= this.o.maxFailures && c.source !== 'manual') {
       this.candidates.delete(k);
+      this.perIp.release(address.host);
       return;
     }
     c.nextAttemptAt = now + this.o.retryBaseMs * 2 ** Math.min(c.failures - 1, 6);
@@ -102,9 +112,10 @@ export class PeerPool {
    * its connect candidates by failure count first: a swarm whose peers come and go fills its
    * pool with departed addresses, each holding a half-open slot until its connect times out,
    * and dialled in the order learned they crowd out the live ones (issue 15: at 200 peers,
-   * late arrivals sat with under 5 connections and a pool of 100 for minutes).
+   * late arrivals sat with under 5 connections and a pool of 100 for minutes). `allow`, asked
+   * last, may refuse an address for now (the per-IP dial rule, peer-turnover.ts `dialFilter`).
    */
-  due(now: number, count: number, isConnected: (key: string) => boolean, weAreSeed = false): Address[] {
+  due(now: number, count: number, isConnected: (key: string) => boolean, weAreSeed = false, allow?: (address: Address) => boolean): Address[] {
     const out: Address[] = [];
     for (const fresh of [true, false]) {
       for (const [k, c] of this.candidates) {
@@ -112,6 +123,7 @@ export class PeerPool {
         if ((c.failures === 0) !== fresh) continue;
         if (c.connected || c.nextAttemptAt > now || isConnected(k) || (weAreSeed && c.seed === true)) continue;
         if (this.o.refused(c.address.host)) continue;
+        if (allow && !allow(c.address)) continue;
         out.push(c.address);
         c.connected = true; // in progress; markFailed or markConnected settles it
       }
