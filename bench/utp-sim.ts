@@ -65,6 +65,7 @@ async function run(seed: number): Promise<{ secs: number; stats: UtpStream['conn
   return { secs: (doneAt - started) / 1000, stats };
 }
 
+const cpu0 = process.cpuUsage();
 console.log(`# ${size} bytes over uTP on the simulator: ${delayMs} ms one way, ${loss * 100} % loss each way, 100 Mbit/s; options ${JSON.stringify(connection)}`);
 let total = 0;
 for (const seed of seeds) {
@@ -73,3 +74,7 @@ for (const seed of seeds) {
   console.log(`seed ${seed}: ${(size / 2 ** 20 / r.secs).toFixed(3)} MiB/s ${JSON.stringify(r.stats)}`);
 }
 console.log(`bench utp-sim: ${(size / 2 ** 20 / (total / seeds.length)).toFixed(3)} MiB/s (mean time over ${seeds.length} seeds)`);
+// Real CPU of this process (both ends and the simulator) per MiB carried: the per-packet cost of
+// the uTP code, which `shoal sim nat` pays too; it does not move with the machine's load as much as wall time.
+const cpu = process.cpuUsage(cpu0);
+console.log(`bench utp-sim-cpu: ${(((cpu.user + cpu.system) / 1000) / ((size / 2 ** 20) * seeds.length)).toFixed(2)} ms/MiB (user + sys, both ends and the simulator)`);
