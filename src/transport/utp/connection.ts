@@ -237,16 +237,20 @@ export class UtpConnection {
     const before = this.packets.length;
     const window = Math.min(this.cc.cwnd, this.peerWindow);
     this.cwndLimited = false;
-    // Re-sends, oldest first (the map iterates in send order).
-    for (const p of this.outbuf.values()) {
-      if (!p.needResend) continue;
-      if (this.curWindow > 0 && this.curWindow + p.payload.length > window) {
-        this.cwndLimited = true;
-        break;
+    // Re-sends, oldest first (the map iterates in send order); the window is walked only
+    // while some are owed (a poll per ACK over a 700-packet window was most of flush's time).
+    if (this.outbuf.lostCount > 0) {
+      for (const p of this.outbuf.values()) {
+        if (!p.needResend) continue;
+        if (this.curWindow > 0 && this.curWindow + p.payload.length > window) {
+          this.cwndLimited = true;
+          break;
+        }
+        this.outbuf.resent(p, this.seqNr);
+        this.stats.retransmits++;
+        this.transmit(p, nowUs);
+        if (this.outbuf.lostCount === 0) break;
       }
-      this.outbuf.resent(p, this.seqNr);
-      this.stats.retransmits++;
-      this.transmit(p, nowUs);
     }
     if (this.state === 'connected') {
       const size = this.mtu.packetSize;

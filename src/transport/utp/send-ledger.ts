@@ -45,6 +45,8 @@ export class SendLedger {
   lastAck: number;
   /** Duplicate ACKs in a row (BEP 29: three mark the next packet lost). */
   dupAcks = 0;
+  /** Packets marked lost and not yet re-sent: the connection looks for them only when there are some (no scan of the window per poll). */
+  lostCount = 0;
   private readonly packets = new Map<number, OutPacket>();
 
   constructor(
@@ -88,12 +90,14 @@ export class SendLedger {
       p.probeBytes = 0;
     }
     p.needResend = true;
+    this.lostCount++;
     this.inFlight -= p.payload.length;
   }
 
   /** Puts a lost-marked packet back in flight as it is re-sent. */
   resent(p: OutPacket, nextSeq: number): void {
     p.needResend = false;
+    this.lostCount--;
     p.resentBeforeSeq = nextSeq;
     p.transmissions++;
     this.inFlight += p.payload.length;
@@ -149,6 +153,7 @@ export class SendLedger {
 
   clear(): void {
     this.packets.clear();
+    this.lostCount = 0;
   }
 
   private ackPacket(seq: number, nowUs: number): number {
@@ -162,6 +167,7 @@ export class SendLedger {
   private settle(q: OutPacket, nowUs: number): number {
     if (q.probeBytes > 0 && q.transmissions === 1) this.mtu.acked(q.seq);
     if (!q.needResend) this.inFlight -= q.payload.length;
+    else this.lostCount--;
     q.needResend = false;
     // Karn: only packets sent once give RTT samples (BEP 29).
     if (q.transmissions === 1) this.rtt.sample((nowUs - q.sentAtUs) / US_PER_MS);
