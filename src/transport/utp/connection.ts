@@ -9,7 +9,8 @@
  */
 import { RttEstimator, Ledbat } from './congestion.js';
 import { UTP_DEFAULTS, type UtpConnectionOptions } from './options.js';
-import { encodePacket, seqDiff, ST_DATA, ST_FIN, ST_RESET, ST_STATE, ST_SYN, type UtpPacket, type UtpPacketType } from './packet.js';
+import { encodeHeader, headerLength, seqDiff, ST_DATA, ST_FIN, ST_RESET, ST_STATE, ST_SYN, type UtpHeader, type UtpPacket, type UtpPacketType } from './packet.js';
+import { allocDatagram } from './datagrams.js';
 import { MtuProbe } from './mtu.js';
 import { ReceiveBuffer } from './receive-buffer.js';
 import { SendQueue } from './send-queue.js';
@@ -24,6 +25,8 @@ const MAX_SACK_BYTES = 128;
 const HEADER_BYTES = 20;
 /** Room kept in a grown DATA packet for a selective ACK of 4 bytes and its extension header. */
 const SACK_ROOM = 6;
+/** The header being encoded: one object for every packet (encoding is synchronous), not one each. */
+const HEADER: UtpHeader = { type: ST_DATA, connectionId: 0, timestamp: 0, timestampDiff: 0, windowSize: 0, seqNr: 0, ackNr: 0, selectiveAck: undefined, padding: undefined };
 
 export interface UtpConnectionInit {
   /** Our receive id (the multiplexer's key) and send id. */
@@ -262,7 +265,7 @@ export class UtpConnection {
         }
         if (this.outbuf.size >= 0x7fff) break; // half the sequence space: acks would be ambiguous
         const probe = n === size ? this.mtu.probeSizeFor(this.seqNr) : 0;
-        this.queueOut(ST_DATA, this.sendQueue.take(n), nowUs, probe > 0 ? HEADER_BYTES + probe + SACK_ROOM : 0);
+        this.queueOut(ST_DATA, n, nowUs, probe > 0 ? HEADER_BYTES + probe + SACK_ROOM : 0);
       }
       if (this.wantDrain && this.sendQueue.bytes < this.options.sendBufferBytes) {
         this.wantDrain = false;
@@ -282,13 +285,17 @@ export class UtpConnection {
     this.keepaliveNeeded = false;
   }
 
-  /** A new packet taking the next sequence number (SYN, DATA, FIN). */
-  private queueOut(type: UtpPacketType, payload: Uint8Array, nowUs: number, probeBytes = 0): void {
-    const p: OutPacket = { seq: this.seqNr, type, payload, sentAtUs: nowUs, transmissions: 1, needResend: false, sacked: false, fastResent: false, resentBeforeSeq: 0, probeBytes };
+  /**
+   * A new packet taking the next sequence number (SYN, DATA, FIN). A DATA packet's payload is
+   * the next `payload` bytes of the send queue, copied straight into its datagram; the ledger
+   * keeps that view of it for re-sends.
+   */
+  private queueOut(type: UtpPacketType, payload: Uint8Array | number, nowUs: number, probeBytes = 0): void {
+    const p: OutPacket = { seq: this.seqNr, type, payload: EMPTY, sentAtUs: nowUs, transmissions: 1, needResend: false, sacked: false, fastResent: false, resentBeforeSeq: 0, probeBytes };
     this.seqNr = (this.seqNr + 1) & 0xffff;
     if (this.outbuf.size === 0) this.timerStartUs = nowUs;
+    p.payload = this.emit(type, p.seq, nowUs, payload, this.recvAck(), probeBytes);
     this.outbuf.add(p);
-    this.transmit(p, nowUs);
   }
 
   private transmit(p: OutPacket, nowUs: number): void {
@@ -300,31 +307,41 @@ export class UtpConnection {
     return this.recv ? this.recv.ackNr : 0;
   }
 
-  /** Encodes and queues one datagram; `probeBytes` pads it to that size (an MTU probe). */
-  private emit(type: UtpPacketType, seq: number, nowUs: number, payload: Uint8Array, ackNr = this.recvAck(), probeBytes = 0): void {
+  /**
+   * Encodes and queues one datagram; `probeBytes` pads it to that size (an MTU probe).
+   * `payload` is the bytes, or a count to take from the send queue. Returns the payload as it
+   * sits in the datagram.
+   */
+  private emit(type: UtpPacketType, seq: number, nowUs: number, payload: Uint8Array | number, ackNr = this.recvAck(), probeBytes = 0): Uint8Array {
     const recv = this.recv;
-    const packet: UtpPacket = {
-      type,
-      connectionId: type === ST_SYN ? this.recvId : this.sendId,
-      timestamp: Math.floor(nowUs) >>> 0,
-      timestampDiff: this.replyMicro,
-      windowSize: recv ? Math.max(0, this.options.recvBufferBytes - recv.heldBytes) : this.options.recvBufferBytes,
-      seqNr: seq,
-      ackNr,
-      payload,
-    };
+    const length = typeof payload === 'number' ? payload : payload.length;
+    const h = HEADER;
+    h.type = type;
+    h.connectionId = type === ST_SYN ? this.recvId : this.sendId;
+    h.timestamp = Math.floor(nowUs) >>> 0;
+    h.timestampDiff = this.replyMicro;
+    h.windowSize = recv ? Math.max(0, this.options.recvBufferBytes - recv.heldBytes) : this.options.recvBufferBytes;
+    h.seqNr = seq;
+    h.ackNr = ackNr;
+    h.selectiveAck = undefined;
+    h.padding = undefined;
     // A DATA packet beyond the starting size keeps within the proven datagram size: its
     // selective ACK shrinks to the room left (BEP 29: whole 4-byte words).
-    const room = payload.length > this.options.packetSize || probeBytes > 0 ? this.mtu.packetSize + SACK_ROOM - 2 - payload.length : MAX_SACK_BYTES;
+    const room = length > this.options.packetSize || probeBytes > 0 ? this.mtu.packetSize + SACK_ROOM - 2 - length : MAX_SACK_BYTES;
     const sack = room >= 4 ? recv?.selectiveAck(Math.min(MAX_SACK_BYTES, room - (room % 4))) : undefined;
-    if (sack && type !== ST_SYN && type !== ST_RESET) packet.selectiveAck = sack;
+    if (sack && type !== ST_SYN && type !== ST_RESET) h.selectiveAck = sack;
     if (probeBytes > 0) {
-      const size = HEADER_BYTES + (packet.selectiveAck ? 2 + packet.selectiveAck.length : 0) + payload.length;
-      if (probeBytes - size >= 2) packet.padding = probeBytes - size - 2;
+      const size = HEADER_BYTES + (h.selectiveAck ? 2 + h.selectiveAck.length : 0) + length;
+      if (probeBytes - size >= 2) h.padding = probeBytes - size - 2;
     }
-    this.packets.push(encodePacket(packet));
+    const datagram = allocDatagram(headerLength(h) + length);
+    const at = encodeHeader(h, datagram);
+    if (typeof payload === 'number') this.sendQueue.takeInto(datagram, at, length);
+    else datagram.set(payload, at);
+    this.packets.push(datagram);
     this.stats.packetsSent++;
     this.lastSentUs = nowUs;
+    return length === 0 ? EMPTY : datagram.subarray(at);
   }
 
   /** BEP 29: reply_micro = our time minus the packet's timestamp, echoed in every packet we send. */

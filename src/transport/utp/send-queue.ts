@@ -1,6 +1,8 @@
 /**
- * Bytes written to a uTP connection and not yet cut into packets. Writes are copied (the
- * caller may reuse its buffer); `take(n)` cuts the next packet's payload.
+ * Bytes written to a uTP connection and not yet cut into packets. Writes are held as given,
+ * not copied (the `ByteStream` contract, as Node's TCP sockets hold theirs: a caller never
+ * modifies bytes it wrote); `takeInto` copies the next packet's payload straight into its
+ * datagram, the one copy on the way out.
  */
 const EMPTY = new Uint8Array(0);
 
@@ -12,17 +14,17 @@ export class SendQueue {
 
   push(data: Uint8Array): void {
     if (data.length === 0) return;
-    this.chunks.push(data.slice());
+    this.chunks.push(data);
     this.bytes += data.length;
   }
 
-  /** The next `n` bytes (n <= bytes) as one fresh array. */
-  take(n: number): Uint8Array {
-    const out = new Uint8Array(n);
-    let o = 0;
-    while (o < n) {
+  /** Copies the next `n` bytes (n <= bytes) into `out` at `offset` and drops them from the queue. */
+  takeInto(out: Uint8Array, offset: number, n: number): void {
+    let o = offset;
+    const end = offset + n;
+    while (o < end) {
       const chunk = this.chunks[this.head];
-      const k = Math.min(chunk.length, n - o);
+      const k = Math.min(chunk.length, end - o);
       out.set(k === chunk.length ? chunk : chunk.subarray(0, k), o);
       o += k;
       if (k === chunk.length) this.chunks[this.head++] = EMPTY;
@@ -33,6 +35,12 @@ export class SendQueue {
       this.head = 0;
     }
     this.bytes -= n;
+  }
+
+  /** The next `n` bytes (n <= bytes) as one fresh array. */
+  take(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    this.takeInto(out, 0, n);
     return out;
   }
 
