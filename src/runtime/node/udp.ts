@@ -32,10 +32,15 @@ class NodeUdpEndpoint implements UdpEndpoint {
     this.tracker = tracker;
     const a = socket.address();
     this.address = { host: a.address, port: a.port };
+    // A burst comes from one sender: its Address object is reused while it does (one object
+    // less per datagram; an Address is read-only).
+    let last: Address = { host: '', port: 0 };
     socket.on('message', (msg, rinfo) => {
       this.reads = this.afterPending.length > 0 ? this.reads + 1 : 1;
       const h = this.handler;
-      if (h !== null) h(msg, { host: rinfo.address, port: rinfo.port });
+      if (h === null) return;
+      if (rinfo.port !== last.port || rinfo.address !== last.host) last = { host: rinfo.address, port: rinfo.port };
+      h(msg, last);
     });
     // Errors after binding (e.g. ICMP-induced ones on some platforms) are treated as loss.
     socket.on('error', () => {});

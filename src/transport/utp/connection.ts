@@ -82,6 +82,9 @@ export class UtpConnection {
     this.events.push({ type: 'data', data });
   };
   private packets: Uint8Array[] = [];
+  /** The time of the ack being handled, for `onLost` (one handler for every packet, not a closure each). */
+  private ackNowUs = 0;
+  private readonly onLost = (seq: number, sack?: Uint8Array, ackNr?: number): void => this.lost(seq, this.ackNowUs, sack, ackNr);
 
   private constructor(init: UtpConnectionInit, state: UtpState) {
     this.options = { ...UTP_DEFAULTS, ...init.options };
@@ -352,13 +355,14 @@ export class UtpConnection {
   /** Processes ack_nr and the selective ACK; false when the ack is impossible (acks what we never sent). */
   private handleAck(p: UtpPacket, nowUs: number): boolean {
     const windowBefore = this.curWindow;
-    const r = this.outbuf.onAck(p.ackNr, p.selectiveAck, p.type === ST_STATE, (this.seqNr - 1) & 0xffff, nowUs, (seq, sack, ackNr) => this.lost(seq, nowUs, sack, ackNr));
-    if (r === undefined) return false;
-    if (r.progressed) {
+    this.ackNowUs = nowUs;
+    const acked = this.outbuf.onAck(p.ackNr, p.selectiveAck, p.type === ST_STATE, (this.seqNr - 1) & 0xffff, nowUs, this.onLost);
+    if (acked < 0) return false;
+    if (this.outbuf.progressed) {
       this.consecutiveTimeouts = 0;
       this.rtt.resetBackoff();
       this.timerStartUs = nowUs;
-      this.cc.onAck(r.ackedBytes, p.timestampDiff, nowUs, this.cwndLimited || windowBefore + this.options.packetSize > this.cc.cwnd, windowBefore);
+      this.cc.onAck(acked, p.timestampDiff, nowUs, this.cwndLimited || windowBefore + this.options.packetSize > this.cc.cwnd, windowBefore);
     }
     if (this.finSeq !== undefined && !this.outbuf.has(this.finSeq) && seqDiff(this.outbuf.lastAck, this.finSeq) >= 0) this.finAcked = true;
     return true;

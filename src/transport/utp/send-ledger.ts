@@ -25,13 +25,6 @@ export interface OutPacket {
   probeBytes: number;
 }
 
-/** What one incoming ack settled. */
-export interface AckResult {
-  /** Payload bytes newly acked (cumulatively or selectively). */
-  ackedBytes: number;
-  /** Something newly acked: the retransmission timer restarts. */
-  progressed: boolean;
-}
 
 /** Called for a packet an ack shows lost: `sack` and `ackNr` are the selective ACK it came with. */
 export type LostHandler = (seq: number, sack?: Uint8Array, ackNr?: number) => void;
@@ -45,6 +38,8 @@ export class SendLedger {
   lastAck: number;
   /** Duplicate ACKs in a row (BEP 29: three mark the next packet lost). */
   dupAcks = 0;
+  /** Whether the last `onAck` newly acked something (the retransmission timer restarts). */
+  progressed = false;
   /** Packets marked lost and not yet re-sent: the connection looks for them only when there are some (no scan of the window per poll). */
   lostCount = 0;
   private readonly packets = new Map<number, OutPacket>();
@@ -106,11 +101,13 @@ export class SendLedger {
   /**
    * Applies an incoming `ack_nr` and selective ACK. `sentUpTo` is our last sequence number
    * sent; `type` and whether anything is outstanding decide duplicate-ACK counting. Returns
-   * undefined for an impossible ack (one that acks what we never sent).
+   * the payload bytes newly acked (cumulatively or selectively; `progressed` says whether
+   * anything was), or -1 for an impossible ack (one that acks what we never sent).
    */
-  onAck(ackNr: number, sack: Uint8Array | undefined, isState: boolean, sentUpTo: number, nowUs: number, lost: LostHandler): AckResult | undefined {
+  onAck(ackNr: number, sack: Uint8Array | undefined, isState: boolean, sentUpTo: number, nowUs: number, lost: LostHandler): number {
     const advance = seqDiff(ackNr, this.lastAck);
-    if (advance > seqDiff(sentUpTo, this.lastAck)) return undefined;
+    this.progressed = false;
+    if (advance > seqDiff(sentUpTo, this.lastAck)) return -1;
     let ackedBytes = 0;
     let progressed = false;
     if (advance > 0) {
@@ -139,7 +136,8 @@ export class SendLedger {
       }
       if (count >= this.duplicateAckThreshold) lost((ackNr + 1) & 0xffff, sack, ackNr);
     }
-    return { ackedBytes, progressed };
+    this.progressed = progressed;
+    return ackedBytes;
   }
 
   /** Our packets from `fromSeq` on that `sack` (relative to `ackNr`) acks. */
