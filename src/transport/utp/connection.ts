@@ -248,7 +248,7 @@ export class UtpConnection {
     if (this.outbuf.lostCount > 0) {
       for (const p of this.outbuf.values()) {
         if (!p.needResend) continue;
-        if (this.curWindow > 0 && this.curWindow + p.payload.length > window) {
+        if (this.curWindow > 0 && this.curWindow + p.size > window) {
           this.cwndLimited = true;
           break;
         }
@@ -291,19 +291,21 @@ export class UtpConnection {
   /**
    * A new packet taking the next sequence number (SYN, DATA, FIN). A DATA packet's payload is
    * the next `payload` bytes of the send queue, copied straight into its datagram; the ledger
-   * keeps that view of it for re-sends.
+   * keeps the datagram for re-sends.
    */
   private queueOut(type: UtpPacketType, payload: Uint8Array | number, nowUs: number, probeBytes = 0): void {
-    const p: OutPacket = { seq: this.seqNr, type, payload: EMPTY, sentAtUs: nowUs, transmissions: 1, needResend: false, sacked: false, fastResent: false, resentBeforeSeq: 0, probeBytes };
+    const size = typeof payload === 'number' ? payload : payload.length;
+    const p: OutPacket = { seq: this.seqNr, type, datagram: EMPTY, size, sentAtUs: nowUs, transmissions: 1, needResend: false, sacked: false, fastResent: false, resentBeforeSeq: 0, probeBytes };
     this.seqNr = (this.seqNr + 1) & 0xffff;
     if (this.outbuf.size === 0) this.timerStartUs = nowUs;
-    p.payload = this.emit(type, p.seq, nowUs, payload, this.recvAck(), probeBytes);
+    p.datagram = this.emit(type, p.seq, nowUs, payload, this.recvAck(), probeBytes);
     this.outbuf.add(p);
   }
 
   private transmit(p: OutPacket, nowUs: number): void {
     p.sentAtUs = nowUs;
-    this.emit(p.type, p.seq, nowUs, p.payload, this.recvAck(), p.transmissions === 1 ? p.probeBytes : 0);
+    const d = p.datagram;
+    this.emit(p.type, p.seq, nowUs, p.size === 0 ? EMPTY : d.subarray(d.length - p.size), this.recvAck(), p.transmissions === 1 ? p.probeBytes : 0);
   }
 
   private recvAck(): number {
@@ -312,8 +314,8 @@ export class UtpConnection {
 
   /**
    * Encodes and queues one datagram; `probeBytes` pads it to that size (an MTU probe).
-   * `payload` is the bytes, or a count to take from the send queue. Returns the payload as it
-   * sits in the datagram.
+   * `payload` is the bytes, or a count to take from the send queue. Returns the datagram (the
+   * payload is its last bytes).
    */
   private emit(type: UtpPacketType, seq: number, nowUs: number, payload: Uint8Array | number, ackNr = this.recvAck(), probeBytes = 0): Uint8Array {
     const recv = this.recv;
@@ -344,7 +346,7 @@ export class UtpConnection {
     this.packets.push(datagram);
     this.stats.packetsSent++;
     this.lastSentUs = nowUs;
-    return length === 0 ? EMPTY : datagram.subarray(at);
+    return datagram;
   }
 
   /** BEP 29: reply_micro = our time minus the packet's timestamp, echoed in every packet we send. */

@@ -11,7 +11,10 @@ import { seqDiff, type UtpPacketType } from './packet.js';
 export interface OutPacket {
   seq: number;
   type: UtpPacketType;
-  payload: Uint8Array;
+  /** The datagram as first sent; the payload is its last `size` bytes (a view is made only for a re-send). */
+  datagram: Uint8Array;
+  /** Payload bytes. */
+  size: number;
   sentAtUs: number;
   transmissions: number;
   /** Marked lost (timeout, duplicate or selective acks): re-sent when the window allows. */
@@ -74,7 +77,7 @@ export class SendLedger {
   /** Records a packet as it is first sent. */
   add(p: OutPacket): void {
     this.packets.set(p.seq, p);
-    this.inFlight += p.payload.length;
+    this.inFlight += p.size;
   }
 
   /** Takes `p` out of flight to be re-sent; a lost MTU probe is re-sent unpadded (its payload never depended on the probed size). */
@@ -86,7 +89,7 @@ export class SendLedger {
     }
     p.needResend = true;
     this.lostCount++;
-    this.inFlight -= p.payload.length;
+    this.inFlight -= p.size;
   }
 
   /** Puts a lost-marked packet back in flight as it is re-sent. */
@@ -95,7 +98,7 @@ export class SendLedger {
     this.lostCount--;
     p.resentBeforeSeq = nextSeq;
     p.transmissions++;
-    this.inFlight += p.payload.length;
+    this.inFlight += p.size;
   }
 
   /**
@@ -164,11 +167,11 @@ export class SendLedger {
 
   private settle(q: OutPacket, nowUs: number): number {
     if (q.probeBytes > 0 && q.transmissions === 1) this.mtu.acked(q.seq);
-    if (!q.needResend) this.inFlight -= q.payload.length;
+    if (!q.needResend) this.inFlight -= q.size;
     else this.lostCount--;
     q.needResend = false;
     // Karn: only packets sent once give RTT samples (BEP 29).
     if (q.transmissions === 1) this.rtt.sample((nowUs - q.sentAtUs) / US_PER_MS);
-    return q.payload.length;
+    return q.size;
   }
 }

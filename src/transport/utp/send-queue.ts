@@ -11,6 +11,8 @@ export class SendQueue {
   bytes = 0;
   private chunks: Uint8Array[] = [];
   private head = 0;
+  /** Bytes of the head chunk already taken (an offset rather than a new view per packet). */
+  private headOffset = 0;
 
   push(data: Uint8Array): void {
     if (data.length === 0) return;
@@ -24,11 +26,14 @@ export class SendQueue {
     const end = offset + n;
     while (o < end) {
       const chunk = this.chunks[this.head];
-      const k = Math.min(chunk.length, end - o);
-      out.set(k === chunk.length ? chunk : chunk.subarray(0, k), o);
+      const from = this.headOffset;
+      const k = Math.min(chunk.length - from, end - o);
+      out.set(from === 0 && k === chunk.length ? chunk : chunk.subarray(from, from + k), o);
       o += k;
-      if (k === chunk.length) this.chunks[this.head++] = EMPTY;
-      else this.chunks[this.head] = chunk.subarray(k);
+      if (from + k === chunk.length) {
+        this.chunks[this.head++] = EMPTY;
+        this.headOffset = 0;
+      } else this.headOffset = from + k;
     }
     if (this.head > 64 && this.head * 2 > this.chunks.length) {
       this.chunks = this.chunks.slice(this.head);
@@ -47,6 +52,7 @@ export class SendQueue {
   clear(): void {
     this.chunks = [];
     this.head = 0;
+    this.headOffset = 0;
     this.bytes = 0;
   }
 }
