@@ -295,17 +295,26 @@ export class UtpConnection {
    */
   private queueOut(type: UtpPacketType, payload: Uint8Array | number, nowUs: number, probeBytes = 0): void {
     const size = typeof payload === 'number' ? payload : payload.length;
-    const p: OutPacket = { seq: this.seqNr, type, datagram: EMPTY, size, sentAtUs: nowUs, transmissions: 1, needResend: false, sacked: false, fastResent: false, resentBeforeSeq: 0, probeBytes };
+    const p = this.outbuf.record();
+    p.seq = this.seqNr;
+    p.type = type;
+    p.size = size;
+    p.sentAtUs = nowUs;
+    p.transmissions = 1;
+    p.needResend = p.sacked = p.fastResent = false;
+    p.resentBeforeSeq = 0;
+    p.probeBytes = probeBytes;
     this.seqNr = (this.seqNr + 1) & 0xffff;
     if (this.outbuf.size === 0) this.timerStartUs = nowUs;
-    p.datagram = this.emit(type, p.seq, nowUs, payload, this.recvAck(), probeBytes);
+    const d = this.emit(type, p.seq, nowUs, payload, this.recvAck(), probeBytes);
+    p.buffer = d.buffer;
+    p.payloadAt = d.byteOffset + d.length - size;
     this.outbuf.add(p);
   }
 
   private transmit(p: OutPacket, nowUs: number): void {
     p.sentAtUs = nowUs;
-    const d = p.datagram;
-    this.emit(p.type, p.seq, nowUs, p.size === 0 ? EMPTY : d.subarray(d.length - p.size), this.recvAck(), p.transmissions === 1 ? p.probeBytes : 0);
+    this.emit(p.type, p.seq, nowUs, p.size === 0 ? EMPTY : new Uint8Array(p.buffer, p.payloadAt, p.size), this.recvAck(), p.transmissions === 1 ? p.probeBytes : 0);
   }
 
   private recvAck(): number {

@@ -11,8 +11,14 @@ import { seqDiff, type UtpPacketType } from './packet.js';
 export interface OutPacket {
   seq: number;
   type: UtpPacketType;
-  /** The datagram as first sent; the payload is its last `size` bytes (a view is made only for a re-send). */
-  datagram: Uint8Array;
+  /**
+   * Where the payload sits: `size` bytes at `payloadAt` in `buffer`, the memory of the datagram
+   * as first sent (datagrams.ts). No view is kept: a packet outlives a young-generation GC
+   * while in flight, and a view per packet promoted to the old generation was much of a
+   * transfer's GC work; a re-send makes one.
+   */
+  buffer: ArrayBufferLike;
+  payloadAt: number;
   /** Payload bytes. */
   size: number;
   sentAtUs: number;
@@ -33,6 +39,9 @@ export interface OutPacket {
 export type LostHandler = (seq: number, sack?: Uint8Array, ackNr?: number) => void;
 
 const US_PER_MS = 1000;
+const EMPTY_BUFFER = new ArrayBuffer(0);
+/** Records kept for reuse (a window's worth of packets at most). */
+const MAX_SPARE = 1024;
 
 export class SendLedger {
   /** Bytes sent but not acked (selectively acked and lost-marked packets excluded). */
@@ -46,6 +55,8 @@ export class SendLedger {
   /** Packets marked lost and not yet re-sent: the connection looks for them only when there are some (no scan of the window per poll). */
   lostCount = 0;
   private readonly packets = new Map<number, OutPacket>();
+  /** Acked packets' records, reused by `record` (each lives in flight long enough to be promoted; reusing them leaves no old-generation garbage per packet). */
+  private readonly spare: OutPacket[] = [];
 
   constructor(
     lastAck: number,
@@ -72,6 +83,11 @@ export class SendLedger {
   /** Outstanding packets, oldest first. */
   values(): IterableIterator<OutPacket> {
     return this.packets.values();
+  }
+
+  /** A record for a new packet (fields to be set by the caller), reused from acked ones when there are some. */
+  record(): OutPacket {
+    return this.spare.pop() ?? { seq: 0, type: 0, buffer: EMPTY_BUFFER, payloadAt: 0, size: 0, sentAtUs: 0, transmissions: 1, needResend: false, sacked: false, fastResent: false, resentBeforeSeq: 0, probeBytes: 0 };
   }
 
   /** Records a packet as it is first sent. */
@@ -161,8 +177,10 @@ export class SendLedger {
     const q = this.packets.get(seq);
     if (!q) return 0;
     this.packets.delete(seq);
-    if (q.sacked) return 0;
-    return this.settle(q, nowUs);
+    const n = q.sacked ? 0 : this.settle(q, nowUs);
+    q.buffer = EMPTY_BUFFER;
+    if (this.spare.length < MAX_SPARE) this.spare.push(q);
+    return n;
   }
 
   private settle(q: OutPacket, nowUs: number): number {
