@@ -283,7 +283,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     for (const p of o.peers) swarm.addPeer(p, 'manual');
     if (verbose) for (const w of swarm.webSeedList()) client.logger.info(`web seed ${w.url}${w.dropped ? ` (not used: ${w.dropped})` : ''}`);
     const s = swarm;
-    const ticker = setInterval(() => status.update(progressLine(s.stats())), 500);
+    const ticker = setInterval(() => status.update(progressLine(s.stats(), s.torrent !== undefined)), 500);
     const hintMs = seeding ? undefined : peerHintDelayMs();
     if (hintMs !== undefined) {
       hintTimer = setTimeout(() => {
@@ -299,7 +299,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     // trackers: 'stopped', within a few seconds; router: mappings deleted (5 s at most); resume data.
     await release();
     const stats = swarm.stats();
-    status.update(progressLine(stats));
+    status.update(progressLine(stats, swarm.torrent !== undefined));
     status.done();
     if (failure) throw failure;
     if (code === 0) {
@@ -307,7 +307,9 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     } else if (seeding) {
       process.stderr.write(`stopped seeding ${swarm.torrent?.name ?? ''}: ${stats.have}/${stats.total} pieces, uploaded ${formatBytes(stats.uploaded)}\n`);
     } else {
-      process.stderr.write(`interrupted at ${stats.have}/${stats.total} pieces; resume data saved, run the same command to continue\n`);
+      process.stderr.write(swarm.torrent === undefined
+        ? 'interrupted before any peer sent the metadata; run the same command to try again\n'
+        : `interrupted at ${stats.have}/${stats.total} pieces; resume data saved, run the same command to continue\n`);
     }
     process.exitCode = code;
   } catch (e) {

@@ -9,7 +9,12 @@ function eta(seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${String(r).padStart(2, '0')}` : `${m}:${String(r).padStart(2, '0')}`;
 }
 
-export function progressLine(s: SwarmStats): string {
+/**
+ * One status line. `hasMetadata` false (a magnet whose info dictionary has not arrived):
+ * say so instead of a 0.0% that never moves and an ETA of nothing.
+ */
+export function progressLine(s: SwarmStats, hasMetadata = true): string {
+  if (!hasMetadata) return `fetching metadata (BEP 9)  down ${formatBytes(s.downloadRate)}/s  peers ${s.peers}`;
   const pct = s.bytesTotal > 0 ? (100 * s.bytesHave) / s.bytesTotal : 0;
   const left = s.bytesTotal - s.bytesHave;
   return `${pct.toFixed(1).padStart(5)}%  down ${formatBytes(s.downloadRate)}/s  up ${formatBytes(s.uploadRate)}/s  peers ${s.peers}  ETA ${s.complete ? '0:00' : eta(left / s.downloadRate)}`;
