@@ -106,8 +106,16 @@ class NodeUdpEndpoint implements UdpEndpoint {
  * next tick: a tick and a closure per datagram. IP literals are answered at once here; names
  * still go to `dns.lookup`.
  */
+let lastHost = '';
+let lastFamily = 0;
+
 function literalLookup(host: string, options: LookupOneOptions | number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
-  const family = isIP(host);
+  // A burst of sends goes to one peer: its answer is remembered (isIP is a regular expression per datagram).
+  if (host !== lastHost) {
+    lastHost = host;
+    lastFamily = isIP(host);
+  }
+  const family = lastFamily;
   if (family !== 0) {
     callback(null, host, family);
     return;
