@@ -9,8 +9,8 @@
  */
 import { RttEstimator, Ledbat } from './congestion.js';
 import { UTP_DEFAULTS, type UtpConnectionOptions } from './options.js';
-import { encodeHeader, headerLength, seqDiff, ST_DATA, ST_FIN, ST_RESET, ST_STATE, ST_SYN, type UtpHeader, type UtpPacket, type UtpPacketType } from './packet.js';
-import { allocDatagram } from './datagrams.js';
+import { seqDiff, ST_DATA, ST_FIN, ST_RESET, ST_STATE, ST_SYN, type UtpHeader, type UtpPacket, type UtpPacketType } from './packet.js';
+import { encodeDatagram } from './datagrams.js';
 import { MtuProbe } from './mtu.js';
 import { ReceiveBuffer } from './receive-buffer.js';
 import { SendQueue } from './send-queue.js';
@@ -295,15 +295,7 @@ export class UtpConnection {
    */
   private queueOut(type: UtpPacketType, payload: Uint8Array | number, nowUs: number, probeBytes = 0): void {
     const size = typeof payload === 'number' ? payload : payload.length;
-    const p = this.outbuf.record();
-    p.seq = this.seqNr;
-    p.type = type;
-    p.size = size;
-    p.sentAtUs = nowUs;
-    p.transmissions = 1;
-    p.needResend = p.sacked = p.fastResent = false;
-    p.resentBeforeSeq = 0;
-    p.probeBytes = probeBytes;
+    const p = this.outbuf.record(this.seqNr, type, size, nowUs, probeBytes);
     this.seqNr = (this.seqNr + 1) & 0xffff;
     if (this.outbuf.size === 0) this.timerStartUs = nowUs;
     const d = this.emit(type, p.seq, nowUs, payload, this.recvAck(), probeBytes);
@@ -348,10 +340,7 @@ export class UtpConnection {
       const size = HEADER_BYTES + (h.selectiveAck ? 2 + h.selectiveAck.length : 0) + length;
       if (probeBytes - size >= 2) h.padding = probeBytes - size - 2;
     }
-    const datagram = allocDatagram(headerLength(h) + length);
-    const at = encodeHeader(h, datagram);
-    if (typeof payload === 'number') this.sendQueue.takeInto(datagram, at, length);
-    else datagram.set(payload, at);
+    const datagram = encodeDatagram(h, payload, this.sendQueue);
     this.packets.push(datagram);
     this.stats.packetsSent++;
     this.lastSentUs = nowUs;

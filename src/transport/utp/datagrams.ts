@@ -7,6 +7,9 @@
  * so slabs are small: one long-unacked packet holds at most `SLAB_BYTES`. Bytes handed out
  * are never handed out again.
  */
+import { encodeHeader, headerLength, type UtpHeader } from './packet.js';
+import type { SendQueue } from './send-queue.js';
+
 const SLAB_BYTES = 16 * 1024;
 /** Bigger requests get their own array (a slab holds at least four of the largest ones carved). */
 const MAX_CARVED = SLAB_BYTES / 4;
@@ -24,4 +27,17 @@ export function allocDatagram(n: number): Uint8Array {
   const out = slab.subarray(used, used + n);
   used += (n + 7) & ~7; // 8-byte aligned starts
   return out;
+}
+
+/**
+ * One datagram: `h`'s header, then the payload, given or (a count) taken from `queue` straight
+ * into the datagram, the one copy a DATA payload gets on its way out.
+ */
+export function encodeDatagram(h: UtpHeader, payload: Uint8Array | number, queue: SendQueue): Uint8Array {
+  const length = typeof payload === 'number' ? payload : payload.length;
+  const datagram = allocDatagram(headerLength(h) + length);
+  const at = encodeHeader(h, datagram);
+  if (typeof payload === 'number') queue.takeInto(datagram, at, length);
+  else datagram.set(payload, at);
+  return datagram;
 }

@@ -85,9 +85,19 @@ export class SendLedger {
     return this.packets.values();
   }
 
-  /** A record for a new packet (fields to be set by the caller), reused from acked ones when there are some. */
-  record(): OutPacket {
-    return this.spare.pop() ?? { seq: 0, type: 0, buffer: EMPTY_BUFFER, payloadAt: 0, size: 0, sentAtUs: 0, transmissions: 1, needResend: false, sacked: false, fastResent: false, resentBeforeSeq: 0, probeBytes: 0 };
+  /** A record for a new packet, first sent at `nowUs` (reused from an acked one when there is one); `buffer` and `payloadAt` are the caller's to set. */
+  record(seq: number, type: UtpPacketType, size: number, nowUs: number, probeBytes: number): OutPacket {
+    const p = this.spare.pop();
+    if (p === undefined) return { seq, type, buffer: EMPTY_BUFFER, payloadAt: 0, size, sentAtUs: nowUs, transmissions: 1, needResend: false, sacked: false, fastResent: false, resentBeforeSeq: 0, probeBytes };
+    p.seq = seq;
+    p.type = type;
+    p.size = size;
+    p.sentAtUs = nowUs;
+    p.transmissions = 1;
+    p.needResend = p.sacked = p.fastResent = false;
+    p.resentBeforeSeq = 0;
+    p.probeBytes = probeBytes;
+    return p;
   }
 
   /** Records a packet as it is first sent. */
