@@ -25,7 +25,7 @@ import type { NatType } from './external-address.js';
 
 export interface HolepunchHost<P> {
   now(): number;
-  /** Connected peers (their handshakes done). */
+  /** Connected peers (their handshakes done), oldest connection first. */
   peers(): Iterable<P>;
   /** Whether the peer said (BEP 10 `m`) it speaks ut_holepunch. */
   supports(peer: P): boolean;
@@ -49,12 +49,20 @@ export interface HolepunchOptions {
   maxConnectsPerPeerPerMinute?: number;
   /** Addresses for which we remember the peers that advertised them (default 2000). */
   maxAdvertised?: number;
+  /**
+   * A rendezvous the relay answered with neither `connect` nor an error after this long, ms, is
+   * given up: the next failed dial to that target may ask again (default 20 000). A relay that
+   * drops it, or a connection that dies under it, cannot block the target for as long as the
+   * relay stays connected.
+   */
+  rendezvousTimeoutMs?: number;
 }
 
 export const HOLEPUNCH_DEFAULTS: Required<HolepunchOptions> = {
   maxRendezvousPerPeerPerMinute: 5,
   maxConnectsPerPeerPerMinute: 5,
   maxAdvertised: 2000,
+  rendezvousTimeoutMs: 20_000,
 };
 
 export type HolepunchEvent =
@@ -80,8 +88,8 @@ export class Holepunch<P> {
   private readonly advertised = new Map<string, Set<P>>();
   /** The other way round: peer -> the addresses it advertised (a peer leaving costs what it told us, not the whole table). */
   private readonly advertisedBy = new Map<P, Set<string>>();
-  /** Targets we asked a relay for, and which relay. */
-  private readonly pending = new Map<string, P>();
+  /** Targets we asked a relay for: which relay, and when. */
+  private readonly pending = new Map<string, { readonly relay: P; readonly at: number }>();
   /** Targets of our punched dials still under way (as initiator or target). */
   private readonly punching = new Set<string>();
 
@@ -118,7 +126,7 @@ export class Holepunch<P> {
       if (set.size === 0) this.advertised.delete(k);
     }
     this.advertisedBy.delete(peer);
-    for (const [k, relay] of this.pending) if (relay === peer) this.pending.delete(k);
+    for (const [k, { relay }] of this.pending) if (relay === peer) this.pending.delete(k);
   }
 
   /** Whether some connected peer that speaks ut_holepunch advertised `target`. */
@@ -128,11 +136,18 @@ export class Holepunch<P> {
 
   /** Asks a peer that advertised `target` to relay; false when none can (or all are over the limit). */
   rendezvous(target: Address): boolean {
-    if (this.host.isConnected(target) || this.pending.has(key(target))) return false;
+    if (this.host.isConnected(target)) return false;
+    const k = key(target);
+    const asked = this.pending.get(k);
+    if (asked !== undefined) {
+      if (this.host.now() - asked.at < this.o.rendezvousTimeoutMs) return false;
+      this.pending.delete(k);
+      this.onEvent?.({ type: 'rendezvous-failed', target, error: `nothing in ${this.o.rendezvousTimeoutMs / 1000} s` });
+    }
     const relay = this.relayFor(target);
     if (relay === undefined) return false;
     this.take(relay, 'rendezvousOut');
-    this.pending.set(key(target), relay);
+    this.pending.set(k, { relay, at: this.host.now() });
     this.host.send(relay, { type: 'rendezvous', address: target });
     this.onEvent?.({ type: 'rendezvous-sent', target, relay: this.host.endpointOf(relay) ?? target });
     return true;
@@ -147,7 +162,7 @@ export class Holepunch<P> {
         return this.connect(from, m.address);
       case 'error': {
         const k = key(m.address);
-        if (this.pending.get(k) !== from) return; // an error for nothing we asked this peer: ignored
+        if (this.pending.get(k)?.relay !== from) return; // an error for nothing we asked this peer: ignored
         this.pending.delete(k);
         this.onEvent?.({ type: 'rendezvous-failed', target: m.address, error: typeof m.error === 'number' ? `error code ${m.error}` : m.error });
         return;
@@ -193,15 +208,18 @@ export class Holepunch<P> {
       if (initiator) this.onEvent?.({ type: 'relay-refused', initiator, target, error });
     };
     if (this.host.isSelf(target)) return refuse('NoSelf');
+    // Of several connections from the target's endpoint, the newest that speaks ut_holepunch:
+    // a peer that reconnected from the same endpoint gave up on the older one, which we may not
+    // have noticed yet (a `connect` sent on it would be lost).
+    let matched = false;
     let to: P | undefined;
     for (const p of this.host.peers()) {
-      if (p !== from && same(this.host.endpointOf(p), target)) {
-        to = p;
-        break;
-      }
+      if (p === from || !same(this.host.endpointOf(p), target)) continue;
+      matched = true;
+      if (this.host.supports(p)) to = p;
     }
-    if (to === undefined) return refuse('NotConnected');
-    if (!this.host.supports(to)) return refuse('NoSupport');
+    if (!matched) return refuse('NotConnected');
+    if (to === undefined) return refuse('NoSupport');
     if (!initiator || same(initiator, target)) return refuse('NoSuchPeer');
     this.host.send(to, { type: 'connect', address: initiator });
     this.host.send(from, { type: 'connect', address: target });
@@ -210,7 +228,7 @@ export class Holepunch<P> {
 
   private connect(from: P, target: Address): void {
     if (!this.host.supports(from)) return;
-    const asked = this.pending.get(key(target)) === from;
+    const asked = this.pending.get(key(target))?.relay === from;
     if (this.host.isConnected(target) || this.host.isSelf(target)) {
       // BEP 55: ignore silently. When it answers our rendezvous, the target's SYN (sent on the
       // relay's `connect` to it) got through before this `connect` reached us: the punch worked.

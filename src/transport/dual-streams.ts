@@ -9,7 +9,9 @@
  * would then cost 3 s per first dial; we start TCP alongside once uTP has had `tcpDelayMs`
  * (500 ms, a few round trips) without an answer, take whichever connects first and close the
  * other ("happy eyeballs", RFC 8305). An address where TCP won is dialled over TCP only from
- * then on (libtorrent's `supports_utp = false`), for `maxRemembered` addresses.
+ * then on (libtorrent's `supports_utp = false`), for `maxRemembered` addresses; not when uTP
+ * was refused (a RESET, or the FIN libtorrent sends to a connection it turns away): that peer
+ * speaks uTP, and a BEP 55 relay must keep seeing us over uTP at our listen port.
  */
 import type { Address, ByteStream, ConnectOptions, Runtime, StreamListener, Streams, TimerHandle, Udp, UdpBindOptions, UdpEndpoint } from '../runtime/types.js';
 import { NetworkError, formatAddress } from '../runtime/types.js';
@@ -104,13 +106,15 @@ export class DualStreams implements Streams {
   }
 
   private async sequential(address: Address, options?: ConnectOptions): Promise<ByteStream> {
+    let refused: boolean;
     try {
       return await this.utp.connect(address, { timeoutMs: Math.min(options?.timeoutMs ?? Infinity, this.options.utpConnectTimeoutMs) });
-    } catch {
-      // No uTP there (or it did not answer in time): TCP, as libtorrent falls back.
+    } catch (err) {
+      // No uTP there (or it did not answer in time, or refused): TCP, as libtorrent falls back.
+      refused = isRefusal(err);
     }
     const stream = await this.tcp.connect(address, options);
-    this.rememberTcpOnly(address);
+    if (!refused) this.rememberTcpOnly(address);
     return stream;
   }
 
@@ -121,6 +125,8 @@ export class DualStreams implements Streams {
     return new Promise<ByteStream>((resolve, reject) => {
       let settled = false;
       let tcpStarted = false;
+      /** uTP answered, with a refusal: the peer speaks it (TCP winning then says nothing of its uTP). */
+      let utpRefused = false;
       let pending = 1;
       let lastError: unknown;
       let timer: TimerHandle | undefined;
@@ -132,7 +138,7 @@ export class DualStreams implements Streams {
         settled = true;
         timer?.cancel();
         abort.abort(); // a uTP dial still waiting frees its half-open slot
-        if (transportOf(stream) === 'tcp') this.rememberTcpOnly(address);
+        if (transportOf(stream) === 'tcp' && !utpRefused) this.rememberTcpOnly(address);
         resolve(stream);
       };
       const lose = (err: unknown): void => {
@@ -156,7 +162,10 @@ export class DualStreams implements Streams {
         startTcp();
       });
       const timeoutMs = Math.min(options?.timeoutMs ?? Infinity, o.utpConnectTimeoutMs);
-      this.utp.connect(address, { timeoutMs, signal: abort.signal }).then(win, lose);
+      this.utp.connect(address, { timeoutMs, signal: abort.signal }).then(win, (err: unknown) => {
+        utpRefused = isRefusal(err);
+        lose(err);
+      });
     }).catch((err: unknown) => {
       throw err instanceof Error ? err : new NetworkError('ECONNREFUSED', `cannot connect to ${formatAddress(address)}`);
     });
@@ -168,6 +177,11 @@ export class DualStreams implements Streams {
     this.tcpOnly.add(k);
     while (this.tcpOnly.size > this.options.maxRemembered) this.tcpOnly.delete(this.tcpOnly.values().next().value as string);
   }
+}
+
+/** A uTP dial the peer answered with a refusal (RESET, or a FIN acking our SYN). */
+function isRefusal(err: unknown): boolean {
+  return err instanceof NetworkError && err.code === 'ECONNREFUSED';
 }
 
 /** A `Udp` that hands out the uTP socket's shared endpoint when asked for its address. */

@@ -58,6 +58,21 @@ describe('uTP and TCP together', () => {
     assert.equal(accepted.length, 2);
   });
 
+  it('starts TCP at once when uTP is refused, and keeps dialling that peer uTP first (it speaks uTP)', async () => {
+    // The listener turns uTP connections away (a RESET, as libtorrent's FIN while none of its
+    // torrents is started) and takes TCP.
+    const { sim, a, l, accepted } = await pair(46, 10, { onAccept: (st) => (transportOf(st) === 'utp' ? st.destroy() : undefined) });
+    const t0 = sim.now;
+    const s = await drive(sim, a.runtime.stream.connect(l.address));
+    assert.equal(transportOf(s), 'tcp');
+    assert.ok(sim.now - t0 < 500, `connected after ${sim.now - t0} ms: TCP should not wait out tcpDelayMs after a refusal`);
+    assert.equal(a.streams.stats.raced, 0);
+    assert.equal(a.streams.isTcpOnly(l.address), false, 'a refusal over uTP does not make the peer TCP-only');
+    await drive(sim, a.runtime.stream.connect(l.address));
+    await sim.runFor(100);
+    assert.deepEqual(accepted.map(transportOf), ['utp', 'tcp', 'utp', 'tcp'], 'the second dial tried uTP first again');
+  });
+
   it('opens no TCP connection to a peer whose uTP answers within the delay', async () => {
     const { sim, a, l, accepted } = await pair(44, 100);
     const s = await drive(sim, a.runtime.stream.connect(l.address));

@@ -56,6 +56,18 @@ describe('Holepunch as relay (BEP 55)', () => {
     assert.deepEqual(sent.map(([to, m]) => [to, m.type === 'error' && m.error]), [['A', 'NoSupport'], ['A', 'NoSelf']]);
   });
 
+  it('sends connect on the newest of two connections from the target\'s endpoint (the peer reconnected; the older one may be dead)', () => {
+    const stale: FakePeer = { ...B, name: 'B-stale' };
+    const { hp, sent } = setup([stale, A, B]);
+    hp.onMessage(A, { type: 'rendezvous', address: B.endpoint });
+    assert.deepEqual(sent, [['B', { type: 'connect', address: A.endpoint }], ['A', { type: 'connect', address: B.endpoint }]]);
+    // The newest that speaks ut_holepunch: an older one that does beats a newer one that does not.
+    const mute: FakePeer = { ...B, name: 'B-mute', speaks: false };
+    const second = setup([B, A, mute]);
+    second.hp.onMessage(A, { type: 'rendezvous', address: B.endpoint });
+    assert.deepEqual(second.sent.map(([to, m]) => [to, m.type]), [['B', 'connect'], ['A', 'connect']]);
+  });
+
   it('ignores a rendezvous from a peer that did not say it speaks ut_holepunch', () => {
     const { hp, sent } = setup([OLD, B]);
     hp.onMessage(OLD, { type: 'rendezvous', address: B.endpoint });
@@ -86,6 +98,22 @@ describe('Holepunch as initiator and target', () => {
     hp.onMessage(A, { type: 'connect', address: target });
     assert.deepEqual(punched, [target]);
     assert.deepEqual(events.find((e) => e.type === 'punching'), { type: 'punching', target, role: 'initiator' });
+  });
+
+  it('gives up a rendezvous the relay answers with nothing after rendezvousTimeoutMs, and may ask again', () => {
+    const { hp, sent, events, advance } = setup([A, B], 'cone', { rendezvousTimeoutMs: 20_000 });
+    const target = { host: '10.0.5.5', port: 7000 };
+    hp.heardOf(target, A);
+    assert.equal(hp.rendezvous(target), true);
+    advance(19_999);
+    assert.equal(hp.rendezvous(target), false, 'still waiting for the relay');
+    advance(1);
+    assert.equal(hp.rendezvous(target), true, 'given up at exactly rendezvousTimeoutMs: asked again');
+    assert.deepEqual(events.filter((e) => e.type === 'rendezvous-failed'), [{ type: 'rendezvous-failed', target, error: 'nothing in 20 s' }]);
+    assert.deepEqual(sent.map(([to, m]) => [to, m.type]), [['A', 'rendezvous'], ['A', 'rendezvous']], 'the first relay is asked again (within its per-minute limit)');
+    // A late connect from the first relay is the answer to the rendezvous pending with it: we punch as initiator.
+    hp.onMessage(A, { type: 'connect', address: target });
+    assert.deepEqual(events.at(-1), { type: 'punching', target, role: 'initiator' });
   });
 
   it('counts the punch as done when the target\'s SYN connected before the relay\'s connect reached us', () => {

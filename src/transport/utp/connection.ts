@@ -166,6 +166,13 @@ export class UtpConnection {
       return;
     }
     if (this.state === 'syn-sent') {
+      // A FIN acking the SYN: the acceptor took the connection and closed it at once, as
+      // libtorrent turns one away (e.g. while none of its torrents is started). Refused, so the
+      // dialler can move on instead of re-sending the SYN.
+      if (p.type === ST_FIN && p.ackNr === this.outbuf.lastAck + 1) {
+        this.close('refused');
+        return;
+      }
       // The SYN's ack; a DATA acking it counts too (the acceptor may send before our STATE got through).
       if ((p.type !== ST_STATE && p.type !== ST_DATA) || p.ackNr !== this.outbuf.lastAck + 1) return;
       this.state = 'connected';

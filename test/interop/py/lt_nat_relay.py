@@ -7,34 +7,26 @@ with the uTP and ut_holepunch flags a BEP 55 initiator needs); no DHT, no LSD.
 
 usage: lt_nat_relay.py TORRENT SAVE_DIR LISTEN TRACKER_URL
 
-Prints "ready" once listening on every address, then a line per peer connect/disconnect, per
-listen event and per HOLEPUNCH / PEX peer-log line (libtorrent logs the `connect` messages it
-sends as "==> HOLEPUNCH [ msg: connect ..."), until killed.
+Prints "ready" once listening on every address with the torrent started (before that
+libtorrent turns incoming connections away, a uTP SYN with a FIN), then a line per peer
+connect/disconnect, per listen event, per rejected incoming connection and per HOLEPUNCH /
+PEX peer-log line (libtorrent logs the `connect` messages it sends as
+"==> HOLEPUNCH [ msg: connect ..."), until killed.
 """
 import sys
 import time
 
 import libtorrent as lt
 
+from ltcommon import add_started, nat_session, print_nat_alert, started
+
 
 def main():
     torrent, save, listen, tracker = sys.argv[1:5]
     wanted = len(listen.split(','))
-    s = lt.session({
-        'listen_interfaces': listen,
-        'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False, 'enable_natpmp': False,
-        'enable_incoming_utp': True, 'enable_outgoing_utp': True,
-        # Stay connected to the seeder should we finish: a relay must be connected to the target.
-        'close_redundant_connections': False,
-        'alert_mask': int(lt.alert.category_t.peer_notification | lt.alert.category_t.connect_notification
-                          | lt.alert.category_t.error_notification | lt.alert.category_t.status_notification
-                          | lt.alert.category_t.peer_log_notification),
-    })
-    p = lt.add_torrent_params()
-    p.ti = lt.torrent_info(torrent)
-    p.save_path = save
-    p.trackers = [tracker]
-    h = s.add_torrent(p)
+    # Stay connected to the seeder should we finish: a relay must be connected to the target.
+    s = nat_session(listen, peer_log=True, close_redundant_connections=False)
+    h = add_started(s, torrent, save, [tracker])
     listening = set()
     ready = False
     while True:
@@ -43,17 +35,11 @@ def main():
             if isinstance(a, lt.listen_succeeded_alert):
                 listening.add((a.address, a.port, a.socket_type))
                 print(f'{type(a).__name__} {a.message()}', flush=True)
-            elif isinstance(a, lt.listen_failed_alert):
-                print(f'{type(a).__name__} {a.message()}', flush=True)
-            elif isinstance(a, (lt.peer_connect_alert, lt.peer_disconnected_alert, lt.incoming_connection_alert)) \
-                    or 'holepunch' in type(a).__name__ \
-                    or (isinstance(a, lt.peer_log_alert) and any(w in a.message() for w in ('HOLEPUNCH', 'PEX'))):
-                print(f'{type(a).__name__} {a.message()}', flush=True)
-                if isinstance(a, lt.peer_disconnected_alert):
-                    st = h.status()
-                    print(f'  torrent: {st.state} finished={st.is_finished} seeding={st.is_seeding} upload_mode={st.upload_mode} pieces={st.num_pieces}', flush=True)
+            elif print_nat_alert(a, ('HOLEPUNCH', 'PEX')) and isinstance(a, lt.peer_disconnected_alert):
+                st = h.status()
+                print(f'  torrent: {st.state} finished={st.is_finished} seeding={st.is_seeding} upload_mode={st.upload_mode} pieces={st.num_pieces}', flush=True)
         # One TCP and one uTP socket per address.
-        if not ready and len(listening) >= 2 * wanted and h.status().state == lt.torrent_status.downloading:
+        if not ready and len(listening) >= 2 * wanted and started(h):
             ready = True
             print('ready', flush=True)
         time.sleep(0.05)

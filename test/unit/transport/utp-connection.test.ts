@@ -77,6 +77,16 @@ describe('uTP connection', () => {
     assert.equal(out.nextDeadline, undefined);
   });
 
+  it('reports refused when the SYN is answered by a FIN acking it (libtorrent turning the connection away), not on a FIN acking nothing sent', () => {
+    const c = UtpConnection.connect(7, 0);
+    c.poll(0);
+    c.receive(pkt({ type: ST_FIN, connectionId: 7, seqNr: 0xca30, ackNr: 2 }), 5 * MS);
+    assert.deepEqual(c.poll(5 * MS).events, [], 'a FIN acking seq 2 (never sent) is ignored');
+    assert.equal(c.state, 'syn-sent');
+    c.receive(pkt({ type: ST_FIN, connectionId: 7, seqNr: 0xca30, ackNr: 1 }), 6 * MS);
+    assert.deepEqual(c.poll(6 * MS).events, [{ type: 'closed', reason: 'refused' }]);
+  });
+
   it('reports refused when the SYN is answered by a RESET', () => {
     const c = UtpConnection.connect(7, 0);
     c.poll(0);
