@@ -132,7 +132,7 @@ async function withShoal(): Promise<Result> {
   // SHOAL_BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server;
   // it is then stopped with SIGINT so the profile gets written.
   const flags = (process.env.SHOAL_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...flags, CLI_PATH, 'tracker', '--udp', `127.0.0.1:${port}`, '--max-entries-per-ip', '100000000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...flags, CLI_PATH, 'tracker', '--udp', `127.0.0.1:${port}`, '--max-entries-per-ip', '100000000', '--max-entries-per-ip-per-torrent', '100'], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve) => createInterface({ input: child.stdout! }).on('line', () => resolve()));
   try {
     return await drive(port, child.pid ?? 0);

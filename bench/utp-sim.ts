@@ -54,17 +54,22 @@ async function run(seed: number): Promise<{ secs: number; stats: UtpStream['conn
   }));
   const client = new UtpStreams(a.runtime, { connection });
   const data = new SeededRandom(seed).bytes(size);
+  const cpu0 = process.cpuUsage();
   const started = sim.now;
   const s = (await drive(sim, client.connect({ host: b.address, port: PORT }))) as UtpStream;
   pump(s, data);
   while (doneAt === undefined && sim.now - started < 3_600_000) await sim.runFor(100);
   if (doneAt === undefined) throw new Error(`seed ${seed}: not done after an hour of virtual time`);
+  const cpu = process.cpuUsage(cpu0);
+  cpuSeconds += (cpu.user + cpu.system) / 1e6;
   const stats = { ...s.conn.stats };
   client.close();
   server.close();
   return { secs: (doneAt - started) / 1000, stats };
 }
 
+/** CPU of this process during the transfers (both ends and the simulator), summed over the seeds. */
+let cpuSeconds = 0;
 console.log(`# ${size} bytes over uTP on the simulator: ${delayMs} ms one way, ${loss * 100} % loss each way, 100 Mbit/s; options ${JSON.stringify(connection)}`);
 let total = 0;
 for (const seed of seeds) {
@@ -73,3 +78,6 @@ for (const seed of seeds) {
   console.log(`seed ${seed}: ${(size / 2 ** 20 / r.secs).toFixed(3)} MiB/s ${JSON.stringify(r.stats)}`);
 }
 console.log(`bench utp-sim: ${(size / 2 ** 20 / (total / seeds.length)).toFixed(3)} MiB/s (mean time over ${seeds.length} seeds)`);
+// Real CPU of this process (both ends and the simulator) per MiB carried: the per-packet cost of
+// the uTP code, which `shoal sim nat` pays too; it does not move with the machine's load as much as wall time.
+console.log(`bench utp-sim-cpu: ${((cpuSeconds * 1000) / ((size / 2 ** 20) * seeds.length)).toFixed(2)} ms/MiB (user + sys during the transfers, both ends and the simulator)`);

@@ -19,6 +19,7 @@ interface TrackerFlags {
   maxPeersPerTorrent: string;
   maxTorrents: string;
   maxEntriesPerIp: string;
+  maxEntriesPerIpPerTorrent: string;
   maxHttpConnections: string;
 }
 
@@ -41,6 +42,7 @@ export function registerTracker(program: Command): void {
     .option('--max-peers-per-torrent <n>', 'peers kept per torrent; beyond it announces are answered but not stored', String(TRACKER_DEFAULTS.maxPeersPerTorrent))
     .option('--max-torrents <n>', 'torrents tracked; announces for new ones beyond it get a failure', String(TRACKER_DEFAULTS.maxTorrents))
     .option('--max-entries-per-ip <n>', 'peer entries one address (IPv6: one /64) may hold over all torrents; beyond it its announces are not stored and new torrents are refused', String(TRACKER_DEFAULTS.maxEntriesPerIp))
+    .option('--max-entries-per-ip-per-torrent <n>', 'peer entries (ports) one address (IPv6: one /64) may hold in one torrent; beyond it its new ports are answered but not stored', String(TRACKER_DEFAULTS.maxEntriesPerIpPerTorrent))
     .option('--max-http-connections <n>', 'open HTTP connections at most; more are closed as they arrive (keep it under the file-descriptor limit, ulimit -n)', String(DEFAULT_MAX_HTTP_CONNECTIONS))
     .action(async (flags: TrackerFlags) => {
       if (!flags.http && !flags.udp) throw new UsageError('tracker needs --http and/or --udp');
@@ -58,6 +60,7 @@ export function registerTracker(program: Command): void {
         maxPeersPerTorrent: positiveInt(flags.maxPeersPerTorrent, '--max-peers-per-torrent'),
         maxTorrents: positiveInt(flags.maxTorrents, '--max-torrents'),
         maxEntriesPerIp: positiveInt(flags.maxEntriesPerIp, '--max-entries-per-ip'),
+        maxEntriesPerIpPerTorrent: positiveInt(flags.maxEntriesPerIpPerTorrent, '--max-entries-per-ip-per-torrent'),
         maxHttpConnections: positiveInt(flags.maxHttpConnections, '--max-http-connections'),
       };
       const runtime = createNodeRuntime();

@@ -155,6 +155,12 @@ export interface NatInfo {
   readonly holepunch: 'on' | 'relay-only' | 'off';
 }
 
+/** Which of a torrent's files `details` lists: `fileOffset` / `fileLimit` of GET /api/torrents/:id. */
+export interface FilePage {
+  readonly offset: number;
+  readonly limit: number;
+}
+
 export interface TorrentDetails extends TorrentSummary {
   readonly magnet: string;
   /** Both info hashes in hex where the torrent has them (a hybrid has both; `infoHash` is the v1 one then). */
@@ -163,7 +169,11 @@ export interface TorrentDetails extends TorrentSummary {
   readonly pieceCount: number;
   /** The pieces we have as a BitTorrent bitfield (high bit first), base64. */
   readonly pieces: string;
+  /** The page of files asked for (`fileOffset`, at most `fileLimit` files; default the first `maxFilesPerPage`). */
   readonly files: readonly FileInfo[];
+  /** Files in the torrent (pad files left out): page on with `fileOffset` while `fileOffset + files.length < fileCount`. */
+  readonly fileCount: number;
+  readonly fileOffset: number;
   readonly peerList: readonly PeerInfo[];
   readonly trackers: readonly TrackerInfo[];
   /** This torrent's own limits in bytes/s (0 = none; the session-wide ones apply as well). */
@@ -342,7 +352,7 @@ export interface TorrentService {
   list(query: ListQuery): TorrentPage;
   /** Resolves with the id; 409 if it is already there. */
   add(input: AddTorrentInput): Promise<TorrentId>;
-  details(id: TorrentId): TorrentDetails; // 404 if unknown
+  details(id: TorrentId, files?: FilePage): TorrentDetails; // 404 if unknown
   pause(id: TorrentId): Promise<void>;
   resume(id: TorrentId): Promise<void>;
   remove(id: TorrentId, options: { deleteData: boolean }): Promise<void>;

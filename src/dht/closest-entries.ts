@@ -7,7 +7,7 @@
  */
 import type { PackedContact } from './compact.js';
 import type { NodeId } from './node-id.js';
-import { ENTRY_WORDS, writeIdWords, type PackedEntries } from './packed-entries.js';
+import { STRIDE, writeIdWords, type PackedEntries } from './packed-entries.js';
 
 // Scratch space (synchronous, never re-entered): the target's words, the positions kept so
 // far and their first distance word.
@@ -62,8 +62,9 @@ function farther(e: PackedEntries, p: number, d0: number, j: number): number {
   const dj = keptD0[j];
   if (d0 !== dj) return d0 - dj;
   const w = e.i32;
-  const a = e.base + ENTRY_WORDS * p;
-  const b = e.base + ENTRY_WORDS * keptPos[j];
+  // Id words 1-4 lead each entry's words after the column.
+  const a = e.base + STRIDE * p - 1;
+  const b = e.base + STRIDE * keptPos[j] - 1;
   for (let i = 1; i < 5; i++) {
     const t = TARGET[i];
     const da = (w[a + i] ^ t) >>> 0;

@@ -36,6 +36,13 @@ export { DhtStats, type DhtEnvironment, type DhtSocket };
 
 const NOOP_HANDLER: QueryHandler = { response() {}, error() {}, timeout() {} };
 
+// Shared defaults: one object per node each was ~250 bytes a node in a big simulation.
+const NO_OPTIONS: DhtNodeOptions = Object.freeze({});
+const NO_KRPC_LIMITS: KrpcLimits = Object.freeze({});
+const NO_ADDRESSES: readonly Address[] = Object.freeze([]);
+const NO_CONTACTS: readonly Contact[] = Object.freeze([]);
+const DEFAULT_ENVELOPE: EnvelopeOptions = Object.freeze({ readOnly: false, client: DEFAULT_CLIENT });
+
 export class DhtNode implements ServerContext, LookupHost, NodeTimeoutListener {
   readonly clock: Clock;
   readonly random: Random;
@@ -47,10 +54,6 @@ export class DhtNode implements ServerContext, LookupHost, NodeTimeoutListener {
   /** BEP 43: queries carry `ro: 1` and nothing is answered (see `setReadOnly`). */
   readOnly: boolean;
   readonly stats = new DhtStats();
-  readonly peers: PeerStore;
-  readonly items: ItemStore;
-  /** BEP 44 items we put and keep alive by putting them again. */
-  readonly republisher: Republisher;
   readonly tokens: TokenManager;
   readonly sampleIntervalSec: number;
   readonly bootstrapNodes: readonly Address[];
@@ -71,6 +74,10 @@ export class DhtNode implements ServerContext, LookupHost, NodeTimeoutListener {
   verifying: Set<string> | null = null;
   /** BEP 32: the node of the other address family in a dual-stack pair (shares our stores). */
   private sibling: DhtNode | null = null;
+  /** The stores, made on first use (most nodes of a big simulation are never announced to). */
+  private peerStore: PeerStore | null = null;
+  private itemStore: ItemStore | null = null;
+  private kept: Republisher | null = null;
   private timer: TimerHandle | null = null;
   private closed = false;
   /** True while a bootstrap runs. */
@@ -83,7 +90,7 @@ export class DhtNode implements ServerContext, LookupHost, NodeTimeoutListener {
    * `pair`'s peer store, item store, write tokens, kept items and (unless `options` says
    * otherwise) its id, and each answers `want`s for the other family from the other's table.
    */
-  constructor(env: DhtEnvironment, socket: DhtSocket, options: DhtNodeOptions = {}, pair?: DhtNode) {
+  constructor(env: DhtEnvironment, socket: DhtSocket, options: DhtNodeOptions = NO_OPTIONS, pair?: DhtNode) {
     this.clock = env.clock;
     this.random = env.random;
     this.socket = socket;
@@ -96,19 +103,21 @@ export class DhtNode implements ServerContext, LookupHost, NodeTimeoutListener {
     const now = this.clock.now();
     const state = options.state !== undefined ? parseState(options.state) : undefined;
     this.id = options.id !== undefined ? idFromBytes(options.id) : state?.id ?? pair?.nodeId ?? randomId(this.random);
-    this.savedContacts = state?.contacts ?? [];
+    this.savedContacts = state?.contacts ?? NO_CONTACTS;
     this.enforce = options.bep42?.enforce ?? 'off';
     this.adoptCompliantId = options.bep42?.adoptCompliantId ?? (options.id === undefined && state === undefined);
     this.voter = new ExternalIpVoter({ minVotes: options.bep42?.minVotes });
     this.table = this.newTable(this.id, now);
     this.rpc = new Transactions(this.clock, this.random, options.rpc);
     this.rpc.onNodeTimeout = this;
-    this.envelope = { readOnly: this.readOnly, client: options.client ?? DEFAULT_CLIENT };
-    this.krpcLimits = options.krpc ?? {};
+    this.envelope = !this.readOnly && options.client === undefined ? DEFAULT_ENVELOPE : { readOnly: this.readOnly, client: options.client ?? DEFAULT_CLIENT };
+    this.krpcLimits = options.krpc ?? NO_KRPC_LIMITS;
     this.limiter = options.rateLimit === false ? null : new RateLimiter(options.rateLimit ?? {});
-    this.peers = pair?.peers ?? new PeerStore(options.peers);
-    this.items = pair?.items ?? new ItemStore(options.items);
-    this.republisher = pair?.republisher ?? new Republisher(options.republishIntervalMs);
+    if (pair !== undefined) {
+      this.peerStore = pair.peers;
+      this.itemStore = pair.items;
+      this.kept = pair.republisher;
+    }
     this.tokens = pair?.tokens ?? new TokenManager(options.randomBytes ?? this.random, now);
     if (pair !== undefined) {
       if (pair.family === this.family) throw new RangeError('a dual-stack pair needs one IPv4 and one IPv6 node');
@@ -116,10 +125,36 @@ export class DhtNode implements ServerContext, LookupHost, NodeTimeoutListener {
       pair.sibling = this;
     }
     this.sampleIntervalSec = options.sampleIntervalSec ?? DHT_DEFAULTS.sampleIntervalSec;
-    this.bootstrapNodes = options.bootstrap ?? [];
+    this.bootstrapNodes = options.bootstrap ?? NO_ADDRESSES;
     this.onEvent = options.onEvent;
     const every = options.maintenanceIntervalMs ?? DHT_DEFAULTS.maintenanceIntervalMs;
     if (every > 0) this.timer = this.clock.setTimer(every * (0.5 + this.random.next()), () => this.tick());
+  }
+
+  /** Peers announced to us (BEP 5). */
+  get peers(): PeerStore {
+    return (this.peerStore ??= new PeerStore(this.options.peers));
+  }
+
+  /** BEP 44 items stored with us. */
+  get items(): ItemStore {
+    return (this.itemStore ??= new ItemStore(this.options.items));
+  }
+
+  /** BEP 44 items we put and keep alive by putting them again. */
+  get republisher(): Republisher {
+    return (this.kept ??= new Republisher(this.options.republishIntervalMs));
+  }
+
+  /** Housekeeping: expires what the stores hold, without making stores nobody used. */
+  expireStores(now: number): void {
+    this.peerStore?.expire(now);
+    this.itemStore?.expire(now);
+  }
+
+  /** Items we keep alive (0 when we never kept one). */
+  get keptItems(): number {
+    return this.kept?.size ?? 0;
   }
 
   /** Our node id (20 bytes). */

@@ -34,9 +34,8 @@ export function maintain(node: DhtNode, now: number): void {
     if (n !== undefined) node.queryNode(n, { q: 'ping' }, NOOP_HANDLER);
   }
   for (const n of table.unverified(VERIFY_PER_TICK)) node.queryNode(n, { q: 'ping' }, NOOP_HANDLER);
-  node.peers.expire(now);
-  node.items.expire(now);
-  if (node.republisher.size > 0) republish(node, now);
+  node.expireStores(now);
+  if (node.keptItems > 0) republish(node, now);
   if (table.size === 0 && !node.bootstrapping && (node.bootstrapNodes.length > 0 || node.savedContacts.length > 0)) node.bootstrap();
 }
 

@@ -1,34 +1,54 @@
 /**
  * The routing table's entries (./routing-table.ts), packed into one growable buffer: a big
- * simulation holds tens of millions of them, and an object per entry, its id string and the
- * bucket arrays cost about 240 bytes where a packed entry takes 52.
+ * simulation holds hundreds of millions of them, and an object per entry, its id string and
+ * the bucket arrays cost about 240 bytes where a packed entry takes 40.
  *
  * Entries are kept bucket by bucket: each bucket is a contiguous range, its table entries
  * (in insertion order) followed by its replacement cache (oldest first). Adding or removing
  * an entry moves the entries after it by one (a `copyWithin` of a few KB at most); finding
  * an id or the closest entries scans contiguous memory.
  *
- * The buffer starts with a column of every entry's first id word (a scan for an id or for
- * the closest entries reads 16 entries a cache line), then the entries, 12 32-bit words each
- * (52 bytes an entry in all):
+ * An entry is ten 32-bit words (40 bytes; `EntryRecord` holds one in this order):
  *   0-4   the id, as five big-endian words (XOR distances compare word by word)
  *   5     IPv4 address (signed); 0 for IPv6, whose host string is in `host6`
  *   6     port (bits 0-15), failures in a row (bits 16-30, saturating), IPv6 flag (bit 31)
  *   7     smoothed RTT, whole ms (0 when unknown)
- *   8-9   last response, whole clock ms, as a float64 (-1 while unverified)
- *   10-11 last query from it, whole clock ms, as a float64 (-1 when never)
+ *   8     last response, whole clock ms after `epoch` (`NEVER` while unverified)
+ *   9     last query from it, whole clock ms after `epoch` (`NEVER` when never)
+ * The buffer holds word 0 of every entry as a column of its own (a scan for an id or for the
+ * closest entries reads 16 entries a cache line), then words 1-9 of every entry (`STRIDE`).
+ * Times are 32-bit offsets from the table's epoch (its creation time at first), which covers
+ * 24.8 days either side; a later time moves the epoch on (`rebase`), and times that fall
+ * off the far end are kept as the oldest time there is (a node quiet for weeks is
+ * questionable either way). As float64s they took 8 bytes more an entry: at a million
+ * simulated nodes with ~170 entries each, 1.4 GB.
  */
 import type { Address } from '../runtime/types.js';
 import { PackedContact, formatIPv4 } from './compact.js';
 import type { NodeId } from './node-id.js';
 
-export const ENTRY_WORDS = 12;
+/** Words of an entry (as an `EntryRecord` holds it). */
+export const ENTRY_WORDS = 10;
+/** Words an entry takes after the column (word 0 lives in the column). */
+export const STRIDE = ENTRY_WORDS - 1;
 const IP = 5;
 const PORT = 6;
 const RTT = 7;
-/** Float64 offsets within an entry (words 8-9 and 10-11). */
-const RESPONSE = 4;
-const QUERY = 5;
+const RESPONSE = 8;
+const QUERY = 9;
+// Offsets of the same fields in the store (word 0 is in the column).
+const S_IP = IP - 1;
+const S_PORT = PORT - 1;
+const S_RTT = RTT - 1;
+const S_RESPONSE = RESPONSE - 1;
+const S_QUERY = QUERY - 1;
+/** A time that never was (unverified, never queried us); decoded as -1. */
+const NEVER = 0x80000000 | 0;
+/** The oldest and newest times an entry can hold, relative to the epoch. */
+const OLDEST = NEVER + 1;
+const NEWEST = 0x7fffffff;
+/** How far `rebase` moves the epoch past a time too new to hold: half the range (12.4 days). */
+const REBASE_STEP = 2 ** 30;
 const V6 = 0x80000000 | 0;
 const PORT_MASK = 0xffff;
 /** Failures saturate here (far above any sensible `maxFailures`). */
@@ -36,26 +56,32 @@ export const MAX_FAILURES_COUNTED = 0x7fff;
 /** Per-bucket metadata: end of its table entries, end of its range, verified entries, last change. */
 const META = 4;
 
-/** One entry outside the store (staging for an insert, or a copy being moved). */
+/**
+ * One entry outside the store (staging for an insert, or a copy being moved), in the
+ * store's own format: its times are relative to the epoch of the store it goes into.
+ */
 export class EntryRecord {
   readonly i32 = new Int32Array(ENTRY_WORDS);
-  readonly f64 = new Float64Array(this.i32.buffer);
   host6: string | null = null;
 
-  /** Fills the record for a node at an IPv4 address (`ip` signed) or IPv6 host. */
-  set(id: NodeId, ip: number, host6: string | null, port: number, lastResponse: number, rtt: number): void {
+  /**
+   * Fills the record for a node at an IPv4 address (`ip` signed) or IPv6 host, to be
+   * written into `store` (`lastResponse` -1 for an unverified node). Encoding the time may
+   * move the store's epoch, so fill the record right before writing it.
+   */
+  set(store: PackedEntries, id: NodeId, ip: number, host6: string | null, port: number, lastResponse: number, rtt: number): void {
     writeIdWords(id, this.i32, 0);
     const w = this.i32;
     w[IP] = host6 === null ? ip : 0;
     w[PORT] = (port & PORT_MASK) | (host6 === null ? 0 : V6);
     w[RTT] = rtt;
-    this.f64[RESPONSE] = lastResponse;
-    this.f64[QUERY] = -1;
+    w[RESPONSE] = store.encodeTime(lastResponse);
+    w[QUERY] = NEVER;
     this.host6 = host6;
   }
 
-  get lastResponse(): number {
-    return this.f64[RESPONSE];
+  get verified(): boolean {
+    return this.i32[RESPONSE] !== NEVER;
   }
 }
 
@@ -69,7 +95,8 @@ export function writeIdWords(id: NodeId, out: Int32Array, o: number): void {
 
 export class PackedEntries {
   i32: Int32Array;
-  f64: Float64Array;
+  /** Clock ms that stored times count from (whole ms). */
+  private epoch: number;
   /** IPv6 hosts by position, allocated when the first IPv6 entry arrives. */
   private host6s: (string | null)[] | null = null;
   /** Entries held (table entries and replacements). */
@@ -85,9 +112,38 @@ export class PackedEntries {
   constructor(now: number, initialCapacity = 32) {
     this.capacity = initialCapacity & ~1;
     this.base = this.capacity;
-    this.i32 = new Int32Array(this.capacity * (ENTRY_WORDS + 1));
-    this.f64 = new Float64Array(this.i32.buffer);
+    this.i32 = new Int32Array(this.capacity * (STRIDE + 1));
     this.meta = [0, 0, 0, now];
+    this.epoch = Math.floor(now);
+  }
+
+  /** A clock time (whole ms; < 0 for never) as stored; a time too new for the epoch moves it on. */
+  encodeTime(t: number): number {
+    if (t < 0) return NEVER;
+    let d = t - this.epoch;
+    if (d > NEWEST) {
+      this.rebase(t - REBASE_STEP);
+      d = t - this.epoch;
+    }
+    return d < OLDEST ? OLDEST : d;
+  }
+
+  private decodeTime(v: number): number {
+    return v === NEVER ? -1 : this.epoch + v;
+  }
+
+  /** Moves the epoch to `epoch` (later than now): every stored time is re-expressed, the oldest clamped. */
+  private rebase(epoch: number): void {
+    const shift = epoch - this.epoch;
+    this.epoch = epoch;
+    const w = this.i32;
+    // Clamped times stay >= 0 when decoded (a negative one would read as unverified).
+    const lo = Math.max(OLDEST, -epoch);
+    for (let p = 0; p < this.length; p++) {
+      for (let i = this.base + STRIDE * p + S_RESPONSE; i <= this.base + STRIDE * p + S_QUERY; i++) {
+        if (w[i] !== NEVER) w[i] = w[i] - shift < lo ? lo : w[i] - shift;
+      }
+    }
   }
 
   get bucketCount(): number {
@@ -139,73 +195,77 @@ export class PackedEntries {
 
   // ---- fields ----
 
+  /** Last response, clock ms (-1 while unverified). */
   lastResponse(p: number): number {
-    return this.f64[this.base / 2 + ENTRY_WORDS / 2 * p + RESPONSE];
+    return this.decodeTime(this.i32[this.base + STRIDE * p + S_RESPONSE]);
   }
 
   isVerified(p: number): boolean {
-    return this.f64[this.base / 2 + ENTRY_WORDS / 2 * p + RESPONSE] >= 0;
+    return this.i32[this.base + STRIDE * p + S_RESPONSE] !== NEVER;
   }
 
-  /** Marks a response: the entry becomes verified (the bucket's count follows). */
+  /** Marks a response at `t` (whole clock ms): the entry becomes verified (the bucket's count follows). */
   setLastResponse(p: number, t: number): void {
-    const i = this.base / 2 + ENTRY_WORDS / 2 * p + RESPONSE;
-    if (this.f64[i] < 0 && t >= 0) this.meta[META * this.bucketOf(p) + 2]++;
-    this.f64[i] = t;
+    const v = this.encodeTime(t);
+    const i = this.base + STRIDE * p + S_RESPONSE;
+    if (this.i32[i] === NEVER && v !== NEVER) this.meta[META * this.bucketOf(p) + 2]++;
+    this.i32[i] = v;
   }
 
+  /** Last query from it, clock ms (-1 when never). */
   lastQuery(p: number): number {
-    return this.f64[this.base / 2 + ENTRY_WORDS / 2 * p + QUERY];
+    return this.decodeTime(this.i32[this.base + STRIDE * p + S_QUERY]);
   }
 
   setLastQuery(p: number, t: number): void {
-    this.f64[this.base / 2 + ENTRY_WORDS / 2 * p + QUERY] = t;
+    const v = this.encodeTime(t);
+    this.i32[this.base + STRIDE * p + S_QUERY] = v;
   }
 
-  /** `max(lastQuery, lastResponse)`. */
+  /** `max(lastQuery, lastResponse)`, clock ms (NEVER sorts below every time). */
   lastSeen(p: number): number {
-    const q = this.f64[this.base / 2 + ENTRY_WORDS / 2 * p + QUERY];
-    const r = this.f64[this.base / 2 + ENTRY_WORDS / 2 * p + RESPONSE];
-    return q > r ? q : r;
+    const q = this.i32[this.base + STRIDE * p + S_QUERY];
+    const r = this.i32[this.base + STRIDE * p + S_RESPONSE];
+    return this.decodeTime(q > r ? q : r);
   }
 
   failures(p: number): number {
-    return (this.i32[this.base + ENTRY_WORDS * p + PORT] >>> 16) & MAX_FAILURES_COUNTED;
+    return (this.i32[this.base + STRIDE * p + S_PORT] >>> 16) & MAX_FAILURES_COUNTED;
   }
 
   setFailures(p: number, n: number): void {
-    const i = this.base + ENTRY_WORDS * p + PORT;
+    const i = this.base + STRIDE * p + S_PORT;
     const f = n < MAX_FAILURES_COUNTED ? n : MAX_FAILURES_COUNTED;
     this.i32[i] = (this.i32[i] & (PORT_MASK | V6)) | (f << 16);
   }
 
   rtt(p: number): number {
-    return this.i32[this.base + ENTRY_WORDS * p + RTT];
+    return this.i32[this.base + STRIDE * p + S_RTT];
   }
 
   setRtt(p: number, ms: number): void {
-    this.i32[this.base + ENTRY_WORDS * p + RTT] = ms;
+    this.i32[this.base + STRIDE * p + S_RTT] = ms;
   }
 
   port(p: number): number {
-    return this.i32[this.base + ENTRY_WORDS * p + PORT] & PORT_MASK;
+    return this.i32[this.base + STRIDE * p + S_PORT] & PORT_MASK;
   }
 
   /** The IPv6 host, or null for IPv4. */
   host6(p: number): string | null {
-    return (this.i32[this.base + ENTRY_WORDS * p + PORT] & V6) === 0 ? null : (this.host6s as (string | null)[])[p];
+    return (this.i32[this.base + STRIDE * p + S_PORT] & V6) === 0 ? null : (this.host6s as (string | null)[])[p];
   }
 
   /** Signed IPv4 address (0 for IPv6). */
   ip(p: number): number {
-    return this.i32[this.base + ENTRY_WORDS * p + IP];
+    return this.i32[this.base + STRIDE * p + S_IP];
   }
 
   /** The id as a binary string. */
   id(p: number): NodeId {
     const w = this.i32;
-    const o = this.base + ENTRY_WORDS * p;
-    const a = w[o], b = w[o + 1], c = w[o + 2], d = w[o + 3], e = w[o + 4];
+    const o = this.base + STRIDE * p;
+    const a = w[p], b = w[o], c = w[o + 1], d = w[o + 2], e = w[o + 3];
     return String.fromCharCode(
       a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255, b >>> 24, (b >>> 16) & 255, (b >>> 8) & 255, b & 255,
       c >>> 24, (c >>> 16) & 255, (c >>> 8) & 255, c & 255, d >>> 24, (d >>> 16) & 255, (d >>> 8) & 255, d & 255,
@@ -224,24 +284,24 @@ export class PackedEntries {
   /** Whether the entry's id is the five words at `w[o]`. */
   idIs(p: number, w: Int32Array, o: number): boolean {
     const e = this.i32;
-    const i = this.base + ENTRY_WORDS * p;
-    return e[i] === w[o] && e[i + 1] === w[o + 1] && e[i + 2] === w[o + 2] && e[i + 3] === w[o + 3] && e[i + 4] === w[o + 4];
+    const i = this.base + STRIDE * p;
+    return e[p] === w[o] && e[i] === w[o + 1] && e[i + 1] === w[o + 2] && e[i + 2] === w[o + 3] && e[i + 3] === w[o + 4];
   }
 
   /** Whether the entry is at `a`; `v4` is `parseIPv4(a.host)`. */
   isAt(p: number, a: Address, v4: number): boolean {
-    const pw = this.i32[this.base + ENTRY_WORDS * p + PORT];
+    const pw = this.i32[this.base + STRIDE * p + S_PORT];
     if ((pw & PORT_MASK) !== a.port) return false;
-    if (v4 >= 0) return (pw & V6) === 0 && this.i32[this.base + ENTRY_WORDS * p + IP] === (v4 | 0);
+    if (v4 >= 0) return (pw & V6) === 0 && this.i32[this.base + STRIDE * p + S_IP] === (v4 | 0);
     return (pw & V6) !== 0 && (this.host6s as (string | null)[])[p] === a.host;
   }
 
   /** Whether the entry is at the address of `r`. */
   sameAddress(p: number, r: EntryRecord): boolean {
-    const pw = this.i32[this.base + ENTRY_WORDS * p + PORT];
+    const pw = this.i32[this.base + STRIDE * p + S_PORT];
     const rw = r.i32[PORT];
     if ((pw & (PORT_MASK | V6)) !== (rw & (PORT_MASK | V6))) return false;
-    if ((pw & V6) === 0) return this.i32[this.base + ENTRY_WORDS * p + IP] === r.i32[IP];
+    if ((pw & V6) === 0) return this.i32[this.base + STRIDE * p + S_IP] === r.i32[IP];
     return (this.host6s as (string | null)[])[p] === r.host6;
   }
 
@@ -274,7 +334,11 @@ export class PackedEntries {
 
   /** Copies entry `p` out into `r`. */
   read(p: number, r: EntryRecord): void {
-    r.i32.set(this.i32.subarray(this.base + ENTRY_WORDS * p, this.base + ENTRY_WORDS * (p + 1)));
+    const w = this.i32;
+    const o = this.base + STRIDE * p;
+    const out = r.i32;
+    out[0] = w[p];
+    for (let k = 0; k < STRIDE; k++) out[k + 1] = w[o + k];
     r.host6 = this.host6(p);
   }
 
@@ -283,7 +347,7 @@ export class PackedEntries {
     const p = this.mainEnd(b);
     this.openGap(p, b, true);
     this.write(p, r);
-    if (r.f64[RESPONSE] >= 0) this.meta[META * b + 2]++;
+    if (r.verified) this.meta[META * b + 2]++;
     return p;
   }
 
@@ -299,7 +363,7 @@ export class PackedEntries {
   replaceAt(b: number, p: number, r: EntryRecord): void {
     if (this.isVerified(p)) this.meta[META * b + 2]--;
     this.write(p, r);
-    if (r.f64[RESPONSE] >= 0) this.meta[META * b + 2]++;
+    if (r.verified) this.meta[META * b + 2]++;
   }
 
   /** Removes the entry at `p` (of bucket `b`); the ones after it move up. */
@@ -309,7 +373,7 @@ export class PackedEntries {
     if (main && this.isVerified(p)) meta[META * b + 2]--;
     const base = this.base;
     this.i32.copyWithin(p, p + 1, this.length);
-    this.i32.copyWithin(base + ENTRY_WORDS * p, base + ENTRY_WORDS * (p + 1), base + ENTRY_WORDS * this.length);
+    this.i32.copyWithin(base + STRIDE * p, base + STRIDE * (p + 1), base + STRIDE * this.length);
     if (this.host6s !== null) {
       this.host6s.copyWithin(p, p + 1, this.length);
       this.host6s[this.length - 1] = null;
@@ -330,8 +394,14 @@ export class PackedEntries {
   takeLastBucket(): { entries: Int32Array; host6: (string | null)[] | null; main: number } {
     const b = this.nb - 1;
     const from = this.start(b);
+    const entries = new Int32Array(ENTRY_WORDS * (this.length - from));
+    const w = this.i32;
+    for (let p = from, k = 0; p < this.length; p++, k += ENTRY_WORDS) {
+      entries[k] = w[p];
+      entries.set(w.subarray(this.base + STRIDE * p, this.base + STRIDE * (p + 1)), k + 1);
+    }
     const out = {
-      entries: this.i32.slice(this.base + ENTRY_WORDS * from, this.base + ENTRY_WORDS * this.length),
+      entries,
       host6: this.host6s === null ? null : this.host6s.slice(from, this.length),
       main: this.mainEnd(b) - from,
     };
@@ -357,8 +427,11 @@ export class PackedEntries {
   }
 
   private write(p: number, r: EntryRecord): void {
-    this.i32.set(r.i32, this.base + ENTRY_WORDS * p);
-    this.i32[p] = r.i32[0];
+    const w = this.i32;
+    const o = this.base + STRIDE * p;
+    const src = r.i32;
+    w[p] = src[0];
+    for (let k = 0; k < STRIDE; k++) w[o + k] = src[k + 1];
     if (r.host6 !== null) {
       this.host6s ??= new Array<string | null>(this.capacity).fill(null);
       this.host6s[p] = r.host6;
@@ -370,7 +443,7 @@ export class PackedEntries {
     if (this.length === this.capacity) this.grow();
     const base = this.base;
     this.i32.copyWithin(p + 1, p, this.length);
-    this.i32.copyWithin(base + ENTRY_WORDS * (p + 1), base + ENTRY_WORDS * p, base + ENTRY_WORDS * this.length);
+    this.i32.copyWithin(base + STRIDE * (p + 1), base + STRIDE * p, base + STRIDE * this.length);
     if (this.host6s !== null) this.host6s.copyWithin(p + 1, p, this.length);
     this.length++;
     const meta = this.meta;
@@ -383,16 +456,14 @@ export class PackedEntries {
   }
 
   private grow(): void {
-    // An eighth more (tables are many and grow slowly, so slack costs more than copies: a
-    // quarter left 11% of a big simulation's table memory unused); even, so the records stay
-    // 8-byte aligned.
-    const cap = (this.capacity + (this.capacity >> 3) + 4) & ~1;
-    const i32 = new Int32Array(cap * (ENTRY_WORDS + 1));
+    // A sixteenth more (tables are many and grow slowly, so slack costs more than copies: a
+    // quarter left 11% of a big simulation's table memory unused, an eighth ~6%).
+    const cap = (this.capacity + (this.capacity >> 4) + 4) & ~1;
+    const i32 = new Int32Array(cap * (STRIDE + 1));
     i32.set(this.i32.subarray(0, this.length));
-    i32.set(this.i32.subarray(this.base, this.base + ENTRY_WORDS * this.length), cap);
+    i32.set(this.i32.subarray(this.base, this.base + STRIDE * this.length), cap);
     this.base = cap;
     this.i32 = i32;
-    this.f64 = new Float64Array(i32.buffer);
     if (this.host6s !== null) for (let i = this.capacity; i < cap; i++) this.host6s.push(null);
     this.capacity = cap;
   }

@@ -153,7 +153,7 @@ export class RoutingTable {
       this.removeEntry(e.bucketOf(other), other); // an unverified entry with a wrong id
     }
     if (this.accept !== undefined && !this.accept(id, address)) return 'rejected';
-    STAGE.set(id, v4 >= 0 ? v4 | 0 : 0, v4 >= 0 ? null : address.host, address.port, Math.floor(now), Math.round(rttMs));
+    STAGE.set(e, id, v4 >= 0 ? v4 | 0 : 0, v4 >= 0 ? null : address.host, address.port, Math.floor(now), Math.round(rttMs));
     return this.insert(id, index, now);
   }
 
@@ -173,10 +173,10 @@ export class RoutingTable {
     if (this.accept !== undefined && !this.accept(id, c.address)) return false;
     for (;;) {
       if (e.size(index) < Math.min(this.capacity(index), this.unverifiedCap)) {
-        if (c instanceof PackedContact) STAGE.set(id, c.ip, c.host6, c.port, -1, 0);
+        if (c instanceof PackedContact) STAGE.set(e, id, c.ip, c.host6, c.port, -1, 0);
         else {
           const v4 = parseIPv4(c.address.host);
-          STAGE.set(id, v4 >= 0 ? v4 | 0 : 0, v4 >= 0 ? null : c.address.host, c.address.port, -1, 0);
+          STAGE.set(e, id, v4 >= 0 ? v4 | 0 : 0, v4 >= 0 ? null : c.address.host, c.address.port, -1, 0);
         }
         e.insertMain(index, STAGE);
         this.count++;

@@ -32,7 +32,7 @@ export interface Magnet {
   infoHashV2?: Uint8Array;
   /** Display name (`dn`). */
   name?: string;
-  /** Tracker URLs (`tr`), in URI order. */
+  /** Tracker URLs (`tr`), in URI order; announced as one tier each (`magnetTiers`). */
   trackers: string[];
   /** Peers to contact directly (`x.pe`), in URI order. */
   peers: MagnetPeer[];
@@ -301,4 +301,14 @@ function formatSelectOnly(indices: readonly number[]): string {
     i = j + 1;
   }
   return out.join(',');
+}
+
+/**
+ * The BEP 12 tiers of a magnet's trackers: each `tr` its own tier, in the link's order, as
+ * libtorrent (`parse_magnet_uri`: one tier per `tr`) and Transmission read them. So the first
+ * tracker of a link is asked first, not whichever a shuffle of one tier put first; the
+ * announcer still reaches a live tracker behind dead ones after `staggerMs` each.
+ */
+export function magnetTiers(m: Pick<Magnet, 'trackers'>): string[][] {
+  return m.trackers.filter((t) => t !== '').map((t) => [t]);
 }

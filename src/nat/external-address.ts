@@ -71,6 +71,10 @@ interface Held extends AddressVote {
 
 export class ExternalAddress {
   private readonly votes = new Map<string, Held>();
+  /** Weight per reported host over the votes held, kept as votes come and go (decide() runs on every vote). */
+  private readonly weight = new Map<string, number>();
+  /** Votes held that carry a port (only they can tell the NAT type). */
+  private portVotes = 0;
   private readonly weights: Readonly<Record<AddressSource, number>>;
   private readonly o: Required<Omit<ExternalAddressOptions, 'weights' | 'localHosts'>>;
   private readonly localHosts: Set<string>;
@@ -107,19 +111,18 @@ export class ExternalAddress {
     if (!isIpLiteral(v.host) || v.reporter === '') return;
     // A peer, a DHT node or a tracker cannot vote as the gateway: keys differ by kind.
     const key = `${v.source === 'port-mapping' ? 'gw' : 'ip'}|${v.reporter}`;
-    this.votes.delete(key); // re-inserted last: the newest
-    this.votes.set(key, { ...v, key });
-    while (this.votes.size > this.o.maxReporters) {
-      const oldest = this.votes.keys().next().value as string;
-      this.votes.delete(oldest);
-    }
+    this.drop(key); // re-inserted last: the newest
+    const held: Held = { ...v, key };
+    this.votes.set(key, held);
+    this.weigh(held, 1);
+    while (this.votes.size > this.o.maxReporters) this.drop(this.votes.keys().next().value as string);
     if (v.source === 'port-mapping' && v.port !== undefined) this.mappedPort = true;
     this.decide();
   }
 
   /** The port mapping was lost (gateway restart, stop): its votes go. */
   forgetPortMapping(): void {
-    for (const [k, v] of this.votes) if (v.source === 'port-mapping') this.votes.delete(k);
+    for (const [k, v] of this.votes) if (v.source === 'port-mapping') this.drop(k);
     this.mappedPort = false;
     this.decide();
   }
@@ -130,9 +133,22 @@ export class ExternalAddress {
     return { host: this.decided, natType: this.nat, votes };
   }
 
+  private drop(key: string): void {
+    const v = this.votes.get(key);
+    if (v === undefined) return;
+    this.votes.delete(key);
+    this.weigh(v, -1);
+  }
+
+  private weigh(v: Held, sign: 1 | -1): void {
+    const w = (this.weight.get(v.host) ?? 0) + sign * this.weights[v.source];
+    if (w > 0) this.weight.set(v.host, w);
+    else this.weight.delete(v.host);
+    if (v.port !== undefined) this.portVotes += sign;
+  }
+
   private decide(): void {
-    const weight = new Map<string, number>();
-    for (const v of this.votes.values()) weight.set(v.host, (weight.get(v.host) ?? 0) + this.weights[v.source]);
+    const weight = this.weight;
     let best: string | undefined, bestW = 0, secondW = 0;
     for (const [host, w] of weight) {
       if (w > bestW) {
@@ -153,7 +169,7 @@ export class ExternalAddress {
   private judgeNat(): void {
     let next: NatType = 'unknown';
     if (this.decided !== undefined && (this.localHosts.has(this.decided) || this.mappedPort)) next = 'open';
-    else if (this.decided !== undefined) {
+    else if (this.decided !== undefined && this.portVotes > 0) {
       // Per local port, the distinct external ports reporters saw at the decided address.
       const seen = new Map<number, { reporters: number; ports: Set<number> }>();
       for (const v of this.votes.values()) {

@@ -5,6 +5,7 @@
  * simulator build it the same way from a runtime; they differ only in the options (a node
  * runtime and file storage, or a simulated host and virtual storage) and the logger.
  */
+import { magnetTiers } from '../metainfo/magnet.js';
 import type { Dht } from '../dht/dht.js';
 import type { Runtime } from '../runtime/types.js';
 import type { PeerSnapshot, Swarm, SwarmStatus } from '../swarm/swarm.js';
@@ -230,7 +231,7 @@ export class Client {
     added.swarm = swarm;
     this.lsd?.add(swarm);
     const torrent = o.torrent ?? swarm.torrent;
-    const own = o.trackers ?? o.torrent?.trackers ?? (o.magnet?.trackers.length ? [o.magnet.trackers] : []);
+    const own = o.trackers ?? o.torrent?.trackers ?? (o.magnet ? magnetTiers(o.magnet) : []);
     let tiers = [...own, ...(o.extraTrackers ?? []).map((u) => [u])];
     const announceTo = (t: readonly (readonly string[])[]) => startSwarmAnnouncer({
       runtime: this.runtime, swarm, peerId: this.peerId, host: this.listenHost, port: this.port, tiers: t,

@@ -88,6 +88,49 @@ function fireHostTimer(host: SimHost, fn: () => void): void {
   if (!host.removed) fn();
 }
 
+/**
+ * A host's bound UDP ports. Nearly every simulated host binds one, so the first sits in two
+ * fields and a Map is made only for more (an empty Map and its table were ~180 bytes a host).
+ */
+export class PortTable<T> {
+  private onePort = -1;
+  private one: T | undefined = undefined;
+  private more: Map<number, T> | null = null;
+
+  get size(): number {
+    return (this.onePort < 0 ? 0 : 1) + (this.more?.size ?? 0);
+  }
+
+  get(port: number): T | undefined {
+    return port === this.onePort ? this.one : this.more?.get(port);
+  }
+
+  has(port: number): boolean {
+    return port === this.onePort || (this.more?.has(port) ?? false);
+  }
+
+  set(port: number, value: T): void {
+    if (port === this.onePort || (this.onePort < 0 && !(this.more?.has(port) ?? false))) {
+      this.onePort = port;
+      this.one = value;
+    } else (this.more ??= new Map()).set(port, value);
+  }
+
+  delete(port: number): boolean {
+    if (port !== this.onePort) return this.more?.delete(port) ?? false;
+    this.onePort = -1;
+    this.one = undefined;
+    return true;
+  }
+
+  /** The values, as a new array. */
+  values(): T[] {
+    const out = this.onePort < 0 ? [] : [this.one as T];
+    if (this.more !== null) for (const v of this.more.values()) out.push(v);
+    return out;
+  }
+}
+
 export class SimHost {
   readonly id: number;
   readonly address: string;
@@ -95,7 +138,7 @@ export class SimHost {
   readonly runtime: SimRuntime;
   /** Removed hosts are gone for good: timers stop, ports close, the address is free. */
   removed = false;
-  readonly udpPorts = new Map<number, SimUdpEndpoint>();
+  readonly udpPorts = new PortTable<SimUdpEndpoint>();
   /**
    * Created on first use: a host that never listens or opens a stream (most of a 1,000,000
    * node DHT simulation) does not carry an empty Map and Set (~340 bytes).
@@ -203,7 +246,7 @@ export class SimHost {
   }
 
   /** A free port from the ephemeral range for `ports`, or -1 when all are taken. */
-  allocatePort(ports: Map<number, unknown>): number {
+  allocatePort(ports: { has(port: number): boolean }): number {
     const span = EPHEMERAL_LAST - EPHEMERAL_FIRST + 1;
     for (let i = 0; i < span; i++) {
       const p = this.nextPort;
@@ -224,7 +267,7 @@ export class SimHost {
   shutdown(): void {
     this.goOffline();
     this.removed = true;
-    for (const ep of [...this.udpPorts.values()]) ep.close();
+    for (const ep of this.udpPorts.values()) ep.close();
     if (this.tcpPortMap !== null) for (const l of [...this.tcpPortMap.values()]) l.close();
   }
 }

@@ -66,11 +66,21 @@ const LAST_PORT = 65535;
 /** Expired mappings are swept after this many new ones (lookups drop expired ones too). */
 const SWEEP_EVERY = 1024;
 
+/**
+ * Remote endpoints as numbers (no strings built per datagram): a host's index in the
+ * router's table times 65 536 plus the port; a symmetric mapping's key adds the internal port
+ * below that. Host indexes stay under 2^21, so keys stay exact doubles (< 2^53).
+ */
+const PORTS = 65_536;
+
 class UdpMapping {
   lastOut = 0;
-  /** Filtering state: remote host -> ports the inside host sent to from this mapping. */
-  readonly sentTo = new Map<string, Set<number>>();
-  constructor(readonly internalPort: number, readonly external: Address, readonly key: string | number) {}
+  /**
+   * Filtering state: what the inside host sent to from this mapping, as endpoint keys
+   * (host index × 65 536 + port; address-restricted: host index alone).
+   */
+  readonly sentTo = new Set<number>();
+  constructor(readonly internalPort: number, readonly external: Address, readonly key: number) {}
 }
 
 interface Forward {
@@ -106,8 +116,8 @@ export class NatGateway implements PmpNat, IgdNat {
   private readonly maxMappings: number;
   private readonly eim: boolean;
   private readonly created: number;
-  /** EIM: internal port -> mapping; symmetric: `port|host|port` -> mapping. */
-  private readonly byInternal = new Map<string | number, UdpMapping>();
+  /** EIM: internal port -> mapping; symmetric: (remote endpoint key × 65 536 + internal port) -> mapping. */
+  private readonly byInternal = new Map<number, UdpMapping>();
   private readonly byExternal = new Map<number, UdpMapping>();
   private readonly forwards: Record<PmpProtocol, Map<number, Forward>> = { udp: new Map(), tcp: new Map() };
   private readonly udpForwardByInternal = new Map<number, Forward>();
@@ -191,12 +201,16 @@ export class NatGateway implements PmpNat, IgdNat {
     return true;
   }
 
-  /** An inside datagram to `to`: the external source address it leaves with, or undefined (dropped). */
-  outbound(source: SimUdpEndpoint, to: Address, now: number): Address | undefined {
+  /**
+   * An inside datagram to `to` (`toHost`: the router's index of `to.host`): the external
+   * source address it leaves with, or undefined (dropped).
+   */
+  outbound(source: SimUdpEndpoint, to: Address, toHost: number, now: number): Address | undefined {
     const internalPort = source.address.port;
     const f = this.udpForwardByInternal.get(internalPort);
     if (f !== undefined && f.expiresAt > now) return f.external; // a forward filters nothing (EIF)
-    const key: string | number = this.eim ? internalPort : `${internalPort}|${to.host}|${to.port}`;
+    const endpoint = toHost * PORTS + to.port;
+    const key = this.eim ? internalPort : endpoint * PORTS + internalPort;
     let m = this.byInternal.get(key);
     if (m !== undefined && now - m.lastOut > this.timeoutMs) {
       this.remove(m);
@@ -215,16 +229,13 @@ export class NatGateway implements PmpNat, IgdNat {
       if (++this.sinceSweep >= SWEEP_EVERY) this.sweep(now);
     }
     m.lastOut = now;
-    if (this.type !== 'full-cone') {
-      let ports = m.sentTo.get(to.host);
-      if (ports === undefined) m.sentTo.set(to.host, (ports = new Set()));
-      ports.add(to.port);
-    }
+    if (this.type === 'restricted-cone') m.sentTo.add(toHost);
+    else if (this.type !== 'full-cone') m.sentTo.add(endpoint);
     return m.external;
   }
 
-  /** A datagram from `from` to our public `port`: the inside endpoint it reaches, or undefined. */
-  inbound(port: number, from: Address, now: number): SimUdpEndpoint | undefined {
+  /** A datagram from `from` (`fromHost`: the router's index of `from.host`) to our public `port`: the inside endpoint it reaches, or undefined. */
+  inbound(port: number, from: Address, fromHost: number, now: number): SimUdpEndpoint | undefined {
     const f = this.forwards.udp.get(port);
     if (f !== undefined && f.expiresAt > now) return this.inside.udpPorts.get(f.internalPort);
     const m = this.byExternal.get(port);
@@ -233,11 +244,9 @@ export class NatGateway implements PmpNat, IgdNat {
       this.remove(m);
       return this.drop();
     }
-    if (this.type !== 'full-cone') {
-      const ports = m.sentTo.get(from.host);
-      if (ports === undefined) return this.drop();
-      if (this.type !== 'restricted-cone' && !ports.has(from.port)) return this.drop();
-    }
+    if (this.type === 'restricted-cone') {
+      if (!m.sentTo.has(fromHost)) return this.drop();
+    } else if (this.type !== 'full-cone' && !m.sentTo.has(fromHost * PORTS + from.port)) return this.drop();
     return this.inside.udpPorts.get(m.internalPort);
   }
 
@@ -315,6 +324,8 @@ export class NatRouter implements AddressTranslator {
   from: Address = { host: '', port: 0 };
   private readonly byHost: (NatGateway | undefined)[] = [];
   private readonly byPublic = new Map<string, NatGateway>();
+  /** Host addresses (public, private, any) by index, for numeric endpoint keys; grows with the addresses gateways talk to. */
+  private readonly hostIndex = new Map<string, number>();
   private nextPublic = 1;
   private nextLan = 1;
 
@@ -371,7 +382,7 @@ export class NatRouter implements AddressTranslator {
         if (to.port === SSDP_MULTICAST.port) out.serveSsdp(source, data);
         return undefined;
       }
-      const mapped = out.outbound(source, to, now);
+      const mapped = out.outbound(source, to, this.indexOf(to.host), now);
       if (mapped === undefined) return undefined;
       from = mapped;
     }
@@ -382,7 +393,13 @@ export class NatRouter implements AddressTranslator {
     }
     const gw = this.byPublic.get(to.host);
     // No hairpinning: a host's datagram to its own public address goes nowhere.
-    return gw === undefined || gw === out ? undefined : gw.inbound(to.port, from, now);
+    return gw === undefined || gw === out ? undefined : gw.inbound(to.port, from, this.indexOf(from.host), now);
+  }
+
+  private indexOf(host: string): number {
+    let i = this.hostIndex.get(host);
+    if (i === undefined) this.hostIndex.set(host, (i = this.hostIndex.size));
+    return i;
   }
 
   routeConnect(client: SimHost, to: Address): ConnectRoute {

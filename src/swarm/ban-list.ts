@@ -1,7 +1,9 @@
+import { sourceKey } from '../util/source-key.js';
+
 /**
  * Which IPs we refuse, for a whole session: checked when a connection is accepted (before
  * any handshake work) and before dialling. Keyed by IP, not IP and port, so a peer cannot
- * come back from a new port (libtorrent bans by IP too).
+ * come back from a new port (libtorrent bans by IP too); an IPv6 address by its /64.
  *
  * Two kinds of refusal:
  * - a ban, for corrupt data (a piece failing its hash, bad metadata): it holds for the
@@ -45,11 +47,13 @@ interface Violations {
   since: number;
 }
 
-/** The key an address is banned under: IPv4-mapped IPv6 (`::ffff:a.b.c.d`) counts as the IPv4 address. */
-export function banKey(host: string): string {
-  const h = host.toLowerCase();
-  return h.startsWith('::ffff:') && h.includes('.') ? h.slice(7) : h;
-}
+/**
+ * The key an address is banned under: the IPv4 address (an IPv4-mapped IPv6 one,
+ * `::ffff:a.b.c.d`, counts as it), or the /64 of an IPv6 address. Keyed by the whole IPv6
+ * address, a ban cost an attacker holding a /64 (what one host usually gets) nothing: it
+ * has 2^64 addresses to come back from.
+ */
+export const banKey = sourceKey;
 
 export class BanList {
   private readonly o: Required<BanListOptions>;

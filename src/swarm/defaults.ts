@@ -10,3 +10,5 @@ export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_QUEUED_UPLOAD_BYTES = 1024 * 1024;
 /** Default of `SwarmOptions.maxRequestedBytes`: 2048 blocks, 2.6 Gbit/s at 100 ms round trip. */
 export const DEFAULT_MAX_REQUESTED_BYTES = 32 * 1024 * 1024;
+/** Default of `SwarmOptions.maxUnsentBytes`: the upload budget (1 MiB) with room for our own haves. */
+export const DEFAULT_MAX_UNSENT_BYTES = 4 * 1024 * 1024;

@@ -18,7 +18,7 @@ import type { Swarm } from './swarm.js';
 export interface IncomingOptions {
   /** Incoming connections accepted whose handshake has not arrived yet, at most (default 32). */
   readonly maxPendingHandshakes?: number;
-  /** Of those, from one IP (default 4). */
+  /** Of those, from one IP, IPv6 counted per /64 (default 4). */
   readonly maxPendingPerIp?: number;
   /** Time from accept to a complete peer handshake (default 10 s, libtorrent's `handshake_timeout`). */
   readonly handshakeTimeoutMs?: number;

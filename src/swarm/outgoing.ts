@@ -9,6 +9,7 @@ import type { PeerConnection, PeerEvent } from '../wire/index.js';
 import type { PeerDialer } from './peer-dialer.js';
 import { PeerPool } from './peer-pool.js';
 import { PeerSession } from './peer-session.js';
+import { connectionsFromIp, DEFAULT_MAX_PEERS_PER_IP, dialFilter, PerIpCounts } from './peer-turnover.js';
 import type { SwarmOptions } from './types.js';
 
 /** What dialling needs of the swarm. */
@@ -17,7 +18,7 @@ export interface DialContext {
   readonly pool: PeerPool;
   readonly dialer: PeerDialer;
   readonly peers: ReadonlyMap<string, PeerSession>;
-  readonly options: Pick<SwarmOptions, 'maxPeers' | 'maxHalfOpen' | 'globalConnections' | 'globalHalfOpen' | 'listenAddress'>;
+  readonly options: Pick<SwarmOptions, 'maxPeers' | 'maxPeersPerIp' | 'maxHalfOpen' | 'globalConnections' | 'globalHalfOpen' | 'listenAddress'>;
   /** The 20-byte hash our handshake names. */
   handshakeHash(): Uint8Array;
   /** We have every piece: known seeds are not dialled. */
@@ -34,8 +35,14 @@ export interface DialContext {
 export class OutgoingDials {
   /** Dials in flight for this torrent. */
   private halfOpen = 0;
+  /** Of those, per IP (IPv6: /64): with the connected peers, held under `maxPeersPerIp`. */
+  private readonly inFlight = new PerIpCounts(Infinity);
 
   constructor(private readonly ctx: DialContext) {}
+
+  private get maxPerIp(): number {
+    return this.ctx.options.maxPeersPerIp ?? DEFAULT_MAX_PEERS_PER_IP;
+  }
 
   /** Dials as many due addresses as every budget allows. */
   dial(): void {
@@ -49,7 +56,10 @@ export class OutgoingDials {
     if (room <= 0) return;
     // Bound to our listen IP when we have one, so the peer sees an address that answers.
     const localHost = o.listenAddress && !isWildcard(o.listenAddress.host) ? o.listenAddress.host : undefined;
-    for (const address of ctx.pool.due(ctx.runtime.clock.now(), room, (k) => ctx.peers.has(k), ctx.isSeed())) this.dialOne(address, localHost);
+    // A tracker, PEX or DHT reply may list one IP with hundreds of ports: dial it as many
+    // times as we would accept it, no more.
+    const allow = dialFilter(ctx.peers.values(), this.inFlight, this.maxPerIp);
+    for (const address of ctx.pool.due(ctx.runtime.clock.now(), room, (k) => ctx.peers.has(k), ctx.isSeed(), allow)) this.dialOne(address, localHost);
   }
 
   /** BEP 55: dials `address` with `dialer` (uTP only) outside the pool; resolves whether it connected. */
@@ -63,9 +73,11 @@ export class OutgoingDials {
     const ctx = this.ctx;
     const dialing = ctx.options.globalHalfOpen;
     this.halfOpen++;
+    this.inFlight.take(address.host);
     if (dialing) dialing.count++;
     const settle = (): void => {
       this.halfOpen--;
+      this.inFlight.release(address.host);
       if (dialing) dialing.count--;
     };
     // Made once connected (its handshake deadline runs from then); our handshake goes out
@@ -84,6 +96,12 @@ export class OutgoingDials {
         if (ctx.stopped() || ctx.peers.has(PeerPool.key(address))) {
           c.close();
           return stream.destroy();
+        }
+        // An incoming peer from the same IP may have taken the room while we dialled.
+        if (connectionsFromIp(ctx.peers.values(), address.host) >= this.maxPerIp) {
+          c.close();
+          stream.destroy();
+          return ctx.pool.markConnected(address, false);
         }
         const pending = payload.length > 0 ? c.receive(payload, ctx.runtime.clock.now()) : [];
         ctx.adopt(new PeerSession(ctx.runtime, stream, c, address, false), pending);

@@ -14,6 +14,7 @@ import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from './defaults.js';
 import type { Swarm } from './swarm.js';
 import { chokeUninterested } from './choking.js';
 import { countAvailability, updateInterest } from './interest.js';
+import { pexTooSoon } from './pex-rate.js';
 
 export function onPeerEvent(swarm: Swarm, peer: PeerSession, e: PeerEvent): void {
   const picker = swarm.picker;
@@ -62,6 +63,7 @@ export function onPeerEvent(swarm: Swarm, peer: PeerSession, e: PeerEvent): void
       return swarm.metadata.onMessage(peer, e.message);
     case 'pex':
       if (!swarm.pexOn()) return; // BEP 27: peers of a private torrent come from its trackers only
+      if (pexTooSoon(peer, swarm.runtime.clock.now(), swarm.opts.minPexIntervalMs)) return; // BEP 11: once a minute (pex-rate.ts)
       for (const a of e.message.added) swarm.pool.add({ host: a.host, port: a.port }, 'pex');
       swarm.holepunch?.heardOf(peer, e.message.added);
       return swarm.dial();

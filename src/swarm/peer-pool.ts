@@ -4,6 +4,7 @@
  */
 import { formatAddress, type Address } from '../runtime/types.js';
 import { banKey } from './ban-list.js';
+import { DEFAULT_MAX_ADDRESSES_PER_IP, PerIpCounts } from './peer-turnover.js';
 
 /** Own addresses remembered (see `markSelf`). */
 const MAX_SELF_ADDRESSES = 64;
@@ -35,6 +36,8 @@ export interface PeerPoolOptions {
    * instead of a fresh start.
    */
   maxForgotten?: number;
+  /** Addresses kept per IP, IPv6 per /64 (default 8; peer-turnover.ts): one IP listed with 500 ports is not 500 peers. */
+  maxAddressesPerIp?: number;
 }
 
 export class PeerPool {
@@ -45,14 +48,16 @@ export class PeerPool {
   /**
    * Addresses dropped after `maxFailures`: when each was dropped. libtorrent keeps a failed
    * peer's failcount and a peer source naming it again takes one off (one more try); without
-   * this, PEX re-taught every forgotten address as fresh and it went to the front of the
-   * dial order at once. In a swarm of full peers (each refusing newcomers at `maxPeers`) that
-   * loop was most of all dials (issue 15: 77,000 refused dials at 1,000 peers).
+   * this, PEX re-teaches every forgotten address as fresh and it goes to the front of the
+   * dial order at once (issue 15; docs/simulator.md).
    */
   private readonly forgotten = new Map<string, number>();
 
+  private readonly perIp: PerIpCounts;
+
   constructor(options: PeerPoolOptions = {}) {
-    this.o = { maxCandidates: 2000, maxFailures: 5, retryBaseMs: 5000, refused: () => false, maxForgotten: 2000, ...options };
+    this.o = { maxCandidates: 2000, maxFailures: 5, retryBaseMs: 5000, refused: () => false, maxAddressesPerIp: DEFAULT_MAX_ADDRESSES_PER_IP, maxForgotten: 2000, ...options };
+    this.perIp = new PerIpCounts(this.o.maxAddressesPerIp);
   }
 
   static key(a: Address): string {
@@ -64,6 +69,7 @@ export class PeerPool {
     if (this.candidates.has(k) || this.self.has(k) || this.o.refused(address.host)) return;
     if (this.candidates.size >= this.o.maxCandidates && source !== 'manual') return;
     if (address.port <= 0 || address.port > 65535) return;
+    if (!this.perIp.take(address.host, source === 'manual')) return;
     const forgottenAt = this.forgotten.get(k);
     if (forgottenAt !== undefined && source !== 'manual' && source !== 'incoming') {
       // Known to fail: one more try, once the longest back-off since it was dropped has run.
@@ -83,7 +89,7 @@ export class PeerPool {
   /** `address` is our own (our listen address, or a dial answered with our peer id): never dial it. */
   markSelf(address: Address): void {
     const k = PeerPool.key(address);
-    this.candidates.delete(k);
+    if (this.candidates.delete(k)) this.perIp.release(address.host);
     this.self.add(k);
     // Bounded: a host has few addresses; a flood of distinct ones only forgets the oldest.
     if (this.self.size > MAX_SELF_ADDRESSES) this.self.delete(this.self.values().next().value as string);
@@ -92,7 +98,10 @@ export class PeerPool {
   /** Forgets every address of `host` (its IP was banned). */
   forgetHost(host: string): void {
     const ip = banKey(host);
-    for (const [k, c] of this.candidates) if (banKey(c.address.host) === ip) this.candidates.delete(k);
+    for (const [k, c] of this.candidates) if (banKey(c.address.host) === ip) {
+      this.candidates.delete(k);
+      this.perIp.release(c.address.host);
+    }
   }
 
   markConnected(address: Address, connected: boolean): void {
@@ -118,6 +127,7 @@ export class PeerPool {
     c.failures++;
     if (c.failures >= this.o.maxFailures && c.source !== 'manual') {
       this.candidates.delete(k);
+      this.perIp.release(address.host);
       this.forgotten.delete(k);
       this.forgotten.set(k, now);
       if (this.forgotten.size > this.o.maxForgotten) this.forgotten.delete(this.forgotten.keys().next().value as string);
@@ -137,9 +147,10 @@ export class PeerPool {
    * its connect candidates by failure count first: a swarm whose peers come and go fills its
    * pool with departed addresses, each holding a half-open slot until its connect times out,
    * and dialled in the order learned they crowd out the live ones (issue 15: at 200 peers,
-   * late arrivals sat with under 5 connections and a pool of 100 for minutes).
+   * late arrivals sat with under 5 connections and a pool of 100 for minutes). `allow`, asked
+   * last, may refuse an address for now (the per-IP dial rule, peer-turnover.ts `dialFilter`).
    */
-  due(now: number, count: number, isConnected: (key: string) => boolean, weAreSeed = false): Address[] {
+  due(now: number, count: number, isConnected: (key: string) => boolean, weAreSeed = false, allow?: (address: Address) => boolean): Address[] {
     const out: Address[] = [];
     for (const fresh of [true, false]) {
       for (const [k, c] of this.candidates) {
@@ -147,6 +158,7 @@ export class PeerPool {
         if ((c.failures === 0) !== fresh) continue;
         if (c.connected || c.nextAttemptAt > now || isConnected(k) || (weAreSeed && c.seed === true)) continue;
         if (this.o.refused(c.address.host)) continue;
+        if (allow && !allow(c.address)) continue;
         out.push(c.address);
         c.connected = true; // in progress; markFailed or markConnected settles it
       }

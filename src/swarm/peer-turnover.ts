@@ -19,6 +19,12 @@ import { sourceKey } from '../util/source-key.js';
 export const DEFAULT_MAX_PEERS_PER_IP = 4;
 /** Default time a connected peer has to exchange a block before a newcomer may replace it. */
 export const DEFAULT_TURNOVER_GRACE_MS = 10_000;
+/**
+ * Default addresses per IP (IPv6: per /64) a torrent's peer pool keeps: twice the connections
+ * we make to one, so a few stale ports do not hide a live one. libtorrent keeps one entry per
+ * IP unless `allow_multiple_connections_per_ip`.
+ */
+export const DEFAULT_MAX_ADDRESSES_PER_IP = 8;
 
 /** What the rules read of a connected peer. */
 export interface TurnoverPeer {
@@ -61,6 +67,60 @@ export function idlestReplaceable<P extends TurnoverPeer>(peers: Iterable<P>, no
     }
   }
   return victim;
+}
+
+/**
+ * Counts per source key (IPv4 address, IPv6 /64) against a cap: the peer pool's addresses per
+ * IP. Without it a tracker, PEX or DHT reply listing one IP with 500 ports filled the pool
+ * with that IP and had us dial every port of it (a reflection attack on a third party).
+ */
+export class PerIpCounts {
+  private readonly counts = new Map<string, number>();
+
+  constructor(readonly max: number) {}
+
+  /** Counts one more for `host`'s source; false (nothing counted) when it holds `max` already, unless `force`. */
+  take(host: string, force = false): boolean {
+    const k = peerIpKey(host);
+    const n = this.counts.get(k) ?? 0;
+    if (n >= this.max && !force) return false;
+    this.counts.set(k, n + 1);
+    return true;
+  }
+
+  /** Gives back one counted by `take`. */
+  release(host: string): void {
+    const k = peerIpKey(host);
+    const n = (this.counts.get(k) ?? 1) - 1;
+    if (n <= 0) this.counts.delete(k);
+    else this.counts.set(k, n);
+  }
+
+  get(host: string): number {
+    return this.counts.get(peerIpKey(host)) ?? 0;
+  }
+}
+
+/**
+ * Which due addresses we may dial now: per source, connected peers plus dials in flight stay
+ * under `maxPeersPerIp` (the rule incoming peers meet at the handshake, applied to our own
+ * dials). Each address the returned filter lets through is counted, so one call of
+ * `PeerPool.due` never picks more than the room left for one IP.
+ */
+export function dialFilter(connected: Iterable<TurnoverPeer>, inFlight: PerIpCounts, maxPeersPerIp: number): (address: { readonly host: string }) => boolean {
+  const used = new Map<string, number>();
+  for (const p of connected) {
+    if (p.closed) continue;
+    const k = peerIpKey(p.address.host);
+    used.set(k, (used.get(k) ?? 0) + 1);
+  }
+  return (address) => {
+    const k = peerIpKey(address.host);
+    const n = (used.get(k) ?? 0) + inFlight.get(address.host);
+    if (n >= maxPeersPerIp) return false;
+    used.set(k, (used.get(k) ?? 0) + 1);
+    return true;
+  };
 }
 
 /** What `admitNewcomer` reads of the swarm's options (SwarmOptions). */

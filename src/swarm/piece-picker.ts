@@ -50,6 +50,12 @@ export interface PickContext<P> {
   readonly isSeed?: boolean;
   /** Requests the peer owes us now; end game duplicates go only to a peer with none (default 0). */
   readonly outstanding?: number;
+  /**
+   * Before end game, when nothing unrequested is left that this peer has: may it also ask for
+   * this block, now requested only from `holder` (which would deliver it much later)? The
+   * first copy in wins and the other requester gets a cancel, as in end game. Unset: never.
+   */
+  readonly steal?: (holder: P, index: number, begin: number) => boolean;
 }
 
 export class PiecePicker<P> {
@@ -224,7 +230,9 @@ export class PiecePicker<P> {
       this.takeBlocks(next, ctx.peer, count, out);
     }
     // 4. end game: duplicate requests for blocks others are fetching
-    if (out.length === 0 && this.unrequestedBlocks === 0 && (ctx.outstanding ?? 0) === 0) this.endGamePick(ctx.peer, has, Math.min(count, this.endGameRequests), out);
+    if (out.length === 0 && this.unrequestedBlocks === 0 && (ctx.outstanding ?? 0) === 0) this.busyPick(ctx.peer, has, Math.min(count, this.endGameRequests), out);
+    // 5. before end game, an idle fast peer takes blocks a slow one would deliver much later
+    else if (out.length === 0 && ctx.steal && this.unrequestedBlocks > 0) this.busyPick(ctx.peer, has, count, out, ctx.steal);
     return out;
   }
 
@@ -300,8 +308,12 @@ export class PiecePicker<P> {
     }
   }
 
-  /** Busy blocks for an idle peer: fewest requesters first, newest piece first (likely last in the others' queues). */
-  private endGamePick(peer: P, has: (i: number) => boolean, count: number, out: BlockRef[]): void {
+  /**
+   * Busy blocks for an idle peer: fewest requesters first, newest piece and last block first
+   * (likely last in the others' queues). With `steal`: only blocks with one requester that
+   * `steal` lets this peer take.
+   */
+  private busyPick(peer: P, has: (i: number) => boolean, count: number, out: BlockRef[], steal?: PickContext<P>['steal']): void {
     const pieces = [...this.partials.keys()].filter(has).reverse();
     while (out.length < count) {
       let bestPiece = -1, bestBlock = -1, fewest = Infinity;
@@ -310,6 +322,7 @@ export class PiecePicker<P> {
         for (let b = p.blocks - 1; b >= 0; b--) {
           const who = p.requesters[b];
           if (p.state[b] !== REQUESTED || !who || who.includes(peer) || who.length >= fewest) continue;
+          if (steal && (who.length !== 1 || !steal(who[0], piece, b * BLOCK_LENGTH))) continue;
           bestPiece = piece;
           bestBlock = b;
           fewest = who.length;

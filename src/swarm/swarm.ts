@@ -36,6 +36,7 @@ import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_QUEUED_UPLOAD_BYTES, DEFAULT_
 import { onPeerEvent } from './peer-events.js';
 import { tick } from './tick.js';
 import { admitNewcomer } from './peer-turnover.js';
+import { unsentOverLimit } from './unread-peer.js';
 import { announcePiece, countAvailability, updateInterest } from './interest.js';
 import { WebSeeds, type WebSeedEvent, type WebSeedSnapshot } from './webseeds.js';
 import type { Fetcher } from './webseed-session.js';
@@ -301,6 +302,8 @@ export class Swarm implements TransferContext {
   }
 
   onPeerEvents(peer: PeerSession, events: PeerEvent[]): void {
+    const unread = unsentOverLimit(peer, this.opts);
+    if (unread !== undefined) return peer.close(unread);
     for (const e of events) {
       if (peer.closed) return;
       onPeerEvent(this, peer, e);

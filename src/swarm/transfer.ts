@@ -116,7 +116,9 @@ export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
   if (limited <= 0) return;
   const peerHas = conn.peerPieces ?? EMPTY;
   const has = conn.peerChoking ? { has: (i: number) => allowed.has(i) && peerHas.has(i) } : peerHas;
-  const blocks = picker.pick({ peer, has, isSeed: peer.isSeed && !conn.peerChoking, outstanding: conn.outstandingRequests.size }, limited);
+  // A seed has every piece: it finds unrequested blocks until end game, which has its own rule.
+  const steal = conn.peerChoking || peer.isSeed ? undefined : stealFrom(peer, rate, now);
+  const blocks = picker.pick({ peer, has, isSeed: peer.isSeed && !conn.peerChoking, outstanding: conn.outstandingRequests.size, steal }, limited);
   // The download limit is charged when we ask: a request is a promise of that many bytes.
   if (ctx.limits.download.length > 0) for (const b of blocks) consumeAcross(ctx.limits.download, b.length);
   for (let k = 0; k < blocks.length; k++) {
@@ -127,6 +129,40 @@ export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
     }
   }
   peer.flush();
+}
+
+/**
+ * Stealing from slow peers: a block requested from a peer we expect it from later than
+ * `STEAL_FACTOR` times what this (faster, otherwise idle) peer would take, and later than
+ * `STEAL_MIN_MS` from now, may be asked of this peer too (the first copy wins, the other
+ * request is cancelled). Without it a fast uploader idles while everything we want of it
+ * waits in slow peers' queues (`shoal sim swarm`: the 5 Mbit/s class's uplink was busy a
+ * third of the time).
+ */
+const STEAL_FACTOR = 3;
+const STEAL_MIN_MS = 2_000;
+
+/** The steal rule for `peer` (undefined: it may not steal: no delivery measured yet, or snubbed). */
+export function stealFrom(peer: PeerSession, rate: number, now: number): ((holder: Fetcher, index: number, begin: number) => boolean) | undefined {
+  if (peer.snubbed || peer.lastBlockAt === undefined || rate <= 0) return undefined;
+  const oursMs = ((peer.conn.outstandingRequests.size + 1) * BLOCK_LENGTH * 1000) / rate;
+  return (holder, index, begin) => {
+    if (!('conn' in holder)) return false; // a web seed's range is on its way whole
+    const theirsMs = expectedMs(holder, index, begin, now);
+    return theirsMs > STEAL_MIN_MS && theirsMs > STEAL_FACTOR * oursMs;
+  };
+}
+
+/** When we expect a block requested from `holder`: its place in the holder's queue at its current rate. */
+function expectedMs(holder: PeerSession, index: number, begin: number, now: number): number {
+  const rate = holder.download.rate(now);
+  if (rate <= 0) return Infinity;
+  let ahead = 0;
+  for (const r of holder.conn.outstandingRequests.values()) {
+    ahead += r.length;
+    if (r.index === index && r.begin === begin) break;
+  }
+  return (ahead * 1000) / rate;
 }
 
 /** Requests to keep outstanding at a peer that has delivered: `QUEUE_SECONDS` at its rate, more during a fast start. */

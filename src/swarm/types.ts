@@ -43,6 +43,8 @@ export interface SwarmOptions {
   readonly turnoverGraceMs?: number;
   /** Peer exchange (BEP 11): send and take ut_pex messages (default true; read live, so a getter can switch it). Private torrents never do. */
   readonly pex?: boolean;
+  /** A peer's ut_pex message sooner than this after the last one taken from it is ignored (default 45 s; BEP 11 says once a minute; pex-rate.ts). */
+  readonly minPexIntervalMs?: number;
   /** Time from connecting to a complete handshake on our outgoing connections (default 10 s). */
   readonly handshakeTimeoutMs?: number;
   /** Most connection attempts in flight (default 8). */
@@ -58,6 +60,12 @@ export interface SwarmOptions {
    * stream's unsent queue (default 1 MiB). Requests wait while a peer is at it.
    */
   readonly maxQueuedUploadBytes?: number;
+  /**
+   * Bytes queued towards one peer (blocks, and the answers its messages draw: rejects, hash
+   * rejects) past which a message from it closes the connection (default 4 MiB): a peer that
+   * sends and never reads otherwise had us hold an answer for each of its messages (unread-peer.ts).
+   */
+  readonly maxUnsentBytes?: number;
   /**
    * Bytes of blocks requested and not yet received, all peers together (default 32 MiB): each
    * peer's queue follows its rate, but 200 fast seeders must not get 200 queues' worth. While

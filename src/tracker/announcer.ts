@@ -1,7 +1,8 @@
 /**
  * Announces one torrent to its trackers: BEP 12 tiers (each tier shuffled once, tiers tried
- * in order, URLs within a tier in order, the next one joining a tracker silent for
- * `staggerMs`, and a tracker that answers moves to the front of its tier), periodic re-announce at the tracker's interval (never sooner than `min
+ * in order and URLs within a tier in order, the next URL, in its tier or the next tier,
+ * joining a tracker silent for `staggerMs`, and a tracker that answers moves to the front of
+ * its tier), periodic re-announce at the tracker's interval (never sooner than `min
  * interval`), `started` / `completed` / `stopped` events with the swarm's true counters.
  * Transports: `http(s)://` (BEP 3) and `udp://` (BEP 15); both return the same
  * `AnnounceResponse`. Time and randomness come from the runtime.
@@ -245,26 +246,23 @@ export class Announcer {
     this.timer = this.o.clock.setTimer(ms, () => void this.run('none'));
   }
 
-  /** Tries tiers in order; the first tracker that answers is promoted and used. */
+  /** Tries the tiers in order; the first tracker that answers is promoted and used. */
   async announceOnce(event: AnnounceEvent): Promise<AnnounceResponse | undefined> {
-    for (const tier of this.tierList.tiers) {
-      const res = await this.announceTier([...tier], event);
-      if (res !== undefined) return res;
-      // Once stopping, only a `completed` still tries further trackers.
-      if (this.stopped && event !== 'completed') return undefined;
-    }
-    this.o.onEvent?.({ type: 'all-failed', event });
-    return undefined;
+    const res = await this.announceInOrder(this.tierList.tiers.flat(), event);
+    if (res === undefined && !(this.stopped && event !== 'completed')) this.o.onEvent?.({ type: 'all-failed', event });
+    return res;
   }
 
   /**
-   * One tier's trackers in order until one answers. A tracker that fails gives way to the next
+   * The trackers in tier order until one answers. A tracker that fails gives way to the next
    * at once; one that has not answered within `staggerMs` is joined by the next (it may still
-   * answer), so a list of dead trackers (a magnet's, say, whose dead UDP trackers take 105 s
+   * answer), within its tier or in the next tier. So a list of dead trackers (a magnet's,
+   * whose every `tr` is its own tier as in libtorrent, and whose dead UDP trackers take 105 s
    * each to give up) does not hold back the live one behind them for minutes. An answer that
-   * comes after the first still delivers its peers.
+   * comes after the first still delivers its peers. Once stopping, only a `completed` still
+   * tries further trackers.
    */
-  private announceTier(urls: readonly string[], event: AnnounceEvent): Promise<AnnounceResponse | undefined> {
+  private announceInOrder(urls: readonly string[], event: AnnounceEvent): Promise<AnnounceResponse | undefined> {
     const staggerMs = this.o.staggerMs ?? DEFAULT_STAGGER_MS;
     return new Promise((resolve) => {
       let next = 0;

@@ -6,9 +6,11 @@
  *   after them, so a seed is sent only leechers by slicing the first part. After the
  *   `capacity` peers come their last-announce times (4 bytes each, whole seconds on the
  *   core's clock): one typed array per table keeps a small swarm small.
- * - `slots`: an open-addressing index (linear probing, a keyed hash of the entry bytes) from
- *   an entry to its position + 1; a peer is identified by its address and port, as a tracker
- *   lists it. Tables of up to 8 peers have no index and are scanned.
+ * - `slots`: an open-addressing index (linear probing) from an entry to its position + 1; a
+ *   peer is identified by its address and port, as a tracker lists it. The keyed hash covers
+ *   only the entry's source (the IPv4 address, or the /64 of an IPv6 one), so every entry of
+ *   one source sits in the probe run from that hash: `countSource` reads them without a scan.
+ *   Tables of up to 8 peers have no index and are scanned.
  *
  * About 6 (or 18) + 4 + 8 bytes per peer, no object per peer and nothing for the GC to trace.
  */
@@ -16,6 +18,8 @@
 /** Below this capacity a table is scanned instead of indexed. */
 const SCAN_CAPACITY = 8;
 const MIN_CAPACITY = 2;
+/** Bytes of an entry that name its source: an IPv4 address, or an IPv6 /64. */
+const SOURCE_BYTES = { 6: 4, 18: 8 } as const;
 
 export class PeerTable {
   readonly width: 6 | 18;
@@ -50,6 +54,34 @@ export class PeerTable {
       if (s === 0) return -1;
       if (this.equalAt(s - 1, src, off)) return s - 1;
     }
+  }
+
+  /**
+   * Entries from the source (IPv4 address, IPv6 /64) of the entry at `src[off..]`, counted up
+   * to `max`. Indexed tables walk the probe run from the source's hash, which holds every
+   * entry of that source (linear probing keeps an entry between its home slot and the next
+   * empty one), so this costs the run, not the table.
+   */
+  countSource(src: Uint8Array, off: number, max: number): number {
+    const n = SOURCE_BYTES[this.width];
+    let count = 0;
+    const slots = this.slots;
+    if (slots === undefined) {
+      for (let p = 0; p < this.count && count < max; p++) if (this.sameSource(p, src, off, n)) count++;
+      return count;
+    }
+    const mask = slots.length - 1;
+    for (let i = this.hash(src, off) & mask; slots[i] !== 0 && count < max; i = (i + 1) & mask) {
+      if (this.sameSource(slots[i] - 1, src, off, n)) count++;
+    }
+    return count;
+  }
+
+  private sameSource(p: number, src: Uint8Array, off: number, n: number): boolean {
+    const e = this.entries;
+    const base = p * this.width;
+    for (let i = 0; i < n; i++) if (e[base + i] !== src[off + i]) return false;
+    return true;
   }
 
   /** Adds a peer that `find` did not find; returns its position. */
@@ -177,9 +209,10 @@ export class PeerTable {
     return true;
   }
 
+  /** A keyed hash of the entry's source only (see the class comment). */
   private hash(src: Uint8Array, off: number): number {
     let h = this.seed;
-    for (let i = 0; i < this.width; i += 2) {
+    for (let i = 0, n = SOURCE_BYTES[this.width]; i < n; i += 2) {
       h = Math.imul(h ^ ((src[off + i] << 8) | src[off + i + 1]), 0x9e3779b1);
       h ^= h >>> 15;
     }

@@ -44,9 +44,18 @@ export interface TrackerCoreOptions {
    * are answered but not stored, and for new torrents refused.
    */
   readonly maxEntriesPerIp?: number;
+  /**
+   * Cap on peer entries one source keeps in one torrent (default 4). A peer is its address and
+   * port, as opentracker keys it, so a flood of peer ids from one address is one entry, but one
+   * address announcing from many ports would fill a torrent's list and every reply with itself
+   * (a Sybil at the index). Clients dial few of one IP anyway: libtorrent one, Shoal
+   * `maxPeersPerIp` (4). Past it the source's new ports are answered but not stored, so no
+   * reply ever lists more than this many entries of one source.
+   */
+  readonly maxEntriesPerIpPerTorrent?: number;
 }
 
-export const TRACKER_DEFAULTS = { maxTorrents: 1_000_000, maxPeersPerTorrent: 100_000, maxPeers: 4_000_000, maxEntriesPerIp: 10_000 } as const;
+export const TRACKER_DEFAULTS = { maxTorrents: 1_000_000, maxPeersPerTorrent: 100_000, maxPeers: 4_000_000, maxEntriesPerIp: 10_000, maxEntriesPerIpPerTorrent: 4 } as const;
 
 interface TorrentRecord {
   /** The info hash as five big-endian 32-bit words (a typed array per torrent costs far more). */
@@ -73,7 +82,7 @@ export interface TrackerStats {
   expired: number;
   /** Announces answered but not stored because a peer cap was reached. */
   notStored: number;
-  /** Announces not stored or refused because their source held `maxEntriesPerIp` entries. */
+  /** Announces not stored or refused because their source held `maxEntriesPerIp` entries, or `maxEntriesPerIpPerTorrent` in that torrent. */
   sourceLimited: number;
   /** Sources (IPv4 addresses, IPv6 /64s) holding at least one entry. */
   sources: number;
@@ -101,6 +110,7 @@ export class TrackerCore {
   /** Entries held per source (IPv4 address, IPv6 /64). */
   private readonly perSource = new SourceCounts();
   private readonly maxPerSource: number;
+  private readonly maxPerSourceInTorrent: number;
   private readonly releaseEntry = (entries: Uint8Array, off: number, width: number): void => this.perSource.add(entries, off, width === 6 ? 4 : 16, -1);
   private readonly release4 = (entries: Uint8Array, off: number): void => this.releaseEntry(entries, off, 6);
   private readonly release6 = (entries: Uint8Array, off: number): void => this.releaseEntry(entries, off, 18);
@@ -119,6 +129,7 @@ export class TrackerCore {
     this.seed = options.random.int(0x1_0000_0000) | 0;
     this.maxNumwant = options.maxNumwant ?? 200;
     this.maxPerSource = options.maxEntriesPerIp ?? TRACKER_DEFAULTS.maxEntriesPerIp;
+    this.maxPerSourceInTorrent = options.maxEntriesPerIpPerTorrent ?? TRACKER_DEFAULTS.maxEntriesPerIpPerTorrent;
     this.out4 = new Uint8Array(this.maxNumwant * 6);
     this.out6 = new Uint8Array(this.maxNumwant * 18);
   }
@@ -253,7 +264,7 @@ export class TrackerCore {
       this.counters.notStored++;
       return -1;
     }
-    if (this.perSource.get(this.entry, 0, ipLen) >= this.maxPerSource) {
+    if (this.perSource.get(this.entry, 0, ipLen) >= this.maxPerSource || table.countSource(this.entry, 0, this.maxPerSourceInTorrent) >= this.maxPerSourceInTorrent) {
       this.counters.notStored++;
       this.counters.sourceLimited++;
       return -1;

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import {
   ServiceError, TORRENT_STATES,
   type AddTorrentInput, type BulkAction, type Category, type NatInfo, type CreatedTorrent, type TrackerTiers, type FileRangeStream, type ListQuery, type MetricsSnapshot, type ServiceEvent,
-  type SessionStats, type Settings, type SettingsView, type TorrentDetails, type TorrentId, type TorrentLimits, type TorrentPage, type TorrentService,
+  type SessionStats, type Settings, type SettingsView, type FilePage, type TorrentDetails, type TorrentId, type TorrentLimits, type TorrentPage, type TorrentService,
   type TorrentState, type TorrentSummary,
 } from '../../src/daemon/types.js';
 
@@ -134,7 +134,7 @@ export class FakeTorrentService implements TorrentService {
     return id;
   }
 
-  details(id: TorrentId): TorrentDetails {
+  details(id: TorrentId, page: FilePage = { offset: 0, limit: Infinity }): TorrentDetails {
     const t = this.get(id);
     const pieceCount = Math.ceil(t.summary.size / t.pieceLength);
     const bits = new Uint8Array(Math.ceil(pieceCount / 8));
@@ -142,7 +142,8 @@ export class FakeTorrentService implements TorrentService {
     return {
       ...t.summary, magnet: `magnet:?xt=urn:btih:${id}`, infoHashes: { v1: id }, pieceLength: t.pieceLength, pieceCount,
       pieces: Buffer.from(bits).toString('base64'),
-      files: t.files.map((f, index) => ({ index, path: f.path, length: f.data.length, progress: t.summary.progress, priority: f.priority })),
+      files: t.files.map((f, index) => ({ index, path: f.path, length: f.data.length, progress: t.summary.progress, priority: f.priority })).slice(page.offset, page.offset + page.limit),
+      fileCount: t.files.length, fileOffset: page.offset,
       peerList: [{ address: '192.0.2.7:6881', client: 'libtorrent 2.0', downloadRate: 10, uploadRate: 0, progress: 1, flags: 'DP', transport: 'utp' }],
       trackers: [{ url: 'http://tracker.example/announce', tier: 0, status: 'working', peers: 1 }],
       limits: t.limits ?? { downloadRateLimit: 0, uploadRateLimit: 0 },

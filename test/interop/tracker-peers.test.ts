@@ -33,13 +33,13 @@ def emit(o): print(json.dumps(o), flush=True)
 ses = lt.session({'listen_interfaces': host + ':0', 'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False,
   'enable_natpmp': False, 'enable_incoming_utp': False, 'enable_outgoing_utp': False, 'allow_multiple_connections_per_ip': True,
   'announce_to_all_tiers': True, 'announce_to_all_trackers': True, 'ssrf_mitigation': False, 'allow_idna': True,
-  'alert_mask': lt.alert.category_t.status_notification | lt.alert.category_t.error_notification | lt.alert.category_t.tracker_notification})
+  'alert_mask': lt.alert.category_t.status_notification | lt.alert.category_t.error_notification | lt.alert.category_t.tracker_notification | lt.alert.category_t.storage_notification})
 stop = [False]
 signal.signal(signal.SIGTERM, lambda *a: stop.__setitem__(0, True))
 atp = lt.add_torrent_params(); atp.ti = lt.torrent_info(torrent); atp.save_path = os.path.abspath(save)
 atp.trackers = trackers
 h = ses.add_torrent(atp)
-start = time.monotonic(); announced = False; done = False
+start = time.monotonic(); announced = False; done = False; flushing = False
 while not stop[0] and time.monotonic() - start < 90:
     ses.wait_for_alert(200)
     for a in ses.pop_alerts():
@@ -47,11 +47,16 @@ while not stop[0] and time.monotonic() - start < 90:
             emit({'event': 'tracker_reply', 'message': a.message(), 'peers': a.num_peers}); announced = True
         elif isinstance(a, (lt.tracker_error_alert, lt.tracker_warning_alert)):
             emit({'event': 'tracker_error', 'message': a.message()})
+        elif isinstance(a, lt.cache_flushed_alert) and flushing and not done:
+            done = True; done_at = time.monotonic(); emit({'ready': True, 'complete': True, 'seconds': time.monotonic() - start})
     st = h.status()
     if mode == 'seed' and st.is_seeding and announced and not done:
         done = True; emit({'ready': True, 'port': ses.listen_port()})
-    if mode == 'leech' and st.is_seeding and not done:
-        done = True; done_at = time.monotonic(); emit({'ready': True, 'complete': True, 'seconds': time.monotonic() - start})
+    # is_seeding comes once every piece passed its hash, which libtorrent 2.0 checks from its
+    # store buffer: the last blocks may not be in the file yet. flush_cache is a fence behind
+    # every write of the torrent; the test compares files only after it.
+    if mode == 'leech' and st.is_seeding and not flushing:
+        flushing = True; h.flush_cache()
     if mode == 'leech' and done and time.monotonic() - done_at > 3: break
 if not done: emit({'ready': False, 'complete': False})
 h.pause(); ses.wait_for_alert(500)

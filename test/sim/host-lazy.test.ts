@@ -12,17 +12,51 @@ function tables(host: object): number {
 }
 
 describe('simulated host tables', () => {
-  it('a host that only binds UDP holds one table (its UDP ports), and can go offline and be removed', async () => {
+  it('a host that binds one UDP port holds no Map or Set, and can go offline and be removed', async () => {
     const sim = new Simulator({ seed: 1, latency: new ConstantLatency(5) });
     const h = sim.createHost();
     const bound = h.runtime.udp.bind({ host: h.address, port: 6881 });
     sim.runSync();
     await bound;
-    assert.equal(tables(h), 1);
+    assert.equal(tables(h), 0);
+    assert.equal(tables(h.udpPorts), 0);
     h.goOffline();
     sim.removeHost(h);
     assert.equal(h.removed, true);
-    assert.equal(tables(h), 1);
+    assert.equal(h.udpPorts.size, 0);
+  });
+
+  it('a host with several UDP ports delivers to each, frees a closed one and refuses one in use', async () => {
+    const sim = new Simulator({ seed: 3, latency: new ConstantLatency(5) });
+    const [a, b] = [sim.createHost(), sim.createHost()];
+    const binding = [6881, 6882, 0].map((port) => b.runtime.udp.bind({ host: b.address, port }));
+    const sender = a.runtime.udp.bind({ host: a.address, port: 1000 });
+    sim.runSync();
+    const eps = await Promise.all(binding);
+    const from = await sender;
+    assert.deepEqual(eps.slice(0, 2).map((e) => e.address.port), [6881, 6882]);
+    assert.ok(eps[2].address.port >= 49152, 'port 0 takes an ephemeral port');
+    const got: string[] = [];
+    eps.forEach((e, i) => e.onMessage((d) => got.push(`${i}:${new TextDecoder().decode(d)}`)));
+    for (const e of eps) from.send(new TextEncoder().encode(String(e.address.port)), e.address);
+    sim.runSync();
+    assert.deepEqual(got.sort(), eps.map((e, i) => `${i}:${e.address.port}`).sort());
+    const inUse = b.runtime.udp.bind({ host: b.address, port: 6882 });
+    sim.runSync();
+    await assert.rejects(inUse, /in use/);
+    eps[0].close();
+    assert.equal(b.udpPorts.has(6881), false);
+    assert.equal(b.udpPorts.size, 2);
+    const again = b.runtime.udp.bind({ host: b.address, port: 6881 });
+    sim.runSync();
+    const ep = await again;
+    ep.onMessage((d) => got.push(`again:${new TextDecoder().decode(d)}`));
+    from.send(new TextEncoder().encode('x'), { host: b.address, port: 6881 });
+    from.send(new TextEncoder().encode('y'), { host: b.address, port: 6882 });
+    sim.runSync();
+    assert.deepEqual(got.slice(-2).sort(), ['1:y', 'again:x']);
+    sim.removeHost(b);
+    assert.equal(b.udpPorts.size, 0);
   });
 
   it('stream tables appear on first use and still work: listen, connect, fail on going offline', async () => {

@@ -6,6 +6,8 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { CLI_PATH } from '../interop/helpers.js';
 import { canPunch, ConstantLatency, NatBox, Simulator } from '../../src/sim/index.js';
 import { runNatScenario } from '../../src/sim/scenarios/nat-scenario.js';
 
@@ -92,5 +94,22 @@ describe('shoal sim nat (small, real traversal)', () => {
     assert.ok(punch.punch.symmetricBothTried > 0, 'symmetric pairs did try');
     assert.equal(punch.punch.symmetricBoth, 0, 'and never punched through');
     assert.ok(punch.punch.punchedCarriedUtp > 0, 'a punched pair moved payload over uTP');
+  });
+});
+
+describe('shoal sim nat CLI', () => {
+  const run = (args: string[]): Record<string, unknown> => {
+    const r = spawnSync(process.execPath, [CLI_PATH, 'sim', 'nat', '--peers', '8', '--file-mib', '0.25', '--seed', '3', '--json', ...args], { encoding: 'utf8', timeout: 300_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as Record<string, unknown>;
+    delete j.wallS;
+    return j;
+  };
+
+  it('runs the three arms in worker threads with the same figures as one after another in one thread', () => {
+    const here = run(['--jobs', '0']);
+    assert.deepEqual((here.runs as { traversal: string }[]).map((x) => x.traversal), ['none', 'mapping', 'holepunch']);
+    assert.deepEqual(run(['--jobs', '3']), here);
+    assert.deepEqual(run(['--jobs', '1']), here);
   });
 });

@@ -191,4 +191,30 @@ describe('RoutingTable (packed entries)', () => {
     for (let i = 1; i <= 40_000 && removedAt === 0; i++) if (t.failed(id, addr(1))) removedAt = i;
     assert.equal(removedAt, 32_767);
   });
+  it('keeps exact times through weeks of uptime (32-bit times whose epoch moves on)', () => {
+    const r = new SeededRandom(53);
+    const self = randomId(r);
+    const start = 5_000;
+    const t = new RoutingTable(self, start, { k: 8 });
+    const [a, b, c, d] = [randomId(r), randomId(r), randomId(r), randomId(r)];
+    t.responded(a, addr(1), 1_000); // before the table existed (as after an id change)
+    t.heardAbout({ id: b, address: addr(2) }, 2_000);
+    const late = 2 ** 31 + 10_000; // 24.9 days: past what 32 bits hold from the first epoch
+    t.responded(c, addr(3), late);
+    assert.equal(t.get(a)?.lastResponse, 1_000);
+    assert.equal(t.get(b)?.verified, false);
+    assert.equal(t.get(b)?.lastResponse, -1);
+    assert.equal(t.get(c)?.lastResponse, late);
+    assert.equal(t.queried(c, addr(3), late + 1), true);
+    assert.equal(t.get(c)?.lastQuery, late + 1);
+    const later = 4e9 + 7; // 46 days: the first response is now older than any time held
+    t.responded(d, addr(4), later);
+    assert.equal(t.get(d)?.lastResponse, later);
+    assert.equal(t.get(c)?.lastResponse, late);
+    assert.equal(t.get(c)?.lastQuery, late + 1);
+    const old = t.get(a);
+    assert.equal(old?.verified, true, 'an old response still counts as a response');
+    assert.ok(old !== undefined && old.lastResponse > 0 && old.lastResponse < later - 24 * 86_400_000);
+    assert.equal(t.get(b)?.lastResponse, -1);
+  });
 });

@@ -2,7 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { InputError } from '../../src/errors.js';
-import { MAGNET_DEFAULTS, MagnetError, formatMagnet, parseMagnet, type Magnet } from '../../src/metainfo/magnet.js';
+import { MAGNET_DEFAULTS, MagnetError, formatMagnet, magnetTiers, parseMagnet, type Magnet } from '../../src/metainfo/magnet.js';
+import { createRandom } from '../../src/runtime/random.js';
+import { Announcer, DEFAULT_STAGGER_MS } from '../../src/tracker/announcer.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 const HEX1 = 'c12fe1c06bba254a9dc9f519b335aa7c1367a88a';
 const HEX2 = 'd8dd32ac93357c368556af3ac1d95c9d76bd0dff6fa9833ecdac3d53134efabb';
@@ -208,5 +211,42 @@ describe('magnet round trip (fast-check)', () => {
       }),
       { seed: 42, numRuns: 1000 },
     );
+  });
+});
+
+describe('magnet trackers: tiers and announce order', () => {
+  it('gives each tr its own tier, in the link order, as libtorrent does', () => {
+    const m = parseMagnet(`magnet:?xt=urn:btih:${'ab'.repeat(20)}&tr=udp%3A%2F%2Fa%3A1&tr=http%3A%2F%2Fb%2Fannounce&tr=&tr.1=udp%3A%2F%2Fc%3A3`);
+    assert.deepEqual(magnetTiers(m), [['udp://a:1'], ['http://b/announce'], ['udp://c:3']]);
+  });
+
+  it("asks a magnet's first tracker first, and the next one after staggerMs of silence", async () => {
+    // Before: all of a magnet's trackers were one tier, shuffled, so its first tracker was
+    // asked first only by chance. Now the link's order holds for every seed.
+    const urls = Array.from({ length: 6 }, (_, i) => `udp://t${i}.example:6969/announce`);
+    const link = `magnet:?xt=urn:btih:${'ab'.repeat(20)}${urls.map((u) => `&tr=${encodeURIComponent(u)}`).join('')}`;
+    for (const seed of [1, 2, 3]) {
+      const clock = new FakeClock();
+      const asked: [string, number][] = [];
+      const client = {
+        announce: (url: string) => {
+          asked.push([url, clock.now()]);
+          return url === urls[2] ? Promise.resolve({ interval: 1800, peers: [{ host: '10.0.0.9', port: 6881 }] }) : new Promise<never>(() => undefined);
+        },
+      };
+      const got: string[] = [];
+      const a = new Announcer({
+        client, clock, random: createRandom(seed), tiers: magnetTiers(parseMagnet(link)), infoHash: new Uint8Array(20), peerId: new Uint8Array(20), port: 6881,
+        counters: () => ({ uploaded: 0, downloaded: 0, left: 100 }), onPeers: (p) => got.push(...p.map((x) => x.host)),
+      });
+      a.start();
+      for (let t = 0; t < 3 * DEFAULT_STAGGER_MS; t += 1000) {
+        await new Promise((r) => setImmediate(r));
+        clock.advance(1000);
+      }
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(asked, urls.slice(0, 3).map((u, i) => [u, i * DEFAULT_STAGGER_MS]), `seed ${seed}`);
+      assert.deepEqual(got, ['10.0.0.9']);
+    }
   });
 });

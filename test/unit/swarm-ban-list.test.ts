@@ -11,7 +11,18 @@ describe('BanList', () => {
     assert.ok(b.isBanned('::ffff:10.0.0.5', 1));
     assert.ok(!b.isBanned('10.0.0.6', 1));
     assert.equal(banKey('::FFFF:10.0.0.5'), '10.0.0.5');
-    assert.equal(banKey('fd00::1'), 'fd00::1');
+    assert.equal(banKey('fd00::1'), 'fd00:0:0:0::/64');
+  });
+
+  it('bans an IPv6 address with its whole /64, where one host holds 2^64 addresses', () => {
+    const b = new BanList({ maxViolations: 2 });
+    b.ban('2001:db8:1:2::1', 'bad data', 0);
+    assert.ok(b.isBanned('2001:db8:1:2:ffff:ffff:ffff:fffe', 1));
+    assert.ok(!b.isBanned('2001:db8:1:3::1', 1), 'the next /64 is someone else');
+    // Violations from different addresses of one /64 add up.
+    assert.equal(b.recordViolation('2001:db8:9:9::1', 'flood', 0), false);
+    assert.equal(b.recordViolation('2001:db8:9:9::2', 'flood', 1), true);
+    assert.ok(b.isBanned('2001:db8:9:9::3', 2));
   });
 
   it('holds a ban for corrupt data for the session', () => {

@@ -118,12 +118,12 @@ export function TorrentView({ infoHash }: { infoHash: string }) {
       <nav class="tabs" role="tablist">
         {(['files', 'peers', 'trackers'] as const).map((t) => (
           <button key={t} type="button" role="tab" aria-selected={tab === t} class={tab === t ? 'selected' : ''} onClick={() => setTab(t)}>
-            {t === 'files' ? `Files (${d.files.length})` : t === 'peers' ? `Peers (${d.peerList.length})` : `Trackers (${d.trackers.length})`}
+            {t === 'files' ? `Files (${d.fileCount ?? d.files.length})` : t === 'peers' ? `Peers (${d.peerList.length})` : `Trackers (${d.trackers.length})`}
           </button>
         ))}
       </nav>
       <div role="tabpanel">
-        {tab === 'files' && <Files infoHash={d.infoHash} name={d.name} files={d.files} onChanged={() => refresh.current()} />}
+        {tab === 'files' && <Files infoHash={d.infoHash} name={d.name} files={d.files} total={d.fileCount ?? d.files.length} onChanged={() => refresh.current()} />}
         {tab === 'peers' && (
           <>
             <AddPeer infoHash={d.infoHash} onChanged={() => refresh.current()} />
@@ -207,7 +207,7 @@ function PrioritySelect({ value, label, onChange }: { value: number | null; labe
   );
 }
 
-function Files({ infoHash, name, files, onChanged }: { infoHash: string; name: string; files: readonly FileInfo[]; onChanged: () => void }) {
+function Files({ infoHash, name, files, total, onChanged }: { infoHash: string; name: string; files: readonly FileInfo[]; total: number; onChanged: () => void }) {
   const { api, notify } = useServices();
   const [showAll, setShowAll] = useState(false);
   const [playing, setPlaying] = useState<FileInfo | null>(null);
@@ -242,6 +242,7 @@ function Files({ infoHash, name, files, onChanged }: { infoHash: string; name: s
       {files.length > 1 && (
         <p class="bulk">All files: <PrioritySelect value={null} label="Priority of all files" onChange={(p) => setPriority(files.map((f) => f.index), p)} /></p>
       )}
+      {total > files.length && <p class="bulk">The first {files.length} of {total} files (the API pages the rest: fileOffset, fileLimit).</p>}
       <table class="files">
         <thead><tr><th>File</th><th class="num">Size</th><th>Progress</th><th>Priority</th><th><span class="sr-only">Actions</span></th></tr></thead>
         <tbody>

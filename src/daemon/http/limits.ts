@@ -22,6 +22,11 @@ export interface ApiLimits {
   readonly keepAliveTimeoutMs: number;
   /** Requests on one keep-alive connection before the server closes it. */
   readonly maxRequestsPerSocket: number;
+  /**
+   * Files listed in one GET /api/torrents/:id (its `fileLimit`, and the default): a torrent
+   * with 700,000 files made every poll of it build and send 50 MB.
+   */
+  readonly maxFilesPerPage: number;
   /** Open `GET /api/events` streams; more get 503. */
   readonly maxEventSubscribers: number;
   /** Unread event bytes one subscriber may have buffered before it is disconnected. */
@@ -49,6 +54,7 @@ export const DEFAULT_API_LIMITS: ApiLimits = {
   requestTimeoutMs: 120_000,
   keepAliveTimeoutMs: 5_000,
   maxRequestsPerSocket: 1000,
+  maxFilesPerPage: 10_000,
   maxEventSubscribers: 32,
   maxEventBytesPerSubscriber: 4 * 1024 * 1024,
   maxEventBytesTotal: 32 * 1024 * 1024,

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TorrentService } from '../types.js';
 import type { ApiLimits } from './limits.js';
-import { parseAddTorrent, parseFilePriorities, parseFlag, parseInfoHash, parseListQuery, parseSettingsPatch, parseTorrentLimits } from './validate.js';
+import { parseAddTorrent, parseFilePage, parseFilePriorities, parseFlag, parseInfoHash, parseListQuery, parseSettingsPatch, parseTorrentLimits } from './validate.js';
 
 interface HashParams {
   infoHash: string;
@@ -17,7 +17,8 @@ export function registerApiRoutes(app: FastifyInstance, service: TorrentService,
     return reply.code(201).send({ infoHash });
   });
 
-  app.get<{ Params: HashParams }>('/api/torrents/:infoHash', async (req) => service.details(parseInfoHash(req.params.infoHash)));
+  app.get<{ Params: HashParams }>('/api/torrents/:infoHash', async (req) =>
+    service.details(parseInfoHash(req.params.infoHash), parseFilePage(req.query as Record<string, unknown>, limits.maxFilesPerPage)));
 
   app.post<{ Params: HashParams }>('/api/torrents/:infoHash/pause', async (req, reply) => {
     await service.pause(parseInfoHash(req.params.infoHash));

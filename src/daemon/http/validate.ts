@@ -5,7 +5,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { altScheduleProblem } from '../alt-speed.js';
 import { CHOKER_SETTINGS, MAX_SEED_RATIO, MAX_SEED_TIME_S, MAX_TYRANT_CAPACITY } from '../service/settings.js';
-import { ServiceError, TORRENT_STATES, type AddTorrentInput, type ListQuery, type Settings, type TorrentId, type TorrentState } from '../types.js';
+import { ServiceError, TORRENT_STATES, type AddTorrentInput, type FilePage, type ListQuery, type Settings, type TorrentId, type TorrentState } from '../types.js';
 
 export function badRequest(message: string): ServiceError {
   return new ServiceError(400, message);
@@ -60,6 +60,11 @@ export function parseListQuery(query: Query): ListQuery {
   if (offset !== undefined) parsed.offset = offset;
   if (limit !== undefined) parsed.limit = limit;
   return parsed;
+}
+
+/** `fileOffset` (default 0) and `fileLimit` (1..max, default max) of GET /api/torrents/:id. */
+export function parseFilePage(query: Query, max: number): FilePage {
+  return { offset: integer(query, 'fileOffset', 0, Number.MAX_SAFE_INTEGER) ?? 0, limit: integer(query, 'fileLimit', 1, max) ?? max };
 }
 
 /** `1`/`true` or `0`/`false`; absent is false. */

@@ -1,13 +1,13 @@
 /** GET /api/torrents/:id: the details of one torrent (files, peers, trackers, piece bitfield). */
 import { formatMagnet, parseMagnet } from '../../metainfo/magnet.js';
 import type { PeerSnapshot } from '../../swarm/swarm.js';
-import type { PeerInfo, SeedingDetails, Settings, TorrentDetails } from '../types.js';
+import type { FilePage, PeerInfo, SeedingDetails, Settings, TorrentDetails } from '../types.js';
 import { effectiveLimit, shareRatio } from './seed-limits.js';
 import type { TorrentEntry } from './torrent-entry.js';
 
 /** The details with the seeding figures and limits in force under settings `s`. */
-export function detailsWithSeeding(e: TorrentEntry, now: number, s: Settings): TorrentDetails {
-  const d = torrentDetails(e, now);
+export function detailsWithSeeding(e: TorrentEntry, now: number, s: Settings, files?: FilePage): TorrentDetails {
+  const d = torrentDetails(e, now, files);
   const r = e.record;
   return {
     ...d,
@@ -20,7 +20,10 @@ export function detailsWithSeeding(e: TorrentEntry, now: number, s: Settings): T
   };
 }
 
-export function torrentDetails(entry: TorrentEntry, now: number): Omit<TorrentDetails, keyof SeedingDetails> {
+/** Files listed when no page is asked for (the API's `maxFilesPerPage`). */
+const DEFAULT_FILE_PAGE: FilePage = { offset: 0, limit: 10_000 };
+
+export function torrentDetails(entry: TorrentEntry, now: number, page: FilePage = DEFAULT_FILE_PAGE): Omit<TorrentDetails, keyof SeedingDetails> {
   const t = entry.metadata();
   const have = entry.have();
   const summary = entry.summary(now);
@@ -36,7 +39,9 @@ export function torrentDetails(entry: TorrentEntry, now: number): Omit<TorrentDe
     pieceLength: t?.pieceLength ?? 0,
     pieceCount: t?.pieceCount ?? 0,
     pieces: Buffer.from(have?.bytes ?? new Uint8Array()).toString('base64'),
-    files: entry.files(),
+    files: entry.files(page),
+    fileCount: entry.fileCount(),
+    fileOffset: page.offset,
     peerList: peers,
     trackers: entry.trackerList(),
     limits: { downloadRateLimit: entry.record.downloadLimit ?? 0, uploadRateLimit: entry.record.uploadLimit ?? 0 },

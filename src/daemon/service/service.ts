@@ -16,7 +16,7 @@ import { DEFAULT_ENCRYPTION_POLICY } from '../../transport/mse/index.js';
 import {
   ServiceError,
   type AddTorrentInput, type BulkAction, type Category, type CreateTorrentInput, type CreatedTorrent, type FileRangeStream, type ListQuery,
-  type MetricsSnapshot, type ServiceEvent, type SessionStats, type Settings, type SettingsView, type TorrentDetails, type TorrentId, type TorrentLimits,
+  type MetricsSnapshot, type ServiceEvent, type SessionStats, type Settings, type SettingsView, type FilePage, type TorrentDetails, type TorrentId, type TorrentLimits,
   type TorrentPage, type TorrentPatch, type TorrentService, type TrackerTiers,
 } from '../types.js';
 import { findDefaultGateway } from '../../runtime/node/gateway.js';
@@ -194,8 +194,8 @@ export class DaemonService implements TorrentService {
     return addTorrent(this.adding, input);
   }
 
-  details(id: TorrentId): TorrentDetails {
-    return detailsWithSeeding(this.get(id), this.o.runtime.clock.now(), this.current);
+  details(id: TorrentId, files?: FilePage): TorrentDetails {
+    return detailsWithSeeding(this.get(id), this.o.runtime.clock.now(), this.current, files);
   }
 
   async pause(id: TorrentId): Promise<void> {

@@ -5,7 +5,8 @@
  * file, so a daemon with thousands of idle torrents parses none of them to list them.
  */
 import { readFileSync } from 'node:fs';
-import { parseTorrent, realFiles, type Torrent } from '../../metainfo/torrent.js';
+import type { TorrentFile } from '../../metainfo/layout.js';
+import { parseTorrent, type Torrent } from '../../metainfo/torrent.js';
 import type { Runtime } from '../../runtime/types.js';
 import { decodeResume } from '../../storage/resume-codec.js';
 import { piecePriorities } from '../../swarm/geometry.js';
@@ -13,7 +14,7 @@ import { RateLimiter } from '../../swarm/rate-limit.js';
 import type { Swarm } from '../../swarm/swarm.js';
 import { Bitfield } from '../../util/bitfield.js';
 import type { ClientTorrent } from '../../session/client.js';
-import type { FileInfo, TorrentState, TorrentSummary, TrackerInfo } from '../types.js';
+import type { FileInfo, FilePage, TorrentState, TorrentSummary, TrackerInfo } from '../types.js';
 import type { TorrentRecord } from './state-store.js';
 import { withRenames } from './file-rename.js';
 
@@ -33,6 +34,7 @@ export class TorrentEntry {
   loadError: string | undefined;
   /** Run regardless of the download queue (a stream is reading it). */
   forced = false;
+  private prioCache: { readonly torrent: Torrent; readonly files: readonly number[]; readonly pieces: readonly number[] } | undefined;
   /** Its data is being moved (POST .../move): it does not run meanwhile. */
   moving = false;
   /** A recheck asked for: the next start hashes every piece (state 'checking'). */
@@ -137,7 +139,7 @@ export class TorrentEntry {
     const t = this.torrent;
     const have = t && (this.swarm?.status().ready || this.lastHave) ? this.have() : undefined;
     if (!t || !have) return { wanted: this.record.size, had: this.record.bytesHave };
-    const prios = this.record.priorities ? piecePriorities(t, this.record.priorities) : undefined;
+    const prios = this.record.priorities ? this.piecePriorities(t, this.record.priorities) : undefined;
     let wanted = 0, had = 0;
     for (let p = 0; p < t.pieceCount; p++) {
       if (prios && prios[p] === 0) continue;
@@ -148,6 +150,15 @@ export class TorrentEntry {
     // Pad bytes count in the piece space but not in the torrent's length.
     const scale = t.layout.totalLength > 0 ? t.length / t.layout.totalLength : 1;
     return { wanted: Math.round(wanted * scale), had: Math.round(had * scale) };
+  }
+
+  /** Piece priorities from the file priorities, made again only when those change (an O(files) walk, every poll before). */
+  private piecePriorities(t: Torrent, files: readonly number[]): readonly number[] {
+    const c = this.prioCache;
+    if (c && c.torrent === t && c.files === files) return c.pieces;
+    const pieces = piecePriorities(t, files);
+    this.prioCache = { torrent: t, files, pieces };
+    return pieces;
   }
 
   /** The summary, computed at most once per `maxAgeMs` (list and events share it). */
@@ -189,23 +200,39 @@ export class TorrentEntry {
     };
   }
 
-  files(): FileInfo[] {
+  /** Real files (pads left out) of the torrent; 0 before its metadata. */
+  fileCount(): number {
+    const t = this.metadata();
+    return t ? realFileIndex(t).length : 0;
+  }
+
+  /**
+   * The files of `page` with their progress: work for the page and the pieces its files span,
+   * not for every file (a 700,000-file torrent polled every second).
+   */
+  files(page: FilePage = { offset: 0, limit: Infinity }): FileInfo[] {
     const t = this.metadata();
     if (!t) return [];
     const have = this.have();
-    return realFiles(t).map((f, index) => {
-      let had = 0;
-      const first = Math.floor(f.offset / t.pieceLength);
-      const last = f.length === 0 ? first - 1 : Math.floor((f.offset + f.length - 1) / t.pieceLength);
-      for (let p = first; p <= last; p++) {
-        if (!have?.has(p)) continue;
-        const start = Math.max(f.offset, p * t.pieceLength);
-        const end = Math.min(f.offset + f.length, (p + 1) * t.pieceLength);
-        had += end - start;
-      }
-      const path = t.multiFile ? [t.name, ...f.path].join('/') : f.path.join('/');
-      return { index, path, length: f.length, progress: f.length > 0 ? had / f.length : have?.complete ? 1 : 0, priority: this.record.priorities?.[index] ?? 1 };
-    });
+    const real = realFileIndex(t);
+    const end = Math.min(real.length, page.offset + page.limit);
+    const out: FileInfo[] = [];
+    for (let index = page.offset; index < end; index++) out.push(this.fileInfo(t, have, index, t.layout.files[real[index]]));
+    return out;
+  }
+
+  private fileInfo(t: Torrent, have: Bitfield | undefined, index: number, f: TorrentFile): FileInfo {
+    let had = 0;
+    const first = Math.floor(f.offset / t.pieceLength);
+    const last = f.length === 0 ? first - 1 : Math.floor((f.offset + f.length - 1) / t.pieceLength);
+    for (let p = first; p <= last; p++) {
+      if (!have?.has(p)) continue;
+      const start = Math.max(f.offset, p * t.pieceLength);
+      const end = Math.min(f.offset + f.length, (p + 1) * t.pieceLength);
+      had += end - start;
+    }
+    const path = t.multiFile ? [t.name, ...f.path].join('/') : f.path.join('/');
+    return { index, path, length: f.length, progress: f.length > 0 ? had / f.length : have?.complete ? 1 : 0, priority: this.record.priorities?.[index] ?? 1 };
   }
 
   trackerList(): TrackerInfo[] {
@@ -270,4 +297,20 @@ export class TorrentEntry {
     for (const s of this.pieceWaiters.values()) n += s.size;
     return n;
   }
+}
+
+/** Each real file's position in `layout.files` (pads left out), made once per torrent. */
+const realIndexes = new WeakMap<Torrent, Int32Array>();
+
+function realFileIndex(t: Torrent): Int32Array {
+  let r = realIndexes.get(t);
+  if (r === undefined) {
+    const files = t.layout.files;
+    let n = 0;
+    for (const f of files) if (!f.pad) n++;
+    r = new Int32Array(n);
+    for (let i = 0, k = 0; i < files.length; i++) if (!files[i].pad) r[k++] = i;
+    realIndexes.set(t, r);
+  }
+  return r;
 }

@@ -3,7 +3,7 @@
  * torrent's or magnet's own, BEP 12), their status from the announcer's events, and
  * restarting the announcer when the list changes or a reannounce is asked for.
  */
-import type { Magnet } from '../../metainfo/magnet.js';
+import { magnetTiers, type Magnet } from '../../metainfo/magnet.js';
 import type { Torrent } from '../../metainfo/torrent.js';
 import type { AnnouncerEvent } from '../../tracker/announcer.js';
 import { ServiceError, type TrackerTiers } from '../types.js';
@@ -44,7 +44,7 @@ export function checkTiers(tiers: unknown): string[][] {
 
 /** The tiers in force: the record's (set through the API), else the torrent's, else the magnet's `tr`. */
 export function tiersOf(entry: TorrentEntry, torrent: Torrent | undefined, magnet: Magnet | undefined): TrackerTiers {
-  return entry.record.trackers ?? torrent?.trackers ?? (magnet?.trackers.length ? [magnet.trackers] : []);
+  return entry.record.trackers ?? torrent?.trackers ?? (magnet ? magnetTiers(magnet) : []);
 }
 
 /** Resets the status list to `tiers` (idle), keeping what is known of URLs that stay. */

@@ -14,9 +14,11 @@ export class NodeHttpServe implements HttpServe {
     // Node checks the header and request deadlines every 30 s by default: a slow client would
     // hold its connection three times as long as the headers timeout.
     const server = createServer({ maxHeaderSize: 16 * 1024, connectionsCheckingInterval: 1000 }, (req, res) => answer(req, res, handler));
-    server.on('clientError', (_err, socket) => {
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       options.onBadRequest?.();
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      // Node's own header and request deadlines arrive here too: those are a 408, not a 400.
+      const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
       else socket.destroy();
     });
     const headersTimeout = options.headersTimeoutMs ?? 10_000;
@@ -45,7 +47,9 @@ export class NodeHttpServe implements HttpServe {
 /**
  * Node's headers timeout starts with a request's first byte: a connection that sends nothing
  * was never closed (Node 20), so silent sockets piled up until the process ran out of file
- * descriptors. Such a connection is closed once `ms` pass without its first request.
+ * descriptors. Such a connection is closed once `ms` pass without its first request. (Node
+ * 20.20's periodic header check sometimes gets there first and answers 408 before closing:
+ * a client sees the close only once it reads that answer.)
  */
 export function closeSilentConnections(server: Server, ms: number): void {
   const started = new WeakSet<Socket>();

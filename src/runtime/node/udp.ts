@@ -32,10 +32,15 @@ class NodeUdpEndpoint implements UdpEndpoint {
     this.tracker = tracker;
     const a = socket.address();
     this.address = { host: a.address, port: a.port };
+    // A burst comes from one sender: its Address object is reused while it does (one object
+    // less per datagram; an Address is read-only).
+    let last: Address = { host: '', port: 0 };
     socket.on('message', (msg, rinfo) => {
       this.reads = this.afterPending.length > 0 ? this.reads + 1 : 1;
       const h = this.handler;
-      if (h !== null) h(msg, { host: rinfo.address, port: rinfo.port });
+      if (h === null) return;
+      if (rinfo.port !== last.port || rinfo.address !== last.host) last = { host: rinfo.address, port: rinfo.port };
+      h(msg, last);
     });
     // Errors after binding (e.g. ICMP-induced ones on some platforms) are treated as loss.
     socket.on('error', () => {});
@@ -101,8 +106,16 @@ class NodeUdpEndpoint implements UdpEndpoint {
  * next tick: a tick and a closure per datagram. IP literals are answered at once here; names
  * still go to `dns.lookup`.
  */
+let lastHost = '';
+let lastFamily = 0;
+
 function literalLookup(host: string, options: LookupOneOptions | number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
-  const family = isIP(host);
+  // A burst of sends goes to one peer: its answer is remembered (isIP is a regular expression per datagram).
+  if (host !== lastHost) {
+    lastHost = host;
+    lastFamily = isIP(host);
+  }
+  const family = lastFamily;
   if (family !== 0) {
     callback(null, host, family);
     return;

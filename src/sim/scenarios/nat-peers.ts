@@ -26,6 +26,9 @@ export type Traversal = 'none' | 'mapping' | 'holepunch';
 /** How long a punch's uTP dial may take, ms (the swarm-holepunch test's figure; libtorrent punches in 12–14 s). */
 const PUNCH_CONNECT_TIMEOUT_MS = 15_000;
 
+/** Bytes over uTP that count as payload carried: a whole block (control messages are far smaller). */
+const CARRIED_BYTES = 16 * 1024;
+
 interface PunchRecord {
   attempts: number;
   /** The attempt (1-based) that succeeded, if one did. */
@@ -60,8 +63,10 @@ export class NatLedger {
   redundantPunches = 0;
   /** Ordered (initiator, target) pairs that punched. */
   readonly punches = new Map<number, PunchRecord>();
-  /** Payload and protocol bytes received over uTP streams, by unordered pair. */
-  readonly utpBytes = new Map<number, number>();
+  /** Bytes received over uTP streams, by unordered pair, until the pair reaches `CARRIED_BYTES`. */
+  private readonly utpBytes = new Map<number, number>();
+  /** Unordered pairs that moved at least `CARRIED_BYTES` over uTP (payload carried). */
+  readonly carriedUtp = new Set<number>();
 
   constructor(readonly leechers: number) {}
 
@@ -136,20 +141,31 @@ export class NatLedger {
     if (i >= 0 && j >= 0 && j !== i) this.attempted.add(this.pair(i, j));
   }
 
-  received(i: number, remote: Address, bytes: number): void {
+  /** The unordered pair key of leecher `i` and the leecher at `remote`, or -1 (not two leechers). */
+  pairWith(i: number, remote: Address): number {
     const j = this.who(remote.host);
-    if (i < 0 || j < 0 || j === i) return;
-    const k = this.pair(i, j);
-    this.utpBytes.set(k, (this.utpBytes.get(k) ?? 0) + bytes);
+    return i < 0 || j < 0 || j === i ? -1 : this.pair(i, j);
+  }
+
+  /** Counts bytes pair `k` received over uTP; false once the pair counts as having carried payload (stop counting). */
+  received(k: number, bytes: number): boolean {
+    if (this.carriedUtp.has(k)) return false;
+    const n = (this.utpBytes.get(k) ?? 0) + bytes;
+    if (n < CARRIED_BYTES) {
+      this.utpBytes.set(k, n);
+      return true;
+    }
+    this.utpBytes.delete(k);
+    this.carriedUtp.add(k);
+    return false;
   }
 }
 
-/** A stream that counts what it receives (when it runs over uTP) and otherwise passes through. */
+/** A uTP stream between two leechers that counts what it receives (until the pair carried payload) and otherwise passes through. */
 class CountingStream implements ByteStream {
-  readonly transport: 'tcp' | 'utp';
-  constructor(readonly inner: ByteStream, private readonly count: (bytes: number) => void) {
-    this.transport = transportOf(inner);
-  }
+  readonly transport = 'utp';
+  private counting = true;
+  constructor(readonly inner: ByteStream, private readonly ledger: NatLedger, private readonly pair: number) {}
   get local(): Address { return this.inner.local; }
   get remote(): Address { return this.inner.remote; }
   get volatileData(): boolean | undefined { return this.inner.volatileData; }
@@ -159,9 +175,8 @@ class CountingStream implements ByteStream {
   end(): void { this.inner.end(); }
   destroy(error?: Error): void { this.inner.destroy(error); }
   onData(handler: (data: Uint8Array) => void): void {
-    if (this.transport !== 'utp') return this.inner.onData(handler);
     this.inner.onData((d) => {
-      this.count(d.byteLength);
+      if (this.counting) this.counting = this.ledger.received(this.pair, d.byteLength);
       handler(d);
     });
   }
@@ -172,7 +187,12 @@ class CountingStream implements ByteStream {
 
 /** `Streams` that tell the ledger of every dial and of bytes received over uTP. */
 function ledgerStreams(inner: Streams, ledger: NatLedger, i: number): Streams {
-  const wrap = (s: ByteStream): ByteStream => new CountingStream(s, (n) => ledger.received(i, s.remote, n));
+  // Only uTP streams between leechers are counted; the rest pass as they are.
+  const wrap = (s: ByteStream): ByteStream => {
+    if (transportOf(s) !== 'utp') return s;
+    const k = ledger.pairWith(i, s.remote);
+    return k < 0 ? s : new CountingStream(s, ledger, k);
+  };
   return {
     listen: (address: Address, onConnection: (stream: ByteStream) => void): Promise<StreamListener> => inner.listen(address, (s) => onConnection(wrap(s))),
     connect: async (address: Address, options?: ConnectOptions): Promise<ByteStream> => {

@@ -71,8 +71,7 @@ export const ROUTER_MIX: readonly RouterShare[] = [
   { natPmp: false, upnp: false, share: 0.6 },
 ];
 
-/** Bytes over uTP that count as payload carried: a whole block (control messages are far smaller). */
-const BLOCK_BYTES = 16 * 1024;
+const DEFAULT_FILE_BYTES = 2 * 1024 * 1024;
 
 export const PUBLISHED = { fordUdp: 0.82, fordTcp: 0.64, dcutrSuccess: 0.7, dcutrSuccessCi: 0.071, dcutrFirstTry: 0.976 } as const;
 
@@ -156,9 +155,25 @@ export interface NatScenarioOptions {
 export async function runNatScenario(o: NatScenarioOptions): Promise<NatReport> {
   const wall = o.wallClock ?? (() => 0);
   const t0 = wall();
-  const fileBytes = o.fileBytes ?? 2 * 1024 * 1024;
   const runs: NatRun[] = [];
-  for (const traversal of o.traversals ?? (['none', 'mapping', 'holepunch'] as const)) runs.push(await runOnce(traversal, o, fileBytes));
+  for (const traversal of o.traversals ?? TRAVERSALS) runs.push(await runNatArm(traversal, o));
+  return natReport(o, runs, (wall() - t0) / 1000);
+}
+
+/** The three runs, in report order. */
+export const TRAVERSALS: readonly Traversal[] = ['none', 'mapping', 'holepunch'];
+
+/**
+ * One run (arm) of the scenario: its own simulator, hosts and clients, nothing shared with
+ * the other arms, so arms may run one after another or at once (the CLI's worker threads)
+ * and give the same figures.
+ */
+export function runNatArm(traversal: Traversal, o: NatScenarioOptions): Promise<NatRun> {
+  return runOnce(traversal, o, o.fileBytes ?? DEFAULT_FILE_BYTES);
+}
+
+/** The report over runs made with the options `o`. */
+export function natReport(o: NatScenarioOptions, runs: readonly NatRun[], wallS: number): NatReport {
   const mix = o.mix ?? NAT_MIX;
   const nated = mix.filter((m) => m.type !== 'open').reduce((a, m) => a + m.share, 0);
   const symmetric = mix.find((m) => m.type === 'symmetric')?.share ?? 0;
@@ -167,7 +182,7 @@ export async function runNatScenario(o: NatScenarioOptions): Promise<NatReport> 
     peers: o.peers, mix, routers, mappingShare: routers.filter((r) => r.natPmp || r.upnp !== false).reduce((a, r) => a + r.share, 0), runs,
     punchableNats: 1 - symmetric / nated,
     anchors: PUBLISHED,
-    seed: o.seed ?? 1, fileBytes, wallS: (wall() - t0) / 1000,
+    seed: o.seed ?? 1, fileBytes: o.fileBytes ?? DEFAULT_FILE_BYTES, wallS,
   };
 }
 
@@ -244,7 +259,7 @@ function punchFigures(ledger: NatLedger): PunchFigures {
     punched++;
     if (p.succeededAt === 1) first++;
     if (bothSymmetric) symmetricBoth++;
-    if ((ledger.utpBytes.get(ledger.pair(i, j)) ?? 0) >= BLOCK_BYTES) carried++;
+    if (ledger.carriedUtp.has(ledger.pair(i, j))) carried++;
   }
   return { pairs, attempts, successRate: punched / Math.max(1, pairs), firstTryShare: punched ? first / punched : NaN, symmetricBoth, symmetricBothTried, punchedCarriedUtp: carried, punched, redundant: ledger.redundantPunches };
 }

@@ -9,7 +9,8 @@
  */
 import { RttEstimator, Ledbat } from './congestion.js';
 import { UTP_DEFAULTS, type UtpConnectionOptions } from './options.js';
-import { encodePacket, seqDiff, ST_DATA, ST_FIN, ST_RESET, ST_STATE, ST_SYN, type UtpPacket, type UtpPacketType } from './packet.js';
+import { seqDiff, ST_DATA, ST_FIN, ST_RESET, ST_STATE, ST_SYN, type UtpHeader, type UtpPacket, type UtpPacketType } from './packet.js';
+import { encodeDatagram } from './datagrams.js';
 import { MtuProbe } from './mtu.js';
 import { ReceiveBuffer } from './receive-buffer.js';
 import { SendQueue } from './send-queue.js';
@@ -24,6 +25,8 @@ const MAX_SACK_BYTES = 128;
 const HEADER_BYTES = 20;
 /** Room kept in a grown DATA packet for a selective ACK of 4 bytes and its extension header. */
 const SACK_ROOM = 6;
+/** The header being encoded: one object for every packet (encoding is synchronous), not one each. */
+const HEADER: UtpHeader = { type: ST_DATA, connectionId: 0, timestamp: 0, timestampDiff: 0, windowSize: 0, seqNr: 0, ackNr: 0, selectiveAck: undefined, padding: undefined };
 
 export interface UtpConnectionInit {
   /** Our receive id (the multiplexer's key) and send id. */
@@ -79,6 +82,9 @@ export class UtpConnection {
     this.events.push({ type: 'data', data });
   };
   private packets: Uint8Array[] = [];
+  /** The time of the ack being handled, for `onLost` (one handler for every packet, not a closure each). */
+  private ackNowUs = 0;
+  private readonly onLost = (seq: number, sack?: Uint8Array, ackNr?: number): void => this.lost(seq, this.ackNowUs, sack, ackNr);
 
   private constructor(init: UtpConnectionInit, state: UtpState) {
     this.options = { ...UTP_DEFAULTS, ...init.options };
@@ -244,16 +250,20 @@ export class UtpConnection {
     const before = this.packets.length;
     const window = Math.min(this.cc.cwnd, this.peerWindow);
     this.cwndLimited = false;
-    // Re-sends, oldest first (the map iterates in send order).
-    for (const p of this.outbuf.values()) {
-      if (!p.needResend) continue;
-      if (this.curWindow > 0 && this.curWindow + p.payload.length > window) {
-        this.cwndLimited = true;
-        break;
+    // Re-sends, oldest first (the map iterates in send order); the window is walked only
+    // while some are owed (a poll per ACK over a 700-packet window was most of flush's time).
+    if (this.outbuf.lostCount > 0) {
+      for (const p of this.outbuf.values()) {
+        if (!p.needResend) continue;
+        if (this.curWindow > 0 && this.curWindow + p.size > window) {
+          this.cwndLimited = true;
+          break;
+        }
+        this.outbuf.resent(p, this.seqNr);
+        this.stats.retransmits++;
+        this.transmit(p, nowUs);
+        if (this.outbuf.lostCount === 0) break;
       }
-      this.outbuf.resent(p, this.seqNr);
-      this.stats.retransmits++;
-      this.transmit(p, nowUs);
     }
     if (this.state === 'connected') {
       const size = this.mtu.packetSize;
@@ -265,7 +275,7 @@ export class UtpConnection {
         }
         if (this.outbuf.size >= 0x7fff) break; // half the sequence space: acks would be ambiguous
         const probe = n === size ? this.mtu.probeSizeFor(this.seqNr) : 0;
-        this.queueOut(ST_DATA, this.sendQueue.take(n), nowUs, probe > 0 ? HEADER_BYTES + probe + SACK_ROOM : 0);
+        this.queueOut(ST_DATA, n, nowUs, probe > 0 ? HEADER_BYTES + probe + SACK_ROOM : 0);
       }
       if (this.wantDrain && this.sendQueue.bytes < this.options.sendBufferBytes) {
         this.wantDrain = false;
@@ -285,49 +295,63 @@ export class UtpConnection {
     this.keepaliveNeeded = false;
   }
 
-  /** A new packet taking the next sequence number (SYN, DATA, FIN). */
-  private queueOut(type: UtpPacketType, payload: Uint8Array, nowUs: number, probeBytes = 0): void {
-    const p: OutPacket = { seq: this.seqNr, type, payload, sentAtUs: nowUs, transmissions: 1, needResend: false, sacked: false, fastResent: false, resentBeforeSeq: 0, probeBytes };
+  /**
+   * A new packet taking the next sequence number (SYN, DATA, FIN). A DATA packet's payload is
+   * the next `payload` bytes of the send queue, copied straight into its datagram; the ledger
+   * keeps the datagram for re-sends.
+   */
+  private queueOut(type: UtpPacketType, payload: Uint8Array | number, nowUs: number, probeBytes = 0): void {
+    const size = typeof payload === 'number' ? payload : payload.length;
+    const p = this.outbuf.record(this.seqNr, type, size, nowUs, probeBytes);
     this.seqNr = (this.seqNr + 1) & 0xffff;
     if (this.outbuf.size === 0) this.timerStartUs = nowUs;
+    const d = this.emit(type, p.seq, nowUs, payload, this.recvAck(), probeBytes);
+    p.buffer = d.buffer;
+    p.payloadAt = d.byteOffset + d.length - size;
     this.outbuf.add(p);
-    this.transmit(p, nowUs);
   }
 
   private transmit(p: OutPacket, nowUs: number): void {
     p.sentAtUs = nowUs;
-    this.emit(p.type, p.seq, nowUs, p.payload, this.recvAck(), p.transmissions === 1 ? p.probeBytes : 0);
+    this.emit(p.type, p.seq, nowUs, p.size === 0 ? EMPTY : new Uint8Array(p.buffer, p.payloadAt, p.size), this.recvAck(), p.transmissions === 1 ? p.probeBytes : 0);
   }
 
   private recvAck(): number {
     return this.recv ? this.recv.ackNr : 0;
   }
 
-  /** Encodes and queues one datagram; `probeBytes` pads it to that size (an MTU probe). */
-  private emit(type: UtpPacketType, seq: number, nowUs: number, payload: Uint8Array, ackNr = this.recvAck(), probeBytes = 0): void {
+  /**
+   * Encodes and queues one datagram; `probeBytes` pads it to that size (an MTU probe).
+   * `payload` is the bytes, or a count to take from the send queue. Returns the datagram (the
+   * payload is its last bytes).
+   */
+  private emit(type: UtpPacketType, seq: number, nowUs: number, payload: Uint8Array | number, ackNr = this.recvAck(), probeBytes = 0): Uint8Array {
     const recv = this.recv;
-    const packet: UtpPacket = {
-      type,
-      connectionId: type === ST_SYN ? this.recvId : this.sendId,
-      timestamp: Math.floor(nowUs) >>> 0,
-      timestampDiff: this.replyMicro,
-      windowSize: recv ? Math.max(0, this.options.recvBufferBytes - recv.heldBytes) : this.options.recvBufferBytes,
-      seqNr: seq,
-      ackNr,
-      payload,
-    };
+    const length = typeof payload === 'number' ? payload : payload.length;
+    const h = HEADER;
+    h.type = type;
+    h.connectionId = type === ST_SYN ? this.recvId : this.sendId;
+    h.timestamp = Math.floor(nowUs) >>> 0;
+    h.timestampDiff = this.replyMicro;
+    h.windowSize = recv ? Math.max(0, this.options.recvBufferBytes - recv.heldBytes) : this.options.recvBufferBytes;
+    h.seqNr = seq;
+    h.ackNr = ackNr;
+    h.selectiveAck = undefined;
+    h.padding = undefined;
     // A DATA packet beyond the starting size keeps within the proven datagram size: its
     // selective ACK shrinks to the room left (BEP 29: whole 4-byte words).
-    const room = payload.length > this.options.packetSize || probeBytes > 0 ? this.mtu.packetSize + SACK_ROOM - 2 - payload.length : MAX_SACK_BYTES;
+    const room = length > this.options.packetSize || probeBytes > 0 ? this.mtu.packetSize + SACK_ROOM - 2 - length : MAX_SACK_BYTES;
     const sack = room >= 4 ? recv?.selectiveAck(Math.min(MAX_SACK_BYTES, room - (room % 4))) : undefined;
-    if (sack && type !== ST_SYN && type !== ST_RESET) packet.selectiveAck = sack;
+    if (sack && type !== ST_SYN && type !== ST_RESET) h.selectiveAck = sack;
     if (probeBytes > 0) {
-      const size = HEADER_BYTES + (packet.selectiveAck ? 2 + packet.selectiveAck.length : 0) + payload.length;
-      if (probeBytes - size >= 2) packet.padding = probeBytes - size - 2;
+      const size = HEADER_BYTES + (h.selectiveAck ? 2 + h.selectiveAck.length : 0) + length;
+      if (probeBytes - size >= 2) h.padding = probeBytes - size - 2;
     }
-    this.packets.push(encodePacket(packet));
+    const datagram = encodeDatagram(h, payload, this.sendQueue);
+    this.packets.push(datagram);
     this.stats.packetsSent++;
     this.lastSentUs = nowUs;
+    return datagram;
   }
 
   /** BEP 29: reply_micro = our time minus the packet's timestamp, echoed in every packet we send. */
@@ -338,13 +362,14 @@ export class UtpConnection {
   /** Processes ack_nr and the selective ACK; false when the ack is impossible (acks what we never sent). */
   private handleAck(p: UtpPacket, nowUs: number): boolean {
     const windowBefore = this.curWindow;
-    const r = this.outbuf.onAck(p.ackNr, p.selectiveAck, p.type === ST_STATE, (this.seqNr - 1) & 0xffff, nowUs, (seq, sack, ackNr) => this.lost(seq, nowUs, sack, ackNr));
-    if (r === undefined) return false;
-    if (r.progressed) {
+    this.ackNowUs = nowUs;
+    const acked = this.outbuf.onAck(p.ackNr, p.selectiveAck, p.type === ST_STATE, (this.seqNr - 1) & 0xffff, nowUs, this.onLost);
+    if (acked < 0) return false;
+    if (this.outbuf.progressed) {
       this.consecutiveTimeouts = 0;
       this.rtt.resetBackoff();
       this.timerStartUs = nowUs;
-      this.cc.onAck(r.ackedBytes, p.timestampDiff, nowUs, this.cwndLimited || windowBefore + this.options.packetSize > this.cc.cwnd, windowBefore);
+      this.cc.onAck(acked, p.timestampDiff, nowUs, this.cwndLimited || windowBefore + this.options.packetSize > this.cc.cwnd, windowBefore);
     }
     if (this.finSeq !== undefined && !this.outbuf.has(this.finSeq) && seqDiff(this.outbuf.lastAck, this.finSeq) >= 0) this.finAcked = true;
     return true;

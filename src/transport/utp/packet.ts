@@ -128,6 +128,71 @@ function u32(d: Uint8Array, o: number): number {
 /** The padding extension's type (mtu.ts): unknown to every receiver, so skipped by its length. */
 export const EXT_PADDING = 0x7f;
 
+/** The header fields `encodeHeader` writes: a packet without its payload, whose length is given apart. */
+export type UtpHeader = Omit<UtpPacket, 'payload'>;
+
+/**
+ * Bytes of the padding extensions for `requested` padding bytes (2 header bytes per
+ * extension of at most 255), including the empty selective ACK that leads them when the
+ * packet has none (see `encodePacket`).
+ */
+function paddingBytes(requested: number): number {
+  return requested > 0 ? Math.ceil(requested / 255) * 2 + requested : 0;
+}
+
+/** Bytes before the payload: the 20-byte header and the extension chain. */
+export function headerLength(h: UtpHeader): number {
+  const sack = h.selectiveAck;
+  return UTP_HEADER_BYTES + (sack ? 2 + sack.length : 0) + paddingBytes(h.padding ?? 0);
+}
+
+/**
+ * Writes `h`'s header and extension chain at the start of `out` (at least `headerLength(h)`
+ * bytes); the payload goes after it, written by the caller (a DATA packet's payload is copied
+ * from the send queue straight into its datagram). Returns the payload's offset.
+ */
+export function encodeHeader(h: UtpHeader, out: Uint8Array): number {
+  const sack = h.selectiveAck;
+  if (sack && (sack.length === 0 || sack.length % 4 !== 0 || sack.length > 252)) {
+    throw new RangeError(`selective ACK of ${sack.length} bytes is not a multiple of 4 in 4..252`);
+  }
+  let padBytes = paddingBytes(h.padding ?? 0);
+  let emptySack = 0;
+  if (padBytes > 0 && !sack) {
+    // An empty selective ACK first (4 bytes, or all the room when the padding is under 8 bytes).
+    emptySack = padBytes <= 7 ? padBytes - 2 : 4;
+    padBytes -= 2 + emptySack;
+  }
+  const sackLen = sack ? sack.length : emptySack;
+  const padExts = padBytes > 0 ? Math.ceil(padBytes / 257) : 0;
+  let padding = padBytes - 2 * padExts;
+  out[0] = (h.type << 4) | UTP_VERSION;
+  out[1] = sackLen > 0 ? EXT_SELECTIVE_ACK : padExts > 0 ? EXT_PADDING : 0;
+  put16(out, 2, h.connectionId);
+  put32(out, 4, h.timestamp);
+  put32(out, 8, h.timestampDiff);
+  put32(out, 12, Math.max(0, Math.min(h.windowSize, 0xffffffff)));
+  put16(out, 16, h.seqNr);
+  put16(out, 18, h.ackNr);
+  let o = UTP_HEADER_BYTES;
+  if (sackLen > 0) {
+    out[o] = padExts > 0 ? EXT_PADDING : 0;
+    out[o + 1] = sackLen;
+    if (sack) out.set(sack, o + 2);
+    else out.fill(0, o + 2, o + 2 + sackLen);
+    o += 2 + sackLen;
+  }
+  for (let i = 0; i < padExts; i++) {
+    const len = Math.min(255, padding);
+    out[o] = i + 1 < padExts ? EXT_PADDING : 0;
+    out[o + 1] = len;
+    out.fill(0, o + 2, o + 2 + len);
+    o += 2 + len;
+    padding -= len;
+  }
+  return o;
+}
+
 /**
  * Encodes a packet into a fresh datagram. `padding` (an MTU probe) goes in extensions of type
  * `EXT_PADDING` after the selective ACK. Without a selective ACK to lead the chain, an empty
@@ -136,47 +201,21 @@ export const EXT_PADDING = 0x7f;
  * drops it and answers with a version 0 RESET, so a probe led by the padding never arrived.
  */
 export function encodePacket(p: UtpPacket): Uint8Array {
-  let sack = p.selectiveAck;
-  if (sack && (sack.length === 0 || sack.length % 4 !== 0 || sack.length > 252)) {
-    throw new RangeError(`selective ACK of ${sack.length} bytes is not a multiple of 4 in 4..252`);
-  }
-  // Extension bytes the padding takes: 2 header bytes per extension of at most 255.
-  const requested = p.padding ?? 0;
-  let padBytes = requested > 0 ? Math.ceil(requested / 255) * 2 + requested : 0;
-  if (padBytes > 0 && !sack) {
-    // An empty selective ACK first (4 bytes, or all the room when the padding is under 8 bytes).
-    const len = padBytes <= 7 ? padBytes - 2 : 4;
-    sack = new Uint8Array(len);
-    padBytes -= 2 + len;
-  }
-  const padExts = padBytes > 0 ? Math.ceil(padBytes / 257) : 0;
-  let padding = padBytes - 2 * padExts;
-  const out = new Uint8Array(UTP_HEADER_BYTES + (sack ? 2 + sack.length : 0) + padBytes + p.payload.length);
-  const view = new DataView(out.buffer);
-  out[0] = (p.type << 4) | UTP_VERSION;
-  out[1] = sack ? EXT_SELECTIVE_ACK : padExts > 0 ? EXT_PADDING : 0;
-  view.setUint16(2, p.connectionId & 0xffff);
-  view.setUint32(4, p.timestamp >>> 0);
-  view.setUint32(8, p.timestampDiff >>> 0);
-  view.setUint32(12, Math.max(0, Math.min(p.windowSize, 0xffffffff)) >>> 0);
-  view.setUint16(16, p.seqNr & 0xffff);
-  view.setUint16(18, p.ackNr & 0xffff);
-  let o = UTP_HEADER_BYTES;
-  if (sack) {
-    out[o] = padExts > 0 ? EXT_PADDING : 0;
-    out[o + 1] = sack.length;
-    out.set(sack, o + 2);
-    o += 2 + sack.length;
-  }
-  for (let i = 0; i < padExts; i++) {
-    const len = Math.min(255, padding);
-    out[o] = i + 1 < padExts ? EXT_PADDING : 0;
-    out[o + 1] = len;
-    o += 2 + len; // zero bytes
-    padding -= len;
-  }
-  out.set(p.payload, o);
+  const out = new Uint8Array(headerLength(p) + p.payload.length);
+  out.set(p.payload, encodeHeader(p, out));
   return out;
+}
+
+function put16(d: Uint8Array, o: number, v: number): void {
+  d[o] = (v >>> 8) & 0xff;
+  d[o + 1] = v & 0xff;
+}
+
+function put32(d: Uint8Array, o: number, v: number): void {
+  d[o] = (v >>> 24) & 0xff;
+  d[o + 1] = (v >>> 16) & 0xff;
+  d[o + 2] = (v >>> 8) & 0xff;
+  d[o + 3] = v & 0xff;
 }
 
 /** Sequence numbers are 16 bits and wrap (BEP 29): `a - b` as a signed distance in [-32768, 32767]. */
