@@ -16,8 +16,15 @@ export interface DisciplineContext {
   readonly bans: BanList;
   readonly pool: PeerPool;
   readonly peers: ReadonlyMap<string, PeerSession>;
+  /** Open peers by peer id (`peerIdKey`): kept here, dropped by the swarm when one closes. */
+  readonly byPeerId: Map<string, PeerSession>;
   readonly ourPeerId: Uint8Array;
   emit(event: SwarmEvent): void;
+}
+
+/** A peer id as a map key (one char per byte). */
+export function peerIdKey(id: Uint8Array): string {
+  return String.fromCharCode.apply(null, id as unknown as number[]);
 }
 
 /** Corrupt data: bans the peer's IP (session-wide when the list is shared) and closes its connections. */
@@ -49,18 +56,24 @@ function refuseHost(ctx: DisciplineContext, peer: PeerSession, reason: string): 
  * the same one the peer closes (`keepOfDuplicates`). False when `peer` itself was closed.
  */
 export function keepIfNotDuplicate(ctx: DisciplineContext, peer: PeerSession, peerId: Uint8Array): boolean {
-  for (const other of ctx.peers.values()) {
-    const id = other === peer || other.conn.state !== 'open' ? undefined : other.conn.remotePeerId;
-    if (!id || !samePeerId(id, peerId)) continue;
-    const keep = keepOfDuplicates(ctx.ourPeerId, peerId, other, peer);
-    const drop = keep === peer ? other : peer;
-    drop.close('duplicate connection to the same peer id');
-    if (!drop.incoming && keep.incoming) {
-      // The address we dialled is the kept connection's peer: not to be dialled while it lasts.
-      keep.listenAddress ??= drop.address;
-      ctx.pool.markConnected(drop.address, true);
-    }
-    return keep === peer;
+  // An index, not a scan of every peer per handshake: each open peer passed through here, so
+  // at most one open peer has a given id.
+  const key = peerIdKey(peerId);
+  const other = ctx.byPeerId.get(key);
+  if (other === undefined || other === peer || other.conn.state !== 'open' || !samePeerId(other.conn.remotePeerId ?? EMPTY, peerId)) {
+    ctx.byPeerId.set(key, peer);
+    return true;
   }
-  return true;
+  const keep = keepOfDuplicates(ctx.ourPeerId, peerId, other, peer);
+  const drop = keep === peer ? other : peer;
+  drop.close('duplicate connection to the same peer id');
+  if (!drop.incoming && keep.incoming) {
+    // The address we dialled is the kept connection's peer: not to be dialled while it lasts.
+    keep.listenAddress ??= drop.address;
+    ctx.pool.markConnected(drop.address, true);
+  }
+  if (keep === peer) ctx.byPeerId.set(key, peer);
+  return keep === peer;
 }
+
+const EMPTY = new Uint8Array(0);

@@ -6,7 +6,11 @@
 
 /** Whether two 20-byte peer ids are equal. */
 export function samePeerId(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.compare(a, b) === 0;
+  // A loop, not Buffer.compare: every handshake compares against each connected peer, and the
+  // native call costs more than the bytes (ids differ right after the client prefix).
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export interface IdentifiedConnection {

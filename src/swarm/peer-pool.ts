@@ -30,6 +30,12 @@ export interface PeerPoolOptions {
   retryBaseMs?: number;
   /** Whether an IP is refused now (the session's ban list); refused IPs are neither kept nor dialled. */
   refused?: (host: string) => boolean;
+  /**
+   * Forgotten addresses remembered with their failures (default 2000; the oldest go first), so
+   * that a peer source naming one again gives it one more try after the longest back-off
+   * instead of a fresh start.
+   */
+  maxForgotten?: number;
   /** Addresses kept per IP, IPv6 per /64 (default 8; peer-turnover.ts): one IP listed with 500 ports is not 500 peers. */
   maxAddressesPerIp?: number;
 }
@@ -39,10 +45,18 @@ export class PeerPool {
   private readonly o: Required<PeerPoolOptions>;
   /** Addresses that turned out to be our own (a dial that reached us): never dialled again. */
   private readonly self = new Set<string>();
+  /**
+   * Addresses dropped after `maxFailures`: when each was dropped. libtorrent keeps a failed
+   * peer's failcount and a peer source naming it again takes one off (one more try); without
+   * this, PEX re-teaches every forgotten address as fresh and it goes to the front of the
+   * dial order at once (issue 15; docs/simulator.md).
+   */
+  private readonly forgotten = new Map<string, number>();
+
   private readonly perIp: PerIpCounts;
 
   constructor(options: PeerPoolOptions = {}) {
-    this.o = { maxCandidates: 2000, maxFailures: 5, retryBaseMs: 5000, refused: () => false, maxAddressesPerIp: DEFAULT_MAX_ADDRESSES_PER_IP, ...options };
+    this.o = { maxCandidates: 2000, maxFailures: 5, retryBaseMs: 5000, refused: () => false, maxAddressesPerIp: DEFAULT_MAX_ADDRESSES_PER_IP, maxForgotten: 2000, ...options };
     this.perIp = new PerIpCounts(this.o.maxAddressesPerIp);
   }
 
@@ -56,7 +70,20 @@ export class PeerPool {
     if (this.candidates.size >= this.o.maxCandidates && source !== 'manual') return;
     if (address.port <= 0 || address.port > 65535) return;
     if (!this.perIp.take(address.host, source === 'manual')) return;
+    const forgottenAt = this.forgotten.get(k);
+    if (forgottenAt !== undefined && source !== 'manual' && source !== 'incoming') {
+      // Known to fail: one more try, once the longest back-off since it was dropped has run.
+      this.forgotten.delete(k);
+      const failures = this.o.maxFailures - 1;
+      this.candidates.set(k, { address, source, failures, nextAttemptAt: forgottenAt + this.backoff(failures), connected: false });
+      return;
+    }
     this.candidates.set(k, { address, source, failures: 0, nextAttemptAt: 0, connected: false });
+  }
+
+  /** The wait after the `failures`-th failure: `retryBaseMs`, doubling (at most 64x). */
+  private backoff(failures: number): number {
+    return this.o.retryBaseMs * 2 ** Math.max(0, Math.min(failures - 1, 6));
   }
 
   /** `address` is our own (our listen address, or a dial answered with our peer id): never dial it. */
@@ -101,9 +128,17 @@ export class PeerPool {
     if (c.failures >= this.o.maxFailures && c.source !== 'manual') {
       this.candidates.delete(k);
       this.perIp.release(address.host);
+      this.forgotten.delete(k);
+      this.forgotten.set(k, now);
+      if (this.forgotten.size > this.o.maxForgotten) this.forgotten.delete(this.forgotten.keys().next().value as string);
       return;
     }
-    c.nextAttemptAt = now + this.o.retryBaseMs * 2 ** Math.min(c.failures - 1, 6);
+    c.nextAttemptAt = now + this.backoff(c.failures);
+  }
+
+  /** Addresses remembered as forgotten (bounded by `maxForgotten`). */
+  get forgottenCount(): number {
+    return this.forgotten.size;
   }
 
   /**

@@ -13,7 +13,7 @@ import { MetadataExchange } from './metadata-exchange.js';
 import { Choker } from './choker.js';
 import { applyChoke, bookReputation, fillSlots } from './choking.js';
 import { BanList } from './ban-list.js';
-import { banPeer, peerViolation } from './discipline.js';
+import { banPeer, peerIdKey, peerViolation } from './discipline.js';
 import { PeerPool, type PeerSource } from './peer-pool.js';
 import { PexHub } from './pex.js';
 import { PeerSession } from './peer-session.js';
@@ -53,6 +53,8 @@ export class Swarm implements TransferContext {
   /** Opens outgoing connections under the encryption policy (the session's, shared by its torrents). */
   readonly dialer: PeerDialer;
   readonly peers = new Map<string, PeerSession>();
+  /** Open peers by peer id (discipline.ts keeps it; a closing peer leaves it). */
+  readonly byPeerId = new Map<string, PeerSession>();
   torrent: Torrent | undefined;
   storage: PieceStorage | undefined;
   picker: PiecePicker<Fetcher> | undefined;
@@ -251,6 +253,8 @@ export class Swarm implements TransferContext {
   onPeerClosed(peer: PeerSession, reason: string): void {
     if (this.peers.get(peer.key) !== peer) return;
     this.peers.delete(peer.key);
+    const remoteId = peer.conn.remotePeerId;
+    if (remoteId !== undefined && this.byPeerId.get(peerIdKey(remoteId)) === peer) this.byPeerId.delete(peerIdKey(remoteId));
     this.uploadWaiting.delete(peer);
     this.requestWaiting.delete(peer);
     this.countRequesting();
@@ -260,7 +264,7 @@ export class Swarm implements TransferContext {
     this.holepunch?.forget(peer);
     bookReputation(this.opts.choker?.reputation, peer, this.runtime.clock.now(), this.picker?.done ?? false);
     // A dial that connected but died before the peer's handshake failed as surely as a refused one.
-    if (!peer.incoming && peer.conn.remotePeerId === undefined) this.holepunch?.dialFailed(peer.address);
+    if (!peer.incoming && remoteId === undefined) this.holepunch?.dialFailed(peer.address);
     const picker = this.picker;
     if (picker) {
       for (const r of peer.conn.outstandingRequests.values()) picker.requestDropped(r, peer);
