@@ -213,6 +213,23 @@ export class Choker<P> {
     return Math.max(this.o.minAutoSlots, slots + 1);
   }
 
+  /**
+   * The regular slots when they are known without looking at the peers (fixed or
+   * capacity-based; not 'auto', nor the tyrant's budget while downloading): lets a caller
+   * see that every slot is taken before it builds a view of all peers.
+   */
+  knownSlots(seeding: boolean): number | undefined {
+    if (this.o.policy === 'none') return 0;
+    if (this.tyrant && !seeding) return undefined;
+    if (this.uploadCapacity !== undefined) return this.capacitySlots;
+    return this.o.regularSlots === 'auto' ? undefined : this.o.regularSlots;
+  }
+
+  /** The peer holding the optimistic unchoke, if any. */
+  get optimisticPeer(): P | undefined {
+    return this.optimistic;
+  }
+
   /** Recomputes who is unchoked; call every ~10 s. */
   rechoke(peers: readonly ChokerPeer<P>[], now: number, seeding: boolean): ChokeDecision<P> {
     if (this.o.policy === 'none') return { unchoke: new Set(), optimistic: undefined };

@@ -116,6 +116,18 @@ export function chokeUninterested(p: PeerSession): void {
 
 /** Unchokes waiting interested peers into free slots at once, choking nobody. */
 export function fillSlots(choker: Choker<PeerSession>, peers: readonly PeerSession[], now: number, seeding: boolean): void {
+  // Called on every interested/not interested; the slots are nearly always full. Count them
+  // first (what Choker.fill counts) and skip building the view of every peer when none is free.
+  const known = choker.knownSlots(seeding);
+  if (known !== undefined) {
+    let taken = 0;
+    for (const p of peers) {
+      if (p.conn.state !== 'open') continue;
+      owed(p, seeding); // keeps sampling what each peer took while we wanted its pieces, as view() does
+      if (!p.conn.amChoking && p.conn.peerInterested && p !== choker.optimisticPeer) taken++;
+    }
+    if (taken >= known) return;
+  }
   const { input } = view(peers, now, seeding);
   for (const p of choker.fill(input, now, seeding)) {
     unchoke(choker, p, now, seeding);
