@@ -7,7 +7,8 @@
  */
 import type { PackedContact } from './compact.js';
 import type { NodeId } from './node-id.js';
-import { STRIDE, writeIdWords, type PackedEntries } from './packed-entries.js';
+import { STRIDE, writeIdWords } from './entry-record.js';
+import type { PackedEntries } from './packed-entries.js';
 
 // Scratch space (synchronous, never re-entered): the target's words, the positions kept so
 // far and their first distance word.

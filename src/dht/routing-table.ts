@@ -23,7 +23,8 @@
 import type { Address } from '../runtime/types.js';
 import { ID_BITS, commonPrefixLength, type NodeId } from './node-id.js';
 import { PackedContact, parseIPv4, type Contact } from './compact.js';
-import { ENTRY_WORDS, EntryRecord, MAX_FAILURES_COUNTED, PackedEntries, writeIdWords } from './packed-entries.js';
+import { ENTRY_WORDS, EntryRecord, writeIdWords } from './entry-record.js';
+import { MAX_FAILURES_COUNTED, PackedEntries } from './packed-entries.js';
 import { RoutingNode } from './routing-node.js';
 import { closestEntries } from './closest-entries.js';
 import { allNodes, snapshotAt, stalestNode, unverifiedNodes } from './table-views.js';
