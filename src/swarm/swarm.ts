@@ -11,12 +11,13 @@ import { DEFAULT_LOCAL_EXTENSIONS, PeerConnection, type PeerEvent, type PieceGeo
 import { HOLEPUNCH_EXTENSIONS, SwarmHolepunch } from './holepunch.js';
 import { MetadataExchange } from './metadata-exchange.js';
 import { Choker } from './choker.js';
-import { applyChoke, bookReputation, fillSlots } from './choking.js';
+import { applyChoke, fillSlots } from './choking.js';
 import { BanList } from './ban-list.js';
-import { banPeer, peerIdKey, peerViolation } from './discipline.js';
+import { banPeer, peerViolation } from './discipline.js';
 import { PeerPool, type PeerSource } from './peer-pool.js';
 import { PexHub } from './pex.js';
 import { PeerSession } from './peer-session.js';
+import { forgetPeer } from './peer-departure.js';
 import { PeerDialer } from './peer-dialer.js';
 import { isWildcard, OutgoingDials } from './outgoing.js';
 import { transportOf } from '../transport/dual-streams.js';
@@ -251,27 +252,7 @@ export class Swarm implements TransferContext {
   }
 
   onPeerClosed(peer: PeerSession, reason: string): void {
-    if (this.peers.get(peer.key) !== peer) return;
-    this.peers.delete(peer.key);
-    const remoteId = peer.conn.remotePeerId;
-    if (remoteId !== undefined && this.byPeerId.get(peerIdKey(remoteId)) === peer) this.byPeerId.delete(peerIdKey(remoteId));
-    this.uploadWaiting.delete(peer);
-    this.requestWaiting.delete(peer);
-    this.countRequesting();
-    this.pool.markFailed(peer.address, this.runtime.clock.now());
-    if (peer.listenAddress) this.pool.markConnected(peer.listenAddress, false);
-    this.metadata.forget(peer);
-    this.holepunch?.forget(peer);
-    bookReputation(this.opts.choker?.reputation, peer, this.runtime.clock.now(), this.picker?.done ?? false);
-    // A dial that connected but died before the peer's handshake failed as surely as a refused one.
-    if (!peer.incoming && remoteId === undefined) this.holepunch?.dialFailed(peer.address);
-    const picker = this.picker;
-    if (picker) {
-      for (const r of peer.conn.outstandingRequests.values()) picker.requestDropped(r, peer);
-      const bits = peer.conn.peerPieces;
-      if (peer.isSeed) picker.removeSeed();
-      else if (bits) picker.peerBitfield(bits, -1);
-    }
+    if (!forgetPeer(this, peer)) return;
     this.emit({ type: 'peer-disconnected', address: peer.key, reason });
     if (!this.stopped) {
       for (const p of this.peers.values()) fillRequests(this, p);
@@ -393,7 +374,6 @@ export class Swarm implements TransferContext {
   hasPiece(p: number): boolean {
     return this.picker?.have.has(p) ?? false;
   }
-
 
   readonly totals = { downloaded: 0, uploaded: 0, wasted: 0 };
   writeBacklog = 0;
