@@ -19,16 +19,15 @@
  */
 import { after, before, describe, it } from 'node:test';
 import net from 'node:net';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTorrent } from '../../src/metainfo/create.js';
 import type { Torrent } from '../../src/metainfo/torrent.js';
 import { createNodeRuntime, type NodeRuntime } from '../../src/runtime/node/index.js';
 import { Session } from '../../src/session/session.js';
 import type { Swarm } from '../../src/swarm/swarm.js';
 import { DEFAULT_MAX_PEERS_PER_IP } from '../../src/swarm/peer-turnover.js';
 import { encodeHandshake, encodeMessage, makeReserved } from '../../src/wire/index.js';
+import { makeSeedFile } from '../helpers/seed-file.js';
 import { until } from '../helpers/within.js';
 
 const SEEDER_HOST = '127.0.8.1';
@@ -38,12 +37,7 @@ let torrent: Torrent;
 let runtime: NodeRuntime;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'shoal-slots-'));
-  mkdirSync(join(dir, 'seed'));
-  const data = new Uint8Array(2 * 1024 * 1024);
-  for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24;
-  writeFileSync(join(dir, 'seed', 'data.bin'), data);
-  torrent = (await createTorrent(join(dir, 'seed', 'data.bin'), { pieceLength: 64 * 1024, creationDate: null, threads: 0 })).torrent;
+  ({ dir, torrent } = await makeSeedFile('shoal-slots-', 2 * 1024 * 1024, 64 * 1024));
   runtime = createNodeRuntime({ seed: 3 });
 });
 after(() => {

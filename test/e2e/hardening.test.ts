@@ -11,15 +11,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTorrent } from '../../src/metainfo/create.js';
 import type { Torrent } from '../../src/metainfo/torrent.js';
 import { createNodeRuntime, type NodeRuntime } from '../../src/runtime/node/index.js';
 import { Session } from '../../src/session/session.js';
 import type { Swarm, SwarmEvent } from '../../src/swarm/swarm.js';
 import { encodeHandshake, encodeMessage, makeReserved, MessageDecoder, type WireMessage } from '../../src/wire/index.js';
+import { makeSeedFile } from '../helpers/seed-file.js';
 import { until } from '../helpers/within.js';
 
 const SEEDER_HOST = '127.0.2.1';
@@ -29,12 +28,7 @@ let torrent: Torrent;
 let runtime: NodeRuntime;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'shoal-hardening-'));
-  mkdirSync(join(dir, 'seed'));
-  const data = new Uint8Array(8 * 1024 * 1024);
-  for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24;
-  writeFileSync(join(dir, 'seed', 'data.bin'), data);
-  torrent = (await createTorrent(join(dir, 'seed', 'data.bin'), { pieceLength: 64 * 1024, creationDate: null, threads: 0 })).torrent;
+  ({ dir, torrent } = await makeSeedFile('shoal-hardening-', 8 * 1024 * 1024, 64 * 1024));
   runtime = createNodeRuntime({ seed: 2 });
 });
 after(() => {

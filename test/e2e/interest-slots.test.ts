@@ -10,14 +10,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTorrent } from '../../src/metainfo/create.js';
 import type { Torrent } from '../../src/metainfo/torrent.js';
 import { createNodeRuntime, type NodeRuntime } from '../../src/runtime/node/index.js';
 import { Session } from '../../src/session/session.js';
 import { encodeHandshake, encodeMessage, makeReserved } from '../../src/wire/index.js';
+import { makeSeedFile } from '../helpers/seed-file.js';
 import { until } from '../helpers/within.js';
 
 const HOST = '127.0.9.1';
@@ -28,12 +27,7 @@ let data: Uint8Array;
 let runtime: NodeRuntime;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'shoal-interest-'));
-  mkdirSync(join(dir, 'seed'));
-  data = new Uint8Array(2 * PIECE);
-  for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24;
-  writeFileSync(join(dir, 'seed', 'data.bin'), data);
-  torrent = (await createTorrent(join(dir, 'seed', 'data.bin'), { pieceLength: PIECE, creationDate: null, threads: 0 })).torrent;
+  ({ dir, data, torrent } = await makeSeedFile('shoal-interest-', 2 * PIECE, PIECE));
   runtime = createNodeRuntime({ seed: 4 });
 });
 after(() => {
