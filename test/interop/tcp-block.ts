@@ -7,6 +7,7 @@
  * rejecting, is what a firewall that eats TCP does: the TCP dial hangs rather than failing
  * fast, so a client falls back only by its own timers.
  */
+import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import type { Netns } from './netns.js';
 
@@ -120,4 +121,15 @@ export function blockTcpOnLoopback(a: string, b: string, cleanup?: { after(fn: (
       return { udpOutBytes, udpInBytes, tcpDropped };
     },
   };
+}
+
+/**
+ * The transfer ran over UDP: at least `total` bytes (the content) went the data's way
+ * (`dataOut`: out of the namespace, or from Shoal on loopback). `where` names the link in the
+ * test's diagnostic.
+ */
+export function assertRanOverUdp(block: TcpBlock, dataOut: boolean, total: number, t: { diagnostic(s: string): void }, where: string): void {
+  const c = block.counters();
+  t.diagnostic(`${where}: UDP out ${c.udpOutBytes} B, in ${c.udpInBytes} B; TCP packets dropped ${c.tcpDropped}`);
+  assert.ok((dataOut ? c.udpOutBytes : c.udpInBytes) >= total, `only ${JSON.stringify(c)} UDP bytes for ${total} bytes of content`);
 }

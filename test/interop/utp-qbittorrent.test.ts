@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { cliBuilt, makeTempDir, removeDir, runCli, shoalCreate, shoalInfo, writeTree, type FileSpec } from './helpers.js';
 import { QBT_SEEDING, qbittorrentAvailable, startQbittorrent } from './peers/index.js';
 import { differingFiles, startShoalSeed } from './shoal-proc.js';
-import { blockTcpOnLoopback, type TcpBlock } from './tcp-block.js';
+import { assertRanOverUdp, blockTcpOnLoopback } from './tcp-block.js';
 
 const KiB = 1024, MiB = 1024 * KiB;
 const NAME = 'utp-qb';
@@ -23,12 +23,6 @@ const qb = qbittorrentAvailable();
 const nftOk = process.getuid?.() === 0;
 const skip = !cliBuilt() ? 'the CLI is not built (run tsc)' : !qb.ok ? qb.reason : !nftOk ? 'dropping TCP with nftables needs root' : false;
 let tmp: string, seedDir: string, torrent: string, infoHash: string;
-
-function assertRanOverUdp(block: TcpBlock, shoalSent: boolean, t: { diagnostic(s: string): void }): void {
-  const c = block.counters();
-  t.diagnostic(`loopback: UDP shoal->qb ${c.udpOutBytes} B, qb->shoal ${c.udpInBytes} B; TCP packets dropped ${c.tcpDropped}`);
-  assert.ok((shoalSent ? c.udpOutBytes : c.udpInBytes) >= TOTAL, `only ${JSON.stringify(c)} UDP bytes for ${TOTAL} bytes of content`);
-}
 
 describe('uTP against qBittorrent-nox (libtorrent-rasterbar 2.0)', { skip, timeout: 600_000 }, () => {
   before(async () => {
@@ -61,7 +55,7 @@ describe('uTP against qBittorrent-nox (libtorrent-rasterbar 2.0)', { skip, timeo
       assert.match(r.stderr, /connected over uTP/);
       assert.doesNotMatch(r.stderr, /connected over TCP/);
       assert.deepEqual(differingFiles(seedDir, out, PATHS), []);
-      assertRanOverUdp(block, false, t);
+      assertRanOverUdp(block, false, TOTAL, t, 'loopback (out: shoal->qb)');
       await q.stop();
     });
 
@@ -79,7 +73,7 @@ describe('uTP against qBittorrent-nox (libtorrent-rasterbar 2.0)', { skip, timeo
       assert.deepEqual(differingFiles(seedDir, out, PATHS), []);
       assert.match(seed.output(), /connected over uTP/);
       assert.doesNotMatch(seed.output(), /connected over TCP/);
-      assertRanOverUdp(block, true, t);
+      assertRanOverUdp(block, true, TOTAL, t, 'loopback (out: shoal->qb)');
       await seed.stop();
       await q.stop();
     });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { cliBuilt, makeTempDir, removeDir, runCli, shoalCreate, writeTree, type FileSpec } from './helpers.js';
 import { createNetns, startStaticTracker, startTransmission, transmissionAvailable, type Netns, type TransmissionEncryption } from './peers/index.js';
 import { differingFiles, startShoalSeed } from './shoal-proc.js';
-import { blockTcp, type TcpBlock } from './tcp-block.js';
+import { assertRanOverUdp, blockTcp, type TcpBlock } from './tcp-block.js';
 
 const KiB = 1024, MiB = 1024 * KiB;
 const NAME = 'utp-tr';
@@ -27,13 +27,6 @@ let tmp: string, seedDir: string, torrent: string;
 function noTcpNetns(t: { after(fn: () => void): void }, allowTcpPorts: readonly number[] = []): { ns: Netns; block: TcpBlock } {
   const ns = createNetns({ cleanup: t });
   return { ns, block: blockTcp(ns, allowTcpPorts) };
-}
-
-/** The transfer crossed the veth as UDP: at least the content's bytes went the data's way. */
-function assertRanOverUdp(block: TcpBlock, dataLeftNamespace: boolean, t: { diagnostic(s: string): void }): void {
-  const c = block.counters();
-  t.diagnostic(`veth: UDP out ${c.udpOutBytes} B, in ${c.udpInBytes} B; TCP packets dropped ${c.tcpDropped}`);
-  assert.ok((dataLeftNamespace ? c.udpOutBytes : c.udpInBytes) >= TOTAL, `only ${JSON.stringify(c)} UDP bytes for ${TOTAL} bytes of content`);
 }
 
 describe('uTP against Transmission 3.00 (libutp), TCP dropped', { skip, timeout: 600_000 }, () => {
@@ -62,7 +55,7 @@ describe('uTP against Transmission 3.00 (libutp), TCP dropped', { skip, timeout:
       assert.match(r.stderr, new RegExp(`peer ${ns.nsAddress.replaceAll('.', '\\.')}:\\d+ connected over uTP`));
       assert.doesNotMatch(r.stderr, /connected over TCP/);
       assert.deepEqual(differingFiles(seedDir, out, PATHS), []);
-      assertRanOverUdp(block, true, t);
+      assertRanOverUdp(block, true, TOTAL, t, 'veth');
       await seeder.stop();
     });
 
@@ -77,7 +70,7 @@ describe('uTP against Transmission 3.00 (libutp), TCP dropped', { skip, timeout:
       assert.deepEqual(differingFiles(seedDir, out, PATHS), []);
       assert.match(seed.output(), /connected over uTP/);
       assert.doesNotMatch(seed.output(), /connected over TCP/);
-      assertRanOverUdp(block, false, t);
+      assertRanOverUdp(block, false, TOTAL, t, 'veth');
       await seed.stop();
       await leech.stop();
     });
@@ -100,7 +93,7 @@ describe('uTP against Transmission 3.00 (libutp), TCP dropped', { skip, timeout:
     assert.ok(tracker.announces.some((a) => a.peer.startsWith(ns.nsAddress)), 'Transmission never announced');
     assert.match(seed.output(), /connected over uTP/);
     assert.doesNotMatch(seed.output(), /connected over TCP/);
-    assertRanOverUdp(block, false, t);
+    assertRanOverUdp(block, false, TOTAL, t, 'veth');
     await seed.stop();
     await leech.stop();
   });
