@@ -53,9 +53,24 @@ export interface TrackerCoreOptions {
    * reply ever lists more than this many entries of one source.
    */
   readonly maxEntriesPerIpPerTorrent?: number;
+  /**
+   * Info hashes answered per scrape (default 74: what one BEP 15 UDP packet carries; opentracker
+   * answers 64). An HTTP scrape naming more gets the counts of the first 74 only.
+   */
+  readonly maxScrapeHashes?: number;
+  /** Torrents listed by a full scrape (`/scrape` with no info hash; default 1000). */
+  readonly maxFullScrapeTorrents?: number;
+  /**
+   * A full scrape is built at most once in this many seconds (default 30) and the same counts
+   * given to every full scrape meanwhile, so a flood of them costs no more than one.
+   */
+  readonly fullScrapeCacheSeconds?: number;
 }
 
-export const TRACKER_DEFAULTS = { maxTorrents: 1_000_000, maxPeersPerTorrent: 100_000, maxPeers: 4_000_000, maxEntriesPerIp: 10_000, maxEntriesPerIpPerTorrent: 4 } as const;
+export const TRACKER_DEFAULTS = {
+  maxTorrents: 1_000_000, maxPeersPerTorrent: 100_000, maxPeers: 4_000_000, maxEntriesPerIp: 10_000, maxEntriesPerIpPerTorrent: 4,
+  maxScrapeHashes: 74, maxFullScrapeTorrents: 1000, fullScrapeCacheSeconds: 30,
+} as const;
 
 interface TorrentRecord {
   /** The info hash as five big-endian 32-bit words (a typed array per torrent costs far more). */
@@ -86,6 +101,10 @@ export interface TrackerStats {
   sourceLimited: number;
   /** Sources (IPv4 addresses, IPv6 /64s) holding at least one entry. */
   sources: number;
+  /** Full scrapes built (the others were answered from the last one). */
+  fullScrapesBuilt: number;
+  /** Info hashes left unanswered because a scrape named more than `maxScrapeHashes`. */
+  scrapeHashesDropped: number;
 }
 
 /**
@@ -106,7 +125,9 @@ export class TrackerCore {
   private readonly seed: number;
   private allow: ReadonlySet<string> | undefined;
   private sweepTimer: TimerHandle | undefined;
-  private readonly counters = { announces: 0, scrapes: 0, rejected: 0, expired: 0, notStored: 0, sourceLimited: 0 };
+  private readonly counters = { announces: 0, scrapes: 0, rejected: 0, expired: 0, notStored: 0, sourceLimited: 0, fullScrapesBuilt: 0, scrapeHashesDropped: 0 };
+  /** The last full scrape and the second it was built. */
+  private fullScrape: { readonly at: number; readonly files: ReadonlyMap<string, ScrapeStats> } | undefined;
   /** Entries held per source (IPv4 address, IPv6 /64). */
   private readonly perSource = new SourceCounts();
   private readonly maxPerSource: number;
@@ -137,6 +158,7 @@ export class TrackerCore {
   /** Restricts tracked torrents to these hex info hashes (lower case); undefined = all. */
   setAllowList(hexHashes: ReadonlySet<string> | undefined): void {
     this.allow = hexHashes;
+    this.fullScrape = undefined; // no longer allowed torrents leave the full scrape at once
     if (!hexHashes) return;
     for (const t of [...this.all()]) if (!hexHashes.has(hexOf(t))) this.drop(t);
   }
@@ -286,21 +308,38 @@ export class TrackerCore {
     return { ok: true, compact4, compact6, response: { interval: this.interval, minInterval: this.minInterval, complete, incomplete, peers } };
   }
 
+  /** Counts of the first `maxScrapeHashes` info hashes named (in that order). */
   scrape(infoHashes: readonly Uint8Array[]): ScrapeStats[] {
     this.counters.scrapes++;
+    const max = this.o.maxScrapeHashes ?? TRACKER_DEFAULTS.maxScrapeHashes;
+    if (infoHashes.length > max) {
+      this.counters.scrapeHashesDropped += infoHashes.length - max;
+      infoHashes = infoHashes.slice(0, max);
+    }
     return infoHashes.map((h) => {
       const t = h.length === 20 ? this.find(h) : undefined;
       return t ? this.counts(t) : { complete: 0, downloaded: 0, incomplete: 0 };
     });
   }
 
-  /** Every tracked torrent's counts (a full scrape), keyed by hex info hash. */
-  scrapeAll(limit = 1000): Map<string, ScrapeStats> {
+  /**
+   * Tracked torrents' counts (a full scrape), keyed by hex info hash: at most
+   * `maxFullScrapeTorrents`, and the same map (same object) for `fullScrapeCacheSeconds`, so
+   * a front end can keep its encoding too.
+   */
+  scrapeAll(): ReadonlyMap<string, ScrapeStats> {
+    this.counters.scrapes++;
+    const now = this.o.clock.now();
+    const cached = this.fullScrape;
+    if (cached && now - cached.at < (this.o.fullScrapeCacheSeconds ?? TRACKER_DEFAULTS.fullScrapeCacheSeconds) * 1000) return cached.files;
+    const limit = this.o.maxFullScrapeTorrents ?? TRACKER_DEFAULTS.maxFullScrapeTorrents;
     const out = new Map<string, ScrapeStats>();
     for (const t of this.all()) {
       if (out.size >= limit) break;
       out.set(hexOf(t), this.counts(t));
     }
+    this.counters.fullScrapesBuilt++;
+    this.fullScrape = { at: now, files: out };
     return out;
   }
 
