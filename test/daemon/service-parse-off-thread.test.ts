@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode } from '../../src/bencode/encode.js';
 import { parseTorrent } from '../../src/metainfo/torrent.js';
-import { DEFAULT_OFF_THREAD_BYTES } from '../../src/daemon/service/torrent-parser.js';
+import { DEFAULT_OFF_THREAD_BYTES, TorrentParser } from '../../src/daemon/service/torrent-parser.js';
 import { ServiceError } from '../../src/daemon/types.js';
 import { startService } from './service-helpers.js';
 
@@ -78,5 +78,14 @@ describe('adding a torrent with very many files', () => {
       await service.close();
       runtime.close();
     }
+  });
+  it('answers 409 past torrentParser.maxQueued large torrents waiting for the worker', async () => {
+    const parser = new TorrentParser({ offThreadBytes: 0, maxQueued: 2 });
+    const small = manyFiles(10);
+    const runs = [parser.parse(small), parser.parse(small)];
+    await assert.rejects(parser.parse(small), (e: unknown) => e instanceof ServiceError && e.status === 409 && /maxQueued/.test(e.message));
+    assert.equal((await Promise.all(runs)).length, 2);
+    assert.equal((await parser.parse(small)).layout.files.length, 10, 'room again once they are done');
+    assert.equal((await Promise.all([parser.parse(small, undefined, false), parser.parse(small, undefined, false), parser.parse(small, undefined, false)])).length, 3, "the daemon's own starts are not capped");
   });
 });

@@ -92,7 +92,7 @@ export class TorrentEntry {
   async loadMetadata(): Promise<Torrent | undefined> {
     if (this.torrent || !this.record.hasMetadata || this.loadError !== undefined || !this.parser) return this.metadata();
     try {
-      const parsed = await this.parser.parse(this.metaBytes(), { requirePieceLayers: false });
+      const parsed = await this.parser.parse(this.metaBytes(), { requirePieceLayers: false }, false);
       this.torrent ??= withRenames(parsed, this.record.renames);
     } catch (e) {
       if (this.torrent) return this.torrent;

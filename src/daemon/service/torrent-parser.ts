@@ -6,6 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { InputError, ShoalError } from '../../errors.js';
+import { ServiceError } from '../types.js';
 import { parseTorrent, type ParseTorrentOptions, type Torrent } from '../../metainfo/torrent.js';
 import { ColumnsReader, type TorrentColumns } from '../../metainfo/torrent-transfer.js';
 
@@ -14,10 +15,13 @@ export interface TorrentParserOptions {
   offThreadBytes?: number;
   /** Heap of the worker (MiB, default 2048): a torrent within the parser's own limits needs at most about 1.2 GB; past it the add fails, the daemon lives. */
   workerMaxHeapMb?: number;
+  /** Large .torrent files waiting for the worker (the one being parsed included) at most (default 4); past it an add gets 409 (each waiting one holds its bytes, up to 20 MiB). */
+  maxQueued?: number;
 }
 
 export const DEFAULT_OFF_THREAD_BYTES = 1024 * 1024;
 export const DEFAULT_WORKER_MAX_HEAP_MB = 2048;
+export const DEFAULT_MAX_QUEUED_PARSES = 4;
 
 /** Files rebuilt per turn of the event loop (about 10 ms each). */
 const FILES_PER_TURN = 20_000;
@@ -35,6 +39,9 @@ type Reply = { ok: TorrentColumns } | { error: { message: string; input: boolean
 export class TorrentParser {
   private readonly offThreadBytes: number;
   private readonly workerMaxHeapMb: number;
+  private readonly maxQueued: number;
+  /** Large parses waiting or running. */
+  private queued = 0;
   /** The parse under way: the next waits for it (each can hold ~1 GB while it runs). */
   private tail: Promise<unknown> = Promise.resolve();
   /** Parses done on a worker thread (for tests and metrics). */
@@ -43,12 +50,21 @@ export class TorrentParser {
   constructor(o: TorrentParserOptions = {}) {
     this.offThreadBytes = o.offThreadBytes ?? DEFAULT_OFF_THREAD_BYTES;
     this.workerMaxHeapMb = o.workerMaxHeapMb ?? DEFAULT_WORKER_MAX_HEAP_MB;
+    this.maxQueued = o.maxQueued ?? DEFAULT_MAX_QUEUED_PARSES;
   }
 
-  /** `parseTorrent(bytes, options)`, off the event loop when `bytes` is large. Throws what it would. */
-  parse(bytes: Uint8Array, options?: ParseTorrentOptions): Promise<Torrent> {
+  /**
+   * `parseTorrent(bytes, options)`, off the event loop when `bytes` is large. Throws what it
+   * would, or a 409 `ServiceError` past `maxQueued` unless `queueCap` is false (the daemon's
+   * own starts, which `startConcurrency` bounds already).
+   */
+  parse(bytes: Uint8Array, options?: ParseTorrentOptions, queueCap = true): Promise<Torrent> {
     if (bytes.length <= this.offThreadBytes) return Promise.resolve().then(() => parseTorrent(bytes, options));
-    const run = this.tail.then(() => this.inWorker(bytes, options));
+    if (queueCap && this.queued >= this.maxQueued) {
+      return Promise.reject(new ServiceError(409, `${this.queued} large .torrent files are being parsed already (torrentParser.maxQueued); try again when one is done`));
+    }
+    this.queued++;
+    const run = this.tail.then(() => this.inWorker(bytes, options)).finally(() => this.queued--);
     this.tail = run.catch(() => undefined);
     return run;
   }
