@@ -31,6 +31,7 @@ export function onPeerEvent(swarm: Swarm, peer: PeerSession, e: PeerEvent): void
         return peer.close('connected to ourselves');
       }
       if (!keepIfNotDuplicate(swarm, peer, e.peerId)) return;
+      if (!peer.incoming) swarm.pool.markConnected(peer.address, true); // it worked: failures cleared
       swarm.emit({ type: 'peer-connected', address: peer.key, transport: transportOf(peer.stream) });
       swarm.holepunch?.peerConnected(peer); // BEP 55: the target of our punch may have dialled in first
       if (picker) {

@@ -104,11 +104,17 @@ export class PeerPool {
     }
   }
 
-  markConnected(address: Address, connected: boolean): void {
+  /**
+   * The address is connected (or no longer). `worked` (default: `connected`) clears its
+   * failures: pass false for a connection whose handshake has not come yet, since a full peer
+   * accepts the connection and closes it at our handshake (reset there, it was redialled every
+   * `retryBaseMs` for ever).
+   */
+  markConnected(address: Address, connected: boolean, worked = connected): void {
     const c = this.candidates.get(PeerPool.key(address));
     if (c) {
       c.connected = connected;
-      if (connected) c.failures = 0;
+      if (worked) c.failures = 0;
     }
   }
 

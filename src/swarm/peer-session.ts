@@ -7,6 +7,7 @@ import type { Address, ByteStream, Runtime, TimerHandle } from '../runtime/types
 import { PeerPool } from './peer-pool.js';
 import type { PeerConnection, PeerEvent } from '../wire/index.js';
 import { RateMeter } from './rate-meter.js';
+import { peerIpKey } from './peer-turnover.js';
 
 export interface PeerSessionHandler {
   onPeerEvents(peer: PeerSession, events: PeerEvent[]): void;
@@ -18,6 +19,8 @@ export interface PeerSessionHandler {
 export class PeerSession {
   /** Its key in the swarm's peer map: the address, or `<address>#2` for the second of two crossing uTP connections (BEP 55). */
   key: string;
+  /** The key its connections are counted under per IP (peer-turnover.ts), made once. */
+  readonly ipKey: string;
   readonly connectedAt: number;
   readonly download: RateMeter;
   readonly upload: RateMeter;
@@ -67,6 +70,7 @@ export class PeerSession {
     readonly incoming: boolean,
   ) {
     this.key = PeerPool.key(address);
+    this.ipKey = peerIpKey(address.host);
     this.connectedAt = runtime.clock.now();
     this.download = new RateMeter(this.connectedAt);
     this.upload = new RateMeter(this.connectedAt);

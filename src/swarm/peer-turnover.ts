@@ -35,6 +35,8 @@ export interface TurnoverPeer {
   /** When we last sent it a block, if ever. */
   readonly lastBlockSentAt: number | undefined;
   readonly closed: boolean;
+  /** `peerIpKey(address.host)`, when the peer keeps it (a PeerSession does: counted per newcomer and per dial). */
+  readonly ipKey?: string;
 }
 
 /** The key connections are counted under: the IPv4 address or the IPv6 /64. */
@@ -46,7 +48,7 @@ export function peerIpKey(host: string): string {
 export function connectionsFromIp(peers: Iterable<TurnoverPeer>, host: string): number {
   const key = peerIpKey(host);
   let n = 0;
-  for (const p of peers) if (!p.closed && peerIpKey(p.address.host) === key) n++;
+  for (const p of peers) if (!p.closed && (p.ipKey ?? peerIpKey(p.address.host)) === key) n++;
   return n;
 }
 
@@ -111,7 +113,7 @@ export function dialFilter(connected: Iterable<TurnoverPeer>, inFlight: PerIpCou
   const used = new Map<string, number>();
   for (const p of connected) {
     if (p.closed) continue;
-    const k = peerIpKey(p.address.host);
+    const k = p.ipKey ?? peerIpKey(p.address.host);
     used.set(k, (used.get(k) ?? 0) + 1);
   }
   return (address) => {

@@ -247,7 +247,8 @@ export class Swarm implements TransferContext {
       peer.key = second;
     }
     this.peers.set(peer.key, peer);
-    this.pool.markConnected(peer.address, true);
+    // Its failures are cleared once its handshake comes (peer-events.ts), not at connect.
+    this.pool.markConnected(peer.address, true, false);
     peer.attach(this, pending);
   }
 

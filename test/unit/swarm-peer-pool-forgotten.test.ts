@@ -39,6 +39,20 @@ describe('PeerPool forgotten addresses', () => {
     assert.equal(pool.size, 1);
   });
 
+  it('a connection closed before its handshake (a full peer) still counts its failures', () => {
+    const pool = new PeerPool({ retryBaseMs: 1000, maxFailures: 3 });
+    pool.add(addr(1), 'tracker');
+    let now = 0;
+    for (let i = 0; i < 3; i++) {
+      now += 100_000;
+      assert.deepEqual(pool.due(now, 1, none), [addr(1)]);
+      pool.markConnected(addr(1), true, false); // connected, handshake not yet come
+      pool.markFailed(addr(1), now); // closed at our handshake
+    }
+    // Dropped after the third, as a refused dial would be; before, each connect cleared the count.
+    assert.equal(pool.size, 0);
+  });
+
   it('an incoming connection or a manual add still starts it fresh', () => {
     for (const source of ['incoming', 'manual'] as const) {
       const pool = new PeerPool({ retryBaseMs: 1000, maxFailures: 2 });
