@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { loadChartJs } from '../overlays/report/chart-lib.js';
+import { parseCapacities, type CapacityClass } from '../sim/scenarios/capacity.js';
 import { renderPage } from '../sim/scenarios/report-html.js';
 import { formatSwarm, swarmSection } from '../sim/scenarios/swarm-report.js';
 import { runSwarmScenario, type SwarmScenarioResult } from '../sim/scenarios/swarm-scenario.js';
@@ -18,6 +19,7 @@ interface SwarmFlags {
   pickers: string;
   fileMib: string;
   linger: string;
+  capacities: string;
   seed: string;
   out?: string;
   json?: boolean;
@@ -44,6 +46,7 @@ export function registerSimSwarm(program: Command): void {
     .option('--arrival <kind>', 'steady (Poisson, over 200 s) or flash (all within 10 s)', 'steady')
     .option('--pickers <list>', 'piece pickers to run: rarest, random (the first is the headline)', 'rarest,random')
     .option('--file-mib <n>', 'file size, MiB', '4')
+    .option('--capacities <mix>', "leechers' links: bharambe (Bharambe et al. 2006) or DOWN/UP[@SHARE],... in bit/s, e.g. 2M/512k for identical peers", 'bharambe')
     .option('--linger <s>', 'mean time a finished peer keeps seeding (0: leaves at once)', '0')
     .option('--seed <n>', 'random seed (same seed, same run)', '1')
     .option('--out <file>', 'write an HTML report here')
@@ -53,17 +56,23 @@ export function registerSimSwarm(program: Command): void {
       if (flags.arrival !== 'steady' && flags.arrival !== 'flash') throw new UsageError(`--arrival: '${flags.arrival}' is not steady or flash`);
       const pickers = flags.pickers.split(',').map((p) => p.trim());
       for (const p of pickers) if (p !== 'rarest' && p !== 'random') throw new UsageError(`--pickers: '${p}' is not rarest or random`);
+      let capacities: CapacityClass[];
+      try {
+        capacities = parseCapacities(flags.capacities);
+      } catch (e) {
+        throw new UsageError(`--capacities: ${(e as Error).message}`);
+      }
       const runs: SwarmScenarioResult[] = [];
       for (const picker of pickers as ('rarest' | 'random')[]) {
         runs.push(await runSwarmScenario({
-          peers, arrival: flags.arrival, picker,
+          peers, arrival: flags.arrival, picker, capacities,
           fileBytes: Math.round(numFlag('file-mib', flags.fileMib, 0.0625, 4096) * 2 ** 20),
           lingerMeanS: numFlag('linger', flags.linger, 0, 86_400),
           seed: intFlag('seed', flags.seed, 0, Number.MAX_SAFE_INTEGER),
           wallClock: () => performance.now(),
         }));
       }
-      if (flags.out !== undefined) writeFileSync(flags.out, renderPage('shoal sim swarm', [swarmSection(runs)], loadChartJs(), [`shoal sim swarm --peers ${peers} --arrival ${flags.arrival} --seed ${flags.seed}`]));
+      if (flags.out !== undefined) writeFileSync(flags.out, renderPage('shoal sim swarm', [swarmSection(runs)], loadChartJs(), [`shoal sim swarm --peers ${peers} --arrival ${flags.arrival} --capacities ${flags.capacities} --seed ${flags.seed}`]));
       process.stdout.write(flags.json ? JSON.stringify(swarmJson(runs)) + '\n' : formatSwarm(runs) + (flags.out !== undefined ? `report: ${flags.out}\n` : ''));
     });
 }

@@ -2,6 +2,12 @@
  * Peers announced to us (BEP 5 `announce_peer`), by info hash, with expiry and limits:
  * at most `maxInfoHashes` torrents and `maxPeersPerInfoHash` peers each; a full store drops
  * the entry that would expire first. `get_peers` answers with a random subset.
+ *
+ * One source cannot own the store: a torrent keeps one entry per IP (a new port replaces the
+ * old, as libtorrent's dht storage does), one IP (IPv6: its /64) is stored under at most
+ * `maxInfoHashesPerIp` info hashes and one /24 (IPv6: /48, the prefixes BEP 42 reasons in)
+ * holds at most `maxEntriesPerPrefix` entries; past them its new announces are not stored.
+ * A token only proves the announcer's own address, which is exactly what these count.
  */
 import type { Random } from '../runtime/types.js';
 import type { NodeId } from './node-id.js';
@@ -15,6 +21,10 @@ export interface PeerStoreOptions {
   maxPeersPerInfoHash?: number;
   /** Most peers returned in one `values` list. Default 50 (keeps replies under ~1 KB). */
   maxValues?: number;
+  /** Most info hashes one IP (IPv6: one /64) is stored under. Default 50 (a client announces each torrent to the 8 closest of millions of nodes: one node sees one or two of its torrents). */
+  maxInfoHashesPerIp?: number;
+  /** Most entries, over all info hashes, from one /24 (IPv6: one /48). Default 200 (a tenth of the store's torrents, or one torrent's whole list). */
+  maxEntriesPerPrefix?: number;
 }
 
 export const PEER_STORE_DEFAULTS = {
@@ -22,21 +32,41 @@ export const PEER_STORE_DEFAULTS = {
   maxInfoHashes: 2000,
   maxPeersPerInfoHash: 200,
   maxValues: 50,
+  maxInfoHashesPerIp: 50,
+  maxEntriesPerPrefix: 200,
 } as const satisfies Required<PeerStoreOptions>;
 
 interface StoredPeer {
   /** Compact peer info (6 or 18 bytes). */
-  readonly compact: Uint8Array;
+  compact: Uint8Array;
   expires: number;
   seed: boolean;
 }
 
 const NO_TORRENTS = new Map<NodeId, Map<string, StoredPeer>>();
 
+/** The first `n` bytes of `b` as a map key. */
+const keyOf = (b: Uint8Array, n: number): string => String.fromCharCode.apply(null, Array.from(b.subarray(0, n)));
+/** A stored peer's address without its port: one entry per IP per torrent. */
+const ipKey = (compact: Uint8Array): string => keyOf(compact, compact.length - 2);
+/** The source an announce is counted under: an IPv4 address or an IPv6 /64 (util/source-key.ts's rule). */
+const sourceKey = (compact: Uint8Array): string => keyOf(compact, compact.length === 6 ? 4 : 8);
+/** BEP 42's unit: an IPv4 /24 or an IPv6 /48. */
+const prefixKey = (compact: Uint8Array): string => (compact.length === 6 ? keyOf(compact, 3) : `6${keyOf(compact, 6)}`);
+
+function bump(counts: Map<string, number>, key: string, by: number): void {
+  const n = (counts.get(key) ?? 0) + by;
+  if (n <= 0) counts.delete(key);
+  else counts.set(key, n);
+}
+
 export class PeerStore {
   private readonly o: Required<PeerStoreOptions>;
   /** Shared empty map until the first announce (most nodes of a big simulation never get one). */
   private torrents: Map<NodeId, Map<string, StoredPeer>> = NO_TORRENTS;
+  /** Stored entries per source (IPv4 address / IPv6 /64) and per prefix (/24, /48). */
+  private readonly perSource = new Map<string, number>();
+  private readonly perPrefix = new Map<string, number>();
 
   constructor(options: PeerStoreOptions = {}) {
     this.o = Object.keys(options).length === 0 ? PEER_STORE_DEFAULTS : { ...PEER_STORE_DEFAULTS, ...options };
@@ -46,8 +76,24 @@ export class PeerStore {
     return this.torrents.size;
   }
 
-  /** Stores (or refreshes) a peer. Returns false when the store is full and nothing could be dropped. */
+  /**
+   * Stores (or refreshes) a peer. Returns false when it is not stored: the store is full and
+   * nothing could be dropped, or its IP or prefix holds its share already.
+   */
   add(infoHash: NodeId, compact: Uint8Array, seed: boolean, now: number): boolean {
+    const key = ipKey(compact);
+    const existing = this.torrents.get(infoHash)?.get(key);
+    if (existing !== undefined) {
+      // The same IP again (another port, too): refreshed in place, counted once.
+      if (existing.compact.length !== compact.length || existing.compact.some((b, i) => b !== compact[i])) existing.compact = new Uint8Array(compact);
+      existing.expires = now + this.o.peerTtlMs;
+      existing.seed = seed;
+      return true;
+    }
+    const source = sourceKey(compact), prefix = prefixKey(compact);
+    // No sweep here (a flood at its cap would make each announce a walk of the store): expired
+    // entries leave the counts at the node's housekeeping (`expireStores`) or a `get`.
+    if ((this.perSource.get(source) ?? 0) >= this.o.maxInfoHashesPerIp || (this.perPrefix.get(prefix) ?? 0) >= this.o.maxEntriesPerPrefix) return false;
     let peers = this.torrents.get(infoHash);
     if (peers === undefined) {
       if (this.torrents.size >= this.o.maxInfoHashes) {
@@ -58,13 +104,6 @@ export class PeerStore {
       if (this.torrents === NO_TORRENTS) this.torrents = new Map();
       this.torrents.set(infoHash, peers);
     }
-    const key = String.fromCharCode.apply(null, Array.from(compact));
-    const existing = peers.get(key);
-    if (existing !== undefined) {
-      existing.expires = now + this.o.peerTtlMs;
-      existing.seed = seed;
-      return true;
-    }
     if (peers.size >= this.o.maxPeersPerInfoHash) {
       let oldestKey: string | undefined;
       let oldest = Infinity;
@@ -72,10 +111,21 @@ export class PeerStore {
         oldest = p.expires;
         oldestKey = k;
       }
-      if (oldestKey !== undefined) peers.delete(oldestKey);
+      if (oldestKey !== undefined) this.drop(peers, oldestKey);
     }
     peers.set(key, { compact: new Uint8Array(compact), expires: now + this.o.peerTtlMs, seed });
+    bump(this.perSource, source, 1);
+    bump(this.perPrefix, prefix, 1);
     return true;
+  }
+
+  /** Removes one entry and its counts. */
+  private drop(peers: Map<string, StoredPeer>, key: string): void {
+    const p = peers.get(key);
+    if (p === undefined) return;
+    peers.delete(key);
+    bump(this.perSource, sourceKey(p.compact), -1);
+    bump(this.perPrefix, prefixKey(p.compact), -1);
   }
 
   /** Up to `maxValues` live peers (a random subset when there are more); `noSeeds` leaves seeds out; `size` keeps one family (6: IPv4, 18: IPv6). */
@@ -84,7 +134,7 @@ export class PeerStore {
     if (peers === undefined) return [];
     const live: Uint8Array[] = [];
     for (const [k, p] of peers) {
-      if (p.expires <= now) peers.delete(k);
+      if (p.expires <= now) this.drop(peers, k);
       else if (!(noSeeds && p.seed) && (size === 0 || p.compact.length === size)) live.push(p.compact);
     }
     if (peers.size === 0) this.torrents.delete(infoHash);
@@ -116,7 +166,7 @@ export class PeerStore {
   /** Drops expired peers and empty torrents. */
   expire(now: number): void {
     for (const [ih, peers] of this.torrents) {
-      for (const [k, p] of peers) if (p.expires <= now) peers.delete(k);
+      for (const [k, p] of peers) if (p.expires <= now) this.drop(peers, k);
       if (peers.size === 0) this.torrents.delete(ih);
     }
   }
@@ -130,6 +180,8 @@ export class PeerStore {
       victim = ih;
     }
     if (victim === undefined) return false;
+    const peers = this.torrents.get(victim) as Map<string, StoredPeer>;
+    for (const k of [...peers.keys()]) this.drop(peers, k);
     this.torrents.delete(victim);
     return true;
   }

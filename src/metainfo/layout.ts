@@ -46,11 +46,15 @@ export class PieceLayout {
   /** Lays files out end to end, from their lengths, assigning offsets. */
   static fromEntries(entries: readonly Omit<TorrentFile, 'offset'>[], pieceLength: number): PieceLayout {
     let offset = 0;
-    const files = entries.map((e) => {
-      const f = { ...e, offset };
+    const files: TorrentFile[] = new Array(entries.length);
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      // Named fields, not a spread: this runs once per file (700,000 for some torrents).
+      files[i] = e.rawPath === undefined && e.piecesRoot === undefined
+        ? { path: e.path, length: e.length, offset, pad: e.pad, attr: e.attr }
+        : { ...e, offset };
       offset += e.length;
-      return f;
-    });
+    }
     return new PieceLayout(files, pieceLength);
   }
 

@@ -1,15 +1,15 @@
 /** Parsing .torrent files: v1 (BEP 3), v2 (BEP 52) and hybrid, with BEP 47 pad files. */
 import { createHash } from 'node:crypto';
 import {
-  bytesField, dictField, isBytes, isDict, isList, optDictField, optListField, optUintField, uintField,
+  bytesField, dictField, isBytes, isDict, isList, optDictField, optUintField, uintField,
 } from '../bencode/access.js';
 import { BencodeError, decode } from '../bencode/decode.js';
 import type { BDict, BValue } from '../bencode/types.js';
 import { PathCollisionError, resolveCollisions } from '../storage/path-collisions.js';
-import { validatePathComponents } from '../storage/path-safety.js';
 import { TorrentParseError } from './errors.js';
 import { parseFileTree, type TreeFile } from './file-tree.js';
 import { prescan } from './prescan.js';
+import { parseV1Files, safeEntry, safePath, type V1Files } from './v1-files.js';
 import { PieceLayout, type TorrentFile } from './layout.js';
 import { BLOCK_SIZE, HASH_SIZE, isPowerOfTwo, rootFromPieceLayer, splitHashes } from './merkle.js';
 
@@ -112,57 +112,6 @@ function textOf(d: BDict, key: string): string | undefined {
   return isBytes(v) ? lenientUtf8.decode(v) : undefined;
 }
 
-function safePath(components: string[], where: string): string[] {
-  try {
-    return validatePathComponents(components);
-  } catch (e) {
-    throw new TorrentParseError(`${where}: ${(e as Error).message}`, { cause: e });
-  }
-}
-
-/** `path` made safe for the disk, with the torrent's own components kept as `rawPath` when that changed them. */
-function safeEntry(components: string[], where: string): { path: string[]; rawPath?: string[] } {
-  const path = safePath(components, where);
-  return path.every((c, i) => c === components[i]) ? { path } : { path, rawPath: components };
-}
-
-interface V1Files {
-  entries: Omit<TorrentFile, 'offset'>[];
-  multiFile: boolean;
-}
-
-function parseV1Files(info: BDict, name: string, o: Required<ParseTorrentOptions>): V1Files {
-  // `name` is the torrent's own; a single file's disk path is it sanitised (its raw form kept).
-  const files = optListField(info, 'files', 'info', err);
-  if (!files) {
-    const length = uintField(info, 'length', 'info', err);
-    return { entries: [{ ...safeEntry([name], "info 'name'"), length, pad: false, attr: attrOf(info) }], multiFile: false };
-  }
-  if (files.length === 0) throw err("'files' is empty");
-  if (files.length > o.maxFiles) throw err(`more than maxFiles (${o.maxFiles}) files`);
-  const entries = files.map((f, i): Omit<TorrentFile, 'offset'> => {
-    if (!isDict(f)) throw err(`files[${i}] is not a dictionary`);
-    const length = uintField(f, 'length', `files[${i}]`, err);
-    const p = f.get('path.utf-8') ?? f.get('path');
-    if (!isList(p)) throw err(`files[${i}]: 'path' must be a list`);
-    if (p.length > o.maxPathDepth) throw err(`files[${i}]: path deeper than maxPathDepth (${o.maxPathDepth})`);
-    const parts = p.map((c) => {
-      if (!isBytes(c)) throw err(`files[${i}]: path components must be byte strings`);
-      return lenientUtf8.decode(c);
-    });
-    const attr = attrOf(f);
-    const pad = attr.includes('p');
-    // Pad files never touch the disk, so their (conventional '.pad/N') names need no sanitising.
-    return { ...(pad ? { path: parts } : safeEntry(parts, `files[${i}]`)), length, pad, attr };
-  });
-  return { entries, multiFile: true };
-}
-
-function attrOf(d: BDict): string {
-  const a = d.get('attr');
-  return isBytes(a) ? Buffer.from(a).toString('latin1') : '';
-}
-
 /** A `file tree` file with its disk path sanitised (`rawPath`: the tree's own, when that changed it). */
 type SafeTreeFile = TreeFile & { readonly rawPath?: string[] };
 
@@ -209,10 +158,12 @@ function renameCollisions(entries: Omit<TorrentFile, 'offset'>[], maxDuplicateFi
     if (e instanceof PathCollisionError) throw new TorrentParseError(e.message, { cause: e });
     throw e;
   }
-  const renamed = new Map(real.map((e, i) => [e, paths[i]]));
+  // `paths[k]` is the k-th real entry's; the same path array back means not renamed.
+  let k = 0;
   return entries.map((e) => {
-    const path = renamed.get(e);
-    return path === undefined || path === e.path ? e : { ...e, path, rawPath: e.rawPath ?? e.path };
+    if (e.pad) return e;
+    const path = paths[k++];
+    return path === e.path ? e : { ...e, path, rawPath: e.rawPath ?? e.path };
   });
 }
 

@@ -283,8 +283,9 @@ export function formatAddress(a: Address): string {
  */
 export class NetworkError extends ShoalError {
   readonly code: string;
+  /** No stack trace: a refused or reset connection is routine, and a real socket's own error stays as `cause`. */
   constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(message, { ...options, stack: false });
     this.code = code;
   }
 }

@@ -83,8 +83,11 @@ export interface ChokerOptions {
   maxCapacitySlots?: number;
 }
 
+/** Regular unchoke slots by default (libtorrent's `unchoke_slots_limit`). */
+export const DEFAULT_REGULAR_SLOTS = 8;
+
 export const CHOKER_DEFAULTS: Required<Omit<ChokerOptions, 'reputation' | 'uploadCapacity'>> = {
-  regularSlots: 8,
+  regularSlots: DEFAULT_REGULAR_SLOTS,
   minAutoSlots: 2,
   optimisticIntervalMs: 30_000,
   snubTimeoutMs: 60_000,

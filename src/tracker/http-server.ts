@@ -29,6 +29,7 @@ export class HttpTrackerServer {
   private server: HttpServer | undefined;
   requests = 0;
   failures = 0;
+  private fullScrape: { readonly files: ReadonlyMap<string, ScrapeStats>; readonly body: Uint8Array } | undefined;
 
   private constructor(private readonly o: HttpTrackerServerOptions) {}
 
@@ -77,13 +78,15 @@ export class HttpTrackerServer {
     if (path === '/scrape') {
       const hashes = parseQuery(search).infoHashes;
       if (hashes.some((h) => h.length !== 20)) throw new TrackerProtocolError('info_hash must be 20 bytes');
-      let files: Map<string, ScrapeStats>;
-      if (hashes.length === 0) files = this.o.core.scrapeAll();
-      else {
-        const stats = this.o.core.scrape(hashes.slice(0, 1000));
-        files = new Map(hashes.slice(0, 1000).map((h, i) => [Buffer.from(h).toString('hex'), stats[i]]));
+      if (hashes.length === 0) {
+        // The core hands out the same full scrape for `fullScrapeCacheSeconds`: so is its encoding.
+        const files = this.o.core.scrapeAll();
+        if (this.fullScrape?.files !== files) this.fullScrape = { files, body: encodeScrapeReply(files) };
+        return reply(200, this.fullScrape.body);
       }
-      return reply(200, encodeScrapeReply(files));
+      // The core answers the first `maxScrapeHashes` of them (BEP 48 sets no number; opentracker 64).
+      const stats = this.o.core.scrape(hashes);
+      return reply(200, encodeScrapeReply(new Map(stats.map((s, i) => [Buffer.from(hashes[i]).toString('hex'), s]))));
     }
     if (path === '/stats') {
       const s: TrackerStats & Record<string, unknown> = { ...this.o.core.stats(), httpRequests: this.requests, httpFailures: this.failures, ...this.o.extraStats?.() };

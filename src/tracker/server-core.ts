@@ -13,49 +13,14 @@
  * everyone else. A source is an IPv4 address or an IPv6 /64 (one host usually holds a whole
  * /64, so counting single IPv6 addresses would cap nothing).
  */
-import type { Clock, Random, TimerHandle } from '../runtime/types.js';
+import type { TimerHandle } from '../runtime/types.js';
 import { decodeCompact4, decodeCompact6, ipInto } from './compact.js';
 import { PeerTable } from './peer-table.js';
+import { TRACKER_DEFAULTS, type TrackerCoreOptions } from './server-options.js';
 import { SourceCounts } from './source-counts.js';
 import type { AnnounceRequest, AnnounceResponse, ScrapeStats, TrackerPeer } from './types.js';
 
-export interface TrackerCoreOptions {
-  readonly clock: Clock;
-  readonly random: Random;
-  /** Announce interval sent to clients, seconds (default 1800). */
-  readonly intervalSeconds?: number;
-  /** `min interval`, seconds (default interval / 2). */
-  readonly minIntervalSeconds?: number;
-  /** Peers returned when the client does not say (default 50). */
-  readonly defaultNumwant?: number;
-  /** The most peers ever returned (default 200). */
-  readonly maxNumwant?: number;
-  /** A peer that has not announced for this long is dropped (default 1.5 × interval). */
-  readonly peerTimeoutSeconds?: number;
-  /** Cap on torrents tracked (default 1,000,000); new ones beyond it are refused. */
-  readonly maxTorrents?: number;
-  /** Cap on peers kept per torrent (default 100,000). */
-  readonly maxPeersPerTorrent?: number;
-  /** Cap on peers kept overall (default 4,000,000). */
-  readonly maxPeers?: number;
-  /**
-   * Cap on peer entries kept for one source (an IPv4 address or an IPv6 /64) over all
-   * torrents (default 10,000). Beyond it the source's announces for torrents already tracked
-   * are answered but not stored, and for new torrents refused.
-   */
-  readonly maxEntriesPerIp?: number;
-  /**
-   * Cap on peer entries one source keeps in one torrent (default 4). A peer is its address and
-   * port, as opentracker keys it, so a flood of peer ids from one address is one entry, but one
-   * address announcing from many ports would fill a torrent's list and every reply with itself
-   * (a Sybil at the index). Clients dial few of one IP anyway: libtorrent one, Shoal
-   * `maxPeersPerIp` (4). Past it the source's new ports are answered but not stored, so no
-   * reply ever lists more than this many entries of one source.
-   */
-  readonly maxEntriesPerIpPerTorrent?: number;
-}
-
-export const TRACKER_DEFAULTS = { maxTorrents: 1_000_000, maxPeersPerTorrent: 100_000, maxPeers: 4_000_000, maxEntriesPerIp: 10_000, maxEntriesPerIpPerTorrent: 4 } as const;
+export { TRACKER_DEFAULTS, type TrackerCoreOptions } from './server-options.js';
 
 interface TorrentRecord {
   /** The info hash as five big-endian 32-bit words (a typed array per torrent costs far more). */
@@ -86,6 +51,10 @@ export interface TrackerStats {
   sourceLimited: number;
   /** Sources (IPv4 addresses, IPv6 /64s) holding at least one entry. */
   sources: number;
+  /** Full scrapes built (the others were answered from the last one). */
+  fullScrapesBuilt: number;
+  /** Info hashes left unanswered because a scrape named more than `maxScrapeHashes`. */
+  scrapeHashesDropped: number;
 }
 
 /**
@@ -106,7 +75,9 @@ export class TrackerCore {
   private readonly seed: number;
   private allow: ReadonlySet<string> | undefined;
   private sweepTimer: TimerHandle | undefined;
-  private readonly counters = { announces: 0, scrapes: 0, rejected: 0, expired: 0, notStored: 0, sourceLimited: 0 };
+  private readonly counters = { announces: 0, scrapes: 0, rejected: 0, expired: 0, notStored: 0, sourceLimited: 0, fullScrapesBuilt: 0, scrapeHashesDropped: 0 };
+  /** The last full scrape and the second it was built. */
+  private fullScrape: { readonly at: number; readonly files: ReadonlyMap<string, ScrapeStats> } | undefined;
   /** Entries held per source (IPv4 address, IPv6 /64). */
   private readonly perSource = new SourceCounts();
   private readonly maxPerSource: number;
@@ -137,6 +108,7 @@ export class TrackerCore {
   /** Restricts tracked torrents to these hex info hashes (lower case); undefined = all. */
   setAllowList(hexHashes: ReadonlySet<string> | undefined): void {
     this.allow = hexHashes;
+    this.fullScrape = undefined; // no longer allowed torrents leave the full scrape at once
     if (!hexHashes) return;
     for (const t of [...this.all()]) if (!hexHashes.has(hexOf(t))) this.drop(t);
   }
@@ -286,21 +258,38 @@ export class TrackerCore {
     return { ok: true, compact4, compact6, response: { interval: this.interval, minInterval: this.minInterval, complete, incomplete, peers } };
   }
 
+  /** Counts of the first `maxScrapeHashes` info hashes named (in that order). */
   scrape(infoHashes: readonly Uint8Array[]): ScrapeStats[] {
     this.counters.scrapes++;
+    const max = this.o.maxScrapeHashes ?? TRACKER_DEFAULTS.maxScrapeHashes;
+    if (infoHashes.length > max) {
+      this.counters.scrapeHashesDropped += infoHashes.length - max;
+      infoHashes = infoHashes.slice(0, max);
+    }
     return infoHashes.map((h) => {
       const t = h.length === 20 ? this.find(h) : undefined;
       return t ? this.counts(t) : { complete: 0, downloaded: 0, incomplete: 0 };
     });
   }
 
-  /** Every tracked torrent's counts (a full scrape), keyed by hex info hash. */
-  scrapeAll(limit = 1000): Map<string, ScrapeStats> {
+  /**
+   * Tracked torrents' counts (a full scrape), keyed by hex info hash: at most
+   * `maxFullScrapeTorrents`, and the same map (same object) for `fullScrapeCacheSeconds`, so
+   * a front end can keep its encoding too.
+   */
+  scrapeAll(): ReadonlyMap<string, ScrapeStats> {
+    this.counters.scrapes++;
+    const now = this.o.clock.now();
+    const cached = this.fullScrape;
+    if (cached && now - cached.at < (this.o.fullScrapeCacheSeconds ?? TRACKER_DEFAULTS.fullScrapeCacheSeconds) * 1000) return cached.files;
+    const limit = this.o.maxFullScrapeTorrents ?? TRACKER_DEFAULTS.maxFullScrapeTorrents;
     const out = new Map<string, ScrapeStats>();
     for (const t of this.all()) {
       if (out.size >= limit) break;
       out.set(hexOf(t), this.counts(t));
     }
+    this.counters.fullScrapesBuilt++;
+    this.fullScrape = { at: now, files: out };
     return out;
   }
 

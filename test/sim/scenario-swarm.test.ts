@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { CLI_PATH } from '../interop/helpers.js';
 import { heterogeneousFluidTime, fluidDownloadTime, flashCrowdTime } from '../../src/sim/scenarios/fluid.js';
 import { runSwarmScenario } from '../../src/sim/scenarios/swarm-scenario.js';
+import { parseCapacities } from '../../src/sim/scenarios/capacity.js';
 
 const F = 1024 * 1024;
 const near = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-9, `${a} is not ${b}`);
@@ -42,6 +43,20 @@ describe('shoal sim swarm (small)', () => {
     assert.ok(r.fluidAtMeasuredEtaS >= r.fluidMeanCompletionS, `fluid at η ${r.fluidAtMeasuredEtaS} s, at 1 ${r.fluidMeanCompletionS} s`);
     // The origin seed never leaves: every piece always has a copy.
     assert.ok(r.availability.every((a) => a.minCopies >= 1));
+  });
+
+  it('reports the multiclass reference per class; with identical peers it is the Qiu–Srikant figure', async () => {
+    const same = await runSwarmScenario({ peers: 10, arrival: 'steady', arrivalRatePerS: 0.5, fileBytes: F / 4, seed: 2, capacities: parseCapacities('2M/512k') });
+    assert.ok(same.multiclass, 'steady runs carry the multiclass reference');
+    near(same.multiclass.meanS, same.fluidMeanCompletionS);
+    assert.deepEqual(Object.keys(same.multiclass.byClass), ['2M/512k']);
+    const two = await runSwarmScenario({ peers: 10, arrival: 'steady', arrivalRatePerS: 0.5, fileBytes: F / 4, seed: 2, capacities: parseCapacities('784k/128k,10M/5M') });
+    const cls = two.multiclass!.byClass;
+    assert.deepEqual(Object.keys(cls).sort(), ['10M/5M', '784k/128k']);
+    // Tit-for-tat gives the fast class back most of its own upload: it is modelled faster.
+    assert.ok(cls['10M/5M'].modelS < cls['784k/128k'].modelS);
+    near(cls['10M/5M'].share + cls['784k/128k'].share, 1);
+    assert.equal((await runSwarmScenario({ peers: 4, arrival: 'flash', fileBytes: F / 4, seed: 2 })).multiclass, undefined);
   });
 
   it('replays exactly with the same seed', async () => {

@@ -11,6 +11,7 @@ import { DEFAULT_MAX_TORRENTS, type DaemonServiceOptions } from './options.js';
 import { prepareSavePath } from './save-path.js';
 import type { StateStore, TorrentRecord } from './state-store.js';
 import type { TorrentEntry } from './torrent-entry.js';
+import type { TorrentParser } from './torrent-parser.js';
 import { DEFAULT_URL_FETCH_TIMEOUT_MS, DEFAULT_URL_MAX_CONCURRENT, DEFAULT_URL_MAX_REDIRECTS, fetchTorrentFile, shownUrl } from './url-fetch.js';
 
 /** What adding needs of the service. */
@@ -19,6 +20,7 @@ export interface AddHost {
   readonly store: StateStore;
   readonly entries: Map<TorrentId, TorrentEntry>;
   readonly categories: Categories;
+  readonly parser: TorrentParser;
   closed(): boolean;
   settings(): Settings;
   newEntry(record: TorrentRecord): TorrentEntry;
@@ -30,7 +32,9 @@ export async function addTorrent(h: AddHost, input: AddTorrentInput): Promise<To
   if (h.closed()) throw new ServiceError(409, 'the daemon is shutting down');
   const maxTorrents = h.o.maxTorrents ?? DEFAULT_MAX_TORRENTS;
   if (h.entries.size >= maxTorrents) throw new ServiceError(409, `the daemon holds its maximum of ${maxTorrents} torrents (--max-torrents); remove one first`);
-  const { torrent, magnet, bytes } = parseInput(input);
+  const { torrent, magnet, bytes } = await parseInput(input, h.parser);
+  if (h.closed()) throw new ServiceError(409, 'the daemon is shutting down');
+  if (h.entries.size >= maxTorrents) throw new ServiceError(409, `the daemon holds its maximum of ${maxTorrents} torrents (--max-torrents); remove one first`);
   const id = Buffer.from((torrent?.infoHashV1 ?? torrent?.infoHashV2 ?? magnet?.infoHashV1 ?? magnet?.infoHashV2)!).toString('hex');
   if (h.entries.has(id)) throw new ServiceError(409, `torrent ${id} is already added`);
   if (input.savePath !== undefined && (typeof input.savePath !== 'string' || input.savePath === '')) throw new ServiceError(400, 'savePath must be a directory path');

@@ -4,6 +4,7 @@ import type { Settings } from '../types.js';
 import type { LocalTime } from '../alt-speed.js';
 import type { DefaultGateway } from '../../runtime/node/gateway.js';
 import type { UrlFetchLimits } from './url-fetch.js';
+import type { TorrentParserOptions } from './torrent-parser.js';
 
 export interface DaemonServiceOptions {
   readonly runtime: Runtime;
@@ -41,6 +42,8 @@ export interface DaemonServiceOptions {
   readonly urlFetch?: Partial<UrlFetchLimits>;
   /** Finds the router for port mapping (default: the default route's gateway; tests give none). */
   readonly findGateway?: () => DefaultGateway | undefined;
+  /** Parsing large .torrent files on a worker thread (default: those over 1 MiB; torrent-parser.ts). */
+  readonly torrentParser?: TorrentParserOptions;
   /** Where problems nobody waits for go (default: stderr). */
   readonly log?: (message: string) => void;
 }

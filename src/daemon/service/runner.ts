@@ -53,7 +53,7 @@ export async function startEntry(ctx: RunContext, entry: TorrentEntry): Promise<
   entry.touch();
   try {
     await previous;
-    const torrent = entry.metadata();
+    const torrent = await entry.loadMetadata();
     if (entry.loadError !== undefined) throw new Error(entry.loadError);
     const magnet = entry.record.magnet ? parseMagnet(entry.record.magnet) : undefined;
     // Trackers are the torrent's own, or the magnet's (whose peers are tried too).

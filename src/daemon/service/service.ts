@@ -26,6 +26,7 @@ import { createFromPath } from './create.js';
 import * as manage from './manage.js';
 import { DaemonPortMapping, natVoteInfo } from './port-mapping.js';
 import { addTorrent, UrlAdds, type AddHost } from './add-torrent.js';
+import { TorrentParser } from './torrent-parser.js';
 import { removeTorrent } from './remove.js';
 import { detailsWithSeeding } from './details.js';
 import { DhtScheduler } from './dht-scheduler.js';
@@ -69,6 +70,8 @@ export class DaemonService implements TorrentService {
   private lastSnapshot: number;
   private closed = false;
   private readonly adding: AddHost;
+  /** Parses large .torrent files off the event loop (adds, and saved torrents as they start). */
+  readonly parser: TorrentParser;
   private readonly urlAdds: UrlAdds;
   private readonly ticking: TickHost;
   private readonly queue: DownloadQueue;
@@ -80,6 +83,7 @@ export class DaemonService implements TorrentService {
   ) {
     const session = client.session;
     const rt = o.runtime;
+    this.parser = new TorrentParser(o.torrentParser);
     const forced = forcedSettings(o);
     this.forcedBy = forced.by;
     this.layers = new SettingsLayers(loadSettings(defaultSettings(o.downloadDir), o.settingsStore ? o.settingsStore.read() : store.readSettings()), o.settingsOverrides, forced.values);
@@ -107,7 +111,7 @@ export class DaemonService implements TorrentService {
       onUnmapped: () => session.external.forgetPortMapping(),
     });
     this.adding = {
-      o, store, entries: this.entries, categories: this.categoryList,
+      o, store, entries: this.entries, categories: this.categoryList, parser: this.parser,
       closed: () => this.closed, settings: () => this.current, newEntry: (r) => this.newEntry(r),
       emit: (e) => this.events.emit(e), plan: () => this.plan(),
     };
@@ -167,7 +171,7 @@ export class DaemonService implements TorrentService {
   }
 
   private newEntry(record: TorrentRecord): TorrentEntry {
-    return new TorrentEntry(record, this.o.runtime, (t) => resumePathFor(this.o.stateDir, t, record.savePath), () => this.store.readMeta(record.id));
+    return new TorrentEntry(record, this.o.runtime, (t) => resumePathFor(this.o.stateDir, t, record.savePath), () => this.store.readMeta(record.id), this.parser);
   }
 
   private get(id: TorrentId): TorrentEntry {

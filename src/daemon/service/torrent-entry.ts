@@ -17,6 +17,7 @@ import type { ClientTorrent } from '../../session/client.js';
 import type { FileInfo, FilePage, TorrentState, TorrentSummary, TrackerInfo } from '../types.js';
 import type { TorrentRecord } from './state-store.js';
 import { withRenames } from './file-rename.js';
+import type { TorrentParser } from './torrent-parser.js';
 
 export class TorrentEntry {
   torrent: Torrent | undefined;
@@ -58,6 +59,7 @@ export class TorrentEntry {
     runtime: Runtime,
     private readonly resumePath: (t: Torrent) => string,
     private readonly metaBytes: () => Uint8Array,
+    private readonly parser?: TorrentParser,
   ) {
     this.limiters = { download: new RateLimiter(runtime.clock, record.downloadLimit ?? 0), upload: new RateLimiter(runtime.clock, record.uploadLimit ?? 0) };
   }
@@ -79,6 +81,23 @@ export class TorrentEntry {
         this.loadError = `cannot load the saved torrent: ${(e as Error).message}`;
         this.error = this.loadError;
       }
+    }
+    return this.torrent;
+  }
+
+  /**
+   * `metadata()`, with a large saved torrent parsed off the event loop (`TorrentParser`): what
+   * starting a torrent uses, so a daemon restarting with a 700,000-file torrent keeps answering.
+   */
+  async loadMetadata(): Promise<Torrent | undefined> {
+    if (this.torrent || !this.record.hasMetadata || this.loadError !== undefined || !this.parser) return this.metadata();
+    try {
+      const parsed = await this.parser.parse(this.metaBytes(), { requirePieceLayers: false }, false);
+      this.torrent ??= withRenames(parsed, this.record.renames);
+    } catch (e) {
+      if (this.torrent) return this.torrent;
+      this.loadError = `cannot load the saved torrent: ${(e as Error).message}`;
+      this.error = this.loadError;
     }
     return this.torrent;
   }

@@ -16,6 +16,11 @@ export function formatSwarm(runs: readonly SwarmScenarioResult[]): string {
   }
   lines.push(`duplicate blocks received: ${pct(head.wastedShare)} of payload (end game, late answers to timed-out requests)`);
   lines.push(`by class (${head.picker}): ${Object.entries(head.meanCompletionByClassS).map(([k, v]) => `${k} ${s1(v)} s`).join(', ')}`);
+  const mc = head.multiclass;
+  if (mc) {
+    lines.push(`multiclass fluid model, reciprocal share ${mc.reciprocalShare.toFixed(2)} (Fan–Chiu–Lui 2006, Liao et al. 2007): mean ${s1(mc.meanS)} s, measured over it ${mc.ratio.toFixed(2)}`);
+    lines.push(`  per class, model / measured: ${Object.entries(mc.byClass).map(([k, v]) => `${k} ${s1(v.modelS)} / ${s1(v.measuredS)} s`).join(', ')}`);
+  }
   lines.push('fluid: Qiu–Srikant steady-state T = 1/(θ+β), 1/β = max(1/c, (1/η)(1/μ − 1/γ)) with η = 1 and the origin seed as extra capacity (flash crowd: total-upload bound)');
   return lines.join('\n') + '\n';
 }
@@ -28,7 +33,8 @@ export function swarmSection(runs: readonly SwarmScenarioResult[]): ReportSectio
     id: 'swarm',
     title: `Swarm: ${head.peers} leechers against the fluid model`,
     paragraphs: [
-      `${head.arrival === 'flash' ? 'A flash crowd' : 'Steady Poisson arrivals'}; one origin seed; leecher links from Bharambe et al. 2006 (after Saroiu et al. 2002). Real Shoal swarms and a real UDP tracker on the simulator; virtual storage moves no bytes.`,
+      `${head.arrival === 'flash' ? 'A flash crowd' : 'Steady Poisson arrivals'}; one origin seed; leecher links (down/up) ${[...new Set(head.records.map((r) => r.capacity))].join(', ')} (the default mix is Bharambe et al. 2006's, after Saroiu et al. 2002). Real Shoal swarms and a real UDP tracker on the simulator; virtual storage moves no bytes.`,
+      ...(head.multiclass ? [`Tit-for-tat does not pool upload: under the multiclass fluid model (Fan, Chiu and Lui 2006; Liao et al. 2007) with each leecher giving back ${(head.multiclass.reciprocalShare * 100).toFixed(0)}% of its upload to those who give to it, the mean is ${s1(head.multiclass.meanS)} s (measured over it: ${head.multiclass.ratio.toFixed(2)}); per class, model / measured: ${Object.entries(head.multiclass.byClass).map(([k, v]) => `${k} ${s1(v.modelS)} / ${s1(v.measuredS)} s`).join(', ')}.`] : []),
       `Mean completion ${s1(head.meanCompletionS)} s against the fluid model's ${s1(head.fluidMeanCompletionS)} s (ratio ${head.ratioToFluid.toFixed(2)}; target within 1.2x). Effectiveness η measured: ${pct(head.effectiveness)} (Qiu–Srikant: close to 1 with many pieces); the fluid model at that η: ${s1(head.fluidAtMeasuredEtaS)} s (ratio ${(head.meanCompletionS / head.fluidAtMeasuredEtaS).toFixed(2)}); duplicate blocks: ${pct(head.wastedShare)} of what leechers received.`,
     ],
     charts: [

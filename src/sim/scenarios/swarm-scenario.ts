@@ -14,7 +14,8 @@ import type { Random, Runtime } from '../../runtime/types.js';
 import { Simulator } from '../simulator.js';
 import type { SimHost } from '../host.js';
 import { BHARAMBE_2006, drawCapacity, type CapacityClass } from './capacity.js';
-import { flashCrowdTime, heterogeneousFluidTime } from './fluid.js';
+import { DEFAULT_REGULAR_SLOTS } from '../../swarm/choker.js';
+import { flashCrowdTime, heterogeneousFluidTime, multiclassFluidTimes } from './fluid.js';
 import { SimClient } from './sim-client.js';
 import { simTorrent } from './torrent.js';
 
@@ -96,6 +97,17 @@ export interface PeerRecord {
   lastPieceS: number | undefined;
 }
 
+export interface MulticlassReference {
+  /** The share of a leecher's upload its regular slots give back (n_u/(n_u+1); 0 with the random choker). */
+  readonly reciprocalShare: number;
+  /** The model's mean over arrivals, s. */
+  readonly meanS: number;
+  /** meanCompletionS / meanS. */
+  readonly ratio: number;
+  /** Per class: its share of the measured arrivals, the model's time and the measured mean (headline window). */
+  readonly byClass: Record<string, { readonly share: number; readonly modelS: number; readonly measuredS: number }>;
+}
+
 export interface AvailabilitySample {
   readonly tS: number;
   readonly leechers: number;
@@ -132,6 +144,12 @@ export interface SwarmScenarioResult {
   /** Mean over the headline peers of the time their last piece took, s. */
   readonly meanLastPieceS: number;
   readonly meanCompletionByClassS: Record<string, number>;
+  /**
+   * Steady arrivals: the multiclass fluid model for the allocation the choker implements
+   * (`multiclassFluidTimes`; tit-for-tat: reciprocal share n_u/(n_u+1); random: 0, pooled)
+   * beside the measured means, per capacity class. Undefined for a flash crowd.
+   */
+  readonly multiclass: MulticlassReference | undefined;
   readonly availability: readonly AvailabilitySample[];
   readonly records: readonly PeerRecord[];
   readonly fileBytes: number;
@@ -294,6 +312,9 @@ export async function runSwarmScenario(o: SwarmScenarioOptions): Promise<SwarmSc
     const xs = window.filter((r) => r.capacity === cls && r.completedS !== undefined).map((r) => r.completedS!);
     if (xs.length) byClass[cls] = xs.reduce((a, b) => a + b, 0) / xs.length;
   }
+  const multiclass = o.arrival === 'steady'
+    ? multiclassReference(measured, byClass, mean, { arrivalRate: rate, fileBits, originBps: seedUploadBps, seedLeaveRate: lingerMs > 0 ? 1000 / lingerMs : Infinity, reciprocalShare: choker === 'random' ? 0 : DEFAULT_REGULAR_SLOTS / (DEFAULT_REGULAR_SLOTS + 1) })
+    : undefined;
   return {
     peers: o.peers, arrival: o.arrival, picker, choker,
     completed: records.filter((r) => r.completedS !== undefined).length,
@@ -308,12 +329,29 @@ export async function runSwarmScenario(o: SwarmScenarioOptions): Promise<SwarmSc
     meanFirstPieceS: meanOf(window.map((r) => r.firstPieceS)),
     meanLastPieceS: meanOf(window.filter((r) => r.completedS !== undefined).map((r) => r.lastPieceS)),
     meanCompletionByClassS: byClass,
+    multiclass,
     availability, records,
     fileBytes, pieces, seed,
     virtualS: sim.now / 1000,
     events: sim.eventsProcessed,
     wallS: (wall() - t0) / 1000,
   };
+}
+
+/** The multiclass model over the classes as drawn (shares of the measured peers), beside the measured means. */
+function multiclassReference(measured: readonly PeerRecord[], byClass: Record<string, number>, mean: number, m: { arrivalRate: number; fileBits: number; originBps: number; seedLeaveRate: number; reciprocalShare: number }): MulticlassReference {
+  const drawn = new Map<string, { n: number; up: number; down: number }>();
+  for (const r of measured) {
+    const c = drawn.get(r.capacity) ?? { n: 0, up: r.uploadBps, down: r.downloadBps };
+    c.n++;
+    drawn.set(r.capacity, c);
+  }
+  const names = [...drawn.keys()];
+  const classes = names.map((k) => ({ share: drawn.get(k)!.n / measured.length, upload: drawn.get(k)!.up / m.fileBits, download: drawn.get(k)!.down / m.fileBits }));
+  const model = multiclassFluidTimes({ arrivalRate: m.arrivalRate, classes, reciprocalShare: m.reciprocalShare, originUpload: m.originBps / m.fileBits, seedLeaveRate: m.seedLeaveRate });
+  const out: MulticlassReference['byClass'] = {};
+  names.forEach((k, i) => { out[k] = { share: classes[i].share, modelS: model.times[i], measuredS: byClass[k] ?? NaN }; });
+  return { reciprocalShare: m.reciprocalShare, meanS: model.mean, ratio: mean / model.mean, byClass: out };
 }
 
 function meanOf(xs: readonly (number | undefined)[]): number {

@@ -66,6 +66,8 @@ export class UtpConnection {
   private endEmitted = false;
   private resetToSend = false;
   private ackNeeded = false;
+  /** seq_nr of a FIN that refused our SYN (we never had a receive buffer to ack it from). */
+  private refusalFinSeq: number | undefined;
   private keepaliveNeeded = false;
   /** No further window cut for losses until this sequence number is acked (one cut per window). */
   private lossSeq: number;
@@ -171,6 +173,9 @@ export class UtpConnection {
       // dialler can move on instead of re-sending the SYN.
       if (p.type === ST_FIN && p.ackNr === this.outbuf.lastAck + 1) {
         this.close('refused');
+        // Ack that FIN, once: unacked, libtorrent re-sends it until its own timeout gives up.
+        this.refusalFinSeq = p.seqNr;
+        this.ackNeeded = true;
         return;
       }
       // The SYN's ack; a DATA acking it counts too (the acceptor may send before our STATE got through).
@@ -200,9 +205,9 @@ export class UtpConnection {
       this.resetToSend = false;
       this.emit(ST_RESET, this.seqNr, nowUs, EMPTY);
     } else if (this.ackNeeded) {
-      // Closed by the FIN exchange: the peer's FIN still needs its ack.
+      // Closed by the FIN exchange (or a FIN refusing our SYN): the peer's FIN still needs its ack.
       this.ackNeeded = false;
-      this.emit(ST_STATE, this.seqNr, nowUs, EMPTY);
+      this.emit(ST_STATE, this.seqNr, nowUs, EMPTY, this.refusalFinSeq ?? this.recvAck());
     }
     const out: UtpPoll = { packets: this.packets, events: this.events, nextDeadline: this.nextDeadline() };
     this.packets = [];

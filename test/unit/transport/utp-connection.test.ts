@@ -87,6 +87,18 @@ describe('uTP connection', () => {
     assert.deepEqual(c.poll(6 * MS).events, [{ type: 'closed', reason: 'refused' }]);
   });
 
+  it('acks the FIN that refuses its SYN, once (unacked, libtorrent re-sends it)', () => {
+    const c = UtpConnection.connect(7, 0);
+    c.poll(0);
+    c.receive(pkt({ type: ST_FIN, connectionId: 7, seqNr: 0xca30, ackNr: 1 }), 6 * MS);
+    const out = c.poll(6 * MS);
+    assert.deepEqual(out.events, [{ type: 'closed', reason: 'refused' }]);
+    assert.equal(out.packets.length, 1);
+    const ack = decodePacket(out.packets[0]);
+    assert.deepEqual([ack.type, ack.connectionId, ack.ackNr], [ST_STATE, 8, 0xca30], 'a STATE on the send id acking the FIN');
+    assert.equal(c.poll(7 * MS).packets.length, 0, 'once');
+  });
+
   it('reports refused when the SYN is answered by a RESET', () => {
     const c = UtpConnection.connect(7, 0);
     c.poll(0);

@@ -179,4 +179,23 @@ describe('uTP socket against hostile peers', () => {
     assert.equal(socket.stats.malformed, 3);
     assert.equal(endpoint.sent.length, 0);
   });
+  it('a SYN flood from 200 addresses holds at most maxHalfOpen connections too', () => {
+    const { endpoint, socket } = makeSocket({ maxHalfOpen: 64 });
+    socket.listen(() => undefined);
+    for (let i = 0; i < 200; i++) endpoint.receive(from(40_000, `10.1.${i >> 8}.${i & 255}`), { type: ST_SYN, connectionId: i, seqNr: 1 });
+    assert.equal(socket.halfOpenCount, 64);
+    assert.equal(socket.stats.refusedSyns, 136);
+  });
+
+  it('a dial refused by a FIN acking the SYN acks that FIN once and fails as refused', async () => {
+    const { endpoint, socket } = makeSocket();
+    const remote = from(7000, '10.0.0.9');
+    const dial = socket.connect(remote);
+    const [syn] = endpoint.ofType(ST_SYN);
+    endpoint.receive(remote, { type: ST_FIN, connectionId: syn.p.connectionId, seqNr: 0x4242, ackNr: syn.p.seqNr });
+    await assert.rejects(dial);
+    const acks = endpoint.ofType(ST_STATE);
+    assert.equal(acks.length, 1);
+    assert.deepEqual([acks[0].p.connectionId, acks[0].p.ackNr], [syn.p.connectionId + 1, 0x4242]);
+  });
 });
