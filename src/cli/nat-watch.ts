@@ -24,6 +24,8 @@ export function holepunchLine(e: HolepunchEvent, verbose: boolean): string | und
   switch (e.type) {
     case 'punch-failed':
       return `${e.reason}; carrying on through other peers`;
+    case 'rendezvous-skipped':
+      return verbose ? `hole punch to ${at(e.target)}: not asking a relay: ${e.reason}` : undefined;
     case 'rendezvous-failed':
       return verbose ? `hole punch to ${at(e.target)}: the relay answered ${e.error}` : undefined;
     case 'rendezvous-sent':

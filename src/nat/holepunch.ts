@@ -45,7 +45,13 @@ export interface HolepunchHost<P> {
 export interface HolepunchOptions {
   /** Rendezvous a peer may ask of us, and we may ask of one relay, a minute (default 5). */
   maxRendezvousPerPeerPerMinute?: number;
-  /** `connect`s from one relay we act on a minute (default 5). */
+  /**
+   * `connect`s from one relay we act on a minute (default 60). It bounds what a hostile relay can
+   * make us dial (one uTP dial, a few small SYNs, per `connect`: no amplification to speak of),
+   * while an honest busy relay, an origin seed or open peer in a big swarm, forwards one
+   * `connect` per initiator that wants us: at 5 a minute, targets dropped them and the punches
+   * failed (sim nat at 1,000 peers: 60.0% -> 36.4% as the swarm dialled more; docs/nat.md).
+   */
   maxConnectsPerPeerPerMinute?: number;
   /** Addresses for which we remember the peers that advertised them (default 2000). */
   maxAdvertised?: number;
@@ -56,13 +62,23 @@ export interface HolepunchOptions {
    * relay stays connected.
    */
   rendezvousTimeoutMs?: number;
+  /**
+   * Whether we ask relays for rendezvous while our own vote says our NAT is `symmetric`
+   * (default false). Our SYN then leaves from a port the target never saw: it passes only a
+   * full-cone or address-restricted NAT, and those peers reach us anyway by asking a relay
+   * themselves (we still act on every `connect`, and our SYN as the target gets through
+   * theirs). Against a port-restricted or symmetric NAT, most NATed peers, the attempt
+   * cannot work. A mapped port makes the vote say `open`, and punching resumes.
+   */
+  initiateWhenSymmetric?: boolean;
 }
 
 export const HOLEPUNCH_DEFAULTS: Required<HolepunchOptions> = {
   maxRendezvousPerPeerPerMinute: 5,
-  maxConnectsPerPeerPerMinute: 5,
+  maxConnectsPerPeerPerMinute: 60,
   maxAdvertised: 2000,
   rendezvousTimeoutMs: 20_000,
+  initiateWhenSymmetric: false,
 };
 
 export type HolepunchEvent =
@@ -71,12 +87,24 @@ export type HolepunchEvent =
   | { readonly type: 'relay-refused'; readonly initiator: Address; readonly target: Address; readonly error: HolepunchErrorName }
   | { readonly type: 'punching'; readonly target: Address; readonly role: 'initiator' | 'target' }
   | { readonly type: 'rendezvous-failed'; readonly target: Address; readonly error: string }
+  /** A relay could have been asked, but our NAT is symmetric (`initiateWhenSymmetric`): the target may still ask, and we answer its `connect`. */
+  | { readonly type: 'rendezvous-skipped'; readonly target: Address; readonly reason: string }
   | { readonly type: 'punch-failed'; readonly target: Address; readonly reason: string }
   /** `by`: 'us' when our punched dial connected; 'target' when the target's SYN got through first (we were connected when the relay's `connect` came). */
   | { readonly type: 'punch-succeeded'; readonly target: Address; readonly by: 'us' | 'target' }
   | { readonly type: 'rate-limited'; readonly peer: Address; readonly what: 'rendezvous' | 'connect' };
 
 const MINUTE = 60_000;
+
+/** Why a client behind a symmetric NAT asks no relay (docs/nat.md). */
+export const SYMMETRIC_SKIP = 'our NAT maps a new port per destination (symmetric): our SYN could pass only a NAT that does not filter by port, whose peer can ask a relay itself (we answer its connect)';
+
+/** A target address and the peers that advertised it (insertion order: oldest first); dead once forgotten. */
+interface Advert<P> {
+  readonly key: string;
+  readonly by: Set<P>;
+  live: boolean;
+}
 const key = (a: Address): string => `${a.host}|${a.port}`;
 const same = (a: Address | undefined, b: Address): boolean => a !== undefined && a.host === b.host && a.port === b.port;
 
@@ -84,12 +112,22 @@ export class Holepunch<P> {
   private readonly o: Required<HolepunchOptions>;
   /** Per peer: when it asked us to relay, when it told us to connect, when we asked it to relay. */
   private readonly windows = new Map<P, { rendezvousIn: number[]; connects: number[]; rendezvousOut: number[] }>();
-  /** Target address -> the peers that advertised it (insertion order: oldest first). */
-  private readonly advertised = new Map<string, Set<P>>();
-  /** The other way round: peer -> the addresses it advertised (a peer leaving costs what it told us, not the whole table). */
-  private readonly advertisedBy = new Map<P, Set<string>>();
+  /** Target address -> the peers that advertised it. */
+  private readonly advertised = new Map<string, Advert<P>>();
+  /**
+   * Adverts in the order they were made, oldest first, for dropping the oldest past
+   * `maxAdvertised`: a queue whose dead entries (forgotten adverts) are skipped when reached,
+   * so each advert is queued and dequeued once. (The first key of a Map that has had entries
+   * deleted from its front is found by walking over the deleted slots.)
+   */
+  private order: Advert<P>[] = [];
+  private head = 0;
+  /** The other way round: peer -> what it advertised (a peer leaving costs what it told us, not the whole table). */
+  private readonly advertisedBy = new Map<P, Set<Advert<P>>>();
   /** Targets we asked a relay for: which relay, and when. */
   private readonly pending = new Map<string, { readonly relay: P; readonly at: number }>();
+  /** The same by relay: a relay leaving clears its own. */
+  private readonly pendingBy = new Map<P, Set<string>>();
   /** Targets of our punched dials still under way (as initiator or target). */
   private readonly punching = new Set<string>();
 
@@ -97,36 +135,83 @@ export class Holepunch<P> {
     this.o = { ...HOLEPUNCH_DEFAULTS, ...options };
   }
 
-  /** `peer` told us (PEX) of `target`: it may relay a rendezvous to it. */
+  /** `peer` told us (PEX) of `target`: it may relay a rendezvous to it. O(1). */
   heardOf(target: Address, peer: P): void {
     const k = key(target);
-    let set = this.advertised.get(k);
-    if (!set) {
-      if (this.advertised.size >= this.o.maxAdvertised) this.dropAdvertised(this.advertised.keys().next().value as string);
-      this.advertised.set(k, (set = new Set()));
+    let a = this.advertised.get(k);
+    if (!a) {
+      if (this.advertised.size >= this.o.maxAdvertised) this.dropOldest();
+      a = { key: k, by: new Set(), live: true };
+      this.advertised.set(k, a);
+      this.order.push(a);
+    } else if (a.by.has(peer)) return;
+    a.by.add(peer);
+    let mine = this.advertisedBy.get(peer);
+    if (!mine) this.advertisedBy.set(peer, (mine = new Set()));
+    mine.add(a);
+  }
+
+  /** Drops the oldest advert still kept, from every peer that made it. */
+  private dropOldest(): void {
+    while (this.head < this.order.length) {
+      const a = this.order[this.head++];
+      if (!a.live) continue;
+      for (const p of a.by) this.advertisedBy.get(p)?.delete(a);
+      a.by.clear(); // queued until compacted: holds no peer meanwhile
+      this.kill(a);
+      return;
     }
-    set.add(peer);
-    let keys = this.advertisedBy.get(peer);
-    if (!keys) this.advertisedBy.set(peer, (keys = new Set()));
-    keys.add(k);
   }
 
-  private dropAdvertised(k: string): void {
-    for (const p of this.advertised.get(k) ?? []) this.advertisedBy.get(p)?.delete(k);
-    this.advertised.delete(k);
+  private kill(a: Advert<P>): void {
+    a.live = false;
+    this.advertised.delete(a.key);
+    this.compact();
   }
 
-  /** A peer left: its windows and advertisements go. */
+  /** Keeps the queue within twice the adverts kept (amortised O(1): each entry is copied at most once per halving). */
+  private compact(): void {
+    const queued = this.order.length - this.head;
+    if (queued <= 2 * this.advertised.size + 64) return;
+    this.order = this.order.slice(this.head).filter((a) => a.live);
+    this.head = 0;
+  }
+
+  /** A peer left: its windows, advertisements and rendezvous pending with it go. O(what it advertised and was asked). */
   forget(peer: P): void {
     this.windows.delete(peer);
-    for (const k of this.advertisedBy.get(peer) ?? []) {
-      const set = this.advertised.get(k);
-      if (!set) continue;
-      set.delete(peer);
-      if (set.size === 0) this.advertised.delete(k);
+    const mine = this.advertisedBy.get(peer);
+    if (mine) {
+      this.advertisedBy.delete(peer);
+      for (const a of mine) {
+        a.by.delete(peer);
+        if (a.by.size === 0) this.kill(a);
+      }
     }
-    this.advertisedBy.delete(peer);
-    for (const [k, { relay }] of this.pending) if (relay === peer) this.pending.delete(k);
+    const asked = this.pendingBy.get(peer);
+    if (asked) {
+      this.pendingBy.delete(peer);
+      for (const k of asked) this.pending.delete(k);
+    }
+  }
+
+  private setPending(k: string, relay: P): void {
+    this.unpend(k);
+    this.pending.set(k, { relay, at: this.host.now() });
+    let ks = this.pendingBy.get(relay);
+    if (!ks) this.pendingBy.set(relay, (ks = new Set()));
+    ks.add(k);
+  }
+
+  /** Forgets the rendezvous pending for target key `k`; true when there was one. */
+  private unpend(k: string): boolean {
+    const p = this.pending.get(k);
+    if (p === undefined) return false;
+    this.pending.delete(k);
+    const ks = this.pendingBy.get(p.relay);
+    ks?.delete(k);
+    if (ks?.size === 0) this.pendingBy.delete(p.relay);
+    return true;
   }
 
   /** Whether some connected peer that speaks ut_holepunch advertised `target`. */
@@ -134,20 +219,29 @@ export class Holepunch<P> {
     return this.relayFor(target) !== undefined;
   }
 
+  /** Behind a NAT our vote found symmetric we leave the asking to the other side (see `initiateWhenSymmetric`). */
+  private initiates(): boolean {
+    return this.o.initiateWhenSymmetric || this.host.natType() !== 'symmetric';
+  }
+
   /** Asks a peer that advertised `target` to relay; false when none can (or all are over the limit). */
   rendezvous(target: Address): boolean {
     if (this.host.isConnected(target)) return false;
+    if (!this.initiates()) {
+      if (this.relayFor(target) !== undefined) this.onEvent?.({ type: 'rendezvous-skipped', target, reason: SYMMETRIC_SKIP });
+      return false;
+    }
     const k = key(target);
     const asked = this.pending.get(k);
     if (asked !== undefined) {
       if (this.host.now() - asked.at < this.o.rendezvousTimeoutMs) return false;
-      this.pending.delete(k);
+      this.unpend(k);
       this.onEvent?.({ type: 'rendezvous-failed', target, error: `nothing in ${this.o.rendezvousTimeoutMs / 1000} s` });
     }
     const relay = this.relayFor(target);
     if (relay === undefined) return false;
     this.take(relay, 'rendezvousOut');
-    this.pending.set(k, { relay, at: this.host.now() });
+    this.setPending(k, relay);
     this.host.send(relay, { type: 'rendezvous', address: target });
     this.onEvent?.({ type: 'rendezvous-sent', target, relay: this.host.endpointOf(relay) ?? target });
     return true;
@@ -163,7 +257,7 @@ export class Holepunch<P> {
       case 'error': {
         const k = key(m.address);
         if (this.pending.get(k)?.relay !== from) return; // an error for nothing we asked this peer: ignored
-        this.pending.delete(k);
+        this.unpend(k);
         this.onEvent?.({ type: 'rendezvous-failed', target: m.address, error: typeof m.error === 'number' ? `error code ${m.error}` : m.error });
         return;
       }
@@ -172,16 +266,16 @@ export class Holepunch<P> {
 
   /** The punched uTP connection to `target` failed (nothing is said when the other side's dial got through first). */
   punchFailed(target: Address): void {
-    this.pending.delete(key(target));
+    this.unpend(key(target));
     if (!this.punching.delete(key(target))) return;
     const reason = this.host.natType() === 'symmetric'
-      ? `hole punch to ${target.host}:${target.port} failed: our NAT maps a new port per destination (symmetric): hole punching cannot work`
+      ? `hole punch to ${target.host}:${target.port} failed: our NAT maps a new port per destination (symmetric): a punch works only with a NAT that does not filter by port`
       : `hole punch to ${target.host}:${target.port} failed: no answer`;
     this.onEvent?.({ type: 'punch-failed', target, reason });
   }
 
   punchSucceeded(target: Address): void {
-    this.pending.delete(key(target));
+    this.unpend(key(target));
     if (!this.punching.delete(key(target))) return;
     this.onEvent?.({ type: 'punch-succeeded', target, by: 'us' });
   }
@@ -193,7 +287,7 @@ export class Holepunch<P> {
    */
   connectedFrom(address: Address): void {
     const k = key(address);
-    const asked = this.pending.delete(k);
+    const asked = this.unpend(k);
     if (!this.punching.delete(k) && !asked) return;
     this.onEvent?.({ type: 'punch-succeeded', target: address, by: 'target' });
   }
@@ -242,10 +336,10 @@ export class Holepunch<P> {
   }
 
   private relayFor(target: Address): P | undefined {
-    const set = this.advertised.get(key(target));
-    if (!set) return undefined;
+    const a = this.advertised.get(key(target));
+    if (!a) return undefined;
     const now = this.host.now();
-    for (const p of set) {
+    for (const p of a.by) {
       if (this.host.supports(p) && this.recent(p, 'rendezvousOut', now).length < this.o.maxRendezvousPerPeerPerMinute) return p;
     }
     return undefined;

@@ -78,12 +78,12 @@ export class SwarmHolepunch {
     this.core.onMessage(peer, m);
   }
 
-  /** PEX from `peer`: those that speak ut_holepunch can be reached through it. */
+  /** PEX from `peer`: those that speak ut_holepunch can be reached through it. O(1) per entry. */
   heardOf(peer: PeerSession, added: readonly PexPeer[]): void {
-    for (const a of added) if (a.flags & PEX_FLAG_HOLEPUNCH) this.core.heardOf({ host: a.host, port: a.port }, peer);
+    for (const a of added) if (a.flags & PEX_FLAG_HOLEPUNCH) this.core.heardOf(a, peer);
   }
 
-  /** A direct dial failed: ask a relay when one advertised the address. */
+  /** A direct dial failed: ask a relay when one advertised the address (not behind a symmetric NAT: `initiateWhenSymmetric`). */
   dialFailed(address: Address): void {
     if (this.core.canRendezvous(address)) this.core.rendezvous(address);
   }

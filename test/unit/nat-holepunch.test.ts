@@ -188,7 +188,39 @@ describe('Holepunch as initiator and target', () => {
     hp.onMessage(A, { type: 'connect', address: { host: '10.0.5.5', port: 7000 } });
     events.length = 0;
     hp.punchFailed({ host: '10.0.5.5', port: 7000 });
-    assert.deepEqual(events, [{ type: 'punch-failed', target: { host: '10.0.5.5', port: 7000 }, reason: 'hole punch to 10.0.5.5:7000 failed: our NAT maps a new port per destination (symmetric): hole punching cannot work' }]);
+    assert.deepEqual(events, [{ type: 'punch-failed', target: { host: '10.0.5.5', port: 7000 }, reason: 'hole punch to 10.0.5.5:7000 failed: our NAT maps a new port per destination (symmetric): a punch works only with a NAT that does not filter by port' }]);
+  });
+
+  it('acts on the connects of a busy relay, one per initiator, up to 60 a minute by default (5 dropped most in a 1,000-peer swarm)', () => {
+    const { hp, punched, events, advance } = setup([A]);
+    for (let i = 0; i < 70; i++) hp.onMessage(A, { type: 'connect', address: { host: `10.0.8.${i}`, port: 6881 } });
+    assert.equal(punched.length, 60);
+    assert.equal(events.filter((e) => e.type === 'rate-limited').length, 10);
+    advance(60_000);
+    hp.onMessage(A, { type: 'connect', address: { host: '10.0.9.1', port: 6881 } });
+    assert.equal(punched.length, 61, 'a minute later the relay may make us dial again');
+  });
+
+  it('behind a symmetric NAT asks no relay (its SYN would pass only a cone NAT, whose peer asks itself) but still punches on a connect', () => {
+    const { hp, sent, punched, events } = setup([A], 'symmetric');
+    const target = { host: '10.0.5.5', port: 7000 };
+    hp.heardOf(target, A);
+    assert.equal(hp.rendezvous(target), false);
+    assert.deepEqual(sent, []);
+    assert.equal(events.length, 1);
+    assert.equal(events[0].type, 'rendezvous-skipped');
+    hp.onMessage(A, { type: 'connect', address: { host: '10.0.6.6', port: 6881 } });
+    assert.deepEqual(punched, [{ host: '10.0.6.6', port: 6881 }], 'as the target it answers the relay\'s connect');
+  });
+
+  it('asks relays behind a symmetric NAT with initiateWhenSymmetric, and behind any other NAT type', () => {
+    for (const [nat, options] of [['symmetric', { initiateWhenSymmetric: true }], ['cone', {}], ['unknown', {}], ['open', {}]] as const) {
+      const { hp, sent } = setup([A], nat, options);
+      const target = { host: '10.0.5.5', port: 7000 };
+      hp.heardOf(target, A);
+      assert.equal(hp.rendezvous(target), true, nat);
+      assert.deepEqual(sent, [['A', { type: 'rendezvous', address: target }]]);
+    }
   });
 
   it('forgets a peer that left: it advertises and relays nothing any more', () => {
@@ -197,6 +229,32 @@ describe('Holepunch as initiator and target', () => {
     hp.heardOf(target, A);
     hp.forget(A);
     assert.equal(hp.canRendezvous(target), false);
+  });
+
+  it('drops the oldest advert still kept past maxAdvertised, after others were forgotten and re-learnt', () => {
+    const { hp } = setup([A, B], 'cone', { maxAdvertised: 3 });
+    const t = (i: number) => ({ host: '10.0.7.7', port: 1000 + i });
+    hp.heardOf(t(0), A);
+    hp.heardOf(t(1), B);
+    hp.heardOf(t(2), A);
+    hp.forget(A); // t0 and t2 go; t1 stays (B)
+    hp.heardOf(t(0), B); // re-learnt: now the newest
+    hp.heardOf(t(3), B);
+    hp.heardOf(t(4), B); // over 3: t1, the oldest kept, goes
+    assert.deepEqual([0, 1, 3, 4].map((i) => hp.canRendezvous(t(i))), [true, false, true, true]);
+    for (let i = 5; i < 500; i++) hp.heardOf(t(i), B); // many drops: still the three newest
+    assert.deepEqual([496, 497, 498, 499].map((i) => hp.canRendezvous(t(i))), [false, true, true, true]);
+  });
+
+  it('forgets the rendezvous pending with a relay that left, so the next failed dial asks another', () => {
+    const { hp, sent } = setup([A, B]);
+    const target = { host: '10.0.5.5', port: 7000 };
+    hp.heardOf(target, A);
+    hp.heardOf(target, B);
+    assert.equal(hp.rendezvous(target), true);
+    hp.forget(A);
+    assert.equal(hp.rendezvous(target), true, 'not blocked by the rendezvous the departed relay never answered');
+    assert.deepEqual(sent.map(([to]) => to), ['A', 'B']);
   });
 
   it('remembers at most maxAdvertised targets', () => {
