@@ -3,11 +3,14 @@
  * and a real tracker on the simulator, steady arrivals, rarest first. Targets (issue 15):
  * 1,000 peers in < 60 s, 10,000 in < 15 min. `--peers N` runs that one size alone (target by
  * linear interpolation between the two: 10,000 alone is `--peers 10000`). Prints one line per size:
- *   bench sim-swarm N: shoal X s wall (Y s CPU), target T s, ratio R; mean completion M s against fluid F s (ratio, η measured, fluid at that η; done, events)
+ *   bench sim-swarm N: shoal X s wall (Y s CPU), target T s, ratio R; mean completion M s against fluid F s (ratio, η measured, fluid at that η; done, events); multiclass tit-for-tat model and ratio (steady arrivals)
  */
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { runSwarmScenario } from '../src/sim/scenarios/swarm-scenario.js';
+import { runSwarmScenario, type MulticlassReference } from '../src/sim/scenarios/swarm-scenario.js';
+
+/** The reference for the allocation tit-for-tat implements (docs/simulator.md, "Is Qiu–Srikant the right reference?"). */
+const multiclassNote = (m: MulticlassReference | undefined): string => (m ? `; multiclass tit-for-tat model ${m.meanS.toFixed(1)} s (ratio ${m.ratio.toFixed(2)})` : '');
 
 /**
  * The run goes to a child with a 64 MB young generation (V8's default is 16 MB): most of a
@@ -32,5 +35,5 @@ for (const [peers, target] of sizes) {
   const r = await runSwarmScenario({ peers, arrival: 'steady', seed: 1, wallClock: () => performance.now() });
   const cpu = process.cpuUsage(cpu0);
   const cpuS = (cpu.user + cpu.system) / 1e6;
-  console.log(`bench sim-swarm ${peers}: shoal ${r.wallS.toFixed(1)} s wall (${cpuS.toFixed(1)} s CPU), target ${target.toFixed(0)} s, ratio ${(r.wallS / target).toFixed(2)}; mean completion ${r.meanCompletionS.toFixed(1)} s against fluid ${r.fluidMeanCompletionS.toFixed(1)} s (ratio ${r.ratioToFluid.toFixed(2)}; η ${r.effectiveness.toFixed(2)}, fluid at that η ${r.fluidAtMeasuredEtaS.toFixed(1)} s; ${r.completed}/${peers} done, ${r.events} events)`);
+  console.log(`bench sim-swarm ${peers}: shoal ${r.wallS.toFixed(1)} s wall (${cpuS.toFixed(1)} s CPU), target ${target.toFixed(0)} s, ratio ${(r.wallS / target).toFixed(2)}; mean completion ${r.meanCompletionS.toFixed(1)} s against fluid ${r.fluidMeanCompletionS.toFixed(1)} s (ratio ${r.ratioToFluid.toFixed(2)}; η ${r.effectiveness.toFixed(2)}, fluid at that η ${r.fluidAtMeasuredEtaS.toFixed(1)} s; ${r.completed}/${peers} done, ${r.events} events)${multiclassNote(r.multiclass)}`);
 }
