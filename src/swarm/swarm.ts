@@ -248,7 +248,7 @@ export class Swarm implements TransferContext {
     }
     this.peers.set(peer.key, peer);
     // Its failures are cleared once its handshake comes (peer-events.ts), not at connect.
-    this.pool.markConnected(peer.address, true, false);
+    this.pool.markConnected(peer.address, true);
     peer.attach(this, pending);
   }
 
