@@ -36,6 +36,8 @@ function world() {
     const p = {
       closed: false, runtime: { clock }, uploading: new Set<string>(), uploadReadBytes: 0, awaitingDrain: false,
       conn: { peerRequests: requests },
+      // Fast enough that the send buffer watermark is the whole budget: these tests are about caps.
+      upload: { rate: () => 1e9 },
       get queuedUploadBytes() { return p.uploadReadBytes; },
     };
     return p as unknown as PeerSession;
