@@ -15,6 +15,7 @@ import { PieceNotAvailableError } from '../storage/errors.js';
 import type { PeerSession } from './peer-session.js';
 import { availableAcross, consumeAcross, delayAcross, RateLimiter } from './rate-limit.js';
 import { BLOCK_LENGTH } from './piece-picker.js';
+import { SEND_BUFFER_MIN, sendWatermark, sentRate, serveWhenSent } from './send-watermark.js';
 import type { TransferContext } from './transfer.js';
 
 /** A request the wire layer accepted (it is in `peer.conn.peerRequests`): serve it when there is room. */
@@ -35,21 +36,24 @@ export function pumpUploads(ctx: TransferContext, peer: PeerSession, draining = 
   if (requests.size <= peer.uploading.size) return;
   // Over budget, wait for a drain or a read to finish. With nothing in flight and no drain
   // coming (a budget under the stream's high-water mark) one more block goes: no stall.
-  // Under the send buffer watermark, a wake-up when the queue should have drained instead.
+  // Over the send buffer watermark (send-watermark.ts), wait for the stream to send some.
   // Checked before the scan too: most calls find the budget full and return at once.
-  let rate = 0, watermark: number | undefined; // measured only once more than the least watermark is queued
+  const max = ctx.maxQueuedUploadBytes;
+  let watermark = -1, rate = 0; // the rate is read only once more than the least watermark is queued
   const full = (length: number): boolean => {
     const queued = peer.queuedUploadBytes;
-    if (queued + length <= Math.min(SEND_BUFFER_MIN, ctx.maxQueuedUploadBytes)) return false;
-    if (watermark === undefined) {
-      rate = peer.upload.rate(ctx.runtime.clock.now());
-      watermark = sendWatermark(ctx.maxQueuedUploadBytes, rate);
+    const pending = peer.uploadReadBytes > 0 || peer.awaitingDrain; // a finished read or a drain serves it again
+    if (queued + length > max && pending) return true;
+    if (queued < Math.min(SEND_BUFFER_MIN, max)) return false;
+    if (watermark < 0) {
+      rate = sentRate(peer, ctx.runtime.clock.now());
+      watermark = sendWatermark(max, rate);
     }
-    if (queued + length <= watermark) return false;
-    if (peer.uploadReadBytes > 0 || peer.awaitingDrain) return true;
-    if (queued === 0 || watermark >= ctx.maxQueuedUploadBytes) return false;
-    wakeWhenSent(ctx, peer, queued + length - watermark, rate);
-    return true;
+    // Like libtorrent, a block is read while less than the watermark is queued (it may end up past it by that block).
+    if (queued < watermark && queued + length <= max) return false;
+    if (pending) return true;
+    // At the whole budget with no departure to wait for, the old rule: one more block goes.
+    return serveWhenSent(peer, queued - watermark + length, rate, () => pumpUploads(ctx, peer), watermark < max);
   };
   if (full(1)) return;
   for (const [key, r] of requests) {
@@ -85,44 +89,6 @@ export function pumpUploads(ctx: TransferContext, peer: PeerSession, draining = 
       },
     );
   }
-}
-
-/**
- * libtorrent's send buffer watermark (`send_buffer_watermark_factor`, 50%): a block is read
- * for a peer only while less than this many seconds of its measured upload rate are queued
- * to it. The rest of its requests wait in the connection, where a cancel still reaches them:
- * a block another peer delivered first (stealing, end game) is then not sent twice. With the
- * whole `maxQueuedUploadBytes` queued at once, a 128 kbit/s uplink shared by nine peers held
- * a minute of blocks per peer that no cancel could take back.
- */
-const SEND_BUFFER_SECONDS = 0.5;
-/** The least the watermark allows: two blocks (one going out, one behind it). */
-export const SEND_BUFFER_MIN = 2 * BLOCK_LENGTH;
-/** Wake-up bounds while the watermark holds blocks back (no drain event comes under it). */
-const SEND_WAKE_MIN_MS = 5;
-const SEND_WAKE_MAX_MS = 250;
-
-/** Bytes we let queue to a peer uploading at `rate` bytes/s: `SEND_BUFFER_SECONDS` of it, within [SEND_BUFFER_MIN, maxQueued]. */
-export function sendWatermark(maxQueued: number, rate: number): number {
-  return Math.min(maxQueued, Math.max(SEND_BUFFER_MIN, rate * SEND_BUFFER_SECONDS));
-}
-
-/** Pending wake-ups of peers held back by the watermark (one per peer, the earliest kept). */
-const sendWakes = new WeakMap<PeerSession, number>();
-
-/** Serves the peer again once `excess` bytes should have left at `rate` (no drain event comes below the stream's high-water mark). */
-function wakeWhenSent(ctx: TransferContext, peer: PeerSession, excess: number, rate: number): void {
-  const clock = ctx.runtime.clock;
-  const ms = Math.min(SEND_WAKE_MAX_MS, Math.max(SEND_WAKE_MIN_MS, rate > 0 ? (excess * 1000) / rate : SEND_WAKE_MAX_MS));
-  const at = clock.now() + ms;
-  const pending = sendWakes.get(peer);
-  if (pending !== undefined && pending <= at) return;
-  sendWakes.set(peer, at);
-  clock.setTimer(ms, () => {
-    if (sendWakes.get(peer) !== at) return; // an earlier one replaced it
-    sendWakes.delete(peer);
-    if (!peer.closed) pumpUploads(ctx, peer);
-  });
 }
 
 /** Per-connection caps, bytes/s, as token buckets (the choker sets them; none by default). */
