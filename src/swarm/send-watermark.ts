@@ -1,17 +1,18 @@
 /**
  * The send buffer watermark (libtorrent's `send_buffer_watermark_factor`, 50%): a block is
- * read for a peer only while less than half a second of its measured upload rate is queued
- * to it (at least `SEND_BUFFER_MIN`, at most `maxQueuedUploadBytes`). The rest of its
+ * read for a peer only while less than half a second of the rate its blocks leave at is
+ * queued to it (at least `SEND_BUFFER_MIN`, at most `maxQueuedUploadBytes`). The rest of its
  * requests wait in the connection, where a cancel still reaches them: a block another peer
  * delivered first (stealing, end game) is then not sent twice. With the whole
  * `maxQueuedUploadBytes` queued at once, a 128 kbit/s uplink shared by nine peers held a
  * minute of blocks per peer that no cancel could take back.
  *
  * A peer held back here is served again when its queue moves, not by polling: the stream's
- * `whenSent` (the simulator's, as each segment leaves the link), else its drain (Node's
- * TCP stream refuses every block-sized write and drains once the kernel took it), else, for
- * a stream that has neither (a wrapper that does not pass `whenSent` on), a timer set for
- * when the excess should have left at the peer's rate.
+ * `whenSent` (the simulator's, as each segment leaves the link), else its drain (Node 20's
+ * TCP stream, with its 16 KiB high-water mark, refuses every block-sized write and drains
+ * once the kernel took it), else, for a stream that has neither (uTP below its send buffer,
+ * MSE wrappers, which do not pass `whenSent` on), a timer set for when the excess should
+ * have left at the peer's rate. The swarm's one-second tick looks at every peer as well.
  */
 import { BLOCK_LENGTH } from './piece-picker.js';
 import type { PeerSession } from './peer-session.js';
