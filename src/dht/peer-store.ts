@@ -56,6 +56,8 @@ interface StoredPeer {
 }
 
 const NO_TORRENTS = new Map<NodeId, Map<string, StoredPeer>>();
+/** A full store sweeps expired entries before making room at most this often (ms). */
+const SWEEP_EVERY_MS = 1000;
 /** Support sums of 1/n compare equal within this. */
 const EPSILON = 1e-9;
 
@@ -77,6 +79,13 @@ export class PeerStore {
   /** Stored entries per source (IPv4 address / IPv6 /64) and per prefix (/24, /48). */
   private readonly perSource = new Map<string, number>();
   private readonly perPrefix = new Map<string, number>();
+  /** Bumped by every entry stored or dropped: the least supported torrent is known until it moves. */
+  private version = 0;
+  private least: { version: number; victim: NodeId | undefined; support: number } | undefined;
+  /** When a full store last swept out expired entries. */
+  private sweptAt = -Infinity;
+  /** Walks of every entry to find the least supported torrent (for tests). */
+  fullScans = 0;
 
   constructor(options: PeerStoreOptions = {}) {
     this.o = Object.keys(options).length === 0 ? PEER_STORE_DEFAULTS : { ...PEER_STORE_DEFAULTS, ...options };
@@ -108,7 +117,11 @@ export class PeerStore {
     let peers = this.torrents.get(infoHash);
     if (peers === undefined) {
       if (this.torrents.size >= this.o.maxInfoHashes) {
-        this.expire(now);
+        // A flood of new info hashes at a full store sweeps at most once a second.
+        if (now - this.sweptAt >= SWEEP_EVERY_MS) {
+          this.sweptAt = now;
+          this.expire(now);
+        }
         if (this.torrents.size >= this.o.maxInfoHashes && !this.evictTorrent(prefix)) return false;
       }
       peers = new Map();
@@ -118,6 +131,7 @@ export class PeerStore {
     peers.set(key, { compact: new Uint8Array(compact), expires: now + this.o.peerTtlMs, seed, source, prefix });
     bump(this.perSource, source, 1);
     bump(this.perPrefix, prefix, 1);
+    this.version++;
     return true;
   }
 
@@ -128,6 +142,7 @@ export class PeerStore {
     peers.delete(key);
     bump(this.perSource, p.source, -1);
     bump(this.perPrefix, p.prefix, -1);
+    this.version++;
   }
 
   /**
@@ -203,21 +218,26 @@ export class PeerStore {
   /**
    * Frees a torrent's place for a newcomer announced from `prefix`: the torrent with the least
    * support (each prefix's one unit spread over its entries) goes, if it has less than the
-   * newcomer would. A walk of every entry, as the `expire` before it; only a full store pays it.
+   * newcomer would. Finding it walks every entry, once per change of the store: a flood of
+   * refused announces changes nothing and walks nothing.
    */
   private evictTorrent(prefix: string): boolean {
-    const newcomer = 1 / ((this.perPrefix.get(prefix) ?? 0) + 1);
-    let victim: NodeId | undefined;
-    let least = Infinity;
-    for (const [ih, peers] of this.torrents) {
-      let support = 0;
-      for (const p of peers.values()) support += 1 / (this.perPrefix.get(p.prefix) ?? 1);
-      if (support < least) {
-        least = support;
-        victim = ih;
+    if (this.least?.version !== this.version) {
+      this.fullScans++;
+      let victim: NodeId | undefined;
+      let support = Infinity;
+      for (const [ih, peers] of this.torrents) {
+        let s = 0;
+        for (const p of peers.values()) s += 1 / (this.perPrefix.get(p.prefix) ?? 1);
+        if (s < support) {
+          support = s;
+          victim = ih;
+        }
       }
+      this.least = { version: this.version, victim, support };
     }
-    if (victim === undefined || least >= newcomer - EPSILON) return false;
+    const { victim, support } = this.least;
+    if (victim === undefined || support >= 1 / ((this.perPrefix.get(prefix) ?? 0) + 1) - EPSILON) return false;
     const peers = this.torrents.get(victim) as Map<string, StoredPeer>;
     for (const k of [...peers.keys()]) this.drop(peers, k);
     this.torrents.delete(victim);

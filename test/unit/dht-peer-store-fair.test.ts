@@ -116,5 +116,6 @@ describe('DHT peer store fair share', () => {
     for (let h = 1; h <= 254; h++) for (let k = 0; k < 3; k++) if (s.add(randomId(r), attacker(0, h), false, 1)) stored++;
     assert.equal(stored, 0, 'its first announce weighs no more than any stored torrent; later ones less');
     assert.equal(kept(s, r, one, 1), maxInfoHashes);
+    assert.equal(s.fullScans, 1, 'refused announces change nothing: the store was walked once, not 762 times');
   });
 });
