@@ -22,7 +22,7 @@ import { BLOCK_SIZE } from '../metainfo/merkle.js';
 import { copyBytes } from '../util/bytes.js';
 import type { Torrent } from '../metainfo/torrent.js';
 import type { PathSafetyOptions } from './path-safety.js';
-import { resolveInside } from './path-safety.js';
+import { resolveAllInside } from './path-safety.js';
 import { Bitfield } from './bitfield.js';
 import { PieceNotAvailableError, StorageClosedError, ioError, isMissingData, type StorageError } from './errors.js';
 import { FdCache } from './fd-cache.js';
@@ -106,8 +106,7 @@ export class FileStorage implements PieceStorage {
   constructor(readonly torrent: Torrent, options: FileStorageOptions) {
     this.layout = torrent.layout;
     this.pieceCount = torrent.pieceCount;
-    this.paths = this.layout.files.map((f) =>
-      f.pad ? null : resolveInside(options.downloadDir, torrent.multiFile ? [torrent.name, ...f.path] : f.path, options.pathOptions));
+    this.paths = resolveAllInside(options.downloadDir, this.layout.files.map((f) => (f.pad ? null : torrent.multiFile ? [torrent.name, ...f.path] : f.path)), options.pathOptions);
     this.realFiles = this.layout.files.flatMap((f, i) => (f.pad ? [] : [i]));
     let k = 0;
     this.realIndexOf = this.layout.files.map((f) => (f.pad ? -1 : k++));
