@@ -16,7 +16,7 @@
  * - `flush()` fsyncs every file written (or verified from disk) since the last flush and
  *   returns the pieces now durable: the only set resume data may record (docs/storage.md).
  */
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { PieceLayout } from '../metainfo/layout.js';
 import { BLOCK_SIZE } from '../metainfo/merkle.js';
 import { copyBytes } from '../util/bytes.js';
@@ -26,7 +26,7 @@ import { resolveAllInside } from './path-safety.js';
 import { Bitfield } from './bitfield.js';
 import { PieceNotAvailableError, StorageClosedError, ioError, isMissingData, type StorageError } from './errors.js';
 import { FdCache } from './fd-cache.js';
-import { fileState, mapLimit, readFully, writeFully, type FileState } from './file-io.js';
+import { DirProbe, fileState, mapLimit, MISSING_FILE, readFully, writeFully, type FileState } from './file-io.js';
 import { PieceCache, type PendingPiece } from './piece-cache.js';
 import { BufferPool, uninitialised } from './buffer-pool.js';
 import { hashInChunks } from './chunked-hash.js';
@@ -231,8 +231,13 @@ export class FileStorage implements PieceStorage {
   }
 
   /** Size and mtime of each real file (in `realFiles` order). */
-  fileStates(): Promise<FileState[]> {
-    return mapLimit(this.realFiles, IO_PARALLEL, (i) => fileState(this.paths[i] as string));
+  async fileStates(): Promise<FileState[]> {
+    // Files in a directory that is not there are missing without a stat each (DirProbe).
+    const dirs = new DirProbe(this.root);
+    return mapLimit(this.realFiles, IO_PARALLEL, async (i) => {
+      const path = this.paths[i] as string;
+      return (await dirs.exists(dirname(path))) ? fileState(path) : MISSING_FILE;
+    });
   }
 
   stats(): StorageStats {
