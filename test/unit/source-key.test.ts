@@ -1,9 +1,9 @@
 /**
  * One rule for the key a source is counted under (src/util/source-key.ts), from a host string
  * or from bytes (the DHT peer store keys compact peers): the IPv4 address or the IPv6 /64, and
- * the /24 or /48 prefix. An IPv4-mapped IPv6 address keys as its IPv4 address: before, the
- * host form keyed every `::ffff:a.b.c.d` as `0:0:0:0::/64`, one source for all IPv4 peers a
- * dual-stack socket reports.
+ * the /24 or /48 prefix. An IPv4-mapped IPv6 address keys as its IPv4 address in every form:
+ * before, the peer store's own rule on compact bytes keyed an 18-byte `::ffff:a.b.c.d` peer by
+ * its first 8 bytes (all zero), one source and one prefix for every such peer, and took no text.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
