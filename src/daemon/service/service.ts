@@ -198,6 +198,15 @@ export class DaemonService implements TorrentService {
     return addTorrent(this.adding, input);
   }
 
+  /**
+   * Parses the saved metainfo of a torrent not loaded yet (an idle one after a restart), a large
+   * one on the parse worker (`torrentParser`): the API calls it before what reads the file list,
+   * which would otherwise parse inline and hold the event loop (seconds for 700,000 files).
+   */
+  async loadMetadata(id: TorrentId): Promise<void> {
+    await this.get(id).loadMetadata();
+  }
+
   details(id: TorrentId, files?: FilePage): TorrentDetails {
     return detailsWithSeeding(this.get(id), this.o.runtime.clock.now(), this.current, files);
   }
@@ -286,6 +295,7 @@ export class DaemonService implements TorrentService {
   }
 
   async recheck(id: TorrentId): Promise<void> {
+    await this.loadMetadata(id);
     manage.recheck(this.host, id);
   }
 
@@ -297,20 +307,24 @@ export class DaemonService implements TorrentService {
     return manage.trackers(this.host, id);
   }
 
-  setTrackers(id: TorrentId, tiers: TrackerTiers): Promise<TrackerTiers> {
+  async setTrackers(id: TorrentId, tiers: TrackerTiers): Promise<TrackerTiers> {
+    await this.loadMetadata(id);
     return manage.setTrackers(this.host, id, tiers);
   }
 
-  move(id: TorrentId, savePath: string): Promise<void> {
+  async move(id: TorrentId, savePath: string): Promise<void> {
+    await this.loadMetadata(id);
     return manage.move(this.host, id, savePath);
   }
 
   async patchTorrent(id: TorrentId, patch: TorrentPatch): Promise<TorrentDetails> {
     await manage.patchTorrent(this.host, id, patch);
+    await this.loadMetadata(id);
     return this.details(id);
   }
 
-  renameFile(id: TorrentId, index: number, path: string): Promise<void> {
+  async renameFile(id: TorrentId, index: number, path: string): Promise<void> {
+    await this.loadMetadata(id);
     return manage.renameFile(this.host, id, index, path);
   }
 
