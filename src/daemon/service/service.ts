@@ -70,8 +70,6 @@ export class DaemonService implements TorrentService {
   private lastSnapshot: number;
   private closed = false;
   private readonly adding: AddHost;
-  /** Parses large .torrent files off the event loop (adds, and saved torrents as they start). */
-  readonly parser: TorrentParser;
   private readonly urlAdds: UrlAdds;
   private readonly ticking: TickHost;
   private readonly queue: DownloadQueue;
@@ -80,10 +78,11 @@ export class DaemonService implements TorrentService {
     private readonly o: DaemonServiceOptions,
     private readonly store: StateStore,
     readonly client: Client,
+    /** Parses large .torrent files off the event loop (adds, saved torrents as they start, magnets' info dicts). */
+    readonly parser: TorrentParser,
   ) {
     const session = client.session;
     const rt = o.runtime;
-    this.parser = new TorrentParser(o.torrentParser);
     const forced = forcedSettings(o);
     this.forcedBy = forced.by;
     this.layers = new SettingsLayers(loadSettings(defaultSettings(o.downloadDir), o.settingsStore ? o.settingsStore.read() : store.readSettings()), o.settingsOverrides, forced.values);
@@ -135,7 +134,10 @@ export class DaemonService implements TorrentService {
     // A malformed saved record is skipped, never fatal: say so once, where the daemon's log goes.
     for (const why of store.skipped) console.error(`shoal daemon: skipped ${why}`);
     const log = daemonLog(o);
+    const parser = new TorrentParser(o.torrentParser);
     const client = await createClient(o.runtime, {
+      // A magnet's info dict (up to 16 MiB) is parsed like an added .torrent: a large one on the worker.
+      parseMetadata: (bytes, options) => parser.parse(bytes, options, false),
       stateDir: o.stateDir, listen: o.listen ?? { host: '0.0.0.0', port: 0 },
       // The DHT starts with startAll (when the settings want it); rounds are scheduled by DhtScheduler.
       dht: o.dhtBootstrap === false ? undefined : { bootstrap: o.dhtBootstrap ?? [], rounds: 'external', enabled: false },
@@ -146,7 +148,7 @@ export class DaemonService implements TorrentService {
       // MSE private keys from the OS's random source (the runtime's is seeded, for replays).
       encryption: { policy: DEFAULT_ENCRYPTION_POLICY, secretBytes: (n) => randomBytes(n) },
     });
-    const s = new DaemonService(o, store, client);
+    const s = new DaemonService(o, store, client, parser);
     // Peers' standing from earlier runs (a corrupt file only costs the reputation: logged).
     if (client.session.reputation) loadReputation(o.stateDir, client.session.reputation, o.runtime.clock.now(), o.wallClock(), log);
     s.scheduleTick();
