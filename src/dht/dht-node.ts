@@ -128,7 +128,7 @@ export class DhtNode implements ServerContext, LookupHost, NodeTimeoutListener {
     this.bootstrapNodes = options.bootstrap ?? NO_ADDRESSES;
     this.onEvent = options.onEvent;
     const every = options.maintenanceIntervalMs ?? DHT_DEFAULTS.maintenanceIntervalMs;
-    if (every > 0) this.timer = this.clock.setTimer(every * (0.5 + this.random.next()), () => this.tick());
+    if (every > 0) this.timer = this.clock.setTimer(every * (0.5 + this.random.next()), this.tickFn);
   }
 
   /** Peers announced to us (BEP 5). */
@@ -415,14 +415,18 @@ export class DhtNode implements ServerContext, LookupHost, NodeTimeoutListener {
     this.closed = true;
     this.timer?.cancel();
     this.timer = null;
-    this.rpc.failAll();
+    this.rpc.close();
+    this.voter.release();
   }
+
+  /** The housekeeping timer's callback, made once: a closure per tick (each living a minute) was old-space garbage in every node. */
+  private readonly tickFn = (): void => this.tick();
 
   private tick(): void {
     if (this.closed) return;
     maintain(this, this.clock.now());
     const every = this.options.maintenanceIntervalMs ?? DHT_DEFAULTS.maintenanceIntervalMs;
-    this.timer = this.clock.setTimer(every, () => this.tick());
+    this.timer = this.clock.setTimer(every, this.tickFn);
   }
 }
 
