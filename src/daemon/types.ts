@@ -353,6 +353,8 @@ export interface TorrentService {
   /** Resolves with the id; 409 if it is already there. */
   add(input: AddTorrentInput): Promise<TorrentId>;
   details(id: TorrentId, files?: FilePage): TorrentDetails; // 404 if unknown
+  /** Loads a saved torrent's metainfo if it is not yet (off the event loop when large); the routes that read files call it before `details`, `trackers`, file priorities and streams. 404 if unknown. */
+  loadMetadata(id: TorrentId): Promise<void>;
   pause(id: TorrentId): Promise<void>;
   resume(id: TorrentId): Promise<void>;
   remove(id: TorrentId, options: { deleteData: boolean }): Promise<void>;

@@ -1,15 +1,24 @@
 /**
  * Peers announced to us (BEP 5 `announce_peer`), by info hash, with expiry and limits:
- * at most `maxInfoHashes` torrents and `maxPeersPerInfoHash` peers each; a full store drops
- * the entry that would expire first. `get_peers` answers with a random subset.
+ * at most `maxInfoHashes` torrents and `maxPeersPerInfoHash` peers each. `get_peers` answers
+ * with a random subset.
  *
  * One source cannot own the store: a torrent keeps one entry per IP (a new port replaces the
  * old, as libtorrent's dht storage does), one IP (IPv6: its /64) is stored under at most
  * `maxInfoHashesPerIp` info hashes and one /24 (IPv6: /48, the prefixes BEP 42 reasons in)
  * holds at most `maxEntriesPerPrefix` entries; past them its new announces are not stored.
  * A token only proves the announcer's own address, which is exactly what these count.
+ *
+ * When the store is full, room goes by fair share, not by count: each prefix has one unit of
+ * support, spread over its entries, and a torrent's support is the sum over its entries.
+ * A newcomer takes the place of the least supported torrent only when it is better supported
+ * itself; otherwise it is refused (libtorrent drops every announce at capacity). Ten /24s
+ * announcing 2000 made-up info hashes give each 1/200: a torrent announced by a few honest
+ * prefixes outweighs hundreds of them. A full torrent list makes room the same way: the
+ * prefix with the most entries in it gives one up, and a newcomer from that prefix is refused.
  */
 import type { Random } from '../runtime/types.js';
+import { prefixKey, sourceKey } from '../util/source-key.js';
 import type { NodeId } from './node-id.js';
 
 export interface PeerStoreOptions {
@@ -41,18 +50,21 @@ interface StoredPeer {
   compact: Uint8Array;
   expires: number;
   seed: boolean;
+  /** util/source-key.ts's keys of its address: the IP (IPv6 /64) and the /24 (IPv6 /48). */
+  readonly source: string;
+  readonly prefix: string;
 }
 
 const NO_TORRENTS = new Map<NodeId, Map<string, StoredPeer>>();
+/** A full store sweeps expired entries before making room at most this often (ms). */
+const SWEEP_EVERY_MS = 1000;
+/** Support sums of 1/n compare equal within this. */
+const EPSILON = 1e-9;
 
 /** The first `n` bytes of `b` as a map key. */
 const keyOf = (b: Uint8Array, n: number): string => String.fromCharCode.apply(null, Array.from(b.subarray(0, n)));
 /** A stored peer's address without its port: one entry per IP per torrent. */
 const ipKey = (compact: Uint8Array): string => keyOf(compact, compact.length - 2);
-/** The source an announce is counted under: an IPv4 address or an IPv6 /64 (util/source-key.ts's rule). */
-const sourceKey = (compact: Uint8Array): string => keyOf(compact, compact.length === 6 ? 4 : 8);
-/** BEP 42's unit: an IPv4 /24 or an IPv6 /48. */
-const prefixKey = (compact: Uint8Array): string => (compact.length === 6 ? keyOf(compact, 3) : `6${keyOf(compact, 6)}`);
 
 function bump(counts: Map<string, number>, key: string, by: number): void {
   const n = (counts.get(key) ?? 0) + by;
@@ -67,6 +79,13 @@ export class PeerStore {
   /** Stored entries per source (IPv4 address / IPv6 /64) and per prefix (/24, /48). */
   private readonly perSource = new Map<string, number>();
   private readonly perPrefix = new Map<string, number>();
+  /** Bumped by every entry stored or dropped: the least supported torrent is known until it moves. */
+  private version = 0;
+  private least: { version: number; victim: NodeId | undefined; support: number } | undefined;
+  /** When a full store last swept out expired entries. */
+  private sweptAt = -Infinity;
+  /** Walks of every entry to find the least supported torrent (for tests). */
+  fullScans = 0;
 
   constructor(options: PeerStoreOptions = {}) {
     this.o = Object.keys(options).length === 0 ? PEER_STORE_DEFAULTS : { ...PEER_STORE_DEFAULTS, ...options };
@@ -77,8 +96,9 @@ export class PeerStore {
   }
 
   /**
-   * Stores (or refreshes) a peer. Returns false when it is not stored: the store is full and
-   * nothing could be dropped, or its IP or prefix holds its share already.
+   * Stores (or refreshes) a peer. Returns false when it is not stored: its IP or prefix holds
+   * its share already, or the store (the torrent's list) is full and it has no better claim
+   * than what is there.
    */
   add(infoHash: NodeId, compact: Uint8Array, seed: boolean, now: number): boolean {
     const key = ipKey(compact);
@@ -97,25 +117,21 @@ export class PeerStore {
     let peers = this.torrents.get(infoHash);
     if (peers === undefined) {
       if (this.torrents.size >= this.o.maxInfoHashes) {
-        this.expire(now);
-        if (this.torrents.size >= this.o.maxInfoHashes && !this.evictTorrent()) return false;
+        // A flood of new info hashes at a full store sweeps at most once a second.
+        if (now - this.sweptAt >= SWEEP_EVERY_MS) {
+          this.sweptAt = now;
+          this.expire(now);
+        }
+        if (this.torrents.size >= this.o.maxInfoHashes && !this.evictTorrent(prefix)) return false;
       }
       peers = new Map();
       if (this.torrents === NO_TORRENTS) this.torrents = new Map();
       this.torrents.set(infoHash, peers);
-    }
-    if (peers.size >= this.o.maxPeersPerInfoHash) {
-      let oldestKey: string | undefined;
-      let oldest = Infinity;
-      for (const [k, p] of peers) if (p.expires < oldest) {
-        oldest = p.expires;
-        oldestKey = k;
-      }
-      if (oldestKey !== undefined) this.drop(peers, oldestKey);
-    }
-    peers.set(key, { compact: new Uint8Array(compact), expires: now + this.o.peerTtlMs, seed });
+    } else if (peers.size >= this.o.maxPeersPerInfoHash && !this.makeRoom(peers, prefix, now)) return false;
+    peers.set(key, { compact: new Uint8Array(compact), expires: now + this.o.peerTtlMs, seed, source, prefix });
     bump(this.perSource, source, 1);
     bump(this.perPrefix, prefix, 1);
+    this.version++;
     return true;
   }
 
@@ -124,8 +140,36 @@ export class PeerStore {
     const p = peers.get(key);
     if (p === undefined) return;
     peers.delete(key);
-    bump(this.perSource, sourceKey(p.compact), -1);
-    bump(this.perPrefix, prefixKey(p.compact), -1);
+    bump(this.perSource, p.source, -1);
+    bump(this.perPrefix, p.prefix, -1);
+    this.version++;
+  }
+
+  /**
+   * Frees a place in a full torrent list for an entry from `prefix`: an expired entry if there
+   * is one, else the oldest entry of the prefix holding the most entries in this torrent, unless
+   * that is `prefix` itself (or one as large): then false, and the newcomer is not stored.
+   */
+  private makeRoom(peers: Map<string, StoredPeer>, prefix: string, now: number): boolean {
+    const counts = new Map<string, number>();
+    for (const [k, p] of peers) {
+      if (p.expires <= now) {
+        this.drop(peers, k);
+        return true;
+      }
+      counts.set(p.prefix, (counts.get(p.prefix) ?? 0) + 1);
+    }
+    let largest = 0;
+    for (const n of counts.values()) largest = Math.max(largest, n);
+    if ((counts.get(prefix) ?? 0) >= largest) return false;
+    let victim: string | undefined;
+    let oldest = Infinity;
+    for (const [k, p] of peers) if (counts.get(p.prefix) === largest && p.expires < oldest) {
+      oldest = p.expires;
+      victim = k;
+    }
+    if (victim !== undefined) this.drop(peers, victim);
+    return victim !== undefined;
   }
 
   /** Up to `maxValues` live peers (a random subset when there are more); `noSeeds` leaves seeds out; `size` keeps one family (6: IPv4, 18: IPv6). */
@@ -171,15 +215,29 @@ export class PeerStore {
     }
   }
 
-  private evictTorrent(): boolean {
-    // The torrent with the fewest peers goes first.
-    let victim: NodeId | undefined;
-    let fewest = Infinity;
-    for (const [ih, peers] of this.torrents) if (peers.size < fewest) {
-      fewest = peers.size;
-      victim = ih;
+  /**
+   * Frees a torrent's place for a newcomer announced from `prefix`: the torrent with the least
+   * support (each prefix's one unit spread over its entries) goes, if it has less than the
+   * newcomer would. Finding it walks every entry, once per change of the store: a flood of
+   * refused announces changes nothing and walks nothing.
+   */
+  private evictTorrent(prefix: string): boolean {
+    if (this.least?.version !== this.version) {
+      this.fullScans++;
+      let victim: NodeId | undefined;
+      let support = Infinity;
+      for (const [ih, peers] of this.torrents) {
+        let s = 0;
+        for (const p of peers.values()) s += 1 / (this.perPrefix.get(p.prefix) ?? 1);
+        if (s < support) {
+          support = s;
+          victim = ih;
+        }
+      }
+      this.least = { version: this.version, victim, support };
     }
-    if (victim === undefined) return false;
+    const { victim, support } = this.least;
+    if (victim === undefined || support >= 1 / ((this.perPrefix.get(prefix) ?? 0) + 1) - EPSILON) return false;
     const peers = this.torrents.get(victim) as Map<string, StoredPeer>;
     for (const k of [...peers.keys()]) this.drop(peers, k);
     this.torrents.delete(victim);

@@ -99,10 +99,14 @@ const MINUTE = 60_000;
 /** Why a client behind a symmetric NAT asks no relay (docs/nat.md). */
 export const SYMMETRIC_SKIP = 'our NAT maps a new port per destination (symmetric): our SYN could pass only a NAT that does not filter by port, whose peer can ask a relay itself (we answer its connect)';
 
-/** A target address and the peers that advertised it (insertion order: oldest first); dead once forgotten. */
+/**
+ * A target address and the peers that advertised it (insertion order: oldest first); dead once
+ * forgotten. `by` is an array, not a Set: an address is advertised by a few neighbours, and a
+ * swarm keeps hundreds of adverts per client (an empty Set with its table is ~200 bytes).
+ */
 interface Advert<P> {
   readonly key: string;
-  readonly by: Set<P>;
+  readonly by: P[];
   live: boolean;
 }
 const key = (a: Address): string => `${a.host}|${a.port}`;
@@ -141,11 +145,11 @@ export class Holepunch<P> {
     let a = this.advertised.get(k);
     if (!a) {
       if (this.advertised.size >= this.o.maxAdvertised) this.dropOldest();
-      a = { key: k, by: new Set(), live: true };
+      a = { key: k, by: [], live: true };
       this.advertised.set(k, a);
       this.order.push(a);
-    } else if (a.by.has(peer)) return;
-    a.by.add(peer);
+    } else if (a.by.includes(peer)) return;
+    a.by.push(peer);
     let mine = this.advertisedBy.get(peer);
     if (!mine) this.advertisedBy.set(peer, (mine = new Set()));
     mine.add(a);
@@ -157,7 +161,7 @@ export class Holepunch<P> {
       const a = this.order[this.head++];
       if (!a.live) continue;
       for (const p of a.by) this.advertisedBy.get(p)?.delete(a);
-      a.by.clear(); // queued until compacted: holds no peer meanwhile
+      a.by.length = 0; // queued until compacted: holds no peer meanwhile
       this.kill(a);
       return;
     }
@@ -184,8 +188,9 @@ export class Holepunch<P> {
     if (mine) {
       this.advertisedBy.delete(peer);
       for (const a of mine) {
-        a.by.delete(peer);
-        if (a.by.size === 0) this.kill(a);
+        const i = a.by.indexOf(peer);
+        if (i >= 0) a.by.splice(i, 1);
+        if (a.by.length === 0) this.kill(a);
       }
     }
     const asked = this.pendingBy.get(peer);

@@ -102,6 +102,14 @@ export interface ByteStream {
    * a sender that waits for it holds at most one high-water mark of its own bytes).
    */
   onDrain(handler: () => void): void;
+  /**
+   * Optional: calls `fn` once, as soon as some of the bytes queued now have been handed to the
+   * network (the simulator: when the segment on the link has left it). False, and `fn` is
+   * never called, when nothing is queued. A sender that keeps only a little queued (the
+   * swarm's send buffer watermark) tops it up from here: `onDrain` comes only after a refused
+   * write. A later call replaces an earlier `fn` still waiting.
+   */
+  whenSent?(fn: () => void): boolean;
   /** Bytes accepted by `write` and not yet handed to the network (the kernel, or the simulated link). */
   readonly bufferedBytes: number;
 }

@@ -23,6 +23,7 @@ import { DualStreams } from '../transport/dual-streams.js';
 import { HOLEPUNCH_EXTENSIONS } from '../swarm/holepunch.js';
 import { DEFAULT_ENCRYPTION_POLICY, IncomingStream, req2Hash, type EncryptionOptions, type EncryptionPolicy } from '../transport/mse/index.js';
 import { FileStorageFactory, resumePathFor, type StorageFactory } from './storage-factory.js';
+import type { MetadataParser } from '../swarm/metadata-exchange.js';
 
 export { resumePathFor } from './storage-factory.js';
 
@@ -53,6 +54,8 @@ export interface SessionOptions {
   readonly maxHalfOpen?: number;
   /** Bytes queued towards one peer at most (default 1 MiB; see docs/limits.md). */
   readonly maxQueuedUploadBytes?: number;
+  /** Parses each magnet's info dict once fetched (default: inline; the daemon passes its worker-thread parser). */
+  readonly parseMetadata?: MetadataParser;
   /** Regular unchoke slots of each torrent, or 'auto' from upload rates (default 8; docs/swarm.md). */
   readonly unchokeSlots?: number | 'auto';
   /**
@@ -248,6 +251,7 @@ export class Session {
       globalHalfOpen: this.dialing,
       webSeedUrls: o.magnet?.webSeeds,
       webSeedOptions: { shared: this.webSeedRequests },
+      parseMetadata: this.options.parseMetadata,
       openStorage: (torrent) => this.storage.open({ torrent: withSaveName(torrent, o.saveName), downloadDir }),
     });
     this.swarms.add(swarm);

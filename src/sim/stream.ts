@@ -92,6 +92,8 @@ export class SimByteStream implements ByteStream {
   private endHandler: (() => void) | null = null;
   private closeHandler: ((error?: Error) => void) | null = null;
   private drainHandler: (() => void) | null = null;
+  /** `whenSent`'s waiter: called once, when the next segment has left the uplink. */
+  private sentWaiter: (() => void) | null = null;
 
   constructor(host: SimHost, local: Address, remote: Address, oneWayMs: number) {
     this.host = host;
@@ -200,6 +202,16 @@ export class SimByteStream implements ByteStream {
     this.drainHandler = handler;
   }
 
+  whenSent(fn: () => void): boolean {
+    if (this.closed) return false;
+    this.settleElided();
+    if (this.queuedBytes === 0) return false;
+    this.sentWaiter = fn;
+    // A lone segment departs without an event: someone now waits for it, so it gets one.
+    this.departureNeeded();
+    return true;
+  }
+
   // ---- internals, driven by the event functions below ----
 
   /** Puts the next queued segment (or the FIN) on the uplink. */
@@ -266,6 +278,11 @@ export class SimByteStream implements ByteStream {
       if (h !== null) h();
     }
     if (seg === FIN) this.maybeClose();
+    else if (this.sentWaiter !== null) {
+      const w = this.sentWaiter;
+      this.sentWaiter = null;
+      if (!this.closed) w();
+    }
   }
 
   /** Sends a segment that has left the uplink towards the peer. */
@@ -361,6 +378,7 @@ export class SimByteStream implements ByteStream {
     this.closed = true;
     this.closeError = error;
     this.sendQueue.length = 0;
+    this.sentWaiter = null;
     this.queuedBytes = 0;
     this.elidedDepart = -1;
     this.host.streams.delete(this);

@@ -1,6 +1,7 @@
 /** Small disk helpers for the file backend: full reads and writes at a position, file states. */
 import type { FileHandle } from 'node:fs/promises';
 import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { ShortFileError, ioError } from './errors.js';
 
 /** Size and modification time of a file as resume data records them. */
@@ -62,6 +63,39 @@ export async function fileState(path: string): Promise<FileState> {
     if (code === 'ENOENT' || code === 'ENOTDIR') return MISSING_FILE;
     throw ioError(e, path, 'stat');
   }
+}
+
+/**
+ * Whether each directory exists, asked once per directory and its parents first (a missing
+ * parent answers for all below it), up to `root`. A fresh torrent's files are all missing:
+ * one `stat` per directory instead of one failing `stat` (an ENOENT error built on the main
+ * thread) per file.
+ */
+export class DirProbe {
+  private readonly known = new Map<string, Promise<boolean>>();
+
+  constructor(
+    private readonly root: string,
+    /** `fs.promises.stat` (tests count the calls). */
+    private readonly statDir: (path: string) => Promise<{ isDirectory(): boolean }> = stat,
+  ) {}
+
+  exists(dir: string): Promise<boolean> {
+    let p = this.known.get(dir);
+    if (p === undefined) {
+      const parent = dirname(dir);
+      const above = dir === this.root || parent === dir ? Promise.resolve(true) : this.exists(parent);
+      // Only "not there" answers for the files: any other failure is left to each file's own stat.
+      p = above.then((ok) => ok && this.statDir(dir).then((st) => st.isDirectory(), (e: unknown) => !isAbsent(e)));
+      this.known.set(dir, p);
+    }
+    return p;
+  }
+}
+
+function isAbsent(e: unknown): boolean {
+  const code = (e as { code?: string }).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
 /** Runs `fn` over `items` with at most `limit` running at once; results in order. */

@@ -16,17 +16,17 @@
  * - `flush()` fsyncs every file written (or verified from disk) since the last flush and
  *   returns the pieces now durable: the only set resume data may record (docs/storage.md).
  */
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { PieceLayout } from '../metainfo/layout.js';
 import { BLOCK_SIZE } from '../metainfo/merkle.js';
 import { copyBytes } from '../util/bytes.js';
 import type { Torrent } from '../metainfo/torrent.js';
 import type { PathSafetyOptions } from './path-safety.js';
-import { resolveInside } from './path-safety.js';
+import { resolveAllInside } from './path-safety.js';
 import { Bitfield } from './bitfield.js';
 import { PieceNotAvailableError, StorageClosedError, ioError, isMissingData, type StorageError } from './errors.js';
 import { FdCache } from './fd-cache.js';
-import { fileState, mapLimit, readFully, writeFully, type FileState } from './file-io.js';
+import { DirProbe, fileState, mapLimit, MISSING_FILE, readFully, writeFully, type FileState } from './file-io.js';
 import { PieceCache, type PendingPiece } from './piece-cache.js';
 import { BufferPool, uninitialised } from './buffer-pool.js';
 import { hashInChunks } from './chunked-hash.js';
@@ -106,8 +106,7 @@ export class FileStorage implements PieceStorage {
   constructor(readonly torrent: Torrent, options: FileStorageOptions) {
     this.layout = torrent.layout;
     this.pieceCount = torrent.pieceCount;
-    this.paths = this.layout.files.map((f) =>
-      f.pad ? null : resolveInside(options.downloadDir, torrent.multiFile ? [torrent.name, ...f.path] : f.path, options.pathOptions));
+    this.paths = resolveAllInside(options.downloadDir, this.layout.files.map((f) => (f.pad ? null : torrent.multiFile ? [torrent.name, ...f.path] : f.path)), options.pathOptions);
     this.realFiles = this.layout.files.flatMap((f, i) => (f.pad ? [] : [i]));
     let k = 0;
     this.realIndexOf = this.layout.files.map((f) => (f.pad ? -1 : k++));
@@ -232,8 +231,13 @@ export class FileStorage implements PieceStorage {
   }
 
   /** Size and mtime of each real file (in `realFiles` order). */
-  fileStates(): Promise<FileState[]> {
-    return mapLimit(this.realFiles, IO_PARALLEL, (i) => fileState(this.paths[i] as string));
+  async fileStates(): Promise<FileState[]> {
+    // Files in a directory that is not there are missing without a stat each (DirProbe).
+    const dirs = new DirProbe(this.root);
+    return mapLimit(this.realFiles, IO_PARALLEL, async (i) => {
+      const path = this.paths[i] as string;
+      return (await dirs.exists(dirname(path))) ? fileState(path) : MISSING_FILE;
+    });
   }
 
   stats(): StorageStats {

@@ -43,8 +43,6 @@ export const MIN_COMPONENT_BYTES = 64;
 const MAX_KEPT_EXTENSION_BYTES = 32;
 
 const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)$/i;
-// eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
-const CONTROL = /[\u0000-\u001f]/;
 const DRIVE = /^[A-Za-z]:/;
 
 /**
@@ -52,29 +50,53 @@ const DRIVE = /^[A-Za-z]:/;
  * comment for the policy). Throws `UnsafePathError` naming the path for anything it refuses.
  */
 export function validatePathComponents(components: readonly string[], options?: PathSafetyOptions): string[] {
-  const o = { ...PATH_SAFETY_DEFAULTS, ...options };
-  if (!(o.maxComponentBytes >= MIN_COMPONENT_BYTES)) {
-    throw new RangeError(`maxComponentBytes must be at least ${MIN_COMPONENT_BYTES}, got ${o.maxComponentBytes}`);
+  // No options object per call: a torrent's start checks every file's path (200,000 of them).
+  const maxBytes = options?.maxComponentBytes ?? PATH_SAFETY_DEFAULTS.maxComponentBytes;
+  if (!(maxBytes >= MIN_COMPONENT_BYTES)) {
+    throw new RangeError(`maxComponentBytes must be at least ${MIN_COMPONENT_BYTES}, got ${maxBytes}`);
   }
   if (components.length === 0) throw new UnsafePathError(components, 'the path has no components');
-  return components.map((c) => {
+  const out = new Array<string>(components.length);
+  for (let i = 0; i < components.length; i++) {
+    const c = components[i];
     const problem = refusal(c);
     if (problem) throw new UnsafePathError(components, problem);
-    return neutralise(c, o.maxComponentBytes);
-  });
+    out[i] = neutralise(c, maxBytes);
+  }
+  return out;
 }
 
 function refusal(c: string): string | undefined {
   if (c === '') return 'a path component is empty';
   if (c === '.' || c === '..') return `a path component is '${c}'`;
-  if (c.includes('/') || c.includes('\\')) return `a path component contains a path separator: ${JSON.stringify(c)}`;
-  if (CONTROL.test(c)) return `a path component contains a control character: ${JSON.stringify(c)}`;
+  // One pass for separators and control characters (a separator is named first, as before).
+  let separator = false, control = false;
+  for (let i = 0; i < c.length; i++) {
+    const k = c.charCodeAt(i);
+    if (k === 0x2f || k === 0x5c) separator = true;
+    else if (k < 0x20) control = true;
+  }
+  if (separator) return `a path component contains a path separator: ${JSON.stringify(c)}`;
+  if (control) return `a path component contains a control character: ${JSON.stringify(c)}`;
   if (DRIVE.test(c)) return `a path component starts with a drive letter: ${JSON.stringify(c)}`;
   return undefined;
 }
 
+/** First letters (lower-cased) of the Windows device names. */
+const DEVICE_FIRST = new Set([0x63, 0x70, 0x61, 0x6e, 0x6c]); // c p a n l
+
+/**
+ * True when `c` needs no rewriting for certain: short enough whatever its characters (a UTF-16
+ * unit is at most 3 UTF-8 bytes), no trailing dot or space, and no device name's first letter.
+ */
+function plain(c: string, maxBytes: number): boolean {
+  const last = c.charCodeAt(c.length - 1);
+  return c.length * 3 <= maxBytes && last !== 0x2e && last !== 0x20 && !DEVICE_FIRST.has(c.charCodeAt(0) | 0x20);
+}
+
 /** Rewrites a component that is legal but would misbehave on some file system. */
 export function neutralise(c: string, maxBytes: number = PATH_SAFETY_DEFAULTS.maxComponentBytes): string {
+  if (plain(c, maxBytes)) return c;
   let out = c;
   const dot = out.indexOf('.');
   const base = dot < 0 ? out : out.slice(0, dot);
@@ -122,8 +144,30 @@ export interface ResolveInsideOptions extends PathSafetyOptions {
  */
 export function resolveInside(root: string, components: readonly string[], options?: ResolveInsideOptions): string {
   const p = options?.path ?? nodePath;
-  const safe = validatePathComponents(components, options);
+  return inside(p, p.resolve(root), components, options);
+}
+
+/**
+ * `resolveInside` for many files under one root (a torrent's): the root is resolved once, and
+ * on POSIX the safe components are joined and checked with one `path.normalize` instead of
+ * `path.resolve` and `path.relative` (a normalised join below the root is strictly inside it).
+ * 200,000 files took 0.5 s of CPU at a swarm's start through `resolveInside` each
+ * (docs/daemon.md#large-torrents).
+ */
+export function resolveAllInside(root: string, files: readonly (readonly string[] | null)[], options?: ResolveInsideOptions): (string | null)[] {
+  const p = options?.path ?? nodePath;
   const base = p.resolve(root);
+  return files.map((components) => (components === null ? null : inside(p, base, components, options)));
+}
+
+function inside(p: PlatformPath, base: string, components: readonly string[], options: ResolveInsideOptions | undefined): string {
+  const safe = validatePathComponents(components, options);
+  if (p.sep === '/' && p.isAbsolute(base)) {
+    // Defence in depth without resolve/relative: a joined path that normalising leaves alone
+    // has no '', '.' or '..' segment, so below `base` it is strictly inside it.
+    const full = base === '/' ? `/${safe.join('/')}` : `${base}/${safe.join('/')}`;
+    if (p.normalize(full) === full) return full;
+  }
   const full = p.resolve(base, ...safe);
   const rel = p.relative(base, full);
   if (rel === '' || rel === '..' || rel.startsWith(`..${p.sep}`) || p.isAbsolute(rel)) {

@@ -4,12 +4,19 @@
  */
 import { encode } from '../bencode/encode.js';
 import { concatBytes, splitHashes } from '../metainfo/merkle.js';
-import { parseTorrent, type Torrent } from '../metainfo/torrent.js';
+import { parseTorrent, type ParseTorrentOptions, type Torrent } from '../metainfo/torrent.js';
 import type { Runtime } from '../runtime/types.js';
 import { buildHashes, MetadataFetcher, MetadataServer, type HashRequest, type HashesPayload, type MetadataMessage } from '../wire/index.js';
 import { LayerFetcher } from './layer-fetcher.js';
 import type { PeerSession } from './peer-session.js';
 import { BLOCK_LENGTH } from './piece-picker.js';
+
+/**
+ * Parses the .torrent made of a magnet's verified info dict. By default `parseTorrent` on the
+ * spot; the daemon passes one that parses a large one on a worker thread (an info dict of up to
+ * 16 MiB, hundreds of thousands of files, holds the event loop for seconds).
+ */
+export type MetadataParser = (torrentBytes: Uint8Array, options: ParseTorrentOptions) => Promise<Torrent>;
 
 export interface MetadataExchangeEvents {
   ban(peer: PeerSession, reason: string): void;
@@ -24,14 +31,22 @@ export class MetadataExchange {
   private fetcher: MetadataFetcher<PeerSession> | undefined;
   private layers: LayerFetcher<PeerSession> | undefined;
   private readonly server = new MetadataServer<PeerSession>();
+  /** Set by `stop`: a parse still under way then comes to nothing. */
+  private stopped = false;
 
   constructor(
     private readonly runtime: Runtime,
     /** Info hashes to fetch the metadata for; undefined when the torrent is known. */
     wanted: { infoHashV1?: Uint8Array; infoHashV2?: Uint8Array } | undefined,
     private readonly events: MetadataExchangeEvents,
+    private readonly parse?: MetadataParser,
   ) {
     if (wanted) this.fetcher = new MetadataFetcher(wanted);
+  }
+
+  /** The swarm stopped: a metadata parse still running is dropped when it ends. */
+  stop(): void {
+    this.stopped = true;
   }
 
   setInfo(info: Uint8Array): void {
@@ -102,13 +117,31 @@ export class MetadataExchange {
 
   private complete(info: Uint8Array): void {
     this.fetcher = undefined;
-    let torrent: Torrent;
-    try {
-      // Wrap the verified info dict as a .torrent so it parses (and can be saved) like any other.
-      torrent = parseTorrent(wrapInfo(info), { requirePieceLayers: false });
-    } catch (e) {
-      return this.events.onError(e as Error);
+    // Wrap the verified info dict as a .torrent so it parses (and can be saved) like any other.
+    this.parsed(wrapInfo(info), { requirePieceLayers: false }, (t) => this.withTorrent(t));
+  }
+
+  /**
+   * Parses `bytes` and hands the torrent to `then`, or reports the error. Without a parser it
+   * happens before `parsed` returns; with one, once the parse ends (unless the swarm stopped).
+   */
+  private parsed(bytes: Uint8Array, options: ParseTorrentOptions, then: (t: Torrent) => void): void {
+    if (!this.parse) {
+      let torrent: Torrent;
+      try {
+        torrent = parseTorrent(bytes, options);
+      } catch (e) {
+        return this.events.onError(e as Error);
+      }
+      return then(torrent);
     }
+    this.parse(bytes, options).then(
+      (t) => { if (!this.stopped) then(t); },
+      (e: unknown) => { if (!this.stopped) this.events.onError(e as Error); },
+    );
+  }
+
+  private withTorrent(torrent: Torrent): void {
     // A v2-only torrent cannot verify a piece without its layer: fetch the layers first.
     // (A hybrid verifies with its v1 hashes meanwhile.)
     if (torrent.missingPieceLayers && !torrent.pieces) {
@@ -120,13 +153,7 @@ export class MetadataExchange {
 
   private layersComplete(fetcher: LayerFetcher<PeerSession>): void {
     this.layers = undefined;
-    let torrent: Torrent;
-    try {
-      torrent = parseTorrent(wrapInfo(fetcher.torrent.infoBytes, fetcher.layers()));
-    } catch (e) {
-      return this.events.onError(e as Error);
-    }
-    this.events.onTorrent(torrent);
+    this.parsed(wrapInfo(fetcher.torrent.infoBytes, fetcher.layers()), {}, (t) => this.events.onTorrent(t));
   }
 }
 

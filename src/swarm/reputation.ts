@@ -26,7 +26,11 @@ export interface ReputationOptions {
   readonly maxEntries?: number;
   /** Bytes remembered halve every this long (default 24 h). */
   readonly halfLifeMs?: number;
-  /** A peer counts as a free rider only once we gave it at least this much (decayed; default 128 KiB, 8 blocks). */
+  /**
+   * A peer counts as a free rider only once we gave it at least this much (decayed; default
+   * 64 KiB, 4 blocks: with the send buffer watermark a choke stops a peer after the block on
+   * its way, so an optimistic unchoke gives a free rider less than the 128 KiB this was).
+   */
   readonly freeRiderMinBytes?: number;
   /** ...and it gave back less than this share of it (default 0.05). */
   readonly freeRiderRatio?: number;
@@ -37,7 +41,7 @@ export interface ReputationOptions {
 export const REPUTATION_DEFAULTS: Readonly<Required<ReputationOptions>> = {
   maxEntries: 10_000,
   halfLifeMs: 24 * 3600_000,
-  freeRiderMinBytes: 128 * 1024,
+  freeRiderMinBytes: 64 * 1024,
   freeRiderRatio: 0.05,
   contributorMinBytes: 1024 * 1024,
 };

@@ -120,7 +120,7 @@ export class Swarm implements TransferContext {
         this.setTorrent(torrent).catch((e: unknown) => this.emit({ type: 'error', error: e as Error }));
       },
       onError: (error) => this.emit({ type: 'error', error }),
-    });
+    }, options.parseMetadata);
   }
 
   get ourPeerId(): Uint8Array {
@@ -423,6 +423,7 @@ export class Swarm implements TransferContext {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.metadata.stop();
     this.tickTimer?.cancel();
     this.wake.cancel();
     this.webSeeds?.stop();

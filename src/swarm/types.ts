@@ -11,6 +11,7 @@ import type { PiecePickerOptions } from './piece-picker.js';
 import type { WebSeedEvent, WebSeedOptions } from './webseeds.js';
 import type { HolepunchEvent } from '../nat/holepunch.js';
 import type { SwarmHolepunchOptions } from './holepunch.js';
+import type { MetadataParser } from './metadata-exchange.js';
 
 export interface OpenedStorage {
   readonly storage: PieceStorage;
@@ -101,6 +102,8 @@ export interface SwarmOptions {
   readonly webSeedUrls?: readonly string[];
   /** Web seed limits (docs/webseeds.md), or false for no web seeds at all. */
   readonly webSeedOptions?: WebSeedOptions | false;
+  /** Parses a magnet's info dict once fetched (default: inline; the daemon's parses a large one on a worker thread). */
+  readonly parseMetadata?: MetadataParser;
   /**
    * BEP 55 hole punching (docs/nat.md): limits and the session's NAT verdict; `false` turns
    * ut_holepunch off. Punches need `punchDialer`.

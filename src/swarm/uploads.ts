@@ -15,6 +15,7 @@ import { PieceNotAvailableError } from '../storage/errors.js';
 import type { PeerSession } from './peer-session.js';
 import { availableAcross, consumeAcross, delayAcross, RateLimiter } from './rate-limit.js';
 import { BLOCK_LENGTH } from './piece-picker.js';
+import { SEND_BUFFER_MIN, sendWatermark, sentRate, serveWhenSent } from './send-watermark.js';
 import type { TransferContext } from './transfer.js';
 
 /** A request the wire layer accepted (it is in `peer.conn.peerRequests`): serve it when there is room. */
@@ -35,8 +36,25 @@ export function pumpUploads(ctx: TransferContext, peer: PeerSession, draining = 
   if (requests.size <= peer.uploading.size) return;
   // Over budget, wait for a drain or a read to finish. With nothing in flight and no drain
   // coming (a budget under the stream's high-water mark) one more block goes: no stall.
+  // Over the send buffer watermark (send-watermark.ts), wait for the stream to send some.
   // Checked before the scan too: most calls find the budget full and return at once.
-  const full = (length: number): boolean => peer.queuedUploadBytes + length > ctx.maxQueuedUploadBytes && (peer.uploadReadBytes > 0 || peer.awaitingDrain);
+  const max = ctx.maxQueuedUploadBytes;
+  let watermark = -1, rate = 0; // the rate is read only once more than the least watermark is queued
+  const full = (length: number): boolean => {
+    const queued = peer.queuedUploadBytes;
+    const pending = peer.uploadReadBytes > 0 || peer.awaitingDrain; // a finished read or a drain serves it again
+    if (queued + length > max && pending) return true;
+    if (queued < Math.min(SEND_BUFFER_MIN, max)) return false;
+    if (watermark < 0) {
+      rate = sentRate(peer, ctx.runtime.clock.now());
+      watermark = sendWatermark(max, rate);
+    }
+    // Like libtorrent, a block is read while less than the watermark is queued (it may end up past it by that block).
+    if (queued < watermark && queued + length <= max) return false;
+    if (pending) return true;
+    // At the whole budget with no departure to wait for, the old rule: one more block goes.
+    return serveWhenSent(peer, queued - watermark + length, rate, () => pumpUploads(ctx, peer), watermark < max);
+  };
   if (full(1)) return;
   for (const [key, r] of requests) {
     if (peer.uploading.has(key)) continue;

@@ -13,7 +13,8 @@ export class Availability {
   private pieceCount: number | undefined;
   private peerBits: Bitfield | undefined;
   private pending: Pending | undefined;
-  private readonly pendingHaves = new Set<number>();
+  /** Haves held until the piece count is known (made on the first: most connections never need it). */
+  private pendingHaves: Set<number> | undefined;
   /** The peer announced something (a bitfield may only come first). */
   private peerAnnounced = false;
   private ourBits: Bitfield | undefined;
@@ -43,8 +44,9 @@ export class Availability {
     const p = this.pending;
     this.peerBits = !p || p.kind === 'none' ? new Bitfield(n) : p.kind === 'all' ? Bitfield.full(n) : Bitfield.fromWire(p.bytes, n);
     this.pending = undefined;
-    for (const i of this.pendingHaves) this.peerHave(i);
-    this.pendingHaves.clear();
+    const held = this.pendingHaves;
+    this.pendingHaves = undefined;
+    if (held) for (const i of held) this.peerHave(i);
   }
 
   /**
@@ -102,11 +104,12 @@ export class Availability {
     if (this.pending?.kind === 'bitfield' && index >= this.pending.bytes.length * 8) {
       throw new PeerProtocolError('index_out_of_range', `have for piece ${index}, past the peer's own bitfield`);
     }
-    if (this.pendingHaves.size >= this.maxPendingHaves && !this.pendingHaves.has(index)) {
+    const held = (this.pendingHaves ??= new Set());
+    if (held.size >= this.maxPendingHaves && !held.has(index)) {
       throw new PeerProtocolError('unexpected_message', `more than ${this.maxPendingHaves} haves before the piece count is known`);
     }
-    const fresh = !this.pendingHaves.has(index);
-    this.pendingHaves.add(index);
+    const fresh = !held.has(index);
+    held.add(index);
     return fresh;
   }
 

@@ -134,21 +134,35 @@ export function decodeExtendedHandshake(payload: Uint8Array, limits?: ExtendedHa
 }
 
 /**
+ * The id -> name view of a local map, checked, made once per map: every connection of a
+ * client shares the same local map, and a swarm holds thousands of connections.
+ */
+const idsByLocalMap = new WeakMap<ReadonlyMap<string, number>, ReadonlyMap<number, string>>();
+function idsOf(local: ReadonlyMap<string, number>): ReadonlyMap<number, string> {
+  let byId = idsByLocalMap.get(local);
+  if (byId) return byId;
+  const made = new Map<number, string>();
+  for (const [name, id] of local) {
+    if (!Number.isInteger(id) || id < 1 || id > 255) throw new RangeError(`local extension id for ${name} must be 1..255, got ${id}`);
+    if (made.has(id)) throw new RangeError(`local extension id ${id} used twice`);
+    made.set(id, name);
+  }
+  idsByLocalMap.set(local, (byId = made));
+  return byId;
+}
+
+/**
  * Extension names <-> message ids for one connection. Incoming extended messages carry *our*
  * ids (those we put in our handshake's `m`); outgoing ones must carry the *peer's* ids.
  */
 export class ExtensionRegistry {
   private readonly localByName: ReadonlyMap<string, number>;
-  private readonly localById = new Map<number, string>();
+  private readonly localById: ReadonlyMap<number, string>;
   private readonly remote = new Map<string, number>();
 
   /** `local`: the extensions we support and the ids we want them under (1..255, distinct). */
   constructor(local: ReadonlyMap<string, number> = DEFAULT_LOCAL_EXTENSIONS) {
-    for (const [name, id] of local) {
-      if (!Number.isInteger(id) || id < 1 || id > 255) throw new RangeError(`local extension id for ${name} must be 1..255, got ${id}`);
-      if (this.localById.has(id)) throw new RangeError(`local extension id ${id} used twice`);
-      this.localById.set(id, name);
-    }
+    this.localById = idsOf(local);
     this.localByName = local;
   }
 

@@ -86,7 +86,7 @@ export class PeerInbound {
         this.needFast(m.type);
         if (this.outOfRange(m.index)) return;
         if (s.peerFast.has(m.index) || s.peerFast.size >= s.limits.maxAllowedFast) return;
-        s.peerFast.add(m.index);
+        s.allowFast(m.index);
         break;
       case 'port':
         break;

@@ -133,7 +133,7 @@ export class PeerOutbound {
     const s = this.s;
     if (!s.negotiated.fast || index >= (s.geometry?.pieceCount ?? 0)) return false;
     if (!s.grantedFast.has(index)) {
-      s.grantedFast.add(index);
+      s.grantFast(index);
       this.queue({ type: 'allowed_fast', index });
     }
     return true;

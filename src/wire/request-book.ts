@@ -17,8 +17,8 @@ export function blockKey(index: number, begin: number, length: number): string {
 
 export class RequestBook {
   readonly ours = new Map<string, BlockRef>();
-  /** Answers still tolerated per block (see the file comment). */
-  private readonly late = new Map<string, number>();
+  /** Answers still tolerated per block (see the file comment); made on first use (most connections never cancel). */
+  private late: Map<string, number> | undefined;
   readonly theirs = new Map<string, BlockRef>();
 
   constructor(private readonly maxLate: number) {}
@@ -34,10 +34,11 @@ export class RequestBook {
   /** Moves one of ours to the late set (cancelled without fast, or abandoned). */
   forget(key: string): void {
     if (!this.ours.delete(key)) return;
-    const n = this.late.get(key) ?? 0;
-    this.late.delete(key); // re-inserted last: the newest is forgotten last
-    this.late.set(key, n + 1);
-    if (this.late.size > this.maxLate) this.late.delete(this.late.keys().next().value as string);
+    const late = (this.late ??= new Map());
+    const n = late.get(key) ?? 0;
+    late.delete(key); // re-inserted last: the newest is forgotten last
+    late.set(key, n + 1);
+    if (late.size > this.maxLate) late.delete(late.keys().next().value as string);
   }
 
   /** Every one of ours moves to the late set (the peer choked us without fast); returns them. */
@@ -51,16 +52,17 @@ export class RequestBook {
   settle(index: number, begin: number, length: number): boolean {
     const key = blockKey(index, begin, length);
     if (this.ours.delete(key)) return true;
-    const n = this.late.get(key);
-    if (n === undefined) return false;
-    if (n <= 1) this.late.delete(key);
-    else this.late.set(key, n - 1);
+    const late = this.late;
+    const n = late?.get(key);
+    if (late === undefined || n === undefined) return false;
+    if (n <= 1) late.delete(key);
+    else late.set(key, n - 1);
     return true;
   }
 
   /** Whether `settle` would accept this answer, without settling. */
   expects(index: number, begin: number, length: number): boolean {
     const key = blockKey(index, begin, length);
-    return this.ours.has(key) || this.late.has(key);
+    return this.ours.has(key) || (this.late?.has(key) ?? false);
   }
 }

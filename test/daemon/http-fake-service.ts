@@ -134,6 +134,14 @@ export class FakeTorrentService implements TorrentService {
     return id;
   }
 
+  /** Calls, for the routes that must load a torrent's metainfo first. */
+  metadataLoads: TorrentId[] = [];
+
+  async loadMetadata(id: TorrentId): Promise<void> {
+    this.get(id); // 404 if unknown, as the real one
+    this.metadataLoads.push(id);
+  }
+
   details(id: TorrentId, page: FilePage = { offset: 0, limit: Infinity }): TorrentDetails {
     const t = this.get(id);
     const pieceCount = Math.ceil(t.summary.size / t.pieceLength);

@@ -1,7 +1,8 @@
 /**
  * The daemon parses a large .torrent on a worker thread (service/torrent-parser.ts): while a
  * 100,000-file torrent is parsed the service keeps answering. Parsed inline, as it was, the add
- * call held the event loop for the whole parse (82 s for 700,000 files under load).
+ * call held the event loop for the whole parse (82 s for 700,000 files under load). A saved
+ * torrent left idle over a restart is loaded the same way when the API first reads its files.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -79,6 +80,35 @@ describe('adding a torrent with very many files', () => {
       runtime.close();
     }
   });
+  it('after a restart, loads an idle saved torrent on the worker when the API first asks for its files', async () => {
+    const state = join(dir, 'state3');
+    const first = await startService(state, join(dir, 'dl'));
+    let id: string;
+    try {
+      id = await first.service.add({ torrent: manyFiles(FILES), paused: true });
+    } finally {
+      await first.service.close();
+      first.runtime.close();
+    }
+    const { service, runtime } = await startService(state, join(dir, 'dl'));
+    try {
+      assert.equal(service.parser.offThread, 0, 'a paused torrent is not parsed at start');
+      // Before, GET /api/torrents/:id parsed it inline in details(): the loop held for the whole parse.
+      const p = prober(() => service.list({}));
+      await service.loadMetadata(id);
+      assert.ok(p.stop() > 0, 'list requests answered while it was parsed');
+      assert.equal(service.parser.offThread, 1, 'parsed on the worker');
+      const d = service.details(id, { offset: FILES - 1, limit: 1 });
+      assert.equal(d.fileCount, FILES);
+      assert.equal(d.files[0].path, `many/d99/f${FILES - 1}.txt`);
+      await service.loadMetadata(id);
+      assert.equal(service.parser.offThread, 1, 'once');
+    } finally {
+      await service.close();
+      runtime.close();
+    }
+  });
+
   it('answers 409 past torrentParser.maxQueued large torrents waiting for the worker', async () => {
     const parser = new TorrentParser({ offThreadBytes: 0, maxQueued: 2 });
     const small = manyFiles(10);

@@ -106,10 +106,26 @@ describe('shoal sim nat CLI', () => {
     return j;
   };
 
+  let all: Record<string, unknown> | undefined;
+  const allArms = (): Record<string, unknown> => (all ??= run(['--jobs', '0']));
+
   it('runs the three arms in worker threads with the same figures as one after another in one thread', () => {
-    const here = run(['--jobs', '0']);
+    const here = allArms();
     assert.deepEqual((here.runs as { traversal: string }[]).map((x) => x.traversal), ['none', 'mapping', 'holepunch']);
     assert.deepEqual(run(['--jobs', '3']), here);
     assert.deepEqual(run(['--jobs', '1']), here);
+  });
+
+  it('--traversals runs only the arms named, in report order, with the figures they have in the full run', () => {
+    const some = run(['--jobs', '0', '--traversals', 'holepunch,none']);
+    const runs = (allArms().runs as { traversal: string }[]);
+    assert.deepEqual(some.runs, [runs[0], runs[2]]);
+    assert.deepEqual((some.runs as { traversal: string }[]).map((x) => x.traversal), ['none', 'holepunch']);
+  });
+
+  it('--traversals refuses a name it does not know, naming the ones it does', () => {
+    const r = spawnSync(process.execPath, [CLI_PATH, 'sim', 'nat', '--peers', '8', '--traversals', 'none,upnp'], { encoding: 'utf8', timeout: 60_000 });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /--traversals: 'upnp' is not one of none, mapping, holepunch/);
   });
 });

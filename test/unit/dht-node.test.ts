@@ -319,7 +319,8 @@ describe('PeerStore', () => {
     const a = randomId(r), b = randomId(r), c = randomId(r);
     for (let i = 0; i < 5; i++) s.add(a, Uint8Array.of(1, 1, 1, i, 0, 1), false, i);
     assert.equal(s.get(a, 10, r).length, 2, 'maxValues caps one answer');
-    s.add(b, Uint8Array.of(2, 2, 2, 2, 0, 1), false, 0);
+    // From a's /24, which then holds four entries: b has the least support (peer-store.ts) and makes room for c.
+    s.add(b, Uint8Array.of(1, 1, 1, 9, 0, 1), false, 0);
     assert.ok(s.add(c, Uint8Array.of(3, 3, 3, 3, 0, 1), false, 0));
     assert.equal(s.infoHashCount, 2);
     assert.equal(s.get(a, 5000, r).length, 0);

@@ -35,7 +35,11 @@ function world() {
     for (let i = 0; i < blocks; i++) requests.set(`${name}${i}`, { index: i, begin: 0, length: BLOCK });
     const p = {
       closed: false, runtime: { clock }, uploading: new Set<string>(), uploadReadBytes: 0, awaitingDrain: false,
-      conn: { peerRequests: requests },
+      conn: { peerRequests: requests, outgoingBytes: 0 },
+      stream: { bufferedBytes: 0 },
+      // A gigabyte sent per virtual millisecond: the send buffer watermark is then the whole
+      // budget (send-watermark.ts measures what left); these tests are about caps.
+      upload: { get total() { return 1e9 * (t + 1); } },
       get queuedUploadBytes() { return p.uploadReadBytes; },
     };
     return p as unknown as PeerSession;

@@ -17,8 +17,12 @@ export function registerApiRoutes(app: FastifyInstance, service: TorrentService,
     return reply.code(201).send({ infoHash });
   });
 
-  app.get<{ Params: HashParams }>('/api/torrents/:infoHash', async (req) =>
-    service.details(parseInfoHash(req.params.infoHash), parseFilePage(req.query as Record<string, unknown>, limits.maxFilesPerPage)));
+  app.get<{ Params: HashParams }>('/api/torrents/:infoHash', async (req) => {
+    const id = parseInfoHash(req.params.infoHash);
+    const page = parseFilePage(req.query as Record<string, unknown>, limits.maxFilesPerPage);
+    await service.loadMetadata(id);
+    return service.details(id, page);
+  });
 
   app.post<{ Params: HashParams }>('/api/torrents/:infoHash/pause', async (req, reply) => {
     await service.pause(parseInfoHash(req.params.infoHash));
@@ -41,7 +45,9 @@ export function registerApiRoutes(app: FastifyInstance, service: TorrentService,
     url: '/api/torrents/:infoHash/files/priorities',
     handler: async (req, reply) => {
       const id = parseInfoHash(req.params.infoHash);
-      service.setFilePriorities(id, parseFilePriorities(req.body));
+      const priorities = parseFilePriorities(req.body);
+      await service.loadMetadata(id);
+      service.setFilePriorities(id, priorities);
       return reply.code(204).send();
     },
   });

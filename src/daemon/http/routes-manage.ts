@@ -31,7 +31,11 @@ export function registerManageRoutes(app: FastifyInstance, service: TorrentServi
     return reply.code(202).send();
   });
 
-  app.get<{ Params: HashParams }>('/api/torrents/:infoHash/trackers', async (req) => service.trackers(parseInfoHash(req.params.infoHash)));
+  app.get<{ Params: HashParams }>('/api/torrents/:infoHash/trackers', async (req) => {
+    const id = parseInfoHash(req.params.infoHash);
+    await service.loadMetadata(id);
+    return service.trackers(id);
+  });
   app.put<{ Params: HashParams }>('/api/torrents/:infoHash/trackers', async (req) =>
     service.setTrackers(parseInfoHash(req.params.infoHash), parseTrackers(req.body) as TrackerTiers));
 

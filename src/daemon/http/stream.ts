@@ -26,6 +26,7 @@ export function registerStreamRoute(app: FastifyInstance, service: TorrentServic
   app.post<{ Params: StreamParams }>('/api/torrents/:infoHash/files/:index/stream-url', async (req, reply) => {
     const id = parseInfoHash(req.params.infoHash);
     const index = parseFileIndex(req.params.index);
+    await service.loadMetadata(id);
     if (!service.details(id).files.some((f) => f.index === index)) return reply.code(404).send({ error: `no file ${index}` });
     const { ticket, expiresAt } = tickets.issue(id, index);
     return reply.code(201).send({ url: `/api/stream/${ticket}`, expiresAt });
@@ -40,6 +41,7 @@ export function registerStreamRoute(app: FastifyInstance, service: TorrentServic
 }
 
 async function serveFile(service: TorrentService, id: string, index: number, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  await service.loadMetadata(id);
   const file = service.openFile(id, index);
   const length = file.fileLength;
   const path = service.details(id).files.find((f) => f.index === index)?.path ?? '';

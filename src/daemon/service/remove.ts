@@ -23,7 +23,7 @@ export async function removeTorrent(h: RemoveHost, e: TorrentEntry, options: { d
   h.queue.forget(e);
   let t = e.torrent;
   try {
-    t ??= e.metadata(); // an idle torrent may not have been parsed yet (read before its metainfo file goes)
+    t ??= await e.loadMetadata(); // an idle torrent may not have been parsed yet (read before its metainfo file goes; off the event loop when large)
   } catch {
     // Unreadable metainfo: no file list to delete by.
   }

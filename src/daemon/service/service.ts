@@ -70,8 +70,6 @@ export class DaemonService implements TorrentService {
   private lastSnapshot: number;
   private closed = false;
   private readonly adding: AddHost;
-  /** Parses large .torrent files off the event loop (adds, and saved torrents as they start). */
-  readonly parser: TorrentParser;
   private readonly urlAdds: UrlAdds;
   private readonly ticking: TickHost;
   private readonly queue: DownloadQueue;
@@ -80,10 +78,11 @@ export class DaemonService implements TorrentService {
     private readonly o: DaemonServiceOptions,
     private readonly store: StateStore,
     readonly client: Client,
+    /** Parses large .torrent files off the event loop (adds, saved torrents as they start, magnets' info dicts). */
+    readonly parser: TorrentParser,
   ) {
     const session = client.session;
     const rt = o.runtime;
-    this.parser = new TorrentParser(o.torrentParser);
     const forced = forcedSettings(o);
     this.forcedBy = forced.by;
     this.layers = new SettingsLayers(loadSettings(defaultSettings(o.downloadDir), o.settingsStore ? o.settingsStore.read() : store.readSettings()), o.settingsOverrides, forced.values);
@@ -135,7 +134,10 @@ export class DaemonService implements TorrentService {
     // A malformed saved record is skipped, never fatal: say so once, where the daemon's log goes.
     for (const why of store.skipped) console.error(`shoal daemon: skipped ${why}`);
     const log = daemonLog(o);
+    const parser = new TorrentParser(o.torrentParser);
     const client = await createClient(o.runtime, {
+      // A magnet's info dict (up to 16 MiB) is parsed like an added .torrent: a large one on the worker.
+      parseMetadata: (bytes, options) => parser.parse(bytes, options, false),
       stateDir: o.stateDir, listen: o.listen ?? { host: '0.0.0.0', port: 0 },
       // The DHT starts with startAll (when the settings want it); rounds are scheduled by DhtScheduler.
       dht: o.dhtBootstrap === false ? undefined : { bootstrap: o.dhtBootstrap ?? [], rounds: 'external', enabled: false },
@@ -146,7 +148,7 @@ export class DaemonService implements TorrentService {
       // MSE private keys from the OS's random source (the runtime's is seeded, for replays).
       encryption: { policy: DEFAULT_ENCRYPTION_POLICY, secretBytes: (n) => randomBytes(n) },
     });
-    const s = new DaemonService(o, store, client);
+    const s = new DaemonService(o, store, client, parser);
     // Peers' standing from earlier runs (a corrupt file only costs the reputation: logged).
     if (client.session.reputation) loadReputation(o.stateDir, client.session.reputation, o.runtime.clock.now(), o.wallClock(), log);
     s.scheduleTick();
@@ -196,6 +198,15 @@ export class DaemonService implements TorrentService {
 
   add(input: AddTorrentInput): Promise<TorrentId> {
     return addTorrent(this.adding, input);
+  }
+
+  /**
+   * Parses the saved metainfo of a torrent not loaded yet (an idle one after a restart), a large
+   * one on the parse worker (`torrentParser`): the API calls it before what reads the file list,
+   * which would otherwise parse inline and hold the event loop (seconds for 700,000 files).
+   */
+  async loadMetadata(id: TorrentId): Promise<void> {
+    await this.get(id).loadMetadata();
   }
 
   details(id: TorrentId, files?: FilePage): TorrentDetails {
@@ -286,6 +297,7 @@ export class DaemonService implements TorrentService {
   }
 
   async recheck(id: TorrentId): Promise<void> {
+    await this.loadMetadata(id);
     manage.recheck(this.host, id);
   }
 
@@ -297,20 +309,24 @@ export class DaemonService implements TorrentService {
     return manage.trackers(this.host, id);
   }
 
-  setTrackers(id: TorrentId, tiers: TrackerTiers): Promise<TrackerTiers> {
+  async setTrackers(id: TorrentId, tiers: TrackerTiers): Promise<TrackerTiers> {
+    await this.loadMetadata(id);
     return manage.setTrackers(this.host, id, tiers);
   }
 
-  move(id: TorrentId, savePath: string): Promise<void> {
+  async move(id: TorrentId, savePath: string): Promise<void> {
+    await this.loadMetadata(id);
     return manage.move(this.host, id, savePath);
   }
 
   async patchTorrent(id: TorrentId, patch: TorrentPatch): Promise<TorrentDetails> {
     await manage.patchTorrent(this.host, id, patch);
+    await this.loadMetadata(id);
     return this.details(id);
   }
 
-  renameFile(id: TorrentId, index: number, path: string): Promise<void> {
+  async renameFile(id: TorrentId, index: number, path: string): Promise<void> {
+    await this.loadMetadata(id);
     return manage.renameFile(this.host, id, index, path);
   }
 
