@@ -9,6 +9,7 @@
 import type { Random } from '../runtime/types.js';
 import { ipBytes } from './compact.js';
 import { ID_BYTES, idFromBytes, type NodeId } from './node-id.js';
+import { SlotPool } from './slot-pool.js';
 
 const CRC32C_TABLE = (() => {
   const t = new Int32Array(256);
@@ -92,11 +93,13 @@ export class ExternalIpVoter {
   private readonly minVotes: number;
   private readonly maxVoters: number;
   /**
-   * voterHosts[i] says we are at claims[i], for i < `voters`. Both are allocated at the first
-   * vote with room for `maxVoters` (grown by push they reached 43 slots each).
+   * The ring, in a slot of shared chunks (./slot-pool.ts: two arrays were four objects a
+   * node): voter i's host at `at + i`, the address it says we are at at `at + maxVoters + i`,
+   * for i < `voters`. Taken at the first vote.
    */
-  private voterHosts: string[] | null = null;
-  private claims: string[] | null = null;
+  private ring: string[] | null = null;
+  private at = 0;
+  private slot = -1;
   private voters = 0;
   /** Next slot to overwrite once the ring is full (the oldest voter). */
   private oldest = 0;
@@ -107,51 +110,81 @@ export class ExternalIpVoter {
     this.maxVoters = options.maxVoters ?? 32;
   }
 
+  /** Hands the ring back (the node closed); votes start over if more come. */
+  release(): void {
+    if (this.ring === null) return;
+    ringPool(this.maxVoters).release(this.slot);
+    this.ring = null;
+    this.voters = 0;
+    this.oldest = 0;
+  }
+
   get external(): string | undefined {
     return this.decided;
   }
 
   /** Counts `voter`'s claim that we are at `ip`. Returns the winner when the decision changes. */
   vote(voterHost: string, claim: string): string | undefined {
-    if (this.maxVoters <= 0) return undefined;
-    const hosts = (this.voterHosts ??= new Array<string>(this.maxVoters).fill(''));
-    const claims = (this.claims ??= new Array<string>(this.maxVoters).fill(''));
+    const max = this.maxVoters;
+    if (max <= 0) return undefined;
+    if (this.ring === null) {
+      const pool = ringPool(max);
+      this.slot = pool.acquire();
+      this.ring = pool.chunkOf(this.slot);
+      this.at = pool.offsetOf(this.slot);
+    }
+    const ring = this.ring;
+    const hosts = this.at;
+    const claims = hosts + max;
     const n = this.voters;
     // Keep one copy of each claimed address (every reply decodes a new string; a ring of
     // copies of the same address was a kilobyte per node in a big simulation).
-    const seen = claim === this.decided ? -1 : indexIn(claims, n, claim);
-    const ip = claim === this.decided ? this.decided : seen >= 0 ? claims[seen] : claim;
-    const i = indexIn(hosts, n, voterHost);
+    const seen = claim === this.decided ? -1 : indexIn(ring, claims, n, claim);
+    const ip = claim === this.decided ? this.decided : seen >= 0 ? ring[claims + seen] : claim;
+    const i = indexIn(ring, hosts, n, voterHost);
     if (i >= 0) {
-      if (claims[i] === ip) return undefined;
-      claims[i] = ip;
-    } else if (n < this.maxVoters) {
-      hosts[n] = voterHost;
-      claims[n] = ip;
+      if (ring[claims + i] === ip) return undefined;
+      ring[claims + i] = ip;
+    } else if (n < max) {
+      ring[hosts + n] = voterHost;
+      ring[claims + n] = ip;
       this.voters = n + 1;
     } else {
-      hosts[this.oldest] = voterHost;
-      claims[this.oldest] = ip;
-      this.oldest = (this.oldest + 1) % this.maxVoters;
+      ring[hosts + this.oldest] = voterHost;
+      ring[claims + this.oldest] = ip;
+      this.oldest = (this.oldest + 1) % max;
     }
     if (ip === this.decided) return undefined;
     const votes = this.count(ip);
     if (votes < this.minVotes) return undefined;
-    for (let j = 0; j < this.voters; j++) if (claims[j] !== ip && 2 * this.count(claims[j]) >= votes) return undefined;
+    for (let j = 0; j < this.voters; j++) if (ring[claims + j] !== ip && 2 * this.count(ring[claims + j]) >= votes) return undefined;
     this.decided = ip;
     return ip;
   }
 
   private count(ip: string): number {
-    const claims = this.claims as string[];
+    const ring = this.ring as string[];
+    const claims = this.at + this.maxVoters;
     let n = 0;
-    for (let j = 0; j < this.voters; j++) if (claims[j] === ip) n++;
+    for (let j = 0; j < this.voters; j++) if (ring[claims + j] === ip) n++;
     return n;
   }
 }
 
-/** Position of `x` among the first `n` entries of `a`, or -1. */
-function indexIn(a: readonly string[], n: number, x: string): number {
-  for (let i = 0; i < n; i++) if (a[i] === x) return i;
+/** The voters' rings, one pool per ring size (hosts then claims: two strings a voter). */
+const RING_POOLS = new Map<number, SlotPool<string[]>>();
+
+function ringPool(maxVoters: number): SlotPool<string[]> {
+  let pool = RING_POOLS.get(maxVoters);
+  if (pool === undefined) {
+    pool = new SlotPool(2 * maxVoters, (n) => new Array<string>(n).fill(''), (chunk, from, to) => chunk.fill('', from, to));
+    RING_POOLS.set(maxVoters, pool);
+  }
+  return pool;
+}
+
+/** Position (0..n-1) of `x` among `a[from, from + n)`, or -1. */
+function indexIn(a: readonly string[], from: number, n: number, x: string): number {
+  for (let i = 0; i < n; i++) if (a[from + i] === x) return i;
   return -1;
 }

@@ -77,14 +77,14 @@ export function familyOf(host: string): Family {
 }
 
 /**
- * Decodes a `nodes` (family 4) or `nodes6` (family 6) string. A trailing partial entry and
- * entries with port 0 are skipped; at most `max` contacts are returned.
+ * Decodes a `nodes` (family 4) or `nodes6` (family 6) string, `b[start, end)`. A trailing
+ * partial entry and entries with port 0 are skipped; at most `max` contacts are returned.
  */
-export function decodeNodes(b: Uint8Array, family: Family, max = 64): PackedContact[] {
+export function decodeNodes(b: Uint8Array, family: Family, max = 64, start = 0, end = b.length): PackedContact[] {
   const size = family === 4 ? COMPACT_NODE_V4 : COMPACT_NODE_V6;
   const out: PackedContact[] = [];
   const ipLen = family === 4 ? 4 : 16;
-  for (let o = 0; o + size <= b.length && out.length < max; o += size) {
+  for (let o = start; o + size <= end && out.length < max; o += size) {
     const p = o + ID_BYTES;
     const port = (b[p + ipLen] << 8) | b[p + ipLen + 1];
     if (port === 0) continue;

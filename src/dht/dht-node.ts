@@ -128,7 +128,7 @@ export class DhtNode implements ServerContext, LookupHost, NodeTimeoutListener {
     this.bootstrapNodes = options.bootstrap ?? NO_ADDRESSES;
     this.onEvent = options.onEvent;
     const every = options.maintenanceIntervalMs ?? DHT_DEFAULTS.maintenanceIntervalMs;
-    if (every > 0) this.timer = this.clock.setTimer(every * (0.5 + this.random.next()), () => this.tick());
+    if (every > 0) this.timer = this.clock.setTimer(every * (0.5 + this.random.next()), this.tickFn);
   }
 
   /** Peers announced to us (BEP 5). */
@@ -294,10 +294,15 @@ export class DhtNode implements ServerContext, LookupHost, NodeTimeoutListener {
     return this.table.closest(target, count, true); // replies carry only nodes that answered us and did not fail since (as libtorrent does)
   }
 
-  /** BEP 32: our closest nodes of `family` (from the dual-stack sibling's table for the other family), or undefined when we have none of that family. */
-  closestIn(family: Family, target: NodeId, count?: number): readonly Contact[] | undefined {
-    if (family === this.family) return this.closest(target, count);
-    return this.sibling?.closest(target, count);
+  /** Our closest nodes for a reply, as compact node info of our family (no contact objects). */
+  closestCompact(target: NodeId, count = this.options.nodesPerReply ?? DHT_DEFAULTS.nodesPerReply): Uint8Array {
+    return this.table.closestCompact(target, count, true, this.family);
+  }
+
+  /** BEP 32: our closest nodes of `family` as compact node info (from the dual-stack sibling's table for the other family), or undefined when we have none of that family. */
+  closestIn(family: Family, target: NodeId, count?: number): Uint8Array | undefined {
+    if (family === this.family) return this.closestCompact(target, count);
+    return this.sibling?.closestCompact(target, count);
   }
 
   /** The other family's node of a dual-stack pair. */
@@ -410,14 +415,18 @@ export class DhtNode implements ServerContext, LookupHost, NodeTimeoutListener {
     this.closed = true;
     this.timer?.cancel();
     this.timer = null;
-    this.rpc.failAll();
+    this.rpc.close();
+    this.voter.release();
   }
+
+  /** The housekeeping timer's callback, made once: a closure per tick (each living a minute) was old-space garbage in every node. */
+  private readonly tickFn = (): void => this.tick();
 
   private tick(): void {
     if (this.closed) return;
     maintain(this, this.clock.now());
     const every = this.options.maintenanceIntervalMs ?? DHT_DEFAULTS.maintenanceIntervalMs;
-    this.timer = this.clock.setTimer(every, () => this.tick());
+    this.timer = this.clock.setTimer(every, this.tickFn);
   }
 }
 

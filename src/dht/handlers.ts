@@ -25,8 +25,8 @@ export interface ServerContext {
   /** BEP 51 `interval`, seconds. */
   readonly sampleIntervalSec: number;
   now(): number;
-  /** Our closest known nodes of `family` to `target`, for `nodes` / `nodes6` (`count` defaults to the node's reply size); undefined when we have no table of that family. */
-  closestIn(family: Family, target: NodeId, count?: number): readonly Contact[] | undefined;
+  /** Our closest known nodes of `family` to `target`, for `nodes` / `nodes6` (`count` defaults to the node's reply size), as contacts or compact node info; undefined when we have no table of that family. */
+  closestIn(family: Family, target: NodeId, count?: number): readonly Contact[] | Uint8Array | undefined;
   readonly k: number;
   /** Someone announced a peer to us / stored an item with us. */
   announced(infoHash: NodeId, peer: Address): void;

@@ -5,7 +5,7 @@
  */
 import { BencodeWriter as Writer } from '../bencode/writer.js';
 import type { Address } from '../runtime/types.js';
-import { encodedNodesLength, encodeNodesInto, encodePeer, type Contact, type Family } from './compact.js';
+import { encodedNodesLength, encodeNodesInto, encodePeer, parseIPv4, type Contact, type Family } from './compact.js';
 import type { NodeId } from './node-id.js';
 
 /** One writer for every message: encoding is synchronous, and `done()` copies the result out. */
@@ -113,8 +113,37 @@ export function encodeQuery(t: Uint8Array | number, id: NodeId, spec: QuerySpec,
   return w.done();
 }
 
-/** Compact node info as a byte string, encoded straight into the writer (no temporary array). */
-function writeNodes(w: Writer, contacts: readonly Contact[], family: Family): void {
+/**
+ * BEP 42's top-level `ip`: the requester's address as a compact peer. IPv4 is written
+ * straight into the writer (every response carries it; two small arrays each before).
+ */
+function writeRequesterIp(w: Writer, a: Address): void {
+  const v4 = parseIPv4(a.host);
+  if (v4 < 0 || !(Number.isInteger(a.port) && a.port >= 0 && a.port < 65536)) {
+    const ip = encodePeer(a);
+    if (ip !== undefined) {
+      w.ascii('2:ip');
+      w.bytes(ip);
+    }
+    return;
+  }
+  w.ascii('2:ip6:');
+  w.ensure(6);
+  const b = w.buf;
+  b[w.len++] = v4 >>> 24;
+  b[w.len++] = (v4 >>> 16) & 0xff;
+  b[w.len++] = (v4 >>> 8) & 0xff;
+  b[w.len++] = v4 & 0xff;
+  b[w.len++] = a.port >>> 8;
+  b[w.len++] = a.port & 0xff;
+}
+
+/** Compact node info as a byte string, encoded straight into the writer (no temporary array); given as bytes, written as they are. */
+function writeNodes(w: Writer, contacts: readonly Contact[] | Uint8Array, family: Family): void {
+  if (contacts instanceof Uint8Array) {
+    w.bytes(contacts);
+    return;
+  }
   const n = encodedNodesLength(contacts, family);
   w.decimal(n);
   w.ensure(n + 1);
@@ -134,8 +163,9 @@ function writeWant(w: Writer, want: readonly ('n4' | 'n6')[] | undefined): void 
 export interface ResponseSpec {
   readonly interval?: number;
   readonly k?: Uint8Array;
-  readonly nodes?: readonly Contact[];
-  readonly nodes6?: readonly Contact[];
+  /** Contacts, or compact node info already encoded (BEP 5: 26 bytes a node; BEP 32 `nodes6`: 38). */
+  readonly nodes?: readonly Contact[] | Uint8Array;
+  readonly nodes6?: readonly Contact[] | Uint8Array;
   readonly num?: number;
   /** Concatenated 20-byte info hashes (BEP 51). */
   readonly samples?: Uint8Array;
@@ -152,13 +182,7 @@ export interface ResponseSpec {
 export function encodeResponse(t: Uint8Array, id: NodeId, spec: ResponseSpec, requester?: Address, env: EnvelopeOptions = {}): Uint8Array {
   const w = shared.reset();
   w.ascii('d');
-  if (requester !== undefined) {
-    const ip = encodePeer(requester);
-    if (ip !== undefined) {
-      w.ascii('2:ip');
-      w.bytes(ip);
-    }
-  }
+  if (requester !== undefined) writeRequesterIp(w, requester);
   w.ascii('1:rd');
   w.str('id'); w.str(id);
   if (spec.interval !== undefined) {

@@ -11,7 +11,7 @@
 import type { Address } from '../runtime/types.js';
 import { KrpcDecodeError } from './errors.js';
 import { KrpcReader, type Fields } from './krpc-reader.js';
-import { decodeNodes, decodePeer, type Contact, type Family } from './compact.js';
+import { decodeNodes, decodePeer, ipFromBytes, type Contact, type Family } from './compact.js';
 import { ID_BYTES, idFromBytes, type NodeId } from './node-id.js';
 
 /** BEP 5 error codes, plus BEP 44's. */
@@ -119,70 +119,114 @@ export type KrpcMessage = KrpcQuery | KrpcResponse | KrpcErrorReply;
 
 const reader = new KrpcReader();
 
-/** Decodes one datagram. Throws `KrpcDecodeError` (with the transaction id when readable). */
+/** The last client version seen (the top-level `v`), shared by the messages that carry the same one: most carry one of a few. */
+let lastClient: Uint8Array = new Uint8Array(0);
+
+/**
+ * Decodes one datagram. Throws `KrpcDecodeError` (with the transaction id when readable).
+ * The message holds no view into `data`: ids are strings, `t`, `token` and `client` are
+ * copies (a view would keep the datagram, or the pool slab it was cut from, alive), and
+ * only BEP 44's and BEP 51's rarer fields are views.
+ */
 export function decodeKrpc(data: Uint8Array, limits: KrpcLimits = {}): KrpcMessage {
   const maxBytes = limits.maxMessageBytes ?? KRPC_LIMITS.maxMessageBytes;
   if (data.length > maxBytes) throw new KrpcDecodeError(`message of ${data.length} bytes is over the limit (${maxBytes})`);
   const f = reader.read(data, limits.maxDepth ?? KRPC_LIMITS.maxDepth, limits.maxValues ?? KRPC_LIMITS.maxValues);
-  const t = f.t;
-  if (t === undefined) throw new KrpcDecodeError("missing transaction id 't'");
+  if (f.tS < 0) throw new KrpcDecodeError("missing transaction id 't'");
+  const t = copy(data, f.tS, f.tE);
   const maxT = limits.maxTransactionIdBytes ?? KRPC_LIMITS.maxTransactionIdBytes;
   if (t.length > maxT) throw new KrpcDecodeError(`transaction id longer than ${maxT} bytes`);
-  const ip = f.ip === undefined ? undefined : decodePeer(f.ip);
-  if (f.y === 0x71 /* q */) return decodeQuery(f, t, ip);
-  if (f.y === 0x72 /* r */) return decodeResponse(f, t, ip, limits.maxNodes ?? KRPC_LIMITS.maxNodes);
+  const ip = f.ipS < 0 ? undefined : peerAt(data, f.ipS, f.ipE);
+  const client = f.clientS < 0 ? undefined : clientAt(data, f.clientS, f.clientE);
+  if (f.y === 0x71 /* q */) return decodeQuery(f, data, t, ip, client);
+  if (f.y === 0x72 /* r */) return decodeResponse(f, data, t, ip, client, limits.maxNodes ?? KRPC_LIMITS.maxNodes);
   if (f.y === 0x65 /* e */) {
     return {
-      kind: 'error', t, client: f.client, ip, code: f.errCode,
+      kind: 'error', t, client, ip, code: f.errCode,
       message: f.errMessage === undefined ? '' : Buffer.from(f.errMessage.subarray(0, 200)).toString('utf8'),
     };
   }
   throw new KrpcDecodeError("'y' must be 'q', 'r' or 'e'", t);
 }
 
-function decodeQuery(f: Fields, t: Uint8Array, ip: Address | undefined): KrpcQuery {
-  if (f.q === undefined || f.q.length > 64) throw new KrpcDecodeError("query without method 'q'", t);
+/** A copy of `b[s, e)` as a plain `Uint8Array` (a `subarray` of a `Buffer` is a `Buffer` view, more to allocate and it pins the datagram). */
+function copy(b: Uint8Array, s: number, e: number): Uint8Array {
+  const out = new Uint8Array(e - s);
+  for (let i = s; i < e; i++) out[i - s] = b[i];
+  return out;
+}
+
+function clientAt(b: Uint8Array, s: number, e: number): Uint8Array {
+  const last = lastClient;
+  if (last.length === e - s) {
+    let same = true;
+    for (let i = s; i < e; i++) if (b[i] !== last[i - s]) {
+      same = false;
+      break;
+    }
+    if (same) return last;
+  }
+  return (lastClient = copy(b, s, e));
+}
+
+/** A compact peer (BEP 42 `ip`) at `b[s, e)`, as `decodePeer` reads it. */
+function peerAt(b: Uint8Array, s: number, e: number): Address | undefined {
+  const len = e - s;
+  if (len !== 6 && len !== 18) return undefined;
+  const port = (b[e - 2] << 8) | b[e - 1];
+  if (port === 0) return undefined;
+  return { host: ipFromBytes(b, s, len === 6 ? 4 : 6), port };
+}
+
+/** The 20-byte id at `b[s, e)` as a `NodeId`; a range of another length is a decode error. */
+function idAt(b: Uint8Array, s: number, e: number, key: string, t: Uint8Array): NodeId {
+  if (s < 0 || e - s !== ID_BYTES) throw new KrpcDecodeError(`'${key}' must be ${ID_BYTES} bytes`, t);
+  return String.fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9],
+    b[s + 10], b[s + 11], b[s + 12], b[s + 13], b[s + 14], b[s + 15], b[s + 16], b[s + 17], b[s + 18], b[s + 19]);
+}
+
+function decodeQuery(f: Fields, b: Uint8Array, t: Uint8Array, ip: Address | undefined, c: Uint8Array | undefined): KrpcQuery {
+  if (f.qS < 0 || f.qE - f.qS > 64) throw new KrpcDecodeError("query without method 'q'", t);
   if (!f.hasA) throw new KrpcDecodeError("query without arguments 'a'", t);
-  const id = reqId(f.id, 'id', t);
+  const id = idAt(b, f.idS, f.idE, 'id', t);
   const want: Family[] = f.want === 0 ? NO_WANT : f.want === 1 ? WANT4 : f.want === 2 ? WANT6 : WANT46;
-  const method = methodName(f.q);
-  const c = f.client;
+  const method = methodName(b, f.qS, f.qE);
   const ro = f.ro;
   switch (method) {
     case 'ping':
       return { kind: 'query', t, client: c, ip, id, ro, want, q: 'ping' };
     case 'find_node':
-      return { kind: 'query', t, client: c, ip, id, ro, want, q: 'find_node', target: reqId(f.target, 'target', t) };
+      return { kind: 'query', t, client: c, ip, id, ro, want, q: 'find_node', target: idAt(b, f.targetS, f.targetE, 'target', t) };
     case 'get_peers':
-      return { kind: 'query', t, client: c, ip, id, ro, want, q: 'get_peers', infoHash: reqId(f.infoHash, 'info_hash', t), noseed: f.noseed };
+      return { kind: 'query', t, client: c, ip, id, ro, want, q: 'get_peers', infoHash: idAt(b, f.infoHashS, f.infoHashE, 'info_hash', t), noseed: f.noseed };
     case 'announce_peer': {
       const port = f.port;
       if (!f.impliedPort && (typeof port !== 'number' || port < 1 || port > 65535)) throw new KrpcDecodeError("announce_peer needs a 'port' in 1-65535", t);
-      if (f.token === undefined) throw new KrpcDecodeError("'token' must be a byte string", t);
+      if (f.tokenS < 0) throw new KrpcDecodeError("'token' must be a byte string", t);
       return {
-        kind: 'query', t, client: c, ip, id, ro, want, q: 'announce_peer', infoHash: reqId(f.infoHash, 'info_hash', t),
-        port: typeof port === 'number' && port >= 1 && port <= 65535 ? port : 0, impliedPort: f.impliedPort, token: f.token, seed: f.seed,
+        kind: 'query', t, client: c, ip, id, ro, want, q: 'announce_peer', infoHash: idAt(b, f.infoHashS, f.infoHashE, 'info_hash', t),
+        port: typeof port === 'number' && port >= 1 && port <= 65535 ? port : 0, impliedPort: f.impliedPort, token: copy(b, f.tokenS, f.tokenE), seed: f.seed,
       };
     }
     case 'get':
-      return { kind: 'query', t, client: c, ip, id, ro, want, q: 'get', target: reqId(f.target, 'target', t), seq: f.seq };
+      return { kind: 'query', t, client: c, ip, id, ro, want, q: 'get', target: idAt(b, f.targetS, f.targetE, 'target', t), seq: f.seq };
     case 'put': {
       if (f.v === undefined) throw new KrpcDecodeError("put without value 'v'", t);
-      if (f.token === undefined) throw new KrpcDecodeError("'token' must be a byte string", t);
+      if (f.tokenS < 0) throw new KrpcDecodeError("'token' must be a byte string", t);
       const item: PutArgs = { v: f.v, canonical: f.canonical, k: f.k, seq: f.seq, sig: f.sig, salt: f.salt, cas: f.cas };
-      return { kind: 'query', t, client: c, ip, id, ro, want, q: 'put', token: f.token, item };
+      return { kind: 'query', t, client: c, ip, id, ro, want, q: 'put', token: copy(b, f.tokenS, f.tokenE), item };
     }
     case 'sample_infohashes':
-      return { kind: 'query', t, client: c, ip, id, ro, want, q: 'sample_infohashes', target: reqId(f.target, 'target', t) };
+      return { kind: 'query', t, client: c, ip, id, ro, want, q: 'sample_infohashes', target: idAt(b, f.targetS, f.targetE, 'target', t) };
     default: {
-      const tb = f.target ?? f.infoHash;
-      const target = tb !== undefined && tb.length === ID_BYTES ? idFromBytes(tb) : undefined;
+      const [ts, te] = f.targetS >= 0 ? [f.targetS, f.targetE] : [f.infoHashS, f.infoHashE];
+      const target = ts >= 0 && te - ts === ID_BYTES ? idAt(b, ts, te, 'target', t) : undefined;
       return { kind: 'query', t, client: c, ip, id, ro, want, q: 'unknown', method, target };
     }
   }
 }
 
-function decodeResponse(f: Fields, t: Uint8Array, ip: Address | undefined, maxNodes: number): KrpcResponse {
+function decodeResponse(f: Fields, b: Uint8Array, t: Uint8Array, ip: Address | undefined, client: Uint8Array | undefined, maxNodes: number): KrpcResponse {
   if (!f.hasR) throw new KrpcDecodeError("response without 'r'", t);
   let values: Address[] | undefined;
   if (f.values !== undefined) {
@@ -199,12 +243,11 @@ function decodeResponse(f: Fields, t: Uint8Array, ip: Address | undefined, maxNo
     for (let o = 0; o < f.samples.length; o += ID_BYTES) samples.push(idFromBytes(f.samples.subarray(o, o + ID_BYTES)));
   }
   return {
-    kind: 'response', t, client: f.client, ip, id: reqId(f.id, 'id', t),
-    nodes: f.nodes === undefined ? undefined : decodeNodes(f.nodes, 4, maxNodes),
-    nodes6: f.nodes6 === undefined ? undefined : decodeNodes(f.nodes6, 6, maxNodes),
-    // A copy: lookups keep tokens until they announce, and a view would keep the whole datagram
-    // (and, for a pooled one, the 8 KB slab it was cut from) alive with it.
-    values, token: f.token === undefined ? undefined : new Uint8Array(f.token),
+    kind: 'response', t, client, ip, id: idAt(b, f.idS, f.idE, 'id', t),
+    nodes: f.nodesS < 0 ? undefined : decodeNodes(b, 4, maxNodes, f.nodesS, f.nodesE),
+    nodes6: f.nodes6S < 0 ? undefined : decodeNodes(b, 6, maxNodes, f.nodes6S, f.nodes6E),
+    // A copy: lookups keep tokens until they announce.
+    values, token: f.tokenS < 0 ? undefined : copy(b, f.tokenS, f.tokenE),
     v: f.v !== undefined && f.canonical ? f.v : undefined,
     k: f.k, seq: f.seq, sig: f.sig, samples,
     num: typeof f.num === 'number' ? f.num : undefined, interval: typeof f.interval === 'number' ? f.interval : undefined,
@@ -218,20 +261,15 @@ const WANT46: Family[] = [4, 6];
 
 const METHODS = ['ping', 'find_node', 'get_peers', 'announce_peer', 'get', 'put', 'sample_infohashes'];
 
-function methodName(q: Uint8Array): string {
+function methodName(b: Uint8Array, s: number, e: number): string {
   for (const m of METHODS) {
-    if (m.length !== q.length) continue;
+    if (m.length !== e - s) continue;
     let same = true;
-    for (let i = 0; i < m.length; i++) if (q[i] !== m.charCodeAt(i)) {
+    for (let i = 0; i < m.length; i++) if (b[s + i] !== m.charCodeAt(i)) {
       same = false;
       break;
     }
     if (same) return m;
   }
-  return Buffer.from(q).toString('latin1');
-}
-
-function reqId(v: Uint8Array | undefined, key: string, t: Uint8Array): NodeId {
-  if (v === undefined || v.length !== ID_BYTES) throw new KrpcDecodeError(`'${key}' must be ${ID_BYTES} bytes`, t);
-  return idFromBytes(v);
+  return Buffer.from(b.subarray(s, e)).toString('latin1');
 }

@@ -210,6 +210,14 @@ export class PackedEntries {
       e >>> 24, (e >>> 16) & 255, (e >>> 8) & 255, e & 255);
   }
 
+  /** Writes the id's 20 bytes into `out` at `o`. */
+  writeId(p: number, out: Uint8Array, o: number): void {
+    const w = this.i32;
+    const b = this.base + STRIDE * p;
+    writeWord(out, o, w[p]);
+    for (let k = 0; k < 4; k++) writeWord(out, o + 4 + 4 * k, w[b + k]);
+  }
+
   address(p: number): Address {
     return { host: this.host6(p) ?? formatIPv4(this.ip(p)), port: this.port(p) };
   }
@@ -336,7 +344,7 @@ export class PackedEntries {
     const w = this.i32;
     for (let p = from, k = 0; p < this.length; p++, k += ENTRY_WORDS) {
       entries[k] = w[p];
-      entries.set(w.subarray(this.base + STRIDE * p, this.base + STRIDE * (p + 1)), k + 1);
+      for (let i = 0, o = this.base + STRIDE * p; i < STRIDE; i++) entries[k + 1 + i] = w[o + i];
     }
     const out = {
       entries,
@@ -405,4 +413,12 @@ export class PackedEntries {
     if (this.host6s !== null) for (let i = this.capacity; i < cap; i++) this.host6s.push(null);
     this.capacity = cap;
   }
+}
+
+/** A 32-bit word, big-endian, into `out` at `o`. */
+function writeWord(out: Uint8Array, o: number, x: number): void {
+  out[o] = x >>> 24;
+  out[o + 1] = (x >>> 16) & 0xff;
+  out[o + 2] = (x >>> 8) & 0xff;
+  out[o + 3] = x & 0xff;
 }

@@ -22,11 +22,11 @@
  */
 import type { Address } from '../runtime/types.js';
 import { ID_BITS, commonPrefixLength, type NodeId } from './node-id.js';
-import { PackedContact, parseIPv4, type Contact } from './compact.js';
+import { PackedContact, parseIPv4, type Contact, type Family } from './compact.js';
 import { ENTRY_WORDS, EntryRecord, writeIdWords } from './entry-record.js';
 import { MAX_FAILURES_COUNTED, PackedEntries } from './packed-entries.js';
 import { RoutingNode } from './routing-node.js';
-import { closestEntries } from './closest-entries.js';
+import { closestCompact, closestEntries } from './closest-entries.js';
 import { allNodes, snapshotAt, stalestNode, unverifiedNodes } from './table-views.js';
 
 export { RoutingNode };
@@ -334,7 +334,7 @@ export class RoutingTable {
     e.addBucket(now);
     const total = old.entries.length / ENTRY_WORDS;
     const load = (k: number): EntryRecord => {
-      MOVING.i32.set(old.entries.subarray(ENTRY_WORDS * k, ENTRY_WORDS * (k + 1)));
+      for (let i = 0; i < ENTRY_WORDS; i++) MOVING.i32[i] = old.entries[ENTRY_WORDS * k + i];
       MOVING.host6 = old.host6?.[k] ?? null;
       return MOVING;
     };
@@ -373,6 +373,11 @@ export class RoutingTable {
    */
   closest(target: NodeId, count: number, live = false): PackedContact[] {
     return closestEntries(this.e, this.bucketIndex(target), target, count, live);
+  }
+
+  /** `closest`, as compact node info of `family` (for a reply's `nodes` / `nodes6`; no contact objects). */
+  closestCompact(target: NodeId, count: number, live: boolean, family: Family): Uint8Array {
+    return closestCompact(this.e, this.bucketIndex(target), target, count, live, family);
   }
 
 

@@ -10,6 +10,7 @@
  */
 import type { Address, Clock, Random, TimerHandle } from '../runtime/types.js';
 import type { KrpcErrorReply, KrpcResponse } from './krpc.js';
+import { SlotPool } from './slot-pool.js';
 
 export interface QueryHandler {
   /** The answer, with the round-trip time in ms. */
@@ -42,6 +43,10 @@ export const RPC_DEFAULTS = {
 /** RTT samples kept for the adaptive soft timeout, and how often it is recomputed. */
 const RTT_SAMPLES = 32;
 const SOFT_MARGIN = 1.25;
+/** Every node's RTT ring is a slot of these shared chunks (./slot-pool.ts says why). */
+const RTT_RINGS = new SlotPool(RTT_SAMPLES, (n) => new Float64Array(n), (chunk, from, to) => chunk.fill(0, from, to));
+/** The samples being sorted for their 90th percentile (synchronous, never re-entered). */
+const SORTING = new Float64Array(RTT_SAMPLES);
 
 class Transaction {
   timer: TimerHandle | null = null;
@@ -72,8 +77,10 @@ export class Transactions {
   private readonly softMs: number;
   private readonly hardMs: number;
   private readonly minSoftMs: number;
-  /** Recent RTTs (a ring), or null when the soft timeout is fixed. An array of numbers: a typed array costs ~250 bytes more a node. */
-  private readonly rtts: number[] | null;
+  /** Recent RTTs: a ring at `rttAt` in a shared chunk (slot `rttSlot`), or null when the soft timeout is fixed or after `close`. */
+  private rtts: Float64Array | null;
+  private readonly rttSlot: number;
+  private readonly rttAt: number;
   private rttCount = 0;
   /** The soft timeout in use, ms. */
   private currentSoftMs: number;
@@ -86,7 +93,10 @@ export class Transactions {
     this.hardMs = options.timeoutMs ?? RPC_DEFAULTS.timeoutMs;
     this.maxPending = options.maxPending ?? RPC_DEFAULTS.maxPending;
     this.minSoftMs = Math.min(this.softMs, options.minSoftTimeoutMs ?? RPC_DEFAULTS.minSoftTimeoutMs);
-    this.rtts = (options.adaptiveSoftTimeout ?? RPC_DEFAULTS.adaptiveSoftTimeout) ? new Array<number>(RTT_SAMPLES).fill(0) : null;
+    const adaptive = options.adaptiveSoftTimeout ?? RPC_DEFAULTS.adaptiveSoftTimeout;
+    this.rttSlot = adaptive ? RTT_RINGS.acquire() : -1;
+    this.rtts = adaptive ? RTT_RINGS.chunkOf(this.rttSlot) : null;
+    this.rttAt = adaptive ? RTT_RINGS.offsetOf(this.rttSlot) : 0;
     this.currentSoftMs = this.softMs;
     this.next = random.int(65536);
   }
@@ -142,12 +152,23 @@ export class Transactions {
 
   /** Records an RTT; every `RTT_SAMPLES` samples the soft timeout is set from their 90th percentile. */
   private sample(rtt: number): void {
-    const rtts = this.rtts as number[];
-    rtts[this.rttCount++ % RTT_SAMPLES] = rtt;
+    const rtts = this.rtts as Float64Array;
+    const at = this.rttAt;
+    rtts[at + (this.rttCount++ % RTT_SAMPLES)] = rtt;
     if (this.rttCount % RTT_SAMPLES !== 0) return;
-    const sorted = rtts.slice().sort((a, b) => a - b);
-    const p90 = sorted[Math.ceil(0.9 * RTT_SAMPLES) - 1];
+    for (let i = 0; i < RTT_SAMPLES; i++) SORTING[i] = rtts[at + i];
+    SORTING.sort();
+    const p90 = SORTING[Math.ceil(0.9 * RTT_SAMPLES) - 1];
     this.currentSoftMs = Math.round(Math.min(this.softMs, Math.max(this.minSoftMs, p90 * SOFT_MARGIN)));
+  }
+
+  /** Fails every pending query and hands the RTT ring back (the node closed). */
+  close(): void {
+    this.failAll();
+    if (this.rtts !== null) {
+      this.rtts = null;
+      RTT_RINGS.release(this.rttSlot);
+    }
   }
 
   /** Fails every pending query (on close). */

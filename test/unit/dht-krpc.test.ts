@@ -174,3 +174,28 @@ describe('compact encodings', () => {
     assert.equal(decodePeer(Uint8Array.of(1, 2, 3, 4, 0, 0)), undefined);
   });
 });
+
+describe('KRPC decode and the datagram it came in', () => {
+  it('keeps no view of the datagram in a decoded message (a view would pin it, or its 8 KB pool slab)', () => {
+    const nodes: Contact[] = [{ id: ID, address: { host: '10.0.0.9', port: 6881 } }];
+    const data = u8(encodeResponse(T, ID, { nodes, token: text('tok') }, { host: '10.1.2.3', port: 6881 }, { client: text('SH01') }));
+    const m = decodeKrpc(data);
+    assert.equal(m.kind, 'response');
+    if (m.kind !== 'response') return;
+    data.fill(0); // the datagram's buffer is reused by whoever owns it
+    assert.deepEqual([...m.t], [...T]);
+    assert.deepEqual([...(m.client ?? [])], [...text('SH01')]);
+    assert.deepEqual([...(m.token ?? [])], [...text('tok')]);
+    assert.deepEqual(plain(m.nodes), nodes);
+    assert.deepEqual(m.ip, { host: '10.1.2.3', port: 6881 });
+  });
+
+  it('encodes reply nodes given as compact node info as they are', () => {
+    const compact = encodeNodes([{ id: ID, address: { host: '10.0.0.9', port: 6881 } }], 4);
+    const m = decodeKrpc(u8(encodeResponse(T, ID, { nodes: compact })));
+    assert.equal(m.kind, 'response');
+    if (m.kind !== 'response') return;
+    assert.deepEqual(plain(m.nodes), [{ id: ID, address: { host: '10.0.0.9', port: 6881 } }]);
+  });
+});
+

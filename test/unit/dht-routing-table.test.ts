@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { RoutingTable } from '../../src/dht/routing-table.js';
 import { commonPrefixLength, compareDistance, randomId, randomIdInBucket, type NodeId } from '../../src/dht/node-id.js';
 import { SeededRandom } from '../../src/runtime/random.js';
+import { decodeNodes } from '../../src/dht/compact.js';
 
 const addr = (i: number) => ({ host: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, port: 6881 });
 
@@ -216,5 +217,24 @@ describe('RoutingTable (packed entries)', () => {
     assert.equal(old?.verified, true, 'an old response still counts as a response');
     assert.ok(old !== undefined && old.lastResponse > 0 && old.lastResponse < later - 24 * 86_400_000);
     assert.equal(t.get(b)?.lastResponse, -1);
+  });
+
+  it('writes its closest live nodes as compact node info, the same nodes in the same order as closest()', () => {
+    const r = new SeededRandom(9);
+    for (const family of [4, 6] as const) {
+      const t = new RoutingTable(randomId(r), 0, { k: 8 });
+      const at = (i: number) => (family === 4 ? addr(i) : { host: `fd00::${i.toString(16)}`, port: 6881 });
+      Array.from({ length: 300 }, () => randomId(r)).forEach((id, i) => t.responded(id, at(i + 1), 0));
+      const target = randomId(r);
+      const contacts = t.closest(target, 16, true);
+      const compact = t.closestCompact(target, 16, true, family);
+      assert.equal(compact.length, contacts.length * (family === 4 ? 26 : 38));
+      assert.deepEqual(
+        decodeNodes(compact, family).map((c) => ({ id: c.id, address: c.address })),
+        contacts.map((c) => ({ id: c.id, address: c.address })),
+      );
+      // Asked for the other family, a table of one family writes nothing.
+      assert.equal(t.closestCompact(target, 16, true, family === 4 ? 6 : 4).length, 0);
+    }
   });
 });
