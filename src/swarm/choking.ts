@@ -8,21 +8,17 @@ import type { PeerSession } from './peer-session.js';
 import type { ReputationView } from './reputation.js';
 import { setUploadCap } from './uploads.js';
 
-/** Per peer: bytes we sent it while it could have paid us back, and the upload total when last counted. */
-const takenWhileOwed = new WeakMap<PeerSession, { taken: number; seen: number }>();
-
 /**
  * Bytes we sent the peer on this connection while we downloaded and wanted its pieces,
  * counted at each look (rechoke, fill): what was sent since the last look counts when it
- * could pay us back now.
+ * could pay us back now. Kept on the session (`owedTaken`, `owedSeen`), not in a WeakMap:
+ * `fillSlots` looks at every peer on every `interested` and `not_interested`.
  */
 function owed(p: PeerSession, seeding: boolean): number {
-  const e = takenWhileOwed.get(p) ?? { taken: 0, seen: 0 };
-  const sent = p.upload.total - e.seen;
-  if (!seeding && p.conn.amInterested) e.taken += sent;
-  e.seen = p.upload.total;
-  takenWhileOwed.set(p, e);
-  return e.taken;
+  const total = p.upload.total;
+  if (!seeding && p.conn.amInterested) p.owedTaken += total - p.owedSeen;
+  p.owedSeen = total;
+  return p.owedTaken;
 }
 
 function view(peers: readonly PeerSession[], now: number, seeding: boolean): { open: PeerSession[]; input: ChokerPeer<PeerSession>[] } {
@@ -115,20 +111,20 @@ export function chokeUninterested(p: PeerSession): void {
 }
 
 /** Unchokes waiting interested peers into free slots at once, choking nobody. */
-export function fillSlots(choker: Choker<PeerSession>, peers: readonly PeerSession[], now: number, seeding: boolean): void {
+export function fillSlots(choker: Choker<PeerSession>, peers: ReadonlyMap<string, PeerSession>, now: number, seeding: boolean): void {
   // Called on every interested/not interested; the slots are nearly always full. Count them
   // first (what Choker.fill counts) and skip building the view of every peer when none is free.
   const known = choker.knownSlots(seeding);
   if (known !== undefined) {
     let taken = 0;
-    for (const p of peers) {
+    for (const p of peers.values()) {
       if (p.conn.state !== 'open') continue;
       owed(p, seeding); // keeps sampling what each peer took while we wanted its pieces, as view() does
       if (!p.conn.amChoking && p.conn.peerInterested && p !== choker.optimisticPeer) taken++;
     }
     if (taken >= known) return;
   }
-  const { input } = view(peers, now, seeding);
+  const { input } = view([...peers.values()], now, seeding);
   for (const p of choker.fill(input, now, seeding)) {
     unchoke(choker, p, now, seeding);
     p.flush();

@@ -71,6 +71,7 @@ export function keepIfNotDuplicate(ctx: DisciplineContext, peer: PeerSession, pe
     // The address we dialled is the kept connection's peer: not to be dialled while it lasts.
     keep.listenAddress ??= drop.address;
     ctx.pool.markConnected(drop.address, true);
+    ctx.pool.markWorked(drop.address); // its handshake came: a duplicate, not a failure
   }
   if (keep === peer) ctx.byPeerId.set(key, peer);
   return keep === peer;

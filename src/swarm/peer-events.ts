@@ -31,7 +31,7 @@ export function onPeerEvent(swarm: Swarm, peer: PeerSession, e: PeerEvent): void
         return peer.close('connected to ourselves');
       }
       if (!keepIfNotDuplicate(swarm, peer, e.peerId)) return;
-      if (!peer.incoming) swarm.pool.markConnected(peer.address, true); // it worked: failures cleared
+      if (!peer.incoming) swarm.pool.markWorked(peer.address); // its failures cleared here, not at TCP connect
       swarm.emit({ type: 'peer-connected', address: peer.key, transport: transportOf(peer.stream) });
       swarm.holepunch?.peerConnected(peer); // BEP 55: the target of our punch may have dialled in first
       if (picker) {
@@ -58,6 +58,7 @@ export function onPeerEvent(swarm: Swarm, peer: PeerSession, e: PeerEvent): void
         peer.listenAddress = { host: peer.address.host, port: e.handshake.p };
         swarm.pool.add(peer.listenAddress, 'incoming');
         swarm.pool.markConnected(peer.listenAddress, true);
+        swarm.pool.markWorked(peer.listenAddress);
       }
       return;
     case 'metadata':

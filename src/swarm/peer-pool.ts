@@ -11,6 +11,14 @@ const MAX_SELF_ADDRESSES = 64;
 
 export type PeerSource = 'manual' | 'incoming' | 'pex' | 'dht' | 'tracker' | 'magnet' | 'lsd';
 
+/** An address dropped after `maxFailures`, and when. */
+interface Forgotten {
+  readonly key: string;
+  readonly at: number;
+  /** False once re-learnt or dropped again (a newer entry): skipped when the queue reaches it. */
+  live: boolean;
+}
+
 interface Candidate {
   readonly address: Address;
   source: PeerSource;
@@ -51,7 +59,15 @@ export class PeerPool {
    * this, PEX re-teaches every forgotten address as fresh and it goes to the front of the
    * dial order at once (issue 15; docs/simulator.md).
    */
-  private readonly forgotten = new Map<string, number>();
+  private readonly forgotten = new Map<string, Forgotten>();
+  /**
+   * The same entries oldest first, for dropping the oldest past `maxForgotten`: a queue whose
+   * dead entries (re-learnt, or dropped again later) are skipped when reached. (A Map's first
+   * key costs a walk over the slots of entries deleted before it: V8 compacts a Map only when
+   * it rehashes, and a pool under churn deletes from its front all the time.)
+   */
+  private forgottenOrder: Forgotten[] = [];
+  private forgottenHead = 0;
 
   private readonly perIp: PerIpCounts;
 
@@ -70,12 +86,12 @@ export class PeerPool {
     if (this.candidates.size >= this.o.maxCandidates && source !== 'manual') return;
     if (address.port <= 0 || address.port > 65535) return;
     if (!this.perIp.take(address.host, source === 'manual')) return;
-    const forgottenAt = this.forgotten.get(k);
-    if (forgottenAt !== undefined && source !== 'manual' && source !== 'incoming') {
+    const forgotten = this.forgotten.get(k);
+    if (forgotten !== undefined && source !== 'manual' && source !== 'incoming') {
       // Known to fail: one more try, once the longest back-off since it was dropped has run.
-      this.forgotten.delete(k);
+      this.unforget(forgotten);
       const failures = this.o.maxFailures - 1;
-      this.candidates.set(k, { address, source, failures, nextAttemptAt: forgottenAt + this.backoff(failures), connected: false });
+      this.candidates.set(k, { address, source, failures, nextAttemptAt: forgotten.at + this.backoff(failures), connected: false });
       return;
     }
     this.candidates.set(k, { address, source, failures: 0, nextAttemptAt: 0, connected: false });
@@ -104,18 +120,20 @@ export class PeerPool {
     }
   }
 
-  /**
-   * The address is connected (or no longer). `worked` (default: `connected`) clears its
-   * failures: pass false for a connection whose handshake has not come yet, since a full peer
-   * accepts the connection and closes it at our handshake (reset there, it was redialled every
-   * `retryBaseMs` for ever).
-   */
-  markConnected(address: Address, connected: boolean, worked = connected): void {
+  /** The address is connected (or a dial to it is under way), or no longer: `due` skips it while connected. */
+  markConnected(address: Address, connected: boolean): void {
     const c = this.candidates.get(PeerPool.key(address));
-    if (c) {
-      c.connected = connected;
-      if (worked) c.failures = 0;
-    }
+    if (c) c.connected = connected;
+  }
+
+  /**
+   * A connection to the address got as far as the peer's handshake: its failures are cleared.
+   * Not at TCP connect: a full peer accepts the connection and closes it at our handshake, and
+   * cleared there it was redialled every `retryBaseMs` for ever (issue 15).
+   */
+  markWorked(address: Address): void {
+    const c = this.candidates.get(PeerPool.key(address));
+    if (c) c.failures = 0;
   }
 
   /** The peer at `address` is a seed (we parted as two seeds): `due` skips it while we are one too. */
@@ -134,12 +152,35 @@ export class PeerPool {
     if (c.failures >= this.o.maxFailures && c.source !== 'manual') {
       this.candidates.delete(k);
       this.perIp.release(address.host);
-      this.forgotten.delete(k);
-      this.forgotten.set(k, now);
-      if (this.forgotten.size > this.o.maxForgotten) this.forgotten.delete(this.forgotten.keys().next().value as string);
+      this.remember(k, now);
       return;
     }
     c.nextAttemptAt = now + this.backoff(c.failures);
+  }
+
+  /** Remembers `k` as dropped at `now` (the newest); the oldest goes past `maxForgotten`. O(1) amortised. */
+  private remember(k: string, now: number): void {
+    const old = this.forgotten.get(k);
+    if (old) this.unforget(old);
+    const e: Forgotten = { key: k, at: now, live: true };
+    this.forgotten.set(k, e);
+    this.forgottenOrder.push(e);
+    while (this.forgotten.size > this.o.maxForgotten && this.forgottenHead < this.forgottenOrder.length) {
+      const oldest = this.forgottenOrder[this.forgottenHead++];
+      if (oldest.live) this.unforget(oldest);
+    }
+    // Compact once the dequeued prefix is half the array, or dead entries outnumber the live
+    // ones: each entry is copied at most once per halving.
+    const queued = this.forgottenOrder.length - this.forgottenHead;
+    if ((this.forgottenHead >= 64 && this.forgottenHead >= queued) || queued > 2 * this.forgotten.size + 64) {
+      this.forgottenOrder = this.forgottenOrder.slice(this.forgottenHead).filter((f) => f.live);
+      this.forgottenHead = 0;
+    }
+  }
+
+  private unforget(e: Forgotten): void {
+    e.live = false;
+    this.forgotten.delete(e.key);
   }
 
   /** Addresses remembered as forgotten (bounded by `maxForgotten`). */

@@ -50,6 +50,10 @@ export class PeerSession {
   strikes = 0;
   /** Peer is a seed (has every piece). */
   isSeed = false;
+  /** Bytes we sent it while we wanted its pieces, as of the choker's last look (choking.ts `owed`). */
+  owedTaken = 0;
+  /** Our upload total to it at that look. */
+  owedSeen = 0;
   closed = false;
   /** Requests of the peer's whose block is being read from disk (block keys). */
   readonly uploading = new Set<string>();

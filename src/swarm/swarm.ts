@@ -248,7 +248,7 @@ export class Swarm implements TransferContext {
     }
     this.peers.set(peer.key, peer);
     // Its failures are cleared once its handshake comes (peer-events.ts), not at connect.
-    this.pool.markConnected(peer.address, true, false);
+    this.pool.markConnected(peer.address, true);
     peer.attach(this, pending);
   }
 
@@ -324,7 +324,8 @@ export class Swarm implements TransferContext {
 
   /** Unchokes interested peers into free slots, choking nobody. */
   fillSlots(): void {
-    fillSlots(this.choker, [...this.peers.values()], this.runtime.clock.now(), this.picker?.done ?? false);
+    // The map itself: a copy of its peers is made only when a slot is free (rarely).
+    fillSlots(this.choker, this.peers, this.runtime.clock.now(), this.picker?.done ?? false);
   }
 
   private scheduleTick(): void {

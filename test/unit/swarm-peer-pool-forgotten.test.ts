@@ -46,7 +46,7 @@ describe('PeerPool forgotten addresses', () => {
     for (let i = 0; i < 3; i++) {
       now += 100_000;
       assert.deepEqual(pool.due(now, 1, none), [addr(1)]);
-      pool.markConnected(addr(1), true, false); // connected, handshake not yet come
+      pool.markConnected(addr(1), true); // connected, handshake not yet come (no markWorked)
       pool.markFailed(addr(1), now); // closed at our handshake
     }
     // Dropped after the third, as a refused dial would be; before, each connect cleared the count.
@@ -72,5 +72,37 @@ describe('PeerPool forgotten addresses', () => {
     // 1 was pushed out of the memory: fresh, dialled at once; 2 and 3 wait (failures 0 -> back-off base).
     assert.deepEqual(pool.due(1, 5, none), [addr(1)]);
     assert.deepEqual(pool.due(1000, 5, none), [addr(2), addr(3)]);
+  });
+
+  it('an address dropped again is the newest: the oldest other one is pushed out first, and churn keeps maxForgotten', () => {
+    const pool = new PeerPool({ retryBaseMs: 1000, maxFailures: 1, maxForgotten: 2 });
+    pool.add(addr(1), 'tracker');
+    pool.add(addr(2), 'tracker');
+    for (const a of pool.due(0, 2, none)) pool.markFailed(a, 0);
+    pool.add(addr(1), 'pex'); // re-learnt: one more try
+    assert.deepEqual(pool.due(1000, 5, none), [addr(1)]);
+    pool.markFailed(addr(1), 1000); // dropped again: now the newest
+    pool.add(addr(3), 'tracker');
+    assert.deepEqual(pool.due(1000, 5, none), [addr(3)]);
+    pool.markFailed(addr(3), 1000); // 2 is the oldest: pushed out
+    assert.equal(pool.forgottenCount, 2);
+    pool.add(addr(2), 'pex');
+    pool.add(addr(1), 'pex');
+    assert.deepEqual(pool.due(1001, 5, none), [addr(2)]);
+    // Thousands of drops and re-learns: the memory stays at maxForgotten, the newest kept.
+    let now = 2000;
+    for (let i = 0; i < 5000; i++) {
+      const a = { host: `10.1.${i >> 8}.${i & 255}`, port: 6881 };
+      pool.add(a, 'tracker');
+      now += 1;
+      pool.markFailed(a, now);
+      if (i % 3 === 0) pool.add(a, 'pex'); // re-learnt (leaves the memory), dropped again below
+      if (i % 3 === 0) pool.markFailed(a, now);
+    }
+    assert.equal(pool.forgottenCount, 2);
+    pool.add({ host: '10.1.19.135', port: 6881 }, 'pex'); // i = 4999: remembered, waits
+    pool.add({ host: '10.1.0.9', port: 6881 }, 'pex'); // i = 9: long pushed out, fresh
+    // (addr(1), re-learnt above, is due since 2000; addr(2) is being dialled.)
+    assert.deepEqual(pool.due(now + 1, 5, none), [addr(1), { host: '10.1.0.9', port: 6881 }]);
   });
 });

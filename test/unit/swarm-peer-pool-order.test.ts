@@ -33,6 +33,7 @@ describe('PeerPool.due', () => {
     pool.markFailed(addr(1), 0);
     assert.deepEqual(pool.due(10_000, 2, none), [addr(2), addr(1)]);
     pool.markConnected(addr(1), true);
+    pool.markWorked(addr(1)); // the peer's handshake came
     pool.markConnected(addr(1), false);
     pool.markConnected(addr(2), false);
     pool.add(addr(3), 'pex');
