@@ -150,16 +150,17 @@ it('answers a pause or removal and shuts down within stopTimeoutMs when a swarm 
 
 it('shuts down only once every swarm has stopped while stops keep completing, however long they take in all', async () => {
   const logged: string[] = [];
-  const s = await service('slow-stops', { stopTimeoutMs: 600, log: (m) => logged.push(m) });
+  const s = await service('slow-stops', { stopTimeoutMs: 1500, log: (m) => logged.push(m) });
   const save = join(dir, 'slow-stops-save');
   const ids: string[] = [];
   for (let i = 0; i < 8; i++) ids.push(await s.add({ torrent: (await makeTorrent(save, `t${i}`, [{ path: 'f.bin', length: 2_000 }])).bytes, savePath: save }));
   await waitFor('all seeding', () => ids.every((id) => s.details(id).state === 'seeding'));
-  // A slow disk: stops complete one at a time, 150 ms apart (1.2 s in all, twice stopTimeoutMs).
+  // A slow disk: stops complete one at a time, 250 ms apart (2 s in all, more than stopTimeoutMs;
+  // each gap well under it, so a loaded machine's late timers do not end the wait early).
   const removeTorrent = s.session.removeTorrent.bind(s.session);
   let disk = Promise.resolve();
   let stopped = 0;
-  s.session.removeTorrent = (swarm) => (disk = disk.then(() => new Promise((r) => setTimeout(r, 150))).then(() => removeTorrent(swarm)).then(() => void stopped++));
+  s.session.removeTorrent = (swarm) => (disk = disk.then(() => new Promise((r) => setTimeout(r, 250))).then(() => removeTorrent(swarm)).then(() => void stopped++));
   await s.close();
   assert.equal(stopped, 8);
   assert.deepEqual(logged, []);
