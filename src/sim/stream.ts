@@ -23,35 +23,15 @@
 import type { Address, ByteStream } from '../runtime/types.js';
 import { NetworkError } from '../runtime/types.js';
 import type { SimHost } from './host.js';
-import { TCP_OVERHEAD_BYTES, simNetworkError } from './network.js';
-import type { LinkTable } from './links.js';
+import { simNetworkError } from './network.js';
+import { reserveLink, segmentBytes, SEGMENT_BYTES, SEGMENT_SLACK_BYTES, HIGH_WATER_MARK_BYTES, type Segment } from './segment.js';
 
-export const SEGMENT_BYTES = 16 * 1024;
-/** A segment may run this far past `SEGMENT_BYTES` to take a whole write (a 13-byte piece header plus its 16 KiB block). */
-const SEGMENT_SLACK_BYTES = 1024;
-export const HIGH_WATER_MARK_BYTES = 64 * 1024;
-
-/**
- * A segment this small (requests, haves, a choke) is one packet. A real link interleaves the
- * packets of its flows, so such a packet waits for at most one packet of the others, not for
- * the 16 KiB segments every busy stream has reserved; it still takes its share of the link.
- */
-export const SMALL_SEGMENT_BYTES = 1460;
+export { SEGMENT_BYTES, HIGH_WATER_MARK_BYTES, SMALL_SEGMENT_BYTES } from './segment.js';
 
 /** Control markers travel the same path as data, compared by identity. */
 const FIN = new Uint8Array(0);
 const RST = new Uint8Array(0);
 const EMPTY_SEGMENT = new Uint8Array(0);
-
-/** What one event carries: one chunk, or several whole writes packed into a segment (in order). */
-type Segment = Uint8Array | Uint8Array[];
-
-function segmentBytes(seg: Segment): number {
-  if (seg instanceof Uint8Array) return seg.byteLength;
-  let n = 0;
-  for (let i = 0; i < seg.length; i++) n += seg[i].byteLength;
-  return n;
-}
 
 export class SimByteStream implements ByteStream {
   readonly local: Address;
@@ -419,25 +399,6 @@ function segmentArrived(stream: SimByteStream, seg: Segment): void {
   if (t < stream.lastDelivery) t = stream.lastDelivery;
   stream.lastDelivery = t;
   q.push(t, segmentDelivered, stream, seg, undefined);
-}
-
-/**
- * Takes a host's uplink (or downlink) for one segment from `now`; returns when it is through.
- * A large segment queues behind what is reserved; a small one (`SMALL_SEGMENT_BYTES`) waits
- * for at most one packet in progress, and pushes the queue back by its own size.
- */
-function reserveLink(links: LinkTable, id: number, up: boolean, now: number, bytes: number, msPerByte: number): number {
-  const busyArr = up ? links.upBusy : links.downBusy;
-  let busy = busyArr[id];
-  if (busy < now) busy = now;
-  const cost = (bytes + TCP_OVERHEAD_BYTES) * msPerByte;
-  if (bytes > SMALL_SEGMENT_BYTES) {
-    busyArr[id] = busy + cost;
-    return busy + cost;
-  }
-  const start = Math.min(busy, now + (SMALL_SEGMENT_BYTES + TCP_OVERHEAD_BYTES) * msPerByte);
-  busyArr[id] = busy + cost;
-  return start + cost;
 }
 
 function segmentDelivered(stream: SimByteStream, seg: Segment): void {
