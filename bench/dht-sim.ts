@@ -43,6 +43,11 @@ if (nodes >= 500_000 && !process.execArgv.some((a) => a.startsWith('--max-semi-s
   process.execArgv.push('--max-semi-space-size=256');
 }
 if (nodes >= BIG_SIM && !process.argv.includes('--untuned')) rerunTuned(nodes);
+/** One line on stderr per phase, and per tenth of the joins: where a run of an hour is. */
+function progressLine(what: string, detail: string): void {
+  const u = resourceUsage();
+  process.stderr.write(`  ${what} at ${(performance.now() / 1000).toFixed(1)} s, CPU ${((u.userCPUTime + u.systemCPUTime) / 1e6).toFixed(1)} s, RSS ${Math.round(process.memoryUsage().rss / 1e6)} MB (${detail})\n`);
+}
 const report = await runDhtSimulation({
   nodes,
   lookups: arg('lookups', 1000),
@@ -56,10 +61,8 @@ const report = await runDhtSimulation({
   node: { unverifiedFill: arg('unverified-fill', 8), bootstrapRefreshBuckets: arg('refresh-buckets', 0), verifyQueriers: arg('verify-queriers', 8), alpha: arg('alpha', 4), dataAlpha: arg('data-alpha', 8), rpc: { adaptiveSoftTimeout: arg('adaptive', 1) === 1 } }, // the defaults, exposed for tuning
   wallClock: () => performance.now(),
   peakRss: () => resourceUsage().maxRSS * 1024,
-  onPhase: (p, d) => {
-    const u = resourceUsage();
-    process.stderr.write(`  ${p} done at ${(performance.now() / 1000).toFixed(1)} s, CPU ${((u.userCPUTime + u.systemCPUTime) / 1e6).toFixed(1)} s, RSS ${Math.round(process.memoryUsage().rss / 1e6)} MB (${d})\n`);
-  },
+  onPhase: (p, d) => progressLine(`${p} done`, d),
+  onProgress: (p, d) => progressLine(`  ${p}`, d),
 });
 const cpu = resourceUsage();
 const kbPerNode = (report.peakRssMb * 1000) / nodes;

@@ -112,8 +112,9 @@ export class DhtSimNetwork {
   /**
    * Joins every node, `spacingMs` apart, each bootstrapping from a random earlier node that
    * is reachable (not behind a NAT, online); then runs until every join has finished.
+   * `onProgress` hears the count of finished joins every `progressEvery` of them.
    */
-  bootstrapAll(spacingMs = 1, onProgress?: (ready: number) => void): void {
+  bootstrapAll(spacingMs = 1, onProgress?: (ready: number) => void, progressEvery = 10_000): void {
     const sim = this.sim;
     const n = this.nodes.length;
     const reachable: number[] = [];
@@ -123,7 +124,7 @@ export class DhtSimNetwork {
       this.nodes[i].bootstrap(() => {
         this.ready[i] = 1;
         readyCount++;
-        if (onProgress !== undefined && readyCount % 10_000 === 0) onProgress(readyCount);
+        if (onProgress !== undefined && readyCount % progressEvery === 0) onProgress(readyCount);
       }, routers);
       if (this.natted[i] === 0) reachable.push(i);
     };

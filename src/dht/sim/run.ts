@@ -36,6 +36,8 @@ export interface DhtSimRunOptions {
   /** Peak resident memory so far, bytes. */
   readonly peakRss?: () => number;
   readonly onPhase?: (phase: string, detail: string) => void;
+  /** Progress within the bootstrap: every tenth of the joins finished (for runs of an hour). */
+  readonly onProgress?: (phase: string, detail: string) => void;
 }
 
 export interface DhtSimReport {
@@ -77,7 +79,10 @@ export async function runDhtSimulation(o: DhtSimRunOptions): Promise<DhtSimRepor
   const net = await DhtSimNetwork.create({ nodes: o.nodes, seed: o.seed ?? 1, medianRttMs: o.medianRttMs ?? 100, unresponsive, node: o.node });
   phase('build', `${o.nodes} hosts`);
   const spacing = o.joinSpacingMs ?? Math.min(20, Math.max(1, 100_000 / o.nodes));
-  net.bootstrapAll(spacing);
+  const progress = o.onProgress;
+  net.bootstrapAll(spacing, progress === undefined ? undefined : (ready) => {
+    progress('bootstrap', `${ready} of ${o.nodes} joined, virtual ${Math.round(net.sim.now / 1000)} s, ${net.sim.eventsProcessed} events, ${net.sim.stats.datagramsSent} datagrams`);
+  }, Math.max(1, Math.round(o.nodes / 10)));
   phase('bootstrap', `virtual ${Math.round(net.sim.now / 1000)} s`);
   if (o.refresh ?? true) {
     net.refreshAll(Math.min(60_000, o.nodes * spacing));
