@@ -34,6 +34,28 @@ const META = 4;
 /** `takeLastBucket`'s scratch space (synchronous, so one serves every table). */
 let splitScratch = new Int32Array(ENTRY_WORDS * 64);
 
+/**
+ * Buffers that tables grew out of, by length, kept for the next table that grows to that
+ * length: a simulation's tables all pass through the same sizes, so one joining after another
+ * takes what the one before left, and no new array buffer is made (each cost a V8 marking step
+ * at a million nodes: docs/dht.md, "Array buffers"). At most `SPARE_PER_LENGTH` a length.
+ */
+const spare = new Map<number, Int32Array[]>();
+const SPARE_PER_LENGTH = 1024;
+
+function takeBuffer(words: number): Int32Array {
+  const b = spare.get(words)?.pop();
+  if (b === undefined) return new Int32Array(words);
+  b.fill(0);
+  return b;
+}
+
+function giveBuffer(b: Int32Array): void {
+  let list = spare.get(b.length);
+  if (list === undefined) spare.set(b.length, (list = []));
+  if (list.length < SPARE_PER_LENGTH) list.push(b);
+}
+
 export class PackedEntries {
   i32: Int32Array;
   /** Clock ms that stored times count from (whole ms). */
@@ -417,10 +439,11 @@ export class PackedEntries {
     // V8 marking step (docs/dht.md, "Array buffers"): an eighth takes a table from 32 to 110
     // entries in 7 steps, a sixteenth in 11.
     const cap = (this.capacity + (this.capacity >> 3) + 4) & ~1;
-    const i32 = new Int32Array(cap * (STRIDE + 1));
+    const i32 = takeBuffer(cap * (STRIDE + 1));
     i32.set(this.i32.subarray(0, this.length));
     i32.set(this.i32.subarray(this.base, this.base + STRIDE * this.length), cap);
     this.base = cap;
+    giveBuffer(this.i32);
     this.i32 = i32;
     if (this.host6s !== null) for (let i = this.capacity; i < cap; i++) this.host6s.push(null);
     this.capacity = cap;
