@@ -8,6 +8,7 @@ import { PeerPool } from './peer-pool.js';
 import type { PeerConnection, PeerEvent } from '../wire/index.js';
 import { RateMeter } from './rate-meter.js';
 import { peerIpKey } from './peer-turnover.js';
+import type { SentMeter } from './send-watermark.js';
 
 export interface PeerSessionHandler {
   onPeerEvents(peer: PeerSession, events: PeerEvent[]): void;
@@ -61,6 +62,10 @@ export class PeerSession {
   uploadReadBytes = 0;
   /** A write was refused (over the stream's high-water mark) and its drain has not come yet. */
   awaitingDrain = false;
+  /** How fast its blocks leave our queue (send-watermark.ts `sentRate`), once measured. */
+  sentMeter: SentMeter | undefined = undefined;
+  /** When the watermark's pending fallback timer fires (send-watermark.ts `serveWhenSent`), if one is set. */
+  sendWakeAt: number | undefined = undefined;
   private timer: TimerHandle | undefined;
   private timerAt = Infinity;
   private flushQueued = false;
@@ -128,11 +133,14 @@ export class PeerSession {
   /** Writes whatever the connection queued and re-arms the deadline timer. */
   flush(): void {
     if (this.closed) return;
-    const out = this.conn.takeOutgoing();
-    let ok = true;
-    if (out.length === 1) ok = this.stream.write(out[0]);
-    else if (out.length > 1) ok = this.stream.writev(out);
-    if (!ok) this.awaitingDrain = true;
+    // Most flushes (after a have, a request answered later) find nothing queued: no array taken.
+    if (this.conn.outgoingBytes > 0) {
+      const out = this.conn.takeOutgoing();
+      let ok = true;
+      if (out.length === 1) ok = this.stream.write(out[0]);
+      else if (out.length > 1) ok = this.stream.writev(out);
+      if (!ok) this.awaitingDrain = true;
+    }
     this.armTimer();
   }
 
