@@ -391,8 +391,9 @@ function elidedDeparted(stream: SimByteStream, bytes: number): void {
 }
 
 function segmentArrived(stream: SimByteStream, seg: Segment): void {
-  if (stream.closed) return;
   const host = stream.host;
+  host.network.quiet = true; // only the simulator's own bookkeeping runs here
+  if (stream.closed) return;
   const q = host.network.queue;
   let t = reserveLink(host.network.links, host.id, false, q.now, segmentBytes(seg), host.downMsPerByte);
   // A small segment may pass other streams' data on the link, never its own stream's.
