@@ -10,6 +10,9 @@ import { RateMeter } from './rate-meter.js';
 import { peerIpKey } from './peer-turnover.js';
 import type { SentMeter } from './send-watermark.js';
 
+/** Settled once: `.then` on it queues a microtask. */
+const SETTLED = Promise.resolve();
+
 export interface PeerSessionHandler {
   onPeerEvents(peer: PeerSession, events: PeerEvent[]): void;
   onPeerClosed(peer: PeerSession, reason: string): void;
@@ -152,7 +155,10 @@ export class PeerSession {
   flushSoon(): void {
     if (this.flushQueued || this.closed) return;
     this.flushQueued = true;
-    queueMicrotask(this.queuedFlush);
+    // A reaction on a settled promise: the same place in the microtask queue as
+    // `queueMicrotask`, without the AsyncResource and bound function Node wraps each of those in
+    // (a verified piece queues one per peer). `queuedFlush` does not throw: flush() writes to a stream.
+    void SETTLED.then(this.queuedFlush);
   }
 
   /** `flushSoon`'s task, made once per session (a piece verified queues one per peer). */

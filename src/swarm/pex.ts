@@ -79,6 +79,8 @@ interface Member {
   utp: boolean | undefined;
   /** `listedAt` of those fields. */
   listed: PexPeer | undefined;
+  /** It said it takes ut_pex messages (`acceptsPex`). */
+  pex: boolean;
   /** `listed` with the uTP flag added (BEP 11 0x04 for an endpoint remembered as speaking uTP), once wanted. */
   listedUtp: PexPeer | undefined;
   /** The poll that last saw it. */
@@ -116,7 +118,7 @@ export class PexHub<P> {
     const v = this.view(p);
     let m = this.members.get(p);
     if (m === undefined) {
-      m = { address: v.address, incoming: v.incoming, isSeed: v.isSeed, extended: v.extended, utp: v.utp, listed: undefined, listedUtp: undefined, seenAt: 0 };
+      m = { address: v.address, incoming: v.incoming, isSeed: v.isSeed, extended: v.extended, utp: v.utp, listed: undefined, pex: false, listedUtp: undefined, seenAt: 0 };
       this.members.set(p, m);
     } else if (m.address !== v.address || m.incoming !== v.incoming || m.isSeed !== v.isSeed || m.extended !== v.extended || m.utp !== v.utp) {
       m.address = v.address;
@@ -129,6 +131,7 @@ export class PexHub<P> {
       return false;
     }
     m.listed = listedAt(m);
+    m.pex = acceptsPex(m);
     m.listedUtp = undefined;
     m.seenAt = this.polls;
     return true;
@@ -185,7 +188,7 @@ export class PexHub<P> {
     const out: [P, PexMessage][] = [];
     for (const p of members) {
       const v = this.members.get(p) as Member;
-      if (!acceptsPex(v)) continue;
+      if (!v.pex) continue;
       let state = this.states.get(p);
       if (!state) this.states.set(p, (state = new PexState(this.options)));
       if (now < state.nextDeadline() || this.quietAt.get(p) === this.generation) continue;
