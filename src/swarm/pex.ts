@@ -14,6 +14,8 @@
  * 0x10 reachable (we dialled it).
  */
 import type { Address } from '../runtime/types.js';
+import { transportOf } from '../transport/dual-streams.js';
+import type { PeerSession } from './peer-session.js';
 import { PEX_FLAG_HOLEPUNCH, PEX_FLAG_REACHABLE, PEX_FLAG_SEED, PEX_FLAG_UTP, PexState, UT_HOLEPUNCH, UT_PEX, type ExtendedHandshake, type PexMessage, type PexPeer, type PexStateOptions } from '../wire/index.js';
 
 /** What the hub needs to know of one connected peer. */
@@ -47,6 +49,20 @@ function listedAt(m: PexMember): PexPeer | undefined {
   const p = m.extended?.p;
   if (p === undefined || p < 1 || p > 65535) return undefined;
   return { host: m.address.host, port: p, flags };
+}
+
+/** What the PEX hub reads of a peer: one object, refilled per call (the hub copies what it keeps; a poll reads every peer each second). */
+const pexViewScratch: { address: Address; incoming: boolean; isSeed: boolean; extended: ExtendedHandshake | undefined; utp: boolean } = {
+  address: { host: '', port: 0 }, incoming: false, isSeed: false, extended: undefined, utp: false,
+};
+export function pexView(p: PeerSession): PexMember {
+  const v = pexViewScratch;
+  v.address = p.address;
+  v.incoming = p.incoming;
+  v.isSeed = p.isSeed;
+  v.extended = p.conn.remoteExtendedHandshake;
+  v.utp = transportOf(p.stream) === 'utp';
+  return v;
 }
 
 /** Whether `m` said (BEP 10 `m` dict) that it takes ut_pex messages. */
@@ -102,7 +118,7 @@ export class PexHub<P> {
   private readonly quietAt = new Map<P, number>();
   private readonly knownUtp = (a: Address): boolean => this.utpSeen.has(`${a.host}|${a.port}`);
 
-  /** `view` reads a peer's current state; `options` are each recipient's `PexState` limits. */
+  /** `view` reads a peer's current state (it may return one object refilled per call: what is kept is copied); `options` are each recipient's `PexState` limits. */
   constructor(private readonly view: (peer: P) => PexMember, private readonly options?: PexStateOptions & { readonly maxUtpRemembered?: number }) {}
 
   private rememberUtp(e: Address): void {
