@@ -1,3 +1,8 @@
+/** Bytes of the pool `done()` carves messages from. */
+const POOL_BYTES = 64 * 1024;
+let pool = new Uint8Array(POOL_BYTES);
+let poolUsed = 0;
+
 /** A growable byte buffer with bencode primitives; shared by the general encoder and KRPC's hand-ordered encoders. */
 export class BencodeWriter {
   buf: Uint8Array;
@@ -66,13 +71,23 @@ export class BencodeWriter {
     this.len += v.length;
   }
   /**
-   * The message so far, copied out (the writer's buffer is reused). `Buffer.allocUnsafe`
-   * carves small messages out of Node's shared pool instead of allocating one backing
-   * store per datagram; nothing keeps a message view for long.
+   * The message so far, copied out (the writer's buffer is reused). Small messages are
+   * carved out of a shared pool, as `Buffer.allocUnsafe` does with Node's 8 KB one, but 64 KB:
+   * a simulation's datagrams filled Node's pool every ~30 messages, and at a million DHT nodes
+   * each new array buffer cost a V8 marking step (docs/dht.md, "Array buffers"). A pool lives
+   * while any message carved from it does; nothing keeps a message view for long.
    */
   done(): Uint8Array {
-    const out = Buffer.allocUnsafe(this.len);
-    out.set(this.buf.subarray(0, this.len));
+    const n = this.len;
+    if (n > POOL_BYTES >>> 3) return this.buf.slice(0, n);
+    if (poolUsed + n > pool.length) {
+      pool = new Uint8Array(POOL_BYTES);
+      poolUsed = 0;
+    }
+    const out = pool.subarray(poolUsed, poolUsed + n);
+    // Eight-byte aligned, as Node's pool is, so a view of it can be read as wider words.
+    poolUsed = (poolUsed + n + 7) & ~7;
+    out.set(this.buf.subarray(0, n));
     return out;
   }
   reset(): this {

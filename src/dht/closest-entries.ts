@@ -15,6 +15,9 @@ import type { PackedEntries } from './packed-entries.js';
 const TARGET = new Int32Array(5);
 let keptPos = new Int32Array(64);
 let keptD0 = new Float64Array(64);
+// `closestCompact`'s output, per family (a reply may carry both `nodes` and `nodes6`).
+let compact4 = new Uint8Array(16 * 26);
+let compact6 = new Uint8Array(16 * 38);
 
 /**
  * Up to `count` entries closest to `target` (whose bucket is `start`), closest first, as new
@@ -31,12 +34,17 @@ export function closestEntries(e: PackedEntries, start: number, target: NodeId, 
  * The same entries as compact node info (BEP 5 `nodes` / BEP 32 `nodes6`, closest first),
  * written straight from the table: a reply's 8-16 contacts and id strings were a third of
  * the garbage a big simulation made. Entries of the other family and port 0 are skipped.
- * The bytes are a `Buffer` view of Node's pool (no allocation of its own), to be encoded at once.
+ * The bytes are a view of scratch space, one per family, valid until the next call for that
+ * family: a reply encodes them at once. (A `Buffer` from Node's pool cost a new 8 KB array
+ * buffer every ~40 replies, and at a million simulated nodes each new array buffer cost a V8
+ * marking step: docs/dht.md, "Array buffers".)
  */
 export function closestCompact(e: PackedEntries, start: number, target: NodeId, count: number, live: boolean, family: Family): Uint8Array {
   const n = select(e, start, target, count, live);
   const size = family === 4 ? COMPACT_NODE_V4 : COMPACT_NODE_V6;
-  const out = Buffer.allocUnsafe(n * size);
+  if (family === 4 && compact4.length < n * size) compact4 = new Uint8Array(2 * n * size);
+  if (family === 6 && compact6.length < n * size) compact6 = new Uint8Array(2 * n * size);
+  const out = family === 4 ? compact4 : compact6;
   let o = 0;
   for (let j = 0; j < n; j++) {
     const p = keptPos[j];
@@ -59,7 +67,7 @@ export function closestCompact(e: PackedEntries, start: number, target: NodeId, 
     out[o + size - 1] = port & 0xff;
     o += size;
   }
-  return o === out.length ? out : out.subarray(0, o);
+  return out.subarray(0, o);
 }
 
 /** Fills `keptPos` with the closest entries; returns how many. */

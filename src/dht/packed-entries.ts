@@ -31,6 +31,31 @@ export const MAX_FAILURES_COUNTED = 0x7fff;
 /** Per-bucket metadata: end of its table entries, end of its range, verified entries, last change. */
 const META = 4;
 
+/** `takeLastBucket`'s scratch space (synchronous, so one serves every table). */
+let splitScratch = new Int32Array(ENTRY_WORDS * 64);
+
+/**
+ * Buffers that tables grew out of, by length, kept for the next table that grows to that
+ * length: a simulation's tables all pass through the same sizes, so one joining after another
+ * takes what the one before left, and no new array buffer is made (each cost a V8 marking step
+ * at a million nodes: docs/dht.md, "Array buffers"). At most `SPARE_PER_LENGTH` a length.
+ */
+const spare = new Map<number, Int32Array[]>();
+const SPARE_PER_LENGTH = 1024;
+
+function takeBuffer(words: number): Int32Array {
+  const b = spare.get(words)?.pop();
+  if (b === undefined) return new Int32Array(words);
+  b.fill(0);
+  return b;
+}
+
+function giveBuffer(b: Int32Array): void {
+  let list = spare.get(b.length);
+  if (list === undefined) spare.set(b.length, (list = []));
+  if (list.length < SPARE_PER_LENGTH) list.push(b);
+}
+
 export class PackedEntries {
   i32: Int32Array;
   /** Clock ms that stored times count from (whole ms). */
@@ -334,13 +359,18 @@ export class PackedEntries {
   }
 
   /**
-   * Removes the last bucket's entries and returns them (a copy, table entries first), with
-   * how many were table entries; the bucket stays, empty.
+   * Removes the last bucket's entries and returns them (copied into scratch space that the
+   * next call reuses: read them before splitting another table), with how many there are
+   * and how many were table entries; the bucket stays, empty.
    */
-  takeLastBucket(): { entries: Int32Array; host6: (string | null)[] | null; main: number } {
+  takeLastBucket(): { entries: Int32Array; count: number; host6: (string | null)[] | null; main: number } {
     const b = this.nb - 1;
     const from = this.start(b);
-    const entries = new Int32Array(ENTRY_WORDS * (this.length - from));
+    const count = this.length - from;
+    // A big simulation splits tables millions of times; a new typed array each time cost a
+    // V8 marking step apiece once array buffers held gigabytes (docs/dht.md, "Array buffers").
+    if (splitScratch.length < ENTRY_WORDS * count) splitScratch = new Int32Array(2 * ENTRY_WORDS * count);
+    const entries = splitScratch;
     const w = this.i32;
     for (let p = from, k = 0; p < this.length; p++, k += ENTRY_WORDS) {
       entries[k] = w[p];
@@ -348,6 +378,7 @@ export class PackedEntries {
     }
     const out = {
       entries,
+      count,
       host6: this.host6s === null ? null : this.host6s.slice(from, this.length),
       main: this.mainEnd(b) - from,
     };
@@ -402,13 +433,17 @@ export class PackedEntries {
   }
 
   private grow(): void {
-    // A sixteenth more (tables are many and grow slowly, so slack costs more than copies: a
-    // quarter left 11% of a big simulation's table memory unused, an eighth ~6%).
-    const cap = (this.capacity + (this.capacity >> 4) + 4) & ~1;
-    const i32 = new Int32Array(cap * (STRIDE + 1));
+    // An eighth more. Tables are many and grow slowly, so slack costs memory (a quarter left
+    // 11% of a big simulation's table memory unused, an eighth ~6%, a sixteenth ~3%); but each
+    // step is a new array buffer, and once a simulation's buffers hold gigabytes each costs a
+    // V8 marking step (docs/dht.md, "Array buffers"): an eighth takes a table from 32 to 110
+    // entries in 7 steps, a sixteenth in 11.
+    const cap = (this.capacity + (this.capacity >> 3) + 4) & ~1;
+    const i32 = takeBuffer(cap * (STRIDE + 1));
     i32.set(this.i32.subarray(0, this.length));
     i32.set(this.i32.subarray(this.base, this.base + STRIDE * this.length), cap);
     this.base = cap;
+    giveBuffer(this.i32);
     this.i32 = i32;
     if (this.host6s !== null) for (let i = this.capacity; i < cap; i++) this.host6s.push(null);
     this.capacity = cap;

@@ -332,7 +332,7 @@ export class RoutingTable {
     const near = last + 1;
     const old = e.takeLastBucket();
     e.addBucket(now);
-    const total = old.entries.length / ENTRY_WORDS;
+    const total = old.count;
     const load = (k: number): EntryRecord => {
       for (let i = 0; i < ENTRY_WORDS; i++) MOVING.i32[i] = old.entries[ENTRY_WORDS * k + i];
       MOVING.host6 = old.host6?.[k] ?? null;

@@ -237,4 +237,30 @@ describe('RoutingTable (packed entries)', () => {
       assert.equal(t.closestCompact(target, 16, true, family === 4 ? 6 : 4).length, 0);
     }
   });
+  it('keeps each table its own entries while tables grow and split in turn (shared split scratch, reused buffers)', () => {
+    // Tables of a big simulation share scratch space when they split and take the buffers
+    // other tables grew out of: interleaved, each must end exactly as it would alone.
+    const r = new SeededRandom(10);
+    const selves = [randomId(r), randomId(r), randomId(r)];
+    const ids = selves.map(() => Array.from({ length: 1500 }, () => randomId(r)));
+    const alone = selves.map((self, j) => {
+      const t = new RoutingTable(self, 0, { k: 8 });
+      ids[j].forEach((id, i) => t.responded(id, addr(i + 1), 0));
+      return t;
+    });
+    const together = selves.map((self) => new RoutingTable(self, 0, { k: 8 }));
+    for (let i = 0; i < 1500; i++) together.forEach((t, j) => t.responded(ids[j][i], addr(i + 1), 0));
+    const target = randomId(r);
+    together.forEach((t, j) => {
+      const view = (x: RoutingTable) => [...x.nodes()].map((n) => `${n.id}@${n.address.host}`).sort();
+      assert.deepEqual(view(t), view(alone[j]));
+      assert.deepEqual(t.bucketInfo(), alone[j].bucketInfo());
+      assert.deepEqual(t.closest(target, 8).map((n) => n.id), alone[j].closest(target, 8).map((n) => n.id));
+    });
+    // Compact node info is written into scratch space per family: one table's bytes stay
+    // whole while another's of the same family are made, once copied out.
+    const first = Uint8Array.from(together[0].closestCompact(target, 8, true, 4));
+    together[1].closestCompact(target, 8, true, 4);
+    assert.deepEqual(decodeNodes(first, 4).map((c) => c.id), together[0].closest(target, 8, true).map((c) => c.id));
+  });
 });
