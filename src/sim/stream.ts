@@ -255,13 +255,19 @@ export class SimByteStream implements ByteStream {
     if (this.needDrain && this.queuedBytes === 0) {
       this.needDrain = false;
       const h = this.drainHandler;
-      if (h !== null) h();
+      if (h !== null) {
+        this.host.network.quiet = false; // the owner's code runs
+        h();
+      }
     }
     if (seg === FIN) this.maybeClose();
     else if (this.sentWaiter !== null) {
       const w = this.sentWaiter;
       this.sentWaiter = null;
-      if (!this.closed) w();
+      if (!this.closed) {
+        this.host.network.quiet = false;
+        w();
+      }
     }
   }
 
@@ -382,11 +388,14 @@ export class SimByteStream implements ByteStream {
   }
 }
 
+/** A departure is quiet (network.ts `quiet`) unless it wakes the owner: its drain handler or `whenSent` waiter. */
 function segmentDeparted(stream: SimByteStream, seg: Segment, bytes: number): void {
+  stream.host.network.quiet = true;
   stream.departed(seg, bytes);
 }
 
 function elidedDeparted(stream: SimByteStream, bytes: number): void {
+  stream.host.network.quiet = true;
   stream.departed(EMPTY_SEGMENT, bytes, true);
 }
 
