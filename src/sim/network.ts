@@ -102,6 +102,13 @@ export class Network {
    * lets microtasks run before the next event. Cleared by the loop.
    */
   settled = false;
+  /**
+   * Set by an event that ran no code outside the simulator (a segment taking the receiver's
+   * downlink): it queued no microtasks, so in 'microtasks' mode the async run loop goes
+   * straight on to the next event instead of hopping through the microtask queue for nothing
+   * (half a swarm run's events). Cleared by the loop.
+   */
+  quiet = false;
   private linkLoss: Map<number, number> | null = null;
 
   constructor(queue: EventQueue, random: SeededRandom, config: NetworkConfig) {

@@ -222,6 +222,7 @@ export class Simulator {
               return;
             }
             net.settled = false;
+            net.quiet = false;
             q.dispatchNext();
             n++;
             if (net.settled || this.yieldEveryEvent) {
@@ -230,7 +231,7 @@ export class Simulator {
               setImmediate(loop);
               return;
             }
-            if (this.drainMicrotasks) {
+            if (this.drainMicrotasks && !net.quiet) {
               // Each hop lets the microtasks queued so far run, and those they queue one level deeper.
               hops = MICROTASK_DEPTH;
               void SETTLED.then(hop);

@@ -24,7 +24,7 @@ import type { Address, ByteStream } from '../runtime/types.js';
 import { NetworkError } from '../runtime/types.js';
 import type { SimHost } from './host.js';
 import { simNetworkError } from './network.js';
-import { reserveLink, segmentBytes, SEGMENT_BYTES, SEGMENT_SLACK_BYTES, HIGH_WATER_MARK_BYTES, type Segment } from './segment.js';
+import { reserveLink, SEGMENT_BYTES, SEGMENT_SLACK_BYTES, HIGH_WATER_MARK_BYTES, type Segment } from './segment.js';
 
 export { SEGMENT_BYTES, HIGH_WATER_MARK_BYTES, SMALL_SEGMENT_BYTES } from './segment.js';
 
@@ -107,7 +107,7 @@ export class SimByteStream implements ByteStream {
     if (!this.writable()) return false;
     if (data.byteLength === 0) return this.queuedBytes < HIGH_WATER_MARK_BYTES;
     if (this.host.upMsPerByte <= 0 && this.queuedBytes === 0) {
-      this.transmit(data);
+      this.transmit(data, data.byteLength);
       return true;
     }
     this.sendQueue.push(data);
@@ -149,7 +149,7 @@ export class SimByteStream implements ByteStream {
     this.settleElided();
     this.departureNeeded();
     if (this.host.upMsPerByte <= 0 && this.queuedBytes === 0) {
-      this.transmit(FIN);
+      this.transmit(FIN, 0);
       this.finSent = true;
       this.maybeClose();
     } else {
@@ -159,7 +159,7 @@ export class SimByteStream implements ByteStream {
 
   destroy(error?: Error): void {
     if (this.closed) return;
-    this.transmit(RST);
+    this.transmit(RST, 0);
     this.close(error);
   }
 
@@ -237,7 +237,7 @@ export class SimByteStream implements ByteStream {
       this.pumping = true;
       this.elidedDepart = depart;
       this.elidedBytes = bytes;
-      this.transmitAt(depart, seg);
+      this.transmitAt(depart, seg, bytes);
       return;
     }
     this.pumping = true;
@@ -250,34 +250,40 @@ export class SimByteStream implements ByteStream {
     if (this.closed) return;
     if (seg === FIN) this.finSent = true;
     else this.queuedBytes -= bytes;
-    if (!transmitted) this.transmitAt(this.host.network.queue.now, seg);
+    if (!transmitted) this.transmitAt(this.host.network.queue.now, seg, seg === FIN ? 0 : bytes);
     this.pump();
     if (this.needDrain && this.queuedBytes === 0) {
       this.needDrain = false;
       const h = this.drainHandler;
-      if (h !== null) h();
+      if (h !== null) {
+        this.host.network.quiet = false; // the owner's code runs
+        h();
+      }
     }
     if (seg === FIN) this.maybeClose();
     else if (this.sentWaiter !== null) {
       const w = this.sentWaiter;
       this.sentWaiter = null;
-      if (!this.closed) w();
+      if (!this.closed) {
+        this.host.network.quiet = false;
+        w();
+      }
     }
   }
 
   /** Sends a segment that has left the uplink towards the peer. */
-  private transmit(seg: Segment): void {
-    this.transmitAt(this.host.network.queue.now, seg);
+  private transmit(seg: Segment, bytes: number): void {
+    this.transmitAt(this.host.network.queue.now, seg, bytes);
   }
 
-  /** Sends a segment that leaves the uplink at `departs` towards the peer. */
-  private transmitAt(departs: number, seg: Segment): void {
+  /** Sends a segment of `bytes` (counted once, by whoever cut it) that leaves the uplink at `departs` towards the peer. */
+  private transmitAt(departs: number, seg: Segment, bytes: number): void {
     const peer = this.peer;
     const q = this.host.network.queue;
     let arrival = departs + this.oneWayMs;
     if (arrival < this.lastArrival) arrival = this.lastArrival;
     this.lastArrival = arrival;
-    if (peer.host.downMsPerByte > 0 && seg !== RST) q.push(arrival, segmentArrived, peer, seg, undefined);
+    if (peer.host.downMsPerByte > 0 && seg !== RST) q.push(arrival, segmentArrived, peer, seg, bytes);
     else q.push(arrival, segmentDelivered, peer, seg, undefined);
   }
 
@@ -382,19 +388,23 @@ export class SimByteStream implements ByteStream {
   }
 }
 
+/** A departure is quiet (network.ts `quiet`) unless it wakes the owner: its drain handler or `whenSent` waiter. */
 function segmentDeparted(stream: SimByteStream, seg: Segment, bytes: number): void {
+  stream.host.network.quiet = true;
   stream.departed(seg, bytes);
 }
 
 function elidedDeparted(stream: SimByteStream, bytes: number): void {
+  stream.host.network.quiet = true;
   stream.departed(EMPTY_SEGMENT, bytes, true);
 }
 
-function segmentArrived(stream: SimByteStream, seg: Segment): void {
-  if (stream.closed) return;
+function segmentArrived(stream: SimByteStream, seg: Segment, bytes: number): void {
   const host = stream.host;
+  host.network.quiet = true; // only the simulator's own bookkeeping runs here
+  if (stream.closed) return;
   const q = host.network.queue;
-  let t = reserveLink(host.network.links, host.id, false, q.now, segmentBytes(seg), host.downMsPerByte);
+  let t = reserveLink(host.network.links, host.id, false, q.now, bytes, host.downMsPerByte);
   // A small segment may pass other streams' data on the link, never its own stream's.
   if (t < stream.lastDelivery) t = stream.lastDelivery;
   stream.lastDelivery = t;

@@ -8,6 +8,10 @@ import { PeerPool } from './peer-pool.js';
 import type { PeerConnection, PeerEvent } from '../wire/index.js';
 import { RateMeter } from './rate-meter.js';
 import { peerIpKey } from './peer-turnover.js';
+import type { SentMeter } from './send-watermark.js';
+
+/** Settled once: `.then` on it queues a microtask. */
+const SETTLED = Promise.resolve();
 
 export interface PeerSessionHandler {
   onPeerEvents(peer: PeerSession, events: PeerEvent[]): void;
@@ -61,6 +65,10 @@ export class PeerSession {
   uploadReadBytes = 0;
   /** A write was refused (over the stream's high-water mark) and its drain has not come yet. */
   awaitingDrain = false;
+  /** How fast its blocks leave our queue (send-watermark.ts `sentRate`), once measured. */
+  sentMeter: SentMeter | undefined = undefined;
+  /** When the watermark's pending fallback timer fires (send-watermark.ts `serveWhenSent`), if one is set. */
+  sendWakeAt: number | undefined = undefined;
   private timer: TimerHandle | undefined;
   private timerAt = Infinity;
   private flushQueued = false;
@@ -128,11 +136,14 @@ export class PeerSession {
   /** Writes whatever the connection queued and re-arms the deadline timer. */
   flush(): void {
     if (this.closed) return;
-    const out = this.conn.takeOutgoing();
-    let ok = true;
-    if (out.length === 1) ok = this.stream.write(out[0]);
-    else if (out.length > 1) ok = this.stream.writev(out);
-    if (!ok) this.awaitingDrain = true;
+    // Most flushes (after a have, a request answered later) find nothing queued: no array taken.
+    if (this.conn.outgoingBytes > 0) {
+      const out = this.conn.takeOutgoing();
+      let ok = true;
+      if (out.length === 1) ok = this.stream.write(out[0]);
+      else if (out.length > 1) ok = this.stream.writev(out);
+      if (!ok) this.awaitingDrain = true;
+    }
     this.armTimer();
   }
 
@@ -144,7 +155,10 @@ export class PeerSession {
   flushSoon(): void {
     if (this.flushQueued || this.closed) return;
     this.flushQueued = true;
-    queueMicrotask(this.queuedFlush);
+    // A reaction on a settled promise: the same place in the microtask queue as
+    // `queueMicrotask`, without the AsyncResource and bound function Node wraps each of those in
+    // (a verified piece queues one per peer). `queuedFlush` does not throw: flush() writes to a stream.
+    void SETTLED.then(this.queuedFlush);
   }
 
   /** `flushSoon`'s task, made once per session (a piece verified queues one per peer). */

@@ -14,6 +14,8 @@
  * 0x10 reachable (we dialled it).
  */
 import type { Address } from '../runtime/types.js';
+import { transportOf } from '../transport/dual-streams.js';
+import type { PeerSession } from './peer-session.js';
 import { PEX_FLAG_HOLEPUNCH, PEX_FLAG_REACHABLE, PEX_FLAG_SEED, PEX_FLAG_UTP, PexState, UT_HOLEPUNCH, UT_PEX, type ExtendedHandshake, type PexMessage, type PexPeer, type PexStateOptions } from '../wire/index.js';
 
 /** What the hub needs to know of one connected peer. */
@@ -49,6 +51,20 @@ function listedAt(m: PexMember): PexPeer | undefined {
   return { host: m.address.host, port: p, flags };
 }
 
+/** What the PEX hub reads of a peer: one object, refilled per call (the hub copies what it keeps; a poll reads every peer each second). */
+const pexViewScratch: { address: Address; incoming: boolean; isSeed: boolean; extended: ExtendedHandshake | undefined; utp: boolean } = {
+  address: { host: '', port: 0 }, incoming: false, isSeed: false, extended: undefined, utp: false,
+};
+export function pexView(p: PeerSession): PexMember {
+  const v = pexViewScratch;
+  v.address = p.address;
+  v.incoming = p.incoming;
+  v.isSeed = p.isSeed;
+  v.extended = p.conn.remoteExtendedHandshake;
+  v.utp = transportOf(p.stream) === 'utp';
+  return v;
+}
+
 /** Whether `m` said (BEP 10 `m` dict) that it takes ut_pex messages. */
 export function acceptsPex(m: PexMember): boolean {
   return (m.extended?.m.get(UT_PEX) ?? 0) > 0;
@@ -66,20 +82,43 @@ interface Listed<P> {
   readonly utp: boolean;
 }
 
+/**
+ * A member as of its last view (fields copied: a view may be a live or reused object), with
+ * its entry made once: the same entry object from poll to poll, so each recipient's state
+ * finds its key made (ut-pex.ts `keyOf`) instead of a new object and key every second.
+ */
+interface Member {
+  address: Address;
+  incoming: boolean;
+  isSeed: boolean;
+  extended: ExtendedHandshake | undefined;
+  utp: boolean | undefined;
+  /** `listedAt` of those fields. */
+  listed: PexPeer | undefined;
+  /** It said it takes ut_pex messages (`acceptsPex`). */
+  pex: boolean;
+  /** `listed` with the uTP flag added (BEP 11 0x04 for an endpoint remembered as speaking uTP), once wanted. */
+  listedUtp: PexPeer | undefined;
+  /** The poll that last saw it. */
+  seenAt: number;
+}
+
 export class PexHub<P> {
   private readonly states = new Map<P, PexState>();
   /** Endpoints (as listed) we had a uTP connection with, oldest first. */
   private readonly utpSeen = new Set<string>();
-  /** The members of the last poll and what their views said (copied: a view may be a live object), and the entries made of them. */
+  /** The members of the last poll, in order, and what each one's view said. */
   private lastMembers: P[] = [];
-  private lastViews: PexMember[] = [];
+  private readonly members = new Map<P, Member>();
+  private polls = 0;
   private entries: Listed<P>[] = [];
   /** Bumped whenever the entries change: a state that had no news at this generation still has none. */
   private generation = 0;
   /** The generation at which each state last had nothing to send. */
   private readonly quietAt = new Map<P, number>();
+  private readonly knownUtp = (a: Address): boolean => this.utpSeen.has(`${a.host}|${a.port}`);
 
-  /** `view` reads a peer's current state; `options` are each recipient's `PexState` limits. */
+  /** `view` reads a peer's current state (it may return one object refilled per call: what is kept is copied); `options` are each recipient's `PexState` limits. */
   constructor(private readonly view: (peer: P) => PexMember, private readonly options?: PexStateOptions & { readonly maxUtpRemembered?: number }) {}
 
   private rememberUtp(e: Address): void {
@@ -90,59 +129,86 @@ export class PexHub<P> {
     while (this.utpSeen.size > max) this.utpSeen.delete(this.utpSeen.values().next().value as string);
   }
 
-  /**
-   * Whether the members and everything their entries are made of are as at the last poll.
-   * A swarm polls every second and mostly nothing changed: then neither the entries nor
-   * any quiet state's answer can have changed, and the poll costs O(peers) with no entries
-   * rebuilt and no O(peers²) diffs.
-   */
-  private unchanged(members: readonly P[], views: readonly PexMember[]): boolean {
-    if (members.length !== this.lastMembers.length) return false;
-    for (let i = 0; i < members.length; i++) {
-      const a = views[i], b = this.lastViews[i];
-      if (members[i] !== this.lastMembers[i] || a.address !== b.address || a.incoming !== b.incoming || a.isSeed !== b.isSeed || a.extended !== b.extended || a.utp !== b.utp) return false;
+  /** Reads `p`'s view into its record; true when it is new or anything its entry is made of changed. */
+  private look(p: P): boolean {
+    const v = this.view(p);
+    let m = this.members.get(p);
+    if (m === undefined) {
+      m = { address: v.address, incoming: v.incoming, isSeed: v.isSeed, extended: v.extended, utp: v.utp, listed: undefined, pex: false, listedUtp: undefined, seenAt: 0 };
+      this.members.set(p, m);
+    } else if (m.address !== v.address || m.incoming !== v.incoming || m.isSeed !== v.isSeed || m.extended !== v.extended || m.utp !== v.utp) {
+      m.address = v.address;
+      m.incoming = v.incoming;
+      m.isSeed = v.isSeed;
+      m.extended = v.extended;
+      m.utp = v.utp;
+    } else {
+      m.seenAt = this.polls;
+      return false;
     }
+    m.listed = listedAt(m);
+    m.pex = acceptsPex(m);
+    m.listedUtp = undefined;
+    m.seenAt = this.polls;
     return true;
+  }
+
+  /** `pexEntry` of a member, from its record (the same answer, the same object while nothing changed). */
+  private entryOf(m: Member): PexPeer | undefined {
+    const e = m.listed;
+    if (!e || m.utp || (e.flags & PEX_FLAG_UTP) !== 0 || !this.knownUtp(e)) return e;
+    return (m.listedUtp ??= { ...e, flags: e.flags | PEX_FLAG_UTP });
   }
 
   /**
    * The messages due at `now`: one per connected peer that takes ut_pex and has news (its
    * first message as soon as it can take one, then at most one per `intervalMs`).
+   *
+   * A swarm polls every second and often nothing changed: then neither the entries nor any
+   * quiet state's answer can have changed, and the poll costs O(peers) with no entries rebuilt
+   * and no O(peers²) diffs.
    */
   poll(peers: Iterable<P>, now: number): [P, PexMessage][] {
-    const members = [...peers];
-    const views = members.map((p) => this.view(p));
-    const knownUtp = (a: Address): boolean => this.utpSeen.has(`${a.host}|${a.port}`);
-    if (!this.unchanged(members, views)) {
-      const present = new Set(members);
-      for (const p of this.states.keys()) {
-        if (!present.has(p)) {
+    this.polls++;
+    const members: P[] = [];
+    let changed = false;
+    for (const p of peers) {
+      if (this.look(p)) changed = true;
+      if (members.length >= this.lastMembers.length || this.lastMembers[members.length] !== p) changed = true;
+      members.push(p);
+    }
+    if (members.length !== this.lastMembers.length) changed = true;
+    if (changed) {
+      for (const [p, m] of this.members) {
+        if (m.seenAt !== this.polls) {
+          this.members.delete(p);
           this.states.delete(p);
           this.quietAt.delete(p);
         }
       }
+      // In member order, as uTP endpoints are remembered: one may mark a later member's entry.
       const entries: Listed<P>[] = [];
-      for (let i = 0; i < members.length; i++) {
-        const e = pexEntry(views[i], knownUtp);
-        if (e && views[i].utp) this.rememberUtp(e);
-        if (e) entries.push({ peer: members[i], entry: e, utp: views[i].utp === true });
+      for (const p of members) {
+        const m = this.members.get(p) as Member;
+        const e = this.entryOf(m);
+        if (e && m.utp) this.rememberUtp(e);
+        if (e) entries.push({ peer: p, entry: e, utp: m.utp === true });
       }
       this.entries = entries;
       this.generation++;
       this.lastMembers = members;
-      this.lastViews = views.map((v) => ({ address: v.address, incoming: v.incoming, isSeed: v.isSeed, extended: v.extended, utp: v.utp }));
     } else {
       // Same entries as last time; the uTP endpoints are refreshed as a full poll would (LRU order).
       for (const x of this.entries) if (x.utp) this.rememberUtp(x.entry);
     }
     const out: [P, PexMessage][] = [];
-    for (let i = 0; i < members.length; i++) {
-      const p = members[i], v = views[i];
-      if (!acceptsPex(v)) continue;
+    for (const p of members) {
+      const v = this.members.get(p) as Member;
+      if (!v.pex) continue;
       let state = this.states.get(p);
       if (!state) this.states.set(p, (state = new PexState(this.options)));
       if (now < state.nextDeadline() || this.quietAt.get(p) === this.generation) continue;
-      const own = pexEntry(v, knownUtp);
+      const own = this.entryOf(v);
       const others = this.entries.filter((x) => x.peer !== p && !same(x.entry, v.address) && !(own && same(x.entry, own))).map((x) => x.entry);
       const m = state.poll(others, now);
       if (m) {

@@ -34,12 +34,11 @@ export function sendWatermark(maxQueued: number, rate: number): number {
   return Math.min(maxQueued, Math.max(SEND_BUFFER_MIN, rate * SEND_BUFFER_SECONDS));
 }
 
-/** Per peer: the rate its blocks leave our queue (the stream's, not the upload meter's), and how many had left when last looked. */
-interface SentMeter {
+/** Per peer (`PeerSession.sentMeter`): the rate its blocks leave our queue (the stream's, not the upload meter's), and how many had left when last looked. */
+export interface SentMeter {
   readonly meter: RateMeter;
   sent: number;
 }
-const sentMeters = new WeakMap<PeerSession, SentMeter>();
 
 /**
  * Bytes/s leaving the peer's queue for the network, as libtorrent counts its upload rate (at
@@ -50,8 +49,8 @@ const sentMeters = new WeakMap<PeerSession, SentMeter>();
  * other messages make that a little low; it is never counted twice).
  */
 export function sentRate(peer: PeerSession, now: number): number {
-  let s = sentMeters.get(peer);
-  if (s === undefined) sentMeters.set(peer, (s = { meter: new RateMeter(now), sent: 0 }));
+  let s = peer.sentMeter;
+  if (s === undefined) peer.sentMeter = s = { meter: new RateMeter(now), sent: 0 };
   const sent = peer.upload.total - peer.conn.outgoingBytes - peer.stream.bufferedBytes;
   if (sent > s.sent) {
     s.meter.add(sent - s.sent, now);
@@ -59,9 +58,6 @@ export function sentRate(peer: PeerSession, now: number): number {
   }
   return s.meter.rate(now);
 }
-
-/** Pending fallback timers of peers held back by the watermark (one per peer, the earliest kept). */
-const sendWakes = new WeakMap<PeerSession, number>();
 
 /**
  * Arranges for `serve` to run once some of what is queued to the peer has left: at the
@@ -76,12 +72,13 @@ export function serveWhenSent(peer: PeerSession, excess: number, rate: number, s
   const clock = peer.runtime.clock;
   const ms = Math.min(SEND_WAKE_MAX_MS, Math.max(SEND_WAKE_MIN_MS, rate > 0 ? (excess * 1000) / rate : SEND_WAKE_MAX_MS));
   const at = clock.now() + ms;
-  const pending = sendWakes.get(peer);
+  // One pending fallback timer per peer (`PeerSession.sendWakeAt`), the earliest kept.
+  const pending = peer.sendWakeAt;
   if (pending !== undefined && pending <= at) return true;
-  sendWakes.set(peer, at);
+  peer.sendWakeAt = at;
   clock.setTimer(ms, () => {
-    if (sendWakes.get(peer) !== at) return; // an earlier one replaced it
-    sendWakes.delete(peer);
+    if (peer.sendWakeAt !== at) return; // an earlier one replaced it
+    peer.sendWakeAt = undefined;
     if (!peer.closed) serve();
   });
   return true;

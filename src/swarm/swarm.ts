@@ -15,7 +15,7 @@ import { applyChoke, fillSlots } from './choking.js';
 import { BanList } from './ban-list.js';
 import { banPeer, peerViolation } from './discipline.js';
 import { PeerPool, type PeerSource } from './peer-pool.js';
-import { PexHub } from './pex.js';
+import { PexHub, pexView } from './pex.js';
 import { PeerSession } from './peer-session.js';
 import { forgetPeer } from './peer-departure.js';
 import { PeerDialer } from './peer-dialer.js';
@@ -70,7 +70,7 @@ export class Swarm implements TransferContext {
   /** BEP 9 metadata and BEP 52 hash exchange (read by peer-events.ts). */
   readonly metadata: MetadataExchange;
   /** BEP 11: what each peer was told of the others (none for a private torrent, BEP 27). */
-  readonly pex = new PexHub<PeerSession>((p) => ({ address: p.address, incoming: p.incoming, isSeed: p.isSeed, extended: p.conn.remoteExtendedHandshake, utp: transportOf(p.stream) === 'utp' }));
+  readonly pex = new PexHub<PeerSession>(pexView);
   /** BEP 55 (undefined when turned off). */
   readonly holepunch: SwarmHolepunch | undefined;
   private readonly outgoing: OutgoingDials;

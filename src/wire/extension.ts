@@ -61,7 +61,40 @@ export const EXTENDED_HANDSHAKE_LIMITS: Required<ExtendedHandshakeLimits> = {
   maxNameLength: 256,
 };
 
+/**
+ * The last handshake encoded without `yourip` (its fields, `m` copied) and its bytes. A swarm
+ * sends every peer the same handshake but for `yourip` (how we see that peer, BEP 10): the
+ * rest is encoded once and `yourip` appended, the same bytes as a full encode.
+ */
+let lastBody: { readonly h: ExtendedHandshake; readonly bytes: Uint8Array } | undefined;
+
+function sameBody(a: ExtendedHandshake, b: ExtendedHandshake): boolean {
+  if (a.v !== b.v || a.p !== b.p || a.reqq !== b.reqq || a.metadataSize !== b.metadataSize || a.uploadOnly !== b.uploadOnly || a.m.size !== b.m.size) return false;
+  for (const [name, id] of b.m) if (a.m.get(name) !== id) return false;
+  return true;
+}
+
 export function encodeExtendedHandshake(h: ExtendedHandshake): Uint8Array {
+  // Only the fields a swarm sends (no raw keys, no ipv4/ipv6): then `yourip` sorts after every
+  // other key (m, metadata_size, p, reqq, upload_only, v) and is the dict's last entry.
+  const ip = h.yourip;
+  if (ip === undefined || h.raw !== undefined || h.ipv4 !== undefined || h.ipv6 !== undefined) return encodeAll(h);
+  if (lastBody === undefined || !sameBody(lastBody.h, h)) {
+    const body = { ...h, m: new Map(h.m), yourip: undefined };
+    lastBody = { h: body, bytes: encodeAll(body) };
+  }
+  const body = lastBody.bytes;
+  const len = String(ip.length);
+  const out = new Uint8Array(body.length + 8 + len.length + 1 + ip.length);
+  out.set(body.subarray(0, body.length - 1)); // without its closing 'e'
+  let at = body.length - 1;
+  for (const c of `6:yourip${len}:`) out[at++] = c.charCodeAt(0);
+  out.set(ip, at);
+  out[out.length - 1] = 0x65; // 'e'
+  return out;
+}
+
+function encodeAll(h: ExtendedHandshake): Uint8Array {
   const m = new Map<string, Encodable>();
   for (const [name, id] of h.m) {
     if (!Number.isInteger(id) || id < 0 || id > 255) throw new RangeError(`extension id for ${name} must be 0..255, got ${id}`);

@@ -30,7 +30,7 @@ function world(withWhenSent: boolean, blocks = 8) {
   const requests = new Map<string, { index: number; begin: number; length: number }>();
   for (let i = 0; i < blocks; i++) requests.set(`${i}`, { index: i, begin: 0, length: BLOCK });
   const p = {
-    closed: false, runtime: { clock }, uploading: new Set<string>(), uploadReadBytes: 0, awaitingDrain: false, stream,
+    closed: false, runtime: { clock }, uploading: new Set<string>(), uploadReadBytes: 0, awaitingDrain: false, sentMeter: undefined, sendWakeAt: undefined, stream,
     upload: new RateMeter(0),
     conn: {
       peerRequests: requests,

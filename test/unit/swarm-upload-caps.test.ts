@@ -34,7 +34,7 @@ function world() {
     const requests = new Map<string, { index: number; begin: number; length: number }>();
     for (let i = 0; i < blocks; i++) requests.set(`${name}${i}`, { index: i, begin: 0, length: BLOCK });
     const p = {
-      closed: false, runtime: { clock }, uploading: new Set<string>(), uploadReadBytes: 0, awaitingDrain: false,
+      closed: false, runtime: { clock }, uploading: new Set<string>(), uploadReadBytes: 0, awaitingDrain: false, sentMeter: undefined, sendWakeAt: undefined,
       conn: { peerRequests: requests, outgoingBytes: 0 },
       stream: { bufferedBytes: 0 },
       // A gigabyte sent per virtual millisecond: the send buffer watermark is then the whole

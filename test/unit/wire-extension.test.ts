@@ -29,6 +29,26 @@ describe('wire extended handshake (BEP 10)', () => {
     assert.equal(d.uploadOnly, true);
   });
 
+  it('gives every peer the bytes of a full encode when only yourip differs (the rest encoded once)', () => {
+    const base = { m: new Map([[UT_PEX, 1], [UT_METADATA, 2]]), v: 'Shoal 0.1.0', p: 6881, reqq: 250, metadataSize: 1234 };
+    // An empty raw dict takes the general encoder: the oracle.
+    const full = (h: Parameters<typeof encodeExtendedHandshake>[0]) => encodeExtendedHandshake({ ...h, raw: new Map() });
+    const cases = [
+      { ...base, yourip: Uint8Array.from([10, 0, 0, 1]) },
+      { ...base, yourip: Uint8Array.from([10, 0, 0, 2]) },
+      { ...base, yourip: new Uint8Array(16).fill(0xfd) },
+      { ...base, uploadOnly: true, yourip: Uint8Array.from([10, 0, 0, 3]) },
+      { ...base, m: new Map([[UT_PEX, 1], [UT_METADATA, 3]]), yourip: Uint8Array.from([10, 0, 0, 4]) },
+      { ...base, metadataSize: undefined, yourip: Uint8Array.from([10, 0, 0, 5]) },
+    ];
+    for (const h of cases) {
+      assert.deepEqual(encodeExtendedHandshake(h), full(h));
+      assert.deepEqual(decodeExtendedHandshake(encodeExtendedHandshake(h)).yourip, h.yourip);
+    }
+    // A bad id is refused even right after the same fields with good ids were encoded.
+    assert.throws(() => encodeExtendedHandshake({ ...base, m: new Map([[UT_PEX, 1], [UT_METADATA, 256]]), yourip: Uint8Array.from([10, 0, 0, 6]) }), RangeError);
+  });
+
   it('reads the BEP 10 example and ignores unknown keys', () => {
     const d = decodeExtendedHandshake(text('d1:md11:LT_metadatai1e6:\xb5T_PEXi2ee1:pi6881e1:v13:\xc2\xb5Torrent 1.21:xi9ee'));
     assert.equal(d.m.get('LT_metadata'), 1);
