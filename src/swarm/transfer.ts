@@ -47,15 +47,8 @@ export interface TransferContext {
   readonly requestWaiting: Set<PeerSession>;
 }
 
-/**
- * Seconds of data at the peer's current rate we keep requested (libtorrent's
- * `request_queue_time`, 3 s). The rate is measured, so it can only grow while this covers the
- * time a request takes to come back as a block: the round trip, plus the wait in our own
- * downlink's queue behind other peers' blocks. With 2 s, a fast uploader sending to a busy
- * downlink was held to two blocks at a time (`shoal sim swarm`: the 5 Mbit/s class's uplink
- * sat idle a quarter of the time with both requests in flight).
- */
-const QUEUE_SECONDS = 3;
+/** Seconds of data at the peer's current rate we keep requested (libtorrent uses 3 s). */
+const QUEUE_SECONDS = 2;
 /**
  * Requests a peer that has not delivered a block yet may hold: a Sybil that announces
  * pieces and never sends them then pins two blocks until the request timeout, not a whole
