@@ -81,6 +81,13 @@ export interface ChokerOptions {
   uploadCapacity?: number;
   /** The most slots `uploadCapacity` opens (default 50, the default peers per torrent). */
   maxCapacitySlots?: number;
+  /**
+   * Demand slots: the most regular slots opened beyond `regularSlots` while our upload runs
+   * out of requests (the swarm's tick reports it, `noteUploadDemand`) and interested peers
+   * wait choked (default 8; 0: fixed slots). Not with `uploadCapacity` or the tyrant, which
+   * size their slots their own way.
+   */
+  maxDemandSlots?: number;
 }
 
 /** Regular unchoke slots by default (libtorrent's `unchoke_slots_limit`). */
@@ -99,7 +106,10 @@ export const CHOKER_DEFAULTS: Required<Omit<ChokerOptions, 'reputation' | 'uploa
   tyrant: {},
   reciprocationGraceBytes: 32 * 1024,
   maxCapacitySlots: 50,
+  maxDemandSlots: 8,
 };
+/** Demand slots: consecutive starved ticks (one a second) that open one more slot. */
+export const DEMAND_OPEN_TICKS = 2;
 /** Rate-based slots: another slot opens while the upload is under this share of the capacity. */
 export const CAPACITY_FILL_SHARE = 0.9;
 
@@ -167,6 +177,10 @@ export class Choker<P> {
   private capacitySlots: number;
   private optimistic: P | undefined;
   private optimisticAt = -Infinity;
+  /** Demand slots open now, starved ticks in a row, and whether any tick since the last round was starved. */
+  private demandSlots = 0;
+  private starvedTicks = 0;
+  private starvedThisRound = false;
   /** BitTyrant's estimates (policy 'tyrant'). */
   readonly tyrant: TyrantEstimator<P> | undefined;
   private readonly reputation: ReputationView | undefined;
@@ -184,6 +198,39 @@ export class Choker<P> {
     if (!(Number.isSafeInteger(this.o.minAutoSlots) && this.o.minAutoSlots >= 1)) throw new RangeError(`minAutoSlots must be a whole number >= 1, got ${this.o.minAutoSlots}`);
     if (!(Number.isSafeInteger(this.o.seedPieceQuota) && this.o.seedPieceQuota >= 1)) throw new RangeError(`seedPieceQuota must be a whole number >= 1, got ${this.o.seedPieceQuota}`);
     if (!(this.o.reciprocationGraceBytes >= 0)) throw new RangeError(`reciprocationGraceBytes must be >= 0, got ${this.o.reciprocationGraceBytes}`);
+    if (!(Number.isSafeInteger(this.o.maxDemandSlots) && this.o.maxDemandSlots >= 0)) throw new RangeError(`maxDemandSlots must be a whole number >= 0, got ${this.o.maxDemandSlots}`);
+  }
+
+  /** Whether demand slots apply: fixed or 'auto' slots, not the tyrant's budget nor `uploadCapacity`. */
+  private get demandSized(): boolean {
+    return this.tyrant === undefined && this.uploadCapacity === undefined && this.o.policy !== 'none';
+  }
+
+  /**
+   * The swarm's tick, once a second: `starved` when peers we unchoke are interested and none
+   * has a request waiting for us (every one we had is read or on the wire: our upload has
+   * room their requests do not fill), `waiting` when interested peers are choked. Two
+   * starved ticks in a row with someone waiting open one more regular slot, up to
+   * `maxDemandSlots`; a rechoke round with no starved tick closes one. libtorrent's
+   * rate-based choker opens slots while the upload is not saturated too, judged by rates;
+   * this judges by the requests themselves. True when a slot opened (the caller fills it).
+   */
+  noteUploadDemand(starved: boolean, waiting: boolean): boolean {
+    if (!this.demandSized) return false;
+    if (starved) this.starvedThisRound = true;
+    if (!starved || !waiting) {
+      this.starvedTicks = 0;
+      return false;
+    }
+    if (++this.starvedTicks < DEMAND_OPEN_TICKS || this.demandSlots >= this.o.maxDemandSlots) return false;
+    this.starvedTicks = 0;
+    this.demandSlots++;
+    return true;
+  }
+
+  /** Regular slots opened by demand now (`noteUploadDemand`). */
+  get openDemandSlots(): number {
+    return this.demandSlots;
   }
 
   isSnubbed(p: ChokerPeer<P>, now: number): boolean {
@@ -204,7 +251,7 @@ export class Choker<P> {
   /** Regular slots now: the fixed number, or (auto) from the upload rates. */
   slots(peers: readonly ChokerPeer<P>[]): number {
     if (this.uploadCapacity !== undefined) return this.capacitySlots;
-    if (this.o.regularSlots !== 'auto') return this.o.regularSlots;
+    if (this.o.regularSlots !== 'auto') return this.o.regularSlots + this.demandSlots;
     const rates = peers.map((p) => p.uploadRate).sort((a, b) => b - a);
     let slots = 0;
     let threshold = AUTO_FIRST_THRESHOLD;
@@ -213,7 +260,7 @@ export class Choker<P> {
       slots++;
       threshold += AUTO_THRESHOLD_STEP;
     }
-    return Math.max(this.o.minAutoSlots, slots + 1);
+    return Math.max(this.o.minAutoSlots, slots + 1) + this.demandSlots;
   }
 
   /**
@@ -225,7 +272,7 @@ export class Choker<P> {
     if (this.o.policy === 'none') return 0;
     if (this.tyrant && !seeding) return undefined;
     if (this.uploadCapacity !== undefined) return this.capacitySlots;
-    return this.o.regularSlots === 'auto' ? undefined : this.o.regularSlots;
+    return this.o.regularSlots === 'auto' ? undefined : this.o.regularSlots + this.demandSlots;
   }
 
   /** The peer holding the optimistic unchoke, if any. */
@@ -236,9 +283,12 @@ export class Choker<P> {
   /** Recomputes who is unchoked; call every ~10 s. */
   rechoke(peers: readonly ChokerPeer<P>[], now: number, seeding: boolean): ChokeDecision<P> {
     if (this.o.policy === 'none') return { unchoke: new Set(), optimistic: undefined };
+    // A round whose ticks never found the upload starved gives one demand slot back.
+    if (!this.starvedThisRound && this.demandSlots > 0) this.demandSlots--;
+    this.starvedThisRound = false;
     const candidates = this.ranked(peers, now, seeding);
     if (this.uploadCapacity !== undefined) this.resizeToCapacity(peers, candidates.length);
-    const regular = this.tyrant && !seeding ? this.tyrant.withinBudget(candidates) : candidates.slice(0, this.slots(peers));
+    const regular = this.tyrant && !seeding ? this.tyrant.withinBudget(candidates) : this.regularPick(candidates, this.slots(peers), now, seeding);
     const unchoke = new Set<P>(regular.map((p) => p.peer));
 
     const stillThere = this.optimistic !== undefined && peers.some((p) => p.peer === this.optimistic && p.interested);
@@ -283,16 +333,42 @@ export class Choker<P> {
     }
     let taken = 0;
     for (const p of peers) if (p.unchokedSince !== undefined && p.interested && p.peer !== this.optimistic) taken++;
-    let free = this.slots(peers) - taken;
+    const slots = this.slots(peers);
+    let free = slots - taken;
     const out: P[] = [];
     if (free <= 0) return out;
+    const base = slots - this.demandSlots;
     for (const p of this.ranked(peers, now, seeding)) {
       if (free <= 0) break;
       if (p.unchokedSince !== undefined) continue;
+      // A demand slot (past the base count) only for a peer that may have one.
+      if (taken + out.length >= base && !this.demandEligible(p, now, seeding)) continue;
       out.push(p.peer);
       free--;
     }
     return out;
+  }
+
+  /** The first `slots` of the ranked candidates, the demand slots among them only to peers that may have one. */
+  private regularPick(candidates: readonly ChokerPeer<P>[], slots: number, now: number, seeding: boolean): ChokerPeer<P>[] {
+    const base = slots - this.demandSlots;
+    if (this.demandSlots === 0 || candidates.length <= base) return candidates.slice(0, slots);
+    const out = candidates.slice(0, base);
+    for (let i = base; i < candidates.length && out.length < slots; i++) if (this.demandEligible(candidates[i], now, seeding)) out.push(candidates[i]);
+    return out;
+  }
+
+  /**
+   * Demand slots are spare upload, but not for free riders: while downloading, a peer that
+   * took its grace from us and gave (almost) nothing back, or that the reputation store
+   * knows as a free rider, gets none (`shoal sim freeriders`: with them open to everyone
+   * free riders' slowdown fell from 1.25 to 1.11). A seed's upload is a gift either way;
+   * 'random' is the no-incentive baseline.
+   */
+  private demandEligible(p: ChokerPeer<P>, now: number, seeding: boolean): boolean {
+    if (seeding || this.o.policy === 'random') return true;
+    if (this.notReciprocating(p)) return false;
+    return !(this.reputation && p.host !== undefined && this.reputation.standing(p.host, now) === 'free-rider');
   }
 
   /**

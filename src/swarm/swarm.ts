@@ -66,7 +66,7 @@ export class Swarm implements TransferContext {
   readonly contributors = new Map<number, Set<Fetcher>>();
   /** Block writes in flight per piece; verification waits for them. */
   readonly pendingWrites = new Map<number, Promise<void>[]>();
-  private readonly choker: Choker<PeerSession>;
+  readonly choker: Choker<PeerSession>;
   /** BEP 9 metadata and BEP 52 hash exchange (read by peer-events.ts). */
   readonly metadata: MetadataExchange;
   /** BEP 11: what each peer was told of the others (none for a private torrent, BEP 27). */

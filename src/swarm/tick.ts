@@ -14,7 +14,18 @@ export function tick(swarm: Swarm): void {
   if (now - swarm.lastRechoke >= (swarm.opts.rechokeIntervalMs ?? 10_000)) swarm.rechoke();
   const picker = swarm.picker;
   swarm.countRequesting();
+  // Demand slots (choker.ts): peers we unchoke are interested, yet none has a request waiting
+  // for us: our upload has room they do not fill. With interested peers choked, the choker
+  // may open one more slot.
+  let unchoked = false, requestWaiting = false, chokedInterested = false;
   for (const p of swarm.peers.values()) {
+    if (p.conn.state === 'open' && p.conn.peerInterested) {
+      if (p.conn.amChoking) chokedInterested = true;
+      else {
+        unchoked = true;
+        if (p.conn.peerRequests.size > p.uploading.size) requestWaiting = true;
+      }
+    }
     // Requests a silent peer owes us go back to the pool for other peers (a late answer is
     // still taken). They stay owed on the connection: the peer may have them on the wire
     // already, and asking it again would bring a second copy (libtorrent too lets others
@@ -42,6 +53,7 @@ export function tick(swarm: Swarm): void {
     // A safety net for uploads: a budget under the stream's high-water mark gets no drain.
     else pumpUploads(swarm, p);
   }
+  if (unchoked && swarm.choker.noteUploadDemand(!requestWaiting, chokedInterested)) swarm.fillSlots();
   // Only open connections may send (one still in its handshake would throw); none for private torrents (BEP 27).
   if (swarm.pexOn()) for (const [p, m] of swarm.pex.poll(swarm.peers.values(), now)) if (p.conn.state === 'open' && p.conn.sendPex(m)) p.flush();
   for (const p of swarm.peers.values()) fillRequests(swarm, p);
