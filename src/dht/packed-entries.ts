@@ -18,6 +18,7 @@
  */
 import type { Address } from '../runtime/types.js';
 import { PackedContact, formatIPv4 } from './compact.js';
+import { giveBuffer, splitScratch, takeBuffer } from './table-buffers.js';
 import { ENTRY_WORDS, EntryRecord, IP, NEVER, PORT, PORT_MASK, STRIDE, S_IP, S_PORT, S_QUERY, S_RESPONSE, S_RTT, V6 } from './entry-record.js';
 import type { NodeId } from './node-id.js';
 
@@ -30,31 +31,6 @@ const REBASE_STEP = 2 ** 30;
 export const MAX_FAILURES_COUNTED = 0x7fff;
 /** Per-bucket metadata: end of its table entries, end of its range, verified entries, last change. */
 const META = 4;
-
-/** `takeLastBucket`'s scratch space (synchronous, so one serves every table). */
-let splitScratch = new Int32Array(ENTRY_WORDS * 64);
-
-/**
- * Buffers that tables grew out of, by length, kept for the next table that grows to that
- * length: a simulation's tables all pass through the same sizes, so one joining after another
- * takes what the one before left, and no new array buffer is made (each cost a V8 marking step
- * at a million nodes: docs/dht.md, "Array buffers"). At most `SPARE_PER_LENGTH` a length.
- */
-const spare = new Map<number, Int32Array[]>();
-const SPARE_PER_LENGTH = 1024;
-
-function takeBuffer(words: number): Int32Array {
-  const b = spare.get(words)?.pop();
-  if (b === undefined) return new Int32Array(words);
-  b.fill(0);
-  return b;
-}
-
-function giveBuffer(b: Int32Array): void {
-  let list = spare.get(b.length);
-  if (list === undefined) spare.set(b.length, (list = []));
-  if (list.length < SPARE_PER_LENGTH) list.push(b);
-}
 
 export class PackedEntries {
   i32: Int32Array;
@@ -369,8 +345,7 @@ export class PackedEntries {
     const count = this.length - from;
     // A big simulation splits tables millions of times; a new typed array each time cost a
     // V8 marking step apiece once array buffers held gigabytes (docs/dht.md, "Array buffers").
-    if (splitScratch.length < ENTRY_WORDS * count) splitScratch = new Int32Array(2 * ENTRY_WORDS * count);
-    const entries = splitScratch;
+    const entries = splitScratch(ENTRY_WORDS * count);
     const w = this.i32;
     for (let p = from, k = 0; p < this.length; p++, k += ENTRY_WORDS) {
       entries[k] = w[p];
