@@ -42,9 +42,7 @@ export function closestEntries(e: PackedEntries, start: number, target: NodeId, 
 export function closestCompact(e: PackedEntries, start: number, target: NodeId, count: number, live: boolean, family: Family): Uint8Array {
   const n = select(e, start, target, count, live);
   const size = family === 4 ? COMPACT_NODE_V4 : COMPACT_NODE_V6;
-  if (family === 4 && compact4.length < n * size) compact4 = new Uint8Array(2 * n * size);
-  if (family === 6 && compact6.length < n * size) compact6 = new Uint8Array(2 * n * size);
-  const out = family === 4 ? compact4 : compact6;
+  const out = compactScratch(family, n * size);
   let o = 0;
   for (let j = 0; j < n; j++) {
     const p = keptPos[j];
@@ -68,6 +66,12 @@ export function closestCompact(e: PackedEntries, start: number, target: NodeId, 
     o += size;
   }
   return out.subarray(0, o);
+}
+
+/** `closestCompact`'s scratch space for `family`, at least `bytes` long. */
+function compactScratch(family: Family, bytes: number): Uint8Array {
+  if (family === 4) return compact4.length >= bytes ? compact4 : (compact4 = new Uint8Array(2 * bytes));
+  return compact6.length >= bytes ? compact6 : (compact6 = new Uint8Array(2 * bytes));
 }
 
 /** Fills `keptPos` with the closest entries; returns how many. */
