@@ -293,10 +293,10 @@ export class Swarm implements TransferContext {
   }
 
   /** Called by transfer.ts when a piece passes or fails. */
-  afterPiece(piece: number, ok: boolean): void {
+  afterPiece(piece: number, ok: boolean, from: readonly Fetcher[]): void {
     if (ok) {
       this.emit({ type: 'piece-verified', piece });
-      announcePiece(this, piece);
+      announcePiece(this, piece, from);
       void this.recorder?.maybeSave(this.runtime.clock.now());
       this.checkComplete();
     }

@@ -30,7 +30,8 @@ export interface TransferContext {
   ban(peer: Fetcher, reason: string): void;
   /** A protocol violation: the connection is closed (and repeat offenders refused for a while). */
   violation(peer: PeerSession, reason: string): void;
-  afterPiece(piece: number, ok: boolean): void;
+  /** A piece checked; `from`: the peers and web seeds that sent its blocks. */
+  afterPiece(piece: number, ok: boolean, from: readonly Fetcher[]): void;
   /** Rate limits (session-wide and this torrent's); empty chains: unlimited. */
   readonly limits: { readonly download: readonly RateLimiter[]; readonly upload: readonly RateLimiter[] };
   /** Peers with requests held back by the upload limit, in the order they are served. */
@@ -287,5 +288,5 @@ async function verify(ctx: TransferContext, piece: number): Promise<void> {
       if (p.strikes >= MAX_STRIKES) ctx.ban(p, `sent data that failed the hash check of piece ${piece}`);
     }
   }
-  ctx.afterPiece(piece, ok);
+  ctx.afterPiece(piece, ok, who);
 }
