@@ -67,6 +67,8 @@ export class PeerSession {
   awaitingDrain = false;
   /** How fast its blocks leave our queue (send-watermark.ts `sentRate`), once measured. */
   sentMeter: SentMeter | undefined = undefined;
+  /** When its last ut_pex message was taken (pex-rate.ts `pexTooSoon`). */
+  pexTakenAt: number | undefined = undefined;
   /** When the watermark's pending fallback timer fires (send-watermark.ts `serveWhenSent`), if one is set. */
   sendWakeAt: number | undefined = undefined;
   private timer: TimerHandle | undefined;

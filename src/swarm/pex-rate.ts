@@ -11,13 +11,15 @@
 /** Default of `SwarmOptions.minPexIntervalMs`: under the 60 s senders keep, with room for late timers. */
 export const DEFAULT_MIN_PEX_INTERVAL_MS = 45_000;
 
-/** When each connection's last ut_pex message was taken (keyed by the connection: forgotten with it). */
-const lastTaken = new WeakMap<object, number>();
+/** What the rule keeps per connection: when its last ut_pex message was taken (a field, not a WeakMap: one lookup per message, no ephemeron for the collector). */
+export interface PexRateTarget {
+  pexTakenAt: number | undefined;
+}
 
 /** Whether to ignore a ut_pex message from `peer` at `now`; a message taken is remembered. */
-export function pexTooSoon(peer: object, now: number, minIntervalMs = DEFAULT_MIN_PEX_INTERVAL_MS): boolean {
-  const last = lastTaken.get(peer);
+export function pexTooSoon(peer: PexRateTarget, now: number, minIntervalMs = DEFAULT_MIN_PEX_INTERVAL_MS): boolean {
+  const last = peer.pexTakenAt;
   if (last !== undefined && now - last < minIntervalMs) return true;
-  lastTaken.set(peer, now);
+  peer.pexTakenAt = now;
   return false;
 }

@@ -16,7 +16,7 @@
 import type { Address } from '../runtime/types.js';
 import { transportOf } from '../transport/dual-streams.js';
 import type { PeerSession } from './peer-session.js';
-import { PEX_FLAG_HOLEPUNCH, PEX_FLAG_REACHABLE, PEX_FLAG_SEED, PEX_FLAG_UTP, PexState, UT_HOLEPUNCH, UT_PEX, type ExtendedHandshake, type PexMessage, type PexPeer, type PexStateOptions } from '../wire/index.js';
+import { PEX_FLAG_HOLEPUNCH, PEX_FLAG_REACHABLE, PEX_FLAG_SEED, PEX_FLAG_UTP, PexState, pexKey, UT_HOLEPUNCH, UT_PEX, type ExtendedHandshake, type PexMessage, type PexPeer, type PexStateOptions } from '../wire/index.js';
 
 /** What the hub needs to know of one connected peer. */
 export interface PexMember {
@@ -70,8 +70,6 @@ export function acceptsPex(m: PexMember): boolean {
   return (m.extended?.m.get(UT_PEX) ?? 0) > 0;
 }
 
-const same = (a: Address, b: Address): boolean => a.host === b.host && a.port === b.port;
-
 /** Endpoints remembered as speaking uTP (default 1000; the oldest is forgotten first). */
 export const PEX_MAX_UTP_REMEMBERED = 1000;
 
@@ -112,6 +110,8 @@ export class PexHub<P> {
   private readonly members = new Map<P, Member>();
   private polls = 0;
   private entries: Listed<P>[] = [];
+  /** The entries by `pexKey`, in member order (a later entry under the same key wins): what every recipient's diff reads. */
+  private byKey = new Map<string, PexPeer>();
   /** Bumped whenever the entries change: a state that had no news at this generation still has none. */
   private generation = 0;
   /** The generation at which each state last had nothing to send. */
@@ -195,6 +195,8 @@ export class PexHub<P> {
         if (e) entries.push({ peer: p, entry: e, utp: m.utp === true });
       }
       this.entries = entries;
+      this.byKey = new Map();
+      for (const x of entries) this.byKey.set(pexKey(x.entry), x.entry);
       this.generation++;
       this.lastMembers = members;
     } else {
@@ -208,9 +210,9 @@ export class PexHub<P> {
       let state = this.states.get(p);
       if (!state) this.states.set(p, (state = new PexState(this.options)));
       if (now < state.nextDeadline() || this.quietAt.get(p) === this.generation) continue;
+      // Not told of itself: its connection's address and the address it is listed at.
       const own = this.entryOf(v);
-      const others = this.entries.filter((x) => x.peer !== p && !same(x.entry, v.address) && !(own && same(x.entry, own))).map((x) => x.entry);
-      const m = state.poll(others, now);
+      const m = state.pollKeyed(this.byKey, `${v.address.host}|${v.address.port}`, own && pexKey(own), now);
       if (m) {
         out.push([p, m]);
         this.quietAt.delete(p);

@@ -184,6 +184,9 @@ export const PEX_STATE_DEFAULTS: Required<PexStateOptions> = {
  * ~650,000 keys, ~30% of its heap, when each state built its own).
  */
 const entryKeys = new WeakMap<Address, string>();
+export function pexKey(a: Address): string {
+  return keyOf(a);
+}
 function keyOf(a: Address): string {
   let k = entryKeys.get(a);
   if (k === undefined) entryKeys.set(a, (k = `${a.host}|${a.port}`));
@@ -215,9 +218,21 @@ export class PexState {
     if (now < this.nextDeadline()) return undefined;
     const current = new Map<string, PexPeer>();
     for (const p of connected) current.set(keyOf(p), p);
+    return this.pollKeyed(current, undefined, undefined, now);
+  }
+
+  /**
+   * `poll` for a hub that tells many recipients of the same peers: `all` is every listed peer
+   * by `pexKey` (made once per change, shared by the recipients), less the keys `skipA` and
+   * `skipB` (the recipient's own addresses). The same answer as `poll` of the rest, in the
+   * same order, without a map of its own per recipient.
+   */
+  pollKeyed(all: ReadonlyMap<string, PexPeer>, skipA: string | undefined, skipB: string | undefined, now: number): PexMessage | undefined {
+    if (now < this.nextDeadline()) return undefined;
     const added: PexPeer[] = [];
-    for (const [k, p] of current) {
+    for (const [k, p] of all) {
       if (added.length >= this.o.maxAdded) break;
+      if (k === skipA || k === skipB) continue;
       // A peer told with other flags goes out again (its seed, uTP or ut_holepunch bit was
       // learnt after we first listed it; receivers such as libtorrent update a known peer's flags).
       if (this.told.get(k)?.flags !== p.flags) added.push(p);
@@ -225,7 +240,7 @@ export class PexState {
     const dropped: Address[] = [];
     for (const [k, p] of this.told) {
       if (dropped.length >= this.o.maxDropped) break;
-      if (!current.has(k)) dropped.push({ host: p.host, port: p.port });
+      if (k === skipA || k === skipB || !all.has(k)) dropped.push({ host: p.host, port: p.port });
     }
     if (added.length === 0 && dropped.length === 0) return undefined;
     for (const p of added) this.told.set(keyOf(p), p);
