@@ -82,9 +82,10 @@ export class PeerPool {
 
   add(address: Address, source: PeerSource): void {
     const k = PeerPool.key(address);
-    if (this.candidates.has(k) || this.self.has(k) || this.o.refused(address.host)) return;
+    if (this.candidates.has(k) || this.self.has(k)) return;
+    // The cheap refusals first: a full pool hears of every address PEX brings.
     if (this.candidates.size >= this.o.maxCandidates && source !== 'manual') return;
-    if (address.port <= 0 || address.port > 65535) return;
+    if (address.port <= 0 || address.port > 65535 || this.o.refused(address.host)) return;
     if (!this.perIp.take(address.host, source === 'manual')) return;
     const forgotten = this.forgotten.get(k);
     if (forgotten !== undefined && source !== 'manual' && source !== 'incoming') {

@@ -37,8 +37,16 @@ function v6Prefix(ip: Uint8Array, groups: number): string {
   return `${s}:/${groups * 16}`;
 }
 
+/**
+ * An IPv4 address in its canonical text (four decimal octets, no leading zeros): its own
+ * source key. The fast path of `sourceKey`, which the swarm asks per address learnt and per
+ * connection counted: a test instead of parsing into bytes and printing them again.
+ */
+const CANONICAL_IPV4 = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
 /** The IPv4 address or the IPv6 /64 of `addr`. */
 export function sourceKey(addr: SourceAddress): string {
+  if (typeof addr === 'string' && CANONICAL_IPV4.test(addr)) return addr;
   const ip = ipOf(addr);
   if (ip === undefined) return (addr as string).toLowerCase();
   return ip.length === 4 ? `${ip[0]}.${ip[1]}.${ip[2]}.${ip[3]}` : v6Prefix(ip, 4);

@@ -43,6 +43,22 @@ describe('source keys', () => {
     assert.equal(prefixKey('Peer.LAN'), 'peer.lan');
   });
 
+  it('keys IPv4 text as its bytes would, canonical or not (the canonical fast path agrees with the parse)', () => {
+    let x = 7;
+    const octet = (): number => (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
+    for (let i = 0; i < 2000; i++) {
+      const b = [octet(), octet(), octet(), i % 7 === 0 ? 0 : octet()];
+      const text = b.join('.');
+      assert.equal(sourceKey(text), text);
+      assert.equal(sourceKey(text), sourceKey(Uint8Array.from(b)));
+    }
+    // Not canonical: the parse decides, as before the fast path.
+    for (const a of ['01.2.3.4', '1.2.3.04', '256.1.1.1', '1.2.3', '1.2.3.4.5', ' 1.2.3.4', '1.2.3.4 ', '1..2.3', '-1.2.3.4', '1.2.3.4\n']) {
+      const bytes = ipToBytes(a);
+      assert.equal(sourceKey(a), bytes?.length === 4 ? sourceKey(bytes) : a.toLowerCase(), a);
+    }
+  });
+
   it('refuses bytes of any other length with a RangeError', () => {
     assert.throws(() => sourceKey(new Uint8Array(5)), RangeError);
     assert.throws(() => prefixKey(new Uint8Array(0)), RangeError);
