@@ -5,34 +5,17 @@
  * linear interpolation between the two: 10,000 alone is `--peers 10000`). Prints one line per size:
  *   bench sim-swarm N: shoal X s wall (Y s CPU), target T s, ratio R; mean completion M s against fluid F s (ratio, η measured, fluid at that η; done, events); multiclass tit-for-tat model and ratio (steady arrivals)
  */
-import { spawnSync } from 'node:child_process';
-import { totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { runSwarmScenario, type MulticlassReference } from '../src/sim/scenarios/swarm-scenario.js';
+import { rerunWithFlags, swarmNodeFlags } from '../src/cli/sim.js';
 
 /** The reference for the allocation tit-for-tat implements (docs/simulator.md, "Is Qiu–Srikant the right reference?"). */
 const multiclassNote = (m: MulticlassReference | undefined): string => (m ? `; multiclass tit-for-tat model ${m.meanS.toFixed(1)} s (ratio ${m.ratio.toFixed(2)})` : '');
 
-/**
- * The run goes to a child with a 64 MB young generation (V8's default is 16 MB): most of a
- * swarm simulation's garbage (messages, events, segments in flight) dies young, and with the
- * default it is copied by four times as many scavenges; about 13% less CPU at 200 peers.
- */
-const CHILD_MARK = 'SHOAL_SIM_SWARM_CHILD';
-/**
- * And an old space sized to the largest run: about 1.9 MB per leecher present was measured at
- * 10,000 peers (4.35 GB with 2,255 present), and under V8's default cap (~4 GB) that run spent
- * ~75% of its time in full mark-compacts from 2,300 peers present on. 1 MB per peer plus 1 GB,
- * at most 80% of the machine's memory; a flag given on the command line wins (it comes after).
- */
-function oldSpaceMb(): number {
+/** The run goes to a child Node with the V8 flags `shoal sim swarm` uses (src/cli/sim.ts `swarmNodeFlags`). */
+{
   const i = process.argv.indexOf('--peers');
-  const peers = i >= 0 ? Number(process.argv[i + 1]) || 1000 : process.argv.includes('--big') ? 10_000 : 1000;
-  return Math.min(Math.floor((totalmem() / 1e6) * 0.8), 1024 + peers);
-}
-if (process.env[CHILD_MARK] === undefined) {
-  const r = spawnSync(process.execPath, ['--max-semi-space-size=64', `--max-old-space-size=${oldSpaceMb()}`, ...process.execArgv, process.argv[1], ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, [CHILD_MARK]: '1' } });
-  process.exit(r.status ?? 1);
+  rerunWithFlags(swarmNodeFlags(i >= 0 ? Number(process.argv[i + 1]) || 1000 : process.argv.includes('--big') ? 10_000 : 1000));
 }
 
 const big = process.argv.includes('--big');

@@ -11,7 +11,7 @@ import { renderPage } from '../sim/scenarios/report-html.js';
 import { formatSwarm, swarmSection } from '../sim/scenarios/swarm-report.js';
 import { runSwarmScenario, type SwarmScenarioResult } from '../sim/scenarios/swarm-scenario.js';
 import { UsageError } from './errors.js';
-import { simCommand } from './sim.js';
+import { rerunWithFlags, simCommand, swarmNodeFlags } from './sim.js';
 
 interface SwarmFlags {
   peers: string;
@@ -62,13 +62,16 @@ export function registerSimSwarm(program: Command): void {
       } catch (e) {
         throw new UsageError(`--capacities: ${(e as Error).message}`);
       }
+      const fileBytes = Math.round(numFlag('file-mib', flags.fileMib, 0.0625, 4096) * 2 ** 20);
+      const lingerMeanS = numFlag('linger', flags.linger, 0, 86_400);
+      const seed = intFlag('seed', flags.seed, 0, Number.MAX_SAFE_INTEGER);
+      // The flags checked, the run goes to a child Node with a heap sized to it (sim.ts `swarmNodeFlags`).
+      rerunWithFlags(swarmNodeFlags(peers));
       const runs: SwarmScenarioResult[] = [];
       for (const picker of pickers as ('rarest' | 'random')[]) {
         runs.push(await runSwarmScenario({
           peers, arrival: flags.arrival, picker, capacities,
-          fileBytes: Math.round(numFlag('file-mib', flags.fileMib, 0.0625, 4096) * 2 ** 20),
-          lingerMeanS: numFlag('linger', flags.linger, 0, 86_400),
-          seed: intFlag('seed', flags.seed, 0, Number.MAX_SAFE_INTEGER),
+          fileBytes, lingerMeanS, seed,
           wallClock: () => performance.now(),
         }));
       }
