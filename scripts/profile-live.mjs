@@ -4,7 +4,8 @@
 //   node --experimental-websocket scripts/profile-live.mjs [PORT] [SECONDS] [OUT.cpuprofile]
 // and summarise OUT with scripts/profile-summary.mjs. With `--eval EXPR` instead of SECONDS it
 // prints EXPR evaluated in the process (e.g. 'JSON.stringify(process.memoryUsage())'); with
-// `--alloc S` it samples allocations for S seconds and prints the bytes allocated per function.
+// `--alloc S` it samples allocations for S seconds and prints the bytes allocated per function
+// (`--alloc-live S`: only those still alive at the end).
 import { writeFileSync } from 'node:fs';
 
 const [portArg, what = '20', out = 'live.cpuprofile'] = process.argv.slice(2);
@@ -29,22 +30,26 @@ await new Promise((resolve) => (ws.onopen = resolve));
 if (what === '--eval') {
   const r = await call('Runtime.evaluate', { expression: out, returnByValue: true });
   console.log(r.result?.result?.value ?? JSON.stringify(r));
-} else if (what === '--alloc') {
+} else if (what === '--alloc' || what === '--alloc-live') {
   // Sampled allocations for SECONDS (the third argument): bytes allocated per function, the
-  // garbage that drives the collector (live and dead alike).
+  // garbage that drives the collector (live and dead alike); with --alloc-live only what is
+  // still alive at the end (what survives to be copied and promoted).
+  const dead = what === '--alloc';
   const seconds = Number(out) || 20;
   await call('HeapProfiler.enable');
-  await call('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  await call('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: dead, includeObjectsCollectedByMinorGC: dead });
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const r = await call('HeapProfiler.stopSampling');
   const bySite = new Map();
-  const walk = (n) => {
+  // A builtin (Map.set, a typed array's constructor) is named with its caller: 'add < set'.
+  const walk = (n, caller) => {
     const cf = n.callFrame;
-    const k = `${cf.functionName || '(anonymous)'} ${cf.url.replace(/^.*\/(dist|node_modules)\//, '$1/')}:${cf.lineNumber + 1}`;
+    const here = `${cf.functionName || '(anonymous)'} ${cf.url.replace(/^.*\/(dist|node_modules)\//, '$1/')}:${cf.lineNumber + 1}`;
+    const k = cf.url === '' && caller !== undefined ? `${caller} < ${cf.functionName}` : here;
     bySite.set(k, (bySite.get(k) ?? 0) + n.selfSize);
-    for (const c of n.children) walk(c);
+    for (const c of n.children) walk(c, cf.url === '' ? caller : here);
   };
-  walk(r.result.profile.head);
+  walk(r.result.profile.head, undefined);
   let total = 0;
   for (const v of bySite.values()) total += v;
   console.log(`sampled ${(total / 1e6).toFixed(1)} MB allocated in ${seconds} s`);
