@@ -103,8 +103,29 @@ export function encodeHandshake(h: Handshake): Uint8Array {
 }
 
 /**
- * Reads the 48-byte header (copies, so the caller may reuse its buffer).
- * Throws `PeerProtocolError` ('bad_handshake') when it is not the BitTorrent protocol.
+ * Distinct reserved-byte values shared between connections (every handshake of a client
+ * carries the same 8 bytes, and most peers send one of a few): one copy each instead of a
+ * buffer and a view per connection, which a swarm simulation holds by the hundred thousand.
+ * Past this many values (a peer can send any 8 bytes) each header keeps its own copy.
+ */
+export const MAX_SHARED_RESERVED = 256;
+const sharedReserved = new Map<string, Uint8Array>();
+
+/** The 8 reserved bytes at `b[at..]`, as a shared copy (never modify it) while under `MAX_SHARED_RESERVED` values. */
+export function sharedReservedBytes(b: Uint8Array, at = 0): Uint8Array {
+  const k = String.fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5], b[at + 6], b[at + 7]);
+  let r = sharedReserved.get(k);
+  if (r === undefined) {
+    r = b.slice(at, at + RESERVED_LENGTH);
+    if (sharedReserved.size < MAX_SHARED_RESERVED) sharedReserved.set(k, r);
+  }
+  return r;
+}
+
+/**
+ * Reads the 48-byte header (copies, so the caller may reuse its buffer; the reserved bytes
+ * are a shared copy, `sharedReservedBytes`). Throws `PeerProtocolError` ('bad_handshake')
+ * when it is not the BitTorrent protocol.
  */
 export function decodeHandshakeHeader(b: Uint8Array): HandshakeHeader {
   if (b.length < HANDSHAKE_HEADER_LENGTH) throw new PeerProtocolError('bad_handshake', `handshake shorter than ${HANDSHAKE_HEADER_LENGTH} bytes`);
@@ -114,7 +135,7 @@ export function decodeHandshakeHeader(b: Uint8Array): HandshakeHeader {
   }
   const r = 1 + PSTR.length;
   return {
-    reserved: b.slice(r, r + RESERVED_LENGTH),
+    reserved: sharedReservedBytes(b, r),
     infoHash: b.slice(r + RESERVED_LENGTH, r + RESERVED_LENGTH + INFO_HASH_LENGTH),
   };
 }

@@ -18,7 +18,7 @@ import type { Bitfield } from './bitfield.js';
 import { MessageDecoder } from './decoder.js';
 import { PeerProtocolError } from './errors.js';
 import { ExtensionRegistry, type ExtendedHandshake } from './extension.js';
-import { PEER_ID_LENGTH, featuresOf, makeReserved, type Handshake, type HandshakeHeader, type WireFeatures } from './handshake.js';
+import { PEER_ID_LENGTH, featuresOf, makeReserved, sharedReservedBytes, type Handshake, type HandshakeHeader, type WireFeatures } from './handshake.js';
 import { HandshakeStage } from './peer-handshake.js';
 import { PeerInbound } from './peer-inbound.js';
 import { PeerOutbound } from './peer-outbound.js';
@@ -65,7 +65,7 @@ export class PeerConnection extends PeerSenders {
     this.role = role;
     this.ourPeerId = peerId;
     this.hs = new HandshakeStage(role, infoHash, acceptInfoHashes ?? (infoHash ? [infoHash] : []), expectedPeerId);
-    this.ourReserved = makeReserved({ ...DEFAULT_FEATURES, ...features });
+    this.ourReserved = sharedReservedBytes(makeReserved({ ...DEFAULT_FEATURES, ...features }));
     this.extensions = new ExtensionRegistry(extensions);
     this.outbox = new Outbox(framing);
     this.decoder = new MessageDecoder({ maxMessageLength: this.limits.maxMessageLength, maxBlockLength: this.limits.maxBlockLength });
@@ -204,6 +204,7 @@ export class PeerConnection extends PeerSenders {
     if (this._state !== 'awaiting_accept') throw new ShoalError(`peer connection: accept() in state ${this._state}`);
     this.s.now = params.now;
     this.hs.ourInfoHash = params.infoHash;
+    this.hs.shareInfoHash(params.infoHash);
     if (params.geometry) this.applyGeometry(params.geometry);
     this._state = 'handshaking';
     const events: PeerEvent[] = [];

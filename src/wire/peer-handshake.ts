@@ -40,6 +40,12 @@ export class HandshakeStage {
     this.answered = role === 'outgoing'; // we dialled: our handshake went first
   }
 
+  /** Keeps `hash` (the torrent's own copy) in place of the header's when they are the same bytes: one copy fewer per connection. */
+  shareInfoHash(hash: Uint8Array): void {
+    const h = this.header;
+    if (h !== undefined && h.infoHash !== hash && equal(h.infoHash, hash)) this.header = { reserved: h.reserved, infoHash: hash };
+  }
+
   /** Advances with the bytes in `decoder` (bytes framing) or the `typed` handshake. Throws `PeerProtocolError`. */
   advance(decoder: MessageDecoder | undefined, typed: Handshake | undefined): HandshakeStep {
     if (!this.header) {
@@ -55,7 +61,9 @@ export class HandshakeStage {
       this.remote = featuresOf(this.header.reserved);
       if (this.role === 'incoming' && !this.ourInfoHash) return 'ask';
       const theirs = this.header.infoHash;
-      if (!this.acceptHashes.some((h) => equal(h, theirs))) throw new PeerProtocolError('info_hash_mismatch', "the peer's handshake names another torrent");
+      const match = this.acceptHashes.find((h) => equal(h, theirs));
+      if (match === undefined) throw new PeerProtocolError('info_hash_mismatch', "the peer's handshake names another torrent");
+      this.shareInfoHash(match);
     }
     if (!this.answered) {
       if (!this.ourInfoHash) return 'ask';
