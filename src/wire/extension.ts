@@ -11,6 +11,7 @@ import { isBytes, isDict } from '../bencode/access.js';
 import { BencodeError, decode } from '../bencode/decode.js';
 import { encode } from '../bencode/encode.js';
 import { keyText, textKey, type BDict, type BValue, type Encodable } from '../bencode/types.js';
+import { copyBytes } from '../util/bytes.js';
 import { PeerProtocolError } from './errors.js';
 
 export const EXTENDED_HANDSHAKE_ID = 0;
@@ -130,8 +131,11 @@ export function decodeExtendedHandshake(payload: Uint8Array, limits?: ExtendedHa
   }
   let d: BValue;
   try {
-    // Lenient on key order: several clients write unsorted dicts.
-    d = decode(payload, { strict: false, maxDepth: 16, copy: true });
+    // Lenient on key order: several clients write unsorted dicts. Views into `payload`, not
+    // copies: what is kept (`yourip`, `ipv4`, `ipv6`) is copied below, and `raw` is decoded
+    // again from a copy of the payload when asked for. A connection keeps its peer's handshake
+    // for its lifetime; the decoded dict with its maps and copies was ~850 bytes of that.
+    d = decode(payload, { strict: false, maxDepth: 16, copy: false });
   } catch (e) {
     if (e instanceof BencodeError) throw new PeerProtocolError('bad_extension_message', `extended handshake: ${e.message}`, { cause: e });
     throw e;
@@ -152,17 +156,23 @@ export function decodeExtendedHandshake(payload: Uint8Array, limits?: ExtendedHa
   const ipv4 = d.get('ipv4');
   const ipv6 = d.get('ipv6');
   const uploadOnly = uint(d.get('upload_only'));
+  // copyBytes, not slice(): a Buffer's slice() is a view of what may be a reused receive buffer.
+  const kept = copyBytes(payload);
+  let raw: BDict | undefined;
   return {
     m,
     v: isBytes(v) && v.length <= o.maxNameLength ? utf8.decode(v) : undefined,
     p: uint(d.get('p'), 65535),
-    yourip: isBytes(yourip) && (yourip.length === 4 || yourip.length === 16) ? yourip : undefined,
-    ipv4: isBytes(ipv4) && ipv4.length === 4 ? ipv4 : undefined,
-    ipv6: isBytes(ipv6) && ipv6.length === 16 ? ipv6 : undefined,
+    yourip: isBytes(yourip) && (yourip.length === 4 || yourip.length === 16) ? copyBytes(yourip) : undefined,
+    ipv4: isBytes(ipv4) && ipv4.length === 4 ? copyBytes(ipv4) : undefined,
+    ipv6: isBytes(ipv6) && ipv6.length === 16 ? copyBytes(ipv6) : undefined,
     reqq: uint(d.get('reqq')),
     metadataSize: uint(d.get('metadata_size')),
     uploadOnly: uploadOnly === undefined ? undefined : uploadOnly !== 0,
-    raw: d,
+    // Decoded once, when first read (it decoded above, so it decodes again).
+    get raw(): BDict {
+      return (raw ??= decode(kept, { strict: false, maxDepth: 16, copy: true }) as BDict);
+    },
   };
 }
 

@@ -66,6 +66,21 @@ describe('wire extended handshake (BEP 10)', () => {
     assert.equal(d.yourip, undefined);
   });
 
+  it('keeps nothing of the buffer it read: yourip, ipv4, ipv6 and raw survive the receive buffer being reused', () => {
+    const payload = Buffer.from(encode(new Map<string, unknown>([
+      ['ipv4', Uint8Array.from([192, 168, 1, 2])], ['ipv6', new Uint8Array(16).fill(0xfd)], ['m', new Map([['ut_pex', 1]])],
+      ['x_custom', Uint8Array.from([1, 2, 3])], ['yourip', Uint8Array.from([10, 0, 0, 9])],
+    ]) as Parameters<typeof encode>[0]));
+    const d = decodeExtendedHandshake(payload);
+    payload.fill(0x41); // the connection's next read lands in the same buffer
+    assert.deepEqual(d.yourip, Uint8Array.from([10, 0, 0, 9]));
+    assert.deepEqual(d.ipv4, Uint8Array.from([192, 168, 1, 2]));
+    assert.deepEqual(d.ipv6, new Uint8Array(16).fill(0xfd));
+    assert.deepEqual(d.raw?.get('x_custom'), Uint8Array.from([1, 2, 3]));
+    assert.equal(d.raw, d.raw, 'decoded once');
+    assert.equal(d.m.get('ut_pex'), 1);
+  });
+
   it('rejects a payload that is not a dictionary or not bencode', () => {
     for (const s of ['i1e', 'le', 'd1:m', 'garbage']) {
       assert.throws(() => decodeExtendedHandshake(text(s)), (e: unknown) => e instanceof PeerProtocolError && e.violation === 'bad_extension_message', s);
