@@ -156,24 +156,44 @@ export function decodeExtendedHandshake(payload: Uint8Array, limits?: ExtendedHa
   const ipv4 = d.get('ipv4');
   const ipv6 = d.get('ipv6');
   const uploadOnly = uint(d.get('upload_only'));
-  // copyBytes, not slice(): a Buffer's slice() is a view of what may be a reused receive buffer.
-  const kept = copyBytes(payload);
-  let raw: BDict | undefined;
-  return {
+  return new ReceivedExtendedHandshake(
     m,
-    v: isBytes(v) && v.length <= o.maxNameLength ? utf8.decode(v) : undefined,
-    p: uint(d.get('p'), 65535),
-    yourip: isBytes(yourip) && (yourip.length === 4 || yourip.length === 16) ? copyBytes(yourip) : undefined,
-    ipv4: isBytes(ipv4) && ipv4.length === 4 ? copyBytes(ipv4) : undefined,
-    ipv6: isBytes(ipv6) && ipv6.length === 16 ? copyBytes(ipv6) : undefined,
-    reqq: uint(d.get('reqq')),
-    metadataSize: uint(d.get('metadata_size')),
-    uploadOnly: uploadOnly === undefined ? undefined : uploadOnly !== 0,
-    // Decoded once, when first read (it decoded above, so it decodes again).
-    get raw(): BDict {
-      return (raw ??= decode(kept, { strict: false, maxDepth: 16, copy: true }) as BDict);
-    },
-  };
+    isBytes(v) && v.length <= o.maxNameLength ? utf8.decode(v) : undefined,
+    uint(d.get('p'), 65535),
+    isBytes(yourip) && (yourip.length === 4 || yourip.length === 16) ? copyBytes(yourip) : undefined,
+    isBytes(ipv4) && ipv4.length === 4 ? copyBytes(ipv4) : undefined,
+    isBytes(ipv6) && ipv6.length === 16 ? copyBytes(ipv6) : undefined,
+    uint(d.get('reqq')),
+    uint(d.get('metadata_size')),
+    uploadOnly === undefined ? undefined : uploadOnly !== 0,
+    // copyBytes, not slice(): a Buffer's slice() is a view of what may be a reused receive buffer.
+    copyBytes(payload),
+  );
+}
+
+/**
+ * A peer's extended handshake as decoded: its fields, and `raw` decoded again from a copy of
+ * the payload when first read (a class, so every connection's copy has the same fast shape).
+ */
+class ReceivedExtendedHandshake implements ExtendedHandshake {
+  private decoded: BDict | undefined = undefined;
+
+  constructor(
+    readonly m: ReadonlyMap<string, number>,
+    readonly v: string | undefined,
+    readonly p: number | undefined,
+    readonly yourip: Uint8Array | undefined,
+    readonly ipv4: Uint8Array | undefined,
+    readonly ipv6: Uint8Array | undefined,
+    readonly reqq: number | undefined,
+    readonly metadataSize: number | undefined,
+    readonly uploadOnly: boolean | undefined,
+    private readonly payload: Uint8Array,
+  ) {}
+
+  get raw(): BDict {
+    return (this.decoded ??= decode(this.payload, { strict: false, maxDepth: 16, copy: true }) as BDict);
+  }
 }
 
 /**
