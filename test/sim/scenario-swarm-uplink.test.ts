@@ -36,5 +36,7 @@ describe('shoal sim swarm uplink diagnostics', () => {
     }
     const s = d.slots();
     assert.ok(s.connections > 0 && s.unchokedInterested >= 0 && s.demandSlots >= 0);
+    const busy = d.idleDownlinkBusy();
+    assert.ok(busy >= 0 && busy <= 1, `downlinks busy ${busy}`);
   });
 });

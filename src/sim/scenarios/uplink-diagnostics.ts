@@ -38,6 +38,8 @@ export interface UplinkDiagnostics {
   flows(): Record<string, Record<string, number>>;
   /** Mean regular and demand slots in use and interested peers choked, over the sampled class's samples. */
   slots(): { readonly unchokedInterested: number; readonly chokedInterested: number; readonly demandSlots: number; readonly connections: number };
+  /** At the sampled class's idle moments (past its first piece): the share of the peers it unchokes whose downlink was busy. */
+  idleDownlinkBusy(): number;
 }
 
 const STATES: readonly UplinkState[] = ['busy', 'noPiece', 'requestWaiting', 'chokedInterested', 'allInFlight', 'noneInterested'];
@@ -46,8 +48,9 @@ const FLOW_MS = 1000;
 export function uplinkDiagnostics(o: UplinkDiagnosticsOptions): UplinkDiagnostics {
   const everyMs = o.everyMs ?? 250;
   const counts: Record<UplinkState, number> = { busy: 0, noPiece: 0, requestWaiting: 0, chokedInterested: 0, allInFlight: 0, noneInterested: 0 };
-  let samples = 0, unchokedSum = 0, chokedSum = 0, demandSum = 0, connSum = 0;
+  let samples = 0, unchokedSum = 0, chokedSum = 0, demandSum = 0, connSum = 0, idlePeers = 0, idleBusyPeers = 0;
   const classOf = new Map<string, string>();
+  const clientOf = new Map<string, SimClient>();
   const flow = new Map<string, Map<string, number>>();
   const nameOf = (index: number, c: SimClient): string => {
     if (index < 0) return 'origin';
@@ -85,6 +88,14 @@ export function uplinkDiagnostics(o: UplinkDiagnosticsOptions): UplinkDiagnostic
     else if (unchoked > 0) s = 'allInFlight';
     else s = 'noneInterested';
     counts[s]++;
+    if (s === 'busy' || s === 'noPiece') return;
+    for (const p of c.swarm.peers.values()) {
+      if (p.conn.state !== 'open' || !p.conn.peerInterested || p.conn.amChoking) continue;
+      const other = clientOf.get(p.address.host);
+      if (!other) continue;
+      idlePeers++;
+      if (other.host.downBusy > now) idleBusyPeers++;
+    }
   };
 
   const sampleFlows = (from: string, c: SimClient, now: number): void => {
@@ -99,6 +110,7 @@ export function uplinkDiagnostics(o: UplinkDiagnosticsOptions): UplinkDiagnostic
   const onClient = (index: number, c: SimClient): void => {
     const name = nameOf(index, c);
     classOf.set(c.host.address, name);
+    clientOf.set(c.host.address, c);
     const clock = c.host.runtime.clock;
     // Leechers while they leech (the origin while the run lasts): a finished peer leaves.
     const leeching = (): boolean => index < 0 || !c.swarm.stats().complete;
@@ -141,5 +153,6 @@ export function uplinkDiagnostics(o: UplinkDiagnosticsOptions): UplinkDiagnostic
       demandSlots: demandSum / samples,
       connections: connSum / samples,
     }),
+    idleDownlinkBusy: () => idleBusyPeers / idlePeers,
   };
 }
