@@ -116,7 +116,8 @@ export function sharedReservedBytes(b: Uint8Array, at = 0): Uint8Array {
   const k = String.fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5], b[at + 6], b[at + 7]);
   let r = sharedReserved.get(k);
   if (r === undefined) {
-    r = b.slice(at, at + RESERVED_LENGTH);
+    // A copy whatever `b` is (a Buffer's slice() would be a view of a receive buffer).
+    r = new Uint8Array(b.subarray(at, at + RESERVED_LENGTH));
     if (sharedReserved.size < MAX_SHARED_RESERVED) sharedReserved.set(k, r);
   }
   return r;

@@ -22,6 +22,13 @@ describe('shared handshake bytes', () => {
     assert.notEqual(a.infoHash, b.infoHash, 'the header alone still copies the info hash');
   });
 
+  it('keeps a copy of the reserved bytes, not a view of the buffer they were read from', () => {
+    const buf = Buffer.from([0x77, 1, 2, 3, 4, 5, 6, 0x77]);
+    const r = sharedReservedBytes(buf);
+    buf.fill(0);
+    assert.deepEqual(r, Uint8Array.from([0x77, 1, 2, 3, 4, 5, 6, 0x77]));
+  });
+
   it('stops sharing past MAX_SHARED_RESERVED distinct values: a peer sending new ones each time gets its own copy', () => {
     const distinct = (i: number): Uint8Array => Uint8Array.from([0xee, (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff, 1, 2, 3, 4]);
     for (let i = 0; i < MAX_SHARED_RESERVED + 10; i++) sharedReservedBytes(distinct(i));
