@@ -6,6 +6,7 @@
 // prints EXPR evaluated in the process (e.g. 'JSON.stringify(process.memoryUsage())'); with
 // `--alloc S` it samples allocations for S seconds and prints the bytes allocated per function
 // (`--alloc-live S`: only those still alive at the end).
+/* global fetch, WebSocket -- Node 20 globals (WebSocket with --experimental-websocket) */
 import { writeFileSync } from 'node:fs';
 
 const [portArg, what = '20', out = 'live.cpuprofile'] = process.argv.slice(2);
