@@ -50,6 +50,8 @@ export interface LtSeederOptions extends LtCommonOptions {
   readonly connect?: readonly string[];
   /** Trust the data instead of checking every piece first (default false: check). */
   readonly seedMode?: boolean;
+  /** BEP 16 super seeding (libtorrent's default non-strict mode). */
+  readonly superSeed?: boolean;
   /** How long to wait for the ready line (default 60 s). */
   readonly readyTimeoutMs?: number;
 }
@@ -132,6 +134,7 @@ export async function startLibtorrentSeeder(o: LtSeederOptions): Promise<LtSeede
   const args = [o.torrent, o.dataDir, ...commonArgs(o, 1)];
   for (const c of o.connect ?? []) args.push('--connect', c);
   if (o.seedMode) args.push('--seed-mode');
+  if (o.superSeed) args.push('--super-seed');
   const [cmd, argv] = pythonCommand('lt_seed.py', args, o.netns);
   const proc = startPeerProcess(`libtorrent seeder ${o.host ?? '127.0.0.1'}`, cmd, argv, { cleanup: o.cleanup });
   let ready: { port: number; host: string; infoHash: string | null; infoHashV2: string | null };

@@ -1,6 +1,6 @@
 """Seed a torrent with libtorrent until killed.
 
-usage: lt_seed.py TORRENT DATA_DIR [--host 127.0.0.x] [--port N] [--seed-mode]
+usage: lt_seed.py TORRENT DATA_DIR [--host 127.0.0.x] [--port N] [--seed-mode] [--super-seed]
                   [--connect HOST:PORT]... [--redial SECONDS] [--pex]
                   [--encryption plaintext|enabled|forced] [--status-interval S]
                   [--log-peers] [--name CLIENT]
@@ -44,6 +44,7 @@ def main():
     ap.add_argument('--connect', action='append', default=[], help='HOST:PORT to dial (repeatable)')
     ap.add_argument('--redial', type=float, default=1.0)
     ap.add_argument('--pex', action='store_true', help='enable ut_pex for the torrent')
+    ap.add_argument('--super-seed', action='store_true', help='BEP 16 super seeding (libtorrent\'s default, non-strict: a peer gets its next piece when it reports the last)')
     ap.add_argument('--check-timeout', type=float, default=120.0)
     args = ap.parse_args()
 
@@ -65,6 +66,8 @@ def main():
         flags &= ~lt.torrent_flags.disable_pex
     if args.seed_mode:
         flags |= lt.torrent_flags.seed_mode
+    if args.super_seed:
+        flags |= lt.torrent_flags.super_seeding
     atp.flags = flags
     start = time.monotonic()
     h = ses.add_torrent(atp)
