@@ -70,7 +70,7 @@ export class PeerInbound {
         this.counters.payloadReceived += m.block.length;
         break;
       case 'cancel':
-        if (!s.book.theirs.delete(blockKey(m.index, m.begin, m.length))) return; // served already
+        if (!s.book.deleteTheirs(blockKey(m.index, m.begin, m.length))) return; // served already
         if (s.negotiated.fast) this.out.queue({ type: 'reject', index: m.index, begin: m.begin, length: m.length }); // BEP 6: one answer each
         break;
       case 'reject':
@@ -153,7 +153,7 @@ export class PeerInbound {
       if (s.negotiated.fast) this.out.queue({ type: 'reject', index: m.index, begin: m.begin, length: m.length });
       return false;
     }
-    s.book.theirs.set(key, { index: m.index, begin: m.begin, length: m.length });
+    s.book.addTheirs(key, { index: m.index, begin: m.begin, length: m.length });
     s.refusedRequests = 0;
     return true;
   }

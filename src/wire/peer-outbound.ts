@@ -63,7 +63,7 @@ export class PeerOutbound {
     const dropped: BlockRef[] = [];
     for (const [key, r] of s.book.theirs) {
       if (s.negotiated.fast && s.grantedFast.has(r.index)) continue; // BEP 6: SHOULD NOT reject allowed-fast pieces
-      s.book.theirs.delete(key);
+      s.book.deleteTheirs(key);
       dropped.push(r);
       if (s.negotiated.fast) this.queue({ type: 'reject', index: r.index, begin: r.begin, length: r.length });
     }
@@ -116,7 +116,7 @@ export class PeerOutbound {
   }
 
   piece(index: number, begin: number, block: Uint8Array): boolean {
-    if (!this.s.book.theirs.delete(blockKey(index, begin, block.length))) return false;
+    if (!this.s.book.deleteTheirs(blockKey(index, begin, block.length))) return false;
     this.outbox.piece(index, begin, block);
     this.s.lastSentAt = this.s.now;
     this.counters.payloadSent += block.length;
@@ -124,7 +124,7 @@ export class PeerOutbound {
   }
 
   reject(index: number, begin: number, length: number): boolean {
-    if (!this.s.book.theirs.delete(blockKey(index, begin, length))) return false;
+    if (!this.s.book.deleteTheirs(blockKey(index, begin, length))) return false;
     if (this.s.negotiated.fast) this.queue({ type: 'reject', index, begin, length });
     return true;
   }

@@ -15,25 +15,53 @@ export function blockKey(index: number, begin: number, length: number): string {
   return `${index}:${begin}:${length}`;
 }
 
+/** What `ours` and `theirs` read as before their first entry: never written to. */
+const NONE: ReadonlyMap<string, BlockRef> = new Map();
+
 export class RequestBook {
-  readonly ours = new Map<string, BlockRef>();
+  /**
+   * The maps are made on first use: most of a swarm's connections are choked both ways and
+   * never exchange a request, and two empty maps were ~380 bytes of each one.
+   */
+  private oursMap: Map<string, BlockRef> | undefined;
   /** Answers still tolerated per block (see the file comment); made on first use (most connections never cancel). */
   private late: Map<string, number> | undefined;
-  readonly theirs = new Map<string, BlockRef>();
+  private theirsMap: Map<string, BlockRef> | undefined;
 
   constructor(private readonly maxLate: number) {}
+
+  /** Our requests still expecting an answer. */
+  get ours(): ReadonlyMap<string, BlockRef> {
+    return this.oursMap ?? NONE;
+  }
+
+  /** The peer's requests we accepted and have not answered. */
+  get theirs(): ReadonlyMap<string, BlockRef> {
+    return this.theirsMap ?? NONE;
+  }
+
+  /** Accepts one of the peer's requests under `key` (`blockKey`). */
+  addTheirs(key: string, r: BlockRef): void {
+    (this.theirsMap ??= new Map()).set(key, r);
+  }
+
+  /** One of the peer's requests is answered or withdrawn: false when it was not held. */
+  deleteTheirs(key: string): boolean {
+    return this.theirsMap?.delete(key) ?? false;
+  }
 
   /** A new request of ours; an earlier one for the same block may still be answered too (it stays in `late`). */
   addOurs(index: number, begin: number, length: number): boolean {
     const key = blockKey(index, begin, length);
-    if (this.ours.has(key)) return false;
-    this.ours.set(key, { index, begin, length });
+    const ours = (this.oursMap ??= new Map());
+    if (ours.has(key)) return false;
+    ours.set(key, { index, begin, length });
     return true;
   }
 
   /** Moves one of ours to the late set (cancelled without fast, or abandoned). */
   forget(key: string): void {
-    if (!this.ours.delete(key)) return;
+    if (!(this.oursMap?.delete(key) ?? false)) return;
     const late = (this.late ??= new Map());
     const n = late.get(key) ?? 0;
     late.delete(key); // re-inserted last: the newest is forgotten last
@@ -51,7 +79,7 @@ export class RequestBook {
   /** An answer (piece or reject) for one of ours arrived: true when we asked for it (or still tolerate it). */
   settle(index: number, begin: number, length: number): boolean {
     const key = blockKey(index, begin, length);
-    if (this.ours.delete(key)) return true;
+    if (this.oursMap?.delete(key) ?? false) return true;
     const late = this.late;
     const n = late?.get(key);
     if (late === undefined || n === undefined) return false;
