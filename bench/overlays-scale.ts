@@ -19,10 +19,11 @@
  * figures, since wall time on a shared machine depends on it.
  */
 import { spawnSync } from 'node:child_process';
-import { loadavg, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { resourceUsage } from 'node:process';
 import { fileURLToPath } from 'node:url';
+import { oldSpaceMb } from '../src/cli/sim.js';
 import { chordOverlay } from '../src/overlays/chord/index.js';
 import { pastryOverlay } from '../src/overlays/pastry/index.js';
 import { runExperiment } from '../src/overlays/harness/experiment.js';
@@ -53,7 +54,7 @@ interface ChildReport {
 
 /** V8 flags for the child: old space up to 80% of RAM (about 3 KB per node plus 1 GB suffices), young generation 16-256 MB. */
 export function childFlags(n: number): string[] {
-  const oldMb = Math.min(Math.floor((totalmem() / 1e6) * 0.8), 1024 + Math.ceil(n * 0.014));
+  const oldMb = oldSpaceMb(1024 + Math.ceil(n * 0.014));
   const semiMb = Math.min(256, Math.max(16, Math.round(n / 4000)));
   return [`--max-old-space-size=${oldMb}`, `--max-semi-space-size=${semiMb}`];
 }

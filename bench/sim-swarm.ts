@@ -12,12 +12,6 @@ import { rerunWithFlags, swarmNodeFlags } from '../src/cli/sim.js';
 /** The reference for the allocation tit-for-tat implements (docs/simulator.md, "Is Qiu–Srikant the right reference?"). */
 const multiclassNote = (m: MulticlassReference | undefined): string => (m ? `; multiclass tit-for-tat model ${m.meanS.toFixed(1)} s (ratio ${m.ratio.toFixed(2)})` : '');
 
-/** The run goes to a child Node with the V8 flags `shoal sim swarm` uses (src/cli/sim.ts `swarmNodeFlags`). */
-{
-  const i = process.argv.indexOf('--peers');
-  rerunWithFlags(swarmNodeFlags(i >= 0 ? Number(process.argv[i + 1]) || 1000 : process.argv.includes('--big') ? 10_000 : 1000));
-}
-
 const big = process.argv.includes('--big');
 const only = process.argv.indexOf('--peers');
 const onlyPeers = only >= 0 ? Number(process.argv[only + 1]) : NaN;
@@ -25,6 +19,8 @@ if (only >= 0 && !(Number.isInteger(onlyPeers) && onlyPeers > 0)) throw new Erro
 /** The issue's two targets, a straight line between them (60 s at 1,000, 900 s at 10,000), and 60 s per 1,000 below. */
 const targetFor = (n: number): number => (n <= 1000 ? (60 * n) / 1000 : 60 + ((n - 1000) * (900 - 60)) / 9000);
 const sizes: [number, number][] = only >= 0 ? [[onlyPeers, targetFor(onlyPeers)]] : [[1000, 60], ...(big ? [[10_000, 900] as [number, number]] : [])];
+// The runs go to a child Node with the V8 flags `shoal sim swarm` uses, sized to the largest (src/cli/sim.ts `swarmNodeFlags`).
+rerunWithFlags(swarmNodeFlags(Math.max(...sizes.map(([n]) => n))));
 for (const [peers, target] of sizes) {
   const cpu0 = process.cpuUsage();
   const r = await runSwarmScenario({ peers, arrival: 'steady', seed: 1, wallClock: () => performance.now() });

@@ -89,7 +89,7 @@ const CHILD_MARK = 'SHOAL_SIM_TUNED';
  * no less CPU (62.2 against 59.5 s, on a loaded machine); 32 MB gave 609 MB for 11% more CPU.
  */
 export function tunedNodeFlags(nodes: number): string[] {
-  const heapMb = Math.min(Math.floor((totalmem() / 1e6) * 0.8), 1024 + Math.ceil(nodes * 0.08));
+  const heapMb = oldSpaceMb(1024 + Math.ceil(nodes * 0.08));
   return ['--max-semi-space-size=64', `--max-old-space-size=${heapMb}`, '--heap-growing-percent=30'];
 }
 
@@ -104,7 +104,12 @@ export function tunedNodeFlags(nodes: number): string[] {
  *   at most 80% of the machine's memory.
  */
 export function swarmNodeFlags(peers: number): string[] {
-  return ['--max-semi-space-size=64', `--max-old-space-size=${Math.min(Math.floor((totalmem() / 1e6) * 0.8), 1024 + peers)}`];
+  return ['--max-semi-space-size=64', `--max-old-space-size=${oldSpaceMb(1024 + peers)}`];
+}
+
+/** An old space of `wantMb`, at most 80% of the machine's memory (the rest for the OS, buffers and the young generation). */
+export function oldSpaceMb(wantMb: number): number {
+  return Math.min(Math.floor((totalmem() / 1e6) * 0.8), wantMb);
 }
 
 /**

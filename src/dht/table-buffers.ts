@@ -3,8 +3,9 @@
  * a million simulated nodes, with gigabytes of buffers alive, each new array buffer cost a V8
  * marking step on the main thread (docs/dht.md, "Array buffers"). Synchronous use only.
  */
+import { ENTRY_WORDS } from './entry-record.js';
 
-let scratch = new Int32Array(13 * 64);
+let scratch = new Int32Array(ENTRY_WORDS * 64);
 
 /** Scratch space of at least `words` (a bucket split's copy), shared by every table; the next call may reuse it. */
 export function splitScratch(words: number): Int32Array {

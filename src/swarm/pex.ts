@@ -16,7 +16,7 @@
 import type { Address } from '../runtime/types.js';
 import { transportOf } from '../transport/dual-streams.js';
 import type { PeerSession } from './peer-session.js';
-import { PEX_FLAG_HOLEPUNCH, PEX_FLAG_REACHABLE, PEX_FLAG_SEED, PEX_FLAG_UTP, PexState, pexKey, UT_HOLEPUNCH, UT_PEX, type ExtendedHandshake, type PexMessage, type PexPeer, type PexStateOptions } from '../wire/index.js';
+import { PEX_FLAG_HOLEPUNCH, PEX_FLAG_REACHABLE, PEX_FLAG_SEED, PEX_FLAG_UTP, PexState, pexKey, pexKeyText, UT_HOLEPUNCH, UT_PEX, type ExtendedHandshake, type PexMessage, type PexPeer, type PexStateOptions } from '../wire/index.js';
 
 /** What the hub needs to know of one connected peer. */
 export interface PexMember {
@@ -212,7 +212,7 @@ export class PexHub<P> {
       if (now < state.nextDeadline() || this.quietAt.get(p) === this.generation) continue;
       // Not told of itself: its connection's address and the address it is listed at.
       const own = this.entryOf(v);
-      const m = state.pollKeyed(this.byKey, `${v.address.host}|${v.address.port}`, own && pexKey(own), now);
+      const m = state.pollKeyed(this.byKey, pexKeyText(v.address), own && pexKey(own), now);
       if (m) {
         out.push([p, m]);
         this.quietAt.delete(p);

@@ -120,6 +120,9 @@ function uint(v: BValue | undefined, max = Number.MAX_SAFE_INTEGER): number | un
   return typeof v === 'number' && v >= 0 && v <= max ? v : undefined;
 }
 
+/** How an extended handshake is decoded: lenient on key order (several clients write unsorted dicts), nested at most 16 deep. */
+const HANDSHAKE_DECODE = { strict: false, maxDepth: 16 } as const;
+
 /**
  * Decodes an extended handshake payload. Throws `PeerProtocolError`
  * ('bad_extension_message') when it is not a bencoded dict or is over the size limit.
@@ -131,11 +134,11 @@ export function decodeExtendedHandshake(payload: Uint8Array, limits?: ExtendedHa
   }
   let d: BValue;
   try {
-    // Lenient on key order: several clients write unsorted dicts. Views into `payload`, not
+    // Views into `payload`, not
     // copies: what is kept (`yourip`, `ipv4`, `ipv6`) is copied below, and `raw` is decoded
     // again from a copy of the payload when asked for. A connection keeps its peer's handshake
     // for its lifetime; the decoded dict with its maps and copies was ~850 bytes of that.
-    d = decode(payload, { strict: false, maxDepth: 16, copy: false });
+    d = decode(payload, { ...HANDSHAKE_DECODE, copy: false });
   } catch (e) {
     if (e instanceof BencodeError) throw new PeerProtocolError('bad_extension_message', `extended handshake: ${e.message}`, { cause: e });
     throw e;
@@ -192,7 +195,7 @@ class ReceivedExtendedHandshake implements ExtendedHandshake {
   ) {}
 
   get raw(): BDict {
-    return (this.decoded ??= decode(this.payload, { strict: false, maxDepth: 16, copy: true }) as BDict);
+    return (this.decoded ??= decode(this.payload, { ...HANDSHAKE_DECODE, copy: true }) as BDict);
   }
 }
 

@@ -187,9 +187,13 @@ const entryKeys = new WeakMap<Address, string>();
 export function pexKey(a: Address): string {
   return keyOf(a);
 }
+/** The key's text, made anew (for an address not kept: `pexKey` caches per entry object). */
+export function pexKeyText(a: Address): string {
+  return `${a.host}|${a.port}`;
+}
 function keyOf(a: Address): string {
   let k = entryKeys.get(a);
-  if (k === undefined) entryKeys.set(a, (k = `${a.host}|${a.port}`));
+  if (k === undefined) entryKeys.set(a, (k = pexKeyText(a)));
   return k;
 }
 
