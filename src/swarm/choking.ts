@@ -7,21 +7,10 @@ import type { Choker, ChokerPeer } from './choker.js';
 import type { PeerSession } from './peer-session.js';
 import type { ReputationView } from './reputation.js';
 import { setUploadCap } from './uploads.js';
+import { look, owedNow, type OwedLooks } from './owed.js';
 
-/**
- * Bytes we sent the peer on this connection while we downloaded and wanted its pieces,
- * counted at each look (rechoke, fill): what was sent since the last look counts when it
- * could pay us back now. Kept on the session (`owedTaken`, `owedSeen`), not in a WeakMap:
- * `fillSlots` looks at every peer on every `interested` and `not_interested`.
- */
-function owed(p: PeerSession, seeding: boolean): number {
-  const total = p.upload.total;
-  if (!seeding && p.conn.amInterested) p.owedTaken += total - p.owedSeen;
-  p.owedSeen = total;
-  return p.owedTaken;
-}
-
-function view(peers: readonly PeerSession[], now: number, seeding: boolean): { open: PeerSession[]; input: ChokerPeer<PeerSession>[] } {
+function view(looks: OwedLooks, peers: readonly PeerSession[], now: number, seeding: boolean): { open: PeerSession[]; input: ChokerPeer<PeerSession>[] } {
+  look(looks, seeding, peers);
   const open = peers.filter((p) => p.conn.state === 'open');
   const input = open.map((p) => ({
     peer: p,
@@ -37,7 +26,7 @@ function view(peers: readonly PeerSession[], now: number, seeding: boolean): { o
     amInterested: p.conn.amInterested,
     haveBytes: haveBytes(p),
     given: p.download.total,
-    taken: owed(p, seeding),
+    taken: owedNow(looks, p),
     uploadedSinceUnchoke: p.conn.amChoking ? 0 : p.upload.total - (turns.get(p)?.uploadedAtUnchoke ?? 0),
     lastUnchokedAt: turns.get(p)?.at,
     pieceLength: p.conn.geometry?.pieceLength,
@@ -55,8 +44,9 @@ function haveBytes(p: PeerSession): number {
 /** Per peer: when it was last unchoked and our upload total then (the seeding round robin's turns). */
 const turns = new WeakMap<PeerSession, { at: number; uploadedAtUnchoke: number }>();
 
-function unchoke(choker: Choker<PeerSession>, p: PeerSession, now: number, seeding: boolean): void {
+function unchoke(choker: Choker<PeerSession>, unchoked: Set<PeerSession>, p: PeerSession, now: number, seeding: boolean): void {
   p.conn.unchoke();
+  unchoked.add(p);
   p.unchokedSince = now;
   turns.set(p, { at: now, uploadedAtUnchoke: p.upload.total });
   setUploadCap(p, choker.uploadCap(p, seeding));
@@ -79,16 +69,20 @@ export function bookReputation(reputation: ReputationView | undefined, p: PeerSe
   reputation.record(p.address.host, given, taken, now);
 }
 
-/** A full rechoke round. */
-export function applyChoke(choker: Choker<PeerSession>, peers: readonly PeerSession[], now: number, seeding: boolean, reputation?: ReputationView): void {
-  const { open, input } = view(peers, now, seeding);
+/**
+ * A full rechoke round. `unchoked` is the swarm's set of peers we unchoke: every choke and
+ * unchoke goes through this module, which keeps it (the departure drops a closed peer).
+ */
+export function applyChoke(choker: Choker<PeerSession>, unchoked: Set<PeerSession>, looks: OwedLooks, peers: readonly PeerSession[], now: number, seeding: boolean, reputation?: ReputationView): void {
+  const { open, input } = view(looks, peers, now, seeding);
   for (const p of open) bookReputation(reputation, p, now, seeding);
   const decision = choker.rechoke(input, now, seeding);
   for (const p of open) {
     const want = decision.unchoke.has(p);
-    if (want && p.conn.amChoking) unchoke(choker, p, now, seeding);
+    if (want && p.conn.amChoking) unchoke(choker, unchoked, p, now, seeding);
     else if (!want && !p.conn.amChoking) {
       p.conn.choke();
+      unchoked.delete(p);
       p.unchokedSince = undefined;
     }
     // The tyrant's u_p of this round (a peer kept unchoked too); none once choked.
@@ -102,31 +96,30 @@ export function applyChoke(choker: Choker<PeerSession>, peers: readonly PeerSess
  * an unchoked peer that wants nothing would otherwise hold the slot until the next round, and
  * be counted over the slots should it want something again before then.
  */
-export function chokeUninterested(p: PeerSession): void {
+export function chokeUninterested(unchoked: Set<PeerSession>, p: PeerSession): void {
   if (p.conn.amChoking || p.conn.peerInterested) return;
   p.conn.choke();
+  unchoked.delete(p);
   p.unchokedSince = undefined;
   setUploadCap(p, undefined);
   p.flushSoon();
 }
 
 /** Unchokes waiting interested peers into free slots at once, choking nobody. */
-export function fillSlots(choker: Choker<PeerSession>, peers: ReadonlyMap<string, PeerSession>, now: number, seeding: boolean): void {
+export function fillSlots(choker: Choker<PeerSession>, unchoked: Set<PeerSession>, looks: OwedLooks, peers: ReadonlyMap<string, PeerSession>, now: number, seeding: boolean): void {
   // Called on every interested/not interested; the slots are nearly always full. Count them
-  // first (what Choker.fill counts) and skip building the view of every peer when none is free.
+  // first (what Choker.fill counts: only the unchoked set, a handful of peers) and skip
+  // building the view of every peer when none is free.
   const known = choker.knownSlots(seeding);
   if (known !== undefined) {
+    look(looks, seeding, peers.values()); // what each peer owes is sampled at every fill (owed.ts)
     let taken = 0;
-    for (const p of peers.values()) {
-      if (p.conn.state !== 'open') continue;
-      owed(p, seeding); // keeps sampling what each peer took while we wanted its pieces, as view() does
-      if (!p.conn.amChoking && p.conn.peerInterested && p !== choker.optimisticPeer) taken++;
-    }
+    for (const p of unchoked) if (p.conn.state === 'open' && p.conn.peerInterested && p !== choker.optimisticPeer) taken++;
     if (taken >= known) return;
   }
-  const { input } = view([...peers.values()], now, seeding);
+  const { input } = view(looks, [...peers.values()], now, seeding);
   for (const p of choker.fill(input, now, seeding)) {
-    unchoke(choker, p, now, seeding);
+    unchoke(choker, unchoked, p, now, seeding);
     p.flush();
   }
 }

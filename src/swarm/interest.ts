@@ -5,6 +5,7 @@
 import type { PeerSession } from './peer-session.js';
 import type { Swarm } from './swarm.js';
 import { fillRequests } from './transfer.js';
+import { syncOwed } from './owed.js';
 import type { Fetcher } from './webseed-session.js';
 
 /** Interested while the peer has a piece we want; a change is sent, and requests follow. */
@@ -14,12 +15,18 @@ export function updateInterest(swarm: Swarm, peer: PeerSession): void {
   if (!picker) return;
   const want = peer.isSeed ? !picker.done : bits ? picker.interestedIn(bits) : false;
   if (want !== peer.conn.amInterested) {
-    if (want) peer.conn.interested();
-    else peer.conn.notInterested();
+    setInterest(swarm, peer, want);
     swarm.countRequesting();
   }
   if (want) fillRequests(swarm, peer);
   peer.flush();
+}
+
+/** Sends `interested` or `not interested`; what the peer owes us is brought up to date first (owed.ts). */
+export function setInterest(swarm: Swarm, peer: PeerSession, want: boolean): void {
+  syncOwed(swarm.owedLooks, peer);
+  if (want) peer.conn.interested();
+  else peer.conn.notInterested();
 }
 
 /** Counts a peer's bitfield (or have_all) in the picker once: a seed as one seed, others per piece. */
@@ -56,7 +63,7 @@ export function announcePiece(swarm: Swarm, piece: number, from: readonly Fetche
     p.conn.sendHave(piece);
     const has = p.isSeed || p.conn.peerPieces?.has(piece) === true;
     if (has && !p.isSeed && p.conn.amInterested && !picker?.interestedIn(p.conn.peerPieces!)) {
-      p.conn.notInterested();
+      setInterest(swarm, p, false);
       interestDropped = true;
       p.flushSoon();
     } else if (!has || from.includes(p)) p.flushSoon();

@@ -13,7 +13,7 @@ import type { PeerSession } from './peer-session.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from './defaults.js';
 import type { Swarm } from './swarm.js';
 import { chokeUninterested } from './choking.js';
-import { countAvailability, updateInterest } from './interest.js';
+import { countAvailability, setInterest, updateInterest } from './interest.js';
 import { pexTooSoon } from './pex-rate.js';
 
 export function onPeerEvent(swarm: Swarm, peer: PeerSession, e: PeerEvent): void {
@@ -96,7 +96,7 @@ function onMessage(swarm: Swarm, peer: PeerSession, m: Extract<PeerEvent, { type
       picker?.peerHas(m.index);
       // One wanted piece is enough to be interested: no scan of the peer's pieces.
       if (picker && picker.wants(m.index) && !peer.conn.amInterested) {
-        peer.conn.interested();
+        setInterest(swarm, peer, true);
         peer.flush();
         swarm.countRequesting();
       }
@@ -115,7 +115,7 @@ function onMessage(swarm: Swarm, peer: PeerSession, m: Extract<PeerEvent, { type
     case 'choke':
       return swarm.countRequesting();
     case 'not_interested':
-      chokeUninterested(peer);
+      chokeUninterested(swarm.unchoked, peer);
       // A free slot goes to an interested peer at once, not at the next round.
       return swarm.fillSlots();
     case 'interested':

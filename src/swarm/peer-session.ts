@@ -54,10 +54,11 @@ export class PeerSession {
   strikes = 0;
   /** Peer is a seed (has every piece). */
   isSeed = false;
-  /** Bytes we sent it while we wanted its pieces, as of the choker's last look (choking.ts `owed`). */
+  /** Bytes we sent it while we downloaded and wanted its pieces, as of the look `owedLook` (owed.ts). */
   owedTaken = 0;
   /** Our upload total to it at that look. */
   owedSeen = 0;
+  owedLook = 0;
   closed = false;
   /** Requests of the peer's whose block is being read from disk (block keys). */
   readonly uploading = new Set<string>();

@@ -12,6 +12,7 @@ import { HOLEPUNCH_EXTENSIONS, SwarmHolepunch } from './holepunch.js';
 import { MetadataExchange } from './metadata-exchange.js';
 import { Choker } from './choker.js';
 import { applyChoke, fillSlots } from './choking.js';
+import { newOwedLooks } from './owed.js';
 import { BanList } from './ban-list.js';
 import { banPeer, peerViolation } from './discipline.js';
 import { PeerPool, type PeerSource } from './peer-pool.js';
@@ -319,13 +320,13 @@ export class Swarm implements TransferContext {
   rechoke(): void {
     const now = this.runtime.clock.now();
     this.lastRechoke = now;
-    applyChoke(this.choker, [...this.peers.values()], now, this.picker?.done ?? false, this.opts.choker?.reputation);
+    applyChoke(this.choker, this.unchoked, this.owedLooks, [...this.peers.values()], now, this.picker?.done ?? false, this.opts.choker?.reputation);
   }
 
   /** Unchokes interested peers into free slots, choking nobody. */
   fillSlots(): void {
     // The map itself: a copy of its peers is made only when a slot is free (rarely).
-    fillSlots(this.choker, this.peers, this.runtime.clock.now(), this.picker?.done ?? false);
+    fillSlots(this.choker, this.unchoked, this.owedLooks, this.peers, this.runtime.clock.now(), this.picker?.done ?? false);
   }
 
   private scheduleTick(): void {
@@ -381,6 +382,10 @@ export class Swarm implements TransferContext {
   writeBacklog = 0;
   readonly uploadWaiting: TransferContext['uploadWaiting'] = new Set();
   readonly requestWaiting: TransferContext['requestWaiting'] = new Set();
+  /** Peers we unchoke now (choking.ts keeps it; a departure drops the peer): what `fillSlots` counts. */
+  readonly unchoked = new Set<PeerSession>();
+  /** The choker's looks at what each peer owes us (owed.ts). */
+  readonly owedLooks = newOwedLooks();
   /** Refills and queued uploads once the rate limits allow more. */
   private readonly wake: Wake;
 

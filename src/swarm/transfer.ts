@@ -9,6 +9,7 @@ import type { PeerSession } from './peer-session.js';
 import type { Fetcher } from './webseed-session.js';
 import { BLOCK_LENGTH, type PiecePicker } from './piece-picker.js';
 import type { SwarmEvent } from './swarm.js';
+import type { OwedLooks } from './owed.js';
 import { availableAcross, consumeAcross, delayAcross, type RateLimiter } from './rate-limit.js';
 
 /** What the transfer functions need of the swarm. */
@@ -46,6 +47,8 @@ export interface TransferContext {
   readonly requestingPeers: number;
   /** Peers under their share that found no room under `maxRequestedBytes`: they get the next freed blocks, in order. */
   readonly requestWaiting: Set<PeerSession>;
+  /** The choker's looks at what each peer owes us (owed.ts): synced before an upload total changes. */
+  readonly owedLooks: OwedLooks;
 }
 
 /** Seconds of data at the peer's current rate we keep requested (libtorrent uses 3 s). */

@@ -11,6 +11,7 @@
  * reciprocation, so the same capacity unchokes more peers. A capped peer waits for its own
  * bucket without holding up the others' turns at the shared limits.
  */
+import { syncOwed } from './owed.js';
 import { PieceNotAvailableError } from '../storage/errors.js';
 import type { PeerSession } from './peer-session.js';
 import { availableAcross, consumeAcross, delayAcross, RateLimiter } from './rate-limit.js';
@@ -72,6 +73,7 @@ export function pumpUploads(ctx: TransferContext, peer: PeerSession, draining = 
         if (peer.closed) return;
         // False when the request was cancelled or choked away meanwhile.
         if (peer.conn.sendPiece(r.index, r.begin, data)) {
+          syncOwed(ctx.owedLooks, peer); // its upload total changes
           peer.upload.add(r.length, ctx.runtime.clock.now());
           ctx.totals.uploaded += r.length;
         }

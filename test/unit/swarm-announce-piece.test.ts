@@ -8,6 +8,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { announcePiece } from '../../src/swarm/interest.js';
+import { newOwedLooks } from '../../src/swarm/owed.js';
 import type { PeerSession } from '../../src/swarm/peer-session.js';
 import type { Swarm } from '../../src/swarm/swarm.js';
 import { Bitfield } from '../../src/util/bitfield.js';
@@ -36,7 +37,7 @@ function peer(name: string, pieces: number[], o: { seed?: boolean; interested?: 
     },
   };
   // A stand-in with only the fields announcePiece reads.
-  const session = { conn, isSeed: o.seed ?? false, flushSoon: () => rec.flushed++ } as unknown as PeerSession;
+  const session = { conn, isSeed: o.seed ?? false, flushSoon: () => rec.flushed++, upload: { total: 0 }, owedTaken: 0, owedSeen: 0, owedLook: 0 } as unknown as PeerSession;
   return Object.assign(rec, { session });
 }
 
@@ -47,6 +48,7 @@ function swarmOf(peers: { session: PeerSession }[], ourPieces: number[]): Swarm 
     // Interested while the peer has a piece we lack.
     picker: { interestedIn: (b: Bitfield) => Array.from({ length: PIECES }, (_, i) => i).some((i) => b.has(i) && !ours.has(i)) },
     recounts: 0,
+    owedLooks: newOwedLooks(),
     countRequesting: () => s.recounts++,
   };
   return s as unknown as Swarm & { recounts: number };

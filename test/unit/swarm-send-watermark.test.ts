@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PeerSession } from '../../src/swarm/peer-session.js';
 import { RateMeter } from '../../src/swarm/rate-meter.js';
+import { newOwedLooks } from '../../src/swarm/owed.js';
 import type { TransferContext } from '../../src/swarm/transfer.js';
 import { sentRate } from '../../src/swarm/send-watermark.js';
 import { pumpUploads } from '../../src/swarm/uploads.js';
@@ -51,6 +52,7 @@ function world(withWhenSent: boolean, blocks = 8) {
     wakeAfter: () => undefined,
     emit: () => undefined,
     violation: () => undefined,
+    owedLooks: newOwedLooks(),
   };
   const settle = () => new Promise<void>((r) => setImmediate(r)); // the reads' promise reactions and queued pumps
   return {
