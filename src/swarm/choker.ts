@@ -228,6 +228,11 @@ export class Choker<P> {
     return true;
   }
 
+  /** Whether `fill` draws random numbers even when it unchokes nobody (the random policy's shuffle). */
+  get drawsInFill(): boolean {
+    return this.o.policy === 'random';
+  }
+
   /** Regular slots opened by demand now (`noteUploadDemand`). */
   get openDemandSlots(): number {
     return this.demandSlots;

@@ -105,6 +105,11 @@ export function chokeUninterested(unchoked: Set<PeerSession>, p: PeerSession): v
   p.flushSoon();
 }
 
+function hasChokedInterested(peers: ReadonlyMap<string, PeerSession>): boolean {
+  for (const p of peers.values()) if (p.conn.amChoking && p.conn.peerInterested && p.conn.state === 'open') return true;
+  return false;
+}
+
 /** Unchokes waiting interested peers into free slots at once, choking nobody. */
 export function fillSlots(choker: Choker<PeerSession>, unchoked: Set<PeerSession>, looks: OwedLooks, peers: ReadonlyMap<string, PeerSession>, now: number, seeding: boolean): void {
   // Called on every interested/not interested; the slots are nearly always full. Count them
@@ -116,6 +121,10 @@ export function fillSlots(choker: Choker<PeerSession>, unchoked: Set<PeerSession
     let taken = 0;
     for (const p of unchoked) if (p.conn.state === 'open' && p.conn.peerInterested && p !== choker.optimisticPeer) taken++;
     if (taken >= known) return;
+    // A free slot and nobody choked who wants one (often: a peer with few interested peers
+    // hears every interest change): nothing to fill. Not under the random policy, whose
+    // fill shuffles (draws) whatever it finds.
+    if (!choker.drawsInFill && !hasChokedInterested(peers)) return;
   }
   const { input } = view(looks, [...peers.values()], now, seeding);
   for (const p of choker.fill(input, now, seeding)) {
