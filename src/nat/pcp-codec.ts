@@ -4,6 +4,7 @@
  * options after the MAP payload are skipped (bounded by `PCP_MAX_MESSAGE_BYTES`).
  */
 import { NatProtocolError } from './errors.js';
+import { ipv4Bytes, isIPv4 } from '../util/compact-address.js';
 import type { NatProtocol } from './natpmp-codec.js';
 
 export const PCP_VERSION = 2;
@@ -48,17 +49,13 @@ function view(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
-/** Writes `ip` (dotted IPv4) as ::ffff:a.b.c.d at `b[off..off+16]`. */
+/** Writes `ip` (dotted IPv4, read by the one strict parser: no leading zeros) as ::ffff:a.b.c.d at `b[off..off+16]`. */
 function writeMappedIpv4(b: Uint8Array, off: number, ip: string): void {
-  const parts = ip.split('.');
-  if (parts.length !== 4) throw new RangeError(`${ip} is not an IPv4 address`);
+  const v4 = isIPv4(ip) ? ipv4Bytes(ip) : undefined;
+  if (!v4) throw new RangeError(`${ip} is not an IPv4 address`);
   b[off + 10] = 0xff;
   b[off + 11] = 0xff;
-  for (let i = 0; i < 4; i++) {
-    const n = Number(parts[i]);
-    if (!/^\d{1,3}$/.test(parts[i]) || n > 255) throw new RangeError(`${ip} is not an IPv4 address`);
-    b[off + 12 + i] = n;
-  }
+  b.set(v4, off + 12);
 }
 
 /** Reads a 16-byte address; IPv4-mapped ones come back dotted, others as full IPv6 hex groups. */

@@ -57,6 +57,13 @@ describe('PCP codec (RFC 6887)', () => {
     assert.deepEqual(b.subarray(44, 60), hex('00000000000000000000ffff 00000000'));
   });
 
+  it('refuses a PCP client address that is not a strict dotted IPv4 (leading zeros, IPv6, junk)', () => {
+    const nonce = new Uint8Array(12);
+    for (const clientAddress of ['01.2.3.4', '1.2.3.04', '1.2.3', '1.2.3.256', '::1', ' 1.2.3.4', '0x1.2.3.4']) {
+      assert.throws(() => encodePcpMapRequest({ clientAddress, nonce, protocol: 'udp', internalPort: 6881, suggestedExternalPort: 6881, lifetime: 600 }), RangeError, clientAddress);
+    }
+  });
+
   it('decodes a MAP success with its assigned address and port', () => {
     const b = new Uint8Array(60);
     b.set(hex('02 81 00 00 00000258 0000002a 000000000000000000000000'));
