@@ -378,6 +378,13 @@ export class Swarm implements TransferContext {
     return this.picker?.have.has(p) ?? false;
   }
 
+  /** Bytes of a verified piece (the daemon streams files from these); undefined while it is not verified or the swarm has no storage. */
+  readVerified(piece: number, begin: number, length: number): Promise<Uint8Array> | undefined {
+    const storage = this.storage;
+    if (!storage || !this.hasPiece(piece)) return undefined;
+    return storage.readBlock(piece, begin, length);
+  }
+
   readonly totals = { downloaded: 0, uploaded: 0, wasted: 0 };
   writeBacklog = 0;
   readonly uploadWaiting: TransferContext['uploadWaiting'] = new Set();

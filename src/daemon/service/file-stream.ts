@@ -39,11 +39,11 @@ export function openFileStream(host: StreamHost, entry: TorrentEntry, fileIndex:
           } catch {
             return; // aborted
           }
-          const storage = entry.swarm?.storage;
-          if (!storage) continue; // stopped meanwhile: ensureRunning decides
           const inPiece = abs - piece * t.pieceLength;
           const len = Math.min(t.layout.pieceSize(piece) - inPiece, end - pos + 1, CHUNK);
-          const bytes = await storage.readBlock(piece, inPiece, len);
+          const reading = entry.swarm?.readVerified(piece, inPiece, len);
+          if (!reading) continue; // stopped meanwhile (ensureRunning decides), or the piece is not verified after all
+          const bytes = await reading;
           pos += len;
           yield bytes;
         }
