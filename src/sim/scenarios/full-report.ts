@@ -14,6 +14,7 @@ import { natSection } from './nat-report.js';
 import { runNatScenario } from './nat-scenario.js';
 import { renderPage, type AnySection } from './report-html.js';
 import { searchSection } from './search-report.js';
+import { sybilSection } from './sybil-report.js';
 import { swarmSection } from './swarm-report.js';
 import { runSwarmScenario } from './swarm-scenario.js';
 import { runSwarmSybil } from './swarm-sybil.js';
@@ -50,8 +51,6 @@ export interface FullReport {
   readonly phases: readonly { readonly name: string; readonly wallS: number }[];
 }
 
-const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);
-
 export async function buildFullReport(o: FullReportOptions, chartJs: string): Promise<FullReport> {
   const wall = o.wallClock ?? (() => 0);
   const t0 = wall();
@@ -81,28 +80,7 @@ export async function buildFullReport(o: FullReportOptions, chartJs: string): Pr
   const dht = await runSybilSimulation({ nodes: 200, addresses: 4, identities: 32, lookups: 50, maxPaths: 4, disjointPaths: 4, medianRttMs: 100, seed });
   // 12 and 12 at the default 40 (20 and 20 cost five times the CPU and show the same).
   const swarmSybil = await runSwarmSybil({ honest: Math.max(4, Math.round(peers * 0.3)), sybils: Math.max(4, Math.round(peers * 0.3)), seed });
-  sections.push({
-    id: 'sybil',
-    title: 'Sybils: eclipsing a DHT key, and lying peers in a swarm',
-    paragraphs: [
-      `DHT: ${dht.nodes} honest nodes, attacker ${dht.identities} ids on ${dht.addresses} addresses (f = ${pct(dht.attackerShare)}). Eclipsed lookups: none ${pct(dht.eclipsed.none)}, BEP 42 ${pct(dht.eclipsed.bep42)}, disjoint (d = ${dht.disjointPaths}) ${pct(dht.eclipsed.disjoint)}, crypto-puzzle ids (${dht.puzzle.bits} bits, the attacker grinding ${dht.puzzle.rows.at(-1)?.grind ?? 1}x) ${pct(dht.eclipsed.puzzle)}. Anchor: S/Kademlia's (1 − (1 − f)^h)^d, dashed.`,
-      `Swarm: ${swarmSybil.sybils} Sybils announce every piece and send none among ${swarmSybil.honest} leechers: mean completion ${swarmSybil.baselineMeanS.toFixed(1)} s without them, ${swarmSybil.undefendedMeanS.toFixed(1)} s without the silent-peer drop, ${swarmSybil.defendedMeanS.toFixed(1)} s with Shoal's defences.`,
-    ],
-    charts: [
-      {
-        title: 'Eclipsed lookups against disjoint paths d (BEP 42 network)', type: 'line', xLabel: 'disjoint paths d', yLabel: 'share of lookups eclipsed',
-        series: [
-          { label: 'measured', data: dht.byPaths.bep42.map((x) => ({ x: x.paths, y: x.eclipsed })) },
-          { label: 'predicted (1 − (1 − f)^h)^d', anchor: true, data: dht.byPaths.bep42.map((x) => ({ x: x.paths, y: x.predicted })) },
-        ],
-      },
-      {
-        title: 'Honest leechers with Sybils in the swarm', type: 'bar', xLabel: 'run', yLabel: 'mean completion, s',
-        categories: ['no Sybils', 'Sybils, no silent-peer drop', 'Sybils, Shoal defences'],
-        series: [{ label: 'mean completion, s', data: [swarmSybil.baselineMeanS, swarmSybil.undefendedMeanS, swarmSybil.defendedMeanS] }],
-      },
-    ],
-  });
+  sections.push(sybilSection(dht, swarmSybil));
 
   phase('churn');
   sections.push(o.churn ? await o.churn(seed) : await defaultChurn(seed, wall));
