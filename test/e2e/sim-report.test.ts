@@ -85,6 +85,17 @@ describe('shoal sim report in Chromium', { skip }, () => {
     }
     const sections = await page.$$eval('section', (els) => els.map((e) => e.id));
     assert.deepEqual(sections, ['swarm', 'freeriders', 'sybil', 'churn', 'search', 'nat']);
+    // Each figure beside its published anchor: every section drawn with Chart.js has a dashed
+    // (anchor) series in at least one of its charts. (Churn is inline SVG and has no anchor.)
+    const anchored = await page.$$eval('section', (els) => {
+      type C = { data: { datasets: { borderDash?: number[] }[] } };
+      const charts = (globalThis as unknown as { shoalCharts: C[] }).shoalCharts;
+      return els.map((sec) => ({
+        id: sec.id,
+        anchors: [...sec.querySelectorAll('canvas')].filter((c) => charts[Number(c.id.replace('chart-', ''))].data.datasets.some((d) => (d.borderDash?.length ?? 0) > 0)).length,
+      }));
+    });
+    for (const { id, anchors } of anchored) if (id !== 'churn') assert.ok(anchors >= 1, `${id}: no chart with a published anchor`);
     // The churn section is the DHT churn scenario's, not a placeholder: two SVG charts with a labelled series per run.
     const churn = await page.$eval('#churn', (el) => ({ text: el.textContent ?? '', svgs: el.querySelectorAll('svg').length, lines: el.querySelectorAll('polyline').length }));
     assert.ok(!churn.text.includes('pending'), 'churn is not a placeholder');
