@@ -46,6 +46,8 @@ describe('shoal sim report in Chromium', { skip }, () => {
 
   it('draws every chart offline, every series labelled, axes from zero unless marked', async () => {
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    // Playwright's 30 s default ran out once at load 14 on the shared 2-core machine (session 12).
+    page.setDefaultTimeout(120_000);
     const errors: string[] = [];
     const requests: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
