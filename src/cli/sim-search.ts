@@ -3,8 +3,12 @@
  * reach and replication, each run's success beside the coverage formula's, as a table or `--json`.
  */
 import type { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { runSearch, SEARCH_DEFAULTS, type SearchResult } from '../overlays/harness/search.js';
+import { loadChartJs } from '../overlays/report/chart-lib.js';
+import { renderPage } from '../sim/scenarios/report-html.js';
+import { searchSection } from '../sim/scenarios/search-report.js';
 import { UsageError } from './errors.js';
 import { simCommand } from './sim.js';
 
@@ -17,6 +21,7 @@ interface SearchFlags {
   superTtl: string;
   queries: string;
   seed: string;
+  out?: string;
   json?: boolean;
 }
 
@@ -34,6 +39,7 @@ export function registerSimSearch(program: Command): void {
     .option('--super-ttl <list>', 'super-peer TTLs (hops among super-peers)', csv(SEARCH_DEFAULTS.superTtl))
     .option('--queries <n>', 'queries per run', String(SEARCH_DEFAULTS.queries))
     .option('--seed <n>', 'random seed (same seed, same run)', String(SEARCH_DEFAULTS.seed))
+    .option('--out <file>', 'write an HTML report here')
     .option('--json', 'print one JSON object: headline success and messagesPerQuery per overlay, then every run')
     .action(async (flags: SearchFlags) => {
       const num = (name: string, v: string, min: number, max: number, int: boolean): number => {
@@ -59,7 +65,11 @@ export function registerSimSearch(program: Command): void {
         onProgress: process.stderr.isTTY && !flags.json ? (i, total, label) => process.stderr.write(`\r\x1b[K  run ${i + 1}/${total}: ${label}`) : undefined,
       });
       if (process.stderr.isTTY && !flags.json) process.stderr.write('\r\x1b[K');
-      process.stdout.write(flags.json ? JSON.stringify(result) + '\n' : formatSearch(result));
+      if (flags.out !== undefined) {
+        const command = `shoal sim search --nodes ${flags.nodes} --replication ${flags.replication} --flood-ttl ${flags.floodTtl} --walk-steps ${flags.walkSteps} --walkers ${flags.walkers} --super-ttl ${flags.superTtl} --queries ${flags.queries} --seed ${flags.seed}`;
+        writeFileSync(flags.out, renderPage('shoal sim search', [searchSection(result)], loadChartJs(), [command]));
+      }
+      process.stdout.write(flags.json ? JSON.stringify(result) + '\n' : formatSearch(result) + (flags.out !== undefined ? `report: ${flags.out}\n` : ''));
     });
 }
 

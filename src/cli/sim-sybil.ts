@@ -9,7 +9,10 @@ import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { runSybilSimulation, SYBIL_MAX_ADDRESSES, SYBIL_MAX_NODES, type SybilReport } from '../dht/sim/sybil.js';
 import { MAX_DISJOINT_PATHS } from '../dht/disjoint-lookup.js';
+import { loadChartJs } from '../overlays/report/chart-lib.js';
+import { renderPage, type ReportSection } from '../sim/scenarios/report-html.js';
 import { runSwarmSybil, type SwarmSybilReport } from '../sim/scenarios/swarm-sybil.js';
+import { sybilPathRows, sybilSection } from '../sim/scenarios/sybil-report.js';
 import { UsageError } from './errors.js';
 import { simCommand } from './sim.js';
 
@@ -84,7 +87,10 @@ export function registerSimSybil(program: Command): void {
       const swarmHonest = num('swarm-honest', flags.swarmHonest, 0, 100_000);
       const swarmSybil = swarmHonest > 0 ? await runSwarmSybil({ honest: swarmHonest, sybils: num('swarm-sybils', flags.swarmSybils, 0, 100_000), seed: common.seed }) : null;
       const report: SybilCliReport = { ...reports[0], sweep: reports.map((r) => ({ addresses: r.addresses, identities: r.identities, attackerShare: r.attackerShare, eclipsed: r.eclipsed })), swarmSybil };
-      if (flags.out !== undefined) writeFileSync(flags.out, renderSybilHtml(report));
+      if (flags.out !== undefined) {
+        const command = `shoal sim sybil --nodes ${flags.nodes} --addresses ${flags.addresses} --identities ${flags.identities} --lookups ${flags.lookups} --paths ${flags.paths} --max-paths ${flags.maxPaths} --swarm-honest ${flags.swarmHonest} --swarm-sybils ${flags.swarmSybils} --puzzle-bits ${flags.puzzleBits} --puzzle-grind ${flags.puzzleGrind} --seed ${flags.seed}`;
+        writeFileSync(flags.out, renderPage('shoal sim sybil', [sybilSection(report, report.swarmSybil), ...sweepSection(report)], loadChartJs(), [command]));
+      }
       process.stdout.write(flags.json ? JSON.stringify(report) + '\n' : formatSybil(report) + (flags.out !== undefined ? `report: ${flags.out}\n` : ''));
     });
 }
@@ -102,16 +108,8 @@ export function formatSwarmSybil(x: SwarmSybilReport): string {
 
 const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);
 
-function rows(r: SybilReport): string[][] {
-  const out = [['network', 'paths', 'eclipsed', 'predicted', 'captured', 'hops']];
-  for (const net of ['none', 'bep42', 'puzzle'] as const) {
-    for (const x of r.byPaths[net]) out.push([net === 'none' ? 'no BEP 42' : net === 'bep42' ? 'BEP 42' : 'puzzle ids', String(x.paths), pct(x.eclipsed), pct(x.predicted), pct(x.captured), x.meanHops.toFixed(2)]);
-  }
-  return out;
-}
-
 export function formatSybil(r: SybilCliReport): string {
-  const table = rows(r);
+  const table = sybilPathRows(r);
   const widths = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
   const lines = table.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
   return [
@@ -128,22 +126,11 @@ export function formatSybil(r: SybilCliReport): string {
   ].join('\n') + '\n';
 }
 
-/** A self-contained HTML page with the headline and the per-path table (numbers only: nothing to escape). */
-export function renderSybilHtml(r: SybilCliReport): string {
-  const table = rows(r);
-  const head = `<tr>${table[0].map((c) => `<th>${c}</th>`).join('')}</tr>`;
-  const body = table.slice(1).map((row) => `<tr>${row.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('\n');
-  return `<!doctype html><html><head><meta charset="utf-8"><title>shoal sim sybil</title>
-<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}</style></head><body>
-<h1>Sybil attack on one key</h1>
-<p>${r.nodes} honest nodes; attacker: ${r.identities} ids on ${r.addresses} addresses (f = ${pct(r.attackerShare)}); ${r.lookups} lookups each; seed ${r.seed}.</p>
-<p>Eclipsed: none ${pct(r.eclipsed.none)}, BEP 42 ${pct(r.eclipsed.bep42)}, disjoint (BEP 42, d = ${r.disjointPaths}) ${pct(r.eclipsed.disjoint)}, puzzle ids (${r.puzzle.bits} bits) ${pct(r.eclipsed.puzzle)}.</p>
-<h2>Crypto-puzzle ids: cost per identity against eclipsed share</h2><table><tr><th>grind</th><th>key tries per identity</th><th>best attacker prefix (bits)</th><th>eclipsed</th><th>captured</th></tr>${r.puzzle.rows.map((x) => `<tr><td>${x.grind}</td><td>${x.triesPerIdentity}</td><td>${x.attackerPrefix}</td><td>${pct(x.eclipsed)}</td><td>${pct(x.captured)}</td></tr>`).join('')}</table>
-<table>${head}
-${body}</table>
-<p>predicted: (1 - (1 - f)^h)^d with h the mean hops at d = 1.</p>
-${r.swarmSybil ? `<h2>Sybils in a swarm</h2><p>${formatSwarmSybil(r.swarmSybil).replace(/^swarm\s+/, '')}</p>` : ''}
-${r.sweep.length > 1 ? `<h2>Sweep</h2><table><tr><th>A</th><th>S</th><th>f</th><th>none</th><th>bep42</th><th>disjoint</th><th>puzzle</th></tr>${r.sweep.map((x) => `<tr><td>${x.addresses}</td><td>${x.identities}</td><td>${pct(x.attackerShare)}</td><td>${pct(x.eclipsed.none)}</td><td>${pct(x.eclipsed.bep42)}</td><td>${pct(x.eclipsed.disjoint)}</td><td>${pct(x.eclipsed.puzzle)}</td></tr>`).join('')}</table>` : ''}
-</body></html>
-`;
+/** Every (A, S) pair's headline when the run swept more than one. */
+function sweepSection(r: SybilCliReport): ReportSection[] {
+  if (r.sweep.length < 2) return [];
+  return [{
+    id: 'sybil-sweep', title: 'Sweep: eclipsed share per (A, S)', paragraphs: [], charts: [],
+    table: [['A', 'S', 'f', 'none', 'bep42', 'disjoint', 'puzzle'], ...r.sweep.map((x) => [String(x.addresses), String(x.identities), pct(x.attackerShare), pct(x.eclipsed.none), pct(x.eclipsed.bep42), pct(x.eclipsed.disjoint), pct(x.eclipsed.puzzle)])],
+  }];
 }

@@ -46,6 +46,8 @@ describe('shoal sim report in Chromium', { skip }, () => {
 
   it('draws every chart offline, every series labelled, axes from zero unless marked', async () => {
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    // Playwright's 30 s default ran out once at load 14 on the shared 2-core machine (session 12).
+    page.setDefaultTimeout(120_000);
     const errors: string[] = [];
     const requests: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -85,6 +87,17 @@ describe('shoal sim report in Chromium', { skip }, () => {
     }
     const sections = await page.$$eval('section', (els) => els.map((e) => e.id));
     assert.deepEqual(sections, ['swarm', 'freeriders', 'sybil', 'churn', 'search', 'nat']);
+    // Each figure beside its published anchor: every section drawn with Chart.js has a dashed
+    // (anchor) series in at least one of its charts. (Churn is inline SVG and has no anchor.)
+    const anchored = await page.$$eval('section', (els) => {
+      type C = { data: { datasets: { borderDash?: number[] }[] } };
+      const charts = (globalThis as unknown as { shoalCharts: C[] }).shoalCharts;
+      return els.map((sec) => ({
+        id: sec.id,
+        anchors: [...sec.querySelectorAll('canvas')].filter((c) => charts[Number(c.id.replace('chart-', ''))].data.datasets.some((d) => (d.borderDash?.length ?? 0) > 0)).length,
+      }));
+    });
+    for (const { id, anchors } of anchored) if (id !== 'churn') assert.ok(anchors >= 1, `${id}: no chart with a published anchor`);
     // The churn section is the DHT churn scenario's, not a placeholder: two SVG charts with a labelled series per run.
     const churn = await page.$eval('#churn', (el) => ({ text: el.textContent ?? '', svgs: el.querySelectorAll('svg').length, lines: el.querySelectorAll('polyline').length }));
     assert.ok(!churn.text.includes('pending'), 'churn is not a placeholder');

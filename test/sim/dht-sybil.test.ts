@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { predictedEclipse, runSybilSimulation, type SybilReport } from '../../src/dht/sim/sybil.js';
 import type { SybilCliReport } from '../../src/cli/sim-sybil.js';
-import { CLI_PATH } from '../interop/helpers.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLI_PATH, makeTempDir, removeDir } from '../interop/helpers.js';
 
 const small = (identities: number): Promise<SybilReport> =>
   runSybilSimulation({ nodes: 300, addresses: 4, identities, lookups: 60, maxPaths: 4, disjointPaths: 4, seed: 3 });
@@ -41,9 +43,17 @@ describe('Sybil attack on one DHT key (shoal sim sybil)', () => {
     assert.deepEqual({ ...a, wallMs: 0 }, { ...b, wallMs: 0 });
   });
 
-  it('prints the headline per defence with --json, sweeps a list of identities, and rejects fewer identities than addresses', () => {
-    const r = spawnSync(process.execPath, [CLI_PATH, 'sim', 'sybil', '--nodes', '100', '--addresses', '2', '--identities', '16,4', '--lookups', '10', '--max-paths', '2', '--paths', '2', '--swarm-honest', '10', '--swarm-sybils', '10', '--json'], { encoding: 'utf8', timeout: 180_000 });
+  it('prints the headline per defence with --json, writes charts with --out, sweeps a list of identities, and rejects fewer identities than addresses', () => {
+    const tmp = makeTempDir('shoal-sim-sybil-');
+    const out = join(tmp, 'sybil.html');
+    const r = spawnSync(process.execPath, [CLI_PATH, 'sim', 'sybil', '--nodes', '100', '--addresses', '2', '--identities', '16,4', '--lookups', '10', '--max-paths', '2', '--paths', '2', '--swarm-honest', '10', '--swarm-sybils', '10', '--json', '--out', out], { encoding: 'utf8', timeout: 180_000 });
     assert.equal(r.status, 0, r.stderr);
+    const html = readFileSync(out, 'utf8');
+    removeDir(tmp);
+    // The report's own section (charts beside the S/Kademlia anchor, the swarm half), then the sweep.
+    assert.deepEqual([...html.matchAll(/<section id="([^"]+)"/g)].map((m) => m[1]), ['sybil', 'sybil-sweep']);
+    assert.equal([...html.matchAll(/<canvas /g)].length, 3, 'eclipsed against d, per defence, the swarm half');
+    assert.match(html, /predicted \(1 − \(1 − f\)\^h\)\^d/);
     const j = JSON.parse(r.stdout) as SybilCliReport;
     assert.deepEqual(j.sweep.map((x) => [x.addresses, x.identities]), [[2, 16], [2, 4]], 'one entry per pair, in order');
     assert.deepEqual(j.sweep[0].eclipsed, j.eclipsed, 'the headline is the first pair');

@@ -1,8 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { coverageSuccess, floodReach, runSearch } from '../../src/overlays/harness/search.js';
-import { CLI_PATH } from '../interop/helpers.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { coverageSuccess, floodReach, runSearch, type SearchResult } from '../../src/overlays/harness/search.js';
+import { CLI_PATH, makeTempDir, removeDir } from '../interop/helpers.js';
 
 describe('keyword search scenario (shoal sim search)', () => {
   it('computes the coverage formula exactly for distinct nodes', () => {
@@ -39,15 +41,30 @@ describe('keyword search scenario (shoal sim search)', () => {
     assert.equal(r.success['super-peer'], s2.success);
   });
 
-  it('prints the headline figures per overlay with --json, and refuses a bad list', () => {
+  it('prints the headline figures per overlay with --json, writes the HTML section with --out, and refuses a bad list', () => {
     const args = ['sim', 'search', '--nodes', '60', '--replication', '0.05', '--flood-ttl', '2', '--walk-steps', '8', '--walkers', '4', '--super-ttl', '1', '--queries', '10'];
-    const ok = spawnSync(process.execPath, [CLI_PATH, ...args, '--json'], { encoding: 'utf8', timeout: 120_000 });
+    const tmp = makeTempDir('shoal-sim-search-');
+    const out = join(tmp, 'search.html');
+    const ok = spawnSync(process.execPath, [CLI_PATH, ...args, '--json', '--out', out], { encoding: 'utf8', timeout: 120_000 });
     assert.equal(ok.status, 0, ok.stderr);
-    const j = JSON.parse(ok.stdout) as { success: Record<string, number>; messagesPerQuery: Record<string, number>; runs: unknown[] };
+    const html = readFileSync(out, 'utf8');
+    removeDir(tmp);
+    assert.match(html, /<section id="search"/);
+    assert.match(html, /coverage formula/);
+    assert.match(html, /Lv et al\./);
+    const j = JSON.parse(ok.stdout) as SearchResult;
     assert.deepEqual(Object.keys(j.success).sort(), ['flooding', 'random-walk', 'super-peer']);
     assert.deepEqual(Object.keys(j.messagesPerQuery).sort(), ['flooding', 'random-walk', 'super-peer']);
     assert.equal(j.runs.length, 3);
-    for (const v of Object.values(j.success)) assert.ok(v >= 0 && v <= 1);
+    // The sweep leaves out the default headline reaches (TTL 4, 32 steps, TTL 2): the headline is
+    // then the nearest swept run, never null (JSON's NaN; `null >= 0` held, so this once passed).
+    assert.deepEqual(j.headlineReach, { flooding: 2, 'random-walk': 8, 'super-peer': 1 });
+    for (const run of j.runs) {
+      assert.equal(typeof j.success[run.overlay], 'number', `success.${run.overlay}`);
+      assert.equal(j.success[run.overlay], run.success, `success.${run.overlay} is its run's`);
+      assert.equal(j.messagesPerQuery[run.overlay], run.messagesPerQuery, `messagesPerQuery.${run.overlay} is its run's`);
+      assert.ok(run.success >= 0 && run.success <= 1 && run.messagesPerQuery > 0);
+    }
     const bad = spawnSync(process.execPath, [CLI_PATH, 'sim', 'search', '--flood-ttl', '2,x'], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--flood-ttl: 'x' is not a whole number/);

@@ -79,7 +79,10 @@ describe('shoal sim swarm|freeriders|nat --json', () => {
     assert.equal(swarm.peers, 6);
     assert.equal((swarm.runs as unknown[]).length, 2);
     const free = cli(['freeriders', '--peers', '8', '--share', '0.25', '--file-mib', '0.25']);
-    for (const k of ['freeRiderSlowdown', 'freeRiderSlowdownNoIncentive']) assert.equal(typeof free[k], 'number', k);
+    // The two, and the BitTyrant and reputation headlines (every run is made by default).
+    for (const k of ['freeRiderSlowdown', 'freeRiderSlowdownNoIncentive', 'tyrantSpeedup', 'freeRiderSlowdownReputation']) assert.equal(typeof free[k], 'number', k);
+    assert.equal(free.piatekMedianSpeedup, 1.7);
+    assert.deepEqual((free.runs as { choker: string }[]).map((x) => x.choker), ['tit-for-tat', 'random', 'tyrant', 'reputation']);
     const nat = cli(['nat', '--peers', '6', '--file-mib', '0.25']);
     assert.deepEqual((nat.runs as { traversal: string }[]).map((x) => x.traversal), ['none', 'mapping', 'holepunch']);
     const bad = spawnSync(process.execPath, [CLI_PATH, 'sim', 'swarm', '--arrival', 'sometimes'], { encoding: 'utf8', timeout: 60_000 });

@@ -64,6 +64,8 @@ describe('overlay byte codecs', () => {
     assert.deepEqual(t.get(parseKey({ host: '127.0.0.1', port: 9 })), { host: '127.0.0.1', port: 9 });
     assert.equal(parseKey({ host: '::1', port: 1 }), -1);
     assert.equal(parseKey({ host: '10.0.0.256', port: 1 }), -1);
+    // The project's one strict parser: the overlays once read these as 1.2.3.4 and 1.2.3.100.
+    for (const bad of ['01.2.3.4', '1.2.3.04', ' 1.2.3.4', '0x1.2.3.4', '1.2.3.1e2', '1.2.3.+4']) assert.equal(parseKey({ host: bad, port: 1 }), -1, bad);
   });
 });
 

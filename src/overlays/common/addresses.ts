@@ -11,6 +11,7 @@
  * The codecs carry IPv4 only (4 address bytes + 2 port bytes on the wire).
  */
 import type { Address } from '../../runtime/types.js';
+import { parseIPv4 } from '../../util/compact-address.js';
 import type { ByteReader, ByteWriter } from './binary.js';
 import { OverlayMessageError } from './binary.js';
 
@@ -89,16 +90,14 @@ export class AddressTable {
   }
 }
 
-/** `ip * 65536 + port` for an IPv4 literal, or -1. */
+/**
+ * `ip * 65536 + port` for an IPv4 literal, or -1. Strict dotted quads through the project's
+ * one parser (`01.2.3.4`, ` 1.2.3.4` and `0x1.2.3.4` are not addresses, as on the wire, in the
+ * DHT and at trackers).
+ */
 export function parseKey(address: Address): number {
-  const parts = address.host.split('.');
-  if (parts.length !== 4) return -1;
-  let ip = 0;
-  for (const p of parts) {
-    const n = Number(p);
-    if (!(p.length > 0 && p.length <= 3 && Number.isInteger(n) && n >= 0 && n <= 255)) return -1;
-    ip = ip * 256 + n;
-  }
+  const ip = parseIPv4(address.host);
+  if (ip < 0) return -1;
   const port = address.port;
   if (!(Number.isInteger(port) && port > 0 && port < 65536)) return -1;
   return ip * 65536 + port;

@@ -29,7 +29,10 @@ export interface SearchOptions {
   superTtl: readonly number[];
   queries: number;
   seed: number;
-  /** The runs whose figures are the headline ones (`success`, `messagesPerQuery`): these reaches at the first ratio. */
+  /**
+   * The runs whose figures are the headline ones (`success`, `messagesPerQuery`): these reaches
+   * at the first ratio, or the swept reach nearest to each.
+   */
   headline: { floodTtl: number; walkSteps: number; superTtl: number };
   /** Passed to every experiment (timings; the catalogue is set here). */
   experiment?: Partial<ExperimentOptions>;
@@ -69,6 +72,8 @@ export interface SearchResult {
   /** Headline figures per overlay (see `SearchOptions.headline`). */
   success: Record<SearchOverlay, number>;
   messagesPerQuery: Record<SearchOverlay, number>;
+  /** The reach of each headline run (TTL, or steps per walker), null where the overlay did not run. */
+  headlineReach: Record<SearchOverlay, number | null>;
   runs: SearchRun[];
   wallMs: number;
 }
@@ -148,8 +153,21 @@ export async function runSearch(options: Partial<SearchOptions>, hooks: SearchHo
     });
   }
   const first = o.replication[0];
-  const headline = (overlay: SearchOverlay): SearchRun | undefined => runs.find((r) => r.overlay === overlay && r.replication === first
-    && (overlay === 'random-walk' ? r.reach.steps === o.headline.walkSteps : r.reach.ttl === (overlay === 'flooding' ? o.headline.floodTtl : o.headline.superTtl)));
-  const pick = (f: (r: SearchRun) => number) => Object.fromEntries(SEARCH_OVERLAYS.map((k) => [k, headline(k) === undefined ? NaN : f(headline(k)!)])) as Record<SearchOverlay, number>;
-  return { nodes: o.nodes, success: pick((r) => r.success), messagesPerQuery: pick((r) => r.messagesPerQuery), runs, wallMs: Math.round(hooks.wallClock() - t0) };
+  // The headline reach, or when the sweep left it out the swept reach nearest to it (the larger
+  // on a tie), so that every overlay that ran has a headline figure rather than null.
+  const reachOf = (r: SearchRun): number => (r.overlay === 'random-walk' ? r.reach.steps : r.reach.ttl) ?? 0;
+  const wanted = (overlay: SearchOverlay): number => (overlay === 'random-walk' ? o.headline.walkSteps : overlay === 'flooding' ? o.headline.floodTtl : o.headline.superTtl);
+  const headline = (overlay: SearchOverlay): SearchRun | undefined => {
+    let best: SearchRun | undefined;
+    for (const r of runs) {
+      if (r.overlay !== overlay || r.replication !== first) continue;
+      const d = Math.abs(reachOf(r) - wanted(overlay)), bd = best === undefined ? Infinity : Math.abs(reachOf(best) - wanted(overlay));
+      if (d < bd || (d === bd && best !== undefined && reachOf(r) > reachOf(best))) best = r;
+    }
+    return best;
+  };
+  const heads = SEARCH_OVERLAYS.map((k) => [k, headline(k)] as const);
+  const pick = (f: (r: SearchRun) => number) => Object.fromEntries(heads.map(([k, r]) => [k, r === undefined ? NaN : f(r)])) as Record<SearchOverlay, number>;
+  const reach = Object.fromEntries(heads.map(([k, r]) => [k, r === undefined ? null : reachOf(r)])) as Record<SearchOverlay, number | null>;
+  return { nodes: o.nodes, success: pick((r) => r.success), messagesPerQuery: pick((r) => r.messagesPerQuery), headlineReach: reach, runs, wallMs: Math.round(hooks.wallClock() - t0) };
 }

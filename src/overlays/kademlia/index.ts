@@ -2,8 +2,8 @@
  * Kademlia in the comparison: the project's Mainline DHT node (`src/dht`, BEP 5) run
  * unchanged on the same workload. A query is the lookup a BitTorrent client makes for a
  * key: get_peers of the item's 160-bit key (the SHA-1 digest), with the data lookups'
- * width (`dataAlpha`, aggressive). It succeeds when the closest node it returns is the live
- * node truly XOR-closest to the key. (It once used find_node, which the DHT tunes for
+ * width (`dataAlpha`, aggressive). It succeeds when the closest of the asking node and the
+ * nodes the lookup returns is the live node truly XOR-closest to the key. (It once used find_node, which the DHT tunes for
  * joins and refreshes, where traffic matters more than time: alpha 4, not aggressive. That
  * measured maintenance lookups, not what users wait for; see docs/simulator.md.)
  *
@@ -15,7 +15,7 @@
 import type { Address, Runtime, UdpEndpoint } from '../../runtime/types.js';
 import type { OverlayFactory, OverlayNode, OverlayNodeContext, QueryResult, QueryTarget, ResponsibilityOracle } from '../types.js';
 import { DhtNode, getPeersLookup, type DhtNodeOptions, type DhtSocket } from '../../dht/index.js';
-import { idFromBytes, type NodeId } from '../../dht/node-id.js';
+import { compareDistance, idFromBytes, type NodeId } from '../../dht/node-id.js';
 import { GroundTruth } from '../../dht/sim/ground-truth.js';
 import { TRAFFIC_MAINTENANCE, TRAFFIC_QUERY } from '../common/counters.js';
 import type { OverlayCounters } from '../common/counters.js';
@@ -85,13 +85,19 @@ export class KademliaOverlayNode implements OverlayNode {
 
   query(target: QueryTarget, done: (result: QueryResult) => void): void {
     if (this.stopped) return done({ found: false, hops: 0, responder: null });
-    getPeersLookup(this.dht, idFromBytes(target.digest), {
+    const key = idFromBytes(target.digest);
+    getPeersLookup(this.dht, key, {
       onDone: (r) => {
         const n = r.stats.queried + r.stats.responded;
         this.counters.maintenanceMessages -= n;
         this.counters.queryMessages += n;
+        // A lookup never returns the asking node, yet it may be the closest to the key (one
+        // query in N): it then answers from its own store, as Chord and Pastry answer a key
+        // they own. Without this, 1-2 of 200 lookups "failed" at 200 nodes with no churn.
         const best = r.closest[0];
-        done({ found: best !== undefined, hops: r.stats.hops, responder: best === undefined ? null : best.address });
+        if (best === undefined) return done({ found: false, hops: r.stats.hops, responder: null });
+        const self = compareDistance(this.dht.nodeId, best.id, key) < 0;
+        done({ found: true, hops: r.stats.hops, responder: self ? this.address : best.address });
       },
     });
   }

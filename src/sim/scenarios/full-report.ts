@@ -13,6 +13,8 @@ import { freeRidersSection } from './freeriders-report.js';
 import { natSection } from './nat-report.js';
 import { runNatScenario } from './nat-scenario.js';
 import { renderPage, type AnySection } from './report-html.js';
+import { searchSection } from './search-report.js';
+import { sybilSection } from './sybil-report.js';
 import { swarmSection } from './swarm-report.js';
 import { runSwarmScenario } from './swarm-scenario.js';
 import { runSwarmSybil } from './swarm-sybil.js';
@@ -49,8 +51,6 @@ export interface FullReport {
   readonly phases: readonly { readonly name: string; readonly wallS: number }[];
 }
 
-const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);
-
 export async function buildFullReport(o: FullReportOptions, chartJs: string): Promise<FullReport> {
   const wall = o.wallClock ?? (() => 0);
   const t0 = wall();
@@ -80,50 +80,14 @@ export async function buildFullReport(o: FullReportOptions, chartJs: string): Pr
   const dht = await runSybilSimulation({ nodes: 200, addresses: 4, identities: 32, lookups: 50, maxPaths: 4, disjointPaths: 4, medianRttMs: 100, seed });
   // 12 and 12 at the default 40 (20 and 20 cost five times the CPU and show the same).
   const swarmSybil = await runSwarmSybil({ honest: Math.max(4, Math.round(peers * 0.3)), sybils: Math.max(4, Math.round(peers * 0.3)), seed });
-  sections.push({
-    id: 'sybil',
-    title: 'Sybils: eclipsing a DHT key, and lying peers in a swarm',
-    paragraphs: [
-      `DHT: ${dht.nodes} honest nodes, attacker ${dht.identities} ids on ${dht.addresses} addresses (f = ${pct(dht.attackerShare)}). Eclipsed lookups: none ${pct(dht.eclipsed.none)}, BEP 42 ${pct(dht.eclipsed.bep42)}, disjoint (d = ${dht.disjointPaths}) ${pct(dht.eclipsed.disjoint)}; crypto-puzzle ids not simulated. Anchor: S/Kademlia's (1 − (1 − f)^h)^d, dashed.`,
-      `Swarm: ${swarmSybil.sybils} Sybils announce every piece and send none among ${swarmSybil.honest} leechers: mean completion ${swarmSybil.baselineMeanS.toFixed(1)} s without them, ${swarmSybil.undefendedMeanS.toFixed(1)} s without the silent-peer drop, ${swarmSybil.defendedMeanS.toFixed(1)} s with Shoal's defences.`,
-    ],
-    charts: [
-      {
-        title: 'Eclipsed lookups against disjoint paths d (BEP 42 network)', type: 'line', xLabel: 'disjoint paths d', yLabel: 'share of lookups eclipsed',
-        series: [
-          { label: 'measured', data: dht.byPaths.bep42.map((x) => ({ x: x.paths, y: x.eclipsed })) },
-          { label: 'predicted (1 − (1 − f)^h)^d', anchor: true, data: dht.byPaths.bep42.map((x) => ({ x: x.paths, y: x.predicted })) },
-        ],
-      },
-      {
-        title: 'Honest leechers with Sybils in the swarm', type: 'bar', xLabel: 'run', yLabel: 'mean completion, s',
-        categories: ['no Sybils', 'Sybils, no silent-peer drop', 'Sybils, Shoal defences'],
-        series: [{ label: 'mean completion, s', data: [swarmSybil.baselineMeanS, swarmSybil.undefendedMeanS, swarmSybil.defendedMeanS] }],
-      },
-    ],
-  });
+  sections.push(sybilSection(dht, swarmSybil));
 
   phase('churn');
   sections.push(o.churn ? await o.churn(seed) : await defaultChurn(seed, wall));
 
   phase('search');
   const search = await runSearch({ ...SEARCH_DEFAULTS, nodes: 500, replication: [0.01], floodTtl: [2, 3, 4], walkSteps: [8, 32], superTtl: [2], queries: 40, seed, headline: { floodTtl: 3, walkSteps: 32, superTtl: 2 } }, { wallClock: wall });
-  const byOverlay = (ov: string) => search.runs.filter((r) => r.overlay === ov);
-  sections.push({
-    id: 'search',
-    title: `Keyword search: ${search.nodes} nodes, 1% replication`,
-    paragraphs: ['Success against messages per query, beside the coverage formula 1 − (1 − r)^m (Lv et al. 2002: random walks cut flooding traffic by about two orders of magnitude at scale).'],
-    charts: [
-      {
-        title: 'Success against messages per query', type: 'scatter', xLabel: 'messages per query', yLabel: 'success',
-        series: [
-          ...['flooding', 'random-walk', 'super-peer'].map((ov) => ({ label: ov, data: byOverlay(ov).map((r) => ({ x: r.messagesPerQuery, y: r.success })) })),
-          { label: 'coverage formula (flooding, walks)', anchor: true, data: search.runs.filter((r) => r.predictedSuccess !== null).map((r) => ({ x: r.messagesPerQuery, y: r.predictedSuccess! })).sort((a, b) => a.x - b.x) },
-        ],
-      },
-    ],
-    table: [['overlay', 'reach', 'success', 'formula', 'msgs/query'], ...search.runs.map((r) => [r.overlay, r.reach.ttl !== undefined ? `TTL ${r.reach.ttl}` : `${r.reach.walkers} x ${r.reach.steps}`, pct(r.success), pct(r.predictedSuccess), r.messagesPerQuery.toFixed(0)])],
-  });
+  sections.push(searchSection(search));
 
   phase('nat');
   sections.push(natSection(await runNatScenario({ peers: Math.max(10, Math.round(peers * 0.75)), seed })));
