@@ -9,7 +9,7 @@ import type { PeerConnection, PeerEvent } from '../wire/index.js';
 import type { PeerDialer } from './peer-dialer.js';
 import { PeerPool } from './peer-pool.js';
 import { PeerSession } from './peer-session.js';
-import { connectionsFromIp, DEFAULT_MAX_PEERS_PER_IP, dialFilter, PerIpCounts } from './peer-turnover.js';
+import { DEFAULT_MAX_PEERS_PER_IP, dialFilter, PerIpCounts } from './peer-turnover.js';
 import type { SwarmOptions } from './types.js';
 
 /** What dialling needs of the swarm. */
@@ -18,6 +18,8 @@ export interface DialContext {
   readonly pool: PeerPool;
   readonly dialer: PeerDialer;
   readonly peers: ReadonlyMap<string, PeerSession>;
+  /** Those peers counted per source (the swarm keeps it as they come and go). */
+  readonly connectedPerIp: PerIpCounts;
   readonly options: Pick<SwarmOptions, 'maxPeers' | 'maxPeersPerIp' | 'maxHalfOpen' | 'globalConnections' | 'globalHalfOpen' | 'listenAddress'>;
   /** The 20-byte hash our handshake names. */
   handshakeHash(): Uint8Array;
@@ -58,7 +60,7 @@ export class OutgoingDials {
     const localHost = o.listenAddress && !isWildcard(o.listenAddress.host) ? o.listenAddress.host : undefined;
     // A tracker, PEX or DHT reply may list one IP with hundreds of ports: dial it as many
     // times as we would accept it, no more.
-    const allow = dialFilter(ctx.peers.values(), this.inFlight, this.maxPerIp);
+    const allow = dialFilter(ctx.connectedPerIp, this.inFlight, this.maxPerIp);
     for (const address of ctx.pool.due(ctx.runtime.clock.now(), room, (k) => ctx.peers.has(k), ctx.isSeed(), allow)) this.dialOne(address, localHost);
   }
 
@@ -98,7 +100,7 @@ export class OutgoingDials {
           return stream.destroy();
         }
         // An incoming peer from the same IP may have taken the room while we dialled.
-        if (connectionsFromIp(ctx.peers.values(), address.host) >= this.maxPerIp) {
+        if (ctx.connectedPerIp.get(address.host) >= this.maxPerIp) {
           c.close();
           stream.destroy();
           return ctx.pool.markConnected(address, false);

@@ -12,6 +12,7 @@ import type { Swarm } from './swarm.js';
 export function forgetPeer(swarm: Swarm, peer: PeerSession): boolean {
   if (swarm.peers.get(peer.key) !== peer) return false;
   swarm.peers.delete(peer.key);
+  swarm.connectedPerIp.releaseKey(peer.ipKey);
   const now = swarm.runtime.clock.now();
   const remoteId = peer.conn.remotePeerId;
   if (remoteId !== undefined && swarm.byPeerId.get(peerIdKey(remoteId)) === peer) swarm.byPeerId.delete(peerIdKey(remoteId));

@@ -44,14 +44,6 @@ export function peerIpKey(host: string): string {
   return sourceKey(host);
 }
 
-/** Connections from `host`'s address (or /64) among `peers`. */
-export function connectionsFromIp(peers: Iterable<TurnoverPeer>, host: string): number {
-  const key = peerIpKey(host);
-  let n = 0;
-  for (const p of peers) if (!p.closed && (p.ipKey ?? peerIpKey(p.address.host)) === key) n++;
-  return n;
-}
-
 /**
  * The peer a newcomer may replace at `now`: of those connected at least `graceMs` with no block
  * either way in the last `graceMs`, the one idle longest; undefined when every peer is busy or new.
@@ -83,7 +75,11 @@ export class PerIpCounts {
 
   /** Counts one more for `host`'s source; false (nothing counted) when it holds `max` already, unless `force`. */
   take(host: string, force = false): boolean {
-    const k = peerIpKey(host);
+    return this.takeKey(peerIpKey(host), force);
+  }
+
+  /** `take` for a source key already computed (`peerIpKey`). */
+  takeKey(k: string, force = false): boolean {
     const n = this.counts.get(k) ?? 0;
     if (n >= this.max && !force) return false;
     this.counts.set(k, n + 1);
@@ -92,14 +88,21 @@ export class PerIpCounts {
 
   /** Gives back one counted by `take`. */
   release(host: string): void {
-    const k = peerIpKey(host);
+    this.releaseKey(peerIpKey(host));
+  }
+
+  releaseKey(k: string): void {
     const n = (this.counts.get(k) ?? 1) - 1;
     if (n <= 0) this.counts.delete(k);
     else this.counts.set(k, n);
   }
 
   get(host: string): number {
-    return this.counts.get(peerIpKey(host)) ?? 0;
+    return this.getKey(peerIpKey(host));
+  }
+
+  getKey(k: string): number {
+    return this.counts.get(k) ?? 0;
   }
 }
 
@@ -109,18 +112,15 @@ export class PerIpCounts {
  * dials). Each address the returned filter lets through is counted, so one call of
  * `PeerPool.due` never picks more than the room left for one IP.
  */
-export function dialFilter(connected: Iterable<TurnoverPeer>, inFlight: PerIpCounts, maxPeersPerIp: number): (address: { readonly host: string }) => boolean {
-  const used = new Map<string, number>();
-  for (const p of connected) {
-    if (p.closed) continue;
-    const k = p.ipKey ?? peerIpKey(p.address.host);
-    used.set(k, (used.get(k) ?? 0) + 1);
-  }
+export function dialFilter(connected: PerIpCounts, inFlight: PerIpCounts, maxPeersPerIp: number): (address: { readonly host: string }) => boolean {
+  // Picked by this call, per source (the connected counts are the swarm's, kept as peers come and go).
+  const picked = new Map<string, number>();
   return (address) => {
     const k = peerIpKey(address.host);
-    const n = (used.get(k) ?? 0) + inFlight.get(address.host);
+    const mine = picked.get(k) ?? 0;
+    const n = connected.getKey(k) + mine + inFlight.getKey(k);
     if (n >= maxPeersPerIp) return false;
-    used.set(k, (used.get(k) ?? 0) + 1);
+    picked.set(k, mine + 1);
     return true;
   };
 }
@@ -133,11 +133,12 @@ export interface AdmissionOptions {
 }
 
 /**
- * Whether a newcomer from `host` may join `peers` at `now`: refused past `maxPeersPerIp`; at
- * `maxPeers`, the idlest replaceable peer is closed to make room, or the newcomer is refused.
+ * Whether a newcomer from `host` may join `peers` at `now`: refused past `maxPeersPerIp`
+ * (`perIp`: the connected peers counted per source, kept by the swarm); at `maxPeers`, the
+ * idlest replaceable peer is closed to make room, or the newcomer is refused.
  */
-export function admitNewcomer(peers: ReadonlyMap<string, TurnoverPeer & { close(reason: string): void }>, host: string, o: AdmissionOptions, now: number): boolean {
-  if (connectionsFromIp(peers.values(), host) >= (o.maxPeersPerIp ?? DEFAULT_MAX_PEERS_PER_IP)) return false;
+export function admitNewcomer(peers: ReadonlyMap<string, TurnoverPeer & { close(reason: string): void }>, perIp: PerIpCounts, host: string, o: AdmissionOptions, now: number): boolean {
+  if (perIp.get(host) >= (o.maxPeersPerIp ?? DEFAULT_MAX_PEERS_PER_IP)) return false;
   const maxPeers = o.maxPeers ?? 50;
   if (peers.size < maxPeers) return true;
   const victim = idlestReplaceable(peers.values(), now, o.turnoverGraceMs ?? DEFAULT_TURNOVER_GRACE_MS);

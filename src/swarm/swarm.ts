@@ -37,7 +37,7 @@ import { pieceWireBytes, piecePriorities } from './geometry.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_QUEUED_UPLOAD_BYTES, DEFAULT_MAX_REQUESTED_BYTES } from './defaults.js';
 import { onPeerEvent } from './peer-events.js';
 import { tick } from './tick.js';
-import { admitNewcomer } from './peer-turnover.js';
+import { admitNewcomer, PerIpCounts } from './peer-turnover.js';
 import { unsentOverLimit } from './unread-peer.js';
 import { announcePiece, countAvailability, updateInterest } from './interest.js';
 import { WebSeeds, type WebSeedEvent, type WebSeedSnapshot } from './webseeds.js';
@@ -90,7 +90,7 @@ export class Swarm implements TransferContext {
     this.pool = new PeerPool({ refused: (host) => this.bans.isBanned(host, this.runtime.clock.now()) });
     if (options.listenAddress && !isWildcard(options.listenAddress.host)) this.pool.markSelf(options.listenAddress);
     this.outgoing = new OutgoingDials({
-      runtime: this.runtime, pool: this.pool, dialer: this.dialer, peers: this.peers, options,
+      runtime: this.runtime, pool: this.pool, dialer: this.dialer, peers: this.peers, connectedPerIp: this.connectedPerIp, options,
       handshakeHash: () => this.handshakeHashes[0],
       isSeed: () => this.picker?.done === true,
       stopped: () => this.stopped,
@@ -228,7 +228,7 @@ export class Swarm implements TransferContext {
     const global = this.opts.globalConnections;
     const now = this.runtime.clock.now();
     if (this.stopped || this.bans.isBanned(address.host, now)) return false;
-    if (!admitNewcomer(this.peers, address.host, this.opts, now)) return false;
+    if (!admitNewcomer(this.peers, this.connectedPerIp, address.host, this.opts, now)) return false;
     if (global && global.count() >= global.max) return false;
     const events = conn.accept({ infoHash, geometry: this.geometry, now });
     this.adopt(new PeerSession(this.runtime, stream, conn, address, true), events);
@@ -248,6 +248,7 @@ export class Swarm implements TransferContext {
       peer.key = second;
     }
     this.peers.set(peer.key, peer);
+    this.connectedPerIp.takeKey(peer.ipKey, true);
     // Its failures are cleared once its handshake comes (peer-events.ts), not at connect.
     this.pool.markConnected(peer.address, true);
     peer.attach(this, pending);
@@ -389,6 +390,11 @@ export class Swarm implements TransferContext {
   writeBacklog = 0;
   readonly uploadWaiting: TransferContext['uploadWaiting'] = new Set();
   readonly requestWaiting: TransferContext['requestWaiting'] = new Set();
+  /**
+   * The peers in `peers` counted per source (IPv4 address, IPv6 /64): the per-IP rule for
+   * newcomers and dials reads it instead of scanning every peer. Kept by `adopt` and `forgetPeer`.
+   */
+  readonly connectedPerIp = new PerIpCounts(Infinity);
   /** Peers we unchoke now (choking.ts keeps it; a departure drops the peer): what `fillSlots` counts. */
   readonly unchoked = new Set<PeerSession>();
   /** The choker's looks at what each peer owes us (owed.ts). */

@@ -21,11 +21,19 @@ function recorder(): { dialer: PeerDialer; dialled: Address[] } {
   return { dialer, dialled };
 }
 
+/** The per-source count the swarm keeps of `peers`. */
+function perIpOf(peers: ReadonlyMap<string, PeerSession>): PerIpCounts {
+  const c = new PerIpCounts(Infinity);
+  for (const p of peers.values()) c.take(p.address.host, true);
+  return c;
+}
+
 function dials(pool: PeerPool, dialer: PeerDialer, peers = new Map<string, PeerSession>(), maxHalfOpen = 8): OutgoingDials {
   const clock = new FakeClock();
   const ctx: DialContext = {
     runtime: { clock } as unknown as Runtime,
     pool, dialer, peers,
+    connectedPerIp: perIpOf(peers),
     options: { maxPeers: 50, maxHalfOpen },
     handshakeHash: () => new Uint8Array(20),
     isSeed: () => false,
@@ -53,11 +61,12 @@ describe('dials per IP', () => {
   it('counts connected peers and IPv6 addresses per /64, an IPv4-mapped address as IPv4', () => {
     const inFlight = new PerIpCounts(Infinity);
     inFlight.take('fd00:1:2:3::1');
-    const connected = [
-      { address: { host: 'fd00:1:2:3::2' }, closed: false, connectedAt: 0, lastBlockAt: undefined, lastBlockSentAt: undefined },
-      { address: { host: '10.0.0.1' }, closed: false, connectedAt: 0, lastBlockAt: undefined, lastBlockSentAt: undefined },
-      { address: { host: '10.0.0.1' }, closed: true, connectedAt: 0, lastBlockAt: undefined, lastBlockSentAt: undefined },
-    ];
+    // The swarm's per-source count of its connected peers (a closed one already released).
+    const connected = new PerIpCounts(Infinity);
+    connected.take('fd00:1:2:3::2', true);
+    connected.take('10.0.0.1', true);
+    connected.take('10.0.0.1', true);
+    connected.release('10.0.0.1');
     const allow = dialFilter(connected, inFlight, 3);
     assert.equal(allow({ host: 'fd00:1:2:3:ffff::9' }), true, 'third from the /64');
     assert.equal(allow({ host: 'fd00:1:2:3::77' }), false, 'a fourth from the same /64');

@@ -1,20 +1,19 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectionsFromIp, idlestReplaceable, type TurnoverPeer } from '../../src/swarm/peer-turnover.js';
+import { idlestReplaceable, PerIpCounts, type TurnoverPeer } from '../../src/swarm/peer-turnover.js';
 
 function peer(host: string, connectedAt: number, lastBlockAt?: number, lastBlockSentAt?: number, closed = false): TurnoverPeer {
   return { address: { host }, connectedAt, lastBlockAt, lastBlockSentAt, closed };
 }
 
 describe('peer turnover', () => {
-  it('counts connections per IPv4 address and per IPv6 /64, skipping closed ones', () => {
-    const peers = [
-      peer('10.0.0.1', 0), peer('10.0.0.1', 0), peer('10.0.0.1', 0, undefined, undefined, true), peer('10.0.0.2', 0),
-      peer('fd00:1:2:3::1', 0), peer('fd00:1:2:3:ffff::9', 0), peer('fd00:1:2:4::1', 0),
-    ];
-    assert.equal(connectionsFromIp(peers, '10.0.0.1'), 2);
-    assert.equal(connectionsFromIp(peers, '10.0.0.3'), 0);
-    assert.equal(connectionsFromIp(peers, 'fd00:1:2:3::77'), 2, 'one host gets a /64: its addresses count together');
+  it('counts connections per IPv4 address and per IPv6 /64, and forgets one that left', () => {
+    const perIp = new PerIpCounts(Infinity);
+    for (const h of ['10.0.0.1', '10.0.0.1', '10.0.0.1', '10.0.0.2', 'fd00:1:2:3::1', 'fd00:1:2:3:ffff::9', 'fd00:1:2:4::1']) perIp.take(h, true);
+    perIp.release('10.0.0.1'); // one of them closed
+    assert.equal(perIp.get('10.0.0.1'), 2);
+    assert.equal(perIp.get('10.0.0.3'), 0);
+    assert.equal(perIp.get('fd00:1:2:3::77'), 2, 'one host gets a /64: its addresses count together');
   });
 
   it('replaces the peer idle longest once it had the grace period, never one moving data', () => {
