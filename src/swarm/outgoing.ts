@@ -61,7 +61,7 @@ export class OutgoingDials {
     // A tracker, PEX or DHT reply may list one IP with hundreds of ports: dial it as many
     // times as we would accept it, no more.
     const allow = dialFilter(ctx.connectedPerIp, this.inFlight, this.maxPerIp);
-    for (const address of ctx.pool.due(ctx.runtime.clock.now(), room, (k) => ctx.peers.has(k), ctx.isSeed(), allow)) this.dialOne(address, localHost);
+    for (const address of ctx.pool.due(ctx.runtime.clock.now(), room, (a) => ctx.peers.has(PeerPool.key(a)), ctx.isSeed(), allow)) this.dialOne(address, localHost);
   }
 
   /** BEP 55: dials `address` with `dialer` (uTP only) outside the pool; resolves whether it connected. */

@@ -4,6 +4,7 @@
  */
 import { formatAddress, type Address } from '../runtime/types.js';
 import { banKey } from './ban-list.js';
+import { addressKey, type AddressKey } from '../util/address-key.js';
 import { DEFAULT_MAX_ADDRESSES_PER_IP, PerIpCounts } from './peer-turnover.js';
 
 /** Own addresses remembered (see `markSelf`). */
@@ -13,7 +14,7 @@ export type PeerSource = 'manual' | 'incoming' | 'pex' | 'dht' | 'tracker' | 'ma
 
 /** An address dropped after `maxFailures`, and when. */
 interface Forgotten {
-  readonly key: string;
+  readonly key: AddressKey;
   readonly at: number;
   /** False once re-learnt or dropped again (a newer entry): skipped when the queue reaches it. */
   live: boolean;
@@ -49,17 +50,18 @@ export interface PeerPoolOptions {
 }
 
 export class PeerPool {
-  private readonly candidates = new Map<string, Candidate>();
+  /** Keyed by `addressKey` (a number for an IPv4 address: no string per lookup); in the order learned. */
+  private readonly candidates = new Map<AddressKey, Candidate>();
   private readonly o: Required<PeerPoolOptions>;
   /** Addresses that turned out to be our own (a dial that reached us): never dialled again. */
-  private readonly self = new Set<string>();
+  private readonly self = new Set<AddressKey>();
   /**
    * Addresses dropped after `maxFailures`: when each was dropped. libtorrent keeps a failed
    * peer's failcount and a peer source naming it again takes one off (one more try); without
    * this, PEX re-teaches every forgotten address as fresh and it goes to the front of the
    * dial order at once (issue 15; docs/simulator.md).
    */
-  private readonly forgotten = new Map<string, Forgotten>();
+  private readonly forgotten = new Map<AddressKey, Forgotten>();
   /**
    * The same entries oldest first, for dropping the oldest past `maxForgotten`: a queue whose
    * dead entries (re-learnt, or dropped again later) are skipped when reached. (A Map's first
@@ -81,7 +83,7 @@ export class PeerPool {
   }
 
   add(address: Address, source: PeerSource): void {
-    const k = PeerPool.key(address);
+    const k = addressKey(address);
     if (this.candidates.has(k) || this.self.has(k)) return;
     // The cheap refusals first: a full pool hears of every address PEX brings.
     if (this.candidates.size >= this.o.maxCandidates && source !== 'manual') return;
@@ -105,11 +107,11 @@ export class PeerPool {
 
   /** `address` is our own (our listen address, or a dial answered with our peer id): never dial it. */
   markSelf(address: Address): void {
-    const k = PeerPool.key(address);
+    const k = addressKey(address);
     if (this.candidates.delete(k)) this.perIp.release(address.host);
     this.self.add(k);
     // Bounded: a host has few addresses; a flood of distinct ones only forgets the oldest.
-    if (this.self.size > MAX_SELF_ADDRESSES) this.self.delete(this.self.values().next().value as string);
+    if (this.self.size > MAX_SELF_ADDRESSES) this.self.delete(this.self.values().next().value as AddressKey);
   }
 
   /** Forgets every address of `host` (its IP was banned). */
@@ -123,7 +125,7 @@ export class PeerPool {
 
   /** The address is connected (or a dial to it is under way), or no longer: `due` skips it while connected. */
   markConnected(address: Address, connected: boolean): void {
-    const c = this.candidates.get(PeerPool.key(address));
+    const c = this.candidates.get(addressKey(address));
     if (c) c.connected = connected;
   }
 
@@ -133,19 +135,19 @@ export class PeerPool {
    * cleared there it was redialled every `retryBaseMs` for ever (issue 15).
    */
   markWorked(address: Address): void {
-    const c = this.candidates.get(PeerPool.key(address));
+    const c = this.candidates.get(addressKey(address));
     if (c) c.failures = 0;
   }
 
   /** The peer at `address` is a seed (we parted as two seeds): `due` skips it while we are one too. */
   markSeed(address: Address): void {
-    const c = this.candidates.get(PeerPool.key(address));
+    const c = this.candidates.get(addressKey(address));
     if (c) c.seed = true;
   }
 
   /** A dial failed or a connection ended early: back off exponentially. */
   markFailed(address: Address, now: number): void {
-    const k = PeerPool.key(address);
+    const k = addressKey(address);
     const c = this.candidates.get(k);
     if (!c) return;
     c.connected = false;
@@ -160,7 +162,7 @@ export class PeerPool {
   }
 
   /** Remembers `k` as dropped at `now` (the newest); the oldest goes past `maxForgotten`. O(1) amortised. */
-  private remember(k: string, now: number): void {
+  private remember(k: AddressKey, now: number): void {
     const old = this.forgotten.get(k);
     if (old) this.unforget(old);
     const e: Forgotten = { key: k, at: now, live: true };
@@ -198,13 +200,13 @@ export class PeerPool {
    * late arrivals sat with under 5 connections and a pool of 100 for minutes). `allow`, asked
    * last, may refuse an address for now (the per-IP dial rule, peer-turnover.ts `dialFilter`).
    */
-  due(now: number, count: number, isConnected: (key: string) => boolean, weAreSeed = false, allow?: (address: Address) => boolean): Address[] {
+  due(now: number, count: number, isConnected: (address: Address) => boolean, weAreSeed = false, allow?: (address: Address) => boolean): Address[] {
     const out: Address[] = [];
     for (const fresh of [true, false]) {
-      for (const [k, c] of this.candidates) {
+      for (const c of this.candidates.values()) {
         if (out.length >= count) return out;
         if ((c.failures === 0) !== fresh) continue;
-        if (c.connected || c.nextAttemptAt > now || isConnected(k) || (weAreSeed && c.seed === true)) continue;
+        if (c.connected || c.nextAttemptAt > now || isConnected(c.address) || (weAreSeed && c.seed === true)) continue;
         if (this.o.refused(c.address.host)) continue;
         if (allow && !allow(c.address)) continue;
         out.push(c.address);

@@ -45,7 +45,7 @@ describe('PeerPool.due', () => {
     for (let i = 1; i <= 3; i++) pool.add(addr(i), 'tracker');
     pool.due(0, 1, none);
     pool.markFailed(addr(1), 0); // back off until 1000
-    assert.deepEqual(pool.due(500, 5, (k) => k === '10.0.0.3:6881'), [addr(2)]);
+    assert.deepEqual(pool.due(500, 5, (a) => a.host === '10.0.0.3' && a.port === 6881), [addr(2)]);
     assert.deepEqual(pool.due(500, 5, none), [addr(3)]);
     assert.deepEqual(pool.due(1000, 5, none), [addr(1)]);
   });
