@@ -126,7 +126,10 @@ export function fillSlots(choker: Choker<PeerSession>, unchoked: Set<PeerSession
     // fill shuffles (draws) whatever it finds.
     if (!choker.drawsInFill && !hasChokedInterested(peers)) return;
   }
-  const { input } = view(looks, [...peers.values()], now, seeding);
+  // With a known slot count the choker's fill reads only interested peers (the slots taken,
+  // the ranking), so only they are put in its view; 'auto' slots are sized from everyone's rates.
+  const all = [...peers.values()];
+  const { input } = view(looks, known === undefined ? all : all.filter((p) => p.conn.peerInterested), now, seeding);
   for (const p of choker.fill(input, now, seeding)) {
     unchoke(choker, unchoked, p, now, seeding);
     p.flush();
