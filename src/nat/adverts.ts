@@ -216,7 +216,8 @@ export class AdvertTable<P> {
     if (x !== NONE) this.freePair = this.pairs[x * PAIR + P_NEXT_T];
     else {
       x = this.usedPairs++;
-      if (x * PAIR >= this.pairs.length) this.pairs = grow(this.pairs, this.pairs.length * 2);
+      // By half again (a client's pairs rise and fall with its neighbours: less slack than doubling).
+      if (x * PAIR >= this.pairs.length) this.pairs = grow(this.pairs, Math.ceil(x * 1.5) * PAIR);
     }
     return x;
   }
