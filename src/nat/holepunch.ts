@@ -21,6 +21,7 @@
  */
 import type { Address } from '../runtime/types.js';
 import type { HolepunchErrorName, HolepunchMessage } from '../wire/ut-holepunch.js';
+import { AdvertTable } from './adverts.js';
 import type { NatType } from './external-address.js';
 
 export interface HolepunchHost<P> {
@@ -99,16 +100,6 @@ const MINUTE = 60_000;
 /** Why a client behind a symmetric NAT asks no relay (docs/nat.md). */
 export const SYMMETRIC_SKIP = 'our NAT maps a new port per destination (symmetric): our SYN could pass only a NAT that does not filter by port, whose peer can ask a relay itself (we answer its connect)';
 
-/**
- * A target address and the peers that advertised it (insertion order: oldest first); dead once
- * forgotten. `by` is an array, not a Set: an address is advertised by a few neighbours, and a
- * swarm keeps hundreds of adverts per client (an empty Set with its table is ~200 bytes).
- */
-interface Advert<P> {
-  readonly key: string;
-  readonly by: P[];
-  live: boolean;
-}
 const key = (a: Address): string => `${a.host}|${a.port}`;
 const same = (a: Address | undefined, b: Address): boolean => a !== undefined && a.host === b.host && a.port === b.port;
 
@@ -116,18 +107,8 @@ export class Holepunch<P> {
   private readonly o: Required<HolepunchOptions>;
   /** Per peer: when it asked us to relay, when it told us to connect, when we asked it to relay. */
   private readonly windows = new Map<P, { rendezvousIn: number[]; connects: number[]; rendezvousOut: number[] }>();
-  /** Target address -> the peers that advertised it. */
-  private readonly advertised = new Map<string, Advert<P>>();
-  /**
-   * Adverts in the order they were made, oldest first, for dropping the oldest past
-   * `maxAdvertised`: a queue whose dead entries (forgotten adverts) are skipped when reached,
-   * so each advert is queued and dequeued once. (The first key of a Map that has had entries
-   * deleted from its front is found by walking over the deleted slots.)
-   */
-  private order: Advert<P>[] = [];
-  private head = 0;
-  /** The other way round: peer -> what it advertised (a peer leaving costs what it told us, not the whole table). */
-  private readonly advertisedBy = new Map<P, Set<Advert<P>>>();
+  /** Who told us (PEX) of which ut_holepunch target: the relays we may ask (nat/adverts.ts). */
+  private readonly adverts: AdvertTable<P>;
   /** Targets we asked a relay for: which relay, and when. */
   private readonly pending = new Map<string, { readonly relay: P; readonly at: number }>();
   /** The same by relay: a relay leaving clears its own. */
@@ -137,62 +118,18 @@ export class Holepunch<P> {
 
   constructor(private readonly host: HolepunchHost<P>, options: HolepunchOptions = {}, private readonly onEvent?: (e: HolepunchEvent) => void) {
     this.o = { ...HOLEPUNCH_DEFAULTS, ...options };
+    this.adverts = new AdvertTable<P>(this.o.maxAdvertised);
   }
 
-  /** `peer` told us (PEX) of `target`: it may relay a rendezvous to it. O(1). */
+  /** `peer` told us (PEX) of `target`: it may relay a rendezvous to it. O(its advertisers). */
   heardOf(target: Address, peer: P): void {
-    const k = key(target);
-    let a = this.advertised.get(k);
-    if (!a) {
-      if (this.advertised.size >= this.o.maxAdvertised) this.dropOldest();
-      a = { key: k, by: [], live: true };
-      this.advertised.set(k, a);
-      this.order.push(a);
-    } else if (a.by.includes(peer)) return;
-    a.by.push(peer);
-    let mine = this.advertisedBy.get(peer);
-    if (!mine) this.advertisedBy.set(peer, (mine = new Set()));
-    mine.add(a);
-  }
-
-  /** Drops the oldest advert still kept, from every peer that made it. */
-  private dropOldest(): void {
-    while (this.head < this.order.length) {
-      const a = this.order[this.head++];
-      if (!a.live) continue;
-      for (const p of a.by) this.advertisedBy.get(p)?.delete(a);
-      a.by.length = 0; // queued until compacted: holds no peer meanwhile
-      this.kill(a);
-      return;
-    }
-  }
-
-  private kill(a: Advert<P>): void {
-    a.live = false;
-    this.advertised.delete(a.key);
-    this.compact();
-  }
-
-  /** Keeps the queue within twice the adverts kept (amortised O(1): each entry is copied at most once per halving). */
-  private compact(): void {
-    const queued = this.order.length - this.head;
-    if (queued <= 2 * this.advertised.size + 64) return;
-    this.order = this.order.slice(this.head).filter((a) => a.live);
-    this.head = 0;
+    this.adverts.add(target, peer);
   }
 
   /** A peer left: its windows, advertisements and rendezvous pending with it go. O(what it advertised and was asked). */
   forget(peer: P): void {
     this.windows.delete(peer);
-    const mine = this.advertisedBy.get(peer);
-    if (mine) {
-      this.advertisedBy.delete(peer);
-      for (const a of mine) {
-        const i = a.by.indexOf(peer);
-        if (i >= 0) a.by.splice(i, 1);
-        if (a.by.length === 0) this.kill(a);
-      }
-    }
+    this.adverts.forget(peer);
     const asked = this.pendingBy.get(peer);
     if (asked) {
       this.pendingBy.delete(peer);
@@ -341,13 +278,8 @@ export class Holepunch<P> {
   }
 
   private relayFor(target: Address): P | undefined {
-    const a = this.advertised.get(key(target));
-    if (!a) return undefined;
     const now = this.host.now();
-    for (const p of a.by) {
-      if (this.host.supports(p) && this.recent(p, 'rendezvousOut', now).length < this.o.maxRendezvousPerPeerPerMinute) return p;
-    }
-    return undefined;
+    return this.adverts.find(target, (p) => this.host.supports(p) && this.recent(p, 'rendezvousOut', now).length < this.o.maxRendezvousPerPeerPerMinute);
   }
 
   private recent(peer: P, what: 'rendezvousIn' | 'connects' | 'rendezvousOut', now: number): number[] {

@@ -1,8 +1,9 @@
 /**
  * BEP 11 peer exchange from the hub's side: what each connected peer is told about the
- * others. Each recipient has its own `PexState` (what it was told), so a peer that joins
- * late first gets the full list (up to 50 added, BEP 11; the rest in later messages) and
- * earlier peers hear of it in their next diff.
+ * others. Each recipient has its own record of what it was told (a row of pex-told.ts: the
+ * diffs a `PexState` of its own would give), so a peer that joins late first gets the full
+ * list (up to 50 added, BEP 11; the rest in later messages) and earlier peers hear of it in
+ * their next diff.
  *
  * A peer is listed at an address others can dial: the one we dialled, or for a peer that
  * dialled us its IP with the listen port `p` of its extended handshake (BEP 10); never the
@@ -16,7 +17,8 @@
 import type { Address } from '../runtime/types.js';
 import { transportOf } from '../transport/dual-streams.js';
 import type { PeerSession } from './peer-session.js';
-import { PEX_FLAG_HOLEPUNCH, PEX_FLAG_REACHABLE, PEX_FLAG_SEED, PEX_FLAG_UTP, PexState, pexKey, pexKeyText, UT_HOLEPUNCH, UT_PEX, type ExtendedHandshake, type PexMessage, type PexPeer, type PexStateOptions } from '../wire/index.js';
+import { PEX_FLAG_HOLEPUNCH, PEX_FLAG_REACHABLE, PEX_FLAG_SEED, PEX_FLAG_UTP, pexKey, pexKeyText, UT_HOLEPUNCH, UT_PEX, type ExtendedHandshake, type PexMessage, type PexPeer, type PexStateOptions } from '../wire/index.js';
+import { ToldTable } from './pex-told.js';
 
 /** What the hub needs to know of one connected peer. */
 export interface PexMember {
@@ -99,10 +101,17 @@ interface Member {
   listedUtp: PexPeer | undefined;
   /** The poll that last saw it. */
   seenAt: number;
+  /** Its row in the hub's `ToldTable` once it was sent something (or found nothing to send); -1 before. */
+  row: number;
+  /** When its last message went out. */
+  sentAt: number;
+  /** The generation at which it last had nothing to send (-1: not since its last message). */
+  quietAt: number;
 }
 
 export class PexHub<P> {
-  private readonly states = new Map<P, PexState>();
+  /** What each recipient was told: one table for all (pex-told.ts), the diffs a `PexState` each would give. */
+  private readonly told: ToldTable;
   /** Endpoints (as listed) we had a uTP connection with, oldest first. */
   private readonly utpSeen = new Set<string>();
   /** The members of the last poll, in order, and what each one's view said. */
@@ -110,16 +119,14 @@ export class PexHub<P> {
   private readonly members = new Map<P, Member>();
   private polls = 0;
   private entries: Listed<P>[] = [];
-  /** The entries by `pexKey`, in member order (a later entry under the same key wins): what every recipient's diff reads. */
-  private byKey = new Map<string, PexPeer>();
-  /** Bumped whenever the entries change: a state that had no news at this generation still has none. */
+  /** Bumped whenever the entries change: a recipient that had no news at this generation still has none. */
   private generation = 0;
-  /** The generation at which each state last had nothing to send. */
-  private readonly quietAt = new Map<P, number>();
   private readonly knownUtp = (a: Address): boolean => this.utpSeen.has(`${a.host}|${a.port}`);
 
   /** `view` reads a peer's current state (it may return one object refilled per call: what is kept is copied); `options` are each recipient's `PexState` limits. */
-  constructor(private readonly view: (peer: P) => PexMember, private readonly options?: PexStateOptions & { readonly maxUtpRemembered?: number }) {}
+  constructor(private readonly view: (peer: P) => PexMember, private readonly options?: PexStateOptions & { readonly maxUtpRemembered?: number }) {
+    this.told = new ToldTable(options);
+  }
 
   private rememberUtp(e: Address): void {
     const k = `${e.host}|${e.port}`;
@@ -134,7 +141,7 @@ export class PexHub<P> {
     const v = this.view(p);
     let m = this.members.get(p);
     if (m === undefined) {
-      m = { address: v.address, incoming: v.incoming, isSeed: v.isSeed, extended: v.extended, utp: v.utp, listed: undefined, pex: false, listedUtp: undefined, seenAt: 0 };
+      m = { address: v.address, incoming: v.incoming, isSeed: v.isSeed, extended: v.extended, utp: v.utp, listed: undefined, pex: false, listedUtp: undefined, seenAt: 0, row: -1, sentAt: -Infinity, quietAt: -1 };
       this.members.set(p, m);
     } else if (m.address !== v.address || m.incoming !== v.incoming || m.isSeed !== v.isSeed || m.extended !== v.extended || m.utp !== v.utp) {
       m.address = v.address;
@@ -182,8 +189,7 @@ export class PexHub<P> {
       for (const [p, m] of this.members) {
         if (m.seenAt !== this.polls) {
           this.members.delete(p);
-          this.states.delete(p);
-          this.quietAt.delete(p);
+          if (m.row >= 0) this.told.releaseRow(m.row);
         }
       }
       // In member order, as uTP endpoints are remembered: one may mark a later member's entry.
@@ -195,8 +201,7 @@ export class PexHub<P> {
         if (e) entries.push({ peer: p, entry: e, utp: m.utp === true });
       }
       this.entries = entries;
-      this.byKey = new Map();
-      for (const x of entries) this.byKey.set(pexKey(x.entry), x.entry);
+      this.told.setEntries(entries.map((x) => x.entry));
       this.generation++;
       this.lastMembers = members;
     } else {
@@ -207,16 +212,16 @@ export class PexHub<P> {
     for (const p of members) {
       const v = this.members.get(p) as Member;
       if (!v.pex) continue;
-      let state = this.states.get(p);
-      if (!state) this.states.set(p, (state = new PexState(this.options)));
-      if (now < state.nextDeadline() || this.quietAt.get(p) === this.generation) continue;
+      if (now < v.sentAt + this.told.intervalMs || v.quietAt === this.generation) continue;
+      if (v.row < 0) v.row = this.told.newRow();
       // Not told of itself: its connection's address and the address it is listed at.
       const own = this.entryOf(v);
-      const m = state.pollKeyed(this.byKey, pexKeyText(v.address), own && pexKey(own), now);
+      const m = this.told.diff(v.row, pexKeyText(v.address), own && pexKey(own));
       if (m) {
         out.push([p, m]);
-        this.quietAt.delete(p);
-      } else this.quietAt.set(p, this.generation);
+        v.sentAt = now;
+        v.quietAt = -1;
+      } else v.quietAt = this.generation;
     }
     return out;
   }

@@ -13,6 +13,7 @@ import { isBytes, isDict } from '../bencode/access.js';
 import { BencodeError, decode } from '../bencode/decode.js';
 import type { BDict, BValue } from '../bencode/types.js';
 import type { Address } from '../runtime/types.js';
+import { ipFromBytes } from '../util/compact-address.js';
 import { ipToBytes, readCompactPeers, writeCompactPeer } from './compact.js';
 import { PeerProtocolError } from './errors.js';
 
@@ -150,9 +151,12 @@ export function decodePex(payload: Uint8Array, limits?: PexLimits): DecodedPex {
     const flags = isBytes(flagsValue) && flagsValue.length === f.count ? flagsValue : undefined;
     const room = Math.min(f.count, o.maxPeers - added.length);
     if (room < f.count) truncated = true;
-    readCompactPeers(f.bytes, ipLength, room).forEach((a, i) => {
-      if (a.port !== 0) added.push({ host: a.host, port: a.port, flags: flags ? flags[i] : 0 });
-    });
+    // Straight to entries (one object each: every PEX message of a swarm is decoded here).
+    const b = f.bytes, size = ipLength + 2;
+    for (let i = 0; i < room; i++) {
+      const o = i * size, port = (b[o + ipLength] << 8) | b[o + ipLength + 1];
+      if (port !== 0) added.push({ host: ipFromBytes(b, o, ipLength === 4 ? 4 : 6), port, flags: flags ? flags[i] : 0 });
+    }
   }
   for (const [key, ipLength] of [['dropped', 4], ['dropped6', 16]] as const) {
     const f = field(d, key, ipLength + 2);

@@ -1,0 +1,49 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { AdvertTable, advertKey } from '../../src/nat/adverts.js';
+
+const t = (i: number) => ({ host: `10.0.${i >> 8}.${i & 255}`, port: 7000 });
+
+describe('AdvertTable (BEP 55 adverts)', () => {
+  it('keys a canonical IPv4 literal as one number, anything else as text', () => {
+    assert.equal(advertKey({ host: '10.0.1.2', port: 6881 }), ((10 * 256 + 0) * 256 * 256 + 1 * 256 + 2) * 65536 + 6881);
+    assert.equal(advertKey({ host: '255.255.255.255', port: 65535 }), 2 ** 48 - 1);
+    assert.equal(advertKey({ host: '010.0.1.2', port: 6881 }), '010.0.1.2|6881', 'a leading zero is another text');
+    assert.equal(advertKey({ host: '10.0.1.256', port: 1 }), '10.0.1.256|1');
+    assert.equal(advertKey({ host: '10.0.1', port: 1 }), '10.0.1|1');
+    assert.equal(advertKey({ host: '::1', port: 1 }), '::1|1');
+  });
+
+  it('asks advertisers in the order they told us, skipping those that left', () => {
+    const a = new AdvertTable<string>(10);
+    a.add(t(1), 'A');
+    a.add(t(1), 'B');
+    a.add(t(1), 'A'); // told again: keeps its place
+    a.add(t(1), 'C');
+    a.add({ host: '::1', port: 7000 }, 'B');
+    assert.equal(a.find(t(1), () => true), 'A');
+    assert.equal(a.find(t(1), (p) => p !== 'A'), 'B');
+    a.forget('B');
+    assert.equal(a.find(t(1), (p) => p !== 'A'), 'C');
+    assert.equal(a.find({ host: '::1', port: 7000 }, () => true), undefined);
+    assert.equal(a.size, 1);
+    assert.equal(a.pairCount, 2);
+  });
+
+  it('reuses its slots: peers coming and going, targets dropped past the limit, hold no more than the live pairs', () => {
+    const a = new AdvertTable<number>(50);
+    let most = 0;
+    for (let round = 0; round < 200; round++) {
+      for (let p = 0; p < 10; p++) for (let i = 0; i < 20; i++) a.add(t(round * 7 + p * 3 + i), round * 10 + p);
+      most = Math.max(most, a.pairCount);
+      if (round >= 2) for (let p = 0; p < 10; p++) a.forget((round - 2) * 10 + p);
+      assert.ok(a.size <= 50);
+    }
+    const { targets, pairs } = a.capacity;
+    assert.ok(targets <= 64, `${targets} target slots`);
+    assert.ok(pairs <= 2 * most, `${pairs} pair slots, at most ${most} pairs at once`);
+    for (let p = 0; p < 2000; p++) a.forget(p);
+    assert.equal(a.size, 0);
+    assert.equal(a.pairCount, 0);
+  });
+});
