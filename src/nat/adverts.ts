@@ -11,38 +11,17 @@
  * the first that can) and into its advertiser's (a peer leaving costs what it told us). Targets
  * are linked oldest first, for dropping the oldest past `maxAdvertised`. Freed slots are reused.
  *
- * Keys: an IPv4 literal's address and port as one number (no string per target); anything else
+ * Keys: `util/address-key.ts` (an IPv4 literal's address and port as one number, no string per target); anything else
  * as `host|port`.
  */
 import type { Address } from '../runtime/types.js';
+import { addressKey } from '../util/address-key.js';
 
 const NONE = -1;
 // A pair's fields (stride PAIR): target slot, advertiser index, and its links in both lists.
 const PAIR = 6, P_TARGET = 0, P_PEER = 1, P_NEXT_T = 2, P_PREV_T = 3, P_NEXT_P = 4, P_PREV_P = 5;
 // A target's fields (stride TGT): its advertisers' list (first, last) and its place in the age list.
 const TGT = 4, T_HEAD = 0, T_TAIL = 1, T_OLDER = 2, T_NEWER = 3;
-
-/** The key of `a`: `ip * 65536 + port` for a canonical IPv4 literal (exact in a double), else `host|port`. */
-export function advertKey(a: Address): number | string {
-  const h = a.host;
-  let ip = 0, part = 0, digits = 0, dots = 0;
-  for (let i = 0; i < h.length; i++) {
-    const c = h.charCodeAt(i);
-    if (c === 0x2e) {
-      if (digits === 0 || ++dots > 3) return `${h}|${a.port}`;
-      ip = ip * 256 + part;
-      part = 0;
-      digits = 0;
-    } else if (c >= 0x30 && c <= 0x39) {
-      // No leading zero ('010' and '10' are different texts, so different keys today).
-      if (digits === 1 && part === 0) return `${h}|${a.port}`;
-      part = part * 10 + (c - 0x30);
-      if (++digits > 3 || part > 255) return `${h}|${a.port}`;
-    } else return `${h}|${a.port}`;
-  }
-  if (dots !== 3 || digits === 0 || !Number.isInteger(a.port) || a.port < 0 || a.port > 65535) return `${h}|${a.port}`;
-  return (ip * 256 + part) * 65536 + a.port;
-}
 
 export class AdvertTable<P> {
   private readonly slotOf = new Map<number | string, number>();
@@ -85,7 +64,7 @@ export class AdvertTable<P> {
 
   /** `peer` advertised `target`; a new target past `maxTargets` drops the oldest one kept. */
   add(target: Address, peer: P): void {
-    const k = advertKey(target);
+    const k = addressKey(target);
     let t = this.slotOf.get(k);
     let pi = this.peerIndex.get(peer);
     if (t === undefined) {
@@ -116,7 +95,7 @@ export class AdvertTable<P> {
 
   /** The first advertiser of `target`, in the order they told us, that `ok` accepts. */
   find(target: Address, ok: (peer: P) => boolean): P | undefined {
-    const t = this.slotOf.get(advertKey(target));
+    const t = this.slotOf.get(addressKey(target));
     if (t === undefined) return undefined;
     for (let x = this.targets[t * TGT + T_HEAD]; x !== NONE; x = this.pairs[x * PAIR + P_NEXT_T]) {
       const p = this.peerAt[this.pairs[x * PAIR + P_PEER]] as P;

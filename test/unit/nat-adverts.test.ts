@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { AdvertTable, advertKey } from '../../src/nat/adverts.js';
+import { AdvertTable } from '../../src/nat/adverts.js';
+import { addressKey as advertKey } from '../../src/util/address-key.js';
 
 const t = (i: number) => ({ host: `10.0.${i >> 8}.${i & 255}`, port: 7000 });
 
