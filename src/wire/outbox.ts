@@ -40,8 +40,9 @@ const NO_SCRATCH = new Uint8Array(0);
  */
 export class Outbox {
   readonly framing: Framing;
-  private parts: Uint8Array[] = [];
-  private frames: OutgoingFrame[] = [];
+  // Made on first use after each take: an idle outbox holds no arrays.
+  private parts: Uint8Array[] | undefined;
+  private frames: OutgoingFrame[] | undefined;
   /** Memory behind the current window from its offset `base` on. */
   private scratch: Uint8Array = NO_SCRATCH;
   private base = 0;
@@ -61,17 +62,17 @@ export class Outbox {
   }
 
   get empty(): boolean {
-    return this.queued === 0 && this.frames.length === 0;
+    return this.queued === 0 && this.frames === undefined;
   }
 
   handshake(h: Handshake): void {
     if (this.framing === 'messages') {
-      this.frames.push({ type: 'handshake', handshake: h });
+      (this.frames ??= []).push({ type: 'handshake', handshake: h });
       this.queued += 68;
       return;
     }
     this.flush();
-    this.parts.push(encodeHandshake(h));
+    (this.parts ??= []).push(encodeHandshake(h));
     this.queued += 68;
   }
 
@@ -79,7 +80,7 @@ export class Outbox {
     const n = encodedLength(m);
     this.queued += n;
     if (this.framing === 'messages') {
-      this.frames.push(m);
+      (this.frames ??= []).push(m);
       return;
     }
     if (m.type === 'piece') {
@@ -91,7 +92,7 @@ export class Outbox {
       this.flush();
       const out = new Uint8Array(n);
       writeMessage(m, out, 0);
-      this.parts.push(out);
+      (this.parts ??= []).push(out);
       return;
     }
     this.reserve(n);
@@ -102,22 +103,22 @@ export class Outbox {
   piece(index: number, begin: number, block: Uint8Array, count = true): void {
     if (count) this.queued += PIECE_HEADER_LENGTH + block.length;
     if (this.framing === 'messages') {
-      this.frames.push({ type: 'piece', index, begin, block });
+      (this.frames ??= []).push({ type: 'piece', index, begin, block });
       return;
     }
     this.reserve(PIECE_HEADER_LENGTH);
     writePieceHeader(this.scratch, this.end - this.base, index, begin, block.length);
     this.end += PIECE_HEADER_LENGTH;
     this.flush();
-    if (block.length > 0) this.parts.push(block);
+    if (block.length > 0) (this.parts ??= []).push(block);
   }
 
   /** Everything queued, in order, as chunks to write. */
   take(): Uint8Array[] {
     if (this.framing !== 'bytes') throw new ShoalError("takeOutgoing() is for 'bytes' framing; use takeOutgoingFrames()");
     this.flush();
-    const out = this.parts;
-    this.parts = [];
+    const out = this.parts ?? [];
+    this.parts = undefined;
     this.queued = 0;
     this.release();
     return out;
@@ -126,8 +127,8 @@ export class Outbox {
   /** Everything queued as typed frames ('messages' framing). */
   takeFrames(): OutgoingFrame[] {
     if (this.framing !== 'messages') throw new ShoalError("takeOutgoingFrames() is for 'messages' framing; use takeOutgoing()");
-    const out = this.frames;
-    this.frames = [];
+    const out = this.frames ?? [];
+    this.frames = undefined;
     this.queued = 0;
     return out;
   }
@@ -163,7 +164,7 @@ export class Outbox {
 
   private flush(): void {
     if (this.end > this.start) {
-      this.parts.push(this.scratch.subarray(this.start - this.base, this.end - this.base));
+      (this.parts ??= []).push(this.scratch.subarray(this.start - this.base, this.end - this.base));
       this.start = this.end;
     }
   }
