@@ -116,6 +116,41 @@ function encodeAll(h: ExtendedHandshake): Uint8Array {
 
 const utf8 = new TextDecoder('utf-8');
 
+/**
+ * Most of a swarm's peers send the same `m`: one map per content is kept (a connection held
+ * two, its peer's handshake's and its registry's, ~430 bytes of a connection end at 300
+ * peers). The maps are never written after they are made. A remote peer picks the content,
+ * so the table is bounded: when full it is emptied (maps handed out stay valid).
+ */
+export const EXTENSION_MAP_CACHE_LIMIT = 64;
+const sharedMaps = new Map<string, ReadonlyMap<string, number>>();
+
+function sharedMap(m: Map<string, number>): ReadonlyMap<string, number> {
+  let key = '';
+  for (const [name, id] of m) key += `${name.length}:${name}${id};`;
+  const known = sharedMaps.get(key);
+  if (known !== undefined) return known;
+  if (sharedMaps.size >= EXTENSION_MAP_CACHE_LIMIT) sharedMaps.clear();
+  sharedMaps.set(key, m);
+  return m;
+}
+
+/** Bytes of payload a decoded handshake keeps for `raw` (0 when its fields encode to it; for tests). */
+export function keptPayloadBytes(h: ExtendedHandshake): number {
+  return h instanceof ReceivedExtendedHandshake ? h.payloadBytes : 0;
+}
+
+/** Maps interned now (for tests). */
+export function sharedExtensionMaps(): number {
+  return sharedMaps.size;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function uint(v: BValue | undefined, max = Number.MAX_SAFE_INTEGER): number | undefined {
   return typeof v === 'number' && v >= 0 && v <= max ? v : undefined;
 }
@@ -159,19 +194,22 @@ export function decodeExtendedHandshake(payload: Uint8Array, limits?: ExtendedHa
   const ipv4 = d.get('ipv4');
   const ipv6 = d.get('ipv6');
   const uploadOnly = uint(d.get('upload_only'));
-  return new ReceivedExtendedHandshake(
-    m,
-    isBytes(v) && v.length <= o.maxNameLength ? utf8.decode(v) : undefined,
-    uint(d.get('p'), 65535),
-    isBytes(yourip) && (yourip.length === 4 || yourip.length === 16) ? copyBytes(yourip) : undefined,
-    isBytes(ipv4) && ipv4.length === 4 ? copyBytes(ipv4) : undefined,
-    isBytes(ipv6) && ipv6.length === 16 ? copyBytes(ipv6) : undefined,
-    uint(d.get('reqq')),
-    uint(d.get('metadata_size')),
-    uploadOnly === undefined ? undefined : uploadOnly !== 0,
-    // copyBytes, not slice(): a Buffer's slice() is a view of what may be a reused receive buffer.
-    copyBytes(payload),
-  );
+  const fields: ExtendedHandshake = {
+    m: sharedMap(m),
+    v: isBytes(v) && v.length <= o.maxNameLength ? utf8.decode(v) : undefined,
+    p: uint(d.get('p'), 65535),
+    yourip: isBytes(yourip) && (yourip.length === 4 || yourip.length === 16) ? copyBytes(yourip) : undefined,
+    ipv4: isBytes(ipv4) && ipv4.length === 4 ? copyBytes(ipv4) : undefined,
+    ipv6: isBytes(ipv6) && ipv6.length === 16 ? copyBytes(ipv6) : undefined,
+    reqq: uint(d.get('reqq')),
+    metadataSize: uint(d.get('metadata_size')),
+    uploadOnly: uploadOnly === undefined ? undefined : uploadOnly !== 0,
+  };
+  // When the fields encode back to the very payload (every key known and kept, canonical
+  // order: what Shoal and most clients send), `raw` is decoded from that encoding when asked
+  // for, and the payload is not kept (~320 bytes a connection end). Otherwise a copy is kept:
+  // copyBytes, not slice(): a Buffer's slice() is a view of what may be a reused receive buffer.
+  return new ReceivedExtendedHandshake(fields, sameBytes(encodeAll(fields), payload) ? undefined : copyBytes(payload));
 }
 
 /**
@@ -179,23 +217,41 @@ export function decodeExtendedHandshake(payload: Uint8Array, limits?: ExtendedHa
  * the payload when first read (a class, so every connection's copy has the same fast shape).
  */
 class ReceivedExtendedHandshake implements ExtendedHandshake {
+  readonly m: ReadonlyMap<string, number>;
+  readonly v: string | undefined;
+  readonly p: number | undefined;
+  readonly yourip: Uint8Array | undefined;
+  readonly ipv4: Uint8Array | undefined;
+  readonly ipv6: Uint8Array | undefined;
+  readonly reqq: number | undefined;
+  readonly metadataSize: number | undefined;
+  readonly uploadOnly: boolean | undefined;
   private decoded: BDict | undefined = undefined;
 
-  constructor(
-    readonly m: ReadonlyMap<string, number>,
-    readonly v: string | undefined,
-    readonly p: number | undefined,
-    readonly yourip: Uint8Array | undefined,
-    readonly ipv4: Uint8Array | undefined,
-    readonly ipv6: Uint8Array | undefined,
-    readonly reqq: number | undefined,
-    readonly metadataSize: number | undefined,
-    readonly uploadOnly: boolean | undefined,
-    private readonly payload: Uint8Array,
-  ) {}
+  /** `payload`: the bytes `raw` is decoded from, or undefined when the fields encode to them. */
+  constructor(f: ExtendedHandshake, private readonly payload: Uint8Array | undefined) {
+    this.m = f.m;
+    this.v = f.v;
+    this.p = f.p;
+    this.yourip = f.yourip;
+    this.ipv4 = f.ipv4;
+    this.ipv6 = f.ipv6;
+    this.reqq = f.reqq;
+    this.metadataSize = f.metadataSize;
+    this.uploadOnly = f.uploadOnly;
+  }
+
+  get payloadBytes(): number {
+    return this.payload?.length ?? 0;
+  }
 
   get raw(): BDict {
-    return (this.decoded ??= decode(this.payload, { ...HANDSHAKE_DECODE, copy: true }) as BDict);
+    if (this.decoded !== undefined) return this.decoded;
+    const bytes = this.payload ?? encodeAll({
+      m: this.m, v: this.v, p: this.p, yourip: this.yourip, ipv4: this.ipv4, ipv6: this.ipv6,
+      reqq: this.reqq, metadataSize: this.metadataSize, uploadOnly: this.uploadOnly,
+    });
+    return (this.decoded = decode(bytes, { ...HANDSHAKE_DECODE, copy: true }) as BDict);
   }
 }
 
@@ -217,6 +273,13 @@ function idsOf(local: ReadonlyMap<string, number>): ReadonlyMap<number, string> 
   return byId;
 }
 
+const NO_EXTENSIONS: ReadonlyMap<string, number> = new Map();
+
+function hasZero(m: ReadonlyMap<string, number>): boolean {
+  for (const id of m.values()) if (id === 0) return true;
+  return false;
+}
+
 /**
  * Extension names <-> message ids for one connection. Incoming extended messages carry *our*
  * ids (those we put in our handshake's `m`); outgoing ones must carry the *peer's* ids.
@@ -224,7 +287,8 @@ function idsOf(local: ReadonlyMap<string, number>): ReadonlyMap<number, string> 
 export class ExtensionRegistry {
   private readonly localByName: ReadonlyMap<string, number>;
   private readonly localById: ReadonlyMap<number, string>;
-  private readonly remote = new Map<string, number>();
+  /** The peer's ids: its first handshake's `m` itself (shared, never written), copied when a later one changes it. */
+  private remote: ReadonlyMap<string, number> = NO_EXTENSIONS;
 
   /** `local`: the extensions we support and the ids we want them under (1..255, distinct). */
   constructor(local: ReadonlyMap<string, number> = DEFAULT_LOCAL_EXTENSIONS) {
@@ -248,10 +312,16 @@ export class ExtensionRegistry {
 
   /** Applies a peer's handshake `m` (additive; 0 disables). */
   applyRemote(m: ReadonlyMap<string, number>): void {
-    for (const [name, id] of m) {
-      if (id === 0) this.remote.delete(name);
-      else this.remote.set(name, id);
+    if (this.remote === NO_EXTENSIONS && !hasZero(m)) {
+      this.remote = m;
+      return;
     }
+    const next = new Map(this.remote);
+    for (const [name, id] of m) {
+      if (id === 0) next.delete(name);
+      else next.set(name, id);
+    }
+    this.remote = next;
   }
 
   /** The id to send `name` under, or undefined when the peer does not support it. */

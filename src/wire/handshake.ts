@@ -67,12 +67,22 @@ export function makeReserved(f: Partial<WireFeatures>): Uint8Array {
 }
 
 export function featuresOf(reserved: Uint8Array): WireFeatures {
-  return {
-    extensionProtocol: hasReservedBit(reserved, RESERVED_EXTENSION_PROTOCOL),
-    fast: hasReservedBit(reserved, RESERVED_FAST),
-    dht: hasReservedBit(reserved, RESERVED_DHT),
-    v2Upgrade: hasReservedBit(reserved, RESERVED_V2_UPGRADE),
-  };
+  return wireFeatures(
+    hasReservedBit(reserved, RESERVED_EXTENSION_PROTOCOL),
+    hasReservedBit(reserved, RESERVED_FAST),
+    hasReservedBit(reserved, RESERVED_DHT),
+    hasReservedBit(reserved, RESERVED_V2_UPGRADE),
+  );
+}
+
+/** The 16 feature sets, made once: every connection keeps two (its peer's, the negotiated). */
+const FEATURE_SETS: readonly WireFeatures[] = Array.from({ length: 16 }, (_, i) => Object.freeze({
+  extensionProtocol: (i & 1) !== 0, fast: (i & 2) !== 0, dht: (i & 4) !== 0, v2Upgrade: (i & 8) !== 0,
+}));
+
+/** The shared (frozen) feature set with these flags. */
+export function wireFeatures(extensionProtocol: boolean, fast: boolean, dht: boolean, v2Upgrade: boolean): WireFeatures {
+  return FEATURE_SETS[(extensionProtocol ? 1 : 0) | (fast ? 2 : 0) | (dht ? 4 : 0) | (v2Upgrade ? 8 : 0)];
 }
 
 export interface HandshakeHeader {

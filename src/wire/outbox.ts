@@ -24,21 +24,27 @@ export type Framing = 'bytes' | 'messages';
  */
 const SCRATCH_SIZE = 16 * 1024;
 /**
- * The memory behind a window is allocated as it fills: 256 bytes first, then twice as much
- * each time (the bytes not yet taken are moved over), up to the whole window. Most
- * connections send a handshake, a bitfield and a few messages (refused, duplicate,
- * short-lived): 16 KiB each up front was most of what a swarm allocated. The chunks are
- * the same as with a whole window up front.
+ * The memory behind a window is allocated as it fills: 256 bytes first, then twice as much each
+ * time (the bytes not yet taken are moved over), up to the whole window. The chunks are the
+ * same as with a whole window up front.
  */
 const FIRST_SCRATCH_SIZE = 256;
 const NO_SCRATCH = new Uint8Array(0);
 
+/**
+ * An outbox lets go of its memory when it is drained (`take`), and the next burst starts
+ * with a small buffer again: a swarm holds thousands of connections, most of them idle
+ * between bursts, and the buffer each kept (doubled up to 16 KiB) was its largest item
+ * (~800 bytes a connection end at 300 peers). Slabs shared by every outbox were tried: a
+ * chunk or an unsent window held for long kept a whole slab (130 MB against 96 at 300 peers).
+ */
 export class Outbox {
   readonly framing: Framing;
-  private parts: Uint8Array[] = [];
-  private frames: OutgoingFrame[] = [];
+  // Made on first use after each take: an idle outbox holds no arrays.
+  private parts: Uint8Array[] | undefined;
+  private frames: OutgoingFrame[] | undefined;
   /** Memory behind the current window from its offset `base` on. */
-  private scratch = NO_SCRATCH;
+  private scratch: Uint8Array = NO_SCRATCH;
   private base = 0;
   private nextScratchSize = FIRST_SCRATCH_SIZE;
   /** Window offsets [start, end) are queued but not yet in `parts`. */
@@ -56,17 +62,17 @@ export class Outbox {
   }
 
   get empty(): boolean {
-    return this.queued === 0 && this.frames.length === 0;
+    return this.queued === 0 && this.frames === undefined;
   }
 
   handshake(h: Handshake): void {
     if (this.framing === 'messages') {
-      this.frames.push({ type: 'handshake', handshake: h });
+      (this.frames ??= []).push({ type: 'handshake', handshake: h });
       this.queued += 68;
       return;
     }
     this.flush();
-    this.parts.push(encodeHandshake(h));
+    (this.parts ??= []).push(encodeHandshake(h));
     this.queued += 68;
   }
 
@@ -74,7 +80,7 @@ export class Outbox {
     const n = encodedLength(m);
     this.queued += n;
     if (this.framing === 'messages') {
-      this.frames.push(m);
+      (this.frames ??= []).push(m);
       return;
     }
     if (m.type === 'piece') {
@@ -86,7 +92,7 @@ export class Outbox {
       this.flush();
       const out = new Uint8Array(n);
       writeMessage(m, out, 0);
-      this.parts.push(out);
+      (this.parts ??= []).push(out);
       return;
     }
     this.reserve(n);
@@ -97,31 +103,32 @@ export class Outbox {
   piece(index: number, begin: number, block: Uint8Array, count = true): void {
     if (count) this.queued += PIECE_HEADER_LENGTH + block.length;
     if (this.framing === 'messages') {
-      this.frames.push({ type: 'piece', index, begin, block });
+      (this.frames ??= []).push({ type: 'piece', index, begin, block });
       return;
     }
     this.reserve(PIECE_HEADER_LENGTH);
     writePieceHeader(this.scratch, this.end - this.base, index, begin, block.length);
     this.end += PIECE_HEADER_LENGTH;
     this.flush();
-    if (block.length > 0) this.parts.push(block);
+    if (block.length > 0) (this.parts ??= []).push(block);
   }
 
   /** Everything queued, in order, as chunks to write. */
   take(): Uint8Array[] {
     if (this.framing !== 'bytes') throw new ShoalError("takeOutgoing() is for 'bytes' framing; use takeOutgoingFrames()");
     this.flush();
-    const out = this.parts;
-    this.parts = [];
+    const out = this.parts ?? [];
+    this.parts = undefined;
     this.queued = 0;
+    this.release();
     return out;
   }
 
   /** Everything queued as typed frames ('messages' framing). */
   takeFrames(): OutgoingFrame[] {
     if (this.framing !== 'messages') throw new ShoalError("takeOutgoingFrames() is for 'messages' framing; use takeOutgoing()");
-    const out = this.frames;
-    this.frames = [];
+    const out = this.frames ?? [];
+    this.frames = undefined;
     this.queued = 0;
     return out;
   }
@@ -143,9 +150,21 @@ export class Outbox {
     this.nextScratchSize = Math.min(SCRATCH_SIZE, this.nextScratchSize * 2);
   }
 
+  /** Window memory held (allocated and not yet let go). */
+  get heldBytes(): number {
+    return this.scratch.length;
+  }
+
+  /** Drained: the window goes on (chunks are cut as before) but its memory is let go. */
+  private release(): void {
+    this.scratch = NO_SCRATCH;
+    this.base = this.start;
+    this.nextScratchSize = FIRST_SCRATCH_SIZE;
+  }
+
   private flush(): void {
     if (this.end > this.start) {
-      this.parts.push(this.scratch.subarray(this.start - this.base, this.end - this.base));
+      (this.parts ??= []).push(this.scratch.subarray(this.start - this.base, this.end - this.base));
       this.start = this.end;
     }
   }

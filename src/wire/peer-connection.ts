@@ -18,7 +18,7 @@ import type { Bitfield } from './bitfield.js';
 import { MessageDecoder } from './decoder.js';
 import { PeerProtocolError } from './errors.js';
 import { ExtensionRegistry, type ExtendedHandshake } from './extension.js';
-import { PEER_ID_LENGTH, featuresOf, makeReserved, sharedReservedBytes, type Handshake, type HandshakeHeader, type WireFeatures } from './handshake.js';
+import { PEER_ID_LENGTH, featuresOf, makeReserved, sharedReservedBytes, wireFeatures, type Handshake, type HandshakeHeader, type WireFeatures } from './handshake.js';
 import { HandshakeStage } from './peer-handshake.js';
 import { PeerInbound } from './peer-inbound.js';
 import { PeerOutbound } from './peer-outbound.js';
@@ -27,10 +27,42 @@ import { encodedLength, type BlockRef, type WireMessage } from './messages.js';
 import { Outbox } from './outbox.js';
 import { PeerSenders } from './peer-senders.js';
 import {
-  PEER_LIMIT_DEFAULTS, type ConnectionState, type PeerConnectionOptions, type PeerCounters, type PeerEvent, type PieceGeometry,
+  PEER_LIMIT_DEFAULTS, type ConnectionState, type PeerConnectionOptions, type PeerCounters, type PeerEvent, type PeerLimits, type PieceGeometry,
 } from './peer-types.js';
 
+/** The typed inbox while empty (only 'messages' framing fills one; never written). */
+const NO_MESSAGES: WireMessage[] = [];
+
 const DEFAULT_FEATURES: WireFeatures = { extensionProtocol: true, fast: true, dht: false, v2Upgrade: false };
+
+/**
+ * The limits and the geometry of the last connection made, reused by the next when equal:
+ * a swarm makes all its connections with the same ones (~180 bytes a connection end).
+ */
+let lastLimits: { readonly given: PeerLimits; readonly resolved: ResolvedPeerLimits } | undefined;
+let lastGeometry: PieceGeometry | undefined;
+
+function resolveLimits(given: PeerLimits): ResolvedPeerLimits {
+  const last = lastLimits;
+  if (last !== undefined && sameFields(last.given, given)) return last.resolved;
+  const resolved = { ...PEER_LIMIT_DEFAULTS, ...given };
+  lastLimits = { given, resolved };
+  return resolved;
+}
+
+function sameFields(a: object, b: object): boolean {
+  const ka = Object.keys(a), kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) if ((a as Record<string, unknown>)[k] !== (b as Record<string, unknown>)[k]) return false;
+  return true;
+}
+
+function sharedGeometry(g: PieceGeometry): PieceGeometry {
+  const last = lastGeometry;
+  if (last !== undefined && last.pieceCount === g.pieceCount && last.pieceLength === g.pieceLength && last.lastPieceLength === g.lastPieceLength) return last;
+  // A copy of the three fields: the caller's object may carry more, or change.
+  return (lastGeometry = { pieceCount: g.pieceCount, pieceLength: g.pieceLength, lastPieceLength: g.lastPieceLength });
+}
 
 export class PeerConnection extends PeerSenders {
   readonly role: 'outgoing' | 'incoming';
@@ -47,7 +79,7 @@ export class PeerConnection extends PeerSenders {
   private readonly hs: HandshakeStage;
   private _state: ConnectionState = 'handshaking';
   private typedHandshake: Handshake | undefined;
-  private typedInbox: WireMessage[] = [];
+  private typedInbox: WireMessage[] = NO_MESSAGES;
   private typedHead = 0;
   private lastReceivedAt: number;
   private readonly handshakeDeadline: number;
@@ -55,7 +87,7 @@ export class PeerConnection extends PeerSenders {
   constructor(options: PeerConnectionOptions) {
     super();
     const { role, peerId, now, infoHash, acceptInfoHashes, expectedPeerId, features, geometry, extensions, framing, ...limits } = options;
-    this.limits = { ...PEER_LIMIT_DEFAULTS, ...limits };
+    this.limits = resolveLimits(limits);
     if (peerId.length !== PEER_ID_LENGTH) throw new RangeError('peer id must be 20 bytes');
     if (role === 'outgoing' && !infoHash) throw new RangeError('an outgoing connection needs the info hash');
     // BEP 52: a peer answering the upgrade bit replies with the truncated v2 hash (libtorrent does).
@@ -182,6 +214,7 @@ export class PeerConnection extends PeerSenders {
   receiveMessage(m: WireMessage, now: number): PeerEvent[] {
     const events: PeerEvent[] = [];
     if (!this.typedInput(now, encodedLength(m))) return events;
+    if (this.typedInbox === NO_MESSAGES) this.typedInbox = [];
     this.typedInbox.push(m);
     this.run(events);
     return events;
@@ -228,7 +261,7 @@ export class PeerConnection extends PeerSenders {
   private applyGeometry(g: PieceGeometry): void {
     if (this.s.geometry) throw new ShoalError('peer connection: geometry already set');
     if (!(g.pieceCount >= 1 && g.pieceLength >= 1 && g.lastPieceLength >= 1 && g.lastPieceLength <= g.pieceLength)) throw new RangeError('bad piece geometry');
-    this.s.geometry = g;
+    this.s.geometry = sharedGeometry(g);
     this.decoder.setMaxMessageLength(Math.max(this.limits.maxMessageLength, 1 + Math.ceil(g.pieceCount / 8)));
     this.s.availability.setPieceCount(g.pieceCount);
   }
@@ -266,12 +299,7 @@ export class PeerConnection extends PeerSenders {
 
   private open(events: PeerEvent[]): void {
     const ours = featuresOf(this.ourReserved), r = this.hs.remote;
-    this.s.negotiated = {
-      extensionProtocol: ours.extensionProtocol && r.extensionProtocol,
-      fast: ours.fast && r.fast,
-      dht: ours.dht && r.dht,
-      v2Upgrade: ours.v2Upgrade && r.v2Upgrade,
-    };
+    this.s.negotiated = wireFeatures(ours.extensionProtocol && r.extensionProtocol, ours.fast && r.fast, ours.dht && r.dht, ours.v2Upgrade && r.v2Upgrade);
     this._state = 'open';
     const h = this.hs.header as HandshakeHeader;
     events.push({ type: 'handshake', infoHash: h.infoHash, peerId: this.hs.peerId as Uint8Array, remote: r, negotiated: this.s.negotiated });
@@ -279,7 +307,7 @@ export class PeerConnection extends PeerSenders {
 
   private nextTyped(): WireMessage | undefined {
     if (this.typedHead >= this.typedInbox.length) {
-      this.typedInbox = [];
+      this.typedInbox = NO_MESSAGES;
       this.typedHead = 0;
       return undefined;
     }
@@ -294,7 +322,7 @@ export class PeerConnection extends PeerSenders {
   /** Stops the connection: later input is ignored and sends return false. The caller closes the socket. */
   close(): void {
     this._state = 'closed';
-    this.typedInbox = [];
+    this.typedInbox = NO_MESSAGES;
     this.typedHead = 0;
   }
 

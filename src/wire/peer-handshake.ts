@@ -22,6 +22,8 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+const NO_HASHES: readonly Uint8Array[] = [];
+
 export class HandshakeStage {
   header: HandshakeHeader | undefined;
   peerId: Uint8Array | undefined;
@@ -33,7 +35,7 @@ export class HandshakeStage {
   constructor(
     readonly role: 'outgoing' | 'incoming',
     ourInfoHash: Uint8Array | undefined,
-    private readonly acceptHashes: readonly Uint8Array[],
+    private acceptHashes: readonly Uint8Array[],
     private readonly expectedPeerId: Uint8Array | undefined,
   ) {
     this.ourInfoHash = ourInfoHash;
@@ -64,6 +66,7 @@ export class HandshakeStage {
       const match = this.acceptHashes.find((h) => equal(h, theirs));
       if (match === undefined) throw new PeerProtocolError('info_hash_mismatch', "the peer's handshake names another torrent");
       this.shareInfoHash(match);
+      this.acceptHashes = NO_HASHES; // matched: not needed again
     }
     if (!this.answered) {
       if (!this.ourInfoHash) return 'ask';

@@ -1,9 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { encode } from '../../src/bencode/encode.js';
+import type { Encodable } from '../../src/bencode/types.js';
 import { PeerProtocolError } from '../../src/wire/errors.js';
 import {
-  DEFAULT_LOCAL_EXTENSIONS, ExtensionRegistry, UT_METADATA, UT_PEX, decodeExtendedHandshake, encodeExtendedHandshake,
+  DEFAULT_LOCAL_EXTENSIONS, EXTENSION_MAP_CACHE_LIMIT, ExtensionRegistry, UT_METADATA, UT_PEX, decodeExtendedHandshake, encodeExtendedHandshake,
+  keptPayloadBytes, sharedExtensionMaps,
 } from '../../src/wire/extension.js';
 
 const text = (s: string) => Uint8Array.from(Buffer.from(s, 'latin1'));
@@ -127,5 +129,50 @@ describe('wire extension registry (BEP 10 ids)', () => {
     assert.throws(() => new ExtensionRegistry(new Map([['a', 0]])), RangeError);
     assert.throws(() => new ExtensionRegistry(new Map([['a', 256]])), RangeError);
     assert.throws(() => new ExtensionRegistry(new Map([['a', 1], ['b', 1]])), RangeError);
+  });
+
+  it('keeps one m per content: peers sending the same m share it, and the registry uses it until a later handshake changes it', () => {
+    const send = (p: number, m: Map<string, number>) => decodeExtendedHandshake(encodeExtendedHandshake({ m, p, v: 'Shoal', yourip: Uint8Array.from([10, 0, 0, p % 256]) }));
+    const a = send(6881, new Map([[UT_METADATA, 2], [UT_PEX, 1]]));
+    const b = send(6882, new Map([[UT_METADATA, 2], [UT_PEX, 1]]));
+    assert.equal(a.m, b.m, 'one map for both');
+    assert.notEqual(send(6883, new Map([[UT_METADATA, 3], [UT_PEX, 1]])).m, a.m);
+    const r = new ExtensionRegistry();
+    r.applyRemote(a.m);
+    assert.equal(r.remoteId(UT_PEX), 1);
+    r.applyRemote(new Map([[UT_PEX, 0], ['lt_donthave', 7]]));
+    assert.equal(r.remoteId(UT_PEX), undefined);
+    assert.equal(r.remoteId('lt_donthave'), 7);
+    assert.deepEqual([...a.m], [[UT_METADATA, 2], [UT_PEX, 1]], 'the shared map is never written');
+    // A first m that disables something is applied as before (0 removes).
+    const z = new ExtensionRegistry();
+    z.applyRemote(new Map([[UT_PEX, 0], [UT_METADATA, 2]]));
+    assert.equal(z.supports(UT_PEX), false);
+    assert.equal(z.remoteId(UT_METADATA), 2);
+  });
+
+  it('bounds the shared maps: peers sending ever new m cannot grow the table past its limit', () => {
+    for (let i = 0; i < EXTENSION_MAP_CACHE_LIMIT * 3; i++) {
+      decodeExtendedHandshake(encode(new Map<string, Encodable>([['m', new Map([[`x_${i}`, 1]])]])));
+      assert.ok(sharedExtensionMaps() <= EXTENSION_MAP_CACHE_LIMIT, `${sharedExtensionMaps()} maps`);
+    }
+  });
+
+  it('keeps no copy of a payload its fields encode back to; raw is the same dict either way', () => {
+    const bytes = encodeExtendedHandshake({ m: new Map([[UT_METADATA, 2], [UT_PEX, 1]]), v: 'Shoal 0.1.0', p: 6881, reqq: 250, metadataSize: 9, uploadOnly: false, yourip: Uint8Array.from([1, 2, 3, 4]) });
+    const d = decodeExtendedHandshake(bytes);
+    assert.equal(keptPayloadBytes(d), 0);
+    assert.deepEqual(d.raw, decodeExtendedHandshake(Uint8Array.from(bytes)).raw);
+    assert.deepEqual([...(d.raw?.keys() ?? [])], ['m', 'metadata_size', 'p', 'reqq', 'upload_only', 'v', 'yourip']);
+    // Unknown keys, values the fields do not keep as sent, unsorted keys: the payload is kept.
+    for (const odd of [
+      encode(new Map<string, Encodable>([['m', new Map()], ['x', 1]])),
+      encode(new Map<string, Encodable>([['m', new Map()], ['upload_only', 5]])),
+      Uint8Array.from(Buffer.from('d1:pi1e1:mdee', 'latin1')),
+    ]) {
+      const h = decodeExtendedHandshake(odd);
+      assert.equal(keptPayloadBytes(h), odd.length);
+      assert.deepEqual(h.raw, decodeExtendedHandshake(Uint8Array.from(odd)).raw);
+    }
   });
 });

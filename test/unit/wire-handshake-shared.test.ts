@@ -53,4 +53,28 @@ describe('shared handshake bytes', () => {
     assert.equal(out.state, 'open');
     assert.equal(inc.state, 'open');
   });
+
+  it('gives connections made alike one shared limits, geometry and feature sets', () => {
+    const make = () => {
+      const out = new PeerConnection({ role: 'outgoing', peerId: peerId(1), now: 0, infoHash, handshakeTimeoutMs: 5_000, geometry: { pieceCount: 9, pieceLength: 16_384, lastPieceLength: 100 } });
+      const inc = new PeerConnection({ role: 'incoming', peerId: peerId(2), now: 0, infoHash, handshakeTimeoutMs: 5_000, geometry: { pieceCount: 9, pieceLength: 16_384, lastPieceLength: 100 } });
+      inc.receive(Buffer.concat(out.takeOutgoing()), 0);
+      out.receive(Buffer.concat(inc.takeOutgoing()), 0);
+      assert.equal(out.state, 'open');
+      return out;
+    };
+    const a = make(), b = make();
+    assert.equal(a.limits, b.limits);
+    assert.equal(a.limits.handshakeTimeoutMs, 5_000);
+    assert.equal(a.geometry, b.geometry);
+    assert.deepEqual(a.geometry, { pieceCount: 9, pieceLength: 16_384, lastPieceLength: 100 });
+    assert.equal(a.remoteFeatures, b.remoteFeatures);
+    assert.equal(a.negotiated, b.negotiated);
+    assert.ok(Object.isFrozen(a.negotiated));
+    // Other limits: their own object.
+    const c = new PeerConnection({ role: 'outgoing', peerId: peerId(1), now: 0, infoHash, handshakeTimeoutMs: 6_000 });
+    assert.notEqual(c.limits, a.limits);
+    assert.equal(c.limits.handshakeTimeoutMs, 6_000);
+    assert.equal(c.limits.maxMessageLength, a.limits.maxMessageLength);
+  });
 });

@@ -14,19 +14,34 @@ const concat = (parts: readonly Uint8Array[]): Uint8Array => {
 };
 
 describe('Outbox', () => {
-  it('holds a small buffer for a connection that sends little, growing to 16 KiB for one that sends more', () => {
+  it('holds a small buffer for a connection that sends little, growing to 16 KiB within a burst', () => {
     const o = new Outbox();
     o.message({ type: 'interested' });
     o.message({ type: 'have', index: 7 });
+    assert.ok(o.heldBytes > 0 && o.heldBytes <= 256, `the first window memory is ${o.heldBytes} bytes`);
     const first = o.take();
     assert.equal(first.length, 1, 'packed into one chunk');
-    assert.ok(first[0].buffer.byteLength <= 256, `the first scratch buffer is ${first[0].buffer.byteLength} bytes`);
-    const sizes = new Set<number>();
+    let most = 0;
     for (let i = 0; i < 20_000; i++) {
       o.message({ type: 'have', index: i });
-      if (i % 100 === 99) for (const c of o.take()) sizes.add(c.buffer.byteLength);
+      most = Math.max(most, o.heldBytes);
     }
-    assert.equal(Math.max(...sizes), 16 * 1024, 'buffers double up to 16 KiB');
+    assert.equal(most, 16 * 1024, 'memory doubles up to the 16 KiB window');
+  });
+
+  it('lets go of its memory when drained; the next burst gets a small buffer of its own', () => {
+    const a = new Outbox();
+    for (let i = 0; i < 1_000; i++) a.message({ type: 'have', index: i });
+    assert.ok(a.heldBytes >= 8 * 1024, `a burst of 9,000 bytes holds ${a.heldBytes}`);
+    const [ca] = a.take();
+    assert.equal(a.heldBytes, 0, 'a drained outbox holds no window memory');
+    const before = [...ca];
+    a.message({ type: 'have', index: 1 });
+    assert.ok(a.heldBytes > 0 && a.heldBytes <= 256, `the next burst holds ${a.heldBytes}`);
+    // The chunk handed out before is never written again.
+    for (let i = 0; i < 100; i++) a.message({ type: 'have', index: 1_000 + i });
+    assert.deepEqual([...ca], before);
+    assert.equal(a.take().reduce((n, c) => n + c.length, 0), 909);
   });
 
   it('cuts chunks where a 16 KiB window fills or the connection was drained, however the memory grew', () => {
