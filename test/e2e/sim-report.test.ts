@@ -2,7 +2,7 @@
  * `shoal sim report` in headless Chromium (Debian's chromium via playwright-core): the
  * report opens from a file with the network blocked, draws every chart without a page
  * error, labels every series, starts every axis at zero unless its title says otherwise,
- * and carries all six scenarios (churn as its own inline SVG charts, from `shoal sim churn`).
+ * and carries all six scenarios (churn in two sections: the DHT's as inline SVG charts, from `shoal sim churn`, and swarm completion).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,7 +36,7 @@ describe('shoal sim report in Chromium', { skip }, () => {
     const r = spawnSync(process.execPath, [CLI, 'sim', 'report', '--peers', '12', '--seed', '2', '--out', out, '--json'], { encoding: 'utf8', timeout: 600_000 });
     assert.equal(r.status, 0, r.stderr);
     const j = JSON.parse(r.stdout) as { sections: string[] };
-    assert.deepEqual(j.sections, ['swarm', 'freeriders', 'sybil', 'churn', 'search', 'nat']);
+    assert.deepEqual(j.sections, ['swarm', 'freeriders', 'sybil', 'churn', 'swarm-churn', 'search', 'nat']);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
   });
   after(async () => {
@@ -84,7 +84,7 @@ describe('shoal sim report in Chromium', { skip }, () => {
       }
     }
     const sections = await page.$$eval('section', (els) => els.map((e) => e.id));
-    assert.deepEqual(sections, ['swarm', 'freeriders', 'sybil', 'churn', 'search', 'nat']);
+    assert.deepEqual(sections, ['swarm', 'freeriders', 'sybil', 'churn', 'swarm-churn', 'search', 'nat']);
     // The churn section is the DHT churn scenario's, not a placeholder: two SVG charts with a labelled series per run.
     const churn = await page.$eval('#churn', (el) => ({ text: el.textContent ?? '', svgs: el.querySelectorAll('svg').length, lines: el.querySelectorAll('polyline').length }));
     assert.ok(!churn.text.includes('pending'), 'churn is not a placeholder');
