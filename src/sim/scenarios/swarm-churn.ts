@@ -141,14 +141,15 @@ export async function runSwarmChurn(o: SwarmChurnOptions, mode: SwarmChurnMode):
   await originStarting;
 
   // Arrivals, capacities and each leecher's stream come from the seed alone, not from the run.
-  const draws = createRandom(seed);
+  // Forked: a SeededRandom's first output ignores the seed's low 32 bits (the same for every
+  // seed below 2^32), so streams seeded with nearby numbers would all start with one draw.
+  const draws = createRandom(seed).fork();
   const rate = o.leechers / (o.arrivalWindowS ?? 100);
-  const base = draws.nextUint32();
   const leechers: Leecher[] = [];
   let t = 0;
   for (let i = 0; i < o.leechers; i++) {
     t += (-Math.log(1 - draws.next()) / rate) * 1000;
-    leechers.push({ cap: drawCapacity(o.capacities ?? BHARAMBE_2006, draws), arrivedMs: t, random: createRandom(base * 2 ** 21 + i), completedMs: undefined, client: undefined, starting: Promise.resolve(), have: undefined, sessions: 0, departures: 0, downloaded: 0, onlineMs: 0, sessionStartMs: 0 });
+    leechers.push({ cap: drawCapacity(o.capacities ?? BHARAMBE_2006, draws), arrivedMs: t, random: draws.fork(), completedMs: undefined, client: undefined, starting: Promise.resolve(), have: undefined, sessions: 0, departures: 0, downloaded: 0, onlineMs: 0, sessionStartMs: 0 });
   }
   let finished = 0;
   /** Set when the run ends: no one comes back during the final grace period. */
