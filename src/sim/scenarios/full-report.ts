@@ -109,7 +109,7 @@ export async function buildFullReport(o: FullReportOptions, chartJs: string): Pr
   sections.push(o.churn ? await o.churn(seed) : await defaultChurn(seed, wall));
 
   phase('swarm-churn');
-  // `shoal sim churn`'s swarm half at the report's size (40 leechers: about 5 CPU s for the three runs).
+  // `shoal sim churn`'s swarm half at the report's size (40 leechers: 5-7 CPU s for the three runs).
   sections.push(swarmChurnSection(await runSwarmCompletion({ leechers: peers, seed })));
 
   phase('search');
