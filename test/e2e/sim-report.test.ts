@@ -2,7 +2,7 @@
  * `shoal sim report` in headless Chromium (Debian's chromium via playwright-core): the
  * report opens from a file with the network blocked, draws every chart without a page
  * error, labels every series, starts every axis at zero unless its title says otherwise,
- * and carries all six scenarios (churn as its own inline SVG charts, from `shoal sim churn`).
+ * and carries all six scenarios (churn in two sections: the DHT's as inline SVG charts, from `shoal sim churn`, and swarm completion).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,7 +36,7 @@ describe('shoal sim report in Chromium', { skip }, () => {
     const r = spawnSync(process.execPath, [CLI, 'sim', 'report', '--peers', '12', '--seed', '2', '--out', out, '--json'], { encoding: 'utf8', timeout: 600_000 });
     assert.equal(r.status, 0, r.stderr);
     const j = JSON.parse(r.stdout) as { sections: string[] };
-    assert.deepEqual(j.sections, ['swarm', 'freeriders', 'sybil', 'churn', 'search', 'nat']);
+    assert.deepEqual(j.sections, ['swarm', 'freeriders', 'sybil', 'churn', 'swarm-churn', 'search', 'nat']);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
   });
   after(async () => {
@@ -86,9 +86,9 @@ describe('shoal sim report in Chromium', { skip }, () => {
       }
     }
     const sections = await page.$$eval('section', (els) => els.map((e) => e.id));
-    assert.deepEqual(sections, ['swarm', 'freeriders', 'sybil', 'churn', 'search', 'nat']);
+    assert.deepEqual(sections, ['swarm', 'freeriders', 'sybil', 'churn', 'swarm-churn', 'search', 'nat']);
     // Each figure beside its published anchor: every section drawn with Chart.js has a dashed
-    // (anchor) series in at least one of its charts. (Churn is inline SVG and has no anchor.)
+    // (anchor) series in at least one of its charts. (Churn is inline SVG and has no anchor; swarm churn's reference is its own run without churn.)
     const anchored = await page.$$eval('section', (els) => {
       type C = { data: { datasets: { borderDash?: number[] }[] } };
       const charts = (globalThis as unknown as { shoalCharts: C[] }).shoalCharts;
@@ -97,7 +97,7 @@ describe('shoal sim report in Chromium', { skip }, () => {
         anchors: [...sec.querySelectorAll('canvas')].filter((c) => charts[Number(c.id.replace('chart-', ''))].data.datasets.some((d) => (d.borderDash?.length ?? 0) > 0)).length,
       }));
     });
-    for (const { id, anchors } of anchored) if (id !== 'churn') assert.ok(anchors >= 1, `${id}: no chart with a published anchor`);
+    for (const { id, anchors } of anchored) if (id !== 'churn' && id !== 'swarm-churn') assert.ok(anchors >= 1, `${id}: no chart with a published anchor`);
     // The churn section is the DHT churn scenario's, not a placeholder: two SVG charts with a labelled series per run.
     const churn = await page.$eval('#churn', (el) => ({ text: el.textContent ?? '', svgs: el.querySelectorAll('svg').length, lines: el.querySelectorAll('polyline').length }));
     assert.ok(!churn.text.includes('pending'), 'churn is not a placeholder');

@@ -1,7 +1,7 @@
 /**
  * `shoal sim report`: every scenario at a small size in one offline HTML report: swarm
  * (against the fluid model, rarest first against random), free riders, Sybils (the DHT
- * eclipse and Sybils in a swarm), churn, keyword search and NAT traversal, each figure
+ * eclipse and Sybils in a swarm), churn (DHT lookups, swarm completion), keyword search and NAT traversal, each figure
  * beside its published anchor.
  */
 import { runSybilSimulation } from '../../dht/sim/sybil.js';
@@ -15,6 +15,8 @@ import { runNatScenario } from './nat-scenario.js';
 import { renderPage, type AnySection } from './report-html.js';
 import { searchSection } from './search-report.js';
 import { sybilSection } from './sybil-report.js';
+import { runSwarmCompletion } from './swarm-churn.js';
+import { swarmChurnSection } from './swarm-churn-report.js';
 import { swarmSection } from './swarm-report.js';
 import { runSwarmScenario } from './swarm-scenario.js';
 import { runSwarmSybil } from './swarm-sybil.js';
@@ -84,6 +86,10 @@ export async function buildFullReport(o: FullReportOptions, chartJs: string): Pr
 
   phase('churn');
   sections.push(o.churn ? await o.churn(seed) : await defaultChurn(seed, wall));
+
+  phase('swarm-churn');
+  // `shoal sim churn`'s swarm half at the report's size (40 leechers: 5-7 CPU s for the three runs).
+  sections.push(swarmChurnSection(await runSwarmCompletion({ leechers: peers, seed })));
 
   phase('search');
   const search = await runSearch({ ...SEARCH_DEFAULTS, nodes: 500, replication: [0.01], floodTtl: [2, 3, 4], walkSteps: [8, 32], superTtl: [2], queries: 40, seed, headline: { floodTtl: 3, walkSteps: 32, superTtl: 2 } }, { wallClock: wall });

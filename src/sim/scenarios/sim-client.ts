@@ -5,6 +5,7 @@
  * that switching to the session layer's assembly later is a change to this one file.
  */
 import type { Torrent } from '../../metainfo/torrent.js';
+import type { Bitfield } from '../../storage/bitfield.js';
 import { VirtualStorage } from '../../storage/virtual-storage.js';
 import { Announcer, TrackerClient } from '../../tracker/announcer.js';
 import { routeIncoming } from '../../swarm/incoming.js';
@@ -28,6 +29,15 @@ class LiarStorage extends VirtualStorage {
   }
 }
 
+/** Storage of a client that comes back: the pieces it had verified before it left, and nothing of the rest. */
+class ResumedStorage extends VirtualStorage {
+  static resume(layout: Torrent['layout'], have: Bitfield): ResumedStorage {
+    const s = new ResumedStorage(layout, undefined, { sharedReads: true });
+    for (let p = 0; p < layout.pieceCount; p++) if (have.has(p)) s.have.set(p);
+    return s;
+  }
+}
+
 export interface SimClientOptions {
   readonly host: SimHost;
   readonly torrent: Torrent;
@@ -38,6 +48,8 @@ export interface SimClientOptions {
    * (its reads never finish), holding the requests it was sent until they time out.
    */
   readonly liar?: boolean;
+  /** Starts with these verified pieces (a client resuming after it went offline, as `shoal get` does from disk). */
+  readonly resume?: Bitfield;
   /** `udp://a.b.c.d:port` of the simulated tracker. */
   readonly trackerUrl: string;
   /** Swarm options beyond the ones set here (choker policy, picker, peer limits). */
@@ -68,7 +80,7 @@ export class SimClient {
     this.runtime = rt;
     this.extensions = o.extensions;
     // Shared zero reads: the simulated links carry plaintext and nothing writes into a block it sends.
-    this.storage = o.liar ? LiarStorage.seed(o.torrent.layout) : o.seed ? VirtualStorage.seed(o.torrent.layout, { sharedReads: true }) : new VirtualStorage(o.torrent.layout, undefined, { sharedReads: true });
+    this.storage = o.liar ? LiarStorage.seed(o.torrent.layout) : o.resume ? ResumedStorage.resume(o.torrent.layout, o.resume) : o.seed ? VirtualStorage.seed(o.torrent.layout, { sharedReads: true }) : new VirtualStorage(o.torrent.layout, undefined, { sharedReads: true });
     const peerId = generatePeerId(rt.random);
     const storage = this.storage;
     this.swarm = new Swarm({
