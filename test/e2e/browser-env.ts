@@ -17,6 +17,9 @@ export const chromiumMissing: string | false = existsSync(CHROMIUM)
   : `${CHROMIUM} is not installed (Debian package chromium; scripts/install-test-deps.sh installs it)`;
 
 /** The built UI is there and the screenshot folder exists. */
+/** How long a UI step may wait for the daemon (Playwright's default is 30 s). */
+export const UI_WAIT_MS = 90_000;
+
 export function prepareUiTest(): void {
   assert.ok(existsSync(join(REPO_ROOT, 'dist', 'web', 'index.html')), 'dist/web/index.html is missing: `npm run build` builds the web UI');
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -29,8 +32,11 @@ export function launchChromium(): Promise<Browser> {
 /** A page at the daemon's `#token=` address, once its event stream is live; page errors are logged. */
 export async function openUi(browser: Browser, daemon: ShoalDaemon, viewport = { width: 1280, height: 900 }): Promise<Page> {
   const page = await (await browser.newContext({ viewport })).newPage();
+  // Playwright's 30 s default ran out on a loaded machine (CI beside benchmarks, load 10-21):
+  // the UI waits for the daemon, which shares the CPU. The test runner's own limit still applies.
+  page.setDefaultTimeout(UI_WAIT_MS);
   page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
   await page.goto(daemon.uiUrl);
-  await page.locator('.live-live').waitFor({ timeout: 15_000 });
+  await page.locator('.live-live').waitFor({ timeout: UI_WAIT_MS });
   return page;
 }
