@@ -32,6 +32,7 @@
  */
 import type { Random } from '../runtime/types.js';
 import type { ReputationView, Standing } from './reputation.js';
+import { checkChokerOptions } from './choker-options.js';
 import { TyrantEstimator, type TyrantOptions, type TyrantPeer } from './tyrant.js';
 
 export interface ChokerOptions {
@@ -190,15 +191,8 @@ export class Choker<P> {
     this.reputation = options.reputation;
     this.uploadCapacity = options.uploadCapacity;
     this.capacitySlots = typeof this.o.regularSlots === 'number' ? this.o.regularSlots : this.o.minAutoSlots;
-    if (this.uploadCapacity !== undefined && !(this.uploadCapacity > 0)) throw new RangeError(`uploadCapacity must be > 0 bytes/s, got ${this.uploadCapacity}`);
-    if (!(Number.isSafeInteger(this.o.maxCapacitySlots) && this.o.maxCapacitySlots >= 1)) throw new RangeError(`maxCapacitySlots must be a whole number >= 1, got ${this.o.maxCapacitySlots}`);
     this.tyrant = this.o.policy === 'tyrant' ? new TyrantEstimator<P>(this.o.tyrant) : undefined;
-    const slots = this.o.regularSlots;
-    if (slots !== 'auto' && !(Number.isSafeInteger(slots) && slots >= 0)) throw new RangeError(`unchoke slots must be a whole number >= 0 or 'auto', got ${slots}`);
-    if (!(Number.isSafeInteger(this.o.minAutoSlots) && this.o.minAutoSlots >= 1)) throw new RangeError(`minAutoSlots must be a whole number >= 1, got ${this.o.minAutoSlots}`);
-    if (!(Number.isSafeInteger(this.o.seedPieceQuota) && this.o.seedPieceQuota >= 1)) throw new RangeError(`seedPieceQuota must be a whole number >= 1, got ${this.o.seedPieceQuota}`);
-    if (!(this.o.reciprocationGraceBytes >= 0)) throw new RangeError(`reciprocationGraceBytes must be >= 0, got ${this.o.reciprocationGraceBytes}`);
-    if (!(Number.isSafeInteger(this.o.maxDemandSlots) && this.o.maxDemandSlots >= 0)) throw new RangeError(`maxDemandSlots must be a whole number >= 0, got ${this.o.maxDemandSlots}`);
+    checkChokerOptions(this.o, this.uploadCapacity);
   }
 
   /** Whether demand slots apply: fixed or 'auto' slots, not the tyrant's budget nor `uploadCapacity`. */
