@@ -13,8 +13,8 @@ import { isBytes, isDict } from '../bencode/access.js';
 import { BencodeError, decode } from '../bencode/decode.js';
 import type { BDict, BValue } from '../bencode/types.js';
 import type { Address } from '../runtime/types.js';
-import { ipFromBytes } from '../util/compact-address.js';
-import { ipToBytes, readCompactPeers, writeCompactPeer } from './compact.js';
+import { ipFromBytes, parseIPv4, parseIPv6 } from '../util/compact-address.js';
+import { readCompactPeers, writeCompactPeer } from './compact.js';
 import { PeerProtocolError } from './errors.js';
 
 /** Flag bits of `added.f` / `added6.f`. */
@@ -58,27 +58,38 @@ interface CompactList {
   readonly flags: Uint8Array;
 }
 
-/** The IPv4 and the IPv6 peers of `peers` as compact lists with their flags (each address parsed once). */
+/**
+ * The IPv4 and the IPv6 peers of `peers` as compact lists with their flags. An IPv4 literal is
+ * parsed to a number and written straight into its list (no array per address: a swarm encodes
+ * up to 50 entries for every peer that connects and each minute after).
+ */
 function compactLists(peers: readonly Address[]): [CompactList, CompactList] {
-  const v4: [Address, Uint8Array][] = [], v6: [Address, Uint8Array][] = [];
+  let n4 = 0;
   for (const p of peers) {
-    const ip = ipToBytes(p.host);
-    if (!ip) throw new RangeError(`pex: ${p.host} is not an IP literal`);
-    (ip.length === 4 ? v4 : v6).push([p, ip]);
+    if (parseIPv4(p.host) >= 0) n4++;
+    else if (!parseIPv6(p.host)) throw new RangeError(`pex: ${p.host} is not an IP literal`);
   }
-  return [pack(v4, 4), pack(v6, 16)];
-}
-
-function pack(selected: readonly [Address, Uint8Array][], family: 4 | 16): CompactList {
-  const size = family + 2;
-  const bytes = new Uint8Array(selected.length * size);
-  const flags = new Uint8Array(selected.length);
-  for (let i = 0; i < selected.length; i++) {
-    const [p, ip] = selected[i];
-    writeCompactPeer(p, ip, bytes, i * size);
-    flags[i] = 'flags' in p ? (p as PexPeer).flags & 0xff : 0;
+  const v4: CompactList = { bytes: new Uint8Array(n4 * 6), flags: new Uint8Array(n4) };
+  const v6: CompactList = { bytes: new Uint8Array((peers.length - n4) * 18), flags: new Uint8Array(peers.length - n4) };
+  let i4 = 0, i6 = 0;
+  for (const p of peers) {
+    const flags = 'flags' in p ? (p as PexPeer).flags & 0xff : 0;
+    const ip = parseIPv4(p.host);
+    if (ip >= 0) {
+      const b = v4.bytes, o = i4 * 6;
+      b[o] = ip >>> 24;
+      b[o + 1] = (ip >>> 16) & 0xff;
+      b[o + 2] = (ip >>> 8) & 0xff;
+      b[o + 3] = ip & 0xff;
+      b[o + 4] = p.port >>> 8;
+      b[o + 5] = p.port & 0xff;
+      v4.flags[i4++] = flags;
+    } else {
+      writeCompactPeer(p, parseIPv6(p.host) as Uint8Array, v6.bytes, i6 * 18);
+      v6.flags[i6++] = flags;
+    }
   }
-  return { bytes, flags };
+  return [v4, v6];
 }
 
 /** The dict's keys in bencode (sorted) order, as ASCII; `encodePex` writes each value after its key. */

@@ -44,6 +44,23 @@ describe('Outbox', () => {
     assert.equal(a.take().reduce((n, c) => n + c.length, 0), 909);
   });
 
+  it('keeps a first-size buffer across drains, never writing over a chunk it handed out', () => {
+    const o = new Outbox();
+    const taken: [Uint8Array, number[]][] = [];
+    for (let burst = 0; burst < 100; burst++) {
+      o.message({ type: 'have', index: burst });
+      o.message({ type: 'interested' });
+      const chunks = o.take();
+      assert.ok(o.heldBytes <= 256, `a drained outbox of small bursts holds ${o.heldBytes} bytes`);
+      for (const c of chunks) taken.push([c, [...c]]);
+    }
+    assert.ok(o.heldBytes > 0, 'the small buffer is kept for the next burst');
+    for (const [c, bytes] of taken) assert.deepEqual([...c], bytes);
+    const all = concat(taken.map(([c]) => c));
+    assert.equal(all.length, 100 * 14);
+    assert.deepEqual(decodeMessageBody(all[9 * 14 + 4], all.subarray(9 * 14 + 5, 9 * 14 + 9)), { type: 'have', index: 9 });
+  });
+
   it('cuts chunks where a 16 KiB window fills or the connection was drained, however the memory grew', () => {
     const o = new Outbox();
     for (let i = 0; i < 2_000; i++) o.message({ type: 'have', index: i }); // 9 bytes each
