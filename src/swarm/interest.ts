@@ -16,17 +16,17 @@ export function updateInterest(swarm: Swarm, peer: PeerSession): void {
   const want = peer.isSeed ? !picker.done : bits ? picker.interestedIn(bits) : false;
   if (want !== peer.conn.amInterested) {
     setInterest(swarm, peer, want);
-    swarm.countRequesting();
   }
   if (want) fillRequests(swarm, peer);
   peer.flush();
 }
 
-/** Sends `interested` or `not interested`; what the peer owes us is brought up to date first (owed.ts). */
+/** Sends `interested` or `not interested` (what the peer owes us is brought up to date first, owed.ts), and counts it in or out of the request budget. */
 export function setInterest(swarm: Swarm, peer: PeerSession, want: boolean): void {
   syncOwed(swarm.owedLooks, peer);
   if (want) peer.conn.interested();
   else peer.conn.notInterested();
+  swarm.requests.recount(peer);
 }
 
 /** Counts a peer's bitfield (or have_all) in the picker once: a seed as one seed, others per piece. */
@@ -56,7 +56,6 @@ export function countAvailability(swarm: Swarm, peer: PeerSession): void {
  */
 export function announcePiece(swarm: Swarm, piece: number, from: readonly Fetcher[] = []): void {
   const picker = swarm.picker;
-  let interestDropped = false;
   for (const p of swarm.peers.values()) {
     // A peer still handshaking learns of the piece from our bitfield when it completes.
     if (p.conn.state !== 'open') continue;
@@ -64,9 +63,7 @@ export function announcePiece(swarm: Swarm, piece: number, from: readonly Fetche
     const has = p.isSeed || p.conn.peerPieces?.has(piece) === true;
     if (has && !p.isSeed && p.conn.amInterested && !picker?.interestedIn(p.conn.peerPieces!)) {
       setInterest(swarm, p, false);
-      interestDropped = true;
       p.flushSoon();
     } else if (!has || from.includes(p)) p.flushSoon();
   }
-  if (interestDropped) swarm.countRequesting();
 }

@@ -17,9 +17,8 @@ export function forgetPeer(swarm: Swarm, peer: PeerSession): boolean {
   const remoteId = peer.conn.remotePeerId;
   if (remoteId !== undefined && swarm.byPeerId.get(peerIdKey(remoteId)) === peer) swarm.byPeerId.delete(peerIdKey(remoteId));
   swarm.uploadWaiting.delete(peer);
-  swarm.requestWaiting.delete(peer);
+  swarm.requests.forget(peer);
   swarm.unchoked.delete(peer);
-  swarm.countRequesting();
   swarm.pool.markFailed(peer.address, now);
   if (peer.listenAddress) swarm.pool.markConnected(peer.listenAddress, false);
   swarm.metadata.forget(peer);

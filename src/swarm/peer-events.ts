@@ -98,7 +98,6 @@ function onMessage(swarm: Swarm, peer: PeerSession, m: Extract<PeerEvent, { type
       if (picker && picker.wants(m.index) && !peer.conn.amInterested) {
         setInterest(swarm, peer, true);
         peer.flush();
-        swarm.countRequesting();
       }
       return fillRequests(swarm, peer);
     case 'bitfield':
@@ -110,10 +109,10 @@ function onMessage(swarm: Swarm, peer: PeerSession, m: Extract<PeerEvent, { type
       updateInterest(swarm, peer);
       return;
     case 'unchoke':
-      swarm.countRequesting();
+      swarm.requests.recount(peer);
       return fillRequests(swarm, peer);
     case 'choke':
-      return swarm.countRequesting();
+      return swarm.requests.recount(peer);
     case 'not_interested':
       chokeUninterested(swarm.unchoked, peer);
       // A free slot goes to an interested peer at once, not at the next round.

@@ -44,6 +44,8 @@ export class PeerSession {
    * of what it still owes.
    */
   snubbed = false;
+  /** Counted among the peers we can request from (request-budget.ts keeps it). */
+  requesting = false;
   /** When its outstanding requests last timed out (the next timeout counts from here). */
   requestsTimedOutAt: number | undefined;
   /** Where an incoming peer listens (its BEP 10 `p`), once it said so. */

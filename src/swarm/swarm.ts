@@ -13,6 +13,7 @@ import { MetadataExchange } from './metadata-exchange.js';
 import { Choker } from './choker.js';
 import { applyChoke, fillSlots } from './choking.js';
 import { newOwedLooks } from './owed.js';
+import { RequestBudget } from './request-budget.js';
 import { BanList } from './ban-list.js';
 import { banPeer, peerViolation } from './discipline.js';
 import { PeerPool, type PeerSource } from './peer-pool.js';
@@ -81,9 +82,12 @@ export class Swarm implements TransferContext {
   private completeSent = false;
   /** The options it was built with (read by peer-events.ts and tick.ts). */
   readonly opts: SwarmOptions;
+  /** The cap on bytes requested from all peers, and who shares it (request-budget.ts). */
+  readonly requests: RequestBudget;
 
   constructor(options: SwarmOptions) {
     this.opts = options;
+    this.requests = new RequestBudget(options.maxRequestedBytes ?? DEFAULT_MAX_REQUESTED_BYTES);
     this.runtime = options.runtime;
     this.dialer = options.dialer ?? new PeerDialer(options.runtime, { encryption: { policy: 'plaintext' } });
     this.bans = options.bans ?? new BanList();
@@ -389,7 +393,6 @@ export class Swarm implements TransferContext {
   readonly totals = { downloaded: 0, uploaded: 0, wasted: 0 };
   writeBacklog = 0;
   readonly uploadWaiting: TransferContext['uploadWaiting'] = new Set();
-  readonly requestWaiting: TransferContext['requestWaiting'] = new Set();
   /**
    * The peers in `peers` counted per source (IPv4 address, IPv6 /64): the per-IP rule for
    * newcomers and dials reads it instead of scanning every peer. Kept by `adopt` and `forgetPeer`.
@@ -401,20 +404,6 @@ export class Swarm implements TransferContext {
   readonly owedLooks = newOwedLooks();
   /** Refills and queued uploads once the rate limits allow more. */
   private readonly wake: Wake;
-
-  /** Peers we can request from (open, interested, unchoked by them): they share `maxRequestedBytes`. */
-  requestingPeers = 0;
-
-  /** Recounts `requestingPeers`: on chokes, unchokes, interest changes and departures, not per block. */
-  countRequesting(): void {
-    let n = 0;
-    for (const p of this.peers.values()) if (p.conn.state === 'open' && p.conn.amInterested && !p.conn.peerChoking) n++;
-    this.requestingPeers = n;
-  }
-
-  get maxRequestedBytes(): number {
-    return this.opts.maxRequestedBytes ?? DEFAULT_MAX_REQUESTED_BYTES;
-  }
 
   get maxQueuedUploadBytes(): number {
     return this.opts.maxQueuedUploadBytes ?? DEFAULT_MAX_QUEUED_UPLOAD_BYTES;

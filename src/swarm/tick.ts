@@ -13,7 +13,7 @@ export function tick(swarm: Swarm): void {
   swarm.metadata.request();
   if (now - swarm.lastRechoke >= (swarm.opts.rechokeIntervalMs ?? 10_000)) swarm.rechoke();
   const picker = swarm.picker;
-  swarm.countRequesting();
+  swarm.requests.recountAll(swarm.peers.values());
   // Demand slots (choker.ts): peers we unchoke are interested, yet none has a request waiting
   // for us: our upload has room they do not fill. With interested peers choked, the choker
   // may open one more slot.

@@ -10,6 +10,7 @@ import type { Fetcher } from './webseed-session.js';
 import { BLOCK_LENGTH, type PiecePicker } from './piece-picker.js';
 import type { SwarmEvent } from './swarm.js';
 import type { OwedLooks } from './owed.js';
+import type { RequestBudget } from './request-budget.js';
 import { availableAcross, consumeAcross, delayAcross, type RateLimiter } from './rate-limit.js';
 
 /** What the transfer functions need of the swarm. */
@@ -41,12 +42,8 @@ export interface TransferContext {
   readonly maxQueuedUploadBytes: number;
   /** Asks to be called back (refills and queued uploads) once the limits allow more, `ms` from now. */
   wakeAfter(ms: number): void;
-  /** Bytes of blocks we keep requested from all peers together (`SwarmOptions.maxRequestedBytes`). */
-  readonly maxRequestedBytes: number;
-  /** Peers we may request from now (interested, unchoked by them): they share that budget when it binds. */
-  readonly requestingPeers: number;
-  /** Peers under their share that found no room under `maxRequestedBytes`: they get the next freed blocks, in order. */
-  readonly requestWaiting: Set<PeerSession>;
+  /** Bytes of blocks we keep requested from all peers together, shared among the peers we may request from (request-budget.ts). */
+  readonly requests: RequestBudget;
   /** The choker's looks at what each peer owes us (owed.ts): synced before an upload total changes. */
   readonly owedLooks: OwedLooks;
 }
@@ -101,10 +98,11 @@ export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
   // the next blocks start fast again (after every unchoke of a tit-for-tat rotation).
   if (conn.outstandingRequests.size === 0 && peer.lastBlockAt !== undefined && now - peer.lastBlockAt > FAST_START_MS) peer.fastStartAt = undefined;
   const rate = peer.download.rate(now);
-  const capBlocks = Math.max(1, Math.floor(ctx.maxRequestedBytes / BLOCK_LENGTH));
+  const budget = ctx.requests;
+  const capBlocks = Math.max(1, Math.floor(budget.maxRequestedBytes / BLOCK_LENGTH));
   // At most an equal share of the swarm-wide cap (`maxRequestedBytes`) among the peers we can
   // request from: the first peers to connect cannot take it all, nor 200 seeders make 200 queues.
-  const share = Math.max(1, Math.floor(capBlocks / Math.max(1, ctx.requestingPeers)));
+  const share = Math.max(1, Math.floor(capBlocks / Math.max(1, budget.requestingPeers)));
   const target = peer.snubbed ? 1 : peer.lastBlockAt === undefined ? PROBATION_QUEUE : Math.min(share, MAX_QUEUE, queueDepth(peer, rate, now));
   let want = Math.min(target - conn.outstandingRequests.size, conn.requestSlots);
   // Refill in batches (a quarter of the queue at a time): one write carries many requests.
@@ -112,7 +110,7 @@ export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
   const room = capBlocks - Math.ceil(picker.requestedBytes / BLOCK_LENGTH);
   if (room < want) {
     // The cap binds: take what room there is, and be first for the next blocks freed.
-    ctx.requestWaiting.add(peer);
+    budget.waiting.add(peer);
     want = room;
   }
   if (want <= 0) return;
@@ -183,11 +181,12 @@ export function queueDepth(peer: Pick<PeerSession, 'fastStartAt' | 'fastStartBlo
  */
 export function serveWaiting(ctx: TransferContext): void {
   const picker = ctx.picker;
-  if (!picker || ctx.requestWaiting.size === 0) return;
-  const capBytes = Math.max(BLOCK_LENGTH, ctx.maxRequestedBytes);
-  for (const p of ctx.requestWaiting) {
+  const waiting = ctx.requests.waiting;
+  if (!picker || waiting.size === 0) return;
+  const capBytes = Math.max(BLOCK_LENGTH, ctx.requests.maxRequestedBytes);
+  for (const p of waiting) {
     if (capBytes - picker.requestedBytes < BLOCK_LENGTH) return;
-    ctx.requestWaiting.delete(p);
+    waiting.delete(p);
     fillRequests(ctx, p);
   }
 }

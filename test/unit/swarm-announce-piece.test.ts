@@ -49,7 +49,7 @@ function swarmOf(peers: { session: PeerSession }[], ourPieces: number[]): Swarm 
     picker: { interestedIn: (b: Bitfield) => Array.from({ length: PIECES }, (_, i) => i).some((i) => b.has(i) && !ours.has(i)) },
     recounts: 0,
     owedLooks: newOwedLooks(),
-    countRequesting: () => s.recounts++,
+    requests: { recount: () => s.recounts++ },
   };
   return s as unknown as Swarm & { recounts: number };
 }
