@@ -209,7 +209,8 @@ export function decodeExtendedHandshake(payload: Uint8Array, limits?: ExtendedHa
   // order: what Shoal and most clients send), `raw` is decoded from that encoding when asked
   // for, and the payload is not kept (~320 bytes a connection end). Otherwise a copy is kept:
   // copyBytes, not slice(): a Buffer's slice() is a view of what may be a reused receive buffer.
-  return new ReceivedExtendedHandshake(fields, sameBytes(encodeAll(fields), payload) ? undefined : copyBytes(payload));
+  // encodeExtendedHandshake: most peers of a swarm send the same body but for `yourip`, encoded once.
+  return new ReceivedExtendedHandshake(fields, sameBytes(encodeExtendedHandshake(fields), payload) ? undefined : copyBytes(payload));
 }
 
 /**
