@@ -63,11 +63,14 @@ export const EXTENDED_HANDSHAKE_LIMITS: Required<ExtendedHandshakeLimits> = {
 };
 
 /**
- * The last handshake encoded without `yourip` (its fields, `m` copied) and its bytes. A swarm
- * sends every peer the same handshake but for `yourip` (how we see that peer, BEP 10): the
- * rest is encoded once and `yourip` appended, the same bytes as a full encode.
+ * The last few handshakes encoded without `yourip` (their fields, `m` copied) and their bytes,
+ * most recent first. A swarm sends every peer the same handshake but for `yourip` (how we see
+ * that peer, BEP 10), and most of its peers send it one of a few bodies (a leecher's, a seed's
+ * with `upload_only`), which are checked by encoding them again: the rest is encoded once
+ * and `yourip` appended, the same bytes as a full encode.
  */
-let lastBody: { readonly h: ExtendedHandshake; readonly bytes: Uint8Array } | undefined;
+const BODY_CACHE_SIZE = 4;
+const bodies: { readonly h: ExtendedHandshake; readonly bytes: Uint8Array }[] = [];
 
 function sameBody(a: ExtendedHandshake, b: ExtendedHandshake): boolean {
   if (a.v !== b.v || a.p !== b.p || a.reqq !== b.reqq || a.metadataSize !== b.metadataSize || a.uploadOnly !== b.uploadOnly || a.m.size !== b.m.size) return false;
@@ -75,16 +78,29 @@ function sameBody(a: ExtendedHandshake, b: ExtendedHandshake): boolean {
   return true;
 }
 
+function bodyOf(h: ExtendedHandshake): Uint8Array {
+  for (let i = 0; i < bodies.length; i++) {
+    const b = bodies[i];
+    if (!sameBody(b.h, h)) continue;
+    if (i > 0) {
+      bodies.splice(i, 1);
+      bodies.unshift(b);
+    }
+    return b.bytes;
+  }
+  const body = { ...h, m: new Map(h.m), yourip: undefined };
+  const made = { h: body, bytes: encodeAll(body) };
+  bodies.unshift(made);
+  if (bodies.length > BODY_CACHE_SIZE) bodies.pop();
+  return made.bytes;
+}
+
 export function encodeExtendedHandshake(h: ExtendedHandshake): Uint8Array {
   // Only the fields a swarm sends (no raw keys, no ipv4/ipv6): then `yourip` sorts after every
   // other key (m, metadata_size, p, reqq, upload_only, v) and is the dict's last entry.
   const ip = h.yourip;
   if (ip === undefined || h.raw !== undefined || h.ipv4 !== undefined || h.ipv6 !== undefined) return encodeAll(h);
-  if (lastBody === undefined || !sameBody(lastBody.h, h)) {
-    const body = { ...h, m: new Map(h.m), yourip: undefined };
-    lastBody = { h: body, bytes: encodeAll(body) };
-  }
-  const body = lastBody.bytes;
+  const body = bodyOf(h);
   const len = String(ip.length);
   const out = new Uint8Array(body.length + 8 + len.length + 1 + ip.length);
   out.set(body.subarray(0, body.length - 1)); // without its closing 'e'
