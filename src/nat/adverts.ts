@@ -15,7 +15,7 @@
  * as `host|port`.
  */
 import type { Address } from '../runtime/types.js';
-import { addressKey } from '../util/address-key.js';
+import { addressKey, type AddressKey } from '../util/address-key.js';
 
 const NONE = -1;
 // A pair's fields (stride PAIR): target slot, advertiser index, and its links in both lists.
@@ -63,8 +63,7 @@ export class AdvertTable<P> {
   }
 
   /** `peer` advertised `target`; a new target past `maxTargets` drops the oldest one kept. */
-  add(target: Address, peer: P): void {
-    const k = addressKey(target);
+  add(target: Address, peer: P, k: AddressKey = addressKey(target)): void {
     let t = this.slotOf.get(k);
     let pi = this.peerIndex.get(peer);
     if (t === undefined) {

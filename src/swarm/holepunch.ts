@@ -8,6 +8,7 @@
 import { Holepunch, type HolepunchEvent, type HolepunchOptions } from '../nat/holepunch.js';
 import type { NatType } from '../nat/external-address.js';
 import type { Address } from '../runtime/types.js';
+import type { AddressKey } from '../util/address-key.js';
 import { transportOf } from '../transport/dual-streams.js';
 import { DEFAULT_LOCAL_EXTENSIONS, decodeHolepunch, encodeHolepunch, PEX_FLAG_HOLEPUNCH, PeerProtocolError, UT_HOLEPUNCH, UT_HOLEPUNCH_LOCAL_ID, type PexPeer } from '../wire/index.js';
 import { PeerPool } from './peer-pool.js';
@@ -78,9 +79,9 @@ export class SwarmHolepunch {
     this.core.onMessage(peer, m);
   }
 
-  /** PEX from `peer`: those that speak ut_holepunch can be reached through it. O(1) per entry. */
-  heardOf(peer: PeerSession, added: readonly PexPeer[]): void {
-    for (const a of added) if (a.flags & PEX_FLAG_HOLEPUNCH) this.core.heardOf(a, peer);
+  /** A PEX entry from `peer` (`key`: its address key): one that speaks ut_holepunch can be reached through it. */
+  heardOf(peer: PeerSession, a: PexPeer, key: AddressKey): void {
+    if (a.flags & PEX_FLAG_HOLEPUNCH) this.core.heardOf(a, peer, key);
   }
 
   /** A direct dial failed: ask a relay when one advertised the address (not behind a symmetric NAT: `initiateWhenSymmetric`). */

@@ -15,6 +15,7 @@ import type { Swarm } from './swarm.js';
 import { chokeUninterested } from './choking.js';
 import { countAvailability, setInterest, updateInterest } from './interest.js';
 import { pexTooSoon } from './pex-rate.js';
+import { addressKey } from '../util/address-key.js';
 
 export function onPeerEvent(swarm: Swarm, peer: PeerSession, e: PeerEvent): void {
   const picker = swarm.picker;
@@ -66,8 +67,12 @@ export function onPeerEvent(swarm: Swarm, peer: PeerSession, e: PeerEvent): void
     case 'pex':
       if (!swarm.pexOn()) return; // BEP 27: peers of a private torrent come from its trackers only
       if (pexTooSoon(peer, swarm.runtime.clock.now(), swarm.opts.minPexIntervalMs)) return; // BEP 11: once a minute (pex-rate.ts)
-      for (const a of e.message.added) swarm.pool.add({ host: a.host, port: a.port }, 'pex');
-      swarm.holepunch?.heardOf(peer, e.message.added);
+      for (const a of e.message.added) {
+        // Its key made once for both tables.
+        const key = addressKey(a);
+        swarm.pool.add(a, 'pex', key);
+        swarm.holepunch?.heardOf(peer, a, key);
+      }
       return swarm.dial();
     case 'extension':
       if (e.name === UT_HOLEPUNCH) swarm.holepunch?.onMessage(peer, e.payload);

@@ -82,8 +82,8 @@ export class PeerPool {
     return formatAddress(a);
   }
 
-  add(address: Address, source: PeerSource): void {
-    const k = addressKey(address);
+  /** `k`: the address's key, when the caller made it already. The pool keeps a copy of the address (host and port only). */
+  add(address: Address, source: PeerSource, k: AddressKey = addressKey(address)): void {
     if (this.candidates.has(k) || this.self.has(k)) return;
     // The cheap refusals first: a full pool hears of every address PEX brings.
     if (this.candidates.size >= this.o.maxCandidates && source !== 'manual') return;
@@ -94,10 +94,10 @@ export class PeerPool {
       // Known to fail: one more try, once the longest back-off since it was dropped has run.
       this.unforget(forgotten);
       const failures = this.o.maxFailures - 1;
-      this.candidates.set(k, { address, source, failures, nextAttemptAt: forgotten.at + this.backoff(failures), connected: false });
+      this.candidates.set(k, { address: { host: address.host, port: address.port }, source, failures, nextAttemptAt: forgotten.at + this.backoff(failures), connected: false });
       return;
     }
-    this.candidates.set(k, { address, source, failures: 0, nextAttemptAt: 0, connected: false });
+    this.candidates.set(k, { address: { host: address.host, port: address.port }, source, failures: 0, nextAttemptAt: 0, connected: false });
   }
 
   /** The wait after the `failures`-th failure: `retryBaseMs`, doubling (at most 64x). */
