@@ -5,8 +5,8 @@
  *
  * Those peers are counted one at a time, as each one's state changes (an unchoke or a choke
  * received, our interest sent, a departure): a recount over every peer at each of those was
- * 1.3% of a 1,000-peer swarm's CPU. The swarm's tick recounts every peer each second, so a
- * change no event reported is caught up.
+ * 1.3% of a 1,000-peer swarm's CPU. The swarm's tick recounts each peer as it visits it
+ * every second, so a change no event reported is caught up.
  */
 import type { PeerSession } from './peer-session.js';
 
@@ -29,11 +29,6 @@ export class RequestBudget {
     if (requesting === peer.requesting) return;
     peer.requesting = requesting;
     this.counted += requesting ? 1 : -1;
-  }
-
-  /** Recounts every peer (once a second). */
-  recountAll(peers: Iterable<PeerSession>): void {
-    for (const p of peers) this.recount(p);
   }
 
   /** A peer left: out of the count and the queue. */

@@ -13,12 +13,13 @@ export function tick(swarm: Swarm): void {
   swarm.metadata.request();
   if (now - swarm.lastRechoke >= (swarm.opts.rechokeIntervalMs ?? 10_000)) swarm.rechoke();
   const picker = swarm.picker;
-  swarm.requests.recountAll(swarm.peers.values());
   // Demand slots (choker.ts): peers we unchoke are interested, yet none has a request waiting
   // for us: our upload has room they do not fill. With interested peers choked, the choker
   // may open one more slot.
   let unchoked = false, requestWaiting = false, chokedInterested = false;
   for (const p of swarm.peers.values()) {
+    // The request budget's count, caught up with any change no event reported (request-budget.ts).
+    swarm.requests.recount(p);
     if (p.conn.state === 'open' && p.conn.peerInterested) {
       if (p.conn.amChoking) chokedInterested = true;
       else {

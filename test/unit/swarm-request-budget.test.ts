@@ -23,7 +23,7 @@ describe('RequestBudget', () => {
     b.recount(c);
     assert.equal(b.requestingPeers, 2);
     (a.conn as { amInterested: boolean }).amInterested = false;
-    b.recountAll([a, c, d, e]);
+    for (const p of [a, c, d, e]) b.recount(p);
     assert.equal(b.requestingPeers, 1);
   });
 
