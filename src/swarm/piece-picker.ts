@@ -71,6 +71,8 @@ export class PiecePicker<P> {
   private readonly bandPos: Int32Array;
   /** Wanted pieces (priority > 0) not yet verified. */
   private missing = 0;
+  /** The same pieces as bits (`wants`), for `interestedIn` a byte at a time. */
+  private readonly wanted: Bitfield;
   /** Unrequested blocks over all wanted pieces; end game starts when it reaches 0. */
   private unrequestedBlocks = 0;
   /** Bytes of blocks requested and not yet received, counted per peer asked (end game duplicates too). */
@@ -88,6 +90,7 @@ export class PiecePicker<P> {
   constructor(private readonly pieceBytes: ArrayLike<number>, private readonly random: Random, options: PiecePickerOptions = {}) {
     const n = pieceBytes.length;
     this.have = new Bitfield(n);
+    this.wanted = Bitfield.full(n);
     this.availability = new Uint32Array(n);
     this.priority = new Uint8Array(n).fill(1);
     this.randomFirst = options.randomFirstPieces ?? 4;
@@ -177,7 +180,11 @@ export class PiecePicker<P> {
       if (old === 0) this.unrequestedBlocks += this.blockCount(piece);
       if (p === 0) this.unrequestedBlocks -= this.blockCount(piece);
     }
-    if (!this.have.has(piece)) this.missing += (p > 0 ? 1 : 0) - (old > 0 ? 1 : 0);
+    if (!this.have.has(piece)) {
+      this.missing += (p > 0 ? 1 : 0) - (old > 0 ? 1 : 0);
+      if (p > 0) this.wanted.set(piece);
+      else this.wanted.clear(piece);
+    }
     this.delist(piece);
     this.priority[piece] = p;
     this.enlist(piece);
@@ -397,6 +404,7 @@ export class PiecePicker<P> {
     }
     this.delist(piece);
     if (this.have.set(piece) && this.priority[piece] > 0) this.missing--;
+    this.wanted.clear(piece);
   }
 
   /** The piece failed its hash check: every block must be fetched again. */
@@ -428,6 +436,8 @@ export class PiecePicker<P> {
   interestedIn(has: { has(i: number): boolean }, isSeed = false): boolean {
     if (this.missing === 0) return false;
     if (isSeed) return true;
+    // A wanted piece is either started or in a band: with a bitfield, one AND per byte.
+    if (has instanceof Bitfield && has.length === this.wanted.length) return this.wanted.intersects(has);
     // Only the pieces still missing: those started, then those in the bands.
     for (const i of this.partials.keys()) if (this.wants(i) && has.has(i)) return true;
     for (let prio = MAX_PRIORITY; prio > 0; prio--) for (const i of this.bands[prio].items) if (has.has(i)) return true;

@@ -72,6 +72,14 @@ export class Bitfield {
     return this.bits;
   }
 
+  /** Whether a piece is set in both (bitfields of the same length), a byte at a time. */
+  intersects(other: Bitfield): boolean {
+    if (other.length !== this.length) throw new RangeError(`bitfields of ${this.length} and ${other.length} pieces`);
+    const a = this.bits, b = other.bits;
+    for (let i = 0; i < a.length; i++) if ((a[i] & b[i]) !== 0) return true;
+    return false;
+  }
+
   /** The set indices, ascending. */
   *indices(): IterableIterator<number> {
     for (let i = 0; i < this.length; i++) if (this.has(i)) yield i;

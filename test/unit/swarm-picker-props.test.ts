@@ -229,6 +229,7 @@ describe('PiecePicker against the scanning reference', () => {
           let want = false;
           for (let i = 0; i < n && !want; i++) want = prio[i] > 0 && !have[i] && b.has(i);
           assert.equal(p.interestedIn(b), want);
+          assert.equal(p.interestedIn({ has: (i: number) => b.has(i) }), want, 'the scan for a peer given as a has() function');
         }
       }
     }
