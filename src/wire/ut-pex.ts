@@ -141,10 +141,15 @@ function field(d: BDict, key: string, size: number): { bytes: Uint8Array; count:
   return { bytes: v, count: v.length / size };
 }
 
+// The lists of a payload: key, its flags' key, and the address length (made once: every PEX message of a swarm is decoded here).
+const ADDED_KEYS = [['added', 'added.f', 4], ['added6', 'added6.f', 16]] as const;
+const DROPPED_KEYS = [['dropped', 4], ['dropped6', 16]] as const;
+
 /** Decodes a ut_pex payload. Throws `PeerProtocolError` ('bad_pex') when malformed or over `maxMessageSize`. */
 export function decodePex(payload: Uint8Array, limits?: PexLimits): DecodedPex {
-  const o = { ...PEX_LIMITS, ...limits };
-  if (payload.length > o.maxMessageSize) throw new PeerProtocolError('bad_pex', `ut_pex message of ${payload.length} bytes is over the limit of ${o.maxMessageSize}`);
+  const maxMessageSize = limits?.maxMessageSize ?? PEX_LIMITS.maxMessageSize;
+  const maxPeers = limits?.maxPeers ?? PEX_LIMITS.maxPeers;
+  if (payload.length > maxMessageSize) throw new PeerProtocolError('bad_pex', `ut_pex message of ${payload.length} bytes is over the limit of ${maxMessageSize}`);
   let d: BValue;
   try {
     d = decode(payload, { strict: false, maxDepth: 8 });
@@ -156,11 +161,11 @@ export function decodePex(payload: Uint8Array, limits?: PexLimits): DecodedPex {
   let truncated = false;
   const added: PexPeer[] = [];
   const dropped: Address[] = [];
-  for (const [key, ipLength] of [['added', 4], ['added6', 16]] as const) {
+  for (const [key, flagsKey, ipLength] of ADDED_KEYS) {
     const f = field(d, key, ipLength + 2);
-    const flagsValue = d.get(`${key}.f`);
+    const flagsValue = d.get(flagsKey);
     const flags = isBytes(flagsValue) && flagsValue.length === f.count ? flagsValue : undefined;
-    const room = Math.min(f.count, o.maxPeers - added.length);
+    const room = Math.min(f.count, maxPeers - added.length);
     if (room < f.count) truncated = true;
     // Straight to entries (one object each: every PEX message of a swarm is decoded here).
     const b = f.bytes, size = ipLength + 2;
@@ -169,9 +174,9 @@ export function decodePex(payload: Uint8Array, limits?: PexLimits): DecodedPex {
       if (port !== 0) added.push({ host: ipFromBytes(b, o, ipLength === 4 ? 4 : 6), port, flags: flags ? flags[i] : 0 });
     }
   }
-  for (const [key, ipLength] of [['dropped', 4], ['dropped6', 16]] as const) {
+  for (const [key, ipLength] of DROPPED_KEYS) {
     const f = field(d, key, ipLength + 2);
-    const room = Math.min(f.count, o.maxPeers - dropped.length);
+    const room = Math.min(f.count, maxPeers - dropped.length);
     if (room < f.count) truncated = true;
     for (const a of readCompactPeers(f.bytes, ipLength, room)) if (a.port !== 0) dropped.push(a);
   }
