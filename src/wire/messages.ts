@@ -205,6 +205,16 @@ export function writePieceHeader(target: Uint8Array, offset: number, index: numb
   putU32(target, offset + 9, begin);
 }
 
+/** A have message's length on the wire. */
+export const HAVE_LENGTH = 9;
+
+/** Writes a have message (`writeMessage` of `{ type: 'have', index }`, without the object). */
+export function writeHave(target: Uint8Array, offset: number, index: number): void {
+  putU32(target, offset, HAVE_LENGTH - 4);
+  target[offset + 4] = MESSAGE_ID.have;
+  putU32(target, offset + 5, index);
+}
+
 function expectLength(name: string, payload: Uint8Array, n: number): void {
   if (payload.length !== n) throw new PeerProtocolError('malformed_message', `${name} payload must be ${n} bytes, got ${payload.length}`);
 }

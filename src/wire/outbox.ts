@@ -10,7 +10,7 @@
 import { ShoalError } from '../errors.js';
 import type { Handshake } from './handshake.js';
 import { encodeHandshake } from './handshake.js';
-import { PIECE_HEADER_LENGTH, encodedLength, writeMessage, writePieceHeader, type WireMessage } from './messages.js';
+import { HAVE_LENGTH, PIECE_HEADER_LENGTH, encodedLength, writeHave, writeMessage, writePieceHeader, type WireMessage } from './messages.js';
 
 /** What a typed transport carries: the handshake, then wire messages. */
 export type OutgoingFrame = { readonly type: 'handshake'; readonly handshake: Handshake } | WireMessage;
@@ -97,6 +97,15 @@ export class Outbox {
     }
     this.reserve(n);
     this.end = this.base + writeMessage(m, this.scratch, this.end - this.base);
+  }
+
+  /** A have: `message({ type: 'have', index })` written straight into the window (a verified piece queues one per peer). */
+  have(index: number): void {
+    if (this.framing === 'messages') return this.message({ type: 'have', index });
+    this.queued += HAVE_LENGTH;
+    this.reserve(HAVE_LENGTH);
+    writeHave(this.scratch, this.end - this.base, index);
+    this.end += HAVE_LENGTH;
   }
 
   /** A piece message whose block is queued as is (the caller must not modify it afterwards). */

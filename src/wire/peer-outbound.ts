@@ -52,7 +52,9 @@ export class PeerOutbound {
   }
 
   have(index: number): void {
-    if (this.s.availability.announceHave(index)) this.queue({ type: 'have', index });
+    if (!this.s.availability.announceHave(index)) return;
+    this.outbox.have(index);
+    this.s.lastSentAt = this.s.now;
   }
 
   choke(): BlockRef[] {

@@ -61,6 +61,20 @@ describe('Outbox', () => {
     assert.deepEqual(decodeMessageBody(all[9 * 14 + 4], all.subarray(9 * 14 + 5, 9 * 14 + 9)), { type: 'have', index: 9 });
   });
 
+  it('writes a have as message() would, in both framings', () => {
+    const a = new Outbox(), b = new Outbox();
+    for (let i = 0; i < 3_000; i++) {
+      a.have(i * 7919);
+      b.message({ type: 'have', index: i * 7919 });
+      if (i % 37 === 0) assert.deepEqual(concat(a.take()), concat(b.take()));
+    }
+    assert.equal(a.queuedBytes, b.queuedBytes);
+    assert.deepEqual(concat(a.take()), concat(b.take()));
+    const f = new Outbox('messages');
+    f.have(5);
+    assert.deepEqual(f.takeFrames(), [{ type: 'have', index: 5 }]);
+  });
+
   it('cuts chunks where a 16 KiB window fills or the connection was drained, however the memory grew', () => {
     const o = new Outbox();
     for (let i = 0; i < 2_000; i++) o.message({ type: 'have', index: i }); // 9 bytes each
