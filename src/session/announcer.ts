@@ -35,6 +35,8 @@ export interface SwarmAnnouncerOptions {
   readonly stopDeadlineMs?: number;
   /** Tracker warnings (info) and every announce and failure (debug). */
   readonly logger?: Logger;
+  /** Peers asked of each tracker per announce (default 50). */
+  readonly numwant?: number;
 }
 
 /** The local address announces are bound to: the listen host unless it is a wildcard. */
@@ -68,6 +70,7 @@ export function startSwarmAnnouncer(o: SwarmAnnouncerOptions): SwarmAnnouncer | 
     infoHash,
     peerId: o.peerId,
     port: o.port,
+    numwant: o.numwant,
     counters,
     onPeers: (peers) => {
       for (const p of peers) if (p.port !== o.port || !isLocal(p.host)) o.swarm.addPeer({ host: p.host, port: p.port }, 'tracker');

@@ -59,6 +59,8 @@ export interface ClientOptions extends Omit<SessionOptions, 'runtime'> {
   readonly logger?: Logger;
   /** How long the `stopped` announce may take when a torrent stops (default 3 s). */
   readonly announceStopDeadlineMs?: number;
+  /** Peers asked of each tracker per announce (default 50). */
+  readonly numwant?: number;
 }
 
 export interface ClientTorrentOptions extends AddTorrentOptions {
@@ -235,7 +237,7 @@ export class Client {
     let tiers = [...own, ...(o.extraTrackers ?? []).map((u) => [u])];
     const announceTo = (t: readonly (readonly string[])[]) => startSwarmAnnouncer({
       runtime: this.runtime, swarm, peerId: this.peerId, host: this.listenHost, port: this.port, tiers: t,
-      onEvent: o.onTrackerEvent, stopDeadlineMs: this.o.announceStopDeadlineMs, logger: this.logger,
+      onEvent: o.onTrackerEvent, stopDeadlineMs: this.o.announceStopDeadlineMs, numwant: this.o.numwant, logger: this.logger,
     });
     let announcer = announceTo(tiers);
     trackers.announcer = announcer;
@@ -297,6 +299,8 @@ export class Client {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // No new peers while the trackers hear `stopped` (up to the deadline) and the swarms stop.
+    this.session.stopAccepting();
     const torrents = [...this.torrents];
     this.dhtEnabled = false;
     this.dhtNat.detach();

@@ -8,11 +8,12 @@ import { resolve } from 'node:path';
 import type { Magnet } from '../metainfo/magnet.js';
 import { PieceLayout } from '../metainfo/layout.js';
 import type { Torrent } from '../metainfo/torrent.js';
-import type { Address, ByteStream, Runtime, StreamListener } from '../runtime/types.js';
+import type { Address, ByteStream, Runtime, StreamListener, Streams } from '../runtime/types.js';
 import type { RateLimiter } from '../swarm/rate-limit.js';
 import { BanList, type BanListOptions } from '../swarm/ban-list.js';
 import { ReputationStore, type ReputationOptions } from '../swarm/reputation.js';
-import type { TyrantOptions } from '../swarm/tyrant.js';
+import type { ChokerOptions } from '../swarm/choker.js';
+import type { PiecePickerOptions } from '../swarm/piece-picker.js';
 import { IncomingGate, type IncomingOptions } from '../swarm/incoming.js';
 import { Swarm, type SwarmEvent } from '../swarm/swarm.js';
 import { generatePeerId } from '../wire/index.js';
@@ -60,11 +61,23 @@ export interface SessionOptions {
   readonly unchokeSlots?: number | 'auto';
   /**
    * The choker of every torrent: `policy` 'tit-for-tat' (default) or 'tyrant' (BitTyrant's
-   * strategy while downloading, with `tyrant.uploadCapacity` our upload in bytes/s; docs/swarm.md).
+   * strategy while downloading, with `tyrant.uploadCapacity` our upload in bytes/s; docs/swarm.md),
+   * and its tuning (choker.ts; the simulator compares 'random' and 'none' with them).
    */
-  readonly choker?: { readonly policy?: 'tit-for-tat' | 'tyrant'; readonly tyrant?: TyrantOptions };
-  /** What the torrents remember of peers across torrents (limits, decay; docs/swarm.md), or false for no memory. */
-  readonly reputation?: ReputationOptions | false;
+  readonly choker?: SessionChokerOptions;
+  /**
+   * What the torrents remember of peers across torrents (limits, decay; docs/swarm.md): the
+   * store's options, a store to use (one the caller restored, kept after the session), or false
+   * for no memory.
+   */
+  readonly reputation?: ReputationOptions | ReputationStore | false;
+  /** Piece picker tuning of every torrent (random first pieces, end game; piece-picker.ts). */
+  readonly picker?: PiecePickerOptions;
+  /**
+   * A peer whose requests timed out and that sent no block since it connected this long ago
+   * is dropped (default 60 s; Infinity: never; docs/limits.md).
+   */
+  readonly silentPeerTimeoutMs?: number;
   /** Web seed (BEP 19) range requests in flight across all torrents (default 32; docs/webseeds.md). */
   readonly maxWebSeedRequests?: number;
   /** The external-address vote's limits and weights (docs/nat.md). */
@@ -74,10 +87,19 @@ export interface SessionOptions {
   /**
    * BEP 55 hole punching (docs/nat.md): limits, and `punchTimeoutMs`, how long a punched uTP
    * dial may take (default 15 s: SYNs at 0, 1, 3, 7 s cross the other side's). `false`: off.
-   * Punches need uTP (a runtime from `withUtp`); without it we still relay.
+   * Punches need uTP (a runtime from `withUtp`, or `punchStreams`); without it we still relay.
    */
   readonly holepunch?: (HolepunchOptions & { readonly punchTimeoutMs?: number }) | false;
+  /**
+   * The uTP-only streams hole punches dial over (default: the uTP half of the runtime's
+   * `DualStreams`). A caller that wraps the runtime's streams (to count or proxy them) names
+   * its wrapped uTP half here.
+   */
+  readonly punchStreams?: Streams;
 }
+
+/** The choker's policy and tuning; the slots come from `unchokeSlots`, the memory from `reputation`. */
+export type SessionChokerOptions = Readonly<Omit<ChokerOptions, 'regularSlots' | 'reputation'>>;
 
 /** What the session knows of its place behind a NAT (`natStatus()`). */
 export interface NatStatus extends ExternalAddressStatus {
@@ -120,6 +142,7 @@ export class Session {
   readonly dialer: PeerDialer;
   private readonly storage: StorageFactory;
   private listener: StreamListener | undefined;
+  private accepting = true;
   /** IPs refused, shared by every torrent and checked when a connection is accepted. */
   readonly bans: BanList;
   /** Bytes given and taken per peer, shared by every torrent's choker (undefined: turned off). */
@@ -141,7 +164,7 @@ export class Session {
     this.storage = options.storage ?? new FileStorageFactory(options);
     this.maxConnections = options.maxConnections ?? 500;
     this.bans = new BanList(options.bans);
-    this.reputation = options.reputation === false ? undefined : new ReputationStore(options.reputation);
+    this.reputation = options.reputation === false ? undefined : options.reputation instanceof ReputationStore ? options.reputation : new ReputationStore(options.reputation);
     this.dialing = { max: options.maxHalfOpen ?? 32, count: 0 };
     this.incoming = new IncomingGate({
       runtime: options.runtime,
@@ -160,8 +183,9 @@ export class Session {
       options.onNatEvent?.(e);
     });
     const stream = options.runtime.stream;
-    if (options.holepunch !== false && stream instanceof DualStreams) {
-      this.punchDialer = new PeerDialer({ ...options.runtime, stream: stream.utp }, {
+    const punchStreams = options.punchStreams ?? (stream instanceof DualStreams ? stream.utp : undefined);
+    if (options.holepunch !== false && punchStreams) {
+      this.punchDialer = new PeerDialer({ ...options.runtime, stream: punchStreams }, {
         encryption: options.encryption ?? { policy: DEFAULT_ENCRYPTION_POLICY },
         connectTimeoutMs: (options.holepunch && options.holepunch.punchTimeoutMs) || DEFAULT_PUNCH_TIMEOUT_MS,
       });
@@ -247,6 +271,8 @@ export class Session {
       maxQueuedUploadBytes: this.options.maxQueuedUploadBytes,
       unchokeSlots: this.options.unchokeSlots,
       choker: { ...this.options.choker, ...o.choker, reputation: this.reputation },
+      picker: this.options.picker,
+      silentPeerTimeoutMs: this.options.silentPeerTimeoutMs,
       globalConnections: { get max() { return session.maxConnections; }, count: () => this.cachedConnectionCount() },
       globalHalfOpen: this.dialing,
       webSeedUrls: o.magnet?.webSeeds,
@@ -323,8 +349,14 @@ export class Session {
     this.incoming.offer(stream);
   }
 
+  /** Stops accepting peers (open connections stay): a closing client takes none while its trackers hear `stopped`. */
+  stopAccepting(): void {
+    if (this.accepting) this.listener?.close();
+    this.accepting = false;
+  }
+
   async close(): Promise<void> {
-    this.listener?.close();
+    this.stopAccepting();
     this.incoming.close();
     await Promise.allSettled([...this.swarms].map((s) => s.stop()));
     this.swarms.clear();

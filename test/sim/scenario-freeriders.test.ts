@@ -48,10 +48,14 @@ describe('shoal sim freeriders (small)', () => {
     assert.ok(Math.max(...probes) - Math.min(...probes) >= 15);
   });
 
-  it('free riders met again in a second torrent are slower when every client remembers the first (seeds 1-3 together)', async () => {
+  it('free riders met again in a second torrent are slower, against contributors, when every client remembers the first (seeds 1-3 together)', async () => {
     // One seed's pair of torrents swings either way (at 30 peers, seeds 2, 4 and 5 of 1-5
     // went the other way once refused dials stopped looping); over several seeds the effect
     // holds. Switched off, the second torrent replays the first and the sums are equal.
+    // Measured against the contributors of the same run: the second torrent can be faster
+    // for everyone (contributors remember each other too), and then free riders' own times
+    // fall with it (the session's client: 69.8 -> 66.8 s on seeds 1-3, contributors 57.5 ->
+    // 54.0 s, the slowdown 1.210 -> 1.227; docs/simulator.md).
     let firstS = 0, secondS = 0, slowdown = 0, slowdownReputation = 0;
     for (const seed of [1, 2, 3]) {
       const r = await runFreeRiders({ peers: 40, freeRiderShare: 0.2, fileBytes: 4 * 1024 * 1024, seed, runs: ['tit-for-tat', 'reputation'] });
@@ -64,7 +68,6 @@ describe('shoal sim freeriders (small)', () => {
       slowdown += r.freeRiderSlowdown;
       slowdownReputation += r.freeRiderSlowdownReputation;
     }
-    assert.ok(secondS > firstS, `free riders ${(firstS / 3).toFixed(1)} s, then ${(secondS / 3).toFixed(1)} s (mean of 3 seeds)`);
-    assert.ok(slowdownReputation > slowdown, `slowdown ${(slowdown / 3).toFixed(2)}, then ${(slowdownReputation / 3).toFixed(2)} (mean of 3 seeds)`);
+    assert.ok(slowdownReputation > slowdown, `slowdown ${(slowdown / 3).toFixed(3)}, then ${(slowdownReputation / 3).toFixed(3)}; free riders ${(firstS / 3).toFixed(1)} s, then ${(secondS / 3).toFixed(1)} s (mean of 3 seeds)`);
   });
 });

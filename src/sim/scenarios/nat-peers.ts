@@ -1,17 +1,17 @@
 /**
- * The NAT scenario's clients as the real client is built: uTP and TCP behind one `Streams`
+ * The NAT scenario's clients, the session layer's `Client` (sim-client.ts) as `shoal get`
+ * builds it: uTP and TCP behind one `Streams`
  * (uTP first: transport/dual-streams.ts), BEP 55 ut_holepunch with a uTP-only punch dialer,
  * Shoal's real NAT-PMP/PCP port mapper (src/nat/port-mapper.ts) talking to the simulated
  * gateway, and an external-address vote fed by BEP 10 `yourip` and the mapper. The ledger
  * records what happened between leechers from the clients' own events: dial attempts,
  * connections (and their transport), punches, and payload bytes that crossed uTP.
  */
-import { ExternalAddress } from '../../nat/external-address.js';
+import type { ExternalAddress } from '../../nat/external-address.js';
 import type { HolepunchEvent } from '../../nat/holepunch.js';
 import { startPortMapping } from '../../nat/nat-manager.js';
 import type { Address, ByteStream, ConnectOptions, Runtime, StreamListener, Streams } from '../../runtime/types.js';
-import { HOLEPUNCH_EXTENSIONS } from '../../swarm/holepunch.js';
-import { PeerDialer } from '../../swarm/peer-dialer.js';
+import type { Session } from '../../session/session.js';
 import type { SwarmEvent } from '../../swarm/types.js';
 import { transportOf, withUtp } from '../../transport/dual-streams.js';
 import type { SimHost } from '../host.js';
@@ -22,9 +22,6 @@ import type { ClientSetup } from './swarm-scenario.js';
 import { PEER_PORT } from './sim-client.js';
 
 export type Traversal = 'none' | 'mapping' | 'holepunch';
-
-/** How long a punch's uTP dial may take, ms (the swarm-holepunch test's figure; libtorrent punches in 12–14 s). */
-const PUNCH_CONNECT_TIMEOUT_MS = 15_000;
 
 /** Bytes over uTP that count as payload carried: a whole block (control messages are far smaller). */
 const CARRIED_BYTES = 16 * 1024;
@@ -205,29 +202,23 @@ function ledgerStreams(inner: Streams, ledger: NatLedger, i: number): Streams {
 /**
  * One client's setup for `runSwarmScenario`: uTP + TCP, hole punching in the 'holepunch'
  * run, the port mapper in the 'mapping' and 'holepunch' runs (for hosts behind a gateway).
+ * The session builds the rest as for `shoal get`: the listen address, the BEP 55 options and
+ * punch dialer (over the ledger's uTP streams), the external-address vote fed by `yourip`.
  */
 export function natClientSetup(traversal: Traversal, ledger: NatLedger, i: number, host: SimHost): ClientSetup {
   const dual = withUtp(host.runtime);
   const rt: Runtime = { ...dual.runtime, stream: ledgerStreams(dual.streams, ledger, i) };
   const gw = i >= 0 ? ledger.gateways[i] : undefined;
-  const vote = new ExternalAddress({ localHosts: [host.address] });
-  if (i >= 0) ledger.votes[i] = vote;
-  if (gw !== undefined && traversal !== 'none') startMapper(host, gw, ledger, i, vote);
   const punching = traversal === 'holepunch';
-  const listen = { host: host.address, port: PEER_PORT };
   return {
     runtime: rt,
-    extensions: punching ? HOLEPUNCH_EXTENSIONS : undefined,
-    swarm: {
-      listenAddress: listen,
-      holepunch: punching
-        ? { natType: () => vote.natType, isSelf: (a) => a.port === PEER_PORT && (a.host === host.address || a.host === gw?.publicAddress) }
-        : false,
-      punchDialer: punching
-        ? new PeerDialer({ ...rt, stream: ledgerStreams(dual.utp, ledger, i) }, { encryption: { policy: 'plaintext' }, connectTimeoutMs: PUNCH_CONNECT_TIMEOUT_MS })
-        : undefined,
-      onAddressReport: (reporter, seen) => vote.vote({ source: 'peer', reporter, host: seen }),
-      onEvent: (e) => ledger.onSwarmEvent(i, e),
+    holepunch: punching,
+    punchStreams: punching ? ledgerStreams(dual.utp, ledger, i) : undefined,
+    swarm: { onEvent: (e) => ledger.onSwarmEvent(i, e) },
+    onStarted: (c) => {
+      const session = c.client.session;
+      if (i >= 0) ledger.votes[i] = session.external;
+      if (gw !== undefined && traversal !== 'none') startMapper(host, gw, ledger, i, session);
     },
   };
 }
@@ -237,7 +228,7 @@ export function natClientSetup(traversal: Traversal, ledger: NatLedger, i: numbe
  * same `startPortMapping` as `shoal get` (PCP/NAT-PMP to the gateway and a UPnP IGD search
  * side by side), its HTTP leg through the simulated router (upnp-http.ts).
  */
-function startMapper(host: SimHost, gw: NatGateway, ledger: NatLedger, i: number, vote: ExternalAddress): void {
+function startMapper(host: SimHost, gw: NatGateway, ledger: NatLedger, i: number, session: Session): void {
   const done = new Set<string>();
   ledger.mapped[i] = false;
   void startPortMapping(host.runtime, {
@@ -245,11 +236,11 @@ function startMapper(host: SimHost, gw: NatGateway, ledger: NatLedger, i: number
     gateway: { gateway: gw.lanAddress, localAddress: host.address },
     http: simUpnpRequester(host),
     onEvent: (e) => {
-      if (e.type === 'external-address') vote.vote({ source: 'port-mapping', reporter: gw.lanAddress, host: e.address });
+      if (e.type === 'external-address') session.voteExternalAddress({ source: 'port-mapping', reporter: gw.lanAddress, host: e.address });
       if (e.type !== 'mapping' || e.mapping.status !== 'mapped') return;
       done.add(e.mapping.protocol);
       ledger.mappedVia[i] = e.mapping.via;
-      if (e.mapping.externalAddress !== undefined) vote.vote({ source: 'port-mapping', reporter: gw.lanAddress, host: e.mapping.externalAddress, port: e.mapping.externalPort });
+      if (e.mapping.externalAddress !== undefined) session.voteExternalAddress({ source: 'port-mapping', reporter: gw.lanAddress, host: e.mapping.externalAddress, port: e.mapping.externalPort });
       ledger.mapped[i] = done.size === 2;
     },
   });

@@ -1,20 +1,30 @@
 /**
- * One simulated BitTorrent client: a real `Swarm` on a `SimHost`, listening for peers,
- * announcing to a real tracker over the simulator's UDP (BEP 15), with storage that moves
- * no bytes (`VirtualStorage`). Every scenario builds its clients here and nowhere else, so
- * that switching to the session layer's assembly later is a change to this one file.
+ * One simulated BitTorrent client: the session layer's `Client` (src/session/client.ts, the
+ * one `shoal get` and the daemon build) on a `SimHost`, listening for peers and announcing to
+ * a real tracker over the simulator's UDP (BEP 15), with storage that moves no bytes
+ * (`VirtualStorage`) injected through the session's storage factory. No DHT, no local peer
+ * discovery, no port mapping hook. Every scenario builds its clients here and nowhere else.
  */
 import type { Torrent } from '../../metainfo/torrent.js';
 import type { Bitfield } from '../../storage/bitfield.js';
 import { VirtualStorage } from '../../storage/virtual-storage.js';
-import { Announcer, TrackerClient } from '../../tracker/announcer.js';
-import { routeIncoming } from '../../swarm/incoming.js';
-import { Swarm, type SwarmOptions } from '../../swarm/swarm.js';
-import type { Runtime, StreamListener } from '../../runtime/types.js';
-import { generatePeerId } from '../../wire/index.js';
+import { Client, createClient, type ClientOptions, type ClientTorrent } from '../../session/client.js';
+import type { StorageFactory } from '../../session/storage-factory.js';
+import { ReputationStore } from '../../swarm/reputation.js';
+import type { Swarm, SwarmOptions } from '../../swarm/swarm.js';
+import type { Runtime, Streams } from '../../runtime/types.js';
 import type { SimHost } from '../host.js';
 
 export const PEER_PORT = 6881;
+
+/** Most connections a session takes by default (`SessionOptions.maxConnections`). */
+const SESSION_MAX_CONNECTIONS = 500;
+
+/**
+ * The swarm settings a scenario may give one client, all of them the session layer's own
+ * (session, torrent or tracker options a user of `shoal get` or the daemon sets too).
+ */
+export type SimSwarmOptions = Partial<Pick<SwarmOptions, 'choker' | 'picker' | 'rateLimiters' | 'unchokeSlots' | 'maxPeers' | 'silentPeerTimeoutMs' | 'onEvent'>>;
 
 /** Storage of a lying Sybil: every piece had, no read ever finishes. */
 class LiarStorage extends VirtualStorage {
@@ -52,88 +62,114 @@ export interface SimClientOptions {
   readonly resume?: Bitfield;
   /** `udp://a.b.c.d:port` of the simulated tracker. */
   readonly trackerUrl: string;
-  /** Swarm options beyond the ones set here (choker policy, picker, peer limits). */
-  readonly swarm?: Partial<SwarmOptions>;
+  /** Choker policy, picker, peer limits, rate limiters, events (each passed as the session option it is). */
+  readonly swarm?: SimSwarmOptions;
   /** Peers asked of the tracker per announce (default 50). */
   readonly numwant?: number;
   readonly onComplete?: (client: SimClient) => void;
-  /** The runtime the swarm and its listener run on (default the host's; e.g. with uTP added: transport/dual-streams.ts). */
+  /** The runtime the client runs on (default the host's; e.g. with uTP added: transport/dual-streams.ts). */
   readonly runtime?: Runtime;
-  /** BEP 10 extensions incoming connections announce (e.g. with BEP 55 ut_holepunch). */
-  readonly extensions?: ReadonlyMap<string, number>;
+  /** BEP 55 hole punching (default on, as in the real client; punches need uTP). */
+  readonly holepunch?: boolean;
+  /** The uTP streams punches dial over when the runtime's streams are wrapped (`SessionOptions.punchStreams`). */
+  readonly punchStreams?: Streams;
+  /** Called once the client listens and its torrent was added (e.g. to feed its external-address vote). */
+  readonly onStarted?: (client: SimClient) => void;
 }
 
 export class SimClient {
-  readonly swarm: Swarm;
   readonly storage: VirtualStorage;
   readonly host: SimHost;
-  private readonly announcer: Announcer;
-  private readonly trackerClient: TrackerClient;
-  private listener: StreamListener | undefined;
+  private session: Client | undefined;
+  private added: ClientTorrent | undefined;
+  private starting: Promise<void> | undefined;
   private stopped = false;
-  private readonly runtime: Runtime;
-  private readonly extensions: ReadonlyMap<string, number> | undefined;
+  /** 'complete' came while the torrent was being added (a resumed client that had every piece). */
+  private completedEarly = false;
 
-  constructor(o: SimClientOptions) {
-    const rt = o.runtime ?? o.host.runtime;
+  constructor(private readonly o: SimClientOptions) {
     this.host = o.host;
-    this.runtime = rt;
-    this.extensions = o.extensions;
     // Shared zero reads: the simulated links carry plaintext and nothing writes into a block it sends.
     this.storage = o.liar ? LiarStorage.seed(o.torrent.layout) : o.resume ? ResumedStorage.resume(o.torrent.layout, o.resume) : o.seed ? VirtualStorage.seed(o.torrent.layout, { sharedReads: true }) : new VirtualStorage(o.torrent.layout, undefined, { sharedReads: true });
-    const peerId = generatePeerId(rt.random);
+  }
+
+  /** The session layer's client (once `start` resolved). */
+  get client(): Client {
+    if (!this.session) throw new Error('SimClient: not started');
+    return this.session;
+  }
+
+  /** Whether `start` resolved (the client listens, its torrent was added). */
+  get started(): boolean {
+    return this.added !== undefined;
+  }
+
+  /** The torrent's swarm, as the session built it (once `start` resolved). */
+  get swarm(): Swarm {
+    if (!this.added) throw new Error('SimClient: not started');
+    return this.added.swarm;
+  }
+
+  /** Listens, adds the torrent (its swarm starts) and announces `started`. */
+  start(): Promise<void> {
+    this.starting ??= this.run();
+    return this.starting;
+  }
+
+  private async run(): Promise<void> {
+    const o = this.o;
     const storage = this.storage;
-    this.swarm = new Swarm({
-      runtime: rt,
-      peerId,
+    const factory: StorageFactory = { open: async () => ({ storage, have: storage.bitfield() }), close: () => undefined };
+    const sw = o.swarm ?? {};
+    const { reputation, ...choker } = sw.choker ?? {};
+    if (reputation !== undefined && !(reputation instanceof ReputationStore)) throw new TypeError('SimClient: a reputation must be a ReputationStore (the session shares one)');
+    const options: ClientOptions = {
+      stateDir: '/', // nothing is written there: the storage is injected, there is no resume data
+      storage: factory,
+      listen: { host: o.host.address, port: PEER_PORT },
+      // The simulated links carry plaintext (MSE's DH would dominate the run's CPU).
+      encryption: { policy: 'plaintext' },
+      // As the scenarios always ran: a peer's standing only when the scenario gives a store.
+      reputation: reputation ?? false,
+      choker,
+      picker: sw.picker,
+      unchokeSlots: sw.unchokeSlots,
+      silentPeerTimeoutMs: sw.silentPeerTimeoutMs,
+      maxConnections: Math.max(SESSION_MAX_CONNECTIONS, sw.maxPeers ?? 0),
+      holepunch: o.holepunch === false ? false : undefined,
+      punchStreams: o.punchStreams,
+      numwant: o.numwant,
+    };
+    const client = await createClient(o.runtime ?? o.host.runtime, options);
+    this.session = client;
+    const maxPeers = sw.maxPeers;
+    this.added = await client.addTorrent({
       torrent: o.torrent,
-      listenPort: PEER_PORT,
-      openStorage: async () => ({ storage, have: storage.bitfield() }),
-      ...o.swarm,
+      downloadDir: '/',
+      trackers: [[o.trackerUrl]],
+      limits: maxPeers === undefined ? undefined : { maxPeers },
+      rateLimiters: sw.rateLimiters,
       onEvent: (e) => {
         if (e.type === 'complete') {
-          this.announcer.completed();
-          o.onComplete?.(this);
+          if (this.added) o.onComplete?.(this);
+          else this.completedEarly = true;
         }
-        o.swarm?.onEvent?.(e);
+        sw.onEvent?.(e);
       },
     });
-    this.trackerClient = new TrackerClient({ clock: rt.clock, random: rt.random, udp: rt.udp, http: undefined, udpBaseTimeoutMs: 5_000, udpMaxRetries: 2 });
-    this.announcer = new Announcer({
-      client: this.trackerClient,
-      clock: rt.clock,
-      random: rt.random,
-      tiers: [[o.trackerUrl]],
-      infoHash: o.torrent.infoHashV1!,
-      peerId,
-      port: PEER_PORT,
-      numwant: o.numwant,
-      counters: () => {
-        const s = this.swarm.stats();
-        return { uploaded: s.uploaded, downloaded: s.downloaded, left: s.bytesTotal - s.bytesHave };
-      },
-      onPeers: (peers) => {
-        if (this.stopped) return;
-        for (const p of peers) this.swarm.addPeer(p, 'tracker');
-      },
-    });
+    if (this.stopped) {
+      void client.close();
+      return;
+    }
+    if (this.completedEarly) o.onComplete?.(this);
+    o.onStarted?.(this);
   }
 
-  /** Listens, starts the swarm and announces `started`. */
-  async start(): Promise<void> {
-    const rt = this.runtime;
-    this.listener = await rt.stream.listen({ host: this.host.address, port: PEER_PORT }, (stream) => routeIncoming(rt, this.swarm.ourPeerId, stream, () => this.swarm, this.extensions));
-    await this.swarm.start();
-    this.announcer.start();
-  }
-
-  /** Leaves: stops the swarm and the listener, and takes the host off the network. */
+  /** Leaves: the client closes (no new peers, `stopped` announced, the swarm stopped). */
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.listener?.close();
-    // The `stopped` announce goes out before the tracker socket closes.
-    void this.announcer.stop().finally(() => this.trackerClient.close());
-    void this.swarm.stop();
+    // Not started yet: `run` closes it once its torrent is added.
+    if (this.added) void this.session?.close();
   }
 }

@@ -9,14 +9,13 @@
  * peer a role, swarm options of its own, or a different link.
  */
 import { startTrackerServer } from '../../tracker/server.js';
-import type { SwarmOptions } from '../../swarm/swarm.js';
-import type { Random, Runtime } from '../../runtime/types.js';
+import type { Random, Runtime, Streams } from '../../runtime/types.js';
 import { Simulator } from '../simulator.js';
 import type { SimHost } from '../host.js';
 import { BHARAMBE_2006, drawCapacity, type CapacityClass } from './capacity.js';
 import { DEFAULT_REGULAR_SLOTS } from '../../swarm/choker.js';
 import { flashCrowdTime, heterogeneousFluidTime, multiclassFluidTimes } from './fluid.js';
-import { SimClient } from './sim-client.js';
+import { SimClient, type SimSwarmOptions } from './sim-client.js';
 import { simTorrent } from './torrent.js';
 
 const TRACKER_PORT = 6969;
@@ -27,7 +26,7 @@ export interface PeerSetup {
   /** A label the results are grouped by (default 'leecher'). */
   readonly role?: string;
   readonly capacity?: CapacityClass;
-  readonly swarm?: Partial<SwarmOptions>;
+  readonly swarm?: SimSwarmOptions;
   /** Whether the peer counts in the headline figures (default true). */
   readonly measured?: boolean;
   /** A lying Sybil (announces every piece, sends none): never finishes, never leaves. */
@@ -36,10 +35,14 @@ export interface PeerSetup {
 
 export interface ClientSetup {
   readonly runtime?: Runtime;
-  readonly extensions?: ReadonlyMap<string, number>;
-  readonly swarm?: Partial<SwarmOptions>;
+  readonly swarm?: SimSwarmOptions;
   /** Peers asked of the tracker per announce (default 50). */
   readonly numwant?: number;
+  /** BEP 55 (default on); `punchStreams`: the uTP streams punches dial over (SimClientOptions). */
+  readonly holepunch?: boolean;
+  readonly punchStreams?: Streams;
+  /** Called once the client listens and its torrent was added. */
+  readonly onStarted?: (client: SimClient) => void;
 }
 
 export interface SwarmScenarioOptions {
@@ -70,7 +73,7 @@ export interface SwarmScenarioOptions {
   readonly onClient?: (index: number, client: SimClient) => void;
   /** Called with each leecher's host once created (NAT scenarios). */
   readonly onHost?: (index: number, host: SimHost) => void;
-  /** A client's runtime, extensions and extra swarm options (index -1: the origin seed), e.g. uTP and BEP 55 for the NAT scenario. */
+  /** A client's runtime, hole punching and extra swarm options (index -1: the origin seed), e.g. uTP and BEP 55 for the NAT scenario. */
   readonly clientSetup?: (index: number, host: SimHost) => ClientSetup;
   /** Called after each sampling period (progress bars). */
   readonly onProgress?: (p: { readonly tS: number; readonly arrived: number; readonly finished: number; readonly present: number; readonly events: number }) => void;
@@ -180,13 +183,13 @@ export async function runSwarmScenario(o: SwarmScenarioOptions): Promise<SwarmSc
   // Binding needs the simulator running: start, run a moment, then take the result.
   const trackerStarting = startTrackerServer({ runtime: trackerHost.runtime, udp: { host: trackerHost.address, port: TRACKER_PORT }, intervalSeconds: 300, maxNumwant: 200 });
   const trackerUrl = `udp://${trackerHost.address}:${TRACKER_PORT}`;
-  const baseSwarm: Partial<SwarmOptions> = {
+  const baseSwarm: SimSwarmOptions = {
     picker: picker === 'random' ? { randomFirstPieces: Infinity } : undefined,
     choker: { policy: choker },
   };
   const originHost = sim.createHost({ uploadBps: seedUploadBps, downloadBps: seedUploadBps });
   const originSetup = o.clientSetup?.(-1, originHost) ?? {};
-  const origin = new SimClient({ host: originHost, torrent, seed: true, trackerUrl, swarm: { ...baseSwarm, ...originSetup.swarm }, runtime: originSetup.runtime, extensions: originSetup.extensions });
+  const origin = new SimClient({ ...originSetup, host: originHost, torrent, seed: true, trackerUrl, swarm: { ...baseSwarm, ...originSetup.swarm } });
   o.onClient?.(-1, origin);
   const originStarting = origin.start();
   await sim.runFor(1);
@@ -223,7 +226,7 @@ export async function runSwarmScenario(o: SwarmScenarioOptions): Promise<SwarmSc
     let prevPieceS = 0;
     const setupEvent = setup.swarm?.onEvent ?? extra.swarm?.onEvent;
     const client = new SimClient({
-      host, torrent, trackerUrl, liar: setup.liar, runtime: extra.runtime, extensions: extra.extensions, numwant: extra.numwant,
+      ...extra, host, torrent, trackerUrl, liar: setup.liar,
       swarm: {
         ...baseSwarm, ...extra.swarm, ...setup.swarm, choker: { ...baseSwarm.choker, ...setup.swarm?.choker },
         onEvent: (e) => {
@@ -265,7 +268,7 @@ export async function runSwarmScenario(o: SwarmScenarioOptions): Promise<SwarmSc
     copies.fill(0);
     let leechers = 0;
     for (const c of present) {
-      if (!c.swarm.stats().complete) leechers++;
+      if (!c.started || !c.swarm.stats().complete) leechers++;
       for (let p = 0; p < pieces; p++) if (c.storage.hasPiece(p)) copies[p]++;
     }
     let min = Infinity, sum = 0;
