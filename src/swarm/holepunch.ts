@@ -9,7 +9,6 @@ import { Holepunch, type HolepunchEvent, type HolepunchOptions } from '../nat/ho
 import type { NatType } from '../nat/external-address.js';
 import type { Address } from '../runtime/types.js';
 import type { AddressKey } from '../util/address-key.js';
-import { transportOf } from '../transport/dual-streams.js';
 import { DEFAULT_LOCAL_EXTENSIONS, decodeHolepunch, encodeHolepunch, PEX_FLAG_HOLEPUNCH, PeerProtocolError, UT_HOLEPUNCH, UT_HOLEPUNCH_LOCAL_ID, type PexPeer } from '../wire/index.js';
 import { PeerPool } from './peer-pool.js';
 import type { PeerSession } from './peer-session.js';
@@ -42,7 +41,7 @@ const same = (a: Address | undefined, b: Address): boolean => a !== undefined &&
  * with its BEP 10 `p` (an incoming TCP connection's source port is ephemeral).
  */
 export function reachableEndpoint(p: PeerSession): Address | undefined {
-  if (!p.incoming || transportOf(p.stream) === 'utp') return p.address;
+  if (!p.incoming || p.overUtp) return p.address;
   return p.listenAddress;
 }
 

@@ -8,6 +8,7 @@ import { PeerPool } from './peer-pool.js';
 import type { PeerConnection, PeerEvent } from '../wire/index.js';
 import { RateMeter } from './rate-meter.js';
 import { peerIpKey } from './peer-turnover.js';
+import { transportOf } from '../transport/dual-streams.js';
 import type { SentMeter } from './send-watermark.js';
 
 /** Settled once: `.then` on it queues a microtask. */
@@ -26,6 +27,8 @@ export class PeerSession {
   /** The key its connections are counted under per IP (peer-turnover.ts), made once. */
   readonly ipKey: string;
   readonly connectedAt: number;
+  /** The stream runs over uTP (BEP 29), read once: PEX reads it for every peer each second. */
+  readonly overUtp: boolean;
   readonly download: RateMeter;
   readonly upload: RateMeter;
   /** When the last wanted block arrived (anti-snubbing, request timeouts). */
@@ -87,6 +90,7 @@ export class PeerSession {
     readonly incoming: boolean,
   ) {
     this.key = PeerPool.key(address);
+    this.overUtp = transportOf(stream) === 'utp';
     this.ipKey = peerIpKey(address.host);
     this.connectedAt = runtime.clock.now();
     this.download = new RateMeter(this.connectedAt);

@@ -15,7 +15,6 @@
  * 0x10 reachable (we dialled it).
  */
 import type { Address } from '../runtime/types.js';
-import { transportOf } from '../transport/dual-streams.js';
 import type { PeerSession } from './peer-session.js';
 import { PEX_FLAG_HOLEPUNCH, PEX_FLAG_REACHABLE, PEX_FLAG_SEED, PEX_FLAG_UTP, pexKey, pexKeyText, UT_HOLEPUNCH, UT_PEX, type ExtendedHandshake, type PexMessage, type PexPeer, type PexStateOptions } from '../wire/index.js';
 import { ToldTable } from './pex-told.js';
@@ -63,7 +62,7 @@ export function pexView(p: PeerSession): PexMember {
   v.incoming = p.incoming;
   v.isSeed = p.isSeed;
   v.extended = p.conn.remoteExtendedHandshake;
-  v.utp = transportOf(p.stream) === 'utp';
+  v.utp = p.overUtp;
   return v;
 }
 
