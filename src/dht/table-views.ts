@@ -54,3 +54,20 @@ export function stalestNode(e: PackedEntries, index: number, now: number, quietM
   }
   return best < 0 ? undefined : snapshotAt(e, best);
 }
+
+/**
+ * Up to `max` verified entries that have not failed and have been quiet for `quietMs` at
+ * `now`, nearest buckets first (the ones we name in replies about our own neighbourhood,
+ * where lookups end).
+ */
+export function quietNodes(e: PackedEntries, now: number, quietMs: number, max: number): RoutingNode[] {
+  const out: RoutingNode[] = [];
+  for (let i = e.bucketCount - 1; i >= 0; i--) {
+    for (let p = e.start(i); p < e.mainEnd(i); p++) {
+      if (!e.isVerified(p) || e.failures(p) > 0 || now - e.lastSeen(p) < quietMs) continue;
+      out.push(snapshotAt(e, p));
+      if (out.length >= max) return out;
+    }
+  }
+  return out;
+}
