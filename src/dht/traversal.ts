@@ -43,7 +43,7 @@ export interface Candidate<R> {
   state: CandidateState;
   /** 1 for seeds, n + 1 for a node learned from a node at hop n. */
   readonly hop: number;
-  /** When its query was reported slow (the `now` option's clock; 0 until then). */
+  /** When its query was reported slow (the `now` option's clock, whole ms; 0 until then). */
   slowAt: number;
   /** What the node answered (for get_peers: its token, values...). */
   reply?: R;
@@ -313,7 +313,8 @@ export class Traversal<R> {
     if (c.state === CandidateState.InFlight) this.inFlight--;
     if (this.finished) return;
     c.state = CandidateState.Slow;
-    c.slowAt = this.opts.now?.() ?? 0;
+    // Whole ms: a small integer keeps the field unboxed (a double field costs every candidate a heap number).
+    c.slowAt = Math.floor(this.opts.now?.() ?? 0);
     this.step();
   }
 
