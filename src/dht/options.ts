@@ -75,7 +75,8 @@ export interface DhtNodeOptions {
   maintenanceIntervalMs?: number;
   /**
    * Staleness repair: each housekeeping tick pings up to this many verified nodes that have
-   * been quiet for `livenessQuietMs`, nearest buckets first (libtorrent sends one refresh
+   * been quiet for `livenessQuietMs` (failed once included: a live node behind one lost
+   * datagram answers and is handed out again), nearest buckets first (libtorrent sends one refresh
    * query every 5 s to its least recently queried node, biased to near buckets). A departed
    * node is then out of our replies within about two minutes instead of staying in them
    * until a bucket refresh or a lookup happens to ask it. 0 turns it off. Default 12.

@@ -410,7 +410,7 @@ export class RoutingTable {
     return stalestNode(this.e, index, now, QUESTIONABLE_AFTER_MS);
   }
 
-  /** Up to `max` verified nodes that have not failed and were quiet for `quietMs`, nearest buckets first (./table-views.ts). */
+  /** Up to `max` verified nodes quiet for `quietMs` (failed ones included), nearest buckets first (./table-views.ts). */
   quiet(now: number, quietMs: number, max: number): RoutingNode[] {
     return quietNodes(this.e, now, quietMs, max);
   }

@@ -175,3 +175,34 @@ describe('staleness repair', () => {
     assert.ok(!named.includes(gone.id), 'the node that failed its ping is not handed out');
   });
 });
+
+describe('staleness repair on a lossy path', () => {
+  it('pings a node that failed once again: an answer brings it back into replies, silence removes it', () => {
+    const clock = new FakeClock();
+    const socket = new MockSocket();
+    const node = new DhtNode({ clock, random: new SeededRandom(42) }, socket, { maintenanceIntervalMs: 0, livenessPings: 8 });
+    const r = new SeededRandom(8);
+    const [lossy, gone, other] = Array.from({ length: 3 }, (_, i) => ({ id: randomId(r), address: { host: `10.9.2.${i}`, port: 7000 } }));
+    for (const p of [lossy, gone, other]) node.table.responded(p.id, p.address, 0, 50);
+    const pingTo = (p: { address: Address }) => socket.sent.find((s) => s.to.host === p.address.host && s.msg.kind === 'query');
+    const answer = (p: { id: NodeId; address: Address }) => {
+      const q = pingTo(p);
+      assert.ok(q !== undefined && q.msg.kind === 'query', `pinged ${p.address.host}`);
+      node.receive(encodeResponse(q.msg.t, p.id, {}), p.address);
+    };
+    clock.advance(61_000);
+    maintain(node, clock.now());
+    answer(other); // something arrives: our own network is up
+    clock.advance(5_000); // the pings to `lossy` (its answer lost) and `gone` time out
+    assert.equal(node.table.get(lossy.id)?.failures, 1);
+    assert.equal(node.table.get(gone.id)?.failures, 1);
+    socket.sent = [];
+    clock.advance(60_000);
+    maintain(node, clock.now());
+    answer(lossy);
+    answer(other);
+    clock.advance(5_000);
+    assert.equal(node.table.get(lossy.id)?.failures, 0, 'answered: a good node again');
+    assert.equal(node.table.get(gone.id), undefined, 'a second failure: removed');
+  });
+});
