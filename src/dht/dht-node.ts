@@ -193,7 +193,7 @@ export class DhtNode implements ServerContext, LookupHost, NodeTimeoutListener {
     return this.clock.setTimer(ms, fn);
   }
 
-  /** A lookup waiting only on slow nodes ends this long after it stalled: twice the soft timeout unless set. */
+  /** A lookup waiting only on slow nodes stops waiting for each this long after it went slow: twice the soft timeout unless set. */
   lookupStallGraceMs(): number {
     return this.options.lookupStallGraceMs ?? 2 * this.rpc.softTimeoutMs;
   }

@@ -30,7 +30,7 @@ export interface LookupHost {
   now(): number;
   /** Arms a timer (a lookup's stall grace). Without it a stalled lookup waits for the hard timeouts. */
   setTimer?(ms: number, fn: () => void): { cancel(): void };
-  /** How much longer a lookup waiting only on slow queries waits before it ends, ms. */
+  /** How long after a query went slow a lookup waiting only on slow queries stops waiting for it, ms. */
   lookupStallGraceMs?(): number;
 }
 
@@ -79,12 +79,16 @@ export function startTraversal<R>(
   hooks: { seeds?: readonly Contact[]; alpha?: number; aggressive?: boolean; onReply?: (c: Candidate<R>) => void; onDone: (r: TraversalResult<R>) => void },
 ): Traversal<R> {
   const fam = host.family;
+  // One timer at a time: for the first slow query among the k closest to pass its grace.
   let grace: { cancel(): void } | undefined;
-  const armGrace = (): void => {
+  const armGrace = (earliestSlowAt: number): void => {
     if (grace !== undefined || host.setTimer === undefined) return;
-    grace = host.setTimer(host.lookupStallGraceMs?.() ?? 1000, () => {
+    const graceMs = host.lookupStallGraceMs?.() ?? 1000;
+    const wait = Math.max(0, earliestSlowAt + graceMs - host.now());
+    grace = host.setTimer(wait, () => {
       grace = undefined;
-      t.endIfStalled();
+      // At least the one the timer was for (float rounding must not re-arm it at no delay).
+      t.giveUpSlow(Math.max(earliestSlowAt, host.now() - graceMs));
     });
   };
   const t = new Traversal<R>({
@@ -92,6 +96,7 @@ export function startTraversal<R>(
     seeds: hooks.seeds ?? host.seeds(target),
     k: host.k,
     alpha: hooks.alpha ?? host.alpha,
+    now: () => host.now(),
     aggressive: hooks.aggressive,
     acceptContact: (c) => {
       if (!host.acceptContact(c)) return false;

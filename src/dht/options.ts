@@ -56,9 +56,9 @@ export interface DhtNodeOptions {
   /** Query timeouts and the pending-query cap. Defaults: soft 500 ms, hard 4000 ms, 1024 pending. */
   rpc?: RpcOptions;
   /**
-   * A lookup that waits only on slow queries (soft timeout passed) among its k closest ends
-   * this long after it stalled, instead of after their hard timeouts, ms. Default: twice the
-   * soft timeout in use (adaptive; at most 1 s with the default RPC options).
+   * A lookup that waits only on slow queries (soft timeout passed) among its k closest stops
+   * waiting for each this long after it went slow, instead of until its hard timeout, ms.
+   * Default: twice the soft timeout in use (adaptive; at most 1 s with the default RPC options).
    */
   lookupStallGraceMs?: number;
   /** Per-source query rate limit; `false` turns it off. */
@@ -73,6 +73,17 @@ export interface DhtNodeOptions {
   refreshIntervalMs?: number;
   /** How often housekeeping runs (refresh, pings, expiry, republishing), ms. Default 60 s. */
   maintenanceIntervalMs?: number;
+  /**
+   * Staleness repair: each housekeeping tick pings up to this many verified nodes that have
+   * been quiet for `livenessQuietMs` (failed once included: a live node behind one lost
+   * datagram answers and is handed out again), nearest buckets first (libtorrent sends one refresh
+   * query every 5 s to its least recently queried node, biased to near buckets). A departed
+   * node is then out of our replies within about two minutes instead of staying in them
+   * until a bucket refresh or a lookup happens to ask it. 0 turns it off. Default 12.
+   */
+  livenessPings?: number;
+  /** A verified node quiet for this long is due a liveness ping, ms. Default 60 s. */
+  livenessQuietMs?: number;
   /** BEP 44 items we put (and keep) are put again this often, ms. Default 1 hour (items live 2 hours). */
   republishIntervalMs?: number;
   /** After the bootstrap lookup, refresh this many of the farthest buckets that are not full. Default 0 (contacts heard about during the lookup fill them). */
@@ -97,6 +108,8 @@ export const DHT_DEFAULTS = {
   sampleIntervalSec: 21600,
   refreshIntervalMs: 15 * 60_000,
   maintenanceIntervalMs: 60_000,
+  livenessPings: 12,
+  livenessQuietMs: 60_000,
   bootstrapRefreshBuckets: 0,
 } as const;
 

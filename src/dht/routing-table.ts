@@ -27,7 +27,7 @@ import { ENTRY_WORDS, EntryRecord, writeIdWords } from './entry-record.js';
 import { MAX_FAILURES_COUNTED, PackedEntries } from './packed-entries.js';
 import { RoutingNode } from './routing-node.js';
 import { closestCompact, closestEntries } from './closest-entries.js';
-import { allNodes, snapshotAt, stalestNode, unverifiedNodes } from './table-views.js';
+import { allNodes, quietNodes, snapshotAt, stalestNode, unverifiedNodes } from './table-views.js';
 
 export { RoutingNode };
 
@@ -408,6 +408,11 @@ export class RoutingTable {
   /** The least recently seen node of a bucket that is questionable at `now`, if any. */
   stalest(index: number, now: number): RoutingNode | undefined {
     return stalestNode(this.e, index, now, QUESTIONABLE_AFTER_MS);
+  }
+
+  /** Up to `max` verified nodes quiet for `quietMs` (failed ones included), nearest buckets first (./table-views.ts). */
+  quiet(now: number, quietMs: number, max: number): RoutingNode[] {
+    return quietNodes(this.e, now, quietMs, max);
   }
 
   /** Number of nodes in bucket `index` and its replacement cache. */

@@ -5,7 +5,7 @@
  *
  * The soft timeout adapts to the round-trip times this node sees (libtorrent's "short
  * timeout" idea): a query still unanswered after 1.25x the 90th percentile of recent RTTs
- * is reported slow, so a lookup sends another query instead of stalling on a dead node,
+ * (from the first 8 answers on) is reported slow, so a lookup sends another query instead of stalling on a dead node,
  * while the slow node's late answer is still used. `softTimeoutMs` is the ceiling.
  */
 import type { Address, Clock, Random, TimerHandle } from '../runtime/types.js';
@@ -40,8 +40,15 @@ export const RPC_DEFAULTS = {
   softTimeoutMs: 500, timeoutMs: 4000, maxPending: 1024, adaptiveSoftTimeout: true, minSoftTimeoutMs: 100,
 } as const satisfies Required<RpcOptions>;
 
-/** RTT samples kept for the adaptive soft timeout, and how often it is recomputed. */
+/** RTT samples kept for the adaptive soft timeout. */
 const RTT_SAMPLES = 32;
+/**
+ * The soft timeout is recomputed every this many samples, from all kept so far: a new node
+ * adapts after its first 8 answers (their largest, with the margin) instead of using the
+ * ceiling until it has 32. Under churn about a sixth of lookups were asked by nodes that
+ * young, and each waited out the 500 ms ceiling (plus twice it in grace) on departed nodes.
+ */
+const RTT_RECOMPUTE = 8;
 const SOFT_MARGIN = 1.25;
 /** Every node's RTT ring is a slot of these shared chunks (./slot-pool.ts says why). */
 const RTT_RINGS = new SlotPool(RTT_SAMPLES, (n) => new Float64Array(n), (chunk, from, to) => chunk.fill(0, from, to));
@@ -150,15 +157,17 @@ export class Transactions {
     else tx.handler.error(msg);
   }
 
-  /** Records an RTT; every `RTT_SAMPLES` samples the soft timeout is set from their 90th percentile. */
+  /** Records an RTT; every `RTT_RECOMPUTE` samples the soft timeout is set from the 90th percentile of those kept. */
   private sample(rtt: number): void {
     const rtts = this.rtts as Float64Array;
     const at = this.rttAt;
     rtts[at + (this.rttCount++ % RTT_SAMPLES)] = rtt;
-    if (this.rttCount % RTT_SAMPLES !== 0) return;
-    for (let i = 0; i < RTT_SAMPLES; i++) SORTING[i] = rtts[at + i];
+    if (this.rttCount % RTT_RECOMPUTE !== 0) return;
+    const n = Math.min(this.rttCount, RTT_SAMPLES);
+    // Slots not filled yet sort last (no view object for the first few rounds).
+    for (let i = 0; i < RTT_SAMPLES; i++) SORTING[i] = i < n ? rtts[at + i] : Infinity;
     SORTING.sort();
-    const p90 = SORTING[Math.ceil(0.9 * RTT_SAMPLES) - 1];
+    const p90 = SORTING[Math.ceil(0.9 * n) - 1];
     this.currentSoftMs = Math.round(Math.min(this.softMs, Math.max(this.minSoftMs, p90 * SOFT_MARGIN)));
   }
 

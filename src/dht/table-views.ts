@@ -54,3 +54,25 @@ export function stalestNode(e: PackedEntries, index: number, now: number, quietM
   }
   return best < 0 ? undefined : snapshotAt(e, best);
 }
+
+/**
+ * Up to `max` verified entries that have been quiet for `quietMs` at `now`, nearest buckets
+ * first (the ones we name in replies about our own neighbourhood, where lookups end). Entries
+ * that failed once are included: on a lossy path one lost datagram marks a live node failed
+ * (and keeps it out of replies) until it answers again, and a departed one is removed at its
+ * second failure.
+ */
+export function quietNodes(e: PackedEntries, now: number, quietMs: number, max: number): RoutingNode[] {
+  const out: RoutingNode[] = [];
+  // Nodes we still hand out first (a departed one among them is what lookups meet), then failed ones.
+  for (let failed = 0; failed < 2; failed++) {
+    for (let i = e.bucketCount - 1; i >= 0; i--) {
+      for (let p = e.start(i); p < e.mainEnd(i); p++) {
+        if (!e.isVerified(p) || (e.failures(p) > 0 ? 1 : 0) !== failed || now - e.lastSeen(p) < quietMs) continue;
+        out.push(snapshotAt(e, p));
+        if (out.length >= max) return out;
+      }
+    }
+  }
+  return out;
+}

@@ -14,9 +14,14 @@
  * another (that chain made lookups under churn take 4-16 s). A slow node's answer is still
  * used if it comes, and while it is among the k closest the lookup waits for it, so a slow
  * node that is truly among the closest is not left out; but once nothing else is left to ask
- * or wait for, the lookup is "stalled": it tells its owner (`onStalled`), which ends it after a
- * grace (`endIfStalled`) instead of waiting out every hard timeout. The lookup ends when the
- * `k` closest candidates that have not failed have all answered (or nothing is left to ask).
+ * or wait for, the lookup is "stalled": it tells its owner (`onStalled`, with when the
+ * longest-awaited of those went slow), and the owner gives up on each slow node a grace after
+ * *it* went slow (`giveUpSlow`), instead of waiting out every hard timeout. The grace runs
+ * from each query's own soft timeout, not from the stall: a dead node asked early in a
+ * lookup has usually served most of it by the time the others have answered (under churn
+ * almost every lookup ends waiting on departed nodes among its k closest, so this wait was
+ * most of a lookup's time). The lookup ends when the `k` closest candidates that have not
+ * failed or been given up have all answered (or nothing is left to ask).
  */
 import type { Contact } from './compact.js';
 import { compareDistance, idPrefix, type NodeId } from './node-id.js';
@@ -27,6 +32,8 @@ export const enum CandidateState {
   Slow = 2,
   Responded = 3,
   Failed = 4,
+  /** Slow for longer than the owner's grace: no longer waited for (its late answer still counts). */
+  GaveUp = 5,
 }
 
 export interface Candidate<R> {
@@ -36,6 +43,8 @@ export interface Candidate<R> {
   state: CandidateState;
   /** 1 for seeds, n + 1 for a node learned from a node at hop n. */
   readonly hop: number;
+  /** When its query was reported slow (the `now` option's clock, whole ms; 0 until then). */
+  slowAt: number;
   /** What the node answered (for get_peers: its token, values...). */
   reply?: R;
 }
@@ -69,11 +78,14 @@ export interface TraversalOptions<R> {
   readonly acceptContact?: (c: Contact) => boolean;
   /** Called on each answer, after the candidates are updated. */
   readonly onReply?: (candidate: Candidate<R>) => void;
+  /** The owner's clock (ms), to stamp when a query went slow. Default: always 0. */
+  readonly now?: () => number;
   /**
    * Called when the lookup waits only on slow queries among the k closest (each time it
-   * becomes so). The owner may end it after a grace with `endIfStalled()`.
+   * becomes so), with the earliest time one of those went slow. The owner gives up on slow
+   * queries after a grace with `giveUpSlow()` (or ends the lookup with `endIfStalled()`).
    */
-  readonly onStalled?: () => void;
+  readonly onStalled?: (earliestSlowAt: number) => void;
   /** Called once when the lookup ends. */
   readonly onDone: (result: TraversalResult<R>) => void;
 }
@@ -169,7 +181,7 @@ export class Traversal<R> {
       else hi = mid;
     }
     // Shifting by hand: `splice` is a generic builtin, several times slower on lists this short.
-    const fresh: Candidate<R> = { contact: c, d, state: CandidateState.Fresh, hop };
+    const fresh: Candidate<R> = { contact: c, d, state: CandidateState.Fresh, hop, slowAt: 0 };
     list.push(fresh);
     for (let i = n; i > lo; i--) list[i] = list[i - 1];
     list[lo] = fresh;
@@ -218,12 +230,16 @@ export class Traversal<R> {
     let outstanding = this.aggressive ? 0 : this.inFlight;
     let busy = false;
     let slowAmongClosest = false;
+    let earliestSlowAt = Infinity;
     for (let i = 0; i < list.length && window < this.k; i++) {
       const c = list[i];
       const s = c.state;
-      if (s === CandidateState.Failed) continue;
+      if (s >= CandidateState.Failed) continue;
       if (s === CandidateState.Slow) {
-        if (rank < this.k) slowAmongClosest = true;
+        if (rank < this.k) {
+          slowAmongClosest = true;
+          if (c.slowAt < earliestSlowAt) earliestSlowAt = c.slowAt;
+        }
         rank++;
         continue;
       }
@@ -242,7 +258,18 @@ export class Traversal<R> {
     }
     // Done when the window is all answers and no slow node among the k closest is awaited.
     if (!busy && !slowAmongClosest) this.finish(false);
-    else if (!busy) this.opts.onStalled?.();
+    else if (!busy) this.opts.onStalled?.(earliestSlowAt);
+  }
+
+  /**
+   * Stops waiting for the slow queries that went slow at or before `cutoff` (the owner's
+   * clock): they hold no place among the k closest any more, so the lookup ends or asks the
+   * next candidate. A late answer from one is still used while the lookup runs.
+   */
+  giveUpSlow(cutoff: number): void {
+    if (this.finished || !this.started) return;
+    for (const c of this.candidates) if (c.state === CandidateState.Slow && c.slowAt <= cutoff) c.state = CandidateState.GaveUp;
+    this.step(); // even when none was given up (the owner's grace changed): a stall is reported again
   }
 
   /**
@@ -255,7 +282,7 @@ export class Traversal<R> {
     let window = 0;
     for (let i = 0; i < list.length && window < this.k; i++) {
       const s = list[i].state;
-      if (s === CandidateState.Failed || s === CandidateState.Slow) continue;
+      if (s >= CandidateState.Failed || s === CandidateState.Slow) continue;
       window++;
       if (s !== CandidateState.Responded) return;
     }
@@ -286,12 +313,19 @@ export class Traversal<R> {
     if (c.state === CandidateState.InFlight) this.inFlight--;
     if (this.finished) return;
     c.state = CandidateState.Slow;
+    // Whole ms: a small integer keeps the field unboxed (a double field costs every candidate a heap number).
+    c.slowAt = Math.floor(this.opts.now?.() ?? 0);
     this.step();
   }
 
   failed(c: Candidate<R>): void {
     if (c.state === CandidateState.InFlight) this.inFlight--;
     if (this.finished) return;
+    if (c.state === CandidateState.GaveUp) {
+      c.state = CandidateState.Failed;
+      this.failedCount++;
+      return; // it held no place already: nothing to step
+    }
     c.state = CandidateState.Failed;
     this.failedCount++;
     this.step();

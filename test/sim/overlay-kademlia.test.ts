@@ -6,10 +6,12 @@ import { runExperiment } from '../../src/overlays/harness/experiment.js';
 // The comparison's Kademlia is the real DHT node; its query is the lookup a client makes
 // (get_peers: 8 wide, aggressive). Before, the query was a maintenance find_node (4 wide,
 // not aggressive): median 219 ms without churn and 746 ms under churn at 200 nodes
-// (seed 1), against 100-330 ms for the other overlays. Under churn each lookup still meets
-// about five departed nodes and waits out a soft timeout and the stall grace for those
-// among its k closest (shortening the grace would cost the 5,000-node DHT its 99% exact
-// k closest). Latencies are virtual time (lognormal RTTs, median 60 ms).
+// (seed 1), against 100-330 ms for the other overlays. Under churn a lookup waits a soft
+// timeout and a grace on departed nodes among its k closest: 586 ms at 500 queries (seed 1)
+// until session 13, 424 ms since the grace runs from each node's own soft timeout, a young
+// node adapts its soft timeout after 8 answers and housekeeping pings quiet nodes (about 1.3
+// departed nodes among a lookup's 12 closest instead of 4.1). Shortening the grace would cost
+// success (live nodes on slow paths). Latencies are virtual time (lognormal RTTs, median 60 ms).
 const base = { nodes: 200, queries: 500, seed: 1 };
 
 describe('Kademlia in the overlay comparison', () => {
@@ -37,10 +39,10 @@ describe('Kademlia in the overlay comparison', () => {
     assert.equal(figures.success, 1, `${records.filter((r) => !r.success).length} of ${records.length} failed (${pop.members.length} nodes)`);
   });
 
-  it('keeps the median lookup under 650 ms under Weibull churn, where most lookups meet departed nodes', async () => {
+  it('keeps the median lookup under 480 ms under Weibull churn, where most lookups meet departed nodes', async () => {
     const { figures } = await runExperiment(kademliaOverlay(), { ...base, churn: 'weibull' });
     assert.ok(figures.departures > 50, `${figures.departures} departures`);
     assert.ok(figures.success >= 0.98, `success ${figures.success}`);
-    assert.ok(figures.medianLatencyMs < 650, `median ${figures.medianLatencyMs} ms`);
+    assert.ok(figures.medianLatencyMs < 480, `median ${figures.medianLatencyMs} ms`);
   });
 });

@@ -10,9 +10,10 @@
  * announcer. Results are kept per time window, so the decay (or not) shows.
  *
  * Repair (BEP 5), three settings: `full`, nodes refresh buckets that did not change for 15
- * minutes and the announcers announce again every `reannounceMs` (libtorrent: 15 min;
- * stored peers live 30 min); `republish`, announces are repeated but buckets are never
- * refreshed (only what lookups and pings teach the tables remains); `none`, neither.
+ * minutes, ping nodes quiet for a minute (`livenessPings`) and the announcers announce again
+ * every `reannounceMs` (libtorrent: 15 min; stored peers live 30 min); `republish`, announces
+ * are repeated but tables get neither refresh nor liveness pings (only what lookups and BEP 5
+ * pings teach them remains); `none`, neither.
  */
 import type { DhtNodeOptions } from '../options.js';
 import { announceLookup, getPeersLookup } from '../lookups.js';
@@ -120,8 +121,9 @@ async function runOne(o: ChurnScenarioOptions, model: SessionModel, repair: Repa
   const perWindow = o.lookupsPerWindow ?? 30;
   const reannounceMs = o.reannounceMs ?? 15 * 60_000;
   const shape = { model, meanMs: o.meanSessionMs ?? 3_600_000 };
-  // Without refresh no bucket is ever refreshed (pings of questionable nodes stay: BEP 5 housekeeping).
-  const node: DhtNodeOptions = repair === 'full' ? {} : { refreshIntervalMs: Number.POSITIVE_INFINITY };
+  // Without refresh no bucket is ever refreshed and quiet nodes get no liveness pings (pings
+  // of questionable nodes stay: BEP 5 housekeeping).
+  const node: DhtNodeOptions = repair === 'full' ? {} : { refreshIntervalMs: Number.POSITIVE_INFINITY, livenessPings: 0 };
   const net = await DhtSimNetwork.create({ nodes: o.nodes, seed: o.seed ?? 1, medianRttMs: o.medianRttMs ?? 100, node });
   const sim = net.sim;
   net.bootstrapAll(Math.min(20, Math.max(1, 100_000 / o.nodes)));
