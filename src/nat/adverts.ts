@@ -42,6 +42,12 @@ export class AdvertTable<P> {
   private readonly peerAt: (P | undefined)[] = [];
   private readonly peerHead: number[] = [];
   private readonly freePeers: number[] = [];
+  /**
+   * The (target slot, advertiser index) pairs kept, as `pairKey` numbers: a repeat is found
+   * in O(1), not by a walk of the target's advertisers (with every peer advertising
+   * ut_holepunch, that walk was 6% of a 300-peer swarm's CPU).
+   */
+  private readonly pairKeys = new Set<number>();
 
   constructor(private readonly maxTargets: number) {}
 
@@ -69,10 +75,9 @@ export class AdvertTable<P> {
     if (t === undefined) {
       if (this.slotOf.size >= this.maxTargets) this.dropOldest();
       t = this.newTarget(k);
-    } else if (pi !== undefined) {
-      for (let x = this.targets[t * TGT + T_HEAD]; x !== NONE; x = this.pairs[x * PAIR + P_NEXT_T]) if (this.pairs[x * PAIR + P_PEER] === pi) return;
-    }
+    } else if (pi !== undefined && this.pairKeys.has(pairKey(t, pi))) return;
     if (pi === undefined) pi = this.newPeer(peer);
+    this.pairKeys.add(pairKey(t, pi));
     const x = this.allocPair();
     const pr = this.pairs, tg = this.targets;
     pr[x * PAIR + P_TARGET] = t;
@@ -116,6 +121,7 @@ export class AdvertTable<P> {
       else pr[prev * PAIR + P_NEXT_T] = after;
       if (after === NONE) tg[t * TGT + T_TAIL] = prev;
       else pr[after * PAIR + P_PREV_T] = prev;
+      this.pairKeys.delete(pairKey(t, pi));
       this.releasePair(x);
       if (tg[t * TGT + T_HEAD] === NONE) this.releaseTarget(t);
       x = next;
@@ -138,6 +144,7 @@ export class AdvertTable<P> {
       if (prev === NONE) this.peerHead[pi] = after;
       else pr[prev * PAIR + P_NEXT_P] = after;
       if (after !== NONE) pr[after * PAIR + P_PREV_P] = prev;
+      this.pairKeys.delete(pairKey(t, pi));
       this.releasePair(x);
       x = next;
     }
@@ -212,6 +219,14 @@ export class AdvertTable<P> {
     this.peerIndex.set(peer, pi);
     return pi;
   }
+}
+
+/**
+ * One number per (target slot, advertiser index): a small integer (nothing allocated) while the
+ * index is below 2^15 and the slot below 2^15; past that a negative one, distinct from all of those.
+ */
+function pairKey(t: number, pi: number): number {
+  return pi < 0x8000 ? t * 0x8000 + pi : -(t * 0x1_0000_0000 + pi) - 1;
 }
 
 function grow(a: Int32Array, length: number): Int32Array<ArrayBuffer> {
