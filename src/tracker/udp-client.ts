@@ -29,6 +29,14 @@ interface Pending {
 }
 
 const CONNECTION_ID_TTL_MS = 60_000;
+/**
+ * A `stopped` announce goes out as a client shuts down, which cannot wait out BEP 15's 15 s:
+ * it is resent after 1 s, then 2 s, ... (its caller bounds the whole: 3 s in the session), so
+ * one datagram lost (behind a busy uplink's queue, as a leaving peer's often is) does not
+ * leave us listed at the tracker for other peers to dial in vain (libtorrent gives a stopped
+ * announce 5 s in all).
+ */
+const STOPPED_RETRANSMIT_MS = 1_000;
 
 /** Parses `udp://host:port[/path]`. */
 export function parseUdpUrl(url: string): Address {
@@ -88,11 +96,11 @@ export class UdpTrackerClient {
   }
 
   /** Sends `build(tid)` with retransmission until a reply arrives or retries run out. */
-  private request(to: Address, build: (tid: number) => Uint8Array, maxN: number): Promise<UdpReply> {
+  private request(to: Address, build: (tid: number) => Uint8Array, maxN: number, baseMs?: number): Promise<UdpReply> {
     let tid = this.o.random.int(0x1_0000_0000);
     while (this.pending.has(tid)) tid = (tid + 1) >>> 0;
     const packet = build(tid);
-    const base = this.o.baseTimeoutMs ?? 15_000;
+    const base = Math.min(baseMs ?? Infinity, this.o.baseTimeoutMs ?? 15_000);
     if (this.closed) return Promise.reject(new TrackerUnreachable('udp tracker client closed'));
     return new Promise<UdpReply>((resolve, reject) => {
       let timer: TimerHandle | undefined;
@@ -124,23 +132,24 @@ export class UdpTrackerClient {
     });
   }
 
-  private async connect(to: Address, key: string): Promise<bigint> {
+  private async connect(to: Address, key: string, baseMs?: number): Promise<bigint> {
     const cached = this.connections.get(key);
     if (cached && this.o.clock.now() - cached.at < CONNECTION_ID_TTL_MS) return cached.id;
-    const r = await this.request(to, (tid) => encodeConnect(tid), this.o.maxRetries ?? 8);
+    const r = await this.request(to, (tid) => encodeConnect(tid), this.o.maxRetries ?? 8, baseMs);
     if (r.action === 'error') throw new TrackerFailure(`udp tracker: ${r.message}`);
     if (r.action !== 'connect') throw new TrackerProtocolError('udp tracker: expected a connect reply');
     this.connections.set(key, { id: r.connectionId, at: this.o.clock.now() });
     return r.connectionId;
   }
 
-  private async exchange(url: string, build: (cid: bigint, tid: number) => Uint8Array): Promise<UdpReply> {
+  /** `baseMs`: a first retransmit timeout shorter than the client's (a `stopped` announce). */
+  private async exchange(url: string, build: (cid: bigint, tid: number) => Uint8Array, baseMs?: number): Promise<UdpReply> {
     const to = await this.address(url);
     const key = `${to.host}:${to.port}`;
     // One retry with a fresh connection id if the tracker rejects a reused one.
     for (let attempt = 0; ; attempt++) {
-      const cid = await this.connect(to, key);
-      const r = await this.request(to, (tid) => build(cid, tid), this.o.maxRetries ?? 8);
+      const cid = await this.connect(to, key, baseMs);
+      const r = await this.request(to, (tid) => build(cid, tid), this.o.maxRetries ?? 8, baseMs);
       if (r.action === 'error' && attempt === 0 && /connection/i.test(r.message)) {
         this.connections.delete(key);
         continue;
@@ -151,7 +160,7 @@ export class UdpTrackerClient {
   }
 
   async announce(url: string, r: AnnounceRequest): Promise<AnnounceResponse> {
-    const reply = await this.exchange(url, (cid, tid) => encodeAnnounce(cid, tid, r));
+    const reply = await this.exchange(url, (cid, tid) => encodeAnnounce(cid, tid, r), r.event === 'stopped' ? STOPPED_RETRANSMIT_MS : undefined);
     if (reply.action !== 'announce') throw new TrackerProtocolError('udp tracker: expected an announce reply');
     return reply.response;
   }
