@@ -163,6 +163,9 @@ export interface AnnouncerOptions {
   readonly staggerMs?: number;
 }
 
+/** How long `stop` waits for an announce in flight before it sends `stopped` anyway. */
+export const STOP_IN_FLIGHT_WAIT_MS = 1000;
+
 /** How long a tracker has before the next one in its tier is asked too. */
 export const DEFAULT_STAGGER_MS = 5000;
 
@@ -208,13 +211,18 @@ export class Announcer {
 
   /**
    * Stops re-announcing, lets an announce in flight (or a queued `completed`) finish, then
-   * announces `stopped` to the tracker that last answered. Callers bound the wait.
+   * announces `stopped` to the tracker that last answered. Callers bound the wait. An announce
+   * in flight gets `STOP_IN_FLIGHT_WAIT_MS`: one whose datagram was lost would otherwise hold
+   * the `stopped` behind BEP 15's 15 s retransmit, past the caller's deadline, and the tracker
+   * would go on listing us (libtorrent aborts what is in flight and sends `stopped`).
    */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.timer?.cancel();
-    await this.chain;
+    let waited: TimerHandle | undefined;
+    await Promise.race([this.chain, new Promise<void>((r) => (waited = this.o.clock.setTimer(STOP_IN_FLIGHT_WAIT_MS, r)))]);
+    waited?.cancel();
     const url = this.lastUrl;
     if (!url) return;
     try {
