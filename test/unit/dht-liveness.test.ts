@@ -5,7 +5,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Address, Clock, TimerHandle } from '../../src/runtime/types.js';
+import type { Address } from '../../src/runtime/types.js';
 import { SeededRandom } from '../../src/runtime/random.js';
 import type { Contact } from '../../src/dht/compact.js';
 import { DhtNode, type DhtSocket } from '../../src/dht/dht-node.js';
@@ -15,37 +15,10 @@ import { findNodeLookup, type FindNodeResult, type LookupHost } from '../../src/
 import { maintain } from '../../src/dht/maintenance.js';
 import { compareDistance, randomId, type NodeId } from '../../src/dht/node-id.js';
 import { Transactions, type QueryHandler } from '../../src/dht/rpc.js';
-
-/** A virtual clock; `wholeMs` fires timers on whole milliseconds, as real timers do. */
-class FakeClock implements Clock {
-  t = 0;
-  fired = 0;
-  private timers: { at: number; fn: () => void; off: boolean }[] = [];
-  constructor(private readonly wholeMs = false) {}
-  now(): number {
-    return this.t;
-  }
-  setTimer(ms: number, fn: () => void): TimerHandle {
-    const e = { at: this.wholeMs ? Math.floor(this.t + ms) : this.t + ms, fn, off: false };
-    this.timers.push(e);
-    return { cancel: () => (e.off = true) };
-  }
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      const due = this.timers.filter((e) => !e.off && e.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (due === undefined) break;
-      if (++this.fired > 1000) throw new Error('timers re-armed without end');
-      due.off = true;
-      this.t = Math.max(this.t, due.at);
-      due.fn();
-    }
-    this.t = end;
-  }
-}
+import { TimerClock } from '../helpers/timer-clock.js';
 
 /** A lookup host over a fake network: queries are recorded for the test to answer by hand. */
-function lookupWorld(clock: FakeClock, graceMs: number) {
+function lookupWorld(clock: TimerClock, graceMs: number) {
   const r = new SeededRandom(3);
   const target = randomId(r);
   const contacts: Contact[] = Array.from({ length: 3 }, (_, i) => ({ id: randomId(r), address: { host: `10.1.0.${i}`, port: 1 } }));
@@ -66,7 +39,7 @@ function lookupWorld(clock: FakeClock, graceMs: number) {
 
 describe('a lookup under churn', () => {
   it('stops waiting for a slow node a grace after it went slow, not a grace after the lookup stalled', () => {
-    const clock = new FakeClock();
+    const clock = new TimerClock({ maxFires: 1000 });
     const { target, contacts: [dead, b, c], host, asked, answer } = lookupWorld(clock, 300);
     const out: { r?: FindNodeResult } = {};
     findNodeLookup(host, target, (res) => (out.r = res));
@@ -88,7 +61,7 @@ describe('a lookup under churn', () => {
   });
 
   it('gives up on the slow node its timer was for even when whole-millisecond timers fire early', () => {
-    const clock = new FakeClock(true);
+    const clock = new TimerClock({ wholeMs: true, maxFires: 1000 });
     const { target, contacts: [dead, b, c], host, asked, answer } = lookupWorld(clock, 300);
     const out: { r?: FindNodeResult } = {};
     findNodeLookup(host, target, (res) => (out.r = res));
@@ -103,7 +76,7 @@ describe('a lookup under churn', () => {
   });
 
   it('uses a slow node\'s answer that comes within its grace', () => {
-    const clock = new FakeClock();
+    const clock = new TimerClock({ maxFires: 1000 });
     const { target, contacts: [slow, b, c], host, asked, answer } = lookupWorld(clock, 300);
     const out: { r?: FindNodeResult } = {};
     findNodeLookup(host, target, (res) => (out.r = res));
@@ -119,7 +92,7 @@ describe('a lookup under churn', () => {
 
 describe('the adaptive soft timeout', () => {
   it('adapts after a new node\'s first 8 answers instead of keeping the ceiling until 32', () => {
-    const clock = new FakeClock();
+    const clock = new TimerClock({ maxFires: 1000 });
     const tx = new Transactions(clock, new SeededRandom(1));
     const to: Address = { host: '10.2.0.1', port: 1 };
     const handler: QueryHandler = { response() {}, error() {}, timeout() {}, slow() {} };
@@ -146,7 +119,7 @@ class MockSocket implements DhtSocket {
 
 describe('staleness repair', () => {
   it('pings at most livenessPings quiet nodes a tick, and a departed one leaves its replies', () => {
-    const clock = new FakeClock();
+    const clock = new TimerClock({ maxFires: 1000 });
     const socket = new MockSocket();
     const node = new DhtNode({ clock, random: new SeededRandom(42) }, socket, { maintenanceIntervalMs: 0, livenessPings: 2 });
     const r = new SeededRandom(7);
@@ -178,7 +151,7 @@ describe('staleness repair', () => {
 
 describe('staleness repair on a lossy path', () => {
   it('pings a node that failed once again: an answer brings it back into replies, silence removes it', () => {
-    const clock = new FakeClock();
+    const clock = new TimerClock({ maxFires: 1000 });
     const socket = new MockSocket();
     const node = new DhtNode({ clock, random: new SeededRandom(42) }, socket, { maintenanceIntervalMs: 0, livenessPings: 8 });
     const r = new SeededRandom(8);

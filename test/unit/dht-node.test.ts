@@ -4,7 +4,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Address, Clock, TimerHandle } from '../../src/runtime/types.js';
+import type { Address } from '../../src/runtime/types.js';
 import { SeededRandom } from '../../src/runtime/random.js';
 import { DhtNode, type DhtSocket } from '../../src/dht/dht-node.js';
 import type { DhtNodeOptions, DhtEvent } from '../../src/dht/options.js';
@@ -14,30 +14,7 @@ import { idFromBytes, idToBytes, randomId, type NodeId } from '../../src/dht/nod
 import { isCompliantNodeId } from '../../src/dht/bep42.js';
 import { PeerStore } from '../../src/dht/peer-store.js';
 import { TokenManager } from '../../src/dht/tokens.js';
-
-class FakeClock implements Clock {
-  t = 0;
-  private timers: { at: number; fn: () => void; off: boolean }[] = [];
-  now(): number {
-    return this.t;
-  }
-  setTimer(ms: number, fn: () => void): TimerHandle {
-    const e = { at: this.t + ms, fn, off: false };
-    this.timers.push(e);
-    return { cancel: () => (e.off = true) };
-  }
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      const due = this.timers.filter((e) => !e.off && e.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (due === undefined) break;
-      due.off = true;
-      this.t = due.at;
-      due.fn();
-    }
-    this.t = end;
-  }
-}
+import { TimerClock as FakeClock } from '../helpers/timer-clock.js';
 
 class MockSocket implements DhtSocket {
   readonly address: Address = { host: '10.0.0.1', port: 6881 };
