@@ -6,9 +6,10 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Swarm } from '../../src/swarm/swarm.js';
+import type { Swarm } from '../../src/swarm/swarm.js';
 import { peerIpKey } from '../../src/swarm/peer-turnover.js';
 import { runSwarmScenario } from '../../src/sim/scenarios/swarm-scenario.js';
+import { withSwarmChecks } from '../helpers/swarm-checks.js';
 
 function checkCounts(swarm: Swarm): void {
   const scan = new Map<string, number>();
@@ -18,28 +19,10 @@ function checkCounts(swarm: Swarm): void {
 
 describe('Swarm.connectedPerIp', () => {
   it('matches a scan of the connected peers after every arrival and departure', async () => {
-    const proto = Swarm.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
-    const adopt = proto.adopt, closed = proto.onPeerClosed;
-    let checks = 0;
-    proto.adopt = function (this: Swarm, ...a: unknown[]) {
-      const r = adopt.apply(this, a);
-      checkCounts(this);
-      checks++;
-      return r;
-    };
-    proto.onPeerClosed = function (this: Swarm, ...a: unknown[]) {
-      const r = closed.apply(this, a);
-      checkCounts(this);
-      checks++;
-      return r;
-    };
-    try {
+    const checks = await withSwarmChecks(['adopt', 'onPeerClosed'], checkCounts, async () => {
       const r = await runSwarmScenario({ peers: 24, arrival: 'steady', seed: 1 });
       assert.equal(r.completed, 24);
-    } finally {
-      proto.adopt = adopt;
-      proto.onPeerClosed = closed;
-    }
+    });
     assert.ok(checks > 200, `checked at ${checks} arrivals and departures`);
   });
 });

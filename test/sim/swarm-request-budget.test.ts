@@ -6,8 +6,9 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Swarm } from '../../src/swarm/swarm.js';
+import type { Swarm } from '../../src/swarm/swarm.js';
 import { runSwarmScenario } from '../../src/sim/scenarios/swarm-scenario.js';
+import { withSwarmChecks } from '../helpers/swarm-checks.js';
 
 function check(swarm: Swarm): void {
   let n = 0;
@@ -17,24 +18,10 @@ function check(swarm: Swarm): void {
 
 describe('Swarm.requests', () => {
   it('counts the peers we can request from as a scan would, after every event and departure', async () => {
-    const proto = Swarm.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
-    const events = proto.onPeerEvents, closed = proto.onPeerClosed;
-    let checks = 0;
-    const checked = (f: (...a: unknown[]) => unknown) => function (this: Swarm, ...a: unknown[]) {
-      const r = f.apply(this, a);
-      check(this);
-      checks++;
-      return r;
-    };
-    proto.onPeerEvents = checked(events);
-    proto.onPeerClosed = checked(closed);
-    try {
+    const checks = await withSwarmChecks(['onPeerEvents', 'onPeerClosed'], check, async () => {
       const r = await runSwarmScenario({ peers: 24, arrival: 'steady', seed: 1 });
       assert.equal(r.completed, 24);
-    } finally {
-      proto.onPeerEvents = events;
-      proto.onPeerClosed = closed;
-    }
+    });
     assert.ok(checks > 1000, `checked ${checks} times`);
   });
 });
