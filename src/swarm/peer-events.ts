@@ -3,7 +3,6 @@
  * extension messages (metadata, PEX, BEP 55 hole punching) and the core messages.
  */
 import { bytesToIp, ipToBytes, isCorruptData, UT_HOLEPUNCH, type PeerEvent } from '../wire/index.js';
-import { transportOf } from '../transport/dual-streams.js';
 import { serveHashes } from './metadata-exchange.js';
 import { samePeerId } from './peer-identity.js';
 import { keepIfNotDuplicate } from './discipline.js';
@@ -33,7 +32,7 @@ export function onPeerEvent(swarm: Swarm, peer: PeerSession, e: PeerEvent): void
       }
       if (!keepIfNotDuplicate(swarm, peer, e.peerId)) return;
       if (!peer.incoming) swarm.pool.markWorked(peer.address); // its failures cleared here, not at TCP connect
-      swarm.emit({ type: 'peer-connected', address: peer.key, transport: transportOf(peer.stream) });
+      swarm.emit({ type: 'peer-connected', address: peer.key, transport: peer.overUtp ? 'utp' : 'tcp' });
       swarm.holepunch?.peerConnected(peer); // BEP 55: the target of our punch may have dialled in first
       if (picker) {
         const have = picker.have;

@@ -5,7 +5,6 @@
  */
 import type { StorageStats } from '../storage/types.js';
 import { encryptionOf } from '../transport/mse/index.js';
-import { transportOf } from '../transport/dual-streams.js';
 import type { Bitfield } from '../util/bitfield.js';
 import type { PeerSession } from './peer-session.js';
 import { swarmStats, type StatsSource } from './stats.js';
@@ -64,7 +63,7 @@ export function peerSnapshot(p: PeerSession, now: number): PeerSnapshot {
     address: p.key,
     incoming: p.incoming,
     encryption: encryptionOf(p.stream),
-    transport: transportOf(p.stream),
+    transport: p.overUtp ? 'utp' : 'tcp',
     amInterested: c.amInterested,
     amChoking: c.amChoking,
     peerInterested: c.peerInterested,

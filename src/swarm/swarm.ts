@@ -22,7 +22,6 @@ import { PeerSession } from './peer-session.js';
 import { forgetPeer } from './peer-departure.js';
 import { PeerDialer } from './peer-dialer.js';
 import { isWildcard, OutgoingDials } from './outgoing.js';
-import { transportOf } from '../transport/dual-streams.js';
 import { BLOCK_LENGTH, PiecePicker } from './piece-picker.js';
 import type { OpenedStorage, SwarmEvent, SwarmOptions, SwarmStats } from './types.js';
 
@@ -245,7 +244,7 @@ export class Swarm implements TransferContext {
       // connections can share one address. Both are kept until the handshakes; then the peer
       // id rule (keepIfNotDuplicate) keeps the same one on both sides.
       const second = `${peer.key}#2`;
-      if (transportOf(peer.stream) !== 'utp' || this.peers.has(second)) {
+      if (!peer.overUtp || this.peers.has(second)) {
         peer.close('duplicate connection');
         return;
       }
