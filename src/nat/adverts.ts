@@ -69,7 +69,12 @@ export class AdvertTable<P> {
   }
 
   /** `peer` advertised `target`; a new target past `maxTargets` drops the oldest one kept. */
-  add(target: Address, peer: P, k: AddressKey = addressKey(target)): void {
+  add(target: Address, peer: P): void {
+    this.addKey(addressKey(target), peer);
+  }
+
+  /** `add` by the target's `addressKey`. */
+  addKey(k: AddressKey, peer: P): void {
     let t = this.slotOf.get(k);
     let pi = this.peerIndex.get(peer);
     if (t === undefined) {

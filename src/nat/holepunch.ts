@@ -20,7 +20,7 @@
  * Sans-I/O: time, peers and sending come from the host.
  */
 import type { Address } from '../runtime/types.js';
-import { addressKey, type AddressKey } from '../util/address-key.js';
+import type { AddressKey } from '../util/address-key.js';
 import type { HolepunchErrorName, HolepunchMessage } from '../wire/ut-holepunch.js';
 import { AdvertTable } from './adverts.js';
 import type { NatType } from './external-address.js';
@@ -123,8 +123,13 @@ export class Holepunch<P> {
   }
 
   /** `peer` told us (PEX) of `target`: it may relay a rendezvous to it. O(its advertisers). */
-  heardOf(target: Address, peer: P, key: AddressKey = addressKey(target)): void {
-    this.adverts.add(target, peer, key);
+  heardOf(target: Address, peer: P): void {
+    this.adverts.add(target, peer);
+  }
+
+  /** `heardOf` by the target's `addressKey` (util/address-key.ts). */
+  heardOfKey(key: AddressKey, peer: P): void {
+    this.adverts.addKey(key, peer);
   }
 
   /** A peer left: its windows, advertisements and rendezvous pending with it go. O(what it advertised and was asked). */

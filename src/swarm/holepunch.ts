@@ -9,7 +9,7 @@ import { Holepunch, type HolepunchEvent, type HolepunchOptions } from '../nat/ho
 import type { NatType } from '../nat/external-address.js';
 import type { Address } from '../runtime/types.js';
 import type { AddressKey } from '../util/address-key.js';
-import { DEFAULT_LOCAL_EXTENSIONS, decodeHolepunch, encodeHolepunch, PEX_FLAG_HOLEPUNCH, PeerProtocolError, UT_HOLEPUNCH, UT_HOLEPUNCH_LOCAL_ID, type PexPeer } from '../wire/index.js';
+import { DEFAULT_LOCAL_EXTENSIONS, decodeHolepunch, encodeHolepunch, PEX_FLAG_HOLEPUNCH, PeerProtocolError, UT_HOLEPUNCH, UT_HOLEPUNCH_LOCAL_ID } from '../wire/index.js';
 import { PeerPool } from './peer-pool.js';
 import type { PeerSession } from './peer-session.js';
 
@@ -78,9 +78,9 @@ export class SwarmHolepunch {
     this.core.onMessage(peer, m);
   }
 
-  /** A PEX entry from `peer` (`key`: its address key): one that speaks ut_holepunch can be reached through it. */
-  heardOf(peer: PeerSession, a: PexPeer, key: AddressKey): void {
-    if (a.flags & PEX_FLAG_HOLEPUNCH) this.core.heardOf(a, peer, key);
+  /** A PEX entry from `peer` (its BEP 11 flags and address key): one that speaks ut_holepunch can be reached through it. */
+  heardOf(peer: PeerSession, flags: number, key: AddressKey): void {
+    if (flags & PEX_FLAG_HOLEPUNCH) this.core.heardOfKey(key, peer);
   }
 
   /** A direct dial failed: ask a relay when one advertised the address (not behind a symmetric NAT: `initiateWhenSymmetric`). */

@@ -14,7 +14,6 @@ import type { Swarm } from './swarm.js';
 import { chokeUninterested } from './choking.js';
 import { countAvailability, setInterest, updateInterest } from './interest.js';
 import { pexTooSoon } from './pex-rate.js';
-import { addressKey } from '../util/address-key.js';
 
 export function onPeerEvent(swarm: Swarm, peer: PeerSession, e: PeerEvent): void {
   const picker = swarm.picker;
@@ -66,11 +65,13 @@ export function onPeerEvent(swarm: Swarm, peer: PeerSession, e: PeerEvent): void
     case 'pex':
       if (!swarm.pexOn()) return; // BEP 27: peers of a private torrent come from its trackers only
       if (pexTooSoon(peer, swarm.runtime.clock.now(), swarm.opts.minPexIntervalMs)) return; // BEP 11: once a minute (pex-rate.ts)
-      for (const a of e.message.added) {
-        // Its key made once for both tables.
-        const key = addressKey(a);
-        swarm.pool.add(a, 'pex', key);
-        swarm.holepunch?.heardOf(peer, a, key);
+      // Read off the compact lists (PexPayload): an entry becomes an address object only when
+      // the pool does not know it yet; its key is made once for both tables.
+      for (let i = 0, m = e.message; i < m.addedCount; i++) {
+        if (m.addedPort(i) === 0) continue;
+        const key = m.addedKey(i);
+        if (!swarm.pool.knows(key)) swarm.pool.add(m.addedPeer(i), 'pex', key);
+        swarm.holepunch?.heardOf(peer, m.addedFlags(i), key);
       }
       return swarm.dial();
     case 'extension':

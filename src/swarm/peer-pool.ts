@@ -82,9 +82,14 @@ export class PeerPool {
     return formatAddress(a);
   }
 
+  /** Whether the address of key `k` is a candidate now, or known to be our own (`add` would do nothing). */
+  knows(k: AddressKey): boolean {
+    return this.candidates.has(k) || this.self.has(k);
+  }
+
   /** `k`: the address's key, when the caller made it already. The pool keeps a copy of the address (host and port only). */
   add(address: Address, source: PeerSource, k: AddressKey = addressKey(address)): void {
-    if (this.candidates.has(k) || this.self.has(k)) return;
+    if (this.knows(k)) return;
     // The cheap refusals first: a full pool hears of every address PEX brings.
     if (this.candidates.size >= this.o.maxCandidates && source !== 'manual') return;
     if (address.port <= 0 || address.port > 65535 || this.o.refused(address.host)) return;

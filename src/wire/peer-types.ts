@@ -5,7 +5,7 @@ import type { WireFeatures } from './handshake.js';
 import type { BlockRef, WireMessage } from './messages.js';
 import type { Framing } from './outbox.js';
 import type { MetadataMessage } from './ut-metadata.js';
-import type { DecodedPex, PexLimits } from './ut-pex.js';
+import type { PexLimits, PexPayload } from './ut-pex.js';
 
 /** The shape of the torrent's piece space, once known (a magnet link learns it from the metadata). */
 export interface PieceGeometry {
@@ -121,7 +121,7 @@ export type PeerEvent =
   /** A ut_metadata message (BEP 9). */
   | { readonly type: 'metadata'; readonly message: MetadataMessage }
   /** A ut_pex message (BEP 11). */
-  | { readonly type: 'pex'; readonly message: DecodedPex }
+  | { readonly type: 'pex'; readonly message: PexPayload }
   /** An extension message of another name we registered. */
   | { readonly type: 'extension'; readonly name: string; readonly payload: Uint8Array }
   /** The peer broke the protocol; the connection is closed. Drop (or ban) the peer. */

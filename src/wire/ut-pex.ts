@@ -14,6 +14,7 @@ import { BencodeError, decode } from '../bencode/decode.js';
 import type { BDict, BValue } from '../bencode/types.js';
 import type { Address } from '../runtime/types.js';
 import { ipFromBytes, parseIPv4, parseIPv6 } from '../util/compact-address.js';
+import { addressKey, type AddressKey } from '../util/address-key.js';
 import { readCompactPeers, writeCompactPeer } from './compact.js';
 import { PeerProtocolError } from './errors.js';
 
@@ -135,18 +136,84 @@ function writeLengthPrefix(out: Uint8Array, at: number, n: number): number {
 
 function field(d: BDict, key: string, size: number): { bytes: Uint8Array; count: number } {
   const v: BValue | undefined = d.get(key);
-  if (v === undefined) return { bytes: new Uint8Array(0), count: 0 };
+  if (v === undefined) return { bytes: EMPTY_BYTES, count: 0 };
   if (!isBytes(v)) throw new PeerProtocolError('bad_pex', `ut_pex '${key}' is not a byte string`);
   if (v.length % size !== 0) throw new PeerProtocolError('bad_pex', `ut_pex '${key}' is ${v.length} bytes, not a multiple of ${size}`);
   return { bytes: v, count: v.length / size };
 }
 
-// The lists of a payload: key, its flags' key, and the address length (made once: every PEX message of a swarm is decoded here).
-const ADDED_KEYS = [['added', 'added.f', 4], ['added6', 'added6.f', 16]] as const;
-const DROPPED_KEYS = [['dropped', 4], ['dropped6', 16]] as const;
+const EMPTY_BYTES = new Uint8Array(0);
+const V4 = 6, V6 = 18;
+
+/**
+ * A decoded ut_pex message that keeps its compact lists: `added` and `dropped` are built on
+ * first read, and a swarm reads each added entry's key, port and flags without them. Every
+ * PEX message a swarm gets names up to 50 peers, nearly all of them known already: an
+ * address object and a host string for each was a tenth of what a 1,000-peer swarm allocated.
+ *
+ * Added entries are numbered IPv4 first, then IPv6, as kept (`maxPeers`); an entry with port 0
+ * (no peer listens there) is skipped by `added` and has `addedPort(i) === 0`.
+ */
+export class PexPayload implements DecodedPex {
+  readonly addedCount: number;
+  private addedList: PexPeer[] | undefined;
+  private droppedList: Address[] | undefined;
+
+  constructor(
+    private readonly a4: Uint8Array, private readonly a4Flags: Uint8Array | undefined, private readonly a4Count: number,
+    private readonly a6: Uint8Array, private readonly a6Flags: Uint8Array | undefined, a6Count: number,
+    private readonly d4: Uint8Array, private readonly d4Count: number,
+    private readonly d6: Uint8Array, private readonly d6Count: number,
+    readonly truncated: boolean,
+  ) {
+    this.addedCount = a4Count + a6Count;
+  }
+
+  addedPort(i: number): number {
+    if (i < this.a4Count) return (this.a4[i * V4 + 4] << 8) | this.a4[i * V4 + 5];
+    const end = (i - this.a4Count + 1) * V6;
+    return (this.a6[end - 2] << 8) | this.a6[end - 1];
+  }
+
+  addedFlags(i: number): number {
+    const f = i < this.a4Count ? this.a4Flags : this.a6Flags;
+    return f ? f[i < this.a4Count ? i : i - this.a4Count] : 0;
+  }
+
+  /** `addressKey` of added entry `i` (util/address-key.ts); for IPv4 a number, with no host string made. */
+  addedKey(i: number): AddressKey {
+    if (i >= this.a4Count) return addressKey(this.addedPeer(i));
+    const b = this.a4, o = i * V4;
+    return (b[o] * 16777216 + ((b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3])) * 65536 + ((b[o + 4] << 8) | b[o + 5]);
+  }
+
+  /** Added entry `i` as an address with its flags. */
+  addedPeer(i: number): PexPeer {
+    const v4 = i < this.a4Count;
+    const b = v4 ? this.a4 : this.a6, o = v4 ? i * V4 : (i - this.a4Count) * V6;
+    return { host: ipFromBytes(b, o, v4 ? 4 : 6), port: this.addedPort(i), flags: this.addedFlags(i) };
+  }
+
+  get added(): readonly PexPeer[] {
+    if (this.addedList === undefined) {
+      this.addedList = [];
+      for (let i = 0; i < this.addedCount; i++) if (this.addedPort(i) !== 0) this.addedList.push(this.addedPeer(i));
+    }
+    return this.addedList;
+  }
+
+  get dropped(): readonly Address[] {
+    if (this.droppedList === undefined) {
+      this.droppedList = [];
+      for (const a of readCompactPeers(this.d4, 4, this.d4Count)) if (a.port !== 0) this.droppedList.push(a);
+      for (const a of readCompactPeers(this.d6, 16, this.d6Count)) if (a.port !== 0) this.droppedList.push(a);
+    }
+    return this.droppedList;
+  }
+}
 
 /** Decodes a ut_pex payload. Throws `PeerProtocolError` ('bad_pex') when malformed or over `maxMessageSize`. */
-export function decodePex(payload: Uint8Array, limits?: PexLimits): DecodedPex {
+export function decodePex(payload: Uint8Array, limits?: PexLimits): PexPayload {
   const maxMessageSize = limits?.maxMessageSize ?? PEX_LIMITS.maxMessageSize;
   const maxPeers = limits?.maxPeers ?? PEX_LIMITS.maxPeers;
   if (payload.length > maxMessageSize) throw new PeerProtocolError('bad_pex', `ut_pex message of ${payload.length} bytes is over the limit of ${maxMessageSize}`);
@@ -158,29 +225,19 @@ export function decodePex(payload: Uint8Array, limits?: PexLimits): DecodedPex {
     throw e;
   }
   if (!isDict(d)) throw new PeerProtocolError('bad_pex', 'ut_pex message is not a dictionary');
-  let truncated = false;
-  const added: PexPeer[] = [];
-  const dropped: Address[] = [];
-  for (const [key, flagsKey, ipLength] of ADDED_KEYS) {
-    const f = field(d, key, ipLength + 2);
-    const flagsValue = d.get(flagsKey);
-    const flags = isBytes(flagsValue) && flagsValue.length === f.count ? flagsValue : undefined;
-    const room = Math.min(f.count, maxPeers - added.length);
-    if (room < f.count) truncated = true;
-    // Straight to entries (one object each: every PEX message of a swarm is decoded here).
-    const b = f.bytes, size = ipLength + 2;
-    for (let i = 0; i < room; i++) {
-      const o = i * size, port = (b[o + ipLength] << 8) | b[o + ipLength + 1];
-      if (port !== 0) added.push({ host: ipFromBytes(b, o, ipLength === 4 ? 4 : 6), port, flags: flags ? flags[i] : 0 });
-    }
-  }
-  for (const [key, ipLength] of DROPPED_KEYS) {
-    const f = field(d, key, ipLength + 2);
-    const room = Math.min(f.count, maxPeers - dropped.length);
-    if (room < f.count) truncated = true;
-    for (const a of readCompactPeers(f.bytes, ipLength, room)) if (a.port !== 0) dropped.push(a);
-  }
-  return { added, dropped, truncated };
+  const dict = d;
+  // Each list is validated whole (a malformed one is a violation even past `maxPeers`); of the
+  // added lists IPv4 is kept first, and at most `maxPeers` entries of added and of dropped.
+  const a4 = field(dict, 'added', V4), a6 = field(dict, 'added6', V6);
+  const d4 = field(dict, 'dropped', V4), d6 = field(dict, 'dropped6', V6);
+  const flagsOf = (key: string, count: number): Uint8Array | undefined => {
+    const f = dict.get(key);
+    return isBytes(f) && f.length === count ? f : undefined;
+  };
+  const n4 = Math.min(a4.count, maxPeers), n6 = Math.min(a6.count, maxPeers - n4);
+  const nd4 = Math.min(d4.count, maxPeers), nd6 = Math.min(d6.count, maxPeers - nd4);
+  const truncated = n4 < a4.count || n6 < a6.count || nd4 < d4.count || nd6 < d6.count;
+  return new PexPayload(a4.bytes, flagsOf('added.f', a4.count), n4, a6.bytes, flagsOf('added6.f', a6.count), n6, d4.bytes, nd4, d6.bytes, nd6, truncated);
 }
 
 export interface PexStateOptions {

@@ -9,11 +9,11 @@ import { makeFixture, seededStorage, simSwarm } from './swarm-fixture.js';
 import { Simulator } from '../../src/sim/index.js';
 import { onPeerEvent } from '../../src/swarm/peer-events.js';
 import type { PeerSession } from '../../src/swarm/peer-session.js';
-import type { PeerEvent } from '../../src/wire/index.js';
+import { decodePex, encodePex, type PeerEvent } from '../../src/wire/index.js';
 
 function pexEvent(round: number): PeerEvent {
   const added = Array.from({ length: 200 }, (_, i) => ({ host: `10.${100 + round}.${i >> 8}.${i & 0xff}`, port: 6881, flags: 0 }));
-  return { type: 'pex', message: { added, dropped: [] } } as unknown as PeerEvent;
+  return { type: 'pex', message: decodePex(encodePex({ added, dropped: [] })) };
 }
 
 describe('ut_pex flood', () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { encode } from '../../src/bencode/encode.js';
 import { bytesToIp, ipToBytes } from '../../src/wire/compact.js';
 import { PeerProtocolError } from '../../src/wire/errors.js';
+import { addressKey } from '../../src/util/address-key.js';
 import {
   PEX_FLAG_HOLEPUNCH, PEX_FLAG_REACHABLE, PEX_FLAG_SEED, PEX_FLAG_UTP, PexState, decodePex, encodePex, type PexPeer,
 } from '../../src/wire/ut-pex.js';
@@ -78,6 +79,28 @@ describe('wire ut_pex (BEP 11)', () => {
   it('rejects a message over maxMessageSize', () => {
     const payload = encodePex({ added: Array.from({ length: 100 }, (_, i) => peer(i)), dropped: [] });
     assert.throws(() => decodePex(payload, { maxMessageSize: 100 }), PeerProtocolError);
+  });
+
+  it('reads each added entry\'s key, port and flags off the compact lists, as the built entries give them', () => {
+    const added = [
+      { host: '255.254.0.1', port: 65535, flags: PEX_FLAG_SEED },
+      { host: '10.0.0.7', port: 6881, flags: PEX_FLAG_HOLEPUNCH },
+      { host: '0.0.0.0', port: 1, flags: 0 },
+      { host: 'fd00::42', port: 51413, flags: PEX_FLAG_UTP },
+    ];
+    const d = decodePex(encodePex({ added, dropped: [] }));
+    assert.equal(d.addedCount, 4);
+    for (let i = 0; i < d.addedCount; i++) {
+      assert.deepEqual(d.addedPeer(i), added[i]);
+      assert.equal(d.addedKey(i), addressKey(added[i]), added[i].host);
+      assert.equal(d.addedPort(i), added[i].port);
+      assert.equal(d.addedFlags(i), added[i].flags);
+    }
+    // Port 0 stays numbered (0 tells the reader to skip it) but is not in `added`.
+    const z = decodePex(encode({ added: Uint8Array.from([1, 2, 3, 4, 0, 0, 1, 2, 3, 5, 0, 9]), 'added.f': Uint8Array.from([4, 2]) }));
+    assert.equal(z.addedCount, 2);
+    assert.equal(z.addedPort(0), 0);
+    assert.deepEqual(z.added, [{ host: '1.2.3.5', port: 9, flags: 2 }]);
   });
 
   it('skips entries with port 0', () => {
