@@ -31,6 +31,35 @@ describe('AdvertTable (BEP 55 adverts)', () => {
     assert.equal(a.pairCount, 2);
   });
 
+  it('tells a repeat from a new pair after slots are reused: a forgotten advertiser\'s index, a dropped target\'s slot', () => {
+    const a = new AdvertTable<string>(2);
+    a.add(t(1), 'A');
+    a.add(t(1), 'A');
+    assert.equal(a.pairCount, 1, 'a repeat adds nothing');
+    a.add(t(1), 'C'); // t(1) outlives A
+    a.forget('A');
+    a.add(t(2), 'B'); // B takes A's index: its row starts empty...
+    a.add(t(1), 'B'); // ...so this is no repeat
+    assert.equal(a.find(t(1), (p) => p !== 'C'), 'B');
+    a.forget('C');
+    assert.equal(a.pairCount, 2);
+    a.add(t(3), 'B'); // past 2 targets: t(1) is dropped, t(3) may take its slot
+    a.add(t(1), 'B'); // t(1) is new again (drops t(2)), not a repeat
+    assert.equal(a.find(t(1), () => true), 'B');
+    assert.equal(a.find(t(3), () => true), 'B');
+    assert.equal(a.find(t(2), () => true), undefined);
+    assert.equal(a.pairCount, 2);
+    const b = new AdvertTable<string>(2);
+    b.add(t(1), 'B');
+    b.add(t(2), 'C');
+    b.add(t(3), 'C'); // drops t(1), whose slot t(3) takes
+    b.add(t(3), 'B'); // B's bit for that slot went with t(1): this is a new pair
+    assert.equal(b.find(t(3), (p) => p !== 'C'), 'B');
+    for (let i = 0; i < 70; i++) a.add(t(1), `P${i}`); // more advertisers than one row word holds
+    a.add(t(1), 'P69');
+    assert.equal(a.pairCount, 72);
+  });
+
   it('reuses its slots: peers coming and going, targets dropped past the limit, hold no more than the live pairs', () => {
     const a = new AdvertTable<number>(50);
     let most = 0;
