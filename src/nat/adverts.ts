@@ -113,6 +113,33 @@ export class AdvertTable<P> {
     this.peerHead[pi] = x;
   }
 
+  /**
+   * `peer` no longer has the target of key `k` (its PEX `dropped`, BEP 11: it disconnected
+   * from it), so it can no longer relay to it: the pair goes (libtorrent erases it from the
+   * connection's introduced peers too). O(the target's advertisers).
+   */
+  dropKey(k: AddressKey, peer: P): void {
+    const t = this.slotOf.get(k);
+    if (t === undefined) return;
+    const pi = peer === this.lastPeer ? this.lastIndex : this.peerIndex.get(peer);
+    if (pi === undefined || !this.paired(t, pi)) return;
+    const pr = this.pairs, tg = this.targets;
+    let x = tg[t * TGT + T_HEAD];
+    while (pr[x * PAIR + P_PEER] !== pi) x = pr[x * PAIR + P_NEXT_T];
+    const prevT = pr[x * PAIR + P_PREV_T], nextT = pr[x * PAIR + P_NEXT_T];
+    if (prevT === NONE) tg[t * TGT + T_HEAD] = nextT;
+    else pr[prevT * PAIR + P_NEXT_T] = nextT;
+    if (nextT === NONE) tg[t * TGT + T_TAIL] = prevT;
+    else pr[nextT * PAIR + P_PREV_T] = prevT;
+    const prevP = pr[x * PAIR + P_PREV_P], nextP = pr[x * PAIR + P_NEXT_P];
+    if (prevP === NONE) this.peerHead[pi] = nextP;
+    else pr[prevP * PAIR + P_NEXT_P] = nextP;
+    if (nextP !== NONE) pr[nextP * PAIR + P_PREV_P] = prevP;
+    this.seen[pi * this.rowWords + (t >>> 5)] &= ~(1 << (t & 31));
+    this.releasePair(x);
+    if (tg[t * TGT + T_HEAD] === NONE) this.releaseTarget(t);
+  }
+
   /** The first advertiser of `target`, in the order they told us, that `ok` accepts. */
   find(target: Address, ok: (peer: P) => boolean): P | undefined {
     const t = this.slotOf.get(addressKey(target));

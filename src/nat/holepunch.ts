@@ -127,6 +127,11 @@ export class Holepunch<P> {
     this.adverts.add(target, peer);
   }
 
+  /** `peer` dropped the target of `key` (PEX `dropped`): it can no longer relay to it. */
+  droppedKey(key: AddressKey, peer: P): void {
+    this.adverts.dropKey(key, peer);
+  }
+
   /** `heardOf` by the target's `addressKey` (util/address-key.ts). */
   heardOfKey(key: AddressKey, peer: P): void {
     this.adverts.addKey(key, peer);

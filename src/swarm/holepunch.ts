@@ -83,6 +83,11 @@ export class SwarmHolepunch {
     if (flags & PEX_FLAG_HOLEPUNCH) this.core.heardOfKey(key, peer);
   }
 
+  /** `peer`'s PEX says it dropped the address of `key`: it is no relay to it any more. */
+  dropped(peer: PeerSession, key: AddressKey): void {
+    this.core.droppedKey(key, peer);
+  }
+
   /** A direct dial failed: ask a relay when one advertised the address (not behind a symmetric NAT: `initiateWhenSymmetric`). */
   dialFailed(address: Address): void {
     if (this.core.canRendezvous(address)) this.core.rendezvous(address);

@@ -2,7 +2,7 @@
  * What a swarm does with each event from a peer's wire state machine: handshakes, BEP 10
  * extension messages (metadata, PEX, BEP 55 hole punching) and the core messages.
  */
-import { bytesToIp, ipToBytes, isCorruptData, UT_HOLEPUNCH, type PeerEvent } from '../wire/index.js';
+import { bytesToIp, ipToBytes, isCorruptData, UT_HOLEPUNCH, type PeerEvent, type PexPayload } from '../wire/index.js';
 import { serveHashes } from './metadata-exchange.js';
 import { samePeerId } from './peer-identity.js';
 import { keepIfNotDuplicate } from './discipline.js';
@@ -65,14 +65,7 @@ export function onPeerEvent(swarm: Swarm, peer: PeerSession, e: PeerEvent): void
     case 'pex':
       if (!swarm.pexOn()) return; // BEP 27: peers of a private torrent come from its trackers only
       if (pexTooSoon(peer, swarm.runtime.clock.now(), swarm.opts.minPexIntervalMs)) return; // BEP 11: once a minute (pex-rate.ts)
-      // Read off the compact lists (PexPayload): an entry becomes an address object only when
-      // the pool does not know it yet; its key is made once for both tables.
-      for (let i = 0, m = e.message; i < m.addedCount; i++) {
-        if (m.addedPort(i) === 0) continue;
-        const key = m.addedKey(i);
-        if (!swarm.pool.knows(key)) swarm.pool.add(m.addedPeer(i), 'pex', key);
-        swarm.holepunch?.heardOf(peer, m.addedFlags(i), key);
-      }
+      takePex(swarm, peer, e.message);
       return swarm.dial();
     case 'extension':
       if (e.name === UT_HOLEPUNCH) swarm.holepunch?.onMessage(peer, e.payload);
@@ -91,6 +84,23 @@ export function onPeerEvent(swarm: Swarm, peer: PeerSession, e: PeerEvent): void
       return peer.close(`timed out (${e.reason})`);
     default:
       return;
+  }
+}
+
+/**
+ * A PEX message taken, read off its compact lists (PexPayload): an entry becomes an address
+ * object only when the pool does not know it yet; its key is made once for both tables. The
+ * dropped come first (BEP 55: a peer no longer connected to an address cannot relay to it);
+ * the pool keeps those addresses (a peer that left one neighbour may still be in the swarm).
+ */
+function takePex(swarm: Swarm, peer: PeerSession, m: PexPayload): void {
+  const holepunch = swarm.holepunch;
+  if (holepunch) for (let i = 0; i < m.droppedCount; i++) if (m.droppedPort(i) !== 0) holepunch.dropped(peer, m.droppedKey(i));
+  for (let i = 0; i < m.addedCount; i++) {
+    if (m.addedPort(i) === 0) continue;
+    const key = m.addedKey(i);
+    if (!swarm.pool.knows(key)) swarm.pool.add(m.addedPeer(i), 'pex', key);
+    holepunch?.heardOf(peer, m.addedFlags(i), key);
   }
 }
 

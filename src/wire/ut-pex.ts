@@ -183,8 +183,7 @@ export class PexPayload implements DecodedPex {
   /** `addressKey` of added entry `i` (util/address-key.ts); for IPv4 a number, with no host string made. */
   addedKey(i: number): AddressKey {
     if (i >= this.a4Count) return addressKey(this.addedPeer(i));
-    const b = this.a4, o = i * V4;
-    return (b[o] * 16777216 + ((b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3])) * 65536 + ((b[o + 4] << 8) | b[o + 5]);
+    return v4Key(this.a4, i * V4);
   }
 
   /** Added entry `i` as an address with its flags. */
@@ -192,6 +191,25 @@ export class PexPayload implements DecodedPex {
     const v4 = i < this.a4Count;
     const b = v4 ? this.a4 : this.a6, o = v4 ? i * V4 : (i - this.a4Count) * V6;
     return { host: ipFromBytes(b, o, v4 ? 4 : 6), port: this.addedPort(i), flags: this.addedFlags(i) };
+  }
+
+  /** Dropped entries kept (IPv4 then IPv6); `droppedKey(i)` as `addedKey`, port 0 entries included. */
+  get droppedCount(): number {
+    return this.d4Count + this.d6Count;
+  }
+
+  droppedPort(i: number): number {
+    if (i < this.d4Count) return (this.d4[i * V4 + 4] << 8) | this.d4[i * V4 + 5];
+    const end = (i - this.d4Count + 1) * V6;
+    return (this.d6[end - 2] << 8) | this.d6[end - 1];
+  }
+
+  droppedKey(i: number): AddressKey {
+    if (i >= this.d4Count) {
+      const o = (i - this.d4Count) * V6;
+      return addressKey({ host: ipFromBytes(this.d6, o, 6), port: this.droppedPort(i) });
+    }
+    return v4Key(this.d4, i * V4);
   }
 
   get added(): readonly PexPeer[] {
@@ -210,6 +228,11 @@ export class PexPayload implements DecodedPex {
     }
     return this.droppedList;
   }
+}
+
+/** `addressKey` of the compact IPv4 entry at `o` of `b` (the number `ip * 65536 + port`). */
+function v4Key(b: Uint8Array, o: number): number {
+  return (b[o] * 16777216 + ((b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3])) * 65536 + ((b[o + 4] << 8) | b[o + 5]);
 }
 
 /** Decodes a ut_pex payload. Throws `PeerProtocolError` ('bad_pex') when malformed or over `maxMessageSize`. */

@@ -60,6 +60,27 @@ describe('AdvertTable (BEP 55 adverts)', () => {
     assert.equal(a.pairCount, 72);
   });
 
+  it('forgets a pair its advertiser dropped (PEX dropped), keeping the target\'s other advertisers', () => {
+    const a = new AdvertTable<string>(10);
+    a.add(t(1), 'A');
+    a.add(t(1), 'B');
+    a.add(t(2), 'A');
+    a.dropKey(advertKey(t(1)), 'A');
+    assert.equal(a.find(t(1), () => true), 'B', 'A no longer relays to t(1)');
+    assert.equal(a.find(t(2), () => true), 'A', 'A still relays to t(2)');
+    a.dropKey(advertKey(t(1)), 'A'); // not paired any more: nothing
+    a.dropKey(advertKey(t(9)), 'A'); // never heard of
+    a.dropKey(advertKey(t(1)), 'Z'); // no such advertiser
+    assert.equal(a.pairCount, 2);
+    a.dropKey(advertKey(t(1)), 'B');
+    assert.equal(a.size, 1, 'a target nobody advertises any more goes');
+    a.add(t(1), 'A'); // told again after the drop: a new pair
+    assert.equal(a.find(t(1), () => true), 'A');
+    a.forget('A'); // its list stayed whole through the drops
+    assert.equal(a.size, 0);
+    assert.equal(a.pairCount, 0);
+  });
+
   it('reuses its slots: peers coming and going, targets dropped past the limit, hold no more than the live pairs', () => {
     const a = new AdvertTable<number>(50);
     let most = 0;

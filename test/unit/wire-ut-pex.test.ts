@@ -96,6 +96,13 @@ describe('wire ut_pex (BEP 11)', () => {
       assert.equal(d.addedPort(i), added[i].port);
       assert.equal(d.addedFlags(i), added[i].flags);
     }
+    const dropped = [{ host: '10.1.2.3', port: 80 }, { host: 'fd00::7', port: 6881 }];
+    const dd = decodePex(encodePex({ added: [], dropped }));
+    assert.equal(dd.droppedCount, 2);
+    for (let i = 0; i < 2; i++) {
+      assert.equal(dd.droppedKey(i), addressKey(dropped[i]));
+      assert.equal(dd.droppedPort(i), dropped[i].port);
+    }
     // Port 0 stays numbered (0 tells the reader to skip it) but is not in `added`.
     const z = decodePex(encode({ added: Uint8Array.from([1, 2, 3, 4, 0, 0, 1, 2, 3, 5, 0, 9]), 'added.f': Uint8Array.from([4, 2]) }));
     assert.equal(z.addedCount, 2);
