@@ -334,9 +334,8 @@ export class Choker<P> {
 
   /**
    * Demand slots in turn (spare upload, shared as a seed shares it): peers that gave us
-   * something on this connection first, then known contributors, then (among those that gave
-   * nothing) the one that took least from us, then the one unchoked longest ago (never:
-   * first). Ranked by rate they went to the kind of peers that already hold the regular slots,
+   * something on this connection first, then known contributors, then the one unchoked
+   * longest ago (never: first). Ranked by rate they went to the kind of peers that already hold the regular slots,
    * which often had nothing left to ask of us (docs/simulator.md, session 14). The tyrant and
    * 'random' keep their own order; a seed's round robin is already in turn.
    */
@@ -345,8 +344,7 @@ export class Choker<P> {
     const r = this.reputation;
     const standing = (p: ChokerPeer<P>) => (r && p.host !== undefined ? STANDING_ORDER[r.standing(p.host, now)] : 1);
     const gave = (p: ChokerPeer<P>) => (p.given ?? 0) > 0;
-    // Among peers that gave nothing, the one that took least from us first: a free rider does not come round again while others wait.
-    return candidates.sort((a, b) => Number(gave(b)) - Number(gave(a)) || standing(a) - standing(b) || (gave(a) ? 0 : (a.taken ?? 0) - (b.taken ?? 0)) || (a.lastUnchokedAt ?? -Infinity) - (b.lastUnchokedAt ?? -Infinity) || a.connectedAt - b.connectedAt);
+    return candidates.sort((a, b) => Number(gave(b)) - Number(gave(a)) || standing(a) - standing(b) || (a.lastUnchokedAt ?? -Infinity) - (b.lastUnchokedAt ?? -Infinity) || a.connectedAt - b.connectedAt);
   }
 
   /**

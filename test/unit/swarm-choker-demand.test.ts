@@ -104,11 +104,4 @@ describe('demand slots', () => {
     assert.deepEqual(regular.slice(0, 3), ['fast', 'r1', 'r2'], 'the regular slots by rate');
     assert.deepEqual(regular.slice(3), ['waited', 'r3'], 'then the demand slots in turn: the one that gave first');
   });
-
-  it('among peers that gave nothing, the one that took least from us first', () => {
-    const c = new Choker<string>(createRandom(1), { regularSlots: 3 });
-    const peers = [...swarmOf().slice(0, 3), peer('took', { given: 0, taken: 16_384 }), peer('fresh', { given: 0, taken: 0, lastUnchokedAt: 5_000 })];
-    c.noteUploadIdle(0);
-    assert.deepEqual(c.fill(peers, 10_000, false), ['fresh']);
-  });
 });
