@@ -13,6 +13,8 @@
  *   waiting longest. Equal bytes per turn, not equal time: ranking by our upload rate to them
  *   favoured the peers with idle download links, which are the ones nobody else serves (free
  *   riders).
+ * - Demand slots (demand-slots.ts): while our upload runs out of requests and interested
+ *   peers wait choked, up to `maxDemandSlots` more regular slots, given in turn (`inTurn`).
  * - A free slot is filled at once (`fill`): a peer that becomes interested while fewer than
  *   the slots are taken is unchoked without waiting for the next rechoke round.
  * - One optimistic unchoke, rotated every `optimisticIntervalMs` (30 s), picks a random
@@ -34,6 +36,10 @@ import type { Random } from '../runtime/types.js';
 import type { ReputationView, Standing } from './reputation.js';
 import { checkChokerOptions } from './choker-options.js';
 import { TyrantEstimator, type TyrantOptions, type TyrantPeer } from './tyrant.js';
+import { DemandSlots } from './demand-slots.js';
+import type { ChokerPeer } from './choker-peer.js';
+
+export type { ChokerPeer } from './choker-peer.js';
 
 export interface ChokerOptions {
   /** Regular unchoke slots, or 'auto' to size them from upload rates (default 8). */
@@ -83,10 +89,10 @@ export interface ChokerOptions {
   /** The most slots `uploadCapacity` opens (default 50, the default peers per torrent). */
   maxCapacitySlots?: number;
   /**
-   * Demand slots: the most regular slots opened beyond `regularSlots` while our upload runs
-   * out of requests (the swarm's tick reports it, `noteUploadDemand`) and interested peers
-   * wait choked (default 8; 0: fixed slots). Not with `uploadCapacity` or the tyrant, which
-   * size their slots their own way.
+   * Demand slots (demand-slots.ts): the most regular slots opened beyond `regularSlots` while
+   * our upload runs out of requests (`noteUploadDemand`, `noteUploadIdle`) and interested
+   * peers wait choked (default 8; 0: fixed slots). They go to peers in turn, not by rate
+   * (`byTurn`). Not with `uploadCapacity` or the tyrant, which size their slots their own way.
    */
   maxDemandSlots?: number;
 }
@@ -109,8 +115,6 @@ export const CHOKER_DEFAULTS: Required<Omit<ChokerOptions, 'reputation' | 'uploa
   maxCapacitySlots: 50,
   maxDemandSlots: 8,
 };
-/** Demand slots: consecutive starved ticks (one a second) that open one more slot. */
-export const DEMAND_OPEN_TICKS = 2;
 /** Rate-based slots: another slot opens while the upload is under this share of the capacity. */
 export const CAPACITY_FILL_SHARE = 0.9;
 
@@ -126,39 +130,6 @@ export const FREE_RIDER_RATIO = 0.05;
 const AUTO_FIRST_THRESHOLD = 1024;
 const AUTO_THRESHOLD_STEP = 2048;
 
-export interface ChokerPeer<P> {
-  readonly peer: P;
-  readonly interested: boolean;
-  /** Bytes/s the peer sends us (recent average). */
-  readonly downloadRate: number;
-  /** Bytes/s we send the peer (recent average). */
-  readonly uploadRate: number;
-  readonly connectedAt: number;
-  /** When we last received a block from it while it unchoked us and we wanted data; undefined if never. */
-  readonly lastBlockAt?: number;
-  /** True while the peer unchokes us and we are interested in it. */
-  readonly expectingData: boolean;
-  /** When it was given its current unchoke slot (undefined while choked). */
-  readonly unchokedSince?: number;
-  /** Its IP (reputation). */
-  readonly host?: string;
-  /** It unchokes us (the tyrant's reciprocation test). */
-  readonly unchokingUs?: boolean;
-  /** We are interested in it. */
-  readonly amInterested?: boolean;
-  /** Bytes of the torrent it has (the tyrant's estimate of its download rate). */
-  readonly haveBytes?: number;
-  /** Payload bytes we sent it since it was last unchoked (seeding round robin). */
-  readonly uploadedSinceUnchoke?: number;
-  /** When it was last unchoked (undefined: never); while choked, the longest waiting go first. */
-  readonly lastUnchokedAt?: number;
-  /** The torrent's piece length (the seeding quota is in pieces). */
-  readonly pieceLength?: number;
-  /** Payload bytes it sent us on this connection. */
-  readonly given?: number;
-  /** Payload bytes we sent it on this connection while we downloaded and wanted its pieces (it could have paid us back). */
-  readonly taken?: number;
-}
 
 /** What the tyrant reads of a peer (callers that leave out the optional fields: from `expectingData`). */
 function tyrantView<P>(p: ChokerPeer<P>): TyrantPeer<P> {
@@ -178,10 +149,7 @@ export class Choker<P> {
   private capacitySlots: number;
   private optimistic: P | undefined;
   private optimisticAt = -Infinity;
-  /** Demand slots open now, starved ticks in a row, and whether any tick since the last round was starved. */
-  private demandSlots = 0;
-  private starvedTicks = 0;
-  private starvedThisRound = false;
+  private readonly demand: DemandSlots;
   /** BitTyrant's estimates (policy 'tyrant'). */
   readonly tyrant: TyrantEstimator<P> | undefined;
   private readonly reputation: ReputationView | undefined;
@@ -193,6 +161,7 @@ export class Choker<P> {
     this.capacitySlots = typeof this.o.regularSlots === 'number' ? this.o.regularSlots : this.o.minAutoSlots;
     this.tyrant = this.o.policy === 'tyrant' ? new TyrantEstimator<P>(this.o.tyrant) : undefined;
     checkChokerOptions(this.o, this.uploadCapacity);
+    this.demand = new DemandSlots(this.o.maxDemandSlots);
   }
 
   /** Whether demand slots apply: fixed or 'auto' slots, not the tyrant's budget nor `uploadCapacity`. */
@@ -205,21 +174,25 @@ export class Choker<P> {
    * has a request waiting for us (every one we had is read or on the wire: our upload has
    * room their requests do not fill), `waiting` when interested peers are choked. Two
    * starved ticks in a row with someone waiting open one more regular slot, up to
-   * `maxDemandSlots`; a rechoke round with no starved tick closes one. libtorrent's
-   * rate-based choker opens slots while the upload is not saturated too, judged by rates;
-   * this judges by the requests themselves. True when a slot opened (the caller fills it).
+   * `maxDemandSlots`; a rechoke round in which the upload never ran dry closes one
+   * (demand-slots.ts). True when a slot opened (the caller fills it).
    */
   noteUploadDemand(starved: boolean, waiting: boolean): boolean {
-    if (!this.demandSized) return false;
-    if (starved) this.starvedThisRound = true;
-    if (!starved || !waiting) {
-      this.starvedTicks = 0;
-      return false;
-    }
-    if (++this.starvedTicks < DEMAND_OPEN_TICKS || this.demandSlots >= this.o.maxDemandSlots) return false;
-    this.starvedTicks = 0;
-    this.demandSlots++;
-    return true;
+    return this.demandSized && this.demand.noteTick(starved, waiting);
+  }
+
+  /** Whether `noteUploadIdle` may open a slot now: lets the upload skip its look at the peers. */
+  demandSlotDue(now: number): boolean {
+    return this.demandSized && this.demand.due(now);
+  }
+
+  /**
+   * Our upload just ran out of requests (the last waiting request of the peers we unchoke is
+   * read) while interested peers wait choked: one more regular slot at once, at most one per
+   * `DEMAND_OPEN_MS` (uploads.ts). True when a slot opened (the caller fills it).
+   */
+  noteUploadIdle(now: number): boolean {
+    return this.demandSized && this.demand.noteIdle(now);
   }
 
   /** Whether `fill` draws random numbers even when it unchokes nobody (the random policy's shuffle). */
@@ -229,7 +202,7 @@ export class Choker<P> {
 
   /** Regular slots opened by demand now (`noteUploadDemand`). */
   get openDemandSlots(): number {
-    return this.demandSlots;
+    return this.demand.open;
   }
 
   isSnubbed(p: ChokerPeer<P>, now: number): boolean {
@@ -250,7 +223,7 @@ export class Choker<P> {
   /** Regular slots now: the fixed number, or (auto) from the upload rates. */
   slots(peers: readonly ChokerPeer<P>[]): number {
     if (this.uploadCapacity !== undefined) return this.capacitySlots;
-    if (this.o.regularSlots !== 'auto') return this.o.regularSlots + this.demandSlots;
+    if (this.o.regularSlots !== 'auto') return this.o.regularSlots + this.demand.open;
     const rates = peers.map((p) => p.uploadRate).sort((a, b) => b - a);
     let slots = 0;
     let threshold = AUTO_FIRST_THRESHOLD;
@@ -259,7 +232,7 @@ export class Choker<P> {
       slots++;
       threshold += AUTO_THRESHOLD_STEP;
     }
-    return Math.max(this.o.minAutoSlots, slots + 1) + this.demandSlots;
+    return Math.max(this.o.minAutoSlots, slots + 1) + this.demand.open;
   }
 
   /**
@@ -271,7 +244,7 @@ export class Choker<P> {
     if (this.o.policy === 'none') return 0;
     if (this.tyrant && !seeding) return undefined;
     if (this.uploadCapacity !== undefined) return this.capacitySlots;
-    return this.o.regularSlots === 'auto' ? undefined : this.o.regularSlots + this.demandSlots;
+    return this.o.regularSlots === 'auto' ? undefined : this.o.regularSlots + this.demand.open;
   }
 
   /** The peer holding the optimistic unchoke, if any. */
@@ -282,9 +255,7 @@ export class Choker<P> {
   /** Recomputes who is unchoked; call every ~10 s. */
   rechoke(peers: readonly ChokerPeer<P>[], now: number, seeding: boolean): ChokeDecision<P> {
     if (this.o.policy === 'none') return { unchoke: new Set(), optimistic: undefined };
-    // A round whose ticks never found the upload starved gives one demand slot back.
-    if (!this.starvedThisRound && this.demandSlots > 0) this.demandSlots--;
-    this.starvedThisRound = false;
+    this.demand.round();
     const candidates = this.ranked(peers, now, seeding);
     if (this.uploadCapacity !== undefined) this.resizeToCapacity(peers, candidates.length);
     const regular = this.tyrant && !seeding ? this.tyrant.withinBudget(candidates) : this.regularPick(candidates, this.slots(peers), now, seeding);
@@ -336,8 +307,9 @@ export class Choker<P> {
     let free = slots - taken;
     const out: P[] = [];
     if (free <= 0) return out;
-    const base = slots - this.demandSlots;
-    for (const p of this.ranked(peers, now, seeding)) {
+    const base = slots - this.demand.open;
+    const ranked = this.ranked(peers, now, seeding);
+    for (const p of taken >= base ? this.inTurn(ranked, now, seeding) : ranked) {
       if (free <= 0) break;
       if (p.unchokedSince !== undefined) continue;
       // A demand slot (past the base count) only for a peer that may have one.
@@ -348,13 +320,31 @@ export class Choker<P> {
     return out;
   }
 
-  /** The first `slots` of the ranked candidates, the demand slots among them only to peers that may have one. */
+  /** The first `slots - demand` of the ranked candidates, then the demand slots in turn, only to peers that may have one. */
   private regularPick(candidates: readonly ChokerPeer<P>[], slots: number, now: number, seeding: boolean): ChokerPeer<P>[] {
-    const base = slots - this.demandSlots;
-    if (this.demandSlots === 0 || candidates.length <= base) return candidates.slice(0, slots);
+    const base = slots - this.demand.open;
+    if (this.demand.open === 0 || candidates.length <= base) return candidates.slice(0, slots);
     const out = candidates.slice(0, base);
-    for (let i = base; i < candidates.length && out.length < slots; i++) if (this.demandEligible(candidates[i], now, seeding)) out.push(candidates[i]);
+    for (const p of this.inTurn(candidates.slice(base), now, seeding)) {
+      if (out.length >= slots) break;
+      if (this.demandEligible(p, now, seeding)) out.push(p);
+    }
     return out;
+  }
+
+  /**
+   * Demand slots in turn (spare upload, shared as a seed shares it): peers that gave us
+   * something on this connection first, then known contributors, then the one unchoked
+   * longest ago (never: first). Ranked by rate they went to the kind of peers that already hold the regular slots,
+   * which often had nothing left to ask of us (docs/simulator.md, session 14). The tyrant and
+   * 'random' keep their own order; a seed's round robin is already in turn.
+   */
+  private inTurn(candidates: ChokerPeer<P>[], now: number, seeding: boolean): ChokerPeer<P>[] {
+    if (seeding || this.o.policy !== 'tit-for-tat') return candidates;
+    const r = this.reputation;
+    const standing = (p: ChokerPeer<P>) => (r && p.host !== undefined ? STANDING_ORDER[r.standing(p.host, now)] : 1);
+    const gave = (p: ChokerPeer<P>) => (p.given ?? 0) > 0;
+    return candidates.sort((a, b) => Number(gave(b)) - Number(gave(a)) || standing(a) - standing(b) || (a.lastUnchokedAt ?? -Infinity) - (b.lastUnchokedAt ?? -Infinity) || a.connectedAt - b.connectedAt);
   }
 
   /**

@@ -10,6 +10,7 @@ import type { Fetcher } from './webseed-session.js';
 import { BLOCK_LENGTH, type PiecePicker } from './piece-picker.js';
 import type { SwarmEvent } from './swarm.js';
 import type { OwedLooks } from './owed.js';
+import type { Choker } from './choker.js';
 import type { RequestBudget } from './request-budget.js';
 import { availableAcross, consumeAcross, delayAcross, type RateLimiter } from './rate-limit.js';
 
@@ -46,6 +47,12 @@ export interface TransferContext {
   readonly requests: RequestBudget;
   /** The choker's looks at what each peer owes us (owed.ts): synced before an upload total changes. */
   readonly owedLooks: OwedLooks;
+  /** The choker, the peers we unchoke and every peer: an upload that runs out of requests may open a demand slot (uploads.ts). */
+  readonly choker: Choker<PeerSession>;
+  readonly unchoked: ReadonlySet<PeerSession>;
+  readonly peers: ReadonlyMap<string, PeerSession>;
+  /** Unchokes waiting interested peers into free slots. */
+  fillSlots(): void;
 }
 
 /** Seconds of data at the peer's current rate we keep requested (libtorrent uses 3 s). */

@@ -34,7 +34,10 @@ export function pumpUploads(ctx: TransferContext, peer: PeerSession, draining = 
   const storage = ctx.storage;
   if (!storage || peer.closed) return;
   const requests = peer.conn.peerRequests;
-  if (requests.size <= peer.uploading.size) return;
+  if (requests.size <= peer.uploading.size) {
+    if (!peer.conn.amChoking) noteIfIdle(ctx);
+    return;
+  }
   // Over budget, wait for a drain or a read to finish. With nothing in flight and no drain
   // coming (a budget under the stream's high-water mark) one more block goes: no stall.
   // Over the send buffer watermark (send-watermark.ts), wait for the stream to send some.
@@ -91,6 +94,26 @@ export function pumpUploads(ctx: TransferContext, peer: PeerSession, draining = 
       },
     );
   }
+}
+
+/**
+ * A peer we unchoke has no request left to read. If none of the others has one either, our
+ * upload is about to idle (only what is queued is left) and, with interested peers waiting
+ * choked, the choker may open a demand slot at once (choker.ts `noteUploadIdle`): judged
+ * from the requests, as they happen, not from the tick's one sample a second.
+ */
+function noteIfIdle(ctx: TransferContext): void {
+  const now = ctx.runtime.clock.now();
+  if (!ctx.choker.demandSlotDue(now)) return; // most calls: one slot per DEMAND_OPEN_MS at most
+  for (const p of ctx.unchoked) if (p.conn.peerRequests.size > p.uploading.size) return;
+  let waiting = false;
+  for (const p of ctx.peers.values()) {
+    if (p.conn.amChoking && p.conn.peerInterested && p.conn.state === 'open') {
+      waiting = true;
+      break;
+    }
+  }
+  if (waiting && ctx.choker.noteUploadIdle(now)) ctx.fillSlots();
 }
 
 /** Per-connection caps, bytes/s, as token buckets (the choker sets them; none by default). */
