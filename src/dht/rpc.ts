@@ -70,6 +70,8 @@ class Transaction {
 
 const NONE_PENDING = new Map<number, Transaction>();
 
+const NO_QUERIES: Transaction[] = [];
+
 /** Hears a timed-out query to a known node id, before its handler does (an object, not a closure: one per node). */
 export interface NodeTimeoutListener {
   nodeTimedOut(nodeId: string, address: Address, sentAt: number): void;
@@ -93,6 +95,20 @@ export class Transactions {
   private currentSoftMs: number;
   private readonly maxPending: number;
   private next: number;
+  /**
+   * Queries with only a hard timeout (no `slow` handler: pings, announces), in the order
+   * sent, from `dueHead` on. Their deadlines (sent + `hardMs`) come in the same order, so one
+   * timer, for the first, serves them all instead of one timer each (half of a big
+   * simulation's queries are liveness pings, nearly all answered); answered ones leave when
+   * they reach the front. Shared empty array while there are none.
+   */
+  private due: Transaction[] = NO_QUERIES;
+  private dueHead = 0;
+  /** The timer for the first of `due`, and the deadline it was armed for. */
+  private dueTimer: TimerHandle | null = null;
+  private dueAt = 0;
+  /** True while `fireDue` runs (queries its handlers send wait for its re-arm). */
+  private firing = false;
 
   constructor(clock: Clock, random: Random, options: RpcOptions = {}) {
     this.clock = clock;
@@ -133,8 +149,50 @@ export class Transactions {
     if (this.pending === NONE_PENDING) this.pending = new Map();
     this.pending.set(key, tx);
     if (handler.slow !== undefined && this.currentSoftMs < this.hardMs) tx.timer = this.clock.setTimer(this.currentSoftMs, () => this.soft(tx));
-    else tx.timer = this.clock.setTimer(this.hardMs, () => this.expire(tx));
+    else this.enqueue(tx);
     return key;
+  }
+
+  private enqueue(tx: Transaction): void {
+    if (this.due === NO_QUERIES) this.due = [];
+    this.due.push(tx);
+    if (this.dueTimer === null && !this.firing) this.armDue(tx.sentAt + this.hardMs);
+  }
+
+  private armDue(at: number): void {
+    this.dueAt = at;
+    this.dueTimer = this.clock.setTimer(at - this.clock.now(), () => this.fireDue());
+  }
+
+  /** Expires the queued queries whose deadline the timer was armed for (or an earlier one), then arms for the next. */
+  private fireDue(): void {
+    this.dueTimer = null;
+    this.firing = true;
+    const q = this.due;
+    const until = this.dueAt;
+    let h = this.dueHead;
+    while (h < q.length) {
+      const tx = q[h];
+      if (this.pending.get(tx.key) === tx) {
+        if (tx.sentAt + this.hardMs > until) break;
+        this.pending.delete(tx.key);
+        this.timedOut(tx); // may send queries (pushed on q) or close us (q is then dropped)
+      }
+      h++;
+    }
+    this.firing = false;
+    if (this.due === q) {
+      if (h === q.length) {
+        this.due = NO_QUERIES;
+        this.dueHead = 0;
+      } else if (h > 32 && 2 * h > q.length) {
+        // Drop the front once it is most of the array (amortized O(1) a query).
+        this.due = q.slice(h);
+        this.dueHead = 0;
+      } else this.dueHead = h;
+    } // else failAll emptied the queue meanwhile (queries sent after it start a new one)
+    const d = this.due;
+    if (this.dueHead < d.length && this.dueTimer === null) this.armDue(d[this.dueHead].sentAt + this.hardMs);
   }
 
   /** The pending query a reply belongs to: same transaction id and same sender address. */
@@ -184,6 +242,10 @@ export class Transactions {
   failAll(): void {
     const all = [...this.pending.values()];
     this.pending.clear();
+    this.due = NO_QUERIES;
+    this.dueHead = 0;
+    this.dueTimer?.cancel();
+    this.dueTimer = null;
     for (const tx of all) {
       tx.timer?.cancel();
       this.timedOut(tx);

@@ -14,6 +14,7 @@ import type { NodeId } from '../node-id.js';
 import { GroundTruth } from './ground-truth.js';
 import { findNodeLookup } from '../lookups.js';
 import { NatSocket } from './nat.js';
+import { parseIPv4 } from '../compact.js';
 
 export interface DhtSimNetworkOptions {
   readonly nodes: number;
@@ -34,6 +35,22 @@ export interface DhtSimNetworkOptions {
   /** Host addresses (IPv4 literals); default: the simulator's automatic 10.x.y.z ones. */
   readonly address?: (i: number) => string;
   readonly port?: number;
+}
+
+/**
+ * Queries go to the endpoints' own address objects (`DhtNodeOptions.addressOf`): the
+ * simulator routes those without a host lookup. One map entry per IPv4 endpoint.
+ */
+function endpointAddresses(endpoints: readonly UdpEndpoint[]): (ip: number, port: number) => Address | undefined {
+  const byIp = new Map<number, Address>();
+  for (const ep of endpoints) {
+    const v4 = parseIPv4(ep.address.host);
+    if (v4 >= 0) byIp.set(v4 | 0, ep.address);
+  }
+  return (ip, port) => {
+    const a = byIp.get(ip);
+    return a !== undefined && a.port === port ? a : undefined;
+  };
 }
 
 export class DhtSimNetwork {
@@ -75,13 +92,16 @@ export class DhtSimNetwork {
     const endpoints = await Promise.all(pending);
     const unresponsive = o.unresponsive ?? 0;
     const natMs = o.natTimeoutMs ?? 60_000;
+    const addressOf = endpointAddresses(endpoints);
+    const shared: DhtNodeOptions = { addressOf, ...o.node };
     for (let i = 0; i < o.nodes; i++) {
       const h = net.hosts[i];
       const ep = endpoints[i];
       const behindNat = unresponsive > 0 && sim.random.next() < unresponsive;
       let socket: DhtSocket = ep;
       let node: DhtNode;
-      const opts = o.nodeOptions?.(i, h) ?? o.node;
+      const own = o.nodeOptions?.(i, h);
+      const opts = own === undefined ? shared : { addressOf, ...own };
       if (behindNat) {
         net.natted[i] = 1;
         const nat = new NatSocket(ep, h.runtime.clock, natMs);
