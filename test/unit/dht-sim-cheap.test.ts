@@ -1,7 +1,8 @@
 /**
  * Representational cuts for big simulations, each with the behaviour it must keep: queries
  * with only a hard timeout share one timer (each still fails exactly `timeoutMs` after it
- * was sent), and `addressOf` hands the address object a query to an IPv4 contact goes to.
+ * was sent), `addressOf` hands the address object a query to an IPv4 contact goes to, and a
+ * lookup tells ids apart by a hash and then by the id (two ids with one hash are both kept).
  * Virtual clocks only.
  */
 import { describe, it } from 'node:test';
@@ -14,6 +15,8 @@ import { decodeKrpc, type KrpcResponse } from '../../src/dht/krpc.js';
 import { encodeResponse } from '../../src/dht/krpc-encode.js';
 import { randomId } from '../../src/dht/node-id.js';
 import { Transactions, type QueryHandler } from '../../src/dht/rpc.js';
+import { idKey, Traversal } from '../../src/dht/traversal.js';
+import type { NodeId } from '../../src/dht/node-id.js';
 import { TimerClock } from '../helpers/timer-clock.js';
 
 /** Counts the timers armed on a `TimerClock`. */
@@ -105,5 +108,26 @@ describe('addressOf', () => {
     assert.equal(sent[0], theirs, 'the object addressOf gave');
     assert.deepEqual(sent[1], { host: '10.0.0.3', port: 6881 });
     node.close();
+  });
+});
+
+describe('a lookup\'s seen ids', () => {
+  it('keeps two ids with the same hash apart, and drops a repeat of either', () => {
+    // Birthday search for two ids with one 30-bit key (about one pair expected in 50,000).
+    const r = new SeededRandom(7);
+    const byKey = new Map<number, NodeId>();
+    let pair: [NodeId, NodeId] | undefined;
+    for (let i = 0; i < 400_000 && pair === undefined; i++) {
+      const id = randomId(r);
+      const other = byKey.get(idKey(id));
+      if (other !== undefined && other !== id) pair = [other, id];
+      else byKey.set(idKey(id), id);
+    }
+    assert.ok(pair !== undefined, 'a colliding pair');
+    const [a, b] = pair;
+    const at = (id: NodeId, i: number) => ({ id, address: { host: `10.0.1.${i}`, port: 1 } });
+    const t = new Traversal<null>({ target: a, seeds: [at(a, 1)], query: () => {}, onDone: () => {} });
+    t.addContacts([at(b, 2), at(a, 3), at(b, 4)]);
+    assert.deepEqual(t.list().map((c) => c.contact.id).sort(), [a, b].sort());
   });
 });
