@@ -39,18 +39,25 @@ export interface DhtSimNetworkOptions {
 
 /**
  * Queries go to the endpoints' own address objects (`DhtNodeOptions.addressOf`): the
- * simulator routes those without a host lookup. One map entry per IPv4 endpoint.
+ * simulator routes those without a host lookup. The simulator's own addresses are dense
+ * (10.0.0.1 on), so they are an array indexed by the address less the lowest; others a map.
  */
 function endpointAddresses(endpoints: readonly UdpEndpoint[]): (ip: number, port: number) => Address | undefined {
   const byIp = new Map<number, Address>();
+  let low = Infinity;
+  let high = -Infinity;
   for (const ep of endpoints) {
     const v4 = parseIPv4(ep.address.host);
-    if (v4 >= 0) byIp.set(v4 | 0, ep.address);
+    if (v4 < 0) continue;
+    byIp.set(v4 | 0, ep.address);
+    low = Math.min(low, v4);
+    high = Math.max(high, v4);
   }
-  return (ip, port) => {
-    const a = byIp.get(ip);
-    return a !== undefined && a.port === port ? a : undefined;
-  };
+  const check = (a: Address | undefined, port: number): Address | undefined => (a !== undefined && a.port === port ? a : undefined);
+  if (!(high - low < 4 * byIp.size + 1024)) return (ip, port) => check(byIp.get(ip), port);
+  const dense = new Array<Address | undefined>(high - low + 1).fill(undefined);
+  for (const [ip, a] of byIp) dense[(ip >>> 0) - low] = a;
+  return (ip, port) => check(dense[(ip >>> 0) - low], port);
 }
 
 export class DhtSimNetwork {
