@@ -58,6 +58,8 @@ const SORTING = new Float64Array(RTT_SAMPLES);
 class Transaction {
   timer: TimerHandle | null = null;
   slowFired = false;
+  /** Its place in `Transactions.due` (counted from the first query ever queued), or -1. */
+  queuedAt = -1;
   constructor(
     readonly key: number,
     readonly address: Address,
@@ -70,7 +72,7 @@ class Transaction {
 
 const NONE_PENDING = new Map<number, Transaction>();
 
-const NO_QUERIES: Transaction[] = [];
+const NO_QUERIES: (Transaction | null)[] = [];
 
 /** Hears a timed-out query to a known node id, before its handler does (an object, not a closure: one per node). */
 export interface NodeTimeoutListener {
@@ -99,11 +101,14 @@ export class Transactions {
    * Queries with only a hard timeout (no `slow` handler: pings, announces), in the order
    * sent, from `dueHead` on. Their deadlines (sent + `hardMs`) come in the same order, so one
    * timer, for the first, serves them all instead of one timer each (half of a big
-   * simulation's queries are liveness pings, nearly all answered); answered ones leave when
-   * they reach the front. Shared empty array while there are none.
+   * simulation's queries are liveness pings, nearly all answered). An answered one's place
+   * is cleared at once (kept until its deadline, it would outlive the young generation).
+   * Shared empty array while there are none.
    */
-  private due: Transaction[] = NO_QUERIES;
+  private due: (Transaction | null)[] = NO_QUERIES;
   private dueHead = 0;
+  /** `queuedAt` of `due[0]`. */
+  private dueBase = 0;
   /** The timer for the first of `due`, and the deadline it was armed for. */
   private dueTimer: TimerHandle | null = null;
   private dueAt = 0;
@@ -155,8 +160,16 @@ export class Transactions {
 
   private enqueue(tx: Transaction): void {
     if (this.due === NO_QUERIES) this.due = [];
+    tx.queuedAt = this.dueBase + this.due.length;
     this.due.push(tx);
     if (this.dueTimer === null && !this.firing) this.armDue(tx.sentAt + this.hardMs);
+  }
+
+  /** Clears an answered query's place in `due`. */
+  private dequeue(tx: Transaction): void {
+    const i = tx.queuedAt - this.dueBase;
+    if (i >= 0 && i < this.due.length && this.due[i] === tx) this.due[i] = null;
+    tx.queuedAt = -1;
   }
 
   private armDue(at: number): void {
@@ -171,28 +184,42 @@ export class Transactions {
     const q = this.due;
     const until = this.dueAt;
     let h = this.dueHead;
-    while (h < q.length) {
+    while (h < q.length && this.due === q) {
       const tx = q[h];
-      if (this.pending.get(tx.key) === tx) {
+      if (tx !== null) {
         if (tx.sentAt + this.hardMs > until) break;
+        q[h] = null;
+        tx.queuedAt = -1;
         this.pending.delete(tx.key);
         this.timedOut(tx); // may send queries (pushed on q) or close us (q is then dropped)
       }
       h++;
     }
     this.firing = false;
-    if (this.due === q) {
-      if (h === q.length) {
-        this.due = NO_QUERIES;
-        this.dueHead = 0;
-      } else if (h > 32 && 2 * h > q.length) {
-        // Drop the front once it is most of the array (amortized O(1) a query).
-        this.due = q.slice(h);
-        this.dueHead = 0;
-      } else this.dueHead = h;
-    } // else failAll emptied the queue meanwhile (queries sent after it start a new one)
-    const d = this.due;
-    if (this.dueHead < d.length && this.dueTimer === null) this.armDue(d[this.dueHead].sentAt + this.hardMs);
+    if (this.due === q) this.dueHead = h; // else failAll emptied the queue meanwhile (queries sent after it start a new one)
+    this.armNext();
+  }
+
+  /** Arms the timer for the first query still queued, or empties the queue. */
+  private armNext(): void {
+    const q = this.due;
+    let h = this.dueHead;
+    while (h < q.length && q[h] === null) h++;
+    if (h === q.length) {
+      this.dueBase += q.length;
+      this.due = NO_QUERIES;
+      this.dueHead = 0;
+      return;
+    }
+    if (h > 32 && 2 * h > q.length) {
+      // Drop the front once it is most of the array (amortized O(1) a query).
+      this.due = q.slice(h);
+      this.dueBase += h;
+      h = 0;
+    }
+    this.dueHead = h;
+    const first = this.due[h] as Transaction;
+    if (this.dueTimer === null) this.armDue(first.sentAt + this.hardMs);
   }
 
   /** The pending query a reply belongs to: same transaction id and same sender address. */
@@ -204,6 +231,7 @@ export class Transactions {
     this.pending.delete(key);
     tx.timer?.cancel();
     tx.timer = null;
+    if (tx.queuedAt >= 0) this.dequeue(tx);
     return tx;
   }
 
@@ -242,6 +270,7 @@ export class Transactions {
   failAll(): void {
     const all = [...this.pending.values()];
     this.pending.clear();
+    this.dueBase += this.due.length;
     this.due = NO_QUERIES;
     this.dueHead = 0;
     this.dueTimer?.cancel();

@@ -94,6 +94,22 @@ describe('queries with only a hard timeout', () => {
   });
 });
 
+describe('queries with only a hard timeout, closing', () => {
+  it('fails each query once when a timeout handler closes', () => {
+    const clock = new TimerClock();
+    const rpc = new Transactions(clock, new SeededRandom(4), { timeoutMs: 100 });
+    let timeouts = 0;
+    const h: QueryHandler = { response() {}, error() {}, timeout: () => {
+      timeouts++;
+      rpc.failAll();
+    } };
+    for (let i = 0; i < 3; i++) rpc.open(peer(i), h);
+    clock.advance(100);
+    assert.equal(timeouts, 3);
+    assert.equal(rpc.size, 0);
+  });
+});
+
 describe('addressOf', () => {
   it('gives the address object a query to an IPv4 contact goes to; undefined keeps the default', () => {
     const clock = new TimerClock();
