@@ -53,11 +53,18 @@ function endpointAddresses(endpoints: readonly UdpEndpoint[]): (ip: number, port
     low = Math.min(low, v4);
     high = Math.max(high, v4);
   }
-  const check = (a: Address | undefined, port: number): Address | undefined => (a !== undefined && a.port === port ? a : undefined);
-  if (!(high - low < 4 * byIp.size + 1024)) return (ip, port) => check(byIp.get(ip), port);
+  return high - low < 4 * byIp.size + 1024 ? denseAddresses(byIp, low, high) : (ip, port) => samePort(byIp.get(ip), port);
+}
+
+/** The addresses in an array indexed by the address less `low` (a function of its own, so the map is not kept). */
+function denseAddresses(byIp: Map<number, Address>, low: number, high: number): (ip: number, port: number) => Address | undefined {
   const dense = new Array<Address | undefined>(high - low + 1).fill(undefined);
   for (const [ip, a] of byIp) dense[(ip >>> 0) - low] = a;
-  return (ip, port) => check(dense[(ip >>> 0) - low], port);
+  return (ip, port) => samePort(dense[(ip >>> 0) - low], port);
+}
+
+function samePort(a: Address | undefined, port: number): Address | undefined {
+  return a !== undefined && a.port === port ? a : undefined;
 }
 
 export class DhtSimNetwork {
