@@ -10,7 +10,7 @@
  * query us in ./verify-queriers.ts.
  */
 import type { Address, Clock, Random, TimerHandle } from '../runtime/types.js';
-import { contactFamily, familyOf, type Contact, type Family } from './compact.js';
+import { contactFamily, familyOf, PackedContact, type Contact, type Family } from './compact.js';
 import { decodeKrpc, KRPC_ERROR, type KrpcLimits, type KrpcQuery, type KrpcResponse } from './krpc.js';
 import { encodeError, encodeQuery, encodeResponse, type EnvelopeOptions, type QuerySpec } from './krpc-encode.js';
 import { ExternalIpVoter, isCompliantNodeId, isExemptIp, compliantNodeId } from './bep42.js';
@@ -285,7 +285,9 @@ export class DhtNode implements ServerContext, LookupHost, NodeTimeoutListener {
 
   /** Queries a node we know by id: a timeout counts against it in the routing table. */
   queryNode(c: Contact, spec: QuerySpec, handler: QueryHandler): void {
-    this.query(c.address, spec, handler, c.id);
+    const of = this.options.addressOf;
+    const to = of !== undefined && c instanceof PackedContact && c.host6 === null ? of(c.ip, c.port) ?? c.address : c.address;
+    this.query(to, spec, handler, c.id);
   }
 
   // ---- context for handlers and lookups ----

@@ -53,7 +53,10 @@ function withNodes(ctx: ServerContext, target: NodeId, want: readonly Family[], 
   return out;
 }
 
-const ping: Handler<QueryOf<'ping'>> = () => ({ ok: {} });
+/** Every ping gets the same answer: one shared object (the encoder only reads it). */
+const PING_ANSWER: Answer = Object.freeze({ ok: Object.freeze({}) });
+
+const ping: Handler<QueryOf<'ping'>> = () => PING_ANSWER;
 
 const findNode: Handler<QueryOf<'find_node'>> = (ctx, q) => ({ ok: withNodes(ctx, q.target, q.want, {}) });
 

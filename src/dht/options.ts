@@ -96,6 +96,13 @@ export interface DhtNodeOptions {
   onEvent?: (event: DhtEvent) => void;
   /** Saved state (`DhtNode.saveState()`): our id and nodes to start from. */
   state?: Uint8Array;
+  /**
+   * The address object a query to an IPv4 contact goes to (`ip` a signed 32-bit number), or
+   * undefined for the default, a new `{ host, port }`. The simulator hands back its endpoints'
+   * own address objects, which it routes without looking the host string up (a fresh string
+   * per query: 4% of a 20,000-node run's CPU with the pending-reply check); the datagrams are the same.
+   */
+  addressOf?: (ip: number, port: number) => Address | undefined;
 }
 
 export const DHT_DEFAULTS = {

@@ -58,6 +58,8 @@ const SORTING = new Float64Array(RTT_SAMPLES);
 class Transaction {
   timer: TimerHandle | null = null;
   slowFired = false;
+  /** Its place in `Transactions.due` (counted from the first query ever queued), or -1. */
+  queuedAt = -1;
   constructor(
     readonly key: number,
     readonly address: Address,
@@ -69,6 +71,8 @@ class Transaction {
 }
 
 const NONE_PENDING = new Map<number, Transaction>();
+
+const NO_QUERIES: (Transaction | null)[] = [];
 
 /** Hears a timed-out query to a known node id, before its handler does (an object, not a closure: one per node). */
 export interface NodeTimeoutListener {
@@ -93,6 +97,23 @@ export class Transactions {
   private currentSoftMs: number;
   private readonly maxPending: number;
   private next: number;
+  /**
+   * Queries with only a hard timeout (no `slow` handler: pings, announces), in the order
+   * sent, from `dueHead` on. Their deadlines (sent + `hardMs`) come in the same order, so one
+   * timer, for the first, serves them all instead of one timer each (half of a big
+   * simulation's queries are liveness pings, nearly all answered). An answered one's place
+   * is cleared at once (kept until its deadline, it would outlive the young generation).
+   * Shared empty array while there are none.
+   */
+  private due: (Transaction | null)[] = NO_QUERIES;
+  private dueHead = 0;
+  /** `queuedAt` of `due[0]`. */
+  private dueBase = 0;
+  /** The timer for the first of `due`, and the deadline it was armed for. */
+  private dueTimer: TimerHandle | null = null;
+  private dueAt = 0;
+  /** True while `fireDue` runs (queries its handlers send wait for its re-arm). */
+  private firing = false;
 
   constructor(clock: Clock, random: Random, options: RpcOptions = {}) {
     this.clock = clock;
@@ -133,8 +154,72 @@ export class Transactions {
     if (this.pending === NONE_PENDING) this.pending = new Map();
     this.pending.set(key, tx);
     if (handler.slow !== undefined && this.currentSoftMs < this.hardMs) tx.timer = this.clock.setTimer(this.currentSoftMs, () => this.soft(tx));
-    else tx.timer = this.clock.setTimer(this.hardMs, () => this.expire(tx));
+    else this.enqueue(tx);
     return key;
+  }
+
+  private enqueue(tx: Transaction): void {
+    if (this.due === NO_QUERIES) this.due = [];
+    tx.queuedAt = this.dueBase + this.due.length;
+    this.due.push(tx);
+    if (this.dueTimer === null && !this.firing) this.armDue(tx.sentAt + this.hardMs);
+  }
+
+  /** Clears an answered query's place in `due`. */
+  private dequeue(tx: Transaction): void {
+    const i = tx.queuedAt - this.dueBase;
+    if (i >= 0 && i < this.due.length && this.due[i] === tx) this.due[i] = null;
+    tx.queuedAt = -1;
+  }
+
+  private armDue(at: number): void {
+    this.dueAt = at;
+    this.dueTimer = this.clock.setTimer(at - this.clock.now(), () => this.fireDue());
+  }
+
+  /** Expires the queued queries whose deadline the timer was armed for (or an earlier one), then arms for the next. */
+  private fireDue(): void {
+    this.dueTimer = null;
+    this.firing = true;
+    const q = this.due;
+    const until = this.dueAt;
+    let h = this.dueHead;
+    while (h < q.length && this.due === q) {
+      const tx = q[h];
+      if (tx !== null) {
+        if (tx.sentAt + this.hardMs > until) break;
+        q[h] = null;
+        tx.queuedAt = -1;
+        this.pending.delete(tx.key);
+        this.timedOut(tx); // may send queries (pushed on q) or close us (q is then dropped)
+      }
+      h++;
+    }
+    this.firing = false;
+    if (this.due === q) this.dueHead = h; // else failAll emptied the queue meanwhile (queries sent after it start a new one)
+    this.armNext();
+  }
+
+  /** Arms the timer for the first query still queued, or empties the queue. */
+  private armNext(): void {
+    const q = this.due;
+    let h = this.dueHead;
+    while (h < q.length && q[h] === null) h++;
+    if (h === q.length) {
+      this.dueBase += q.length;
+      this.due = NO_QUERIES;
+      this.dueHead = 0;
+      return;
+    }
+    if (h > 32 && 2 * h > q.length) {
+      // Drop the front once it is most of the array (amortized O(1) a query).
+      this.due = q.slice(h);
+      this.dueBase += h;
+      h = 0;
+    }
+    this.dueHead = h;
+    const first = this.due[h] as Transaction;
+    if (this.dueTimer === null) this.armDue(first.sentAt + this.hardMs);
   }
 
   /** The pending query a reply belongs to: same transaction id and same sender address. */
@@ -146,6 +231,7 @@ export class Transactions {
     this.pending.delete(key);
     tx.timer?.cancel();
     tx.timer = null;
+    if (tx.queuedAt >= 0) this.dequeue(tx);
     return tx;
   }
 
@@ -184,6 +270,11 @@ export class Transactions {
   failAll(): void {
     const all = [...this.pending.values()];
     this.pending.clear();
+    this.dueBase += this.due.length;
+    this.due = NO_QUERIES;
+    this.dueHead = 0;
+    this.dueTimer?.cancel();
+    this.dueTimer = null;
     for (const tx of all) {
       tx.timer?.cancel();
       this.timedOut(tx);

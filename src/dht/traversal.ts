@@ -113,7 +113,12 @@ export class Traversal<R> {
   private readonly maxCandidates: number;
   private readonly opts: TraversalOptions<R>;
   private readonly candidates: Candidate<R>[] = [];
-  private readonly seen = new Set<string>();
+  /**
+   * Ids seen, by a 30-bit hash (`idKey`); the value confirms it (the id, or every id with
+   * that hash). A small-integer key: a `Set` of the fresh id strings each reply decodes read
+   * old key strings on every probe (4% of a 20,000-node simulation's CPU).
+   */
+  private readonly seen = new Map<number, NodeId | NodeId[]>();
   private queriedCount = 0;
   private respondedCount = 0;
   private failedCount = 0;
@@ -166,13 +171,17 @@ export class Traversal<R> {
    * here: only the one the address answers with will count, see lookups.ts.)
    */
   private add(c: Contact, hop: number): void {
-    if (this.seen.has(c.id)) return;
+    const key = idKey(c.id);
+    const same = this.seen.get(key);
+    if (same !== undefined && (same === c.id || (typeof same !== 'string' && same.includes(c.id)))) return;
     const list = this.candidates;
     const target = this.target;
     const d = idPrefix(c.id) ^ this.targetPrefix;
     const n = list.length;
     if (n >= this.maxCandidates && farther(d, c.id, list[n - 1], target) >= 0) return;
-    this.seen.add(c.id);
+    if (same === undefined) this.seen.set(key, c.id);
+    else if (typeof same === 'string') this.seen.set(key, [same, c.id]);
+    else same.push(c.id);
     // Binary search for the insertion point.
     let lo = 0, hi = n;
     while (lo < hi) {
@@ -378,4 +387,11 @@ class PendingQuery<R> implements QueryCallbacks<R> {
     this.settled = true;
     this.t.failed(this.c);
   }
+}
+
+/** A 30-bit hash of an id (FNV-1a over its 20 bytes), a small integer. */
+export function idKey(id: NodeId): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return h & 0x3fffffff;
 }

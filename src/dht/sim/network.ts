@@ -14,6 +14,7 @@ import type { NodeId } from '../node-id.js';
 import { GroundTruth } from './ground-truth.js';
 import { findNodeLookup } from '../lookups.js';
 import { NatSocket } from './nat.js';
+import { parseIPv4 } from '../compact.js';
 
 export interface DhtSimNetworkOptions {
   readonly nodes: number;
@@ -34,6 +35,36 @@ export interface DhtSimNetworkOptions {
   /** Host addresses (IPv4 literals); default: the simulator's automatic 10.x.y.z ones. */
   readonly address?: (i: number) => string;
   readonly port?: number;
+}
+
+/**
+ * Queries go to the endpoints' own address objects (`DhtNodeOptions.addressOf`): the
+ * simulator routes those without a host lookup. The simulator's own addresses are dense
+ * (10.0.0.1 on), so they are an array indexed by the address less the lowest; others a map.
+ */
+function endpointAddresses(endpoints: readonly UdpEndpoint[]): (ip: number, port: number) => Address | undefined {
+  const byIp = new Map<number, Address>();
+  let low = Infinity;
+  let high = -Infinity;
+  for (const ep of endpoints) {
+    const v4 = parseIPv4(ep.address.host);
+    if (v4 < 0) continue;
+    byIp.set(v4 | 0, ep.address);
+    low = Math.min(low, v4);
+    high = Math.max(high, v4);
+  }
+  return high - low < 4 * byIp.size + 1024 ? denseAddresses(byIp, low, high) : (ip, port) => samePort(byIp.get(ip), port);
+}
+
+/** The addresses in an array indexed by the address less `low` (a function of its own, so the map is not kept). */
+function denseAddresses(byIp: Map<number, Address>, low: number, high: number): (ip: number, port: number) => Address | undefined {
+  const dense = new Array<Address | undefined>(high - low + 1).fill(undefined);
+  for (const [ip, a] of byIp) dense[(ip >>> 0) - low] = a;
+  return (ip, port) => samePort(dense[(ip >>> 0) - low], port);
+}
+
+function samePort(a: Address | undefined, port: number): Address | undefined {
+  return a !== undefined && a.port === port ? a : undefined;
 }
 
 export class DhtSimNetwork {
@@ -75,13 +106,16 @@ export class DhtSimNetwork {
     const endpoints = await Promise.all(pending);
     const unresponsive = o.unresponsive ?? 0;
     const natMs = o.natTimeoutMs ?? 60_000;
+    const addressOf = endpointAddresses(endpoints);
+    const shared: DhtNodeOptions = { addressOf, ...o.node };
     for (let i = 0; i < o.nodes; i++) {
       const h = net.hosts[i];
       const ep = endpoints[i];
       const behindNat = unresponsive > 0 && sim.random.next() < unresponsive;
       let socket: DhtSocket = ep;
       let node: DhtNode;
-      const opts = o.nodeOptions?.(i, h) ?? o.node;
+      const own = o.nodeOptions?.(i, h);
+      const opts = own === undefined ? shared : { addressOf, ...own };
       if (behindNat) {
         net.natted[i] = 1;
         const nat = new NatSocket(ep, h.runtime.clock, natMs);
