@@ -184,20 +184,24 @@ export class Transactions {
     const q = this.due;
     const until = this.dueAt;
     let h = this.dueHead;
-    while (h < q.length && this.due === q) {
-      const tx = q[h];
-      if (tx !== null) {
-        if (tx.sentAt + this.hardMs > until) break;
-        q[h] = null;
-        tx.queuedAt = -1;
-        this.pending.delete(tx.key);
-        this.timedOut(tx); // may send queries (pushed on q) or close us (q is then dropped)
+    try {
+      while (h < q.length && this.due === q) {
+        const tx = q[h];
+        if (tx !== null) {
+          if (tx.sentAt + this.hardMs > until) break;
+          q[h] = null;
+          tx.queuedAt = -1;
+          this.pending.delete(tx.key);
+          h++;
+          this.timedOut(tx); // may send queries (pushed on q) or close us (q is then dropped)
+        } else h++;
       }
-      h++;
+    } finally {
+      // Also when a handler threw: the queries behind it still get their timeouts.
+      this.firing = false;
+      if (this.due === q) this.dueHead = h; // else failAll emptied the queue meanwhile (queries sent after it start a new one)
+      this.armNext();
     }
-    this.firing = false;
-    if (this.due === q) this.dueHead = h; // else failAll emptied the queue meanwhile (queries sent after it start a new one)
-    this.armNext();
   }
 
   /** Arms the timer for the first query still queued, or empties the queue. */

@@ -110,6 +110,22 @@ describe('queries with only a hard timeout, closing', () => {
   });
 });
 
+describe('queries with only a hard timeout, a throwing handler', () => {
+  it('still times out the queries behind one whose timeout handler threw', () => {
+    const clock = new TimerClock();
+    const rpc = new Transactions(clock, new SeededRandom(5), { timeoutMs: 100 });
+    const log: string[] = [];
+    rpc.open(peer(1), { ...recorder(log, 'thrower', clock), timeout: () => { throw new Error('handler bug'); } });
+    rpc.open(peer(2), recorder(log, 'second', clock));
+    clock.advance(50);
+    rpc.open(peer(3), recorder(log, 'third', clock));
+    assert.throws(() => clock.advance(50), /handler bug/);
+    clock.advance(100);
+    assert.deepEqual(log, ['second timed out at 100', 'third timed out at 150']);
+    assert.equal(rpc.size, 0);
+  });
+});
+
 describe('addressOf', () => {
   it('gives the address object a query to an IPv4 contact goes to; undefined keeps the default', () => {
     const clock = new TimerClock();
