@@ -126,18 +126,30 @@ export class AdvertTable<P> {
     const pr = this.pairs, tg = this.targets;
     let x = tg[t * TGT + T_HEAD];
     while (pr[x * PAIR + P_PEER] !== pi) x = pr[x * PAIR + P_NEXT_T];
-    const prevT = pr[x * PAIR + P_PREV_T], nextT = pr[x * PAIR + P_NEXT_T];
-    if (prevT === NONE) tg[t * TGT + T_HEAD] = nextT;
-    else pr[prevT * PAIR + P_NEXT_T] = nextT;
-    if (nextT === NONE) tg[t * TGT + T_TAIL] = prevT;
-    else pr[nextT * PAIR + P_PREV_T] = prevT;
-    const prevP = pr[x * PAIR + P_PREV_P], nextP = pr[x * PAIR + P_NEXT_P];
-    if (prevP === NONE) this.peerHead[pi] = nextP;
-    else pr[prevP * PAIR + P_NEXT_P] = nextP;
-    if (nextP !== NONE) pr[nextP * PAIR + P_PREV_P] = prevP;
+    this.unlinkFromTarget(x, t);
+    this.unpair(x, t, pi);
+    if (tg[t * TGT + T_HEAD] === NONE) this.releaseTarget(t);
+  }
+
+  /** Takes pair `x` out of its target `t`'s list. */
+  private unlinkFromTarget(x: number, t: number): void {
+    const pr = this.pairs, tg = this.targets;
+    const prev = pr[x * PAIR + P_PREV_T], next = pr[x * PAIR + P_NEXT_T];
+    if (prev === NONE) tg[t * TGT + T_HEAD] = next;
+    else pr[prev * PAIR + P_NEXT_T] = next;
+    if (next === NONE) tg[t * TGT + T_TAIL] = prev;
+    else pr[next * PAIR + P_PREV_T] = prev;
+  }
+
+  /** Takes pair `x` (target slot `t`, advertiser `pi`) out of its advertiser's list and frees it. */
+  private unpair(x: number, t: number, pi: number): void {
+    const pr = this.pairs;
+    const prev = pr[x * PAIR + P_PREV_P], next = pr[x * PAIR + P_NEXT_P];
+    if (prev === NONE) this.peerHead[pi] = next;
+    else pr[prev * PAIR + P_NEXT_P] = next;
+    if (next !== NONE) pr[next * PAIR + P_PREV_P] = prev;
     this.seen[pi * this.rowWords + (t >>> 5)] &= ~(1 << (t & 31));
     this.releasePair(x);
-    if (tg[t * TGT + T_HEAD] === NONE) this.releaseTarget(t);
   }
 
   /** The first advertiser of `target`, in the order they told us, that `ok` accepts. */
@@ -159,11 +171,7 @@ export class AdvertTable<P> {
     for (let x = this.peerHead[pi]; x !== NONE;) {
       const next = pr[x * PAIR + P_NEXT_P];
       const t = pr[x * PAIR + P_TARGET];
-      const prev = pr[x * PAIR + P_PREV_T], after = pr[x * PAIR + P_NEXT_T];
-      if (prev === NONE) tg[t * TGT + T_HEAD] = after;
-      else pr[prev * PAIR + P_NEXT_T] = after;
-      if (after === NONE) tg[t * TGT + T_TAIL] = prev;
-      else pr[after * PAIR + P_PREV_T] = prev;
+      this.unlinkFromTarget(x, t);
       this.releasePair(x);
       if (tg[t * TGT + T_HEAD] === NONE) this.releaseTarget(t);
       x = next;
@@ -186,13 +194,7 @@ export class AdvertTable<P> {
     const pr = this.pairs;
     for (let x = this.targets[t * TGT + T_HEAD]; x !== NONE;) {
       const next = pr[x * PAIR + P_NEXT_T];
-      const pi = pr[x * PAIR + P_PEER];
-      const prev = pr[x * PAIR + P_PREV_P], after = pr[x * PAIR + P_NEXT_P];
-      if (prev === NONE) this.peerHead[pi] = after;
-      else pr[prev * PAIR + P_NEXT_P] = after;
-      if (after !== NONE) pr[after * PAIR + P_PREV_P] = prev;
-      this.seen[pi * this.rowWords + (t >>> 5)] &= ~(1 << (t & 31));
-      this.releasePair(x);
+      this.unpair(x, t, pr[x * PAIR + P_PEER]);
       x = next;
     }
     this.releaseTarget(t);
