@@ -7,6 +7,7 @@
  * 3 bits are r. Private, loopback and link-local addresses are exempt.
  */
 import type { Random } from '../runtime/types.js';
+import { smallHash } from '../util/small-hash.js';
 import { ipBytes } from './compact.js';
 import { ID_BYTES, idFromBytes, type NodeId } from './node-id.js';
 import { SlotPool } from './slot-pool.js';
@@ -95,7 +96,7 @@ export class ExternalIpVoter {
   /**
    * The ring, in a slot of shared chunks (./slot-pool.ts: two arrays were four objects a
    * node): voter i's host at `at + i`, the address it says we are at at `at + maxVoters + i`,
-   * and `hostKey` of its host at `at + 2 * maxVoters + i` (a small integer, kept in the
+   * and `smallHash` of its host at `at + 2 * maxVoters + i` (a small integer, kept in the
    * array without an object), for i < `voters`. Taken at the first vote.
    */
   private ring: (string | number)[] | null = null;
@@ -145,7 +146,7 @@ export class ExternalIpVoter {
     const ip = claim === this.decided ? this.decided : seen >= 0 ? ring[claims + seen] as string : claim;
     // The voter is found by its key first: comparing with 32 host strings read each one
     // (3% of a 20,000-node simulation's CPU, the strings scattered over the heap).
-    const key = hostKey(voterHost);
+    const key = smallHash(voterHost); // a small integer: stored in the ring's array as is
     let i = -1;
     for (let j = 0; j < n; j++) {
       if (ring[keys + j] === key && ring[hosts + j] === voterHost) {
@@ -196,12 +197,6 @@ function ringPool(maxVoters: number): SlotPool<(string | number)[]> {
   return pool;
 }
 
-/** A 30-bit hash of a host string (a small integer: stored in the ring's array as is). */
-function hostKey(host: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < host.length; i++) h = Math.imul(h ^ host.charCodeAt(i), 0x01000193);
-  return h & 0x3fffffff;
-}
 
 /** Position (0..n-1) of `x` among `a[from, from + n)`, or -1. */
 function indexIn(a: readonly (string | number)[], from: number, n: number, x: string): number {

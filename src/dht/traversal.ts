@@ -24,6 +24,7 @@
  * failed or been given up have all answered (or nothing is left to ask).
  */
 import type { Contact } from './compact.js';
+import { smallHash } from '../util/small-hash.js';
 import { compareDistance, idPrefix, type NodeId } from './node-id.js';
 
 export const enum CandidateState {
@@ -389,9 +390,5 @@ class PendingQuery<R> implements QueryCallbacks<R> {
   }
 }
 
-/** A 30-bit hash of an id (FNV-1a over its 20 bytes), a small integer. */
-export function idKey(id: NodeId): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
-  return h & 0x3fffffff;
-}
+/** A 30-bit hash of an id (util/small-hash.ts), a small integer. */
+export const idKey: (id: NodeId) => number = smallHash;
