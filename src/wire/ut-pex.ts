@@ -15,7 +15,7 @@ import type { BDict, BValue } from '../bencode/types.js';
 import type { Address } from '../runtime/types.js';
 import { ipFromBytes, parseIPv4, parseIPv6 } from '../util/compact-address.js';
 import { addressKey, type AddressKey } from '../util/address-key.js';
-import { readCompactPeers, writeCompactPeer } from './compact.js';
+import { writeCompactPeer } from './compact.js';
 import { PeerProtocolError } from './errors.js';
 
 /** Flag bits of `added.f` / `added6.f`. */
@@ -170,9 +170,7 @@ export class PexPayload implements DecodedPex {
   }
 
   addedPort(i: number): number {
-    if (i < this.a4Count) return (this.a4[i * V4 + 4] << 8) | this.a4[i * V4 + 5];
-    const end = (i - this.a4Count + 1) * V6;
-    return (this.a6[end - 2] << 8) | this.a6[end - 1];
+    return portAt(this.a4, this.a4Count, this.a6, i);
   }
 
   addedFlags(i: number): number {
@@ -182,15 +180,12 @@ export class PexPayload implements DecodedPex {
 
   /** `addressKey` of added entry `i` (util/address-key.ts); for IPv4 a number, with no host string made. */
   addedKey(i: number): AddressKey {
-    if (i >= this.a4Count) return addressKey(this.addedPeer(i));
-    return v4Key(this.a4, i * V4);
+    return keyAt(this.a4, this.a4Count, this.a6, i);
   }
 
   /** Added entry `i` as an address with its flags. */
   addedPeer(i: number): PexPeer {
-    const v4 = i < this.a4Count;
-    const b = v4 ? this.a4 : this.a6, o = v4 ? i * V4 : (i - this.a4Count) * V6;
-    return { host: ipFromBytes(b, o, v4 ? 4 : 6), port: this.addedPort(i), flags: this.addedFlags(i) };
+    return { host: hostAt(this.a4, this.a4Count, this.a6, i), port: this.addedPort(i), flags: this.addedFlags(i) };
   }
 
   /** Dropped entries kept (IPv4 then IPv6); `droppedKey(i)` as `addedKey`, port 0 entries included. */
@@ -199,17 +194,11 @@ export class PexPayload implements DecodedPex {
   }
 
   droppedPort(i: number): number {
-    if (i < this.d4Count) return (this.d4[i * V4 + 4] << 8) | this.d4[i * V4 + 5];
-    const end = (i - this.d4Count + 1) * V6;
-    return (this.d6[end - 2] << 8) | this.d6[end - 1];
+    return portAt(this.d4, this.d4Count, this.d6, i);
   }
 
   droppedKey(i: number): AddressKey {
-    if (i >= this.d4Count) {
-      const o = (i - this.d4Count) * V6;
-      return addressKey({ host: ipFromBytes(this.d6, o, 6), port: this.droppedPort(i) });
-    }
-    return v4Key(this.d4, i * V4);
+    return keyAt(this.d4, this.d4Count, this.d6, i);
   }
 
   get added(): readonly PexPeer[] {
@@ -223,16 +212,32 @@ export class PexPayload implements DecodedPex {
   get dropped(): readonly Address[] {
     if (this.droppedList === undefined) {
       this.droppedList = [];
-      for (const a of readCompactPeers(this.d4, 4, this.d4Count)) if (a.port !== 0) this.droppedList.push(a);
-      for (const a of readCompactPeers(this.d6, 16, this.d6Count)) if (a.port !== 0) this.droppedList.push(a);
+      for (let i = 0; i < this.droppedCount; i++) {
+        const port = this.droppedPort(i);
+        if (port !== 0) this.droppedList.push({ host: hostAt(this.d4, this.d4Count, this.d6, i), port });
+      }
     }
     return this.droppedList;
   }
 }
 
-/** `addressKey` of the compact IPv4 entry at `o` of `b` (the number `ip * 65536 + port`). */
-function v4Key(b: Uint8Array, o: number): number {
-  return (b[o] * 16777216 + ((b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3])) * 65536 + ((b[o + 4] << 8) | b[o + 5]);
+// Entry `i` of a message's list: the IPv4 list `b4` (`n4` entries kept) first, then the IPv6 list `b6`.
+
+function portAt(b4: Uint8Array, n4: number, b6: Uint8Array, i: number): number {
+  if (i < n4) return (b4[i * V4 + 4] << 8) | b4[i * V4 + 5];
+  const end = (i - n4 + 1) * V6;
+  return (b6[end - 2] << 8) | b6[end - 1];
+}
+
+function hostAt(b4: Uint8Array, n4: number, b6: Uint8Array, i: number): string {
+  return i < n4 ? ipFromBytes(b4, i * V4, 4) : ipFromBytes(b6, (i - n4) * V6, 6);
+}
+
+/** `addressKey` of the entry; for IPv4 the number `ip * 65536 + port`, read off the bytes. */
+function keyAt(b4: Uint8Array, n4: number, b6: Uint8Array, i: number): AddressKey {
+  if (i >= n4) return addressKey({ host: hostAt(b4, n4, b6, i), port: portAt(b4, n4, b6, i) });
+  const o = i * V4;
+  return (b4[o] * 16777216 + ((b4[o + 1] << 16) | (b4[o + 2] << 8) | b4[o + 3])) * 65536 + ((b4[o + 4] << 8) | b4[o + 5]);
 }
 
 /** Decodes a ut_pex payload. Throws `PeerProtocolError` ('bad_pex') when malformed or over `maxMessageSize`. */
