@@ -105,7 +105,8 @@ export function chokeUninterested(unchoked: Set<PeerSession>, p: PeerSession): v
   p.flushSoon();
 }
 
-function hasChokedInterested(peers: ReadonlyMap<string, PeerSession>): boolean {
+/** Whether an interested peer waits choked (an open connection). */
+export function hasChokedInterested(peers: ReadonlyMap<string, PeerSession>): boolean {
   for (const p of peers.values()) if (p.conn.amChoking && p.conn.peerInterested && p.conn.state === 'open') return true;
   return false;
 }

@@ -12,6 +12,7 @@
  * bucket without holding up the others' turns at the shared limits.
  */
 import { syncOwed } from './owed.js';
+import { hasChokedInterested } from './choking.js';
 import { PieceNotAvailableError } from '../storage/errors.js';
 import type { PeerSession } from './peer-session.js';
 import { availableAcross, consumeAcross, delayAcross, RateLimiter } from './rate-limit.js';
@@ -106,14 +107,7 @@ function noteIfIdle(ctx: TransferContext): void {
   const now = ctx.runtime.clock.now();
   if (!ctx.choker.demandSlotDue(now)) return; // most calls: one slot per DEMAND_OPEN_MS at most
   for (const p of ctx.unchoked) if (p.conn.peerRequests.size > p.uploading.size) return;
-  let waiting = false;
-  for (const p of ctx.peers.values()) {
-    if (p.conn.amChoking && p.conn.peerInterested && p.conn.state === 'open') {
-      waiting = true;
-      break;
-    }
-  }
-  if (waiting && ctx.choker.noteUploadIdle(now)) ctx.fillSlots();
+  if (hasChokedInterested(ctx.peers) && ctx.choker.noteUploadIdle(now)) ctx.fillSlots();
 }
 
 /** Per-connection caps, bytes/s, as token buckets (the choker sets them; none by default). */
