@@ -201,6 +201,10 @@ export class PeerSession {
     this.timer?.cancel();
     this.conn.close();
     this.stream.destroy();
-    this.handler?.onPeerClosed(this, reason);
+    const handler = this.handler;
+    // Nothing reaches the swarm once closed: a closed session something still holds (an
+    // event in flight, a peer's list) does not keep the swarm alive after it stopped.
+    this.handler = undefined;
+    handler?.onPeerClosed(this, reason);
   }
 }

@@ -1,5 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { ByteStream, NetworkError } from '../../src/runtime/types.js';
 import { ConstantLatency, Simulator } from '../../src/sim/index.js';
 import type { SimHost } from '../../src/sim/index.js';
@@ -28,6 +30,18 @@ function collect(s: ByteStream): { bytes: number[]; ended: boolean; closed: bool
     state.error = e;
   });
   return state;
+}
+
+/** Sets every handler of `s` to close over a fresh 1 MiB owner; returns a weak reference to it. */
+function attachOwner(s: ByteStream, seen: { closed: boolean }): WeakRef<{ buffer: Uint8Array }> {
+  const owner = { buffer: new Uint8Array(1 << 20) };
+  s.onData(() => owner.buffer.fill(1));
+  s.onEnd(() => owner.buffer.fill(2));
+  s.onDrain(() => owner.buffer.fill(3));
+  s.onClose(() => {
+    seen.closed = owner.buffer.length > 0;
+  });
+  return new WeakRef(owner);
 }
 
 describe('simulated streams', () => {
@@ -307,5 +321,27 @@ describe('simulated streams', () => {
     assert.deepEqual(codes, { c: 'ETIMEDOUT', s: 'ENETDOWN' });
     assert.equal(closedAt.s, t0);
     assert.equal(closedAt.c - t0, 25 + 1000);
+  });
+  it('lets go of its owner\'s handlers once closed and told, though something still holds the stream', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const sim = new Simulator({ yieldMode: 'every-event', seed: 12, latency: new ConstantLatency(10) });
+    const a = sim.createHost();
+    const b = sim.createHost();
+    const done = pair(sim, a, b);
+    await sim.run();
+    const { c, s } = await done;
+    // The owner: a large object its handlers close over (a session and its swarm, in a client),
+    // made in a function of its own so that only the handlers hold it.
+    const seen = { closed: false };
+    const ownerRef = attachOwner(c, seen);
+    s.destroy();
+    await sim.run();
+    assert.equal(seen.closed, true);
+    // `c` stays referenced here (as an event in flight or a peer's stream would hold it).
+    await new Promise((r) => setImmediate(r));
+    gc();
+    assert.equal(ownerRef.deref(), undefined, 'a closed stream keeps its owner alive');
+    assert.equal(c.remote.port, 80);
   });
 });

@@ -5,6 +5,8 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Address, ByteStream, Runtime } from '../../src/runtime/types.js';
 import { SeededRandom } from '../../src/runtime/random.js';
 import { PeerSession, type PeerSessionHandler } from '../../src/swarm/peer-session.js';
@@ -48,6 +50,17 @@ function connected(): { conn: PeerConnection; pending: PeerEvent[]; stream: Hold
   return { conn, pending, stream: new HoldingStream([encodeMessage({ type: 'have_all' })]) };
 }
 
+/** Attaches a handler that closes over a fresh 1 MiB object (the swarm, in a client); returns a weak reference to it. */
+function attachOwner(peer: PeerSession, pending: PeerEvent[]): WeakRef<{ buffer: Uint8Array }> {
+  const swarm = { buffer: new Uint8Array(1 << 20) };
+  peer.attach({
+    onPeerEvents: () => swarm.buffer.fill(1),
+    onPeerClosed: () => swarm.buffer.fill(2),
+    onPeerDrain: () => swarm.buffer.fill(3),
+  }, pending);
+  return new WeakRef(swarm);
+}
+
 describe('PeerSession', () => {
   it('handles the pending handshake before bytes the stream held back', () => {
     const { conn, pending, stream } = connected();
@@ -84,5 +97,18 @@ describe('PeerSession', () => {
     assert.equal(peer.closed, true);
     assert.match(closedWith ?? '', /internal error: broken invariant/);
     assert.equal(stream.destroyed, true);
+  });
+  it('lets go of the swarm once closed, though something still holds the session', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const { conn, pending, stream } = connected();
+    const peer = new PeerSession(runtime, stream, conn, REMOTE, false);
+    const swarmRef = attachOwner(peer, pending);
+    peer.close('done');
+    // `peer` stays referenced (as a PEX list or the choker's optimistic pick may hold it).
+    await new Promise((r) => setImmediate(r));
+    gc();
+    assert.equal(swarmRef.deref(), undefined, 'a closed session keeps its swarm alive');
+    assert.equal(peer.closed, true);
   });
 });
