@@ -4,7 +4,7 @@
  * HTTP client (`runtime.http`, as the tracker's), with a timeout from the runtime clock and a
  * size cap.
  */
-import { HttpBodyTooLarge, type Clock, type HttpClient } from '../runtime/types.js';
+import { HttpBodyTooLarge, NetworkError, type Clock, type HttpClient } from '../runtime/types.js';
 import { NatProtocolError } from './errors.js';
 
 export interface HttpRequest {
@@ -29,7 +29,8 @@ export const UPNP_HTTP_TIMEOUT_MS = 5000;
 /**
  * UPnP's HTTP over `http`. Redirects are not followed (a gateway's control URL that redirects
  * is answered with its 3xx, which the mapper refuses); rejects with the runtime's
- * `NetworkError` when the gateway does not answer, or `NatProtocolError` past `maxBytes`.
+ * `NetworkError` when the gateway does not answer (`ETIMEDOUT` after `timeoutMs`), or
+ * `NatProtocolError` past `maxBytes`.
  */
 export function createHttpRequester(http: HttpClient, clock: Clock, timeoutMs = UPNP_HTTP_TIMEOUT_MS): HttpRequester {
   return async (req) => {
@@ -48,6 +49,8 @@ export function createHttpRequester(http: HttpClient, clock: Clock, timeoutMs = 
       return { status: res.status, body: Buffer.from(res.body).toString('utf8') };
     } catch (e) {
       if (e instanceof HttpBodyTooLarge) throw new NatProtocolError(`UPnP answer from ${new URL(req.url).host} is larger than ${req.maxBytes} bytes`);
+      // Our own abort is the timeout: say so, not "cancelled".
+      if (ac.signal.aborted) throw new NetworkError('ETIMEDOUT', `${new URL(req.url).host}: no UPnP answer within ${timeoutMs} ms`);
       throw e;
     } finally {
       timer.cancel();
