@@ -15,11 +15,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CLI_PATH } from '../test/interop/helpers.js';
-import { createTorrent } from '../src/metainfo/create.js';
+import { createTorrent } from '../src/runtime/node/create/create-torrent.js';
 import { resumePathFor } from '../src/session/session.js';
 import { Bitfield } from '../src/storage/bitfield.js';
-import { fileState } from '../src/storage/file-io.js';
-import { writeResumeFile } from '../src/storage/resume.js';
+import { fileState } from '../src/runtime/node/disk/file-state.js';
+import { writeResumeFile } from '../src/runtime/node/disk/resume-file.js';
 import { StateStore } from '../src/daemon/service/state-store.js';
 import { printBenchLine } from './lib/measure.js';
 

@@ -2,7 +2,8 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { createTorrent, defaultPieceLength, scanSource } from '../metainfo/create.js';
+import { defaultPieceLength } from '../metainfo/create.js';
+import { createTorrent, scanSource } from '../runtime/node/create/create-torrent.js';
 import type { TorrentVersion } from '../metainfo/torrent.js';
 import { UsageError } from './errors.js';
 import { formatBytes, hex, parseByteSize } from './output.js';

@@ -218,6 +218,8 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     if (!o.noDht) sources.dht = d ? 'running' : 'unavailable';
   });
 
+  // The torrent once known: given, or a magnet's metadata from a peer (the swarm's own field stays its own).
+  let known: Torrent | undefined = o.source.torrent;
   const onEvent = (e: SwarmEvent) => {
     if (e.type === 'peer-connected' && verbose) logLine(`peer ${e.address} connected over ${e.transport === 'utp' ? 'uTP' : 'TCP'}`);
     if (e.type === 'complete' && !o.keepSeeding) finish(0);
@@ -233,6 +235,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     if (e.type === 'webseed-dropped') client.logger.info(`web seed ${e.url} dropped: ${e.reason}`);
     if (verbose && e.type === 'webseed-backoff') client.logger.info(`web seed ${e.url}: ${e.reason}; retrying in ${Math.round(e.retryInMs / 1000)} s`);
     if (e.type === 'metadata') {
+      known = e.torrent;
       // The name comes from a peer: a file name of its own ('/', '..', 300 bytes), and a failure is a warning, not a crash.
       const dir = join(o.stateDir, 'torrents');
       const file = join(dir, metadataFileName(e.torrent));
@@ -271,7 +274,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     swarm = handle.swarm;
     if (presence) {
       const s = swarm.stats();
-      const where = join(o.downloadDir, o.saveName ?? swarm.torrent?.name ?? '');
+      const where = join(o.downloadDir, o.saveName ?? known?.name ?? '');
       if (s.have === 0 && s.total > 0) {
         throw new SeedDataError(`${where}: none of the data matches the torrent (0 of ${s.total} pieces verified${presence.missing.length ? `; ${describeMissing(presence)}` : ''}); is it the right data?`);
       }
@@ -283,7 +286,7 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     for (const p of o.peers) swarm.addPeer(p, 'manual');
     if (verbose) for (const w of swarm.webSeedList()) client.logger.info(`web seed ${w.url}${w.dropped ? ` (not used: ${w.dropped})` : ''}`);
     const s = swarm;
-    const ticker = setInterval(() => status.update(progressLine(s.stats(), s.torrent !== undefined)), 500);
+    const ticker = setInterval(() => status.update(progressLine(s.stats(), known !== undefined)), 500);
     const hintMs = seeding ? undefined : peerHintDelayMs();
     if (hintMs !== undefined) {
       hintTimer = setTimeout(() => {
@@ -299,15 +302,15 @@ export async function runSwarm(o: RunSwarmOptions): Promise<void> {
     // trackers: 'stopped', within a few seconds; router: mappings deleted (5 s at most); resume data.
     await release();
     const stats = swarm.stats();
-    status.update(progressLine(stats, swarm.torrent !== undefined));
+    status.update(progressLine(stats, known !== undefined));
     status.done();
     if (failure) throw failure;
     if (code === 0) {
-      process.stdout.write(`complete: ${swarm.torrent?.name ?? ''} (${formatBytes(stats.bytesTotal)}), downloaded ${formatBytes(stats.downloaded)}, uploaded ${formatBytes(stats.uploaded)}\n`);
+      process.stdout.write(`complete: ${known?.name ?? ''} (${formatBytes(stats.bytesTotal)}), downloaded ${formatBytes(stats.downloaded)}, uploaded ${formatBytes(stats.uploaded)}\n`);
     } else if (seeding) {
-      process.stderr.write(`stopped seeding ${swarm.torrent?.name ?? ''}: ${stats.have}/${stats.total} pieces, uploaded ${formatBytes(stats.uploaded)}\n`);
+      process.stderr.write(`stopped seeding ${known?.name ?? ''}: ${stats.have}/${stats.total} pieces, uploaded ${formatBytes(stats.uploaded)}\n`);
     } else {
-      process.stderr.write(swarm.torrent === undefined
+      process.stderr.write(known === undefined
         ? 'interrupted before any peer sent the metadata; run the same command to try again\n'
         : `interrupted at ${stats.have}/${stats.total} pieces; resume data saved, run the same command to continue\n`);
     }

@@ -10,7 +10,7 @@ import { OVERLAY_NAMES, type OverlayName } from '../overlays/types.js';
 import { runComparison, toJson, type CompareResult } from '../overlays/harness/compare.js';
 import type { ChurnModel } from '../overlays/harness/experiment.js';
 import { renderReport } from '../overlays/report/html.js';
-import { loadChartJs } from '../overlays/report/chart-lib.js';
+import { loadChartJs } from './chart-lib.js';
 import { UsageError } from './errors.js';
 import { simCommand } from './sim.js';
 

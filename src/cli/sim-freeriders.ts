@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { loadChartJs } from '../overlays/report/chart-lib.js';
+import { loadChartJs } from './chart-lib.js';
 import { FREE_RIDER_RUNS, runFreeRiders, type FreeRiderRunName } from '../sim/scenarios/freeriders.js';
 import { formatFreeRiders, freeRidersSection } from '../sim/scenarios/freeriders-report.js';
 import { renderPage } from '../sim/scenarios/report-html.js';

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { loadChartJs } from '../overlays/report/chart-lib.js';
+import { loadChartJs } from './chart-lib.js';
 import { formatNat, natSection } from '../sim/scenarios/nat-report.js';
 import { natReport, runNatArm, TRAVERSALS, type NatRun, type NatScenarioOptions, type Traversal } from '../sim/scenarios/nat-scenario.js';
 import { renderPage } from '../sim/scenarios/report-html.js';

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { loadChartJs } from '../overlays/report/chart-lib.js';
+import { loadChartJs } from './chart-lib.js';
 import { buildFullReport } from '../sim/scenarios/full-report.js';
 import { simCommand } from './sim.js';
 import { intFlag } from './sim-swarm.js';

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { runSearch, SEARCH_DEFAULTS, type SearchResult } from '../overlays/harness/search.js';
-import { loadChartJs } from '../overlays/report/chart-lib.js';
+import { loadChartJs } from './chart-lib.js';
 import { renderPage } from '../sim/scenarios/report-html.js';
 import { searchSection } from '../sim/scenarios/search-report.js';
 import { UsageError } from './errors.js';

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { loadChartJs } from '../overlays/report/chart-lib.js';
+import { loadChartJs } from './chart-lib.js';
 import { parseCapacities, type CapacityClass } from '../sim/scenarios/capacity.js';
 import { renderPage } from '../sim/scenarios/report-html.js';
 import { formatSwarm, swarmSection } from '../sim/scenarios/swarm-report.js';

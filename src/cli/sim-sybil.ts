@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { runSybilSimulation, SYBIL_MAX_ADDRESSES, SYBIL_MAX_NODES, type SybilReport } from '../dht/sim/sybil.js';
 import { MAX_DISJOINT_PATHS } from '../dht/disjoint-lookup.js';
-import { loadChartJs } from '../overlays/report/chart-lib.js';
+import { loadChartJs } from './chart-lib.js';
 import { renderPage, type ReportSection } from '../sim/scenarios/report-html.js';
 import { runSwarmSybil, type SwarmSybilReport } from '../sim/scenarios/swarm-sybil.js';
 import { sybilPathRows, sybilSection } from '../sim/scenarios/sybil-report.js';

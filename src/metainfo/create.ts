@@ -1,19 +1,17 @@
 /**
  * Creating torrents from files on disk: v1, v2 (BEP 52) or hybrid (v1 + v2 with BEP 47
- * pad files so every file starts on a piece boundary). Hashing runs on worker threads.
+ * pad files so every file starts on a piece boundary). This module lays out and assembles;
+ * reading the files and hashing them on worker threads is runtime/node/create/ (`createTorrent`).
  *
  * File order follows libtorrent: path components compared as bytes, depth first (the
  * order of a v2 `file tree`), used for v1 too so the same files give the same torrent.
  */
-import { lstatSync, readdirSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
 import { encode } from '../bencode/encode.js';
 import type { Encodable } from '../bencode/types.js';
 import { ShoalError } from '../errors.js';
 import { validatePathComponents } from '../storage/path-safety.js';
 import { buildFileTree } from './file-tree.js';
-import { hashUnits, type HashPoolOptions } from './hash-pool.js';
-import type { HashUnit, ReadRange, UnitPiece } from './hash-unit.js';
+import type { HashPoolOptions, HashUnit, HashUnitResult, ReadRange, UnitPiece } from './hash-unit.js';
 import { PieceLayout, type TorrentFile } from './layout.js';
 import { BLOCK_SIZE, concatBytes, isPowerOfTwo, rootFromPieceLayer, splitHashes } from './merkle.js';
 import { MAX_PIECE_LENGTH, parseTorrent, type Torrent, type TorrentVersion } from './torrent.js';
@@ -67,34 +65,19 @@ function compareParts(a: readonly string[], b: readonly string[]): number {
   return a.length - b.length;
 }
 
-/** Lists the regular files to include from `path` (a file or a directory), in torrent order. */
-export function scanSource(path: string): { name: string; files: SourceFile[]; multiFile: boolean } {
-  const root = resolve(path);
-  let st;
-  try {
-    st = statSync(root);
-  } catch {
-    throw new CreateTorrentError(`${path}: no such file or directory`);
-  }
-  const name = basename(root);
-  const attrOf = (mode: number) => (mode & 0o111 ? 'x' : '');
-  if (st.isFile()) return { name, files: [{ path: [name], length: st.size, source: root, attr: attrOf(st.mode) }], multiFile: false };
-  if (!st.isDirectory()) throw new CreateTorrentError(`${path}: not a regular file or directory`);
-  const files: SourceFile[] = [];
-  const walk = (dir: string, parts: string[]) => {
-    for (const entry of readdirSync(dir)) {
-      const full = join(dir, entry);
-      const l = lstatSync(full);
-      if (l.isSymbolicLink()) continue; // never follow links out of the tree
-      if (l.isDirectory()) walk(full, [...parts, entry]);
-      else if (l.isFile()) files.push({ path: [...parts, entry], length: l.size, source: full, attr: attrOf(l.mode) });
-    }
-  };
-  walk(root, []);
-  if (files.length === 0) throw new CreateTorrentError(`${path}: directory holds no files`);
+/** A source's files as `scanSource` (runtime/node/create/create-torrent.ts) lists them. */
+export interface ScannedSource {
+  /** The file or directory's base name. */
+  readonly name: string;
+  readonly files: SourceFile[];
+  readonly multiFile: boolean;
+}
+
+/** Puts a directory's files in torrent order and refuses unsafe names (in place; returns `files`). */
+export function sortSourceFiles(files: SourceFile[]): SourceFile[] {
   files.sort((a, b) => compareParts(a.path, b.path));
   for (const f of files) validatePathComponents(f.path);
-  return { name, files, multiFile: true };
+  return files;
 }
 
 interface Plan {
@@ -157,10 +140,16 @@ function tiersOf(trackers: CreateTorrentOptions['trackers']): string[][] {
   return (trackers ?? []).map((t) => (typeof t === 'string' ? [t] : [...t])).filter((t) => t.length > 0);
 }
 
-/** Hashes `path` and returns the .torrent bytes and their parse. */
-export async function createTorrent(path: string, options: CreateTorrentOptions = {}): Promise<{ bytes: Uint8Array; torrent: Torrent }> {
+/** How a torrent's hashing units get hashed (runtime/node: on worker threads, reading the files). */
+export type UnitHasher = (units: readonly HashUnit[], options: HashPoolOptions) => Promise<HashUnitResult[]>;
+
+/**
+ * Builds the .torrent of `scanned`: lays out the pieces, has `hash` hash them, and returns the
+ * bytes and their parse. `nowS` is the creation date's clock (seconds since the epoch), asked
+ * only when `options.creationDate` is undefined.
+ */
+export async function buildTorrent(scanned: ScannedSource, options: CreateTorrentOptions, hash: UnitHasher, nowS: () => number): Promise<{ bytes: Uint8Array; torrent: Torrent }> {
   const version = options.version ?? 'hybrid';
-  const scanned = scanSource(path);
   const name = options.name ?? scanned.name;
   const total = scanned.files.reduce((n, f) => n + f.length, 0);
   const pieceLength = options.pieceLength ?? defaultPieceLength(total);
@@ -173,7 +162,7 @@ export async function createTorrent(path: string, options: CreateTorrentOptions 
   const files = scanned.multiFile ? scanned.files : [{ ...scanned.files[0], path: [name] }];
 
   const plan = planHashing(files, pieceLength, version);
-  const results = await hashUnits(plan.units, options);
+  const results = await hash(plan.units, options);
   const info = new Map<string, Encodable>();
   info.set('name', name);
   info.set('piece length', pieceLength);
@@ -218,9 +207,7 @@ export async function createTorrent(path: string, options: CreateTorrentOptions 
   if (tiers.length > 1 || (tiers[0]?.length ?? 0) > 1) outer.set('announce-list', tiers);
   if (options.comment) outer.set('comment', options.comment);
   outer.set('created by', options.createdBy ?? CREATED_BY);
-  // Wall-clock time belongs in a creation date; this is an edge (disk + workers), not a protocol core.
-  // eslint-disable-next-line no-restricted-properties
-  const date = options.creationDate === undefined ? Math.floor(Date.now() / 1000) : options.creationDate;
+  const date = options.creationDate === undefined ? nowS() : options.creationDate;
   if (date !== null) outer.set('creation date', date);
   outer.set('info', info);
   if (pieceLayers && pieceLayers.size > 0) outer.set('piece layers', pieceLayers);

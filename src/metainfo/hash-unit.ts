@@ -4,7 +4,6 @@
  * Runs both on worker threads and, for small inputs, on the calling thread.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
 import { BLOCK_SIZE, HASH_SIZE, nextPowerOfTwo, merkleRoot, sha256 } from './merkle.js';
 
 export interface ReadRange {
@@ -43,29 +42,19 @@ export interface HashUnitResult {
   readonly v2: Uint8Array;
 }
 
-/** Keeps file descriptors open across units; close() when done. */
-export class FileReader {
-  private fds = new Map<string, number>();
-  read(r: ReadRange, into: Uint8Array): void {
-    let fd = this.fds.get(r.path);
-    if (fd === undefined) {
-      fd = openSync(r.path, 'r');
-      this.fds.set(r.path, fd);
-    }
-    let done = 0;
-    while (done < r.length) {
-      const n = readSync(fd, into, r.at + done, r.length - done, r.offset + done);
-      if (n === 0) throw new Error(`${r.path}: file shrank while hashing`);
-      done += n;
-    }
-  }
-  close(): void {
-    for (const fd of this.fds.values()) closeSync(fd);
-    this.fds.clear();
-  }
+/** Reads a unit's byte ranges (the Node backend: runtime/node/create/file-reader.ts). */
+export interface UnitReader {
+  read(r: ReadRange, into: Uint8Array): void;
 }
 
-export function hashUnit(unit: HashUnit, buffer: Uint8Array, reader: FileReader): HashUnitResult {
+export interface HashPoolOptions {
+  /** Worker threads (default: available cores, at most 4). 0 hashes on the calling thread. */
+  threads?: number;
+  /** Called after each finished unit with the bytes of piece space done so far. */
+  onProgress?: (doneBytes: number) => void;
+}
+
+export function hashUnit(unit: HashUnit, buffer: Uint8Array, reader: UnitReader): HashUnitResult {
   const buf = buffer.subarray(0, unit.length);
   let covered = 0;
   for (const r of unit.reads) covered += r.length;

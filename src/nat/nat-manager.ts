@@ -8,7 +8,7 @@
 import type { Clock, Runtime, TimerHandle, UdpEndpoint } from '../runtime/types.js';
 import { PortMapper, type MappingRequest, type MappingState, type PortMapperEvent, type PortMapperOptions } from './port-mapper.js';
 import { UpnpMapper, type UpnpMapperOptions } from './upnp-mapper.js';
-import { createFetchRequester, type HttpRequester } from './upnp-http.js';
+import { createHttpRequester, type HttpRequester } from './upnp-http.js';
 
 export interface NatStatus {
   readonly externalAddress?: string;
@@ -72,6 +72,7 @@ export interface StartPortMappingOptions {
   /** From runtime/node/gateway.ts; undefined: no PCP/NAT-PMP (UPnP may still find an IGD). */
   readonly gateway?: { readonly gateway: string; readonly localAddress?: string };
   readonly upnp?: boolean;
+  /** UPnP's HTTP; default: over `rt.http` (no UPnP when the runtime has no HTTP client). */
   readonly http?: HttpRequester;
   readonly onEvent?: (event: PortMapperEvent) => void;
   readonly gatewayOptions?: Partial<PortMapperOptions>;
@@ -96,12 +97,13 @@ export async function startPortMapping(rt: Runtime, o: StartPortMappingOptions):
       mappings, onEvent: o.onEvent, ...o.gatewayOptions,
     });
   }
-  // UPnP needs our LAN address for NewInternalClient.
-  if (o.upnp !== false && o.gateway?.localAddress && mappings.length > 0) {
+  // UPnP needs our LAN address for NewInternalClient, and HTTP (the runtime's, unless given).
+  const http = o.http ?? (rt.http ? createHttpRequester(rt.http, rt.clock) : undefined);
+  if (o.upnp !== false && http && o.gateway?.localAddress && mappings.length > 0) {
     const socket = await rt.udp.bind({ host: '0.0.0.0', port: 0 });
     sockets.push(socket);
     upnpMapper = new UpnpMapper({
-      clock: rt.clock, socket, http: o.http ?? createFetchRequester(rt.clock), internalClient: o.gateway.localAddress,
+      clock: rt.clock, socket, http, internalClient: o.gateway.localAddress,
       mappings, onEvent: o.onEvent, ...o.upnpOptions,
     });
   }

@@ -150,10 +150,13 @@ export interface Dns {
   resolve(name: string, family: 4 | 6): Promise<string[]>;
 }
 
-/** One HTTP request (a tracker announce or scrape, a web seed's range). */
+/** One HTTP request (a tracker announce or scrape, a web seed's range, a UPnP IGD SOAP call). */
 export interface HttpRequest {
   /** `http://` or `https://`; the host may be a name (resolved by the runtime). */
   readonly url: string;
+  /** Default GET. A POST sends `body` with its Content-Length (UPnP IGD's SOAP actions). */
+  readonly method?: 'GET' | 'POST';
+  readonly body?: Uint8Array;
   readonly headers?: Readonly<Record<string, string>>;
   /** The local IP to connect from (the listen address, so a tracker records one that answers). */
   readonly localHost?: string;
@@ -175,7 +178,10 @@ export interface HttpResponse {
   readonly body: Uint8Array;
 }
 
-/** An HTTP client: GET with redirects followed (a few at most), the body read whole up to a cap. */
+/**
+ * An HTTP client: GET (or POST, with `request.method`) with redirects followed (a few at most),
+ * the body read whole up to a cap.
+ */
 export interface HttpClient {
   /** Rejects with `NetworkError` (unreachable, reset, cancelled) or `HttpBodyTooLarge`. */
   get(request: HttpRequest): Promise<HttpResponse>;

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { Torrent } from '../metainfo/torrent.js';
-import { FdCache } from '../storage/fd-cache.js';
+import { FdCache } from '../runtime/node/disk/fd-cache.js';
 import { MemoryStorage } from '../storage/memory-storage.js';
 import { openTorrentStorage } from '../storage/open.js';
 import { VirtualStorage } from '../storage/virtual-storage.js';

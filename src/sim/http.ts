@@ -1,6 +1,6 @@
 /**
- * HTTP/1.1 over the simulator's streams, enough for trackers: GET with `Connection: close`,
- * a `Content-Length` body (or one that ends with the stream), no TLS. The client resolves
+ * HTTP/1.1 over the simulator's streams, enough for trackers and UPnP: GET or POST with
+ * `Connection: close`, a `Content-Length` body (or one that ends with the stream), no TLS. The client resolves
  * names through the simulated resolver; the server parses the request line and headers
  * (16 KiB at most, like the node runtime) and answers with the handler's reply.
  */
@@ -28,8 +28,9 @@ export class SimHttpClient implements HttpClient {
     const name = url.hostname.replace(/^\[(.*)\]$/, '$1');
     const host = await resolveName({ dns: this.dns }, name, name.includes(':') ? 6 : 4);
     const stream = await this.streams.connect({ host, port: Number(url.port || 80) }, { localHost: req.localHost });
-    const headers = { host: url.host, connection: 'close', ...req.headers };
-    const head = `GET ${url.pathname}${url.search} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}${CRLFCRLF}`;
+    const body = req.method === 'POST' ? req.body ?? new Uint8Array(0) : undefined;
+    const headers = { host: url.host, connection: 'close', ...req.headers, ...(body ? { 'content-length': String(body.length) } : {}) };
+    const head = `${body ? 'POST' : 'GET'} ${url.pathname}${url.search} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}${CRLFCRLF}`;
     return new Promise<HttpResponse>((resolve, reject) => {
       const chunks: Uint8Array[] = [];
       let size = 0;
@@ -68,7 +69,7 @@ export class SimHttpClient implements HttpClient {
       };
       stream.onEnd(finish);
       stream.onClose((e) => (e ? fail(e) : finish()));
-      stream.write(Buffer.from(head, 'latin1'));
+      stream.write(body ? Buffer.concat([Buffer.from(head, 'latin1'), body]) : Buffer.from(head, 'latin1'));
     });
   }
 }

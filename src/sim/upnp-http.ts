@@ -2,20 +2,20 @@
  * The HTTP leg of UPnP IGD on the simulator: an `HttpRequester` (src/nat/upnp-http.ts, the
  * seam Shoal's UpnpMapper is given) for a host behind a NAT gateway. A request to the
  * gateway's own web server (its LAN address, `IGD_HTTP_PORT`) is answered by the gateway's
- * IGD responder one LAN round trip later; anything else fails as `fetch` would when nothing
- * answers (ECONNREFUSED after a round trip to the router, or ETIMEDOUT for other hosts:
+ * IGD responder one LAN round trip later; anything else fails as the runtime's HTTP client
+ * would when nothing answers (ECONNREFUSED after a round trip to the router, or ETIMEDOUT for other hosts:
  * the simulated routers serve no other web pages). Answers over `maxBytes` are refused with
  * a NatProtocolError, as the real requester does.
  */
 import { NatProtocolError } from '../nat/errors.js';
-import type { HttpRequester } from '../nat/upnp-http.js';
+import { UPNP_HTTP_TIMEOUT_MS, type HttpRequester } from '../nat/upnp-http.js';
 import { NetworkError } from '../runtime/types.js';
 import type { SimHost } from './host.js';
 import { NatRouter } from './nat-gateway.js';
 import { IGD_HTTP_PORT } from './upnp-igd.js';
 
-/** The real requester's per-request limit, ms (createFetchRequester's default). */
-const TIMEOUT_MS = 5000;
+/** The real requester's per-request limit, ms (createHttpRequester's default). */
+const TIMEOUT_MS = UPNP_HTTP_TIMEOUT_MS;
 
 export function simUpnpRequester(host: SimHost): HttpRequester {
   const clock = host.runtime.clock;

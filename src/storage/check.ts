@@ -15,7 +15,7 @@ import type { FileState } from './file-io.js';
 import type { FileStorage } from './file-storage.js';
 import { spanParts } from './piece-map.js';
 import type { ResumeData } from './resume-codec.js';
-import { resumeInfoHash } from './resume.js';
+import { resumeInfoHash } from './resume-codec.js';
 
 export interface CheckProgress {
   /** Pieces hashed so far. */

@@ -9,7 +9,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { ioError } from './errors.js';
-import type { FdCache } from './fd-cache.js';
+import type { FdCache } from '../runtime/node/disk/fd-cache.js';
 import { mapLimit } from './file-io.js';
 
 /** Files fsync'ed at once. */

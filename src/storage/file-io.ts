@@ -1,6 +1,9 @@
-/** Small disk helpers for the file backend: full reads and writes at a position, file states. */
+/**
+ * Small disk helpers for the file backend: full reads and writes at a position through a
+ * handle the caller opened, file states, a directory probe. Node's own calls (stat, open) stay
+ * in runtime/node/disk/.
+ */
 import type { FileHandle } from 'node:fs/promises';
-import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ShortFileError, ioError } from './errors.js';
 
@@ -52,19 +55,6 @@ export async function writeFully(fh: PositionalHandle, path: string, data: Uint8
   }
 }
 
-/** The state of the regular file at `path` (a directory or other non-file counts as missing). */
-export async function fileState(path: string): Promise<FileState> {
-  try {
-    const st = await stat(path, { bigint: true });
-    if (!st.isFile()) return MISSING_FILE;
-    return { exists: true, size: Number(st.size), mtimeNs: st.mtimeNs };
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return MISSING_FILE;
-    throw ioError(e, path, 'stat');
-  }
-}
-
 /**
  * Whether each directory exists, asked once per directory and its parents first (a missing
  * parent answers for all below it), up to `root`. A fresh torrent's files are all missing:
@@ -76,8 +66,8 @@ export class DirProbe {
 
   constructor(
     private readonly root: string,
-    /** `fs.promises.stat` (tests count the calls). */
-    private readonly statDir: (path: string) => Promise<{ isDirectory(): boolean }> = stat,
+    /** `fs.promises.stat` in the Node file backend (runtime/node/disk/file-state.ts); tests count the calls. */
+    private readonly statDir: (path: string) => Promise<{ isDirectory(): boolean }>,
   ) {}
 
   exists(dir: string): Promise<boolean> {

@@ -25,8 +25,9 @@ import type { PathSafetyOptions } from './path-safety.js';
 import { resolveAllInside } from './path-safety.js';
 import { Bitfield } from './bitfield.js';
 import { PieceNotAvailableError, StorageClosedError, ioError, isMissingData, type StorageError } from './errors.js';
-import { FdCache } from './fd-cache.js';
-import { DirProbe, fileState, mapLimit, MISSING_FILE, readFully, writeFully, type FileState } from './file-io.js';
+import { FdCache } from '../runtime/node/disk/fd-cache.js';
+import { DirProbe, mapLimit, MISSING_FILE, readFully, writeFully, type FileState } from './file-io.js';
+import { fileState, statDir } from '../runtime/node/disk/file-state.js';
 import { PieceCache, type PendingPiece } from './piece-cache.js';
 import { BufferPool, uninitialised } from './buffer-pool.js';
 import { hashInChunks } from './chunked-hash.js';
@@ -233,7 +234,7 @@ export class FileStorage implements PieceStorage {
   /** Size and mtime of each real file (in `realFiles` order). */
   async fileStates(): Promise<FileState[]> {
     // Files in a directory that is not there are missing without a stat each (DirProbe).
-    const dirs = new DirProbe(this.root);
+    const dirs = new DirProbe(this.root, statDir);
     return mapLimit(this.realFiles, IO_PARALLEL, async (i) => {
       const path = this.paths[i] as string;
       return (await dirs.exists(dirname(path))) ? fileState(path) : MISSING_FILE;

@@ -7,7 +7,7 @@ import { restore, type CheckOptions, type RestoreResult } from './check.js';
 import { ResumeDataError } from './errors.js';
 import { FileStorage, type FileStorageOptions } from './file-storage.js';
 import type { ResumeData, ResumeLimits } from './resume-codec.js';
-import { ResumeRecorder, readResumeFile, type ResumeRecorderOptions } from './resume.js';
+import { ResumeRecorder, readResumeFile, type ResumeRecorderOptions } from '../runtime/node/disk/resume-file.js';
 
 export interface OpenTorrentStorageOptions extends FileStorageOptions, CheckOptions {
   /** Where this torrent's resume file lives (the session picks, e.g. `<state>/<infohash>.resume`). */

@@ -16,6 +16,7 @@
 import { BencodeError, decode } from '../bencode/decode.js';
 import { encode } from '../bencode/encode.js';
 import type { BValue } from '../bencode/types.js';
+import type { Torrent } from '../metainfo/torrent.js';
 import { Bitfield, bitfieldFromStored } from './bitfield.js';
 import { ResumeDataError } from './errors.js';
 import type { FileState } from './file-io.js';
@@ -102,4 +103,11 @@ function fileStateOf(v: BValue, i: number): FileState {
   if (typeof mtime !== 'number' && typeof mtime !== 'bigint') throw new ResumeDataError(`files[${i}]: bad mtime`);
   if (size === -1) return { exists: false, size: 0, mtimeNs: 0n };
   return { exists: true, size, mtimeNs: BigInt(mtime) };
+}
+
+/** The info hash resume data is keyed by: v1 when the torrent has one, else v2. */
+export function resumeInfoHash(t: Torrent): Uint8Array {
+  const h = t.infoHashV1 ?? t.infoHashV2;
+  if (!h) throw new RangeError('torrent has no info hash');
+  return h;
 }

@@ -76,3 +76,31 @@ export function peerSnapshot(p: PeerSession, now: number): PeerSnapshot {
     peerId: id ? id.slice() : undefined,
   };
 }
+
+/** A peer as the simulator's uplink diagnostics read it (sim/scenarios/uplink-diagnostics.ts). */
+export interface UplinkPeer {
+  readonly host: string;
+  /** Handshake done and not closing. */
+  readonly open: boolean;
+  readonly peerInterested: boolean;
+  readonly amChoking: boolean;
+  /** It asked for blocks we have not started sending (the send watermark or a disk read holds them). */
+  readonly requestWaiting: boolean;
+  readonly uploadRate: number;
+}
+
+export interface UplinkSnapshot {
+  /** The choker's demand slots open now. */
+  readonly demandSlots: number;
+  readonly peers: readonly UplinkPeer[];
+}
+
+/** Every peer's uplink view and the choker's open demand slots, copied now. */
+export function uplinkSnapshot(s: { readonly peers: ReadonlyMap<string, PeerSession>; readonly choker: { readonly openDemandSlots: number } }, now: number): UplinkSnapshot {
+  const peers: UplinkPeer[] = [];
+  for (const p of s.peers.values()) {
+    const c = p.conn;
+    peers.push({ host: p.address.host, open: c.state === 'open', peerInterested: c.peerInterested, amChoking: c.amChoking, requestWaiting: c.peerRequests.size > p.uploading.size, uploadRate: p.upload.rate(now) });
+  }
+  return { demandSlots: s.choker.openDemandSlots, peers };
+}

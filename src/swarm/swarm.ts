@@ -30,7 +30,7 @@ export type { PeerSnapshot, SwarmStatus } from './snapshot.js';
 import { Wake } from './rate-limit.js';
 import type { Bitfield } from '../util/bitfield.js';
 import { swarmStats } from './stats.js';
-import { haveCopy, peerSnapshot, swarmStatus, type PeerSnapshot, type SwarmStatus } from './snapshot.js';
+import { haveCopy, peerSnapshot, swarmStatus, uplinkSnapshot, type PeerSnapshot, type SwarmStatus, type UplinkSnapshot } from './snapshot.js';
 import { fillRequests, type TransferContext } from './transfer.js';
 import { drainUploads, pumpUploads } from './uploads.js';
 import { pieceWireBytes, piecePriorities } from './geometry.js';
@@ -371,6 +371,9 @@ export class Swarm implements TransferContext {
     const now = this.runtime.clock.now();
     return [...this.peers.values()].map((p) => peerSnapshot(p, now));
   }
+
+  /** Each peer's uplink view and the open demand slots, copied (the simulator's uplink diagnostics). */
+  uplinkSnapshot(): UplinkSnapshot { return uplinkSnapshot(this, this.runtime.clock.now()); }
 
   /** A copy of the pieces had now; undefined before the torrent is known. */
   haveSnapshot(): Bitfield | undefined {

@@ -13,7 +13,7 @@ import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DaemonService } from '../../src/daemon/service/service.js';
 import type { TorrentDetails } from '../../src/daemon/types.js';
-import { createTorrent } from '../../src/metainfo/create.js';
+import { createTorrent } from '../../src/runtime/node/create/create-torrent.js';
 import { createNodeRuntime, type NodeRuntime } from '../../src/runtime/node/index.js';
 import { Session } from '../../src/session/session.js';
 import type { Swarm } from '../../src/swarm/swarm.js';

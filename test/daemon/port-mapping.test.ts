@@ -20,7 +20,9 @@ function setup(gateway: typeof GW | null = GW) {
     clock,
     random: new SeededRandom(5),
     udp: { bind: async () => { const s = new FakeUdpEndpoint({ host: '0.0.0.0', port: 41000 + sockets.length }, clock); sockets.push(s); return s; } },
-  } as unknown as Runtime; // port mapping uses only the clock, random and udp
+    // UPnP's HTTP (src/nat/upnp-http.ts): never reached here, as no IGD answers the SSDP search.
+    http: { get: () => Promise.reject(new Error('no HTTP in this test')) },
+  } as unknown as Runtime; // port mapping uses only the clock, random, udp and http
   const logged: string[] = [];
   const pm = new DaemonPortMapping({ runtime, findGateway: () => gateway ?? undefined, log: (m) => logged.push(m) });
   return { clock, sockets, logged, pm };

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { ServiceError, type TorrentState } from '../../src/daemon/types.js';
 import type { DaemonService } from '../../src/daemon/service/service.js';
 import type { NodeRuntime } from '../../src/runtime/node/index.js';
-import { createTorrent } from '../../src/metainfo/create.js';
+import { createTorrent } from '../../src/runtime/node/create/create-torrent.js';
 import { hex, makeTorrent, payload, startService, waitFor } from './service-helpers.js';
 
 let dir: string;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { DaemonService } from '../../src/daemon/service/service.js';
 import { createNodeRuntime, type NodeRuntime } from '../../src/runtime/node/index.js';
 import type { Session } from '../../src/session/session.js';
-import { createTorrent } from '../../src/metainfo/create.js';
+import { createTorrent } from '../../src/runtime/node/create/create-torrent.js';
 import { formatAddress } from '../../src/runtime/types.js';
 import { startTrackerServer } from '../../src/tracker/server.js';
 import type { ServiceEvent } from '../../src/daemon/types.js';

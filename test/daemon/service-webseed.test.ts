@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DaemonService } from '../../src/daemon/service/service.js';
-import { createTorrent } from '../../src/metainfo/create.js';
+import { createTorrent } from '../../src/runtime/node/create/create-torrent.js';
 import { createNodeRuntime, type NodeRuntime } from '../../src/runtime/node/index.js';
 import { RangeServer } from '../helpers/range-server.js';
 import { waitFor } from './service-helpers.js';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTorrent } from '../../src/metainfo/create.js';
+import { createTorrent } from '../../src/runtime/node/create/create-torrent.js';
 import type { Torrent } from '../../src/metainfo/torrent.js';
 import { createNodeRuntime, type NodeRuntime } from '../../src/runtime/node/index.js';
 import { Session } from '../../src/session/session.js';

@@ -87,8 +87,8 @@ describe('shoal sim report in Chromium', { skip }, () => {
     }
     const sections = await page.$$eval('section', (els) => els.map((e) => e.id));
     assert.deepEqual(sections, ['swarm', 'freeriders', 'sybil', 'churn', 'swarm-churn', 'search', 'nat']);
-    // Each figure beside its published anchor: every section drawn with Chart.js has a dashed
-    // (anchor) series in at least one of its charts. (Churn is inline SVG and has no anchor; swarm churn's reference is its own run without churn.)
+    // Each figure beside its published anchor: every section has a Chart.js chart with a dashed
+    // (anchor) series; the DHT churn section's SVG charts are followed by two (churn-anchors.ts).
     const anchored = await page.$$eval('section', (els) => {
       type C = { data: { datasets: { borderDash?: number[] }[] } };
       const charts = (globalThis as unknown as { shoalCharts: C[] }).shoalCharts;
@@ -97,11 +97,13 @@ describe('shoal sim report in Chromium', { skip }, () => {
         anchors: [...sec.querySelectorAll('canvas')].filter((c) => charts[Number(c.id.replace('chart-', ''))].data.datasets.some((d) => (d.borderDash?.length ?? 0) > 0)).length,
       }));
     });
-    for (const { id, anchors } of anchored) if (id !== 'churn' && id !== 'swarm-churn') assert.ok(anchors >= 1, `${id}: no chart with a published anchor`);
+    for (const { id, anchors } of anchored) assert.ok(anchors >= 1, `${id}: no chart with a published anchor`);
     // The churn section is the DHT churn scenario's, not a placeholder: two SVG charts with a labelled series per run.
     const churn = await page.$eval('#churn', (el) => ({ text: el.textContent ?? '', svgs: el.querySelectorAll('svg').length, lines: el.querySelectorAll('polyline').length }));
     assert.ok(!churn.text.includes('pending'), 'churn is not a placeholder');
     assert.match(churn.text, /lookup success/);
+    assert.match(churn.text, /Rhea et al/);
+    assert.match(churn.text, /Jimenez et al/);
     assert.equal(churn.svgs, 2);
     assert.ok(churn.lines >= 2);
     const freeriders = await page.$eval('#freeriders', (el) => el.textContent ?? '');

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTorrent } from '../../src/metainfo/create.js';
+import { createTorrent } from '../../src/runtime/node/create/create-torrent.js';
 import type { Torrent } from '../../src/metainfo/torrent.js';
 
 /**

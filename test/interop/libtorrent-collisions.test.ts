@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encode } from '../../src/bencode/encode.js';
-import { createTorrent } from '../../src/metainfo/create.js';
+import { createTorrent } from '../../src/runtime/node/create/create-torrent.js';
 import { MAX_PIECE_LENGTH, parseTorrent, realFiles } from '../../src/metainfo/torrent.js';
 import { libtorrentAvailable, ltParse, makeTempDir, removeDir } from './helpers.js';
 

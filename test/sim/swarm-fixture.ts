@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTorrent } from '../../src/metainfo/create.js';
+import { createTorrent } from '../../src/runtime/node/create/create-torrent.js';
 import type { Torrent } from '../../src/metainfo/torrent.js';
 import type { ByteStream } from '../../src/runtime/types.js';
 import type { SimHost } from '../../src/sim/host.js';

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { bestMapping, startPortMapping, type HttpRequest } from '../../src/nat/index.js';
-import type { Runtime } from '../../src/runtime/types.js';
+import type { HttpRequest as SeamHttpRequest, HttpResponse, Runtime } from '../../src/runtime/types.js';
 import { SeededRandom } from '../../src/runtime/random.js';
 import { FakeClock, FakeUdpEndpoint } from '../helpers/fake-clock.js';
 import { mappable } from '../../src/cli/port-mapping.js';
@@ -79,6 +79,37 @@ describe('NatManager', () => {
     clock.advance(1);
     await stopping;
     assert.ok(sockets.every((s) => s.closed));
+  });
+
+  it("sends UPnP's HTTP through the runtime's client when none is given (POST bodies, no redirects, size cap)", async () => {
+    const { rt, clock, sockets } = fakeRuntime();
+    const seen: SeamHttpRequest[] = [];
+    const get = async (req: SeamHttpRequest): Promise<HttpResponse> => {
+      seen.push(req);
+      if ((req.method ?? 'GET') === 'GET') {
+        return { status: 200, body: new TextEncoder().encode('<root><service><serviceType>urn:schemas-upnp-org:service:WANIPConnection:1</serviceType><controlURL>/ctl</controlURL></service></root>') };
+      }
+      const action = /#(\w+)"/.exec(req.headers?.soapaction ?? req.headers?.SOAPAction ?? '')?.[1];
+      const out = action === 'GetExternalIPAddress' ? '<NewExternalIPAddress>172.16.1.1</NewExternalIPAddress>' : '';
+      return { status: 200, body: new TextEncoder().encode(`<s:Envelope><s:Body><u:${action}Response>${out}</u:${action}Response></s:Body></s:Envelope>`) };
+    };
+    const nat = await startPortMapping({ ...rt, http: { get } }, { tcpPort: 6881, gateway: { gateway: '10.2.0.1', localAddress: '10.2.0.5' } });
+    sockets[1].deliver(new TextEncoder().encode('HTTP/1.1 200 OK\r\nLOCATION: http://10.2.0.1:5000/d.xml\r\n\r\n'), { host: '10.2.0.1', port: 1900 });
+    await flush();
+    clock.advance(200_000);
+    await flush();
+    assert.deepEqual(nat.status().mappings.map((m) => [m.protocol, m.status, m.via]), [['tcp', 'mapped', 'upnp']]);
+    assert.equal(seen[0].url, 'http://10.2.0.1:5000/d.xml');
+    assert.ok(seen.some((r) => r.method === 'POST' && r.body && new TextDecoder().decode(r.body).includes('<u:AddPortMapping')), 'the SOAP action went as a POST body');
+    assert.ok(seen.every((r) => r.maxRedirects === 0 && r.maxBodyBytes > 0 && r.signal !== undefined));
+    await nat.stop();
+  });
+
+  it('starts no UPnP in a runtime without an HTTP client (PCP/NAT-PMP still)', async () => {
+    const { rt, sockets } = fakeRuntime();
+    const nat = await startPortMapping(rt, { tcpPort: 6881, gateway: { gateway: '10.2.0.1', localAddress: '10.2.0.5' } });
+    assert.equal(sockets.length, 1, 'the PCP/NAT-PMP socket only');
+    await nat.stop();
   });
 
   it('starts nothing, quietly, without a default gateway', async () => {

@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Torrent } from '../../src/metainfo/torrent.js';
 import { openTorrentStorage } from '../../src/storage/open.js';
-import { readResumeFile } from '../../src/storage/resume.js';
+import { readResumeFile } from '../../src/runtime/node/disk/resume-file.js';
 import { PieceVerifier } from '../../src/storage/verifier.js';
 import { makeFixture, prng, type Fixture } from './storage-fixtures.js';
 

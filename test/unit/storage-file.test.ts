@@ -7,7 +7,7 @@ import { PieceLayout } from '../../src/metainfo/layout.js';
 import type { Torrent } from '../../src/metainfo/torrent.js';
 import { checkExisting } from '../../src/storage/check.js';
 import { PieceNotAvailableError, StorageIoError } from '../../src/storage/errors.js';
-import { FdCache } from '../../src/storage/fd-cache.js';
+import { FdCache } from '../../src/runtime/node/disk/fd-cache.js';
 import { FileStorage } from '../../src/storage/file-storage.js';
 import { UnsafePathError } from '../../src/storage/path-safety.js';
 import type { StorageEvent } from '../../src/storage/types.js';

@@ -10,7 +10,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkExisting } from '../../src/storage/check.js';
-import { FdCache, type HandleMode } from '../../src/storage/fd-cache.js';
+import { FdCache, type HandleMode } from '../../src/runtime/node/disk/fd-cache.js';
 import { MAX_IO_BYTES, readFully, writeFully, type PositionalHandle } from '../../src/storage/file-io.js';
 import { FileStorage } from '../../src/storage/file-storage.js';
 import type { StorageEvent } from '../../src/storage/types.js';

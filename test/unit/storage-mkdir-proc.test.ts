@@ -9,8 +9,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StorageIoError } from '../../src/storage/errors.js';
-import { FdCache } from '../../src/storage/fd-cache.js';
-import { writeFileAtomic } from '../../src/storage/resume.js';
+import { FdCache } from '../../src/runtime/node/disk/fd-cache.js';
+import { writeFileAtomic } from '../../src/runtime/node/disk/resume-file.js';
 import { within } from '../helpers/within.js';
 
 const onLinux = existsSync('/proc/self');

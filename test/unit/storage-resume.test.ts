@@ -9,7 +9,8 @@ import { ResumeDataError } from '../../src/storage/errors.js';
 import { FileStorage } from '../../src/storage/file-storage.js';
 import { openTorrentStorage, type OpenedTorrentStorage } from '../../src/storage/open.js';
 import { decodeResume, encodeResume, type ResumeData } from '../../src/storage/resume-codec.js';
-import { ResumeRecorder, readResumeFile, resumeInfoHash, writeFileAtomic } from '../../src/storage/resume.js';
+import { ResumeRecorder, readResumeFile, writeFileAtomic } from '../../src/runtime/node/disk/resume-file.js';
+import { resumeInfoHash } from '../../src/storage/resume-codec.js';
 import { MULTI_FILES, assertBytes, blocksOf, makeFixture, type Fixture } from './storage-fixtures.js';
 
 let dir: string;

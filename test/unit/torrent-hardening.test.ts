@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode } from '../../src/bencode/encode.js';
 import type { Encodable } from '../../src/bencode/types.js';
-import { createTorrent } from '../../src/metainfo/create.js';
+import { createTorrent } from '../../src/runtime/node/create/create-torrent.js';
 import { TorrentParseError } from '../../src/metainfo/errors.js';
 import { MAX_PIECE_LENGTH, parseTorrent, realFiles, type Torrent } from '../../src/metainfo/torrent.js';
 import { FileStorage } from '../../src/storage/file-storage.js';

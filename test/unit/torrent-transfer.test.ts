@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode } from '../../src/bencode/encode.js';
-import { createTorrent } from '../../src/metainfo/create.js';
+import { createTorrent } from '../../src/runtime/node/create/create-torrent.js';
 import { parseTorrent } from '../../src/metainfo/torrent.js';
 import { ColumnsReader, fromColumns, toColumns } from '../../src/metainfo/torrent-transfer.js';
 

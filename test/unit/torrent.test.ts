@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { decode } from '../../src/bencode/decode.js';
 import { encode } from '../../src/bencode/encode.js';
 import type { BDict, Encodable } from '../../src/bencode/types.js';
-import { createTorrent } from '../../src/metainfo/create.js';
+import { createTorrent } from '../../src/runtime/node/create/create-torrent.js';
 import { TorrentParseError } from '../../src/metainfo/errors.js';
 import { parseTorrent, realFiles, type Torrent } from '../../src/metainfo/torrent.js';
 

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { writeFileAtomic } from '../../storage/resume.js';
+import { writeFileAtomic } from '../../runtime/node/disk/resume-file.js';
 import { ServiceError, type Category } from '../types.js';
 
 export const MAX_CATEGORY_NAME = 64;

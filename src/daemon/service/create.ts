@@ -6,7 +6,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { InputError } from '../../errors.js';
-import { CreateTorrentError, createTorrent } from '../../metainfo/create.js';
+import { CreateTorrentError } from '../../metainfo/create.js';
+import { createTorrent } from '../../runtime/node/create/create-torrent.js';
 import { ServiceError, type CreateTorrentInput, type CreatedTorrent, type TorrentId } from '../types.js';
 import { checkTiers } from './trackers.js';
 

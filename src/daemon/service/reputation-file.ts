@@ -12,7 +12,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../storage/resume.js';
+import { writeFileAtomic } from '../../runtime/node/disk/resume-file.js';
 import type { ReputationRecord, ReputationStore } from '../../swarm/reputation.js';
 
 export const REPUTATION_FILE = 'reputation.json';

@@ -18,7 +18,7 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync, ft
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeDirsSync } from '../../runtime/node/mkdirs.js';
-import { writeFileAtomic } from '../../storage/resume.js';
+import { writeFileAtomic } from '../../runtime/node/disk/resume-file.js';
 import type { Settings, TorrentId } from '../types.js';
 
 /** What the daemon keeps about one torrent (metainfo bytes live in meta/<id>.torrent). */

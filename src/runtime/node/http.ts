@@ -1,5 +1,5 @@
 /**
- * The seam's HTTP client over `node:http` / `node:https`: GET, redirects followed (at most
+ * The seam's HTTP client over `node:http` / `node:https`: GET or POST, redirects followed (at most
  * `MAX_REDIRECTS`), the body read up to the caller's cap, and `localAddress` so a request
  * leaves from the listen address (a tracker records the address it saw).
  */
@@ -14,7 +14,7 @@ export class NodeHttpClient implements HttpClient {
   async get(req: HttpRequest): Promise<HttpResponse> {
     let url = req.url;
     for (let hop = 0; ; hop++) {
-      const res = await this.once(url, req);
+      const res = await this.once(url, req, hop);
       const location = res.headers.location;
       if (res.statusCode && res.statusCode >= 300 && res.statusCode < 400 && location && hop < (req.maxRedirects ?? MAX_REDIRECTS)) {
         res.resume();
@@ -27,7 +27,7 @@ export class NodeHttpClient implements HttpClient {
     }
   }
 
-  private once(url: string, req: HttpRequest): Promise<IncomingMessage> {
+  private once(url: string, req: HttpRequest, hop: number): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       if (req.signal?.aborted) return reject(cancelled(url));
       let parsed: URL;
@@ -38,10 +38,13 @@ export class NodeHttpClient implements HttpClient {
       }
       const send = parsed.protocol === 'https:' ? httpsRequest : parsed.protocol === 'http:' ? httpRequest : undefined;
       if (!send) return reject(new NetworkError('EINVAL', `${url}: not an http(s) URL`));
-      const r = send(parsed, { method: 'GET', headers: req.headers, localAddress: req.localHost, signal: req.signal });
+      // A redirect is followed with a GET, as browsers and fetch() do after a POST's 301-303.
+      const body = hop === 0 && req.method === 'POST' ? req.body ?? new Uint8Array(0) : undefined;
+      const headers = body ? { ...req.headers, 'content-length': String(body.length) } : req.headers;
+      const r = send(parsed, { method: body ? 'POST' : 'GET', headers, localAddress: req.localHost, signal: req.signal });
       r.once('response', resolve);
       r.once('error', (e) => reject(req.signal?.aborted ? cancelled(url) : toNetworkError(e, url.split('?')[0])));
-      r.end();
+      r.end(body);
     });
   }
 }

@@ -7,6 +7,7 @@
 import { runSybilSimulation } from '../../dht/sim/sybil.js';
 import { runChurnScenario } from '../../dht/sim/churn-scenario.js';
 import { churnSection } from '../../dht/sim/churn-report.js';
+import { dhtChurnAnchorCharts, dhtChurnAnchorText, swarmChurnAnchorChart } from './churn-anchors.js';
 import { runSearch, SEARCH_DEFAULTS } from '../../overlays/harness/search.js';
 import { runFreeRiders } from './freeriders.js';
 import { freeRidersSection } from './freeriders-report.js';
@@ -42,7 +43,8 @@ export const REPORT_FREERIDER_PEERS = 30;
 export const REPORT_CHURN = { nodes: 150, announcers: 10, meanSessionMs: 30 * 60_000, durationMs: 60 * 60_000, lookupsPerWindow: 20 } as const;
 
 async function defaultChurn(seed: number, wallClock: () => number): Promise<AnySection> {
-  return { id: 'churn', html: churnSection(await runChurnScenario({ ...REPORT_CHURN, seed, wallClock })) };
+  const r = await runChurnScenario({ ...REPORT_CHURN, seed, wallClock });
+  return { id: 'churn', html: churnSection(r), extraParagraphs: [dhtChurnAnchorText(r)], charts: dhtChurnAnchorCharts(r) };
 }
 
 export interface FullReport {
@@ -89,7 +91,9 @@ export async function buildFullReport(o: FullReportOptions, chartJs: string): Pr
 
   phase('swarm-churn');
   // `shoal sim churn`'s swarm half at the report's size (40 leechers: 5-7 CPU s for the three runs).
-  sections.push(swarmChurnSection(await runSwarmCompletion({ leechers: peers, seed })));
+  const swarmChurn = await runSwarmCompletion({ leechers: peers, seed });
+  const churnSec = swarmChurnSection(swarmChurn);
+  sections.push({ ...churnSec, charts: [...churnSec.charts, swarmChurnAnchorChart(swarmChurn)] });
 
   phase('search');
   const search = await runSearch({ ...SEARCH_DEFAULTS, nodes: 500, replication: [0.01], floodTtl: [2, 3, 4], walkSteps: [8, 32], superTtl: [2], queries: 40, seed, headline: { floodTtl: 3, walkSteps: 32, superTtl: 2 } }, { wallClock: wall });

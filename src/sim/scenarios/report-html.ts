@@ -42,6 +42,9 @@ export interface ReportSection {
 export interface HtmlSection {
   readonly id: string;
   readonly html: string;
+  /** Paragraphs (plain text) and Chart.js charts added at the end of the fragment's section (published anchors). */
+  readonly extraParagraphs?: readonly string[];
+  readonly charts?: readonly ChartSpec[];
 }
 
 export type AnySection = ReportSection | HtmlSection;
@@ -82,12 +85,18 @@ export function chartConfig(c: ChartSpec): unknown {
 
 export function renderPage(title: string, sections: readonly AnySection[], chartJs: string, footer: readonly string[]): string {
   const configs: unknown[] = [];
+  const canvases = (charts: readonly ChartSpec[]): string => charts.map((c) => {
+    configs.push(chartConfig(c));
+    return `<div class="chart"><canvas id="chart-${configs.length - 1}" data-title="${escapeHtml(c.title)}"></canvas></div>`;
+  }).join('\n');
   const body = sections.map((s) => {
-    if ('html' in s) return s.html;
-    const charts = s.charts.map((c) => {
-      configs.push(chartConfig(c));
-      return `<div class="chart"><canvas id="chart-${configs.length - 1}" data-title="${escapeHtml(c.title)}"></canvas></div>`;
-    }).join('\n');
+    if ('html' in s) {
+      if (!s.charts?.length && !s.extraParagraphs?.length) return s.html;
+      const end = s.html.lastIndexOf('</section>');
+      const extra = `${(s.extraParagraphs ?? []).map((p) => `<p>${escapeHtml(p)}</p>`).join('\n')}\n${canvases(s.charts ?? [])}\n`;
+      return end < 0 ? s.html + extra : s.html.slice(0, end) + extra + s.html.slice(end);
+    }
+    const charts = canvases(s.charts);
     const table = s.table ? `<table>${s.table.map((row, i) => `<tr>${row.map((cell) => (i === 0 ? `<th>${escapeHtml(cell)}</th>` : `<td>${escapeHtml(cell)}</td>`)).join('')}</tr>`).join('\n')}</table>` : '';
     return `<section id="${escapeHtml(s.id)}"><h2>${escapeHtml(s.title)}</h2>\n${s.paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('\n')}\n${charts}\n${table}</section>`;
   }).join('\n');

@@ -2,8 +2,8 @@
  * Diagnostics for `shoal sim swarm` (issue 15: the mean against the fluid model): where the
  * uplink time of one capacity class goes while its peers leech, and whom each class uploads
  * to. Pass `onClient` to `runSwarmScenario`; read `states()` and `flows()` after the run.
- * Sampling reads the clients' state from timers on the simulator's clock, so the run itself
- * is unchanged (the same seed gives the same result with or without it).
+ * Sampling reads the clients' state (`Swarm.uplinkSnapshot()`, a copy) from timers on the
+ * simulator's clock, so the run itself is unchanged (the same seed gives the same result with or without it).
  *
  * Uplink states, one per sample of a leecher of the class (every `everyMs`):
  * - `busy`: its uplink has bytes on it (`SimHost.upBusy` after now);
@@ -65,21 +65,22 @@ export function uplinkDiagnostics(o: UplinkDiagnosticsOptions): UplinkDiagnostic
 
   const sampleState = (c: SimClient, now: number): void => {
     let unchoked = 0, choked = 0, waiting = false, conns = 0;
-    for (const p of c.swarm.peers.values()) {
-      if (p.conn.state !== 'open') continue;
+    const view = c.swarm.uplinkSnapshot();
+    for (const p of view.peers) {
+      if (!p.open) continue;
       conns++;
-      if (!p.conn.peerInterested) continue;
-      if (p.conn.amChoking) choked++;
+      if (!p.peerInterested) continue;
+      if (p.amChoking) choked++;
       else {
         unchoked++;
-        if (p.conn.peerRequests.size > p.uploading.size) waiting = true;
+        if (p.requestWaiting) waiting = true;
       }
     }
     samples++;
     unchokedSum += unchoked;
     chokedSum += choked;
     connSum += conns;
-    demandSum += c.swarm.choker.openDemandSlots;
+    demandSum += view.demandSlots;
     let s: UplinkState;
     if (c.host.upBusy > now) s = 'busy';
     else if (c.swarm.stats().bytesHave === 0) s = 'noPiece';
@@ -89,21 +90,21 @@ export function uplinkDiagnostics(o: UplinkDiagnosticsOptions): UplinkDiagnostic
     else s = 'noneInterested';
     counts[s]++;
     if (s === 'busy' || s === 'noPiece') return;
-    for (const p of c.swarm.peers.values()) {
-      if (p.conn.state !== 'open' || !p.conn.peerInterested || p.conn.amChoking) continue;
-      const other = clientOf.get(p.address.host);
+    for (const p of view.peers) {
+      if (!p.open || !p.peerInterested || p.amChoking) continue;
+      const other = clientOf.get(p.host);
       if (!other) continue;
       idlePeers++;
       if (other.host.downBusy > now) idleBusyPeers++;
     }
   };
 
-  const sampleFlows = (from: string, c: SimClient, now: number): void => {
+  const sampleFlows = (from: string, c: SimClient): void => {
     let row = flow.get(from);
     if (!row) flow.set(from, (row = new Map()));
-    for (const p of c.swarm.peers.values()) {
-      const to = classOf.get(p.address.host) ?? '?';
-      row.set(to, (row.get(to) ?? 0) + p.upload.rate(now));
+    for (const p of c.swarm.uplinkSnapshot().peers) {
+      const to = classOf.get(p.host) ?? '?';
+      row.set(to, (row.get(to) ?? 0) + p.uploadRate);
     }
   };
 
@@ -124,7 +125,7 @@ export function uplinkDiagnostics(o: UplinkDiagnosticsOptions): UplinkDiagnostic
     }
     const flowTick = (): void => {
       if (!leeching()) return;
-      sampleFlows(name, c, clock.now());
+      sampleFlows(name, c);
       clock.setTimer(FLOW_MS, flowTick);
     };
     clock.setTimer(FLOW_MS, flowTick);

@@ -10,7 +10,7 @@
  */
 import { createNodeRuntime } from '../../../src/runtime/node/index.js';
 import { findDefaultGateway } from '../../../src/runtime/node/gateway.js';
-import { PortMapper, UpnpMapper, createFetchRequester, type GatewayProtocol } from '../../../src/nat/index.js';
+import { PortMapper, UpnpMapper, createHttpRequester, type GatewayProtocol } from '../../../src/nat/index.js';
 
 const port = Number(process.argv[2]);
 const lifetimeSeconds = Number(process.argv[3] ?? 7200);
@@ -45,7 +45,7 @@ const common = {
   onEvent: (e: unknown) => print({ ...(e as object), at: rt.clock.now() }),
 };
 const mapper = which === 'upnp'
-  ? new UpnpMapper({ ...common, http: createFetchRequester(rt.clock), internalClient: gw.localAddress ?? '0.0.0.0' })
+  ? new UpnpMapper({ ...common, http: createHttpRequester(rt.http, rt.clock), internalClient: gw.localAddress ?? '0.0.0.0' })
   : new PortMapper({ ...common, random: rt.random, gateway: gw.gateway, clientAddress: gw.localAddress, protocols: which.split(',') as GatewayProtocol[] });
 mapper.start();
 print({ type: 'started' });

@@ -1,15 +1,13 @@
-/** Spreads hashing units over worker threads, a few in flight per worker. */
+/**
+ * Spreads hashing units over worker threads, a few in flight per worker. Node-bound (worker
+ * threads reading the shared files), so it lives in runtime/node/ with its worker entry, which
+ * must be a file Node loads by URL next to it.
+ */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { ShoalError } from '../errors.js';
-import { FileReader, hashUnit, type HashUnit, type HashUnitResult } from './hash-unit.js';
-
-export interface HashPoolOptions {
-  /** Worker threads (default: available cores, at most 4). 0 hashes on the calling thread. */
-  threads?: number;
-  /** Called after each finished unit with the bytes of piece space done so far. */
-  onProgress?: (doneBytes: number) => void;
-}
+import { ShoalError } from '../../../errors.js';
+import { hashUnit, type HashPoolOptions, type HashUnit, type HashUnitResult } from '../../../metainfo/hash-unit.js';
+import { FileReader } from './file-reader.js';
 
 type WorkerReply = { ok: HashUnitResult } | { error: { id: number; message: string } };
 

@@ -1,6 +1,7 @@
 /** Worker thread entry: hashes units sent by `HashPool`. */
 import { parentPort } from 'node:worker_threads';
-import { FileReader, hashUnit, type HashUnit } from './hash-unit.js';
+import { hashUnit, type HashUnit } from '../../../metainfo/hash-unit.js';
+import { FileReader } from './file-reader.js';
 
 const reader = new FileReader();
 let buffer = new Uint8Array(0);

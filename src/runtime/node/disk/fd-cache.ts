@@ -9,8 +9,8 @@ import { constants } from 'node:fs';
 import { lstat, mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 // Not mkdir({ recursive: true }): it never returns under /proc (see mkdirs.ts).
-import { makeDirs } from '../runtime/node/mkdirs.js';
-import { SymlinkedPathError, StorageIoError, ioError } from './errors.js';
+import { makeDirs } from '../mkdirs.js';
+import { SymlinkedPathError, StorageIoError, ioError } from '../../../storage/errors.js';
 
 /** 'read' opens read-only and never creates; 'write' opens read-write, creating the file and its directories. */
 export type HandleMode = 'read' | 'write';

@@ -1,5 +1,5 @@
 /**
- * Resume data on disk: read it (typed errors only), write it atomically (temp file, fsync,
+ * Resume data on disk (the Node file backend; the format is storage/resume-codec.ts): read it (typed errors only), write it atomically (temp file, fsync,
  * rename, fsync the directory), and record it as pieces verify.
  *
  * The contract (docs/storage.md): a piece is recorded only after its data was written and
@@ -9,20 +9,12 @@
  */
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { makeDirs } from '../runtime/node/mkdirs.js';
-import type { Torrent } from '../metainfo/torrent.js';
-import { ResumeDataError, ioError } from './errors.js';
-import type { FileStorage } from './file-storage.js';
-import { writeFully } from './file-io.js';
-import type { Bitfield } from './bitfield.js';
-import { RESUME_LIMITS_DEFAULTS, decodeResume, encodeResume, type ResumeData, type ResumeLimits } from './resume-codec.js';
-
-/** The info hash resume data is keyed by: v1 when the torrent has one, else v2. */
-export function resumeInfoHash(t: Torrent): Uint8Array {
-  const h = t.infoHashV1 ?? t.infoHashV2;
-  if (!h) throw new RangeError('torrent has no info hash');
-  return h;
-}
+import { makeDirs } from '../mkdirs.js';
+import { ResumeDataError, ioError } from '../../../storage/errors.js';
+import type { FileStorage } from '../../../storage/file-storage.js';
+import { writeFully } from '../../../storage/file-io.js';
+import type { Bitfield } from '../../../storage/bitfield.js';
+import { RESUME_LIMITS_DEFAULTS, decodeResume, encodeResume, resumeInfoHash, type ResumeData, type ResumeLimits } from '../../../storage/resume-codec.js';
 
 /**
  * Reads a resume file: null when there is none; `ResumeDataError` when it is corrupt or too
