@@ -73,8 +73,10 @@ export function onPeerEvent(swarm: Swarm, peer: PeerSession, e: PeerEvent): void
     case 'message':
       return onMessage(swarm, peer, e.message);
     case 'requests_dropped':
-      if (picker) for (const r of e.requests) picker.requestDropped(r, peer);
-      return;
+      if (!picker || e.requests.length === 0) return;
+      for (const r of e.requests) picker.requestDropped(r, peer);
+      // Blocks back in the picker: the other peers may ask for them now, not at the next tick.
+      return swarm.refillAll();
     case 'error':
       // Corrupt data (metadata failing the info hash) bans the IP; any other protocol
       // violation closes, and repeat offenders are refused for a while.
@@ -140,7 +142,8 @@ function onMessage(swarm: Swarm, peer: PeerSession, m: Extract<PeerEvent, { type
       return serveRequest(swarm, peer, m.index);
     case 'reject':
       picker?.requestDropped(m, peer);
-      return fillRequests(swarm, peer);
+      // The block is free again: whoever else has it may ask for it now.
+      return swarm.refillAll();
     case 'allowed_fast':
       return fillRequests(swarm, peer);
     case 'hash_request':

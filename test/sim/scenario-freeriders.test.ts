@@ -29,16 +29,24 @@ describe('shoal sim freeriders (small)', () => {
     assert.ok(r.records.filter((x) => x.role === 'contributor').some((x) => x.uploadedWhileLeeching > 0));
   });
 
-  it('tit-for-tat makes free riding cost more than a random choker does', async () => {
-    const r = await runFreeRiders({ peers: 20, freeRiderShare: 0.25, fileBytes: 1024 * 1024, seed: 4, runs: ['tit-for-tat', 'random'] });
-    assert.equal(r.runs[0].choker, 'tit-for-tat');
-    assert.ok(Number.isNaN(r.tyrantSpeedup) && Number.isNaN(r.freeRiderSlowdownReputation), 'runs not made report NaN');
-    assert.equal(r.freeRiderSlowdown, r.runs[0].slowdown);
-    assert.ok(r.freeRiderSlowdown > r.freeRiderSlowdownNoIncentive, `tit-for-tat ${r.freeRiderSlowdown.toFixed(2)} against random ${r.freeRiderSlowdownNoIncentive.toFixed(2)}`);
-    for (const run of r.runs) {
-      assert.equal(run.freeRidersCompleted, run.freeRiders);
-      assert.ok(Number.isFinite(run.slowdownSameClass) && run.slowdownSameClass > 0, 'free riders against contributors of their own link class');
+  it('tit-for-tat makes free riding cost more than a random choker does (seeds 1-3 together)', async () => {
+    // At 20 peers and 1 MiB the downloads end before tit-for-tat tells contributors apart:
+    // both chokers measured ~1.0 over seeds 1-6 and one seed went either way by noise. At 40
+    // peers and 4 MiB: tit-for-tat 1.25 against random 1.00 (seeds 1-3, session 15).
+    let slowdown = 0, noIncentive = 0;
+    for (const seed of [1, 2, 3]) {
+      const r = await runFreeRiders({ peers: 40, freeRiderShare: 0.2, fileBytes: 4 * 1024 * 1024, seed, runs: ['tit-for-tat', 'random'] });
+      assert.equal(r.runs[0].choker, 'tit-for-tat');
+      assert.ok(Number.isNaN(r.tyrantSpeedup) && Number.isNaN(r.freeRiderSlowdownReputation), 'runs not made report NaN');
+      assert.equal(r.freeRiderSlowdown, r.runs[0].slowdown);
+      for (const run of r.runs) {
+        assert.equal(run.freeRidersCompleted, run.freeRiders);
+        assert.ok(Number.isFinite(run.slowdownSameClass) && run.slowdownSameClass > 0, 'free riders against contributors of their own link class');
+      }
+      slowdown += r.freeRiderSlowdown;
+      noIncentive += r.freeRiderSlowdownNoIncentive;
     }
+    assert.ok(slowdown > noIncentive, `tit-for-tat ${(slowdown / 3).toFixed(3)} against random ${(noIncentive / 3).toFixed(3)} (mean of 3 seeds)`);
   });
 
   it('picks the probes among the contributors, spread over the arrivals', () => {
