@@ -43,10 +43,11 @@ export type PickerCompareOptions = Omit<SwarmScenarioOptions, 'picker' | 'onClie
 export async function comparePickers(o: PickerCompareOptions): Promise<PickerComparison> {
   const rarest = await measurePicker(o, 'rarest');
   const random = await measurePicker(o, 'random');
-  return { peers: o.peers, arrival: o.arrival, seed: o.seed ?? 1, fileBytes: rarest.fileBytes, rarest: rarest.figures, random: random.figures };
+  return { peers: o.peers, arrival: o.arrival, seed: o.seed ?? 1, fileBytes: rarest.result.fileBytes, rarest: rarest.figures, random: random.figures };
 }
 
-async function measurePicker(o: PickerCompareOptions, picker: 'rarest' | 'random'): Promise<{ figures: PickerFigures; fileBytes: number }> {
+/** One run of the swarm with `picker`, and its figures (`shoal sim swarm --pickers` prints them). */
+export async function measurePicker(o: PickerCompareOptions, picker: 'rarest' | 'random'): Promise<{ result: SwarmScenarioResult; figures: PickerFigures }> {
   let origin: SimClient | undefined;
   // Time each piece was first verified by a leecher, ms of virtual time, and the origin's upload then.
   const firstOut = new Map<number, number>();
@@ -73,7 +74,6 @@ async function measurePicker(o: PickerCompareOptions, picker: 'rarest' | 'random
       },
     }),
   });
-  const fileBytes = r.fileBytes;
   // The availability samples count the origin (it holds every piece while present): minus one.
   // The bulk of the download: samples with at least half the most leechers ever present (a
   // straggler tail of a few peers would otherwise weigh as much as the whole swarm).
@@ -81,7 +81,7 @@ async function measurePicker(o: PickerCompareOptions, picker: 'rarest' | 'random
   const leeching = r.availability.filter((s) => s.leechers > 0 && s.leechers * 2 >= peak);
   const minLeecher = leeching.map((s) => Math.max(0, s.minCopies - 1));
   return {
-    fileBytes,
+    result: r,
     figures: {
       picker,
       meanCompletionS: r.meanCompletionS,
@@ -90,7 +90,7 @@ async function measurePicker(o: PickerCompareOptions, picker: 'rarest' | 'random
       maxCompletionS: Math.max(0, ...r.records.map((x) => x.completedS ?? 0)),
       completed: r.completed,
       allOutS: allOutMs / 1000,
-      originCopiesAtAllOut: originBytesAtAllOut / fileBytes,
+      originCopiesAtAllOut: originBytesAtAllOut / r.fileBytes,
       meanMinLeecherCopies: minLeecher.reduce((a, b) => a + b, 0) / Math.max(1, minLeecher.length),
       originOnlyShare: minLeecher.filter((x) => x === 0).length / Math.max(1, minLeecher.length),
       events: r.events,
