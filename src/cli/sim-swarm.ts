@@ -9,7 +9,8 @@ import { loadChartJs } from './chart-lib.js';
 import { parseCapacities, type CapacityClass } from '../sim/scenarios/capacity.js';
 import { renderPage } from '../sim/scenarios/report-html.js';
 import { formatSwarm, swarmSection } from '../sim/scenarios/swarm-report.js';
-import { runSwarmScenario, type SwarmScenarioResult } from '../sim/scenarios/swarm-scenario.js';
+import type { SwarmScenarioResult } from '../sim/scenarios/swarm-scenario.js';
+import { measurePicker, type PickerFigures } from '../sim/scenarios/picker-compare.js';
 import { UsageError } from './errors.js';
 import { rerunWithFlags, simCommand, swarmNodeFlags } from './sim.js';
 
@@ -68,15 +69,18 @@ export function registerSimSwarm(program: Command): void {
       // The flags checked, the run goes to a child Node with a heap sized to it (sim.ts `swarmNodeFlags`).
       rerunWithFlags(swarmNodeFlags(peers));
       const runs: SwarmScenarioResult[] = [];
+      const figures: PickerFigures[] = [];
       for (const picker of pickers as ('rarest' | 'random')[]) {
-        runs.push(await runSwarmScenario({
-          peers, arrival: flags.arrival, picker, capacities,
+        const m = await measurePicker({
+          peers, arrival: flags.arrival, capacities,
           fileBytes, lingerMeanS, seed,
           wallClock: () => performance.now(),
-        }));
+        }, picker);
+        runs.push(m.result);
+        figures.push(m.figures);
       }
       if (flags.out !== undefined) writeFileSync(flags.out, renderPage('shoal sim swarm', [swarmSection(runs)], loadChartJs(), [`shoal sim swarm --peers ${peers} --arrival ${flags.arrival} --capacities ${flags.capacities} --seed ${flags.seed}`]));
-      process.stdout.write(flags.json ? JSON.stringify(swarmJson(runs)) + '\n' : formatSwarm(runs) + (flags.out !== undefined ? `report: ${flags.out}\n` : ''));
+      process.stdout.write(flags.json ? JSON.stringify({ ...swarmJson(runs), pickers: figures }) + '\n' : formatSwarm(runs) + figures.map(formatPickerFigures).join('') + (flags.out !== undefined ? `report: ${flags.out}\n` : ''));
     });
 }
 
@@ -84,4 +88,9 @@ export function registerSimSwarm(program: Command): void {
 export function swarmJson(runs: readonly SwarmScenarioResult[]): Record<string, unknown> {
   const strip = ({ records: _records, ...rest }: SwarmScenarioResult) => rest;
   return { ...strip(runs[0]), runs: runs.map(strip) };
+}
+
+/** One picker's availability line: the origin's pieces out, the rarest piece's copies (picker-compare.ts). */
+function formatPickerFigures(f: PickerFigures): string {
+  return `${f.picker.padEnd(7)} every piece out of the origin at ${f.allOutS.toFixed(1)} s (${f.originCopiesAtAllOut.toFixed(2)} origin copies of the file), rarest piece ${f.meanMinLeecherCopies.toFixed(1)} copies among leechers (${(f.originOnlyShare * 100).toFixed(0)}% of samples: only at the origin), slowest ${f.maxCompletionS.toFixed(0)} s\n`;
 }

