@@ -2,7 +2,7 @@
  * A swarm's once-a-second housekeeping: dialling, metadata requests, the rechoke round,
  * requests a silent peer owes, peers that never deliver, seeds meeting seeds, PEX rounds.
  */
-import { fillRequests } from './transfer.js';
+import { fillRequests, waitingSince } from './transfer.js';
 import { pumpUploads } from './uploads.js';
 import { DEFAULT_SILENT_PEER_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './defaults.js';
 import type { Swarm } from './swarm.js';
@@ -32,8 +32,7 @@ export function tick(swarm: Swarm): void {
     // already, and asking it again would bring a second copy (libtorrent too lets others
     // take a snubbed peer's blocks without re-asking it). Snubbed, it gets no new requests
     // until it has answered them.
-    const waitingSince = Math.max(p.lastBlockAt ?? p.connectedAt, p.requestsTimedOutAt ?? -Infinity);
-    if (picker && p.conn.outstandingRequests.size > 0 && now - waitingSince > REQUEST_TIMEOUT_MS) {
+    if (picker && p.conn.outstandingRequests.size > 0 && now - waitingSince(p) > REQUEST_TIMEOUT_MS) {
       for (const r of p.conn.outstandingRequests.values()) picker.requestDropped(r, p);
       p.snubbed = true;
       p.requestsTimedOutAt = now;

@@ -92,6 +92,20 @@ const MAX_STRIKES = 3;
 
 const EMPTY = { has: () => false };
 
+/**
+ * When we last asked a peer that owed us nothing for blocks: the wait for its next block
+ * starts there. Its last block may be minutes old (it choked us meanwhile, or we wanted
+ * nothing of it), and counting from that timed out fresh requests at the next tick: 579 times
+ * in a 200-peer run, each snubbing a peer that was about to deliver and handing its blocks to
+ * others (duplicates when it did deliver).
+ */
+const askedAt = new WeakMap<PeerSession, number>();
+
+/** When the wait for the peer's next block began: its last block, our first request since it owed us nothing, or its last timeout. */
+export function waitingSince(peer: PeerSession): number {
+  return Math.max(peer.lastBlockAt ?? peer.connectedAt, askedAt.get(peer) ?? -Infinity, peer.requestsTimedOutAt ?? -Infinity);
+}
+
 /** Keeps `rate x time` worth of requests outstanding to the peer, so one fast peer fills the link. */
 export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
   const picker = ctx.picker;
@@ -128,6 +142,7 @@ export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
   // A seed has every piece: it finds unrequested blocks until end game, which has its own rule.
   const steal = conn.peerChoking || peer.isSeed ? undefined : stealFrom(peer, rate, now);
   const blocks = picker.pick({ peer, has, isSeed: peer.isSeed && !conn.peerChoking, outstanding: conn.outstandingRequests.size, steal }, limited);
+  if (blocks.length > 0 && conn.outstandingRequests.size === 0) askedAt.set(peer, now);
   // The download limit is charged when we ask: a request is a promise of that many bytes.
   if (ctx.limits.download.length > 0) for (const b of blocks) consumeAcross(ctx.limits.download, b.length);
   for (let k = 0; k < blocks.length; k++) {
@@ -150,6 +165,13 @@ export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
  */
 const STEAL_FACTOR = 3;
 const STEAL_MIN_MS = 2_000;
+/**
+ * The first blocks a holder owes us are as good as sent: an uploader reads a block into its
+ * send buffer while less than its watermark is queued (send-watermark.ts; libtorrent's
+ * works alike), so the head of its queue is on the wire and the next one is read behind it.
+ * A cancel no longer reaches them, so a copy stolen from there arrives twice.
+ */
+const STEAL_COMMITTED_BLOCKS = 2;
 
 /** The steal rule for `peer` (undefined: it may not steal: no delivery measured yet, or snubbed). */
 export function stealFrom(peer: PeerSession, rate: number, now: number): ((holder: Fetcher, index: number, begin: number) => boolean) | undefined {
@@ -162,16 +184,26 @@ export function stealFrom(peer: PeerSession, rate: number, now: number): ((holde
   };
 }
 
-/** When we expect a block requested from `holder`: its place in the holder's queue at its current rate. */
+/**
+ * When we expect a block requested from `holder`: its place in the holder's queue at its
+ * current rate; 0 among the blocks it has sent already. With no rate measured (a peer on
+ * probation, or one that just unchoked us again after a spell), the time it has had our
+ * requests without sending anything: a fresh holder is not stolen from before it could
+ * deliver (its first blocks, already on its wire, came twice), one that stays silent is.
+ */
 function expectedMs(holder: PeerSession, index: number, begin: number, now: number): number {
   const rate = holder.download.rate(now);
-  if (rate <= 0) return Infinity;
-  let ahead = 0;
+  if (rate <= 0) {
+    const asked = askedAt.get(holder);
+    return asked === undefined ? Infinity : now - asked;
+  }
+  let ahead = 0, place = 0;
   for (const r of holder.conn.outstandingRequests.values()) {
     ahead += r.length;
     if (r.index === index && r.begin === begin) break;
+    place++;
   }
-  return (ahead * 1000) / rate;
+  return place < STEAL_COMMITTED_BLOCKS ? 0 : (ahead * 1000) / rate;
 }
 
 /** Requests to keep outstanding at a peer that has delivered: `QUEUE_SECONDS` at its rate, more during a fast start. */

@@ -1,8 +1,9 @@
 /**
  * The steal rule (`stealFrom`, swarm/transfer.ts): a block requested from another peer may be
  * asked of this one too only when we expect the holder to deliver it more than 3x later than
- * this peer would, and more than 2 s from now; never from a web seed, never by a peer that has
- * not delivered yet or is snubbed.
+ * this peer would, and more than 2 s from now; never one of the first two the holder owes us
+ * (sent or being sent already), never from a web seed, never by a peer that has not delivered
+ * yet or is snubbed.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,17 +25,18 @@ describe('the steal rule', () => {
     const slow = peer(BLOCK / 4, [1, 2, 3]); // a block every 4 s
     const rule = stealFrom(fast, 100 * BLOCK, 0)!;
     assert.equal(rule(slow, 3, 0), true, 'third in a 4 s/block queue: 12 s');
-    assert.equal(rule(slow, 1, 0), true, 'first: 4 s, past the 2 s floor');
-    const quick = peer(BLOCK, [1, 2]); // a block a second
-    assert.equal(rule(quick, 1, 0), false, 'due in 1 s: under the 2 s floor');
+    assert.equal(rule(slow, 1, 0), false, 'first: on its wire already (a cancel would come too late)');
+    assert.equal(rule(slow, 2, 0), false, 'second: read into its send buffer behind the first');
+    const quick = peer(2 * BLOCK, [5, 6, 1, 2]); // two blocks a second
+    assert.equal(rule(quick, 1, 0), false, 'due in 1.5 s: under the 2 s floor');
     assert.equal(rule(quick, 2, 0), false, 'due in 2 s: not past the floor');
   });
 
   it('needs this peer to be 3x faster than the holder for that block', () => {
-    const holder = peer(BLOCK / 4, [1]); // due in 4 s
-    assert.equal(stealFrom(peer(BLOCK / 2, []), BLOCK / 2, 0)!(holder, 1, 0), false, 'ours in 2 s: not 3x faster');
-    assert.equal(stealFrom(peer(BLOCK, []), BLOCK, 0)!(holder, 1, 0), true, 'ours in 1 s: 4x faster');
-    assert.equal(stealFrom(peer(BLOCK, [7, 8]), BLOCK, 0)!(holder, 1, 0), false, 'ours behind 2 of its own: 3 s');
+    const holder = peer(BLOCK / 4, [5, 6, 1]); // the third: due in 12 s
+    assert.equal(stealFrom(peer(BLOCK / 4, []), BLOCK / 4, 0)!(holder, 1, 0), false, 'ours in 4 s: not 3x faster');
+    assert.equal(stealFrom(peer(BLOCK / 2, []), BLOCK / 2, 0)!(holder, 1, 0), true, 'ours in 2 s: 6x faster');
+    assert.equal(stealFrom(peer(BLOCK / 2, [7, 8]), BLOCK / 2, 0)!(holder, 1, 0), false, 'ours behind 2 of its own: 6 s');
   });
 
   it('is off for a peer on probation, a snubbed one, or one measured at 0; web seeds are never stolen from', () => {
