@@ -3,13 +3,14 @@
  * writes its keys in sorted byte order by hand instead of sorting at run time; the unit
  * tests decode every message strictly, which rejects unsorted keys.
  */
-import { BencodeWriter as Writer } from '../bencode/writer.js';
+import type { BencodeWriter as Writer } from '../bencode/writer.js';
 import type { Address } from '../runtime/types.js';
 import { encodedNodesLength, encodeNodesInto, encodePeer, parseIPv4, type Contact, type Family } from './compact.js';
 import type { NodeId } from './node-id.js';
+import { KrpcPoolWriter } from './krpc-pool-writer.js';
 
-/** One writer for every message: encoding is synchronous, and `done()` copies the result out. */
-const shared = new Writer(2048);
+/** One writer for every message: encoding is synchronous, and each message is written straight into a pool slab. */
+const shared = new KrpcPoolWriter();
 
 /** Settings that go into every outgoing message of a node. */
 export interface EnvelopeOptions {
