@@ -114,6 +114,18 @@ export function encodeQuery(t: Uint8Array | number, id: NodeId, spec: QuerySpec,
   return w.done();
 }
 
+/** A reply's `t`: the usual two bytes written by hand (`bytes` calls `TypedArray.prototype.set`, a builtin call for two bytes). */
+function writeTransactionId(w: Writer, t: Uint8Array): void {
+  if (t.length !== 2) {
+    w.bytes(t);
+    return;
+  }
+  w.ascii('2:');
+  w.ensure(2);
+  w.buf[w.len++] = t[0];
+  w.buf[w.len++] = t[1];
+}
+
 /**
  * BEP 42's top-level `ip`: the requester's address as a compact peer. IPv4 is written
  * straight into the writer (every response carries it; two small arrays each before).
@@ -223,7 +235,7 @@ export function encodeResponse(t: Uint8Array, id: NodeId, spec: ResponseSpec, re
     w.ascii('e');
   }
   w.ascii('e1:t');
-  w.bytes(t);
+  writeTransactionId(w, t);
   if (env.client !== undefined) {
     w.ascii('1:v');
     w.bytes(env.client);

@@ -49,7 +49,7 @@ export const KRPC_LIMITS = {
 } as const satisfies Required<KrpcLimits>;
 
 interface Common {
-  /** Transaction id, echoed in the reply. Read-only: two-byte ids are shared by every message carrying the same one. */
+  /** Transaction id, echoed in the reply. */
   readonly t: Uint8Array;
   /** Top-level `v`: the sender's client version, if given. */
   readonly client?: Uint8Array;
@@ -133,7 +133,7 @@ export function decodeKrpc(data: Uint8Array, limits: KrpcLimits = {}): KrpcMessa
   if (data.length > maxBytes) throw new KrpcDecodeError(`message of ${data.length} bytes is over the limit (${maxBytes})`);
   const f = reader.read(data, limits.maxDepth ?? KRPC_LIMITS.maxDepth, limits.maxValues ?? KRPC_LIMITS.maxValues);
   if (f.tS < 0) throw new KrpcDecodeError("missing transaction id 't'");
-  const t = f.tE - f.tS === 2 ? twoByteId(data[f.tS], data[f.tS + 1]) : copy(data, f.tS, f.tE);
+  const t = copy(data, f.tS, f.tE);
   const maxT = limits.maxTransactionIdBytes ?? KRPC_LIMITS.maxTransactionIdBytes;
   if (t.length > maxT) throw new KrpcDecodeError(`transaction id longer than ${maxT} bytes`);
   const ip = f.ipS < 0 ? undefined : peerAt(data, f.ipS, f.ipE);
@@ -147,21 +147,6 @@ export function decodeKrpc(data: Uint8Array, limits: KrpcLimits = {}): KrpcMessa
     };
   }
   throw new KrpcDecodeError("'y' must be 'q', 'r' or 'e'", t);
-}
-
-/**
- * Two-byte transaction ids (BEP 5's usual length, ours), one shared array each, made on
- * first use: every datagram carries one, and a copy each was a typed array per datagram.
- * At most 65,536 of them (~8 MB if a peer sent every value), shared by all nodes in the
- * process. Read-only by contract: messages only echo and compare them.
- */
-export const SHARED_TRANSACTION_IDS = 65_536;
-let twoByteIds: (Uint8Array | undefined)[] | null = null;
-
-function twoByteId(hi: number, lo: number): Uint8Array {
-  const ids = (twoByteIds ??= new Array<Uint8Array | undefined>(SHARED_TRANSACTION_IDS).fill(undefined)); // packed: one backing store, never regrown
-  const key = (hi << 8) | lo;
-  return ids[key] ?? (ids[key] = Uint8Array.of(hi, lo));
 }
 
 /** A copy of `b[s, e)` as a plain `Uint8Array` (a `subarray` of a `Buffer` is a `Buffer` view, more to allocate and it pins the datagram). */

@@ -2,7 +2,6 @@
  * The KRPC encoders write each message straight into a pool slab (src/dht/krpc-pool-writer.ts):
  * a message handed out stays intact while later ones are written, including when one
  * outgrows its slab and moves to a new one, and messages are what the generic writer makes.
- * Decoding shares one array per two-byte transaction id.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -56,22 +55,5 @@ describe('KRPC pool writer', () => {
     assert.deepEqual([...decodeKrpc(a).t], [0, 1]);
     assert.deepEqual([...decodeKrpc(b).t], [0, 2]);
     assert.notEqual(a.buffer === b.buffer ? a.byteOffset : -1, b.byteOffset);
-  });
-});
-
-describe('KRPC decode: shared two-byte transaction ids', () => {
-  it('gives messages with the same two-byte id one array, and copies other lengths', () => {
-    const id = 'a'.repeat(20);
-    const a = decodeKrpc(encodeQuery(0x1234, id, { q: 'ping' }));
-    const b = decodeKrpc(encodeQuery(0x1234, id, { q: 'ping' }));
-    const c = decodeKrpc(encodeQuery(0x1235, id, { q: 'ping' }));
-    assert.equal(a.t, b.t);
-    assert.deepEqual([...a.t], [0x12, 0x34]);
-    assert.deepEqual([...c.t], [0x12, 0x35]);
-    const three = Uint8Array.of(1, 2, 3);
-    const d = decodeKrpc(encodeQuery(three, id, { q: 'ping' }));
-    const e = decodeKrpc(encodeQuery(three, id, { q: 'ping' }));
-    assert.notEqual(d.t, e.t);
-    assert.deepEqual([...d.t], [1, 2, 3]);
   });
 });
