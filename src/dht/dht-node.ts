@@ -71,7 +71,7 @@ export class DhtNode implements ServerContext, LookupHost, NodeTimeoutListener {
   private readonly enforce: 'off' | 'prefer' | 'require';
   private readonly onEvent: ((e: DhtEvent) => void) | undefined;
   /** Addresses we are pinging to verify them (./verify-queriers.ts). */
-  verifying: Set<string> | null = null;
+  verifying: Address[] | null = null;
   /** BEP 32: the node of the other address family in a dual-stack pair (shares our stores). */
   private sibling: DhtNode | null = null;
   /** The stores, made on first use (most nodes of a big simulation are never announced to). */

@@ -38,6 +38,10 @@ export type Answer = { readonly ok: ResponseSpec } | { readonly error: readonly 
 type Handler<Q extends KrpcQuery> = (ctx: ServerContext, q: Q, from: Address) => Answer;
 type QueryOf<M extends KrpcQuery['q']> = Extract<KrpcQuery, { q: M }>;
 
+/** The family a query came over, as a `want` list (one shared array each, not one a reply). */
+const ONLY_4: readonly Family[] = [4];
+const ONLY_6: readonly Family[] = [6];
+
 /**
  * `nodes` and/or `nodes6` as the requester wants (BEP 32: `want` n4 / n6; without it, the
  * family the query came over). A dual-stack node answers the other family from its other table.
@@ -46,7 +50,7 @@ function withNodes(ctx: ServerContext, target: NodeId, want: readonly Family[], 
   const full = spec.values !== undefined || spec.v !== undefined || spec.samples !== undefined;
   const count = full ? ctx.k : undefined;
   let out = spec;
-  for (const fam of want.length === 0 ? [ctx.family] : want) {
+  for (const fam of want.length === 0 ? (ctx.family === 4 ? ONLY_4 : ONLY_6) : want) {
     const nodes = ctx.closestIn(fam, target, count);
     if (nodes !== undefined) out = fam === 4 ? { ...out, nodes } : { ...out, nodes6: nodes };
   }

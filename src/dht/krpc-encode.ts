@@ -3,13 +3,14 @@
  * writes its keys in sorted byte order by hand instead of sorting at run time; the unit
  * tests decode every message strictly, which rejects unsorted keys.
  */
-import { BencodeWriter as Writer } from '../bencode/writer.js';
+import type { BencodeWriter as Writer } from '../bencode/writer.js';
 import type { Address } from '../runtime/types.js';
 import { encodedNodesLength, encodeNodesInto, encodePeer, parseIPv4, type Contact, type Family } from './compact.js';
 import type { NodeId } from './node-id.js';
+import { KrpcPoolWriter } from './krpc-pool-writer.js';
 
-/** One writer for every message: encoding is synchronous, and `done()` copies the result out. */
-const shared = new Writer(2048);
+/** One writer for every message: encoding is synchronous, and each message is written straight into a pool slab. */
+const shared = new KrpcPoolWriter();
 
 /** Settings that go into every outgoing message of a node. */
 export interface EnvelopeOptions {
@@ -111,6 +112,18 @@ export function encodeQuery(t: Uint8Array | number, id: NodeId, spec: QuerySpec,
   }
   w.ascii('1:y1:qe');
   return w.done();
+}
+
+/** A reply's `t`: the usual two bytes written by hand (`bytes` calls `TypedArray.prototype.set`, a builtin call for two bytes). */
+function writeTransactionId(w: Writer, t: Uint8Array): void {
+  if (t.length !== 2) {
+    w.bytes(t);
+    return;
+  }
+  w.ascii('2:');
+  w.ensure(2);
+  w.buf[w.len++] = t[0];
+  w.buf[w.len++] = t[1];
 }
 
 /**
@@ -222,7 +235,7 @@ export function encodeResponse(t: Uint8Array, id: NodeId, spec: ResponseSpec, re
     w.ascii('e');
   }
   w.ascii('e1:t');
-  w.bytes(t);
+  writeTransactionId(w, t);
   if (env.client !== undefined) {
     w.ascii('1:v');
     w.bytes(env.client);

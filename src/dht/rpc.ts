@@ -11,6 +11,7 @@
 import type { Address, Clock, Random, TimerHandle } from '../runtime/types.js';
 import type { KrpcErrorReply, KrpcResponse } from './krpc.js';
 import { SlotPool } from './slot-pool.js';
+import { PendingTable } from './pending-table.js';
 
 export interface QueryHandler {
   /** The answer, with the round-trip time in ms. */
@@ -62,6 +63,8 @@ class Transaction {
   queuedAt = -1;
   constructor(
     readonly key: number,
+    /** Opened this many queries after the node's first (`failAll` fails them in this order). */
+    readonly order: number,
     readonly address: Address,
     readonly sentAt: number,
     readonly handler: QueryHandler,
@@ -69,8 +72,6 @@ class Transaction {
     readonly nodeId: string | undefined,
   ) {}
 }
-
-const NONE_PENDING = new Map<number, Transaction>();
 
 const NO_QUERIES: (Transaction | null)[] = [];
 
@@ -81,8 +82,9 @@ export interface NodeTimeoutListener {
 
 export class Transactions {
   private readonly clock: Clock;
-  /** Shared empty map until the first query. */
-  private pending: Map<number, Transaction> = NONE_PENDING;
+  private readonly pending = new PendingTable<Transaction>();
+  /** Queries opened so far. */
+  private opened = 0;
   /** Hears a timed-out query to a known node id (before its handler does). */
   onNodeTimeout: NodeTimeoutListener | null = null;
   private readonly softMs: number;
@@ -150,9 +152,8 @@ export class Transactions {
       this.next = (key + 1) & 0xffff;
       if (!this.pending.has(key)) break;
     }
-    const tx = new Transaction(key, to, this.clock.now(), handler, nodeId);
-    if (this.pending === NONE_PENDING) this.pending = new Map();
-    this.pending.set(key, tx);
+    const tx = new Transaction(key, this.opened++, to, this.clock.now(), handler, nodeId);
+    this.pending.add(tx);
     if (handler.slow !== undefined && this.currentSoftMs < this.hardMs) tx.timer = this.clock.setTimer(this.currentSoftMs, () => this.soft(tx));
     else this.enqueue(tx);
     return key;
@@ -272,7 +273,7 @@ export class Transactions {
 
   /** Fails every pending query (on close). */
   failAll(): void {
-    const all = [...this.pending.values()];
+    const all = this.pending.values().sort((a, b) => a.order - b.order);
     this.pending.clear();
     this.dueBase += this.due.length;
     this.due = NO_QUERIES;

@@ -3,10 +3,10 @@
  * verified with a ping while its bucket is short of verified nodes, else kept unverified.
  */
 import type { Address } from '../runtime/types.js';
-import { addressKey } from './compact.js';
 import type { DhtNode } from './dht-node.js';
 import type { NodeId } from './node-id.js';
 import { DHT_DEFAULTS } from './options.js';
+import type { QueryHandler } from './rpc.js';
 
 /** Most verification pings in flight at once (a defence limit: queriers cannot make us send more). */
 export const MAX_VERIFY_PINGS = 16;
@@ -25,13 +25,45 @@ export function heardFromQuerier(node: DhtNode, id: NodeId, from: Address, now: 
     return;
   }
   if (!table.hasRoomFor(id)) return;
-  const key = addressKey(from);
-  node.verifying ??= new Set();
-  if (node.verifying.has(key) || node.verifying.size >= MAX_VERIFY_PINGS) return;
-  node.verifying.add(key);
-  const done = (): void => {
-    node.verifying?.delete(key);
-    if (node.verifying?.size === 0) node.verifying = null;
-  };
-  node.query(from, { q: 'ping' }, { response: done, error: done, timeout: done });
+  const verifying = (node.verifying ??= []);
+  if (verifying.length >= MAX_VERIFY_PINGS || indexOfAddress(verifying, from) >= 0) return;
+  verifying.push(from);
+  node.query(from, PING, new VerifyPing(node, from));
+}
+
+const PING = { q: 'ping' } as const;
+
+/**
+ * The addresses being verified are a short array compared by value (at most
+ * `MAX_VERIFY_PINGS`): a set of `host:port` strings made a string, a set and a closure
+ * for every ping in a big simulation.
+ */
+function indexOfAddress(list: readonly Address[], a: Address): number {
+  for (let i = 0; i < list.length; i++) if (list[i].port === a.port && list[i].host === a.host) return i;
+  return -1;
+}
+
+/** A verification ping's handler: whatever the outcome, the address is no longer being verified. */
+class VerifyPing implements QueryHandler {
+  constructor(private readonly node: DhtNode, private readonly address: Address) {}
+
+  response(): void {
+    this.done();
+  }
+
+  error(): void {
+    this.done();
+  }
+
+  timeout(): void {
+    this.done();
+  }
+
+  private done(): void {
+    const list = this.node.verifying;
+    if (list === null) return;
+    const i = indexOfAddress(list, this.address);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.node.verifying = null;
+  }
 }

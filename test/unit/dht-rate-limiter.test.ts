@@ -2,6 +2,40 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RateLimiter } from '../../src/dht/rate-limiter.js';
+import { SeededRandom } from '../../src/runtime/random.js';
+
+/** The limiter as it was with a `Map` (session 14): the table in rate-limiter.ts must decide the same. */
+class MapLimiter {
+  private readonly buckets = new Map<string, number>();
+  private overflowFullAt = Number.NEGATIVE_INFINITY;
+  private sweptAt = 0;
+  private readonly intervalMs: number;
+  constructor(private readonly burst: number, perSecond: number, private readonly maxSources: number) {
+    this.intervalMs = 1000 / perSecond;
+  }
+  get size(): number {
+    return this.buckets.size;
+  }
+  allow(source: string, now: number): boolean {
+    let fullAt = this.buckets.get(source);
+    let shared = false;
+    if (fullAt === undefined) {
+      if (now - this.sweptAt > this.burst * this.intervalMs) {
+        this.sweptAt = now;
+        for (const [k, t] of this.buckets) if (t <= now) this.buckets.delete(k);
+      }
+      if (this.buckets.size >= this.maxSources) {
+        shared = true;
+        fullAt = this.overflowFullAt;
+      } else fullAt = now;
+    }
+    const from = fullAt > now ? fullAt : now;
+    if (from - now > (this.burst - 1) * this.intervalMs) return false;
+    if (shared) this.overflowFullAt = from + this.intervalMs;
+    else this.buckets.set(source, from + this.intervalMs);
+    return true;
+  }
+}
 
 /** How many of `n` queries from `source` at time `now` are allowed. */
 function burst(l: RateLimiter, source: string, now: number, n: number): number {
@@ -50,5 +84,24 @@ describe('dht rate limiter', () => {
     const l = new RateLimiter({ perSecond: 0, burst: 3 });
     assert.equal(burst(l, '10.0.0.1', 0, 5), 3);
     assert.equal(burst(l, '10.0.0.1', 1e9, 5), 0);
+  });
+
+  it('decides as the Map-based limiter did, through growth, sweeps that shrink the table and the source cap', () => {
+    const random = new SeededRandom(3);
+    const l = new RateLimiter({ perSecond: 5, burst: 3, maxSources: 300 });
+    const ref = new MapLimiter(3, 5, 300);
+    let now = 0;
+    let allowed = 0;
+    for (let step = 0; step < 60_000; step++) {
+      // Busy spells from many sources, then quiet ones from a few (so sweeps empty the table).
+      const spell = Math.floor(step / 5000) % 2 === 0;
+      now += random.next() * (spell ? 2 : 40);
+      const source = `10.${random.int(4)}.${random.int(spell ? 50 : 3)}.${random.int(2)}`;
+      const ok = l.allow(source, now);
+      assert.equal(ok, ref.allow(source, now), `step ${step}`);
+      if (ok) allowed++;
+      if (step % 101 === 0) assert.equal(l.size, ref.size, `size at step ${step}`);
+    }
+    assert.ok(allowed > 10_000 && allowed < 59_000, `both outcomes occur (${allowed} allowed)`);
   });
 });
