@@ -11,6 +11,9 @@ import { peerIpKey } from './peer-turnover.js';
 import { transportOf } from '../transport/dual-streams.js';
 import type { SentMeter } from './send-watermark.js';
 
+/** How long a gracefully closed stream waits for the peer to close its side before a reset. */
+export const LINGER_MS = 5_000;
+
 /** Settled once: `.then` on it queues a microtask. */
 const SETTLED = Promise.resolve();
 
@@ -78,6 +81,8 @@ export class PeerSession {
   /** When the watermark's pending fallback timer fires (send-watermark.ts `serveWhenSent`), if one is set. */
   sendWakeAt: number | undefined = undefined;
   private timer: TimerHandle | undefined;
+  /** After a graceful close: resets the stream if the peer has not closed its side by then. */
+  private lingerTimer: TimerHandle | undefined;
   private timerAt = Infinity;
   private flushQueued = false;
   private handler: PeerSessionHandler | undefined;
@@ -105,7 +110,10 @@ export class PeerSession {
     // their messages must not be handled before the handshake (we would answer before our bitfield).
     if (pending.length > 0) this.deliver(pending);
     this.stream.onData((bytes) => this.receive(bytes));
-    this.stream.onClose((error) => this.close(error ? `connection closed: ${error.message}` : 'connection closed'));
+    this.stream.onClose((error) => {
+      this.lingerTimer?.cancel();
+      this.close(error ? `connection closed: ${error.message}` : 'connection closed');
+    });
     this.stream.onEnd(() => this.close('peer ended the connection'));
     this.stream.onDrain(() => {
       this.awaitingDrain = false;
@@ -195,12 +203,22 @@ export class PeerSession {
     });
   }
 
-  close(reason: string): void {
+  /**
+   * Closes the connection. `graceful` (the swarm stopping): what was already written still
+   * leaves before our FIN, as the kernel sends a socket's buffer after a close, instead of a
+   * reset that throws it away (blocks a departing seed had queued were 3-6% of all uploads in
+   * `shoal sim swarm`); a peer that has not closed its side `LINGER_MS` later is reset.
+   */
+  close(reason: string, graceful = false): void {
     if (this.closed) return;
     this.closed = true;
     this.timer?.cancel();
     this.conn.close();
-    this.stream.destroy();
+    if (graceful) {
+      this.stream.end();
+      const stream = this.stream;
+      this.lingerTimer = this.runtime.clock.setTimer(LINGER_MS, () => stream.destroy());
+    } else this.stream.destroy();
     const handler = this.handler;
     // Nothing reaches the swarm once closed: a closed session something still holds (an
     // event in flight, a peer's list) does not keep the swarm alive after it stopped.

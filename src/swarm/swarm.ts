@@ -437,7 +437,7 @@ export class Swarm implements TransferContext {
     this.tickTimer?.cancel();
     this.wake.cancel();
     this.webSeeds?.stop();
-    for (const p of [...this.peers.values()]) p.close('shutting down');
+    for (const p of [...this.peers.values()]) p.close('shutting down', true);
     await Promise.allSettled([...this.pendingWrites.values()].flat());
     if (this.recorder) await this.recorder.close();
     else await this.storage?.close();

@@ -9,7 +9,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Address, ByteStream, Runtime } from '../../src/runtime/types.js';
 import { SeededRandom } from '../../src/runtime/random.js';
-import { PeerSession, type PeerSessionHandler } from '../../src/swarm/peer-session.js';
+import { LINGER_MS, PeerSession, type PeerSessionHandler } from '../../src/swarm/peer-session.js';
 import { encodeHandshake, makeReserved } from '../../src/wire/handshake.js';
 import { encodeMessage } from '../../src/wire/messages.js';
 import { PeerConnection } from '../../src/wire/peer-connection.js';
@@ -36,7 +36,7 @@ class HoldingStream implements ByteStream {
     for (const b of held) handler(b);
   }
   onEnd(): void {}
-  onClose(): void {}
+  onClose(_handler: (error?: Error) => void): void {}
   onDrain(): void {}
 }
 
@@ -110,5 +110,42 @@ describe('PeerSession', () => {
     gc();
     assert.equal(swarmRef.deref(), undefined, 'a closed session keeps its swarm alive');
     assert.equal(peer.closed, true);
+  });
+  it('a graceful close ends the stream (what was written still leaves) and resets it only if the peer lingers', () => {
+    const timers: { at: number; fn: () => void; cancelled: boolean }[] = [];
+    const clockRuntime = {
+      clock: { now: () => 0, setTimer: (ms: number, fn: () => void) => { const t = { at: ms, fn, cancelled: false }; timers.push(t); return { cancel: () => (t.cancelled = true) }; } },
+      random: new SeededRandom(1),
+    } as unknown as Runtime; // only the clock is used
+    const make = (): { peer: PeerSession; stream: HoldingStream & { ended: boolean; fireClose(): void } } => {
+      const { conn, pending } = connected();
+      let closeHandler: (() => void) | undefined;
+      const stream = Object.assign(new HoldingStream([]), { ended: false, fireClose: () => closeHandler?.() });
+      stream.end = () => { stream.ended = true; };
+      stream.onClose = (h: () => void) => { closeHandler = h; };
+      const peer = new PeerSession(clockRuntime, stream, conn, REMOTE, false);
+      peer.attach({ onPeerEvents: () => undefined, onPeerClosed: () => undefined, onPeerDrain: () => undefined }, pending);
+      return { peer, stream };
+    };
+    // The peer closes its side in time: no reset, the linger timer is cancelled.
+    const polite = make();
+    polite.peer.close('shutting down', true);
+    assert.equal(polite.stream.ended, true);
+    assert.equal(polite.stream.destroyed, false);
+    const linger = timers.find((t) => t.at === LINGER_MS);
+    assert.ok(linger, 'a linger timer is set');
+    polite.stream.fireClose();
+    assert.equal(linger.cancelled, true);
+    // A peer that never closes its side is reset after LINGER_MS.
+    const stubborn = make();
+    stubborn.peer.close('shutting down', true);
+    const second = timers.filter((t) => t.at === LINGER_MS)[1];
+    second.fn();
+    assert.equal(stubborn.stream.destroyed, true);
+    // Any other close resets at once.
+    const other = make();
+    other.peer.close('protocol violation');
+    assert.equal(other.stream.ended, false);
+    assert.equal(other.stream.destroyed, true);
   });
 });
