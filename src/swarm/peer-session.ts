@@ -52,6 +52,13 @@ export class PeerSession {
   snubbed = false;
   /** Counted among the peers we can request from (request-budget.ts keeps it). */
   requesting = false;
+  /**
+   * When we last asked it for blocks while it owed us none: the wait for its next block starts
+   * there (transfer.ts `waitingSince`). Its last block may be minutes old (it choked us
+   * meanwhile, or we wanted nothing of it), and counting from that timed out fresh requests at
+   * the next tick: 579 times in a 200-peer run, each snubbing a peer about to deliver.
+   */
+  askedAt: number | undefined = undefined;
   /** When its outstanding requests last timed out (the next timeout counts from here). */
   requestsTimedOutAt: number | undefined;
   /** Where an incoming peer listens (its BEP 10 `p`), once it said so. */

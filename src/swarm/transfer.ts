@@ -92,18 +92,9 @@ const MAX_STRIKES = 3;
 
 const EMPTY = { has: () => false };
 
-/**
- * When we last asked a peer that owed us nothing for blocks: the wait for its next block
- * starts there. Its last block may be minutes old (it choked us meanwhile, or we wanted
- * nothing of it), and counting from that timed out fresh requests at the next tick: 579 times
- * in a 200-peer run, each snubbing a peer that was about to deliver and handing its blocks to
- * others (duplicates when it did deliver).
- */
-const askedAt = new WeakMap<PeerSession, number>();
-
 /** When the wait for the peer's next block began: its last block, our first request since it owed us nothing, or its last timeout. */
 export function waitingSince(peer: PeerSession): number {
-  return Math.max(peer.lastBlockAt ?? peer.connectedAt, askedAt.get(peer) ?? -Infinity, peer.requestsTimedOutAt ?? -Infinity);
+  return Math.max(peer.lastBlockAt ?? peer.connectedAt, peer.askedAt ?? -Infinity, peer.requestsTimedOutAt ?? -Infinity);
 }
 
 /** Keeps `rate x time` worth of requests outstanding to the peer, so one fast peer fills the link. */
@@ -142,7 +133,7 @@ export function fillRequests(ctx: TransferContext, peer: PeerSession): void {
   // A seed has every piece: it finds unrequested blocks until end game, which has its own rule.
   const steal = conn.peerChoking || peer.isSeed ? undefined : stealFrom(peer, rate, now);
   const blocks = picker.pick({ peer, has, isSeed: peer.isSeed && !conn.peerChoking, outstanding: conn.outstandingRequests.size, steal }, limited);
-  if (blocks.length > 0 && conn.outstandingRequests.size === 0) askedAt.set(peer, now);
+  if (blocks.length > 0 && conn.outstandingRequests.size === 0) peer.askedAt = now;
   // The download limit is charged when we ask: a request is a promise of that many bytes.
   if (ctx.limits.download.length > 0) for (const b of blocks) consumeAcross(ctx.limits.download, b.length);
   for (let k = 0; k < blocks.length; k++) {
@@ -194,7 +185,7 @@ export function stealFrom(peer: PeerSession, rate: number, now: number): ((holde
 function expectedMs(holder: PeerSession, index: number, begin: number, now: number): number {
   const rate = holder.download.rate(now);
   if (rate <= 0) {
-    const asked = askedAt.get(holder);
+    const asked = holder.askedAt;
     return asked === undefined ? Infinity : now - asked;
   }
   let ahead = 0, place = 0;
