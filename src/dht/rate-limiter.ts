@@ -9,6 +9,7 @@
  * One number a source instead of a `{ tokens, at }` object: the object and its two boxed
  * doubles were three old-space objects per recent source in every node of a big simulation.
  */
+import { randomInt } from 'node:crypto';
 import { smallHash } from '../util/small-hash.js';
 
 export interface RateLimitOptions {
@@ -52,6 +53,14 @@ export class RateLimiter {
   /** The bucket sources share once `maxSources` are tracked. */
   private overflowFullAt = Number.NEGATIVE_INFINITY;
   private sweptAt = 0;
+  /**
+   * Secret per table: the sources are UDP source addresses, which a sender picks (and can
+   * spoof); with a known hash, thousands of addresses crafted to share one probe run would make
+   * every datagram scan them all. Where sources land in the table changes nothing else (the
+   * same decisions, so a simulation replays the same), so it need not come from the runtime's
+   * seeded random source.
+   */
+  private readonly seed = randomInt(0x40000000);
 
   constructor(options: RateLimitOptions = {}) {
     const o = { ...RATE_LIMIT_DEFAULTS, ...options };
@@ -90,12 +99,22 @@ export class RateLimiter {
     return this.count;
   }
 
+  /** The longest run of occupied slots: what one lookup may have to scan (a health figure, and the tests' check on the seed). */
+  get longestProbeRun(): number {
+    let longest = 0, run = 0;
+    for (let i = 0; i < 2 * this.hosts.length; i++) {
+      if (this.hosts[i % this.hosts.length] === null) run = 0;
+      else longest = Math.max(longest, Math.min(++run, this.count));
+    }
+    return longest;
+  }
+
   /** The slot holding `source`, or -1. */
   private find(source: string): number {
     if (this.count === 0) return -1;
     const hosts = this.hosts;
     const mask = hosts.length - 1;
-    for (let i = smallHash(source) & mask; ; i = (i + 1) & mask) {
+    for (let i = smallHash(source, this.seed) & mask; ; i = (i + 1) & mask) {
       const h = hosts[i];
       if (h === null) return -1;
       if (h === source) return i;
@@ -112,7 +131,7 @@ export class RateLimiter {
   private place(source: string, fullAt: number): number {
     const hosts = this.hosts;
     const mask = hosts.length - 1;
-    let i = smallHash(source) & mask;
+    let i = smallHash(source, this.seed) & mask;
     while (hosts[i] !== null) i = (i + 1) & mask;
     hosts[i] = source;
     this.fullAts[i] = fullAt;

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RateLimiter } from '../../src/dht/rate-limiter.js';
 import { SeededRandom } from '../../src/runtime/random.js';
+import { smallHash } from '../../src/util/small-hash.js';
 
 /** The limiter as it was with a `Map` (session 14): the table in rate-limiter.ts must decide the same. */
 class MapLimiter {
@@ -103,5 +104,19 @@ describe('dht rate limiter', () => {
       if (step % 101 === 0) assert.equal(l.size, ref.size, `size at step ${step}`);
     }
     assert.ok(allowed > 10_000 && allowed < 59_000, `both outcomes occur (${allowed} allowed)`);
+  });
+  it('keeps sources crafted to collide under the unseeded hash apart (the table is seeded per limiter)', () => {
+    // 1,000 addresses whose unseeded hash shares its low 11 bits: with a known hash they
+    // would all sit in one probe run of the 2,048-slot table, each datagram scanning it.
+    const crafted: string[] = [];
+    for (let a = 0; crafted.length < 1000; a++) {
+      const host = `10.${(a >> 16) & 255}.${(a >> 8) & 255}.${a & 255}`;
+      if ((smallHash(host) & 2047) === 0) crafted.push(host);
+    }
+    const l = new RateLimiter({ perSecond: 1, burst: 5, maxSources: 4096 });
+    for (const h of crafted) l.allow(h, 0);
+    assert.equal(l.size, 1000);
+    // Seeded, they spread as random keys do: no run near the 1,000 an unseeded table would make.
+    assert.ok(l.longestProbeRun < 100, `longest probe run ${l.longestProbeRun}`);
   });
 });
