@@ -132,6 +132,9 @@ export interface AdmissionOptions {
   readonly turnoverGraceMs?: number;
 }
 
+/** The close reason of a peer a newcomer replaced at `maxPeers` (reports count it). */
+export const TURNOVER_REASON = 'replaced by a newcomer: no block either way';
+
 /**
  * Whether a newcomer from `host` may join `peers` at `now`: refused past `maxPeersPerIp`
  * (`perIp`: the connected peers counted per source, kept by the swarm); at `maxPeers`, the
@@ -142,6 +145,6 @@ export function admitNewcomer(peers: ReadonlyMap<string, TurnoverPeer & { close(
   const maxPeers = o.maxPeers ?? 50;
   if (peers.size < maxPeers) return true;
   const victim = idlestReplaceable(peers.values(), now, o.turnoverGraceMs ?? DEFAULT_TURNOVER_GRACE_MS);
-  victim?.close('replaced by a newcomer: no block either way');
+  victim?.close(TURNOVER_REASON);
   return peers.size < maxPeers;
 }

@@ -7,6 +7,9 @@ import { pumpUploads } from './uploads.js';
 import { DEFAULT_SILENT_PEER_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './defaults.js';
 import type { Swarm } from './swarm.js';
 
+/** The close reason of a peer that never delivered a block it was asked for (reports count it). */
+export const SILENT_PEER_REASON = 'never delivered a block it was asked for';
+
 export function tick(swarm: Swarm): void {
   const now = swarm.runtime.clock.now();
   swarm.dial();
@@ -41,7 +44,7 @@ export function tick(swarm: Swarm): void {
     // all this time holds a connection slot for nothing: a Sybil that announces pieces and
     // never delivers, or a broken client. Dropped; the pool backs off before redialling.
     if (picker && p.lastBlockAt === undefined && p.requestsTimedOutAt !== undefined && now - p.connectedAt > (swarm.opts.silentPeerTimeoutMs ?? DEFAULT_SILENT_PEER_TIMEOUT_MS)) {
-      p.close('never delivered a block it was asked for');
+      p.close(SILENT_PEER_REASON);
       continue;
     }
     if (picker?.done && p.isSeed) {

@@ -19,6 +19,8 @@ import { SeededRandom } from '../../runtime/random.js';
 import { NatBox, type NatType } from '../nat.js';
 import { BHARAMBE_2006, drawCapacity, type CapacityClass } from './capacity.js';
 import { isFreeRider } from './freeriders.js';
+import { SILENT_PEER_REASON } from '../../swarm/tick.js';
+import { TURNOVER_REASON } from '../../swarm/peer-turnover.js';
 import { runSwarmScenario, type PeerSetup, type SwarmScenarioResult } from './swarm-scenario.js';
 
 export interface SwarmSybilOptions {
@@ -66,8 +68,6 @@ export interface SwarmSybilReport {
   readonly honestClasses: readonly string[];
 }
 
-const SILENT_DROP = 'never delivered a block it was asked for';
-const TURNOVER = 'replaced by a newcomer';
 /** A Sybil's link: it sends nothing, so only its share of the requests it receives matters. */
 const SYBIL_LINK: CapacityClass = { name: 'sybil 3M/1M', share: 0, downloadBps: 3e6, uploadBps: 1e6 };
 
@@ -88,8 +88,8 @@ export async function runSwarmSybil(o: SwarmSybilOptions): Promise<SwarmSybilRep
     const onEvent = (e: { type: string; address?: string; reason?: string }): void => {
       if (e.address === undefined || !sybilHosts.has(hostOf(e.address))) return;
       if (e.type === 'peer-connected') counts.sybilConnections++;
-      else if (e.type === 'peer-disconnected' && e.reason === SILENT_DROP) counts.silentDrops++;
-      else if (e.type === 'peer-disconnected' && e.reason?.startsWith(TURNOVER)) counts.turnovers++;
+      else if (e.type === 'peer-disconnected' && e.reason === SILENT_PEER_REASON) counts.silentDrops++;
+      else if (e.type === 'peer-disconnected' && e.reason === TURNOVER_REASON) counts.turnovers++;
     };
     const r = await runSwarmScenario({
       ...common, peers: total,
