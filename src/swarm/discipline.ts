@@ -33,6 +33,9 @@ export function banPeer(ctx: DisciplineContext, peer: PeerSession, reason: strin
   refuseHost(ctx, peer, reason);
 }
 
+/** How the close reason of a protocol violation starts (`<VIOLATION_CLOSE>: <what>`): the pool counts it as a drop (peer-departure.ts). */
+export const VIOLATION_CLOSE = 'protocol violation';
+
 /**
  * A protocol violation closes that connection only; an IP that keeps violating is refused
  * for a while (`BanListOptions.maxViolations`), so a violate-and-reconnect loop stops.
@@ -40,7 +43,7 @@ export function banPeer(ctx: DisciplineContext, peer: PeerSession, reason: strin
 export function peerViolation(ctx: DisciplineContext, peer: PeerSession, reason: string): void {
   const now = ctx.runtime.clock.now();
   if (ctx.bans.recordViolation(peer.address.host, reason, now)) refuseHost(ctx, peer, ctx.bans.reason(peer.address.host, now) ?? reason);
-  else peer.close(`protocol violation: ${reason}`);
+  else peer.close(`${VIOLATION_CLOSE}: ${reason}`);
 }
 
 function refuseHost(ctx: DisciplineContext, peer: PeerSession, reason: string): void {

@@ -16,14 +16,37 @@ export type PeerSource = 'manual' | 'incoming' | 'pex' | 'dht' | 'tracker' | 'ma
 interface Forgotten {
   readonly key: AddressKey;
   readonly at: number;
+  /** Of its failures, the drops (`Candidate.drops`): a re-learnt address keeps them, or a handshake would clear them. */
+  readonly drops: number;
   /** False once re-learnt or dropped again (a newer entry): skipped when the queue reaches it. */
   live: boolean;
 }
 
+/**
+ * How a connection that reached TCP ended (`PeerPool.markClosed`):
+ * - `refused`: closed before the peer's handshake. It answered, so it is reachable: full, or
+ *   no longer serving this torrent. Not a failure (libtorrent counts none for a peer that
+ *   closes on us), but backed off, and forgotten after `maxRefusals`.
+ * - `parted`: after the handshake, closed by the peer or for no fault of its (both seeds, a
+ *   duplicate, shutting down). Retried after `retryBaseMs`.
+ * - `dropped`: after the handshake, closed by us for a fault of its (silent, turnover, a
+ *   protocol violation) with nothing delivered. A drop: the wait grows, and it ranks and is
+ *   forgotten as a failure; its handshake does not clear it (or a Sybil dropped for never
+ *   delivering comes back 5 s later with a fresh probation, issue 15).
+ */
+export type Parting = 'refused' | 'parted' | 'dropped';
+
 interface Candidate {
   readonly address: Address;
   source: PeerSource;
+  /** Dials that failed since its last handshake (`markWorked` clears them). */
   failures: number;
+  /** Connections we dropped for a fault of its, since it last delivered a block (`markClosed`). */
+  drops: number;
+  /** Dials it closed before its handshake, since the last handshake. */
+  refusals: number;
+  /** A connection to it reached TCP once (`markClosed`): dialled after the addresses never tried. */
+  answered: boolean;
   nextAttemptAt: number;
   connected: boolean;
   /** It had every piece when we last spoke: not worth dialling while we have every piece too. */
@@ -33,10 +56,19 @@ interface Candidate {
 export interface PeerPoolOptions {
   /** Known addresses kept at most (default 2000). */
   maxCandidates?: number;
-  /** Failures after which an address is forgotten (default 5; manual peers are kept). */
+  /** Failures and drops (`Parting`) after which an address is forgotten (default 5; manual peers are kept). */
   maxFailures?: number;
   /** First retry delay; doubles with each failure (default 5 s). */
   retryBaseMs?: number;
+  /**
+   * The wait after the first drop (`Parting`), doubling with each (default 60 s: libtorrent's
+   * `min_reconnect_time`, its least wait before redialling any peer it was connected to).
+   */
+  dropRetryBaseMs?: number;
+  /** Refusals in a row after which an address is forgotten (default 20: a full peer is kept for long, a dead torrent not for ever). */
+  maxRefusals?: number;
+  /** The longest wait after a refusal (default 60 s, libtorrent's `min_reconnect_time`): a full peer has room again soon. */
+  maxRefusedRetryMs?: number;
   /** Whether an IP is refused now (the session's ban list); refused IPs are neither kept nor dialled. */
   refused?: (host: string) => boolean;
   /**
@@ -74,7 +106,7 @@ export class PeerPool {
   private readonly perIp: PerIpCounts;
 
   constructor(options: PeerPoolOptions = {}) {
-    this.o = { maxCandidates: 2000, maxFailures: 5, retryBaseMs: 5000, refused: () => false, maxAddressesPerIp: DEFAULT_MAX_ADDRESSES_PER_IP, maxForgotten: 2000, ...options };
+    this.o = { maxCandidates: 2000, maxFailures: 5, retryBaseMs: 5000, dropRetryBaseMs: 60_000, maxRefusals: 20, maxRefusedRetryMs: 60_000, refused: () => false, maxAddressesPerIp: DEFAULT_MAX_ADDRESSES_PER_IP, maxForgotten: 2000, ...options };
     this.perIp = new PerIpCounts(this.o.maxAddressesPerIp);
   }
 
@@ -98,16 +130,23 @@ export class PeerPool {
     if (forgotten !== undefined && source !== 'manual' && source !== 'incoming') {
       // Known to fail: one more try, once the longest back-off since it was dropped has run.
       this.unforget(forgotten);
-      const failures = this.o.maxFailures - 1;
-      this.candidates.set(k, { address: { host: address.host, port: address.port }, source, failures, nextAttemptAt: forgotten.at + this.backoff(failures), connected: false });
+      const drops = Math.min(forgotten.drops, this.o.maxFailures - 1);
+      const failures = this.o.maxFailures - 1 - drops;
+      const wait = drops > 0 ? this.dropBackoff(drops) : this.backoff(failures);
+      this.candidates.set(k, { address: { host: address.host, port: address.port }, source, failures, drops, refusals: 0, answered: false, nextAttemptAt: forgotten.at + wait, connected: false });
       return;
     }
-    this.candidates.set(k, { address: { host: address.host, port: address.port }, source, failures: 0, nextAttemptAt: 0, connected: false });
+    this.candidates.set(k, { address: { host: address.host, port: address.port }, source, failures: 0, drops: 0, refusals: 0, answered: false, nextAttemptAt: 0, connected: false });
   }
 
   /** The wait after the `failures`-th failure: `retryBaseMs`, doubling (at most 64x). */
   private backoff(failures: number): number {
     return this.o.retryBaseMs * 2 ** Math.max(0, Math.min(failures - 1, 6));
+  }
+
+  /** The wait after the `drops`-th drop: `dropRetryBaseMs`, doubling (at most 64x; `maxFailures` ends it sooner). */
+  private dropBackoff(drops: number): number {
+    return this.o.dropRetryBaseMs * 2 ** Math.max(0, Math.min(drops - 1, 6));
   }
 
   /** `address` is our own (our listen address, or a dial answered with our peer id): never dial it. */
@@ -135,13 +174,13 @@ export class PeerPool {
   }
 
   /**
-   * A connection to the address got as far as the peer's handshake: its failures are cleared.
-   * Not at TCP connect: a full peer accepts the connection and closes it at our handshake, and
-   * cleared there it was redialled every `retryBaseMs` for ever (issue 15).
+   * A connection to the address got as far as the peer's handshake: its failures and refusals
+   * are cleared (not its drops: a Sybil handshakes every time). Not at TCP connect: a full
+   * peer accepts the connection and closes it at our handshake (`markClosed` 'refused').
    */
   markWorked(address: Address): void {
     const c = this.candidates.get(addressKey(address));
-    if (c) c.failures = 0;
+    if (c) c.failures = c.refusals = 0;
   }
 
   /** The peer at `address` is a seed (we parted as two seeds): `due` skips it while we are one too. */
@@ -150,27 +189,55 @@ export class PeerPool {
     if (c) c.seed = true;
   }
 
-  /** A dial failed or a connection ended early: back off exponentially. */
+  /** A dial failed (no connection): back off exponentially; forgotten at `maxFailures` (drops included). */
   markFailed(address: Address, now: number): void {
     const k = addressKey(address);
     const c = this.candidates.get(k);
     if (!c) return;
     c.connected = false;
     c.failures++;
-    if (c.failures >= this.o.maxFailures && c.source !== 'manual') {
-      this.candidates.delete(k);
-      this.perIp.release(address.host);
-      this.remember(k, now);
-      return;
-    }
-    c.nextAttemptAt = now + this.backoff(c.failures);
+    if (!this.forgetIfSpent(k, c, now)) c.nextAttemptAt = now + this.backoff(c.failures);
+  }
+
+  /**
+   * A connection to the address ended (`Parting`); `delivered`: the peer sent us a block on it,
+   * which clears its drops (it worked, as a handshake alone does not show).
+   */
+  markClosed(address: Address, now: number, how: Parting, delivered = false): void {
+    const k = addressKey(address);
+    const c = this.candidates.get(k);
+    if (!c) return;
+    c.connected = false;
+    c.answered = true;
+    if (delivered) c.drops = 0;
+    if (how === 'refused') {
+      c.refusals++;
+      if (c.refusals >= this.o.maxRefusals && c.source !== 'manual') return this.forget(k, c, now);
+      c.nextAttemptAt = now + Math.min(this.backoff(c.refusals), this.o.maxRefusedRetryMs);
+    } else if (how === 'dropped' && !delivered) {
+      c.drops++;
+      if (!this.forgetIfSpent(k, c, now)) c.nextAttemptAt = now + this.dropBackoff(c.drops);
+    } else c.nextAttemptAt = now + this.o.retryBaseMs;
+  }
+
+  /** Forgets the address once its failures and drops reach `maxFailures` (manual ones are kept); whether it did. */
+  private forgetIfSpent(k: AddressKey, c: Candidate, now: number): boolean {
+    if (c.failures + c.drops < this.o.maxFailures || c.source === 'manual') return false;
+    this.forget(k, c, now);
+    return true;
+  }
+
+  private forget(k: AddressKey, c: Candidate, now: number): void {
+    this.candidates.delete(k);
+    this.perIp.release(c.address.host);
+    this.remember(k, now, c.drops);
   }
 
   /** Remembers `k` as dropped at `now` (the newest); the oldest goes past `maxForgotten`. O(1) amortised. */
-  private remember(k: AddressKey, now: number): void {
+  private remember(k: AddressKey, now: number, drops: number): void {
     const old = this.forgotten.get(k);
     if (old) this.unforget(old);
-    const e: Forgotten = { key: k, at: now, live: true };
+    const e: Forgotten = { key: k, at: now, drops, live: true };
     this.forgotten.set(k, e);
     this.forgottenOrder.push(e);
     while (this.forgotten.size > this.o.maxForgotten && this.forgottenHead < this.forgottenOrder.length) {
@@ -198,7 +265,9 @@ export class PeerPool {
 
   /**
    * Addresses to dial now (not connected, not banned, due; no known seed when `weAreSeed`), up
-   * to `count`: addresses that never failed first, then those that did. As libtorrent ranks
+   * to `count`, in tiers (`tierOf`): addresses never tried first, then those that answered
+   * and did not fail us (one that refused us, full, is reachable), then those that failed or
+   * were dropped; each tier in the order learned. As libtorrent ranks
    * its connect candidates by failure count first: a swarm whose peers come and go fills its
    * pool with departed addresses, each holding a half-open slot until its connect times out,
    * and dialled in the order learned they crowd out the live ones (issue 15: at 200 peers,
@@ -207,10 +276,10 @@ export class PeerPool {
    */
   due(now: number, count: number, isConnected: (address: Address) => boolean, weAreSeed = false, allow?: (address: Address) => boolean): Address[] {
     const out: Address[] = [];
-    for (const fresh of [true, false]) {
+    for (let tier = 0; tier < 3; tier++) {
       for (const c of this.candidates.values()) {
         if (out.length >= count) return out;
-        if ((c.failures === 0) !== fresh) continue;
+        if (tierOf(c) !== tier) continue;
         if (c.connected || c.nextAttemptAt > now || isConnected(c.address) || (weAreSeed && c.seed === true)) continue;
         if (this.o.refused(c.address.host)) continue;
         if (allow && !allow(c.address)) continue;
@@ -224,4 +293,13 @@ export class PeerPool {
   get size(): number {
     return this.candidates.size;
   }
+}
+
+/**
+ * The dial order's tiers, as libtorrent's `compare_peer` ranks (failcount, then last connected,
+ * never first): 0, never failed nor dropped and never tried; 1, never failed nor dropped but
+ * tried (it refused us, full, or we parted); 2, failed or dropped.
+ */
+function tierOf(c: Candidate): number {
+  return c.failures + c.drops > 0 ? 2 : c.answered ? 1 : 0;
 }

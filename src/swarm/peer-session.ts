@@ -77,6 +77,10 @@ export class PeerSession {
   closed = false;
   /** Requests of the peer's whose block is being read from disk (block keys). */
   readonly uploading = new Set<string>();
+  /** It has a request of ours to serve that no disk read has started on: our upload has work for it waiting. */
+  get requestWaiting(): boolean {
+    return this.conn.peerRequests.size > this.uploading.size;
+  }
   /** Bytes of those reads: counted with the stream's queue against the upload budget. */
   uploadReadBytes = 0;
   /** A write was refused (over the stream's high-water mark) and its drain has not come yet. */

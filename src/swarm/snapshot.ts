@@ -100,7 +100,7 @@ export function uplinkSnapshot(s: { readonly peers: ReadonlyMap<string, PeerSess
   const peers: UplinkPeer[] = [];
   for (const p of s.peers.values()) {
     const c = p.conn;
-    peers.push({ host: p.address.host, open: c.state === 'open', peerInterested: c.peerInterested, amChoking: c.amChoking, requestWaiting: c.peerRequests.size > p.uploading.size, uploadRate: p.upload.rate(now) });
+    peers.push({ host: p.address.host, open: c.state === 'open', peerInterested: c.peerInterested, amChoking: c.amChoking, requestWaiting: p.requestWaiting, uploadRate: p.upload.rate(now) });
   }
   return { demandSlots: s.choker.openDemandSlots, peers };
 }

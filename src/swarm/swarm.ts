@@ -258,7 +258,7 @@ export class Swarm implements TransferContext {
   }
 
   onPeerClosed(peer: PeerSession, reason: string): void {
-    if (!forgetPeer(this, peer)) return;
+    if (!forgetPeer(this, peer, reason)) return;
     this.emit({ type: 'peer-disconnected', address: peer.key, reason });
     if (!this.stopped) {
       for (const p of this.peers.values()) fillRequests(this, p);

@@ -27,7 +27,7 @@ export function tick(swarm: Swarm): void {
       if (p.conn.amChoking) chokedInterested = true;
       else {
         unchoked = true;
-        if (p.conn.peerRequests.size > p.uploading.size) requestWaiting = true;
+        if (p.requestWaiting) requestWaiting = true;
       }
     }
     // Requests a silent peer owes us go back to the pool for other peers (a late answer is

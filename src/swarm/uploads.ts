@@ -106,7 +106,7 @@ export function pumpUploads(ctx: TransferContext, peer: PeerSession, draining = 
 function noteIfIdle(ctx: TransferContext): void {
   const now = ctx.runtime.clock.now();
   if (!ctx.choker.demandSlotDue(now)) return; // most calls: one slot per DEMAND_OPEN_MS at most
-  for (const p of ctx.unchoked) if (p.conn.peerRequests.size > p.uploading.size) return;
+  for (const p of ctx.unchoked) if (p.requestWaiting) return;
   if (hasChokedInterested(ctx.peers) && ctx.choker.noteUploadIdle(now)) ctx.fillSlots();
 }
 

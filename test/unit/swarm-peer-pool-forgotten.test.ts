@@ -39,17 +39,19 @@ describe('PeerPool forgotten addresses', () => {
     assert.equal(pool.size, 1);
   });
 
-  it('a connection closed before its handshake (a full peer) still counts its failures', () => {
-    const pool = new PeerPool({ retryBaseMs: 1000, maxFailures: 3 });
+  it('a connection closed before its handshake (a full peer) is not cleared: forgotten after maxRefusals', () => {
+    const pool = new PeerPool({ retryBaseMs: 1000, maxFailures: 3, maxRefusals: 4 });
     pool.add(addr(1), 'tracker');
     let now = 0;
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 4; i++) {
       now += 100_000;
       assert.deepEqual(pool.due(now, 1, none), [addr(1)]);
       pool.markConnected(addr(1), true); // connected, handshake not yet come (no markWorked)
-      pool.markFailed(addr(1), now); // closed at our handshake
+      pool.markClosed(addr(1), now, 'refused'); // closed at our handshake
+      // Not a failure (it answered: reachable), so not dropped at maxFailures (3) ...
+      if (i < 3) assert.equal(pool.size, 1, `after ${i + 1} refusals`);
     }
-    // Dropped after the third, as a refused dial would be; before, each connect cleared the count.
+    // ... but dropped after maxRefusals: a peer that never takes us is not dialled for ever.
     assert.equal(pool.size, 0);
   });
 

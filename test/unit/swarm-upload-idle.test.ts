@@ -14,11 +14,20 @@ import type { PeerSession } from '../../src/swarm/peer-session.js';
 import type { TransferContext } from '../../src/swarm/transfer.js';
 import { pumpUploads } from '../../src/swarm/uploads.js';
 
-/** A fake peer: only what uploads.ts reads of one with no request left to read (or `waiting` of them). */
+/** A fake peer: only what uploads.ts reads of one with no request left to read (or `waiting` of them), its `requestWaiting` getter too. */
 function peer(amChoking: boolean, peerInterested: boolean, waiting = 0) {
   const peerRequests = new Map<string, { index: number; begin: number; length: number }>();
   for (let i = 0; i < waiting; i++) peerRequests.set(`${i}`, { index: i, begin: 0, length: 16 * 1024 });
-  return { closed: false, uploading: new Set<string>(), conn: { amChoking, peerInterested, state: 'open', peerRequests } } as unknown as PeerSession;
+  const fake = {
+    closed: false,
+    uploading: new Set<string>(),
+    conn: { amChoking, peerInterested, state: 'open', peerRequests },
+    // As PeerSession's getter: a request of its waiting for a disk read.
+    get requestWaiting(): boolean {
+      return fake.conn.peerRequests.size > fake.uploading.size;
+    },
+  };
+  return fake as unknown as PeerSession;
 }
 
 function world(peers: PeerSession[], options: { maxDemandSlots?: number } = {}) {

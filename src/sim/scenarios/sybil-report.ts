@@ -5,7 +5,7 @@
  */
 import type { SybilReport } from '../../dht/sim/sybil.js';
 import type { ChartSpec, ReportSection } from './report-html.js';
-import type { SwarmSybilReport } from './swarm-sybil.js';
+import type { SwarmSybilReport, SwarmSybilRun } from './swarm-sybil.js';
 
 const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);
 
@@ -18,12 +18,25 @@ export function sybilPathRows(r: SybilReport): string[][] {
   return out;
 }
 
+/**
+ * The swarm half: the three means, then per run how many honest leechers finished and how
+ * their connections to Sybils ended (a mean alone hides a leecher that never finished, counted
+ * at the run's length, and how often the Sybils were dropped and redialled).
+ */
+export function swarmSybilParagraphs(swarm: SwarmSybilReport): string[] {
+  const run = (name: string, r: SwarmSybilRun): string => `${name}: ${r.completed}/${swarm.honest} finished (worst ${r.worstS.toFixed(0)} s), ${r.sybilConnections} Sybil connections, ${r.silentDrops} silent-peer drops, ${r.turnovers} turnovers`;
+  return [
+    `Swarm: ${swarm.sybils} Sybils announce every piece and send none among ${swarm.honest} leechers (NAT ${swarm.nat}): mean completion ${swarm.baselineMeanS.toFixed(1)} s without them, ${swarm.undefendedMeanS.toFixed(1)} s without the silent-peer drop, ${swarm.defendedMeanS.toFixed(1)} s with Shoal's defences.`,
+    `Per run: ${run('no Sybils', swarm.runs.baseline)}; ${run('no silent-peer drop', swarm.runs.undefended)}; ${run("Shoal's defences", swarm.runs.defended)}.`,
+  ];
+}
+
 export function sybilSection(dht: SybilReport, swarm: SwarmSybilReport | null): ReportSection {
   const grind = dht.puzzle.rows.at(-1)?.grind ?? 1;
   const paragraphs = [
     `DHT: ${dht.nodes} honest nodes, attacker ${dht.identities} ids on ${dht.addresses} addresses (f = ${pct(dht.attackerShare)}), ${dht.lookups} lookups each. Eclipsed lookups: none ${pct(dht.eclipsed.none)}, BEP 42 ${pct(dht.eclipsed.bep42)}, disjoint (d = ${dht.disjointPaths}) ${pct(dht.eclipsed.disjoint)}, crypto-puzzle ids (${dht.puzzle.bits} bits, the attacker grinding ${grind}x) ${pct(dht.eclipsed.puzzle)}. Anchor: S/Kademlia's (1 − (1 − f)^h)^d, dashed.`,
   ];
-  if (swarm) paragraphs.push(`Swarm: ${swarm.sybils} Sybils announce every piece and send none among ${swarm.honest} leechers: mean completion ${swarm.baselineMeanS.toFixed(1)} s without them, ${swarm.undefendedMeanS.toFixed(1)} s without the silent-peer drop, ${swarm.defendedMeanS.toFixed(1)} s with Shoal's defences.`);
+  if (swarm) paragraphs.push(...swarmSybilParagraphs(swarm));
   const charts: ChartSpec[] = [
     {
       title: 'Eclipsed lookups against disjoint paths d (BEP 42 network)', type: 'line', xLabel: 'disjoint paths d', yLabel: 'share of lookups eclipsed',
