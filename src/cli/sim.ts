@@ -97,14 +97,16 @@ export function tunedNodeFlags(nodes: number): string[] {
  * V8 flags for a swarm simulation of `peers` leechers (`shoal sim swarm`, bench/sim-swarm):
  * - semi-spaces of 64 MB, not V8's 16: most of the garbage (messages, events, segments in
  *   flight) dies young, and with the default it is copied by four times as many scavenges
- *   (about 13% less CPU at 200 peers);
+ *   (about 13% less CPU at 200 peers); 64 MB from the start (V8 otherwise starts them small
+ *   and shrinks them again after full collections): at 500 peers 137 -> 112 scavenges, their
+ *   time 12.0 / 6.7 -> 7.1 / 4.0 s, CPU 59.7 / 47.8 -> 50.5 / 45.1 s (alternated pairs, load ~5);
  * - an old space sized to the run: about 1.9 MB per leecher present was measured at 10,000
  *   peers (4.35 GB with 2,255 present), and under V8's default cap (~4 GB) that run spent ~75%
  *   of its time in full mark-compacts from 2,300 peers present on. 1 MB per peer plus 1 GB,
  *   at most 80% of the machine's memory.
  */
 export function swarmNodeFlags(peers: number): string[] {
-  return ['--max-semi-space-size=64', `--max-old-space-size=${oldSpaceMb(1024 + peers)}`];
+  return ['--max-semi-space-size=64', '--min-semi-space-size=64', `--max-old-space-size=${oldSpaceMb(1024 + peers)}`];
 }
 
 /** An old space of `wantMb`, at most 80% of the machine's memory (the rest for the OS, buffers and the young generation). */

@@ -29,8 +29,8 @@ interface Forgotten {
  *   closes on us), but backed off, and forgotten after `maxRefusals`.
  * - `parted`: after the handshake, closed by the peer or for no fault of its (both seeds, a
  *   duplicate, shutting down). Retried after `retryBaseMs`.
- * - `dropped`: after the handshake, closed by us for a fault of its (silent, turnover, a
- *   protocol violation) with nothing delivered. A drop: the wait grows, and it ranks and is
+ * - `dropped`: after the handshake, closed by us for a fault of its (silent, a protocol
+ *   violation) with nothing delivered; a turnover is not one (peer-departure.ts `partingOf`). A drop: the wait grows, and it ranks and is
  *   forgotten as a failure; its handshake does not clear it (or a Sybil dropped for never
  *   delivering comes back 5 s later with a fresh probation, issue 15).
  */

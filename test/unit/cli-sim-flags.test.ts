@@ -17,6 +17,7 @@ describe('swarmNodeFlags', () => {
     for (const peers of [2, 1000, 10_000, 100_000]) {
       const flags = swarmNodeFlags(peers);
       assert.ok(flags.includes('--max-semi-space-size=64'));
+      assert.ok(flags.includes('--min-semi-space-size=64'), 'the young generation at its size from the start');
       assert.equal(oldSpace(flags), Math.min(cap, 1024 + peers), `${peers} peers`);
     }
     assert.ok(oldSpace(swarmNodeFlags(100_000)) <= cap);
