@@ -46,19 +46,3 @@ export function reserveLink(links: LinkTable, id: number, up: boolean, now: numb
   busyArr[id] = busy + cost;
   return start + cost;
 }
-
-/**
- * `reserveLink` for a small segment on the receiver's downlink, done when the segment is sent
- * rather than when it arrives at `arrival` (saves the arrival event; the caller makes sure no
- * earlier segment of the same stream is still on its way). What is known of the link now may
- * grow by then, but a small segment waits for at most one packet either way. A link idle at
- * `arrival` as far as is known is not reserved: reserving it ahead would make segments that
- * arrive before this one queue behind it; its own few bytes are left out of the link's load.
- */
-export function reserveSmallAhead(links: LinkTable, id: number, arrival: number, bytes: number, msPerByte: number): number {
-  const busy = links.downBusy[id];
-  const cost = (bytes + TCP_OVERHEAD_BYTES) * msPerByte;
-  if (busy <= arrival) return arrival + cost;
-  links.downBusy[id] = busy + cost;
-  return Math.min(busy, arrival + (SMALL_SEGMENT_BYTES + TCP_OVERHEAD_BYTES) * msPerByte) + cost;
-}

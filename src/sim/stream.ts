@@ -12,9 +12,7 @@
  * queued; `onDrain` fires when the queue empties.
  *
  * Receiving: segments arrive after the pair's one-way latency (never before an earlier
- * segment of the same stream), then pass the receiver's downlink if it is limited (a small
- * segment with none of its stream's ahead of it books the downlink when it is sent: one
- * event instead of two, segment.ts `reserveSmallAhead`). Data
+ * segment of the same stream), then pass the receiver's downlink if it is limited. Data
  * that arrives before `onData` is set waits in an inbox, and end-of-stream waits behind it.
  *
  * Closing: `end()` sends FIN after the queued data; a side closes once it has sent its FIN
@@ -26,7 +24,7 @@ import type { Address, ByteStream } from '../runtime/types.js';
 import { NetworkError } from '../runtime/types.js';
 import type { SimHost } from './host.js';
 import { simNetworkError } from './network.js';
-import { reserveLink, reserveSmallAhead, SEGMENT_BYTES, SMALL_SEGMENT_BYTES, SEGMENT_SLACK_BYTES, HIGH_WATER_MARK_BYTES, type Segment } from './segment.js';
+import { reserveLink, SEGMENT_BYTES, SEGMENT_SLACK_BYTES, HIGH_WATER_MARK_BYTES, type Segment } from './segment.js';
 
 export { SEGMENT_BYTES, HIGH_WATER_MARK_BYTES, SMALL_SEGMENT_BYTES } from './segment.js';
 
@@ -117,21 +115,10 @@ export class SimByteStream implements ByteStream {
     return this.queued();
   }
 
-  /** Queues all the chunks before the link is taken, so they leave together (a piece message's header with its block), as TCP would send them. */
   writev(chunks: readonly Uint8Array[]): boolean {
-    if (chunks.length === 1) return this.write(chunks[0]);
-    if (!this.writable()) return false;
-    let total = 0;
-    for (let i = 0; i < chunks.length; i++) total += chunks[i].byteLength;
-    if (total === 0) return this.queuedBytes < HIGH_WATER_MARK_BYTES;
-    const nonEmpty = chunks.filter((c) => c.byteLength > 0);
-    if (this.host.upMsPerByte <= 0 && this.queuedBytes === 0) {
-      this.transmit(nonEmpty.length === 1 ? nonEmpty[0] : nonEmpty, total);
-      return true;
-    }
-    for (let i = 0; i < nonEmpty.length; i++) this.sendQueue.push(nonEmpty[i]);
-    this.queuedBytes += total;
-    return this.queued();
+    let ok = true;
+    for (const c of chunks) ok = this.write(c) && ok;
+    return ok;
   }
 
   /** False (and the stream destroyed) after `end`; settles an elided segment that has left. */
@@ -293,20 +280,11 @@ export class SimByteStream implements ByteStream {
   private transmitAt(departs: number, seg: Segment, bytes: number): void {
     const peer = this.peer;
     const q = this.host.network.queue;
-    // Every earlier segment of this stream has arrived and taken the peer's downlink already.
-    const nothingAhead = this.lastArrival < q.now;
     let arrival = departs + this.oneWayMs;
     if (arrival < this.lastArrival) arrival = this.lastArrival;
     this.lastArrival = arrival;
-    const down = peer.host;
-    if (down.downMsPerByte <= 0 || seg === RST) q.push(arrival, segmentDelivered, peer, seg, undefined);
-    else if (bytes <= SMALL_SEGMENT_BYTES && nothingAhead) {
-      // A lone small segment (a have, a request) takes the downlink now, for when it arrives: one event, not two.
-      let t = reserveSmallAhead(down.network.links, down.id, arrival, bytes, down.downMsPerByte);
-      if (t < peer.lastDelivery) t = peer.lastDelivery;
-      peer.lastDelivery = t;
-      q.push(t, segmentDelivered, peer, seg, undefined);
-    } else q.push(arrival, segmentArrived, peer, seg, bytes);
+    if (peer.host.downMsPerByte > 0 && seg !== RST) q.push(arrival, segmentArrived, peer, seg, bytes);
+    else q.push(arrival, segmentDelivered, peer, seg, undefined);
   }
 
   /** A segment from the peer has fully arrived. */

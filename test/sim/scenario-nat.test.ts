@@ -91,11 +91,8 @@ describe('shoal sim nat (small, real traversal)', () => {
     assert.equal(none.externalAddressAgreed, none.natedPeers);
     assert.equal(none.punch.attempts + mapping.punch.attempts, 0, 'no punches without ut_holepunch');
     assert.ok(punch.punch.punched > 0, JSON.stringify(punch.punch));
-    // Whether two symmetric NATs meet and try depends on arrival order and timing (seeds 5-7:
-    // 0, 0, 1 such pairs): a second seed, hole punching only, so that some pair tries.
-    const more = (await runNatScenario({ peers: 24, fileBytes: 2 * 1024 * 1024, seed: 7, mix, routers, arrival: 'steady', traversals: ['holepunch'] })).runs[0];
-    assert.ok(punch.punch.symmetricBothTried + more.punch.symmetricBothTried > 0, 'symmetric pairs did try');
-    assert.equal(punch.punch.symmetricBoth + more.punch.symmetricBoth, 0, 'and never punched through');
+    assert.ok(punch.punch.symmetricBothTried > 0, 'symmetric pairs did try');
+    assert.equal(punch.punch.symmetricBoth, 0, 'and never punched through');
     assert.ok(punch.punch.punchedCarriedUtp > 0, 'a punched pair moved payload over uTP');
   });
 });

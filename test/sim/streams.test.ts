@@ -159,55 +159,6 @@ describe('simulated streams', () => {
     assert.deepEqual(got, [1, 16 * 1024, 2, 17]);
   });
 
-  it('sends a writev\'s chunks together: a piece message\'s header leaves with its block', async () => {
-    const sim = new Simulator({ yieldMode: 'every-event', seed: 8, latency: new ConstantLatency(10) });
-    const a = sim.createHost({ uploadBps: 1e6 });
-    const b = sim.createHost({ downloadBps: 4e6 });
-    const got: [number, number][] = [];
-    const done = (async () => {
-      await b.runtime.stream.listen({ host: b.address, port: 80 }, (s) => s.onData((d) => got.push([sim.now, d.byteLength])));
-      const c = await a.runtime.stream.connect({ host: b.address, port: 80 });
-      c.writev([new Uint8Array(13), new Uint8Array(16 * 1024)]);
-    })();
-    await sim.run();
-    await done;
-    // One segment: both chunks at the same instant (the header alone would arrive ~130 ms earlier).
-    assert.deepEqual(got.map(([, n]) => n), [13, 16 * 1024]);
-    assert.equal(got[0][0], got[1][0]);
-  });
-
-  it('delivers a lone small segment through a limited downlink in one event, and one behind a busy downlink within a packet', async () => {
-    const sim = new Simulator({ yieldMode: 'every-event', seed: 9, latency: new ConstantLatency(10) });
-    const a = sim.createHost();
-    const b = sim.createHost({ downloadBps: 128e3 });
-    const seen: number[] = [];
-    let c!: ByteStream;
-    let bulk!: ByteStream;
-    const ready = (async () => {
-      await b.runtime.stream.listen({ host: b.address, port: 80 }, (s) => s.onData((d) => { if (d.byteLength === 9) seen.push(sim.now); }));
-      c = await a.runtime.stream.connect({ host: b.address, port: 80 });
-      bulk = await a.runtime.stream.connect({ host: b.address, port: 80 });
-    })();
-    await sim.run();
-    await ready;
-    const before = sim.eventsProcessed;
-    const sentAt = sim.now;
-    c.write(new Uint8Array(9));
-    sim.runSync();
-    assert.equal(sim.eventsProcessed - before, 1, 'a have on an idle stream: one event (its delivery)');
-    assert.equal(seen.length, 1);
-    assert.ok(seen[0] - sentAt >= 10 && seen[0] - sentAt < 15, `took ${seen[0] - sentAt} ms`);
-    // 64 KiB of another stream fill the downlink for ~4 s; a have sent behind it waits for
-    // one 1,460-byte packet (~94 ms at 128 kbit/s), not for the 64 KiB.
-    bulk.write(new Uint8Array(64 * 1024));
-    sim.runForSync(50);
-    const busyAt = sim.now;
-    c.write(new Uint8Array(9));
-    sim.runSync();
-    assert.equal(seen.length, 2);
-    assert.ok(seen[1] - busyAt > 10 + 90 && seen[1] - busyAt < 10 + 110, `behind a busy downlink it took ${seen[1] - busyAt} ms`);
-  });
-
   it('takes proportionally longer to move more bytes through a limited link', async () => {
     const transfer = async (bytes: number): Promise<number> => {
       const sim = new Simulator({ yieldMode: 'every-event', seed: 4, latency: new ConstantLatency(10) });
