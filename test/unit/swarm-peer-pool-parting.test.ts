@@ -1,7 +1,7 @@
 /**
  * How a connection ended decides when the pool dials the address again (peer-pool.ts
  * `Parting`, libtorrent's failcount and `min_reconnect_time`):
- * - a peer we dropped for a fault of its (silent, turnover, violation) with nothing delivered
+ * - a peer we dropped for a fault of its (silent, a violation; a turnover is none) with nothing delivered
  *   is not cleared by its next handshake: the wait grows with each drop and it is forgotten at
  *   `maxFailures`. Before, a Sybil dropped for never delivering was redialled 5 s later with a
  *   fresh probation, for ever (1,315 drops for 5 leechers, issue 15);
