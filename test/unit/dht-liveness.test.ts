@@ -8,14 +8,15 @@ import assert from 'node:assert/strict';
 import type { Address } from '../../src/runtime/types.js';
 import { SeededRandom } from '../../src/runtime/random.js';
 import type { Contact } from '../../src/dht/compact.js';
-import { DhtNode, type DhtSocket } from '../../src/dht/dht-node.js';
-import { decodeKrpc, type KrpcMessage, type KrpcResponse } from '../../src/dht/krpc.js';
+import { DhtNode } from '../../src/dht/dht-node.js';
+import { decodeKrpc, type KrpcResponse } from '../../src/dht/krpc.js';
 import { encodeQuery, encodeResponse } from '../../src/dht/krpc-encode.js';
 import { findNodeLookup, type FindNodeResult, type LookupHost } from '../../src/dht/lookups.js';
 import { maintain } from '../../src/dht/maintenance.js';
 import { compareDistance, randomId, type NodeId } from '../../src/dht/node-id.js';
 import { Transactions, type QueryHandler } from '../../src/dht/rpc.js';
 import { TimerClock } from '../helpers/timer-clock.js';
+import { RecordingDhtSocket } from '../helpers/recording-dht-socket.js';
 
 /** A lookup host over a fake network: queries are recorded for the test to answer by hand. */
 function lookupWorld(clock: TimerClock, graceMs: number) {
@@ -109,18 +110,10 @@ describe('the adaptive soft timeout', () => {
   });
 });
 
-class MockSocket implements DhtSocket {
-  readonly address: Address = { host: '10.0.0.1', port: 6881 };
-  sent: { msg: KrpcMessage; to: Address }[] = [];
-  send(data: Uint8Array, to: Address): void {
-    this.sent.push({ msg: decodeKrpc(data), to });
-  }
-}
-
 describe('staleness repair', () => {
   it('pings at most livenessPings quiet nodes a tick, and a departed one leaves its replies', () => {
     const clock = new TimerClock({ maxFires: 1000 });
-    const socket = new MockSocket();
+    const socket = new RecordingDhtSocket();
     const node = new DhtNode({ clock, random: new SeededRandom(42) }, socket, { maintenanceIntervalMs: 0, livenessPings: 2 });
     const r = new SeededRandom(7);
     const peers = Array.from({ length: 4 }, (_, i) => ({ id: randomId(r), address: { host: `10.9.0.${i}`, port: 7000 } }));
@@ -152,7 +145,7 @@ describe('staleness repair', () => {
 describe('staleness repair on a lossy path', () => {
   it('pings a node that failed once again: an answer brings it back into replies, silence removes it', () => {
     const clock = new TimerClock({ maxFires: 1000 });
-    const socket = new MockSocket();
+    const socket = new RecordingDhtSocket();
     const node = new DhtNode({ clock, random: new SeededRandom(42) }, socket, { maintenanceIntervalMs: 0, livenessPings: 8 });
     const r = new SeededRandom(8);
     const [lossy, gone, other] = Array.from({ length: 3 }, (_, i) => ({ id: randomId(r), address: { host: `10.9.2.${i}`, port: 7000 } }));

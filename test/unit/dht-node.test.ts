@@ -6,33 +6,21 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Address } from '../../src/runtime/types.js';
 import { SeededRandom } from '../../src/runtime/random.js';
-import { DhtNode, type DhtSocket } from '../../src/dht/dht-node.js';
+import { DhtNode } from '../../src/dht/dht-node.js';
 import type { DhtNodeOptions, DhtEvent } from '../../src/dht/options.js';
-import { decodeKrpc, type KrpcMessage } from '../../src/dht/krpc.js';
+import type { KrpcMessage } from '../../src/dht/krpc.js';
 import { encodeQuery, encodeResponse, type QuerySpec } from '../../src/dht/krpc-encode.js';
 import { idFromBytes, idToBytes, randomId, type NodeId } from '../../src/dht/node-id.js';
 import { isCompliantNodeId } from '../../src/dht/bep42.js';
 import { PeerStore } from '../../src/dht/peer-store.js';
 import { TokenManager } from '../../src/dht/tokens.js';
 import { TimerClock as FakeClock } from '../helpers/timer-clock.js';
-
-class MockSocket implements DhtSocket {
-  readonly address: Address = { host: '10.0.0.1', port: 6881 };
-  sent: { msg: KrpcMessage; to: Address }[] = [];
-  send(data: Uint8Array, to: Address): void {
-    this.sent.push({ msg: decodeKrpc(data), to });
-  }
-  take(): { msg: KrpcMessage; to: Address }[] {
-    const s = this.sent;
-    this.sent = [];
-    return s;
-  }
-}
+import { RecordingDhtSocket } from '../helpers/recording-dht-socket.js';
 
 function setup(options: DhtNodeOptions = {}) {
   const clock = new FakeClock();
   const random = new SeededRandom(42);
-  const socket = new MockSocket();
+  const socket = new RecordingDhtSocket();
   const events: DhtEvent[] = [];
   const node = new DhtNode({ clock, random }, socket, { maintenanceIntervalMs: 0, onEvent: (e) => events.push(e), ...options });
   const peerRandom = new SeededRandom(7);
@@ -189,7 +177,7 @@ describe('DhtNode', () => {
     const p = peer(1);
     const raw = (body: string) => new TextEncoder().encode(`d1:ad2:id20:${'x'.repeat(20)}${body}e1:q5:hello1:t2:aa1:y1:qe`);
     const out: KrpcMessage[] = [];
-    const s = node.socket as MockSocket;
+    const s = node.socket as RecordingDhtSocket;
     node.receive(raw(''), p.address);
     node.receive(raw(`6:target20:${'y'.repeat(20)}`), p.address);
     out.push(...s.take().filter((x) => x.msg.kind !== 'query').map((x) => x.msg));

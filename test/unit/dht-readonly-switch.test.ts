@@ -7,24 +7,16 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Address } from '../../src/runtime/types.js';
 import { SeededRandom } from '../../src/runtime/random.js';
-import { DhtNode, type DhtSocket } from '../../src/dht/dht-node.js';
+import { DhtNode } from '../../src/dht/dht-node.js';
 import type { DhtNodeOptions } from '../../src/dht/options.js';
-import { decodeKrpc, type KrpcMessage } from '../../src/dht/krpc.js';
 import { encodeQuery, encodeResponse } from '../../src/dht/krpc-encode.js';
 import { idToBytes, randomId } from '../../src/dht/node-id.js';
 import { isCompliantNodeId } from '../../src/dht/bep42.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-
-class MockSocket implements DhtSocket {
-  readonly address: Address = { host: '10.0.0.1', port: 6881 };
-  sent: { msg: KrpcMessage; to: Address }[] = [];
-  send(data: Uint8Array, to: Address): void {
-    this.sent.push({ msg: decodeKrpc(data), to });
-  }
-}
+import { RecordingDhtSocket } from '../helpers/recording-dht-socket.js';
 
 function setup(options: DhtNodeOptions = {}) {
-  const socket = new MockSocket();
+  const socket = new RecordingDhtSocket();
   const node = new DhtNode({ clock: new FakeClock(), random: new SeededRandom(5) }, socket, { maintenanceIntervalMs: 0, ...options });
   const other = { id: randomId(new SeededRandom(6)), address: { host: '10.9.0.1', port: 7001 } };
   return { node, socket, other };

@@ -8,25 +8,17 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Address } from '../../src/runtime/types.js';
 import { SeededRandom } from '../../src/runtime/random.js';
-import { DhtNode, type DhtSocket } from '../../src/dht/dht-node.js';
-import { decodeKrpc, type KrpcMessage } from '../../src/dht/krpc.js';
+import { DhtNode } from '../../src/dht/dht-node.js';
 import { encodeQuery, encodeResponse } from '../../src/dht/krpc-encode.js';
 import { randomId, type NodeId } from '../../src/dht/node-id.js';
 import { MAX_VERIFY_PINGS } from '../../src/dht/verify-queriers.js';
 import { TimerClock } from '../helpers/timer-clock.js';
-
-class MockSocket implements DhtSocket {
-  readonly address: Address = { host: '10.0.0.1', port: 6881 };
-  sent: { msg: KrpcMessage; to: Address }[] = [];
-  send(data: Uint8Array, to: Address): void {
-    this.sent.push({ msg: decodeKrpc(data), to });
-  }
-}
+import { RecordingDhtSocket } from '../helpers/recording-dht-socket.js';
 
 describe('verifying queriers', () => {
   it('pings at most MAX_VERIFY_PINGS new queriers at once, one per address, and frees a place on an answer or a timeout', () => {
     const clock = new TimerClock({ maxFires: 1000 });
-    const socket = new MockSocket();
+    const socket = new RecordingDhtSocket();
     const node = new DhtNode({ clock, random: new SeededRandom(42) }, socket, { maintenanceIntervalMs: 0, rateLimit: false });
     const r = new SeededRandom(9);
     const ids: NodeId[] = Array.from({ length: 24 }, () => randomId(r));
