@@ -139,14 +139,14 @@ export class PeerPool {
     this.candidates.set(k, { address: { host: address.host, port: address.port }, source, failures: 0, drops: 0, refusals: 0, answered: false, nextAttemptAt: 0, connected: false });
   }
 
-  /** The wait after the `failures`-th failure: `retryBaseMs`, doubling (at most 64x). */
+  /** The wait after the `failures`-th failure: `retryBaseMs`, doubling. */
   private backoff(failures: number): number {
-    return this.o.retryBaseMs * 2 ** Math.max(0, Math.min(failures - 1, 6));
+    return doubling(this.o.retryBaseMs, failures);
   }
 
-  /** The wait after the `drops`-th drop: `dropRetryBaseMs`, doubling (at most 64x; `maxFailures` ends it sooner). */
+  /** The wait after the `drops`-th drop: `dropRetryBaseMs`, doubling (`maxFailures` ends it sooner). */
   private dropBackoff(drops: number): number {
-    return this.o.dropRetryBaseMs * 2 ** Math.max(0, Math.min(drops - 1, 6));
+    return doubling(this.o.dropRetryBaseMs, drops);
   }
 
   /** `address` is our own (our listen address, or a dial answered with our peer id): never dial it. */
@@ -302,4 +302,9 @@ export class PeerPool {
  */
 function tierOf(c: Candidate): number {
   return c.failures + c.drops > 0 ? 2 : c.answered ? 1 : 0;
+}
+
+/** `baseMs` after the first time, doubling with each after it, at most 64x. */
+function doubling(baseMs: number, times: number): number {
+  return baseMs * 2 ** Math.max(0, Math.min(times - 1, 6));
 }
